@@ -1,0 +1,20 @@
+/** Static defaults, shared by the CRD `default:` keywords and the withDefaults helpers. */
+export const DEFAULTS = {
+  direction: 'OneWay',
+  postgresSecretKey: 'url',
+  postgresSchema: 'public',
+  batchSize: 5000,
+  concurrencyPolicy: 'Forbid',
+  successfulJobsHistoryLimit: 10,
+  failedJobsHistoryLimit: 5,
+  includeRelated: true,
+  echoSuppression: true,
+  archiveValue: 'true',
+  conditionOperator: 'In',
+  timeZone: 'UTC',
+  compression: 'Gzip',
+  csvHeader: true,
+  csvDelimiter: ',',
+  csvQuote: '"',
+  probeIntervalSeconds: 300,
+} as const;

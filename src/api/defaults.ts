@@ -1,0 +1,159 @@
+import type { Action, ConditionOperator, ConflictPolicy, Entity, MatchPair, Normalization, Side, SideCondition } from './entity.js';
+import type { Compression, ExportSettings } from './export-settings.js';
+import { DEFAULT_PORTS, type ExportTargetSpec } from './exporttarget.js';
+import type {
+  ConcurrencyPolicy,
+  Direction,
+  PostgresEndpoint,
+  Schedule,
+  Scope,
+  SyncFlowSpec,
+} from './syncflow.js';
+import { DEFAULTS } from './defaults-values.js';
+
+export { DEFAULTS };
+
+export const DEFAULT_ACTIONS: Record<Direction, readonly Action[]> = {
+  OneWay: ['link', 'createInTarget', 'updateTarget'],
+  TwoWay: ['link', 'createInTarget', 'createInSource', 'updateNewerWins'],
+};
+
+export const DEFAULT_CONFLICT_POLICY: Record<Direction, ConflictPolicy> = {
+  OneWay: 'SourceWins',
+  TwoWay: 'NewerWins',
+};
+
+export type DefaultedSideCondition = SideCondition & { operator: ConditionOperator; values: string[] };
+export type DefaultedSide = Omit<Side, 'conditions' | 'archive'> & {
+  conditions: DefaultedSideCondition[];
+  archive?: { column: string; value: string };
+};
+export type DefaultedEntity = Omit<Entity, 'source' | 'target' | 'match' | 'requires' | 'related' | 'actions' | 'conflictPolicy'> & {
+  source: DefaultedSide;
+  target: DefaultedSide;
+  match?: (MatchPair & { normalize: Normalization })[];
+  requires: string[];
+  related: { entity: string; includeRelated: boolean }[];
+  actions: Action[];
+  conflictPolicy: ConflictPolicy;
+};
+export type DefaultedPostgresEndpoint = { secretRef: { name: string; key: string }; schema: string };
+export type DefaultedExportSettings = ExportSettings & { compression: Compression };
+export type DefaultedScope = Scope & { includeRelated: boolean; exclude: string[] };
+export type DefaultedSchedule = Schedule & { timeZone: string; suspend: boolean };
+export type DefaultedSyncFlowSpec = Omit<
+  SyncFlowSpec,
+  'source' | 'target' | 'entities' | 'scopes' | 'schedules' | 'loopProtection'
+> & {
+  direction: Direction;
+  source: { postgres: DefaultedPostgresEndpoint };
+  target: { postgres?: DefaultedPostgresEndpoint; export?: DefaultedExportSettings };
+  entities: DefaultedEntity[];
+  scopes: DefaultedScope[];
+  schedules: DefaultedSchedule[];
+  concurrencyPolicy: ConcurrencyPolicy;
+  successfulJobsHistoryLimit: number;
+  failedJobsHistoryLimit: number;
+  batchSize: number;
+  loopProtection: { echoSuppression: boolean; oneWayWindowSeconds?: number };
+  suspend: boolean;
+};
+export type DefaultedExportTargetSpec = ExportTargetSpec & {
+  port: number;
+  directory: string;
+  insecure: boolean;
+  probeIntervalSeconds: number;
+};
+
+function withSideDefaults(side: Side): DefaultedSide {
+  const { archive, conditions, ...rest } = side;
+  return {
+    ...rest,
+    conditions: (conditions ?? []).map((c) => ({ ...c, operator: c.operator ?? 'In', values: c.values ?? [] })),
+    ...(archive ? { archive: { column: archive.column, value: archive.value ?? DEFAULTS.archiveValue } } : {}),
+  };
+}
+
+function withPostgresDefaults(endpoint: PostgresEndpoint): DefaultedPostgresEndpoint {
+  return {
+    ...endpoint,
+    secretRef: { ...endpoint.secretRef, key: endpoint.secretRef.key ?? DEFAULTS.postgresSecretKey },
+    schema: endpoint.schema ?? DEFAULTS.postgresSchema,
+  };
+}
+
+function withExportDefaults(settings: ExportSettings): DefaultedExportSettings {
+  const csv =
+    settings.format === 'Csv'
+      ? {
+          header: settings.csv?.header ?? DEFAULTS.csvHeader,
+          delimiter: settings.csv?.delimiter ?? DEFAULTS.csvDelimiter,
+          quote: settings.csv?.quote ?? DEFAULTS.csvQuote,
+        }
+      : settings.csv;
+  return {
+    ...settings,
+    ...(csv ? { csv } : {}),
+    compression: settings.compression ?? DEFAULTS.compression,
+  };
+}
+
+/** Fills the documented entity defaults; actions and conflictPolicy depend on the flow direction. */
+export function withEntityDefaults(entity: Entity, direction: Direction): DefaultedEntity {
+  const { match, ...rest } = entity;
+  return {
+    ...rest,
+    source: withSideDefaults(entity.source),
+    target: withSideDefaults(entity.target),
+    ...(match ? { match: match.map((m) => ({ ...m, normalize: m.normalize ?? 'None' })) } : {}),
+    requires: [...(entity.requires ?? [])],
+    related: (entity.related ?? []).map((r) => ({ entity: r.entity, includeRelated: r.includeRelated ?? true })),
+    actions: [...(entity.actions ?? DEFAULT_ACTIONS[direction])],
+    conflictPolicy: entity.conflictPolicy ?? DEFAULT_CONFLICT_POLICY[direction],
+  };
+}
+
+/** Returns a copy of the spec with every documented default filled in; the input is not changed. */
+export function withFlowDefaults(spec: SyncFlowSpec): DefaultedSyncFlowSpec {
+  // Manifests read from disk may omit direction even though the type requires it (the API server defaults it).
+  const direction: Direction = spec.direction ?? DEFAULTS.direction;
+  return {
+    ...spec,
+    direction,
+    source: { postgres: withPostgresDefaults(spec.source.postgres) },
+    target: {
+      ...(spec.target.postgres ? { postgres: withPostgresDefaults(spec.target.postgres) } : {}),
+      ...(spec.target.export ? { export: withExportDefaults(spec.target.export) } : {}),
+    },
+    entities: (spec.entities ?? []).map((e) => withEntityDefaults(e, direction)),
+    scopes: (spec.scopes ?? []).map((s) => ({
+      ...s,
+      includeRelated: s.includeRelated ?? DEFAULTS.includeRelated,
+      exclude: s.exclude ?? [],
+    })),
+    schedules: (spec.schedules ?? []).map((s) => ({
+      ...s,
+      timeZone: s.timeZone ?? DEFAULTS.timeZone,
+      suspend: s.suspend ?? false,
+    })),
+    concurrencyPolicy: spec.concurrencyPolicy ?? DEFAULTS.concurrencyPolicy,
+    successfulJobsHistoryLimit: spec.successfulJobsHistoryLimit ?? DEFAULTS.successfulJobsHistoryLimit,
+    failedJobsHistoryLimit: spec.failedJobsHistoryLimit ?? DEFAULTS.failedJobsHistoryLimit,
+    batchSize: spec.batchSize ?? DEFAULTS.batchSize,
+    loopProtection: {
+      ...spec.loopProtection,
+      echoSuppression: spec.loopProtection?.echoSuppression ?? DEFAULTS.echoSuppression,
+    },
+    suspend: spec.suspend ?? false,
+  };
+}
+
+export function withExportTargetDefaults(spec: ExportTargetSpec): DefaultedExportTargetSpec {
+  return {
+    ...spec,
+    port: spec.port ?? DEFAULT_PORTS[spec.protocol],
+    directory: spec.directory ?? '',
+    insecure: spec.insecure ?? false,
+    probeIntervalSeconds: spec.probeIntervalSeconds ?? DEFAULTS.probeIntervalSeconds,
+  };
+}

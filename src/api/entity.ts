@@ -1,0 +1,145 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Column, MapList, Name, SetList, StringEnum, Table } from './common.js';
+import { DEFAULTS } from './defaults-values.js';
+
+export const ACTIONS = [
+  'link',
+  'createInSource',
+  'createInTarget',
+  'updateNewerWins',
+  'updateSource',
+  'updateTarget',
+  'archiveInSource',
+  'deleteInSource',
+  'archiveInTarget',
+  'deleteInTarget',
+] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** Actions that write to the source system; a OneWay flow never does. */
+export const SOURCE_WRITING_ACTIONS: readonly Action[] = [
+  'createInSource',
+  'updateNewerWins',
+  'updateSource',
+  'archiveInSource',
+  'deleteInSource',
+];
+
+export const CONFLICT_POLICIES = ['NewerWins', 'SourceWins', 'TargetWins', 'Manual'] as const;
+export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
+
+export const CONDITION_OPERATORS = ['In', 'NotIn', 'IsNull', 'NotNull'] as const;
+export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
+
+export const NORMALIZATIONS = ['None', 'Lower', 'Trim', 'LowerTrim'] as const;
+export type Normalization = (typeof NORMALIZATIONS)[number];
+
+export const TRANSFORMS = ['None', 'Trim', 'Lower', 'Upper'] as const;
+export type Transform = (typeof TRANSFORMS)[number];
+
+export const SideConditionSchema = Type.Object(
+  {
+    field: Column('Column the condition tests.'),
+    operator: Type.Optional(
+      StringEnum(CONDITION_OPERATORS, { default: DEFAULTS.conditionOperator, description: 'Comparison; default In.' }),
+    ),
+    values: Type.Optional(
+      Type.Array(Type.String({ maxLength: 1024 }), {
+        maxItems: 500,
+        description: 'Accepted (In) or rejected (NotIn) values; a row matches when any value matches.',
+      }),
+    ),
+  },
+  { description: 'Row filter. Conditions are ANDed; the values of one condition are ORed.' },
+);
+export type SideCondition = Static<typeof SideConditionSchema>;
+
+export const SideArchiveSchema = Type.Object(
+  {
+    column: Column('Column set when a record is archived.'),
+    value: Type.Optional(
+      Type.String({ maxLength: 256, default: DEFAULTS.archiveValue, description: 'Value written; default "true".' }),
+    ),
+  },
+  { description: 'How a record is archived on this side.' },
+);
+export type SideArchive = Static<typeof SideArchiveSchema>;
+
+export const SideSchema = Type.Object(
+  {
+    table: Table('Table, optionally schema-qualified.'),
+    keys: SetList(Column('Key column.'), { minItems: 1, maxItems: 8, description: 'Primary key columns.' }),
+    updatedAt: Type.Optional(
+      Column('Timestamp column used as the change cursor; required on the source for Incremental syncs.'),
+    ),
+    conditions: Type.Optional(Type.Array(SideConditionSchema, { maxItems: 20, description: 'Rows taken into account.' })),
+    archive: Type.Optional(SideArchiveSchema),
+  },
+  { description: 'One side (table) of an entity.' },
+);
+export type Side = Static<typeof SideSchema>;
+
+export const MatchPairSchema = Type.Object(
+  {
+    source: Column('Source column.'),
+    target: Column('Target column.'),
+    normalize: Type.Optional(StringEnum(NORMALIZATIONS, { description: 'Normalisation before comparing; default None.' })),
+  },
+  { description: 'Column pair compared when linking records that exist on both sides.' },
+);
+export type MatchPair = Static<typeof MatchPairSchema>;
+
+export const FieldMappingSchema = Type.Object(
+  {
+    source: Column('Source column.'),
+    target: Column('Target column.'),
+    lookup: Type.Optional(
+      Name('Entity whose source key this value is; it is translated to the linked target key. Must be listed in requires.'),
+    ),
+    transform: Type.Optional(StringEnum(TRANSFORMS, { description: 'Transformation applied to the value; default None.' })),
+    conflictPolicy: Type.Optional(StringEnum(CONFLICT_POLICIES, { description: 'Per-field conflict policy override.' })),
+  },
+  { description: 'Maps a source column to a target column.' },
+);
+export type FieldMapping = Static<typeof FieldMappingSchema>;
+
+export const RelatedSchema = Type.Object(
+  {
+    entity: Name('Child entity travelling with a record of this entity.'),
+    includeRelated: Type.Optional(Type.Boolean({ description: "Also bring the child's own related entities; default true." })),
+  },
+  { description: 'Child collection synced together with a record.' },
+);
+export type Related = Static<typeof RelatedSchema>;
+
+export const EntitySchema = Type.Object(
+  {
+    name: Name('Entity name, unique in the flow.'),
+    source: SideSchema,
+    target: SideSchema,
+    match: Type.Optional(
+      Type.Array(MatchPairSchema, { maxItems: 8, description: 'Link records when all pairs match (AND).' }),
+    ),
+    fields: Type.Array(FieldMappingSchema, { minItems: 1, maxItems: 500, description: 'Field mappings.' }),
+    requires: Type.Optional(
+      SetList(Name('Entity name.'), { maxItems: 50, description: 'Entities that must sync before this one.' }),
+    ),
+    related: Type.Optional(
+      MapList(RelatedSchema, ['entity'], { maxItems: 50, description: 'Child collections travelling with a record.' }),
+    ),
+    actions: Type.Optional(
+      SetList(StringEnum(ACTIONS), {
+        maxItems: ACTIONS.length,
+        description:
+          'Enabled actions. Default OneWay: link, createInTarget, updateTarget; TwoWay: link, createInTarget, createInSource, updateNewerWins.',
+      }),
+    ),
+    conflictPolicy: Type.Optional(
+      StringEnum(CONFLICT_POLICIES, {
+        description: 'What happens when both sides changed. Default SourceWins (OneWay) or NewerWins (TwoWay).',
+      }),
+    ),
+  },
+  { description: 'One kind of record synced between a source and a target table.' },
+);
+export type Entity = Static<typeof EntitySchema>;

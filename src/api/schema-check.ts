@@ -1,0 +1,124 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { DNS1123_SUBDOMAIN_PATTERN } from './common.js';
+import { crdForKind } from './crd.js';
+import type { JSONSchemaProps } from './structural-schema.js';
+import { fieldPath, type ValidationError } from './validation-error.js';
+
+/**
+ * Re-adds `additionalProperties: false` to every object with declared properties, so unknown
+ * fields are errors as with `kubectl apply` (strict field validation) instead of being pruned.
+ */
+export function withStrictFields(node: JSONSchemaProps): JSONSchemaProps {
+  const out: JSONSchemaProps = { ...node };
+  if (out.properties) {
+    out.properties = Object.fromEntries(Object.entries(out.properties).map(([k, v]) => [k, withStrictFields(v)]));
+    if (out.additionalProperties === undefined) out.additionalProperties = false;
+  }
+  if (out.items) out.items = withStrictFields(out.items);
+  if (typeof out.additionalProperties === 'object') out.additionalProperties = withStrictFields(out.additionalProperties);
+  return out;
+}
+
+const ajv = new Ajv({ strict: false, allErrors: true, useDefaults: true });
+ajv.addFormat('date-time', {
+  type: 'string',
+  validate: (value: string) =>
+    /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(value) && !Number.isNaN(Date.parse(value)),
+});
+ajv.addFormat('int64', { type: 'number', validate: (value: number) => Number.isSafeInteger(value) });
+ajv.addFormat('int32', { type: 'number', validate: (value: number) => Number.isInteger(value) && Math.abs(value) < 2 ** 31 });
+
+const validators = new Map<string, ValidateFunction>();
+
+function validatorFor(kind: string): ValidateFunction | undefined {
+  if (!validators.has(kind)) {
+    const crd = crdForKind(kind);
+    if (!crd) return undefined;
+    validators.set(kind, ajv.compile(withStrictFields(crd.spec.versions[0].schema.openAPIV3Schema)));
+  }
+  return validators.get(kind);
+}
+
+function instancePath(pointer: string): (string | number)[] {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
+}
+
+function suggestion(unknown: string, known: string[]): string {
+  const best = known
+    .map((name) => ({ name, distance: editDistance(unknown.toLowerCase(), name.toLowerCase()) }))
+    .sort((a, b) => a.distance - b.distance)[0];
+  return best && best.distance <= Math.max(2, Math.floor(unknown.length / 3)) ? ` (did you mean "${best.name}"?)` : '';
+}
+
+function toValidationError(error: ErrorObject): ValidationError {
+  const segments = instancePath(error.instancePath);
+  const value = JSON.stringify(error.data);
+  switch (error.keyword) {
+    case 'required':
+      return { path: fieldPath(...segments, error.params.missingProperty), message: 'required field is missing' };
+    case 'additionalProperties': {
+      const name = String(error.params.additionalProperty);
+      const known = Object.keys((error.parentSchema as JSONSchemaProps).properties ?? {});
+      return { path: fieldPath(...segments, name), message: `unknown field "${name}"${suggestion(name, known)}` };
+    }
+    case 'enum':
+      return {
+        path: fieldPath(...segments),
+        message: `unsupported value ${value}: must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`,
+      };
+    case 'pattern':
+      return { path: fieldPath(...segments), message: `invalid value ${value}: must match ${error.params.pattern}` };
+    case 'type':
+      return { path: fieldPath(...segments), message: `must be ${error.params.type}, got ${value}` };
+    case 'format':
+      return { path: fieldPath(...segments), message: `invalid value ${value}: must be a ${error.params.format}` };
+    default:
+      return { path: fieldPath(...segments), message: error.message ?? `failed ${error.keyword}` };
+  }
+}
+
+function metadataErrors(metadata: unknown): ValidationError[] {
+  if (typeof metadata !== 'object' || metadata === null) return [{ path: 'metadata', message: 'required field is missing' }];
+  const { name, generateName } = metadata as Record<string, unknown>;
+  if (name === undefined) {
+    return typeof generateName === 'string' ? [] : [{ path: 'metadata.name', message: 'required field is missing' }];
+  }
+  if (typeof name !== 'string' || name.length > 253 || !new RegExp(DNS1123_SUBDOMAIN_PATTERN).test(name)) {
+    return [
+      { path: 'metadata.name', message: `invalid name ${JSON.stringify(name)}: must be a lowercase DNS-1123 subdomain` },
+    ];
+  }
+  return [];
+}
+
+/**
+ * Checks a manifest against its generated CRD schema as the API server would (defaults applied
+ * first, unknown fields rejected). CEL rules are not evaluated here; validate.ts repeats them.
+ */
+export function checkManifestSchema(manifest: unknown): ValidationError[] {
+  const kind = (manifest as { kind?: unknown } | null)?.kind;
+  const validate = typeof kind === 'string' ? validatorFor(kind) : undefined;
+  if (!validate) return [{ path: 'kind', message: `unknown kind ${JSON.stringify(kind)}` }];
+  // useDefaults mutates its input; the caller's object stays as written.
+  const copy = structuredClone(manifest) as Record<string, unknown>;
+  const errors = validate(copy) ? [] : (validate.errors ?? []).map(toValidationError);
+  return [...metadataErrors(copy.metadata), ...errors];
+}

@@ -1,0 +1,246 @@
+import { Type, type Static, type TInteger, type TOptional } from '@sinclair/typebox';
+import {
+  Count,
+  DNS1123_LABEL_PATTERN,
+  Email,
+  JOB_PHASES,
+  LocalObjectReferenceSchema,
+  MapList,
+  Message,
+  Name,
+  ObjectName,
+  SECRET_KEY_PATTERN,
+  SQL_IDENTIFIER_PATTERN,
+  SYNC_MODES,
+  type SyncMode,
+  SetList,
+  StringEnum,
+  Timestamp,
+  celRules,
+  resourceSchema,
+} from './common.js';
+import { ConditionsSchema } from './conditions.js';
+import { DEFAULTS } from './defaults-values.js';
+import { EntitySchema } from './entity.js';
+import { ExportSettingsSchema } from './export-settings.js';
+
+export const DIRECTIONS = ['OneWay', 'TwoWay'] as const;
+export type Direction = (typeof DIRECTIONS)[number];
+
+export const CONCURRENCY_POLICIES = ['Forbid', 'Queue', 'Replace'] as const;
+export type ConcurrencyPolicy = (typeof CONCURRENCY_POLICIES)[number];
+
+export const SCHEDULE_MODES = ['Full', 'Incremental', 'Scope'] as const;
+export type ScheduleMode = (typeof SCHEDULE_MODES)[number];
+
+export const PostgresEndpointSchema = Type.Object(
+  {
+    secretRef: Type.Object(
+      {
+        name: ObjectName('Secret holding the connection URL.'),
+        key: Type.Optional(
+          Type.String({
+            pattern: SECRET_KEY_PATTERN,
+            maxLength: 253,
+            default: DEFAULTS.postgresSecretKey,
+            description: 'Key of the connection URL in the Secret; default "url".',
+          }),
+        ),
+      },
+      { description: 'Secret key holding a postgres:// connection URL.' },
+    ),
+    schema: Type.Optional(
+      Type.String({
+        pattern: SQL_IDENTIFIER_PATTERN,
+        maxLength: 63,
+        default: DEFAULTS.postgresSchema,
+        description: 'Database schema; default "public".',
+      }),
+    ),
+  },
+  { description: 'A Postgres database reached through a Secret.' },
+);
+export type PostgresEndpoint = Static<typeof PostgresEndpointSchema>;
+
+export const TargetSchema = Type.Object(
+  { postgres: Type.Optional(PostgresEndpointSchema), export: Type.Optional(ExportSettingsSchema) },
+  {
+    description: 'Where records go: a Postgres database or a file export (exactly one).',
+    ...celRules({ rule: 'has(self.postgres) != has(self.export)', message: 'exactly one of postgres or export must be set' }),
+  },
+);
+export type Target = Static<typeof TargetSchema>;
+
+export const ScopeSchema = Type.Object(
+  {
+    name: Name('Scope name, unique in the flow.'),
+    entities: SetList(Name('Entity name.'), { minItems: 1, maxItems: 200, description: 'Entities in the scope.' }),
+    includeRelated: Type.Optional(
+      Type.Boolean({ default: DEFAULTS.includeRelated, description: 'Also sync required and related entities; default true.' }),
+    ),
+    exclude: Type.Optional(
+      SetList(Name('Entity name.'), { maxItems: 200, description: 'Entities left out even when related.' }),
+    ),
+  },
+  { description: 'A named subset of entities, run with mode Scope.' },
+);
+export type Scope = Static<typeof ScopeSchema>;
+
+export const ScheduleSchema = Type.Object(
+  {
+    name: Name('Schedule name, unique in the flow.'),
+    cron: Type.String({ minLength: 1, maxLength: 100, description: 'Cron expression (5 or 6 fields, or @daily etc.).' }),
+    timeZone: Type.Optional(
+      Type.String({ maxLength: 64, default: DEFAULTS.timeZone, description: 'IANA time zone; default UTC.' }),
+    ),
+    mode: StringEnum(SCHEDULE_MODES, { description: 'Mode of the SyncJobs this schedule creates.' }),
+    scope: Type.Optional(Name('Scope to run; required when mode is Scope.')),
+    suspend: Type.Optional(Type.Boolean({ description: 'Stop creating SyncJobs from this schedule.' })),
+    enabledIn: Type.Optional(
+      SetList(Type.String({ pattern: DNS1123_LABEL_PATTERN, maxLength: 63 }), {
+        maxItems: 20,
+        description: 'Environments (the controller --environment flag) where the schedule runs; all when empty.',
+      }),
+    ),
+    startingDeadlineSeconds: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 86400, description: 'Skip a run that could not start within this many seconds.' }),
+    ),
+  },
+  {
+    description: 'A cron schedule that creates SyncJobs.',
+    ...celRules({ rule: "self.mode != 'Scope' || has(self.scope)", message: 'scope is required when mode is Scope' }),
+  },
+);
+export type Schedule = Static<typeof ScheduleSchema>;
+
+export const LoopProtectionSchema = Type.Object(
+  {
+    echoSuppression: Type.Optional(
+      Type.Boolean({ default: DEFAULTS.echoSuppression, description: 'Ignore changes Ferry itself wrote; default true.' }),
+    ),
+    oneWayWindowSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 604800,
+        description: 'After a change, block the reverse direction for this many seconds.',
+      }),
+    ),
+  },
+  { description: 'Keeps changes from bouncing between the systems.' },
+);
+export type LoopProtection = Static<typeof LoopProtectionSchema>;
+
+export const NotificationsSchema = Type.Object(
+  {
+    adminEmails: Type.Optional(SetList(Email('E-mail address.'), { maxItems: 20, description: 'Who receives run reports.' })),
+    onSuccess: Type.Optional(Type.Boolean({ description: 'Send a report after successful runs.' })),
+    onFailure: Type.Optional(Type.Boolean({ description: 'Send a report after failed runs.' })),
+    smtpSecretRef: Type.Optional(LocalObjectReferenceSchema),
+  },
+  { description: 'Report e-mails.' },
+);
+export type Notifications = Static<typeof NotificationsSchema>;
+
+export const SyncFlowSpecSchema = Type.Object(
+  {
+    description: Type.Optional(Type.String({ maxLength: 1024, description: 'Free text.' })),
+    direction: StringEnum(DIRECTIONS, { default: DEFAULTS.direction, description: 'OneWay (default) or TwoWay.' }),
+    source: Type.Object({ postgres: PostgresEndpointSchema }, { description: 'System of record.' }),
+    target: TargetSchema,
+    entities: MapList(EntitySchema, ['name'], {
+      maxItems: 200,
+      default: [],
+      description: 'Entities to sync. At least one unless the target is an export with a query.',
+    }),
+    scopes: Type.Optional(MapList(ScopeSchema, ['name'], { maxItems: 50, description: 'Named scopes.' })),
+    schedules: Type.Optional(MapList(ScheduleSchema, ['name'], { maxItems: 20, description: 'Cron schedules.' })),
+    concurrencyPolicy: Type.Optional(
+      StringEnum(CONCURRENCY_POLICIES, {
+        default: DEFAULTS.concurrencyPolicy,
+        description: 'What to do with a new SyncJob while one runs; default Forbid.',
+      }),
+    ),
+    successfulJobsHistoryLimit: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 100, default: DEFAULTS.successfulJobsHistoryLimit, description: 'Default 10.' }),
+    ),
+    failedJobsHistoryLimit: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 100, default: DEFAULTS.failedJobsHistoryLimit, description: 'Default 5.' }),
+    ),
+    batchSize: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 100000, default: DEFAULTS.batchSize, description: 'Rows per batch; default 5000.' }),
+    ),
+    loopProtection: Type.Optional(LoopProtectionSchema),
+    notifications: Type.Optional(NotificationsSchema),
+    suspend: Type.Optional(Type.Boolean({ description: 'Stop scheduling; running jobs finish.' })),
+  },
+  {
+    description: 'What to sync and when.',
+    ...celRules(
+      { rule: 'has(self.target.export) || size(self.entities) > 0', message: 'entities: at least one entity is required' },
+      {
+        rule: "!has(self.target.export) || self.direction == 'OneWay'",
+        message: 'direction must be OneWay when the target is an export',
+      },
+    ),
+  },
+);
+export type SyncFlowSpec = Static<typeof SyncFlowSpecSchema>;
+
+const RunRefSchema = Type.Object({
+  runId: Type.String({ maxLength: 128 }),
+  completedAt: Timestamp('When the run completed.'),
+});
+
+const lastRunPerMode = Object.fromEntries(SYNC_MODES.map((mode) => [mode, Type.Optional(RunRefSchema)])) as Record<SyncMode, TOptional<typeof RunRefSchema>>;
+
+export const FlowHistoryEntrySchema = Type.Object({
+  jobName: ObjectName('SyncJob name.'),
+  runId: Type.Optional(Type.String({ maxLength: 128 })),
+  mode: StringEnum(SYNC_MODES),
+  phase: StringEnum(JOB_PHASES),
+  startedAt: Type.Optional(Timestamp('Start time.')),
+  completedAt: Type.Optional(Timestamp('Completion time.')),
+  message: Type.Optional(Message('Outcome.', 1024)),
+});
+export type FlowHistoryEntry = Static<typeof FlowHistoryEntrySchema>;
+
+export const PAIR_CATEGORIES = ['conflict', 'new', 'deleted', 'deactivated', 'synchronised', 'inactive'] as const;
+export type PairCategory = (typeof PAIR_CATEGORIES)[number];
+
+export const SyncFlowStatusSchema = Type.Object(
+  {
+    observedGeneration: Type.Optional(Count('metadata.generation last reconciled.')),
+    conditions: Type.Optional(ConditionsSchema()),
+    schedules: Type.Optional(
+      MapList(
+        Type.Object({
+          name: Name('Schedule name.'),
+          lastScheduleTime: Type.Optional(Timestamp('Last time a SyncJob was created.')),
+          nextScheduleTime: Type.Optional(Timestamp('Next planned run.')),
+          missed: Type.Optional(Count('Runs skipped because they could not start in time.')),
+        }),
+        ['name'],
+        { maxItems: 20 },
+      ),
+    ),
+    lastSuccessfulRun: Type.Optional(Type.Object(lastRunPerMode, { description: 'Last successful run per mode.' })),
+    activeJob: Type.Optional(LocalObjectReferenceSchema),
+    categories: Type.Optional(
+      Type.Object(
+        Object.fromEntries(PAIR_CATEGORIES.map((c) => [c, Type.Optional(Count(`Pairs in category ${c}.`))])) as Record<PairCategory, TOptional<TInteger>>,
+        { description: 'Linked pairs per category.' },
+      ),
+    ),
+    history: Type.Optional(Type.Array(FlowHistoryEntrySchema, { maxItems: 5, description: 'Most recent runs.' })),
+    lastHandledRequest: Type.Optional(
+      Type.String({ maxLength: 256, description: 'Value of the last trigger annotation acted on.' }),
+    ),
+    lastSyncTime: Type.Optional(Timestamp('Completion of the last successful run.')),
+    nextSyncTime: Type.Optional(Timestamp('Next scheduled run of any schedule.')),
+  },
+  { description: 'Observed state, written by the controller.' },
+);
+export type SyncFlowStatus = Static<typeof SyncFlowStatusSchema>;
+
+export const SyncFlowSchema = resourceSchema('SyncFlow', SyncFlowSpecSchema, SyncFlowStatusSchema);
+export type SyncFlow = Static<typeof SyncFlowSchema>;

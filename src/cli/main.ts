@@ -1,0 +1,38 @@
+import { Command, CommanderError } from 'commander';
+import { FerryError, EXIT_BAD_INPUT, EXIT_SYNC_FAILED } from '../util/errors.js';
+import { registerDemoCommand } from './demo.js';
+import { registerRunCommand } from './run.js';
+import { registerValidateCommand } from './validate.js';
+import { ferryVersion } from './version.js';
+
+const program = new Command()
+  .name('ferry')
+  .description('Ferry keeps business systems in sync: full, incremental, scoped and record syncs, and file exports.')
+  .version(ferryVersion(), '--version', 'print the version')
+  .exitOverride()
+  .showHelpAfterError();
+
+program
+  .command('version')
+  .description('print the version')
+  .action(() => {
+    process.stdout.write(`ferry ${ferryVersion()}\n`);
+  });
+
+registerRunCommand(program);
+registerValidateCommand(program);
+registerDemoCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+  } else if (error instanceof FerryError) {
+    process.stderr.write(`ferry: ${error.message}\n`);
+    process.exitCode = error.exitCode;
+  } else {
+    process.stderr.write(`ferry: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = EXIT_SYNC_FAILED;
+  }
+}

@@ -1,0 +1,43 @@
+import { Command, Option } from 'commander';
+import { renderReport, type ReportFormat } from '../engine/report.js';
+import { RunFailedError, type EngineMode } from '../engine/run.js';
+import { runLocally } from '../local/local-run.js';
+import { createLogger } from '../util/logger.js';
+import { EXIT_OK } from '../util/errors.js';
+
+const MODES = ['Full', 'Incremental', 'Scope', 'Record', 'Resolve', 'Retransfer'];
+const FORMATS = ['table', 'json', 'markdown', 'html'];
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run a sync locally from manifests (SyncFlow, SyncJob and Secret YAML), with the same engine as the Kubernetes Job')
+    .requiredOption('-f, --file <path...>', 'manifest file or directory (repeatable)')
+    .option('--flow <name>', 'SyncFlow to run (default: the SyncJobs in the manifests, or the only SyncFlow)')
+    .addOption(new Option('--mode <mode>', 'sync mode when no SyncJob is given').choices(MODES))
+    .option('--dry-run', 'compute and report everything, write nothing to the target or the watermarks')
+    .option('--requested-by <email>', 'who asked for this run (gets the report)')
+    .option('--state-db <url>', 'state database URL (default: embedded PostgreSQL under --data-dir)')
+    .option('--data-dir <dir>', 'data directory of the embedded PostgreSQL (default: $FERRY_DATA_DIR, ~/.ferry/pgdata, or /tmp/ferry-local/pgdata as root)')
+    .addOption(new Option('-o, --output <format>', 'report format').choices(FORMATS).default('table'))
+    .action(async (options) => {
+      const logger = createLogger();
+      try {
+        const reports = await runLocally({
+          files: options.file,
+          flow: options.flow,
+          mode: options.mode as EngineMode | undefined,
+          dryRun: options.dryRun,
+          requestedBy: options.requestedBy,
+          stateDb: options.stateDb,
+          dataDir: options.dataDir,
+          logger,
+        });
+        for (const report of reports) process.stdout.write(renderReport(report, options.output as ReportFormat) + '\n');
+        process.exitCode = EXIT_OK;
+      } catch (error) {
+        if (error instanceof RunFailedError) process.stdout.write(renderReport(error.report, options.output as ReportFormat) + '\n');
+        throw error;
+      }
+    });
+}

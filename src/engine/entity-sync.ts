@@ -1,0 +1,540 @@
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { PairStore, type PairWrite, type StoredPair } from '../store/pairs.js';
+import { emptyCounters, type EntityCounters, type RunState, type Watermark } from '../store/run-state.js';
+import { compareKeys } from './keys.js';
+import type { LookupTranslator } from './lookups.js';
+import { copyOutRows, inBatches, type Row } from './postgres/copy-out.js';
+import {
+  SOURCE_LAYOUT,
+  estimatedRowsQuery,
+  fullScanQuery,
+  incrementalQuery,
+  maxCursorQuery,
+  rowsByKeysQuery,
+} from './postgres/source-queries.js';
+import { TargetTable, normaliseValue, type RowRejection, type StageRow } from './postgres/target-table.js';
+import type { EntityPlan } from './plan.js';
+import type { Transactions } from './transactions.js';
+
+export interface EntitySyncContext {
+  flow: string;
+  runId: string;
+  batchSize: number;
+  tx: Transactions;
+  /** Streams the source scan. */
+  source: pg.ClientBase;
+  /** Fetches full rows by key in the same snapshot as `source`. */
+  sourceFetch: pg.ClientBase;
+  target: pg.ClientBase;
+  /** Writes pairs, watermarks and counters. */
+  state: pg.ClientBase;
+  /** Streams pairs while `state` writes. */
+  stateStream: pg.ClientBase;
+  runState: RunState;
+  lookups: LookupTranslator;
+  logger: Logger;
+  rejectSampleLimit: number;
+  onProgress?: (entity: string, counters: EntityCounters) => void;
+}
+
+export interface RejectedSample {
+  entity: string;
+  key: string | null;
+  reason: string;
+}
+
+interface SourceRecord {
+  key: string | undefined;
+  keyParts: (string | null)[];
+  cursor: string | null;
+  hash: string;
+  inScope: boolean;
+  values?: (string | null)[];
+  matchValues?: (string | null)[];
+}
+
+type WriteKind = 'new' | 'changed' | 'reappeared';
+
+interface WriteItem {
+  record: SourceRecord;
+  kind: WriteKind;
+  pair?: StoredPair;
+}
+
+export interface EntityResult {
+  counters: EntityCounters;
+  rejected: RejectedSample[];
+  notes: string[];
+  watermark?: Watermark;
+}
+
+/** Decides, for a key-only Full scan, whether to fetch changed rows by key instead of streaming every column. */
+const KEY_ONLY_PAIR_RATIO = 0.5;
+
+/** Syncs one entity from source to target (one-way). */
+export class EntitySync {
+  private readonly counters = emptyCounters();
+  private readonly rejected: RejectedSample[] = [];
+  private readonly notes: string[] = [];
+  private readonly target: TargetTable;
+  private readonly pairs: PairStore;
+  private matching = false;
+  private watermark?: Watermark;
+
+  constructor(
+    private readonly plan: EntityPlan,
+    private readonly ctx: EntitySyncContext,
+  ) {
+    this.target = new TargetTable(ctx.target, plan);
+    this.pairs = new PairStore(ctx.state, ctx.flow, plan.name);
+  }
+
+  private result(): EntityResult {
+    return { counters: this.counters, rejected: this.rejected, notes: this.notes, watermark: this.watermark };
+  }
+
+  private async prepare(): Promise<void> {
+    this.matching = this.plan.actions.has('link') && this.plan.match.length > 0 && !(await this.target.isEmpty());
+  }
+
+  // ---------------------------------------------------------------- Full
+
+  async full(): Promise<EntityResult> {
+    const started = Date.now();
+    await this.prepare();
+    const pairCount = await this.pairs.count();
+    if (pairCount > 0) await this.checkTargetDrift();
+
+    const estimate = await this.ctx.sourceFetch.query(estimatedRowsQuery(this.plan));
+    const sourceRows = Number(estimate.rows[0]?.n ?? 0);
+    const keyOnly = pairCount > 0 && pairCount >= KEY_ONLY_PAIR_RATIO * sourceRows;
+
+    await this.ctx.source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await this.ctx.sourceFetch.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    try {
+      const snapshot = await this.ctx.source.query('SELECT pg_export_snapshot() AS id');
+      await this.ctx.sourceFetch.query(`SET TRANSACTION SNAPSHOT '${snapshot.rows[0].id}'`);
+      await this.mergeSourceWithPairs(keyOnly);
+      if (this.plan.source.updatedAt) {
+        const newest = await this.ctx.sourceFetch.query({ text: maxCursorQuery(this.plan), rowMode: 'array' });
+        if (newest.rows.length > 0) {
+          const [cursor, ...key] = (newest.rows[0] as unknown[]).map(String);
+          this.watermark = { cursor, key };
+          await this.ctx.tx.unit(this.ctx.state, () => this.ctx.runState.writeWatermark(this.plan.name, this.watermark!));
+        }
+      }
+    } finally {
+      await this.ctx.source.query('COMMIT').catch(() => {});
+      await this.ctx.sourceFetch.query('COMMIT').catch(() => {});
+    }
+    this.counters.durationMs += Date.now() - started;
+    await this.saveProgress();
+    return this.result();
+  }
+
+  /**
+   * Walks the source (in key order) and the pairs (in the same order) side by side: a key on both
+   * sides is compared by hash, a source-only key is new, a pair-only key is a vanished source row.
+   */
+  private async mergeSourceWithPairs(keyOnly: boolean): Promise<void> {
+    const sourceIter = copyOutRows(this.ctx.source, fullScanQuery(this.plan, !keyOnly))[Symbol.asyncIterator]();
+    const pairIter = this.pairs.streamBySourceKey(this.ctx.stateStream)[Symbol.asyncIterator]();
+    let writes: WriteItem[] = [];
+    let gone: StoredPair[] = [];
+
+    let source = await this.nextSource(sourceIter);
+    let pairRow = await pairIter.next();
+    while (!source.done || !pairRow.done) {
+      const pair = pairRow.done ? undefined : toStoredPair(pairRow.value);
+      const record = source.done ? undefined : source.value;
+      const order = !record ? 1 : !pair ? -1 : compareKeys(record.key!, pair.sourceKey);
+      if (order === 0) {
+        this.classify(record!, pair!, writes);
+        source = await this.nextSource(sourceIter);
+        pairRow = await pairIter.next();
+      } else if (order < 0) {
+        this.classify(record!, undefined, writes);
+        source = await this.nextSource(sourceIter);
+      } else {
+        if (!pair!.sourceGone) gone.push(pair!);
+        pairRow = await pairIter.next();
+      }
+      if (writes.length >= this.ctx.batchSize) {
+        await this.flushWrites(writes, keyOnly);
+        writes = [];
+      }
+      if (gone.length >= this.ctx.batchSize) {
+        await this.handleVanished(gone);
+        gone = [];
+      }
+    }
+    await this.flushWrites(writes, keyOnly);
+    await this.handleVanished(gone);
+  }
+
+  /** Next source row with a usable key; rows with a null key part are rejected on the way. */
+  private async nextSource(iter: AsyncIterator<Row>): Promise<IteratorResult<SourceRecord>> {
+    for (;;) {
+      const next = await iter.next();
+      if (next.done) return { done: true, value: undefined };
+      const record = this.parseSourceRow(next.value);
+      this.counters.read++;
+      if (record.key === undefined) {
+        this.reject(null, `key ${this.plan.source.keys.join(', ')} is null`);
+        continue;
+      }
+      return { done: false, value: record };
+    }
+  }
+
+  private parseSourceRow(row: Row): SourceRecord {
+    const width = this.plan.source.keys.length;
+    const keyParts = row.slice(0, width);
+    const first = SOURCE_LAYOUT.firstValue(this.plan);
+    const valueCount = this.plan.keyFields.length + this.plan.fields.length;
+    const hasValues = row.length > first;
+    return {
+      key: this.plan.source.codec.encode(keyParts),
+      keyParts,
+      cursor: row[SOURCE_LAYOUT.cursor(this.plan)],
+      hash: row[SOURCE_LAYOUT.hash(this.plan)]!,
+      inScope: row[SOURCE_LAYOUT.inScope(this.plan)] === 't',
+      values: hasValues ? row.slice(first, first + valueCount) : undefined,
+      matchValues: hasValues ? row.slice(first + valueCount) : undefined,
+    };
+  }
+
+  private classify(record: SourceRecord, pair: StoredPair | undefined, writes: WriteItem[]): void {
+    if (!record.inScope) {
+      this.counters.skipped++;
+      return;
+    }
+    if (!pair) {
+      if (this.plan.actions.has('createInTarget') || this.matching) writes.push({ record, kind: 'new' });
+      else this.counters.skipped++;
+      return;
+    }
+    if (pair.sourceGone) {
+      writes.push({ record, kind: 'reappeared', pair });
+    } else if (pair.sourceHash !== record.hash) {
+      if (this.plan.actions.has('updateTarget') || this.plan.actions.has('updateNewerWins')) writes.push({ record, kind: 'changed', pair });
+      else this.counters.skipped++;
+    } else {
+      this.counters.unchanged++;
+    }
+  }
+
+  private async flushWrites(writes: WriteItem[], keyOnly: boolean): Promise<void> {
+    if (writes.length === 0) return;
+    if (keyOnly) await this.fetchValues(writes);
+    await this.writeBatch(writes);
+  }
+
+  /** Key-only scans learn which rows changed; this loads just those rows, from the same snapshot. */
+  private async fetchValues(writes: WriteItem[]): Promise<void> {
+    const byKey = new Map(writes.map((w) => [w.record.key!, w]));
+    const query = rowsByKeysQuery(
+      this.plan,
+      writes.map((w) => w.record.keyParts as string[]),
+    );
+    for await (const row of copyOutRows(this.ctx.sourceFetch, query)) {
+      const fetched = this.parseSourceRow(row);
+      const item = byKey.get(fetched.key!);
+      if (item) item.record = fetched;
+    }
+  }
+
+  // ---------------------------------------------------------------- Incremental
+
+  async incremental(): Promise<EntityResult> {
+    if (!this.plan.source.updatedAt) {
+      this.notes.push('no source.updatedAt cursor: compared in full');
+      return this.full();
+    }
+    const started = Date.now();
+    await this.prepare();
+    const watermark = await this.ctx.runState.readWatermark(this.plan.name);
+    this.watermark = watermark;
+    const rows = copyOutRows(this.ctx.source, incrementalQuery(this.plan, watermark));
+    for await (const batch of inBatches(rows, this.ctx.batchSize)) {
+      const records: SourceRecord[] = [];
+      for (const row of batch) {
+        const record = this.parseSourceRow(row);
+        this.counters.read++;
+        if (record.key === undefined) this.reject(null, `key ${this.plan.source.keys.join(', ')} is null`);
+        else records.push(record);
+      }
+      const known = await this.pairs.bySourceKeys(records.map((r) => r.key!));
+      const writes: WriteItem[] = [];
+      for (const record of records) this.classify(record, known.get(record.key!), writes);
+      const last = this.parseSourceRow(batch[batch.length - 1]);
+      const next: Watermark = { cursor: last.cursor!, key: last.keyParts.map((p) => p ?? '') };
+      await this.writeBatch(writes, () => this.ctx.runState.writeWatermark(this.plan.name, next));
+      this.watermark = next;
+    }
+    this.counters.durationMs += Date.now() - started;
+    await this.saveProgress();
+    return this.result();
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  /**
+   * Writes one batch so that a crash at any point is recoverable: pairs (with the hashes the rows
+   * will have) and an inflight marker commit first, then the target, then the marker is cleared
+   * together with the watermark. Recovery re-checks marked pairs against the target.
+   */
+  private async writeBatch(items: WriteItem[], afterCommit?: () => Promise<void>): Promise<void> {
+    const { tx, state, target } = this.ctx;
+    const live = await this.translateLookups(items);
+    await this.assignTargetKeys(live);
+
+    const stageRows: StageRow[] = [];
+    const bySeq = new Map<number, WriteItem & { targetKey: string[] }>();
+    live.forEach((item, seq) => {
+      const withKey = item as WriteItem & { targetKey: string[] };
+      if (!withKey.targetKey) return;
+      const values = item.record.values!.slice(this.plan.keyFields.length);
+      stageRows.push({ seq, key: withKey.targetKey, values });
+      bySeq.set(seq, withKey);
+    });
+
+    if (stageRows.length === 0) {
+      if (afterCommit) await tx.unit(state, afterCommit);
+      await this.saveProgress();
+      return;
+    }
+
+    await tx.begin(target);
+    try {
+      await this.target.stageRows(stageRows);
+      const castRejections: RowRejection[] = [];
+      const hashes = await this.target.expectedHashes([...bySeq.keys()], castRejections);
+      for (const rejection of castRejections) {
+        this.reject(bySeq.get(rejection.seq)!.record.key!, rejection.reason);
+        bySeq.delete(rejection.seq);
+      }
+
+      const pairWrites: PairWrite[] = [...bySeq.entries()].map(([seq, item]) => ({
+        sourceKey: item.record.key!,
+        targetKey: this.plan.target.codec.encode(item.targetKey)!,
+        sourceHash: item.record.hash,
+        targetHash: hashes.get(seq) ?? null,
+        sourceCursor: item.record.cursor,
+      }));
+      const markerId = await tx.unit(state, async () => {
+        await this.pairs.upsert(pairWrites);
+        return this.ctx.runState.beginInflight(this.plan.name, pairWrites.map((p) => p.sourceKey));
+      });
+
+      const writeRejections: RowRejection[] = [];
+      await this.target.upsert([...bySeq.keys()], writeRejections);
+      const rejectedSeqs = new Set(writeRejections.map((r) => r.seq));
+      const reappeared = [...bySeq.entries()].filter(([seq, i]) => i.kind === 'reappeared' && !rejectedSeqs.has(seq)).map(([, i]) => i.targetKey);
+      await this.target.setArchived(reappeared, false);
+      await tx.commit(target);
+
+      await tx.unit(state, async () => {
+        const dropped: string[] = [];
+        const stale: string[] = [];
+        for (const rejection of writeRejections) {
+          const item = bySeq.get(rejection.seq)!;
+          this.reject(item.record.key!, rejection.reason);
+          (item.kind === 'new' ? dropped : stale).push(item.record.key!);
+          bySeq.delete(rejection.seq);
+        }
+        await this.pairs.remove(dropped);
+        await this.pairs.markStale(stale);
+        await this.ctx.runState.endInflight(markerId);
+        if (afterCommit) await afterCommit();
+      });
+    } catch (error) {
+      await tx.rollback(target);
+      throw error;
+    }
+
+    for (const item of bySeq.values()) {
+      if (item.kind === 'new') {
+        if ((item as { linked?: boolean }).linked) this.counters.linked++;
+        else this.counters.created++;
+      } else {
+        this.counters.updated++;
+      }
+    }
+    await this.saveProgress();
+  }
+
+  /** Replaces foreign-key values with the referenced entity's target keys; rows whose parent is missing are rejected. */
+  private async translateLookups(items: WriteItem[]): Promise<WriteItem[]> {
+    const lookupFields = [...this.plan.keyFields, ...this.plan.fields]
+      .map((field, index) => ({ field, index }))
+      .filter(({ field }) => field.lookup);
+    if (lookupFields.length === 0) return items;
+    const rejectedItems = new Set<WriteItem>();
+    for (const { field, index } of lookupFields) {
+      const wanted = new Set<string>();
+      for (const item of items) {
+        const value = item.record.values![index];
+        if (value !== null) wanted.add(value);
+      }
+      if (wanted.size === 0) continue;
+      const translated = await this.ctx.lookups.translate(field.lookup!, wanted);
+      for (const item of items) {
+        if (rejectedItems.has(item)) continue;
+        const value = item.record.values![index];
+        if (value === null) continue;
+        const targetValue = translated.get(value);
+        if (targetValue === undefined) {
+          rejectedItems.add(item);
+          this.reject(item.record.key!, `${field.source} = ${value}: no synced ${field.lookup} record with that key (missing parent)`);
+        } else {
+          item.record.values![index] = targetValue;
+        }
+      }
+    }
+    return items.filter((item) => !rejectedItems.has(item));
+  }
+
+  private async assignTargetKeys(items: WriteItem[]): Promise<void> {
+    const fresh: WriteItem[] = [];
+    for (const item of items) {
+      const withKey = item as WriteItem & { targetKey?: string[] };
+      if (item.pair) withKey.targetKey = this.plan.target.codec.decode(item.pair.targetKey);
+      else if (this.plan.target.keyMode === 'mapped') {
+        const parts = item.record.values!.slice(0, this.plan.keyFields.length);
+        if (parts.some((p) => p === null)) this.reject(item.record.key!, `target key ${this.plan.target.keys.join(', ')} would be null`);
+        else withKey.targetKey = parts as string[];
+      } else fresh.push(item);
+    }
+    const unmatched = this.matching ? await this.linkByMatch(fresh) : fresh;
+    const creatable = this.plan.actions.has('createInTarget') ? unmatched : [];
+    this.counters.skipped += unmatched.length - creatable.length;
+    const keys = await this.target.allocateKeys(creatable.length);
+    creatable.forEach((item, i) => ((item as WriteItem & { targetKey?: string[] }).targetKey = keys[i]));
+  }
+
+  /** Links new source rows to existing, unpaired target rows with equal match columns (seed 002, action 1). */
+  private async linkByMatch(items: WriteItem[]): Promise<WriteItem[]> {
+    const candidates = new Map<string, WriteItem>();
+    for (const item of items) {
+      const values = item.record.matchValues ?? [];
+      if (values.some((v) => v === null)) continue;
+      const normalised = values.map((v, i) => normaliseValue(v!, this.plan.match[i].normalize));
+      candidates.set(normalised.join('\u0001'), item);
+    }
+    const found = await this.target.findMatches([...candidates.keys()].map((k) => k.split('\u0001')));
+    const encodedTargets = new Map([...found].map(([matchKey, key]) => [matchKey, this.plan.target.codec.encode(key)!]));
+    const alreadyPaired = await this.pairs.pairedTargetKeys([...encodedTargets.values()]);
+    const linked = new Set<WriteItem>();
+    for (const [matchKey, targetKey] of found) {
+      if (alreadyPaired.has(encodedTargets.get(matchKey)!)) continue;
+      const item = candidates.get(matchKey)!;
+      (item as WriteItem & { targetKey?: string[]; linked?: boolean }).targetKey = targetKey;
+      (item as { linked?: boolean }).linked = true;
+      linked.add(item);
+    }
+    return items.filter((item) => !linked.has(item));
+  }
+
+  // ---------------------------------------------------------------- vanished rows
+
+  private async handleVanished(gone: StoredPair[]): Promise<void> {
+    if (gone.length === 0) return;
+    const { tx } = this.ctx;
+    const sourceKeys = gone.map((p) => p.sourceKey);
+    if (this.plan.actions.has('archiveInTarget') && this.plan.target.archive) {
+      await tx.unit(this.ctx.target, () =>
+        this.target.setArchived(
+          gone.map((p) => this.plan.target.codec.decode(p.targetKey)),
+          true,
+        ),
+      );
+      this.counters.archived += gone.length;
+    } else if (!this.plan.actions.has('deleteInTarget')) {
+      this.counters.sourceGone += gone.length;
+    }
+    await tx.unit(this.ctx.state, () => this.pairs.markSourceGone(sourceKeys));
+  }
+
+  /** Deletes target rows whose source vanished; runs after all upserts, children before parents. */
+  async deleteVanished(): Promise<EntityResult> {
+    if (!this.plan.actions.has('deleteInTarget')) return this.result();
+    const started = Date.now();
+    const { tx } = this.ctx;
+    for await (const batch of inBatches(this.pairs.streamGone(this.ctx.stateStream), this.ctx.batchSize)) {
+      const failed = new Set<string>();
+      const keys = batch.map((row) => this.plan.target.codec.decode(row[1]!));
+      const deleted = await tx.unit(this.ctx.target, () =>
+        this.target.deleteRows(keys, (key, reason) => {
+          const encoded = this.plan.target.codec.encode(key)!;
+          failed.add(encoded);
+          const sourceKey = batch.find((row) => row[1] === encoded)?.[0] ?? null;
+          this.reject(sourceKey, `delete refused: ${reason}`);
+        }),
+      );
+      await tx.unit(this.ctx.state, () => this.pairs.remove(batch.filter((row) => !failed.has(row[1]!)).map((row) => row[0]!)));
+      this.counters.deleted += deleted;
+    }
+    this.counters.durationMs += Date.now() - started;
+    await this.saveProgress();
+    return this.result();
+  }
+
+  // ---------------------------------------------------------------- drift
+
+  /**
+   * Full mode only: compares every target row's hash with what Ferry last wrote. Rows edited or
+   * deleted on the target behind Ferry's back are marked stale, so the source pass rewrites them.
+   */
+  private async checkTargetDrift(): Promise<void> {
+    const targetIter = this.target.streamHashes()[Symbol.asyncIterator]();
+    const pairIter = this.pairs.streamByTargetKey(this.ctx.stateStream)[Symbol.asyncIterator]();
+    const width = this.plan.target.keys.length;
+    let stale: string[] = [];
+    let drifted = 0;
+    let targetRow = await targetIter.next();
+    let pairRow = await pairIter.next();
+    while (!pairRow.done) {
+      const targetKey = targetRow.done ? undefined : this.plan.target.codec.encode(targetRow.value.slice(0, width));
+      const order = targetKey === undefined ? 1 : compareKeys(targetKey, pairRow.value[0]!);
+      if (order < 0) {
+        targetRow = await targetIter.next();
+        continue;
+      }
+      if (order > 0 || targetRow.value![width] !== pairRow.value[2]) {
+        stale.push(pairRow.value[1]!);
+        drifted++;
+      }
+      if (order === 0) targetRow = await targetIter.next();
+      pairRow = await pairIter.next();
+      if (stale.length >= this.ctx.batchSize) {
+        const keys = stale;
+        await this.ctx.tx.unit(this.ctx.state, () => this.pairs.markStale(keys));
+        stale = [];
+      }
+    }
+    // Drain the target stream so its connection is free again.
+    while (!targetRow.done) targetRow = await targetIter.next();
+    if (stale.length > 0) await this.ctx.tx.unit(this.ctx.state, () => this.pairs.markStale(stale));
+    if (drifted > 0) this.notes.push(`${drifted} target rows differed from what Ferry last wrote and are rewritten`);
+  }
+
+  // ---------------------------------------------------------------- bookkeeping
+
+  private reject(sourceKey: string | null, reason: string): void {
+    this.counters.rejected++;
+    if (this.rejected.length < this.ctx.rejectSampleLimit) {
+      const key = sourceKey === null ? null : this.plan.source.codec.decode(sourceKey).join(', ');
+      this.rejected.push({ entity: this.plan.name, key, reason });
+    }
+  }
+
+  private async saveProgress(): Promise<void> {
+    this.ctx.onProgress?.(this.plan.name, this.counters);
+  }
+}
+
+function toStoredPair(row: Row): StoredPair {
+  return { sourceKey: row[0]!, targetKey: row[1]!, sourceHash: row[2], targetHash: row[3], sourceGone: row[4] === 't' };
+}

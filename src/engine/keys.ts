@@ -1,0 +1,66 @@
+/**
+ * Order-preserving key encoding.
+ *
+ * Pairs are merge-joined with source and target streams, so the text stored in the state DB must
+ * sort (byte-wise, collation "C") exactly like the key columns sort in their own database.
+ * Integers are sign-prefixed and zero-padded; every other type keeps its text form and is read
+ * with `COLLATE "C"` on its side. Composite keys join their parts with U+0001, which sorts below
+ * every printable character, so tuple order equals string order.
+ */
+export type KeyKind = 'integer' | 'text';
+
+const INTEGER_TYPES = new Set(['smallint', 'integer', 'bigint', 'int2', 'int4', 'int8']);
+const PART_SEPARATOR = '\u0001';
+const DIGITS = 19;
+const NEGATIVE_OFFSET = 9223372036854775808n;
+
+export function keyKindOf(dataType: string): KeyKind {
+  return INTEGER_TYPES.has(dataType) ? 'integer' : 'text';
+}
+
+function encodeInteger(value: string): string {
+  if (value[0] !== '-') return 'p' + value.padStart(DIGITS, '0');
+  return 'n' + (BigInt(value) + NEGATIVE_OFFSET).toString().padStart(DIGITS, '0');
+}
+
+function decodeInteger(encoded: string): string {
+  const digits = encoded.slice(1);
+  if (encoded[0] === 'p') return digits.replace(/^0+(?=\d)/, '');
+  return (BigInt(digits) - NEGATIVE_OFFSET).toString();
+}
+
+export class KeyCodec {
+  constructor(readonly kinds: KeyKind[]) {}
+
+  /** Encodes plain (unescaped) key part values; returns undefined when any part is null. */
+  encode(parts: (string | null)[]): string | undefined {
+    let out = '';
+    for (let i = 0; i < this.kinds.length; i++) {
+      const part = parts[i];
+      if (part === null || part === undefined) return undefined;
+      if (i > 0) out += PART_SEPARATOR;
+      out += this.kinds[i] === 'integer' ? encodeInteger(part) : part;
+    }
+    return out;
+  }
+
+  decode(encoded: string): string[] {
+    const parts = this.kinds.length === 1 ? [encoded] : encoded.split(PART_SEPARATOR);
+    return parts.map((part, i) => (this.kinds[i] === 'integer' ? decodeInteger(part) : part));
+  }
+}
+
+/** Compares encoded keys the way PostgreSQL's "C" collation does (UTF-8 byte order). */
+export function compareKeys(a: string, b: string): number {
+  if (a === b) return 0;
+  // UTF-16 order equals UTF-8 byte order except around surrogates; fall back to bytes only then.
+  if (/[\uD800-\uDFFF]/.test(a) || /[\uD800-\uDFFF]/.test(b)) {
+    return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  }
+  return a < b ? -1 : 1;
+}
+
+/** SQL expression that sorts a key column like the encoding does. */
+export function orderExpression(quotedColumn: string, kind: KeyKind): string {
+  return kind === 'integer' ? quotedColumn : `${quotedColumn}::text COLLATE "C"`;
+}

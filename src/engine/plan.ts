@@ -1,0 +1,191 @@
+import type { Action, Entity, SyncFlowSpec } from '../api/index.js';
+import { withEntityDefaults } from '../api/index.js';
+import { ConfigError } from '../util/errors.js';
+import { ident, literal } from '../util/sql.js';
+import { KeyCodec, keyKindOf, type KeyKind } from './keys.js';
+import type { TableInfo } from './postgres/catalog.js';
+
+export interface SidePlan {
+  schema: string;
+  table: string;
+  keys: string[];
+  keyKinds: KeyKind[];
+  keyTypes: string[];
+  codec: KeyCodec;
+}
+
+export interface FieldPlan {
+  source: string;
+  target: string;
+  lookup?: string;
+  /** SQL expression over the source row, with the transform applied. */
+  sourceExpr: string;
+  targetType: string;
+}
+
+export interface EntityPlan {
+  name: string;
+  position: number;
+  source: SidePlan & { updatedAt?: string; inScopeSql: string };
+  target: SidePlan & {
+    /** `generated`: target keys come from the column defaults; `mapped`: from mapped fields. */
+    keyMode: 'generated' | 'mapped';
+    keyDefaults: string[];
+    identityAlways: boolean;
+    archive?: { column: string; value: string };
+  };
+  /** Mapped fields that are not target keys, in stage/hash order. */
+  fields: FieldPlan[];
+  /** For `mapped` key mode: the field mapping feeding each target key column. */
+  keyFields: FieldPlan[];
+  actions: Set<Action>;
+  match: { source: string; target: string; normalize: string }[];
+  requires: string[];
+}
+
+export interface FlowPlan {
+  entities: EntityPlan[];
+  batchSize: number;
+}
+
+type Catalog = (side: 'source' | 'target', table: string) => TableInfo | undefined;
+
+const TRANSFORMS: Record<string, (expr: string) => string> = {
+  None: (e) => e,
+  Trim: (e) => `btrim(${e})`,
+  Lower: (e) => `lower(${e})`,
+  Upper: (e) => `upper(${e})`,
+};
+
+/** Orders entities so every entity comes after the ones it requires or looks up. */
+export function dependencyOrder(entities: Entity[]): Entity[] {
+  const byName = new Map(entities.map((e) => [e.name, e]));
+  const ordered: Entity[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (entity: Entity, trail: string[]) => {
+    const mark = state.get(entity.name);
+    if (mark === 'done') return;
+    if (mark === 'visiting') throw new ConfigError(`dependency cycle: ${[...trail, entity.name].join(' -> ')}`);
+    state.set(entity.name, 'visiting');
+    for (const dependency of dependenciesOf(entity)) {
+      const parent = byName.get(dependency);
+      if (parent && parent !== entity) visit(parent, [...trail, entity.name]);
+    }
+    state.set(entity.name, 'done');
+    ordered.push(entity);
+  };
+  for (const entity of entities) visit(entity, []);
+  return ordered;
+}
+
+function dependenciesOf(entity: Entity): string[] {
+  const lookups = entity.fields.flatMap((f) => (f.lookup ? [f.lookup] : []));
+  return [...new Set([...(entity.requires ?? []), ...lookups])];
+}
+
+function conditionSql(conditions: NonNullable<Entity['source']['conditions']>): string {
+  if (conditions.length === 0) return 'true';
+  return conditions
+    .map((c) => {
+      const column = ident(c.field);
+      const values = (c.values ?? []).map(literal).join(', ');
+      switch (c.operator ?? 'In') {
+        case 'In':
+          return `(${column})::text IN (${values})`;
+        case 'NotIn':
+          return `(${column} IS NULL OR (${column})::text NOT IN (${values}))`;
+        case 'IsNull':
+          return `${column} IS NULL`;
+        case 'NotNull':
+          return `${column} IS NOT NULL`;
+        default:
+          throw new ConfigError(`unknown condition operator ${String(c.operator)}`);
+      }
+    })
+    .map((clause) => `(${clause})`)
+    .join(' AND ');
+}
+
+function requireColumn(info: TableInfo, column: string, path: string) {
+  const found = info.columns.get(column);
+  if (!found) throw new ConfigError(`${path}: column "${column}" does not exist in table "${info.schema}.${info.table}"`);
+  return found;
+}
+
+function sidePlan(info: TableInfo, keys: string[], path: string): SidePlan {
+  const keyColumns = keys.map((k, i) => requireColumn(info, k, `${path}.keys[${i}]`));
+  const keyKinds = keyColumns.map((c) => keyKindOf(c.typeName));
+  return {
+    schema: info.schema,
+    table: info.table,
+    keys,
+    keyKinds,
+    keyTypes: keyColumns.map((c) => c.sqlType),
+    codec: new KeyCodec(keyKinds),
+  };
+}
+
+/** Compiles the flow spec against the live table catalogs; every problem names its field path. */
+export function planFlow(spec: SyncFlowSpec, catalog: Catalog): FlowPlan {
+  const indexOf = new Map(spec.entities.map((e, i) => [e.name, i]));
+  const plans = dependencyOrder(spec.entities).map((raw, position) => {
+    const entity = withEntityDefaults(raw, spec.direction ?? 'OneWay');
+    const path = `spec.entities[${indexOf.get(entity.name)}]`;
+    const sourceInfo = catalog('source', entity.source.table);
+    if (!sourceInfo) throw new ConfigError(`${path}.source.table: table "${entity.source.table}" does not exist in the source database`);
+    const targetInfo = catalog('target', entity.target.table);
+    if (!targetInfo) throw new ConfigError(`${path}.target.table: table "${entity.target.table}" does not exist in the target database`);
+
+    const source = sidePlan(sourceInfo, entity.source.keys, `${path}.source`);
+    const target = sidePlan(targetInfo, entity.target.keys, `${path}.target`);
+    if (entity.source.updatedAt) requireColumn(sourceInfo, entity.source.updatedAt, `${path}.source.updatedAt`);
+    (entity.source.conditions ?? []).forEach((c, i) => requireColumn(sourceInfo, c.field, `${path}.source.conditions[${i}].field`));
+
+    const allFields: FieldPlan[] = entity.fields.map((f, i) => {
+      requireColumn(sourceInfo, f.source, `${path}.fields[${i}].source`);
+      const targetColumn = requireColumn(targetInfo, f.target, `${path}.fields[${i}].target`);
+      const transform = TRANSFORMS[f.transform ?? 'None'];
+      return { source: f.source, target: f.target, lookup: f.lookup, sourceExpr: transform(ident(f.source)), targetType: targetColumn.sqlType };
+    });
+    const keyFields = entity.target.keys.map((k) => allFields.find((f) => f.target === k));
+    const mapped = keyFields.every((f) => f !== undefined);
+    const keyDefaults: string[] = [];
+    let identityAlways = false;
+    if (!mapped) {
+      entity.target.keys.forEach((k, i) => {
+        const column = targetInfo.columns.get(k)!;
+        if (!column.defaultExpr) {
+          throw new ConfigError(`${path}.target.keys[${i}]: column "${k}" has no default (serial, identity or expression) and no field maps to it`);
+        }
+        keyDefaults.push(column.defaultExpr);
+        if (column.identity === 'a') identityAlways = true;
+      });
+    }
+    const archive = entity.target.archive;
+    if (archive) requireColumn(targetInfo, archive.column, `${path}.target.archive.column`);
+    (entity.match ?? []).forEach((m, i) => {
+      requireColumn(sourceInfo, m.source, `${path}.match[${i}].source`);
+      requireColumn(targetInfo, m.target, `${path}.match[${i}].target`);
+    });
+
+    const plan: EntityPlan = {
+      name: entity.name,
+      position,
+      source: { ...source, updatedAt: entity.source.updatedAt, inScopeSql: conditionSql(entity.source.conditions ?? []) },
+      target: {
+        ...target,
+        keyMode: mapped ? 'mapped' : 'generated',
+        keyDefaults,
+        identityAlways,
+        archive: archive ? { column: archive.column, value: archive.value ?? 'true' } : undefined,
+      },
+      fields: mapped ? allFields.filter((f) => !entity.target.keys.includes(f.target)) : allFields,
+      keyFields: mapped ? (keyFields as FieldPlan[]) : [],
+      actions: new Set(entity.actions ?? []),
+      match: (entity.match ?? []).map((m) => ({ source: m.source, target: m.target, normalize: m.normalize ?? 'None' })),
+      requires: dependenciesOf(entity),
+    };
+    return plan;
+  });
+  return { entities: plans, batchSize: spec.batchSize ?? 5000 };
+}

@@ -1,0 +1,53 @@
+import type pg from 'pg';
+
+export interface ColumnInfo {
+  name: string;
+  /** `format_type` output, e.g. `character varying(120)`, usable in casts. */
+  sqlType: string;
+  /** Base type name, e.g. `int8`, `varchar`. */
+  typeName: string;
+  notNull: boolean;
+  /** Default expression, including `nextval(...)` for serial and identity columns. */
+  defaultExpr: string | null;
+  identity: '' | 'a' | 'd';
+}
+
+export interface TableInfo {
+  schema: string;
+  table: string;
+  columns: Map<string, ColumnInfo>;
+}
+
+const COLUMNS_SQL = `
+SELECT a.attname AS name,
+       format_type(a.atttypid, a.atttypmod) AS sql_type,
+       t.typname AS type_name,
+       a.attnotnull AS not_null,
+       CASE WHEN a.attidentity <> '' THEN format('nextval(%L::regclass)', pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname))
+            ELSE pg_get_expr(d.adbin, d.adrelid) END AS default_expr,
+       a.attidentity::text AS identity
+  FROM pg_attribute a
+  JOIN pg_class c ON c.oid = a.attrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_type t ON t.oid = a.atttypid
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+ WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
+ ORDER BY a.attnum`;
+
+/** Reads a table's columns; undefined when the table does not exist. */
+export async function readTable(client: pg.ClientBase, schema: string, table: string): Promise<TableInfo | undefined> {
+  const result = await client.query(COLUMNS_SQL, [schema, table]);
+  if (result.rowCount === 0) return undefined;
+  const columns = new Map<string, ColumnInfo>();
+  for (const row of result.rows) {
+    columns.set(row.name, {
+      name: row.name,
+      sqlType: row.sql_type,
+      typeName: row.type_name,
+      notNull: row.not_null,
+      defaultExpr: row.default_expr,
+      identity: row.identity,
+    });
+  }
+  return { schema, table, columns };
+}

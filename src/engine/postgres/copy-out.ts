@@ -1,0 +1,49 @@
+import { StringDecoder } from 'node:string_decoder';
+import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { unescapeCopyField } from '../copy-text.js';
+
+export type Row = (string | null)[];
+
+/**
+ * Streams the rows of `COPY (query) TO STDOUT` without holding more than one chunk in memory.
+ * Async iteration gives backpressure: the socket is paused while the consumer is busy.
+ */
+export async function* copyOutRows(client: pg.ClientBase, query: string): AsyncGenerator<Row> {
+  const stream = client.query(copyTo(`COPY (${query}) TO STDOUT`));
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    pending += decoder.write(chunk);
+    let start = 0;
+    let newline = pending.indexOf('\n', start);
+    while (newline !== -1) {
+      yield parseLine(pending.slice(start, newline));
+      start = newline + 1;
+      newline = pending.indexOf('\n', start);
+    }
+    pending = pending.slice(start);
+  }
+  pending += decoder.end();
+  if (pending.length > 0) yield parseLine(pending);
+}
+
+function parseLine(line: string): Row {
+  const fields = line.split('\t');
+  const row: Row = new Array(fields.length);
+  for (let i = 0; i < fields.length; i++) row[i] = unescapeCopyField(fields[i]);
+  return row;
+}
+
+/** Groups an async stream into arrays of at most `size` items. */
+export async function* inBatches<T>(source: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
+  let batch: T[] = [];
+  for await (const item of source) {
+    batch.push(item);
+    if (batch.length >= size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}

@@ -1,0 +1,272 @@
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { ident, literal, qualified } from '../../util/sql.js';
+import { escapeCopyField } from '../copy-text.js';
+import { orderExpression } from '../keys.js';
+import type { EntityPlan } from '../plan.js';
+import { applyWithBisection } from '../transactions.js';
+import { copyOutRows, type Row } from './copy-out.js';
+
+/** One row ready for the target: its target key and its field values in `plan.fields` order. */
+export interface StageRow {
+  seq: number;
+  key: string[];
+  values: (string | null)[];
+}
+
+export interface RowRejection {
+  seq: number;
+  reason: string;
+}
+
+/**
+ * Everything Ferry does to one target table. Rows are staged with COPY into a session temp table as
+ * text, then cast and upserted in one statement, so a batch costs a handful of round trips.
+ */
+export class TargetTable {
+  private readonly table: string;
+  private readonly stage: string;
+  private staged = false;
+
+  constructor(
+    private readonly client: pg.ClientBase,
+    private readonly plan: EntityPlan,
+  ) {
+    this.table = qualified(plan.target.schema, plan.target.table);
+    this.stage = ident(`ferry_stage_${plan.position}`);
+  }
+
+  private get keyColumns(): string[] {
+    return this.plan.target.keys.map(ident);
+  }
+
+  private get fieldColumns(): string[] {
+    return this.plan.fields.map((f) => ident(f.target));
+  }
+
+  /** md5 over the stored target columns; identical text to `expectedHashes` for the same values. */
+  hashExpression(alias = ''): string {
+    const prefix = alias ? `${alias}.` : '';
+    return `md5(ROW(${this.fieldColumns.map((c) => prefix + c).join(', ')})::text)`;
+  }
+
+  private keyTuples(keys: string[][]): string {
+    return keys
+      .map((parts) => `(${parts.map((p, i) => `${literal(p)}::${this.plan.target.keyTypes[i]}`).join(', ')})`)
+      .join(', ');
+  }
+
+  async isEmpty(): Promise<boolean> {
+    const result = await this.client.query(`SELECT NOT EXISTS (SELECT 1 FROM ${this.table}) AS empty`);
+    return result.rows[0].empty;
+  }
+
+  /** Draws `count` new keys from the key columns' defaults (sequences never hand out a value twice). */
+  async allocateKeys(count: number): Promise<string[][]> {
+    if (count === 0) return [];
+    const result = await this.client.query({
+      text: `SELECT ${this.plan.target.keyDefaults.join(', ')} FROM generate_series(1, $1::int)`,
+      values: [count],
+      rowMode: 'array',
+    });
+    return result.rows.map((row: unknown[]) => row.map((v) => String(v)));
+  }
+
+  private async ensureStage(): Promise<void> {
+    if (this.staged) {
+      await this.client.query(`TRUNCATE ${this.stage}`);
+      return;
+    }
+    const keyCols = this.plan.target.keys.map((_, i) => `k${i} text`);
+    const fieldCols = this.plan.fields.map((_, i) => `f${i} text`);
+    await this.client.query(`DROP TABLE IF EXISTS pg_temp.${this.stage}`);
+    await this.client.query(`CREATE TEMP TABLE ${this.stage} (seq int PRIMARY KEY, ${[...keyCols, ...fieldCols].join(', ')})`);
+    this.staged = true;
+  }
+
+  /** Loads the rows into the stage table (inside the caller's transaction). */
+  async stageRows(rows: StageRow[]): Promise<void> {
+    await this.ensureStage();
+    let text = '';
+    for (const row of rows) {
+      text += String(row.seq);
+      for (const k of row.key) text += '\t' + escapeCopyField(k);
+      for (const v of row.values) text += '\t' + escapeCopyField(v);
+      text += '\n';
+    }
+    await pipeline(Readable.from([text]), this.client.query(copyFrom(`COPY ${this.stage} FROM STDIN`)));
+  }
+
+  private castedStageColumns(): { keys: string[]; fields: string[] } {
+    return {
+      keys: this.plan.target.keyTypes.map((t, i) => `s.k${i}::${t}`),
+      fields: this.plan.fields.map((f, i) => `s.f${i}::${f.targetType}`),
+    };
+  }
+
+  /**
+   * Casts the staged values to the target column types and returns the hash each row will have once
+   * stored. Rows whose values do not fit are rejected with the column and PostgreSQL's reason.
+   */
+  async expectedHashes(seqs: number[], rejections: RowRejection[]): Promise<Map<number, string>> {
+    const hashes = new Map<number, string>();
+    const casted = this.castedStageColumns();
+    const sql = `SELECT s.seq, ${casted.keys.length ? casted.keys.join(', ') + ', ' : ''}md5(ROW(${casted.fields.join(', ')})::text) AS hash FROM ${this.stage} s WHERE s.seq = ANY($1::int[])`;
+    await applyWithBisection(
+      this.client,
+      seqs,
+      async (subset) => {
+        const result = await this.client.query(sql, [subset]);
+        for (const row of result.rows) hashes.set(row.seq, row.hash);
+      },
+      async (seq, error) => {
+        rejections.push({ seq, reason: await this.explainCastFailure(seq, error) });
+      },
+    );
+    return hashes;
+  }
+
+  private async explainCastFailure(seq: number, error: Error): Promise<string> {
+    const columns = [
+      ...this.plan.target.keys.map((k, i) => ({ column: k, expr: `k${i}::${this.plan.target.keyTypes[i]}` })),
+      ...this.plan.fields.map((f, i) => ({ column: f.target, expr: `f${i}::${f.targetType}` })),
+    ];
+    for (const { column, expr } of columns) {
+      await this.client.query('SAVEPOINT explain');
+      try {
+        await this.client.query(`SELECT ${expr} FROM ${this.stage} WHERE seq = $1`, [seq]);
+        await this.client.query('RELEASE SAVEPOINT explain');
+      } catch (columnError) {
+        await this.client.query('ROLLBACK TO SAVEPOINT explain');
+        await this.client.query('RELEASE SAVEPOINT explain');
+        return `column ${column}: ${(columnError as Error).message}`;
+      }
+    }
+    return error.message;
+  }
+
+  /** Inserts or updates the staged rows by target key; rows violating a constraint are rejected alone. */
+  async upsert(seqs: number[], rejections: RowRejection[]): Promise<void> {
+    const casted = this.castedStageColumns();
+    const columns = [...this.keyColumns, ...this.fieldColumns];
+    const overriding = this.plan.target.identityAlways ? ' OVERRIDING SYSTEM VALUE' : '';
+    const onConflict =
+      this.fieldColumns.length === 0
+        ? 'DO NOTHING'
+        : `DO UPDATE SET ${this.fieldColumns.map((c) => `${c} = EXCLUDED.${c}`).join(', ')} WHERE (${this.fieldColumns
+            .map((c) => `t.${c}`)
+            .join(', ')}) IS DISTINCT FROM (${this.fieldColumns.map((c) => `EXCLUDED.${c}`).join(', ')})`;
+    const sql =
+      `INSERT INTO ${this.table} AS t (${columns.join(', ')})${overriding} ` +
+      `SELECT ${[...casted.keys, ...casted.fields].join(', ')} FROM ${this.stage} s WHERE s.seq = ANY($1::int[]) ` +
+      `ON CONFLICT (${this.keyColumns.join(', ')}) ${onConflict}`;
+    await applyWithBisection(
+      this.client,
+      seqs,
+      async (subset) => {
+        await this.client.query(sql, [subset]);
+      },
+      (seq, error) => {
+        rejections.push({ seq, reason: describeConstraintError(error) });
+      },
+    );
+  }
+
+  async setArchived(keys: string[][], archived: boolean): Promise<void> {
+    const archive = this.plan.target.archive;
+    if (!archive || keys.length === 0) return;
+    const value = archived ? literal(archive.value) : 'DEFAULT';
+    await this.client.query(
+      `UPDATE ${this.table} SET ${ident(archive.column)} = ${value} WHERE (${this.keyColumns.join(', ')}) IN (VALUES ${this.keyTuples(keys)})`,
+    );
+  }
+
+  /** Deletes rows by key; a row that cannot go (e.g. still referenced) is rejected alone. */
+  async deleteRows(keys: string[][], reject: (key: string[], reason: string) => void): Promise<number> {
+    let deleted = 0;
+    await applyWithBisection(
+      this.client,
+      keys,
+      async (subset) => {
+        const result = await this.client.query(
+          `DELETE FROM ${this.table} WHERE (${this.keyColumns.join(', ')}) IN (VALUES ${this.keyTuples(subset)})`,
+        );
+        deleted += result.rowCount ?? 0;
+      },
+      (key, error) => reject(key, describeConstraintError(error)),
+    );
+    return deleted;
+  }
+
+  /** Current hashes of the rows with these keys (missing rows are absent from the map). */
+  async currentHashes(keys: string[][]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (keys.length === 0) return out;
+    const rows = copyOutRows(
+      this.client,
+      `SELECT ${this.keyColumns.join(', ')}, ${this.hashExpression()} FROM ${this.table} WHERE (${this.keyColumns.join(', ')}) IN (VALUES ${this.keyTuples(keys)})`,
+    );
+    const width = this.keyColumns.length;
+    for await (const row of rows) out.set(this.plan.target.codec.encode(row.slice(0, width))!, row[width]!);
+    return out;
+  }
+
+  /** Every target row's key and hash, in encoded key order, for the Full-mode drift check. */
+  streamHashes(): AsyncGenerator<Row> {
+    const order = this.plan.target.keys.map((k, i) => orderExpression(ident(k), this.plan.target.keyKinds[i])).join(', ');
+    return copyOutRows(this.client, `SELECT ${this.keyColumns.join(', ')}, ${this.hashExpression()} FROM ${this.table} ORDER BY ${order}`);
+  }
+
+  /** Finds target rows whose match columns equal the given normalised values. */
+  async findMatches(candidates: string[][]): Promise<Map<string, string[]>> {
+    const found = new Map<string, string[]>();
+    if (candidates.length === 0) return found;
+    const expressions = this.plan.match.map((m) => normaliseSql(`t.${ident(m.target)}::text`, m.normalize));
+    const tuples = candidates.map((c) => `(${c.map((v) => literal(v)).join(', ')})`).join(', ');
+    const result = await this.client.query({
+      text: `SELECT ${[...expressions, ...this.keyColumns.map((k) => `t.${k}::text`)].join(', ')} FROM ${this.table} t WHERE (${expressions.join(', ')}) IN (VALUES ${tuples})`,
+      rowMode: 'array',
+    });
+    const width = expressions.length;
+    for (const row of result.rows as string[][]) {
+      const matchKey = row.slice(0, width).join('\u0001');
+      if (!found.has(matchKey)) found.set(matchKey, row.slice(width));
+    }
+    return found;
+  }
+}
+
+export function normaliseSql(expr: string, mode: string): string {
+  switch (mode) {
+    case 'Lower':
+      return `lower(${expr})`;
+    case 'Trim':
+      return `btrim(${expr})`;
+    case 'LowerTrim':
+      return `lower(btrim(${expr}))`;
+    default:
+      return expr;
+  }
+}
+
+export function normaliseValue(value: string, mode: string): string {
+  switch (mode) {
+    case 'Lower':
+      return value.toLowerCase();
+    case 'Trim':
+      return value.trim();
+    case 'LowerTrim':
+      return value.trim().toLowerCase();
+    default:
+      return value;
+  }
+}
+
+function describeConstraintError(error: Error): string {
+  const pgError = error as Error & { constraint?: string; detail?: string };
+  const parts = [pgError.message];
+  if (pgError.detail) parts.push(pgError.detail);
+  return parts.join(': ');
+}

@@ -1,0 +1,132 @@
+import Table from 'cli-table3';
+import type { EntityCounters, Watermark } from '../store/run-state.js';
+import type { RejectedSample } from './entity-sync.js';
+
+export interface EntityReport extends Omit<EntityCounters, 'durationMs'> {
+  name: string;
+  durationMs: number;
+  notes: string[];
+}
+
+export interface RunReport {
+  runId: string;
+  flow: string;
+  mode: string;
+  dryRun: boolean;
+  status: 'Succeeded' | 'Failed';
+  startedAt: string;
+  completedAt: string;
+  durationMs: number;
+  watermarksBefore: Record<string, Watermark>;
+  watermarksAfter: Record<string, Watermark>;
+  entities: EntityReport[];
+  totals: Omit<EntityCounters, 'durationMs'>;
+  rejectedSamples: RejectedSample[];
+  error?: string;
+}
+
+const COUNTER_COLUMNS = ['read', 'created', 'updated', 'unchanged', 'archived', 'deleted', 'rejected'] as const;
+
+export function totalsOf(entities: EntityReport[]): RunReport['totals'] {
+  const totals = { read: 0, created: 0, updated: 0, unchanged: 0, archived: 0, deleted: 0, rejected: 0, linked: 0, skipped: 0, sourceGone: 0 };
+  for (const e of entities) for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += e[key];
+  return totals;
+}
+
+function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+function headline(report: RunReport): string {
+  const dry = report.dryRun ? ' (dry run: nothing written)' : '';
+  return `${report.flow} · ${report.mode} · ${report.status} in ${formatDuration(report.durationMs)} · run ${report.runId}${dry}`;
+}
+
+/** Entities that did something or are worth a line; untouched ones fold into one summary line. */
+function visibleEntities(report: RunReport): EntityReport[] {
+  return report.entities;
+}
+
+export function renderTable(report: RunReport): string {
+  const table = new Table({
+    head: ['entity', ...COUNTER_COLUMNS, 'duration'],
+    colAligns: ['left', ...COUNTER_COLUMNS.map(() => 'right' as const), 'right'],
+    style: { head: [], border: [] },
+  });
+  for (const e of visibleEntities(report)) {
+    table.push([e.name, ...COUNTER_COLUMNS.map((c) => String(e[c])), formatDuration(e.durationMs)]);
+  }
+  table.push(['TOTAL', ...COUNTER_COLUMNS.map((c) => String(report.totals[c])), formatDuration(report.durationMs)]);
+  const lines = [headline(report), table.toString()];
+  const extras = [];
+  if (report.totals.linked) extras.push(`${report.totals.linked} linked to existing target rows`);
+  if (report.totals.skipped) extras.push(`${report.totals.skipped} skipped by conditions or actions`);
+  if (report.totals.sourceGone) extras.push(`${report.totals.sourceGone} vanished from the source (reported only)`);
+  if (extras.length) lines.push(extras.join(' · '));
+  for (const e of report.entities) for (const note of e.notes) lines.push(`note: ${e.name}: ${note}`);
+  if (report.rejectedSamples.length > 0) {
+    lines.push('rejected rows (sample):');
+    for (const r of report.rejectedSamples.slice(0, 20)) lines.push(`  ${r.entity} ${r.key ?? '(no key)'}: ${r.reason}`);
+  }
+  if (report.error) lines.push(`error: ${report.error}`);
+  return lines.join('\n');
+}
+
+export function renderJson(report: RunReport): string {
+  return JSON.stringify(report, null, 2);
+}
+
+function escapeMarkdown(text: string): string {
+  return text.replace(/[|\\`*_]/g, (c) => `\\${c}`);
+}
+
+export function renderMarkdown(report: RunReport): string {
+  const header = `| entity | ${COUNTER_COLUMNS.join(' | ')} | duration |`;
+  const rule = `|---|${COUNTER_COLUMNS.map(() => '---:').join('|')}|---:|`;
+  const rows = report.entities.map(
+    (e) => `| ${escapeMarkdown(e.name)} | ${COUNTER_COLUMNS.map((c) => e[c]).join(' | ')} | ${formatDuration(e.durationMs)} |`,
+  );
+  rows.push(`| **total** | ${COUNTER_COLUMNS.map((c) => `**${report.totals[c]}**`).join(' | ')} | ${formatDuration(report.durationMs)} |`);
+  const parts = [`### ${escapeMarkdown(headline(report))}`, '', header, rule, ...rows];
+  if (report.rejectedSamples.length > 0) {
+    parts.push('', '**Rejected rows (sample)**', '');
+    for (const r of report.rejectedSamples.slice(0, 50)) parts.push(`- ${escapeMarkdown(r.entity)} ${escapeMarkdown(r.key ?? '(no key)')}: ${escapeMarkdown(r.reason)}`);
+  }
+  if (report.error) parts.push('', `**Error:** ${escapeMarkdown(report.error)}`);
+  return parts.join('\n');
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+export function renderHtml(report: RunReport): string {
+  const cells = (values: string[], tag = 'td') => values.map((v) => `<${tag}>${escapeHtml(v)}</${tag}>`).join('');
+  const rows = report.entities.map((e) => `<tr>${cells([e.name, ...COUNTER_COLUMNS.map((c) => String(e[c])), formatDuration(e.durationMs)])}</tr>`);
+  rows.push(`<tr><th>total</th>${cells([...COUNTER_COLUMNS.map((c) => String(report.totals[c])), formatDuration(report.durationMs)], 'th')}</tr>`);
+  const rejected = report.rejectedSamples.length
+    ? `<h4>Rejected rows (sample)</h4><ul>${report.rejectedSamples
+        .slice(0, 50)
+        .map((r) => `<li>${escapeHtml(`${r.entity} ${r.key ?? '(no key)'}: ${r.reason}`)}</li>`)
+        .join('')}</ul>`
+    : '';
+  const error = report.error ? `<p><strong>Error:</strong> ${escapeHtml(report.error)}</p>` : '';
+  return `<h3>${escapeHtml(headline(report))}</h3><table><thead><tr>${cells(['entity', ...COUNTER_COLUMNS, 'duration'], 'th')}</tr></thead><tbody>${rows.join('')}</tbody></table>${rejected}${error}`;
+}
+
+export type ReportFormat = 'table' | 'json' | 'markdown' | 'html';
+
+export function renderReport(report: RunReport, format: ReportFormat): string {
+  switch (format) {
+    case 'json':
+      return renderJson(report);
+    case 'markdown':
+      return renderMarkdown(report);
+    case 'html':
+      return renderHtml(report);
+    default:
+      return renderTable(report);
+  }
+}

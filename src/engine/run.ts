@@ -1,0 +1,265 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { SyncFlowSpec } from '../api/index.js';
+import { openStateStore } from '../store/db.js';
+import { PairStore } from '../store/pairs.js';
+import { RunState, type EntityCounters } from '../store/run-state.js';
+import { describeConnectionError, FerryError, FlowBusyError } from '../util/errors.js';
+import { EntitySync, type EntityResult, type EntitySyncContext, type RejectedSample } from './entity-sync.js';
+import { LookupTranslator } from './lookups.js';
+import { readTable, type TableInfo } from './postgres/catalog.js';
+import { TargetTable } from './postgres/target-table.js';
+import { planFlow, type EntityPlan, type FlowPlan } from './plan.js';
+import { totalsOf, type EntityReport, type RunReport } from './report.js';
+import { Transactions } from './transactions.js';
+
+export type EngineMode = 'Full' | 'Incremental' | 'Scope' | 'Record' | 'Resolve' | 'Retransfer';
+
+export interface RunRequest {
+  /** `namespace/name`; the identity pairs, watermarks and the run lock are keyed by. */
+  flowId: string;
+  spec: SyncFlowSpec;
+  mode: EngineMode;
+  dryRun?: boolean;
+  requestedBy?: string;
+  runId?: string;
+  sourceUrl: string;
+  targetUrl: string;
+  stateUrl: string;
+  logger: Logger;
+  onProgress?: (entity: string, counters: EntityCounters) => void;
+}
+
+const SUPPORTED_MODES = new Set<EngineMode>(['Full', 'Incremental']);
+const REJECT_SAMPLE_LIMIT = 100;
+// Namespace for Ferry's per-flow advisory locks (the second key is a hash of the flow id).
+const FLOW_LOCK_CLASS = 0x66727931;
+
+async function connect(url: string, what: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url, options: '-c TimeZone=UTC', application_name: 'ferry' } as pg.ClientConfig);
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    throw describeConnectionError(what, url, error);
+  }
+  return client;
+}
+
+async function readCatalog(plan: { spec: SyncFlowSpec }, source: pg.Client, target: pg.Client) {
+  const schemas = {
+    source: plan.spec.source.postgres?.schema ?? 'public',
+    target: plan.spec.target.postgres?.schema ?? 'public',
+  };
+  const tables = { source: new Map<string, TableInfo | undefined>(), target: new Map<string, TableInfo | undefined>() };
+  for (const entity of plan.spec.entities) {
+    tables.source.set(entity.source.table, await readTable(source, schemas.source, entity.source.table));
+    tables.target.set(entity.target.table, await readTable(target, schemas.target, entity.target.table));
+  }
+  return (side: 'source' | 'target', table: string) => tables[side].get(table);
+}
+
+/** Holds the flow's advisory lock on a dedicated connection for the duration of the run. */
+async function acquireFlowLock(client: pg.Client, flowId: string, runId: string): Promise<void> {
+  const result = await client.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [FLOW_LOCK_CLASS, flowId]);
+  if (!result.rows[0].locked) {
+    const holder = await client.query('SELECT run_id, since FROM ferry.run_locks WHERE flow = $1', [flowId]);
+    throw new FlowBusyError(flowId, holder.rows[0]?.run_id, holder.rows[0]?.since);
+  }
+  await client.query(
+    `INSERT INTO ferry.run_locks (flow, run_id, holder, since) VALUES ($1, $2, $3, now())
+     ON CONFLICT (flow) DO UPDATE SET run_id = EXCLUDED.run_id, holder = EXCLUDED.holder, since = now()`,
+    [flowId, runId, `${hostname()}/${process.pid}`],
+  );
+}
+
+async function releaseFlowLock(client: pg.Client, flowId: string, runId: string): Promise<void> {
+  await client.query('DELETE FROM ferry.run_locks WHERE flow = $1 AND run_id = $2', [flowId, runId]);
+  await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [FLOW_LOCK_CLASS, flowId]);
+}
+
+/**
+ * A batch interrupted between its pairs commit and its target commit left a marker. Compare the
+ * marked pairs with the target: rows that did not land (or landed differently) are marked stale so
+ * this run rewrites them.
+ */
+async function recoverInterruptedBatches(runState: RunState, plans: Map<string, EntityPlan>, state: pg.Client, target: pg.Client, flowId: string, logger: Logger) {
+  for (const marker of await runState.pendingInflight()) {
+    const plan = plans.get(marker.entity);
+    if (plan) {
+      const pairs = new PairStore(state, flowId, marker.entity);
+      const known = await pairs.bySourceKeys(marker.sourceKeys);
+      const targetKeys = [...known.values()].map((p) => plan.target.codec.decode(p.targetKey));
+      const current = await new TargetTable(target, plan).currentHashes(targetKeys);
+      const stale = [...known.values()].filter((p) => current.get(p.targetKey) !== p.targetHash).map((p) => p.sourceKey);
+      await pairs.markStale(stale);
+      logger.warn({ entity: marker.entity, batch: marker.sourceKeys.length, stale: stale.length }, 'recovered an interrupted batch');
+    }
+    await runState.endInflight(marker.id);
+  }
+}
+
+function entityReport(plan: EntityPlan, result: EntityResult | undefined): EntityReport {
+  const c = result?.counters;
+  return {
+    name: plan.name,
+    read: c?.read ?? 0,
+    created: c?.created ?? 0,
+    updated: c?.updated ?? 0,
+    unchanged: c?.unchanged ?? 0,
+    archived: c?.archived ?? 0,
+    deleted: c?.deleted ?? 0,
+    rejected: c?.rejected ?? 0,
+    linked: c?.linked ?? 0,
+    skipped: c?.skipped ?? 0,
+    sourceGone: c?.sourceGone ?? 0,
+    durationMs: c?.durationMs ?? 0,
+    notes: result?.notes ?? [],
+  };
+}
+
+/** A run that started and failed; carries its (partial) report. */
+export class RunFailedError extends FerryError {
+  constructor(
+    readonly report: RunReport,
+    exitCode: number,
+    cause: unknown,
+  ) {
+    super(report.error ?? 'sync failed', exitCode, { cause });
+    this.name = 'RunFailedError';
+  }
+}
+
+/** Runs one sync of a flow: the code path shared by `ferry run` and the Kubernetes Job. */
+export async function runSync(request: RunRequest): Promise<RunReport> {
+  const { flowId, logger } = request;
+  const runId = request.runId ?? randomUUID();
+  const dryRun = Boolean(request.dryRun);
+  if (!SUPPORTED_MODES.has(request.mode)) {
+    throw new FerryError(`mode ${request.mode} is not supported yet by this version of the engine (supported: Full, Incremental)`, 2);
+  }
+  if (!request.spec.target.postgres) {
+    throw new FerryError('export targets are not supported yet by this version of the engine', 2);
+  }
+
+  const store = await openStateStore(request.stateUrl);
+  const clients: pg.Client[] = [];
+  const bookkeeping = await store.pool.connect();
+  const startedAt = new Date();
+  let locked = false;
+  const results = new Map<string, EntityResult>();
+  let plan: FlowPlan | undefined;
+  let watermarksBefore: RunReport['watermarksBefore'] = {};
+  let watermarksAfter: RunReport['watermarksAfter'] = {};
+  let failure: unknown;
+  try {
+    await acquireFlowLock(bookkeeping, flowId, runId);
+    locked = true;
+    await bookkeeping.query(
+      `INSERT INTO ferry.runs (id, flow, mode, dry_run, status, requested_by, started_at) VALUES ($1, $2, $3, $4, 'Running', $5, $6)`,
+      [runId, flowId, request.mode, dryRun, request.requestedBy ?? null, startedAt],
+    );
+    const open = async (url: string, what: string) => {
+      const client = await connect(url, what);
+      clients.push(client);
+      return client;
+    };
+    const source = await open(request.sourceUrl, 'the source database');
+    const sourceFetch = await open(request.sourceUrl, 'the source database');
+    const target = await open(request.targetUrl, 'the target database');
+    const state = await open(request.stateUrl, 'the state database');
+    const stateStream = await open(request.stateUrl, 'the state database');
+
+    plan = planFlow(request.spec, await readCatalog({ spec: request.spec }, source, target));
+    const plans = new Map(plan.entities.map((e) => [e.name, e]));
+    const runState = new RunState(state, flowId, runId);
+    watermarksBefore = await runState.readAllWatermarks();
+    await recoverInterruptedBatches(runState, plans, state, target, flowId, logger);
+
+    const tx = new Transactions(dryRun);
+    await tx.open(state);
+    await tx.open(target);
+    const context: EntitySyncContext = {
+      flow: flowId,
+      runId,
+      batchSize: plan.batchSize,
+      tx,
+      source,
+      sourceFetch,
+      target,
+      state,
+      stateStream,
+      runState,
+      lookups: new LookupTranslator(state, flowId, plans),
+      logger,
+      rejectSampleLimit: REJECT_SAMPLE_LIMIT,
+      onProgress: request.onProgress,
+    };
+    const syncs = new Map(plan.entities.map((e) => [e.name, new EntitySync(e, context)]));
+    for (const entity of plan.entities) {
+      logger.info({ entity: entity.name, mode: request.mode }, 'syncing entity');
+      const sync = syncs.get(entity.name)!;
+      results.set(entity.name, request.mode === 'Full' ? await sync.full() : await sync.incremental());
+    }
+    if (request.mode === 'Full') {
+      for (const entity of [...plan.entities].reverse()) results.set(entity.name, await syncs.get(entity.name)!.deleteVanished());
+    }
+    watermarksAfter = await runState.readAllWatermarks();
+    await tx.close(state);
+    await tx.close(target);
+    if (dryRun) watermarksAfter = watermarksBefore;
+  } catch (error) {
+    failure = error;
+  }
+
+  const completedAt = new Date();
+  const entities = plan ? plan.entities.map((e) => entityReport(e, results.get(e.name))) : [];
+  const rejectedSamples: RejectedSample[] = [...results.values()].flatMap((r) => r.rejected);
+  const report: RunReport = {
+    runId,
+    flow: flowId,
+    mode: request.mode,
+    dryRun,
+    status: failure ? 'Failed' : 'Succeeded',
+    startedAt: startedAt.toISOString(),
+    completedAt: completedAt.toISOString(),
+    durationMs: completedAt.getTime() - startedAt.getTime(),
+    watermarksBefore,
+    watermarksAfter,
+    entities,
+    totals: totalsOf(entities),
+    rejectedSamples,
+    error: failure ? (failure instanceof Error ? failure.message : String(failure)) : undefined,
+  };
+
+  try {
+    for (const client of clients) await client.end().catch(() => {});
+    if (locked) {
+      await bookkeeping.query(
+        `UPDATE ferry.runs SET status = $2, completed_at = $3, error = $4, watermarks_before = $5, watermarks_after = $6, report = $7 WHERE id = $1`,
+        [runId, report.status, completedAt, report.error ?? null, watermarksBefore, watermarksAfter, report],
+      );
+      for (const e of entities) {
+        await bookkeeping.query(
+          `INSERT INTO ferry.run_entities (run_id, entity, position, read, created, updated, unchanged, archived, deleted, rejected, duration_ms)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (run_id, entity) DO NOTHING`,
+          [runId, e.name, entities.indexOf(e), e.read, e.created, e.updated, e.unchanged, e.archived, e.deleted, e.rejected, e.durationMs],
+        );
+      }
+      const sampleRunState = new RunState(bookkeeping, flowId, runId);
+      await sampleRunState.recordRejected(rejectedSamples.map((r) => ({ entity: r.entity, sourceKey: r.key, reason: r.reason })));
+      await releaseFlowLock(bookkeeping, flowId, runId);
+    }
+  } finally {
+    bookkeeping.release();
+    await store.close();
+  }
+  if (failure instanceof FlowBusyError) throw failure;
+  if (failure) {
+    const exitCode = failure instanceof FerryError ? failure.exitCode : 1;
+    throw new RunFailedError(report, exitCode, failure);
+  }
+  return report;
+}

@@ -1,0 +1,89 @@
+import type pg from 'pg';
+
+export interface Watermark {
+  cursor: string;
+  key: string[];
+}
+
+export interface EntityCounters {
+  read: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  archived: number;
+  deleted: number;
+  rejected: number;
+  linked: number;
+  skipped: number;
+  sourceGone: number;
+  durationMs: number;
+}
+
+export function emptyCounters(): EntityCounters {
+  return { read: 0, created: 0, updated: 0, unchanged: 0, archived: 0, deleted: 0, rejected: 0, linked: 0, skipped: 0, sourceGone: 0, durationMs: 0 };
+}
+
+/** Run bookkeeping in the state DB: runs, per-entity counters, watermarks, rejected samples, inflight batches. */
+export class RunState {
+  constructor(
+    private readonly client: pg.ClientBase,
+    readonly flow: string,
+    readonly runId: string,
+  ) {}
+
+  async readWatermark(entity: string): Promise<Watermark | undefined> {
+    const result = await this.client.query(`SELECT cursor, key FROM ferry.watermarks WHERE flow = $1 AND entity = $2`, [this.flow, entity]);
+    if (result.rowCount === 0) return undefined;
+    return { cursor: result.rows[0].cursor, key: result.rows[0].key };
+  }
+
+  async readAllWatermarks(): Promise<Record<string, Watermark>> {
+    const result = await this.client.query(`SELECT entity, cursor, key FROM ferry.watermarks WHERE flow = $1 ORDER BY entity`, [this.flow]);
+    return Object.fromEntries(result.rows.map((r) => [r.entity, { cursor: r.cursor, key: r.key }]));
+  }
+
+  async writeWatermark(entity: string, watermark: Watermark): Promise<void> {
+    await this.client.query(
+      `INSERT INTO ferry.watermarks (flow, entity, cursor, key, run_id, updated_at) VALUES ($1, $2, $3, $4::jsonb, $5, now())
+       ON CONFLICT (flow, entity) DO UPDATE SET cursor = EXCLUDED.cursor, key = EXCLUDED.key, run_id = EXCLUDED.run_id, updated_at = now()`,
+      [this.flow, entity, watermark.cursor, JSON.stringify(watermark.key), this.runId],
+    );
+  }
+
+  async saveCounters(entity: string, position: number, c: EntityCounters): Promise<void> {
+    await this.client.query(
+      `INSERT INTO ferry.run_entities (run_id, entity, position, read, created, updated, unchanged, archived, deleted, rejected, duration_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT (run_id, entity) DO UPDATE SET read = EXCLUDED.read, created = EXCLUDED.created, updated = EXCLUDED.updated,
+         unchanged = EXCLUDED.unchanged, archived = EXCLUDED.archived, deleted = EXCLUDED.deleted, rejected = EXCLUDED.rejected,
+         duration_ms = EXCLUDED.duration_ms`,
+      [this.runId, entity, position, c.read, c.created, c.updated, c.unchanged, c.archived, c.deleted, c.rejected, c.durationMs],
+    );
+  }
+
+  async recordRejected(rows: { entity: string; sourceKey: string | null; reason: string }[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.client.query(
+      `INSERT INTO ferry.rejected_rows (run_id, entity, source_key, reason)
+       SELECT $1, r.entity, r.source_key, r.reason FROM unnest($2::text[], $3::text[], $4::text[]) AS r(entity, source_key, reason)`,
+      [this.runId, rows.map((r) => r.entity), rows.map((r) => r.sourceKey), rows.map((r) => r.reason)],
+    );
+  }
+
+  async beginInflight(entity: string, sourceKeys: string[]): Promise<number> {
+    const result = await this.client.query(
+      `INSERT INTO ferry.inflight_batches (flow, entity, run_id, source_keys) VALUES ($1, $2, $3, $4::jsonb) RETURNING id`,
+      [this.flow, entity, this.runId, JSON.stringify(sourceKeys)],
+    );
+    return Number(result.rows[0].id);
+  }
+
+  async endInflight(id: number): Promise<void> {
+    await this.client.query(`DELETE FROM ferry.inflight_batches WHERE id = $1`, [id]);
+  }
+
+  async pendingInflight(): Promise<{ id: number; entity: string; sourceKeys: string[] }[]> {
+    const result = await this.client.query(`SELECT id, entity, source_keys FROM ferry.inflight_batches WHERE flow = $1 ORDER BY id`, [this.flow]);
+    return result.rows.map((r) => ({ id: Number(r.id), entity: r.entity, sourceKeys: r.source_keys }));
+  }
+}

@@ -1,0 +1,136 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
+
+/** Everything Ferry keeps lives in its own schema of the state database. */
+export const ferry = pgSchema('ferry');
+
+export const runs = ferry.table(
+  'runs',
+  {
+    id: text('id').primaryKey(),
+    flow: text('flow').notNull(),
+    mode: text('mode').notNull(),
+    scope: text('scope'),
+    record: text('record'),
+    dryRun: boolean('dry_run').notNull().default(false),
+    status: text('status').notNull(),
+    requestedBy: text('requested_by'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    error: text('error'),
+    watermarksBefore: jsonb('watermarks_before'),
+    watermarksAfter: jsonb('watermarks_after'),
+    report: jsonb('report'),
+  },
+  (t) => [index('runs_flow_started_idx').on(t.flow, t.startedAt)],
+);
+
+/** Per-entity counters of a run, updated as batches commit so progress is visible mid-run. */
+export const runEntities = ferry.table(
+  'run_entities',
+  {
+    runId: text('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    entity: text('entity').notNull(),
+    position: integer('position').notNull(),
+    read: bigint('read', { mode: 'number' }).notNull().default(0),
+    created: bigint('created', { mode: 'number' }).notNull().default(0),
+    updated: bigint('updated', { mode: 'number' }).notNull().default(0),
+    unchanged: bigint('unchanged', { mode: 'number' }).notNull().default(0),
+    archived: bigint('archived', { mode: 'number' }).notNull().default(0),
+    deleted: bigint('deleted', { mode: 'number' }).notNull().default(0),
+    rejected: bigint('rejected', { mode: 'number' }).notNull().default(0),
+    durationMs: integer('duration_ms').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.entity] })],
+);
+
+/** Committed incremental cursor per flow and entity: `(updatedAt, key)` of the last row whose writes committed. */
+export const watermarks = ferry.table(
+  'watermarks',
+  {
+    flow: text('flow').notNull(),
+    entity: text('entity').notNull(),
+    cursor: text('cursor').notNull(),
+    key: jsonb('key').$type<(string | null)[]>().notNull(),
+    runId: text('run_id').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.flow, t.entity] })],
+);
+
+/**
+ * One linked pair per flow and entity. Keys are stored in an order-preserving text encoding
+ * (see engine/keys.ts) under the "C" collation, so the pairs stream sorts exactly like the
+ * source and target key streams it is merge-joined with.
+ */
+export const pairs = ferry.table(
+  'pairs',
+  {
+    flow: text('flow').notNull(),
+    entity: text('entity').notNull(),
+    sourceKey: text('source_key').notNull(),
+    targetKey: text('target_key').notNull(),
+    sourceHash: text('source_hash'),
+    targetHash: text('target_hash'),
+    sourceCursor: text('source_cursor'),
+    targetCursor: text('target_cursor'),
+    lastOrigin: text('last_origin').notNull().default('source'),
+    lastSyncedAt: timestamp('last_synced_at', { withTimezone: true }).notNull().defaultNow(),
+    category: text('category').notNull().default('synchronised'),
+    sourceGoneAt: timestamp('source_gone_at', { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.flow, t.entity, t.sourceKey] }),
+    index('pairs_target_key_idx').on(t.flow, t.entity, t.targetKey),
+  ],
+);
+
+/** A bounded sample of rejected rows per run and entity, with the reason. */
+export const rejectedRows = ferry.table(
+  'rejected_rows',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    runId: text('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    entity: text('entity').notNull(),
+    sourceKey: text('source_key'),
+    reason: text('reason').notNull(),
+    detail: text('detail'),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('rejected_rows_run_idx').on(t.runId, t.entity)],
+);
+
+/** Who holds a flow's advisory lock, so a refused second run can say which run is active and since when. */
+export const runLocks = ferry.table('run_locks', {
+  flow: text('flow').primaryKey(),
+  runId: text('run_id').notNull(),
+  holder: text('holder').notNull(),
+  since: timestamp('since', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * A batch whose pairs were committed before its target writes. If a run dies between the two
+ * commits, the next run re-checks exactly these pairs against the target.
+ */
+export const inflightBatches = ferry.table(
+  'inflight_batches',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    flow: text('flow').notNull(),
+    entity: text('entity').notNull(),
+    runId: text('run_id').notNull(),
+    sourceKeys: jsonb('source_keys').$type<string[]>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (t) => [index('inflight_flow_idx').on(t.flow)],
+);
