@@ -1,4 +1,4 @@
-CREATE SCHEMA "ferry";
+CREATE SCHEMA IF NOT EXISTS "ferry";
 --> statement-breakpoint
 CREATE TABLE "ferry"."inflight_batches" (
 	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "ferry"."inflight_batches_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),

@@ -11,9 +11,9 @@ export function entityDependencies(entity: DependentEntity): string[] {
 }
 
 /**
- * Self-references (a lookup of the entity's own key, e.g. a parent firm) are not cycles: the engine
- * orders rows within the entity. One cycle per strongly connected group of entities, each written as names from the
- * earliest-listed member back to itself (e.g. ['people', 'firms', 'people']).
+ * One cycle per strongly connected group of entities, written from the earliest-listed member back
+ * to itself (e.g. ['people', 'firms', 'people']). A lookup of the entity's own key (a parent firm)
+ * is not a cycle: the engine orders rows within the entity.
  */
 export function findDependencyCycles(entities: readonly DependentEntity[]): string[][] {
   const order = new Map(entities.map((e, i) => [e.name, i]));

@@ -1,5 +1,6 @@
-import type { Action, Entity, SyncFlowSpec } from '../api/index.js';
-import { withEntityDefaults } from '../api/index.js';
+import type { Action, Entity } from '../api/entity.js';
+import type { SyncFlowSpec } from '../api/syncflow.js';
+import { withEntityDefaults } from '../api/defaults.js';
 import { ConfigError } from '../util/errors.js';
 import { ident, literal } from '../util/sql.js';
 import { KeyCodec, keyKindOf, type KeyKind } from './keys.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { SyncFlowSpec } from '../api/index.js';
+import type { SyncFlowSpec } from '../api/syncflow.js';
 import { openStateStore } from '../store/db.js';
 import { PairStore } from '../store/pairs.js';
 import { RunState, type EntityCounters } from '../store/run-state.js';

@@ -1,0 +1,133 @@
+import { availableParallelism } from 'node:os';
+import pg from 'pg';
+import { DatasetSql, type Load } from './dataset-sql.js';
+import { personChildLoads, eventChildLoads } from './load-children.js';
+import { lookupLoads } from './load-lookups.js';
+import { eventLoads, firmLoads, peopleLoads } from './load-main.js';
+import { BAD_ROWS, countBadPeople, planDataset } from './plan.js';
+import { sourceSchema, targetSchemaSql, createdTables } from './schema-files.js';
+import { ident } from '../util/sql.js';
+
+export const DEFAULT_SEED = 1;
+
+export interface GenerateOptions {
+  people: number;
+  seed?: number;
+  /** Create the empty schema (with all indexes and foreign keys) but load no rows. */
+  schemaOnly?: boolean;
+  /** Break a few people on purpose (see BAD_ROWS): an over-long e-mail and a firm_id without a firm. */
+  badRows?: boolean;
+  /** Drop the association tables first if they exist (only those tables; nothing else is touched). */
+  replace?: boolean;
+  /** Connections loading tables side by side; defaults to the number of CPUs, at most 4. */
+  parallel?: number;
+}
+
+export interface GenerateSummary {
+  people: number;
+  seed: number;
+  badRows: { longEmail: number; missingFirm: number };
+  /** Rows per table. */
+  tables: Record<string, number>;
+  totalRows: number;
+  elapsedMs: number;
+}
+
+/**
+ * Creates the association schema in the database at `sourceUrl` and fills it. The same
+ * people count and seed always produce identical rows, timestamps included.
+ */
+export async function generateAssociation(sourceUrl: string, opts: GenerateOptions): Promise<GenerateSummary> {
+  const started = performance.now();
+  const seed = opts.seed ?? DEFAULT_SEED;
+  const badRows = Boolean(opts.badRows) && !opts.schemaOnly;
+  const people = opts.schemaOnly ? 0 : opts.people;
+  const dataset = new DatasetSql(planDataset(people), seed, badRows);
+  const schema = sourceSchema();
+
+  await withSession(sourceUrl, async (client) => {
+    if (opts.replace) await dropTables(client, schema.tableNames);
+    else await refuseExistingTables(client, schema.tableNames);
+    await client.query(schema.tables);
+  });
+
+  const loads = opts.schemaOnly ? [] : allLoads(dataset);
+  const workers = Math.max(1, opts.parallel ?? Math.min(4, availableParallelism()));
+  await runAll(sourceUrl, workers, largestFirst(loads).map((load) => load.sql));
+
+  await withSession(sourceUrl, async (client) => {
+    await client.query(schema.postLoad);
+    await client.query('VACUUM (ANALYZE)');
+  });
+
+  const tables = Object.fromEntries(schema.tableNames.map((t) => [t, 0]));
+  for (const load of loads) tables[load.table] += load.rows;
+  return {
+    people,
+    seed,
+    badRows: {
+      longEmail: badRows ? countBadPeople(people, BAD_ROWS.longEmail) : 0,
+      missingFirm: badRows ? countBadPeople(people, BAD_ROWS.missingFirm) : 0,
+    },
+    tables,
+    totalRows: Object.values(tables).reduce((a, b) => a + b, 0),
+    elapsedMs: Math.round(performance.now() - started),
+  };
+}
+
+/** Creates the website schema (tables, foreign keys, indexes) in the database at `targetUrl`. */
+export async function createTargetSchema(targetUrl: string, opts: { replace?: boolean } = {}): Promise<void> {
+  const sql = targetSchemaSql();
+  await withSession(targetUrl, async (client) => {
+    if (opts.replace) await dropTables(client, createdTables(sql));
+    await client.query(sql);
+  });
+}
+
+function allLoads(d: DatasetSql): Load[] {
+  return [...lookupLoads(), ...firmLoads(d), ...peopleLoads(d), ...eventLoads(d), ...personChildLoads(d), ...eventChildLoads(d)];
+}
+
+/** Biggest tables first, so parallel connections finish at about the same time. */
+function largestFirst(loads: Load[]): Load[] {
+  const weight = (l: Load) => (l.table === 'people' ? l.rows * 6 : l.rows);
+  return [...loads].sort((a, b) => weight(b) - weight(a));
+}
+
+/** Runs the statements on `workers` connections; each connection takes the next statement when done. */
+async function runAll(url: string, workers: number, statements: string[]): Promise<void> {
+  let next = 0;
+  const worker = () =>
+    withSession(url, async (client) => {
+      while (next < statements.length) await client.query(statements[next++]);
+    });
+  await Promise.all(Array.from({ length: Math.min(workers, statements.length) }, worker));
+}
+
+async function withSession<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    // Bulk loading: no need to wait for each commit to reach disk; roomy memory for index builds.
+    await client.query(`SET synchronous_commit = off; SET maintenance_work_mem = '256MB'; SET work_mem = '64MB'; SET TimeZone = 'UTC'`);
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function refuseExistingTables(client: pg.Client, tables: string[]): Promise<void> {
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_class c
+     WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)
+     ORDER BY 1`,
+    [tables],
+  );
+  if (rows.length > 0) {
+    throw new Error(`the database already has association tables (${rows.slice(0, 5).map((r) => r.name).join(', ')}${rows.length > 5 ? ', …' : ''}); use replace to recreate them`);
+  }
+}
+
+async function dropTables(client: pg.Client, tables: string[]): Promise<void> {
+  await client.query(`DROP TABLE IF EXISTS ${tables.map(ident).join(', ')} CASCADE`);
+}
