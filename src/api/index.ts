@@ -12,3 +12,5 @@ export * from './manifests.js';
 export * from './validation-error.js';
 export * from './schema-check.js';
 export * from './validate.js';
+export * from './dependency-graph.js';
+export { timeZoneProblem, cronProblem } from './validate-schedule.js';

@@ -19,7 +19,7 @@ export function withStrictFields(node: JSONSchemaProps): JSONSchemaProps {
   return out;
 }
 
-const ajv = new Ajv({ strict: false, allErrors: true, useDefaults: true });
+const ajv = new Ajv({ strict: false, allErrors: true, useDefaults: true, verbose: true });
 ajv.addFormat('date-time', {
   type: 'string',
   validate: (value: string) =>

@@ -78,7 +78,7 @@ function checkEntity(errors: Errors, spec: DefaultedSyncFlowSpec, raw: Entity, i
     if (parent.name !== entity.name && !entity.requires.includes(field.lookup)) {
       errors.push(error(lookupPath, `entity "${field.lookup}" must be listed in requires so it syncs first`));
     }
-    if (parent.source.keys.length !== 1 || parent.target.keys.length !== 1) {
+    if (new Set(parent.source.keys).size !== 1 || new Set(parent.target.keys).size !== 1) {
       errors.push(error(lookupPath, `entity "${field.lookup}" has a composite key; a lookup needs a single key column on each side`));
     }
   });

@@ -56,8 +56,8 @@ export async function generateAssociation(sourceUrl: string, opts: GenerateOptio
   await runAll(sourceUrl, workers, largestFirst(loads).map((load) => load.sql));
 
   await withSession(sourceUrl, async (client) => {
-    await client.query(schema.postLoad);
-    await client.query('VACUUM (ANALYZE)');
+    let t0 = performance.now(); await client.query(schema.postLoad); console.error('postload', Math.round(performance.now()-t0)); t0 = performance.now();
+    await client.query('VACUUM (ANALYZE)'); console.error('vacuum', Math.round(performance.now()-t0));
   });
 
   const tables = Object.fromEntries(schema.tableNames.map((t) => [t, 0]));
@@ -99,7 +99,7 @@ async function runAll(url: string, workers: number, statements: string[]): Promi
   let next = 0;
   const worker = () =>
     withSession(url, async (client) => {
-      while (next < statements.length) await client.query(statements[next++]);
+      while (next < statements.length) { const q = statements[next++]; const t0 = performance.now(); await client.query(q); console.error('T', Math.round(performance.now()-t0), q.slice(0, 40).replace(/\n/g,' ')); }
     });
   await Promise.all(Array.from({ length: Math.min(workers, statements.length) }, worker));
 }

@@ -16,6 +16,7 @@ import {
 import { TargetTable, normaliseValue, type RowRejection, type StageRow } from './postgres/target-table.js';
 import type { EntityPlan } from './plan.js';
 import type { Transactions } from './transactions.js';
+import { failpoint } from '../util/failpoint.js';
 
 export interface EntitySyncContext {
   flow: string;
@@ -308,9 +309,9 @@ export class EntitySync {
 
     await tx.begin(target);
     try {
-      await this.target.stageRows(stageRows);
       const castRejections: RowRejection[] = [];
-      const hashes = await this.target.expectedHashes([...bySeq.keys()], castRejections);
+      await this.target.stageRows(stageRows, castRejections);
+      const hashes = await this.target.expectedHashes();
       for (const rejection of castRejections) {
         this.reject(bySeq.get(rejection.seq)!.record.key!, rejection.reason);
         bySeq.delete(rejection.seq);
@@ -327,6 +328,7 @@ export class EntitySync {
         await this.pairs.upsert(pairWrites);
         return this.ctx.runState.beginInflight(this.plan.name, pairWrites.map((p) => p.sourceKey));
       });
+      failpoint('batch:pairs-committed');
 
       const writeRejections: RowRejection[] = [];
       await this.target.upsert([...bySeq.keys()], writeRejections);
@@ -334,6 +336,7 @@ export class EntitySync {
       const reappeared = [...bySeq.entries()].filter(([seq, i]) => i.kind === 'reappeared' && !rejectedSeqs.has(seq)).map(([, i]) => i.targetKey);
       await this.target.setArchived(reappeared, false);
       await tx.commit(target);
+      failpoint('batch:target-committed');
 
       await tx.unit(state, async () => {
         const dropped: string[] = [];
@@ -349,6 +352,7 @@ export class EntitySync {
         await this.ctx.runState.endInflight(markerId);
         if (afterCommit) await afterCommit();
       });
+      failpoint('batch:done');
     } catch (error) {
       await tx.rollback(target);
       throw error;
@@ -450,6 +454,7 @@ export class EntitySync {
           true,
         ),
       );
+      failpoint('vanished:archived');
       this.counters.archived += gone.length;
     } else if (!this.plan.actions.has('deleteInTarget')) {
       this.counters.sourceGone += gone.length;

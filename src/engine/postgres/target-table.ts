@@ -47,9 +47,8 @@ export class TargetTable {
   }
 
   /** md5 over the stored target columns; identical text to `expectedHashes` for the same values. */
-  hashExpression(alias = ''): string {
-    const prefix = alias ? `${alias}.` : '';
-    return `md5(ROW(${this.fieldColumns.map((c) => prefix + c).join(', ')})::text)`;
+  hashExpression(columns = this.fieldColumns): string {
+    return `md5(ROW(${columns.join(', ')})::text)`;
   }
 
   private keyTuples(keys: string[][]): string {
@@ -79,16 +78,15 @@ export class TargetTable {
       await this.client.query(`TRUNCATE ${this.stage}`);
       return;
     }
-    const keyCols = this.plan.target.keys.map((_, i) => `k${i} text`);
-    const fieldCols = this.plan.fields.map((_, i) => `f${i} text`);
+    // Typed like the target columns, so COPY's input functions reject exactly what the target would.
+    const keyCols = this.plan.target.keyTypes.map((type, i) => `k${i} ${type}`);
+    const fieldCols = this.plan.fields.map((f, i) => `f${i} ${f.targetType}`);
     await this.client.query(`DROP TABLE IF EXISTS pg_temp.${this.stage}`);
     await this.client.query(`CREATE TEMP TABLE ${this.stage} (seq int PRIMARY KEY, ${[...keyCols, ...fieldCols].join(', ')})`);
     this.staged = true;
   }
 
-  /** Loads the rows into the stage table (inside the caller's transaction). */
-  async stageRows(rows: StageRow[]): Promise<void> {
-    await this.ensureStage();
+  private async copyIntoStage(rows: StageRow[]): Promise<void> {
     let text = '';
     for (const row of rows) {
       text += String(row.seq);
@@ -99,57 +97,41 @@ export class TargetTable {
     await pipeline(Readable.from([text]), this.client.query(copyFrom(`COPY ${this.stage} FROM STDIN`)));
   }
 
-  private castedStageColumns(): { keys: string[]; fields: string[] } {
-    return {
-      keys: this.plan.target.keyTypes.map((t, i) => `s.k${i}::${t}`),
-      fields: this.plan.fields.map((f, i) => `s.f${i}::${f.targetType}`),
-    };
-  }
-
   /**
-   * Casts the staged values to the target column types and returns the hash each row will have once
-   * stored. Rows whose values do not fit are rejected with the column and PostgreSQL's reason.
+   * Loads the rows into the typed stage table (inside the caller's transaction). Rows whose values
+   * do not fit the target columns are rejected with the column and PostgreSQL's reason.
    */
-  async expectedHashes(seqs: number[], rejections: RowRejection[]): Promise<Map<number, string>> {
-    const hashes = new Map<number, string>();
-    const casted = this.castedStageColumns();
-    const sql = `SELECT s.seq, ${casted.keys.length ? casted.keys.join(', ') + ', ' : ''}md5(ROW(${casted.fields.join(', ')})::text) AS hash FROM ${this.stage} s WHERE s.seq = ANY($1::int[])`;
+  async stageRows(rows: StageRow[], rejections: RowRejection[]): Promise<void> {
+    await this.ensureStage();
     await applyWithBisection(
       this.client,
-      seqs,
-      async (subset) => {
-        const result = await this.client.query(sql, [subset]);
-        for (const row of result.rows) hashes.set(row.seq, row.hash);
-      },
-      async (seq, error) => {
-        rejections.push({ seq, reason: await this.explainCastFailure(seq, error) });
+      rows,
+      (subset) => this.copyIntoStage(subset),
+      (row, error) => {
+        rejections.push({ seq: row.seq, reason: this.describeCopyError(error) });
       },
     );
-    return hashes;
   }
 
-  private async explainCastFailure(seq: number, error: Error): Promise<string> {
-    const columns = [
-      ...this.plan.target.keys.map((k, i) => ({ column: k, expr: `k${i}::${this.plan.target.keyTypes[i]}` })),
-      ...this.plan.fields.map((f, i) => ({ column: f.target, expr: `f${i}::${f.targetType}` })),
-    ];
-    for (const { column, expr } of columns) {
-      await this.client.query('SAVEPOINT explain');
-      try {
-        await this.client.query(`SELECT ${expr} FROM ${this.stage} WHERE seq = $1`, [seq]);
-        await this.client.query('RELEASE SAVEPOINT explain');
-      } catch (columnError) {
-        await this.client.query('ROLLBACK TO SAVEPOINT explain');
-        await this.client.query('RELEASE SAVEPOINT explain');
-        return `column ${column}: ${(columnError as Error).message}`;
-      }
-    }
-    return error.message;
+  /** COPY names the failing stage column in the error context; translate it to the target column. */
+  private describeCopyError(error: Error): string {
+    const where = (error as Error & { where?: string }).where ?? '';
+    const match = /column ([kf])(\d+)/.exec(where);
+    if (!match) return error.message;
+    const index = Number(match[2]);
+    const column = match[1] === 'k' ? this.plan.target.keys[index] : this.plan.fields[index]?.target;
+    return `column ${column}: ${error.message}`;
+  }
+
+  /** The hash each staged row will have once stored (same expression as `hashExpression`). */
+  async expectedHashes(): Promise<Map<number, string>> {
+    const stageColumns = this.plan.fields.map((_, i) => `f${i}`);
+    const result = await this.client.query(`SELECT seq, ${this.hashExpression(stageColumns)} AS hash FROM ${this.stage}`);
+    return new Map(result.rows.map((row) => [row.seq, row.hash]));
   }
 
   /** Inserts or updates the staged rows by target key; rows violating a constraint are rejected alone. */
   async upsert(seqs: number[], rejections: RowRejection[]): Promise<void> {
-    const casted = this.castedStageColumns();
     const columns = [...this.keyColumns, ...this.fieldColumns];
     const overriding = this.plan.target.identityAlways ? ' OVERRIDING SYSTEM VALUE' : '';
     const onConflict =
@@ -160,7 +142,7 @@ export class TargetTable {
             .join(', ')}) IS DISTINCT FROM (${this.fieldColumns.map((c) => `EXCLUDED.${c}`).join(', ')})`;
     const sql =
       `INSERT INTO ${this.table} AS t (${columns.join(', ')})${overriding} ` +
-      `SELECT ${[...casted.keys, ...casted.fields].join(', ')} FROM ${this.stage} s WHERE s.seq = ANY($1::int[]) ` +
+      `SELECT ${[...this.plan.target.keys.map((_, i) => `s.k${i}`), ...this.plan.fields.map((_, i) => `s.f${i}`)].join(', ')} FROM ${this.stage} s WHERE s.seq = ANY($1::int[]) ` +
       `ON CONFLICT (${this.keyColumns.join(', ')}) ${onConflict}`;
     await applyWithBisection(
       this.client,

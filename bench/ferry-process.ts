@@ -1,0 +1,110 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { loadManifests } from '../src/api/index.js';
+import type { RunReport } from '../src/engine/report.js';
+
+export const REPO = join(import.meta.dirname, '..');
+export const FLOW_FILE = join(REPO, 'examples', 'association', 'syncflow.yaml');
+
+export type Runner = 'dist' | 'tsx';
+
+/** Where `bin/ferry.mjs` lives for this bench run, and how to clean it up. */
+export interface Engine {
+  runner: Runner;
+  cli: string;
+  cleanup(): void;
+}
+
+/**
+ * `dist`: compiles src/ with tsconfig.build.json into a private copy of the package under /tmp
+ * (bin/ferry.mjs + dist/, with node_modules, drizzle/ and package.json linked), so the run uses
+ * compiled JavaScript like the container image does, without creating or refreshing the
+ * working tree's dist/ (which bin/ferry.mjs would then prefer over src/ for everyone).
+ * `tsx`: the working tree's bin/ferry.mjs as is (src via tsx when there is no dist/).
+ */
+export function prepareEngine(runner: Runner): Engine {
+  if (runner === 'tsx') {
+    if (existsSync(join(REPO, 'dist'))) process.stderr.write('note: dist/ exists, so bin/ferry.mjs runs it rather than src/ via tsx\n');
+    return { runner, cli: join(REPO, 'bin', 'ferry.mjs'), cleanup: () => {} };
+  }
+  const root = mkdtempSync(join(tmpdir(), 'ferry-bench-pkg-'));
+  const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
+  const built = spawnSync(process.execPath, [tsc, '-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(root, 'dist')], {
+    encoding: 'utf8',
+  });
+  if (built.status !== 0) {
+    rmSync(root, { recursive: true, force: true });
+    throw new Error(`compiling src/ failed (use --runner tsx to run from source):\n${built.stdout}${built.stderr}`);
+  }
+  mkdirSync(join(root, 'bin'));
+  copyFileSync(join(REPO, 'bin', 'ferry.mjs'), join(root, 'bin', 'ferry.mjs'));
+  copyFileSync(join(REPO, 'package.json'), join(root, 'package.json'));
+  for (const dir of ['node_modules', 'drizzle', 'examples']) symlinkSync(join(REPO, dir), join(root, dir));
+  return { runner, cli: join(root, 'bin', 'ferry.mjs'), cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/**
+ * A manifest directory for `ferry run -f`: a copy of the example SyncFlow plus a Secret per
+ * secretRef holding the real URLs.
+ */
+export function writeManifests(dir: string, urls: { source: string; target: string }): string {
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(FLOW_FILE, join(dir, 'syncflow.yaml'));
+  const flow = loadManifests([FLOW_FILE]).flows[0];
+  if (!flow) throw new Error(`no SyncFlow in ${FLOW_FILE}`);
+  const refs = [
+    { ref: flow.spec.source.postgres!.secretRef, url: urls.source },
+    { ref: flow.spec.target.postgres!.secretRef, url: urls.target },
+  ];
+  const secrets = refs.map(({ ref, url }) => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: ref.name },
+    stringData: { [ref.key ?? 'url']: url },
+  }));
+  writeFileSync(join(dir, 'secrets.yaml'), secrets.map((s) => stringify(s)).join('---\n'));
+  return dir;
+}
+
+export interface FerryRun {
+  wallMs: number;
+  /** Highest VmHWM seen in /proc/<pid>/status of the child, in MB (2^20 bytes). */
+  peakRssMb: number;
+  report: RunReport;
+}
+
+function readHwmKb(pid: number): number | undefined {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined; // already exited
+  }
+}
+
+/** Runs `node bin/ferry.mjs run -f <dir> --mode <mode> --state-db <url> -o json` as a child process. */
+export async function runFerry(engine: Engine, options: { manifests: string; mode: 'Full' | 'Incremental'; stateUrl: string; log: string }): Promise<FerryRun> {
+  const args = [engine.cli, 'run', '-f', options.manifests, '--mode', options.mode, '--state-db', options.stateUrl, '-o', 'json'];
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FERRY_LOG_LEVEL: 'warn' } });
+  let peakKb = 0;
+  const sample = () => (peakKb = Math.max(peakKb, readHwmKb(child.pid!) ?? 0));
+  const sampler = setInterval(sample, 25);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  // VmHWM only grows, so the last sample before exit is the peak up to ~25 ms before the end.
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (exitCode) => resolve(exitCode));
+  });
+  const wallMs = performance.now() - started;
+  clearInterval(sampler);
+  writeFileSync(options.log, stderr);
+  if (code !== 0) throw new Error(`ferry ${options.mode} exited with ${code}; stderr in ${options.log}:\n${stderr.slice(-2000)}\n${stdout.slice(-2000)}`);
+  return { wallMs, peakRssMb: peakKb / 1024, report: JSON.parse(stdout) as RunReport };
+}

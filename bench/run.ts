@@ -1,0 +1,160 @@
+/**
+ * Ferry benchmark: `npm run bench [-- --people N] [--only a,b,c,d] [--runner dist|tsx]`.
+ * See bench/README.md for what each row measures.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadManifests } from '../src/api/index.js';
+import { applyDemoChanges } from '../src/demo/index.js';
+import type { RunReport } from '../src/engine/report.js';
+import { planPipelines, runBaseline, type BaselineResult } from './baseline.js';
+import { checkpoint, createDataset, startServers, type Dataset, type Servers } from './databases.js';
+import { FLOW_FILE, prepareEngine, runFerry, writeManifests, type Engine, type FerryRun, type Runner } from './ferry-process.js';
+import { printPairs, printRows, row, writeRows, type ResultRow } from './results.js';
+
+const SMALL = 100_000;
+const UPDATES = 1000;
+const ROWS = ['a', 'b', 'c', 'd'] as const;
+type RowId = (typeof ROWS)[number];
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      people: { type: 'string', default: '1000000' },
+      only: { type: 'string', default: ROWS.join(',') },
+      runner: { type: 'string', default: 'dist' },
+    },
+  });
+  const people = Number(values.people.replace(/_/g, ''));
+  if (!Number.isInteger(people) || people < 1) throw new Error(`--people must be a positive whole number, got ${values.people}`);
+  const only = new Set(values.only.split(',').map((s) => s.trim()));
+  for (const id of only) if (!ROWS.includes(id as RowId)) throw new Error(`--only takes ${ROWS.join(',')}, got ${id}`);
+  if (values.runner !== 'dist' && values.runner !== 'tsx') throw new Error(`--runner is dist or tsx, got ${values.runner}`);
+  return { people, only: only as Set<RowId>, runner: values.runner as Runner };
+}
+
+const say = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+const seconds = (ms: number) => ms / 1000;
+const perSecond = (rows: number, ms: number) => Math.round(rows / seconds(ms)).toLocaleString('en-US');
+const written = (r: RunReport) => r.totals.created + r.totals.updated + r.totals.archived + r.totals.deleted;
+const mb = (n: number) => `${n.toFixed(0)} MB`;
+
+async function main(): Promise<void> {
+  const opts = options();
+  const want = (id: RowId) => opts.only.has(id);
+  const needMain = want('a') || want('b') || want('c') || want('d');
+  const needBaseline = want('a') || want('b');
+  const needSmall = want('d') && opts.people > SMALL;
+  const flow = loadManifests([FLOW_FILE]).flows[0];
+  if (!flow) throw new Error(`no SyncFlow in ${FLOW_FILE}`);
+
+  const work = mkdtempSync(join(tmpdir(), 'ferry-bench-'));
+  say(`people=${opts.people.toLocaleString('en-US')} rows=${[...opts.only].join(',')} runner=${opts.runner} work=${work}`);
+  let engine: Engine | undefined;
+  let servers: Servers | undefined;
+  try {
+    say(opts.runner === 'dist' ? 'compiling src/ into a private package copy' : 'running bin/ferry.mjs from the working tree');
+    engine = prepareEngine(opts.runner);
+    say('starting two embedded PostgreSQL servers (business: source + target; state)');
+    servers = await startServers();
+
+    say(`generating association with ${opts.people.toLocaleString('en-US')} people`);
+    let t = performance.now();
+    const data = await createDataset(servers, opts.people, '', needBaseline);
+    say(`  ${data.rows.toLocaleString('en-US')} source rows in ${seconds(performance.now() - t).toFixed(1)} s`);
+    let small: Dataset | undefined;
+    if (needSmall) {
+      say(`generating association_100k with ${SMALL.toLocaleString('en-US')} people`);
+      t = performance.now();
+      small = await createDataset(servers, SMALL, '_100k', false);
+      say(`  ${small.rows.toLocaleString('en-US')} source rows in ${seconds(performance.now() - t).toFixed(1)} s`);
+    }
+
+    const rows: ResultRow[] = [];
+    const steps: [string, string][] = [];
+    const manifests = writeManifests(join(work, 'manifests'), { source: data.source, target: data.target });
+    const ferry = async (label: string, dataset: Dataset, dir: string, mode: 'Full' | 'Incremental'): Promise<FerryRun> => {
+      await checkpoint(servers!);
+      say(`ferry ${label}`);
+      const run = await runFerry(engine!, { manifests: dir, mode, stateUrl: dataset.state, log: join(work, `${label.replace(/\W+/g, '-')}.log`) });
+      say(`  ${seconds(run.wallMs).toFixed(1)} s wall (engine ${seconds(run.report.durationMs).toFixed(1)} s), read ${run.report.totals.read.toLocaleString('en-US')}, written ${written(run.report).toLocaleString('en-US')}, rejected ${run.report.totals.rejected}, peak RSS ${mb(run.peakRssMb)}`);
+      steps.push([`ferry ${label}`, `${run.report.totals.read.toLocaleString('en-US')} rows read in ${seconds(run.wallMs).toFixed(1)} s = ${perSecond(run.report.totals.read, run.wallMs)} rows/s (engine ${seconds(run.report.durationMs).toFixed(1)} s)`]);
+      return run;
+    };
+
+    let baseline: BaselineResult | undefined;
+    if (needBaseline) {
+      await checkpoint(servers);
+      say('baseline: psql \\copy pipelines into website_baseline');
+      baseline = await runBaseline(await planPipelines(flow.spec, data.source, data.baseline!), data.source, data.baseline!);
+      say(`  ${baseline.rows.toLocaleString('en-US')} rows in ${seconds(baseline.wallMs).toFixed(1)} s`);
+      steps.push(['baseline (psql \\copy | psql \\copy)', `${baseline.rows.toLocaleString('en-US')} rows in ${seconds(baseline.wallMs).toFixed(1)} s = ${perSecond(baseline.rows, baseline.wallMs)} rows/s`]);
+    }
+
+    // (a) is needed by every other row: (b) and (c) start from its state, (d) uses its RSS.
+    const full = needMain ? await ferry(`Full load (${opts.people.toLocaleString('en-US')} people)`, data, manifests, 'Full') : undefined;
+    if (full && want('a')) {
+      rows.push(row('a. initial Full load (ferry / baseline)', seconds(full.wallMs), 's', seconds(baseline!.wallMs), '<= 2.0x'));
+    }
+    if (full && want('b')) {
+      const again = await ferry('Full, no changes', data, manifests, 'Full');
+      rows.push(row('b. second Full, no changes (ferry / baseline)', seconds(again.wallMs), 's', seconds(baseline!.wallMs), '<= 1.0x'));
+      rows.push(row('b. rows written by the no-change Full', written(again.report), 'rows', null, '== 0'));
+      if (written(again.report) !== 0) process.exitCode = 1;
+    }
+    if (full && want('c')) {
+      say(`applying ${UPDATES} updates to the source`);
+      await applyDemoChanges(data.source, { updates: UPDATES });
+      const incremental = await ferry(`Incremental after ${UPDATES} updates`, data, manifests, 'Incremental');
+      rows.push(row(`c. Incremental after ${UPDATES} updates (vs a)`, seconds(incremental.wallMs), 's', seconds(full.wallMs), '<= 2% of (a)'));
+    }
+    if (full && want('d')) {
+      let rss100k = full.peakRssMb;
+      if (small) {
+        const dir = writeManifests(join(work, 'manifests-100k'), { source: small.source, target: small.target });
+        rss100k = (await ferry(`Full load (${SMALL.toLocaleString('en-US')} people)`, small, dir, 'Full')).peakRssMb;
+      }
+      rows.push(row('d. peak RSS of the Full load, 100k people', rss100k, 'MB', null, '<= 300 MB'));
+      if (small) {
+        const name = `d. peak RSS of the Full load, ${opts.people.toLocaleString('en-US')} people (vs 100k)`;
+        rows.push(row(name, full.peakRssMb, 'MB', rss100k, '<= 300 MB and not growing with size'));
+      }
+    }
+
+    process.stdout.write('\n');
+    printPairs('step', steps);
+    if (full) printSlowest(full.report, baseline);
+    printRows(rows);
+    const out = join(import.meta.dirname, 'results.json');
+    writeRows(out, rows);
+    say(`wrote ${out}`);
+    if (process.exitCode === 1) say('FAILED: the no-change Full sync wrote rows');
+  } finally {
+    await servers?.stop();
+    engine?.cleanup();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The entities that took longest in the Full load, next to their baseline pipeline. */
+function printSlowest(report: RunReport, baseline: BaselineResult | undefined): void {
+  const base = new Map(baseline?.perTable.map((t) => [t.entity, t]) ?? []);
+  const slowest = [...report.entities].sort((x, y) => y.durationMs - x.durationMs).slice(0, 8);
+  const total = report.entities.reduce((sum, e) => sum + e.durationMs, 0);
+  printPairs(
+    'slowest entities in the Full load',
+    slowest.map((e) => {
+      const b = base.get(e.name);
+      const share = ((100 * e.durationMs) / total).toFixed(0);
+      const vs = b ? ` · baseline ${seconds(b.wallMs).toFixed(1)} s (${(e.durationMs / b.wallMs).toFixed(1)}x)` : '';
+      return [e.name, `${seconds(e.durationMs).toFixed(1)} s (${share}%) · ${e.read.toLocaleString('en-US')} rows · ${perSecond(e.read, e.durationMs)} rows/s${vs}`];
+    }),
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 2;
+});

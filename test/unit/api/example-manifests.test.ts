@@ -1,0 +1,74 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatValidationErrors, loadManifests, validateManifests } from '../../../src/api/index.js';
+
+const repo = join(import.meta.dirname, '../../..');
+const examplesDir = join(repo, 'examples');
+const invalidDir = join(examplesDir, 'invalid');
+const fixturesDir = join(import.meta.dirname, 'fixtures');
+
+/** Each top-level example directory (or file) is one unit, applied together as with `kubectl apply -f dir/`. */
+function exampleUnits(): string[] {
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(examplesDir).sort();
+  } catch {
+    return [];
+  }
+  return entries
+    .map((name) => join(examplesDir, name))
+    .filter((path) => path !== invalidDir && (statSync(path).isDirectory() || /\.ya?ml$/.test(path)));
+}
+
+function expectValid(path: string) {
+  const loaded = loadManifests(path);
+  const errors = validateManifests(loaded);
+  expect(errors, formatValidationErrors(errors, path)).toEqual([]);
+  return loaded;
+}
+
+describe('valid manifests', () => {
+  it('the full-featured fixture is valid', () => {
+    const loaded = expectValid(fixturesDir);
+    expect(loaded.flows.length).toBeGreaterThan(0);
+    expect(loaded.jobs.length).toBeGreaterThan(0);
+    expect(loaded.targets.length).toBeGreaterThan(0);
+  });
+
+  const units = exampleUnits().map((path) => [relative(repo, path), path] as const);
+  it.skipIf(units.length === 0).each(units)('%s passes schema and semantic validation', (_name, path) => {
+    expectValid(path);
+  });
+});
+
+interface Expectation {
+  file: string;
+  path: string;
+  fragment: string;
+}
+
+function invalidExamples(): Expectation[] {
+  return readdirSync(invalidDir)
+    .filter((name) => /\.ya?ml$/.test(name))
+    .sort()
+    .map((name) => {
+      const file = join(invalidDir, name);
+      const firstLine = readFileSync(file, 'utf8').split('\n')[0];
+      const match = /^# expect: (\S+): (.+)$/.exec(firstLine);
+      if (!match) throw new Error(`${name}: first line must be "# expect: <path>: <message fragment>"`);
+      return { file, path: match[1], fragment: match[2] };
+    });
+}
+
+describe('examples/invalid', () => {
+  it.each(invalidExamples().map((e) => [relative(invalidDir, e.file), e] as const))(
+    '%s reports exactly the expected error',
+    (_name, { file, path, fragment }) => {
+      const errors = validateManifests(loadManifests(file));
+      expect(errors.map((e) => ({ path: e.path, hasFragment: e.message.includes(fragment) })), formatValidationErrors(errors, file)).toEqual([
+        { path, hasFragment: true },
+      ]);
+    },
+  );
+});
