@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import pg from 'pg';
 import type { SyncFlowSpec } from '../src/api/index.js';
 import { readTable, type TableInfo } from '../src/engine/postgres/catalog.js';
@@ -68,16 +69,32 @@ async function readCatalogs(spec: SyncFlowSpec, sourceUrl: string, targetUrl: st
   return catalog;
 }
 
+/**
+ * The psql binary: $PSQL, else the real binary behind Debian's /usr/bin/psql, which is a Perl
+ * wrapper (pg_wrapper) costing ~0.1 s per start, else `psql` from the PATH.
+ */
+export function psqlBinary(): string {
+  if (process.env.PSQL) return process.env.PSQL;
+  const wrapper = '/usr/bin/psql';
+  if (existsSync(wrapper) && realpathSync(wrapper).endsWith('pg_wrapper') && existsSync('/usr/lib/postgresql')) {
+    const versions = readdirSync('/usr/lib/postgresql').filter((v) => existsSync(`/usr/lib/postgresql/${v}/bin/psql`));
+    const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
+    if (newest) return `/usr/lib/postgresql/${newest}/bin/psql`;
+  }
+  return 'psql';
+}
+
 /** The shell command of one pipeline; the SQL and URLs come from the environment, so nothing needs quoting. */
 export const PIPELINE_SHELL =
-  'set -o pipefail; psql -X -q -v ON_ERROR_STOP=1 -d "$SOURCE_URL" -c "$COPY_OUT" | psql -X -v ON_ERROR_STOP=1 -d "$TARGET_URL" -c "$COPY_IN"';
+  'set -o pipefail; "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$SOURCE_URL" -c "$COPY_OUT" | "$PSQL" -X -v ON_ERROR_STOP=1 -d "$TARGET_URL" -c "$COPY_IN"';
 
 /** Runs the pipelines one after the other (as the engine syncs entities) and sums their wall times. */
 export async function runBaseline(pipelines: Pipeline[], sourceUrl: string, targetUrl: string): Promise<BaselineResult> {
   const perTable: BaselineResult['perTable'] = [];
+  const psql = psqlBinary();
   for (const p of pipelines) {
     const started = performance.now();
-    const output = await shell(PIPELINE_SHELL, { SOURCE_URL: sourceUrl, TARGET_URL: targetUrl, COPY_OUT: p.copyOut, COPY_IN: p.copyIn });
+    const output = await shell(PIPELINE_SHELL, { PSQL: psql, SOURCE_URL: sourceUrl, TARGET_URL: targetUrl, COPY_OUT: p.copyOut, COPY_IN: p.copyIn });
     const wallMs = performance.now() - started;
     const rows = Number(/COPY (\d+)/.exec(output)?.[1] ?? NaN);
     if (!Number.isFinite(rows)) throw new Error(`baseline ${p.entity}: no COPY count in psql output: ${output}`);

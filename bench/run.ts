@@ -59,6 +59,11 @@ async function main(): Promise<void> {
     engine = prepareEngine(opts.runner);
     say('starting two embedded PostgreSQL servers (business: source + target; state)');
     servers = await startServers();
+    const stopOnSignal = (signal: NodeJS.Signals) => {
+      say(`${signal}: stopping the servers`);
+      void servers!.stop().finally(() => process.exit(130));
+    };
+    process.once('SIGINT', stopOnSignal).once('SIGTERM', stopOnSignal);
 
     say(`generating association with ${opts.people.toLocaleString('en-US')} people`);
     let t = performance.now();

@@ -1,15 +1,17 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when present (container image, npm install), else the TypeScript source via tsx.
+// In a checkout (src/ present) run the TypeScript sources through tsx, so there is never a stale
+// build; an installed package or the container image ships only dist/.
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const source = join(root, 'src', 'cli', 'main.ts');
 const compiled = join(root, 'dist', 'cli', 'main.js');
-if (existsSync(compiled)) {
-  await import(pathToFileURL(compiled).href);
-} else {
+if (existsSync(source) && process.env.FERRY_USE_DIST !== '1') {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href);
+  await import(pathToFileURL(source).href);
+} else {
+  await import(pathToFileURL(compiled).href);
 }

@@ -68,7 +68,8 @@ export type SideArchive = Static<typeof SideArchiveSchema>;
 export const SideSchema = Type.Object(
   {
     table: Table('Table, optionally schema-qualified.'),
-    keys: SetList(Column('Key column.'), { minItems: 1, maxItems: 8, description: 'Primary key columns.' }),
+    // Ordered (not a set): composite keys are encoded in this order.
+    keys: Type.Array(Column('Key column.'), { minItems: 1, maxItems: 8, description: 'Primary key columns, in order.' }),
     updatedAt: Type.Optional(
       Column('Timestamp column used as the change cursor; required on the source for Incremental syncs.'),
     ),

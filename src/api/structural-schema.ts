@@ -38,7 +38,6 @@ function normalise(node: JSONSchemaProps, at: string): JSONSchemaProps {
     delete out.patternProperties;
     out.additionalProperties = values[0];
   }
-  if (out.uniqueItems === false) delete out.uniqueItems;
 
   for (const keyword of UNSUPPORTED_KEYWORDS) {
     if (keyword in out) throw new Error(`${at || '<root>'}: "${keyword}" cannot be used in a structural CRD schema`);
@@ -59,8 +58,14 @@ function normalise(node: JSONSchemaProps, at: string): JSONSchemaProps {
 }
 
 // A fixed keyword order keeps the generated YAML readable and diffs small.
-const KEYWORD_ORDER = ['description', 'type', 'format', 'enum', 'default', 'pattern', 'minLength', 'maxLength', 'minimum', 'maximum', 'minItems', 'maxItems'];
-const TRAILING_KEYWORDS = ['required', 'properties', 'items', 'additionalProperties', 'x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-validations'];
+const KEYWORD_ORDER = [
+  'description', 'type', 'format', 'enum', 'default', 'pattern',
+  'minLength', 'maxLength', 'minimum', 'maximum', 'minItems', 'maxItems',
+];
+const TRAILING_KEYWORDS = [
+  'required', 'properties', 'items', 'additionalProperties',
+  'x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-validations',
+];
 
 function ordered(node: JSONSchemaProps): JSONSchemaProps {
   const rank = (key: string) => {

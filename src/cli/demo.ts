@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { applyDemoChanges, createTargetSchema, generateAssociation } from '../demo/index.js';
 import { renderReport, type ReportFormat } from '../engine/report.js';
 import { runSync } from '../engine/run.js';
 import { ensureDatabase } from '../local/embedded-server.js';
@@ -18,6 +17,7 @@ function positiveInt(value: string): number {
 
 /** `npm start`: the association demo end to end on a throwaway embedded PostgreSQL. */
 async function runDemo(options: { people: number; output: ReportFormat }): Promise<void> {
+  const { applyDemoChanges, createTargetSchema, generateAssociation } = await import('../demo/index.js');
   const logger = createLogger({ level: process.env.FERRY_LOG_LEVEL ?? 'warn' });
   const say = (line: string) => process.stdout.write(line + '\n');
   say(`Starting an embedded PostgreSQL server...`);
@@ -62,6 +62,7 @@ export function registerDemoCommand(program: Command): void {
     .addOption(new Option('--seed <n>', 'generator seed').argParser(positiveInt).default(1))
     .option('--target-url <url>', 'also create the empty website schema in this database')
     .action(async (options) => {
+      const { createTargetSchema, generateAssociation } = await import('../demo/index.js');
       const summary = await generateAssociation(options.url, { people: options.people, seed: options.seed });
       if (options.targetUrl) await createTargetSchema(options.targetUrl);
       process.stdout.write(JSON.stringify(summary, null, 2) + '\n');

@@ -1,11 +1,13 @@
 import { availableParallelism } from 'node:os';
-import pg from 'pg';
+import type pg from 'pg';
 import { DatasetSql, type Load } from './dataset-sql.js';
 import { personChildLoads, eventChildLoads } from './load-children.js';
 import { lookupLoads } from './load-lookups.js';
 import { eventLoads, firmLoads, peopleLoads } from './load-main.js';
 import { BAD_ROWS, countBadPeople, planDataset } from './plan.js';
+import { runPostLoad } from './post-load.js';
 import { sourceSchema, targetSchemaSql, createdTables } from './schema-files.js';
+import { runTasks, withBulkSession } from './sql-pool.js';
 import { ident } from '../util/sql.js';
 
 export const DEFAULT_SEED = 1;
@@ -21,6 +23,8 @@ export interface GenerateOptions {
   replace?: boolean;
   /** Connections loading tables side by side; defaults to the number of CPUs, at most 4. */
   parallel?: number;
+  /** Told about each step as it finishes, e.g. "loaded 5,323,563 rows in 31.2 s". */
+  progress?: (message: string) => void;
 }
 
 export interface GenerateSummary {
@@ -45,20 +49,24 @@ export async function generateAssociation(sourceUrl: string, opts: GenerateOptio
   const dataset = new DatasetSql(planDataset(people), seed, badRows);
   const schema = sourceSchema();
 
-  await withSession(sourceUrl, async (client) => {
+  const connections = Math.max(1, opts.parallel ?? Math.min(4, availableParallelism()));
+  await withBulkSession(sourceUrl, async (client) => {
     if (opts.replace) await dropTables(client, schema.tableNames);
     else await refuseExistingTables(client, schema.tableNames);
     await client.query(schema.tables);
   });
 
   const loads = opts.schemaOnly ? [] : allLoads(dataset);
-  const workers = Math.max(1, opts.parallel ?? Math.min(4, availableParallelism()));
-  await runAll(sourceUrl, workers, largestFirst(loads).map((load) => load.sql));
-
-  await withSession(sourceUrl, async (client) => {
-    let t0 = performance.now(); await client.query(schema.postLoad); console.error('postload', Math.round(performance.now()-t0)); t0 = performance.now();
-    await client.query('VACUUM (ANALYZE)'); console.error('vacuum', Math.round(performance.now()-t0));
-  });
+  const rows = loads.reduce((sum, load) => sum + load.rows, 0);
+  const step = stepTimer(opts.progress);
+  await runTasks(sourceUrl, connections, largestFirst(loads).map((load) => [load.sql]));
+  step(`loaded ${rows.toLocaleString('en-US')} rows`);
+  await withBulkSession(sourceUrl, (client) => runPostLoad(sourceUrl, client, schema.postLoad, connections));
+  step('built indexes and checked foreign keys');
+  // VACUUM as well as ANALYZE: sets hint bits and the visibility map now, so the first sync
+  // (or benchmark) does not pay for it and autovacuum does not kick in halfway through.
+  await runTasks(sourceUrl, connections, schema.tableNames.map((t) => [`VACUUM (ANALYZE) ${ident(t)}`]));
+  step('vacuumed and analyzed');
 
   const tables = Object.fromEntries(schema.tableNames.map((t) => [t, 0]));
   for (const load of loads) tables[load.table] += load.rows;
@@ -78,7 +86,7 @@ export async function generateAssociation(sourceUrl: string, opts: GenerateOptio
 /** Creates the website schema (tables, foreign keys, indexes) in the database at `targetUrl`. */
 export async function createTargetSchema(targetUrl: string, opts: { replace?: boolean } = {}): Promise<void> {
   const sql = targetSchemaSql();
-  await withSession(targetUrl, async (client) => {
+  await withBulkSession(targetUrl, async (client) => {
     if (opts.replace) await dropTables(client, createdTables(sql));
     await client.query(sql);
   });
@@ -94,26 +102,13 @@ function largestFirst(loads: Load[]): Load[] {
   return [...loads].sort((a, b) => weight(b) - weight(a));
 }
 
-/** Runs the statements on `workers` connections; each connection takes the next statement when done. */
-async function runAll(url: string, workers: number, statements: string[]): Promise<void> {
-  let next = 0;
-  const worker = () =>
-    withSession(url, async (client) => {
-      while (next < statements.length) { const q = statements[next++]; const t0 = performance.now(); await client.query(q); console.error('T', Math.round(performance.now()-t0), q.slice(0, 40).replace(/\n/g,' ')); }
-    });
-  await Promise.all(Array.from({ length: Math.min(workers, statements.length) }, worker));
-}
-
-async function withSession<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    // Bulk loading: no need to wait for each commit to reach disk; roomy memory for index builds.
-    await client.query(`SET synchronous_commit = off; SET maintenance_work_mem = '256MB'; SET work_mem = '64MB'; SET TimeZone = 'UTC'`);
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
+function stepTimer(progress: ((message: string) => void) | undefined): (done: string) => void {
+  let last = performance.now();
+  return (done) => {
+    const now = performance.now();
+    progress?.(`${done} in ${((now - last) / 1000).toFixed(1)} s`);
+    last = now;
+  };
 }
 
 async function refuseExistingTables(client: pg.Client, tables: string[]): Promise<void> {

@@ -19,6 +19,10 @@ const LAST_NAMES = [
   'Müller', 'Schmidt', 'Kowalski', 'Novak', "O'Brien", "O'Connor", 'Murphy', 'Kelly', 'Chen', 'Wang', 'Li', 'Zhang',
   'Kim', 'Park', 'Patel', 'Shah', 'Singh', 'Khan', 'Ali', 'Cohen', 'Levi', 'Rossi', 'Russo', 'Dubois', 'García',
 ];
+/** The same names as they appear in e-mail addresses: plain ASCII letters, no spaces or apostrophes. */
+const asciiName = (name: string) => name.normalize('NFD').replace(/[^A-Za-z]/g, '');
+const FIRST_NAMES_ASCII = FIRST_NAMES.map(asciiName);
+const LAST_NAMES_ASCII = LAST_NAMES.map(asciiName);
 const EMAIL_DOMAINS = ['example.org', 'example.com', 'mail.example', 'cpa.example', 'firm.example.net'];
 const STREETS = [
   'Main St', 'Oak Ave', 'Maple Dr', 'Cedar Ln', 'Park Blvd', 'Elm St', 'Washington Ave', 'Lake Rd', 'Hill St',
@@ -33,11 +37,12 @@ const EVENT_TOPICS = [
 function contactColumns(d: DatasetSql, table: string): Record<string, string> {
   const n = d.noise;
   return {
+    // E.164, e.g. +12125550123 (area code 200-999, exchange 555)
     phone: n.sometimesNull(10,
-      `'+1 ' || (200 + ${n.below(800, 'k', `${table}.area`)}) || '-555-' || lpad(${n.below(10000, 'k', `${table}.phone`)}::text, 4, '0')`,
+      `'+1' || (2005550000 + ${n.below(800, 'k', `${table}.area`)} * 10000000 + ${n.below(10000, 'k', `${table}.phone`)})`,
       'k', `${table}.phone`),
     address_line: `(1 + ${n.below(9999, 'k', `${table}.house`)}) || ' ' || ${n.pick(STREETS, 'k', `${table}.street`)}`,
-    postal_code: `lpad(${n.below(100000, 'k', `${table}.postal`)}::text, 5, '0')`,
+    postal_code: `(10000 + ${n.below(90000, 'k', `${table}.postal`)})::text`,
   };
 }
 
@@ -68,10 +73,10 @@ export function firmLoads(d: DatasetSql): Load[] {
 export function peopleLoads(d: DatasetSql): Load[] {
   const n = d.noise;
   const { firms } = d.plan;
-  // E-mail addresses stay ASCII so every lower-casing (PostgreSQL in any locale, JavaScript) agrees.
-  const ascii = (text: string) => `translate(${text}, 'áéíóúüñçë'' ', 'aeiouunce')`;
-  const mixedCaseLocalPart = ascii(`first_name || '.' || last_name`);
-  const localPart = `lower(${mixedCaseLocalPart})`;
+  // Picked with the same tags as first_name/last_name, so they spell the same person's name.
+  // ASCII only, so every lower-casing (PostgreSQL in any locale, JavaScript) agrees.
+  const mixedCaseLocalPart = `${n.pick(FIRST_NAMES_ASCII, 'k', 'people.first')} || '.' || ${n.pick(LAST_NAMES_ASCII, 'k', 'people.last')}`;
+  const localPart = `${n.pick(FIRST_NAMES_ASCII.map((s) => s.toLowerCase()), 'k', 'people.first')} || '.' || ${n.pick(LAST_NAMES_ASCII.map((s) => s.toLowerCase()), 'k', 'people.last')}`;
   const domain = n.pick(EMAIL_DOMAINS, 'k', 'people.domain');
   const badRow = (remainder: number) => (d.badRows ? `k % 1000 = ${remainder}` : 'false');
   return [
@@ -82,7 +87,7 @@ export function peopleLoads(d: DatasetSql): Load[] {
       email: `CASE
         WHEN long_email THEN ${localPart} || '.' || k || '@' || repeat('accounting-', 10) || 'example.org'
         WHEN ${n.chance(4, 'k', 'people.no_email')} THEN NULL
-        WHEN ${n.chance(10, 'k', 'people.email_case')} THEN ${mixedCaseLocalPart} || k || '@' || upper(${domain})
+        WHEN ${n.chance(10, 'k', 'people.email_case')} THEN ${mixedCaseLocalPart} || k || '@' || ${n.pick(EMAIL_DOMAINS.map((s) => s.toUpperCase()), 'k', 'people.domain')}
         ELSE ${localPart} || k || '@' || ${domain} END`,
       ...contactColumns(d, 'people'),
       birth_date: n.sometimesNull(15, `DATE '1950-01-01' + ${n.below(18000, 'k', 'people.birth')}::int`, 'k', 'people.birth'),

@@ -46,7 +46,7 @@ export class SqlNoise {
 
   /** An amount with cents, 0 .. max. */
   money(max: number, row: string, tag: string): string {
-    return `(${this.below(max * 100 + 1, row, tag)} / 100.0)`;
+    return `(${this.below(max * 100 + 1, row, tag)} * 0.01)`;
   }
 
   private salt(tag: string): string {

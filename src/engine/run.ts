@@ -68,6 +68,8 @@ async function acquireFlowLock(client: pg.Client, flowId: string, runId: string)
     const holder = await client.query('SELECT run_id, since FROM ferry.run_locks WHERE flow = $1', [flowId]);
     throw new FlowBusyError(flowId, holder.rows[0]?.run_id, holder.rows[0]?.since);
   }
+  // We hold the lock, so any run still marked Running died without cleaning up.
+  await client.query(`UPDATE ferry.runs SET status = 'Interrupted', completed_at = now() WHERE flow = $1 AND status = 'Running'`, [flowId]);
   await client.query(
     `INSERT INTO ferry.run_locks (flow, run_id, holder, since) VALUES ($1, $2, $3, now())
      ON CONFLICT (flow) DO UPDATE SET run_id = EXCLUDED.run_id, holder = EXCLUDED.holder, since = now()`,
