@@ -44,18 +44,14 @@ function headline(report: RunReport): string {
   return `${report.flow} · ${report.mode} · ${report.status} in ${formatDuration(report.durationMs)} · run ${report.runId}${dry}`;
 }
 
-/** Entities that did something or are worth a line; untouched ones fold into one summary line. */
-function visibleEntities(report: RunReport): EntityReport[] {
-  return report.entities;
-}
-
 export function renderTable(report: RunReport): string {
   const table = new Table({
     head: ['entity', ...COUNTER_COLUMNS, 'duration'],
     colAligns: ['left', ...COUNTER_COLUMNS.map(() => 'right' as const), 'right'],
     style: { head: [], border: [] },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
-  for (const e of visibleEntities(report)) {
+  for (const e of report.entities) {
     table.push([e.name, ...COUNTER_COLUMNS.map((c) => String(e[c])), formatDuration(e.durationMs)]);
   }
   table.push(['TOTAL', ...COUNTER_COLUMNS.map((c) => String(report.totals[c])), formatDuration(report.durationMs)]);
