@@ -1,29 +1,9 @@
 import type { DatasetSql, Load } from './dataset-sql.js';
 import { referencedLookupSize as size } from './lookups.js';
+import { EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES, emailNameParts } from './names.js';
 import { BAD_ROWS, TIMELINE } from './plan.js';
 import { createdAt, createdMinute, minutesAfter, ts, updatedAfterCreation } from './sql-time.js';
 
-const FIRST_NAMES = [
-  'Anna', 'Bram', 'Carlos', 'Chloe', 'Daniel', 'Daan', 'Elena', 'Emma', 'Fatima', 'Femke', 'George', 'Grace',
-  'Hannah', 'Hugo', 'Isabel', 'Ivan', 'James', 'Julia', 'Kenji', 'Kim', 'Laura', 'Liam', 'Lucas', 'Maria',
-  'Mateo', 'Mei', 'Michael', 'Mohammed', 'Nadia', 'Noah', 'Olivia', 'Omar', 'Patrick', 'Priya', 'Quinn', 'Rachel',
-  'Raj', 'Renée', 'Sam', 'Sara', 'Sofia', 'Stephen', 'Tariq', 'Thomas', 'Uma', 'Victor', 'Wei', 'William',
-  'Xavier', 'Yara', 'Yusuf', 'Zoe', 'José', 'Zoë', 'Aiden', 'Beatriz', 'Chen', 'Dmitri', 'Esther', 'Felix',
-];
-const LAST_NAMES = [
-  'Smith', 'Johnson', 'Williams', 'Brown', 'Jones', 'Garcia', 'Miller', 'Davis', 'Rodriguez', 'Martinez', 'Hernandez',
-  'Lopez', 'Gonzalez', 'Wilson', 'Anderson', 'Thomas', 'Taylor', 'Moore', 'Jackson', 'Martin', 'Lee', 'Perez',
-  'Thompson', 'White', 'Harris', 'Sanchez', 'Clark', 'Ramirez', 'Lewis', 'Robinson', 'Walker', 'Young', 'Allen',
-  'King', 'Wright', 'Scott', 'Torres', 'Nguyen', 'Hill', 'Flores', 'Green', 'Adams', 'Nelson', 'Baker', 'Hall',
-  'Rivera', 'Campbell', 'Mitchell', 'Carter', 'Roberts', 'de Vries', 'Jansen', 'van Dijk', 'Bakker', 'Visser',
-  'Müller', 'Schmidt', 'Kowalski', 'Novak', "O'Brien", "O'Connor", 'Murphy', 'Kelly', 'Chen', 'Wang', 'Li', 'Zhang',
-  'Kim', 'Park', 'Patel', 'Shah', 'Singh', 'Khan', 'Ali', 'Cohen', 'Levi', 'Rossi', 'Russo', 'Dubois', 'García',
-];
-/** The same names as they appear in e-mail addresses: plain ASCII letters, no spaces or apostrophes. */
-const asciiName = (name: string) => name.normalize('NFD').replace(/[^A-Za-z]/g, '');
-const FIRST_NAMES_ASCII = FIRST_NAMES.map(asciiName);
-const LAST_NAMES_ASCII = LAST_NAMES.map(asciiName);
-const EMAIL_DOMAINS = ['example.org', 'example.com', 'mail.example', 'cpa.example', 'firm.example.net'];
 const STREETS = [
   'Main St', 'Oak Ave', 'Maple Dr', 'Cedar Ln', 'Park Blvd', 'Elm St', 'Washington Ave', 'Lake Rd', 'Hill St',
   'Market St', 'Church St', 'Mill Rd',

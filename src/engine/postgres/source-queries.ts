@@ -36,12 +36,15 @@ function selectList(plan: EntityPlan, withValues: boolean): string {
   return columns.join(', ');
 }
 
+// ORDER BY a bare name would pick an output column of that name first; qualified names never do.
+const ALIAS = 'src';
+
 function from(plan: EntityPlan): string {
-  return qualified(plan.source.schema, plan.source.table);
+  return `${qualified(plan.source.schema, plan.source.table)} AS ${ALIAS}`;
 }
 
 function keyOrder(plan: EntityPlan): string {
-  return plan.source.keys.map((k, i) => orderExpression(ident(k), plan.source.keyKinds[i])).join(', ');
+  return plan.source.keys.map((k, i) => orderExpression(`${ALIAS}.${ident(k)}`, plan.source.keyKinds[i])).join(', ');
 }
 
 /** All rows in key order (Full mode). */
@@ -59,8 +62,8 @@ function typedLiteral(value: string, sqlType: string): string {
 
 /** Rows after a watermark, in tie-safe `(updatedAt, key)` order (Incremental mode). */
 export function incrementalQuery(plan: EntityPlan, watermark: { cursor: string; key: string[] } | undefined): string {
-  const cursor = ident(plan.source.updatedAt!);
-  const order = [cursor, ...plan.source.keys.map(ident)].join(', ');
+  const cursor = `${ALIAS}.${ident(plan.source.updatedAt!)}`;
+  const order = [cursor, ...plan.source.keys.map((k) => `${ALIAS}.${ident(k)}`)].join(', ');
   let where = '';
   if (watermark) {
     const bound = [
@@ -80,8 +83,8 @@ export function rowsByKeysQuery(plan: EntityPlan, keys: string[][]): string {
 
 /** The newest `(updatedAt, key)` of the table: the watermark a Full run re-sets. */
 export function maxCursorQuery(plan: EntityPlan): string {
-  const cursor = ident(plan.source.updatedAt!);
-  const keys = plan.source.keys.map(ident);
+  const cursor = `${ALIAS}.${ident(plan.source.updatedAt!)}`;
+  const keys = plan.source.keys.map((k) => `${ALIAS}.${ident(k)}`);
   const desc = [cursor, ...keys].map((c) => `${c} DESC`).join(', ');
   const columns = [cursor, ...keys].map((c) => `${c}::text`);
   return `SELECT ${columns.join(', ')} FROM ${from(plan)} WHERE ${cursor} IS NOT NULL ORDER BY ${desc} LIMIT 1`;

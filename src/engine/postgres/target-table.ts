@@ -197,8 +197,8 @@ export class TargetTable {
 
   /** Every target row's key and hash, in encoded key order, for the Full-mode drift check. */
   streamHashes(): AsyncGenerator<Row> {
-    const order = this.plan.target.keys.map((k, i) => orderExpression(ident(k), this.plan.target.keyKinds[i])).join(', ');
-    return copyOutRows(this.client, `SELECT ${this.keyColumns.join(', ')}, ${this.hashExpression()} FROM ${this.table} ORDER BY ${order}`);
+    const order = this.plan.target.keys.map((k, i) => orderExpression(`t.${ident(k)}`, this.plan.target.keyKinds[i])).join(', ');
+    return copyOutRows(this.client, `SELECT ${this.keyColumns.join(', ')}, ${this.hashExpression()} FROM ${this.table} AS t ORDER BY ${order}`);
   }
 
   /** Finds target rows whose match columns equal the given normalised values. */
