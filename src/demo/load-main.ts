@@ -53,11 +53,7 @@ export function firmLoads(d: DatasetSql): Load[] {
 export function peopleLoads(d: DatasetSql): Load[] {
   const n = d.noise;
   const { firms } = d.plan;
-  // Picked with the same tags as first_name/last_name, so they spell the same person's name.
-  // ASCII only, so every lower-casing (PostgreSQL in any locale, JavaScript) agrees.
-  const mixedCaseLocalPart = `${n.pick(FIRST_NAMES_ASCII, 'k', 'people.first')} || '.' || ${n.pick(LAST_NAMES_ASCII, 'k', 'people.last')}`;
-  const localPart = `${n.pick(FIRST_NAMES_ASCII.map((s) => s.toLowerCase()), 'k', 'people.first')} || '.' || ${n.pick(LAST_NAMES_ASCII.map((s) => s.toLowerCase()), 'k', 'people.last')}`;
-  const domain = n.pick(EMAIL_DOMAINS, 'k', 'people.domain');
+  const email = emailNameParts(n, 'k', { first: 'people.first', last: 'people.last', domain: 'people.domain' });
   const badRow = (remainder: number) => (d.badRows ? `k % 1000 = ${remainder}` : 'false');
   return [
     d.insert('people', d.plan.people, {
@@ -65,10 +61,10 @@ export function peopleLoads(d: DatasetSql): Load[] {
       first_name: 'first_name',
       last_name: 'last_name',
       email: `CASE
-        WHEN long_email THEN ${localPart} || '.' || k || '@' || repeat('accounting-', 10) || 'example.org'
+        WHEN long_email THEN ${email.lowerLocal} || '.' || k || '@' || repeat('accounting-', 10) || 'example.org'
         WHEN ${n.chance(4, 'k', 'people.no_email')} THEN NULL
-        WHEN ${n.chance(10, 'k', 'people.email_case')} THEN ${mixedCaseLocalPart} || k || '@' || ${n.pick(EMAIL_DOMAINS.map((s) => s.toUpperCase()), 'k', 'people.domain')}
-        ELSE ${localPart} || k || '@' || ${domain} END`,
+        WHEN ${n.chance(10, 'k', 'people.email_case')} THEN ${email.mixedLocal} || k || '@' || ${email.upperDomain}
+        ELSE ${email.lowerLocal} || k || '@' || ${email.lowerDomain} END`,
       ...contactColumns(d, 'people'),
       birth_date: n.sometimesNull(15, `DATE '1950-01-01' + ${n.below(18000, 'k', 'people.birth')}::int`, 'k', 'people.birth'),
       member_status: n.pick(['Member', 'Member', 'Member', 'Member', 'Member', 'Friend', 'Friend', 'Lapsed', 'Prospect', 'Retired'], 'k', 'people.status'),

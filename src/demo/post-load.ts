@@ -3,7 +3,9 @@ import { runTasks, withBulkSession } from './sql-pool.js';
 
 /**
  * Runs the post-load part of source-schema.sql (indexes and foreign keys) and VACUUM ANALYZE,
- * table by table on parallel connections.
+ * table by table on parallel connections. VACUUM, not just ANALYZE: it sets hint bits and the
+ * visibility map now, so the first sync (or benchmark) does not pay for that and autovacuum
+ * does not start halfway through one.
  *
  * Adding a foreign key locks the referenced table against other such additions, so done as
  * written every check would queue behind `people`. Instead all keys are first added NOT VALID

@@ -51,8 +51,13 @@ export function renderTable(report: RunReport): string {
     style: { head: [], border: [] },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
-  for (const e of report.entities) {
+  const idle = report.entities.filter((e) => COUNTER_COLUMNS.every((c) => e[c] === 0));
+  const shown = idle.length > 3 ? report.entities.filter((e) => !idle.includes(e)) : report.entities;
+  for (const e of shown) {
     table.push([e.name, ...COUNTER_COLUMNS.map((c) => String(e[c])), formatDuration(e.durationMs)]);
+  }
+  if (shown.length < report.entities.length) {
+    table.push([{ colSpan: COUNTER_COLUMNS.length + 2, content: `… ${idle.length} more entities with no rows to sync` }]);
   }
   table.push(['TOTAL', ...COUNTER_COLUMNS.map((c) => String(report.totals[c])), formatDuration(report.durationMs)]);
   const lines = [headline(report), table.toString()];
