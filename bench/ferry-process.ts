@@ -73,6 +73,8 @@ export interface FerryRun {
   wallMs: number;
   /** Highest VmHWM seen in /proc/<pid>/status of the child, in MB (2^20 bytes). */
   peakRssMb: number;
+  /** User + system CPU time of the child (node) process, from /proc/<pid>/stat, as of the last sample. */
+  cpuMs: number;
   report: RunReport;
 }
 
@@ -85,13 +87,27 @@ function readHwmKb(pid: number): number | undefined {
   }
 }
 
+/** utime + stime in ms (fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 1/100 s). */
+function readCpuMs(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs `node bin/ferry.mjs run -f <dir> --mode <mode> --state-db <url> -o json` as a child process. */
 export async function runFerry(engine: Engine, options: { manifests: string; mode: 'Full' | 'Incremental'; stateUrl: string; log: string }): Promise<FerryRun> {
   const args = [engine.cli, 'run', '-f', options.manifests, '--mode', options.mode, '--state-db', options.stateUrl, '-o', 'json'];
   const started = performance.now();
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FERRY_LOG_LEVEL: 'warn' } });
   let peakKb = 0;
-  const sample = () => (peakKb = Math.max(peakKb, readHwmKb(child.pid!) ?? 0));
+  let cpuMs = 0;
+  const sample = () => {
+    peakKb = Math.max(peakKb, readHwmKb(child.pid!) ?? 0);
+    cpuMs = Math.max(cpuMs, readCpuMs(child.pid!) ?? 0);
+  };
   const sampler = setInterval(sample, 25);
   let stdout = '';
   let stderr = '';
@@ -106,5 +122,5 @@ export async function runFerry(engine: Engine, options: { manifests: string; mod
   clearInterval(sampler);
   writeFileSync(options.log, stderr);
   if (code !== 0) throw new Error(`ferry ${options.mode} exited with ${code}; stderr in ${options.log}:\n${stderr.slice(-2000)}\n${stdout.slice(-2000)}`);
-  return { wallMs, peakRssMb: peakKb / 1024, report: JSON.parse(stdout) as RunReport };
+  return { wallMs, peakRssMb: peakKb / 1024, cpuMs, report: JSON.parse(stdout) as RunReport };
 }

@@ -85,7 +85,11 @@ async function main(): Promise<void> {
       say(`ferry ${label}`);
       const run = await runFerry(engine!, { manifests: dir, mode, stateUrl: dataset.state, log: join(work, `${label.replace(/\W+/g, '-')}.log`) });
       say(`  ${seconds(run.wallMs).toFixed(1)} s wall (engine ${seconds(run.report.durationMs).toFixed(1)} s), read ${run.report.totals.read.toLocaleString('en-US')}, written ${written(run.report).toLocaleString('en-US')}, rejected ${run.report.totals.rejected}, peak RSS ${mb(run.peakRssMb)}`);
-      steps.push([`ferry ${label}`, `${run.report.totals.read.toLocaleString('en-US')} rows read in ${seconds(run.wallMs).toFixed(1)} s = ${perSecond(run.report.totals.read, run.wallMs)} rows/s (engine ${seconds(run.report.durationMs).toFixed(1)} s)`]);
+      steps.push([
+        `ferry ${label}`,
+        `${run.report.totals.read.toLocaleString('en-US')} rows read in ${seconds(run.wallMs).toFixed(1)} s = ${perSecond(run.report.totals.read, run.wallMs)} rows/s` +
+          ` (engine ${seconds(run.report.durationMs).toFixed(1)} s, node CPU ${seconds(run.cpuMs).toFixed(1)} s, peak RSS ${mb(run.peakRssMb)})`,
+      ]);
       return run;
     };
 

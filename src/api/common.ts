@@ -24,6 +24,10 @@ export function StringEnum<const T extends readonly string[]>(values: T, options
 export const Name = (description: string, options: SchemaOptions = {}) =>
   Type.String({ pattern: NAME_PATTERN, minLength: 1, maxLength: 63, description, ...options });
 
+/** Schedule names become part of SyncJob names (`<flow>-<schedule>-<unix time>`), so they follow DNS-1123 label rules. */
+export const ScheduleName = (description: string) =>
+  Type.String({ pattern: DNS1123_LABEL_PATTERN, minLength: 1, maxLength: 40, description });
+
 export const ObjectName = (description: string) =>
   Type.String({ pattern: DNS1123_SUBDOMAIN_PATTERN, minLength: 1, maxLength: 253, description });
 

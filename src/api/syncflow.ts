@@ -13,6 +13,7 @@ import {
   SQL_IDENTIFIER_PATTERN,
   SYNC_MODES,
   type SyncMode,
+  ScheduleName,
   SetList,
   StringEnum,
   Timestamp,
@@ -88,7 +89,7 @@ export type Scope = Static<typeof ScopeSchema>;
 
 export const ScheduleSchema = Type.Object(
   {
-    name: Name('Schedule name, unique in the flow.'),
+    name: ScheduleName('Schedule name, unique in the flow; part of the SyncJob names it creates.'),
     cron: Type.String({ minLength: 1, maxLength: 100, description: 'Cron expression (5 or 6 fields, or @daily etc.).' }),
     timeZone: Type.Optional(
       Type.String({ maxLength: 64, default: DEFAULTS.timeZone, description: 'IANA time zone; default UTC.' }),
@@ -214,7 +215,7 @@ export const SyncFlowStatusSchema = Type.Object(
     schedules: Type.Optional(
       MapList(
         Type.Object({
-          name: Name('Schedule name.'),
+          name: ScheduleName('Schedule name.'),
           lastScheduleTime: Type.Optional(Timestamp('Last time a SyncJob was created.')),
           nextScheduleTime: Type.Optional(Timestamp('Next planned run.')),
           missed: Type.Optional(Count('Runs skipped because they could not start in time.')),

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { renderReport, type ReportFormat } from '../engine/report.js';
 import { runSync } from '../engine/run.js';
-import { ensureDatabase } from '../local/embedded-server.js';
+import { defaultDataDir, ensureDatabase, openLocalServer } from '../local/embedded-server.js';
+import { embeddedDatabaseName } from '../local/secrets.js';
 import { loadValidManifests } from '../local/local-run.js';
 import { packageRoot } from '../util/package-root.js';
 import { startEmbeddedPostgres } from '../util/embedded-postgres.js';
@@ -57,14 +58,26 @@ export function registerDemoCommand(program: Command): void {
   demo
     .command('generate')
     .description('create and fill the demo association source database (deterministic)')
-    .requiredOption('--url <url>', 'source database URL')
+    .requiredOption('--url <url>', 'source database URL (postgres://… or embedded://<database>)')
     .addOption(new Option('--people <n>', 'people to generate').argParser(positiveInt).default(2000))
     .addOption(new Option('--seed <n>', 'generator seed').argParser(positiveInt).default(1))
     .option('--target-url <url>', 'also create the empty website schema in this database')
+    .option('--data-dir <dir>', 'data directory of the embedded PostgreSQL for embedded:// URLs')
     .action(async (options) => {
       const { createTargetSchema, generateAssociation } = await import('../demo/index.js');
-      const summary = await generateAssociation(options.url, { people: options.people, seed: options.seed });
-      if (options.targetUrl) await createTargetSchema(options.targetUrl);
-      process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+      let server: Awaited<ReturnType<typeof openLocalServer>> | undefined;
+      const resolve = async (url: string) => {
+        const database = embeddedDatabaseName(url);
+        if (!database) return url;
+        server ??= await openLocalServer(options.dataDir ?? defaultDataDir());
+        return ensureDatabase(server.url, database);
+      };
+      try {
+        const summary = await generateAssociation(await resolve(options.url), { people: options.people, seed: options.seed });
+        if (options.targetUrl) await createTargetSchema(await resolve(options.targetUrl));
+        process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+      } finally {
+        if (server?.startedHere) await server.stop();
+      }
     });
 }
