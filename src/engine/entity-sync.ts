@@ -82,6 +82,7 @@ export class EntitySync {
   private readonly pairs: PairStore;
   private matching = false;
   private watermark?: Watermark;
+  private inFlight?: Promise<void>;
 
   constructor(
     private readonly plan: EntityPlan,
@@ -162,16 +163,36 @@ export class EntitySync {
         pairRow = await pairIter.next();
       }
       if (writes.length >= this.ctx.batchSize) {
-        await this.flushWrites(writes, keyOnly);
+        const batch = writes;
+        await this.startWrite(() => this.flushWrites(batch, keyOnly));
         writes = [];
       }
       if (gone.length >= this.ctx.batchSize) {
+        await this.settleWrites();
         await this.handleVanished(gone);
         gone = [];
       }
     }
-    await this.flushWrites(writes, keyOnly);
+    await this.startWrite(() => this.flushWrites(writes, keyOnly));
+    await this.settleWrites();
     await this.handleVanished(gone);
+  }
+
+  /**
+   * Keeps one batch in flight: the next batch is read and classified while this one is written.
+   * Writes themselves stay strictly sequential, so commit order (and watermark order) is unchanged.
+   */
+  private async startWrite(work: () => Promise<void>): Promise<void> {
+    await this.settleWrites();
+    const promise = work();
+    promise.catch(() => {}); // surfaced by settleWrites
+    this.inFlight = promise;
+  }
+
+  private async settleWrites(): Promise<void> {
+    const pending = this.inFlight;
+    this.inFlight = undefined;
+    if (pending) await pending;
   }
 
   /** Next source row with a usable key; rows with a null key part are rejected on the way. */
@@ -258,21 +279,27 @@ export class EntitySync {
     const watermark = await this.ctx.runState.readWatermark(this.plan.name);
     this.watermark = watermark;
     const rows = copyOutRows(this.ctx.source, incrementalQuery(this.plan, watermark));
-    for await (const batch of inBatches(rows, this.ctx.batchSize)) {
-      const records: SourceRecord[] = [];
-      for (const row of batch) {
-        const record = this.parseSourceRow(row);
-        this.counters.read++;
-        if (record.key === undefined) this.reject(null, `key ${this.plan.source.keys.join(', ')} is null`);
-        else records.push(record);
+    try {
+      for await (const batch of inBatches(rows, this.ctx.batchSize)) {
+        const records: SourceRecord[] = [];
+        for (const row of batch) {
+          const record = this.parseSourceRow(row);
+          this.counters.read++;
+          if (record.key === undefined) this.reject(null, `key ${this.plan.source.keys.join(', ')} is null`);
+          else records.push(record);
+        }
+        const last = records.length > 0 ? records[records.length - 1] : this.parseSourceRow(batch[batch.length - 1]);
+        const next: Watermark = { cursor: last.cursor!, key: last.keyParts.map((p) => p ?? '') };
+        await this.startWrite(async () => {
+          const known = await this.pairs.bySourceKeys(records.map((r) => r.key!));
+          const writes: WriteItem[] = [];
+          for (const record of records) this.classify(record, known.get(record.key!), writes);
+          await this.writeBatch(writes, () => this.ctx.runState.writeWatermark(this.plan.name, next));
+          this.watermark = next;
+        });
       }
-      const known = await this.pairs.bySourceKeys(records.map((r) => r.key!));
-      const writes: WriteItem[] = [];
-      for (const record of records) this.classify(record, known.get(record.key!), writes);
-      const last = this.parseSourceRow(batch[batch.length - 1]);
-      const next: Watermark = { cursor: last.cursor!, key: last.keyParts.map((p) => p ?? '') };
-      await this.writeBatch(writes, () => this.ctx.runState.writeWatermark(this.plan.name, next));
-      this.watermark = next;
+    } finally {
+      await this.settleWrites();
     }
     this.counters.durationMs += Date.now() - started;
     await this.saveProgress();
