@@ -344,15 +344,21 @@ export class EntitySync {
         bySeq.delete(rejection.seq);
       }
 
-      const pairWrites: PairWrite[] = [...bySeq.entries()].map(([seq, item]) => ({
-        sourceKey: item.record.key!,
-        targetKey: this.plan.target.codec.encode(item.targetKey)!,
-        sourceHash: item.record.hash,
-        targetHash: hashes.get(seq) ?? null,
-        sourceCursor: item.record.cursor,
-      }));
+      const fresh: PairWrite[] = [];
+      const known: PairWrite[] = [];
+      for (const [seq, item] of bySeq) {
+        (item.pair ? known : fresh).push({
+          sourceKey: item.record.key!,
+          targetKey: this.plan.target.codec.encode(item.targetKey)!,
+          sourceHash: item.record.hash,
+          targetHash: hashes.get(seq) ?? null,
+          sourceCursor: item.record.cursor,
+        });
+      }
+      const pairWrites = [...fresh, ...known];
       const markerId = await tx.unit(state, async () => {
-        await this.pairs.upsert(pairWrites);
+        await this.pairs.insertNew(fresh);
+        await this.pairs.upsert(known);
         return this.ctx.runState.beginInflight(this.plan.name, pairWrites.map((p) => p.sourceKey));
       });
       failpoint('batch:pairs-committed');

@@ -1,4 +1,8 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { escapeCopyField } from '../engine/copy-text.js';
 import { copyOutRows, type Row } from '../engine/postgres/copy-out.js';
 import { literal } from '../util/sql.js';
 
@@ -79,6 +83,20 @@ export class PairStore {
       [this.flow, this.entity, targetKeys],
     );
     return new Set(result.rows.map((r) => r.target_key));
+  }
+
+  /** Bulk-loads pairs for source keys that have none yet (the common case of an initial load). */
+  async insertNew(writes: PairWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    const prefix = `${escapeCopyField(this.flow)}\t${escapeCopyField(this.entity)}\t`;
+    let text = '';
+    for (const w of writes) {
+      text += `${prefix}${escapeCopyField(w.sourceKey)}\t${escapeCopyField(w.targetKey)}\t${escapeCopyField(w.sourceHash)}\t${escapeCopyField(w.targetHash)}\t${escapeCopyField(w.sourceCursor)}\n`;
+    }
+    await pipeline(
+      Readable.from([text]),
+      this.client.query(copyFrom('COPY ferry.pairs (flow, entity, source_key, target_key, source_hash, target_hash, source_cursor) FROM STDIN')),
+    );
   }
 
   async upsert(writes: PairWrite[]): Promise<void> {
