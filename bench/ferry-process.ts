@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { loadManifests } from '../src/api/index.js';
+import { parseManifests, type SyncFlow } from '../src/api/index.js';
 import type { RunReport } from '../src/engine/report.js';
 
 export const REPO = join(import.meta.dirname, '..');
@@ -46,18 +46,30 @@ export function prepareEngine(runner: Runner): Engine {
   return { runner, cli: join(root, 'bin', 'ferry.mjs'), cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
-/**
- * A manifest directory for `ferry run -f`: a copy of the example SyncFlow plus a Secret per
- * secretRef holding the real URLs.
- */
-export function writeManifests(dir: string, urls: { source: string; target: string }): string {
-  mkdirSync(dir, { recursive: true });
-  copyFileSync(FLOW_FILE, join(dir, 'syncflow.yaml'));
-  const flow = loadManifests([FLOW_FILE]).flows[0];
+/** The example SyncFlow, read once so every step of a bench run syncs the same flow. */
+export interface FlowSnapshot {
+  text: string;
+  flow: SyncFlow;
+}
+
+export function readFlow(): FlowSnapshot {
+  const text = readFileSync(FLOW_FILE, 'utf8');
+  const flow = parseManifests(text, FLOW_FILE).flows[0];
   if (!flow) throw new Error(`no SyncFlow in ${FLOW_FILE}`);
+  return { text, flow };
+}
+
+/**
+ * A manifest directory for `ferry run -f`: the SyncFlow plus a Secret per secretRef holding the
+ * real URLs.
+ */
+export function writeManifests(dir: string, snapshot: FlowSnapshot, urls: { source: string; target: string }): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'syncflow.yaml'), snapshot.text);
+  const { spec } = snapshot.flow;
   const refs = [
-    { ref: flow.spec.source.postgres!.secretRef, url: urls.source },
-    { ref: flow.spec.target.postgres!.secretRef, url: urls.target },
+    { ref: spec.source.postgres!.secretRef, url: urls.source },
+    { ref: spec.target.postgres!.secretRef, url: urls.target },
   ];
   const secrets = refs.map(({ ref, url }) => ({
     apiVersion: 'v1',

