@@ -147,6 +147,14 @@ describe('bad rows and bad configuration', () => {
     expect(entity(fixed, 'interests').created).toBe(1);
   });
 
+  it('rejects a source row whose key is null', async () => {
+    await sql(dbs.sourceUrl, `ALTER TABLE people DROP CONSTRAINT people_pkey, ALTER COLUMN id DROP NOT NULL`);
+    await sql(dbs.sourceUrl, `INSERT INTO people VALUES (NULL, 'Nobody', 'nobody@example.org', 'Member', 1, $1)`, [T0]);
+    const report = await runSync({ ...base, mode: 'Full' });
+    expect(entity(report, 'people')).toMatchObject({ read: 8, created: 7, rejected: 1 });
+    expect(report.rejectedSamples).toContainEqual({ entity: 'people', key: null, reason: 'key id is null' });
+  });
+
   it('names the field when a mapped column does not exist', async () => {
     const spec = miniFlowSpec();
     spec.entities[1].fields[0].target = 'given_name';

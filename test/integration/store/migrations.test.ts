@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { openStateStore } from '../../../src/store/db.js';
+import { freshDatabase, withClient } from '../../helpers/databases.js';
+
+describe('state store migrations', () => {
+  it('are applied once even when several Ferry processes start at the same moment', async () => {
+    const url = await freshDatabase('state_race');
+    const stores = await Promise.all(Array.from({ length: 6 }, () => openStateStore(url)));
+    await Promise.all(stores.map((s) => s.close()));
+    const applied = await withClient(url, async (c) => (await c.query('SELECT count(*)::int AS n FROM ferry.__drizzle_migrations')).rows[0].n);
+    const tables = await withClient(url, async (c) =>
+      (await c.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'ferry' ORDER BY 1`)).rows.map((r) => r.table_name),
+    );
+    expect(applied).toBe(2);
+    expect(tables).toEqual(['__drizzle_migrations', 'inflight_batches', 'pairs', 'rejected_rows', 'run_entities', 'run_locks', 'runs', 'watermarks']);
+    const collation = await withClient(url, async (c) =>
+      (await c.query(`SELECT collation_name FROM information_schema.columns WHERE table_schema = 'ferry' AND table_name = 'pairs' AND column_name = 'source_key'`)).rows[0].collation_name,
+    );
+    expect(collation).toBe('C');
+  });
+
+  it('says which database it cannot reach, without the password', async () => {
+    const error = await openStateStore('postgres://ferry:topsecret@127.0.0.1:1/state').catch((e) => e);
+    expect(error.message).toMatch(/^cannot connect to the state database at postgres:\/\/ferry:\*\*\*@127\.0\.0\.1:1\/state/);
+    expect(error.message).not.toContain('topsecret');
+  });
+});
