@@ -356,15 +356,19 @@ export class EntitySync {
         });
       }
       const pairWrites = [...fresh, ...known];
-      const markerId = await tx.unit(state, async () => {
-        await this.pairs.insertNew(fresh);
-        await this.pairs.upsert(known);
-        return this.ctx.runState.beginInflight(this.plan.name, pairWrites.map((p) => p.sourceKey));
-      });
+      // The pairs commit and the target upsert run side by side on their own connections; only the
+      // target *commit* has to wait for the pairs commit.
+      const writeRejections: RowRejection[] = [];
+      const [markerId] = await Promise.all([
+        tx.unit(state, async () => {
+          await this.pairs.insertNew(fresh);
+          await this.pairs.upsert(known);
+          return this.ctx.runState.beginInflight(this.plan.name, pairWrites.map((p) => p.sourceKey));
+        }),
+        this.target.upsert([...bySeq.keys()], writeRejections),
+      ]);
       failpoint('batch:pairs-committed');
 
-      const writeRejections: RowRejection[] = [];
-      await this.target.upsert([...bySeq.keys()], writeRejections);
       const rejectedSeqs = new Set(writeRejections.map((r) => r.seq));
       const reappeared = [...bySeq.entries()].filter(([seq, i]) => i.kind === 'reappeared' && !rejectedSeqs.has(seq)).map(([, i]) => i.targetKey);
       await this.target.setArchived(reappeared, false);

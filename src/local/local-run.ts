@@ -1,9 +1,7 @@
 import type { Logger } from 'pino';
 import {
-  checkManifestSchema,
   formatValidationErrors,
   loadManifests,
-  manifestSource,
   validateManifests,
   type LoadedManifests,
   type SyncFlow,
@@ -38,19 +36,9 @@ const STATE_DATABASE = 'ferry_state';
 /** Loads, schema-checks and semantically validates manifests; any error is a ConfigError listing all of them. */
 export function loadValidManifests(files: string[]): LoadedManifests {
   const loaded = loadManifests(files);
-  const problems: { source: string; errors: ValidationError[] }[] = [];
-  if (loaded.errors.length > 0) problems.push({ source: files.join(', '), errors: loaded.errors });
-  for (const manifest of [...loaded.flows, ...loaded.jobs, ...loaded.targets]) {
-    const errors = checkManifestSchema(manifest);
-    if (errors.length > 0) problems.push({ source: manifestSource(manifest) ?? 'manifest', errors });
-  }
-  if (problems.length === 0) {
-    const semantic = validateManifests(loaded);
-    if (semantic.length > 0) problems.push({ source: files.join(', '), errors: semantic });
-  }
-  if (problems.length > 0) {
-    throw new ConfigError(problems.map((p) => formatValidationErrors(p.errors, p.source)).join('\n'));
-  }
+  // Schema check (as the API server would) plus the semantic rules; each error carries its file.
+  const errors: ValidationError[] = [...loaded.errors, ...validateManifests(loaded)];
+  if (errors.length > 0) throw new ConfigError(formatValidationErrors(errors, files.join(', ')));
   return loaded;
 }
 

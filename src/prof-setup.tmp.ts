@@ -1,0 +1,12 @@
+import { writeFileSync, readFileSync } from 'node:fs';
+import { startEmbeddedPostgres } from '/work/main/src/util/embedded-postgres.js';
+import { ensureDatabase } from '/work/main/src/local/embedded-server.js';
+import { generateAssociation, createTargetSchema } from '/work/main/src/demo/index.js';
+const s = await startEmbeddedPostgres({ persistent: true, dataDir: '/tmp/prof/pg/data' });
+const src = await ensureDatabase(s.url, 'association'), dst = await ensureDatabase(s.url, 'website'), st = await ensureDatabase(s.url, 'st');
+await generateAssociation(src, { people: 20000 });
+await createTargetSchema(dst);
+writeFileSync('/tmp/prof/m/secrets.yaml', `apiVersion: v1\nkind: Secret\nmetadata: {name: association-db}\nstringData: {url: "${src}"}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: website-db}\nstringData: {url: "${dst}"}\n`);
+writeFileSync('/tmp/prof/m/syncflow.yaml', readFileSync('/work/main/examples/association/syncflow.yaml'));
+writeFileSync('/tmp/prof/state', st);
+console.log(s.url);
