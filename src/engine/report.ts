@@ -56,11 +56,10 @@ export function renderTable(report: RunReport): string {
   for (const e of shown) {
     table.push([e.name, ...COUNTER_COLUMNS.map((c) => String(e[c])), formatDuration(e.durationMs)]);
   }
-  if (shown.length < report.entities.length) {
-    table.push([{ colSpan: COUNTER_COLUMNS.length + 2, content: `… ${idle.length} more entities with no rows to sync` }]);
-  }
+
   table.push(['TOTAL', ...COUNTER_COLUMNS.map((c) => String(report.totals[c])), formatDuration(report.durationMs)]);
   const lines = [headline(report), table.toString()];
+  if (shown.length < report.entities.length) lines.push(`${idle.length} more entities had no rows to sync.`);
   const extras = [];
   if (report.totals.linked) extras.push(`${report.totals.linked} linked to existing target rows`);
   if (report.totals.skipped) extras.push(`${report.totals.skipped} skipped by conditions or actions`);
