@@ -243,15 +243,9 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
         `UPDATE ferry.runs SET status = $2, completed_at = $3, error = $4, watermarks_before = $5, watermarks_after = $6, report = $7 WHERE id = $1`,
         [runId, report.status, completedAt, report.error ?? null, watermarksBefore, watermarksAfter, report],
       );
-      for (const e of entities) {
-        await bookkeeping.query(
-          `INSERT INTO ferry.run_entities (run_id, entity, position, read, created, updated, unchanged, archived, deleted, rejected, duration_ms)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (run_id, entity) DO NOTHING`,
-          [runId, e.name, entities.indexOf(e), e.read, e.created, e.updated, e.unchanged, e.archived, e.deleted, e.rejected, e.durationMs],
-        );
-      }
-      const sampleRunState = new RunState(bookkeeping, flowId, runId);
-      await sampleRunState.recordRejected(rejectedSamples.map((r) => ({ entity: r.entity, sourceKey: r.key, reason: r.reason })));
+      const finalState = new RunState(bookkeeping, flowId, runId);
+      for (const [position, e] of entities.entries()) await finalState.saveCounters(e.name, position, e);
+      await finalState.recordRejected(rejectedSamples.map((r) => ({ entity: r.entity, sourceKey: r.key, reason: r.reason })));
       await releaseFlowLock(bookkeeping, flowId, runId);
     }
   } finally {
