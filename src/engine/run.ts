@@ -180,6 +180,15 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
     watermarksBefore = await runState.readAllWatermarks();
     await recoverInterruptedBatches(runState, plans, state, target, flowId, logger);
 
+    // Progress goes to run_entities at most once a second per entity, on the otherwise idle bookkeeping connection.
+    const progressState = new RunState(bookkeeping, flowId, runId);
+    const lastSaved = new Map<string, number>();
+    const saveProgress = (entity: string, counters: EntityCounters) => {
+      const now = Date.now();
+      if (now - (lastSaved.get(entity) ?? 0) < 1000) return;
+      lastSaved.set(entity, now);
+      progressState.saveCounters(entity, plans.get(entity)!.position, counters).catch(() => {});
+    };
     const tx = new Transactions(dryRun);
     await tx.open(state);
     await tx.open(target);
@@ -197,7 +206,10 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
       lookups: new LookupTranslator(state, flowId, plans),
       logger,
       rejectSampleLimit: REJECT_SAMPLE_LIMIT,
-      onProgress: request.onProgress,
+      onProgress: (entity, counters) => {
+        saveProgress(entity, counters);
+        request.onProgress?.(entity, counters);
+      },
     };
     const syncs = new Map(plan.entities.map((e) => [e.name, new EntitySync(e, context)]));
     for (const entity of plan.entities) {
