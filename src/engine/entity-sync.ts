@@ -336,9 +336,22 @@ export class EntitySync {
 
     await tx.begin(target);
     try {
+      const isFresh = (row: StageRow) => {
+        const item = bySeq.get(row.seq)!;
+        return item.kind === 'new' && !(item as { linked?: boolean }).linked && this.plan.target.keyMode === 'generated';
+      };
+      const hashes = new Map<number, string>();
+      const freshRows = stageRows.filter(isFresh);
+      const copied = await this.target.copyFresh(freshRows);
+      if (copied) {
+        for (const row of freshRows) hashes.set(row.seq, copied.get(this.plan.target.codec.encode(row.key)!)!);
+      }
+      const slowRows = copied ? stageRows.filter((row) => !isFresh(row)) : stageRows;
       const castRejections: RowRejection[] = [];
-      await this.target.stageRows(stageRows, castRejections);
-      const hashes = await this.target.expectedHashes();
+      if (slowRows.length > 0) {
+        await this.target.stageRows(slowRows, castRejections);
+        for (const [seq, hash] of await this.target.expectedHashes()) hashes.set(seq, hash);
+      }
       for (const rejection of castRejections) {
         this.reject(bySeq.get(rejection.seq)!.record.key!, rejection.reason);
         bySeq.delete(rejection.seq);
@@ -365,7 +378,11 @@ export class EntitySync {
           await this.pairs.upsert(known);
           return this.ctx.runState.beginInflight(this.plan.name, pairWrites.map((p) => p.sourceKey));
         }),
-        this.target.upsert([...bySeq.keys()], writeRejections),
+        (async () => {
+          const pending = slowRows.filter((row) => bySeq.has(row.seq));
+          await this.target.write(pending.filter(isFresh).map((row) => row.seq), writeRejections, 'insert');
+          await this.target.write(pending.filter((row) => !isFresh(row)).map((row) => row.seq), writeRejections, 'upsert');
+        })(),
       ]);
       failpoint('batch:pairs-committed');
 

@@ -86,15 +86,40 @@ export class TargetTable {
     this.staged = true;
   }
 
-  private async copyIntoStage(rows: StageRow[]): Promise<void> {
+  private copyText(rows: StageRow[], withSeq: boolean): string {
     let text = '';
     for (const row of rows) {
-      text += String(row.seq);
-      for (const k of row.key) text += '\t' + escapeCopyField(k);
-      for (const v of row.values) text += '\t' + escapeCopyField(v);
-      text += '\n';
+      let line = withSeq ? String(row.seq) + '\t' : '';
+      line += row.key.map(escapeCopyField).join('\t');
+      for (const v of row.values) line += '\t' + escapeCopyField(v);
+      text += line + '\n';
     }
-    await pipeline(Readable.from([text]), this.client.query(copyFrom(`COPY ${this.stage} FROM STDIN`)));
+    return text;
+  }
+
+  private async copyIntoStage(rows: StageRow[]): Promise<void> {
+    await pipeline(Readable.from([this.copyText(rows, true)]), this.client.query(copyFrom(`COPY ${this.stage} FROM STDIN`)));
+  }
+
+  /**
+   * Rows whose target keys were just drawn from the key defaults cannot exist yet, so they go
+   * straight into the target with one COPY, as a bulk loader would. Returns the stored hash per
+   * key; `undefined` when any row failed (nothing is kept, and the caller takes the row-by-row
+   * path that can reject single rows).
+   */
+  async copyFresh(rows: StageRow[]): Promise<Map<string, string> | undefined> {
+    if (rows.length === 0) return new Map();
+    const columns = [...this.keyColumns, ...this.fieldColumns].join(', ');
+    await this.client.query('SAVEPOINT fresh_copy');
+    try {
+      await pipeline(Readable.from([this.copyText(rows, false)]), this.client.query(copyFrom(`COPY ${this.table} (${columns}) FROM STDIN`)));
+    } catch {
+      await this.client.query('ROLLBACK TO SAVEPOINT fresh_copy');
+      await this.client.query('RELEASE SAVEPOINT fresh_copy');
+      return undefined;
+    }
+    await this.client.query('RELEASE SAVEPOINT fresh_copy');
+    return this.currentHashes(rows.map((r) => r.key));
   }
 
   /**
@@ -130,12 +155,18 @@ export class TargetTable {
     return new Map(result.rows.map((row) => [row.seq, row.hash]));
   }
 
-  /** Inserts or updates the staged rows by target key; rows violating a constraint are rejected alone. */
-  async upsert(seqs: number[], rejections: RowRejection[]): Promise<void> {
+  /**
+   * Writes the staged rows by target key; rows violating a constraint are rejected alone. `insert`
+   * is for keys Ferry just generated: a conflict there means the key belongs to a row Ferry does not
+   * own (e.g. a sequence set back), so it is rejected rather than overwritten.
+   */
+  async write(seqs: number[], rejections: RowRejection[], mode: 'insert' | 'upsert'): Promise<void> {
     const columns = [...this.keyColumns, ...this.fieldColumns];
     const overriding = this.plan.target.identityAlways ? ' OVERRIDING SYSTEM VALUE' : '';
     const onConflict =
-      this.fieldColumns.length === 0
+      mode === 'insert'
+        ? ''
+        : this.fieldColumns.length === 0
         ? 'DO NOTHING'
         : `DO UPDATE SET ${this.fieldColumns.map((c) => `${c} = EXCLUDED.${c}`).join(', ')} WHERE (${this.fieldColumns
             .map((c) => `t.${c}`)
@@ -143,7 +174,7 @@ export class TargetTable {
     const sql =
       `INSERT INTO ${this.table} AS t (${columns.join(', ')})${overriding} ` +
       `SELECT ${[...this.plan.target.keys.map((_, i) => `s.k${i}`), ...this.plan.fields.map((_, i) => `s.f${i}`)].join(', ')} FROM ${this.stage} s WHERE s.seq = ANY($1::int[]) ` +
-      `ON CONFLICT (${this.keyColumns.join(', ')}) ${onConflict}`;
+      (onConflict ? `ON CONFLICT (${this.keyColumns.join(', ')}) ${onConflict}` : '');
     await applyWithBisection(
       this.client,
       seqs,
