@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -20,14 +20,12 @@ export interface Engine {
 
 /**
  * `dist`: compiles src/ with tsconfig.build.json into a private copy of the package under /tmp
- * (bin/ferry.mjs + dist/, with node_modules, drizzle/ and package.json linked), so the run uses
- * compiled JavaScript like the container image does, without creating or refreshing the
- * working tree's dist/ (which bin/ferry.mjs would then prefer over src/ for everyone).
- * `tsx`: the working tree's bin/ferry.mjs as is (src via tsx when there is no dist/).
+ * (bin/ferry.mjs + dist/, with node_modules, drizzle/ and package.json linked, and no src/, so
+ * bin/ferry.mjs runs the compiled code as in the container image); the working tree is left alone.
+ * `tsx`: the working tree's bin/ferry.mjs as is, which runs src/ through tsx.
  */
 export function prepareEngine(runner: Runner): Engine {
   if (runner === 'tsx') {
-    if (existsSync(join(REPO, 'dist'))) process.stderr.write('note: dist/ exists, so bin/ferry.mjs runs it rather than src/ via tsx\n');
     return { runner, cli: join(REPO, 'bin', 'ferry.mjs'), cleanup: () => {} };
   }
   const root = mkdtempSync(join(tmpdir(), 'ferry-bench-pkg-'));
@@ -113,7 +111,8 @@ function readCpuMs(pid: number): number | undefined {
 export async function runFerry(engine: Engine, options: { manifests: string; mode: 'Full' | 'Incremental'; stateUrl: string; log: string }): Promise<FerryRun> {
   const args = [engine.cli, 'run', '-f', options.manifests, '--mode', options.mode, '--state-db', options.stateUrl, '-o', 'json'];
   const started = performance.now();
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FERRY_LOG_LEVEL: 'warn' } });
+  const env = { ...process.env, FERRY_LOG_LEVEL: 'warn', ...(engine.runner === 'dist' ? { FERRY_USE_DIST: '1' } : {}) };
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let peakKb = 0;
   let cpuMs = 0;
   const sample = () => {

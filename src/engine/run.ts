@@ -156,6 +156,7 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
   let watermarksBefore: RunReport['watermarksBefore'] = {};
   let watermarksAfter: RunReport['watermarksAfter'] = {};
   let failure: unknown;
+  let progressSaves: Promise<void> = Promise.resolve();
   try {
     await acquireFlowLock(bookkeeping, flowId, runId);
     locked = true;
@@ -187,7 +188,9 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
       const now = Date.now();
       if (now - (lastSaved.get(entity) ?? 0) < 1000) return;
       lastSaved.set(entity, now);
-      progressState.saveCounters(entity, plans.get(entity)!.position, counters).catch(() => {});
+      const snapshot = { ...counters };
+      // One query at a time on the connection: chain the saves instead of piling them up.
+      progressSaves = progressSaves.then(() => progressState.saveCounters(entity, plans.get(entity)!.position, snapshot)).catch(() => {});
     };
     const tx = new Transactions(dryRun);
     await tx.open(state);
@@ -249,6 +252,7 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
   };
 
   try {
+    await progressSaves;
     for (const client of clients) await client.end().catch(() => {});
     if (locked) {
       await bookkeeping.query(

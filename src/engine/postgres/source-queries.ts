@@ -77,6 +77,12 @@ export function incrementalQuery(plan: EntityPlan, watermark: { cursor: string; 
 
 /** Full rows for a set of keys (plain values per key part). */
 export function rowsByKeysQuery(plan: EntityPlan, keys: string[][]): string {
+  if (plan.source.keys.length === 1) {
+    // `= ANY(array)` is planned as an index scan; an IN (VALUES …) list may become a scan of the table.
+    const values = keys.map((parts) => literal(parts[0])).join(', ');
+    const key = `${ALIAS}.${ident(plan.source.keys[0])}`;
+    return `SELECT ${selectList(plan, true)} FROM ${from(plan)} WHERE ${key} = ANY(ARRAY[${values}]::${plan.source.keyTypes[0]}[]) ORDER BY ${keyOrder(plan)}`;
+  }
   const tuples = keys.map((parts) => `(${parts.map((p, i) => typedLiteral(p, plan.source.keyTypes[i])).join(', ')})`);
   return `SELECT ${selectList(plan, true)} FROM ${from(plan)} WHERE ${keyTuple(plan)} IN (VALUES ${tuples.join(', ')}) ORDER BY ${keyOrder(plan)}`;
 }

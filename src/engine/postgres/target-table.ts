@@ -51,11 +51,18 @@ export class TargetTable {
     return `md5(ROW(${columns.join(', ')})::text)`;
   }
 
-  private keyTuples(keys: string[][]): string {
-    return keys
-      .map((parts) => `(${parts.map((p, i) => `${literal(p)}::${this.plan.target.keyTypes[i]}`).join(', ')})`)
-      .join(', ');
+  /**
+   * `WHERE` clause selecting rows by key, as parameters: `= ANY(array)` (or a join on unnest for
+   * composite keys) lets PostgreSQL use the key index instead of scanning the table per batch.
+   */
+  private keyFilter(keys: string[][]): { where: string; values: string[][] } {
+    const types = this.plan.target.keyTypes;
+    if (types.length === 1) return { where: `${this.keyColumns[0]} = ANY($1::${types[0]}[])`, values: [keys.map((k) => k[0])] };
+    const arrays = types.map((_, i) => keys.map((k) => k[i]));
+    const unnest = types.map((t, i) => `$${i + 1}::${t}[]`).join(', ');
+    return { where: `(${this.keyColumns.join(', ')}) IN (SELECT * FROM unnest(${unnest}))`, values: arrays };
   }
+
 
   async isEmpty(): Promise<boolean> {
     const result = await this.client.query(`SELECT NOT EXISTS (SELECT 1 FROM ${this.table}) AS empty`);
@@ -191,9 +198,8 @@ export class TargetTable {
     const archive = this.plan.target.archive;
     if (!archive || keys.length === 0) return;
     const value = archived ? literal(archive.value) : 'DEFAULT';
-    await this.client.query(
-      `UPDATE ${this.table} SET ${ident(archive.column)} = ${value} WHERE (${this.keyColumns.join(', ')}) IN (VALUES ${this.keyTuples(keys)})`,
-    );
+    const filter = this.keyFilter(keys);
+    await this.client.query(`UPDATE ${this.table} SET ${ident(archive.column)} = ${value} WHERE ${filter.where}`, filter.values);
   }
 
   /** Deletes rows by key; a row that cannot go (e.g. still referenced) is rejected alone. */
@@ -203,9 +209,8 @@ export class TargetTable {
       this.client,
       keys,
       async (subset) => {
-        const result = await this.client.query(
-          `DELETE FROM ${this.table} WHERE (${this.keyColumns.join(', ')}) IN (VALUES ${this.keyTuples(subset)})`,
-        );
+        const filter = this.keyFilter(subset);
+        const result = await this.client.query(`DELETE FROM ${this.table} WHERE ${filter.where}`, filter.values);
         deleted += result.rowCount ?? 0;
       },
       (key, error) => reject(key, describeConstraintError(error)),
@@ -217,12 +222,14 @@ export class TargetTable {
   async currentHashes(keys: string[][]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     if (keys.length === 0) return out;
-    const rows = copyOutRows(
-      this.client,
-      `SELECT ${this.keyColumns.join(', ')}, ${this.hashExpression()} FROM ${this.table} WHERE (${this.keyColumns.join(', ')}) IN (VALUES ${this.keyTuples(keys)})`,
-    );
+    const filter = this.keyFilter(keys);
+    const result = await this.client.query({
+      text: `SELECT ${this.keyColumns.map((k) => `${k}::text`).join(', ')}, ${this.hashExpression()} FROM ${this.table} WHERE ${filter.where}`,
+      values: filter.values,
+      rowMode: 'array',
+    });
     const width = this.keyColumns.length;
-    for await (const row of rows) out.set(this.plan.target.codec.encode(row.slice(0, width))!, row[width]!);
+    for (const row of result.rows as string[][]) out.set(this.plan.target.codec.encode(row.slice(0, width))!, row[width]);
     return out;
   }
 
