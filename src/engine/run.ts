@@ -13,6 +13,7 @@ import { readTable, type TableInfo } from './postgres/catalog.js';
 import { TargetTable } from './postgres/target-table.js';
 import { planFlow, type EntityPlan, type FlowPlan } from './plan.js';
 import { totalsOf, type EntityReport, type RunReport } from './report.js';
+import { runInDependencyOrder } from './scheduler.js';
 import { Transactions } from './transactions.js';
 
 export type EngineMode = 'Full' | 'Incremental' | 'Scope' | 'Record' | 'Resolve' | 'Retransfer';
@@ -30,10 +31,13 @@ export interface RunRequest {
   stateUrl: string;
   logger: Logger;
   onProgress?: (entity: string, counters: EntityCounters) => void;
+  /** Entities synced side by side when their dependencies allow (default 2; a dry run uses 1). */
+  parallelEntities?: number;
 }
 
 const SUPPORTED_MODES = new Set<EngineMode>(['Full', 'Incremental']);
 const REJECT_SAMPLE_LIMIT = 100;
+const DEFAULT_PARALLEL_ENTITIES = 2;
 // Namespace for Ferry's per-flow advisory locks (the second key is a hash of the flow id).
 const FLOW_LOCK_CLASS = 0x66727931;
 
@@ -195,31 +199,43 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
     const tx = new Transactions(dryRun);
     await tx.open(state);
     await tx.open(target);
-    const context: EntitySyncContext = {
+    const laneContext = (clients: { source: pg.Client; sourceFetch: pg.Client; target: pg.Client; state: pg.Client; stateStream: pg.Client }): EntitySyncContext => ({
       flow: flowId,
       runId,
-      batchSize: plan.batchSize,
+      batchSize: plan!.batchSize,
       tx,
-      source,
-      sourceFetch,
-      target,
-      state,
-      stateStream,
-      runState,
-      lookups: new LookupTranslator(state, flowId, plans),
+      ...clients,
+      runState: new RunState(clients.state, flowId, runId),
+      lookups: new LookupTranslator(clients.state, flowId, plans),
       logger,
       rejectSampleLimit: REJECT_SAMPLE_LIMIT,
       onProgress: (entity, counters) => {
         saveProgress(entity, counters);
         request.onProgress?.(entity, counters);
       },
-    };
-    const syncs = new Map(plan.entities.map((e) => [e.name, new EntitySync(e, context)]));
-    for (const entity of plan.entities) {
-      logger.info({ entity: entity.name, mode: request.mode }, 'syncing entity');
-      const sync = syncs.get(entity.name)!;
-      results.set(entity.name, request.mode === 'Full' ? await sync.full() : await sync.incremental());
+    });
+    // Independent entities (e.g. the child tables of people) sync side by side, each lane on its own
+    // connections. A dry run needs every statement in one transaction per database: one lane.
+    const laneCount = dryRun ? 1 : Math.max(1, request.parallelEntities ?? DEFAULT_PARALLEL_ENTITIES);
+    const lanes = [laneContext({ source, sourceFetch, target, state, stateStream })];
+    for (let i = 1; i < laneCount; i++) {
+      lanes.push(
+        laneContext({
+          source: await open(request.sourceUrl, 'the source database'),
+          sourceFetch: await open(request.sourceUrl, 'the source database'),
+          target: await open(request.targetUrl, 'the target database'),
+          state: await open(request.stateUrl, 'the state database'),
+          stateStream: await open(request.stateUrl, 'the state database'),
+        }),
+      );
     }
+    const syncs = new Map<string, EntitySync>();
+    await runInDependencyOrder(plan.entities, lanes, async (entity, lane) => {
+      logger.info({ entity: entity.name, mode: request.mode }, 'syncing entity');
+      const sync = new EntitySync(entity, lane);
+      syncs.set(entity.name, sync);
+      results.set(entity.name, request.mode === 'Full' ? await sync.full() : await sync.incremental());
+    });
     if (request.mode === 'Full') {
       for (const entity of [...plan.entities].reverse()) results.set(entity.name, await syncs.get(entity.name)!.deleteVanished());
     }
