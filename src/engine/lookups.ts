@@ -3,19 +3,21 @@ import { PairStore } from '../store/pairs.js';
 import type { EntityPlan } from './plan.js';
 
 /** Above this many pairs a referenced entity is queried per batch instead of cached, to bound memory. */
-const CACHE_LIMIT = 100_000;
+const CACHE_LIMIT = 50_000;
+
+/** Source key -> target key maps of small referenced entities, shared by all lanes of a run. */
+export type LookupCache = Map<string, Promise<Map<string, string> | 'uncached'>>;
 
 /**
  * Translates foreign-key values from source keys to the referenced entity's target keys, through
  * the pairs that entity's sync recorded.
  */
 export class LookupTranslator {
-  private caches = new Map<string, Map<string, string> | 'uncached'>();
-
   constructor(
     private readonly stateClient: pg.ClientBase,
     private readonly flow: string,
     private readonly plans: Map<string, EntityPlan>,
+    private readonly caches: LookupCache = new Map(),
   ) {}
 
   /** Plain source values -> plain target key value; values without a pair are absent. */
@@ -23,11 +25,12 @@ export class LookupTranslator {
     const plan = this.plans.get(entity);
     if (!plan) throw new Error(`lookup to unknown entity ${entity}`);
     const store = new PairStore(this.stateClient, this.flow, entity);
-    let cache = this.caches.get(entity);
-    if (cache === undefined) {
-      cache = (await store.count()) <= CACHE_LIMIT ? await store.allTargetKeys(this.stateClient) : 'uncached';
-      this.caches.set(entity, cache);
+    let pending = this.caches.get(entity);
+    if (pending === undefined) {
+      pending = (async () => ((await store.count()) <= CACHE_LIMIT ? store.allTargetKeys(this.stateClient) : 'uncached'))();
+      this.caches.set(entity, pending);
     }
+    const cache = await pending;
     const encoded = new Map<string, string>();
     for (const value of values) {
       const key = plan.source.codec.encode([value]);
@@ -42,8 +45,4 @@ export class LookupTranslator {
     return out;
   }
 
-  /** Drops a cached entity, e.g. after its pairs changed. */
-  invalidate(entity: string): void {
-    this.caches.delete(entity);
-  }
 }

@@ -8,7 +8,7 @@ import { PairStore } from '../store/pairs.js';
 import { RunState, type EntityCounters } from '../store/run-state.js';
 import { describeConnectionError, FerryError, FlowBusyError } from '../util/errors.js';
 import { EntitySync, type EntityResult, type EntitySyncContext, type RejectedSample } from './entity-sync.js';
-import { LookupTranslator } from './lookups.js';
+import { LookupTranslator, type LookupCache } from './lookups.js';
 import { readTable, type TableInfo } from './postgres/catalog.js';
 import { TargetTable } from './postgres/target-table.js';
 import { planFlow, type EntityPlan, type FlowPlan } from './plan.js';
@@ -199,6 +199,7 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
     const tx = new Transactions(dryRun);
     await tx.open(state);
     await tx.open(target);
+    const lookupCache: LookupCache = new Map();
     const laneContext = (clients: { source: pg.Client; sourceFetch: pg.Client; target: pg.Client; state: pg.Client; stateStream: pg.Client }): EntitySyncContext => ({
       flow: flowId,
       runId,
@@ -206,7 +207,7 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
       tx,
       ...clients,
       runState: new RunState(clients.state, flowId, runId),
-      lookups: new LookupTranslator(clients.state, flowId, plans),
+      lookups: new LookupTranslator(clients.state, flowId, plans, lookupCache),
       logger,
       rejectSampleLimit: REJECT_SAMPLE_LIMIT,
       onProgress: (entity, counters) => {
