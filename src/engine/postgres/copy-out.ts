@@ -29,9 +29,8 @@ export async function* copyOutRows(client: pg.ClientBase, query: string): AsyncG
 }
 
 function parseLine(line: string): Row {
-  const fields = line.split('\t');
-  const row: Row = new Array(fields.length);
-  for (let i = 0; i < fields.length; i++) row[i] = unescapeCopyField(fields[i]);
+  const row: Row = line.split('\t');
+  for (let i = 0; i < row.length; i++) row[i] = unescapeCopyField(row[i] as string);
   return row;
 }
 
