@@ -3,10 +3,16 @@ import { renderReport, type ReportFormat } from '../engine/report.js';
 import { RunFailedError, type EngineMode } from '../engine/run.js';
 import { runLocally } from '../local/local-run.js';
 import { createLogger } from '../util/logger.js';
-import { EXIT_OK } from '../util/errors.js';
+import { ConfigError, EXIT_OK } from '../util/errors.js';
 
 const MODES = ['Full', 'Incremental', 'Scope', 'Record', 'Resolve', 'Retransfer'];
 const FORMATS = ['table', 'json', 'markdown', 'html'];
+
+function parseLanes(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 16) throw new ConfigError(`--parallel takes a whole number from 1 to 16, got "${value}"`);
+  return n;
+}
 
 export function registerRunCommand(program: Command): void {
   program
@@ -20,6 +26,7 @@ export function registerRunCommand(program: Command): void {
     .option('--state-db <url>', 'state database URL (default: embedded PostgreSQL under --data-dir)')
     .option('--data-dir <dir>', 'data directory of the embedded PostgreSQL (default: $FERRY_DATA_DIR, ~/.ferry/pgdata, or /tmp/ferry-local/pgdata as root)')
     .addOption(new Option('-o, --output <format>', 'report format').choices(FORMATS).default('table'))
+    .addOption(new Option('--parallel <n>', 'entities synced side by side when their dependencies allow').argParser(parseLanes).default(2))
     .action(async (options) => {
       const logger = createLogger();
       try {
@@ -31,6 +38,7 @@ export function registerRunCommand(program: Command): void {
           requestedBy: options.requestedBy,
           stateDb: options.stateDb,
           dataDir: options.dataDir,
+          parallelEntities: options.parallel,
           logger,
         });
         for (const report of reports) process.stdout.write(renderReport(report, options.output as ReportFormat) + '\n');

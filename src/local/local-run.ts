@@ -21,6 +21,7 @@ export interface LocalRunOptions {
   requestedBy?: string;
   stateDb?: string;
   dataDir?: string;
+  parallelEntities?: number;
   logger: Logger;
 }
 
@@ -100,6 +101,7 @@ export async function runLocally(options: LocalRunOptions): Promise<RunReport[]>
           sourceUrl,
           targetUrl,
           stateUrl,
+          parallelEntities: options.parallelEntities,
           logger: options.logger,
         }),
       );
