@@ -61,6 +61,10 @@ interface WriteItem {
   record: SourceRecord;
   kind: WriteKind;
   pair?: StoredPair;
+  /** Plain target key values, once known (from the pair, the mapping, a match or a fresh default). */
+  targetKey?: string[];
+  /** Linked to an existing target row by the match keys. */
+  linked?: boolean;
 }
 
 export interface EntityResult {
@@ -321,11 +325,10 @@ export class EntitySync {
     const stageRows: StageRow[] = [];
     const bySeq = new Map<number, WriteItem & { targetKey: string[] }>();
     live.forEach((item, seq) => {
-      const withKey = item as WriteItem & { targetKey: string[] };
-      if (!withKey.targetKey) return;
+      if (!item.targetKey) return;
       const values = item.record.values!.slice(this.plan.keyFields.length);
-      stageRows.push({ seq, key: withKey.targetKey, values });
-      bySeq.set(seq, withKey);
+      stageRows.push({ seq, key: item.targetKey, values });
+      bySeq.set(seq, item as WriteItem & { targetKey: string[] });
     });
 
     if (stageRows.length === 0) {
@@ -338,7 +341,7 @@ export class EntitySync {
     try {
       const isFresh = (row: StageRow) => {
         const item = bySeq.get(row.seq)!;
-        return item.kind === 'new' && !(item as { linked?: boolean }).linked && this.plan.target.keyMode === 'generated';
+        return item.kind === 'new' && !item.linked && this.plan.target.keyMode === 'generated';
       };
       const hashes = new Map<number, string>();
       const freshRows = stageRows.filter(isFresh);
@@ -414,7 +417,7 @@ export class EntitySync {
 
     for (const item of bySeq.values()) {
       if (item.kind === 'new') {
-        if ((item as { linked?: boolean }).linked) this.counters.linked++;
+        if (item.linked) this.counters.linked++;
         else this.counters.created++;
       } else {
         this.counters.updated++;
@@ -457,19 +460,18 @@ export class EntitySync {
   private async assignTargetKeys(items: WriteItem[]): Promise<void> {
     const fresh: WriteItem[] = [];
     for (const item of items) {
-      const withKey = item as WriteItem & { targetKey?: string[] };
-      if (item.pair) withKey.targetKey = this.plan.target.codec.decode(item.pair.targetKey);
+      if (item.pair) item.targetKey = this.plan.target.codec.decode(item.pair.targetKey);
       else if (this.plan.target.keyMode === 'mapped') {
         const parts = item.record.values!.slice(0, this.plan.keyFields.length);
         if (parts.some((p) => p === null)) this.reject(item.record.key!, `target key ${this.plan.target.keys.join(', ')} would be null`);
-        else withKey.targetKey = parts as string[];
+        else item.targetKey = parts as string[];
       } else fresh.push(item);
     }
     const unmatched = this.matching ? await this.linkByMatch(fresh) : fresh;
     const creatable = this.plan.actions.has('createInTarget') ? unmatched : [];
     this.counters.skipped += unmatched.length - creatable.length;
     const keys = await this.target.allocateKeys(creatable.length);
-    creatable.forEach((item, i) => ((item as WriteItem & { targetKey?: string[] }).targetKey = keys[i]));
+    creatable.forEach((item, i) => (item.targetKey = keys[i]));
   }
 
   /** Links new source rows to existing, unpaired target rows with equal match columns (seed 002, action 1). */
@@ -488,8 +490,8 @@ export class EntitySync {
     for (const [matchKey, targetKey] of found) {
       if (alreadyPaired.has(encodedTargets.get(matchKey)!)) continue;
       const item = candidates.get(matchKey)!;
-      (item as WriteItem & { targetKey?: string[]; linked?: boolean }).targetKey = targetKey;
-      (item as { linked?: boolean }).linked = true;
+      item.targetKey = targetKey;
+      item.linked = true;
       linked.add(item);
     }
     return items.filter((item) => !linked.has(item));

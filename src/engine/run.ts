@@ -52,13 +52,13 @@ async function connect(url: string, what: string): Promise<pg.Client> {
   return client;
 }
 
-async function readCatalog(plan: { spec: SyncFlowSpec }, source: pg.Client, target: pg.Client) {
+async function readCatalog(spec: SyncFlowSpec, source: pg.Client, target: pg.Client) {
   const schemas = {
-    source: plan.spec.source.postgres?.schema ?? 'public',
-    target: plan.spec.target.postgres?.schema ?? 'public',
+    source: spec.source.postgres?.schema ?? 'public',
+    target: spec.target.postgres?.schema ?? 'public',
   };
   const tables = { source: new Map<string, TableInfo | undefined>(), target: new Map<string, TableInfo | undefined>() };
-  for (const entity of plan.spec.entities) {
+  for (const entity of spec.entities) {
     tables.source.set(entity.source.table, await readTable(source, schemas.source, entity.source.table));
     tables.target.set(entity.target.table, await readTable(target, schemas.target, entity.target.table));
   }
@@ -179,7 +179,7 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
     const state = await open(request.stateUrl, 'the state database');
     const stateStream = await open(request.stateUrl, 'the state database');
 
-    plan = planFlow(request.spec, await readCatalog({ spec: request.spec }, source, target));
+    plan = planFlow(request.spec, await readCatalog(request.spec, source, target));
     const plans = new Map(plan.entities.map((e) => [e.name, e]));
     const runState = new RunState(state, flowId, runId);
     watermarksBefore = await runState.readAllWatermarks();
