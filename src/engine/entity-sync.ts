@@ -71,7 +71,6 @@ export interface EntityResult {
   counters: EntityCounters;
   rejected: RejectedSample[];
   notes: string[];
-  watermark?: Watermark;
 }
 
 /** Decides, for a key-only Full scan, whether to fetch changed rows by key instead of streaming every column. */
@@ -85,7 +84,6 @@ export class EntitySync {
   private readonly target: TargetTable;
   private readonly pairs: PairStore;
   private matching = false;
-  private watermark?: Watermark;
   private inFlight?: Promise<void>;
 
   constructor(
@@ -97,7 +95,7 @@ export class EntitySync {
   }
 
   private result(): EntityResult {
-    return { counters: this.counters, rejected: this.rejected, notes: this.notes, watermark: this.watermark };
+    return { counters: this.counters, rejected: this.rejected, notes: this.notes };
   }
 
   private async prepare(): Promise<void> {
@@ -126,8 +124,7 @@ export class EntitySync {
         const newest = await this.ctx.sourceFetch.query({ text: maxCursorQuery(this.plan), rowMode: 'array' });
         if (newest.rows.length > 0) {
           const [cursor, ...key] = (newest.rows[0] as unknown[]).map(String);
-          this.watermark = { cursor, key };
-          await this.ctx.tx.unit(this.ctx.state, () => this.ctx.runState.writeWatermark(this.plan.name, this.watermark!));
+          await this.ctx.tx.unit(this.ctx.state, () => this.ctx.runState.writeWatermark(this.plan.name, { cursor, key }));
         }
       }
     } finally {
@@ -135,7 +132,7 @@ export class EntitySync {
       await this.ctx.sourceFetch.query('COMMIT').catch(() => {});
     }
     this.counters.durationMs += Date.now() - started;
-    await this.saveProgress();
+    this.reportProgress();
     return this.result();
   }
 
@@ -281,7 +278,6 @@ export class EntitySync {
     const started = Date.now();
     await this.prepare();
     const watermark = await this.ctx.runState.readWatermark(this.plan.name);
-    this.watermark = watermark;
     const rows = copyOutRows(this.ctx.source, incrementalQuery(this.plan, watermark));
     try {
       for await (const batch of inBatches(rows, this.ctx.batchSize)) {
@@ -299,14 +295,13 @@ export class EntitySync {
           const writes: WriteItem[] = [];
           for (const record of records) this.classify(record, known.get(record.key!), writes);
           await this.writeBatch(writes, () => this.ctx.runState.writeWatermark(this.plan.name, next));
-          this.watermark = next;
         });
       }
     } finally {
       await this.settleWrites();
     }
     this.counters.durationMs += Date.now() - started;
-    await this.saveProgress();
+    this.reportProgress();
     return this.result();
   }
 
@@ -333,7 +328,7 @@ export class EntitySync {
 
     if (stageRows.length === 0) {
       if (afterCommit) await tx.unit(state, afterCommit);
-      await this.saveProgress();
+      this.reportProgress();
       return;
     }
 
@@ -423,7 +418,7 @@ export class EntitySync {
         this.counters.updated++;
       }
     }
-    await this.saveProgress();
+    this.reportProgress();
   }
 
   /** Replaces foreign-key values with the referenced entity's target keys; rows whose parent is missing are rejected. */
@@ -538,7 +533,7 @@ export class EntitySync {
       this.counters.deleted += deleted;
     }
     this.counters.durationMs += Date.now() - started;
-    await this.saveProgress();
+    this.reportProgress();
     return this.result();
   }
 
@@ -591,7 +586,7 @@ export class EntitySync {
     }
   }
 
-  private async saveProgress(): Promise<void> {
+  private reportProgress(): void {
     this.ctx.onProgress?.(this.plan.name, this.counters);
   }
 }

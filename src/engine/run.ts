@@ -240,10 +240,9 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
     if (request.mode === 'Full') {
       for (const entity of [...plan.entities].reverse()) results.set(entity.name, await syncs.get(entity.name)!.deleteVanished());
     }
-    watermarksAfter = await runState.readAllWatermarks();
+    watermarksAfter = dryRun ? watermarksBefore : await runState.readAllWatermarks();
     await tx.close(state);
     await tx.close(target);
-    if (dryRun) watermarksAfter = watermarksBefore;
   } catch (error) {
     failure = error;
   }
