@@ -17,4 +17,8 @@ export const DEFAULTS = {
   csvDelimiter: ',',
   csvQuote: '"',
   probeIntervalSeconds: 300,
+  transferAttempts: 4,
+  transferInitialDelaySeconds: 2,
+  transferMaxDelaySeconds: 60,
+  transferTimeoutSeconds: 30,
 } as const;

@@ -1,4 +1,4 @@
-import type { Action, ConditionOperator, ConflictPolicy, Entity, MatchPair, Normalization, Side, SideCondition } from './entity.js';
+import type { Action, ConditionOperator, ConflictPolicy, Entity, MatchPair, Normalization, Related, Side, SideCondition } from './entity.js';
 import type { Compression, ExportSettings } from './export-settings.js';
 import { DEFAULT_PORTS, type ExportTargetSpec } from './exporttarget.js';
 import type {
@@ -33,7 +33,7 @@ export type DefaultedEntity = Omit<Entity, 'source' | 'target' | 'match' | 'requ
   target: DefaultedSide;
   match?: (MatchPair & { normalize: Normalization })[];
   requires: string[];
-  related: { entity: string; includeRelated: boolean }[];
+  related: (Related & { includeRelated: boolean })[];
   actions: Action[];
   conflictPolicy: ConflictPolicy;
 };
@@ -55,7 +55,7 @@ export type DefaultedSyncFlowSpec = Omit<
   successfulJobsHistoryLimit: number;
   failedJobsHistoryLimit: number;
   batchSize: number;
-  loopProtection: { echoSuppression: boolean; oneWayWindowSeconds?: number };
+  loopProtection: { echoSuppression: boolean; oneWayWindowSeconds?: number; window?: string; windowSeconds: number };
   suspend: boolean;
 };
 export type DefaultedExportTargetSpec = ExportTargetSpec & {
@@ -107,10 +107,23 @@ export function withEntityDefaults(entity: Entity, direction: Direction): Defaul
     target: withSideDefaults(entity.target),
     ...(match ? { match: match.map((m) => ({ ...m, normalize: m.normalize ?? 'None' })) } : {}),
     requires: [...(entity.requires ?? [])],
-    related: (entity.related ?? []).map((r) => ({ entity: r.entity, includeRelated: r.includeRelated ?? true })),
+    related: (entity.related ?? []).map((r) => ({ ...r, includeRelated: r.includeRelated ?? true })),
     actions: [...(entity.actions ?? DEFAULT_ACTIONS[direction])],
     conflictPolicy: entity.conflictPolicy ?? DEFAULT_CONFLICT_POLICY[direction],
   };
+}
+
+/** Parses a `1h30m`-style duration (hours, minutes, seconds); undefined when it is not one. */
+export function parseWindow(text: string): number | undefined {
+  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
+  if (!match || text === '') return undefined;
+  return Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0);
+}
+
+/** The one-way window in seconds: `window` wins over the older `oneWayWindowSeconds`; 0 = no window. */
+export function loopWindowSeconds(loopProtection: SyncFlowSpec['loopProtection']): number {
+  if (loopProtection?.window) return parseWindow(loopProtection.window) ?? 0;
+  return loopProtection?.oneWayWindowSeconds ?? 0;
 }
 
 /** Returns a copy of the spec with every documented default filled in; the input is not changed. */
@@ -143,6 +156,7 @@ export function withFlowDefaults(spec: SyncFlowSpec): DefaultedSyncFlowSpec {
     loopProtection: {
       ...spec.loopProtection,
       echoSuppression: spec.loopProtection?.echoSuppression ?? DEFAULTS.echoSuppression,
+      windowSeconds: loopWindowSeconds(spec.loopProtection),
     },
     suspend: spec.suspend ?? false,
   };

@@ -108,6 +108,16 @@ export const RelatedSchema = Type.Object(
   {
     entity: Name('Child entity travelling with a record of this entity.'),
     includeRelated: Type.Optional(Type.Boolean({ description: "Also bring the child's own related entities; default true." })),
+    via: Type.Optional(
+      Column("Child source column holding this record's source key; default: the child's only field with a lookup to this entity."),
+    ),
+    includeReferenced: Type.Optional(
+      SetList(Column('Child source column with a lookup.'), {
+        maxItems: 8,
+        description:
+          'Lookup columns of the child whose referenced records travel with their own related items (one level deep), e.g. the other event of a related-events link.',
+      }),
+    ),
   },
   { description: 'Child collection synced together with a record.' },
 );

@@ -54,6 +54,25 @@ export const ExportTargetSpecSchema = Type.Object(
     ),
     insecure: Type.Optional(Type.Boolean({ description: 'Allow unencrypted or unpinned connections; required for FTP.' })),
     fileNameTemplate: Type.Optional(FileNameTemplate('Overrides the flow fileNameTemplate for this target.')),
+    retry: Type.Optional(
+      Type.Object(
+        {
+          maxAttempts: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: 20, default: DEFAULTS.transferAttempts, description: 'Attempts per file, including the first; default 4.' }),
+          ),
+          initialDelaySeconds: Type.Optional(
+            Type.Number({ minimum: 0, maximum: 3600, default: DEFAULTS.transferInitialDelaySeconds, description: 'Delay before the first retry, doubled each time (with jitter); default 2.' }),
+          ),
+          maxDelaySeconds: Type.Optional(
+            Type.Number({ minimum: 0, maximum: 3600, default: DEFAULTS.transferMaxDelaySeconds, description: 'Upper bound of a retry delay; default 60.' }),
+          ),
+        },
+        { description: 'Retries of transient transfer failures (connection lost, timeouts, 4xx replies).' },
+      ),
+    ),
+    timeoutSeconds: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 3600, default: DEFAULTS.transferTimeoutSeconds, description: 'Connect and reply timeout; default 30.' }),
+    ),
     probeIntervalSeconds: Type.Optional(
       Type.Integer({
         minimum: 10,

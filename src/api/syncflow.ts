@@ -24,6 +24,7 @@ import { ConditionsSchema } from './conditions.js';
 import { DEFAULTS } from './defaults-values.js';
 import { EntitySchema } from './entity.js';
 import { ExportSettingsSchema } from './export-settings.js';
+import { SCOPE_MODES } from './syncjob.js';
 
 export const DIRECTIONS = ['OneWay', 'TwoWay'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
@@ -96,6 +97,9 @@ export const ScheduleSchema = Type.Object(
     ),
     mode: StringEnum(SCHEDULE_MODES, { description: 'Mode of the SyncJobs this schedule creates.' }),
     scope: Type.Optional(Name('Scope to run; required when mode is Scope.')),
+    scopeMode: Type.Optional(
+      StringEnum(SCOPE_MODES, { description: 'Full or Incremental within the scope (mode Scope); default Incremental.' }),
+    ),
     suspend: Type.Optional(Type.Boolean({ description: 'Stop creating SyncJobs from this schedule.' })),
     enabledIn: Type.Optional(
       SetList(Type.String({ pattern: DNS1123_LABEL_PATTERN, maxLength: 63 }), {
@@ -109,7 +113,10 @@ export const ScheduleSchema = Type.Object(
   },
   {
     description: 'A cron schedule that creates SyncJobs.',
-    ...celRules({ rule: "self.mode != 'Scope' || has(self.scope)", message: 'scope is required when mode is Scope' }),
+    ...celRules(
+      { rule: "self.mode != 'Scope' || has(self.scope)", message: 'scope is required when mode is Scope' },
+      { rule: "self.mode == 'Scope' || !has(self.scopeMode)", message: 'scopeMode is only used when mode is Scope' },
+    ),
   },
 );
 export type Schedule = Static<typeof ScheduleSchema>;
@@ -123,7 +130,15 @@ export const LoopProtectionSchema = Type.Object(
       Type.Integer({
         minimum: 0,
         maximum: 604800,
-        description: 'After a change, block the reverse direction for this many seconds.',
+        description: 'After a change, block the reverse direction for this many seconds (same as window).',
+      }),
+    ),
+    window: Type.Optional(
+      Type.String({
+        pattern: '^([0-9]+h)?([0-9]+m)?([0-9]+s)?$',
+        minLength: 2,
+        maxLength: 32,
+        description: 'After a change, block the reverse direction for this long, e.g. 1h or 90m (at most 168h).',
       }),
     ),
   },

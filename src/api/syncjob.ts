@@ -18,6 +18,9 @@ import {
 } from './common.js';
 import { ConditionsSchema } from './conditions.js';
 
+export const SCOPE_MODES = ['Full', 'Incremental'] as const;
+export type ScopeMode = (typeof SCOPE_MODES)[number];
+
 export const RESOLUTION_ACTIONS = ['KeepSource', 'KeepTarget', 'Deactivate', 'Reactivate', 'Link', 'Unlink'] as const;
 export type ResolutionAction = (typeof RESOLUTION_ACTIONS)[number];
 
@@ -47,6 +50,9 @@ export const SyncJobSpecSchema = Type.Object(
     flowRef: LocalObjectReferenceSchema,
     mode: StringEnum(SYNC_MODES, { description: 'What this run does.' }),
     scope: Type.Optional(Name('Scope of the flow to run (mode Scope).')),
+    scopeMode: Type.Optional(
+      StringEnum(SCOPE_MODES, { description: 'Full or Incremental within the scope (mode Scope); default Incremental.' }),
+    ),
     record: Type.Optional(
       Type.Object(
         { entity: Name('Entity of the record.'), key: RecordKey('Source key of the record.') },
@@ -74,6 +80,7 @@ export const SyncJobSpecSchema = Type.Object(
     description: 'One run of a SyncFlow.',
     ...celRules(
       { rule: "self.mode != 'Scope' || has(self.scope)", message: 'scope is required when mode is Scope' },
+      { rule: "self.mode == 'Scope' || !has(self.scopeMode)", message: 'scopeMode is only used when mode is Scope' },
       { rule: "self.mode != 'Record' || has(self.record)", message: 'record is required when mode is Record' },
       { rule: "self.mode != 'Resolve' || has(self.resolutions)", message: 'resolutions are required when mode is Resolve' },
       { rule: "self.mode != 'Retransfer' || has(self.retransfer)", message: 'retransfer is required when mode is Retransfer' },
@@ -131,7 +138,27 @@ export const SyncJobStatusSchema = Type.Object(
       ),
     ),
     jobRef: Type.Optional(LocalObjectReferenceSchema),
-    reportRef: Type.Optional(Type.Object({ runId: RunId('Run id of the report.') }, { description: 'Full report.' })),
+    reportRef: Type.Optional(
+      Type.Object(
+        {
+          runId: RunId('Run id of the report.'),
+          configMap: Type.Optional(ObjectName('ConfigMap holding the report (<syncjob>-report).')),
+        },
+        { description: 'Full report.' },
+      ),
+    ),
+    notification: Type.Optional(
+      Type.Object(
+        {
+          state: StringEnum(['Sent', 'Retrying', 'Failed', 'Skipped'] as const, { description: 'Report e-mail outcome.' }),
+          recipients: Type.Optional(SetList(Email('Recipient.'), { maxItems: 40 })),
+          attempts: Type.Optional(Count('Send attempts.')),
+          sentAt: Type.Optional(Timestamp('When the e-mail was accepted by the SMTP server.')),
+          message: Type.Optional(Message('Why it was skipped or failed.', 1024)),
+        },
+        { description: 'The report e-mail, sent once per run.' },
+      ),
+    ),
   },
   { description: 'Observed state, written by the controller.' },
 );

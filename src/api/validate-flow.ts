@@ -1,6 +1,7 @@
 import { findDependencyCycles } from './dependency-graph.js';
-import { withFlowDefaults, type DefaultedSide, type DefaultedSyncFlowSpec } from './defaults.js';
+import { parseWindow, withFlowDefaults, type DefaultedSide, type DefaultedSyncFlowSpec } from './defaults.js';
 import { SOURCE_WRITING_ACTIONS, type Entity } from './entity.js';
+import { referencedColumnProblems, relationColumn } from './related.js';
 import type { SyncFlow } from './syncflow.js';
 import { catalogErrors, type TableCatalog } from './validate-catalog.js';
 import { fileNameTemplateProblem, repeatedItems } from './validate-helpers.js';
@@ -65,6 +66,14 @@ function checkEntity(errors: Errors, spec: DefaultedSyncFlowSpec, raw: Entity, i
   entity.related.forEach((related, k) => {
     if (!known.has(related.entity)) errors.push(error(at('related', k, 'entity'), `unknown entity "${related.entity}"`));
     else if (related.entity === entity.name) errors.push(error(at('related', k, 'entity'), 'an entity cannot be related to itself'));
+    else {
+      const child = byName.get(related.entity)!;
+      const link = relationColumn(entity.name, child, related);
+      if ('problem' in link) errors.push(error(at('related', k, related.via !== undefined ? 'via' : 'entity'), link.problem));
+      for (const { index, problem } of referencedColumnProblems(child, related)) {
+        errors.push(error(at('related', k, 'includeReferenced', index), problem));
+      }
+    }
   });
 
   entity.fields.forEach((field, k) => {
@@ -139,6 +148,9 @@ function checkSchedules(errors: Errors, spec: DefaultedSyncFlowSpec) {
     } else if (schedule.scope) {
       errors.push(error(at('scope'), `scope is only used with mode Scope, not ${schedule.mode}`));
     }
+    if (schedule.mode !== 'Scope' && schedule.scopeMode) {
+      errors.push(error(at('scopeMode'), `scopeMode is only used with mode Scope, not ${schedule.mode}`));
+    }
 
     if (schedule.mode === 'Incremental') {
       for (const { index, side } of missingCursors(spec)) {
@@ -180,6 +192,17 @@ function checkTarget(errors: Errors, spec: DefaultedSyncFlowSpec) {
   }
 }
 
+function checkLoopProtection(errors: Errors, spec: SyncFlow['spec']) {
+  const loop = spec.loopProtection;
+  if (!loop?.window) return;
+  const seconds = parseWindow(loop.window);
+  if (seconds === undefined) errors.push(error('spec.loopProtection.window', `"${loop.window}" is not a duration like 1h, 30m or 1h30m`));
+  else if (seconds > 604800) errors.push(error('spec.loopProtection.window', 'at most 168h'));
+  if (loop.oneWayWindowSeconds !== undefined) {
+    errors.push(error('spec.loopProtection.window', 'set either window or oneWayWindowSeconds, not both'));
+  }
+}
+
 /**
  * Semantic checks a CRD schema cannot express. Expects a manifest that passed the schema check
  * (objects from the API server always have); returns every problem found, each with its field path.
@@ -199,6 +222,7 @@ export function validateSyncFlow(flow: SyncFlow, options: FlowValidationOptions 
   checkScopes(errors, spec, known);
   checkSchedules(errors, spec);
   duplicateValues(errors, spec.notifications?.adminEmails, 'spec.notifications.adminEmails', 'e-mail address');
+  checkLoopProtection(errors, flow.spec);
   if (options.catalog) errors.push(...catalogErrors(spec, options.catalog));
   return errors;
 }

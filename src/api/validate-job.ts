@@ -20,6 +20,9 @@ export function syncJobSpecErrors(job: SyncJob): ValidationError[] {
     if (spec.mode === mode && !present) errors.push({ path: `spec.${field}`, message: `required when mode is ${mode}` });
     if (spec.mode !== mode && present) errors.push({ path: `spec.${field}`, message: `only used with mode ${mode}, not ${spec.mode}` });
   }
+  if (spec.scopeMode !== undefined && spec.mode !== 'Scope') {
+    errors.push({ path: 'spec.scopeMode', message: `only used with mode Scope, not ${spec.mode}` });
+  }
   (spec.resolutions ?? []).forEach((resolution, i) => {
     if (resolution.sourceKey === undefined && resolution.targetKey === undefined) {
       errors.push({ path: fieldPath('spec', 'resolutions', i), message: 'sourceKey or targetKey is required' });

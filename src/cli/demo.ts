@@ -42,6 +42,9 @@ async function runDemo(options: { people: number; output: ReportFormat }): Promi
     say(`\nChanged the source: ${JSON.stringify(changes)}`);
     say('\n2) Incremental sync of just those changes:\n');
     say(renderReport(await runSync({ ...base, mode: 'Incremental' }), options.output));
+
+    const { runExportStep } = await import('../demo/export-step.js');
+    await runExportStep(server.url, { say, logger });
   } finally {
     await server.stop();
   }

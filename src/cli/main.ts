@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { FerryError, EXIT_BAD_INPUT, EXIT_SYNC_FAILED } from '../util/errors.js';
 import { registerDemoCommand } from './demo.js';
+import { registerDownloadCommand } from './download.js';
+import { registerExportsCommand } from './exports.js';
+import { registerProbeCommand } from './probe.js';
 import { registerRunCommand } from './run.js';
 import { registerValidateCommand } from './validate.js';
 import { ferryVersion } from './version.js';
@@ -22,6 +25,9 @@ program
 registerRunCommand(program);
 registerValidateCommand(program);
 registerDemoCommand(program);
+registerExportsCommand(program);
+registerDownloadCommand(program);
+registerProbeCommand(program);
 
 let exitCode = 0;
 try {

@@ -21,6 +21,9 @@ export function registerRunCommand(program: Command): void {
     .requiredOption('-f, --file <path...>', 'manifest file or directory (repeatable)')
     .option('--flow <name>', 'SyncFlow to run (default: the SyncJobs in the manifests, or the only SyncFlow)')
     .addOption(new Option('--mode <mode>', 'sync mode when no SyncJob is given').choices(MODES))
+    .option('--record <entity/key>', 'mode Record: the record to sync with its required and related rows, e.g. people/42')
+    .option('--scope <name>', "mode Scope: the flow's scope to sync, e.g. events")
+    .addOption(new Option('--scope-mode <mode>', 'mode Scope: Full or Incremental within the scope (default Incremental)').choices(['Full', 'Incremental']))
     .option('--dry-run', 'compute and report everything, write nothing to the target or the watermarks')
     .option('--requested-by <email>', 'who asked for this run (gets the report)')
     .option('--state-db <url>', 'state database URL (default: embedded PostgreSQL under --data-dir)')
@@ -39,6 +42,9 @@ export function registerRunCommand(program: Command): void {
           stateDb: options.stateDb,
           dataDir: options.dataDir,
           parallelEntities: options.parallel,
+          record: options.record,
+          scope: options.scope,
+          scopeMode: options.scopeMode,
           logger,
         });
         for (const report of reports) process.stdout.write(renderReport(report, options.output as ReportFormat) + '\n');

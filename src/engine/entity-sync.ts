@@ -37,6 +37,8 @@ export interface EntitySyncContext {
   logger: Logger;
   rejectSampleLimit: number;
   onProgress?: (entity: string, counters: EntityCounters) => void;
+  /** Why a referenced entity may have no synced row (e.g. it lies outside the run's scope), added to the rejection reason. */
+  missingParentHint?: (entity: string, sourceKey: string) => string | undefined;
 }
 
 export interface RejectedSample {
@@ -305,6 +307,34 @@ export class EntitySync {
     return this.result();
   }
 
+  // ---------------------------------------------------------------- by key (Record mode)
+
+  /**
+   * Syncs just these source rows (plain key parts), read by key and written through the same batch
+   * writer as the other modes. Never moves the watermark: rows between it and now are left for the
+   * next Incremental run, which then finds them unchanged.
+   */
+  async syncKeys(keys: string[][]): Promise<EntityResult> {
+    const started = Date.now();
+    await this.prepare();
+    for (let i = 0; i < keys.length; i += this.ctx.batchSize) {
+      const records: SourceRecord[] = [];
+      for await (const row of copyOutRows(this.ctx.sourceFetch, rowsByKeysQuery(this.plan, keys.slice(i, i + this.ctx.batchSize)))) {
+        const record = this.parseSourceRow(row);
+        this.counters.read++;
+        if (record.key === undefined) this.reject(null, `key ${this.plan.source.keys.join(', ')} is null`);
+        else records.push(record);
+      }
+      const known = await this.pairs.bySourceKeys(records.map((r) => r.key!));
+      const writes: WriteItem[] = [];
+      for (const record of records) this.classify(record, known.get(record.key!), writes);
+      await this.writeBatch(writes);
+    }
+    this.counters.durationMs += Date.now() - started;
+    this.reportProgress();
+    return this.result();
+  }
+
   // ---------------------------------------------------------------- writing
 
   /**
@@ -443,7 +473,8 @@ export class EntitySync {
         const targetValue = translated.get(value);
         if (targetValue === undefined) {
           rejectedItems.add(item);
-          this.reject(item.record.key!, `${field.source} = ${value}: no synced ${field.lookup} record with that key (missing parent)`);
+          const hint = this.ctx.missingParentHint?.(field.lookup!, value);
+          this.reject(item.record.key!, `${field.source} = ${value}: no synced ${field.lookup} record with that key (missing parent${hint ? `; ${hint}` : ''})`);
         } else {
           item.record.values![index] = targetValue;
         }

@@ -1,6 +1,6 @@
-import type { Action, Entity } from '../api/entity.js';
+import type { Action, ConflictPolicy, Entity } from '../api/entity.js';
 import type { SyncFlowSpec } from '../api/syncflow.js';
-import { withEntityDefaults } from '../api/defaults.js';
+import { withEntityDefaults, type DefaultedEntity } from '../api/defaults.js';
 import { ConfigError } from '../util/errors.js';
 import { ident, literal } from '../util/sql.js';
 import { KeyCodec, keyKindOf, type KeyKind } from './keys.js';
@@ -22,6 +22,9 @@ export interface FieldPlan {
   /** SQL expression over the source row, with the transform applied. */
   sourceExpr: string;
   targetType: string;
+  /** Index of the mapping in `spec.entities[].fields`: the same field in the forward and reverse plans. */
+  mapping: number;
+  conflictPolicy?: ConflictPolicy;
 }
 
 export interface EntityPlan {
@@ -33,6 +36,8 @@ export interface EntityPlan {
     keyMode: 'generated' | 'mapped';
     keyDefaults: string[];
     identityAlways: boolean;
+    /** False when new rows cannot get keys (no defaults, not mapped); only in a reverse plan. */
+    creatable: boolean;
     archive?: { column: string; value: string };
   };
   /** Mapped fields that are not target keys, in stage/hash order. */
@@ -42,6 +47,9 @@ export interface EntityPlan {
   actions: Set<Action>;
   match: { source: string; target: string; normalize: string }[];
   requires: string[];
+  conflictPolicy: ConflictPolicy;
+  /** TwoWay flows: the entity seen from the target (sides and mappings swapped), used to read and write the source. */
+  reverse?: EntityPlan;
 }
 
 export interface FlowPlan {
@@ -84,7 +92,7 @@ function dependenciesOf(entity: Entity): string[] {
   return [...new Set([...(entity.requires ?? []), ...lookups])];
 }
 
-function conditionSql(conditions: NonNullable<Entity['source']['conditions']>): string {
+export function conditionSql(conditions: NonNullable<Entity['source']['conditions']>): string {
   if (conditions.length === 0) return 'true';
   return conditions
     .map((c) => {
@@ -136,57 +144,101 @@ export function planFlow(spec: SyncFlowSpec, catalog: Catalog): FlowPlan {
     if (!sourceInfo) throw new ConfigError(`${path}.source.table: table "${entity.source.table}" does not exist in the source database`);
     const targetInfo = catalog('target', entity.target.table);
     if (!targetInfo) throw new ConfigError(`${path}.target.table: table "${entity.target.table}" does not exist in the target database`);
-
-    const source = sidePlan(sourceInfo, entity.source.keys, `${path}.source`);
-    const target = sidePlan(targetInfo, entity.target.keys, `${path}.target`);
-    if (entity.source.updatedAt) requireColumn(sourceInfo, entity.source.updatedAt, `${path}.source.updatedAt`);
-    (entity.source.conditions ?? []).forEach((c, i) => requireColumn(sourceInfo, c.field, `${path}.source.conditions[${i}].field`));
-
-    const allFields: FieldPlan[] = entity.fields.map((f, i) => {
-      requireColumn(sourceInfo, f.source, `${path}.fields[${i}].source`);
-      const targetColumn = requireColumn(targetInfo, f.target, `${path}.fields[${i}].target`);
-      const transform = TRANSFORMS[f.transform ?? 'None'];
-      return { source: f.source, target: f.target, lookup: f.lookup, sourceExpr: transform(ident(f.source)), targetType: targetColumn.sqlType };
-    });
-    const keyFields = entity.target.keys.map((k) => allFields.find((f) => f.target === k));
-    const mapped = keyFields.every((f) => f !== undefined);
-    const keyDefaults: string[] = [];
-    let identityAlways = false;
-    if (!mapped) {
-      entity.target.keys.forEach((k, i) => {
-        const column = targetInfo.columns.get(k)!;
-        if (!column.defaultExpr) {
-          throw new ConfigError(`${path}.target.keys[${i}]: column "${k}" has no default (serial, identity or expression) and no field maps to it`);
-        }
-        keyDefaults.push(column.defaultExpr);
-        if (column.identity === 'a') identityAlways = true;
-      });
+    const plan = planEntity(entity, path, position, sourceInfo, targetInfo, true);
+    if (spec.direction === 'TwoWay') {
+      plan.reverse = planEntity(reversed(entity), path, position, targetInfo, sourceInfo, false);
+      if (plan.actions.has('createInSource') && !plan.reverse.target.creatable) {
+        throw new ConfigError(
+          `${path}.source.keys: createInSource needs source key columns with a default (serial, identity or expression) or mapped from target fields`,
+        );
+      }
     }
-    const archive = entity.target.archive;
-    if (archive) requireColumn(targetInfo, archive.column, `${path}.target.archive.column`);
-    (entity.match ?? []).forEach((m, i) => {
-      requireColumn(sourceInfo, m.source, `${path}.match[${i}].source`);
-      requireColumn(targetInfo, m.target, `${path}.match[${i}].target`);
-    });
-
-    const plan: EntityPlan = {
-      name: entity.name,
-      position,
-      source: { ...source, updatedAt: entity.source.updatedAt, inScopeSql: conditionSql(entity.source.conditions ?? []) },
-      target: {
-        ...target,
-        keyMode: mapped ? 'mapped' : 'generated',
-        keyDefaults,
-        identityAlways,
-        archive: archive ? { column: archive.column, value: archive.value ?? 'true' } : undefined,
-      },
-      fields: mapped ? allFields.filter((f) => !entity.target.keys.includes(f.target)) : allFields,
-      keyFields: mapped ? (keyFields as FieldPlan[]) : [],
-      actions: new Set(entity.actions ?? []),
-      match: (entity.match ?? []).map((m) => ({ source: m.source, target: m.target, normalize: m.normalize ?? 'None' })),
-      requires: dependenciesOf(entity),
-    };
     return plan;
   });
   return { entities: plans, batchSize: spec.batchSize ?? 5000 };
+}
+
+/** The same entity seen from the target: its sides and field mappings swapped (transforms apply one way only). */
+function reversed(entity: DefaultedEntity): DefaultedEntity {
+  return {
+    ...entity,
+    source: entity.target,
+    target: entity.source,
+    fields: entity.fields.map((f) => ({ source: f.target, target: f.source, lookup: f.lookup, conflictPolicy: f.conflictPolicy })),
+    match: entity.match?.map((m) => ({ source: m.target, target: m.source, normalize: m.normalize })),
+  };
+}
+
+function planEntity(
+  entity: DefaultedEntity,
+  path: string,
+  position: number,
+  sourceInfo: TableInfo,
+  targetInfo: TableInfo,
+  keyDefaultsRequired: boolean,
+): EntityPlan {
+  const source = sidePlan(sourceInfo, entity.source.keys, `${path}.source`);
+  const target = sidePlan(targetInfo, entity.target.keys, `${path}.target`);
+  if (entity.source.updatedAt) requireColumn(sourceInfo, entity.source.updatedAt, `${path}.source.updatedAt`);
+  (entity.source.conditions ?? []).forEach((c, i) => requireColumn(sourceInfo, c.field, `${path}.source.conditions[${i}].field`));
+
+  const allFields: FieldPlan[] = entity.fields.map((f, i) => {
+    requireColumn(sourceInfo, f.source, `${path}.fields[${i}].source`);
+    const targetColumn = requireColumn(targetInfo, f.target, `${path}.fields[${i}].target`);
+    const transform = TRANSFORMS[f.transform ?? 'None'];
+    return {
+      source: f.source,
+      target: f.target,
+      lookup: f.lookup,
+      sourceExpr: transform(ident(f.source)),
+      targetType: targetColumn.sqlType,
+      mapping: i,
+      conflictPolicy: f.conflictPolicy,
+    };
+  });
+  const keyFields = entity.target.keys.map((k) => allFields.find((f) => f.target === k));
+  const mapped = keyFields.every((f) => f !== undefined);
+  const keyDefaults: string[] = [];
+  let identityAlways = false;
+  let creatable = true;
+  if (!mapped) {
+    entity.target.keys.forEach((k, i) => {
+      const column = targetInfo.columns.get(k)!;
+      if (!column.defaultExpr) {
+        if (!keyDefaultsRequired) {
+          creatable = false;
+          return;
+        }
+        throw new ConfigError(`${path}.target.keys[${i}]: column "${k}" has no default (serial, identity or expression) and no field maps to it`);
+      }
+      keyDefaults.push(column.defaultExpr);
+      if (column.identity === 'a') identityAlways = true;
+    });
+  }
+  const archive = entity.target.archive;
+  if (archive) requireColumn(targetInfo, archive.column, `${path}.target.archive.column`);
+  (entity.match ?? []).forEach((m, i) => {
+    requireColumn(sourceInfo, m.source, `${path}.match[${i}].source`);
+    requireColumn(targetInfo, m.target, `${path}.match[${i}].target`);
+  });
+
+  return {
+    name: entity.name,
+    position,
+    source: { ...source, updatedAt: entity.source.updatedAt, inScopeSql: conditionSql(entity.source.conditions ?? []) },
+    target: {
+      ...target,
+      keyMode: mapped ? 'mapped' : 'generated',
+      keyDefaults: creatable ? keyDefaults : [],
+      identityAlways,
+      creatable,
+      archive: archive ? { column: archive.column, value: archive.value ?? 'true' } : undefined,
+    },
+    fields: mapped ? allFields.filter((f) => !entity.target.keys.includes(f.target)) : allFields,
+    keyFields: mapped ? (keyFields as FieldPlan[]) : [],
+    actions: new Set(entity.actions ?? []),
+    match: (entity.match ?? []).map((m) => ({ source: m.source, target: m.target, normalize: m.normalize ?? 'None' })),
+    requires: dependenciesOf(entity),
+    conflictPolicy: entity.conflictPolicy,
+  };
 }

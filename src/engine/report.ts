@@ -1,17 +1,24 @@
 import Table from 'cli-table3';
 import type { EntityCounters, Watermark } from '../store/run-state.js';
 import type { RejectedSample } from './entity-sync.js';
+import type { CategoryCounts, TwoWayCounters } from './two-way/types.js';
 
 export interface EntityReport extends Omit<EntityCounters, 'durationMs'> {
   name: string;
   durationMs: number;
   notes: string[];
+  /** Two-way runs: what went which way, conflicts, changes held back by the window, echoes ignored. */
+  twoWay?: TwoWayCounters;
+  /** Pairs per category after the run (seed 003); `new` counts records this run left unpaired. */
+  categories?: CategoryCounts;
 }
 
 export interface RunReport {
   runId: string;
   flow: string;
   mode: string;
+  /** What a Scope or Record run covered, e.g. `scope events (Full)` or `record people/42`. */
+  subject?: string;
   dryRun: boolean;
   status: 'Succeeded' | 'Failed';
   startedAt: string;
@@ -41,7 +48,8 @@ function formatDuration(ms: number): string {
 
 function headline(report: RunReport): string {
   const dry = report.dryRun ? ' (dry run: nothing written)' : '';
-  return `${report.flow} · ${report.mode} · ${report.status} in ${formatDuration(report.durationMs)} · run ${report.runId}${dry}`;
+  const mode = report.subject ? `${report.mode} ${report.subject}` : report.mode;
+  return `${report.flow} · ${mode} · ${report.status} in ${formatDuration(report.durationMs)} · run ${report.runId}${dry}`;
 }
 
 export function renderTable(report: RunReport): string {
@@ -65,6 +73,7 @@ export function renderTable(report: RunReport): string {
   if (report.totals.skipped) extras.push(`${report.totals.skipped} skipped by conditions or actions`);
   if (report.totals.sourceGone) extras.push(`${report.totals.sourceGone} vanished from the source (reported only)`);
   if (extras.length) lines.push(extras.join(' · '));
+  lines.push(...twoWayLines(report), ...categoryLines(report));
   for (const e of report.entities) for (const note of e.notes) lines.push(`note: ${e.name}: ${note}`);
   if (report.rejectedSamples.length > 0) {
     lines.push('rejected rows (sample):');
@@ -72,6 +81,43 @@ export function renderTable(report: RunReport): string {
   }
   if (report.error) lines.push(`error: ${report.error}`);
   return lines.join('\n');
+}
+
+/** One line per two-way entity that did something: writes per direction, conflicts, window, echoes. */
+export function twoWayLines(report: RunReport): string[] {
+  const lines: string[] = [];
+  for (const e of report.entities) {
+    const t = e.twoWay;
+    if (!t) continue;
+    const parts: string[] = [];
+    const side = (label: string, created: number, updated: number, archived: number, deleted: number) => {
+      const done = [
+        created ? `${created} created` : '',
+        updated ? `${updated} updated` : '',
+        archived ? `${archived} archived` : '',
+        deleted ? `${deleted} deleted` : '',
+      ].filter(Boolean);
+      if (done.length) parts.push(`${label} ${done.join(', ')}`);
+    };
+    side('→ target:', t.createdInTarget, t.updatedTarget, t.archivedTarget, t.deletedTarget);
+    side('← source:', t.createdInSource, t.updatedSource, t.archivedSource, t.deletedSource);
+    if (t.conflicts) parts.push(`${t.conflicts} conflicts left for resolution`);
+    if (t.blocked) parts.push(`${t.blocked} held back by the loop-protection window`);
+    if (t.echoes) parts.push(`${t.echoes} echoes of Ferry's own writes ignored`);
+    if (parts.length) lines.push(`${e.name}: ${parts.join(' · ')}`);
+  }
+  return lines;
+}
+
+/** Pair categories per entity, e.g. `pairs people: 120 synchronised · 2 conflict · 1 deleted`. */
+export function categoryLines(report: RunReport): string[] {
+  const lines: string[] = [];
+  for (const e of report.entities) {
+    const counts = Object.entries(e.categories ?? {}).filter(([, n]) => n);
+    if (counts.length === 0 || (counts.length === 1 && counts[0][0] === 'synchronised' && !e.twoWay)) continue;
+    lines.push(`pairs ${e.name}: ${counts.map(([category, n]) => `${n} ${category}`).join(' · ')}`);
+  }
+  return lines;
 }
 
 export function renderJson(report: RunReport): string {

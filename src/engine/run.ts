@@ -1,20 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { SyncFlowSpec } from '../api/syncflow.js';
 import { openStateStore } from '../store/db.js';
 import { PairStore } from '../store/pairs.js';
 import { RunState, type EntityCounters } from '../store/run-state.js';
-import { describeConnectionError, FerryError, FlowBusyError } from '../util/errors.js';
+import { FerryError, FlowBusyError } from '../util/errors.js';
+import { runExport, type ExportContext } from '../export/run-export.js';
+import { acquireFlowLock, connect, releaseFlowLock } from './run-lock.js';
 import { EntitySync, type EntityResult, type EntitySyncContext, type RejectedSample } from './entity-sync.js';
 import { LookupTranslator, type LookupCache } from './lookups.js';
-import { readTable, type TableInfo } from './postgres/catalog.js';
+import { readTables, type TableInfo } from './postgres/catalog.js';
 import { TargetTable } from './postgres/target-table.js';
 import { planFlow, type EntityPlan, type FlowPlan } from './plan.js';
 import { totalsOf, type EntityReport, type RunReport } from './report.js';
 import { runInDependencyOrder } from './scheduler.js';
+import { runPass, selectRun, type RunSelection, type ScopeMode } from './run-selection.js';
 import { Transactions } from './transactions.js';
+import type { Resolution } from '../api/syncjob.js';
+import { loopWindowSeconds } from '../api/defaults.js';
+import { TwoWayEntitySync } from './two-way/entity-sync.js';
+import type { TwoWayContext, TwoWayResult } from './two-way/batch.js';
+import { categoryCounts, pairCategories } from './two-way/pair-state.js';
+import { applyResolutions } from './resolve.js';
 
 export type EngineMode = 'Full' | 'Incremental' | 'Scope' | 'Record' | 'Resolve' | 'Retransfer';
 
@@ -33,57 +41,32 @@ export interface RunRequest {
   onProgress?: (entity: string, counters: EntityCounters) => void;
   /** Entities synced side by side when their dependencies allow (default 2; a dry run uses 1). */
   parallelEntities?: number;
+  /** ExportTargets, their Secrets and a re-transfer request, for flows whose target is an export. */
+  export?: ExportContext;
+  /** Record mode: the record, by entity and source key (composite keys: parts joined by commas). */
+  record?: { entity: string; key: string };
+  /** Scope mode: the flow's scope to run, Full or Incremental within it (default Incremental). */
+  scope?: string;
+  scopeMode?: ScopeMode;
+  /** Resolve mode: decisions on pairs (keep a side's values, (de)activate, link, unlink). */
+  resolutions?: Resolution[];
 }
 
-const SUPPORTED_MODES = new Set<EngineMode>(['Full', 'Incremental']);
+const SUPPORTED_MODES = new Set<EngineMode>(['Full', 'Incremental', 'Scope', 'Record', 'Resolve']);
 const REJECT_SAMPLE_LIMIT = 100;
 const DEFAULT_PARALLEL_ENTITIES = 2;
-// Namespace for Ferry's per-flow advisory locks (the second key is a hash of the flow id).
-const FLOW_LOCK_CLASS = 0x66727931;
-
-async function connect(url: string, what: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url, options: '-c TimeZone=UTC', application_name: 'ferry' } as pg.ClientConfig);
-  client.on('error', () => {});
-  try {
-    await client.connect();
-  } catch (error) {
-    throw describeConnectionError(what, url, error);
-  }
-  return client;
-}
 
 async function readCatalog(spec: SyncFlowSpec, source: pg.Client, target: pg.Client) {
   const schemas = {
     source: spec.source.postgres?.schema ?? 'public',
     target: spec.target.postgres?.schema ?? 'public',
   };
-  const tables = { source: new Map<string, TableInfo | undefined>(), target: new Map<string, TableInfo | undefined>() };
-  for (const entity of spec.entities) {
-    tables.source.set(entity.source.table, await readTable(source, schemas.source, entity.source.table));
-    tables.target.set(entity.target.table, await readTable(target, schemas.target, entity.target.table));
-  }
+  const [sourceTables, targetTables] = await Promise.all([
+    readTables(source, schemas.source, spec.entities.map((e) => e.source.table)),
+    readTables(target, schemas.target, spec.entities.map((e) => e.target.table)),
+  ]);
+  const tables: Record<'source' | 'target', Map<string, TableInfo>> = { source: sourceTables, target: targetTables };
   return (side: 'source' | 'target', table: string) => tables[side].get(table);
-}
-
-/** Holds the flow's advisory lock on a dedicated connection for the duration of the run. */
-async function acquireFlowLock(client: pg.Client, flowId: string, runId: string): Promise<void> {
-  const result = await client.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [FLOW_LOCK_CLASS, flowId]);
-  if (!result.rows[0].locked) {
-    const holder = await client.query('SELECT run_id, since FROM ferry.run_locks WHERE flow = $1', [flowId]);
-    throw new FlowBusyError(flowId, holder.rows[0]?.run_id, holder.rows[0]?.since);
-  }
-  // We hold the lock, so any run still marked Running died without cleaning up.
-  await client.query(`UPDATE ferry.runs SET status = 'Interrupted', completed_at = now() WHERE flow = $1 AND status = 'Running'`, [flowId]);
-  await client.query(
-    `INSERT INTO ferry.run_locks (flow, run_id, holder, since) VALUES ($1, $2, $3, now())
-     ON CONFLICT (flow) DO UPDATE SET run_id = EXCLUDED.run_id, holder = EXCLUDED.holder, since = now()`,
-    [flowId, runId, `${hostname()}/${process.pid}`],
-  );
-}
-
-async function releaseFlowLock(client: pg.Client, flowId: string, runId: string): Promise<void> {
-  await client.query('DELETE FROM ferry.run_locks WHERE flow = $1 AND run_id = $2', [flowId, runId]);
-  await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [FLOW_LOCK_CLASS, flowId]);
 }
 
 /**
@@ -123,6 +106,7 @@ function entityReport(plan: EntityPlan, result: EntityResult | undefined): Entit
     sourceGone: c?.sourceGone ?? 0,
     durationMs: c?.durationMs ?? 0,
     notes: result?.notes ?? [],
+    ...(result && 'twoWay' in result ? { twoWay: (result as TwoWayResult).twoWay } : {}),
   };
 }
 
@@ -143,11 +127,14 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
   const { flowId, logger } = request;
   const runId = request.runId ?? randomUUID();
   const dryRun = Boolean(request.dryRun);
-  if (!SUPPORTED_MODES.has(request.mode)) {
-    throw new FerryError(`mode ${request.mode} is not supported yet by this version of the engine (supported: Full, Incremental)`, 2);
+  if (!request.spec.target.postgres || request.mode === 'Retransfer') {
+    const { report, failure } = await runExport({ ...request, runId });
+    if (failure instanceof FlowBusyError) throw failure;
+    if (failure) throw new RunFailedError(report, failure instanceof FerryError ? failure.exitCode : 1, failure);
+    return report;
   }
-  if (!request.spec.target.postgres) {
-    throw new FerryError('export targets are not supported yet by this version of the engine', 2);
+  if (!SUPPORTED_MODES.has(request.mode)) {
+    throw new FerryError(`mode ${request.mode} is not supported yet by this version of the engine (supported: ${[...SUPPORTED_MODES].join(', ')})`, 2);
   }
 
   const store = await openStateStore(request.stateUrl);
@@ -157,9 +144,11 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
   let locked = false;
   const results = new Map<string, EntityResult>();
   let plan: FlowPlan | undefined;
+  let selection: RunSelection | undefined;
   let watermarksBefore: RunReport['watermarksBefore'] = {};
   let watermarksAfter: RunReport['watermarksAfter'] = {};
   let failure: unknown;
+  let categories: Awaited<ReturnType<typeof categoryCounts>> | undefined;
   let progressSaves: Promise<void> = Promise.resolve();
   try {
     await acquireFlowLock(bookkeeping, flowId, runId);
@@ -184,6 +173,10 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
     const runState = new RunState(state, flowId, runId);
     watermarksBefore = await runState.readAllWatermarks();
     await recoverInterruptedBatches(runState, plans, state, target, flowId, logger);
+    // A Record run reads its closure and then its rows in one snapshot (it runs on one lane).
+    if (request.mode === 'Record') await sourceFetch.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    selection = await selectRun(request, plan, sourceFetch);
+    const selected = selection;
 
     // Progress goes to run_entities at most once a second per entity, on the otherwise idle bookkeeping connection.
     const progressState = new RunState(bookkeeping, flowId, runId);
@@ -197,8 +190,11 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
       progressSaves = progressSaves.then(() => progressState.saveCounters(entity, plans.get(entity)!.position, snapshot)).catch(() => {});
     };
     const tx = new Transactions(dryRun);
+    const twoWay = request.spec.direction === 'TwoWay';
     await tx.open(state);
     await tx.open(target);
+    // Two-way runs write the source too (on the lanes' sourceFetch connections).
+    if (twoWay) await tx.open(sourceFetch);
     const lookupCache: LookupCache = new Map();
     const laneContext = (clients: { source: pg.Client; sourceFetch: pg.Client; target: pg.Client; state: pg.Client; stateStream: pg.Client }): EntitySyncContext => ({
       flow: flowId,
@@ -207,7 +203,8 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
       tx,
       ...clients,
       runState: new RunState(clients.state, flowId, runId),
-      lookups: new LookupTranslator(clients.state, flowId, plans, lookupCache),
+      lookups: new LookupTranslator(clients.state, flowId, plans, lookupCache, request.mode !== 'Record'),
+      missingParentHint: selected.missingParentHint,
       logger,
       rejectSampleLimit: REJECT_SAMPLE_LIMIT,
       onProgress: (entity, counters) => {
@@ -217,7 +214,7 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
     });
     // Independent entities (e.g. the child tables of people) sync side by side, each lane on its own
     // connections. A dry run needs every statement in one transaction per database: one lane.
-    const laneCount = dryRun ? 1 : Math.max(1, request.parallelEntities ?? DEFAULT_PARALLEL_ENTITIES);
+    const laneCount = dryRun || request.mode === 'Record' ? 1 : Math.max(1, request.parallelEntities ?? DEFAULT_PARALLEL_ENTITIES);
     const lanes = [laneContext({ source, sourceFetch, target, state, stateStream })];
     for (let i = 1; i < laneCount; i++) {
       lanes.push(
@@ -231,29 +228,52 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
       );
     }
     const syncs = new Map<string, EntitySync>();
-    await runInDependencyOrder(plan.entities, lanes, async (entity, lane) => {
-      logger.info({ entity: entity.name, mode: request.mode }, 'syncing entity');
-      const sync = new EntitySync(entity, lane);
-      syncs.set(entity.name, sync);
-      results.set(entity.name, request.mode === 'Full' ? await sync.full() : await sync.incremental());
-    });
-    if (request.mode === 'Full') {
-      for (const entity of [...plan.entities].reverse()) results.set(entity.name, await syncs.get(entity.name)!.deleteVanished());
+    const twoWayLanes = new Map<EntitySyncContext, TwoWayContext>();
+    const twoWayLane = async (lane: EntitySyncContext) => {
+      let context = twoWayLanes.get(lane);
+      if (!context) {
+        const targetStream = await open(request.targetUrl, 'the target database');
+        context = { ...lane, targetStream, windowSeconds: loopWindowSeconds(request.spec.loopProtection) };
+        twoWayLanes.set(lane, context);
+      }
+      return context;
+    };
+    if (request.mode === 'Resolve') {
+      for (const [name, result] of await applyResolutions(plan, request.resolutions ?? [], await twoWayLane(lanes[0]))) results.set(name, result);
+    } else {
+      await runInDependencyOrder(selected.entities, lanes, async (entity, lane) => {
+        logger.info({ entity: entity.name, mode: request.mode }, 'syncing entity');
+        if (twoWay) {
+          results.set(entity.name, await runPass(new TwoWayEntitySync(entity, await twoWayLane(lane)), selected.pass(entity.name)));
+          return;
+        }
+        const sync = new EntitySync(entity, lane);
+        syncs.set(entity.name, sync);
+        results.set(entity.name, await runPass(sync, selected.pass(entity.name)));
+      });
     }
+    if (request.mode === 'Record') await sourceFetch.query('COMMIT');
+    if (selected.deleteVanished && !twoWay) {
+      for (const entity of [...selected.entities].reverse()) results.set(entity.name, await syncs.get(entity.name)!.deleteVanished());
+    }
+    categories = await categoryCounts(state, flowId);
     watermarksAfter = dryRun ? watermarksBefore : await runState.readAllWatermarks();
     await tx.close(state);
     await tx.close(target);
+    if (twoWay) await tx.close(sourceFetch);
   } catch (error) {
     failure = error;
   }
 
   const completedAt = new Date();
-  const entities = plan ? plan.entities.map((e) => entityReport(e, results.get(e.name))) : [];
+  const entities = plan ? (selection?.entities ?? plan.entities).map((e) => entityReport(e, results.get(e.name))) : [];
+  for (const e of entities) e.categories = pairCategories(categories?.get(e.name), e);
   const rejectedSamples: RejectedSample[] = [...results.values()].flatMap((r) => r.rejected);
   const report: RunReport = {
     runId,
     flow: flowId,
     mode: request.mode,
+    subject: selection?.subject,
     dryRun,
     status: failure ? 'Failed' : 'Succeeded',
     startedAt: startedAt.toISOString(),

@@ -8,6 +8,9 @@ import {
   type ValidationError,
 } from '../api/index.js';
 import { runSync, type EngineMode } from '../engine/run.js';
+import type { ScopeMode } from '../engine/run-selection.js';
+import type { ExportContext } from '../export/run-export.js';
+import { secretsFromManifests } from '../export/secrets.js';
 import type { RunReport } from '../engine/report.js';
 import { ConfigError } from '../util/errors.js';
 import { defaultDataDir, ensureDatabase, openLocalServer } from './embedded-server.js';
@@ -22,6 +25,11 @@ export interface LocalRunOptions {
   stateDb?: string;
   dataDir?: string;
   parallelEntities?: number;
+  /** Record mode: `entity/key`, e.g. `people/42` (composite keys: parts joined by commas). */
+  record?: string;
+  /** Scope mode: the scope name, and Full or Incremental within it. */
+  scope?: string;
+  scopeMode?: ScopeMode;
   logger: Logger;
 }
 
@@ -30,6 +38,40 @@ interface PlannedRun {
   mode: EngineMode;
   dryRun: boolean;
   requestedBy?: string;
+  retransfer?: { runId: string; targets?: string[] };
+  record?: { entity: string; key: string };
+  scope?: string;
+  scopeMode?: ScopeMode;
+}
+
+/** `people/42` -> { entity: 'people', key: '42' }. */
+export function parseRecordOption(value: string): { entity: string; key: string } {
+  const slash = value.indexOf('/');
+  if (slash <= 0 || slash === value.length - 1) throw new ConfigError(`--record takes ENTITY/KEY, e.g. people/42, got "${value}"`);
+  return { entity: value.slice(0, slash), key: value.slice(slash + 1) };
+}
+
+/** Mode-specific options from the command line: they imply their mode and are refused with any other. */
+function modeOptions(options: LocalRunOptions): Pick<PlannedRun, 'mode' | 'record' | 'scope' | 'scopeMode'> {
+  const mode: EngineMode = options.mode ?? (options.record ? 'Record' : options.scope ? 'Scope' : 'Incremental');
+  if (options.record && mode !== 'Record') throw new ConfigError(`--record is only used with --mode Record, not ${mode}`);
+  if ((options.scope || options.scopeMode) && mode !== 'Scope') throw new ConfigError(`--scope and --scope-mode are only used with --mode Scope, not ${mode}`);
+  if (mode === 'Record' && !options.record) throw new ConfigError('--mode Record needs --record ENTITY/KEY, e.g. --record people/42');
+  if (mode === 'Scope' && !options.scope) throw new ConfigError('--mode Scope needs --scope NAME');
+  return {
+    mode,
+    ...(options.record ? { record: parseRecordOption(options.record) } : {}),
+    ...(options.scope ? { scope: options.scope } : {}),
+    ...(options.scopeMode ? { scopeMode: options.scopeMode } : {}),
+  };
+}
+
+function exportContext(loaded: LoadedManifests, retransfer: PlannedRun['retransfer']): ExportContext {
+  return {
+    targets: Object.fromEntries(loaded.targets.map((t) => [t.metadata.name, t.spec])),
+    secrets: secretsFromManifests(loaded.secrets),
+    ...(retransfer ? { retransfer } : {}),
+  };
 }
 
 const STATE_DATABASE = 'ferry_state';
@@ -50,7 +92,7 @@ function planRuns(loaded: LoadedManifests, options: LocalRunOptions): PlannedRun
     return flow;
   };
   if (options.flow) {
-    return [{ flow: findFlow(options.flow), mode: options.mode ?? 'Incremental', dryRun: Boolean(options.dryRun), requestedBy: options.requestedBy }];
+    return [{ flow: findFlow(options.flow), ...modeOptions(options), dryRun: Boolean(options.dryRun), requestedBy: options.requestedBy }];
   }
   if (loaded.jobs.length > 0 && !options.mode) {
     return loaded.jobs.map((job) => ({
@@ -58,10 +100,14 @@ function planRuns(loaded: LoadedManifests, options: LocalRunOptions): PlannedRun
       mode: job.spec.mode as EngineMode,
       dryRun: Boolean(options.dryRun || job.spec.dryRun),
       requestedBy: options.requestedBy ?? job.spec.requestedBy,
+      ...(job.spec.retransfer ? { retransfer: job.spec.retransfer } : {}),
+      ...(job.spec.record ? { record: job.spec.record } : {}),
+      ...(job.spec.scope ? { scope: job.spec.scope } : {}),
+      ...(job.spec.scopeMode ? { scopeMode: job.spec.scopeMode } : {}),
     }));
   }
   if (loaded.flows.length === 1) {
-    return [{ flow: loaded.flows[0], mode: options.mode ?? 'Incremental', dryRun: Boolean(options.dryRun), requestedBy: options.requestedBy }];
+    return [{ flow: loaded.flows[0], ...modeOptions(options), dryRun: Boolean(options.dryRun), requestedBy: options.requestedBy }];
   }
   if (loaded.flows.length === 0) throw new ConfigError(`no SyncFlow found in ${options.files.join(', ')}`);
   throw new ConfigError(`several SyncFlows found (${loaded.flows.map((f) => f.metadata.name).join(', ')}): choose one with --flow`);
@@ -88,9 +134,9 @@ export async function runLocally(options: LocalRunOptions): Promise<RunReport[]>
       const spec = run.flow.spec;
       const sourceRef = spec.source.postgres!.secretRef;
       const targetRef = spec.target.postgres?.secretRef;
-      if (!targetRef) throw new ConfigError(`SyncFlow ${run.flow.metadata.name}: spec.target.export is not supported by this version yet`);
       const sourceUrl = await resolveUrl(secretValue(loaded.secrets, sourceRef, 'spec.source.postgres.secretRef'));
-      const targetUrl = await resolveUrl(secretValue(loaded.secrets, targetRef, 'spec.target.postgres.secretRef'));
+      // An export flow has no target database; its ExportTargets and their Secrets come from the manifests.
+      const targetUrl = targetRef ? await resolveUrl(secretValue(loaded.secrets, targetRef, 'spec.target.postgres.secretRef')) : '';
       reports.push(
         await runSync({
           flowId: `${run.flow.metadata.namespace ?? 'default'}/${run.flow.metadata.name}`,
@@ -103,6 +149,10 @@ export async function runLocally(options: LocalRunOptions): Promise<RunReport[]>
           stateUrl,
           parallelEntities: options.parallelEntities,
           logger: options.logger,
+          record: run.record,
+          scope: run.scope,
+          scopeMode: run.scopeMode,
+          ...(spec.target.export || run.mode === 'Retransfer' ? { export: exportContext(loaded, run.retransfer) } : {}),
         }),
       );
     }

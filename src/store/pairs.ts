@@ -156,6 +156,23 @@ export class PairStore {
     return new Map(result.rows.map((r) => [r.source_key, r.target_key]));
   }
 
+  /** Target key -> source key for the given target keys (two-way foreign-key translation). */
+  async sourceKeysFor(targetKeys: string[]): Promise<Map<string, string>> {
+    const result = await this.client.query(
+      `SELECT source_key, target_key FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND target_key = ANY($3::text[])`,
+      [this.flow, this.entity, targetKeys],
+    );
+    return new Map(result.rows.map((r) => [r.target_key, r.source_key]));
+  }
+
+  async allSourceKeys(streamClient: pg.ClientBase): Promise<Map<string, string>> {
+    const map = new Map<string, string>();
+    for await (const row of copyOutRows(streamClient, `SELECT target_key, source_key FROM ferry.pairs WHERE ${this.scope()}`)) {
+      map.set(row[0]!, row[1]!);
+    }
+    return map;
+  }
+
   async allTargetKeys(streamClient: pg.ClientBase): Promise<Map<string, string>> {
     const map = new Map<string, string>();
     for await (const row of copyOutRows(streamClient, `SELECT source_key, target_key FROM ferry.pairs WHERE ${this.scope()}`)) {

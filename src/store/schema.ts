@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  customType,
   index,
   integer,
   jsonb,
@@ -31,6 +32,8 @@ export const runs = ferry.table(
     watermarksBefore: jsonb('watermarks_before'),
     watermarksAfter: jsonb('watermarks_after'),
     report: jsonb('report'),
+    /** Refreshed every few seconds by `ferry job` while the run is alive; the controller reads it. */
+    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }),
   },
   (t) => [index('runs_flow_started_idx').on(t.flow, t.startedAt)],
 );
@@ -88,6 +91,8 @@ export const pairs = ferry.table(
     lastSyncedAt: timestamp('last_synced_at', { withTimezone: true }).notNull().defaultNow(),
     category: text('category').notNull().default('synchronised'),
     sourceGoneAt: timestamp('source_gone_at', { withTimezone: true }),
+    /** Two-way: when the target row of the pair vanished. */
+    targetGoneAt: timestamp('target_gone_at', { withTimezone: true }),
   },
   (t) => [
     primaryKey({ columns: [t.flow, t.entity, t.sourceKey] }),
@@ -133,4 +138,95 @@ export const inflightBatches = ferry.table(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`now()`),
   },
   (t) => [index('inflight_flow_idx').on(t.flow)],
+);
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
+
+/** One export run (or re-transfer): file creation status and overall transfer status, for `ferry exports`. */
+export const exportRuns = ferry.table(
+  'export_runs',
+  {
+    runId: text('run_id').primaryKey().references(() => runs.id, { onDelete: 'cascade' }),
+    flow: text('flow').notNull(),
+    mode: text('mode').notNull(),
+    /** The run whose files a Retransfer sends again. */
+    sourceRunId: text('source_run_id'),
+    creationStatus: text('creation_status').notNull(),
+    transferStatus: text('transfer_status').notNull(),
+    files: integer('files').notNull().default(0),
+    rows: bigint('rows', { mode: 'number' }).notNull().default(0),
+    bytes: bigint('bytes', { mode: 'number' }).notNull().default(0),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('export_runs_flow_idx').on(t.flow, t.createdAt)],
+);
+
+/** A created export file; its content lives in export_file_chunks or in the archive directory. */
+export const exportFiles = ferry.table(
+  'export_files',
+  {
+    id: text('id').primaryKey(),
+    runId: text('run_id').notNull(),
+    flow: text('flow').notNull(),
+    entity: text('entity').notNull(),
+    part: integer('part').notNull(),
+    name: text('name').notNull(),
+    rows: bigint('rows', { mode: 'number' }).notNull(),
+    bytes: bigint('bytes', { mode: 'number' }).notNull(),
+    sha256: text('sha256').notNull(),
+    /** `db` (chunks in the state DB) or the absolute path of the archived file. */
+    location: text('location').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    purgedAt: timestamp('purged_at', { withTimezone: true }),
+  },
+  (t) => [index('export_files_run_idx').on(t.runId), index('export_files_expiry_idx').on(t.expiresAt)],
+);
+
+export const exportFileChunks = ferry.table(
+  'export_file_chunks',
+  {
+    fileId: text('file_id').notNull().references(() => exportFiles.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    data: bytea('data').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.fileId, t.seq] })],
+);
+
+/** The outcome of sending one file to one ExportTarget: pending, transferring, transferred or failed. */
+export const exportTransfers = ferry.table(
+  'export_transfers',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    runId: text('run_id').notNull(),
+    fileId: text('file_id').notNull().references(() => exportFiles.id, { onDelete: 'cascade' }),
+    target: text('target').notNull(),
+    status: text('status').notNull(),
+    remotePath: text('remote_path'),
+    bytes: bigint('bytes', { mode: 'number' }),
+    durationMs: integer('duration_ms'),
+    attempts: integer('attempts').notNull().default(0),
+    reason: text('reason'),
+    message: text('message'),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+  },
+  (t) => [index('export_transfers_run_idx').on(t.runId), index('export_transfers_file_idx').on(t.fileId)],
+);
+
+/**
+ * Two-way redo log: a batch's intended writes to both systems, committed with its pairs before any
+ * system is written. A run that died before all writes landed replays the missing ones next time.
+ */
+export const twoWayRedo = ferry.table(
+  'two_way_redo',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    flow: text('flow').notNull(),
+    entity: text('entity').notNull(),
+    runId: text('run_id').notNull(),
+    items: jsonb('items').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('two_way_redo_flow_idx').on(t.flow)],
 );

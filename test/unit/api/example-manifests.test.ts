@@ -1,7 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatValidationErrors, loadManifests, validateManifests } from '../../../src/api/index.js';
+import { parse, parseAllDocuments } from 'yaml';
+import { kubeTools } from '../../../scripts/kube-tools.js';
+import { formatValidationErrors, loadManifests, parseManifests, validateManifests } from '../../../src/api/index.js';
 
 const repo = join(import.meta.dirname, '../../..');
 const examplesDir = join(repo, 'examples');
@@ -75,4 +78,49 @@ describe('examples/invalid', () => {
       ]);
     },
   );
+});
+
+/** Kustomize directories under examples/ (overlays and bases), rendered with kubectl's built-in kustomize. */
+function kustomizations(dir = examplesDir): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return kustomizations(path);
+    return entry.name === 'kustomization.yaml' ? [dir] : [];
+  });
+}
+
+describe('kustomize overlays in examples/', () => {
+  const kubectl = kubeTools().kubectl;
+  const rendered = (dir: string) => execFileSync(kubectl, ['kustomize', dir], { encoding: 'utf8' });
+  const dirs = kustomizations().map((dir) => [relative(repo, dir), dir] as const);
+
+  it('examples/gitops has a base and two overlays', () => {
+    expect(dirs.map(([name]) => name)).toEqual(expect.arrayContaining(['examples/gitops/base', 'examples/gitops/overlays/prod', 'examples/gitops/overlays/staging']));
+  });
+
+  it.each(dirs)('%s renders to valid manifests', (name, dir) => {
+    const loaded = parseManifests(rendered(dir), name);
+    const errors = validateManifests(loaded);
+    expect(errors, formatValidationErrors(errors, name)).toEqual([]);
+    expect(loaded.flows.length).toBeGreaterThan(0);
+  });
+
+  it('the staging overlay suspends the overnight sync; prod keeps it', () => {
+    const overnight = (overlay: string) =>
+      parseManifests(rendered(join(examplesDir, 'gitops', 'overlays', overlay)), overlay).flows[0].spec.schedules?.find((s) => s.name === 'overnight');
+    expect(overnight('staging')?.suspend).toBe(true);
+    expect(overnight('prod')?.suspend).toBeUndefined();
+  });
+
+  it('the Flux Kustomization and the Argo CD Application point at overlays that exist', () => {
+    const paths = [
+      ...parseAllDocuments(readFileSync(join(examplesDir, 'gitops', 'flux', 'ferry-flows.yaml'), 'utf8'))
+        .map((doc) => doc.toJS() as { kind: string; spec: { path?: string } })
+        .filter((doc) => doc.kind === 'Kustomization')
+        .map((doc) => doc.spec.path ?? ''),
+      (parse(readFileSync(join(examplesDir, 'gitops', 'argocd', 'application.yaml'), 'utf8')) as { spec: { source: { path: string } } }).spec.source.path,
+    ];
+    expect(paths).toHaveLength(2);
+    for (const path of paths) expect(statSync(join(repo, path, 'kustomization.yaml')).isFile(), path).toBe(true);
+  });
 });

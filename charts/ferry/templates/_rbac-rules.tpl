@@ -1,0 +1,37 @@
+{{/*
+Exactly what the controller does in the namespaces it watches (see src/controller): watch the three
+kinds, write their status, create and prune SyncJobs, run them as batch/v1 Jobs, keep each run's report
+in a ConfigMap and record Events. Secrets: `get` by name only (the SMTP Secret a flow names in
+notifications.smtpSecretRef, and the source Secret for the pending-rows estimate); never list or watch.
+Jobs get their credentials through secretKeyRefs that the kubelet resolves.
+*/}}
+{{- define "ferry.controllerRules" -}}
+- apiGroups: [ferry.dev]
+  resources: [syncflows, syncjobs, exporttargets]
+  verbs: [get, list, watch]
+- apiGroups: [ferry.dev]
+  resources: [syncjobs]
+  verbs: [create, delete]
+- apiGroups: [ferry.dev]
+  resources: [syncflows/status, syncjobs/status, exporttargets/status]
+  verbs: [update, patch]
+- apiGroups: [batch]
+  resources: [jobs]
+  verbs: [create, get, list, watch, delete]
+- apiGroups: [""]
+  resources: [configmaps]
+  verbs: [create, get, update]
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get]
+- apiGroups: ["", events.k8s.io]
+  resources: [events]
+  verbs: [create]
+{{- end }}
+
+{{/* What a sync Job's pod needs: read its own SyncJob and the SyncFlow it runs. */}}
+{{- define "ferry.jobRules" -}}
+- apiGroups: [ferry.dev]
+  resources: [syncjobs, syncflows]
+  verbs: [get]
+{{- end }}

@@ -1,0 +1,176 @@
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { ExportTarget, ExportTargetSpec } from '../api/exporttarget.js';
+import type { SyncFlow } from '../api/syncflow.js';
+import type { SyncJob } from '../api/syncjob.js';
+import { ENV_SECRETS_DIR, ENV_SOURCE_URL, ENV_STATE_URL, ENV_TARGET_URL, TERMINATION_LOG } from '../controller/job-builder.js';
+import { Kube, errorMessage, isStatus } from '../controller/kube.js';
+import { newRunId } from '../controller/run-id.js';
+import { RunFailedError, runSync, type EngineMode } from '../engine/run.js';
+import { renderTable } from '../engine/report.js';
+import type { ExportSecrets } from '../export/secrets.js';
+import { openStateStore } from '../store/db.js';
+import { ConfigError, EXIT_OK, FerryError, FlowBusyError } from '../util/errors.js';
+import { createLogger } from '../util/logger.js';
+
+const HEARTBEAT_MS = 5000;
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new ConfigError(`environment variable ${name} is not set (the controller's Job template passes it from a Secret)`);
+  return value;
+}
+
+/** Secrets mounted as `<dir>/<secret>/<key>` files, as the Job builder lays them out. */
+export function readMountedSecrets(dir: string): ExportSecrets {
+  const secrets: ExportSecrets = {};
+  if (!existsSync(dir)) return secrets;
+  for (const name of readdirSync(dir)) {
+    const secretDir = join(dir, name);
+    if (!statSync(secretDir).isDirectory()) continue;
+    secrets[name] = {};
+    for (const key of readdirSync(secretDir)) {
+      const file = join(secretDir, key);
+      if (!key.startsWith('..') && statSync(file).isFile()) secrets[name][key] = readFileSync(file, 'utf8');
+    }
+  }
+  return secrets;
+}
+
+/** The message Kubernetes shows as the container's termination reason (`kubectl describe pod`). */
+function writeTerminationMessage(message: string): void {
+  const path = process.env.FERRY_TERMINATION_LOG ?? TERMINATION_LOG;
+  try {
+    writeFileSync(path, message.slice(0, 4000));
+  } catch {
+    // Not in a pod (or the path is not writable): stderr carries the message anyway.
+  }
+}
+
+async function readObjects(kube: Kube, namespace: string, name: string): Promise<{ job: SyncJob; flow: SyncFlow; targets: Record<string, ExportTargetSpec> }> {
+  let job: SyncJob;
+  try {
+    job = await kube.get<SyncJob>('SyncJob', namespace, name);
+  } catch (error) {
+    throw new ConfigError(`cannot read SyncJob ${namespace}/${name}: ${errorMessage(error)}`);
+  }
+  let flow: SyncFlow;
+  try {
+    flow = await kube.get<SyncFlow>('SyncFlow', namespace, job.spec.flowRef.name);
+  } catch (error) {
+    throw new ConfigError(`cannot read SyncFlow ${namespace}/${job.spec.flowRef.name}: ${errorMessage(error)}`);
+  }
+  const targets: Record<string, ExportTargetSpec> = {};
+  for (const ref of flow.spec.target.export?.targets ?? []) {
+    try {
+      targets[ref.name] = (await kube.get<ExportTarget>('ExportTarget', namespace, ref.name)).spec;
+    } catch (error) {
+      if (!isStatus(error, 404)) throw error;
+      throw new ConfigError(`spec.target.export.targets: ExportTarget "${ref.name}" not found`);
+    }
+  }
+  return { job, flow, targets };
+}
+
+/** Marks the run as refused because another run holds the flow's lock, so the controller can say LockHeld. */
+async function recordLockHeld(stateUrl: string, runId: string, flowId: string, mode: string, message: string): Promise<void> {
+  const client = new pg.Client({ connectionString: stateUrl });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query(
+      `INSERT INTO ferry.runs (id, flow, mode, status, started_at, completed_at, error) VALUES ($1, $2, $3, 'LockHeld', now(), now(), $4) ON CONFLICT (id) DO NOTHING`,
+      [runId, flowId, mode, message],
+    );
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Keeps `ferry.runs.heartbeat_at` fresh while the run lives; the controller shows it and reads Running from the row. */
+function startHeartbeat(stateUrl: string, runId: string, logger: Logger): () => Promise<void> {
+  const client = new pg.Client({ connectionString: stateUrl, application_name: 'ferry-heartbeat' } as pg.ClientConfig);
+  client.on('error', () => {});
+  let stopped = false;
+  const connected = client.connect().catch((error) => logger.warn({ err: String(error) }, 'heartbeat connection failed'));
+  const beat = () =>
+    connected
+      .then(() => (stopped ? undefined : client.query(`UPDATE ferry.runs SET heartbeat_at = now() WHERE id = $1`, [runId])))
+      .catch(() => {});
+  const timer = setInterval(beat, HEARTBEAT_MS);
+  timer.unref();
+  void beat();
+  return async () => {
+    stopped = true;
+    clearInterval(timer);
+    await connected;
+    await client.end().catch(() => {});
+  };
+}
+
+export interface JobOptions {
+  namespace: string;
+  name: string;
+  kubeconfig?: string;
+  logger?: Logger;
+}
+
+/** `ferry job`: runs one SyncJob inside its Kubernetes Job pod. Returns the exit code. */
+export async function runJob(options: JobOptions): Promise<number> {
+  const logger = options.logger ?? createLogger({ pretty: false });
+  const kube = Kube.fromDefault(options.kubeconfig);
+  const { job, flow, targets } = await readObjects(kube, options.namespace, options.name);
+  const stateUrl = requireEnv(ENV_STATE_URL);
+  const flowId = `${options.namespace}/${flow.metadata.name}`;
+  const runId = newRunId(job);
+  (await openStateStore(stateUrl)).close(); // migrations first, so the heartbeat's table exists
+  const stopHeartbeat = startHeartbeat(stateUrl, runId, logger);
+  const spec = job.spec;
+  try {
+    const report = await runSync({
+      flowId,
+      spec: flow.spec,
+      mode: spec.mode as EngineMode,
+      dryRun: spec.dryRun,
+      requestedBy: spec.requestedBy,
+      runId,
+      sourceUrl: requireEnv(ENV_SOURCE_URL),
+      targetUrl: flow.spec.target.postgres ? requireEnv(ENV_TARGET_URL) : '',
+      stateUrl,
+      logger,
+      ...(spec.record ? { record: spec.record } : {}),
+      ...(spec.scope ? { scope: spec.scope } : {}),
+      ...(spec.scopeMode ? { scopeMode: spec.scopeMode } : {}),
+      ...(flow.spec.target.export || spec.mode === 'Retransfer'
+        ? { export: { targets, secrets: readMountedSecrets(process.env[ENV_SECRETS_DIR] ?? '/var/run/ferry/secrets'), ...(spec.retransfer ? { retransfer: spec.retransfer } : {}) } }
+        : {}),
+    });
+    process.stdout.write(renderTable(report) + '\n');
+    writeTerminationMessage(`Succeeded: run ${runId}: read ${report.totals.read}, created ${report.totals.created}, updated ${report.totals.updated}`);
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof FlowBusyError) await recordLockHeld(stateUrl, runId, flowId, spec.mode, error.message).catch(() => {});
+    if (error instanceof RunFailedError) process.stdout.write(renderTable(error.report) + '\n');
+    const message = error instanceof Error ? error.message : String(error);
+    const reason = error instanceof FlowBusyError ? 'LockHeld' : 'EngineError';
+    writeTerminationMessage(`${reason}: ${message}`);
+    throw error instanceof FerryError ? error : new FerryError(message, 1, { cause: error });
+  } finally {
+    await stopHeartbeat();
+  }
+}
+
+export function registerJobCommand(program: Command): void {
+  program
+    .command('job')
+    .description('run one SyncJob (the entrypoint of the Kubernetes Job pods the controller creates)')
+    .requiredOption('--namespace <ns>', 'namespace of the SyncJob')
+    .requiredOption('--name <name>', 'name of the SyncJob')
+    .option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster, or $KUBECONFIG)')
+    .action(async (options) => {
+      process.exitCode = await runJob({ namespace: options.namespace, name: options.name, kubeconfig: options.kubeconfig });
+    });
+}

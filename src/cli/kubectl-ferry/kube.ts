@@ -1,0 +1,121 @@
+/** The plugin's view of the API server: the user's kubeconfig, the three Ferry kinds and report ConfigMaps. */
+import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { API_GROUP, API_VERSION_NAME } from '../../api/common.js';
+import type { SyncFlow } from '../../api/syncflow.js';
+import type { SyncJob } from '../../api/syncjob.js';
+import { FerryError } from '../../util/errors.js';
+import type { JsonPatchOperation } from './suspend.js';
+
+export interface ConnectionOptions {
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+}
+
+/** Loads the kubeconfig the way kubectl does ($KUBECONFIG, ~/.kube/config, in-cluster) and picks the namespace. */
+export function loadKubeConfig(options: ConnectionOptions): { kubeConfig: KubeConfig; namespace: string } {
+  const kubeConfig = new KubeConfig();
+  try {
+    if (options.kubeconfig) kubeConfig.loadFromFile(options.kubeconfig);
+    else kubeConfig.loadFromDefault();
+  } catch (error) {
+    throw new FerryError(`cannot load kubeconfig: ${(error as Error).message}`, 2);
+  }
+  if (options.context) {
+    if (!kubeConfig.getContextObject(options.context)) throw new FerryError(`context "${options.context}" is not in the kubeconfig`, 2);
+    kubeConfig.setCurrentContext(options.context);
+  }
+  if (!kubeConfig.getCurrentCluster()) throw new FerryError('no current cluster in the kubeconfig: set a context (kubectl config use-context)', 2);
+  const contextNamespace = kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace;
+  return { kubeConfig, namespace: options.namespace ?? contextNamespace ?? 'default' };
+}
+
+function errorBody(error: ApiException<unknown>): { message?: string; reason?: string } {
+  const body = error.body;
+  if (typeof body === 'string') {
+    try {
+      return JSON.parse(body) as { message?: string };
+    } catch {
+      return { message: body };
+    }
+  }
+  return (body ?? {}) as { message?: string };
+}
+
+/** One sentence for an API error: what was asked, and the API server's own message. */
+export function describeApiError(what: string, error: unknown): FerryError {
+  if (error instanceof ApiException) {
+    const { message } = errorBody(error as ApiException<unknown>);
+    if (error.code === 404) return new FerryError(`${what}: not found`, 1);
+    if (error.code === 401) return new FerryError(`${what}: unauthorized (check your kubeconfig credentials)`, 1);
+    return new FerryError(`${what}: ${message ?? `HTTP ${error.code}`}`, error.code === 422 || error.code === 400 ? 2 : 1);
+  }
+  const cause = error as { code?: string; message?: string };
+  return new FerryError(`${what}: ${cause.code === 'ECONNREFUSED' ? 'cannot reach the API server' : (cause.message ?? String(error))}`, 1);
+}
+
+const kinds = { SyncFlow: 'syncflows', SyncJob: 'syncjobs' } as const;
+
+export class FerryClient {
+  private readonly custom: CustomObjectsApi;
+  private readonly core: CoreV1Api;
+
+  constructor(
+    kubeConfig: KubeConfig,
+    readonly namespace: string,
+  ) {
+    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+  }
+
+  private async call<T>(what: string, request: () => Promise<unknown>): Promise<T> {
+    try {
+      return (await request()) as T;
+    } catch (error) {
+      throw describeApiError(what, error);
+    }
+  }
+
+  private ref(kind: keyof typeof kinds) {
+    return { group: API_GROUP, version: API_VERSION_NAME, namespace: this.namespace, plural: kinds[kind] };
+  }
+
+  getFlow(name: string): Promise<SyncFlow> {
+    return this.call(`SyncFlow ${this.namespace}/${name}`, () => this.custom.getNamespacedCustomObject({ ...this.ref('SyncFlow'), name }));
+  }
+
+  async listFlows(): Promise<SyncFlow[]> {
+    const list = await this.call<{ items: SyncFlow[] }>(`list SyncFlows in ${this.namespace}`, () => this.custom.listNamespacedCustomObject(this.ref('SyncFlow')));
+    return list.items.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  }
+
+  getSyncJob(name: string): Promise<SyncJob> {
+    return this.call(`SyncJob ${this.namespace}/${name}`, () => this.custom.getNamespacedCustomObject({ ...this.ref('SyncJob'), name }));
+  }
+
+  async listSyncJobs(): Promise<SyncJob[]> {
+    const list = await this.call<{ items: SyncJob[] }>(`list SyncJobs in ${this.namespace}`, () => this.custom.listNamespacedCustomObject(this.ref('SyncJob')));
+    return list.items;
+  }
+
+  createSyncJob(job: SyncJob): Promise<SyncJob> {
+    return this.call(`create SyncJob for flow ${job.spec.flowRef.name}`, () => this.custom.createNamespacedCustomObject({ ...this.ref('SyncJob'), body: job }));
+  }
+
+  patchFlow(name: string, patch: JsonPatchOperation[]): Promise<SyncFlow> {
+    return this.call(`patch SyncFlow ${this.namespace}/${name}`, () =>
+      this.custom.patchNamespacedCustomObject({ ...this.ref('SyncFlow'), name, body: patch }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)),
+    );
+  }
+
+  /** The report the controller keeps in `<syncjob>-report`; undefined when there is none (yet). */
+  async getReport(syncJob: string): Promise<Record<string, string> | undefined> {
+    try {
+      const configMap = await this.core.readNamespacedConfigMap({ name: `${syncJob}-report`, namespace: this.namespace });
+      return configMap.data ?? {};
+    } catch (error) {
+      if (error instanceof ApiException && (error.code === 404 || error.code === 403)) return undefined;
+      throw describeApiError(`report of SyncJob ${this.namespace}/${syncJob}`, error);
+    }
+  }
+}

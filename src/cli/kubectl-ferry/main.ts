@@ -1,0 +1,253 @@
+/**
+ * `kubectl ferry`: start and follow syncs, read status and reports, suspend and resume schedules.
+ * It talks to the API server with the user's kubeconfig; the controller does the rest.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { parse } from 'yaml';
+import type { Resolution, SyncJob } from '../../api/syncjob.js';
+import { ConfigError, EXIT_BAD_INPUT, EXIT_SYNC_FAILED, FerryError } from '../../util/errors.js';
+import { ferryVersion } from '../version.js';
+import { complete, completionScript, NO_FILE_COMPLETION, type CompletionSources } from './completion.js';
+import { followSyncJob } from './follow.js';
+import { estimateText, flowDashboard, runsTable, summaryTable } from './format.js';
+import { FerryClient, loadKubeConfig, type ConnectionOptions } from './kube.js';
+import { buildResolve, buildRetransfer, buildSyncRequest, parseTimeout, resolutionFromFlags, type ResolutionFlags, type SyncFlags } from './requests.js';
+import { gitOpsNote, gitOpsOwner, suspendPatch } from './suspend.js';
+
+const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+const err = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+
+const program = new Command()
+  .name('kubectl ferry')
+  .description('Start, follow and inspect Ferry syncs with your kubeconfig.')
+  .version(ferryVersion(), '--version', 'print the version')
+  .option('-n, --namespace <namespace>', 'namespace (default: the kubeconfig context\'s)')
+  .option('--context <context>', 'kubeconfig context to use')
+  .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+  .exitOverride()
+  .showHelpAfterError();
+
+function client(): FerryClient {
+  const { kubeConfig, namespace } = loadKubeConfig(program.opts<ConnectionOptions>());
+  return new FerryClient(kubeConfig, namespace);
+}
+
+async function printReport(api: FerryClient, job: SyncJob, format: 'text' | 'json' = 'text'): Promise<void> {
+  const report = await api.getReport(job.metadata.name);
+  if (format === 'json') {
+    out(JSON.stringify({ name: job.metadata.name, spec: job.spec, status: job.status ?? {}, report: report ?? null }, null, 2));
+    return;
+  }
+  const text = report?.['report.txt'] ?? report?.['report.md'] ?? (report ? Object.values(report)[0] : undefined);
+  out(text ?? summaryTable(job));
+}
+
+/** Creates the SyncJob, prints its name and estimate, and with --wait follows it to the end. */
+async function submit(api: FerryClient, job: SyncJob, options: { wait?: boolean; timeout?: string; output?: string }): Promise<void> {
+  const created = await api.createSyncJob(job);
+  const name = created.metadata.name;
+  if (options.output === 'name') {
+    out(`syncjob.ferry.dev/${name}`);
+  } else if (options.output === 'json') {
+    out(JSON.stringify(created, null, 2));
+  } else {
+    out(`syncjob.ferry.dev/${name} created (${created.spec.mode}${created.spec.dryRun ? ', dry run' : ''})`);
+  }
+  if (!options.wait) {
+    // The controller writes the estimate at admission, within a moment of creation.
+    const deadline = Date.now() + 3000;
+    let current = created;
+    while (!current.status?.estimate && !current.status?.phase?.match(/Rejected|Failed/) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 300));
+      current = await api.getSyncJob(name);
+    }
+    if (options.output !== 'name' && options.output !== 'json') {
+      if (current.status?.phase === 'Rejected') err(`rejected: ${current.status.message ?? 'no reason given'}`);
+      else out(`estimate: ${estimateText(current)}`);
+      out(`follow it: kubectl ferry report ${name}  |  kubectl get sj ${name} -w`);
+    }
+    if (current.status?.phase === 'Rejected') process.exitCode = EXIT_SYNC_FAILED;
+    return;
+  }
+  const finished = await followSyncJob(api, name, { timeoutMs: parseTimeout(options.timeout ?? '6h'), out: process.stderr });
+  await printReport(api, finished);
+  if (finished.status?.phase !== 'Succeeded') {
+    const verb = finished.status?.phase === 'Rejected' ? 'was rejected' : 'failed';
+    throw new FerryError(`${name} ${verb}: ${finished.status?.message ?? 'no reason given'}`, EXIT_SYNC_FAILED);
+  }
+}
+
+const waitOptions = (command: Command) =>
+  command
+    .option('--wait', 'follow the run with a progress bar and print its report; exit non-zero unless it succeeds')
+    .option('--timeout <duration>', 'give up waiting after this long (e.g. 90s, 15m, 6h)', '6h')
+    .option('--requested-by <email>', 'who gets the report e-mail');
+
+waitOptions(
+  program
+    .command('sync')
+    .description('start a sync of FLOW (Incremental unless a mode flag says otherwise)')
+    .argument('<flow>', 'SyncFlow name')
+    .option('--full', 'every row, regardless of timestamps; detects deletions')
+    .option('--incremental', 'only rows changed since the last watermark (default)')
+    .option('--scope <name>', 'a named scope of the flow (incrementally, or fully with --full)')
+    .option('--record <entity/key>', 'one record with its required and related records, e.g. people/42')
+    .option('--dry-run', 'plan and report without writing')
+    .addOption(new Option('-o, --output <format>', 'what to print on creation').choices(['text', 'name', 'json']).default('text')),
+).action(async (flow: string, options: SyncFlags & { wait?: boolean; timeout?: string; output?: string }) => {
+  const api = client();
+  await submit(api, buildSyncRequest({ namespace: api.namespace, flow }, options), options);
+});
+
+program
+  .command('status')
+  .description('dashboard per flow: readiness, the active run, next scheduled runs, last runs, pair categories')
+  .argument('[flow]', 'only this SyncFlow')
+  .addOption(new Option('-o, --output <format>').choices(['text', 'json']).default('text'))
+  .action(async (flow: string | undefined, options: { output: string }) => {
+    const api = client();
+    const [flows, jobs] = await Promise.all([flow ? api.getFlow(flow).then((f) => [f]) : api.listFlows(), api.listSyncJobs()]);
+    if (options.output === 'json') {
+      out(JSON.stringify(flows.map((f) => ({ name: f.metadata.name, status: f.status ?? {} })), null, 2));
+      return;
+    }
+    if (flows.length === 0) {
+      out(`No SyncFlows in namespace ${api.namespace}.`);
+      return;
+    }
+    const now = new Date();
+    out(flows.map((f) => flowDashboard(f, jobs, now)).join('\n\n'));
+  });
+
+program
+  .command('runs')
+  .description('past SyncJobs of FLOW, newest first, with creation and transfer status')
+  .argument('<flow>', 'SyncFlow name')
+  .addOption(new Option('-o, --output <format>').choices(['text', 'json']).default('text'))
+  .action(async (flow: string, options: { output: string }) => {
+    const api = client();
+    const jobs = (await api.listSyncJobs()).filter((j) => j.spec.flowRef.name === flow);
+    if (options.output === 'json') out(JSON.stringify(jobs, null, 2));
+    else out(runsTable(jobs, flow, new Date()));
+  });
+
+program
+  .command('report')
+  .description('the report of a SyncJob')
+  .argument('<syncjob>', 'SyncJob name')
+  .addOption(new Option('-o, --output <format>').choices(['text', 'json']).default('text'))
+  .action(async (name: string, options: { output: 'text' | 'json' }) => {
+    const api = client();
+    const job = await api.getSyncJob(name);
+    if (options.output === 'text') {
+      const status = job.status ?? {};
+      out(`${name}: ${job.spec.mode} of ${job.spec.flowRef.name}, ${status.phase ?? 'Pending'}` + (status.duration ? ` in ${status.duration}` : '') + (status.message ? ` (${status.message})` : ''));
+      if (status.estimate && !status.completedAt) out(`estimate: ${estimateText(job)}`);
+    }
+    await printReport(api, job, options.output);
+  });
+
+waitOptions(
+  program
+    .command('retransfer')
+    .description('send the export file of an earlier SyncJob again')
+    .argument('<syncjob>', 'the SyncJob whose file is re-sent')
+    .option('--target <name>', 'only this ExportTarget (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[]),
+).action(async (name: string, options: { target: string[]; wait?: boolean; timeout?: string; requestedBy?: string }) => {
+  const api = client();
+  const original = await api.getSyncJob(name);
+  await submit(api, buildRetransfer(original, options.target, { requestedBy: options.requestedBy }), options);
+});
+
+waitOptions(
+  program
+    .command('resolve')
+    .description('apply conflict resolutions or (de)activate pairs of FLOW')
+    .argument('<flow>', 'SyncFlow name')
+    .option('--entity <name>', 'entity of the pair')
+    .option('--source-key <key>', 'source key of the pair')
+    .option('--target-key <key>', 'target key of the pair')
+    .option('--action <action>', 'KeepSource, KeepTarget, Deactivate, Reactivate, Link or Unlink')
+    .option('--fields <list>', 'comma-separated fields, for KeepSource/KeepTarget')
+    .option('-f, --filename <file>', 'YAML list of resolutions ({entity, sourceKey, targetKey, action, fields})')
+    .option('--dry-run', 'report what would change without writing'),
+).action(async (flow: string, options: ResolutionFlags & { filename?: string; dryRun?: boolean; wait?: boolean; timeout?: string; requestedBy?: string }) => {
+  const resolutions: Resolution[] = [];
+  if (options.filename) {
+    const parsed = parse(readFileSync(options.filename, 'utf8')) as unknown;
+    if (!Array.isArray(parsed)) throw new ConfigError(`${options.filename}: expected a YAML list of resolutions`);
+    resolutions.push(...parsed.map((r: Record<string, string | string[]>) => resolutionFromFlags({ ...r, fields: Array.isArray(r.fields) ? r.fields.join(',') : r.fields } as ResolutionFlags)));
+  }
+  if (options.entity || options.action) resolutions.push(resolutionFromFlags(options));
+  const api = client();
+  await submit(api, buildResolve({ namespace: api.namespace, flow, dryRun: options.dryRun, requestedBy: options.requestedBy }, resolutions), options);
+});
+
+for (const [verb, suspend] of [['suspend', true], ['resume', false]] as const) {
+  program
+    .command(verb)
+    .description(`${verb} FLOW's schedules (all of them, or one with --schedule)`)
+    .argument('<flow>', 'SyncFlow name')
+    .option('--schedule <name>', 'only this schedule')
+    .action(async (flowName: string, options: { schedule?: string }) => {
+      const api = client();
+      const flow = await api.getFlow(flowName);
+      const owner = gitOpsOwner(flow);
+      await api.patchFlow(flowName, suspendPatch(flow, suspend, options.schedule));
+      out(`syncflow.ferry.dev/${flowName}${options.schedule ? ` schedule ${options.schedule}` : ''} ${suspend ? 'suspended' : 'resumed'}`);
+      if (owner) err(gitOpsNote(flow, owner, suspend, options.schedule));
+    });
+}
+
+program
+  .command('completion')
+  .description('print a shell completion script: source <(kubectl-ferry completion bash)')
+  .argument('<shell>', 'bash or zsh')
+  .action((shell: string) => {
+    if (shell !== 'bash' && shell !== 'zsh') throw new ConfigError(`completion supports bash and zsh (got "${shell}")`);
+    out(completionScript(shell));
+  });
+
+program
+  .command('__complete', { hidden: true })
+  .description('candidates for the last argument (used by kubectl and the completion scripts)')
+  .argument('[args...]')
+  .allowUnknownOption()
+  .helpOption(false)
+  .action(async (args: string[]) => {
+    // The words being completed may carry -n/--context/--kubeconfig: honour them for the lookups.
+    args.forEach((word, i) => {
+      const flag = /^(-n|--namespace|--context|--kubeconfig)(?:=(.*))?$/.exec(word);
+      const value = flag?.[2] ?? (flag ? args[i + 1] : undefined);
+      if (flag && value) program.setOptionValue(flag[1] === '-n' ? 'namespace' : flag[1].slice(2), value);
+    });
+    const lazyClient = () => client();
+    const sources: CompletionSources = {
+      flows: async () => (await lazyClient().listFlows()).map((f) => f.metadata.name),
+      syncJobs: async () => (await lazyClient().listSyncJobs()).map((j) => j.metadata.name),
+      scopes: async (flow) => ((await lazyClient().getFlow(flow)).spec.scopes ?? []).map((s) => s.name),
+      schedules: async (flow) => ((await lazyClient().getFlow(flow)).spec.schedules ?? []).map((s) => s.name),
+    };
+    for (const candidate of await complete(args, sources)) out(candidate);
+    out(`:${NO_FILE_COMPLETION}`);
+  });
+
+export async function main(argv: string[]): Promise<number> {
+  // kubectl_complete-ferry passes the words to complete straight through.
+  const args = process.env.FERRY_COMPLETE === '1' ? [argv[0], argv[1], '__complete', '--', ...argv.slice(2)] : argv;
+  try {
+    await program.parseAsync(args);
+    return Number(process.exitCode ?? 0);
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+    if (error instanceof FerryError) {
+      err(`error: ${error.message}`);
+      return error.exitCode;
+    }
+    err(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return EXIT_SYNC_FAILED;
+  }
+}
+
+process.exitCode = await main(process.argv);

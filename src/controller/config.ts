@@ -1,0 +1,38 @@
+/** Resource requests and limits as Kubernetes quantities. */
+export interface ResourceSettings {
+  requests?: { cpu?: string; memory?: string };
+  limits?: { cpu?: string; memory?: string };
+}
+
+export interface JobDefaults {
+  resources: ResourceSettings;
+  backoffLimit: number;
+  activeDeadlineSeconds: number;
+  ttlSecondsAfterFinished: number;
+}
+
+/** Everything the controller is told by its flags (and the Helm chart's values). */
+export interface ControllerConfig {
+  /** Image of the Job pods: the same image as the controller. */
+  image: string;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** Command that starts the ferry CLI inside the image. */
+  command: string[];
+  /** Service account of the Job pods (needs get on SyncJobs and SyncFlows only). */
+  jobServiceAccountName?: string;
+  /** Environment name matched against schedules' `enabledIn`. */
+  environment?: string;
+  /** Secret (in each flow's namespace) with the state DB URL, passed to the Job pods. */
+  stateDbSecret: { name: string; key: string };
+  jobDefaults: JobDefaults;
+}
+
+export const DEFAULT_JOB_DEFAULTS: JobDefaults = {
+  resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+  backoffLimit: 0,
+  activeDeadlineSeconds: 6 * 3600,
+  ttlSecondsAfterFinished: 7 * 24 * 3600,
+};
+
+/** Secrets are mounted here in the Job pod, one directory per Secret (`<dir>/<secret>/<key>`). */
+export const SECRETS_MOUNT_DIR = '/var/run/ferry/secrets';

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { removeCondition, setCondition } from '../api/conditions.js';
+import type { ExportTarget } from '../api/exporttarget.js';
+import { validateExportTarget } from '../api/validate-export-target.js';
+import { probeExportTarget, type ProbeResult } from '../export/probe.js';
+import type { ExportSecrets } from '../export/secrets.js';
+import type { ControllerContext } from './context.js';
+import { errorMessage } from './kube.js';
+
+type Result = { requeueAfterMs?: number } | void;
+
+const DEFAULT_PROBE_INTERVAL_S = 600;
+
+/** Runs the connectivity probe on create, on spec change and every probeIntervalSeconds, and reports it as Ready. */
+export class ExportTargetReconciler {
+  /** uid -> {spec hash, time of the last probe}. */
+  private readonly probed = new Map<string, { specHash: string; at: number }>();
+
+  constructor(
+    private readonly ctx: ControllerContext,
+    private readonly probe: typeof probeExportTarget = probeExportTarget,
+  ) {}
+
+  async reconcile(namespace: string, name: string): Promise<Result> {
+    const target = this.ctx.fresh('ExportTarget', this.ctx.targets.get(namespace, name));
+    if (!target || target.metadata.deletionTimestamp) return;
+    const now = this.ctx.now();
+    const intervalMs = (target.spec.probeIntervalSeconds ?? DEFAULT_PROBE_INTERVAL_S) * 1000;
+    const specHash = createHash('sha256').update(JSON.stringify(target.spec)).digest('hex');
+    const last = this.probed.get(target.metadata.uid ?? name);
+    const generationSeen = target.status?.observedGeneration === target.metadata.generation;
+    if (last && last.specHash === specHash && generationSeen && now.getTime() - last.at < intervalMs) {
+      return { requeueAfterMs: intervalMs - (now.getTime() - last.at) };
+    }
+
+    const errors = validateExportTarget(target);
+    let result: ProbeResult;
+    if (errors.length > 0) {
+      result = { ready: false, reason: 'InvalidConfig', message: errors.map((e) => `${e.path}: ${e.message}`).join('; ') };
+    } else {
+      try {
+        result = await this.probe(target.spec, await this.secretsFor(target), name);
+      } catch (error) {
+        result = { ready: false, reason: 'InvalidConfig', message: errorMessage(error) };
+      }
+    }
+    this.probed.set(target.metadata.uid ?? name, { specHash, at: now.getTime() });
+    await this.writeStatus(target, result, now);
+    return { requeueAfterMs: intervalMs };
+  }
+
+  private async secretsFor(target: ExportTarget): Promise<ExportSecrets> {
+    const namespace = target.metadata.namespace!;
+    const names = [target.spec.credentialsSecretRef.name, ...(target.spec.ftps?.caSecretRef ? [target.spec.ftps.caSecretRef.name] : [])];
+    const secrets: ExportSecrets = {};
+    for (const secretName of names) {
+      try {
+        secrets[secretName] = await this.ctx.kube.readSecret(namespace, secretName);
+      } catch {
+        // Missing Secret: the probe reports it as InvalidConfig naming the field.
+      }
+    }
+    return secrets;
+  }
+
+  private async writeStatus(target: ExportTarget, result: ProbeResult, now: Date): Promise<void> {
+    const generation = target.metadata.generation;
+    const previous = target.status?.conditions?.find((c) => c.type === 'Ready');
+    let conditions = setCondition(
+      target.status?.conditions,
+      { type: 'Ready', status: result.ready ? 'True' : 'False', reason: result.reason, message: result.message.slice(0, 4096), observedGeneration: generation },
+      now,
+    );
+    conditions = result.warning
+      ? setCondition(conditions, { type: 'Insecure', status: 'True', reason: 'InsecureConfiguration', message: result.warning, observedGeneration: generation }, now)
+      : removeCondition(conditions, 'Insecure');
+    conditions = removeCondition(conditions, 'Reconciling');
+    conditions = result.reason === 'InvalidConfig'
+      ? setCondition(conditions, { type: 'Stalled', status: 'True', reason: 'InvalidConfig', message: result.message.slice(0, 4096), observedGeneration: generation }, now)
+      : removeCondition(conditions, 'Stalled');
+    await this.ctx.patchStatus('ExportTarget', target, { observedGeneration: generation, conditions });
+    if (previous?.status !== (result.ready ? 'True' : 'False') || previous?.reason !== result.reason) {
+      this.ctx.event(target, result.ready ? 'Normal' : 'Warning', result.reason, result.message.slice(0, 1024));
+    }
+  }
+}

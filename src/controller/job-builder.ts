@@ -1,0 +1,165 @@
+import type { V1EnvVar, V1Job, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { API_VERSION } from '../api/common.js';
+import type { ExportTarget } from '../api/exporttarget.js';
+import type { SyncFlow } from '../api/syncflow.js';
+import type { SyncJob } from '../api/syncjob.js';
+import { SECRETS_MOUNT_DIR, type ControllerConfig, type ResourceSettings } from './config.js';
+import { LABEL_FLOW, LABEL_MANAGED_BY, LABEL_MODE, LABEL_SYNCJOB, MANAGED_BY, boundedName, labelValue } from './labels.js';
+
+export interface JobInput {
+  syncJob: SyncJob;
+  flow: SyncFlow;
+  /** ExportTargets named by the flow's export settings (their credential Secrets are mounted). */
+  exportTargets?: ExportTarget[];
+  config: ControllerConfig;
+}
+
+/** Optional per-flow overrides, read from `spec.runner` when the API carries it. */
+interface RunnerSettings {
+  resources?: ResourceSettings;
+  backoffLimit?: number;
+  activeDeadlineSeconds?: number;
+}
+
+export const ENV_SOURCE_URL = 'FERRY_SOURCE_URL';
+export const ENV_TARGET_URL = 'FERRY_TARGET_URL';
+export const ENV_STATE_URL = 'FERRY_STATE_DB_URL';
+export const ENV_SECRETS_DIR = 'FERRY_SECRETS_DIR';
+export const TERMINATION_LOG = '/dev/termination-log';
+
+export function jobNameFor(syncJob: SyncJob): string {
+  return boundedName(syncJob.metadata.name, 63);
+}
+
+const MEMORY_UNITS: Record<string, number> = {
+  '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4,
+};
+
+/** Bytes of a memory quantity such as 512Mi or 1G; undefined when it cannot be read. */
+export function memoryBytes(quantity: string | undefined): number | undefined {
+  const match = quantity?.match(/^(\d+(?:\.\d+)?)(|k|M|G|T|Ki|Mi|Gi|Ti)$/);
+  return match ? Number(match[1]) * MEMORY_UNITS[match[2]] : undefined;
+}
+
+/** V8's heap gets 75% of the memory limit, leaving room for buffers and native memory, so the pod is not OOM-killed first. */
+export function heapLimitMiB(resources: ResourceSettings): number | undefined {
+  const bytes = memoryBytes(resources.limits?.memory ?? resources.requests?.memory);
+  return bytes === undefined ? undefined : Math.max(64, Math.floor((bytes * 0.75) / 1024 ** 2));
+}
+
+function secretEnv(name: string, ref: { name: string; key?: string }, defaultKey: string): V1EnvVar {
+  return { name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key ?? defaultKey } } };
+}
+
+/** Secrets the export pipeline reads: target credentials, CA bundles and OpenPGP keys, mounted read-only. */
+function exportSecretNames(flow: SyncFlow, targets: ExportTarget[]): string[] {
+  const exportSettings = flow.spec.target.export;
+  if (!exportSettings) return [];
+  const names = new Set<string>();
+  const wanted = new Set(exportSettings.targets.map((t) => t.name));
+  for (const target of targets.filter((t) => wanted.has(t.metadata.name))) {
+    names.add(target.spec.credentialsSecretRef.name);
+    if (target.spec.ftps?.caSecretRef) names.add(target.spec.ftps.caSecretRef.name);
+  }
+  for (const recipient of exportSettings.encryption?.recipients ?? []) names.add(recipient.secretRef.name);
+  if (exportSettings.encryption?.signWith) names.add(exportSettings.encryption.signWith.secretRef.name);
+  return [...names].sort();
+}
+
+/**
+ * The batch/v1 Job that runs one SyncJob: `ferry job --namespace NS --name SYNCJOB` in the controller's
+ * image. Credentials reach the pod as env vars and volumes from Secrets, so the pod itself needs no
+ * Secret RBAC. Pure: the same input always gives the same Job.
+ */
+export function buildJob({ syncJob, flow, exportTargets = [], config }: JobInput): V1Job {
+  const namespace = syncJob.metadata.namespace ?? 'default';
+  const runner = ((flow.spec as { runner?: RunnerSettings }).runner ?? {}) as RunnerSettings;
+  const resources: ResourceSettings = runner.resources ?? config.jobDefaults.resources;
+  const labels = {
+    [LABEL_MANAGED_BY]: MANAGED_BY,
+    [LABEL_FLOW]: labelValue(flow.metadata.name),
+    [LABEL_SYNCJOB]: labelValue(syncJob.metadata.name),
+    [LABEL_MODE]: syncJob.spec.mode,
+  };
+
+  const env: V1EnvVar[] = [
+    secretEnv(ENV_SOURCE_URL, flow.spec.source.postgres.secretRef, 'url'),
+    ...(flow.spec.target.postgres ? [secretEnv(ENV_TARGET_URL, flow.spec.target.postgres.secretRef, 'url')] : []),
+    secretEnv(ENV_STATE_URL, config.stateDbSecret, config.stateDbSecret.key),
+    { name: ENV_SECRETS_DIR, value: SECRETS_MOUNT_DIR },
+    { name: 'FERRY_LOG_LEVEL', value: 'info' },
+    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+  ];
+  const heap = heapLimitMiB(resources);
+  if (heap !== undefined) env.push({ name: 'NODE_OPTIONS', value: `--max-old-space-size=${heap}` });
+
+  const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: { sizeLimit: '1Gi' } }];
+  const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
+  exportSecretNames(flow, exportTargets).forEach((secretName, i) => {
+    volumes.push({ name: `secret-${i}`, secret: { secretName, defaultMode: 0o400 } });
+    mounts.push({ name: `secret-${i}`, mountPath: `${SECRETS_MOUNT_DIR}/${secretName}`, readOnly: true });
+  });
+
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: jobNameFor(syncJob),
+      namespace,
+      labels,
+      ownerReferences: [
+        {
+          apiVersion: API_VERSION,
+          kind: 'SyncJob',
+          name: syncJob.metadata.name,
+          uid: syncJob.metadata.uid ?? '',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: {
+      backoffLimit: runner.backoffLimit ?? config.jobDefaults.backoffLimit,
+      activeDeadlineSeconds: runner.activeDeadlineSeconds ?? config.jobDefaults.activeDeadlineSeconds,
+      ttlSecondsAfterFinished: config.jobDefaults.ttlSecondsAfterFinished,
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: 'Never',
+          serviceAccountName: config.jobServiceAccountName,
+          automountServiceAccountToken: true,
+          enableServiceLinks: false,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 65532,
+            runAsGroup: 65532,
+            fsGroup: 65532,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          containers: [
+            {
+              name: 'ferry',
+              image: config.image,
+              imagePullPolicy: config.imagePullPolicy,
+              command: config.command,
+              args: ['job', '--namespace', namespace, '--name', syncJob.metadata.name],
+              env,
+              resources: resources as Record<string, Record<string, string>>,
+              volumeMounts: mounts,
+              terminationMessagePath: TERMINATION_LOG,
+              terminationMessagePolicy: 'FallbackToLogsOnError',
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                capabilities: { drop: ['ALL'] },
+                seccompProfile: { type: 'RuntimeDefault' },
+              },
+            },
+          ],
+          volumes,
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,324 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { SyncFlowSpec } from '../api/syncflow.js';
+import { openStateStore } from '../store/db.js';
+import { PairStore } from '../store/pairs.js';
+import { RunState, type EntityCounters } from '../store/run-state.js';
+import { FerryError, FlowBusyError } from '../util/errors.js';
+import { runExport, type ExportContext } from '../export/run-export.js';
+import { acquireFlowLock, connect, releaseFlowLock } from './run-lock.js';
+import { EntitySync, type EntityResult, type EntitySyncContext, type RejectedSample } from './entity-sync.js';
+import { LookupTranslator, type LookupCache } from './lookups.js';
+import { readTables, type TableInfo } from './postgres/catalog.js';
+import { TargetTable } from './postgres/target-table.js';
+import { planFlow, type EntityPlan, type FlowPlan } from './plan.js';
+import { totalsOf, type EntityReport, type RunReport } from './report.js';
+import { runInDependencyOrder } from './scheduler.js';
+import { runPass, selectRun, type RunSelection, type ScopeMode } from './run-selection.js';
+import { Transactions } from './transactions.js';
+import type { Resolution } from '../api/syncjob.js';
+import { loopWindowSeconds } from '../api/defaults.js';
+import { TwoWayEntitySync } from './two-way/entity-sync.js';
+import type { TwoWayContext, TwoWayResult } from './two-way/batch.js';
+import { categoryCounts, pairCategories } from './two-way/pair-state.js';
+import { applyResolutions } from './resolve.js';
+
+export type EngineMode = 'Full' | 'Incremental' | 'Scope' | 'Record' | 'Resolve' | 'Retransfer';
+
+export interface RunRequest {
+  /** `namespace/name`; the identity pairs, watermarks and the run lock are keyed by. */
+  flowId: string;
+  spec: SyncFlowSpec;
+  mode: EngineMode;
+  dryRun?: boolean;
+  requestedBy?: string;
+  runId?: string;
+  sourceUrl: string;
+  targetUrl: string;
+  stateUrl: string;
+  logger: Logger;
+  onProgress?: (entity: string, counters: EntityCounters) => void;
+  /** Entities synced side by side when their dependencies allow (default 2; a dry run uses 1). */
+  parallelEntities?: number;
+  /** ExportTargets, their Secrets and a re-transfer request, for flows whose target is an export. */
+  export?: ExportContext;
+  /** Record mode: the record, by entity and source key (composite keys: parts joined by commas). */
+  record?: { entity: string; key: string };
+  /** Scope mode: the flow's scope to run, Full or Incremental within it (default Incremental). */
+  scope?: string;
+  scopeMode?: ScopeMode;
+  /** Resolve mode: decisions on pairs (keep a side's values, (de)activate, link, unlink). */
+  resolutions?: Resolution[];
+}
+
+const SUPPORTED_MODES = new Set<EngineMode>(['Full', 'Incremental', 'Scope', 'Record', 'Resolve']);
+const REJECT_SAMPLE_LIMIT = 100;
+const DEFAULT_PARALLEL_ENTITIES = 2;
+
+async function readCatalog(spec: SyncFlowSpec, source: pg.Client, target: pg.Client) {
+  const schemas = {
+    source: spec.source.postgres?.schema ?? 'public',
+    target: spec.target.postgres?.schema ?? 'public',
+  };
+  const [sourceTables, targetTables] = await Promise.all([
+    readTables(source, schemas.source, spec.entities.map((e) => e.source.table)),
+    readTables(target, schemas.target, spec.entities.map((e) => e.target.table)),
+  ]);
+  const tables: Record<'source' | 'target', Map<string, TableInfo>> = { source: sourceTables, target: targetTables };
+  return (side: 'source' | 'target', table: string) => tables[side].get(table);
+}
+
+/**
+ * A batch interrupted between its pairs commit and its target commit left a marker. Compare the
+ * marked pairs with the target: rows that did not land (or landed differently) are marked stale so
+ * this run rewrites them.
+ */
+async function recoverInterruptedBatches(runState: RunState, plans: Map<string, EntityPlan>, state: pg.Client, target: pg.Client, flowId: string, logger: Logger) {
+  for (const marker of await runState.pendingInflight()) {
+    const plan = plans.get(marker.entity);
+    if (plan) {
+      const pairs = new PairStore(state, flowId, marker.entity);
+      const known = await pairs.bySourceKeys(marker.sourceKeys);
+      const targetKeys = [...known.values()].map((p) => plan.target.codec.decode(p.targetKey));
+      const current = await new TargetTable(target, plan).currentHashes(targetKeys);
+      const stale = [...known.values()].filter((p) => current.get(p.targetKey) !== p.targetHash).map((p) => p.sourceKey);
+      await pairs.markStale(stale);
+      logger.warn({ entity: marker.entity, batch: marker.sourceKeys.length, stale: stale.length }, 'recovered an interrupted batch');
+    }
+    await runState.endInflight(marker.id);
+  }
+}
+
+function entityReport(plan: EntityPlan, result: EntityResult | undefined): EntityReport {
+  const c = result?.counters;
+  return {
+    name: plan.name,
+    read: c?.read ?? 0,
+    created: c?.created ?? 0,
+    updated: c?.updated ?? 0,
+    unchanged: c?.unchanged ?? 0,
+    archived: c?.archived ?? 0,
+    deleted: c?.deleted ?? 0,
+    rejected: c?.rejected ?? 0,
+    linked: c?.linked ?? 0,
+    skipped: c?.skipped ?? 0,
+    sourceGone: c?.sourceGone ?? 0,
+    durationMs: c?.durationMs ?? 0,
+    notes: result?.notes ?? [],
+    ...(result && 'twoWay' in result ? { twoWay: (result as TwoWayResult).twoWay } : {}),
+  };
+}
+
+/** A run that started and failed; carries its (partial) report. */
+export class RunFailedError extends FerryError {
+  constructor(
+    readonly report: RunReport,
+    exitCode: number,
+    cause: unknown,
+  ) {
+    super(report.error ?? 'sync failed', exitCode, { cause });
+    this.name = 'RunFailedError';
+  }
+}
+
+/** Runs one sync of a flow: the code path shared by `ferry run` and the Kubernetes Job. */
+export async function runSync(request: RunRequest): Promise<RunReport> {
+  const { flowId, logger } = request;
+  const __t0 = performance.now(); const __mark = (l: string) => console.error('PHASE', l, (performance.now() - __t0).toFixed(1));
+  const runId = request.runId ?? randomUUID();
+  const dryRun = Boolean(request.dryRun);
+  if (!request.spec.target.postgres || request.mode === 'Retransfer') {
+    const { report, failure } = await runExport({ ...request, runId });
+    if (failure instanceof FlowBusyError) throw failure;
+    if (failure) throw new RunFailedError(report, failure instanceof FerryError ? failure.exitCode : 1, failure);
+    return report;
+  }
+  if (!SUPPORTED_MODES.has(request.mode)) {
+    throw new FerryError(`mode ${request.mode} is not supported yet by this version of the engine (supported: ${[...SUPPORTED_MODES].join(', ')})`, 2);
+  }
+
+  const store = await openStateStore(request.stateUrl);
+  const clients: pg.Client[] = [];
+  const bookkeeping = await store.pool.connect();
+    __mark('store');
+  const startedAt = new Date();
+  let locked = false;
+  const results = new Map<string, EntityResult>();
+  let plan: FlowPlan | undefined;
+  let selection: RunSelection | undefined;
+  let watermarksBefore: RunReport['watermarksBefore'] = {};
+  let watermarksAfter: RunReport['watermarksAfter'] = {};
+  let failure: unknown;
+  let categories: Awaited<ReturnType<typeof categoryCounts>> | undefined;
+  let progressSaves: Promise<void> = Promise.resolve();
+  try {
+    await acquireFlowLock(bookkeeping, flowId, runId);
+    locked = true;
+    __mark('locked');
+    await bookkeeping.query(
+      `INSERT INTO ferry.runs (id, flow, mode, dry_run, status, requested_by, started_at) VALUES ($1, $2, $3, $4, 'Running', $5, $6)`,
+      [runId, flowId, request.mode, dryRun, request.requestedBy ?? null, startedAt],
+    );
+    const open = async (url: string, what: string) => {
+      const client = await connect(url, what);
+      clients.push(client);
+      return client;
+    };
+    const source = await open(request.sourceUrl, 'the source database');
+    const sourceFetch = await open(request.sourceUrl, 'the source database');
+    const target = await open(request.targetUrl, 'the target database');
+    const state = await open(request.stateUrl, 'the state database');
+    const stateStream = await open(request.stateUrl, 'the state database');
+    __mark('connected');
+
+    plan = planFlow(request.spec, await readCatalog(request.spec, source, target));
+    const plans = new Map(plan.entities.map((e) => [e.name, e]));
+    __mark('planned');
+    const runState = new RunState(state, flowId, runId);
+    watermarksBefore = await runState.readAllWatermarks();
+    await recoverInterruptedBatches(runState, plans, state, target, flowId, logger);
+    __mark('recovered');
+    // A Record run reads its closure and then its rows in one snapshot (it runs on one lane).
+    if (request.mode === 'Record') await sourceFetch.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    selection = await selectRun(request, plan, sourceFetch);
+    const selected = selection;
+    __mark('selected');
+
+    // Progress goes to run_entities at most once a second per entity, on the otherwise idle bookkeeping connection.
+    const progressState = new RunState(bookkeeping, flowId, runId);
+    const lastSaved = new Map<string, number>();
+    const saveProgress = (entity: string, counters: EntityCounters) => {
+      const now = Date.now();
+      if (now - (lastSaved.get(entity) ?? 0) < 1000) return;
+      lastSaved.set(entity, now);
+      const snapshot = { ...counters };
+      // One query at a time on the connection: chain the saves instead of piling them up.
+      progressSaves = progressSaves.then(() => progressState.saveCounters(entity, plans.get(entity)!.position, snapshot)).catch(() => {});
+    };
+    const tx = new Transactions(dryRun);
+    const twoWay = request.spec.direction === 'TwoWay';
+    await tx.open(state);
+    await tx.open(target);
+    __mark('txopen');
+    // Two-way runs write the source too (on the lanes' sourceFetch connections).
+    if (twoWay) await tx.open(sourceFetch);
+    const lookupCache: LookupCache = new Map();
+    const laneContext = (clients: { source: pg.Client; sourceFetch: pg.Client; target: pg.Client; state: pg.Client; stateStream: pg.Client }): EntitySyncContext => ({
+      flow: flowId,
+      runId,
+      batchSize: plan!.batchSize,
+      tx,
+      ...clients,
+      runState: new RunState(clients.state, flowId, runId),
+      lookups: new LookupTranslator(clients.state, flowId, plans, lookupCache, request.mode !== 'Record'),
+      missingParentHint: selected.missingParentHint,
+      logger,
+      rejectSampleLimit: REJECT_SAMPLE_LIMIT,
+      onProgress: (entity, counters) => {
+        saveProgress(entity, counters);
+        request.onProgress?.(entity, counters);
+      },
+    });
+    // Independent entities (e.g. the child tables of people) sync side by side, each lane on its own
+    // connections. A dry run needs every statement in one transaction per database: one lane.
+    const laneCount = dryRun || request.mode === 'Record' ? 1 : Math.max(1, request.parallelEntities ?? DEFAULT_PARALLEL_ENTITIES);
+    const lanes = [laneContext({ source, sourceFetch, target, state, stateStream })];
+    for (let i = 1; i < laneCount; i++) {
+      lanes.push(
+        laneContext({
+          source: await open(request.sourceUrl, 'the source database'),
+          sourceFetch: await open(request.sourceUrl, 'the source database'),
+          target: await open(request.targetUrl, 'the target database'),
+          state: await open(request.stateUrl, 'the state database'),
+          stateStream: await open(request.stateUrl, 'the state database'),
+        }),
+      );
+    }
+    const syncs = new Map<string, EntitySync>();
+    const twoWayLanes = new Map<EntitySyncContext, TwoWayContext>();
+    const twoWayLane = async (lane: EntitySyncContext) => {
+      let context = twoWayLanes.get(lane);
+      if (!context) {
+        const targetStream = await open(request.targetUrl, 'the target database');
+        context = { ...lane, targetStream, windowSeconds: loopWindowSeconds(request.spec.loopProtection) };
+        twoWayLanes.set(lane, context);
+      }
+      return context;
+    };
+    if (request.mode === 'Resolve') {
+      for (const [name, result] of await applyResolutions(plan, request.resolutions ?? [], await twoWayLane(lanes[0]))) results.set(name, result);
+    } else {
+      await runInDependencyOrder(selected.entities, lanes, async (entity, lane) => {
+        logger.info({ entity: entity.name, mode: request.mode }, 'syncing entity');
+        if (twoWay) {
+          results.set(entity.name, await runPass(new TwoWayEntitySync(entity, await twoWayLane(lane)), selected.pass(entity.name)));
+          return;
+        }
+        const sync = new EntitySync(entity, lane);
+        syncs.set(entity.name, sync);
+        results.set(entity.name, await runPass(sync, selected.pass(entity.name)));
+      });
+    }
+    __mark('synced');
+    if (request.mode === 'Record') await sourceFetch.query('COMMIT');
+    if (selected.deleteVanished && !twoWay) {
+      for (const entity of [...selected.entities].reverse()) results.set(entity.name, await syncs.get(entity.name)!.deleteVanished());
+    }
+    categories = await categoryCounts(state, flowId);
+    watermarksAfter = dryRun ? watermarksBefore : await runState.readAllWatermarks();
+    await tx.close(state);
+    await tx.close(target);
+    if (twoWay) await tx.close(sourceFetch);
+  } catch (error) {
+    failure = error;
+  }
+
+  __mark('done');
+  const completedAt = new Date();
+  const entities = plan ? (selection?.entities ?? plan.entities).map((e) => entityReport(e, results.get(e.name))) : [];
+  for (const e of entities) e.categories = pairCategories(categories?.get(e.name), e);
+  const rejectedSamples: RejectedSample[] = [...results.values()].flatMap((r) => r.rejected);
+  const report: RunReport = {
+    runId,
+    flow: flowId,
+    mode: request.mode,
+    subject: selection?.subject,
+    dryRun,
+    status: failure ? 'Failed' : 'Succeeded',
+    startedAt: startedAt.toISOString(),
+    completedAt: completedAt.toISOString(),
+    durationMs: completedAt.getTime() - startedAt.getTime(),
+    watermarksBefore,
+    watermarksAfter,
+    entities,
+    totals: totalsOf(entities),
+    rejectedSamples,
+    error: failure ? (failure instanceof Error ? failure.message : String(failure)) : undefined,
+  };
+
+  try {
+    await progressSaves;
+    for (const client of clients) await client.end().catch(() => {});
+    if (locked) {
+      await bookkeeping.query(
+        `UPDATE ferry.runs SET status = $2, completed_at = $3, error = $4, watermarks_before = $5, watermarks_after = $6, report = $7 WHERE id = $1`,
+        [runId, report.status, completedAt, report.error ?? null, watermarksBefore, watermarksAfter, report],
+      );
+      const finalState = new RunState(bookkeeping, flowId, runId);
+      for (const [position, e] of entities.entries()) await finalState.saveCounters(e.name, position, e);
+      await finalState.recordRejected(rejectedSamples.map((r) => ({ entity: r.entity, sourceKey: r.key, reason: r.reason })));
+      await releaseFlowLock(bookkeeping, flowId, runId);
+    }
+  } finally {
+    bookkeeping.release();
+    await store.close();
+  }
+  __mark('end');
+  if (failure instanceof FlowBusyError) throw failure;
+  if (failure) {
+    const exitCode = failure instanceof FerryError ? failure.exitCode : 1;
+    throw new RunFailedError(report, exitCode, failure);
+  }
+  return report;
+}

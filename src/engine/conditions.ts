@@ -1,0 +1,75 @@
+import type { Action } from '../api/entity.js';
+import type { DefaultedSideCondition } from '../api/defaults.js';
+
+/**
+ * Which side's conditions an action checks (seed 002). Conditions are evaluated in SQL on each side
+ * (plan.ts `conditionSql`); a row without conditions on its side is always in scope.
+ *
+ * - `link`: the row found by its own side's conditions; the partner is searched on the other side
+ *   without conditions.
+ * - `createInTarget` (export): the source row's conditions; the target is searched without conditions
+ *   so no duplicate is created.
+ * - `createInSource` (import): the target row's conditions; likewise mirrored.
+ * - update actions: the pair is taken into account when at least one side meets its conditions.
+ * - archive/delete in the source: the source row's conditions, when its target partner vanished.
+ * - archive/delete in the target: the target row's conditions, when its source partner vanished.
+ */
+export type ConditionRule = 'ownSide' | 'source' | 'target' | 'either';
+
+export const ACTION_CONDITIONS: Record<Action, ConditionRule> = {
+  link: 'ownSide',
+  createInTarget: 'source',
+  createInSource: 'target',
+  updateNewerWins: 'either',
+  updateSource: 'either',
+  updateTarget: 'either',
+  archiveInSource: 'source',
+  deleteInSource: 'source',
+  archiveInTarget: 'target',
+  deleteInTarget: 'target',
+};
+
+export interface ScopeFlags {
+  source?: boolean;
+  target?: boolean;
+}
+
+/**
+ * Whether an action may act on a record or pair, given which of its rows meet their side's
+ * conditions. `ownSide` is for a single unpaired row: pass the flag of the side it lives on.
+ */
+export function conditionsAllow(action: Action, inScope: ScopeFlags): boolean {
+  switch (ACTION_CONDITIONS[action]) {
+    case 'source':
+      return inScope.source === true;
+    case 'target':
+      return inScope.target === true;
+    case 'either':
+      return inScope.source === true || inScope.target === true;
+    case 'ownSide':
+      return inScope.source === true || inScope.target === true;
+  }
+}
+
+/**
+ * Evaluates conditions against a row of text values, exactly as the SQL form does: AND across
+ * conditions, OR across one condition's values, no conditions = every row. Used where rows are
+ * already in memory (e.g. `ferry pairs`) and by the tests that pin the rules down.
+ */
+export function rowMeetsConditions(conditions: readonly DefaultedSideCondition[], row: Record<string, string | null | undefined>): boolean {
+  return conditions.every((condition) => {
+    const value = row[condition.field] ?? null;
+    switch (condition.operator) {
+      case 'In':
+        return value !== null && condition.values.includes(value);
+      case 'NotIn':
+        return value === null || !condition.values.includes(value);
+      case 'IsNull':
+        return value === null;
+      case 'NotNull':
+        return value !== null;
+      default:
+        return false;
+    }
+  });
+}

@@ -1,0 +1,155 @@
+import type pg from 'pg';
+import type { SyncFlowSpec } from '../api/syncflow.js';
+
+/** How long a run will probably take, and why Ferry thinks so. */
+export interface RunEstimate {
+  seconds: number;
+  basis: string;
+  /** Past runs the throughput came from. */
+  samples: number;
+}
+
+export interface EstimateRequest {
+  flowId: string;
+  mode: string;
+  /** Rows each entity will read, when known (e.g. rows past the watermark, from countPendingRows). */
+  pendingRows?: Record<string, number>;
+  /** Past runs to learn from (most recent first); default 10. */
+  historyLimit?: number;
+}
+
+interface EntitySample {
+  entity: string;
+  read: number;
+  durationMs: number;
+}
+
+interface RunSample {
+  id: string;
+  mode: string;
+  durationMs: number;
+  entities: EntitySample[];
+}
+
+/** Below this many rows an entity's time is dominated by fixed costs; its throughput says little. */
+const MIN_ROWS_FOR_THROUGHPUT = 20;
+
+async function recentRuns(state: pg.ClientBase, flowId: string, modes: string[], limit: number): Promise<RunSample[]> {
+  const runs = await state.query(
+    `SELECT id, mode, extract(epoch FROM (completed_at - started_at)) * 1000 AS duration_ms
+       FROM ferry.runs
+      WHERE flow = $1 AND mode = ANY($2) AND status = 'Succeeded' AND NOT dry_run AND completed_at IS NOT NULL
+      ORDER BY completed_at DESC LIMIT $3`,
+    [flowId, modes, limit],
+  );
+  if (runs.rowCount === 0) return [];
+  const entities = await state.query(
+    `SELECT run_id, entity, read, duration_ms FROM ferry.run_entities WHERE run_id = ANY($1)`,
+    [runs.rows.map((r) => r.id)],
+  );
+  const byRun = new Map<string, EntitySample[]>();
+  for (const row of entities.rows) {
+    const list = byRun.get(row.run_id) ?? [];
+    list.push({ entity: row.entity, read: Number(row.read), durationMs: Number(row.duration_ms) });
+    byRun.set(row.run_id, list);
+  }
+  return runs.rows.map((r) => ({ id: r.id, mode: r.mode, durationMs: Number(r.duration_ms), entities: byRun.get(r.id) ?? [] }));
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * Estimates a run from this flow's history: per-entity milliseconds per row (pooled over recent
+ * successful runs of the mode) times the rows the run will read, scaled by how entity time turned
+ * into wall time in those runs (parallel lanes, fixed costs). Rows to read are the pending changes
+ * when given, otherwise what recent runs of the mode read. Returns undefined without any history.
+ */
+export async function estimateRun(state: pg.ClientBase, request: EstimateRequest): Promise<RunEstimate | undefined> {
+  const limit = request.historyLimit ?? 10;
+  let runs = await recentRuns(state, request.flowId, [request.mode], limit);
+  let borrowed = false;
+  if (runs.length === 0) {
+    // Throughput per row is much the same across Full, Incremental and Scope; borrow it.
+    runs = await recentRuns(state, request.flowId, ['Full', 'Incremental', 'Scope'], limit);
+    borrowed = true;
+  }
+  if (runs.length === 0) return undefined;
+
+  const perEntity = new Map<string, { read: number; ms: number; runs: number; recentRead: number[] }>();
+  for (const run of runs) {
+    for (const e of run.entities) {
+      const acc = perEntity.get(e.entity) ?? { read: 0, ms: 0, runs: 0, recentRead: [] };
+      acc.read += e.read;
+      acc.ms += e.durationMs;
+      acc.runs++;
+      acc.recentRead.push(e.read);
+      perEntity.set(e.entity, acc);
+    }
+  }
+  const ratios = runs
+    .map((run) => ({ wall: run.durationMs, entity: run.entities.reduce((sum, e) => sum + e.durationMs, 0) }))
+    .filter((r) => r.entity > 0)
+    .map((r) => r.wall / r.entity);
+  const wallPerEntityMs = ratios.length > 0 ? median(ratios) : 1;
+  const fixedMs = median(runs.map((run) => (run.entities.length === 0 ? run.durationMs : 0)));
+
+  let entityMs = 0;
+  let rowsTotal = 0;
+  const pendingKnown = request.pendingRows !== undefined;
+  for (const [entity, acc] of perEntity) {
+    const rows = request.pendingRows ? (request.pendingRows[entity] ?? 0) : median(acc.recentRead);
+    rowsTotal += rows;
+    if (acc.read >= MIN_ROWS_FOR_THROUGHPUT) entityMs += rows * (acc.ms / acc.read);
+    else entityMs += acc.ms / acc.runs; // tiny tables: their usual time
+  }
+  const seconds = Math.max(1, Math.round((entityMs * wallPerEntityMs + fixedMs) / 1000));
+  const source = borrowed ? `no ${request.mode} run yet; throughput of ${plural(runs.length, 'recent run')} (${[...new Set(runs.map((r) => r.mode))].join('/')})` : `throughput of the last ${plural(runs.length, `${request.mode} run`)}`;
+  const rows = pendingKnown ? `${rowsTotal} rows pending past the watermarks` : `~${Math.round(rowsTotal)} rows, as recent runs read`;
+  return { seconds, basis: `${source} × ${rows} across ${plural(perEntity.size, 'entity').replace('entitys', 'entities')}`, samples: runs.length };
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * Rows each entity would read in an Incremental run: source rows past the committed watermark
+ * (`(updatedAt, key) > (cursor, lastKey)`), counted up to `cap` so a huge backlog stays cheap.
+ * Entities without an updatedAt cursor are compared in full: all their rows count.
+ */
+export async function countPendingRows(
+  source: pg.ClientBase,
+  state: pg.ClientBase,
+  flowId: string,
+  spec: SyncFlowSpec,
+  cap = 1_000_000,
+): Promise<Record<string, number>> {
+  const marks = await state.query(`SELECT entity, cursor, key FROM ferry.watermarks WHERE flow = $1`, [flowId]);
+  const byEntity = new Map(marks.rows.map((r) => [r.entity as string, { cursor: r.cursor as string, key: r.key as string[] }]));
+  const schema = spec.source.postgres.schema ?? 'public';
+  const counts: Record<string, number> = {};
+  for (const entity of spec.entities) {
+    const table = entity.source.table.includes('.') ? entity.source.table.split('.').map(quoteIdent).join('.') : `${quoteIdent(schema)}.${quoteIdent(entity.source.table)}`;
+    const mark = byEntity.get(entity.name);
+    const updatedAt = entity.source.updatedAt;
+    let where = '';
+    let values: unknown[] = [];
+    if (updatedAt && mark) {
+      const columns = [updatedAt, ...entity.source.keys].map(quoteIdent).join(', ');
+      const params = [mark.cursor, ...mark.key].map((_, i) => (i === 0 ? `$1::timestamptz` : `$${i + 1}`)).join(', ');
+      where = ` WHERE (${columns}) > (${params})`;
+      values = [mark.cursor, ...mark.key];
+    }
+    const result = await source.query(`SELECT count(*)::bigint AS n FROM (SELECT 1 FROM ${table}${where} LIMIT ${cap}) pending`, values);
+    counts[entity.name] = Number(result.rows[0].n);
+  }
+  return counts;
+}

@@ -1,0 +1,112 @@
+import type pg from 'pg';
+import type { SyncFlowSpec } from '../api/syncflow.js';
+import { ConfigError, FerryError, EXIT_BAD_INPUT } from '../util/errors.js';
+import { computeClosure, type Closure } from './closure.js';
+import { closureGraph, scopeEntities } from './closure-plan.js';
+import { PostgresClosureSource } from './closure-source.js';
+import type { EntityResult } from './entity-sync.js';
+import type { EntityPlan, FlowPlan } from './plan.js';
+
+export type ScopeMode = 'Full' | 'Incremental';
+
+/** What a run does to one entity. */
+export type EntityPass = { kind: 'full' } | { kind: 'incremental' } | { kind: 'keys'; keys: string[][] };
+
+/** The part of a flow a run touches, and how. */
+export interface RunSelection {
+  /** Entities the run syncs, in dependency order. */
+  entities: EntityPlan[];
+  pass(entity: string): EntityPass;
+  /** Full passes end with deleting target rows whose source vanished (only for the selected entities). */
+  deleteVanished: boolean;
+  /** Shown in the report headline, e.g. `scope events (Full)` or `record people/42`. */
+  subject?: string;
+  missingParentHint?: (entity: string, sourceKey: string) => string | undefined;
+  closure?: Closure;
+}
+
+export interface SelectionRequest {
+  mode: string;
+  spec: SyncFlowSpec;
+  record?: { entity: string; key: string };
+  scope?: string;
+  scopeMode?: ScopeMode;
+}
+
+/** The sync methods a pass needs; Record mode needs `syncKeys`. */
+export interface PassRunner {
+  full(): Promise<EntityResult>;
+  incremental(): Promise<EntityResult>;
+  syncKeys?(keys: string[][]): Promise<EntityResult>;
+}
+
+export function runPass(sync: PassRunner, pass: EntityPass): Promise<EntityResult> {
+  switch (pass.kind) {
+    case 'full':
+      return sync.full();
+    case 'incremental':
+      return sync.incremental();
+    case 'keys':
+      if (!sync.syncKeys) throw new FerryError('Record mode is not supported for this kind of flow yet', EXIT_BAD_INPUT);
+      return sync.syncKeys(pass.keys);
+  }
+}
+
+/** Splits `people/42`-style keys: composite keys are given as their parts joined by commas, in key order. */
+export function parseRecordKey(plan: EntityPlan, key: string): string[] {
+  const parts = plan.source.keys.length === 1 ? [key] : key.split(',');
+  if (parts.length !== plan.source.keys.length) {
+    throw new ConfigError(
+      `record key "${key}" of ${plan.name} needs ${plan.source.keys.length} parts (${plan.source.keys.join(', ')}), separated by commas`,
+    );
+  }
+  parts.forEach((part, i) => {
+    if (plan.source.keyKinds[i] === 'integer' && !/^-?\d+$/.test(part)) {
+      throw new ConfigError(`record key "${key}": ${plan.source.keys[i]} of ${plan.name} is a whole number, got "${part}"`);
+    }
+  });
+  return parts;
+}
+
+/**
+ * Decides which entities a run syncs and how. Record mode reads the record's closure from
+ * `source`, which should hold the snapshot the rows are then fetched in.
+ */
+export async function selectRun(request: SelectionRequest, plan: FlowPlan, source: pg.ClientBase): Promise<RunSelection> {
+  const plans = new Map(plan.entities.map((e) => [e.name, e]));
+  if (request.mode === 'Record') {
+    if (!request.record) throw new ConfigError('mode Record needs a record (entity and key)');
+    const root = plans.get(request.record.entity);
+    if (!root) throw new ConfigError(`unknown entity "${request.record.entity}" (record ${request.record.entity}/${request.record.key})`);
+    const graph = closureGraph(request.spec);
+    const closure = await computeClosure(graph, new PostgresClosureSource(source, plans, graph), {
+      entity: root.name,
+      key: parseRecordKey(root, request.record.key),
+    });
+    return {
+      entities: plan.entities.filter((e) => closure.keys.has(e.name)),
+      pass: (entity) => ({ kind: 'keys', keys: closure.keys.get(entity) ?? [] }),
+      deleteVanished: false,
+      subject: `record ${root.name}/${request.record.key}`,
+      missingParentHint: (entity, sourceKey) =>
+        closure.missing.get(entity)?.some((key) => key[0] === sourceKey) ? `no such ${entity} row in the source either` : undefined,
+      closure,
+    };
+  }
+  if (request.mode === 'Scope') {
+    if (!request.scope) throw new ConfigError('mode Scope needs a scope name');
+    const members = scopeEntities(request.spec, request.scope);
+    const scopeMode = request.scopeMode ?? 'Incremental';
+    const scope = request.scope;
+    return {
+      entities: plan.entities.filter((e) => members.has(e.name)),
+      pass: () => ({ kind: scopeMode === 'Full' ? 'full' : 'incremental' }),
+      deleteVanished: scopeMode === 'Full',
+      subject: `scope ${scope} (${scopeMode})`,
+      missingParentHint: (entity) =>
+        members.has(entity) ? undefined : `${entity} is outside scope "${scope}" and this row has not been synced yet: run a Full, Incremental or Record sync of it first`,
+    };
+  }
+  const full = request.mode === 'Full';
+  return { entities: plan.entities, pass: () => ({ kind: full ? 'full' : 'incremental' }), deleteVanished: full };
+}

@@ -1,0 +1,494 @@
+import type pg from 'pg';
+import type { ConflictPolicy } from '../../api/entity.js';
+import { emptyCounters, type EntityCounters } from '../../store/run-state.js';
+import { failpoint } from '../../util/failpoint.js';
+import type { EntityResult, EntitySyncContext, RejectedSample } from '../entity-sync.js';
+import type { EntityPlan } from '../plan.js';
+import { normaliseValue, type RowRejection, type StageRow, type TargetTable } from '../postgres/target-table.js';
+import { decide, type Candidate, type Decision, type DecideOptions } from './decide.js';
+import { TwoWayPairs, type PairUpdate } from './pair-state.js';
+import { RedoLog, type RedoItem, type RedoWrite } from './redo.js';
+import { Side } from './side.js';
+import { emptyTwoWayCounters, otherSide, type SideName, type SideRow, type TwoWayCounters } from './types.js';
+
+export interface TwoWayContext extends EntitySyncContext {
+  /** Streams the target scan while `target` fetches and writes. */
+  targetStream: pg.ClientBase;
+  windowSeconds: number;
+  now?: () => number;
+}
+
+export interface TwoWayResult extends EntityResult {
+  twoWay: TwoWayCounters;
+}
+
+/** Keys to look at in one batch: rows of either side, by encoded key. */
+export interface BatchRefs {
+  sourceKeys: string[];
+  targetKeys: string[];
+  /** Rows read because their cursor moved (Incremental): unchanged ones among them are echoes. */
+  moved?: boolean;
+}
+
+interface Planned {
+  candidate: Candidate;
+  decision: Decision;
+  keys: Partial<Record<SideName, string[]>>;
+  seq: Partial<Record<SideName, number>>;
+  hashes: Partial<Record<SideName, string>>;
+}
+
+const SIDES: SideName[] = ['source', 'target'];
+
+/**
+ * Reads, decides and writes one batch of two-way records. Every batch is crash safe: the pairs and a
+ * redo log of the intended writes commit first, then each system, then the redo entry is cleared.
+ */
+export class TwoWayBatches {
+  readonly counters: EntityCounters = emptyCounters();
+  readonly twoWay: TwoWayCounters = emptyTwoWayCounters();
+  readonly rejected: RejectedSample[] = [];
+  readonly notes: string[] = [];
+  /**
+   * Pairs this run looked at but left as they were (conflicts, held back, skipped): a Full run's
+   * target pass would meet them again. Grows with those pairs only, not with the table.
+   */
+  readonly leftAlone = new Set<string>();
+  readonly sides: Record<SideName, Side>;
+  readonly tables: Record<SideName, TargetTable>;
+  readonly pairs: TwoWayPairs;
+  readonly redo: RedoLog;
+  private readonly clients: Record<SideName, pg.ClientBase>;
+  private readonly options: Omit<DecideOptions, 'now'>;
+
+  constructor(
+    readonly plan: EntityPlan,
+    readonly ctx: TwoWayContext,
+  ) {
+    this.sides = { source: new Side('source', plan), target: new Side('target', plan) };
+    this.clients = { source: ctx.sourceFetch, target: ctx.target };
+    this.tables = { source: this.sides.source.table(ctx.sourceFetch), target: this.sides.target.table(ctx.target) };
+    this.pairs = new TwoWayPairs(ctx.state, ctx.flow, plan.name);
+    this.redo = new RedoLog(ctx.state, ctx.flow, plan.name, ctx.runId);
+    const fieldPolicies: (ConflictPolicy | undefined)[] = [];
+    for (const f of [...plan.keyFields, ...plan.fields]) fieldPolicies[f.mapping] = f.conflictPolicy;
+    this.options = {
+      actions: plan.actions,
+      policy: plan.conflictPolicy,
+      fieldPolicies,
+      hasArchive: { source: Boolean(plan.reverse!.target.archive), target: Boolean(plan.target.archive) },
+      windowSeconds: ctx.windowSeconds,
+    };
+  }
+
+  result(): TwoWayResult {
+    return { counters: this.counters, rejected: this.rejected, notes: this.notes, twoWay: this.twoWay };
+  }
+
+  private now(): number {
+    return this.ctx.now?.() ?? Date.now();
+  }
+
+  // ------------------------------------------------------------------ reading
+
+  /** Loads both rows and the pair of every referenced record, links by match and translates lookups. */
+  async candidates(refs: BatchRefs): Promise<Candidate[]> {
+    const bySource = await this.pairs.bySourceKeys(refs.sourceKeys);
+    const byTarget = await this.pairs.byTargetKeys(refs.targetKeys);
+    const pairs = new Map([...bySource.values(), ...byTarget.values()].map((p) => [p.sourceKey, p]));
+    const sourceKeys = new Set([...refs.sourceKeys, ...[...pairs.values()].map((p) => p.sourceKey)]);
+    const targetKeys = new Set([...refs.targetKeys, ...[...pairs.values()].map((p) => p.targetKey)]);
+    const sourceRows = await this.sides.source.rowsByKeys(this.clients.source, sourceKeys);
+    const targetRows = await this.sides.target.rowsByKeys(this.clients.target, targetKeys);
+    this.counters.read += refs.sourceKeys.length + refs.targetKeys.length;
+
+    const out: Candidate[] = [];
+    for (const pair of pairs.values()) out.push({ pair, source: sourceRows.get(pair.sourceKey), target: targetRows.get(pair.targetKey) });
+    const pairedTargets = new Set([...pairs.values()].map((p) => p.targetKey));
+    const unpairedSource = refs.sourceKeys.filter((k) => !pairs.has(k) && sourceRows.has(k)).map((k) => ({ source: sourceRows.get(k)! }));
+    const unpairedTarget = refs.targetKeys.filter((k) => !pairedTargets.has(k) && targetRows.has(k)).map((k) => ({ target: targetRows.get(k)! }));
+    const claimed = { source: new Set<string>(), target: new Set<string>() };
+    await this.match(unpairedSource, 'source', claimed);
+    const remainingTarget: Candidate[] = unpairedTarget.filter((c) => !claimed.target.has(c.target.key));
+    await this.match(remainingTarget, 'target', claimed);
+    // A source row linked from the target side is handled by that candidate.
+    out.push(...unpairedSource.filter((c: Candidate) => c.linked || !claimed.source.has(c.source!.key)), ...remainingTarget);
+    await this.translateLookups(out);
+    return out;
+  }
+
+  /**
+   * Searches the other side for each unpaired row, without the other side's conditions (seed 002:
+   * no duplicates). With `link` on, a match becomes a linked candidate; otherwise creating is refused.
+   */
+  private async match(items: Candidate[], from: SideName, claimed: Record<SideName, Set<string>>): Promise<void> {
+    const plan = this.plan;
+    const to = otherSide(from);
+    const createAction = to === 'target' ? 'createInTarget' : 'createInSource';
+    if (plan.match.length === 0 || !(plan.actions.has('link') || plan.actions.has(createAction))) return;
+    const normalize = plan.match.map((m) => m.normalize);
+    const candidates = new Map<string, Candidate>();
+    for (const item of items) {
+      const row = item[from]!;
+      if (!row.inScope || row.match.some((v) => v === null)) continue;
+      candidates.set(row.match.map((v, i) => normaliseValue(v!, normalize[i])).join('\u0001'), item);
+    }
+    if (candidates.size === 0) return;
+    const found = await this.tables[to].findMatches([...candidates.keys()].map((k) => k.split('\u0001')));
+    const codec = this.sides[to].codec;
+    const encoded = new Map([...found].map(([matchKey, parts]) => [matchKey, codec.encode(parts)!]));
+    const paired = to === 'target' ? await this.pairs.pairedTargetKeys([...encoded.values()]) : await this.pairs.pairedSourceKeys([...encoded.values()]);
+    const partners = new Map<Candidate, string>();
+    for (const [matchKey, key] of encoded) {
+      if (paired.has(key) || claimed[to].has(key)) continue;
+      claimed[to].add(key);
+      partners.set(candidates.get(matchKey)!, key);
+    }
+    if (!plan.actions.has('link')) {
+      for (const [item, key] of partners) item.duplicateOf = key;
+      return;
+    }
+    const rows = await this.sides[to].rowsByKeys(this.clients[to], partners.values());
+    for (const [item, key] of partners) {
+      const row = rows.get(key);
+      if (!row) continue;
+      item[to] = row;
+      item.linked = true;
+      claimed[from].add(item[from]!.key);
+    }
+  }
+
+  /** Replaces foreign-key values with the other system's keys, through the referenced entity's pairs. */
+  private async translateLookups(candidates: Candidate[]): Promise<void> {
+    for (const from of SIDES) {
+      const direction = from === 'source' ? 'toTarget' : 'toSource';
+      for (const field of this.sides[from].mappings) {
+        if (!field.lookup) continue;
+        const m = field.mapping;
+        const rows = candidates.map((c) => c[from]).filter((r): r is SideRow => r !== undefined && r.out[m] !== null);
+        if (rows.length === 0) continue;
+        const translated = await this.ctx.lookups.translate(field.lookup, new Set(rows.map((r) => r.out[m]!)), direction);
+        for (const row of rows) {
+          const value = translated.get(row.out[m]!);
+          if (value === undefined) {
+            row.untranslatable ??= `${field.source} = ${row.out[m]}: no synced ${field.lookup} record with that key (missing parent)`;
+          } else row.out[m] = value;
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ deciding and writing
+
+  /** Decides and applies one batch; `afterCommit` runs in the state transaction that closes it. */
+  async process(refs: BatchRefs, afterCommit?: () => Promise<void>, keep?: DecideOptions['keep']): Promise<Planned[]> {
+    const candidates = await this.candidates(refs);
+    const options: DecideOptions = { ...this.options, now: this.now(), keep };
+    const planned = candidates.map((candidate) => ({ candidate, decision: decide(candidate, options), keys: {}, seq: {}, hashes: {} }) as Planned);
+    await this.apply(planned, refs.moved ?? false, afterCommit);
+    return planned;
+  }
+
+  /**
+   * Links two existing records by hand (Resolve mode) and unifies them like a link by match keys.
+   * Returns why it cannot, if it cannot.
+   */
+  async linkByHand(sourceKey: string, targetKey: string): Promise<string | undefined> {
+    const source = (await this.sides.source.rowsByKeys(this.clients.source, [sourceKey])).get(sourceKey);
+    const target = (await this.sides.target.rowsByKeys(this.clients.target, [targetKey])).get(targetKey);
+    if (!source) return 'no such source record';
+    if (!target) return 'no such target record';
+    if ((await this.pairs.bySourceKeys([sourceKey])).size > 0) return 'the source record is already linked; unlink it first';
+    if ((await this.pairs.byTargetKeys([targetKey])).size > 0) return 'the target record is already linked; unlink it first';
+    const candidate: Candidate = { source, target, linked: true };
+    await this.translateLookups([candidate]);
+    const planned: Planned = { candidate, decision: decide(candidate, { ...this.options, now: this.now() }), keys: {}, seq: {}, hashes: {} };
+    await this.apply([planned], false);
+    return undefined;
+  }
+
+  async apply(planned: Planned[], moved: boolean, afterCommit?: () => Promise<void>): Promise<void> {
+    const { tx, state } = this.ctx;
+    const live = planned.filter((p) => this.writable(p));
+    await this.assignKeys(live);
+    const writing = live.filter((p) => p.decision.write.size > 0);
+
+    const stage: Record<SideName, StageRow[]> = { source: [], target: [] };
+    for (const p of writing) {
+      for (const side of p.decision.write) {
+        const seq = stage[side].length;
+        p.seq[side] = seq;
+        stage[side].push({ seq, key: p.keys[side]!, values: this.valuesFor(p, side) });
+      }
+    }
+
+    const begun: SideName[] = [];
+    try {
+      for (const side of SIDES) {
+        if (stage[side].length === 0) continue;
+        await tx.begin(this.clients[side]);
+        begun.push(side);
+        const rejections: RowRejection[] = [];
+        await this.tables[side].stageRows(stage[side], rejections);
+        for (const r of rejections) this.dropWrite(writing, side, r.seq, r.reason);
+        const expected = await this.tables[side].expectedHashes();
+        for (const p of writing) if (p.seq[side] !== undefined) p.hashes[side] = expected.get(p.seq[side]!);
+      }
+      const accepted = planned.filter((p) => p.decision.outcome !== 'rejected');
+      const redoItems = accepted.filter((p) => p.decision.write.size > 0).map((p) => this.redoItem(p));
+      const redoId = await tx.unit(state, async () => {
+        await this.pairs.save(accepted.filter((p) => p.decision.pair === 'save' && !p.decision.archive).map((p) => this.pairUpdate(p)));
+        await this.pairs.remove(accepted.filter((p) => p.decision.pair === 'drop' && !p.decision.remove).map((p) => p.candidate.pair!.sourceKey));
+        return redoItems.length > 0 ? this.redo.begin(redoItems) : undefined;
+      });
+      failpoint('two-way:pairs-committed');
+
+      const writeRejections: Record<SideName, RowRejection[]> = { source: [], target: [] };
+      for (const side of begun) {
+        const seqs = (mode: 'insert' | 'upsert') =>
+          writing.filter((p) => p.seq[side] !== undefined && (p.decision.create === side) === (mode === 'insert')).map((p) => p.seq[side]!);
+        await this.tables[side].write(seqs('insert'), writeRejections[side], 'insert');
+        await this.tables[side].write(seqs('upsert'), writeRejections[side], 'upsert');
+      }
+      for (const side of begun) {
+        await tx.commit(this.clients[side]);
+        failpoint(`two-way:${side}-committed`);
+      }
+      begun.length = 0;
+
+      await tx.unit(state, async () => {
+        const restore: PairUpdate[] = [];
+        const drop: string[] = [];
+        for (const side of SIDES) {
+          for (const r of writeRejections[side]) {
+            const p = writing.find((w) => w.seq[side] === r.seq)!;
+            this.reject(p, r.reason);
+            if (p.candidate.pair) restore.push(this.previousPair(p));
+            else if (p.candidate.source || p.decision.create === 'source') drop.push(this.sourceKeyOf(p));
+          }
+        }
+        await this.pairs.save(restore);
+        await this.pairs.remove(drop);
+        if (redoId !== undefined) await this.redo.end(redoId);
+        if (afterCommit) await afterCommit();
+      });
+      failpoint('two-way:batch-done');
+    } catch (error) {
+      for (const side of begun) await tx.rollback(this.clients[side]);
+      throw error;
+    }
+    await this.archiveAndDelete(planned);
+    this.count(planned, moved);
+  }
+
+  /** Refuses writes that cannot be made: a lookup without a pair, or a side that cannot create rows. */
+  private writable(p: Planned): boolean {
+    for (const side of p.decision.write) {
+      const from = p.candidate[otherSide(side)];
+      if (from?.untranslatable) {
+        this.reject(p, from.untranslatable);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private async assignKeys(planned: Planned[]): Promise<void> {
+    for (const p of planned) {
+      for (const side of SIDES) if (p.candidate[side]) p.keys[side] = p.candidate[side]!.keyParts;
+    }
+    for (const side of SIDES) {
+      const writer = this.sides[side].writer;
+      const creating = planned.filter((p) => p.decision.create === side);
+      if (creating.length === 0) continue;
+      if (writer.target.keyMode === 'mapped') {
+        for (const p of creating) {
+          const from = p.candidate[otherSide(side)]!;
+          const parts = writer.keyFields.map((f) => from.out[f.mapping]);
+          if (parts.some((v) => v === null)) this.reject(p, `${side} key ${writer.target.keys.join(', ')} would be null`);
+          else p.keys[side] = parts as string[];
+        }
+      } else {
+        const keys = await this.tables[side].allocateKeys(creating.length);
+        creating.forEach((p, i) => (p.keys[side] = keys[i]));
+      }
+    }
+  }
+
+  /** The values a side ends up with: the winner's per differing field, its own elsewhere. */
+  private valuesFor(p: Planned, side: SideName): (string | null)[] {
+    const own = p.candidate[side];
+    const other = p.candidate[otherSide(side)]!;
+    return this.sides[side].writer.fields.map((f) => {
+      const winner = p.decision.winners.get(f.mapping);
+      if (!own || winner === otherSide(side)) return other.out[f.mapping];
+      return own.raw[f.mapping];
+    });
+  }
+
+  private dropWrite(writing: Planned[], side: SideName, seq: number, reason: string): void {
+    const p = writing.find((w) => w.seq[side] === seq);
+    if (!p) return;
+    this.reject(p, `${side}: ${reason}`);
+    for (const s of SIDES) delete p.seq[s];
+  }
+
+  private sourceKeyOf(p: Planned): string {
+    return p.candidate.pair?.sourceKey ?? this.sides.source.codec.encode(p.keys.source!)!;
+  }
+
+  private targetKeyOf(p: Planned): string {
+    return p.candidate.pair?.targetKey ?? this.sides.target.codec.encode(p.keys.target!)!;
+  }
+
+  private pairUpdate(p: Planned): PairUpdate {
+    const { candidate, decision } = p;
+    const previous = candidate.pair;
+    const hash = (side: SideName) => {
+      if (decision.keepHashes) return side === 'source' ? (previous?.sourceHash ?? null) : (previous?.targetHash ?? null);
+      return p.hashes[side] ?? candidate[side]?.hash ?? (side === 'source' ? previous?.sourceHash : previous?.targetHash) ?? null;
+    };
+    const changed = decision.write.size > 0 || decision.archive !== undefined;
+    return {
+      sourceKey: this.sourceKeyOf(p),
+      targetKey: this.targetKeyOf(p),
+      sourceHash: hash('source'),
+      targetHash: hash('target'),
+      sourceCursor: candidate.source?.cursor ?? previous?.sourceCursor ?? null,
+      targetCursor: candidate.target?.cursor ?? previous?.targetCursor ?? null,
+      lastOrigin: changed && decision.origin ? decision.origin : (previous?.lastOrigin ?? decision.origin ?? 'source'),
+      lastSyncedAt: changed || !previous ? null : previous.lastSyncedAt,
+      category: decision.category,
+      sourceGone: !candidate.source && decision.create !== 'source',
+      targetGone: !candidate.target && decision.create !== 'target',
+    };
+  }
+
+  private previousPair(p: Planned): PairUpdate {
+    const prev = p.candidate.pair!;
+    return { ...prev, lastSyncedAt: prev.lastSyncedAt };
+  }
+
+  private redoItem(p: Planned): RedoItem {
+    const write = (side: SideName): RedoWrite | undefined => {
+      const seq = p.seq[side];
+      if (seq === undefined) return undefined;
+      return { key: p.keys[side]!, values: this.valuesFor(p, side), hash: p.hashes[side]!, previousHash: p.candidate[side]?.hash ?? null };
+    };
+    return { sourceKey: this.sourceKeyOf(p), source: write('source'), target: write('target') };
+  }
+
+  /** Archives or deletes rows whose partner vanished (seed 002, actions 7-10): the row first, then the pair. */
+  private async archiveAndDelete(planned: Planned[]): Promise<void> {
+    const { tx, state } = this.ctx;
+    for (const side of SIDES) {
+      const archive = planned.filter((p) => p.decision.archive === side);
+      if (archive.length > 0) {
+        await tx.unit(this.clients[side], () => this.tables[side].setArchived(archive.map((p) => p.keys[side]!), true));
+        failpoint('two-way:archived');
+        const refreshed = await this.sides[side].rowsByKeys(this.clients[side], archive.map((p) => p.candidate[side]!.key));
+        for (const p of archive) p.hashes[side] = refreshed.get(p.candidate[side]!.key)?.hash;
+        await tx.unit(state, () => this.pairs.save(archive.map((p) => this.pairUpdate(p))));
+      }
+      const remove = planned.filter((p) => p.decision.remove === side);
+      if (remove.length > 0) {
+        const failed = new Set<Planned>();
+        await tx.unit(this.clients[side], () =>
+          this.tables[side].deleteRows(
+            remove.map((p) => p.keys[side]!),
+            (key, reason) => {
+              const p = remove.find((r) => r.keys[side]!.join('\u0001') === key.join('\u0001'))!;
+              failed.add(p);
+              this.reject(p, `delete refused: ${reason}`);
+            },
+          ),
+        );
+        await tx.unit(state, () => this.pairs.remove(remove.filter((p) => !failed.has(p)).map((p) => p.candidate.pair!.sourceKey)));
+        for (const p of failed) p.decision.outcome = 'skipped';
+      }
+    }
+  }
+
+  private count(planned: Planned[], moved: boolean): void {
+    const c = this.counters;
+    const t = this.twoWay;
+    for (const p of planned) {
+      const { decision, candidate } = p;
+      if (candidate.pair && (decision.pair === 'keep' || decision.keepHashes)) this.leftAlone.add(candidate.pair.sourceKey);
+      if (p.decision.outcome === 'rejected') continue;
+      const wrote = (side: SideName) => p.seq[side] !== undefined;
+      switch (decision.outcome) {
+        case 'created':
+          if (!wrote(decision.create!)) break;
+          c.created++;
+          if (decision.create === 'source') t.createdInSource++;
+          else t.createdInTarget++;
+          break;
+        case 'linked':
+        case 'updated':
+          if (decision.outcome === 'linked') c.linked++;
+          if (wrote('source')) t.updatedSource++;
+          if (wrote('target')) t.updatedTarget++;
+          if (decision.outcome === 'updated' && (wrote('source') || wrote('target'))) c.updated++;
+          break;
+        case 'unchanged': {
+          c.unchanged++;
+          const pair = candidate.pair;
+          const echo = (side: SideName) => {
+            const row = candidate[side];
+            const cursor = side === 'source' ? pair?.sourceCursor : pair?.targetCursor;
+            return row && cursor !== undefined && row.cursor !== cursor;
+          };
+          if (moved && pair && (echo('source') || echo('target'))) t.echoes++;
+          break;
+        }
+        case 'conflict':
+          t.conflicts++;
+          break;
+        case 'blocked':
+          t.blocked++;
+          break;
+        case 'archived':
+          c.archived++;
+          if (decision.archive === 'source') t.archivedSource++;
+          else t.archivedTarget++;
+          break;
+        case 'deleted':
+          c.deleted++;
+          if (decision.remove === 'source') t.deletedSource++;
+          else t.deletedTarget++;
+          break;
+        case 'partnerGone':
+          c.sourceGone++;
+          break;
+        case 'unpaired':
+        case 'duplicate':
+          t.unpaired++;
+          c.skipped++;
+          break;
+        case 'skipped':
+        case 'deactivated':
+          c.skipped++;
+          break;
+        default:
+          break;
+      }
+    }
+    this.ctx.onProgress?.(this.plan.name, this.counters);
+  }
+
+  reject(p: Planned, reason: string): void {
+    p.decision.outcome = 'rejected';
+    p.decision.write.clear();
+    p.decision.pair = 'keep';
+    const row = p.candidate.source ?? p.candidate.target;
+    const label = row ? `${p.candidate.source ? '' : 'target '}${row.keyParts.join(', ')}` : null;
+    this.rejectRow(label, reason);
+  }
+
+  /** Counts a rejected row; `key` is the source key for display, or `target <key>` for a target-only row. */
+  rejectRow(key: string | null, reason: string): void {
+    this.counters.rejected++;
+    if (this.rejected.length < this.ctx.rejectSampleLimit) this.rejected.push({ entity: this.plan.name, key, reason });
+  }
+}

@@ -1,0 +1,147 @@
+import { compareKeys } from '../keys.js';
+import type { Row } from '../postgres/copy-out.js';
+import { inBatches } from '../postgres/copy-out.js';
+import type { EntityPlan } from '../plan.js';
+import { TwoWayBatches, type BatchRefs, type TwoWayContext, type TwoWayResult } from './batch.js';
+import { replayRedo } from './redo.js';
+import { watermarkName } from './side.js';
+import type { SideName } from './types.js';
+
+/**
+ * Syncs one entity both ways (seed 002). Full compares every row of both systems with the pairs;
+ * Incremental reads the rows past each side's watermark. Both hand the records worth a look to
+ * TwoWayBatches, which decides and writes.
+ */
+export class TwoWayEntitySync {
+  readonly batches: TwoWayBatches;
+
+  constructor(
+    readonly plan: EntityPlan,
+    readonly ctx: TwoWayContext,
+  ) {
+    if (!plan.reverse) throw new Error(`entity ${plan.name} has no reverse plan: not a TwoWay flow`);
+    this.batches = new TwoWayBatches(plan, ctx);
+  }
+
+  /** Replays the writes of batches a killed run left half-done. */
+  async recover(): Promise<void> {
+    const b = this.batches;
+    const replayed = await replayRedo({
+      tx: this.ctx.tx,
+      redo: b.redo,
+      pairs: b.pairs,
+      sides: b.sides,
+      tables: b.tables,
+      clients: { source: this.ctx.sourceFetch, target: this.ctx.target },
+      state: this.ctx.state,
+    });
+    if (replayed > 0) {
+      b.notes.push(`replayed ${replayed} writes of an interrupted run`);
+      this.ctx.logger.warn({ entity: this.plan.name, replayed }, 'replayed the writes of an interrupted two-way batch');
+    }
+  }
+
+  async full(): Promise<TwoWayResult> {
+    const started = Date.now();
+    await this.recover();
+    const b = this.batches;
+    const marks = {
+      source: await b.sides.source.newestCursor(this.ctx.sourceFetch),
+      target: await b.sides.target.newestCursor(this.ctx.target),
+    };
+    await this.scan('source');
+    await this.scan('target');
+    await this.ctx.tx.unit(this.ctx.state, async () => {
+      for (const side of ['source', 'target'] as SideName[]) {
+        const mark = marks[side];
+        if (mark) await this.ctx.runState.writeWatermark(watermarkName(this.plan.name, side), mark);
+      }
+    });
+    b.counters.durationMs += Date.now() - started;
+    return b.result();
+  }
+
+  /**
+   * Merge-joins one side's `(key, hash)` stream with the pairs in the same key order. Only rows
+   * whose hash moved, rows without a pair and pairs without a row go on to a batch.
+   */
+  private async scan(side: SideName): Promise<void> {
+    const b = this.batches;
+    const stream = side === 'source' ? this.ctx.source : this.ctx.targetStream;
+    const rows = b.sides[side].streamHashes(stream)[Symbol.asyncIterator]();
+    const pairs = (side === 'source' ? b.pairs.streamBySourceKey(this.ctx.stateStream) : b.pairs.streamByTargetKey(this.ctx.stateStream))[
+      Symbol.asyncIterator
+    ]();
+    const width = b.sides[side].keys.length;
+    const codec = b.sides[side].codec;
+    let keys: string[] = [];
+    const flush = async () => {
+      if (keys.length === 0) return;
+      const refs: BatchRefs = side === 'source' ? { sourceKeys: keys, targetKeys: [] } : { sourceKeys: [], targetKeys: keys };
+      keys = [];
+      await b.process(refs);
+    };
+
+    let row = await rows.next();
+    let pair = await pairs.next();
+    // The target pass meets pairs the source pass counted as unchanged; those it flags are counted by outcome instead.
+    let recount = 0;
+    while (!row.done || !pair.done) {
+      const rowKey = row.done ? undefined : codec.encode((row.value as Row).slice(0, width));
+      if (!row.done && rowKey === undefined) {
+        b.rejectRow(null, `${side} key ${b.sides[side].keys.join(', ')} is null`);
+        row = await rows.next();
+        continue;
+      }
+      const pairValue = pair.done ? undefined : (pair.value as Row);
+      const order = rowKey === undefined ? 1 : !pairValue ? -1 : compareKeys(rowKey, pairValue[0]!);
+      if (order === 0) {
+        const [, otherKey, hash, , category] = pairValue!;
+        if (side === 'target' && b.leftAlone.has(otherKey!)) {
+          // Already looked at by the source pass.
+        } else if (category === 'deactivated') {
+          if (side === 'source') b.counters.skipped++;
+        } else if ((row.value as Row)[width] !== hash || category === 'deleted') {
+          keys.push(rowKey!);
+          if (side === 'target') recount++;
+        } else if (side === 'source') b.counters.unchanged++;
+        row = await rows.next();
+        pair = await pairs.next();
+      } else if (order < 0) {
+        keys.push(rowKey!);
+        row = await rows.next();
+      } else {
+        if (pairValue![4] !== 'deactivated' && !(side === 'target' && b.leftAlone.has(pairValue![1]!))) keys.push(pairValue![0]!);
+        pair = await pairs.next();
+      }
+      if (keys.length >= this.ctx.batchSize) await flush();
+    }
+    await flush();
+    b.counters.unchanged = Math.max(0, b.counters.unchanged - recount);
+  }
+
+  async incremental(): Promise<TwoWayResult> {
+    const b = this.batches;
+    if (!b.sides.source.updatedAt || !b.sides.target.updatedAt) {
+      b.notes.push('no updatedAt cursor on both sides: compared in full');
+      return this.full();
+    }
+    const started = Date.now();
+    await this.recover();
+    for (const side of ['source', 'target'] as SideName[]) {
+      const name = watermarkName(this.plan.name, side);
+      const watermark = await this.ctx.runState.readWatermark(name);
+      const stream = side === 'source' ? this.ctx.source : this.ctx.targetStream;
+      for await (const batch of inBatches(b.sides[side].streamChanged(stream, watermark), this.ctx.batchSize)) {
+        const rows = batch.map((r) => b.sides[side].parse(r));
+        const last = rows[rows.length - 1];
+        const next = { cursor: last.cursor!, key: last.keyParts };
+        const keys = rows.map((r) => r.key);
+        const refs: BatchRefs = side === 'source' ? { sourceKeys: keys, targetKeys: [], moved: true } : { sourceKeys: [], targetKeys: keys, moved: true };
+        await b.process(refs, () => this.ctx.runState.writeWatermark(name, next));
+      }
+    }
+    b.counters.durationMs += Date.now() - started;
+    return b.result();
+  }
+}

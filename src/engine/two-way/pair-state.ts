@@ -1,0 +1,169 @@
+import type pg from 'pg';
+import type { PairCategory } from '../../api/syncflow.js';
+import { literal } from '../../util/sql.js';
+import { copyOutRows, type Row } from '../postgres/copy-out.js';
+import type { Pair } from './types.js';
+
+const COLUMNS = `source_key, target_key, source_hash, target_hash, source_cursor, target_cursor, last_origin,
+  last_synced_at, category, source_gone_at IS NOT NULL AS source_gone, target_gone_at IS NOT NULL AS target_gone`;
+
+function toPair(r: Record<string, unknown>): Pair {
+  return {
+    sourceKey: r.source_key as string,
+    targetKey: r.target_key as string,
+    sourceHash: r.source_hash as string | null,
+    targetHash: r.target_hash as string | null,
+    sourceCursor: r.source_cursor as string | null,
+    targetCursor: r.target_cursor as string | null,
+    lastOrigin: r.last_origin as string,
+    lastSyncedAt: r.last_synced_at as Date,
+    category: r.category as PairCategory,
+    sourceGone: r.source_gone as boolean,
+    targetGone: r.target_gone as boolean,
+  };
+}
+
+/** A pair as the two-way engine writes it back; `lastSyncedAt` null means now. */
+export interface PairUpdate {
+  sourceKey: string;
+  targetKey: string;
+  sourceHash: string | null;
+  targetHash: string | null;
+  sourceCursor: string | null;
+  targetCursor: string | null;
+  lastOrigin: string;
+  lastSyncedAt: Date | null;
+  category: PairCategory;
+  sourceGone: boolean;
+  targetGone: boolean;
+}
+
+/** The pairs of one flow and entity, with every column a two-way sync keeps. */
+export class TwoWayPairs {
+  constructor(
+    private readonly client: pg.ClientBase,
+    readonly flow: string,
+    readonly entity: string,
+  ) {}
+
+  private scope(): string {
+    return `flow = ${literal(this.flow)} AND entity = ${literal(this.entity)}`;
+  }
+
+  async bySourceKeys(keys: string[]): Promise<Map<string, Pair>> {
+    if (keys.length === 0) return new Map();
+    const result = await this.client.query(`SELECT ${COLUMNS} FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND source_key = ANY($3::text[])`, [
+      this.flow,
+      this.entity,
+      keys,
+    ]);
+    return new Map(result.rows.map((r) => [r.source_key, toPair(r)]));
+  }
+
+  async byTargetKeys(keys: string[]): Promise<Map<string, Pair>> {
+    if (keys.length === 0) return new Map();
+    const result = await this.client.query(`SELECT ${COLUMNS} FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND target_key = ANY($3::text[])`, [
+      this.flow,
+      this.entity,
+      keys,
+    ]);
+    return new Map(result.rows.map((r) => [r.target_key, toPair(r)]));
+  }
+
+  async byCategory(category: PairCategory | undefined, limit: number): Promise<Pair[]> {
+    const result = await this.client.query(
+      `SELECT ${COLUMNS} FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND ($3::text IS NULL OR category = $3) ORDER BY source_key LIMIT $4`,
+      [this.flow, this.entity, category ?? null, limit],
+    );
+    return result.rows.map(toPair);
+  }
+
+  /** `[source_key, target_key, source_hash, target_hash, category]` in source-key order. */
+  streamBySourceKey(stream: pg.ClientBase): AsyncGenerator<Row> {
+    return copyOutRows(stream, `SELECT source_key, target_key, source_hash, target_hash, category FROM ferry.pairs WHERE ${this.scope()} ORDER BY source_key`);
+  }
+
+  /** `[target_key, source_key, target_hash, source_hash, category]` in target-key order. */
+  streamByTargetKey(stream: pg.ClientBase): AsyncGenerator<Row> {
+    return copyOutRows(stream, `SELECT target_key, source_key, target_hash, source_hash, category FROM ferry.pairs WHERE ${this.scope()} ORDER BY target_key`);
+  }
+
+  async save(updates: PairUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
+    const column = <K extends keyof PairUpdate>(k: K) => updates.map((u) => u[k]);
+    await this.client.query(
+      `INSERT INTO ferry.pairs AS p (flow, entity, source_key, target_key, source_hash, target_hash, source_cursor, target_cursor,
+                                    last_origin, last_synced_at, category, source_gone_at, target_gone_at)
+       SELECT $1, $2, u.sk, u.tk, u.sh, u.th, u.sc, u.tc, u.origin, coalesce(u.synced, now()), u.category,
+              CASE WHEN u.sgone THEN now() END, CASE WHEN u.tgone THEN now() END
+         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::text[], $12::bool[], $13::bool[])
+              AS u(sk, tk, sh, th, sc, tc, origin, synced, category, sgone, tgone)
+       ON CONFLICT (flow, entity, source_key) DO UPDATE
+         SET target_key = EXCLUDED.target_key, source_hash = EXCLUDED.source_hash, target_hash = EXCLUDED.target_hash,
+             source_cursor = EXCLUDED.source_cursor, target_cursor = EXCLUDED.target_cursor, category = EXCLUDED.category,
+             last_origin = EXCLUDED.last_origin, last_synced_at = EXCLUDED.last_synced_at,
+             source_gone_at = CASE WHEN EXCLUDED.source_gone_at IS NULL THEN NULL ELSE coalesce(p.source_gone_at, now()) END,
+             target_gone_at = CASE WHEN EXCLUDED.target_gone_at IS NULL THEN NULL ELSE coalesce(p.target_gone_at, now()) END`,
+      [
+        this.flow,
+        this.entity,
+        column('sourceKey'),
+        column('targetKey'),
+        column('sourceHash'),
+        column('targetHash'),
+        column('sourceCursor'),
+        column('targetCursor'),
+        column('lastOrigin'),
+        column('lastSyncedAt'),
+        column('category'),
+        column('sourceGone'),
+        column('targetGone'),
+      ],
+    );
+  }
+
+  async remove(sourceKeys: string[]): Promise<void> {
+    if (sourceKeys.length === 0) return;
+    await this.client.query(`DELETE FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND source_key = ANY($3::text[])`, [this.flow, this.entity, sourceKeys]);
+  }
+
+  async setCategory(sourceKeys: string[], category: PairCategory): Promise<void> {
+    if (sourceKeys.length === 0) return;
+    await this.client.query(`UPDATE ferry.pairs SET category = $4 WHERE flow = $1 AND entity = $2 AND source_key = ANY($3::text[])`, [
+      this.flow,
+      this.entity,
+      sourceKeys,
+      category,
+    ]);
+  }
+
+  async pairedSourceKeys(keys: string[]): Promise<Set<string>> {
+    return new Set((await this.bySourceKeys(keys)).keys());
+  }
+
+  async pairedTargetKeys(keys: string[]): Promise<Set<string>> {
+    return new Set((await this.byTargetKeys(keys)).keys());
+  }
+}
+
+/** Pairs per entity and category for a flow: the category counts of every run report. */
+export async function categoryCounts(client: pg.ClientBase, flow: string): Promise<Map<string, Partial<Record<PairCategory, number>>>> {
+  const result = await client.query(`SELECT entity, category, count(*)::int AS n FROM ferry.pairs WHERE flow = $1 GROUP BY entity, category`, [flow]);
+  const out = new Map<string, Partial<Record<PairCategory, number>>>();
+  for (const r of result.rows) {
+    const counts = out.get(r.entity) ?? {};
+    counts[r.category as PairCategory] = r.n;
+    out.set(r.entity, counts);
+  }
+  return out;
+}
+
+/** The category counts of a run report: the stored pairs plus the records the run left unpaired (`new`). */
+export function pairCategories(
+  stored: Partial<Record<PairCategory, number>> | undefined,
+  entity: { twoWay?: { unpaired: number } },
+): Partial<Record<PairCategory, number>> {
+  const counts: Partial<Record<PairCategory, number>> = { ...stored };
+  if (entity.twoWay?.unpaired) counts.new = (counts.new ?? 0) + entity.twoWay.unpaired;
+  return counts;
+}

@@ -1,0 +1,112 @@
+import type pg from 'pg';
+import type { Transactions } from '../transactions.js';
+import type { TargetTable } from '../postgres/target-table.js';
+import type { Side } from './side.js';
+import type { TwoWayPairs } from './pair-state.js';
+import type { SideName } from './types.js';
+
+/** One side's intended write: the row's key and values, the hash it will have and the hash it had. */
+export interface RedoWrite {
+  key: string[];
+  values: (string | null)[];
+  hash: string;
+  previousHash: string | null;
+}
+
+export interface RedoItem {
+  sourceKey: string;
+  source?: RedoWrite;
+  target?: RedoWrite;
+}
+
+/** The two-way redo log of one flow and entity (ferry.two_way_redo). */
+export class RedoLog {
+  constructor(
+    private readonly client: pg.ClientBase,
+    readonly flow: string,
+    readonly entity: string,
+    readonly runId: string,
+  ) {}
+
+  async begin(items: RedoItem[]): Promise<number> {
+    const result = await this.client.query(
+      `INSERT INTO ferry.two_way_redo (flow, entity, run_id, items) VALUES ($1, $2, $3, $4::jsonb) RETURNING id`,
+      [this.flow, this.entity, this.runId, JSON.stringify(items)],
+    );
+    return Number(result.rows[0].id);
+  }
+
+  async end(id: number): Promise<void> {
+    await this.client.query(`DELETE FROM ferry.two_way_redo WHERE id = $1`, [id]);
+  }
+
+  async pending(): Promise<{ id: number; items: RedoItem[] }[]> {
+    const result = await this.client.query(`SELECT id, items FROM ferry.two_way_redo WHERE flow = $1 AND entity = $2 ORDER BY id`, [this.flow, this.entity]);
+    return result.rows.map((r) => ({ id: Number(r.id), items: r.items as RedoItem[] }));
+  }
+}
+
+export interface RecoveryTools {
+  tx: Transactions;
+  redo: RedoLog;
+  pairs: TwoWayPairs;
+  sides: Record<SideName, Side>;
+  tables: Record<SideName, TargetTable>;
+  clients: Record<SideName, pg.ClientBase>;
+  state: pg.ClientBase;
+}
+
+/**
+ * Finishes batches a killed run left half-written. Per intended write: already landed -> nothing;
+ * the row is still as it was (or missing, for a create) -> the write is replayed; the row was
+ * changed by someone since -> that side's pair hash goes back to what it was, so the next pass
+ * sees the change (and the conflict policy decides) instead of Ferry overwriting it.
+ */
+export async function replayRedo(tools: RecoveryTools): Promise<number> {
+  let replayed = 0;
+  for (const batch of await tools.redo.pending()) {
+    const reverted: { sourceKey: string; side: SideName; hash: string | null }[] = [];
+    for (const side of ['target', 'source'] as SideName[]) {
+      const writes = batch.items.filter((i) => i[side]).map((i) => ({ sourceKey: i.sourceKey, write: i[side]! }));
+      if (writes.length === 0) continue;
+      const current = await tools.sides[side].rowsByKeys(
+        tools.clients[side],
+        writes.map((w) => tools.sides[side].codec.encode(w.write.key)!),
+      );
+      const replay = writes.filter((w) => {
+        const now = current.get(tools.sides[side].codec.encode(w.write.key)!);
+        if (now?.hash === w.write.hash) return false;
+        if (!now || now.hash === w.write.previousHash) return true;
+        reverted.push({ sourceKey: w.sourceKey, side, hash: w.write.previousHash });
+        return false;
+      });
+      if (replay.length === 0) continue;
+      await tools.tx.unit(tools.clients[side], async () => {
+        const rejections: { seq: number; reason: string }[] = [];
+        await tools.tables[side].stageRows(replay.map((w, seq) => ({ seq, key: w.write.key, values: w.write.values })), rejections);
+        await tools.tables[side].write(
+          replay.map((_, seq) => seq).filter((seq) => !rejections.some((r) => r.seq === seq)),
+          rejections,
+          'upsert',
+        );
+      });
+      replayed += replay.length;
+    }
+    await tools.tx.unit(tools.state, async () => {
+      await revertHashes(tools, reverted);
+      await tools.redo.end(batch.id);
+    });
+  }
+  return replayed;
+}
+
+async function revertHashes(tools: RecoveryTools, reverted: { sourceKey: string; side: SideName; hash: string | null }[]): Promise<void> {
+  if (reverted.length === 0) return;
+  const pairs = await tools.pairs.bySourceKeys(reverted.map((r) => r.sourceKey));
+  for (const r of reverted) {
+    const pair = pairs.get(r.sourceKey);
+    if (pair && r.side === 'source') pair.sourceHash = r.hash;
+    if (pair && r.side === 'target') pair.targetHash = r.hash;
+  }
+  await tools.pairs.save([...pairs.values()]);
+}

@@ -1,0 +1,337 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { withFlowDefaults, type DefaultedExportSettings } from '../api/defaults.js';
+import type { ExportTargetSpec } from '../api/exporttarget.js';
+import type { SyncFlowSpec } from '../api/syncflow.js';
+import type { EntityReport, RunReport } from '../engine/report.js';
+import { totalsOf } from '../engine/report.js';
+import { acquireFlowLock, connect, releaseFlowLock } from '../engine/run-lock.js';
+import { readTable } from '../engine/postgres/catalog.js';
+import { openStateStore } from '../store/db.js';
+import { RunState, type Watermark } from '../store/run-state.js';
+import { ConfigError, FerryError, FlowBusyError } from '../util/errors.js';
+import { DEFAULT_RETENTION_DAYS, filesOfRun, purgeExpired, readArchivedFile, type ArchivedFile, type ArchiveOptions } from './archive.js';
+import { changeLogInstalled, finishedXidBound, installChangeLog } from './change-log.js';
+import { createEntityFiles, type CreateContext, type CreatedEntity } from './create-files.js';
+import { deliverFiles, type Destination, type TransferOutcome } from './deliver.js';
+import { loadEncryptionKeys } from './encrypt.js';
+import type { ExportSecrets } from './secrets.js';
+import { assertModeSupported, entityQuery, eventsQuery, freeQuery, splitTable, type ExportQuery } from './source-query.js';
+import { resolveTarget } from './transports/index.js';
+import { createHash } from 'node:crypto';
+
+/** What an export run needs beyond the flow: its ExportTargets, Secrets, and for Retransfer the past run. */
+export interface ExportContext {
+  /** ExportTarget specs by name. */
+  targets: Record<string, ExportTargetSpec>;
+  secrets: ExportSecrets;
+  retransfer?: { runId: string; targets?: string[] };
+}
+
+export interface ExportRunRequest {
+  flowId: string;
+  spec: SyncFlowSpec;
+  mode: string;
+  runId?: string;
+  requestedBy?: string;
+  sourceUrl: string;
+  stateUrl: string;
+  logger: Logger;
+  export?: ExportContext;
+}
+
+/** "file created, all transfers OK" / "file created, some transfers failed" / "file creation failed". */
+export type ExportResult = 'AllTransferred' | 'SomeTransfersFailed' | 'CreationFailed';
+export type CreationStatus = 'Complete' | 'Failed';
+export type OverallTransferStatus = 'Completed' | 'PartiallyFailed' | 'Failed' | 'NotStarted';
+
+export interface ExportSummary {
+  result: ExportResult;
+  creationStatus: CreationStatus;
+  transferStatus: OverallTransferStatus;
+  exportMode: string;
+  sourceRunId?: string;
+  files: Pick<ArchivedFile, 'id' | 'entity' | 'part' | 'name' | 'rows' | 'bytes' | 'sha256'>[];
+  transfers: TransferOutcome[];
+}
+
+export interface ExportRunReport extends RunReport {
+  export: ExportSummary;
+}
+
+export function overallTransferStatus(outcomes: TransferOutcome[]): OverallTransferStatus {
+  if (outcomes.length === 0) return 'NotStarted';
+  const failed = outcomes.filter((o) => o.status !== 'transferred').length;
+  if (failed === 0) return 'Completed';
+  return failed === outcomes.length ? 'Failed' : 'PartiallyFailed';
+}
+
+function destinationsFor(names: string[], context: ExportContext): Destination[] {
+  return names.map((name) => {
+    const spec = context.targets[name];
+    if (!spec) return { name, invalid: `ExportTarget "${name}" not found` };
+    try {
+      return { name, target: resolveTarget(name, spec, context.secrets) };
+    } catch (error) {
+      return { name, invalid: (error as Error).message };
+    }
+  });
+}
+
+function flowName(flowId: string): string {
+  return flowId.slice(flowId.indexOf('/') + 1);
+}
+
+/** Reads every entity (or the query) into archived files, inside one state-DB transaction with the new watermarks. */
+async function createFiles(
+  ctx: CreateContext,
+  spec: SyncFlowSpec,
+  settings: DefaultedExportSettings,
+  runState: RunState,
+  logger: Logger,
+): Promise<CreatedEntity[]> {
+  const schema = spec.source.postgres.schema ?? 'public';
+  assertModeSupported(settings.mode, Boolean(settings.query));
+  if (settings.query) {
+    const probe = await ctx.source.query(`SELECT * FROM (${settings.query}) AS q LIMIT 0`);
+    return [await createEntityFiles(ctx, freeQuery(settings.query, settings.format, probe.fields.map((f) => f.name)))];
+  }
+  const created: CreatedEntity[] = [];
+  for (const entity of spec.entities) {
+    const table = splitTable(entity.source.table, schema);
+    let query: ExportQuery;
+    if (settings.mode === 'Events') {
+      if (!(await changeLogInstalled(ctx.source, table))) {
+        logger.info({ entity: entity.name, table: `${table.schema}.${table.table}` }, 'installing the change-log trigger; events are recorded from now on');
+        await installChangeLog(ctx.source, [table]);
+      }
+      const from = (await runState.readWatermark(entity.name))?.cursor ?? '0';
+      const to = await finishedXidBound(ctx.source);
+      query = eventsQuery(entity, schema, settings.format, from, to);
+      const result = await createEntityFiles(ctx, query);
+      // The next run starts at this bound, whether or not events were found below it.
+      await runState.writeWatermark(entity.name, { cursor: to, key: [] });
+      created.push(result);
+      continue;
+    }
+    const info = await readTable(ctx.source, table.schema, table.table);
+    if (!info) throw new ConfigError(`entity ${entity.name}: source table ${table.schema}.${table.table} does not exist`);
+    const keyTypes = entity.source.keys.map((k) => {
+      const column = info.columns.get(k);
+      if (!column) throw new ConfigError(`entity ${entity.name}: key column "${k}" does not exist in ${table.schema}.${table.table}`);
+      return column.sqlType;
+    });
+    for (const f of entity.fields) {
+      if (!info.columns.has(f.source)) throw new ConfigError(`entity ${entity.name}: column "${f.source}" does not exist in ${table.schema}.${table.table}`);
+    }
+    const watermark = settings.mode === 'Changes' ? await runState.readWatermark(entity.name) : undefined;
+    query = entityQuery(entity, schema, settings.mode, settings.format, keyTypes, watermark);
+    const result = await createEntityFiles(ctx, query);
+    if (settings.mode === 'Changes' && result.last) {
+      const [cursor, ...key] = result.last;
+      const next: Watermark = { cursor: cursor!, key: key.map((k) => k ?? '') };
+      await runState.writeWatermark(entity.name, next);
+    }
+    created.push(result);
+  }
+  return created;
+}
+
+async function verifyArchived(pool: pg.Pool, file: ArchivedFile): Promise<void> {
+  if (file.purgedAt) throw new FerryError(`file ${file.name} of run ${file.runId} was removed from the archive on ${file.purgedAt.toISOString()} (retention)`, 1);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of readArchivedFile(pool, file)) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  if (bytes !== file.bytes || hash.digest('hex') !== file.sha256) {
+    throw new FerryError(`archived file ${file.name} of run ${file.runId} does not match its recorded size and SHA-256`, 1);
+  }
+}
+
+/**
+ * One export run: create the files (Changes, Snapshot or Events), archive them with the new
+ * watermarks in one commit, then deliver them to every ExportTarget. Or, for Retransfer, send the
+ * archived files of a past run again. Never throws for a run that started: the failure comes back
+ * with the report so the caller decides how to surface it.
+ */
+export async function runExport(request: ExportRunRequest): Promise<{ report: ExportRunReport; failure?: unknown }> {
+  const { flowId, logger } = request;
+  const runId = request.runId ?? randomUUID();
+  const context: ExportContext = request.export ?? { targets: {}, secrets: {} };
+  const flow = withFlowDefaults(request.spec);
+  const settings = flow.target.export;
+  const startedAt = new Date();
+  const store = await openStateStore(request.stateUrl);
+  const bookkeeping = await store.pool.connect();
+  let locked = false;
+  let failure: unknown;
+  let created: CreatedEntity[] = [];
+  let files: ArchivedFile[] = [];
+  let transfers: TransferOutcome[] = [];
+  let creationStatus: CreationStatus = 'Failed';
+  let watermarksBefore: Record<string, Watermark> = {};
+  let watermarksAfter: Record<string, Watermark> = {};
+  const retransfer = request.mode === 'Retransfer' ? context.retransfer : undefined;
+  const clients: pg.Client[] = [];
+  try {
+    await acquireFlowLock(bookkeeping, flowId, runId);
+    locked = true;
+    await bookkeeping.query(
+      `INSERT INTO ferry.runs (id, flow, mode, dry_run, status, requested_by, started_at) VALUES ($1, $2, $3, false, 'Running', $4, $5)`,
+      [runId, flowId, request.mode, request.requestedBy ?? null, startedAt],
+    );
+    if (!settings) throw new ConfigError(`SyncFlow ${flowId}: mode ${request.mode} needs spec.target.export`);
+    const purged = await purgeExpired(bookkeeping, flowId);
+    if (purged > 0) logger.info({ purged }, 'removed export files past their retention');
+
+    if (request.mode === 'Retransfer') {
+      if (!retransfer) throw new ConfigError('mode Retransfer needs retransfer.runId (the run whose files are sent again)');
+      files = await filesOfRun(bookkeeping, retransfer.runId);
+      const ofFlow = await bookkeeping.query(`SELECT flow FROM ferry.export_runs WHERE run_id = $1`, [retransfer.runId]);
+      if (files.length === 0 || ofFlow.rows[0]?.flow !== flowId) {
+        throw new ConfigError(`run ${retransfer.runId} has no archived export files for flow ${flowId}`);
+      }
+      for (const file of files) await verifyArchived(store.pool, file);
+      creationStatus = 'Complete';
+    } else {
+      const encryption = await loadEncryptionKeys(settings.encryption, context.secrets);
+      const archive: ArchiveOptions = {
+        retentionDays: settings.archive?.retentionDays ?? DEFAULT_RETENTION_DAYS,
+        ...(settings.archive?.directory ? { directory: settings.archive.directory } : {}),
+      };
+      const source = await connect(request.sourceUrl, 'the source database');
+      clients.push(source);
+      const state = await connect(request.stateUrl, 'the state database');
+      clients.push(state);
+      const runState = new RunState(state, flowId, runId);
+      watermarksBefore = await runState.readAllWatermarks();
+      await state.query('BEGIN');
+      try {
+        created = await createFiles(
+          { source, state, settings, ...(encryption ? { encryption } : {}), archive, flow: flowId, flowName: flowName(flowId), runId, startedAt, timeZone: settings.timeZone ?? 'UTC' },
+          request.spec,
+          settings,
+          runState,
+          logger,
+        );
+        files = created.flatMap((c) => c.files);
+        await state.query(
+          `INSERT INTO ferry.export_runs (run_id, flow, mode, creation_status, transfer_status, files, rows, bytes) VALUES ($1, $2, $3, 'Complete', 'Pending', $4, $5, $6)`,
+          [runId, flowId, settings.mode, files.length, files.reduce((n, f) => n + f.rows, 0), files.reduce((n, f) => n + f.bytes, 0)],
+        );
+        await state.query('COMMIT');
+      } catch (error) {
+        await state.query('ROLLBACK').catch(() => {});
+        throw error;
+      }
+      watermarksAfter = await runState.readAllWatermarks();
+      creationStatus = 'Complete';
+      logger.info({ files: files.length, rows: files.reduce((n, f) => n + f.rows, 0) }, 'export files created and archived');
+    }
+    if (retransfer) {
+      await bookkeeping.query(
+        `INSERT INTO ferry.export_runs (run_id, flow, mode, source_run_id, creation_status, transfer_status, files, rows, bytes)
+         VALUES ($1, $2, 'Retransfer', $3, 'Complete', 'Pending', $4, $5, $6)`,
+        [runId, flowId, retransfer.runId, files.length, files.reduce((n, f) => n + f.rows, 0), files.reduce((n, f) => n + f.bytes, 0)],
+      );
+    }
+    const names = retransfer?.targets?.length ? retransfer.targets : settings.targets.map((t) => t.name);
+    transfers = await deliverFiles(store.pool, runId, files, destinationsFor(names, context), logger);
+    const failed = transfers.filter((t) => t.status !== 'transferred');
+    if (failed.length > 0) {
+      const detail = failed.map((t) => `${t.target} ${t.file}: ${t.reason}: ${t.message}`).join('; ');
+      failure = new FerryError(`file created, ${failed.length} of ${transfers.length} transfers failed: ${detail}`, 1);
+    }
+  } catch (error) {
+    failure = error;
+  } finally {
+    for (const client of clients) await client.end().catch(() => {});
+  }
+
+  const completedAt = new Date();
+  const transferStatus = creationStatus === 'Complete' ? overallTransferStatus(transfers) : 'NotStarted';
+  const result: ExportResult = creationStatus !== 'Complete' ? 'CreationFailed' : transferStatus === 'Completed' ? 'AllTransferred' : 'SomeTransfersFailed';
+  const entities: EntityReport[] = entityReports(created, files, transfers, retransfer !== undefined);
+  const report: ExportRunReport = {
+    runId,
+    flow: flowId,
+    mode: request.mode,
+    dryRun: false,
+    status: failure ? 'Failed' : 'Succeeded',
+    startedAt: startedAt.toISOString(),
+    completedAt: completedAt.toISOString(),
+    durationMs: completedAt.getTime() - startedAt.getTime(),
+    watermarksBefore,
+    watermarksAfter,
+    entities,
+    totals: totalsOf(entities),
+    rejectedSamples: [],
+    ...(failure ? { error: failure instanceof Error ? failure.message : String(failure) } : {}),
+    export: {
+      result,
+      creationStatus,
+      transferStatus,
+      exportMode: retransfer ? 'Retransfer' : (settings?.mode ?? 'unknown'),
+      ...(retransfer ? { sourceRunId: retransfer.runId } : {}),
+      files: files.map(({ id, entity, part, name, rows, bytes, sha256 }) => ({ id, entity, part, name, rows, bytes, sha256 })),
+      transfers,
+    },
+  };
+  try {
+    if (locked) {
+      if (creationStatus === 'Failed') {
+        await bookkeeping.query(
+          `INSERT INTO ferry.export_runs (run_id, flow, mode, source_run_id, creation_status, transfer_status) VALUES ($1, $2, $3, $4, 'Failed', 'NotStarted')
+           ON CONFLICT (run_id) DO UPDATE SET creation_status = 'Failed', transfer_status = 'NotStarted'`,
+          [runId, flowId, retransfer ? 'Retransfer' : (settings?.mode ?? request.mode), retransfer?.runId ?? null],
+        );
+      } else {
+        await bookkeeping.query(`UPDATE ferry.export_runs SET transfer_status = $2 WHERE run_id = $1`, [runId, transferStatus]);
+      }
+      await bookkeeping.query(
+        `UPDATE ferry.runs SET status = $2, completed_at = $3, error = $4, watermarks_before = $5, watermarks_after = $6, report = $7 WHERE id = $1`,
+        [runId, report.status, completedAt, report.error ?? null, watermarksBefore, watermarksAfter, report],
+      );
+      await releaseFlowLock(bookkeeping, flowId, runId);
+    }
+  } finally {
+    bookkeeping.release();
+    await store.close();
+  }
+  if (failure instanceof FlowBusyError) throw failure;
+  return { report, ...(failure ? { failure } : {}) };
+}
+
+function entityReports(created: CreatedEntity[], files: ArchivedFile[], transfers: TransferOutcome[], isRetransfer: boolean): EntityReport[] {
+  const names = [...new Set(files.map((f) => f.entity))];
+  return names.map((name) => {
+    const own = files.filter((f) => f.entity === name);
+    const rows = created.find((c) => c.entity === name)?.rows ?? own.reduce((n, f) => n + f.rows, 0);
+    const notes = own.map((f) => `${isRetransfer ? 'archived' : 'created'} ${f.name}: ${f.rows} rows, ${f.bytes} bytes, sha256 ${f.sha256.slice(0, 12)}…`);
+    for (const t of transfers.filter((t) => own.some((f) => f.id === t.fileId))) {
+      notes.push(
+        t.status === 'transferred'
+          ? `${t.target}: transferred ${t.file} to ${t.remotePath} (${t.bytes} bytes, ${t.attempts} attempt${t.attempts === 1 ? '' : 's'})`
+          : `${t.target}: ${t.file} failed: ${t.reason}: ${t.message}`,
+      );
+    }
+    return {
+      name,
+      read: rows,
+      created: isRetransfer ? 0 : rows,
+      updated: 0,
+      unchanged: 0,
+      archived: 0,
+      deleted: 0,
+      rejected: 0,
+      linked: 0,
+      skipped: 0,
+      sourceGone: 0,
+      durationMs: 0,
+      notes,
+    };
+  });
+}

@@ -1,0 +1,121 @@
+import type { ExportMode } from '../api/export-settings.js';
+import type { Entity } from '../api/entity.js';
+import { conditionSql } from '../engine/plan.js';
+import type { Watermark } from '../store/run-state.js';
+import { ConfigError } from '../util/errors.js';
+import { ident, literal } from '../util/sql.js';
+import { CHANGE_LOG_TABLE, tableName } from './change-log.js';
+
+/**
+ * The SQL one export reads with COPY. Each row is `[...bookkeeping, ...payload]`: the bookkeeping
+ * columns (cursor and key for Changes, the transaction id for Events) feed the watermark and are
+ * not written to the file. For JSON Lines the payload is one JSON object text built by Postgres,
+ * so numbers, booleans and nulls keep their JSON types.
+ */
+export interface ExportQuery {
+  entity: string;
+  columns: string[];
+  sql: string;
+  bookkeeping: number;
+}
+
+export type OutputFormat = 'Csv' | 'JsonLines';
+
+const ALIAS = 'src';
+
+export function splitTable(table: string, defaultSchema: string): { schema: string; table: string } {
+  const dot = table.indexOf('.');
+  return dot === -1 ? { schema: defaultSchema, table } : { schema: table.slice(0, dot), table: table.slice(dot + 1) };
+}
+
+function transformed(expr: string, transform: string | undefined): string {
+  switch (transform ?? 'None') {
+    case 'Trim':
+      return `btrim((${expr})::text)`;
+    case 'Lower':
+      return `lower((${expr})::text)`;
+    case 'Upper':
+      return `upper((${expr})::text)`;
+    default:
+      return expr;
+  }
+}
+
+function payload(format: OutputFormat, columns: string[], exprs: string[]): string[] {
+  if (format === 'Csv') return exprs;
+  const pairs = columns.map((c, i) => `${literal(c)}, ${exprs[i]}`);
+  // json_build_object takes at most 100 arguments; merge 50-column objects for wide rows.
+  const objects: string[] = [];
+  for (let i = 0; i < pairs.length; i += 50) objects.push(`jsonb_build_object(${pairs.slice(i, i + 50).join(', ')})`);
+  return [`(${objects.join(' || ')})::text`];
+}
+
+function typedLiteral(value: string, sqlType: string): string {
+  return `${literal(value)}::${sqlType}`;
+}
+
+/** Changes and Snapshot read the entity's source table directly. */
+export function entityQuery(
+  entity: Entity,
+  schema: string,
+  mode: 'Changes' | 'Snapshot',
+  format: OutputFormat,
+  keyTypes: string[],
+  watermark: Watermark | undefined,
+): ExportQuery {
+  const { table } = entity.source;
+  const columns = entity.fields.map((f) => f.target);
+  const exprs = entity.fields.map((f) => transformed(`${ALIAS}.${ident(f.source)}`, f.transform));
+  const keys = entity.source.keys.map((k) => `${ALIAS}.${ident(k)}`);
+  const where = [conditionSql(entity.source.conditions ?? [])];
+  let select: string[];
+  let order: string[];
+  if (mode === 'Changes') {
+    if (!entity.source.updatedAt) throw new ConfigError(`entity ${entity.name}: Changes mode needs source.updatedAt`);
+    const cursor = `${ALIAS}.${ident(entity.source.updatedAt)}`;
+    order = [cursor, ...keys];
+    select = [`${cursor}::text`, ...keys.map((k) => `${k}::text`)];
+    if (watermark) {
+      const bound = [typedLiteral(watermark.cursor, 'timestamptz'), ...watermark.key.map((k, i) => typedLiteral(k, keyTypes[i]))];
+      where.push(`(${order.join(', ')}) > (${bound.join(', ')})`);
+    }
+  } else {
+    order = keys;
+    select = [];
+  }
+  const t = splitTable(table, schema);
+  const sql =
+    `SELECT ${[...select, ...payload(format, columns, exprs)].join(', ')} FROM ${ident(t.schema)}.${ident(t.table)} AS ${ALIAS}` +
+    ` WHERE ${where.map((w) => `(${w})`).join(' AND ')} ORDER BY ${order.join(', ')}`;
+  return { entity: entity.name, columns, sql, bookkeeping: select.length };
+}
+
+export const EVENT_COLUMNS = ['event_id', 'event_time', 'operation'];
+
+/** Events read the change log between two transaction-id bounds, in commit-safe (xid, id) order. */
+export function eventsQuery(entity: Entity, schema: string, format: OutputFormat, fromXid: string, toXid: string): ExportQuery {
+  const t = splitTable(entity.source.table, schema);
+  const columns = [...EVENT_COLUMNS, ...entity.fields.map((f) => f.target)];
+  const fieldExpr = (f: Entity['fields'][number]) => {
+    const text = transformed(`(row_data->>${literal(f.source)})`, f.transform);
+    if (format === 'Csv') return text;
+    // Untransformed values keep their JSON type from the logged row.
+    return f.transform && f.transform !== 'None' ? `to_jsonb(${text})` : `(row_data->${literal(f.source)})`;
+  };
+  const exprs = ['id', format === 'Csv' ? 'at' : 'to_jsonb(at)', 'op', ...entity.fields.map(fieldExpr)];
+  const sql =
+    `SELECT xid::text, ${payload(format, columns, exprs).join(', ')} FROM ${CHANGE_LOG_TABLE}` +
+    ` WHERE table_name = ${literal(tableName(t.schema, t.table))} AND xid >= ${literal(fromXid)}::xid8 AND xid < ${literal(toXid)}::xid8` +
+    ` ORDER BY xid, id`;
+  return { entity: entity.name, columns, sql, bookkeeping: 1 };
+}
+
+/** A free SQL query is exported as a Snapshot; its columns come from the query itself. */
+export function freeQuery(query: string, format: OutputFormat, columns: string[]): ExportQuery {
+  const sql = format === 'Csv' ? `SELECT * FROM (${query}) AS q` : `SELECT row_to_json(q)::text FROM (${query}) AS q`;
+  return { entity: 'query', columns, sql, bookkeeping: 0 };
+}
+
+export function assertModeSupported(mode: ExportMode, hasQuery: boolean): void {
+  if (hasQuery && mode !== 'Snapshot') throw new ConfigError(`spec.target.export.query: a query can only be exported in Snapshot mode, not ${mode}`);
+}

@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import { Readable } from 'node:stream';
+import { Client, FTPError } from 'basic-ftp';
+import { networkError, remotePath, temporaryName, TransferError, type Connection, type ResolvedTarget, type UploadResult } from './types.js';
+
+const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|CERT_|ERR_OSSL)/;
+
+function classify(error: unknown, what: string): TransferError {
+  if (error instanceof TransferError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = String((error as { code?: unknown }).code ?? '');
+  if (TLS_CODES.test(code) || /certificate|tls|ssl/i.test(message)) {
+    return new TransferError('TLSError', `${what}: TLS verification failed (${message})`, false, { cause: error });
+  }
+  if (error instanceof FTPError) {
+    if (error.code === 530) return new TransferError('AuthFailed', `${what}: login refused (${message})`, false, { cause: error });
+    if ([550, 553, 552, 532, 450].includes(error.code)) {
+      return new TransferError('PermissionDenied', `${what}: ${message}`, error.code === 450, { cause: error });
+    }
+    return new TransferError('TransferFailed', `${what}: ${message}`, error.code >= 400 && error.code < 500, { cause: error });
+  }
+  return networkError(error, what) ?? new TransferError('TransferFailed', `${what}: ${message}`, true, { cause: error });
+}
+
+class FtpConnection implements Connection {
+  constructor(
+    private readonly client: Client,
+    private readonly target: ResolvedTarget,
+    private readonly what: string,
+  ) {}
+
+  async putAtomically(content: Readable, finalName: string, expectedBytes: number, token: string): Promise<UploadResult> {
+    const directory = this.target.spec.directory;
+    const finalPath = remotePath(directory, finalName);
+    const tempPath = remotePath(directory, temporaryName(finalName, token));
+    try {
+      await this.client.uploadFrom(content, tempPath);
+      const size = await this.client.size(tempPath);
+      if (size !== expectedBytes) {
+        throw new TransferError('SizeMismatch', `${this.what}: uploaded ${size} bytes of ${expectedBytes} to ${tempPath}`, true);
+      }
+      // RNFR/RNTO replaces an existing file on common servers (vsftpd, ProFTPD, ftp-srv).
+      await this.client.rename(tempPath, finalPath);
+      return { remotePath: finalPath, bytes: size };
+    } catch (error) {
+      content.destroy();
+      if (!this.client.closed) await this.client.remove(tempPath, true).catch(() => {});
+      throw classify(error, this.what);
+    }
+  }
+
+  async checkWritable(): Promise<void> {
+    const name = `.ferry-probe-${randomBytes(4).toString('hex')}`;
+    await this.putAtomically(Readable.from([Buffer.from('ferry probe\n')]), name, 12, randomBytes(4).toString('hex'));
+    try {
+      await this.client.remove(remotePath(this.target.spec.directory, name));
+    } catch (error) {
+      throw classify(error, this.what);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+  }
+}
+
+export async function connectFtp(target: ResolvedTarget): Promise<Connection> {
+  const { spec, credentials } = target;
+  const scheme = spec.protocol === 'FTP' ? 'ftp' : 'ftps';
+  const what = `${scheme}://${spec.host}:${spec.port}`;
+  if (spec.protocol === 'FTP' && !spec.insecure) {
+    throw new TransferError('InvalidConfig', `ExportTarget ${target.name}: plain FTP needs insecure: true`, false);
+  }
+  if (credentials.password === undefined) {
+    throw new TransferError('InvalidConfig', `ExportTarget ${target.name}: FTP needs a password in the credentials Secret`, false);
+  }
+  const client = new Client((spec.timeoutSeconds ?? 30) * 1000);
+  const skipVerify = spec.ftps?.insecureSkipVerify === true;
+  try {
+    await client.access({
+      host: spec.host,
+      port: spec.port,
+      user: credentials.username,
+      password: credentials.password,
+      secure: spec.protocol === 'FTP' ? false : spec.protocol === 'FTPS-Implicit' ? 'implicit' : true,
+      secureOptions: {
+        rejectUnauthorized: !skipVerify,
+        ...(target.ca ? { ca: target.ca } : {}),
+        ...(isIP(spec.host) ? {} : { servername: spec.host }),
+      },
+    });
+  } catch (error) {
+    client.close();
+    throw classify(error, what);
+  }
+  return new FtpConnection(client, target, what);
+}

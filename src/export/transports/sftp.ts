@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import SftpClient from 'ssh2-sftp-client';
+import { hostKeyMatches, sha256Fingerprint } from './host-key.js';
+import { networkError, remotePath, temporaryName, TransferError, type Connection, type ResolvedTarget, type UploadResult } from './types.js';
+
+function classify(error: unknown, what: string, hostKeyRejected: string | undefined): TransferError {
+  if (error instanceof TransferError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (hostKeyRejected) return new TransferError('HostKeyMismatch', `${what}: ${hostKeyRejected}`, false, { cause: error });
+  if (/authentication/i.test(message)) {
+    return new TransferError('AuthFailed', `${what}: authentication failed`, false, { cause: error });
+  }
+  if (/permission denied|access denied|EACCES/i.test(message)) return new TransferError('PermissionDenied', `${what}: ${message}`, false, { cause: error });
+  if (/no such file|does not exist/i.test(message)) return new TransferError('PermissionDenied', `${what}: ${message}`, false, { cause: error });
+  if (/handshake|key exchange|no matching/i.test(message)) return new TransferError('Unreachable', `${what}: SSH handshake failed (${message})`, false, { cause: error });
+  return networkError(error, what) ?? new TransferError('TransferFailed', `${what}: ${message}`, true, { cause: error });
+}
+
+class SftpConnection implements Connection {
+  constructor(
+    private readonly client: SftpClient,
+    private readonly target: ResolvedTarget,
+  ) {}
+
+  private what(): string {
+    return `sftp://${this.target.spec.host}:${this.target.spec.port}`;
+  }
+
+  async putAtomically(content: Readable, finalName: string, expectedBytes: number, token: string): Promise<UploadResult> {
+    const directory = this.target.spec.directory;
+    const finalPath = remotePath(directory, finalName);
+    const tempPath = remotePath(directory, temporaryName(finalName, token));
+    try {
+      await this.client.put(content, tempPath);
+      const stat = await this.client.stat(tempPath);
+      if (stat.size !== expectedBytes) {
+        await this.client.delete(tempPath, true).catch(() => {});
+        throw new TransferError('SizeMismatch', `${this.what()}: uploaded ${stat.size} bytes of ${expectedBytes} to ${tempPath}`, true);
+      }
+      await this.replace(tempPath, finalPath);
+      return { remotePath: finalPath, bytes: stat.size };
+    } catch (error) {
+      content.destroy();
+      await this.client.delete(tempPath, true).catch(() => {});
+      throw classify(error, this.what(), undefined);
+    }
+  }
+
+  /** posix-rename (OpenSSH) replaces atomically; plain SFTP rename refuses an existing name, so remove it first. */
+  private async replace(from: string, to: string): Promise<void> {
+    try {
+      await this.client.posixRename(from, to);
+      return;
+    } catch {
+      // Not supported by this server: fall back below.
+    }
+    try {
+      await this.client.rename(from, to);
+    } catch (error) {
+      if (!(await this.client.exists(to))) throw error;
+      await this.client.delete(to);
+      await this.client.rename(from, to);
+    }
+  }
+
+  async checkWritable(): Promise<void> {
+    const name = `.ferry-probe-${randomBytes(4).toString('hex')}`;
+    await this.putAtomically(Readable.from([Buffer.from('ferry probe\n')]), name, 12, randomBytes(4).toString('hex'));
+    try {
+      await this.client.delete(remotePath(this.target.spec.directory, name));
+    } catch (error) {
+      throw classify(error, this.what(), undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.end().catch(() => {});
+  }
+}
+
+export async function connectSftp(target: ResolvedTarget): Promise<Connection> {
+  const { spec, credentials } = target;
+  const client = new SftpClient('ferry');
+  let hostKeyRejected: string | undefined;
+  const pinned = Boolean(spec.sftp?.hostKey || spec.sftp?.hostKeyFingerprint);
+  if (!pinned && !spec.insecure) {
+    throw new TransferError('HostKeyMismatch', `ExportTarget ${target.name}: no pinned host key (sftp.hostKey or sftp.hostKeyFingerprint) and insecure is not set`, false);
+  }
+  try {
+    await client.connect({
+      host: spec.host,
+      port: spec.port,
+      username: credentials.username,
+      ...(credentials.password !== undefined ? { password: credentials.password } : {}),
+      ...(credentials.privateKey !== undefined ? { privateKey: credentials.privateKey } : {}),
+      ...(credentials.passphrase !== undefined ? { passphrase: credentials.passphrase } : {}),
+      readyTimeout: (spec.timeoutSeconds ?? 30) * 1000,
+      retries: 0,
+      hostVerifier: (key: Buffer) => {
+        if (!pinned) return true;
+        if (hostKeyMatches(key, spec.sftp ?? {})) return true;
+        hostKeyRejected = `host key ${sha256Fingerprint(key)} does not match the pinned key`;
+        return false;
+      },
+    } as SftpClient.ConnectOptions);
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw classify(error, `sftp://${spec.host}:${spec.port}`, hostKeyRejected);
+  }
+  return new SftpConnection(client, target);
+}

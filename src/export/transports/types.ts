@@ -1,0 +1,81 @@
+import type { Readable } from 'node:stream';
+import type { DefaultedExportTargetSpec } from '../../api/defaults.js';
+import type { Credentials } from '../secrets.js';
+
+/** Why a connection or transfer failed; the probe reports the first five as the Ready condition's reason. */
+export const TRANSFER_REASONS = [
+  'Unreachable',
+  'AuthFailed',
+  'HostKeyMismatch',
+  'TLSError',
+  'PermissionDenied',
+  'TransferFailed',
+  'SizeMismatch',
+  'InvalidConfig',
+] as const;
+export type TransferReason = (typeof TRANSFER_REASONS)[number];
+
+/** A classified failure. Transient ones are retried with backoff; permanent ones fail the destination at once. */
+export class TransferError extends Error {
+  /** Attempts made before giving up (set by withRetries). */
+  attempts = 1;
+
+  constructor(
+    readonly reason: TransferReason,
+    message: string,
+    readonly transient: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'TransferError';
+  }
+}
+
+/** An ExportTarget with its Secrets resolved. */
+export interface ResolvedTarget {
+  name: string;
+  spec: DefaultedExportTargetSpec;
+  credentials: Credentials;
+  /** PEM CA bundle for FTPS, from ftps.caSecretRef. */
+  ca?: string;
+}
+
+export interface UploadResult {
+  remotePath: string;
+  bytes: number;
+}
+
+/** One authenticated session with a destination. */
+export interface Connection {
+  /**
+   * Uploads to a temporary name in the target directory, checks the size, then renames to `finalName`.
+   * `token` makes the temporary name; the same token on a retry overwrites a partial earlier attempt.
+   */
+  putAtomically(content: Readable, finalName: string, expectedBytes: number, token: string): Promise<UploadResult>;
+  /** Writes, renames and removes a small probe file. */
+  checkWritable(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function remotePath(directory: string, name: string): string {
+  if (!directory) return name;
+  return directory.endsWith('/') ? directory + name : `${directory}/${name}`;
+}
+
+/** The temporary name a file is uploaded under: hidden, and unique per run and file so concurrent runs never share it. */
+export function temporaryName(finalName: string, token: string): string {
+  return `.${finalName}.${token}.part`;
+}
+
+/** Classifies socket-level errors, which look the same for every protocol. */
+export function networkError(error: unknown, what: string): TransferError | undefined {
+  const code = (error as { code?: string }).code ?? '';
+  const message = error instanceof Error ? error.message : String(error);
+  if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT'].includes(code) || /timed? ?out/i.test(message)) {
+    return new TransferError('Unreachable', `${what}: ${message}`, true, { cause: error });
+  }
+  if (['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE'].includes(code) || /connection (lost|closed|reset)|socket hang up|ended/i.test(message)) {
+    return new TransferError('TransferFailed', `${what}: connection lost (${message})`, true, { cause: error });
+  }
+  return undefined;
+}

@@ -1,0 +1,177 @@
+/**
+ * `helm install` of charts/ferry into a real kube-apiserver (test/e2e/harness): every object is
+ * created, the CRDs are established, and `kubectl auth can-i` as the controller's and the Jobs'
+ * ServiceAccounts shows they can do exactly what Ferry needs. No kubelet runs here, so pods stay
+ * Pending; what is under test is what the API server accepts and authorises.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { kubeTools } from '../../scripts/kube-tools.js';
+import {
+  CONTROLLER_ALLOWED,
+  CONTROLLER_FORBIDDEN,
+  JOB_ALLOWED,
+  JOB_FORBIDDEN,
+  LEASE_ALLOWED,
+  LEASE_FORBIDDEN,
+  type Access,
+} from '../unit/delivery/rbac-expectations.js';
+import { startKubeApiServer, type KubeApiServer } from './harness/kube-apiserver.js';
+
+const repo = join(import.meta.dirname, '../..');
+const chart = join(repo, 'charts', 'ferry');
+const NS = 'ferry-system';
+const CONTROLLER_SA = `system:serviceaccount:${NS}:ferry-controller`;
+const JOB_SA = `system:serviceaccount:${NS}:ferry-job`;
+
+let server: KubeApiServer;
+const tools = kubeTools();
+
+function run(binary: string, args: string[], input?: string) {
+  const result = spawnSync(binary, [...args, '--kubeconfig', server.kubeconfigPath], { encoding: 'utf8', input, timeout: 120_000 });
+  if (result.error) throw result.error;
+  return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+const kubectl = (...args: string[]) => run(tools.kubectl, args);
+const helm = (...args: string[]) => run(tools.helm, args);
+
+function ok(result: { status: number; stdout: string; stderr: string }): string {
+  expect(result.status, result.stderr || result.stdout).toBe(0);
+  return result.stdout;
+}
+
+/** `kubectl auth can-i` as a subject; true for "yes" (exit 0), false for "no" (exit 1). */
+function canI(subject: string, access: Access, namespace: string, lease = 'ferry-leader'): boolean {
+  const resource = access.resource.replace('/LEASE', `/${lease}`);
+  const result = kubectl('auth', 'can-i', access.verb, resource, '--as', subject, '-n', namespace);
+  if (result.status > 1) throw new Error(`kubectl auth can-i failed: ${result.stderr}`);
+  return result.status === 0;
+}
+
+const label = (access: Access) => `${access.verb} ${access.resource}`;
+
+beforeAll(async () => {
+  // Helm installs the CRDs: start without them.
+  server = await startKubeApiServer({ crdsDir: null });
+  ok(kubectl('create', 'namespace', 'team-a'));
+}, 180_000);
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('helm install of charts/ferry', () => {
+  let manifest = '';
+
+  it('installs with the default values', () => {
+    const out = ok(helm('install', 'ferry', chart, '--namespace', NS, '--create-namespace', '--set', 'environment=prod', '--timeout', '60s'));
+    expect(out).toContain('STATUS: deployed');
+    expect(out).toContain('kubectl ferry sync quickstart');
+    manifest = ok(helm('get', 'manifest', 'ferry', '--namespace', NS));
+  }, 120_000);
+
+  it('created every object of the release', () => {
+    const expected = manifest
+      .split(/^---$/m)
+      .map((doc) => parse(doc) as { kind: string; metadata: { name: string } } | null)
+      .filter((doc): doc is { kind: string; metadata: { name: string } } => doc !== null)
+      .map((doc) => `${doc.kind}/${doc.metadata.name}`);
+    expect(expected.length).toBeGreaterThan(15);
+    const present = ok(run(tools.kubectl, ['get', '-f', '-', '-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.name}{"\\n"}{end}'], manifest))
+      .trim()
+      .split('\n');
+    expect(present.sort()).toEqual(expected.sort());
+  });
+
+  it('the CRDs are established and kept on uninstall', () => {
+    ok(kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/syncflows.ferry.dev', 'crd/syncjobs.ferry.dev', 'crd/exporttargets.ferry.dev'));
+    const annotations = ok(kubectl('get', 'crd', 'syncjobs.ferry.dev', '-o', 'jsonpath={.metadata.annotations.helm\\.sh/resource-policy}'));
+    expect(annotations).toBe('keep');
+    expect(ok(kubectl('get', 'ferry', '-A'))).toBe('');
+  });
+
+  describe('the controller ServiceAccount', () => {
+    it.each(CONTROLLER_ALLOWED.map((a) => [label(a), a] as const))('may %s in any namespace', (_label, access) => {
+      expect(canI(CONTROLLER_SA, access, 'team-a')).toBe(true);
+    });
+    it.each(CONTROLLER_FORBIDDEN.map((a) => [label(a), a] as const))('may not %s', (_label, access) => {
+      expect(canI(CONTROLLER_SA, access, 'team-a')).toBe(false);
+    });
+    it.each(LEASE_ALLOWED.map((a) => [label(a), a] as const))('may %s of its own Lease in the release namespace', (_label, access) => {
+      expect(canI(CONTROLLER_SA, access, NS)).toBe(true);
+      expect(canI(CONTROLLER_SA, access, 'team-a')).toBe(false);
+    });
+    it.each(LEASE_FORBIDDEN.map((a) => [label(a), a] as const))('may not %s', (_label, access) => {
+      expect(canI(CONTROLLER_SA, access, NS)).toBe(false);
+    });
+  });
+
+  describe('the Job ServiceAccount', () => {
+    it.each(JOB_ALLOWED.map((a) => [label(a), a] as const))('may %s in its namespace only', (_label, access) => {
+      expect(canI(JOB_SA, access, NS)).toBe(true);
+      expect(canI(JOB_SA, access, 'team-a')).toBe(false);
+    });
+    it.each(JOB_FORBIDDEN.map((a) => [label(a), a] as const))('may not %s', (_label, access) => {
+      expect(canI(JOB_SA, access, NS)).toBe(false);
+    });
+  });
+
+  it('ferry-view and ferry-edit match the aggregation selectors of the built-in view, edit and admin roles', () => {
+    const selectorsOf = (role: string) =>
+      (JSON.parse(ok(kubectl('get', 'clusterrole', role, '-o', 'json'))) as { aggregationRule: { clusterRoleSelectors: { matchLabels: Record<string, string> }[] } })
+        .aggregationRule.clusterRoleSelectors.map((s) => s.matchLabels);
+    const labelsOf = (role: string) => (JSON.parse(ok(kubectl('get', 'clusterrole', role, '-o', 'json'))) as { metadata: { labels: Record<string, string> } }).metadata.labels;
+    const aggregatesInto = (ours: string, builtIn: string) =>
+      selectorsOf(builtIn).some((selector) => Object.entries(selector).every(([k, v]) => labelsOf(ours)[k] === v));
+    for (const builtIn of ['view', 'edit', 'admin']) expect(aggregatesInto('ferry-view', builtIn), `ferry-view -> ${builtIn}`).toBe(true);
+    for (const builtIn of ['edit', 'admin']) expect(aggregatesInto('ferry-edit', builtIn), `ferry-edit -> ${builtIn}`).toBe(true);
+    expect(aggregatesInto('ferry-edit', 'view')).toBe(false);
+  });
+
+  it('the evaluation database Secret survives an upgrade with its generated password', () => {
+    const password = () => ok(kubectl('get', 'secret', 'ferry-postgresql', '-n', NS, '-o', 'jsonpath={.data.password}'));
+    const before = password();
+    expect(before.length).toBeGreaterThan(20);
+    ok(helm('upgrade', 'ferry', chart, '--namespace', NS, '--reuse-values', '--set', 'replicaCount=2'));
+    expect(password()).toBe(before);
+    expect(ok(kubectl('get', 'deploy', 'ferry-controller', '-n', NS, '-o', 'jsonpath={.spec.replicas}'))).toBe('2');
+  }, 120_000);
+
+  it('a bad value is refused with the schema message before anything is applied', () => {
+    const result = helm('upgrade', 'ferry', chart, '--namespace', NS, '--reuse-values', '--set', 'environment=Production');
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain("at '/environment': 'Production' does not match pattern");
+  });
+});
+
+describe('examples against the installed CRDs (server-side dry run: OpenAPI schema and CEL rules)', () => {
+  const exampleFiles = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return ['invalid', 'gitops'].includes(entry.name) && dir.endsWith('examples') ? [] : exampleFiles(path);
+      return /\.ya?ml$/.test(entry.name) && entry.name !== 'kustomization.yaml' ? [path] : [];
+    });
+
+  it.each(exampleFiles(join(repo, 'examples')).map((f) => [relative(repo, f), f] as const))('%s', (_name, file) => {
+    ok(kubectl('apply', '--dry-run=server', '-n', 'team-a', '-f', file));
+  });
+
+  it.each(['prod', 'staging'])('examples/gitops/overlays/%s', (overlay) => {
+    for (const namespace of ['crm', 'crm-staging']) kubectl('create', 'namespace', namespace);
+    const dir = join(repo, 'examples', 'gitops', 'overlays', overlay);
+    expect(statSync(join(dir, 'kustomization.yaml')).isFile()).toBe(true);
+    ok(kubectl('apply', '--dry-run=server', '-k', dir));
+  });
+});
+
+describe('helm uninstall', () => {
+  it('removes the release but keeps the CRDs', () => {
+    ok(helm('uninstall', 'ferry', '--namespace', NS, '--wait', '--timeout', '60s'));
+    expect(kubectl('get', 'deploy', 'ferry-controller', '-n', NS).status).not.toBe(0);
+    expect(kubectl('get', 'clusterrole', 'ferry-controller').status).not.toBe(0);
+    ok(kubectl('get', 'crd', 'syncflows.ferry.dev', 'syncjobs.ferry.dev', 'exporttargets.ferry.dev'));
+  }, 120_000);
+});

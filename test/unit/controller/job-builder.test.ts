@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import type { ExportTarget } from '../../../src/api/exporttarget.js';
+import type { SyncFlow } from '../../../src/api/syncflow.js';
+import type { SyncJob } from '../../../src/api/syncjob.js';
+import { DEFAULT_JOB_DEFAULTS, type ControllerConfig } from '../../../src/controller/config.js';
+import { buildJob, heapLimitMiB, jobNameFor, memoryBytes } from '../../../src/controller/job-builder.js';
+
+const config: ControllerConfig = {
+  image: 'ghcr.io/example/ferry:1.2.3',
+  command: ['ferry'],
+  jobServiceAccountName: 'ferry-job',
+  stateDbSecret: { name: 'ferry-state', key: 'url' },
+  jobDefaults: DEFAULT_JOB_DEFAULTS,
+};
+
+const flow = {
+  apiVersion: 'ferry.dev/v1alpha1',
+  kind: 'SyncFlow',
+  metadata: { name: 'crm', namespace: 'sync', uid: 'flow-uid' },
+  spec: {
+    direction: 'OneWay',
+    source: { postgres: { secretRef: { name: 'website-db' } } },
+    target: { postgres: { secretRef: { name: 'crm-db', key: 'dsn' } } },
+    entities: [],
+  },
+} as unknown as SyncFlow;
+
+const syncJob = {
+  apiVersion: 'ferry.dev/v1alpha1',
+  kind: 'SyncJob',
+  metadata: { name: 'crm-manual-1', namespace: 'sync', uid: 'job-uid' },
+  spec: { flowRef: { name: 'crm' }, mode: 'Full' },
+} as SyncJob;
+
+describe('buildJob', () => {
+  const job = buildJob({ syncJob, flow, config });
+  const pod = job.spec!.template.spec!;
+  const container = pod.containers[0];
+
+  it('is owned by the SyncJob and labelled for the flow', () => {
+    expect(job.metadata?.ownerReferences).toEqual([
+      { apiVersion: 'ferry.dev/v1alpha1', kind: 'SyncJob', name: 'crm-manual-1', uid: 'job-uid', controller: true, blockOwnerDeletion: true },
+    ]);
+    expect(job.metadata?.labels).toMatchObject({ 'ferry.dev/flow': 'crm', 'ferry.dev/syncjob': 'crm-manual-1', 'ferry.dev/mode': 'Full', 'app.kubernetes.io/managed-by': 'ferry' });
+    expect(job.spec?.template.metadata?.labels).toEqual(job.metadata?.labels);
+    expect(job.metadata?.namespace).toBe('sync');
+  });
+
+  it('runs ferry job for the SyncJob in the controller image', () => {
+    expect(container.image).toBe('ghcr.io/example/ferry:1.2.3');
+    expect(container.command).toEqual(['ferry']);
+    expect(container.args).toEqual(['job', '--namespace', 'sync', '--name', 'crm-manual-1']);
+    expect(pod.restartPolicy).toBe('Never');
+    expect(pod.serviceAccountName).toBe('ferry-job');
+  });
+
+  it('sets retry, deadline and cleanup limits', () => {
+    expect(job.spec?.backoffLimit).toBe(0);
+    expect(job.spec?.activeDeadlineSeconds).toBe(21600);
+    expect(job.spec?.ttlSecondsAfterFinished).toBe(604800);
+  });
+
+  it('runs restricted: non-root, read-only root, no capabilities, RuntimeDefault seccomp', () => {
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(container.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+  });
+
+  it('passes credentials as secretKeyRef env vars, never as values', () => {
+    const env = Object.fromEntries(container.env!.map((e) => [e.name, e]));
+    expect(env.FERRY_SOURCE_URL.valueFrom?.secretKeyRef).toEqual({ name: 'website-db', key: 'url' });
+    expect(env.FERRY_TARGET_URL.valueFrom?.secretKeyRef).toEqual({ name: 'crm-db', key: 'dsn' });
+    expect(env.FERRY_STATE_DB_URL.valueFrom?.secretKeyRef).toEqual({ name: 'ferry-state', key: 'url' });
+    expect(container.env!.filter((e) => e.name.endsWith('_URL')).every((e) => e.value === undefined)).toBe(true);
+  });
+
+  it('sizes the V8 heap from the memory limit', () => {
+    expect(container.resources).toEqual(DEFAULT_JOB_DEFAULTS.resources);
+    expect(container.env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=768' });
+    expect(memoryBytes('512Mi')).toBe(512 * 1024 * 1024);
+    expect(memoryBytes('2G')).toBe(2e9);
+    expect(memoryBytes('lots')).toBeUndefined();
+    expect(heapLimitMiB({ requests: { memory: '256Mi' } })).toBe(192);
+  });
+
+  it('takes resources and limits from the flow when it sets them', () => {
+    const tuned = { ...flow, spec: { ...flow.spec, runner: { resources: { limits: { memory: '4Gi', cpu: '2' } }, backoffLimit: 2, activeDeadlineSeconds: 600 } } } as unknown as SyncFlow;
+    const built = buildJob({ syncJob, flow: tuned, config });
+    expect(built.spec?.backoffLimit).toBe(2);
+    expect(built.spec?.activeDeadlineSeconds).toBe(600);
+    expect(built.spec!.template.spec!.containers[0].resources).toEqual({ limits: { memory: '4Gi', cpu: '2' } });
+    expect(built.spec!.template.spec!.containers[0].env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=3072' });
+  });
+
+  it('mounts the export targets credential and key Secrets read-only', () => {
+    const exportFlow = {
+      ...flow,
+      spec: {
+        ...flow.spec,
+        target: { export: { format: 'CSV', mode: 'Snapshot', targets: [{ name: 'partner' }], encryption: { recipients: [{ secretRef: { name: 'pgp' } }] } } },
+      },
+    } as unknown as SyncFlow;
+    const target = { metadata: { name: 'partner' }, spec: { protocol: 'SFTP', host: 'h', credentialsSecretRef: { name: 'partner-login' } } } as ExportTarget;
+    const other = { metadata: { name: 'other' }, spec: { protocol: 'SFTP', host: 'h', credentialsSecretRef: { name: 'unrelated' } } } as ExportTarget;
+    const built = buildJob({ syncJob, flow: exportFlow, exportTargets: [target, other], config });
+    const spec = built.spec!.template.spec!;
+    expect(spec.volumes?.filter((v) => v.secret).map((v) => v.secret!.secretName)).toEqual(['partner-login', 'pgp']);
+    expect(spec.containers[0].volumeMounts).toContainEqual({ name: 'secret-0', mountPath: '/var/run/ferry/secrets/partner-login', readOnly: true });
+    expect(spec.containers[0].env!.some((e) => e.name === 'FERRY_TARGET_URL')).toBe(false);
+  });
+
+  it('keeps Job names within 63 characters and unique', () => {
+    const long = { ...syncJob, metadata: { ...syncJob.metadata, name: `${'a'.repeat(50)}-nightly-1767225605` } };
+    const other = { ...syncJob, metadata: { ...syncJob.metadata, name: `${'a'.repeat(50)}-nightly-1767225610` } };
+    expect(jobNameFor(long).length).toBeLessThanOrEqual(63);
+    expect(jobNameFor(long)).not.toBe(jobNameFor(other));
+    expect(jobNameFor(syncJob)).toBe('crm-manual-1');
+  });
+});

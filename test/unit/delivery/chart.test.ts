@@ -1,0 +1,286 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { chartCrdTemplate, chartCrdDir, crdSourceDir, renderChartCrds } from '../../../scripts/gen-chart-crds.js';
+import { chartDir, find, helm, ofKind, renderChart, type KubeObject } from './helm.js';
+import { CONTROLLER_ALLOWED, JOB_ALLOWED, type Access } from './rbac-expectations.js';
+
+const ciValues = readdirSync(join(chartDir, 'ci'))
+  .filter((name) => name.endsWith('.yaml'))
+  .sort();
+
+interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+/** "syncflows.ferry.dev/status" -> "ferry.dev syncflows/status create" triples, as RBAC rules spell them. */
+function accessTriple({ verb, resource }: Access): string {
+  const [nameAndGroup, subresource] = resource.split('/');
+  const dot = nameAndGroup.indexOf('.');
+  const name = dot < 0 ? nameAndGroup : nameAndGroup.slice(0, dot);
+  const group = dot < 0 ? '' : nameAndGroup.slice(dot + 1);
+  return `${group} ${subresource ? `${name}/${subresource}` : name} ${verb}`;
+}
+
+function ruleTriples(rules: PolicyRule[]): string[] {
+  return rules
+    .filter((rule) => !rule.resourceNames)
+    .flatMap((rule) => rule.apiGroups.flatMap((group) => rule.resources.flatMap((resource) => rule.verbs.map((verb) => `${group} ${resource} ${verb}`))))
+    .sort();
+}
+
+const rulesOf = (object: KubeObject) => object.rules as PolicyRule[];
+
+type Container = { name: string; image: string; args?: string[]; env: { name: string; value?: string; valueFrom?: unknown }[]; securityContext: Record<string, unknown>; [key: string]: unknown };
+type PodSpec = { containers: Container[]; securityContext: Record<string, unknown>; automountServiceAccountToken?: boolean; serviceAccountName?: string; [key: string]: unknown };
+const podSpec = (workload: KubeObject) => (workload.spec as { template: { spec: PodSpec } }).template.spec;
+const controllerDeployment = (objects: KubeObject[]) => find(objects, 'Deployment', 'ferry-controller');
+const env = (container: Container, name: string) => container.env.find((e) => e.name === name);
+
+describe('helm lint', () => {
+  it('passes with the default values', () => {
+    const result = helm(['lint', chartDir, '--strict']);
+    expect(result.stdout + result.stderr).toContain('0 chart(s) failed');
+    expect(result.status).toBe(0);
+  });
+
+  it.each(ciValues)('passes with ci/%s', (file) => {
+    const result = helm(['lint', chartDir, '--strict', '-f', join(chartDir, 'ci', file)]);
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+  });
+});
+
+describe('helm template with the default values', () => {
+  const objects = renderChart();
+
+  it('renders the controller, its RBAC, the CRDs and the evaluation database', () => {
+    expect(objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort()).toEqual([
+      'ClusterRole//ferry-controller',
+      'ClusterRole//ferry-edit',
+      'ClusterRole//ferry-view',
+      'ClusterRoleBinding//ferry-controller',
+      'CustomResourceDefinition//exporttargets.ferry.dev',
+      'CustomResourceDefinition//syncflows.ferry.dev',
+      'CustomResourceDefinition//syncjobs.ferry.dev',
+      'Deployment/ferry-system/ferry-controller',
+      'Role/ferry-system/ferry-job',
+      'Role/ferry-system/ferry-leader-election',
+      'RoleBinding/ferry-system/ferry-job',
+      'RoleBinding/ferry-system/ferry-leader-election',
+      'Secret/ferry-system/ferry-postgresql',
+      'Service/ferry-system/ferry-metrics',
+      'Service/ferry-system/ferry-postgresql',
+      'ServiceAccount/ferry-system/ferry-controller',
+      'ServiceAccount/ferry-system/ferry-job',
+      'StatefulSet/ferry-system/ferry-postgresql',
+    ]);
+  });
+
+  it('runs one controller replica with a restricted security context', () => {
+    const deployment = controllerDeployment(objects);
+    expect((deployment.spec as { replicas: number }).replicas).toBe(1);
+    const pod = podSpec(deployment);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } });
+    const [container] = pod.containers;
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(container.livenessProbe).toMatchObject({ httpGet: { path: '/healthz', port: 'http' } });
+    expect(container.readinessProbe).toMatchObject({ httpGet: { path: '/readyz', port: 'http' } });
+    expect(container.resources).toEqual({ requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } });
+    expect(container.image).toBe('ghcr.io/ferry-dev/ferry:0.1.0');
+    expect(container.args).toEqual(['controller', '--metrics-port=8080', '--leader-election-namespace=ferry-system', '--leader-election-lease=ferry-leader']);
+  });
+
+  it('mounts an API token only into the controller', () => {
+    expect(podSpec(controllerDeployment(objects)).automountServiceAccountToken).toBe(true);
+    for (const account of ofKind(objects, 'ServiceAccount')) expect(account.automountServiceAccountToken, account.metadata.name).toBe(false);
+    expect(podSpec(find(objects, 'StatefulSet', 'ferry-postgresql')).automountServiceAccountToken).toBe(false);
+  });
+
+  it('passes the state database URL from a Secret, never inline', () => {
+    const [container] = podSpec(controllerDeployment(objects)).containers;
+    expect(env(container, 'FERRY_STATE_DATABASE_URL')).toEqual({
+      name: 'FERRY_STATE_DATABASE_URL',
+      valueFrom: { secretKeyRef: { name: 'ferry-postgresql', key: 'url' } },
+    });
+    for (const variable of container.env) expect(variable.value ?? '').not.toMatch(/postgres:\/\//);
+    const secret = find(objects, 'Secret', 'ferry-postgresql') as KubeObject & { stringData: Record<string, string> };
+    expect(secret.stringData.url).toMatch(/^postgres:\/\/ferry:[A-Za-z0-9]{32}@ferry-postgresql\.ferry-system\.svc:5432\/ferry$/);
+  });
+
+  it('grants the controller exactly the verbs it uses', () => {
+    expect(ruleTriples(rulesOf(find(objects, 'ClusterRole', 'ferry-controller')))).toEqual(CONTROLLER_ALLOWED.map(accessTriple).sort());
+    const binding = find(objects, 'ClusterRoleBinding', 'ferry-controller');
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'ferry-controller', namespace: 'ferry-system' }]);
+  });
+
+  it('limits leader election to its own Lease', () => {
+    expect(rulesOf(find(objects, 'Role', 'ferry-leader-election'))).toEqual([
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['ferry-leader'], verbs: ['get', 'update'] },
+    ]);
+  });
+
+  it('gives Job pods only get on SyncJobs and SyncFlows', () => {
+    expect(ruleTriples(rulesOf(find(objects, 'Role', 'ferry-job')))).toEqual(JOB_ALLOWED.map(accessTriple).sort());
+    const [container] = podSpec(controllerDeployment(objects)).containers;
+    expect(env(container, 'FERRY_JOB_SERVICE_ACCOUNT')?.value).toBe('ferry-job');
+    expect(env(container, 'FERRY_JOB_IMAGE')?.value).toBe('ghcr.io/ferry-dev/ferry:0.1.0');
+    expect(JSON.parse(env(container, 'FERRY_JOB_RESOURCES')?.value ?? '')).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '1Gi' } });
+  });
+
+  it('aggregates ferry-view into view/edit/admin and ferry-edit into edit/admin', () => {
+    const view = find(objects, 'ClusterRole', 'ferry-view');
+    const edit = find(objects, 'ClusterRole', 'ferry-edit');
+    expect(view.metadata.labels).toMatchObject({
+      'rbac.authorization.k8s.io/aggregate-to-view': 'true',
+      'rbac.authorization.k8s.io/aggregate-to-edit': 'true',
+      'rbac.authorization.k8s.io/aggregate-to-admin': 'true',
+    });
+    expect(edit.metadata.labels).toMatchObject({ 'rbac.authorization.k8s.io/aggregate-to-edit': 'true', 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' });
+    expect(edit.metadata.labels).not.toHaveProperty(['rbac.authorization.k8s.io/aggregate-to-view']);
+    expect(ruleTriples(rulesOf(edit))).toContain('ferry.dev syncjobs create');
+    expect(ruleTriples(rulesOf(view)).every((triple) => /(get|list|watch)$/.test(triple))).toBe(true);
+  });
+
+  it('keeps the CRDs on uninstall and renders them exactly as crds/', () => {
+    for (const crd of ofKind(objects, 'CustomResourceDefinition')) {
+      const fileName = `ferry.dev_${crd.metadata.name.split('.')[0]}.yaml`;
+      const source = parse(readFileSync(join(crdSourceDir, fileName), 'utf8')) as KubeObject;
+      expect(crd).toEqual({ ...source, metadata: { ...source.metadata, annotations: { 'helm.sh/resource-policy': 'keep' } } });
+    }
+  });
+});
+
+describe('chart CRD templates', () => {
+  it('are generated from crds/ and up to date (run `npm run gen:crds`)', () => {
+    const rendered = renderChartCrds();
+    expect(Object.keys(rendered)).toEqual(readdirSync(crdSourceDir).filter((name) => name.endsWith('.yaml')).sort());
+    expect(readdirSync(chartCrdDir).sort()).toEqual(Object.keys(rendered));
+    for (const [name, text] of Object.entries(rendered)) {
+      expect(readFileSync(join(chartCrdDir, name), 'utf8') === text, `charts/ferry/templates/crds/${name} is stale: run \`npm run gen:crds\``).toBe(true);
+    }
+  });
+
+  it('refuses a CRD that Helm would read as a template', () => {
+    expect(() => chartCrdTemplate('x.yaml', 'metadata:\n  name: x\ndescription: "{{ oops }}"\n')).toThrow(/template action/);
+  });
+
+  it('are left out with crds.install=false', () => {
+    expect(ofKind(renderChart(['--set', 'crds.install=false']), 'CustomResourceDefinition')).toEqual([]);
+  });
+});
+
+describe('helm template with each documented option set (charts/ferry/ci)', () => {
+  it.each(ciValues)('%s renders', (file) => {
+    expect(controllerDeployment(renderChart(['-f', join(chartDir, 'ci', file)]))).toBeDefined();
+  });
+
+  it('an existing state database replaces the evaluation PostgreSQL', () => {
+    const objects = renderChart(['-f', join(chartDir, 'ci', 'existing-database-values.yaml')]);
+    expect(ofKind(objects, 'StatefulSet')).toEqual([]);
+    const [container] = podSpec(controllerDeployment(objects)).containers;
+    expect(env(container, 'FERRY_STATE_DATABASE_URL')?.valueFrom).toEqual({ secretKeyRef: { name: 'ferry-state-app', key: 'uri' } });
+    expect(env(container, 'FERRY_ENVIRONMENT')?.value).toBe('prod');
+  });
+
+  it('watchNamespaces turns the ClusterRole into one Role per namespace', () => {
+    const objects = renderChart(['-f', join(chartDir, 'ci', 'namespaced-values.yaml')]);
+    expect(ofKind(objects, 'ClusterRoleBinding')).toEqual([]);
+    expect(ofKind(objects, 'ClusterRole').map((r) => r.metadata.name).sort()).toEqual(['ferry-edit', 'ferry-view']);
+    for (const namespace of ['team-a', 'team-b']) {
+      expect(ruleTriples(rulesOf(find(objects, 'Role', 'ferry-controller', namespace)))).toEqual(CONTROLLER_ALLOWED.map(accessTriple).sort());
+      expect(find(objects, 'RoleBinding', 'ferry-controller', namespace).subjects).toEqual([
+        { kind: 'ServiceAccount', name: 'ferry-controller', namespace: 'ferry-system' },
+      ]);
+      expect(find(objects, 'ServiceAccount', 'ferry-job', namespace)).toBeDefined();
+      expect(find(objects, 'RoleBinding', 'ferry-job', namespace)).toBeDefined();
+    }
+    // No Jobs run in the release namespace unless it is watched.
+    expect(objects.filter((o) => o.metadata.name === 'ferry-job' && o.metadata.namespace === 'ferry-system')).toEqual([]);
+    const [container] = podSpec(controllerDeployment(objects)).containers;
+    expect(env(container, 'FERRY_WATCH_NAMESPACES')?.value).toBe('team-a,team-b');
+  });
+
+  it('two replicas share one Lease and get a PodDisruptionBudget', () => {
+    const objects = renderChart(['-f', join(chartDir, 'ci', 'ha-values.yaml')]);
+    expect((controllerDeployment(objects).spec as { replicas: number }).replicas).toBe(2);
+    expect(find(objects, 'PodDisruptionBudget', 'ferry-controller').spec).toMatchObject({ maxUnavailable: 1 });
+    expect(rulesOf(find(objects, 'Role', 'ferry-leader-election'))[1].resourceNames).toEqual(['ferry-prod-leader']);
+  });
+
+  it('every option lands where it should', () => {
+    const objects = renderChart(['-f', join(chartDir, 'ci', 'full-options-values.yaml')]);
+    expect(ofKind(objects, 'CustomResourceDefinition')).toEqual([]);
+    expect(objects.filter((o) => o.metadata.name === 'ferry-view' || o.metadata.name === 'ferry-edit')).toEqual([]);
+    const deployment = controllerDeployment(objects);
+    const pod = podSpec(deployment);
+    const [container] = pod.containers;
+    expect(container.image).toBe('registry.example.com/platform/ferry:0.1.0');
+    expect(container.imagePullPolicy).toBe('Always');
+    expect(pod.imagePullSecrets).toEqual([{ name: 'registry-pull' }]);
+    expect(pod.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
+    expect(pod.tolerations).toEqual([{ key: 'dedicated', operator: 'Equal', value: 'platform', effect: 'NoSchedule' }]);
+    expect(pod.affinity).toHaveProperty('nodeAffinity');
+    expect(pod.priorityClassName).toBe('platform-critical');
+    const template = (deployment.spec as { template: { metadata: KubeObject['metadata'] } }).template;
+    expect(template.metadata.annotations).toMatchObject({ 'example.com/team': 'platform' });
+    expect(template.metadata.labels).toMatchObject({ 'cost-center': 'data' });
+    expect(env(container, 'FERRY_SMTP_HOST')?.valueFrom).toEqual({ secretKeyRef: { name: 'ferry-smtp', key: 'host' } });
+    expect(env(container, 'FERRY_SMTP_PASSWORD')?.valueFrom).toEqual({ secretKeyRef: { name: 'ferry-smtp', key: 'password', optional: true } });
+    expect(env(container, 'FERRY_SMTP_SECURE')?.value).toBe('true');
+    expect(env(container, 'FERRY_JOB_IMAGE')?.value).toBe('registry.example.com/platform/ferry-job:0.1.0');
+    expect(env(container, 'FERRY_JOB_SERVICE_ACCOUNT')?.value).toBe('ferry-sync');
+    expect(env(container, 'FERRY_LOG_LEVEL')?.value).toBe('debug');
+    expect(env(container, 'NODE_OPTIONS')?.value).toBe('--max-old-space-size=384');
+    expect(container.args).toContain('--metrics-port=9090');
+    for (const namespace of ['ferry-system', 'sales', 'marketing']) expect(find(objects, 'ServiceAccount', 'ferry-sync', namespace)).toBeDefined();
+    const monitor = find(objects, 'ServiceMonitor', 'ferry-controller');
+    expect(monitor.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
+    expect(monitor.spec).toMatchObject({ endpoints: [{ port: 'http', path: '/metrics', interval: '15s' }] });
+    expect(find(objects, 'ServiceAccount', 'ferry-controller').metadata.annotations).toEqual({
+      'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/ferry',
+    });
+  });
+
+  it('the evaluation database keeps a given password and its volume settings', () => {
+    const objects = renderChart(['-f', join(chartDir, 'ci', 'evaluation-values.yaml')]);
+    expect((find(objects, 'Secret', 'ferry-postgresql') as KubeObject & { stringData: Record<string, string> }).stringData.url).toBe(
+      'postgres://ferry:evaluation-only@ferry-postgresql.ferry-system.svc:5432/ferry',
+    );
+    const claim = (find(objects, 'StatefulSet', 'ferry-postgresql').spec as { volumeClaimTemplates: { spec: unknown }[] }).volumeClaimTemplates[0];
+    expect(claim.spec).toEqual({ accessModes: ['ReadWriteOnce'], storageClassName: 'standard', resources: { requests: { storage: '2Gi' } } });
+  });
+});
+
+describe('bad values fail with a message that names them', () => {
+  it.each([
+    [['--set', 'environment=Prod'], "at '/environment': 'Prod' does not match pattern"],
+    [['--set', 'replicaCount=two'], "at '/replicaCount': got string, want integer"],
+    [['--set', 'crds.instal=true'], "additional properties 'instal' not allowed"],
+    [['--set', 'securityContext.runAsNonRoot=false'], "at '/securityContext/runAsNonRoot'"],
+    [['--set', 'logLevel=verbose'], "at '/logLevel'"],
+    [['--set', 'jobs.resources.limits.memory=lots'], "at '/jobs/resources/limits/memory'"],
+  ])('%s', (flags, message) => {
+    const result = helm(['template', 'ferry', chartDir, ...flags]);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain("values don't meet the specifications of the schema");
+    expect(result.stderr).toContain(message);
+  });
+
+  it('no state database at all', () => {
+    const result = helm(['template', 'ferry', chartDir, '--set', 'postgresql.enabled=false']);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('ferry: no state database: set stateDatabase.existingSecret');
+  });
+});
