@@ -126,7 +126,7 @@ export async function runJob(options: JobOptions): Promise<number> {
   const stateUrl = requireEnv(ENV_STATE_URL);
   const flowId = `${options.namespace}/${flow.metadata.name}`;
   const runId = newRunId(job);
-  (await openStateStore(stateUrl)).close(); // migrations first, so the heartbeat's table exists
+  await (await openStateStore(stateUrl)).close(); // migrations first, so the heartbeat's table exists
   const stopHeartbeat = startHeartbeat(stateUrl, runId, logger);
   const spec = job.spec;
   try {

@@ -1,9 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { FerryError, EXIT_BAD_INPUT, EXIT_SYNC_FAILED } from '../util/errors.js';
 import { registerDemoCommand } from './demo.js';
+import { registerControllerCommand } from './controller.js';
+import { registerJobCommand } from './job.js';
 import { registerDownloadCommand } from './download.js';
 import { registerExportsCommand } from './exports.js';
 import { registerProbeCommand } from './probe.js';
+import { registerInstallTriggersCommand } from './install-triggers.js';
+import { registerPairsCommand } from './pairs.js';
+import { registerResolveCommand } from './resolve.js';
 import { registerRunCommand } from './run.js';
 import { registerValidateCommand } from './validate.js';
 import { ferryVersion } from './version.js';
@@ -23,8 +28,13 @@ program
   });
 
 registerRunCommand(program);
+registerPairsCommand(program);
+registerResolveCommand(program);
+registerInstallTriggersCommand(program);
 registerValidateCommand(program);
 registerDemoCommand(program);
+registerJobCommand(program);
+registerControllerCommand(program);
 registerExportsCommand(program);
 registerDownloadCommand(program);
 registerProbeCommand(program);

@@ -3,6 +3,7 @@ import { renderReport, type ReportFormat } from '../engine/report.js';
 import { RunFailedError, type EngineMode } from '../engine/run.js';
 import { runLocally } from '../local/local-run.js';
 import { createLogger } from '../util/logger.js';
+import { parseInterval, runWatch } from './watch.js';
 import { ConfigError, EXIT_OK } from '../util/errors.js';
 
 const MODES = ['Full', 'Incremental', 'Scope', 'Record', 'Resolve', 'Retransfer'];
@@ -30,8 +31,25 @@ export function registerRunCommand(program: Command): void {
     .option('--data-dir <dir>', 'data directory of the embedded PostgreSQL (default: $FERRY_DATA_DIR, ~/.ferry/pgdata, or /tmp/ferry-local/pgdata as root)')
     .addOption(new Option('-o, --output <format>', 'report format').choices(FORMATS).default('table'))
     .addOption(new Option('--parallel <n>', 'entities synced side by side when their dependencies allow').argParser(parseLanes).default(2))
+    .option('--watch', 'run Incremental continuously: on change notifications (ferry install-triggers) or every --interval')
+    .addOption(new Option('--interval <duration>', 'with --watch: polling interval, e.g. 30s or 5m').argParser(parseInterval).default(30_000, '30s'))
     .action(async (options) => {
       const logger = createLogger();
+      if (options.watch) {
+        if (options.mode && options.mode !== 'Incremental') throw new ConfigError(`--watch runs Incremental syncs, not ${options.mode}`);
+        await runWatch({
+          files: options.file,
+          flow: options.flow,
+          dryRun: options.dryRun,
+          stateDb: options.stateDb,
+          dataDir: options.dataDir,
+          parallelEntities: options.parallel,
+          intervalMs: options.interval,
+          output: options.output as ReportFormat,
+          logger,
+        });
+        return;
+      }
       try {
         const reports = await runLocally({
           files: options.file,

@@ -1,16 +1,17 @@
 import type pg from 'pg';
-import { ident, qualified } from '../util/sql.js';
+import { ident, literal, qualified } from '../util/sql.js';
 import { ConfigError } from '../util/errors.js';
-import { referenceColumns, type ChildLink, type ClosureGraph } from './closure-plan.js';
-import type { ClosureRow, ClosureSource } from './closure.js';
+import { referenceColumns, type ClosureGraph } from './closure-plan.js';
+import type { ClosureRequest, ClosureRow, ClosureSource } from './closure.js';
 import type { EntityPlan } from './plan.js';
 
-/** Values per query: keeps statements bounded for a record with very many children. */
-const CHUNK = 10_000;
+/** Values per statement: keeps statements bounded for a record with very many children. */
+const CHUNK = 5_000;
 
 /**
  * Reads closure rows from the source database with key-set queries (`= ANY(array)`, so PostgreSQL
- * uses the key and parent-column indexes), returning only keys and lookup columns as text.
+ * uses the key and parent-column indexes), returning only keys and lookup columns as text. All
+ * reads of a round go to the server as one multi-statement query: one round trip per round.
  */
 export class PostgresClosureSource implements ClosureSource {
   constructor(
@@ -25,53 +26,57 @@ export class PostgresClosureSource implements ClosureSource {
     return plan;
   }
 
-  private selectList(plan: EntityPlan): { sql: string; refs: string[] } {
-    const refs = referenceColumns(this.graph, plan.name);
-    const columns = [...plan.source.keys, ...refs].map((c) => `${ident(c)}::text`);
-    return { sql: columns.join(', '), refs };
+  private select(plan: EntityPlan, where: string): string {
+    const columns = [...plan.source.keys, ...referenceColumns(this.graph, plan.name)].map((c, i) => `${ident(c)}::text AS c${i}`);
+    return `SELECT ${columns.join(', ')} FROM ${qualified(plan.source.schema, plan.source.table)} WHERE ${where}`;
   }
 
-  private toRows(plan: EntityPlan, refs: string[], rows: (string | null)[][]): ClosureRow[] {
-    const width = plan.source.keys.length;
-    return rows.map((row) => ({
-      key: row.slice(0, width) as string[],
-      refs: Object.fromEntries(refs.map((column, i) => [column, row[width + i]])),
-    }));
-  }
-
-  async byKeys(entity: string, keys: string[][]): Promise<ClosureRow[]> {
-    const plan = this.plan(entity);
-    const { sql, refs } = this.selectList(plan);
-    const table = qualified(plan.source.schema, plan.source.table);
-    const out: ClosureRow[] = [];
-    for (let i = 0; i < keys.length; i += CHUNK) {
-      const chunk = keys.slice(i, i + CHUNK);
+  private statements(request: ClosureRequest): { plan: EntityPlan; sql: string[] } {
+    const sql: string[] = [];
+    if (request.kind === 'keys') {
+      const plan = this.plan(request.entity);
       const types = plan.source.keyTypes;
-      const where =
-        types.length === 1
-          ? `${ident(plan.source.keys[0])} = ANY($1::${types[0]}[])`
-          : `(${plan.source.keys.map(ident).join(', ')}) IN (SELECT * FROM unnest(${types.map((t, k) => `$${k + 1}::${t}[]`).join(', ')}))`;
-      const values = types.map((_, k) => chunk.map((key) => key[k]));
-      const result = await this.client.query({ text: `SELECT ${sql} FROM ${table} WHERE ${where}`, values, rowMode: 'array' });
-      out.push(...this.toRows(plan, refs, result.rows));
+      for (let i = 0; i < request.keys.length; i += CHUNK) {
+        const chunk = request.keys.slice(i, i + CHUNK);
+        const arrays = types.map((type, k) => `ARRAY[${chunk.map((key) => literal(key[k])).join(', ')}]::${type}[]`);
+        const where =
+          types.length === 1
+            ? `${ident(plan.source.keys[0])} = ANY(${arrays[0]})`
+            : `(${plan.source.keys.map(ident).join(', ')}) IN (SELECT * FROM unnest(${arrays.join(', ')}))`;
+        sql.push(this.select(plan, where));
+      }
+      return { plan, sql };
     }
-    return out;
+    const plan = this.plan(request.link.child);
+    const parentType = this.plan(request.link.parent).source.keyTypes[0];
+    for (let i = 0; i < request.values.length; i += CHUNK) {
+      const values = request.values.slice(i, i + CHUNK).map(literal).join(', ');
+      sql.push(this.select(plan, `${ident(request.link.column)} = ANY(ARRAY[${values}]::${parentType}[])`));
+    }
+    return { plan, sql };
   }
 
-  async byColumn(link: ChildLink, values: string[]): Promise<ClosureRow[]> {
-    const plan = this.plan(link.child);
-    const parentType = this.plan(link.parent).source.keyTypes[0];
-    const { sql, refs } = this.selectList(plan);
-    const table = qualified(plan.source.schema, plan.source.table);
-    const out: ClosureRow[] = [];
-    for (let i = 0; i < values.length; i += CHUNK) {
-      const result = await this.client.query({
-        text: `SELECT ${sql} FROM ${table} WHERE ${ident(link.column)} = ANY($1::${parentType}[])`,
-        values: [values.slice(i, i + CHUNK)],
-        rowMode: 'array',
-      });
-      out.push(...this.toRows(plan, refs, result.rows));
-    }
-    return out;
+  async read(requests: ClosureRequest[]): Promise<ClosureRow[][]> {
+    const planned = requests.map((r) => this.statements(r));
+    const all = planned.flatMap((p) => p.sql);
+    if (all.length === 0) return requests.map(() => []);
+    const raw = await this.client.query(all.join(';\n'));
+    // One statement gives one result, several give an array of results.
+    const results = (Array.isArray(raw) ? raw : [raw]) as pg.QueryResult[];
+    let next = 0;
+    return planned.map(({ plan, sql }) => {
+      const refs = referenceColumns(this.graph, plan.name);
+      const width = plan.source.keys.length;
+      const rows: ClosureRow[] = [];
+      for (let s = 0; s < sql.length; s++) {
+        for (const row of results[next++].rows as Record<string, string | null>[]) {
+          rows.push({
+            key: plan.source.keys.map((_, i) => row[`c${i}`] as string),
+            refs: Object.fromEntries(refs.map((column, i) => [column, row[`c${width + i}`]])),
+          });
+        }
+      }
+      return rows;
+    });
   }
 }

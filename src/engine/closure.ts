@@ -7,10 +7,12 @@ export interface ClosureRow {
   refs: Record<string, string | null>;
 }
 
-/** Reads rows for the walk: by key, or the rows of an entity whose column holds one of some values. */
+/** One read of a round: rows by key, or the child rows whose link column holds one of some values. */
+export type ClosureRequest = { kind: 'keys'; entity: string; keys: string[][] } | { kind: 'children'; link: ChildLink; values: string[] };
+
+/** Reads the rows of one round's requests, ideally in one round trip; results in request order. */
 export interface ClosureSource {
-  byKeys(entity: string, keys: string[][]): Promise<ClosureRow[]>;
-  byColumn(link: ChildLink, values: string[]): Promise<ClosureRow[]>;
+  read(requests: ClosureRequest[]): Promise<ClosureRow[][]>;
 }
 
 export interface RecordRef {
@@ -23,8 +25,9 @@ export interface Closure {
   keys: Map<string, string[][]>;
   /** Referenced rows that do not exist in the source (dangling references), per entity. */
   missing: Map<string, string[][]>;
-  /** Queries the walk ran (for the report and the benchmark). */
+  /** Reads the walk made, and the rounds (round trips) they were grouped in. */
   queries: number;
+  rounds: number;
 }
 
 /**
@@ -82,6 +85,7 @@ class ClosureWalk {
   /** Child collections already read: link -> parent value -> (reach applied, child keys). */
   private readonly fetchedChildren = new Map<ChildLink, Map<string, { reach: Reach; keys: string[] }>>();
   private queries = 0;
+  private rounds = 0;
 
   constructor(
     private readonly graph: ClosureGraph,
@@ -92,13 +96,18 @@ class ClosureWalk {
     if (!this.graph.has(root.entity)) throw new ConfigError(`unknown entity "${root.entity}"`);
     this.requestRow(root.entity, root.key, { level: 2, follow: [] });
     while (this.pendingRows.size > 0 || this.pendingChildren.size > 0) {
-      const rowRequests = this.pendingRows;
-      const childRequests = this.pendingChildren;
+      const rowRequests = [...this.pendingRows];
+      const childRequests = [...this.pendingChildren];
       this.pendingRows = new Map();
       this.pendingChildren = new Map();
-      for (const [entity, wanted] of rowRequests) {
-        const found = await this.source.byKeys(entity, [...wanted.values()].map((w) => w.key));
-        this.queries++;
+      const results = await this.source.read([
+        ...rowRequests.map(([entity, wanted]): ClosureRequest => ({ kind: 'keys', entity, keys: [...wanted.values()].map((w) => w.key) })),
+        ...childRequests.map(([link, wanted]): ClosureRequest => ({ kind: 'children', link, values: [...wanted.keys()] })),
+      ]);
+      this.queries += results.length;
+      this.rounds++;
+      for (const [index, [entity, wanted]] of rowRequests.entries()) {
+        const found = results[index];
         const seen = new Set<string>();
         for (const row of found) {
           const id = row.key.join(SEP);
@@ -116,9 +125,8 @@ class ClosureWalk {
           this.list(this.missing, entity).push(request.key);
         }
       }
-      for (const [link, wanted] of childRequests) {
-        const found = await this.source.byColumn(link, [...wanted.keys()]);
-        this.queries++;
+      for (const [index, [link, wanted]] of childRequests.entries()) {
+        const found = results[rowRequests.length + index];
         const collections = this.collectionsOf(link);
         for (const [value, reach] of wanted) collections.set(value, { reach: { ...reach, follow: [...reach.follow] }, keys: [] });
         for (const row of found) {
@@ -131,7 +139,7 @@ class ClosureWalk {
         }
       }
     }
-    return { keys: this.order, missing: this.missing, queries: this.queries };
+    return { keys: this.order, missing: this.missing, queries: this.queries, rounds: this.rounds };
   }
 
   private list<T>(map: Map<string, T[]>, entity: string): T[] {

@@ -316,7 +316,7 @@ export class EntitySync {
    */
   async syncKeys(keys: string[][]): Promise<EntityResult> {
     const started = Date.now();
-    await this.prepare();
+    let prepared = false;
     for (let i = 0; i < keys.length; i += this.ctx.batchSize) {
       const records: SourceRecord[] = [];
       for await (const row of copyOutRows(this.ctx.sourceFetch, rowsByKeysQuery(this.plan, keys.slice(i, i + this.ctx.batchSize)))) {
@@ -326,6 +326,11 @@ export class EntitySync {
         else records.push(record);
       }
       const known = await this.pairs.bySourceKeys(records.map((r) => r.key!));
+      // Matching only matters for rows without a pair; most Record runs have none.
+      if (!prepared && records.some((r) => !known.has(r.key!))) {
+        await this.prepare();
+        prepared = true;
+      }
       const writes: WriteItem[] = [];
       for (const record of records) this.classify(record, known.get(record.key!), writes);
       await this.writeBatch(writes);

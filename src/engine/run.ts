@@ -162,11 +162,18 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
       clients.push(client);
       return client;
     };
-    const source = await open(request.sourceUrl, 'the source database');
-    const sourceFetch = await open(request.sourceUrl, 'the source database');
-    const target = await open(request.targetUrl, 'the target database');
-    const state = await open(request.stateUrl, 'the state database');
-    const stateStream = await open(request.stateUrl, 'the state database');
+    // Connections are opened side by side: one after the other, they were a good part of a short run.
+    // All settle before a failure is raised, so every opened connection is in `clients` to be closed.
+    const opened = await Promise.allSettled([
+      open(request.sourceUrl, 'the source database'),
+      open(request.sourceUrl, 'the source database'),
+      open(request.targetUrl, 'the target database'),
+      open(request.stateUrl, 'the state database'),
+      open(request.stateUrl, 'the state database'),
+    ]);
+    const refused = opened.find((o) => o.status === 'rejected');
+    if (refused) throw refused.reason;
+    const [source, sourceFetch, target, state, stateStream] = opened.map((o) => (o as PromiseFulfilledResult<pg.Client>).value);
 
     plan = planFlow(request.spec, await readCatalog(request.spec, source, target));
     const plans = new Map(plan.entities.map((e) => [e.name, e]));
@@ -289,7 +296,7 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
 
   try {
     await progressSaves;
-    for (const client of clients) await client.end().catch(() => {});
+    await Promise.all(clients.map((client) => client.end().catch(() => {})));
     if (locked) {
       await bookkeeping.query(
         `UPDATE ferry.runs SET status = $2, completed_at = $3, error = $4, watermarks_before = $5, watermarks_after = $6, report = $7 WHERE id = $1`,

@@ -8,7 +8,7 @@ import { ArchiveWriter, type ArchivedFile, type ArchiveOptions } from './archive
 import { compressStream } from './compress.js';
 import { encryptStream, type EncryptionKeys } from './encrypt.js';
 
-const WRITE_BUFFER = 64 * 1024;
+const WRITE_BUFFER = 256 * 1024;
 
 export interface FileSpec {
   runId: string;
@@ -28,7 +28,6 @@ export interface FileSpec {
 export class FileWriter {
   rows = 0;
   plainBytes = 0;
-  private buffer = '';
 
   private constructor(
     private readonly plain: PassThrough,
@@ -60,22 +59,16 @@ export class FileWriter {
     return new FileWriter(plain, archive, done, stats);
   }
 
-  async write(text: string, rows = 1): Promise<void> {
-    this.buffer += text;
+  /** Appends bytes holding `rows` complete records (0 for a header or a partial record). */
+  async write(data: Buffer | string, rows: number): Promise<void> {
+    const chunk = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (chunk.length === 0) return;
     this.rows += rows;
-    this.plainBytes += Buffer.byteLength(text);
-    if (this.buffer.length >= WRITE_BUFFER) await this.flush();
-  }
-
-  private async flush(): Promise<void> {
-    if (this.buffer.length === 0) return;
-    const chunk = Buffer.from(this.buffer, 'utf8');
-    this.buffer = '';
+    this.plainBytes += chunk.length;
     if (!this.plain.write(chunk)) await Promise.race([once(this.plain, 'drain'), this.done]);
   }
 
   async finish(): Promise<ArchivedFile> {
-    await this.flush();
     this.plain.end();
     await this.done;
     return this.archive.finish({ rows: this.rows, bytes: this.stats.bytes, sha256: this.stats.hash.digest('hex') });

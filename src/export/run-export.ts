@@ -35,6 +35,7 @@ export interface ExportRunRequest {
   mode: string;
   runId?: string;
   requestedBy?: string;
+  dryRun?: boolean;
   sourceUrl: string;
   stateUrl: string;
   logger: Logger;
@@ -95,7 +96,8 @@ async function createFiles(
   assertModeSupported(settings.mode, Boolean(settings.query));
   if (settings.query) {
     const probe = await ctx.source.query(`SELECT * FROM (${settings.query}) AS q LIMIT 0`);
-    return [await createEntityFiles(ctx, freeQuery(settings.query, settings.format, probe.fields.map((f) => f.name)))];
+    const query = freeQuery(settings.query, settings.format, probe.fields.map((f) => f.name));
+    return [await inSnapshot(ctx.source, () => createEntityFiles(ctx, query))];
   }
   const created: CreatedEntity[] = [];
   for (const entity of spec.entities) {
@@ -109,7 +111,7 @@ async function createFiles(
       const from = (await runState.readWatermark(entity.name))?.cursor ?? '0';
       const to = await finishedXidBound(ctx.source);
       query = eventsQuery(entity, schema, settings.format, from, to);
-      const result = await createEntityFiles(ctx, query);
+      const result = await inSnapshot(ctx.source, () => createEntityFiles(ctx, query));
       // The next run starts at this bound, whether or not events were found below it.
       await runState.writeWatermark(entity.name, { cursor: to, key: [] });
       created.push(result);
@@ -127,7 +129,7 @@ async function createFiles(
     }
     const watermark = settings.mode === 'Changes' ? await runState.readWatermark(entity.name) : undefined;
     query = entityQuery(entity, schema, settings.mode, settings.format, keyTypes, watermark);
-    const result = await createEntityFiles(ctx, query);
+    const result = await inSnapshot(ctx.source, () => createEntityFiles(ctx, query));
     if (settings.mode === 'Changes' && result.last) {
       const [cursor, ...key] = result.last;
       const next: Watermark = { cursor: cursor!, key: key.map((k) => k ?? '') };
@@ -136,6 +138,19 @@ async function createFiles(
     created.push(result);
   }
   return created;
+}
+
+/** Runs the reads of one file set in one snapshot, so the watermark query sees exactly the exported rows. */
+async function inSnapshot<T>(source: pg.ClientBase, work: () => Promise<T>): Promise<T> {
+  await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  try {
+    const result = await work();
+    await source.query('COMMIT');
+    return result;
+  } catch (error) {
+    await source.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
 }
 
 async function verifyArchived(pool: pg.Pool, file: ArchivedFile): Promise<void> {
@@ -184,6 +199,7 @@ export async function runExport(request: ExportRunRequest): Promise<{ report: Ex
       [runId, flowId, request.mode, request.requestedBy ?? null, startedAt],
     );
     if (!settings) throw new ConfigError(`SyncFlow ${flowId}: mode ${request.mode} needs spec.target.export`);
+    if (request.dryRun) throw new ConfigError(`SyncFlow ${flowId}: exports have no dry run; use \`ferry probe\` to check the destinations`);
     const purged = await purgeExpired(bookkeeping, flowId);
     if (purged > 0) logger.info({ purged }, 'removed export files past their retention');
 

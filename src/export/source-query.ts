@@ -7,16 +7,16 @@ import { ident, literal } from '../util/sql.js';
 import { CHANGE_LOG_TABLE, tableName } from './change-log.js';
 
 /**
- * The SQL one export reads with COPY. Each row is `[...bookkeeping, ...payload]`: the bookkeeping
- * columns (cursor and key for Changes, the transaction id for Events) feed the watermark and are
- * not written to the file. For JSON Lines the payload is one JSON object text built by Postgres,
- * so numbers, booleans and nulls keep their JSON types.
+ * The SQL one export streams with COPY: the file's columns only (Postgres writes the CSV itself).
+ * For JSON Lines it is one JSON object text per row built by Postgres, so numbers, booleans and
+ * nulls keep their JSON types. `lastSql` (Changes) reads the cursor and key of the last exported
+ * row in the same snapshot, for the next watermark.
  */
 export interface ExportQuery {
   entity: string;
   columns: string[];
   sql: string;
-  bookkeeping: number;
+  lastSql?: string;
 }
 
 export type OutputFormat = 'Csv' | 'JsonLines';
@@ -68,26 +68,27 @@ export function entityQuery(
   const exprs = entity.fields.map((f) => transformed(`${ALIAS}.${ident(f.source)}`, f.transform));
   const keys = entity.source.keys.map((k) => `${ALIAS}.${ident(k)}`);
   const where = [conditionSql(entity.source.conditions ?? [])];
-  let select: string[];
   let order: string[];
+  let lastSql: string | undefined;
+  const t = splitTable(table, schema);
+  const from = `${ident(t.schema)}.${ident(t.table)} AS ${ALIAS}`;
   if (mode === 'Changes') {
     if (!entity.source.updatedAt) throw new ConfigError(`entity ${entity.name}: Changes mode needs source.updatedAt`);
     const cursor = `${ALIAS}.${ident(entity.source.updatedAt)}`;
     order = [cursor, ...keys];
-    select = [`${cursor}::text`, ...keys.map((k) => `${k}::text`)];
     if (watermark) {
       const bound = [typedLiteral(watermark.cursor, 'timestamptz'), ...watermark.key.map((k, i) => typedLiteral(k, keyTypes[i]))];
       where.push(`(${order.join(', ')}) > (${bound.join(', ')})`);
     }
   } else {
     order = keys;
-    select = [];
   }
-  const t = splitTable(table, schema);
-  const sql =
-    `SELECT ${[...select, ...payload(format, columns, exprs)].join(', ')} FROM ${ident(t.schema)}.${ident(t.table)} AS ${ALIAS}` +
-    ` WHERE ${where.map((w) => `(${w})`).join(' AND ')} ORDER BY ${order.join(', ')}`;
-  return { entity: entity.name, columns, sql, bookkeeping: select.length };
+  const filter = ` WHERE ${where.map((w) => `(${w})`).join(' AND ')}`;
+  if (mode === 'Changes') {
+    lastSql = `SELECT ${order.map((o) => `${o}::text`).join(', ')} FROM ${from}${filter} ORDER BY ${order.map((o) => `${o} DESC`).join(', ')} LIMIT 1`;
+  }
+  const sql = `SELECT ${payload(format, columns, exprs).join(', ')} FROM ${from}${filter} ORDER BY ${order.join(', ')}`;
+  return { entity: entity.name, columns, sql, ...(lastSql ? { lastSql } : {}) };
 }
 
 export const EVENT_COLUMNS = ['event_id', 'event_time', 'operation'];
@@ -104,16 +105,16 @@ export function eventsQuery(entity: Entity, schema: string, format: OutputFormat
   };
   const exprs = ['id', format === 'Csv' ? 'at' : 'to_jsonb(at)', 'op', ...entity.fields.map(fieldExpr)];
   const sql =
-    `SELECT xid::text, ${payload(format, columns, exprs).join(', ')} FROM ${CHANGE_LOG_TABLE}` +
+    `SELECT ${payload(format, columns, exprs).join(', ')} FROM ${CHANGE_LOG_TABLE}` +
     ` WHERE table_name = ${literal(tableName(t.schema, t.table))} AND xid >= ${literal(fromXid)}::xid8 AND xid < ${literal(toXid)}::xid8` +
     ` ORDER BY xid, id`;
-  return { entity: entity.name, columns, sql, bookkeeping: 1 };
+  return { entity: entity.name, columns, sql };
 }
 
 /** A free SQL query is exported as a Snapshot; its columns come from the query itself. */
 export function freeQuery(query: string, format: OutputFormat, columns: string[]): ExportQuery {
   const sql = format === 'Csv' ? `SELECT * FROM (${query}) AS q` : `SELECT row_to_json(q)::text FROM (${query}) AS q`;
-  return { entity: 'query', columns, sql, bookkeeping: 0 };
+  return { entity: 'query', columns, sql };
 }
 
 export function assertModeSupported(mode: ExportMode, hasQuery: boolean): void {

@@ -93,6 +93,8 @@ export const pairs = ferry.table(
     sourceGoneAt: timestamp('source_gone_at', { withTimezone: true }),
     /** Two-way: when the target row of the pair vanished. */
     targetGoneAt: timestamp('target_gone_at', { withTimezone: true }),
+    /** Two-way: a change held back by the loop-protection window is applied once this time has passed. */
+    heldUntil: timestamp('held_until', { withTimezone: true }),
   },
   (t) => [
     primaryKey({ columns: [t.flow, t.entity, t.sourceKey] }),

@@ -361,6 +361,7 @@ export class TwoWayBatches {
       category: decision.category,
       sourceGone: !candidate.source && decision.create !== 'source',
       targetGone: !candidate.target && decision.create !== 'target',
+      heldUntil: decision.heldUntil ?? null,
     };
   }
 
@@ -415,6 +416,7 @@ export class TwoWayBatches {
     for (const p of planned) {
       const { decision, candidate } = p;
       if (candidate.pair && (decision.pair === 'keep' || decision.keepHashes)) this.leftAlone.add(candidate.pair.sourceKey);
+      else if (candidate.pair?.heldUntil && decision.outcome !== 'blocked') this.twoWay.released++;
       if (p.decision.outcome === 'rejected') continue;
       const wrote = (side: SideName) => p.seq[side] !== undefined;
       switch (decision.outcome) {

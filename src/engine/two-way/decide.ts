@@ -62,6 +62,8 @@ export interface Decision {
    * changed on both sides next time: conflicts stay conflicts until resolved.
    */
   keepHashes?: boolean;
+  /** Held back by the loop-protection window until then. */
+  heldUntil?: Date;
   category: PairCategory;
   /** Side the change came from (the loop-protection window blocks the other direction). */
   origin?: SideName | 'both';
@@ -203,7 +205,12 @@ export function decide(candidate: Candidate, options: DecideOptions): Decision {
       if (!mayUpdate(options, side)) write.delete(side);
     }
     if (write.size === 0) return decision('skipped', pair!.category, 'keep');
-    for (const side of write) if (windowBlocks(options, pair, side)) return decision('blocked', pair!.category, 'keep');
+    for (const side of write) {
+      if (windowBlocks(options, pair, side)) {
+        const heldUntil = new Date(pair!.lastSyncedAt.getTime() + options.windowSeconds * 1000);
+        return decision('blocked', pair!.category, 'save', { keepHashes: true, heldUntil });
+      }
+    }
     for (const [m, winner] of winners) if (!write.has(otherSide(winner))) winners.delete(m);
   }
   const origin: Decision['origin'] = write.size === 2 ? 'both' : write.has('target') ? 'source' : 'target';

@@ -120,6 +120,20 @@ export class TwoWayEntitySync {
     b.counters.unchanged = Math.max(0, b.counters.unchanged - recount);
   }
 
+  /**
+   * Changes held back by the loop-protection window are past the watermark already: once their
+   * window has passed, they are picked up from the pairs that remember them.
+   */
+  private async releaseHeld(): Promise<void> {
+    let after: string | null = null;
+    for (;;) {
+      const due = await this.batches.pairs.heldDue(this.ctx.batchSize, after);
+      if (due.length === 0) return;
+      await this.batches.process({ sourceKeys: due, targetKeys: [] });
+      after = due[due.length - 1];
+    }
+  }
+
   async incremental(): Promise<TwoWayResult> {
     const b = this.batches;
     if (!b.sides.source.updatedAt || !b.sides.target.updatedAt) {
@@ -141,6 +155,7 @@ export class TwoWayEntitySync {
         await b.process(refs, () => this.ctx.runState.writeWatermark(name, next));
       }
     }
+    await this.releaseHeld();
     b.counters.durationMs += Date.now() - started;
     return b.result();
   }

@@ -5,7 +5,7 @@ import { copyOutRows, type Row } from '../postgres/copy-out.js';
 import type { Pair } from './types.js';
 
 const COLUMNS = `source_key, target_key, source_hash, target_hash, source_cursor, target_cursor, last_origin,
-  last_synced_at, category, source_gone_at IS NOT NULL AS source_gone, target_gone_at IS NOT NULL AS target_gone`;
+  last_synced_at, category, source_gone_at IS NOT NULL AS source_gone, target_gone_at IS NOT NULL AS target_gone, held_until`;
 
 function toPair(r: Record<string, unknown>): Pair {
   return {
@@ -20,6 +20,7 @@ function toPair(r: Record<string, unknown>): Pair {
     category: r.category as PairCategory,
     sourceGone: r.source_gone as boolean,
     targetGone: r.target_gone as boolean,
+    heldUntil: (r.held_until as Date | null) ?? null,
   };
 }
 
@@ -36,6 +37,7 @@ export interface PairUpdate {
   category: PairCategory;
   sourceGone: boolean;
   targetGone: boolean;
+  heldUntil: Date | null;
 }
 
 /** The pairs of one flow and entity, with every column a two-way sync keeps. */
@@ -93,15 +95,15 @@ export class TwoWayPairs {
     const column = <K extends keyof PairUpdate>(k: K) => updates.map((u) => u[k]);
     await this.client.query(
       `INSERT INTO ferry.pairs AS p (flow, entity, source_key, target_key, source_hash, target_hash, source_cursor, target_cursor,
-                                    last_origin, last_synced_at, category, source_gone_at, target_gone_at)
+                                    last_origin, last_synced_at, category, source_gone_at, target_gone_at, held_until)
        SELECT $1, $2, u.sk, u.tk, u.sh, u.th, u.sc, u.tc, u.origin, coalesce(u.synced, now()), u.category,
-              CASE WHEN u.sgone THEN now() END, CASE WHEN u.tgone THEN now() END
-         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::text[], $12::bool[], $13::bool[])
-              AS u(sk, tk, sh, th, sc, tc, origin, synced, category, sgone, tgone)
+              CASE WHEN u.sgone THEN now() END, CASE WHEN u.tgone THEN now() END, u.held
+         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::text[], $12::bool[], $13::bool[], $14::timestamptz[])
+              AS u(sk, tk, sh, th, sc, tc, origin, synced, category, sgone, tgone, held)
        ON CONFLICT (flow, entity, source_key) DO UPDATE
          SET target_key = EXCLUDED.target_key, source_hash = EXCLUDED.source_hash, target_hash = EXCLUDED.target_hash,
              source_cursor = EXCLUDED.source_cursor, target_cursor = EXCLUDED.target_cursor, category = EXCLUDED.category,
-             last_origin = EXCLUDED.last_origin, last_synced_at = EXCLUDED.last_synced_at,
+             last_origin = EXCLUDED.last_origin, last_synced_at = EXCLUDED.last_synced_at, held_until = EXCLUDED.held_until,
              source_gone_at = CASE WHEN EXCLUDED.source_gone_at IS NULL THEN NULL ELSE coalesce(p.source_gone_at, now()) END,
              target_gone_at = CASE WHEN EXCLUDED.target_gone_at IS NULL THEN NULL ELSE coalesce(p.target_gone_at, now()) END`,
       [
@@ -118,8 +120,19 @@ export class TwoWayPairs {
         column('category'),
         column('sourceGone'),
         column('targetGone'),
+        column('heldUntil'),
       ],
     );
+  }
+
+  /** Source keys of pairs whose held-back change may go now, in batches of `limit`. */
+  async heldDue(limit: number, after: string | null): Promise<string[]> {
+    const result = await this.client.query(
+      `SELECT source_key FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND held_until <= now() AND ($3::text IS NULL OR source_key > $3)
+        ORDER BY source_key LIMIT $4`,
+      [this.flow, this.entity, after, limit],
+    );
+    return result.rows.map((r) => r.source_key);
   }
 
   async remove(sourceKeys: string[]): Promise<void> {

@@ -38,6 +38,8 @@ export interface Pair {
   category: PairCategory;
   sourceGone: boolean;
   targetGone: boolean;
+  /** A change held back by the loop-protection window waits until then. */
+  heldUntil: Date | null;
 }
 
 /** Counts specific to two-way runs, per entity (the generic counters hold the totals). */
@@ -53,6 +55,8 @@ export interface TwoWayCounters {
   conflicts: number;
   /** Changes held back by the loop-protection window; applied once it has passed. */
   blocked: number;
+  /** Held-back changes applied this run because their window had passed. */
+  released: number;
   /** Rows read because their cursor moved, whose content is what Ferry itself last wrote. */
   echoes: number;
   /** Records on one side only that no action created or linked (category `new`). */
@@ -71,6 +75,7 @@ export function emptyTwoWayCounters(): TwoWayCounters {
     deletedTarget: 0,
     conflicts: 0,
     blocked: 0,
+    released: 0,
     echoes: 0,
     unpaired: 0,
   };

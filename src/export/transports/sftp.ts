@@ -81,7 +81,9 @@ class SftpConnection implements Connection {
 
 export async function connectSftp(target: ResolvedTarget): Promise<Connection> {
   const { spec, credentials } = target;
-  const client = new SftpClient('ferry');
+  // The library's default global listeners print to the console; failures reach us as rejections anyway.
+  const quiet = { error: () => {}, end: () => {}, close: () => {} };
+  const client = new (SftpClient as unknown as new (name: string, callbacks: typeof quiet) => SftpClient)('ferry', quiet);
   let hostKeyRejected: string | undefined;
   const pinned = Boolean(spec.sftp?.hostKey || spec.sftp?.hostKeyFingerprint);
   if (!pinned && !spec.insecure) {

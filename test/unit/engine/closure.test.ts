@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncFlow } from '../../../src/api/syncflow.js';
 import { validateSyncFlow } from '../../../src/api/validate-flow.js';
-import { computeClosure, RecordNotFoundError, type ClosureRow, type ClosureSource } from '../../../src/engine/closure.js';
-import { closureGraph, scopeEntities, type ChildLink, type ClosureGraph } from '../../../src/engine/closure-plan.js';
+import { computeClosure, RecordNotFoundError, type ClosureRequest, type ClosureRow, type ClosureSource } from '../../../src/engine/closure.js';
+import { closureGraph, scopeEntities, type ClosureGraph } from '../../../src/engine/closure-plan.js';
 import { closureFlowSpec } from '../../helpers/closure-flow.js';
 
 /**
@@ -18,19 +18,19 @@ function memorySource(
     refs: Object.fromEntries(graph.get(entity)!.references.map((r) => [r.column, row[r.column] ?? null])),
   });
   const calls: string[] = [];
-  return {
-    calls,
-    async byKeys(entity, keys) {
-      calls.push(`${entity} by key`);
-      const wanted = new Set(keys.map((k) => k.join(',')));
-      return tables[entity].rows.filter((row) => wanted.has(tables[entity].keys.map((k) => row[k]).join(','))).map((row) => toRow(entity, row));
-    },
-    async byColumn(link: ChildLink, values) {
-      calls.push(`${link.child} by ${link.column}`);
-      const wanted = new Set(values);
-      return tables[link.child].rows.filter((row) => row[link.column] !== null && wanted.has(row[link.column]!)).map((row) => toRow(link.child, row));
-    },
+  const read = (request: ClosureRequest): ClosureRow[] => {
+    if (request.kind === 'keys') {
+      calls.push(`${request.entity} by key`);
+      const table = tables[request.entity];
+      const wanted = new Set(request.keys.map((k) => k.join(',')));
+      return table.rows.filter((row) => wanted.has(table.keys.map((k) => row[k]).join(','))).map((row) => toRow(request.entity, row));
+    }
+    const { link } = request;
+    calls.push(`${link.child} by ${link.column}`);
+    const wanted = new Set(request.values);
+    return tables[link.child].rows.filter((row) => row[link.column] !== null && wanted.has(row[link.column]!)).map((row) => toRow(link.child, row));
   };
+  return { calls, read: async (requests) => requests.map(read) };
 }
 
 const rows = (keys: string[], columns: string[], data: (string | null)[][]) => ({
@@ -121,6 +121,7 @@ describe('closure walk', () => {
     const source = memorySource(TABLES);
     const closure = await computeClosure(graph, source, { entity: 'firms', key: ['1'] });
     expect(closure.queries).toBe(source.calls.length);
+    expect(closure.rounds).toBe(5);
     // Round by round: the firm; its city and children; the employees' parents and children; ...
     expect(source.calls).toEqual([
       'firms by key',

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { csvField, csvLine, DEFAULT_CSV } from '../../../src/export/csv.js';
-import { createSerialiser } from '../../../src/export/serialise.js';
 
 describe('RFC 4180 CSV', () => {
   it('quotes only fields holding the delimiter, the quote, CR or LF, and doubles quotes', () => {
@@ -18,13 +17,5 @@ describe('RFC 4180 CSV', () => {
   it('honours a custom delimiter and quote', () => {
     const options = { header: true, delimiter: ';', quote: "'" };
     expect(csvLine(['a;b', "it's", 'c,d'], options)).toBe("'a;b';'it''s';c,d\r\n");
-  });
-
-  it('a serialiser writes the header only when asked', () => {
-    expect(createSerialiser('Csv', ['id', 'name'], DEFAULT_CSV).header()).toBe('id,name\r\n');
-    expect(createSerialiser('Csv', ['id', 'name'], { ...DEFAULT_CSV, header: false }).header()).toBe('');
-    const jsonl = createSerialiser('JsonLines', ['id'], DEFAULT_CSV);
-    expect(jsonl.header()).toBe('');
-    expect(jsonl.row(['{"id":1}'])).toBe('{"id":1}\n');
   });
 });

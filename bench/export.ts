@@ -1,0 +1,169 @@
+/**
+ * Export benchmark: demo people as CSV, gzip and OpenPGP-encrypted, archived and delivered over SFTP
+ * on loopback, against the baseline `psql \copy (...) TO STDOUT | gzip | gpg --encrypt > file` in the
+ * same run. Ferry runs in a child process so its peak RSS is its own; the SFTP server (the "remote
+ * side") runs in this process.
+ *
+ *   npx tsx bench/export.ts [--people N]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import type { SyncFlowSpec } from '../src/api/syncflow.js';
+import { generateAssociation } from '../src/demo/index.js';
+import { startLoopbackSftp } from '../src/export/loopback/sftp-server.js';
+import { runExport } from '../src/export/run-export.js';
+import { ensureDatabase } from '../src/local/embedded-server.js';
+import { startEmbeddedPostgres } from '../src/util/embedded-postgres.js';
+import { printRows, row, type ResultRow } from './results.js';
+
+const COLUMNS = ['id', 'first_name', 'last_name', 'email', 'phone', 'birth_date', 'member_status', 'member_since', 'address_line', 'postal_code', 'city_id', 'firm_id', 'updated_at'];
+
+interface ChildConfig {
+  sourceUrl: string;
+  stateUrl: string;
+  sftpPort: number;
+  hostKey: string;
+  publicKey: string;
+}
+
+interface ChildResult {
+  wallMs: number;
+  maxRssMb: number;
+  bytes: number;
+  rows: number;
+  result: string;
+}
+
+function flowSpec(): SyncFlowSpec {
+  return {
+    direction: 'OneWay',
+    source: { postgres: { secretRef: { name: 'src' } } },
+    target: {
+      export: {
+        format: 'Csv',
+        mode: 'Snapshot',
+        compression: 'Gzip',
+        encryption: { recipients: [{ secretRef: { name: 'pgp' } }] },
+        fileNameTemplate: 'people',
+        targets: [{ name: 'sftp' }],
+      },
+    },
+    entities: [
+      {
+        name: 'people',
+        source: { table: 'people', keys: ['id'] },
+        target: { table: 'people', keys: ['id'] },
+        fields: COLUMNS.map((c) => ({ source: c, target: c })),
+      },
+    ],
+  } as SyncFlowSpec;
+}
+
+/** The Ferry side, in its own process. */
+async function child(config: ChildConfig): Promise<void> {
+  const started = performance.now();
+  const { report, failure } = await runExport({
+    flowId: 'bench/export',
+    spec: flowSpec(),
+    mode: 'Full',
+    sourceUrl: config.sourceUrl,
+    stateUrl: config.stateUrl,
+    logger: pino({ level: 'warn' }),
+    export: {
+      targets: { sftp: { protocol: 'SFTP', host: '127.0.0.1', port: config.sftpPort, credentialsSecretRef: { name: 'creds' }, sftp: { hostKey: config.hostKey } } },
+      secrets: { creds: { username: 'bench', password: 'bench' }, pgp: { publicKey: config.publicKey } },
+    },
+  });
+  if (failure) throw failure;
+  const result: ChildResult = {
+    wallMs: performance.now() - started,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    bytes: report.export.files[0].bytes,
+    rows: report.export.files[0].rows,
+    result: report.export.result,
+  };
+  process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
+}
+
+function runChild(config: ChildConfig): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    proc.stdout.on('data', (d) => (out += d));
+    proc.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
+      if (code !== 0 || !line) return reject(new Error(`ferry export child failed (${code}): ${out}`));
+      resolve(JSON.parse(line.slice('BENCH_RESULT '.length)));
+    });
+  });
+}
+
+function runBaseline(sourceUrl: string, gnupgHome: string, out: string): { wallMs: number; bytes: number } {
+  const query = `SELECT ${COLUMNS.join(', ')} FROM people ORDER BY id`;
+  const script = `set -euo pipefail; psql "$URL" -X -q -c "\\copy (${query}) TO STDOUT WITH (FORMAT csv, HEADER)" | gzip | gpg --homedir "$GNUPGHOME" --batch --yes --trust-model always --encrypt -r bench@example.org > "$OUT"`;
+  const started = performance.now();
+  execFileSync('bash', ['-c', script], { env: { ...process.env, URL: sourceUrl, GNUPGHOME: gnupgHome, OUT: out }, stdio: ['ignore', 'inherit', 'inherit'] });
+  return { wallMs: performance.now() - started, bytes: statSync(out).size };
+}
+
+/** Runs the export benchmark and returns its rows for bench/results.json. */
+export async function exportBenchRows(options: { people: number; log?: (line: string) => void }): Promise<ResultRow[]> {
+  const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const work = mkdtempSync(join(tmpdir(), 'ferry-bench-export-'));
+  const server = await startEmbeddedPostgres({ persistent: false });
+  const sftpRoot = join(work, 'sftp');
+  mkdirSync(sftpRoot);
+  const sftp = await startLoopbackSftp({ root: sftpRoot, username: 'bench', password: 'bench' });
+  try {
+    const sourceUrl = await ensureDatabase(server.url, 'association_export');
+    const stateUrl = await ensureDatabase(server.url, 'ferry_state_export');
+    log(`export bench: generating ${options.people} people...`);
+    await generateAssociation(sourceUrl, { people: options.people });
+    const gnupgHome = join(work, 'gnupg');
+    mkdirSync(gnupgHome, { mode: 0o700 });
+    execFileSync('gpg', ['--homedir', gnupgHome, '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', 'Bench <bench@example.org>', 'future-default', 'default', 'never'], { stdio: 'pipe' });
+    const publicKey = execFileSync('gpg', ['--homedir', gnupgHome, '--armor', '--export', 'bench@example.org']).toString();
+
+    log('export bench: baseline psql | gzip | gpg...');
+    const baseline = runBaseline(sourceUrl, gnupgHome, join(work, 'baseline.csv.gz.pgp'));
+    log('export bench: ferry export...');
+    const ferry = await runChild({ sourceUrl, stateUrl, sftpPort: sftp.port, hostKey: sftp.hostKey, publicKey });
+    const delivered = readdirSync(sftpRoot).filter((n) => !n.startsWith('.'));
+    if (ferry.result !== 'AllTransferred' || delivered.length !== 1 || statSync(join(sftpRoot, delivered[0])).size !== ferry.bytes) {
+      throw new Error(`export bench: delivery check failed (${ferry.result}, ${delivered.join(', ')})`);
+    }
+    // Both files must decrypt to the same number of lines (the CSV dialects differ: CRLF, "" for empty strings).
+    const lines = (file: string) =>
+      execFileSync('bash', ['-c', `set -o pipefail; gpg --homedir "$H" --batch --quiet --decrypt "$F" | gunzip | wc -l`], { env: { ...process.env, H: gnupgHome, F: file } })
+        .toString()
+        .trim();
+    const [ours, theirs] = [lines(join(sftpRoot, delivered[0])), lines(join(work, 'baseline.csv.gz.pgp'))];
+    log(`export bench: ${ferry.rows} rows, ferry ${(ferry.wallMs / 1000).toFixed(1)} s (${ferry.bytes} bytes), baseline ${(baseline.wallMs / 1000).toFixed(1)} s (${baseline.bytes} bytes), lines ${ours}/${theirs}`);
+    if (ours !== theirs) throw new Error(`export bench: Ferry's file has ${ours} lines, the baseline's ${theirs}`);
+    const label = options.people >= 1000 ? `${Math.round(options.people / 1000)}k` : String(options.people);
+    return [
+      row(`export ${label} people: CSV+gzip+PGP, archived, over SFTP (s)`, ferry.wallMs / 1000, 's', baseline.wallMs / 1000, '<= 1.5x psql|gzip|gpg'),
+      row(`export ${label} people: peak RSS`, ferry.maxRssMb, 'MB', null, '<= 300 MB'),
+    ];
+  } finally {
+    await sftp.close();
+    await server.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
+if (isMain) {
+  const { values } = parseArgs({ options: { people: { type: 'string', default: '100000' }, child: { type: 'string' } } });
+  if (values.child) {
+    await child(JSON.parse(values.child) as ChildConfig);
+  } else {
+    const rows = await exportBenchRows({ people: Number(values.people) });
+    printRows(rows);
+  }
+}

@@ -1,0 +1,1 @@
+ALTER TABLE "ferry"."pairs" ADD COLUMN "held_until" timestamp with time zone;

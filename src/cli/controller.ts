@@ -1,0 +1,93 @@
+import { Command, Option } from 'commander';
+import { DEFAULT_JOB_DEFAULTS, type ControllerConfig } from '../controller/config.js';
+import { Controller } from '../controller/controller.js';
+import { Kube } from '../controller/kube.js';
+import { ConfigError } from '../util/errors.js';
+import { createLogger } from '../util/logger.js';
+
+function positiveInt(flag: string) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${flag} takes a whole number, got "${value}"`);
+    return n;
+  };
+}
+
+function secretKeyRef(value: string): { name: string; key: string } {
+  const [name, key = 'url'] = value.split(':');
+  if (!name) throw new ConfigError(`--state-db-secret takes NAME[:KEY], got "${value}"`);
+  return { name, key };
+}
+
+export function registerControllerCommand(program: Command): void {
+  program
+    .command('controller')
+    .description('run the Kubernetes controller: SyncFlow schedules, SyncJob admission and Jobs, ExportTarget probes')
+    .option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster, or $KUBECONFIG)')
+    .option('--namespace <ns>', 'watch only this namespace (default: all namespaces)')
+    .option('--environment <name>', "this cluster's environment, matched against schedules' enabledIn", process.env.FERRY_ENVIRONMENT)
+    .option('--state-db-url <url>', 'state database URL (default: $FERRY_STATE_DB_URL)')
+    .addOption(new Option('--state-db-secret <name[:key]>', 'Secret with the state DB URL, passed to the Job pods').default('ferry-state-db:url').argParser(secretKeyRef))
+    .option('--image <image>', 'image of the Job pods (default: $FERRY_IMAGE)', process.env.FERRY_IMAGE)
+    .addOption(new Option('--image-pull-policy <policy>').choices(['Always', 'IfNotPresent', 'Never']))
+    .option('--job-command <cmd>', 'command that starts ferry in the image', 'ferry')
+    .option('--job-service-account <name>', 'service account of the Job pods (get on SyncJobs, SyncFlows, ExportTargets)')
+    .option('--job-cpu-request <q>', 'default CPU request of Job pods', DEFAULT_JOB_DEFAULTS.resources.requests?.cpu)
+    .option('--job-cpu-limit <q>', 'default CPU limit of Job pods')
+    .option('--job-memory-request <q>', 'default memory request of Job pods', DEFAULT_JOB_DEFAULTS.resources.requests?.memory)
+    .option('--job-memory-limit <q>', 'default memory limit of Job pods (also sizes the V8 heap)', DEFAULT_JOB_DEFAULTS.resources.limits?.memory)
+    .addOption(new Option('--job-backoff-limit <n>').argParser(positiveInt('--job-backoff-limit')).default(DEFAULT_JOB_DEFAULTS.backoffLimit))
+    .addOption(new Option('--job-active-deadline <seconds>').argParser(positiveInt('--job-active-deadline')).default(DEFAULT_JOB_DEFAULTS.activeDeadlineSeconds))
+    .addOption(new Option('--job-ttl <seconds>', 'ttlSecondsAfterFinished of Jobs').argParser(positiveInt('--job-ttl')).default(DEFAULT_JOB_DEFAULTS.ttlSecondsAfterFinished))
+    .addOption(new Option('--health-port <port>', '/healthz, /readyz and /metrics').argParser(positiveInt('--health-port')).default(8080))
+    .option('--no-leader-elect', 'do not use a Lease (single replica only)')
+    .option('--lease-namespace <ns>', 'namespace of the leader Lease (default: $POD_NAMESPACE or default)')
+    .option('--lease-name <name>', 'name of the leader Lease', 'ferry-controller')
+    .addOption(new Option('--workers <n>', 'reconciles run side by side').argParser(positiveInt('--workers')).default(4))
+    .action(async (options) => {
+      const logger = createLogger();
+      const stateDbUrl = options.stateDbUrl ?? process.env.FERRY_STATE_DB_URL;
+      if (!stateDbUrl) throw new ConfigError('the state database is not set: pass --state-db-url or set FERRY_STATE_DB_URL');
+      if (!options.image) throw new ConfigError('the Job image is not set: pass --image or set FERRY_IMAGE');
+      const config: ControllerConfig = {
+        image: options.image,
+        imagePullPolicy: options.imagePullPolicy,
+        command: String(options.jobCommand).split(/\s+/).filter(Boolean),
+        jobServiceAccountName: options.jobServiceAccount,
+        environment: options.environment,
+        stateDbSecret: options.stateDbSecret,
+        jobDefaults: {
+          resources: {
+            requests: { ...(options.jobCpuRequest ? { cpu: options.jobCpuRequest } : {}), ...(options.jobMemoryRequest ? { memory: options.jobMemoryRequest } : {}) },
+            limits: { ...(options.jobCpuLimit ? { cpu: options.jobCpuLimit } : {}), ...(options.jobMemoryLimit ? { memory: options.jobMemoryLimit } : {}) },
+          },
+          backoffLimit: options.jobBackoffLimit,
+          activeDeadlineSeconds: options.jobActiveDeadline,
+          ttlSecondsAfterFinished: options.jobTtl,
+        },
+      };
+      const controller = new Controller({
+        kube: Kube.fromDefault(options.kubeconfig),
+        config,
+        stateDbUrl,
+        logger,
+        namespace: options.namespace,
+        workers: options.workers,
+        healthPort: options.healthPort,
+        processMetrics: true,
+        leaderElection: options.leaderElect
+          ? { namespace: options.leaseNamespace ?? process.env.POD_NAMESPACE ?? 'default', name: options.leaseName, identity: process.env.POD_NAME }
+          : false,
+      });
+      await controller.start();
+      logger.info({ identity: controller.identity, healthPort: controller.healthPort, environment: config.environment ?? null }, 'controller started');
+      await new Promise<void>((resolve) => {
+        const shutdown = (signal: string) => {
+          logger.info({ signal }, 'shutting down');
+          controller.stop({ release: true }).then(resolve, resolve);
+        };
+        process.once('SIGTERM', () => shutdown('SIGTERM'));
+        process.once('SIGINT', () => shutdown('SIGINT'));
+      });
+    });
+}

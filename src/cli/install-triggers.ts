@@ -1,0 +1,34 @@
+import { Command } from 'commander';
+import { connect } from '../engine/run-lock.js';
+import { installChangeTriggers, uninstallChangeTriggers } from '../engine/two-way/triggers.js';
+import { addFlowOptions, withFlowDatabases } from './pairs.js';
+
+export function registerInstallTriggersCommand(program: Command): void {
+  addFlowOptions(
+    program
+      .command('install-triggers')
+      .description(
+        "install statement-level triggers that NOTIFY Ferry of changes to the flow's tables (source; also target for TwoWay), so `ferry run --watch` picks changes up in under a second",
+      ),
+  )
+    .option('--uninstall', 'remove the triggers again')
+    .action(async (options) => {
+      await withFlowDatabases(options, async (dbs) => {
+        const spec = dbs.flow.spec;
+        const sides: { side: 'source' | 'target'; url: string }[] = [{ side: 'source', url: dbs.sourceUrl }];
+        if (spec.direction === 'TwoWay') sides.push({ side: 'target', url: dbs.targetUrl });
+        for (const { side, url } of sides) {
+          const schema = spec[side].postgres?.schema ?? 'public';
+          const tables = spec.entities.map((e) => e[side].table);
+          const client = await connect(url, `the ${side} database`);
+          try {
+            if (options.uninstall) await uninstallChangeTriggers(client, schema, tables);
+            else await installChangeTriggers(client, schema, tables);
+          } finally {
+            await client.end();
+          }
+          process.stdout.write(`${options.uninstall ? 'removed' : 'installed'} change triggers on ${new Set(tables).size} ${side} tables (schema ${schema})\n`);
+        }
+      });
+    });
+}

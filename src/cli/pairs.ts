@@ -1,0 +1,115 @@
+import Table from 'cli-table3';
+import { Command, Option } from 'commander';
+import { PAIR_CATEGORIES, type PairCategory, type SyncFlow } from '../api/syncflow.js';
+import type { LoadedManifests } from '../api/manifests.js';
+import { listPairs, type PairListing } from '../engine/two-way/inspect.js';
+import { loadValidManifests } from '../local/local-run.js';
+import { secretValue } from '../local/secrets.js';
+import { ConfigError } from '../util/errors.js';
+import { createLogger } from '../util/logger.js';
+import { flowIdOf, withLocalState } from './exports.js';
+
+export interface FlowDatabases {
+  flow: SyncFlow;
+  flowId: string;
+  loaded: LoadedManifests;
+  sourceUrl: string;
+  targetUrl: string;
+  stateUrl: string;
+}
+
+export interface FlowOptions {
+  file: string[];
+  flow?: string;
+  stateDb?: string;
+  dataDir?: string;
+}
+
+/** Picks the flow from the manifests and resolves its databases as `ferry run` does (embedded ones included). */
+export async function withFlowDatabases<T>(options: FlowOptions, work: (dbs: FlowDatabases) => Promise<T>): Promise<T> {
+  const loaded = loadValidManifests(options.file);
+  const candidates = loaded.flows.filter((f) => f.spec.target.postgres);
+  const flow = options.flow ? loaded.flows.find((f) => f.metadata.name === options.flow) : candidates.length === 1 ? candidates[0] : undefined;
+  if (!flow) {
+    if (options.flow) throw new ConfigError(`SyncFlow "${options.flow}" not found in ${options.file.join(', ')}`);
+    throw new ConfigError(`choose a SyncFlow with --flow (found: ${candidates.map((f) => f.metadata.name).join(', ') || 'none'})`);
+  }
+  if (!flow.spec.target.postgres) throw new ConfigError(`SyncFlow "${flow.metadata.name}" exports files; it has no pairs`);
+  return withLocalState(options, async (_store, resolveUrl) =>
+    work({
+      flow,
+      flowId: flowIdOf(flow),
+      loaded,
+      sourceUrl: await resolveUrl(secretValue(loaded.secrets, flow.spec.source.postgres.secretRef, 'spec.source.postgres.secretRef')),
+      targetUrl: await resolveUrl(secretValue(loaded.secrets, flow.spec.target.postgres!.secretRef, 'spec.target.postgres.secretRef')),
+      stateUrl: options.stateDb ?? (await resolveUrl('embedded://ferry_state')),
+    }),
+  );
+}
+
+export function addFlowOptions(command: Command): Command {
+  return command
+    .requiredOption('-f, --file <path...>', 'manifest file or directory (repeatable)')
+    .option('--flow <name>', 'SyncFlow (default: the only one with a Postgres target)')
+    .option('--state-db <url>', 'state database URL (default: embedded PostgreSQL under --data-dir)')
+    .option('--data-dir <dir>', 'data directory of the embedded PostgreSQL');
+}
+
+const show = (value: string | null) => (value === null ? '∅' : value);
+
+export function renderPairs(pairs: PairListing[]): string {
+  if (pairs.length === 0) return 'no pairs found';
+  const table = new Table({
+    head: ['entity', 'source key', 'target key', 'category', 'field (source / target)', 'source value', 'target value'],
+    style: { head: [], border: [] },
+  });
+  for (const p of pairs) {
+    const rows = p.differences.length > 0 ? p.differences : [undefined];
+    rows.forEach((d, i) => {
+      const first = i === 0;
+      const missing = p.sourceMissing ? 'source record gone' : p.targetMissing ? 'target record gone' : '';
+      table.push([
+        first ? p.entity : '',
+        first ? p.sourceKey : '',
+        first ? p.targetKey : '',
+        first ? p.category : '',
+        d ? (d.source === d.target ? d.source : `${d.source} / ${d.target}`) : missing,
+        d ? show(d.sourceValue) : '',
+        d ? show(d.targetValue) : '',
+      ]);
+    });
+  }
+  return table.toString();
+}
+
+export function registerPairsCommand(program: Command): void {
+  addFlowOptions(
+    program
+      .command('pairs')
+      .description('list linked pairs of a flow by category (seed 003), with the values that differ between the two systems'),
+  )
+    .option('--entity <name>', 'only this entity')
+    .addOption(new Option('--category <category>', 'only pairs in this category').choices(PAIR_CATEGORIES.filter((c) => c !== 'new')))
+    .addOption(new Option('--limit <n>', 'at most this many pairs').argParser((v) => Number(v)).default(200))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (options) => {
+      if (!Number.isInteger(options.limit) || options.limit < 1) throw new ConfigError('--limit takes a whole number from 1');
+      const pairs = await withFlowDatabases(options, (dbs) => {
+        if (options.entity && !dbs.flow.spec.entities.some((e) => e.name === options.entity)) {
+          throw new ConfigError(`unknown entity "${options.entity}" in SyncFlow ${dbs.flow.metadata.name}`);
+        }
+        return listPairs({
+          flowId: dbs.flowId,
+          spec: dbs.flow.spec,
+          sourceUrl: dbs.sourceUrl,
+          targetUrl: dbs.targetUrl,
+          stateUrl: dbs.stateUrl,
+          entity: options.entity,
+          category: options.category as PairCategory | undefined,
+          limit: options.limit,
+          logger: createLogger(),
+        });
+      });
+      process.stdout.write((options.output === 'json' ? JSON.stringify(pairs, null, 2) : renderPairs(pairs)) + '\n');
+    });
+}

@@ -1,0 +1,75 @@
+import type { Logger } from 'pino';
+import { parseWindow } from '../api/defaults.js';
+import { renderReport, type ReportFormat } from '../engine/report.js';
+import { RunFailedError } from '../engine/run.js';
+import { connect } from '../engine/run-lock.js';
+import { ChangeFeed, watchLoop } from '../engine/two-way/change-feed.js';
+import { tablesWithTrigger } from '../engine/two-way/triggers.js';
+import { runLocally, type LocalRunOptions } from '../local/local-run.js';
+import { ConfigError, FlowBusyError } from '../util/errors.js';
+import { withFlowDatabases } from './pairs.js';
+
+/** `30s`, `5m`, `1h30m` or plain seconds -> milliseconds. */
+export function parseInterval(text: string): number {
+  const seconds = /^\d+$/.test(text) ? Number(text) : parseWindow(text);
+  if (seconds === undefined || seconds < 1 || seconds > 86400) throw new ConfigError(`--interval takes a duration from 1s to 24h, e.g. 30s or 5m, got "${text}"`);
+  return seconds * 1000;
+}
+
+async function listenIfTriggered(urls: { url: string; schema: string; tables: string[] }[], logger: Logger): Promise<ChangeFeed | undefined> {
+  const listened: string[] = [];
+  for (const { url, schema, tables } of urls) {
+    const client = await connect(url, 'a watched database');
+    try {
+      const triggered = new Set(await tablesWithTrigger(client, schema));
+      if (tables.some((t) => triggered.has(t.split('.').pop()!))) listened.push(url);
+    } finally {
+      await client.end();
+    }
+  }
+  return listened.length > 0 ? ChangeFeed.listen(listened, logger) : undefined;
+}
+
+/**
+ * `ferry run --watch`: Incremental runs back to back, each as soon as a change trigger notifies
+ * (see `ferry install-triggers`), or every `interval` when none does. Stops on SIGINT/SIGTERM.
+ */
+export async function runWatch(options: Omit<LocalRunOptions, 'mode'> & { intervalMs: number; output: ReportFormat }): Promise<void> {
+  const { logger } = options;
+  await withFlowDatabases({ file: options.files, flow: options.flow, stateDb: options.stateDb, dataDir: options.dataDir }, async (dbs) => {
+    const spec = dbs.flow.spec;
+    const schema = (side: 'source' | 'target') => spec[side].postgres?.schema ?? 'public';
+    const watched = [{ url: dbs.sourceUrl, schema: schema('source'), tables: spec.entities.map((e) => e.source.table) }];
+    if (spec.direction === 'TwoWay') watched.push({ url: dbs.targetUrl, schema: schema('target'), tables: spec.entities.map((e) => e.target.table) });
+    const feed = await listenIfTriggered(watched, logger);
+    logger.info(
+      { flow: dbs.flowId, intervalMs: options.intervalMs, notifications: Boolean(feed) },
+      feed ? 'watching: syncing on change notifications, polling as fallback' : 'watching: polling (no change triggers installed; see ferry install-triggers)',
+    );
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    try {
+      await watchLoop(
+        async (trigger) => {
+          try {
+            const [report] = await runLocally({ ...options, flow: dbs.flow.metadata.name, mode: 'Incremental' });
+            const wrote = report.totals.created + report.totals.updated + report.totals.archived + report.totals.deleted;
+            if (wrote > 0 || report.totals.rejected > 0 || options.output !== 'table') process.stdout.write(renderReport(report, options.output) + '\n');
+            else logger.info({ trigger, runId: report.runId, durationMs: report.durationMs }, 'nothing to sync');
+          } catch (error) {
+            if (error instanceof RunFailedError) process.stdout.write(renderReport(error.report, options.output) + '\n');
+            else if (error instanceof FlowBusyError) logger.info({ err: error.message }, 'another run is active; trying again later');
+            else throw error;
+          }
+        },
+        { intervalMs: options.intervalMs, feed, signal: controller.signal, settleMs: 20 },
+      );
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      await feed?.close();
+    }
+  });
+}

@@ -1,0 +1,10 @@
+import { startKubeApiServer } from '/work/main/test/e2e/harness/kube-apiserver.js';
+const s = await startKubeApiServer({ log: (l) => { if (/^(fatal|panic)/m.test(l)) process.stderr.write('APISERVER: ' + l.slice(0, 300) + '\n'); } });
+const { spawnSync } = await import('node:child_process');
+const k = (args: string[]) => { const r = spawnSync('/root/.cache/ferry/bin/kubectl', [...args, '--kubeconfig', s.kubeconfigPath], { encoding: 'utf8', timeout: 60000 }); console.log(args.join(' '), '=>', r.status, (r.stdout + r.stderr).slice(0, 300)); };
+k(['create', 'ns', 'team-a']);
+k(['create', '--validate=false', '-n', 'team-a', '-f', 'examples/quickstart/syncflow.yaml']);
+k(['get', 'sf', '-n', 'team-a']);
+k(['create', '--validate=false', '--dry-run=server', '-n', 'team-a', '-f', 'examples/gitops/base/syncflow.yaml']);
+k(['get', 'ferry', '-A']);
+await s.stop();

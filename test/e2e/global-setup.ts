@@ -1,0 +1,48 @@
+import { appendFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { TestProject } from 'vitest/node';
+import { setup as setupPostgres, teardown as teardownPostgres } from '../helpers/global-setup.js';
+import { startKubeApiServer, type KubeApiServer } from './harness/kube-apiserver.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    kubeconfigPath: string;
+    kubeUrl: string;
+    kubeToken: string;
+    /** POST /restart-apiserver?downMs=N restarts the shared kube-apiserver (etcd keeps the data). */
+    kubeControlUrl: string;
+  }
+}
+
+let kube: KubeApiServer | undefined;
+// FERRY_E2E_KUBE_LOG=/path keeps the etcd and kube-apiserver output for debugging.
+const logFile = process.env.FERRY_E2E_KUBE_LOG;
+let control: Server | undefined;
+
+/** Embedded PostgreSQL, a real kube-apiserver with the CRDs, and a control endpoint to restart it. */
+export async function setup(project: TestProject): Promise<void> {
+  const [, started] = await Promise.all([setupPostgres(project), startKubeApiServer(logFile ? { log: (line) => appendFileSync(logFile, line) } : {})]);
+  kube = started;
+  project.provide('kubeconfigPath', kube.kubeconfigPath);
+  project.provide('kubeUrl', kube.url);
+  project.provide('kubeToken', kube.token);
+  control = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'POST' && url.pathname === '/restart-apiserver') {
+      kube!
+        .restart({ downMs: Number(url.searchParams.get('downMs') ?? 1000) })
+        .then(() => res.writeHead(200).end('restarted'))
+        .catch((error) => res.writeHead(500).end(String(error)));
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => control!.listen(0, '127.0.0.1', resolve));
+  project.provide('kubeControlUrl', `http://127.0.0.1:${(control.address() as { port: number }).port}`);
+}
+
+export async function teardown(): Promise<void> {
+  await new Promise<void>((resolve) => (control ? control.close(() => resolve()) : resolve()));
+  await kube?.stop();
+  await teardownPostgres();
+}

@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import type { Action } from '../../../src/api/entity.js';
+import { ACTION_CONDITIONS, conditionsAllow, rowMeetsConditions } from '../../../src/engine/conditions.js';
+import { decide, type Candidate, type DecideOptions } from '../../../src/engine/two-way/decide.js';
+import type { Pair, SideRow } from '../../../src/engine/two-way/types.js';
+
+const row = (key: string, values: (string | null)[], o: Partial<SideRow> = {}): SideRow => ({
+  key,
+  keyParts: [key],
+  cursor: null,
+  modifiedAt: 0,
+  hash: values.join('|'),
+  inScope: true,
+  archived: false,
+  raw: values,
+  out: values,
+  match: [],
+  ...o,
+});
+const pair = (o: Partial<Pair> = {}): Pair => ({
+  sourceKey: 's',
+  targetKey: 't',
+  sourceHash: 'a|b',
+  targetHash: 'a|b',
+  sourceCursor: null,
+  targetCursor: null,
+  lastOrigin: 'source',
+  lastSyncedAt: new Date(0),
+  category: 'synchronised',
+  sourceGone: false,
+  targetGone: false,
+  heldUntil: null,
+  ...o,
+});
+const options = (actions: Action[], o: Partial<DecideOptions> = {}): DecideOptions => ({
+  actions: new Set(actions),
+  policy: 'NewerWins',
+  fieldPolicies: [],
+  hasArchive: { source: true, target: true },
+  windowSeconds: 0,
+  now: 10_000,
+  ...o,
+});
+
+describe('conditions (seed 002)', () => {
+  const married = [
+    { field: 'status', operator: 'In' as const, values: ['Member', 'Friend'] },
+    { field: 'family', operator: 'In' as const, values: ['Married'] },
+  ];
+  it.each([
+    { row: { status: 'Member', family: 'Married' }, meets: true, why: 'both fields match (AND)' },
+    { row: { status: 'Friend', family: 'Married' }, meets: true, why: 'another listed value of status (OR)' },
+    { row: { status: 'Member', family: 'Single' }, meets: false, why: 'one field fails' },
+    { row: { status: 'Lapsed', family: 'Married' }, meets: false, why: 'value not listed' },
+    { row: { status: null, family: 'Married' }, meets: false, why: 'null never matches In' },
+  ])('married Members or Friends: $why', ({ row: r, meets }) => expect(rowMeetsConditions(married, r)).toBe(meets));
+
+  it('no conditions means every row', () => expect(rowMeetsConditions([], { status: null })).toBe(true));
+  it('NotIn keeps nulls, IsNull and NotNull test presence', () => {
+    expect(rowMeetsConditions([{ field: 'a', operator: 'NotIn', values: ['x'] }], { a: null })).toBe(true);
+    expect(rowMeetsConditions([{ field: 'a', operator: 'NotIn', values: ['x'] }], { a: 'x' })).toBe(false);
+    expect(rowMeetsConditions([{ field: 'a', operator: 'IsNull', values: [] }], { a: null })).toBe(true);
+    expect(rowMeetsConditions([{ field: 'a', operator: 'NotNull', values: [] }], { a: null })).toBe(false);
+  });
+
+  it.each([
+    ['createInTarget', { source: true, target: false }, true],
+    ['createInTarget', { source: false, target: true }, false],
+    ['createInSource', { source: true, target: false }, false],
+    ['createInSource', { source: false, target: true }, true],
+    ['updateNewerWins', { source: false, target: true }, true],
+    ['updateSource', { source: true, target: false }, true],
+    ['updateTarget', { source: false, target: false }, false],
+    ['archiveInSource', { source: true, target: false }, true],
+    ['deleteInSource', { source: false, target: true }, false],
+    ['archiveInTarget', { source: true, target: false }, false],
+    ['deleteInTarget', { source: false, target: true }, true],
+    ['link', { source: true }, true],
+    ['link', { target: false }, false],
+  ] as const)('%s checks the seed’s side(s): %o -> %s', (action, scope, allowed) => {
+    expect(conditionsAllow(action, scope)).toBe(allowed);
+  });
+  it('every action has a rule', () => expect(Object.keys(ACTION_CONDITIONS)).toHaveLength(10));
+});
+
+describe('decide', () => {
+  const S = (values: (string | null)[], o: Partial<SideRow> = {}) => row('s', values, o);
+  const T = (values: (string | null)[], o: Partial<SideRow> = {}) => row('t', values, o);
+  const cases: { name: string; candidate: Candidate; options: DecideOptions; expect: Record<string, unknown> }[] = [
+    { name: 'unchanged pair', candidate: { source: S(['a', 'b']), target: T(['a', 'b']), pair: pair() }, options: options(['updateNewerWins']), expect: { outcome: 'unchanged', category: 'synchronised' } },
+    {
+      name: 'source changed: target written',
+      candidate: { source: S(['x', 'b']), target: T(['a', 'b']), pair: pair() },
+      options: options(['updateNewerWins']),
+      expect: { outcome: 'updated', write: new Set(['target']), origin: 'source' },
+    },
+    {
+      name: 'target changed but only updateTarget enabled: skipped',
+      candidate: { source: S(['a', 'b']), target: T(['a', 'y']), pair: pair() },
+      options: options(['updateTarget']),
+      expect: { outcome: 'skipped', pair: 'keep' },
+    },
+    {
+      name: 'both changed, Manual: conflict keeping the old hashes',
+      candidate: { source: S(['x', 'b']), target: T(['y', 'b']), pair: pair() },
+      options: options(['updateNewerWins'], { policy: 'Manual' }),
+      expect: { outcome: 'conflict', category: 'conflict', keepHashes: true },
+    },
+    {
+      name: 'both changed, NewerWins: the newer side',
+      candidate: { source: S(['x', 'b'], { modifiedAt: 5 }), target: T(['y', 'b'], { modifiedAt: 7 }), pair: pair() },
+      options: options(['updateNewerWins']),
+      expect: { outcome: 'updated', write: new Set(['source']) },
+    },
+    {
+      name: 'both changed to the same values: no write, hashes remembered',
+      candidate: { source: S(['x', 'b']), target: T(['x', 'b']), pair: pair() },
+      options: options(['updateNewerWins'], { policy: 'Manual' }),
+      expect: { outcome: 'unchanged', pair: 'save', write: new Set() },
+    },
+    {
+      name: 'reverse direction inside the window: held back until the window ends',
+      candidate: { source: S(['a', 'b']), target: T(['a', 'y']), pair: pair({ lastOrigin: 'source', lastSyncedAt: new Date(9_000) }) },
+      options: options(['updateNewerWins'], { windowSeconds: 3600 }),
+      expect: { outcome: 'blocked', heldUntil: new Date(9_000 + 3_600_000) },
+    },
+    {
+      name: 'same direction inside the window: flows',
+      candidate: { source: S(['x', 'b']), target: T(['a', 'b']), pair: pair({ lastOrigin: 'source', lastSyncedAt: new Date(9_000) }) },
+      options: options(['updateNewerWins'], { windowSeconds: 3600 }),
+      expect: { outcome: 'updated' },
+    },
+    {
+      name: 'deactivated pair is left alone',
+      candidate: { source: S(['x', 'b']), target: T(['a', 'b']), pair: pair({ category: 'deactivated' }) },
+      options: options(['updateNewerWins']),
+      expect: { outcome: 'deactivated', pair: 'keep' },
+    },
+    {
+      name: 'unpaired source row outside its conditions: new, not exported',
+      candidate: { source: S(['a', 'b'], { inScope: false }) },
+      options: options(['createInTarget']),
+      expect: { outcome: 'unpaired', category: 'new' },
+    },
+    {
+      name: 'unpaired target row with a duplicate in the source: not imported',
+      candidate: { target: T(['a', 'b']), duplicateOf: 'x' },
+      options: options(['createInSource']),
+      expect: { outcome: 'duplicate' },
+    },
+    {
+      name: 'partner gone, own row fails its conditions: kept, category deleted',
+      candidate: { source: S(['a', 'b'], { inScope: false }), pair: pair() },
+      options: options(['archiveInSource']),
+      expect: { outcome: 'partnerGone', category: 'deleted' },
+    },
+    {
+      name: 'Resolve KeepTarget for one field leaves the rest unresolved',
+      candidate: { source: S(['x', 'b']), target: T(['y', 'c']), pair: pair({ category: 'conflict' }) },
+      options: options([], { keep: { side: 'target', fields: new Set([0]) } }),
+      expect: { outcome: 'updated', write: new Set(['source']), unresolved: [1], category: 'conflict' },
+    },
+  ];
+  it.each(cases)('$name', ({ candidate, options: o, expect: e }) => expect(decide(candidate, o)).toMatchObject(e));
+});
