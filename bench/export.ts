@@ -34,6 +34,9 @@ interface ChildConfig {
 interface ChildResult {
   wallMs: number;
   maxRssMb: number;
+  /** Highest sampled V8 heap and Buffer memory: flat when nothing holds the file in memory. */
+  maxHeapMb: number;
+  maxBuffersMb: number;
   bytes: number;
   rows: number;
   result: string;
@@ -67,6 +70,13 @@ function flowSpec(): SyncFlowSpec {
 /** The Ferry side, in its own process. */
 async function child(config: ChildConfig): Promise<void> {
   const started = performance.now();
+  let maxHeap = 0;
+  let maxBuffers = 0;
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    maxHeap = Math.max(maxHeap, m.heapUsed);
+    maxBuffers = Math.max(maxBuffers, m.arrayBuffers);
+  }, 100);
   const { report, failure } = await runExport({
     flowId: 'bench/export',
     spec: flowSpec(),
@@ -79,10 +89,13 @@ async function child(config: ChildConfig): Promise<void> {
       secrets: { creds: { username: 'bench', password: 'bench' }, pgp: { publicKey: config.publicKey } },
     },
   });
+  clearInterval(sampler);
   if (failure) throw failure;
   const result: ChildResult = {
     wallMs: performance.now() - started,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
+    maxHeapMb: maxHeap / 1024 / 1024,
+    maxBuffersMb: maxBuffers / 1024 / 1024,
     bytes: report.export.files[0].bytes,
     rows: report.export.files[0].rows,
     result: report.export.result,
@@ -143,7 +156,7 @@ export async function exportBenchRows(options: { people: number; log?: (line: st
         .toString()
         .trim();
     const [ours, theirs] = [lines(join(sftpRoot, delivered[0])), lines(join(work, 'baseline.csv.gz.pgp'))];
-    log(`export bench: ${ferry.rows} rows, ferry ${(ferry.wallMs / 1000).toFixed(1)} s (${ferry.bytes} bytes), baseline ${(baseline.wallMs / 1000).toFixed(1)} s (${baseline.bytes} bytes), lines ${ours}/${theirs}`);
+    log(`export bench: ${ferry.rows} rows, ferry ${(ferry.wallMs / 1000).toFixed(1)} s (${ferry.bytes} bytes), baseline ${(baseline.wallMs / 1000).toFixed(1)} s (${baseline.bytes} bytes), lines ${ours}/${theirs}, peak RSS ${ferry.maxRssMb.toFixed(0)} MB (heap ${ferry.maxHeapMb.toFixed(0)} MB, buffers ${ferry.maxBuffersMb.toFixed(0)} MB)`);
     if (ours !== theirs) throw new Error(`export bench: Ferry's file has ${ours} lines, the baseline's ${theirs}`);
     const label = options.people >= 1000 ? `${Math.round(options.people / 1000)}k` : String(options.people);
     return [

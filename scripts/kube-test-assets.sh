@@ -45,9 +45,8 @@ if [[ ! -x "$cache/kube-apiserver" || ! -f "$marker" ]]; then
     if [[ -d vendor/github.com/modern-go/reflect2 && -f "$reflect2/go_above_118.go" ]]; then
       rm -rf vendor/github.com/modern-go/reflect2
       mkdir -p vendor/github.com/modern-go/reflect2
-      find "$reflect2" -maxdepth 1 -name '*.go' ! -name '*_test.go' -exec cp {} vendor/github.com/modern-go/reflect2/ \;
-      sed -i 's|^# github.com/modern-go/reflect2 v1.0.1$|# github.com/modern-go/reflect2 v1.0.2|; s|^github.com/modern-go/reflect2 v1.0.1|github.com/modern-go/reflect2 v1.0.2|' vendor/modules.txt
-      sed -i 's|github.com/modern-go/reflect2 v1.0.1$|github.com/modern-go/reflect2 v1.0.2|' go.mod
+      # Same import path and API; -mod=vendor builds take the files as they are.
+      find "$reflect2" -maxdepth 1 -type f \( -name '*.go' -o -name '*.s' \) ! -name '*_test.go' -exec cp {} vendor/github.com/modern-go/reflect2/ \;
     fi
     # The vendored tree builds offline; GOFLAGS keeps go from reaching the network.
     GOFLAGS=-mod=vendor GOPROXY=off make WHAT=cmd/kube-apiserver >&2

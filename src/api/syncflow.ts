@@ -78,7 +78,7 @@ export const ScopeSchema = Type.Object(
     name: Name('Scope name, unique in the flow.'),
     entities: SetList(Name('Entity name.'), { minItems: 1, maxItems: 200, description: 'Entities in the scope.' }),
     includeRelated: Type.Optional(
-      Type.Boolean({ default: DEFAULTS.includeRelated, description: 'Also sync required and related entities; default true.' }),
+      Type.Boolean({ default: DEFAULTS.includeRelated, description: 'Also sync the related (child) entities of the listed ones, transitively; default true. Required parents are not added.' }),
     ),
     exclude: Type.Optional(
       SetList(Name('Entity name.'), { maxItems: 200, description: 'Entities left out even when related.' }),

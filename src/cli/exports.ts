@@ -2,7 +2,10 @@ import { Command, Option } from 'commander';
 import type { SyncFlow } from '../api/syncflow.js';
 import { renderReport, type ReportFormat } from '../engine/report.js';
 import { RunFailedError, runSync } from '../engine/run.js';
+import { connect } from '../engine/run-lock.js';
+import { CHANGE_LOG_TABLE, installChangeLog } from '../export/change-log.js';
 import { renderInstances } from '../export/dashboard.js';
+import { splitTable } from '../export/source-query.js';
 import { listExportInstances } from '../export/history.js';
 import { secretsFromManifests } from '../export/secrets.js';
 import { defaultDataDir, ensureDatabase, openLocalServer } from '../local/embedded-server.js';
@@ -66,6 +69,7 @@ export function registerExportsCommand(program: Command): void {
     .requiredOption('-f, --file <path...>', 'manifest file or directory (SyncFlow, ExportTargets, Secrets)')
     .option('--flow <name>', 'export SyncFlow (default: the only one in the manifests)')
     .option('--retransfer <run>', 'send the archived files of this run again')
+    .option('--install-change-log', "Events mode: install the change-log table and triggers on the flow's source tables now (the first run does it otherwise)")
     .option('--target <name>', 'with --retransfer: only this ExportTarget (repeatable)', collect)
     .option('--limit <n>', 'instances to list', '20')
     .option('--state-db <url>', 'state database URL (default: the embedded PostgreSQL of `ferry run`)')
@@ -75,6 +79,18 @@ export function registerExportsCommand(program: Command): void {
       const { flow, loaded } = pickExportFlow(options.file, options.flow);
       const flowId = flowIdOf(flow);
       await withLocalState(options, async (store, resolveUrl) => {
+        if (options.installChangeLog) {
+          const sourceUrl = await resolveUrl(secretValue(loaded.secrets, flow.spec.source.postgres.secretRef, 'spec.source.postgres.secretRef'));
+          const tables = flow.spec.entities.map((e) => splitTable(e.source.table, flow.spec.source.postgres.schema ?? 'public'));
+          const client = await connect(sourceUrl, 'the source database');
+          try {
+            await installChangeLog(client, tables);
+          } finally {
+            await client.end();
+          }
+          process.stdout.write(`installed the change log (${CHANGE_LOG_TABLE}) and triggers on ${tables.map((t) => `${t.schema}.${t.table}`).join(', ')}\n`);
+          return;
+        }
         if (options.retransfer) {
           const logger = createLogger();
           const sourceUrl = await resolveUrl(secretValue(loaded.secrets, flow.spec.source.postgres.secretRef, 'spec.source.postgres.secretRef'));

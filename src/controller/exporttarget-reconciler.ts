@@ -30,6 +30,8 @@ export class ExportTargetReconciler {
     const last = this.probed.get(target.metadata.uid ?? name);
     const generationSeen = target.status?.observedGeneration === target.metadata.generation;
     if (last && last.specHash === specHash && generationSeen && now.getTime() - last.at < intervalMs) {
+      const lastTransfer = await this.lastTransfer(target);
+      if (lastTransfer && lastTransfer.runId !== target.status?.lastTransfer?.runId) await this.ctx.patchStatus('ExportTarget', target, { lastTransfer });
       return { requeueAfterMs: intervalMs - (now.getTime() - last.at) };
     }
 
@@ -47,6 +49,19 @@ export class ExportTargetReconciler {
     this.probed.set(target.metadata.uid ?? name, { specHash, at: now.getTime() });
     await this.writeStatus(target, result, now);
     return { requeueAfterMs: intervalMs };
+  }
+
+  /** The last transfer to this target, as status.lastTransfer (the state DB's export_transfers). */
+  private async lastTransfer(target: ExportTarget): Promise<NonNullable<ExportTarget['status']>['lastTransfer']> {
+    const transfer = await this.ctx.runs.lastTransfer(target.metadata.namespace!, target.metadata.name).catch(() => undefined);
+    if (!transfer) return undefined;
+    return {
+      runId: transfer.runId.slice(0, 128),
+      state: transfer.state.slice(0, 64),
+      at: new Date(transfer.at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      ...(transfer.bytes !== undefined ? { bytes: transfer.bytes } : {}),
+      ...(transfer.message ? { message: transfer.message.slice(0, 1024) } : {}),
+    };
   }
 
   private async secretsFor(target: ExportTarget): Promise<ExportSecrets> {
@@ -78,7 +93,8 @@ export class ExportTargetReconciler {
     conditions = result.reason === 'InvalidConfig'
       ? setCondition(conditions, { type: 'Stalled', status: 'True', reason: 'InvalidConfig', message: result.message.slice(0, 4096), observedGeneration: generation }, now)
       : removeCondition(conditions, 'Stalled');
-    await this.ctx.patchStatus('ExportTarget', target, { observedGeneration: generation, conditions });
+    const lastTransfer = await this.lastTransfer(target);
+    await this.ctx.patchStatus('ExportTarget', target, { observedGeneration: generation, conditions, ...(lastTransfer ? { lastTransfer } : {}) });
     if (previous?.status !== (result.ready ? 'True' : 'False') || previous?.reason !== result.reason) {
       this.ctx.event(target, result.ready ? 'Normal' : 'Warning', result.reason, result.message.slice(0, 1024));
     }

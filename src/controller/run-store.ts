@@ -86,6 +86,19 @@ export class RunStore {
     return out;
   }
 
+  /** The newest transfer to an ExportTarget (by name, from runs of flows in its namespace). */
+  async lastTransfer(namespace: string, target: string): Promise<{ runId: string; state: string; at: Date; bytes?: number; message?: string } | undefined> {
+    const result = await this.pool.query(
+      `SELECT t.run_id, t.status, coalesce(t.completed_at, t.started_at, r.started_at) AS at, t.bytes, t.message
+         FROM ferry.export_transfers t JOIN ferry.runs r ON r.id = t.run_id
+        WHERE t.target = $1 AND starts_with(r.flow, $2) ORDER BY t.id DESC LIMIT 1`,
+      [target, `${namespace}/`],
+    );
+    const row = result.rows[0];
+    if (!row) return undefined;
+    return { runId: row.run_id, state: row.status, at: row.at, bytes: row.bytes === null ? undefined : Number(row.bytes), message: row.message ?? undefined };
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

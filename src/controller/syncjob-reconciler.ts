@@ -299,6 +299,8 @@ export class SyncJobReconciler {
       ...(entities || transfers ? { summary: { ...(entities ? { entities } : {}), ...(transfers ? { transfers } : {}) } } : {}),
     });
     this.ctx.event(job, phase === 'Succeeded' ? 'Normal' : 'Warning', reason, text);
+    // Export flows: the targets mirror their last transfer.
+    for (const ref of this.flowOf(job)?.spec.target.export?.targets ?? []) this.ctx.enqueue('ExportTarget', job.metadata.namespace!, ref.name);
     const labels = { namespace: job.metadata.namespace!, flow: job.spec.flowRef.name, mode: job.spec.mode };
     this.ctx.metrics.runs.inc({ ...labels, result: phase === 'Succeeded' ? 'Succeeded' : reason });
     if (startedAt) this.ctx.metrics.runSeconds.observe(labels, (completedAt.getTime() - startedAt.getTime()) / 1000);

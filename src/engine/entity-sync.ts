@@ -16,6 +16,7 @@ import {
 import { TargetTable, normaliseValue, type RowRejection, type StageRow } from './postgres/target-table.js';
 import type { EntityPlan } from './plan.js';
 import type { Transactions } from './transactions.js';
+import type { PrefetchedRows } from './record-prefetch.js';
 import { failpoint } from '../util/failpoint.js';
 
 export interface EntitySyncContext {
@@ -310,22 +311,26 @@ export class EntitySync {
   // ---------------------------------------------------------------- by key (Record mode)
 
   /**
-   * Syncs just these source rows (plain key parts), read by key and written through the same batch
-   * writer as the other modes. Never moves the watermark: rows between it and now are left for the
+   * Syncs just these source rows (plain key parts), read by key (or handed over already read) and
+   * written through the same batch writer as the other modes. Never moves the watermark: rows between it and now are left for the
    * next Incremental run, which then finds them unchanged.
    */
-  async syncKeys(keys: string[][]): Promise<EntityResult> {
+  async syncKeys(keys: string[][], prefetched?: PrefetchedRows): Promise<EntityResult> {
     const started = Date.now();
     let prepared = false;
-    for (let i = 0; i < keys.length; i += this.ctx.batchSize) {
+    const total = prefetched ? prefetched.rows.length : keys.length;
+    for (let i = 0; i < total; i += this.ctx.batchSize) {
       const records: SourceRecord[] = [];
-      for await (const row of copyOutRows(this.ctx.sourceFetch, rowsByKeysQuery(this.plan, keys.slice(i, i + this.ctx.batchSize)))) {
+      const rows = prefetched
+        ? prefetched.rows.slice(i, i + this.ctx.batchSize)
+        : copyOutRows(this.ctx.sourceFetch, rowsByKeysQuery(this.plan, keys.slice(i, i + this.ctx.batchSize)));
+      for await (const row of rows) {
         const record = this.parseSourceRow(row);
         this.counters.read++;
         if (record.key === undefined) this.reject(null, `key ${this.plan.source.keys.join(', ')} is null`);
         else records.push(record);
       }
-      const known = await this.pairs.bySourceKeys(records.map((r) => r.key!));
+      const known = prefetched ? prefetched.pairs : await this.pairs.bySourceKeys(records.map((r) => r.key!));
       // Matching only matters for rows without a pair; most Record runs have none.
       if (!prepared && records.some((r) => !known.has(r.key!))) {
         await this.prepare();

@@ -6,11 +6,12 @@ import { closureGraph, scopeEntities } from './closure-plan.js';
 import { PostgresClosureSource } from './closure-source.js';
 import type { EntityResult } from './entity-sync.js';
 import type { EntityPlan, FlowPlan } from './plan.js';
+import { prefetchClosure, type PrefetchedRows } from './record-prefetch.js';
 
 export type ScopeMode = 'Full' | 'Incremental';
 
 /** What a run does to one entity. */
-export type EntityPass = { kind: 'full' } | { kind: 'incremental' } | { kind: 'keys'; keys: string[][] };
+export type EntityPass = { kind: 'full' } | { kind: 'incremental' } | { kind: 'keys'; keys: string[][]; prefetched?: PrefetchedRows };
 
 /** The part of a flow a run touches, and how. */
 export interface RunSelection {
@@ -37,7 +38,7 @@ export interface SelectionRequest {
 export interface PassRunner {
   full(): Promise<EntityResult>;
   incremental(): Promise<EntityResult>;
-  syncKeys?(keys: string[][]): Promise<EntityResult>;
+  syncKeys?(keys: string[][], prefetched?: PrefetchedRows): Promise<EntityResult>;
 }
 
 export function runPass(sync: PassRunner, pass: EntityPass): Promise<EntityResult> {
@@ -48,7 +49,7 @@ export function runPass(sync: PassRunner, pass: EntityPass): Promise<EntityResul
       return sync.incremental();
     case 'keys':
       if (!sync.syncKeys) throw new FerryError('Record mode is not supported for this kind of flow yet', EXIT_BAD_INPUT);
-      return sync.syncKeys(pass.keys);
+      return sync.syncKeys(pass.keys, pass.prefetched);
   }
 }
 
@@ -69,10 +70,15 @@ export function parseRecordKey(plan: EntityPlan, key: string): string[] {
 }
 
 /**
- * Decides which entities a run syncs and how. Record mode reads the record's closure from
- * `source`, which should hold the snapshot the rows are then fetched in.
+ * Decides which entities a run syncs and how. Record mode reads the record's closure and then its
+ * rows from `source` (which should hold one snapshot), and their pairs from `state`.
  */
-export async function selectRun(request: SelectionRequest, plan: FlowPlan, source: pg.ClientBase): Promise<RunSelection> {
+export async function selectRun(
+  request: SelectionRequest,
+  plan: FlowPlan,
+  source: pg.ClientBase,
+  state: { client: pg.ClientBase; flow: string },
+): Promise<RunSelection> {
   const plans = new Map(plan.entities.map((e) => [e.name, e]));
   if (request.mode === 'Record') {
     if (!request.record) throw new ConfigError('mode Record needs a record (entity and key)');
@@ -83,9 +89,10 @@ export async function selectRun(request: SelectionRequest, plan: FlowPlan, sourc
       entity: root.name,
       key: parseRecordKey(root, request.record.key),
     });
+    const prefetched = await prefetchClosure(source, state.client, state.flow, plans, closure.keys, plan.batchSize);
     return {
       entities: plan.entities.filter((e) => closure.keys.has(e.name)),
-      pass: (entity) => ({ kind: 'keys', keys: closure.keys.get(entity) ?? [] }),
+      pass: (entity) => ({ kind: 'keys', keys: closure.keys.get(entity) ?? [], prefetched: prefetched.get(entity) }),
       deleteVanished: false,
       subject: `record ${root.name}/${request.record.key}`,
       missingParentHint: (entity, sourceKey) =>

@@ -182,7 +182,7 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
     await recoverInterruptedBatches(runState, plans, state, target, flowId, logger);
     // A Record run reads its closure and then its rows in one snapshot (it runs on one lane).
     if (request.mode === 'Record') await sourceFetch.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    selection = await selectRun(request, plan, sourceFetch);
+    selection = await selectRun(request, plan, sourceFetch, { client: state, flow: flowId });
     const selected = selection;
 
     // Progress goes to run_entities at most once a second per entity, on the otherwise idle bookkeeping connection.
@@ -303,7 +303,7 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
         [runId, report.status, completedAt, report.error ?? null, watermarksBefore, watermarksAfter, report],
       );
       const finalState = new RunState(bookkeeping, flowId, runId);
-      for (const [position, e] of entities.entries()) await finalState.saveCounters(e.name, position, e);
+      await finalState.saveAllCounters(entities.map((e, position) => ({ entity: e.name, position, counters: e })));
       await finalState.recordRejected(rejectedSamples.map((r) => ({ entity: r.entity, sourceKey: r.key, reason: r.reason })));
       await releaseFlowLock(bookkeeping, flowId, runId);
     }

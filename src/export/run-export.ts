@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { withFlowDefaults, type DefaultedExportSettings } from '../api/defaults.js';
@@ -19,7 +19,6 @@ import { loadEncryptionKeys } from './encrypt.js';
 import type { ExportSecrets } from './secrets.js';
 import { assertModeSupported, entityQuery, eventsQuery, freeQuery, splitTable, type ExportQuery } from './source-query.js';
 import { resolveTarget } from './transports/index.js';
-import { createHash } from 'node:crypto';
 
 /** What an export run needs beyond the flow: its ExportTargets, Secrets, and for Retransfer the past run. */
 export interface ExportContext {

@@ -22,6 +22,42 @@ export interface StoredPair {
   sourceGone: boolean;
 }
 
+/**
+ * The pairs of several entities' source keys in one query: a Record run reads its few dozen up
+ * front. Mirrors `PairStore.bySourceKeys`, which stays the per-entity path for large batches.
+ */
+export async function pairsBySourceKeys(
+  client: pg.ClientBase,
+  flow: string,
+  keysByEntity: Map<string, string[]>,
+): Promise<Map<string, Map<string, StoredPair>>> {
+  const entities: string[] = [];
+  const keys: string[] = [];
+  for (const [entity, list] of keysByEntity) {
+    for (const key of list) {
+      entities.push(entity);
+      keys.push(key);
+    }
+  }
+  const out = new Map<string, Map<string, StoredPair>>([...keysByEntity.keys()].map((e) => [e, new Map()]));
+  if (keys.length === 0) return out;
+  const result = await client.query(
+    `SELECT entity, source_key, target_key, source_hash, target_hash, source_gone_at IS NOT NULL AS gone
+       FROM ferry.pairs WHERE flow = $1 AND (entity, source_key) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
+    [flow, entities, keys],
+  );
+  for (const r of result.rows) {
+    out.get(r.entity)!.set(r.source_key, {
+      sourceKey: r.source_key,
+      targetKey: r.target_key,
+      sourceHash: r.source_hash,
+      targetHash: r.target_hash,
+      sourceGone: r.gone,
+    });
+  }
+  return out;
+}
+
 /** Bulk access to the pairs of one flow and entity. Keys are encoded (engine/keys.ts). */
 export class PairStore {
   constructor(

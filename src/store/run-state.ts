@@ -61,6 +61,32 @@ export class RunState {
     );
   }
 
+  /** The final counters of every entity in one statement (a run reports dozens of entities). */
+  async saveAllCounters(entities: { entity: string; position: number; counters: EntityCounters }[]): Promise<void> {
+    if (entities.length === 0) return;
+    const column = (pick: (c: EntityCounters) => number) => entities.map((e) => pick(e.counters));
+    await this.client.query(
+      `INSERT INTO ferry.run_entities (run_id, entity, position, read, created, updated, unchanged, archived, deleted, rejected, duration_ms)
+       SELECT $1, * FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])
+       ON CONFLICT (run_id, entity) DO UPDATE SET read = EXCLUDED.read, created = EXCLUDED.created, updated = EXCLUDED.updated,
+         unchanged = EXCLUDED.unchanged, archived = EXCLUDED.archived, deleted = EXCLUDED.deleted, rejected = EXCLUDED.rejected,
+         duration_ms = EXCLUDED.duration_ms`,
+      [
+        this.runId,
+        entities.map((e) => e.entity),
+        entities.map((e) => e.position),
+        column((c) => c.read),
+        column((c) => c.created),
+        column((c) => c.updated),
+        column((c) => c.unchanged),
+        column((c) => c.archived),
+        column((c) => c.deleted),
+        column((c) => c.rejected),
+        column((c) => c.durationMs),
+      ],
+    );
+  }
+
   async recordRejected(rows: { entity: string; sourceKey: string | null; reason: string }[]): Promise<void> {
     if (rows.length === 0) return;
     await this.client.query(

@@ -5,7 +5,8 @@
  * Pending; what is under test is what the API server accepts and authorises.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -52,8 +53,10 @@ function ok(result: { status: number; stdout: string; stderr: string }): string 
 
 /** `kubectl auth can-i` as a subject; true for "yes" (exit 0), false for "no" (exit 1). */
 function canI(subject: string, access: Access, namespace: string, lease = 'ferry-leader'): boolean {
-  const resource = access.resource.replace('/LEASE', `/${lease}`);
-  const result = kubectl('auth', 'can-i', access.verb, resource, '--as', subject, '-n', namespace);
+  // "x/status" is a subresource; "leases.coordination.k8s.io/NAME" is TYPE/NAME, as kubectl spells it.
+  const [resource, subresource] = access.resource.endsWith('/status') ? [access.resource.slice(0, -'/status'.length), 'status'] : [access.resource.replace('/LEASE', `/${lease}`)];
+  const extra = subresource ? ['--subresource', subresource] : [];
+  const result = kubectl('auth', 'can-i', access.verb, resource, ...extra, '--as', subject, '-n', namespace);
   if (result.status > 1) throw new Error(`kubectl auth can-i failed: ${result.stderr}`);
   return result.status === 0;
 }
@@ -97,7 +100,10 @@ describe('helm install of charts/ferry', () => {
     ok(kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/syncflows.ferry.dev', 'crd/syncjobs.ferry.dev', 'crd/exporttargets.ferry.dev'));
     const annotations = ok(kubectl('get', 'crd', 'syncjobs.ferry.dev', '-o', 'jsonpath={.metadata.annotations.helm\\.sh/resource-policy}'));
     expect(annotations).toBe('keep');
-    expect(ok(kubectl('get', 'ferry', '-A'))).toBe('');
+    // A fresh discovery cache: kubectl cached the API list before the CRDs existed.
+    const result = run(tools.kubectl, ['get', 'ferry', '-A', '--cache-dir', mkdtempSync(join(tmpdir(), 'ferry-kubectl-cache-'))]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toContain('No resources found');
   });
 
   describe('the controller ServiceAccount', () => {

@@ -29,9 +29,9 @@ Jobs get their credentials through secretKeyRefs that the kubelet resolves.
   verbs: [create]
 {{- end }}
 
-{{/* What a sync Job's pod needs: read its own SyncJob and the SyncFlow it runs. */}}
+{{/* What a sync Job's pod needs (`ferry job`): read its SyncJob, the SyncFlow it runs, and the flow's ExportTargets. */}}
 {{- define "ferry.jobRules" -}}
 - apiGroups: [ferry.dev]
-  resources: [syncjobs, syncflows]
+  resources: [syncjobs, syncflows, exporttargets]
   verbs: [get]
 {{- end }}

@@ -71,6 +71,11 @@ async function submit(api: FerryClient, job: SyncJob, options: { wait?: boolean;
     return;
   }
   const finished = await followSyncJob(api, name, { timeoutMs: parseTimeout(options.timeout ?? '6h'), out: process.stderr });
+  // The controller writes the report ConfigMap right after the final phase; give it a moment.
+  if (finished.status?.phase !== 'Rejected') {
+    const deadline = Date.now() + 10_000;
+    while (!(await api.getReport(name)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+  }
   await printReport(api, finished);
   if (finished.status?.phase !== 'Succeeded') {
     const verb = finished.status?.phase === 'Rejected' ? 'was rejected' : 'failed';

@@ -59,6 +59,7 @@ export class TwoWayBatches {
   readonly pairs: TwoWayPairs;
   readonly redo: RedoLog;
   private readonly clients: Record<SideName, pg.ClientBase>;
+  private readonly emptyAtStart: Partial<Record<SideName, Promise<boolean>>> = {};
   private readonly options: Omit<DecideOptions, 'now'>;
 
   constructor(
@@ -126,6 +127,9 @@ export class TwoWayBatches {
     const to = otherSide(from);
     const createAction = to === 'target' ? 'createInTarget' : 'createInSource';
     if (plan.match.length === 0 || !(plan.actions.has('link') || plan.actions.has(createAction))) return;
+    // A side that was empty when the run began holds only rows this run created, all of them paired.
+    this.emptyAtStart[to] ??= this.tables[to].isEmpty();
+    if (await this.emptyAtStart[to]) return;
     const normalize = plan.match.map((m) => m.normalize);
     const candidates = new Map<string, Candidate>();
     for (const item of items) {
@@ -415,7 +419,7 @@ export class TwoWayBatches {
     const t = this.twoWay;
     for (const p of planned) {
       const { decision, candidate } = p;
-      if (candidate.pair && (decision.pair === 'keep' || decision.keepHashes)) this.leftAlone.add(candidate.pair.sourceKey);
+      if ((candidate.pair && decision.pair === 'keep') || decision.keepHashes) this.leftAlone.add(this.sourceKeyOf(p));
       else if (candidate.pair?.heldUntil && decision.outcome !== 'blocked') this.twoWay.released++;
       if (p.decision.outcome === 'rejected') continue;
       const wrote = (side: SideName) => p.seq[side] !== undefined;

@@ -9,7 +9,8 @@ export interface LoopbackFtpsOptions {
   root: string;
   username: string;
   password: string;
-  tls: { key: string; cert: string };
+  /** Without it the server speaks plain FTP (for the insecure-mode tests). */
+  tls?: { key: string; cert: string };
   implicit?: boolean;
 }
 
@@ -46,7 +47,7 @@ export async function startLoopbackFtps(options: LoopbackFtpsOptions): Promise<L
     pasv_url: '127.0.0.1',
     pasv_min: pasvMin,
     pasv_max: pasvMin + 200,
-    tls: { key: options.tls.key, cert: options.tls.cert },
+    tls: options.tls ? { key: options.tls.key, cert: options.tls.cert } : false,
     anonymous: false,
     greeting: 'Ferry loopback FTPS',
     log: silentLog,

@@ -92,6 +92,10 @@ export async function connectFtp(target: ResolvedTarget): Promise<Connection> {
     });
   } catch (error) {
     client.close();
+    // 500/502/504/534 to AUTH TLS: the server does not do explicit TLS. Never fall back to plain FTP.
+    if (error instanceof FTPError && spec.protocol === 'FTPS' && [500, 502, 504, 534].includes(error.code)) {
+      throw new TransferError('TLSError', `${what}: the server refused AUTH TLS (${error.message})`, false, { cause: error });
+    }
     throw classify(error, what);
   }
   return new FtpConnection(client, target, what);

@@ -87,7 +87,7 @@ export async function connectSftp(target: ResolvedTarget): Promise<Connection> {
   let hostKeyRejected: string | undefined;
   const pinned = Boolean(spec.sftp?.hostKey || spec.sftp?.hostKeyFingerprint);
   if (!pinned && !spec.insecure) {
-    throw new TransferError('HostKeyMismatch', `ExportTarget ${target.name}: no pinned host key (sftp.hostKey or sftp.hostKeyFingerprint) and insecure is not set`, false);
+    throw new TransferError('InvalidConfig', `ExportTarget ${target.name}: no pinned host key (sftp.hostKey or sftp.hostKeyFingerprint) and insecure is not set`, false);
   }
   try {
     await client.connect({
@@ -98,14 +98,13 @@ export async function connectSftp(target: ResolvedTarget): Promise<Connection> {
       ...(credentials.privateKey !== undefined ? { privateKey: credentials.privateKey } : {}),
       ...(credentials.passphrase !== undefined ? { passphrase: credentials.passphrase } : {}),
       readyTimeout: (spec.timeoutSeconds ?? 30) * 1000,
-      retries: 0,
       hostVerifier: (key: Buffer) => {
         if (!pinned) return true;
         if (hostKeyMatches(key, spec.sftp ?? {})) return true;
         hostKeyRejected = `host key ${sha256Fingerprint(key)} does not match the pinned key`;
         return false;
       },
-    } as SftpClient.ConnectOptions);
+    });
   } catch (error) {
     await client.end().catch(() => {});
     throw classify(error, `sftp://${spec.host}:${spec.port}`, hostKeyRejected);

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLoopbackFtps } from '../../../src/export/loopback/ftps-server.js';
 import { startLoopbackSftp, type LoopbackSftpServer } from '../../../src/export/loopback/sftp-server.js';
 import { probeExportTarget } from '../../../src/export/probe.js';
 import { startDestinations, tempDir, type Destinations } from './fixtures.js';
@@ -60,5 +61,20 @@ describe('probeExportTarget', () => {
     const result = await probeExportTarget({ ...servers.targets.ftps, ftps: { insecureSkipVerify: true } }, servers.secrets);
     expect(result).toMatchObject({ ready: true, reason: 'Ready' });
     expect(result.warning).toMatch(/not verified/);
+  });
+
+  it('speaks plain FTP only when the ExportTarget says insecure: true, and then warns', async () => {
+    const plain = await startLoopbackFtps({ root: tempDir('plain-ftp'), username: 'ferry', password: 'ftps-secret' });
+    try {
+      const spec = { protocol: 'FTP' as const, host: '127.0.0.1', port: plain.port, credentialsSecretRef: { name: 'ftps-creds' } };
+      expect(await probeExportTarget(spec, servers.secrets)).toMatchObject({ ready: false, reason: 'InvalidConfig' });
+      const allowed = await probeExportTarget({ ...spec, insecure: true }, servers.secrets);
+      expect(allowed).toMatchObject({ ready: true, reason: 'Ready' });
+      expect(allowed.warning).toMatch(/plain FTP/);
+      // An FTPS target never falls back to plain FTP.
+      expect(await probeExportTarget({ ...spec, protocol: 'FTPS' }, servers.secrets)).toMatchObject({ ready: false, reason: 'TLSError' });
+    } finally {
+      await plain.close();
+    }
   });
 });

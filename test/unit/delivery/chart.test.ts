@@ -1,9 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { chartCrdTemplate, chartCrdDir, crdSourceDir, renderChartCrds } from '../../../scripts/gen-chart-crds.js';
-import { chartDir, find, helm, ofKind, renderChart, type KubeObject } from './helm.js';
+import { chartDir, find, helm, ofKind, renderChart, repoRoot, type KubeObject } from './helm.js';
 import { CONTROLLER_ALLOWED, JOB_ALLOWED, type Access } from './rbac-expectations.js';
 
 const ciValues = readdirSync(join(chartDir, 'ci'))
@@ -98,7 +99,23 @@ describe('helm template with the default values', () => {
     expect(container.readinessProbe).toMatchObject({ httpGet: { path: '/readyz', port: 'http' } });
     expect(container.resources).toEqual({ requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } });
     expect(container.image).toBe('ghcr.io/ferry-dev/ferry:0.1.0');
-    expect(container.args).toEqual(['controller', '--metrics-port=8080', '--leader-election-namespace=ferry-system', '--leader-election-lease=ferry-leader']);
+    // The flags of `ferry controller` (src/cli/controller.ts).
+    expect(container.args).toEqual([
+      'controller',
+      '--health-port=8080',
+      '--state-db-secret=ferry-postgresql:url',
+      '--image=ghcr.io/ferry-dev/ferry:0.1.0',
+      '--image-pull-policy=IfNotPresent',
+      '--job-service-account=ferry-job',
+      '--job-cpu-request=250m',
+      '--job-memory-request=256Mi',
+      '--job-memory-limit=1Gi',
+      '--job-backoff-limit=0',
+      '--job-active-deadline=21600',
+      '--job-ttl=86400',
+      '--lease-namespace=ferry-system',
+      '--lease-name=ferry-leader',
+    ]);
   });
 
   it('mounts an API token only into the controller', () => {
@@ -109,8 +126,8 @@ describe('helm template with the default values', () => {
 
   it('passes the state database URL from a Secret, never inline', () => {
     const [container] = podSpec(controllerDeployment(objects)).containers;
-    expect(env(container, 'FERRY_STATE_DATABASE_URL')).toEqual({
-      name: 'FERRY_STATE_DATABASE_URL',
+    expect(env(container, 'FERRY_STATE_DB_URL')).toEqual({
+      name: 'FERRY_STATE_DB_URL',
       valueFrom: { secretKeyRef: { name: 'ferry-postgresql', key: 'url' } },
     });
     for (const variable of container.env) expect(variable.value ?? '').not.toMatch(/postgres:\/\//);
@@ -131,12 +148,9 @@ describe('helm template with the default values', () => {
     ]);
   });
 
-  it('gives Job pods only get on SyncJobs and SyncFlows', () => {
+  it('gives Job pods only get on their SyncJob, SyncFlow and ExportTargets', () => {
     expect(ruleTriples(rulesOf(find(objects, 'Role', 'ferry-job')))).toEqual(JOB_ALLOWED.map(accessTriple).sort());
-    const [container] = podSpec(controllerDeployment(objects)).containers;
-    expect(env(container, 'FERRY_JOB_SERVICE_ACCOUNT')?.value).toBe('ferry-job');
-    expect(env(container, 'FERRY_JOB_IMAGE')?.value).toBe('ghcr.io/ferry-dev/ferry:0.1.0');
-    expect(JSON.parse(env(container, 'FERRY_JOB_RESOURCES')?.value ?? '')).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '1Gi' } });
+    expect(find(objects, 'RoleBinding', 'ferry-job').subjects).toEqual([{ kind: 'ServiceAccount', name: 'ferry-job', namespace: 'ferry-system' }]);
   });
 
   it('aggregates ferry-view into view/edit/admin and ferry-edit into edit/admin', () => {
@@ -190,15 +204,16 @@ describe('helm template with each documented option set (charts/ferry/ci)', () =
     const objects = renderChart(['-f', join(chartDir, 'ci', 'existing-database-values.yaml')]);
     expect(ofKind(objects, 'StatefulSet')).toEqual([]);
     const [container] = podSpec(controllerDeployment(objects)).containers;
-    expect(env(container, 'FERRY_STATE_DATABASE_URL')?.valueFrom).toEqual({ secretKeyRef: { name: 'ferry-state-app', key: 'uri' } });
-    expect(env(container, 'FERRY_ENVIRONMENT')?.value).toBe('prod');
+    expect(env(container, 'FERRY_STATE_DB_URL')?.valueFrom).toEqual({ secretKeyRef: { name: 'ferry-state-app', key: 'uri' } });
+    expect(container.args).toContain('--environment=prod');
+    expect(container.args).toContain('--state-db-secret=ferry-state-app:uri');
   });
 
   it('watchNamespaces turns the ClusterRole into one Role per namespace', () => {
     const objects = renderChart(['-f', join(chartDir, 'ci', 'namespaced-values.yaml')]);
     expect(ofKind(objects, 'ClusterRoleBinding')).toEqual([]);
     expect(ofKind(objects, 'ClusterRole').map((r) => r.metadata.name).sort()).toEqual(['ferry-edit', 'ferry-view']);
-    for (const namespace of ['team-a', 'team-b']) {
+    for (const namespace of ['team-a']) {
       expect(ruleTriples(rulesOf(find(objects, 'Role', 'ferry-controller', namespace)))).toEqual(CONTROLLER_ALLOWED.map(accessTriple).sort());
       expect(find(objects, 'RoleBinding', 'ferry-controller', namespace).subjects).toEqual([
         { kind: 'ServiceAccount', name: 'ferry-controller', namespace: 'ferry-system' },
@@ -209,7 +224,7 @@ describe('helm template with each documented option set (charts/ferry/ci)', () =
     // No Jobs run in the release namespace unless it is watched.
     expect(objects.filter((o) => o.metadata.name === 'ferry-job' && o.metadata.namespace === 'ferry-system')).toEqual([]);
     const [container] = podSpec(controllerDeployment(objects)).containers;
-    expect(env(container, 'FERRY_WATCH_NAMESPACES')?.value).toBe('team-a,team-b');
+    expect(container.args).toContain('--namespace=team-a');
   });
 
   it('two replicas share one Lease and get a PodDisruptionBudget', () => {
@@ -236,14 +251,22 @@ describe('helm template with each documented option set (charts/ferry/ci)', () =
     const template = (deployment.spec as { template: { metadata: KubeObject['metadata'] } }).template;
     expect(template.metadata.annotations).toMatchObject({ 'example.com/team': 'platform' });
     expect(template.metadata.labels).toMatchObject({ 'cost-center': 'data' });
-    expect(env(container, 'FERRY_SMTP_HOST')?.valueFrom).toEqual({ secretKeyRef: { name: 'ferry-smtp', key: 'host' } });
-    expect(env(container, 'FERRY_SMTP_PASSWORD')?.valueFrom).toEqual({ secretKeyRef: { name: 'ferry-smtp', key: 'password', optional: true } });
-    expect(env(container, 'FERRY_SMTP_SECURE')?.value).toBe('true');
-    expect(env(container, 'FERRY_JOB_IMAGE')?.value).toBe('registry.example.com/platform/ferry-job:0.1.0');
-    expect(env(container, 'FERRY_JOB_SERVICE_ACCOUNT')?.value).toBe('ferry-sync');
+    expect(env(container, 'FERRY_SMTP_SECRET')?.value).toBe('ferry-system/ferry-smtp');
     expect(env(container, 'FERRY_LOG_LEVEL')?.value).toBe('debug');
     expect(env(container, 'NODE_OPTIONS')?.value).toBe('--max-old-space-size=384');
-    expect(container.args).toContain('--metrics-port=9090');
+    expect(container.args).toEqual(
+      expect.arrayContaining([
+        '--health-port=9090',
+        '--image=registry.example.com/platform/ferry-job:0.1.0',
+        '--image-pull-policy=Always',
+        '--job-service-account=ferry-sync',
+        '--job-cpu-request=1',
+        '--job-memory-limit=4Gi',
+        '--job-active-deadline=7200',
+        '--job-backoff-limit=1',
+        '--job-ttl=3600',
+      ]),
+    );
     for (const namespace of ['ferry-system', 'sales', 'marketing']) expect(find(objects, 'ServiceAccount', 'ferry-sync', namespace)).toBeDefined();
     const monitor = find(objects, 'ServiceMonitor', 'ferry-controller');
     expect(monitor.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
@@ -271,6 +294,7 @@ describe('bad values fail with a message that names them', () => {
     [['--set', 'securityContext.runAsNonRoot=false'], "at '/securityContext/runAsNonRoot'"],
     [['--set', 'logLevel=verbose'], "at '/logLevel'"],
     [['--set', 'jobs.resources.limits.memory=lots'], "at '/jobs/resources/limits/memory'"],
+    [['--set', 'watchNamespaces={team-a,team-b}'], "at '/watchNamespaces'"],
   ])('%s', (flags, message) => {
     const result = helm(['template', 'ferry', chartDir, ...flags]);
     expect(result.status).not.toBe(0);
@@ -282,5 +306,25 @@ describe('bad values fail with a message that names them', () => {
     const result = helm(['template', 'ferry', chartDir, '--set', 'postgresql.enabled=false']);
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('ferry: no state database: set stateDatabase.existingSecret');
+  });
+});
+
+describe('the chart and `ferry controller` agree', () => {
+  it('every flag the chart passes is one the controller accepts', () => {
+    const help = execFileSync(process.execPath, [join(repoRoot, 'bin', 'ferry.mjs'), 'controller', '--help'], { encoding: 'utf8' });
+    const flags = new Set<string>();
+    for (const file of [...ciValues.map((f) => join(chartDir, 'ci', f)), undefined]) {
+      const [container] = podSpec(controllerDeployment(renderChart(file ? ['-f', file] : []))).containers;
+      for (const arg of container.args ?? []) if (arg.startsWith('--')) flags.add(arg.split('=')[0]);
+    }
+    expect(flags.size).toBeGreaterThan(10);
+    for (const flag of flags) expect(help, `ferry controller has no ${flag}`).toMatch(new RegExp(`${flag}[ ,<]`));
+  });
+
+  it('namespaced mode lets the controller read only the default SMTP Secret in its own namespace', () => {
+    const objects = renderChart(['-f', join(chartDir, 'ci', 'namespaced-values.yaml'), '--set', 'smtp.existingSecret=ferry-smtp']);
+    expect(rulesOf(find(objects, 'Role', 'ferry-smtp', 'ferry-system'))).toEqual([
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['ferry-smtp'], verbs: ['get'] },
+    ]);
   });
 });

@@ -37,7 +37,11 @@ export function renderChart(flags: string[] = [], namespace = 'ferry-system'): K
   if (cached) return cached;
   const result = helm(['template', 'ferry', chartDir, '--namespace', namespace, ...flags]);
   if (result.status !== 0) throw new Error(`helm template failed: ${result.stderr}`);
-  const objects = parseAllDocuments(result.stdout)
+  const documents = parseAllDocuments(result.stdout);
+  // Duplicate keys and the like: the API server (and server-side apply) would refuse them.
+  const problems = documents.flatMap((doc) => doc.errors.map((e) => e.message));
+  if (problems.length) throw new Error(`helm template rendered invalid YAML: ${problems.join('; ')}`);
+  const objects = documents
     .map((doc) => doc.toJS() as KubeObject | null)
     .filter((doc): doc is KubeObject => doc !== null);
   rendered.set(key, objects);

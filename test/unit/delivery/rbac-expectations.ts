@@ -54,11 +54,12 @@ export const LEASE_FORBIDDEN: Access[] = [
 export const JOB_ALLOWED: Access[] = [
   { verb: 'get', resource: 'syncjobs.ferry.dev' },
   { verb: 'get', resource: 'syncflows.ferry.dev' },
+  { verb: 'get', resource: 'exporttargets.ferry.dev' },
 ];
 export const JOB_FORBIDDEN: Access[] = [
   { verb: 'list', resource: 'syncjobs.ferry.dev' },
   { verb: 'update', resource: 'syncjobs.ferry.dev/status' },
-  { verb: 'get', resource: 'exporttargets.ferry.dev' },
+  { verb: 'list', resource: 'exporttargets.ferry.dev' },
   { verb: 'get', resource: 'secrets' },
   { verb: 'create', resource: 'jobs.batch' },
 ];
