@@ -21,6 +21,9 @@ apt_install() {
 
 if ! command -v etcd >/dev/null 2>&1; then apt_install etcd-server; fi
 mkdir -p "$cache"
+# One build at a time: a concurrent caller waits here, then finds the cached binary.
+exec 9>"$cache/.build.lock"
+flock 9
 ln -sf "$(command -v etcd)" "$cache/etcd"
 
 # Kubernetes 1.20 vendors modern-go/reflect2 1.0.1, which segfaults (mapiterinit) when built with

@@ -157,6 +157,29 @@ export const NotificationsSchema = Type.Object(
 );
 export type Notifications = Static<typeof NotificationsSchema>;
 
+const Quantity = (description: string) =>
+  Type.String({ maxLength: 32, pattern: '^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$', description });
+const CpuMemory = (description: string) =>
+  Type.Object({ cpu: Type.Optional(Quantity('CPU, e.g. 500m.')), memory: Type.Optional(Quantity('Memory, e.g. 1Gi.')) }, { description });
+
+/** How the controller runs this flow's Jobs; unset fields come from the controller (Helm chart) defaults. */
+export const RunnerSchema = Type.Object(
+  {
+    resources: Type.Optional(
+      Type.Object(
+        { requests: Type.Optional(CpuMemory('Requested resources.')), limits: Type.Optional(CpuMemory('Resource limits; the memory limit also sizes the V8 heap.')) },
+        { description: 'Resources of the Job pod.' },
+      ),
+    ),
+    backoffLimit: Type.Optional(Type.Integer({ minimum: 0, maximum: 10, description: 'Pod retries before the run fails.' })),
+    activeDeadlineSeconds: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 604800, description: 'The run fails with DeadlineExceeded after this long.' }),
+    ),
+  },
+  { description: 'Job settings for this flow.' },
+);
+export type Runner = Static<typeof RunnerSchema>;
+
 export const SyncFlowSpecSchema = Type.Object(
   {
     description: Type.Optional(Type.String({ maxLength: 1024, description: 'Free text.' })),
@@ -188,6 +211,7 @@ export const SyncFlowSpecSchema = Type.Object(
     loopProtection: Type.Optional(LoopProtectionSchema),
     notifications: Type.Optional(NotificationsSchema),
     suspend: Type.Optional(Type.Boolean({ description: 'Stop scheduling; running jobs finish.' })),
+    runner: Type.Optional(RunnerSchema),
   },
   {
     description: 'What to sync and when.',

@@ -14,12 +14,6 @@ export interface JobInput {
   config: ControllerConfig;
 }
 
-/** Optional per-flow overrides, read from `spec.runner` when the API carries it. */
-interface RunnerSettings {
-  resources?: ResourceSettings;
-  backoffLimit?: number;
-  activeDeadlineSeconds?: number;
-}
 
 export const ENV_SOURCE_URL = 'FERRY_SOURCE_URL';
 export const ENV_TARGET_URL = 'FERRY_TARGET_URL';
@@ -73,7 +67,7 @@ function exportSecretNames(flow: SyncFlow, targets: ExportTarget[]): string[] {
  */
 export function buildJob({ syncJob, flow, exportTargets = [], config }: JobInput): V1Job {
   const namespace = syncJob.metadata.namespace ?? 'default';
-  const runner = ((flow.spec as { runner?: RunnerSettings }).runner ?? {}) as RunnerSettings;
+  const runner = flow.spec.runner ?? {};
   const resources: ResourceSettings = runner.resources ?? config.jobDefaults.resources;
   const labels = {
     [LABEL_MANAGED_BY]: MANAGED_BY,

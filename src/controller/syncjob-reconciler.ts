@@ -100,13 +100,34 @@ function jobCondition(job: JobObject | undefined, type: 'Complete' | 'Failed') {
 }
 
 export class SyncJobReconciler {
+  /** Admission of one flow's SyncJobs runs one at a time, so two new SyncJobs cannot both see the flow idle. */
+  private readonly admissionLocks = new Map<string, Promise<unknown>>();
+
   constructor(private readonly ctx: ControllerContext) {}
+
+  private withFlowLock<T>(flowKey: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.admissionLocks.get(flowKey) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(fn);
+    const tail = next.catch(() => {});
+    this.admissionLocks.set(flowKey, tail);
+    void tail.then(() => {
+      if (this.admissionLocks.get(flowKey) === tail) this.admissionLocks.delete(flowKey);
+    });
+    return next;
+  }
 
   async reconcile(namespace: string, name: string): Promise<Result> {
     const job = this.ctx.fresh('SyncJob', this.ctx.syncJobs.get(namespace, name));
     if (!job || job.metadata.deletionTimestamp) return;
     const phase = job.status?.phase ?? 'Pending';
-    if (phase === 'Pending' || phase === 'Queued') return this.admit(job);
+    if (phase === 'Pending' || phase === 'Queued') {
+      return this.withFlowLock(`${namespace}/${job.spec.flowRef.name}`, async () => {
+        // Re-read after waiting: another admission of this flow may have changed the picture.
+        const current = this.ctx.fresh('SyncJob', this.ctx.syncJobs.get(namespace, name));
+        if (!current || !['Pending', 'Queued'].includes(current.status?.phase ?? 'Pending')) return { requeueAfterMs: 0 };
+        return this.admit(current);
+      });
+    }
     if (phase === 'Scheduled' || phase === 'Running') return this.track(job);
     return this.finishUp(job);
   }

@@ -112,7 +112,7 @@ export async function runExportStep(serverUrl: string, options: { say: (line: st
     };
 
     const flow = (name: string) => manifests.flows.find((f) => f.metadata.name === name)!;
-    say('\n3) Exports, first round (member changes = every member the first time):\n');
+    say('\nExports, first round (member changes = every member the first time):\n');
     const firstMembers = await run(flow('member-changes'));
     await run(flow('product-items'));
     await run(flow('case-events'));
@@ -127,11 +127,11 @@ export async function runExportStep(serverUrl: string, options: { say: (line: st
       await client.end();
     }
     say('\nChanged 25 members, closed 2 cases, deleted 1 case.');
-    say('\n4) Second round: only what changed (member changes) and every case event since the last export:\n');
+    say('\nExports, second round: only what changed (member changes) and every case event since the last export:\n');
     await run(flow('member-changes'));
     await run(flow('case-events'));
 
-    say('\n5) Re-transfer of the first member export to partner-ftps (byte-identical, checked by SHA-256):\n');
+    say('\nRe-transfer of the first member export to partner-ftps (byte-identical, checked by SHA-256):\n');
     await run(flow('member-changes'), 'Retransfer', { runId: firstMembers.runId, targets: ['partner-ftps'] });
 
     const store = await openStateStore(stateUrl);

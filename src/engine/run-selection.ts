@@ -11,7 +11,10 @@ import { prefetchClosure, type PrefetchedRows } from './record-prefetch.js';
 export type ScopeMode = 'Full' | 'Incremental';
 
 /** What a run does to one entity. */
-export type EntityPass = { kind: 'full' } | { kind: 'incremental' } | { kind: 'keys'; keys: string[][]; prefetched?: PrefetchedRows };
+export type EntityPass =
+  | { kind: 'full' }
+  | { kind: 'incremental' }
+  | { kind: 'keys'; keys: string[][]; prefetched?: PrefetchedRows; note?: string };
 
 /** The part of a flow a run touches, and how. */
 export interface RunSelection {
@@ -41,16 +44,27 @@ export interface PassRunner {
   syncKeys?(keys: string[][], prefetched?: PrefetchedRows): Promise<EntityResult>;
 }
 
-export function runPass(sync: PassRunner, pass: EntityPass): Promise<EntityResult> {
+export async function runPass(sync: PassRunner, pass: EntityPass): Promise<EntityResult> {
   switch (pass.kind) {
     case 'full':
       return sync.full();
     case 'incremental':
       return sync.incremental();
     case 'keys':
+    {
       if (!sync.syncKeys) throw new FerryError('Record mode is not supported for this kind of flow yet', EXIT_BAD_INPUT);
-      return sync.syncKeys(pass.keys, pass.prefetched);
+      const result = await sync.syncKeys(pass.keys, pass.prefetched);
+      if (pass.note) result.notes.push(pass.note);
+      return result;
+    }
   }
+}
+
+function closureNote(closure: Closure): string {
+  const rows = [...closure.keys.values()].reduce((n, keys) => n + keys.length, 0);
+  const missing = [...closure.missing.values()].reduce((n, keys) => n + keys.length, 0);
+  const dangling = missing > 0 ? `; ${missing} referenced rows do not exist in the source` : '';
+  return `closure of ${rows} rows in ${closure.keys.size} tables, read in ${closure.rounds} round trips${dangling}`;
 }
 
 /** Splits `people/42`-style keys: composite keys are given as their parts joined by commas, in key order. */
@@ -92,7 +106,12 @@ export async function selectRun(
     const prefetched = await prefetchClosure(source, state.client, state.flow, plans, closure.keys, plan.batchSize);
     return {
       entities: plan.entities.filter((e) => closure.keys.has(e.name)),
-      pass: (entity) => ({ kind: 'keys', keys: closure.keys.get(entity) ?? [], prefetched: prefetched.get(entity) }),
+      pass: (entity) => ({
+        kind: 'keys',
+        keys: closure.keys.get(entity) ?? [],
+        prefetched: prefetched.get(entity),
+        ...(entity === root.name ? { note: closureNote(closure) } : {}),
+      }),
       deleteVanished: false,
       subject: `record ${root.name}/${request.record.key}`,
       missingParentHint: (entity, sourceKey) =>

@@ -5,7 +5,7 @@
  * Pending; what is under test is what the API server accepts and authorises.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,7 +101,9 @@ describe('helm install of charts/ferry', () => {
     const annotations = ok(kubectl('get', 'crd', 'syncjobs.ferry.dev', '-o', 'jsonpath={.metadata.annotations.helm\\.sh/resource-policy}'));
     expect(annotations).toBe('keep');
     // A fresh discovery cache: kubectl cached the API list before the CRDs existed.
-    const result = run(tools.kubectl, ['get', 'ferry', '-A', '--cache-dir', mkdtempSync(join(tmpdir(), 'ferry-kubectl-cache-'))]);
+    const cacheDir = mkdtempSync(join(tmpdir(), 'ferry-kubectl-cache-'));
+    const result = run(tools.kubectl, ['get', 'ferry', '-A', '--cache-dir', cacheDir]);
+    rmSync(cacheDir, { recursive: true, force: true });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stderr).toContain('No resources found');
   });

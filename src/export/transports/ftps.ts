@@ -4,14 +4,20 @@ import { Readable } from 'node:stream';
 import { Client, FTPError } from 'basic-ftp';
 import { networkError, remotePath, temporaryName, TransferError, type Connection, type ResolvedTarget, type UploadResult } from './types.js';
 
-const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|CERT_|ERR_OSSL)/;
+/** Certificate verification failures: retrying cannot help. */
+const VERIFY_CODES = /^(UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|CERT_|ERR_TLS_CERT_ALTNAME|HOSTNAME_MISMATCH)/;
+/** Other TLS protocol errors (e.g. a garbled record on a busy link) may pass on a new connection. */
+const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|ERR_OSSL)/;
 
 function classify(error: unknown, what: string): TransferError {
   if (error instanceof TransferError) return error;
   const message = error instanceof Error ? error.message : String(error);
   const code = String((error as { code?: unknown }).code ?? '');
-  if (TLS_CODES.test(code) || /certificate|tls|ssl/i.test(message)) {
+  if (VERIFY_CODES.test(code) || /certificate/i.test(message)) {
     return new TransferError('TLSError', `${what}: TLS verification failed (${message})`, false, { cause: error });
+  }
+  if (TLS_CODES.test(code) || /\b(tls|ssl)\b/i.test(message)) {
+    return new TransferError('TLSError', `${what}: TLS error (${message.trim()})`, true, { cause: error });
   }
   if (error instanceof FTPError) {
     if (error.code === 530) return new TransferError('AuthFailed', `${what}: login refused (${message})`, false, { cause: error });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncFlow } from '../../../src/api/syncflow.js';
 import { validateSyncFlow } from '../../../src/api/validate-flow.js';
+import { validateSyncJob } from '../../../src/api/validate-job.js';
+import type { SyncJob } from '../../../src/api/syncjob.js';
 import { computeClosure, RecordNotFoundError, type ClosureRequest, type ClosureRow, type ClosureSource } from '../../../src/engine/closure.js';
 import { closureGraph, scopeEntities, type ClosureGraph } from '../../../src/engine/closure-plan.js';
 import { closureFlowSpec } from '../../helpers/closure-flow.js';
@@ -205,5 +207,27 @@ describe('scope entities', () => {
 
   it('rejects an unknown scope naming the known ones', () => {
     expect(() => scopeEntities(closureFlowSpec(), 'nope')).toThrow('unknown scope "nope" (the flow defines: events, events_with_registrations)');
+  });
+});
+
+describe('scopeMode in the API', () => {
+  const flow = { apiVersion: 'ferry.dev/v1alpha1', kind: 'SyncFlow', metadata: { name: 'closure' }, spec: closureFlowSpec() } as unknown as SyncFlow;
+  const job = (spec: Partial<SyncJob['spec']>) =>
+    ({ apiVersion: 'ferry.dev/v1alpha1', kind: 'SyncJob', metadata: { name: 'j' }, spec: { flowRef: { name: 'closure' }, ...spec } }) as SyncJob;
+
+  it('is accepted with mode Scope and refused with any other mode', () => {
+    expect(validateSyncJob(job({ mode: 'Scope', scope: 'events', scopeMode: 'Full' }), [flow])).toEqual([]);
+    expect(validateSyncJob(job({ mode: 'Full', scopeMode: 'Full' }), [flow])).toEqual([{ path: 'spec.scopeMode', message: 'only used with mode Scope, not Full' }]);
+  });
+
+  it('is refused on a schedule that is not a Scope schedule', () => {
+    const withSchedules = structuredClone(flow);
+    withSchedules.spec.schedules = [
+      { name: 'events', cron: '0 * * * *', mode: 'Scope', scope: 'events', scopeMode: 'Full' },
+      { name: 'nightly', cron: '0 2 * * *', mode: 'Full', scopeMode: 'Full' },
+    ];
+    expect(validateSyncFlow(withSchedules).map((e) => `${e.path}: ${e.message}`)).toEqual([
+      'spec.schedules[1].scopeMode: scopeMode is only used with mode Scope, not Full',
+    ]);
   });
 });
