@@ -75,15 +75,19 @@ async function readObjects(kube: Kube, namespace: string, name: string): Promise
   return { job, flow, targets };
 }
 
-/** Marks the run as refused because another run holds the flow's lock, so the controller can say LockHeld. */
-async function recordLockHeld(stateUrl: string, runId: string, flowId: string, mode: string, message: string): Promise<void> {
+/**
+ * A run that failed before the engine recorded it (another run holds the flow's lock, a mode this
+ * engine does not support yet, bad input) still gets a row, so the controller can report why:
+ * status LockHeld or Failed. When the engine did record the run, its row is left as it is.
+ */
+async function recordUnstartedRun(stateUrl: string, runId: string, flowId: string, mode: string, status: 'LockHeld' | 'Failed', message: string): Promise<void> {
   const client = new pg.Client({ connectionString: stateUrl });
   client.on('error', () => {});
   try {
     await client.connect();
     await client.query(
-      `INSERT INTO ferry.runs (id, flow, mode, status, started_at, completed_at, error) VALUES ($1, $2, $3, 'LockHeld', now(), now(), $4) ON CONFLICT (id) DO NOTHING`,
-      [runId, flowId, mode, message],
+      `INSERT INTO ferry.runs (id, flow, mode, status, started_at, completed_at, error) VALUES ($1, $2, $3, $4, now(), now(), $5) ON CONFLICT (id) DO NOTHING`,
+      [runId, flowId, mode, status, message],
     );
   } finally {
     await client.end().catch(() => {});
@@ -144,6 +148,7 @@ export async function runJob(options: JobOptions): Promise<number> {
       ...(spec.record ? { record: spec.record } : {}),
       ...(spec.scope ? { scope: spec.scope } : {}),
       ...(spec.scopeMode ? { scopeMode: spec.scopeMode } : {}),
+      ...(spec.resolutions ? { resolutions: spec.resolutions } : {}),
       ...(flow.spec.target.export || spec.mode === 'Retransfer'
         ? { export: { targets, secrets: readMountedSecrets(process.env[ENV_SECRETS_DIR] ?? '/var/run/ferry/secrets'), ...(spec.retransfer ? { retransfer: spec.retransfer } : {}) } }
         : {}),
@@ -152,9 +157,9 @@ export async function runJob(options: JobOptions): Promise<number> {
     writeTerminationMessage(`Succeeded: run ${runId}: read ${report.totals.read}, created ${report.totals.created}, updated ${report.totals.updated}`);
     return EXIT_OK;
   } catch (error) {
-    if (error instanceof FlowBusyError) await recordLockHeld(stateUrl, runId, flowId, spec.mode, error.message).catch(() => {});
-    if (error instanceof RunFailedError) process.stdout.write(renderTable(error.report) + '\n');
     const message = error instanceof Error ? error.message : String(error);
+    await recordUnstartedRun(stateUrl, runId, flowId, spec.mode, error instanceof FlowBusyError ? 'LockHeld' : 'Failed', message).catch(() => {});
+    if (error instanceof RunFailedError) process.stdout.write(renderTable(error.report) + '\n');
     const reason = error instanceof FlowBusyError ? 'LockHeld' : 'EngineError';
     writeTerminationMessage(`${reason}: ${message}`);
     throw error instanceof FerryError ? error : new FerryError(message, 1, { cause: error });

@@ -1,16 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { Value } from '@sinclair/typebox/value';
-import { Type } from '@sinclair/typebox';
 import { Command, Option } from 'commander';
 import { parse } from 'yaml';
-import { ResolutionSchema, type Resolution } from '../api/syncjob.js';
+import { API_VERSION } from '../api/common.js';
+import { checkManifestSchema } from '../api/schema-check.js';
+import type { Resolution } from '../api/syncjob.js';
 import { renderReport, type ReportFormat } from '../engine/report.js';
 import { RunFailedError, runSync } from '../engine/run.js';
 import { ConfigError, EXIT_OK } from '../util/errors.js';
 import { createLogger } from '../util/logger.js';
 import { addFlowOptions, withFlowDatabases } from './pairs.js';
-
-const ResolutionList = Type.Array(ResolutionSchema, { minItems: 1, maxItems: 1000 });
 
 /** Reads resolutions from YAML/JSON: a list, `{ resolutions: [...] }`, or a SyncJob with `spec.resolutions`. */
 export function readResolutionsFile(path: string): Resolution[] {
@@ -22,11 +20,13 @@ export function readResolutionsFile(path: string): Resolution[] {
   }
   const record = document as { resolutions?: unknown; spec?: { resolutions?: unknown } } | null;
   const list = Array.isArray(document) ? document : (record?.spec?.resolutions ?? record?.resolutions);
-  if (!Value.Check(ResolutionList, list)) {
-    const first = [...Value.Errors(ResolutionList, list)][0];
-    throw new ConfigError(`${path}: not a list of resolutions${first ? ` (${first.path || '/'}: ${first.message})` : ''}`);
+  // Checked exactly as the API server checks a SyncJob's spec.resolutions.
+  const job = { apiVersion: API_VERSION, kind: 'SyncJob', metadata: { name: 'resolve' }, spec: { flowRef: { name: 'resolve' }, mode: 'Resolve', resolutions: list } };
+  const errors = Array.isArray(list) ? checkManifestSchema(job) : [{ path: 'resolutions', message: 'missing' }];
+  if (errors.length > 0) {
+    throw new ConfigError(`${path}: not a list of resolutions (${errors.map((e) => `${e.path.replace(/^spec\./, '')}: ${e.message}`).join('; ')})`);
   }
-  return list;
+  return list as Resolution[];
 }
 
 interface FlagOptions {

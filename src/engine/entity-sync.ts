@@ -312,8 +312,8 @@ export class EntitySync {
 
   /**
    * Syncs just these source rows (plain key parts), read by key (or handed over already read) and
-   * written through the same batch writer as the other modes. Never moves the watermark: rows between it and now are left for the
-   * next Incremental run, which then finds them unchanged.
+   * written through the same batch writer as the other modes. Never moves the watermark: the next
+   * Incremental run still reads these rows, and finds them unchanged.
    */
   async syncKeys(keys: string[][], prefetched?: PrefetchedRows): Promise<EntityResult> {
     const started = Date.now();

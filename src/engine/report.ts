@@ -17,7 +17,7 @@ export interface RunReport {
   runId: string;
   flow: string;
   mode: string;
-  /** What a Scope or Record run covered, e.g. `scope events (Full)` or `record people/42`. */
+  /** What a Scope or Record run covered: `events (Full)` (scope and mode) or `people/42` (entity and key). */
   subject?: string;
   dryRun: boolean;
   status: 'Succeeded' | 'Failed';

@@ -23,7 +23,7 @@ export interface RunSelection {
   pass(entity: string): EntityPass;
   /** Full passes end with deleting target rows whose source vanished (only for the selected entities). */
   deleteVanished: boolean;
-  /** Shown in the report headline, e.g. `scope events (Full)` or `record people/42`. */
+  /** Shown after the mode in the report headline: `events (Full)` for a scope, `people/42` for a record. */
   subject?: string;
   missingParentHint?: (entity: string, sourceKey: string) => string | undefined;
   closure?: Closure;
@@ -50,8 +50,7 @@ export async function runPass(sync: PassRunner, pass: EntityPass): Promise<Entit
       return sync.full();
     case 'incremental':
       return sync.incremental();
-    case 'keys':
-    {
+    case 'keys': {
       if (!sync.syncKeys) throw new FerryError('Record mode is not supported for this kind of flow yet', EXIT_BAD_INPUT);
       const result = await sync.syncKeys(pass.keys, pass.prefetched);
       if (pass.note) result.notes.push(pass.note);
@@ -113,7 +112,7 @@ export async function selectRun(
         ...(entity === root.name ? { note: closureNote(closure) } : {}),
       }),
       deleteVanished: false,
-      subject: `record ${root.name}/${request.record.key}`,
+      subject: `${root.name}/${request.record.key}`,
       missingParentHint: (entity, sourceKey) =>
         closure.missing.get(entity)?.some((key) => key[0] === sourceKey) ? `no such ${entity} row in the source either` : undefined,
       closure,
@@ -128,7 +127,7 @@ export async function selectRun(
       entities: plan.entities.filter((e) => members.has(e.name)),
       pass: () => ({ kind: scopeMode === 'Full' ? 'full' : 'incremental' }),
       deleteVanished: scopeMode === 'Full',
-      subject: `scope ${scope} (${scopeMode})`,
+      subject: `${scope} (${scopeMode})`,
       missingParentHint: (entity) =>
         members.has(entity) ? undefined : `${entity} is outside scope "${scope}" and this row has not been synced yet: run a Full, Incremental or Record sync of it first`,
     };

@@ -93,21 +93,27 @@ export function entityQuery(
 
 export const EVENT_COLUMNS = ['event_id', 'event_time', 'operation'];
 
-/** Events read the change log between two transaction-id bounds, in commit-safe (xid, id) order. */
+/**
+ * Events read the change log between two transaction-id bounds, in commit-safe (xid, id) order. Each
+ * logged row is turned back into the table's row type, so fields, transforms and source conditions
+ * work exactly as for Changes and Snapshot.
+ */
 export function eventsQuery(entity: Entity, schema: string, format: OutputFormat, fromXid: string, toXid: string): ExportQuery {
   const t = splitTable(entity.source.table, schema);
   const columns = [...EVENT_COLUMNS, ...entity.fields.map((f) => f.target)];
-  const fieldExpr = (f: Entity['fields'][number]) => {
-    const text = transformed(`(row_data->>${literal(f.source)})`, f.transform);
-    if (format === 'Csv') return text;
-    // Untransformed values keep their JSON type from the logged row.
-    return f.transform && f.transform !== 'None' ? `to_jsonb(${text})` : `(row_data->${literal(f.source)})`;
-  };
-  const exprs = ['id', format === 'Csv' ? 'at' : 'to_jsonb(at)', 'op', ...entity.fields.map(fieldExpr)];
+  const events =
+    `(SELECT id AS ferry_event_id, xid AS ferry_xid, at AS ferry_event_time, op AS ferry_operation, row_data AS ferry_row FROM ${CHANGE_LOG_TABLE}` +
+    ` WHERE table_name = ${literal(tableName(t.schema, t.table))} AND xid >= ${literal(fromXid)}::xid8 AND xid < ${literal(toXid)}::xid8) AS ev`;
+  const rows = `jsonb_populate_record(NULL::${ident(t.schema)}.${ident(t.table)}, ev.ferry_row) AS ${ALIAS}`;
+  const exprs = [
+    'ev.ferry_event_id',
+    'ev.ferry_event_time',
+    'ev.ferry_operation',
+    ...entity.fields.map((f) => transformed(`${ALIAS}.${ident(f.source)}`, f.transform)),
+  ];
   const sql =
-    `SELECT ${payload(format, columns, exprs).join(', ')} FROM ${CHANGE_LOG_TABLE}` +
-    ` WHERE table_name = ${literal(tableName(t.schema, t.table))} AND xid >= ${literal(fromXid)}::xid8 AND xid < ${literal(toXid)}::xid8` +
-    ` ORDER BY xid, id`;
+    `SELECT ${payload(format, columns, exprs).join(', ')} FROM ${events} CROSS JOIN LATERAL ${rows}` +
+    ` WHERE (${conditionSql(entity.source.conditions ?? [])}) ORDER BY ev.ferry_xid, ev.ferry_event_id`;
   return { entity: entity.name, columns, sql };
 }
 

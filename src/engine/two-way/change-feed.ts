@@ -35,6 +35,7 @@ export class ChangeFeed {
 
   /** Resolves at the next notification (at once if one arrived since the last call), or after `timeoutMs`. */
   async wait(timeoutMs: number, signal?: AbortSignal): Promise<'change' | 'timeout' | 'aborted'> {
+    if (signal?.aborted) return 'aborted';
     if (this.pending) {
       this.pending = false;
       return 'change';
@@ -88,6 +89,7 @@ export async function watchLoop(runOnce: (trigger: 'start' | 'change' | 'timeout
   let runs = 0;
   let trigger: 'start' | 'change' | 'timeout' = 'start';
   for (;;) {
+    if (options.signal?.aborted) return runs;
     await runOnce(trigger);
     runs++;
     if (options.maxRuns !== undefined && runs >= options.maxRuns) return runs;

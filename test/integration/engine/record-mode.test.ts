@@ -32,7 +32,7 @@ describe('Record mode', () => {
   it('syncs a person with exactly their required rows and related rows, and the related rows’ own parents', async () => {
     const report = await record('people', '10');
     expect(report.status).toBe('Succeeded');
-    expect(report.subject).toBe('record people/10');
+    expect(report.subject).toBe('people/10');
     // Ann; her city, firm and the firm's city; her interests, registration, balances and invoice.
     // Balance 702 pays Bob's registration 501, which needs Bob (and his city) and event 101 as parents,
     // but not Bob's own interests, balances or invoices, nor the events' sessions.
@@ -53,6 +53,7 @@ describe('Record mode', () => {
     // Reported per entity, in dependency order, and only the entities it touched.
     expect(counts(report)).toEqual({ cities: 3, levels: 2, firms: 1, people: 2, interests: 2, events: 2, registrations: 2, event_balances: 2, product_balances: 1 });
     expect(report.totals.rejected).toBe(0);
+    expect(report.entities.find((e) => e.name === 'people')!.notes).toEqual([expect.stringMatching(/^closure of 17 rows in 9 tables, read in [4-6] round trips$/)]);
     // Foreign keys point at the website's own ids of the same records.
     expect(await sql(dbs.targetUrl, `SELECT p.name, f.name AS firm, c.name AS city FROM people p JOIN firms f ON f.id = p.firm_id JOIN cities c ON c.id = p.city_id ORDER BY 1`)).toEqual([
       { name: 'Ann', firm: 'Acme', city: 'Oslo' },

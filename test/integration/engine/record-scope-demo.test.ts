@@ -113,7 +113,7 @@ describe('Record and Scope runs on the association demo', () => {
     writeFileSync(join(dir, 'secrets.yaml'), `${secret('association-db', base.sourceUrl)}---\n${secret('website-db', base.targetUrl)}`);
     const [event] = await ids(base.sourceUrl, `SELECT min(event_id) FROM related_events`);
     const [report] = await runLocally({ files: [dir], flow: 'association', mode: 'Record', record: `events/${event}`, stateDb: base.stateUrl, logger });
-    expect(report.subject).toBe(`record events/${event}`);
+    expect(report.subject).toBe(`events/${event}`);
     expect(report.entities.map((e) => e.name)).toContain('related_events');
     await expect(runLocally({ files: [dir], flow: 'association', mode: 'Full', record: 'people/1', stateDb: base.stateUrl, logger })).rejects.toThrow(
       '--record is only used with --mode Record, not Full',
@@ -122,6 +122,6 @@ describe('Record and Scope runs on the association demo', () => {
       '--record takes ENTITY/KEY, e.g. people/42, got "people"',
     );
     const [scoped] = await runLocally({ files: [dir], flow: 'association', scope: 'events', stateDb: base.stateUrl, logger });
-    expect(scoped.subject).toBe('scope events (Incremental)');
+    expect(scoped.subject).toBe('events (Incremental)');
   });
 });

@@ -31,7 +31,7 @@ describe('Scope mode', () => {
   it('syncs only the scope’s entities and their related entities, without the excluded ones', async () => {
     const report = await scope('events', 'Full');
     expect(report.status).toBe('Succeeded');
-    expect(report.subject).toBe('scope events (Full)');
+    expect(report.subject).toBe('events (Full)');
     expect(report.entities.map((e) => e.name)).toEqual(['levels', 'events', 'sessions', 'related_events']);
     expect(await pairedSourceKeys(dbs.stateUrl, FLOW)).toEqual({
       events: ['100', '101', '102', '103'],
@@ -53,7 +53,7 @@ describe('Scope mode', () => {
     const before = await targetVersions();
 
     const report = await scope('events');
-    expect(report.subject).toBe('scope events (Incremental)');
+    expect(report.subject).toBe('events (Incremental)');
     expect(report.entities.find((e) => e.name === 'events')).toMatchObject({ read: 1, updated: 1 });
     const after = await targetVersions();
     const touched = Object.keys(after).filter((table) => JSON.stringify(after[table]) !== JSON.stringify(before[table]));

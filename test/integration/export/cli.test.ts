@@ -70,6 +70,11 @@ describe('ferry run / exports / download / probe for an export flow', () => {
     const again = await ferry(['exports', '-f', dir, '--state-db', urls.stateUrl, '--retransfer', report.runId, '--target', 'ftps']);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('ftps: transferred cli_members_001.csv.gz');
+
+    const install = await ferry(['exports', '-f', dir, '--state-db', urls.stateUrl, '--install-change-log']);
+    expect(install.stdout).toContain('installed the change log (ferry_changes.change_log) and triggers on public.members');
+    const trigger = await withClient(urls.sourceUrl, (c) => c.query(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgname = 'ferry_change_log'`));
+    expect(trigger.rows[0].n).toBe(1);
   }, 240_000);
 
   it('probe prints each target Ready, and exits 1 naming the reason when one is not', async () => {

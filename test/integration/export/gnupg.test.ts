@@ -88,4 +88,27 @@ describe('OpenPGP encryption interoperates with GnuPG', () => {
     const csv = execFileSync('unzip', ['-p', join(second, 'received.zip'), 'members_zip.csv']).toString();
     expect(csv.split('\r\n')[2000]).toBe('2000,Member 2000,m2000@example.org,6000');
   });
+
+  it('signs with a passphrase-protected key from the Secret; without the passphrase, creation fails naming the field', async () => {
+    const lockedGpg = ['--homedir', keys.home, '--batch', '--pinentry-mode', 'loopback', '--passphrase', 'secret-pass'];
+    execFileSync('gpg', [...lockedGpg, '--quick-gen-key', 'Locked Signer <locked@example.org>', 'future-default', 'sign', 'never'], { stdio: 'pipe' });
+    const locked = execFileSync('gpg', [...lockedGpg, '--armor', '--export-secret-keys', 'locked@example.org']).toString();
+    const spec = exportFlow({
+      compression: 'None',
+      encryption: { recipients: [{ secretRef: { name: 'recipient' } }], signWith: { secretRef: { name: 'locked' } } },
+      fileNameTemplate: 'locked_members',
+    });
+    const base = { ...servers.secrets, recipient: { publicKey: keys.recipientPublicKey } };
+    const without = await exportOnce(urls, spec, { targets: servers.targets, secrets: { ...base, locked: { privateKey: locked } } }, { flowId: 'default/locked' });
+    expect(without.report.export.result).toBe('CreationFailed');
+    expect(String(without.failure)).toMatch(/signWith.secretRef: the key is protected; add its "passphrase"/);
+
+    const signed = await exportOnce(urls, spec, { targets: servers.targets, secrets: { ...base, locked: { privateKey: locked, passphrase: 'secret-pass' } } }, { flowId: 'default/locked' });
+    expect(signed.failure).toBeUndefined();
+    const path = join(keys.home, 'locked.pgp');
+    writeFileSync(path, receivedFiles(servers.sftpRoot).get('locked_members.csv.pgp')!);
+    const status = join(keys.home, 'locked-status.txt');
+    keys.gpg(['--status-file', status, '--decrypt', path]);
+    expect(execFileSync('cat', [status]).toString()).toMatch(/GOODSIG [0-9A-F]+ Locked Signer <locked@example.org>/);
+  });
 });

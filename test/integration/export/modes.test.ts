@@ -2,7 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installChangeLog } from '../../../src/export/change-log.js';
 import { withClient } from '../../helpers/databases.js';
-import { exportFlow, exportOnce, exportSource, receivedFiles, startDestinations, type Destinations } from './fixtures.js';
+import { exportFlow, exportOnce, exportSource, MEMBERS_ENTITY, receivedFiles, startDestinations, type Destinations } from './fixtures.js';
 
 const T0 = '2026-03-01 09:00:00+00';
 
@@ -129,6 +129,18 @@ describe('export modes across two consecutive runs', () => {
     ]);
     const third = await exportOnce(urls, spec, context(), { flowId: 'default/events' });
     expect(third.report.export.files[0].rows).toBe(0);
+
+    // Source conditions and transforms apply to events as to rows.
+    const filtered = exportFlow(
+      { mode: 'Events', format: 'JsonLines', fileNameTemplate: 'open_events_{seq}' },
+      [{ ...entity, source: { ...entity.source, conditions: [{ field: 'status', values: ['Open'] }] }, fields: [...entity.fields, { source: 'status', target: 'status_upper', transform: 'Upper' }] }] as never,
+    );
+    await exportOnce(urls, filtered, context(), { flowId: 'default/events-open' });
+    await withClient(urls.sourceUrl, (c) => c.query(`INSERT INTO cases (id, member_id, status) VALUES (102, 3, 'Open'), (103, 3, 'Closed')`));
+    const open = await exportOnce(urls, filtered, context(), { flowId: 'default/events-open' });
+    const lines = fileOf(open.report).toString().trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((e) => [e.operation, e.case_id, e.status_upper])).toEqual([['INSERT', 102, 'OPEN']]);
+    expect(typeof lines[0].event_id).toBe('number');
   });
 
   it('an event written by a transaction still open at export time comes in the next export, not lost', async () => {
@@ -148,5 +160,20 @@ describe('export modes across two consecutive runs', () => {
     });
     const after = await exportOnce(urls, spec, context(), { flowId: 'default/late' });
     expect(csvRows(fileOf(after.report)).map((r) => r[3])).toEqual(['200', '201']);
+  });
+
+  it('a failure while creating files keeps the watermark and archives nothing (creation failed, nothing sent)', async () => {
+    const broken = { name: 'broken', source: { table: 'no_such_table', keys: ['id'], updatedAt: 'updated_at' }, target: { table: 'x', keys: ['id'] }, fields: [{ source: 'id', target: 'id' }] };
+    const spec = exportFlow({ mode: 'Changes', fileNameTemplate: 'crash_{entity}' }, [MEMBERS_ENTITY, broken] as never);
+    const { report, failure } = await exportOnce(urls, spec, context(), { flowId: 'default/crash' });
+    expect(String(failure)).toMatch(/no_such_table/);
+    expect(report.export).toMatchObject({ result: 'CreationFailed', creationStatus: 'Failed', transferStatus: 'NotStarted', files: [], transfers: [] });
+    const state = await withClient(urls.stateUrl, async (c) => ({
+      watermarks: (await c.query(`SELECT count(*)::int AS n FROM ferry.watermarks WHERE flow = 'default/crash'`)).rows[0].n,
+      files: (await c.query(`SELECT count(*)::int AS n FROM ferry.export_files WHERE run_id = $1`, [report.runId])).rows[0].n,
+      run: (await c.query(`SELECT creation_status, transfer_status FROM ferry.export_runs WHERE run_id = $1`, [report.runId])).rows[0],
+    }));
+    expect(state).toEqual({ watermarks: 0, files: 0, run: { creation_status: 'Failed', transfer_status: 'NotStarted' } });
+    expect([...receivedFiles(servers.sftpRoot).keys()].filter((n) => n.startsWith('crash_'))).toEqual([]);
   });
 });

@@ -77,4 +77,12 @@ describe('probeExportTarget', () => {
       await plain.close();
     }
   });
+
+  it('accepts an unpinned SFTP host key only with insecure: true, and warns', async () => {
+    const { sftp: _pin, ...unpinned } = servers.targets.sftp;
+    expect(await probeExportTarget(unpinned, servers.secrets)).toMatchObject({ ready: false, reason: 'InvalidConfig' });
+    const allowed = await probeExportTarget({ ...unpinned, insecure: true }, servers.secrets);
+    expect(allowed).toMatchObject({ ready: true, reason: 'Ready' });
+    expect(allowed.warning).toMatch(/not pinned/);
+  });
 });
