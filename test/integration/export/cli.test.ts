@@ -75,7 +75,7 @@ describe('ferry run / exports / download / probe for an export flow', () => {
     expect(install.stdout).toContain('installed the change log (ferry_changes.change_log) and triggers on public.members');
     const trigger = await withClient(urls.sourceUrl, (c) => c.query(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgname = 'ferry_change_log'`));
     expect(trigger.rows[0].n).toBe(1);
-  }, 240_000);
+  }, 480_000);
 
   it('probe prints each target Ready, and exits 1 naming the reason when one is not', async () => {
     const ok = await ferry(['probe', '-f', dir]);
@@ -87,5 +87,5 @@ describe('ferry run / exports / download / probe for an export flow', () => {
     const bad = await ferry(['probe', '-f', badDir, '--target', 'ftps', '-o', 'json']);
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.stdout)).toMatchObject([{ target: 'ftps', ready: false, reason: 'AuthFailed' }]);
-  }, 120_000);
+  }, 240_000);
 });

@@ -1,7 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { afterAll } from 'vitest';
 import type { ExportSettings } from '../../../src/api/export-settings.js';
 import type { ExportTargetSpec } from '../../../src/api/exporttarget.js';
 import type { SyncFlowSpec } from '../../../src/api/syncflow.js';
@@ -14,8 +15,16 @@ import { freshDatabase, withClient } from '../../helpers/databases.js';
 
 export const quietLogger = pino({ level: 'silent' });
 
+const tempDirs: string[] = [];
+// Registered at import, so it runs after every suite of the importing file (and its servers) finished.
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `ferry-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `ferry-${prefix}-`));
+  tempDirs.push(dir);
+  return dir;
 }
 
 export const SOURCE_SQL = `
