@@ -200,8 +200,9 @@ export class SyncJobReconciler {
 
   /** Stops an active SyncJob: deletes its Job (the pod gets SIGTERM) and marks it Failed/Replaced. */
   private async cancel(victim: SyncJob, message: string): Promise<void> {
-    await this.ctx.kube.deleteJob(victim.metadata.namespace!, victim.status?.jobRef?.name ?? jobNameFor(victim));
+    // Status first: once the Job is gone, a reconcile of the victim must already see it finished.
     const updated = await this.setPhase(victim, 'Failed', 'Replaced', message, { completedAt: time(this.ctx.now()) });
+    await this.ctx.kube.deleteJob(victim.metadata.namespace!, victim.status?.jobRef?.name ?? jobNameFor(victim));
     this.ctx.event(victim, 'Warning', 'Replaced', message);
     this.ctx.enqueue('SyncJob', updated.metadata.namespace!, updated.metadata.name);
   }

@@ -2,7 +2,7 @@
  * `kubectl ferry` end to end: the real kubectl 1.35 finds the plugin on PATH and runs it against the
  * e2e kube-apiserver, with the controller and the job-runner fixture (which plays kubelet) running.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,15 +25,27 @@ let runner: JobRunner;
 let members: { sourceUrl: string; targetUrl: string };
 const pathDir = mkdtempSync(join(tmpdir(), 'ferry-plugin-path-'));
 
-/** `kubectl ferry ARGS` exactly as a user runs it: kubectl looks kubectl-ferry up on PATH. */
-function kubectlFerry(...args: string[]) {
-  const result = spawnSync(kubeTools().kubectl, ['ferry', ...args, '-n', ns], {
-    encoding: 'utf8',
-    timeout: 180_000,
-    env: { ...process.env, PATH: `${pathDir}:${process.env.PATH}`, KUBECONFIG: kubeconfigPath() },
+/**
+ * `kubectl ferry ARGS` exactly as a user runs it: kubectl looks kubectl-ferry up on PATH. Asynchronous:
+ * the controller and the job runner live in this process and must keep running meanwhile.
+ */
+function kubectlFerry(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(kubeTools().kubectl, ['ferry', ...args, '-n', ns], {
+      env: { ...process.env, PATH: `${pathDir}:${process.env.PATH}`, KUBECONFIG: kubeconfigPath() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ status: code ?? -1, stdout, stderr });
+    });
   });
-  if (result.error) throw result.error;
-  return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
 beforeAll(async () => {
@@ -68,7 +80,7 @@ describe('kubectl ferry against a running controller', () => {
   let runName = '';
 
   it('sync --record people/42 --wait succeeds and prints the report', async () => {
-    const result = kubectlFerry('sync', 'members', '--record', 'people/42', '--wait', '--requested-by', 'ops@example.org', '--timeout', '150s');
+    const result = await kubectlFerry('sync', 'members', '--record', 'people/42', '--wait', '--requested-by', 'ops@example.org', '--timeout', '150s');
     expect(result.status, result.stderr).toBe(0);
     runName = /syncjob\.ferry\.dev\/(members-record-\w+) created \(Record\)/.exec(result.stdout)?.[1] ?? '';
     expect(runName, result.stdout).not.toBe('');
@@ -83,8 +95,8 @@ describe('kubectl ferry against a running controller', () => {
     expect(synced.rows).toEqual([{ full_name: 'Zoe', title: 'Globex' }]);
   });
 
-  it('status shows the run, the flow and its pairs', () => {
-    const result = kubectlFerry('status', 'members');
+  it('status shows the run, the flow and its pairs', async () => {
+    const result = await kubectlFerry('status', 'members');
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain('members  OneWay');
     expect(result.stdout).toContain('Ready:      True');
@@ -92,11 +104,11 @@ describe('kubectl ferry against a running controller', () => {
     expect(result.stdout).toContain('Pairs:');
   });
 
-  it('runs lists it and report prints it', () => {
-    const runs = kubectlFerry('runs', 'members');
+  it('runs lists it and report prints it', async () => {
+    const runs = await kubectlFerry('runs', 'members');
     expect(runs.status, runs.stderr).toBe(0);
     expect(runs.stdout).toMatch(new RegExp(`${runName}\\s+Record people/42\\s+Succeeded`));
-    const report = kubectlFerry('report', runName);
+    const report = await kubectlFerry('report', runName);
     expect(report.status, report.stderr).toBe(0);
     expect(report.stdout).toContain(`${runName}: Record of members, Succeeded`);
     expect(report.stdout).toMatch(/people/);
@@ -105,14 +117,14 @@ describe('kubectl ferry against a running controller', () => {
   it('a sync while another runs is rejected, and the plugin says why and exits non-zero', async () => {
     const release = await holdSourceTable(members.sourceUrl);
     try {
-      const first = kubectlFerry('sync', 'members', '--full', '-o', 'name');
+      const first = await kubectlFerry('sync', 'members', '--full', '-o', 'name');
       expect(first.status, first.stderr).toBe(0);
       const active = first.stdout.trim().replace('syncjob.ferry.dev/', '');
       await waitFor('first run active', async () => {
         const job = await kube.get<SyncJob>('SyncJob', ns, active);
         return ['Scheduled', 'Running'].includes(job.status?.phase ?? '');
       });
-      const second = kubectlFerry('sync', 'members', '--wait', '--timeout', '60s');
+      const second = await kubectlFerry('sync', 'members', '--wait', '--timeout', '60s');
       expect(second.status).toBe(1);
       expect(second.stderr).toMatch(/was rejected: .*members.*/);
       expect(second.stderr).toContain(active);
@@ -126,12 +138,12 @@ describe('kubectl ferry against a running controller', () => {
       { group: 'ferry.dev', version: 'v1alpha1', namespace: ns, plural: 'syncflows', name: 'members', body: [{ op: 'add', path: '/spec/schedules', value: [{ name: 'nightly', cron: '0 2 * * *', mode: 'Full' }] }] },
       (await import('@kubernetes/client-node')).setHeaderOptions('Content-Type', 'application/json-patch+json'),
     );
-    const suspended = kubectlFerry('suspend', 'members', '--schedule', 'nightly');
+    const suspended = await kubectlFerry('suspend', 'members', '--schedule', 'nightly');
     expect(suspended.status, suspended.stderr).toBe(0);
     expect(suspended.stdout).toContain('syncflow.ferry.dev/members schedule nightly suspended');
     expect((await kube.get<SyncFlow>('SyncFlow', ns, 'members')).spec.schedules?.[0].suspend).toBe(true);
-    expect(kubectlFerry('status', 'members').stdout).toMatch(/nightly\s+Full\s+-\s+\(suspended\)/);
-    expect(kubectlFerry('resume', 'members', '--schedule', 'nightly').status).toBe(0);
+    expect((await kubectlFerry('status', 'members')).stdout).toMatch(/nightly\s+Full\s+-\s+\(suspended\)/);
+    expect((await kubectlFerry('resume', 'members', '--schedule', 'nightly')).status).toBe(0);
     expect((await kube.get<SyncFlow>('SyncFlow', ns, 'members')).spec.schedules?.[0].suspend).toBe(false);
   });
 });
