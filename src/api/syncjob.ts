@@ -21,6 +21,9 @@ import { ConditionsSchema } from './conditions.js';
 export const SCOPE_MODES = ['Full', 'Incremental'] as const;
 export type ScopeMode = (typeof SCOPE_MODES)[number];
 
+export const RECORD_SIDES = ['Source', 'Target'] as const;
+export type RecordSide = (typeof RECORD_SIDES)[number];
+
 export const RESOLUTION_ACTIONS = ['KeepSource', 'KeepTarget', 'Deactivate', 'Reactivate', 'Link', 'Unlink'] as const;
 export type ResolutionAction = (typeof RESOLUTION_ACTIONS)[number];
 
@@ -55,7 +58,13 @@ export const SyncJobSpecSchema = Type.Object(
     ),
     record: Type.Optional(
       Type.Object(
-        { entity: Name('Entity of the record.'), key: RecordKey('Source key of the record.') },
+        {
+          entity: Name('Entity of the record.'),
+          key: RecordKey('Key of the record, on the side given by side (default the source).'),
+          side: Type.Optional(
+            StringEnum(RECORD_SIDES, { description: 'Side the key belongs to; Target only for TwoWay flows. Default Source.' }),
+          ),
+        },
         { description: 'Record to sync with its required and related closure (mode Record).' },
       ),
     ),

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
+import pg from 'pg';
 import { renderReport, type ReportFormat } from '../engine/report.js';
 import { runSync } from '../engine/run.js';
 import { defaultDataDir, ensureDatabase, openLocalServer } from '../local/embedded-server.js';
@@ -14,6 +15,18 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new ConfigError(`expected a positive whole number, got "${value}"`);
   return n;
+}
+
+const RECORD_PERSON = '42';
+
+async function touchPerson(sourceUrl: string, id: string): Promise<void> {
+  const client = new pg.Client({ connectionString: sourceUrl });
+  await client.connect();
+  try {
+    await client.query(`UPDATE people SET phone = '+1 555 0100', updated_at = now() WHERE id = $1`, [id]);
+  } finally {
+    await client.end();
+  }
 }
 
 /** `npm start`: the association demo end to end on a throwaway embedded PostgreSQL. */
@@ -42,6 +55,13 @@ async function runDemo(options: { people: number; output: ReportFormat }): Promi
     say(`\nChanged the source: ${JSON.stringify(changes)}`);
     say('\n2) Incremental sync of just those changes:\n');
     say(renderReport(await runSync({ ...base, mode: 'Incremental' }), options.output));
+
+    await touchPerson(sourceUrl, RECORD_PERSON);
+    say(`\n3) Record sync of person ${RECORD_PERSON} (just changed), with their lookups, registrations and balances:\n`);
+    say(renderReport(await runSync({ ...base, mode: 'Record', record: { entity: 'people', key: RECORD_PERSON } }), options.output));
+
+    say('\n4) Scope sync of "events" (events and their related data, without registrations), Full within the scope:\n');
+    say(renderReport(await runSync({ ...base, mode: 'Scope', scope: 'events', scopeMode: 'Full' }), options.output));
 
     const { runExportStep } = await import('../demo/export-step.js');
     await runExportStep(server.url, { say, logger });

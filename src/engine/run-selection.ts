@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { SyncFlowSpec } from '../api/syncflow.js';
+import type { RecordSide } from '../api/syncjob.js';
 import { ConfigError, FerryError, EXIT_BAD_INPUT } from '../util/errors.js';
 import { computeClosure, type Closure } from './closure.js';
 import { closureGraph, scopeEntities } from './closure-plan.js';
@@ -14,7 +15,7 @@ export type ScopeMode = 'Full' | 'Incremental';
 export type EntityPass =
   | { kind: 'full' }
   | { kind: 'incremental' }
-  | { kind: 'keys'; keys: string[][]; prefetched?: PrefetchedRows; note?: string };
+  | { kind: 'keys'; keys: string[][]; prefetched?: PrefetchedRows; note?: string; /** Two-way: target-side keys too. */ targetKeys?: string[][] };
 
 /** The part of a flow a run touches, and how. */
 export interface RunSelection {
@@ -32,7 +33,7 @@ export interface RunSelection {
 export interface SelectionRequest {
   mode: string;
   spec: SyncFlowSpec;
-  record?: { entity: string; key: string };
+  record?: { entity: string; key: string; side?: RecordSide };
   scope?: string;
   scopeMode?: ScopeMode;
 }
@@ -41,7 +42,7 @@ export interface SelectionRequest {
 export interface PassRunner {
   full(): Promise<EntityResult>;
   incremental(): Promise<EntityResult>;
-  syncKeys?(keys: string[][], prefetched?: PrefetchedRows): Promise<EntityResult>;
+  syncKeys?(keys: string[][], prefetched?: PrefetchedRows, targetKeys?: string[][]): Promise<EntityResult>;
 }
 
 export async function runPass(sync: PassRunner, pass: EntityPass): Promise<EntityResult> {
@@ -52,14 +53,14 @@ export async function runPass(sync: PassRunner, pass: EntityPass): Promise<Entit
       return sync.incremental();
     case 'keys': {
       if (!sync.syncKeys) throw new FerryError('Record mode is not supported for this kind of flow yet', EXIT_BAD_INPUT);
-      const result = await sync.syncKeys(pass.keys, pass.prefetched);
+      const result = await sync.syncKeys(pass.keys, pass.prefetched, pass.targetKeys);
       if (pass.note) result.notes.push(pass.note);
       return result;
     }
   }
 }
 
-function closureNote(closure: Closure): string {
+export function closureNote(closure: Closure): string {
   const rows = [...closure.keys.values()].reduce((n, keys) => n + keys.length, 0);
   const missing = [...closure.missing.values()].reduce((n, keys) => n + keys.length, 0);
   const dangling = missing > 0 ? `; ${missing} referenced rows do not exist in the source` : '';
@@ -95,6 +96,7 @@ export async function selectRun(
   const plans = new Map(plan.entities.map((e) => [e.name, e]));
   if (request.mode === 'Record') {
     if (!request.record) throw new ConfigError('mode Record needs a record (entity and key)');
+    if (request.record.side === 'Target') throw new ConfigError('record side Target needs a flow with direction TwoWay');
     const root = plans.get(request.record.entity);
     if (!root) throw new ConfigError(`unknown entity "${request.record.entity}" (record ${request.record.entity}/${request.record.key})`);
     const graph = closureGraph(request.spec);

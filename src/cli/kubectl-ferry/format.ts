@@ -226,3 +226,15 @@ export function flowDashboard(flow: SyncFlow, jobs: SyncJob[], now: Date): strin
   lines.push(`  Pairs:      ${PAIR_CATEGORIES.map((c) => `${c} ${(categories[c] ?? 0).toLocaleString('en-US')}`).join(' · ')}`);
   return lines.join('\n');
 }
+
+/**
+ * Why a run was rejected, in the words of the seed's disabled sync buttons: "members is already
+ * syncing: members-overnight-1763778600, running since 01:30". The time is the viewer's local time.
+ */
+export function busyMessage(flow: string, active: SyncJob, timeZone?: string): string {
+  const since = active.status?.startedAt ?? active.metadata.creationTimestamp;
+  const clock = since
+    ? ` since ${new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', ...(timeZone ? { timeZone } : {}) }).format(new Date(since))}`
+    : '';
+  return `${flow} is already syncing: ${active.metadata.name}, ${active.status?.phase === 'Running' ? 'running' : (active.status?.phase ?? 'pending').toLowerCase()}${clock}`;
+}

@@ -10,7 +10,7 @@ import { ConfigError, EXIT_BAD_INPUT, EXIT_SYNC_FAILED, FerryError } from '../..
 import { ferryVersion } from '../version.js';
 import { complete, completionScript, NO_FILE_COMPLETION, type CompletionSources } from './completion.js';
 import { followSyncJob } from './follow.js';
-import { estimateText, flowDashboard, runsTable, summaryTable } from './format.js';
+import { busyMessage, creationTime, estimateText, flowDashboard, isTerminal, runsTable, summaryTable } from './format.js';
 import { FerryClient, loadKubeConfig, type ConnectionOptions } from './kube.js';
 import { buildResolve, buildRetransfer, buildSyncRequest, parseTimeout, resolutionFromFlags, type ResolutionFlags, type SyncFlags } from './requests.js';
 import { gitOpsNote, gitOpsOwner, suspendPatch } from './suspend.js';
@@ -76,10 +76,16 @@ async function submit(api: FerryClient, job: SyncJob, options: { wait?: boolean;
     const deadline = Date.now() + 10_000;
     while (!(await api.getReport(name)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
   }
+  if (finished.status?.phase === 'Rejected') {
+    const flow = finished.spec.flowRef.name;
+    const active = (await api.listSyncJobs())
+      .filter((j) => j.spec.flowRef.name === flow && j.metadata.name !== name && !isTerminal(j) && j.status?.phase)
+      .sort((a, b) => creationTime(a) - creationTime(b))[0];
+    throw new FerryError(`${name} was rejected: ${active ? busyMessage(flow, active) : (finished.status.message ?? 'no reason given')}`, EXIT_SYNC_FAILED);
+  }
   await printReport(api, finished);
   if (finished.status?.phase !== 'Succeeded') {
-    const verb = finished.status?.phase === 'Rejected' ? 'was rejected' : 'failed';
-    throw new FerryError(`${name} ${verb}: ${finished.status?.message ?? 'no reason given'}`, EXIT_SYNC_FAILED);
+    throw new FerryError(`${name} failed: ${finished.status?.message ?? 'no reason given'}`, EXIT_SYNC_FAILED);
   }
 }
 

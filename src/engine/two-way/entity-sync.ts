@@ -134,6 +134,30 @@ export class TwoWayEntitySync {
     }
   }
 
+  /**
+   * Record mode: decides and writes only these records (plain key parts per side) and their
+   * partners, through the same batches as Full; watermarks stay where they are.
+   */
+  async syncKeys(sourceKeys: string[][], _prefetched?: unknown, targetKeys: string[][] = []): Promise<TwoWayResult> {
+    const started = Date.now();
+    await this.recover();
+    const b = this.batches;
+    const encode = (side: SideName, keys: string[][]) => keys.map((parts) => b.sides[side].codec.encode(parts)).filter((k): k is string => k !== undefined);
+    const sources = encode('source', sourceKeys);
+    for (let i = 0; i < sources.length; i += this.ctx.batchSize) await b.process({ sourceKeys: sources.slice(i, i + this.ctx.batchSize), targetKeys: [] });
+    const seen = new Set(sources);
+    const targets = encode('target', targetKeys);
+    for (let i = 0; i < targets.length; i += this.ctx.batchSize) {
+      const chunk = targets.slice(i, i + this.ctx.batchSize);
+      // Target rows paired with a source row of the closure were decided with it already.
+      const paired = await b.pairs.byTargetKeys(chunk);
+      const rest = chunk.filter((k) => !seen.has(paired.get(k)?.sourceKey ?? ''));
+      if (rest.length > 0) await b.process({ sourceKeys: [], targetKeys: rest });
+    }
+    b.counters.durationMs += Date.now() - started;
+    return b.result();
+  }
+
   async incremental(): Promise<TwoWayResult> {
     const b = this.batches;
     if (!b.sides.source.updatedAt || !b.sides.target.updatedAt) {

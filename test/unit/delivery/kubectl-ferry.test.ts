@@ -3,7 +3,7 @@ import { checkManifestSchema, validateSyncJob } from '../../../src/api/index.js'
 import type { SyncFlow } from '../../../src/api/syncflow.js';
 import type { SyncJob } from '../../../src/api/syncjob.js';
 import { complete, completionScript, type CompletionSources } from '../../../src/cli/kubectl-ferry/completion.js';
-import { flowDashboard, formatDuration, nextRuns, progressBar, progressLine, runsTable, summaryTable, zonedTime } from '../../../src/cli/kubectl-ferry/format.js';
+import { busyMessage, flowDashboard, formatDuration, nextRuns, progressBar, progressLine, runsTable, summaryTable, zonedTime } from '../../../src/cli/kubectl-ferry/format.js';
 import {
   buildResolve,
   buildRetransfer,
@@ -212,6 +212,12 @@ describe('output', () => {
       spec: { flowRef: { name: 'members' }, mode: 'Full' },
       status: { phase, startedAt: completedAt, completedAt, duration: '1m23s', ...extra },
     }) as SyncJob;
+
+  it('says which run holds the flow, and since when', () => {
+    const active = { ...running, metadata: { ...running.metadata, name: 'members-overnight-1763778600' }, status: { phase: 'Running', startedAt: '2026-11-22T00:30:00Z' } } as SyncJob;
+    expect(busyMessage('members', active, 'Europe/Amsterdam')).toBe('members is already syncing: members-overnight-1763778600, running since 01:30');
+    expect(busyMessage('members', { ...active, status: { phase: 'Scheduled' } }, 'UTC')).toBe('members is already syncing: members-overnight-1763778600, scheduled since 09:58');
+  });
 
   it('formats durations and progress bars', () => {
     expect(formatDuration(0)).toBe('0s');
