@@ -17,12 +17,13 @@ import { totalsOf, type EntityReport, type RunReport } from './report.js';
 import { runInDependencyOrder } from './scheduler.js';
 import { runPass, selectRun, type RunSelection, type ScopeMode } from './run-selection.js';
 import { Transactions } from './transactions.js';
-import type { Resolution } from '../api/syncjob.js';
+import type { RecordSide, Resolution } from '../api/syncjob.js';
 import { loopWindowSeconds } from '../api/defaults.js';
 import { TwoWayEntitySync } from './two-way/entity-sync.js';
 import type { TwoWayContext, TwoWayResult } from './two-way/batch.js';
 import { categoryCounts, pairCategories } from './two-way/pair-state.js';
 import { applyResolutions } from './resolve.js';
+import { selectTwoWayRecord } from './two-way/record.js';
 
 export type EngineMode = 'Full' | 'Incremental' | 'Scope' | 'Record' | 'Resolve' | 'Retransfer';
 
@@ -43,8 +44,8 @@ export interface RunRequest {
   parallelEntities?: number;
   /** ExportTargets, their Secrets and a re-transfer request, for flows whose target is an export. */
   export?: ExportContext;
-  /** Record mode: the record, by entity and source key (composite keys: parts joined by commas). */
-  record?: { entity: string; key: string };
+  /** Record mode: the record, by entity and key (composite keys: parts joined by commas); the key is the target's with side Target (TwoWay flows). */
+  record?: { entity: string; key: string; side?: RecordSide };
   /** Scope mode: the flow's scope to run, Full or Incremental within it (default Incremental). */
   scope?: string;
   scopeMode?: ScopeMode;
@@ -180,9 +181,15 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
     const runState = new RunState(state, flowId, runId);
     watermarksBefore = await runState.readAllWatermarks();
     await recoverInterruptedBatches(runState, plans, state, target, flowId, logger);
-    // A Record run reads its closure and then its rows in one snapshot (it runs on one lane).
-    if (request.mode === 'Record') await sourceFetch.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    selection = await selectRun(request, plan, sourceFetch, { client: state, flow: flowId });
+    const twoWay = request.spec.direction === 'TwoWay';
+    // A Record run reads its closure and then its rows in one snapshot (it runs on one lane). Two-way
+    // runs write the source on sourceFetch, so they read the closure in a snapshot on the other connection.
+    const snapshot = twoWay ? source : sourceFetch;
+    if (request.mode === 'Record') await snapshot.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    selection =
+      twoWay && request.mode === 'Record' && request.record
+        ? await selectTwoWayRecord({ spec: request.spec, record: request.record }, plan, { source: snapshot, target }, { client: state, flow: flowId })
+        : await selectRun(request, plan, sourceFetch, { client: state, flow: flowId });
     const selected = selection;
 
     // Progress goes to run_entities at most once a second per entity, on the otherwise idle bookkeeping connection.
@@ -197,7 +204,6 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
       progressSaves = progressSaves.then(() => progressState.saveCounters(entity, plans.get(entity)!.position, snapshot)).catch(() => {});
     };
     const tx = new Transactions(dryRun);
-    const twoWay = request.spec.direction === 'TwoWay';
     await tx.open(state);
     await tx.open(target);
     // Two-way runs write the source too (on the lanes' sourceFetch connections).
@@ -259,7 +265,7 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
         results.set(entity.name, await runPass(sync, selected.pass(entity.name)));
       });
     }
-    if (request.mode === 'Record') await sourceFetch.query('COMMIT');
+    if (request.mode === 'Record') await snapshot.query('COMMIT');
     if (selected.deleteVanished && !twoWay) {
       for (const entity of [...selected.entities].reverse()) results.set(entity.name, await syncs.get(entity.name)!.deleteVanished());
     }

@@ -9,6 +9,7 @@ import {
 } from '../api/index.js';
 import { runSync, type EngineMode } from '../engine/run.js';
 import type { ScopeMode } from '../engine/run-selection.js';
+import type { Resolution } from '../api/syncjob.js';
 import type { ExportContext } from '../export/run-export.js';
 import { secretsFromManifests } from '../export/secrets.js';
 import type { RunReport } from '../engine/report.js';
@@ -42,6 +43,7 @@ interface PlannedRun {
   record?: { entity: string; key: string };
   scope?: string;
   scopeMode?: ScopeMode;
+  resolutions?: Resolution[];
 }
 
 /** `people/42` -> { entity: 'people', key: '42' }. */
@@ -104,6 +106,7 @@ function planRuns(loaded: LoadedManifests, options: LocalRunOptions): PlannedRun
       ...(job.spec.record ? { record: job.spec.record } : {}),
       ...(job.spec.scope ? { scope: job.spec.scope } : {}),
       ...(job.spec.scopeMode ? { scopeMode: job.spec.scopeMode } : {}),
+      ...(job.spec.resolutions ? { resolutions: job.spec.resolutions } : {}),
     }));
   }
   if (loaded.flows.length === 1) {
@@ -152,6 +155,7 @@ export async function runLocally(options: LocalRunOptions): Promise<RunReport[]>
           record: run.record,
           scope: run.scope,
           scopeMode: run.scopeMode,
+          ...(run.resolutions ? { resolutions: run.resolutions } : {}),
           ...(spec.target.export || run.mode === 'Retransfer' ? { export: exportContext(loaded, run.retransfer) } : {}),
         }),
       );
