@@ -1,5 +1,5 @@
 /**
- * Ferry benchmark: `npm run bench [-- --people N] [--only a,b,c,d] [--runner dist|tsx]`.
+ * Ferry benchmark: `npm run bench [-- --people N] [--only a,b,c,d,r,t,p,e,k] [--runner dist|tsx]`.
  * See bench/README.md for what each row measures.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,16 +12,27 @@ import { planPipelines, runBaseline, type BaselineResult } from './baseline.js';
 import { checkpoint, createDataset, startServers, type Dataset, type Servers } from './databases.js';
 import { prepareEngine, readFlow, runFerry, writeManifests, type Engine, type FerryRun, type Runner } from './ferry-process.js';
 import { printPairs, printRows, row, writeRows, type ResultRow } from './results.js';
+import { benchController } from './controller.js';
+import { exportBenchRows } from './export.js';
+import { pickupLatencyRows } from './pickup-latency.js';
+import { recordLatencyRows } from './record-latency.js';
+import { twoWayBenchRows } from './two-way.js';
 
 const SMALL = 100_000;
 const UPDATES = 1000;
-const ROWS = ['a', 'b', 'c', 'd'] as const;
+// a-d: one-way bulk moves; r: Record latency; t: two-way Full; p: LISTEN/NOTIFY pickup;
+// e: export pipeline; k: controller (needs kube-apiserver, see scripts/kube-test-assets.sh).
+const ROWS = ['a', 'b', 'c', 'd', 'r', 't', 'p', 'e', 'k'] as const;
+const BULK_ROWS: readonly RowId[] = ['a', 'b', 'c', 'd'];
+const RECORD_PEOPLE = 10_000;
+const TWO_WAY_PEOPLE = 100_000;
 type RowId = (typeof ROWS)[number];
 
 function options() {
   const { values } = parseArgs({
     options: {
       people: { type: 'string', default: '1000000' },
+      'record-samples': { type: 'string', default: '100' },
       only: { type: 'string', default: ROWS.join(',') },
       runner: { type: 'string', default: 'dist' },
     },
@@ -31,7 +42,9 @@ function options() {
   const only = new Set(values.only.split(',').map((s) => s.trim()));
   for (const id of only) if (!ROWS.includes(id as RowId)) throw new Error(`--only takes ${ROWS.join(',')}, got ${id}`);
   if (values.runner !== 'dist' && values.runner !== 'tsx') throw new Error(`--runner is dist or tsx, got ${values.runner}`);
-  return { people, only: only as Set<RowId>, runner: values.runner as Runner };
+  const recordSamples = Number(values['record-samples']);
+  if (!Number.isInteger(recordSamples) || recordSamples < 1) throw new Error(`--record-samples must be a positive whole number, got ${values['record-samples']}`);
+  return { people, only: only as Set<RowId>, runner: values.runner as Runner, recordSamples };
 }
 
 const say = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -44,6 +57,7 @@ async function main(): Promise<void> {
   const opts = options();
   const want = (id: RowId) => opts.only.has(id);
   const needBaseline = want('a') || want('b');
+  const wantBulk = BULK_ROWS.some(want);
   const needSmall = want('d') && opts.people > SMALL;
   const flow = readFlow();
 
@@ -52,82 +66,98 @@ async function main(): Promise<void> {
   let engine: Engine | undefined;
   let servers: Servers | undefined;
   try {
-    say(opts.runner === 'dist' ? 'compiling src/ into a private package copy' : 'running bin/ferry.mjs from the working tree');
-    engine = prepareEngine(opts.runner);
-    say('starting two embedded PostgreSQL servers (business: source + target; state)');
-    servers = await startServers();
-
-    say(`generating association with ${opts.people.toLocaleString('en-US')} people`);
-    let t = performance.now();
-    const data = await createDataset(servers, opts.people, '', needBaseline);
-    say(`  ${data.rows.toLocaleString('en-US')} source rows in ${seconds(performance.now() - t).toFixed(1)} s`);
-    let small: Dataset | undefined;
-    if (needSmall) {
-      say(`generating association_100k with ${SMALL.toLocaleString('en-US')} people`);
-      t = performance.now();
-      small = await createDataset(servers, SMALL, '_100k', false);
-      say(`  ${small.rows.toLocaleString('en-US')} source rows in ${seconds(performance.now() - t).toFixed(1)} s`);
-    }
-
     const rows: ResultRow[] = [];
     const steps: [string, string][] = [];
-    const manifests = writeManifests(join(work, 'manifests'), flow, { source: data.source, target: data.target });
-    const ferry = async (label: string, dataset: Dataset, dir: string, mode: 'Full' | 'Incremental'): Promise<FerryRun> => {
-      await checkpoint(servers!);
-      say(`ferry ${label}`);
-      const run = await runFerry(engine!, { manifests: dir, mode, stateUrl: dataset.state, log: join(work, `${label.replace(/\W+/g, '-')}.log`) });
-      say(`  ${seconds(run.wallMs).toFixed(1)} s wall (engine ${seconds(run.report.durationMs).toFixed(1)} s), read ${run.report.totals.read.toLocaleString('en-US')}, written ${written(run.report).toLocaleString('en-US')}, rejected ${run.report.totals.rejected}, peak RSS ${mb(run.peakRssMb)}`);
-      steps.push([
-        `ferry ${label}`,
-        `${run.report.totals.read.toLocaleString('en-US')} rows read in ${seconds(run.wallMs).toFixed(1)} s = ${perSecond(run.report.totals.read, run.wallMs)} rows/s` +
-          ` (engine ${seconds(run.report.durationMs).toFixed(1)} s, node CPU ${seconds(run.cpuMs).toFixed(1)} s, peak RSS ${mb(run.peakRssMb)})`,
-      ]);
-      return run;
-    };
+    if (wantBulk) {
+      say(opts.runner === 'dist' ? 'compiling src/ into a private package copy' : 'running bin/ferry.mjs from the working tree');
+      engine = prepareEngine(opts.runner);
+      say('starting two embedded PostgreSQL servers (business: source + target; state)');
+      servers = await startServers();
 
-    let baseline: BaselineResult | undefined;
-    if (needBaseline) {
-      await checkpoint(servers);
-      say('baseline: psql \\copy pipelines into website_baseline');
-      baseline = await runBaseline(await planPipelines(flow.flow.spec, data.source, data.baseline!), data.source, data.baseline!);
-      say(`  ${baseline.rows.toLocaleString('en-US')} rows in ${seconds(baseline.wallMs).toFixed(1)} s`);
-      steps.push(['baseline (psql \\copy | psql \\copy)', `${baseline.rows.toLocaleString('en-US')} rows in ${seconds(baseline.wallMs).toFixed(1)} s = ${perSecond(baseline.rows, baseline.wallMs)} rows/s`]);
-    }
-
-    // (a) runs whatever --only says: (b) and (c) start from its state, (d) uses its RSS.
-    const full = await ferry(`Full load (${opts.people.toLocaleString('en-US')} people)`, data, manifests, 'Full');
-    if (want('a')) {
-      rows.push(row('a. initial Full load (ferry / baseline)', seconds(full.wallMs), 's', seconds(baseline!.wallMs), '<= 2.0x'));
-    }
-    if (want('b')) {
-      const again = await ferry('Full, no changes', data, manifests, 'Full');
-      rows.push(row('b. second Full, no changes (ferry / baseline)', seconds(again.wallMs), 's', seconds(baseline!.wallMs), '<= 1.0x'));
-      rows.push(row('b. rows written by the no-change Full', written(again.report), 'rows', null, '== 0'));
-      if (written(again.report) !== 0) process.exitCode = 1;
-    }
-    if (want('c')) {
-      say(`applying ${UPDATES} updates to the source`);
-      await applyDemoChanges(data.source, { updates: UPDATES });
-      const incremental = await ferry(`Incremental after ${UPDATES} updates`, data, manifests, 'Incremental');
-      rows.push(row(`c. Incremental after ${UPDATES} updates (vs a)`, seconds(incremental.wallMs), 's', seconds(full.wallMs), '<= 2% of (a)'));
-    }
-    if (want('d')) {
-      let rss100k = full.peakRssMb;
-      if (small) {
-        const dir = writeManifests(join(work, 'manifests-100k'), flow, { source: small.source, target: small.target });
-        rss100k = (await ferry(`Full load (${SMALL.toLocaleString('en-US')} people)`, small, dir, 'Full')).peakRssMb;
+      say(`generating association with ${opts.people.toLocaleString('en-US')} people`);
+      let t = performance.now();
+      const data = await createDataset(servers, opts.people, '', needBaseline);
+      say(`  ${data.rows.toLocaleString('en-US')} source rows in ${seconds(performance.now() - t).toFixed(1)} s`);
+      let small: Dataset | undefined;
+      if (needSmall) {
+        say(`generating association_100k with ${SMALL.toLocaleString('en-US')} people`);
+        t = performance.now();
+        small = await createDataset(servers, SMALL, '_100k', false);
+        say(`  ${small.rows.toLocaleString('en-US')} source rows in ${seconds(performance.now() - t).toFixed(1)} s`);
       }
-      const smallPeople = Math.min(SMALL, opts.people).toLocaleString('en-US');
-      rows.push(row(`d. peak RSS of the Full load, ${smallPeople} people`, rss100k, 'MB', null, '<= 300 MB'));
-      if (small) {
-        const name = `d. peak RSS of the Full load, ${opts.people.toLocaleString('en-US')} people (vs 100k)`;
-        rows.push(row(name, full.peakRssMb, 'MB', rss100k, '<= 300 MB and not growing with size'));
-      }
-    }
 
-    process.stdout.write('\n');
-    printPairs('step', steps);
-    printSlowest(full.report, baseline);
+      const manifests = writeManifests(join(work, 'manifests'), flow, { source: data.source, target: data.target });
+      const ferry = async (label: string, dataset: Dataset, dir: string, mode: 'Full' | 'Incremental'): Promise<FerryRun> => {
+        await checkpoint(servers!);
+        say(`ferry ${label}`);
+        const run = await runFerry(engine!, { manifests: dir, mode, stateUrl: dataset.state, log: join(work, `${label.replace(/\W+/g, '-')}.log`) });
+        say(`  ${seconds(run.wallMs).toFixed(1)} s wall (engine ${seconds(run.report.durationMs).toFixed(1)} s), read ${run.report.totals.read.toLocaleString('en-US')}, written ${written(run.report).toLocaleString('en-US')}, rejected ${run.report.totals.rejected}, peak RSS ${mb(run.peakRssMb)}`);
+        steps.push([
+          `ferry ${label}`,
+          `${run.report.totals.read.toLocaleString('en-US')} rows read in ${seconds(run.wallMs).toFixed(1)} s = ${perSecond(run.report.totals.read, run.wallMs)} rows/s` +
+            ` (engine ${seconds(run.report.durationMs).toFixed(1)} s, node CPU ${seconds(run.cpuMs).toFixed(1)} s, peak RSS ${mb(run.peakRssMb)})`,
+        ]);
+        return run;
+      };
+
+      let baseline: BaselineResult | undefined;
+      if (needBaseline) {
+        await checkpoint(servers);
+        say('baseline: psql \\copy pipelines into website_baseline');
+        baseline = await runBaseline(await planPipelines(flow.flow.spec, data.source, data.baseline!), data.source, data.baseline!);
+        say(`  ${baseline.rows.toLocaleString('en-US')} rows in ${seconds(baseline.wallMs).toFixed(1)} s`);
+        steps.push(['baseline (psql \\copy | psql \\copy)', `${baseline.rows.toLocaleString('en-US')} rows in ${seconds(baseline.wallMs).toFixed(1)} s = ${perSecond(baseline.rows, baseline.wallMs)} rows/s`]);
+      }
+
+      // (a) runs whatever --only says: (b) and (c) start from its state, (d) uses its RSS.
+      const full = await ferry(`Full load (${opts.people.toLocaleString('en-US')} people)`, data, manifests, 'Full');
+      if (want('a')) {
+        rows.push(row('a. initial Full load (ferry / baseline)', seconds(full.wallMs), 's', seconds(baseline!.wallMs), '<= 2.0x'));
+      }
+      if (want('b')) {
+        const again = await ferry('Full, no changes', data, manifests, 'Full');
+        rows.push(row('b. second Full, no changes (ferry / baseline)', seconds(again.wallMs), 's', seconds(baseline!.wallMs), '<= 1.0x'));
+        rows.push(row('b. rows written by the no-change Full', written(again.report), 'rows', null, '== 0'));
+        if (written(again.report) !== 0) process.exitCode = 1;
+      }
+      if (want('c')) {
+        say(`applying ${UPDATES} updates to the source`);
+        await applyDemoChanges(data.source, { updates: UPDATES });
+        const incremental = await ferry(`Incremental after ${UPDATES} updates`, data, manifests, 'Incremental');
+        rows.push(row(`c. Incremental after ${UPDATES} updates (vs a)`, seconds(incremental.wallMs), 's', seconds(full.wallMs), '<= 2% of (a)'));
+      }
+      if (want('d')) {
+        let rss100k = full.peakRssMb;
+        if (small) {
+          const dir = writeManifests(join(work, 'manifests-100k'), flow, { source: small.source, target: small.target });
+          rss100k = (await ferry(`Full load (${SMALL.toLocaleString('en-US')} people)`, small, dir, 'Full')).peakRssMb;
+        }
+        const smallPeople = Math.min(SMALL, opts.people).toLocaleString('en-US');
+        rows.push(row(`d. peak RSS of the Full load, ${smallPeople} people`, rss100k, 'MB', null, '<= 300 MB'));
+        if (small) {
+          const name = `d. peak RSS of the Full load, ${opts.people.toLocaleString('en-US')} people (vs 100k)`;
+          rows.push(row(name, full.peakRssMb, 'MB', rss100k, '<= 300 MB and not growing with size'));
+        }
+      }
+
+      process.stdout.write('\n');
+      printPairs('step', steps);
+      printSlowest(full.report, baseline);
+    }
+    if (want('r')) {
+      servers ??= await startServers();
+      say(`Record latency: generating association_record with ${RECORD_PEOPLE.toLocaleString('en-US')} people`);
+      const data = await createDataset(servers, RECORD_PEOPLE, '_record', false);
+      const result = await recordLatencyRows(servers, data, flow.flow.spec, { samples: opts.recordSamples, say });
+      printPairs('Record latency', result.details);
+      rows.push(...result.rows);
+    }
+    const people = (n: number) => Math.min(n, opts.people);
+    if (want('t')) rows.push(...(await twoWayBenchRows({ people: people(TWO_WAY_PEOPLE), log: say })));
+    if (want('p')) rows.push(...(await pickupLatencyRows({ samples: 20, pollIntervalMs: 3000, log: say })));
+    if (want('e')) rows.push(...(await exportBenchRows({ people: opts.people, log: say })));
+    if (want('k')) rows.push(...(await benchController()));
+
     printRows(rows);
     const out = join(import.meta.dirname, 'results.json');
     writeRows(out, rows);
