@@ -16,7 +16,7 @@ const FLOW = 'test/two-way';
 const spec = (conflictPolicy?: ConflictPolicy) =>
   twoWaySpec([
     { ...peopleEntity({ ...(conflictPolicy ? { conflictPolicy } : {}) }), related: [{ entity: 'bookings' }] },
-    bookingsEntity(['link', 'createInTarget', 'createInSource', 'updateNewerWins']),
+    bookingsEntity(['link', 'createInTarget', 'createInSource', 'updateNewerWins', 'deleteInSource']),
   ]);
 
 let w: TwoWayWorld;
@@ -160,6 +160,14 @@ describe('Record mode on a TwoWay flow', () => {
     expect(await w.state(`SELECT source_key, category FROM ferry.pairs WHERE entity = 'people' AND category = 'conflict'`)).toEqual([
       { source_key: expect.any(String), category: 'conflict' },
     ]);
+  });
+
+  it('applies a deletion in the other system to the record’s children only (deleteInSource)', async () => {
+    await w.accounts(`DELETE FROM transactions WHERE amount IN (20, 30)`);
+    const report = await record('1');
+    expect(entityOf(report, 'bookings').twoWay).toMatchObject({ deletedSource: 1 });
+    // Ann's camp booking followed its deleted transaction; Bob's dues (outside the closure) wait.
+    expect((await w.church(`SELECT amount::text FROM bookings ORDER BY id`)).map((r) => r.amount)).toEqual(['10.00', '30.00']);
   });
 
   it('writes nothing on a dry run, yet reports what it would do', async () => {
