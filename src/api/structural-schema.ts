@@ -53,6 +53,9 @@ function normalise(node: JSONSchemaProps, at: string): JSONSchemaProps {
   }
   if (out.items) out.items = normalise(out.items, `${at}[]`);
   if (typeof out.additionalProperties === 'object') out.additionalProperties = normalise(out.additionalProperties, `${at}.*`);
+  // A defaulted field is filled in by the API server, so it must not be required: kubectl's
+  // client-side validation would otherwise reject a manifest that leaves it out.
+  if (Array.isArray(out.required)) out.required = out.required.filter((name) => out.properties?.[name]?.default === undefined);
   if (Array.isArray(out.required) && out.required.length === 0) delete out.required;
   return ordered(out);
 }

@@ -176,11 +176,9 @@ describe('examples against the installed CRDs (server-side dry run: OpenAPI sche
       return /\.ya?ml$/.test(entry.name) && entry.name !== 'kustomization.yaml' ? [path] : [];
     });
 
-  // --validate=false: the API server validates against the CRD schema itself. kubectl's client-side check
-  // (what it falls back to against this 1.20 server) ignores CRD defaults and would demand fields
-  // such as spec.direction that the server fills in.
+  // With kubectl's own client-side check too: defaulted fields such as spec.direction are not required.
   it.each(exampleFiles(join(repo, 'examples')).map((f) => [relative(repo, f), f] as const))('%s', (_name, file) => {
-    ok(kubectl('apply', '--dry-run=server', '--validate=false', '-n', 'team-a', '-f', file));
+    ok(kubectl('apply', '--dry-run=server', '-n', 'team-a', '-f', file));
   });
 
   it('and the server does refuse a manifest that breaks the schema (examples/invalid/bad-direction.yaml)', () => {
@@ -193,7 +191,7 @@ describe('examples against the installed CRDs (server-side dry run: OpenAPI sche
     for (const namespace of ['crm', 'crm-staging']) kubectl('create', 'namespace', namespace);
     const dir = join(repo, 'examples', 'gitops', 'overlays', overlay);
     expect(statSync(join(dir, 'kustomization.yaml')).isFile()).toBe(true);
-    ok(kubectl('apply', '--dry-run=server', '--validate=false', '-k', dir));
+    ok(kubectl('apply', '--dry-run=server', '-k', dir));
   });
 });
 

@@ -88,6 +88,14 @@ describe('toStructuralSchema', () => {
     });
   });
 
+  it('does not require a field the API server defaults', () => {
+    const schema = Type.Object({ direction: Type.String({ default: 'OneWay' }), name: Type.String() });
+    expect(toStructuralSchema(schema).required).toEqual(['name']);
+    const flowSpec = allCrds().find((crd) => crd.spec.names.kind === 'SyncFlow')!.spec.versions[0].schema.openAPIV3Schema.properties!.spec;
+    expect(flowSpec.required).not.toContain('direction');
+    expect(flowSpec.required).toContain('source');
+  });
+
   it('rejects what a CRD cannot hold', () => {
     expect(() => toStructuralSchema(Type.Union([Type.String(), Type.Number()]))).toThrow(/anyOf/);
     expect(() => toStructuralSchema(Type.Object({ a: Type.Literal('x') }))).toThrow(/const/);
