@@ -23,6 +23,7 @@ export function registerRunCommand(program: Command): void {
     .option('--flow <name>', 'SyncFlow to run (default: the SyncJobs in the manifests, or the only SyncFlow)')
     .addOption(new Option('--mode <mode>', 'sync mode when no SyncJob is given').choices(MODES))
     .option('--record <entity/key>', 'mode Record: the record to sync with its required and related rows, e.g. people/42')
+    .addOption(new Option('--record-side <side>', 'mode Record on a TwoWay flow: the side the key belongs to (default Source)').choices(['Source', 'Target']))
     .option('--scope <name>', "mode Scope: the flow's scope to sync, e.g. events")
     .addOption(new Option('--scope-mode <mode>', 'mode Scope: Full or Incremental within the scope (default Incremental)').choices(['Full', 'Incremental']))
     .option('--dry-run', 'compute and report everything, write nothing to the target or the watermarks')
@@ -61,6 +62,7 @@ export function registerRunCommand(program: Command): void {
           dataDir: options.dataDir,
           parallelEntities: options.parallel,
           record: options.record,
+          recordSide: options.recordSide,
           scope: options.scope,
           scopeMode: options.scopeMode,
           logger,

@@ -9,7 +9,7 @@ import {
 } from '../api/index.js';
 import { runSync, type EngineMode } from '../engine/run.js';
 import type { ScopeMode } from '../engine/run-selection.js';
-import type { Resolution } from '../api/syncjob.js';
+import type { RecordSide, Resolution } from '../api/syncjob.js';
 import type { ExportContext } from '../export/run-export.js';
 import { secretsFromManifests } from '../export/secrets.js';
 import type { RunReport } from '../engine/report.js';
@@ -28,6 +28,8 @@ export interface LocalRunOptions {
   parallelEntities?: number;
   /** Record mode: `entity/key`, e.g. `people/42` (composite keys: parts joined by commas). */
   record?: string;
+  /** Record mode on a TwoWay flow: the side the key belongs to (default Source). */
+  recordSide?: RecordSide;
   /** Scope mode: the scope name, and Full or Incremental within it. */
   scope?: string;
   scopeMode?: ScopeMode;
@@ -40,7 +42,7 @@ interface PlannedRun {
   dryRun: boolean;
   requestedBy?: string;
   retransfer?: { runId: string; targets?: string[] };
-  record?: { entity: string; key: string };
+  record?: { entity: string; key: string; side?: RecordSide };
   scope?: string;
   scopeMode?: ScopeMode;
   resolutions?: Resolution[];
@@ -57,12 +59,13 @@ export function parseRecordOption(value: string): { entity: string; key: string 
 function modeOptions(options: LocalRunOptions): Pick<PlannedRun, 'mode' | 'record' | 'scope' | 'scopeMode'> {
   const mode: EngineMode = options.mode ?? (options.record ? 'Record' : options.scope ? 'Scope' : 'Incremental');
   if (options.record && mode !== 'Record') throw new ConfigError(`--record is only used with --mode Record, not ${mode}`);
+  if (options.recordSide && !options.record) throw new ConfigError('--record-side is only used with --record ENTITY/KEY');
   if ((options.scope || options.scopeMode) && mode !== 'Scope') throw new ConfigError(`--scope and --scope-mode are only used with --mode Scope, not ${mode}`);
   if (mode === 'Record' && !options.record) throw new ConfigError('--mode Record needs --record ENTITY/KEY, e.g. --record people/42');
   if (mode === 'Scope' && !options.scope) throw new ConfigError('--mode Scope needs --scope NAME');
   return {
     mode,
-    ...(options.record ? { record: parseRecordOption(options.record) } : {}),
+    ...(options.record ? { record: { ...parseRecordOption(options.record), ...(options.recordSide ? { side: options.recordSide } : {}) } } : {}),
     ...(options.scope ? { scope: options.scope } : {}),
     ...(options.scopeMode ? { scopeMode: options.scopeMode } : {}),
   };
