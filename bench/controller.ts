@@ -161,7 +161,7 @@ export async function benchController(options: ControllerBenchOptions = {}): Pro
     const scaled = await startControllerProcess(kubeServer.kubeconfigPath, postgres.url, ns2);
     let admitted = 0;
     let peakRss = 0;
-    const scaleDeadline = Date.now() + 15 * 60_000;
+    const scaleDeadline = Date.now() + 5 * 60_000;
     while (Date.now() < scaleDeadline) {
       peakRss = Math.max(peakRss, rssMb(scaled.child.pid!));
       const list = (await kube.list<{ status?: { phase?: string } }>('SyncJob', ns2)).items;

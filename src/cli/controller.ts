@@ -27,7 +27,7 @@ export function registerControllerCommand(program: Command): void {
     .option('--namespace <ns>', 'watch only this namespace (default: all namespaces)')
     .option('--environment <name>', "this cluster's environment, matched against schedules' enabledIn", process.env.FERRY_ENVIRONMENT)
     .option('--state-db-url <url>', 'state database URL (default: $FERRY_STATE_DB_URL)')
-    .addOption(new Option('--state-db-secret <name[:key]>', 'Secret with the state DB URL, passed to the Job pods').default('ferry-state-db:url').argParser(secretKeyRef))
+    .addOption(new Option('--state-db-secret <name[:key]>', 'Secret with the state DB URL, passed to the Job pods').default({ name: 'ferry-state-db', key: 'url' }, 'ferry-state-db:url').argParser(secretKeyRef))
     .option('--image <image>', 'image of the Job pods (default: $FERRY_IMAGE)', process.env.FERRY_IMAGE)
     .addOption(new Option('--image-pull-policy <policy>').choices(['Always', 'IfNotPresent', 'Never']))
     .option('--job-command <cmd>', 'command that starts ferry in the image', 'ferry')
