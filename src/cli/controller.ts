@@ -30,6 +30,7 @@ export function registerControllerCommand(program: Command): void {
     .addOption(new Option('--state-db-secret <name[:key]>', 'Secret with the state DB URL, passed to the Job pods').default({ name: 'ferry-state-db', key: 'url' }, 'ferry-state-db:url').argParser(secretKeyRef))
     .option('--image <image>', 'image of the Job pods (default: $FERRY_IMAGE)', process.env.FERRY_IMAGE)
     .addOption(new Option('--image-pull-policy <policy>').choices(['Always', 'IfNotPresent', 'Never']))
+    .option('--job-image-pull-secret <name...>', "pull secrets of the Job pods' image (in each flow's namespace)")
     .option('--job-command <cmd>', 'command that starts ferry in the image', 'ferry')
     .option('--job-service-account <name>', 'service account of the Job pods (get on SyncJobs, SyncFlows, ExportTargets)')
     .option('--job-cpu-request <q>', 'default CPU request of Job pods', DEFAULT_JOB_DEFAULTS.resources.requests?.cpu)
@@ -52,6 +53,7 @@ export function registerControllerCommand(program: Command): void {
       const config: ControllerConfig = {
         image: options.image,
         imagePullPolicy: options.imagePullPolicy,
+        ...(options.jobImagePullSecret ? { imagePullSecrets: options.jobImagePullSecret } : {}),
         command: String(options.jobCommand).split(/\s+/).filter(Boolean),
         jobServiceAccountName: options.jobServiceAccount,
         environment: options.environment,

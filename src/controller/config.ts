@@ -16,6 +16,8 @@ export interface ControllerConfig {
   /** Image of the Job pods: the same image as the controller. */
   image: string;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** Pull secrets (in each flow's namespace) for the Job pods' image. */
+  imagePullSecrets?: string[];
   /** Command that starts the ferry CLI inside the image. */
   command: string[];
   /** Service account of the Job pods (needs get on SyncJobs and SyncFlows only). */
@@ -33,6 +35,9 @@ export const DEFAULT_JOB_DEFAULTS: JobDefaults = {
   activeDeadlineSeconds: 6 * 3600,
   ttlSecondsAfterFinished: 7 * 24 * 3600,
 };
+
+/** The non-root user the image declares (Dockerfile `USER 10001`); Job pods run as it. */
+export const IMAGE_USER_ID = 10001;
 
 /** Secrets are mounted here in the Job pod, one directory per Secret (`<dir>/<secret>/<key>`). */
 export const SECRETS_MOUNT_DIR = '/var/run/ferry/secrets';

@@ -3,7 +3,7 @@ import { API_VERSION } from '../api/common.js';
 import type { ExportTarget } from '../api/exporttarget.js';
 import type { SyncFlow } from '../api/syncflow.js';
 import type { SyncJob } from '../api/syncjob.js';
-import { SECRETS_MOUNT_DIR, type ControllerConfig, type ResourceSettings } from './config.js';
+import { IMAGE_USER_ID, SECRETS_MOUNT_DIR, type ControllerConfig, type ResourceSettings } from './config.js';
 import { LABEL_FLOW, LABEL_MANAGED_BY, LABEL_MODE, LABEL_SYNCJOB, MANAGED_BY, boundedName, labelValue } from './labels.js';
 
 export interface JobInput {
@@ -121,13 +121,14 @@ export function buildJob({ syncJob, flow, exportTargets = [], config }: JobInput
         spec: {
           restartPolicy: 'Never',
           serviceAccountName: config.jobServiceAccountName,
+          ...(config.imagePullSecrets?.length ? { imagePullSecrets: config.imagePullSecrets.map((name) => ({ name })) } : {}),
           automountServiceAccountToken: true,
           enableServiceLinks: false,
           securityContext: {
             runAsNonRoot: true,
-            runAsUser: 65532,
-            runAsGroup: 65532,
-            fsGroup: 65532,
+            runAsUser: IMAGE_USER_ID,
+            runAsGroup: IMAGE_USER_ID,
+            fsGroup: IMAGE_USER_ID,
             seccompProfile: { type: 'RuntimeDefault' },
           },
           containers: [

@@ -54,6 +54,12 @@ describe('buildJob', () => {
     expect(pod.serviceAccountName).toBe('ferry-job');
   });
 
+  it('passes image pull secrets on only when configured', () => {
+    expect(pod.imagePullSecrets).toBeUndefined();
+    const withSecrets = buildJob({ syncJob, flow, config: { ...config, imagePullSecrets: ['registry-pull'] } });
+    expect(withSecrets.spec!.template.spec!.imagePullSecrets).toEqual([{ name: 'registry-pull' }]);
+  });
+
   it('sets retry, deadline and cleanup limits', () => {
     expect(job.spec?.backoffLimit).toBe(0);
     expect(job.spec?.activeDeadlineSeconds).toBe(21600);
@@ -61,7 +67,8 @@ describe('buildJob', () => {
   });
 
   it('runs restricted: non-root, read-only root, no capabilities, RuntimeDefault seccomp', () => {
-    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    // The image's own user (Dockerfile USER 10001), so files the image owns stay readable.
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } });
     expect(container.securityContext).toEqual({
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,

@@ -244,6 +244,8 @@ describe('helm template with each documented option set (charts/ferry/ci)', () =
     expect(container.image).toBe('registry.example.com/platform/ferry:0.1.0');
     expect(container.imagePullPolicy).toBe('Always');
     expect(pod.imagePullSecrets).toEqual([{ name: 'registry-pull' }]);
+    // The Job pods pull the same image, so the controller passes the pull secret on.
+    expect(container.args).toContain('--job-image-pull-secret=registry-pull');
     expect(pod.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
     expect(pod.tolerations).toEqual([{ key: 'dedicated', operator: 'Equal', value: 'platform', effect: 'NoSchedule' }]);
     expect(pod.affinity).toHaveProperty('nodeAffinity');
