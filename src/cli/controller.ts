@@ -19,6 +19,12 @@ function secretKeyRef(value: string): { name: string; key: string } {
   return { name, key };
 }
 
+function namespacedName(value: string): { namespace: string; name: string } {
+  const [namespace, name, extra] = value.split('/');
+  if (!namespace || !name || extra !== undefined) throw new ConfigError(`--smtp-secret takes NAMESPACE/NAME, got "${value}"`);
+  return { namespace, name };
+}
+
 export function registerControllerCommand(program: Command): void {
   program
     .command('controller')
@@ -28,6 +34,9 @@ export function registerControllerCommand(program: Command): void {
     .option('--environment <name>', "this cluster's environment, matched against schedules' enabledIn", process.env.FERRY_ENVIRONMENT)
     .option('--state-db-url <url>', 'state database URL (default: $FERRY_STATE_DB_URL)')
     .addOption(new Option('--state-db-secret <name[:key]>', 'Secret with the state DB URL, passed to the Job pods').default({ name: 'ferry-state-db', key: 'url' }, 'ferry-state-db:url').argParser(secretKeyRef))
+    .addOption(
+      new Option('--smtp-secret <namespace/name>', 'default SMTP Secret for flows without notifications.smtpSecretRef (default: $FERRY_SMTP_SECRET)').argParser(namespacedName),
+    )
     .option('--image <image>', 'image of the Job pods (default: $FERRY_IMAGE)', process.env.FERRY_IMAGE)
     .addOption(new Option('--image-pull-policy <policy>').choices(['Always', 'IfNotPresent', 'Never']))
     .option('--job-image-pull-secret <name...>', "pull secrets of the Job pods' image (in each flow's namespace)")
@@ -58,6 +67,9 @@ export function registerControllerCommand(program: Command): void {
         jobServiceAccountName: options.jobServiceAccount,
         environment: options.environment,
         stateDbSecret: options.stateDbSecret,
+        ...(options.smtpSecret || process.env.FERRY_SMTP_SECRET
+          ? { defaultSmtpSecret: options.smtpSecret ?? namespacedName(process.env.FERRY_SMTP_SECRET!) }
+          : {}),
         jobDefaults: {
           resources: {
             requests: { ...(options.jobCpuRequest ? { cpu: options.jobCpuRequest } : {}), ...(options.jobMemoryRequest ? { memory: options.jobMemoryRequest } : {}) },

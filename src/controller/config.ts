@@ -26,6 +26,8 @@ export interface ControllerConfig {
   environment?: string;
   /** Secret (in each flow's namespace) with the state DB URL, passed to the Job pods. */
   stateDbSecret: { name: string; key: string };
+  /** SMTP Secret for report e-mails of flows that name none (the chart's smtp.existingSecret). */
+  defaultSmtpSecret?: { namespace: string; name: string };
   jobDefaults: JobDefaults;
 }
 

@@ -382,13 +382,14 @@ export class SyncJobReconciler {
     };
     if (!wanted) return skip(`notifications.${succeeded ? 'onSuccess' : 'onFailure'} is false`);
     if (recipients.length === 0) return skip('no recipients (spec.requestedBy, notifications.adminEmails)');
-    const smtpRef = notifications?.smtpSecretRef;
-    if (!smtpRef) return skip('no SMTP settings (notifications.smtpSecretRef)');
+    const namespace = job.metadata.namespace!;
+    const flowSmtp = notifications?.smtpSecretRef;
+    const smtpRef = flowSmtp ? { namespace, name: flowSmtp.name } : this.ctx.config.defaultSmtpSecret;
+    if (!smtpRef) return skip('no SMTP settings (notifications.smtpSecretRef, or the controller default --smtp-secret)');
 
     const attempts = (job.status?.notification?.attempts ?? 0) + 1;
-    const namespace = job.metadata.namespace!;
     try {
-      const secret = await this.ctx.kube.readSecret(namespace, smtpRef.name);
+      const secret = await this.ctx.kube.readSecret(smtpRef.namespace, smtpRef.name);
       const smtp = smtpSettingsFromSecret(secret, smtpRef.name);
       const failedReason = job.status?.conditions?.find((c) => c.type === 'Ready')?.reason;
       const content = renderReportEmail({
