@@ -8,22 +8,24 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { Kube, isStatus } from '../src/controller/kube.js';
 import { startEmbeddedPostgres } from '../src/util/embedded-postgres.js';
 import { freePort, startKubeApiServer } from '../test/e2e/harness/kube-apiserver.js';
+import { prepareEngine, type Engine, type Runner } from './ferry-process.js';
 import { printRows, row, type ResultRow } from './results.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const say = (line: string) => process.stderr.write(`[bench controller ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
 export interface ControllerBenchOptions {
   latencyJobs?: number;
   flows?: number;
   jobs?: number;
+  /** dist (default): the compiled controller, as in the image; tsx: src/ through tsx. */
+  runner?: Runner;
 }
 
 function percentile(values: number[], p: number): number {
@@ -89,11 +91,11 @@ async function createAll<T>(items: T[], create: (item: T) => Promise<unknown>, c
   );
 }
 
-async function startControllerProcess(kubeconfigPath: string, stateUrl: string, namespace: string): Promise<{ child: ChildProcess; healthPort: number }> {
+async function startControllerProcess(engine: Engine, kubeconfigPath: string, stateUrl: string, namespace: string): Promise<{ child: ChildProcess; healthPort: number }> {
   const healthPort = await freePort();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'controller', '--kubeconfig', kubeconfigPath, '--state-db-url', stateUrl, '--image', 'ferry:bench', '--namespace', namespace, '--health-port', String(healthPort), '--no-leader-elect', '--workers', '8'],
+    [engine.cli, 'controller', '--kubeconfig', kubeconfigPath, '--state-db-url', stateUrl, '--image', 'ferry:bench', '--namespace', namespace, '--health-port', String(healthPort), '--no-leader-elect', '--workers', '8'],
     { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, FERRY_LOG_LEVEL: 'warn' } },
   );
   const deadline = Date.now() + 60_000;
@@ -120,6 +122,8 @@ export async function benchController(options: ControllerBenchOptions = {}): Pro
   const flows = options.flows ?? 1000;
   const jobs = options.jobs ?? 5000;
   const rows: ResultRow[] = [];
+  const engine = prepareEngine(options.runner ?? 'dist');
+  say(`controller runs ${engine.runner === 'dist' ? 'compiled (dist/)' : 'from src/ through tsx'}`);
   say('starting kube-apiserver + etcd and embedded PostgreSQL');
   const [kubeServer, postgres] = await Promise.all([startKubeApiServer(), startEmbeddedPostgres({ persistent: false })]);
   const kube = Kube.fromDefault(kubeServer.kubeconfigPath);
@@ -128,7 +132,7 @@ export async function benchController(options: ControllerBenchOptions = {}): Pro
     const ns1 = 'bench-latency';
     await kube.core.createNamespace({ body: { metadata: { name: ns1 } } });
     await createAll(Array.from({ length: latencyJobs }, (_, i) => `flow-${i}`), (name) => kube.create('SyncFlow', flowBody(ns1, name) as never));
-    const controller = await startControllerProcess(kubeServer.kubeconfigPath, postgres.url, ns1);
+    const controller = await startControllerProcess(engine, kubeServer.kubeconfigPath, postgres.url, ns1);
     const jobSeen = new Map<string, number>();
     const watch = await new k8s.Watch(kube.config).watch(kube.path('Job', ns1), {}, (type, object) => {
       if (type === 'ADDED') jobSeen.set(object.metadata.name, performance.now());
@@ -158,7 +162,7 @@ export async function benchController(options: ControllerBenchOptions = {}): Pro
     await createAll(Array.from({ length: flows }, (_, i) => `flow-${i}`), (name) => kube.create('SyncFlow', flowBody(ns2, name) as never));
     await createAll(Array.from({ length: jobs }, (_, i) => i), (i) => kube.create('SyncJob', jobBody(ns2, `job-${i}`, `flow-${i % flows}`) as never));
     const started = performance.now();
-    const scaled = await startControllerProcess(kubeServer.kubeconfigPath, postgres.url, ns2);
+    const scaled = await startControllerProcess(engine, kubeServer.kubeconfigPath, postgres.url, ns2);
     let admitted = 0;
     let peakRss = 0;
     const scaleDeadline = Date.now() + 5 * 60_000;
@@ -184,11 +188,20 @@ export async function benchController(options: ControllerBenchOptions = {}): Pro
   } finally {
     await kubeServer.stop();
     await postgres.stop();
+    engine.cleanup();
   }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  const { values } = parseArgs({ options: { latency: { type: 'string', default: '200' }, flows: { type: 'string', default: '1000' }, jobs: { type: 'string', default: '5000' } } });
-  const rows = await benchController({ latencyJobs: Number(values.latency), flows: Number(values.flows), jobs: Number(values.jobs) });
+  const { values } = parseArgs({
+    options: {
+      latency: { type: 'string', default: '200' },
+      flows: { type: 'string', default: '1000' },
+      jobs: { type: 'string', default: '5000' },
+      runner: { type: 'string', default: 'dist' },
+    },
+  });
+  if (values.runner !== 'dist' && values.runner !== 'tsx') throw new Error(`--runner is dist or tsx, got ${values.runner}`);
+  const rows = await benchController({ latencyJobs: Number(values.latency), flows: Number(values.flows), jobs: Number(values.jobs), runner: values.runner });
   printRows(rows);
 }

@@ -156,7 +156,7 @@ async function main(): Promise<void> {
     if (want('t')) rows.push(...(await twoWayBenchRows({ people: people(TWO_WAY_PEOPLE), log: say })));
     if (want('p')) rows.push(...(await pickupLatencyRows({ samples: 20, pollIntervalMs: 3000, log: say })));
     if (want('e')) rows.push(...(await exportBenchRows({ people: opts.people, log: say })));
-    if (want('k')) rows.push(...(await benchController()));
+    if (want('k')) rows.push(...(await benchController({ runner: opts.runner })));
 
     printRows(rows);
     const out = join(import.meta.dirname, 'results.json');
