@@ -134,7 +134,7 @@ export class ResilientInformer<T extends KubeObject> {
         const k = key(object);
         seen.add(k);
         const previous = this.cache.get(k);
-        this.cache.set(k, object);
+        this.cache.set(k, withoutManagedFields(object));
         if (!previous) this.options.onEvent('add', object);
         else if (previous.metadata.resourceVersion !== object.metadata.resourceVersion) this.options.onEvent('update', object);
       }
@@ -186,7 +186,7 @@ export class ResilientInformer<T extends KubeObject> {
         this.backoffMs = MIN_BACKOFF_MS;
         const k = key(object);
         const existed = this.cache.has(k);
-        this.cache.set(k, object);
+        this.cache.set(k, withoutManagedFields(object));
         this.options.onEvent(existed ? 'update' : 'add', object);
         break;
       }
@@ -203,4 +203,16 @@ export class ResilientInformer<T extends KubeObject> {
     }
     if (object.metadata?.resourceVersion) this.resourceVersion = object.metadata.resourceVersion;
   }
+}
+
+/**
+ * managedFields are often the largest part of an object and the controller never reads them;
+ * dropping them from the cache (as controller-runtime's TransformStripManagedFields does) keeps the
+ * controller's memory in proportion to what it uses. Omitted managedFields are left unchanged by
+ * any write.
+ */
+function withoutManagedFields<T extends KubeObject>(object: T): T {
+  const metadata = object.metadata as { managedFields?: unknown };
+  if (metadata?.managedFields !== undefined) delete metadata.managedFields;
+  return object;
 }
