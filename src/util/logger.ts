@@ -14,6 +14,8 @@ export const REDACTED_PATHS = [
   '*.data',
   'privateKey',
   '*.privateKey',
+  'passphrase',
+  '*.passphrase',
   'secret',
   '*.secret',
   'token',

@@ -8,7 +8,7 @@ describe('logging never leaks credentials', () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
     const logger = createLogger({ pretty: false, destination: sink });
-    logger.info({ url: 'postgres://u:hunter2@db/x', source: { url: 'postgres://u:hunter2@db/y', password: 'hunter2' }, stringData: { url: 'x' } }, 'connecting');
+    logger.info({ url: 'postgres://u:hunter2@db/x', source: { url: 'postgres://u:hunter2@db/y', password: 'hunter2' }, stringData: { url: 'x' }, signWith: { passphrase: 'hunter2', privateKey: 'hunter2' } }, 'connecting');
     const out = lines.join('');
     expect(out).toContain('connecting');
     expect(out).toContain('[redacted]');
