@@ -32,6 +32,34 @@ export interface RunReport {
   error?: string;
 }
 
+/** The report of a finished run, sync or export: timing, status and totals derived the same way for both. */
+export function buildRunReport(run: {
+  runId: string;
+  flow: string;
+  mode: string;
+  subject?: string;
+  dryRun: boolean;
+  startedAt: Date;
+  completedAt: Date;
+  watermarksBefore: RunReport['watermarksBefore'];
+  watermarksAfter: RunReport['watermarksAfter'];
+  entities: EntityReport[];
+  rejectedSamples: RejectedSample[];
+  failure: unknown;
+}): RunReport {
+  const { failure, startedAt, completedAt, subject, ...rest } = run;
+  return {
+    ...rest,
+    ...(subject !== undefined ? { subject } : {}),
+    status: failure ? 'Failed' : 'Succeeded',
+    startedAt: startedAt.toISOString(),
+    completedAt: completedAt.toISOString(),
+    durationMs: completedAt.getTime() - startedAt.getTime(),
+    totals: totalsOf(run.entities),
+    ...(failure ? { error: failure instanceof Error ? failure.message : String(failure) } : {}),
+  };
+}
+
 const COUNTER_COLUMNS = ['read', 'created', 'updated', 'unchanged', 'archived', 'deleted', 'rejected'] as const;
 
 export function totalsOf(entities: EntityReport[]): RunReport['totals'] {

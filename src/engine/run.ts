@@ -13,7 +13,7 @@ import { LookupTranslator, type LookupCache } from './lookups.js';
 import { readTables, type TableInfo } from './postgres/catalog.js';
 import { TargetTable } from './postgres/target-table.js';
 import { planFlow, type EntityPlan, type FlowPlan } from './plan.js';
-import { totalsOf, type EntityReport, type RunReport } from './report.js';
+import { buildRunReport, type EntityReport, type RunReport } from './report.js';
 import { runInDependencyOrder } from './scheduler.js';
 import { runPass, selectRun, type RunSelection, type ScopeMode } from './run-selection.js';
 import { Transactions } from './transactions.js';
@@ -282,23 +282,20 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
   const entities = plan ? (selection?.entities ?? plan.entities).map((e) => entityReport(e, results.get(e.name))) : [];
   for (const e of entities) e.categories = pairCategories(categories?.get(e.name), e);
   const rejectedSamples: RejectedSample[] = [...results.values()].flatMap((r) => r.rejected);
-  const report: RunReport = {
+  const report: RunReport = buildRunReport({
     runId,
     flow: flowId,
     mode: request.mode,
     subject: selection?.subject,
     dryRun,
-    status: failure ? 'Failed' : 'Succeeded',
-    startedAt: startedAt.toISOString(),
-    completedAt: completedAt.toISOString(),
-    durationMs: completedAt.getTime() - startedAt.getTime(),
+    startedAt,
+    completedAt,
     watermarksBefore,
     watermarksAfter,
     entities,
-    totals: totalsOf(entities),
     rejectedSamples,
-    error: failure ? (failure instanceof Error ? failure.message : String(failure)) : undefined,
-  };
+    failure,
+  });
 
   try {
     await progressSaves;

@@ -5,7 +5,7 @@ import { withFlowDefaults, type DefaultedExportSettings } from '../api/defaults.
 import type { ExportTargetSpec } from '../api/exporttarget.js';
 import type { SyncFlowSpec } from '../api/syncflow.js';
 import type { EntityReport, RunReport } from '../engine/report.js';
-import { totalsOf } from '../engine/report.js';
+import { buildRunReport } from '../engine/report.js';
 import { acquireFlowLock, connect, releaseFlowLock } from '../engine/run-lock.js';
 import { readTable } from '../engine/postgres/catalog.js';
 import { openStateStore } from '../store/db.js';
@@ -271,20 +271,19 @@ export async function runExport(request: ExportRunRequest): Promise<{ report: Ex
   const result: ExportResult = creationStatus !== 'Complete' ? 'CreationFailed' : transferStatus === 'Completed' ? 'AllTransferred' : 'SomeTransfersFailed';
   const entities: EntityReport[] = entityReports(created, files, transfers, retransfer !== undefined);
   const report: ExportRunReport = {
-    runId,
-    flow: flowId,
-    mode: request.mode,
-    dryRun: false,
-    status: failure ? 'Failed' : 'Succeeded',
-    startedAt: startedAt.toISOString(),
-    completedAt: completedAt.toISOString(),
-    durationMs: completedAt.getTime() - startedAt.getTime(),
-    watermarksBefore,
-    watermarksAfter,
-    entities,
-    totals: totalsOf(entities),
-    rejectedSamples: [],
-    ...(failure ? { error: failure instanceof Error ? failure.message : String(failure) } : {}),
+    ...buildRunReport({
+      runId,
+      flow: flowId,
+      mode: request.mode,
+      dryRun: false,
+      startedAt,
+      completedAt,
+      watermarksBefore,
+      watermarksAfter,
+      entities,
+      rejectedSamples: [],
+      failure,
+    }),
     export: {
       result,
       creationStatus,
