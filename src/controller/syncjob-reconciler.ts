@@ -3,7 +3,7 @@ import pg from 'pg';
 import { checkManifestSchema } from '../api/schema-check.js';
 import { isConditionTrue, setCondition, type Condition } from '../api/conditions.js';
 import type { SyncFlow } from '../api/syncflow.js';
-import type { EntitySummary, SyncJob, SyncJobStatus, TransferSummary } from '../api/syncjob.js';
+import type { EntitySummary, SyncJob, SyncJobStatus } from '../api/syncjob.js';
 import { validateSyncJob } from '../api/validate-job.js';
 import { renderTable, type RunReport } from '../engine/report.js';
 import { countPendingRows } from '../engine/estimate.js';
@@ -16,6 +16,7 @@ import { errorMessage, isStatus } from './kube.js';
 import { LABEL_FLOW, LABEL_MANAGED_BY, LABEL_SYNCJOB, MANAGED_BY, labelValue } from './labels.js';
 import { runIdPrefix } from './run-id.js';
 import type { RunRow } from './run-store.js';
+import { transfersOf } from './transfers.js';
 
 const PROGRESS_INTERVAL_MS = 2000;
 const MAX_SUMMARY_ENTITIES = 200;
@@ -47,21 +48,6 @@ function summaryOf(entities: { name: string; read: number; created: number; upda
     deleted: e.deleted,
     rejected: e.rejected,
   }));
-}
-
-function transfersOf(report: RunReport | undefined): TransferSummary[] | undefined {
-  const raw = (report as { transfers?: { target: string; status?: string; state?: string; bytes?: number; message?: string; error?: string }[] } | undefined)?.transfers;
-  if (!raw?.length) return undefined;
-  const byTarget = new Map<string, TransferSummary>();
-  for (const t of raw) {
-    byTarget.set(t.target, {
-      target: t.target,
-      state: String(t.status ?? t.state ?? 'Unknown').slice(0, 64),
-      ...(t.bytes !== undefined ? { bytes: t.bytes } : {}),
-      ...(t.message || t.error ? { message: String(t.message ?? t.error).slice(0, 1024) } : {}),
-    });
-  }
-  return [...byTarget.values()].slice(0, 20);
 }
 
 /** The report ConfigMap's payload, trimmed (rejected samples, then notes) until it fits. */
