@@ -9,7 +9,8 @@
  */
 export type KeyKind = 'integer' | 'text';
 
-const INTEGER_TYPES = new Set(['smallint', 'integer', 'bigint', 'int2', 'int4', 'int8']);
+// PostgreSQL's and MySQL's names for whole-number column types (catalogs give base names in lower case).
+const INTEGER_TYPES = new Set(['smallint', 'integer', 'bigint', 'int2', 'int4', 'int8', 'tinyint', 'mediumint', 'int']);
 const PART_SEPARATOR = '\u0001';
 const DIGITS = 19;
 const NEGATIVE_OFFSET = 9223372036854775808n;
@@ -58,9 +59,4 @@ export function compareKeys(a: string, b: string): number {
     return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
   }
   return a < b ? -1 : 1;
-}
-
-/** SQL expression that sorts a key column like the encoding does. */
-export function orderExpression(quotedColumn: string, kind: KeyKind): string {
-  return kind === 'integer' ? quotedColumn : `${quotedColumn}::text COLLATE "C"`;
 }

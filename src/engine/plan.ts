@@ -2,9 +2,8 @@ import type { Action, ConflictPolicy, Entity } from '../api/entity.js';
 import type { SyncFlowSpec } from '../api/syncflow.js';
 import { withEntityDefaults, type DefaultedEntity } from '../api/defaults.js';
 import { ConfigError } from '../util/errors.js';
-import { ident, literal } from '../util/sql.js';
 import { KeyCodec, keyKindOf, type KeyKind } from './keys.js';
-import type { TableInfo } from './postgres/catalog.js';
+import type { ConditionClause, Normalisation, TableInfo, TransformName } from './connector.js';
 
 export interface SidePlan {
   schema: string;
@@ -19,8 +18,9 @@ export interface FieldPlan {
   source: string;
   target: string;
   lookup?: string;
-  /** SQL expression over the source row, with the transform applied. */
-  sourceExpr: string;
+  /** Applied to the source value before it is hashed and written (each connector compiles it). */
+  transform: TransformName;
+  /** The target column's declared type, in the target system's words. */
   targetType: string;
   /** Index of the mapping in `spec.entities[].fields`: the same field in the forward and reverse plans. */
   mapping: number;
@@ -30,10 +30,11 @@ export interface FieldPlan {
 export interface EntityPlan {
   name: string;
   position: number;
-  source: SidePlan & { updatedAt?: string; inScopeSql: string };
+  source: SidePlan & { updatedAt?: string; conditions: ConditionClause[] };
   target: SidePlan & {
     /** `generated`: target keys come from the column defaults; `mapped`: from mapped fields. */
     keyMode: 'generated' | 'mapped';
+    /** The key columns' default expressions from the catalog, opaque to the engine (the connector draws keys with them). */
     keyDefaults: string[];
     identityAlways: boolean;
     /** False when new rows cannot get keys (no defaults, not mapped); only in a reverse plan. */
@@ -45,7 +46,7 @@ export interface EntityPlan {
   /** For `mapped` key mode: the field mapping feeding each target key column. */
   keyFields: FieldPlan[];
   actions: Set<Action>;
-  match: { source: string; target: string; normalize: string }[];
+  match: { source: string; target: string; normalize: Normalisation }[];
   requires: string[];
   conflictPolicy: ConflictPolicy;
   /** TwoWay flows: the entity seen from the target (sides and mappings swapped), used to read and write the source. */
@@ -58,13 +59,6 @@ export interface FlowPlan {
 }
 
 type Catalog = (side: 'source' | 'target', table: string) => TableInfo | undefined;
-
-const TRANSFORMS: Record<string, (expr: string) => string> = {
-  None: (e) => e,
-  Trim: (e) => `btrim(${e})`,
-  Lower: (e) => `lower(${e})`,
-  Upper: (e) => `upper(${e})`,
-};
 
 /** Orders entities so every entity comes after the ones it requires or looks up. */
 export function dependencyOrder(entities: Entity[]): Entity[] {
@@ -92,27 +86,9 @@ function dependenciesOf(entity: Entity): string[] {
   return [...new Set([...(entity.requires ?? []), ...lookups])];
 }
 
-export function conditionSql(conditions: NonNullable<Entity['source']['conditions']>): string {
-  if (conditions.length === 0) return 'true';
-  return conditions
-    .map((c) => {
-      const column = ident(c.field);
-      const values = (c.values ?? []).map(literal).join(', ');
-      switch (c.operator ?? 'In') {
-        case 'In':
-          return `(${column})::text IN (${values})`;
-        case 'NotIn':
-          return `(${column} IS NULL OR (${column})::text NOT IN (${values}))`;
-        case 'IsNull':
-          return `${column} IS NULL`;
-        case 'NotNull':
-          return `${column} IS NOT NULL`;
-        default:
-          throw new ConfigError(`unknown condition operator ${String(c.operator)}`);
-      }
-    })
-    .map((clause) => `(${clause})`)
-    .join(' AND ');
+/** The source conditions as a neutral tree (AND across clauses, OR across a clause's values). */
+export function conditionTree(conditions: NonNullable<Entity['source']['conditions']>): ConditionClause[] {
+  return conditions.map((c) => ({ field: c.field, operator: c.operator ?? 'In', values: c.values ?? [] }));
 }
 
 function requireColumn(info: TableInfo, column: string, path: string) {
@@ -185,12 +161,11 @@ function planEntity(
   const allFields: FieldPlan[] = entity.fields.map((f, i) => {
     requireColumn(sourceInfo, f.source, `${path}.fields[${i}].source`);
     const targetColumn = requireColumn(targetInfo, f.target, `${path}.fields[${i}].target`);
-    const transform = TRANSFORMS[f.transform ?? 'None'];
     return {
       source: f.source,
       target: f.target,
       lookup: f.lookup,
-      sourceExpr: transform(ident(f.source)),
+      transform: f.transform ?? 'None',
       targetType: targetColumn.sqlType,
       mapping: i,
       conflictPolicy: f.conflictPolicy,
@@ -204,7 +179,7 @@ function planEntity(
   if (!mapped) {
     entity.target.keys.forEach((k, i) => {
       const column = targetInfo.columns.get(k)!;
-      if (!column.defaultExpr) {
+      if (!column.generated || !column.defaultExpr) {
         if (!keyDefaultsRequired) {
           creatable = false;
           return;
@@ -225,7 +200,7 @@ function planEntity(
   return {
     name: entity.name,
     position,
-    source: { ...source, updatedAt: entity.source.updatedAt, inScopeSql: conditionSql(entity.source.conditions ?? []) },
+    source: { ...source, updatedAt: entity.source.updatedAt, conditions: conditionTree(entity.source.conditions ?? []) },
     target: {
       ...target,
       keyMode: mapped ? 'mapped' : 'generated',

@@ -1,0 +1,211 @@
+/**
+ * The seam between the sync core and the systems it syncs. The engine plans, matches, diffs and
+ * decides; a connector (src/connectors/<kind>/) reads, writes and hashes. The engine never imports
+ * a driver and never builds a system's query language: it hands connectors a neutral plan
+ * (EntityPlan: columns, conditions as a small expression tree, transforms by name, cursors as
+ * opaque text) and each connector compiles it.
+ *
+ * Values cross the seam as text (`Row`): each reader returns its system's natural text form
+ * (PostgreSQL's output format for PostgreSQL), and each writer accepts every common form for its
+ * column types: booleans `t`/`f`/`true`/`false`/`1`/`0`, timestamps with or without a UTC offset
+ * (none means UTC), `YYYY-MM-DD` dates, JSON text, binary as `\x` + hex. A value the column cannot
+ * hold is rejected with a reason naming the column. Hashes are opaque: the engine only compares a
+ * side's hash with an earlier hash of the same side, computed by the same connector.
+ */
+import type { ConditionOperator, Normalization, Transform } from '../api/entity.js';
+import type { ClosureGraph } from './closure-plan.js';
+import type { ClosureSource } from './closure.js';
+import type { EntityPlan } from './plan.js';
+
+/** A row as text; `null` is a missing value. */
+export type Row = (string | null)[];
+
+/** Where an Incremental read resumes: the `(updatedAt, key)` of the last row applied. */
+export interface Watermark {
+  cursor: string;
+  key: string[];
+}
+
+/** What a connector can do; the engine adapts to what it lacks instead of assuming PostgreSQL. */
+export interface ConnectorCapabilities {
+  /**
+   * Scans come back in the engine's key order (`compareKeys` over encoded keys), so a Full run can
+   * merge-join them with the pairs. Without it the engine sorts keys and hashes in the state DB.
+   */
+  orderedScan: boolean;
+  /** Units of work can be rolled back, also to a savepoint: dry runs and bad-row bisection need it. */
+  transactions: boolean;
+  /** Two sessions can read one consistent snapshot (a Full run's scan and its fetch by key). */
+  sharedSnapshot: boolean;
+  /**
+   * Where new keys come from when none is mapped: `drawn` before the write (a sequence), or
+   * `returned` by the insert itself (AUTO_INCREMENT read back row by row).
+   */
+  generatedKeys: 'drawn' | 'returned';
+  /** How `--watch` learns of changes: pushed notifications, or polling the cursor. */
+  changeFeed: 'notify' | 'poll';
+}
+
+export interface ColumnInfo {
+  name: string;
+  /** The column's declared type in the system's own words, e.g. `character varying(120)`, `datetime(3)`. */
+  sqlType: string;
+  /** Base type name in lower case, e.g. `int8`, `varchar`, `bigint`, `datetime`. */
+  typeName: string;
+  notNull: boolean;
+  /** True when the system fills the column on insert (sequence, identity, AUTO_INCREMENT, expression default). */
+  generated: boolean;
+  /** The system's default expression, opaque to the engine (connectors use it to draw keys). */
+  defaultExpr: string | null;
+  /** PostgreSQL identity kind (`a` always, `d` by default); '' elsewhere. */
+  identity: '' | 'a' | 'd';
+}
+
+export interface TableInfo {
+  /** The PostgreSQL schema or MySQL database the table lives in. */
+  schema: string;
+  table: string;
+  columns: Map<string, ColumnInfo>;
+  /** Why this table cannot do what the run needs, e.g. a MyISAM table cannot roll back. */
+  limitations?: string[];
+}
+
+/** One row for a target: its target key and its field values in `plan.fields` order. */
+export interface StageRow {
+  seq: number;
+  key: string[];
+  values: (string | null)[];
+}
+
+export interface RowRejection {
+  seq: number;
+  reason: string;
+}
+
+/**
+ * Everything the engine does to one table it writes. Writes happen inside the session's open unit
+ * of work; rows the table refuses are rejected alone, with a reason that names the column.
+ */
+export interface TableWriter {
+  isEmpty(): Promise<boolean>;
+  /** Draws `count` new keys before the write (capability `generatedKeys: 'drawn'`). */
+  allocateKeys(count: number): Promise<string[][]>;
+  /**
+   * Inserts rows whose keys were just drawn (they cannot exist yet), the fast way. Returns the stored
+   * hash per encoded key, or `undefined` when any row failed and nothing was kept (the caller then
+   * stages and writes row by row, which can reject single rows).
+   */
+  copyFresh(rows: StageRow[]): Promise<Map<string, string> | undefined>;
+  /**
+   * Inserts rows without keys and reads back the keys the system gave them (capability
+   * `generatedKeys: 'returned'`); refused rows are rejected alone. Returns key and stored hash per seq.
+   */
+  insertReturningKeys(rows: Omit<StageRow, 'key'>[], rejections: RowRejection[]): Promise<Map<number, { key: string[]; hash: string }>>;
+  /** Loads rows into a typed stage; rows whose values the target columns cannot hold are rejected. */
+  stageRows(rows: StageRow[], rejections: RowRejection[]): Promise<void>;
+  /** The hash each staged row will have once stored. */
+  expectedHashes(): Promise<Map<number, string>>;
+  /** Writes staged rows by key: `insert` for fresh keys (a clash is rejected), `upsert` skips unchanged rows. */
+  write(seqs: number[], rejections: RowRejection[], mode: 'insert' | 'upsert'): Promise<void>;
+  setArchived(keys: string[][], archived: boolean): Promise<void>;
+  /** Deletes rows by key; a row that cannot go (still referenced) is rejected alone. */
+  deleteRows(keys: string[][], reject: (key: string[], reason: string) => void): Promise<number>;
+  /** Current hashes of the rows with these keys, by encoded key (missing rows are absent). */
+  currentHashes(keys: string[][]): Promise<Map<string, string>>;
+  /** Every row's key parts then hash, in the engine's key order (Full-mode drift check). */
+  streamHashes(): AsyncIterable<Row>;
+  /** Rows whose match columns, normalised, equal the candidates; first key per candidate (joined with U+0001). */
+  findMatches(candidates: string[][]): Promise<Map<string, string[]>>;
+}
+
+/**
+ * What the engine reads from a source table. Rows have the layout of `SOURCE_LAYOUT`:
+ * `[...keys, cursor, hash, inScope ('t'|'f'), ...values, ...matchValues]` (values only when asked).
+ */
+export interface TableReader {
+  /** All rows in the engine's key order (needs capability `orderedScan`). */
+  scan(withValues: boolean): AsyncIterable<Row>;
+  /** Rows after the watermark in tie-safe `(cursor, key)` order. */
+  changedSince(watermark: Watermark | undefined): AsyncIterable<Row>;
+  /** Full rows for these keys (plain key parts), any order. */
+  byKeys(keys: string[][]): AsyncIterable<Row>;
+  /** The newest `(cursor, key)` of the table, the watermark a Full run re-sets. */
+  newestCursor(): Promise<Watermark | undefined>;
+  /** A cheap row count estimate (statistics, not a scan). */
+  estimateRows(): Promise<number>;
+  /** Rows past the watermark, counted up to `cap`. */
+  countChangedSince(watermark: Watermark | undefined, cap: number): Promise<number>;
+}
+
+/** One connection to a system. A session does one thing at a time; the engine opens several. */
+export interface Session {
+  readonly capabilities: ConnectorCapabilities;
+  /** Tables' columns (absent tables are absent from the map). `namespace` is a schema or database; '' = the default. */
+  readCatalog(namespace: string, tables: string[]): Promise<Map<string, TableInfo>>;
+
+  begin(): Promise<void>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+  savepoint(name: string): Promise<void>;
+  rollbackToSavepoint(name: string): Promise<void>;
+  releaseSavepoint(name: string): Promise<void>;
+
+  /** Starts a read-only consistent snapshot; returns a token other sessions can join, when shared snapshots are supported. */
+  beginSnapshot(): Promise<string | undefined>;
+  /** Joins another session's snapshot (or starts its own when the token is undefined). */
+  joinSnapshot(token: string | undefined): Promise<void>;
+  endSnapshot(): Promise<void>;
+
+  reader(plan: EntityPlan): TableReader;
+  writer(plan: EntityPlan): TableWriter;
+  /** Reads Record-mode closures (keys and lookup columns only). */
+  closureSource(plans: Map<string, EntityPlan>, graph: ClosureGraph): ClosureSource;
+  /** Reads many entities' rows by key in as few round trips as the system allows (Record mode). */
+  prefetch(requests: { plan: EntityPlan; keys: string[][] }[]): Promise<Row[][]>;
+
+  close(): Promise<void>;
+}
+
+/** A configured system: opens sessions. `what` names it in errors ("the target database"). */
+export interface Connector {
+  readonly kind: string;
+  readonly what: string;
+  open(): Promise<Session>;
+}
+
+/** The columns of a source row, as every reader returns them. */
+export const SOURCE_LAYOUT = {
+  cursor: (plan: EntityPlan) => plan.source.keys.length,
+  hash: (plan: EntityPlan) => plan.source.keys.length + 1,
+  inScope: (plan: EntityPlan) => plan.source.keys.length + 2,
+  firstValue: (plan: EntityPlan) => plan.source.keys.length + 3,
+};
+
+/** The transforms a field mapping may name; each connector compiles them. */
+export type TransformName = Transform;
+
+/** Match-key normalisations; connectors compile them, `normaliseValue` applies them in the engine. */
+export type Normalisation = Normalization;
+
+export function normaliseValue(value: string, mode: Normalisation): string {
+  switch (mode) {
+    case 'Lower':
+      return value.toLowerCase();
+    case 'Trim':
+      return value.trim();
+    case 'LowerTrim':
+      return value.trim().toLowerCase();
+    default:
+      return value;
+  }
+}
+
+/**
+ * A source-side condition tree: the row is in scope when every clause holds (AND across fields,
+ * OR across the values of one field). Values compare with the column's text form.
+ */
+export interface ConditionClause {
+  field: string;
+  operator: ConditionOperator;
+  values: string[];
+}
