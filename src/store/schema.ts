@@ -232,3 +232,30 @@ export const twoWayRedo = ferry.table(
   },
   (t) => [index('two_way_redo_flow_idx').on(t.flow)],
 );
+
+/**
+ * The fields of a pair in conflict, with both values and change times, recorded by the two-way run
+ * that found the conflict (bounded per pair) and cleared when the pair leaves the conflict category.
+ * The data API shows them without reading either system.
+ */
+export const pairConflictFields = ferry.table(
+  'pair_conflict_fields',
+  {
+    flow: text('flow').notNull(),
+    entity: text('entity').notNull(),
+    sourceKey: text('source_key').notNull(),
+    /** The mapping's source column; `targetField` is the target column. */
+    field: text('field').notNull(),
+    targetField: text('target_field').notNull(),
+    position: integer('position').notNull(),
+    sourceValue: text('source_value'),
+    targetValue: text('target_value'),
+    sourceChangedAt: timestamp('source_changed_at', { withTimezone: true }),
+    targetChangedAt: timestamp('target_changed_at', { withTimezone: true }),
+    /** `sensitive: true` on the mapping: the data API masks the values unless the user may get pairs/unmasked. */
+    sensitive: boolean('sensitive').notNull().default(false),
+    runId: text('run_id').notNull(),
+    detectedAt: timestamp('detected_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.flow, t.entity, t.sourceKey, t.field] })],
+);

@@ -1,0 +1,117 @@
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import type pg from 'pg';
+
+export interface ExportFileTransferRecord {
+  target: string;
+  status: string;
+  remotePath: string | null;
+  bytes: number | null;
+  attempts: number;
+  reason: string | null;
+  message: string | null;
+  completedAt: Date | null;
+}
+
+export interface ExportFileRecord {
+  id: string;
+  runId: string;
+  flow: string;
+  entity: string;
+  part: number;
+  name: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+  /** `db` (chunks in ferry.export_file_chunks) or the archive path. */
+  location: string;
+  createdAt: Date;
+  expiresAt: Date | null;
+  purgedAt: Date | null;
+  transfers: ExportFileTransferRecord[];
+}
+
+export interface ExportFileQuery {
+  namespace?: string;
+  flow?: string;
+  runId?: string;
+  /** Keyset paging, newest first: strictly older than this (created_at, id). */
+  before?: { createdAt: string; id: string };
+  limit: number;
+}
+
+const FILE_COLUMNS = `f.id, f.run_id, f.flow, f.entity, f.part, f.name, f.rows, f.bytes, f.sha256, f.location, f.created_at, f.expires_at, f.purged_at,
+  to_char(f.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_key,
+  coalesce((SELECT json_agg(json_build_object('target', t.target, 'status', t.status, 'remotePath', t.remote_path, 'bytes', t.bytes,
+      'attempts', t.attempts, 'reason', t.reason, 'message', t.message, 'completedAt', t.completed_at) ORDER BY t.id)
+    FROM ferry.export_transfers t WHERE t.file_id = f.id), '[]'::json) AS transfers`;
+
+function toFile(r: Record<string, unknown>): ExportFileRecord & { createdKey: string } {
+  const transfers = (r.transfers as (Omit<ExportFileTransferRecord, 'completedAt'> & { completedAt: string | null })[]).map((t) => ({
+    ...t,
+    bytes: t.bytes === null ? null : Number(t.bytes),
+    completedAt: t.completedAt ? new Date(t.completedAt) : null,
+  }));
+  return {
+    id: r.id as string,
+    runId: r.run_id as string,
+    flow: r.flow as string,
+    entity: r.entity as string,
+    part: Number(r.part),
+    name: r.name as string,
+    rows: Number(r.rows),
+    bytes: Number(r.bytes),
+    sha256: r.sha256 as string,
+    location: r.location as string,
+    createdAt: r.created_at as Date,
+    expiresAt: (r.expires_at as Date | null) ?? null,
+    purgedAt: (r.purged_at as Date | null) ?? null,
+    transfers,
+    createdKey: r.created_key as string,
+  };
+}
+
+/** Archived export files (finished ones: a file still being written has no checksum yet), newest first. */
+export async function listExportFiles(db: pg.Pool | pg.ClientBase, query: ExportFileQuery): Promise<(ExportFileRecord & { createdKey: string })[]> {
+  const where: string[] = [`f.sha256 <> ''`];
+  const params: unknown[] = [];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  if (query.flow !== undefined) where.push(`f.flow = ${param(query.flow)}`);
+  else if (query.namespace !== undefined) where.push(`starts_with(f.flow, ${param(`${query.namespace}/`)})`);
+  if (query.runId !== undefined) where.push(`f.run_id = ${param(query.runId)}`);
+  if (query.before) where.push(`(f.created_at, f.id) < (${param(query.before.createdAt)}::timestamptz, ${param(query.before.id)})`);
+  const result = await db.query(
+    `SELECT ${FILE_COLUMNS} FROM ferry.export_files f WHERE ${where.join(' AND ')} ORDER BY f.created_at DESC, f.id DESC LIMIT ${param(query.limit)}`,
+    params,
+  );
+  return result.rows.map(toFile);
+}
+
+export async function getExportFile(db: pg.Pool | pg.ClientBase, id: string): Promise<ExportFileRecord | undefined> {
+  const result = await db.query(`SELECT ${FILE_COLUMNS} FROM ferry.export_files f WHERE f.id = $1 AND f.sha256 <> ''`, [id]);
+  return result.rows[0] ? toFile(result.rows[0]) : undefined;
+}
+
+/**
+ * The bytes of an archived file, streamed: one 1 MiB chunk per query for the DB archive (memory
+ * stays flat whatever the file size), or the archive file itself.
+ */
+export function streamExportFile(pool: pg.Pool, file: Pick<ExportFileRecord, 'id' | 'location'>): Readable {
+  if (file.location !== 'db') return createReadStream(file.location);
+  async function* chunks() {
+    const client = await pool.connect();
+    try {
+      for (let seq = 0; ; seq++) {
+        const result = await client.query(`SELECT data FROM ferry.export_file_chunks WHERE file_id = $1 AND seq = $2`, [file.id, seq]);
+        if (result.rowCount === 0) return;
+        yield result.rows[0].data as Buffer;
+      }
+    } finally {
+      client.release();
+    }
+  }
+  return Readable.from(chunks(), { objectMode: false });
+}

@@ -1,0 +1,122 @@
+import type pg from 'pg';
+
+/** A pair as the data API lists it: keys still encoded (engine/keys.ts), conflicts attached separately. */
+export interface PairRecord {
+  flow: string;
+  entity: string;
+  sourceKey: string;
+  targetKey: string;
+  category: string;
+  lastOrigin: string;
+  lastSyncedAt: Date;
+  sourceGoneAt: Date | null;
+  targetGoneAt: Date | null;
+}
+
+export interface ConflictFieldRecord {
+  field: string;
+  targetField: string;
+  sourceValue: string | null;
+  targetValue: string | null;
+  sourceChangedAt: Date | null;
+  targetChangedAt: Date | null;
+  sensitive: boolean;
+  runId: string;
+  detectedAt: Date;
+}
+
+export interface PairPosition {
+  flow: string;
+  entity: string;
+  sourceKey: string;
+}
+
+export interface PairQuery {
+  /** `namespace/` prefix of flow ids; absent lists every namespace. */
+  namespace?: string;
+  flow?: string;
+  entity?: string;
+  category?: string;
+  /** Keyset paging: rows strictly after this pair, in (flow, entity, source_key) order. */
+  after?: PairPosition;
+  limit: number;
+}
+
+function toPair(r: Record<string, unknown>): PairRecord {
+  return {
+    flow: r.flow as string,
+    entity: r.entity as string,
+    sourceKey: r.source_key as string,
+    targetKey: r.target_key as string,
+    category: r.category as string,
+    lastOrigin: r.last_origin as string,
+    lastSyncedAt: r.last_synced_at as Date,
+    sourceGoneAt: (r.source_gone_at as Date | null) ?? null,
+    targetGoneAt: (r.target_gone_at as Date | null) ?? null,
+  };
+}
+
+const PAIR_COLUMNS = 'flow, entity, source_key, target_key, category, last_origin, last_synced_at, source_gone_at, target_gone_at';
+
+/**
+ * One page of pairs in primary-key order. Paging is by key (not OFFSET), so every page costs the
+ * same whatever its depth, and a pair added while a client pages is neither skipped nor repeated.
+ */
+export async function listPairs(db: pg.Pool | pg.ClientBase, query: PairQuery): Promise<PairRecord[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  if (query.flow !== undefined) where.push(`flow = ${param(query.flow)}`);
+  else if (query.namespace !== undefined) where.push(`starts_with(flow, ${param(`${query.namespace}/`)})`);
+  if (query.entity !== undefined) where.push(`entity = ${param(query.entity)}`);
+  if (query.category !== undefined) where.push(`category = ${param(query.category)}`);
+  if (query.after) where.push(`(flow, entity, source_key) > (${param(query.after.flow)}, ${param(query.after.entity)}, ${param(query.after.sourceKey)})`);
+  const result = await db.query(
+    `SELECT ${PAIR_COLUMNS} FROM ferry.pairs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY flow, entity, source_key LIMIT ${param(query.limit)}`,
+    params,
+  );
+  return result.rows.map(toPair);
+}
+
+export async function getPair(db: pg.Pool | pg.ClientBase, key: PairPosition): Promise<PairRecord | undefined> {
+  const result = await db.query(`SELECT ${PAIR_COLUMNS} FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND source_key = $3`, [key.flow, key.entity, key.sourceKey]);
+  return result.rows[0] ? toPair(result.rows[0]) : undefined;
+}
+
+/** The recorded conflicting fields of these pairs, keyed `flow \u0000 entity \u0000 sourceKey`. */
+export async function conflictFieldsOf(db: pg.Pool | pg.ClientBase, pairs: PairPosition[]): Promise<Map<string, ConflictFieldRecord[]>> {
+  const out = new Map<string, ConflictFieldRecord[]>();
+  if (pairs.length === 0) return out;
+  const result = await db.query(
+    `SELECT flow, entity, source_key, field, target_field, source_value, target_value, source_changed_at, target_changed_at, sensitive, run_id, detected_at
+       FROM ferry.pair_conflict_fields
+      WHERE (flow, entity, source_key) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))
+      ORDER BY flow, entity, source_key, position`,
+    [pairs.map((p) => p.flow), pairs.map((p) => p.entity), pairs.map((p) => p.sourceKey)],
+  );
+  for (const r of result.rows) {
+    const key = pairPositionKey({ flow: r.flow, entity: r.entity, sourceKey: r.source_key });
+    const list = out.get(key) ?? [];
+    list.push({
+      field: r.field,
+      targetField: r.target_field,
+      sourceValue: r.source_value,
+      targetValue: r.target_value,
+      sourceChangedAt: r.source_changed_at,
+      targetChangedAt: r.target_changed_at,
+      sensitive: r.sensitive,
+      runId: r.run_id,
+      detectedAt: r.detected_at,
+    });
+    out.set(key, list);
+  }
+  return out;
+}
+
+export function pairPositionKey(p: PairPosition): string {
+  return `${p.flow}\u0000${p.entity}\u0000${p.sourceKey}`;
+}

@@ -1,0 +1,99 @@
+import type pg from 'pg';
+import type { RunReport } from '../engine/report.js';
+
+/** A row of ferry.runs as the data API shows it; the report is loaded only for the report subresource. */
+export interface RunRecord {
+  id: string;
+  flow: string;
+  mode: string;
+  scope: string | null;
+  record: string | null;
+  dryRun: boolean;
+  status: string;
+  requestedBy: string | null;
+  startedAt: Date;
+  completedAt: Date | null;
+  heartbeatAt: Date | null;
+  error: string | null;
+  totals: RunReport['totals'] | null;
+}
+
+export interface RunQuery {
+  namespace?: string;
+  flow?: string;
+  status?: string;
+  /** Keyset paging, newest first: rows strictly older than this (started_at, id). */
+  before?: { startedAt: string; id: string };
+  limit: number;
+}
+
+export interface RejectedRowRecord {
+  id: number;
+  entity: string;
+  sourceKey: string | null;
+  reason: string;
+  detail: string | null;
+  at: Date;
+}
+
+const RUN_COLUMNS = `id, flow, mode, scope, record, dry_run, status, requested_by, started_at, completed_at, heartbeat_at, error,
+  report -> 'totals' AS totals, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_key`;
+
+function toRun(r: Record<string, unknown>): RunRecord & { startedKey: string } {
+  return {
+    id: r.id as string,
+    flow: r.flow as string,
+    mode: r.mode as string,
+    scope: (r.scope as string | null) ?? null,
+    record: (r.record as string | null) ?? null,
+    dryRun: r.dry_run as boolean,
+    status: r.status as string,
+    requestedBy: (r.requested_by as string | null) ?? null,
+    startedAt: r.started_at as Date,
+    completedAt: (r.completed_at as Date | null) ?? null,
+    heartbeatAt: (r.heartbeat_at as Date | null) ?? null,
+    error: (r.error as string | null) ?? null,
+    totals: (r.totals as RunReport['totals'] | null) ?? null,
+    // Microseconds: a JavaScript Date would round the paging position to milliseconds.
+    startedKey: r.started_key as string,
+  };
+}
+
+/** One page of runs, newest first. */
+export async function listRuns(db: pg.Pool | pg.ClientBase, query: RunQuery): Promise<(RunRecord & { startedKey: string })[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  if (query.flow !== undefined) where.push(`flow = ${param(query.flow)}`);
+  else if (query.namespace !== undefined) where.push(`starts_with(flow, ${param(`${query.namespace}/`)})`);
+  if (query.status !== undefined) where.push(`status = ${param(query.status)}`);
+  if (query.before) where.push(`(started_at, id) < (${param(query.before.startedAt)}::timestamptz, ${param(query.before.id)})`);
+  const result = await db.query(
+    `SELECT ${RUN_COLUMNS} FROM ferry.runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT ${param(query.limit)}`,
+    params,
+  );
+  return result.rows.map(toRun);
+}
+
+export async function getRun(db: pg.Pool | pg.ClientBase, id: string): Promise<RunRecord | undefined> {
+  const result = await db.query(`SELECT ${RUN_COLUMNS} FROM ferry.runs WHERE id = $1`, [id]);
+  return result.rows[0] ? toRun(result.rows[0]) : undefined;
+}
+
+/** The full report a finished run stored (undefined while it runs). */
+export async function runReport(db: pg.Pool | pg.ClientBase, id: string): Promise<RunReport | undefined> {
+  const result = await db.query(`SELECT report FROM ferry.runs WHERE id = $1`, [id]);
+  return (result.rows[0]?.report as RunReport | null) ?? undefined;
+}
+
+/** Rejected rows of a run with their reasons, in the order they were rejected, paged by id. */
+export async function rejectedRows(db: pg.Pool | pg.ClientBase, runId: string, options: { afterId?: number; limit: number }): Promise<RejectedRowRecord[]> {
+  const result = await db.query(
+    `SELECT id, entity, source_key, reason, detail, at FROM ferry.rejected_rows WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+    [runId, options.afterId ?? 0, options.limit],
+  );
+  return result.rows.map((r) => ({ id: Number(r.id), entity: r.entity, sourceKey: r.source_key, reason: r.reason, detail: r.detail, at: r.at }));
+}
