@@ -3,6 +3,7 @@ export const DEFAULTS = {
   direction: 'OneWay',
   postgresSecretKey: 'url',
   postgresSchema: 'public',
+  mysqlSecretKey: 'url',
   batchSize: 5000,
   concurrencyPolicy: 'Forbid',
   successfulJobsHistoryLimit: 10,

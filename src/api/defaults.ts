@@ -4,6 +4,7 @@ import { DEFAULT_PORTS, type ExportTargetSpec } from './exporttarget.js';
 import type {
   ConcurrencyPolicy,
   Direction,
+  MysqlEndpoint,
   PostgresEndpoint,
   Schedule,
   Scope,
@@ -38,6 +39,9 @@ export type DefaultedEntity = Omit<Entity, 'source' | 'target' | 'match' | 'requ
   conflictPolicy: ConflictPolicy;
 };
 export type DefaultedPostgresEndpoint = { secretRef: { name: string; key: string }; schema: string };
+/** `database` stays unset when the URL names it. */
+export type DefaultedMysqlEndpoint = { secretRef: { name: string; key: string }; database?: string };
+export type DefaultedDatabases = { postgres?: DefaultedPostgresEndpoint; mysql?: DefaultedMysqlEndpoint };
 export type DefaultedExportSettings = ExportSettings & { compression: Compression };
 export type DefaultedScope = Scope & { includeRelated: boolean; exclude: string[] };
 export type DefaultedSchedule = Schedule & { timeZone: string; suspend: boolean };
@@ -46,8 +50,8 @@ export type DefaultedSyncFlowSpec = Omit<
   'source' | 'target' | 'entities' | 'scopes' | 'schedules' | 'loopProtection'
 > & {
   direction: Direction;
-  source: { postgres: DefaultedPostgresEndpoint };
-  target: { postgres?: DefaultedPostgresEndpoint; export?: DefaultedExportSettings };
+  source: DefaultedDatabases;
+  target: DefaultedDatabases & { export?: DefaultedExportSettings };
   entities: DefaultedEntity[];
   scopes: DefaultedScope[];
   schedules: DefaultedSchedule[];
@@ -79,6 +83,17 @@ function withPostgresDefaults(endpoint: PostgresEndpoint): DefaultedPostgresEndp
     ...endpoint,
     secretRef: { ...endpoint.secretRef, key: endpoint.secretRef.key ?? DEFAULTS.postgresSecretKey },
     schema: endpoint.schema ?? DEFAULTS.postgresSchema,
+  };
+}
+
+function withMysqlDefaults(endpoint: MysqlEndpoint): DefaultedMysqlEndpoint {
+  return { ...endpoint, secretRef: { ...endpoint.secretRef, key: endpoint.secretRef.key ?? DEFAULTS.mysqlSecretKey } };
+}
+
+function withDatabaseDefaults(system: SyncFlowSpec['source'] | SyncFlowSpec['target']): DefaultedDatabases {
+  return {
+    ...(system.postgres ? { postgres: withPostgresDefaults(system.postgres) } : {}),
+    ...(system.mysql ? { mysql: withMysqlDefaults(system.mysql) } : {}),
   };
 }
 
@@ -133,9 +148,9 @@ export function withFlowDefaults(spec: SyncFlowSpec): DefaultedSyncFlowSpec {
   return {
     ...spec,
     direction,
-    source: { postgres: withPostgresDefaults(spec.source.postgres) },
+    source: withDatabaseDefaults(spec.source),
     target: {
-      ...(spec.target.postgres ? { postgres: withPostgresDefaults(spec.target.postgres) } : {}),
+      ...withDatabaseDefaults(spec.target),
       ...(spec.target.export ? { export: withExportDefaults(spec.target.export) } : {}),
     },
     entities: (spec.entities ?? []).map((e) => withEntityDefaults(e, direction)),

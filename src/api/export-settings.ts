@@ -82,6 +82,6 @@ export const ExportSettingsSchema = Type.Object(
       ),
     ),
   },
-  { description: 'File export instead of a Postgres target.' },
+  { description: 'File export instead of a database target.' },
 );
 export type ExportSettings = Static<typeof ExportSettingsSchema>;

@@ -3,6 +3,7 @@ export * from './conditions.js';
 export * from './entity.js';
 export * from './export-settings.js';
 export * from './syncflow.js';
+export * from './systems.js';
 export * from './syncjob.js';
 export * from './exporttarget.js';
 export * from './defaults.js';

@@ -25,6 +25,7 @@ import { DEFAULTS } from './defaults-values.js';
 import { EntitySchema } from './entity.js';
 import { ExportSettingsSchema } from './export-settings.js';
 import { SCOPE_MODES } from './syncjob.js';
+import { oneOfRule } from './systems.js';
 
 export const DIRECTIONS = ['OneWay', 'TwoWay'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
@@ -35,22 +36,26 @@ export type ConcurrencyPolicy = (typeof CONCURRENCY_POLICIES)[number];
 export const SCHEDULE_MODES = ['Full', 'Incremental', 'Scope'] as const;
 export type ScheduleMode = (typeof SCHEDULE_MODES)[number];
 
+/** The Secret key holding a database's connection URL. */
+const DatabaseSecretRef = (url: string, defaultKey: string) =>
+  Type.Object(
+    {
+      name: ObjectName('Secret holding the connection URL.'),
+      key: Type.Optional(
+        Type.String({
+          pattern: SECRET_KEY_PATTERN,
+          maxLength: 253,
+          default: defaultKey,
+          description: 'Key of the connection URL in the Secret; default "url".',
+        }),
+      ),
+    },
+    { description: `Secret key holding a ${url} connection URL.` },
+  );
+
 export const PostgresEndpointSchema = Type.Object(
   {
-    secretRef: Type.Object(
-      {
-        name: ObjectName('Secret holding the connection URL.'),
-        key: Type.Optional(
-          Type.String({
-            pattern: SECRET_KEY_PATTERN,
-            maxLength: 253,
-            default: DEFAULTS.postgresSecretKey,
-            description: 'Key of the connection URL in the Secret; default "url".',
-          }),
-        ),
-      },
-      { description: 'Secret key holding a postgres:// connection URL.' },
-    ),
+    secretRef: DatabaseSecretRef('postgres://', DEFAULTS.postgresSecretKey),
     schema: Type.Optional(
       Type.String({
         pattern: SQL_IDENTIFIER_PATTERN,
@@ -64,11 +69,39 @@ export const PostgresEndpointSchema = Type.Object(
 );
 export type PostgresEndpoint = Static<typeof PostgresEndpointSchema>;
 
-export const TargetSchema = Type.Object(
-  { postgres: Type.Optional(PostgresEndpointSchema), export: Type.Optional(ExportSettingsSchema) },
+export const MysqlEndpointSchema = Type.Object(
   {
-    description: 'Where records go: a Postgres database or a file export (exactly one).',
-    ...celRules({ rule: 'has(self.postgres) != has(self.export)', message: 'exactly one of postgres or export must be set' }),
+    secretRef: DatabaseSecretRef('mysql://user:password@host:port/database', DEFAULTS.mysqlSecretKey),
+    database: Type.Optional(
+      Type.String({
+        pattern: SQL_IDENTIFIER_PATTERN,
+        maxLength: 64,
+        description: 'Database whose tables the entities name; default: the database in the URL.',
+      }),
+    ),
+  },
+  { description: 'A MariaDB (10.11 or later) or MySQL (8) database reached through a Secret.' },
+);
+export type MysqlEndpoint = Static<typeof MysqlEndpointSchema>;
+
+export const SourceSchema = Type.Object(
+  { postgres: Type.Optional(PostgresEndpointSchema), mysql: Type.Optional(MysqlEndpointSchema) },
+  {
+    description: 'System of record: a Postgres or a MariaDB/MySQL database (exactly one).',
+    ...celRules(oneOfRule('source')),
+  },
+);
+export type Source = Static<typeof SourceSchema>;
+
+export const TargetSchema = Type.Object(
+  {
+    postgres: Type.Optional(PostgresEndpointSchema),
+    mysql: Type.Optional(MysqlEndpointSchema),
+    export: Type.Optional(ExportSettingsSchema),
+  },
+  {
+    description: 'Where records go: a Postgres or a MariaDB/MySQL database, or a file export (exactly one).',
+    ...celRules(oneOfRule('target')),
   },
 );
 export type Target = Static<typeof TargetSchema>;
@@ -184,7 +217,7 @@ export const SyncFlowSpecSchema = Type.Object(
   {
     description: Type.Optional(Type.String({ maxLength: 1024, description: 'Free text.' })),
     direction: StringEnum(DIRECTIONS, { default: DEFAULTS.direction, description: 'OneWay (default) or TwoWay.' }),
-    source: Type.Object({ postgres: PostgresEndpointSchema }, { description: 'System of record.' }),
+    source: SourceSchema,
     target: TargetSchema,
     entities: MapList(EntitySchema, ['name'], {
       maxItems: 200,

@@ -1,4 +1,5 @@
 import type { DefaultedSide, DefaultedSyncFlowSpec } from './defaults.js';
+import { databaseOf } from './systems.js';
 import { fieldPath, type ValidationError } from './validation-error.js';
 
 /** Table metadata of the live databases; undefined means the table does not exist. */
@@ -20,7 +21,7 @@ function sideColumns(side: DefaultedSide): { path: (string | number)[]; column: 
 /** Tables and columns the flow names that do not exist in the databases. */
 export function catalogErrors(spec: DefaultedSyncFlowSpec, catalog: TableCatalog): ValidationError[] {
   const errors: ValidationError[] = [];
-  const sides: SideName[] = spec.target.postgres ? ['source', 'target'] : ['source'];
+  const sides: SideName[] = databaseOf(spec.target, 'target') ? ['source', 'target'] : ['source'];
   spec.entities.forEach((entity, i) => {
     for (const sideName of sides) {
       const side = entity[sideName];

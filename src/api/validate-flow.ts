@@ -3,6 +3,7 @@ import { parseWindow, withFlowDefaults, type DefaultedSide, type DefaultedSyncFl
 import { SOURCE_WRITING_ACTIONS, type Entity } from './entity.js';
 import { referencedColumnProblems, relationColumn } from './related.js';
 import type { SyncFlow } from './syncflow.js';
+import { kindsSet, oneOfMessage } from './systems.js';
 import { catalogErrors, type TableCatalog } from './validate-catalog.js';
 import { fileNameTemplateProblem, repeatedItems } from './validate-helpers.js';
 import { cronProblem, timeZoneProblem } from './validate-schedule.js';
@@ -163,11 +164,15 @@ function checkSchedules(errors: Errors, spec: DefaultedSyncFlowSpec) {
   });
 }
 
-function checkTarget(errors: Errors, spec: DefaultedSyncFlowSpec) {
-  const { postgres, export: settings } = spec.target;
-  if (Boolean(postgres) === Boolean(settings)) {
-    errors.push(error('spec.target', 'exactly one of postgres or export must be set'));
+/** Repeats the CEL one-of rules of spec.source and spec.target for clusters that do not evaluate CEL. */
+function checkSystems(errors: Errors, spec: SyncFlow['spec']) {
+  for (const side of ['source', 'target'] as const) {
+    if (kindsSet(spec[side], side).length !== 1) errors.push(error(`spec.${side}`, oneOfMessage(side)));
   }
+}
+
+function checkTarget(errors: Errors, spec: DefaultedSyncFlowSpec) {
+  const settings = spec.target.export;
   if (!settings) {
     if (spec.entities.length === 0) errors.push(error('spec.entities', 'at least one entity is required'));
     return;
@@ -212,6 +217,7 @@ export function validateSyncFlow(flow: SyncFlow, options: FlowValidationOptions 
   const spec = withFlowDefaults(flow.spec);
   const known = new Set(spec.entities.map((e) => e.name));
 
+  checkSystems(errors, flow.spec);
   checkTarget(errors, spec);
   duplicateNames(errors, spec.entities, 'entities', 'entity');
   (flow.spec.entities ?? []).forEach((raw, i) => checkEntity(errors, spec, raw, i));

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { SyncFlow } from '../api/syncflow.js';
+import { databaseOf } from '../api/systems.js';
 import { renderReport, type ReportFormat } from '../engine/report.js';
 import { RunFailedError, runSync } from '../engine/run.js';
 import { connect } from '../engine/run-lock.js';
@@ -9,8 +10,8 @@ import { splitTable } from '../export/source-query.js';
 import { listExportInstances } from '../export/history.js';
 import { secretsFromManifests } from '../export/secrets.js';
 import { defaultDataDir, ensureDatabase, openLocalServer } from '../local/embedded-server.js';
-import { loadValidManifests } from '../local/local-run.js';
-import { embeddedDatabaseName, secretValue } from '../local/secrets.js';
+import { loadValidManifests, requireDatabaseUrl } from '../local/local-run.js';
+import { embeddedDatabaseName } from '../local/secrets.js';
 import { openStateStore, type StateStore } from '../store/db.js';
 import { ConfigError } from '../util/errors.js';
 import { createLogger } from '../util/logger.js';
@@ -80,8 +81,10 @@ export function registerExportsCommand(program: Command): void {
       const flowId = flowIdOf(flow);
       await withLocalState(options, async (store, resolveUrl) => {
         if (options.installChangeLog) {
-          const sourceUrl = await resolveUrl(secretValue(loaded.secrets, flow.spec.source.postgres.secretRef, 'spec.source.postgres.secretRef'));
-          const tables = flow.spec.entities.map((e) => splitTable(e.source.table, flow.spec.source.postgres.schema ?? 'public'));
+          const source = databaseOf(flow.spec.source, 'source');
+          if (source?.kind !== 'postgres') throw new ConfigError('--install-change-log needs a postgres source (spec.source.postgres)');
+          const sourceUrl = await resolveUrl(requireDatabaseUrl(loaded, flow.spec, 'source'));
+          const tables = flow.spec.entities.map((e) => splitTable(e.source.table, source.namespace));
           const client = await connect(sourceUrl, 'the source database');
           try {
             await installChangeLog(client, tables);
@@ -93,7 +96,7 @@ export function registerExportsCommand(program: Command): void {
         }
         if (options.retransfer) {
           const logger = createLogger();
-          const sourceUrl = await resolveUrl(secretValue(loaded.secrets, flow.spec.source.postgres.secretRef, 'spec.source.postgres.secretRef'));
+          const sourceUrl = await resolveUrl(requireDatabaseUrl(loaded, flow.spec, 'source'));
           const stateUrl = options.stateDb ?? (await resolveUrl('embedded://ferry_state'));
           try {
             const report = await runSync({

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { databaseOf } from '../api/systems.js';
 import { connect } from '../engine/run-lock.js';
 import { installChangeTriggers, uninstallChangeTriggers } from '../engine/two-way/triggers.js';
 import { addFlowOptions, withFlowDatabases } from './pairs.js';
@@ -18,7 +19,12 @@ export function registerInstallTriggersCommand(program: Command): void {
         const sides: { side: 'source' | 'target'; url: string }[] = [{ side: 'source', url: dbs.sourceUrl }];
         if (spec.direction === 'TwoWay') sides.push({ side: 'target', url: dbs.targetUrl });
         for (const { side, url } of sides) {
-          const schema = spec[side].postgres?.schema ?? 'public';
+          const database = databaseOf(spec[side], side);
+          if (database?.kind !== 'postgres') {
+            process.stdout.write(`skipped the ${side}: change triggers need PostgreSQL; \`ferry run --watch\` polls ${database?.path ?? `spec.${side}`}\n`);
+            continue;
+          }
+          const schema = database.namespace;
           const tables = spec.entities.map((e) => e[side].table);
           const client = await connect(url, `the ${side} database`);
           try {

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { ExportTarget, ExportTargetSpec } from '../api/exporttarget.js';
 import type { SyncFlow } from '../api/syncflow.js';
 import type { SyncJob } from '../api/syncjob.js';
+import { databaseOf } from '../api/systems.js';
 import { ENV_SECRETS_DIR, ENV_SOURCE_URL, ENV_STATE_URL, ENV_TARGET_URL, TERMINATION_LOG } from '../controller/job-builder.js';
 import { Kube, errorMessage, isStatus } from '../controller/kube.js';
 import { newRunId } from '../controller/run-id.js';
@@ -142,7 +143,7 @@ export async function runJob(options: JobOptions): Promise<number> {
       requestedBy: spec.requestedBy,
       runId,
       sourceUrl: requireEnv(ENV_SOURCE_URL),
-      targetUrl: flow.spec.target.postgres ? requireEnv(ENV_TARGET_URL) : '',
+      targetUrl: databaseOf(flow.spec.target, 'target') ? requireEnv(ENV_TARGET_URL) : '',
       stateUrl,
       logger,
       ...(spec.record ? { record: spec.record } : {}),

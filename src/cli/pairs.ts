@@ -2,9 +2,9 @@ import Table from 'cli-table3';
 import { Command, Option } from 'commander';
 import { PAIR_CATEGORIES, type PairCategory, type SyncFlow } from '../api/syncflow.js';
 import type { LoadedManifests } from '../api/manifests.js';
+import { databaseOf } from '../api/systems.js';
 import { listPairs, type PairListing } from '../engine/two-way/inspect.js';
-import { loadValidManifests } from '../local/local-run.js';
-import { secretValue } from '../local/secrets.js';
+import { loadValidManifests, requireDatabaseUrl } from '../local/local-run.js';
 import { ConfigError } from '../util/errors.js';
 import { createLogger } from '../util/logger.js';
 import { flowIdOf, withLocalState } from './exports.js';
@@ -28,20 +28,20 @@ export interface FlowOptions {
 /** Picks the flow from the manifests and resolves its databases as `ferry run` does (embedded ones included). */
 export async function withFlowDatabases<T>(options: FlowOptions, work: (dbs: FlowDatabases) => Promise<T>): Promise<T> {
   const loaded = loadValidManifests(options.file);
-  const candidates = loaded.flows.filter((f) => f.spec.target.postgres);
+  const candidates = loaded.flows.filter((f) => databaseOf(f.spec.target, 'target'));
   const flow = options.flow ? loaded.flows.find((f) => f.metadata.name === options.flow) : candidates.length === 1 ? candidates[0] : undefined;
   if (!flow) {
     if (options.flow) throw new ConfigError(`SyncFlow "${options.flow}" not found in ${options.file.join(', ')}`);
     throw new ConfigError(`choose a SyncFlow with --flow (found: ${candidates.map((f) => f.metadata.name).join(', ') || 'none'})`);
   }
-  if (!flow.spec.target.postgres) throw new ConfigError(`SyncFlow "${flow.metadata.name}" exports files; it has no pairs`);
+  if (!databaseOf(flow.spec.target, 'target')) throw new ConfigError(`SyncFlow "${flow.metadata.name}" exports files; it has no pairs`);
   return withLocalState(options, async (_store, resolveUrl) =>
     work({
       flow,
       flowId: flowIdOf(flow),
       loaded,
-      sourceUrl: await resolveUrl(secretValue(loaded.secrets, flow.spec.source.postgres.secretRef, 'spec.source.postgres.secretRef')),
-      targetUrl: await resolveUrl(secretValue(loaded.secrets, flow.spec.target.postgres!.secretRef, 'spec.target.postgres.secretRef')),
+      sourceUrl: await resolveUrl(requireDatabaseUrl(loaded, flow.spec, 'source')),
+      targetUrl: await resolveUrl(requireDatabaseUrl(loaded, flow.spec, 'target')),
       stateUrl: options.stateDb ?? (await resolveUrl('embedded://ferry_state')),
     }),
   );
@@ -50,7 +50,7 @@ export async function withFlowDatabases<T>(options: FlowOptions, work: (dbs: Flo
 export function addFlowOptions(command: Command): Command {
   return command
     .requiredOption('-f, --file <path...>', 'manifest file or directory (repeatable)')
-    .option('--flow <name>', 'SyncFlow (default: the only one with a Postgres target)')
+    .option('--flow <name>', 'SyncFlow (default: the only one with a database target)')
     .option('--state-db <url>', 'state database URL (default: embedded PostgreSQL under --data-dir)')
     .option('--data-dir <dir>', 'data directory of the embedded PostgreSQL');
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { parseWindow } from '../api/defaults.js';
+import { databaseOf, type SystemSide } from '../api/systems.js';
 import { renderReport, type ReportFormat } from '../engine/report.js';
 import { RunFailedError } from '../engine/run.js';
 import { connect } from '../engine/run-lock.js';
@@ -7,7 +8,7 @@ import { ChangeFeed, watchLoop } from '../engine/two-way/change-feed.js';
 import { tablesWithTrigger } from '../engine/two-way/triggers.js';
 import { runLocally, type LocalRunOptions } from '../local/local-run.js';
 import { ConfigError, FlowBusyError } from '../util/errors.js';
-import { withFlowDatabases } from './pairs.js';
+import { withFlowDatabases, type FlowDatabases } from './pairs.js';
 
 /** `30s`, `5m`, `1h30m` or plain seconds -> milliseconds. */
 export function parseInterval(text: string): number {
@@ -30,6 +31,18 @@ async function listenIfTriggered(urls: { url: string; schema: string; tables: st
   return listened.length > 0 ? ChangeFeed.listen(listened, logger) : undefined;
 }
 
+/** The databases whose change triggers can wake the watch loop: only Postgres notifies; the rest are polled. */
+function notifyingDatabases(dbs: FlowDatabases): { url: string; schema: string; tables: string[] }[] {
+  const spec = dbs.flow.spec;
+  const sides: SystemSide[] = spec.direction === 'TwoWay' ? ['source', 'target'] : ['source'];
+  return sides.flatMap((side) => {
+    const database = databaseOf(spec[side], side);
+    if (database?.kind !== 'postgres') return [];
+    const url = side === 'source' ? dbs.sourceUrl : dbs.targetUrl;
+    return [{ url, schema: database.namespace, tables: spec.entities.map((e) => e[side].table) }];
+  });
+}
+
 /**
  * `ferry run --watch`: Incremental runs back to back, each as soon as a change trigger notifies
  * (see `ferry install-triggers`), or every `interval` when none does. Stops on SIGINT/SIGTERM.
@@ -37,11 +50,7 @@ async function listenIfTriggered(urls: { url: string; schema: string; tables: st
 export async function runWatch(options: Omit<LocalRunOptions, 'mode'> & { intervalMs: number; output: ReportFormat }): Promise<void> {
   const { logger } = options;
   await withFlowDatabases({ file: options.files, flow: options.flow, stateDb: options.stateDb, dataDir: options.dataDir }, async (dbs) => {
-    const spec = dbs.flow.spec;
-    const schema = (side: 'source' | 'target') => spec[side].postgres?.schema ?? 'public';
-    const watched = [{ url: dbs.sourceUrl, schema: schema('source'), tables: spec.entities.map((e) => e.source.table) }];
-    if (spec.direction === 'TwoWay') watched.push({ url: dbs.targetUrl, schema: schema('target'), tables: spec.entities.map((e) => e.target.table) });
-    const feed = await listenIfTriggered(watched, logger);
+    const feed = await listenIfTriggered(notifyingDatabases(dbs), logger);
     logger.info(
       { flow: dbs.flowId, intervalMs: options.intervalMs, notifications: Boolean(feed) },
       feed ? 'watching: syncing on change notifications, polling as fallback' : 'watching: polling (no change triggers installed; see ferry install-triggers)',

@@ -3,6 +3,7 @@ import { API_VERSION } from '../api/common.js';
 import type { ExportTarget } from '../api/exporttarget.js';
 import type { SyncFlow } from '../api/syncflow.js';
 import type { SyncJob } from '../api/syncjob.js';
+import { databaseOf, type SystemSide } from '../api/systems.js';
 import { IMAGE_USER_ID, SECRETS_MOUNT_DIR, type ControllerConfig, type ResourceSettings } from './config.js';
 import { LABEL_FLOW, LABEL_MANAGED_BY, LABEL_MODE, LABEL_SYNCJOB, MANAGED_BY, boundedName, labelValue } from './labels.js';
 
@@ -41,8 +42,14 @@ export function heapLimitMiB(resources: ResourceSettings): number | undefined {
   return bytes === undefined ? undefined : Math.max(64, Math.floor((bytes * 0.75) / 1024 ** 2));
 }
 
-function secretEnv(name: string, ref: { name: string; key?: string }, defaultKey: string): V1EnvVar {
-  return { name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key ?? defaultKey } } };
+function secretEnv(name: string, ref: { name: string; key: string }): V1EnvVar {
+  return { name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } };
+}
+
+/** The connection URL of a side's database, whatever its kind; none when the side is no database (an export). */
+function databaseEnv(flow: SyncFlow, side: SystemSide, name: string): V1EnvVar[] {
+  const database = databaseOf(flow.spec[side], side);
+  return database ? [secretEnv(name, database.secretRef)] : [];
 }
 
 /** Secrets the export pipeline reads: target credentials, CA bundles and OpenPGP keys, mounted read-only. */
@@ -77,9 +84,9 @@ export function buildJob({ syncJob, flow, exportTargets = [], config }: JobInput
   };
 
   const env: V1EnvVar[] = [
-    secretEnv(ENV_SOURCE_URL, flow.spec.source.postgres.secretRef, 'url'),
-    ...(flow.spec.target.postgres ? [secretEnv(ENV_TARGET_URL, flow.spec.target.postgres.secretRef, 'url')] : []),
-    secretEnv(ENV_STATE_URL, config.stateDbSecret, config.stateDbSecret.key),
+    ...databaseEnv(flow, 'source', ENV_SOURCE_URL),
+    ...databaseEnv(flow, 'target', ENV_TARGET_URL),
+    secretEnv(ENV_STATE_URL, config.stateDbSecret),
     { name: ENV_SECRETS_DIR, value: SECRETS_MOUNT_DIR },
     { name: 'FERRY_LOG_LEVEL', value: 'info' },
     { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { checkManifestSchema } from '../api/schema-check.js';
 import { isConditionTrue, setCondition, type Condition } from '../api/conditions.js';
 import type { SyncFlow } from '../api/syncflow.js';
+import { databaseOf } from '../api/systems.js';
 import type { EntitySummary, SyncJob, SyncJobStatus } from '../api/syncjob.js';
 import { validateSyncJob } from '../api/validate-job.js';
 import { renderTable, type RunReport } from '../engine/report.js';
@@ -208,9 +209,11 @@ export class SyncJobReconciler {
 
   /** Rows past the watermarks, counted on the source: needs the source Secret, which the controller may read. */
   private async pendingRows(flowId: string, flow: SyncFlow): Promise<Record<string, number>> {
-    const ref = flow.spec.source.postgres.secretRef;
-    const secret = await this.ctx.kube.readSecret(flow.metadata.namespace!, ref.name);
-    const url = secret[ref.key ?? 'url'];
+    const database = databaseOf(flow.spec.source, 'source');
+    // countPendingRows speaks Postgres only; other sources are estimated from past runs alone.
+    if (database?.kind !== 'postgres') throw new Error('pending rows are counted on Postgres sources only');
+    const secret = await this.ctx.kube.readSecret(flow.metadata.namespace!, database.secretRef.name);
+    const url = secret[database.secretRef.key];
     if (!url) throw new Error('no source url');
     const source = new pg.Client({ connectionString: url, statement_timeout: 5000 } as pg.ClientConfig);
     source.on('error', () => {});

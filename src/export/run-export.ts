@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { withFlowDefaults, type DefaultedExportSettings } from '../api/defaults.js';
 import type { ExportTargetSpec } from '../api/exporttarget.js';
 import type { SyncFlowSpec } from '../api/syncflow.js';
+import { databaseOf } from '../api/systems.js';
 import type { EntityReport, RunReport } from '../engine/report.js';
 import { buildRunReport } from '../engine/report.js';
 import { acquireFlowLock, connect, releaseFlowLock } from '../engine/run-lock.js';
@@ -91,7 +92,7 @@ async function createFiles(
   runState: RunState,
   logger: Logger,
 ): Promise<CreatedEntity[]> {
-  const schema = spec.source.postgres.schema ?? 'public';
+  const schema = databaseOf(spec.source, 'source')?.namespace ?? 'public';
   assertModeSupported(settings.mode, Boolean(settings.query));
   if (settings.query) {
     const probe = await ctx.source.query(`SELECT * FROM (${settings.query}) AS q LIMIT 0`);

@@ -7,6 +7,7 @@ import {
   type SyncFlow,
   type ValidationError,
 } from '../api/index.js';
+import { DATABASE_KINDS, databaseOf, type SystemSide } from '../api/systems.js';
 import { runSync, type EngineMode } from '../engine/run.js';
 import type { ScopeMode } from '../engine/run-selection.js';
 import type { RecordSide, Resolution } from '../api/syncjob.js';
@@ -119,6 +120,19 @@ function planRuns(loaded: LoadedManifests, options: LocalRunOptions): PlannedRun
   throw new ConfigError(`several SyncFlows found (${loaded.flows.map((f) => f.metadata.name).join(', ')}): choose one with --flow`);
 }
 
+/** The URL in the Secret manifest of one side's database; undefined when that side is no database (an export). */
+export function databaseUrlOf(loaded: LoadedManifests, spec: SyncFlow['spec'], side: SystemSide): string | undefined {
+  const database = databaseOf(spec[side], side);
+  return database ? secretValue(loaded.secrets, database.secretRef, `${database.path}.secretRef`) : undefined;
+}
+
+/** As databaseUrlOf, for a side that must be a database. */
+export function requireDatabaseUrl(loaded: LoadedManifests, spec: SyncFlow['spec'], side: SystemSide): string {
+  const url = databaseUrlOf(loaded, spec, side);
+  if (url === undefined) throw new ConfigError(`spec.${side}: needs a database (${DATABASE_KINDS.join(' or ')})`);
+  return url;
+}
+
 /**
  * `ferry run`: the same engine as the Kubernetes Job, fed from local manifests. Connection URLs of
  * the form `embedded://<db>` and the default state DB live on a persistent embedded PostgreSQL.
@@ -138,11 +152,10 @@ export async function runLocally(options: LocalRunOptions): Promise<RunReport[]>
     const reports: RunReport[] = [];
     for (const run of runs) {
       const spec = run.flow.spec;
-      const sourceRef = spec.source.postgres!.secretRef;
-      const targetRef = spec.target.postgres?.secretRef;
-      const sourceUrl = await resolveUrl(secretValue(loaded.secrets, sourceRef, 'spec.source.postgres.secretRef'));
+      const sourceUrl = await resolveUrl(requireDatabaseUrl(loaded, spec, 'source'));
       // An export flow has no target database; its ExportTargets and their Secrets come from the manifests.
-      const targetUrl = targetRef ? await resolveUrl(secretValue(loaded.secrets, targetRef, 'spec.target.postgres.secretRef')) : '';
+      const targetSecret = databaseUrlOf(loaded, spec, 'target');
+      const targetUrl = targetSecret === undefined ? '' : await resolveUrl(targetSecret);
       reports.push(
         await runSync({
           flowId: `${run.flow.metadata.namespace ?? 'default'}/${run.flow.metadata.name}`,
