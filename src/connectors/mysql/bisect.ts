@@ -1,0 +1,60 @@
+import type { Db } from './db.js';
+
+// Lock wait timeout, deadlock, lost connection: failures of the unit of work, not of one row.
+const NOT_ROW_ERRORS = new Set([1205, 1213, 2006, 2013]);
+
+function isRowError(error: unknown): boolean {
+  if (!(error instanceof Error) || !('errno' in error) || typeof error.errno !== 'number') return false;
+  if ('fatal' in error && error.fatal === true) return false;
+  return !NOT_ROW_ERRORS.has(error.errno);
+}
+
+/**
+ * Applies `statement` to items; when the server refuses, splits the items in halves until the
+ * refused ones are isolated, so a bad row rejects only itself. Each attempt runs under a savepoint
+ * (or its own transaction when none is open), so a multi-statement attempt is undone as a whole.
+ */
+export async function applyWithBisection<T>(
+  db: Db,
+  items: T[],
+  statement: (subset: T[]) => Promise<void>,
+  reject: (item: T, error: Error) => void,
+): Promise<void> {
+  if (items.length === 0) return;
+  try {
+    await attempt(db, () => statement(items));
+    return;
+  } catch (error) {
+    if (!isRowError(error) || !(error instanceof Error)) throw error;
+    if (items.length === 1) {
+      reject(items[0], error);
+      return;
+    }
+  }
+  const middle = Math.ceil(items.length / 2);
+  await applyWithBisection(db, items.slice(0, middle), statement, reject);
+  await applyWithBisection(db, items.slice(middle), statement, reject);
+}
+
+async function attempt(db: Db, work: () => Promise<void>): Promise<void> {
+  const own = !db.inTransaction;
+  await db.run(own ? 'START TRANSACTION' : 'SAVEPOINT ferry_bisect');
+  try {
+    await work();
+  } catch (error) {
+    await db.run(own ? 'ROLLBACK' : 'ROLLBACK TO SAVEPOINT ferry_bisect');
+    if (!own) await db.run('RELEASE SAVEPOINT ferry_bisect');
+    throw error;
+  }
+  await db.run(own ? 'COMMIT' : 'RELEASE SAVEPOINT ferry_bisect');
+}
+
+/** The reason for a refused row, naming the column when the server names one (without its "at row N"). */
+export function rowErrorReason(error: Error, stageToTarget: (name: string) => string = (n) => n): string {
+  const message = error.message.replace(/ at row \d+$/, '');
+  const column =
+    /column '([^']+)'/i.exec(message)?.[1] ??
+    /column `[^`]*`\.`[^`]*`\.`([^`]+)`/i.exec(message)?.[1] ??
+    /CONSTRAINT `[^`.]*\.([^`]+)` failed/i.exec(message)?.[1];
+  return column ? `column ${stageToTarget(column)}: ${message}` : message;
+}

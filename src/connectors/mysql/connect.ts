@@ -1,0 +1,88 @@
+import mysql from 'mysql2';
+import { describeConnectionError, FerryError, redactUrl } from '../../util/errors.js';
+
+/**
+ * Session settings: UTC for TIMESTAMP columns and cursors; strict mode so a value a column cannot
+ * hold is an error (never a silent truncation or a zero date); bounded lock waits. No statement time
+ * limit: a streaming scan of a large table legitimately runs for minutes, and a lost server is
+ * caught by TCP keepalive. The long net_write_timeout lets the engine hold a paused scan while it
+ * writes a batch elsewhere.
+ */
+const SESSION_SETUP = [
+  "SET time_zone = '+00:00'",
+  "SET sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
+  'SET lock_wait_timeout = 60, innodb_lock_wait_timeout = 60',
+  'SET net_write_timeout = 3600, net_read_timeout = 600',
+];
+
+const CONNECT_TIMEOUT_MS = 10_000;
+const KEEPALIVE_DELAY_MS = 10_000;
+// Statements are prepared per distinct text (bucketed sizes keep that small); the server caps all sessions together.
+const MAX_PREPARED_STATEMENTS = 128;
+
+export interface Connected {
+  connection: mysql.Connection;
+  /** The server calls itself MariaDB (INSERT ... RETURNING exists there). */
+  mariadb: boolean;
+}
+
+function connectionOptions(url: string): mysql.ConnectionOptions {
+  return {
+    uri: url,
+    timezone: 'Z',
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    jsonStrings: true,
+    charset: 'UTF8MB4_BIN',
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    enableKeepAlive: true,
+    keepAliveInitialDelay: KEEPALIVE_DELAY_MS,
+    maxPreparedStatements: MAX_PREPARED_STATEMENTS,
+    multipleStatements: false,
+  };
+}
+
+/** Opens one connection and applies the session settings; failures are one line with the password masked. */
+export async function connect(url: string, what: string): Promise<Connected> {
+  let connection: mysql.Connection | undefined;
+  try {
+    connection = mysql.createConnection(connectionOptions(url));
+    // A connection that dies between statements reports here; statements report their own errors.
+    connection.on('error', () => {});
+    const promise = connection.promise();
+    await promise.connect();
+    for (const statement of SESSION_SETUP) await promise.query(statement);
+    const [rows] = await promise.query({ sql: 'SELECT VERSION()', rowsAsArray: true });
+    return { connection, mariadb: /mariadb/i.test(JSON.stringify(rows)) };
+  } catch (error) {
+    connection?.destroy();
+    throw maskedConnectionError(what, url, error);
+  }
+}
+
+function maskedConnectionError(what: string, url: string, error: unknown): FerryError {
+  const described = describeConnectionError(what, url, error);
+  const password = passwordOf(url);
+  let message = described.message.replace(/\s*\n\s*/g, ' ');
+  if (password) message = message.split(password).join('***');
+  return new FerryError(message, described.exitCode, { cause: error });
+}
+
+function passwordOf(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).password);
+  } catch {
+    return '';
+  }
+}
+
+/** Errors after connecting: a lost connection names the system; statement errors pass through. */
+export function describeQueryError(what: string, url: string, error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const fatal = 'fatal' in error && error.fatal === true;
+  if (!fatal) return error;
+  return new FerryError(`lost the connection to ${what} at ${redactUrl(url)}: ${error.message.replace(/\s*\n\s*/g, ' ')}`, undefined, {
+    cause: error,
+  });
+}

@@ -1,0 +1,18 @@
+import type { Connector, Session } from '../../engine/connector.js';
+import { connect } from './connect.js';
+import { openDb } from './db.js';
+import { MysqlSession } from './session.js';
+
+export { MYSQL_CAPABILITIES } from './session.js';
+
+/** MariaDB (10.5+) and MySQL 8 through mysql2. `what` names the system in errors ("the target database"). */
+export function mysqlConnector(url: string, what: string): Connector {
+  return {
+    kind: 'mysql',
+    what,
+    async open(): Promise<Session> {
+      const { connection, mariadb } = await connect(url, what);
+      return new MysqlSession(openDb(connection, what, url), mariadb);
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import type { Row, TableReader, Watermark } from '../../engine/connector.js';
+import type { EntityPlan } from '../../engine/plan.js';
+import type { Db } from './db.js';
+import {
+  column,
+  conditionSql,
+  hashOf,
+  keyChunks,
+  keyColumn,
+  keysAfter,
+  orderBy,
+  text,
+  transform,
+  valuesFilter,
+  type Column,
+  type ColumnTypes,
+} from './expressions.js';
+import { joinSql, qualified, sql, type Sql } from './sql.js';
+import { isDatetime, utcDatetime } from './values.js';
+
+// ORDER BY a bare name could pick an output column; qualified names never do.
+const ALIAS = 'src';
+
+/**
+ * Reads an entity from a MariaDB/MySQL source. Every query returns `SOURCE_LAYOUT` rows, all text,
+ * with the hash computed by the server over the mapped, transformed values, so an unchanged row
+ * costs only its key and hash on the wire.
+ */
+export class MysqlReader implements TableReader {
+  constructor(
+    private readonly db: Db,
+    private readonly plan: EntityPlan,
+    private readonly columnTypes: () => Promise<ColumnTypes>,
+  ) {}
+
+  private get table(): string {
+    return `${qualified(this.plan.source.schema, this.plan.source.table)} AS ${ALIAS}`;
+  }
+
+  private keys(): Column[] {
+    return this.plan.source.keys.map((k, i) => keyColumn(ALIAS, k, this.plan.source.keyTypes[i]));
+  }
+
+  private keyOrder(direction = ''): string {
+    return this.keys()
+      .map((c, i) => orderBy(c, this.plan.source.keyKinds[i]) + direction)
+      .join(', ');
+  }
+
+  private async selectList(withValues: boolean): Promise<Sql> {
+    const types = await this.columnTypes();
+    const plan = this.plan;
+    const values = [...plan.keyFields, ...plan.fields].map((f) => transform(text(column(ALIAS, f.source, types)), f.transform));
+    const cursor = plan.source.updatedAt ? text(column(ALIAS, plan.source.updatedAt, types)) : 'NULL';
+    const inScope = conditionSql(plan.source.conditions, ALIAS, types);
+    const head = [...this.keys().map(text), cursor, hashOf(values)].join(', ');
+    const columns = [sql(head), sql(`IF(${inScope.text}, 't', 'f')`, inScope.values)];
+    if (withValues) {
+      columns.push(sql([...values, ...plan.match.map((m) => text(column(ALIAS, m.source, types)))].join(', ')));
+    }
+    return joinSql(columns, ', ');
+  }
+
+  private async select(withValues: boolean, where: Sql, order: string, limit = ''): Promise<Sql> {
+    const list = await this.selectList(withValues);
+    return joinSql([sql('SELECT '), list, sql(` FROM ${this.table} WHERE `), where, sql(` ORDER BY ${order}${limit}`)], '');
+  }
+
+  async *scan(withValues: boolean): AsyncGenerator<Row> {
+    yield* this.db.stream(await this.select(withValues, sql('TRUE'), this.keyOrder()));
+  }
+
+  private async cursorColumn(): Promise<Column> {
+    return column(ALIAS, this.plan.source.updatedAt!, await this.columnTypes());
+  }
+
+  /** `(cursor, key) > watermark`; a PostgreSQL-written watermark (`...+00`) is read as UTC. */
+  private async after(watermark: Watermark | undefined): Promise<Sql> {
+    if (!watermark) return sql('TRUE');
+    const cursor = await this.cursorColumn();
+    const bound = isDatetime(cursor.type) ? utcDatetime(watermark.cursor) : watermark.cursor;
+    const cast = isDatetime(cursor.type) ? 'CAST(? AS DATETIME(6))' : '?';
+    return joinSql(
+      [
+        sql(`(${cursor.sql} > ${cast} OR (${cursor.sql} = ${cast} AND (`, [bound, bound]),
+        keysAfter(this.keys(), this.plan.source.keyKinds, watermark.key),
+        sql(')))'),
+      ],
+      '',
+    );
+  }
+
+  async *changedSince(watermark: Watermark | undefined): AsyncGenerator<Row> {
+    const cursor = await this.cursorColumn();
+    yield* this.db.stream(await this.select(true, await this.after(watermark), `${cursor.sql}, ${this.keyOrder()}`));
+  }
+
+  async *byKeys(keys: string[][]): AsyncGenerator<Row> {
+    for (const chunk of keyChunks(keys)) {
+      yield* await this.db.rows(await this.select(true, valuesFilter(this.keys(), this.plan.source.keyKinds, chunk), this.keyOrder()));
+    }
+  }
+
+  async newestCursor(): Promise<Watermark | undefined> {
+    const cursor = await this.cursorColumn();
+    const columns = [text(cursor), ...this.keys().map(text)].join(', ');
+    const order = `${cursor.sql} DESC, ${this.keyOrder(' DESC')}`;
+    const rows = await this.db.rows(sql(`SELECT ${columns} FROM ${this.table} WHERE ${cursor.sql} IS NOT NULL ORDER BY ${order} LIMIT 1`));
+    if (rows.length === 0 || rows[0][0] === null) return undefined;
+    return { cursor: rows[0][0], key: rows[0].slice(1).map((v) => v ?? '') };
+  }
+
+  async estimateRows(): Promise<number> {
+    const rows = await this.db.rows(
+      sql(
+        `SELECT CAST(COALESCE(TABLE_ROWS, 0) AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = COALESCE(NULLIF(?, ''), DATABASE()) AND TABLE_NAME = ?`,
+        [this.plan.source.schema, this.plan.source.table],
+      ),
+    );
+    return Number(rows[0]?.[0] ?? 0);
+  }
+
+  async countChangedSince(watermark: Watermark | undefined, cap: number): Promise<number> {
+    const where = await this.after(watermark);
+    const limited = joinSql([sql(`SELECT CAST(COUNT(*) AS CHAR) FROM (SELECT 1 FROM ${this.table} WHERE `), where, sql(` LIMIT ${Math.max(0, Math.floor(cap))}) AS n`)], '');
+    const rows = await this.db.rows(limited);
+    return Number(rows[0]?.[0] ?? 0);
+  }
+}

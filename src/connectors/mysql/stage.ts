@@ -1,0 +1,153 @@
+import type { RowRejection } from '../../engine/connector.js';
+import { applyWithBisection, rowErrorReason } from './bisect.js';
+import type { Db } from './db.js';
+import { ident, joinSql, placeholders, qualified, sql } from './sql.js';
+import { fromStageText, toColumnText, ValueError, type ColumnType } from './values.js';
+
+export interface StageColumn {
+  name: string;
+  type: ColumnType;
+}
+
+export interface StagedRow {
+  seq: number;
+  values: (string | null)[];
+}
+
+// Errors that mean the server will not take LOAD DATA LOCAL (disabled on either side).
+const LOCAL_INFILE_REFUSED = new Set([1148, 2068, 3948, 4166]);
+const INSERT_BUCKETS = [256, 64, 16, 4, 1];
+
+function loadField(value: string | null): string {
+  if (value === null) return '\\N';
+  return value.replace(/[\\\t\n\r\0]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\0'));
+}
+
+/**
+ * Rows on their way into a table. They are loaded as text into a raw temporary table
+ * (`LOAD DATA LOCAL INFILE`, or multi-row inserts where the server refuses local files), then cast
+ * into a temporary table created from the target's own columns, in strict mode: a value the column
+ * cannot hold is refused by the server with the column's name, exactly as the target would refuse it.
+ */
+export class Stage {
+  private created = false;
+  readonly typed: string;
+  private readonly raw: string;
+
+  constructor(
+    private readonly db: Db,
+    private readonly target: { schema: string; table: string },
+    readonly columns: StageColumn[],
+    name: string,
+  ) {
+    this.typed = ident(`ferry_stage_${name}`);
+    this.raw = ident(`ferry_raw_${name}`);
+  }
+
+  private async ensure(): Promise<void> {
+    if (this.created) {
+      await this.db.run(`DELETE FROM ${this.typed}`);
+      await this.db.run(`DELETE FROM ${this.raw}`);
+      return;
+    }
+    // Temporary tables: no implicit commit, so this is safe inside a dry run's transaction.
+    const rawColumns = this.columns.map((_, i) => `c${i} LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+    const names = this.columns.map((c) => ident(c.name)).join(', ');
+    await this.db.run(`DROP TEMPORARY TABLE IF EXISTS ${this.raw}, ${this.typed}`);
+    await this.db.run(`CREATE TEMPORARY TABLE ${this.raw} (ferry_rn INT NOT NULL PRIMARY KEY, ferry_seq INT NOT NULL, ${rawColumns.join(', ')}) ENGINE=InnoDB`);
+    await this.db.run(
+      `CREATE TEMPORARY TABLE ${this.typed} (ferry_seq INT NOT NULL DEFAULT 0 PRIMARY KEY) ENGINE=InnoDB ` +
+        `SELECT ${names} FROM ${qualified(this.target.schema, this.target.table)} WHERE FALSE`,
+    );
+    this.created = true;
+  }
+
+  /** Replaces the stage's rows with `rows`; rows the columns cannot hold are rejected with the column's name. */
+  async load(rows: StagedRow[], rejections: RowRejection[]): Promise<void> {
+    await this.ensure();
+    const accepted: { seq: number; values: (string | null)[] }[] = [];
+    for (const row of rows) {
+      const converted = this.convert(row, rejections);
+      if (converted) accepted.push({ seq: row.seq, values: converted });
+    }
+    if (accepted.length === 0) return;
+    await this.loadRaw(accepted);
+    await this.castIntoTyped(accepted.map((_, rn) => rn), accepted, rejections);
+    await this.db.run(`DELETE FROM ${this.raw}`);
+  }
+
+  private convert(row: StagedRow, rejections: RowRejection[]): (string | null)[] | undefined {
+    const out: (string | null)[] = [];
+    for (let i = 0; i < this.columns.length; i++) {
+      try {
+        out.push(toColumnText(row.values[i] ?? null, this.columns[i].type));
+      } catch (error) {
+        if (!(error instanceof ValueError)) throw error;
+        rejections.push({ seq: row.seq, reason: `column ${this.columns[i].name}: ${error.message}` });
+        return undefined;
+      }
+    }
+    return out;
+  }
+
+  private localInfile = true;
+
+  private async loadRaw(rows: { seq: number; values: (string | null)[] }[]): Promise<void> {
+    if (this.localInfile) {
+      try {
+        await this.loadData(rows);
+        return;
+      } catch (error) {
+        const errno = error instanceof Error && 'errno' in error ? error.errno : undefined;
+        if (typeof errno !== 'number' || !LOCAL_INFILE_REFUSED.has(errno)) throw error;
+        this.localInfile = false;
+      }
+    }
+    await this.insertRaw(rows);
+  }
+
+  private async loadData(rows: { seq: number; values: (string | null)[] }[]): Promise<void> {
+    const lines = rows.map((row, rn) => [String(rn), String(row.seq), ...row.values.map(loadField)].join('\t') + '\n');
+    const columns = ['ferry_rn', 'ferry_seq', ...this.columns.map((_, i) => `c${i}`)].join(', ');
+    await this.db.load(
+      `LOAD DATA LOCAL INFILE 'ferry' INTO TABLE ${this.raw} CHARACTER SET utf8mb4 ` +
+        `FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${columns})`,
+      Buffer.from(lines.join(''), 'utf8'),
+    );
+  }
+
+  /** Fallback without LOCAL INFILE: multi-row inserts in a few fixed sizes (each size is one prepared statement). */
+  private async insertRaw(rows: { seq: number; values: (string | null)[] }[]): Promise<void> {
+    const width = this.columns.length + 2;
+    let rn = 0;
+    while (rn < rows.length) {
+      const size = INSERT_BUCKETS.find((b) => b <= rows.length - rn)!;
+      const tuple = `(${placeholders(width)})`;
+      const values = rows.slice(rn, rn + size).flatMap((row, i) => [rn + i, row.seq, ...row.values]);
+      await this.db.run(sql(`INSERT INTO ${this.raw} VALUES ${new Array(size).fill(tuple).join(', ')}`, values));
+      rn += size;
+    }
+  }
+
+  private async castIntoTyped(rns: number[], rows: { seq: number }[], rejections: RowRejection[]): Promise<void> {
+    const names = this.columns.map((c) => ident(c.name)).join(', ');
+    const casts = this.columns.map((c, i) => fromStageText(`c${i}`, c.type)).join(', ');
+    const text = `INSERT INTO ${this.typed} (ferry_seq, ${names}) SELECT ferry_seq, ${casts} FROM ${this.raw} WHERE ferry_rn BETWEEN ? AND ?`;
+    await applyWithBisection(
+      this.db,
+      rns,
+      async (subset) => {
+        await this.db.run(sql(text, [subset[0], subset[subset.length - 1]]));
+      },
+      (rn, error) => rejections.push({ seq: rows[rn].seq, reason: rowErrorReason(error) }),
+    );
+  }
+
+  /** `WHERE` part selecting staged rows by seq: one JSON parameter, so the statement text never changes. */
+  seqFilter(alias: string, seqs: number[]) {
+    return joinSql(
+      [sql(`${alias}.ferry_seq IN (SELECT j.seq FROM JSON_TABLE(?, '$[*]' COLUMNS (seq INT PATH '$')) AS j)`, [JSON.stringify(seqs)])],
+      '',
+    );
+  }
+}

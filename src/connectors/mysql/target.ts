@@ -1,0 +1,241 @@
+import type { Row, RowRejection, StageRow, TableWriter } from '../../engine/connector.js';
+import type { EntityPlan } from '../../engine/plan.js';
+import { FerryError } from '../../util/errors.js';
+import { applyWithBisection, rowErrorReason } from './bisect.js';
+import type { Db } from './db.js';
+import { column, hashOf, keyChunks, keyColumn, normalise, orderBy, text, valuesFilter, type Column, type ColumnTypes } from './expressions.js';
+import { ident, joinSql, qualified, sql, type Sql } from './sql.js';
+import { Stage } from './stage.js';
+import { parseType, toColumnText } from './values.js';
+
+const ALIAS = 't';
+const STAGE = 's';
+
+/**
+ * Everything Ferry does to one MariaDB/MySQL table. Rows go through a typed stage (stage.ts), then
+ * into the table with set-based statements; rows the table refuses are isolated by bisection and
+ * rejected alone, with the column in the reason.
+ */
+export class MysqlWriter implements TableWriter {
+  private readonly table: string;
+  private readonly keyed: Stage;
+  private readonly keyless: Stage;
+
+  constructor(
+    private readonly db: Db,
+    private readonly plan: EntityPlan,
+    private readonly columnTypes: () => Promise<ColumnTypes>,
+    private readonly mariadb: boolean,
+  ) {
+    this.table = qualified(plan.target.schema, plan.target.table);
+    const keys = plan.target.keys.map((k, i) => ({ name: k, type: parseType(plan.target.keyTypes[i]) }));
+    const fields = plan.fields.map((f) => ({ name: f.target, type: parseType(f.targetType) }));
+    this.keyed = new Stage(db, plan.target, [...keys, ...fields], `${plan.position}_k`);
+    this.keyless = new Stage(db, plan.target, fields, `${plan.position}_n`);
+  }
+
+  private keys(alias: string): Column[] {
+    return this.plan.target.keys.map((k, i) => keyColumn(alias, k, this.plan.target.keyTypes[i]));
+  }
+
+  private fields(alias: string): Column[] {
+    return this.plan.fields.map((f) => keyColumn(alias, f.target, f.targetType));
+  }
+
+  private hash(alias: string): string {
+    return hashOf(this.fields(alias).map(text));
+  }
+
+  private keyFilter(keys: string[][]): Sql {
+    return valuesFilter(this.keys(ALIAS), this.plan.target.keyKinds, keys);
+  }
+
+  async isEmpty(): Promise<boolean> {
+    const rows = await this.db.rows(sql(`SELECT CAST(EXISTS (SELECT 1 FROM ${this.table}) AS CHAR)`));
+    return rows[0]?.[0] === '0';
+  }
+
+  async allocateKeys(): Promise<string[][]> {
+    throw new FerryError(`table ${this.plan.target.table}: MariaDB/MySQL keys come from AUTO_INCREMENT on insert and cannot be drawn in advance`);
+  }
+
+  /** Keys are never drawn ahead here, so there are no fresh rows to copy: the staged path writes them. */
+  async copyFresh(): Promise<Map<string, string> | undefined> {
+    return undefined;
+  }
+
+  async stageRows(rows: StageRow[], rejections: RowRejection[]): Promise<void> {
+    await this.keyed.load(
+      rows.map((r) => ({ seq: r.seq, values: [...r.key, ...r.values] })),
+      rejections,
+    );
+  }
+
+  async expectedHashes(): Promise<Map<number, string>> {
+    const rows = await this.db.rows(sql(`SELECT CAST(ferry_seq AS CHAR), ${this.hash(STAGE)} FROM ${this.keyed.typed} AS ${STAGE}`));
+    return new Map(rows.map((row) => [Number(row[0]), row[1] ?? '']));
+  }
+
+  private columnList(alias?: string): string {
+    const names = [...this.plan.target.keys, ...this.plan.fields.map((f) => f.target)].map(ident);
+    return (alias ? names.map((n) => `${alias}.${n}`) : names).join(', ');
+  }
+
+  /** The stage joined to the table by key, in the key columns' own collation (the table's uniqueness rule). */
+  private stageJoin(): string {
+    return this.plan.target.keys.map((k) => `${ALIAS}.${ident(k)} = ${STAGE}.${ident(k)}`).join(' AND ');
+  }
+
+  private insertStatement(seqs: number[], onlyNew: boolean): Sql {
+    const missing = onlyNew ? ` LEFT JOIN ${this.table} AS ${ALIAS} ON ${this.stageJoin()}` : '';
+    const absent = onlyNew ? ` AND ${ALIAS}.${ident(this.plan.target.keys[0])} IS NULL` : '';
+    return joinSql(
+      [
+        sql(`INSERT INTO ${this.table} (${this.columnList()}) SELECT ${this.columnList(STAGE)} FROM ${this.keyed.typed} AS ${STAGE}${missing} WHERE `),
+        this.keyed.seqFilter(STAGE, seqs),
+        sql(absent),
+      ],
+      '',
+    );
+  }
+
+  /** Updates existing rows from the stage; the server leaves rows whose values are unchanged untouched. */
+  private updateStatement(seqs: number[]): Sql | undefined {
+    if (this.plan.fields.length === 0) return undefined;
+    const set = this.plan.fields.map((f) => `${ALIAS}.${ident(f.target)} = ${STAGE}.${ident(f.target)}`).join(', ');
+    return joinSql(
+      [sql(`UPDATE ${this.table} AS ${ALIAS} JOIN ${this.keyed.typed} AS ${STAGE} ON ${this.stageJoin()} SET ${set} WHERE `), this.keyed.seqFilter(STAGE, seqs)],
+      '',
+    );
+  }
+
+  /**
+   * `upsert` is an UPDATE by key then an INSERT of the missing keys, rather than
+   * `ON DUPLICATE KEY UPDATE`, which would also fire on a clash with any other unique index and
+   * overwrite that other row. `insert` is for new keys: a clash is rejected, never overwritten.
+   */
+  async write(seqs: number[], rejections: RowRejection[], mode: 'insert' | 'upsert'): Promise<void> {
+    await applyWithBisection(
+      this.db,
+      seqs,
+      async (subset) => {
+        if (mode === 'upsert') {
+          const update = this.updateStatement(subset);
+          if (update) await this.db.run(update);
+        }
+        await this.db.run(this.insertStatement(subset, mode === 'upsert'));
+      },
+      (seq, error) => rejections.push({ seq, reason: rowErrorReason(error) }),
+    );
+  }
+
+  async insertReturningKeys(rows: Omit<StageRow, 'key'>[], rejections: RowRejection[]): Promise<Map<number, { key: string[]; hash: string }>> {
+    const rejected = rejections.length;
+    await this.keyless.load(rows, rejections);
+    const refused = new Set(rejections.slice(rejected).map((r) => r.seq));
+    const seqs = rows.map((r) => r.seq).filter((seq) => !refused.has(seq));
+    const keys = new Map<number, string[]>();
+    const fields = this.plan.fields.map((f) => ident(f.target)).join(', ');
+    const select = `SELECT ${this.plan.fields.map((f) => `${STAGE}.${ident(f.target)}`).join(', ')} FROM ${this.keyless.typed} AS ${STAGE} WHERE `;
+    await applyWithBisection(
+      this.db,
+      seqs,
+      async (subset) => {
+        const got = this.mariadb ? await this.insertReturning(fields, select, subset) : await this.insertOneByOne(fields, select, subset);
+        got.forEach((key, i) => keys.set(subset[i], key));
+      },
+      (seq, error) => rejections.push({ seq, reason: rowErrorReason(error) }),
+    );
+    const hashes = await this.currentHashes([...keys.values()]);
+    const out = new Map<number, { key: string[]; hash: string }>();
+    for (const [seq, key] of keys) out.set(seq, { key, hash: hashes.get(this.plan.target.codec.encode(key)!) ?? '' });
+    return out;
+  }
+
+  /** MariaDB 10.5+: one statement; rows are inserted, and returned, in seq order. */
+  private async insertReturning(fields: string, select: string, seqs: number[]): Promise<string[][]> {
+    const returning = this.plan.target.keys.map((k, i) => text(keyColumn('', k, this.plan.target.keyTypes[i])));
+    const statement = joinSql(
+      [sql(`INSERT INTO ${this.table} (${fields}) ${select}`), this.keyless.seqFilter(STAGE, seqs), sql(` ORDER BY ${STAGE}.ferry_seq RETURNING ${returning.join(', ')}`)],
+      '',
+    );
+    const rows = await this.db.rows(statement);
+    return rows.map((row) => row.map((v) => v ?? ''));
+  }
+
+  /** MySQL: one row per statement, its id from LAST_INSERT_ID (per connection, so other writers cannot interfere). */
+  private async insertOneByOne(fields: string, select: string, seqs: number[]): Promise<string[][]> {
+    const out: string[][] = [];
+    for (const seq of seqs) {
+      const id = await this.db.insert(joinSql([sql(`INSERT INTO ${this.table} (${fields}) ${select}`), this.keyless.seqFilter(STAGE, [seq])], ''));
+      out.push([id]);
+    }
+    return out;
+  }
+
+  async setArchived(keys: string[][], archived: boolean): Promise<void> {
+    const archive = this.plan.target.archive;
+    if (!archive || keys.length === 0) return;
+    const type = (await this.columnTypes()).get(archive.column) ?? parseType('text');
+    const target = `${ALIAS}.${ident(archive.column)}`;
+    for (const chunk of keyChunks(keys)) {
+      const set = archived ? sql(`${target} = ?`, [toColumnText(archive.value, type)]) : sql(`${target} = DEFAULT(${target})`);
+      await this.db.run(joinSql([sql(`UPDATE ${this.table} AS ${ALIAS} SET `), set, sql(' WHERE '), this.keyFilter(chunk)], ''));
+    }
+  }
+
+  async deleteRows(keys: string[][], reject: (key: string[], reason: string) => void): Promise<number> {
+    let deleted = 0;
+    for (const chunk of keyChunks(keys)) {
+      await applyWithBisection(
+        this.db,
+        chunk,
+        async (subset) => {
+          deleted += await this.db.run(joinSql([sql(`DELETE ${ALIAS} FROM ${this.table} AS ${ALIAS} WHERE `), this.keyFilter(subset)], ''));
+        },
+        (key, error) => reject(key, rowErrorReason(error)),
+      );
+    }
+    return deleted;
+  }
+
+  async currentHashes(keys: string[][]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const width = this.plan.target.keys.length;
+    for (const chunk of keyChunks(keys)) {
+      const select = sql(`SELECT ${[...this.keys(ALIAS).map(text), this.hash(ALIAS)].join(', ')} FROM ${this.table} AS ${ALIAS} WHERE `);
+      for (const row of await this.db.rows(joinSql([select, this.keyFilter(chunk)], ''))) {
+        out.set(this.plan.target.codec.encode(row.slice(0, width))!, row[width] ?? '');
+      }
+    }
+    return out;
+  }
+
+  streamHashes(): AsyncIterable<Row> {
+    const order = this.keys(ALIAS)
+      .map((c, i) => orderBy(c, this.plan.target.keyKinds[i]))
+      .join(', ');
+    return this.db.stream(sql(`SELECT ${[...this.keys(ALIAS).map(text), this.hash(ALIAS)].join(', ')} FROM ${this.table} AS ${ALIAS} ORDER BY ${order}`));
+  }
+
+  async findMatches(candidates: string[][]): Promise<Map<string, string[]>> {
+    const found = new Map<string, string[]>();
+    if (candidates.length === 0) return found;
+    const types = await this.columnTypes();
+    const normalised = this.plan.match.map((m) => normalise(text(column(ALIAS, m.target, types)), m.normalize));
+    const width = normalised.length;
+    const keys = this.keys(ALIAS);
+    const order = keys.map((c, i) => orderBy(c, this.plan.target.keyKinds[i])).join(', ');
+    const matchColumns: Column[] = normalised.map((expr, i) => ({ name: `m${i}`, sql: expr, type: parseType('text') }));
+    for (const chunk of keyChunks(candidates)) {
+      const filter = valuesFilter(matchColumns, matchColumns.map(() => 'text'), chunk);
+      const select = sql(`SELECT ${[...normalised.map((e) => `CAST(${e} AS CHAR CHARACTER SET utf8mb4)`), ...keys.map(text)].join(', ')} FROM ${this.table} AS ${ALIAS} WHERE `);
+      for (const row of await this.db.rows(joinSql([select, filter, sql(` ORDER BY ${order}`)], ''))) {
+        const matchKey = row.slice(0, width).join('\u0001');
+        if (!found.has(matchKey)) found.set(matchKey, row.slice(width).map((v) => v ?? ''));
+      }
+    }
+    return found;
+  }
+}
+
