@@ -1,0 +1,169 @@
+import type { ConflictFieldRecord, PairRecord } from '../store/pair-reads.js';
+import type { RunRecord } from '../store/run-reads.js';
+import type { ExportFileRecord } from '../store/export-file-reads.js';
+import { displayKey, pairName, splitFlowId } from './names.js';
+
+export const GROUP = 'data.ferry.dev';
+export const VERSION = 'v1alpha1';
+export const GROUP_VERSION = `${GROUP}/${VERSION}`;
+export const MASK = '******';
+
+export interface ObjectMeta {
+  name: string;
+  namespace: string;
+  creationTimestamp?: string;
+}
+
+export interface ConflictField {
+  /** The mapping's source column and target column. */
+  field: string;
+  targetField: string;
+  sourceValue: string | null;
+  targetValue: string | null;
+  sourceChangedAt?: string;
+  targetChangedAt?: string;
+  /** The values are replaced by `******`: the field is sensitive and the user may not get pairs/unmasked. */
+  masked?: boolean;
+}
+
+export interface Pair {
+  apiVersion: typeof GROUP_VERSION;
+  kind: 'Pair';
+  metadata: ObjectMeta;
+  flow: string;
+  entity: string;
+  sourceKey: string;
+  targetKey: string;
+  category: string;
+  lastOrigin: string;
+  lastSyncedAt: string;
+  sourceGoneAt?: string;
+  targetGoneAt?: string;
+  conflict?: { detectedAt: string; runId: string; fields: ConflictField[] };
+}
+
+export interface Run {
+  apiVersion: typeof GROUP_VERSION;
+  kind: 'Run';
+  metadata: ObjectMeta;
+  flow: string;
+  mode: string;
+  scope?: string;
+  record?: string;
+  dryRun: boolean;
+  status: string;
+  requestedBy?: string;
+  startedAt: string;
+  completedAt?: string;
+  durationSeconds?: number;
+  heartbeatAt?: string;
+  counters?: RunRecord['totals'];
+  error?: string;
+}
+
+export interface ExportFile {
+  apiVersion: typeof GROUP_VERSION;
+  kind: 'ExportFile';
+  metadata: ObjectMeta;
+  flow: string;
+  runId: string;
+  entity: string;
+  part: number;
+  fileName: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+  createdAt: string;
+  expiresAt?: string;
+  /** The content is gone (retention ended); the row stays as history. */
+  purged: boolean;
+  transfers: { target: string; status: string; remotePath?: string; bytes?: number; attempts: number; reason?: string; message?: string; completedAt?: string }[];
+}
+
+const iso = (d: Date | null | undefined) => (d ? d.toISOString() : undefined);
+const optional = <K extends string, V>(key: K, value: V | null | undefined) => (value === null || value === undefined ? {} : ({ [key]: value } as Record<K, V>));
+
+export function toPair(record: PairRecord, conflicts: ConflictFieldRecord[] | undefined, unmasked: boolean): Pair {
+  const { namespace, name: flow } = splitFlowId(record.flow);
+  const fields = (conflicts ?? []).map((c): ConflictField => {
+    const masked = c.sensitive && !unmasked;
+    return {
+      field: c.field,
+      targetField: c.targetField,
+      sourceValue: masked && c.sourceValue !== null ? MASK : c.sourceValue,
+      targetValue: masked && c.targetValue !== null ? MASK : c.targetValue,
+      ...optional('sourceChangedAt', iso(c.sourceChangedAt)),
+      ...optional('targetChangedAt', iso(c.targetChangedAt)),
+      ...(masked ? { masked: true } : {}),
+    };
+  });
+  const first = conflicts?.[0];
+  return {
+    apiVersion: GROUP_VERSION,
+    kind: 'Pair',
+    metadata: { name: pairName(flow, record.entity, record.sourceKey), namespace, creationTimestamp: record.lastSyncedAt.toISOString() },
+    flow,
+    entity: record.entity,
+    sourceKey: displayKey(record.sourceKey),
+    targetKey: displayKey(record.targetKey),
+    category: record.category,
+    lastOrigin: record.lastOrigin,
+    lastSyncedAt: record.lastSyncedAt.toISOString(),
+    ...optional('sourceGoneAt', iso(record.sourceGoneAt)),
+    ...optional('targetGoneAt', iso(record.targetGoneAt)),
+    ...(first && record.category === 'conflict' ? { conflict: { detectedAt: first.detectedAt.toISOString(), runId: first.runId, fields } } : {}),
+  };
+}
+
+export function toRun(record: RunRecord): Run {
+  const { namespace, name: flow } = splitFlowId(record.flow);
+  return {
+    apiVersion: GROUP_VERSION,
+    kind: 'Run',
+    metadata: { name: record.id, namespace, creationTimestamp: record.startedAt.toISOString() },
+    flow,
+    mode: record.mode,
+    ...optional('scope', record.scope),
+    ...optional('record', record.record),
+    dryRun: record.dryRun,
+    status: record.status,
+    ...optional('requestedBy', record.requestedBy),
+    startedAt: record.startedAt.toISOString(),
+    ...optional('completedAt', iso(record.completedAt)),
+    ...(record.completedAt ? { durationSeconds: (record.completedAt.getTime() - record.startedAt.getTime()) / 1000 } : {}),
+    ...optional('heartbeatAt', iso(record.heartbeatAt)),
+    ...optional('counters', record.totals),
+    ...optional('error', record.error),
+  };
+}
+
+export function toExportFile(record: ExportFileRecord): ExportFile {
+  const { namespace, name: flow } = splitFlowId(record.flow);
+  return {
+    apiVersion: GROUP_VERSION,
+    kind: 'ExportFile',
+    metadata: { name: record.id, namespace, creationTimestamp: record.createdAt.toISOString() },
+    flow,
+    runId: record.runId,
+    entity: record.entity,
+    part: record.part,
+    fileName: record.name,
+    rows: record.rows,
+    bytes: record.bytes,
+    sha256: record.sha256,
+    createdAt: record.createdAt.toISOString(),
+    ...optional('expiresAt', iso(record.expiresAt)),
+    purged: record.purgedAt !== null,
+    // Remote paths and messages come from Ferry's own transfer log; credentials never reach it.
+    transfers: record.transfers.map((t) => ({
+      target: t.target,
+      status: t.status,
+      ...optional('remotePath', t.remotePath),
+      ...optional('bytes', t.bytes),
+      attempts: t.attempts,
+      ...optional('reason', t.reason),
+      ...optional('message', t.message),
+      ...optional('completedAt', iso(t.completedAt)),
+    })),
+  };
+}

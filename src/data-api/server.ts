@@ -1,0 +1,276 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { getExportFile, streamExportFile } from '../store/export-file-reads.js';
+import { authenticate, type TokenReviewer, type UserInfo } from './authn.js';
+import type { Attributes, Authorizer } from './authz.js';
+import type { RequestHeaderConfig } from './delegation.js';
+import { apiGroup, apiGroupList, apiResourceList, openApiV2 } from './discovery.js';
+import { GROUP, GROUP_VERSION, VERSION, type ObjectMeta } from './objects.js';
+import { loadReport, reportFormat, reportHtml, reportText } from './report.js';
+import { RESOURCES, type Resource } from './resources.js';
+import { BadRequest, decodeContinue, encodeContinue, listFilters, pageLimit } from './selectors.js';
+import { toTable, wantsTable, type IncludeObject } from './table.js';
+
+export interface DataApiOptions {
+  pool: pg.Pool;
+  tls: { cert: string | Buffer; key: string | Buffer };
+  requestHeader: RequestHeaderConfig;
+  reviewToken: TokenReviewer;
+  authorize: Authorizer;
+  logger: Logger;
+  now?: () => Date;
+}
+
+const HEALTH_PATHS = new Set(['/healthz', '/readyz', '/livez']);
+const API_PREFIX = `/apis/${GROUP}/${VERSION}`;
+/** Response header with the hex SHA-256 of a download (the body also carries RFC 3230 `Digest`). */
+export const SHA256_HEADER = 'x-ferry-sha256';
+
+class HttpError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+function statusBody(error: HttpError) {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: error.message, reason: error.reason, ...(error.details ? { details: error.details } : {}), code: error.code };
+}
+
+function sendJson(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+type Route =
+  | { type: 'health' }
+  | { type: 'nonResource'; path: string; body: () => unknown }
+  | { type: 'resource'; resource: Resource<{ metadata: ObjectMeta }>; namespace?: string; name?: string; subresource?: string };
+
+function route(path: string): Route | undefined {
+  if (HEALTH_PATHS.has(path)) return { type: 'health' };
+  if (path === '/apis' || path === '/apis/') return { type: 'nonResource', path, body: apiGroupList };
+  if (path === `/apis/${GROUP}` || path === `/apis/${GROUP}/`) return { type: 'nonResource', path, body: apiGroup };
+  if (path === API_PREFIX || path === `${API_PREFIX}/`) return { type: 'nonResource', path, body: apiResourceList };
+  if (path === '/openapi/v2') return { type: 'nonResource', path, body: openApiV2 };
+  if (!path.startsWith(`${API_PREFIX}/`)) return undefined;
+  const parts = path.slice(API_PREFIX.length + 1).split('/').map(decodeURIComponent);
+  let namespace: string | undefined;
+  if (parts[0] === 'namespaces') {
+    if (parts.length < 3 || !parts[1]) return undefined;
+    namespace = parts[1];
+    parts.splice(0, 2);
+  }
+  const resource = RESOURCES.find((r) => r.plural === parts[0]) as Resource<{ metadata: ObjectMeta }> | undefined;
+  if (!resource || parts.length > 3) return undefined;
+  const [, name, subresource] = parts;
+  if (name !== undefined && (namespace === undefined || !name)) return undefined;
+  if (subresource !== undefined && !resource.subresources.includes(subresource)) return undefined;
+  return { type: 'resource', resource, namespace, name, subresource };
+}
+
+function forbidden(user: UserInfo, a: Attributes, reason?: string): HttpError {
+  if (a.kind === 'nonResource') return new HttpError(403, 'Forbidden', `forbidden: User "${user.name}" cannot ${a.verb} path "${a.path}"${reason ? `: ${reason}` : ''}`);
+  const what = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
+  const where = a.namespace ? ` in the namespace "${a.namespace}"` : ' at the cluster scope';
+  return new HttpError(
+    403,
+    'Forbidden',
+    `${a.resource}.${GROUP}${a.name ? ` "${a.name}"` : ''} is forbidden: User "${user.name}" cannot ${a.verb} resource "${what}" in API group "${GROUP}"${where}${reason ? `: ${reason}` : ''}`,
+    { ...(a.name ? { name: a.name } : {}), group: GROUP, kind: a.resource },
+  );
+}
+
+/**
+ * The aggregated API server for data.ferry.dev: TLS, delegated authentication (the API server's
+ * front-proxy certificate plus identity headers, or a bearer token checked by TokenReview) and
+ * delegated authorization (a SubjectAccessReview for every request). It only reads the state DB.
+ */
+export class DataApiServer {
+  readonly server: https.Server;
+  private requestHeader: RequestHeaderConfig;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: DataApiOptions) {
+    this.requestHeader = options.requestHeader;
+    this.now = options.now ?? (() => new Date());
+    this.server = https.createServer(
+      // Client certificates are asked for but not required: token clients and probes have none.
+      { cert: options.tls.cert, key: options.tls.key, ca: options.requestHeader.clientCa, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' },
+      (req, res) => void this.handle(req, res),
+    );
+  }
+
+  /** New front-proxy settings (the API server rotated its request-header CA) or a new serving certificate. */
+  update(requestHeader: RequestHeaderConfig, tls?: { cert: string | Buffer; key: string | Buffer }): void {
+    this.requestHeader = requestHeader;
+    const current = tls ?? this.options.tls;
+    this.server.setSecureContext({ cert: current.cert, key: current.key, ca: requestHeader.clientCa });
+  }
+
+  listen(port: number, host?: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve((this.server.address() as AddressInfo).port));
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = Date.now();
+    const url = new URL(req.url ?? '/', 'https://data-api');
+    let user: UserInfo | undefined;
+    try {
+      const target = route(url.pathname);
+      if (target?.type === 'health') {
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+        return;
+      }
+      const authn = await authenticate(req, this.requestHeader, this.options.reviewToken);
+      if ('error' in authn) throw new HttpError(401, 'Unauthorized', `Unauthorized: ${authn.error}`);
+      user = authn.user;
+      if (!target) throw new HttpError(404, 'NotFound', `the server could not find the requested resource (${req.method} ${url.pathname})`);
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        throw new HttpError(405, 'MethodNotAllowed', `${req.method} is not supported: the data API only reads (actions are SyncJobs)`);
+      }
+      if (target.type === 'nonResource') {
+        await this.check(user, { kind: 'nonResource', verb: 'get', path: target.path });
+        sendJson(res, 200, target.body());
+        return;
+      }
+      await this.serveResource(req, res, url, user, target);
+    } catch (error) {
+      const http = error instanceof HttpError ? error : error instanceof BadRequest ? new HttpError(400, 'BadRequest', error.message) : undefined;
+      if (!http) this.options.logger.error({ err: error instanceof Error ? error.message : String(error), path: url.pathname }, 'data API request failed');
+      const reply = http ?? new HttpError(500, 'InternalError', 'Internal error occurred: see the data API server log');
+      if (!res.headersSent) sendJson(res, reply.code, statusBody(reply));
+      else res.destroy();
+    } finally {
+      this.options.logger.debug({ method: req.method, path: url.pathname, user: user?.name, status: res.statusCode, ms: Date.now() - started }, 'request');
+    }
+  }
+
+  private async check(user: UserInfo, attributes: Attributes): Promise<void> {
+    // Like kube's generic API server: system:masters is always allowed (the aggregator's availability probe).
+    if (user.groups.includes('system:masters')) return;
+    const decision = await this.options.authorize(user, attributes);
+    if (!decision.allowed) throw forbidden(user, attributes, decision.reason);
+  }
+
+  private async allowed(user: UserInfo, attributes: Attributes): Promise<boolean> {
+    if (user.groups.includes('system:masters')) return true;
+    return (await this.options.authorize(user, attributes)).allowed;
+  }
+
+  private async serveResource(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    user: UserInfo,
+    target: Extract<Route, { type: 'resource' }>,
+  ): Promise<void> {
+    const { resource, namespace, name, subresource } = target;
+    const params = url.searchParams;
+    if (params.get('watch') === 'true' || params.get('watch') === '1') {
+      throw new HttpError(405, 'MethodNotAllowed', `watch is not supported on ${resource.plural}.${GROUP}`);
+    }
+    const verb = name === undefined ? 'list' : 'get';
+    const attributes: Attributes = {
+      kind: 'resource', verb, group: GROUP, version: VERSION, resource: resource.plural,
+      ...(subresource ? { subresource } : {}), ...(namespace ? { namespace } : {}), ...(name ? { name } : {}),
+    };
+    await this.check(user, attributes);
+    const unmaskedAttributes: Attributes = { kind: 'resource', verb: 'get', group: GROUP, version: VERSION, resource: 'pairs', subresource: 'unmasked', ...(namespace ? { namespace } : {}), ...(name ? { name } : {}) };
+    const unmasked = subresource === 'unmasked' ? async () => true : () => this.allowed(user, unmaskedAttributes);
+    const includeObject = (params.get('includeObject') ?? 'Metadata') as IncludeObject;
+    const table = wantsTable(req.headers.accept);
+
+    if (name === undefined) {
+      const filters = listFilters(params, resource.fields);
+      const limit = pageLimit(params);
+      const after = decodeContinue(params.get('continue'), resource.plural, filters);
+      const page = await resource.list(this.options.pool, { ...(namespace ? { namespace } : {}), filters, limit, after, unmasked });
+      const continueToken = page.next !== undefined ? encodeContinue(resource.plural, filters, page.next) : undefined;
+      if (table) {
+        sendJson(res, 200, toTable(resource.columns, page.items, { includeObject, continueToken, now: this.now() }));
+        return;
+      }
+      sendJson(res, 200, {
+        kind: `${resource.kind}List`,
+        apiVersion: GROUP_VERSION,
+        metadata: { resourceVersion: '', ...(continueToken ? { continue: continueToken } : {}) },
+        items: page.items,
+      });
+      return;
+    }
+
+    const object = await resource.get(this.options.pool, namespace!, name, unmasked);
+    if (!object) throw new HttpError(404, 'NotFound', `${resource.plural}.${GROUP} "${name}" not found`, { name, group: GROUP, kind: resource.plural });
+    if (subresource === 'report') return this.serveReport(res, params, object as never);
+    if (subresource === 'download') return this.serveDownload(req, res, name);
+    if (table) sendJson(res, 200, toTable(resource.columns, [object], { includeObject, now: this.now() }));
+    else sendJson(res, 200, object);
+  }
+
+  private async serveReport(res: ServerResponse, params: URLSearchParams, run: Parameters<typeof loadReport>[1]): Promise<void> {
+    const format = reportFormat(params.get('format'));
+    if (!format) throw new BadRequest('format must be json, text or html');
+    const token = params.get('continue');
+    const afterId = token === null ? undefined : Number(token);
+    if (afterId !== undefined && !Number.isInteger(afterId)) throw new BadRequest('invalid continue token');
+    const doc = await loadReport(this.options.pool, run, { ...(afterId !== undefined ? { afterId } : {}), limit: pageLimit(params) });
+    if (format === 'json') return sendJson(res, 200, doc);
+    const body = format === 'text' ? reportText(doc) : reportHtml(doc);
+    res.writeHead(200, { 'content-type': format === 'text' ? 'text/plain; charset=utf-8' : 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+
+  /** Streams an archived file; the checksum recorded at creation goes in the headers, and is re-checked while streaming. */
+  private async serveDownload(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+    const file = await getExportFile(this.options.pool, id);
+    if (!file) throw new HttpError(404, 'NotFound', `exportfiles.${GROUP} "${id}" not found`);
+    if (file.purgedAt) throw new HttpError(410, 'Gone', `export file ${file.name} was purged at ${file.purgedAt.toISOString()} (retention ended)`);
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': file.bytes,
+      'content-disposition': `attachment; filename="${file.name.replace(/["\\\r\n]/g, '_')}"`,
+      [SHA256_HEADER]: file.sha256,
+      digest: `sha-256=${Buffer.from(file.sha256, 'hex').toString('base64')}`,
+      'cache-control': 'no-store',
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    const hash = createHash('sha256');
+    const check = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        callback(null, chunk);
+      },
+      flush(callback) {
+        const actual = hash.digest('hex');
+        // A mismatch aborts the response, so the client sees a broken transfer, not a wrong file.
+        callback(actual === file.sha256 ? null : new Error(`archived file ${file.id} does not match its checksum`));
+      },
+    });
+    await pipeline(streamExportFile(this.options.pool, file), check, res);
+  }
+}
