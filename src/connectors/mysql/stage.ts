@@ -1,7 +1,7 @@
 import type { RowRejection } from '../../engine/connector.js';
 import { applyWithBisection, rowErrorReason } from './bisect.js';
 import type { Db } from './db.js';
-import { ident, joinSql, placeholders, qualified, sql } from './sql.js';
+import { ident, placeholders, qualified, sql, type Sql } from './sql.js';
 import { fromStageText, toColumnText, ValueError, type ColumnType } from './values.js';
 
 export interface StageColumn {
@@ -31,8 +31,11 @@ function loadField(value: string | null): string {
  */
 export class Stage {
   private created = false;
+  /** False once the server refused LOCAL INFILE (MySQL 8's default); then rows go in as multi-row inserts. */
+  private localInfile = true;
   readonly typed: string;
   private readonly raw: string;
+  private readonly typedName: string;
 
   constructor(
     private readonly db: Db,
@@ -40,7 +43,8 @@ export class Stage {
     readonly columns: StageColumn[],
     name: string,
   ) {
-    this.typed = ident(`ferry_stage_${name}`);
+    this.typedName = `ferry_stage_${name}`;
+    this.typed = ident(this.typedName);
     this.raw = ident(`ferry_raw_${name}`);
   }
 
@@ -90,8 +94,6 @@ export class Stage {
     return out;
   }
 
-  private localInfile = true;
-
   private async loadRaw(rows: { seq: number; values: (string | null)[] }[]): Promise<void> {
     if (this.localInfile) {
       try {
@@ -139,15 +141,13 @@ export class Stage {
       async (subset) => {
         await this.db.run(sql(text, [subset[0], subset[subset.length - 1]]));
       },
-      (rn, error) => rejections.push({ seq: rows[rn].seq, reason: rowErrorReason(error) }),
+      // The server names the stage table; the user knows the target table.
+      (rn, error) => rejections.push({ seq: rows[rn].seq, reason: rowErrorReason(error).split(this.typedName).join(this.target.table) }),
     );
   }
 
   /** `WHERE` part selecting staged rows by seq: one JSON parameter, so the statement text never changes. */
-  seqFilter(alias: string, seqs: number[]) {
-    return joinSql(
-      [sql(`${alias}.ferry_seq IN (SELECT j.seq FROM JSON_TABLE(?, '$[*]' COLUMNS (seq INT PATH '$')) AS j)`, [JSON.stringify(seqs)])],
-      '',
-    );
+  seqFilter(alias: string, seqs: number[]): Sql {
+    return sql(`${alias}.ferry_seq IN (SELECT j.seq FROM JSON_TABLE(?, '$[*]' COLUMNS (seq INT PATH '$')) AS j)`, [JSON.stringify(seqs)]);
   }
 }
