@@ -103,3 +103,17 @@ all namespaces) plus jobs.serviceAccount.extraNamespaces. */}}
 {{- define "ferry.stateDatabaseSecretKey" -}}
 {{- if include "ferry.evaluationDatabase" . }}url{{ else }}{{ .Values.stateDatabase.secretKey }}{{ end }}
 {{- end }}
+
+{{- define "ferry.dataApiName" -}}
+{{- printf "%s-data-api" (include "ferry.fullname" .) }}
+{{- end }}
+
+{{- define "ferry.dataApiServiceAccount" -}}
+{{- default (include "ferry.dataApiName" .) .Values.dataApi.serviceAccount.name }}
+{{- end }}
+
+{{- define "ferry.dataApiSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "ferry.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: data-api
+{{- end }}

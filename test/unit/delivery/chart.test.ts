@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { chartCrdTemplate, chartCrdDir, crdSourceDir, renderChartCrds } from '../../../scripts/gen-chart-crds.js';
 import { chartDir, find, helm, ofKind, renderChart, repoRoot, type KubeObject } from './helm.js';
-import { CONTROLLER_ALLOWED, JOB_ALLOWED, type Access } from './rbac-expectations.js';
+import { CONTROLLER_ALLOWED, DATA_EDIT_ALLOWED, DATA_VIEW_ALLOWED, JOB_ALLOWED, type Access } from './rbac-expectations.js';
 
 const ciValues = readdirSync(join(chartDir, 'ci'))
   .filter((name) => name.endsWith('.yaml'))
@@ -60,22 +61,29 @@ describe('helm template with the default values', () => {
 
   it('renders the controller, its RBAC, the CRDs and the evaluation database', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort()).toEqual([
+      'APIService//v1alpha1.data.ferry.dev',
       'ClusterRole//ferry-controller',
       'ClusterRole//ferry-edit',
       'ClusterRole//ferry-view',
       'ClusterRoleBinding//ferry-controller',
+      'ClusterRoleBinding//ferry-data-api:system:auth-delegator',
       'CustomResourceDefinition//exporttargets.ferry.dev',
       'CustomResourceDefinition//syncflows.ferry.dev',
       'CustomResourceDefinition//syncjobs.ferry.dev',
       'Deployment/ferry-system/ferry-controller',
+      'Deployment/ferry-system/ferry-data-api',
       'Role/ferry-system/ferry-job',
       'Role/ferry-system/ferry-leader-election',
       'RoleBinding/ferry-system/ferry-job',
       'RoleBinding/ferry-system/ferry-leader-election',
+      'RoleBinding/kube-system/ferry-data-api:extension-apiserver-authentication-reader',
+      'Secret/ferry-system/ferry-data-api-tls',
       'Secret/ferry-system/ferry-postgresql',
+      'Service/ferry-system/ferry-data-api',
       'Service/ferry-system/ferry-metrics',
       'Service/ferry-system/ferry-postgresql',
       'ServiceAccount/ferry-system/ferry-controller',
+      'ServiceAccount/ferry-system/ferry-data-api',
       'ServiceAccount/ferry-system/ferry-job',
       'StatefulSet/ferry-system/ferry-postgresql',
     ]);
@@ -118,8 +126,9 @@ describe('helm template with the default values', () => {
     ]);
   });
 
-  it('mounts an API token only into the controller', () => {
+  it('mounts an API token only into the controller and the data API', () => {
     expect(podSpec(controllerDeployment(objects)).automountServiceAccountToken).toBe(true);
+    expect(podSpec(find(objects, 'Deployment', 'ferry-data-api')).automountServiceAccountToken).toBe(true);
     for (const account of ofKind(objects, 'ServiceAccount')) expect(account.automountServiceAccountToken, account.metadata.name).toBe(false);
     expect(podSpec(find(objects, 'StatefulSet', 'ferry-postgresql')).automountServiceAccountToken).toBe(false);
   });
@@ -165,6 +174,9 @@ describe('helm template with the default values', () => {
     expect(edit.metadata.labels).not.toHaveProperty(['rbac.authorization.k8s.io/aggregate-to-view']);
     expect(ruleTriples(rulesOf(edit))).toContain('ferry.dev syncjobs create');
     expect(ruleTriples(rulesOf(view)).every((triple) => /(get|list|watch)$/.test(triple))).toBe(true);
+    // The data API: ferry-view reads, ferry-edit also downloads files and sees sensitive values.
+    expect(ruleTriples(rulesOf(view)).filter((t) => t.startsWith('data.ferry.dev '))).toEqual(DATA_VIEW_ALLOWED.map(accessTriple).sort());
+    expect(ruleTriples(rulesOf(edit)).filter((t) => t.startsWith('data.ferry.dev '))).toEqual(DATA_EDIT_ALLOWED.map(accessTriple).sort());
   });
 
   it('keeps the CRDs on uninstall and renders them exactly as crds/', () => {
@@ -211,7 +223,8 @@ describe('helm template with each documented option set (charts/ferry/ci)', () =
 
   it('watchNamespaces turns the ClusterRole into one Role per namespace', () => {
     const objects = renderChart(['-f', join(chartDir, 'ci', 'namespaced-values.yaml')]);
-    expect(ofKind(objects, 'ClusterRoleBinding')).toEqual([]);
+    // Only the data API's delegation is cluster-wide (TokenReview and SubjectAccessReview have no namespace).
+    expect(ofKind(objects, 'ClusterRoleBinding').map((b) => b.metadata.name)).toEqual(['ferry-data-api:system:auth-delegator']);
     expect(ofKind(objects, 'ClusterRole').map((r) => r.metadata.name).sort()).toEqual(['ferry-edit', 'ferry-view']);
     for (const namespace of ['team-a']) {
       expect(ruleTriples(rulesOf(find(objects, 'Role', 'ferry-controller', namespace)))).toEqual(CONTROLLER_ALLOWED.map(accessTriple).sort());
@@ -328,5 +341,65 @@ describe('the chart and `ferry controller` agree', () => {
     expect(rulesOf(find(objects, 'Role', 'ferry-smtp', 'ferry-system'))).toEqual([
       { apiGroups: [''], resources: ['secrets'], resourceNames: ['ferry-smtp'], verbs: ['get'] },
     ]);
+  });
+});
+
+describe('the data API (data.ferry.dev)', () => {
+  const objects = renderChart();
+  const tls = find(objects, 'Secret', 'ferry-data-api-tls') as KubeObject & { data: Record<string, string> };
+  const apiService = find(objects, 'APIService', 'v1alpha1.data.ferry.dev') as KubeObject & { spec: Record<string, unknown> };
+
+  it('registers an APIService whose caBundle is the CA that signed the serving certificate for its Service', () => {
+    expect(apiService.spec).toMatchObject({
+      group: 'data.ferry.dev',
+      version: 'v1alpha1',
+      service: { namespace: 'ferry-system', name: 'ferry-data-api', port: 443 },
+      caBundle: tls.data['ca.crt'],
+    });
+    const ca = new X509Certificate(Buffer.from(tls.data['ca.crt'], 'base64'));
+    const cert = new X509Certificate(Buffer.from(tls.data['tls.crt'], 'base64'));
+    expect(cert.verify(ca.publicKey)).toBe(true);
+    // The aggregator verifies the server as <service>.<namespace>.svc.
+    expect(cert.checkHost('ferry-data-api.ferry-system.svc')).toBe('ferry-data-api.ferry-system.svc');
+    expect((find(objects, 'Service', 'ferry-data-api').spec as { ports: unknown[] }).ports).toEqual([{ name: 'https', port: 443, targetPort: 'https', protocol: 'TCP' }]);
+  });
+
+  it('runs `ferry data-api` with the certificate mounted, the state database from a Secret and a restricted pod', () => {
+    const pod = podSpec(find(objects, 'Deployment', 'ferry-data-api'));
+    const [container] = pod.containers;
+    expect(pod.serviceAccountName).toBe('ferry-data-api');
+    expect(container.args).toEqual(['data-api', '--port=8443', '--tls-cert-file=/var/run/ferry/tls/tls.crt', '--tls-private-key-file=/var/run/ferry/tls/tls.key']);
+    expect(env(container, 'FERRY_STATE_DB_URL')?.valueFrom).toEqual({ secretKeyRef: { name: 'ferry-postgresql', key: 'url' } });
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(container.readinessProbe).toMatchObject({ httpGet: { path: '/readyz', port: 'https', scheme: 'HTTPS' } });
+    expect(pod.volumes).toContainEqual({ name: 'tls', secret: { secretName: 'ferry-data-api-tls' } });
+    const help = execFileSync(process.execPath, [join(repoRoot, 'bin', 'ferry.mjs'), 'data-api', '--help'], { encoding: 'utf8' });
+    for (const arg of container.args!.slice(1)) expect(help, `ferry data-api has no ${arg}`).toContain(arg.split('=')[0]);
+  });
+
+  it('delegates authentication and authorization, and may do nothing else', () => {
+    const delegator = find(objects, 'ClusterRoleBinding', 'ferry-data-api:system:auth-delegator');
+    expect(delegator.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' });
+    expect(delegator.subjects).toEqual([{ kind: 'ServiceAccount', name: 'ferry-data-api', namespace: 'ferry-system' }]);
+    const reader = find(objects, 'RoleBinding', 'ferry-data-api:extension-apiserver-authentication-reader', 'kube-system');
+    expect(reader.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'extension-apiserver-authentication-reader' });
+    const bindings = objects.filter((o) => (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') && JSON.stringify(o.subjects).includes('ferry-data-api'));
+    expect(bindings).toHaveLength(2);
+  });
+
+  it('takes its certificate from cert-manager when asked, with the CA injected into the APIService', () => {
+    const own = renderChart(['--set', 'dataApi.certManager.enabled=true']);
+    expect(ofKind(own, 'Secret').map((s) => s.metadata.name)).toEqual(['ferry-postgresql']);
+    expect(find(own, 'APIService', 'v1alpha1.data.ferry.dev').metadata.annotations).toEqual({ 'cert-manager.io/inject-ca-from': 'ferry-system/ferry-data-api' });
+    expect((find(own, 'APIService', 'v1alpha1.data.ferry.dev') as KubeObject & { spec: Record<string, unknown> }).spec.caBundle).toBeUndefined();
+    expect(find(own, 'Certificate', 'ferry-data-api').spec).toMatchObject({ secretName: 'ferry-data-api-tls', dnsNames: ['ferry-data-api.ferry-system.svc', 'ferry-data-api.ferry-system', 'ferry-data-api'], issuerRef: { name: 'ferry-data-api-ca', kind: 'Issuer' } });
+    const corporate = renderChart(['--set', 'dataApi.certManager.enabled=true', '--set', 'dataApi.certManager.issuerRef.name=corp-ca', '--set', 'dataApi.certManager.issuerRef.kind=ClusterIssuer']);
+    expect(ofKind(corporate, 'Issuer')).toEqual([]);
+    expect(find(corporate, 'Certificate', 'ferry-data-api').spec).toMatchObject({ issuerRef: { name: 'corp-ca', kind: 'ClusterIssuer' } });
+  });
+
+  it('is left out with dataApi.enabled=false', () => {
+    const without = renderChart(['--set', 'dataApi.enabled=false']);
+    expect(without.filter((o) => o.kind === 'APIService' || o.metadata.name.startsWith('ferry-data-api'))).toEqual([]);
   });
 });

@@ -63,3 +63,14 @@ export const JOB_FORBIDDEN: Access[] = [
   { verb: 'get', resource: 'secrets' },
   { verb: 'create', resource: 'jobs.batch' },
 ];
+
+/** The data API (data.ferry.dev) in ferry-view: read pairs (masked), runs with reports, export file metadata. */
+export const DATA_VIEW_ALLOWED: Access[] = [
+  ...['get', 'list'].flatMap((verb) => ['pairs', 'runs', 'exportfiles'].map((name) => ({ verb, resource: `${name}.data.ferry.dev` }))),
+  { verb: 'get', resource: 'runs.data.ferry.dev/report' },
+];
+/** ferry-edit adds the contents of export files and the sensitive values; nothing else gets them. */
+export const DATA_EDIT_ALLOWED: Access[] = [
+  { verb: 'get', resource: 'exportfiles.data.ferry.dev/download' },
+  { verb: 'get', resource: 'pairs.data.ferry.dev/unmasked' },
+];
