@@ -34,6 +34,8 @@ export interface ExportFileRecord {
 export interface ExportFileQuery {
   namespace?: string;
   flow?: string;
+  /** A flow's name in any namespace (lists across namespaces). */
+  flowName?: string;
   runId?: string;
   /** Keyset paging, newest first: strictly older than this (created_at, id). */
   before?: { createdAt: string; id: string };
@@ -81,6 +83,7 @@ export async function listExportFiles(db: pg.Pool | pg.ClientBase, query: Export
   };
   if (query.flow !== undefined) where.push(`f.flow = ${param(query.flow)}`);
   else if (query.namespace !== undefined) where.push(`starts_with(f.flow, ${param(`${query.namespace}/`)})`);
+  if (query.flowName !== undefined) where.push(`substr(f.flow, strpos(f.flow, '/') + 1) = ${param(query.flowName)}`);
   if (query.runId !== undefined) where.push(`f.run_id = ${param(query.runId)}`);
   if (query.before) where.push(`(f.created_at, f.id) < (${param(query.before.createdAt)}::timestamptz, ${param(query.before.id)})`);
   const result = await db.query(

@@ -35,6 +35,8 @@ export interface PairQuery {
   /** `namespace/` prefix of flow ids; absent lists every namespace. */
   namespace?: string;
   flow?: string;
+  /** A flow's name in any namespace (lists across namespaces). */
+  flowName?: string;
   entity?: string;
   category?: string;
   /** Keyset paging: rows strictly after this pair, in (flow, entity, source_key) order. */
@@ -71,6 +73,7 @@ export async function listPairs(db: pg.Pool | pg.ClientBase, query: PairQuery): 
   };
   if (query.flow !== undefined) where.push(`flow = ${param(query.flow)}`);
   else if (query.namespace !== undefined) where.push(`starts_with(flow, ${param(`${query.namespace}/`)})`);
+  if (query.flowName !== undefined) where.push(`substr(flow, strpos(flow, '/') + 1) = ${param(query.flowName)}`);
   if (query.entity !== undefined) where.push(`entity = ${param(query.entity)}`);
   if (query.category !== undefined) where.push(`category = ${param(query.category)}`);
   if (query.after) where.push(`(flow, entity, source_key) > (${param(query.after.flow)}, ${param(query.after.entity)}, ${param(query.after.sourceKey)})`);

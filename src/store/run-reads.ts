@@ -21,6 +21,8 @@ export interface RunRecord {
 export interface RunQuery {
   namespace?: string;
   flow?: string;
+  /** A flow's name in any namespace (lists across namespaces). */
+  flowName?: string;
   status?: string;
   /** Keyset paging, newest first: rows strictly older than this (started_at, id). */
   before?: { startedAt: string; id: string };
@@ -69,6 +71,7 @@ export async function listRuns(db: pg.Pool | pg.ClientBase, query: RunQuery): Pr
   };
   if (query.flow !== undefined) where.push(`flow = ${param(query.flow)}`);
   else if (query.namespace !== undefined) where.push(`starts_with(flow, ${param(`${query.namespace}/`)})`);
+  if (query.flowName !== undefined) where.push(`substr(flow, strpos(flow, '/') + 1) = ${param(query.flowName)}`);
   if (query.status !== undefined) where.push(`status = ${param(query.status)}`);
   if (query.before) where.push(`(started_at, id) < (${param(query.before.startedAt)}::timestamptz, ${param(query.before.id)})`);
   const result = await db.query(
