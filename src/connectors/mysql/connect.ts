@@ -81,7 +81,8 @@ function passwordOf(url: string): string {
 export function describeQueryError(what: string, url: string, error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   const fatal = 'fatal' in error && error.fatal === true;
-  if (!fatal) return error;
+  const closed = /closed state|connection lost/i.test(error.message);
+  if (!fatal && !closed) return error;
   return new FerryError(`lost the connection to ${what} at ${redactUrl(url)}: ${error.message.replace(/\s*\n\s*/g, ' ')}`, undefined, {
     cause: error,
   });

@@ -98,11 +98,14 @@ export class Db {
       }
       notify();
     });
-    command.on('error', (error: unknown) => {
+    const fail = (error: unknown) => {
       failure = error;
       done = true;
       notify();
-    });
+    };
+    command.on('error', fail);
+    // A command without a callback does not hear of a lost connection: mysql2 tells the connection.
+    this.connection.on('error', fail);
     command.on('end', () => {
       done = true;
       notify();
@@ -123,6 +126,7 @@ export class Db {
         await new Promise<void>((resolve) => (wake = resolve));
       }
     } finally {
+      this.connection.off('error', fail);
       if (!done) {
         discard = true;
         buffer.length = 0;
