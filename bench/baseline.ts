@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import pg from 'pg';
 import type { SyncFlowSpec } from '../src/api/index.js';
-import { readTable, type TableInfo } from '../src/engine/postgres/catalog.js';
+import { conditionSql, transformSql } from '../src/connectors/postgres/sql.js';
+import { readTable, type TableInfo } from '../src/connectors/postgres/catalog.js';
 import { planFlow, type EntityPlan } from '../src/engine/plan.js';
 import { ident, qualified } from '../src/util/sql.js';
 
@@ -41,10 +42,10 @@ function pipelineFor(plan: EntityPlan): Pipeline {
     target.push(ident(plan.target.keys[0]));
   }
   for (const field of [...plan.keyFields, ...plan.fields]) {
-    source.push(field.sourceExpr);
+    source.push(transformSql(ident(field.source), field.transform));
     target.push(ident(field.target));
   }
-  const where = plan.source.inScopeSql === 'true' ? '' : ` WHERE ${plan.source.inScopeSql}`;
+  const where = plan.source.conditions.length === 0 ? '' : ` WHERE ${conditionSql(plan.source.conditions)}`;
   const from = qualified(plan.source.schema, plan.source.table);
   return {
     entity: plan.name,

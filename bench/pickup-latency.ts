@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { runSync } from '../src/engine/run.js';
+import { runSync } from '../src/connectors/run.js';
 import { ChangeFeed, watchLoop } from '../src/engine/two-way/change-feed.js';
 import { installChangeTriggers } from '../src/engine/two-way/triggers.js';
 import { ensureDatabase } from '../src/local/embedded-server.js';

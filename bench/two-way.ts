@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { SyncFlowSpec } from '../src/api/syncflow.js';
 import type { RunReport } from '../src/engine/report.js';
-import { runSync } from '../src/engine/run.js';
+import { runSync } from '../src/connectors/run.js';
 import { ensureDatabase } from '../src/local/embedded-server.js';
 import { startEmbeddedPostgres } from '../src/util/embedded-postgres.js';
 import { createLogger } from '../src/util/logger.js';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import pg from 'pg';
 import { renderReport, type ReportFormat } from '../engine/report.js';
-import { runSync } from '../engine/run.js';
+import { runSync } from '../connectors/run.js';
 import { defaultDataDir, ensureDatabase, openLocalServer } from '../local/embedded-server.js';
 import { embeddedDatabaseName } from '../local/secrets.js';
 import { loadValidManifests } from '../local/local-run.js';

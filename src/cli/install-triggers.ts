@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { databaseOf } from '../api/systems.js';
-import { connect } from '../engine/run-lock.js';
+import { connect } from '../connectors/postgres/connect.js';
 import { installChangeTriggers, uninstallChangeTriggers } from '../engine/two-way/triggers.js';
 import { addFlowOptions, withFlowDatabases } from './pairs.js';
 

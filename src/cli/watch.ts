@@ -3,7 +3,7 @@ import { parseWindow } from '../api/defaults.js';
 import { databaseOf, type SystemSide } from '../api/systems.js';
 import { renderReport, type ReportFormat } from '../engine/report.js';
 import { RunFailedError } from '../engine/run.js';
-import { connect } from '../engine/run-lock.js';
+import { connect } from '../connectors/postgres/connect.js';
 import { ChangeFeed, watchLoop } from '../engine/two-way/change-feed.js';
 import { tablesWithTrigger } from '../engine/two-way/triggers.js';
 import { runLocally, type LocalRunOptions } from '../local/local-run.js';

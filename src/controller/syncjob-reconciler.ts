@@ -7,7 +7,7 @@ import { databaseOf } from '../api/systems.js';
 import type { EntitySummary, SyncJob, SyncJobStatus } from '../api/syncjob.js';
 import { validateSyncJob } from '../api/validate-job.js';
 import { renderTable, type RunReport } from '../engine/report.js';
-import { countPendingRows } from '../engine/estimate.js';
+import { countPendingRows } from '../connectors/postgres/pending-rows.js';
 import { sendEmail, smtpSettingsFromSecret } from '../notify/mailer.js';
 import { renderReportEmail } from '../notify/report-email.js';
 import { byAge, decideAdmission, isActive, isFinished } from './admission.js';

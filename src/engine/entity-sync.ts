@@ -1,19 +1,11 @@
-import type pg from 'pg';
 import type { Logger } from 'pino';
 import { PairStore, type PairWrite, type StoredPair } from '../store/pairs.js';
 import { emptyCounters, type EntityCounters, type RunState, type Watermark } from '../store/run-state.js';
+import type { StateConnection } from '../store/state-connection.js';
+import { inBatches } from '../util/batches.js';
+import { SOURCE_LAYOUT, normaliseValue, type Row, type RowRejection, type Session, type StageRow, type TableReader, type TableWriter } from './connector.js';
 import { compareKeys } from './keys.js';
 import type { LookupTranslator } from './lookups.js';
-import { copyOutRows, inBatches, type Row } from './postgres/copy-out.js';
-import {
-  SOURCE_LAYOUT,
-  estimatedRowsQuery,
-  fullScanQuery,
-  incrementalQuery,
-  maxCursorQuery,
-  rowsByKeysQuery,
-} from './postgres/source-queries.js';
-import { TargetTable, normaliseValue, type RowRejection, type StageRow } from './postgres/target-table.js';
 import type { EntityPlan } from './plan.js';
 import type { Transactions } from './transactions.js';
 import type { PrefetchedRows } from './record-prefetch.js';
@@ -25,14 +17,14 @@ export interface EntitySyncContext {
   batchSize: number;
   tx: Transactions;
   /** Streams the source scan. */
-  source: pg.ClientBase;
+  source: Session;
   /** Fetches full rows by key in the same snapshot as `source`. */
-  sourceFetch: pg.ClientBase;
-  target: pg.ClientBase;
+  sourceFetch: Session;
+  target: Session;
   /** Writes pairs, watermarks and counters. */
-  state: pg.ClientBase;
+  state: StateConnection;
   /** Streams pairs while `state` writes. */
-  stateStream: pg.ClientBase;
+  stateStream: StateConnection;
   runState: RunState;
   lookups: LookupTranslator;
   logger: Logger;
@@ -68,6 +60,8 @@ interface WriteItem {
   targetKey?: string[];
   /** Linked to an existing target row by the match keys. */
   linked?: boolean;
+  /** The target numbers new rows itself (AUTO_INCREMENT): the key comes back from the insert. */
+  awaitsKey?: boolean;
 }
 
 export interface EntityResult {
@@ -84,7 +78,11 @@ export class EntitySync {
   private readonly counters = emptyCounters();
   private readonly rejected: RejectedSample[] = [];
   private readonly notes: string[] = [];
-  private readonly target: TargetTable;
+  private readonly target: TableWriter;
+  /** Streams the source (Full scan, Incremental). */
+  private readonly reader: TableReader;
+  /** Reads rows by key, in the scan's snapshot. */
+  private readonly fetcher: TableReader;
   private readonly pairs: PairStore;
   private matching = false;
   private inFlight?: Promise<void>;
@@ -93,8 +91,10 @@ export class EntitySync {
     private readonly plan: EntityPlan,
     private readonly ctx: EntitySyncContext,
   ) {
-    this.target = new TargetTable(ctx.target, plan);
-    this.pairs = new PairStore(ctx.state, ctx.flow, plan.name);
+    this.target = ctx.target.writer(plan);
+    this.reader = ctx.source.reader(plan);
+    this.fetcher = ctx.sourceFetch.reader(plan);
+    this.pairs = new PairStore(ctx.state.client, ctx.flow, plan.name);
   }
 
   private result(): EntityResult {
@@ -113,26 +113,21 @@ export class EntitySync {
     const pairCount = await this.pairs.count();
     if (pairCount > 0) await this.checkTargetDrift();
 
-    const estimate = await this.ctx.sourceFetch.query(estimatedRowsQuery(this.plan));
-    const sourceRows = Number(estimate.rows[0]?.n ?? 0);
-    const keyOnly = pairCount > 0 && pairCount >= KEY_ONLY_PAIR_RATIO * sourceRows;
+    const sourceRows = await this.fetcher.estimateRows();
+    // Without a shared snapshot, rows fetched by key could be newer than the scan that chose them.
+    const keyOnly = pairCount > 0 && pairCount >= KEY_ONLY_PAIR_RATIO * sourceRows && this.ctx.source.capabilities.sharedSnapshot;
 
-    await this.ctx.source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    await this.ctx.sourceFetch.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
-      const snapshot = await this.ctx.source.query('SELECT pg_export_snapshot() AS id');
-      await this.ctx.sourceFetch.query(`SET TRANSACTION SNAPSHOT '${snapshot.rows[0].id}'`);
+      const snapshot = await this.ctx.source.beginSnapshot();
+      await this.ctx.sourceFetch.joinSnapshot(snapshot);
       await this.mergeSourceWithPairs(keyOnly);
       if (this.plan.source.updatedAt) {
-        const newest = await this.ctx.sourceFetch.query({ text: maxCursorQuery(this.plan), rowMode: 'array' });
-        if (newest.rows.length > 0) {
-          const [cursor, ...key] = (newest.rows[0] as unknown[]).map(String);
-          await this.ctx.tx.unit(this.ctx.state, () => this.ctx.runState.writeWatermark(this.plan.name, { cursor, key }));
-        }
+        const newest = await this.fetcher.newestCursor();
+        if (newest) await this.ctx.tx.unit(this.ctx.state, () => this.ctx.runState.writeWatermark(this.plan.name, newest));
       }
     } finally {
-      await this.ctx.source.query('COMMIT').catch(() => {});
-      await this.ctx.sourceFetch.query('COMMIT').catch(() => {});
+      await this.ctx.source.endSnapshot().catch(() => {});
+      await this.ctx.sourceFetch.endSnapshot().catch(() => {});
     }
     this.counters.durationMs += Date.now() - started;
     this.reportProgress();
@@ -144,8 +139,8 @@ export class EntitySync {
    * sides is compared by hash, a source-only key is new, a pair-only key is a vanished source row.
    */
   private async mergeSourceWithPairs(keyOnly: boolean): Promise<void> {
-    const sourceIter = copyOutRows(this.ctx.source, fullScanQuery(this.plan, !keyOnly))[Symbol.asyncIterator]();
-    const pairIter = this.pairs.streamBySourceKey(this.ctx.stateStream)[Symbol.asyncIterator]();
+    const sourceIter = this.reader.scan(!keyOnly)[Symbol.asyncIterator]();
+    const pairIter = this.pairs.streamBySourceKey(this.ctx.stateStream.client)[Symbol.asyncIterator]();
     let writes: WriteItem[] = [];
     let gone: StoredPair[] = [];
 
@@ -260,11 +255,7 @@ export class EntitySync {
   /** Key-only scans learn which rows changed; this loads just those rows, from the same snapshot. */
   private async fetchValues(writes: WriteItem[]): Promise<void> {
     const byKey = new Map(writes.map((w) => [w.record.key!, w]));
-    const query = rowsByKeysQuery(
-      this.plan,
-      writes.map((w) => w.record.keyParts as string[]),
-    );
-    for await (const row of copyOutRows(this.ctx.sourceFetch, query)) {
+    for await (const row of this.fetcher.byKeys(writes.map((w) => w.record.keyParts as string[]))) {
       const fetched = this.parseSourceRow(row);
       const item = byKey.get(fetched.key!);
       if (item) item.record = fetched;
@@ -281,7 +272,7 @@ export class EntitySync {
     const started = Date.now();
     await this.prepare();
     const watermark = await this.ctx.runState.readWatermark(this.plan.name);
-    const rows = copyOutRows(this.ctx.source, incrementalQuery(this.plan, watermark));
+    const rows = this.reader.changedSince(watermark);
     try {
       for await (const batch of inBatches(rows, this.ctx.batchSize)) {
         const records: SourceRecord[] = [];
@@ -323,7 +314,7 @@ export class EntitySync {
       const records: SourceRecord[] = [];
       const rows = prefetched
         ? prefetched.rows.slice(i, i + this.ctx.batchSize)
-        : copyOutRows(this.ctx.sourceFetch, rowsByKeysQuery(this.plan, keys.slice(i, i + this.ctx.batchSize)));
+        : this.fetcher.byKeys(keys.slice(i, i + this.ctx.batchSize));
       for await (const row of rows) {
         const record = this.parseSourceRow(row);
         this.counters.read++;
@@ -357,16 +348,7 @@ export class EntitySync {
     const live = await this.translateLookups(items);
     await this.assignTargetKeys(live);
 
-    const stageRows: StageRow[] = [];
-    const bySeq = new Map<number, WriteItem & { targetKey: string[] }>();
-    live.forEach((item, seq) => {
-      if (!item.targetKey) return;
-      const values = item.record.values!.slice(this.plan.keyFields.length);
-      stageRows.push({ seq, key: item.targetKey, values });
-      bySeq.set(seq, item as WriteItem & { targetKey: string[] });
-    });
-
-    if (stageRows.length === 0) {
+    if (!live.some((item) => item.targetKey || item.awaitsKey)) {
       if (afterCommit) await tx.unit(state, afterCommit);
       this.reportProgress();
       return;
@@ -374,11 +356,18 @@ export class EntitySync {
 
     await tx.begin(target);
     try {
+      const hashes = await this.insertAwaitingKeys(live);
+      const stageRows: StageRow[] = [];
+      const bySeq = new Map<number, WriteItem & { targetKey: string[] }>();
+      live.forEach((item, seq) => {
+        if (!item.targetKey) return;
+        if (!hashes.has(seq)) stageRows.push({ seq, key: item.targetKey, values: item.record.values!.slice(this.plan.keyFields.length) });
+        bySeq.set(seq, item as WriteItem & { targetKey: string[] });
+      });
       const isFresh = (row: StageRow) => {
         const item = bySeq.get(row.seq)!;
         return item.kind === 'new' && !item.linked && this.plan.target.keyMode === 'generated';
       };
-      const hashes = new Map<number, string>();
       const freshRows = stageRows.filter(isFresh);
       const copied = await this.target.copyFresh(freshRows);
       if (copied) {
@@ -445,12 +434,16 @@ export class EntitySync {
         if (afterCommit) await afterCommit();
       });
       failpoint('batch:done');
+      this.count(bySeq.values());
     } catch (error) {
       await tx.rollback(target);
       throw error;
     }
+    this.reportProgress();
+  }
 
-    for (const item of bySeq.values()) {
+  private count(written: Iterable<WriteItem>): void {
+    for (const item of written) {
       if (item.kind === 'new') {
         if (item.linked) this.counters.linked++;
         else this.counters.created++;
@@ -458,7 +451,26 @@ export class EntitySync {
         this.counters.updated++;
       }
     }
-    this.reportProgress();
+  }
+
+  /**
+   * For targets that number new rows themselves (capability `generatedKeys: 'returned'`): inserts
+   * those rows first, inside the batch's open target transaction, and learns their keys. The pairs
+   * commit before the target does, as for every other row, so a crash in between is repaired by the
+   * interrupted-batch recovery. Returns the stored hash by position in `items`.
+   */
+  private async insertAwaitingKeys(items: WriteItem[]): Promise<Map<number, string>> {
+    const hashes = new Map<number, string>();
+    const awaiting = items.flatMap((item, seq) => (item.awaitsKey ? [{ seq, values: item.record.values! }] : []));
+    if (awaiting.length === 0) return hashes;
+    const rejections: RowRejection[] = [];
+    const inserted = await this.target.insertReturningKeys(awaiting, rejections);
+    for (const rejection of rejections) this.reject(items[rejection.seq].record.key!, rejection.reason);
+    for (const [seq, { key, hash }] of inserted) {
+      items[seq].targetKey = key;
+      hashes.set(seq, hash);
+    }
+    return hashes;
   }
 
   /** Replaces foreign-key values with the referenced entity's target keys; rows whose parent is missing are rejected. */
@@ -506,6 +518,10 @@ export class EntitySync {
     const unmatched = this.matching ? await this.linkByMatch(fresh) : fresh;
     const creatable = this.plan.actions.has('createInTarget') ? unmatched : [];
     this.counters.skipped += unmatched.length - creatable.length;
+    if (this.ctx.target.capabilities.generatedKeys === 'returned') {
+      for (const item of creatable) item.awaitsKey = true;
+      return;
+    }
     const keys = await this.target.allocateKeys(creatable.length);
     creatable.forEach((item, i) => (item.targetKey = keys[i]));
   }
@@ -559,7 +575,7 @@ export class EntitySync {
     if (!this.plan.actions.has('deleteInTarget')) return this.result();
     const started = Date.now();
     const { tx } = this.ctx;
-    for await (const batch of inBatches(this.pairs.streamGone(this.ctx.stateStream), this.ctx.batchSize)) {
+    for await (const batch of inBatches(this.pairs.streamGone(this.ctx.stateStream.client), this.ctx.batchSize)) {
       const failed = new Set<string>();
       const keys = batch.map((row) => this.plan.target.codec.decode(row[1]!));
       const deleted = await tx.unit(this.ctx.target, () =>
@@ -586,7 +602,7 @@ export class EntitySync {
    */
   private async checkTargetDrift(): Promise<void> {
     const targetIter = this.target.streamHashes()[Symbol.asyncIterator]();
-    const pairIter = this.pairs.streamByTargetKey(this.ctx.stateStream)[Symbol.asyncIterator]();
+    const pairIter = this.pairs.streamByTargetKey(this.ctx.stateStream.client)[Symbol.asyncIterator]();
     const width = this.plan.target.keys.length;
     let stale: string[] = [];
     let drifted = 0;

@@ -1,5 +1,5 @@
-import type pg from 'pg';
 import { PairStore } from '../store/pairs.js';
+import type { StateConnection } from '../store/state-connection.js';
 import type { EntityPlan } from './plan.js';
 
 /** Above this many pairs a referenced entity is queried per batch instead of cached, to bound memory. */
@@ -14,7 +14,7 @@ export type LookupCache = Map<string, Promise<Map<string, string> | 'uncached'>>
  */
 export class LookupTranslator {
   constructor(
-    private readonly stateClient: pg.ClientBase,
+    private readonly state: StateConnection,
     private readonly flow: string,
     private readonly plans: Map<string, EntityPlan>,
     private readonly caches: LookupCache = new Map(),
@@ -30,7 +30,7 @@ export class LookupTranslator {
     const plan = this.plans.get(entity);
     if (!plan) throw new Error(`lookup to unknown entity ${entity}`);
     const toTarget = direction === 'toTarget';
-    const store = new PairStore(this.stateClient, this.flow, entity);
+    const store = new PairStore(this.state.client, this.flow, entity);
     const cacheKey = toTarget ? entity : `${entity}:toSource`;
     let pending = this.caches.get(cacheKey);
     if (pending === undefined && !this.cacheWholeEntities) pending = Promise.resolve('uncached' as const);
@@ -38,8 +38,8 @@ export class LookupTranslator {
       pending = (async () =>
         (await store.count()) <= CACHE_LIMIT
           ? toTarget
-            ? store.allTargetKeys(this.stateClient)
-            : store.allSourceKeys(this.stateClient)
+            ? store.allTargetKeys(this.state.client)
+            : store.allSourceKeys(this.state.client)
           : 'uncached')();
       this.caches.set(cacheKey, pending);
     }

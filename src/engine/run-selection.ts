@@ -1,12 +1,12 @@
-import type pg from 'pg';
 import type { SyncFlowSpec } from '../api/syncflow.js';
 import type { RecordSide } from '../api/syncjob.js';
 import { ConfigError, FerryError, EXIT_BAD_INPUT } from '../util/errors.js';
 import { computeClosure, type Closure } from './closure.js';
 import { closureGraph, scopeEntities } from './closure-plan.js';
-import { PostgresClosureSource } from './closure-source.js';
 import type { EntityResult } from './entity-sync.js';
+import type { Session } from './connector.js';
 import type { EntityPlan, FlowPlan } from './plan.js';
+import type { StateConnection } from '../store/state-connection.js';
 import { prefetchClosure, type PrefetchedRows } from './record-prefetch.js';
 
 export type ScopeMode = 'Full' | 'Incremental';
@@ -90,8 +90,8 @@ export function parseRecordKey(plan: EntityPlan, key: string): string[] {
 export async function selectRun(
   request: SelectionRequest,
   plan: FlowPlan,
-  source: pg.ClientBase,
-  state: { client: pg.ClientBase; flow: string },
+  source: Session,
+  state: { connection: StateConnection; flow: string },
 ): Promise<RunSelection> {
   const plans = new Map(plan.entities.map((e) => [e.name, e]));
   if (request.mode === 'Record') {
@@ -100,11 +100,11 @@ export async function selectRun(
     const root = plans.get(request.record.entity);
     if (!root) throw new ConfigError(`unknown entity "${request.record.entity}" (record ${request.record.entity}/${request.record.key})`);
     const graph = closureGraph(request.spec);
-    const closure = await computeClosure(graph, new PostgresClosureSource(source, plans, graph), {
+    const closure = await computeClosure(graph, source.closureSource(plans, graph), {
       entity: root.name,
       key: parseRecordKey(root, request.record.key),
     });
-    const prefetched = await prefetchClosure(source, state.client, state.flow, plans, closure.keys, plan.batchSize);
+    const prefetched = await prefetchClosure(source, state.connection, state.flow, plans, closure.keys, plan.batchSize);
     return {
       entities: plan.entities.filter((e) => closure.keys.has(e.name)),
       pass: (entity) => ({

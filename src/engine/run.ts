@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
 import type { Logger } from 'pino';
+import { databaseOf } from '../api/systems.js';
 import type { SyncFlowSpec } from '../api/syncflow.js';
 import { openStateStore } from '../store/db.js';
 import { PairStore } from '../store/pairs.js';
 import { RunState, type EntityCounters } from '../store/run-state.js';
-import { FerryError, FlowBusyError } from '../util/errors.js';
+import { StateConnection } from '../store/state-connection.js';
+import { ConfigError, FerryError, FlowBusyError } from '../util/errors.js';
 import { runExport, type ExportContext } from '../export/run-export.js';
-import { acquireFlowLock, connect, releaseFlowLock } from './run-lock.js';
+import { acquireFlowLock, releaseFlowLock } from '../store/run-lock.js';
+import type { Connector, Session, TableInfo } from './connector.js';
 import { EntitySync, type EntityResult, type EntitySyncContext, type RejectedSample } from './entity-sync.js';
 import { LookupTranslator, type LookupCache } from './lookups.js';
-import { readTables, type TableInfo } from './postgres/catalog.js';
-import { TargetTable } from './postgres/target-table.js';
 import { planFlow, type EntityPlan, type FlowPlan } from './plan.js';
 import { buildRunReport, type EntityReport, type RunReport } from './report.js';
 import { runInDependencyOrder } from './scheduler.js';
@@ -20,6 +20,7 @@ import { Transactions } from './transactions.js';
 import type { RecordSide, Resolution } from '../api/syncjob.js';
 import { loopWindowSeconds } from '../api/defaults.js';
 import { TwoWayEntitySync } from './two-way/entity-sync.js';
+import { postgresSession } from './two-way/sessions.js';
 import type { TwoWayContext, TwoWayResult } from './two-way/batch.js';
 import { categoryCounts, pairCategories } from './two-way/pair-state.js';
 import { applyResolutions } from './resolve.js';
@@ -38,6 +39,8 @@ export interface RunRequest {
   sourceUrl: string;
   targetUrl: string;
   stateUrl: string;
+  /** The systems a sync reads and writes (export flows read `sourceUrl` instead). */
+  connectors?: { source: Connector; target: Connector };
   logger: Logger;
   onProgress?: (entity: string, counters: EntityCounters) => void;
   /** Entities synced side by side when their dependencies allow (default 2; a dry run uses 1). */
@@ -57,17 +60,27 @@ const SUPPORTED_MODES = new Set<EngineMode>(['Full', 'Incremental', 'Scope', 'Re
 const REJECT_SAMPLE_LIMIT = 100;
 const DEFAULT_PARALLEL_ENTITIES = 2;
 
-async function readCatalog(spec: SyncFlowSpec, source: pg.Client, target: pg.Client) {
-  const schemas = {
-    source: spec.source.postgres?.schema ?? 'public',
-    target: spec.target.postgres?.schema ?? 'public',
-  };
+async function readCatalog(spec: SyncFlowSpec, source: Session, target: Session) {
   const [sourceTables, targetTables] = await Promise.all([
-    readTables(source, schemas.source, spec.entities.map((e) => e.source.table)),
-    readTables(target, schemas.target, spec.entities.map((e) => e.target.table)),
+    source.readCatalog(databaseOf(spec.source, 'source')?.namespace ?? '', spec.entities.map((e) => e.source.table)),
+    target.readCatalog(databaseOf(spec.target, 'target')?.namespace ?? '', spec.entities.map((e) => e.target.table)),
   ]);
   const tables: Record<'source' | 'target', Map<string, TableInfo>> = { source: sourceTables, target: targetTables };
   return (side: 'source' | 'target', table: string) => tables[side].get(table);
+}
+
+/** A dry run must roll back everything it wrote: refuse when a table it writes cannot. */
+function refuseDryRunWithout(catalog: (side: 'source' | 'target', table: string) => TableInfo | undefined, spec: SyncFlowSpec): void {
+  const sides: ('source' | 'target')[] = spec.direction === 'TwoWay' ? ['source', 'target'] : ['target'];
+  for (const side of sides) {
+    for (const entity of spec.entities) {
+      const info = catalog(side, entity[side].table);
+      const limits = info?.limitations ?? [];
+      if (limits.length > 0) {
+        throw new ConfigError(`dry run refused: ${side} table "${entity[side].table}" of entity ${entity.name} cannot roll back (${limits.join('; ')}), so a dry run would write to it`);
+      }
+    }
+  }
 }
 
 /**
@@ -75,14 +88,14 @@ async function readCatalog(spec: SyncFlowSpec, source: pg.Client, target: pg.Cli
  * marked pairs with the target: rows that did not land (or landed differently) are marked stale so
  * this run rewrites them.
  */
-async function recoverInterruptedBatches(runState: RunState, plans: Map<string, EntityPlan>, state: pg.Client, target: pg.Client, flowId: string, logger: Logger) {
+async function recoverInterruptedBatches(runState: RunState, plans: Map<string, EntityPlan>, state: StateConnection, target: Session, flowId: string, logger: Logger) {
   for (const marker of await runState.pendingInflight()) {
     const plan = plans.get(marker.entity);
     if (plan) {
-      const pairs = new PairStore(state, flowId, marker.entity);
+      const pairs = new PairStore(state.client, flowId, marker.entity);
       const known = await pairs.bySourceKeys(marker.sourceKeys);
       const targetKeys = [...known.values()].map((p) => plan.target.codec.decode(p.targetKey));
-      const current = await new TargetTable(target, plan).currentHashes(targetKeys);
+      const current = await target.writer(plan).currentHashes(targetKeys);
       const stale = [...known.values()].filter((p) => current.get(p.targetKey) !== p.targetHash).map((p) => p.sourceKey);
       await pairs.markStale(stale);
       logger.warn({ entity: marker.entity, batch: marker.sourceKeys.length, stale: stale.length }, 'recovered an interrupted batch');
@@ -128,7 +141,7 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
   const { flowId, logger } = request;
   const runId = request.runId ?? randomUUID();
   const dryRun = Boolean(request.dryRun);
-  if (!request.spec.target.postgres || request.mode === 'Retransfer') {
+  if (request.spec.target.export || request.mode === 'Retransfer') {
     const { report, failure } = await runExport({ ...request, runId });
     if (failure instanceof FlowBusyError) throw failure;
     if (failure) throw new RunFailedError(report, failure instanceof FerryError ? failure.exitCode : 1, failure);
@@ -139,7 +152,7 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
   }
 
   const store = await openStateStore(request.stateUrl);
-  const clients: pg.Client[] = [];
+  const opened: { close(): Promise<void> }[] = [];
   const bookkeeping = await store.pool.connect();
   const startedAt = new Date();
   let locked = false;
@@ -158,38 +171,51 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
       `INSERT INTO ferry.runs (id, flow, mode, dry_run, status, requested_by, started_at) VALUES ($1, $2, $3, $4, 'Running', $5, $6)`,
       [runId, flowId, request.mode, dryRun, request.requestedBy ?? null, startedAt],
     );
-    const open = async (url: string, what: string) => {
-      const client = await connect(url, what);
-      clients.push(client);
-      return client;
+    const connectors = request.connectors;
+    if (!connectors) throw new ConfigError('a sync run needs source and target connectors');
+    const open = async <T extends { close(): Promise<void> }>(opening: Promise<T>): Promise<T> => {
+      const session = await opening;
+      opened.push(session);
+      return session;
     };
     // Connections are opened side by side: one after the other, they were a good part of a short run.
-    // All settle before a failure is raised, so every opened connection is in `clients` to be closed.
-    const opened = await Promise.allSettled([
-      open(request.sourceUrl, 'the source database'),
-      open(request.sourceUrl, 'the source database'),
-      open(request.targetUrl, 'the target database'),
-      open(request.stateUrl, 'the state database'),
-      open(request.stateUrl, 'the state database'),
-    ]);
-    const refused = opened.find((o) => o.status === 'rejected');
-    if (refused) throw refused.reason;
-    const [source, sourceFetch, target, state, stateStream] = opened.map((o) => (o as PromiseFulfilledResult<pg.Client>).value);
+    // All settle before a failure is raised, so every opened connection is in `opened` to be closed.
+    const lane = async (): Promise<[Session, Session, Session, StateConnection, StateConnection]> => {
+      const sessions = await Promise.allSettled([
+        open(connectors.source.open()),
+        open(connectors.source.open()),
+        open(connectors.target.open()),
+      ]);
+      const states = await Promise.allSettled([open(StateConnection.open(request.stateUrl)), open(StateConnection.open(request.stateUrl))]);
+      const refused = [...sessions, ...states].find((o) => o.status === 'rejected');
+      if (refused) throw refused.reason;
+      const [source, sourceFetch, target] = sessions.map((o) => (o as PromiseFulfilledResult<Session>).value);
+      const [state, stateStream] = states.map((o) => (o as PromiseFulfilledResult<StateConnection>).value);
+      return [source, sourceFetch, target, state, stateStream];
+    };
+    const [source, sourceFetch, target, state, stateStream] = await lane();
 
-    plan = planFlow(request.spec, await readCatalog(request.spec, source, target));
+    const catalog = await readCatalog(request.spec, source, target);
+    if (dryRun) refuseDryRunWithout(catalog, request.spec);
+    plan = planFlow(request.spec, catalog);
     const plans = new Map(plan.entities.map((e) => [e.name, e]));
-    const runState = new RunState(state, flowId, runId);
+    const runState = new RunState(state.client, flowId, runId);
     watermarksBefore = await runState.readAllWatermarks();
     await recoverInterruptedBatches(runState, plans, state, target, flowId, logger);
     const twoWay = request.spec.direction === 'TwoWay';
     // A Record run reads its closure and then its rows in one snapshot (it runs on one lane). Two-way
     // runs write the source on sourceFetch, so they read the closure in a snapshot on the other connection.
     const snapshot = twoWay ? source : sourceFetch;
-    if (request.mode === 'Record') await snapshot.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    if (request.mode === 'Record') await snapshot.beginSnapshot();
     selection =
       twoWay && request.mode === 'Record' && request.record
-        ? await selectTwoWayRecord({ spec: request.spec, record: request.record }, plan, { source: snapshot, target }, { client: state, flow: flowId })
-        : await selectRun(request, plan, sourceFetch, { client: state, flow: flowId });
+        ? await selectTwoWayRecord(
+            { spec: request.spec, record: request.record },
+            plan,
+            { source: postgresSession(snapshot, 'source').client, target: postgresSession(target, 'target').client },
+            { client: state.client, flow: flowId },
+          )
+        : await selectRun(request, plan, sourceFetch, { connection: state, flow: flowId });
     const selected = selection;
 
     // Progress goes to run_entities at most once a second per entity, on the otherwise idle bookkeeping connection.
@@ -209,14 +235,18 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
     // Two-way runs write the source too (on the lanes' sourceFetch connections).
     if (twoWay) await tx.open(sourceFetch);
     const lookupCache: LookupCache = new Map();
-    const laneContext = (clients: { source: pg.Client; sourceFetch: pg.Client; target: pg.Client; state: pg.Client; stateStream: pg.Client }): EntitySyncContext => ({
+    const laneContext = ([source, sourceFetch, target, state, stateStream]: Awaited<ReturnType<typeof lane>>): EntitySyncContext => ({
       flow: flowId,
       runId,
       batchSize: plan!.batchSize,
       tx,
-      ...clients,
-      runState: new RunState(clients.state, flowId, runId),
-      lookups: new LookupTranslator(clients.state, flowId, plans, lookupCache, request.mode !== 'Record'),
+      source,
+      sourceFetch,
+      target,
+      state,
+      stateStream,
+      runState: new RunState(state.client, flowId, runId),
+      lookups: new LookupTranslator(state, flowId, plans, lookupCache, request.mode !== 'Record'),
       missingParentHint: selected.missingParentHint,
       logger,
       rejectSampleLimit: REJECT_SAMPLE_LIMIT,
@@ -228,25 +258,22 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
     // Independent entities (e.g. the child tables of people) sync side by side, each lane on its own
     // connections. A dry run needs every statement in one transaction per database: one lane.
     const laneCount = dryRun || request.mode === 'Record' ? 1 : Math.max(1, request.parallelEntities ?? DEFAULT_PARALLEL_ENTITIES);
-    const lanes = [laneContext({ source, sourceFetch, target, state, stateStream })];
-    for (let i = 1; i < laneCount; i++) {
-      lanes.push(
-        laneContext({
-          source: await open(request.sourceUrl, 'the source database'),
-          sourceFetch: await open(request.sourceUrl, 'the source database'),
-          target: await open(request.targetUrl, 'the target database'),
-          state: await open(request.stateUrl, 'the state database'),
-          stateStream: await open(request.stateUrl, 'the state database'),
-        }),
-      );
-    }
+    const lanes = [laneContext([source, sourceFetch, target, state, stateStream])];
+    for (let i = 1; i < laneCount; i++) lanes.push(laneContext(await lane()));
     const syncs = new Map<string, EntitySync>();
     const twoWayLanes = new Map<EntitySyncContext, TwoWayContext>();
     const twoWayLane = async (lane: EntitySyncContext) => {
       let context = twoWayLanes.get(lane);
       if (!context) {
-        const targetStream = await open(request.targetUrl, 'the target database');
-        context = { ...lane, targetStream, windowSeconds: loopWindowSeconds(request.spec.loopProtection) };
+        const targetStream = await open(connectors.target.open());
+        context = {
+          ...lane,
+          source: postgresSession(lane.source, 'source'),
+          sourceFetch: postgresSession(lane.sourceFetch, 'source'),
+          target: postgresSession(lane.target, 'target'),
+          targetStream: postgresSession(targetStream, 'target'),
+          windowSeconds: loopWindowSeconds(request.spec.loopProtection),
+        };
         twoWayLanes.set(lane, context);
       }
       return context;
@@ -265,11 +292,11 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
         results.set(entity.name, await runPass(sync, selected.pass(entity.name)));
       });
     }
-    if (request.mode === 'Record') await snapshot.query('COMMIT');
+    if (request.mode === 'Record') await snapshot.endSnapshot();
     if (selected.deleteVanished && !twoWay) {
       for (const entity of [...selected.entities].reverse()) results.set(entity.name, await syncs.get(entity.name)!.deleteVanished());
     }
-    categories = await categoryCounts(state, flowId);
+    categories = await categoryCounts(state.client, flowId);
     watermarksAfter = dryRun ? watermarksBefore : await runState.readAllWatermarks();
     await tx.close(state);
     await tx.close(target);
@@ -299,7 +326,7 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
 
   try {
     await progressSaves;
-    await Promise.all(clients.map((client) => client.end().catch(() => {})));
+    await Promise.all(opened.map((session) => session.close().catch(() => {})));
     if (locked) {
       await bookkeeping.query(
         `UPDATE ferry.runs SET status = $2, completed_at = $3, error = $4, watermarks_before = $5, watermarks_after = $6, report = $7 WHERE id = $1`,

@@ -1,4 +1,7 @@
-import type pg from 'pg';
+import type { Session } from './connector.js';
+
+/** What unit-of-work boundaries need from a connection: connector sessions and the state store's client both have it. */
+export type UnitSession = Pick<Session, 'begin' | 'commit' | 'rollback' | 'savepoint' | 'rollbackToSavepoint' | 'releaseSavepoint'>;
 
 /**
  * Unit-of-work boundaries. A real run commits each unit; a dry run wraps the whole run in one
@@ -6,88 +9,59 @@ import type pg from 'pg';
  * as in a real run (constraints, casts, generated keys) and the final rollback leaves no trace.
  */
 export class Transactions {
-  private depth = new Map<pg.ClientBase, number>();
+  private depth = new Map<UnitSession, number>();
 
   constructor(readonly dryRun: boolean) {}
 
-  async open(client: pg.ClientBase): Promise<void> {
-    if (this.dryRun) await client.query('BEGIN');
+  async open(session: UnitSession): Promise<void> {
+    if (this.dryRun) await session.begin();
   }
 
-  async close(client: pg.ClientBase): Promise<void> {
-    if (this.dryRun) await client.query('ROLLBACK');
+  async close(session: UnitSession): Promise<void> {
+    if (this.dryRun) await session.rollback();
   }
 
-  async begin(client: pg.ClientBase): Promise<void> {
+  async begin(session: UnitSession): Promise<void> {
     if (this.dryRun) {
-      const level = (this.depth.get(client) ?? 0) + 1;
-      this.depth.set(client, level);
-      await client.query(`SAVEPOINT unit_${level}`);
+      const level = (this.depth.get(session) ?? 0) + 1;
+      this.depth.set(session, level);
+      await session.savepoint(`unit_${level}`);
     } else {
-      await client.query('BEGIN');
+      await session.begin();
     }
   }
 
-  async commit(client: pg.ClientBase): Promise<void> {
+  async commit(session: UnitSession): Promise<void> {
     if (this.dryRun) {
-      const level = this.depth.get(client) ?? 1;
-      this.depth.set(client, level - 1);
-      await client.query(`RELEASE SAVEPOINT unit_${level}`);
+      const level = this.depth.get(session) ?? 1;
+      this.depth.set(session, level - 1);
+      await session.releaseSavepoint(`unit_${level}`);
     } else {
-      await client.query('COMMIT');
+      await session.commit();
     }
   }
 
-  async rollback(client: pg.ClientBase): Promise<void> {
+  async rollback(session: UnitSession): Promise<void> {
     if (this.dryRun) {
-      const level = this.depth.get(client) ?? 1;
-      this.depth.set(client, level - 1);
-      await client.query(`ROLLBACK TO SAVEPOINT unit_${level}`).catch(() => {});
-      await client.query(`RELEASE SAVEPOINT unit_${level}`).catch(() => {});
+      const level = this.depth.get(session) ?? 1;
+      this.depth.set(session, level - 1);
+      await session.rollbackToSavepoint(`unit_${level}`).catch(() => {});
+      await session.releaseSavepoint(`unit_${level}`).catch(() => {});
     } else {
-      await client.query('ROLLBACK').catch(() => {});
+      await session.rollback().catch(() => {});
     }
   }
 
   /** Runs `work` as one unit; rolls back and rethrows on error. */
-  async unit<T>(client: pg.ClientBase, work: () => Promise<T>): Promise<T> {
-    await this.begin(client);
+  async unit<T>(session: UnitSession, work: () => Promise<T>): Promise<T> {
+    await this.begin(session);
     try {
       const result = await work();
-      await this.commit(client);
+      await this.commit(session);
       return result;
     } catch (error) {
-      await this.rollback(client);
+      await this.rollback(session);
       throw error;
     }
   }
-}
-
-/**
- * Applies `statement` to a set of items inside an open transaction; when it fails, splits the set
- * in halves under savepoints until the failing items are isolated, so one bad row rejects only itself.
- */
-export async function applyWithBisection<T>(
-  client: pg.ClientBase,
-  items: T[],
-  statement: (subset: T[]) => Promise<void>,
-  reject: (item: T, error: Error) => Promise<void> | void,
-): Promise<void> {
-  if (items.length === 0) return;
-  await client.query('SAVEPOINT bisect');
-  try {
-    await statement(items);
-    await client.query('RELEASE SAVEPOINT bisect');
-    return;
-  } catch (error) {
-    await client.query('ROLLBACK TO SAVEPOINT bisect');
-    await client.query('RELEASE SAVEPOINT bisect');
-    if (items.length === 1) {
-      await reject(items[0], error as Error);
-      return;
-    }
-  }
-  const middle = Math.ceil(items.length / 2);
-  await applyWithBisection(client, items.slice(0, middle), statement, reject);
-  await applyWithBisection(client, items.slice(middle), statement, reject);
 }

@@ -1,6 +1,7 @@
 import type { ExportMode } from '../api/export-settings.js';
 import type { Entity } from '../api/entity.js';
-import { conditionSql } from '../engine/plan.js';
+import { conditionSql } from '../connectors/postgres/sql.js';
+import { conditionTree } from '../engine/plan.js';
 import type { Watermark } from '../store/run-state.js';
 import { ConfigError } from '../util/errors.js';
 import { ident, literal } from '../util/sql.js';
@@ -67,7 +68,7 @@ export function entityQuery(
   const columns = entity.fields.map((f) => f.target);
   const exprs = entity.fields.map((f) => transformed(`${ALIAS}.${ident(f.source)}`, f.transform));
   const keys = entity.source.keys.map((k) => `${ALIAS}.${ident(k)}`);
-  const where = [conditionSql(entity.source.conditions ?? [])];
+  const where = [conditionSql(conditionTree(entity.source.conditions ?? []))];
   let order: string[];
   let lastSql: string | undefined;
   const t = splitTable(table, schema);
@@ -113,7 +114,7 @@ export function eventsQuery(entity: Entity, schema: string, format: OutputFormat
   ];
   const sql =
     `SELECT ${payload(format, columns, exprs).join(', ')} FROM ${events} CROSS JOIN LATERAL ${rows}` +
-    ` WHERE (${conditionSql(entity.source.conditions ?? [])}) ORDER BY ev.ferry_xid, ev.ferry_event_id`;
+    ` WHERE (${conditionSql(conditionTree(entity.source.conditions ?? []))}) ORDER BY ev.ferry_xid, ev.ferry_event_id`;
   return { entity: entity.name, columns, sql };
 }
 

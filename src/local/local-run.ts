@@ -8,7 +8,8 @@ import {
   type ValidationError,
 } from '../api/index.js';
 import { DATABASE_KINDS, databaseOf, type SystemSide } from '../api/systems.js';
-import { runSync, type EngineMode } from '../engine/run.js';
+import { type EngineMode } from '../engine/run.js';
+import { runSync } from '../connectors/run.js';
 import type { ScopeMode } from '../engine/run-selection.js';
 import type { RecordSide, Resolution } from '../api/syncjob.js';
 import type { ExportContext } from '../export/run-export.js';

@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { escapeCopyField } from '../engine/copy-text.js';
-import { copyOutRows, type Row } from '../engine/postgres/copy-out.js';
+import { escapeCopyField } from '../util/copy-text.js';
+import { copyOutRows, type Row } from '../util/copy-out.js';
 import { literal } from '../util/sql.js';
 
 export interface PairWrite {

@@ -1,21 +1,9 @@
 import { hostname } from 'node:os';
-import pg from 'pg';
-import { describeConnectionError, FlowBusyError } from '../util/errors.js';
+import type pg from 'pg';
+import { FlowBusyError } from '../util/errors.js';
 
 // Namespace for Ferry's per-flow advisory locks (the second key is a hash of the flow id).
 const FLOW_LOCK_CLASS = 0x66727931;
-
-/** Opens a client that reads timestamps in UTC; a failure names what could not be reached. */
-export async function connect(url: string, what: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url, options: '-c TimeZone=UTC', application_name: 'ferry' } as pg.ClientConfig);
-  client.on('error', () => {});
-  try {
-    await client.connect();
-  } catch (error) {
-    throw describeConnectionError(what, url, error);
-  }
-  return client;
-}
 
 /** Holds the flow's advisory lock on a dedicated connection for the duration of the run. */
 export async function acquireFlowLock(client: pg.ClientBase, flowId: string, runId: string): Promise<void> {

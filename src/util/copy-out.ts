@@ -1,9 +1,11 @@
 import { StringDecoder } from 'node:string_decoder';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { unescapeCopyField } from '../copy-text.js';
+import { unescapeCopyField } from './copy-text.js';
+import type { Row } from '../engine/connector.js';
 
-export type Row = (string | null)[];
+export type { Row };
+
 
 /**
  * Streams the rows of `COPY (query) TO STDOUT` without holding more than one chunk in memory.
@@ -32,17 +34,4 @@ function parseLine(line: string): Row {
   const row: Row = line.split('\t');
   for (let i = 0; i < row.length; i++) row[i] = unescapeCopyField(row[i] as string);
   return row;
-}
-
-/** Groups an async stream into arrays of at most `size` items. */
-export async function* inBatches<T>(source: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
-  let batch: T[] = [];
-  for await (const item of source) {
-    batch.push(item);
-    if (batch.length >= size) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length > 0) yield batch;
 }

@@ -1,3 +1,5 @@
+import { ConfigError } from './errors.js';
+
 /** Quotes an SQL identifier. */
 export function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -8,7 +10,13 @@ export function qualified(schema: string, table: string): string {
   return `${ident(schema)}.${ident(table)}`;
 }
 
-/** Quotes an SQL string literal. */
+/**
+ * Quotes a PostgreSQL string literal that means the same under every `standard_conforming_strings`
+ * setting: a value with a backslash becomes an escape string (E'...') with the backslash doubled.
+ * PostgreSQL text cannot hold NUL, so a value with one is refused rather than cut short.
+ */
 export function literal(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
+  if (value.includes('\0')) throw new ConfigError('a value contains a NUL character, which PostgreSQL text cannot hold');
+  const quoted = value.replace(/'/g, "''");
+  return value.includes('\\') ? `E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`;
 }

@@ -1,22 +1,7 @@
 import type pg from 'pg';
+import type { ColumnInfo, TableInfo } from '../../engine/connector.js';
 
-export interface ColumnInfo {
-  name: string;
-  /** `format_type` output, e.g. `character varying(120)`, usable in casts. */
-  sqlType: string;
-  /** Base type name, e.g. `int8`, `varchar`. */
-  typeName: string;
-  notNull: boolean;
-  /** Default expression, including `nextval(...)` for serial and identity columns. */
-  defaultExpr: string | null;
-  identity: '' | 'a' | 'd';
-}
-
-export interface TableInfo {
-  schema: string;
-  table: string;
-  columns: Map<string, ColumnInfo>;
-}
+export type { ColumnInfo, TableInfo };
 
 const COLUMNS_SQL = `
 SELECT a.attname AS name,
@@ -53,6 +38,7 @@ export async function readTables(client: pg.ClientBase, schema: string, tables: 
       typeName: row.type_name,
       notNull: row.not_null,
       defaultExpr: row.default_expr,
+      generated: row.default_expr !== null,
       identity: row.identity,
     });
   }
@@ -71,6 +57,7 @@ export async function readTable(client: pg.ClientBase, schema: string, table: st
       typeName: row.type_name,
       notNull: row.not_null,
       defaultExpr: row.default_expr,
+      generated: row.default_expr !== null,
       identity: row.identity,
     });
   }

@@ -1,9 +1,9 @@
 import type pg from 'pg';
-import { ident, literal, qualified } from '../util/sql.js';
-import { ConfigError } from '../util/errors.js';
-import { referenceColumns, type ClosureGraph } from './closure-plan.js';
-import type { ClosureRequest, ClosureRow, ClosureSource } from './closure.js';
-import type { EntityPlan } from './plan.js';
+import { ident, literal, qualified } from '../../util/sql.js';
+import { ConfigError } from '../../util/errors.js';
+import { referenceColumns, type ClosureGraph } from '../../engine/closure-plan.js';
+import type { ClosureRequest, ClosureRow, ClosureSource } from '../../engine/closure.js';
+import type { EntityPlan } from '../../engine/plan.js';
 
 /** Values per statement: keeps statements bounded for a record with very many children. */
 const CHUNK = 5_000;

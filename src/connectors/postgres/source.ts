@@ -1,78 +1,56 @@
+import type pg from 'pg';
+import type { Row, TableReader, Watermark } from '../../engine/connector.js';
+import type { EntityPlan } from '../../engine/plan.js';
+import { copyOutRows } from '../../util/copy-out.js';
 import { ident, literal, qualified } from '../../util/sql.js';
-import { orderExpression } from '../keys.js';
-import type { EntityPlan } from '../plan.js';
+import { conditionSql, orderExpression, transformSql } from './sql.js';
 
-/**
- * SQL for reading an entity from the source. Every query returns the columns
- * `[...keys, cursor, hash, inScope, ...values, ...matchValues]` (values and match values only when
- * `withValues`), where the hash is
- * computed by the source server over the mapped, transformed values, so an unchanged row costs only
- * its key and hash on the wire.
- */
-export const SOURCE_LAYOUT = {
-  cursor: (plan: EntityPlan) => plan.source.keys.length,
-  hash: (plan: EntityPlan) => plan.source.keys.length + 1,
-  inScope: (plan: EntityPlan) => plan.source.keys.length + 2,
-  firstValue: (plan: EntityPlan) => plan.source.keys.length + 3,
-};
+// ORDER BY a bare name would pick an output column of that name first; qualified names never do.
+const ALIAS = 'src';
+const column = (name: string) => `${ALIAS}.${ident(name)}`;
 
 /** The source-side value expressions in stage order: target key fields first, then the rest. */
 export function valueExpressions(plan: EntityPlan): string[] {
-  return [...plan.keyFields, ...plan.fields].map((f) => f.sourceExpr);
+  return [...plan.keyFields, ...plan.fields].map((f) => transformSql(column(f.source), f.transform));
 }
 
+/** md5 over the mapped, transformed values: an unchanged row costs only its key and hash on the wire. */
 export function sourceHashExpression(plan: EntityPlan): string {
   return `md5(ROW(${valueExpressions(plan).join(', ')})::text)`;
 }
 
+export function inScopeSql(plan: EntityPlan): string {
+  return conditionSql(plan.source.conditions);
+}
+
 function selectList(plan: EntityPlan, withValues: boolean): string {
-  const keys = plan.source.keys.map(ident);
-  const cursor = plan.source.updatedAt ? ident(plan.source.updatedAt) : 'NULL::timestamptz';
-  const columns = [...keys, cursor, sourceHashExpression(plan), `(${plan.source.inScopeSql})`];
+  const cursor = plan.source.updatedAt ? column(plan.source.updatedAt) : 'NULL::timestamptz';
+  const columns = [...plan.source.keys.map(column), cursor, sourceHashExpression(plan), `(${inScopeSql(plan)})`];
   if (withValues) {
     columns.push(...valueExpressions(plan));
-    columns.push(...plan.match.map((m) => `(${ident(m.source)})::text`));
+    columns.push(...plan.match.map((m) => `(${column(m.source)})::text`));
   }
   return columns.join(', ');
 }
-
-// ORDER BY a bare name would pick an output column of that name first; qualified names never do.
-const ALIAS = 'src';
 
 function from(plan: EntityPlan): string {
   return `${qualified(plan.source.schema, plan.source.table)} AS ${ALIAS}`;
 }
 
 function keyOrder(plan: EntityPlan): string {
-  return plan.source.keys.map((k, i) => orderExpression(`${ALIAS}.${ident(k)}`, plan.source.keyKinds[i])).join(', ');
-}
-
-/** All rows in key order (Full mode). */
-export function fullScanQuery(plan: EntityPlan, withValues: boolean): string {
-  return `SELECT ${selectList(plan, withValues)} FROM ${from(plan)} ORDER BY ${keyOrder(plan)}`;
-}
-
-function keyTuple(plan: EntityPlan): string {
-  return `(${plan.source.keys.map(ident).join(', ')})`;
+  return plan.source.keys.map((k, i) => orderExpression(column(k), plan.source.keyKinds[i])).join(', ');
 }
 
 function typedLiteral(value: string, sqlType: string): string {
   return `${literal(value)}::${sqlType}`;
 }
 
-/** Rows after a watermark, in tie-safe `(updatedAt, key)` order (Incremental mode). */
-export function incrementalQuery(plan: EntityPlan, watermark: { cursor: string; key: string[] } | undefined): string {
-  const cursor = `${ALIAS}.${ident(plan.source.updatedAt!)}`;
-  const order = [cursor, ...plan.source.keys.map((k) => `${ALIAS}.${ident(k)}`)].join(', ');
-  let where = '';
-  if (watermark) {
-    const bound = [
-      typedLiteral(watermark.cursor, 'timestamptz'),
-      ...watermark.key.map((k, i) => typedLiteral(k, plan.source.keyTypes[i])),
-    ].join(', ');
-    where = ` WHERE (${order}) > (${bound})`;
-  }
-  return `SELECT ${selectList(plan, true)} FROM ${from(plan)}${where} ORDER BY ${order}`;
+/** `(updatedAt, key) > (watermark)`, the tie-safe Incremental bound; '' without a watermark. */
+function afterWatermark(plan: EntityPlan, watermark: Watermark | undefined): string {
+  if (!watermark) return '';
+  const order = [column(plan.source.updatedAt!), ...plan.source.keys.map(column)].join(', ');
+  const bound = [typedLiteral(watermark.cursor, 'timestamptz'), ...watermark.key.map((k, i) => typedLiteral(k, plan.source.keyTypes[i]))];
+  return ` WHERE (${order}) > (${bound.join(', ')})`;
 }
 
 /** Full rows for a set of keys (plain values per key part). */
@@ -80,25 +58,62 @@ export function rowsByKeysQuery(plan: EntityPlan, keys: string[][]): string {
   if (plan.source.keys.length === 1) {
     // `= ANY(array)` is planned as an index scan; an IN (VALUES …) list may become a scan of the table.
     const values = keys.map((parts) => literal(parts[0])).join(', ');
-    const key = `${ALIAS}.${ident(plan.source.keys[0])}`;
-    return `SELECT ${selectList(plan, true)} FROM ${from(plan)} WHERE ${key} = ANY(ARRAY[${values}]::${plan.source.keyTypes[0]}[]) ORDER BY ${keyOrder(plan)}`;
+    return `SELECT ${selectList(plan, true)} FROM ${from(plan)} WHERE ${column(plan.source.keys[0])} = ANY(ARRAY[${values}]::${plan.source.keyTypes[0]}[]) ORDER BY ${keyOrder(plan)}`;
   }
   const tuples = keys.map((parts) => `(${parts.map((p, i) => typedLiteral(p, plan.source.keyTypes[i])).join(', ')})`);
-  return `SELECT ${selectList(plan, true)} FROM ${from(plan)} WHERE ${keyTuple(plan)} IN (VALUES ${tuples.join(', ')}) ORDER BY ${keyOrder(plan)}`;
+  const keyTuple = `(${plan.source.keys.map(column).join(', ')})`;
+  return `SELECT ${selectList(plan, true)} FROM ${from(plan)} WHERE ${keyTuple} IN (VALUES ${tuples.join(', ')}) ORDER BY ${keyOrder(plan)}`;
 }
 
-/** The newest `(updatedAt, key)` of the table: the watermark a Full run re-sets. */
-export function maxCursorQuery(plan: EntityPlan): string {
-  const cursor = `${ALIAS}.${ident(plan.source.updatedAt!)}`;
-  const keys = plan.source.keys.map((k) => `${ALIAS}.${ident(k)}`);
-  const desc = [cursor, ...keys].map((c) => `${c} DESC`).join(', ');
-  const columns = [cursor, ...keys].map((c) => `${c}::text`);
-  return `SELECT ${columns.join(', ')} FROM ${from(plan)} WHERE ${cursor} IS NOT NULL ORDER BY ${desc} LIMIT 1`;
-}
+/**
+ * Reads an entity from a PostgreSQL source with COPY (values never leave the server as anything but
+ * text). COPY takes no bind parameters, so values are quoted with `literal`, which is safe under
+ * every `standard_conforming_strings` setting.
+ */
+export class PostgresReader implements TableReader {
+  constructor(
+    private readonly client: pg.ClientBase,
+    private readonly plan: EntityPlan,
+  ) {}
 
-export function estimatedRowsQuery(plan: EntityPlan): { text: string; values: string[] } {
-  return {
-    text: `SELECT GREATEST(c.reltuples, 0)::bigint AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
-    values: [plan.source.schema, plan.source.table],
-  };
+  scan(withValues: boolean): AsyncIterable<Row> {
+    return copyOutRows(this.client, `SELECT ${selectList(this.plan, withValues)} FROM ${from(this.plan)} ORDER BY ${keyOrder(this.plan)}`);
+  }
+
+  changedSince(watermark: Watermark | undefined): AsyncIterable<Row> {
+    const order = [column(this.plan.source.updatedAt!), ...this.plan.source.keys.map(column)].join(', ');
+    return copyOutRows(this.client, `SELECT ${selectList(this.plan, true)} FROM ${from(this.plan)}${afterWatermark(this.plan, watermark)} ORDER BY ${order}`);
+  }
+
+  byKeys(keys: string[][]): AsyncIterable<Row> {
+    return copyOutRows(this.client, rowsByKeysQuery(this.plan, keys));
+  }
+
+  async newestCursor(): Promise<Watermark | undefined> {
+    const cursor = column(this.plan.source.updatedAt!);
+    const keys = this.plan.source.keys.map(column);
+    const desc = [cursor, ...keys].map((c) => `${c} DESC`).join(', ');
+    const columns = [cursor, ...keys].map((c) => `${c}::text`);
+    const result = await this.client.query({
+      text: `SELECT ${columns.join(', ')} FROM ${from(this.plan)} WHERE ${cursor} IS NOT NULL ORDER BY ${desc} LIMIT 1`,
+      rowMode: 'array',
+    });
+    if (result.rows.length === 0) return undefined;
+    const [value, ...key] = (result.rows[0] as unknown[]).map(String);
+    return { cursor: value, key };
+  }
+
+  async estimateRows(): Promise<number> {
+    const result = await this.client.query(
+      `SELECT GREATEST(c.reltuples, 0)::bigint AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+      [this.plan.source.schema, this.plan.source.table],
+    );
+    return Number(result.rows[0]?.n ?? 0);
+  }
+
+  async countChangedSince(watermark: Watermark | undefined, cap: number): Promise<number> {
+    const where = this.plan.source.updatedAt ? afterWatermark(this.plan, watermark) : '';
+    const result = await this.client.query(`SELECT count(*)::bigint AS n FROM (SELECT 1 FROM ${from(this.plan)}${where} LIMIT ${Math.floor(cap)}) pending`);
+    return Number(result.rows[0].n);
+  }
 }

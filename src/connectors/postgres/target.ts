@@ -2,36 +2,29 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import type { Row, RowRejection, Session, StageRow, TableWriter } from '../../engine/connector.js';
+import type { EntityPlan } from '../../engine/plan.js';
+import { FerryError } from '../../util/errors.js';
+import { escapeCopyField } from '../../util/copy-text.js';
+import { copyOutRows } from '../../util/copy-out.js';
 import { ident, literal, qualified } from '../../util/sql.js';
-import { escapeCopyField } from '../copy-text.js';
-import { orderExpression } from '../keys.js';
-import type { EntityPlan } from '../plan.js';
-import { applyWithBisection } from '../transactions.js';
-import { copyOutRows, type Row } from './copy-out.js';
+import { applyWithBisection } from '../bisect.js';
+import { normaliseSql, orderExpression } from './sql.js';
 
-/** One row ready for the target: its target key and its field values in `plan.fields` order. */
-export interface StageRow {
-  seq: number;
-  key: string[];
-  values: (string | null)[];
-}
-
-export interface RowRejection {
-  seq: number;
-  reason: string;
-}
+type Savepoints = Pick<Session, 'savepoint' | 'rollbackToSavepoint' | 'releaseSavepoint'>;
 
 /**
  * Everything Ferry does to one target table. Rows are staged with COPY into a session temp table as
  * text, then cast and upserted in one statement, so a batch costs a handful of round trips.
  */
-export class TargetTable {
+export class TargetTable implements TableWriter {
   private readonly table: string;
   private readonly stage: string;
   private staged = false;
 
   constructor(
     private readonly client: pg.ClientBase,
+    private readonly savepoints: Savepoints,
     private readonly plan: EntityPlan,
   ) {
     this.table = qualified(plan.target.schema, plan.target.table);
@@ -78,6 +71,10 @@ export class TargetTable {
       rowMode: 'array',
     });
     return result.rows.map((row: unknown[]) => row.map((v) => String(v)));
+  }
+
+  insertReturningKeys(): Promise<Map<number, { key: string[]; hash: string }>> {
+    throw new FerryError('PostgreSQL draws new keys from the key defaults before writing (allocateKeys)', 1);
   }
 
   private async ensureStage(): Promise<void> {
@@ -136,7 +133,7 @@ export class TargetTable {
   async stageRows(rows: StageRow[], rejections: RowRejection[]): Promise<void> {
     await this.ensureStage();
     await applyWithBisection(
-      this.client,
+      this.savepoints,
       rows,
       (subset) => this.copyIntoStage(subset),
       (row, error) => {
@@ -183,7 +180,7 @@ export class TargetTable {
       `SELECT ${[...this.plan.target.keys.map((_, i) => `s.k${i}`), ...this.plan.fields.map((_, i) => `s.f${i}`)].join(', ')} FROM ${this.stage} s WHERE s.seq = ANY($1::int[]) ` +
       (onConflict ? `ON CONFLICT (${this.keyColumns.join(', ')}) ${onConflict}` : '');
     await applyWithBisection(
-      this.client,
+      this.savepoints,
       seqs,
       async (subset) => {
         await this.client.query(sql, [subset]);
@@ -206,7 +203,7 @@ export class TargetTable {
   async deleteRows(keys: string[][], reject: (key: string[], reason: string) => void): Promise<number> {
     let deleted = 0;
     await applyWithBisection(
-      this.client,
+      this.savepoints,
       keys,
       async (subset) => {
         const filter = this.keyFilter(subset);
@@ -255,32 +252,6 @@ export class TargetTable {
       if (!found.has(matchKey)) found.set(matchKey, row.slice(width));
     }
     return found;
-  }
-}
-
-export function normaliseSql(expr: string, mode: string): string {
-  switch (mode) {
-    case 'Lower':
-      return `lower(${expr})`;
-    case 'Trim':
-      return `btrim(${expr})`;
-    case 'LowerTrim':
-      return `lower(btrim(${expr}))`;
-    default:
-      return expr;
-  }
-}
-
-export function normaliseValue(value: string, mode: string): string {
-  switch (mode) {
-    case 'Lower':
-      return value.toLowerCase();
-    case 'Trim':
-      return value.trim();
-    case 'LowerTrim':
-      return value.trim().toLowerCase();
-    default:
-      return value;
   }
 }
 

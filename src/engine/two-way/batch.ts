@@ -1,19 +1,25 @@
-import type pg from 'pg';
 import type { ConflictPolicy } from '../../api/entity.js';
 import { emptyCounters, type EntityCounters } from '../../store/run-state.js';
 import { failpoint } from '../../util/failpoint.js';
 import type { EntityResult, EntitySyncContext, RejectedSample } from '../entity-sync.js';
 import type { EntityPlan } from '../plan.js';
-import { normaliseValue, type RowRejection, type StageRow, type TargetTable } from '../postgres/target-table.js';
+import { normaliseValue, type RowRejection, type StageRow } from '../connector.js';
+import type { PostgresSession } from '../../connectors/postgres/session.js';
+import type { TargetTable } from '../../connectors/postgres/target.js';
+import { conflictFieldChanges } from './conflict-fields.js';
 import { decide, type Candidate, type Decision, type DecideOptions } from './decide.js';
 import { TwoWayPairs, type PairUpdate } from './pair-state.js';
 import { RedoLog, type RedoItem, type RedoWrite } from './redo.js';
 import { Side } from './side.js';
 import { emptyTwoWayCounters, otherSide, type SideName, type SideRow, type TwoWayCounters } from './types.js';
 
-export interface TwoWayContext extends EntitySyncContext {
+/** Two-way sync still speaks PostgreSQL on both sides (see sessions.ts). */
+export interface TwoWayContext extends Omit<EntitySyncContext, 'source' | 'sourceFetch' | 'target'> {
+  source: PostgresSession;
+  sourceFetch: PostgresSession;
+  target: PostgresSession;
   /** Streams the target scan while `target` fetches and writes. */
-  targetStream: pg.ClientBase;
+  targetStream: PostgresSession;
   windowSeconds: number;
   now?: () => number;
 }
@@ -58,7 +64,7 @@ export class TwoWayBatches {
   readonly tables: Record<SideName, TargetTable>;
   readonly pairs: TwoWayPairs;
   readonly redo: RedoLog;
-  private readonly clients: Record<SideName, pg.ClientBase>;
+  private readonly clients: Record<SideName, PostgresSession>;
   private readonly emptyAtStart: Partial<Record<SideName, Promise<boolean>>> = {};
   private readonly options: Omit<DecideOptions, 'now'>;
 
@@ -69,8 +75,8 @@ export class TwoWayBatches {
     this.sides = { source: new Side('source', plan), target: new Side('target', plan) };
     this.clients = { source: ctx.sourceFetch, target: ctx.target };
     this.tables = { source: this.sides.source.table(ctx.sourceFetch), target: this.sides.target.table(ctx.target) };
-    this.pairs = new TwoWayPairs(ctx.state, ctx.flow, plan.name);
-    this.redo = new RedoLog(ctx.state, ctx.flow, plan.name, ctx.runId);
+    this.pairs = new TwoWayPairs(ctx.state.client, ctx.flow, plan.name);
+    this.redo = new RedoLog(ctx.state.client, ctx.flow, plan.name, ctx.runId);
     const fieldPolicies: (ConflictPolicy | undefined)[] = [];
     for (const f of [...plan.keyFields, ...plan.fields]) fieldPolicies[f.mapping] = f.conflictPolicy;
     this.options = {
@@ -243,6 +249,7 @@ export class TwoWayBatches {
       const redoId = await tx.unit(state, async () => {
         await this.pairs.save(accepted.filter((p) => p.decision.pair === 'save' && !p.decision.archive).map((p) => this.pairUpdate(p)));
         await this.pairs.remove(accepted.filter((p) => p.decision.pair === 'drop' && !p.decision.remove).map((p) => p.candidate.pair!.sourceKey));
+        await this.pairs.recordConflicts(this.ctx.runId, conflictFieldChanges(accepted, this.sides.source.mappings));
         return redoItems.length > 0 ? this.redo.begin(redoItems) : undefined;
       });
       failpoint('two-way:pairs-committed');

@@ -1,6 +1,6 @@
 import { compareKeys } from '../keys.js';
-import type { Row } from '../postgres/copy-out.js';
-import { inBatches } from '../postgres/copy-out.js';
+import type { Row } from '../connector.js';
+import { inBatches } from '../../util/batches.js';
 import type { EntityPlan } from '../plan.js';
 import { TwoWayBatches, type BatchRefs, type TwoWayContext, type TwoWayResult } from './batch.js';
 import { replayRedo } from './redo.js';
@@ -69,7 +69,7 @@ export class TwoWayEntitySync {
     const b = this.batches;
     const stream = side === 'source' ? this.ctx.source : this.ctx.targetStream;
     const rows = b.sides[side].streamHashes(stream)[Symbol.asyncIterator]();
-    const pairs = (side === 'source' ? b.pairs.streamBySourceKey(this.ctx.stateStream) : b.pairs.streamByTargetKey(this.ctx.stateStream))[
+    const pairs = (side === 'source' ? b.pairs.streamBySourceKey(this.ctx.stateStream.client) : b.pairs.streamByTargetKey(this.ctx.stateStream.client))[
       Symbol.asyncIterator
     ]();
     const width = b.sides[side].keys.length;

@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
 import type { SyncFlowSpec, PairCategory } from '../../api/syncflow.js';
 import { RunState } from '../../store/run-state.js';
-import { connect } from '../run-lock.js';
+import { connect } from '../../connectors/postgres/connect.js';
+import { PostgresSession } from '../../connectors/postgres/session.js';
+import { StateConnection } from '../../store/state-connection.js';
 import { LookupTranslator } from '../lookups.js';
-import { readTable, type TableInfo } from '../postgres/catalog.js';
+import { readTable, type TableInfo } from '../../connectors/postgres/catalog.js';
 import { planFlow, type FlowPlan } from '../plan.js';
 import { Transactions } from '../transactions.js';
 import { TwoWayBatches, type TwoWayContext } from './batch.js';
@@ -57,9 +59,10 @@ export async function listPairs(request: ListPairsRequest): Promise<PairListing[
     connect(request.targetUrl, 'the target database'),
     connect(request.stateUrl, 'the state database'),
   ]);
-  const [source, sourceFetch, target, targetStream, state] = clients;
+  const [source, sourceFetch, target, targetStream] = clients.slice(0, 4).map((client) => new PostgresSession(client));
+  const state = new StateConnection(clients[4]);
   try {
-    const plan = await inspectionPlan(request.spec, source, target);
+    const plan = await inspectionPlan(request.spec, source.client, target.client);
     const plans = new Map(plan.entities.map((e) => [e.name, e]));
     const context: TwoWayContext = {
       flow: request.flowId,
@@ -72,7 +75,7 @@ export async function listPairs(request: ListPairsRequest): Promise<PairListing[
       targetStream,
       state,
       stateStream: state,
-      runState: new RunState(state, request.flowId, 'inspection'),
+      runState: new RunState(state.client, request.flowId, 'inspection'),
       lookups: new LookupTranslator(state, request.flowId, plans),
       logger: request.logger,
       rejectSampleLimit: 0,

@@ -5,7 +5,7 @@ import type { RecordSide } from '../../api/syncjob.js';
 import { ConfigError, EXIT_BAD_INPUT, FerryError } from '../../util/errors.js';
 import { computeClosure, RecordNotFoundError, type Closure } from '../closure.js';
 import { closureGraph, type ClosureGraph } from '../closure-plan.js';
-import { PostgresClosureSource } from '../closure-source.js';
+import { PostgresClosureSource } from '../../connectors/postgres/closure-source.js';
 import type { EntityPlan, FlowPlan } from '../plan.js';
 import { closureNote, parseRecordKey, type RunSelection } from '../run-selection.js';
 import { TwoWayPairs } from './pair-state.js';

@@ -1,6 +1,8 @@
 import type pg from 'pg';
+import type { PostgresSession } from '../../connectors/postgres/session.js';
+import type { StateConnection } from '../../store/state-connection.js';
 import type { Transactions } from '../transactions.js';
-import type { TargetTable } from '../postgres/target-table.js';
+import type { TargetTable } from '../../connectors/postgres/target.js';
 import type { Side } from './side.js';
 import type { TwoWayPairs } from './pair-state.js';
 import type { SideName } from './types.js';
@@ -52,8 +54,8 @@ export interface RecoveryTools {
   pairs: TwoWayPairs;
   sides: Record<SideName, Side>;
   tables: Record<SideName, TargetTable>;
-  clients: Record<SideName, pg.ClientBase>;
-  state: pg.ClientBase;
+  clients: Record<SideName, PostgresSession>;
+  state: StateConnection;
 }
 
 /**

@@ -1,9 +1,12 @@
-import type pg from 'pg';
 import { ident, literal, qualified } from '../../util/sql.js';
-import { orderExpression, type KeyCodec } from '../keys.js';
+import type { KeyCodec } from '../keys.js';
 import type { EntityPlan, FieldPlan } from '../plan.js';
-import { copyOutRows, type Row } from '../postgres/copy-out.js';
-import { TargetTable } from '../postgres/target-table.js';
+import type { Row } from '../connector.js';
+import type { PostgresSession } from '../../connectors/postgres/session.js';
+import { inScopeSql } from '../../connectors/postgres/source.js';
+import { orderExpression, transformSql } from '../../connectors/postgres/sql.js';
+import type { TargetTable } from '../../connectors/postgres/target.js';
+import { copyOutRows } from '../../util/copy-out.js';
 import type { SideName, SideRow } from './types.js';
 
 const ALIAS = 'side';
@@ -42,8 +45,8 @@ export class Side {
     return this.reader.source.updatedAt;
   }
 
-  table(client: pg.ClientBase): TargetTable {
-    return new TargetTable(client, this.writer);
+  table(session: PostgresSession): TargetTable {
+    return session.table(this.writer);
   }
 
   private get from(): string {
@@ -63,10 +66,10 @@ export class Side {
       cursor ? `${cursor}::text` : 'NULL',
       cursor ? `extract(epoch from ${cursor})::text` : 'NULL',
       hash,
-      `CASE WHEN ${this.reader.source.inScopeSql} THEN 't' ELSE 'f' END`,
+      `CASE WHEN ${inScopeSql(this.reader)} THEN 't' ELSE 'f' END`,
       archive ? `CASE WHEN (${this.column(archive.column)})::text = ${literal(archive.value)} THEN 't' ELSE 'f' END` : `'f'`,
       ...this.mappings.map((f) => `(${this.column(f.source)})::text`),
-      ...this.mappings.map((f) => `(${f.sourceExpr})::text`),
+      ...this.mappings.map((f) => `(${transformSql(this.column(f.source), f.transform)})::text`),
       ...this.reader.match.map((m) => `(${this.column(m.source)})::text`),
     ].join(', ');
   }
@@ -100,7 +103,7 @@ export class Side {
   }
 
   /** Current rows for these encoded keys (missing rows are absent). */
-  async rowsByKeys(client: pg.ClientBase, encodedKeys: Iterable<string>): Promise<Map<string, SideRow>> {
+  async rowsByKeys({ client }: PostgresSession, encodedKeys: Iterable<string>): Promise<Map<string, SideRow>> {
     const keys = [...new Set(encodedKeys)].map((k) => this.codec.decode(k));
     const out = new Map<string, SideRow>();
     if (keys.length === 0) return out;
@@ -118,13 +121,13 @@ export class Side {
   }
 
   /** `[...keys, hash]` of every row in encoded key order (Full runs). */
-  streamHashes(client: pg.ClientBase): AsyncGenerator<Row> {
+  streamHashes({ client }: PostgresSession): AsyncGenerator<Row> {
     const hash = `md5(ROW(${this.writer.fields.map((f) => this.column(f.target)).join(', ')})::text)`;
     return copyOutRows(client, `SELECT ${this.keys.map((k) => this.column(k)).join(', ')}, ${hash} FROM ${this.from} ORDER BY ${this.keyOrder()}`);
   }
 
   /** Rows after a watermark in tie-safe `(updatedAt, key)` order (Incremental runs). */
-  streamChanged(client: pg.ClientBase, watermark: { cursor: string; key: string[] } | undefined): AsyncGenerator<Row> {
+  streamChanged({ client }: PostgresSession, watermark: { cursor: string; key: string[] } | undefined): AsyncGenerator<Row> {
     const order = [this.column(this.updatedAt!), ...this.keys.map((k) => this.column(k))].join(', ');
     let where = ` WHERE ${this.column(this.updatedAt!)} IS NOT NULL`;
     if (watermark) {
@@ -138,7 +141,7 @@ export class Side {
   }
 
   /** The newest `(updatedAt, key)`: where the next Incremental run starts after a Full run. */
-  async newestCursor(client: pg.ClientBase): Promise<{ cursor: string; key: string[] } | undefined> {
+  async newestCursor({ client }: PostgresSession): Promise<{ cursor: string; key: string[] } | undefined> {
     if (!this.updatedAt) return undefined;
     const cursor = this.column(this.updatedAt);
     const keys = this.keys.map((k) => this.column(k));

@@ -4,9 +4,10 @@ import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseManifests, type SyncFlow } from '../../../src/api/index.js';
 import { associationExampleDir, applyDemoChanges, createTargetSchema, generateAssociation } from '../../../src/demo/index.js';
-import { readTable } from '../../../src/engine/postgres/catalog.js';
+import { readTable } from '../../../src/connectors/postgres/catalog.js';
 import { planFlow, type EntityPlan } from '../../../src/engine/plan.js';
-import { runSync, type RunRequest } from '../../../src/engine/run.js';
+import { type RunRequest } from '../../../src/engine/run.js';
+import { runSync } from '../../../src/connectors/run.js';
 import { createLogger } from '../../../src/util/logger.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { countPendingRows, estimateRun } from '../../../src/engine/estimate.js';
+import { countPendingRows } from '../../../src/connectors/postgres/pending-rows.js';
+import { estimateRun } from '../../../src/engine/estimate.js';
 import { openStateStore } from '../../../src/store/db.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { miniDatabases, miniFlowSpec, seedMini } from '../../helpers/mini-flow.js';

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runSync, RunFailedError, type RunRequest } from '../../../src/engine/run.js';
+import { RunFailedError, type RunRequest } from '../../../src/engine/run.js';
+import { runSync } from '../../../src/connectors/run.js';
 import type { RunReport } from '../../../src/engine/report.js';
 import { FlowBusyError } from '../../../src/util/errors.js';
 import { createLogger } from '../../../src/util/logger.js';

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runSync, RunFailedError, type RunRequest } from '../../../src/engine/run.js';
+import { RunFailedError, type RunRequest } from '../../../src/engine/run.js';
+import { runSync } from '../../../src/connectors/run.js';
 import type { RunReport } from '../../../src/engine/report.js';
 import { createLogger } from '../../../src/util/logger.js';
 import { withClient } from '../../helpers/databases.js';

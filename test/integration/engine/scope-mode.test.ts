@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runSync, type RunRequest } from '../../../src/engine/run.js';
+import { type RunRequest } from '../../../src/engine/run.js';
+import { runSync } from '../../../src/connectors/run.js';
 import { createLogger } from '../../../src/util/logger.js';
 import { withClient } from '../../helpers/databases.js';
 import { closureDatabases, closureFlowSpec, pairedSourceKeys } from '../../helpers/closure-flow.js';

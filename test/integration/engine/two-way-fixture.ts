@@ -2,7 +2,8 @@ import type { Action, ConflictPolicy, Entity, SideCondition } from '../../../src
 import type { SyncFlowSpec } from '../../../src/api/syncflow.js';
 import type { Resolution } from '../../../src/api/syncjob.js';
 import type { RunReport } from '../../../src/engine/report.js';
-import { runSync, type EngineMode } from '../../../src/engine/run.js';
+import { type EngineMode } from '../../../src/engine/run.js';
+import { runSync } from '../../../src/connectors/run.js';
 import { createLogger } from '../../../src/util/logger.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 

@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ConflictPolicy } from '../../../src/api/entity.js';
 import type { RecordSide } from '../../../src/api/syncjob.js';
-import { RunFailedError, runSync } from '../../../src/engine/run.js';
+import { RunFailedError } from '../../../src/engine/run.js';
+import { runSync } from '../../../src/connectors/run.js';
 import { createLogger } from '../../../src/util/logger.js';
 import { bookingsEntity, entityOf, peopleEntity, twoWaySpec, twoWayWorld, type TwoWayWorld } from './two-way-fixture.js';
 

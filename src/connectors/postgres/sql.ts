@@ -1,0 +1,56 @@
+import type { ConditionClause, Normalisation, TransformName } from '../../engine/connector.js';
+import type { KeyKind } from '../../engine/keys.js';
+import { ConfigError } from '../../util/errors.js';
+import { ident, literal } from '../../util/sql.js';
+
+const TRANSFORMS: Record<TransformName, (expr: string) => string> = {
+  None: (e) => e,
+  Trim: (e) => `btrim(${e})`,
+  Lower: (e) => `lower(${e})`,
+  Upper: (e) => `upper(${e})`,
+};
+
+/** The source value of a mapping, with its transform applied. */
+export function transformSql(expr: string, transform: TransformName): string {
+  return TRANSFORMS[transform](expr);
+}
+
+/** A condition tree as a boolean SQL expression over a row (`true` when it has no clauses). */
+export function conditionSql(conditions: ConditionClause[], column: (name: string) => string = ident): string {
+  if (conditions.length === 0) return 'true';
+  return conditions.map((c) => `(${clauseSql(c, column(c.field))})`).join(' AND ');
+}
+
+function clauseSql(c: ConditionClause, column: string): string {
+  const values = c.values.map(literal).join(', ');
+  switch (c.operator) {
+    case 'In':
+      return `(${column})::text IN (${values})`;
+    case 'NotIn':
+      return `(${column} IS NULL OR (${column})::text NOT IN (${values}))`;
+    case 'IsNull':
+      return `${column} IS NULL`;
+    case 'NotNull':
+      return `${column} IS NOT NULL`;
+    default:
+      throw new ConfigError(`unknown condition operator ${String(c.operator)}`);
+  }
+}
+
+export function normaliseSql(expr: string, mode: Normalisation): string {
+  switch (mode) {
+    case 'Lower':
+      return `lower(${expr})`;
+    case 'Trim':
+      return `btrim(${expr})`;
+    case 'LowerTrim':
+      return `lower(btrim(${expr}))`;
+    default:
+      return expr;
+  }
+}
+
+/** Sorts a key column like the engine's key encoding does (integers by value, text by bytes). */
+export function orderExpression(quotedColumn: string, kind: KeyKind): string {
+  return kind === 'integer' ? quotedColumn : `${quotedColumn}::text COLLATE "C"`;
+}

@@ -1,0 +1,42 @@
+import type pg from 'pg';
+import { connect } from '../connectors/postgres/connect.js';
+
+/**
+ * A connection to the state database, as the engine holds it: unit-of-work boundaries it can drive,
+ * and the client the store's modules (pairs, run state) take. Only src/store runs SQL on it.
+ */
+export class StateConnection {
+  constructor(readonly client: pg.Client) {}
+
+  static async open(url: string): Promise<StateConnection> {
+    return new StateConnection(await connect(url, 'the state database'));
+  }
+
+  async begin(): Promise<void> {
+    await this.client.query('BEGIN');
+  }
+
+  async commit(): Promise<void> {
+    await this.client.query('COMMIT');
+  }
+
+  async rollback(): Promise<void> {
+    await this.client.query('ROLLBACK');
+  }
+
+  async savepoint(name: string): Promise<void> {
+    await this.client.query(`SAVEPOINT ${name}`);
+  }
+
+  async rollbackToSavepoint(name: string): Promise<void> {
+    await this.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+  }
+
+  async releaseSavepoint(name: string): Promise<void> {
+    await this.client.query(`RELEASE SAVEPOINT ${name}`);
+  }
+
+  async close(): Promise<void> {
+    await this.client.end().catch(() => {});
+  }
+}
