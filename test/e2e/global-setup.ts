@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { TestProject } from 'vitest/node';
@@ -9,6 +10,10 @@ declare module 'vitest' {
     kubeconfigPath: string;
     kubeUrl: string;
     kubeToken: string;
+    /** Bearer tokens of users without any group (RBAC tests): user name -> token. */
+    kubeUserTokens: Record<string, string>;
+    /** The front-proxy CA (PEM) the API server's proxy client certificate chains to. */
+    frontProxyCaCert: string;
     /** POST /restart-apiserver?downMs=N restarts the shared kube-apiserver (etcd keeps the data). */
     kubeControlUrl: string;
   }
@@ -21,11 +26,18 @@ let control: Server | undefined;
 
 /** Embedded PostgreSQL, a real kube-apiserver with the CRDs, and a control endpoint to restart it. */
 export async function setup(project: TestProject): Promise<void> {
-  const [, started] = await Promise.all([setupPostgres(project), startKubeApiServer(logFile ? { log: (line) => appendFileSync(logFile, line) } : {})]);
+  const userTokens = Object.fromEntries(['ferry-e2e-viewer', 'ferry-e2e-nobody'].map((user) => [user, randomBytes(24).toString('hex')]));
+  const users = Object.fromEntries(Object.entries(userTokens).map(([user, token]) => [token, user]));
+  const [, started] = await Promise.all([
+    setupPostgres(project),
+    startKubeApiServer({ users, ...(logFile ? { log: (line) => appendFileSync(logFile, line) } : {}) }),
+  ]);
   kube = started;
   project.provide('kubeconfigPath', kube.kubeconfigPath);
   project.provide('kubeUrl', kube.url);
   project.provide('kubeToken', kube.token);
+  project.provide('kubeUserTokens', userTokens);
+  project.provide('frontProxyCaCert', kube.frontProxy.caCert);
   control = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method === 'POST' && url.pathname === '/restart-apiserver') {

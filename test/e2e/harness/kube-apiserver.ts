@@ -19,9 +19,43 @@ export interface KubeApiServer {
   url: string;
   /** Bearer token of a system:masters user. */
   token: string;
+  /**
+   * The front proxy (aggregation layer): the CA in --requestheader-client-ca-file and the client
+   * certificate the API server presents to aggregated API servers (--proxy-client-*).
+   */
+  frontProxy: FrontProxyPki;
   /** Stops the apiserver only (etcd keeps the data), then starts it again on the same port. */
   restart(options?: { downMs?: number }): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface FrontProxyPki {
+  caCert: string;
+  caCertPath: string;
+  clientCertPath: string;
+  clientKeyPath: string;
+  /** The CN of the proxy client certificate (--requestheader-allowed-names). */
+  allowedName: string;
+}
+
+/** A throwaway front-proxy CA and the API server's proxy client certificate, made with openssl. */
+export function createFrontProxyPki(dir: string, allowedName = 'front-proxy-client'): FrontProxyPki {
+  const path = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=front-proxy-ca',
+    '-keyout', path('front-proxy-ca.key'), '-out', path('front-proxy-ca.crt'));
+  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${allowedName}`,
+    '-keyout', path('front-proxy-client.key'), '-out', path('front-proxy-client.csr'));
+  writeFileSync(path('front-proxy-client.ext'), 'extendedKeyUsage=clientAuth\n');
+  openssl('x509', '-req', '-in', path('front-proxy-client.csr'), '-CA', path('front-proxy-ca.crt'), '-CAkey', path('front-proxy-ca.key'),
+    '-CAcreateserial', '-days', '2', '-extfile', path('front-proxy-client.ext'), '-out', path('front-proxy-client.crt'));
+  return {
+    caCert: readFileSync(path('front-proxy-ca.crt'), 'utf8'),
+    caCertPath: path('front-proxy-ca.crt'),
+    clientCertPath: path('front-proxy-client.crt'),
+    clientKeyPath: path('front-proxy-client.key'),
+    allowedName,
+  };
 }
 
 export interface StartOptions {
@@ -190,6 +224,8 @@ export async function startKubeApiServer(options: StartOptions = {}): Promise<Ku
   writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs1', format: 'pem' }), { mode: 0o600 });
   writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
 
+  const frontProxy = createFrontProxyPki(certDir);
+
   const [etcdClient, etcdPeer, apiPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const etcd = launch(join(assets, 'etcd'), [
     '--data-dir', join(dir, 'etcd'),
@@ -221,6 +257,16 @@ export async function startKubeApiServer(options: StartOptions = {}): Promise<Ku
       '--enable-admission-plugins=NamespaceLifecycle',
       '--disable-admission-plugins=ServiceAccount,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ResourceQuota,LimitRanger,DefaultStorageClass,StorageObjectInUseProtection,PersistentVolumeClaimResize,DefaultTolerationSeconds,Priority,RuntimeClass,DefaultIngressClass,TaintNodesByCondition,CertificateApproval,CertificateSigning,CertificateSubjectRestriction',
       '--enable-priority-and-fairness=false',
+      // The aggregation layer: the API server proxies aggregated APIs (data.ferry.dev) with this client
+      // certificate and the user in X-Remote-* headers, and publishes the CA in
+      // kube-system/extension-apiserver-authentication for the aggregated servers to verify it.
+      `--requestheader-client-ca-file=${frontProxy.caCertPath}`,
+      `--requestheader-allowed-names=${frontProxy.allowedName}`,
+      '--requestheader-username-headers=X-Remote-User',
+      '--requestheader-group-headers=X-Remote-Group',
+      '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+      `--proxy-client-cert-file=${frontProxy.clientCertPath}`,
+      `--proxy-client-key-file=${frontProxy.clientKeyPath}`,
       '--endpoint-reconciler-type=none',
       '--v=0',
     ], options.log);
@@ -245,6 +291,7 @@ export async function startKubeApiServer(options: StartOptions = {}): Promise<Ku
       kubeconfigPath,
       url,
       token,
+      frontProxy,
       restart: async ({ downMs = 1000 } = {}) => {
         await kill(apiserver);
         await sleep(downMs);

@@ -1,0 +1,308 @@
+/**
+ * The data API (data.ferry.dev) through the real kube-apiserver's aggregation layer and the real
+ * kubectl: discovery, server-side printing, filters and paging, RBAC through SubjectAccessReview,
+ * TokenReview for bearer tokens, refusal of forged identity headers, and an export run through the
+ * controller whose file downloads byte for byte.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import ssh2 from 'ssh2';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { ExportTarget } from '../../src/api/exporttarget.js';
+import type { SyncFlow } from '../../src/api/syncflow.js';
+import type { Controller } from '../../src/controller/controller.js';
+import type { Kube } from '../../src/controller/kube.js';
+import { startLoopbackSftp, type LoopbackSftpServer } from '../../src/export/loopback/sftp-server.js';
+import { freshDatabase, withClient } from '../helpers/databases.js';
+import { MINI_SOURCE_SQL, T0 } from '../helpers/mini-flow.js';
+import { startDataApiFixture, createServingPki, type DataApiFixture } from './fixtures/data-api.js';
+import { createNamespace, createSecret, jobManifest, kubeClient, kubeconfigPath, startController, waitForPhase } from './fixtures/env.js';
+import { JobRunner } from './fixtures/job-runner.js';
+import { kubectl } from './fixtures/kubectl.js';
+
+const ns = 'e2e-data';
+const SFTP_PASSWORD = 'sftp-secret-pass';
+/** Values of the Secrets this test creates: none may appear in a data API response. */
+const secretValues: string[] = [];
+let kube: Kube;
+let stateUrl: string;
+let dataApi: DataApiFixture;
+let controller: Controller;
+let runner: JobRunner;
+let sftp: LoopbackSftpServer;
+let sftpRoot: string;
+let exportRunId = '';
+
+const key = (n: number) => `p${String(n).padStart(19, '0')}`;
+
+/** Pairs of a two-way flow `members` as the engine stores them (keys in the engine's encoding). */
+async function seedPairs(url: string): Promise<void> {
+  await withClient(url, async (c) => {
+    const flow = `${ns}/members`;
+    for (let i = 1; i <= 5; i++) {
+      await c.query(`INSERT INTO ferry.pairs (flow, entity, source_key, target_key, category, last_synced_at) VALUES ($1, 'people', $2, $3, 'synchronised', $4)`, [flow, key(i), key(5000 + i), T0]);
+    }
+    await c.query(`INSERT INTO ferry.pairs (flow, entity, source_key, target_key, category) VALUES ($1, 'people', $2, $3, 'conflict')`, [flow, key(7), key(5007)]);
+    await c.query(`INSERT INTO ferry.pairs (flow, entity, source_key, target_key, category) VALUES ($1, 'firms', $2, $3, 'new')`, [flow, key(1), key(1000)]);
+    await c.query(`INSERT INTO ferry.pairs (flow, entity, source_key, target_key, category) VALUES ($1, 'people', $2, $3, 'conflict')`, [`other-ns/members`, key(9), key(9)]);
+    await c.query(
+      `INSERT INTO ferry.pair_conflict_fields (flow, entity, source_key, field, target_field, position, source_value, target_value, source_changed_at, target_changed_at, sensitive, run_id)
+       VALUES ($1, 'people', $2, 'email', 'email', 0, 'ann@example.org', 'ann@example.com', $3, $4, false, 'r1'),
+              ($1, 'people', $2, 'iban', 'iban', 1, 'DE001', 'DE002', $3, $4, true, 'r1')`,
+      [flow, key(7), '2026-02-01T10:00:00Z', '2026-02-01T11:00:00Z'],
+    );
+  });
+}
+
+function rbac(): k8s.KubernetesObject[] {
+  const rule = (resources: string[]) => ({ apiGroups: ['data.ferry.dev'], resources, verbs: ['get', 'list'] });
+  const binding = (role: string, user: string) => ({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: `${role}-${user}`, namespace: ns },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
+  });
+  return [
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'e2e-data-view' }, rules: [rule(['pairs', 'runs', 'exportfiles'])] },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'e2e-data-edit' },
+      rules: [rule(['pairs', 'runs', 'exportfiles']), { apiGroups: ['data.ferry.dev'], resources: ['exportfiles/download', 'pairs/unmasked', 'runs/report'], verbs: ['get'] }],
+    },
+    binding('e2e-data-view', 'ferry-e2e-viewer'),
+    binding('e2e-data-view', 'alice-viewer'),
+    binding('e2e-data-edit', 'bob-editor'),
+  ] as k8s.KubernetesObject[];
+}
+
+/** A request straight to the data API server, bypassing the API server (what an attacker in the cluster could do). */
+function direct(path: string, options: { headers?: Record<string, string>; cert?: { cert: Buffer; key: Buffer } } = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      { host: '127.0.0.1', port: dataApi.port, path, method: 'GET', ca: dataApi.serving.caCert, servername: 'localhost', headers: options.headers, ...(options.cert ?? {}) },
+      (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+beforeAll(async () => {
+  kube = kubeClient();
+  await createNamespace(kube, ns);
+  stateUrl = await freshDatabase('e2e_data_state');
+  await createSecret(kube, ns, 'ferry-state-db', { url: stateUrl });
+  dataApi = await startDataApiFixture(kube, kubeconfigPath(), stateUrl);
+  await seedPairs(stateUrl);
+  const objects = k8s.KubernetesObjectApi.makeApiClient(kube.config);
+  for (const object of rbac()) await objects.create(object).catch((error) => { if ((error as { code?: number }).code !== 409) throw error; });
+
+  // The export flow: the mini source's people -> CSV -> a real SFTP server (in-process ssh2, pinned host key).
+  const sourceUrl = await freshDatabase('e2e_data_src');
+  await withClient(sourceUrl, async (c) => {
+    await c.query(MINI_SOURCE_SQL);
+    await c.query(`INSERT INTO people VALUES (1, 'Ann', 'ann@example.org', 'Member', NULL, $1), (2, 'Bo', 'bo@example.org', 'Member', NULL, $1)`, [T0]);
+  });
+  await createSecret(kube, ns, 'loyalty-source', { url: sourceUrl });
+  secretValues.push(SFTP_PASSWORD, sourceUrl, stateUrl, new URL(sourceUrl).password);
+  sftpRoot = mkdtempSync(join(tmpdir(), 'ferry-data-sftp-'));
+  mkdirSync(join(sftpRoot, 'inbox'));
+  const host = ssh2.utils.generateKeyPairSync('ed25519');
+  sftp = await startLoopbackSftp({ root: sftpRoot, username: 'ferry', password: SFTP_PASSWORD, hostPrivateKey: host.private });
+  await createSecret(kube, ns, 'partner-login', { username: 'ferry', password: SFTP_PASSWORD });
+  await kube.create<ExportTarget>('ExportTarget', {
+    apiVersion: 'ferry.dev/v1alpha1',
+    kind: 'ExportTarget',
+    metadata: { name: 'partner', namespace: ns },
+    spec: { protocol: 'SFTP', host: '127.0.0.1', port: sftp.port, directory: '/inbox', credentialsSecretRef: { name: 'partner-login' }, sftp: { hostKey: host.public.split(' ').slice(0, 2).join(' ') } },
+  });
+  await kube.create<SyncFlow>('SyncFlow', {
+    apiVersion: 'ferry.dev/v1alpha1',
+    kind: 'SyncFlow',
+    metadata: { name: 'loyalty', namespace: ns },
+    spec: {
+      direction: 'OneWay',
+      source: { postgres: { secretRef: { name: 'loyalty-source' } } },
+      target: { export: { format: 'Csv', mode: 'Snapshot', compression: 'Gzip', targets: [{ name: 'partner' }], fileNameTemplate: '{entity}_{seq}' } },
+      entities: [
+        {
+          name: 'people',
+          source: { table: 'people', keys: ['id'], updatedAt: 'updated_at' },
+          target: { table: 'people', keys: ['id'] },
+          fields: [{ source: 'id', target: 'id' }, { source: 'name', target: 'name' }, { source: 'email', target: 'email' }],
+        },
+      ],
+    } as SyncFlow['spec'],
+  });
+  controller = await startController(ns, stateUrl);
+  runner = new JobRunner({ kubeconfigPath: kubeconfigPath(), namespace: ns });
+  await runner.start();
+}, 300_000);
+
+afterAll(async () => {
+  await controller?.stop();
+  await runner?.stop();
+  await sftp?.close();
+  await dataApi?.stop();
+});
+
+describe('data.ferry.dev through the aggregation layer', () => {
+  it('kubectl api-resources lists pairs, runs and exportfiles', async () => {
+    const result = await kubectl(['api-resources', '--api-group=data.ferry.dev', '-o', 'wide']);
+    expect(result.status, result.stderr).toBe(0);
+    for (const [name, kind] of [['pairs', 'Pair'], ['runs', 'Run'], ['exportfiles', 'ExportFile']]) {
+      expect(result.stdout).toMatch(new RegExp(`^${name}\\s+data.ferry.dev/v1alpha1\\s+true\\s+${kind}\\s+get,list`, 'm'));
+    }
+  });
+
+  it('kubectl get pairs prints a table, filtered by field selectors and query parameters, paged', async () => {
+    const all = await kubectl(['get', 'pairs', '-n', ns]);
+    expect(all.status, all.stderr).toBe(0);
+    const lines = all.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^NAME\s+FLOW\s+ENTITY\s+SOURCE KEY\s+TARGET KEY\s+CATEGORY\s+CONFLICTS\s+LAST SYNCED/);
+    expect(lines).toHaveLength(1 + 7); // the other namespace's pair is not listed
+    expect(all.stdout).toMatch(/^members\.people\.3\s+members\s+people\s+3\s+5003\s+synchronised/m);
+
+    const conflicts = await kubectl(['get', 'pairs', '-n', ns, '--field-selector', 'category=conflict']);
+    expect(conflicts.status, conflicts.stderr).toBe(0);
+    expect(conflicts.stdout.trim().split('\n')).toHaveLength(2);
+    // Both values side by side; the sensitive field is masked for everyone without pairs/unmasked (the admin here is system:masters).
+    expect(conflicts.stdout).toMatch(/members\.people\.7\s+members\s+people\s+7\s+5007\s+conflict\s+email: ann@example.org \| ann@example.com; iban: DE001 \| DE002/);
+
+    const byEntity = await kubectl(['get', '--raw', `/apis/data.ferry.dev/v1alpha1/namespaces/${ns}/pairs?entity=firms`]);
+    expect(JSON.parse(byEntity.stdout).items.map((p: { metadata: { name: string } }) => p.metadata.name)).toEqual(['members.firms.1']);
+    const byFlow = await kubectl(['get', 'pairs', '-n', ns, '--field-selector', 'flow=members,entity=people', '-o', 'name']);
+    expect(byFlow.stdout.trim().split('\n')).toHaveLength(6);
+    const none = await kubectl(['get', 'pairs', '-n', ns, '--field-selector', 'flow=nope']);
+    expect(none.stderr).toContain('No resources found');
+    const bad = await kubectl(['get', 'pairs', '-n', ns, '--field-selector', 'color=red']);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain('field label not supported: color');
+
+    // Pages of 2: kubectl follows `continue` and prints every pair once.
+    const paged = await kubectl(['get', 'pairs', '-n', ns, '--chunk-size=2', '-o', 'name']);
+    expect(paged.stdout.trim().split('\n')).toEqual(all.stdout.trim().split('\n').slice(1).map((l) => `pair.data.ferry.dev/${l.split(/\s+/)[0]}`));
+    const page = JSON.parse((await kubectl(['get', '--raw', `/apis/data.ferry.dev/v1alpha1/namespaces/${ns}/pairs?limit=3`])).stdout);
+    expect(page.items).toHaveLength(3);
+    expect(page.metadata.continue).toBeTruthy();
+
+    const one = await kubectl(['get', 'pair', 'members.people.7', '-n', ns, '-o', 'json']);
+    expect(JSON.parse(one.stdout)).toMatchObject({
+      kind: 'Pair',
+      sourceKey: '7',
+      targetKey: '5007',
+      category: 'conflict',
+      conflict: { fields: [{ field: 'email', sourceValue: 'ann@example.org', targetValue: 'ann@example.com', sourceChangedAt: '2026-02-01T10:00:00.000Z' }, { field: 'iban' }] },
+    });
+  });
+
+  it('an export SyncJob through the controller ends with per-destination outcomes, in status, kubectl ferry runs and exportfiles', async () => {
+    await kube.create('SyncJob', jobManifest(ns, 'loyalty-1', 'loyalty', { mode: 'Full' }));
+    const job = await waitForPhase(kube, ns, 'loyalty-1', ['Succeeded', 'Failed'], 150_000);
+    expect(job.status?.phase, job.status?.message).toBe('Succeeded');
+    expect(job.status?.summary?.transfers).toEqual([{ target: 'partner', state: 'Succeeded', bytes: expect.any(Number), message: '1 file transferred' }]);
+    exportRunId = job.status!.runId!;
+
+    const runs = await kubectl(['ferry', 'runs', 'loyalty', '-n', ns]);
+    expect(runs.status, runs.stderr).toBe(0);
+    expect(runs.stdout).toMatch(/loyalty-1\s+Full\s+Succeeded.*partner: Succeeded/);
+
+    const files = await kubectl(['get', 'exportfiles', '-n', ns, '--field-selector', `run=${exportRunId}`]);
+    expect(files.status, files.stderr).toBe(0);
+    expect(files.stdout).toMatch(/loyalty\s+people_001\.csv\.gz\s+2\s+\d+\s+partner: transferred/);
+
+    const dataRuns = await kubectl(['get', 'runs', '-n', ns, '--field-selector', 'flow=loyalty']);
+    expect(dataRuns.stdout).toMatch(new RegExp(`${exportRunId.replace(/\./g, '\\.')}\\s+loyalty\\s+Full\\s+Succeeded\\s+2`));
+    const report = await kubectl(['get', '--raw', `/apis/data.ferry.dev/v1alpha1/namespaces/${ns}/runs/${exportRunId}/report?format=text`]);
+    expect(report.status, report.stderr).toBe(0);
+    expect(report.stdout).toContain(`run ${exportRunId}`);
+  });
+
+  it('downloads the archived file byte for byte with its SHA-256', async () => {
+    const list = JSON.parse((await kubectl(['get', 'exportfiles', '-n', ns, '--field-selector', `run=${exportRunId}`, '-o', 'json'])).stdout);
+    const file = list.items[0];
+    const download = await kubectl(['get', '--raw', `/apis/data.ferry.dev/v1alpha1/namespaces/${ns}/exportfiles/${file.metadata.name}/download`]);
+    expect(download.status, download.stderr).toBe(0);
+    const uploaded = readFileSync(join(sftpRoot, 'inbox', readdirSync(join(sftpRoot, 'inbox')).find((f) => f === file.fileName)!));
+    expect(download.bytes.equals(uploaded)).toBe(true);
+    expect(createHash('sha256').update(download.bytes).digest('hex')).toBe(file.sha256);
+  });
+});
+
+describe('data.ferry.dev security', () => {
+  const resources = ['pairs', 'runs', 'exportfiles'];
+
+  it('a user without rights gets 403 for each resource', async () => {
+    for (const resource of resources) {
+      const result = await kubectl(['get', resource, '-n', ns, '--as', 'mallory']);
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toMatch(new RegExp(`Error from server \\(Forbidden\\): ${resource}\\.data\\.ferry\\.dev is forbidden: User "mallory" cannot list resource "${resource}"`));
+    }
+  });
+
+  it('a viewer lists but sees sensitive values masked and cannot download or unmask; an editor can', async () => {
+    const viewer = JSON.parse((await kubectl(['get', 'pair', 'members.people.7', '-n', ns, '--as', 'alice-viewer', '-o', 'json'])).stdout);
+    expect(viewer.conflict.fields).toEqual([
+      expect.objectContaining({ field: 'email', sourceValue: 'ann@example.org', targetValue: 'ann@example.com' }),
+      expect.objectContaining({ field: 'iban', sourceValue: '******', targetValue: '******', masked: true }),
+    ]);
+    const viewerList = await kubectl(['get', 'pairs', '-n', ns, '--as', 'alice-viewer', '--field-selector', 'category=conflict']);
+    expect(viewerList.stdout).not.toContain('DE001');
+    const unmask = await kubectl(['get', '--raw', `/apis/data.ferry.dev/v1alpha1/namespaces/${ns}/pairs/members.people.7/unmasked`, '--as', 'alice-viewer']);
+    expect(unmask.stderr).toMatch(/Forbidden/);
+    const files = JSON.parse((await kubectl(['get', 'exportfiles', '-n', ns, '-o', 'json'])).stdout);
+    const download = `/apis/data.ferry.dev/v1alpha1/namespaces/${ns}/exportfiles/${files.items[0].metadata.name}/download`;
+    expect((await kubectl(['get', '--raw', download, '--as', 'alice-viewer'])).stderr).toMatch(/Forbidden/);
+
+    const editor = JSON.parse((await kubectl(['get', 'pair', 'members.people.7', '-n', ns, '--as', 'bob-editor', '-o', 'json'])).stdout);
+    expect(editor.conflict.fields[1]).toMatchObject({ field: 'iban', sourceValue: 'DE001', targetValue: 'DE002' });
+    expect(editor.conflict.fields[1].masked).toBeUndefined();
+    expect((await kubectl(['get', '--raw', download, '--as', 'bob-editor'])).status).toBe(0);
+  });
+
+  it('refuses forged identity headers without a valid front-proxy certificate, and checks bearer tokens by TokenReview', async () => {
+    const path = `/apis/data.ferry.dev/v1alpha1/namespaces/${ns}/pairs`;
+    const forged = { 'X-Remote-User': 'admin', 'X-Remote-Group': 'system:masters' };
+    const noCert = await direct(path, { headers: forged });
+    expect(noCert.status).toBe(401);
+    expect(noCert.body).not.toContain('ann@example');
+
+    // A client certificate from another CA, with the allowed common name, is no better.
+    const rogue = createServingPki(mkdtempSync(join(tmpdir(), 'ferry-rogue-')), 'front-proxy-client', 'x');
+    const rogueCert = await direct(path, { headers: forged, cert: { cert: readFileSync(rogue.certPath), key: readFileSync(rogue.keyPath) } });
+    expect(rogueCert.status).toBe(401);
+
+    const tokens = inject('kubeUserTokens');
+    const asViewer = await direct(path, { headers: { authorization: `Bearer ${tokens['ferry-e2e-viewer']}`, ...forged } });
+    expect(asViewer.status, asViewer.body).toBe(200);
+    const listed = JSON.parse(asViewer.body);
+    expect(listed.items.length).toBe(7);
+    expect(JSON.stringify(listed)).not.toContain('DE001'); // the forged system:masters group did not count
+    const asNobody = await direct(path, { headers: { authorization: `Bearer ${tokens['ferry-e2e-nobody']}` } });
+    expect(asNobody.status).toBe(403);
+    expect(JSON.parse(asNobody.body)).toMatchObject({ kind: 'Status', reason: 'Forbidden', code: 403 });
+    const badToken = await direct(path, { headers: { authorization: 'Bearer not-a-token' } });
+    expect(badToken.status).toBe(401);
+    expect((await direct('/healthz')).status).toBe(200);
+  });
+
+  it('no secret value appears in any response', async () => {
+    const bodies: string[] = [];
+    for (const resource of resources) bodies.push((await kubectl(['get', resource, '-A', '-o', 'json'])).stdout);
+    bodies.push((await kubectl(['get', '--raw', `/apis/data.ferry.dev/v1alpha1/namespaces/${ns}/runs/${exportRunId}/report`])).stdout);
+    for (const body of bodies) {
+      expect(body.length).toBeGreaterThan(0);
+      for (const secret of secretValues.filter((v) => v.length >= 6)) expect(body).not.toContain(secret);
+    }
+  });
+});
