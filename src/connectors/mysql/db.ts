@@ -23,6 +23,11 @@ function insertId(result: unknown): string {
   return typeof result.insertId === 'number' || typeof result.insertId === 'string' ? String(result.insertId) : '0';
 }
 
+function warnings(result: unknown): number {
+  if (result && typeof result === 'object' && 'warningStatus' in result && typeof result.warningStatus === 'number') return result.warningStatus;
+  return 0;
+}
+
 function affected(result: unknown): number {
   if (result && typeof result === 'object' && 'affectedRows' in result && typeof result.affectedRows === 'number') return result.affectedRows;
   return 0;
@@ -140,10 +145,11 @@ export class Db {
     }
   }
 
-  /** `LOAD DATA LOCAL INFILE` from memory; the statement names the file `ferry`. */
-  async load(text: string, data: Buffer): Promise<void> {
+  /** `LOAD DATA LOCAL INFILE` from memory (the statement names the file `ferry`); returns the server's warning count. */
+  async load(text: string, data: Buffer): Promise<number> {
     try {
-      await this.connection.promise().query({ sql: text, infileStreamFactory: () => Readable.from([data]) });
+      const [result] = await this.connection.promise().query({ sql: text, infileStreamFactory: () => Readable.from([data]) });
+      return warnings(result);
     } catch (error) {
       this.fail(error);
     }

@@ -18,19 +18,39 @@ export interface StagedRow {
 const LOCAL_INFILE_REFUSED = new Set([1148, 2068, 3948, 4166]);
 const INSERT_BUCKETS = [256, 64, 16, 4, 1];
 
+function localInfileRefused(error: unknown): boolean {
+  const errno = error instanceof Error && 'errno' in error ? error.errno : undefined;
+  return typeof errno === 'number' && LOCAL_INFILE_REFUSED.has(errno);
+}
+
+const LOAD_FORMAT = "CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n'";
+
+/** Rows as LOAD DATA's default text format: tab-separated, backslash escapes, \N for null. */
+function loadFile(rows: { seq: number; values: (string | null)[] }[], numbered: boolean): Buffer {
+  let text = '';
+  rows.forEach((row, rn) => {
+    text += (numbered ? `${rn}\t` : '') + [String(row.seq), ...row.values.map(loadField)].join('\t') + '\n';
+  });
+  return Buffer.from(text, 'utf8');
+}
+
 function loadField(value: string | null): string {
   if (value === null) return '\\N';
   return value.replace(/[\\\t\n\r\0]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\0'));
 }
 
 /**
- * Rows on their way into a table. They are loaded as text into a raw temporary table
- * (`LOAD DATA LOCAL INFILE`, or multi-row inserts where the server refuses local files), then cast
- * into a temporary table created from the target's own columns, in strict mode: a value the column
- * cannot hold is refused by the server with the column's name, exactly as the target would refuse it.
+ * Rows on their way into a table: a temporary table created from the target's own columns, so the
+ * server judges each value exactly as the target would. The fast path is one
+ * `LOAD DATA LOCAL INFILE` into it. LOCAL loads turn value errors into warnings (the server cannot
+ * stop the client's file), so a load with any warning is undone and the rows take the exact path:
+ * loaded as text into a raw table (or multi-row inserts where the server refuses local files),
+ * then cast into the stage in strict mode, bisecting so that only the refused rows are rejected,
+ * with the column's name.
  */
 export class Stage {
   private created = false;
+  private rawCreated = false;
   /** False once the server refused LOCAL INFILE (MySQL 8's default); then rows go in as multi-row inserts. */
   private localInfile = true;
   readonly typed: string;
@@ -48,22 +68,30 @@ export class Stage {
     this.raw = ident(`ferry_raw_${name}`);
   }
 
+  // Temporary tables: no implicit commit, so all of this is safe inside a dry run's transaction.
   private async ensure(): Promise<void> {
     if (this.created) {
       await this.db.run(`DELETE FROM ${this.typed}`);
-      await this.db.run(`DELETE FROM ${this.raw}`);
       return;
     }
-    // Temporary tables: no implicit commit, so this is safe inside a dry run's transaction.
-    const rawColumns = this.columns.map((_, i) => `c${i} LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
     const names = this.columns.map((c) => ident(c.name)).join(', ');
-    await this.db.run(`DROP TEMPORARY TABLE IF EXISTS ${this.raw}, ${this.typed}`);
-    await this.db.run(`CREATE TEMPORARY TABLE ${this.raw} (ferry_rn INT NOT NULL PRIMARY KEY, ferry_seq INT NOT NULL, ${rawColumns.join(', ')}) ENGINE=InnoDB`);
+    await this.db.run(`DROP TEMPORARY TABLE IF EXISTS ${this.typed}`);
     await this.db.run(
       `CREATE TEMPORARY TABLE ${this.typed} (ferry_seq INT NOT NULL DEFAULT 0 PRIMARY KEY) ENGINE=InnoDB ` +
         `SELECT ${names} FROM ${qualified(this.target.schema, this.target.table)} WHERE FALSE`,
     );
     this.created = true;
+  }
+
+  private async ensureRaw(): Promise<void> {
+    if (this.rawCreated) {
+      await this.db.run(`DELETE FROM ${this.raw}`);
+      return;
+    }
+    const rawColumns = this.columns.map((_, i) => `c${i} LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+    await this.db.run(`DROP TEMPORARY TABLE IF EXISTS ${this.raw}`);
+    await this.db.run(`CREATE TEMPORARY TABLE ${this.raw} (ferry_rn INT NOT NULL PRIMARY KEY, ferry_seq INT NOT NULL, ${rawColumns.join(', ')}) ENGINE=InnoDB`);
+    this.rawCreated = true;
   }
 
   /** Replaces the stage's rows with `rows`; rows the columns cannot hold are rejected with the column's name. */
@@ -75,9 +103,34 @@ export class Stage {
       if (converted) accepted.push({ seq: row.seq, values: converted });
     }
     if (accepted.length === 0) return;
+    if (await this.loadFast(accepted)) return;
+    await this.ensureRaw();
     await this.loadRaw(accepted);
-    await this.castIntoTyped(accepted.map((_, rn) => rn), accepted, rejections);
+    await this.castIntoTyped(
+      accepted.map((_, rn) => rn),
+      accepted,
+      rejections,
+    );
     await this.db.run(`DELETE FROM ${this.raw}`);
+  }
+
+  /** One LOCAL load straight into the stage; false (and nothing staged) when the server warned or refused. */
+  private async loadFast(rows: { seq: number; values: (string | null)[] }[]): Promise<boolean> {
+    if (!this.localInfile) return false;
+    const variables = this.columns.map((_, i) => `@c${i}`);
+    const set = this.columns.map((c, i) => `${ident(c.name)} = ${fromStageText(`@c${i}`, c.type)}`);
+    const statement =
+      `LOAD DATA LOCAL INFILE 'ferry' INTO TABLE ${this.typed} ${LOAD_FORMAT} (ferry_seq, ${variables.join(', ')})` +
+      (set.length > 0 ? ` SET ${set.join(', ')}` : '');
+    try {
+      if ((await this.db.load(statement, loadFile(rows, false))) === 0) return true;
+    } catch (error) {
+      if (!localInfileRefused(error)) throw error;
+      this.localInfile = false;
+      return false;
+    }
+    await this.db.run(`DELETE FROM ${this.typed}`);
+    return false;
   }
 
   private convert(row: StagedRow, rejections: RowRejection[]): (string | null)[] | undefined {
@@ -97,25 +150,18 @@ export class Stage {
   private async loadRaw(rows: { seq: number; values: (string | null)[] }[]): Promise<void> {
     if (this.localInfile) {
       try {
-        await this.loadData(rows);
+        const columns = ['ferry_rn', 'ferry_seq', ...this.columns.map((_, i) => `c${i}`)].join(', ');
+        await this.db.load(
+          `LOAD DATA LOCAL INFILE 'ferry' INTO TABLE ${this.raw} ${LOAD_FORMAT} (${columns})`,
+          loadFile(rows, true),
+        );
         return;
       } catch (error) {
-        const errno = error instanceof Error && 'errno' in error ? error.errno : undefined;
-        if (typeof errno !== 'number' || !LOCAL_INFILE_REFUSED.has(errno)) throw error;
+        if (!localInfileRefused(error)) throw error;
         this.localInfile = false;
       }
     }
     await this.insertRaw(rows);
-  }
-
-  private async loadData(rows: { seq: number; values: (string | null)[] }[]): Promise<void> {
-    const lines = rows.map((row, rn) => [String(rn), String(row.seq), ...row.values.map(loadField)].join('\t') + '\n');
-    const columns = ['ferry_rn', 'ferry_seq', ...this.columns.map((_, i) => `c${i}`)].join(', ');
-    await this.db.load(
-      `LOAD DATA LOCAL INFILE 'ferry' INTO TABLE ${this.raw} CHARACTER SET utf8mb4 ` +
-        `FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${columns})`,
-      Buffer.from(lines.join(''), 'utf8'),
-    );
   }
 
   /** Fallback without LOCAL INFILE: multi-row inserts in a few fixed sizes (each size is one prepared statement). */
