@@ -1,11 +1,12 @@
 import type { ClosureGraph } from '../../engine/closure-plan.js';
 import type { ClosureSource } from '../../engine/closure.js';
-import type { ConnectorCapabilities, Row, Session, TableInfo, TableReader, TableWriter } from '../../engine/connector.js';
+import type { ConnectorCapabilities, Row, Session, SideReader, SideSpec, TableInfo, TableReader, TableWriter } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import { readCatalog } from './catalog.js';
 import { MysqlClosureSource } from './closure.js';
 import type { Db } from './db.js';
 import type { ColumnTypes } from './expressions.js';
+import { MysqlSideReader } from './side-reader.js';
 import { MysqlReader } from './source.js';
 import { ident } from './sql.js';
 import { MysqlWriter } from './target.js';
@@ -96,6 +97,11 @@ export class MysqlSession implements Session {
 
   writer(plan: EntityPlan): TableWriter {
     return new MysqlWriter(this.db, plan, () => this.columnTypes(plan.target.schema, plan.target.table), this.mariadb);
+  }
+
+  sideReader(side: SideSpec): SideReader {
+    const { schema, table } = side.reader.source;
+    return new MysqlSideReader(this.db, side, () => this.columnTypes(schema, table));
   }
 
   closureSource(plans: Map<string, EntityPlan>, graph: ClosureGraph): ClosureSource {

@@ -1,4 +1,5 @@
 import type { Row, TableReader, Watermark } from '../../engine/connector.js';
+import type { KeyKind } from '../../engine/keys.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import type { Db } from './db.js';
 import {
@@ -17,6 +18,26 @@ import {
 } from './expressions.js';
 import { joinSql, qualified, sql, type Sql } from './sql.js';
 import { isDatetime, utcDatetime } from './values.js';
+
+/** `(cursor, key) > watermark` in the engine's order; a PostgreSQL-written watermark (`...+00`) is read as UTC. */
+export function cursorAfter(cursor: Column, keys: Column[], kinds: KeyKind[], watermark: Watermark | undefined): Sql {
+  if (!watermark) return sql('TRUE');
+  const bound = isDatetime(cursor.type) ? utcDatetime(watermark.cursor) : watermark.cursor;
+  const cast = isDatetime(cursor.type) ? 'CAST(? AS DATETIME(6))' : '?';
+  return joinSql(
+    [sql(`(${cursor.sql} > ${cast} OR (${cursor.sql} = ${cast} AND (`, [bound, bound]), keysAfter(keys, kinds, watermark.key), sql(')))')],
+    '',
+  );
+}
+
+/** The newest `(cursor, key)` of a table: its last row in `(cursor, key)` order. */
+export async function newestCursor(db: Db, from: string, cursor: Column, keys: Column[], kinds: KeyKind[]): Promise<Watermark | undefined> {
+  const columns = [text(cursor), ...keys.map(text)].join(', ');
+  const order = [cursor.sql, ...keys.map((c, i) => orderBy(c, kinds[i]))].map((c) => `${c} DESC`).join(', ');
+  const rows = await db.rows(sql(`SELECT ${columns} FROM ${from} WHERE ${cursor.sql} IS NOT NULL ORDER BY ${order} LIMIT 1`));
+  if (rows.length === 0 || rows[0][0] === null) return undefined;
+  return { cursor: rows[0][0], key: rows[0].slice(1).map((v) => v ?? '') };
+}
 
 // ORDER BY a bare name could pick an output column; qualified names never do.
 const ALIAS = 'src';
@@ -74,20 +95,8 @@ export class MysqlReader implements TableReader {
     return column(ALIAS, this.plan.source.updatedAt!, await this.columnTypes());
   }
 
-  /** `(cursor, key) > watermark`; a PostgreSQL-written watermark (`...+00`) is read as UTC. */
   private async after(watermark: Watermark | undefined): Promise<Sql> {
-    if (!watermark) return sql('TRUE');
-    const cursor = await this.cursorColumn();
-    const bound = isDatetime(cursor.type) ? utcDatetime(watermark.cursor) : watermark.cursor;
-    const cast = isDatetime(cursor.type) ? 'CAST(? AS DATETIME(6))' : '?';
-    return joinSql(
-      [
-        sql(`(${cursor.sql} > ${cast} OR (${cursor.sql} = ${cast} AND (`, [bound, bound]),
-        keysAfter(this.keys(), this.plan.source.keyKinds, watermark.key),
-        sql(')))'),
-      ],
-      '',
-    );
+    return cursorAfter(await this.cursorColumn(), this.keys(), this.plan.source.keyKinds, watermark);
   }
 
   async *changedSince(watermark: Watermark | undefined): AsyncGenerator<Row> {
@@ -102,12 +111,7 @@ export class MysqlReader implements TableReader {
   }
 
   async newestCursor(): Promise<Watermark | undefined> {
-    const cursor = await this.cursorColumn();
-    const columns = [text(cursor), ...this.keys().map(text)].join(', ');
-    const order = `${cursor.sql} DESC, ${this.keyOrder(' DESC')}`;
-    const rows = await this.db.rows(sql(`SELECT ${columns} FROM ${this.table} WHERE ${cursor.sql} IS NOT NULL ORDER BY ${order} LIMIT 1`));
-    if (rows.length === 0 || rows[0][0] === null) return undefined;
-    return { cursor: rows[0][0], key: rows[0].slice(1).map((v) => v ?? '') };
+    return newestCursor(this.db, this.table, await this.cursorColumn(), this.keys(), this.plan.source.keyKinds);
   }
 
   async estimateRows(): Promise<number> {
