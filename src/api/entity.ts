@@ -99,6 +99,11 @@ export const FieldMappingSchema = Type.Object(
     ),
     transform: Type.Optional(StringEnum(TRANSFORMS, { description: 'Transformation applied to the value; default None.' })),
     conflictPolicy: Type.Optional(StringEnum(CONFLICT_POLICIES, { description: 'Per-field conflict policy override.' })),
+    sensitive: Type.Optional(
+      Type.Boolean({
+        description: "The field's values are masked in the data API (pairs, conflicts) unless the user may get pairs/unmasked; default false.",
+      }),
+    ),
   },
   { description: 'Maps a source column to a target column.' },
 );

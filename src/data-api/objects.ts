@@ -83,18 +83,19 @@ export interface ExportFile {
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : undefined);
 const optional = <K extends string, V>(key: K, value: V | null | undefined) => (value === null || value === undefined ? {} : ({ [key]: value } as Record<K, V>));
 
-export function toPair(record: PairRecord, conflicts: ConflictFieldRecord[] | undefined, unmasked: boolean): Pair {
+/** `masked(field)`: whether this user sees `******` instead of the field's values. */
+export function toPair(record: PairRecord, conflicts: ConflictFieldRecord[] | undefined, masked: (field: ConflictFieldRecord) => boolean): Pair {
   const { namespace, name: flow } = splitFlowId(record.flow);
   const fields = (conflicts ?? []).map((c): ConflictField => {
-    const masked = c.sensitive && !unmasked;
+    const masked_ = masked(c);
     return {
       field: c.field,
       targetField: c.targetField,
-      sourceValue: masked && c.sourceValue !== null ? MASK : c.sourceValue,
-      targetValue: masked && c.targetValue !== null ? MASK : c.targetValue,
+      sourceValue: masked_ && c.sourceValue !== null ? MASK : c.sourceValue,
+      targetValue: masked_ && c.targetValue !== null ? MASK : c.targetValue,
       ...optional('sourceChangedAt', iso(c.sourceChangedAt)),
       ...optional('targetChangedAt', iso(c.targetChangedAt)),
-      ...(masked ? { masked: true } : {}),
+      ...(masked_ ? { masked: true } : {}),
     };
   });
   const first = conflicts?.[0];

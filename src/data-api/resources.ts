@@ -1,8 +1,9 @@
 import type pg from 'pg';
-import { conflictFieldsOf, getPair, listPairs, pairPositionKey, type PairPosition } from '../store/pair-reads.js';
+import { conflictFieldsOf, getPair, listPairs, pairPositionKey, type ConflictFieldRecord, type PairPosition, type PairRecord } from '../store/pair-reads.js';
 import { getRun, listRuns } from '../store/run-reads.js';
 import { getExportFile, listExportFiles } from '../store/export-file-reads.js';
-import { parsePairName, storedKeysOf } from './names.js';
+import { parsePairName, splitFlowId, storedKeysOf } from './names.js';
+import { isSensitive, type FlowSensitivity, type SensitivityResolver } from './sensitivity.js';
 import { toExportFile, toPair, toRun, type ExportFile, type ObjectMeta, type Pair, type Run } from './objects.js';
 import { age, type Column } from './table.js';
 
@@ -12,8 +13,13 @@ export interface ListRequest {
   filters: Record<string, string>;
   limit: number;
   after?: unknown;
+  access: PairAccess;
+}
+
+export interface PairAccess {
   /** Whether the user may see sensitive values (get pairs/unmasked); asked only when needed. */
   unmasked: () => Promise<boolean>;
+  sensitivity: SensitivityResolver;
 }
 
 export interface Page<T> {
@@ -32,7 +38,7 @@ export interface Resource<T extends { metadata: ObjectMeta }> {
   subresources: string[];
   columns: Column<T>[];
   list(pool: pg.Pool, request: ListRequest): Promise<Page<T>>;
-  get(pool: pg.Pool, namespace: string, name: string, unmasked: () => Promise<boolean>): Promise<T | undefined>;
+  get(pool: pg.Pool, namespace: string, name: string, access: PairAccess): Promise<T | undefined>;
 }
 
 const flowId = (namespace: string, flow: string) => `${namespace}/${flow}`;
@@ -50,11 +56,19 @@ function page<R, T>(records: R[], limit: number, convert: (r: R[]) => Promise<T[
   return Promise.resolve(convert(shown)).then((items) => ({ items, ...(more ? { next: position(shown[shown.length - 1]) } : {}) }));
 }
 
-async function withConflicts(pool: pg.Pool, records: Awaited<ReturnType<typeof listPairs>>, unmasked: () => Promise<boolean>): Promise<Pair[]> {
+async function withConflicts(pool: pg.Pool, records: Awaited<ReturnType<typeof listPairs>>, access: PairAccess): Promise<Pair[]> {
   const conflicted = records.filter((r) => r.category === 'conflict');
   const fields = await conflictFieldsOf(pool, conflicted);
-  const mayUnmask = [...fields.values()].some((list) => list.some((f) => f.sensitive)) ? await unmasked() : false;
-  return records.map((r) => toPair(r, fields.get(pairPositionKey(r)), mayUnmask));
+  const flows = new Map<string, FlowSensitivity>();
+  for (const r of conflicted) {
+    if (flows.has(r.flow)) continue;
+    const { namespace, name } = splitFlowId(r.flow);
+    flows.set(r.flow, await access.sensitivity(namespace, name));
+  }
+  const sensitive = (r: PairRecord, f: ConflictFieldRecord) => f.sensitive || isSensitive(flows.get(r.flow)!, r.entity, f.field, f.targetField);
+  const anySensitive = conflicted.some((r) => (fields.get(pairPositionKey(r)) ?? []).some((f) => sensitive(r, f)));
+  const mayUnmask = anySensitive ? await access.unmasked() : false;
+  return records.map((r) => toPair(r, fields.get(pairPositionKey(r)), (f) => !mayUnmask && sensitive(r, f)));
 }
 
 export const pairs: Resource<Pair> = {
@@ -89,14 +103,14 @@ export const pairs: Resource<Pair> = {
       after: request.after as PairPosition | undefined,
       limit: request.limit + 1,
     });
-    return page(records, request.limit, (shown) => withConflicts(pool, shown, request.unmasked), (r) => ({ flow: r.flow, entity: r.entity, sourceKey: r.sourceKey }));
+    return page(records, request.limit, (shown) => withConflicts(pool, shown, request.access), (r) => ({ flow: r.flow, entity: r.entity, sourceKey: r.sourceKey }));
   },
-  async get(pool, namespace, name, unmasked) {
+  async get(pool, namespace, name, access) {
     const parsed = parsePairName(name);
     if (!parsed) return undefined;
     for (const sourceKey of storedKeysOf(parsed.segment)) {
       const record = await getPair(pool, { flow: flowId(namespace, parsed.flowName), entity: parsed.entity, sourceKey });
-      if (record) return (await withConflicts(pool, [record], unmasked))[0];
+      if (record) return (await withConflicts(pool, [record], access))[0];
     }
     return undefined;
   },

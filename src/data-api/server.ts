@@ -13,7 +13,8 @@ import type { RequestHeaderConfig } from './delegation.js';
 import { apiGroup, apiGroupList, apiResourceList, openApiV2 } from './discovery.js';
 import { GROUP, GROUP_VERSION, VERSION, type ObjectMeta } from './objects.js';
 import { loadReport, reportFormat, reportHtml, reportText } from './report.js';
-import { RESOURCES, type Resource } from './resources.js';
+import { RESOURCES, type PairAccess, type Resource } from './resources.js';
+import type { SensitivityResolver } from './sensitivity.js';
 import { BadRequest, decodeContinue, encodeContinue, listFilters, pageLimit } from './selectors.js';
 import { toTable, wantsTable, type IncludeObject } from './table.js';
 
@@ -23,6 +24,8 @@ export interface DataApiOptions {
   requestHeader: RequestHeaderConfig;
   reviewToken: TokenReviewer;
   authorize: Authorizer;
+  /** Which fields flows mark `sensitive: true` (the SyncFlows, read through the API server). */
+  sensitivity: SensitivityResolver;
   logger: Logger;
   now?: () => Date;
 }
@@ -198,7 +201,10 @@ export class DataApiServer {
     };
     await this.check(user, attributes);
     const unmaskedAttributes: Attributes = { kind: 'resource', verb: 'get', group: GROUP, version: VERSION, resource: 'pairs', subresource: 'unmasked', ...(namespace ? { namespace } : {}), ...(name ? { name } : {}) };
-    const unmasked = subresource === 'unmasked' ? async () => true : () => this.allowed(user, unmaskedAttributes);
+    const access: PairAccess = {
+      unmasked: subresource === 'unmasked' ? async () => true : () => this.allowed(user, unmaskedAttributes),
+      sensitivity: this.options.sensitivity,
+    };
     const includeObject = (params.get('includeObject') ?? 'Metadata') as IncludeObject;
     const table = wantsTable(req.headers.accept);
 
@@ -206,7 +212,7 @@ export class DataApiServer {
       const filters = listFilters(params, resource.fields);
       const limit = pageLimit(params);
       const after = decodeContinue(params.get('continue'), resource.plural, filters);
-      const page = await resource.list(this.options.pool, { ...(namespace ? { namespace } : {}), filters, limit, after, unmasked });
+      const page = await resource.list(this.options.pool, { ...(namespace ? { namespace } : {}), filters, limit, after, access });
       const continueToken = page.next !== undefined ? encodeContinue(resource.plural, filters, page.next) : undefined;
       if (table) {
         sendJson(res, 200, toTable(resource.columns, page.items, { includeObject, continueToken, now: this.now() }));
@@ -221,7 +227,7 @@ export class DataApiServer {
       return;
     }
 
-    const object = await resource.get(this.options.pool, namespace!, name, unmasked);
+    const object = await resource.get(this.options.pool, namespace!, name, access);
     if (!object) throw new HttpError(404, 'NotFound', `${resource.plural}.${GROUP} "${name}" not found`, { name, group: GROUP, kind: resource.plural });
     if (subresource === 'report') return this.serveReport(res, params, object as never);
     if (subresource === 'download') return this.serveDownload(req, res, name);

@@ -6,6 +6,7 @@ import { tokenReviewer } from './authn.js';
 import { sarAuthorizer } from './authz.js';
 import { readRequestHeaderConfig } from './delegation.js';
 import { DataApiServer } from './server.js';
+import { syncFlowSensitivity } from './sensitivity.js';
 
 export interface DataApiProcessOptions {
   kubeconfig: k8s.KubeConfig;
@@ -36,6 +37,7 @@ export async function startDataApi(options: DataApiProcessOptions): Promise<Runn
     requestHeader,
     reviewToken: tokenReviewer(options.kubeconfig),
     authorize: sarAuthorizer(options.kubeconfig),
+    sensitivity: syncFlowSensitivity(options.kubeconfig),
     logger: options.logger,
   });
   const port = await server.listen(options.port, options.host);

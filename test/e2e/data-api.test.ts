@@ -52,8 +52,15 @@ async function seedPairs(url: string): Promise<void> {
     await c.query(
       `INSERT INTO ferry.pair_conflict_fields (flow, entity, source_key, field, target_field, position, source_value, target_value, source_changed_at, target_changed_at, sensitive, run_id)
        VALUES ($1, 'people', $2, 'email', 'email', 0, 'ann@example.org', 'ann@example.com', $3, $4, false, 'r1'),
-              ($1, 'people', $2, 'iban', 'iban', 1, 'DE001', 'DE002', $3, $4, true, 'r1')`,
+              ($1, 'people', $2, 'iban', 'iban', 1, 'DE001', 'DE002', $3, $4, false, 'r1')`,
       [flow, key(7), '2026-02-01T10:00:00Z', '2026-02-01T11:00:00Z'],
+    );
+    // A flow that has no SyncFlow (deleted): which fields are sensitive is unknown, so all are masked.
+    await c.query(`INSERT INTO ferry.pairs (flow, entity, source_key, target_key, category) VALUES ($1, 'people', $2, $3, 'conflict')`, [`${ns}/legacy`, key(1), key(1)]);
+    await c.query(
+      `INSERT INTO ferry.pair_conflict_fields (flow, entity, source_key, field, target_field, position, source_value, target_value, run_id)
+       VALUES ($1, 'people', $2, 'email', 'email', 0, 'old@example.org', 'new@example.org', 'r0')`,
+      [`${ns}/legacy`, key(1)],
     );
   });
 }
@@ -104,6 +111,27 @@ beforeAll(async () => {
   await createSecret(kube, ns, 'ferry-state-db', { url: stateUrl });
   dataApi = await startDataApiFixture(kube, kubeconfigPath(), stateUrl);
   await seedPairs(stateUrl);
+  // The flow of the seeded pairs: its iban mapping is sensitive (the data API reads that from the SyncFlow).
+  await kube.create<SyncFlow>('SyncFlow', {
+    apiVersion: 'ferry.dev/v1alpha1',
+    kind: 'SyncFlow',
+    metadata: { name: 'members', namespace: ns },
+    spec: {
+      direction: 'TwoWay',
+      source: { postgres: { secretRef: { name: 'members-source' } } },
+      target: { postgres: { secretRef: { name: 'members-target' } } },
+      entities: [
+        {
+          name: 'people',
+          source: { table: 'people', keys: ['id'], updatedAt: 'updated_at' },
+          target: { table: 'people', keys: ['id'], updatedAt: 'updated_at' },
+          fields: [{ source: 'email', target: 'email' }, { source: 'iban', target: 'iban', sensitive: true }],
+          conflictPolicy: 'Manual',
+        },
+        { name: 'firms', source: { table: 'firms', keys: ['id'] }, target: { table: 'firms', keys: ['id'] }, fields: [{ source: 'name', target: 'name' }] },
+      ],
+    } as SyncFlow['spec'],
+  });
   const objects = k8s.KubernetesObjectApi.makeApiClient(kube.config);
   for (const object of rbac()) await objects.create(object).catch((error) => { if ((error as { code?: number }).code !== 409) throw error; });
 
@@ -170,13 +198,13 @@ describe('data.ferry.dev through the aggregation layer', () => {
     expect(all.status, all.stderr).toBe(0);
     const lines = all.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^NAME\s+FLOW\s+ENTITY\s+SOURCE KEY\s+TARGET KEY\s+CATEGORY\s+CONFLICTS\s+LAST SYNCED/);
-    expect(lines).toHaveLength(1 + 7); // the other namespace's pair is not listed
+    expect(lines).toHaveLength(1 + 8); // the other namespace's pair is not listed
     expect(all.stdout).toMatch(/^members\.people\.3\s+members\s+people\s+3\s+5003\s+synchronised/m);
 
     const conflicts = await kubectl(['get', 'pairs', '-n', ns, '--field-selector', 'category=conflict']);
     expect(conflicts.status, conflicts.stderr).toBe(0);
-    expect(conflicts.stdout.trim().split('\n')).toHaveLength(2);
-    // Both values side by side; the sensitive field is masked for everyone without pairs/unmasked (the admin here is system:masters).
+    expect(conflicts.stdout.trim().split('\n')).toHaveLength(3);
+    // Both values side by side; the sensitive field is masked only for users without pairs/unmasked (the admin here is system:masters).
     expect(conflicts.stdout).toMatch(/members\.people\.7\s+members\s+people\s+7\s+5007\s+conflict\s+email: ann@example.org \| ann@example.com; iban: DE001 \| DE002/);
 
     const byEntity = await kubectl(['get', '--raw', `/apis/data.ferry.dev/v1alpha1/namespaces/${ns}/pairs?entity=firms`]);
@@ -258,6 +286,8 @@ describe('data.ferry.dev security', () => {
     ]);
     const viewerList = await kubectl(['get', 'pairs', '-n', ns, '--as', 'alice-viewer', '--field-selector', 'category=conflict']);
     expect(viewerList.stdout).not.toContain('DE001');
+    // The flow of this pair is gone: its values are masked, since nobody can say which are sensitive.
+    expect(viewerList.stdout).toMatch(/legacy\.people\.1\s+legacy\s+people\s+1\s+1\s+conflict\s+email: \*{6} \| \*{6}/);
     const unmask = await kubectl(['get', '--raw', `/apis/data.ferry.dev/v1alpha1/namespaces/${ns}/pairs/members.people.7/unmasked`, '--as', 'alice-viewer']);
     expect(unmask.stderr).toMatch(/Forbidden/);
     const files = JSON.parse((await kubectl(['get', 'exportfiles', '-n', ns, '-o', 'json'])).stdout);
@@ -286,7 +316,7 @@ describe('data.ferry.dev security', () => {
     const asViewer = await direct(path, { headers: { authorization: `Bearer ${tokens['ferry-e2e-viewer']}`, ...forged } });
     expect(asViewer.status, asViewer.body).toBe(200);
     const listed = JSON.parse(asViewer.body);
-    expect(listed.items.length).toBe(7);
+    expect(listed.items.length).toBe(8);
     expect(JSON.stringify(listed)).not.toContain('DE001'); // the forged system:masters group did not count
     const asNobody = await direct(path, { headers: { authorization: `Bearer ${tokens['ferry-e2e-nobody']}` } });
     expect(asNobody.status).toBe(403);

@@ -6,6 +6,8 @@ import { MASK, toPair } from '../../../src/data-api/objects.js';
 import { BadRequest, decodeContinue, encodeContinue, listFilters, pageLimit } from '../../../src/data-api/selectors.js';
 import { subjectAccessReview } from '../../../src/data-api/authz.js';
 import { age, toTable, wantsTable } from '../../../src/data-api/table.js';
+import { isSensitive, sensitivityOf } from '../../../src/data-api/sensitivity.js';
+import type { SyncFlow } from '../../../src/api/syncflow.js';
 
 describe('pair names', () => {
   it('show integer and safe text keys as they read, anything else as ~base64url, and parse back', () => {
@@ -92,11 +94,18 @@ describe('delegation', () => {
 });
 
 describe('masking', () => {
-  it('masks sensitive conflict values unless the user may unmask', () => {
+  it('masks the values of the fields a flow marks sensitive, and everything of a flow it cannot read', () => {
     const record = { flow: 'crm/members', entity: 'people', sourceKey: 'p0000000000000000007', targetKey: 'p0000000000000005007', category: 'conflict', lastOrigin: 'source', lastSyncedAt: new Date(0), sourceGoneAt: null, targetGoneAt: null };
-    const field = { field: 'iban', targetField: 'iban', sourceValue: 'DE001', targetValue: null, sourceChangedAt: null, targetChangedAt: null, sensitive: true, runId: 'r', detectedAt: new Date(0) };
-    expect(toPair(record, [field], false).conflict?.fields[0]).toEqual({ field: 'iban', targetField: 'iban', sourceValue: MASK, targetValue: null, masked: true });
-    expect(toPair(record, [field], true).conflict?.fields[0]).toMatchObject({ sourceValue: 'DE001' });
-    expect(toPair(record, [field], false).metadata).toEqual({ name: 'members.people.7', namespace: 'crm', creationTimestamp: '1970-01-01T00:00:00.000Z' });
+    const field = { field: 'iban', targetField: 'account_iban', sourceValue: 'DE001', targetValue: null, sourceChangedAt: null, targetChangedAt: null, sensitive: false, runId: 'r', detectedAt: new Date(0) };
+    expect(toPair(record, [field], () => true).conflict?.fields[0]).toEqual({ field: 'iban', targetField: 'account_iban', sourceValue: MASK, targetValue: null, masked: true });
+    expect(toPair(record, [field], () => false).conflict?.fields[0]).toMatchObject({ sourceValue: 'DE001' });
+    expect(toPair(record, [field], () => false).metadata).toEqual({ name: 'members.people.7', namespace: 'crm', creationTimestamp: '1970-01-01T00:00:00.000Z' });
+
+    const flow = { spec: { entities: [{ name: 'people', fields: [{ source: 'iban', target: 'account_iban', sensitive: true }, { source: 'email', target: 'mail' }] }] } } as unknown as Pick<SyncFlow, 'spec'>;
+    const sensitivity = sensitivityOf(flow);
+    expect(isSensitive(sensitivity, 'people', 'iban', 'account_iban')).toBe(true);
+    expect(isSensitive(sensitivity, 'people', 'email', 'mail')).toBe(false);
+    expect(isSensitive(sensitivity, 'firms', 'iban', 'account_iban')).toBe(false);
+    expect(isSensitive({ known: false, fields: new Map() }, 'people', 'email', 'mail')).toBe(true);
   });
 });

@@ -63,9 +63,11 @@ describe('helm template with the default values', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort()).toEqual([
       'APIService//v1alpha1.data.ferry.dev',
       'ClusterRole//ferry-controller',
+      'ClusterRole//ferry-data-api',
       'ClusterRole//ferry-edit',
       'ClusterRole//ferry-view',
       'ClusterRoleBinding//ferry-controller',
+      'ClusterRoleBinding//ferry-data-api',
       'ClusterRoleBinding//ferry-data-api:system:auth-delegator',
       'CustomResourceDefinition//exporttargets.ferry.dev',
       'CustomResourceDefinition//syncflows.ferry.dev',
@@ -224,8 +226,8 @@ describe('helm template with each documented option set (charts/ferry/ci)', () =
   it('watchNamespaces turns the ClusterRole into one Role per namespace', () => {
     const objects = renderChart(['-f', join(chartDir, 'ci', 'namespaced-values.yaml')]);
     // Only the data API's delegation is cluster-wide (TokenReview and SubjectAccessReview have no namespace).
-    expect(ofKind(objects, 'ClusterRoleBinding').map((b) => b.metadata.name)).toEqual(['ferry-data-api:system:auth-delegator']);
-    expect(ofKind(objects, 'ClusterRole').map((r) => r.metadata.name).sort()).toEqual(['ferry-edit', 'ferry-view']);
+    expect(ofKind(objects, 'ClusterRoleBinding').map((b) => b.metadata.name).sort()).toEqual(['ferry-data-api', 'ferry-data-api:system:auth-delegator']);
+    expect(ofKind(objects, 'ClusterRole').map((r) => r.metadata.name).sort()).toEqual(['ferry-data-api', 'ferry-edit', 'ferry-view']);
     for (const namespace of ['team-a']) {
       expect(ruleTriples(rulesOf(find(objects, 'Role', 'ferry-controller', namespace)))).toEqual(CONTROLLER_ALLOWED.map(accessTriple).sort());
       expect(find(objects, 'RoleBinding', 'ferry-controller', namespace).subjects).toEqual([
@@ -383,8 +385,10 @@ describe('the data API (data.ferry.dev)', () => {
     expect(delegator.subjects).toEqual([{ kind: 'ServiceAccount', name: 'ferry-data-api', namespace: 'ferry-system' }]);
     const reader = find(objects, 'RoleBinding', 'ferry-data-api:extension-apiserver-authentication-reader', 'kube-system');
     expect(reader.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'extension-apiserver-authentication-reader' });
+    // Which fields are sensitive comes from the SyncFlows: get, nothing more.
+    expect(rulesOf(find(objects, 'ClusterRole', 'ferry-data-api'))).toEqual([{ apiGroups: ['ferry.dev'], resources: ['syncflows'], verbs: ['get'] }]);
     const bindings = objects.filter((o) => (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') && JSON.stringify(o.subjects).includes('ferry-data-api'));
-    expect(bindings).toHaveLength(2);
+    expect(bindings.map((b) => (b.roleRef as { name: string }).name).sort()).toEqual(['extension-apiserver-authentication-reader', 'ferry-data-api', 'system:auth-delegator']);
   });
 
   it('takes its certificate from cert-manager when asked, with the CA injected into the APIService', () => {
