@@ -3,7 +3,7 @@ import type { EntityPlan } from '../../engine/plan.js';
 import { FerryError } from '../../util/errors.js';
 import { applyWithBisection, rowErrorReason } from './bisect.js';
 import type { Db } from './db.js';
-import { column, hashOf, keyChunks, keyColumn, normalise, orderBy, text, valuesFilter, type Column, type ColumnTypes } from './expressions.js';
+import { column, exact, hashOf, keyChunks, keyColumn, normalise, orderBy, text, valuesFilter, type Column, type ColumnTypes } from './expressions.js';
 import { ident, joinSql, qualified, sql, type Sql } from './sql.js';
 import { Stage } from './stage.js';
 import { parseType, toColumnText } from './values.js';
@@ -81,9 +81,20 @@ export class MysqlWriter implements TableWriter {
     return (alias ? names.map((n) => `${alias}.${n}`) : names).join(', ');
   }
 
-  /** The stage joined to the table by key, in the key columns' own collation (the table's uniqueness rule). */
+  /**
+   * The stage joined to the table by exact key: equal in the column collation (the index), then equal
+   * as text, so a staged 'B' never updates the row 'b' of a case-insensitive key; its insert clashes
+   * and the row is rejected instead of silently overwriting another row.
+   */
   private stageJoin(): string {
-    return this.plan.target.keys.map((k) => `${ALIAS}.${ident(k)} = ${STAGE}.${ident(k)}`).join(' AND ');
+    const table = this.keys(ALIAS);
+    const stage = this.keys(STAGE);
+    return table
+      .map((c, i) => {
+        const equal = `${c.sql} = ${stage[i].sql}`;
+        return this.plan.target.keyKinds[i] === 'integer' ? equal : `${equal} AND ${exact(c)} = ${exact(stage[i])}`;
+      })
+      .join(' AND ');
   }
 
   private insertStatement(seqs: number[], onlyNew: boolean): Sql {

@@ -217,6 +217,15 @@ describe('MariaDB writes: hashes, upserts and deletes', () => {
     ]);
   });
 
+  it('a key that differs only in case from a stored key of a case-insensitive column is rejected, not merged', async () => {
+    const plan = await planEntity(session, session, identity('members', 'members', ['code'], ['name']));
+    await stageAndWrite(plan, [{ seq: 1, key: ['case'], values: ['lower'] }]);
+    const rejections = await stageAndWrite(plan, [{ seq: 2, key: ['CASE'], values: ['upper'] }]);
+    expect(rejections.map((r) => r.seq)).toEqual([2]);
+    expect(rejections[0].reason).toMatch(/Duplicate entry/);
+    expect(await db.query("SELECT code, name FROM members WHERE code = 'case'")).toEqual([['case', 'lower']]);
+  });
+
   it('archives and restores by exact key, with the archive value as a parameter', async () => {
     const plan = await planEntity(session, session, identity('members', 'members', ['code'], ['name'], {
       target: { table: 'members', keys: ['code'], archive: { column: 'archived' } },
