@@ -146,6 +146,58 @@ describe('helm install of charts/ferry', () => {
     expect(aggregatesInto('ferry-edit', 'view')).toBe(false);
   });
 
+  describe('the data API (data.ferry.dev)', () => {
+    const DATA_API_SA = `system:serviceaccount:${NS}:ferry-data-api`;
+    /**
+     * A SubjectAccessReview, as the data API itself asks (kubectl auth can-i would need the group in
+     * discovery, and no data API server runs here). `resource` is `name[.group]`.
+     */
+    const may = (subject: string, verb: string, resource: string, namespace: string, subresource?: string, name?: string) => {
+      const dot = resource.indexOf('.');
+      const [plural, group] = dot < 0 ? [resource, ''] : [resource.slice(0, dot), resource.slice(dot + 1)];
+      const serviceAccount = /^system:serviceaccount:([^:]+):/.exec(subject);
+      const review = {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: {
+          user: subject,
+          groups: serviceAccount ? ['system:serviceaccounts', `system:serviceaccounts:${serviceAccount[1]}`, 'system:authenticated'] : ['system:authenticated'],
+          resourceAttributes: { verb, group, resource: plural, namespace, ...(subresource ? { subresource } : {}), ...(name ? { name } : {}) },
+        },
+      };
+      const result = run(tools.kubectl, ['create', '-f', '-', '-o', 'json'], JSON.stringify(review));
+      if (result.status !== 0) throw new Error(`SubjectAccessReview failed: ${result.stderr}`);
+      return (JSON.parse(result.stdout) as { status: { allowed: boolean } }).status.allowed;
+    };
+
+    it('its ServiceAccount may delegate authentication and authorization, read the front-proxy CA and SyncFlows, and nothing more', () => {
+      expect(may(DATA_API_SA, 'create', 'tokenreviews.authentication.k8s.io', NS)).toBe(true);
+      expect(may(DATA_API_SA, 'create', 'subjectaccessreviews.authorization.k8s.io', NS)).toBe(true);
+      expect(may(DATA_API_SA, 'get', 'configmaps', 'kube-system', undefined, 'extension-apiserver-authentication')).toBe(true);
+      expect(may(DATA_API_SA, 'get', 'syncflows.ferry.dev', 'team-a')).toBe(true);
+      for (const [verb, resource, namespace] of [['list', 'syncflows.ferry.dev', 'team-a'], ['get', 'secrets', NS], ['get', 'configmaps', 'team-a'], ['create', 'syncjobs.ferry.dev', 'team-a']]) {
+        expect(may(DATA_API_SA, verb, resource, namespace), `${verb} ${resource}`).toBe(false);
+      }
+    });
+
+    it('ferry-view reads pairs, runs with reports and export files; only ferry-edit downloads files and sees sensitive values', () => {
+      for (const [user, roles] of [['data-viewer', ['ferry-view']], ['data-editor', ['ferry-view', 'ferry-edit']]] as const) {
+        for (const role of roles) ok(kubectl('create', 'rolebinding', `${user}-${role}`, '-n', 'team-a', `--clusterrole=${role}`, `--user=${user}`));
+      }
+      for (const user of ['data-viewer', 'data-editor']) {
+        for (const resource of ['pairs', 'runs', 'exportfiles']) {
+          for (const verb of ['get', 'list']) expect(may(user, verb, `${resource}.data.ferry.dev`, 'team-a'), `${user} ${verb} ${resource}`).toBe(true);
+        }
+        expect(may(user, 'get', 'runs.data.ferry.dev', 'team-a', 'report')).toBe(true);
+        expect(may(user, 'get', 'pairs.data.ferry.dev', 'other-namespace')).toBe(false);
+      }
+      expect(may('data-viewer', 'get', 'exportfiles.data.ferry.dev', 'team-a', 'download')).toBe(false);
+      expect(may('data-viewer', 'get', 'pairs.data.ferry.dev', 'team-a', 'unmasked')).toBe(false);
+      expect(may('data-editor', 'get', 'exportfiles.data.ferry.dev', 'team-a', 'download')).toBe(true);
+      expect(may('data-editor', 'get', 'pairs.data.ferry.dev', 'team-a', 'unmasked')).toBe(true);
+    });
+  });
+
   it('the evaluation database Secret survives an upgrade with its generated password', () => {
     const password = () => ok(kubectl('get', 'secret', 'ferry-postgresql', '-n', NS, '-o', 'jsonpath={.data.password}'));
     const before = password();
