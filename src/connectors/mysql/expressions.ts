@@ -2,7 +2,7 @@ import type { ConditionClause, Normalisation, TransformName } from '../../engine
 import type { KeyKind } from '../../engine/keys.js';
 import { ConfigError } from '../../util/errors.js';
 import { ident, joinSql, sql, type Sql } from './sql.js';
-import { isString, parseType, textExpression, type ColumnType } from './values.js';
+import { fromStageText, isBinary, isString, parseType, textExpression, toColumnText, ValueError, type ColumnType } from './values.js';
 
 /** Column types of one table by name, for compiling expressions over it. */
 export type ColumnTypes = Map<string, ColumnType>;
@@ -34,8 +34,14 @@ export function exact(c: Column): string {
   return `CAST(${text(c)} AS BINARY)`;
 }
 
+// Collations that already order by code point (UTF-8 byte order) without padding: the key index can serve the order.
+const BYTE_ORDER_COLLATIONS = new Set(['utf8mb4_nopad_bin', 'utf8mb4_0900_bin']);
+
+/** The engine's key order: integers numerically, everything else by the bytes of its text. */
 export function orderBy(c: Column, kind: KeyKind): string {
-  return kind === 'integer' ? c.sql : exact(c);
+  if (kind === 'integer' || isBinary(c.type)) return c.sql;
+  if (c.type.charset === 'utf8mb4' && c.type.collation && BYTE_ORDER_COLLATIONS.has(c.type.collation)) return c.sql;
+  return exact(c);
 }
 
 export function transform(expr: string, name: TransformName): string {
@@ -116,10 +122,20 @@ function padded<T>(items: T[]): T[] {
   return out;
 }
 
-/** A parameter compared with a column in the column's own collation, so the key index is used. */
+/** A parameter compared with a column as the column's own type and collation, so the key index is used. */
 function coarseParam(c: Column): string {
-  if (!isString(c.type) || !c.type.charset || !c.type.collation) return '?';
+  if (!isString(c.type) || !c.type.charset || !c.type.collation) return fromStageText('?', c.type);
   return `CONVERT(? USING ${c.type.charset}) COLLATE ${c.type.collation}`;
+}
+
+/** A key part as its column takes it (binary from `\x` hex, booleans, UTC); text that cannot be converted matches nothing. */
+function coarseValue(value: string, c: Column): string | null {
+  try {
+    return toColumnText(value, c.type);
+  } catch (error) {
+    if (error instanceof ValueError) return null;
+    throw error;
+  }
 }
 
 function tuple(items: string[]): string {
@@ -135,7 +151,10 @@ export function valuesFilter(columns: Column[], kinds: KeyKind[], keys: string[]
   if (keys.length === 0) return sql('FALSE');
   const rows = padded(keys);
   const coarseRow = tuple(columns.map(coarseParam));
-  const coarse = sql(`${tuple(columns.map((c) => c.sql))} IN (${rows.map(() => coarseRow).join(', ')})`, rows.flat());
+  const coarse = sql(
+    `${tuple(columns.map((c) => c.sql))} IN (${rows.map(() => coarseRow).join(', ')})`,
+    rows.flatMap((row) => row.map((v, i) => coarseValue(v, columns[i]))),
+  );
   const textParts = kinds.flatMap((kind, i) => (kind === 'integer' ? [] : [i]));
   if (textParts.length === 0) return coarse;
   const exactRow = tuple(textParts.map(() => BYTES));

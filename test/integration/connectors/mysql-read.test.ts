@@ -158,6 +158,22 @@ describe('MariaDB reads: order and exactness', () => {
   });
 });
 
+describe('MariaDB reads: values', () => {
+  it('reads binary keys and zero dates as text (a zero date is for the target to refuse)', async () => {
+    await db.exec("SET SESSION sql_mode = ''");
+    await db.exec('CREATE TABLE legacy_dates (k VARBINARY(4) NOT NULL PRIMARY KEY, d DATETIME, b BIT(1)) ENGINE=InnoDB');
+    await db.exec("INSERT INTO legacy_dates VALUES (X'ff', '0000-00-00 00:00:00', b'1'), (X'00ff', '2024-01-01', b'0'), (X'41', NULL, NULL)");
+    const p = await plan('legacy_dates', ['k'], ['d', 'b']);
+    const rows = await collect(session.reader(p).scan(true));
+    expect(rows.map((r) => r.slice(SOURCE_LAYOUT.firstValue(p)))).toEqual([
+      ['\\x00ff', '2024-01-01 00:00:00', '0'],
+      ['\\x41', null, null],
+      ['\\xff', '0000-00-00 00:00:00', '1'],
+    ]);
+    expect((await collect(session.reader(p).byKeys([['\\xff']]))).map((r) => r[0])).toEqual(['\\xff']);
+  });
+});
+
 describe('MariaDB reads: conditions', () => {
   it('compiles In, NotIn, IsNull and NotNull with exact text comparison', async () => {
     await db.exec('CREATE TABLE people (id INT PRIMARY KEY, status VARCHAR(10), region VARCHAR(10))');
