@@ -7,6 +7,7 @@ import { normaliseValue, type RowRejection, type StageRow } from '../connector.j
 import type { PostgresSession } from '../../connectors/postgres/session.js';
 import type { TargetTable } from '../../connectors/postgres/target.js';
 import { conflictFieldChanges } from './conflict-fields.js';
+import { conflictFieldChanges } from './conflict-fields.js';
 import { decide, type Candidate, type Decision, type DecideOptions } from './decide.js';
 import { TwoWayPairs, type PairUpdate } from './pair-state.js';
 import { RedoLog, type RedoItem, type RedoWrite } from './redo.js';
@@ -249,6 +250,7 @@ export class TwoWayBatches {
       const redoId = await tx.unit(state, async () => {
         await this.pairs.save(accepted.filter((p) => p.decision.pair === 'save' && !p.decision.archive).map((p) => this.pairUpdate(p)));
         await this.pairs.remove(accepted.filter((p) => p.decision.pair === 'drop' && !p.decision.remove).map((p) => p.candidate.pair!.sourceKey));
+        await this.pairs.recordConflicts(this.ctx.runId, conflictFieldChanges(accepted, this.sides.source.mappings));
         await this.pairs.recordConflicts(this.ctx.runId, conflictFieldChanges(accepted, this.sides.source.mappings));
         return redoItems.length > 0 ? this.redo.begin(redoItems) : undefined;
       });

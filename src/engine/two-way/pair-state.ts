@@ -4,6 +4,7 @@ import { literal } from '../../util/sql.js';
 import { copyOutRows, type Row } from '../../util/copy-out.js';
 import type { Pair } from './types.js';
 import { replaceConflictFields, type ConflictFieldChanges } from '../../store/conflict-fields.js';
+import { replaceConflictFields, type ConflictFieldChanges } from '../../store/conflict-fields.js';
 
 const COLUMNS = `source_key, target_key, source_hash, target_hash, source_cursor, target_cursor, last_origin,
   last_synced_at, category, source_gone_at IS NOT NULL AS source_gone, target_gone_at IS NOT NULL AS target_gone, held_until`;
@@ -71,6 +72,11 @@ export class TwoWayPairs {
       keys,
     ]);
     return new Map(result.rows.map((r) => [r.target_key, toPair(r)]));
+  }
+
+  /** The conflicting values of this batch's pairs, in the transaction that saves the pairs (data API `pairs`). */
+  async recordConflicts(runId: string, changes: ConflictFieldChanges): Promise<void> {
+    await replaceConflictFields(this.client, this.flow, this.entity, runId, changes);
   }
 
   /** The conflicting values of this batch's pairs, in the transaction that saves the pairs (data API `pairs`). */
