@@ -3,7 +3,8 @@ import type { ClosureRequest, ClosureRow, ClosureSource } from '../../engine/clo
 import type { EntityPlan } from '../../engine/plan.js';
 import { ConfigError } from '../../util/errors.js';
 import type { Db } from './db.js';
-import { column, keyChunks, keyColumn, text, valuesFilter, type ColumnTypes } from './expressions.js';
+import { column, typedColumn, text, type ColumnTypes } from './expressions.js';
+import { keyChunks, valuesFilter } from './key-filter.js';
 import { joinSql, qualified, sql } from './sql.js';
 
 const ALIAS = 'c';
@@ -29,7 +30,7 @@ export class MysqlClosureSource implements ClosureSource {
   private async rows(plan: EntityPlan, filter: ReturnType<typeof valuesFilter>): Promise<ClosureRow[]> {
     const types = await this.columnTypes(plan);
     const refs = referenceColumns(this.graph, plan.name);
-    const keys = plan.source.keys.map((k, i) => text(keyColumn(ALIAS, k, plan.source.keyTypes[i])));
+    const keys = plan.source.keys.map((k, i) => text(typedColumn(ALIAS, k, plan.source.keyTypes[i])));
     const columns = [...keys, ...refs.map((r) => text(column(ALIAS, r, types)))];
     const from = sql(`SELECT ${columns.join(', ')} FROM ${qualified(plan.source.schema, plan.source.table)} AS ${ALIAS} WHERE `);
     const width = keys.length;
@@ -43,7 +44,7 @@ export class MysqlClosureSource implements ClosureSource {
     const out: ClosureRow[] = [];
     if (request.kind === 'keys') {
       const plan = this.plan(request.entity);
-      const keys = plan.source.keys.map((k, i) => keyColumn(ALIAS, k, plan.source.keyTypes[i]));
+      const keys = plan.source.keys.map((k, i) => typedColumn(ALIAS, k, plan.source.keyTypes[i]));
       for (const chunk of keyChunks(request.keys)) out.push(...(await this.rows(plan, valuesFilter(keys, plan.source.keyKinds, chunk))));
       return out;
     }

@@ -1,6 +1,8 @@
 import type { Row, SideReader, SideSpec, Watermark } from '../../engine/connector.js';
 import type { Db } from './db.js';
-import { column, conditionSql, exact, hashOf, keyChunks, keyColumn, orderBy, text, transform, valuesFilter, type Column, type ColumnTypes } from './expressions.js';
+import { conditionSql } from './conditions.js';
+import { column, exact, hashOf, typedColumn, orderBy, text, transform, type Column, type ColumnTypes } from './expressions.js';
+import { keyChunks, valuesFilter } from './key-filter.js';
 import { cursorAfter, newestCursor } from './source.js';
 import { joinSql, qualified, sql, type Sql } from './sql.js';
 import { isDatetime, toColumnText } from './values.js';
@@ -29,7 +31,7 @@ export class MysqlSideReader implements SideReader {
 
   private keys(): Column[] {
     const source = this.side.reader.source;
-    return source.keys.map((k, i) => keyColumn(ALIAS, k, source.keyTypes[i]));
+    return source.keys.map((k, i) => typedColumn(ALIAS, k, source.keyTypes[i]));
   }
 
   private keyOrder(): string {
@@ -40,7 +42,7 @@ export class MysqlSideReader implements SideReader {
 
   /** The table writer's hash (MysqlWriter), over the columns Ferry writes here. */
   private hash(): string {
-    return hashOf(this.side.writer.fields.map((f) => text(keyColumn(ALIAS, f.target, f.targetType))));
+    return hashOf(this.side.writer.fields.map((f) => text(typedColumn(ALIAS, f.target, f.targetType))));
   }
 
   private async cursor(types: ColumnTypes): Promise<Column | undefined> {

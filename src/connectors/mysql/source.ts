@@ -2,20 +2,9 @@ import type { Row, TableReader, Watermark } from '../../engine/connector.js';
 import type { KeyKind } from '../../engine/keys.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import type { Db } from './db.js';
-import {
-  column,
-  conditionSql,
-  hashOf,
-  keyChunks,
-  keyColumn,
-  keysAfter,
-  orderBy,
-  text,
-  transform,
-  valuesFilter,
-  type Column,
-  type ColumnTypes,
-} from './expressions.js';
+import { conditionSql } from './conditions.js';
+import { column, hashOf, typedColumn, orderBy, text, transform, type Column, type ColumnTypes } from './expressions.js';
+import { keyChunks, keysAfter, valuesFilter } from './key-filter.js';
 import { joinSql, qualified, sql, type Sql } from './sql.js';
 import { isDatetime, utcDatetime } from './values.js';
 
@@ -59,7 +48,7 @@ export class MysqlReader implements TableReader {
   }
 
   private keys(): Column[] {
-    return this.plan.source.keys.map((k, i) => keyColumn(ALIAS, k, this.plan.source.keyTypes[i]));
+    return this.plan.source.keys.map((k, i) => typedColumn(ALIAS, k, this.plan.source.keyTypes[i]));
   }
 
   private keyOrder(direction = ''): string {

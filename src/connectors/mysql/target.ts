@@ -3,7 +3,8 @@ import type { EntityPlan } from '../../engine/plan.js';
 import { FerryError } from '../../util/errors.js';
 import { applyWithBisection, rowErrorReason } from './bisect.js';
 import type { Db } from './db.js';
-import { column, exact, hashOf, keyChunks, keyColumn, normalise, orderBy, text, valuesFilter, type Column, type ColumnTypes } from './expressions.js';
+import { column, exact, hashOf, typedColumn, normalise, orderBy, text, type Column, type ColumnTypes } from './expressions.js';
+import { keyChunks, valuesFilter } from './key-filter.js';
 import { ident, joinSql, qualified, sql, type Sql } from './sql.js';
 import { Stage } from './stage.js';
 import { parseType, toColumnText } from './values.js';
@@ -35,11 +36,11 @@ export class MysqlWriter implements TableWriter {
   }
 
   private keys(alias: string): Column[] {
-    return this.plan.target.keys.map((k, i) => keyColumn(alias, k, this.plan.target.keyTypes[i]));
+    return this.plan.target.keys.map((k, i) => typedColumn(alias, k, this.plan.target.keyTypes[i]));
   }
 
   private fields(alias: string): Column[] {
-    return this.plan.fields.map((f) => keyColumn(alias, f.target, f.targetType));
+    return this.plan.fields.map((f) => typedColumn(alias, f.target, f.targetType));
   }
 
   private hash(alias: string): string {
@@ -165,7 +166,7 @@ export class MysqlWriter implements TableWriter {
 
   /** MariaDB 10.5+: one statement; rows are inserted, and returned, in seq order. */
   private async insertReturning(fields: string, select: string, seqs: number[]): Promise<string[][]> {
-    const returning = this.plan.target.keys.map((k, i) => text(keyColumn('', k, this.plan.target.keyTypes[i])));
+    const returning = this.plan.target.keys.map((k, i) => text(typedColumn('', k, this.plan.target.keyTypes[i])));
     const statement = joinSql(
       [sql(`INSERT INTO ${this.table} (${fields}) ${select}`), this.keyless.seqFilter(STAGE, seqs), sql(` ORDER BY ${STAGE}.ferry_seq RETURNING ${returning.join(', ')}`)],
       '',
