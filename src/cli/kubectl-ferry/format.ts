@@ -3,6 +3,7 @@ import Table from 'cli-table3';
 import { Cron } from 'croner';
 import { PAIR_CATEGORIES, type SyncFlow } from '../../api/syncflow.js';
 import type { SyncJob } from '../../api/syncjob.js';
+import type { Pair } from '../../data-api/objects.js';
 
 export const TERMINAL_PHASES = ['Succeeded', 'Failed', 'Rejected'] as const;
 export const isTerminal = (job: SyncJob) => (TERMINAL_PHASES as readonly string[]).includes(job.status?.phase ?? '');
@@ -237,4 +238,30 @@ export function busyMessage(flow: string, active: SyncJob, timeZone?: string): s
     ? ` since ${new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', ...(timeZone ? { timeZone } : {}) }).format(new Date(since))}`
     : '';
   return `${flow} is already syncing: ${active.metadata.name}, ${active.status?.phase === 'Running' ? 'running' : (active.status?.phase ?? 'pending').toLowerCase()}${clock}`;
+}
+
+/** `kubectl ferry conflicts FLOW`: each pair in conflict with its differing fields side by side. */
+export function conflictsText(pairs: Pair[], flow: string): string {
+  if (pairs.length === 0) return `No conflicts in flow ${flow}.`;
+  const blocks = pairs.map((pair) => {
+    const header = `${pair.entity} ${pair.sourceKey} ↔ ${pair.targetKey}  (${pair.metadata.name}${pair.conflict ? `, detected ${shortTime(pair.conflict.detectedAt)}` : ''})`;
+    const fields = pair.conflict?.fields ?? [];
+    if (fields.length === 0) return `${header}\n  (no field values recorded yet: the next run of the flow records them)`;
+    const table = new Table({
+      head: ['FIELD', 'SOURCE VALUE', 'TARGET VALUE', 'SOURCE CHANGED', 'TARGET CHANGED'],
+      style: { head: [], border: [], compact: true },
+      chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '  ', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ' },
+    });
+    for (const f of fields) {
+      const name = f.field === f.targetField ? f.field : `${f.field} → ${f.targetField}`;
+      table.push([name, f.sourceValue ?? '(null)', f.targetValue ?? '(null)', shortTime(f.sourceChangedAt), shortTime(f.targetChangedAt)]);
+    }
+    return `${header}\n${table.toString()}`;
+  });
+  const masked = pairs.some((p) => p.conflict?.fields.some((f) => f.masked));
+  return [
+    ...blocks,
+    `${pairs.length} conflict${pairs.length === 1 ? '' : 's'}. Resolve per field: kubectl ferry resolve ${flow} --entity ENTITY --source-key KEY --keep FIELD=source|target,...`,
+    ...(masked ? ['Values shown as ****** are of sensitive fields: seeing them takes get on pairs/unmasked (ferry-edit).'] : []),
+  ].join('\n\n');
 }

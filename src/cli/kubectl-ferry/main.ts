@@ -2,7 +2,7 @@
  * `kubectl ferry`: start and follow syncs, read status and reports, suspend and resume schedules.
  * It talks to the API server with the user's kubeconfig; the controller does the rest.
  */
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, renameSync, rmSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { parse } from 'yaml';
 import type { Resolution, SyncJob } from '../../api/syncjob.js';
@@ -10,9 +10,10 @@ import { ConfigError, EXIT_BAD_INPUT, EXIT_SYNC_FAILED, FerryError } from '../..
 import { ferryVersion } from '../version.js';
 import { complete, completionScript, NO_FILE_COMPLETION, type CompletionSources } from './completion.js';
 import { followSyncJob } from './follow.js';
-import { busyMessage, creationTime, estimateText, flowDashboard, isTerminal, runsTable, summaryTable } from './format.js';
+import { busyMessage, conflictsText, creationTime, estimateText, flowDashboard, isTerminal, runsTable, summaryTable } from './format.js';
 import { FerryClient, loadKubeConfig, type ConnectionOptions } from './kube.js';
-import { buildResolve, buildRetransfer, buildSyncRequest, parseTimeout, resolutionFromFlags, type ResolutionFlags, type SyncFlags } from './requests.js';
+import { buildResolve, buildRetransfer, buildSyncRequest, parseTimeout, perFieldResolutions, resolutionFromFlags, type ResolutionFlags, type SyncFlags } from './requests.js';
+import { DataApiClient } from '../../data-api/client.js';
 import { gitOpsNote, gitOpsOwner, suspendPatch } from './suspend.js';
 
 const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -181,19 +182,70 @@ waitOptions(
     .option('--target-key <key>', 'target key of the pair')
     .option('--action <action>', 'KeepSource, KeepTarget, Deactivate, Reactivate, Link or Unlink')
     .option('--fields <list>', 'comma-separated fields, for KeepSource/KeepTarget')
+    .option('--keep <choices>', 'per field: FIELD=source|target,... (keep the source or the target value of each field)')
     .option('-f, --filename <file>', 'YAML list of resolutions ({entity, sourceKey, targetKey, action, fields})')
     .option('--dry-run', 'report what would change without writing'),
-).action(async (flow: string, options: ResolutionFlags & { filename?: string; dryRun?: boolean; wait?: boolean; timeout?: string; requestedBy?: string }) => {
+).action(async (flow: string, options: ResolutionFlags & { keep?: string; filename?: string; dryRun?: boolean; wait?: boolean; timeout?: string; requestedBy?: string }) => {
   const resolutions: Resolution[] = [];
   if (options.filename) {
     const parsed = parse(readFileSync(options.filename, 'utf8')) as unknown;
     if (!Array.isArray(parsed)) throw new ConfigError(`${options.filename}: expected a YAML list of resolutions`);
     resolutions.push(...parsed.map((r: Record<string, string | string[]>) => resolutionFromFlags({ ...r, fields: Array.isArray(r.fields) ? r.fields.join(',') : r.fields } as ResolutionFlags)));
   }
-  if (options.entity || options.action) resolutions.push(resolutionFromFlags(options));
+  if (options.keep) {
+    if (options.action || options.fields) throw new ConfigError('--keep chooses per field; leave out --action and --fields');
+    resolutions.push(...perFieldResolutions(options, options.keep));
+  } else if (options.entity || options.action) resolutions.push(resolutionFromFlags(options));
   const api = client();
   await submit(api, buildResolve({ namespace: api.namespace, flow, dryRun: options.dryRun, requestedBy: options.requestedBy }, resolutions), options);
 });
+
+/** The data API (data.ferry.dev) with the same kubeconfig, context and namespace. */
+function dataApi(): { api: DataApiClient; namespace: string } {
+  const { kubeConfig, namespace } = loadKubeConfig(program.opts<ConnectionOptions>());
+  return { api: new DataApiClient(kubeConfig), namespace };
+}
+
+program
+  .command('conflicts')
+  .description('pairs of FLOW in conflict, with the differing fields side by side (from the data API)')
+  .argument('<flow>', 'SyncFlow name')
+  .option('--entity <name>', 'only this entity')
+  .addOption(new Option('-o, --output <format>').choices(['text', 'json']).default('text'))
+  .action(async (flow: string, options: { entity?: string; output: string }) => {
+    const { api, namespace } = dataApi();
+    const pairs = await api.listPairs(namespace, { flow, entity: options.entity, category: 'conflict' });
+    out(options.output === 'json' ? JSON.stringify(pairs, null, 2) : conflictsText(pairs, flow));
+  });
+
+program
+  .command('download')
+  .description("download the export file of a SyncJob's run through the data API and check its SHA-256")
+  .argument('<syncjob>', 'the export SyncJob')
+  .option('--file <name>', 'the file name, when the run created several')
+  .requiredOption('-o, --output <file>', 'where to write it')
+  .action(async (name: string, options: { file?: string; output: string }) => {
+    const job = await client().getSyncJob(name);
+    const runId = job.status?.runId ?? job.status?.reportRef?.runId;
+    if (!runId) throw new FerryError(`SyncJob ${name} has no run yet (phase ${job.status?.phase ?? 'Pending'})`, EXIT_BAD_INPUT);
+    const { api, namespace } = dataApi();
+    const files = await api.listExportFiles(namespace, { run: runId });
+    const chosen = options.file ? files.filter((f) => f.fileName === options.file) : files;
+    if (chosen.length !== 1) {
+      const names = files.map((f) => f.fileName).join(', ') || 'none';
+      throw new FerryError(options.file ? `run ${runId} has no file ${options.file} (files: ${names})` : `run ${runId} created ${files.length} files (${names}): pick one with --file`, EXIT_BAD_INPUT);
+    }
+    const file = chosen[0];
+    const partial = `${options.output}.part`;
+    try {
+      const { bytes, sha256 } = await api.download(namespace, file.metadata.name, createWriteStream(partial));
+      renameSync(partial, options.output);
+      out(`wrote ${options.output}: ${file.fileName}, ${bytes} bytes, sha256 ${sha256} (verified)`);
+    } catch (error) {
+      rmSync(partial, { force: true });
+      throw new FerryError(`download of ${file.fileName} failed: ${error instanceof Error ? error.message : String(error)}`, EXIT_SYNC_FAILED);
+    }
+  });
 
 for (const [verb, suspend] of [['suspend', true], ['resume', false]] as const) {
   program

@@ -135,3 +135,25 @@ export function parseTimeout(value: string): number {
   if (!match) throw new ConfigError(`--timeout must look like 90s, 15m or 6h (got "${value}")`);
   return Number(match[1]) * { s: 1, m: 60, h: 3600 }[(match[2] ?? 's') as 's' | 'm' | 'h'] * 1000;
 }
+
+/**
+ * `--keep email=source,iban=target`: the per-field choice of seed 003's synchronisation window, as
+ * Resolve resolutions (one KeepSource and one KeepTarget, each limited to its fields, applied in order).
+ */
+export function perFieldResolutions(flags: { entity?: string; sourceKey?: string; targetKey?: string }, keep: string): Resolution[] {
+  if (!flags.entity) throw new ConfigError('--entity is required');
+  if (!flags.sourceKey && !flags.targetKey) throw new ConfigError('--source-key or --target-key is required');
+  const bySide = { source: [] as string[], target: [] as string[] };
+  for (const item of keep.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [field, side] = item.split('=').map((s) => s.trim());
+    const chosen = side?.toLowerCase();
+    if (!field || (chosen !== 'source' && chosen !== 'target')) throw new ConfigError(`--keep takes FIELD=source|target[,...] (got "${item}")`);
+    if (bySide.source.includes(field) || bySide.target.includes(field)) throw new ConfigError(`--keep names ${field} twice`);
+    bySide[chosen].push(field);
+  }
+  const pair = { entity: flags.entity, ...(flags.sourceKey ? { sourceKey: flags.sourceKey } : {}), ...(flags.targetKey ? { targetKey: flags.targetKey } : {}) };
+  return [
+    ...(bySide.source.length ? [{ ...pair, action: 'KeepSource' as const, fields: bySide.source }] : []),
+    ...(bySide.target.length ? [{ ...pair, action: 'KeepTarget' as const, fields: bySide.target }] : []),
+  ];
+}

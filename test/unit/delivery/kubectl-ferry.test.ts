@@ -336,3 +336,37 @@ describe('completion', () => {
     expect(completionScript('zsh')).toMatch(/^#compdef kubectl-ferry/);
   });
 });
+
+describe('conflicts and per-field resolve (data API)', () => {
+  it('--keep turns per-field choices into a KeepSource and a KeepTarget resolution the schema accepts', async () => {
+    const { perFieldResolutions } = await import('../../../src/cli/kubectl-ferry/requests.js');
+    const resolutions = perFieldResolutions({ entity: 'people', sourceKey: '42' }, 'email=source, status=Target,phone=source');
+    expect(resolutions).toEqual([
+      { entity: 'people', sourceKey: '42', action: 'KeepSource', fields: ['email', 'phone'] },
+      { entity: 'people', sourceKey: '42', action: 'KeepTarget', fields: ['status'] },
+    ]);
+    const job = { apiVersion: 'ferry.dev/v1alpha1', kind: 'SyncJob', metadata: { name: 'r' }, spec: { flowRef: { name: 'f' }, mode: 'Resolve', resolutions } };
+    expect(checkManifestSchema(job)).toEqual([]);
+    expect(() => perFieldResolutions({ entity: 'people', sourceKey: '42' }, 'email=both')).toThrow(/FIELD=source\|target/);
+    expect(() => perFieldResolutions({ entity: 'people', sourceKey: '42' }, 'email=source,email=target')).toThrow(/twice/);
+    expect(() => perFieldResolutions({ sourceKey: '42' }, 'email=source')).toThrow(/--entity/);
+  });
+
+  it('conflicts prints both values side by side and says how to resolve', async () => {
+    const { conflictsText } = await import('../../../src/cli/kubectl-ferry/format.js');
+    const pair = {
+      apiVersion: 'data.ferry.dev/v1alpha1' as const, kind: 'Pair' as const, metadata: { name: 'crm.people.42', namespace: 'ns' },
+      flow: 'crm', entity: 'people', sourceKey: '42', targetKey: '5042', category: 'conflict', lastOrigin: 'source', lastSyncedAt: '2026-01-01T00:00:00Z',
+      conflict: { detectedAt: '2026-01-02T00:00:00Z', runId: 'r', fields: [
+        { field: 'email', targetField: 'mail', sourceValue: 'a@x.org', targetValue: 'b@x.org', sourceChangedAt: '2026-01-01T10:00:00Z', targetChangedAt: '2026-01-01T11:00:00Z' },
+        { field: 'iban', targetField: 'iban', sourceValue: '******', targetValue: '******', masked: true },
+      ] },
+    };
+    const text = conflictsText([pair], 'crm');
+    expect(text).toMatch(/people 42 ↔ 5042/);
+    expect(text).toMatch(/email → mail\s+a@x\.org\s+b@x\.org\s+2026-01-01 10:00:00Z\s+2026-01-01 11:00:00Z/);
+    expect(text).toContain('kubectl ferry resolve crm --entity ENTITY --source-key KEY --keep FIELD=source|target');
+    expect(text).toContain('pairs/unmasked');
+    expect(conflictsText([], 'crm')).toBe('No conflicts in flow crm.');
+  });
+});
