@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { databaseOf } from '../api/systems.js';
 import { connect } from '../connectors/postgres/connect.js';
-import { installChangeTriggers, uninstallChangeTriggers } from '../engine/two-way/triggers.js';
+import { installChangeTriggers, uninstallChangeTriggers } from '../connectors/postgres/triggers.js';
 import { addFlowOptions, withFlowDatabases } from './pairs.js';
 
 export function registerInstallTriggersCommand(program: Command): void {

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { PAIR_CATEGORIES, type PairCategory, type SyncFlow } from '../api/syncflow.js';
 import type { LoadedManifests } from '../api/manifests.js';
 import { databaseOf } from '../api/systems.js';
+import { connectorFor } from '../connectors/index.js';
 import { listPairs, type PairListing } from '../engine/two-way/inspect.js';
 import { loadValidManifests, requireDatabaseUrl } from '../local/local-run.js';
 import { ConfigError } from '../util/errors.js';
@@ -101,8 +102,10 @@ export function registerPairsCommand(program: Command): void {
         return listPairs({
           flowId: dbs.flowId,
           spec: dbs.flow.spec,
-          sourceUrl: dbs.sourceUrl,
-          targetUrl: dbs.targetUrl,
+          connectors: {
+            source: connectorFor(dbs.flow.spec, 'source', dbs.sourceUrl)!,
+            target: connectorFor(dbs.flow.spec, 'target', dbs.targetUrl)!,
+          },
           stateUrl: dbs.stateUrl,
           entity: options.entity,
           category: options.category as PairCategory | undefined,

@@ -15,7 +15,7 @@
 import type { ConditionOperator, Normalization, Transform } from '../api/entity.js';
 import type { ClosureGraph } from './closure-plan.js';
 import type { ClosureSource } from './closure.js';
-import type { EntityPlan } from './plan.js';
+import type { EntityPlan, FieldPlan } from './plan.js';
 
 /** A row as text; `null` is a missing value. */
 export type Row = (string | null)[];
@@ -137,6 +137,32 @@ export interface TableReader {
   countChangedSince(watermark: Watermark | undefined, cap: number): Promise<number>;
 }
 
+/**
+ * One table of a two-way flow, read as a side: `reader` is the plan in which it is the source (its
+ * conditions, its transforms towards the other side), `writer` the plan in which it is the target
+ * (the columns Ferry writes there, hashed exactly as the table's writer hashes them), `mappings` the
+ * field mappings in mapping order as seen from this side.
+ */
+export interface SideSpec {
+  reader: EntityPlan;
+  writer: EntityPlan;
+  mappings: FieldPlan[];
+}
+
+/**
+ * Reads a two-way side. Rows have the layout `SIDE_LAYOUT`: `[...keys, cursor, cursorEpochSeconds,
+ * hash, inScope, archived, ...raw, ...out, ...match]`, where `raw` are the mapped columns as stored,
+ * `out` the same with this side's transforms applied, flags `t`/`f`.
+ */
+export interface SideReader {
+  rowsByKeys(keys: string[][]): Promise<Row[]>;
+  /** `[...keys, hash]` of every row in the engine's key order. */
+  streamHashes(): AsyncIterable<Row>;
+  /** Rows with a cursor after the watermark, in tie-safe `(cursor, key)` order. */
+  changedSince(watermark: Watermark | undefined): AsyncIterable<Row>;
+  newestCursor(): Promise<Watermark | undefined>;
+}
+
 /** One connection to a system. A session does one thing at a time; the engine opens several. */
 export interface Session {
   readonly capabilities: ConnectorCapabilities;
@@ -158,6 +184,7 @@ export interface Session {
 
   reader(plan: EntityPlan): TableReader;
   writer(plan: EntityPlan): TableWriter;
+  sideReader(side: SideSpec): SideReader;
   /** Reads Record-mode closures (keys and lookup columns only). */
   closureSource(plans: Map<string, EntityPlan>, graph: ClosureGraph): ClosureSource;
   /** Reads many entities' rows by key in as few round trips as the system allows (Record mode). */

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { StateClient } from '../store/state-connection.js';
 import type { SyncFlowSpec } from '../api/syncflow.js';
 
 /** How long a run will probably take, and why Ferry thinks so. */
@@ -34,7 +34,7 @@ interface RunSample {
 /** Below this many rows an entity's time is dominated by fixed costs; its throughput says little. */
 const MIN_ROWS_FOR_THROUGHPUT = 20;
 
-async function recentRuns(state: pg.ClientBase, flowId: string, modes: string[], limit: number): Promise<RunSample[]> {
+async function recentRuns(state: StateClient, flowId: string, modes: string[], limit: number): Promise<RunSample[]> {
   const runs = await state.query(
     `SELECT id, mode, extract(epoch FROM (completed_at - started_at)) * 1000 AS duration_ms
        FROM ferry.runs
@@ -72,7 +72,7 @@ function plural(n: number, word: string): string {
  * into wall time in those runs (parallel lanes, fixed costs). Rows to read are the pending changes
  * when given, otherwise what recent runs of the mode read. Returns undefined without any history.
  */
-export async function estimateRun(state: pg.ClientBase, request: EstimateRequest): Promise<RunEstimate | undefined> {
+export async function estimateRun(state: StateClient, request: EstimateRequest): Promise<RunEstimate | undefined> {
   const limit = request.historyLimit ?? 10;
   let runs = await recentRuns(state, request.flowId, [request.mode], limit);
   let borrowed = false;

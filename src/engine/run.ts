@@ -20,7 +20,6 @@ import { Transactions } from './transactions.js';
 import type { RecordSide, Resolution } from '../api/syncjob.js';
 import { loopWindowSeconds } from '../api/defaults.js';
 import { TwoWayEntitySync } from './two-way/entity-sync.js';
-import { postgresSession } from './two-way/sessions.js';
 import type { TwoWayContext, TwoWayResult } from './two-way/batch.js';
 import { categoryCounts, pairCategories } from './two-way/pair-state.js';
 import { applyResolutions } from './resolve.js';
@@ -212,7 +211,7 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
         ? await selectTwoWayRecord(
             { spec: request.spec, record: request.record },
             plan,
-            { source: postgresSession(snapshot, 'source').client, target: postgresSession(target, 'target').client },
+            { source: snapshot, target },
             { client: state.client, flow: flowId },
           )
         : await selectRun(request, plan, sourceFetch, { connection: state, flow: flowId });
@@ -268,10 +267,7 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
         const targetStream = await open(connectors.target.open());
         context = {
           ...lane,
-          source: postgresSession(lane.source, 'source'),
-          sourceFetch: postgresSession(lane.sourceFetch, 'source'),
-          target: postgresSession(lane.target, 'target'),
-          targetStream: postgresSession(targetStream, 'target'),
+          targetStream,
           windowSeconds: loopWindowSeconds(request.spec.loopProtection),
         };
         twoWayLanes.set(lane, context);

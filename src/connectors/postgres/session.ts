@@ -1,10 +1,11 @@
 import type pg from 'pg';
 import type { ClosureGraph } from '../../engine/closure-plan.js';
 import type { ClosureSource } from '../../engine/closure.js';
-import type { ConnectorCapabilities, Row, Session, TableInfo, TableReader, TableWriter } from '../../engine/connector.js';
+import type { ConnectorCapabilities, Row, Session, SideReader, SideSpec, TableInfo, TableReader, TableWriter } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import { readTables } from './catalog.js';
 import { PostgresClosureSource } from './closure-source.js';
+import { PostgresSideReader } from './side-reader.js';
 import { PostgresReader, rowsByKeysQuery } from './source.js';
 import { TargetTable } from './target.js';
 
@@ -75,6 +76,10 @@ export class PostgresSession implements Session {
 
   writer(plan: EntityPlan): TableWriter {
     return this.table(plan);
+  }
+
+  sideReader(side: SideSpec): SideReader {
+    return new PostgresSideReader(this.client, side);
   }
 
   /** The writer with its concrete type, for the PostgreSQL-only two-way paths. */

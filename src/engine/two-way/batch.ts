@@ -3,10 +3,7 @@ import { emptyCounters, type EntityCounters } from '../../store/run-state.js';
 import { failpoint } from '../../util/failpoint.js';
 import type { EntityResult, EntitySyncContext, RejectedSample } from '../entity-sync.js';
 import type { EntityPlan } from '../plan.js';
-import { normaliseValue, type RowRejection, type StageRow } from '../connector.js';
-import type { PostgresSession } from '../../connectors/postgres/session.js';
-import type { TargetTable } from '../../connectors/postgres/target.js';
-import { conflictFieldChanges } from './conflict-fields.js';
+import { normaliseValue, type RowRejection, type Session, type StageRow, type TableWriter } from '../connector.js';
 import { conflictFieldChanges } from './conflict-fields.js';
 import { decide, type Candidate, type Decision, type DecideOptions } from './decide.js';
 import { TwoWayPairs, type PairUpdate } from './pair-state.js';
@@ -14,13 +11,9 @@ import { RedoLog, type RedoItem, type RedoWrite } from './redo.js';
 import { Side } from './side.js';
 import { emptyTwoWayCounters, otherSide, type SideName, type SideRow, type TwoWayCounters } from './types.js';
 
-/** Two-way sync still speaks PostgreSQL on both sides (see sessions.ts). */
-export interface TwoWayContext extends Omit<EntitySyncContext, 'source' | 'sourceFetch' | 'target'> {
-  source: PostgresSession;
-  sourceFetch: PostgresSession;
-  target: PostgresSession;
+export interface TwoWayContext extends EntitySyncContext {
   /** Streams the target scan while `target` fetches and writes. */
-  targetStream: PostgresSession;
+  targetStream: Session;
   windowSeconds: number;
   now?: () => number;
 }
@@ -43,6 +36,8 @@ interface Planned {
   keys: Partial<Record<SideName, string[]>>;
   seq: Partial<Record<SideName, number>>;
   hashes: Partial<Record<SideName, string>>;
+  /** Sides where the row was created by `insertCreated` (it has a key and hash but no staged seq). */
+  inserted?: Partial<Record<SideName, boolean>>;
 }
 
 const SIDES: SideName[] = ['source', 'target'];
@@ -62,10 +57,10 @@ export class TwoWayBatches {
    */
   readonly leftAlone = new Set<string>();
   readonly sides: Record<SideName, Side>;
-  readonly tables: Record<SideName, TargetTable>;
+  readonly tables: Record<SideName, TableWriter>;
   readonly pairs: TwoWayPairs;
   readonly redo: RedoLog;
-  private readonly clients: Record<SideName, PostgresSession>;
+  private readonly clients: Record<SideName, Session>;
   private readonly emptyAtStart: Partial<Record<SideName, Promise<boolean>>> = {};
   private readonly options: Omit<DecideOptions, 'now'>;
 
@@ -225,8 +220,13 @@ export class TwoWayBatches {
     const writing = live.filter((p) => p.decision.write.size > 0);
 
     const stage: Record<SideName, StageRow[]> = { source: [], target: [] };
+    const awaiting: Record<SideName, Planned[]> = { source: [], target: [] };
     for (const p of writing) {
       for (const side of p.decision.write) {
+        if (!p.keys[side]) {
+          awaiting[side].push(p);
+          continue;
+        }
         const seq = stage[side].length;
         p.seq[side] = seq;
         stage[side].push({ seq, key: p.keys[side]!, values: this.valuesFor(p, side) });
@@ -236,21 +236,23 @@ export class TwoWayBatches {
     const begun: SideName[] = [];
     try {
       for (const side of SIDES) {
-        if (stage[side].length === 0) continue;
+        if (stage[side].length === 0 && awaiting[side].length === 0) continue;
         await tx.begin(this.clients[side]);
         begun.push(side);
+        if (stage[side].length === 0) continue;
         const rejections: RowRejection[] = [];
         await this.tables[side].stageRows(stage[side], rejections);
         for (const r of rejections) this.dropWrite(writing, side, r.seq, r.reason);
         const expected = await this.tables[side].expectedHashes();
         for (const p of writing) if (p.seq[side] !== undefined) p.hashes[side] = expected.get(p.seq[side]!);
       }
+      // Only once every staged value is known to fit, so no row is created for a record rejected later.
+      for (const side of SIDES) await this.insertCreated(awaiting[side], side);
       const accepted = planned.filter((p) => p.decision.outcome !== 'rejected');
       const redoItems = accepted.filter((p) => p.decision.write.size > 0).map((p) => this.redoItem(p));
       const redoId = await tx.unit(state, async () => {
         await this.pairs.save(accepted.filter((p) => p.decision.pair === 'save' && !p.decision.archive).map((p) => this.pairUpdate(p)));
         await this.pairs.remove(accepted.filter((p) => p.decision.pair === 'drop' && !p.decision.remove).map((p) => p.candidate.pair!.sourceKey));
-        await this.pairs.recordConflicts(this.ctx.runId, conflictFieldChanges(accepted, this.sides.source.mappings));
         await this.pairs.recordConflicts(this.ctx.runId, conflictFieldChanges(accepted, this.sides.source.mappings));
         return redoItems.length > 0 ? this.redo.begin(redoItems) : undefined;
       });
@@ -321,10 +323,11 @@ export class TwoWayBatches {
           if (parts.some((v) => v === null)) this.reject(p, `${side} key ${writer.target.keys.join(', ')} would be null`);
           else p.keys[side] = parts as string[];
         }
-      } else {
+      } else if (this.clients[side].capabilities.generatedKeys === 'drawn') {
         const keys = await this.tables[side].allocateKeys(creating.length);
         creating.forEach((p, i) => (p.keys[side] = keys[i]));
       }
+      // Otherwise the side numbers rows itself: the keys come back from the insert (insertCreated).
     }
   }
 
@@ -337,6 +340,30 @@ export class TwoWayBatches {
       if (!own || winner === otherSide(side)) return other.out[f.mapping];
       return own.raw[f.mapping];
     });
+  }
+
+  /**
+   * Creates rows on a side that numbers them itself (AUTO_INCREMENT), inside the side's open
+   * transaction, and learns their keys. Like every other write they commit only after the pairs and
+   * the redo log, so a crash in between is replayed by key, never duplicated.
+   */
+  private async insertCreated(creating: Planned[], side: SideName): Promise<void> {
+    const live = creating.filter((p) => p.decision.outcome !== 'rejected');
+    if (live.length === 0) return;
+    const rejections: RowRejection[] = [];
+    const inserted = await this.tables[side].insertReturningKeys(
+      live.map((p, seq) => ({ seq, values: this.valuesFor(p, side) })),
+      rejections,
+    );
+    for (const r of rejections) {
+      this.reject(live[r.seq], `${side}: ${r.reason}`);
+      for (const s of SIDES) delete live[r.seq].seq[s];
+    }
+    for (const [seq, { key, hash }] of inserted) {
+      live[seq].keys[side] = key;
+      live[seq].hashes[side] = hash;
+      live[seq].inserted = { ...live[seq].inserted, [side]: true };
+    }
   }
 
   private dropWrite(writing: Planned[], side: SideName, seq: number, reason: string): void {
@@ -385,8 +412,7 @@ export class TwoWayBatches {
 
   private redoItem(p: Planned): RedoItem {
     const write = (side: SideName): RedoWrite | undefined => {
-      const seq = p.seq[side];
-      if (seq === undefined) return undefined;
+      if (p.seq[side] === undefined && !p.inserted?.[side]) return undefined;
       return { key: p.keys[side]!, values: this.valuesFor(p, side), hash: p.hashes[side]!, previousHash: p.candidate[side]?.hash ?? null };
     };
     return { sourceKey: this.sourceKeyOf(p), source: write('source'), target: write('target') };

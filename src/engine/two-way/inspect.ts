@@ -1,11 +1,10 @@
 import type { Logger } from 'pino';
 import type { SyncFlowSpec, PairCategory } from '../../api/syncflow.js';
 import { RunState } from '../../store/run-state.js';
-import { connect } from '../../connectors/postgres/connect.js';
-import { PostgresSession } from '../../connectors/postgres/session.js';
+import { databaseOf } from '../../api/systems.js';
 import { StateConnection } from '../../store/state-connection.js';
+import type { Connector, Session } from '../connector.js';
 import { LookupTranslator } from '../lookups.js';
-import { readTable, type TableInfo } from '../../connectors/postgres/catalog.js';
 import { planFlow, type FlowPlan } from '../plan.js';
 import { Transactions } from '../transactions.js';
 import { TwoWayBatches, type TwoWayContext } from './batch.js';
@@ -27,8 +26,7 @@ export interface PairListing {
 export interface ListPairsRequest {
   flowId: string;
   spec: SyncFlowSpec;
-  sourceUrl: string;
-  targetUrl: string;
+  connectors: { source: Connector; target: Connector };
   stateUrl: string;
   entity?: string;
   category?: PairCategory;
@@ -37,12 +35,11 @@ export interface ListPairsRequest {
 }
 
 /** Plans any flow with reverse plans, so both sides can be read the same way (listing never writes). */
-async function inspectionPlan(spec: SyncFlowSpec, source: Parameters<typeof readTable>[0], target: Parameters<typeof readTable>[0]): Promise<FlowPlan> {
-  const tables = { source: new Map<string, TableInfo | undefined>(), target: new Map<string, TableInfo | undefined>() };
-  for (const e of spec.entities) {
-    tables.source.set(e.source.table, await readTable(source, spec.source.postgres?.schema ?? 'public', e.source.table));
-    tables.target.set(e.target.table, await readTable(target, spec.target.postgres?.schema ?? 'public', e.target.table));
-  }
+async function inspectionPlan(spec: SyncFlowSpec, source: Session, target: Session): Promise<FlowPlan> {
+  const tables = {
+    source: await source.readCatalog(databaseOf(spec.source, 'source')?.namespace ?? '', spec.entities.map((e) => e.source.table)),
+    target: await target.readCatalog(databaseOf(spec.target, 'target')?.namespace ?? '', spec.entities.map((e) => e.target.table)),
+  };
   const readOnly = { ...spec, direction: 'TwoWay' as const, entities: spec.entities.map((e) => ({ ...e, actions: ['link' as const] })) };
   return planFlow(readOnly, (side, table) => tables[side].get(table));
 }
@@ -52,17 +49,17 @@ async function inspectionPlan(spec: SyncFlowSpec, source: Parameters<typeof read
  * differ between the two systems (what a user needs to resolve a conflict).
  */
 export async function listPairs(request: ListPairsRequest): Promise<PairListing[]> {
-  const clients = await Promise.all([
-    connect(request.sourceUrl, 'the source database'),
-    connect(request.sourceUrl, 'the source database'),
-    connect(request.targetUrl, 'the target database'),
-    connect(request.targetUrl, 'the target database'),
-    connect(request.stateUrl, 'the state database'),
+  const { connectors } = request;
+  const [source, sourceFetch, target, targetStream] = await Promise.all([
+    connectors.source.open(),
+    connectors.source.open(),
+    connectors.target.open(),
+    connectors.target.open(),
   ]);
-  const [source, sourceFetch, target, targetStream] = clients.slice(0, 4).map((client) => new PostgresSession(client));
-  const state = new StateConnection(clients[4]);
+  const state = await StateConnection.open(request.stateUrl);
+  const clients = [source, sourceFetch, target, targetStream, state];
   try {
-    const plan = await inspectionPlan(request.spec, source.client, target.client);
+    const plan = await inspectionPlan(request.spec, source, target);
     const plans = new Map(plan.entities.map((e) => [e.name, e]));
     const context: TwoWayContext = {
       flow: request.flowId,
@@ -116,6 +113,6 @@ export async function listPairs(request: ListPairsRequest): Promise<PairListing[
     }
     return out;
   } finally {
-    for (const client of clients) await client.end().catch(() => {});
+    for (const client of clients) await client.close().catch(() => {});
   }
 }

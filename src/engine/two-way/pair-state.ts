@@ -1,9 +1,8 @@
-import type pg from 'pg';
+import type { StateClient } from '../../store/state-connection.js';
 import type { PairCategory } from '../../api/syncflow.js';
 import { literal } from '../../util/sql.js';
 import { copyOutRows, type Row } from '../../util/copy-out.js';
 import type { Pair } from './types.js';
-import { replaceConflictFields, type ConflictFieldChanges } from '../../store/conflict-fields.js';
 import { replaceConflictFields, type ConflictFieldChanges } from '../../store/conflict-fields.js';
 
 const COLUMNS = `source_key, target_key, source_hash, target_hash, source_cursor, target_cursor, last_origin,
@@ -45,7 +44,7 @@ export interface PairUpdate {
 /** The pairs of one flow and entity, with every column a two-way sync keeps. */
 export class TwoWayPairs {
   constructor(
-    private readonly client: pg.ClientBase,
+    private readonly client: StateClient,
     readonly flow: string,
     readonly entity: string,
   ) {}
@@ -79,11 +78,6 @@ export class TwoWayPairs {
     await replaceConflictFields(this.client, this.flow, this.entity, runId, changes);
   }
 
-  /** The conflicting values of this batch's pairs, in the transaction that saves the pairs (data API `pairs`). */
-  async recordConflicts(runId: string, changes: ConflictFieldChanges): Promise<void> {
-    await replaceConflictFields(this.client, this.flow, this.entity, runId, changes);
-  }
-
   async byCategory(category: PairCategory | undefined, limit: number): Promise<Pair[]> {
     const result = await this.client.query(
       `SELECT ${COLUMNS} FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND ($3::text IS NULL OR category = $3) ORDER BY source_key LIMIT $4`,
@@ -93,12 +87,12 @@ export class TwoWayPairs {
   }
 
   /** `[source_key, target_key, source_hash, target_hash, category]` in source-key order. */
-  streamBySourceKey(stream: pg.ClientBase): AsyncGenerator<Row> {
+  streamBySourceKey(stream: StateClient): AsyncGenerator<Row> {
     return copyOutRows(stream, `SELECT source_key, target_key, source_hash, target_hash, category FROM ferry.pairs WHERE ${this.scope()} ORDER BY source_key`);
   }
 
   /** `[target_key, source_key, target_hash, source_hash, category]` in target-key order. */
-  streamByTargetKey(stream: pg.ClientBase): AsyncGenerator<Row> {
+  streamByTargetKey(stream: StateClient): AsyncGenerator<Row> {
     return copyOutRows(stream, `SELECT target_key, source_key, target_hash, source_hash, category FROM ferry.pairs WHERE ${this.scope()} ORDER BY target_key`);
   }
 
@@ -172,7 +166,7 @@ export class TwoWayPairs {
 }
 
 /** Pairs per entity and category for a flow: the category counts of every run report. */
-export async function categoryCounts(client: pg.ClientBase, flow: string): Promise<Map<string, Partial<Record<PairCategory, number>>>> {
+export async function categoryCounts(client: StateClient, flow: string): Promise<Map<string, Partial<Record<PairCategory, number>>>> {
   const result = await client.query(`SELECT entity, category, count(*)::int AS n FROM ferry.pairs WHERE flow = $1 GROUP BY entity, category`, [flow]);
   const out = new Map<string, Partial<Record<PairCategory, number>>>();
   for (const r of result.rows) {

@@ -1,11 +1,11 @@
-import type pg from 'pg';
+import type { StateClient } from '../../store/state-connection.js';
 import { withEntityDefaults } from '../../api/defaults.js';
 import type { SyncFlowSpec } from '../../api/syncflow.js';
 import type { RecordSide } from '../../api/syncjob.js';
 import { ConfigError, EXIT_BAD_INPUT, FerryError } from '../../util/errors.js';
 import { computeClosure, RecordNotFoundError, type Closure } from '../closure.js';
 import { closureGraph, type ClosureGraph } from '../closure-plan.js';
-import { PostgresClosureSource } from '../../connectors/postgres/closure-source.js';
+import type { Session } from '../connector.js';
 import type { EntityPlan, FlowPlan } from '../plan.js';
 import { closureNote, parseRecordKey, type RunSelection } from '../run-selection.js';
 import { TwoWayPairs } from './pair-state.js';
@@ -61,8 +61,8 @@ type Sides<T> = Record<SideName, T>;
 export async function selectTwoWayRecord(
   request: TwoWayRecordRequest,
   plan: FlowPlan,
-  clients: Sides<pg.ClientBase>,
-  state: { client: pg.ClientBase; flow: string },
+  clients: Sides<Session>,
+  state: { client: StateClient; flow: string },
 ): Promise<RunSelection> {
   const { entity, key } = request.record;
   const own: SideName = request.record.side === 'Target' ? 'target' : 'source';
@@ -76,7 +76,7 @@ export async function selectTwoWayRecord(
   const sourceGraph = closureGraph(request.spec);
   const graphs: Sides<ClosureGraph> = { source: sourceGraph, target: targetClosureGraph(request.spec, sourceGraph) };
   const closureOf = (side: SideName, parts: string[]) =>
-    computeClosure(graphs[side], new PostgresClosureSource(clients[side], plans[side], graphs[side]), { entity, key: parts });
+    computeClosure(graphs[side], clients[side].closureSource(plans[side], graphs[side]), { entity, key: parts });
 
   const closures: Partial<Sides<Closure>> = {};
   try {

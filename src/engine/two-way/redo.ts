@@ -1,8 +1,6 @@
-import type pg from 'pg';
-import type { PostgresSession } from '../../connectors/postgres/session.js';
-import type { StateConnection } from '../../store/state-connection.js';
+import type { StateClient, StateConnection } from '../../store/state-connection.js';
 import type { Transactions } from '../transactions.js';
-import type { TargetTable } from '../../connectors/postgres/target.js';
+import type { Session, TableWriter } from '../connector.js';
 import type { Side } from './side.js';
 import type { TwoWayPairs } from './pair-state.js';
 import type { SideName } from './types.js';
@@ -24,7 +22,7 @@ export interface RedoItem {
 /** The two-way redo log of one flow and entity (ferry.two_way_redo). */
 export class RedoLog {
   constructor(
-    private readonly client: pg.ClientBase,
+    private readonly client: StateClient,
     readonly flow: string,
     readonly entity: string,
     readonly runId: string,
@@ -53,8 +51,8 @@ export interface RecoveryTools {
   redo: RedoLog;
   pairs: TwoWayPairs;
   sides: Record<SideName, Side>;
-  tables: Record<SideName, TargetTable>;
-  clients: Record<SideName, PostgresSession>;
+  tables: Record<SideName, TableWriter>;
+  clients: Record<SideName, Session>;
   state: StateConnection;
 }
 

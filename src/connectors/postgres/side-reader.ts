@@ -1,0 +1,96 @@
+import type pg from 'pg';
+import type { Row, SideReader, SideSpec, Watermark } from '../../engine/connector.js';
+import { copyOutRows } from '../../util/copy-out.js';
+import { ident, literal, qualified } from '../../util/sql.js';
+import { inScopeSql } from './source.js';
+import { orderExpression, transformSql } from './sql.js';
+
+const ALIAS = 'side';
+const column = (name: string) => `${ALIAS}.${ident(name)}`;
+
+/** Reads one table of a two-way flow from PostgreSQL (the rows of `SIDE_LAYOUT`). */
+export class PostgresSideReader implements SideReader {
+  constructor(
+    private readonly client: pg.ClientBase,
+    private readonly side: SideSpec,
+  ) {}
+
+  private get keys(): string[] {
+    return this.side.reader.source.keys;
+  }
+
+  private get from(): string {
+    return `${qualified(this.side.reader.source.schema, this.side.reader.source.table)} AS ${ALIAS}`;
+  }
+
+  /** The same expression as the table's writer (TargetTable.hashExpression) over the columns Ferry writes. */
+  private get hash(): string {
+    return `md5(ROW(${this.side.writer.fields.map((f) => column(f.target)).join(', ')})::text)`;
+  }
+
+  private selectList(): string {
+    const { reader, writer, mappings } = this.side;
+    const updatedAt = reader.source.updatedAt;
+    const cursor = updatedAt ? column(updatedAt) : undefined;
+    const archive = writer.target.archive;
+    return [
+      ...this.keys.map((k) => `${column(k)}::text`),
+      cursor ? `${cursor}::text` : 'NULL',
+      cursor ? `extract(epoch from ${cursor})::text` : 'NULL',
+      this.hash,
+      `CASE WHEN ${inScopeSql(reader)} THEN 't' ELSE 'f' END`,
+      archive ? `CASE WHEN (${column(archive.column)})::text = ${literal(archive.value)} THEN 't' ELSE 'f' END` : `'f'`,
+      ...mappings.map((f) => `(${column(f.source)})::text`),
+      ...mappings.map((f) => `(${transformSql(column(f.source), f.transform)})::text`),
+      ...reader.match.map((m) => `(${column(m.source)})::text`),
+    ].join(', ');
+  }
+
+  private keyFilter(keys: string[][]): { where: string; values: string[][] } {
+    const types = this.side.reader.source.keyTypes;
+    const columns = this.keys.map(column);
+    if (types.length === 1) return { where: `${columns[0]} = ANY($1::${types[0]}[])`, values: [keys.map((k) => k[0])] };
+    const unnest = types.map((t, i) => `$${i + 1}::${t}[]`).join(', ');
+    return { where: `(${columns.join(', ')}) IN (SELECT * FROM unnest(${unnest}))`, values: types.map((_, i) => keys.map((k) => k[i])) };
+  }
+
+  private keyOrder(): string {
+    return this.keys.map((k, i) => orderExpression(column(k), this.side.reader.source.keyKinds[i])).join(', ');
+  }
+
+  async rowsByKeys(keys: string[][]): Promise<Row[]> {
+    if (keys.length === 0) return [];
+    const filter = this.keyFilter(keys);
+    const result = await this.client.query({ text: `SELECT ${this.selectList()} FROM ${this.from} WHERE ${filter.where}`, values: filter.values, rowMode: 'array' });
+    return result.rows as Row[];
+  }
+
+  streamHashes(): AsyncIterable<Row> {
+    return copyOutRows(this.client, `SELECT ${this.keys.map(column).join(', ')}, ${this.hash} FROM ${this.from} ORDER BY ${this.keyOrder()}`);
+  }
+
+  changedSince(watermark: Watermark | undefined): AsyncIterable<Row> {
+    const updatedAt = column(this.side.reader.source.updatedAt!);
+    const order = [updatedAt, ...this.keys.map(column)].join(', ');
+    let where = ` WHERE ${updatedAt} IS NOT NULL`;
+    if (watermark) {
+      const types = this.side.reader.source.keyTypes;
+      const bound = [`${literal(watermark.cursor)}::timestamptz`, ...watermark.key.map((k, i) => `${literal(k)}::${types[i]}`)].join(', ');
+      where += ` AND (${order}) > (${bound})`;
+    }
+    return copyOutRows(this.client, `SELECT ${this.selectList()} FROM ${this.from}${where} ORDER BY ${order}`);
+  }
+
+  async newestCursor(): Promise<Watermark | undefined> {
+    const updatedAt = this.side.reader.source.updatedAt;
+    if (!updatedAt) return undefined;
+    const columns = [column(updatedAt), ...this.keys.map(column)];
+    const result = await this.client.query({
+      text: `SELECT ${columns.map((c) => `${c}::text`).join(', ')} FROM ${this.from} WHERE ${column(updatedAt)} IS NOT NULL ORDER BY ${columns.map((c) => `${c} DESC`).join(', ')} LIMIT 1`,
+      rowMode: 'array',
+    });
+    if (result.rows.length === 0) return undefined;
+    const [cursor, ...key] = result.rows[0] as string[];
+    return { cursor, key };
+  }
+}
