@@ -20,10 +20,17 @@ const KEEPALIVE_DELAY_MS = 10_000;
 // Statements are prepared per distinct text (bucketed sizes keep that small); the server caps all sessions together.
 const MAX_PREPARED_STATEMENTS = 128;
 
+/** What the server offers beyond MySQL 8's baseline. */
+export interface ServerFeatures {
+  /** `INSERT ... RETURNING` (MariaDB 10.5+): generated keys in one statement. */
+  returning: boolean;
+  /** `LOAD DATA LOCAL INFILE` is enabled on the server (MySQL 8 ships with it off). */
+  localInfile: boolean;
+}
+
 export interface Connected {
   connection: mysql.Connection;
-  /** The server calls itself MariaDB (INSERT ... RETURNING exists there). */
-  mariadb: boolean;
+  features: ServerFeatures;
 }
 
 function connectionOptions(url: string): mysql.ConnectionOptions {
@@ -53,8 +60,9 @@ export async function connect(url: string, what: string): Promise<Connected> {
     const promise = connection.promise();
     await promise.connect();
     for (const statement of SESSION_SETUP) await promise.query(statement);
-    const [rows] = await promise.query({ sql: 'SELECT VERSION()', rowsAsArray: true });
-    return { connection, mariadb: /mariadb/i.test(JSON.stringify(rows)) };
+    const [rows] = await promise.query({ sql: 'SELECT VERSION(), CAST(@@local_infile AS CHAR)', rowsAsArray: true });
+    const [version, localInfile] = Array.isArray(rows) && Array.isArray(rows[0]) ? rows[0].map(String) : ['', '0'];
+    return { connection, features: { returning: /mariadb/i.test(version), localInfile: localInfile === '1' } };
   } catch (error) {
     connection?.destroy();
     throw maskedConnectionError(what, url, error);

@@ -2,21 +2,8 @@ import type mysql from 'mysql2';
 import { Readable } from 'node:stream';
 import type { Row } from '../../engine/connector.js';
 import { describeQueryError } from './connect.js';
+import { streamRows, toRow } from './row-stream.js';
 import type { Sql } from './sql.js';
-
-/** Rows buffered ahead of the consumer before the socket is paused (backpressure). */
-const STREAM_BUFFER = 2_000;
-
-function cell(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'string') return value;
-  if (Buffer.isBuffer(value)) return value.toString('utf8');
-  return String(value);
-}
-
-function toRow(value: unknown): Row {
-  return Array.isArray(value) ? value.map(cell) : [];
-}
 
 function insertId(result: unknown): string {
   if (!result || typeof result !== 'object' || !('insertId' in result)) return '0';
@@ -83,65 +70,10 @@ export class Db {
 
   /** Streams a result with backpressure; leaving early drains the rest so the connection stays usable. */
   async *stream(statement: Sql): AsyncGenerator<Row> {
-    const buffer: Row[] = [];
-    let done = false;
-    let failure: unknown;
-    let wake: (() => void) | undefined;
-    let paused = false;
-    let discard = false;
-    const notify = () => {
-      wake?.();
-      wake = undefined;
-    };
-    const command = this.connection.execute({ sql: statement.text, rowsAsArray: true }, statement.values);
-    command.on('result', (row: unknown) => {
-      if (discard) return;
-      buffer.push(toRow(row));
-      if (buffer.length >= STREAM_BUFFER && !paused) {
-        paused = true;
-        this.connection.pause();
-      }
-      notify();
-    });
-    const fail = (error: unknown) => {
-      failure = error;
-      done = true;
-      notify();
-    };
-    command.on('error', fail);
-    // A command without a callback does not hear of a lost connection: mysql2 tells the connection.
-    this.connection.on('error', fail);
-    command.on('end', () => {
-      done = true;
-      notify();
-    });
     try {
-      for (;;) {
-        if (buffer.length > 0) {
-          const row = buffer.shift()!;
-          if (paused && buffer.length < STREAM_BUFFER / 2) {
-            paused = false;
-            this.connection.resume();
-          }
-          yield row;
-          continue;
-        }
-        if (failure) this.fail(failure);
-        if (done) return;
-        await new Promise<void>((resolve) => (wake = resolve));
-      }
-    } finally {
-      this.connection.off('error', fail);
-      if (!done) {
-        discard = true;
-        buffer.length = 0;
-        const ended = new Promise<void>((resolve) => {
-          command.once('end', () => resolve());
-          command.once('error', () => resolve());
-        });
-        if (paused) this.connection.resume();
-        await ended;
-      }
+      yield* streamRows(this.connection, statement.text, statement.values);
+    } catch (error) {
+      this.fail(error);
     }
   }
 

@@ -11,8 +11,8 @@ export function mysqlConnector(url: string, what: string): Connector {
     kind: 'mysql',
     what,
     async open(): Promise<Session> {
-      const { connection, mariadb } = await connect(url, what);
-      return new MysqlSession(openDb(connection, what, url), mariadb);
+      const { connection, features } = await connect(url, what);
+      return new MysqlSession(openDb(connection, what, url), features);
     },
   };
 }

@@ -3,6 +3,7 @@ import type { ClosureSource } from '../../engine/closure.js';
 import type { ConnectorCapabilities, Row, Session, SideReader, SideSpec, TableInfo, TableReader, TableWriter } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import { readCatalog } from './catalog.js';
+import type { ServerFeatures } from './connect.js';
 import { MysqlClosureSource } from './closure.js';
 import type { Db } from './db.js';
 import type { ColumnTypes } from './expressions.js';
@@ -27,7 +28,7 @@ export class MysqlSession implements Session {
 
   constructor(
     private readonly db: Db,
-    private readonly mariadb: boolean,
+    private readonly features: ServerFeatures,
   ) {}
 
   readCatalog(namespace: string, tables: string[]): Promise<Map<string, TableInfo>> {
@@ -96,7 +97,7 @@ export class MysqlSession implements Session {
   }
 
   writer(plan: EntityPlan): TableWriter {
-    return new MysqlWriter(this.db, plan, () => this.columnTypes(plan.target.schema, plan.target.table), this.mariadb);
+    return new MysqlWriter(this.db, plan, () => this.columnTypes(plan.target.schema, plan.target.table), this.features);
   }
 
   sideReader(side: SideSpec): SideReader {

@@ -51,8 +51,6 @@ function loadField(value: string | null): string {
 export class Stage {
   private created = false;
   private rawCreated = false;
-  /** False once the server refused LOCAL INFILE (MySQL 8's default); then rows go in as multi-row inserts. */
-  private localInfile = true;
   readonly typed: string;
   private readonly raw: string;
   private readonly typedName: string;
@@ -62,6 +60,8 @@ export class Stage {
     private readonly target: { schema: string; table: string },
     readonly columns: StageColumn[],
     name: string,
+    /** False when the server refuses LOCAL INFILE (MySQL 8's default); then rows go in as multi-row inserts. */
+    private localInfile: boolean,
   ) {
     this.typedName = `ferry_stage_${name}`;
     this.typed = ident(this.typedName);

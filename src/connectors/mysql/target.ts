@@ -2,6 +2,7 @@ import type { Row, RowRejection, StageRow, TableWriter } from '../../engine/conn
 import type { EntityPlan } from '../../engine/plan.js';
 import { FerryError } from '../../util/errors.js';
 import { applyWithBisection, rowErrorReason } from './bisect.js';
+import type { ServerFeatures } from './connect.js';
 import type { Db } from './db.js';
 import { column, exact, hashOf, typedColumn, normalise, orderBy, text, type Column, type ColumnTypes } from './expressions.js';
 import { keyChunks, valuesFilter } from './key-filter.js';
@@ -26,13 +27,13 @@ export class MysqlWriter implements TableWriter {
     private readonly db: Db,
     private readonly plan: EntityPlan,
     private readonly columnTypes: () => Promise<ColumnTypes>,
-    private readonly mariadb: boolean,
+    private readonly features: ServerFeatures,
   ) {
     this.table = qualified(plan.target.schema, plan.target.table);
     const keys = plan.target.keys.map((k, i) => ({ name: k, type: parseType(plan.target.keyTypes[i]) }));
     const fields = plan.fields.map((f) => ({ name: f.target, type: parseType(f.targetType) }));
-    this.keyed = new Stage(db, plan.target, [...keys, ...fields], `${plan.position}_k`);
-    this.keyless = new Stage(db, plan.target, fields, `${plan.position}_n`);
+    this.keyed = new Stage(db, plan.target, [...keys, ...fields], `${plan.position}_k`, features.localInfile);
+    this.keyless = new Stage(db, plan.target, fields, `${plan.position}_n`, features.localInfile);
   }
 
   private keys(alias: string): Column[] {
@@ -153,7 +154,7 @@ export class MysqlWriter implements TableWriter {
       this.db,
       seqs,
       async (subset) => {
-        const got = this.mariadb ? await this.insertReturning(fields, select, subset) : await this.insertOneByOne(fields, select, subset);
+        const got = this.features.returning ? await this.insertReturning(fields, select, subset) : await this.insertOneByOne(fields, select, subset);
         got.forEach((key, i) => keys.set(subset[i], key));
       },
       (seq, error) => rejections.push({ seq, reason: rowErrorReason(error) }),

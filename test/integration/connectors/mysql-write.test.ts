@@ -4,6 +4,9 @@ import type { Entity } from '../../../src/api/entity.js';
 import { SOURCE_LAYOUT, type RowRejection, type Session, type StageRow } from '../../../src/engine/connector.js';
 import { compareKeys } from '../../../src/engine/keys.js';
 import type { EntityPlan } from '../../../src/engine/plan.js';
+import { connect } from '../../../src/connectors/mysql/connect.js';
+import { openDb } from '../../../src/connectors/mysql/db.js';
+import { MysqlSession } from '../../../src/connectors/mysql/session.js';
 import { collect, mysqlFixture, planEntity, type MysqlFixture } from '../../helpers/mysql-connector.js';
 
 let db: MysqlFixture;
@@ -267,6 +270,31 @@ describe('MariaDB writes: hashes, upserts and deletes', () => {
   });
 });
 
+async function withConcurrentWriter<T>(work: () => Promise<T>): Promise<{ result: T; interleaved: number }> {
+  const other = mysql.createConnection({ uri: db.url });
+  let stop = false;
+  let interleaved = 0;
+  const noise = (async () => {
+    while (!stop) {
+      await other.promise().query("INSERT INTO posts (post_title, post_status) VALUES ('noise', 'other')");
+      interleaved++;
+    }
+  })();
+  try {
+    return { result: await work(), interleaved };
+  } finally {
+    stop = true;
+    await noise;
+    await other.promise().end();
+  }
+}
+
+/** A session as on MySQL 8: no INSERT ... RETURNING, LOCAL INFILE off. */
+async function mysql8Session(): Promise<Session> {
+  const { connection } = await connect(db.url, 'the test database');
+  return new MysqlSession(openDb(connection, 'the test database', db.url), { returning: false, localInfile: false });
+}
+
 describe('MariaDB writes: generated keys', () => {
   async function postsPlan(): Promise<EntityPlan> {
     return planEntity(session, session, {
@@ -324,5 +352,63 @@ describe('MariaDB writes: generated keys', () => {
       await other.promise().end();
     }
     expect(interleaved).toBeGreaterThan(0);
+  });
+});
+
+describe('MySQL 8 paths (no RETURNING, no LOCAL INFILE)', () => {
+  it('stages with multi-row inserts and rejects single rows naming the column', async () => {
+    const legacy = await mysql8Session();
+    try {
+      const plan = await planEntity(legacy, legacy, identity('things', 'things', ['id'], THING_COLUMNS));
+      const writer = legacy.writer(plan);
+      const rows: StageRow[] = Array.from({ length: 300 }, (_, i) => ({
+        seq: i,
+        key: [String(1000 + i)],
+        values: values(plan, { name: i === 123 ? 'much too long' : `n${i}`, data: "a'\\b\u0000", flag: 'f', at6: '2024-01-01 00:00:00.5+01:00' }),
+      }));
+      const rejections: RowRejection[] = [];
+      await legacy.begin();
+      await writer.stageRows(rows, rejections);
+      await writer.write(rows.map((r) => r.seq).filter((s) => s !== 123), rejections, 'upsert');
+      await legacy.commit();
+      expect(rejections.map((r) => r.seq)).toEqual([123]);
+      expect(rejections[0].reason).toMatch(/^column name: Data too long/);
+      expect(await readBack(plan, '1001')).toMatchObject({ name: 'n1', flag: '0', at6: '2023-12-31 23:00:00.500000', data: '\\x' + Buffer.from("a'\\b\u0000").toString('hex') });
+    } finally {
+      await legacy.close();
+    }
+  });
+
+  it('reads AUTO_INCREMENT ids back one row at a time with LAST_INSERT_ID while another writer inserts', async () => {
+    const legacy = await mysql8Session();
+    try {
+      const plan = await planEntity(legacy, legacy, {
+        name: 'posts',
+        source: { table: 'posts', keys: ['ID'] },
+        target: { table: 'posts', keys: ['ID'] },
+        fields: [
+          { source: 'post_title', target: 'post_title' },
+          { source: 'post_status', target: 'post_status' },
+        ],
+      });
+      const writer = legacy.writer(plan);
+      const { result, interleaved } = await withConcurrentWriter(async () => {
+        const rejections: RowRejection[] = [];
+        await legacy.begin();
+        const got = await writer.insertReturningKeys(
+          Array.from({ length: 200 }, (_, i) => ({ seq: i, values: [`legacy ${i}`, 'draft'] })),
+          rejections,
+        );
+        await legacy.commit();
+        expect(rejections).toEqual([]);
+        return got;
+      });
+      expect(interleaved).toBeGreaterThan(0);
+      expect(result.size).toBe(200);
+      const titles = new Map((await db.query("SELECT CAST(ID AS CHAR), post_title FROM posts WHERE post_status = 'draft'")).map(([id, t]) => [id, t]));
+      for (const [seq, { key }] of result) expect(titles.get(key[0])).toBe(`legacy ${seq}`);
+    } finally {
+      await legacy.close();
+    }
   });
 });
