@@ -457,7 +457,7 @@ export class TwoWayBatches {
       if ((candidate.pair && decision.pair === 'keep') || decision.keepHashes) this.leftAlone.add(this.sourceKeyOf(p));
       else if (candidate.pair?.heldUntil && decision.outcome !== 'blocked') this.twoWay.released++;
       if (p.decision.outcome === 'rejected') continue;
-      const wrote = (side: SideName) => p.seq[side] !== undefined;
+      const wrote = (side: SideName) => p.seq[side] !== undefined || Boolean(p.inserted?.[side]);
       switch (decision.outcome) {
         case 'created':
           if (!wrote(decision.create!)) break;
