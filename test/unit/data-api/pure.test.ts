@@ -109,3 +109,22 @@ describe('masking', () => {
     expect(isSensitive({ known: false, fields: new Map() }, 'people', 'email', 'mail')).toBe(true);
   });
 });
+
+describe('run report subresource', () => {
+  it('renders text and escaped HTML with the rejected rows', async () => {
+    const { reportHtml, reportText, reportFormat } = await import('../../../src/data-api/report.js');
+    const doc = {
+      apiVersion: 'data.ferry.dev/v1alpha1' as const,
+      kind: 'RunReport' as const,
+      metadata: { name: 'run-1', namespace: 'crm' },
+      rejectedRows: [{ entity: 'people', key: '7', reason: 'value too long for <varchar(20)>', detail: null, at: '2026-01-01T00:00:00.000Z' }],
+      continue: '41',
+    };
+    expect(reportText(doc)).toContain('people 7: value too long for <varchar(20)>');
+    expect(reportText(doc)).toContain('?continue=41');
+    expect(reportHtml(doc)).toContain('value too long for &#60;varchar(20)&#62;');
+    expect(reportHtml(doc)).not.toContain('<varchar');
+    expect(reportFormat(null)).toBe('json');
+    expect(reportFormat('pdf')).toBeUndefined();
+  });
+});
