@@ -3,14 +3,15 @@ import { describeConnectionError, FerryError, redactUrl } from '../../util/error
 
 /**
  * Session settings: UTC for TIMESTAMP columns and cursors; strict mode so a value a column cannot
- * hold is an error (never a silent truncation or a zero date); bounded lock waits. No statement time
+ * hold is an error (never a silent truncation or a zero date); no backslash escapes in string
+ * literals (values travel as parameters anyway, and no literal of ours needs one); bounded lock waits. No statement time
  * limit: a streaming scan of a large table legitimately runs for minutes, and a lost server is
  * caught by TCP keepalive. The long net_write_timeout lets the engine hold a paused scan while it
  * writes a batch elsewhere.
  */
 const SESSION_SETUP = [
   "SET time_zone = '+00:00'",
-  "SET sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
+  "SET sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,NO_BACKSLASH_ESCAPES'",
   'SET lock_wait_timeout = 60, innodb_lock_wait_timeout = 60',
   'SET net_write_timeout = 3600, net_read_timeout = 600',
 ];

@@ -42,7 +42,8 @@ export function isString(type: ColumnType): boolean {
 /** The SQL that renders a column as the text the connector hands the engine. */
 export function textExpression(column: string, type: ColumnType): string {
   let expr = column;
-  if (isBinary(type)) expr = `CONCAT('\\\\x', LOWER(HEX(${column})))`;
+  // X'5C78' is `\x` without a backslash in the SQL text (NO_BACKSLASH_ESCAPES cannot change its meaning).
+  if (isBinary(type)) expr = `CONCAT(X'5C78', LOWER(HEX(${column})))`;
   else if (type.base === 'bit') expr = `CAST(${column} AS UNSIGNED)`;
   return `CAST(${expr} AS CHAR CHARACTER SET utf8mb4)`;
 }

@@ -198,7 +198,10 @@ describe('MariaDB connection errors', () => {
       try {
         for await (const _row of victim.reader(plan).scan(true)) {
           if (++seen === 100) {
-            const [rows] = await admin.promise().query({ sql: "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE '%FROM `%`.`numbers`%' AND ID <> CONNECTION_ID()", rowsAsArray: true });
+            const [rows] = await admin.promise().query({
+              sql: "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND INFO LIKE '%FROM `%`.`numbers`%' AND ID <> CONNECTION_ID()",
+              rowsAsArray: true,
+            });
             for (const row of Array.isArray(rows) ? rows : []) if (Array.isArray(row)) await admin.promise().query(`KILL ${Number(row[0])}`);
           }
         }
