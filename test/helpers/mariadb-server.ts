@@ -59,7 +59,13 @@ export async function startMariaDb(): Promise<RunningMariaDb> {
     ],
     { stdio: 'ignore' },
   );
-  const stop = () => stopServer(server, dir);
+  // A test run that ends without its teardown must not leave the server behind.
+  const orphaned = () => server.kill('SIGKILL');
+  process.once('exit', orphaned);
+  const stop = async () => {
+    process.off('exit', orphaned);
+    await stopServer(server, dir);
+  };
   try {
     await waitForPing(server, socket, join(dir, 'error.log'));
     await admin(socket, [

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Row, RowRejection, StageRow, TableWriter } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import { FerryError } from '../../util/errors.js';
@@ -32,8 +33,10 @@ export class MysqlWriter implements TableWriter {
     this.table = qualified(plan.target.schema, plan.target.table);
     const keys = plan.target.keys.map((k, i) => ({ name: k, type: parseType(plan.target.keyTypes[i]) }));
     const fields = plan.fields.map((f) => ({ name: f.target, type: parseType(f.targetType) }));
-    this.keyed = new Stage(db, plan.target, [...keys, ...fields], `${plan.position}_k`, features.localInfile);
-    this.keyless = new Stage(db, plan.target, fields, `${plan.position}_n`, features.localInfile);
+    // One pair of stage tables per target table and session (a session may write several tables).
+    const name = `${plan.position}_${createHash('md5').update(`${plan.target.schema}.${plan.target.table}`).digest('hex').slice(0, 8)}`;
+    this.keyed = new Stage(db, plan.target, [...keys, ...fields], `${name}_k`, features.localInfile);
+    this.keyless = new Stage(db, plan.target, fields, `${name}_n`, features.localInfile);
   }
 
   private keys(alias: string): Column[] {
