@@ -28,9 +28,13 @@ export interface BaselineResult {
  * target's foreign keys hold. Composite source keys leave the target key to its default.
  */
 export async function planPipelines(spec: SyncFlowSpec, sourceUrl: string, targetUrl: string): Promise<Pipeline[]> {
+  return (await planEntities(spec, sourceUrl, targetUrl)).map(pipelineFor);
+}
+
+/** The engine's own plan of the flow (dependency order, mapped columns), from PostgreSQL catalogs of both sides. */
+export async function planEntities(spec: SyncFlowSpec, sourceUrl: string, targetUrl: string): Promise<EntityPlan[]> {
   const catalog = await readCatalogs(spec, sourceUrl, targetUrl);
-  const plan = planFlow(spec, (side, table) => catalog[side].get(table));
-  return plan.entities.map(pipelineFor);
+  return planFlow(spec, (side, table) => catalog[side].get(table)).entities;
 }
 
 function pipelineFor(plan: EntityPlan): Pipeline {
@@ -108,7 +112,7 @@ export async function runBaseline(pipelines: Pipeline[], sourceUrl: string, targ
   };
 }
 
-function shell(command: string, env: Record<string, string>): Promise<string> {
+export function shell(command: string, env: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', ['-c', command], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

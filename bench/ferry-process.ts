@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { parseManifests, type SyncFlow } from '../src/api/index.js';
 import type { RunReport } from '../src/engine/report.js';
 
@@ -22,25 +22,40 @@ export interface Engine {
  * `dist`: compiles src/ with tsconfig.build.json into a private copy of the package under /tmp
  * (bin/ferry.mjs + dist/, with node_modules, drizzle/ and package.json linked, and no src/, so
  * bin/ferry.mjs runs the compiled code as in the container image); the working tree is left alone.
+ * With `ref` (e.g. `HEAD`), the package files come from that commit (`git archive`) instead of the
+ * working tree, so edits in progress by others do not end up in the measurement.
  * `tsx`: the working tree's bin/ferry.mjs as is, which runs src/ through tsx.
  */
-export function prepareEngine(runner: Runner): Engine {
+export function prepareEngine(runner: Runner, ref?: string): Engine {
   if (runner === 'tsx') {
     return { runner, cli: join(REPO, 'bin', 'ferry.mjs'), cleanup: () => {} };
   }
   const root = mkdtempSync(join(tmpdir(), 'ferry-bench-pkg-'));
+  const fail = (what: string, output: string): never => {
+    rmSync(root, { recursive: true, force: true });
+    throw new Error(`${what} failed (use --runner tsx to run from source):\n${output}`);
+  };
+  let tree = REPO;
+  if (ref) {
+    tree = join(root, 'tree');
+    mkdirSync(tree);
+    const files = ['src', 'bin', 'drizzle', 'examples', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
+    const archived = spawnSync('bash', ['-c', 'set -o pipefail; git -C "$REPO" archive "$REF" "$@" | tar -x -C "$TREE"', 'archive', ...files], {
+      encoding: 'utf8',
+      env: { ...process.env, REPO, REF: ref, TREE: tree },
+    });
+    if (archived.status !== 0) fail(`git archive ${ref}`, archived.stderr);
+    symlinkSync(join(REPO, 'node_modules'), join(tree, 'node_modules'));
+  }
   const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
-  const built = spawnSync(process.execPath, [tsc, '-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(root, 'dist')], {
+  const built = spawnSync(process.execPath, [tsc, '-p', join(tree, 'tsconfig.build.json'), '--outDir', join(root, 'dist')], {
     encoding: 'utf8',
   });
-  if (built.status !== 0) {
-    rmSync(root, { recursive: true, force: true });
-    throw new Error(`compiling src/ failed (use --runner tsx to run from source):\n${built.stdout}${built.stderr}`);
-  }
+  if (built.status !== 0) fail(`compiling ${ref ?? 'the working tree'}'s src/`, built.stdout + built.stderr);
   mkdirSync(join(root, 'bin'));
-  copyFileSync(join(REPO, 'bin', 'ferry.mjs'), join(root, 'bin', 'ferry.mjs'));
-  copyFileSync(join(REPO, 'package.json'), join(root, 'package.json'));
-  for (const dir of ['node_modules', 'drizzle', 'examples']) symlinkSync(join(REPO, dir), join(root, dir));
+  copyFileSync(join(tree, 'bin', 'ferry.mjs'), join(root, 'bin', 'ferry.mjs'));
+  copyFileSync(join(tree, 'package.json'), join(root, 'package.json'));
+  for (const dir of ['node_modules', 'drizzle', 'examples']) symlinkSync(join(tree, dir), join(root, dir));
   return { runner, cli: join(root, 'bin', 'ferry.mjs'), cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
@@ -57,6 +72,24 @@ export function readFlow(): FlowSnapshot {
   return { text, flow };
 }
 
+type SecretRef = { name: string; key?: string };
+
+/**
+ * The same flow with one or both sides on MariaDB (`mysql:` with the same secretRef, the database
+ * named by the URL): the entities, mappings and actions are unchanged.
+ */
+export function onMariaDb(snapshot: FlowSnapshot, sides: ('source' | 'target')[]): FlowSnapshot {
+  const doc = parse(snapshot.text) as { spec: Record<'source' | 'target', { postgres?: { secretRef: SecretRef } }> };
+  for (const side of sides) {
+    const { secretRef } = doc.spec[side].postgres!;
+    doc.spec[side] = { mysql: { secretRef } } as (typeof doc.spec)[typeof side];
+  }
+  const text = stringify(doc);
+  const flow = parseManifests(text, FLOW_FILE).flows[0];
+  if (!flow) throw new Error('the MariaDB variant of the flow did not parse');
+  return { text, flow };
+}
+
 /**
  * A manifest directory for `ferry run -f`: the SyncFlow plus a Secret per secretRef holding the
  * real URLs.
@@ -65,9 +98,10 @@ export function writeManifests(dir: string, snapshot: FlowSnapshot, urls: { sour
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'syncflow.yaml'), snapshot.text);
   const { spec } = snapshot.flow;
+  const refOf = (system: { postgres?: { secretRef: SecretRef }; mysql?: { secretRef: SecretRef } }) => (system.postgres ?? system.mysql)!.secretRef;
   const refs = [
-    { ref: spec.source.postgres!.secretRef, url: urls.source },
-    { ref: spec.target.postgres!.secretRef, url: urls.target },
+    { ref: refOf(spec.source), url: urls.source },
+    { ref: refOf(spec.target), url: urls.target },
   ];
   const secrets = refs.map(({ ref, url }) => ({
     apiVersion: 'v1',
@@ -107,12 +141,19 @@ function readCpuMs(pid: number): number | undefined {
   }
 }
 
-/** Runs `node bin/ferry.mjs run -f <dir> --mode <mode> --state-db <url> -o json` as a child process. */
-export async function runFerry(engine: Engine, options: { manifests: string; mode: 'Full' | 'Incremental'; stateUrl: string; log: string }): Promise<FerryRun> {
-  const args = [engine.cli, 'run', '-f', options.manifests, '--mode', options.mode, '--state-db', options.stateUrl, '-o', 'json'];
+/** A child process's wall time, peak RSS (VmHWM, sampled every 25 ms) and CPU time, with its output. */
+export interface MeasuredRun {
+  code: number | null;
+  wallMs: number;
+  peakRssMb: number;
+  cpuMs: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runMeasured(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<MeasuredRun> {
   const started = performance.now();
-  const env = { ...process.env, FERRY_LOG_LEVEL: 'warn', ...(engine.runner === 'dist' ? { FERRY_USE_DIST: '1' } : {}) };
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let peakKb = 0;
   let cpuMs = 0;
   const sample = () => {
@@ -129,9 +170,16 @@ export async function runFerry(engine: Engine, options: { manifests: string; mod
     child.on('error', reject);
     child.on('close', (exitCode) => resolve(exitCode));
   });
-  const wallMs = performance.now() - started;
   clearInterval(sampler);
-  writeFileSync(options.log, stderr);
-  if (code !== 0) throw new Error(`ferry ${options.mode} exited with ${code}; stderr in ${options.log}:\n${stderr.slice(-2000)}\n${stdout.slice(-2000)}`);
-  return { wallMs, peakRssMb: peakKb / 1024, cpuMs, report: JSON.parse(stdout) as RunReport };
+  return { code, wallMs: performance.now() - started, peakRssMb: peakKb / 1024, cpuMs, stdout, stderr };
+}
+
+/** Runs `node bin/ferry.mjs run -f <dir> --mode <mode> --state-db <url> -o json` as a child process. */
+export async function runFerry(engine: Engine, options: { manifests: string; mode: 'Full' | 'Incremental'; stateUrl: string; log: string }): Promise<FerryRun> {
+  const args = [engine.cli, 'run', '-f', options.manifests, '--mode', options.mode, '--state-db', options.stateUrl, '-o', 'json'];
+  const env = { ...process.env, FERRY_LOG_LEVEL: 'warn', ...(engine.runner === 'dist' ? { FERRY_USE_DIST: '1' } : {}) };
+  const run = await runMeasured(process.execPath, args, env);
+  writeFileSync(options.log, run.stderr);
+  if (run.code !== 0) throw new Error(`ferry ${options.mode} exited with ${run.code}; stderr in ${options.log}:\n${run.stderr.slice(-2000)}\n${run.stdout.slice(-2000)}`);
+  return { wallMs: run.wallMs, peakRssMb: run.peakRssMb, cpuMs: run.cpuMs, report: JSON.parse(run.stdout) as RunReport };
 }

@@ -1,5 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import Table from 'cli-table3';
+import type { RunReport } from '../src/engine/report.js';
+import type { BaselineResult } from './baseline.js';
+
+const seconds = (ms: number) => ms / 1000;
+const perSecond = (rows: number, ms: number) => Math.round(rows / seconds(ms)).toLocaleString('en-US');
 
 /** One line of bench/results.json. `baseline` and `ratio` are null when a row has no reference. */
 export interface ResultRow {
@@ -45,4 +50,20 @@ export function printPairs(title: string, pairs: [string, string][]): void {
   const table = new Table({ head: [title, ''], style: { head: [], border: [] } });
   for (const p of pairs) table.push(p);
   process.stdout.write(table.toString() + '\n');
+}
+
+/** The entities that took longest in the Full load, next to their baseline pipeline. */
+export function printSlowest(title: string, report: RunReport, baseline: BaselineResult | undefined): void {
+  const base = new Map(baseline?.perTable.map((t) => [t.entity, t]) ?? []);
+  const slowest = [...report.entities].sort((x, y) => y.durationMs - x.durationMs).slice(0, 8);
+  const total = report.entities.reduce((sum, e) => sum + e.durationMs, 0);
+  printPairs(
+    title,
+    slowest.map((e) => {
+      const b = base.get(e.name);
+      const share = ((100 * e.durationMs) / total).toFixed(0);
+      const vs = b ? ` · baseline ${seconds(b.wallMs).toFixed(1)} s (${(e.durationMs / b.wallMs).toFixed(1)}x)` : '';
+      return [e.name, `${seconds(e.durationMs).toFixed(1)} s (${share}%) · ${e.read.toLocaleString('en-US')} rows · ${perSecond(e.read, e.durationMs)} rows/s${vs}`];
+    }),
+  );
 }
