@@ -63,6 +63,9 @@ async function runDemo(options: { people: number; output: ReportFormat }): Promi
     say('\n4) Scope sync of "events" (events and their related data, without registrations), Full within the scope:\n');
     say(renderReport(await runSync({ ...base, mode: 'Scope', scope: 'events', scopeMode: 'Full' }), options.output));
 
+    const { runMariaDbStep } = await import('../demo/mariadb-step.js');
+    await runMariaDbStep({ sourceUrl, stateUrl }, { say, logger, output: options.output });
+
     const { runExportStep } = await import('../demo/export-step.js');
     await runExportStep(server.url, { say, logger });
   } finally {
