@@ -115,12 +115,21 @@ export class MysqlWriter implements TableWriter {
     );
   }
 
-  /** Updates existing rows from the stage; the server leaves rows whose values are unchanged untouched. */
+  /**
+   * Updates existing rows from the stage, only those whose values differ: the server would skip the
+   * storage write of an unchanged row, but not its UPDATE triggers, locks or binlog entry. Values
+   * compare as bytes, so a change of case or of trailing spaces is still a change.
+   */
   private updateStatement(seqs: number[]): Sql | undefined {
     if (this.plan.fields.length === 0) return undefined;
     const set = this.plan.fields.map((f) => `${ALIAS}.${ident(f.target)} = ${STAGE}.${ident(f.target)}`).join(', ');
+    const stage = this.fields(STAGE);
+    const same = this.fields(ALIAS).map((c, i) => `${exact(c)} <=> ${exact(stage[i])}`);
     return joinSql(
-      [sql(`UPDATE ${this.table} AS ${ALIAS} JOIN ${this.keyed.typed} AS ${STAGE} ON ${this.stageJoin()} SET ${set} WHERE `), this.keyed.seqFilter(STAGE, seqs)],
+      [
+        sql(`UPDATE ${this.table} AS ${ALIAS} JOIN ${this.keyed.typed} AS ${STAGE} ON ${this.stageJoin()} SET ${set} WHERE NOT (${same.join(' AND ')}) AND `),
+        this.keyed.seqFilter(STAGE, seqs),
+      ],
       '',
     );
   }
