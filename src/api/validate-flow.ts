@@ -178,6 +178,8 @@ function checkTarget(errors: Errors, spec: DefaultedSyncFlowSpec) {
     return;
   }
   if (spec.direction !== 'OneWay') errors.push(error('spec.direction', 'must be OneWay when the target is an export'));
+  // The export pipeline lets PostgreSQL format the rows (COPY); a MariaDB source has no such path yet.
+  if (spec.source.mysql) errors.push(error('spec.source.mysql', 'exports read from a PostgreSQL source in this version; use postgres here'));
   if (settings.query && spec.entities.length > 0) {
     errors.push(error('spec.target.export.query', 'set either export.query or entities, not both'));
   } else if (!settings.query && spec.entities.length === 0) {

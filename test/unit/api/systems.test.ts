@@ -47,11 +47,16 @@ describe('source and target kinds', () => {
     ['mysql -> postgres', { mysql }, { postgres }, 'OneWay'],
     ['mysql -> mysql, TwoWay', { mysql }, { mysql: { ...mysql, database: 'wordpress' } }, 'TwoWay'],
     ['postgres <-> mysql, TwoWay', { postgres }, { mysql }, 'TwoWay'],
-    ['mysql -> export', { mysql }, { export: exportSettings }, 'OneWay'],
   ] as const)('accepts %s', (_name, source, target, direction) => {
     const f = flow(source, target, direction);
     expect(checkManifestSchema(f)).toEqual([]);
     expect(summary(f)).toEqual([]);
+  });
+
+  it('refuses an export from a MariaDB source with the field path (the export pipeline reads PostgreSQL only)', () => {
+    const f = flow({ mysql }, { export: exportSettings }, 'OneWay');
+    expect(checkManifestSchema(f)).toEqual([]);
+    expect(summary(f)).toEqual(['spec.source.mysql: exports read from a PostgreSQL source in this version; use postgres here']);
   });
 
   it('rejects a source with both or no database, naming spec.source', () => {
