@@ -10,7 +10,8 @@ import { databaseOf } from '../api/systems.js';
 import { ENV_SECRETS_DIR, ENV_SOURCE_URL, ENV_STATE_URL, ENV_TARGET_URL, TERMINATION_LOG } from '../controller/job-builder.js';
 import { Kube, errorMessage, isStatus } from '../controller/kube.js';
 import { newRunId } from '../controller/run-id.js';
-import { RunFailedError, type EngineMode } from '../engine/run.js';
+import type { SyncMode } from '../api/common.js';
+import { RunFailedError } from '../engine/run.js';
 import { runSync } from '../connectors/run.js';
 import { renderTable } from '../engine/report.js';
 import type { ExportSecrets } from '../export/secrets.js';
@@ -139,7 +140,7 @@ export async function runJob(options: JobOptions): Promise<number> {
     const report = await runSync({
       flowId,
       spec: flow.spec,
-      mode: spec.mode as EngineMode,
+      mode: spec.mode,
       dryRun: spec.dryRun,
       requestedBy: spec.requestedBy,
       runId,

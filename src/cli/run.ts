@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { renderReport, type ReportFormat } from '../engine/report.js';
-import { RunFailedError, type EngineMode } from '../engine/run.js';
+import type { SyncMode } from '../api/common.js';
+import { RunFailedError } from '../engine/run.js';
 import { runLocally } from '../local/local-run.js';
 import { createLogger } from '../util/logger.js';
 import { parseInterval, runWatch } from './watch.js';
@@ -55,7 +56,7 @@ export function registerRunCommand(program: Command): void {
         const reports = await runLocally({
           files: options.file,
           flow: options.flow,
-          mode: options.mode as EngineMode | undefined,
+          mode: options.mode as SyncMode | undefined,
           dryRun: options.dryRun,
           requestedBy: options.requestedBy,
           stateDb: options.stateDb,

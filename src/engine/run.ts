@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { SyncMode } from '../api/common.js';
 import { databaseOf } from '../api/systems.js';
 import type { SyncFlowSpec } from '../api/syncflow.js';
 import { openStateStore } from '../store/db.js';
@@ -25,13 +26,12 @@ import { categoryCounts, pairCategories } from './two-way/pair-state.js';
 import { applyResolutions } from './resolve.js';
 import { selectTwoWayRecord } from './two-way/record.js';
 
-export type EngineMode = 'Full' | 'Incremental' | 'Scope' | 'Record' | 'Resolve' | 'Retransfer';
 
 export interface RunRequest {
   /** `namespace/name`; the identity pairs, watermarks and the run lock are keyed by. */
   flowId: string;
   spec: SyncFlowSpec;
-  mode: EngineMode;
+  mode: SyncMode;
   dryRun?: boolean;
   requestedBy?: string;
   runId?: string;
@@ -55,7 +55,7 @@ export interface RunRequest {
   resolutions?: Resolution[];
 }
 
-const SUPPORTED_MODES = new Set<EngineMode>(['Full', 'Incremental', 'Scope', 'Record', 'Resolve']);
+const SUPPORTED_MODES = new Set<SyncMode>(['Full', 'Incremental', 'Scope', 'Record', 'Resolve']);
 const REJECT_SAMPLE_LIMIT = 100;
 const DEFAULT_PARALLEL_ENTITIES = 2;
 

@@ -8,7 +8,7 @@ import {
   type ValidationError,
 } from '../api/index.js';
 import { DATABASE_KINDS, databaseOf, type SystemSide } from '../api/systems.js';
-import { type EngineMode } from '../engine/run.js';
+import type { SyncMode } from '../api/common.js';
 import { runSync } from '../connectors/run.js';
 import type { ScopeMode } from '../engine/run-selection.js';
 import type { RecordSide, Resolution } from '../api/syncjob.js';
@@ -22,7 +22,7 @@ import { embeddedDatabaseName, secretValue } from './secrets.js';
 export interface LocalRunOptions {
   files: string[];
   flow?: string;
-  mode?: EngineMode;
+  mode?: SyncMode;
   dryRun?: boolean;
   requestedBy?: string;
   stateDb?: string;
@@ -40,7 +40,7 @@ export interface LocalRunOptions {
 
 interface PlannedRun {
   flow: SyncFlow;
-  mode: EngineMode;
+  mode: SyncMode;
   dryRun: boolean;
   requestedBy?: string;
   retransfer?: { runId: string; targets?: string[] };
@@ -59,7 +59,7 @@ export function parseRecordOption(value: string): { entity: string; key: string 
 
 /** Mode-specific options from the command line: they imply their mode and are refused with any other. */
 function modeOptions(options: LocalRunOptions): Pick<PlannedRun, 'mode' | 'record' | 'scope' | 'scopeMode'> {
-  const mode: EngineMode = options.mode ?? (options.record ? 'Record' : options.scope ? 'Scope' : 'Incremental');
+  const mode: SyncMode = options.mode ?? (options.record ? 'Record' : options.scope ? 'Scope' : 'Incremental');
   if (options.record && mode !== 'Record') throw new ConfigError(`--record is only used with --mode Record, not ${mode}`);
   if (options.recordSide && !options.record) throw new ConfigError('--record-side is only used with --record ENTITY/KEY');
   if ((options.scope || options.scopeMode) && mode !== 'Scope') throw new ConfigError(`--scope and --scope-mode are only used with --mode Scope, not ${mode}`);
@@ -104,7 +104,7 @@ function planRuns(loaded: LoadedManifests, options: LocalRunOptions): PlannedRun
   if (loaded.jobs.length > 0 && !options.mode) {
     return loaded.jobs.map((job) => ({
       flow: findFlow(job.spec.flowRef.name),
-      mode: job.spec.mode as EngineMode,
+      mode: job.spec.mode,
       dryRun: Boolean(options.dryRun || job.spec.dryRun),
       requestedBy: options.requestedBy ?? job.spec.requestedBy,
       ...(job.spec.retransfer ? { retransfer: job.spec.retransfer } : {}),

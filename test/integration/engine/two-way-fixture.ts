@@ -2,7 +2,7 @@ import type { Action, ConflictPolicy, Entity, SideCondition } from '../../../src
 import type { SyncFlowSpec } from '../../../src/api/syncflow.js';
 import type { Resolution } from '../../../src/api/syncjob.js';
 import type { RunReport } from '../../../src/engine/report.js';
-import { type EngineMode } from '../../../src/engine/run.js';
+import type { SyncMode } from '../../../src/api/common.js';
 import { runSync } from '../../../src/connectors/run.js';
 import { createLogger } from '../../../src/util/logger.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
@@ -108,7 +108,7 @@ export interface TwoWayWorld {
   church(text: string, values?: unknown[]): Promise<Record<string, unknown>[]>;
   accounts(text: string, values?: unknown[]): Promise<Record<string, unknown>[]>;
   state(text: string, values?: unknown[]): Promise<Record<string, unknown>[]>;
-  run(spec: SyncFlowSpec, mode?: EngineMode, extra?: { resolutions?: Resolution[]; dryRun?: boolean }): Promise<RunReport>;
+  run(spec: SyncFlowSpec, mode?: SyncMode, extra?: { resolutions?: Resolution[]; dryRun?: boolean }): Promise<RunReport>;
 }
 
 const logger = createLogger({ level: 'silent', pretty: false });
