@@ -4,6 +4,7 @@
  * TokenReview for bearer tokens, refusal of forged identity headers, and an export run through the
  * controller whose file downloads byte for byte.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
@@ -324,6 +325,17 @@ describe('data.ferry.dev security', () => {
     const rogue = createServingPki(mkdtempSync(join(tmpdir(), 'ferry-rogue-')), 'front-proxy-client', 'x');
     const rogueCert = await direct(path, { headers: forged, cert: { cert: readFileSync(rogue.certPath), key: readFileSync(rogue.keyPath) } });
     expect(rogueCert.status).toBe(401);
+
+    // Signed by the right CA, but not with the name the API server's proxy certificate has (--requestheader-allowed-names).
+    const otherDir = mkdtempSync(join(tmpdir(), 'ferry-other-name-'));
+    const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=some-other-client', '-keyout', join(otherDir, 'c.key'), '-out', join(otherDir, 'c.csr'));
+    writeFileSync(join(otherDir, 'c.ext'), 'extendedKeyUsage=clientAuth\n');
+    openssl('x509', '-req', '-in', join(otherDir, 'c.csr'), '-CA', inject('frontProxyCaCertPath'), '-CAkey', inject('frontProxyCaKeyPath'), '-CAcreateserial',
+      '-CAserial', join(otherDir, 'ca.srl'), '-days', '1', '-extfile', join(otherDir, 'c.ext'), '-out', join(otherDir, 'c.crt'));
+    const otherName = await direct(path, { headers: forged, cert: { cert: readFileSync(join(otherDir, 'c.crt')), key: readFileSync(join(otherDir, 'c.key')) } });
+    expect(otherName.status).toBe(401);
+    expect(otherName.body).toContain('is not an allowed front-proxy name');
 
     const tokens = inject('kubeUserTokens');
     const asViewer = await direct(path, { headers: { authorization: `Bearer ${tokens['ferry-e2e-viewer']}`, ...forged } });

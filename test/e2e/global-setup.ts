@@ -12,8 +12,10 @@ declare module 'vitest' {
     kubeToken: string;
     /** Bearer tokens of users without any group (RBAC tests): user name -> token. */
     kubeUserTokens: Record<string, string>;
-    /** The front-proxy CA (PEM) the API server's proxy client certificate chains to. */
+    /** The front-proxy CA the API server's proxy client certificate chains to (its key: tests sign other names). */
     frontProxyCaCert: string;
+    frontProxyCaKeyPath: string;
+    frontProxyCaCertPath: string;
     /** POST /restart-apiserver?downMs=N restarts the shared kube-apiserver (etcd keeps the data). */
     kubeControlUrl: string;
   }
@@ -38,6 +40,8 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('kubeToken', kube.token);
   project.provide('kubeUserTokens', userTokens);
   project.provide('frontProxyCaCert', kube.frontProxy.caCert);
+  project.provide('frontProxyCaKeyPath', kube.frontProxy.caKeyPath);
+  project.provide('frontProxyCaCertPath', kube.frontProxy.caCertPath);
   control = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method === 'POST' && url.pathname === '/restart-apiserver') {

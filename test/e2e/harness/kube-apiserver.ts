@@ -32,6 +32,8 @@ export interface KubeApiServer {
 export interface FrontProxyPki {
   caCert: string;
   caCertPath: string;
+  /** The CA's key, so tests can sign a client certificate the CA vouches for but with another name. */
+  caKeyPath: string;
   clientCertPath: string;
   clientKeyPath: string;
   /** The CN of the proxy client certificate (--requestheader-allowed-names). */
@@ -52,6 +54,7 @@ export function createFrontProxyPki(dir: string, allowedName = 'front-proxy-clie
   return {
     caCert: readFileSync(path('front-proxy-ca.crt'), 'utf8'),
     caCertPath: path('front-proxy-ca.crt'),
+    caKeyPath: path('front-proxy-ca.key'),
     clientCertPath: path('front-proxy-client.crt'),
     clientKeyPath: path('front-proxy-client.key'),
     allowedName,
