@@ -37,7 +37,7 @@ describe('ferry validate', () => {
       await program.parseAsync(['validate', ...args], { from: 'user' });
       return process.exitCode;
     };
-    expect(await run('-f', invalid('bad-cron.yaml'))).toBe(2);
-    expect(await run('-f', fixtures)).toBe(0);
+    expect(await run('-f', invalid('bad-cron.yaml'), '--offline')).toBe(2);
+    expect(await run('-f', fixtures, '--offline')).toBe(0);
   });
 });
