@@ -10,6 +10,7 @@ import { StateConnection } from '../store/state-connection.js';
 import { ConfigError, FerryError, FlowBusyError } from '../util/errors.js';
 import { runExport, type ExportContext } from '../export/run-export.js';
 import { acquireFlowLock, releaseFlowLock } from '../store/run-lock.js';
+import { recordRunEnd, recordRunStart } from '../store/run-log.js';
 import type { Connector, Session, TableInfo } from './connector.js';
 import { EntitySync, type EntityResult, type EntitySyncContext, type RejectedSample } from './entity-sync.js';
 import { LookupTranslator, type LookupCache } from './lookups.js';
@@ -22,7 +23,7 @@ import type { RecordSide, Resolution } from '../api/syncjob.js';
 import { loopWindowSeconds } from '../api/defaults.js';
 import { TwoWayEntitySync } from './two-way/entity-sync.js';
 import type { TwoWayContext, TwoWayResult } from './two-way/batch.js';
-import { categoryCounts, pairCategories } from './two-way/pair-state.js';
+import { categoryCounts, pairCategories } from '../store/two-way-pairs.js';
 import { applyResolutions } from './resolve.js';
 import { selectTwoWayRecord } from './two-way/record.js';
 
@@ -166,10 +167,7 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
   try {
     await acquireFlowLock(bookkeeping, flowId, runId);
     locked = true;
-    await bookkeeping.query(
-      `INSERT INTO ferry.runs (id, flow, mode, dry_run, status, requested_by, started_at) VALUES ($1, $2, $3, $4, 'Running', $5, $6)`,
-      [runId, flowId, request.mode, dryRun, request.requestedBy ?? null, startedAt],
-    );
+    await recordRunStart(bookkeeping, { runId, flow: flowId, mode: request.mode, dryRun, requestedBy: request.requestedBy, startedAt });
     const connectors = request.connectors;
     if (!connectors) throw new ConfigError('a sync run needs source and target connectors');
     const open = async <T extends { close(): Promise<void> }>(opening: Promise<T>): Promise<T> => {
@@ -324,10 +322,7 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
     await progressSaves;
     await Promise.all(opened.map((session) => session.close().catch(() => {})));
     if (locked) {
-      await bookkeeping.query(
-        `UPDATE ferry.runs SET status = $2, completed_at = $3, error = $4, watermarks_before = $5, watermarks_after = $6, report = $7 WHERE id = $1`,
-        [runId, report.status, completedAt, report.error ?? null, watermarksBefore, watermarksAfter, report],
-      );
+      await recordRunEnd(bookkeeping, { runId, completedAt, watermarksBefore, watermarksAfter, report });
       const finalState = new RunState(bookkeeping, flowId, runId);
       await finalState.saveAllCounters(entities.map((e, position) => ({ entity: e.name, position, counters: e })));
       await finalState.recordRejected(rejectedSamples.map((r) => ({ entity: r.entity, sourceKey: r.key, reason: r.reason })));

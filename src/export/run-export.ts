@@ -9,6 +9,7 @@ import type { EntityReport, RunReport } from '../engine/report.js';
 import { buildRunReport } from '../engine/report.js';
 import { connect } from '../connectors/postgres/connect.js';
 import { acquireFlowLock, releaseFlowLock } from '../store/run-lock.js';
+import { recordRunEnd, recordRunStart } from '../store/run-log.js';
 import { readTable } from '../connectors/postgres/catalog.js';
 import { openStateStore } from '../store/db.js';
 import { RunState, type Watermark } from '../store/run-state.js';
@@ -195,10 +196,7 @@ export async function runExport(request: ExportRunRequest): Promise<{ report: Ex
   try {
     await acquireFlowLock(bookkeeping, flowId, runId);
     locked = true;
-    await bookkeeping.query(
-      `INSERT INTO ferry.runs (id, flow, mode, dry_run, status, requested_by, started_at) VALUES ($1, $2, $3, false, 'Running', $4, $5)`,
-      [runId, flowId, request.mode, request.requestedBy ?? null, startedAt],
-    );
+    await recordRunStart(bookkeeping, { runId, flow: flowId, mode: request.mode, dryRun: false, requestedBy: request.requestedBy, startedAt });
     if (!settings) throw new ConfigError(`SyncFlow ${flowId}: mode ${request.mode} needs spec.target.export`);
     if (request.dryRun) throw new ConfigError(`SyncFlow ${flowId}: exports have no dry run; use \`ferry probe\` to check the destinations`);
     const purged = await purgeExpired(bookkeeping, flowId);
@@ -307,10 +305,7 @@ export async function runExport(request: ExportRunRequest): Promise<{ report: Ex
       } else {
         await bookkeeping.query(`UPDATE ferry.export_runs SET transfer_status = $2 WHERE run_id = $1`, [runId, transferStatus]);
       }
-      await bookkeeping.query(
-        `UPDATE ferry.runs SET status = $2, completed_at = $3, error = $4, watermarks_before = $5, watermarks_after = $6, report = $7 WHERE id = $1`,
-        [runId, report.status, completedAt, report.error ?? null, watermarksBefore, watermarksAfter, report],
-      );
+      await recordRunEnd(bookkeeping, { runId, completedAt, watermarksBefore, watermarksAfter, report });
       await releaseFlowLock(bookkeeping, flowId, runId);
     }
   } finally {

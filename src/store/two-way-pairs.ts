@@ -1,9 +1,9 @@
-import type { StateClient } from '../../store/state-connection.js';
-import type { PairCategory } from '../../api/syncflow.js';
-import { literal } from '../../util/sql.js';
-import { copyOutRows, type Row } from '../../util/copy-out.js';
-import type { Pair } from './types.js';
-import { replaceConflictFields, type ConflictFieldChanges } from '../../store/conflict-fields.js';
+import type { StateClient } from './state-connection.js';
+import type { PairCategory } from '../api/syncflow.js';
+import { literal } from '../util/sql.js';
+import { copyOutRows, type Row } from '../util/copy-out.js';
+import type { Pair } from '../engine/two-way/types.js';
+import { replaceConflictFields, type ConflictFieldChanges } from './conflict-fields.js';
 
 const COLUMNS = `source_key, target_key, source_hash, target_hash, source_cursor, target_cursor, last_origin,
   last_synced_at, category, source_gone_at IS NOT NULL AS source_gone, target_gone_at IS NOT NULL AS target_gone, held_until`;

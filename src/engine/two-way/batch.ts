@@ -6,8 +6,8 @@ import type { EntityPlan } from '../plan.js';
 import { normaliseValue, type RowRejection, type Session, type StageRow, type TableWriter } from '../connector.js';
 import { conflictFieldChanges } from './conflict-fields.js';
 import { decide, type Candidate, type Decision, type DecideOptions } from './decide.js';
-import { TwoWayPairs, type PairUpdate } from './pair-state.js';
-import { RedoLog, type RedoItem, type RedoWrite } from './redo.js';
+import { TwoWayPairs, type PairUpdate } from '../../store/two-way-pairs.js';
+import { RedoLog, type RedoItem, type RedoWrite } from '../../store/redo-log.js';
 import { Side } from './side.js';
 import { emptyTwoWayCounters, otherSide, type SideName, type SideRow, type TwoWayCounters } from './types.js';
 

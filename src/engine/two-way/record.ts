@@ -8,7 +8,7 @@ import { closureGraph, type ClosureGraph } from '../closure-plan.js';
 import type { Session } from '../connector.js';
 import type { EntityPlan, FlowPlan } from '../plan.js';
 import { closureNote, parseRecordKey, type RunSelection } from '../run-selection.js';
-import { TwoWayPairs } from './pair-state.js';
+import { TwoWayPairs } from '../../store/two-way-pairs.js';
 import { otherSide, type SideName } from './types.js';
 
 /**

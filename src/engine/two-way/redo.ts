@@ -1,50 +1,10 @@
-import type { StateClient, StateConnection } from '../../store/state-connection.js';
+import type { RedoLog } from '../../store/redo-log.js';
+import type { StateConnection } from '../../store/state-connection.js';
 import type { Transactions } from '../transactions.js';
 import type { Session, TableWriter } from '../connector.js';
 import type { Side } from './side.js';
-import type { TwoWayPairs } from './pair-state.js';
+import type { TwoWayPairs } from '../../store/two-way-pairs.js';
 import type { SideName } from './types.js';
-
-/** One side's intended write: the row's key and values, the hash it will have and the hash it had. */
-export interface RedoWrite {
-  key: string[];
-  values: (string | null)[];
-  hash: string;
-  previousHash: string | null;
-}
-
-export interface RedoItem {
-  sourceKey: string;
-  source?: RedoWrite;
-  target?: RedoWrite;
-}
-
-/** The two-way redo log of one flow and entity (ferry.two_way_redo). */
-export class RedoLog {
-  constructor(
-    private readonly client: StateClient,
-    readonly flow: string,
-    readonly entity: string,
-    readonly runId: string,
-  ) {}
-
-  async begin(items: RedoItem[]): Promise<number> {
-    const result = await this.client.query(
-      `INSERT INTO ferry.two_way_redo (flow, entity, run_id, items) VALUES ($1, $2, $3, $4::jsonb) RETURNING id`,
-      [this.flow, this.entity, this.runId, JSON.stringify(items)],
-    );
-    return Number(result.rows[0].id);
-  }
-
-  async end(id: number): Promise<void> {
-    await this.client.query(`DELETE FROM ferry.two_way_redo WHERE id = $1`, [id]);
-  }
-
-  async pending(): Promise<{ id: number; items: RedoItem[] }[]> {
-    const result = await this.client.query(`SELECT id, items FROM ferry.two_way_redo WHERE flow = $1 AND entity = $2 ORDER BY id`, [this.flow, this.entity]);
-    return result.rows.map((r) => ({ id: Number(r.id), items: r.items as RedoItem[] }));
-  }
-}
 
 export interface RecoveryTools {
   tx: Transactions;
