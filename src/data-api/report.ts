@@ -1,14 +1,14 @@
 import type pg from 'pg';
 import { renderTable, type RunReport } from '../engine/report.js';
 import { rejectedRows, runReport, type RejectedRowRecord } from '../store/run-reads.js';
-import { GROUP_VERSION, type Run } from './objects.js';
+import { GROUP_VERSION, type ObjectMeta } from './objects.js';
 
 export type ReportFormat = 'json' | 'text' | 'html';
 
 export interface ReportDocument {
   apiVersion: typeof GROUP_VERSION;
   kind: 'RunReport';
-  metadata: Run['metadata'];
+  metadata: ObjectMeta;
   report?: RunReport;
   /** One page of the run's rejected rows with reasons (the report itself keeps only a sample). */
   rejectedRows: { entity: string; key: string | null; reason: string; detail: string | null; at: string }[];
@@ -21,14 +21,14 @@ export function reportFormat(value: string | null): ReportFormat | undefined {
 }
 
 /** The report subresource: the stored report and one page of rejected rows (paged by their id). */
-export async function loadReport(pool: pg.Pool, run: Run, page: { afterId?: number; limit: number }): Promise<ReportDocument> {
-  const [report, rows] = await Promise.all([runReport(pool, run.metadata.name), rejectedRows(pool, run.metadata.name, { ...page, limit: page.limit + 1 })]);
+export async function loadReport(pool: pg.Pool, run: ObjectMeta, page: { afterId?: number; limit: number }): Promise<ReportDocument> {
+  const [report, rows] = await Promise.all([runReport(pool, run.name), rejectedRows(pool, run.name, { ...page, limit: page.limit + 1 })]);
   const more = rows.length > page.limit;
   const shown: RejectedRowRecord[] = more ? rows.slice(0, page.limit) : rows;
   return {
     apiVersion: GROUP_VERSION,
     kind: 'RunReport',
-    metadata: run.metadata,
+    metadata: run,
     ...(report ? { report } : {}),
     rejectedRows: shown.map((r) => ({ entity: r.entity, key: r.sourceKey, reason: r.reason, detail: r.detail, at: r.at.toISOString() })),
     ...(more ? { continue: String(shown[shown.length - 1].id) } : {}),

@@ -1,11 +1,12 @@
 import type pg from 'pg';
-import { conflictFieldsOf, getPair, listPairs, pairPositionKey, type ConflictFieldRecord, type PairPosition, type PairRecord } from '../store/pair-reads.js';
+import { conflictFieldsOf, getPair, listPairs, pairPositionKey, type ConflictFieldRecord, type PairRecord } from '../store/pair-reads.js';
 import { getRun, listRuns } from '../store/run-reads.js';
 import { getExportFile, listExportFiles } from '../store/export-file-reads.js';
 import { parsePairName, splitFlowId, storedKeysOf } from './names.js';
 import { isSensitive, type FlowSensitivity, type SensitivityResolver } from './sensitivity.js';
 import { toExportFile, toPair, toRun, type ExportFile, type ObjectMeta, type Pair, type Run } from './objects.js';
-import { age, type Column } from './table.js';
+import { BadRequest } from './selectors.js';
+import { age, toTable, type Column, type TableOptions } from './table.js';
 
 export interface ListRequest {
   /** Undefined for a list across all namespaces. */
@@ -42,6 +43,14 @@ export interface Resource<T extends { metadata: ObjectMeta }> {
 }
 
 const flowId = (namespace: string, flow: string) => `${namespace}/${flow}`;
+
+/** A paging position from a continue token (client input): the named string fields, or a 400. */
+function position<K extends string>(value: unknown, keys: readonly K[]): Record<K, string> | undefined {
+  if (value === undefined) return undefined;
+  const record = value as Record<string, unknown> | null;
+  if (typeof record !== 'object' || record === null || !keys.every((k) => typeof record[k] === 'string')) throw new BadRequest('invalid continue token');
+  return Object.fromEntries(keys.map((k) => [k, record[k] as string])) as Record<K, string>;
+}
 
 /** In a namespace a flow filter is one flow id; across namespaces it matches the flow's name in each. */
 function flowFilter(namespace: string | undefined, flow: string | undefined): { flow?: string; flowName?: string } {
@@ -100,7 +109,7 @@ export const pairs: Resource<Pair> = {
       ...flowFilter(request.namespace, flow),
       entity,
       category,
-      after: request.after as PairPosition | undefined,
+      after: position(request.after, ['flow', 'entity', 'sourceKey']),
       limit: request.limit + 1,
     });
     return page(records, request.limit, (shown) => withConflicts(pool, shown, request.access), (r) => ({ flow: r.flow, entity: r.entity, sourceKey: r.sourceKey }));
@@ -141,7 +150,7 @@ export const runs: Resource<Run> = {
       ...(request.namespace !== undefined ? { namespace: request.namespace } : {}),
       ...flowFilter(request.namespace, flow),
       status,
-      before: request.after as { startedAt: string; id: string } | undefined,
+      before: position(request.after, ['startedAt', 'id']),
       limit: request.limit + 1,
     });
     return page(records, request.limit, (shown) => shown.map(toRun), (r) => ({ startedAt: r.startedKey, id: r.id }));
@@ -176,7 +185,7 @@ export const exportFiles: Resource<ExportFile> = {
       ...(request.namespace !== undefined ? { namespace: request.namespace } : {}),
       ...flowFilter(request.namespace, flow),
       runId: run,
-      before: request.after as { createdAt: string; id: string } | undefined,
+      before: position(request.after, ['createdAt', 'id']),
       limit: request.limit + 1,
     });
     return page(records, request.limit, (shown) => shown.map(toExportFile), (r) => ({ createdAt: r.createdKey, id: r.id }));
@@ -187,4 +196,39 @@ export const exportFiles: Resource<ExportFile> = {
   },
 };
 
-export const RESOURCES = [pairs, runs, exportFiles] as const;
+/**
+ * A resource as the server handles it, whatever its object type: the typed columns stay inside,
+ * so the server needs no cast to print any of them as a Table.
+ */
+export interface ServedResource {
+  plural: string;
+  singular: string;
+  kind: string;
+  shortNames: string[];
+  fields: Record<string, string[]>;
+  subresources: string[];
+  list(pool: pg.Pool, request: ListRequest): Promise<{ items: { metadata: ObjectMeta }[]; next?: unknown; table(options: TableOptions): unknown }>;
+  get(pool: pg.Pool, namespace: string, name: string, access: PairAccess): Promise<{ object: { metadata: ObjectMeta }; table(options: TableOptions): unknown } | undefined>;
+}
+
+function served<T extends { metadata: ObjectMeta }>(resource: Resource<T>): ServedResource {
+  const { plural, singular, kind, shortNames, fields, subresources, columns } = resource;
+  return {
+    plural,
+    singular,
+    kind,
+    shortNames,
+    fields,
+    subresources,
+    async list(pool, request) {
+      const page = await resource.list(pool, request);
+      return { ...page, table: (options) => toTable(columns, page.items, options) };
+    },
+    async get(pool, namespace, name, access) {
+      const object = await resource.get(pool, namespace, name, access);
+      return object && { object, table: (options) => toTable(columns, [object], options) };
+    },
+  };
+}
+
+export const RESOURCES: ServedResource[] = [served(pairs), served(runs), served(exportFiles)];

@@ -13,10 +13,10 @@ import type { RequestHeaderConfig } from './delegation.js';
 import { apiGroup, apiGroupList, apiResourceList, openApiV2 } from './discovery.js';
 import { GROUP, GROUP_VERSION, VERSION, type ObjectMeta } from './objects.js';
 import { loadReport, reportFormat, reportHtml, reportText } from './report.js';
-import { RESOURCES, type PairAccess, type Resource } from './resources.js';
+import { RESOURCES, type PairAccess, type ServedResource } from './resources.js';
 import type { SensitivityResolver } from './sensitivity.js';
 import { BadRequest, decodeContinue, encodeContinue, listFilters, pageLimit } from './selectors.js';
-import { toTable, wantsTable, type IncludeObject } from './table.js';
+import { includeObjectOf, wantsTable } from './table.js';
 
 export interface DataApiOptions {
   pool: pg.Pool;
@@ -59,7 +59,7 @@ function sendJson(res: ServerResponse, code: number, body: unknown): void {
 type Route =
   | { type: 'health' }
   | { type: 'nonResource'; path: string; body: () => unknown }
-  | { type: 'resource'; resource: Resource<{ metadata: ObjectMeta }>; namespace?: string; name?: string; subresource?: string };
+  | { type: 'resource'; resource: ServedResource; namespace?: string; name?: string; subresource?: string };
 
 function route(path: string): Route | undefined {
   if (HEALTH_PATHS.has(path)) return { type: 'health' };
@@ -75,7 +75,7 @@ function route(path: string): Route | undefined {
     namespace = parts[1];
     parts.splice(0, 2);
   }
-  const resource = RESOURCES.find((r) => r.plural === parts[0]) as Resource<{ metadata: ObjectMeta }> | undefined;
+  const resource = RESOURCES.find((r) => r.plural === parts[0]);
   if (!resource || parts.length > 3) return undefined;
   const [, name, subresource] = parts;
   if (name !== undefined && (namespace === undefined || !name)) return undefined;
@@ -205,7 +205,8 @@ export class DataApiServer {
       unmasked: subresource === 'unmasked' ? async () => true : () => this.allowed(user, unmaskedAttributes),
       sensitivity: this.options.sensitivity,
     };
-    const includeObject = (params.get('includeObject') ?? 'Metadata') as IncludeObject;
+    const includeObject = includeObjectOf(params.get('includeObject'));
+    if (!includeObject) throw new BadRequest('includeObject must be None, Metadata or Object');
     const table = wantsTable(req.headers.accept);
 
     if (name === undefined) {
@@ -215,7 +216,7 @@ export class DataApiServer {
       const page = await resource.list(this.options.pool, { ...(namespace ? { namespace } : {}), filters, limit, after, access });
       const continueToken = page.next !== undefined ? encodeContinue(resource.plural, filters, page.next) : undefined;
       if (table) {
-        sendJson(res, 200, toTable(resource.columns, page.items, { includeObject, continueToken, now: this.now() }));
+        sendJson(res, 200, page.table({ includeObject, continueToken, now: this.now() }));
         return;
       }
       sendJson(res, 200, {
@@ -227,15 +228,15 @@ export class DataApiServer {
       return;
     }
 
-    const object = await resource.get(this.options.pool, namespace!, name, access);
-    if (!object) throw new HttpError(404, 'NotFound', `${resource.plural}.${GROUP} "${name}" not found`, { name, group: GROUP, kind: resource.plural });
-    if (subresource === 'report') return this.serveReport(res, params, object as never);
+    const found = await resource.get(this.options.pool, namespace!, name, access);
+    if (!found) throw new HttpError(404, 'NotFound', `${resource.plural}.${GROUP} "${name}" not found`, { name, group: GROUP, kind: resource.plural });
+    if (subresource === 'report') return this.serveReport(res, params, found.object.metadata);
     if (subresource === 'download') return this.serveDownload(req, res, name);
-    if (table) sendJson(res, 200, toTable(resource.columns, [object], { includeObject, now: this.now() }));
-    else sendJson(res, 200, object);
+    if (table) sendJson(res, 200, found.table({ includeObject, now: this.now() }));
+    else sendJson(res, 200, found.object);
   }
 
-  private async serveReport(res: ServerResponse, params: URLSearchParams, run: Parameters<typeof loadReport>[1]): Promise<void> {
+  private async serveReport(res: ServerResponse, params: URLSearchParams, run: ObjectMeta): Promise<void> {
     const format = reportFormat(params.get('format'));
     if (!format) throw new BadRequest('format must be json, text or html');
     const token = params.get('continue');

@@ -11,6 +11,18 @@ export interface Column<T> {
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
+export interface TableOptions {
+  includeObject: IncludeObject;
+  continueToken?: string;
+  now: Date;
+}
+
+/** `?includeObject=` (kubectl sends it for some output formats); Metadata by default, as kube does. */
+export function includeObjectOf(value: string | null): IncludeObject | undefined {
+  const chosen = value ?? 'Metadata';
+  return chosen === 'None' || chosen === 'Metadata' || chosen === 'Object' ? chosen : undefined;
+}
+
 export function wantsTable(accept: string | undefined): boolean {
   return Boolean(accept?.split(',').some((part) => /;\s*as=Table/.test(part) && /;\s*g=meta\.k8s\.io/.test(part)));
 }
@@ -30,7 +42,7 @@ export function age(from: Date | string, now: Date): string {
 export function toTable<T extends { metadata: ObjectMeta }>(
   columns: Column<T>[],
   items: T[],
-  options: { includeObject: IncludeObject; continueToken?: string; now: Date },
+  options: TableOptions,
 ) {
   return {
     kind: 'Table',
