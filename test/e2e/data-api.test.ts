@@ -237,6 +237,10 @@ describe('data.ferry.dev through the aggregation layer', () => {
     const page = JSON.parse((await kubectl(['get', '--raw', `/apis/data.ferry.dev/v1alpha1/namespaces/${ns}/pairs?limit=3`])).stdout);
     expect(page.items).toHaveLength(3);
     expect(page.metadata.continue).toBeTruthy();
+    const forged = Buffer.from(JSON.stringify({ r: 'pairs', f: {}, p: 'not a position' })).toString('base64url');
+    const badToken = await kubectl(['get', '--raw', `/apis/data.ferry.dev/v1alpha1/namespaces/${ns}/pairs?limit=3&continue=${forged}`]);
+    expect(badToken.status).not.toBe(0);
+    expect(badToken.stderr).toMatch(/BadRequest|invalid continue token/);
 
     const one = await kubectl(['get', 'pair', 'members.people.7', '-n', ns, '-o', 'json']);
     expect(JSON.parse(one.stdout)).toMatchObject({
