@@ -1,4 +1,6 @@
+import type { Socket } from 'node:net';
 import mysql from 'mysql2';
+import { serverAnswered, STALL_DEFAULTS, watchStalls } from '../../engine/stall-watch.js';
 import { describeConnectionError, FerryError, redactUrl } from '../../util/errors.js';
 
 /**
@@ -63,10 +65,48 @@ export async function connect(url: string, what: string): Promise<Connected> {
     for (const statement of SESSION_SETUP) await promise.query(statement);
     const [rows] = await promise.query({ sql: 'SELECT VERSION(), CAST(@@local_infile AS CHAR)', rowsAsArray: true });
     const [version, localInfile] = Array.isArray(rows) && Array.isArray(rows[0]) ? rows[0].map(String) : ['', '0'];
+    serverAnswered(url);
+    watchConnection(connection, url);
     return { connection, features: { returning: /mariadb/i.test(version), localInfile: localInfile === '1' } };
   } catch (error) {
     connection?.destroy();
     throw maskedConnectionError(what, url, error);
+  }
+}
+
+/** The parts of a mysql2 connection the stall watch needs beyond its public API (mysql2 3.x). */
+interface ConnectionInternals {
+  stream: Socket;
+  _command: unknown;
+  _commands: { length: number };
+}
+
+/**
+ * A frozen server leaves the socket open and TCP keepalive cannot tell (its kernel still answers),
+ * so a statement waiting in silence is checked with a fresh connection; when the server does not
+ * answer that either, the socket is broken and the statement fails as a lost connection.
+ */
+function watchConnection(connection: mysql.Connection, url: string): void {
+  const internals = connection as unknown as ConnectionInternals;
+  const watch = watchStalls({
+    ...STALL_DEFAULTS,
+    server: url,
+    progress: () => internals.stream.bytesRead,
+    busy: () => Boolean(internals._command) || internals._commands.length > 0,
+    probe: () => probe(url),
+    lost: (reason) => internals.stream.destroy(new Error(reason)),
+  });
+  internals.stream.once('close', watch.stop);
+}
+
+async function probe(url: string): Promise<void> {
+  const connection = mysql.createConnection({ uri: url, connectTimeout: STALL_DEFAULTS.probeTimeoutMs });
+  connection.on('error', () => {});
+  try {
+    await connection.promise().query('SELECT 1');
+  } finally {
+    // A frozen server would never answer a polite goodbye.
+    connection.destroy();
   }
 }
 

@@ -83,9 +83,22 @@ export function toRow(value: unknown): Row {
   return Array.isArray(value) ? value.map(cell) : [];
 }
 
+// Streams whose consumer has not finished them, per connection; see `streamLeftOpen`.
+const openStreams = new WeakMap<mysql.Connection, number>();
+
+/**
+ * Whether a row stream on this connection was started and neither read to its end nor closed: its
+ * consumer gave up without a word (the run failed elsewhere), and the connection stays paused
+ * inside that command, so any statement queued behind it would wait forever.
+ */
+export function streamLeftOpen(connection: mysql.Connection): boolean {
+  return (openStreams.get(connection) ?? 0) > 0;
+}
+
 /** Streams a prepared statement's rows with backpressure. */
 export async function* streamRows(connection: mysql.Connection, text: string, values: (string | number | null)[]): AsyncGenerator<Row> {
   const buffer = new RowBuffer(connection);
+  openStreams.set(connection, (openStreams.get(connection) ?? 0) + 1);
   const command = connection.execute({ sql: text, rowsAsArray: true }, values);
   const lost = (error: unknown) => buffer.finish(error ?? new Error('connection lost'));
   command.on('result', (row: unknown) => buffer.push(toRow(row)));
@@ -96,7 +109,8 @@ export async function* streamRows(connection: mysql.Connection, text: string, va
   try {
     for (let row = await buffer.next(); row; row = await buffer.next()) yield row;
   } finally {
-    await buffer.drain();
     connection.off('error', lost);
+    openStreams.set(connection, (openStreams.get(connection) ?? 1) - 1);
+    await buffer.drain();
   }
 }

@@ -7,11 +7,14 @@ import type { ServerFeatures } from './connect.js';
 import { MysqlClosureSource } from './closure.js';
 import type { Db } from './db.js';
 import type { ColumnTypes } from './expressions.js';
+import { streamLeftOpen } from './row-stream.js';
 import { MysqlSideReader } from './side-reader.js';
 import { MysqlReader } from './source.js';
 import { ident } from './sql.js';
 import { MysqlWriter } from './target.js';
 import { parseType } from './values.js';
+
+const CLOSE_WAIT_MS = 2_000;
 
 export const MYSQL_CAPABILITIES: ConnectorCapabilities = {
   orderedScan: true,
@@ -62,7 +65,8 @@ export class MysqlSession implements Session {
     return this.unit('COMMIT', false);
   }
 
-  rollback(): Promise<void> {
+  async rollback(): Promise<void> {
+    if (this.abandonedStream()) return;
     return this.unit('ROLLBACK', false);
   }
 
@@ -88,8 +92,20 @@ export class MysqlSession implements Session {
     await this.beginSnapshot();
   }
 
-  endSnapshot(): Promise<void> {
+  async endSnapshot(): Promise<void> {
+    if (this.abandonedStream()) return;
     return this.commit();
+  }
+
+  /**
+   * A row stream left unfinished holds the connection (see `streamLeftOpen`). Break the connection
+   * instead of queueing behind it: the server rolls back what it had open, as the caller asked.
+   */
+  private abandonedStream(): boolean {
+    if (!streamLeftOpen(this.db.connection)) return false;
+    this.db.inTransaction = false;
+    this.db.connection.destroy();
+    return true;
   }
 
   reader(plan: EntityPlan): TableReader {
@@ -120,10 +136,12 @@ export class MysqlSession implements Session {
   }
 
   async close(): Promise<void> {
-    try {
-      await this.db.connection.promise().end();
-    } catch {
-      this.db.connection.destroy();
-    }
+    if (this.abandonedStream()) return;
+    // A server that does not acknowledge the goodbye within CLOSE_WAIT_MS is frozen or gone.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)));
+    await Promise.race([this.db.connection.promise().end().catch(() => {}), late]);
+    clearTimeout(timer);
+    this.db.connection.destroy();
   }
 }

@@ -4,6 +4,7 @@ import type { ClosureSource } from '../../engine/closure.js';
 import type { ConnectorCapabilities, Row, Session, SideReader, SideSpec, TableInfo, TableReader, TableWriter } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import { readTables } from './catalog.js';
+import { breakConnection, endWithin, unfinishedCopyOut } from './connect.js';
 import { PostgresClosureSource } from './closure-source.js';
 import { PostgresSideReader } from './side-reader.js';
 import { PostgresReader, rowsByKeysQuery } from './source.js';
@@ -16,6 +17,9 @@ export const POSTGRES_CAPABILITIES: ConnectorCapabilities = {
   generatedKeys: 'drawn',
   changeFeed: 'notify',
 };
+
+// A server that does not acknowledge a goodbye within this is frozen or gone: the socket is dropped.
+const CLOSE_WAIT_MS = 2_000;
 
 // Values exactly as PostgreSQL prints them (the text COPY gives), never parsed into JS types.
 const AS_TEXT = { getTypeParser: () => (value: string) => value };
@@ -39,6 +43,7 @@ export class PostgresSession implements Session {
   }
 
   async rollback(): Promise<void> {
+    if (this.abandonedCopy()) return;
     await this.client.query('ROLLBACK');
   }
 
@@ -67,7 +72,22 @@ export class PostgresSession implements Session {
   }
 
   async endSnapshot(): Promise<void> {
+    if (this.abandonedCopy()) return;
     await this.client.query('COMMIT');
+  }
+
+  /**
+   * A scan its reader left unfinished (the run failed elsewhere) holds the connection until it is
+   * read to the end, so a statement queued behind it would wait forever. Break the connection
+   * instead: the server rolls back what it had open, which is what the caller asked for.
+   */
+  private abandonedCopy(): boolean {
+    const copy = unfinishedCopyOut(this.client);
+    if (!copy) return false;
+    // Its reader is gone, so nobody else will hear the stream's error.
+    copy.on('error', () => {});
+    breakConnection(this.client, new Error('a scan was left unfinished'));
+    return true;
   }
 
   reader(plan: EntityPlan): TableReader {
@@ -101,6 +121,7 @@ export class PostgresSession implements Session {
   }
 
   async close(): Promise<void> {
-    await this.client.end().catch(() => {});
+    this.abandonedCopy();
+    await endWithin(this.client, CLOSE_WAIT_MS);
   }
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SOURCE_LAYOUT, type RowRejection, type Session, type StageRow } from '../../../../src/engine/connector.js';
 import { compareKeys } from '../../../../src/engine/keys.js';
 import type { EntityPlan } from '../../../../src/engine/plan.js';
-import { CONNECTORS, collect, initContract, truthy, type ContractFixture } from './setup.js';
+import { CONNECTORS, collect, initContract, sqlText, truthy, type ContractFixture } from './setup.js';
 import { autoEntity, CI_KEYS, CONTRACT_DDL, itemsEntity, TRICKY_KEYS } from './tables.js';
 
 /** The connector interface's promises, case by case, on every connector. */
@@ -211,9 +211,3 @@ describe.each(CONNECTORS)('connector contract: %s', (kind) => {
     expect(stored.map((r) => [r.id, r.name])).toEqual(keys.map((k, i) => [k, `g${i + 1}`]));
   });
 });
-
-/** A string literal for fixture SQL: an escape string on PostgreSQL, MariaDB's default escapes otherwise. */
-export function sqlText(kind: string, value: string): string {
-  const escaped = value.replace(/\\/g, '\\\\').replace(/'/g, "''");
-  return kind === 'postgres' ? `E'${escaped}'` : `'${escaped}'`;
-}

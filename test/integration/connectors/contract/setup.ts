@@ -1,3 +1,5 @@
+import mysql from 'mysql2';
+import pg from 'pg';
 import type { Entity } from '../../../../src/api/entity.js';
 import type { SyncFlowSpec } from '../../../../src/api/syncflow.js';
 import { mysqlConnector } from '../../../../src/connectors/mysql/index.js';
@@ -74,3 +76,40 @@ export async function collect(rows: AsyncIterable<Row>): Promise<Row[]> {
 
 /** A boolean as either kind prints it. */
 export const truthy = (value: string | null | undefined) => value === 'true' || value === 't' || value === '1';
+
+/** Plain SQL on a database of `kind` at `url` (a private server's, say), for fixtures and assertions. */
+export async function databaseAt(kind: ConnectorKind, url: string): Promise<Pick<TestDatabase, 'exec' | 'rows'>> {
+  if (kind === 'postgres') {
+    const run = async (sql: string) => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        return (await c.query(sql)) as unknown as pg.QueryResult;
+      } finally {
+        await c.end();
+      }
+    };
+    return {
+      exec: async (sql) => void (await run(sql)),
+      rows: async (sql) => (await run(sql)).rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? null : String(v)]))),
+    };
+  }
+  const run = async (sql: string) => {
+    const c = mysql.createConnection({ uri: url, multipleStatements: true, dateStrings: true });
+    try {
+      return (await c.promise().query(sql))[0];
+    } finally {
+      await c.promise().end();
+    }
+  };
+  return {
+    exec: async (sql) => void (await run(sql)),
+    rows: async (sql) => (await run(sql) as Record<string, unknown>[]).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? null : String(v)]))),
+  };
+}
+
+/** A string literal for fixture SQL: an escape string on PostgreSQL, MariaDB's default escapes otherwise. */
+export function sqlText(kind: string, value: string): string {
+  const escaped = value.replace(/\\/g, '\\\\').replace(/'/g, "''");
+  return kind === 'postgres' ? `E'${escaped}'` : `'${escaped}'`;
+}

@@ -1,0 +1,3 @@
+import { describeServerLost } from './server-lost.js';
+
+describeServerLost('kill');
