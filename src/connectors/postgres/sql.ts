@@ -21,8 +21,14 @@ export function conditionSql(conditions: ConditionClause[], column: (name: strin
   return conditions.map((c) => `(${clauseSql(c, column(c.field))})`).join(' AND ');
 }
 
+/** `literal`, with a refusal that names what the value is for (PostgreSQL text cannot hold NUL). */
+export function literalFor(value: string, what: string): string {
+  if (value.includes('\0')) throw new ConfigError(`${what}: the value ${JSON.stringify(value)} contains a NUL character, which PostgreSQL text cannot hold`);
+  return literal(value);
+}
+
 function clauseSql(c: ConditionClause, column: string): string {
-  const values = c.values.map(literal).join(', ');
+  const values = c.values.map((v) => literalFor(v, `condition on ${c.field}`)).join(', ');
   switch (c.operator) {
     case 'In':
       return `(${column})::text IN (${values})`;

@@ -9,7 +9,7 @@ import { escapeCopyField } from '../../util/copy-text.js';
 import { copyOutRows } from '../../util/copy-out.js';
 import { ident, literal, qualified } from '../../util/sql.js';
 import { applyWithBisection } from '../bisect.js';
-import { normaliseSql, orderExpression } from './sql.js';
+import { literalFor, normaliseSql, orderExpression } from './sql.js';
 
 type Savepoints = Pick<Session, 'savepoint' | 'rollbackToSavepoint' | 'releaseSavepoint'>;
 
@@ -194,7 +194,7 @@ export class TargetTable implements TableWriter {
   async setArchived(keys: string[][], archived: boolean): Promise<void> {
     const archive = this.plan.target.archive;
     if (!archive || keys.length === 0) return;
-    const value = archived ? literal(archive.value) : 'DEFAULT';
+    const value = archived ? literalFor(archive.value, `archive value of ${this.plan.target.table}.${archive.column}`) : 'DEFAULT';
     const filter = this.keyFilter(keys);
     await this.client.query(`UPDATE ${this.table} SET ${ident(archive.column)} = ${value} WHERE ${filter.where}`, filter.values);
   }
