@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -15,12 +15,14 @@ export type Runner = 'dist' | 'tsx';
 export interface Engine {
   runner: Runner;
   cli: string;
+  /** The example flow of the same tree as the engine (an older engine rejects newer fields). */
+  flowFile: string;
   cleanup(): void;
 }
 
 /**
  * `dist`: compiles src/ with tsconfig.build.json into a private copy of the package under /tmp
- * (bin/ferry.mjs + dist/, with node_modules, drizzle/ and package.json linked, and no src/, so
+ * (bin/ + dist/, with node_modules, drizzle/ and package.json linked, and no src/, so
  * bin/ferry.mjs runs the compiled code as in the container image); the working tree is left alone.
  * With `ref` (e.g. `HEAD`), the package files come from that commit (`git archive`) instead of the
  * working tree, so edits in progress by others do not end up in the measurement.
@@ -28,7 +30,7 @@ export interface Engine {
  */
 export function prepareEngine(runner: Runner, ref?: string): Engine {
   if (runner === 'tsx') {
-    return { runner, cli: join(REPO, 'bin', 'ferry.mjs'), cleanup: () => {} };
+    return { runner, cli: join(REPO, 'bin', 'ferry.mjs'), flowFile: FLOW_FILE, cleanup: () => {} };
   }
   const root = mkdtempSync(join(tmpdir(), 'ferry-bench-pkg-'));
   const fail = (what: string, output: string): never => {
@@ -52,11 +54,15 @@ export function prepareEngine(runner: Runner, ref?: string): Engine {
     encoding: 'utf8',
   });
   if (built.status !== 0) fail(`compiling ${ref ?? 'the working tree'}'s src/`, built.stdout + built.stderr);
-  mkdirSync(join(root, 'bin'));
-  copyFileSync(join(tree, 'bin', 'ferry.mjs'), join(root, 'bin', 'ferry.mjs'));
+  cpSync(join(tree, 'bin'), join(root, 'bin'), { recursive: true });
   copyFileSync(join(tree, 'package.json'), join(root, 'package.json'));
   for (const dir of ['node_modules', 'drizzle', 'examples']) symlinkSync(join(tree, dir), join(root, dir));
-  return { runner, cli: join(root, 'bin', 'ferry.mjs'), cleanup: () => rmSync(root, { recursive: true, force: true }) };
+  return {
+    runner,
+    cli: join(root, 'bin', 'ferry.mjs'),
+    flowFile: join(tree, 'examples', 'association', 'syncflow.yaml'),
+    cleanup: () => rmSync(root, { recursive: true, force: true }),
+  };
 }
 
 /** The example SyncFlow, read once so every step of a bench run syncs the same flow. */
@@ -65,10 +71,10 @@ export interface FlowSnapshot {
   flow: SyncFlow;
 }
 
-export function readFlow(): FlowSnapshot {
-  const text = readFileSync(FLOW_FILE, 'utf8');
-  const flow = parseManifests(text, FLOW_FILE).flows[0];
-  if (!flow) throw new Error(`no SyncFlow in ${FLOW_FILE}`);
+export function readFlow(file = FLOW_FILE): FlowSnapshot {
+  const text = readFileSync(file, 'utf8');
+  const flow = parseManifests(text, file).flows[0];
+  if (!flow) throw new Error(`no SyncFlow in ${file}`);
   return { text, flow };
 }
 
@@ -115,10 +121,13 @@ export function writeManifests(dir: string, snapshot: FlowSnapshot, urls: { sour
 
 export interface FerryRun {
   wallMs: number;
-  /** Highest VmHWM seen in /proc/<pid>/status of the child, in MB (2^20 bytes). */
+  /** Highest VmHWM seen in /proc/<pid>/status of the child or one of its descendants, in MB (2^20 bytes). */
   peakRssMb: number;
   /** User + system CPU time of the child (node) process, from /proc/<pid>/stat, as of the last sample. */
   cpuMs: number;
+  /** Spawn -> the report's startedAt (node start-up, manifest validation, …), and completedAt -> exit. */
+  startupMs: number;
+  shutdownMs: number;
   report: RunReport;
 }
 
@@ -141,7 +150,7 @@ function readCpuMs(pid: number): number | undefined {
   }
 }
 
-/** A child process's wall time, peak RSS (VmHWM, sampled every 25 ms) and CPU time, with its output. */
+/** A child process's wall time, peak RSS and CPU time (see runMeasured), with its output. */
 export interface MeasuredRun {
   code: number | null;
   wallMs: number;
@@ -151,14 +160,37 @@ export interface MeasuredRun {
   stderr: string;
 }
 
+/** The process and its descendants (`ferry run` may relaunch itself in a node with a heap limit). */
+function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      const children = readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim();
+      if (children) out.push(...children.split(/\s+/).map(Number));
+    } catch {
+      // exited
+    }
+  }
+  return out;
+}
+
+/**
+ * Runs a command and samples its process tree every 25 ms: peak RSS is the highest VmHWM of any one
+ * process in it (the worker, when a thin parent relaunches itself), CPU the sum over the tree as of
+ * the last sample.
+ */
 export async function runMeasured(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<MeasuredRun> {
   const started = performance.now();
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let peakKb = 0;
   let cpuMs = 0;
+  const cpuByPid = new Map<number, number>();
   const sample = () => {
-    peakKb = Math.max(peakKb, readHwmKb(child.pid!) ?? 0);
-    cpuMs = Math.max(cpuMs, readCpuMs(child.pid!) ?? 0);
+    for (const pid of processTree(child.pid!)) {
+      peakKb = Math.max(peakKb, readHwmKb(pid) ?? 0);
+      cpuByPid.set(pid, Math.max(cpuByPid.get(pid) ?? 0, readCpuMs(pid) ?? 0));
+    }
+    cpuMs = [...cpuByPid.values()].reduce((a, b) => a + b, 0);
   };
   const sampler = setInterval(sample, 25);
   let stdout = '';
@@ -178,8 +210,13 @@ export async function runMeasured(command: string, args: string[], env: NodeJS.P
 export async function runFerry(engine: Engine, options: { manifests: string; mode: 'Full' | 'Incremental'; stateUrl: string; log: string }): Promise<FerryRun> {
   const args = [engine.cli, 'run', '-f', options.manifests, '--mode', options.mode, '--state-db', options.stateUrl, '-o', 'json'];
   const env = { ...process.env, FERRY_LOG_LEVEL: 'warn', ...(engine.runner === 'dist' ? { FERRY_USE_DIST: '1' } : {}) };
+  const spawnedAt = Date.now();
   const run = await runMeasured(process.execPath, args, env);
+  const exitedAt = Date.now();
   writeFileSync(options.log, run.stderr);
   if (run.code !== 0) throw new Error(`ferry ${options.mode} exited with ${run.code}; stderr in ${options.log}:\n${run.stderr.slice(-2000)}\n${run.stdout.slice(-2000)}`);
-  return { wallMs: run.wallMs, peakRssMb: run.peakRssMb, cpuMs: run.cpuMs, report: JSON.parse(run.stdout) as RunReport };
+  const report = JSON.parse(run.stdout) as RunReport;
+  const startupMs = Date.parse(report.startedAt) - spawnedAt;
+  const shutdownMs = exitedAt - Date.parse(report.completedAt);
+  return { wallMs: run.wallMs, peakRssMb: run.peakRssMb, cpuMs: run.cpuMs, startupMs, shutdownMs, report };
 }

@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   const needBaseline = want('a') || want('b');
   const wantBulk = BULK_ROWS.some(want);
   const needSmall = want('d') && opts.people > SMALL;
-  const flow = readFlow();
+  let flow = readFlow();
 
   const work = mkdtempSync(join(tmpdir(), 'ferry-bench-'));
   say(`people=${opts.people.toLocaleString('en-US')} rows=${[...opts.only].join(',')} runner=${opts.runner} work=${work}`);
@@ -83,6 +83,7 @@ async function main(): Promise<void> {
     if (wantBulk) {
       say(opts.runner === 'tsx' ? 'running bin/ferry.mjs from the working tree' : `compiling ${opts.ref ? `${opts.ref}'s` : 'the working tree\'s'} src/ into a private package copy`);
       engine = prepareEngine(opts.runner, opts.ref);
+      flow = readFlow(engine.flowFile);
       say('starting two embedded PostgreSQL servers (business: source + target; state)');
       servers = await startServers();
 
@@ -107,7 +108,8 @@ async function main(): Promise<void> {
         steps.push([
           `ferry ${label}`,
           `${run.report.totals.read.toLocaleString('en-US')} rows read in ${seconds(run.wallMs).toFixed(1)} s = ${perSecond(run.report.totals.read, run.wallMs)} rows/s` +
-            ` (engine ${seconds(run.report.durationMs).toFixed(1)} s, node CPU ${seconds(run.cpuMs).toFixed(1)} s, peak RSS ${mb(run.peakRssMb)}, ${load()})`,
+            ` (engine ${seconds(run.report.durationMs).toFixed(1)} s, start-up ${seconds(run.startupMs).toFixed(1)} s, exit ${seconds(run.shutdownMs).toFixed(1)} s,` +
+            ` node CPU ${seconds(run.cpuMs).toFixed(1)} s, peak RSS ${mb(run.peakRssMb)}, ${load()})`,
         ]);
         return run;
       };
