@@ -26,7 +26,7 @@ export interface StallWatchOptions {
   lost(reason: string): void;
 }
 
-export const STALL_DEFAULTS = { quietMs: 10_000, probeTimeoutMs: 5_000 };
+export const STALL_DEFAULTS = { quietMs: 5_000, probeTimeoutMs: 5_000 };
 const CHECK_EVERY_MS = 1_000;
 /** Silence that condemns a connection to a server already found gone. */
 const SUSPECT_QUIET_MS = 1_000;
