@@ -1,7 +1,5 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_JOB_DEFAULTS, type ControllerConfig } from '../controller/config.js';
-import { Controller } from '../controller/controller.js';
-import { Kube } from '../controller/kube.js';
 import { ConfigError } from '../util/errors.js';
 import { createLogger } from '../util/logger.js';
 
@@ -80,6 +78,8 @@ export function registerControllerCommand(program: Command): void {
           ttlSecondsAfterFinished: options.jobTtl,
         },
       };
+      // The Kubernetes client is loaded only by the commands that talk to a cluster: `ferry run` starts faster.
+      const [{ Controller }, { Kube }] = await Promise.all([import('../controller/controller.js'), import('../controller/kube.js')]);
       const controller = new Controller({
         kube: Kube.fromDefault(options.kubeconfig),
         config,

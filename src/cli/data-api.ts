@@ -1,6 +1,4 @@
 import { Command, Option } from 'commander';
-import * as k8s from '@kubernetes/client-node';
-import { startDataApi } from '../data-api/start.js';
 import { ConfigError } from '../util/errors.js';
 import { createLogger } from '../util/logger.js';
 
@@ -18,6 +16,8 @@ export function registerDataApiCommand(program: Command): void {
       const logger = createLogger();
       const stateDbUrl = options.stateDbUrl ?? process.env.FERRY_STATE_DB_URL;
       if (!stateDbUrl) throw new ConfigError('the state database is not set: pass --state-db-url or set FERRY_STATE_DB_URL');
+      // Loaded only here, so commands that never talk to a cluster start without the Kubernetes client.
+      const [k8s, { startDataApi }] = await Promise.all([import('@kubernetes/client-node'), import('../data-api/start.js')]);
       const kubeconfig = new k8s.KubeConfig();
       if (options.kubeconfig) kubeconfig.loadFromFile(options.kubeconfig);
       else kubeconfig.loadFromDefault();

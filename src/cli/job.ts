@@ -1,6 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Command } from 'commander';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { ExportTarget, ExportTargetSpec } from '../api/exporttarget.js';
@@ -169,16 +168,4 @@ export async function runJob(options: JobOptions): Promise<number> {
   } finally {
     await stopHeartbeat();
   }
-}
-
-export function registerJobCommand(program: Command): void {
-  program
-    .command('job')
-    .description('run one SyncJob (the entrypoint of the Kubernetes Job pods the controller creates)')
-    .requiredOption('--namespace <ns>', 'namespace of the SyncJob')
-    .requiredOption('--name <name>', 'name of the SyncJob')
-    .option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster, or $KUBECONFIG)')
-    .action(async (options) => {
-      process.exitCode = await runJob({ namespace: options.namespace, name: options.name, kubeconfig: options.kubeconfig });
-    });
 }

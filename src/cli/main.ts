@@ -3,7 +3,7 @@ import { FerryError, EXIT_BAD_INPUT, EXIT_SYNC_FAILED } from '../util/errors.js'
 import { registerDemoCommand } from './demo.js';
 import { registerControllerCommand } from './controller.js';
 import { registerDataApiCommand } from './data-api.js';
-import { registerJobCommand } from './job.js';
+import { registerJobCommand } from './job-command.js';
 import { registerDownloadCommand } from './download.js';
 import { registerExportsCommand } from './exports.js';
 import { registerProbeCommand } from './probe.js';
