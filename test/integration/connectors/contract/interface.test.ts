@@ -45,12 +45,15 @@ describe.each(CONNECTORS)('connector contract: %s', (kind) => {
     expect(apple[SOURCE_LAYOUT.inScope(plan)]).toBe('t');
   });
 
-  it.runIf(kind === 'mysql')('keeps the engine key order on a case- and accent-insensitive collation', async () => {
-    const ci = await fx.plan(itemsEntity('src_ci'));
-    const keys = encoded(ci, await collect(session.reader(ci).scan(false)));
-    expect(keys).toHaveLength(CI_KEYS.length);
-    expect(keys).toEqual(sortedByEngine(keys));
-  });
+  // Only MariaDB/MySQL key columns default to a case- and accent-insensitive collation: the case exists there alone.
+  if (kind === 'mysql') {
+    it('keeps the engine key order on a case- and accent-insensitive collation', async () => {
+      const ci = await fx.plan(itemsEntity('src_ci'));
+      const keys = encoded(ci, await collect(session.reader(ci).scan(false)));
+      expect(keys).toHaveLength(CI_KEYS.length);
+      expect(keys).toEqual(sortedByEngine(keys));
+    });
+  }
 
   it('reads changedSince in tie-safe (cursor, key) order and resumes after any row without skipping or repeating', async () => {
     const reader = session.reader(plan);
