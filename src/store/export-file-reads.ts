@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { literal } from '../util/sql.js';
 import { CopyBinaryValues } from './copy-binary.js';
+import { Where } from './where.js';
 
 export interface ExportFileTransferRecord {
   target: string;
@@ -78,20 +79,14 @@ function toFile(r: Record<string, unknown>): ExportFileRecord & { createdKey: st
 
 /** Archived export files (finished ones: a file still being written has no checksum yet), newest first. */
 export async function listExportFiles(db: pg.Pool | pg.ClientBase, query: ExportFileQuery): Promise<(ExportFileRecord & { createdKey: string })[]> {
-  const where: string[] = [`f.sha256 <> ''`];
-  const params: unknown[] = [];
-  const param = (value: unknown) => {
-    params.push(value);
-    return `$${params.length}`;
-  };
-  if (query.flow !== undefined) where.push(`f.flow = ${param(query.flow)}`);
-  else if (query.namespace !== undefined) where.push(`starts_with(f.flow, ${param(`${query.namespace}/`)})`);
-  if (query.flowName !== undefined) where.push(`substr(f.flow, strpos(f.flow, '/') + 1) = ${param(query.flowName)}`);
-  if (query.runId !== undefined) where.push(`f.run_id = ${param(query.runId)}`);
-  if (query.before) where.push(`(f.created_at, f.id) < (${param(query.before.createdAt)}::timestamptz, ${param(query.before.id)})`);
+  // A file still being written has no checksum yet.
+  const where = new Where(`f.sha256 <> ''`);
+  where.flows(query, 'f.flow');
+  if (query.runId !== undefined) where.add(`f.run_id = ${where.param(query.runId)}`);
+  if (query.before) where.add(`(f.created_at, f.id) < (${where.param(query.before.createdAt)}::timestamptz, ${where.param(query.before.id)})`);
   const result = await db.query(
-    `SELECT ${FILE_COLUMNS} FROM ferry.export_files f WHERE ${where.join(' AND ')} ORDER BY f.created_at DESC, f.id DESC LIMIT ${param(query.limit)}`,
-    params,
+    `SELECT ${FILE_COLUMNS} FROM ferry.export_files f ${where} ORDER BY f.created_at DESC, f.id DESC LIMIT ${where.param(query.limit)}`,
+    where.params,
   );
   return result.rows.map(toFile);
 }

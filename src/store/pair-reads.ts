@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { Where } from './where.js';
 
 /** A pair as the data API lists it: keys still encoded (engine/keys.ts), conflicts attached separately. */
 export interface PairRecord {
@@ -65,22 +66,16 @@ const PAIR_COLUMNS = 'flow, entity, source_key, target_key, category, last_origi
  * same whatever its depth, and a pair added while a client pages is neither skipped nor repeated.
  */
 export async function listPairs(db: pg.Pool | pg.ClientBase, query: PairQuery): Promise<PairRecord[]> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const param = (value: unknown) => {
-    params.push(value);
-    return `$${params.length}`;
-  };
-  if (query.flow !== undefined) where.push(`flow = ${param(query.flow)}`);
-  else if (query.namespace !== undefined) where.push(`starts_with(flow, ${param(`${query.namespace}/`)})`);
-  if (query.flowName !== undefined) where.push(`substr(flow, strpos(flow, '/') + 1) = ${param(query.flowName)}`);
-  if (query.entity !== undefined) where.push(`entity = ${param(query.entity)}`);
-  if (query.category !== undefined) where.push(`category = ${param(query.category)}`);
-  if (query.after) where.push(`(flow, entity, source_key) > (${param(query.after.flow)}, ${param(query.after.entity)}, ${param(query.after.sourceKey)})`);
+  const where = new Where();
+  where.flows(query);
+  if (query.entity !== undefined) where.add(`entity = ${where.param(query.entity)}`);
+  if (query.category !== undefined) where.add(`category = ${where.param(query.category)}`);
+  const after = query.after;
+  if (after) where.add(`(flow, entity, source_key) > (${where.param(after.flow)}, ${where.param(after.entity)}, ${where.param(after.sourceKey)})`);
   const result = await db.query(
-    `SELECT ${PAIR_COLUMNS} FROM ferry.pairs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY flow, entity, source_key LIMIT ${param(query.limit)}`,
-    params,
+    `SELECT ${PAIR_COLUMNS} FROM ferry.pairs ${where}
+      ORDER BY flow, entity, source_key LIMIT ${where.param(query.limit)}`,
+    where.params,
   );
   return result.rows.map(toPair);
 }

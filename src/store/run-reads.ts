@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { RunReport } from '../engine/report.js';
+import { Where } from './where.js';
 
 /** A row of ferry.runs as the data API shows it; the report is loaded only for the report subresource. */
 export interface RunRecord {
@@ -63,20 +64,13 @@ function toRun(r: Record<string, unknown>): RunRecord & { startedKey: string } {
 
 /** One page of runs, newest first. */
 export async function listRuns(db: pg.Pool | pg.ClientBase, query: RunQuery): Promise<(RunRecord & { startedKey: string })[]> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const param = (value: unknown) => {
-    params.push(value);
-    return `$${params.length}`;
-  };
-  if (query.flow !== undefined) where.push(`flow = ${param(query.flow)}`);
-  else if (query.namespace !== undefined) where.push(`starts_with(flow, ${param(`${query.namespace}/`)})`);
-  if (query.flowName !== undefined) where.push(`substr(flow, strpos(flow, '/') + 1) = ${param(query.flowName)}`);
-  if (query.status !== undefined) where.push(`status = ${param(query.status)}`);
-  if (query.before) where.push(`(started_at, id) < (${param(query.before.startedAt)}::timestamptz, ${param(query.before.id)})`);
+  const where = new Where();
+  where.flows(query);
+  if (query.status !== undefined) where.add(`status = ${where.param(query.status)}`);
+  if (query.before) where.add(`(started_at, id) < (${where.param(query.before.startedAt)}::timestamptz, ${where.param(query.before.id)})`);
   const result = await db.query(
-    `SELECT ${RUN_COLUMNS} FROM ferry.runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT ${param(query.limit)}`,
-    params,
+    `SELECT ${RUN_COLUMNS} FROM ferry.runs ${where} ORDER BY started_at DESC, id DESC LIMIT ${where.param(query.limit)}`,
+    where.params,
   );
   return result.rows.map(toRun);
 }
