@@ -10,6 +10,7 @@ import { buildRunReport } from '../engine/report.js';
 import { connect } from '../connectors/postgres/connect.js';
 import { acquireFlowLock, releaseFlowLock } from '../store/run-lock.js';
 import { recordRunEnd, recordRunStart } from '../store/run-log.js';
+import { readExportRunOrigin, recordExportCreationFailed, recordExportRunCreated, recordExportTransferStatus } from '../store/export-runs.js';
 import { readTable } from '../connectors/postgres/catalog.js';
 import { openStateStore } from '../store/db.js';
 import { RunState, type Watermark } from '../store/run-state.js';
@@ -205,8 +206,8 @@ export async function runExport(request: ExportRunRequest): Promise<{ report: Ex
     if (request.mode === 'Retransfer') {
       if (!retransfer) throw new ConfigError('mode Retransfer needs retransfer.runId (the run whose files are sent again)');
       files = await filesOfRun(bookkeeping, retransfer.runId);
-      const ofFlow = await bookkeeping.query(`SELECT flow FROM ferry.export_runs WHERE run_id = $1`, [retransfer.runId]);
-      if (files.length === 0 || ofFlow.rows[0]?.flow !== flowId) {
+      const origin = await readExportRunOrigin(bookkeeping, retransfer.runId);
+      if (files.length === 0 || origin?.flow !== flowId) {
         throw new ConfigError(`run ${retransfer.runId} has no archived export files for flow ${flowId}`);
       }
       for (const file of files) await verifyArchived(store.pool, file);
@@ -233,10 +234,7 @@ export async function runExport(request: ExportRunRequest): Promise<{ report: Ex
           logger,
         );
         files = created.flatMap((c) => c.files);
-        await state.query(
-          `INSERT INTO ferry.export_runs (run_id, flow, mode, creation_status, transfer_status, files, rows, bytes) VALUES ($1, $2, $3, 'Complete', 'Pending', $4, $5, $6)`,
-          [runId, flowId, settings.mode, files.length, files.reduce((n, f) => n + f.rows, 0), files.reduce((n, f) => n + f.bytes, 0)],
-        );
+        await recordExportRunCreated(state, { runId, flow: flowId, mode: settings.mode, files });
         await state.query('COMMIT');
       } catch (error) {
         await state.query('ROLLBACK').catch(() => {});
@@ -247,11 +245,7 @@ export async function runExport(request: ExportRunRequest): Promise<{ report: Ex
       logger.info({ files: files.length, rows: files.reduce((n, f) => n + f.rows, 0) }, 'export files created and archived');
     }
     if (retransfer) {
-      await bookkeeping.query(
-        `INSERT INTO ferry.export_runs (run_id, flow, mode, source_run_id, creation_status, transfer_status, files, rows, bytes)
-         VALUES ($1, $2, 'Retransfer', $3, 'Complete', 'Pending', $4, $5, $6)`,
-        [runId, flowId, retransfer.runId, files.length, files.reduce((n, f) => n + f.rows, 0), files.reduce((n, f) => n + f.bytes, 0)],
-      );
+      await recordExportRunCreated(bookkeeping, { runId, flow: flowId, mode: 'Retransfer', sourceRunId: retransfer.runId, files });
     }
     const names = retransfer?.targets?.length ? retransfer.targets : settings.targets.map((t) => t.name);
     transfers = await deliverFiles(store.pool, runId, files, destinationsFor(names, context), logger);
@@ -297,13 +291,14 @@ export async function runExport(request: ExportRunRequest): Promise<{ report: Ex
   try {
     if (locked) {
       if (creationStatus === 'Failed') {
-        await bookkeeping.query(
-          `INSERT INTO ferry.export_runs (run_id, flow, mode, source_run_id, creation_status, transfer_status) VALUES ($1, $2, $3, $4, 'Failed', 'NotStarted')
-           ON CONFLICT (run_id) DO UPDATE SET creation_status = 'Failed', transfer_status = 'NotStarted'`,
-          [runId, flowId, retransfer ? 'Retransfer' : (settings?.mode ?? request.mode), retransfer?.runId ?? null],
-        );
+        await recordExportCreationFailed(bookkeeping, {
+          runId,
+          flow: flowId,
+          mode: retransfer ? 'Retransfer' : (settings?.mode ?? request.mode),
+          ...(retransfer ? { sourceRunId: retransfer.runId } : {}),
+        });
       } else {
-        await bookkeeping.query(`UPDATE ferry.export_runs SET transfer_status = $2 WHERE run_id = $1`, [runId, transferStatus]);
+        await recordExportTransferStatus(bookkeeping, runId, transferStatus);
       }
       await recordRunEnd(bookkeeping, { runId, completedAt, watermarksBefore, watermarksAfter, report });
       await releaseFlowLock(bookkeeping, flowId, runId);
