@@ -1,3 +1,4 @@
+import type { UnitOfWork } from '../bisect.js';
 import type { Db } from './db.js';
 
 // Lock wait timeout, deadlock, lost connection: failures of the unit of work, not of one row.
@@ -9,31 +10,9 @@ function isRowError(error: unknown): boolean {
   return !NOT_ROW_ERRORS.has(error.errno);
 }
 
-/**
- * Applies `statement` to items; when the server refuses, splits the items in halves until the
- * refused ones are isolated, so a bad row rejects only itself. Each attempt runs under a savepoint
- * (or its own transaction when none is open), so a multi-statement attempt is undone as a whole.
- */
-export async function applyWithBisection<T>(
-  db: Db,
-  items: T[],
-  statement: (subset: T[]) => Promise<void>,
-  reject: (item: T, error: Error) => void,
-): Promise<void> {
-  if (items.length === 0) return;
-  try {
-    await attempt(db, () => statement(items));
-    return;
-  } catch (error) {
-    if (!isRowError(error) || !(error instanceof Error)) throw error;
-    if (items.length === 1) {
-      reject(items[0], error);
-      return;
-    }
-  }
-  const middle = Math.ceil(items.length / 2);
-  await applyWithBisection(db, items.slice(0, middle), statement, reject);
-  await applyWithBisection(db, items.slice(middle), statement, reject);
+/** MariaDB/MySQL attempts: a savepoint inside an open transaction, else a transaction of their own. */
+export function unitOfWork(db: Db): UnitOfWork {
+  return { attempt: (work) => attempt(db, work), isRowError };
 }
 
 async function attempt(db: Db, work: () => Promise<void>): Promise<void> {

@@ -1,5 +1,6 @@
 import type { RowRejection } from '../../engine/connector.js';
-import { applyWithBisection, rowErrorReason } from './bisect.js';
+import { applyWithBisection } from '../bisect.js';
+import { rowErrorReason, unitOfWork } from './bisect.js';
 import type { Db } from './db.js';
 import { ident, placeholders, qualified, sql, type Sql } from './sql.js';
 import { fromStageText, toColumnText, ValueError, type ColumnType } from './values.js';
@@ -183,7 +184,7 @@ export class Stage {
     const casts = this.columns.map((c, i) => fromStageText(`c${i}`, c.type)).join(', ');
     const text = `INSERT INTO ${this.typed} (ferry_seq, ${names}) SELECT ferry_seq, ${casts} FROM ${this.raw} WHERE ferry_rn BETWEEN ? AND ?`;
     await applyWithBisection(
-      this.db,
+      unitOfWork(this.db),
       rns,
       async (subset) => {
         await this.db.run(sql(text, [subset[0], subset[subset.length - 1]]));

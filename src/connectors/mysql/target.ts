@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Row, RowRejection, StageRow, TableWriter } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import { FerryError } from '../../util/errors.js';
-import { applyWithBisection, rowErrorReason } from './bisect.js';
+import { applyWithBisection } from '../bisect.js';
+import { rowErrorReason, unitOfWork } from './bisect.js';
 import type { ServerFeatures } from './connect.js';
 import type { Db } from './db.js';
 import { column, exact, hashOf, typedColumn, normalise, orderBy, text, type Column, type ColumnTypes } from './expressions.js';
@@ -141,7 +142,7 @@ export class MysqlWriter implements TableWriter {
    */
   async write(seqs: number[], rejections: RowRejection[], mode: 'insert' | 'upsert'): Promise<void> {
     await applyWithBisection(
-      this.db,
+      unitOfWork(this.db),
       seqs,
       async (subset) => {
         if (mode === 'upsert') {
@@ -163,7 +164,7 @@ export class MysqlWriter implements TableWriter {
     const fields = this.plan.fields.map((f) => ident(f.target)).join(', ');
     const select = `SELECT ${this.plan.fields.map((f) => `${STAGE}.${ident(f.target)}`).join(', ')} FROM ${this.keyless.typed} AS ${STAGE} WHERE `;
     await applyWithBisection(
-      this.db,
+      unitOfWork(this.db),
       seqs,
       async (subset) => {
         const got = this.features.returning ? await this.insertReturning(fields, select, subset) : await this.insertOneByOne(fields, select, subset);
@@ -213,7 +214,7 @@ export class MysqlWriter implements TableWriter {
     let deleted = 0;
     for (const chunk of keyChunks(keys)) {
       await applyWithBisection(
-        this.db,
+        unitOfWork(this.db),
         chunk,
         async (subset) => {
           deleted += await this.db.run(joinSql([sql(`DELETE ${ALIAS} FROM ${this.table} AS ${ALIAS} WHERE `), this.keyFilter(subset)], ''));

@@ -9,6 +9,7 @@ import { escapeCopyField } from '../../util/copy-text.js';
 import { copyOutRows } from '../../util/copy-out.js';
 import { ident, literal, qualified } from '../../util/sql.js';
 import { applyWithBisection } from '../bisect.js';
+import { savepointUnit } from './unit-of-work.js';
 import { literalFor, normaliseSql, orderExpression } from './sql.js';
 
 type Savepoints = Pick<Session, 'savepoint' | 'rollbackToSavepoint' | 'releaseSavepoint'>;
@@ -133,7 +134,7 @@ export class TargetTable implements TableWriter {
   async stageRows(rows: StageRow[], rejections: RowRejection[]): Promise<void> {
     await this.ensureStage();
     await applyWithBisection(
-      this.savepoints,
+      savepointUnit(this.savepoints),
       rows,
       (subset) => this.copyIntoStage(subset),
       (row, error) => {
@@ -180,7 +181,7 @@ export class TargetTable implements TableWriter {
       `SELECT ${[...this.plan.target.keys.map((_, i) => `s.k${i}`), ...this.plan.fields.map((_, i) => `s.f${i}`)].join(', ')} FROM ${this.stage} s WHERE s.seq = ANY($1::int[]) ` +
       (onConflict ? `ON CONFLICT (${this.keyColumns.join(', ')}) ${onConflict}` : '');
     await applyWithBisection(
-      this.savepoints,
+      savepointUnit(this.savepoints),
       seqs,
       async (subset) => {
         await this.client.query(sql, [subset]);
@@ -203,7 +204,7 @@ export class TargetTable implements TableWriter {
   async deleteRows(keys: string[][], reject: (key: string[], reason: string) => void): Promise<number> {
     let deleted = 0;
     await applyWithBisection(
-      this.savepoints,
+      savepointUnit(this.savepoints),
       keys,
       async (subset) => {
         const filter = this.keyFilter(subset);
