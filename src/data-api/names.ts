@@ -4,37 +4,26 @@
  * safe name segment, else `~` and the base64url of the stored key. Keys are stored in the
  * engine's order-preserving encoding (engine/keys.ts): integers as `p` + 19 digits.
  */
-const INTEGER = /^[pn]\d{19}$/;
-const NEGATIVE_OFFSET = 9223372036854775808n;
+import { encodeInteger, isEncodedInteger, readablePart } from '../engine/keys.js';
+
 const PART_SEPARATOR = '\u0001';
 const SAFE_SEGMENT = /^[A-Za-z0-9_-]{1,200}$/;
 
-function decodePart(part: string): string {
-  if (!INTEGER.test(part)) return part;
-  const digits = part.slice(1);
-  return part[0] === 'p' ? digits.replace(/^0+(?=\d)/, '') : (BigInt(digits) - NEGATIVE_OFFSET).toString();
-}
-
-function encodeInteger(value: string): string {
-  if (value[0] !== '-') return 'p' + value.padStart(19, '0');
-  return 'n' + (BigInt(value) + NEGATIVE_OFFSET).toString().padStart(19, '0');
-}
-
 /** A stored key as a person reads it: composite parts joined by commas. */
 export function displayKey(stored: string): string {
-  return stored.split(PART_SEPARATOR).map(decodePart).join(',');
+  return stored.split(PART_SEPARATOR).map(readablePart).join(',');
 }
 
 export function keySegment(stored: string): string {
   const shown = displayKey(stored);
-  const roundTrips = shown === stored || (INTEGER.test(stored) && /^-?\d+$/.test(shown));
+  const roundTrips = shown === stored || (isEncodedInteger(stored) && /^-?\d+$/.test(shown));
   return SAFE_SEGMENT.test(shown) && roundTrips ? shown : `~${Buffer.from(stored, 'utf8').toString('base64url')}`;
 }
 
 /** The stored keys a segment may stand for (a number may be an integer key or a text key). */
 export function storedKeysOf(segment: string): string[] {
   if (segment.startsWith('~')) return [Buffer.from(segment.slice(1), 'base64url').toString('utf8')];
-  if (/^-?\d{1,19}$/.test(segment)) return [encodeInteger(segment), segment];
+  if (/^-?\d{1,20}$/.test(segment)) return [encodeInteger(segment), segment];
   return [segment];
 }
 

@@ -14,20 +14,35 @@ const INTEGER_TYPES = new Set(['smallint', 'integer', 'bigint', 'int2', 'int4', 
 const PART_SEPARATOR = '\u0001';
 const DIGITS = 19;
 const NEGATIVE_OFFSET = 9223372036854775808n;
+// BIGINT UNSIGNED reaches 20 digits; a prefix above 'p' keeps them after every 19-digit key
+// without changing the encoding of keys already stored.
+const WIDE_DIGITS = 20;
 
 export function keyKindOf(dataType: string): KeyKind {
   return INTEGER_TYPES.has(dataType) ? 'integer' : 'text';
 }
 
-function encodeInteger(value: string): string {
-  if (value[0] !== '-') return 'p' + value.padStart(DIGITS, '0');
+export function encodeInteger(value: string): string {
+  if (value[0] !== '-') return value.length > DIGITS ? 'q' + value.padStart(WIDE_DIGITS, '0') : 'p' + value.padStart(DIGITS, '0');
   return 'n' + (BigInt(value) + NEGATIVE_OFFSET).toString().padStart(DIGITS, '0');
 }
 
 function decodeInteger(encoded: string): string {
   const digits = encoded.slice(1);
-  if (encoded[0] === 'p') return digits.replace(/^0+(?=\d)/, '');
+  if (encoded[0] !== 'n') return digits.replace(/^0+(?=\d)/, '');
   return (BigInt(digits) - NEGATIVE_OFFSET).toString();
+}
+
+const ENCODED_INTEGER = /^(?:[pn]\d{19}|q\d{20})$/;
+
+/** Whether a stored key part has the integer encoding (a text key may look the same; the kind is not stored). */
+export function isEncodedInteger(part: string): boolean {
+  return ENCODED_INTEGER.test(part);
+}
+
+/** A stored key part as a person reads it: integers decoded, text as it is. */
+export function readablePart(part: string): string {
+  return isEncodedInteger(part) ? decodeInteger(part) : part;
 }
 
 export class KeyCodec {

@@ -19,6 +19,7 @@ beforeAll(async () => {
     // A key column without a unique index: 'a' and 'a ' are equal under PAD SPACE, distinct to the engine.
     'CREATE TABLE tags (id INT NOT NULL PRIMARY KEY, label VARCHAR(20) COLLATE utf8mb4_bin NOT NULL, updated_at DATETIME(6) NOT NULL) ENGINE=InnoDB',
     'CREATE TABLE numbers (id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(10)) ENGINE=InnoDB',
+    'CREATE TABLE unsigned_numbers (id BIGINT UNSIGNED NOT NULL PRIMARY KEY, name VARCHAR(10)) ENGINE=InnoDB',
     'CREATE TABLE pairs (n INT NOT NULL, t VARCHAR(10) COLLATE utf8mb4_nopad_bin NOT NULL, v VARCHAR(10), PRIMARY KEY (n, t)) ENGINE=InnoDB',
     'CREATE TABLE events (id INT NOT NULL PRIMARY KEY, title VARCHAR(50), status VARCHAR(10), updated_at DATETIME NOT NULL) ENGINE=InnoDB',
   ]);
@@ -29,6 +30,7 @@ beforeAll(async () => {
   const labels = ['a', 'a ', 'A', 'b', 'a  '];
   for (const [i, label] of labels.entries()) await db.exec('INSERT INTO tags VALUES (?, ?, ?)', [i + 1, label, '2024-05-01 10:00:00.000001']);
   for (const id of ['-9223372036854775808', '-5', '0', '7', '10', '9223372036854775807']) await db.exec('INSERT INTO numbers VALUES (?, ?)', [id, 'n']);
+  for (const id of ['18446744073709551615', '0', '9223372036854775808', '9999999999999999999', '10000000000000000000', '42']) await db.exec('INSERT INTO unsigned_numbers VALUES (?, ?)', [id, 'n']);
   for (const [n, t] of [[2, 'b'], [10, 'a'], [2, 'B'], [-1, 'z'], [2, 'a ']] as const) await db.exec('INSERT INTO pairs VALUES (?, ?, ?)', [n, t, 'v']);
   session = await db.open();
 });
@@ -95,6 +97,16 @@ describe('MariaDB reads: order and exactness', () => {
     const rows = await collect(session.reader(p).scan(false));
     expect(rows.map((r) => r[0])).toEqual(['-9223372036854775808', '-5', '0', '7', '10', '9223372036854775807']);
     expect(isSorted(encodedKeys(p, rows))).toBe(true);
+  });
+
+  it('orders BIGINT UNSIGNED keys above 2^63 numerically, and reads them back by key', async () => {
+    const p = await plan('unsigned_numbers', ['id'], ['name']);
+    const rows = await collect(session.reader(p).scan(false));
+    const ids = ['0', '42', '9223372036854775808', '9999999999999999999', '10000000000000000000', '18446744073709551615'];
+    expect(rows.map((r) => r[0])).toEqual(ids);
+    expect(isSorted(encodedKeys(p, rows))).toBe(true);
+    const byKey = await collect(session.reader(p).byKeys([['18446744073709551615'], ['10000000000000000000']]));
+    expect(byKey.map((r) => r[0]).sort()).toEqual(['10000000000000000000', '18446744073709551615']);
   });
 
   it('orders composite keys part by part', async () => {

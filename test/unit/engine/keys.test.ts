@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareKeys, KeyCodec } from '../../../src/engine/keys.js';
+import { compareKeys, KeyCodec, readablePart } from '../../../src/engine/keys.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 
 describe('order-preserving key encoding', () => {
@@ -9,6 +9,16 @@ describe('order-preserving key encoding', () => {
       expect(codec.decode(codec.encode(parts)!)).toEqual(parts);
     }
     expect(codec.encode(['1', null])).toBeUndefined();
+  });
+
+  it('orders BIGINT UNSIGNED keys above 2^63 after every signed key, and keeps the encoding of keys already stored', () => {
+    const codec = new KeyCodec(['integer']);
+    const values = ['-5', '0', '42', '9223372036854775807', '9999999999999999999', '10000000000000000000', '18446744073709551615'];
+    const encoded = values.map((v) => codec.encode([v])!);
+    expect([...encoded].sort(compareKeys)).toEqual(encoded);
+    expect(encoded.map((e) => codec.decode(e)[0])).toEqual(values);
+    expect(codec.encode(['42'])).toBe('p0000000000000000042');
+    expect(readablePart(codec.encode(['18446744073709551615'])!)).toBe('18446744073709551615');
   });
 
   it('sorts exactly like PostgreSQL sorts the key columns (the merge join depends on it)', async () => {
