@@ -52,7 +52,8 @@ export function breakConnection(client: pg.Client, error: Error): void {
 export async function connect(url: string, what: string): Promise<pg.Client> {
   const client = new pg.Client({
     connectionString: url,
-    options: '-c TimeZone=UTC',
+    // Bounded lock waits, as on MariaDB: a row held by another writer fails the batch, it does not hang the run.
+    options: '-c TimeZone=UTC -c lock_timeout=60s',
     application_name: 'ferry',
     keepAlive: true,
     keepAliveInitialDelayMillis: 5_000,
