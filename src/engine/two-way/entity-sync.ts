@@ -120,6 +120,14 @@ export class TwoWayEntitySync {
     b.counters.unchanged = Math.max(0, b.counters.unchanged - recount);
   }
 
+  /** Target keys whose pair the source pass of this run did not already decide and leave alone (a conflict counts once). */
+  private async notDecidedYet(targetKeys: string[]): Promise<string[]> {
+    const b = this.batches;
+    if (b.leftAlone.size === 0) return targetKeys;
+    const paired = await b.pairs.byTargetKeys(targetKeys);
+    return targetKeys.filter((k) => !b.leftAlone.has(paired.get(k)?.sourceKey ?? ''));
+  }
+
   /**
    * Changes held back by the loop-protection window are past the watermark already: once their
    * window has passed, they are picked up from the pairs that remember them.
@@ -174,9 +182,14 @@ export class TwoWayEntitySync {
         const rows = batch.map((r) => b.sides[side].parse(r));
         const last = rows[rows.length - 1];
         const next = { cursor: last.cursor!, key: last.keyParts };
-        const keys = rows.map((r) => r.key);
+        const advance = () => this.ctx.runState.writeWatermark(name, next);
+        const keys = side === 'source' ? rows.map((r) => r.key) : await this.notDecidedYet(rows.map((r) => r.key));
+        if (keys.length === 0) {
+          await this.ctx.tx.unit(this.ctx.state, advance);
+          continue;
+        }
         const refs: BatchRefs = side === 'source' ? { sourceKeys: keys, targetKeys: [], moved: true } : { sourceKeys: [], targetKeys: keys, moved: true };
-        await b.process(refs, () => this.ctx.runState.writeWatermark(name, next));
+        await b.process(refs, advance);
       }
     }
     await this.releaseHeld();

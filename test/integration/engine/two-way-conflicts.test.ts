@@ -47,6 +47,12 @@ describe('conflicts: both systems changed the same record since the last sync (s
       const incremental = await w.run(spec, 'Incremental');
       expect(entityOf(incremental).categories).toMatchObject({ conflict: 1 });
       expect((await sides(w)).church.family_status).toBe('Single');
+      // Both systems changed it again: both Incremental passes read it, the conflict counts once.
+      await w.church(`UPDATE people SET last_name = 'Lee-Church'`);
+      await w.accounts(`UPDATE persons SET name_last = 'Lee-Accounts'`);
+      const both = await w.run(spec, 'Incremental');
+      expect(entityOf(both).twoWay?.conflicts).toBe(1);
+      expect(entityOf(both).categories).toMatchObject({ conflict: 1 });
     } else {
       const email = winner === 'church' ? 'ann@church.org' : 'ann@accounts.org';
       expect(after).toEqual({ church: { ...after.church, email }, accounts: { ...after.accounts, email } });
