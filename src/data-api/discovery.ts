@@ -18,7 +18,7 @@ export function apiResourceList() {
     apiVersion: 'v1',
     groupVersion: GROUP_VERSION,
     resources: RESOURCES.flatMap((r) => [
-      { name: r.plural, singularName: r.singular, namespaced: true, kind: r.kind, verbs: ['get', 'list'], shortNames: r.shortNames },
+      { name: r.plural, singularName: r.singular, namespaced: true, kind: r.kind, verbs: ['get', 'list', 'watch'], shortNames: r.shortNames },
       ...r.subresources.map((s) => ({ name: `${r.plural}/${s}`, singularName: '', namespaced: true, kind: r.kind, verbs: ['get'] })),
     ]),
   };

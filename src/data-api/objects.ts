@@ -12,6 +12,8 @@ export interface ObjectMeta {
   name: string;
   namespace: string;
   creationTimestamp?: string;
+  /** Set on watch events: the horizon they were read at (a watch may resume from it). */
+  resourceVersion?: string;
 }
 
 export interface ConflictField {

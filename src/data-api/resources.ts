@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { conflictFieldsOf, getPair, listPairs, pairPositionKey, type ConflictFieldRecord, type PairRecord } from '../store/pair-reads.js';
 import { getRun, listRuns } from '../store/run-reads.js';
 import { getExportFile, listExportFiles } from '../store/export-file-reads.js';
+import { changedExportFiles, changedPairs, changedRuns, type Changes } from '../store/change-reads.js';
 import { parsePairName, splitFlowId, storedKeysOf } from './names.js';
 import { isSensitive, type FlowSensitivity, type SensitivityResolver } from './sensitivity.js';
 import { toExportFile, toPair, toRun, type ExportFile, type ObjectMeta, type Pair, type Run } from './objects.js';
@@ -17,6 +18,14 @@ export interface ListRequest {
   access: PairAccess;
 }
 
+export interface ChangeRequest {
+  namespace?: string;
+  filters: Record<string, string>;
+  /** A transaction horizon (change-reads.ts): changes at or after it. */
+  since: number;
+  access: PairAccess;
+}
+
 export interface PairAccess {
   /** Whether the user may see sensitive values (get pairs/unmasked); asked only when needed. */
   unmasked: () => Promise<boolean>;
@@ -29,6 +38,12 @@ export interface Page<T> {
   next?: unknown;
 }
 
+export interface ObjectChanges<T> {
+  horizon: number;
+  changed: T[];
+  deleted: T[];
+}
+
 export interface Resource<T extends { metadata: ObjectMeta }> {
   plural: string;
   singular: string;
@@ -36,21 +51,19 @@ export interface Resource<T extends { metadata: ObjectMeta }> {
   shortNames: string[];
   /** Filter name -> field-selector aliases. */
   fields: Record<string, string[]>;
+  /** Each filter's value on an object (a watch matches changed objects against the filters). */
+  filterValues: (item: T) => Record<string, string>;
+  /** Filters on values that change, so an object can leave (or enter) a watched selection. */
+  mutableFilters: string[];
   subresources: string[];
   columns: Column<T>[];
   list(pool: pg.Pool, request: ListRequest): Promise<Page<T>>;
   get(pool: pg.Pool, namespace: string, name: string, access: PairAccess): Promise<T | undefined>;
+  /** What changed since a horizon, in the scope of the request's namespace and immutable filters. */
+  changes(pool: pg.Pool, request: ChangeRequest): Promise<ObjectChanges<T>>;
 }
 
 const flowId = (namespace: string, flow: string) => `${namespace}/${flow}`;
-
-/** A paging position from a continue token (client input): the named string fields, or a 400. */
-function position<K extends string>(value: unknown, keys: readonly K[]): Record<K, string> | undefined {
-  if (value === undefined) return undefined;
-  const record = value as Record<string, unknown> | null;
-  if (typeof record !== 'object' || record === null || !keys.every((k) => typeof record[k] === 'string')) throw new BadRequest('invalid continue token');
-  return Object.fromEntries(keys.map((k) => [k, record[k] as string])) as Record<K, string>;
-}
 
 /** In a namespace a flow filter is one flow id; across namespaces it matches the flow's name in each. */
 function flowFilter(namespace: string | undefined, flow: string | undefined): { flow?: string; flowName?: string } {
@@ -58,11 +71,38 @@ function flowFilter(namespace: string | undefined, flow: string | undefined): { 
   return namespace !== undefined ? { flow: flowId(namespace, flow) } : { flowName: flow };
 }
 
-/** A page one longer than asked tells whether another page follows. */
-function page<R, T>(records: R[], limit: number, convert: (r: R[]) => Promise<T[]> | T[], position: (r: R) => unknown): Promise<Page<T>> {
-  const more = records.length > limit;
-  const shown = more ? records.slice(0, limit) : records;
-  return Promise.resolve(convert(shown)).then((items) => ({ items, ...(more ? { next: position(shown[shown.length - 1]) } : {}) }));
+function flowScope(request: { namespace?: string; filters: Record<string, string> }) {
+  return { ...(request.namespace !== undefined ? { namespace: request.namespace } : {}), ...flowFilter(request.namespace, request.filters.flow) };
+}
+
+/**
+ * One page of a keyset-paged list: the continue position (client input, so checked: the named
+ * string fields, or a 400) goes to `read`, which returns up to `limit` rows after it; one row more
+ * than asked tells whether another page follows, and the last shown row is the next position.
+ */
+async function keysetPage<R, T, K extends string>(
+  request: ListRequest,
+  keys: readonly K[],
+  read: (after: Record<K, string> | undefined, limit: number) => Promise<R[]>,
+  positionOf: (record: R) => Record<K, string>,
+  convert: (records: R[]) => Promise<T[]> | T[],
+): Promise<Page<T>> {
+  const records = await read(position(request.after, keys), request.limit + 1);
+  const more = records.length > request.limit;
+  const shown = more ? records.slice(0, request.limit) : records;
+  const items = await convert(shown);
+  return { items, ...(more ? { next: positionOf(shown[shown.length - 1]) } : {}) };
+}
+
+function position<K extends string>(value: unknown, keys: readonly K[]): Record<K, string> | undefined {
+  if (value === undefined) return undefined;
+  const record = value as Record<string, unknown> | null;
+  if (typeof record !== 'object' || record === null || !keys.every((k) => typeof record[k] === 'string')) throw new BadRequest('invalid continue token');
+  return Object.fromEntries(keys.map((k) => [k, record[k] as string])) as Record<K, string>;
+}
+
+async function convertChanges<R, T>(changes: Changes<R>, convert: (records: R[]) => Promise<T[]> | T[]): Promise<ObjectChanges<T>> {
+  return { horizon: changes.horizon, changed: await convert(changes.changed), deleted: await convert(changes.deleted) };
 }
 
 async function withConflicts(pool: pg.Pool, records: Awaited<ReturnType<typeof listPairs>>, access: PairAccess): Promise<Pair[]> {
@@ -86,6 +126,8 @@ export const pairs: Resource<Pair> = {
   kind: 'Pair',
   shortNames: [],
   fields: { flow: ['spec.flow'], entity: ['spec.entity'], category: ['status.category'] },
+  filterValues: (p) => ({ flow: p.flow, entity: p.entity, category: p.category }),
+  mutableFilters: ['category'],
   subresources: ['unmasked'],
   columns: [
     { name: 'Name', type: 'string', description: 'flow.entity.source-key', cell: (p) => p.metadata.name },
@@ -102,17 +144,20 @@ export const pairs: Resource<Pair> = {
     },
     { name: 'Last Synced', type: 'string', description: 'time of the last sync of the pair', cell: (p, now) => age(p.lastSyncedAt, now) },
   ],
-  async list(pool, request) {
-    const { flow, entity, category } = request.filters;
-    const records = await listPairs(pool, {
-      ...(request.namespace !== undefined ? { namespace: request.namespace } : {}),
-      ...flowFilter(request.namespace, flow),
-      entity,
-      category,
-      after: position(request.after, ['flow', 'entity', 'sourceKey']),
-      limit: request.limit + 1,
-    });
-    return page(records, request.limit, (shown) => withConflicts(pool, shown, request.access), (r) => ({ flow: r.flow, entity: r.entity, sourceKey: r.sourceKey }));
+  list(pool, request) {
+    const { entity, category } = request.filters;
+    return keysetPage(
+      request,
+      ['flow', 'entity', 'sourceKey'],
+      (after, limit) => listPairs(pool, { ...flowScope(request), entity, category, after, limit }),
+      (r) => ({ flow: r.flow, entity: r.entity, sourceKey: r.sourceKey }),
+      (shown) => withConflicts(pool, shown, request.access),
+    );
+  },
+  async changes(pool, request) {
+    const { entity } = request.filters;
+    const changes = await changedPairs(pool, { ...flowScope(request), ...(entity !== undefined ? { entity } : {}) }, request.since);
+    return convertChanges(changes, (records) => withConflicts(pool, records, request.access));
   },
   async get(pool, namespace, name, access) {
     const parsed = parsePairName(name);
@@ -131,6 +176,8 @@ export const runs: Resource<Run> = {
   kind: 'Run',
   shortNames: [],
   fields: { flow: ['spec.flow'], status: ['status.phase'] },
+  filterValues: (r) => ({ flow: r.flow, status: r.status }),
+  mutableFilters: ['status'],
   subresources: ['report'],
   columns: [
     { name: 'Name', type: 'string', description: 'run id', cell: (r) => r.metadata.name },
@@ -144,16 +191,18 @@ export const runs: Resource<Run> = {
     { name: 'Started', type: 'string', description: 'start time', cell: (r, now) => age(r.startedAt, now) },
     { name: 'Requested By', type: 'string', description: 'requester', priority: 1, cell: (r) => r.requestedBy ?? '' },
   ],
-  async list(pool, request) {
-    const { flow, status } = request.filters;
-    const records = await listRuns(pool, {
-      ...(request.namespace !== undefined ? { namespace: request.namespace } : {}),
-      ...flowFilter(request.namespace, flow),
-      status,
-      before: position(request.after, ['startedAt', 'id']),
-      limit: request.limit + 1,
-    });
-    return page(records, request.limit, (shown) => shown.map(toRun), (r) => ({ startedAt: r.startedKey, id: r.id }));
+  list(pool, request) {
+    const { status } = request.filters;
+    return keysetPage(
+      request,
+      ['startedAt', 'id'],
+      (before, limit) => listRuns(pool, { ...flowScope(request), status, before, limit }),
+      (r) => ({ startedAt: r.startedKey, id: r.id }),
+      (shown) => shown.map(toRun),
+    );
+  },
+  async changes(pool, request) {
+    return convertChanges(await changedRuns(pool, flowScope(request), request.since), (records) => records.map(toRun));
   },
   async get(pool, namespace, name) {
     const record = await getRun(pool, name);
@@ -167,6 +216,8 @@ export const exportFiles: Resource<ExportFile> = {
   kind: 'ExportFile',
   shortNames: [],
   fields: { flow: ['spec.flow'], run: ['spec.runId'] },
+  filterValues: (f) => ({ flow: f.flow, run: f.runId }),
+  mutableFilters: [],
   subresources: ['download'],
   columns: [
     { name: 'Name', type: 'string', description: 'file id', cell: (f) => f.metadata.name },
@@ -179,22 +230,32 @@ export const exportFiles: Resource<ExportFile> = {
     { name: 'SHA-256', type: 'string', description: 'checksum', priority: 1, cell: (f) => f.sha256 },
     { name: 'Run', type: 'string', description: 'run id', priority: 1, cell: (f) => f.runId },
   ],
-  async list(pool, request) {
-    const { flow, run } = request.filters;
-    const records = await listExportFiles(pool, {
-      ...(request.namespace !== undefined ? { namespace: request.namespace } : {}),
-      ...flowFilter(request.namespace, flow),
-      runId: run,
-      before: position(request.after, ['createdAt', 'id']),
-      limit: request.limit + 1,
-    });
-    return page(records, request.limit, (shown) => shown.map(toExportFile), (r) => ({ createdAt: r.createdKey, id: r.id }));
+  list(pool, request) {
+    const { run } = request.filters;
+    return keysetPage(
+      request,
+      ['createdAt', 'id'],
+      (before, limit) => listExportFiles(pool, { ...flowScope(request), runId: run, before, limit }),
+      (r) => ({ createdAt: r.createdKey, id: r.id }),
+      (shown) => shown.map(toExportFile),
+    );
+  },
+  async changes(pool, request) {
+    const changes = await changedExportFiles(pool, flowScope(request), request.since);
+    return convertChanges(changes, (records) => records.map(toExportFile));
   },
   async get(pool, namespace, name) {
     const record = await getExportFile(pool, name);
     return record && record.flow.startsWith(`${namespace}/`) ? toExportFile(record) : undefined;
   },
 };
+
+/** One object as the server handles it: the object, its filter values and its Table form. */
+export interface ServedObject {
+  object: { metadata: ObjectMeta };
+  filterValues: Record<string, string>;
+  table(options: TableOptions): unknown;
+}
 
 /**
  * A resource as the server handles it, whatever its object type: the typed columns stay inside,
@@ -206,29 +267,53 @@ export interface ServedResource {
   kind: string;
   shortNames: string[];
   fields: Record<string, string[]>;
+  mutableFilters: string[];
   subresources: string[];
-  list(pool: pg.Pool, request: ListRequest): Promise<{ items: { metadata: ObjectMeta }[]; next?: unknown; table(options: TableOptions): unknown }>;
-  get(pool: pg.Pool, namespace: string, name: string, access: PairAccess): Promise<{ object: { metadata: ObjectMeta }; table(options: TableOptions): unknown } | undefined>;
+  list(pool: pg.Pool, request: ListRequest): Promise<{ items: ServedObject[]; next?: unknown; table(options: TableOptions): unknown }>;
+  get(pool: pg.Pool, namespace: string, name: string, access: PairAccess): Promise<ServedObject | undefined>;
+  changes(pool: pg.Pool, request: ChangeRequest): Promise<ObjectChanges<ServedObject>>;
 }
 
 function served<T extends { metadata: ObjectMeta }>(resource: Resource<T>): ServedResource {
-  const { plural, singular, kind, shortNames, fields, subresources, columns } = resource;
+  const { plural, singular, kind, shortNames, fields, mutableFilters, subresources, columns } = resource;
+  const serve = (object: T): ServedObject => ({
+    object,
+    filterValues: { ...resource.filterValues(object), name: object.metadata.name },
+    table: (options) => toTable(columns, [object], options),
+  });
   return {
     plural,
     singular,
     kind,
     shortNames,
-    fields,
+    // `kubectl get NAME -w` watches with the field selector metadata.name=NAME.
+    fields: { ...fields, name: ['metadata.name'] },
+    mutableFilters,
     subresources,
     async list(pool, request) {
-      const page = await resource.list(pool, request);
-      return { ...page, table: (options) => toTable(columns, page.items, options) };
+      const page = request.filters.name === undefined ? await resource.list(pool, request) : await byName(pool, resource, request);
+      return { items: page.items.map(serve), ...(page.next !== undefined ? { next: page.next } : {}), table: (options) => toTable(columns, page.items, options) };
     },
     async get(pool, namespace, name, access) {
       const object = await resource.get(pool, namespace, name, access);
-      return object && { object, table: (options) => toTable(columns, [object], options) };
+      return object && serve(object);
+    },
+    async changes(pool, request) {
+      const changes = await resource.changes(pool, request);
+      return { horizon: changes.horizon, changed: changes.changed.map(serve), deleted: changes.deleted.map(serve) };
     },
   };
+}
+
+/** A list selected by name: the object if it exists and matches the other filters. */
+async function byName<T extends { metadata: ObjectMeta }>(pool: pg.Pool, resource: Resource<T>, request: ListRequest): Promise<Page<T>> {
+  const { name, ...others } = request.filters;
+  if (request.namespace === undefined) throw new BadRequest('metadata.name selects within a namespace');
+  if (request.after !== undefined) return { items: [] };
+  const object = await resource.get(pool, request.namespace, name, request.access);
+  if (!object) return { items: [] };
+  const values = resource.filterValues(object);
+  return { items: Object.entries(others).every(([k, v]) => values[k] === v) ? [object] : [] };
 }
 
 export const RESOURCES: ServedResource[] = [served(pairs), served(runs), served(exportFiles)];

@@ -6,10 +6,12 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { currentHorizon } from '../store/change-reads.js';
 import { getExportFile, streamExportFile } from '../store/export-file-reads.js';
 import { authenticate, type TokenReviewer, type UserInfo } from './authn.js';
 import type { Attributes, Authorizer } from './authz.js';
 import type { RequestHeaderConfig } from './delegation.js';
+import { HttpError, statusBody } from './http-error.js';
 import { apiGroup, apiGroupList, apiResourceList, openApiV2 } from './discovery.js';
 import { GROUP, GROUP_VERSION, VERSION, type ObjectMeta } from './objects.js';
 import { loadReport, reportFormat, reportHtml, reportText } from './report.js';
@@ -17,6 +19,7 @@ import { RESOURCES, type PairAccess, type ServedResource } from './resources.js'
 import type { SensitivityResolver } from './sensitivity.js';
 import { BadRequest, decodeContinue, encodeContinue, listFilters, pageLimit } from './selectors.js';
 import { includeObjectOf, wantsTable } from './table.js';
+import { serveWatch, watchTimeout } from './watch.js';
 
 export interface DataApiOptions {
   pool: pg.Pool;
@@ -28,27 +31,14 @@ export interface DataApiOptions {
   sensitivity: SensitivityResolver;
   logger: Logger;
   now?: () => Date;
+  /** How often a watch polls the state DB for changes. */
+  watchPollMs?: number;
 }
 
 const HEALTH_PATHS = new Set(['/healthz', '/readyz', '/livez']);
 const API_PREFIX = `/apis/${GROUP}/${VERSION}`;
 /** Response header with the hex SHA-256 of a download (the body also carries RFC 3230 `Digest`). */
 export const SHA256_HEADER = 'x-ferry-sha256';
-
-class HttpError extends Error {
-  constructor(
-    readonly code: number,
-    readonly reason: string,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-  }
-}
-
-function statusBody(error: HttpError) {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: error.message, reason: error.reason, ...(error.details ? { details: error.details } : {}), code: error.code };
-}
 
 function sendJson(res: ServerResponse, code: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -191,10 +181,9 @@ export class DataApiServer {
   ): Promise<void> {
     const { resource, namespace, name, subresource } = target;
     const params = url.searchParams;
-    if (params.get('watch') === 'true' || params.get('watch') === '1') {
-      throw new HttpError(405, 'MethodNotAllowed', `watch is not supported on ${resource.plural}.${GROUP}`);
-    }
-    const verb = name === undefined ? 'list' : 'get';
+    const watching = params.get('watch') === 'true' || params.get('watch') === '1';
+    if (watching && (name !== undefined || subresource !== undefined)) throw new HttpError(405, 'MethodNotAllowed', 'watch a single object with the field selector metadata.name');
+    const verb = watching ? 'watch' : name === undefined ? 'list' : 'get';
     const attributes: Attributes = {
       kind: 'resource', verb, group: GROUP, version: VERSION, resource: resource.plural,
       ...(subresource ? { subresource } : {}), ...(namespace ? { namespace } : {}), ...(name ? { name } : {}),
@@ -209,21 +198,39 @@ export class DataApiServer {
     if (!includeObject) throw new BadRequest('includeObject must be None, Metadata or Object');
     const table = wantsTable(req.headers.accept);
 
+    if (watching) {
+      return serveWatch(res, {
+        pool: this.options.pool,
+        resource,
+        ...(namespace !== undefined ? { namespace } : {}),
+        filters: listFilters(params, resource.fields),
+        access,
+        resourceVersion: params.get('resourceVersion'),
+        timeoutSeconds: watchTimeout(params.get('timeoutSeconds')),
+        bookmarks: params.get('allowWatchBookmarks') === 'true',
+        ...(table ? { table: { includeObject } } : {}),
+        now: this.now,
+        pollMs: this.options.watchPollMs ?? 1000,
+      });
+    }
+
     if (name === undefined) {
       const filters = listFilters(params, resource.fields);
       const limit = pageLimit(params);
+      // Taken before the read, so a watch from it misses nothing the list did not show.
+      const resourceVersion = String(await currentHorizon(this.options.pool));
       const after = decodeContinue(params.get('continue'), resource.plural, filters);
       const page = await resource.list(this.options.pool, { ...(namespace ? { namespace } : {}), filters, limit, after, access });
       const continueToken = page.next !== undefined ? encodeContinue(resource.plural, filters, page.next) : undefined;
       if (table) {
-        sendJson(res, 200, page.table({ includeObject, continueToken, now: this.now() }));
+        sendJson(res, 200, page.table({ includeObject, continueToken, resourceVersion, now: this.now() }));
         return;
       }
       sendJson(res, 200, {
         kind: `${resource.kind}List`,
         apiVersion: GROUP_VERSION,
-        metadata: { resourceVersion: '', ...(continueToken ? { continue: continueToken } : {}) },
-        items: page.items,
+        metadata: { resourceVersion, ...(continueToken ? { continue: continueToken } : {}) },
+        items: page.items.map((i) => i.object),
       });
       return;
     }

@@ -14,6 +14,9 @@ export type IncludeObject = 'None' | 'Metadata' | 'Object';
 export interface TableOptions {
   includeObject: IncludeObject;
   continueToken?: string;
+  resourceVersion?: string;
+  /** Watch events after the first leave them out, as kube does. */
+  noColumns?: boolean;
   now: Date;
 }
 
@@ -47,8 +50,8 @@ export function toTable<T extends { metadata: ObjectMeta }>(
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
-    metadata: { resourceVersion: '', ...(options.continueToken ? { continue: options.continueToken } : {}) },
-    columnDefinitions: columns.map((c) => ({ name: c.name, type: c.type, format: c.name === 'Name' ? 'name' : '', description: c.description, priority: c.priority ?? 0 })),
+    metadata: { resourceVersion: options.resourceVersion ?? '', ...(options.continueToken ? { continue: options.continueToken } : {}) },
+    columnDefinitions: options.noColumns ? [] : columns.map((c) => ({ name: c.name, type: c.type, format: c.name === 'Name' ? 'name' : '', description: c.description, priority: c.priority ?? 0 })),
     rows: items.map((item) => ({
       cells: columns.map((c) => c.cell(item, options.now)),
       ...(options.includeObject === 'None'

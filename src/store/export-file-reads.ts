@@ -46,13 +46,13 @@ export interface ExportFileQuery {
   limit: number;
 }
 
-const FILE_COLUMNS = `f.id, f.run_id, f.flow, f.entity, f.part, f.name, f.rows, f.bytes, f.sha256, f.location, f.created_at, f.expires_at, f.purged_at,
+export const FILE_COLUMNS = `f.id, f.run_id, f.flow, f.entity, f.part, f.name, f.rows, f.bytes, f.sha256, f.location, f.created_at, f.expires_at, f.purged_at,
   to_char(f.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_key,
   coalesce((SELECT json_agg(json_build_object('target', t.target, 'status', t.status, 'remotePath', t.remote_path, 'bytes', t.bytes,
       'attempts', t.attempts, 'reason', t.reason, 'message', t.message, 'completedAt', t.completed_at) ORDER BY t.id)
     FROM ferry.export_transfers t WHERE t.file_id = f.id), '[]'::json) AS transfers`;
 
-function toFile(r: Record<string, unknown>): ExportFileRecord & { createdKey: string } {
+export function exportFileFromRow(r: Record<string, unknown>): ExportFileRecord & { createdKey: string } {
   const transfers = (r.transfers as (Omit<ExportFileTransferRecord, 'completedAt'> & { completedAt: string | null })[]).map((t) => ({
     ...t,
     bytes: t.bytes === null ? null : Number(t.bytes),
@@ -88,12 +88,12 @@ export async function listExportFiles(db: pg.Pool | pg.ClientBase, query: Export
     `SELECT ${FILE_COLUMNS} FROM ferry.export_files f ${where} ORDER BY f.created_at DESC, f.id DESC LIMIT ${where.param(query.limit)}`,
     where.params,
   );
-  return result.rows.map(toFile);
+  return result.rows.map(exportFileFromRow);
 }
 
 export async function getExportFile(db: pg.Pool | pg.ClientBase, id: string): Promise<ExportFileRecord | undefined> {
   const result = await db.query(`SELECT ${FILE_COLUMNS} FROM ferry.export_files f WHERE f.id = $1 AND f.sha256 <> ''`, [id]);
-  return result.rows[0] ? toFile(result.rows[0]) : undefined;
+  return result.rows[0] ? exportFileFromRow(result.rows[0]) : undefined;
 }
 
 /**

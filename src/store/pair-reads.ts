@@ -45,7 +45,7 @@ export interface PairQuery {
   limit: number;
 }
 
-function toPair(r: Record<string, unknown>): PairRecord {
+export function pairFromRow(r: Record<string, unknown>): PairRecord {
   return {
     flow: r.flow as string,
     entity: r.entity as string,
@@ -59,7 +59,7 @@ function toPair(r: Record<string, unknown>): PairRecord {
   };
 }
 
-const PAIR_COLUMNS = 'flow, entity, source_key, target_key, category, last_origin, last_synced_at, source_gone_at, target_gone_at';
+export const PAIR_COLUMNS = 'flow, entity, source_key, target_key, category, last_origin, last_synced_at, source_gone_at, target_gone_at';
 
 /**
  * One page of pairs in primary-key order. Paging is by key (not OFFSET), so every page costs the
@@ -77,12 +77,12 @@ export async function listPairs(db: pg.Pool | pg.ClientBase, query: PairQuery): 
       ORDER BY flow, entity, source_key LIMIT ${where.param(query.limit)}`,
     where.params,
   );
-  return result.rows.map(toPair);
+  return result.rows.map(pairFromRow);
 }
 
 export async function getPair(db: pg.Pool | pg.ClientBase, key: PairPosition): Promise<PairRecord | undefined> {
   const result = await db.query(`SELECT ${PAIR_COLUMNS} FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND source_key = $3`, [key.flow, key.entity, key.sourceKey]);
-  return result.rows[0] ? toPair(result.rows[0]) : undefined;
+  return result.rows[0] ? pairFromRow(result.rows[0]) : undefined;
 }
 
 /** The recorded conflicting fields of these pairs, keyed `flow \u0000 entity \u0000 sourceKey`. */

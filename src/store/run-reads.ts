@@ -39,10 +39,10 @@ export interface RejectedRowRecord {
   at: Date;
 }
 
-const RUN_COLUMNS = `id, flow, mode, scope, record, dry_run, status, requested_by, started_at, completed_at, heartbeat_at, error,
+export const RUN_COLUMNS = `id, flow, mode, scope, record, dry_run, status, requested_by, started_at, completed_at, heartbeat_at, error,
   report -> 'totals' AS totals, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_key`;
 
-function toRun(r: Record<string, unknown>): RunRecord & { startedKey: string } {
+export function runFromRow(r: Record<string, unknown>): RunRecord & { startedKey: string } {
   return {
     id: r.id as string,
     flow: r.flow as string,
@@ -72,12 +72,12 @@ export async function listRuns(db: pg.Pool | pg.ClientBase, query: RunQuery): Pr
     `SELECT ${RUN_COLUMNS} FROM ferry.runs ${where} ORDER BY started_at DESC, id DESC LIMIT ${where.param(query.limit)}`,
     where.params,
   );
-  return result.rows.map(toRun);
+  return result.rows.map(runFromRow);
 }
 
 export async function getRun(db: pg.Pool | pg.ClientBase, id: string): Promise<RunRecord | undefined> {
   const result = await db.query(`SELECT ${RUN_COLUMNS} FROM ferry.runs WHERE id = $1`, [id]);
-  return result.rows[0] ? toRun(result.rows[0]) : undefined;
+  return result.rows[0] ? runFromRow(result.rows[0]) : undefined;
 }
 
 /** The full report a finished run stored (undefined while it runs). */

@@ -259,3 +259,19 @@ export const pairConflictFields = ferry.table(
   },
   (t) => [primaryKey({ columns: [t.flow, t.entity, t.sourceKey, t.field] })],
 );
+
+/**
+ * Deleted pairs, written by a statement trigger on ferry.pairs (migration 0007) so a watch on the data
+ * API can report deletions: `xid` is the deleting transaction (pg_current_xact_id) and `pair` the row
+ * as it was. Kept one hour; the trigger prunes older entries.
+ */
+export const pairDeletions = ferry.table(
+  'pair_deletions',
+  {
+    xid: bigint('xid', { mode: 'number' }).notNull(),
+    flow: text('flow').notNull(),
+    pair: jsonb('pair').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('pair_deletions_xid_idx').on(t.xid), index('pair_deletions_at_idx').on(t.at)],
+);

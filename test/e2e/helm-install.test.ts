@@ -186,7 +186,7 @@ describe('helm install of charts/ferry', () => {
       }
       for (const user of ['data-viewer', 'data-editor']) {
         for (const resource of ['pairs', 'runs', 'exportfiles']) {
-          for (const verb of ['get', 'list']) expect(may(user, verb, `${resource}.data.ferry.dev`, 'team-a'), `${user} ${verb} ${resource}`).toBe(true);
+          for (const verb of ['get', 'list', 'watch']) expect(may(user, verb, `${resource}.data.ferry.dev`, 'team-a'), `${user} ${verb} ${resource}`).toBe(true);
         }
         expect(may(user, 'get', 'runs.data.ferry.dev', 'team-a', 'report')).toBe(true);
         expect(may(user, 'get', 'pairs.data.ferry.dev', 'other-namespace')).toBe(false);
