@@ -178,8 +178,10 @@ function checkTarget(errors: Errors, spec: DefaultedSyncFlowSpec) {
     return;
   }
   if (spec.direction !== 'OneWay') errors.push(error('spec.direction', 'must be OneWay when the target is an export'));
-  // The export pipeline lets PostgreSQL format the rows (COPY); a MariaDB source has no such path yet.
-  if (spec.source.mysql) errors.push(error('spec.source.mysql', 'exports read from a PostgreSQL source in this version; use postgres here'));
+  // Events read a change log filled by triggers Ferry installs on PostgreSQL only (see connectors/postgres/change-log.ts).
+  if (spec.source.mysql && settings.mode === 'Events') {
+    errors.push(error('spec.target.export.mode', 'Events exports need a change log, which Ferry keeps on PostgreSQL sources only; use Changes or Snapshot with a mysql source'));
+  }
   if (settings.query && spec.entities.length > 0) {
     errors.push(error('spec.target.export.query', 'set either export.query or entities, not both'));
   } else if (!settings.query && spec.entities.length === 0) {

@@ -1,16 +1,37 @@
+import type { Logger } from 'pino';
 import type { SyncFlowSpec } from '../api/syncflow.js';
 import { databaseOf, type DatabaseKind } from '../api/systems.js';
 import type { Connector } from '../engine/connector.js';
-import { mysqlConnector } from './mysql/index.js';
+import type { ExportSource } from '../export/source.js';
+import { PostgresExportSource } from './postgres/export-source.js';
+import { mysqlConnector, openMysqlExportSource } from './mysql/index.js';
 import { postgresConnector } from './postgres/index.js';
+import { ConfigError } from '../util/errors.js';
 
 const FACTORIES: Record<DatabaseKind, (url: string, what: string) => Connector> = {
   postgres: postgresConnector,
   mysql: mysqlConnector,
 };
 
+const EXPORT_SOURCES: Record<DatabaseKind, (url: string, what: string, logger: Logger) => Promise<ExportSource>> = {
+  postgres: (url, what, logger) => PostgresExportSource.open(url, what, logger),
+  mysql: (url, what) => openMysqlExportSource(url, what),
+};
+
 /** The connector for one side of a flow, reached by `url`; undefined when that side is no database (an export). */
 export function connectorFor(spec: SyncFlowSpec, side: 'source' | 'target', url: string): Connector | undefined {
   const database = databaseOf(spec[side], side);
   return database ? FACTORIES[database.kind](url, `the ${side} database`) : undefined;
+}
+
+/** Opens the source database of an export flow for reading. */
+export function openExportSource(spec: SyncFlowSpec, url: string, logger: Logger): Promise<ExportSource> {
+  const database = databaseOf(spec.source, 'source');
+  if (!database) throw new ConfigError('spec.source: an export needs a database source (postgres or mysql)');
+  return EXPORT_SOURCES[database.kind](url, 'the source database', logger);
+}
+
+/** The namespace an export flow's tables live in when they name none ('' = the URL's database). */
+export function exportNamespace(spec: SyncFlowSpec): string {
+  return databaseOf(spec.source, 'source')?.namespace ?? '';
 }

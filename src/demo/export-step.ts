@@ -8,7 +8,7 @@ import type { ExportTargetSpec } from '../api/exporttarget.js';
 import type { SyncFlow } from '../api/syncflow.js';
 import { RunFailedError } from '../engine/run.js';
 import { runSync } from '../connectors/run.js';
-import { installChangeLog } from '../export/change-log.js';
+import { installChangeLog } from '../connectors/postgres/change-log.js';
 import { formatBytes, renderInstances } from '../export/dashboard.js';
 import { listExportInstances } from '../export/history.js';
 import { startLoopbackFtps } from '../export/loopback/ftps-server.js';

@@ -4,24 +4,22 @@ import type { Logger } from 'pino';
 import { withFlowDefaults, type DefaultedExportSettings } from '../api/defaults.js';
 import type { ExportTargetSpec } from '../api/exporttarget.js';
 import type { SyncFlowSpec } from '../api/syncflow.js';
-import { databaseOf } from '../api/systems.js';
 import type { EntityReport, RunReport } from '../engine/report.js';
 import { buildRunReport } from '../engine/report.js';
 import { connect } from '../connectors/postgres/connect.js';
 import { acquireFlowLock, releaseFlowLock } from '../store/run-lock.js';
 import { recordRunEnd, recordRunStart } from '../store/run-log.js';
 import { readExportRunOrigin, recordExportCreationFailed, recordExportRunCreated, recordExportTransferStatus } from '../store/export-runs.js';
-import { readTable } from '../connectors/postgres/catalog.js';
+import { exportNamespace, openExportSource } from '../connectors/index.js';
 import { openStateStore } from '../store/db.js';
 import { RunState, type Watermark } from '../store/run-state.js';
 import { ConfigError, FerryError, FlowBusyError } from '../util/errors.js';
 import { DEFAULT_RETENTION_DAYS, filesOfRun, purgeExpired, readArchivedFile, type ArchivedFile, type ArchiveOptions } from './archive.js';
-import { changeLogInstalled, finishedXidBound, installChangeLog } from './change-log.js';
-import { createEntityFiles, type CreateContext, type CreatedEntity } from './create-files.js';
+import { createEntityFiles, fileFormatOf, type CreateContext, type CreatedEntity } from './create-files.js';
 import { deliverFiles, type Destination, type TransferOutcome } from './deliver.js';
 import { loadEncryptionKeys } from './encrypt.js';
 import type { ExportSecrets } from './secrets.js';
-import { assertModeSupported, entityQuery, eventsQuery, freeQuery, splitTable, type ExportQuery } from './source-query.js';
+import type { ExportRead, ExportSource } from './source.js';
 import { resolveTarget } from './transports/index.js';
 
 /** What an export run needs beyond the flow: its ExportTargets, Secrets, and for Retransfer the past run. */
@@ -88,72 +86,23 @@ function flowName(flowId: string): string {
 }
 
 /** Reads every entity (or the query) into archived files, inside one state-DB transaction with the new watermarks. */
-async function createFiles(
-  ctx: CreateContext,
-  spec: SyncFlowSpec,
-  settings: DefaultedExportSettings,
-  runState: RunState,
-  logger: Logger,
-): Promise<CreatedEntity[]> {
-  const schema = databaseOf(spec.source, 'source')?.namespace ?? 'public';
-  assertModeSupported(settings.mode, Boolean(settings.query));
+async function createFiles(ctx: CreateContext, source: ExportSource, spec: SyncFlowSpec, settings: DefaultedExportSettings, runState: RunState): Promise<CreatedEntity[]> {
+  const file = fileFormatOf(settings);
   if (settings.query) {
-    const probe = await ctx.source.query(`SELECT * FROM (${settings.query}) AS q LIMIT 0`);
-    const query = freeQuery(settings.query, settings.format, probe.fields.map((f) => f.name));
-    return [await inSnapshot(ctx.source, () => createEntityFiles(ctx, query))];
+    if (settings.mode !== 'Snapshot') throw new ConfigError(`spec.target.export.query: a query can only be exported in Snapshot mode, not ${settings.mode}`);
+    const { written } = await source.read({ kind: 'query', query: settings.query }, file, (data) => createEntityFiles(ctx, 'query', data));
+    return [written];
   }
+  const namespace = exportNamespace(spec);
   const created: CreatedEntity[] = [];
   for (const entity of spec.entities) {
-    const table = splitTable(entity.source.table, schema);
-    let query: ExportQuery;
-    if (settings.mode === 'Events') {
-      if (!(await changeLogInstalled(ctx.source, table))) {
-        logger.info({ entity: entity.name, table: `${table.schema}.${table.table}` }, 'installing the change-log trigger; events are recorded from now on');
-        await installChangeLog(ctx.source, [table]);
-      }
-      const from = (await runState.readWatermark(entity.name))?.cursor ?? '0';
-      const to = await finishedXidBound(ctx.source);
-      query = eventsQuery(entity, schema, settings.format, from, to);
-      const result = await inSnapshot(ctx.source, () => createEntityFiles(ctx, query));
-      // The next run starts at this bound, whether or not events were found below it.
-      await runState.writeWatermark(entity.name, { cursor: to, key: [] });
-      created.push(result);
-      continue;
-    }
-    const info = await readTable(ctx.source, table.schema, table.table);
-    if (!info) throw new ConfigError(`entity ${entity.name}: source table ${table.schema}.${table.table} does not exist`);
-    const keyTypes = entity.source.keys.map((k) => {
-      const column = info.columns.get(k);
-      if (!column) throw new ConfigError(`entity ${entity.name}: key column "${k}" does not exist in ${table.schema}.${table.table}`);
-      return column.sqlType;
-    });
-    for (const f of entity.fields) {
-      if (!info.columns.has(f.source)) throw new ConfigError(`entity ${entity.name}: column "${f.source}" does not exist in ${table.schema}.${table.table}`);
-    }
-    const watermark = settings.mode === 'Changes' ? await runState.readWatermark(entity.name) : undefined;
-    query = entityQuery(entity, schema, settings.mode, settings.format, keyTypes, watermark);
-    const result = await inSnapshot(ctx.source, () => createEntityFiles(ctx, query));
-    if (settings.mode === 'Changes' && result.last) {
-      const [cursor, ...key] = result.last;
-      const next: Watermark = { cursor: cursor!, key: key.map((k) => k ?? '') };
-      await runState.writeWatermark(entity.name, next);
-    }
-    created.push(result);
+    const after = settings.mode === 'Snapshot' ? undefined : await runState.readWatermark(entity.name);
+    const read: ExportRead = settings.mode === 'Events' ? { kind: 'events', entity, namespace, after } : { kind: 'entity', entity, namespace, mode: settings.mode, after };
+    const { written, next } = await source.read(read, file, (data) => createEntityFiles(ctx, entity.name, data));
+    if (next) await runState.writeWatermark(entity.name, next);
+    created.push(written);
   }
   return created;
-}
-
-/** Runs the reads of one file set in one snapshot, so the watermark query sees exactly the exported rows. */
-async function inSnapshot<T>(source: pg.ClientBase, work: () => Promise<T>): Promise<T> {
-  await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-  try {
-    const result = await work();
-    await source.query('COMMIT');
-    return result;
-  } catch (error) {
-    await source.query('ROLLBACK').catch(() => {});
-    throw error;
-  }
 }
 
 async function verifyArchived(pool: pg.Pool, file: ArchivedFile): Promise<void> {
@@ -194,6 +143,7 @@ export async function runExport(request: ExportRunRequest): Promise<{ report: Ex
   let watermarksAfter: Record<string, Watermark> = {};
   const retransfer = request.mode === 'Retransfer' ? context.retransfer : undefined;
   const clients: pg.Client[] = [];
+  let source: ExportSource | undefined;
   try {
     await acquireFlowLock(bookkeeping, flowId, runId);
     locked = true;
@@ -218,8 +168,7 @@ export async function runExport(request: ExportRunRequest): Promise<{ report: Ex
         retentionDays: settings.archive?.retentionDays ?? DEFAULT_RETENTION_DAYS,
         ...(settings.archive?.directory ? { directory: settings.archive.directory } : {}),
       };
-      const source = await connect(request.sourceUrl, 'the source database');
-      clients.push(source);
+      source = await openExportSource(request.spec, request.sourceUrl, logger);
       const state = await connect(request.stateUrl, 'the state database');
       clients.push(state);
       const runState = new RunState(state, flowId, runId);
@@ -227,11 +176,11 @@ export async function runExport(request: ExportRunRequest): Promise<{ report: Ex
       await state.query('BEGIN');
       try {
         created = await createFiles(
-          { source, state, settings, ...(encryption ? { encryption } : {}), archive, flow: flowId, flowName: flowName(flowId), runId, startedAt, timeZone: settings.timeZone ?? 'UTC' },
+          { state, settings, ...(encryption ? { encryption } : {}), archive, flow: flowId, flowName: flowName(flowId), runId, startedAt, timeZone: settings.timeZone ?? 'UTC' },
+          source,
           request.spec,
           settings,
           runState,
-          logger,
         );
         files = created.flatMap((c) => c.files);
         await recordExportRunCreated(state, { runId, flow: flowId, mode: settings.mode, files });
@@ -257,6 +206,7 @@ export async function runExport(request: ExportRunRequest): Promise<{ report: Ex
   } catch (error) {
     failure = error;
   } finally {
+    await source?.close().catch(() => {});
     for (const client of clients) await client.end().catch(() => {});
   }
 

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { ident } from '../util/sql.js';
+import { ident } from '../../util/sql.js';
 
 /**
  * Events mode reads a change log in the source database, filled by row triggers Ferry installs.

@@ -1,10 +1,10 @@
-import type { ExportMode } from '../api/export-settings.js';
-import type { Entity } from '../api/entity.js';
-import { conditionSql } from '../connectors/postgres/sql.js';
-import { conditionTree } from '../engine/plan.js';
-import type { Watermark } from '../store/run-state.js';
-import { ConfigError } from '../util/errors.js';
-import { ident, literal } from '../util/sql.js';
+import type { Entity } from '../../api/entity.js';
+import { conditionSql } from './sql.js';
+import { conditionTree } from '../../engine/plan.js';
+import type { Watermark } from '../../engine/connector.js';
+import { ConfigError } from '../../util/errors.js';
+import { ident, literal } from '../../util/sql.js';
+import { splitTable } from '../../export/source.js';
 import { CHANGE_LOG_TABLE, tableName } from './change-log.js';
 
 /**
@@ -24,10 +24,6 @@ export type OutputFormat = 'Csv' | 'JsonLines';
 
 const ALIAS = 'src';
 
-export function splitTable(table: string, defaultSchema: string): { schema: string; table: string } {
-  const dot = table.indexOf('.');
-  return dot === -1 ? { schema: defaultSchema, table } : { schema: table.slice(0, dot), table: table.slice(dot + 1) };
-}
 
 function transformed(expr: string, transform: string | undefined): string {
   switch (transform ?? 'None') {
@@ -122,8 +118,4 @@ export function eventsQuery(entity: Entity, schema: string, format: OutputFormat
 export function freeQuery(query: string, format: OutputFormat, columns: string[]): ExportQuery {
   const sql = format === 'Csv' ? `SELECT * FROM (${query}) AS q` : `SELECT row_to_json(q)::text FROM (${query}) AS q`;
   return { entity: 'query', columns, sql };
-}
-
-export function assertModeSupported(mode: ExportMode, hasQuery: boolean): void {
-  if (hasQuery && mode !== 'Snapshot') throw new ConfigError(`spec.target.export.query: a query can only be exported in Snapshot mode, not ${mode}`);
 }

@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installChangeLog } from '../../../src/export/change-log.js';
+import { installChangeLog } from '../../../src/connectors/postgres/change-log.js';
 import { withClient } from '../../helpers/databases.js';
 import { exportFlow, exportOnce, exportSource, MEMBERS_ENTITY, receivedFiles, startDestinations, type Destinations } from './fixtures.js';
 

@@ -53,10 +53,21 @@ describe('source and target kinds', () => {
     expect(summary(f)).toEqual([]);
   });
 
-  it('refuses an export from a MariaDB source with the field path (the export pipeline reads PostgreSQL only)', () => {
-    const f = flow({ mysql }, { export: exportSettings }, 'OneWay');
+  it('accepts an export from a MariaDB source in Snapshot and Changes mode', () => {
+    for (const mode of ['Snapshot', 'Changes'] as const) {
+      const f = flow({ mysql }, { export: { ...exportSettings, mode } }, 'OneWay');
+      expect(checkManifestSchema(f)).toEqual([]);
+      expect(summary(f)).toEqual([]);
+    }
+  });
+
+  it('refuses an Events export from a MariaDB source with the field path (the change log is PostgreSQL only)', () => {
+    const f = flow({ mysql }, { export: { ...exportSettings, mode: 'Events' } }, 'OneWay');
     expect(checkManifestSchema(f)).toEqual([]);
-    expect(summary(f)).toEqual(['spec.source.mysql: exports read from a PostgreSQL source in this version; use postgres here']);
+    expect(summary(f)).toEqual([
+      'spec.target.export.mode: Events exports need a change log, which Ferry keeps on PostgreSQL sources only; use Changes or Snapshot with a mysql source',
+    ]);
+    expect(summary(flow({ postgres }, { export: { ...exportSettings, mode: 'Events' } }, 'OneWay'))).toEqual([]);
   });
 
   it('rejects a source with both or no database, naming spec.source', () => {
