@@ -4,8 +4,8 @@ import { changedExportFiles, changedPairs, changedRuns, currentHorizon } from '.
 import { openStateStore } from '../../../src/store/db.js';
 import { freshDatabase } from '../../helpers/databases.js';
 
-const pair = (flow: string, key: string, category = 'synchronised') =>
-  [`INSERT INTO ferry.pairs (flow, entity, source_key, target_key, category) VALUES ($1, 'people', $2, $2, $3)`, [flow, key, category]] as const;
+const insertPair = (db: pg.Pool | pg.PoolClient, flow: string, key: string, category = 'synchronised') =>
+  db.query(`INSERT INTO ferry.pairs (flow, entity, source_key, target_key, category) VALUES ($1, 'people', $2, $2, $3)`, [flow, key, category]);
 
 async function keysOf(pool: pg.Pool, since: number, scope = { namespace: 'crm' }) {
   const changes = await changedPairs(pool, scope, since);
@@ -37,15 +37,15 @@ describe('change reads (watches on the data API)', () => {
     const store = await openStateStore(await freshDatabase('change_reads'));
     const db = store.pool;
     try {
-      await db.query(...pair('crm/members', 'a'));
-      await db.query(...pair('crm/members', 'b'));
+      await insertPair(db, 'crm/members', 'a');
+      await insertPair(db, 'crm/members', 'b');
       const start = (await settled(db, await currentHorizon(db))).horizon;
       expect(await keysOf(db, start)).toMatchObject({ changed: [], deleted: [] });
 
-      await db.query(...pair('crm/members', 'c', 'new'));
+      await insertPair(db, 'crm/members', 'c', 'new');
       await db.query(`UPDATE ferry.pairs SET category = 'conflict' WHERE source_key = 'a'`);
       await db.query(`DELETE FROM ferry.pairs WHERE source_key = 'b'`);
-      await db.query(...pair('other/members', 'z'));
+      await insertPair(db, 'other/members', 'z');
       const first = await settled(db, start);
       expect(first.changed).toEqual(['a:conflict', 'c:new']);
       expect(first.deleted).toEqual(['b']);
@@ -72,8 +72,8 @@ describe('change reads (watches on the data API)', () => {
     try {
       const start = await currentHorizon(db);
       await slow.query('BEGIN');
-      await slow.query(...pair('crm/members', 'slow'));
-      await db.query(...pair('crm/members', 'fast'));
+      await insertPair(slow, 'crm/members', 'slow');
+      await insertPair(db, 'crm/members', 'fast');
       // The open transaction began first: nothing after it is reported yet, so 'fast' cannot be
       // reported and then 'slow' (an older transaction id) be skipped by the next window.
       const during = await keysOf(db, start);
