@@ -1,0 +1,123 @@
+import type { PairWrite } from '../../store/pairs.js';
+import { failpoint } from '../../util/failpoint.js';
+import type { RowRejection, StageRow } from '../connector.js';
+import { translateLookups } from './lookup-values.js';
+import type { EntityParts } from './parts.js';
+import type { WriteItem } from './source-records.js';
+import { assignTargetKeys, insertAwaitingKeys } from './target-keys.js';
+
+type KeyedItem = WriteItem & { targetKey: string[] };
+
+/**
+ * Writes one batch so that a crash at any point is recoverable: pairs (with the hashes the rows
+ * will have) and an inflight marker commit first, then the target, then the marker is cleared
+ * together with the watermark (`afterCommit`). Recovery re-checks marked pairs against the target.
+ */
+export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCommit?: () => Promise<void>): Promise<void> {
+  const { plan, ctx, tally } = parts;
+  const { tx, state, target } = ctx;
+  const live = await translateLookups(parts, items);
+  await assignTargetKeys(parts, live);
+
+  if (!live.some((item) => item.targetKey || item.awaitsKey)) {
+    if (afterCommit) await tx.unit(state, afterCommit);
+    tally.reportProgress();
+    return;
+  }
+
+  await tx.begin(target);
+  try {
+    const hashes = await insertAwaitingKeys(parts, live);
+    const stageRows: StageRow[] = [];
+    const bySeq = new Map<number, KeyedItem>();
+    live.forEach((item, seq) => {
+      if (!item.targetKey) return;
+      if (!hashes.has(seq)) stageRows.push({ seq, key: item.targetKey, values: item.record.values!.slice(plan.keyFields.length) });
+      bySeq.set(seq, item as KeyedItem);
+    });
+    const isFresh = (row: StageRow) => {
+      const item = bySeq.get(row.seq)!;
+      return item.kind === 'new' && !item.linked && plan.target.keyMode === 'generated';
+    };
+    const freshRows = stageRows.filter(isFresh);
+    const copied = await parts.target.copyFresh(freshRows);
+    if (copied) {
+      for (const row of freshRows) hashes.set(row.seq, copied.get(plan.target.codec.encode(row.key)!)!);
+    }
+    const slowRows = copied ? stageRows.filter((row) => !isFresh(row)) : stageRows;
+    const castRejections: RowRejection[] = [];
+    if (slowRows.length > 0) {
+      await parts.target.stageRows(slowRows, castRejections);
+      for (const [seq, hash] of await parts.target.expectedHashes()) hashes.set(seq, hash);
+    }
+    for (const rejection of castRejections) {
+      tally.reject(bySeq.get(rejection.seq)!.record.key!, rejection.reason);
+      bySeq.delete(rejection.seq);
+    }
+
+    const fresh: PairWrite[] = [];
+    const known: PairWrite[] = [];
+    for (const [seq, item] of bySeq) {
+      (item.pair ? known : fresh).push({
+        sourceKey: item.record.key!,
+        targetKey: plan.target.codec.encode(item.targetKey)!,
+        sourceHash: item.record.hash,
+        targetHash: hashes.get(seq) ?? null,
+        sourceCursor: item.record.cursor,
+      });
+    }
+    const pairWrites = [...fresh, ...known];
+    // The pairs commit and the target upsert run side by side on their own connections; only the
+    // target *commit* has to wait for the pairs commit.
+    const writeRejections: RowRejection[] = [];
+    const [markerId] = await Promise.all([
+      tx.unit(state, async () => {
+        await parts.pairs.insertNew(fresh);
+        await parts.pairs.upsert(known);
+        return ctx.runState.beginInflight(plan.name, pairWrites.map((p) => p.sourceKey));
+      }),
+      (async () => {
+        const pending = slowRows.filter((row) => bySeq.has(row.seq));
+        await parts.target.write(pending.filter(isFresh).map((row) => row.seq), writeRejections, 'insert');
+        await parts.target.write(pending.filter((row) => !isFresh(row)).map((row) => row.seq), writeRejections, 'upsert');
+      })(),
+    ]);
+    failpoint('batch:pairs-committed');
+
+    const rejectedSeqs = new Set(writeRejections.map((r) => r.seq));
+    const reappeared = [...bySeq.entries()].filter(([seq, i]) => i.kind === 'reappeared' && !rejectedSeqs.has(seq)).map(([, i]) => i.targetKey);
+    await parts.target.setArchived(reappeared, false);
+    await tx.commit(target);
+    failpoint('batch:target-committed');
+
+    await tx.unit(state, async () => {
+      const dropped: string[] = [];
+      const stale: string[] = [];
+      for (const rejection of writeRejections) {
+        const item = bySeq.get(rejection.seq)!;
+        tally.reject(item.record.key!, rejection.reason);
+        (item.kind === 'new' ? dropped : stale).push(item.record.key!);
+        bySeq.delete(rejection.seq);
+      }
+      await parts.pairs.remove(dropped);
+      await parts.pairs.markStale(stale);
+      await ctx.runState.endInflight(markerId);
+      if (afterCommit) await afterCommit();
+    });
+    failpoint('batch:done');
+    countWritten(parts, bySeq.values());
+  } catch (error) {
+    await tx.rollback(target);
+    throw error;
+  }
+  tally.reportProgress();
+}
+
+function countWritten(parts: EntityParts, written: Iterable<WriteItem>): void {
+  const counters = parts.tally.counters;
+  for (const item of written) {
+    if (item.kind !== 'new') counters.updated++;
+    else if (item.linked) counters.linked++;
+    else counters.created++;
+  }
+}

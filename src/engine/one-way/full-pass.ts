@@ -1,0 +1,96 @@
+import type { StoredPair } from '../../store/pairs.js';
+import type { Row } from '../connector.js';
+import { mergeByKey } from '../merge-join.js';
+import { writeBatch } from './batch-writer.js';
+import { classify } from './classify.js';
+import { checkTargetDrift } from './drift.js';
+import type { EntityParts } from './parts.js';
+import { keyedRecords, parseSourceRow, type KeyedRecord, type WriteItem } from './source-records.js';
+import { handleVanished } from './vanished.js';
+import { advanceToNewest } from './watermark.js';
+import { WritePipeline } from './write-pipeline.js';
+
+/** Decides, for a key-only Full scan, whether to fetch changed rows by key instead of streaming every column. */
+const KEY_ONLY_PAIR_RATIO = 0.5;
+
+/**
+ * A Full pass: repairs target drift, then compares every source row with its pair (new, changed,
+ * unchanged) and every pair with its source row (vanished), writes what changed and re-sets the
+ * watermark to the source's newest row.
+ */
+export async function fullPass(parts: EntityParts): Promise<void> {
+  const { ctx } = parts;
+  await parts.prepare();
+  const pairCount = await parts.pairs.count();
+  if (pairCount > 0) await checkTargetDrift(parts);
+
+  const sourceRows = await parts.fetcher.estimateRows();
+  // Without a shared snapshot, rows fetched by key could be newer than the scan that chose them.
+  const keyOnly = pairCount > 0 && pairCount >= KEY_ONLY_PAIR_RATIO * sourceRows && ctx.source.capabilities.sharedSnapshot;
+
+  try {
+    const snapshot = await ctx.source.beginSnapshot();
+    await ctx.sourceFetch.joinSnapshot(snapshot);
+    await compareSourceWithPairs(parts, keyOnly);
+    await advanceToNewest(parts);
+  } finally {
+    await ctx.source.endSnapshot().catch(() => {});
+    await ctx.sourceFetch.endSnapshot().catch(() => {});
+  }
+}
+
+/**
+ * Walks the source (in key order) and the pairs (in the same order) side by side: a key on both
+ * sides is compared by hash, a source-only key is new, a pair-only key is a vanished source row.
+ */
+async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean): Promise<void> {
+  const { plan, ctx, tally } = parts;
+  const records = keyedRecords(plan, parts.reader.scan(!keyOnly), tally);
+  const pairs = parts.pairs.streamBySourceKey(ctx.stateStream.client);
+  const matches = mergeByKey<KeyedRecord, Row>(records, pairs, (r) => r.key, (p) => p[0]!);
+  const pipeline = new WritePipeline();
+  let writes: WriteItem[] = [];
+  let gone: StoredPair[] = [];
+  for await (const { left: record, right: pairRow } of matches) {
+    const pair = pairRow && toStoredPair(pairRow);
+    if (record) {
+      const write = classify(plan, record, pair, parts.matching, tally);
+      if (write) writes.push(write);
+    } else if (!pair!.sourceGone) {
+      gone.push(pair!);
+    }
+    if (writes.length >= ctx.batchSize) {
+      const batch = writes;
+      await pipeline.start(() => flushWrites(parts, batch, keyOnly));
+      writes = [];
+    }
+    if (gone.length >= ctx.batchSize) {
+      await pipeline.settle();
+      await handleVanished(parts, gone);
+      gone = [];
+    }
+  }
+  await pipeline.start(() => flushWrites(parts, writes, keyOnly));
+  await pipeline.settle();
+  await handleVanished(parts, gone);
+}
+
+async function flushWrites(parts: EntityParts, writes: WriteItem[], keyOnly: boolean): Promise<void> {
+  if (writes.length === 0) return;
+  if (keyOnly) await fetchValues(parts, writes);
+  await writeBatch(parts, writes);
+}
+
+/** Key-only scans learn which rows changed; this loads just those rows, from the same snapshot. */
+async function fetchValues(parts: EntityParts, writes: WriteItem[]): Promise<void> {
+  const byKey = new Map(writes.map((w) => [w.record.key!, w]));
+  for await (const row of parts.fetcher.byKeys(writes.map((w) => w.record.keyParts as string[]))) {
+    const fetched = parseSourceRow(parts.plan, row);
+    const item = byKey.get(fetched.key!);
+    if (item) item.record = fetched;
+  }
+}
+
+function toStoredPair(row: Row): StoredPair {
+  return { sourceKey: row[0]!, targetKey: row[1]!, sourceHash: row[2], targetHash: row[3], sourceGone: row[4] === 't' };
+}

@@ -1,0 +1,33 @@
+import { PairStore } from '../../store/pairs.js';
+import type { TableReader, TableWriter } from '../connector.js';
+import type { EntityPlan } from '../plan.js';
+import type { EntitySyncContext } from './context.js';
+import { EntityTally } from './tally.js';
+
+/** What every piece of a one-way entity pass works with: the plan, the lane, the tables and the pairs. */
+export class EntityParts {
+  readonly tally: EntityTally;
+  readonly target: TableWriter;
+  /** Streams the source (Full scan, Incremental). */
+  readonly reader: TableReader;
+  /** Reads rows by key, in the scan's snapshot. */
+  readonly fetcher: TableReader;
+  readonly pairs: PairStore;
+  /** New rows may link to existing target rows by the match keys (set by `prepare`). */
+  matching = false;
+
+  constructor(
+    readonly plan: EntityPlan,
+    readonly ctx: EntitySyncContext,
+  ) {
+    this.tally = new EntityTally(plan, ctx);
+    this.target = ctx.target.writer(plan);
+    this.reader = ctx.source.reader(plan);
+    this.fetcher = ctx.sourceFetch.reader(plan);
+    this.pairs = new PairStore(ctx.state.client, ctx.flow, plan.name);
+  }
+
+  async prepare(): Promise<void> {
+    this.matching = this.plan.actions.has('link') && this.plan.match.length > 0 && !(await this.target.isEmpty());
+  }
+}

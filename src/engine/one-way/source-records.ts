@@ -1,0 +1,69 @@
+import type { StoredPair } from '../../store/pairs.js';
+import { SOURCE_LAYOUT, type Row } from '../connector.js';
+import type { EntityPlan } from '../plan.js';
+import type { EntityTally } from './tally.js';
+
+/** A source row as the one-way pass sees it. */
+export interface SourceRecord {
+  key: string | undefined;
+  keyParts: (string | null)[];
+  cursor: string | null;
+  hash: string;
+  inScope: boolean;
+  values?: (string | null)[];
+  matchValues?: (string | null)[];
+}
+
+/** A source record with a usable (encoded) key. */
+export type KeyedRecord = SourceRecord & { key: string };
+
+export type WriteKind = 'new' | 'changed' | 'reappeared';
+
+/** One source row on its way to the target. */
+export interface WriteItem {
+  record: SourceRecord;
+  kind: WriteKind;
+  pair?: StoredPair;
+  /** Plain target key values, once known (from the pair, the mapping, a match or a fresh default). */
+  targetKey?: string[];
+  /** Linked to an existing target row by the match keys. */
+  linked?: boolean;
+  /** The target numbers new rows itself (AUTO_INCREMENT): the key comes back from the insert. */
+  awaitsKey?: boolean;
+}
+
+export function parseSourceRow(plan: EntityPlan, row: Row): SourceRecord {
+  const width = plan.source.keys.length;
+  const keyParts = row.slice(0, width);
+  const first = SOURCE_LAYOUT.firstValue(plan);
+  const valueCount = plan.keyFields.length + plan.fields.length;
+  const hasValues = row.length > first;
+  return {
+    key: plan.source.codec.encode(keyParts),
+    keyParts,
+    cursor: row[SOURCE_LAYOUT.cursor(plan)],
+    hash: row[SOURCE_LAYOUT.hash(plan)]!,
+    inScope: row[SOURCE_LAYOUT.inScope(plan)] === 't',
+    values: hasValues ? row.slice(first, first + valueCount) : undefined,
+    matchValues: hasValues ? row.slice(first + valueCount) : undefined,
+  };
+}
+
+/** Parses one row and counts it as read; a row with a null key part is rejected (undefined). */
+export function readRecord(plan: EntityPlan, row: Row, tally: EntityTally): KeyedRecord | undefined {
+  const record = parseSourceRow(plan, row);
+  tally.counters.read++;
+  if (record.key === undefined) {
+    tally.reject(null, `key ${plan.source.keys.join(', ')} is null`);
+    return undefined;
+  }
+  return record as KeyedRecord;
+}
+
+/** The rows of a source stream with a usable key, in stream order; the others are rejected on the way. */
+export async function* keyedRecords(plan: EntityPlan, rows: AsyncIterable<Row>, tally: EntityTally): AsyncGenerator<KeyedRecord> {
+  for await (const row of rows) {
+    const record = readRecord(plan, row, tally);
+    if (record) yield record;
+  }
+}

@@ -1,0 +1,32 @@
+import { emptyCounters } from '../../store/run-state.js';
+import type { EntityPlan } from '../plan.js';
+import type { EntityResult, EntitySyncContext, RejectedSample } from './context.js';
+
+/** One entity's counters, notes and a bounded sample of rejected rows, as the run report shows them. */
+export class EntityTally {
+  readonly counters = emptyCounters();
+  readonly rejected: RejectedSample[] = [];
+  readonly notes: string[] = [];
+
+  constructor(
+    private readonly plan: EntityPlan,
+    private readonly ctx: Pick<EntitySyncContext, 'rejectSampleLimit' | 'onProgress'>,
+  ) {}
+
+  /** Counts a rejected row; the first `rejectSampleLimit` are kept with their (decoded) source key. */
+  reject(sourceKey: string | null, reason: string): void {
+    this.counters.rejected++;
+    if (this.rejected.length < this.ctx.rejectSampleLimit) {
+      const key = sourceKey === null ? null : this.plan.source.codec.decode(sourceKey).join(', ');
+      this.rejected.push({ entity: this.plan.name, key, reason });
+    }
+  }
+
+  reportProgress(): void {
+    this.ctx.onProgress?.(this.plan.name, this.counters);
+  }
+
+  result(): EntityResult {
+    return { counters: this.counters, rejected: this.rejected, notes: this.notes };
+  }
+}

@@ -1,0 +1,74 @@
+import { normaliseValue, type RowRejection } from '../connector.js';
+import type { EntityParts } from './parts.js';
+import type { WriteItem } from './source-records.js';
+
+/**
+ * Gives every item its target key: from its pair, from the mapped key fields, by linking to an
+ * existing target row with equal match columns, or a fresh one (drawn now, or returned by the insert
+ * on targets that number rows themselves). Items that get none are skipped or rejected.
+ */
+export async function assignTargetKeys(parts: EntityParts, items: WriteItem[]): Promise<void> {
+  const { plan, ctx, tally } = parts;
+  const fresh: WriteItem[] = [];
+  for (const item of items) {
+    if (item.pair) item.targetKey = plan.target.codec.decode(item.pair.targetKey);
+    else if (plan.target.keyMode === 'mapped') {
+      const keyParts = item.record.values!.slice(0, plan.keyFields.length);
+      if (keyParts.some((p) => p === null)) tally.reject(item.record.key!, `target key ${plan.target.keys.join(', ')} would be null`);
+      else item.targetKey = keyParts as string[];
+    } else fresh.push(item);
+  }
+  const unmatched = parts.matching ? await linkByMatch(parts, fresh) : fresh;
+  const creatable = plan.actions.has('createInTarget') ? unmatched : [];
+  tally.counters.skipped += unmatched.length - creatable.length;
+  if (ctx.target.capabilities.generatedKeys === 'returned') {
+    for (const item of creatable) item.awaitsKey = true;
+    return;
+  }
+  const keys = await parts.target.allocateKeys(creatable.length);
+  creatable.forEach((item, i) => (item.targetKey = keys[i]));
+}
+
+/** Links new source rows to existing, unpaired target rows with equal match columns (seed 002, action 1). */
+async function linkByMatch(parts: EntityParts, items: WriteItem[]): Promise<WriteItem[]> {
+  const { plan } = parts;
+  const candidates = new Map<string, WriteItem>();
+  for (const item of items) {
+    const values = item.record.matchValues ?? [];
+    if (values.some((v) => v === null)) continue;
+    const normalised = values.map((v, i) => normaliseValue(v!, plan.match[i].normalize));
+    candidates.set(normalised.join('\u0001'), item);
+  }
+  const found = await parts.target.findMatches([...candidates.keys()].map((k) => k.split('\u0001')));
+  const encodedTargets = new Map([...found].map(([matchKey, key]) => [matchKey, plan.target.codec.encode(key)!]));
+  const alreadyPaired = await parts.pairs.pairedTargetKeys([...encodedTargets.values()]);
+  const linked = new Set<WriteItem>();
+  for (const [matchKey, targetKey] of found) {
+    if (alreadyPaired.has(encodedTargets.get(matchKey)!)) continue;
+    const item = candidates.get(matchKey)!;
+    item.targetKey = targetKey;
+    item.linked = true;
+    linked.add(item);
+  }
+  return items.filter((item) => !linked.has(item));
+}
+
+/**
+ * For targets that number new rows themselves (capability `generatedKeys: 'returned'`): inserts
+ * those rows first, inside the batch's open target transaction, and learns their keys. The pairs
+ * commit before the target does, as for every other row, so a crash in between is repaired by the
+ * interrupted-batch recovery. Returns the stored hash by position in `items`.
+ */
+export async function insertAwaitingKeys(parts: EntityParts, items: WriteItem[]): Promise<Map<number, string>> {
+  const hashes = new Map<number, string>();
+  const awaiting = items.flatMap((item, seq) => (item.awaitsKey ? [{ seq, values: item.record.values! }] : []));
+  if (awaiting.length === 0) return hashes;
+  const rejections: RowRejection[] = [];
+  const inserted = await parts.target.insertReturningKeys(awaiting, rejections);
+  for (const rejection of rejections) parts.tally.reject(items[rejection.seq].record.key!, rejection.reason);
+  for (const [seq, { key, hash }] of inserted) {
+    items[seq].targetKey = key;
+    hashes.set(seq, hash);
+  }
+  return hashes;
+}

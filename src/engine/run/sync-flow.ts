@@ -1,0 +1,147 @@
+import type { Logger } from 'pino';
+import { loopWindowSeconds } from '../../api/defaults.js';
+import { categoryCounts } from '../../store/two-way-pairs.js';
+import { RunState, type EntityCounters } from '../../store/run-state.js';
+import { EntitySync } from '../entity-sync.js';
+import type { EntityResult, EntitySyncContext } from '../one-way/context.js';
+import { planFlow, type FlowPlan } from '../plan.js';
+import type { RunReport } from '../report.js';
+import { applyResolutions } from '../resolve.js';
+import { runPass, selectRun, type RunSelection } from '../run-selection.js';
+import { runInDependencyOrder } from '../scheduler.js';
+import { Transactions } from '../transactions.js';
+import { TwoWayEntitySync } from '../two-way/entity-sync.js';
+import { selectTwoWayRecord } from '../two-way/record.js';
+import type { Session } from '../connector.js';
+import { readCatalog, refuseDryRunWithout } from './catalog-check.js';
+import type { LaneConnections, RunConnections } from './connections.js';
+import { Lanes } from './lanes.js';
+import { recoverInterruptedBatches } from './recover-batches.js';
+import type { RunRequest } from './request.js';
+
+const DEFAULT_PARALLEL_ENTITIES = 2;
+
+/** What a run got done; filled in as it goes, so a failed run still reports how far it came. */
+export interface RunOutcome {
+  results: Map<string, EntityResult>;
+  plan?: FlowPlan;
+  selection?: RunSelection;
+  watermarksBefore: RunReport['watermarksBefore'];
+  watermarksAfter: RunReport['watermarksAfter'];
+  categories?: Awaited<ReturnType<typeof categoryCounts>>;
+}
+
+export function emptyOutcome(): RunOutcome {
+  return { results: new Map(), watermarksBefore: {}, watermarksAfter: {} };
+}
+
+export interface SyncFlowRun {
+  request: RunRequest;
+  runId: string;
+  connections: RunConnections;
+  onProgress: (entity: string, counters: EntityCounters) => void;
+}
+
+/**
+ * The sync itself, once the run holds the flow lock: read the catalogs, plan, recover interrupted
+ * batches, select what the run touches, then sync the entities on their lanes in dependency order.
+ */
+export async function syncFlow(run: SyncFlowRun, outcome: RunOutcome): Promise<void> {
+  const { request, runId, connections } = run;
+  const { flowId, logger } = request;
+  const dryRun = Boolean(request.dryRun);
+  const first = await connections.openLane();
+  const { source, sourceFetch, target, state } = first;
+
+  const catalog = await readCatalog(request.spec, source, target);
+  if (dryRun) refuseDryRunWithout(catalog, request.spec);
+  const plan = planFlow(request.spec, catalog);
+  outcome.plan = plan;
+  const plans = new Map(plan.entities.map((e) => [e.name, e]));
+  const runState = new RunState(state.client, flowId, runId);
+  outcome.watermarksBefore = await runState.readAllWatermarks();
+  await recoverInterruptedBatches(runState, plans, state, target, flowId, logger);
+  const twoWay = request.spec.direction === 'TwoWay';
+  // A Record run reads its closure and then its rows in one snapshot (it runs on one lane). Two-way
+  // runs write the source on sourceFetch, so they read the closure in a snapshot on the other connection.
+  const snapshot = twoWay ? source : sourceFetch;
+  if (request.mode === 'Record') await snapshot.beginSnapshot();
+  const selection = await select(request, plan, first, snapshot);
+  outcome.selection = selection;
+
+  const tx = new Transactions(dryRun);
+  await tx.open(state);
+  await tx.open(target);
+  // Two-way runs write the source too (on the lanes' sourceFetch connections).
+  if (twoWay) await tx.open(sourceFetch);
+  const lanes = new Lanes(
+    {
+      flowId,
+      runId,
+      batchSize: plan.batchSize,
+      tx,
+      plans,
+      selection,
+      cacheLookups: request.mode !== 'Record',
+      windowSeconds: loopWindowSeconds(request.spec.loopProtection),
+      logger,
+      onProgress: run.onProgress,
+    },
+    connections,
+  );
+  // A dry run needs every statement in one transaction per database: one lane.
+  const laneCount = dryRun || request.mode === 'Record' ? 1 : Math.max(1, request.parallelEntities ?? DEFAULT_PARALLEL_ENTITIES);
+  const contexts = await lanes.open(first, laneCount);
+  await syncEntities(request, plan, selection, lanes, contexts, outcome.results);
+  if (request.mode === 'Record') await snapshot.endSnapshot();
+
+  outcome.categories = await categoryCounts(state.client, flowId);
+  outcome.watermarksAfter = dryRun ? outcome.watermarksBefore : await runState.readAllWatermarks();
+  await tx.close(state);
+  await tx.close(target);
+  if (twoWay) await tx.close(sourceFetch);
+}
+
+/** Which entities the run syncs and how; a two-way Record run also looks at the target side. */
+function select(request: RunRequest, plan: FlowPlan, lane: LaneConnections, snapshot: Session): Promise<RunSelection> {
+  if (request.spec.direction === 'TwoWay' && request.mode === 'Record' && request.record) {
+    return selectTwoWayRecord(
+      { spec: request.spec, record: request.record },
+      plan,
+      { source: snapshot, target: lane.target },
+      { client: lane.state.client, flow: request.flowId },
+    );
+  }
+  return selectRun(request, plan, lane.sourceFetch, { connection: lane.state, flow: request.flowId });
+}
+
+/** Runs each selected entity's pass on the lanes (or applies Resolve decisions); Full passes end by deleting vanished rows, children first. */
+async function syncEntities(
+  request: RunRequest,
+  plan: FlowPlan,
+  selection: RunSelection,
+  lanes: Lanes,
+  contexts: EntitySyncContext[],
+  results: Map<string, EntityResult>,
+): Promise<void> {
+  const logger: Logger = request.logger;
+  const twoWay = request.spec.direction === 'TwoWay';
+  if (request.mode === 'Resolve') {
+    for (const [name, result] of await applyResolutions(plan, request.resolutions ?? [], await lanes.twoWayContext(contexts[0]))) results.set(name, result);
+    return;
+  }
+  const syncs = new Map<string, EntitySync>();
+  await runInDependencyOrder(selection.entities, contexts, async (entity, lane) => {
+    logger.info({ entity: entity.name, mode: request.mode }, 'syncing entity');
+    if (twoWay) {
+      results.set(entity.name, await runPass(new TwoWayEntitySync(entity, await lanes.twoWayContext(lane)), selection.pass(entity.name)));
+      return;
+    }
+    const sync = new EntitySync(entity, lane);
+    syncs.set(entity.name, sync);
+    results.set(entity.name, await runPass(sync, selection.pass(entity.name)));
+  });
+  if (selection.deleteVanished && !twoWay) {
+    for (const entity of [...selection.entities].reverse()) results.set(entity.name, await syncs.get(entity.name)!.deleteVanished());
+  }
+}
