@@ -23,7 +23,7 @@ import { MINI_SOURCE_SQL, T0 } from '../helpers/mini-flow.js';
 import { startDataApiFixture, createServingPki, type DataApiFixture } from './fixtures/data-api.js';
 import { createNamespace, createSecret, jobManifest, kubeClient, kubeconfigPath, startController, waitForPhase } from './fixtures/env.js';
 import { JobRunner } from './fixtures/job-runner.js';
-import { kubectl } from './fixtures/kubectl.js';
+import { kubectl, kubectlStream } from './fixtures/kubectl.js';
 
 const ns = 'e2e-data';
 const SFTP_PASSWORD = 'sftp-secret-pass';
@@ -67,7 +67,7 @@ async function seedPairs(url: string): Promise<void> {
 }
 
 function rbac(): k8s.KubernetesObject[] {
-  const rule = (resources: string[]) => ({ apiGroups: ['data.ferry.dev'], resources, verbs: ['get', 'list'] });
+  const rule = (resources: string[]) => ({ apiGroups: ['data.ferry.dev'], resources, verbs: ['get', 'list', 'watch'] });
   const binding = (role: string, user: string) => ({
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'RoleBinding',
@@ -203,8 +203,22 @@ describe('data.ferry.dev through the aggregation layer', () => {
     const result = await kubectl(['api-resources', '--api-group=data.ferry.dev', '-o', 'wide']);
     expect(result.status, result.stderr).toBe(0);
     for (const [name, kind] of [['pairs', 'Pair'], ['runs', 'Run'], ['exportfiles', 'ExportFile']]) {
-      expect(result.stdout).toMatch(new RegExp(`^${name}\\s+data.ferry.dev/v1alpha1\\s+true\\s+${kind}\\s+get,list`, 'm'));
+      expect(result.stdout).toMatch(new RegExp(`^${name}\\s+data.ferry.dev/v1alpha1\\s+true\\s+${kind}\\s+get,list,watch`, 'm'));
     }
+  });
+
+  it('kubectl explain reads the field descriptions from the OpenAPI document the aggregator merged', async () => {
+    let explained = await kubectl(['explain', 'pairs.conflict.fields']);
+    // The aggregator fetches the document when the APIService becomes available; give it a moment.
+    for (let i = 0; i < 60 && explained.status !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      explained = await kubectl(['explain', 'pairs.conflict.fields']);
+    }
+    expect(explained.status, explained.stderr).toBe(0);
+    expect(explained.stdout).toMatch(/KIND:\s+Pair/);
+    expect(explained.stdout).toMatch(/sourceValue\s+<string>\s+Value in the source system/);
+    const runs = await kubectl(['explain', 'runs', '--recursive']);
+    expect(runs.stdout).toMatch(/heartbeatAt\s+<string>/);
   });
 
   it('kubectl get pairs prints a table, filtered by field selectors and query parameters, paged', async () => {
@@ -250,6 +264,37 @@ describe('data.ferry.dev through the aggregation layer', () => {
       category: 'conflict',
       conflict: { fields: [{ field: 'email', sourceValue: 'ann@example.org', targetValue: 'ann@example.com', sourceChangedAt: '2026-02-01T10:00:00.000Z' }, { field: 'iban' }] },
     });
+  });
+
+  it('kubectl get pairs -w streams changes from the list it printed on: modified, added, leaving the selection, deleted', async () => {
+    const flow = `${ns}/watched`;
+    const write = (sql: string, params: unknown[]) => withClient(stateUrl, (c) => c.query(sql, params));
+    await write(`INSERT INTO ferry.pairs (flow, entity, source_key, target_key, category) VALUES ($1, 'people', $2, $3, 'conflict')`, [flow, key(1), key(101)]);
+    const watch = kubectlStream(['get', 'pairs', '-n', ns, '--field-selector', 'flow=watched,category=conflict', '-w', '--output-watch-events']);
+    try {
+      await watch.waitFor(/^ADDED\s+watched\.people\.1\s/m);
+      // Written right after the list: the watch starts from the list's resourceVersion, so this is not lost.
+      await write(`UPDATE ferry.pairs SET target_key = $2 WHERE flow = $1 AND source_key = $3`, [flow, key(111), key(1)]);
+      await watch.waitFor(/^MODIFIED\s+watched\.people\.1\s+watched\s+people\s+1\s+111\s+conflict/m);
+      await write(`INSERT INTO ferry.pairs (flow, entity, source_key, target_key, category) VALUES ($1, 'people', $2, $3, 'conflict')`, [flow, key(2), key(102)]);
+      await watch.waitFor(/^ADDED\s+watched\.people\.2\s/m);
+      await write(`UPDATE ferry.pairs SET category = 'synchronised' WHERE flow = $1 AND source_key = $2`, [flow, key(1)]);
+      await watch.waitFor(/^DELETED\s+watched\.people\.1\s/m);
+      await write(`DELETE FROM ferry.pairs WHERE flow = $1`, [flow]);
+      await watch.waitFor(/^DELETED\s+watched\.people\.2\s/m);
+      const events = watch.output().trim().split('\n').slice(1).map((l) => l.split(/\s+/).slice(0, 2).join(' '));
+      expect(events).toEqual(['ADDED watched.people.1', 'MODIFIED watched.people.1', 'ADDED watched.people.2', 'DELETED watched.people.1', 'DELETED watched.people.2']);
+    } finally {
+      await watch.stop();
+    }
+
+    // A raw watch from "now" ends cleanly at its timeout with a bookmark the client can resume from.
+    const raw = await kubectl(['get', '--raw', `/apis/data.ferry.dev/v1alpha1/namespaces/${ns}/runs?watch=1&timeoutSeconds=2&allowWatchBookmarks=true`]);
+    expect(raw.status, raw.stderr).toBe(0);
+    const last = JSON.parse(raw.stdout.trim().split('\n').at(-1)!);
+    expect(last).toMatchObject({ type: 'BOOKMARK', object: { kind: 'Run', metadata: { resourceVersion: expect.stringMatching(/^\d+$/) } } });
+    const list = JSON.parse((await kubectl(['get', '--raw', `/apis/data.ferry.dev/v1alpha1/namespaces/${ns}/pairs?limit=1`])).stdout);
+    expect(list.metadata.resourceVersion).toMatch(/^\d+$/);
   });
 
   it('an export SyncJob through the controller ends with per-destination outcomes, in status, kubectl ferry runs and exportfiles', async () => {
