@@ -23,8 +23,3 @@ export function apiResourceList() {
     ]),
   };
 }
-
-/** A minimal OpenAPI v2 document: the aggregator fetches one from every APIService. */
-export function openApiV2() {
-  return { swagger: '2.0', info: { title: 'Ferry data API', version: VERSION }, paths: {}, definitions: {} };
-}
