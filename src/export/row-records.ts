@@ -1,6 +1,6 @@
 import type { Row } from '../engine/connector.js';
 import { csvLine, type CsvOptions } from './csv.js';
-import { compareJsonbKeys, jsonbText } from './jsonb-text.js';
+import { compareJsonbKeys, jsonbText, numericText } from './jsonb-text.js';
 import type { ExportColumn, ExportFileFormat, ExportValueKind } from './source.js';
 
 /** Formatted records with the offset just past each record end, as the file writer takes them. */
@@ -47,7 +47,9 @@ export function jsonText(value: string | null, kind: ExportValueKind): string {
   if (value === null) return 'null';
   switch (kind) {
     case 'number':
-      return JSON_NUMBER.test(value) ? value : JSON.stringify(value);
+      // jsonb holds numbers as numeric, which prints an exponent out (a MariaDB DOUBLE can read `1e21`).
+      if (!JSON_NUMBER.test(value)) return JSON.stringify(value);
+      return /[eE]/.test(value) ? numericText(value) : value;
     case 'boolean':
       return TRUE_TEXT.has(value.toLowerCase()) ? 'true' : 'false';
     case 'json':
