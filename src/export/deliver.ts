@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { readArchivedFile, type ArchivedFile } from './archive.js';
+import type { ArchivedFile } from '../store/export-archive.js';
+import { streamExportFile } from '../store/export-file-reads.js';
+import { recordTransferAttempt, recordTransferEnd, recordTransferPending } from '../store/export-transfers.js';
 import { withRetries, type RetryPolicy } from './transports/retry.js';
 import { connect } from './transports/index.js';
 import { TransferError, type ResolvedTarget } from './transports/types.js';
@@ -33,36 +35,6 @@ export function retryPolicyOf(target: ResolvedTarget): RetryPolicy {
   };
 }
 
-class TransferLog {
-  constructor(
-    private readonly pool: pg.Pool,
-    private readonly runId: string,
-  ) {}
-
-  async pending(fileId: string, target: string): Promise<number> {
-    const result = await this.pool.query(
-      `INSERT INTO ferry.export_transfers (run_id, file_id, target, status) VALUES ($1, $2, $3, 'pending') RETURNING id`,
-      [this.runId, fileId, target],
-    );
-    return Number(result.rows[0].id);
-  }
-
-  async transferring(id: number, attempts: number): Promise<void> {
-    await this.pool.query(
-      `UPDATE ferry.export_transfers SET status = 'transferring', attempts = $2, started_at = coalesce(started_at, now()) WHERE id = $1`,
-      [id, attempts],
-    );
-  }
-
-  async finished(id: number, outcome: TransferOutcome): Promise<void> {
-    await this.pool.query(
-      `UPDATE ferry.export_transfers SET status = $2, remote_path = $3, bytes = $4, duration_ms = $5, attempts = $6, reason = $7,
-         message = $8, completed_at = now() WHERE id = $1`,
-      [id, outcome.status, outcome.remotePath ?? null, outcome.bytes ?? null, outcome.durationMs ?? null, outcome.attempts, outcome.reason ?? null, outcome.message ?? null],
-    );
-  }
-}
-
 /**
  * Sends every file to every destination. Destinations run side by side and never stop each other;
  * within one destination files go one after another, each with its own retries. Every outcome is
@@ -75,9 +47,10 @@ export async function deliverFiles(
   destinations: Destination[],
   logger: Logger,
 ): Promise<TransferOutcome[]> {
-  const log = new TransferLog(pool, runId);
   const ids = new Map<string, number>();
-  for (const destination of destinations) for (const file of files) ids.set(`${destination.name}\0${file.id}`, await log.pending(file.id, destination.name));
+  for (const destination of destinations) {
+    for (const file of files) ids.set(`${destination.name}\0${file.id}`, await recordTransferPending(pool, { runId, fileId: file.id, target: destination.name }));
+  }
 
   const perDestination = await Promise.all(
     destinations.map(async (destination) => {
@@ -93,11 +66,11 @@ export async function deliverFiles(
           // A permanent failure (auth, host key, TLS) would repeat for every file: do not hammer the server.
           outcome = { ...base, status: 'failed', attempts: 0, reason: permanent.reason, message: `not attempted: ${permanent.message}` };
         } else {
-          const sent = await sendOne(runId, destination.target, file, pool, (attempt) => log.transferring(id, attempt), logger);
+          const sent = await sendOne(runId, destination.target, file, pool, (attempt) => recordTransferAttempt(pool, id, attempt), logger);
           outcome = sent.outcome;
           if (sent.error && !sent.error.transient) permanent = sent.error;
         }
-        await log.finished(id, outcome);
+        await recordTransferEnd(pool, id, outcome);
         outcomes.push(outcome);
       }
       return outcomes;
@@ -126,9 +99,12 @@ async function sendOne(
       async (attempt) => {
         await onAttempt(attempt);
         const connection = await connect(target);
+        const content = streamExportFile(pool, file);
         try {
-          return await connection.putAtomically(readArchivedFile(pool, file), file.name, file.bytes, uploadToken(runId, file.id));
+          return await connection.putAtomically(content, file.name, file.bytes, uploadToken(runId, file.id));
         } finally {
+          // A transfer that failed before reading to the end would otherwise keep the state-DB session the read holds.
+          content.destroy();
           await connection.close();
         }
       },

@@ -6,57 +6,22 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { FerryError } from '../util/errors.js';
-import { filesOfRun, readArchivedFile, type ArchivedFile } from './archive.js';
+import { filesOfRun, type ArchivedFile } from '../store/export-archive.js';
+import { streamExportFile } from '../store/export-file-reads.js';
+import { listExportRuns, readExportRunOrigin, type ExportRunRecord } from '../store/export-runs.js';
+import { transfersOfRuns, type RunTransfer } from '../store/export-transfers.js';
 
 /** One past export instance, as the dashboard of `ferry exports` shows it. */
-export interface ExportInstance {
-  runId: string;
-  mode: string;
-  sourceRunId: string | null;
-  createdAt: Date;
-  creationStatus: string;
-  transferStatus: string;
-  files: number;
-  rows: number;
-  bytes: number;
-  transfers: { target: string; file: string; status: string; reason: string | null; message: string | null; remotePath: string | null; bytes: number | null; attempts: number }[];
+export interface ExportInstance extends ExportRunRecord {
+  transfers: Omit<RunTransfer, 'runId'>[];
 }
 
 export async function listExportInstances(pool: pg.Pool, flow: string, limit = 50): Promise<ExportInstance[]> {
-  const runs = await pool.query(
-    `SELECT run_id, mode, source_run_id, created_at, creation_status, transfer_status, files, rows, bytes
-       FROM ferry.export_runs WHERE flow = $1 ORDER BY created_at DESC LIMIT $2`,
-    [flow, limit],
-  );
-  const ids = runs.rows.map((r) => r.run_id as string);
-  const transfers = await pool.query(
-    `SELECT t.run_id, t.target, f.name AS file, t.status, t.reason, t.message, t.remote_path, t.bytes, t.attempts
-       FROM ferry.export_transfers t JOIN ferry.export_files f ON f.id = t.file_id
-      WHERE t.run_id = ANY($1) ORDER BY t.target, f.entity, f.part`,
-    [ids],
-  );
-  return runs.rows.map((r) => ({
-    runId: r.run_id,
-    mode: r.mode,
-    sourceRunId: r.source_run_id,
-    createdAt: r.created_at,
-    creationStatus: r.creation_status,
-    transferStatus: r.transfer_status,
-    files: Number(r.files),
-    rows: Number(r.rows),
-    bytes: Number(r.bytes),
-    transfers: transfers.rows
-      .filter((t) => t.run_id === r.run_id)
-      .map((t) => ({
-        target: t.target,
-        file: t.file,
-        status: t.status,
-        reason: t.reason,
-        message: t.message,
-        remotePath: t.remote_path,
-        bytes: t.bytes === null ? null : Number(t.bytes),
-        attempts: Number(t.attempts),
-      })),
+  const runs = await listExportRuns(pool, flow, limit);
+  const transfers = await transfersOfRuns(pool, runs.map((r) => r.runId));
+  return runs.map((run) => ({
+    ...run,
+    transfers: transfers.filter((t) => t.runId === run.runId).map(({ runId: _runId, ...transfer }) => transfer),
   }));
 }
 
@@ -66,8 +31,7 @@ export async function archivedFilesOf(pool: pg.Pool, runId: string): Promise<Arc
   try {
     const own = await filesOfRun(client, runId);
     if (own.length > 0) return own;
-    const source = await client.query(`SELECT source_run_id FROM ferry.export_runs WHERE run_id = $1`, [runId]);
-    const sourceRunId = source.rows[0]?.source_run_id as string | undefined;
+    const sourceRunId = (await readExportRunOrigin(client, runId))?.sourceRunId;
     return sourceRunId ? await filesOfRun(client, sourceRunId) : [];
   } finally {
     client.release();
@@ -84,7 +48,7 @@ export async function downloadArchivedFile(pool: pg.Pool, file: ArchivedFile, pa
       callback(null, chunk);
     },
   });
-  await pipeline(readArchivedFile(pool, file), check, createWriteStream(path));
+  await pipeline(streamExportFile(pool, file), check, createWriteStream(path));
   if (hash.digest('hex') !== file.sha256) throw new FerryError(`${file.name}: archived content does not match its recorded SHA-256`, 1);
 }
 

@@ -14,7 +14,9 @@ import { exportNamespace, openExportSource } from '../connectors/index.js';
 import { openStateStore } from '../store/db.js';
 import { RunState, type Watermark } from '../store/run-state.js';
 import { ConfigError, FerryError, FlowBusyError } from '../util/errors.js';
-import { DEFAULT_RETENTION_DAYS, filesOfRun, purgeExpired, readArchivedFile, type ArchivedFile, type ArchiveOptions } from './archive.js';
+import { filesOfRun, type ArchivedFile } from '../store/export-archive.js';
+import { streamExportFile } from '../store/export-file-reads.js';
+import { DEFAULT_RETENTION_DAYS, purgeExpired, type ArchiveOptions } from './archive.js';
 import { createEntityFiles, fileFormatOf, type CreateContext, type CreatedEntity } from './create-files.js';
 import { deliverFiles, type Destination, type TransferOutcome } from './deliver.js';
 import { loadEncryptionKeys } from './encrypt.js';
@@ -109,7 +111,7 @@ async function verifyArchived(pool: pg.Pool, file: ArchivedFile): Promise<void> 
   if (file.purgedAt) throw new FerryError(`file ${file.name} of run ${file.runId} was removed from the archive on ${file.purgedAt.toISOString()} (retention)`, 1);
   const hash = createHash('sha256');
   let bytes = 0;
-  for await (const chunk of readArchivedFile(pool, file)) {
+  for await (const chunk of streamExportFile(pool, file)) {
     hash.update(chunk as Buffer);
     bytes += (chunk as Buffer).length;
   }

@@ -1,4 +1,4 @@
-import type { StateClient } from './state-connection.js';
+import type { StateClient, StateDb } from './state-connection.js';
 
 // The export side of a run (`ferry.export_runs`): how its files were created and how their transfers went.
 
@@ -43,4 +43,37 @@ export async function readExportRunOrigin(client: StateClient, runId: string): P
   );
   const row = result.rows[0];
   return row ? { flow: row.flow, sourceRunId: row.source_run_id } : undefined;
+}
+
+/** An export run as `ferry exports` lists it. */
+export interface ExportRunRecord {
+  runId: string;
+  mode: string;
+  sourceRunId: string | null;
+  createdAt: Date;
+  creationStatus: string;
+  transferStatus: string;
+  files: number;
+  rows: number;
+  bytes: number;
+}
+
+/** A flow's newest export runs first. */
+export async function listExportRuns(db: StateDb, flow: string, limit: number): Promise<ExportRunRecord[]> {
+  const result = await db.query(
+    `SELECT run_id, mode, source_run_id, created_at, creation_status, transfer_status, files, rows, bytes
+       FROM ferry.export_runs WHERE flow = $1 ORDER BY created_at DESC LIMIT $2`,
+    [flow, limit],
+  );
+  return result.rows.map((r) => ({
+    runId: r.run_id,
+    mode: r.mode,
+    sourceRunId: r.source_run_id,
+    createdAt: r.created_at,
+    creationStatus: r.creation_status,
+    transferStatus: r.transfer_status,
+    files: Number(r.files),
+    rows: Number(r.rows),
+    bytes: Number(r.bytes),
+  }));
 }

@@ -4,6 +4,9 @@ import { connect } from '../connectors/postgres/connect.js';
 /** A client of the state database, as the store's modules take it. */
 export type StateClient = pg.ClientBase;
 
+/** A pool or a client of the state database, for statements that need no session of their own. */
+export type StateDb = pg.Pool | StateClient;
+
 /**
  * A connection to the state database, as the engine holds it: unit-of-work boundaries it can drive,
  * and the client the store's modules (pairs, run state) take. Only src/store runs SQL on it.
