@@ -5,6 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { escapeCopyField } from '../util/copy-text.js';
 import { copyOutRows, type Row } from '../util/copy-out.js';
 import { literal } from '../util/sql.js';
+import type { ScanStage } from './scan-stage.js';
 
 export interface PairWrite {
   sourceKey: string;
@@ -75,20 +76,20 @@ export class PairStore {
     return result.rows[0].n;
   }
 
-  /** All pairs in source-key order, as a stream (merge-joined with the source scan). */
-  streamBySourceKey(streamClient: pg.ClientBase): AsyncGenerator<Row> {
-    return copyOutRows(
-      streamClient,
-      `SELECT source_key, target_key, source_hash, target_hash, source_gone_at IS NOT NULL FROM ferry.pairs WHERE ${this.scope()} ORDER BY source_key`,
-    );
+  /**
+   * All pairs `[source_key, target_key, source_hash, target_hash, gone]` in source-key order, as a
+   * stream (merge-joined with the source scan); with a stage, its rows joined with the pairs there,
+   * each line led by the staged row (see ScanStage.joinSql).
+   */
+  streamBySourceKey(streamClient: pg.ClientBase, stage?: ScanStage): AsyncGenerator<Row> {
+    const pairs = `SELECT source_key, target_key, source_hash, target_hash, source_gone_at IS NOT NULL AS gone FROM ferry.pairs WHERE ${this.scope()}`;
+    return copyOutRows(streamClient, stage ? stage.joinSql(pairs, 'source_key') : `${pairs} ORDER BY source_key`);
   }
 
-  /** `[target_key, source_key, target_hash]` in target-key order (merge-joined with the target scan). */
-  streamByTargetKey(streamClient: pg.ClientBase): AsyncGenerator<Row> {
-    return copyOutRows(
-      streamClient,
-      `SELECT target_key, source_key, target_hash FROM ferry.pairs WHERE ${this.scope()} ORDER BY target_key`,
-    );
+  /** `[target_key, source_key, target_hash]` in target-key order (merge-joined with the target scan, or joined with a stage). */
+  streamByTargetKey(streamClient: pg.ClientBase, stage?: ScanStage): AsyncGenerator<Row> {
+    const pairs = `SELECT target_key, source_key, target_hash FROM ferry.pairs WHERE ${this.scope()}`;
+    return copyOutRows(streamClient, stage ? stage.joinSql(pairs, 'target_key') : `${pairs} ORDER BY target_key`);
   }
 
   /** Pairs whose source row vanished, in source-key order. */

@@ -1,5 +1,5 @@
 import type { Row } from '../connector.js';
-import { mergeByKey } from '../merge-join.js';
+import { joinWithPairs } from '../key-join.js';
 import type { EntityParts } from './parts.js';
 
 /**
@@ -9,10 +9,18 @@ import type { EntityParts } from './parts.js';
 export async function checkTargetDrift(parts: EntityParts): Promise<void> {
   const { plan, ctx, tally } = parts;
   const width = plan.target.keys.length;
-  const targetRows = parts.target.streamHashes();
-  // `[target_key, source_key, target_hash]` in target-key order.
-  const pairs = parts.pairs.streamByTargetKey(ctx.stateStream.client);
-  const matches = mergeByKey<Row, Row>(targetRows, pairs, (r) => plan.target.codec.encode(r.slice(0, width))!, (p) => p[0]!);
+  const matches = joinWithPairs<Row>(
+    {
+      rows: parts.target.streamHashes(),
+      ordered: ctx.target.capabilities.orderedScan,
+      key: (row) => plan.target.codec.encode(row.slice(0, width))!,
+      toRow: (row) => row,
+      fromRow: (row) => row,
+    },
+    // `[target_key, source_key, target_hash]`
+    { stream: (stage) => parts.pairs.streamByTargetKey(ctx.stateStream.client, stage), key: (pair) => pair[0]! },
+    ctx.stateStream.client,
+  );
   let stale: string[] = [];
   let drifted = 0;
   for await (const { left: row, right: pair } of matches) {

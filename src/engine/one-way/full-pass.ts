@@ -1,11 +1,11 @@
 import type { StoredPair } from '../../store/pairs.js';
 import type { Row } from '../connector.js';
-import { mergeByKey } from '../merge-join.js';
+import { joinWithPairs } from '../key-join.js';
 import { writeBatch } from './batch-writer.js';
 import { classify } from './classify.js';
 import { checkTargetDrift } from './drift.js';
 import type { EntityParts } from './parts.js';
-import { keyedRecords, parseSourceRow, type KeyedRecord, type WriteItem } from './source-records.js';
+import { keyedRecords, parseSourceRow, sourceRowOf, type KeyedRecord, type WriteItem } from './source-records.js';
 import { handleVanished } from './vanished.js';
 import { advanceToNewest } from './watermark.js';
 import { WritePipeline } from './write-pipeline.js';
@@ -40,25 +40,39 @@ export async function fullPass(parts: EntityParts): Promise<void> {
 }
 
 /**
- * Walks the source (in key order) and the pairs (in the same order) side by side: a key on both
- * sides is compared by hash, a source-only key is new, a pair-only key is a vanished source row.
+ * Joins the source with the pairs by key (see joinWithPairs: merged as they stream when the source
+ * scans in key order, joined in the state DB otherwise): a key on both sides is compared by hash, a
+ * source-only key is new, a pair-only key is a vanished source row.
  */
 async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean): Promise<void> {
   const { plan, ctx, tally } = parts;
-  const records = keyedRecords(plan, parts.reader.scan(!keyOnly), tally);
-  const pairs = parts.pairs.streamBySourceKey(ctx.stateStream.client);
-  const matches = mergeByKey<KeyedRecord, Row>(records, pairs, (r) => r.key, (p) => p[0]!);
+  const matches = joinWithPairs<KeyedRecord>(
+    {
+      rows: keyedRecords(plan, parts.reader.scan(!keyOnly), tally),
+      ordered: ctx.source.capabilities.orderedScan,
+      key: (record) => record.key,
+      toRow: sourceRowOf,
+      fromRow: (row) => parseSourceRow(plan, row) as KeyedRecord,
+    },
+    { stream: (stage) => parts.pairs.streamBySourceKey(ctx.stateStream.client, stage), key: (pair) => pair[0]! },
+    ctx.stateStream.client,
+  );
   const pipeline = new WritePipeline();
   let writes: WriteItem[] = [];
   let gone: StoredPair[] = [];
+  let previousKey: string | undefined;
   for await (const { left: record, right: pairRow } of matches) {
     const pair = pairRow && toStoredPair(pairRow);
-    if (record) {
+    if (record && record.key === previousKey) {
+      // Only a source without key order can repeat a key; writing it twice would clash in one batch.
+      tally.reject(record.key, `key ${plan.source.keys.join(', ')} appears more than once in the source`);
+    } else if (record) {
       const write = classify(plan, record, pair, parts.matching, tally);
       if (write) writes.push(write);
     } else if (!pair!.sourceGone) {
       gone.push(pair!);
     }
+    previousKey = record?.key ?? previousKey;
     if (writes.length >= ctx.batchSize) {
       const batch = writes;
       await pipeline.start(() => flushWrites(parts, batch, keyOnly));

@@ -49,6 +49,11 @@ export function parseSourceRow(plan: EntityPlan, row: Row): SourceRecord {
   };
 }
 
+/** The row a record was parsed from (`parseSourceRow` reverses it): how a record is staged in the state DB. */
+export function sourceRowOf(record: SourceRecord): Row {
+  return [...record.keyParts, record.cursor, record.hash, record.inScope ? 't' : 'f', ...(record.values ?? []), ...(record.matchValues ?? [])];
+}
+
 /** Parses one row and counts it as read; a row with a null key part is rejected (undefined). */
 export function readRecord(plan: EntityPlan, row: Row, tally: EntityTally): KeyedRecord | undefined {
   const record = parseSourceRow(plan, row);
