@@ -4,9 +4,10 @@ import { API_GROUP, API_VERSION_NAME } from '../../api/common.js';
 import type { SyncFlow } from '../../api/syncflow.js';
 import type { SyncJob } from '../../api/syncjob.js';
 import { FerryError } from '../../util/errors.js';
+import { impersonating, type Impersonation } from './impersonation.js';
 import type { JsonPatchOperation } from './suspend.js';
 
-export interface ConnectionOptions {
+export interface ConnectionOptions extends Impersonation {
   kubeconfig?: string;
   context?: string;
   namespace?: string;
@@ -27,7 +28,7 @@ export function loadKubeConfig(options: ConnectionOptions): { kubeConfig: KubeCo
   }
   if (!kubeConfig.getCurrentCluster()) throw new FerryError('no current cluster in the kubeconfig: set a context (kubectl config use-context)', 2);
   const contextNamespace = kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace;
-  return { kubeConfig, namespace: options.namespace ?? contextNamespace ?? 'default' };
+  return { kubeConfig: impersonating(kubeConfig, options), namespace: options.namespace ?? contextNamespace ?? 'default' };
 }
 
 function errorBody(error: ApiException<unknown>): { message?: string; reason?: string } {

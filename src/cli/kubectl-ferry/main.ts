@@ -26,6 +26,8 @@ const program = new Command()
   .option('-n, --namespace <namespace>', 'namespace (default: the kubeconfig context\'s)')
   .option('--context <context>', 'kubeconfig context to use')
   .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+  .option('--as <user>', 'act as this user (impersonation, as kubectl --as)')
+  .option('--as-group <group>', 'act as a member of this group (with --as)', (value: string, all: string[]) => [...all, value], [] as string[])
   .exitOverride()
   .showHelpAfterError();
 
