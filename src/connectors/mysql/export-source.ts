@@ -101,14 +101,15 @@ export class MysqlExportSource implements ExportSource {
     const filters = [conditionSql(conditionTree(entity.source.conditions ?? []), ALIAS, types)];
     const from = `${qualified(t.schema, t.table)} AS ${ALIAS}`;
     const keyOrder = keys.map((c, i) => orderBy(c, kinds[i]));
+    const allOf = (parts: Sql[]) => joinSql(parts.map((p) => ({ ...p, text: `(${p.text})` })), ' AND ');
     if (mode === 'Snapshot') {
-      const filter = joinSql(filters.map((f) => ({ ...f, text: `(${f.text})` })), ' AND ');
+      const filter = allOf(filters);
       return { select: joinSql([sql(`SELECT ${list} FROM ${from} WHERE `), filter, sql(` ORDER BY ${keyOrder.join(', ')}`)], ''), columns };
     }
     if (!entity.source.updatedAt) throw new ConfigError(`entity ${entity.name}: Changes mode needs source.updatedAt`);
     const cursor = columnOf(entity.source.updatedAt, 'column');
     filters.push(sql(`${cursor.sql} IS NOT NULL`), cursorAfter(cursor, keys, kinds, after));
-    const filter = joinSql(filters.map((f) => ({ ...f, text: `(${f.text})` })), ' AND ');
+    const filter = allOf(filters);
     const order = [cursor.sql, ...keyOrder];
     return {
       select: joinSql([sql(`SELECT ${list} FROM ${from} WHERE `), filter, sql(` ORDER BY ${order.join(', ')}`)], ''),
