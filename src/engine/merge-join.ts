@@ -19,20 +19,25 @@ export async function* mergeByKey<L, R>(
 ): AsyncGenerator<KeyMatch<L, R>> {
   const lefts = left[Symbol.asyncIterator]();
   const rights = right[Symbol.asyncIterator]();
-  let l = await lefts.next();
-  let r = await rights.next();
-  while (!l.done || !r.done) {
-    const order = l.done ? 1 : r.done ? -1 : compareKeys(leftKey(l.value), rightKey(r.value));
-    if (order === 0) {
-      yield { left: l.value as L, right: r.value as R };
-      l = await lefts.next();
-      r = await rights.next();
-    } else if (order < 0) {
-      yield { left: l.value as L };
-      l = await lefts.next();
-    } else {
-      yield { right: r.value as R };
-      r = await rights.next();
+  // A consumer that stops early (an error in a batch) must not leave either scan holding its connection.
+  try {
+    let l = await lefts.next();
+    let r = await rights.next();
+    while (!l.done || !r.done) {
+      const order = l.done ? 1 : r.done ? -1 : compareKeys(leftKey(l.value), rightKey(r.value));
+      if (order === 0) {
+        yield { left: l.value as L, right: r.value as R };
+        l = await lefts.next();
+        r = await rights.next();
+      } else if (order < 0) {
+        yield { left: l.value as L };
+        l = await lefts.next();
+      } else {
+        yield { right: r.value as R };
+        r = await rights.next();
+      }
     }
+  } finally {
+    await Promise.all([lefts.return?.(), rights.return?.()]);
   }
 }

@@ -1,5 +1,5 @@
-import { compareKeys } from '../keys.js';
-import type { Row } from '../connector.js';
+import { mergeByKey } from '../merge-join.js';
+import type { Row, Session } from '../connector.js';
 import { inBatches } from '../../util/batches.js';
 import type { EntityPlan } from '../plan.js';
 import { TwoWayBatches, type BatchRefs, type TwoWayContext, type TwoWayResult } from './batch.js';
@@ -68,12 +68,7 @@ export class TwoWayEntitySync {
   private async scan(side: SideName): Promise<void> {
     const b = this.batches;
     const stream = side === 'source' ? this.ctx.source : this.ctx.targetStream;
-    const rows = b.sides[side].streamHashes(stream)[Symbol.asyncIterator]();
-    const pairs = (side === 'source' ? b.pairs.streamBySourceKey(this.ctx.stateStream.client) : b.pairs.streamByTargetKey(this.ctx.stateStream.client))[
-      Symbol.asyncIterator
-    ]();
-    const width = b.sides[side].keys.length;
-    const codec = b.sides[side].codec;
+    const pairs = side === 'source' ? b.pairs.streamBySourceKey(this.ctx.stateStream.client) : b.pairs.streamByTargetKey(this.ctx.stateStream.client);
     let keys: string[] = [];
     const flush = async () => {
       if (keys.length === 0) return;
@@ -82,42 +77,39 @@ export class TwoWayEntitySync {
       await b.process(refs);
     };
 
-    let row = await rows.next();
-    let pair = await pairs.next();
     // The target pass meets pairs the source pass counted as unchanged; those it flags are counted by outcome instead.
     let recount = 0;
-    while (!row.done || !pair.done) {
-      const rowKey = row.done ? undefined : codec.encode((row.value as Row).slice(0, width));
-      if (!row.done && rowKey === undefined) {
-        b.rejectRow(null, `${side} key ${b.sides[side].keys.join(', ')} is null`);
-        row = await rows.next();
-        continue;
-      }
-      const pairValue = pair.done ? undefined : (pair.value as Row);
-      const order = rowKey === undefined ? 1 : !pairValue ? -1 : compareKeys(rowKey, pairValue[0]!);
-      if (order === 0) {
-        const [, otherKey, hash, , category] = pairValue!;
+    for await (const { left: rowKey, right: pair } of mergeByKey(this.keyedHashes(side, stream), pairs, (k) => k.key, (p) => p[0]!)) {
+      if (rowKey && pair) {
+        const [, otherKey, hash, , category] = pair;
         if (side === 'target' && b.leftAlone.has(otherKey!)) {
           // Already looked at by the source pass.
         } else if (category === 'deactivated') {
           if (side === 'source') b.counters.skipped++;
-        } else if ((row.value as Row)[width] !== hash || category === 'deleted') {
-          keys.push(rowKey!);
+        } else if (rowKey.hash !== hash || category === 'deleted') {
+          keys.push(rowKey.key);
           if (side === 'target') recount++;
         } else if (side === 'source') b.counters.unchanged++;
-        row = await rows.next();
-        pair = await pairs.next();
-      } else if (order < 0) {
-        keys.push(rowKey!);
-        row = await rows.next();
-      } else {
-        if (pairValue![4] !== 'deactivated' && !(side === 'target' && b.leftAlone.has(pairValue![1]!))) keys.push(pairValue![0]!);
-        pair = await pairs.next();
+      } else if (rowKey) {
+        keys.push(rowKey.key);
+      } else if (pair![4] !== 'deactivated' && !(side === 'target' && b.leftAlone.has(pair![1]!))) {
+        keys.push(pair![0]!);
       }
       if (keys.length >= this.ctx.batchSize) await flush();
     }
     await flush();
     b.counters.unchanged = Math.max(0, b.counters.unchanged - recount);
+  }
+
+  /** One side's `(key, hash)` rows with their keys encoded; a row with a null key is rejected here. */
+  private async *keyedHashes(side: SideName, stream: Session): AsyncGenerator<{ key: string; hash: string | null }> {
+    const b = this.batches;
+    const width = b.sides[side].keys.length;
+    for await (const row of b.sides[side].streamHashes(stream)) {
+      const key = b.sides[side].codec.encode((row as Row).slice(0, width));
+      if (key === undefined) b.rejectRow(null, `${side} key ${b.sides[side].keys.join(', ')} is null`);
+      else yield { key, hash: (row as Row)[width] ?? null };
+    }
   }
 
   /** Target keys whose pair the source pass of this run did not already decide and leave alone (a conflict counts once). */
