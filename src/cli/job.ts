@@ -15,6 +15,7 @@ import { runSync } from '../connectors/run.js';
 import { renderTable } from '../engine/report.js';
 import type { ExportSecrets } from '../export/secrets.js';
 import { openStateStore } from '../store/db.js';
+import { recordRunHeartbeat, recordUnstartedRun } from '../store/run-log.js';
 import { ConfigError, EXIT_OK, FerryError, FlowBusyError } from '../util/errors.js';
 import { createLogger } from '../util/logger.js';
 
@@ -82,15 +83,12 @@ async function readObjects(kube: Kube, namespace: string, name: string): Promise
  * engine does not support yet, bad input) still gets a row, so the controller can report why:
  * status LockHeld or Failed. When the engine did record the run, its row is left as it is.
  */
-async function recordUnstartedRun(stateUrl: string, runId: string, flowId: string, mode: string, status: 'LockHeld' | 'Failed', message: string): Promise<void> {
+async function saveUnstartedRun(stateUrl: string, runId: string, flowId: string, mode: string, status: 'LockHeld' | 'Failed', message: string): Promise<void> {
   const client = new pg.Client({ connectionString: stateUrl });
   client.on('error', () => {});
   try {
     await client.connect();
-    await client.query(
-      `INSERT INTO ferry.runs (id, flow, mode, status, started_at, completed_at, error) VALUES ($1, $2, $3, $4, now(), now(), $5) ON CONFLICT (id) DO NOTHING`,
-      [runId, flowId, mode, status, message],
-    );
+    await recordUnstartedRun(client, { runId, flow: flowId, mode, status, error: message });
   } finally {
     await client.end().catch(() => {});
   }
@@ -104,7 +102,7 @@ function startHeartbeat(stateUrl: string, runId: string, logger: Logger): () => 
   const connected = client.connect().catch((error) => logger.warn({ err: String(error) }, 'heartbeat connection failed'));
   const beat = () =>
     connected
-      .then(() => (stopped ? undefined : client.query(`UPDATE ferry.runs SET heartbeat_at = now() WHERE id = $1`, [runId])))
+      .then(() => (stopped ? undefined : recordRunHeartbeat(client, runId)))
       .catch(() => {});
   const timer = setInterval(beat, HEARTBEAT_MS);
   timer.unref();
@@ -160,7 +158,7 @@ export async function runJob(options: JobOptions): Promise<number> {
     return EXIT_OK;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    await recordUnstartedRun(stateUrl, runId, flowId, spec.mode, error instanceof FlowBusyError ? 'LockHeld' : 'Failed', message).catch(() => {});
+    await saveUnstartedRun(stateUrl, runId, flowId, spec.mode, error instanceof FlowBusyError ? 'LockHeld' : 'Failed', message).catch(() => {});
     if (error instanceof RunFailedError) process.stdout.write(renderTable(error.report) + '\n');
     const reason = error instanceof FlowBusyError ? 'LockHeld' : 'EngineError';
     writeTerminationMessage(`${reason}: ${message}`);

@@ -2,6 +2,9 @@ import pg from 'pg';
 import type { RunReport } from '../engine/report.js';
 import { estimateRun, type RunEstimate } from '../engine/estimate.js';
 import { PAIR_CATEGORIES, type PairCategory } from '../api/syncflow.js';
+import { lastTransferTo, type LastTransfer } from '../store/export-transfers.js';
+import { latestRunByIdPrefix, runProgress, type EntityProgress } from '../store/run-reads.js';
+import { categoryCounts } from '../store/two-way-pairs.js';
 
 export interface RunRow {
   id: string;
@@ -11,17 +14,6 @@ export interface RunRow {
   heartbeatAt?: Date;
   error?: string;
   report?: RunReport;
-}
-
-export interface EntityProgress {
-  name: string;
-  read: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  archived: number;
-  deleted: number;
-  rejected: number;
 }
 
 /** The controller's read side of the state DB: runs by SyncJob, progress, estimates, pair categories. */
@@ -35,39 +27,21 @@ export class RunStore {
 
   /** The newest run whose id starts with the SyncJob's run-id prefix (each Job attempt adds a suffix). */
   async latestRun(flowId: string, runIdPrefix: string): Promise<RunRow | undefined> {
-    const result = await this.pool.query(
-      `SELECT id, status, started_at, completed_at, heartbeat_at, error, report FROM ferry.runs
-        WHERE flow = $1 AND starts_with(id, $2) ORDER BY started_at DESC LIMIT 1`,
-      [flowId, runIdPrefix],
-    );
-    const row = result.rows[0];
-    if (!row) return undefined;
+    const run = await latestRunByIdPrefix(this.pool, flowId, runIdPrefix);
+    if (!run) return undefined;
     return {
-      id: row.id,
-      status: row.status,
-      startedAt: row.started_at,
-      completedAt: row.completed_at ?? undefined,
-      heartbeatAt: row.heartbeat_at ?? undefined,
-      error: row.error ?? undefined,
-      report: row.report ?? undefined,
+      id: run.id,
+      status: run.status,
+      startedAt: run.startedAt,
+      completedAt: run.completedAt ?? undefined,
+      heartbeatAt: run.heartbeatAt ?? undefined,
+      error: run.error ?? undefined,
+      report: run.report ?? undefined,
     };
   }
 
   async progress(runId: string): Promise<EntityProgress[]> {
-    const result = await this.pool.query(
-      `SELECT entity AS name, read, created, updated, unchanged, archived, deleted, rejected FROM ferry.run_entities WHERE run_id = $1 ORDER BY position`,
-      [runId],
-    );
-    return result.rows.map((r) => ({
-      name: r.name,
-      read: Number(r.read),
-      created: Number(r.created),
-      updated: Number(r.updated),
-      unchanged: Number(r.unchanged),
-      archived: Number(r.archived),
-      deleted: Number(r.deleted),
-      rejected: Number(r.rejected),
-    }));
+    return runProgress(this.pool, runId);
   }
 
   async estimate(flowId: string, mode: string, pendingRows?: Record<string, number>): Promise<RunEstimate | undefined> {
@@ -79,24 +53,20 @@ export class RunStore {
     }
   }
 
+  /** How many pairs of the flow are in each category, over all its entities. */
   async categories(flowId: string): Promise<Partial<Record<PairCategory, number>>> {
-    const result = await this.pool.query(`SELECT category, count(*)::bigint AS n FROM ferry.pairs WHERE flow = $1 GROUP BY category`, [flowId]);
     const out: Partial<Record<PairCategory, number>> = {};
-    for (const row of result.rows) if ((PAIR_CATEGORIES as readonly string[]).includes(row.category)) out[row.category as PairCategory] = Number(row.n);
+    for (const counts of (await categoryCounts(this.pool, flowId)).values()) {
+      for (const [category, n] of Object.entries(counts)) {
+        if ((PAIR_CATEGORIES as readonly string[]).includes(category)) out[category as PairCategory] = (out[category as PairCategory] ?? 0) + n;
+      }
+    }
     return out;
   }
 
   /** The newest transfer to an ExportTarget (by name, from runs of flows in its namespace). */
-  async lastTransfer(namespace: string, target: string): Promise<{ runId: string; state: string; at: Date; bytes?: number; message?: string } | undefined> {
-    const result = await this.pool.query(
-      `SELECT t.run_id, t.status, coalesce(t.completed_at, t.started_at, r.started_at) AS at, t.bytes, t.message
-         FROM ferry.export_transfers t JOIN ferry.runs r ON r.id = t.run_id
-        WHERE t.target = $1 AND starts_with(r.flow, $2) ORDER BY t.id DESC LIMIT 1`,
-      [target, `${namespace}/`],
-    );
-    const row = result.rows[0];
-    if (!row) return undefined;
-    return { runId: row.run_id, state: row.status, at: row.at, bytes: row.bytes === null ? undefined : Number(row.bytes), message: row.message ?? undefined };
+  async lastTransfer(namespace: string, target: string): Promise<LastTransfer | undefined> {
+    return lastTransferTo(this.pool, namespace, target);
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { literal } from '../util/sql.js';
 import { CopyBinaryValues } from './copy-binary.js';
+import { archivedFileFromRow, DB_LOCATION, type ArchivedFile } from './export-archive.js';
 import { Where } from './where.js';
 
 export interface ExportFileTransferRecord {
@@ -17,21 +18,8 @@ export interface ExportFileTransferRecord {
   completedAt: Date | null;
 }
 
-export interface ExportFileRecord {
-  id: string;
-  runId: string;
-  flow: string;
-  entity: string;
-  part: number;
-  name: string;
-  rows: number;
-  bytes: number;
-  sha256: string;
-  /** `db` (chunks in ferry.export_file_chunks) or the archive path. */
-  location: string;
-  createdAt: Date;
+export interface ExportFileRecord extends ArchivedFile {
   expiresAt: Date | null;
-  purgedAt: Date | null;
   transfers: ExportFileTransferRecord[];
 }
 
@@ -59,19 +47,8 @@ export function exportFileFromRow(r: Record<string, unknown>): ExportFileRecord 
     completedAt: t.completedAt ? new Date(t.completedAt) : null,
   }));
   return {
-    id: r.id as string,
-    runId: r.run_id as string,
-    flow: r.flow as string,
-    entity: r.entity as string,
-    part: Number(r.part),
-    name: r.name as string,
-    rows: Number(r.rows),
-    bytes: Number(r.bytes),
-    sha256: r.sha256 as string,
-    location: r.location as string,
-    createdAt: r.created_at as Date,
+    ...archivedFileFromRow(r),
     expiresAt: (r.expires_at as Date | null) ?? null,
-    purgedAt: (r.purged_at as Date | null) ?? null,
     transfers,
     createdKey: r.created_key as string,
   };
@@ -99,13 +76,19 @@ export async function getExportFile(db: pg.Pool | pg.ClientBase, id: string): Pr
 /**
  * The bytes of an archived file, streamed: the DB archive's 1 MiB chunks in order through one
  * `COPY … (FORMAT binary)` (raw bytes at psql's speed, backpressured, so memory stays flat whatever
- * the file size), or the archive file itself.
+ * the file size), or the archive file itself. The DB archive's stream holds a pooled session until
+ * it is read to the end: a reader that stops early, or never starts, destroys it to give it back.
  */
 export function streamExportFile(pool: pg.Pool, file: Pick<ExportFileRecord, 'id' | 'location'>): Readable {
-  if (file.location !== 'db') return createReadStream(file.location);
+  if (file.location !== DB_LOCATION) return createReadStream(file.location);
   const values = new CopyBinaryValues();
   pool.connect().then(
     (client) => {
+      if (values.destroyed) {
+        // Given up on before the session came: nothing was asked of it.
+        client.release();
+        return;
+      }
       const copy = client.query(copyTo(`COPY (SELECT data FROM ferry.export_file_chunks WHERE file_id = ${literal(file.id)} ORDER BY seq) TO STDOUT (FORMAT binary)`));
       let released = false;
       const release = (error?: Error) => {

@@ -71,12 +71,17 @@ export async function transfersOfRuns(db: StateDb, runIds: string[]): Promise<Ru
   }));
 }
 
+/** The latest state of a transfer to an ExportTarget, as its status shows it. */
+export interface LastTransfer {
+  runId: string;
+  state: string;
+  at: Date;
+  bytes?: number;
+  message?: string;
+}
+
 /** The newest transfer to an ExportTarget, by name, from runs of flows in its namespace. */
-export async function lastTransferTo(
-  db: StateDb,
-  namespace: string,
-  target: string,
-): Promise<{ runId: string; state: string; at: Date; bytes?: number; message?: string } | undefined> {
+export async function lastTransferTo(db: StateDb, namespace: string, target: string): Promise<LastTransfer | undefined> {
   const result = await db.query(
     `SELECT t.run_id, t.status, coalesce(t.completed_at, t.started_at, r.started_at) AS at, t.bytes, t.message
        FROM ferry.export_transfers t JOIN ferry.runs r ON r.id = t.run_id

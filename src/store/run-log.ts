@@ -36,3 +36,22 @@ export async function recordRunEnd(client: pg.ClientBase, run: RunEnd): Promise<
     [run.runId, run.report.status, run.completedAt, run.report.error ?? null, run.watermarksBefore, run.watermarksAfter, run.report],
   );
 }
+
+/**
+ * Records a run that failed before it could start (another run holds the flow's lock, bad input),
+ * so the reason can be reported. A run that did start keeps its own row.
+ */
+export async function recordUnstartedRun(
+  client: pg.ClientBase,
+  run: { runId: string; flow: string; mode: string; status: 'LockHeld' | 'Failed'; error: string },
+): Promise<void> {
+  await client.query(
+    `INSERT INTO ferry.runs (id, flow, mode, status, started_at, completed_at, error) VALUES ($1, $2, $3, $4, now(), now(), $5) ON CONFLICT (id) DO NOTHING`,
+    [run.runId, run.flow, run.mode, run.status, run.error],
+  );
+}
+
+/** Marks a run as alive now (`heartbeat_at`). */
+export async function recordRunHeartbeat(client: pg.ClientBase, runId: string): Promise<void> {
+  await client.query(`UPDATE ferry.runs SET heartbeat_at = now() WHERE id = $1`, [runId]);
+}

@@ -94,3 +94,47 @@ export async function rejectedRows(db: pg.Pool | pg.ClientBase, runId: string, o
   );
   return result.rows.map((r) => ({ id: Number(r.id), entity: r.entity, sourceKey: r.source_key, reason: r.reason, detail: r.detail, at: r.at }));
 }
+
+/** The newest run of a flow whose id starts with `idPrefix` (a SyncJob's runs: each Job attempt adds a suffix), with its report. */
+export async function latestRunByIdPrefix(
+  db: pg.Pool | pg.ClientBase,
+  flow: string,
+  idPrefix: string,
+): Promise<(RunRecord & { report: RunReport | null }) | undefined> {
+  const result = await db.query(`SELECT ${RUN_COLUMNS}, report FROM ferry.runs WHERE flow = $1 AND starts_with(id, $2) ORDER BY started_at DESC LIMIT 1`, [
+    flow,
+    idPrefix,
+  ]);
+  const row = result.rows[0];
+  return row ? { ...runFromRow(row), report: (row.report as RunReport | null) ?? null } : undefined;
+}
+
+/** What one entity of a run counted so far. */
+export interface EntityProgress {
+  name: string;
+  read: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  archived: number;
+  deleted: number;
+  rejected: number;
+}
+
+/** The counters each entity of a run saved so far, in the run's entity order. */
+export async function runProgress(db: pg.Pool | pg.ClientBase, runId: string): Promise<EntityProgress[]> {
+  const result = await db.query(
+    `SELECT entity AS name, read, created, updated, unchanged, archived, deleted, rejected FROM ferry.run_entities WHERE run_id = $1 ORDER BY position`,
+    [runId],
+  );
+  return result.rows.map((r) => ({
+    name: r.name,
+    read: Number(r.read),
+    created: Number(r.created),
+    updated: Number(r.updated),
+    unchanged: Number(r.unchanged),
+    archived: Number(r.archived),
+    deleted: Number(r.deleted),
+    rejected: Number(r.rejected),
+  }));
+}

@@ -23,6 +23,12 @@ export function emptyCounters(): EntityCounters {
   return { read: 0, created: 0, updated: 0, unchanged: 0, archived: 0, deleted: 0, rejected: 0, linked: 0, skipped: 0, sourceGone: 0, durationMs: 0 };
 }
 
+/** The committed watermark of each of a flow's entities. */
+export async function readWatermarks(client: pg.ClientBase, flow: string): Promise<Record<string, Watermark>> {
+  const result = await client.query(`SELECT entity, cursor, key FROM ferry.watermarks WHERE flow = $1 ORDER BY entity`, [flow]);
+  return Object.fromEntries(result.rows.map((r) => [r.entity, { cursor: r.cursor, key: r.key }]));
+}
+
 /** Run bookkeeping in the state DB: runs, per-entity counters, watermarks, rejected samples, inflight batches. */
 export class RunState {
   constructor(
@@ -38,8 +44,7 @@ export class RunState {
   }
 
   async readAllWatermarks(): Promise<Record<string, Watermark>> {
-    const result = await this.client.query(`SELECT entity, cursor, key FROM ferry.watermarks WHERE flow = $1 ORDER BY entity`, [this.flow]);
-    return Object.fromEntries(result.rows.map((r) => [r.entity, { cursor: r.cursor, key: r.key }]));
+    return readWatermarks(this.client, this.flow);
   }
 
   async writeWatermark(entity: string, watermark: Watermark): Promise<void> {

@@ -1,4 +1,4 @@
-import type { StateClient } from './state-connection.js';
+import type { StateClient, StateDb } from './state-connection.js';
 import type { PairCategory } from '../api/syncflow.js';
 import { literal } from '../util/sql.js';
 import { copyOutRows, type Row } from '../util/copy-out.js';
@@ -166,7 +166,7 @@ export class TwoWayPairs {
 }
 
 /** Pairs per entity and category for a flow: the category counts of every run report. */
-export async function categoryCounts(client: StateClient, flow: string): Promise<Map<string, Partial<Record<PairCategory, number>>>> {
+export async function categoryCounts(client: StateDb, flow: string): Promise<Map<string, Partial<Record<PairCategory, number>>>> {
   const result = await client.query(`SELECT entity, category, count(*)::int AS n FROM ferry.pairs WHERE flow = $1 GROUP BY entity, category`, [flow]);
   const out = new Map<string, Partial<Record<PairCategory, number>>>();
   for (const r of result.rows) {

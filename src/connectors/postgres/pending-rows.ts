@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { SyncFlowSpec } from '../../api/syncflow.js';
 import { databaseOf } from '../../api/systems.js';
+import { readWatermarks } from '../../store/run-state.js';
 
 function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -18,13 +19,12 @@ export async function countPendingRows(
   spec: SyncFlowSpec,
   cap = 1_000_000,
 ): Promise<Record<string, number>> {
-  const marks = await state.query(`SELECT entity, cursor, key FROM ferry.watermarks WHERE flow = $1`, [flowId]);
-  const byEntity = new Map(marks.rows.map((r) => [r.entity as string, { cursor: r.cursor as string, key: r.key as string[] }]));
+  const marks = new Map(Object.entries(await readWatermarks(state, flowId)));
   const schema = databaseOf(spec.source, 'source')?.namespace || 'public';
   const counts: Record<string, number> = {};
   for (const entity of spec.entities) {
     const table = entity.source.table.includes('.') ? entity.source.table.split('.').map(quoteIdent).join('.') : `${quoteIdent(schema)}.${quoteIdent(entity.source.table)}`;
-    const mark = byEntity.get(entity.name);
+    const mark = marks.get(entity.name);
     const updatedAt = entity.source.updatedAt;
     let where = '';
     let values: unknown[] = [];

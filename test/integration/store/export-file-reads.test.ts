@@ -48,4 +48,19 @@ describe('export file reads (the data API’s exportfiles)', () => {
       await store.close();
     }
   });
+
+  it('a stream destroyed before it is read (a transfer that failed first) gives its session back', async () => {
+    const { store } = await archive([randomBytes(1024 * 1024)]);
+    try {
+      // More than the pool holds (4): a kept session would leave the queries below waiting forever.
+      for (let i = 0; i < 6; i++) streamExportFile(store.pool, { id: 'f1', location: 'db' }).destroy();
+      const opened = streamExportFile(store.pool, { id: 'f1', location: 'db' });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      opened.destroy();
+      for (let i = 0; i < 6; i++) expect((await store.pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      expect(store.pool.totalCount - store.pool.idleCount).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
 });
