@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { StateDb } from './state-connection.js';
 import { FILE_COLUMNS, exportFileFromRow, type ExportFileRecord } from './export-file-reads.js';
 import { PAIR_COLUMNS, pairFromRow, type PairRecord } from './pair-reads.js';
 import { RUN_COLUMNS, runFromRow, type RunRecord } from './run-reads.js';
@@ -23,7 +23,7 @@ export interface Changes<R> {
 const XID_SPACE = 4294967296;
 
 /** The current horizon (every transaction with a lower id has ended). */
-export async function currentHorizon(db: pg.Pool | pg.ClientBase): Promise<number> {
+export async function currentHorizon(db: StateDb): Promise<number> {
   const result = await db.query(`SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon`);
   return Number(result.rows[0].horizon);
 }
@@ -40,7 +40,7 @@ function writtenIn(where: Where, alias: string, since: number, horizon: number):
 /** The longest window `writtenIn` can tell apart. */
 export const MAX_WINDOW = 2 ** 31;
 
-export async function changedPairs(db: pg.Pool | pg.ClientBase, scope: FlowScope & { entity?: string }, since: number): Promise<Changes<PairRecord>> {
+export async function changedPairs(db: StateDb, scope: FlowScope & { entity?: string }, since: number): Promise<Changes<PairRecord>> {
   const horizon = await currentHorizon(db);
   if (horizon <= since) return { horizon: since, changed: [], deleted: [] };
   const where = new Where();
@@ -67,7 +67,7 @@ export async function changedPairs(db: pg.Pool | pg.ClientBase, scope: FlowScope
   };
 }
 
-export async function changedRuns(db: pg.Pool | pg.ClientBase, scope: FlowScope, since: number): Promise<Changes<RunRecord>> {
+export async function changedRuns(db: StateDb, scope: FlowScope, since: number): Promise<Changes<RunRecord>> {
   const horizon = await currentHorizon(db);
   if (horizon <= since) return { horizon: since, changed: [], deleted: [] };
   const where = new Where();
@@ -78,7 +78,7 @@ export async function changedRuns(db: pg.Pool | pg.ClientBase, scope: FlowScope,
   return { horizon, changed: result.rows.map(runFromRow), deleted: [] };
 }
 
-export async function changedExportFiles(db: pg.Pool | pg.ClientBase, scope: FlowScope, since: number): Promise<Changes<ExportFileRecord>> {
+export async function changedExportFiles(db: StateDb, scope: FlowScope, since: number): Promise<Changes<ExportFileRecord>> {
   const horizon = await currentHorizon(db);
   if (horizon <= since) return { horizon: since, changed: [], deleted: [] };
   // A file still being written has no checksum yet.

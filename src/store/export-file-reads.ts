@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { literal } from '../util/sql.js';
 import { CopyBinaryValues } from './copy-binary.js';
+import type { StateDb } from './state-connection.js';
 import { archivedFileFromRow, DB_LOCATION, type ArchivedFile } from './export-archive.js';
 import { Where } from './where.js';
 
@@ -55,7 +56,7 @@ export function exportFileFromRow(r: Record<string, unknown>): ExportFileRecord 
 }
 
 /** Archived export files (finished ones: a file still being written has no checksum yet), newest first. */
-export async function listExportFiles(db: pg.Pool | pg.ClientBase, query: ExportFileQuery): Promise<(ExportFileRecord & { createdKey: string })[]> {
+export async function listExportFiles(db: StateDb, query: ExportFileQuery): Promise<(ExportFileRecord & { createdKey: string })[]> {
   // A file still being written has no checksum yet.
   const where = new Where(`f.sha256 <> ''`);
   where.flows(query, 'f.flow');
@@ -68,7 +69,7 @@ export async function listExportFiles(db: pg.Pool | pg.ClientBase, query: Export
   return result.rows.map(exportFileFromRow);
 }
 
-export async function getExportFile(db: pg.Pool | pg.ClientBase, id: string): Promise<ExportFileRecord | undefined> {
+export async function getExportFile(db: StateDb, id: string): Promise<ExportFileRecord | undefined> {
   const result = await db.query(`SELECT ${FILE_COLUMNS} FROM ferry.export_files f WHERE f.id = $1 AND f.sha256 <> ''`, [id]);
   return result.rows[0] ? exportFileFromRow(result.rows[0]) : undefined;
 }

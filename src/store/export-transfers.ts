@@ -1,4 +1,5 @@
 import type { StateDb } from './state-connection.js';
+import { Where } from './where.js';
 
 // Each transfer of an export file to an ExportTarget (`ferry.export_transfers`), written as it changes.
 
@@ -82,11 +83,13 @@ export interface LastTransfer {
 
 /** The newest transfer to an ExportTarget, by name, from runs of flows in its namespace. */
 export async function lastTransferTo(db: StateDb, namespace: string, target: string): Promise<LastTransfer | undefined> {
+  const where = new Where();
+  where.add(`t.target = ${where.param(target)}`);
+  where.flows({ namespace }, 'r.flow');
   const result = await db.query(
     `SELECT t.run_id, t.status, coalesce(t.completed_at, t.started_at, r.started_at) AS at, t.bytes, t.message
-       FROM ferry.export_transfers t JOIN ferry.runs r ON r.id = t.run_id
-      WHERE t.target = $1 AND starts_with(r.flow, $2) ORDER BY t.id DESC LIMIT 1`,
-    [target, `${namespace}/`],
+       FROM ferry.export_transfers t JOIN ferry.runs r ON r.id = t.run_id ${where} ORDER BY t.id DESC LIMIT 1`,
+    where.params,
   );
   const row = result.rows[0];
   if (!row) return undefined;

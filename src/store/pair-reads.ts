@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { StateDb } from './state-connection.js';
 import { Where } from './where.js';
 
 /** A pair as the data API lists it: keys still encoded (engine/keys.ts), conflicts attached separately. */
@@ -65,7 +65,7 @@ export const PAIR_COLUMNS = 'flow, entity, source_key, target_key, category, las
  * One page of pairs in primary-key order. Paging is by key (not OFFSET), so every page costs the
  * same whatever its depth, and a pair added while a client pages is neither skipped nor repeated.
  */
-export async function listPairs(db: pg.Pool | pg.ClientBase, query: PairQuery): Promise<PairRecord[]> {
+export async function listPairs(db: StateDb, query: PairQuery): Promise<PairRecord[]> {
   const where = new Where();
   where.flows(query);
   if (query.entity !== undefined) where.add(`entity = ${where.param(query.entity)}`);
@@ -80,13 +80,13 @@ export async function listPairs(db: pg.Pool | pg.ClientBase, query: PairQuery): 
   return result.rows.map(pairFromRow);
 }
 
-export async function getPair(db: pg.Pool | pg.ClientBase, key: PairPosition): Promise<PairRecord | undefined> {
+export async function getPair(db: StateDb, key: PairPosition): Promise<PairRecord | undefined> {
   const result = await db.query(`SELECT ${PAIR_COLUMNS} FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND source_key = $3`, [key.flow, key.entity, key.sourceKey]);
   return result.rows[0] ? pairFromRow(result.rows[0]) : undefined;
 }
 
 /** The recorded conflicting fields of these pairs, keyed `flow \u0000 entity \u0000 sourceKey`. */
-export async function conflictFieldsOf(db: pg.Pool | pg.ClientBase, pairs: PairPosition[]): Promise<Map<string, ConflictFieldRecord[]>> {
+export async function conflictFieldsOf(db: StateDb, pairs: PairPosition[]): Promise<Map<string, ConflictFieldRecord[]>> {
   const out = new Map<string, ConflictFieldRecord[]>();
   if (pairs.length === 0) return out;
   const result = await db.query(

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { StateDb } from './state-connection.js';
 import type { RunReport } from '../engine/report.js';
 import { Where } from './where.js';
 
@@ -63,7 +63,7 @@ export function runFromRow(r: Record<string, unknown>): RunRecord & { startedKey
 }
 
 /** One page of runs, newest first. */
-export async function listRuns(db: pg.Pool | pg.ClientBase, query: RunQuery): Promise<(RunRecord & { startedKey: string })[]> {
+export async function listRuns(db: StateDb, query: RunQuery): Promise<(RunRecord & { startedKey: string })[]> {
   const where = new Where();
   where.flows(query);
   if (query.status !== undefined) where.add(`status = ${where.param(query.status)}`);
@@ -75,19 +75,19 @@ export async function listRuns(db: pg.Pool | pg.ClientBase, query: RunQuery): Pr
   return result.rows.map(runFromRow);
 }
 
-export async function getRun(db: pg.Pool | pg.ClientBase, id: string): Promise<RunRecord | undefined> {
+export async function getRun(db: StateDb, id: string): Promise<RunRecord | undefined> {
   const result = await db.query(`SELECT ${RUN_COLUMNS} FROM ferry.runs WHERE id = $1`, [id]);
   return result.rows[0] ? runFromRow(result.rows[0]) : undefined;
 }
 
 /** The full report a finished run stored (undefined while it runs). */
-export async function runReport(db: pg.Pool | pg.ClientBase, id: string): Promise<RunReport | undefined> {
+export async function runReport(db: StateDb, id: string): Promise<RunReport | undefined> {
   const result = await db.query(`SELECT report FROM ferry.runs WHERE id = $1`, [id]);
   return (result.rows[0]?.report as RunReport | null) ?? undefined;
 }
 
 /** Rejected rows of a run with their reasons, in the order they were rejected, paged by id. */
-export async function rejectedRows(db: pg.Pool | pg.ClientBase, runId: string, options: { afterId?: number; limit: number }): Promise<RejectedRowRecord[]> {
+export async function rejectedRows(db: StateDb, runId: string, options: { afterId?: number; limit: number }): Promise<RejectedRowRecord[]> {
   const result = await db.query(
     `SELECT id, entity, source_key, reason, detail, at FROM ferry.rejected_rows WHERE run_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
     [runId, options.afterId ?? 0, options.limit],
@@ -97,7 +97,7 @@ export async function rejectedRows(db: pg.Pool | pg.ClientBase, runId: string, o
 
 /** The newest run of a flow whose id starts with `idPrefix` (a SyncJob's runs: each Job attempt adds a suffix), with its report. */
 export async function latestRunByIdPrefix(
-  db: pg.Pool | pg.ClientBase,
+  db: StateDb,
   flow: string,
   idPrefix: string,
 ): Promise<(RunRecord & { report: RunReport | null }) | undefined> {
@@ -122,7 +122,7 @@ export interface EntityProgress {
 }
 
 /** The counters each entity of a run saved so far, in the run's entity order. */
-export async function runProgress(db: pg.Pool | pg.ClientBase, runId: string): Promise<EntityProgress[]> {
+export async function runProgress(db: StateDb, runId: string): Promise<EntityProgress[]> {
   const result = await db.query(
     `SELECT entity AS name, read, created, updated, unchanged, archived, deleted, rejected FROM ferry.run_entities WHERE run_id = $1 ORDER BY position`,
     [runId],
