@@ -3,24 +3,18 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ArchivedFile } from '../store/export-archive.js';
 import { streamExportFile } from '../store/export-file-reads.js';
-import { recordTransferAttempt, recordTransferEnd, recordTransferPending } from '../store/export-transfers.js';
+import { recordTransferAttempt, recordTransferEnd, recordTransferPending, type TransferEnd } from '../store/export-transfers.js';
 import { withRetries, type RetryPolicy } from './transports/retry.js';
 import { connect } from './transports/index.js';
 import { TransferError, type ResolvedTarget } from './transports/types.js';
 
 export type TransferStatus = 'pending' | 'transferring' | 'transferred' | 'failed';
 
-export interface TransferOutcome {
+export interface TransferOutcome extends TransferEnd {
   target: string;
   file: string;
   fileId: string;
   status: TransferStatus;
-  remotePath?: string;
-  bytes?: number;
-  durationMs?: number;
-  attempts: number;
-  reason?: string;
-  message?: string;
 }
 
 /** A destination: a resolved target, or one whose configuration could not be read (it fails without connecting). */

@@ -42,14 +42,7 @@ export function archivedFileFromRow(r: Record<string, unknown>): ArchivedFile {
   };
 }
 
-export interface NewArchivedFile {
-  id: string;
-  runId: string;
-  flow: string;
-  entity: string;
-  part: number;
-  name: string;
-}
+export type NewArchivedFile = Pick<ArchivedFile, 'id' | 'runId' | 'flow' | 'entity' | 'part' | 'name'>;
 
 /**
  * Records a file being written: no size or checksum yet (readers skip it), `location` is

@@ -1,5 +1,6 @@
 import type { StateDb } from './state-connection.js';
 import type { RunReport } from '../engine/report.js';
+import type { EntityCounters } from './run-state.js';
 import { Where } from './where.js';
 
 /** A row of ferry.runs as the data API shows it; the report is loaded only for the report subresource. */
@@ -109,16 +110,9 @@ export async function latestRunByIdPrefix(
   return row ? { ...runFromRow(row), report: (row.report as RunReport | null) ?? null } : undefined;
 }
 
-/** What one entity of a run counted so far. */
-export interface EntityProgress {
+/** What one entity of a run counted so far (the counters `ferry.run_entities` keeps). */
+export interface EntityProgress extends Pick<EntityCounters, 'read' | 'created' | 'updated' | 'unchanged' | 'archived' | 'deleted' | 'rejected'> {
   name: string;
-  read: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  archived: number;
-  deleted: number;
-  rejected: number;
 }
 
 /** The counters each entity of a run saved so far, in the run's entity order. */
