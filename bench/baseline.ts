@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { withFlowDefaults } from '../src/api/defaults.js';
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import pg from 'pg';
 import type { SyncFlowSpec } from '../src/api/index.js';
@@ -34,7 +35,7 @@ export async function planPipelines(spec: SyncFlowSpec, sourceUrl: string, targe
 /** The engine's own plan of the flow (dependency order, mapped columns), from PostgreSQL catalogs of both sides. */
 export async function planEntities(spec: SyncFlowSpec, sourceUrl: string, targetUrl: string): Promise<EntityPlan[]> {
   const catalog = await readCatalogs(spec, sourceUrl, targetUrl);
-  return planFlow(spec, (side, table) => catalog[side].get(table)).entities;
+  return planFlow(withFlowDefaults(spec), (side, table) => catalog[side].get(table)).entities;
 }
 
 function pipelineFor(plan: EntityPlan): Pipeline {

@@ -1,6 +1,5 @@
-import { withEntityDefaults } from '../api/defaults.js';
+import type { DefaultedSyncFlowSpec } from '../api/defaults.js';
 import { relationColumn } from '../api/related.js';
-import type { SyncFlowSpec } from '../api/syncflow.js';
 import { ConfigError } from '../util/errors.js';
 
 /** A lookup column of an entity: its value is a source key of `parent`. */
@@ -29,9 +28,8 @@ export interface ClosureNode {
 export type ClosureGraph = Map<string, ClosureNode>;
 
 /** Builds the closure graph from the flow spec (required parents from lookups, children from `related`). */
-export function closureGraph(spec: SyncFlowSpec): ClosureGraph {
-  const direction = spec.direction ?? 'OneWay';
-  const entities = spec.entities.map((e) => withEntityDefaults(e, direction));
+export function closureGraph(spec: DefaultedSyncFlowSpec): ClosureGraph {
+  const entities = spec.entities;
   const byName = new Map(entities.map((e) => [e.name, e]));
   const graph: ClosureGraph = new Map();
   for (const entity of entities) {
@@ -71,14 +69,14 @@ export function referenceColumns(graph: ClosureGraph, entity: string): string[] 
  * children). Excluded entities are left out and not traversed. Required parents are NOT added:
  * rows they reference must already be synced.
  */
-export function scopeEntities(spec: SyncFlowSpec, scopeName: string): Set<string> {
-  const scope = (spec.scopes ?? []).find((s) => s.name === scopeName);
+export function scopeEntities(spec: DefaultedSyncFlowSpec, scopeName: string): Set<string> {
+  const scope = spec.scopes.find((s) => s.name === scopeName);
   if (!scope) {
-    const known = (spec.scopes ?? []).map((s) => s.name);
+    const known = spec.scopes.map((s) => s.name);
     throw new ConfigError(`unknown scope "${scopeName}" (the flow defines: ${known.length > 0 ? known.join(', ') : 'no scopes'})`);
   }
   const graph = closureGraph(spec);
-  const excluded = new Set(scope.exclude ?? []);
+  const excluded = new Set(scope.exclude);
   const members = new Set<string>();
   const expanded = new Set<string>();
   const visit = (name: string, withRelated: boolean) => {
@@ -90,7 +88,7 @@ export function scopeEntities(spec: SyncFlowSpec, scopeName: string): Set<string
   };
   for (const name of scope.entities) {
     if (!graph.has(name)) throw new ConfigError(`scope "${scopeName}": unknown entity "${name}"`);
-    visit(name, scope.includeRelated ?? true);
+    visit(name, scope.includeRelated);
   }
   return members;
 }

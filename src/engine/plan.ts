@@ -1,6 +1,5 @@
 import type { Action, ConflictPolicy, Entity } from '../api/entity.js';
-import type { SyncFlowSpec } from '../api/syncflow.js';
-import { withEntityDefaults, type DefaultedEntity } from '../api/defaults.js';
+import type { DefaultedEntity, DefaultedSyncFlowSpec } from '../api/defaults.js';
 import { ConfigError } from '../util/errors.js';
 import { KeyCodec, keyKindOf, type KeyKind } from './keys.js';
 import type { ConditionClause, Normalisation, TableInfo, TransformName } from './connector.js';
@@ -61,11 +60,11 @@ export interface FlowPlan {
 type Catalog = (side: 'source' | 'target', table: string) => TableInfo | undefined;
 
 /** Orders entities so every entity comes after the ones it requires or looks up. */
-export function dependencyOrder(entities: Entity[]): Entity[] {
+export function dependencyOrder<E extends Pick<Entity, 'name' | 'fields' | 'requires'>>(entities: E[]): E[] {
   const byName = new Map(entities.map((e) => [e.name, e]));
-  const ordered: Entity[] = [];
+  const ordered: E[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (entity: Entity, trail: string[]) => {
+  const visit = (entity: E, trail: string[]) => {
     const mark = state.get(entity.name);
     if (mark === 'done') return;
     if (mark === 'visiting') throw new ConfigError(`dependency cycle: ${[...trail, entity.name].join(' -> ')}`);
@@ -81,7 +80,7 @@ export function dependencyOrder(entities: Entity[]): Entity[] {
   return ordered;
 }
 
-function dependenciesOf(entity: Entity): string[] {
+function dependenciesOf(entity: Pick<Entity, 'fields' | 'requires'>): string[] {
   const lookups = entity.fields.flatMap((f) => (f.lookup ? [f.lookup] : []));
   return [...new Set([...(entity.requires ?? []), ...lookups])];
 }
@@ -110,11 +109,10 @@ function sidePlan(info: TableInfo, keys: string[], path: string): SidePlan {
   };
 }
 
-/** Compiles the flow spec against the live table catalogs; every problem names its field path. */
-export function planFlow(spec: SyncFlowSpec, catalog: Catalog): FlowPlan {
+/** Compiles the (defaulted) flow spec against the live table catalogs; every problem names its field path. */
+export function planFlow(spec: DefaultedSyncFlowSpec, catalog: Catalog): FlowPlan {
   const indexOf = new Map(spec.entities.map((e, i) => [e.name, i]));
-  const plans = dependencyOrder(spec.entities).map((raw, position) => {
-    const entity = withEntityDefaults(raw, spec.direction ?? 'OneWay');
+  const plans = dependencyOrder(spec.entities).map((entity, position) => {
     const path = `spec.entities[${indexOf.get(entity.name)}]`;
     const sourceInfo = catalog('source', entity.source.table);
     if (!sourceInfo) throw new ConfigError(`${path}.source.table: table "${entity.source.table}" does not exist in the source database`);
@@ -131,7 +129,7 @@ export function planFlow(spec: SyncFlowSpec, catalog: Catalog): FlowPlan {
     }
     return plan;
   });
-  return { entities: plans, batchSize: spec.batchSize ?? 5000 };
+  return { entities: plans, batchSize: spec.batchSize };
 }
 
 /** The same entity seen from the target: its sides and field mappings swapped (transforms apply one way only). */
@@ -156,7 +154,7 @@ function planEntity(
   const source = sidePlan(sourceInfo, entity.source.keys, `${path}.source`);
   const target = sidePlan(targetInfo, entity.target.keys, `${path}.target`);
   if (entity.source.updatedAt) requireColumn(sourceInfo, entity.source.updatedAt, `${path}.source.updatedAt`);
-  (entity.source.conditions ?? []).forEach((c, i) => requireColumn(sourceInfo, c.field, `${path}.source.conditions[${i}].field`));
+  entity.source.conditions.forEach((c, i) => requireColumn(sourceInfo, c.field, `${path}.source.conditions[${i}].field`));
 
   const allFields: FieldPlan[] = entity.fields.map((f, i) => {
     requireColumn(sourceInfo, f.source, `${path}.fields[${i}].source`);
@@ -200,18 +198,18 @@ function planEntity(
   return {
     name: entity.name,
     position,
-    source: { ...source, updatedAt: entity.source.updatedAt, conditions: conditionTree(entity.source.conditions ?? []) },
+    source: { ...source, updatedAt: entity.source.updatedAt, conditions: conditionTree(entity.source.conditions) },
     target: {
       ...target,
       keyMode: mapped ? 'mapped' : 'generated',
       keyDefaults: creatable ? keyDefaults : [],
       identityAlways,
       creatable,
-      archive: archive ? { column: archive.column, value: archive.value ?? 'true' } : undefined,
+      archive,
     },
     fields: mapped ? allFields.filter((f) => !entity.target.keys.includes(f.target)) : allFields,
     keyFields: mapped ? (keyFields as FieldPlan[]) : [],
-    actions: new Set(entity.actions ?? []),
+    actions: new Set(entity.actions),
     match: (entity.match ?? []).map((m) => ({ source: m.source, target: m.target, normalize: m.normalize ?? 'None' })),
     requires: dependenciesOf(entity),
     conflictPolicy: entity.conflictPolicy,

@@ -1,4 +1,4 @@
-import type { SyncFlowSpec } from '../api/syncflow.js';
+import type { DefaultedSyncFlowSpec } from '../api/defaults.js';
 import type { RecordSide } from '../api/syncjob.js';
 import { ConfigError, FerryError, EXIT_BAD_INPUT } from '../util/errors.js';
 import { computeClosure, type Closure } from './closure.js';
@@ -32,10 +32,10 @@ export interface RunSelection {
 
 export interface SelectionRequest {
   mode: string;
-  spec: SyncFlowSpec;
+  spec: DefaultedSyncFlowSpec;
   record?: { entity: string; key: string; side?: RecordSide };
   scope?: string;
-  scopeMode?: ScopeMode;
+  scopeMode: ScopeMode;
 }
 
 /** The sync methods a pass needs; Record mode needs `syncKeys`. */
@@ -123,7 +123,7 @@ export async function selectRun(
   if (request.mode === 'Scope') {
     if (!request.scope) throw new ConfigError('mode Scope needs a scope name');
     const members = scopeEntities(request.spec, request.scope);
-    const scopeMode = request.scopeMode ?? 'Incremental';
+    const scopeMode = request.scopeMode;
     const scope = request.scope;
     return {
       entities: plan.entities.filter((e) => members.has(e.name)),

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { SyncMode } from '../api/common.js';
 import { runExport } from '../export/run-export.js';
 import { openStateStore } from '../store/db.js';
@@ -11,7 +10,7 @@ import type { RejectedSample } from './one-way/context.js';
 import { buildRunReport, type RunReport } from './report.js';
 import { RunConnections } from './run/connections.js';
 import { ProgressSaver } from './run/progress.js';
-import type { RunRequest } from './run/request.js';
+import { withRunDefaults, type DefaultedRunRequest, type RunRequest } from './run/request.js';
 import { entityReport, RunFailedError } from './run/run-report.js';
 import { emptyOutcome, syncFlow, type RunOutcome } from './run/sync-flow.js';
 
@@ -25,12 +24,11 @@ const SUPPORTED_MODES = new Set<SyncMode>(['Full', 'Incremental', 'Scope', 'Reco
  * go to the export pipeline; a sync takes the flow lock, records its start, syncs (run/sync-flow.ts),
  * and always records its end with a report, releases the lock and closes every connection.
  */
-export async function runSync(request: RunRequest): Promise<RunReport> {
-  const { flowId } = request;
-  const runId = request.runId ?? randomUUID();
-  const dryRun = Boolean(request.dryRun);
+export async function runSync(input: RunRequest): Promise<RunReport> {
+  const request = withRunDefaults(input);
+  const { flowId, runId, dryRun } = request;
   if (request.spec.target.export || request.mode === 'Retransfer') {
-    const { report, failure } = await runExport({ ...request, runId });
+    const { report, failure } = await runExport({ ...input, runId });
     if (failure instanceof FlowBusyError) throw failure;
     if (failure) throw new RunFailedError(report, failure instanceof FerryError ? failure.exitCode : 1, failure);
     return report;
@@ -55,7 +53,6 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
     await syncFlow(
       {
         request,
-        runId,
         connections,
         onProgress: (entity, counters) => {
           progress.save(entity, counters);
@@ -69,7 +66,7 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
   }
 
   const completedAt = new Date();
-  const report = finalReport(request, runId, { startedAt, completedAt }, outcome, failure);
+  const report = finalReport(request, { startedAt, completedAt }, outcome, failure);
   try {
     await progress.settled();
     await connections?.closeAll();
@@ -93,17 +90,17 @@ export async function runSync(request: RunRequest): Promise<RunReport> {
   return report;
 }
 
-function finalReport(request: RunRequest, runId: string, times: { startedAt: Date; completedAt: Date }, outcome: RunOutcome, failure: unknown): RunReport {
+function finalReport(request: DefaultedRunRequest, times: { startedAt: Date; completedAt: Date }, outcome: RunOutcome, failure: unknown): RunReport {
   const { plan, selection, results } = outcome;
   const entities = plan ? (selection?.entities ?? plan.entities).map((e) => entityReport(e, results.get(e.name))) : [];
   for (const e of entities) e.categories = pairCategories(outcome.categories?.get(e.name), e);
   const rejectedSamples: RejectedSample[] = [...results.values()].flatMap((r) => r.rejected);
   return buildRunReport({
-    runId,
+    runId: request.runId,
     flow: request.flowId,
     mode: request.mode,
     subject: selection?.subject,
-    dryRun: Boolean(request.dryRun),
+    dryRun: request.dryRun,
     ...times,
     watermarksBefore: outcome.watermarksBefore,
     watermarksAfter: outcome.watermarksAfter,

@@ -1,4 +1,5 @@
 import mysql from 'mysql2';
+import { withFlowDefaults } from '../../src/api/defaults.js';
 import type { Entity } from '../../src/api/entity.js';
 import type { SyncFlowSpec } from '../../src/api/syncflow.js';
 import type { Row, Session } from '../../src/engine/connector.js';
@@ -56,7 +57,7 @@ export async function planEntity(source: Session, target: Session, entity: Entit
     target: { mysql: { secretRef: { name: 'dst' } } },
     entities: [entity],
   };
-  const flow = planFlow(spec, (side, table) => (side === 'source' ? sourceCatalog : targetCatalog).get(table));
+  const flow = planFlow(withFlowDefaults(spec), (side, table) => (side === 'source' ? sourceCatalog : targetCatalog).get(table));
   return flow.entities[0];
 }
 

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { withFlowDefaults, type DefaultedSyncFlowSpec } from '../../api/defaults.js';
 import type { SyncMode } from '../../api/common.js';
 import type { SyncFlowSpec } from '../../api/syncflow.js';
 import type { RecordSide, Resolution } from '../../api/syncjob.js';
@@ -34,4 +36,32 @@ export interface RunRequest {
   scopeMode?: ScopeMode;
   /** Resolve mode: decisions on pairs (keep a side's values, (de)activate, link, unlink). */
   resolutions?: Resolution[];
+}
+
+const DEFAULT_PARALLEL_ENTITIES = 2;
+
+/**
+ * A run request with every default filled in, once, where the run enters (runSync): the flow's
+ * documented defaults (withFlowDefaults), and the run's own. Everything after the entrance reads
+ * this type, so no later function applies a default of its own.
+ */
+export interface DefaultedRunRequest extends Omit<RunRequest, 'spec' | 'dryRun' | 'runId' | 'parallelEntities' | 'scopeMode'> {
+  spec: DefaultedSyncFlowSpec;
+  dryRun: boolean;
+  runId: string;
+  /** Lanes the run syncs entities on: one for a dry run (one transaction per database) and a Record run. */
+  parallelEntities: number;
+  scopeMode: ScopeMode;
+}
+
+export function withRunDefaults(request: RunRequest): DefaultedRunRequest {
+  const dryRun = Boolean(request.dryRun);
+  return {
+    ...request,
+    spec: withFlowDefaults(request.spec),
+    dryRun,
+    runId: request.runId ?? randomUUID(),
+    parallelEntities: dryRun || request.mode === 'Record' ? 1 : Math.max(1, request.parallelEntities ?? DEFAULT_PARALLEL_ENTITIES),
+    scopeMode: request.scopeMode ?? 'Incremental',
+  };
 }

@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { loopWindowSeconds } from '../../api/defaults.js';
 import { categoryCounts } from '../../store/two-way-pairs.js';
 import { RunState, type EntityCounters } from '../../store/run-state.js';
 import { EntitySync } from '../entity-sync.js';
@@ -17,9 +16,7 @@ import { readCatalog, refuseDryRunWithout } from './catalog-check.js';
 import type { LaneConnections, RunConnections } from './connections.js';
 import { Lanes } from './lanes.js';
 import { recoverInterruptedBatches } from './recover-batches.js';
-import type { RunRequest } from './request.js';
-
-const DEFAULT_PARALLEL_ENTITIES = 2;
+import type { DefaultedRunRequest } from './request.js';
 
 /** What a run got done; filled in as it goes, so a failed run still reports how far it came. */
 export interface RunOutcome {
@@ -36,8 +33,7 @@ export function emptyOutcome(): RunOutcome {
 }
 
 export interface SyncFlowRun {
-  request: RunRequest;
-  runId: string;
+  request: DefaultedRunRequest;
   connections: RunConnections;
   onProgress: (entity: string, counters: EntityCounters) => void;
 }
@@ -47,9 +43,8 @@ export interface SyncFlowRun {
  * batches, select what the run touches, then sync the entities on their lanes in dependency order.
  */
 export async function syncFlow(run: SyncFlowRun, outcome: RunOutcome): Promise<void> {
-  const { request, runId, connections } = run;
-  const { flowId, logger } = request;
-  const dryRun = Boolean(request.dryRun);
+  const { request, connections } = run;
+  const { flowId, runId, logger, dryRun } = request;
   const first = await connections.openLane();
   const { source, sourceFetch, target, state } = first;
 
@@ -83,15 +78,13 @@ export async function syncFlow(run: SyncFlowRun, outcome: RunOutcome): Promise<v
       plans,
       selection,
       cacheLookups: request.mode !== 'Record',
-      windowSeconds: loopWindowSeconds(request.spec.loopProtection),
+      windowSeconds: request.spec.loopProtection.windowSeconds,
       logger,
       onProgress: run.onProgress,
     },
     connections,
   );
-  // A dry run needs every statement in one transaction per database: one lane.
-  const laneCount = dryRun || request.mode === 'Record' ? 1 : Math.max(1, request.parallelEntities ?? DEFAULT_PARALLEL_ENTITIES);
-  const contexts = await lanes.open(first, laneCount);
+  const contexts = await lanes.open(first, request.parallelEntities);
   await syncEntities(request, plan, selection, lanes, contexts, outcome.results);
   if (request.mode === 'Record') await snapshot.endSnapshot();
 
@@ -103,7 +96,7 @@ export async function syncFlow(run: SyncFlowRun, outcome: RunOutcome): Promise<v
 }
 
 /** Which entities the run syncs and how; a two-way Record run also looks at the target side. */
-function select(request: RunRequest, plan: FlowPlan, lane: LaneConnections, snapshot: Session): Promise<RunSelection> {
+function select(request: DefaultedRunRequest, plan: FlowPlan, lane: LaneConnections, snapshot: Session): Promise<RunSelection> {
   if (request.spec.direction === 'TwoWay' && request.mode === 'Record' && request.record) {
     return selectTwoWayRecord(
       { spec: request.spec, record: request.record },
@@ -117,7 +110,7 @@ function select(request: RunRequest, plan: FlowPlan, lane: LaneConnections, snap
 
 /** Runs each selected entity's pass on the lanes (or applies Resolve decisions); Full passes end by deleting vanished rows, children first. */
 async function syncEntities(
-  request: RunRequest,
+  request: DefaultedRunRequest,
   plan: FlowPlan,
   selection: RunSelection,
   lanes: Lanes,

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { withFlowDefaults } from '../../api/defaults.js';
 import type { SyncFlowSpec, PairCategory } from '../../api/syncflow.js';
 import { RunState } from '../../store/run-state.js';
 import { databaseOf } from '../../api/systems.js';
@@ -40,7 +41,7 @@ async function inspectionPlan(spec: SyncFlowSpec, source: Session, target: Sessi
     source: await source.readCatalog(databaseOf(spec.source, 'source')?.namespace ?? '', spec.entities.map((e) => e.source.table)),
     target: await target.readCatalog(databaseOf(spec.target, 'target')?.namespace ?? '', spec.entities.map((e) => e.target.table)),
   };
-  const readOnly = { ...spec, direction: 'TwoWay' as const, entities: spec.entities.map((e) => ({ ...e, actions: ['link' as const] })) };
+  const readOnly = withFlowDefaults({ ...spec, direction: 'TwoWay', entities: spec.entities.map((e) => ({ ...e, actions: ['link'] })) });
   return planFlow(readOnly, (side, table) => tables[side].get(table));
 }
 

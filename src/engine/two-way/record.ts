@@ -1,6 +1,5 @@
 import type { StateClient } from '../../store/state-connection.js';
-import { withEntityDefaults } from '../../api/defaults.js';
-import type { SyncFlowSpec } from '../../api/syncflow.js';
+import type { DefaultedSyncFlowSpec } from '../../api/defaults.js';
 import type { RecordSide } from '../../api/syncjob.js';
 import { ConfigError, EXIT_BAD_INPUT, FerryError } from '../../util/errors.js';
 import { computeClosure, RecordNotFoundError, type Closure } from '../closure.js';
@@ -15,11 +14,9 @@ import { otherSide, type SideName } from './types.js';
  * The closure graph as the target sees it: the same references and related links, named by the
  * target's columns, so the one-way closure walk runs unchanged against the target database.
  */
-export function targetClosureGraph(spec: SyncFlowSpec, graph: ClosureGraph): ClosureGraph {
-  const direction = spec.direction ?? 'OneWay';
+export function targetClosureGraph(spec: DefaultedSyncFlowSpec, graph: ClosureGraph): ClosureGraph {
   const targetColumn = new Map<string, Map<string, string>>();
-  for (const raw of spec.entities) {
-    const entity = withEntityDefaults(raw, direction);
+  for (const entity of spec.entities) {
     const columns = new Map<string, string>();
     for (const field of entity.fields) if (!columns.has(field.source)) columns.set(field.source, field.target);
     targetColumn.set(entity.name, columns);
@@ -45,7 +42,7 @@ export function targetClosureGraph(spec: SyncFlowSpec, graph: ClosureGraph): Clo
 }
 
 export interface TwoWayRecordRequest {
-  spec: SyncFlowSpec;
+  spec: DefaultedSyncFlowSpec;
   record: { entity: string; key: string; side?: RecordSide };
 }
 

@@ -1,4 +1,5 @@
 import mysql from 'mysql2';
+import { withFlowDefaults } from '../../../src/api/defaults.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncFlowSpec } from '../../../src/api/syncflow.js';
 import { mysqlConnector } from '../../../src/connectors/mysql/index.js';
@@ -136,9 +137,9 @@ describe('MariaDB session', () => {
       ],
     };
     const catalog = await session.readCatalog('', ['firms', 'people', 'interests']);
-    const flow = planFlow(spec, (_side, table) => catalog.get(table));
+    const flow = planFlow(withFlowDefaults(spec), (_side, table) => catalog.get(table));
     const plans = new Map(flow.entities.map((p) => [p.name, p]));
-    const graph = closureGraph(spec);
+    const graph = closureGraph(withFlowDefaults(spec));
     const source = session.closureSource(plans, graph);
     const link = graph.get('people')!.children[0];
     const [people, interests] = await source.read([

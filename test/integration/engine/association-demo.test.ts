@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { withFlowDefaults } from '../../../src/api/defaults.js';
 import { join } from 'node:path';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -42,7 +43,7 @@ beforeAll(async () => {
   }
   await source.end();
   await target.end();
-  plans = planFlow(flow.spec, (side, table) => tables.get(`${side}:${table}`)).entities;
+  plans = planFlow(withFlowDefaults(flow.spec), (side, table) => tables.get(`${side}:${table}`)).entities;
 });
 
 describe('the association demo flow', () => {

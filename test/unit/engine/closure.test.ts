@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { withFlowDefaults } from '../../../src/api/defaults.js';
 import type { SyncFlow } from '../../../src/api/syncflow.js';
 import { validateSyncFlow } from '../../../src/api/validate-flow.js';
 import { validateSyncJob } from '../../../src/api/validate-job.js';
@@ -13,7 +14,7 @@ import { closureFlowSpec } from '../../helpers/closure-flow.js';
  */
 function memorySource(
   tables: Record<string, { keys: string[]; rows: Record<string, string | null>[] }>,
-  graph: ClosureGraph = closureGraph(closureFlowSpec()),
+  graph: ClosureGraph = closureGraph(withFlowDefaults(closureFlowSpec())),
 ): ClosureSource & { calls: string[] } {
   const toRow = (entity: string, row: Record<string, string | null>): ClosureRow => ({
     key: tables[entity].keys.map((k) => row[k]!),
@@ -59,7 +60,7 @@ const sorted = (closure: Map<string, string[][]>) =>
   Object.fromEntries([...closure].map(([entity, keys]) => [entity, keys.map((k) => k.join(',')).sort()] as const).sort(([a], [b]) => a.localeCompare(b)));
 
 describe('closure graph', () => {
-  const graph = closureGraph(closureFlowSpec());
+  const graph = closureGraph(withFlowDefaults(closureFlowSpec()));
 
   it('takes required parents from lookup fields and children from related, through the one lookup to the parent', () => {
     expect(graph.get('people')!.references).toEqual([
@@ -89,7 +90,7 @@ describe('closure graph', () => {
     const spec = closureFlowSpec();
     const events = spec.entities.find((e) => e.name === 'events')!;
     events.related = [{ entity: 'related_events' }, { entity: 'levels' }];
-    expect(() => closureGraph(spec)).toThrow(
+    expect(() => closureGraph(withFlowDefaults(spec))).toThrow(
       'entity events: related related_events: entity "related_events" has several fields with lookup: events (event_id, related_event_id): choose one with via',
     );
     events.related = [{ entity: 'related_events', via: 'related_event_id', includeReferenced: ['title'] }, { entity: 'levels' }];
@@ -102,7 +103,7 @@ describe('closure graph', () => {
 });
 
 describe('closure walk', () => {
-  const graph = closureGraph(closureFlowSpec());
+  const graph = closureGraph(withFlowDefaults(closureFlowSpec()));
 
   it('brings a person, their parents, their children and the children’s own parents (not the parents’ children)', async () => {
     const closure = await computeClosure(graph, memorySource(TABLES), { entity: 'people', key: ['10'] });
@@ -184,8 +185,8 @@ describe('closure walk', () => {
 
 describe('scope entities', () => {
   it('adds related entities transitively and leaves out the excluded ones and what hangs off them', () => {
-    expect([...scopeEntities(closureFlowSpec(), 'events')]).toEqual(['levels', 'events', 'sessions', 'related_events']);
-    expect([...scopeEntities(closureFlowSpec(), 'events_with_registrations')]).toEqual([
+    expect([...scopeEntities(withFlowDefaults(closureFlowSpec()), 'events')]).toEqual(['levels', 'events', 'sessions', 'related_events']);
+    expect([...scopeEntities(withFlowDefaults(closureFlowSpec()), 'events_with_registrations')]).toEqual([
       'levels',
       'events',
       'sessions',
@@ -201,12 +202,12 @@ describe('scope entities', () => {
       { name: 'bare', entities: ['people'], includeRelated: false },
       { name: 'people', entities: ['people'] },
     ];
-    expect([...scopeEntities(spec, 'bare')]).toEqual(['people']);
-    expect([...scopeEntities(spec, 'people')]).toEqual(['people', 'interests', 'registrations', 'event_balances', 'product_balances']);
+    expect([...scopeEntities(withFlowDefaults(spec), 'bare')]).toEqual(['people']);
+    expect([...scopeEntities(withFlowDefaults(spec), 'people')]).toEqual(['people', 'interests', 'registrations', 'event_balances', 'product_balances']);
   });
 
   it('rejects an unknown scope naming the known ones', () => {
-    expect(() => scopeEntities(closureFlowSpec(), 'nope')).toThrow('unknown scope "nope" (the flow defines: events, events_with_registrations)');
+    expect(() => scopeEntities(withFlowDefaults(closureFlowSpec()), 'nope')).toThrow('unknown scope "nope" (the flow defines: events, events_with_registrations)');
   });
 });
 

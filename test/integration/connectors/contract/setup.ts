@@ -1,4 +1,5 @@
 import mysql from 'mysql2';
+import { withFlowDefaults } from '../../../../src/api/defaults.js';
 import pg from 'pg';
 import type { Entity } from '../../../../src/api/entity.js';
 import type { SyncFlowSpec } from '../../../../src/api/syncflow.js';
@@ -54,7 +55,7 @@ export async function initContract(kind: ConnectorKind, prefix: string, ddl: Rec
     async plan(entity) {
       planner ??= await open();
       const catalog = await planner.readCatalog('', [entity.source.table, entity.target.table]);
-      return planFlow(flowSpec(kind, [entity]), (_side, table) => catalog.get(table)).entities[0];
+      return planFlow(withFlowDefaults(flowSpec(kind, [entity])), (_side, table) => catalog.get(table)).entities[0];
     },
     async close() {
       await Promise.all(sessions.map((s) => s.close()));
