@@ -4,6 +4,7 @@ import { literal } from '../util/sql.js';
 import { copyOutRows, type Row } from '../util/copy-out.js';
 import type { Pair } from '../engine/two-way/types.js';
 import { replaceConflictFields, type ConflictFieldChanges } from './conflict-fields.js';
+import type { ScanStage } from './scan-stage.js';
 
 const COLUMNS = `source_key, target_key, source_hash, target_hash, source_cursor, target_cursor, last_origin,
   last_synced_at, category, source_gone_at IS NOT NULL AS source_gone, target_gone_at IS NOT NULL AS target_gone, held_until`;
@@ -87,13 +88,15 @@ export class TwoWayPairs {
   }
 
   /** `[source_key, target_key, source_hash, target_hash, category]` in source-key order. */
-  streamBySourceKey(stream: StateClient): AsyncGenerator<Row> {
-    return copyOutRows(stream, `SELECT source_key, target_key, source_hash, target_hash, category FROM ferry.pairs WHERE ${this.scope()} ORDER BY source_key`);
+  streamBySourceKey(stream: StateClient, stage?: ScanStage): AsyncGenerator<Row> {
+    const pairs = `SELECT source_key, target_key, source_hash, target_hash, category FROM ferry.pairs WHERE ${this.scope()}`;
+    return copyOutRows(stream, stage ? stage.joinSql(pairs, 'source_key') : `${pairs} ORDER BY source_key`);
   }
 
-  /** `[target_key, source_key, target_hash, source_hash, category]` in target-key order. */
-  streamByTargetKey(stream: StateClient): AsyncGenerator<Row> {
-    return copyOutRows(stream, `SELECT target_key, source_key, target_hash, source_hash, category FROM ferry.pairs WHERE ${this.scope()} ORDER BY target_key`);
+  /** `[target_key, source_key, target_hash, source_hash, category]` in target-key order (with a stage: joined with it, see ScanStage.joinSql). */
+  streamByTargetKey(stream: StateClient, stage?: ScanStage): AsyncGenerator<Row> {
+    const pairs = `SELECT target_key, source_key, target_hash, source_hash, category FROM ferry.pairs WHERE ${this.scope()}`;
+    return copyOutRows(stream, stage ? stage.joinSql(pairs, 'target_key') : `${pairs} ORDER BY target_key`);
   }
 
   async save(updates: PairUpdate[]): Promise<void> {

@@ -1,4 +1,5 @@
-import { mergeByKey } from '../merge-join.js';
+import type { ScanStage } from '../../store/scan-stage.js';
+import { joinWithPairs } from '../key-join.js';
 import type { Row, Session } from '../connector.js';
 import { inBatches } from '../../util/batches.js';
 import type { EntityPlan } from '../plan.js';
@@ -6,6 +7,12 @@ import { TwoWayBatches, type BatchRefs, type TwoWayContext, type TwoWayResult } 
 import { replayRedo } from './redo.js';
 import { watermarkName } from './side.js';
 import type { SideName } from './types.js';
+
+/** One side's row in a Full scan: its encoded key and hash. */
+interface KeyedHash {
+  key: string;
+  hash: string | null;
+}
 
 /**
  * Syncs one entity both ways (seed 002). Full compares every row of both systems with the pairs;
@@ -62,13 +69,26 @@ export class TwoWayEntitySync {
   }
 
   /**
-   * Merge-joins one side's `(key, hash)` stream with the pairs in the same key order. Only rows
-   * whose hash moved, rows without a pair and pairs without a row go on to a batch.
+   * Joins one side's `(key, hash)` stream with the pairs by key (merged as they stream, or in the
+   * state DB when the side has no key order). Only rows whose hash moved, rows without a pair and
+   * pairs without a row go on to a batch.
    */
   private async scan(side: SideName): Promise<void> {
     const b = this.batches;
     const stream = side === 'source' ? this.ctx.source : this.ctx.targetStream;
-    const pairs = side === 'source' ? b.pairs.streamBySourceKey(this.ctx.stateStream.client) : b.pairs.streamByTargetKey(this.ctx.stateStream.client);
+    const state = this.ctx.stateStream.client;
+    const pairs = (stage?: ScanStage) => (side === 'source' ? b.pairs.streamBySourceKey(state, stage) : b.pairs.streamByTargetKey(state, stage));
+    const matches = joinWithPairs<KeyedHash>(
+      {
+        rows: this.keyedHashes(side, stream),
+        ordered: stream.capabilities.orderedScan,
+        key: (row) => row.key,
+        toRow: (row) => [row.key, row.hash],
+        fromRow: (row) => ({ key: row[0]!, hash: row[1] }),
+      },
+      { stream: pairs, key: (pair) => pair[0]! },
+      state,
+    );
     let keys: string[] = [];
     const flush = async () => {
       if (keys.length === 0) return;
@@ -79,7 +99,7 @@ export class TwoWayEntitySync {
 
     // The target pass meets pairs the source pass counted as unchanged; those it flags are counted by outcome instead.
     let recount = 0;
-    for await (const { left: rowKey, right: pair } of mergeByKey(this.keyedHashes(side, stream), pairs, (k) => k.key, (p) => p[0]!)) {
+    for await (const { left: rowKey, right: pair } of matches) {
       if (rowKey && pair) {
         const [, otherKey, hash, , category] = pair;
         if (side === 'target' && b.leftAlone.has(otherKey!)) {
@@ -102,7 +122,7 @@ export class TwoWayEntitySync {
   }
 
   /** One side's `(key, hash)` rows with their keys encoded; a row with a null key is rejected here. */
-  private async *keyedHashes(side: SideName, stream: Session): AsyncGenerator<{ key: string; hash: string | null }> {
+  private async *keyedHashes(side: SideName, stream: Session): AsyncGenerator<KeyedHash> {
     const b = this.batches;
     const width = b.sides[side].keys.length;
     for await (const row of b.sides[side].streamHashes(stream)) {
