@@ -44,6 +44,8 @@ export async function startMariaDb(): Promise<RunningMariaDb> {
       `--datadir=${dataDir}`,
       `--socket=${socket}`,
       `--pid-file=${join(dir, 'mariadb.pid')}`,
+      // Its own temporary files live in its own directory: a clean-up of /tmp by anything else cannot pull them away.
+      `--tmpdir=${dir}`,
       `--port=${port}`,
       '--bind-address=127.0.0.1',
       '--user=root',
