@@ -8,7 +8,9 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runSync } from '../src/connectors/run.js';
-import { ChangeFeed, watchLoop } from '../src/connectors/postgres/change-feed.js';
+import { PostgresChangeFeed } from '../src/connectors/postgres/change-feed.js';
+import type { ChangeFeed } from '../src/engine/connector.js';
+import { watchLoop } from '../src/engine/watch-loop.js';
 import { installChangeTriggers } from '../src/connectors/postgres/triggers.js';
 import { ensureDatabase } from '../src/local/embedded-server.js';
 import { startEmbeddedPostgres } from '../src/util/embedded-postgres.js';
@@ -68,7 +70,7 @@ export async function pickupLatencyRows(options: { samples: number; pollInterval
 
     const watch = async (feed: ChangeFeed | undefined, intervalMs: number, tag: string) => {
       const controller = new AbortController();
-      const loop = watchLoop(run, { intervalMs, feed, signal: controller.signal, settleMs: feed ? 5 : 0 });
+      const loop = watchLoop(run, { intervalMs, feeds: feed ? [feed] : [], signal: controller.signal, settleMs: feed ? 5 : 0 });
       try {
         return await measure(church, accounts, options.samples, tag);
       } finally {
@@ -77,7 +79,7 @@ export async function pickupLatencyRows(options: { samples: number; pollInterval
       }
     };
     log(`pickup bench: ${options.samples} changes with LISTEN/NOTIFY`);
-    const feed = await ChangeFeed.listen([church]);
+    const feed = await PostgresChangeFeed.listen([church]);
     const notified = await watch(feed, 600_000, 'notify');
     await feed.close();
     log(`pickup bench: ${options.samples} changes polling every ${options.pollIntervalMs} ms`);

@@ -3,9 +3,9 @@ import { parseWindow } from '../api/defaults.js';
 import { databaseOf, type SystemSide } from '../api/systems.js';
 import { renderReport, type ReportFormat } from '../engine/report.js';
 import { RunFailedError } from '../engine/run.js';
-import { connect } from '../connectors/postgres/connect.js';
-import { ChangeFeed, watchLoop } from '../connectors/postgres/change-feed.js';
-import { tablesWithTrigger } from '../connectors/postgres/triggers.js';
+import { connectorFor } from '../connectors/index.js';
+import type { ChangeFeed } from '../engine/connector.js';
+import { watchLoop } from '../engine/watch-loop.js';
 import { runLocally, type LocalRunOptions } from '../local/local-run.js';
 import { ConfigError, FlowBusyError } from '../util/errors.js';
 import { withFlowDatabases, type FlowDatabases } from './pairs.js';
@@ -17,30 +17,22 @@ export function parseInterval(text: string): number {
   return seconds * 1000;
 }
 
-async function listenIfTriggered(urls: { url: string; schema: string; tables: string[] }[], logger: Logger): Promise<ChangeFeed | undefined> {
-  const listened: string[] = [];
-  for (const { url, schema, tables } of urls) {
-    const client = await connect(url, 'a watched database');
-    try {
-      const triggered = new Set(await tablesWithTrigger(client, schema));
-      if (tables.some((t) => triggered.has(t.split('.').pop()!))) listened.push(url);
-    } finally {
-      await client.end();
-    }
-  }
-  return listened.length > 0 ? ChangeFeed.listen(listened, logger) : undefined;
-}
-
-/** The databases whose change triggers can wake the watch loop: only Postgres notifies; the rest are polled. */
-function notifyingDatabases(dbs: FlowDatabases): { url: string; schema: string; tables: string[] }[] {
+/**
+ * The change feeds of the watched databases (the source; both sides of a TwoWay flow): each
+ * connector decides whether its system can notify (PostgreSQL with `ferry install-triggers`).
+ * Sides without a feed are caught by polling the cursor every interval.
+ */
+async function openChangeFeeds(dbs: FlowDatabases, logger: Logger): Promise<ChangeFeed[]> {
   const spec = dbs.flow.spec;
   const sides: SystemSide[] = spec.direction === 'TwoWay' ? ['source', 'target'] : ['source'];
-  return sides.flatMap((side) => {
-    const database = databaseOf(spec[side], side);
-    if (database?.kind !== 'postgres') return [];
-    const url = side === 'source' ? dbs.sourceUrl : dbs.targetUrl;
-    return [{ url, schema: database.namespace, tables: spec.entities.map((e) => e[side].table) }];
-  });
+  const feeds: ChangeFeed[] = [];
+  for (const side of sides) {
+    const connector = connectorFor(spec, side, side === 'source' ? dbs.sourceUrl : dbs.targetUrl);
+    const namespace = databaseOf(spec[side], side)?.namespace ?? '';
+    const feed = await connector?.changeFeed?.(namespace, spec.entities.map((e) => e[side].table), logger);
+    if (feed) feeds.push(feed);
+  }
+  return feeds;
 }
 
 /**
@@ -50,10 +42,10 @@ function notifyingDatabases(dbs: FlowDatabases): { url: string; schema: string; 
 export async function runWatch(options: Omit<LocalRunOptions, 'mode'> & { intervalMs: number; output: ReportFormat }): Promise<void> {
   const { logger } = options;
   await withFlowDatabases({ file: options.files, flow: options.flow, stateDb: options.stateDb, dataDir: options.dataDir }, async (dbs) => {
-    const feed = await listenIfTriggered(notifyingDatabases(dbs), logger);
+    const feeds = await openChangeFeeds(dbs, logger);
     logger.info(
-      { flow: dbs.flowId, intervalMs: options.intervalMs, notifications: Boolean(feed) },
-      feed ? 'watching: syncing on change notifications, polling as fallback' : 'watching: polling (no change triggers installed; see ferry install-triggers)',
+      { flow: dbs.flowId, intervalMs: options.intervalMs, notifications: feeds.length > 0 },
+      feeds.length > 0 ? 'watching: syncing on change notifications, polling as fallback' : 'watching: polling (no change triggers installed; see ferry install-triggers)',
     );
     const controller = new AbortController();
     const stop = () => controller.abort();
@@ -73,12 +65,12 @@ export async function runWatch(options: Omit<LocalRunOptions, 'mode'> & { interv
             else throw error;
           }
         },
-        { intervalMs: options.intervalMs, feed, signal: controller.signal, settleMs: 20 },
+        { intervalMs: options.intervalMs, feeds, signal: controller.signal, settleMs: 20 },
       );
     } finally {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      await feed?.close();
+      await Promise.all(feeds.map((feed) => feed.close()));
     }
   });
 }

@@ -12,6 +12,7 @@
  * hold is rejected with a reason naming the column. Hashes are opaque: the engine only compares a
  * side's hash with an earlier hash of the same side, computed by the same connector.
  */
+import type { Logger } from 'pino';
 import type { ConditionOperator, Normalization, Transform } from '../api/entity.js';
 import type { ClosureGraph } from './closure-plan.js';
 import type { ClosureSource } from './closure.js';
@@ -193,11 +194,24 @@ export interface Session {
   close(): Promise<void>;
 }
 
+/** Wakes `--watch` when a watched table changes (capability `changeFeed: 'notify'`). */
+export interface ChangeFeed {
+  /** Resolves at the next change (at once if one came since the last call), or after `timeoutMs`. */
+  wait(timeoutMs: number, signal?: AbortSignal): Promise<'change' | 'timeout' | 'aborted'>;
+  close(): Promise<void>;
+}
+
 /** A configured system: opens sessions. `what` names it in errors ("the target database"). */
 export interface Connector {
   readonly kind: string;
   readonly what: string;
   open(): Promise<Session>;
+  /**
+   * Listens for changes to these tables of `namespace` ('' = the default), or resolves undefined
+   * when the system will not tell (no change triggers installed). Connectors without a feed leave
+   * it out; either way `--watch` then polls the cursor every interval.
+   */
+  changeFeed?(namespace: string, tables: string[], logger?: Logger): Promise<ChangeFeed | undefined>;
 }
 
 /** The columns of a source row, as every reader returns them. */
