@@ -108,6 +108,17 @@ export async function seedMiniRows(db: TestDatabase): Promise<void> {
   await db.exec(`INSERT INTO interests VALUES (10, 'golf', ${t}), (10, 'tax', ${t}), (11, 'audit', ${t}), (13, 'tax', ${t}), (16, 'golf', ${t})`);
 }
 
+/** The changes the Full cases apply to the mini source: Acme renamed, Gus to Globex, Initech and Bob (with his interest) gone, Di without firm. */
+export async function changeMiniSource(source: TestDatabase): Promise<void> {
+  const later = source.at('2026-01-05 09:00:00');
+  await source.exec(`UPDATE firms SET name = 'Acme Corp', updated_at = ${later} WHERE id = 1`);
+  await source.exec(`UPDATE people SET firm_id = 2, updated_at = ${later} WHERE id = 16`);
+  await source.exec(`DELETE FROM firms WHERE id = 3`);
+  await source.exec(`UPDATE people SET firm_id = NULL, updated_at = ${later} WHERE id = 13`);
+  await source.exec(`DELETE FROM interests WHERE person_id = 11`);
+  await source.exec(`DELETE FROM people WHERE id = 11`);
+}
+
 /** The mini flow with each side's system kind. */
 export function pairingSpec(source: DatabaseKind, target: DatabaseKind, overrides: Partial<SyncFlowSpec> = {}): SyncFlowSpec {
   const system = (kind: DatabaseKind, name: string) => (kind === 'postgres' ? { postgres: { secretRef: { name } } } : { mysql: { secretRef: { name } } });

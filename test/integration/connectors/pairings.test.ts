@@ -4,7 +4,7 @@ import type { RunReport } from '../../../src/engine/report.js';
 import type { RunRequest } from '../../../src/engine/run.js';
 import { createLogger } from '../../../src/util/logger.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
-import { MINI_SOURCE, MINI_T0, MINI_TARGET, PAIRINGS, pairingSpec, seedMiniRows, testDatabase, type DatabaseKind, type TestDatabase } from '../../helpers/pairings.js';
+import { MINI_SOURCE, MINI_T0, MINI_TARGET, PAIRINGS, pairingSpec, changeMiniSource, seedMiniRows, testDatabase, type DatabaseKind, type TestDatabase } from '../../helpers/pairings.js';
 
 /**
  * Every mode of a one-way flow on every pairing of PostgreSQL and MariaDB, with the same rows and
@@ -71,13 +71,7 @@ describe.each(PAIRINGS)('one-way %s -> %s', (sourceKind, targetKind) => {
   it('Full propagates updates, archives and deletes, and repairs target drift', async () => {
     const { source, target, base } = await pairing(sourceKind, targetKind);
     await runSync({ ...base, mode: 'Full' });
-    const later = source.at('2026-01-05 09:00:00');
-    await source.exec(`UPDATE firms SET name = 'Acme Corp', updated_at = ${later} WHERE id = 1`);
-    await source.exec(`UPDATE people SET firm_id = 2, updated_at = ${later} WHERE id = 16`);
-    await source.exec(`DELETE FROM firms WHERE id = 3`);
-    await source.exec(`UPDATE people SET firm_id = NULL, updated_at = ${later} WHERE id = 13`);
-    await source.exec(`DELETE FROM interests WHERE person_id = 11`);
-    await source.exec(`DELETE FROM people WHERE id = 11`);
+    await changeMiniSource(source);
     await target.exec(`UPDATE people SET status = 'Tampered' WHERE email = 'ann@example.org'`);
 
     const report = await runSync({ ...base, mode: 'Full' });

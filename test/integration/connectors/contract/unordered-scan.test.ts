@@ -8,7 +8,7 @@ import { runSync, type RunRequest } from '../../../../src/engine/run.js';
 import { createLogger } from '../../../../src/util/logger.js';
 import { withCapabilityOverride, type CapabilityOverride } from '../../../helpers/capability-override.js';
 import { freshDatabase } from '../../../helpers/databases.js';
-import { MINI_SOURCE, MINI_TARGET, pairingSpec, seedMiniRows, testDatabase, type TestDatabase } from '../../../helpers/pairings.js';
+import { MINI_SOURCE, MINI_TARGET, pairingSpec, changeMiniSource, seedMiniRows, testDatabase, type TestDatabase } from '../../../helpers/pairings.js';
 import { CONNECTORS, truthy, type ConnectorKind } from './setup.js';
 
 /**
@@ -76,13 +76,7 @@ describe.each(CONNECTORS)('without orderedScan, %s syncs like with it', (kind) =
     const first = await step('Full');
     expect(first.totals.created).toBe(15);
 
-    const later = source.at('2026-01-05 09:00:00');
-    await source.exec(`UPDATE firms SET name = 'Acme Corp', updated_at = ${later} WHERE id = 1`);
-    await source.exec(`UPDATE people SET firm_id = 2, updated_at = ${later} WHERE id = 16`);
-    await source.exec(`DELETE FROM firms WHERE id = 3`);
-    await source.exec(`UPDATE people SET firm_id = NULL, updated_at = ${later} WHERE id = 13`);
-    await source.exec(`DELETE FROM interests WHERE person_id = 11`);
-    await source.exec(`DELETE FROM people WHERE id = 11`);
+    await changeMiniSource(source);
     for (const w of [ordered, unordered]) {
       await w.target.exec(`UPDATE people SET status = 'Tampered' WHERE email = 'ann@example.org'`);
       await w.target.exec(`DELETE FROM person_interests WHERE code = 'audit'`);
