@@ -74,13 +74,23 @@ export function tokenReviewer(config: k8s.KubeConfig, ttlMs = 10_000): TokenRevi
   };
 }
 
+/**
+ * Every authenticated user is in system:authenticated, as kube's delegating authenticator makes it
+ * (AuthenticatedGroupAdder). The aggregator fetches /openapi/v2 as `system:aggregator` with no
+ * groups, and only system:authenticated lets it read the document (the system:discovery role).
+ */
+export function withAuthenticatedGroup(user: UserInfo): UserInfo {
+  if (user.name === 'system:anonymous' || user.groups.some((g) => g === 'system:authenticated' || g === 'system:unauthenticated')) return user;
+  return { ...user, groups: [...user.groups, 'system:authenticated'] };
+}
+
 export async function authenticate(req: IncomingMessage, config: RequestHeaderConfig, reviewToken: TokenReviewer): Promise<Authentication> {
   const proxied = frontProxyUser(req, config);
-  if (proxied && 'user' in proxied) return proxied;
+  if (proxied && 'user' in proxied) return { ...proxied, user: withAuthenticatedGroup(proxied.user) };
   const token = bearerToken(req);
   if (token) {
     const user = await reviewToken(token);
-    return user ? { user, via: 'token' } : { error: 'invalid bearer token' };
+    return user ? { user: withAuthenticatedGroup(user), via: 'token' } : { error: 'invalid bearer token' };
   }
   return proxied ?? { error: 'no front-proxy client certificate and no bearer token' };
 }

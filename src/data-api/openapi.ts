@@ -1,10 +1,14 @@
+import { createHash } from 'node:crypto';
 import { GROUP, GROUP_VERSION, VERSION } from './objects.js';
 
 /**
- * The OpenAPI v2 document of data.ferry.dev. The aggregator fetches it from the APIService and
- * merges it into the API server's /openapi/v2, which is where `kubectl explain pairs` reads the
- * field descriptions. Definitions are self-contained (no references into kube's own models), so the
- * merge never depends on the API server's version.
+ * The OpenAPI documents of data.ferry.dev, where `kubectl explain pairs` reads the field
+ * descriptions. v2: the aggregator fetches /openapi/v2 and merges it into the API server's
+ * /openapi/v2 (every version that aggregates). v3: API servers from 1.27 on fetch the discovery
+ * document /openapi/v3 and proxy /openapi/v3/apis/data.ferry.dev/v1alpha1 to us, and kubectl
+ * explain then reads only v3; 1.20-1.26 do not proxy v3, and kubectl falls back to v2.
+ * Definitions are self-contained (no references into kube's own models), so neither document
+ * depends on the API server's version.
  */
 type Schema = Record<string, unknown>;
 
@@ -163,18 +167,50 @@ function operation(kind: string, action: 'list' | 'get', schema: Schema): Schema
 
 const pathParam = (name: string) => ({ name, in: 'path', required: true, type: 'string', uniqueItems: true });
 
-export function openApiV2() {
-  const paths: Record<string, Schema> = {};
+function paths(operationOf: (kind: string, action: 'list' | 'get', schema: Schema) => Schema, param: (name: string) => Schema): Record<string, Schema> {
+  const result: Record<string, Schema> = {};
   for (const { plural, kind } of RESOURCES) {
     const base = `/apis/${GROUP}/${VERSION}`;
-    paths[`${base}/${plural}`] = { get: { ...operation(kind, 'list', ref(`${kind}List`)), operationId: `list${kind}ForAllNamespaces` } };
-    paths[`${base}/namespaces/{namespace}/${plural}`] = { get: operation(kind, 'list', ref(`${kind}List`)), parameters: [pathParam('namespace')] };
-    paths[`${base}/namespaces/{namespace}/${plural}/{name}`] = { get: operation(kind, 'get', ref(kind)), parameters: [pathParam('name'), pathParam('namespace')] };
+    result[`${base}/${plural}`] = { get: { ...operationOf(kind, 'list', ref(`${kind}List`)), operationId: `list${kind}ForAllNamespaces` } };
+    result[`${base}/namespaces/{namespace}/${plural}`] = { get: operationOf(kind, 'list', ref(`${kind}List`)), parameters: [param('namespace')] };
+    result[`${base}/namespaces/{namespace}/${plural}/{name}`] = { get: operationOf(kind, 'get', ref(kind)), parameters: [param('name'), param('namespace')] };
   }
+  return result;
+}
+
+export function openApiV2() {
   return {
     swagger: '2.0',
     info: { title: 'Ferry data API', version: VERSION },
-    paths,
+    paths: paths(operation, pathParam),
     definitions: Object.fromEntries(Object.entries(definitions).map(([name, schema]) => [`${PREFIX}.${name}`, schema])),
   };
+}
+
+/** Path of the group-version's v3 document, as kube names it (`/openapi/v3/apis/<group>/<version>`). */
+export const OPENAPI_V3_GROUP_VERSION_PATH = `/openapi/v3/apis/${GROUP}/${VERSION}`;
+
+/** v2 references point into `definitions`; v3 ones into `components.schemas`. */
+const v3Refs = <T>(value: T): T => JSON.parse(JSON.stringify(value).replaceAll('"#/definitions/', '"#/components/schemas/')) as T;
+
+function operationV3(kind: string, action: 'list' | 'get', schema: Schema): Schema {
+  const { produces: _produces, schemes: _schemes, responses: _responses, ...rest } = operation(kind, action, schema);
+  return { ...rest, responses: { '200': { description: 'OK', content: { 'application/json': { schema } } }, '401': { description: 'Unauthorized' }, '403': { description: 'Forbidden' } } };
+}
+
+const pathParamV3 = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', uniqueItems: true } });
+
+export function openApiV3GroupVersion() {
+  return v3Refs({
+    openapi: '3.0.0',
+    info: { title: 'Ferry data API', version: VERSION },
+    paths: paths(operationV3, pathParamV3),
+    components: { schemas: Object.fromEntries(Object.entries(definitions).map(([name, schema]) => [`${PREFIX}.${name}`, schema])) },
+  });
+}
+
+/** The v3 discovery document: one entry per group-version, whose URL changes with the content (clients cache by it). */
+export function openApiV3Discovery() {
+  const hash = createHash('sha512').update(JSON.stringify(openApiV3GroupVersion())).digest('hex').toUpperCase();
+  return { paths: { [OPENAPI_V3_GROUP_VERSION_PATH.slice('/openapi/v3/'.length)]: { serverRelativeURL: `${OPENAPI_V3_GROUP_VERSION_PATH}?hash=${hash}` } } };
 }

@@ -13,7 +13,7 @@ import type { Attributes, Authorizer } from './authz.js';
 import type { RequestHeaderConfig } from './delegation.js';
 import { HttpError, statusBody } from './http-error.js';
 import { apiGroup, apiGroupList, apiResourceList } from './discovery.js';
-import { openApiV2 } from './openapi.js';
+import { OPENAPI_V3_GROUP_VERSION_PATH, openApiV2, openApiV3Discovery, openApiV3GroupVersion } from './openapi.js';
 import { GROUP, GROUP_VERSION, VERSION, type ObjectMeta } from './objects.js';
 import { loadReport, reportFormat, reportHtml, reportText } from './report.js';
 import { RESOURCES, type PairAccess, type ServedResource } from './resources.js';
@@ -58,6 +58,8 @@ function route(path: string): Route | undefined {
   if (path === `/apis/${GROUP}` || path === `/apis/${GROUP}/`) return { type: 'nonResource', path, body: apiGroup };
   if (path === API_PREFIX || path === `${API_PREFIX}/`) return { type: 'nonResource', path, body: apiResourceList };
   if (path === '/openapi/v2') return { type: 'nonResource', path, body: openApiV2 };
+  if (path === '/openapi/v3') return { type: 'nonResource', path, body: openApiV3Discovery };
+  if (path === OPENAPI_V3_GROUP_VERSION_PATH) return { type: 'nonResource', path, body: openApiV3GroupVersion };
   if (!path.startsWith(`${API_PREFIX}/`)) return undefined;
   const parts = path.slice(API_PREFIX.length + 1).split('/').map(decodeURIComponent);
   let namespace: string | undefined;

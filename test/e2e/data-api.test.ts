@@ -320,6 +320,47 @@ describe('data.ferry.dev through the aggregation layer', () => {
   });
 });
 
+describe('kubectl explain', () => {
+  it('reads the field descriptions from the OpenAPI v2 document the aggregator merged (1.20 has no /openapi/v3: kubectl falls back to v2)', async () => {
+    // The aggregator fetches /openapi/v2 as system:aggregator in the background; until it has, explain cannot find the kind.
+    let explained = await kubectl(['explain', 'pairs.conflict.fields']);
+    for (let i = 0; i < 60 && explained.status !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      explained = await kubectl(['explain', 'pairs.conflict.fields']);
+    }
+    expect(explained.status, explained.stderr).toBe(0);
+    expect(explained.stdout).toMatch(/KIND:\s+Pair/);
+    expect(explained.stdout).toMatch(/sourceValue\s+<string>\s+Value in the source system/);
+    const pairs = await kubectl(['explain', 'pairs']);
+    expect(pairs.stdout).toMatch(/category\s+<string> -required-\s+State of the pair\./);
+    const runs = await kubectl(['explain', 'runs', '--recursive']);
+    expect(runs.status, runs.stderr).toBe(0);
+    expect(runs.stdout).toMatch(/counters\s+<map\[string\]integer>/);
+    const transfers = await kubectl(['explain', 'exportfiles.transfers.status']);
+    expect(transfers.stdout).toContain('pending, transferring, transferred or failed.');
+  });
+
+  it('reads /openapi/v3 when the server has it, as through a 1.27+ aggregator (kubectl straight at the data API)', async () => {
+    // 1.20 does not proxy /openapi/v3, so kubectl talks to the data API itself here, with a viewer's token (TokenReview, SAR).
+    const config = join(mkdtempSync(join(tmpdir(), 'ferry-kubeconfig-direct-')), 'config');
+    writeFileSync(config, JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'data-api', cluster: { server: `https://127.0.0.1:${dataApi.port}`, 'certificate-authority-data': Buffer.from(dataApi.serving.caCert).toString('base64') } }],
+      users: [{ name: 'viewer', user: { token: inject('kubeUserTokens')['ferry-e2e-viewer'] } }],
+      contexts: [{ name: 'direct', context: { cluster: 'data-api', user: 'viewer' } }],
+      'current-context': 'direct',
+    }), { mode: 0o600 });
+    const explained = await kubectl(['explain', 'pairs.conflict.fields', '-v=6'], { env: { KUBECONFIG: config } });
+    expect(explained.status, explained.stderr).toBe(0);
+    expect(explained.stderr).toMatch(/url="https:\/\/127\.0\.0\.1:\d+\/openapi\/v3\/apis\/data\.ferry\.dev\/v1alpha1\?hash=[0-9A-F]+&timeout=\d+s" status="200 OK"/);
+    expect(explained.stderr).not.toContain('/openapi/v2');
+    // The v3 renderer names the group, which the v2 one does not.
+    expect(explained.stdout).toMatch(/GROUP:\s+data\.ferry\.dev/);
+    expect(explained.stdout).toMatch(/sourceValue\s+<string>\s+Value in the source system/);
+  });
+});
+
 describe('data.ferry.dev security', () => {
   const resources = ['pairs', 'runs', 'exportfiles'];
 

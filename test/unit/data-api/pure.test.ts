@@ -5,6 +5,7 @@ import { displayKey, keySegment, pairName, parsePairName, storedKeysOf } from '.
 import { MASK, toPair } from '../../../src/data-api/objects.js';
 import { BadRequest, decodeContinue, encodeContinue, listFilters, pageLimit } from '../../../src/data-api/selectors.js';
 import { subjectAccessReview } from '../../../src/data-api/authz.js';
+import { withAuthenticatedGroup } from '../../../src/data-api/authn.js';
 import { age, toTable, wantsTable } from '../../../src/data-api/table.js';
 import { isSensitive, sensitivityOf } from '../../../src/data-api/sensitivity.js';
 import type { SyncFlow } from '../../../src/api/syncflow.js';
@@ -84,6 +85,12 @@ describe('delegation', () => {
     expect(
       subjectAccessReview({ name: 'alice', groups: ['devs'], extra: {} }, { kind: 'resource', verb: 'get', group: 'data.ferry.dev', version: 'v1alpha1', resource: 'exportfiles', subresource: 'download', namespace: 'crm', name: 'f1' }).spec,
     ).toEqual({ user: 'alice', groups: ['devs'], extra: {}, resourceAttributes: { verb: 'get', group: 'data.ferry.dev', version: 'v1alpha1', resource: 'exportfiles', subresource: 'download', namespace: 'crm', name: 'f1' } });
+  });
+
+  it('puts every authenticated user in system:authenticated, as kube does (the aggregator fetches /openapi/v2 with no groups)', () => {
+    expect(withAuthenticatedGroup({ name: 'system:aggregator', groups: [], extra: {} }).groups).toEqual(['system:authenticated']);
+    expect(withAuthenticatedGroup({ name: 'alice', groups: ['devs', 'system:authenticated'], extra: {} }).groups).toEqual(['devs', 'system:authenticated']);
+    expect(withAuthenticatedGroup({ name: 'system:anonymous', groups: ['system:unauthenticated'], extra: {} }).groups).toEqual(['system:unauthenticated']);
   });
 
   it('lists every resource and the subresources RBAC rules name', () => {
