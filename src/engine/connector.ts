@@ -30,8 +30,11 @@ export interface Watermark {
 /** What a connector can do; the engine adapts to what it lacks instead of assuming PostgreSQL. */
 export interface ConnectorCapabilities {
   /**
-   * Scans come back in the engine's key order (`compareKeys` over encoded keys), so a Full run can
-   * merge-join them with the pairs. Without it the engine sorts keys and hashes in the state DB.
+   * Scans (`TableReader.scan`, `TableWriter.streamHashes`, `SideReader.streamHashes`) come back in
+   * the engine's key order (`compareKeys` over encoded keys), so a Full run merge-joins them with
+   * the pairs as they stream. Without it the engine stages them in the state DB and joins there
+   * (engine/key-join.ts). Incremental reads do not depend on it: `changedSince` is always in
+   * tie-safe `(cursor, key)` order.
    */
   orderedScan: boolean;
   /** Units of work can be rolled back, also to a savepoint: dry runs and bad-row bisection need it. */
@@ -113,7 +116,7 @@ export interface TableWriter {
   deleteRows(keys: string[][], reject: (key: string[], reason: string) => void): Promise<number>;
   /** Current hashes of the rows with these keys, by encoded key (missing rows are absent). */
   currentHashes(keys: string[][]): Promise<Map<string, string>>;
-  /** Every row's key parts then hash, in the engine's key order (Full-mode drift check). */
+  /** Every row's key parts then hash (Full-mode drift check); in the engine's key order with `orderedScan`. */
   streamHashes(): AsyncIterable<Row>;
   /** Rows whose match columns, normalised, equal the candidates; first key per candidate (joined with U+0001). */
   findMatches(candidates: string[][]): Promise<Map<string, string[]>>;
@@ -124,7 +127,7 @@ export interface TableWriter {
  * `[...keys, cursor, hash, inScope ('t'|'f'), ...values, ...matchValues]` (values only when asked).
  */
 export interface TableReader {
-  /** All rows in the engine's key order (needs capability `orderedScan`). */
+  /** All rows; in the engine's key order when the connector declares `orderedScan`, any order otherwise. */
   scan(withValues: boolean): AsyncIterable<Row>;
   /** Rows after the watermark in tie-safe `(cursor, key)` order. */
   changedSince(watermark: Watermark | undefined): AsyncIterable<Row>;
@@ -157,7 +160,7 @@ export interface SideSpec {
  */
 export interface SideReader {
   rowsByKeys(keys: string[][]): Promise<Row[]>;
-  /** `[...keys, hash]` of every row in the engine's key order. */
+  /** `[...keys, hash]` of every row; in the engine's key order with `orderedScan`. */
   streamHashes(): AsyncIterable<Row>;
   /** Rows with a cursor after the watermark, in tie-safe `(cursor, key)` order. */
   changedSince(watermark: Watermark | undefined): AsyncIterable<Row>;
