@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -259,7 +257,11 @@ export class DataApiServer {
     res.end(body);
   }
 
-  /** Streams an archived file; the checksum recorded at creation goes in the headers, and is re-checked while streaming. */
+  /**
+   * Streams an archived file with the checksum recorded at its creation in the headers. The bytes are
+   * not hashed again here: that cost 30% of this process's CPU per byte (bench/README.md), and the
+   * client has to check anyway, since only it sees what arrived (kubectl ferry download does).
+   */
   private async serveDownload(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     const file = await getExportFile(this.options.pool, id);
     if (!file) throw new HttpError(404, 'NotFound', `exportfiles.${GROUP} "${id}" not found`);
@@ -276,18 +278,6 @@ export class DataApiServer {
       res.end();
       return;
     }
-    const hash = createHash('sha256');
-    const check = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
-        callback(null, chunk);
-      },
-      flush(callback) {
-        const actual = hash.digest('hex');
-        // A mismatch aborts the response, so the client sees a broken transfer, not a wrong file.
-        callback(actual === file.sha256 ? null : new Error(`archived file ${file.id} does not match its checksum`));
-      },
-    });
-    await pipeline(streamExportFile(this.options.pool, file), check, res);
+    await pipeline(streamExportFile(this.options.pool, file), res);
   }
 }
