@@ -94,10 +94,12 @@ function forbidden(user: UserInfo, a: Attributes, reason?: string): HttpError {
 export class DataApiServer {
   readonly server: https.Server;
   private requestHeader: RequestHeaderConfig;
+  private tls: { cert: string | Buffer; key: string | Buffer };
   private readonly now: () => Date;
 
   constructor(private readonly options: DataApiOptions) {
     this.requestHeader = options.requestHeader;
+    this.tls = options.tls;
     this.now = options.now ?? (() => new Date());
     this.server = https.createServer(
       // Client certificates are asked for but not required: token clients and probes have none.
@@ -109,8 +111,8 @@ export class DataApiServer {
   /** New front-proxy settings (the API server rotated its request-header CA) or a new serving certificate. */
   update(requestHeader: RequestHeaderConfig, tls?: { cert: string | Buffer; key: string | Buffer }): void {
     this.requestHeader = requestHeader;
-    const current = tls ?? this.options.tls;
-    this.server.setSecureContext({ cert: current.cert, key: current.key, ca: requestHeader.clientCa });
+    if (tls) this.tls = tls;
+    this.server.setSecureContext({ cert: this.tls.cert, key: this.tls.key, ca: requestHeader.clientCa });
   }
 
   listen(port: number, host?: string): Promise<number> {
