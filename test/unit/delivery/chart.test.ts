@@ -226,8 +226,10 @@ describe('helm template with each documented option set (charts/ferry/ci)', () =
   it('watchNamespaces turns the ClusterRole into one Role per namespace', () => {
     const objects = renderChart(['-f', join(chartDir, 'ci', 'namespaced-values.yaml')]);
     // Only the data API's delegation is cluster-wide (TokenReview and SubjectAccessReview have no namespace).
-    expect(ofKind(objects, 'ClusterRoleBinding').map((b) => b.metadata.name).sort()).toEqual(['ferry-data-api', 'ferry-data-api:system:auth-delegator']);
-    expect(ofKind(objects, 'ClusterRole').map((r) => r.metadata.name).sort()).toEqual(['ferry-data-api', 'ferry-edit', 'ferry-view']);
+    expect(ofKind(objects, 'ClusterRoleBinding').map((b) => b.metadata.name).sort()).toEqual(['ferry-data-api:system:auth-delegator']);
+    expect(ofKind(objects, 'ClusterRole').map((r) => r.metadata.name).sort()).toEqual(['ferry-edit', 'ferry-view']);
+    expect(ruleTriples(rulesOf(find(objects, 'Role', 'ferry-data-api', 'team-a')))).toEqual(['ferry.dev syncflows get']);
+    expect(find(objects, 'RoleBinding', 'ferry-data-api', 'team-a').subjects).toEqual([{ kind: 'ServiceAccount', name: 'ferry-data-api', namespace: 'ferry-system' }]);
     for (const namespace of ['team-a']) {
       expect(ruleTriples(rulesOf(find(objects, 'Role', 'ferry-controller', namespace)))).toEqual(CONTROLLER_ALLOWED.map(accessTriple).sort());
       expect(find(objects, 'RoleBinding', 'ferry-controller', namespace).subjects).toEqual([

@@ -66,7 +66,7 @@ export const JOB_FORBIDDEN: Access[] = [
 
 /** The data API (data.ferry.dev) in ferry-view: read pairs (masked), runs with reports, export file metadata. */
 export const DATA_VIEW_ALLOWED: Access[] = [
-  ...['get', 'list'].flatMap((verb) => ['pairs', 'runs', 'exportfiles'].map((name) => ({ verb, resource: `${name}.data.ferry.dev` }))),
+  ...['get', 'list', 'watch'].flatMap((verb) => ['pairs', 'runs', 'exportfiles'].map((name) => ({ verb, resource: `${name}.data.ferry.dev` }))),
   { verb: 'get', resource: 'runs.data.ferry.dev/report' },
 ];
 /** ferry-edit adds the contents of export files and the sensitive values; nothing else gets them. */
