@@ -7,10 +7,12 @@ const FLOW_LOCK_CLASS = 0x66727931;
 
 /** Holds the flow's advisory lock on a dedicated connection for the duration of the run. */
 export async function acquireFlowLock(client: pg.ClientBase, flowId: string, runId: string): Promise<void> {
-  const result = await client.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [FLOW_LOCK_CLASS, flowId]);
-  if (!result.rows[0].locked) {
-    const holder = await client.query('SELECT run_id, since FROM ferry.run_locks WHERE flow = $1', [flowId]);
-    throw new FlowBusyError(flowId, holder.rows[0]?.run_id, holder.rows[0]?.since);
+  if (!(await tryLock(client, flowId))) {
+    const holder = await client.query('SELECT run_id, since, holder FROM ferry.run_locks WHERE flow = $1', [flowId]);
+    const row = holder.rows[0];
+    if (!(row && holderIsDeadLocalProcess(row.holder) && (await lockWithin(client, flowId, DEAD_HOLDER_GRACE_MS)))) {
+      throw new FlowBusyError(flowId, row?.run_id, row?.since);
+    }
   }
   // We hold the lock, so any run still marked Running died without cleaning up.
   await client.query(`UPDATE ferry.runs SET status = 'Interrupted', completed_at = now() WHERE flow = $1 AND status = 'Running'`, [flowId]);
@@ -19,6 +21,37 @@ export async function acquireFlowLock(client: pg.ClientBase, flowId: string, run
      ON CONFLICT (flow) DO UPDATE SET run_id = EXCLUDED.run_id, holder = EXCLUDED.holder, since = now()`,
     [flowId, runId, `${hostname()}/${process.pid}`],
   );
+}
+
+// How long a run waits for the server to notice that a killed process on this host held the lock.
+const DEAD_HOLDER_GRACE_MS = 10_000;
+
+async function tryLock(client: pg.ClientBase, flowId: string): Promise<boolean> {
+  const result = await client.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [FLOW_LOCK_CLASS, flowId]);
+  return result.rows[0].locked;
+}
+
+async function lockWithin(client: pg.ClientBase, flowId: string, ms: number): Promise<boolean> {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (await tryLock(client, flowId)) return true;
+  }
+  return false;
+}
+
+/**
+ * A holder recorded as `host/pid` on this host whose process is gone: its connection is closing and
+ * the server will drop its lock in a moment (a run re-started right after a crash must not be refused).
+ */
+function holderIsDeadLocalProcess(holder: string | null | undefined): boolean {
+  const [host, pid] = (holder ?? '').split('/');
+  if (host !== hostname() || !/^\d+$/.test(pid ?? '')) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 export async function releaseFlowLock(client: pg.ClientBase, flowId: string, runId: string): Promise<void> {
