@@ -67,7 +67,8 @@ export async function connect(url: string, what: string): Promise<Connected> {
     const [version, localInfile] = Array.isArray(rows) && Array.isArray(rows[0]) ? rows[0].map(String) : ['', '0'];
     serverAnswered(url);
     watchConnection(connection, url);
-    return { connection, features: { returning: /mariadb/i.test(version), localInfile: localInfile === '1' } };
+    // MariaDB renders the boolean as 'ON', MySQL as '1'.
+    return { connection, features: { returning: /mariadb/i.test(version), localInfile: /^(1|on)$/i.test(localInfile) } };
   } catch (error) {
     connection?.destroy();
     throw maskedConnectionError(what, url, error);

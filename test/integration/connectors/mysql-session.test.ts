@@ -2,6 +2,7 @@ import mysql from 'mysql2';
 import { withFlowDefaults } from '../../../src/api/defaults.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncFlowSpec } from '../../../src/api/syncflow.js';
+import { connect } from '../../../src/connectors/mysql/connect.js';
 import { mysqlConnector } from '../../../src/connectors/mysql/index.js';
 import { closureGraph } from '../../../src/engine/closure-plan.js';
 import { SOURCE_LAYOUT, type Session } from '../../../src/engine/connector.js';
@@ -48,6 +49,12 @@ describe('MariaDB session', () => {
     const legacy = (await session.readCatalog('', ['legacy'])).get('legacy')!;
     expect(legacy.limitations).toHaveLength(1);
     expect(legacy.limitations![0]).toMatch(/legacy.*MyISAM.*cannot roll back/);
+  });
+
+  it('finds RETURNING and LOCAL INFILE on the test server (started with --local-infile=1; MariaDB shows it as ON)', async () => {
+    const { connection, features } = await connect(db.url, 'the test database');
+    connection.destroy();
+    expect(features).toEqual({ returning: true, localInfile: true });
   });
 
   it('declares its capabilities', () => {
