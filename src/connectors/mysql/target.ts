@@ -160,7 +160,7 @@ export class MysqlWriter implements TableWriter {
     await this.keyless.load(rows, rejections);
     const refused = new Set(rejections.slice(rejected).map((r) => r.seq));
     const seqs = rows.map((r) => r.seq).filter((seq) => !refused.has(seq));
-    const keys = new Map<number, string[]>();
+    const out = new Map<number, { key: string[]; hash: string }>();
     const fields = this.plan.fields.map((f) => ident(f.target)).join(', ');
     const select = `SELECT ${this.plan.fields.map((f) => `${STAGE}.${ident(f.target)}`).join(', ')} FROM ${this.keyless.typed} AS ${STAGE} WHERE `;
     await applyWithBisection(
@@ -168,33 +168,38 @@ export class MysqlWriter implements TableWriter {
       seqs,
       async (subset) => {
         const got = this.features.returning ? await this.insertReturning(fields, select, subset) : await this.insertOneByOne(fields, select, subset);
-        got.forEach((key, i) => keys.set(subset[i], key));
+        got.forEach((inserted, i) => out.set(subset[i], inserted));
       },
       (seq, error) => rejections.push({ seq, reason: rowErrorReason(error) }),
     );
-    const hashes = await this.currentHashes([...keys.values()]);
-    const out = new Map<number, { key: string[]; hash: string }>();
-    for (const [seq, key] of keys) out.set(seq, { key, hash: hashes.get(this.plan.target.codec.encode(key)!) ?? '' });
+    if (!this.features.returning) {
+      const hashes = await this.currentHashes([...out.values()].map((r) => r.key));
+      for (const inserted of out.values()) inserted.hash = hashes.get(this.plan.target.codec.encode(inserted.key)!) ?? '';
+    }
     return out;
   }
 
-  /** MariaDB 10.5+: one statement; rows are inserted, and returned, in seq order. */
-  private async insertReturning(fields: string, select: string, seqs: number[]): Promise<string[][]> {
-    const returning = this.plan.target.keys.map((k, i) => text(typedColumn('', k, this.plan.target.keyTypes[i])));
+  /**
+   * MariaDB 10.5+: one statement; rows are inserted, and returned, in seq order, each with the hash
+   * of what was stored (RETURNING sees the row as the table holds it, so no read-back is needed).
+   */
+  private async insertReturning(fields: string, select: string, seqs: number[]): Promise<{ key: string[]; hash: string }[]> {
+    const width = this.plan.target.keys.length;
+    const returning = [...this.keys('').map(text), this.hash('')];
     const statement = joinSql(
       [sql(`INSERT INTO ${this.table} (${fields}) ${select}`), this.keyless.seqFilter(STAGE, seqs), sql(` ORDER BY ${STAGE}.ferry_seq RETURNING ${returning.join(', ')}`)],
       '',
     );
     const rows = await this.db.rows(statement);
-    return rows.map((row) => row.map((v) => v ?? ''));
+    return rows.map((row) => ({ key: row.slice(0, width).map((v) => v ?? ''), hash: row[width] ?? '' }));
   }
 
-  /** MySQL: one row per statement, its id from LAST_INSERT_ID (per connection, so other writers cannot interfere). */
-  private async insertOneByOne(fields: string, select: string, seqs: number[]): Promise<string[][]> {
-    const out: string[][] = [];
+  /** MySQL: one row per statement, its id from LAST_INSERT_ID (per connection, so other writers cannot interfere); hashes are read back after. */
+  private async insertOneByOne(fields: string, select: string, seqs: number[]): Promise<{ key: string[]; hash: string }[]> {
+    const out: { key: string[]; hash: string }[] = [];
     for (const seq of seqs) {
       const id = await this.db.insert(joinSql([sql(`INSERT INTO ${this.table} (${fields}) ${select}`), this.keyless.seqFilter(STAGE, [seq])], ''));
-      out.push([id]);
+      out.push({ key: [id], hash: '' });
     }
     return out;
   }
