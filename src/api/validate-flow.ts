@@ -1,4 +1,5 @@
 import { findDependencyCycles } from './dependency-graph.js';
+import { exportQueryProblem } from './export-query.js';
 import { parseWindow, withFlowDefaults, type DefaultedSide, type DefaultedSyncFlowSpec } from './defaults.js';
 import { SOURCE_WRITING_ACTIONS, type Entity } from './entity.js';
 import { referencedColumnProblems, relationColumn } from './related.js';
@@ -186,6 +187,10 @@ function checkTarget(errors: Errors, spec: DefaultedSyncFlowSpec) {
     errors.push(error('spec.target.export.query', 'set either export.query or entities, not both'));
   } else if (!settings.query && spec.entities.length === 0) {
     errors.push(error('spec.entities', 'an export needs entities or export.query'));
+  }
+  if (settings.query) {
+    const problem = exportQueryProblem(settings.query, spec.source.mysql ? 'mysql' : 'postgres');
+    if (problem) errors.push(error('spec.target.export.query', problem));
   }
   if (settings.targets.length === 0) errors.push(error('spec.target.export.targets', 'at least one ExportTarget is required'));
   for (const { index, key } of repeatedItems(settings.targets, (t) => t.name)) {

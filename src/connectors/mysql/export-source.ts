@@ -40,9 +40,10 @@ export class MysqlExportSource implements ExportSource {
         'spec.target.export.mode: Events exports read a change log that Ferry installs on PostgreSQL sources only; export a MariaDB/MySQL source in Changes mode (rows changed since the last export, by source.updatedAt) or Snapshot',
       );
     }
-    const read = request.kind === 'query' ? await this.compileQuery(request.query) : await this.compileEntity(request.entity, request.namespace, request.mode, request.after);
     await this.session.beginSnapshot();
     try {
+      // Compiled in the read-only snapshot, so a free query's probe runs read-only too (and one statement per call).
+      const read = request.kind === 'query' ? await this.compileQuery(request.query) : await this.compileEntity(request.entity, request.namespace, request.mode, request.after);
       const written = await write({ kind: 'rows', columns: read.columns, rows: this.db.stream(read.select) });
       const next = read.last ? await this.last(read.last) : undefined;
       await this.session.endSnapshot();
@@ -61,7 +62,8 @@ export class MysqlExportSource implements ExportSource {
 
   /** A free query runs as a derived table (so it can only be a SELECT), each column rendered as text by its result type. */
   private async compileQuery(query: string): Promise<CompiledRead> {
-    const probe = `SELECT * FROM (${query}) AS q LIMIT 0`;
+    const table = `(\n${query}\n) AS q`;
+    const probe = `SELECT * FROM ${table} LIMIT 0`;
     let fields: ResultField[];
     try {
       const [, result] = await this.db.connection.promise().query(probe);
@@ -72,7 +74,7 @@ export class MysqlExportSource implements ExportSource {
     const columns = fields.map((f) => ({ column: typedColumn('q', f.name, 'varchar'), type: resultFieldType(f) }));
     const list = columns.map(({ column, type }) => text({ ...column, type })).join(', ');
     return {
-      select: sql(`SELECT ${list} FROM (${query}) AS q`),
+      select: sql(`SELECT ${list} FROM ${table}`),
       columns: columns.map(({ column, type }) => ({ name: column.name, kind: exportKind(type, false) })),
     };
   }

@@ -114,8 +114,16 @@ export function eventsQuery(entity: Entity, schema: string, format: OutputFormat
   return { entity: entity.name, columns, sql };
 }
 
+/**
+ * A free query as the derived table `q`. The line breaks end a trailing `--` comment inside it, and
+ * the probe (which the server parses as exactly one statement) and the COPY wrap it the same way.
+ */
+export function freeQueryTable(query: string): string {
+  return `(\n${query}\n) AS q`;
+}
+
 /** A free SQL query is exported as a Snapshot; its columns come from the query itself. */
 export function freeQuery(query: string, format: OutputFormat, columns: string[]): ExportQuery {
-  const sql = format === 'Csv' ? `SELECT * FROM (${query}) AS q` : `SELECT row_to_json(q)::text FROM (${query}) AS q`;
+  const sql = format === 'Csv' ? `SELECT * FROM ${freeQueryTable(query)}` : `SELECT row_to_json(q)::text FROM ${freeQueryTable(query)}`;
   return { entity: 'query', columns, sql };
 }

@@ -9,7 +9,7 @@ import { literal } from '../../util/sql.js';
 import { readTable } from './catalog.js';
 import { changeLogInstalled, finishedXidBound, installChangeLog } from './change-log.js';
 import { connect, endWithin } from './connect.js';
-import { entityQuery, eventsQuery, freeQuery, type ExportQuery } from './export-query.js';
+import { entityQuery, eventsQuery, freeQuery, freeQueryTable, type ExportQuery } from './export-query.js';
 
 const CLOSE_WAIT_MS = 2_000;
 
@@ -49,9 +49,11 @@ export class PostgresExportSource implements ExportSource {
       return { kind: 'records', columns: query.columns, records: stream as AsyncIterable<Buffer> };
     };
     if (request.kind === 'query') {
-      const probe = await this.client.query(`SELECT * FROM (${request.query}) AS q LIMIT 0`);
-      const query = freeQuery(request.query, file.format, probe.fields.map((f) => f.name));
-      return { written: await this.inSnapshot(() => write(records(query))) };
+      const written = await this.inSnapshot(async () => {
+        const columns = await this.freeQueryColumns(request.query);
+        return write(records(freeQuery(request.query, file.format, columns)));
+      });
+      return { written };
     }
     const { entity, namespace } = request;
     const table = splitTable(entity.source.table, namespace || 'public');
@@ -82,6 +84,21 @@ export class PostgresExportSource implements ExportSource {
       const next = query.lastSql ? await this.last(query.lastSql) : undefined;
       return { written, ...(next ? { next } : {}) };
     });
+  }
+
+  /**
+   * The free query's columns, from a probe run in the read-only snapshot through the extended
+   * protocol, where the server refuses more than one statement: the COPY, which wraps the query the
+   * same way, is then one statement too.
+   */
+  private async freeQueryColumns(query: string): Promise<string[]> {
+    const probe = { text: `SELECT * FROM ${freeQueryTable(query)} LIMIT 0`, queryMode: 'extended' } as pg.QueryConfig;
+    try {
+      return (await this.client.query(probe)).fields.map((f) => f.name);
+    } catch (error) {
+      if ((error as { severity?: string }).severity === undefined) throw error;
+      throw new ConfigError(`spec.target.export.query: ${(error as Error).message}`);
+    }
   }
 
   /** The cursor and key of the last exported row, read in the export's snapshot. */
