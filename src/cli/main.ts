@@ -19,7 +19,10 @@ const program = new Command()
   .description('Ferry keeps business systems in sync: full, incremental, scoped and record syncs, and file exports.')
   .version(ferryVersion(), '--version', 'print the version')
   .exitOverride()
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // A subcommand's options may share a name with its parent's (`demo --people`, `demo generate --people`):
+  // each command reads its own options only before its subcommand.
+  .enablePositionalOptions();
 
 program
   .command('version')

@@ -1,0 +1,31 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freshDatabase, withClient } from '../helpers/databases.js';
+
+const scratchDirs: string[] = [];
+const scratch = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-hostile-cli-'));
+  scratchDirs.push(dir);
+  return dir;
+};
+afterAll(() => scratchDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+const FERRY = join(process.cwd(), 'bin', 'ferry.mjs');
+
+function ferry(args: string[]) {
+  const result = spawnSync(process.execPath, [FERRY, ...args], { encoding: 'utf8', env: { ...process.env, FERRY_LOG_LEVEL: 'warn' }, timeout: 120_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('hostile command lines', () => {
+  it('ferry demo generate --people N generates N people, not the parent command default', async () => {
+    const url = await freshDatabase('hostile_demo_people');
+    const out = ferry(['demo', 'generate', '--url', url, '--people', '30']);
+    expect(out.code, out.stderr).toBe(0);
+    const people = await withClient(url, async (c) => Number((await c.query('SELECT count(*) AS n FROM people')).rows[0].n));
+    expect(people).toBe(30);
+  });
+});
