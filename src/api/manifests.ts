@@ -27,6 +27,9 @@ export interface LoadedManifests {
 
 const FERRY_KINDS = ['SyncFlow', 'SyncJob', 'ExportTarget'] as const;
 
+/** Aliases one document may expand; a manifest needs few, and an alias bomb needs many. */
+const MAX_YAML_ALIASES = 100;
+
 const sources = new WeakMap<object, string>();
 
 /** Where a loaded manifest came from, e.g. `flows/people.yaml` or `flows/all.yaml#2`. */
@@ -69,7 +72,13 @@ export function parseManifests(text: string, sourceName: string): LoadedManifest
       parsed.push({ value: undefined, errors: doc.errors.map((e) => e.message) });
       continue;
     }
-    const value: unknown = doc.toJS();
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+    } catch (error) {
+      parsed.push({ value: undefined, errors: [`more than ${MAX_YAML_ALIASES} aliases to expand (${(error as Error).message})`] });
+      continue;
+    }
     if (value !== null && value !== undefined) parsed.push({ value, errors: [] });
   }
 

@@ -28,4 +28,21 @@ describe('hostile command lines', () => {
     const people = await withClient(url, async (c) => Number((await c.query('SELECT count(*) AS n FROM people')).rows[0].n));
     expect(people).toBe(30);
   });
+
+  it('a YAML alias bomb is refused in one line with exit 2, before it expands', () => {
+    const dir = scratch();
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 9; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const next = String.fromCharCode(97 + i);
+      levels.push(`${next}: &${next} [${Array(9).fill('*' + prev).join(',')}]`);
+    }
+    writeFileSync(join(dir, 'bomb.yaml'), levels.join('\n') + '\n');
+    for (const command of ['validate', 'run']) {
+      const out = ferry([command, '-f', join(dir, 'bomb.yaml')]);
+      expect(out.code, out.stderr).toBe(2);
+      expect(out.stderr).toMatch(/bomb\.yaml.*alias/i);
+      expect(out.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
 });
