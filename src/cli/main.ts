@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { FerryError, EXIT_BAD_INPUT, EXIT_SYNC_FAILED } from '../util/errors.js';
+import { FerryError, EXIT_BAD_INPUT, EXIT_SYNC_FAILED, redactSecrets } from '../util/errors.js';
 import { registerDemoCommand } from './demo.js';
 import { registerControllerCommand } from './controller.js';
 import { registerDataApiCommand } from './data-api.js';
@@ -52,10 +52,10 @@ try {
   if (error instanceof CommanderError) {
     exitCode = error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
   } else if (error instanceof FerryError) {
-    process.stderr.write(`ferry: ${error.message}\n`);
+    process.stderr.write(`ferry: ${redactSecrets(error.message)}\n`);
     exitCode = error.exitCode;
   } else {
-    process.stderr.write(`ferry: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(`ferry: unexpected error: ${redactSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`);
     exitCode = EXIT_SYNC_FAILED;
   }
 }

@@ -10,7 +10,7 @@ import type { Connector, TableInfo } from '../engine/connector.js';
 import { defaultDataDir, openLocalServer } from '../local/embedded-server.js';
 import { databaseUrlOf } from '../local/local-run.js';
 import { embeddedDatabaseName } from '../local/secrets.js';
-import { redactUrl } from '../util/errors.js';
+import { redactSecrets, redactUrl } from '../util/errors.js';
 
 /** A catalog read gets this long (connect included) before the side is reported as unreachable. */
 const READ_TIMEOUT_MS = 15_000;
@@ -24,42 +24,15 @@ export interface FlowCatalogs {
 
 type Tables = Map<string, TableInfo>;
 
-/** The URL for showing: no password, no password parameter. */
-function safeUrl(url: string): string {
-  return redactUrl(url).replace(/([?&](?:ssl)?password=)[^&]*/gi, '$1***');
-}
-
-function decoded(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
-
-function secretsIn(url: string): string[] {
-  if (!URL.canParse(url)) return [/\/\/[^:/@]+:([^@]*)@/.exec(url)?.[1] ?? ''].filter((secret) => secret !== '');
-  const parsed = new URL(url);
-  const params = ['password', 'sslpassword'].map((name) => parsed.searchParams.get(name) ?? '');
-  return [parsed.password, decoded(parsed.password), ...params].filter((secret) => secret !== '');
-}
-
 /** One line with every trace of the URLs' secrets masked (drivers are not trusted to leave them out). */
 function maskedMessage(error: unknown, urls: string[]): string {
-  let out = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
-  for (const url of urls) {
-    const shown = '\u0000';
-    out = out.split(url).join(shown).split(redactUrl(url)).join(shown);
-    for (const secret of secretsIn(url)) out = out.split(secret).join('***');
-    out = out.split(shown).join(safeUrl(url));
-  }
-  return out;
+  return redactSecrets((error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' '), urls);
 }
 
 function withinTime<T>(work: Promise<T>, what: string, url: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} at ${safeUrl(url)} did not answer within ${READ_TIMEOUT_MS / 1000} s`)), READ_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`${what} at ${redactUrl(url)} did not answer within ${READ_TIMEOUT_MS / 1000} s`)), READ_TIMEOUT_MS);
     timer.unref();
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));

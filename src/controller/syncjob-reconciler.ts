@@ -18,6 +18,7 @@ import { LABEL_FLOW, LABEL_MANAGED_BY, LABEL_SYNCJOB, MANAGED_BY, labelValue } f
 import { runIdPrefix } from './run-id.js';
 import type { RunRow } from './run-store.js';
 import { transfersOf } from './transfers.js';
+import { redactSecrets } from '../util/redact.js';
 
 const PROGRESS_INTERVAL_MS = 2000;
 const MAX_SUMMARY_ENTITIES = 200;
@@ -129,8 +130,9 @@ export class SyncJobReconciler {
       .map((j) => this.ctx.fresh('SyncJob', j)!);
   }
 
-  private async setPhase(job: SyncJob, phase: string, reason: string, message: string, extra: Partial<SyncJobStatus> = {}): Promise<SyncJob> {
+  private async setPhase(job: SyncJob, phase: string, reason: string, shown: string, extra: Partial<SyncJobStatus> = {}): Promise<SyncJob> {
     const now = this.ctx.now();
+    const message = redactSecrets(shown);
     return this.ctx.patchStatus('SyncJob', job, {
       phase,
       message: message.slice(0, 4096),
@@ -397,7 +399,7 @@ export class SyncJobReconciler {
       await this.ctx.patchStatus('SyncJob', job, { notification: { state: 'Sent', recipients, attempts, sentAt: time(this.ctx.now()) } });
       this.ctx.event(job, 'Normal', 'ReportSent', `report e-mailed to ${recipients.join(', ')}`);
     } catch (error) {
-      const message = errorMessage(error).slice(0, 1024);
+      const message = redactSecrets(errorMessage(error)).slice(0, 1024);
       const giveUp = attempts >= MAX_EMAIL_ATTEMPTS;
       await this.ctx.patchStatus('SyncJob', job, { notification: { state: giveUp ? 'Failed' : 'Retrying', recipients, attempts, message } });
       if (giveUp) {

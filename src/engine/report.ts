@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import type { EntityCounters, Watermark } from '../store/run-state.js';
+import { redactSecrets } from '../util/redact.js';
 import type { RejectedSample } from './entity-sync.js';
 import type { CategoryCounts, TwoWayCounters } from './two-way/types.js';
 
@@ -56,7 +57,8 @@ export function buildRunReport(run: {
     completedAt: completedAt.toISOString(),
     durationMs: completedAt.getTime() - startedAt.getTime(),
     totals: totalsOf(run.entities),
-    ...(failure ? { error: failure instanceof Error ? failure.message : String(failure) } : {}),
+    // The report goes to the state database, -o json, e-mails and status: no secret in any form.
+    ...(failure ? { error: redactSecrets(failure instanceof Error ? failure.message : String(failure)) } : {}),
   };
 }
 
@@ -153,8 +155,12 @@ export function renderJson(report: RunReport): string {
   return JSON.stringify(report, null, 2);
 }
 
+/** Data values as plain text: no raw HTML, links, images or emphasis, and on one line (a table cell or list item). */
 function escapeMarkdown(text: string): string {
-  return text.replace(/[|\\`*_]/g, (c) => `\\${c}`);
+  return text
+    .replace(/\s*[\r\n]+\s*/g, ' ')
+    .replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!)
+    .replace(/[|\\`*_[\]!#]/g, (c) => `\\${c}`);
 }
 
 export function renderMarkdown(report: RunReport): string {

@@ -1,4 +1,5 @@
 import { renderHtml, renderTable, type RunReport } from '../engine/report.js';
+import { redactSecrets } from '../util/redact.js';
 
 export interface ReportEmailInput {
   namespace: string;
@@ -21,11 +22,9 @@ export interface EmailContent {
   html: string;
 }
 
-const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+):[^@\s]*@/gi;
-
 /** Removes credentials from text: passwords in URLs, and every known secret value. */
 export function scrubSecrets(text: string, secrets: string[] = []): string {
-  let out = text.replace(URL_CREDENTIALS, '$1:***@');
+  let out = redactSecrets(text);
   for (const secret of secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length)) out = out.split(secret).join('***');
   return out;
 }

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { RunReport } from '../engine/report.js';
 import type { Watermark } from './run-state.js';
+import { redactSecrets } from '../util/redact.js';
 
 /** A run as the history (`ferry.runs`) records it when it starts. */
 export interface RunStart {
@@ -47,7 +48,7 @@ export async function recordUnstartedRun(
 ): Promise<void> {
   await client.query(
     `INSERT INTO ferry.runs (id, flow, mode, status, started_at, completed_at, error) VALUES ($1, $2, $3, $4, now(), now(), $5) ON CONFLICT (id) DO NOTHING`,
-    [run.runId, run.flow, run.mode, run.status, run.error],
+    [run.runId, run.flow, run.mode, run.status, redactSecrets(run.error)],
   );
 }
 

@@ -1,3 +1,7 @@
+import { redactSecrets, redactUrl } from './redact.js';
+
+export { redactSecrets, redactUrl };
+
 /** Exit codes of the `ferry` CLI. */
 export const EXIT_OK = 0;
 export const EXIT_SYNC_FAILED = 1;
@@ -39,19 +43,8 @@ export class FlowBusyError extends FerryError {
   }
 }
 
-/** Turns a connection failure into one sentence naming what could not be reached. */
+/** Turns a connection failure into one sentence naming what could not be reached, with no secret of `url` in it. */
 export function describeConnectionError(what: string, url: string, error: unknown): FerryError {
   const detail = error instanceof Error ? error.message : String(error);
-  return new FerryError(`cannot connect to ${what} at ${redactUrl(url)}: ${detail}`, EXIT_SYNC_FAILED, { cause: error });
-}
-
-/** Removes the password from a connection URL so it can be logged or shown. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
-  }
+  return new FerryError(redactSecrets(`cannot connect to ${what} at ${redactUrl(url)}: ${detail}`.replace(/\s*\n\s*/g, ' '), [url]), EXIT_SYNC_FAILED, { cause: error });
 }

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import mysql from 'mysql2';
 import { serverAnswered, STALL_DEFAULTS, watchStalls } from '../../engine/stall-watch.js';
-import { describeConnectionError, FerryError, redactUrl } from '../../util/errors.js';
+import { describeConnectionError, FerryError, redactSecrets, redactUrl } from '../../util/errors.js';
 
 /**
  * Session settings: UTC for TIMESTAMP columns and cursors; strict mode so a value a column cannot
@@ -71,7 +71,7 @@ export async function connect(url: string, what: string): Promise<Connected> {
     return { connection, features: { returning: /mariadb/i.test(version), localInfile: /^(1|on)$/i.test(localInfile) } };
   } catch (error) {
     connection?.destroy();
-    throw maskedConnectionError(what, url, error);
+    throw describeConnectionError(what, url, error);
   }
 }
 
@@ -111,29 +111,13 @@ async function probe(url: string): Promise<void> {
   }
 }
 
-function maskedConnectionError(what: string, url: string, error: unknown): FerryError {
-  const described = describeConnectionError(what, url, error);
-  const password = passwordOf(url);
-  let message = described.message.replace(/\s*\n\s*/g, ' ');
-  if (password) message = message.split(password).join('***');
-  return new FerryError(message, described.exitCode, { cause: error });
-}
-
-function passwordOf(url: string): string {
-  try {
-    return decodeURIComponent(new URL(url).password);
-  } catch {
-    return '';
-  }
-}
-
 /** Errors after connecting: a lost connection names the system; statement errors pass through. */
 export function describeQueryError(what: string, url: string, error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   const fatal = 'fatal' in error && error.fatal === true;
   const closed = /closed state|connection lost/i.test(error.message);
   if (!fatal && !closed) return error;
-  return new FerryError(`lost the connection to ${what} at ${redactUrl(url)}: ${error.message.replace(/\s*\n\s*/g, ' ')}`, undefined, {
+  return new FerryError(redactSecrets(`lost the connection to ${what} at ${redactUrl(url)}: ${error.message.replace(/\s*\n\s*/g, ' ')}`, [url]), undefined, {
     cause: error,
   });
 }
