@@ -5,7 +5,7 @@ import { writeBatch } from './batch-writer.js';
 import { classify } from './classify.js';
 import { checkTargetDrift } from './drift.js';
 import type { EntityParts } from './parts.js';
-import { keyedRecords, parseSourceRow, sourceRowOf, type KeyedRecord, type WriteItem } from './source-records.js';
+import { keyedRecords, parseSourceRow, rejectRepeatedKey, sourceRowOf, type KeyedRecord, type WriteItem } from './source-records.js';
 import { handleVanished } from './vanished.js';
 import { advanceToNewest } from './watermark.js';
 import { WritePipeline } from './write-pipeline.js';
@@ -64,8 +64,8 @@ async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean): Pro
   for await (const { left: record, right: pairRow } of matches) {
     const pair = pairRow && toStoredPair(pairRow);
     if (record && record.key === previousKey) {
-      // Only a source without key order can repeat a key; writing it twice would clash in one batch.
-      tally.reject(record.key, `key ${plan.source.keys.join(', ')} appears more than once in the source`);
+      // A source without a primary key can repeat a key (adjacent, in key order); writing it twice would clash in one batch.
+      rejectRepeatedKey(plan, record.key, tally);
     } else if (record) {
       const write = classify(plan, record, pair, parts.matching, tally);
       if (write) writes.push(write);

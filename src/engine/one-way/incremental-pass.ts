@@ -2,7 +2,7 @@ import { inBatches } from '../../util/batches.js';
 import { writeBatch } from './batch-writer.js';
 import { classify } from './classify.js';
 import type { EntityParts } from './parts.js';
-import { readRecord, type KeyedRecord, type WriteItem } from './source-records.js';
+import { distinctByKey, readRecord, type KeyedRecord, type WriteItem } from './source-records.js';
 import { watermarkAfter, watermarkWriter } from './watermark.js';
 import { WritePipeline } from './write-pipeline.js';
 
@@ -19,12 +19,13 @@ export async function incrementalPass(parts: EntityParts): Promise<void> {
   const pipeline = new WritePipeline();
   try {
     for await (const batch of inBatches(rows, ctx.batchSize)) {
-      const records: KeyedRecord[] = [];
+      const read: KeyedRecord[] = [];
       for (const row of batch) {
         const record = readRecord(plan, row, tally);
-        if (record) records.push(record);
+        if (record) read.push(record);
       }
-      const next = watermarkAfter(plan, records, batch);
+      const next = watermarkAfter(plan, read, batch);
+      const records = distinctByKey(plan, read, tally);
       await pipeline.start(async () => {
         const known = await parts.pairs.bySourceKeys(records.map((r) => r.key));
         const writes: WriteItem[] = [];

@@ -65,6 +65,21 @@ export function readRecord(plan: EntityPlan, row: Row, tally: EntityTally): Keye
   return record as KeyedRecord;
 }
 
+/** Rejects a source row whose key an earlier row already had (a source table without a primary key). */
+export function rejectRepeatedKey(plan: EntityPlan, key: string, tally: EntityTally): void {
+  tally.reject(key, `key ${plan.source.keys.join(', ')} appears more than once in the source`);
+}
+
+/** A batch's records with each key once (its first row); the repeats are rejected, as one batch cannot write a key twice. */
+export function distinctByKey(plan: EntityPlan, records: KeyedRecord[], tally: EntityTally): KeyedRecord[] {
+  const seen = new Set<string>();
+  return records.filter((record) => {
+    if (!seen.has(record.key)) return seen.add(record.key);
+    rejectRepeatedKey(plan, record.key, tally);
+    return false;
+  });
+}
+
 /** The rows of a source stream with a usable key, in stream order; the others are rejected on the way. */
 export async function* keyedRecords(plan: EntityPlan, rows: AsyncIterable<Row>, tally: EntityTally): AsyncGenerator<KeyedRecord> {
   for await (const row of rows) {

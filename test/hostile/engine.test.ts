@@ -1,0 +1,52 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runSync } from '../../src/connectors/run.js';
+import type { RunRequest } from '../../src/engine/run.js';
+import type { RunReport } from '../../src/engine/report.js';
+import { createLogger } from '../../src/util/logger.js';
+import { withClient } from '../helpers/databases.js';
+import { miniDatabases, miniFlowSpec, seedMini } from '../helpers/mini-flow.js';
+
+const logger = createLogger({ level: 'silent', pretty: false });
+
+let dbs: Awaited<ReturnType<typeof miniDatabases>>;
+let base: Omit<RunRequest, 'mode'>;
+
+beforeEach(async () => {
+  dbs = await miniDatabases();
+  await seedMini(dbs.sourceUrl);
+  base = { flowId: 'hostile/engine', spec: miniFlowSpec(), sourceUrl: dbs.sourceUrl, targetUrl: dbs.targetUrl, stateUrl: dbs.stateUrl, logger };
+});
+
+const sql = (url: string, text: string, values: unknown[] = []) => withClient(url, async (c) => (await c.query(text, values)).rows);
+const entity = (report: RunReport, name: string) => report.entities.find((e) => e.name === name)!;
+
+describe('hostile data: duplicate source keys', () => {
+  it('rejects a key the source holds twice (a table without a primary key), counts what it read, and later runs work', async () => {
+    await sql(dbs.sourceUrl, `ALTER TABLE firms DROP CONSTRAINT firms_pkey`);
+    await sql(dbs.sourceUrl, `INSERT INTO firms VALUES (2, 'Globex twin', '2026-01-01 10:00:00+00')`);
+    for (const mode of ['Full', 'Incremental', 'Full'] as const) {
+      const report = await runSync({ ...base, mode });
+      expect(report.status, `${mode}: ${report.error ?? ''}`).toBe('Succeeded');
+      const firms = entity(report, 'firms');
+      if (mode === 'Full') expect(firms.read).toBe(4);
+      expect(firms.rejected).toBeGreaterThanOrEqual(mode === 'Full' ? 1 : 0);
+      if (firms.rejected > 0) expect(JSON.stringify(report)).toMatch(/more than once/);
+    }
+    // Acme and Initech always arrive; the twin key 2 is written once at most.
+    const titles = (await sql(dbs.targetUrl, `SELECT title FROM firms ORDER BY title`)).map((r) => r.title as string);
+    expect(titles).toEqual(expect.arrayContaining(['Acme', 'Initech']));
+    expect(titles.filter((t) => t.startsWith('Globex')).length).toBeLessThanOrEqual(1);
+  });
+
+  it('rejects a key repeated within one Incremental batch instead of failing the run', async () => {
+    await runSync({ ...base, mode: 'Full' });
+    await sql(dbs.sourceUrl, `ALTER TABLE firms DROP CONSTRAINT firms_pkey`);
+    await sql(dbs.sourceUrl, `INSERT INTO firms VALUES (7, 'Seven', now()), (7, 'Seven twin', now())`);
+    const first = await runSync({ ...base, mode: 'Incremental' });
+    expect(entity(first, 'firms')).toMatchObject({ read: 2, created: 1, rejected: 1 });
+    expect(first.rejectedSamples).toEqual([{ entity: 'firms', key: '7', reason: 'key id appears more than once in the source' }]);
+    const again = await runSync({ ...base, mode: 'Incremental' });
+    expect(again.status).toBe('Succeeded');
+    expect((await sql(dbs.targetUrl, `SELECT count(*)::int AS n FROM firms WHERE title LIKE 'Seven%'`))[0].n).toBeLessThanOrEqual(1);
+  });
+});
