@@ -46,6 +46,10 @@ function checkSide(errors: Errors, side: DefaultedSide, path: string) {
     } else if (!takesValues && condition.values.length > 0) {
       errors.push(error(at, `values are not used with operator ${condition.operator}`));
     }
+    // PostgreSQL text cannot hold NUL, and the wire protocol refuses it with an opaque error.
+    condition.values.forEach((value, v) => {
+      if (value.includes('\0')) errors.push(error(fieldPath(at, v), 'must not contain a NUL character (\\u0000)'));
+    });
   });
 }
 
