@@ -87,7 +87,7 @@ const STATE_DATABASE = 'ferry_state';
 export function loadValidManifests(files: string[]): LoadedManifests {
   const loaded = loadManifests(files);
   // Schema check (as the API server would) plus the semantic rules; each error carries its file.
-  const errors: ValidationError[] = [...loaded.errors, ...validateManifests(loaded)];
+  const errors: ValidationError[] = validateManifests(loaded);
   if (errors.length > 0) throw new ConfigError(formatValidationErrors(errors, files.join(', ')));
   return loaded;
 }

@@ -45,4 +45,13 @@ describe('hostile command lines', () => {
       expect(out.stderr).not.toMatch(/\n\s+at /);
     }
   });
+
+  it('-f on a missing path prints its error once', () => {
+    const missing = join(scratch(), 'missing.yaml');
+    for (const command of ['validate', 'run']) {
+      const out = ferry([command, '-f', missing]);
+      expect(out.code).toBe(2);
+      expect(out.stderr.split('\n').filter((line) => line.includes('ENOENT')), out.stderr).toHaveLength(1);
+    }
+  });
 });
