@@ -10,9 +10,13 @@ function isRowError(error: unknown): boolean {
   return !NOT_ROW_ERRORS.has(error.errno);
 }
 
-/** MariaDB/MySQL attempts: a savepoint inside an open transaction, else a transaction of their own. */
-export function unitOfWork(db: Db): UnitOfWork {
-  return { attempt: (work) => attempt(db, work), isRowError };
+/**
+ * MariaDB/MySQL attempts: a savepoint inside an open transaction, else a transaction of their own.
+ * An attempt of `oneStatement` inside a transaction needs no savepoint: InnoDB undoes a failed
+ * statement by itself and keeps the transaction (a deadlock, which ends it, is no row error).
+ */
+export function unitOfWork(db: Db, oneStatement = false): UnitOfWork {
+  return { attempt: (work) => (oneStatement && db.inTransaction ? work() : attempt(db, work)), isRowError };
 }
 
 async function attempt(db: Db, work: () => Promise<void>): Promise<void> {

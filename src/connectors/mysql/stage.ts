@@ -173,7 +173,7 @@ export class Stage {
     const casts = this.columns.map((c, i) => fromStageText(`c${i}`, c.type)).join(', ');
     const text = `INSERT INTO ${this.typed} (ferry_seq, ${names}) SELECT ferry_seq, ${casts} FROM ${this.raw} WHERE ferry_rn BETWEEN ? AND ?`;
     await applyWithBisection(
-      unitOfWork(this.db),
+      unitOfWork(this.db, true),
       rns,
       async (subset) => {
         await this.db.run(sql(text, [subset[0], subset[subset.length - 1]]));

@@ -142,7 +142,7 @@ export class MysqlWriter implements TableWriter {
    */
   async write(seqs: number[], rejections: RowRejection[], mode: 'insert' | 'upsert'): Promise<void> {
     await applyWithBisection(
-      unitOfWork(this.db),
+      unitOfWork(this.db, mode === 'insert'),
       seqs,
       async (subset) => {
         if (mode === 'upsert') {
@@ -164,7 +164,7 @@ export class MysqlWriter implements TableWriter {
     const fields = this.plan.fields.map((f) => ident(f.target)).join(', ');
     const select = `SELECT ${this.plan.fields.map((f) => `${STAGE}.${ident(f.target)}`).join(', ')} FROM ${this.keyless.typed} AS ${STAGE} WHERE `;
     await applyWithBisection(
-      unitOfWork(this.db),
+      unitOfWork(this.db, this.features.returning),
       seqs,
       async (subset) => {
         const got = this.features.returning ? await this.insertReturning(fields, select, subset) : await this.insertOneByOne(fields, select, subset);
@@ -219,7 +219,7 @@ export class MysqlWriter implements TableWriter {
     let deleted = 0;
     for (const chunk of keyChunks(keys)) {
       await applyWithBisection(
-        unitOfWork(this.db),
+        unitOfWork(this.db, true),
         chunk,
         async (subset) => {
           deleted += await this.db.run(joinSql([sql(`DELETE ${ALIAS} FROM ${this.table} AS ${ALIAS} WHERE `), this.keyFilter(subset)], ''));

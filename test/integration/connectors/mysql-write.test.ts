@@ -29,6 +29,7 @@ beforeAll(async () => {
     `CREATE TABLE parents (id INT NOT NULL PRIMARY KEY, name VARCHAR(20)) ENGINE=InnoDB`,
     `CREATE TABLE children (id INT NOT NULL PRIMARY KEY, parent_id INT NOT NULL, FOREIGN KEY (parent_id) REFERENCES parents (id)) ENGINE=InnoDB`,
     `CREATE TABLE posts (ID BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, post_title VARCHAR(30) NOT NULL, post_status VARCHAR(20)) ENGINE=InnoDB`,
+    `CREATE TABLE tickets (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, code VARCHAR(10) NOT NULL UNIQUE) ENGINE=InnoDB`,
   ]);
   session = await db.open();
 });
@@ -352,6 +353,26 @@ describe('MariaDB writes: generated keys', () => {
       await other.promise().end();
     }
     expect(interleaved).toBeGreaterThan(0);
+  });
+  it('a row the insert refuses (unique clash) is rejected alone; the batch and earlier work in the transaction stay', async () => {
+    const plan = await planEntity(session, session, { name: 'tickets', source: { table: 'tickets', keys: ['id'] }, target: { table: 'tickets', keys: ['id'] }, fields: [{ source: 'code', target: 'code' }] });
+    const writer = session.writer(plan);
+    const rejections: RowRejection[] = [];
+    await session.begin();
+    const first = await writer.insertReturningKeys([{ seq: 0, values: ['A'] }, { seq: 1, values: ['B'] }], rejections);
+    const second = await writer.insertReturningKeys(
+      Array.from({ length: 50 }, (_, i) => ({ seq: i, values: [i === 31 ? 'A' : `c${i}`] })),
+      rejections,
+    );
+    await session.commit();
+    expect(rejections.map((r) => r.seq)).toEqual([31]);
+    expect(rejections[0].reason).toMatch(/Duplicate entry 'A'/);
+    expect([first.size, second.size]).toEqual([2, 49]);
+    const stored = new Map((await db.query('SELECT CAST(id AS CHAR), code FROM tickets')).map(([id, code]) => [id, code]));
+    expect(stored.size).toBe(51);
+    for (const [seq, { key }] of second) expect(stored.get(key[0])).toBe(`c${seq}`);
+    const hashes = await writer.currentHashes([...first.values(), ...second.values()].map((r) => r.key));
+    for (const { key, hash } of [...first.values(), ...second.values()]) expect(hashes.get(plan.target.codec.encode(key)!)).toBe(hash);
   });
 });
 
