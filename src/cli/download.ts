@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { downloadRun } from '../export/history.js';
 import { withLocalState } from './exports.js';
+import { stateDbFileOption, stateDbOption } from './state-db-options.js';
 
 export function registerDownloadCommand(program: Command): void {
   program
@@ -9,7 +10,8 @@ export function registerDownloadCommand(program: Command): void {
     .argument('<run>', 'run id (as listed by `ferry exports`)')
     .requiredOption('-o, --output <path>', 'file to write, or directory for a run with several files')
     .option('--name <file>', 'only the archived file with this name')
-    .option('--state-db <url>', 'state database URL (default: the embedded PostgreSQL of `ferry run`)')
+    .addOption(stateDbOption('the embedded PostgreSQL of `ferry run`'))
+    .addOption(stateDbFileOption())
     .option('--data-dir <dir>', 'data directory of the embedded PostgreSQL')
     .action(async (run: string, options) => {
       await withLocalState(options, async (store) => {

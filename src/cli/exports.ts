@@ -14,11 +14,14 @@ import { defaultDataDir, ensureDatabase, openLocalServer } from '../local/embedd
 import { loadValidManifests, requireDatabaseUrl } from '../local/local-run.js';
 import { embeddedDatabaseName } from '../local/secrets.js';
 import { openStateStore, type StateStore } from '../store/db.js';
+import { stateDbUrlOf } from '../util/connection-url.js';
 import { ConfigError } from '../util/errors.js';
+import { stateDbFileOption, stateDbOption } from './state-db-options.js';
 import { createLogger } from '../util/logger.js';
 
 export interface LocalStateOptions {
   stateDb?: string;
+  stateDbFile?: string;
   dataDir?: string;
 }
 
@@ -35,7 +38,7 @@ export async function withLocalState<T>(options: LocalStateOptions, work: (store
     return ensureDatabase(server.url, database);
   };
   try {
-    const store = await openStateStore(options.stateDb ?? (await resolveUrl('embedded://ferry_state')));
+    const store = await openStateStore(stateDbUrlOf(options) ?? (await resolveUrl('embedded://ferry_state')));
     try {
       return await work(store, resolveUrl);
     } finally {
@@ -74,7 +77,8 @@ export function registerExportsCommand(program: Command): void {
     .option('--install-change-log', "Events mode: install the change-log table and triggers on the flow's source tables now (the first run does it otherwise)")
     .option('--target <name>', 'with --retransfer: only this ExportTarget (repeatable)', collect)
     .option('--limit <n>', 'instances to list', '20')
-    .option('--state-db <url>', 'state database URL (default: the embedded PostgreSQL of `ferry run`)')
+    .addOption(stateDbOption('the embedded PostgreSQL of `ferry run`'))
+    .addOption(stateDbFileOption())
     .option('--data-dir <dir>', 'data directory of the embedded PostgreSQL')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(async (options) => {
@@ -98,7 +102,7 @@ export function registerExportsCommand(program: Command): void {
         if (options.retransfer) {
           const logger = createLogger();
           const sourceUrl = await resolveUrl(requireDatabaseUrl(loaded, flow.spec, 'source'));
-          const stateUrl = options.stateDb ?? (await resolveUrl('embedded://ferry_state'));
+          const stateUrl = stateDbUrlOf(options) ?? (await resolveUrl('embedded://ferry_state'));
           try {
             const report = await runSync({
               flowId,

@@ -6,7 +6,9 @@ import { databaseOf } from '../api/systems.js';
 import { connectorFor } from '../connectors/index.js';
 import { listPairs, type PairListing } from '../engine/two-way/inspect.js';
 import { loadValidManifests, requireDatabaseUrl } from '../local/local-run.js';
+import { stateDbUrlOf } from '../util/connection-url.js';
 import { ConfigError } from '../util/errors.js';
+import { stateDbFileOption, stateDbOption } from './state-db-options.js';
 import { createLogger } from '../util/logger.js';
 import { flowIdOf, withLocalState } from './exports.js';
 
@@ -23,6 +25,7 @@ export interface FlowOptions {
   file: string[];
   flow?: string;
   stateDb?: string;
+  stateDbFile?: string;
   dataDir?: string;
 }
 
@@ -43,7 +46,7 @@ export async function withFlowDatabases<T>(options: FlowOptions, work: (dbs: Flo
       loaded,
       sourceUrl: await resolveUrl(requireDatabaseUrl(loaded, flow.spec, 'source')),
       targetUrl: await resolveUrl(requireDatabaseUrl(loaded, flow.spec, 'target')),
-      stateUrl: options.stateDb ?? (await resolveUrl('embedded://ferry_state')),
+      stateUrl: stateDbUrlOf(options) ?? (await resolveUrl('embedded://ferry_state')),
     }),
   );
 }
@@ -52,7 +55,8 @@ export function addFlowOptions(command: Command): Command {
   return command
     .requiredOption('-f, --file <path...>', 'manifest file or directory (repeatable)')
     .option('--flow <name>', 'SyncFlow (default: the only one with a database target)')
-    .option('--state-db <url>', 'state database URL (default: embedded PostgreSQL under --data-dir)')
+    .addOption(stateDbOption('embedded PostgreSQL under --data-dir'))
+    .addOption(stateDbFileOption())
     .option('--data-dir <dir>', 'data directory of the embedded PostgreSQL');
 }
 
@@ -87,7 +91,7 @@ export function registerPairsCommand(program: Command): void {
   addFlowOptions(
     program
       .command('pairs')
-      .description('list linked pairs of a flow by category (seed 003), with the values that differ between the two systems'),
+      .description('list linked pairs of a flow by category (synchronised, conflict, deleted, deactivated, inactive), with the values that differ between the two systems'),
   )
     .option('--entity <name>', 'only this entity')
     .addOption(new Option('--category <category>', 'only pairs in this category').choices(PAIR_CATEGORIES.filter((c) => c !== 'new')))

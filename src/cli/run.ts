@@ -5,7 +5,9 @@ import { RunFailedError } from '../engine/run.js';
 import { runLocally } from '../local/local-run.js';
 import { createLogger } from '../util/logger.js';
 import { parseInterval, runWatch } from './watch.js';
+import { stateDbUrlOf } from '../util/connection-url.js';
 import { ConfigError, EXIT_OK } from '../util/errors.js';
+import { stateDbFileOption, stateDbOption } from './state-db-options.js';
 
 const MODES = ['Full', 'Incremental', 'Scope', 'Record', 'Resolve', 'Retransfer'];
 const FORMATS = ['table', 'json', 'markdown', 'html'];
@@ -29,7 +31,8 @@ export function registerRunCommand(program: Command): void {
     .addOption(new Option('--scope-mode <mode>', 'mode Scope: Full or Incremental within the scope (default Incremental)').choices(['Full', 'Incremental']))
     .option('--dry-run', 'compute and report everything, write nothing to the target or the watermarks')
     .option('--requested-by <email>', 'who asked for this run (gets the report)')
-    .option('--state-db <url>', 'state database URL (default: embedded PostgreSQL under --data-dir)')
+    .addOption(stateDbOption('embedded PostgreSQL under --data-dir'))
+    .addOption(stateDbFileOption())
     .option('--data-dir <dir>', 'data directory of the embedded PostgreSQL (default: $FERRY_DATA_DIR, ~/.ferry/pgdata, or /tmp/ferry-local/pgdata as root)')
     .addOption(new Option('-o, --output <format>', 'report format').choices(FORMATS).default('table'))
     .addOption(new Option('--parallel <n>', 'entities synced side by side when their dependencies allow').argParser(parseLanes).default(2))
@@ -43,7 +46,7 @@ export function registerRunCommand(program: Command): void {
           files: options.file,
           flow: options.flow,
           dryRun: options.dryRun,
-          stateDb: options.stateDb,
+          stateDb: stateDbUrlOf(options),
           dataDir: options.dataDir,
           parallelEntities: options.parallel,
           intervalMs: options.interval,
@@ -59,7 +62,7 @@ export function registerRunCommand(program: Command): void {
           mode: options.mode as SyncMode | undefined,
           dryRun: options.dryRun,
           requestedBy: options.requestedBy,
-          stateDb: options.stateDb,
+          stateDb: stateDbUrlOf(options),
           dataDir: options.dataDir,
           parallelEntities: options.parallel,
           record: options.record,

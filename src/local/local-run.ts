@@ -15,6 +15,7 @@ import type { RecordSide, Resolution } from '../api/syncjob.js';
 import type { ExportContext } from '../export/run-export.js';
 import { secretsFromManifests } from '../export/secrets.js';
 import type { RunReport } from '../engine/report.js';
+import { checkConnectionUrl } from '../util/connection-url.js';
 import { ConfigError } from '../util/errors.js';
 import { defaultDataDir, ensureDatabase, openLocalServer } from './embedded-server.js';
 import { embeddedDatabaseName, secretValue } from './secrets.js';
@@ -124,7 +125,10 @@ function planRuns(loaded: LoadedManifests, options: LocalRunOptions): PlannedRun
 /** The URL in the Secret manifest of one side's database; undefined when that side is no database (an export). */
 export function databaseUrlOf(loaded: LoadedManifests, spec: SyncFlow['spec'], side: SystemSide): string | undefined {
   const database = databaseOf(spec[side], side);
-  return database ? secretValue(loaded.secrets, database.secretRef, `${database.path}.secretRef`) : undefined;
+  if (!database) return undefined;
+  const where = `${database.path}.secretRef`;
+  const url = secretValue(loaded.secrets, database.secretRef, where);
+  return checkConnectionUrl(url, `${where}: Secret "${database.secretRef.name}" key "${database.secretRef.key ?? 'url'}"`);
 }
 
 /** As databaseUrlOf, for a side that must be a database. */
@@ -148,14 +152,16 @@ export async function runLocally(options: LocalRunOptions): Promise<RunReport[]>
     server ??= await openLocalServer(options.dataDir ?? defaultDataDir());
     return ensureDatabase(server.url, database);
   };
+  // Every connection string is checked before anything connects.
+  const secretUrls = runs.map((run) => ({ source: requireDatabaseUrl(loaded, run.flow.spec, 'source'), target: databaseUrlOf(loaded, run.flow.spec, 'target') }));
   try {
     const stateUrl = options.stateDb ?? (await resolveUrl(`embedded://${STATE_DATABASE}`));
     const reports: RunReport[] = [];
-    for (const run of runs) {
+    for (const [i, run] of runs.entries()) {
       const spec = run.flow.spec;
-      const sourceUrl = await resolveUrl(requireDatabaseUrl(loaded, spec, 'source'));
+      const sourceUrl = await resolveUrl(secretUrls[i].source);
       // An export flow has no target database; its ExportTargets and their Secrets come from the manifests.
-      const targetSecret = databaseUrlOf(loaded, spec, 'target');
+      const targetSecret = secretUrls[i].target;
       const targetUrl = targetSecret === undefined ? '' : await resolveUrl(targetSecret);
       reports.push(
         await runSync({
