@@ -5,7 +5,7 @@ import pg from 'pg';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import * as schema from './schema.js';
-import { describeConnectionError } from '../util/errors.js';
+import { describeConnectionError, EXIT_SYNC_FAILED, FerryError, redactUrl } from '../util/errors.js';
 
 export type StateDb = NodePgDatabase<typeof schema>;
 
@@ -32,6 +32,7 @@ function migrationsFolder(): string {
 export async function openStateStore(url: string, options: { max?: number } = {}): Promise<StateStore> {
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 4, options: '-c TimeZone=UTC' });
   pool.on('error', () => {});
+  pool.on('connect', (client) => failAsLostStateDb(client, url));
   let client: pg.PoolClient;
   try {
     client = await pool.connect();
@@ -50,4 +51,25 @@ export async function openStateStore(url: string, options: { max?: number } = {}
     client.release();
   }
   return { pool, db: drizzle(pool, { schema }), close: () => pool.end() };
+}
+
+/**
+ * A pool client whose connection is lost (the server restarted, the database went away) makes its
+ * statements fail with one sentence naming the state database, for the user as-is. Without an
+ * 'error' listener, node-pg would crash the process on the event of a checked-out client.
+ */
+function failAsLostStateDb(client: pg.PoolClient, url: string): void {
+  let lost = false;
+  client.on('error', () => (lost = true));
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const named = (error: unknown): unknown => {
+    if (!lost || error instanceof FerryError) return error;
+    const detail = error instanceof Error ? error.message.replace(/\s*\n\s*/g, ' ') : String(error);
+    return new FerryError(`lost the connection to the state database at ${redactUrl(url)}: ${detail}`, EXIT_SYNC_FAILED, { cause: error });
+  };
+  const wrapped = (...args: unknown[]): unknown => {
+    const result = query(...args);
+    return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(named(error))) : result;
+  };
+  (client as unknown as { query: typeof wrapped }).query = wrapped;
 }
