@@ -66,7 +66,7 @@ export function registerResolveCommand(program: Command): void {
     program
       .command('resolve')
       .description(
-        'apply conflict resolutions (keep source/target values, (de)activate, link, unlink) to both systems: a Resolve run (seed 003)',
+        'apply conflict resolutions (keep source/target values, (de)activate, link, unlink) to both systems: a Resolve run',
       ),
   )
     .option('--resolutions <file>', 'YAML/JSON file: a list of resolutions, or a SyncJob with spec.resolutions')
