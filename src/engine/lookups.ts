@@ -1,4 +1,3 @@
-import { streamPairKeys } from '../store/pair-keys.js';
 import { PairStore } from '../store/pairs.js';
 import type { StateConnection } from '../store/state-connection.js';
 import { IntegerKeyMap } from './integer-key-map.js';
@@ -64,7 +63,7 @@ export class LookupTranslator {
       // Another lane may have started the load already.
       if (this.caches.get(cacheKey) === pending) {
         const { pairs } = cache;
-        const whole = IntegerKeyMap.load(streamPairKeys(this.state.client, this.flow, entity, toTarget ? 'source' : 'target'), from, to);
+        const whole = IntegerKeyMap.load(store.streamKeys(this.state.client, toTarget ? 'source' : 'target'), from, to);
         this.caches.set(cacheKey, whole.then((map) => map ?? { pairs, compactable: false }));
       }
       cache = await this.caches.get(cacheKey)!;
@@ -83,7 +82,7 @@ export class LookupTranslator {
       if (key !== undefined) encoded.set(key, value);
     }
     const wanted = [...encoded.keys()];
-    const found = !isUncached(cache) ? cache : toTarget ? await store.targetKeysFor(wanted) : await store.sourceKeysFor(wanted);
+    const found = !isUncached(cache) ? cache : await store.otherKeys(toTarget ? 'source' : 'target', wanted);
     const out = new Map<string, string>();
     for (const [key, value] of encoded) {
       const otherKey = found.get(key);
@@ -97,7 +96,7 @@ export class LookupTranslator {
     if (!this.cacheWholeEntities) return { pairs: 0, compactable: false };
     const pairs = await store.count();
     if (pairs > CACHE_LIMIT) return { pairs, compactable: IntegerKeyMap.fits(from, to) && pairs <= INTEGER_CACHE_LIMIT };
-    return toTarget ? store.allTargetKeys(this.state.client) : store.allSourceKeys(this.state.client);
+    return store.allKeys(this.state.client, toTarget ? 'source' : 'target');
   }
 
   /** Adds `count` to the values asked of an entity through this translator; returns the total. */

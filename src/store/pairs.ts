@@ -1,37 +1,54 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import type { Pair } from '../engine/two-way/types.js';
 import { escapeCopyField } from '../util/copy-text.js';
 import { copyOutRows, type Row } from '../util/copy-out.js';
 import { literal } from '../util/sql.js';
 import type { ScanStage } from './scan-stage.js';
+import type { StateClient } from './state-connection.js';
 
-export interface PairWrite {
-  sourceKey: string;
-  targetKey: string;
-  sourceHash: string | null;
-  targetHash: string | null;
-  sourceCursor: string | null;
-}
+/**
+ * The column (or expression) behind each field of a pair. Lookups select `column AS "field"`, so a
+ * result row already is the pair object: there is one mapping, and nothing to copy field by field.
+ */
+const PAIR_COLUMNS: Record<keyof Pair, string> = {
+  sourceKey: 'source_key',
+  targetKey: 'target_key',
+  sourceHash: 'source_hash',
+  targetHash: 'target_hash',
+  sourceCursor: 'source_cursor',
+  targetCursor: 'target_cursor',
+  lastOrigin: 'last_origin',
+  lastSyncedAt: 'last_synced_at',
+  category: 'category',
+  sourceGone: 'source_gone_at IS NOT NULL',
+  targetGone: 'target_gone_at IS NOT NULL',
+  heldUntil: 'held_until',
+};
 
-export interface StoredPair {
-  sourceKey: string;
-  targetKey: string;
-  sourceHash: string | null;
-  targetHash: string | null;
-  sourceGone: boolean;
+export const ALL_PAIR_FIELDS = Object.keys(PAIR_COLUMNS) as (keyof Pair)[];
+
+/** What a one-way run needs of a pair to decide a write; its lookups read no more. */
+const STORED_PAIR_FIELDS = ['sourceKey', 'targetKey', 'sourceHash', 'targetHash', 'sourceGone'] as const;
+export type StoredPair = Pick<Pair, (typeof STORED_PAIR_FIELDS)[number]>;
+
+/** A pair as a one-way run writes it. */
+export type PairWrite = Pick<Pair, 'sourceKey' | 'targetKey' | 'sourceHash' | 'targetHash' | 'sourceCursor'>;
+
+export type PairSide = 'source' | 'target';
+const KEY_COLUMN: Record<PairSide, string> = { source: 'source_key', target: 'target_key' };
+const KEY_FIELD = { source: 'sourceKey', target: 'targetKey' } as const;
+
+export function selectPairFields(fields: readonly (keyof Pair)[]): string {
+  return fields.map((field) => `${PAIR_COLUMNS[field]} AS "${field}"`).join(', ');
 }
 
 /**
  * The pairs of several entities' source keys in one query: a Record run reads its few dozen up
- * front. Mirrors `PairStore.bySourceKeys`, which stays the per-entity path for large batches.
+ * front. `PairStore.bySourceKeys` stays the per-entity path for large batches.
  */
-export async function pairsBySourceKeys(
-  client: pg.ClientBase,
-  flow: string,
-  keysByEntity: Map<string, string[]>,
-): Promise<Map<string, Map<string, StoredPair>>> {
+export async function pairsBySourceKeys(client: StateClient, flow: string, keysByEntity: Map<string, string[]>): Promise<Map<string, Map<string, StoredPair>>> {
   const entities: string[] = [];
   const keys: string[] = [];
   for (const [entity, list] of keysByEntity) {
@@ -43,83 +60,103 @@ export async function pairsBySourceKeys(
   const out = new Map<string, Map<string, StoredPair>>([...keysByEntity.keys()].map((e) => [e, new Map()]));
   if (keys.length === 0) return out;
   const result = await client.query(
-    `SELECT entity, source_key, target_key, source_hash, target_hash, source_gone_at IS NOT NULL AS gone
+    `SELECT entity, ${selectPairFields(STORED_PAIR_FIELDS)}
        FROM ferry.pairs WHERE flow = $1 AND (entity, source_key) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
     [flow, entities, keys],
   );
-  for (const r of result.rows) {
-    out.get(r.entity)!.set(r.source_key, {
-      sourceKey: r.source_key,
-      targetKey: r.target_key,
-      sourceHash: r.source_hash,
-      targetHash: r.target_hash,
-      sourceGone: r.gone,
-    });
-  }
+  for (const { entity, ...pair } of result.rows) out.get(entity)!.set(pair.sourceKey, pair as StoredPair);
   return out;
 }
 
-/** Bulk access to the pairs of one flow and entity. Keys are encoded (engine/keys.ts). */
+/**
+ * The pairs of one flow and entity, as a one-way run keeps them; TwoWayPairs (two-way-pairs.ts)
+ * adds the columns and writes of two-way runs. Keys are encoded (engine/keys.ts).
+ */
 export class PairStore {
   constructor(
-    private readonly client: pg.ClientBase,
+    protected readonly client: StateClient,
     readonly flow: string,
     readonly entity: string,
   ) {}
 
-  private scope(): string {
+  /** The flow and entity inlined, for COPY statements (which take no parameters). */
+  protected scope(): string {
     return `flow = ${literal(this.flow)} AND entity = ${literal(this.entity)}`;
   }
 
   async count(): Promise<number> {
-    const result = await this.client.query(`SELECT count(*)::int AS n FROM ferry.pairs WHERE ${this.scope()}`);
+    const result = await this.client.query(`SELECT count(*)::int AS n FROM ferry.pairs WHERE flow = $1 AND entity = $2`, [this.flow, this.entity]);
     return result.rows[0].n;
   }
 
-  /**
-   * All pairs `[source_key, target_key, source_hash, target_hash, gone]` in source-key order, as a
-   * stream (merge-joined with the source scan); with a stage, its rows joined with the pairs there,
-   * each line led by the staged row (see ScanStage.joinSql).
-   */
-  streamBySourceKey(streamClient: pg.ClientBase, stage?: ScanStage): AsyncGenerator<Row> {
-    const pairs = `SELECT source_key, target_key, source_hash, target_hash, source_gone_at IS NOT NULL AS gone FROM ferry.pairs WHERE ${this.scope()}`;
-    return copyOutRows(streamClient, stage ? stage.joinSql(pairs, 'source_key') : `${pairs} ORDER BY source_key`);
-  }
-
-  /** `[target_key, source_key, target_hash]` in target-key order (merge-joined with the target scan, or joined with a stage). */
-  streamByTargetKey(streamClient: pg.ClientBase, stage?: ScanStage): AsyncGenerator<Row> {
-    const pairs = `SELECT target_key, source_key, target_hash FROM ferry.pairs WHERE ${this.scope()}`;
-    return copyOutRows(streamClient, stage ? stage.joinSql(pairs, 'target_key') : `${pairs} ORDER BY target_key`);
-  }
-
-  /** Pairs whose source row vanished, in source-key order. */
-  streamGone(streamClient: pg.ClientBase): AsyncGenerator<Row> {
-    return copyOutRows(
-      streamClient,
-      `SELECT source_key, target_key FROM ferry.pairs WHERE ${this.scope()} AND source_gone_at IS NOT NULL ORDER BY source_key`,
-    );
-  }
-
-  async bySourceKeys(keys: string[]): Promise<Map<string, StoredPair>> {
+  /** The given fields of the pairs with these keys of one side, by that key. */
+  protected async byKeys<F extends keyof Pair>(side: PairSide, keys: string[], fields: readonly F[]): Promise<Map<string, Pick<Pair, F>>> {
+    if (keys.length === 0) return new Map();
     const result = await this.client.query(
-      `SELECT source_key, target_key, source_hash, target_hash, source_gone_at IS NOT NULL AS gone
-         FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND source_key = ANY($3::text[])`,
+      `SELECT ${selectPairFields([...new Set([KEY_FIELD[side], ...fields])])} FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND ${KEY_COLUMN[side]} = ANY($3::text[])`,
       [this.flow, this.entity, keys],
     );
-    return new Map(
-      result.rows.map((r) => [
-        r.source_key,
-        { sourceKey: r.source_key, targetKey: r.target_key, sourceHash: r.source_hash, targetHash: r.target_hash, sourceGone: r.gone },
-      ]),
-    );
+    return new Map(result.rows.map((row) => [row[KEY_FIELD[side]], row]));
   }
 
-  async pairedTargetKeys(targetKeys: string[]): Promise<Set<string>> {
-    const result = await this.client.query(
-      `SELECT target_key FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND target_key = ANY($3::text[])`,
-      [this.flow, this.entity, targetKeys],
-    );
-    return new Set(result.rows.map((r) => r.target_key));
+  bySourceKeys(keys: string[]): Promise<Map<string, StoredPair>> {
+    return this.byKeys('source', keys, STORED_PAIR_FIELDS);
+  }
+
+  byTargetKeys(keys: string[]): Promise<Map<string, StoredPair>> {
+    return this.byKeys('target', keys, STORED_PAIR_FIELDS);
+  }
+
+  /** Key of `side` -> key of the other side, for the given keys of `side` that have a pair (foreign-key translation). */
+  async otherKeys(side: PairSide, keys: string[]): Promise<Map<string, string>> {
+    const other: PairSide = side === 'source' ? 'target' : 'source';
+    const pairs = await this.byKeys(side, keys, [KEY_FIELD[other]]);
+    return new Map([...pairs].map(([key, pair]) => [key, pair[KEY_FIELD[other]]]));
+  }
+
+  async pairedSourceKeys(keys: string[]): Promise<Set<string>> {
+    return new Set((await this.byKeys('source', keys, [])).keys());
+  }
+
+  async pairedTargetKeys(keys: string[]): Promise<Set<string>> {
+    return new Set((await this.byKeys('target', keys, [])).keys());
+  }
+
+  /** The pairs' `columns` in `side`'s key order; with a stage, its rows joined with them, each line led by the staged row (ScanStage.joinSql). */
+  protected streamInKeyOrder(streamClient: StateClient, side: PairSide, columns: string, stage?: ScanStage): AsyncGenerator<Row> {
+    const pairs = `SELECT ${columns} FROM ferry.pairs WHERE ${this.scope()}`;
+    return stage ? copyOutRows(streamClient, stage.joinSql(pairs, KEY_COLUMN[side])) : copyOutRows(streamClient, `${pairs} ORDER BY ${KEY_COLUMN[side]}`);
+  }
+
+  /** `[source_key, target_key, source_hash, target_hash, gone]` in source-key order (merge-joined with the source scan). */
+  streamBySourceKey(streamClient: StateClient, stage?: ScanStage): AsyncGenerator<Row> {
+    return this.streamInKeyOrder(streamClient, 'source', 'source_key, target_key, source_hash, target_hash, source_gone_at IS NOT NULL AS gone', stage);
+  }
+
+  /** `[target_key, source_key, target_hash]` in target-key order (merge-joined with the target scan). */
+  streamByTargetKey(streamClient: StateClient, stage?: ScanStage): AsyncGenerator<Row> {
+    return this.streamInKeyOrder(streamClient, 'target', 'target_key, source_key, target_hash', stage);
+  }
+
+  /** `[source_key, target_key]` of pairs whose source row vanished, in source-key order. */
+  streamGone(streamClient: StateClient): AsyncGenerator<Row> {
+    return copyOutRows(streamClient, `SELECT source_key, target_key FROM ferry.pairs WHERE ${this.scope()} AND source_gone_at IS NOT NULL ORDER BY source_key`);
+  }
+
+  /**
+   * Every pair as `[from key, to key]`, unordered: `from` names the side whose key comes first. A
+   * caller that keeps them in a compact form never holds them all as strings.
+   */
+  streamKeys(streamClient: StateClient, from: PairSide): AsyncGenerator<Row> {
+    const columns = from === 'source' ? 'source_key, target_key' : 'target_key, source_key';
+    return copyOutRows(streamClient, `SELECT ${columns} FROM ferry.pairs WHERE ${this.scope()}`);
+  }
+
+  /** Key of `from` -> key of the other side, for every pair. */
+  async allKeys(streamClient: StateClient, from: PairSide): Promise<Map<string, string>> {
+    const map = new Map<string, string>();
+    for await (const row of this.streamKeys(streamClient, from)) map.set(row[0]!, row[1]!);
+    return map;
   }
 
   /** Bulk-loads pairs for source keys that have none yet (the common case of an initial load). */
@@ -158,63 +195,29 @@ export class PairStore {
     );
   }
 
-  /** Forgets the last-synced source hash, so the next run rewrites these rows. */
-  async markStale(sourceKeys: string[]): Promise<void> {
+  /** Sets `set` on the pairs with these source keys (that also meet `condition`); `$4` onwards are `params`. */
+  protected async updateBySourceKeys(sourceKeys: string[], set: string, options: { condition?: string; params?: unknown[] } = {}): Promise<void> {
     if (sourceKeys.length === 0) return;
-    await this.client.query(
-      `UPDATE ferry.pairs SET source_hash = NULL WHERE flow = $1 AND entity = $2 AND source_key = ANY($3::text[])`,
-      [this.flow, this.entity, sourceKeys],
-    );
+    const condition = options.condition ? ` AND ${options.condition}` : '';
+    await this.client.query(`UPDATE ferry.pairs SET ${set} WHERE flow = $1 AND entity = $2 AND source_key = ANY($3::text[])${condition}`, [
+      this.flow,
+      this.entity,
+      sourceKeys,
+      ...(options.params ?? []),
+    ]);
   }
 
-  async markSourceGone(sourceKeys: string[]): Promise<void> {
-    if (sourceKeys.length === 0) return;
-    await this.client.query(
-      `UPDATE ferry.pairs SET source_gone_at = now(), category = 'deleted' WHERE flow = $1 AND entity = $2 AND source_key = ANY($3::text[]) AND source_gone_at IS NULL`,
-      [this.flow, this.entity, sourceKeys],
-    );
+  /** Forgets the last-synced source hash, so the next run rewrites these rows. */
+  markStale(sourceKeys: string[]): Promise<void> {
+    return this.updateBySourceKeys(sourceKeys, 'source_hash = NULL');
+  }
+
+  markSourceGone(sourceKeys: string[]): Promise<void> {
+    return this.updateBySourceKeys(sourceKeys, `source_gone_at = now(), category = 'deleted'`, { condition: 'source_gone_at IS NULL' });
   }
 
   async remove(sourceKeys: string[]): Promise<void> {
     if (sourceKeys.length === 0) return;
-    await this.client.query(`DELETE FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND source_key = ANY($3::text[])`, [
-      this.flow,
-      this.entity,
-      sourceKeys,
-    ]);
-  }
-
-  /** Source key -> target key for the given source keys (foreign-key translation). */
-  async targetKeysFor(sourceKeys: string[]): Promise<Map<string, string>> {
-    const result = await this.client.query(
-      `SELECT source_key, target_key FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND source_key = ANY($3::text[])`,
-      [this.flow, this.entity, sourceKeys],
-    );
-    return new Map(result.rows.map((r) => [r.source_key, r.target_key]));
-  }
-
-  /** Target key -> source key for the given target keys (two-way foreign-key translation). */
-  async sourceKeysFor(targetKeys: string[]): Promise<Map<string, string>> {
-    const result = await this.client.query(
-      `SELECT source_key, target_key FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND target_key = ANY($3::text[])`,
-      [this.flow, this.entity, targetKeys],
-    );
-    return new Map(result.rows.map((r) => [r.target_key, r.source_key]));
-  }
-
-  async allSourceKeys(streamClient: pg.ClientBase): Promise<Map<string, string>> {
-    const map = new Map<string, string>();
-    for await (const row of copyOutRows(streamClient, `SELECT target_key, source_key FROM ferry.pairs WHERE ${this.scope()}`)) {
-      map.set(row[0]!, row[1]!);
-    }
-    return map;
-  }
-
-  async allTargetKeys(streamClient: pg.ClientBase): Promise<Map<string, string>> {
-    const map = new Map<string, string>();
-    for await (const row of copyOutRows(streamClient, `SELECT source_key, target_key FROM ferry.pairs WHERE ${this.scope()}`)) {
-      map.set(row[0]!, row[1]!);
-    }
-    return map;
+    await this.client.query(`DELETE FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND source_key = ANY($3::text[])`, [this.flow, this.entity, sourceKeys]);
   }
 }

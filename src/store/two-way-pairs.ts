@@ -1,77 +1,22 @@
 import type { StateClient, StateDb } from './state-connection.js';
 import type { PairCategory } from '../api/syncflow.js';
-import { literal } from '../util/sql.js';
-import { copyOutRows, type Row } from '../util/copy-out.js';
+import type { Row } from '../util/copy-out.js';
 import type { Pair } from '../engine/two-way/types.js';
 import { replaceConflictFields, type ConflictFieldChanges } from './conflict-fields.js';
+import { ALL_PAIR_FIELDS, PairStore, selectPairFields, type PairSide } from './pairs.js';
 import type { ScanStage } from './scan-stage.js';
 
-const COLUMNS = `source_key, target_key, source_hash, target_hash, source_cursor, target_cursor, last_origin,
-  last_synced_at, category, source_gone_at IS NOT NULL AS source_gone, target_gone_at IS NOT NULL AS target_gone, held_until`;
-
-function toPair(r: Record<string, unknown>): Pair {
-  return {
-    sourceKey: r.source_key as string,
-    targetKey: r.target_key as string,
-    sourceHash: r.source_hash as string | null,
-    targetHash: r.target_hash as string | null,
-    sourceCursor: r.source_cursor as string | null,
-    targetCursor: r.target_cursor as string | null,
-    lastOrigin: r.last_origin as string,
-    lastSyncedAt: r.last_synced_at as Date,
-    category: r.category as PairCategory,
-    sourceGone: r.source_gone as boolean,
-    targetGone: r.target_gone as boolean,
-    heldUntil: (r.held_until as Date | null) ?? null,
-  };
-}
-
 /** A pair as the two-way engine writes it back; `lastSyncedAt` null means now. */
-export interface PairUpdate {
-  sourceKey: string;
-  targetKey: string;
-  sourceHash: string | null;
-  targetHash: string | null;
-  sourceCursor: string | null;
-  targetCursor: string | null;
-  lastOrigin: string;
-  lastSyncedAt: Date | null;
-  category: PairCategory;
-  sourceGone: boolean;
-  targetGone: boolean;
-  heldUntil: Date | null;
-}
+export type PairUpdate = Omit<Pair, 'lastSyncedAt'> & { lastSyncedAt: Date | null };
 
 /** The pairs of one flow and entity, with every column a two-way sync keeps. */
-export class TwoWayPairs {
-  constructor(
-    private readonly client: StateClient,
-    readonly flow: string,
-    readonly entity: string,
-  ) {}
-
-  private scope(): string {
-    return `flow = ${literal(this.flow)} AND entity = ${literal(this.entity)}`;
+export class TwoWayPairs extends PairStore {
+  override bySourceKeys(keys: string[]): Promise<Map<string, Pair>> {
+    return this.byKeys('source', keys, ALL_PAIR_FIELDS);
   }
 
-  async bySourceKeys(keys: string[]): Promise<Map<string, Pair>> {
-    if (keys.length === 0) return new Map();
-    const result = await this.client.query(`SELECT ${COLUMNS} FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND source_key = ANY($3::text[])`, [
-      this.flow,
-      this.entity,
-      keys,
-    ]);
-    return new Map(result.rows.map((r) => [r.source_key, toPair(r)]));
-  }
-
-  async byTargetKeys(keys: string[]): Promise<Map<string, Pair>> {
-    if (keys.length === 0) return new Map();
-    const result = await this.client.query(`SELECT ${COLUMNS} FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND target_key = ANY($3::text[])`, [
-      this.flow,
-      this.entity,
-      keys,
-    ]);
-    return new Map(result.rows.map((r) => [r.target_key, toPair(r)]));
+  override byTargetKeys(keys: string[]): Promise<Map<string, Pair>> {
+    return this.byKeys('target', keys, ALL_PAIR_FIELDS);
   }
 
   /** The conflicting values of this batch's pairs, in the transaction that saves the pairs (data API `pairs`). */
@@ -81,22 +26,19 @@ export class TwoWayPairs {
 
   async byCategory(category: PairCategory | undefined, limit: number): Promise<Pair[]> {
     const result = await this.client.query(
-      `SELECT ${COLUMNS} FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND ($3::text IS NULL OR category = $3) ORDER BY source_key LIMIT $4`,
+      `SELECT ${selectPairFields(ALL_PAIR_FIELDS)} FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND ($3::text IS NULL OR category = $3) ORDER BY source_key LIMIT $4`,
       [this.flow, this.entity, category ?? null, limit],
     );
-    return result.rows.map(toPair);
+    return result.rows;
   }
 
-  /** `[source_key, target_key, source_hash, target_hash, category]` in source-key order. */
-  streamBySourceKey(stream: StateClient, stage?: ScanStage): AsyncGenerator<Row> {
-    const pairs = `SELECT source_key, target_key, source_hash, target_hash, category FROM ferry.pairs WHERE ${this.scope()}`;
-    return copyOutRows(stream, stage ? stage.joinSql(pairs, 'source_key') : `${pairs} ORDER BY source_key`);
-  }
-
-  /** `[target_key, source_key, target_hash, source_hash, category]` in target-key order (with a stage: joined with it, see ScanStage.joinSql). */
-  streamByTargetKey(stream: StateClient, stage?: ScanStage): AsyncGenerator<Row> {
-    const pairs = `SELECT target_key, source_key, target_hash, source_hash, category FROM ferry.pairs WHERE ${this.scope()}`;
-    return copyOutRows(stream, stage ? stage.joinSql(pairs, 'target_key') : `${pairs} ORDER BY target_key`);
+  /**
+   * `[own key, other key, own hash, other hash, category]` in `side`'s key order (with a stage:
+   * joined with it, see ScanStage.joinSql).
+   */
+  streamSide(streamClient: StateClient, side: PairSide, stage?: ScanStage): AsyncGenerator<Row> {
+    const columns = side === 'source' ? 'source_key, target_key, source_hash, target_hash, category' : 'target_key, source_key, target_hash, source_hash, category';
+    return this.streamInKeyOrder(streamClient, side, columns, stage);
   }
 
   async save(updates: PairUpdate[]): Promise<void> {
@@ -144,27 +86,8 @@ export class TwoWayPairs {
     return result.rows.map((r) => r.source_key);
   }
 
-  async remove(sourceKeys: string[]): Promise<void> {
-    if (sourceKeys.length === 0) return;
-    await this.client.query(`DELETE FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND source_key = ANY($3::text[])`, [this.flow, this.entity, sourceKeys]);
-  }
-
-  async setCategory(sourceKeys: string[], category: PairCategory): Promise<void> {
-    if (sourceKeys.length === 0) return;
-    await this.client.query(`UPDATE ferry.pairs SET category = $4 WHERE flow = $1 AND entity = $2 AND source_key = ANY($3::text[])`, [
-      this.flow,
-      this.entity,
-      sourceKeys,
-      category,
-    ]);
-  }
-
-  async pairedSourceKeys(keys: string[]): Promise<Set<string>> {
-    return new Set((await this.bySourceKeys(keys)).keys());
-  }
-
-  async pairedTargetKeys(keys: string[]): Promise<Set<string>> {
-    return new Set((await this.byTargetKeys(keys)).keys());
+  setCategory(sourceKeys: string[], category: PairCategory): Promise<void> {
+    return this.updateBySourceKeys(sourceKeys, 'category = $4', { params: [category] });
   }
 }
 

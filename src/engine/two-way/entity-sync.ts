@@ -77,7 +77,7 @@ export class TwoWayEntitySync {
     const b = this.batches;
     const stream = side === 'source' ? this.ctx.source : this.ctx.targetStream;
     const state = this.ctx.stateStream.client;
-    const pairs = (stage?: ScanStage) => (side === 'source' ? b.pairs.streamBySourceKey(state, stage) : b.pairs.streamByTargetKey(state, stage));
+    const pairs = (stage?: ScanStage) => b.pairs.streamSide(state, side, stage);
     const matches = joinWithPairs<KeyedHash>(
       {
         rows: this.keyedHashes(side, stream),
