@@ -83,7 +83,12 @@ export const SyncJobSpecSchema = Type.Object(
       ),
     ),
     requestedBy: Type.Optional(Email('Who receives the report e-mail.')),
-    dryRun: Type.Optional(Type.Boolean({ description: 'Plan and report without writing.' })),
+    dryRun: Type.Optional(
+      Type.Boolean({
+        description:
+          'Plan and report without writing. Inserts are rolled back, but the identity, sequence or AUTO_INCREMENT values they drew in the target stay used, so the next real ids skip them.',
+      }),
+    ),
   },
   {
     description: 'One run of a SyncFlow.',

@@ -79,7 +79,7 @@ export function registerResolveCommand(program: Command): void {
     .option('--reactivate', 'sync the pair again')
     .option('--unlink', 'forget the pair (both records stay)')
     .option('--link <source=target>', 'link two existing records by hand, e.g. --link 42=5007')
-    .option('--dry-run', 'show what would happen, write nothing')
+    .option('--dry-run', 'show what would happen, write nothing (new rows still draw identity/sequence/AUTO_INCREMENT values in the target, so later ids skip them)')
     .addOption(new Option('-o, --output <format>', 'report format').choices(['table', 'json', 'markdown']).default('table'))
     .action(async (options) => {
       const resolutions = options.resolutions ? readResolutionsFile(options.resolutions) : [resolutionFromFlags(options)];

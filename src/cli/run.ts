@@ -29,7 +29,7 @@ export function registerRunCommand(program: Command): void {
     .addOption(new Option('--record-side <side>', 'mode Record on a TwoWay flow: the side the key belongs to (default Source)').choices(['Source', 'Target']))
     .option('--scope <name>', "mode Scope: the flow's scope to sync, e.g. events")
     .addOption(new Option('--scope-mode <mode>', 'mode Scope: Full or Incremental within the scope (default Incremental)').choices(['Full', 'Incremental']))
-    .option('--dry-run', 'compute and report everything, write nothing to the target or the watermarks')
+    .option('--dry-run', 'compute and report everything, write nothing to the target or the watermarks (new rows still draw identity/sequence/AUTO_INCREMENT values in the target, so later ids skip them)')
     .option('--requested-by <email>', 'who asked for this run (gets the report)')
     .addOption(stateDbOption('embedded PostgreSQL under --data-dir'))
     .addOption(stateDbFileOption())

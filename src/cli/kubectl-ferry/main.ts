@@ -107,7 +107,7 @@ waitOptions(
     .option('--incremental', 'only rows changed since the last watermark (default)')
     .option('--scope <name>', 'a named scope of the flow (incrementally, or fully with --full)')
     .option('--record <entity/key>', 'one record with its required and related records, e.g. people/42')
-    .option('--dry-run', 'plan and report without writing')
+    .option('--dry-run', 'plan and report without writing (new rows still draw identity/sequence/AUTO_INCREMENT values in the target, so later ids skip them)')
     .addOption(new Option('-o, --output <format>', 'what to print on creation').choices(['text', 'name', 'json']).default('text')),
 ).action(async (flow: string, options: SyncFlags & { wait?: boolean; timeout?: string; output?: string }) => {
   const api = client();
@@ -186,7 +186,7 @@ waitOptions(
     .option('--fields <list>', 'comma-separated fields, for KeepSource/KeepTarget')
     .option('--keep <choices>', 'per field: FIELD=source|target,... (keep the source or the target value of each field)')
     .option('-f, --filename <file>', 'YAML list of resolutions ({entity, sourceKey, targetKey, action, fields})')
-    .option('--dry-run', 'report what would change without writing'),
+    .option('--dry-run', 'report what would change without writing (new rows still draw identity/sequence/AUTO_INCREMENT values in the target, so later ids skip them)'),
 ).action(async (flow: string, options: ResolutionFlags & { keep?: string; filename?: string; dryRun?: boolean; wait?: boolean; timeout?: string; requestedBy?: string }) => {
   const resolutions: Resolution[] = [];
   if (options.filename) {
