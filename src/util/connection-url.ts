@@ -9,7 +9,7 @@ const ENCODE_HINT = 'percent-encode special characters in the user name and pass
  */
 export function connectionUrlProblem(url: string): string | undefined {
   if (url.startsWith('embedded://')) return undefined;
-  if (!/^[a-z][\w+.-]*:\/\//i.test(url)) return 'is not a URL like postgres://user:password@host:5432/database';
+  if (!/^[a-z][\w+.-]*:\/\//i.test(url)) return 'is not a URL like postgres://host:5432/database (with the user and the percent-encoded password before the host)';
   let parsed: URL;
   try {
     parsed = new URL(url);
