@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { connect, endWithin } from '../../src/connectors/postgres/connect.js';
+import { freshDatabase, withClient } from '../helpers/databases.js';
+
+describe('a lost source connection', () => {
+  it('names the system it belonged to, without its password', async () => {
+    const url = await freshDatabase('lost_source');
+    const client = await connect(url, 'the source database');
+    try {
+      const pid = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+      await withClient(url, (c) => c.query('SELECT pg_terminate_backend($1)', [pid]));
+      const error = await client.query('SELECT 1').then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(error?.message).toMatch(/^lost the connection to the source database at postgres:\/\/[^:]+:\*\*\*@/);
+      const password = new URL(url).password;
+      if (password) expect(error?.message).not.toContain(password);
+    } finally {
+      await endWithin(client, 1000);
+    }
+  });
+});
