@@ -1,11 +1,10 @@
 import type { SyncMode } from '../api/common.js';
 import { runExport } from '../export/run-export.js';
-import { openStateStore } from '../store/db.js';
 import { RunState } from '../store/run-state.js';
-import { acquireFlowLock, releaseFlowLock } from '../store/run-lock.js';
-import { recordRunEnd, recordRunStart } from '../store/run-log.js';
+import { withRunRecord } from '../store/run-record.js';
+import type { StateClient } from '../store/state-connection.js';
 import { pairCategories } from '../store/two-way-pairs.js';
-import { ConfigError, FerryError, FlowBusyError } from '../util/errors.js';
+import { ConfigError, FerryError } from '../util/errors.js';
 import type { RejectedSample } from './one-way/context.js';
 import { buildRunReport, type RunReport } from './report.js';
 import { RunConnections } from './run/connections.js';
@@ -21,15 +20,14 @@ const SUPPORTED_MODES = new Set<SyncMode>(['Full', 'Incremental', 'Scope', 'Reco
 
 /**
  * Runs one sync of a flow: the code path shared by `ferry run` and the Kubernetes Job. Export flows
- * go to the export pipeline; a sync takes the flow lock, records its start, syncs (run/sync-flow.ts),
- * and always records its end with a report, releases the lock and closes every connection.
+ * go to the export pipeline; a sync runs (run/sync-flow.ts) inside the run record (store/run-record.ts:
+ * flow lock, start and end), and always closes every connection.
  */
 export async function runSync(input: RunRequest): Promise<RunReport> {
   const request = withRunDefaults(input);
   const { flowId, runId, dryRun } = request;
   if (request.spec.target.export || request.mode === 'Retransfer') {
     const { report, failure } = await runExport({ ...input, runId });
-    if (failure instanceof FlowBusyError) throw failure;
     if (failure) throw new RunFailedError(report, failure instanceof FerryError ? failure.exitCode : 1, failure);
     return report;
   }
@@ -37,19 +35,30 @@ export async function runSync(input: RunRequest): Promise<RunReport> {
     throw new FerryError(`mode ${request.mode} is not supported yet by this version of the engine (supported: ${[...SUPPORTED_MODES].join(', ')})`, 2);
   }
 
-  const store = await openStateStore(request.stateUrl);
-  const bookkeeping = await store.pool.connect();
-  const startedAt = new Date();
   const outcome = emptyOutcome();
-  const connections = request.connectors && new RunConnections(request.connectors, request.stateUrl);
-  const progress = new ProgressSaver(bookkeeping, flowId, runId, (entity) => outcome.plan?.entities.find((e) => e.name === entity)?.position ?? 0);
-  let locked = false;
-  let failure: unknown;
+  const { report, failure } = await withRunRecord(
+    { stateUrl: request.stateUrl, flowId, runId, mode: request.mode, dryRun, requestedBy: request.requestedBy },
+    {
+      work: ({ bookkeeping }) => sync(request, bookkeeping, outcome),
+      report: (failure, times) => finalReport(request, times, outcome, failure),
+      recordEnd: async (bookkeeping, report) => {
+        const finalState = new RunState(bookkeeping, flowId, runId);
+        await finalState.saveAllCounters(report.entities.map((e, position) => ({ entity: e.name, position, counters: e })));
+        await finalState.recordRejected(report.rejectedSamples.map((r) => ({ entity: r.entity, sourceKey: r.key, reason: r.reason })));
+      },
+    },
+  );
+  if (failure) throw new RunFailedError(report, failure instanceof FerryError ? failure.exitCode : 1, failure);
+  return report;
+}
+
+/** The sync between the run's start and end records; progress is saved on the bookkeeping session as it goes. */
+async function sync(request: DefaultedRunRequest, bookkeeping: StateClient, outcome: RunOutcome): Promise<void> {
+  if (!request.connectors) throw new ConfigError('a sync run needs source and target connectors');
+  const connections = new RunConnections(request.connectors, request.stateUrl);
+  const positionOf = (entity: string) => outcome.plan?.entities.find((e) => e.name === entity)?.position ?? 0;
+  const progress = new ProgressSaver(bookkeeping, request.flowId, request.runId, positionOf);
   try {
-    await acquireFlowLock(bookkeeping, flowId, runId);
-    locked = true;
-    await recordRunStart(bookkeeping, { runId, flow: flowId, mode: request.mode, dryRun, requestedBy: request.requestedBy, startedAt });
-    if (!connections) throw new ConfigError('a sync run needs source and target connectors');
     await syncFlow(
       {
         request,
@@ -61,33 +70,10 @@ export async function runSync(input: RunRequest): Promise<RunReport> {
       },
       outcome,
     );
-  } catch (error) {
-    failure = error;
-  }
-
-  const completedAt = new Date();
-  const report = finalReport(request, { startedAt, completedAt }, outcome, failure);
-  try {
-    await progress.settled();
-    await connections?.closeAll();
-    if (locked) {
-      const { watermarksBefore, watermarksAfter } = outcome;
-      await recordRunEnd(bookkeeping, { runId, completedAt, watermarksBefore, watermarksAfter, report });
-      const finalState = new RunState(bookkeeping, flowId, runId);
-      await finalState.saveAllCounters(report.entities.map((e, position) => ({ entity: e.name, position, counters: e })));
-      await finalState.recordRejected(report.rejectedSamples.map((r) => ({ entity: r.entity, sourceKey: r.key, reason: r.reason })));
-      await releaseFlowLock(bookkeeping, flowId, runId);
-    }
   } finally {
-    bookkeeping.release();
-    await store.close();
+    await progress.settled();
+    await connections.closeAll();
   }
-  if (failure instanceof FlowBusyError) throw failure;
-  if (failure) {
-    const exitCode = failure instanceof FerryError ? failure.exitCode : 1;
-    throw new RunFailedError(report, exitCode, failure);
-  }
-  return report;
 }
 
 function finalReport(request: DefaultedRunRequest, times: { startedAt: Date; completedAt: Date }, outcome: RunOutcome, failure: unknown): RunReport {

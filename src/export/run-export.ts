@@ -7,13 +7,12 @@ import type { SyncFlowSpec } from '../api/syncflow.js';
 import type { EntityReport, RunReport } from '../engine/report.js';
 import { buildRunReport } from '../engine/report.js';
 import { connect } from '../connectors/postgres/connect.js';
-import { acquireFlowLock, releaseFlowLock } from '../store/run-lock.js';
-import { recordRunEnd, recordRunStart } from '../store/run-log.js';
+import { withRunRecord, type RunRecordSession } from '../store/run-record.js';
+import type { StateClient } from '../store/state-connection.js';
 import { readExportRunOrigin, recordExportCreationFailed, recordExportRunCreated, recordExportTransferStatus } from '../store/export-runs.js';
 import { exportNamespace, openExportSource } from '../connectors/index.js';
-import { openStateStore } from '../store/db.js';
 import { RunState, type Watermark } from '../store/run-state.js';
-import { ConfigError, FerryError, FlowBusyError } from '../util/errors.js';
+import { ConfigError, FerryError } from '../util/errors.js';
 import { filesOfRun, type ArchivedFile } from '../store/export-archive.js';
 import { streamExportFile } from '../store/export-file-reads.js';
 import { DEFAULT_RETENTION_DAYS, purgeExpired, type ArchiveOptions } from './archive.js';
@@ -132,11 +131,6 @@ export async function runExport(request: ExportRunRequest): Promise<{ report: Ex
   const context: ExportContext = request.export ?? { targets: {}, secrets: {} };
   const flow = withFlowDefaults(request.spec);
   const settings = flow.target.export;
-  const startedAt = new Date();
-  const store = await openStateStore(request.stateUrl);
-  const bookkeeping = await store.pool.connect();
-  let locked = false;
-  let failure: unknown;
   let created: CreatedEntity[] = [];
   let files: ArchivedFile[] = [];
   let transfers: TransferOutcome[] = [];
@@ -144,123 +138,114 @@ export async function runExport(request: ExportRunRequest): Promise<{ report: Ex
   let watermarksBefore: Record<string, Watermark> = {};
   let watermarksAfter: Record<string, Watermark> = {};
   const retransfer = request.mode === 'Retransfer' ? context.retransfer : undefined;
-  const clients: pg.Client[] = [];
-  let source: ExportSource | undefined;
-  try {
-    await acquireFlowLock(bookkeeping, flowId, runId);
-    locked = true;
-    await recordRunStart(bookkeeping, { runId, flow: flowId, mode: request.mode, dryRun: false, requestedBy: request.requestedBy, startedAt });
-    if (!settings) throw new ConfigError(`SyncFlow ${flowId}: mode ${request.mode} needs spec.target.export`);
-    if (request.dryRun) throw new ConfigError(`SyncFlow ${flowId}: exports have no dry run; use \`ferry probe\` to check the destinations`);
-    const purged = await purgeExpired(bookkeeping, flowId);
-    if (purged > 0) logger.info({ purged }, 'removed export files past their retention');
 
-    if (request.mode === 'Retransfer') {
-      if (!retransfer) throw new ConfigError('mode Retransfer needs retransfer.runId (the run whose files are sent again)');
-      files = await filesOfRun(bookkeeping, retransfer.runId);
-      const origin = await readExportRunOrigin(bookkeeping, retransfer.runId);
-      if (files.length === 0 || origin?.flow !== flowId) {
-        throw new ConfigError(`run ${retransfer.runId} has no archived export files for flow ${flowId}`);
-      }
-      for (const file of files) await verifyArchived(store.pool, file);
-      creationStatus = 'Complete';
-    } else {
-      const encryption = await loadEncryptionKeys(settings.encryption, context.secrets);
-      const archive: ArchiveOptions = {
-        retentionDays: settings.archive?.retentionDays ?? DEFAULT_RETENTION_DAYS,
-        ...(settings.archive?.directory ? { directory: settings.archive.directory } : {}),
-      };
-      source = await openExportSource(request.spec, request.sourceUrl, logger);
-      const state = await connect(request.stateUrl, 'the state database');
-      clients.push(state);
-      const runState = new RunState(state, flowId, runId);
-      watermarksBefore = await runState.readAllWatermarks();
-      await state.query('BEGIN');
-      try {
-        created = await createFiles(
-          { state, settings, ...(encryption ? { encryption } : {}), archive, flow: flowId, flowName: flowName(flowId), runId, startedAt, timeZone: settings.timeZone ?? 'UTC' },
-          source,
-          request.spec,
-          settings,
-          runState,
-        );
-        files = created.flatMap((c) => c.files);
-        await recordExportRunCreated(state, { runId, flow: flowId, mode: settings.mode, files });
-        await state.query('COMMIT');
-      } catch (error) {
-        await state.query('ROLLBACK').catch(() => {});
-        throw error;
-      }
-      watermarksAfter = await runState.readAllWatermarks();
-      creationStatus = 'Complete';
-      logger.info({ files: files.length, rows: files.reduce((n, f) => n + f.rows, 0) }, 'export files created and archived');
-    }
-    if (retransfer) {
-      await recordExportRunCreated(bookkeeping, { runId, flow: flowId, mode: 'Retransfer', sourceRunId: retransfer.runId, files });
-    }
-    const names = retransfer?.targets?.length ? retransfer.targets : settings.targets.map((t) => t.name);
-    transfers = await deliverFiles(store.pool, runId, files, destinationsFor(names, context), logger);
-    const failed = transfers.filter((t) => t.status !== 'transferred');
-    if (failed.length > 0) {
-      const detail = failed.map((t) => `${t.target} ${t.file}: ${t.reason}: ${t.message}`).join('; ');
-      failure = new FerryError(`file created, ${failed.length} of ${transfers.length} transfers failed: ${detail}`, 1);
-    }
-  } catch (error) {
-    failure = error;
-  } finally {
-    await source?.close().catch(() => {});
-    for (const client of clients) await client.end().catch(() => {});
-  }
+  const work = async ({ pool, bookkeeping, startedAt }: RunRecordSession): Promise<void> => {
+    const clients: pg.Client[] = [];
+    let source: ExportSource | undefined;
+    try {
+      if (!settings) throw new ConfigError(`SyncFlow ${flowId}: mode ${request.mode} needs spec.target.export`);
+      if (request.dryRun) throw new ConfigError(`SyncFlow ${flowId}: exports have no dry run; use \`ferry probe\` to check the destinations`);
+      const purged = await purgeExpired(bookkeeping, flowId);
+      if (purged > 0) logger.info({ purged }, 'removed export files past their retention');
 
-  const completedAt = new Date();
-  const transferStatus = creationStatus === 'Complete' ? overallTransferStatus(transfers) : 'NotStarted';
-  const result: ExportResult = creationStatus !== 'Complete' ? 'CreationFailed' : transferStatus === 'Completed' ? 'AllTransferred' : 'SomeTransfersFailed';
-  const entities: EntityReport[] = entityReports(created, files, transfers, retransfer !== undefined);
-  const report: ExportRunReport = {
-    ...buildRunReport({
-      runId,
-      flow: flowId,
-      mode: request.mode,
-      dryRun: false,
-      startedAt,
-      completedAt,
-      watermarksBefore,
-      watermarksAfter,
-      entities,
-      rejectedSamples: [],
-      failure,
-    }),
-    export: {
-      result,
-      creationStatus,
-      transferStatus,
-      exportMode: retransfer ? 'Retransfer' : (settings?.mode ?? 'unknown'),
-      ...(retransfer ? { sourceRunId: retransfer.runId } : {}),
-      files: files.map(({ id, entity, part, name, rows, bytes, sha256 }) => ({ id, entity, part, name, rows, bytes, sha256 })),
-      transfers,
-    },
-  };
-  try {
-    if (locked) {
-      if (creationStatus === 'Failed') {
-        await recordExportCreationFailed(bookkeeping, {
-          runId,
-          flow: flowId,
-          mode: retransfer ? 'Retransfer' : (settings?.mode ?? request.mode),
-          ...(retransfer ? { sourceRunId: retransfer.runId } : {}),
-        });
+      if (request.mode === 'Retransfer') {
+        if (!retransfer) throw new ConfigError('mode Retransfer needs retransfer.runId (the run whose files are sent again)');
+        files = await filesOfRun(bookkeeping, retransfer.runId);
+        const origin = await readExportRunOrigin(bookkeeping, retransfer.runId);
+        if (files.length === 0 || origin?.flow !== flowId) {
+          throw new ConfigError(`run ${retransfer.runId} has no archived export files for flow ${flowId}`);
+        }
+        for (const file of files) await verifyArchived(pool, file);
+        creationStatus = 'Complete';
       } else {
-        await recordExportTransferStatus(bookkeeping, runId, transferStatus);
+        const encryption = await loadEncryptionKeys(settings.encryption, context.secrets);
+        const archive: ArchiveOptions = {
+          retentionDays: settings.archive?.retentionDays ?? DEFAULT_RETENTION_DAYS,
+          ...(settings.archive?.directory ? { directory: settings.archive.directory } : {}),
+        };
+        source = await openExportSource(request.spec, request.sourceUrl, logger);
+        const state = await connect(request.stateUrl, 'the state database');
+        clients.push(state);
+        const runState = new RunState(state, flowId, runId);
+        watermarksBefore = await runState.readAllWatermarks();
+        await state.query('BEGIN');
+        try {
+          created = await createFiles(
+            { state, settings, ...(encryption ? { encryption } : {}), archive, flow: flowId, flowName: flowName(flowId), runId, startedAt, timeZone: settings.timeZone ?? 'UTC' },
+            source,
+            request.spec,
+            settings,
+            runState,
+          );
+          files = created.flatMap((c) => c.files);
+          await recordExportRunCreated(state, { runId, flow: flowId, mode: settings.mode, files });
+          await state.query('COMMIT');
+        } catch (error) {
+          await state.query('ROLLBACK').catch(() => {});
+          throw error;
+        }
+        watermarksAfter = await runState.readAllWatermarks();
+        creationStatus = 'Complete';
+        logger.info({ files: files.length, rows: files.reduce((n, f) => n + f.rows, 0) }, 'export files created and archived');
       }
-      await recordRunEnd(bookkeeping, { runId, completedAt, watermarksBefore, watermarksAfter, report });
-      await releaseFlowLock(bookkeeping, flowId, runId);
+      if (retransfer) {
+        await recordExportRunCreated(bookkeeping, { runId, flow: flowId, mode: 'Retransfer', sourceRunId: retransfer.runId, files });
+      }
+      const names = retransfer?.targets?.length ? retransfer.targets : settings.targets.map((t) => t.name);
+      transfers = await deliverFiles(pool, runId, files, destinationsFor(names, context), logger);
+      const failed = transfers.filter((t) => t.status !== 'transferred');
+      if (failed.length > 0) {
+        const detail = failed.map((t) => `${t.target} ${t.file}: ${t.reason}: ${t.message}`).join('; ');
+        throw new FerryError(`file created, ${failed.length} of ${transfers.length} transfers failed: ${detail}`, 1);
+      }
+    } finally {
+      await source?.close().catch(() => {});
+      for (const client of clients) await client.end().catch(() => {});
     }
-  } finally {
-    bookkeeping.release();
-    await store.close();
-  }
-  if (failure instanceof FlowBusyError) throw failure;
-  return { report, ...(failure ? { failure } : {}) };
+  };
+
+  const report = (failure: unknown, times: { startedAt: Date; completedAt: Date }): ExportRunReport => {
+    const transferStatus = creationStatus === 'Complete' ? overallTransferStatus(transfers) : 'NotStarted';
+    const result: ExportResult = creationStatus !== 'Complete' ? 'CreationFailed' : transferStatus === 'Completed' ? 'AllTransferred' : 'SomeTransfersFailed';
+    return {
+      ...buildRunReport({
+        runId,
+        flow: flowId,
+        mode: request.mode,
+        dryRun: false,
+        ...times,
+        watermarksBefore,
+        watermarksAfter,
+        entities: entityReports(created, files, transfers, retransfer !== undefined),
+        rejectedSamples: [],
+        failure,
+      }),
+      export: {
+        result,
+        creationStatus,
+        transferStatus,
+        exportMode: retransfer ? 'Retransfer' : (settings?.mode ?? 'unknown'),
+        ...(retransfer ? { sourceRunId: retransfer.runId } : {}),
+        files: files.map(({ id, entity, part, name, rows, bytes, sha256 }) => ({ id, entity, part, name, rows, bytes, sha256 })),
+        transfers,
+      },
+    };
+  };
+
+  const recordEnd = async (bookkeeping: StateClient, report: ExportRunReport): Promise<void> => {
+    if (report.export.creationStatus === 'Failed') {
+      await recordExportCreationFailed(bookkeeping, {
+        runId,
+        flow: flowId,
+        mode: retransfer ? 'Retransfer' : (settings?.mode ?? request.mode),
+        ...(retransfer ? { sourceRunId: retransfer.runId } : {}),
+      });
+    } else {
+      await recordExportTransferStatus(bookkeeping, runId, report.export.transferStatus);
+    }
+  };
+
+  return withRunRecord({ stateUrl: request.stateUrl, flowId, runId, mode: request.mode, dryRun: false, requestedBy: request.requestedBy }, { work, report, recordEnd });
 }
 
 function entityReports(created: CreatedEntity[], files: ArchivedFile[], transfers: TransferOutcome[], isRetransfer: boolean): EntityReport[] {
