@@ -5,6 +5,7 @@ export const DEFAULTS = {
   postgresSchema: 'public',
   mysqlSecretKey: 'url',
   batchSize: 5000,
+  cursorTolerance: '24h',
   concurrencyPolicy: 'Forbid',
   successfulJobsHistoryLimit: 10,
   failedJobsHistoryLimit: 5,

@@ -59,6 +59,7 @@ export type DefaultedSyncFlowSpec = Omit<
   successfulJobsHistoryLimit: number;
   failedJobsHistoryLimit: number;
   batchSize: number;
+  cursorToleranceSeconds: number;
   loopProtection: { echoSuppression: boolean; oneWayWindowSeconds?: number; window?: string; windowSeconds: number };
   suspend: boolean;
 };
@@ -168,6 +169,7 @@ export function withFlowDefaults(spec: SyncFlowSpec): DefaultedSyncFlowSpec {
     successfulJobsHistoryLimit: spec.successfulJobsHistoryLimit ?? DEFAULTS.successfulJobsHistoryLimit,
     failedJobsHistoryLimit: spec.failedJobsHistoryLimit ?? DEFAULTS.failedJobsHistoryLimit,
     batchSize: spec.batchSize ?? DEFAULTS.batchSize,
+    cursorToleranceSeconds: parseWindow(spec.cursorTolerance ?? DEFAULTS.cursorTolerance) ?? 0,
     loopProtection: {
       ...spec.loopProtection,
       echoSuppression: spec.loopProtection?.echoSuppression ?? DEFAULTS.echoSuppression,

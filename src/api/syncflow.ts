@@ -241,6 +241,16 @@ export const SyncFlowSpecSchema = Type.Object(
     batchSize: Type.Optional(
       Type.Integer({ minimum: 1, maximum: 100000, default: DEFAULTS.batchSize, description: 'Rows per batch; default 5000.' }),
     ),
+    cursorTolerance: Type.Optional(
+      Type.String({
+        pattern: '^([0-9]+h)?([0-9]+m)?([0-9]+s)?$',
+        minLength: 2,
+        maxLength: 32,
+        default: DEFAULTS.cursorTolerance,
+        description:
+          'How far past now a source updatedAt may lie and still move the watermark, e.g. 24h (the default). Rows dated later are synced, named in the report, and hold the watermark at or before now plus this.',
+      }),
+    ),
     loopProtection: Type.Optional(LoopProtectionSchema),
     notifications: Type.Optional(NotificationsSchema),
     suspend: Type.Optional(Type.Boolean({ description: 'Stop scheduling; running jobs finish.' })),

@@ -48,6 +48,8 @@ export interface EntityPlan {
   match: { source: string; target: string; normalize: Normalisation }[];
   requires: string[];
   conflictPolicy: ConflictPolicy;
+  /** How far past now a source cursor may move the watermark (spec.cursorTolerance); default 24h. */
+  cursorToleranceSeconds?: number;
   /** TwoWay flows: the entity seen from the target (sides and mappings swapped), used to read and write the source. */
   reverse?: EntityPlan;
 }
@@ -119,6 +121,7 @@ export function planFlow(spec: DefaultedSyncFlowSpec, catalog: Catalog): FlowPla
     const targetInfo = catalog('target', entity.target.table);
     if (!targetInfo) throw new ConfigError(`${path}.target.table: table "${entity.target.table}" does not exist in the target database`);
     const plan = planEntity(entity, path, position, sourceInfo, targetInfo, true);
+    plan.cursorToleranceSeconds = spec.cursorToleranceSeconds;
     if (spec.direction === 'TwoWay') {
       plan.reverse = planEntity(reversed(entity), path, position, targetInfo, sourceInfo, false);
       if (plan.actions.has('createInSource') && !plan.reverse.target.creatable) {

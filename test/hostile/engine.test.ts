@@ -50,3 +50,45 @@ describe('hostile data: duplicate source keys', () => {
     expect((await sql(dbs.targetUrl, `SELECT count(*)::int AS n FROM firms WHERE title LIKE 'Seven%'`))[0].n).toBeLessThanOrEqual(1);
   });
 });
+
+describe('hostile data: a cursor far in the future', () => {
+  const firmTitle = async (title: string) => (await sql(dbs.targetUrl, `SELECT count(*)::int AS n FROM firms WHERE title = $1`, [title]))[0].n;
+
+  it('a Full syncs a row dated 9999-12-31 but does not move the watermark past now + the tolerance; Incremental still sees later changes', async () => {
+    await sql(dbs.sourceUrl, `UPDATE firms SET updated_at = '9999-12-31' WHERE id = 3`);
+    const full = await runSync({ ...base, mode: 'Full' });
+    expect(full.status).toBe('Succeeded');
+    expect(await firmTitle('Initech')).toBe(1);
+    expect(entity(full, 'firms').notes.join('\n')).toMatch(/updated_at beyond now \+ 24h.*key 3 at 9999-12-31.*watermark/s);
+
+    await sql(dbs.sourceUrl, `UPDATE firms SET name = 'Acme Corp', updated_at = now() WHERE id = 1`);
+    const incremental = await runSync({ ...base, mode: 'Incremental' });
+    expect(incremental.status).toBe('Succeeded');
+    expect(entity(incremental, 'firms').updated).toBe(1);
+    expect(await firmTitle('Acme Corp')).toBe(1);
+  });
+
+  it('an Incremental that reads a row dated 9999-12-31 syncs it, warns, and later Incrementals still see changes', async () => {
+    await runSync({ ...base, mode: 'Full' });
+    await sql(dbs.sourceUrl, `UPDATE firms SET name = 'Globex Future', updated_at = '9999-12-31' WHERE id = 2`);
+    const first = await runSync({ ...base, mode: 'Incremental' });
+    expect(entity(first, 'firms').updated).toBe(1);
+    expect(entity(first, 'firms').notes.join('\n')).toMatch(/key 2.*9999-12-31/s);
+
+    await sql(dbs.sourceUrl, `UPDATE firms SET name = 'Acme Corp', updated_at = now() WHERE id = 1`);
+    const second = await runSync({ ...base, mode: 'Incremental' });
+    expect(entity(second, 'firms').updated).toBe(1);
+    expect(await firmTitle('Acme Corp')).toBe(1);
+  });
+
+  it('a row within the tolerance (spec.cursorTolerance) moves the watermark as usual', async () => {
+    base = { ...base, spec: miniFlowSpec({ cursorTolerance: '48h' }) };
+    await runSync({ ...base, mode: 'Full' });
+    await sql(dbs.sourceUrl, `UPDATE firms SET name = 'Acme Soon', updated_at = now() + interval '36 hours' WHERE id = 1`);
+    const first = await runSync({ ...base, mode: 'Incremental' });
+    expect(entity(first, 'firms')).toMatchObject({ read: 1, updated: 1 });
+    expect(entity(first, 'firms').notes).toEqual([]);
+    const second = await runSync({ ...base, mode: 'Incremental' });
+    expect(entity(second, 'firms').read).toBe(0);
+  });
+});

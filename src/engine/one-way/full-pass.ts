@@ -7,7 +7,7 @@ import { checkTargetDrift } from './drift.js';
 import type { EntityParts } from './parts.js';
 import { keyedRecords, parseSourceRow, rejectRepeatedKey, sourceRowOf, type KeyedRecord, type WriteItem } from './source-records.js';
 import { handleVanished } from './vanished.js';
-import { advanceToNewest } from './watermark.js';
+import { advanceToNewest, NewestWithinCeiling, noteCursorCeiling } from './watermark.js';
 import { WritePipeline } from './write-pipeline.js';
 
 /** Decides, for a key-only Full scan, whether to fetch changed rows by key instead of streaming every column. */
@@ -31,8 +31,10 @@ export async function fullPass(parts: EntityParts): Promise<void> {
   try {
     const snapshot = await ctx.source.beginSnapshot();
     await ctx.sourceFetch.joinSnapshot(snapshot);
-    await compareSourceWithPairs(parts, keyOnly);
-    await advanceToNewest(parts);
+    const newest = new NewestWithinCeiling(parts);
+    await compareSourceWithPairs(parts, keyOnly, newest);
+    await advanceToNewest(parts, newest.newest);
+    noteCursorCeiling(parts);
   } finally {
     await ctx.source.endSnapshot().catch(() => {});
     await ctx.sourceFetch.endSnapshot().catch(() => {});
@@ -44,11 +46,11 @@ export async function fullPass(parts: EntityParts): Promise<void> {
  * scans in key order, joined in the state DB otherwise): a key on both sides is compared by hash, a
  * source-only key is new, a pair-only key is a vanished source row.
  */
-async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean): Promise<void> {
+async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newest: NewestWithinCeiling): Promise<void> {
   const { plan, ctx, tally } = parts;
   const matches = joinWithPairs<KeyedRecord>(
     {
-      rows: keyedRecords(plan, parts.reader.scan(!keyOnly), tally),
+      rows: newest.follow(keyedRecords(plan, parts.reader.scan(!keyOnly), tally)),
       ordered: ctx.source.capabilities.orderedScan,
       key: (record) => record.key,
       toRow: sourceRowOf,

@@ -3,7 +3,7 @@ import { writeBatch } from './batch-writer.js';
 import { classify } from './classify.js';
 import type { EntityParts } from './parts.js';
 import { distinctByKey, readRecord, type KeyedRecord, type WriteItem } from './source-records.js';
-import { watermarkAfter, watermarkWriter } from './watermark.js';
+import { noteCursorCeiling, watermarkAfter, watermarkWriter } from './watermark.js';
 import { WritePipeline } from './write-pipeline.js';
 
 /**
@@ -24,7 +24,7 @@ export async function incrementalPass(parts: EntityParts): Promise<void> {
         const record = readRecord(plan, row, tally);
         if (record) read.push(record);
       }
-      const next = watermarkAfter(plan, read, batch);
+      const next = watermarkAfter(parts, read, batch);
       const records = distinctByKey(plan, read, tally);
       await pipeline.start(async () => {
         const known = await parts.pairs.bySourceKeys(records.map((r) => r.key));
@@ -39,4 +39,5 @@ export async function incrementalPass(parts: EntityParts): Promise<void> {
   } finally {
     await pipeline.settle();
   }
+  noteCursorCeiling(parts);
 }

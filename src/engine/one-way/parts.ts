@@ -1,5 +1,6 @@
 import { PairStore } from '../../store/pairs.js';
 import type { TableReader, TableWriter } from '../connector.js';
+import { CursorCeiling } from '../cursor-ceiling.js';
 import type { EntityPlan } from '../plan.js';
 import type { EntitySyncContext } from './context.js';
 import { EntityTally } from './tally.js';
@@ -13,6 +14,8 @@ export class EntityParts {
   /** Reads rows by key, in the scan's snapshot. */
   readonly fetcher: TableReader;
   readonly pairs: PairStore;
+  /** The latest cursor that may move the watermark; rows beyond it are synced and reported. */
+  readonly ceiling: CursorCeiling;
   /** New rows may link to existing target rows by the match keys (set by `prepare`). */
   matching = false;
 
@@ -21,6 +24,7 @@ export class EntityParts {
     readonly ctx: EntitySyncContext,
   ) {
     this.tally = new EntityTally(plan, ctx);
+    this.ceiling = new CursorCeiling(plan);
     this.target = ctx.target.writer(plan);
     this.reader = ctx.source.reader(plan);
     this.fetcher = ctx.sourceFetch.reader(plan);
