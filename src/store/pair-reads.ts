@@ -1,3 +1,4 @@
+import type { ConflictFieldWrite } from './conflict-fields.js';
 import type { StateDb } from './state-connection.js';
 import { Where } from './where.js';
 
@@ -14,13 +15,8 @@ export interface PairRecord {
   targetGoneAt: Date | null;
 }
 
-export interface ConflictFieldRecord {
-  field: string;
-  targetField: string;
-  sourceValue: string | null;
-  targetValue: string | null;
-  sourceChangedAt: Date | null;
-  targetChangedAt: Date | null;
+/** A recorded conflicting field: what the two-way run wrote (conflict-fields.ts), and when and by which run. */
+export interface ConflictFieldRecord extends Omit<ConflictFieldWrite, 'position'> {
   sensitive: boolean;
   runId: string;
   detectedAt: Date;
