@@ -253,3 +253,21 @@ export interface ConditionClause {
   operator: ConditionOperator;
   values: string[];
 }
+
+/** Why a connector could not read one column of a row (bytes that are not text in the expected encoding). */
+export interface RowProblem {
+  column: string;
+  reason: string;
+}
+
+const PROBLEM = Symbol('row problem');
+
+/** Marks a row the connector could not read in full: the engine rejects it with the problem instead of syncing it. */
+export function withProblem(row: Row, problem: RowProblem): Row {
+  return Object.assign(row, { [PROBLEM]: problem });
+}
+
+/** The problem a connector marked on a row, if any. */
+export function rowProblem(row: Row): RowProblem | undefined {
+  return (row as Row & { [PROBLEM]?: RowProblem })[PROBLEM];
+}

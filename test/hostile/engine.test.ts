@@ -1,10 +1,10 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, inject, it } from 'vitest';
 import { runSync } from '../../src/connectors/run.js';
 import type { RunRequest } from '../../src/engine/run.js';
 import type { RunReport } from '../../src/engine/report.js';
 import { createLogger } from '../../src/util/logger.js';
 import { withClient } from '../helpers/databases.js';
-import { miniDatabases, miniFlowSpec, seedMini } from '../helpers/mini-flow.js';
+import { MINI_SOURCE_SQL, miniDatabases, miniFlowSpec, seedMini } from '../helpers/mini-flow.js';
 
 const logger = createLogger({ level: 'silent', pretty: false });
 
@@ -90,5 +90,37 @@ describe('hostile data: a cursor far in the future', () => {
     expect(entity(first, 'firms').notes).toEqual([]);
     const second = await runSync({ ...base, mode: 'Incremental' });
     expect(entity(second, 'firms').read).toBe(0);
+  });
+});
+
+describe('hostile data: bytes that are not UTF-8', () => {
+  async function sqlAsciiDatabase(): Promise<string> {
+    const base = new URL(inject('pgUrl'));
+    const name = `hostile_ascii_${process.pid}_${Date.now().toString(36)}`;
+    await withClient(base.toString(), (c) => c.query(`CREATE DATABASE "${name}" ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`));
+    base.pathname = `/${name}`;
+    return base.toString();
+  }
+
+  it('a SQL_ASCII source holding \\xff\\xfe rejects that row (entity, key, column) and syncs the others', async () => {
+    const sourceUrl = await sqlAsciiDatabase();
+    await sql(sourceUrl, MINI_SOURCE_SQL);
+    await seedMini(sourceUrl);
+    await sql(sourceUrl, `UPDATE people SET name = 'Cy ' || E'\\xff\\xfe' WHERE id = 12`);
+    base = { ...base, sourceUrl };
+    for (const mode of ['Full', 'Full'] as const) {
+      const report = await runSync({ ...base, mode });
+      expect(report.status, report.error).toBe('Succeeded');
+      const people = entity(report, 'people');
+      expect(people).toMatchObject({ read: 7, rejected: 1 });
+      expect(report.rejectedSamples.filter((r) => r.entity === 'people')).toEqual([
+        { entity: 'people', key: '12', reason: expect.stringMatching(/column name.*(UTF-8|UTF8|encoding)/i) },
+      ]);
+    }
+    await sql(sourceUrl, `UPDATE people SET updated_at = now() WHERE id IN (12, 13)`);
+    const incremental = await runSync({ ...base, mode: 'Incremental' });
+    expect(entity(incremental, 'people')).toMatchObject({ read: 2, rejected: 1 });
+    expect((await sql(dbs.targetUrl, `SELECT email FROM people ORDER BY email`)).map((r) => r.email)).not.toContain('cy@example.org');
+    expect((await sql(dbs.targetUrl, `SELECT count(*)::int AS n FROM people`))[0].n).toBe(6);
   });
 });

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Row, TableReader, Watermark } from '../../engine/connector.js';
+import { withProblem, type Row, type RowProblem, type TableReader, type Watermark } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import { copyOutRows } from '../../util/copy-out.js';
 import { ident, literal, qualified } from '../../util/sql.js';
@@ -77,16 +77,35 @@ export class PostgresReader implements TableReader {
   ) {}
 
   scan(withValues: boolean): AsyncIterable<Row> {
-    return copyOutRows(this.client, `SELECT ${selectList(this.plan, withValues)} FROM ${from(this.plan)} ORDER BY ${keyOrder(this.plan)}`);
+    return this.rows(withValues, `SELECT ${selectList(this.plan, withValues)} FROM ${from(this.plan)} ORDER BY ${keyOrder(this.plan)}`);
   }
 
   changedSince(watermark: Watermark | undefined): AsyncIterable<Row> {
     const order = [column(this.plan.source.updatedAt!), ...this.plan.source.keys.map(column)].join(', ');
-    return copyOutRows(this.client, `SELECT ${selectList(this.plan, true)} FROM ${from(this.plan)}${afterWatermark(this.plan, watermark)} ORDER BY ${order}`);
+    return this.rows(true, `SELECT ${selectList(this.plan, true)} FROM ${from(this.plan)}${afterWatermark(this.plan, watermark)} ORDER BY ${order}`);
   }
 
   byKeys(keys: string[][]): AsyncIterable<Row> {
-    return copyOutRows(this.client, rowsByKeysQuery(this.plan, keys));
+    return this.rows(true, rowsByKeysQuery(this.plan, keys));
+  }
+
+  /**
+   * The rows of a select list query. A SQL_ASCII database stores any bytes, and one value that is not
+   * UTF-8 would fail the whole statement without naming its row: there, every column is sent as the
+   * hex of its bytes and decoded here, and a row with a value that is not UTF-8 is marked for rejection.
+   */
+  private async *rows(withValues: boolean, query: string): AsyncGenerator<Row> {
+    if (!(await storesUncheckedBytes(this.client))) {
+      yield* copyOutRows(this.client, query);
+      return;
+    }
+    const names = columnNames(this.plan, withValues);
+    const aliases = names.map((_, i) => `c${i}`);
+    // format('%s') writes a value as its type's output function does, as COPY would (a boolean as t, not true).
+    const hex = aliases.map((a) => `CASE WHEN q.${a} IS NULL THEN NULL ELSE encode(convert_to(format('%s', q.${a}), 'SQL_ASCII'), 'hex') END`);
+    for await (const encoded of copyOutRows(this.client, `SELECT ${hex.join(', ')} FROM (${query}) AS q(${aliases.join(', ')})`)) {
+      yield decodeUtf8Row(encoded, names);
+    }
   }
 
   async newestCursor(): Promise<Watermark | undefined> {
@@ -116,4 +135,42 @@ export class PostgresReader implements TableReader {
     const result = await this.client.query(`SELECT count(*)::bigint AS n FROM (SELECT 1 FROM ${from(this.plan)}${where} LIMIT ${Math.floor(cap)}) pending`);
     return Number(result.rows[0].n);
   }
+}
+
+const uncheckedBytes = new WeakMap<pg.ClientBase, Promise<boolean>>();
+
+/** Whether the server keeps text as unchecked bytes (server_encoding SQL_ASCII); asked once per connection. */
+function storesUncheckedBytes(client: pg.ClientBase): Promise<boolean> {
+  let known = uncheckedBytes.get(client);
+  if (!known) {
+    known = client.query('SHOW server_encoding').then((r) => r.rows[0].server_encoding === 'SQL_ASCII');
+    uncheckedBytes.set(client, known);
+  }
+  return known;
+}
+
+/** The source column (or role) of each position of a select list row, for a rejection reason. */
+function columnNames(plan: EntityPlan, withValues: boolean): string[] {
+  const names = [...plan.source.keys, plan.source.updatedAt ?? '(cursor)', '(hash)', '(conditions)'];
+  if (withValues) names.push(...[...plan.keyFields, ...plan.fields].map((f) => f.source), ...plan.match.map((m) => m.source));
+  return names;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const lenientUtf8 = new TextDecoder('utf-8');
+
+/** A row of hex-encoded values as text; the first value that is not UTF-8 marks the row (it is kept, with U+FFFD). */
+function decodeUtf8Row(encoded: Row, names: string[]): Row {
+  let problem: RowProblem | undefined;
+  const row = encoded.map((hex, i) => {
+    if (hex === null) return null;
+    const bytes = Buffer.from(hex, 'hex');
+    try {
+      return strictUtf8.decode(bytes);
+    } catch {
+      problem ??= { column: names[i]!, reason: 'holds bytes that are not valid UTF-8 (the source database is SQL_ASCII)' };
+      return lenientUtf8.decode(bytes);
+    }
+  });
+  return problem ? withProblem(row, problem) : row;
 }

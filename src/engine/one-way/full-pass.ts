@@ -5,7 +5,7 @@ import { writeBatch } from './batch-writer.js';
 import { classify } from './classify.js';
 import { checkTargetDrift } from './drift.js';
 import type { EntityParts } from './parts.js';
-import { keyedRecords, parseSourceRow, rejectRepeatedKey, sourceRowOf, type KeyedRecord, type WriteItem } from './source-records.js';
+import { keyedRecords, parseSourceRow, rejectedAsUnreadable, rejectRepeatedKey, sourceRowOf, type KeyedRecord, type WriteItem } from './source-records.js';
 import { handleVanished } from './vanished.js';
 import { advanceToNewest, NewestWithinCeiling, noteCursorCeiling } from './watermark.js';
 import { WritePipeline } from './write-pipeline.js';
@@ -92,19 +92,23 @@ async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newe
 }
 
 async function flushWrites(parts: EntityParts, writes: WriteItem[], keyOnly: boolean): Promise<void> {
-  if (writes.length === 0) return;
-  if (keyOnly) await fetchValues(parts, writes);
-  await writeBatch(parts, writes);
+  const readable = keyOnly && writes.length > 0 ? await fetchValues(parts, writes) : writes;
+  if (readable.length > 0) await writeBatch(parts, readable);
 }
 
-/** Key-only scans learn which rows changed; this loads just those rows, from the same snapshot. */
-async function fetchValues(parts: EntityParts, writes: WriteItem[]): Promise<void> {
+/** Key-only scans learn which rows changed; this loads just those rows, from the same snapshot (less those it cannot read). */
+async function fetchValues(parts: EntityParts, writes: WriteItem[]): Promise<WriteItem[]> {
   const byKey = new Map(writes.map((w) => [w.record.key!, w]));
   for await (const row of parts.fetcher.byKeys(writes.map((w) => w.record.keyParts as string[]))) {
     const fetched = parseSourceRow(parts.plan, row);
+    if (rejectedAsUnreadable(row, fetched.key!, parts.tally)) {
+      byKey.delete(fetched.key!);
+      continue;
+    }
     const item = byKey.get(fetched.key!);
     if (item) item.record = fetched;
   }
+  return writes.filter((w) => byKey.has(w.record.key!));
 }
 
 function toStoredPair(row: Row): StoredPair {

@@ -1,5 +1,5 @@
 import type { StoredPair } from '../../store/pairs.js';
-import { SOURCE_LAYOUT, type Row } from '../connector.js';
+import { rowProblem, SOURCE_LAYOUT, type Row } from '../connector.js';
 import type { EntityPlan } from '../plan.js';
 import type { EntityTally } from './tally.js';
 
@@ -62,7 +62,15 @@ export function readRecord(plan: EntityPlan, row: Row, tally: EntityTally): Keye
     tally.reject(null, `key ${plan.source.keys.join(', ')} is null`);
     return undefined;
   }
+  if (rejectedAsUnreadable(row, record.key, tally)) return undefined;
   return record as KeyedRecord;
+}
+
+/** Rejects a row the connector could not read in full (a value it could not decode); true when it did. */
+export function rejectedAsUnreadable(row: Row, key: string, tally: EntityTally): boolean {
+  const problem = rowProblem(row);
+  if (problem) tally.reject(key, `column ${problem.column}: ${problem.reason}`);
+  return problem !== undefined;
 }
 
 /** Rejects a source row whose key an earlier row already had (a source table without a primary key). */
