@@ -1,7 +1,6 @@
 import { DEFAULTS } from '../api/defaults-values.js';
 import { parseWindow } from '../api/defaults.js';
 import type { Watermark } from '../store/run-state.js';
-import type { EntityPlan } from './plan.js';
 
 /** How many rows beyond the ceiling the report names; the rest are counted. */
 const NAMED_ROWS = 5;
@@ -18,10 +17,12 @@ export class CursorCeiling {
   private readonly named: string[] = [];
 
   constructor(
-    private readonly plan: EntityPlan,
+    /** The cursor column, as the report names it. */
+    private readonly column: string | undefined,
+    toleranceSeconds: number | undefined,
     now = Date.now(),
   ) {
-    this.toleranceSeconds = plan.cursorToleranceSeconds ?? parseWindow(DEFAULTS.cursorTolerance)!;
+    this.toleranceSeconds = toleranceSeconds ?? parseWindow(DEFAULTS.cursorTolerance)!;
     this.limitMs = now + this.toleranceSeconds * 1000;
   }
 
@@ -43,7 +44,7 @@ export class CursorCeiling {
     if (this.beyond === 0) return undefined;
     const more = this.beyond > this.named.length ? ` and ${this.beyond - this.named.length} more` : '';
     return (
-      `${this.beyond} row(s) have ${this.plan.source.updatedAt} beyond now + ${spanText(this.toleranceSeconds)} (${this.named.join('; ')}${more}): ` +
+      `${this.beyond} row(s) have ${this.column} beyond now + ${spanText(this.toleranceSeconds)} (${this.named.join('; ')}${more}): ` +
       'synced, but the watermark does not move past now + the cursor tolerance, so they are read again by every Incremental until their date is corrected'
     );
   }

@@ -24,7 +24,7 @@ export class EntityParts {
     readonly ctx: EntitySyncContext,
   ) {
     this.tally = new EntityTally(plan, ctx);
-    this.ceiling = new CursorCeiling(plan);
+    this.ceiling = new CursorCeiling(plan.source.updatedAt, plan.cursorToleranceSeconds);
     this.target = ctx.target.writer(plan);
     this.reader = ctx.source.reader(plan);
     this.fetcher = ctx.sourceFetch.reader(plan);

@@ -1,6 +1,7 @@
 import type { ScanStage } from '../../store/scan-stage.js';
 import { joinWithPairs } from '../key-join.js';
-import type { Row, Session } from '../connector.js';
+import type { Row, Session, Watermark } from '../connector.js';
+import { CursorCeiling } from '../cursor-ceiling.js';
 import { inBatches } from '../../util/batches.js';
 import type { EntityPlan } from '../plan.js';
 import { TwoWayBatches, type BatchRefs, type TwoWayContext, type TwoWayResult } from './batch.js';
@@ -52,9 +53,12 @@ export class TwoWayEntitySync {
     const started = Date.now();
     await this.recover();
     const b = this.batches;
+    const ceilings = this.ceilings();
+    // A newest row beyond the cursor ceiling leaves the watermark where it was (the next Incremental reads a little more).
+    const within = (side: SideName, mark: Watermark | undefined) => (mark && ceilings[side].admits(mark.cursor, mark.key) ? mark : undefined);
     const marks = {
-      source: await b.sides.source.newestCursor(this.ctx.sourceFetch),
-      target: await b.sides.target.newestCursor(this.ctx.target),
+      source: within('source', await b.sides.source.newestCursor(this.ctx.sourceFetch)),
+      target: within('target', await b.sides.target.newestCursor(this.ctx.target)),
     };
     await this.scan('source');
     await this.scan('target');
@@ -64,6 +68,7 @@ export class TwoWayEntitySync {
         if (mark) await this.ctx.runState.writeWatermark(watermarkName(this.plan.name, side), mark);
       }
     });
+    this.noteCeilings(ceilings);
     b.counters.durationMs += Date.now() - started;
     return b.result();
   }
@@ -132,6 +137,19 @@ export class TwoWayEntitySync {
     }
   }
 
+  /** Each side's cursor ceiling: now plus the flow's cursor tolerance. */
+  private ceilings(): Record<SideName, CursorCeiling> {
+    const tolerance = this.plan.cursorToleranceSeconds;
+    return { source: new CursorCeiling(this.batches.sides.source.updatedAt, tolerance), target: new CursorCeiling(this.batches.sides.target.updatedAt, tolerance) };
+  }
+
+  private noteCeilings(ceilings: Record<SideName, CursorCeiling>): void {
+    for (const side of ['source', 'target'] as SideName[]) {
+      const note = ceilings[side].note();
+      if (note) this.batches.notes.push(`${side}: ${note}`);
+    }
+  }
+
   /** Target keys whose pair the source pass of this run did not already decide and leave alone (a conflict counts once). */
   private async notDecidedYet(targetKeys: string[]): Promise<string[]> {
     const b = this.batches;
@@ -186,15 +204,19 @@ export class TwoWayEntitySync {
     }
     const started = Date.now();
     await this.recover();
+    const ceilings = this.ceilings();
     for (const side of ['source', 'target'] as SideName[]) {
       const name = watermarkName(this.plan.name, side);
       const watermark = await this.ctx.runState.readWatermark(name);
       const stream = side === 'source' ? this.ctx.source : this.ctx.targetStream;
       for await (const batch of inBatches(b.sides[side].streamChanged(stream, watermark), this.ctx.batchSize)) {
         const rows = batch.map((r) => b.sides[side].parse(r));
-        const last = rows[rows.length - 1];
-        const next = { cursor: last.cursor!, key: last.keyParts };
-        const advance = () => this.ctx.runState.writeWatermark(name, next);
+        // Rows come in (cursor, key) order: the watermark moves to the last one within the cursor ceiling, if any.
+        const within = rows.filter((r) => ceilings[side].admits(r.cursor, r.keyParts));
+        const last = within[within.length - 1];
+        const advance = async () => {
+          if (last) await this.ctx.runState.writeWatermark(name, { cursor: last.cursor!, key: last.keyParts });
+        };
         const keys = side === 'source' ? rows.map((r) => r.key) : await this.notDecidedYet(rows.map((r) => r.key));
         if (keys.length === 0) {
           await this.ctx.tx.unit(this.ctx.state, advance);
@@ -205,6 +227,7 @@ export class TwoWayEntitySync {
       }
     }
     await this.releaseHeld();
+    this.noteCeilings(ceilings);
     b.counters.durationMs += Date.now() - started;
     return b.result();
   }
