@@ -1,4 +1,6 @@
+import type { Logger } from 'pino';
 import type { SyncFlowSpec } from '../../src/api/syncflow.js';
+import type { RunRequest } from '../../src/engine/run.js';
 import { freshDatabase, withClient } from './databases.js';
 
 /** A small, hand-checkable source/target pair: firms <- people <- interests, with the website's own ids. */
@@ -92,3 +94,15 @@ export async function seedMini(sourceUrl: string): Promise<void> {
     );
   });
 }
+
+export type MiniDatabases = Awaited<ReturnType<typeof miniDatabases>>;
+
+/** Fresh, seeded mini databases and a run request on them (without its mode) for `flowId`. */
+export async function seededMiniRun(flowId: string, logger: Logger): Promise<{ dbs: MiniDatabases; base: Omit<RunRequest, 'mode'> }> {
+  const dbs = await miniDatabases();
+  await seedMini(dbs.sourceUrl);
+  return { dbs, base: { flowId, spec: miniFlowSpec(), sourceUrl: dbs.sourceUrl, targetUrl: dbs.targetUrl, stateUrl: dbs.stateUrl, logger } };
+}
+
+/** The rows of one statement on the database at `url`. */
+export const sqlRows = (url: string, text: string, values: unknown[] = []) => withClient(url, async (c) => (await c.query(text, values)).rows);

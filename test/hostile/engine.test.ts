@@ -4,20 +4,18 @@ import type { RunRequest } from '../../src/engine/run.js';
 import type { RunReport } from '../../src/engine/report.js';
 import { createLogger } from '../../src/util/logger.js';
 import { withClient } from '../helpers/databases.js';
-import { MINI_SOURCE_SQL, miniDatabases, miniFlowSpec, seedMini } from '../helpers/mini-flow.js';
+import { MINI_SOURCE_SQL, miniFlowSpec, seedMini, seededMiniRun, sqlRows, type MiniDatabases } from '../helpers/mini-flow.js';
 
 const logger = createLogger({ level: 'silent', pretty: false });
 
-let dbs: Awaited<ReturnType<typeof miniDatabases>>;
+let dbs: MiniDatabases;
 let base: Omit<RunRequest, 'mode'>;
 
 beforeEach(async () => {
-  dbs = await miniDatabases();
-  await seedMini(dbs.sourceUrl);
-  base = { flowId: 'hostile/engine', spec: miniFlowSpec(), sourceUrl: dbs.sourceUrl, targetUrl: dbs.targetUrl, stateUrl: dbs.stateUrl, logger };
+  ({ dbs, base } = await seededMiniRun('hostile/engine', logger));
 });
 
-const sql = (url: string, text: string, values: unknown[] = []) => withClient(url, async (c) => (await c.query(text, values)).rows);
+const sql = sqlRows;
 const entity = (report: RunReport, name: string) => report.entities.find((e) => e.name === name)!;
 
 describe('hostile data: duplicate source keys', () => {

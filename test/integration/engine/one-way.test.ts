@@ -5,21 +5,18 @@ import { runSync } from '../../../src/connectors/run.js';
 import type { RunReport } from '../../../src/engine/report.js';
 import { FlowBusyError } from '../../../src/util/errors.js';
 import { createLogger } from '../../../src/util/logger.js';
-import { withClient } from '../../helpers/databases.js';
-import { miniDatabases, miniFlowSpec, seedMini, T0 } from '../../helpers/mini-flow.js';
+import { miniFlowSpec, seededMiniRun, sqlRows, T0, type MiniDatabases } from '../../helpers/mini-flow.js';
 
 const logger = createLogger({ level: 'silent', pretty: false });
 
-let dbs: Awaited<ReturnType<typeof miniDatabases>>;
+let dbs: MiniDatabases;
 let base: Omit<RunRequest, 'mode'>;
 
 beforeEach(async () => {
-  dbs = await miniDatabases();
-  await seedMini(dbs.sourceUrl);
-  base = { flowId: 'test/mini', spec: miniFlowSpec(), sourceUrl: dbs.sourceUrl, targetUrl: dbs.targetUrl, stateUrl: dbs.stateUrl, logger };
+  ({ dbs, base } = await seededMiniRun('test/mini', logger));
 });
 
-const sql = (url: string, text: string, values: unknown[] = []) => withClient(url, async (c) => (await c.query(text, values)).rows);
+const sql = sqlRows;
 const entity = (report: RunReport, name: string) => report.entities.find((e) => e.name === name)!;
 const written = (report: RunReport) => report.totals.created + report.totals.updated + report.totals.archived + report.totals.deleted;
 
