@@ -51,8 +51,12 @@ export async function changeLogInstalled(client: pg.ClientBase, t: { schema: str
   return (result.rowCount ?? 0) > 0;
 }
 
-/** Every transaction below this xid has finished, so its events are final. */
-export async function finishedXidBound(client: pg.ClientBase): Promise<string> {
-  const result = await client.query(`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS bound`);
-  return result.rows[0].bound as string;
+/**
+ * The current snapshot as text (`xmin:xmax:in-progress xids`). An event is final once its
+ * transaction is visible in a snapshot; comparing two snapshots (as PgQ does) takes the events
+ * that became visible between them, so a long transaction elsewhere delays only its own events.
+ */
+export async function currentSnapshot(client: pg.ClientBase): Promise<string> {
+  const result = await client.query(`SELECT pg_current_snapshot()::text AS snapshot`);
+  return result.rows[0].snapshot as string;
 }

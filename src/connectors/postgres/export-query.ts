@@ -91,16 +91,29 @@ export function entityQuery(
 export const EVENT_COLUMNS = ['event_id', 'event_time', 'operation'];
 
 /**
- * Events read the change log between two transaction-id bounds, in commit-safe (xid, id) order. Each
- * logged row is turned back into the table's row type, so fields, transforms and source conditions
- * work exactly as for Changes and Snapshot.
+ * The snapshot a previous Events run ended at. A bare transaction id (the cursor of older runs) means
+ * every transaction below it had finished; none means nothing was read before.
  */
-export function eventsQuery(entity: Entity, schema: string, format: OutputFormat, fromXid: string, toXid: string): ExportQuery {
+export function previousSnapshot(cursor: string | undefined): string | undefined {
+  if (!cursor || cursor === '0') return undefined;
+  return cursor.includes(':') ? cursor : `${cursor}:${cursor}:`;
+}
+
+/**
+ * Events read the change log of the transactions that became visible between two snapshots, in
+ * commit-safe (xid, id) order. Each logged row is turned back into the table's row type, so fields,
+ * transforms and source conditions work exactly as for Changes and Snapshot.
+ */
+export function eventsQuery(entity: Entity, schema: string, format: OutputFormat, from: string | undefined, to: string): ExportQuery {
   const t = splitTable(entity.source.table, schema);
+  const visibleNow = `pg_visible_in_snapshot(xid, ${literal(to)}::pg_snapshot)`;
+  const window = from
+    ? `xid >= pg_snapshot_xmin(${literal(from)}::pg_snapshot) AND ${visibleNow} AND NOT pg_visible_in_snapshot(xid, ${literal(from)}::pg_snapshot)`
+    : visibleNow;
   const columns = [...EVENT_COLUMNS, ...entity.fields.map((f) => f.target)];
   const events =
     `(SELECT id AS ferry_event_id, xid AS ferry_xid, at AS ferry_event_time, op AS ferry_operation, row_data AS ferry_row FROM ${CHANGE_LOG_TABLE}` +
-    ` WHERE table_name = ${literal(tableName(t.schema, t.table))} AND xid >= ${literal(fromXid)}::xid8 AND xid < ${literal(toXid)}::xid8) AS ev`;
+    ` WHERE table_name = ${literal(tableName(t.schema, t.table))} AND xid < pg_snapshot_xmax(${literal(to)}::pg_snapshot) AND ${window}) AS ev`;
   const rows = `jsonb_populate_record(NULL::${ident(t.schema)}.${ident(t.table)}, ev.ferry_row) AS ${ALIAS}`;
   const exprs = [
     'ev.ferry_event_id',

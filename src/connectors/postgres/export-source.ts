@@ -7,9 +7,9 @@ import { splitTable, type ExportData, type ExportFileFormat, type ExportRead, ty
 import { ConfigError } from '../../util/errors.js';
 import { literal } from '../../util/sql.js';
 import { readTable } from './catalog.js';
-import { changeLogInstalled, finishedXidBound, installChangeLog } from './change-log.js';
+import { changeLogInstalled, currentSnapshot, installChangeLog } from './change-log.js';
 import { connect, endWithin } from './connect.js';
-import { entityQuery, eventsQuery, freeQuery, freeQueryTable, type ExportQuery } from './export-query.js';
+import { entityQuery, eventsQuery, previousSnapshot, freeQuery, freeQueryTable, type ExportQuery } from './export-query.js';
 
 const CLOSE_WAIT_MS = 2_000;
 
@@ -62,10 +62,10 @@ export class PostgresExportSource implements ExportSource {
         this.logger.info({ entity: entity.name, table: `${table.schema}.${table.table}` }, 'installing the change-log trigger; events are recorded from now on');
         await installChangeLog(this.client, [table]);
       }
-      const to = await finishedXidBound(this.client);
-      const query = eventsQuery(entity, table.schema, file.format, request.after?.cursor ?? '0', to);
+      const to = await currentSnapshot(this.client);
+      const query = eventsQuery(entity, table.schema, file.format, previousSnapshot(request.after?.cursor), to);
       const written = await this.inSnapshot(() => write(records(query)));
-      // The next run starts at this bound, whether or not events were found below it.
+      // The next run starts at this snapshot, whether or not events became visible in it.
       return { written, next: { cursor: to, key: [] } };
     }
     const info = await readTable(this.client, table.schema, table.table);
