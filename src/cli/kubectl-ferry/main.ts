@@ -12,7 +12,7 @@ import { complete, completionScript, NO_FILE_COMPLETION, type CompletionSources 
 import { followSyncJob } from './follow.js';
 import { busyMessage, conflictsText, creationTime, estimateText, flowDashboard, isTerminal, runsTable, summaryTable } from './format.js';
 import { FerryClient, loadKubeConfig, type ConnectionOptions } from './kube.js';
-import { buildResolve, buildRetransfer, buildSyncRequest, parseTimeout, perFieldResolutions, resolutionFromFlags, type ResolutionFlags, type SyncFlags } from './requests.js';
+import { buildResolve, buildRetransfer, buildSyncRequest, parseTimeout, perFieldResolutions, resolutionFromFlags, type ResolutionFlags, type SyncFlags } from '../../actions/sync-jobs.js';
 import { DataApiClient } from '../../data-api/client.js';
 import { gitOpsNote, gitOpsOwner, suspendPatch } from './suspend.js';
 

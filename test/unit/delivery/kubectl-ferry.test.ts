@@ -12,7 +12,7 @@ import {
   parseTimeout,
   resolutionFromFlags,
   syncModeFromFlags,
-} from '../../../src/cli/kubectl-ferry/requests.js';
+} from '../../../src/actions/sync-jobs.js';
 import { gitOpsNote, gitOpsOwner, suspendPatch } from '../../../src/cli/kubectl-ferry/suspend.js';
 
 const flow: SyncFlow = {
@@ -339,7 +339,7 @@ describe('completion', () => {
 
 describe('conflicts and per-field resolve (data API)', () => {
   it('--keep turns per-field choices into a KeepSource and a KeepTarget resolution the schema accepts', async () => {
-    const { perFieldResolutions } = await import('../../../src/cli/kubectl-ferry/requests.js');
+    const { perFieldResolutions } = await import('../../../src/actions/sync-jobs.js');
     const resolutions = perFieldResolutions({ entity: 'people', sourceKey: '42' }, 'email=source, status=Target,phone=source');
     expect(resolutions).toEqual([
       { entity: 'people', sourceKey: '42', action: 'KeepSource', fields: ['email', 'phone'] },

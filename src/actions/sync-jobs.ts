@@ -1,15 +1,18 @@
 /**
- * SyncJobs the plugin creates, built by pure functions (flags in, object out) so they are unit-tested
- * without an API server. The controller takes it from there: admission, estimate, the batch/v1 Job.
+ * The SyncJobs that people start (sync, Resolve, Retransfer, a new export run), built by pure functions
+ * (choices in, object out) and shared by `kubectl ferry` and the console, so both ask for runs the same
+ * way. The controller takes it from there: admission, estimate, the batch/v1 Job.
  */
-import { API_VERSION } from '../../api/common.js';
-import { RESOLUTION_ACTIONS, type Resolution, type ResolutionAction, type SyncJob, type SyncJobSpec } from '../../api/syncjob.js';
-import { ConfigError } from '../../util/errors.js';
+import { API_VERSION } from '../api/common.js';
+import { RESOLUTION_ACTIONS, type Resolution, type ResolutionAction, type SyncJob, type SyncJobSpec } from '../api/syncjob.js';
+import { ConfigError } from '../util/errors.js';
 
 export const LABEL_FLOW = 'ferry.dev/flow';
 export const LABEL_MODE = 'ferry.dev/mode';
 export const LABEL_REQUESTED_VIA = 'ferry.dev/requested-via';
 export const REQUESTED_VIA = 'kubectl-ferry';
+/** Which client asked for a run (the `ferry.dev/requested-via` label). */
+export type RequestedVia = 'kubectl-ferry' | 'ferry-console';
 
 export interface SyncFlags {
   full?: boolean;
@@ -25,6 +28,8 @@ export interface RequestContext {
   flow: string;
   dryRun?: boolean;
   requestedBy?: string;
+  /** Default kubectl-ferry. */
+  requestedVia?: RequestedVia;
 }
 
 /** `people/42` -> { entity: people, key: 42 }. Keys may contain slashes; the entity never does. */
@@ -70,7 +75,7 @@ export function buildSyncJob(context: RequestContext, modeSpec: Omit<SyncJobSpec
     metadata: {
       generateName: generateNameFor(context.flow, spec.mode),
       namespace: context.namespace,
-      labels: { [LABEL_FLOW]: context.flow, [LABEL_MODE]: spec.mode, [LABEL_REQUESTED_VIA]: REQUESTED_VIA },
+      labels: { [LABEL_FLOW]: context.flow, [LABEL_MODE]: spec.mode, [LABEL_REQUESTED_VIA]: context.requestedVia ?? REQUESTED_VIA },
     } as Partial<SyncJob['metadata']> as SyncJob['metadata'],
     spec,
   };
@@ -81,7 +86,7 @@ export function buildSyncRequest(context: Omit<RequestContext, 'dryRun' | 'reque
 }
 
 /** A Retransfer of the export file that an earlier SyncJob produced, to all or some of its targets. */
-export function buildRetransfer(original: SyncJob, targets: string[], context: Pick<RequestContext, 'requestedBy' | 'dryRun'> = {}): SyncJob {
+export function buildRetransfer(original: SyncJob, targets: string[], context: Pick<RequestContext, 'requestedBy' | 'dryRun' | 'requestedVia'> = {}): SyncJob {
   const runId = original.status?.reportRef?.runId ?? original.status?.runId;
   if (!runId) {
     throw new ConfigError(`SyncJob ${original.metadata.name} has no run id yet (phase ${original.status?.phase ?? 'unknown'}); only a run that produced a file can be re-sent`);
