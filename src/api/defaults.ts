@@ -1,6 +1,7 @@
 import type { Action, ConditionOperator, ConflictPolicy, Entity, MatchPair, Normalization, Related, Side, SideCondition } from './entity.js';
 import type { Compression, ExportSettings } from './export-settings.js';
 import { DEFAULT_PORTS, type ExportTargetSpec } from './exporttarget.js';
+import type { HttpEndpoint } from './http.js';
 import type {
   ConcurrencyPolicy,
   Direction,
@@ -41,7 +42,7 @@ export type DefaultedEntity = Omit<Entity, 'source' | 'target' | 'match' | 'requ
 export type DefaultedPostgresEndpoint = { secretRef: { name: string; key: string }; schema: string };
 /** `database` stays unset when the URL names it. */
 export type DefaultedMysqlEndpoint = { secretRef: { name: string; key: string }; database?: string };
-export type DefaultedDatabases = { postgres?: DefaultedPostgresEndpoint; mysql?: DefaultedMysqlEndpoint };
+export type DefaultedDatabases = { postgres?: DefaultedPostgresEndpoint; mysql?: DefaultedMysqlEndpoint; http?: HttpEndpoint };
 export type DefaultedExportSettings = ExportSettings & { compression: Compression };
 export type DefaultedScope = Scope & { includeRelated: boolean; exclude: string[] };
 export type DefaultedSchedule = Schedule & { timeZone: string; suspend: boolean };
@@ -95,6 +96,7 @@ function withDatabaseDefaults(system: SyncFlowSpec['source'] | SyncFlowSpec['tar
   return {
     ...(system.postgres ? { postgres: withPostgresDefaults(system.postgres) } : {}),
     ...(system.mysql ? { mysql: withMysqlDefaults(system.mysql) } : {}),
+    ...(system.http ? { http: system.http } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Column, MapList, Name, SetList, StringEnum, Table } from './common.js';
 import { DEFAULTS } from './defaults-values.js';
+import { HttpResourceSchema } from './http.js';
 
 export const ACTIONS = [
   'link',
@@ -75,8 +76,12 @@ export const SideSchema = Type.Object(
     ),
     conditions: Type.Optional(Type.Array(SideConditionSchema, { maxItems: 20, description: 'Rows taken into account.' })),
     archive: Type.Optional(SideArchiveSchema),
+    resource: Type.Optional(HttpResourceSchema),
   },
-  { description: 'One side (table) of an entity.' },
+  {
+    description:
+      'One side of an entity: a table, or on an http system an API resource (table then names it, and keys, fields and conditions name the resource fields).',
+  },
 );
 export type Side = Static<typeof SideSchema>;
 

@@ -24,6 +24,7 @@ import { ConditionsSchema } from './conditions.js';
 import { DEFAULTS } from './defaults-values.js';
 import { EntitySchema } from './entity.js';
 import { ExportSettingsSchema } from './export-settings.js';
+import { HttpEndpointSchema } from './http.js';
 import { SCOPE_MODES } from './syncjob.js';
 import { oneOfRule } from './systems.js';
 
@@ -85,9 +86,9 @@ export const MysqlEndpointSchema = Type.Object(
 export type MysqlEndpoint = Static<typeof MysqlEndpointSchema>;
 
 export const SourceSchema = Type.Object(
-  { postgres: Type.Optional(PostgresEndpointSchema), mysql: Type.Optional(MysqlEndpointSchema) },
+  { postgres: Type.Optional(PostgresEndpointSchema), mysql: Type.Optional(MysqlEndpointSchema), http: Type.Optional(HttpEndpointSchema) },
   {
-    description: 'System of record: a Postgres or a MariaDB/MySQL database (exactly one).',
+    description: 'System of record: a Postgres or a MariaDB/MySQL database, or a JSON-over-HTTP API (exactly one).',
     ...celRules(oneOfRule('source')),
   },
 );
@@ -97,10 +98,11 @@ export const TargetSchema = Type.Object(
   {
     postgres: Type.Optional(PostgresEndpointSchema),
     mysql: Type.Optional(MysqlEndpointSchema),
+    http: Type.Optional(HttpEndpointSchema),
     export: Type.Optional(ExportSettingsSchema),
   },
   {
-    description: 'Where records go: a Postgres or a MariaDB/MySQL database, or a file export (exactly one).',
+    description: 'Where records go: a Postgres or a MariaDB/MySQL database, a JSON-over-HTTP API, or a file export (exactly one).',
     ...celRules(oneOfRule('target')),
   },
 );

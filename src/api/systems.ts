@@ -7,10 +7,10 @@ export type DatabaseKind = (typeof DATABASE_KINDS)[number];
 
 export type SystemSide = 'source' | 'target';
 
-/** The members of the spec.source and spec.target one-ofs; http and files join them later. */
+/** The members of the spec.source and spec.target one-ofs; files joins them later. */
 export const SYSTEM_KINDS = {
-  source: [...DATABASE_KINDS],
-  target: [...DATABASE_KINDS, 'export'],
+  source: [...DATABASE_KINDS, 'http'],
+  target: [...DATABASE_KINDS, 'http', 'export'],
 } as const;
 
 export interface DatabaseEndpoint {

@@ -8,6 +8,7 @@ import { kindsSet, oneOfMessage } from './systems.js';
 import { catalogErrors, type TableCatalog } from './validate-catalog.js';
 import { fileNameTemplateProblem, repeatedItems } from './validate-helpers.js';
 import { cronProblem, timeZoneProblem } from './validate-schedule.js';
+import { httpErrors } from './validate-http.js';
 import { fieldPath, type ValidationError } from './validation-error.js';
 
 export interface FlowValidationOptions {
@@ -232,6 +233,7 @@ export function validateSyncFlow(flow: SyncFlow, options: FlowValidationOptions 
 
   checkSystems(errors, flow.spec);
   checkTarget(errors, spec);
+  errors.push(...httpErrors(spec));
   duplicateNames(errors, spec.entities, 'entities', 'entity');
   (flow.spec.entities ?? []).forEach((raw, i) => checkEntity(errors, spec, raw, i));
   const indexOf = new Map(spec.entities.map((e, i) => [e.name, i]));
