@@ -182,6 +182,12 @@ export interface Session {
 
   /** Starts a read-only consistent snapshot; returns a token other sessions can join, when shared snapshots are supported. */
   beginSnapshot(): Promise<string | undefined>;
+  /**
+   * A dry run on a system without transactions (capability `transactions: false`): from now on the
+   * session sends no write, answers writes as if they had succeeded (inventing keys for creates), so
+   * the run reports exactly what it would do.
+   */
+  simulateWrites?(): void;
   /** Joins another session's snapshot (or starts its own when the token is undefined). */
   joinSnapshot(token: string | undefined): Promise<void>;
   endSnapshot(): Promise<void>;

@@ -1,7 +1,7 @@
 import type { Session } from './connector.js';
 
 /** What unit-of-work boundaries need from a connection: connector sessions and the state store's client both have it. */
-export type UnitSession = Pick<Session, 'begin' | 'commit' | 'rollback' | 'savepoint' | 'rollbackToSavepoint' | 'releaseSavepoint'>;
+export type UnitSession = Pick<Session, 'begin' | 'commit' | 'rollback' | 'savepoint' | 'rollbackToSavepoint' | 'releaseSavepoint' | 'simulateWrites'>;
 
 /**
  * Unit-of-work boundaries. A real run commits each unit; a dry run wraps the whole run in one
@@ -14,7 +14,9 @@ export class Transactions {
   constructor(readonly dryRun: boolean) {}
 
   async open(session: UnitSession): Promise<void> {
-    if (this.dryRun) await session.begin();
+    if (!this.dryRun) return;
+    session.simulateWrites?.();
+    await session.begin();
   }
 
   async close(session: UnitSession): Promise<void> {

@@ -126,7 +126,7 @@ const flowCases: FlowCase[] = [
     'both postgres and export targets',
     (f) => (f.spec.target.export = { format: 'Csv', mode: 'Snapshot', targets: [{ name: 'sftp' }] }),
     [
-      ['spec.target', 'exactly one of postgres, mysql or export'],
+      ['spec.target', 'exactly one of postgres, mysql, http or export'],
       ['spec.direction', 'must be OneWay when the target is an export'],
     ],
   ],
