@@ -275,3 +275,16 @@ export const pairDeletions = ferry.table(
   },
   (t) => [index('pair_deletions_xid_idx').on(t.xid), index('pair_deletions_at_idx').on(t.at)],
 );
+
+/**
+ * The PostgreSQL role of each Kubernetes namespace (created by the controller, the only holder of the
+ * owner credential). Row-level security policies (store/tenant-isolation.ts) give a role the rows of
+ * its own namespace only; `lock_salt` keys the namespace's flow locks so no other role can compute them.
+ */
+export const tenantRoles = ferry.table('tenant_roles', {
+  namespace: text('namespace').primaryKey(),
+  roleName: text('role_name').notNull().unique(),
+  lockSalt: text('lock_salt').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  rotatedAt: timestamp('rotated_at', { withTimezone: true }).notNull().defaultNow(),
+});
