@@ -288,3 +288,33 @@ export const tenantRoles = ferry.table('tenant_roles', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   rotatedAt: timestamp('rotated_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * Two-way records on one side without a partner (category `new`), kept current by the runs that see
+ * them: a run that leaves a row unpaired upserts it, a run that pairs it deletes it, and a Full run
+ * deletes the rows it did not meet. `match_tokens` are the normalised match values as
+ * `position:value`, so partner suggestions find the other side's rows through the GIN index.
+ */
+export const unpairedRecords = ferry.table(
+  'unpaired_records',
+  {
+    flow: text('flow').notNull(),
+    entity: text('entity').notNull(),
+    /** `source` or `target`: the side the record is on. */
+    side: text('side').notNull(),
+    recordKey: text('record_key').notNull(),
+    /** Normalised match values in `spec.entities[].match` order (null: the row has no value there). */
+    matchValues: text('match_values').array().notNull(),
+    matchTokens: text('match_tokens').array().notNull(),
+    /** Why no action paired it: `unmatched` (no action applies) or `duplicate` (a partner matches but link is off). */
+    reason: text('reason').notNull(),
+    inScope: boolean('in_scope').notNull(),
+    runId: text('run_id').notNull(),
+    seenAt: timestamp('seen_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.flow, t.entity, t.side, t.recordKey] }),
+    index('unpaired_records_tokens_idx').using('gin', t.matchTokens),
+    index('unpaired_records_run_idx').on(t.flow, t.entity, t.side, t.runId),
+  ],
+);
