@@ -23,6 +23,11 @@ function namespacedName(value: string): { namespace: string; name: string } {
   return { namespace, name };
 }
 
+function consoleUrl(value: string): string {
+  if (!/^https?:\/\/\S+$/.test(value)) throw new ConfigError(`--console-url takes an http(s) address, got "${value}"`);
+  return value.replace(/\/+$/, '');
+}
+
 export function registerControllerCommand(program: Command): void {
   program
     .command('controller')
@@ -35,6 +40,7 @@ export function registerControllerCommand(program: Command): void {
     .addOption(
       new Option('--smtp-secret <namespace/name>', 'default SMTP Secret for flows without notifications.smtpSecretRef (default: $FERRY_SMTP_SECRET)').argParser(namespacedName),
     )
+    .option('--console-url <url>', "the console's external address, linked from report e-mails (default: $FERRY_CONSOLE_URL)", process.env.FERRY_CONSOLE_URL)
     .option('--image <image>', 'image of the Job pods (default: $FERRY_IMAGE)', process.env.FERRY_IMAGE)
     .addOption(new Option('--image-pull-policy <policy>').choices(['Always', 'IfNotPresent', 'Never']))
     .option('--job-image-pull-secret <name...>', "pull secrets of the Job pods' image (in each flow's namespace)")
@@ -68,6 +74,7 @@ export function registerControllerCommand(program: Command): void {
         ...(options.smtpSecret || process.env.FERRY_SMTP_SECRET
           ? { defaultSmtpSecret: options.smtpSecret ?? namespacedName(process.env.FERRY_SMTP_SECRET!) }
           : {}),
+        ...(options.consoleUrl ? { consoleUrl: consoleUrl(options.consoleUrl) } : {}),
         jobDefaults: {
           resources: {
             requests: { ...(options.jobCpuRequest ? { cpu: options.jobCpuRequest } : {}), ...(options.jobMemoryRequest ? { memory: options.jobMemoryRequest } : {}) },

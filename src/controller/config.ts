@@ -28,6 +28,8 @@ export interface ControllerConfig {
   stateDbSecret: { name: string; key: string };
   /** SMTP Secret for report e-mails of flows that name none (the chart's smtp.existingSecret). */
   defaultSmtpSecret?: { namespace: string; name: string };
+  /** The console's external address (the chart's console.url): report e-mails link to each run's page there. */
+  consoleUrl?: string;
   jobDefaults: JobDefaults;
 }
 

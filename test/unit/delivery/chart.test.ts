@@ -271,6 +271,7 @@ describe('helm template with each documented option set (charts/ferry/ci)', () =
     expect(template.metadata.annotations).toMatchObject({ 'example.com/team': 'platform' });
     expect(template.metadata.labels).toMatchObject({ 'cost-center': 'data' });
     expect(env(container, 'FERRY_SMTP_SECRET')?.value).toBe('ferry-system/ferry-smtp');
+    expect(env(container, 'FERRY_CONSOLE_URL')?.value).toBe('https://ferry.example.org/console');
     expect(env(container, 'FERRY_LOG_LEVEL')?.value).toBe('debug');
     expect(env(container, 'NODE_OPTIONS')?.value).toBe('--max-old-space-size=384');
     expect(container.args).toEqual(
