@@ -10,6 +10,7 @@ import {
   primaryKey,
   text,
   timestamp,
+  uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
 /** Everything Ferry keeps lives in its own schema of the state database. */
@@ -316,5 +317,35 @@ export const unpairedRecords = ferry.table(
     primaryKey({ columns: [t.flow, t.entity, t.side, t.recordKey] }),
     index('unpaired_records_tokens_idx').using('gin', t.matchTokens),
     index('unpaired_records_run_idx').on(t.flow, t.entity, t.side, t.runId),
+  ],
+);
+
+/**
+ * The files a files source has seen, per flow and entity: one row per file name and content
+ * (SHA-256), so a file is imported once however often it is listed, and a changed file (same name,
+ * new content) is a new row. `id` is the order files are applied in (the file part of an entity's
+ * cursor). `status`: `pending` (taken, not yet fully imported), `imported`, `failed` (with `reason`).
+ */
+export const sourceFiles = ferry.table(
+  'source_files',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    flow: text('flow').notNull(),
+    entity: text('entity').notNull(),
+    name: text('name').notNull(),
+    sha256: text('sha256').notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    modifiedAt: timestamp('modified_at', { withTimezone: true }).notNull(),
+    /** Where the file is now, below the source's directory (moved to processed/ or failed/ when configured). */
+    path: text('path').notNull(),
+    status: text('status').notNull(),
+    reason: text('reason'),
+    runId: text('run_id'),
+    firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull().defaultNow(),
+    importedAt: timestamp('imported_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('source_files_content_idx').on(t.flow, t.entity, t.name, t.sha256),
+    index('source_files_status_idx').on(t.flow, t.entity, t.status, t.id),
   ],
 );
