@@ -1,24 +1,18 @@
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { parse } from 'yaml';
 import { API_VERSION } from '../api/common.js';
 import { checkManifestSchema } from '../api/schema-check.js';
 import type { Resolution } from '../api/syncjob.js';
-import { renderReport, type ReportFormat } from '../engine/report.js';
+import { renderReport, type ReportFormat } from '../report/formats.js';
 import { RunFailedError } from '../engine/run.js';
 import { runSync } from '../connectors/run.js';
 import { ConfigError, EXIT_OK } from '../util/errors.js';
 import { createLogger } from '../util/logger.js';
 import { addFlowOptions, withFlowDatabases } from './pairs.js';
+import { readYamlFile } from './yaml-file.js';
 
 /** Reads resolutions from YAML/JSON: a list, `{ resolutions: [...] }`, or a SyncJob with `spec.resolutions`. */
 export function readResolutionsFile(path: string): Resolution[] {
-  let document: unknown;
-  try {
-    document = parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new ConfigError(`${path}: ${(error as Error).message}`);
-  }
+  const document = readYamlFile(path);
   const record = document as { resolutions?: unknown; spec?: { resolutions?: unknown } } | null;
   const list = Array.isArray(document) ? document : (record?.spec?.resolutions ?? record?.resolutions);
   // Checked exactly as the API server checks a SyncJob's spec.resolutions.

@@ -14,11 +14,13 @@ const scratch = () => {
 afterAll(() => scratchDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 const FERRY = join(process.cwd(), 'bin', 'ferry.mjs');
+const KUBECTL_FERRY = join(process.cwd(), 'bin', 'kubectl-ferry.mjs');
 
-function ferry(args: string[]) {
-  const result = spawnSync(process.execPath, [FERRY, ...args], { encoding: 'utf8', env: { ...process.env, FERRY_LOG_LEVEL: 'warn' }, timeout: 120_000 });
+function spawn(bin: string, args: string[]) {
+  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, FERRY_LOG_LEVEL: 'warn' }, timeout: 120_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+const ferry = (args: string[]) => spawn(FERRY, args);
 
 describe('hostile command lines', () => {
   it('ferry demo generate --people N generates N people, not the parent command default', async () => {
@@ -52,6 +54,17 @@ describe('hostile command lines', () => {
       const out = ferry([command, '-f', missing]);
       expect(out.code).toBe(2);
       expect(out.stderr.split('\n').filter((line) => line.includes('ENOENT')), out.stderr).toHaveLength(1);
+    }
+  });
+
+  it('kubectl ferry resolve -f on bad YAML or a missing file says so in one line, exit 2', () => {
+    const dir = scratch();
+    writeFileSync(join(dir, 'bad.yaml'), '- entity: people\n  action: [KeepSource\n  sourceKey: "1\n');
+    for (const file of [join(dir, 'bad.yaml'), join(dir, 'missing.yaml')]) {
+      const out = spawn(KUBECTL_FERRY, ['resolve', 'members', '-f', file]);
+      expect(out.code, out.stderr).toBe(2);
+      expect(out.stderr.trim().split('\n'), out.stderr).toHaveLength(1);
+      expect(out.stderr).toContain(file);
     }
   });
 });

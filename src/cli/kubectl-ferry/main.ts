@@ -2,9 +2,9 @@
  * `kubectl ferry`: start and follow syncs, read status and reports, suspend and resume schedules.
  * It talks to the API server with the user's kubeconfig; the controller does the rest.
  */
-import { createWriteStream, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { parse } from 'yaml';
+import { readYamlFile } from '../yaml-file.js';
 import type { Resolution, SyncJob } from '../../api/syncjob.js';
 import { ConfigError, EXIT_BAD_INPUT, EXIT_SYNC_FAILED, FerryError } from '../../util/errors.js';
 import { ferryVersion } from '../version.js';
@@ -190,7 +190,7 @@ waitOptions(
 ).action(async (flow: string, options: ResolutionFlags & { keep?: string; filename?: string; dryRun?: boolean; wait?: boolean; timeout?: string; requestedBy?: string }) => {
   const resolutions: Resolution[] = [];
   if (options.filename) {
-    const parsed = parse(readFileSync(options.filename, 'utf8')) as unknown;
+    const parsed = readYamlFile(options.filename);
     if (!Array.isArray(parsed)) throw new ConfigError(`${options.filename}: expected a YAML list of resolutions`);
     resolutions.push(...parsed.map((r: Record<string, string | string[]>) => resolutionFromFlags({ ...r, fields: Array.isArray(r.fields) ? r.fields.join(',') : r.fields } as ResolutionFlags)));
   }
