@@ -1,10 +1,12 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import * as schema from './schema.js';
+import { applyTenantIsolation } from './tenant-isolation.js';
+import { isStateOwner } from './tenant-roles.js';
 import { describeConnectionError, EXIT_SYNC_FAILED, FerryError, redactUrl } from '../util/errors.js';
 
 export type StateDb = NodePgDatabase<typeof schema>;
@@ -28,7 +30,10 @@ function migrationsFolder(): string {
   throw new Error('drizzle migrations folder not found next to the package');
 }
 
-/** Connects to the state DB and applies pending migrations under an advisory lock, so concurrent starters are safe. */
+/**
+ * Connects to the state DB. With the owner credential it applies pending migrations under an advisory
+ * lock (so concurrent starters are safe); with a namespace's credential it only checks they were applied.
+ */
 export async function openStateStore(url: string, options: { max?: number } = {}): Promise<StateStore> {
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 4, options: '-c TimeZone=UTC' });
   pool.on('error', () => {});
@@ -41,16 +46,43 @@ export async function openStateStore(url: string, options: { max?: number } = {}
     throw describeConnectionError('the state database', url, error);
   }
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
-    try {
-      await migrate(drizzle(client, { schema }), { migrationsFolder: migrationsFolder(), migrationsSchema: 'ferry' });
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]);
-    }
-  } finally {
+    if (await isStateOwner(client)) await migrateAsOwner(client);
+    else await requireCurrentSchema(client, url);
+  } catch (error) {
     client.release();
+    await pool.end().catch(() => {});
+    throw error;
   }
+  client.release();
   return { pool, db: drizzle(pool, { schema }), close: () => pool.end() };
+}
+
+/** Pending migrations, then the row-level security of every table (new tables included), under one lock. */
+async function migrateAsOwner(client: pg.PoolClient): Promise<void> {
+  await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+  try {
+    await migrate(drizzle(client, { schema }), { migrationsFolder: migrationsFolder(), migrationsSchema: 'ferry' });
+    await applyTenantIsolation(client);
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]);
+  }
+}
+
+/**
+ * A namespace's role (a sync Job) never runs DDL: it only checks that the owner (the controller) has
+ * applied every migration this version of Ferry knows, and refuses to run on an older schema.
+ */
+async function requireCurrentSchema(client: pg.PoolClient, url: string): Promise<void> {
+  const journal = JSON.parse(readFileSync(join(migrationsFolder(), 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string; when: number }[] };
+  const newest = journal.entries[journal.entries.length - 1];
+  const applied = await client.query<{ when: string | null }>('SELECT max(created_at)::text AS when FROM ferry.__drizzle_migrations');
+  if (newest && Number(applied.rows[0]?.when ?? 0) < newest.when) {
+    throw new FerryError(
+      `the state database at ${redactUrl(url)} lacks migrations up to ${newest.tag}: this credential is a namespace's and may not change the schema; ` +
+        'start (or upgrade) the Ferry controller, which applies them with the owner credential',
+      EXIT_SYNC_FAILED,
+    );
+  }
 }
 
 /**

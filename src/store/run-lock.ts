@@ -2,8 +2,8 @@ import { hostname } from 'node:os';
 import type pg from 'pg';
 import { FlowBusyError } from '../util/errors.js';
 
-// Namespace for Ferry's per-flow advisory locks (the second key is a hash of the flow id).
-const FLOW_LOCK_CLASS = 0x66727931;
+// A flow's advisory lock is keyed by ferry.flow_lock_key (migration 0008): a hash of the flow id salted
+// with its namespace's secret, so a role of another namespace cannot compute the key and hold the lock.
 
 /** Holds the flow's advisory lock on a dedicated connection for the duration of the run. */
 export async function acquireFlowLock(client: pg.ClientBase, flowId: string, runId: string): Promise<void> {
@@ -27,7 +27,7 @@ export async function acquireFlowLock(client: pg.ClientBase, flowId: string, run
 const DEAD_HOLDER_GRACE_MS = 10_000;
 
 async function tryLock(client: pg.ClientBase, flowId: string): Promise<boolean> {
-  const result = await client.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [FLOW_LOCK_CLASS, flowId]);
+  const result = await client.query('SELECT pg_try_advisory_lock(ferry.flow_lock_key($1)) AS locked', [flowId]);
   return result.rows[0].locked;
 }
 
@@ -56,5 +56,5 @@ function holderIsDeadLocalProcess(holder: string | null | undefined): boolean {
 
 export async function releaseFlowLock(client: pg.ClientBase, flowId: string, runId: string): Promise<void> {
   await client.query('DELETE FROM ferry.run_locks WHERE flow = $1 AND run_id = $2', [flowId, runId]);
-  await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [FLOW_LOCK_CLASS, flowId]);
+  await client.query('SELECT pg_advisory_unlock(ferry.flow_lock_key($1))', [flowId]);
 }

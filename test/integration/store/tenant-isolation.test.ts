@@ -1,0 +1,229 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStateStore } from '../../../src/store/db.js';
+import { acquireFlowLock, releaseFlowLock } from '../../../src/store/run-lock.js';
+import { NAMESPACE_POLICY, NOT_ISOLATED_TABLES, OWNER_POLICY, isolationOfTables } from '../../../src/store/tenant-isolation.js';
+import { issueNamespaceCredential, namespaceStateUrl, type NamespaceCredential } from '../../../src/store/tenant-roles.js';
+import { FlowBusyError } from '../../../src/util/errors.js';
+import { freshDatabase, withClient } from '../../helpers/databases.js';
+
+/**
+ * Row-level security with real roles: a non-superuser owner (the controller's credential, which owns
+ * the schema) and two namespaces' roles it created. The seeds below put one row of each namespace in
+ * every table; a table added later without a seed here, or without policies, fails the suite.
+ */
+const NAMESPACES = ['team-a', 'team-b'] as const;
+type Ns = (typeof NAMESPACES)[number];
+
+const SEEDS: Record<string, (ns: Ns) => [string, unknown[]][]> = {
+  runs: (ns) => [[`INSERT INTO ferry.runs (id, flow, mode, status) VALUES ($1, $2, 'Full', 'Succeeded')`, [`${ns}-run`, `${ns}/crm`]]],
+  run_entities: (ns) => [[`INSERT INTO ferry.run_entities (run_id, entity, position) VALUES ($1, 'people', 0)`, [`${ns}-run`]]],
+  rejected_rows: (ns) => [[`INSERT INTO ferry.rejected_rows (run_id, entity, reason) VALUES ($1, 'people', 'bad')`, [`${ns}-run`]]],
+  watermarks: (ns) => [[`INSERT INTO ferry.watermarks (flow, entity, cursor, key, run_id) VALUES ($1, 'people', 'c', '["k"]', $2)`, [`${ns}/crm`, `${ns}-run`]]],
+  pairs: (ns) => [[`INSERT INTO ferry.pairs (flow, entity, source_key, target_key) VALUES ($1, 'people', 'k1', 't1')`, [`${ns}/crm`]]],
+  run_locks: (ns) => [[`INSERT INTO ferry.run_locks (flow, run_id, holder) VALUES ($1, $2, 'h')`, [`${ns}/other`, `${ns}-run`]]],
+  inflight_batches: (ns) => [[`INSERT INTO ferry.inflight_batches (flow, entity, run_id, source_keys) VALUES ($1, 'people', $2, '[]')`, [`${ns}/crm`, `${ns}-run`]]],
+  export_runs: (ns) => [[`INSERT INTO ferry.export_runs (run_id, flow, mode, creation_status, transfer_status) VALUES ($1, $2, 'Snapshot', 'Created', 'Transferred')`, [`${ns}-run`, `${ns}/crm`]]],
+  export_files: (ns) => [[`INSERT INTO ferry.export_files (id, run_id, flow, entity, part, name, rows, bytes, sha256, location) VALUES ($1, $2, $3, 'people', 1, 'f.csv', 1, 1, 'x', 'db')`, [`${ns}-file`, `${ns}-run`, `${ns}/crm`]]],
+  export_file_chunks: (ns) => [[`INSERT INTO ferry.export_file_chunks (file_id, seq, data) VALUES ($1, 0, $2)`, [`${ns}-file`, Buffer.from(`secret of ${ns}`)]]],
+  export_transfers: (ns) => [[`INSERT INTO ferry.export_transfers (run_id, file_id, target, status) VALUES ($1, $2, 'sftp', 'transferred')`, [`${ns}-run`, `${ns}-file`]]],
+  two_way_redo: (ns) => [[`INSERT INTO ferry.two_way_redo (flow, entity, run_id, items) VALUES ($1, 'people', $2, '[]')`, [`${ns}/crm`, `${ns}-run`]]],
+  pair_conflict_fields: (ns) => [[`INSERT INTO ferry.pair_conflict_fields (flow, entity, source_key, field, target_field, position, run_id) VALUES ($1, 'people', 'k1', 'name', 'name', 0, $2)`, [`${ns}/crm`, `${ns}-run`]]],
+  unpaired_records: (ns) => [
+    [`INSERT INTO ferry.unpaired_records (flow, entity, side, record_key, match_values, match_tokens, reason, in_scope, run_id) VALUES ($1, 'people', 'source', 'k2', '{x}', '{0:x}', 'unmatched', true, $2)`, [`${ns}/crm`, `${ns}-run`]],
+  ],
+  source_files: (ns) => [
+    [`INSERT INTO ferry.source_files (flow, entity, name, sha256, size, modified_at, path, status) VALUES ($1, 'people', 'a.csv', 'x', 1, now(), 'a.csv', 'imported')`, [`${ns}/crm`]],
+  ],
+  pair_deletions: (ns) => [[`INSERT INTO ferry.pair_deletions (xid, flow, pair) VALUES (1, $1, '{}')`, [`${ns}/crm`]]],
+};
+
+let adminUrl: string;
+let ownerUrl: string;
+let ownerRole: string;
+const credentials = {} as Record<Ns, NamespaceCredential>;
+const clients = {} as Record<Ns, pg.Client>;
+let owner: pg.Client;
+
+async function connect(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
+  await client.connect();
+  return client;
+}
+
+/** The SQLSTATE of a statement that must fail. */
+async function refusal(client: pg.Client, text: string, values: unknown[] = []): Promise<string> {
+  await client.query('SAVEPOINT probe');
+  try {
+    await client.query(text, values);
+  } catch (error) {
+    await client.query('ROLLBACK TO SAVEPOINT probe');
+    return (error as { code: string }).code;
+  }
+  await client.query('ROLLBACK TO SAVEPOINT probe');
+  throw new Error(`expected to be refused: ${text}`);
+}
+
+async function inRolledBack<T>(client: pg.Client, fn: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    return await fn();
+  } finally {
+    await client.query('ROLLBACK');
+  }
+}
+
+beforeAll(async () => {
+  adminUrl = await freshDatabase('tenant_iso');
+  const database = new URL(adminUrl).pathname.slice(1);
+  ownerRole = `owner_${database}`.slice(0, 60);
+  const ownerPassword = randomBytes(18).toString('base64url');
+  await withClient(adminUrl, async (c) => {
+    await c.query(`CREATE ROLE ${pg.escapeIdentifier(ownerRole)} LOGIN CREATEROLE PASSWORD ${pg.escapeLiteral(ownerPassword)}`);
+    await c.query(`ALTER DATABASE ${pg.escapeIdentifier(database)} OWNER TO ${pg.escapeIdentifier(ownerRole)}`);
+  });
+  const url = new URL(adminUrl);
+  url.username = ownerRole;
+  url.password = ownerPassword;
+  ownerUrl = url.toString();
+  await (await openStateStore(ownerUrl)).close();
+  owner = await connect(ownerUrl);
+  for (const ns of NAMESPACES) {
+    credentials[ns] = await issueNamespaceCredential(owner, ns);
+    for (const seed of Object.values(SEEDS)) for (const [text, values] of seed(ns)) await owner.query(text, values);
+    clients[ns] = await connect(namespaceStateUrl(ownerUrl, credentials[ns]));
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all([owner, ...Object.values(clients)].map((c) => c?.end().catch(() => {})));
+});
+
+describe('tenant isolation in the state database', () => {
+  it('every ferry.* table has forced row-level security with an owner and a namespace policy', async () => {
+    const tables = await isolationOfTables(owner);
+    expect(tables.length).toBeGreaterThan(10);
+    for (const t of tables.filter((t) => !NOT_ISOLATED_TABLES.includes(t.table) && t.table !== 'tenant_roles')) {
+      expect({ table: t.table, rls: t.rls, forced: t.forced }).toEqual({ table: t.table, rls: true, forced: true });
+      expect(t.policies, t.table).toEqual(expect.arrayContaining([OWNER_POLICY, NAMESPACE_POLICY]));
+      expect(Object.keys(SEEDS), `no seed rows for ferry.${t.table} in this test: add one so its isolation is checked`).toContain(t.table);
+    }
+  });
+
+  it("the owner's queries keep their indexes, also for operators that are not leakproof", async () => {
+    await inRolledBack(owner, async () => {
+      await owner.query('SET LOCAL enable_seqscan = off');
+      const plan = await owner.query(`EXPLAIN SELECT * FROM ferry.unpaired_records WHERE match_tokens && ARRAY['0:x']`);
+      expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toContain('unpaired_records_tokens_idx');
+    });
+  });
+
+  it('a namespace reads, updates and deletes only its own rows, table by table', async () => {
+    for (const table of Object.keys(SEEDS)) {
+      const all = Number((await owner.query(`SELECT count(*) AS n FROM ferry.${table}`)).rows[0].n);
+      expect(all, `owner sees both namespaces in ${table}`).toBeGreaterThanOrEqual(2);
+      for (const ns of NAMESPACES) {
+        const client = clients[ns];
+        const seen = Number((await client.query(`SELECT count(*) AS n FROM ferry.${table}`)).rows[0].n);
+        expect(seen, `${ns} reads ${table}`).toBe(1);
+        const column = (
+          await owner.query(
+            `SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attidentity = '' AND attgenerated = '' ORDER BY attnum LIMIT 1`,
+            [`ferry.${table}`],
+          )
+        ).rows[0].attname;
+        const quoted = pg.escapeIdentifier(column);
+        const updated = await inRolledBack(client, () => client.query(`UPDATE ferry.${table} SET ${quoted} = ${quoted}`));
+        expect(updated.rowCount, `${ns} updates ${table}`).toBe(1);
+        const deleted = await inRolledBack(client, () => client.query(`DELETE FROM ferry.${table}`));
+        expect(deleted.rowCount, `${ns} deletes from ${table}`).toBe(1);
+      }
+      expect(Number((await owner.query(`SELECT count(*) AS n FROM ferry.${table}`)).rows[0].n)).toBe(all);
+    }
+  });
+
+  it("cannot write rows into another namespace or move its rows there", async () => {
+    const a = clients['team-a'];
+    await inRolledBack(a, async () => {
+      expect(await refusal(a, `INSERT INTO ferry.pairs (flow, entity, source_key, target_key) VALUES ('team-b/crm', 'people', 'x', 'x')`)).toBe('42501');
+      expect(await refusal(a, `UPDATE ferry.pairs SET flow = 'team-b/crm'`)).toBe('42501');
+      expect(await refusal(a, `INSERT INTO ferry.runs (id, flow, mode, status) VALUES ('sneaky', 'team-b/crm', 'Full', 'Running')`)).toBe('42501');
+      expect(await refusal(a, `INSERT INTO ferry.run_entities (run_id, entity, position) VALUES ('team-b-run', 'x', 1)`)).toBe('42501');
+      expect(await refusal(a, `INSERT INTO ferry.export_file_chunks (file_id, seq, data) VALUES ('team-b-file', 9, '\\x00')`)).toBe('42501');
+      expect(await refusal(a, `INSERT INTO ferry.export_transfers (run_id, file_id, target, status) VALUES ('team-b-run', 'team-a-file', 't', 'failed')`)).toBe('42501');
+    });
+  });
+
+  it("cannot read another namespace's export file chunks, even by id", async () => {
+    const chunks = await clients['team-a'].query(`SELECT data FROM ferry.export_file_chunks WHERE file_id = 'team-b-file'`);
+    expect(chunks.rows).toEqual([]);
+    const own = await clients['team-a'].query(`SELECT data FROM ferry.export_file_chunks WHERE file_id = 'team-a-file'`);
+    expect(own.rows[0].data.toString()).toBe('secret of team-a');
+  });
+
+  it('cannot run DDL, TRUNCATE, drop policies or SET ROLE', async () => {
+    const a = clients['team-a'];
+    await inRolledBack(a, async () => {
+      expect(await refusal(a, 'CREATE TABLE ferry.sneaky (x int)')).toBe('42501');
+      expect(await refusal(a, 'CREATE TABLE public.sneaky (x int)')).toBe('42501');
+      expect(await refusal(a, 'ALTER TABLE ferry.pairs ADD COLUMN sneaky int')).toBe('42501');
+      expect(await refusal(a, 'ALTER TABLE ferry.pairs DISABLE ROW LEVEL SECURITY')).toBe('42501');
+      expect(await refusal(a, `DROP POLICY ${NAMESPACE_POLICY} ON ferry.pairs`)).toBe('42501');
+      expect(await refusal(a, 'TRUNCATE ferry.pairs')).toBe('42501');
+      expect(await refusal(a, 'CREATE FUNCTION ferry.sneaky() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$')).toBe('42501');
+      expect(await refusal(a, `SET ROLE ${pg.escapeIdentifier(credentials['team-b'].role)}`)).toBe('42501');
+      expect(await refusal(a, `SET ROLE ${pg.escapeIdentifier(ownerRole)}`)).toBe('42501');
+      expect(await refusal(a, `INSERT INTO ferry.__drizzle_migrations (hash, created_at) VALUES ('x', 1)`)).toBe('42501');
+      expect(await refusal(a, `UPDATE ferry.tenant_roles SET lock_salt = 'x'`)).toBe('42501');
+    });
+    // The migration journal is readable (a Job checks the schema is current); the role table shows its own row only.
+    expect((await a.query('SELECT count(*) AS n FROM ferry.__drizzle_migrations')).rows[0].n).not.toBe('0');
+    expect((await a.query('SELECT namespace FROM ferry.tenant_roles')).rows).toEqual([{ namespace: 'team-a' }]);
+  });
+
+  it("cannot take or block another namespace's flow lock", async () => {
+    const [a, b] = [clients['team-a'], clients['team-b']];
+    const keyAsA = (await a.query(`SELECT ferry.flow_lock_key('team-a/crm') AS k`)).rows[0].k;
+    const keyAsB = (await b.query(`SELECT ferry.flow_lock_key('team-a/crm') AS k`)).rows[0].k;
+    expect(keyAsB).not.toBe(keyAsA);
+    // B holds what it believes is A's key; A still gets its lock.
+    await b.query('SELECT pg_advisory_lock($1)', [keyAsB]);
+    await acquireFlowLock(a, 'team-a/crm', 'team-a-run-2');
+    // ...and B cannot take A's flow through the store either.
+    await expect(acquireFlowLock(b, 'team-a/crm', 'team-b-run-2')).rejects.toThrow();
+    // A second holder in A's own namespace is refused as usual.
+    const a2 = await connect(namespaceStateUrl(ownerUrl, credentials['team-a']));
+    try {
+      await expect(acquireFlowLock(a2, 'team-a/crm', 'team-a-run-3')).rejects.toBeInstanceOf(FlowBusyError);
+    } finally {
+      await a2.end();
+    }
+    await releaseFlowLock(a, 'team-a/crm', 'team-a-run-2');
+    await b.query('SELECT pg_advisory_unlock($1)', [keyAsB]);
+  });
+
+  it('a namespace skips migrations and refuses a schema that is behind', async () => {
+    const urlA = namespaceStateUrl(ownerUrl, credentials['team-a']);
+    await (await openStateStore(urlA)).close();
+    const newest = await owner.query('SELECT id, hash, created_at FROM ferry.__drizzle_migrations ORDER BY created_at DESC LIMIT 1');
+    await owner.query('DELETE FROM ferry.__drizzle_migrations WHERE id = $1', [newest.rows[0].id]);
+    try {
+      await expect(openStateStore(urlA)).rejects.toThrow(/lacks migrations up to \S+: this credential is a namespace's and may not change the schema/);
+    } finally {
+      await owner.query('INSERT INTO ferry.__drizzle_migrations (id, hash, created_at) VALUES ($1, $2, $3)', [newest.rows[0].id, newest.rows[0].hash, newest.rows[0].created_at]);
+    }
+  });
+
+  it('a new password replaces the old one, which stops working', async () => {
+    const before = credentials['team-b'];
+    const after = await issueNamespaceCredential(owner, 'team-b');
+    expect(after.role).toBe(before.role);
+    expect(after.password).not.toBe(before.password);
+    await expect(connect(namespaceStateUrl(ownerUrl, before))).rejects.toThrow(/password authentication failed/);
+    const fresh = await connect(namespaceStateUrl(ownerUrl, after));
+    expect((await fresh.query('SELECT count(*) AS n FROM ferry.pairs')).rows[0].n).toBe('1');
+    await fresh.end();
+  });
+});
