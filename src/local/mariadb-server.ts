@@ -1,4 +1,5 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -8,9 +9,9 @@ import { freePort } from '../util/embedded-postgres.js';
 const run = promisify(execFile);
 
 export const MARIADBD = '/usr/sbin/mariadbd';
-// Loopback-only throwaway server (tests and the demo); the password never leaves this process tree.
+// Loopback-only throwaway server (tests and the demo); its password is made for each run, so no
+// other local user can log in with a known one while it runs.
 const USER = 'ferry';
-const PASSWORD = 'ferry-local';
 const START_TIMEOUT_MS = 60_000;
 
 export interface RunningMariaDb {
@@ -36,6 +37,8 @@ export async function startMariaDb(): Promise<RunningMariaDb> {
   const dataDir = join(dir, 'data');
   const socket = join(dir, 'mariadb.sock');
   const port = await freePort();
+  // base64url: nothing in it needs quoting in SQL or encoding in a URL.
+  const password = randomBytes(18).toString('base64url');
   cpSync(await dataTemplate(), dataDir, { recursive: true });
   const server = spawn(
     MARIADBD,
@@ -67,14 +70,14 @@ export async function startMariaDb(): Promise<RunningMariaDb> {
   try {
     await waitForPing(server, socket, join(dir, 'error.log'));
     await admin(socket, [
-      `CREATE USER '${USER}'@'127.0.0.1' IDENTIFIED BY '${PASSWORD}'`,
+      `CREATE USER '${USER}'@'127.0.0.1' IDENTIFIED BY '${password}'`,
       `GRANT ALL PRIVILEGES ON *.* TO '${USER}'@'127.0.0.1'`,
     ]);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url: `mysql://${USER}:${PASSWORD}@127.0.0.1:${port}/`, startMs: Date.now() - started, stop };
+  return { url: `mysql://${USER}:${password}@127.0.0.1:${port}/`, startMs: Date.now() - started, stop };
 }
 
 /**
