@@ -246,7 +246,7 @@ export function createHttpClient(config: HttpClientConfig, logger?: Logger): Htt
       if (raw.status >= 400 || raw.status < 200) return statusFailure(req, shownUrl, raw, attempt);
       const parsed = parsedBody(raw);
       if (parsed.malformed !== undefined) {
-        const error = new HttpError(`${req.method} ${shownUrl} answered ${raw.status} with a body that is not valid JSON: ${parsed.malformed}; it starts with ${JSON.stringify(redact(parsed.text.slice(0, 80)))}`, {
+        const error = new HttpError(`${req.method} ${shownUrl} answered ${raw.status} with a body that is not valid JSON: ${parsed.malformed}; it starts with: ${redact(parsed.text.slice(0, 80)).replace(/\s+/g, ' ')}`, {
           kind: 'malformed',
           method: req.method,
           url: shownUrl,
