@@ -349,3 +349,21 @@ export const sourceFiles = ferry.table(
     index('source_files_status_idx').on(t.flow, t.entity, t.status, t.id),
   ],
 );
+
+/**
+ * The SyncFlow spec each SyncJob was admitted with, written by the controller when it creates the
+ * Job: the Job's pod runs this spec, so an edit to the flow between admission and the pod's start
+ * does not run a spec nobody admitted. The pod sets `ran_generation` when it starts.
+ */
+export const admittedFlows = ferry.table(
+  'admitted_flows',
+  {
+    syncJobUid: text('sync_job_uid').primaryKey(),
+    flow: text('flow').notNull(),
+    generation: bigint('generation', { mode: 'number' }).notNull(),
+    spec: jsonb('spec').notNull(),
+    admittedAt: timestamp('admitted_at', { withTimezone: true }).notNull().defaultNow(),
+    ranGeneration: bigint('ran_generation', { mode: 'number' }),
+  },
+  (t) => [index('admitted_flows_admitted_at_idx').on(t.admittedAt)],
+);
