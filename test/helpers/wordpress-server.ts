@@ -33,6 +33,8 @@ export interface RunningWordPress {
   applicationPassword: string;
   /** The WordPress database, for seeding with SQL: `mysql://…/<database>`, tables prefixed `tablePrefix`. */
   mysql: { url: string; database: string; tablePrefix: string };
+  /** Client credentials for the tests' OAuth2 token endpoint (see OAUTH2_TEST_ENDPOINT). */
+  oauth2: { tokenUrl: string; clientId: string; clientSecret: string };
   startMs: number;
   close(): Promise<void>;
 }
@@ -70,11 +72,49 @@ add_action('init', function () {
   ]);
 ${meta}
 });
+${OAUTH2_TEST_ENDPOINT}
 ${extra}
 `;
 }
 
-function installScript(host: string, configName: string, password: string): string {
+/**
+ * WordPress has no OAuth2 server, so the tests add a minimal client-credentials token endpoint
+ * (a TEST DOUBLE of an OAuth2 provider, in WordPress so tokens are checked on real requests):
+ * POST /ferry-test-oauth/token issues a token that lives `ferry_test_token_seconds` (an option, 3600),
+ * counts issued tokens in `ferry_test_tokens_issued`, and a Bearer token it issued logs the admin in.
+ * Handled at `init`, before the REST API would read the client's Basic credentials as an Application Password.
+ */
+const OAUTH2_TEST_ENDPOINT = `
+add_action('init', function () {
+  if (parse_url($_SERVER['REQUEST_URI'] ?? '', PHP_URL_PATH) !== '/ferry-test-oauth/token') return;
+  header('Content-Type: application/json');
+  $client = get_option('ferry_test_oauth_client');
+  $id = $_SERVER['PHP_AUTH_USER'] ?? ($_POST['client_id'] ?? '');
+  $secret = $_SERVER['PHP_AUTH_PW'] ?? ($_POST['client_secret'] ?? '');
+  if (($_SERVER['REQUEST_METHOD'] ?? '') !== 'POST' || ($_POST['grant_type'] ?? '') !== 'client_credentials') {
+    http_response_code(400);
+    exit(json_encode(['error' => 'unsupported_grant_type']));
+  }
+  if (!$client || !hash_equals($client['id'], (string) $id) || !hash_equals($client['secret'], (string) $secret)) {
+    http_response_code(401);
+    exit(json_encode(['error' => 'invalid_client', 'error_description' => 'unknown client or wrong secret']));
+  }
+  $token = wp_generate_password(40, false);
+  $seconds = (int) get_option('ferry_test_token_seconds', 3600);
+  set_transient('ferry_tok_' . md5($token), 1, $seconds);
+  update_option('ferry_test_tokens_issued', (int) get_option('ferry_test_tokens_issued', 0) + 1);
+  exit(json_encode(['access_token' => $token, 'token_type' => 'Bearer', 'expires_in' => $seconds]));
+}, 0);
+add_filter('determine_current_user', function ($user) {
+  if ($user) return $user;
+  if (!preg_match('/^Bearer\\s+(\\S+)$/', $_SERVER['HTTP_AUTHORIZATION'] ?? '', $m)) return $user;
+  if (!get_transient('ferry_tok_' . md5($m[1]))) return $user;
+  $admin = get_user_by('login', '${ADMIN}');
+  return $admin ? $admin->ID : $user;
+}, 30);
+`;
+
+function installScript(host: string, configName: string, password: string, oauth: { clientId: string; clientSecret: string }): string {
   return `<?php
 define('WP_INSTALLING', true);
 $_SERVER['HTTP_HOST'] = ${php(host)};
@@ -87,6 +127,7 @@ update_option('permalink_structure', '/%postname%/');
 delete_option('rewrite_rules');
 $app = WP_Application_Passwords::create_new_application_password($installed['user_id'], ['name' => 'ferry-tests']);
 if (is_wp_error($app)) { fwrite(STDERR, $app->get_error_message()); exit(1); }
+update_option('ferry_test_oauth_client', ['id' => ${php(oauth.clientId)}, 'secret' => ${php(oauth.clientSecret)}]);
 echo json_encode(['password' => $app[0]]);
 `;
 }
@@ -132,7 +173,8 @@ $table_prefix = ${php(tablePrefix)};
   writeFileSync(bridge, `<?php\nrequire ${php(join(dir, 'config.php'))};\n`);
   // php -S does not pass its environment into $_SERVER; a router script sets the config name.
   writeFileSync(join(dir, 'router.php'), `<?php\n$_SERVER['WORDPRESS_CONFIG'] = ${php(configName)};\nreturn false;\n`);
-  writeFileSync(join(dir, 'install.php'), installScript(host, configName, randomBytes(12).toString('hex')));
+  const oauth = { clientId: `ferry-${id}`, clientSecret: randomBytes(18).toString('base64url') };
+  writeFileSync(join(dir, 'install.php'), installScript(host, configName, randomBytes(12).toString('hex'), oauth));
 
   let server: ChildProcess | undefined;
   const kill = (signal: NodeJS.Signals) => {
@@ -179,6 +221,7 @@ $table_prefix = ${php(tablePrefix)};
       username: ADMIN,
       applicationPassword,
       mysql: { url: mysqlUrl.toString(), database, tablePrefix },
+      oauth2: { tokenUrl: `${siteUrl}/ferry-test-oauth/token`, ...oauth },
       startMs: Date.now() - started,
       close,
     };

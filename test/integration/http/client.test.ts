@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
+import mysql from 'mysql2/promise';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient, HttpError, type HttpClient, type HttpClientConfig } from '../../../src/connectors/http/client.js';
@@ -282,30 +283,60 @@ describe('refusals and malformed answers', () => {
   });
 });
 
-describe('secrets', () => {
-  it('masks an API key in a query parameter in errors and log lines', async () => {
-    const key = 'QueryKey-Secret-8d1f2a';
-    const http = client({ auth: { kind: 'apiKey', in: 'query', name: 'wpkey', value: key } });
-    await http.request({ method: 'GET', path: EVENTS });
-    expect(proxy.requests[0].path).toContain(`wpkey=${key}`);
-    const error = await failure(http.request({ method: 'GET', path: `${EVENTS}/99999999` }));
-    expect(error.kind).toBe('notFound');
-    expect(error.message).not.toContain(key);
-    // A next link that echoes the key back is masked too.
-    const echoed = await failure(http.request({ method: 'GET', path: `${proxy.origin}/wp-json${EVENTS}/99999999?wpkey=${key}` }));
-    expect(echoed.url).toContain('wpkey=***');
-    expect(echoed.message).not.toContain(key);
-    expect(http.redact(`see ${proxy.origin}/x?wpkey=${key}&a=1`)).toBe(`see ${proxy.origin}/x?wpkey=***&a=1`);
-    seen.push(`api-key:${key}`); // the key itself, checked for below
+describe('OAuth2 client credentials (token endpoint: a test double inside the real WordPress)', () => {
+  async function sql<T>(statement: string, values: unknown[] = []): Promise<T> {
+    const connection = await mysql.createConnection({ uri: wp.mysql.url });
+    try {
+      const [rows] = await connection.query(statement, values);
+      return rows as T;
+    } finally {
+      await connection.end();
+    }
+  }
+  const option = (name: string, value: string) =>
+    sql(`INSERT INTO ${wp.mysql.tablePrefix}options (option_name, option_value, autoload) VALUES (?, ?, 'no') ON DUPLICATE KEY UPDATE option_value = VALUES(option_value)`, [name, value]);
+  const issued = async () =>
+    Number((await sql<{ v: string }[]>(`SELECT option_value AS v FROM ${wp.mysql.tablePrefix}options WHERE option_name = 'ferry_test_tokens_issued'`))[0]?.v ?? 0);
+  const oauthClient = (overrides: Partial<Extract<HttpClientConfig['auth'], { kind: 'oauth2' }>> = {}) =>
+    client({ auth: { kind: 'oauth2', ...wp.oauth2, ...overrides } }, 'direct');
+  // context=edit needs a logged-in user: without a valid token WordPress answers 401.
+  const edit = { method: 'GET' as const, path: EVENTS, query: { context: 'edit' } };
+
+  it('fetches one token and reuses it until it nears expiry', async () => {
+    await option('ferry_test_token_seconds', '3600');
+    const before = await issued();
+    const http = oauthClient();
+    for (let i = 0; i < 4; i++) expect((await http.request(edit)).status).toBe(200);
+    expect(await issued()).toBe(before + 1);
+    expect(http.stats().tokenRequests).toBe(1);
+
+    await option('ferry_test_token_seconds', '2');
+    const short = oauthClient({ clientAuth: 'body' });
+    await short.request(edit);
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    await short.request(edit);
+    expect(short.stats().tokenRequests).toBe(2);
+    expect(await issued()).toBe(before + 3);
   });
 
-  it('puts no credential in any error message or log line of this file', async () => {
-    const logged = seen.join('\n');
-    expect(logged).toContain('http request'); // the logger did capture lines
-    const secrets = [wp.applicationPassword, Buffer.from(`${wp.username}:${wp.applicationPassword}`).toString('base64')];
-    for (const secret of secrets) expect(logged).not.toContain(secret);
-    const keyLines = seen.filter((line) => line.includes('QueryKey-Secret-8d1f2a'));
-    expect(keyLines).toEqual(['api-key:QueryKey-Secret-8d1f2a']);
+  it('renews a token the server no longer accepts (401) once, then succeeds', async () => {
+    await option('ferry_test_token_seconds', '3600');
+    const http = oauthClient();
+    await http.request(edit);
+    const before = await issued();
+    await sql(`DELETE FROM ${wp.mysql.tablePrefix}options WHERE option_name LIKE '%transient%ferry\\_tok\\_%'`);
+    expect((await http.request(edit)).status).toBe(200);
+    expect(await issued()).toBe(before + 1);
+    expect(http.stats()).toMatchObject({ tokenRequests: 2, retries: 0 });
+  });
+
+  it('classifies a refused client as auth, without the client secret in the message', async () => {
+    const wrong = 'Wrong-Client-Secret-77af';
+    const error = await failure(oauthClient({ clientSecret: wrong }).request(edit));
+    expect(error.kind).toBe('auth');
+    expect(error.message).toContain('invalid_client');
+    expect(error.message).not.toContain(wrong);
+    expect(error.message).not.toContain(wp.oauth2.clientSecret);
   });
 });
 
@@ -351,5 +382,32 @@ describe('TLS', () => {
   it('skips verification only when told to', async () => {
     const response = await tlsClient({ insecureSkipVerify: true }).request({ method: 'GET', path: EVENTS });
     expect(response.status).toBe(200);
+  });
+});
+
+describe('secrets', () => {
+  it('masks an API key in a query parameter in errors and log lines', async () => {
+    const key = 'QueryKey-Secret-8d1f2a';
+    const http = client({ auth: { kind: 'apiKey', in: 'query', name: 'wpkey', value: key } });
+    await http.request({ method: 'GET', path: EVENTS });
+    expect(proxy.requests[0].path).toContain(`wpkey=${key}`);
+    const error = await failure(http.request({ method: 'GET', path: `${EVENTS}/99999999` }));
+    expect(error.kind).toBe('notFound');
+    expect(error.message).not.toContain(key);
+    // A next link that echoes the key back is masked too.
+    const echoed = await failure(http.request({ method: 'GET', path: `${proxy.origin}/wp-json${EVENTS}/99999999?wpkey=${key}` }));
+    expect(echoed.url).toContain('wpkey=***');
+    expect(echoed.message).not.toContain(key);
+    expect(http.redact(`see ${proxy.origin}/x?wpkey=${key}&a=1`)).toBe(`see ${proxy.origin}/x?wpkey=***&a=1`);
+    seen.push(`api-key:${key}`); // the key itself, checked for below
+  });
+
+  it('puts no credential in any error message or log line of this file', async () => {
+    const logged = seen.join('\n');
+    expect(logged).toContain('http request'); // the logger did capture lines
+    const secrets = [wp.applicationPassword, Buffer.from(`${wp.username}:${wp.applicationPassword}`).toString('base64'), wp.oauth2.clientSecret];
+    for (const secret of secrets) expect(logged).not.toContain(secret);
+    const keyLines = seen.filter((line) => line.includes('QueryKey-Secret-8d1f2a'));
+    expect(keyLines).toEqual(['api-key:QueryKey-Secret-8d1f2a']);
   });
 });
