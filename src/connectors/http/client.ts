@@ -100,7 +100,7 @@ const isIdempotent = (method: string) => method !== 'POST';
 
 function kindOfStatus(status: number): HttpErrorKind {
   if (status === 401 || status === 403) return 'auth';
-  if (status === 404) return 'notFound';
+  if (status === 404 || status === 410) return 'notFound';
   if (status === 408) return 'timeout';
   if (status === 429) return 'rateLimited';
   if (status >= 500) return 'unavailable';

@@ -106,7 +106,7 @@ describe('rate limits and unavailability (fault injector)', () => {
     const response = await http.request({ method: 'GET', path: EVENTS });
     const waited = Date.now() - started;
     expect(response.status).toBe(200);
-    expect(waited).toBeGreaterThanOrEqual(2_000);
+    expect(waited).toBeGreaterThanOrEqual(1_995); // timers may fire a millisecond early by the wall clock
     expect(proxy.requests).toHaveLength(2);
     expect(proxy.requests[1].at - proxy.requests[0].at).toBeGreaterThanOrEqual(1_990);
     expect(proxy.reached('GET')).toBe(1);
