@@ -6,6 +6,7 @@ import type { ExportSource } from '../export/source.js';
 import { PostgresExportSource } from './postgres/export-source.js';
 import { mysqlConnector, openMysqlExportSource } from './mysql/index.js';
 import { postgresConnector } from './postgres/index.js';
+import { httpConnector } from './http/index.js';
 import { ConfigError } from '../util/errors.js';
 
 const FACTORIES: Record<DatabaseKind, (url: string, what: string) => Connector> = {
@@ -18,8 +19,12 @@ const EXPORT_SOURCES: Record<DatabaseKind, (url: string, what: string, logger: L
   mysql: (url, what) => openMysqlExportSource(url, what),
 };
 
-/** The connector for one side of a flow, reached by `url`; undefined when that side is no database (an export). */
+/**
+ * The connector for one side of a flow, reached by `url` (for an http side: the credentials its
+ * Secrets hold, see connectors/http/client-config.ts); undefined when that side is an export.
+ */
 export function connectorFor(spec: SyncFlowSpec, side: 'source' | 'target', url: string): Connector | undefined {
+  if (spec[side].http) return httpConnector(spec, side, url, `the ${side} API`);
   const database = databaseOf(spec[side], side);
   return database ? FACTORIES[database.kind](url, `the ${side} database`) : undefined;
 }

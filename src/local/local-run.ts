@@ -19,6 +19,7 @@ import { checkConnectionUrl } from '../util/connection-url.js';
 import { ConfigError } from '../util/errors.js';
 import { defaultDataDir, ensureDatabase, openLocalServer } from './embedded-server.js';
 import { embeddedDatabaseName, secretValue } from './secrets.js';
+import { credentialsText, gatherCredentials } from '../connectors/http/client-config.js';
 
 export interface LocalRunOptions {
   files: string[];
@@ -122,8 +123,13 @@ function planRuns(loaded: LoadedManifests, options: LocalRunOptions): PlannedRun
   throw new ConfigError(`several SyncFlows found (${loaded.flows.map((f) => f.metadata.name).join(', ')}): choose one with --flow`);
 }
 
-/** The URL in the Secret manifest of one side's database; undefined when that side is no database (an export). */
+/**
+ * The URL in the Secret manifest of one side's database (for an http side: the credentials its
+ * Secrets hold, as the connector reads them); undefined when that side is an export.
+ */
 export function databaseUrlOf(loaded: LoadedManifests, spec: SyncFlow['spec'], side: SystemSide): string | undefined {
+  const http = spec[side].http;
+  if (http) return credentialsText(gatherCredentials(http, `spec.${side}.http`, (ref, where) => secretValue(loaded.secrets, ref, where)));
   const database = databaseOf(spec[side], side);
   if (!database) return undefined;
   const where = `${database.path}.secretRef`;
