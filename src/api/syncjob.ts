@@ -152,6 +152,15 @@ export const SyncJobStatusSchema = Type.Object(
       ),
     ),
     jobRef: Type.Optional(LocalObjectReferenceSchema),
+    flowGeneration: Type.Optional(
+      Type.Object(
+        {
+          admitted: Count('metadata.generation of the SyncFlow when this SyncJob was admitted; its Job runs that spec.'),
+          ran: Type.Optional(Count('metadata.generation of the SyncFlow spec the Job ran.')),
+        },
+        { description: 'Which SyncFlow spec this run was admitted with and which it ran (they differ only when the admitted spec could not be kept).' },
+      ),
+    ),
     reportRef: Type.Optional(
       Type.Object(
         {
