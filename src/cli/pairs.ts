@@ -11,6 +11,7 @@ import { ConfigError } from '../util/errors.js';
 import { stateDbFileOption, stateDbOption } from './state-db-options.js';
 import { createLogger } from '../util/logger.js';
 import { flowIdOf, withLocalState } from './exports.js';
+import { listNewRecords, renderNewRecords } from './unpaired.js';
 
 export interface FlowDatabases {
   flow: SyncFlow;
@@ -87,22 +88,36 @@ export function renderPairs(pairs: PairListing[]): string {
   return table.toString();
 }
 
+function checkEntity(dbs: FlowDatabases, entity: string | undefined): void {
+  if (entity && !dbs.flow.spec.entities.some((e) => e.name === entity)) throw new ConfigError(`unknown entity "${entity}" in SyncFlow ${dbs.flow.metadata.name}`);
+}
+
 export function registerPairsCommand(program: Command): void {
   addFlowOptions(
     program
       .command('pairs')
-      .description('list linked pairs of a flow by category (synchronised, conflict, deleted, deactivated, inactive), with the values that differ between the two systems'),
+      .description(
+        'list the pairs of a flow by category (synchronised, conflict, deleted, deactivated, inactive) with the values that differ, or the unpaired records (--category new) with suggested partners',
+      ),
   )
     .option('--entity <name>', 'only this entity')
-    .addOption(new Option('--category <category>', 'only pairs in this category').choices(PAIR_CATEGORIES.filter((c) => c !== 'new')))
+    .addOption(new Option('--category <category>', 'only pairs in this category').choices([...PAIR_CATEGORIES]))
     .addOption(new Option('--limit <n>', 'at most this many pairs').argParser((v) => Number(v)).default(200))
+    .option('--continue <token>', 'with --category new: the next page, as printed by the previous one')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(async (options) => {
       if (!Number.isInteger(options.limit) || options.limit < 1) throw new ConfigError('--limit takes a whole number from 1');
+      if (options.continue && options.category !== 'new') throw new ConfigError('--continue pages --category new');
+      if (options.category === 'new') {
+        const page = await withFlowDatabases(options, (dbs) => {
+          checkEntity(dbs, options.entity);
+          return listNewRecords(dbs.stateUrl, dbs.flowId, dbs.flow.spec, { entity: options.entity, limit: options.limit, continue: options.continue });
+        });
+        process.stdout.write((options.output === 'json' ? JSON.stringify(page, null, 2) : renderNewRecords(page)) + '\n');
+        return;
+      }
       const pairs = await withFlowDatabases(options, (dbs) => {
-        if (options.entity && !dbs.flow.spec.entities.some((e) => e.name === options.entity)) {
-          throw new ConfigError(`unknown entity "${options.entity}" in SyncFlow ${dbs.flow.metadata.name}`);
-        }
+        checkEntity(dbs, options.entity);
         return listPairs({
           flowId: dbs.flowId,
           spec: dbs.flow.spec,

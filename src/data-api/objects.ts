@@ -1,4 +1,5 @@
 import type { ConflictFieldRecord, PairRecord } from '../store/pair-reads.js';
+import type { UnpairedRecord } from '../store/unpaired-records.js';
 import type { RunRecord } from '../store/run-reads.js';
 import type { ExportFileRecord } from '../store/export-file-reads.js';
 import { displayKey, pairName, splitFlowId } from './names.js';
@@ -42,6 +43,18 @@ export interface Pair {
   sourceGoneAt?: string;
   targetGoneAt?: string;
   conflict?: { detectedAt: string; runId: string; fields: ConflictField[] };
+  /** Category `new`: a record on one side without a partner (its key is on that side, the other key is ''). */
+  unpaired?: UnpairedView;
+}
+
+export interface UnpairedView {
+  side: 'source' | 'target';
+  /** `unmatched`: no action paired it; `duplicate`: a partner matches every match field but the link action is off. */
+  reason: string;
+  /** Whether the record meets its side's conditions. */
+  inScope: boolean;
+  /** Up to three unpaired records of the other side, most agreeing `match` fields first. */
+  suggestions: { key: string; agreeing: { source: string; target: string }[] }[];
 }
 
 export interface Run {
@@ -116,6 +129,36 @@ export function toPair(record: PairRecord, conflicts: ConflictFieldRecord[] | un
     ...optional('targetGoneAt', iso(record.targetGoneAt)),
     ...(first && record.category === 'conflict' ? { conflict: { detectedAt: first.detectedAt.toISOString(), runId: first.runId, fields } } : {}),
   };
+}
+
+/** A `new` record as a Pair object; `matchFields` are the entity's match pairs (positions when the flow is unknown). */
+export function toUnpairedPair(record: UnpairedRecord, matchFields: { source: string; target: string }[] | undefined): Pair {
+  const { namespace, name: flow } = splitFlowId(record.flow);
+  const key = displayKey(record.key);
+  const field = (i: number) => matchFields?.[i] ?? { source: `match[${i}]`, target: `match[${i}]` };
+  return {
+    apiVersion: GROUP_VERSION,
+    kind: 'Pair',
+    // Not a pair name: the segment names the side, so a source and a target record with the same key differ.
+    metadata: { name: unpairedName(flow, record.entity, record.side, record.key), namespace, creationTimestamp: record.seenAt.toISOString() },
+    flow,
+    entity: record.entity,
+    sourceKey: record.side === 'source' ? key : '',
+    targetKey: record.side === 'target' ? key : '',
+    category: 'new',
+    lastOrigin: record.side,
+    lastSyncedAt: record.seenAt.toISOString(),
+    unpaired: {
+      side: record.side,
+      reason: record.reason,
+      inScope: record.inScope,
+      suggestions: record.suggestions.map((s) => ({ key: displayKey(s.key), agreeing: s.agreeing.map(field) })),
+    },
+  };
+}
+
+export function unpairedName(flow: string, entity: string, side: 'source' | 'target', storedKey: string): string {
+  return `${flow}.${entity}.new-${side}~${Buffer.from(storedKey, 'utf8').toString('base64url')}`;
 }
 
 export function toRun(record: RunRecord): Run {

@@ -5,7 +5,8 @@ import { getExportFile, listExportFiles } from '../store/export-file-reads.js';
 import { changedExportFiles, changedPairs, changedRuns, type Changes } from '../store/change-reads.js';
 import { parsePairName, splitFlowId, storedKeysOf } from './names.js';
 import { isSensitive, type FlowSensitivity, type SensitivityResolver } from './sensitivity.js';
-import { toExportFile, toPair, toRun, type ExportFile, type ObjectMeta, type Pair, type Run } from './objects.js';
+import { toExportFile, toPair, toRun, toUnpairedPair, type ExportFile, type ObjectMeta, type Pair, type Run } from './objects.js';
+import { listUnpaired, type UnpairedRecord, type UnpairedSide } from '../store/unpaired-records.js';
 import { BadRequest } from './selectors.js';
 import { age, toTable, type Column, type TableOptions } from './table.js';
 
@@ -120,6 +121,24 @@ async function withConflicts(pool: pg.Pool, records: Awaited<ReturnType<typeof l
   return records.map((r) => toPair(r, fields.get(pairPositionKey(r)), (f) => !mayUnmask && sensitive(r, f)));
 }
 
+/** Category `new` lists the unpaired records (store/unpaired-records.ts), each with its suggested partners. */
+function listNew(pool: pg.Pool, request: ListRequest): Promise<Page<Pair>> {
+  const { entity } = request.filters;
+  return keysetPage(
+    request,
+    ['flow', 'entity', 'side', 'key'],
+    (after, limit) => listUnpaired(pool, { ...flowScope(request), entity, after: after && { ...after, side: after.side as UnpairedSide }, limit }),
+    (r) => ({ flow: r.flow, entity: r.entity, side: r.side, key: r.key }),
+    async (shown: UnpairedRecord[]) => {
+      const flows = new Map<string, FlowSensitivity>();
+      for (const r of shown) {
+        if (!flows.has(r.flow)) flows.set(r.flow, await request.access.sensitivity(splitFlowId(r.flow).namespace, splitFlowId(r.flow).name));
+      }
+      return shown.map((r) => toUnpairedPair(r, flows.get(r.flow)?.match?.get(r.entity)));
+    },
+  );
+}
+
 export const pairs: Resource<Pair> = {
   plural: 'pairs',
   singular: 'pair',
@@ -146,6 +165,7 @@ export const pairs: Resource<Pair> = {
   ],
   list(pool, request) {
     const { entity, category } = request.filters;
+    if (category === 'new') return listNew(pool, request);
     return keysetPage(
       request,
       ['flow', 'entity', 'sourceKey'],

@@ -8,6 +8,8 @@ export interface FlowSensitivity {
   /** False when the flow could not be read (deleted, or no access): then every value counts as sensitive. */
   known: boolean;
   fields: Map<string, Set<string>>;
+  /** Each entity's `match` pairs in order (unpaired records name the fields a suggested partner agrees on). */
+  match?: Map<string, { source: string; target: string }[]>;
 }
 
 export type SensitivityResolver = (namespace: string, flow: string) => Promise<FlowSensitivity>;
@@ -19,7 +21,8 @@ export function sensitivityOf(flow: Pick<SyncFlow, 'spec'>): FlowSensitivity {
     const names = entity.fields.filter((f) => f.sensitive).flatMap((f) => [f.source, f.target]);
     if (names.length) fields.set(entity.name, new Set(names));
   }
-  return { known: true, fields };
+  const match = new Map(flow.spec.entities.map((e) => [e.name, (e.match ?? []).map((m) => ({ source: m.source, target: m.target }))]));
+  return { known: true, fields, match };
 }
 
 export function isSensitive(sensitivity: FlowSensitivity, entity: string, field: string, targetField: string): boolean {

@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import { PAIR_CATEGORIES } from '../api/syncflow.js';
 import type { EntityCounters, Watermark } from '../store/run-state.js';
 import { redactSecrets } from '../util/redact.js';
 import type { RejectedSample } from './entity-sync.js';
@@ -140,11 +141,16 @@ export function twoWayLines(report: RunReport): string[] {
   return lines;
 }
 
-/** Pair categories per entity, e.g. `pairs people: 120 synchronised · 2 conflict · 1 deleted`. */
+/**
+ * Pair categories per entity, e.g. `pairs people: 0 conflict · 3 new · 1 deleted · ...`. A two-way
+ * entity lists all six categories, zeros included, whatever the run's mode: the counts are the flow's
+ * state after the run (the same numbers as `ferry pairs` and SyncFlow.status), not what the run touched.
+ */
 export function categoryLines(report: RunReport): string[] {
   const lines: string[] = [];
   for (const e of report.entities) {
-    const counts = Object.entries(e.categories ?? {}).filter(([, n]) => n);
+    const all = PAIR_CATEGORIES.map((c) => [c, e.categories?.[c] ?? 0] as const);
+    const counts = e.twoWay ? all : all.filter(([, n]) => n);
     if (counts.length === 0 || (counts.length === 1 && counts[0][0] === 'synchronised' && !e.twoWay)) continue;
     lines.push(`pairs ${e.name}: ${counts.map(([category, n]) => `${n} ${category}`).join(' · ')}`);
   }

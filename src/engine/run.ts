@@ -3,7 +3,6 @@ import { runExport } from '../export/run-export.js';
 import { RunState } from '../store/run-state.js';
 import { withRunRecord } from '../store/run-record.js';
 import type { StateClient } from '../store/state-connection.js';
-import { pairCategories } from '../store/two-way-pairs.js';
 import { ConfigError, FerryError } from '../util/errors.js';
 import type { RejectedSample } from './one-way/context.js';
 import { buildRunReport, type RunReport } from './report.js';
@@ -79,7 +78,7 @@ async function sync(request: DefaultedRunRequest, bookkeeping: StateClient, outc
 function finalReport(request: DefaultedRunRequest, times: { startedAt: Date; completedAt: Date }, outcome: RunOutcome, failure: unknown): RunReport {
   const { plan, selection, results } = outcome;
   const entities = plan ? (selection?.entities ?? plan.entities).map((e) => entityReport(e, results.get(e.name))) : [];
-  for (const e of entities) e.categories = pairCategories(outcome.categories?.get(e.name), e);
+  for (const e of entities) e.categories = { ...outcome.categories?.get(e.name) };
   const rejectedSamples: RejectedSample[] = [...results.values()].flatMap((r) => r.rejected);
   return buildRunReport({
     runId: request.runId,

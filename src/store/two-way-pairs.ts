@@ -91,24 +91,23 @@ export class TwoWayPairs extends PairStore {
   }
 }
 
-/** Pairs per entity and category for a flow: the category counts of every run report. */
+/**
+ * Records per entity and category for a flow: the pairs by their category plus the unpaired records
+ * (`new`, store/unpaired-records.ts). Every run report (whatever its mode), `ferry pairs` and
+ * SyncFlow.status count with this one function, so they agree.
+ */
 export async function categoryCounts(client: StateDb, flow: string): Promise<Map<string, Partial<Record<PairCategory, number>>>> {
-  const result = await client.query(`SELECT entity, category, count(*)::int AS n FROM ferry.pairs WHERE flow = $1 GROUP BY entity, category`, [flow]);
+  const result = await client.query(
+    `SELECT entity, category, count(*)::int AS n FROM ferry.pairs WHERE flow = $1 GROUP BY entity, category
+     UNION ALL
+     SELECT entity, 'new', count(*)::int FROM ferry.unpaired_records WHERE flow = $1 GROUP BY entity`,
+    [flow],
+  );
   const out = new Map<string, Partial<Record<PairCategory, number>>>();
   for (const r of result.rows) {
     const counts = out.get(r.entity) ?? {};
-    counts[r.category as PairCategory] = r.n;
+    counts[r.category as PairCategory] = (counts[r.category as PairCategory] ?? 0) + r.n;
     out.set(r.entity, counts);
   }
   return out;
-}
-
-/** The category counts of a run report: the stored pairs plus the records the run left unpaired (`new`). */
-export function pairCategories(
-  stored: Partial<Record<PairCategory, number>> | undefined,
-  entity: { twoWay?: { unpaired: number } },
-): Partial<Record<PairCategory, number>> {
-  const counts: Partial<Record<PairCategory, number>> = { ...stored };
-  if (entity.twoWay?.unpaired) counts.new = (counts.new ?? 0) + entity.twoWay.unpaired;
-  return counts;
 }

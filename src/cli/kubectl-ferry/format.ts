@@ -265,3 +265,18 @@ export function conflictsText(pairs: Pair[], flow: string): string {
     ...(masked ? ['Values shown as ****** are of sensitive fields: seeing them takes get on pairs/unmasked (ferry-edit).'] : []),
   ].join('\n\n');
 }
+
+/** `kubectl ferry new`: the unpaired records of a flow with their suggested partners, and how to link one. */
+export function newRecordsText(records: Pair[], flow: string): string {
+  if (records.length === 0) return `No unpaired records in flow ${flow}.`;
+  const table = new Table({ head: ['ENTITY', 'SIDE', 'KEY', 'SUGGESTED PARTNERS (AGREEING MATCH FIELDS)'], style: { head: [], border: [] } });
+  for (const r of records) {
+    const view = r.unpaired;
+    const suggestions = (view?.suggestions ?? []).map((s) => `${s.key} (${s.agreeing.map((f) => (f.source === f.target ? f.source : `${f.source}/${f.target}`)).join(', ')})`);
+    table.push([r.entity, view?.side ?? '', r.sourceKey || r.targetKey, suggestions.join('\n') || '-']);
+  }
+  return [
+    table.toString(),
+    `${records.length} unpaired record${records.length === 1 ? '' : 's'}. Link one: kubectl ferry resolve ${flow} --entity ENTITY --link SOURCE_KEY=TARGET_KEY`,
+  ].join('\n\n');
+}

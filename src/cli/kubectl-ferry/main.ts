@@ -10,7 +10,7 @@ import { ConfigError, EXIT_BAD_INPUT, EXIT_SYNC_FAILED, FerryError } from '../..
 import { ferryVersion } from '../version.js';
 import { complete, completionScript, NO_FILE_COMPLETION, type CompletionSources } from './completion.js';
 import { followSyncJob } from './follow.js';
-import { busyMessage, conflictsText, creationTime, estimateText, flowDashboard, isTerminal, runsTable, summaryTable } from './format.js';
+import { busyMessage, conflictsText, newRecordsText, creationTime, estimateText, flowDashboard, isTerminal, runsTable, summaryTable } from './format.js';
 import { FerryClient, loadKubeConfig, type ConnectionOptions } from './kube.js';
 import { buildResolve, buildRetransfer, buildSyncRequest, parseTimeout, perFieldResolutions, resolutionFromFlags, type ResolutionFlags, type SyncFlags } from '../../actions/sync-jobs.js';
 import { DataApiClient } from '../../data-api/client.js';
@@ -218,6 +218,18 @@ program
     const { api, namespace } = dataApi();
     const pairs = await api.listPairs(namespace, { flow, entity: options.entity, category: 'conflict' });
     out(options.output === 'json' ? JSON.stringify(pairs, null, 2) : conflictsText(pairs, flow));
+  });
+
+program
+  .command('new')
+  .description('records of FLOW on one side without a partner (category new), with up to three suggested partners each (from the data API)')
+  .argument('<flow>', 'SyncFlow name')
+  .option('--entity <name>', 'only this entity')
+  .addOption(new Option('-o, --output <format>').choices(['text', 'json']).default('text'))
+  .action(async (flow: string, options: { entity?: string; output: string }) => {
+    const { api, namespace } = dataApi();
+    const records = await api.listPairs(namespace, { flow, entity: options.entity, category: 'new' });
+    out(options.output === 'json' ? JSON.stringify(records, null, 2) : newRecordsText(records, flow));
   });
 
 program

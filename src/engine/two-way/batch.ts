@@ -8,6 +8,7 @@ import { conflictFieldChanges } from './conflict-fields.js';
 import { decide, type Candidate, type Decision, type DecideOptions } from './decide.js';
 import { TwoWayPairs, type PairUpdate } from '../../store/two-way-pairs.js';
 import { RedoLog, type RedoItem, type RedoWrite } from '../../store/redo-log.js';
+import { UnpairedRecords, type UnpairedSighting } from '../../store/unpaired-records.js';
 import { Side } from './side.js';
 import { emptyTwoWayCounters, otherSide, type SideName, type SideRow, type TwoWayCounters } from './types.js';
 
@@ -59,6 +60,8 @@ export class TwoWayBatches {
   readonly sides: Record<SideName, Side>;
   readonly tables: Record<SideName, TableWriter>;
   readonly pairs: TwoWayPairs;
+  /** The records of category `new`, kept current as batches see them. */
+  readonly unpaired: UnpairedRecords;
   readonly redo: RedoLog;
   private readonly clients: Record<SideName, Session>;
   private readonly emptyAtStart: Partial<Record<SideName, Promise<boolean>>> = {};
@@ -72,6 +75,7 @@ export class TwoWayBatches {
     this.clients = { source: ctx.sourceFetch, target: ctx.target };
     this.tables = { source: this.sides.source.table(ctx.sourceFetch), target: this.sides.target.table(ctx.target) };
     this.pairs = new TwoWayPairs(ctx.state.client, ctx.flow, plan.name);
+    this.unpaired = new UnpairedRecords(ctx.state.client, ctx.flow, plan.name);
     this.redo = new RedoLog(ctx.state.client, ctx.flow, plan.name, ctx.runId);
     const fieldPolicies: (ConflictPolicy | undefined)[] = [];
     for (const f of [...plan.keyFields, ...plan.fields]) fieldPolicies[f.mapping] = f.conflictPolicy;
@@ -254,6 +258,7 @@ export class TwoWayBatches {
         await this.pairs.save(accepted.filter((p) => p.decision.pair === 'save' && !p.decision.archive).map((p) => this.pairUpdate(p)));
         await this.pairs.remove(accepted.filter((p) => p.decision.pair === 'drop' && !p.decision.remove).map((p) => p.candidate.pair!.sourceKey));
         await this.pairs.recordConflicts(this.ctx.runId, conflictFieldChanges(accepted, this.sides.source.mappings));
+        await this.recordUnpaired(accepted);
         return redoItems.length > 0 ? this.redo.begin(redoItems) : undefined;
       });
       failpoint('two-way:pairs-committed');
@@ -294,6 +299,31 @@ export class TwoWayBatches {
     }
     await this.archiveAndDelete(planned);
     this.count(planned, moved);
+  }
+
+  /** Keeps the `new` list current: records left unpaired are (re)listed, records paired by this batch leave it. */
+  private async recordUnpaired(accepted: Planned[]): Promise<void> {
+    const normalize = this.plan.match.map((m) => m.normalize);
+    const sightings: UnpairedSighting[] = [];
+    const paired: Record<SideName, string[]> = { source: [], target: [] };
+    for (const p of accepted) {
+      const { candidate, decision } = p;
+      if (decision.category === 'new') {
+        const side: SideName = candidate.source ? 'source' : 'target';
+        const row = candidate[side]!;
+        sightings.push({
+          side,
+          key: row.key,
+          matchValues: row.match.map((v, i) => (v === null ? null : normaliseValue(v, normalize[i]))),
+          reason: decision.outcome === 'duplicate' ? 'duplicate' : 'unmatched',
+          inScope: row.inScope,
+        });
+      } else if (!candidate.pair && decision.pair === 'save') {
+        for (const side of SIDES) if (candidate[side]) paired[side].push(candidate[side]!.key);
+      }
+    }
+    await this.unpaired.keep(this.ctx.runId, sightings);
+    for (const side of SIDES) await this.unpaired.forget(side, paired[side]);
   }
 
   /** Refuses writes that cannot be made: a lookup without a pair, or a side that cannot create rows. */

@@ -63,6 +63,8 @@ export class TwoWayEntitySync {
     await this.scan('source');
     await this.scan('target');
     await this.ctx.tx.unit(this.ctx.state, async () => {
+      // Both sides were read in full: an unpaired record this run did not meet was paired or is gone.
+      await b.unpaired.forgetUnseen(this.ctx.runId);
       for (const side of ['source', 'target'] as SideName[]) {
         const mark = marks[side];
         if (mark) await this.ctx.runState.writeWatermark(watermarkName(this.plan.name, side), mark);
