@@ -81,7 +81,7 @@ export interface HttpClientStats {
 }
 
 export interface HttpClient {
-  /** Resolves for 2xx/3xx; throws a classified HttpError otherwise. */
+  /** Resolves for 2xx and 304; throws a classified HttpError otherwise (a redirect is 'rejected', not followed). */
   request(req: HttpRequest): Promise<HttpResponse>;
   stats(): HttpClientStats;
   /** Masks this client's secrets (credentials, tokens, query keys) in any text. */
@@ -182,7 +182,9 @@ export function createHttpClient(config: HttpClientConfig, logger?: Logger): Htt
     const api = apiErrorOf(body, text);
     const kind = kindOfStatus(raw.status);
     const apiMessage = api.message ? redact(api.message).slice(0, MAX_MESSAGE) : undefined;
-    const said = [api.code, apiMessage].filter(Boolean).join(': ');
+    // Redirects are not followed: the credentials would travel to wherever the Location points.
+    const redirect = raw.status >= 300 && raw.status < 400 ? `redirect to ${redact(raw.headers.location ?? '(no location)')}, not followed: point baseUrl at the final address` : undefined;
+    const said = redirect ?? [api.code, apiMessage].filter(Boolean).join(': ');
     const transientStatus = raw.status >= 500 || RETRY_ANY.has(raw.status);
     const retry = transientStatus && (isIdempotent(req.method) || RETRY_ANY.has(raw.status));
     // A POST answered 500/502/504 may have been carried out before the failure.
@@ -243,7 +245,7 @@ export function createHttpClient(config: HttpClientConfig, logger?: Logger): Htt
       }
       logger?.debug({ method: req.method, target: shownUrl, status: raw.status, ms: Date.now() - started }, 'http request');
       if (raw.status === 401 && !renewed && authorizer.renewAfterUnauthorized(usedToken)) return 'renew';
-      if (raw.status >= 400 || raw.status < 200) return statusFailure(req, shownUrl, raw, attempt);
+      if (raw.status >= 400 || raw.status < 200 || (raw.status >= 300 && raw.status !== 304)) return statusFailure(req, shownUrl, raw, attempt);
       const parsed = parsedBody(raw);
       if (parsed.malformed !== undefined) {
         const error = new HttpError(`${req.method} ${shownUrl} answered ${raw.status} with a body that is not valid JSON: ${parsed.malformed}; it starts with: ${redact(parsed.text.slice(0, 80)).replace(/\s+/g, ' ')}`, {

@@ -277,6 +277,14 @@ describe('refusals and malformed answers', () => {
     expect(proxy.requests).toHaveLength(0);
   });
 
+  it('does not follow a redirect (the credentials would go along): rejected, naming the new address', async () => {
+    // WordPress redirects ?p=1 (its first post) to the post's permalink.
+    const error = await failure(client().request({ method: 'GET', path: `${proxy.origin}/?p=1` }));
+    expect(error.kind).toBe('rejected');
+    expect(error.status).toBe(301);
+    expect(error.message).toMatch(/redirect to .*hello-world.*not followed/);
+  });
+
   it('follows an absolute next link on its own origin', async () => {
     const response = await client().request({ method: 'GET', path: `${proxy.origin}/wp-json${EVENTS}?per_page=1&page=1` });
     expect(response.status).toBe(200);
