@@ -126,6 +126,9 @@ const Endpoint = (methods: readonly string[], description: string) =>
       path: PathTemplate('Path template; {key} is the record key.'),
       method: Type.Optional(StringEnum(methods, { description: `HTTP method; default ${methods[0]}.` })),
       query: Type.Optional(NameValues('Query parameters, e.g. force=true.')),
+      body: Type.Optional(
+        NameValues('Constant body members (name: a JSON pointer) added to every request of this endpoint; {random} is a fresh random secret, e.g. /password={random} for new users.'),
+      ),
     },
     { description },
   );

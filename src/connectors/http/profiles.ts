@@ -75,7 +75,8 @@ export const WORDPRESS: HttpProfile = {
         { name: 'order', value: 'asc' },
       ],
       get: { path: '/wp/v2/users/{key}', query: [{ name: 'context', value: 'edit' }] },
-      create: { path: '/wp/v2/users', method: 'POST' },
+      // New users get a random password: they set their own through WordPress's password reset.
+      create: { path: '/wp/v2/users', method: 'POST', body: [{ name: '/password', value: '{random}' }] },
       update: { path: '/wp/v2/users/{key}', method: 'POST' },
       // WordPress refuses to delete a user without someone to hand their posts to.
       delete: { path: '/wp/v2/users/{key}', query: [{ name: 'force', value: 'true' }, { name: 'reassign', value: '1' }] },

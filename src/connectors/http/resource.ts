@@ -16,6 +16,8 @@ export interface ResolvedEndpoint {
   path: string;
   method: string;
   query: Params;
+  /** Constant body members: JSON pointer, value ({random}: a fresh secret). */
+  body: Params;
 }
 
 /** A resource with its profile merged in and every default applied: what reader and writer work from. */
@@ -35,7 +37,7 @@ export interface ResolvedResource {
 const params = (list: { name: string; value: string }[] | undefined): Params => (list ?? []).map((p) => [p.name, p.value]);
 
 function resolvedEndpoint(given: HttpResource['get'], method: string): ResolvedEndpoint | undefined {
-  return given ? { path: given.path, method: given.method ?? method, query: params(given.query) } : undefined;
+  return given ? { path: given.path, method: given.method ?? method, query: params(given.query), body: params(given.body) } : undefined;
 }
 
 function fillName<T>(value: T, name: string): T {

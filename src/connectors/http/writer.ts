@@ -1,5 +1,6 @@
 import { normaliseValue, type Row, type RowRejection, type StageRow, type TableWriter } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
+import { randomBytes } from 'node:crypto';
 import type { HttpMethod } from './client.js';
 import { setPointer } from './json-pointer.js';
 import { listRecords } from './pagination.js';
@@ -59,7 +60,8 @@ export class HttpWriter implements TableWriter {
     return body;
   }
 
-  private async send(endpoint: ResolvedEndpoint, key: string[] | undefined, body?: unknown): Promise<unknown> {
+  private async send(endpoint: ResolvedEndpoint, key: string[] | undefined, body?: Record<string, unknown>): Promise<unknown> {
+    if (body) for (const [pointer, value] of endpoint.body) setPointer(body, pointer, value === '{random}' ? randomBytes(24).toString('base64url') : value);
     const response = await this.client.request({
       method: endpoint.method as HttpMethod,
       path: key ? fillPath(endpoint.path, key) : endpoint.path,
