@@ -206,7 +206,9 @@ $table_prefix = ${php(tablePrefix)};
   };
 
   try {
+    const installing = Date.now();
     const { stdout } = await run('php', [join(dir, 'install.php')], { cwd: dir });
+    const installMs = Date.now() - installing;
     const applicationPassword = (JSON.parse(stdout.slice(stdout.indexOf('{'))) as { password: string }).password;
     server = spawn('php', ['-S', host, '-t', WORDPRESS, join(dir, 'router.php')], {
       cwd: dir,
@@ -215,6 +217,7 @@ $table_prefix = ${php(tablePrefix)};
       env: { ...process.env, PHP_CLI_SERVER_WORKERS: String(options.workers ?? 4) },
     });
     await waitUntilServing(server, `${siteUrl}/wp-json/`);
+    if (process.env.FERRY_TEST_TIMINGS) console.log(`WordPress started in ${Date.now() - started} ms (install ${installMs} ms)`);
     return {
       baseUrl: `${siteUrl}/wp-json`,
       siteUrl,
