@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import pg from 'pg';
-import { renderReport, type ReportFormat } from '../engine/report.js';
+import { renderReport, type ReportFormat } from '../report/formats.js';
 import { runSync } from '../connectors/run.js';
 import { defaultDataDir, ensureDatabase, openLocalServer } from '../local/embedded-server.js';
 import { embeddedDatabaseName } from '../local/secrets.js';

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import type { SyncFlow } from '../api/syncflow.js';
 import { databaseOf } from '../api/systems.js';
-import { renderReport, type ReportFormat } from '../engine/report.js';
+import { renderReport, type ReportFormat } from '../report/formats.js';
 import { RunFailedError } from '../engine/run.js';
 import { runSync } from '../connectors/run.js';
 import { connect } from '../connectors/postgres/connect.js';

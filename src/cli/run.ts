@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { renderReport, type ReportFormat } from '../engine/report.js';
+import { renderReport, type ReportFormat } from '../report/formats.js';
 import type { SyncMode } from '../api/common.js';
 import { RunFailedError } from '../engine/run.js';
 import { runLocally } from '../local/local-run.js';

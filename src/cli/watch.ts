@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { parseWindow } from '../api/defaults.js';
 import { databaseOf, type SystemSide } from '../api/systems.js';
-import { renderReport, type ReportFormat } from '../engine/report.js';
+import { renderReport, type ReportFormat } from '../report/formats.js';
 import { RunFailedError } from '../engine/run.js';
 import { connectorFor } from '../connectors/index.js';
 import type { ChangeFeed } from '../engine/connector.js';

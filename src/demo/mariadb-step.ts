@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import mysql from 'mysql2';
 import type { Logger } from 'pino';
 import { runSync } from '../connectors/run.js';
-import { renderReport, type ReportFormat } from '../engine/report.js';
+import { renderReport, type ReportFormat } from '../report/formats.js';
 import { loadValidManifests } from '../local/local-run.js';
 import { mariadbInstalled, startMariaDb } from '../local/mariadb-server.js';
 import { packageRoot } from '../util/package-root.js';

@@ -63,7 +63,7 @@ export function buildRunReport(run: {
   };
 }
 
-const COUNTER_COLUMNS = ['read', 'created', 'updated', 'unchanged', 'archived', 'deleted', 'rejected'] as const;
+export const COUNTER_COLUMNS = ['read', 'created', 'updated', 'unchanged', 'archived', 'deleted', 'rejected'] as const;
 
 export function totalsOf(entities: EntityReport[]): RunReport['totals'] {
   const totals = { read: 0, created: 0, updated: 0, unchanged: 0, archived: 0, deleted: 0, rejected: 0, linked: 0, skipped: 0, sourceGone: 0 };
@@ -71,7 +71,7 @@ export function totalsOf(entities: EntityReport[]): RunReport['totals'] {
   return totals;
 }
 
-function formatDuration(ms: number): string {
+export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
@@ -159,61 +159,4 @@ export function categoryLines(report: RunReport): string[] {
 
 export function renderJson(report: RunReport): string {
   return JSON.stringify(report, null, 2);
-}
-
-/** Data values as plain text: no raw HTML, links, images or emphasis, and on one line (a table cell or list item). */
-function escapeMarkdown(text: string): string {
-  return text
-    .replace(/\s*[\r\n]+\s*/g, ' ')
-    .replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!)
-    .replace(/[|\\`*_[\]!#]/g, (c) => `\\${c}`);
-}
-
-export function renderMarkdown(report: RunReport): string {
-  const header = `| entity | ${COUNTER_COLUMNS.join(' | ')} | duration |`;
-  const rule = `|---|${COUNTER_COLUMNS.map(() => '---:').join('|')}|---:|`;
-  const rows = report.entities.map(
-    (e) => `| ${escapeMarkdown(e.name)} | ${COUNTER_COLUMNS.map((c) => e[c]).join(' | ')} | ${formatDuration(e.durationMs)} |`,
-  );
-  rows.push(`| **total** | ${COUNTER_COLUMNS.map((c) => `**${report.totals[c]}**`).join(' | ')} | ${formatDuration(report.durationMs)} |`);
-  const parts = [`### ${escapeMarkdown(headline(report))}`, '', header, rule, ...rows];
-  if (report.rejectedSamples.length > 0) {
-    parts.push('', '**Rejected rows (sample)**', '');
-    for (const r of report.rejectedSamples.slice(0, 50)) parts.push(`- ${escapeMarkdown(r.entity)} ${escapeMarkdown(r.key ?? '(no key)')}: ${escapeMarkdown(r.reason)}`);
-  }
-  if (report.error) parts.push('', `**Error:** ${escapeMarkdown(report.error)}`);
-  return parts.join('\n');
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-export function renderHtml(report: RunReport): string {
-  const cells = (values: string[], tag = 'td') => values.map((v) => `<${tag}>${escapeHtml(v)}</${tag}>`).join('');
-  const rows = report.entities.map((e) => `<tr>${cells([e.name, ...COUNTER_COLUMNS.map((c) => String(e[c])), formatDuration(e.durationMs)])}</tr>`);
-  rows.push(`<tr><th>total</th>${cells([...COUNTER_COLUMNS.map((c) => String(report.totals[c])), formatDuration(report.durationMs)], 'th')}</tr>`);
-  const rejected = report.rejectedSamples.length
-    ? `<h4>Rejected rows (sample)</h4><ul>${report.rejectedSamples
-        .slice(0, 50)
-        .map((r) => `<li>${escapeHtml(`${r.entity} ${r.key ?? '(no key)'}: ${r.reason}`)}</li>`)
-        .join('')}</ul>`
-    : '';
-  const error = report.error ? `<p><strong>Error:</strong> ${escapeHtml(report.error)}</p>` : '';
-  return `<h3>${escapeHtml(headline(report))}</h3><table><thead><tr>${cells(['entity', ...COUNTER_COLUMNS, 'duration'], 'th')}</tr></thead><tbody>${rows.join('')}</tbody></table>${rejected}${error}`;
-}
-
-export type ReportFormat = 'table' | 'json' | 'markdown' | 'html';
-
-export function renderReport(report: RunReport, format: ReportFormat): string {
-  switch (format) {
-    case 'json':
-      return renderJson(report);
-    case 'markdown':
-      return renderMarkdown(report);
-    case 'html':
-      return renderHtml(report);
-    default:
-      return renderTable(report);
-  }
 }

@@ -1,5 +1,6 @@
-import { renderHtml, renderTable, type RunReport } from '../engine/report.js';
-import { redactSecrets } from '../util/redact.js';
+import type { RunReport } from '../engine/report.js';
+import { renderRunSummary } from '../report/run-summary.js';
+import { scrubSecrets } from '../report/scrub.js';
 
 export interface ReportEmailInput {
   namespace: string;
@@ -14,6 +15,8 @@ export interface ReportEmailInput {
   report?: RunReport;
   /** Values that must never appear in the e-mail (passwords and URLs the controller knows of). */
   secrets?: string[];
+  /** The console's external address: the e-mail links to the run's page there. */
+  consoleUrl?: string;
 }
 
 export interface EmailContent {
@@ -22,40 +25,33 @@ export interface EmailContent {
   html: string;
 }
 
-/** Removes credentials from text: passwords in URLs, and every known secret value. */
-export function scrubSecrets(text: string, secrets: string[] = []): string {
-  let out = redactSecrets(text);
-  for (const secret of secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length)) out = out.split(secret).join('***');
-  return out;
+function outcomeText(input: ReportEmailInput): string {
+  if (input.phase !== 'Succeeded') return `failed${input.reason ? ` (${input.reason})` : ''}`;
+  const rejected = input.report?.totals.rejected ?? 0;
+  return rejected > 0 ? `succeeded, ${rejected} ${rejected === 1 ? 'row' : 'rows'} rejected` : 'succeeded';
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-/** The run report as an e-mail, in plain text and HTML. */
+/** The run report as an e-mail: the run summary, in plain text and in HTML that mail clients render. */
 export function renderReportEmail(input: ReportEmailInput): EmailContent {
-  const outcome = input.phase === 'Succeeded' ? 'succeeded' : `failed${input.reason ? ` (${input.reason})` : ''}`;
-  const subject = `[Ferry] ${input.namespace}/${input.flow}: ${input.mode} sync ${outcome}`;
-  const facts = [
-    `Flow: ${input.namespace}/${input.flow}`,
-    `SyncJob: ${input.syncJob}`,
-    `Mode: ${input.mode}`,
-    `Result: ${input.phase}${input.reason ? ` (${input.reason})` : ''}`,
-    ...(input.requestedBy ? [`Requested by: ${input.requestedBy}`] : []),
-    ...(input.message ? [`Message: ${input.message}`] : []),
-  ];
-  const body = input.report ? renderTable(input.report) : 'No run report: the run did not start.';
-  const text = scrubSecrets([...facts, '', body, '', `kubectl -n ${input.namespace} get syncjob ${input.syncJob} -o yaml`].join('\n'), input.secrets);
-  const html = scrubSecrets(
-    [
-      '<!doctype html><html><body style="font-family: sans-serif">',
-      `<h2>${escapeHtml(subject.replace('[Ferry] ', ''))}</h2>`,
-      `<ul>${facts.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`,
-      input.report ? renderHtml(input.report) : '<p>No run report: the run did not start.</p>',
-      '</body></html>',
-    ].join('\n'),
-    input.secrets,
-  );
-  return { subject: scrubSecrets(subject, input.secrets), text, html };
+  const secrets = input.secrets ?? [];
+  const subject = scrubSecrets(`[Ferry] ${input.namespace}/${input.flow}: ${input.mode} ${input.report && 'export' in input.report ? 'export' : 'sync'} ${outcomeText(input)}`, secrets);
+  const rendered = renderRunSummary(input.report, {
+    flow: `${input.namespace}/${input.flow}`,
+    namespace: input.namespace,
+    syncJob: input.syncJob,
+    mode: input.mode,
+    phase: input.phase,
+    ...(input.reason ? { reason: input.reason } : {}),
+    ...(input.message ? { message: input.message } : {}),
+    ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+    ...(input.consoleUrl ? { consoleUrl: input.consoleUrl } : {}),
+    secrets,
+  });
+  const footer = `Full report: kubectl ferry report ${input.syncJob} -n ${input.namespace}`;
+  // The summary masks secrets in every value; the whole body once more, for anything a future section adds.
+  return {
+    subject,
+    text: scrubSecrets(rendered.toText(footer), secrets),
+    html: scrubSecrets(rendered.toHtmlDocument(subject.replace('[Ferry] ', ''), { footer }), secrets),
+  };
 }

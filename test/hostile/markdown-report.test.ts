@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderReport, totalsOf, type EntityReport, type RunReport } from '../../src/engine/report.js';
+import { totalsOf, type EntityReport, type RunReport } from '../../src/engine/report.js';
+import { renderReport } from '../../src/report/formats.js';
 
 const people: EntityReport = {
   name: 'people', read: 1, created: 0, updated: 0, unchanged: 0, archived: 0, deleted: 0, rejected: 1, linked: 0, skipped: 0, sourceGone: 0, durationMs: 5, notes: [],

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { RunReport } from '../../../src/engine/report.js';
 import { sendEmail, smtpSettingsFromSecret } from '../../../src/notify/mailer.js';
-import { renderReportEmail, scrubSecrets } from '../../../src/notify/report-email.js';
+import { renderReportEmail } from '../../../src/notify/report-email.js';
+import { scrubSecrets } from '../../../src/report/scrub.js';
 import { startSmtpSink } from '../../e2e/fixtures/smtp-sink.js';
 
 const report: RunReport = {
@@ -25,9 +26,15 @@ describe('report e-mail', () => {
   it('renders text and HTML without credentials', () => {
     const email = renderReportEmail({ namespace: 'sync', flow: 'crm', syncJob: 'crm-full', mode: 'Full', phase: 'Failed', reason: 'EngineError', requestedBy: 'ann@example.org', report, secrets: ['s3cr3t-token'] });
     expect(email.subject).toBe('[Ferry] sync/crm: Full sync failed (EngineError)');
-    expect(email.text).toContain('people');
-    expect(email.text).toContain('value too long');
-    expect(email.html).toContain('<table>');
+    for (const body of [email.text, email.html]) {
+      expect(body).toContain('Failed after 5.0 s: cannot connect to the target database');
+      expect(body).toContain('people');
+      expect(body).toContain('5 created');
+      expect(body).toContain('full_name: value too long for varchar(20)');
+      expect(body).toContain('ann@example.org');
+    }
+    expect(email.html).toMatch(/^<!doctype html>/);
+    expect(email.html).toContain('data-summary="rejected"');
     for (const body of [email.text, email.html]) {
       expect(body).not.toContain('hunter2');
       expect(body).toContain('postgres://ferry:***@db');

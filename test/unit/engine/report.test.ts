@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderReport, totalsOf, type EntityReport, type RunReport } from '../../../src/engine/report.js';
+import { totalsOf, type EntityReport, type RunReport } from '../../../src/engine/report.js';
+import { renderReport } from '../../../src/report/formats.js';
 
 function entity(name: string, counts: Partial<EntityReport>): EntityReport {
   return { name, read: 0, created: 0, updated: 0, unchanged: 0, archived: 0, deleted: 0, rejected: 0, linked: 0, skipped: 0, sourceGone: 0, durationMs: 5, notes: [], ...counts };
@@ -35,10 +36,15 @@ describe('run report rendering', () => {
     expect(text).toContain('people 42: column email: value too long');
   });
 
-  it('renders Markdown and escaped HTML for e-mails, and JSON', () => {
-    expect(renderReport(report, 'markdown')).toContain('| people | 10 | 7 | 0 | 0 | 0 | 0 | 1 | 5 ms |');
+  it('renders Markdown and escaped HTML that start with the run summary, then every entity; and JSON', () => {
+    const markdown = renderReport(report, 'markdown');
+    expect(markdown.split('\n')[0]).toBe('**7 people and 2 related rows changed (7 created, 2 updated) in 1.5 s; 1 row rejected**');
+    expect(markdown).toContain('- people 42: column email: value too long for type character varying(120)');
+    expect(markdown).toContain('| people | 10 | 7 | 0 | 0 | 0 | 0 | 1 | 5 ms |');
+    expect(markdown).toContain('| firms&lt;&amp;&gt; | 3 | 0 | 2 | 0 | 0 | 0 | 0 | 5 ms |');
     const html = renderReport(report, 'html');
-    expect(html).toContain('<td>firms&lt;&amp;&gt;</td>');
+    expect(html).toContain('>7 people and 2 related rows changed (7 created, 2 updated) in 1.5 s; 1 row rejected</h1>');
+    expect(html).toMatch(/<td style="[^"]*">firms&lt;&amp;&gt;<\/td><td style="[^"]*">3<\/td>/);
     expect(html).not.toContain('firms<&>');
     expect(JSON.parse(renderReport(report, 'json'))).toEqual(report);
   });
