@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerDemoCommand } from './demo.js';
+import { registerConsoleCommand } from './console.js';
 import { registerControllerCommand } from './controller.js';
 import { registerDataApiCommand } from './data-api.js';
 import { registerJobCommand } from './job-command.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerInstallTriggersCommand(program);
   registerValidateCommand(program);
   registerDemoCommand(program);
+  registerConsoleCommand(program);
   registerJobCommand(program);
   registerControllerCommand(program);
   registerDataApiCommand(program);

@@ -9,6 +9,7 @@ import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { GROUP_VERSION, type ExportFile, type Pair } from './objects.js';
+import type { ReportDocument } from './report.js';
 
 export class DataApiError extends Error {
   constructor(
@@ -59,6 +60,28 @@ export class DataApiClient {
       token = page.metadata.continue || undefined;
     } while (token);
     return items;
+  }
+
+  /** One page of a list (the console pages; `continue` is the server's opaque token). */
+  page<T>(namespace: string, resource: 'pairs' | 'runs' | 'exportfiles', query: Record<string, string | undefined>, limit: number, token?: string): Promise<{ items: T[]; continue?: string }> {
+    const params = new URLSearchParams({ limit: String(limit) });
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, value);
+    if (token) params.set('continue', token);
+    return this.json<{ items: T[]; metadata: { continue?: string } }>(`${BASE}/namespaces/${encodeURIComponent(namespace)}/${resource}?${params}`).then((page) => ({
+      items: page.items,
+      ...(page.metadata.continue ? { continue: page.metadata.continue } : {}),
+    }));
+  }
+
+  /** A run's report with one page of its rejected rows. */
+  report(namespace: string, runId: string, page: { limit: number; continue?: string }): Promise<ReportDocument> {
+    const params = new URLSearchParams({ limit: String(page.limit), ...(page.continue ? { continue: page.continue } : {}) });
+    return this.json<ReportDocument>(`${BASE}/namespaces/${encodeURIComponent(namespace)}/runs/${encodeURIComponent(runId)}/report?${params}`);
+  }
+
+  /** The download response as it comes (status, headers, body), for a server that passes it on. */
+  async openDownload(namespace: string, id: string): Promise<IncomingMessage> {
+    return this.request(`${BASE}/namespaces/${encodeURIComponent(namespace)}/exportfiles/${encodeURIComponent(id)}/download`);
   }
 
   listPairs(namespace: string, filters: { flow?: string; entity?: string; category?: string }): Promise<Pair[]> {

@@ -1,6 +1,7 @@
 /** The plugin's view of the API server: the user's kubeconfig, the three Ferry kinds and report ConfigMaps. */
 import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION_NAME } from '../../api/common.js';
+import type { ExportTarget } from '../../api/exporttarget.js';
 import type { SyncFlow } from '../../api/syncflow.js';
 import type { SyncJob } from '../../api/syncjob.js';
 import { FerryError } from '../../util/errors.js';
@@ -43,19 +44,30 @@ function errorBody(error: ApiException<unknown>): { message?: string; reason?: s
   return (body ?? {}) as { message?: string };
 }
 
+/** An API server's refusal, with its HTTP status (the console answers with the same status). */
+export class KubeApiError extends FerryError {
+  constructor(
+    message: string,
+    exitCode: number,
+    readonly status: number,
+  ) {
+    super(message, exitCode);
+  }
+}
+
 /** One sentence for an API error: what was asked, and the API server's own message. */
 export function describeApiError(what: string, error: unknown): FerryError {
   if (error instanceof ApiException) {
     const { message } = errorBody(error as ApiException<unknown>);
-    if (error.code === 404) return new FerryError(`${what}: not found`, 1);
-    if (error.code === 401) return new FerryError(`${what}: unauthorized (check your kubeconfig credentials)`, 1);
-    return new FerryError(`${what}: ${message ?? `HTTP ${error.code}`}`, error.code === 422 || error.code === 400 ? 2 : 1);
+    if (error.code === 404) return new KubeApiError(`${what}: not found`, 1, 404);
+    if (error.code === 401) return new KubeApiError(`${what}: unauthorized (check your kubeconfig credentials)`, 1, 401);
+    return new KubeApiError(`${what}: ${message ?? `HTTP ${error.code}`}`, error.code === 422 || error.code === 400 ? 2 : 1, error.code);
   }
   const cause = error as { code?: string; message?: string };
   return new FerryError(`${what}: ${cause.code === 'ECONNREFUSED' ? 'cannot reach the API server' : (cause.message ?? String(error))}`, 1);
 }
 
-const kinds = { SyncFlow: 'syncflows', SyncJob: 'syncjobs' } as const;
+const kinds = { SyncFlow: 'syncflows', SyncJob: 'syncjobs', ExportTarget: 'exporttargets' } as const;
 
 export class FerryClient {
   private readonly custom: CustomObjectsApi;
@@ -94,9 +106,19 @@ export class FerryClient {
     return this.call(`SyncJob ${this.namespace}/${name}`, () => this.custom.getNamespacedCustomObject({ ...this.ref('SyncJob'), name }));
   }
 
-  async listSyncJobs(): Promise<SyncJob[]> {
-    const list = await this.call<{ items: SyncJob[] }>(`list SyncJobs in ${this.namespace}`, () => this.custom.listNamespacedCustomObject(this.ref('SyncJob')));
+  /** All SyncJobs of the namespace, or those matching a label selector (e.g. one flow's). */
+  async listSyncJobs(labelSelector?: string): Promise<SyncJob[]> {
+    const list = await this.call<{ items: SyncJob[] }>(`list SyncJobs in ${this.namespace}`, () =>
+      this.custom.listNamespacedCustomObject({ ...this.ref('SyncJob'), ...(labelSelector ? { labelSelector } : {}) }),
+    );
     return list.items;
+  }
+
+  async listExportTargets(): Promise<ExportTarget[]> {
+    const list = await this.call<{ items: ExportTarget[] }>(`list ExportTargets in ${this.namespace}`, () =>
+      this.custom.listNamespacedCustomObject({ ...this.ref('ExportTarget') }),
+    );
+    return list.items.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
   }
 
   createSyncJob(job: SyncJob): Promise<SyncJob> {

@@ -278,6 +278,26 @@ for (const [verb, suspend] of [['suspend', true], ['resume', false]] as const) {
 }
 
 program
+  .command('console')
+  .description('serve the Ferry console (flows, runs, synchronization window, exports) on 127.0.0.1 with your kubeconfig and open it in the browser')
+  .addOption(new Option('--port <port>', 'port on 127.0.0.1 (0: any free port)').default(0).argParser((v) => Number(v)))
+  .option('--no-open', 'print the address instead of opening the browser')
+  .action(async (options: { port: number; open: boolean }) => {
+    const { kubeConfig, namespace } = loadKubeConfig(program.opts<ConnectionOptions>());
+    // Loaded only here: the other commands start without the console's code.
+    const [{ startLocalConsole, openBrowser }, { createLogger }] = await Promise.all([import('../../console/start.js'), import('../../util/logger.js')]);
+    const running = await startLocalConsole({ kubeConfig, namespace, port: options.port, logger: createLogger() });
+    out(`Ferry console for namespace ${namespace}: ${running.url}`);
+    out('It acts with your kubeconfig credentials; keep the link to yourself. Ctrl-C stops it.');
+    if (options.open) openBrowser(running.url);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await running.stop();
+  });
+
+program
   .command('completion')
   .description('print a shell completion script: source <(kubectl-ferry completion bash)')
   .argument('<shell>', 'bash or zsh')
