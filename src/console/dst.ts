@@ -6,22 +6,29 @@
 import { Cron } from 'croner';
 import { zonedTime } from '../cli/kubectl-ferry/format.js';
 
-const HOUR = 3600_000;
+const DAY = 24 * 3600_000;
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function offsetMinutes(date: Date, timeZone: string): number {
-  const part = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' }).formatToParts(date).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' });
+    formatters.set(timeZone, formatter);
+  }
+  const part = formatter.formatToParts(date).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
   const match = /GMT([+-])(\d{2}):?(\d{2})?/.exec(part);
   return match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3] ?? 0)) : 0;
 }
 
-/** Instants within the coming year where the zone's offset changes (found hour by hour, then to the minute). */
+/** Instants within the coming year where the zone's offset changes (found day by day, then to the minute). */
 function transitions(timeZone: string, from: Date): { at: Date; before: number; after: number }[] {
   const found: { at: Date; before: number; after: number }[] = [];
   let previous = offsetMinutes(from, timeZone);
-  for (let t = from.getTime() + HOUR; t < from.getTime() + 366 * 24 * HOUR; t += HOUR) {
+  for (let t = from.getTime() + DAY; t < from.getTime() + 367 * DAY; t += DAY) {
     const offset = offsetMinutes(new Date(t), timeZone);
     if (offset !== previous) {
-      let low = t - HOUR;
+      let low = t - DAY;
       let high = t;
       while (high - low > 60_000) {
         const mid = low + Math.floor((high - low) / 2 / 60_000) * 60_000 || low + 60_000;
