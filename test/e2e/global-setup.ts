@@ -28,7 +28,7 @@ let control: Server | undefined;
 
 /** Embedded PostgreSQL, a real kube-apiserver with the CRDs, and a control endpoint to restart it. */
 export async function setup(project: TestProject): Promise<void> {
-  const userTokens = Object.fromEntries(['ferry-e2e-viewer', 'ferry-e2e-nobody'].map((user) => [user, randomBytes(24).toString('hex')]));
+  const userTokens = Object.fromEntries(['ferry-e2e-viewer', 'ferry-e2e-editor', 'ferry-e2e-nobody'].map((user) => [user, randomBytes(24).toString('hex')]));
   const users = Object.fromEntries(Object.entries(userTokens).map(([user, token]) => [token, user]));
   const [, started] = await Promise.all([
     setupPostgres(project),
