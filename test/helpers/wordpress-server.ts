@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -170,6 +170,7 @@ $table_prefix = ${php(tablePrefix)};
 `,
   );
   mkdirSync('/etc/wordpress', { recursive: true });
+  removeStaleBridges();
   writeFileSync(bridge, `<?php\nrequire ${php(join(dir, 'config.php'))};\n`);
   // php -S does not pass its environment into $_SERVER; a router script sets the config name.
   writeFileSync(join(dir, 'router.php'), `<?php\n$_SERVER['WORDPRESS_CONFIG'] = ${php(configName)};\nreturn false;\n`);
@@ -210,13 +211,20 @@ $table_prefix = ${php(tablePrefix)};
     const { stdout } = await run('php', [join(dir, 'install.php')], { cwd: dir });
     const installMs = Date.now() - installing;
     const applicationPassword = (JSON.parse(stdout.slice(stdout.indexOf('{'))) as { password: string }).password;
+    const log = openSync(join(dir, 'php-server.log'), 'a');
     server = spawn('php', ['-S', host, '-t', WORDPRESS, join(dir, 'router.php')], {
       cwd: dir,
       detached: true,
-      stdio: 'ignore',
+      stdio: ['ignore', log, log],
       env: { ...process.env, PHP_CLI_SERVER_WORKERS: String(options.workers ?? 4) },
     });
-    await waitUntilServing(server, `${siteUrl}/wp-json/`);
+    closeSync(log);
+    try {
+      await waitUntilServing(server, `${siteUrl}/wp-json/`);
+    } catch (error) {
+      const tail = readFileSync(join(dir, 'php-server.log'), 'utf8').trim().split('\n').slice(-5).join(' | ');
+      throw new Error(`${(error as Error).message}${tail ? `; php -S said: ${tail}` : ''}`);
+    }
     if (process.env.FERRY_TEST_TIMINGS) console.log(`WordPress started in ${Date.now() - started} ms (install ${installMs} ms)`);
     return {
       baseUrl: `${siteUrl}/wp-json`,
@@ -231,6 +239,16 @@ $table_prefix = ${php(tablePrefix)};
   } catch (error) {
     await close();
     throw error;
+  }
+}
+
+/** Bridges left by test processes that were killed before their clean-up: their config is gone. */
+function removeStaleBridges(): void {
+  for (const name of readdirSync('/etc/wordpress')) {
+    if (!/^config-ferry-test-[0-9a-f]+\.php$/.test(name)) continue;
+    const file = join('/etc/wordpress', name);
+    const target = /require '([^']+)'/.exec(readFileSync(file, 'utf8'))?.[1];
+    if (target && !existsSync(target)) rmSync(file, { force: true });
   }
 }
 
