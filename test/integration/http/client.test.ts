@@ -212,6 +212,17 @@ describe('writes that may have reached the server (fault injector)', () => {
     expect(await eventsTitled(title)).toHaveLength(1);
   });
 
+  it('a POST answered 500 is not retried: WordPress creates the post before its meta fails (null for an unset integer meta)', async () => {
+    const title = `post-500 ${Date.now()}`;
+    const error = await failure(client().request({ method: 'POST', path: EVENTS, body: { title, status: 'publish', meta: { capacity: null } } }));
+    expect(error.status).toBe(500);
+    expect(error.kind).toBe('unavailable');
+    expect(error.apiCode).toBe('rest_invalid_stored_value');
+    expect(error.mayHaveApplied).toBe(true);
+    expect(proxy.reached('POST')).toBe(1);
+    expect(await eventsTitled(title)).toHaveLength(1);
+  });
+
   it('a POST answered 503 is retried (the server did not act) and creates one post', async () => {
     proxy.inject({ kind: 'status', status: 503 }, { match: { method: 'POST' } });
     const title = `post-503 ${Date.now()}`;
