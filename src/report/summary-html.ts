@@ -181,7 +181,11 @@ export function summaryToHtml(summary: RunSummary, options: SummaryHtmlOptions =
     summary.link ? m.section(`<a href="${escapeHtml(summary.link.href)}" data-summary="link"${m.attrs('button')}>${escapeHtml(summary.link.label)}</a>`) : '',
     summary.error ? m.section(`<p role="alert" data-summary="error"${m.attrs('error')}><strong>Error:</strong> ${escapeHtml(summary.error)}</p>`) : '',
     summary.changed.length || summary.idle
-      ? m.section(changedTable(m, summary) + (summary.idle ? `<p data-summary="idle"${m.attrs('muted')}>${escapeHtml(summary.idle)}</p>` : ''))
+      ? m.section(
+          changedTable(m, summary) +
+            (summary.changedMore ? `<p data-summary="changed-more"${m.attrs('muted')}>${escapeHtml(summary.changedMore)}</p>` : '') +
+            (summary.idle ? `<p data-summary="idle"${m.attrs('muted')}>${escapeHtml(summary.idle)}</p>` : ''),
+        )
       : '',
     exportTables(m, summary),
     summary.rejected.total ? m.section(rejectedTable(m, summary)) : '',

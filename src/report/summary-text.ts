@@ -29,6 +29,7 @@ export function summaryToText(summary: RunSummary, footer?: string): string {
   if (summary.changed.length) {
     lines.push('', 'What changed:', ...padTable(summary.changed.map((e) => [t(e.name), countsText(e.counts), `${formatCount(e.read)} read`, formatDuration(e.durationMs)])));
   }
+  if (summary.changedMore) lines.push(`  ${summary.changedMore}`);
   if (summary.idle) lines.push('', t(summary.idle));
   if (summary.export?.files.length) lines.push('', 'Files:', ...summary.export.files.map((f) => `  ${t(f.name)}: ${formatCount(f.rows)} rows, ${formatCount(f.bytes)} bytes, sha256 ${f.sha256}`));
   if (summary.export?.destinations.length) lines.push('', 'Transfers:', ...summary.export.destinations.map((d) => `  ${t(d.target)}: ${t(destinationText(d))}`));
@@ -56,6 +57,7 @@ export function summaryToMarkdown(summary: RunSummary): string {
     parts.push('', '| Entity | Changes | Read | Time |', '|---|---|---:|---:|');
     for (const e of summary.changed) parts.push(`| ${md(e.name)} | ${md(countsText(e.counts))} | ${formatCount(e.read)} | ${formatDuration(e.durationMs)} |`);
   }
+  if (summary.changedMore) parts.push('', md(summary.changedMore));
   if (summary.idle) parts.push('', md(summary.idle));
   if (summary.export?.files.length) {
     parts.push('', '| File | Rows | Bytes | SHA-256 |', '|---|---:|---:|---|');

@@ -56,6 +56,8 @@ export interface RunSummary {
   requestedBy?: string;
   /** Entities that wrote, linked, rejected or noticed something, with their non-zero counts. */
   changed: ChangedEntity[];
+  /** The changed entities left out of `changed` when there are many (a first Full run), as one line. */
+  changedMore?: string;
   /** The entities with nothing to do, as one line. */
   idle?: string;
   rejected: { rows: SummaryRejectedRow[]; total: number; more: number };
@@ -100,6 +102,7 @@ const COUNT_LABELS: [keyof EntityReport, string][] = [
 ];
 const WRITE_VERBS = ['created', 'updated', 'linked', 'archived', 'deleted'] as const;
 const IDLE_NAMES_SHOWN = 8;
+const CHANGED_SHOWN = 12;
 
 const number = new Intl.NumberFormat('en-US');
 export const formatCount = (n: number): string => number.format(n);
@@ -181,6 +184,23 @@ function changedEntity(e: EntityReport): ChangedEntity {
   };
 }
 
+/**
+ * The entities that changed, the ones with rejected rows and the most writes first when there are more
+ * than fit in a glance; the rest in one line with their total.
+ */
+function changedEntities(changed: EntityReport[]): Pick<RunSummary, 'changed' | 'changedMore'> {
+  if (changed.length <= CHANGED_SHOWN) return { changed: changed.map(changedEntity) };
+  const ranked = [...changed].sort((a, b) => Number(b.rejected > 0) - Number(a.rejected > 0) || written(b) - written(a));
+  const shown = new Set(ranked.slice(0, CHANGED_SHOWN));
+  const rest = changed.filter((e) => !shown.has(e));
+  const verbs = WRITE_VERBS.map((verb) => [verb, rest.reduce((n, e) => n + e[verb], 0)] as const).filter(([, n]) => n > 0);
+  const rows = rest.reduce((n, e) => n + written(e), 0);
+  return {
+    changed: changed.filter((e) => shown.has(e)).map(changedEntity),
+    changedMore: `${plural(rest.length, 'more entity', 'more entities')} changed: ${plural(rows, 'row')} (${verbs.map(([verb, n]) => `${formatCount(n)} ${verb}`).join(', ')})`,
+  };
+}
+
 function idleLine(idle: EntityReport[]): string | undefined {
   if (idle.length === 0) return undefined;
   const names = idle.slice(0, IDLE_NAMES_SHOWN).map((e) => e.name);
@@ -254,7 +274,7 @@ export function summarizeRun(report: RunReport | undefined, context: SummaryCont
       ...(context.requestedBy ? [{ label: 'Requested by', value: context.requestedBy }] : []),
     ],
     ...(context.requestedBy ? { requestedBy: context.requestedBy } : {}),
-    changed: entities.filter(isChanged).map(changedEntity),
+    ...changedEntities(entities.filter(isChanged)),
     ...(idle ? { idle } : {}),
     rejected: { rows: samples.slice(0, shownRejected), total: rejectedTotal, more: rejectedTotal - Math.min(samples.length, shownRejected) },
     // The error once: a failed sync's headline already is its error.

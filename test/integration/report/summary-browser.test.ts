@@ -108,7 +108,8 @@ describe('the report e-mail in Chromium', () => {
     expect(shown.headline).toBe('2,000 people and 8,876 related rows created in 1.7 s');
     expect(shown.status).toBe('SUCCEEDED');
     expect(await page.locator('[data-summary="idle"]').innerText()).toMatch(/^No changes in 31 entities: lookup_01, .* and 23 more \(124 rows read, all in sync\)$/);
-    expect(await page.locator('[data-summary="changed"] tbody tr').count()).toBe(23);
+    expect(await page.locator('[data-summary="changed"] tbody tr').count()).toBe(12);
+    expect(await page.locator('[data-summary="changed-more"]').innerText()).toBe('11 more entities changed: 1,710 rows (1,710 created)');
     const link = page.locator('[data-summary="link"]');
     expect(await link.isVisible()).toBe(true);
     expect(await link.getAttribute('href')).toBe('https://ferry.example.org/runs/association-full-x7k2p?ns=default');
