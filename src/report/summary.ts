@@ -131,7 +131,9 @@ function changePhrase(report: RunReport): string | undefined {
   const rest = total - written(lead);
   const verbs = WRITE_VERBS.filter((verb) => report.totals[verb] > 0);
   const verb = verbs.length === 1 ? verbs[0] : `changed (${verbs.map((v) => `${formatCount(report.totals[v])} ${v}`).join(', ')})`;
-  const rows = rest > 0 ? `${formatCount(written(lead))} ${lead.name} and ${plural(rest, 'related row')}` : `${formatCount(written(lead))} ${lead.name}`;
+  // Entity names are mostly plural nouns ("2,000 people"); one row reads better as "1 row of people".
+  const leadRows = written(lead) === 1 ? `1 row of ${lead.name}` : `${formatCount(written(lead))} ${lead.name}`;
+  const rows = rest > 0 ? `${leadRows} and ${plural(rest, 'related row')}` : leadRows;
   return `${rows} ${verb}`;
 }
 

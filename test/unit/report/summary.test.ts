@@ -150,6 +150,8 @@ describe('one summary for the e-mail, -o html, -o markdown and the console', () 
     const idle = [entityReport('people', { read: 40, unchanged: 40 })];
     const base: RunReport = { ...demoFullReport(), entities: idle, totals: totalsOf(idle) };
     expect(renderRunSummary(base).summary.headline).toBe('Already in sync: 40 rows checked in 1.7 s, nothing to change');
+    const one = [entityReport('people', { read: 1, updated: 1 })];
+    expect(renderRunSummary({ ...base, entities: one, totals: totalsOf(one) }).summary.headline).toBe('1 row of people updated in 1.7 s');
     const dry = [entityReport('people', { read: 3, created: 2, updated: 1 })];
     expect(renderRunSummary({ ...base, dryRun: true, entities: dry, totals: totalsOf(dry) }).summary.headline).toBe(
       'Dry run, nothing written: 3 people changed (2 created, 1 updated) in 1.7 s',
