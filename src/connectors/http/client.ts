@@ -182,9 +182,10 @@ export function createHttpClient(config: HttpClientConfig, logger?: Logger): Htt
     const api = apiErrorOf(body, text);
     const kind = kindOfStatus(raw.status);
     const apiMessage = api.message ? redact(api.message).slice(0, MAX_MESSAGE) : undefined;
+    const apiCode = api.code ? redact(api.code).slice(0, 100) : undefined;
     // Redirects are not followed: the credentials would travel to wherever the Location points.
     const redirect = raw.status >= 300 && raw.status < 400 ? `redirect to ${redact(raw.headers.location ?? '(no location)')}, not followed: point baseUrl at the final address` : undefined;
-    const said = redirect ?? [api.code, apiMessage].filter(Boolean).join(': ');
+    const said = redirect ?? [apiCode, apiMessage].filter(Boolean).join(': ');
     const transientStatus = raw.status >= 500 || RETRY_ANY.has(raw.status);
     const retry = transientStatus && (isIdempotent(req.method) || RETRY_ANY.has(raw.status));
     // A POST answered 500/502/504 may have been carried out before the failure.
@@ -197,7 +198,7 @@ export function createHttpClient(config: HttpClientConfig, logger?: Logger): Htt
       url: shownUrl,
       status: raw.status,
       apiMessage,
-      apiCode: api.code,
+      apiCode,
       field: api.field,
       mayHaveApplied,
       attempts: attempt,
