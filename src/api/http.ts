@@ -112,6 +112,12 @@ export const ResourceFieldSchema = Type.Object(
     pointer: Pointer('Where the value is in a record (JSON pointer), e.g. /title/raw or /meta/starts_at.'),
     type: Type.Optional(StringEnum(FIELD_TYPES, { description: 'How the value is read and written; default string.' })),
     readOnly: Type.Optional(Type.Boolean({ description: 'Never sent in a create or update body (e.g. the id); default false.' })),
+    unsetValue: Type.Optional(
+      Type.String({
+        maxLength: 256,
+        description: "What the API returns for a value that was never set, read as null (WordPress: '' for text and meta strings, 0 for numeric meta).",
+      }),
+    ),
     createOnly: Type.Optional(
       Type.Boolean({ description: 'Sent only when a record is created and never read back (e.g. an initial password); not compared. Default false.' }),
     ),

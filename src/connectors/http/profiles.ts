@@ -23,6 +23,8 @@ const field = (name: string, pointer: string, type: ResourceField['type'] = 'str
   type,
   ...(readOnly ? { readOnly } : {}),
   ...(createOnly ? { createOnly } : {}),
+  // WordPress returns '' for text it never got.
+  ...(type === 'string' && !readOnly ? { unsetValue: '' } : {}),
 });
 
 /** Posts, pages and custom post types share one shape; meta fields are added per site (pointer /meta/<key>). */

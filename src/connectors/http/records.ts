@@ -13,7 +13,9 @@ export function fieldOf(resource: ResolvedResource, name: string): ResolvedField
 
 /** A field of a record as text. */
 export function readField(record: unknown, field: ResolvedField): string | null {
-  return field.createOnly ? null : toText(getPointer(record, field.pointer), field.type);
+  if (field.createOnly) return null;
+  const text = toText(getPointer(record, field.pointer), field.type);
+  return text !== null && text === field.unsetValue ? null : text;
 }
 
 export function applyTransform(value: string | null, transform: TransformName): string | null {
@@ -101,7 +103,13 @@ export class TargetRows {
 
   /** The hash the record will have once the API stored these values; throws ValueError naming the field. */
   expectedHash(values: (string | null)[]): string {
-    return hashValues(this.fields.map((f, i) => (f.createOnly ? null : checked(f, () => storedText(values[i], f.type)))));
+    return hashValues(
+      this.fields.map((f, i) => {
+        if (f.createOnly) return null;
+        const text = checked(f, () => storedText(values[i], f.type));
+        return text !== null && text === f.unsetValue ? null : text;
+      }),
+    );
   }
 }
 

@@ -8,6 +8,7 @@ export interface ResolvedField {
   type: FieldType;
   readOnly: boolean;
   createOnly: boolean;
+  unsetValue?: string;
 }
 
 export type Params = [string, string][];
@@ -78,7 +79,14 @@ export function resolveResource(endpoint: HttpEndpoint, resource: HttpResource, 
     fields: new Map(
       (r.fields ?? []).map((f) => [
         f.name,
-        { name: f.name, pointer: f.pointer, type: f.type ?? 'string', readOnly: f.readOnly ?? false, createOnly: f.createOnly ?? false },
+        {
+          name: f.name,
+          pointer: f.pointer,
+          type: f.type ?? 'string',
+          readOnly: f.readOnly ?? false,
+          createOnly: f.createOnly ?? false,
+          ...(f.unsetValue !== undefined ? { unsetValue: f.unsetValue } : {}),
+        },
       ]),
     ),
   };

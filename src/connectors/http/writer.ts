@@ -50,6 +50,8 @@ export class HttpWriter implements TableWriter {
     const body: Record<string, unknown> = {};
     this.rows.fields.forEach((field, i) => {
       if (field.readOnly || (field.createOnly && !creating)) return;
+      // A new record has no value to clear (and WordPress refuses null meta on a create).
+      if (creating && values[i] === null) return;
       setPointer(body, field.pointer, checked(field, () => toJson(values[i], field.type)));
     });
     if (key && this.plan.target.keyMode === 'mapped') {

@@ -1,0 +1,98 @@
+import type { Entity } from '../../src/api/entity.js';
+import type { SyncFlowSpec } from '../../src/api/syncflow.js';
+import { credentialsText } from '../../src/connectors/http/client-config.js';
+import { EVENT_POST_TYPE, type RunningWordPress } from './wordpress-server.js';
+
+/** Meta the HTTP connector tests add to ferry_event (EVENT_META has event_start, event_status, capacity). */
+export const EXTRA_EVENT_META = { event_code: 'string', event_end: 'string', location: 'string', price: 'number' } as const;
+
+export const extraEventMetaPlugin = () =>
+  `add_action('init', function () {\n${Object.entries(EXTRA_EVENT_META)
+    .map(([name, type]) => `  register_post_meta('${EVENT_POST_TYPE}', '${name}', ['type' => '${type}', 'single' => true, 'show_in_rest' => true]);`)
+    .join('\n')}\n});`;
+
+/** The http system block of a WordPress reached at `origin` (the site itself or the fault injector in front). */
+export function wordpressSystem(origin: string, limits: { maxInFlight?: number; retries?: number } = {}) {
+  return {
+    http: {
+      baseUrl: `${origin}/wp-json`,
+      profile: 'wordpress' as const,
+      auth: { type: 'Basic' as const, secretRef: { name: 'wordpress' } },
+      limits: { maxInFlight: limits.maxInFlight ?? 4, retries: limits.retries ?? 4 },
+    },
+  };
+}
+
+/** The Application Password as the connector's credentials (what `ferry run` gathers from the Secret). */
+export const wordpressCredentials = (wp: RunningWordPress) => credentialsText({ auth: { username: wp.username, password: wp.applicationPassword } });
+
+/** The ferry_event resource: the profile's post fields plus the registered meta. */
+export const EVENT_RESOURCE = {
+  profile: EVENT_POST_TYPE,
+  fields: [
+    // Registered meta read back as '' or 0 when never set.
+    { name: 'event_code', pointer: '/meta/event_code', unsetValue: '' },
+    { name: 'event_start', pointer: '/meta/event_start', type: 'timestamp' as const, unsetValue: '' },
+    { name: 'event_end', pointer: '/meta/event_end', type: 'timestamp' as const, unsetValue: '' },
+    { name: 'event_status', pointer: '/meta/event_status', unsetValue: '' },
+    { name: 'capacity', pointer: '/meta/capacity', type: 'integer' as const, unsetValue: '0' },
+    { name: 'location', pointer: '/meta/location', unsetValue: '' },
+    { name: 'price', pointer: '/meta/price', type: 'number' as const, unsetValue: '0' },
+  ],
+};
+
+/** The association demo's events as WordPress ferry_event posts, linked by the event code. */
+export function eventsToWordPress(origin: string, actions?: Entity['actions']): SyncFlowSpec {
+  return {
+    direction: 'OneWay',
+    source: { postgres: { secretRef: { name: 'association' } } },
+    target: wordpressSystem(origin),
+    entities: [
+      {
+        name: 'events',
+        source: { table: 'events', keys: ['id'], updatedAt: 'updated_at' },
+        target: { table: EVENT_POST_TYPE, keys: ['id'], resource: EVENT_RESOURCE },
+        match: [{ source: 'code', target: 'event_code' }],
+        fields: [
+          { source: 'code', target: 'event_code' },
+          { source: 'title', target: 'title' },
+          { source: 'description', target: 'content' },
+          { source: 'starts_at', target: 'event_start' },
+          { source: 'ends_at', target: 'event_end' },
+          { source: 'event_status_id', target: 'event_status' },
+          { source: 'capacity', target: 'capacity' },
+          { source: 'location', target: 'location' },
+          { source: 'price', target: 'price' },
+        ],
+        ...(actions ? { actions } : {}),
+      },
+    ],
+  } as SyncFlowSpec;
+}
+
+/** Every record of a WordPress collection (all statuses), through the REST API directly. */
+export async function wordpressRecords(wp: RunningWordPress, base: string): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  const auth = `Basic ${Buffer.from(`${wp.username}:${wp.applicationPassword}`).toString('base64')}`;
+  for (let page = 1; ; page++) {
+    const status = base === EVENT_POST_TYPE || base === 'posts' || base === 'pages' ? '&status=any' : '';
+    const response = await fetch(`${wp.baseUrl}/wp/v2/${base}?context=edit&per_page=100&page=${page}${status}`, { headers: { authorization: auth } });
+    if (response.status === 400) break;
+    const records = (await response.json()) as Record<string, unknown>[];
+    out.push(...records);
+    if (records.length < 100) break;
+  }
+  return out;
+}
+
+/** Changes a record through the REST API directly (as a website editor would). */
+export async function wordpressWrite(wp: RunningWordPress, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const auth = `Basic ${Buffer.from(`${wp.username}:${wp.applicationPassword}`).toString('base64')}`;
+  const response = await fetch(`${wp.baseUrl}${path}`, {
+    method,
+    headers: { authorization: auth, 'content-type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as Record<string, unknown>;
+}
