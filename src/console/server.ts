@@ -19,7 +19,10 @@ import { newExportJob, resolveJobFromForm, retransferJobFromForm, syncJobFromFor
 import { CLIENT_SCRIPT } from './assets/client-script.js';
 import { STYLES } from './assets/styles.js';
 import { ConsoleCluster } from './cluster.js';
-import { html, query, type Html } from './html.js';
+import { html, query, raw, type Html } from './html.js';
+import { summarizeRun } from '../report/summary.js';
+import { summaryToHtml } from '../report/summary-html.js';
+import { isTerminal } from '../cli/kubectl-ferry/format.js';
 import { Identity, SESSION_COOKIE, type IdentityMode, type Viewer } from './identity.js';
 import { exportsIndexPage, exportsPage } from './pages/exports.js';
 import { activeRunOf, flowCard, flowsPage, FLOWS_PER_PAGE } from './pages/flows.js';
@@ -242,9 +245,26 @@ export class ConsoleServer {
         if (!(error instanceof DataApiError && error.status === 404)) reportError = messageOf(error);
       }
     }
+    // The same summary as the report e-mail and `-o html` (src/report), once the run has ended.
+    const summary = isTerminal(job)
+      ? raw(
+          summaryToHtml(
+            summarizeRun(report?.report, {
+              flow: `${cluster.namespace}/${job.spec.flowRef.name}`,
+              namespace: cluster.namespace,
+              syncJob: name,
+              mode: job.spec.mode,
+              ...(job.spec.requestedBy ? { requestedBy: job.spec.requestedBy } : {}),
+              ...(job.status?.phase ? { phase: job.status.phase } : {}),
+              ...(job.status?.message ? { message: job.status.message } : {}),
+            }),
+            { inlineStyles: false },
+          ),
+        )
+      : undefined;
     return [
       { title: `Run ${name}`, namespace: cluster.namespace, live: 'main', flows: [job.spec.flowRef.name] },
-      runPage({ job, namespace: cluster.namespace, report, reportError, search: url.searchParams.get('q') ?? '', continueToken, now: this.now() }),
+      runPage({ job, namespace: cluster.namespace, report, reportError, search: url.searchParams.get('q') ?? '', continueToken, now: this.now(), ...(summary ? { summary } : {}) }),
     ];
   }
 
