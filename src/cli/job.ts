@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { ExportTarget, ExportTargetSpec } from '../api/exporttarget.js';
-import type { SyncFlow } from '../api/syncflow.js';
+import type { SyncFlow, SyncFlowSpec } from '../api/syncflow.js';
 import type { SyncJob } from '../api/syncjob.js';
 import { databaseOf } from '../api/systems.js';
 import { ENV_SECRETS_DIR, ENV_SOURCE_URL, ENV_STATE_URL, ENV_TARGET_URL, TERMINATION_LOG } from '../controller/job-builder.js';
@@ -14,7 +14,8 @@ import { RunFailedError } from '../engine/run.js';
 import { runSync } from '../connectors/run.js';
 import { renderTable } from '../engine/report.js';
 import type { ExportSecrets } from '../export/secrets.js';
-import { openStateStore } from '../store/db.js';
+import { admittedFlow, recordRanGeneration } from '../store/admitted-flows.js';
+import { openStateStore, type StateStore } from '../store/db.js';
 import { recordRunHeartbeat, recordUnstartedRun } from '../store/run-log.js';
 import { ConfigError, EXIT_OK, FerryError, FlowBusyError } from '../util/errors.js';
 import { createLogger } from '../util/logger.js';
@@ -53,7 +54,7 @@ function writeTerminationMessage(message: string): void {
   }
 }
 
-async function readObjects(kube: Kube, namespace: string, name: string): Promise<{ job: SyncJob; flow: SyncFlow; targets: Record<string, ExportTargetSpec> }> {
+async function readObjects(kube: Kube, namespace: string, name: string): Promise<{ job: SyncJob; flow: SyncFlow }> {
   let job: SyncJob;
   try {
     job = await kube.get<SyncJob>('SyncJob', namespace, name);
@@ -66,8 +67,12 @@ async function readObjects(kube: Kube, namespace: string, name: string): Promise
   } catch (error) {
     throw new ConfigError(`cannot read SyncFlow ${namespace}/${job.spec.flowRef.name}: ${errorMessage(error)}`);
   }
+  return { job, flow };
+}
+
+async function readExportTargets(kube: Kube, namespace: string, spec: SyncFlowSpec): Promise<Record<string, ExportTargetSpec>> {
   const targets: Record<string, ExportTargetSpec> = {};
-  for (const ref of flow.spec.target.export?.targets ?? []) {
+  for (const ref of spec.target.export?.targets ?? []) {
     try {
       targets[ref.name] = (await kube.get<ExportTarget>('ExportTarget', namespace, ref.name)).spec;
     } catch (error) {
@@ -75,7 +80,27 @@ async function readObjects(kube: Kube, namespace: string, name: string): Promise
       throw new ConfigError(`spec.target.export.targets: ExportTarget "${ref.name}" not found`);
     }
   }
-  return { job, flow, targets };
+  return targets;
+}
+
+/**
+ * The flow spec this run executes: the one its SyncJob was admitted with (kept by the controller in
+ * the state database), or the live one when none was kept (a controller older than this pod).
+ * Records the generation it runs, which the controller shows on the SyncJob's status.
+ */
+async function specToRun(state: StateStore, job: SyncJob, flow: SyncFlow, logger: Logger): Promise<SyncFlowSpec> {
+  const uid = job.metadata.uid;
+  const admitted = uid ? await admittedFlow(state.pool, uid) : undefined;
+  const live = flow.metadata.generation ?? 0;
+  if (!admitted) {
+    logger.warn({ generation: live }, 'no admitted SyncFlow spec recorded for this SyncJob: running the live one');
+    return flow.spec;
+  }
+  if (admitted.generation !== live) {
+    logger.warn({ admitted: admitted.generation, live }, 'the SyncFlow was edited after this SyncJob was admitted: running the admitted spec');
+  }
+  await recordRanGeneration(state.pool, uid!, admitted.generation);
+  return admitted.spec;
 }
 
 /**
@@ -126,11 +151,18 @@ export interface JobOptions {
 export async function runJob(options: JobOptions): Promise<number> {
   const logger = options.logger ?? createLogger({ pretty: false });
   const kube = Kube.fromDefault(options.kubeconfig);
-  const { job, flow, targets } = await readObjects(kube, options.namespace, options.name);
+  const { job, flow: liveFlow } = await readObjects(kube, options.namespace, options.name);
   const stateUrl = requireEnv(ENV_STATE_URL);
-  const flowId = `${options.namespace}/${flow.metadata.name}`;
+  const flowId = `${options.namespace}/${liveFlow.metadata.name}`;
   const runId = newRunId(job);
-  await (await openStateStore(stateUrl)).close(); // migrations first, so the heartbeat's table exists
+  const state = await openStateStore(stateUrl); // migrations first, so the heartbeat's table exists
+  let flow: SyncFlow;
+  try {
+    flow = { ...liveFlow, spec: await specToRun(state, job, liveFlow, logger) };
+  } finally {
+    await state.close();
+  }
+  const targets = await readExportTargets(kube, options.namespace, flow.spec);
   const stopHeartbeat = startHeartbeat(stateUrl, runId, logger);
   const spec = job.spec;
   try {

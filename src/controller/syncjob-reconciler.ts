@@ -12,6 +12,7 @@ import { sendEmail, smtpSettingsFromSecret } from '../notify/mailer.js';
 import { renderReportEmail } from '../notify/report-email.js';
 import { byAge, decideAdmission, isActive, isFinished } from './admission.js';
 import { flowIdOf, type ControllerContext, type JobObject } from './context.js';
+import { generationNote } from './flow-generation.js';
 import { buildJob, jobNameFor } from './job-builder.js';
 import { errorMessage, isStatus } from './kube.js';
 import { LABEL_FLOW, LABEL_MANAGED_BY, LABEL_SYNCJOB, MANAGED_BY, labelValue } from './labels.js';
@@ -19,6 +20,8 @@ import { runIdPrefix } from './run-id.js';
 import type { RunRow } from './run-store.js';
 import { transfersOf } from './transfers.js';
 import { redactSecrets } from '../util/redact.js';
+import { flowGenerations, recordAdmittedFlow } from '../store/admitted-flows.js';
+import { ConfigError } from '../util/errors.js';
 
 const PROGRESS_INTERVAL_MS = 2000;
 const MAX_SUMMARY_ENTITIES = 200;
@@ -234,6 +237,9 @@ export class SyncJobReconciler {
     const wanted = flow.spec.target.export?.targets.map((t) => t.name) ?? [];
     const exportTargets = this.ctx.targets.list((t) => t.metadata.namespace === namespace && wanted.includes(t.metadata.name));
     const k8sJob = buildJob({ syncJob: job, flow, exportTargets, config: this.ctx.config });
+    // The pod runs the spec admitted here, even when the flow is edited before it starts.
+    const flowGeneration = job.status?.flowGeneration ?? { admitted: flow.metadata.generation ?? 0 };
+    await recordAdmittedFlow(this.ctx.runs.pool, { syncJobUid: job.metadata.uid!, flow: flowIdOf(namespace, flow.metadata.name), generation: flowGeneration.admitted, spec: flow.spec });
     try {
       await this.ctx.kube.batch.createNamespacedJob({ namespace, body: k8sJob });
     } catch (error) {
@@ -243,6 +249,7 @@ export class SyncJobReconciler {
     const message = `Job ${k8sJob.metadata!.name} created${estimate ? `; estimated ${formatDuration(estimate.seconds * 1000)} (${estimate.basis})` : ''}`;
     await this.setPhase(job, 'Scheduled', 'JobCreated', message, {
       jobRef: { name: k8sJob.metadata!.name! },
+      flowGeneration,
       ...(estimate ? { estimate } : {}),
     });
     this.ctx.event(job, 'Normal', 'Scheduled', message);
@@ -298,16 +305,18 @@ export class SyncJobReconciler {
     const startedAt = run ? run.startedAt : k8sJob.status?.startTime ? new Date(k8sJob.status.startTime) : undefined;
     const completedAt = run?.completedAt ?? (k8sJob.status?.completionTime ? new Date(k8sJob.status.completionTime) : now);
     const totals = report?.totals;
+    const flowGeneration = await this.ranGeneration(job);
     const text =
-      phase === 'Succeeded' && totals
+      (phase === 'Succeeded' && totals
         ? `read ${totals.read}, created ${totals.created}, updated ${totals.updated}, archived ${totals.archived}, deleted ${totals.deleted}, rejected ${totals.rejected}`
-        : message;
+        : message) + generationNote(flowGeneration, this.flowOf(job)?.metadata.generation);
     const transfers = transfersOf(report);
     const entities = report ? summaryOf(report.entities) : run ? summaryOf(await this.ctx.runs.progress(run.id)) : undefined;
     const updated = await this.setPhase(job, phase, reason, text, {
       ...(run ? { runId: run.id, reportRef: { runId: run.id } } : {}),
       ...(startedAt ? { startedAt: time(startedAt) } : {}),
       completedAt: time(completedAt),
+      ...(flowGeneration ? { flowGeneration } : {}),
       ...(startedAt ? { duration: formatDuration(completedAt.getTime() - startedAt.getTime()) } : {}),
       ...(entities || transfers ? { summary: { ...(entities ? { entities } : {}), ...(transfers ? { transfers } : {}) } } : {}),
     });
@@ -323,6 +332,14 @@ export class SyncJobReconciler {
       }
     }
     return this.finishUp(updated, reason);
+  }
+
+  /** The generations this SyncJob was admitted with (its status) and ran (recorded by its pod). */
+  private async ranGeneration(job: SyncJob): Promise<SyncJobStatus['flowGeneration']> {
+    const admitted = job.status?.flowGeneration?.admitted;
+    if (admitted === undefined) return undefined;
+    const recorded = await flowGenerations(this.ctx.runs.pool, job.metadata.uid!).catch(() => undefined);
+    return { admitted, ...(recorded?.ran !== undefined ? { ran: recorded.ran } : {}) };
   }
 
   /** Terminal: the report ConfigMap and the e-mail, each once; then let the flow update history and the queue. */

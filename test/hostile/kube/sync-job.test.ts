@@ -1,0 +1,79 @@
+/**
+ * Hostile cases that need a real kube-apiserver (this folder runs in the e2e project): a SyncFlow
+ * edited between admission and the Job's start, and a Secret holding a URL no driver reads as meant.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SyncFlow } from '../../../src/api/syncflow.js';
+import type { Controller } from '../../../src/controller/controller.js';
+import type { Kube } from '../../../src/controller/kube.js';
+import { freshDatabase, withClient } from '../../helpers/databases.js';
+import {
+  createNamespace,
+  createSecret,
+  flowManifest,
+  jobManifest,
+  kubeClient,
+  kubeconfigPath,
+  miniFlowDatabases,
+  startController,
+  waitFor,
+  waitForPhase,
+} from '../../e2e/fixtures/env.js';
+import { JobRunner } from '../../e2e/fixtures/job-runner.js';
+
+const ns = 'hostile-syncjob';
+let kube: Kube;
+let controller: Controller;
+let runner: JobRunner | undefined;
+
+const readyFlow = (name: string) =>
+  waitFor(`${name} Ready`, async () => {
+    const flow = await kube.get<SyncFlow>('SyncFlow', ns, name);
+    return flow.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? flow : undefined;
+  });
+
+/** Started late on purpose: until it runs, admitted SyncJobs wait Scheduled for their pods. */
+async function startRunner(): Promise<void> {
+  if (runner) return;
+  runner = new JobRunner({ kubeconfigPath: kubeconfigPath(), namespace: ns });
+  await runner.start();
+}
+
+beforeAll(async () => {
+  kube = kubeClient();
+  await createNamespace(kube, ns);
+  const stateUrl = await freshDatabase('hostile_kube_state');
+  await createSecret(kube, ns, 'ferry-state-db', { url: stateUrl });
+  controller = await startController(ns, stateUrl);
+});
+
+afterAll(async () => {
+  await controller?.stop();
+  await runner?.stop();
+});
+
+describe('SyncJobs against a hostile or careless user', () => {
+  it('a SyncFlow edited after admission: the Job runs the admitted spec, and the status records both generations', async () => {
+    const { targetUrl } = await miniFlowDatabases(kube, ns, 'edited');
+    await kube.create('SyncFlow', flowManifest(ns, 'edited'));
+    const admittedFlow = await readyFlow('edited');
+    // No Job runs yet: the SyncJob is admitted (Scheduled) and waits for its pod.
+    await kube.create('SyncJob', jobManifest(ns, 'edited-full', 'edited'));
+    const scheduled = await waitForPhase(kube, ns, 'edited-full', ['Scheduled']);
+    expect(scheduled.status?.flowGeneration).toEqual({ admitted: admittedFlow.metadata.generation });
+
+    // Edited before the pod starts: only firms would be synced by the live spec.
+    const edited = await kube.get<SyncFlow>('SyncFlow', ns, 'edited');
+    edited.spec.entities = edited.spec.entities.filter((e) => e.name === 'firms');
+    await kube.custom.replaceNamespacedCustomObject({ group: 'ferry.dev', version: 'v1alpha1', plural: 'syncflows', namespace: ns, name: 'edited', body: edited });
+    await waitFor('edited flow at its new generation', async () => (await kube.get<SyncFlow>('SyncFlow', ns, 'edited')).metadata.generation! > admittedFlow.metadata.generation!);
+
+    await startRunner();
+    const done = await waitForPhase(kube, ns, 'edited-full', ['Succeeded', 'Failed']);
+    expect(done.status?.phase, done.status?.message).toBe('Succeeded');
+    expect(done.status?.flowGeneration).toEqual({ admitted: admittedFlow.metadata.generation, ran: admittedFlow.metadata.generation });
+    expect(done.status?.message).toContain(`ran the admitted SyncFlow spec (generation ${admittedFlow.metadata.generation})`);
+    const people = await withClient(targetUrl, async (c) => Number((await c.query('SELECT count(*) AS n FROM people')).rows[0].n));
+    expect(people).toBe(7);
+  });
+});
