@@ -52,7 +52,9 @@ export class HttpWriter implements TableWriter {
       if (field.readOnly || (field.createOnly && !creating)) return;
       // A new record has no value to clear (and WordPress refuses null meta on a create).
       if (creating && values[i] === null) return;
-      setPointer(body, field.pointer, checked(field, () => toJson(values[i], field.type)));
+      // Clearing writes the API's own "unset" value (WordPress refuses null for meta it cannot validate).
+      const value = values[i] === null && field.unsetValue !== undefined ? field.unsetValue : values[i];
+      setPointer(body, field.pointer, checked(field, () => toJson(value, field.type)));
     });
     if (key && this.plan.target.keyMode === 'mapped') {
       this.rows.keys.forEach((field, i) => {
