@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { DEFAULT_JOB_DEFAULTS, type ControllerConfig } from '../controller/config.js';
+import { DEFAULT_CREDENTIALS_SECRET, DEFAULT_JOB_DEFAULTS, type ControllerConfig } from '../controller/config.js';
 import { ConfigError } from '../util/errors.js';
 import { createLogger } from '../util/logger.js';
 
@@ -9,12 +9,6 @@ function positiveInt(flag: string) {
     if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${flag} takes a whole number, got "${value}"`);
     return n;
   };
-}
-
-function secretKeyRef(value: string): { name: string; key: string } {
-  const [name, key = 'url'] = value.split(':');
-  if (!name) throw new ConfigError(`--state-db-secret takes NAME[:KEY], got "${value}"`);
-  return { name, key };
 }
 
 function namespacedName(value: string): { namespace: string; name: string } {
@@ -36,7 +30,11 @@ export function registerControllerCommand(program: Command): void {
     .option('--namespace <ns>', 'watch only this namespace (default: all namespaces)')
     .option('--environment <name>', "this cluster's environment, matched against schedules' enabledIn", process.env.FERRY_ENVIRONMENT)
     .option('--state-db-url <url>', 'state database URL (default: $FERRY_STATE_DB_URL)')
-    .addOption(new Option('--state-db-secret <name[:key]>', 'Secret with the state DB URL, passed to the Job pods').default({ name: 'ferry-state-db', key: 'url' }, 'ferry-state-db:url').argParser(secretKeyRef))
+    .option(
+      '--namespace-credentials-secret <name>',
+      "Secret the controller writes into each namespace with flows: the state DB URL of that namespace's own role, which its Jobs use",
+      DEFAULT_CREDENTIALS_SECRET,
+    )
     .addOption(
       new Option('--smtp-secret <namespace/name>', 'default SMTP Secret for flows without notifications.smtpSecretRef (default: $FERRY_SMTP_SECRET)').argParser(namespacedName),
     )
@@ -70,7 +68,7 @@ export function registerControllerCommand(program: Command): void {
         command: String(options.jobCommand).split(/\s+/).filter(Boolean),
         jobServiceAccountName: options.jobServiceAccount,
         environment: options.environment,
-        stateDbSecret: options.stateDbSecret,
+        stateDbSecret: { name: options.namespaceCredentialsSecret, key: 'url' },
         ...(options.smtpSecret || process.env.FERRY_SMTP_SECRET
           ? { defaultSmtpSecret: options.smtpSecret ?? namespacedName(process.env.FERRY_SMTP_SECRET!) }
           : {}),

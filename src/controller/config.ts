@@ -24,7 +24,10 @@ export interface ControllerConfig {
   jobServiceAccountName?: string;
   /** Environment name matched against schedules' `enabledIn`. */
   environment?: string;
-  /** Secret (in each flow's namespace) with the state DB URL, passed to the Job pods. */
+  /**
+   * The Secret the controller writes into each flow's namespace with the state DB URL of that
+   * namespace's own role (not the owner credential); the Job pods read it.
+   */
   stateDbSecret: { name: string; key: string };
   /** SMTP Secret for report e-mails of flows that name none (the chart's smtp.existingSecret). */
   defaultSmtpSecret?: { namespace: string; name: string };
@@ -39,6 +42,8 @@ export const DEFAULT_JOB_DEFAULTS: JobDefaults = {
   activeDeadlineSeconds: 6 * 3600,
   ttlSecondsAfterFinished: 7 * 24 * 3600,
 };
+
+export const DEFAULT_CREDENTIALS_SECRET = 'ferry-state-db-credentials';
 
 /** The non-root user the image declares (Dockerfile `USER 10001`); Job pods run as it. */
 export const IMAGE_USER_ID = 10001;

@@ -11,6 +11,9 @@ import type { RunStore } from './run-store.js';
 
 export type JobObject = V1Job & KubeObject;
 
+/** What the work queue reconciles: the three kinds, and a namespace's state-database credentials. */
+export type WorkKind = KindName | 'StateCredentials';
+
 /** What every reconciler gets: API access, caches, the state DB, metrics and a clock. */
 export interface ControllerContext {
   kube: Kube;
@@ -23,7 +26,9 @@ export interface ControllerContext {
   metrics: ControllerMetrics;
   logger: Logger;
   now: () => Date;
-  enqueue: (kind: KindName, namespace: string, name: string, afterMs?: number) => void;
+  enqueue: (kind: WorkKind, namespace: string, name: string, afterMs?: number) => void;
+  /** Makes sure the namespace's state-database credentials Secret exists before a Job there reads it. */
+  ensureStateCredentials: (namespace: string) => Promise<void>;
   /** The newest known copy: the cache, or what our own status write returned if the cache lags behind. */
   fresh: <T extends KubeObject>(kind: KindName, object: T | undefined) => T | undefined;
   /** Writes status (merge patch; null removes a field) and remembers the result for `fresh`. */

@@ -5,7 +5,7 @@ import type { SyncFlow } from '../api/syncflow.js';
 import type { SyncJob } from '../api/syncjob.js';
 import { openStateStore, type StateStore } from '../store/db.js';
 import type { ControllerConfig } from './config.js';
-import type { ControllerContext, JobObject } from './context.js';
+import type { ControllerContext, JobObject, WorkKind } from './context.js';
 import { ExportTargetReconciler } from './exporttarget-reconciler.js';
 import { startHealthServer } from './health-server.js';
 import { ResilientInformer, type InformerEvent } from './informer.js';
@@ -16,6 +16,7 @@ import { ControllerMetrics } from './metrics.js';
 import { RunStore } from './run-store.js';
 import { SyncFlowReconciler } from './syncflow-reconciler.js';
 import { SyncJobReconciler } from './syncjob-reconciler.js';
+import { StateCredentialsReconciler } from './state-credentials-reconciler.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface ControllerOptions {
@@ -33,6 +34,8 @@ export interface ControllerOptions {
   /** Relist a watch after this much silence. */
   watchSilenceMs?: number;
   processMetrics?: boolean;
+  /** How often each namespace's credentials Secret is checked (recreated when deleted, rotated on request). */
+  credentialsCheckMs?: number;
   now?: () => Date;
 }
 
@@ -59,6 +62,7 @@ export class Controller {
   private readonly flowReconciler: SyncFlowReconciler;
   private readonly jobReconciler: SyncJobReconciler;
   private readonly targetReconciler: ExportTargetReconciler;
+  private readonly credentialsReconciler: StateCredentialsReconciler;
   private leading = false;
   private started = false;
   private stopping = false;
@@ -82,7 +86,10 @@ export class Controller {
         onEvent,
         onError: () => this.metrics.informerRestarts.inc({ informer: name }),
       });
-    const flows = informer<SyncFlow>('syncflows', 'SyncFlow', () => kube.list('SyncFlow', namespace), (_e, o) => this.enqueue('SyncFlow', o.metadata.namespace!, o.metadata.name));
+    const flows = informer<SyncFlow>('syncflows', 'SyncFlow', () => kube.list('SyncFlow', namespace), (_e, o) => {
+      this.enqueue('SyncFlow', o.metadata.namespace!, o.metadata.name);
+      this.enqueue('StateCredentials', o.metadata.namespace!, options.config.stateDbSecret.name);
+    });
     const syncJobs = informer<SyncJob>('syncjobs', 'SyncJob', () => kube.list('SyncJob', namespace), (event, o) => {
       this.enqueue('SyncJob', o.metadata.namespace!, o.metadata.name);
       if (event !== 'update' || o.status?.phase) this.enqueue('SyncFlow', o.metadata.namespace!, o.spec.flowRef.name);
@@ -121,10 +128,12 @@ export class Controller {
       fresh: (kind, object) => this.fresh(kind, object),
       patchStatus: (kind, object, status) => this.patchStatus(kind, object, status),
       event: (object, type, reason, message) => void this.event(object, type, reason, message),
+      ensureStateCredentials: (ns) => this.credentialsReconciler.ensure(ns),
     };
     this.flowReconciler = new SyncFlowReconciler(this.ctx);
     this.jobReconciler = new SyncJobReconciler(this.ctx);
     this.targetReconciler = new ExportTargetReconciler(this.ctx);
+    this.credentialsReconciler = new StateCredentialsReconciler(this.ctx, options.stateDbUrl, options.credentialsCheckMs ?? 30_000);
   }
 
   get isLeader(): boolean {
@@ -197,7 +206,10 @@ export class Controller {
       process: (key) => this.process(key),
       onError: (key, error, attempt) => this.logger.warn({ key, attempt, err: errorMessage(error) }, 'reconcile failed; retrying'),
     });
-    for (const object of this.ctx.flows.list()) this.enqueue('SyncFlow', object.metadata.namespace!, object.metadata.name);
+    for (const object of this.ctx.flows.list()) {
+      this.enqueue('SyncFlow', object.metadata.namespace!, object.metadata.name);
+      this.enqueue('StateCredentials', object.metadata.namespace!, this.options.config.stateDbSecret.name);
+    }
     for (const object of this.ctx.syncJobs.list()) this.enqueue('SyncJob', object.metadata.namespace!, object.metadata.name);
     for (const object of this.ctx.targets.list()) this.enqueue('ExportTarget', object.metadata.namespace!, object.metadata.name);
   }
@@ -211,14 +223,14 @@ export class Controller {
     await queue?.shutdown();
   }
 
-  private enqueue(kind: KindName, namespace: string, name: string, afterMs?: number): void {
+  private enqueue(kind: WorkKind, namespace: string, name: string, afterMs?: number): void {
     const key = `${kind}/${namespace}/${name}`;
     if (afterMs) this.queue?.addAfter(key, afterMs);
     else this.queue?.add(key);
   }
 
   private async process(key: string): Promise<{ requeueAfterMs?: number } | void> {
-    const [kind, namespace, name] = key.split('/') as [KindName, string, string];
+    const [kind, namespace, name] = key.split('/') as [WorkKind, string, string];
     const end = this.metrics.reconcileSeconds.startTimer({ kind });
     try {
       const result =
@@ -226,7 +238,9 @@ export class Controller {
           ? await this.flowReconciler.reconcile(namespace, name)
           : kind === 'SyncJob'
             ? await this.jobReconciler.reconcile(namespace, name)
-            : await this.targetReconciler.reconcile(namespace, name);
+            : kind === 'StateCredentials'
+              ? await this.credentialsReconciler.reconcile(namespace)
+              : await this.targetReconciler.reconcile(namespace, name);
       this.metrics.reconciles.inc({ kind, result: 'success' });
       return result;
     } catch (error) {

@@ -5,6 +5,7 @@ import { PAIR_CATEGORIES, type PairCategory } from '../api/syncflow.js';
 import { lastTransferTo, type LastTransfer } from '../store/export-transfers.js';
 import { latestRunByIdPrefix, runProgress, type EntityProgress } from '../store/run-reads.js';
 import { categoryCounts } from '../store/two-way-pairs.js';
+import { issueNamespaceCredential, type NamespaceCredential } from '../store/tenant-roles.js';
 
 export interface RunRow {
   id: string;
@@ -16,7 +17,7 @@ export interface RunRow {
   report?: RunReport;
 }
 
-/** The controller's read side of the state DB: runs by SyncJob, progress, estimates, pair categories. */
+/** The controller's side of the state DB: runs by SyncJob, progress, estimates, pair categories, namespace credentials. */
 export class RunStore {
   readonly pool: pg.Pool;
 
@@ -67,6 +68,16 @@ export class RunStore {
   /** The newest transfer to an ExportTarget (by name, from runs of flows in its namespace). */
   async lastTransfer(namespace: string, target: string): Promise<LastTransfer | undefined> {
     return lastTransferTo(this.pool, namespace, target);
+  }
+
+  /** A new password for the namespace's role (created the first time); the old one stops working. */
+  async issueCredential(namespace: string): Promise<NamespaceCredential> {
+    const client = await this.pool.connect();
+    try {
+      return await issueNamespaceCredential(client, namespace);
+    } finally {
+      client.release();
+    }
   }
 
   async close(): Promise<void> {

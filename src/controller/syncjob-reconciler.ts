@@ -241,6 +241,12 @@ export class SyncJobReconciler {
     const flowGeneration = job.status?.flowGeneration ?? { admitted: flow.metadata.generation ?? 0 };
     await recordAdmittedFlow(this.ctx.runs.pool, { syncJobUid: job.metadata.uid!, flow: flowIdOf(namespace, flow.metadata.name), generation: flowGeneration.admitted, spec: flow.spec });
     try {
+      await this.ctx.ensureStateCredentials(namespace);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      return this.fail(job, 'StateCredentials', error.message);
+    }
+    try {
       await this.ctx.kube.batch.createNamespacedJob({ namespace, body: k8sJob });
     } catch (error) {
       if (!isStatus(error, 409)) throw error;
@@ -411,6 +417,7 @@ export class SyncJobReconciler {
         requestedBy: job.spec.requestedBy,
         report,
         secrets: Object.values(secret).filter((v) => v !== smtp.from && v !== smtp.host),
+        ...(this.ctx.config.consoleUrl ? { consoleUrl: this.ctx.config.consoleUrl } : {}),
       });
       await sendEmail(smtp, recipients, content, job.metadata.uid ?? job.metadata.name);
       await this.ctx.patchStatus('SyncJob', job, { notification: { state: 'Sent', recipients, attempts, sentAt: time(this.ctx.now()) } });

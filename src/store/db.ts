@@ -6,7 +6,7 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import * as schema from './schema.js';
 import { applyTenantIsolation } from './tenant-isolation.js';
-import { isStateOwner } from './tenant-roles.js';
+import { isStateOwner, regrantNamespaceRoles } from './tenant-roles.js';
 import { describeConnectionError, EXIT_SYNC_FAILED, FerryError, redactUrl } from '../util/errors.js';
 
 export type StateDb = NodePgDatabase<typeof schema>;
@@ -57,12 +57,13 @@ export async function openStateStore(url: string, options: { max?: number } = {}
   return { pool, db: drizzle(pool, { schema }), close: () => pool.end() };
 }
 
-/** Pending migrations, then the row-level security of every table (new tables included), under one lock. */
+/** Pending migrations, then the row-level security and namespace grants of every table (new ones included), under one lock. */
 async function migrateAsOwner(client: pg.PoolClient): Promise<void> {
   await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
   try {
     await migrate(drizzle(client, { schema }), { migrationsFolder: migrationsFolder(), migrationsSchema: 'ferry' });
     await applyTenantIsolation(client);
+    await regrantNamespaceRoles(client); // tables a migration added
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]);
   }

@@ -2,7 +2,9 @@
 Exactly what the controller does in the namespaces it watches (see src/controller): watch the three
 kinds, write their status, create and prune SyncJobs, run them as batch/v1 Jobs, keep each run's report
 in a ConfigMap and record Events. Secrets: `get` by name only (the SMTP Secret a flow names in
-notifications.smtpSecretRef, and the source Secret for the pending-rows estimate); never list or watch.
+notifications.smtpSecretRef, the source Secret for the pending-rows estimate, and each namespace's state
+database credentials Secret, which it checks periodically); `create` and `update` for that credentials
+Secret only (it holds the namespace's own database role, never the owner credential); never list or watch.
 Jobs get their credentials through secretKeyRefs that the kubelet resolves.
 */}}
 {{- define "ferry.controllerRules" -}}
@@ -24,6 +26,14 @@ Jobs get their credentials through secretKeyRefs that the kubelet resolves.
 - apiGroups: [""]
   resources: [secrets]
   verbs: [get]
+# `create` cannot be limited to a name; `update` can.
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [create]
+- apiGroups: [""]
+  resources: [secrets]
+  resourceNames: [{{ .Values.stateDatabase.namespaceCredentialsSecret | quote }}]
+  verbs: [update]
 - apiGroups: ["", events.k8s.io]
   resources: [events]
   verbs: [create]

@@ -15,6 +15,8 @@ import { FerryClient, loadKubeConfig, type ConnectionOptions } from './kube.js';
 import { buildResolve, buildRetransfer, buildSyncRequest, parseTimeout, perFieldResolutions, resolutionFromFlags, type ResolutionFlags, type SyncFlags } from '../../actions/sync-jobs.js';
 import { DataApiClient } from '../../data-api/client.js';
 import { gitOpsNote, gitOpsOwner, suspendPatch } from './suspend.js';
+import { rotateCredentials } from './rotate.js';
+import { DEFAULT_CREDENTIALS_SECRET } from '../../controller/config.js';
 
 const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 const err = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -276,6 +278,18 @@ for (const [verb, suspend] of [['suspend', true], ['resume', false]] as const) {
       if (owner) err(gitOpsNote(flow, owner, suspend, options.schedule));
     });
 }
+
+program
+  .command('rotate-credentials')
+  .description("give NAMESPACE's sync Jobs a new state database password (the controller rotates it and rewrites the namespace's credentials Secret; the old password stops working for new connections)")
+  .argument('<namespace>', 'namespace whose credential to rotate')
+  .option('--secret <name>', "the namespace's credentials Secret (the controller's --namespace-credentials-secret)", DEFAULT_CREDENTIALS_SECRET)
+  .option('--timeout <duration>', 'how long to wait for the controller', '2m')
+  .action(async (namespace: string, options: { secret: string; timeout: string }) => {
+    const { kubeConfig } = loadKubeConfig(program.opts<ConnectionOptions>());
+    await rotateCredentials(kubeConfig, namespace, options.secret, { timeoutMs: parseTimeout(options.timeout) });
+    out(`secret/${options.secret} in ${namespace}: new state database credential issued`);
+  });
 
 program
   .command('console')

@@ -113,7 +113,7 @@ describe('helm template with the default values', () => {
     expect(container.args).toEqual([
       'controller',
       '--health-port=8080',
-      '--state-db-secret=ferry-postgresql:url',
+      '--namespace-credentials-secret=ferry-state-db-credentials',
       '--image=ghcr.io/ferry-dev/ferry:0.1.0',
       '--image-pull-policy=IfNotPresent',
       '--job-service-account=ferry-job',
@@ -220,7 +220,7 @@ describe('helm template with each documented option set (charts/ferry/ci)', () =
     const [container] = podSpec(controllerDeployment(objects)).containers;
     expect(env(container, 'FERRY_STATE_DB_URL')?.valueFrom).toEqual({ secretKeyRef: { name: 'ferry-state-app', key: 'uri' } });
     expect(container.args).toContain('--environment=prod');
-    expect(container.args).toContain('--state-db-secret=ferry-state-app:uri');
+    expect(container.args).toContain('--namespace-credentials-secret=ferry-state-db-credentials');
   });
 
   it('watchNamespaces turns the ClusterRole into one Role per namespace', () => {

@@ -21,6 +21,8 @@ export const CONTROLLER_ALLOWED: Access[] = [
   ...['create', 'get', 'list', 'watch', 'delete'].map((verb) => ({ verb, resource: 'jobs.batch' })),
   ...['create', 'get', 'update'].map((verb) => ({ verb, resource: 'configmaps' })),
   { verb: 'get', resource: 'secrets' },
+  // Each namespace's state database credentials Secret (update is limited to its name, so not listed here).
+  { verb: 'create', resource: 'secrets' },
   { verb: 'create', resource: 'events' },
   { verb: 'create', resource: 'events.events.k8s.io' },
 ];
