@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SyncFlowSpec } from '../../../src/api/syncflow.js';
+import { runSync } from '../../../src/connectors/run.js';
+import type { RunRequest } from '../../../src/engine/run.js';
+import { createLogger } from '../../../src/util/logger.js';
+import { freshDatabase, withClient } from '../../helpers/databases.js';
+import { startFaultProxy, type FaultProxy } from '../../helpers/fault-proxy.js';
+import { EVENT_RESOURCE, extraEventMetaPlugin, wordpressCredentials, wordpressSystem, wordpressWrite } from '../../helpers/wordpress-flows.js';
+import { EVENT_POST_TYPE, startWordPress, type RunningWordPress } from '../../helpers/wordpress-server.js';
+
+/**
+ * A real WordPress as the source: ferry_event posts read back into PostgreSQL. WordPress lists in
+ * no key order, so a Full run's deletion detection goes through the engine's staged join; Incremental
+ * uses WordPress's modified_after filter. Requests go through the tests' FAULT INJECTOR, which counts them.
+ */
+const logger = createLogger({ level: 'silent', pretty: false });
+let wp: RunningWordPress;
+let proxy: FaultProxy;
+let request: Omit<RunRequest, 'mode'>;
+const ids: number[] = [];
+
+beforeAll(async () => {
+  wp = await startWordPress({ extraPlugin: extraEventMetaPlugin() });
+  proxy = await startFaultProxy(wp.siteUrl);
+  const [targetUrl, stateUrl] = await Promise.all([freshDatabase('wp_read_dst'), freshDatabase('wp_read_state')]);
+  await withClient(targetUrl, (c) =>
+    c.query(`CREATE TABLE website_events (post_id bigint PRIMARY KEY, title text, status text, event_code text, capacity integer, modified timestamptz)`),
+  );
+  for (let i = 0; i < 12; i++) {
+    const post = await wordpressWrite(wp, 'POST', `/wp/v2/${EVENT_POST_TYPE}`, {
+      title: `Event ${i}`,
+      status: i % 3 === 0 ? 'draft' : 'publish',
+      meta: { event_code: `EV-${i}`, capacity: 10 + i },
+    });
+    ids.push(Number(post.id));
+  }
+  const spec = {
+    direction: 'OneWay',
+    source: wordpressSystem(proxy.origin),
+    target: { postgres: { secretRef: { name: 'warehouse' } } },
+    entities: [
+      {
+        name: 'events',
+        source: { table: EVENT_POST_TYPE, keys: ['id'], updatedAt: 'modified', resource: EVENT_RESOURCE },
+        target: { table: 'website_events', keys: ['post_id'] },
+        fields: [
+          { source: 'id', target: 'post_id' },
+          { source: 'title', target: 'title' },
+          { source: 'status', target: 'status' },
+          { source: 'event_code', target: 'event_code' },
+          { source: 'capacity', target: 'capacity' },
+          { source: 'modified', target: 'modified' },
+        ],
+        actions: ['link', 'createInTarget', 'updateTarget', 'deleteInTarget'],
+      },
+    ],
+  } as unknown as SyncFlowSpec;
+  request = { flowId: 'test/wp-read', spec, sourceUrl: wordpressCredentials(wp), targetUrl, stateUrl, logger };
+}, 180_000);
+
+afterAll(async () => {
+  await proxy?.close();
+  await wp?.close();
+});
+
+const rows = () =>
+  withClient(request.targetUrl, async (c) => (await c.query(`SELECT post_id::int AS id, title, status, event_code, capacity FROM website_events ORDER BY post_id`)).rows);
+
+describe('WordPress ferry_event posts -> PostgreSQL', () => {
+  it('a Full reads every post (drafts too) with its meta', async () => {
+    const report = await runSync({ ...request, mode: 'Full' });
+    expect(report.status, report.error).toBe('Succeeded');
+    expect(report.totals.created).toBe(12);
+    const stored = await rows();
+    expect(stored.map((r) => r.id)).toEqual(ids);
+    expect(stored[0]).toEqual({ id: ids[0], title: 'Event 0', status: 'draft', event_code: 'EV-0', capacity: 10 });
+    expect(proxy.requests.every((r) => r.method === 'GET')).toBe(true);
+  });
+
+  it('Incremental asks WordPress for posts modified since the watermark and applies the change', async () => {
+    // modified_gmt has whole seconds: change the post in a later second than the last sync.
+    await new Promise((r) => setTimeout(r, 1_100));
+    await wordpressWrite(wp, 'POST', `/wp/v2/${EVENT_POST_TYPE}/${ids[4]}`, { title: 'Event 4 (moved)' });
+    proxy.reset();
+    const report = await runSync({ ...request, mode: 'Incremental' });
+    expect(report.status, report.error).toBe('Succeeded');
+    expect(report.totals.updated).toBe(1);
+    expect(report.totals.created).toBe(0);
+    expect(proxy.requests.some((r) => r.path.includes('modified_after='))).toBe(true);
+    expect((await rows()).find((r) => r.id === ids[4])?.title).toBe('Event 4 (moved)');
+  });
+
+  it('a Full notices a post deleted in WordPress and deletes its row', async () => {
+    await wordpressWrite(wp, 'DELETE', `/wp/v2/${EVENT_POST_TYPE}/${ids[7]}?force=true`);
+    const report = await runSync({ ...request, mode: 'Full' });
+    expect(report.status, report.error).toBe('Succeeded');
+    expect(report.totals.deleted).toBe(1);
+    expect(report.totals.created + report.totals.updated).toBe(0);
+    expect((await rows()).map((r) => r.id)).toEqual(ids.filter((id) => id !== ids[7]));
+  });
+});
