@@ -21,6 +21,7 @@ export interface ReadMemory {
  */
 export class HttpReader implements TableReader {
   private readonly rows: SourceRows;
+  readonly incrementalNote: string | undefined;
 
   constructor(
     private readonly client: Requester,
@@ -29,6 +30,9 @@ export class HttpReader implements TableReader {
     private readonly memory: ReadMemory,
   ) {
     this.rows = new SourceRows(plan, resource);
+    this.incrementalNote = resource.incremental
+      ? undefined
+      : `the API resource ${resource.name} has no server-side filter (resource.incremental): Incremental listed every record and kept the changed ones`;
   }
 
   private get cursorType() {
