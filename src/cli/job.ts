@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { ExportTarget, ExportTargetSpec } from '../api/exporttarget.js';
 import type { SyncFlow, SyncFlowSpec } from '../api/syncflow.js';
 import type { SyncJob } from '../api/syncjob.js';
-import { databaseOf } from '../api/systems.js';
+import { databaseOf, type SystemSide } from '../api/systems.js';
 import { ENV_SECRETS_DIR, ENV_SOURCE_URL, ENV_STATE_URL, ENV_TARGET_URL, TERMINATION_LOG } from '../controller/job-builder.js';
 import { Kube, errorMessage, isStatus } from '../controller/kube.js';
 import { newRunId } from '../controller/run-id.js';
@@ -17,6 +17,7 @@ import type { ExportSecrets } from '../export/secrets.js';
 import { admittedFlow, recordRanGeneration } from '../store/admitted-flows.js';
 import { openStateStore, type StateStore } from '../store/db.js';
 import { recordRunHeartbeat, recordUnstartedRun } from '../store/run-log.js';
+import { checkDatabaseUrl } from '../util/connection-url.js';
 import { ConfigError, EXIT_OK, FerryError, FlowBusyError } from '../util/errors.js';
 import { createLogger } from '../util/logger.js';
 
@@ -26,6 +27,15 @@ function requireEnv(name: string): string {
   const value = process.env[name];
   if (!value) throw new ConfigError(`environment variable ${name} is not set (the controller's Job template passes it from a Secret)`);
   return value;
+}
+
+/**
+ * A side's database URL, passed from its Secret as an env var, checked before anything connects:
+ * a URL no driver reads as meant is refused naming the Secret and key, never with the URL itself.
+ */
+function databaseUrl(spec: SyncFlowSpec, side: SystemSide, env: string): string | undefined {
+  const database = databaseOf(spec[side], side);
+  return database ? checkDatabaseUrl(requireEnv(env), database) : undefined;
 }
 
 /** Secrets mounted as `<dir>/<secret>/<key>` files, as the Job builder lays them out. */
@@ -173,8 +183,8 @@ export async function runJob(options: JobOptions): Promise<number> {
       dryRun: spec.dryRun,
       requestedBy: spec.requestedBy,
       runId,
-      sourceUrl: requireEnv(ENV_SOURCE_URL),
-      targetUrl: databaseOf(flow.spec.target, 'target') ? requireEnv(ENV_TARGET_URL) : '',
+      sourceUrl: databaseUrl(flow.spec, 'source', ENV_SOURCE_URL) ?? requireEnv(ENV_SOURCE_URL),
+      targetUrl: databaseUrl(flow.spec, 'target', ENV_TARGET_URL) ?? '',
       stateUrl,
       logger,
       ...(spec.record ? { record: spec.record } : {}),

@@ -15,7 +15,7 @@ import type { RecordSide, Resolution } from '../api/syncjob.js';
 import type { ExportContext } from '../export/run-export.js';
 import { secretsFromManifests } from '../export/secrets.js';
 import type { RunReport } from '../engine/report.js';
-import { checkConnectionUrl } from '../util/connection-url.js';
+import { checkDatabaseUrl } from '../util/connection-url.js';
 import { ConfigError } from '../util/errors.js';
 import { defaultDataDir, ensureDatabase, openLocalServer } from './embedded-server.js';
 import { embeddedDatabaseName, secretValue } from './secrets.js';
@@ -134,7 +134,7 @@ export function databaseUrlOf(loaded: LoadedManifests, spec: SyncFlow['spec'], s
   if (!database) return undefined;
   const where = `${database.path}.secretRef`;
   const url = secretValue(loaded.secrets, database.secretRef, where);
-  return checkConnectionUrl(url, `${where}: Secret "${database.secretRef.name}" key "${database.secretRef.key ?? 'url'}"`);
+  return checkDatabaseUrl(url, database);
 }
 
 /** As databaseUrlOf, for a side that must be a database. */

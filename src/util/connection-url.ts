@@ -28,6 +28,11 @@ export function checkConnectionUrl(url: string, where: string): string {
   return url;
 }
 
+/** Where a database's URL comes from: the flow's field, the Secret and its key (never the URL). */
+export function checkDatabaseUrl(url: string, database: { path: string; secretRef: { name: string; key?: string } }): string {
+  return checkConnectionUrl(url, `${database.path}.secretRef: Secret "${database.secretRef.name}" key "${database.secretRef.key ?? 'url'}"`);
+}
+
 export interface StateDbOptions {
   stateDb?: string;
   stateDbFile?: string;

@@ -76,4 +76,17 @@ describe('SyncJobs against a hostile or careless user', () => {
     const people = await withClient(targetUrl, async (c) => Number((await c.query('SELECT count(*) AS n FROM people')).rows[0].n));
     expect(people).toBe(7);
   });
+
+  it('ferry job names the Secret and key of a connection string that cannot be read as intended', async () => {
+    await miniFlowDatabases(kube, ns, 'badurl');
+    await createSecret(kube, ns, 'badurl-source', { url: 'postgres://ferry:pa#ss/word@127.0.0.1:5432/source' });
+    await kube.create('SyncFlow', flowManifest(ns, 'badurl'));
+    await readyFlow('badurl');
+    await startRunner();
+    await kube.create('SyncJob', jobManifest(ns, 'badurl-full', 'badurl'));
+    const done = await waitForPhase(kube, ns, 'badurl-full', ['Succeeded', 'Failed']);
+    expect(done.status?.phase).toBe('Failed');
+    expect(done.status?.message).toContain('Secret "badurl-source" key "url"');
+    expect(done.status?.message).not.toContain('pa#ss');
+  });
 });
