@@ -68,14 +68,18 @@ export class ConsoleCluster {
     const aborts: AbortController[] = [];
     let stopped = false;
     const base = `/apis/${API_GROUP}/${API_VERSION_NAME}/namespaces/${encodeURIComponent(this.namespace)}`;
+    // From the collections' current version: the page already shows the state, only changes are news.
     const start = (plural: 'syncflows' | 'syncjobs', flowOf: (object: { metadata: { name: string }; spec?: { flowRef?: { name: string } } }) => string | undefined) =>
-      watch
-        .watch(`${base}/${plural}`, {}, (_type, object) => {
-          const flow = flowOf(object as never);
-          if (flow) onChange(flow);
-        }, (error) => {
-          if (!stopped) onEnd(error);
-        })
+      this.ferry
+        .currentVersion(plural)
+        .then((resourceVersion) =>
+          watch.watch(`${base}/${plural}`, { resourceVersion, allowWatchBookmarks: false }, (_type, object) => {
+            const flow = flowOf(object as never);
+            if (flow) onChange(flow);
+          }, (error) => {
+            if (!stopped) onEnd(error);
+          }),
+        )
         .then((abort) => aborts.push(abort))
         .catch((error: unknown) => {
           if (!stopped) onEnd(error);

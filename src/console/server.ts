@@ -14,7 +14,7 @@ import { LABEL_FLOW, labelValue } from '../controller/labels.js';
 import { DataApiError } from '../data-api/client.js';
 import type { ExportFile, Pair } from '../data-api/objects.js';
 import type { ReportDocument } from '../data-api/report.js';
-import { ConfigError } from '../util/errors.js';
+import { ConfigError, FerryError } from '../util/errors.js';
 import { newExportJob, resolveJobFromForm, retransferJobFromForm, syncJobFromForm, type Form } from './actions.js';
 import { CLIENT_SCRIPT } from './assets/client-script.js';
 import { STYLES } from './assets/styles.js';
@@ -62,6 +62,8 @@ function statusOf(error: unknown): number {
   if (error instanceof KubeApiError) return error.status;
   if (error instanceof DataApiError && error.status >= 400) return error.status;
   if (error instanceof ConfigError) return 400;
+  // The API server could not be reached or answered nonsense.
+  if (error instanceof FerryError || error instanceof DataApiError) return 502;
   return 500;
 }
 
@@ -164,10 +166,10 @@ export class ConsoleServer {
           : 'Sign in through your organisation’s single sign-on.';
       return sendHtml(res, 401, signInPage(reason, this.options.signInUrl));
     }
+    if (req.method === 'POST') return this.action(req, res, path, viewer);
     const ns = url.searchParams.get('ns') || this.options.defaultNamespace;
     if (!NAMESPACE.test(ns)) throw new HttpError(400, 'invalid namespace');
     const cluster = new ConsoleCluster(viewer, ns);
-    if (req.method === 'POST') return this.action(req, res, path, viewer, cluster);
     if (req.method !== 'GET') throw new HttpError(405, 'method not allowed');
     const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
     const fragment = req.headers['x-console-fragment'] === 'main';
@@ -215,9 +217,13 @@ export class ConsoleServer {
     ];
   }
 
+  /**
+   * The SyncJobs of one flow: those labelled with it (scheduled runs, kubectl ferry, the console) and
+   * those without the label (applied by hand), never every run of the namespace.
+   */
   private async jobsOfFlow(cluster: ConsoleCluster, flow: SyncFlow): Promise<SyncJob[]> {
-    const labelled = await cluster.ferry.listSyncJobs(`${LABEL_FLOW}=${labelValue(flow.metadata.name)}`);
-    const jobs = labelled.filter((j) => j.spec.flowRef.name === flow.metadata.name);
+    const [labelled, unlabelled] = await Promise.all([cluster.ferry.listSyncJobs(`${LABEL_FLOW}=${labelValue(flow.metadata.name)}`), cluster.ferry.listSyncJobs(`!${LABEL_FLOW}`)]);
+    const jobs = [...labelled, ...unlabelled].filter((j) => j.spec.flowRef.name === flow.metadata.name);
     const activeName = flow.status?.activeJob?.name;
     if (activeName && !jobs.some((j) => j.metadata.name === activeName)) {
       const active = await cluster.ferry.getSyncJob(activeName).catch(() => undefined);
@@ -348,7 +354,10 @@ export class ConsoleServer {
     this.streams.add(res);
     let closed = false;
     let watch: { stop: () => void } | undefined;
+    let restarts = 0;
     const start = () => {
+      // After a restart, changes in between were not seen: the page refreshes everything it shows.
+      if (restarts++ > 0) res.write('event: reset\ndata: \n\n');
       watch = cluster.watchFlows(
         (flow) => {
           if (!closed) res.write(`event: flow\ndata: ${flow.replace(/[\r\n]/g, '')}\n\n`);
@@ -372,11 +381,12 @@ export class ConsoleServer {
     res.on('close', close);
   }
 
-  private async action(req: IncomingMessage, res: ServerResponse, path: string, viewer: Viewer, cluster: ConsoleCluster): Promise<void> {
+  private async action(req: IncomingMessage, res: ServerResponse, path: string, viewer: Viewer): Promise<void> {
     const form = await readForm(req);
     if (!sameOrigin(req)) throw new HttpError(403, 'actions must come from the console’s own pages');
     if (!this.csrf.verify(viewer.session, form.get('_csrf') ?? undefined)) throw new HttpError(403, 'the form is out of date or not from this console (CSRF check): reload the page');
-    const ns = cluster.namespace;
+    const ns = checked(form.get('ns') || this.options.defaultNamespace, NAMESPACE, 'namespace');
+    const cluster = new ConsoleCluster(viewer, ns);
     const flowName = checked(form.get('flow'), OBJECT_NAME, 'flow');
     const email = this.identity.mode.kind === 'bearer' ? (req.headers['x-forwarded-email'] as string | undefined) : undefined;
     const redirect = (location: string) => {

@@ -114,6 +114,15 @@ export class FerryClient {
     return list.items;
   }
 
+  /** The collection's current resourceVersion (a watch from it reports only later changes). */
+  async currentVersion(plural: 'syncflows' | 'syncjobs'): Promise<string> {
+    const kind = plural === 'syncflows' ? 'SyncFlow' : 'SyncJob';
+    const list = await this.call<{ metadata?: { resourceVersion?: string } }>(`list ${kind}s in ${this.namespace}`, () =>
+      this.custom.listNamespacedCustomObject({ ...this.ref(kind), limit: 1 }),
+    );
+    return list.metadata?.resourceVersion ?? '';
+  }
+
   async listExportTargets(): Promise<ExportTarget[]> {
     const list = await this.call<{ items: ExportTarget[] }>(`list ExportTargets in ${this.namespace}`, () =>
       this.custom.listNamespacedCustomObject({ ...this.ref('ExportTarget') }),

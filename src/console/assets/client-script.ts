@@ -58,7 +58,12 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
       .then(function (text) { if (text !== null) main.innerHTML = text; });
   }
 
+  // Once a form is sent the page is about to be replaced: changing it now could drop the submission.
+  var leaving = false;
+  document.addEventListener('submit', function () { leaving = true; });
+
   function flush() {
+    if (leaving) return;
     var names = Array.from(pending);
     pending.clear();
     var work = live === 'cards'
@@ -74,6 +79,10 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
 
   var source = new EventSource('/events?ns=' + encodeURIComponent(ns));
   source.addEventListener('flow', function (event) { schedule(event.data); });
+  source.addEventListener('reset', function () {
+    if (live === 'cards') document.querySelectorAll('[data-flow]').forEach(function (card) { schedule(card.dataset.flow); });
+    else flows.forEach(schedule);
+  });
   source.addEventListener('open', function () { say('Live updates on.'); });
   source.addEventListener('error', function () { say('Live updates interrupted; reconnecting.'); });
 
