@@ -1,6 +1,7 @@
 import type { Action, ConditionOperator, ConflictPolicy, Entity, MatchPair, Normalization, Related, Side, SideCondition } from './entity.js';
 import type { Compression, ExportSettings } from './export-settings.js';
 import { DEFAULT_PORTS, type ExportTargetSpec } from './exporttarget.js';
+import { FILE_POSITION_COLUMN, type FilesEndpoint } from './files.js';
 import type { HttpEndpoint } from './http.js';
 import type {
   ConcurrencyPolicy,
@@ -42,7 +43,7 @@ export type DefaultedEntity = Omit<Entity, 'source' | 'target' | 'match' | 'requ
 export type DefaultedPostgresEndpoint = { secretRef: { name: string; key: string }; schema: string };
 /** `database` stays unset when the URL names it. */
 export type DefaultedMysqlEndpoint = { secretRef: { name: string; key: string }; database?: string };
-export type DefaultedDatabases = { postgres?: DefaultedPostgresEndpoint; mysql?: DefaultedMysqlEndpoint; http?: HttpEndpoint };
+export type DefaultedDatabases = { postgres?: DefaultedPostgresEndpoint; mysql?: DefaultedMysqlEndpoint; http?: HttpEndpoint; files?: FilesEndpoint };
 export type DefaultedExportSettings = ExportSettings & { compression: Compression };
 export type DefaultedScope = Scope & { includeRelated: boolean; exclude: string[] };
 export type DefaultedSchedule = Schedule & { timeZone: string; suspend: boolean };
@@ -97,6 +98,7 @@ function withDatabaseDefaults(system: SyncFlowSpec['source'] | SyncFlowSpec['tar
     ...(system.postgres ? { postgres: withPostgresDefaults(system.postgres) } : {}),
     ...(system.mysql ? { mysql: withMysqlDefaults(system.mysql) } : {}),
     ...(system.http ? { http: system.http } : {}),
+    ...('files' in system && system.files ? { files: system.files } : {}),
   };
 }
 
@@ -131,6 +133,11 @@ export function withEntityDefaults(entity: Entity, direction: Direction): Defaul
   };
 }
 
+/** On a files source the cursor is always the position in the files (the order of files, then the line). */
+function withFileCursor(entity: DefaultedEntity, spec: SyncFlowSpec): DefaultedEntity {
+  return spec.source.files ? { ...entity, source: { ...entity.source, updatedAt: FILE_POSITION_COLUMN } } : entity;
+}
+
 /** Parses a `1h30m`-style duration (hours, minutes, seconds); undefined when it is not one. */
 export function parseWindow(text: string): number | undefined {
   const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
@@ -156,7 +163,7 @@ export function withFlowDefaults(spec: SyncFlowSpec): DefaultedSyncFlowSpec {
       ...withDatabaseDefaults(spec.target),
       ...(spec.target.export ? { export: withExportDefaults(spec.target.export) } : {}),
     },
-    entities: (spec.entities ?? []).map((e) => withEntityDefaults(e, direction)),
+    entities: (spec.entities ?? []).map((e) => withFileCursor(withEntityDefaults(e, direction), spec)),
     scopes: (spec.scopes ?? []).map((s) => ({
       ...s,
       includeRelated: s.includeRelated ?? DEFAULTS.includeRelated,

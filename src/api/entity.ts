@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Column, MapList, Name, SetList, StringEnum, Table } from './common.js';
 import { DEFAULTS } from './defaults-values.js';
+import { FileSourceSchema } from './files.js';
 import { HttpResourceSchema } from './http.js';
 
 export const ACTIONS = [
@@ -77,10 +78,11 @@ export const SideSchema = Type.Object(
     conditions: Type.Optional(Type.Array(SideConditionSchema, { maxItems: 20, description: 'Rows taken into account.' })),
     archive: Type.Optional(SideArchiveSchema),
     resource: Type.Optional(HttpResourceSchema),
+    file: Type.Optional(FileSourceSchema),
   },
   {
     description:
-      'One side of an entity: a table, or on an http system an API resource (table then names it, and keys, fields and conditions name the resource fields).',
+      'One side of an entity: a table, on an http system an API resource, or on a files source the files that hold it (table then names it, and keys, fields and conditions name the resource fields or file columns).',
   },
 );
 export type Side = Static<typeof SideSchema>;

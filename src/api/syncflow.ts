@@ -24,6 +24,7 @@ import { ConditionsSchema } from './conditions.js';
 import { DEFAULTS } from './defaults-values.js';
 import { EntitySchema } from './entity.js';
 import { ExportSettingsSchema } from './export-settings.js';
+import { FilesEndpointSchema } from './files.js';
 import { HttpEndpointSchema } from './http.js';
 import { SCOPE_MODES } from './syncjob.js';
 import { oneOfRule } from './systems.js';
@@ -86,9 +87,14 @@ export const MysqlEndpointSchema = Type.Object(
 export type MysqlEndpoint = Static<typeof MysqlEndpointSchema>;
 
 export const SourceSchema = Type.Object(
-  { postgres: Type.Optional(PostgresEndpointSchema), mysql: Type.Optional(MysqlEndpointSchema), http: Type.Optional(HttpEndpointSchema) },
   {
-    description: 'System of record: a Postgres or a MariaDB/MySQL database, or a JSON-over-HTTP API (exactly one).',
+    postgres: Type.Optional(PostgresEndpointSchema),
+    mysql: Type.Optional(MysqlEndpointSchema),
+    http: Type.Optional(HttpEndpointSchema),
+    files: Type.Optional(FilesEndpointSchema),
+  },
+  {
+    description: 'System of record: a Postgres or a MariaDB/MySQL database, a JSON-over-HTTP API, or partner files (exactly one).',
     ...celRules(oneOfRule('source')),
   },
 );

@@ -7,9 +7,9 @@ export type DatabaseKind = (typeof DATABASE_KINDS)[number];
 
 export type SystemSide = 'source' | 'target';
 
-/** The members of the spec.source and spec.target one-ofs; files joins them later. */
+/** The members of the spec.source and spec.target one-ofs; files is a source only. */
 export const SYSTEM_KINDS = {
-  source: [...DATABASE_KINDS, 'http'],
+  source: [...DATABASE_KINDS, 'http', 'files'],
   target: [...DATABASE_KINDS, 'http', 'export'],
 } as const;
 

@@ -8,6 +8,7 @@ import { kindsSet, oneOfMessage } from './systems.js';
 import { catalogErrors, type TableCatalog } from './validate-catalog.js';
 import { fileNameTemplateProblem, repeatedItems } from './validate-helpers.js';
 import { cronProblem, timeZoneProblem } from './validate-schedule.js';
+import { filesErrors } from './validate-files.js';
 import { httpErrors } from './validate-http.js';
 import { fieldPath, type ValidationError } from './validation-error.js';
 
@@ -243,6 +244,7 @@ export function validateSyncFlow(flow: SyncFlow, options: FlowValidationOptions 
   checkScopes(errors, spec, known);
   checkSchedules(errors, spec);
   duplicateValues(errors, spec.notifications?.adminEmails, 'spec.notifications.adminEmails', 'e-mail address');
+  errors.push(...filesErrors(spec, flow.spec));
   checkLoopProtection(errors, flow.spec);
   if (options.catalog) errors.push(...catalogErrors(spec, options.catalog));
   return errors;

@@ -3,6 +3,7 @@ import type { SyncFlowSpec } from '../api/syncflow.js';
 import { databaseOf, type DatabaseKind } from '../api/systems.js';
 import type { Connector } from '../engine/connector.js';
 import type { ExportSource } from '../export/source.js';
+import { filesConnector, type FilesContext } from './files/index.js';
 import { PostgresExportSource } from './postgres/export-source.js';
 import { mysqlConnector, openMysqlExportSource } from './mysql/index.js';
 import { postgresConnector } from './postgres/index.js';
@@ -23,7 +24,11 @@ const EXPORT_SOURCES: Record<DatabaseKind, (url: string, what: string, logger: L
  * The connector for one side of a flow, reached by `url` (for an http side: the credentials its
  * Secrets hold, see connectors/http/client-config.ts); undefined when that side is an export.
  */
-export function connectorFor(spec: SyncFlowSpec, side: 'source' | 'target', url: string): Connector | undefined {
+export function connectorFor(spec: SyncFlowSpec, side: 'source' | 'target', url: string, files?: FilesContext): Connector | undefined {
+  if (side === 'source' && spec.source.files) {
+    if (!files) throw new ConfigError('spec.source.files: a files source needs the flow, the state database, ExportTargets and Secrets');
+    return filesConnector(spec, files);
+  }
   if (spec[side].http) return httpConnector(spec, side, url, `the ${side} API`);
   const database = databaseOf(spec[side], side);
   return database ? FACTORIES[database.kind](url, `the ${side} database`) : undefined;

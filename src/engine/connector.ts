@@ -139,6 +139,11 @@ export interface TableReader {
   estimateRows(): Promise<number>;
   /** Rows past the watermark, counted up to `cap`. */
   countChangedSince(watermark: Watermark | undefined, cap: number): Promise<number>;
+  /**
+   * True when the source holds changes rather than the whole table (delta files): a Full run then
+   * reads it as Incremental, because a record absent from it is not gone.
+   */
+  readonly changesOnly?: boolean;
 }
 
 /**
@@ -221,6 +226,11 @@ export interface Connector {
    * it out; either way `--watch` then polls the cursor every interval.
    */
   changeFeed?(namespace: string, tables: string[], logger?: Logger): Promise<ChangeFeed | undefined>;
+  /**
+   * Called once when a run has committed everything it wrote (not after a failure or a dry run), before
+   * the connections close: a files source records the files it imported and moves them away.
+   */
+  finishRun?(run: { runId: string }): Promise<void>;
 }
 
 /** The columns of a source row, as every reader returns them. */

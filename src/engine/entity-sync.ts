@@ -21,6 +21,10 @@ export class EntitySync {
   }
 
   async full(): Promise<EntityResult> {
+    if (this.parts.reader.changesOnly) {
+      this.parts.tally.notes.push('the source holds changes only (delta files): read as Incremental, absent records are not gone');
+      return this.timed(() => incrementalPass(this.parts));
+    }
     return this.timed(() => fullPass(this.parts));
   }
 

@@ -69,6 +69,7 @@ async function sync(request: DefaultedRunRequest, bookkeeping: StateClient, outc
       },
       outcome,
     );
+    if (!request.dryRun) await connections.finishRun(request.runId);
   } finally {
     await progress.settled();
     await connections.closeAll();

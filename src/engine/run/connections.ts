@@ -50,6 +50,12 @@ export class RunConnections {
     return this.track(this.connectors.target.open());
   }
 
+  /** Tells the connectors the run committed everything (files sources record and move their files). */
+  async finishRun(runId: string): Promise<void> {
+    await this.connectors.source.finishRun?.({ runId });
+    await this.connectors.target.finishRun?.({ runId });
+  }
+
   async closeAll(): Promise<void> {
     await Promise.all(this.opened.map((session) => session.close().catch(() => {})));
   }

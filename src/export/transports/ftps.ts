@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { Client, FTPError } from 'basic-ftp';
-import { networkError, remotePath, temporaryName, TransferError, type Connection, type ResolvedTarget, type UploadResult } from './types.js';
+import { networkError, parentOf, remotePath, temporaryName, TransferError, type Connection, type RemoteEntry, type ResolvedTarget, type UploadResult } from './types.js';
 
 /** Certificate verification failures: retrying cannot help. */
 const VERIFY_CODES = /^(UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|CERT_|ERR_TLS_CERT_ALTNAME|HOSTNAME_MISMATCH)/;
@@ -61,6 +61,52 @@ class FtpConnection implements Connection {
     await this.putAtomically(Readable.from([Buffer.from('ferry probe\n')]), name, 12, randomBytes(4).toString('hex'));
     try {
       await this.client.remove(remotePath(this.target.spec.directory, name));
+    } catch (error) {
+      throw classify(error, this.what);
+    }
+  }
+
+  private path(relative: string): string {
+    return remotePath(this.target.spec.directory, relative);
+  }
+
+  async list(directory: string): Promise<RemoteEntry[]> {
+    const path = this.path(directory);
+    try {
+      const entries = await this.client.list(path || undefined).catch((error: unknown) => {
+        if (error instanceof FTPError && error.code === 550) return [];
+        throw error;
+      });
+      const files = entries.filter((e) => e.isFile);
+      const listed: RemoteEntry[] = [];
+      // LIST times are minutes at best (vsftpd has no MLSD); MDTM gives seconds.
+      for (const file of files) listed.push({ name: file.name, size: file.size, modifiedAt: await this.client.lastMod(remotePath(path, file.name)) });
+      return listed;
+    } catch (error) {
+      throw classify(error, this.what);
+    }
+  }
+
+  async download(path: string, into: Writable): Promise<void> {
+    try {
+      await this.client.downloadTo(into, this.path(path));
+      into.end();
+    } catch (error) {
+      into.destroy();
+      throw classify(error, this.what);
+    }
+  }
+
+  async move(from: string, to: string): Promise<void> {
+    try {
+      const directory = parentOf(this.path(to));
+      if (directory) {
+        // ensureDir changes the working directory; relative paths are read from the login directory.
+        const home = await this.client.pwd();
+        await this.client.ensureDir(directory);
+        await this.client.cd(home);
+      }
+      await this.client.rename(this.path(from), this.path(to));
     } catch (error) {
       throw classify(error, this.what);
     }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import SftpClient from 'ssh2-sftp-client';
 import { hostKeyMatches, sha256Fingerprint } from './host-key.js';
-import { networkError, remotePath, temporaryName, TransferError, type Connection, type ResolvedTarget, type UploadResult } from './types.js';
+import { networkError, parentOf, remotePath, temporaryName, TransferError, type Connection, type RemoteEntry, type ResolvedTarget, type UploadResult } from './types.js';
 
 function classify(error: unknown, what: string, hostKeyRejected: string | undefined): TransferError {
   if (error instanceof TransferError) return error;
@@ -69,6 +69,40 @@ class SftpConnection implements Connection {
     await this.putAtomically(Readable.from([Buffer.from('ferry probe\n')]), name, 12, randomBytes(4).toString('hex'));
     try {
       await this.client.delete(remotePath(this.target.spec.directory, name));
+    } catch (error) {
+      throw classify(error, this.what(), undefined);
+    }
+  }
+
+  private path(relative: string): string {
+    return remotePath(this.target.spec.directory, relative);
+  }
+
+  async list(directory: string): Promise<RemoteEntry[]> {
+    const path = this.path(directory);
+    try {
+      if (!(await this.client.exists(path))) return [];
+      const entries = await this.client.list(path);
+      return entries.filter((e) => e.type === '-').map((e) => ({ name: e.name, size: e.size, modifiedAt: new Date(e.modifyTime) }));
+    } catch (error) {
+      throw classify(error, this.what(), undefined);
+    }
+  }
+
+  async download(path: string, into: Writable): Promise<void> {
+    try {
+      await this.client.get(this.path(path), into);
+    } catch (error) {
+      into.destroy();
+      throw classify(error, this.what(), undefined);
+    }
+  }
+
+  async move(from: string, to: string): Promise<void> {
+    try {
+      const directory = parentOf(this.path(to));
+      if (directory && !(await this.client.exists(directory))) await this.client.mkdir(directory, true);
+      await this.replace(this.path(from), this.path(to));
     } catch (error) {
       throw classify(error, this.what(), undefined);
     }

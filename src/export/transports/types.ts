@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { DefaultedExportTargetSpec } from '../../api/defaults.js';
 import type { Credentials } from '../secrets.js';
 
@@ -54,7 +54,26 @@ export interface Connection {
   putAtomically(content: Readable, finalName: string, expectedBytes: number, token: string): Promise<UploadResult>;
   /** Writes, renames and removes a small probe file. */
   checkWritable(): Promise<void>;
+  /** The plain files of a directory (paths below the target's directory); a missing directory has none. */
+  list(directory: string): Promise<RemoteEntry[]>;
+  /** Streams a file (a path below the target's directory) into `into`, which it ends. */
+  download(path: string, into: Writable): Promise<void>;
+  /** Renames a file, making the destination's directory first (paths below the target's directory). */
+  move(from: string, to: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A plain file in a listing. */
+export interface RemoteEntry {
+  name: string;
+  size: number;
+  modifiedAt: Date;
+}
+
+/** The directory part of a path ('' for a bare name). */
+export function parentOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? '' : path.slice(0, slash);
 }
 
 export function remotePath(directory: string, name: string): string {

@@ -71,8 +71,8 @@ describe('source and target kinds', () => {
   });
 
   it('rejects a source with both or no database, naming spec.source', () => {
-    expect(summary(flow({ postgres, mysql }, { postgres }))).toEqual(['spec.source: exactly one of postgres, mysql or http must be set']);
-    expect(summary(flow({}, { postgres }))).toEqual(['spec.source: exactly one of postgres, mysql or http must be set']);
+    expect(summary(flow({ postgres, mysql }, { postgres }))).toEqual(['spec.source: exactly one of postgres, mysql, http or files must be set']);
+    expect(summary(flow({}, { postgres }))).toEqual(['spec.source: exactly one of postgres, mysql, http or files must be set']);
   });
 
   it('rejects a target with two kinds or none, naming spec.target', () => {
@@ -94,7 +94,7 @@ describe('the one-of CEL rules', () => {
 
   it('are in the CRD with the messages the local validator uses', () => {
     expect(rulesOf(spec.properties!.source)).toEqual([
-      { rule: '(has(self.postgres) ? 1 : 0) + (has(self.mysql) ? 1 : 0) + (has(self.http) ? 1 : 0) == 1', message: 'exactly one of postgres, mysql or http must be set' },
+      { rule: '(has(self.postgres) ? 1 : 0) + (has(self.mysql) ? 1 : 0) + (has(self.http) ? 1 : 0) + (has(self.files) ? 1 : 0) == 1', message: 'exactly one of postgres, mysql, http or files must be set' },
     ]);
     expect(rulesOf(spec.properties!.target).map((r) => r.message)).toEqual(['exactly one of postgres, mysql, http or export must be set']);
   });

@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { Readable, Transform, type Writable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import * as openpgp from 'openpgp';
+import yauzl from 'yauzl';
+import type { FileCompression } from '../../api/files.js';
+
+/** A file that cannot be imported at all (wrong key, bad signature, corrupt archive); nothing from it is applied. */
+export class InvalidFileError extends Error {}
+
+export interface DecryptionKeys {
+  privateKeys: openpgp.PrivateKey[];
+  /** The sender's pinned key; with `requireSignature`, files not signed by it are refused. */
+  verificationKey?: openpgp.PublicKey;
+  requireSignature: boolean;
+}
+
+const ENCRYPTED = /\.(pgp|gpg|asc)$/i;
+
+/** What a file name says about its layers: encrypted (.pgp/.gpg/.asc), then compressed (.gz/.zip). */
+export function layersOf(name: string, compression: FileCompression): { encrypted: boolean; compression: 'None' | 'Gzip' | 'Zip' } {
+  const encrypted = ENCRYPTED.test(name);
+  const inner = name.replace(ENCRYPTED, '');
+  if (compression !== 'Auto') return { encrypted, compression };
+  return { encrypted, compression: /\.gz$/i.test(inner) ? 'Gzip' : /\.zip$/i.test(inner) ? 'Zip' : 'None' };
+}
+
+/** Counts and hashes the bytes that pass: the SHA-256 and size of a file as it was downloaded. */
+export class Fingerprint extends Transform {
+  private readonly hash = createHash('sha256');
+  bytes = 0;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null, data?: Buffer) => void): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
+
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+async function startsArmored(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(64), 0, 64, 0);
+    return buffer.subarray(0, bytesRead).toString('latin1').trimStart().startsWith('-----BEGIN PGP');
+  } finally {
+    await handle.close();
+  }
+}
+
+const toWeb = (stream: Readable) => Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>;
+
+/**
+ * Decrypts a spooled OpenPGP file into `into`, streaming, and then checks the signature: openpgp
+ * verifies once the data has been read, so the caller must not use the output before this resolves.
+ */
+async function decrypt(path: string, into: Writable, keys: DecryptionKeys): Promise<void> {
+  const armored = await startsArmored(path);
+  let message: openpgp.Message<ReadableStream<Uint8Array | string>>;
+  try {
+    message = armored
+      ? await openpgp.readMessage({ armoredMessage: toWeb(createReadStream(path, 'utf8')) as unknown as ReadableStream<string> })
+      : await openpgp.readMessage({ binaryMessage: toWeb(createReadStream(path)) });
+  } catch (error) {
+    throw new InvalidFileError(`not an OpenPGP message (${(error as Error).message})`);
+  }
+  let result;
+  try {
+    result = await openpgp.decrypt({
+      message,
+      decryptionKeys: keys.privateKeys,
+      ...(keys.verificationKey ? { verificationKeys: keys.verificationKey } : {}),
+      format: 'binary',
+    });
+    await pipeline(Readable.fromWeb(result.data as unknown as WebReadableStream<Uint8Array>), into);
+  } catch (error) {
+    throw new InvalidFileError(`cannot decrypt (${(error as Error).message.replace(/^Error decrypting message: /, '')})`);
+  }
+  if (!keys.verificationKey) return;
+  const verdicts = await Promise.all(
+    result.signatures.map(async (signature) => {
+      try {
+        return await signature.verified;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    }),
+  );
+  const valid = verdicts.some((v) => v === true);
+  if (keys.requireSignature && !valid) {
+    const why = verdicts.length === 0 ? 'the file is not signed' : `no valid signature by the pinned key (${verdicts.filter((v) => v !== true).join('; ')})`;
+    throw new InvalidFileError(`signature required: ${why}`);
+  }
+}
+
+function firstZipEntry(path: string): Promise<Readable> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(path, { lazyEntries: true, autoClose: true }, (error, zip) => {
+      if (error || !zip) return reject(new InvalidFileError(`corrupt zip archive (${error?.message ?? 'unreadable'})`));
+      zip.on('error', (problem: Error) => reject(new InvalidFileError(`corrupt zip archive (${problem.message})`)));
+      zip.on('end', () => reject(new InvalidFileError('the zip archive holds no file')));
+      zip.on('entry', (entry: yauzl.Entry) => {
+        if (entry.fileName.endsWith('/')) return zip.readEntry();
+        zip.openReadStream(entry, (problem, stream) => (problem || !stream ? reject(new InvalidFileError(`corrupt zip archive (${problem?.message})`)) : resolve(stream)));
+      });
+      zip.readEntry();
+    });
+  });
+}
+
+/**
+ * Turns a spooled file into plain text on disk, streaming every layer (decrypt, then gunzip or
+ * unzip), so a large file never sits in memory. Any layer that fails makes the whole file invalid
+ * before a single row is read. `work` makes temporary file names.
+ */
+export async function decodeFile(
+  raw: string,
+  name: string,
+  compression: FileCompression,
+  keys: DecryptionKeys | undefined,
+  work: (suffix: string) => string,
+): Promise<string> {
+  const layers = layersOf(name, compression);
+  let current = raw;
+  if (layers.encrypted) {
+    if (!keys) throw new InvalidFileError('the file is encrypted (.pgp/.gpg/.asc) and spec.source.files.decryption is not set');
+    const decrypted = work('decrypted');
+    await decrypt(current, createWriteStream(decrypted), keys);
+    current = decrypted;
+  }
+  if (layers.compression === 'None') return current;
+  const plain = work('plain');
+  try {
+    if (layers.compression === 'Gzip') await pipeline(createReadStream(current), createGunzip(), createWriteStream(plain));
+    else await pipeline(await firstZipEntry(current), createWriteStream(plain));
+  } catch (error) {
+    if (error instanceof InvalidFileError) throw error;
+    throw new InvalidFileError(`corrupt ${layers.compression === 'Gzip' ? 'gzip' : 'zip'} data (${(error as Error).message})`);
+  }
+  return plain;
+}

@@ -1,0 +1,128 @@
+import type { FilesEndpoint } from '../../api/files.js';
+import type { SyncFlowSpec } from '../../api/syncflow.js';
+import type { Connector, Session } from '../../engine/connector.js';
+import { markFilesImported, recordFileMoved } from '../../store/source-files.js';
+import { StateConnection } from '../../store/state-connection.js';
+import { Inventory, type ReadyFile } from './inventory.js';
+import { loadDecryptionKeys } from './keys.js';
+import { openLocation, type FileLocation, type FileLocationContext } from './location.js';
+import { FilesSession, type FileEntity } from './session.js';
+
+export { FILES_CAPABILITIES } from './session.js';
+
+/** What a files source needs besides its spec: the flow (its files are remembered per flow), the state DB, ExportTargets and Secrets. */
+export interface FilesContext extends FileLocationContext {
+  flowId: string;
+  stateUrl: string;
+  runId?: string;
+}
+
+/** What every session of one run shares: one connection to the files, one inventory, the files read to their end. */
+interface Shared {
+  location: FileLocation;
+  state: StateConnection;
+  inventory: Inventory;
+}
+
+/**
+ * Partner files (CSV, JSON Lines; gzip, zip; OpenPGP) in a directory or on an SFTP/FTPS server as a
+ * read-only source. Sessions of one run share the listing and the downloaded files; `finishRun`
+ * records the files read to their end as imported (and moves them to processed/ when asked).
+ */
+export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Connector {
+  const endpoint: FilesEndpoint = spec.source.files!;
+  let shared: Promise<Shared> | undefined;
+  let sessions = 0;
+  // Outlives the sessions: the engine closes them before the run's end is known.
+  const consumed = new Map<number, ReadyFile>();
+
+  const openShared = (): Promise<Shared> =>
+    (shared ??= (async () => {
+      const state = await StateConnection.open(context.stateUrl);
+      try {
+        const location = await openLocation(endpoint, context);
+        let keys: ReturnType<typeof loadDecryptionKeys> | undefined;
+        const inventory = new Inventory(location, endpoint, state.client, context.flowId, () => (keys ??= loadDecryptionKeys(endpoint.decryption, context.secrets)), context.runId ?? 'unknown');
+        return { location, state, inventory };
+      } catch (error) {
+        await state.close();
+        throw error;
+      }
+    })());
+
+  const closeShared = async () => {
+    const current = shared;
+    shared = undefined;
+    if (!current) return;
+    const { location, state, inventory } = await current;
+    await Promise.all([location.close().catch(() => {}), state.close(), inventory.close().catch(() => {})]);
+  };
+
+  const entities = (s: Shared) =>
+    new Map<string, FileEntity>(
+      spec.entities
+        .filter((e) => e.source.file)
+        .map((e) => {
+          const file = e.source.file!;
+          return [
+            e.source.table,
+            {
+              entity: e.name,
+              file,
+              dialect: {
+                delimiter: file.csv?.delimiter ?? ',',
+                quote: file.csv?.quote ?? '"',
+                header: file.csv?.header ?? true,
+                encoding: file.csv?.encoding ?? 'UTF-8',
+                emptyIsNull: file.csv?.emptyIsNull ?? true,
+              },
+              files: {
+                pending: () => s.inventory.pendingFiles(e.name, file),
+                newestImported: () => s.inventory.newestImported(e.name, file),
+                consumed: (files) => files.forEach((f) => consumed.set(f.record.id, f)),
+              },
+            },
+          ];
+        }),
+    );
+
+  return {
+    kind: 'files',
+    what: 'the source files',
+    async open(): Promise<Session> {
+      const s = await openShared();
+      sessions++;
+      return new FilesSession(entities(s), async () => {
+        if (--sessions === 0) await closeShared();
+      });
+    },
+    async finishRun({ runId }): Promise<void> {
+      const files = [...consumed.values()].filter((f) => f.record.status === 'pending');
+      consumed.clear();
+      if (files.length === 0) return;
+      const state = await StateConnection.open(context.stateUrl);
+      try {
+        await markFilesImported(state.client, files.map((f) => f.record.id), runId);
+        if (endpoint.afterImport === 'Move') await moveProcessed(endpoint, context, state, files);
+      } finally {
+        await state.close();
+      }
+    },
+  };
+}
+
+/** Moves imported files to the processed directory (a file already moved away stays where it is). */
+async function moveProcessed(endpoint: FilesEndpoint, context: FilesContext, state: StateConnection, files: ReadyFile[]): Promise<void> {
+  const location = await openLocation(endpoint, context);
+  try {
+    const processed = endpoint.processedDirectory ?? 'processed';
+    for (const { record } of files) {
+      if (record.path !== record.name) continue;
+      const to = `${processed}/${record.name}`;
+      await location.move(record.path, to);
+      await recordFileMoved(state.client, record.id, to);
+    }
+  } finally {
+    await location.close();
+  }
+}

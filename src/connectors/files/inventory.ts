@@ -1,0 +1,150 @@
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import picomatch from 'picomatch';
+import type { FileSource, FilesEndpoint } from '../../api/files.js';
+import type { RemoteEntry } from '../../export/transports/types.js';
+import { markFileFailed, recordFileMoved, rememberFile, sourceFiles, type SourceFileRecord } from '../../store/source-files.js';
+import type { StateDb } from '../../store/state-connection.js';
+import { FerryError } from '../../util/errors.js';
+import { decodeFile, Fingerprint, InvalidFileError, type DecryptionKeys } from './decode.js';
+import type { FileLocation } from './location.js';
+
+/** Names partners use while a file is still being written, and our own dot files. */
+const TEMPORARY = /^\.|\.(part|partial|tmp|temp|filepart|crdownload)$/i;
+
+/** A file ready to read: its record (id = its place in the order) and its plain text on local disk. */
+export interface ReadyFile {
+  record: SourceFileRecord;
+  plain: string;
+}
+
+function orderKey(file: FileSource): (entry: RemoteEntry) => string {
+  if (file.orderBy === 'Modified') return (e) => `${String(e.modifiedAt.getTime()).padStart(16, '0')}\u0000${e.name}`;
+  const capture = file.orderCapture ? new RegExp(file.orderCapture) : undefined;
+  return (e) => {
+    const part = capture?.exec(e.name)?.[1] ?? e.name;
+    return /^\d+$/.test(part) ? `${part.padStart(30, '0')}\u0000${e.name}` : `${part}\u0000${e.name}`;
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * What a files source holds for one run: the directory listing (taken twice, `settleSeconds`
+ * apart, so a file still being written is left for a later run), and per entity the files not
+ * imported yet, downloaded and decoded to local disk in the order they apply.
+ */
+export class Inventory {
+  private listing?: Promise<RemoteEntry[]>;
+  private readonly pending = new Map<string, Promise<ReadyFile[]>>();
+  private readonly work: Promise<string>;
+  private temporaries = 0;
+
+  constructor(
+    private readonly location: FileLocation,
+    private readonly endpoint: FilesEndpoint,
+    private readonly state: StateDb,
+    private readonly flow: string,
+    private readonly keys: () => Promise<DecryptionKeys | undefined>,
+    readonly runId: string,
+  ) {
+    this.work = mkdtemp(join(tmpdir(), 'ferry-files-'));
+  }
+
+  /** Files that stayed the same between two looks. */
+  settledFiles(): Promise<RemoteEntry[]> {
+    this.listing ??= (async () => {
+      const first = await this.location.list('');
+      const settle = (this.endpoint.settleSeconds ?? 2) * 1000;
+      if (settle === 0) return first;
+      await sleep(settle);
+      const second = new Map((await this.location.list('')).map((e) => [e.name, e]));
+      return first.filter((e) => {
+        const again = second.get(e.name);
+        return again && again.size === e.size && again.modifiedAt.getTime() === e.modifiedAt.getTime();
+      });
+    })();
+    return this.listing;
+  }
+
+  /** The entity's files not imported yet, in order; a file that cannot be decoded is recorded failed and fails the run. */
+  pendingFiles(entity: string, file: FileSource): Promise<ReadyFile[]> {
+    let files = this.pending.get(entity);
+    if (!files) this.pending.set(entity, (files = this.findPending(entity, file)));
+    return files;
+  }
+
+  private async findPending(entity: string, file: FileSource): Promise<ReadyFile[]> {
+    const matches = picomatch(file.pattern, { dot: false });
+    const known = await sourceFiles(this.state, this.flow, entity);
+    const seen = (e: RemoteEntry) =>
+      known.some((k) => k.name === e.name && k.status !== 'pending' && k.size === e.size && k.modifiedAt.getTime() === e.modifiedAt.getTime());
+    const key = orderKey(file);
+    const candidates = (await this.settledFiles())
+      .filter((e) => matches(e.name) && !TEMPORARY.test(e.name) && !seen(e))
+      .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+    const ready: ReadyFile[] = [];
+    for (const entry of candidates) {
+      const prepared = await this.prepare(entity, file, entry, entry.name);
+      if (prepared && prepared.record.status === 'pending') ready.push(prepared);
+    }
+    return ready.sort((a, b) => a.record.id - b.record.id);
+  }
+
+  /** The newest imported file of an entity, read again (a snapshot's Full run compares with it when no new file came). */
+  async newestImported(entity: string, file: FileSource): Promise<ReadyFile | undefined> {
+    const known = (await sourceFiles(this.state, this.flow, entity)).filter((k) => k.status === 'imported');
+    const newest = known[known.length - 1];
+    if (!newest) return undefined;
+    const entry = { name: newest.name, size: newest.size, modifiedAt: newest.modifiedAt };
+    return this.prepare(entity, file, entry, newest.path);
+  }
+
+  private temporary(suffix: string): Promise<string> {
+    return this.work.then((dir) => join(dir, `${++this.temporaries}.${suffix}`));
+  }
+
+  private async prepare(entity: string, file: FileSource, entry: RemoteEntry, path: string): Promise<ReadyFile | undefined> {
+    const raw = await this.temporary('raw');
+    const fingerprint = new Fingerprint();
+    // The download ends the fingerprint, whose bytes are spooled to disk as they come.
+    await Promise.all([this.location.download(path, fingerprint), pipeline(fingerprint, createWriteStream(raw))]);
+    const record = await rememberFile(this.state, {
+      flow: this.flow,
+      entity,
+      name: entry.name,
+      sha256: fingerprint.digest(),
+      size: fingerprint.bytes,
+      modifiedAt: entry.modifiedAt,
+      path,
+      runId: this.runId,
+    });
+    if (record.status === 'failed') return undefined;
+    const dir = await this.work;
+    try {
+      const plain = await decodeFile(raw, entry.name, file.compression ?? 'Auto', await this.keys(), (suffix) => join(dir, `${++this.temporaries}.${suffix}`));
+      return { record, plain };
+    } catch (error) {
+      if (!(error instanceof InvalidFileError)) throw error;
+      await this.fail(record, error.message);
+      throw new FerryError(`file ${entry.name} (${this.location.what}) cannot be imported: ${error.message}; nothing from it was applied`, 1);
+    }
+  }
+
+  private async fail(record: SourceFileRecord, reason: string): Promise<void> {
+    await markFileFailed(this.state, record.id, reason, this.runId);
+    const failed = this.endpoint.failedDirectory;
+    if (!failed || record.path !== record.name) return;
+    const to = `${failed}/${record.name}`;
+    await this.location.move(record.path, to);
+    await recordFileMoved(this.state, record.id, to);
+    await this.location.writeText(`${to}.reason.txt`, `${reason}\n`);
+  }
+
+  async close(): Promise<void> {
+    await rm(await this.work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,92 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parse } from 'csv-parse';
+import iconv from 'iconv-lite';
+import type { FileEncoding, FileFormat } from '../../api/files.js';
+
+export interface CsvDialect {
+  delimiter: string;
+  quote: string;
+  header: boolean;
+  encoding: FileEncoding;
+  emptyIsNull: boolean;
+}
+
+/** One record of a file: its line (where it ends, 1-based) and its fields by column name, or why it cannot be read. */
+export type FileRecord = { line: number; fields: Map<string, string | null> } | { line: number; problem: string };
+
+const ICONV_NAMES: Record<FileEncoding, string> = { 'UTF-8': 'utf8', 'UTF-8-BOM': 'utf8', 'Windows-1252': 'win1252', 'ISO-8859-1': 'latin1' };
+
+/** The file's bytes as text; a UTF-8 byte order mark is dropped (iconv-lite strips it by default). */
+function textOf(path: string, encoding: FileEncoding): NodeJS.ReadableStream {
+  return createReadStream(path).pipe(iconv.decodeStream(ICONV_NAMES[encoding]));
+}
+
+/** The column names a CSV file's header row gives, or undefined when the file is empty. */
+export async function csvHeader(path: string, dialect: CsvDialect): Promise<string[] | undefined> {
+  for await (const row of csvRows(path, dialect)) return row.values.map((v) => v ?? '');
+  return undefined;
+}
+
+async function* csvRows(path: string, dialect: CsvDialect): AsyncGenerator<{ line: number; values: (string | null)[] }> {
+  const parser = textOf(path, dialect.encoding).pipe(
+    parse({
+      delimiter: dialect.delimiter,
+      quote: dialect.quote,
+      escape: dialect.quote,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      info: true,
+      cast: (value, context) => (dialect.emptyIsNull && value === '' && !context.quoting ? (null as unknown as string) : value),
+    }),
+  );
+  for await (const { record, info } of parser as AsyncIterable<{ record: (string | null)[]; info: { lines: number } }>) {
+    yield { line: info.lines, values: record };
+  }
+}
+
+/** A CSV file's records; without `columns`, the header row names them. */
+async function* csvRecords(path: string, dialect: CsvDialect, columns: string[] | undefined): AsyncGenerator<FileRecord> {
+  let names = dialect.header ? undefined : columns;
+  for await (const { line, values } of csvRows(path, dialect)) {
+    if (!names) {
+      names = values.map((v) => v ?? '');
+      continue;
+    }
+    if (values.length !== names.length) {
+      yield { line, problem: `${values.length} fields, expected ${names.length}` };
+      continue;
+    }
+    yield { line, fields: new Map(names.map((name, i) => [name, values[i]])) };
+  }
+}
+
+function jsonText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+async function* jsonLinesRecords(path: string, encoding: FileEncoding): AsyncGenerator<FileRecord> {
+  let line = 0;
+  for await (const text of createInterface({ input: textOf(path, encoding), crlfDelay: Infinity })) {
+    line++;
+    if (text.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      yield { line, problem: `not JSON (${(error as Error).message})` };
+      continue;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      yield { line, problem: 'not a JSON object' };
+      continue;
+    }
+    yield { line, fields: new Map(Object.entries(value).map(([k, v]) => [k, jsonText(v)])) };
+  }
+}
+
+/** Streams the records of a plain (decrypted, decompressed) file. */
+export function fileRecords(path: string, format: FileFormat, dialect: CsvDialect, columns: string[] | undefined): AsyncGenerator<FileRecord> {
+  return format === 'Csv' ? csvRecords(path, dialect, columns) : jsonLinesRecords(path, dialect.encoding);
+}

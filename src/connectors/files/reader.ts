@@ -1,0 +1,119 @@
+import type { FileSource } from '../../api/files.js';
+import { rowProblem, type Row, type TableReader, type Watermark } from '../../engine/connector.js';
+import type { EntityPlan } from '../../engine/plan.js';
+import type { ReadyFile } from './inventory.js';
+import { fileRecords, type CsvDialect } from './parse.js';
+import { END_OF_FILE, parsePosition, position, RowBuilder } from './rows.js';
+
+/** What a reader needs from its source: the files of this run, and who to tell that a file was read to its end. */
+export interface EntityFiles {
+  pending(): Promise<ReadyFile[]>;
+  newestImported(): Promise<ReadyFile | undefined>;
+  /** A file whose every row was read (and older pending snapshots it supersedes). */
+  consumed(files: ReadyFile[]): void;
+}
+
+/**
+ * Reads an entity from its files. A snapshot entity is its newest file: Full runs compare all of
+ * it (so absent records are gone), Incremental runs read it only when it is new. A delta entity is
+ * the files not imported yet, in order. The cursor is the position (file, line), so Incremental
+ * resumes after the last row applied, also mid-file after a crash.
+ */
+export class FilesReader implements TableReader {
+  private readonly rows: RowBuilder;
+  readonly changesOnly: boolean;
+
+  constructor(
+    private readonly plan: EntityPlan,
+    private readonly file: FileSource,
+    private readonly dialect: CsvDialect,
+    private readonly files: EntityFiles,
+  ) {
+    this.rows = new RowBuilder(plan, file);
+    this.changesOnly = file.contents === 'Delta';
+  }
+
+  private get snapshot(): boolean {
+    return this.file.contents === 'Snapshot';
+  }
+
+  /** The files a read covers: a snapshot's newest (pending, or else the last imported), or every pending delta. */
+  private async current(): Promise<ReadyFile[]> {
+    const pending = await this.files.pending();
+    if (!this.snapshot) return pending;
+    if (pending.length > 0) return [pending[pending.length - 1]!];
+    const imported = await this.files.newestImported();
+    return imported ? [imported] : [];
+  }
+
+  private async *read(files: ReadyFile[], withValues: boolean, after?: { fileId: number; line: number }): AsyncGenerator<Row> {
+    const columns = this.file.columns?.map((c) => c.name);
+    for (const ready of files) {
+      const { id, name } = ready.record;
+      if (after && id < after.fileId) continue;
+      const firstLines = new Map<string, number>();
+      for await (const record of fileRecords(ready.plain, this.file.format ?? 'Csv', this.dialect, columns)) {
+        if (after && id === after.fileId && record.line <= after.line) continue;
+        const row = this.rows.row(record, position(id, record.line), `${name} line ${record.line}`, withValues);
+        if (this.snapshot && !rowProblem(row)) {
+          const key = this.plan.source.codec.encode(row.slice(0, this.plan.source.keys.length) as string[])!;
+          const first = firstLines.get(key);
+          if (first !== undefined) {
+            yield this.rows.row({ line: record.line, problem: `duplicate key (first at line ${first})` }, position(id, record.line), `${name} line ${record.line}`, withValues);
+            continue;
+          }
+          firstLines.set(key, record.line);
+        }
+        yield row;
+      }
+    }
+    this.files.consumed(files);
+  }
+
+  async *scan(withValues: boolean): AsyncGenerator<Row> {
+    yield* this.read(await this.current(), withValues);
+    // Older snapshots that came since the last run are superseded by the newest one.
+    if (this.snapshot) this.files.consumed(await this.files.pending());
+  }
+
+  async *changedSince(watermark: Watermark | undefined): AsyncGenerator<Row> {
+    const pending = await this.files.pending();
+    const files = this.snapshot ? pending.slice(-1) : pending;
+    yield* this.read(files, true, watermark ? parsePosition(watermark.cursor) : undefined);
+    if (this.snapshot) this.files.consumed(pending);
+  }
+
+  async *byKeys(keys: string[][]): AsyncGenerator<Row> {
+    const wanted = new Set(keys.map((k) => this.plan.source.codec.encode(k)));
+    for await (const row of this.scanQuietly()) {
+      if (!rowProblem(row) && wanted.has(this.plan.source.codec.encode(row.slice(0, this.plan.source.keys.length) as string[]))) yield row;
+    }
+  }
+
+  /** A scan that does not count as consuming the files (reads by key). */
+  private async *scanQuietly(): AsyncGenerator<Row> {
+    const columns = this.file.columns?.map((c) => c.name);
+    for (const ready of await this.current()) {
+      for await (const record of fileRecords(ready.plain, this.file.format ?? 'Csv', this.dialect, columns)) {
+        yield this.rows.row(record, position(ready.record.id, record.line), `${ready.record.name} line ${record.line}`, true);
+      }
+    }
+  }
+
+  async newestCursor(): Promise<Watermark | undefined> {
+    const files = await this.current();
+    const last = files[files.length - 1];
+    return last ? { cursor: position(last.record.id, END_OF_FILE), key: this.plan.source.keys.map(() => '') } : undefined;
+  }
+
+  async estimateRows(): Promise<number> {
+    return 0;
+  }
+
+  async countChangedSince(watermark: Watermark | undefined, cap: number): Promise<number> {
+    const pending = await this.files.pending();
+    if (!watermark) return pending.length > 0 ? cap : 0;
+    const after = parsePosition(watermark.cursor);
+    return pending.some((f) => f.record.id > after.fileId || (f.record.id === after.fileId && after.line < END_OF_FILE)) ? cap : 0;
+  }
+}

@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import type { FileColumnType, FileSource } from '../../api/files.js';
+import { withProblem, type ConditionClause, type Row, type TransformName } from '../../engine/connector.js';
+import type { EntityPlan } from '../../engine/plan.js';
+import type { FileRecord } from './parse.js';
+import { canonicalValue, ValueError, type ValueFormats } from './values.js';
+
+/** Where a row stands: file order, then line. Fixed width, so positions compare as text. */
+export function position(fileId: number, line: number): string {
+  return `${String(fileId).padStart(12, '0')}:${String(line).padStart(12, '0')}`;
+}
+export const END_OF_FILE = 999_999_999_999;
+
+export function parsePosition(cursor: string): { fileId: number; line: number } {
+  const [file, line] = cursor.split(':');
+  return { fileId: Number(file), line: Number(line ?? 0) };
+}
+
+function transformed(value: string | null, transform: TransformName): string | null {
+  if (value === null) return null;
+  if (transform === 'Trim') return value.trim();
+  if (transform === 'Lower') return value.toLowerCase();
+  if (transform === 'Upper') return value.toUpperCase();
+  return value;
+}
+
+function holds(value: string | null, clause: ConditionClause): boolean {
+  if (clause.operator === 'IsNull') return value === null;
+  if (clause.operator === 'NotNull') return value !== null;
+  if (clause.operator === 'NotIn') return value === null || !clause.values.includes(value);
+  return value !== null && clause.values.includes(value);
+}
+
+/** A side's hash of mapped values: opaque to the engine, only compared with earlier hashes of this connector. */
+export function hashValues(values: (string | null)[]): string {
+  return createHash('md5').update(JSON.stringify(values)).digest('hex');
+}
+
+/** A value of a named column that does not parse (the engine names the column in the rejection). */
+class ColumnValueError extends Error {
+  constructor(
+    readonly column: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Turns the records of one entity's files into `SOURCE_LAYOUT` rows, typed and checked. */
+export class RowBuilder {
+  private readonly types: Map<string, { type: FileColumnType; format?: string }>;
+  private readonly formats: ValueFormats;
+
+  constructor(
+    private readonly plan: EntityPlan,
+    file: FileSource,
+  ) {
+    this.types = new Map((file.columns ?? []).map((c) => [c.name, { type: c.type ?? 'Text', ...(c.format ? { format: c.format } : {}) }]));
+    this.formats = {
+      decimalSeparator: file.csv?.decimalSeparator ?? '.',
+      ...(file.dateFormat ? { dateFormat: file.dateFormat } : {}),
+      ...(file.timestampFormat ? { timestampFormat: file.timestampFormat } : {}),
+    };
+  }
+
+  private value(fields: Map<string, string | null>, column: string): string | null {
+    const raw = fields.get(column) ?? null;
+    const declared = this.types.get(column);
+    if (!declared) return raw;
+    try {
+      return canonicalValue(raw, declared.type, this.formats, declared.format);
+    } catch (error) {
+      if (error instanceof ValueError) throw new ColumnValueError(column, error.message);
+      throw error;
+    }
+  }
+
+  /** The key parts of a record as far as they can be read (for naming a rejected row). */
+  private keyOf(record: FileRecord): string[] {
+    if ('problem' in record) return this.plan.source.keys.map(() => '');
+    return this.plan.source.keys.map((k) => record.fields.get(k) ?? '');
+  }
+
+  /** A row, or a row marked with the problem that keeps it from syncing (`where` names file and line). */
+  row(record: FileRecord, cursor: string, where: string, withValues: boolean): Row {
+    const plan = this.plan;
+    const width = plan.source.keys.length + 3 + (withValues ? plan.keyFields.length + plan.fields.length + plan.match.length : 0);
+    const problem = (column: string, reason: string): Row => {
+      const row: Row = [...this.keyOf(record), cursor, '', 'f'];
+      while (row.length < width) row.push(null);
+      return withProblem(row, { column, reason: `${where}: ${reason}` });
+    };
+    if ('problem' in record) return problem('', record.problem);
+    try {
+      const keys = plan.source.keys.map((k) => this.value(record.fields, k));
+      const missing = plan.source.keys.find((_k, i) => keys[i] === null || keys[i] === '');
+      if (missing) return problem(missing, `missing key ${missing}`);
+      const values = [...plan.keyFields, ...plan.fields].map((f) => transformed(this.value(record.fields, f.source), f.transform));
+      const inScope = plan.source.conditions.every((c) => holds(this.value(record.fields, c.field), c));
+      const head: Row = [...(keys as string[]), cursor, hashValues(values), inScope ? 't' : 'f'];
+      return withValues ? [...head, ...values, ...plan.match.map((m) => this.value(record.fields, m.source))] : head;
+    } catch (error) {
+      if (error instanceof ColumnValueError) return problem(error.column, error.message);
+      throw error;
+    }
+  }
+
+}

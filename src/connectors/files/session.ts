@@ -1,0 +1,114 @@
+import type { FileSource } from '../../api/files.js';
+import { FILE_POSITION_COLUMN } from '../../api/files.js';
+import type { ClosureSource } from '../../engine/closure.js';
+import type { ColumnInfo, ConnectorCapabilities, Row, Session, SideReader, TableInfo, TableReader, TableWriter } from '../../engine/connector.js';
+import type { EntityPlan } from '../../engine/plan.js';
+import { ConfigError } from '../../util/errors.js';
+import { csvHeader, type CsvDialect } from './parse.js';
+import { FilesReader, type EntityFiles } from './reader.js';
+
+export const FILES_CAPABILITIES: ConnectorCapabilities = {
+  // Files come in the partner's order: Full runs stage keys and hashes in the state DB and join there.
+  orderedScan: false,
+  transactions: false,
+  sharedSnapshot: false,
+  generatedKeys: 'drawn',
+  changeFeed: 'poll',
+};
+
+/** One entity of a files source, by the table name its entity gives. */
+export interface FileEntity {
+  entity: string;
+  file: FileSource;
+  dialect: CsvDialect;
+  files: EntityFiles;
+}
+
+function column(name: string, typeName: string): ColumnInfo {
+  return { name, sqlType: typeName, typeName, notNull: false, generated: false, defaultExpr: null, identity: '' };
+}
+
+const TYPE_NAMES: Record<string, string> = { Integer: 'int8', Decimal: 'numeric', Boolean: 'bool', Date: 'date', Timestamp: 'timestamptz', Text: 'text' };
+
+/** A read-only session on partner files: every write is refused (the validator refuses such flows first). */
+export class FilesSession implements Session {
+  readonly capabilities = FILES_CAPABILITIES;
+
+  constructor(
+    private readonly entities: Map<string, FileEntity>,
+    private readonly release: () => Promise<void>,
+  ) {}
+
+  private entityOf(table: string): FileEntity {
+    const found = this.entities.get(table);
+    if (!found) throw new ConfigError(`no entity of the files source reads "${table}"`);
+    return found;
+  }
+
+  /** Columns: the declared ones, or the header row of the file a run reads; plus the position cursor. */
+  async readCatalog(_namespace: string, tables: string[]): Promise<Map<string, TableInfo>> {
+    const catalog = new Map<string, TableInfo>();
+    for (const table of tables) {
+      const entity = this.entities.get(table);
+      if (!entity) continue;
+      const declared = new Map((entity.file.columns ?? []).map((c) => [c.name, TYPE_NAMES[c.type ?? 'Text']!]));
+      let names = [...declared.keys()];
+      if (entity.dialect.header && (entity.file.format ?? 'Csv') === 'Csv') {
+        const pending = await entity.files.pending();
+        const sample = pending[pending.length - 1] ?? (await entity.files.newestImported());
+        const header = sample ? await csvHeader(sample.plain, entity.dialect) : undefined;
+        if (header) names = [...new Set([...header, ...names])];
+      }
+      if (names.length === 0) {
+        throw new ConfigError(`entity ${entity.entity}: no file matching "${entity.file.pattern}" to read the columns from, and no columns declared`);
+      }
+      const columns = new Map(names.map((n) => [n, column(n, declared.get(n) ?? 'text')]));
+      columns.set(FILE_POSITION_COLUMN, column(FILE_POSITION_COLUMN, 'text'));
+      catalog.set(table, { schema: '', table, columns });
+    }
+    return catalog;
+  }
+
+  async begin(): Promise<void> {}
+  async commit(): Promise<void> {}
+  async rollback(): Promise<void> {}
+  async savepoint(): Promise<void> {}
+  async rollbackToSavepoint(): Promise<void> {}
+  async releaseSavepoint(): Promise<void> {}
+  async beginSnapshot(): Promise<string | undefined> {
+    return undefined;
+  }
+  async joinSnapshot(): Promise<void> {}
+  async endSnapshot(): Promise<void> {}
+
+  reader(plan: EntityPlan): TableReader {
+    const entity = this.entityOf(plan.source.table);
+    return new FilesReader(plan, entity.file, entity.dialect, entity.files);
+  }
+
+  writer(plan: EntityPlan): TableWriter {
+    throw new ConfigError(`entity ${plan.name}: a files source is read-only; Ferry never writes to it`);
+  }
+
+  sideReader(): SideReader {
+    throw new ConfigError('a files source as one side of a two-way flow is not supported yet');
+  }
+
+  closureSource(): ClosureSource {
+    throw new ConfigError('Record mode reads a record and its closure by key; a files source has no keyed access (run Full or Incremental)');
+  }
+
+  async prefetch(requests: { plan: EntityPlan; keys: string[][] }[]): Promise<Row[][]> {
+    const out: Row[][] = [];
+    for (const { plan, keys } of requests) {
+      const rows: Row[] = [];
+      for await (const row of this.reader(plan).byKeys(keys)) rows.push(row);
+      out.push(rows);
+    }
+    return out;
+  }
+
+  close(): Promise<void> {
+    return this.release();
+  }
+}

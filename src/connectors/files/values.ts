@@ -1,0 +1,93 @@
+import type { FileColumnType } from '../../api/files.js';
+
+/** A value that does not parse as its column's type; the message names the value, the caller the line and column. */
+export class ValueError extends Error {}
+
+export interface ValueFormats {
+  decimalSeparator: '.' | ',';
+  dateFormat?: string;
+  timestampFormat?: string;
+}
+
+const TRUE = new Set(['t', 'true', '1', 'yes', 'y', 'on']);
+const FALSE = new Set(['f', 'false', '0', 'no', 'n', 'off']);
+const TOKENS = /YYYY|MM|DD|HH|mm|ss/g;
+
+/** `DD.MM.YYYY` -> a pattern with named groups; separators are literal. */
+function formatPattern(format: string): RegExp {
+  const source = format.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&').replace(TOKENS, (token) => {
+    const width = token === 'YYYY' ? 4 : 2;
+    return `(?<${token === 'mm' ? 'minute' : token}>\\d{1,${width}})`;
+  });
+  return new RegExp(`^${source}$`);
+}
+
+const patterns = new Map<string, RegExp>();
+function patternOf(format: string): RegExp {
+  let pattern = patterns.get(format);
+  if (!pattern) patterns.set(format, (pattern = formatPattern(format)));
+  return pattern;
+}
+
+const pad = (n: string | undefined, width = 2) => (n ?? '0').padStart(width, '0');
+
+function validDate(year: string, month: string, day: string): boolean {
+  const date = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  return date.getUTCFullYear() === Number(year) && date.getUTCMonth() === Number(month) - 1 && date.getUTCDate() === Number(day);
+}
+
+function byFormat(text: string, format: string, what: string): { date: string; time: string } {
+  const groups = patternOf(format).exec(text)?.groups;
+  if (!groups || !validDate(groups.YYYY ?? '', groups.MM ?? '', groups.DD ?? '')) throw new ValueError(`"${text}" is not a ${what} in the format ${format}`);
+  const [hour, minute, second] = [Number(groups.HH ?? 0), Number(groups.minute ?? 0), Number(groups.ss ?? 0)];
+  if (hour > 23 || minute > 59 || second > 59) throw new ValueError(`"${text}" is not a ${what} in the format ${format}`);
+  return { date: `${pad(groups.YYYY, 4)}-${pad(groups.MM)}-${pad(groups.DD)}`, time: `${pad(groups.HH)}:${pad(groups.minute)}:${pad(groups.ss)}` };
+}
+
+function isoTimestamp(text: string): string {
+  const match = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i.exec(text);
+  const date = match ? new Date(`${match[1]}T${match[2] ?? '00:00:00'}${(match[3] ?? 'Z').replace(/^([+-]\d{2})(\d{2})$/, '$1:$2').replace(/^([+-]\d{2})$/, '$1:00')}`) : undefined;
+  if (!date || Number.isNaN(date.getTime()) || !validDate(...(match![1].split('-') as [string, string, string]))) {
+    throw new ValueError(`"${text}" is not an ISO 8601 timestamp`);
+  }
+  return date.toISOString().replace('.000Z', 'Z');
+}
+
+/**
+ * A file's text as the canonical text of its column type (what the engine hashes and writers
+ * accept): integers and decimals without grouping, `.` as decimal separator, booleans `true`/`false`,
+ * dates `YYYY-MM-DD`, timestamps ISO 8601 in UTC. Null and Text pass as they are.
+ */
+export function canonicalValue(text: string | null, type: FileColumnType, formats: ValueFormats, format?: string): string | null {
+  if (text === null || type === 'Text') return text;
+  const value = text.trim();
+  if (value === '') return null;
+  switch (type) {
+    case 'Integer':
+      if (!/^[+-]?\d+$/.test(value)) throw new ValueError(`"${text}" is not an integer`);
+      return BigInt(value).toString();
+    case 'Decimal': {
+      const normal = formats.decimalSeparator === ',' ? value.replace(',', '.') : value;
+      if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(normal)) throw new ValueError(`"${text}" is not a decimal number (separator "${formats.decimalSeparator}")`);
+      const [whole, fraction = ''] = normal.replace(/^\+/, '').split('.');
+      const digits = fraction.replace(/0+$/, '');
+      return `${whole === '' || whole === '-' ? `${whole}0` : whole}${digits ? `.${digits}` : ''}`;
+    }
+    case 'Boolean': {
+      const word = value.toLowerCase();
+      if (TRUE.has(word)) return 'true';
+      if (FALSE.has(word)) return 'false';
+      throw new ValueError(`"${text}" is not a boolean`);
+    }
+    case 'Date': {
+      const dateFormat = format ?? formats.dateFormat ?? 'YYYY-MM-DD';
+      return byFormat(value, dateFormat, 'date').date;
+    }
+    case 'Timestamp': {
+      const timestampFormat = format ?? formats.timestampFormat;
+      if (!timestampFormat) return isoTimestamp(value);
+      const { date, time } = byFormat(value, timestampFormat, 'timestamp');
+      return `${date}T${time}Z`;
+    }
+  }
+}

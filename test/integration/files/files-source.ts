@@ -1,0 +1,88 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import iconv from 'iconv-lite';
+import * as openpgp from 'openpgp';
+import type { FileSource } from '../../../src/api/files.js';
+import type { SyncFlowSpec } from '../../../src/api/syncflow.js';
+
+/** A partner's and our OpenPGP keys, made by openpgp (curve25519: fast). */
+export async function pgpKeys() {
+  const ours = await openpgp.generateKey({ userIDs: [{ name: 'Ferry', email: 'ferry@example.org' }], passphrase: 'open sesame', format: 'armored' });
+  const partner = await openpgp.generateKey({ userIDs: [{ name: 'Payroll', email: 'payroll@example.org' }], format: 'armored' });
+  const stranger = await openpgp.generateKey({ userIDs: [{ name: 'Mallory', email: 'mallory@example.org' }], format: 'armored' });
+  return { ours, partner, stranger };
+}
+export type PgpKeys = Awaited<ReturnType<typeof pgpKeys>>;
+
+/** Encrypts to our key and signs with `signer` (or leaves unsigned), as a partner would. */
+export async function encryptFor(keys: PgpKeys, bytes: Uint8Array, signer: 'partner' | 'stranger' | 'none' = 'partner'): Promise<Uint8Array> {
+  const message = await openpgp.createMessage({ binary: bytes });
+  const signing = signer === 'none' ? undefined : await openpgp.readPrivateKey({ armoredKey: keys[signer].privateKey });
+  return (await openpgp.encrypt({
+    message,
+    encryptionKeys: await openpgp.readKey({ armoredKey: keys.ours.publicKey }),
+    ...(signing ? { signingKeys: signing } : {}),
+    format: 'binary',
+  })) as Uint8Array;
+}
+
+/** CSV text as a Windows-1252, gzip-compressed file's bytes. */
+export const win1252Gzip = (text: string) => gzipSync(iconv.encode(text, 'win1252'));
+
+export const TARGET_SQL = `
+CREATE TABLE staff (id bigserial PRIMARY KEY, employee_no text UNIQUE NOT NULL, name text, note text, salary numeric(10,2), born date, archived boolean NOT NULL DEFAULT false);
+`;
+
+export const EMPLOYEE_FILE: FileSource = {
+  pattern: 'employees-*.csv.gz.pgp',
+  contents: 'Snapshot',
+  orderCapture: '-(\\d{8})\\.csv',
+  csv: { delimiter: ';', encoding: 'Windows-1252', decimalSeparator: ',' },
+  columns: [
+    { name: 'salary', type: 'Decimal' },
+    { name: 'born', type: 'Date' },
+  ],
+  dateFormat: 'DD.MM.YYYY',
+};
+
+export function filesFlowSpec(source: SyncFlowSpec['source']['files'], file: FileSource = EMPLOYEE_FILE): SyncFlowSpec {
+  return {
+    direction: 'OneWay',
+    source: { files: source },
+    target: { postgres: { secretRef: { name: 'dst' } } },
+    batchSize: 2,
+    entities: [
+      {
+        name: 'employees',
+        source: { table: 'employees', keys: ['no'], file },
+        target: { table: 'staff', keys: ['id'], archive: { column: 'archived' } },
+        fields: [
+          { source: 'no', target: 'employee_no' },
+          { source: 'name', target: 'name' },
+          { source: 'note', target: 'note' },
+          { source: 'salary', target: 'salary' },
+          { source: 'born', target: 'born' },
+        ],
+        match: [{ source: 'no', target: 'employee_no' }],
+        actions: ['link', 'createInTarget', 'updateTarget', 'deleteInTarget'],
+      },
+    ],
+  } as SyncFlowSpec;
+}
+
+export const SECRETS = (keys: PgpKeys) => ({
+  'payroll-pgp': { privateKey: keys.ours.privateKey, passphrase: 'open sesame' },
+  'payroll-signer': { publicKey: keys.partner.publicKey },
+});
+
+export const DECRYPTION = { secretRef: { name: 'payroll-pgp' }, verify: { secretRef: { name: 'payroll-signer' } } };
+
+export async function inbox(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'ferry-inbox-'));
+}
+
+export async function drop(dir: string, name: string, bytes: Uint8Array): Promise<void> {
+  await writeFile(join(dir, name), bytes);
+}
