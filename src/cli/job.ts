@@ -6,6 +6,7 @@ import type { ExportTarget, ExportTargetSpec } from '../api/exporttarget.js';
 import type { SyncFlow, SyncFlowSpec } from '../api/syncflow.js';
 import type { SyncJob } from '../api/syncjob.js';
 import { databaseOf, type SystemSide } from '../api/systems.js';
+import { credentialsText, gatherCredentials } from '../connectors/http/client-config.js';
 import { ENV_SECRETS_DIR, ENV_SOURCE_URL, ENV_STATE_URL, ENV_TARGET_URL, TERMINATION_LOG } from '../controller/job-builder.js';
 import { Kube, errorMessage, isStatus } from '../controller/kube.js';
 import { newRunId } from '../controller/run-id.js';
@@ -34,6 +35,18 @@ function requireEnv(name: string): string {
  * a URL no driver reads as meant is refused naming the Secret and key, never with the URL itself.
  */
 function databaseUrl(spec: SyncFlowSpec, side: SystemSide, env: string): string | undefined {
+  const http = spec[side].http;
+  if (http) {
+    // An API's credentials are the Secrets the Job builder mounted, read as the connector wants them.
+    const mounted = readMountedSecrets(process.env[ENV_SECRETS_DIR] ?? '/var/run/ferry/secrets');
+    return credentialsText(
+      gatherCredentials(http, `spec.${side}.http`, (ref, where) => {
+        const value = mounted[ref.name]?.[ref.key];
+        if (value === undefined) throw new ConfigError(`${where}: Secret "${ref.name}" key "${ref.key}" is not mounted in the Job`);
+        return value;
+      }),
+    );
+  }
   const database = databaseOf(spec[side], side);
   return database ? checkDatabaseUrl(requireEnv(env), database) : undefined;
 }

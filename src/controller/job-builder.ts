@@ -52,11 +52,19 @@ function databaseEnv(flow: SyncFlow, side: SystemSide, name: string): V1EnvVar[]
   return database ? [secretEnv(name, database.secretRef)] : [];
 }
 
+/** Secrets an http side reads (auth keys, CA bundle), mounted read-only like the export pipeline's. */
+function httpSecretNames(flow: SyncFlow): string[] {
+  return (['source', 'target'] as const).flatMap((side) => {
+    const http = flow.spec[side].http;
+    return [http?.auth?.secretRef.name, http?.tls?.caSecretRef?.name].filter((n): n is string => n !== undefined);
+  });
+}
+
 /** Secrets the export pipeline reads: target credentials, CA bundles and OpenPGP keys, mounted read-only. */
 function exportSecretNames(flow: SyncFlow, targets: ExportTarget[]): string[] {
   const exportSettings = flow.spec.target.export;
-  if (!exportSettings) return [];
-  const names = new Set<string>();
+  if (!exportSettings) return [...new Set(httpSecretNames(flow))].sort();
+  const names = new Set<string>(httpSecretNames(flow));
   const wanted = new Set(exportSettings.targets.map((t) => t.name));
   for (const target of targets.filter((t) => wanted.has(t.metadata.name))) {
     names.add(target.spec.credentialsSecretRef.name);

@@ -122,6 +122,20 @@ describe('buildJob', () => {
     expect(spec.containers[0].env!.some((e) => e.name === 'FERRY_TARGET_URL')).toBe(false);
   });
 
+  it('mounts an http target\'s auth and CA Secrets read-only, with no URL env var for it', () => {
+    const httpFlow = {
+      ...flow,
+      spec: {
+        ...flow.spec,
+        target: { http: { baseUrl: 'https://www.example.org/wp-json', auth: { type: 'Basic', secretRef: { name: 'wordpress-api' } }, tls: { caSecretRef: { name: 'site-ca' } } } },
+      },
+    } as unknown as SyncFlow;
+    const spec = buildJob({ syncJob, flow: httpFlow, config }).spec!.template.spec!;
+    expect(spec.volumes?.filter((v) => v.secret).map((v) => v.secret!.secretName)).toEqual(['site-ca', 'wordpress-api']);
+    expect(spec.containers[0].volumeMounts).toContainEqual({ name: 'secret-1', mountPath: '/var/run/ferry/secrets/wordpress-api', readOnly: true });
+    expect(spec.containers[0].env!.some((e) => e.name === 'FERRY_TARGET_URL')).toBe(false);
+  });
+
   it('keeps Job names within 63 characters and unique', () => {
     const long = { ...syncJob, metadata: { ...syncJob.metadata, name: `${'a'.repeat(50)}-nightly-1767225605` } };
     const other = { ...syncJob, metadata: { ...syncJob.metadata, name: `${'a'.repeat(50)}-nightly-1767225610` } };
