@@ -139,6 +139,8 @@ export interface TableReader {
   estimateRows(): Promise<number>;
   /** Rows past the watermark, counted up to `cap`. */
   countChangedSince(watermark: Watermark | undefined, cap: number): Promise<number>;
+  /** Why an Incremental read costs more than the changes (an API with no server-side filter); the run's report says it. */
+  readonly incrementalNote?: string;
   /**
    * True when the source holds changes rather than the whole table (delta files): a Full run then
    * reads it as Incremental, because a record absent from it is not gone.

@@ -33,6 +33,7 @@ export class EntitySync {
       this.parts.tally.notes.push('no source.updatedAt cursor: compared in full');
       return this.full();
     }
+    if (this.parts.reader.incrementalNote) this.parts.tally.notes.push(this.parts.reader.incrementalNote);
     return this.timed(() => incrementalPass(this.parts));
   }
 
