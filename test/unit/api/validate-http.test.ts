@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import type { SyncFlow } from '../../../src/api/syncflow.js';
+import { validateSyncFlow } from '../../../src/api/validate-flow.js';
+
+const flow = (target: object, entity: object = {}) =>
+  ({
+    apiVersion: 'ferry.dev/v1alpha1',
+    kind: 'SyncFlow',
+    metadata: { name: 'site' },
+    spec: {
+      direction: 'OneWay',
+      source: { postgres: { secretRef: { name: 'db' } } },
+      target,
+      entities: [
+        {
+          name: 'events',
+          source: { table: 'events', keys: ['id'] },
+          target: { table: 'ferry_event', keys: ['id'], resource: { profile: 'ferry_event' } },
+          fields: [{ source: 'title', target: 'title' }],
+          match: [{ source: 'code', target: 'event_code' }],
+          ...entity,
+        },
+      ],
+    },
+  }) as unknown as SyncFlow;
+
+const wordpress = { http: { baseUrl: 'https://example.org/wp-json', profile: 'wordpress', auth: { type: 'Basic', secretRef: { name: 'wp' } } } };
+const summary = (f: SyncFlow) => validateSyncFlow(f).map((e) => `${e.path}: ${e.message}`);
+
+describe('http systems in a SyncFlow', () => {
+  it('accepts an http target with a profile resource and match fields', () => {
+    expect(summary(flow(wordpress))).toEqual([]);
+  });
+
+  it('wants match fields where Ferry creates records through an API, naming spec.entities[i].match', () => {
+    expect(summary(flow(wordpress, { match: undefined }))).toEqual([
+      'spec.entities[0].match: required: Ferry creates target records through the API, and a create whose response is lost is found again by its match fields, so it is never created twice',
+    ]);
+  });
+
+  it('a resource only on an http side, and always there', () => {
+    expect(summary(flow({ postgres: { secretRef: { name: 'crm' } } }))).toEqual(['spec.entities[0].target.resource: only used when spec.target is http']);
+    const withoutResource = flow(wordpress, { target: { table: 'ferry_event', keys: ['id'] } });
+    expect(summary(withoutResource)[0]).toMatch(/^spec\.entities\[0\]\.target\.resource: required/);
+  });
+
+  it('names auth settings that do not fit the auth type', () => {
+    const apiKey = { http: { baseUrl: 'https://api.example', auth: { type: 'ApiKey', secretRef: { name: 'k' } } } };
+    expect(summary(flow(apiKey, { target: { table: 't', keys: ['id'], resource: { list: { path: '/t' } } } }))).toContain('spec.target.http.auth.apiKey: required when type is ApiKey');
+  });
+});
