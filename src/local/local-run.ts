@@ -159,13 +159,14 @@ export async function runLocally(options: LocalRunOptions): Promise<RunReport[]>
     return ensureDatabase(server.url, database);
   };
   // Every connection string is checked before anything connects.
-  const secretUrls = runs.map((run) => ({ source: requireDatabaseUrl(loaded, run.flow.spec, 'source'), target: databaseUrlOf(loaded, run.flow.spec, 'target') }));
+  const secretUrls = runs.map((run) => ({ source: run.flow.spec.source.files ? '' : requireDatabaseUrl(loaded, run.flow.spec, 'source'), target: databaseUrlOf(loaded, run.flow.spec, 'target') }));
   try {
     const stateUrl = options.stateDb ?? (await resolveUrl(`embedded://${STATE_DATABASE}`));
     const reports: RunReport[] = [];
     for (const [i, run] of runs.entries()) {
       const spec = run.flow.spec;
-      const sourceUrl = await resolveUrl(secretUrls[i].source);
+      // A files source has no URL: its ExportTarget and Secrets come from the manifests.
+      const sourceUrl = spec.source.files ? '' : await resolveUrl(secretUrls[i].source);
       // An export flow has no target database; its ExportTargets and their Secrets come from the manifests.
       const targetSecret = secretUrls[i].target;
       const targetUrl = targetSecret === undefined ? '' : await resolveUrl(targetSecret);
@@ -186,6 +187,7 @@ export async function runLocally(options: LocalRunOptions): Promise<RunReport[]>
           scopeMode: run.scopeMode,
           ...(run.resolutions ? { resolutions: run.resolutions } : {}),
           ...(spec.target.export || run.mode === 'Retransfer' ? { export: exportContext(loaded, run.retransfer) } : {}),
+          ...(spec.source.files ? { files: exportContext(loaded, undefined) } : {}),
         }),
       );
     }
