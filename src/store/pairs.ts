@@ -8,6 +8,19 @@ import { literal } from '../util/sql.js';
 import type { ScanStage } from './scan-stage.js';
 import type { StateClient } from './state-connection.js';
 
+const NEW_PAIR_COLUMNS = 'flow, entity, source_key, target_key, source_hash, target_hash, source_cursor';
+
+/** Whether ferry.pairs' row-level security applies to this session (superusers bypass it); asked once per connection. */
+const rowSecurity = new WeakMap<object, Promise<boolean>>();
+function rowSecurityApplies(client: StateClient): Promise<boolean> {
+  let known = rowSecurity.get(client);
+  if (!known) {
+    known = client.query<{ on: boolean }>(`SELECT row_security_active('ferry.pairs') AS on`).then((r) => r.rows[0].on);
+    rowSecurity.set(client, known);
+  }
+  return known;
+}
+
 /**
  * The column (or expression) behind each field of a pair. Lookups select `column AS "field"`, so a
  * result row already is the pair object: there is one mapping, and nothing to copy field by field.
@@ -167,10 +180,16 @@ export class PairStore {
     for (const w of writes) {
       text += `${prefix}${escapeCopyField(w.sourceKey)}\t${escapeCopyField(w.targetKey)}\t${escapeCopyField(w.sourceHash)}\t${escapeCopyField(w.targetHash)}\t${escapeCopyField(w.sourceCursor)}\n`;
     }
-    await pipeline(
-      Readable.from([text]),
-      this.client.query(copyFrom('COPY ferry.pairs (flow, entity, source_key, target_key, source_hash, target_hash, source_cursor) FROM STDIN')),
-    );
+    if (!(await rowSecurityApplies(this.client))) {
+      await pipeline(Readable.from([text]), this.client.query(copyFrom(`COPY ferry.pairs (${NEW_PAIR_COLUMNS}) FROM STDIN`)));
+      return;
+    }
+    // PostgreSQL refuses COPY FROM into a table whose row-level security applies (a namespace's role, or a
+    // non-superuser owner): the rows go through a temporary table of this session and one INSERT, which the policies check.
+    await this.client.query(`CREATE TEMPORARY TABLE IF NOT EXISTS ferry_pairs_load (LIKE ferry.pairs INCLUDING DEFAULTS)`);
+    await pipeline(Readable.from([text]), this.client.query(copyFrom(`COPY ferry_pairs_load (${NEW_PAIR_COLUMNS}) FROM STDIN`)));
+    await this.client.query(`INSERT INTO ferry.pairs (${NEW_PAIR_COLUMNS}) SELECT ${NEW_PAIR_COLUMNS} FROM ferry_pairs_load`);
+    await this.client.query('TRUNCATE ferry_pairs_load');
   }
 
   async upsert(writes: PairWrite[]): Promise<void> {
