@@ -7,6 +7,7 @@ import type { Kube } from '../../src/controller/kube.js';
 import { freshDatabase, withClient } from '../helpers/databases.js';
 import {
   createNamespace,
+  controllerConfig,
   createSecret,
   flowManifest,
   holdSourceTable,
@@ -20,9 +21,10 @@ import {
   watchPhases,
 } from './fixtures/env.js';
 import { JobRunner } from './fixtures/job-runner.js';
-import { startSmtpSink, type SmtpSink } from './fixtures/smtp-sink.js';
+import { quotedPrintable, startSmtpSink, type SmtpSink } from './fixtures/smtp-sink.js';
 
 const ns = 'e2e-syncjob';
+const CONSOLE_URL = 'https://ferry.example.org/console';
 let kube: Kube;
 let controller: Controller;
 let runner: JobRunner;
@@ -42,7 +44,7 @@ beforeAll(async () => {
   crm = await miniFlowDatabases(kube, ns, 'crm');
   await miniFlowDatabases(kube, ns, 'broken');
   await createSecret(kube, ns, 'broken-source', { url: 'postgres://nobody:pw@127.0.0.1:1/nowhere' });
-  controller = await startController(ns, stateUrl);
+  controller = await startController(ns, stateUrl, { config: controllerConfig({ consoleUrl: CONSOLE_URL }) });
   runner = new JobRunner({ kubeconfigPath: kubeconfigPath(), namespace: ns });
   await runner.start();
   phases = watchPhases(kube, ns);
@@ -127,6 +129,11 @@ describe('SyncFlow and SyncJob against a real kube-apiserver', () => {
     expect(mails[0].raw).toContain('text/plain');
     expect(mails[0].raw).not.toContain('smtp-secret-value');
     expect(mails[0].raw).not.toContain(new URL(crm.sourceUrl).password || 'no-password-in-url');
+    // The summary leads the text part, and the e-mail links to the run's page in the configured console.
+    const text = quotedPrintable(mails[0].raw);
+    expect(text).toMatch(/^7 people( and [\d,]+ related rows?)? created in [\d.]+ m?s(; \d+ rows? rejected)?\r?$/m);
+    expect(text).toContain(`Open this run in the Ferry console: ${CONSOLE_URL}/runs/crm-full?ns=${ns}`);
+    expect(text).toContain(`href="${CONSOLE_URL}/runs/crm-full?ns=${ns}"`);
 
     const events = await kube.core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=crm-full' });
     expect(events.items.map((e) => e.reason)).toEqual(expect.arrayContaining(['Scheduled', 'Running', 'Succeeded', 'ReportSent']));
