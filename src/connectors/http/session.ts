@@ -3,6 +3,7 @@ import type { ClosureSource } from '../../engine/closure.js';
 import type { ColumnInfo, ConnectorCapabilities, Row, Session, SideReader, SideSpec, TableInfo, TableReader, TableWriter } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import { ConfigError } from '../../util/errors.js';
+import { WithoutUnitOfWork } from '../no-unit-of-work.js';
 import type { HttpClient } from './client.js';
 import { HttpClosureSource } from './closure.js';
 import { HttpReader, type ReadMemory } from './reader.js';
@@ -39,10 +40,10 @@ function tableInfo(resource: ResolvedResource): TableInfo {
 
 /**
  * One "connection" to an API: the shared HTTP client plus what reads and writes of this session
- * remember (the newest cursor a list saw, match indexes, dry-run state). There is no unit of work:
- * begin/commit/savepoints are no-ops and a dry run simulates its writes instead (`simulateWrites`).
+ * remember (the newest cursor a list saw, match indexes, dry-run state). There is no unit of work
+ * (WithoutUnitOfWork); a dry run simulates its writes instead (`simulateWrites`).
  */
-export class HttpSession implements Session {
+export class HttpSession extends WithoutUnitOfWork implements Session {
   readonly capabilities = HTTP_CAPABILITIES;
   private simulated = false;
   private simulatedKeys = 0;
@@ -53,7 +54,9 @@ export class HttpSession implements Session {
     private readonly client: HttpClient,
     private readonly resources: Map<string, ResolvedResource>,
     private readonly notes: { clientSideFilter(resource: string): void },
-  ) {}
+  ) {
+    super();
+  }
 
   private resource(table: string): ResolvedResource {
     const found = this.resources.get(table);
@@ -64,18 +67,6 @@ export class HttpSession implements Session {
   async readCatalog(_namespace: string, tables: string[]): Promise<Map<string, TableInfo>> {
     return new Map(tables.flatMap((t) => (this.resources.has(t) ? [[t, tableInfo(this.resources.get(t)!)] as const] : [])));
   }
-
-  async begin(): Promise<void> {}
-  async commit(): Promise<void> {}
-  async rollback(): Promise<void> {}
-  async savepoint(): Promise<void> {}
-  async rollbackToSavepoint(): Promise<void> {}
-  async releaseSavepoint(): Promise<void> {}
-  async beginSnapshot(): Promise<string | undefined> {
-    return undefined;
-  }
-  async joinSnapshot(): Promise<void> {}
-  async endSnapshot(): Promise<void> {}
 
   simulateWrites(): void {
     this.simulated = true;

@@ -115,5 +115,7 @@ describe('PostgreSQL events -> WordPress ferry_event posts', () => {
     expect(lost).toHaveLength(1);
     const again = await runSync({ ...base, mode: 'Full' });
     expect(again.totals.created + again.totals.updated).toBe(0);
+    // The Application Password appears in no report.
+    expect(JSON.stringify([report, again])).not.toContain(wp.applicationPassword);
   });
 });
