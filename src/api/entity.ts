@@ -30,7 +30,7 @@ export const SOURCE_WRITING_ACTIONS: readonly Action[] = [
 export const CONFLICT_POLICIES = ['NewerWins', 'SourceWins', 'TargetWins', 'Manual'] as const;
 export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
 
-export const CONDITION_OPERATORS = ['In', 'NotIn', 'IsNull', 'NotNull'] as const;
+export const CONDITION_OPERATORS = ['In', 'NotIn', 'IsNull', 'NotNull', 'Contains'] as const;
 export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
 
 export const NORMALIZATIONS = ['None', 'Lower', 'Trim', 'LowerTrim'] as const;
@@ -48,7 +48,15 @@ export const SideConditionSchema = Type.Object(
     values: Type.Optional(
       Type.Array(Type.String({ maxLength: 1024 }), {
         maxItems: 500,
-        description: 'Accepted (In) or rejected (NotIn) values; a row matches when any value matches.',
+        description: 'Accepted (In, Contains) or rejected (NotIn) values; a row matches when any value matches.',
+      }),
+    ),
+    separator: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 8,
+        description:
+          'Contains on delimited text: the separator between the items (each item is trimmed), e.g. ",". Without it the column holds a list itself: a PostgreSQL array or a JSON array.',
       }),
     ),
   },
@@ -97,6 +105,40 @@ export const MatchPairSchema = Type.Object(
 );
 export type MatchPair = Static<typeof MatchPairSchema>;
 
+export const UNMAPPED_VALUES = ['Keep', 'Null', 'Reject'] as const;
+export type UnmappedValue = (typeof UNMAPPED_VALUES)[number];
+
+export const ValueMapEntrySchema = Type.Object(
+  {
+    source: Type.String({ maxLength: 1024, description: 'Value on the source side.' }),
+    target: Type.String({ maxLength: 1024, description: 'Value on the target side.' }),
+    reverse: Type.Optional(
+      Type.Boolean({
+        description:
+          'TwoWay: whether this entry maps the target value back to this source value (default true). When several source values map to one target value, exactly one of them maps back; mark the others reverse: false.',
+      }),
+    ),
+  },
+  { description: 'One source value and the target value it stands for.' },
+);
+export type ValueMapEntry = Static<typeof ValueMapEntrySchema>;
+
+export const ValueMapSchema = Type.Object(
+  {
+    entries: Type.Array(ValueMapEntrySchema, { minItems: 1, maxItems: 500, description: 'Source value <-> target value, applied after the transform.' }),
+    unmapped: Type.Optional(
+      StringEnum(UNMAPPED_VALUES, {
+        description: 'A value the map does not list: Keep it as it is (default), write Null, or Reject the row with a reason naming the value.',
+      }),
+    ),
+  },
+  {
+    description:
+      'Translates values between the systems (e.g. Member <-> "150: Members"), in both directions for TwoWay flows. Hashes and loop protection compare the mapped values, so a mapped value never travels back and forth.',
+  },
+);
+export type ValueMap = Static<typeof ValueMapSchema>;
+
 export const FieldMappingSchema = Type.Object(
   {
     source: Column('Source column.'),
@@ -105,6 +147,7 @@ export const FieldMappingSchema = Type.Object(
       Name('Entity whose source key this value is; it is translated to the linked target key. Must be listed in requires.'),
     ),
     transform: Type.Optional(StringEnum(TRANSFORMS, { description: 'Transformation applied to the value; default None.' })),
+    valueMap: Type.Optional(ValueMapSchema),
     conflictPolicy: Type.Optional(StringEnum(CONFLICT_POLICIES, { description: 'Per-field conflict policy override.' })),
     sensitive: Type.Optional(
       Type.Boolean({

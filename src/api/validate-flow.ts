@@ -10,6 +10,7 @@ import { fileNameTemplateProblem, repeatedItems } from './validate-helpers.js';
 import { cronProblem, timeZoneProblem } from './validate-schedule.js';
 import { filesErrors } from './validate-files.js';
 import { httpErrors } from './validate-http.js';
+import { valueMapErrors } from './validate-value-map.js';
 import { fieldPath, type ValidationError } from './validation-error.js';
 
 export interface FlowValidationOptions {
@@ -42,7 +43,10 @@ function checkSide(errors: Errors, side: DefaultedSide, path: string) {
   duplicateValues(errors, side.keys, fieldPath(path, 'keys'), 'key column');
   side.conditions.forEach((condition, k) => {
     const at = fieldPath(path, 'conditions', k, 'values');
-    const takesValues = condition.operator === 'In' || condition.operator === 'NotIn';
+    const takesValues = condition.operator === 'In' || condition.operator === 'NotIn' || condition.operator === 'Contains';
+    if (condition.separator !== undefined && condition.operator !== 'Contains') {
+      errors.push(error(fieldPath(path, 'conditions', k, 'separator'), `a separator is only used with operator Contains`));
+    }
     if (takesValues && condition.values.length === 0) {
       errors.push(error(at, `operator ${condition.operator} needs at least one value`));
     } else if (!takesValues && condition.values.length > 0) {
@@ -98,6 +102,11 @@ function checkEntity(errors: Errors, spec: DefaultedSyncFlowSpec, raw: Entity, i
     if (new Set(parent.source.keys).size !== 1 || new Set(parent.target.keys).size !== 1) {
       errors.push(error(lookupPath, `entity "${field.lookup}" has a composite key; a lookup needs a single key column on each side`));
     }
+  });
+
+  entity.fields.forEach((field, k) => {
+    errors.push(...valueMapErrors(field, spec.direction, at('fields', k)));
+    if (field.valueMap && field.lookup) errors.push(error(at('fields', k, 'valueMap'), 'a lookup field translates keys through pairs; it takes no value map'));
   });
 
   for (const { index, first, key } of repeatedItems(entity.fields, (f) => f.target)) {

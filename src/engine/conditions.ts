@@ -68,8 +68,24 @@ export function rowMeetsConditions(conditions: readonly DefaultedSideCondition[]
         return value === null;
       case 'NotNull':
         return value !== null;
+      case 'Contains':
+        return value !== null && listItems(value, condition.separator).some((item) => condition.values.includes(item));
       default:
         return false;
     }
   });
+}
+
+/** The items of a list value as its text form shows them: delimited text, a JSON array, or a PostgreSQL array literal. */
+function listItems(value: string, separator: string | undefined): string[] {
+  if (separator !== undefined) return value.split(separator).map((item) => item.trim());
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return Array.isArray(parsed) ? parsed.map((item) => (typeof item === 'string' ? item : JSON.stringify(item))) : [];
+  } catch {
+    // Not JSON: a PostgreSQL array literal such as {a,"b c"} (one dimension).
+    const match = /^\{(.*)\}$/s.exec(value);
+    if (!match) return [];
+    return [...match[1].matchAll(/"((?:[^"\\]|\\.)*)"|([^,]+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]));
+  }
 }

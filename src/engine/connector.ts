@@ -270,6 +270,30 @@ export interface ConditionClause {
   field: string;
   operator: ConditionOperator;
   values: string[];
+  /**
+   * `Contains` on delimited text: the separator between items (each item trimmed). Without it the
+   * column holds a list itself (a PostgreSQL array or a JSON array) and each connector reads it so.
+   */
+  separator?: string;
+}
+
+/**
+ * A field's value map in the plan's direction (the reverse plan holds the inverse): pairs of
+ * `[from, to]` compared with the value's text after the transform. A connector compiles it next to
+ * the transform; an unmapped value is kept, made null, or (`Reject`) returned as `UNMAPPED_MARK` +
+ * the value, so the engine rejects the row with a reason naming the value.
+ */
+export interface PlannedValueMap {
+  pairs: [string, string][];
+  unmapped: 'Keep' | 'Null' | 'Reject';
+}
+
+/** Prefix of a value a `Reject` value map did not list (validation keeps it out of map entries). */
+export const UNMAPPED_MARK = '\u0001';
+
+/** The value a `Reject` value map did not list, when `value` is one. */
+export function unmappedValue(value: string | null): string | undefined {
+  return value !== null && value.startsWith(UNMAPPED_MARK) ? value.slice(UNMAPPED_MARK.length) : undefined;
 }
 
 /** Why a connector could not read one column of a row (bytes that are not text in the expected encoding). */

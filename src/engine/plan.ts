@@ -1,8 +1,8 @@
-import type { Action, ConflictPolicy, Entity } from '../api/entity.js';
+import type { Action, ConflictPolicy, Entity, ValueMap } from '../api/entity.js';
 import type { DefaultedEntity, DefaultedSyncFlowSpec } from '../api/defaults.js';
 import { ConfigError } from '../util/errors.js';
 import { KeyCodec, keyKindOf, type KeyKind } from './keys.js';
-import type { ConditionClause, Normalisation, TableInfo, TransformName } from './connector.js';
+import type { ConditionClause, Normalisation, PlannedValueMap, TableInfo, TransformName } from './connector.js';
 
 export interface SidePlan {
   schema: string;
@@ -19,6 +19,8 @@ export interface FieldPlan {
   lookup?: string;
   /** Applied to the source value before it is hashed and written (each connector compiles it). */
   transform: TransformName;
+  /** Applied after the transform (each connector compiles it); in a reverse plan, the inverse map. */
+  valueMap?: PlannedValueMap;
   /** The target column's declared type, in the target system's words. */
   targetType: string;
   /** Index of the mapping in `spec.entities[].fields`: the same field in the forward and reverse plans. */
@@ -89,7 +91,7 @@ function dependenciesOf(entity: Pick<Entity, 'fields' | 'requires'>): string[] {
 
 /** The source conditions as a neutral tree (AND across clauses, OR across a clause's values). */
 export function conditionTree(conditions: NonNullable<Entity['source']['conditions']>): ConditionClause[] {
-  return conditions.map((c) => ({ field: c.field, operator: c.operator ?? 'In', values: c.values ?? [] }));
+  return conditions.map((c) => ({ field: c.field, operator: c.operator ?? 'In', values: c.values ?? [], ...(c.separator !== undefined ? { separator: c.separator } : {}) }));
 }
 
 function requireColumn(info: TableInfo, column: string, path: string) {
@@ -141,9 +143,24 @@ function reversed(entity: DefaultedEntity): DefaultedEntity {
     ...entity,
     source: entity.target,
     target: entity.source,
-    fields: entity.fields.map((f) => ({ source: f.target, target: f.source, lookup: f.lookup, conflictPolicy: f.conflictPolicy })),
+    fields: entity.fields.map((f) => ({
+      source: f.target,
+      target: f.source,
+      lookup: f.lookup,
+      conflictPolicy: f.conflictPolicy,
+      ...(f.valueMap ? { valueMap: invertedValueMap(f.valueMap) } : {}),
+    })),
     match: entity.match?.map((m) => ({ source: m.target, target: m.source, normalize: m.normalize })),
   };
+}
+
+function plannedValueMap(map: ValueMap): PlannedValueMap {
+  return { pairs: map.entries.map((e) => [e.source, e.target]), unmapped: map.unmapped ?? 'Keep' };
+}
+
+/** The map from the target's side: entries that map back (validation leaves one per target value). */
+function invertedValueMap(map: ValueMap): ValueMap {
+  return { ...map, entries: map.entries.filter((e) => e.reverse !== false).map((e) => ({ source: e.target, target: e.source })) };
 }
 
 function planEntity(
@@ -167,6 +184,7 @@ function planEntity(
       target: f.target,
       lookup: f.lookup,
       transform: f.transform ?? 'None',
+      ...(f.valueMap ? { valueMap: plannedValueMap(f.valueMap) } : {}),
       targetType: targetColumn.sqlType,
       mapping: i,
       conflictPolicy: f.conflictPolicy,

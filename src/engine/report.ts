@@ -134,6 +134,7 @@ export function twoWayLines(report: RunReport): string[] {
     side('← source:', t.createdInSource, t.updatedSource, t.archivedSource, t.deletedSource);
     if (t.conflicts) parts.push(`${t.conflicts} conflicts left for resolution`);
     if (t.blocked) parts.push(`${t.blocked} held back by the loop-protection window`);
+    if (t.heldInactive) parts.push(`${t.heldInactive} changes of inactive records held back`);
     if (t.released) parts.push(`${t.released} held-back changes applied`);
     if (t.echoes) parts.push(`${t.echoes} echoes of Ferry's own writes ignored`);
     if (parts.length) lines.push(`${e.name}: ${parts.join(' · ')}`);

@@ -63,7 +63,11 @@ async function applyOne(batches: TwoWayBatches, resolution: Resolution): Promise
       await tx.unit(state, () => batches.pairs.setCategory([pair.sourceKey], 'deactivated'));
       return undefined;
     case 'Reactivate':
-      if (pair.category !== 'deactivated') return 'the pair is not deactivated';
+      if (pair.category === 'inactive') {
+        await batches.reactivate(pair);
+        return undefined;
+      }
+      if (pair.category !== 'deactivated') return 'the pair is not deactivated or inactive';
       await tx.unit(state, () => batches.pairs.setCategory([pair.sourceKey], 'synchronised'));
       // Changes made while it was deactivated are taken over now, by the usual rules.
       await batches.process({ sourceKeys: [pair.sourceKey], targetKeys: [] });

@@ -1,4 +1,4 @@
-import type { Normalisation, TransformName } from '../../engine/connector.js';
+import { UNMAPPED_MARK, type Normalisation, type PlannedValueMap, type TransformName } from '../../engine/connector.js';
 import type { KeyKind } from '../../engine/keys.js';
 import { ConfigError } from '../../util/errors.js';
 import { ident } from './sql.js';
@@ -55,6 +55,21 @@ export function transform(expr: string, name: TransformName): string {
     default:
       return expr;
   }
+}
+
+/** Text as a literal that needs no escaping: its UTF-8 bytes in hex, read as utf8mb4. */
+function textLiteral(value: string): string {
+  return `CONVERT(X'${Buffer.from(value, 'utf8').toString('hex')}' USING utf8mb4)`;
+}
+
+/** A mapped field's value as the other side gets it: the transform, then the value map (compared byte-wise). */
+export function mappedValue(expr: string, field: { transform: TransformName; valueMap?: PlannedValueMap }): string {
+  const transformed = transform(expr, field.transform);
+  const map = field.valueMap;
+  if (!map) return transformed;
+  const whens = map.pairs.map(([from, to]) => `WHEN X'${Buffer.from(from, 'utf8').toString('hex')}' THEN ${textLiteral(to)}`).join(' ');
+  const otherwise = map.unmapped === 'Null' ? 'NULL' : map.unmapped === 'Reject' ? `CONCAT(${textLiteral(UNMAPPED_MARK)}, ${transformed})` : transformed;
+  return `CASE CAST(${transformed} AS BINARY) ${whens} ELSE ${otherwise} END`;
 }
 
 export function normalise(expr: string, mode: Normalisation): string {

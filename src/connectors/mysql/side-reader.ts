@@ -1,7 +1,7 @@
 import type { Row, SideReader, SideSpec, Watermark } from '../../engine/connector.js';
 import type { Db } from './db.js';
 import { conditionSql } from './conditions.js';
-import { column, exact, hashOf, typedColumn, orderBy, text, transform, type Column, type ColumnTypes } from './expressions.js';
+import { column, exact, hashOf, typedColumn, orderBy, text, mappedValue, type Column, type ColumnTypes } from './expressions.js';
 import { keyChunks, valuesFilter } from './key-filter.js';
 import { cursorAfter, newestCursor } from './source.js';
 import { joinSql, qualified, sql, type Sql } from './sql.js';
@@ -72,7 +72,7 @@ export class MysqlSideReader implements SideReader {
         sql(
           [
             ...mappings.map((f) => source(f.source)),
-            ...mappings.map((f) => transform(source(f.source), f.transform)),
+            ...mappings.map((f) => mappedValue(source(f.source), f)),
             ...reader.match.map((m) => source(m.source)),
           ].join(', ') || 'NULL',
         ),

@@ -3,7 +3,7 @@ import type { KeyKind } from '../../engine/keys.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import type { Db } from './db.js';
 import { conditionSql } from './conditions.js';
-import { column, hashOf, typedColumn, orderBy, text, transform, type Column, type ColumnTypes } from './expressions.js';
+import { column, hashOf, typedColumn, orderBy, text, mappedValue, type Column, type ColumnTypes } from './expressions.js';
 import { keyChunks, keysAfter, valuesFilter } from './key-filter.js';
 import { joinSql, qualified, sql, type Sql } from './sql.js';
 import { isDatetime, utcDatetime } from './values.js';
@@ -60,7 +60,7 @@ export class MysqlReader implements TableReader {
   private async selectList(withValues: boolean): Promise<Sql> {
     const types = await this.columnTypes();
     const plan = this.plan;
-    const values = [...plan.keyFields, ...plan.fields].map((f) => transform(text(column(ALIAS, f.source, types)), f.transform));
+    const values = [...plan.keyFields, ...plan.fields].map((f) => mappedValue(text(column(ALIAS, f.source, types)), f));
     const cursor = plan.source.updatedAt ? text(column(ALIAS, plan.source.updatedAt, types)) : 'NULL';
     const inScope = conditionSql(plan.source.conditions, ALIAS, types);
     const head = [...this.keys().map(text), cursor, hashOf(values)].join(', ');

@@ -3,7 +3,7 @@ import type { Row, SideReader, SideSpec, Watermark } from '../../engine/connecto
 import { copyOutRows } from '../../util/copy-out.js';
 import { ident, literal, qualified } from '../../util/sql.js';
 import { inScopeSql } from './source.js';
-import { orderExpression, transformSql } from './sql.js';
+import { orderExpression, mappedValueSql } from './sql.js';
 
 const ALIAS = 'side';
 const column = (name: string) => `${ALIAS}.${ident(name)}`;
@@ -41,7 +41,7 @@ export class PostgresSideReader implements SideReader {
       `CASE WHEN ${inScopeSql(reader)} THEN 't' ELSE 'f' END`,
       archive ? `CASE WHEN (${column(archive.column)})::text = ${literal(archive.value)} THEN 't' ELSE 'f' END` : `'f'`,
       ...mappings.map((f) => `(${column(f.source)})::text`),
-      ...mappings.map((f) => `(${transformSql(column(f.source), f.transform)})::text`),
+      ...mappings.map((f) => `(${mappedValueSql(column(f.source), f)})::text`),
       ...reader.match.map((m) => `(${column(m.source)})::text`),
     ].join(', ');
   }

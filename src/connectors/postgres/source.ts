@@ -3,7 +3,7 @@ import { withProblem, type Row, type RowProblem, type TableReader, type Watermar
 import type { EntityPlan } from '../../engine/plan.js';
 import { copyOutRows } from '../../util/copy-out.js';
 import { ident, literal, qualified } from '../../util/sql.js';
-import { conditionSql, orderExpression, transformSql } from './sql.js';
+import { conditionSql, orderExpression, mappedValueSql } from './sql.js';
 
 // ORDER BY a bare name would pick an output column of that name first; qualified names never do.
 const ALIAS = 'src';
@@ -11,7 +11,7 @@ const column = (name: string) => `${ALIAS}.${ident(name)}`;
 
 /** The source-side value expressions in stage order: target key fields first, then the rest. */
 export function valueExpressions(plan: EntityPlan): string[] {
-  return [...plan.keyFields, ...plan.fields].map((f) => transformSql(column(f.source), f.transform));
+  return [...plan.keyFields, ...plan.fields].map((f) => mappedValueSql(column(f.source), f));
 }
 
 /** md5 over the mapped, transformed values: an unchanged row costs only its key and hash on the wire. */

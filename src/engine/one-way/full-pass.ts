@@ -101,7 +101,7 @@ async function fetchValues(parts: EntityParts, writes: WriteItem[]): Promise<Wri
   const byKey = new Map(writes.map((w) => [w.record.key!, w]));
   for await (const row of parts.fetcher.byKeys(writes.map((w) => w.record.keyParts as string[]))) {
     const fetched = parseSourceRow(parts.plan, row);
-    if (rejectedAsUnreadable(row, fetched.key!, parts.tally)) {
+    if (rejectedAsUnreadable(row, fetched.key!, parts.tally, parts.plan)) {
       byKey.delete(fetched.key!);
       continue;
     }

@@ -1,5 +1,5 @@
 import type { StoredPair } from '../../store/pairs.js';
-import { rowProblem, SOURCE_LAYOUT, type Row } from '../connector.js';
+import { rowProblem, SOURCE_LAYOUT, unmappedValue, type Row } from '../connector.js';
 import type { EntityPlan } from '../plan.js';
 import type { EntityTally } from './tally.js';
 
@@ -62,16 +62,39 @@ export function readRecord(plan: EntityPlan, row: Row, tally: EntityTally): Keye
     tally.reject(null, `key ${plan.source.keys.join(', ')} is null`);
     return undefined;
   }
-  if (rejectedAsUnreadable(row, record.key, tally)) return undefined;
+  if (rejectedAsUnreadable(row, record.key, tally, plan)) return undefined;
   return record as KeyedRecord;
 }
 
-/** Rejects a row the connector could not read in full (a value it could not decode); true when it did. */
-export function rejectedAsUnreadable(row: Row, key: string, tally: EntityTally): boolean {
+/**
+ * Rejects a row the connector could not read in full (a value it could not decode), or with a value
+ * its field's value map does not list (`unmapped: Reject`); true when it did.
+ */
+export function rejectedAsUnreadable(row: Row, key: string, tally: EntityTally, plan: EntityPlan): boolean {
   const problem = rowProblem(row);
   if (problem) tally.reject(key, `column ${problem.column}: ${problem.reason}`);
-  return problem !== undefined;
+  else {
+    const unmapped = unmappedField(plan, row);
+    if (unmapped) tally.reject(key, unmapped);
+    return unmapped !== undefined;
+  }
+  return true;
 }
+
+/** Why a row cannot go: a field whose value its value map does not list (rows with values only). */
+export function unmappedField(plan: EntityPlan, row: Row): string | undefined {
+  const first = SOURCE_LAYOUT.firstValue(plan);
+  if (row.length <= first) return undefined;
+  const fields = [...plan.keyFields, ...plan.fields];
+  for (let i = 0; i < fields.length; i++) {
+    if (fields[i].valueMap?.unmapped !== 'Reject') continue;
+    const value = unmappedValue(row[first + i]);
+    if (value !== undefined) return unmappedReason(fields[i].source, value);
+  }
+  return undefined;
+}
+
+export const unmappedReason = (field: string, value: string) => `field ${field}: the value ${JSON.stringify(value)} is not in its value map`;
 
 /** Rejects a source row whose key an earlier row already had (a source table without a primary key). */
 export function rejectRepeatedKey(plan: EntityPlan, key: string, tally: EntityTally): void {

@@ -3,14 +3,15 @@ import { emptyCounters, type EntityCounters } from '../../store/run-state.js';
 import { failpoint } from '../../util/failpoint.js';
 import type { EntityResult, EntitySyncContext, RejectedSample } from '../entity-sync.js';
 import type { EntityPlan } from '../plan.js';
-import { normaliseValue, type RowRejection, type Session, type StageRow, type TableWriter } from '../connector.js';
+import { normaliseValue, unmappedValue, type RowRejection, type Session, type StageRow, type TableWriter } from '../connector.js';
 import { conflictFieldChanges } from './conflict-fields.js';
+import { unmappedReason } from '../one-way/source-records.js';
 import { decide, type Candidate, type Decision, type DecideOptions } from './decide.js';
 import { TwoWayPairs, type PairUpdate } from '../../store/two-way-pairs.js';
 import { RedoLog, type RedoItem, type RedoWrite } from '../../store/redo-log.js';
 import { UnpairedRecords, type UnpairedSighting } from '../../store/unpaired-records.js';
 import { Side } from './side.js';
-import { emptyTwoWayCounters, otherSide, type SideName, type SideRow, type TwoWayCounters } from './types.js';
+import { emptyTwoWayCounters, otherSide, type Pair, type SideName, type SideRow, type TwoWayCounters } from './types.js';
 
 export interface TwoWayContext extends EntitySyncContext {
   /** Streams the target scan while `target` fetches and writes. */
@@ -217,6 +218,19 @@ export class TwoWayBatches {
     return undefined;
   }
 
+  /**
+   * `ferry resolve --reactivate` of an inactive pair: its archived rows become active again (the
+   * archive column back to its default), then the pair syncs by the usual rules, newest values first.
+   */
+  async reactivate(pair: Pair): Promise<void> {
+    for (const side of SIDES) {
+      const key = side === 'source' ? pair.sourceKey : pair.targetKey;
+      const row = (await this.sides[side].rowsByKeys(this.clients[side], [key])).get(key);
+      if (row?.archived) await this.ctx.tx.unit(this.clients[side], () => this.tables[side].setArchived([row.keyParts], false));
+    }
+    await this.process({ sourceKeys: [pair.sourceKey], targetKeys: [] });
+  }
+
   async apply(planned: Planned[], moved: boolean, afterCommit?: () => Promise<void>): Promise<void> {
     const { tx, state } = this.ctx;
     const live = planned.filter((p) => this.writable(p));
@@ -334,8 +348,25 @@ export class TwoWayBatches {
         this.reject(p, from.untranslatable);
         return false;
       }
+      const unmapped = from && this.unmappedWrite(p, side);
+      if (unmapped) {
+        this.reject(p, unmapped);
+        return false;
+      }
     }
     return true;
+  }
+
+  /** A value the writing side's value map does not list (`unmapped: Reject`) that would be written to `side`. */
+  private unmappedWrite(p: Planned, side: SideName): string | undefined {
+    const from = otherSide(side);
+    for (const field of this.sides[from].mappings) {
+      if (field.valueMap?.unmapped !== 'Reject') continue;
+      const value = unmappedValue(p.candidate[from]!.out[field.mapping]);
+      if (value === undefined) continue;
+      if (p.decision.create === side || p.decision.winners.get(field.mapping) === from) return unmappedReason(field.source, value);
+    }
+    return undefined;
   }
 
   private async assignKeys(planned: Planned[]): Promise<void> {
@@ -518,6 +549,10 @@ export class TwoWayBatches {
           break;
         case 'blocked':
           t.blocked++;
+          break;
+        case 'inactive':
+          t.heldInactive = (t.heldInactive ?? 0) + 1;
+          c.skipped++;
           break;
         case 'archived':
           c.archived++;

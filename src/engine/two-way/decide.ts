@@ -38,6 +38,7 @@ export type Outcome =
   | 'unpaired'
   | 'duplicate'
   | 'deactivated'
+  | 'inactive'
   | 'archived'
   | 'deleted'
   | 'partnerGone'
@@ -182,6 +183,11 @@ export function decide(candidate: Candidate, options: DecideOptions): Decision {
   if (diff.length === 0) {
     // Both sides hold the same data (an echo, or the same edit made twice): just remember the hashes.
     return decision(candidate.linked ? 'linked' : 'unchanged', settled, 'save');
+  }
+  // Seed 003: an inactive (archived) record is not synchronised until it is active again; its partner
+  // keeps its values, and the pair keeps its old hashes so the reactivating run takes the newest ones.
+  if (!candidate.linked && (source.archived || target.archived)) {
+    return decision('inactive', 'inactive', pair!.category === 'inactive' ? 'keep' : 'save', { keepHashes: true });
   }
   if (!candidate.linked && !conditionsAllow('updateNewerWins', { source: source.inScope, target: target.inScope })) {
     return decision('skipped', pair!.category, 'keep');

@@ -61,6 +61,8 @@ export interface TwoWayCounters {
   echoes: number;
   /** Records on one side only that no action created or linked (category `new`). */
   unpaired: number;
+  /** Changes of inactive (archived) pairs held back until the record is active again (seed 003). */
+  heldInactive?: number;
 }
 
 export function emptyTwoWayCounters(): TwoWayCounters {
@@ -78,6 +80,7 @@ export function emptyTwoWayCounters(): TwoWayCounters {
     released: 0,
     echoes: 0,
     unpaired: 0,
+    heldInactive: 0,
   };
 }
 
