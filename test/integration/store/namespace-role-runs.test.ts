@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSync } from '../../../src/connectors/run.js';
+import { openStateStore } from '../../../src/store/db.js';
+import { issueNamespaceCredential, namespaceStateUrl } from '../../../src/store/tenant-roles.js';
+import { createLogger } from '../../../src/util/logger.js';
+import { withClient } from '../../helpers/databases.js';
+import { seededMiniRun, sqlRows } from '../../helpers/mini-flow.js';
+import { entityOf, peopleEntity, twoWaySpec, twoWayWorld } from '../engine/two-way-fixture.js';
+import { exportFlow, exportOnce, exportSource, startDestinations, type Destinations } from '../export/fixtures.js';
+
+/**
+ * The runs a sync Job makes, with a namespace's credential as the Job has it (the state database
+ * migrated by the owner first, as the controller does): none of them needs more than the namespace role.
+ */
+const logger = createLogger({ level: 'silent', pretty: false });
+
+/** The state database at `ownerUrl` migrated by its owner, and the URL of `namespace`'s own role on it. */
+async function namespaceUrl(ownerUrl: string, namespace: string): Promise<string> {
+  await (await openStateStore(ownerUrl)).close();
+  const credential = await withClient(ownerUrl, (c) => issueNamespaceCredential(c, namespace));
+  return namespaceStateUrl(ownerUrl, credential);
+}
+
+describe('runs under a namespace role', () => {
+  let servers: Destinations;
+  beforeAll(async () => {
+    servers = await startDestinations();
+  });
+  afterAll(async () => {
+    await servers?.close();
+  });
+
+  it('Full and Incremental one-way runs', async () => {
+    const { dbs, base } = await seededMiniRun('team-a/mini', logger);
+    const stateUrl = await namespaceUrl(dbs.stateUrl, 'team-a');
+    const full = await runSync({ ...base, stateUrl, mode: 'Full' });
+    expect(full.totals.created).toBeGreaterThan(0);
+    await sqlRows(dbs.sourceUrl, `UPDATE people SET name = 'Ann B', updated_at = now() WHERE id = 10`);
+    const incremental = await runSync({ ...base, stateUrl, mode: 'Incremental' });
+    expect(incremental.totals.updated).toBe(1);
+    expect(await sqlRows(dbs.targetUrl, `SELECT count(*)::int AS n FROM people WHERE full_name = 'Ann B'`)).toEqual([{ n: 1 }]);
+    // Another namespace's role cannot run this flow: its rows are not its to write.
+    const other = await namespaceUrl(dbs.stateUrl, 'team-b');
+    await expect(runSync({ ...base, stateUrl: other, mode: 'Full' })).rejects.toThrow(/row-level security/);
+  });
+
+  it('a two-way run', async () => {
+    const w = await twoWayWorld();
+    const stateUrl = await namespaceUrl(w.stateUrl, 'test');
+    await w.church(`INSERT INTO people (first_name, last_name, email, status, family_status) VALUES ('Ann', 'Lee', 'ann@example.org', 'Member', 'single')`);
+    await w.accounts(`INSERT INTO persons (name_first, name_last, mail, category, marital) VALUES ('Bo', 'Ma', 'bo@example.org', 'Member', 'single')`);
+    const report = await runSync({ flowId: 'test/two-way', spec: twoWaySpec([peopleEntity()]), mode: 'Full', sourceUrl: w.sourceUrl, targetUrl: w.targetUrl, stateUrl, logger });
+    expect(entityOf(report).created).toBe(2);
+    expect(await w.state(`SELECT count(*)::int AS n FROM ferry.pairs WHERE flow = 'test/two-way'`)).toEqual([{ n: 2 }]);
+  });
+
+  it('an export and a re-transfer of its file', async () => {
+    const urls = await exportSource();
+    await withClient(urls.sourceUrl, (c) => c.query(`INSERT INTO members SELECT g, 'M' || g, NULL, g, now() FROM generate_series(1, 50) g`));
+    const stateUrl = await namespaceUrl(urls.stateUrl, 'default');
+    const spec = exportFlow({ fileNameTemplate: 'ns_{entity}' });
+    const context = { targets: servers.targets, secrets: servers.secrets };
+    const first = await exportOnce({ ...urls, stateUrl }, spec, context, { flowId: 'default/ns-export' });
+    expect(first.failure).toBeUndefined();
+    expect(first.report.export.files.map((f) => f.rows)).toEqual([50]);
+    const again = await exportOnce({ ...urls, stateUrl }, spec, { ...context, retransfer: { runId: first.report.runId } }, { flowId: 'default/ns-export', mode: 'Retransfer' });
+    expect(again.failure).toBeUndefined();
+    expect(again.report.export.result).not.toBe('CreationFailed');
+  });
+});
