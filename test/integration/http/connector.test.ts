@@ -100,6 +100,19 @@ describe('PostgreSQL events -> WordPress ferry_event posts', () => {
     expect(singleGets()).toBe(0);
   });
 
+  it('a Record run sends the one changed event and nothing else', async () => {
+    const [event] = await withClient(base.sourceUrl, async (c) =>
+      (await c.query(`UPDATE events SET location = 'Main hall' WHERE id = (SELECT min(id) FROM events) RETURNING id::text AS id, code`)).rows,
+    );
+    proxy.reset();
+    const report = await runSync({ ...base, mode: 'Record', record: { entity: 'events', key: event.id } });
+    expect(report.status, report.error).toBe('Succeeded');
+    expect(report.totals.updated).toBe(1);
+    expect(writes()).toBe(1);
+    const post = (await posts()).find((p) => meta(p).event_code === event.code)!;
+    expect(meta(post).location).toBe('Main hall');
+  });
+
   it('a create whose response was lost is found by its match field, not created twice', async () => {
     await withClient(base.sourceUrl, (c) =>
       c.query(`INSERT INTO events SELECT id + 100000, code || '-LOST', title || ' (lost answer)', description, starts_at, ends_at, location, capacity, price,
