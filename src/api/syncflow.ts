@@ -134,7 +134,7 @@ export const ScheduleSchema = Type.Object(
     name: ScheduleName('Schedule name, unique in the flow; part of the SyncJob names it creates.'),
     cron: Type.String({ minLength: 1, maxLength: 100, description: 'Cron expression (5 or 6 fields, or @daily etc.).' }),
     timeZone: Type.Optional(
-      Type.String({ maxLength: 64, default: DEFAULTS.timeZone, description: 'IANA time zone; default UTC.' }),
+      Type.String({ maxLength: 64, default: DEFAULTS.timeZone, description: 'IANA time zone; default UTC. On daylight-saving nights the schedule still runs once: a time that does not exist runs at the first valid time after it, a repeated time at its first occurrence.' }),
     ),
     mode: StringEnum(SCHEDULE_MODES, { description: 'Mode of the SyncJobs this schedule creates.' }),
     scope: Type.Optional(Name('Scope to run; required when mode is Scope.')),
