@@ -64,6 +64,18 @@ describe('conditions (seed 002)', () => {
   });
 
   it.each([
+    { value: '{"150: Members","300: Choir"}', condition: {}, meets: true, why: 'a PostgreSQL array holding the value' },
+    { value: '["150: Members old", 150]', condition: {}, meets: false, why: 'a JSON array holding a longer item only' },
+    { value: '[150]', condition: { values: ['150'] }, meets: true, why: 'a number in a JSON array, by its text' },
+    { value: ' 300: Choir , 150: Members ', condition: { separator: ',' }, meets: true, why: 'delimited text, items trimmed' },
+    { value: '1500: Members,300: Choir', condition: { separator: ',' }, meets: false, why: 'delimited text with a longer item only' },
+    { value: null, condition: {}, meets: false, why: 'null contains nothing' },
+  ])('Contains: $why', ({ value, condition, meets }) => {
+    const contains = { field: 'cats', operator: 'Contains' as const, values: ['150: Members', '151: Honorary'], ...condition };
+    expect(rowMeetsConditions([contains], { cats: value })).toBe(meets);
+  });
+
+  it.each([
     ['createInTarget', { source: true, target: false }, true],
     ['createInTarget', { source: false, target: true }, false],
     ['createInSource', { source: true, target: false }, false],
@@ -162,4 +174,22 @@ describe('decide', () => {
     },
   ];
   it.each(cases)('$name', ({ candidate, options: o, expect: e }) => expect(decide(candidate, o)).toMatchObject(e));
+});
+
+describe('inactive pairs (seed 003)', () => {
+  const all: Action[] = ['link', 'updateNewerWins', 'archiveInTarget'];
+  it('a change to a pair with an archived row is held back, keeping the old hashes', () => {
+    const d = decide({ pair: pair(), source: row('s', ['a', 'new']), target: row('t', ['a', 'b'], { archived: true }) }, options(all));
+    expect(d).toMatchObject({ outcome: 'inactive', category: 'inactive', pair: 'save', keepHashes: true });
+    expect(d.write.size).toBe(0);
+  });
+  it('stays held (pair untouched) while it is inactive', () => {
+    const d = decide({ pair: pair({ category: 'inactive' }), source: row('s', ['a', 'new'], { archived: true }), target: row('t', ['a', 'b']) }, options(all));
+    expect(d).toMatchObject({ outcome: 'inactive', pair: 'keep' });
+  });
+  it('once active again on both sides the newest values sync', () => {
+    const d = decide({ pair: pair({ category: 'inactive' }), source: row('s', ['a', 'new']), target: row('t', ['a', 'b']) }, options(all));
+    expect(d).toMatchObject({ outcome: 'updated', category: 'synchronised' });
+    expect([...d.write]).toEqual(['target']);
+  });
 });
