@@ -36,6 +36,7 @@ const SEEDS: Record<string, (ns: Ns) => [string, unknown[]][]> = {
   source_files: (ns) => [
     [`INSERT INTO ferry.source_files (flow, entity, name, sha256, size, modified_at, path, status) VALUES ($1, 'people', 'a.csv', 'x', 1, now(), 'a.csv', 'imported')`, [`${ns}/crm`]],
   ],
+  admitted_flows: (ns) => [[`INSERT INTO ferry.admitted_flows (sync_job_uid, flow, generation, spec) VALUES ($1, $2, 1, '{}')`, [`${ns}-uid`, `${ns}/crm`]]],
   pair_deletions: (ns) => [[`INSERT INTO ferry.pair_deletions (xid, flow, pair) VALUES (1, $1, '{}')`, [`${ns}/crm`]]],
 };
 
