@@ -1,5 +1,7 @@
 import type { RunReport } from '../engine/report.js';
 import { summaryToHtml, summaryToHtmlDocument, type SummaryHtmlOptions } from './summary-html.js';
+
+export { summaryStylesheet } from './summary-html.js';
 import { summaryToMarkdown, summaryToText } from './summary-text.js';
 import { summarizeRun, type RunSummary, type SummaryContext } from './summary.js';
 

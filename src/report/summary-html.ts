@@ -13,6 +13,8 @@ export interface SummaryHtmlOptions {
   inlineStyles?: boolean;
   /** A last line of constant text, e.g. how to get the full report. Escaped. */
   footer?: string;
+  /** The headline's heading level (sections get the next): 1 in an e-mail, 2 inside a page that has its own h1. */
+  headingLevel?: 1 | 2;
 }
 
 const FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Helvetica,Arial,sans-serif";
@@ -72,12 +74,21 @@ interface Cell {
 }
 
 class Markup {
-  constructor(private readonly inline: boolean) {}
+  readonly top: string;
+  readonly sub: string;
+
+  constructor(
+    private readonly inline: boolean,
+    headingLevel: 1 | 2,
+  ) {
+    this.top = `h${headingLevel}`;
+    this.sub = `h${headingLevel + 1}`;
+  }
 
   /** ` class="ferry-summary-x" style="..."` (the style only for e-mail). */
-  attrs(name: StyleName, extraStyle = ''): string {
+  attrs(name: StyleName, extraStyle = '', extraClass = ''): string {
     const style = `${STYLES[name]}${extraStyle ? `;${extraStyle}` : ''}`;
-    return ` class="ferry-summary-${name}"${this.inline ? ` style="${escapeHtml(style)}"` : ''}`;
+    return ` class="ferry-summary-${name}${extraClass ? ` ${extraClass}` : ''}"${this.inline ? ` style="${escapeHtml(style)}"` : ''}`;
   }
 
   table(caption: string, head: { text: string; numeric?: boolean }[], rows: Cell[][], testId: string): string {
@@ -92,7 +103,7 @@ class Markup {
         return `<tr>${cells.join('')}</tr>`;
       })
       .join('');
-    return `<h2${this.attrs('heading')}>${escapeHtml(caption)}</h2><table data-summary="${testId}"${this.attrs('table')}><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
+    return `<${this.sub}${this.attrs('heading')}>${escapeHtml(caption)}</${this.sub}><table data-summary="${testId}"${this.attrs('table')}><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
   }
 
   section(content: string): string {
@@ -100,13 +111,30 @@ class Markup {
   }
 }
 
+const outcomeClassOf = (outcome: SummaryOutcome) => `ferry-summary-${outcome.replace(/[A-Z]/g, (c, i: number) => `${i ? '-' : ''}${c.toLowerCase()}`)}`;
+const headerStyle = (o: (typeof OUTCOME)[SummaryOutcome]) => `border-left:6px solid ${o.accent};background:${o.background}`;
+
+/**
+ * The same look as the e-mail's inline styles, as a stylesheet for pages that render the summary with
+ * `inlineStyles: false` (the console serves it as a file of its own, so its CSP can stay strict).
+ */
+export function summaryStylesheet(): string {
+  const rules = Object.entries(STYLES).map(([name, css]) => `.ferry-summary-${name}{${css}}`);
+  for (const [outcome, o] of Object.entries(OUTCOME) as [SummaryOutcome, (typeof OUTCOME)[SummaryOutcome]][]) {
+    const cls = outcomeClassOf(outcome);
+    rules.push(`.ferry-summary-header.${cls}{${headerStyle(o)}}`, `.ferry-summary-status.${cls}{color:${o.text}}`);
+  }
+  return rules.join('\n') + '\n';
+}
+
 function header(m: Markup, summary: RunSummary): string {
   const outcome = OUTCOME[summary.outcome];
+  const outcomeClass = outcomeClassOf(summary.outcome);
   const requested = summary.requestedBy ? ` · requested by ${summary.requestedBy}` : '';
   return (
-    `<tr><td${m.attrs('header', `border-left:6px solid ${outcome.accent};background:${outcome.background}`)}>` +
-    `<p data-summary="status"${m.attrs('status', `color:${outcome.text}`)}>${escapeHtml(outcome.label)}</p>` +
-    `<h1 data-summary="headline"${m.attrs('headline')}>${escapeHtml(summary.headline)}</h1>` +
+    `<tr><td${m.attrs('header', headerStyle(outcome), outcomeClass)}>` +
+    `<p data-summary="status"${m.attrs('status', `color:${outcome.text}`, outcomeClass)}>${escapeHtml(outcome.label)}</p>` +
+    `<${m.top} data-summary="headline"${m.attrs('headline')}>${escapeHtml(summary.headline)}</${m.top}>` +
     `<p${m.attrs('subtitle')}>${escapeHtml(summary.title + requested)}</p>` +
     `</td></tr>`
   );
@@ -129,7 +157,7 @@ function rejectedTable(m: Markup, summary: RunSummary): string {
   const caption = `Rejected rows (${formatCount(total)})`;
   const table = rows.length
     ? m.table(caption, [{ text: 'Row' }, { text: 'Reason' }], rows.map((r) => [{ text: r.entity, strong: true, below: r.key ?? '(no key)' }, { text: r.reason, freeText: true }]), 'rejected')
-    : `<h2${m.attrs('heading')}>${escapeHtml(caption)}</h2>`;
+    : `<${m.sub}${m.attrs('heading')}>${escapeHtml(caption)}</${m.sub}>`;
   const tail = more > 0 ? `<p data-summary="rejected-more"${m.attrs('muted')}>${escapeHtml(`… and ${formatCount(more)} more ${more === 1 ? 'row' : 'rows'}, each with its reason, in the full report.`)}</p>` : '';
   return table + tail;
 }
@@ -165,7 +193,7 @@ function notesList(m: Markup, summary: RunSummary): string {
   const { lines, more } = summary.notes;
   if (lines.length === 0) return '';
   const items = [...lines, ...(more > 0 ? [`… and ${formatCount(more)} more in the full report`] : [])].map((l) => `<li${m.attrs('item')}>${escapeHtml(l)}</li>`).join('');
-  return `<h2${m.attrs('heading')}>Notes</h2><ul${m.attrs('list')}>${items}</ul>`;
+  return `<${m.sub}${m.attrs('heading')}>Notes</${m.sub}><ul${m.attrs('list')}>${items}</ul>`;
 }
 
 function factsTable(m: Markup, summary: RunSummary): string {
@@ -175,7 +203,7 @@ function factsTable(m: Markup, summary: RunSummary): string {
 
 /** The summary as one HTML block (a table card, 640 px at most). */
 export function summaryToHtml(summary: RunSummary, options: SummaryHtmlOptions = {}): string {
-  const m = new Markup(options.inlineStyles !== false);
+  const m = new Markup(options.inlineStyles !== false, options.headingLevel ?? 1);
   const parts = [
     header(m, summary),
     summary.link ? m.section(`<a href="${escapeHtml(summary.link.href)}" data-summary="link"${m.attrs('button')}>${escapeHtml(summary.link.label)}</a>`) : '',

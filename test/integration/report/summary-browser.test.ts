@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderReportEmail, type ReportEmailInput } from '../../../src/notify/report-email.js';
+import { renderRunSummary, summaryStylesheet } from '../../../src/report/run-summary.js';
 import { demoFullReport, exportReport, failedReport, partialRejectsReport, TARGET_PASSWORD } from '../../helpers/run-reports.js';
 
 const ARTIFACTS = join(import.meta.dirname, '../../../test-artifacts/report-email');
@@ -140,6 +141,25 @@ describe('the report e-mail in Chromium', () => {
       'backup-sftp\ttransferred\t2 of 2\t57,333',
       'partner-ftps\tfailed: members-20261122.csv.gz: AuthFailed: 530 Login incorrect\t0 of 2\t0',
     ]);
+  });
+
+  it("the console's class-only markup with the summary stylesheet looks like the e-mail", async () => {
+    const rendered = renderRunSummary(partialRejectsReport(), { requestedBy: 'ann@example.org' });
+    const looks = async (html: string) => {
+      await page.setViewportSize({ width: 800, height: 900 });
+      await page.setContent(html, { waitUntil: 'load' });
+      return page.evaluate(() =>
+        ['[data-summary="card"] td', '[data-summary="status"]', '[data-summary="headline"]', '[data-summary="rejected"] td'].map((selector) => {
+          const style = getComputedStyle(document.querySelector(selector)!);
+          return [style.color, style.backgroundColor, style.borderLeft, style.fontSize, style.fontWeight, style.padding, style.overflowWrap].join(' | ');
+        }),
+      );
+    };
+    const inline = await looks(rendered.toHtml());
+    const classes = await looks(`<style>${summaryStylesheet()}</style>${rendered.toHtml({ inlineStyles: false, headingLevel: 2 })}`);
+    await page.screenshot({ path: join(ARTIFACTS, 'console-markup-800.png'), fullPage: true });
+    expect(classes).toEqual(inline);
+    expect(await page.locator('h2[data-summary="headline"]').count()).toBe(1);
   });
 
   it('loaded nothing from outside the message', () => {
