@@ -100,6 +100,7 @@ export function registerExportsCommand(program: Command): void {
           return;
         }
         if (options.retransfer) {
+          const format: ReportFormat = options.output === 'json' ? 'json' : 'table';
           const logger = createLogger();
           const sourceUrl = await resolveUrl(requireDatabaseUrl(loaded, flow.spec, 'source'));
           const stateUrl = stateDbUrlOf(options) ?? (await resolveUrl('embedded://ferry_state'));
@@ -118,9 +119,10 @@ export function registerExportsCommand(program: Command): void {
                 retransfer: { runId: options.retransfer, ...(options.target ? { targets: options.target } : {}) },
               },
             });
-            process.stdout.write(renderReport(report, options.output === 'json' ? 'json' : ('table' as ReportFormat)) + '\n');
+            process.stdout.write(renderReport(report, format) + '\n');
           } catch (error) {
-            if (error instanceof RunFailedError) process.stdout.write(renderReport(error.report, 'table') + '\n');
+            // A failed re-transfer prints its report in the format asked for, like a successful one.
+            if (error instanceof RunFailedError) process.stdout.write(renderReport(error.report, format) + '\n');
             throw error;
           }
           return;

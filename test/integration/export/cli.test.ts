@@ -71,6 +71,13 @@ describe('ferry run / exports / download / probe for an export flow', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('ftps: transferred cli_members_001.csv.gz');
 
+    // A re-transfer that fails prints its report as asked (-o json), not the table.
+    const badDir = tempDir('cli-retransfer-bad');
+    writeFileSync(join(badDir, 'manifests.yaml'), readFileSync(join(dir, 'manifests.yaml'), 'utf8').replace('password: ftps-secret', 'password: wrong'));
+    const failed = await ferry(['exports', '-f', badDir, '--state-db', urls.stateUrl, '--retransfer', report.runId, '--target', 'ftps', '-o', 'json']);
+    expect(failed.code).not.toBe(0);
+    expect(JSON.parse(failed.stdout)).toMatchObject({ runId: expect.any(String), status: 'Failed' });
+
     const install = await ferry(['exports', '-f', dir, '--state-db', urls.stateUrl, '--install-change-log']);
     expect(install.stdout).toContain('installed the change log (ferry_changes.change_log) and triggers on public.members');
     const trigger = await withClient(urls.sourceUrl, (c) => c.query(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgname = 'ferry_change_log'`));
