@@ -7,6 +7,7 @@ import { WithoutUnitOfWork } from '../no-unit-of-work.js';
 import type { HttpClient } from './client.js';
 import { HttpClosureSource } from './closure.js';
 import { HttpReader, type ReadMemory } from './reader.js';
+import { HttpSideReader } from './side-reader.js';
 import type { ResolvedResource } from './resource.js';
 import { HttpWriter, type WriteMemory } from './writer.js';
 
@@ -101,7 +102,7 @@ export class HttpSession extends WithoutUnitOfWork implements Session {
   }
 
   sideReader(side: SideSpec): SideReader {
-    throw new ConfigError(`two-way flows with an API side are not supported yet (entity ${side.reader.name})`);
+    return new HttpSideReader(this.client, side, this.resource(side.reader.source.table));
   }
 
   closureSource(plans: Map<string, EntityPlan>, graph: ClosureGraph): ClosureSource {
