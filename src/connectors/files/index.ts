@@ -6,6 +6,7 @@ import { StateConnection } from '../../store/state-connection.js';
 import { Inventory, type ReadyFile } from './inventory.js';
 import { loadDecryptionKeys } from './keys.js';
 import { openLocation, type FileLocation, type FileLocationContext } from './location.js';
+import { dialectOf } from './parse.js';
 import { FilesSession, type FileEntity } from './session.js';
 
 export { FILES_CAPABILITIES } from './session.js';
@@ -69,13 +70,7 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
             {
               entity: e.name,
               file,
-              dialect: {
-                delimiter: file.csv?.delimiter ?? ',',
-                quote: file.csv?.quote ?? '"',
-                header: file.csv?.header ?? true,
-                encoding: file.csv?.encoding ?? 'UTF-8',
-                emptyIsNull: file.csv?.emptyIsNull ?? true,
-              },
+              dialect: dialectOf(file),
               files: {
                 pending: () => s.inventory.pendingFiles(e.name, file),
                 newestImported: () => s.inventory.newestImported(e.name, file),

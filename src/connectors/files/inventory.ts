@@ -11,6 +11,7 @@ import type { StateDb } from '../../store/state-connection.js';
 import { FerryError } from '../../util/errors.js';
 import { decodeFile, Fingerprint, InvalidFileError, type DecryptionKeys } from './decode.js';
 import type { FileLocation } from './location.js';
+import { dialectOf, syntaxProblem } from './parse.js';
 
 /** Names partners use while a file is still being written, and our own dot files. */
 const TEMPORARY = /^\.|\.(part|partial|tmp|temp|filepart|crdownload)$/i;
@@ -126,6 +127,8 @@ export class Inventory {
     const dir = await this.work;
     try {
       const plain = await decodeFile(raw, entry.name, file.compression ?? 'Auto', await this.keys(), (suffix) => join(dir, `${++this.temporaries}.${suffix}`));
+      const problem = await syntaxProblem(plain, file.format ?? 'Csv', dialectOf(file));
+      if (problem) throw new InvalidFileError(problem);
       return { record, plain };
     } catch (error) {
       if (!(error instanceof InvalidFileError)) throw error;

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
 import iconv from 'iconv-lite';
-import type { FileEncoding, FileFormat } from '../../api/files.js';
+import type { FileEncoding, FileFormat, FileSource } from '../../api/files.js';
 
 export interface CsvDialect {
   delimiter: string;
@@ -10,6 +10,17 @@ export interface CsvDialect {
   header: boolean;
   encoding: FileEncoding;
   emptyIsNull: boolean;
+}
+
+/** The CSV dialect an entity's file block declares, with its defaults. */
+export function dialectOf(file: FileSource): CsvDialect {
+  return {
+    delimiter: file.csv?.delimiter ?? ',',
+    quote: file.csv?.quote ?? '"',
+    header: file.csv?.header ?? true,
+    encoding: file.csv?.encoding ?? 'UTF-8',
+    emptyIsNull: file.csv?.emptyIsNull ?? true,
+  };
 }
 
 /** One record of a file: its line (where it ends, 1-based) and its fields by column name, or why it cannot be read. */
@@ -89,4 +100,19 @@ async function* jsonLinesRecords(path: string, encoding: FileEncoding): AsyncGen
 /** Streams the records of a plain (decrypted, decompressed) file. */
 export function fileRecords(path: string, format: FileFormat, dialect: CsvDialect, columns: string[] | undefined): AsyncGenerator<FileRecord> {
   return format === 'Csv' ? csvRecords(path, dialect, columns) : jsonLinesRecords(path, dialect.encoding);
+}
+
+/**
+ * Reads a whole plain file once and throws when it cannot be parsed to its end (an unclosed quote,
+ * a stray quote): such a file is invalid as a whole, and this runs before any of its rows is read
+ * for the engine. Rows that parse but do not fit (field count, types) are rejected one by one later.
+ */
+export async function syntaxProblem(path: string, format: FileFormat, dialect: CsvDialect): Promise<string | undefined> {
+  if (format !== 'Csv') return undefined;
+  try {
+    for await (const _row of csvRows(path, dialect));
+    return undefined;
+  } catch (error) {
+    return `not valid CSV (${(error as Error).message})`;
+  }
 }
