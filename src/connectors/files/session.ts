@@ -4,6 +4,7 @@ import type { ClosureSource } from '../../engine/closure.js';
 import type { ColumnInfo, ConnectorCapabilities, Row, Session, SideReader, TableInfo, TableReader, TableWriter } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import { ConfigError } from '../../util/errors.js';
+import { WithoutUnitOfWork } from '../no-unit-of-work.js';
 import { csvHeader, type CsvDialect } from './parse.js';
 import { FilesReader, type EntityFiles } from './reader.js';
 
@@ -31,13 +32,15 @@ function column(name: string, typeName: string): ColumnInfo {
 const TYPE_NAMES: Record<string, string> = { Integer: 'int8', Decimal: 'numeric', Boolean: 'bool', Date: 'date', Timestamp: 'timestamptz', Text: 'text' };
 
 /** A read-only session on partner files: every write is refused (the validator refuses such flows first). */
-export class FilesSession implements Session {
+export class FilesSession extends WithoutUnitOfWork implements Session {
   readonly capabilities = FILES_CAPABILITIES;
 
   constructor(
     private readonly entities: Map<string, FileEntity>,
     private readonly release: () => Promise<void>,
-  ) {}
+  ) {
+    super();
+  }
 
   private entityOf(table: string): FileEntity {
     const found = this.entities.get(table);
@@ -68,18 +71,6 @@ export class FilesSession implements Session {
     }
     return catalog;
   }
-
-  async begin(): Promise<void> {}
-  async commit(): Promise<void> {}
-  async rollback(): Promise<void> {}
-  async savepoint(): Promise<void> {}
-  async rollbackToSavepoint(): Promise<void> {}
-  async releaseSavepoint(): Promise<void> {}
-  async beginSnapshot(): Promise<string | undefined> {
-    return undefined;
-  }
-  async joinSnapshot(): Promise<void> {}
-  async endSnapshot(): Promise<void> {}
 
   reader(plan: EntityPlan): TableReader {
     const entity = this.entityOf(plan.source.table);
