@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import type { PairCategory, SyncFlowSpec } from '../api/syncflow.js';
 import { PAIR_CATEGORIES } from '../api/syncflow.js';
-import { toUnpairedPair } from '../data-api/objects.js';
+import { suggestionLabel, toUnpairedPair } from '../data-api/objects.js';
 import { StateConnection } from '../store/state-connection.js';
 import { categoryCounts } from '../store/two-way-pairs.js';
 import { listUnpaired, type UnpairedPosition } from '../store/unpaired-records.js';
@@ -83,7 +83,7 @@ export function renderNewRecords(page: NewRecordPage): string {
   else {
     const table = new Table({ head: ['entity', 'side', 'key', 'why unpaired', 'suggested partners (agreeing match fields)'], style: { head: [], border: [] } });
     for (const r of page.records) {
-      const suggestions = r.suggestions.map((s) => `${s.key} (${s.agreeing.map((f) => (f.source === f.target ? f.source : `${f.source}/${f.target}`)).join(', ')})`);
+      const suggestions = r.suggestions.map(suggestionLabel);
       const why = r.reason === 'duplicate' ? 'matches a record, link is off' : r.inScope ? 'no match' : 'outside its conditions';
       table.push([r.entity, r.side, r.key, why, suggestions.join('\n') || '-']);
     }

@@ -157,6 +157,11 @@ export function toUnpairedPair(record: UnpairedRecord, matchFields: { source: st
   };
 }
 
+/** `5001 (last_name/name_last)`: a suggested partner and the match fields that agree, as the CLIs print it. */
+export function suggestionLabel(s: UnpairedView['suggestions'][number]): string {
+  return `${s.key} (${s.agreeing.map((f) => (f.source === f.target ? f.source : `${f.source}/${f.target}`)).join(', ')})`;
+}
+
 export function unpairedName(flow: string, entity: string, side: 'source' | 'target', storedKey: string): string {
   return `${flow}.${entity}.new-${side}~${Buffer.from(storedKey, 'utf8').toString('base64url')}`;
 }

@@ -3,7 +3,7 @@ import Table from 'cli-table3';
 import { Cron } from 'croner';
 import { PAIR_CATEGORIES, type SyncFlow } from '../../api/syncflow.js';
 import type { SyncJob } from '../../api/syncjob.js';
-import type { Pair } from '../../data-api/objects.js';
+import { suggestionLabel, type Pair } from '../../data-api/objects.js';
 
 export const TERMINAL_PHASES = ['Succeeded', 'Failed', 'Rejected'] as const;
 export const isTerminal = (job: SyncJob) => (TERMINAL_PHASES as readonly string[]).includes(job.status?.phase ?? '');
@@ -272,7 +272,7 @@ export function newRecordsText(records: Pair[], flow: string): string {
   const table = new Table({ head: ['ENTITY', 'SIDE', 'KEY', 'SUGGESTED PARTNERS (AGREEING MATCH FIELDS)'], style: { head: [], border: [] } });
   for (const r of records) {
     const view = r.unpaired;
-    const suggestions = (view?.suggestions ?? []).map((s) => `${s.key} (${s.agreeing.map((f) => (f.source === f.target ? f.source : `${f.source}/${f.target}`)).join(', ')})`);
+    const suggestions = (view?.suggestions ?? []).map(suggestionLabel);
     table.push([r.entity, view?.side ?? '', r.sourceKey || r.targetKey, suggestions.join('\n') || '-']);
   }
   return [
