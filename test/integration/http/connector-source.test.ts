@@ -98,4 +98,37 @@ describe('WordPress ferry_event posts -> PostgreSQL', () => {
     expect(report.totals.created + report.totals.updated).toBe(0);
     expect((await rows()).map((r) => r.id)).toEqual(ids.filter((id) => id !== ids[7]));
   });
+  it('a resource described without a server-side filter: Incremental lists everything, keeps the changes, and the report says so', async () => {
+    const entity = request.spec.entities[0];
+    const plain = {
+      list: {
+        path: `/wp/v2/${EVENT_POST_TYPE}`,
+        query: [{ name: 'context', value: 'edit' }, { name: 'status', value: 'any' }],
+        pagination: { style: 'PageNumber', pageSize: 5, totalPagesHeader: 'X-WP-TotalPages' },
+      },
+      fields: [
+        { name: 'id', pointer: '/id', type: 'integer', readOnly: true },
+        { name: 'modified', pointer: '/modified_gmt', type: 'timestamp', readOnly: true },
+        { name: 'title', pointer: '/title/raw' },
+        { name: 'status', pointer: '/status' },
+        ...EVENT_RESOURCE.fields,
+      ],
+    };
+    await withClient(request.targetUrl, (c) => c.query(`CREATE TABLE website_events_plain (LIKE website_events INCLUDING ALL)`));
+    const target = { ...entity.target, table: 'website_events_plain' };
+    const spec = { ...request.spec, entities: [{ ...entity, source: { ...entity.source, resource: plain }, target }] } as SyncFlowSpec;
+    const plainRequest = { ...request, spec, flowId: 'test/wp-read-plain' };
+    const full = await runSync({ ...plainRequest, mode: 'Full' });
+    expect(full.status, full.error).toBe('Succeeded');
+    await new Promise((r) => setTimeout(r, 1_100));
+    await wordpressWrite(wp, 'POST', `/wp/v2/${EVENT_POST_TYPE}/${ids[5]}`, { title: 'Event 5 (moved)' });
+    proxy.reset();
+    const report = await runSync({ ...plainRequest, mode: 'Incremental' });
+    expect(report.status, report.error).toBe('Succeeded');
+    expect(report.totals.updated).toBe(1);
+    expect(report.entities[0].notes.join(' ')).toMatch(/no server-side filter/);
+    expect(proxy.requests.filter((r) => r.method === 'GET').length).toBeGreaterThanOrEqual(3); // 12 posts, 5 a page
+    const plainRows = await withClient(request.targetUrl, async (c) => (await c.query(`SELECT title FROM website_events_plain WHERE post_id = $1`, [ids[5]])).rows);
+    expect(plainRows).toEqual([{ title: 'Event 5 (moved)' }]);
+  });
 });
