@@ -264,7 +264,7 @@ export class ConsoleServer {
               ...(job.status?.phase ? { phase: job.status.phase } : {}),
               ...(job.status?.message ? { message: job.status.message } : {}),
             }),
-            { inlineStyles: false },
+            { inlineStyles: false, headingLevel: 2 },
           ),
         )
       : undefined;

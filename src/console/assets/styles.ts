@@ -1,4 +1,6 @@
 /** The console's stylesheet, served as /assets/console.css: system fonts, AA contrast, visible focus. */
+import { summaryStylesheet } from '../../report/summary-html.js';
+
 export const STYLES = `
 :root { color-scheme: light; --fg: #1b1f24; --muted: #4a5361; --bg: #ffffff; --line: #c9d1db; --accent: #0b5cad; --ok: #17612b; --warn: #8a4b00; --bad: #a1161d; --panel: #f5f7fa; }
 * { box-sizing: border-box; }
@@ -63,20 +65,7 @@ form.inline { display: inline; margin-right: .3em; }
 .facts dd { margin: 0; }
 .live-status { position: fixed; bottom: 0; right: 0; margin: 0; padding: .2em .6em; font-size: .85em; color: var(--muted); background: var(--panel); }
 .signin { max-width: 40em; margin: 4em auto; }
-/* The run summary of src/report (the same as the report e-mail), here with class names instead of inline styles. */
-.ferry-summary-card { width: 100%; max-width: 760px; border-collapse: collapse; border: 1px solid var(--line); margin: .5em 0 1em; }
-.ferry-summary-header { padding: 12px 16px; background: var(--panel); border-left: 6px solid var(--accent); }
-.ferry-summary-status { margin: 0; font-size: .8em; font-weight: 700; letter-spacing: .04em; text-transform: uppercase; }
-.ferry-summary-headline { margin: 4px 0 0; font-size: 1.2em; }
-.ferry-summary-subtitle, .ferry-summary-muted { margin: 6px 0 0; color: var(--muted); overflow-wrap: anywhere; }
-.ferry-summary-section { padding: 10px 16px 0; border: 0; }
-.ferry-summary-heading { font-size: 1em; margin: 0 0 6px; }
-.ferry-summary-table { width: 100%; border-collapse: collapse; margin: 0; }
-.ferry-summary-thNum, .ferry-summary-tdNum { text-align: right; font-variant-numeric: tabular-nums; }
-.ferry-summary-tdText, .ferry-summary-code { overflow-wrap: anywhere; }
-.ferry-summary-error { margin: 0; padding: 8px 12px; background: #fdecec; border: 1px solid var(--bad); color: var(--bad); }
-.ferry-summary-factLabel { width: 1%; white-space: nowrap; padding-right: 16px; }
-.ferry-summary-footer { padding: 8px 16px 12px; border: 0; }
-.ferry-summary-button { display: inline-block; padding: .3em .8em; background: var(--accent); color: #fff; border-radius: 4px; text-decoration: none; }
-.ferry-summary-card > tbody > tr > td { border: 0; }
-`;
+
+
+/* The run summary of src/report (the same as the report e-mail), with class names instead of inline styles. */
+${summaryStylesheet()}`;
