@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { API_GROUP, API_VERSION } from './common.js';
 import type { ExportTarget } from './exporttarget.js';
 import type { SyncFlow } from './syncflow.js';
 import type { SyncJob } from './syncjob.js';
 import type { ValidationError } from './validation-error.js';
+import { parseYamlDocuments } from './yaml-documents.js';
 
 export interface SecretManifest {
   name: string;
@@ -26,9 +26,6 @@ export interface LoadedManifests {
 }
 
 const FERRY_KINDS = ['SyncFlow', 'SyncJob', 'ExportTarget'] as const;
-
-/** Aliases one document may expand; a manifest needs few, and an alias bomb needs many. */
-const MAX_YAML_ALIASES = 100;
 
 const sources = new WeakMap<object, string>();
 
@@ -65,22 +62,8 @@ function decodeSecret(doc: Record<string, unknown>): SecretManifest {
 /** Parses a multi-document YAML text; `sourceName` labels errors and manifestSource(). */
 export function parseManifests(text: string, sourceName: string): LoadedManifests {
   const out = emptyManifests();
-  const documents = parseAllDocuments(text);
-  const parsed: { value: unknown; errors: string[] }[] = [];
-  for (const doc of Array.isArray(documents) ? documents : [documents]) {
-    if (doc.errors.length > 0) {
-      parsed.push({ value: undefined, errors: doc.errors.map((e) => e.message) });
-      continue;
-    }
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
-    } catch (error) {
-      parsed.push({ value: undefined, errors: [`more than ${MAX_YAML_ALIASES} aliases to expand (${(error as Error).message})`] });
-      continue;
-    }
-    if (value !== null && value !== undefined) parsed.push({ value, errors: [] });
-  }
+  // Empty documents (a trailing `---`) are no manifests.
+  const parsed = parseYamlDocuments(text).filter((doc) => doc.errors.length > 0 || (doc.value !== null && doc.value !== undefined));
 
   parsed.forEach(({ value, errors }, index) => {
     const source = parsed.length > 1 ? `${sourceName}#${index + 1}` : sourceName;
