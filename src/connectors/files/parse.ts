@@ -33,9 +33,16 @@ function textOf(path: string, encoding: FileEncoding): NodeJS.ReadableStream {
   return createReadStream(path).pipe(iconv.decodeStream(ICONV_NAMES[encoding]));
 }
 
-/** The column names a CSV file's header row gives, or undefined when the file is empty. */
-export async function csvHeader(path: string, dialect: CsvDialect): Promise<string[] | undefined> {
-  for await (const row of csvRows(path, dialect)) return row.values.map((v) => v ?? '');
+/**
+ * The column names a file gives: a CSV file's header row, or the names of a JSON Lines file's first
+ * object; undefined when the file has none.
+ */
+export async function fileColumnNames(path: string, format: FileFormat, dialect: CsvDialect): Promise<string[] | undefined> {
+  if (format === 'Csv') {
+    for await (const row of csvRows(path, dialect)) return row.values.map((v) => v ?? '');
+    return undefined;
+  }
+  for await (const record of jsonLinesRecords(path, dialect.encoding)) if ('fields' in record) return [...record.fields.keys()];
   return undefined;
 }
 

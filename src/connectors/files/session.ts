@@ -5,7 +5,7 @@ import type { ColumnInfo, ConnectorCapabilities, Row, Session, SideReader, Table
 import type { EntityPlan } from '../../engine/plan.js';
 import { ConfigError } from '../../util/errors.js';
 import { WithoutUnitOfWork } from '../no-unit-of-work.js';
-import { csvHeader, type CsvDialect } from './parse.js';
+import { fileColumnNames, type CsvDialect } from './parse.js';
 import { FilesReader, type EntityFiles } from './reader.js';
 
 export const FILES_CAPABILITIES: ConnectorCapabilities = {
@@ -48,7 +48,7 @@ export class FilesSession extends WithoutUnitOfWork implements Session {
     return found;
   }
 
-  /** Columns: the declared ones, or the header row of the file a run reads; plus the position cursor. */
+  /** Columns: the declared ones and those the file a run reads names (CSV header row, first JSON object); plus the position cursor. */
   async readCatalog(_namespace: string, tables: string[]): Promise<Map<string, TableInfo>> {
     const catalog = new Map<string, TableInfo>();
     for (const table of tables) {
@@ -56,11 +56,12 @@ export class FilesSession extends WithoutUnitOfWork implements Session {
       if (!entity) continue;
       const declared = new Map((entity.file.columns ?? []).map((c) => [c.name, TYPE_NAMES[c.type ?? 'Text']!]));
       let names = [...declared.keys()];
-      if (entity.dialect.header && (entity.file.format ?? 'Csv') === 'Csv') {
+      const format = entity.file.format ?? 'Csv';
+      if (format === 'JsonLines' || entity.dialect.header) {
         const pending = await entity.files.pending();
         const sample = pending[pending.length - 1] ?? (await entity.files.newestImported());
-        const header = sample ? await csvHeader(sample.plain, entity.dialect) : undefined;
-        if (header) names = [...new Set([...header, ...names])];
+        const given = sample ? await fileColumnNames(sample.plain, format, entity.dialect) : undefined;
+        if (given) names = [...new Set([...given, ...names])];
       }
       if (names.length === 0) {
         throw new ConfigError(`entity ${entity.entity}: no file matching "${entity.file.pattern}" to read the columns from, and no columns declared`);
