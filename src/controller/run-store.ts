@@ -24,6 +24,9 @@ export class RunStore {
   constructor(url: string) {
     this.pool = new pg.Pool({ connectionString: url, max: 4, options: '-c TimeZone=UTC', application_name: 'ferry-controller' } as pg.PoolConfig);
     this.pool.on('error', () => {});
+    // A checked-out client whose connection dies emits 'error', which without a listener crashes the
+    // controller; its statement fails instead, and the reconcile that ran it is retried.
+    this.pool.on('connect', (client) => client.on('error', () => {}));
   }
 
   /** The newest run whose id starts with the SyncJob's run-id prefix (each Job attempt adds a suffix). */
