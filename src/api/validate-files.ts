@@ -24,6 +24,10 @@ export function filesErrors(spec: DefaultedSyncFlowSpec, raw: SyncFlow['spec']):
   const errors: ValidationError[] = [];
   const endpoint = spec.source.files;
   if (endpoint && spec.target.export) errors.push(error('spec.source.files', 'an export reads a database; a files source cannot feed one'));
+  // As the run would: a files session has no side reader (the files are never written).
+  if (endpoint && spec.direction === 'TwoWay') {
+    errors.push(error('spec.direction', 'a files source cannot be one side of a two-way flow in this version (files are read-only); use OneWay'));
+  }
   if (endpoint?.afterImport !== 'Move' && endpoint?.processedDirectory) {
     errors.push(error('spec.source.files.processedDirectory', 'only used with afterImport: Move'));
   }
@@ -44,9 +48,6 @@ export function filesErrors(spec: DefaultedSyncFlowSpec, raw: SyncFlow['spec']):
     }
     for (const action of entity.actions.filter((a) => SOURCE_WRITING_ACTIONS.includes(a))) {
       errors.push(error(at('actions'), `${action} writes to the source, but a files source is read-only; list the actions without it`));
-    }
-    if (spec.direction === 'TwoWay' && file.contents === 'Delta') {
-      errors.push(error(at('source', 'file', 'contents'), 'a two-way flow compares whole sides: its files source needs Snapshot files'));
     }
     if (file.deletedWhen && file.contents !== 'Delta') errors.push(error(at('source', 'file', 'deletedWhen'), 'only used with contents: Delta'));
     // Refused rather than ignored until the engine applies deletions an Incremental read reports.

@@ -33,9 +33,16 @@ describe('files source validation', () => {
     const spec = base({ direction: 'TwoWay' });
     spec.entities![0]!.actions = ['link', 'createInSource', 'updateNewerWins'];
     expect(errors(spec)).toEqual([
+      'spec.direction: a files source cannot be one side of a two-way flow in this version (files are read-only); use OneWay',
       'spec.entities[0].actions: createInSource writes to the source, but a files source is read-only; list the actions without it',
       'spec.entities[0].actions: updateNewerWins writes to the source, but a files source is read-only; list the actions without it',
     ]);
+  });
+
+  it('refuses a two-way flow with a files source, naming spec.direction, as the run does', () => {
+    const spec = base({ direction: 'TwoWay' });
+    spec.entities![0]!.actions = ['link', 'createInTarget', 'updateTarget'];
+    expect(errors(spec)).toEqual(['spec.direction: a files source cannot be one side of a two-way flow in this version (files are read-only); use OneWay']);
   });
 
   it('names the missing file block, a headerless CSV without columns, a bad order capture and deletedWhen on a snapshot', () => {
