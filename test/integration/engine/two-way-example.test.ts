@@ -66,6 +66,15 @@ describe('examples/two-way-people through the CLI', () => {
         differences: [{ source: 'status', target: 'category', sourceValue: 'Member', targetValue: null }],
       }),
     ]);
+    // The two records without a partner are listed with their side; the counts agree with the report.
+    const fresh = await ferry(['pairs', ...ex.common, '--entity', 'people', '--category', 'new', '-o', 'json']);
+    expect(fresh.code, fresh.stderr).toBe(0);
+    const listed = JSON.parse(fresh.stdout);
+    expect(listed.records).toHaveLength(2);
+    expect(listed.records.every((r: { side: string; entity: string }) => r.entity === 'people' && ['source', 'target'].includes(r.side))).toBe(true);
+    expect(listed.categories.people).toEqual(people.categories);
+    const freshTable = await ferry(['pairs', ...ex.common, '--category', 'new']);
+    expect(freshTable.stdout).toContain('ferry resolve --entity ENTITY --link SOURCE_KEY=TARGET_KEY');
     const table = await ferry(['pairs', ...ex.common, '--category', 'conflict']);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/status \/ category\s*│?\s*Member/);
