@@ -35,7 +35,8 @@ function transitions(timeZone: string, from: Date): { at: Date; before: number; 
         if (offsetMinutes(new Date(mid), timeZone) === previous) low = mid;
         else high = mid;
       }
-      found.push({ at: new Date(high), before: previous, after: offset });
+      // Offsets change on a whole minute, the first one at or before `high` (within a minute of it).
+      found.push({ at: new Date(Math.floor(high / 60_000) * 60_000), before: previous, after: offset });
       previous = offset;
     }
   }

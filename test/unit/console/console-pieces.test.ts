@@ -102,6 +102,7 @@ describe('daylight saving notes', () => {
   it('a slot in the spring-forward gap says when it runs instead; one in the repeated hour says it runs once', () => {
     expect(dstNote('30 2 * * *', 'Europe/Berlin', now)).toBe('02:30 does not exist on 2027-03-28 in Europe/Berlin (clocks go forward): that run happens at 2027-03-28 03:00 GMT+2 instead.');
     expect(dstNote('30 2 * * *', 'Europe/Berlin', new Date('2027-04-01T00:00:00Z'))).toBe('02:30 happens twice on 2027-10-31 in Europe/Berlin (clocks go back): the schedule runs once, at the first 02:30.');
+    expect(dstNote('30 2 * * *', 'Europe/Berlin', new Date('2026-11-30T21:05:37.123Z'))).toMatch(/^02:30 does not exist on 2027-03-28/);
     expect(dstNote('0 4 * * *', 'Europe/Berlin', now)).toBeUndefined();
     expect(dstNote('30 2 * * *', 'UTC', now)).toBeUndefined();
   });
