@@ -70,6 +70,15 @@ export const FilesEndpointSchema = Type.Object(
         { description: 'An SFTP or FTPS server described by an ExportTarget: its host, pinned host key or CA bundle and credentials; files are read from its directory.' },
       ),
     ),
+    volumeClaim: Type.Optional(
+      Type.Object(
+        { name: ObjectName('PersistentVolumeClaim name, in the flow’s namespace.') },
+        {
+          description:
+            'With directory, in the cluster: the PersistentVolumeClaim the SyncJob’s pod mounts at that path (read-only unless files are moved after import or when they fail). Required for SyncJobs; ferry run reads the local directory.',
+        },
+      ),
+    ),
     subdirectory: Type.Optional(RelativeDirectory('Directory below the ExportTarget’s directory (or below `directory`) to read.')),
     decryption: Type.Optional(FilesDecryptionSchema),
     afterImport: Type.Optional(

@@ -24,6 +24,7 @@ export function filesErrors(spec: DefaultedSyncFlowSpec, raw: SyncFlow['spec']):
   const errors: ValidationError[] = [];
   const endpoint = spec.source.files;
   if (endpoint && spec.target.export) errors.push(error('spec.source.files', 'an export reads a database; a files source cannot feed one'));
+  if (endpoint?.volumeClaim && !endpoint.directory) errors.push(error('spec.source.files.volumeClaim', 'only used with directory'));
   // As the run would: a files session has no side reader (the files are never written).
   if (endpoint && spec.direction === 'TwoWay') {
     errors.push(error('spec.direction', 'a files source cannot be one side of a two-way flow in this version (files are read-only); use OneWay'));

@@ -93,17 +93,31 @@ async function readObjects(kube: Kube, namespace: string, name: string): Promise
   return { job, flow };
 }
 
+/** The ExportTargets a flow names (its export's targets, a files source's server), read from the cluster. */
 async function readExportTargets(kube: Kube, namespace: string, spec: SyncFlowSpec): Promise<Record<string, ExportTargetSpec>> {
   const targets: Record<string, ExportTargetSpec> = {};
-  for (const ref of spec.target.export?.targets ?? []) {
+  const files = spec.source.files?.exportTargetRef?.name;
+  const refs = [
+    ...(spec.target.export?.targets ?? []).map((ref) => ({ name: ref.name, field: 'spec.target.export.targets' })),
+    ...(files ? [{ name: files, field: 'spec.source.files.exportTargetRef' }] : []),
+  ];
+  for (const ref of refs) {
     try {
       targets[ref.name] = (await kube.get<ExportTarget>('ExportTarget', namespace, ref.name)).spec;
     } catch (error) {
       if (!isStatus(error, 404)) throw error;
-      throw new ConfigError(`spec.target.export.targets: ExportTarget "${ref.name}" not found`);
+      throw new ConfigError(`${ref.field}: ExportTarget "${ref.name}" not found`);
     }
   }
   return targets;
+}
+
+/** A files source's directory must be a volume the Job mounts; otherwise the pod would list an empty directory. */
+function checkFilesSource(spec: SyncFlowSpec): void {
+  const files = spec.source.files;
+  if (files?.directory && !files.volumeClaim) {
+    throw new ConfigError(`spec.source.files.volumeClaim: required in the cluster, so the SyncJob's pod mounts ${files.directory}`);
+  }
 }
 
 /**
@@ -186,9 +200,11 @@ export async function runJob(options: JobOptions): Promise<number> {
     await state.close();
   }
   const targets = await readExportTargets(kube, options.namespace, flow.spec);
+  const mountedSecrets = () => readMountedSecrets(process.env[ENV_SECRETS_DIR] ?? '/var/run/ferry/secrets');
   const stopHeartbeat = startHeartbeat(stateUrl, runId, logger);
   const spec = job.spec;
   try {
+    checkFilesSource(flow.spec);
     const report = await runSync({
       flowId,
       spec: flow.spec,
@@ -196,7 +212,8 @@ export async function runJob(options: JobOptions): Promise<number> {
       dryRun: spec.dryRun,
       requestedBy: spec.requestedBy,
       runId,
-      sourceUrl: databaseUrl(flow.spec, 'source', ENV_SOURCE_URL) ?? requireEnv(ENV_SOURCE_URL),
+      // A files source has no URL: its ExportTarget and Secrets are read and mounted instead.
+      sourceUrl: flow.spec.source.files ? '' : (databaseUrl(flow.spec, 'source', ENV_SOURCE_URL) ?? requireEnv(ENV_SOURCE_URL)),
       targetUrl: databaseUrl(flow.spec, 'target', ENV_TARGET_URL) ?? '',
       stateUrl,
       logger,
@@ -205,8 +222,9 @@ export async function runJob(options: JobOptions): Promise<number> {
       ...(spec.scopeMode ? { scopeMode: spec.scopeMode } : {}),
       ...(spec.resolutions ? { resolutions: spec.resolutions } : {}),
       ...(flow.spec.target.export || spec.mode === 'Retransfer'
-        ? { export: { targets, secrets: readMountedSecrets(process.env[ENV_SECRETS_DIR] ?? '/var/run/ferry/secrets'), ...(spec.retransfer ? { retransfer: spec.retransfer } : {}) } }
+        ? { export: { targets, secrets: mountedSecrets(), ...(spec.retransfer ? { retransfer: spec.retransfer } : {}) } }
         : {}),
+      ...(flow.spec.source.files ? { files: { targets, secrets: mountedSecrets() } } : {}),
     });
     process.stdout.write(renderTable(report) + '\n');
     writeTerminationMessage(`Succeeded: run ${runId}: read ${report.totals.read}, created ${report.totals.created}, updated ${report.totals.updated}`);

@@ -10,7 +10,7 @@ import { LABEL_FLOW, LABEL_MANAGED_BY, LABEL_MODE, LABEL_SYNCJOB, MANAGED_BY, bo
 export interface JobInput {
   syncJob: SyncJob;
   flow: SyncFlow;
-  /** ExportTargets named by the flow's export settings (their credential Secrets are mounted). */
+  /** ExportTargets the flow names, by its export settings or its files source (their credential Secrets are mounted). */
   exportTargets?: ExportTarget[];
   config: ControllerConfig;
 }
@@ -60,19 +60,46 @@ function httpSecretNames(flow: SyncFlow): string[] {
   });
 }
 
-/** Secrets the export pipeline reads: target credentials, CA bundles and OpenPGP keys, mounted read-only. */
-function exportSecretNames(flow: SyncFlow, targets: ExportTarget[]): string[] {
+/** Secrets an ExportTarget's connection reads: its credentials (password or key, pinned host key) and CA bundle. */
+function targetSecretNames(target: ExportTarget): string[] {
+  return [target.spec.credentialsSecretRef.name, ...(target.spec.ftps?.caSecretRef ? [target.spec.ftps.caSecretRef.name] : [])];
+}
+
+/** The ExportTargets a flow names: its export's targets and a files source's server. */
+export function exportTargetNames(flow: SyncFlow): string[] {
+  const files = flow.spec.source.files?.exportTargetRef?.name;
+  return [...(flow.spec.target.export?.targets.map((t) => t.name) ?? []), ...(files ? [files] : [])];
+}
+
+/** Secrets a files source reads: the OpenPGP decryption key and the sender's pinned public key. */
+function filesSecretNames(flow: SyncFlow): string[] {
+  const decryption = flow.spec.source.files?.decryption;
+  return decryption ? [decryption.secretRef.name, ...(decryption.verify ? [decryption.verify.secretRef.name] : [])] : [];
+}
+
+/**
+ * Secrets the pod reads as files, mounted read-only: an http side's, a files source's, the named
+ * ExportTargets' (export or files source), and the export's OpenPGP keys.
+ */
+function mountedSecretNames(flow: SyncFlow, targets: ExportTarget[]): string[] {
+  const names = new Set<string>([...httpSecretNames(flow), ...filesSecretNames(flow)]);
+  const wanted = new Set(exportTargetNames(flow));
+  for (const target of targets.filter((t) => wanted.has(t.metadata.name))) targetSecretNames(target).forEach((n) => names.add(n));
   const exportSettings = flow.spec.target.export;
-  if (!exportSettings) return [...new Set(httpSecretNames(flow))].sort();
-  const names = new Set<string>(httpSecretNames(flow));
-  const wanted = new Set(exportSettings.targets.map((t) => t.name));
-  for (const target of targets.filter((t) => wanted.has(t.metadata.name))) {
-    names.add(target.spec.credentialsSecretRef.name);
-    if (target.spec.ftps?.caSecretRef) names.add(target.spec.ftps.caSecretRef.name);
-  }
-  for (const recipient of exportSettings.encryption?.recipients ?? []) names.add(recipient.secretRef.name);
-  if (exportSettings.encryption?.signWith) names.add(exportSettings.encryption.signWith.secretRef.name);
+  for (const recipient of exportSettings?.encryption?.recipients ?? []) names.add(recipient.secretRef.name);
+  if (exportSettings?.encryption?.signWith) names.add(exportSettings.encryption.signWith.secretRef.name);
   return [...names].sort();
+}
+
+/** A files source's directory: its PersistentVolumeClaim at that path, writable only when files are moved. */
+function filesVolume(flow: SyncFlow): { volume: V1Volume; mount: V1VolumeMount } | undefined {
+  const files = flow.spec.source.files;
+  if (!files?.directory || !files.volumeClaim) return undefined;
+  const readOnly = files.afterImport !== 'Move' && !files.failedDirectory;
+  return {
+    volume: { name: 'files', persistentVolumeClaim: { claimName: files.volumeClaim.name, readOnly } },
+    mount: { name: 'files', mountPath: files.directory, readOnly },
+  };
 }
 
 /**
@@ -104,10 +131,15 @@ export function buildJob({ syncJob, flow, exportTargets = [], config }: JobInput
 
   const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: { sizeLimit: '1Gi' } }];
   const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
-  exportSecretNames(flow, exportTargets).forEach((secretName, i) => {
+  mountedSecretNames(flow, exportTargets).forEach((secretName, i) => {
     volumes.push({ name: `secret-${i}`, secret: { secretName, defaultMode: 0o400 } });
     mounts.push({ name: `secret-${i}`, mountPath: `${SECRETS_MOUNT_DIR}/${secretName}`, readOnly: true });
   });
+  const files = filesVolume(flow);
+  if (files) {
+    volumes.push(files.volume);
+    mounts.push(files.mount);
+  }
 
   return {
     apiVersion: 'batch/v1',

@@ -13,7 +13,7 @@ import { renderReportEmail } from '../notify/report-email.js';
 import { byAge, decideAdmission, isActive, isFinished } from './admission.js';
 import { flowIdOf, type ControllerContext, type JobObject } from './context.js';
 import { generationNote } from './flow-generation.js';
-import { buildJob, jobNameFor } from './job-builder.js';
+import { buildJob, exportTargetNames, jobNameFor } from './job-builder.js';
 import { errorMessage, isStatus } from './kube.js';
 import { LABEL_FLOW, LABEL_MANAGED_BY, LABEL_SYNCJOB, MANAGED_BY, labelValue } from './labels.js';
 import { runIdPrefix } from './run-id.js';
@@ -234,7 +234,7 @@ export class SyncJobReconciler {
 
   private async schedule(job: SyncJob, flow: SyncFlow): Promise<Result> {
     const namespace = job.metadata.namespace!;
-    const wanted = flow.spec.target.export?.targets.map((t) => t.name) ?? [];
+    const wanted = exportTargetNames(flow);
     const exportTargets = this.ctx.targets.list((t) => t.metadata.namespace === namespace && wanted.includes(t.metadata.name));
     const k8sJob = buildJob({ syncJob: job, flow, exportTargets, config: this.ctx.config });
     // The pod runs the spec admitted here, even when the flow is edited before it starts.

@@ -45,6 +45,12 @@ describe('files source validation', () => {
     expect(errors(spec)).toEqual(['spec.direction: a files source cannot be one side of a two-way flow in this version (files are read-only); use OneWay']);
   });
 
+  it('refuses volumeClaim without directory', () => {
+    expect(errors(base({ source: { files: { exportTargetRef: { name: 'sftp' }, volumeClaim: { name: 'drop' } } } } as Partial<SyncFlowSpec>))).toEqual([
+      'spec.source.files.volumeClaim: only used with directory',
+    ]);
+  });
+
   it('names the missing file block, a headerless CSV without columns, a bad order capture and deletedWhen on a snapshot', () => {
     const noFile = base();
     delete (noFile.entities![0]!.source as { file?: unknown }).file;

@@ -136,6 +136,34 @@ describe('buildJob', () => {
     expect(spec.containers[0].env!.some((e) => e.name === 'FERRY_TARGET_URL')).toBe(false);
   });
 
+  const filesFlow = (files: Record<string, unknown>) =>
+    ({ ...flow, spec: { ...flow.spec, source: { files } } }) as unknown as SyncFlow;
+
+  it('a files source on an ExportTarget: mounts its credentials and CA, the decryption and signer Secrets; no source URL', () => {
+    const server = {
+      metadata: { name: 'payroll-sftp' },
+      spec: { protocol: 'FTPS', host: 'h', credentialsSecretRef: { name: 'payroll-login' }, ftps: { caSecretRef: { name: 'payroll-ca' } } },
+    } as unknown as ExportTarget;
+    const other = { metadata: { name: 'other' }, spec: { protocol: 'SFTP', host: 'h', credentialsSecretRef: { name: 'unrelated' } } } as ExportTarget;
+    const decryption = { secretRef: { name: 'payroll-pgp' }, verify: { secretRef: { name: 'payroll-signer' } } };
+    const built = buildJob({ syncJob, flow: filesFlow({ exportTargetRef: { name: 'payroll-sftp' }, decryption }), exportTargets: [server, other], config });
+    const spec = built.spec!.template.spec!;
+    expect(spec.volumes?.filter((v) => v.secret).map((v) => v.secret!.secretName)).toEqual(['payroll-ca', 'payroll-login', 'payroll-pgp', 'payroll-signer']);
+    expect(spec.containers[0].volumeMounts).toContainEqual({ name: 'secret-2', mountPath: '/var/run/ferry/secrets/payroll-pgp', readOnly: true });
+    expect(spec.containers[0].env!.some((e) => e.name === 'FERRY_SOURCE_URL')).toBe(false);
+    expect(spec.volumes?.some((v) => v.persistentVolumeClaim)).toBe(false);
+  });
+
+  it('a files source in a directory: its PersistentVolumeClaim at that path, read-only unless files are moved', () => {
+    const leave = buildJob({ syncJob, flow: filesFlow({ directory: '/inbox', volumeClaim: { name: 'partner-drop' } }), config }).spec!.template.spec!;
+    expect(leave.volumes).toContainEqual({ name: 'files', persistentVolumeClaim: { claimName: 'partner-drop', readOnly: true } });
+    expect(leave.containers[0].volumeMounts).toContainEqual({ name: 'files', mountPath: '/inbox', readOnly: true });
+    const move = buildJob({ syncJob, flow: filesFlow({ directory: '/inbox', volumeClaim: { name: 'partner-drop' }, afterImport: 'Move' }), config }).spec!.template.spec!;
+    expect(move.containers[0].volumeMounts).toContainEqual({ name: 'files', mountPath: '/inbox', readOnly: false });
+    const failed = buildJob({ syncJob, flow: filesFlow({ directory: '/inbox', volumeClaim: { name: 'partner-drop' }, failedDirectory: 'failed' }), config }).spec!.template.spec!;
+    expect(failed.volumes).toContainEqual({ name: 'files', persistentVolumeClaim: { claimName: 'partner-drop', readOnly: false } });
+  });
+
   it('keeps Job names within 63 characters and unique', () => {
     const long = { ...syncJob, metadata: { ...syncJob.metadata, name: `${'a'.repeat(50)}-nightly-1767225605` } };
     const other = { ...syncJob, metadata: { ...syncJob.metadata, name: `${'a'.repeat(50)}-nightly-1767225610` } };
