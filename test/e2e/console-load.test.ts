@@ -3,6 +3,8 @@
  * in chromium (navigation timing) against the e2e kube-apiserver. A measurement, not a timed
  * assertion: the result goes to test-artifacts/console/load.json and the test's output; the page
  * lists 20 flows per page and reads only the SyncFlows, the active runs and the viewer's rights.
+ * Creating 10,000 objects takes minutes on the test apiserver, so it runs only when asked:
+ * FERRY_CONSOLE_LOAD=1 npx vitest run --project e2e test/e2e/console-load.test.ts
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +25,7 @@ const RUNS = 10_000;
 let kube: Kube;
 let consoleServer: RunningConsole;
 let browser: Browser;
+const enabled = process.env.FERRY_CONSOLE_LOAD === '1' && chromiumAvailable();
 
 async function inParallel<T>(items: T[], width: number, work: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
@@ -34,6 +37,7 @@ async function inParallel<T>(items: T[], width: number, work: (item: T) => Promi
 const flowName = (i: number) => `flow-${String(i).padStart(3, '0')}`;
 
 beforeAll(async () => {
+  if (!enabled) return;
   kube = kubeClient();
   await createNamespace(kube, ns);
   const started = Date.now();
@@ -64,6 +68,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
+  if (!enabled) return;
   await browser?.close();
   await consoleServer?.stop();
   // No namespace controller runs in the e2e cluster: remove the objects themselves.
@@ -72,7 +77,7 @@ afterAll(async () => {
   }
 }, 300_000);
 
-describe.skipIf(!chromiumAvailable())('console first page with 200 flows and 10,000 runs', () => {
+describe.skipIf(!enabled)('console first page with 200 flows and 10,000 runs', () => {
   it('measures the first page load (cold and warm) in chromium', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
