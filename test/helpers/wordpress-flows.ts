@@ -30,14 +30,14 @@ export const wordpressCredentials = (wp: RunningWordPress) => credentialsText({ 
 export const EVENT_RESOURCE = {
   profile: EVENT_POST_TYPE,
   fields: [
-    // Registered meta read back as '' or 0 when never set.
-    { name: 'event_code', pointer: '/meta/event_code', unsetValue: '' },
-    { name: 'event_start', pointer: '/meta/event_start', type: 'timestamp' as const, unsetValue: '' },
-    { name: 'event_end', pointer: '/meta/event_end', type: 'timestamp' as const, unsetValue: '' },
-    { name: 'event_status', pointer: '/meta/event_status', unsetValue: '' },
-    { name: 'capacity', pointer: '/meta/capacity', type: 'integer' as const, unsetValue: '0' },
-    { name: 'location', pointer: '/meta/location', unsetValue: '' },
-    { name: 'price', pointer: '/meta/price', type: 'number' as const, unsetValue: '0' },
+    // Registered meta read back as '' or 0 when never set: the wordpress profile reads those as null.
+    { name: 'event_code', pointer: '/meta/event_code' },
+    { name: 'event_start', pointer: '/meta/event_start', type: 'timestamp' as const },
+    { name: 'event_end', pointer: '/meta/event_end', type: 'timestamp' as const },
+    { name: 'event_status', pointer: '/meta/event_status' },
+    { name: 'capacity', pointer: '/meta/capacity', type: 'integer' as const },
+    { name: 'location', pointer: '/meta/location' },
+    { name: 'price', pointer: '/meta/price', type: 'number' as const },
   ],
 };
 

@@ -7,6 +7,11 @@ import type { HttpProfileName, HttpResource, ResourceField } from '../../api/htt
  */
 export interface HttpProfile {
   resources: Record<string, HttpResource>;
+  /**
+   * What the API returns for a value never set, by field type, for the fields a user adds under a
+   * pointer prefix (WordPress: a registered meta key's type default). A field's own unsetValue wins.
+   */
+  unsetDefaults?: { pointerPrefix: string; byType: Partial<Record<NonNullable<ResourceField['type']>, string>> };
 }
 
 const WP_PAGES = {
@@ -66,6 +71,7 @@ function postType(base: string): HttpResource {
 }
 
 export const WORDPRESS: HttpProfile = {
+  unsetDefaults: { pointerPrefix: '/meta/', byType: { string: '', timestamp: '', date: '', integer: '0', number: '0', boolean: 'false' } },
   resources: {
     posts: postType('posts'),
     pages: postType('pages'),

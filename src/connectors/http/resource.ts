@@ -1,6 +1,6 @@
-import type { FieldType, HttpEndpoint, HttpResource, Pagination } from '../../api/http.js';
+import type { FieldType, HttpEndpoint, HttpResource, Pagination, ResourceField } from '../../api/http.js';
 import { ConfigError } from '../../util/errors.js';
-import { PROFILES } from './profiles.js';
+import { PROFILES, type HttpProfile } from './profiles.js';
 
 export interface ResolvedField {
   name: string;
@@ -45,6 +45,13 @@ function fillName<T>(value: T, name: string): T {
   return JSON.parse(JSON.stringify(value).replace(/\{name\}/g, name)) as T;
 }
 
+function withProfileUnset(profile: HttpProfile, field: ResourceField): ResourceField {
+  const defaults = profile.unsetDefaults;
+  if (field.unsetValue !== undefined || !defaults || !field.pointer.startsWith(defaults.pointerPrefix)) return field;
+  const unsetValue = defaults.byType[field.type ?? 'string'];
+  return unsetValue === undefined ? field : { ...field, unsetValue };
+}
+
 /** The profile's resource under `profileName` merged with the user's block: the user's parts win, fields merge by name. */
 function merged(endpoint: HttpEndpoint, resource: HttpResource, path: string): HttpResource {
   if (!resource.profile) return resource;
@@ -53,7 +60,7 @@ function merged(endpoint: HttpEndpoint, resource: HttpResource, path: string): H
   const base = profile.resources[resource.profile] ?? (profile.resources['*'] ? fillName(profile.resources['*'], resource.profile) : undefined);
   if (!base) throw new ConfigError(`${path}.profile: the ${endpoint.profile} profile has no resource "${resource.profile}"`);
   const fields = new Map((base.fields ?? []).map((f) => [f.name, f]));
-  for (const f of resource.fields ?? []) fields.set(f.name, f);
+  for (const f of resource.fields ?? []) fields.set(f.name, withProfileUnset(profile, f));
   return { ...base, ...Object.fromEntries(Object.entries(resource).filter(([, v]) => v !== undefined)), fields: [...fields.values()] };
 }
 

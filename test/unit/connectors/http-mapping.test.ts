@@ -67,6 +67,28 @@ describe('resources', () => {
     expect(r.fields.get('capacity')).toMatchObject({ pointer: '/meta/capacity', type: 'integer' });
   });
 
+  it("gives a site's meta fields the profile's unset value by type, unless the field names its own", () => {
+    const endpoint = { baseUrl: 'https://x', profile: 'wordpress' as const };
+    const r = resolveResource(
+      endpoint,
+      {
+        profile: 'ferry_event',
+        fields: [
+          { name: 'capacity', pointer: '/meta/capacity', type: 'integer' },
+          { name: 'venue', pointer: '/meta/venue' },
+          { name: 'start', pointer: '/meta/start', type: 'timestamp' },
+          { name: 'level', pointer: '/meta/level', unsetValue: 'none' },
+          { name: 'blob', pointer: '/meta/blob', type: 'json' },
+          { name: 'other', pointer: '/acf/other' },
+        ],
+      },
+      'ferry_event',
+      'spec.entities[0].target.resource',
+    );
+    const unset = (name: string) => r.fields.get(name)?.unsetValue;
+    expect([unset('capacity'), unset('venue'), unset('start'), unset('level'), unset('blob'), unset('other')]).toEqual(['0', '', '', 'none', undefined, undefined]);
+  });
+
   it('names the field path when the profile is missing or a resource has no list', () => {
     expect(() => resolveResource({ baseUrl: 'https://x' }, { profile: 'posts' }, 'posts', 'spec.entities[1].source.resource')).toThrow(/spec\.entities\[1\]\.source\.resource\.profile/);
     expect(() => resolveResource({ baseUrl: 'https://x' }, {}, 'things', 'spec.entities[0].target.resource')).toThrow(/spec\.entities\[0\]\.target\.resource\.list: required/);
