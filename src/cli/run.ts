@@ -31,6 +31,7 @@ export function registerRunCommand(program: Command): void {
     .addOption(new Option('--scope-mode <mode>', 'mode Scope: Full or Incremental within the scope (default Incremental)').choices(['Full', 'Incremental']))
     .option('--dry-run', 'compute and report everything, write nothing to the target or the watermarks (new rows still draw identity/sequence/AUTO_INCREMENT values in the target, so later ids skip them)')
     .option('--requested-by <email>', 'who asked for this run (gets the report)')
+    .option('--reimport <file...>', 'files source: import these files again (by name) although they were imported')
     .addOption(stateDbOption('embedded PostgreSQL under --data-dir'))
     .addOption(stateDbFileOption())
     .option('--data-dir <dir>', 'data directory of the embedded PostgreSQL (default: $FERRY_DATA_DIR, ~/.ferry/pgdata, or /tmp/ferry-local/pgdata as root)')
@@ -69,6 +70,7 @@ export function registerRunCommand(program: Command): void {
           recordSide: options.recordSide,
           scope: options.scope,
           scopeMode: options.scopeMode,
+          reimport: options.reimport,
           logger,
         });
         for (const report of reports) process.stdout.write(renderReport(report, options.output as ReportFormat) + '\n');

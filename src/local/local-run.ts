@@ -37,6 +37,8 @@ export interface LocalRunOptions {
   /** Scope mode: the scope name, and Full or Incremental within it. */
   scope?: string;
   scopeMode?: ScopeMode;
+  /** Files of a files source to import again although they were imported (by name). */
+  reimport?: string[];
   logger: Logger;
 }
 
@@ -151,6 +153,11 @@ export function requireDatabaseUrl(loaded: LoadedManifests, spec: SyncFlow['spec
 export async function runLocally(options: LocalRunOptions): Promise<RunReport[]> {
   const loaded = loadValidManifests(options.files);
   const runs = planRuns(loaded, options);
+  if (options.reimport?.length) {
+    if (options.dryRun) throw new ConfigError('--reimport forgets that the files were imported, which a dry run must not do');
+    const without = runs.find((run) => !run.flow.spec.source.files);
+    if (without) throw new ConfigError(`--reimport: SyncFlow ${without.flow.metadata.name} has no files source`);
+  }
   let server: Awaited<ReturnType<typeof openLocalServer>> | undefined;
   const resolveUrl = async (url: string): Promise<string> => {
     const database = embeddedDatabaseName(url);
@@ -187,7 +194,7 @@ export async function runLocally(options: LocalRunOptions): Promise<RunReport[]>
           scopeMode: run.scopeMode,
           ...(run.resolutions ? { resolutions: run.resolutions } : {}),
           ...(spec.target.export || run.mode === 'Retransfer' ? { export: exportContext(loaded, run.retransfer) } : {}),
-          ...(spec.source.files ? { files: exportContext(loaded, undefined) } : {}),
+          ...(spec.source.files ? { files: { ...exportContext(loaded, undefined), ...(options.reimport?.length ? { reimport: options.reimport } : {}) } } : {}),
         }),
       );
     }

@@ -16,6 +16,8 @@ export interface FilesContext extends FileLocationContext {
   flowId: string;
   stateUrl: string;
   runId?: string;
+  /** Names of files to import again although they were imported (`ferry run --reimport`). */
+  reimport?: string[];
 }
 
 /** What every session of one run shares: one connection to the files, one inventory, the files read to their end. */
@@ -43,7 +45,7 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
       try {
         const location = await openLocation(endpoint, context);
         let keys: ReturnType<typeof loadDecryptionKeys> | undefined;
-        const inventory = new Inventory(location, endpoint, state.client, context.flowId, () => (keys ??= loadDecryptionKeys(endpoint.decryption, context.secrets)), context.runId ?? 'unknown');
+        const inventory = new Inventory(location, endpoint, state.client, context.flowId, () => (keys ??= loadDecryptionKeys(endpoint.decryption, context.secrets)), context.runId ?? 'unknown', context.reimport);
         return { location, state, inventory };
       } catch (error) {
         await state.close();

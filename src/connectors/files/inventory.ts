@@ -6,9 +6,9 @@ import { pipeline } from 'node:stream/promises';
 import picomatch from 'picomatch';
 import type { FileSource, FilesEndpoint } from '../../api/files.js';
 import type { RemoteEntry } from '../../export/transports/types.js';
-import { markFileFailed, recordFileMoved, rememberFile, sourceFiles, type SourceFileRecord } from '../../store/source-files.js';
+import { forgetFile, markFileFailed, recordFileMoved, rememberFile, sourceFiles, type SourceFileRecord } from '../../store/source-files.js';
 import type { StateDb } from '../../store/state-connection.js';
-import { FerryError } from '../../util/errors.js';
+import { ConfigError, FerryError } from '../../util/errors.js';
 import { decodeFile, Fingerprint, InvalidFileError, type DecryptionKeys } from './decode.js';
 import type { FileLocation } from './location.js';
 import { dialectOf, syntaxProblem } from './parse.js';
@@ -40,6 +40,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export class Inventory {
   private listing?: Promise<RemoteEntry[]>;
+  private forgotten?: Promise<SourceFileRecord[]>;
   private readonly pending = new Map<string, Promise<ReadyFile[]>>();
   private readonly work: Promise<string>;
   private temporaries = 0;
@@ -51,6 +52,7 @@ export class Inventory {
     private readonly flow: string,
     private readonly keys: () => Promise<DecryptionKeys | undefined>,
     readonly runId: string,
+    private readonly reimport: string[] = [],
   ) {
     this.work = mkdtemp(join(tmpdir(), 'ferry-files-'));
   }
@@ -78,18 +80,43 @@ export class Inventory {
     return files;
   }
 
+  /**
+   * Files named for re-import (`--reimport`): forgotten once per run, before any entity looks, so
+   * they count as new. Their records say where each is now (processed/ after a move).
+   */
+  private forgetReimported(): Promise<SourceFileRecord[]> {
+    this.forgotten ??= (async () => {
+      const known = await sourceFiles(this.state, this.flow);
+      const listed = new Set((await this.settledFiles()).map((e) => e.name));
+      const forgotten: SourceFileRecord[] = [];
+      for (const name of this.reimport) {
+        const records = known.filter((k) => k.name === name);
+        if (records.length === 0 && !listed.has(name)) throw new ConfigError(`--reimport ${name}: this flow has seen no file of that name (${this.location.what})`);
+        await forgetFile(this.state, this.flow, name);
+        forgotten.push(...records);
+      }
+      return forgotten;
+    })();
+    return this.forgotten;
+  }
+
   private async findPending(entity: string, file: FileSource): Promise<ReadyFile[]> {
     const matches = picomatch(file.pattern, { dot: false });
+    const forgotten = (await this.forgetReimported()).filter((k) => k.entity === entity);
     const known = await sourceFiles(this.state, this.flow, entity);
     const seen = (e: RemoteEntry) =>
       known.some((k) => k.name === e.name && k.status !== 'pending' && k.size === e.size && k.modifiedAt.getTime() === e.modifiedAt.getTime());
     const key = orderKey(file);
-    const candidates = (await this.settledFiles())
-      .filter((e) => matches(e.name) && !TEMPORARY.test(e.name) && !seen(e))
-      .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+    const listed = (await this.settledFiles()).filter((e) => matches(e.name) && !TEMPORARY.test(e.name) && !seen(e));
+    const candidates: { entry: RemoteEntry; path: string }[] = listed.map((entry) => ({ entry, path: entry.name }));
+    // A re-imported file moved away after its import is read where it is now.
+    for (const record of forgotten.filter((k) => k.path !== k.name && !listed.some((e) => e.name === k.name))) {
+      candidates.push({ entry: { name: record.name, size: record.size, modifiedAt: record.modifiedAt }, path: record.path });
+    }
+    candidates.sort((a, b) => (key(a.entry) < key(b.entry) ? -1 : key(a.entry) > key(b.entry) ? 1 : 0));
     const ready: ReadyFile[] = [];
-    for (const entry of candidates) {
-      const prepared = await this.prepare(entity, file, entry, entry.name);
+    for (const { entry, path } of candidates) {
+      const prepared = await this.prepare(entity, file, entry, path);
       if (prepared && prepared.record.status === 'pending') ready.push(prepared);
     }
     return ready.sort((a, b) => a.record.id - b.record.id);
