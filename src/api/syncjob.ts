@@ -82,6 +82,13 @@ export const SyncJobSpecSchema = Type.Object(
         { description: 'Archived export to send again (mode Retransfer).' },
       ),
     ),
+    reimport: Type.Optional(
+      SetList(Type.String({ minLength: 1, maxLength: 256, pattern: '^[^/\\x00]+$', description: 'File name (no directory).' }), {
+        maxItems: 100,
+        description:
+          'Flows with a files source, modes Full and Incremental: files to import again although they were imported, by name (read where they are now, e.g. processed/). Not with dryRun.',
+      }),
+    ),
     requestedBy: Type.Optional(Email('Who receives the report e-mail.')),
     dryRun: Type.Optional(
       Type.Boolean({

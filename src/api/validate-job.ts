@@ -23,6 +23,11 @@ export function syncJobSpecErrors(job: SyncJob): ValidationError[] {
   if (spec.scopeMode !== undefined && spec.mode !== 'Scope') {
     errors.push({ path: 'spec.scopeMode', message: `only used with mode Scope, not ${spec.mode}` });
   }
+  if (spec.reimport && spec.mode !== 'Full' && spec.mode !== 'Incremental') {
+    errors.push({ path: 'spec.reimport', message: `only used with mode Full or Incremental, not ${spec.mode}` });
+  } else if (spec.reimport && spec.dryRun) {
+    errors.push({ path: 'spec.reimport', message: 'not used with dryRun: it forgets that the files were imported' });
+  }
   (spec.resolutions ?? []).forEach((resolution, i) => {
     if (resolution.sourceKey === undefined && resolution.targetKey === undefined) {
       errors.push({ path: fieldPath('spec', 'resolutions', i), message: 'sourceKey or targetKey is required' });
@@ -39,6 +44,9 @@ export function syncJobFlowErrors(job: SyncJob, flow: SyncFlow): ValidationError
   const flowName = flow.metadata.name;
   const entities = new Set(flowSpec.entities.map((e) => e.name));
 
+  if (spec.reimport && !flowSpec.source.files) {
+    errors.push({ path: 'spec.reimport', message: `SyncFlow "${flowName}" has no files source` });
+  }
   if (spec.scope && !flowSpec.scopes.some((s) => s.name === spec.scope)) {
     errors.push({ path: 'spec.scope', message: `unknown scope "${spec.scope}" in SyncFlow "${flowName}"` });
   }

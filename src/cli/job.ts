@@ -224,7 +224,7 @@ export async function runJob(options: JobOptions): Promise<number> {
       ...(flow.spec.target.export || spec.mode === 'Retransfer'
         ? { export: { targets, secrets: mountedSecrets(), ...(spec.retransfer ? { retransfer: spec.retransfer } : {}) } }
         : {}),
-      ...(flow.spec.source.files ? { files: { targets, secrets: mountedSecrets() } } : {}),
+      ...(flow.spec.source.files ? { files: { targets, secrets: mountedSecrets(), ...(spec.reimport ? { reimport: spec.reimport } : {}) } } : {}),
     });
     process.stdout.write(renderTable(report) + '\n');
     writeTerminationMessage(`Succeeded: run ${runId}: read ${report.totals.read}, created ${report.totals.created}, updated ${report.totals.updated}`);

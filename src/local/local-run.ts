@@ -48,6 +48,7 @@ interface PlannedRun {
   dryRun: boolean;
   requestedBy?: string;
   retransfer?: { runId: string; targets?: string[] };
+  reimport?: string[];
   record?: { entity: string; key: string; side?: RecordSide };
   scope?: string;
   scopeMode?: ScopeMode;
@@ -112,6 +113,7 @@ function planRuns(loaded: LoadedManifests, options: LocalRunOptions): PlannedRun
       dryRun: Boolean(options.dryRun || job.spec.dryRun),
       requestedBy: options.requestedBy ?? job.spec.requestedBy,
       ...(job.spec.retransfer ? { retransfer: job.spec.retransfer } : {}),
+      ...(job.spec.reimport ? { reimport: job.spec.reimport } : {}),
       ...(job.spec.record ? { record: job.spec.record } : {}),
       ...(job.spec.scope ? { scope: job.spec.scope } : {}),
       ...(job.spec.scopeMode ? { scopeMode: job.spec.scopeMode } : {}),
@@ -153,10 +155,10 @@ export function requireDatabaseUrl(loaded: LoadedManifests, spec: SyncFlow['spec
 export async function runLocally(options: LocalRunOptions): Promise<RunReport[]> {
   const loaded = loadValidManifests(options.files);
   const runs = planRuns(loaded, options);
-  if (options.reimport?.length) {
-    if (options.dryRun) throw new ConfigError('--reimport forgets that the files were imported, which a dry run must not do');
-    const without = runs.find((run) => !run.flow.spec.source.files);
-    if (without) throw new ConfigError(`--reimport: SyncFlow ${without.flow.metadata.name} has no files source`);
+  for (const run of runs) {
+    if (!options.reimport?.length && !run.reimport?.length) continue;
+    if (run.dryRun) throw new ConfigError('--reimport forgets that the files were imported, which a dry run must not do');
+    if (!run.flow.spec.source.files) throw new ConfigError(`--reimport: SyncFlow ${run.flow.metadata.name} has no files source`);
   }
   let server: Awaited<ReturnType<typeof openLocalServer>> | undefined;
   const resolveUrl = async (url: string): Promise<string> => {
@@ -194,7 +196,7 @@ export async function runLocally(options: LocalRunOptions): Promise<RunReport[]>
           scopeMode: run.scopeMode,
           ...(run.resolutions ? { resolutions: run.resolutions } : {}),
           ...(spec.target.export || run.mode === 'Retransfer' ? { export: exportContext(loaded, run.retransfer) } : {}),
-          ...(spec.source.files ? { files: { ...exportContext(loaded, undefined), ...(options.reimport?.length ? { reimport: options.reimport } : {}) } } : {}),
+          ...(spec.source.files ? { files: { ...exportContext(loaded, undefined), reimport: [...(options.reimport ?? []), ...(run.reimport ?? [])] } } : {}),
         }),
       );
     }

@@ -246,6 +246,23 @@ describe('validateSyncJob', () => {
       job({ mode: 'Retransfer', flowRef: { name: 'export' }, retransfer: { runId: 'r1', targets: ['other'] } }),
       [['spec.retransfer.targets[0]', '"other" is not an export target of SyncFlow "export"']],
     ],
+    ['reimport on a flow without a files source', job({ reimport: ['people.csv'] }), [['spec.reimport', 'SyncFlow "association" has no files source']]],
+    [
+      'reimport in a dry run',
+      job({ reimport: ['people.csv'], dryRun: true }),
+      [
+        ['spec.reimport', 'not used with dryRun'],
+        ['spec.reimport', 'has no files source'],
+      ],
+    ],
+    [
+      'reimport with mode Record',
+      job({ mode: 'Record', record: { entity: 'firms', key: '1' }, reimport: ['people.csv'] }),
+      [
+        ['spec.reimport', 'only used with mode Full or Incremental, not Record'],
+        ['spec.reimport', 'has no files source'],
+      ],
+    ],
   ];
   it.each(cases)('%s', (_name, syncJob, expected) => {
     expect(checkManifestSchema(syncJob).filter((e) => !e.path.startsWith('spec.resolutions'))).toEqual([]);
