@@ -3,6 +3,7 @@ import type { Row, SideReader, SideSpec, Watermark } from '../../engine/connecto
 import { copyOutRows } from '../../util/copy-out.js';
 import { ident, literal, qualified } from '../../util/sql.js';
 import { inScopeSql } from './source.js';
+import { asHex, decodeUtf8Row, storesUncheckedBytes } from './unchecked-bytes.js';
 import { orderExpression, mappedValueSql } from './sql.js';
 
 const ALIAS = 'side';
@@ -58,15 +59,37 @@ export class PostgresSideReader implements SideReader {
     return this.keys.map((k, i) => orderExpression(column(k), this.side.reader.source.keyKinds[i])).join(', ');
   }
 
+  /** The role (or column) of each position of a select list row, for a rejection reason. */
+  private columnNames(): string[] {
+    const { reader, mappings } = this.side;
+    const cursor = reader.source.updatedAt ?? '(cursor)';
+    return [...this.keys, cursor, cursor, '(hash)', '(conditions)', '(archived)', ...mappings.map((f) => f.source), ...mappings.map((f) => f.source), ...reader.match.map((m) => m.source)];
+  }
+
   async rowsByKeys(keys: string[][]): Promise<Row[]> {
     if (keys.length === 0) return [];
     const filter = this.keyFilter(keys);
-    const result = await this.client.query({ text: `SELECT ${this.selectList()} FROM ${this.from} WHERE ${filter.where}`, values: filter.values, rowMode: 'array' });
-    return result.rows as Row[];
+    const query = `SELECT ${this.selectList()} FROM ${this.from} WHERE ${filter.where}`;
+    if (!(await storesUncheckedBytes(this.client))) {
+      return (await this.client.query({ text: query, values: filter.values, rowMode: 'array' })).rows as Row[];
+    }
+    const names = this.columnNames();
+    const encoded = await this.client.query({ text: asHex(query, names.length), values: filter.values, rowMode: 'array' });
+    return (encoded.rows as Row[]).map((row) => decodeUtf8Row(row, names));
   }
 
   streamHashes(): AsyncIterable<Row> {
-    return copyOutRows(this.client, `SELECT ${this.keys.map(column).join(', ')}, ${this.hash} FROM ${this.from} ORDER BY ${this.keyOrder()}`);
+    const names = [...this.keys, '(hash)'];
+    return this.rows(`SELECT ${this.keys.map(column).join(', ')}, ${this.hash} FROM ${this.from} ORDER BY ${this.keyOrder()}`, names);
+  }
+
+  /** Rows of a query without parameters; on a SQL_ASCII server read as hex and decoded (unchecked-bytes.ts). */
+  private async *rows(query: string, names: string[]): AsyncGenerator<Row> {
+    if (!(await storesUncheckedBytes(this.client))) {
+      yield* copyOutRows(this.client, query);
+      return;
+    }
+    for await (const encoded of copyOutRows(this.client, asHex(query, names.length))) yield decodeUtf8Row(encoded, names);
   }
 
   changedSince(watermark: Watermark | undefined): AsyncIterable<Row> {
@@ -78,7 +101,7 @@ export class PostgresSideReader implements SideReader {
       const bound = [`${literal(watermark.cursor)}::timestamptz`, ...watermark.key.map((k, i) => `${literal(k)}::${types[i]}`)].join(', ');
       where += ` AND (${order}) > (${bound})`;
     }
-    return copyOutRows(this.client, `SELECT ${this.selectList()} FROM ${this.from}${where} ORDER BY ${order}`);
+    return this.rows(`SELECT ${this.selectList()} FROM ${this.from}${where} ORDER BY ${order}`, this.columnNames());
   }
 
   async newestCursor(): Promise<Watermark | undefined> {

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { withProblem, type Row, type RowProblem, type TableReader, type Watermark } from '../../engine/connector.js';
+import type { Row, TableReader, Watermark } from '../../engine/connector.js';
+import { asHex, decodeUtf8Row, storesUncheckedBytes } from './unchecked-bytes.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import { copyOutRows } from '../../util/copy-out.js';
 import { ident, literal, qualified } from '../../util/sql.js';
@@ -100,12 +101,7 @@ export class PostgresReader implements TableReader {
       return;
     }
     const names = columnNames(this.plan, withValues);
-    const aliases = names.map((_, i) => `c${i}`);
-    // format('%s') writes a value as its type's output function does, as COPY would (a boolean as t, not true).
-    const hex = aliases.map((a) => `CASE WHEN q.${a} IS NULL THEN NULL ELSE encode(convert_to(format('%s', q.${a}), 'SQL_ASCII'), 'hex') END`);
-    for await (const encoded of copyOutRows(this.client, `SELECT ${hex.join(', ')} FROM (${query}) AS q(${aliases.join(', ')})`)) {
-      yield decodeUtf8Row(encoded, names);
-    }
+    for await (const encoded of copyOutRows(this.client, asHex(query, names.length))) yield decodeUtf8Row(encoded, names);
   }
 
   async newestCursor(): Promise<Watermark | undefined> {
@@ -137,40 +133,9 @@ export class PostgresReader implements TableReader {
   }
 }
 
-const uncheckedBytes = new WeakMap<pg.ClientBase, Promise<boolean>>();
-
-/** Whether the server keeps text as unchecked bytes (server_encoding SQL_ASCII); asked once per connection. */
-function storesUncheckedBytes(client: pg.ClientBase): Promise<boolean> {
-  let known = uncheckedBytes.get(client);
-  if (!known) {
-    known = client.query('SHOW server_encoding').then((r) => r.rows[0].server_encoding === 'SQL_ASCII');
-    uncheckedBytes.set(client, known);
-  }
-  return known;
-}
-
 /** The source column (or role) of each position of a select list row, for a rejection reason. */
 function columnNames(plan: EntityPlan, withValues: boolean): string[] {
   const names = [...plan.source.keys, plan.source.updatedAt ?? '(cursor)', '(hash)', '(conditions)'];
   if (withValues) names.push(...[...plan.keyFields, ...plan.fields].map((f) => f.source), ...plan.match.map((m) => m.source));
   return names;
-}
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-const lenientUtf8 = new TextDecoder('utf-8');
-
-/** A row of hex-encoded values as text; the first value that is not UTF-8 marks the row (it is kept, with U+FFFD). */
-function decodeUtf8Row(encoded: Row, names: string[]): Row {
-  let problem: RowProblem | undefined;
-  const row = encoded.map((hex, i) => {
-    if (hex === null) return null;
-    const bytes = Buffer.from(hex, 'hex');
-    try {
-      return strictUtf8.decode(bytes);
-    } catch {
-      problem ??= { column: names[i]!, reason: 'holds bytes that are not valid UTF-8 (the source database is SQL_ASCII)' };
-      return lenientUtf8.decode(bytes);
-    }
-  });
-  return problem ? withProblem(row, problem) : row;
 }

@@ -1,6 +1,6 @@
 import type { KeyCodec } from '../keys.js';
 import type { EntityPlan, FieldPlan } from '../plan.js';
-import type { Row, Session, SideReader, TableWriter, Watermark } from '../connector.js';
+import { rowProblem, type Row, type Session, type SideReader, type TableWriter, type Watermark } from '../connector.js';
 import type { SideName, SideRow } from './types.js';
 
 /**
@@ -51,6 +51,7 @@ export class Side {
     const first = width + 5;
     const keyParts = row.slice(0, width) as string[];
     const modified = row[width + 1];
+    const problem = rowProblem(row);
     return {
       key: this.codec.encode(keyParts)!,
       keyParts,
@@ -62,6 +63,8 @@ export class Side {
       raw: row.slice(first, first + n),
       out: row.slice(first + n, first + 2 * n),
       match: row.slice(first + 2 * n),
+      // A value the connector could not read as meant (e.g. not UTF-8) is never written to the other side.
+      ...(problem ? { untranslatable: `column ${problem.column} ${problem.reason}` } : {}),
     };
   }
 
