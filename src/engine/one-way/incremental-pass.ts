@@ -2,7 +2,7 @@ import { inBatches } from '../../util/batches.js';
 import { writeBatch } from './batch-writer.js';
 import { classify } from './classify.js';
 import type { EntityParts } from './parts.js';
-import { distinctByKey, readRecord, type KeyedRecord, type WriteItem } from './source-records.js';
+import { distinctByKey, latestByKey, readRecord, type KeyedRecord, type WriteItem } from './source-records.js';
 import { noteCursorCeiling, watermarkAfter, watermarkWriter } from './watermark.js';
 import { WritePipeline } from './write-pipeline.js';
 
@@ -25,7 +25,7 @@ export async function incrementalPass(parts: EntityParts): Promise<void> {
         if (record) read.push(record);
       }
       const next = watermarkAfter(parts, read, batch);
-      const records = distinctByKey(plan, read, tally);
+      const records = parts.reader.changesOnly ? latestByKey(read) : distinctByKey(plan, read, tally);
       await pipeline.start(async () => {
         const known = await parts.pairs.bySourceKeys(records.map((r) => r.key));
         const writes: WriteItem[] = [];

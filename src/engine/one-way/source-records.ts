@@ -102,6 +102,12 @@ export function rejectRepeatedKey(plan: EntityPlan, key: string, tally: EntityTa
 }
 
 /** A batch's records with each key once (its first row); the repeats are rejected, as one batch cannot write a key twice. */
+/** A source of changes (delta files): a later change of a key in the same batch supersedes the earlier ones. */
+export function latestByKey(records: KeyedRecord[]): KeyedRecord[] {
+  const last = new Map(records.map((record, i) => [record.key, i]));
+  return records.filter((record, i) => last.get(record.key) === i);
+}
+
 export function distinctByKey(plan: EntityPlan, records: KeyedRecord[], tally: EntityTally): KeyedRecord[] {
   const seen = new Set<string>();
   return records.filter((record) => {

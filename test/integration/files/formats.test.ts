@@ -46,6 +46,8 @@ describe('files source: delta files in order, JSON Lines, zip, ISO-8859-1, UTF-8
     await drop(dir, 'changes-1.csv', Buffer.from(csv('1;Ann (1);;;')));
     const first = await run('Incremental');
     expect(first.totals.read).toBe(5);
+    // Ann's three changes meet in one batch (batchSize 2): the later change supersedes, nothing is rejected.
+    expect(first.rejectedSamples).toEqual([]);
     expect((await rows()).map((r) => [r.employee_no, r.name])).toEqual([
       ['1', 'Ann (10)'],
       ['2', 'Ben'],
