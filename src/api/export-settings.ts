@@ -52,6 +52,24 @@ export const ExportSettingsSchema = Type.Object(
     query: Type.Optional(
       Type.String({ minLength: 1, maxLength: 65536, description: 'SQL query on the source, instead of entities.' }),
     ),
+    changes: Type.Optional(
+      Type.Object(
+        {
+          keys: Type.Array(Type.String({ minLength: 1, maxLength: 63 }), {
+            minItems: 1,
+            maxItems: 8,
+            description: 'Columns of the query that identify one exported row (e.g. the member id); each key appears at most once per run.',
+          }),
+          cursor: Type.String({
+            minLength: 1,
+            maxLength: 63,
+            description:
+              'Column of the query that moves forward whenever the row or its related rows change, e.g. greatest(m.updated_at, max(p.created_at)); rows after the last exported (cursor, keys) are exported.',
+          }),
+        },
+        { description: 'Changes mode of a query (PostgreSQL sources): the key and cursor columns of the query, so a change in a joined row exports its root row once.' },
+      ),
+    ),
     split: Type.Optional(
       Type.Object(
         {

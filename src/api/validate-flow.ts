@@ -1,5 +1,6 @@
 import { findDependencyCycles } from './dependency-graph.js';
 import { exportQueryProblem } from './export-query.js';
+import { exportChangesErrors } from './validate-export-changes.js';
 import { parseWindow, withFlowDefaults, type DefaultedSide, type DefaultedSyncFlowSpec } from './defaults.js';
 import { SOURCE_WRITING_ACTIONS, type Entity } from './entity.js';
 import { referencedColumnProblems, relationColumn } from './related.js';
@@ -207,6 +208,7 @@ function checkTarget(errors: Errors, spec: DefaultedSyncFlowSpec) {
     const problem = exportQueryProblem(settings.query, spec.source.mysql ? 'mysql' : 'postgres');
     if (problem) errors.push(error('spec.target.export.query', problem));
   }
+  errors.push(...exportChangesErrors(spec));
   if (settings.targets.length === 0) errors.push(error('spec.target.export.targets', 'at least one ExportTarget is required'));
   for (const { index, key } of repeatedItems(settings.targets, (t) => t.name)) {
     errors.push(error(fieldPath('spec.target.export.targets', index, 'name'), `duplicate ExportTarget "${key}"`));

@@ -23,6 +23,9 @@ import type { ExportSecrets } from './secrets.js';
 import type { ExportRead, ExportSource } from './source.js';
 import { resolveTarget } from './transports/index.js';
 
+/** The name a free query's files and watermark go under. */
+const QUERY_ENTITY = 'query';
+
 /** What an export run needs beyond the flow: its ExportTargets, Secrets, and for Retransfer the past run. */
 export interface ExportContext {
   /** ExportTarget specs by name. */
@@ -90,8 +93,17 @@ function flowName(flowId: string): string {
 async function createFiles(ctx: CreateContext, source: ExportSource, spec: SyncFlowSpec, settings: DefaultedExportSettings, runState: RunState): Promise<CreatedEntity[]> {
   const file = fileFormatOf(settings);
   if (settings.query) {
-    if (settings.mode !== 'Snapshot') throw new ConfigError(`spec.target.export.query: a query can only be exported in Snapshot mode, not ${settings.mode}`);
-    const { written } = await source.read({ kind: 'query', query: settings.query }, file, (data) => createEntityFiles(ctx, 'query', data));
+    if (settings.mode === 'Snapshot') {
+      const { written } = await source.read({ kind: 'query', query: settings.query }, file, (data) => createEntityFiles(ctx, 'query', data));
+      return [written];
+    }
+    if (settings.mode !== 'Changes' || !settings.changes) {
+      throw new ConfigError(`spec.target.export.query: a query is exported in Snapshot mode, or in Changes mode with export.changes (its key and cursor columns), not ${settings.mode}`);
+    }
+    const after = await runState.readWatermark(QUERY_ENTITY);
+    const read: ExportRead = { kind: 'query', query: settings.query, changes: settings.changes, after };
+    const { written, next } = await source.read(read, file, (data) => createEntityFiles(ctx, QUERY_ENTITY, data));
+    if (next) await runState.writeWatermark(QUERY_ENTITY, next);
     return [written];
   }
   const namespace = exportNamespace(spec);

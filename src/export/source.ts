@@ -16,7 +16,13 @@ import type { CsvOptions } from './csv.js';
 export type ExportRead =
   | { kind: 'entity'; entity: Entity; namespace: string; mode: 'Changes' | 'Snapshot'; after: Watermark | undefined }
   | { kind: 'events'; entity: Entity; namespace: string; after: Watermark | undefined }
-  | { kind: 'query'; query: string };
+  | { kind: 'query'; query: string; changes?: QueryChanges; after?: Watermark };
+
+/** Changes mode of a free query: its columns that identify a row and the cursor that orders its changes. */
+export interface QueryChanges {
+  keys: string[];
+  cursor: string;
+}
 
 /**
  * How a neutral value is written. Cells are text: integers, decimals and floats as digits;

@@ -40,6 +40,9 @@ export class MysqlExportSource implements ExportSource {
         'spec.target.export.mode: Events exports read a change log that Ferry installs on PostgreSQL sources only; export a MariaDB/MySQL source in Changes mode (rows changed since the last export, by source.updatedAt) or Snapshot',
       );
     }
+    if (request.kind === 'query' && request.changes) {
+      throw new ConfigError('spec.target.export.changes: Changes exports of a query are supported on PostgreSQL sources only; export a MariaDB/MySQL query in Snapshot mode, or an entity in Changes mode');
+    }
     await this.session.beginSnapshot();
     try {
       // Compiled in the read-only snapshot, so a free query's probe runs read-only too (and one statement per call).

@@ -4,7 +4,7 @@ import { conditionTree } from '../../engine/plan.js';
 import type { Watermark } from '../../engine/connector.js';
 import { ConfigError } from '../../util/errors.js';
 import { ident, literal } from '../../util/sql.js';
-import { splitTable } from '../../export/source.js';
+import { splitTable, type QueryChanges } from '../../export/source.js';
 import { CHANGE_LOG_TABLE, tableName } from './change-log.js';
 
 /**
@@ -18,6 +18,8 @@ export interface ExportQuery {
   columns: string[];
   sql: string;
   lastSql?: string;
+  /** Changes of a free query: a key that more than one of the rows to export share (they must be once per run). */
+  repeatedSql?: string;
 }
 
 export type OutputFormat = 'Csv' | 'JsonLines';
@@ -135,8 +137,20 @@ export function freeQueryTable(query: string): string {
   return `(\n${query}\n) AS q`;
 }
 
-/** A free SQL query is exported as a Snapshot; its columns come from the query itself. */
-export function freeQuery(query: string, format: OutputFormat, columns: string[]): ExportQuery {
-  const sql = format === 'Csv' ? `SELECT * FROM ${freeQueryTable(query)}` : `SELECT row_to_json(q)::text FROM ${freeQueryTable(query)}`;
-  return { entity: 'query', columns, sql };
+/**
+ * A free SQL query; its columns come from the query itself. In Changes mode its rows after the
+ * watermark are read in (cursor, keys) order, like an entity's, and `lastSql` reads the new watermark.
+ * The watermark's texts are compared as untyped literals, so they take the query columns' types.
+ */
+export function freeQuery(query: string, format: OutputFormat, columns: string[], changes?: QueryChanges, after?: Watermark): ExportQuery {
+  const select = format === 'Csv' ? 'SELECT *' : 'SELECT row_to_json(q)::text';
+  if (!changes) return { entity: 'query', columns, sql: `${select} FROM ${freeQueryTable(query)}` };
+  const order = [changes.cursor, ...changes.keys].map((c) => `q.${ident(c)}`);
+  const where = [`q.${ident(changes.cursor)} IS NOT NULL`];
+  if (after) where.push(`(${order.join(', ')}) > (${[after.cursor, ...after.key].map(literal).join(', ')})`);
+  const from = `${freeQueryTable(query)} WHERE ${where.join(' AND ')}`;
+  const sql = `${select} FROM ${from} ORDER BY ${order.join(', ')}`;
+  const lastSql = `SELECT ${order.map((o) => `${o}::text`).join(', ')} FROM ${from} ORDER BY ${order.map((o) => `${o} DESC`).join(', ')} LIMIT 1`;
+  const repeatedSql = `SELECT ${changes.keys.map((k) => `q.${ident(k)}::text`).join(', ')} FROM ${from} GROUP BY ${changes.keys.map((k) => `q.${ident(k)}`).join(', ')} HAVING count(*) > 1 LIMIT 1`;
+  return { entity: 'query', columns, sql, lastSql, repeatedSql };
 }

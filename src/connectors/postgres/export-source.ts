@@ -49,11 +49,17 @@ export class PostgresExportSource implements ExportSource {
       return { kind: 'records', columns: query.columns, records: stream as AsyncIterable<Buffer> };
     };
     if (request.kind === 'query') {
-      const written = await this.inSnapshot(async () => {
+      return this.inSnapshot(async () => {
         const columns = await this.freeQueryColumns(request.query);
-        return write(records(freeQuery(request.query, file.format, columns)));
+        const { changes } = request;
+        const missing = changes ? [changes.cursor, ...changes.keys].filter((c) => !columns.includes(c)) : [];
+        if (missing.length > 0) throw new ConfigError(`spec.target.export.changes: the query has no column ${missing.map((c) => JSON.stringify(c)).join(', ')} (its columns: ${columns.join(', ')})`);
+        const query = freeQuery(request.query, file.format, columns, changes, request.after);
+        if (query.repeatedSql) await this.refuseRepeatedKey(query.repeatedSql);
+        const written = await write(records(query));
+        const next = query.lastSql ? await this.last(query.lastSql) : undefined;
+        return { written, ...(next ? { next } : {}) };
       });
-      return { written };
     }
     const { entity, namespace } = request;
     const table = splitTable(entity.source.table, namespace || 'public');
@@ -98,6 +104,15 @@ export class PostgresExportSource implements ExportSource {
     } catch (error) {
       if ((error as { severity?: string }).severity === undefined) throw error;
       throw new ConfigError(`spec.target.export.query: ${(error as Error).message}`);
+    }
+  }
+
+  /** A query whose rows to export repeat a key would export that record twice in one run. */
+  private async refuseRepeatedKey(repeatedSql: string): Promise<void> {
+    const result = await this.client.query({ text: repeatedSql, rowMode: 'array' });
+    const row = result.rows[0] as (string | null)[] | undefined;
+    if (row) {
+      throw new ConfigError(`spec.target.export.changes.keys: the query returns more than one row for the key (${row.join(', ')}); group the related rows so each key is one row`);
     }
   }
 
