@@ -51,8 +51,6 @@ export function filesErrors(spec: DefaultedSyncFlowSpec, raw: SyncFlow['spec']):
       errors.push(error(at('actions'), `${action} writes to the source, but a files source is read-only; list the actions without it`));
     }
     if (file.deletedWhen && file.contents !== 'Delta') errors.push(error(at('source', 'file', 'deletedWhen'), 'only used with contents: Delta'));
-    // Refused rather than ignored until the engine applies deletions an Incremental read reports.
-    else if (file.deletedWhen) errors.push(error(at('source', 'file', 'deletedWhen'), 'deletion markers in delta files are not supported yet by this version'));
     if (file.orderCapture) {
       if (file.orderBy === 'Modified') errors.push(error(at('source', 'file', 'orderCapture'), 'only used with orderBy: Name'));
       const problem = regexProblem(file.orderCapture);

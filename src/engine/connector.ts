@@ -146,6 +146,11 @@ export interface TableReader {
    * reads it as Incremental, because a record absent from it is not gone.
    */
   readonly changesOnly?: boolean;
+  /**
+   * True when Incremental reads may return rows marked `asDeletion` (a delta file's deletion
+   * marker): their records are gone, handled like rows a Full run finds vanished.
+   */
+  readonly marksDeletions?: boolean;
 }
 
 /**
@@ -307,6 +312,18 @@ const PROBLEM = Symbol('row problem');
 /** Marks a row the connector could not read in full: the engine rejects it with the problem instead of syncing it. */
 export function withProblem(row: Row, problem: RowProblem): Row {
   return Object.assign(row, { [PROBLEM]: problem });
+}
+
+const DELETION = Symbol('row deleted');
+
+/** Marks a row that reports its record deleted at the source (only its key counts). */
+export function asDeletion(row: Row): Row {
+  return Object.assign(row, { [DELETION]: true });
+}
+
+/** Whether a connector marked the row as a deletion. */
+export function isDeletion(row: Row): boolean {
+  return (row as Row & { [DELETION]?: boolean })[DELETION] === true;
 }
 
 /** The problem a connector marked on a row, if any. */

@@ -41,6 +41,11 @@ export class EntitySync {
     return this.timed(() => keysPass(this.parts, keys, prefetched));
   }
 
+  /** Its Incremental reads may report deletions (delta files' markers), which deleteVanished then applies. */
+  get marksDeletions(): boolean {
+    return this.parts.reader.marksDeletions === true;
+  }
+
   /** Deletes target rows whose source vanished; runs after all upserts, children before parents. */
   async deleteVanished(): Promise<EntityResult> {
     if (!this.parts.plan.actions.has('deleteInTarget')) return this.parts.tally.result();

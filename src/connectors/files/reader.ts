@@ -1,8 +1,8 @@
 import type { FileSource } from '../../api/files.js';
-import { rowProblem, type Row, type TableReader, type Watermark } from '../../engine/connector.js';
+import { asDeletion, rowProblem, type Row, type TableReader, type Watermark } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import type { ReadyFile } from './inventory.js';
-import { fileRecords, type CsvDialect } from './parse.js';
+import { fileRecords, type CsvDialect, type FileRecord } from './parse.js';
 import { END_OF_FILE, parsePosition, position, RowBuilder } from './rows.js';
 
 /** What a reader needs from its source: the files of this run, and who to tell that a file was read to its end. */
@@ -22,6 +22,7 @@ export interface EntityFiles {
 export class FilesReader implements TableReader {
   private readonly rows: RowBuilder;
   readonly changesOnly: boolean;
+  readonly marksDeletions: boolean;
 
   constructor(
     private readonly plan: EntityPlan,
@@ -31,6 +32,7 @@ export class FilesReader implements TableReader {
   ) {
     this.rows = new RowBuilder(plan, file);
     this.changesOnly = file.contents === 'Delta';
+    this.marksDeletions = this.changesOnly && file.deletedWhen !== undefined;
   }
 
   private get snapshot(): boolean {
@@ -64,10 +66,18 @@ export class FilesReader implements TableReader {
           }
           firstLines.set(key, record.line);
         }
-        yield row;
+        yield this.deletes(record) ? asDeletion(row) : row;
       }
     }
     this.files.consumed(files);
+  }
+
+  /** A delta row whose deletedWhen column holds one of its values. */
+  private deletes(record: FileRecord): boolean {
+    const marker = this.file.deletedWhen;
+    if (!marker || !('fields' in record)) return false;
+    const value = record.fields.get(marker.column);
+    return value !== null && value !== undefined && marker.values.includes(value);
   }
 
   async *scan(withValues: boolean): AsyncGenerator<Row> {

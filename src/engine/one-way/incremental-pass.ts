@@ -1,8 +1,11 @@
+import type { StoredPair } from '../../store/pairs.js';
 import { inBatches } from '../../util/batches.js';
+import { isDeletion } from '../connector.js';
 import { writeBatch } from './batch-writer.js';
 import { classify } from './classify.js';
 import type { EntityParts } from './parts.js';
 import { distinctByKey, latestByKey, readRecord, type KeyedRecord, type WriteItem } from './source-records.js';
+import { handleVanished } from './vanished.js';
 import { noteCursorCeiling, watermarkAfter, watermarkWriter } from './watermark.js';
 import { WritePipeline } from './write-pipeline.js';
 
@@ -20,14 +23,22 @@ export async function incrementalPass(parts: EntityParts): Promise<void> {
   try {
     for await (const batch of inBatches(rows, ctx.batchSize)) {
       const read: KeyedRecord[] = [];
+      const deletions = new Set<KeyedRecord>();
       for (const row of batch) {
         const record = readRecord(plan, row, tally);
-        if (record) read.push(record);
+        if (!record) continue;
+        read.push(record);
+        if (isDeletion(row)) deletions.add(record);
       }
       const next = watermarkAfter(parts, read, batch);
-      const records = parts.reader.changesOnly ? latestByKey(read) : distinctByKey(plan, read, tally);
+      const latest = parts.reader.changesOnly ? latestByKey(read) : distinctByKey(plan, read, tally);
+      const records = latest.filter((r) => !deletions.has(r));
+      const deleted = latest.filter((r) => deletions.has(r)).map((r) => r.key);
       await pipeline.start(async () => {
-        const known = await parts.pairs.bySourceKeys(records.map((r) => r.key));
+        const known = await parts.pairs.bySourceKeys([...records.map((r) => r.key), ...deleted]);
+        // Marked gone before the batch's write moves the watermark past them; removed by deleteVanished.
+        const gone = deleted.map((key) => known.get(key)).filter((pair) => pair !== undefined && !pair.sourceGone);
+        await handleVanished(parts, gone as StoredPair[]);
         const writes: WriteItem[] = [];
         for (const record of records) {
           const write = classify(plan, record, known.get(record.key), parts.matching, tally);

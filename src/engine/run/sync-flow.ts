@@ -134,7 +134,8 @@ async function syncEntities(
     syncs.set(entity.name, sync);
     results.set(entity.name, await runPass(sync, selection.pass(entity.name)));
   });
-  if (selection.deleteVanished && !twoWay) {
-    for (const entity of [...selection.entities].reverse()) results.set(entity.name, await syncs.get(entity.name)!.deleteVanished());
-  }
+  if (twoWay) return;
+  // Full runs delete what vanished; other runs what a source reported deleted (delta files' markers).
+  const deleting = selection.deleteVanished ? selection.entities : selection.entities.filter((e) => syncs.get(e.name)?.marksDeletions);
+  for (const entity of [...deleting].reverse()) results.set(entity.name, await syncs.get(entity.name)!.deleteVanished());
 }

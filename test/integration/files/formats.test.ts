@@ -66,6 +66,32 @@ describe('files source: delta files in order, JSON Lines, zip, ISO-8859-1, UTF-8
     expect((await run('Incremental')).totals.read).toBe(0);
   }, 120_000);
 
+  it('deletion markers in delta files: a row marked deleted deletes its record, also when it is recreated later', async () => {
+    const { dir, run, rows } = await flow({
+      pattern: 'ops-*.csv',
+      contents: 'Delta',
+      orderCapture: '-(\\d+)\\.csv$',
+      csv: { delimiter: ';' },
+      deletedWhen: { column: 'op', values: ['D', 'X'] },
+    });
+    const ops = (...lines: string[]) => ['op;no;name;note;salary;born', ...lines].join('\n');
+    await drop(dir, 'ops-1.csv', Buffer.from(ops('I;1;Ann;;;', 'I;2;Ben;;;', 'I;3;Cid;;;', 'I;4;Dee;;;', 'I;5;Eve;;;')));
+    await run('Incremental');
+    // Batches of 2: [Ben deleted, Dee updated], [Cid deleted and created again], [Eve updated and deleted], [Dee deleted].
+    await drop(dir, 'ops-2.csv', Buffer.from(ops('D;2;;;;', 'U;4;Dee Two;;;', 'X;3;;;;', 'I;3;Cid again;;;', 'U;5;Eve Two;;;', 'D;5;;;;', 'D;4;;;;')));
+    const report = await run('Incremental');
+    expect(report.rejectedSamples).toEqual([]);
+    expect((await rows()).map((r) => [r.employee_no, r.name])).toEqual([
+      ['1', 'Ann'],
+      ['3', 'Cid again'],
+    ]);
+    expect(report.entities[0]!.deleted).toBe(3);
+    // A deletion of a record never imported changes nothing.
+    await drop(dir, 'ops-3.csv', Buffer.from(ops('D;9;;;;')));
+    expect((await run('Incremental')).entities[0]!.deleted).toBe(0);
+    expect((await rows()).map((r) => r.employee_no)).toEqual(['1', '3']);
+  }, 120_000);
+
   it('delta files ordered by modification time, whatever their names', async () => {
     const { dir, run, rows } = await flow({ pattern: 'delta-*.csv', contents: 'Delta', orderBy: 'Modified', csv: { delimiter: ';' } });
     const at = (minute: number) => new Date(Date.UTC(2026, 10, 1, 8, minute));
