@@ -92,11 +92,11 @@ describe('Changes exports of a query joining related rows (seed 004)', () => {
   it('refuses a query that repeats a key (a member would be exported twice) or lacks the declared columns, and keeps the watermark', async () => {
     const ungrouped = `SELECT m.id AS member_id, p.points, greatest(m.updated_at, p.created_at) AS changed_at FROM members m JOIN points_transactions p ON p.member_id = m.id`;
     const repeated = await exportOnce(urls, spec(ungrouped, 'ungrouped_{seq}'), context(), { flowId: 'default/ungrouped' });
-    expect(repeated.failure?.message).toMatch(/spec\.target\.export\.changes\.keys: the query returns more than one row for the key \(3\)/);
+    expect(String(repeated.failure)).toMatch(/spec\.target\.export\.changes\.keys: the query returns more than one row for the key \(3\)/);
     expect(repeated.report.watermarksAfter.query).toBeUndefined();
 
     const missing = await exportOnce(urls, spec(`SELECT id AS member_id FROM members`, 'missing_{seq}'), context(), { flowId: 'default/missing' });
-    expect(missing.failure?.message).toMatch(/spec\.target\.export\.changes: the query has no column "changed_at"/);
+    expect(String(missing.failure)).toMatch(/spec\.target\.export\.changes: the query has no column "changed_at"/);
   });
 
   it('validation: Changes of a query needs changes.keys and cursor, and a PostgreSQL source', () => {
