@@ -2,7 +2,6 @@ import { Command, Option } from 'commander';
 import type { SyncFlow } from '../api/syncflow.js';
 import { databaseOf } from '../api/systems.js';
 import { renderReport, type ReportFormat } from '../report/formats.js';
-import { RunFailedError } from '../engine/run.js';
 import { runSync } from '../connectors/run.js';
 import { connect } from '../connectors/postgres/connect.js';
 import { CHANGE_LOG_TABLE, installChangeLog } from '../connectors/postgres/change-log.js';
@@ -104,27 +103,21 @@ export function registerExportsCommand(program: Command): void {
           const logger = createLogger();
           const sourceUrl = await resolveUrl(requireDatabaseUrl(loaded, flow.spec, 'source'));
           const stateUrl = stateDbUrlOf(options) ?? (await resolveUrl('embedded://ferry_state'));
-          try {
-            const report = await runSync({
-              flowId,
-              spec: flow.spec,
-              mode: 'Retransfer',
-              sourceUrl,
-              targetUrl: '',
-              stateUrl,
-              logger,
-              export: {
-                targets: Object.fromEntries(loaded.targets.map((t) => [t.metadata.name, t.spec])),
-                secrets: secretsFromManifests(loaded.secrets),
-                retransfer: { runId: options.retransfer, ...(options.target ? { targets: options.target } : {}) },
-              },
-            });
-            process.stdout.write(renderReport(report, format) + '\n');
-          } catch (error) {
-            // A failed re-transfer prints its report in the format asked for, like a successful one.
-            if (error instanceof RunFailedError) process.stdout.write(renderReport(error.report, format) + '\n');
-            throw error;
-          }
+          const report = await runSync({
+            flowId,
+            spec: flow.spec,
+            mode: 'Retransfer',
+            sourceUrl,
+            targetUrl: '',
+            stateUrl,
+            logger,
+            export: {
+              targets: Object.fromEntries(loaded.targets.map((t) => [t.metadata.name, t.spec])),
+              secrets: secretsFromManifests(loaded.secrets),
+              retransfer: { runId: options.retransfer, ...(options.target ? { targets: options.target } : {}) },
+            },
+          });
+          process.stdout.write(renderReport(report, format) + '\n');
           return;
         }
         const instances = await listExportInstances(store.pool, flowId, Number(options.limit));

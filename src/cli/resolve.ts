@@ -3,7 +3,6 @@ import { API_VERSION } from '../api/common.js';
 import { checkManifestSchema } from '../api/schema-check.js';
 import type { Resolution } from '../api/syncjob.js';
 import { renderReport, type ReportFormat } from '../report/formats.js';
-import { RunFailedError } from '../engine/run.js';
 import { runSync } from '../connectors/run.js';
 import { ConfigError, EXIT_OK } from '../util/errors.js';
 import { createLogger } from '../util/logger.js';
@@ -81,22 +80,17 @@ export function registerResolveCommand(program: Command): void {
         throw new ConfigError('give either --resolutions FILE or flags for one resolution, not both');
       }
       const report = await withFlowDatabases(options, async (dbs) => {
-        try {
-          return await runSync({
-            flowId: dbs.flowId,
-            spec: dbs.flow.spec,
-            mode: 'Resolve',
-            resolutions,
-            dryRun: options.dryRun,
-            sourceUrl: dbs.sourceUrl,
-            targetUrl: dbs.targetUrl,
-            stateUrl: dbs.stateUrl,
-            logger: createLogger(),
-          });
-        } catch (error) {
-          if (error instanceof RunFailedError) process.stdout.write(renderReport(error.report, options.output as ReportFormat) + '\n');
-          throw error;
-        }
+        return await runSync({
+          flowId: dbs.flowId,
+          spec: dbs.flow.spec,
+          mode: 'Resolve',
+          resolutions,
+          dryRun: options.dryRun,
+          sourceUrl: dbs.sourceUrl,
+          targetUrl: dbs.targetUrl,
+          stateUrl: dbs.stateUrl,
+          logger: createLogger(),
+        });
       });
       process.stdout.write(renderReport(report, options.output as ReportFormat) + '\n');
       process.exitCode = report.rejectedSamples.length > 0 ? 1 : EXIT_OK;

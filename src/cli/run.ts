@@ -1,7 +1,6 @@
 import { Command, Option } from 'commander';
 import { renderReport, type ReportFormat } from '../report/formats.js';
 import type { SyncMode } from '../api/common.js';
-import { RunFailedError } from '../engine/run.js';
 import { runLocally } from '../local/local-run.js';
 import { createLogger } from '../util/logger.js';
 import { parseInterval, runWatch } from './watch.js';
@@ -56,28 +55,23 @@ export function registerRunCommand(program: Command): void {
         });
         return;
       }
-      try {
-        const reports = await runLocally({
-          files: options.file,
-          flow: options.flow,
-          mode: options.mode as SyncMode | undefined,
-          dryRun: options.dryRun,
-          requestedBy: options.requestedBy,
-          stateDb: stateDbUrlOf(options),
-          dataDir: options.dataDir,
-          parallelEntities: options.parallel,
-          record: options.record,
-          recordSide: options.recordSide,
-          scope: options.scope,
-          scopeMode: options.scopeMode,
-          reimport: options.reimport,
-          logger,
-        });
-        for (const report of reports) process.stdout.write(renderReport(report, options.output as ReportFormat) + '\n');
-        process.exitCode = EXIT_OK;
-      } catch (error) {
-        if (error instanceof RunFailedError) process.stdout.write(renderReport(error.report, options.output as ReportFormat) + '\n');
-        throw error;
-      }
+      const reports = await runLocally({
+        files: options.file,
+        flow: options.flow,
+        mode: options.mode as SyncMode | undefined,
+        dryRun: options.dryRun,
+        requestedBy: options.requestedBy,
+        stateDb: stateDbUrlOf(options),
+        dataDir: options.dataDir,
+        parallelEntities: options.parallel,
+        record: options.record,
+        recordSide: options.recordSide,
+        scope: options.scope,
+        scopeMode: options.scopeMode,
+        reimport: options.reimport,
+        logger,
+      });
+      for (const report of reports) process.stdout.write(renderReport(report, options.output as ReportFormat) + '\n');
+      process.exitCode = EXIT_OK;
     });
 }

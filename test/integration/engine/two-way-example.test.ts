@@ -5,24 +5,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
+import { FERRY, ferry } from '../../helpers/ferry-process.js';
 
-const FERRY = join(process.cwd(), 'bin', 'ferry.mjs');
 const EXAMPLE = join(process.cwd(), 'examples', 'two-way-people');
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-// Generous: each CLI start costs seconds on a loaded machine.
-function ferry(args: string[], timeoutMs = 180_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [FERRY, ...args], { env: { ...process.env, FERRY_LOG_LEVEL: 'warn' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr })));
-  });
-}
 
 async function exampleSetup() {
   const [church, accounts, state] = await Promise.all([freshDatabase('ex_church'), freshDatabase('ex_accounts'), freshDatabase('ex_state')]);

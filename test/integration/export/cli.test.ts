@@ -1,25 +1,12 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withClient } from '../../helpers/databases.js';
+import { ferry } from '../../helpers/ferry-process.js';
 import { exportFlow, exportSource, receivedFiles, startDestinations, tempDir, type Destinations } from './fixtures.js';
 
-const FERRY = join(process.cwd(), 'bin', 'ferry.mjs');
-
-/** Runs the CLI without blocking this process, which hosts the SFTP and FTPS servers. */
-function ferry(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [FERRY, ...args], { env: { ...process.env, FERRY_LOG_LEVEL: 'warn' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('ferry run / exports / download / probe for an export flow', () => {
   let servers: Destinations;

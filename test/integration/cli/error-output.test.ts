@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freshDatabase } from '../../helpers/databases.js';
+import { ferry } from '../../helpers/ferry-process.js';
+import { miniFlowSpec } from '../../helpers/mini-flow.js';
+
+const UNREACHABLE = 'postgres://ferry:s3cret-pw@127.0.0.1:1/nowhere';
+const dir = mkdtempSync(join(tmpdir(), 'ferry-errout-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+writeFileSync(
+  join(dir, 'manifests.yaml'),
+  [
+    { apiVersion: 'ferry.dev/v1alpha1', kind: 'SyncFlow', metadata: { name: 'mini' }, spec: miniFlowSpec() },
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'src' }, stringData: { url: UNREACHABLE } },
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'dst' }, stringData: { url: UNREACHABLE } },
+  ]
+    .map((d) => stringify(d))
+    .join('---\n'),
+);
+
+/** With -o json a failed command prints one JSON document on stdout (and its text line on stderr). */
+describe('every ferry command honours -o json on failure', () => {
+  it.each([
+    { command: 'run', args: ['run', '-f', dir, '--flow', 'nope', '-o', 'json'], message: /SyncFlow "nope" not found/ },
+    { command: 'pairs', args: ['pairs', '-f', dir, '--flow', 'nope', '-o', 'json'], message: /SyncFlow "nope" not found/ },
+    { command: 'resolve', args: ['resolve', '-f', dir, '--entity', 'people', '--output', 'json'], message: /choose exactly one of --keep/ },
+    { command: 'exports', args: ['exports', '-f', dir, '-o', 'json'], message: /choose an export SyncFlow with --flow/ },
+    { command: 'probe', args: ['probe', '-f', dir, '-o', 'json'], message: /no ExportTarget found in the manifests/ },
+  ])('$command: bad input is {"error": {kind: BadInput, message, exitCode: 2}}', async ({ args, message }) => {
+    const out = await ferry(args);
+    expect(out.code).toBe(2);
+    const parsed = JSON.parse(out.stdout) as { error: { kind: string; message: string; exitCode: number } };
+    expect(parsed.error).toEqual({ kind: 'BadInput', message: expect.stringMatching(message), exitCode: 2 });
+    expect(out.stderr).toMatch(/^ferry: /m);
+  });
+
+  it('an unreachable database: the failed run as JSON, without the password; the table format keeps stdout for reports', async () => {
+    const stateUrl = await freshDatabase('errout_state');
+    const out = await ferry(['run', '-f', dir, '--state-db', stateUrl, '--mode', 'Full', '-o', 'json']);
+    expect(out.code).toBe(1);
+    const parsed = JSON.parse(out.stdout) as { error?: { message: string }; status?: string };
+    expect(parsed.error?.message ?? parsed.status).toBeTruthy();
+    expect(out.stdout).toMatch(/cannot connect to the source database/);
+    expect(out.stdout + out.stderr).not.toContain('s3cret-pw');
+
+    const table = await ferry(['pairs', '-f', dir, '--flow', 'nope']);
+    expect(table.code).toBe(2);
+    expect(table.stdout).toBe('');
+    expect(table.stderr).toMatch(/^ferry: SyncFlow "nope" not found/m);
+  });
+});
