@@ -21,15 +21,15 @@ export function outputFormatOf(command: Command | undefined): string | undefined
 }
 
 /**
- * Every command fails the same way: the text line on stderr and, in the format asked for on stdout,
+ * Every command (of `ferry` and of `kubectl ferry`, whose lines start with `error:`) fails the same way: the text line on stderr and, in the format asked for on stdout,
  * the failed run's report (so a script reads a failure like a success), or for `-o json` an
  * `{"error": {...}}` object when there is no report.
  */
-export function failureOutput(error: unknown, format: string | undefined): FailureOutput {
+export function failureOutput(error: unknown, format: string | undefined, prefix = 'ferry:'): FailureOutput {
   const known = error instanceof FerryError;
   const message = redactSecrets(known ? error.message : error instanceof Error ? error.message : String(error));
   const exitCode = known ? error.exitCode : EXIT_SYNC_FAILED;
-  const stderr = known ? `ferry: ${message}\n` : `ferry: unexpected error: ${redactSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`;
+  const stderr = known ? `${prefix} ${message}\n` : `${prefix} unexpected error: ${redactSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`;
   if (error instanceof RunFailedError && format) return { stdout: renderReport(error.report, format as ReportFormat) + '\n', stderr, exitCode };
   if (format === 'json') {
     const kind = exitCode === EXIT_BAD_INPUT ? 'BadInput' : known ? 'Failed' : 'Unexpected';

@@ -8,6 +8,7 @@ import { readYamlFile } from '../yaml-file.js';
 import type { Resolution, SyncJob } from '../../api/syncjob.js';
 import { ConfigError, EXIT_BAD_INPUT, EXIT_SYNC_FAILED, FerryError } from '../../util/errors.js';
 import { ferryVersion } from '../version.js';
+import { failureOutput, outputFormatOf } from '../error-output.js';
 import { complete, completionScript, NO_FILE_COMPLETION, type CompletionSources } from './completion.js';
 import { followSyncJob } from './follow.js';
 import { busyMessage, conflictsText, newRecordsText, creationTime, estimateText, flowDashboard, isTerminal, runsTable, summaryTable } from './format.js';
@@ -347,17 +348,19 @@ program
 export async function main(argv: string[]): Promise<number> {
   // kubectl_complete-ferry passes the words to complete straight through.
   const args = process.env.FERRY_COMPLETE === '1' ? [argv[0], argv[1], '__complete', '--', ...argv.slice(2)] : argv;
+  let active: Command | undefined;
+  program.hook('preAction', (_program, actionCommand) => {
+    active = actionCommand;
+  });
   try {
     await program.parseAsync(args);
     return Number(process.exitCode ?? 0);
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
-    if (error instanceof FerryError) {
-      err(`error: ${error.message}`);
-      return error.exitCode;
-    }
-    err(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return EXIT_SYNC_FAILED;
+    const failure = failureOutput(error, outputFormatOf(active), 'error:');
+    if (failure.stdout) out(failure.stdout);
+    err(failure.stderr);
+    return failure.exitCode;
   }
 }
 

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../../helpers/databases.js';
-import { ferry } from '../../helpers/ferry-process.js';
+import { ferry, runNode } from '../../helpers/ferry-process.js';
 import { miniFlowSpec } from '../../helpers/mini-flow.js';
 
+const KUBECTL_FERRY = join(process.cwd(), 'bin', 'kubectl-ferry.mjs');
 const UNREACHABLE = 'postgres://ferry:s3cret-pw@127.0.0.1:1/nowhere';
 const dir = mkdtempSync(join(tmpdir(), 'ferry-errout-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -51,5 +52,29 @@ describe('every ferry command honours -o json on failure', () => {
     expect(table.code).toBe(2);
     expect(table.stdout).toBe('');
     expect(table.stderr).toMatch(/^ferry: SyncFlow "nope" not found/m);
+  });
+
+  it('kubectl ferry: an unreachable API server with -o json is an {"error": ...} document too', async () => {
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
+        users: [{ name: 'u', user: { token: 's3cret-token' } }],
+        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u', namespace: 'default' } }],
+        'current-context': 'x',
+      }),
+    );
+    const out = await runNode(KUBECTL_FERRY, ['status', 'mini', '-o', 'json'], { KUBECONFIG: kubeconfig });
+    expect(out.code).not.toBe(0);
+    const parsed = JSON.parse(out.stdout) as { error: { message: string; exitCode: number } };
+    expect(parsed.error.exitCode).toBe(out.code);
+    expect(parsed.error.message).toBe('SyncFlow default/mini: cannot reach the API server');
+    expect(out.stderr).toMatch(/^error: /m);
+    expect(out.stdout + out.stderr).not.toContain('s3cret-token');
+    const text = await runNode(KUBECTL_FERRY, ['status', 'mini'], { KUBECONFIG: kubeconfig });
+    expect(text.stdout).toBe('');
   });
 });
