@@ -139,7 +139,7 @@ function exportFlow(): SyncFlow {
   flow.spec.direction = 'OneWay';
   flow.spec.entities = [];
   flow.spec.scopes = [];
-  flow.spec.target = { export: { format: 'JsonLines', mode: 'Changes', query: 'SELECT 1', targets: [{ name: 'partner' }] } };
+  flow.spec.target = { export: { format: 'JsonLines', mode: 'Snapshot', query: 'SELECT 1', targets: [{ name: 'partner' }] } };
   return flow;
 }
 
