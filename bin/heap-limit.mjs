@@ -3,6 +3,8 @@
 // FERRY_MEMORY_LIMIT (bytes, or a quantity such as 512Mi), else the cgroup's memory limit; the heap
 // gets 75% of it (buffers, sockets and native memory need the rest). An explicit
 // --max-old-space-size in NODE_OPTIONS or on the node command line always wins.
+// The young generation is pinned too: newer V8 (Node 24) grows it to 3 x 64 MiB on top of the old
+// space, which would put the heap past the budget.
 import { readFileSync } from 'node:fs';
 
 const UNITS = { '': 1, k: 1e3, M: 1e6, G: 1e9, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
@@ -23,6 +25,11 @@ function cgroupLimitBytes() {
     }
   }
   return undefined;
+}
+
+/** V8's flags for a heap of `mib` MiB of old space and a young generation of 3 x 16 MiB. */
+export function heapFlags(mib) {
+  return [`--max-old-space-size=${mib}`, '--max-semi-space-size=16'];
 }
 
 /** The --max-old-space-size (MiB) this process should run with, or undefined to leave V8 alone. */

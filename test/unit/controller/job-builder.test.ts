@@ -89,7 +89,7 @@ describe('buildJob', () => {
 
   it('sizes the V8 heap from the memory limit', () => {
     expect(container.resources).toEqual(DEFAULT_JOB_DEFAULTS.resources);
-    expect(container.env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=768' });
+    expect(container.env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=768 --max-semi-space-size=16' });
     expect(memoryBytes('512Mi')).toBe(512 * 1024 * 1024);
     expect(memoryBytes('2G')).toBe(2e9);
     expect(memoryBytes('lots')).toBeUndefined();
@@ -102,7 +102,7 @@ describe('buildJob', () => {
     expect(built.spec?.backoffLimit).toBe(2);
     expect(built.spec?.activeDeadlineSeconds).toBe(600);
     expect(built.spec!.template.spec!.containers[0].resources).toEqual({ limits: { memory: '4Gi', cpu: '2' } });
-    expect(built.spec!.template.spec!.containers[0].env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=3072' });
+    expect(built.spec!.template.spec!.containers[0].env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=3072 --max-semi-space-size=16' });
   });
 
   it('mounts the export targets credential and key Secrets read-only', () => {
