@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { Readable, Transform, type Writable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
@@ -118,7 +118,8 @@ function firstZipEntry(path: string): Promise<Readable> {
 /**
  * Turns a spooled file into plain text on disk, streaming every layer (decrypt, then gunzip or
  * unzip), so a large file never sits in memory. Any layer that fails makes the whole file invalid
- * before a single row is read. `work` makes temporary file names.
+ * before a single row is read. `work` makes temporary file names. Each layer's input, `raw`
+ * included, is removed once the next is written, so the disk holds at most two copies at a time.
  */
 export async function decodeFile(
   raw: string,
@@ -133,6 +134,7 @@ export async function decodeFile(
     if (!keys) throw new InvalidFileError('the file is encrypted (.pgp/.gpg/.asc) and spec.source.files.decryption is not set');
     const decrypted = work('decrypted');
     await decrypt(current, createWriteStream(decrypted), keys);
+    await rm(current, { force: true });
     current = decrypted;
   }
   if (layers.compression === 'None') return current;
@@ -144,5 +146,6 @@ export async function decodeFile(
     if (error instanceof InvalidFileError) throw error;
     throw new InvalidFileError(`corrupt ${layers.compression === 'Gzip' ? 'gzip' : 'zip'} data (${(error as Error).message})`);
   }
+  await rm(current, { force: true });
   return plain;
 }

@@ -1,6 +1,7 @@
 import type { FilesEndpoint } from '../../api/files.js';
 import type { SyncFlowSpec } from '../../api/syncflow.js';
 import type { Connector, Session } from '../../engine/connector.js';
+import { FirstLines } from '../../store/first-lines.js';
 import { markFilesImported, recordFileMoved } from '../../store/source-files.js';
 import { StateConnection } from '../../store/state-connection.js';
 import { Inventory, type ReadyFile } from './inventory.js';
@@ -77,6 +78,7 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
                 pending: () => s.inventory.pendingFiles(e.name, file),
                 newestImported: () => s.inventory.newestImported(e.name, file),
                 consumed: (files) => files.forEach((f) => consumed.set(f.record.id, f)),
+                firstLines: () => FirstLines.create(s.state.client),
               },
             },
           ];

@@ -1,9 +1,17 @@
 import type { FileSource } from '../../api/files.js';
 import { asDeletion, rowProblem, type Row, type TableReader, type Watermark } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
+import type { FirstLines } from '../../store/first-lines.js';
 import type { ReadyFile } from './inventory.js';
 import { fileRecords, type CsvDialect, type FileRecord } from './parse.js';
 import { END_OF_FILE, parsePosition, position, RowBuilder } from './rows.js';
+
+/** Rows whose keys are checked against the earlier ones in one round trip to the state database. */
+const KEY_CHUNK = 5000;
+
+async function* linesAfter(records: AsyncIterable<FileRecord>, line: number): AsyncGenerator<FileRecord> {
+  for await (const record of records) if (record.line > line) yield record;
+}
 
 /** What a reader needs from its source: the files of this run, and who to tell that a file was read to its end. */
 export interface EntityFiles {
@@ -11,6 +19,8 @@ export interface EntityFiles {
   newestImported(): Promise<ReadyFile | undefined>;
   /** A file whose every row was read (and older pending snapshots it supersedes). */
   consumed(files: ReadyFile[]): void;
+  /** An empty register of the keys a snapshot file gave (in the state database); the reader drops it. */
+  firstLines(): Promise<FirstLines>;
 }
 
 /**
@@ -51,25 +61,53 @@ export class FilesReader implements TableReader {
   private async *read(files: ReadyFile[], withValues: boolean, after?: { fileId: number; line: number }): AsyncGenerator<Row> {
     const columns = this.file.columns?.map((c) => c.name);
     for (const ready of files) {
-      const { id, name } = ready.record;
+      const { id } = ready.record;
       if (after && id < after.fileId) continue;
-      const firstLines = new Map<string, number>();
-      for await (const record of fileRecords(ready.plain, this.file.format ?? 'Csv', this.dialect, columns)) {
-        if (after && id === after.fileId && record.line <= after.line) continue;
-        const row = this.rows.row(record, position(id, record.line), `${name} line ${record.line}`, withValues);
-        if (this.snapshot && !rowProblem(row)) {
-          const key = this.plan.source.codec.encode(row.slice(0, this.plan.source.keys.length) as string[])!;
-          const first = firstLines.get(key);
-          if (first !== undefined) {
-            yield this.rows.row({ line: record.line, problem: `duplicate key (first at line ${first})` }, position(id, record.line), `${name} line ${record.line}`, withValues);
-            continue;
-          }
-          firstLines.set(key, record.line);
-        }
-        yield this.deletes(record) ? asDeletion(row) : row;
-      }
+      let records = fileRecords(ready.plain, this.file.format ?? 'Csv', this.dialect, columns);
+      if (after && id === after.fileId) records = linesAfter(records, after.line);
+      if (this.snapshot) yield* this.withoutRepeatedKeys(ready, records, withValues);
+      else for await (const record of records) yield this.rowOf(ready, record, withValues);
     }
     this.files.consumed(files);
+  }
+
+  private rowOf(ready: ReadyFile, record: FileRecord, withValues: boolean): Row {
+    const row = this.rows.row(record, position(ready.record.id, record.line), `${ready.record.name} line ${record.line}`, withValues);
+    return this.deletes(record) ? asDeletion(row) : row;
+  }
+
+  /**
+   * A snapshot's rows, a key repeated in the file rejected with the line it first came on. The keys
+   * seen go to the state database in chunks, so memory stays flat however long the file.
+   */
+  private async *withoutRepeatedKeys(ready: ReadyFile, records: AsyncIterable<FileRecord>, withValues: boolean): AsyncGenerator<Row> {
+    const seen = await this.files.firstLines();
+    try {
+      let chunk: { record: FileRecord; row: Row }[] = [];
+      for await (const record of records) {
+        chunk.push({ record, row: this.rowOf(ready, record, withValues) });
+        if (chunk.length < KEY_CHUNK) continue;
+        yield* await this.checkKeys(seen, ready, chunk, withValues);
+        chunk = [];
+      }
+      yield* await this.checkKeys(seen, ready, chunk, withValues);
+    } finally {
+      await seen.drop();
+    }
+  }
+
+  /** A chunk's rows, each whose key came on an earlier line replaced by its rejection. */
+  private async checkKeys(seen: FirstLines, ready: ReadyFile, chunk: { record: FileRecord; row: Row }[], withValues: boolean): Promise<Row[]> {
+    const width = this.plan.source.keys.length;
+    const keyed = chunk.flatMap(({ record, row }) => {
+      const key = rowProblem(row) ? undefined : this.plan.source.codec.encode(row.slice(0, width) as string[]);
+      return key === undefined ? [] : [{ key, line: record.line }];
+    });
+    const repeated = await seen.register(keyed);
+    return chunk.map(({ record, row }) => {
+      const first = repeated.get(record.line);
+      return first === undefined ? row : this.rowOf(ready, { line: record.line, problem: `duplicate key (first at line ${first})` }, withValues);
+    });
   }
 
   /** A delta row whose deletedWhen column holds one of its values. */
