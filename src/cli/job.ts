@@ -9,6 +9,7 @@ import { databaseOf, type SystemSide } from '../api/systems.js';
 import { credentialsText, gatherCredentials } from '../connectors/http/client-config.js';
 import { ENV_SECRETS_DIR, ENV_SOURCE_URL, ENV_STATE_URL, ENV_TARGET_URL, TERMINATION_LOG } from '../controller/job-builder.js';
 import { Kube, errorMessage, isStatus } from '../controller/kube.js';
+import { generationSentence } from '../controller/flow-generation.js';
 import { newRunId } from '../controller/run-id.js';
 import type { SyncMode } from '../api/common.js';
 import { RunFailedError } from '../engine/run.js';
@@ -123,21 +124,25 @@ function checkFilesSource(spec: SyncFlowSpec): void {
 /**
  * The flow spec this run executes: the one its SyncJob was admitted with (kept by the controller in
  * the state database), or the live one when none was kept (a controller older than this pod).
- * Records the generation it runs, which the controller shows on the SyncJob's status.
+ * Records the generation it runs, which the controller shows on the SyncJob's status; the note says
+ * so in the run report when the admitted and the live generation differ.
  */
-async function specToRun(state: StateStore, job: SyncJob, flow: SyncFlow, logger: Logger): Promise<SyncFlowSpec> {
+async function specToRun(state: StateStore, job: SyncJob, flow: SyncFlow, logger: Logger): Promise<{ spec: SyncFlowSpec; notes: string[] }> {
   const uid = job.metadata.uid;
   const admitted = uid ? await admittedFlow(state.pool, uid) : undefined;
   const live = flow.metadata.generation ?? 0;
   if (!admitted) {
     logger.warn({ generation: live }, 'no admitted SyncFlow spec recorded for this SyncJob: running the live one');
-    return flow.spec;
+    const admittedGeneration = job.status?.flowGeneration?.admitted;
+    const note = admittedGeneration === undefined ? undefined : generationSentence({ admitted: admittedGeneration, ran: live }, live);
+    return { spec: flow.spec, notes: note ? [note] : [] };
   }
   if (admitted.generation !== live) {
     logger.warn({ admitted: admitted.generation, live }, 'the SyncFlow was edited after this SyncJob was admitted: running the admitted spec');
   }
   await recordRanGeneration(state.pool, uid!, admitted.generation);
-  return admitted.spec;
+  const note = generationSentence({ admitted: admitted.generation, ran: admitted.generation }, live);
+  return { spec: admitted.spec, notes: note ? [note] : [] };
 }
 
 /**
@@ -194,8 +199,11 @@ export async function runJob(options: JobOptions): Promise<number> {
   const runId = newRunId(job);
   const state = await openStateStore(stateUrl); // migrations first, so the heartbeat's table exists
   let flow: SyncFlow;
+  let notes: string[];
   try {
-    flow = { ...liveFlow, spec: await specToRun(state, job, liveFlow, logger) };
+    const torun = await specToRun(state, job, liveFlow, logger);
+    flow = { ...liveFlow, spec: torun.spec };
+    notes = torun.notes;
   } finally {
     await state.close();
   }
@@ -217,6 +225,7 @@ export async function runJob(options: JobOptions): Promise<number> {
       targetUrl: databaseUrl(flow.spec, 'target', ENV_TARGET_URL) ?? '',
       stateUrl,
       logger,
+      notes,
       ...(spec.record ? { record: spec.record } : {}),
       ...(spec.scope ? { scope: spec.scope } : {}),
       ...(spec.scopeMode ? { scopeMode: spec.scopeMode } : {}),

@@ -31,6 +31,8 @@ export interface RunReport {
   entities: EntityReport[];
   totals: Omit<EntityCounters, 'durationMs'>;
   rejectedSamples: RejectedSample[];
+  /** About the run as a whole (e.g. which SyncFlow generation ran), not about one entity. */
+  notes?: string[];
   error?: string;
 }
 
@@ -47,12 +49,14 @@ export function buildRunReport(run: {
   watermarksAfter: RunReport['watermarksAfter'];
   entities: EntityReport[];
   rejectedSamples: RejectedSample[];
+  notes?: string[];
   failure: unknown;
 }): RunReport {
-  const { failure, startedAt, completedAt, subject, ...rest } = run;
+  const { failure, startedAt, completedAt, subject, notes, ...rest } = run;
   return {
     ...rest,
     ...(subject !== undefined ? { subject } : {}),
+    ...(notes?.length ? { notes } : {}),
     status: failure ? 'Failed' : 'Succeeded',
     startedAt: startedAt.toISOString(),
     completedAt: completedAt.toISOString(),
@@ -105,6 +109,7 @@ export function renderTable(report: RunReport): string {
   if (report.totals.sourceGone) extras.push(`${report.totals.sourceGone} vanished from the source (reported only)`);
   if (extras.length) lines.push(extras.join(' · '));
   lines.push(...twoWayLines(report), ...categoryLines(report));
+  for (const note of report.notes ?? []) lines.push(`note: ${note}`);
   for (const e of report.entities) for (const note of e.notes) lines.push(`note: ${e.name}: ${note}`);
   if (report.rejectedSamples.length > 0) {
     lines.push('rejected rows (sample):');

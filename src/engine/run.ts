@@ -92,6 +92,7 @@ function finalReport(request: DefaultedRunRequest, times: { startedAt: Date; com
     watermarksAfter: outcome.watermarksAfter,
     entities,
     rejectedSamples,
+    ...(request.notes ? { notes: request.notes } : {}),
     failure,
   });
 }

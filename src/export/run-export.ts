@@ -45,6 +45,8 @@ export interface ExportRunRequest {
   stateUrl: string;
   logger: Logger;
   export?: ExportContext;
+  /** Notes about the run as a whole, for the report. */
+  notes?: string[];
 }
 
 /** "file created, all transfers OK" / "file created, some transfers failed" / "file creation failed". */
@@ -230,6 +232,7 @@ export async function runExport(request: ExportRunRequest): Promise<{ report: Ex
         watermarksAfter,
         entities: entityReports(created, files, transfers, retransfer !== undefined),
         rejectedSamples: [],
+        ...(request.notes ? { notes: request.notes } : {}),
         failure,
       }),
       export: {

@@ -257,7 +257,8 @@ export function summarizeRun(report: RunReport | undefined, context: SummaryCont
   const shownRejected = context.rejectedShown ?? 5;
   const samples = report?.rejectedSamples ?? [];
   const rejectedTotal = Math.max(report?.totals.rejected ?? 0, samples.length);
-  const notes = report && !exported ? [...twoWayLines(report), ...categoryLines(report), ...report.entities.flatMap((e) => e.notes.map((n) => `${e.name}: ${n}`))] : [];
+  const entityNotes = report && !exported ? [...twoWayLines(report), ...categoryLines(report), ...report.entities.flatMap((e) => e.notes.map((n) => `${e.name}: ${n}`))] : [];
+  const notes = [...(report?.notes ?? []), ...entityNotes];
   const notesShown = context.notesShown ?? 8;
   const idle = idleLine(entities.filter((e) => !isChanged(e)));
   const link = consoleLink(context);

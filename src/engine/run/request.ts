@@ -36,6 +36,8 @@ export interface RunRequest {
   scopeMode?: ScopeMode;
   /** Resolve mode: decisions on pairs (keep a side's values, (de)activate, link, unlink). */
   resolutions?: Resolution[];
+  /** Notes about the run as a whole that its host knows of (e.g. which SyncFlow generation ran), for the report. */
+  notes?: string[];
 }
 
 const DEFAULT_PARALLEL_ENTITIES = 2;

@@ -4,6 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncFlow } from '../../../src/api/syncflow.js';
+import type { SyncJob } from '../../../src/api/syncjob.js';
+import type { RunReport } from '../../../src/engine/report.js';
 import type { Controller } from '../../../src/controller/controller.js';
 import type { Kube } from '../../../src/controller/kube.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
@@ -73,6 +75,12 @@ describe('SyncJobs against a hostile or careless user', () => {
     expect(done.status?.phase, done.status?.message).toBe('Succeeded');
     expect(done.status?.flowGeneration).toEqual({ admitted: admittedFlow.metadata.generation, ran: admittedFlow.metadata.generation });
     expect(done.status?.message).toContain(`ran the admitted SyncFlow spec (generation ${admittedFlow.metadata.generation})`);
+    // The run report (ConfigMap, and the e-mail rendered from the same report) says it too.
+    const note = `ran the admitted SyncFlow spec (generation ${admittedFlow.metadata.generation}); the flow is now at generation ${admittedFlow.metadata.generation! + 1}`;
+    const reported = await waitFor('report ConfigMap', async () => (await kube.get<SyncJob>('SyncJob', ns, 'edited-full')).status?.reportRef?.configMap);
+    const configMap = await kube.core.readNamespacedConfigMap({ namespace: ns, name: reported });
+    expect((JSON.parse(configMap.data!['report.json']) as RunReport).notes).toEqual([note]);
+    expect(configMap.data!['report.txt']).toContain(`note: ${note}`);
     const people = await withClient(targetUrl, async (c) => Number((await c.query('SELECT count(*) AS n FROM people')).rows[0].n));
     expect(people).toBe(7);
   });

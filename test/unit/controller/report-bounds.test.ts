@@ -17,9 +17,12 @@ function hugeReport(): RunReport {
 
 describe('report ConfigMap bounds', () => {
   it('trims a huge report under 1 MiB and keeps small ones whole', () => {
-    const { json, text } = boundedReport(hugeReport());
+    const { json, text } = boundedReport({ ...hugeReport(), notes: ['ran SyncFlow generation 4, not generation 3 it was admitted with'] });
     expect(Buffer.byteLength(json) + Buffer.byteLength(text)).toBeLessThan(1024 * 1024);
     expect(JSON.parse(json).entities.length).toBeGreaterThan(0);
+    // Run-level notes are few and are kept when entity notes are trimmed.
+    expect(JSON.parse(json).notes).toEqual(['ran SyncFlow generation 4, not generation 3 it was admitted with']);
+    expect(text).toContain('note: ran SyncFlow generation 4, not generation 3 it was admitted with');
     const small = { ...hugeReport(), entities: [], rejectedSamples: [{ entity: 'e', key: '1', reason: 'bad' }] };
     expect(JSON.parse(boundedReport(small).json).rejectedSamples).toHaveLength(1);
   });

@@ -182,3 +182,25 @@ describe('one summary for the e-mail, -o html, -o markdown and the console', () 
     expect(markdown).not.toMatch(/(?<!\\)\[click(?<!\\)\]\(/);
   });
 });
+
+describe('run-level notes (about the run, not one entity)', () => {
+  const note = 'ran the admitted SyncFlow spec (generation 3); the flow is now at generation 5';
+
+  it('come first among the notes of the e-mail (text and HTML), -o markdown, -o html and the table', () => {
+    const report: RunReport = { ...partialRejectsReport(), notes: [note] };
+    const mail = renderReportEmail({ ...job, mode: 'Incremental', phase: 'Succeeded', report });
+    for (const body of [mail.text, visibleText(mail.html)]) expect(body).toContain(note);
+    expect(renderRunSummary(report).summary.notes.lines[0]).toBe(note);
+    expect(renderReport(report, 'markdown')).toContain(`- ${note}`);
+    expect(visibleText(renderReport(report, 'html'))).toContain(note);
+    expect(renderReport(report, 'table')).toContain(`note: ${note}`);
+    expect(JSON.parse(renderReport(report, 'json')).notes).toEqual([note]);
+  });
+
+  it('are shown for export runs too, and absent when the run has none', () => {
+    const mail = renderReportEmail({ ...job, flow: 'loyalty-export', mode: 'Changes', phase: 'Failed', reason: 'TransferFailed', report: { ...exportReport(), notes: [note] } });
+    expect(mail.text).toContain(note);
+    expect(renderRunSummary(partialRejectsReport()).summary.notes.lines).not.toContain(note);
+    expect(renderReport(partialRejectsReport(), 'table')).not.toMatch(/^note: ran /m);
+  });
+});
