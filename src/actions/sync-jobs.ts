@@ -12,7 +12,7 @@ export const LABEL_MODE = 'ferry.dev/mode';
 export const LABEL_REQUESTED_VIA = 'ferry.dev/requested-via';
 export const REQUESTED_VIA = 'kubectl-ferry';
 /** Which client asked for a run (the `ferry.dev/requested-via` label). */
-export type RequestedVia = 'kubectl-ferry' | 'ferry-console';
+export type RequestedVia = 'kubectl-ferry' | 'ferry-console' | 'webhook';
 
 export interface SyncFlags {
   full?: boolean;

@@ -26,6 +26,7 @@ import { EntitySchema } from './entity.js';
 import { ExportSettingsSchema } from './export-settings.js';
 import { FilesEndpointSchema } from './files.js';
 import { HttpEndpointSchema } from './http.js';
+import { WebhookSchema } from './webhook.js';
 import { SCOPE_MODES } from './syncjob.js';
 import { oneOfRule } from './systems.js';
 
@@ -261,6 +262,7 @@ export const SyncFlowSpecSchema = Type.Object(
     ),
     loopProtection: Type.Optional(LoopProtectionSchema),
     notifications: Type.Optional(NotificationsSchema),
+    webhook: Type.Optional(WebhookSchema),
     suspend: Type.Optional(Type.Boolean({ description: 'Stop scheduling; running jobs finish.' })),
     runner: Type.Optional(RunnerSchema),
   },

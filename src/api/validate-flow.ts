@@ -12,6 +12,7 @@ import { cronProblem, timeZoneProblem } from './validate-schedule.js';
 import { filesErrors } from './validate-files.js';
 import { httpErrors } from './validate-http.js';
 import { valueMapErrors } from './validate-value-map.js';
+import { webhookErrors } from './validate-webhook.js';
 import { fieldPath, type ValidationError } from './validation-error.js';
 
 export interface FlowValidationOptions {
@@ -246,6 +247,7 @@ export function validateSyncFlow(flow: SyncFlow, options: FlowValidationOptions 
   checkSystems(errors, flow.spec);
   checkTarget(errors, spec);
   errors.push(...httpErrors(spec));
+  errors.push(...webhookErrors(spec));
   duplicateNames(errors, spec.entities, 'entities', 'entity');
   (flow.spec.entities ?? []).forEach((raw, i) => checkEntity(errors, spec, raw, i));
   const indexOf = new Map(spec.entities.map((e, i) => [e.name, i]));

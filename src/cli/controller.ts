@@ -52,6 +52,7 @@ export function registerControllerCommand(program: Command): void {
     .addOption(new Option('--job-active-deadline <seconds>').argParser(positiveInt('--job-active-deadline')).default(DEFAULT_JOB_DEFAULTS.activeDeadlineSeconds))
     .addOption(new Option('--job-ttl <seconds>', 'ttlSecondsAfterFinished of Jobs').argParser(positiveInt('--job-ttl')).default(DEFAULT_JOB_DEFAULTS.ttlSecondsAfterFinished))
     .addOption(new Option('--health-port <port>', '/healthz, /readyz and /metrics').argParser(positiveInt('--health-port')).default(8080))
+    .addOption(new Option('--webhook-port <port>', 'POST /webhooks/<namespace>/<flow> for flows with spec.webhook (default: off)').argParser(positiveInt('--webhook-port')))
     .option('--no-leader-elect', 'do not use a Lease (single replica only)')
     .option('--lease-namespace <ns>', 'namespace of the leader Lease (default: $POD_NAMESPACE or default)')
     .option('--lease-name <name>', 'name of the leader Lease', 'ferry-controller')
@@ -93,13 +94,14 @@ export function registerControllerCommand(program: Command): void {
         namespace: options.namespace,
         workers: options.workers,
         healthPort: options.healthPort,
+        webhookPort: options.webhookPort,
         processMetrics: true,
         leaderElection: options.leaderElect
           ? { namespace: options.leaseNamespace ?? process.env.POD_NAMESPACE ?? 'default', name: options.leaseName, identity: process.env.POD_NAME }
           : false,
       });
       await controller.start();
-      logger.info({ identity: controller.identity, healthPort: controller.healthPort, environment: config.environment ?? null }, 'controller started');
+      logger.info({ identity: controller.identity, healthPort: controller.healthPort, webhookPort: controller.webhookPort ?? null, environment: config.environment ?? null }, 'controller started');
       await new Promise<void>((resolve) => {
         const shutdown = (signal: string) => {
           logger.info({ signal }, 'shutting down');

@@ -17,6 +17,7 @@ import { RunStore } from './run-store.js';
 import { SyncFlowReconciler } from './syncflow-reconciler.js';
 import { SyncJobReconciler } from './syncjob-reconciler.js';
 import { StateCredentialsReconciler } from './state-credentials-reconciler.js';
+import { startWebhookServer } from './webhook-server.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface ControllerOptions {
@@ -31,6 +32,9 @@ export interface ControllerOptions {
   /** Port for /healthz, /readyz, /metrics; 0 picks a free one; undefined: no server. */
   healthPort?: number;
   healthHost?: string;
+  /** Port for POST /webhooks/<namespace>/<flow>; 0 picks a free one; undefined: no webhook server. */
+  webhookPort?: number;
+  webhookHost?: string;
   /** Relist a watch after this much silence. */
   watchSilenceMs?: number;
   processMetrics?: boolean;
@@ -57,6 +61,7 @@ export class Controller {
   private queue?: WorkQueue;
   private elector?: LeaderElector;
   private health?: { port: number; close: () => Promise<void> };
+  private webhooks?: { port: number; close: () => Promise<void> };
   private readonly written = new Map<string, KubeObject>();
   private readonly informers: ResilientInformer<KubeObject>[];
   private readonly flowReconciler: SyncFlowReconciler;
@@ -144,6 +149,10 @@ export class Controller {
     return this.health?.port;
   }
 
+  get webhookPort(): number | undefined {
+    return this.webhooks?.port;
+  }
+
   get queueDepth(): number {
     return this.queue?.depth ?? 0;
   }
@@ -161,6 +170,17 @@ export class Controller {
       );
     }
     await Promise.all(this.informers.map((i) => i.start()));
+    // Every replica answers webhooks (the Service picks any ready pod); the leader runs the SyncJobs.
+    if (this.options.webhookPort !== undefined) {
+      this.webhooks = await startWebhookServer({
+        port: this.options.webhookPort,
+        host: this.options.webhookHost ?? '0.0.0.0',
+        kube: this.options.kube,
+        logger: this.logger,
+        findFlow: (namespace, name) => this.ctx.flows.get(namespace, name),
+        namespace: this.options.namespace,
+      });
+    }
     this.depthTimer = setInterval(() => this.metrics.queueDepth.set(this.queue?.depth ?? 0), 1000);
     this.depthTimer.unref();
     const election = this.options.leaderElection;
@@ -191,6 +211,7 @@ export class Controller {
     await this.elector?.stop(options.release ?? true);
     for (const informer of this.informers) informer.stop();
     clearInterval(this.depthTimer);
+    await this.webhooks?.close();
     await this.health?.close();
     await this.runs.close().catch(() => {});
     await this.store?.close().catch(() => {});
