@@ -367,3 +367,25 @@ export const admittedFlows = ferry.table(
   },
   (t) => [index('admitted_flows_admitted_at_idx').on(t.admittedAt)],
 );
+
+/**
+ * Which target system and table each flow entity writes, recorded at the start of every run (never
+ * credentials: `postgres://host:port/database`). Two flows linking the same target rows would
+ * overwrite each other's values on every run; the engine asks `ferry.shared_target_rows` (migration
+ * 0012, security definer: it looks across namespaces but names only the caller's) which keys of a
+ * batch another flow on the same table links.
+ */
+export const flowTargets = ferry.table(
+  'flow_targets',
+  {
+    flow: text('flow').notNull(),
+    entity: text('entity').notNull(),
+    targetSystem: text('target_system').notNull(),
+    /** `schema.table`, or `database.table` on MariaDB. */
+    targetTable: text('target_table').notNull(),
+    /** The target key columns, comma-separated: pairs' target keys compare only under the same columns. */
+    targetKeys: text('target_keys').notNull(),
+    recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.flow, t.entity] }), index('flow_targets_table_idx').on(t.targetSystem, t.targetTable)],
+);
