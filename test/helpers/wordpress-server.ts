@@ -44,6 +44,8 @@ export interface WordPressOptions {
   workers?: number;
   /** Extra PHP (without `<?php`) appended to the must-use plugin, e.g. more register_post_meta calls. */
   extraPlugin?: string;
+  /** An empty database to install into (`mysql://…/<db>`), instead of a fresh one on the tests' MariaDB (the bench has its own server). */
+  mysqlUrl?: string;
 }
 
 /** Why this machine cannot run the WordPress tests, or undefined when it can. */
@@ -137,7 +139,7 @@ export async function startWordPress(options: WordPressOptions = {}): Promise<Ru
   const problem = wordpressProblem();
   if (problem) throw new Error(problem);
   const started = Date.now();
-  const mysqlUrl = new URL(await freshMysqlDatabase('wp'));
+  const mysqlUrl = new URL(options.mysqlUrl ?? (await freshMysqlDatabase('wp')));
   const database = mysqlUrl.pathname.slice(1);
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
