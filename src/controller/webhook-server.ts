@@ -48,7 +48,7 @@ export interface WebhookServerOptions {
 }
 
 /** Creates slot n of the run, or joins it when another delivery (maybe in another replica) just did. */
-async function createOrJoin(kube: Kube, namespace: string, flow: string, run: WebhookRun): Promise<{ syncJob: string; coalesced: boolean }> {
+async function createOrJoin(kube: Kube, namespace: string, flow: string, run: WebhookRun): Promise<{ syncJob: string; coalesced: boolean; nameTaken?: true }> {
   const existing = await kube.list<SyncJob>('SyncJob', namespace, webhookJobSelector(flow, run));
   const slot = webhookSlot(existing.items);
   if ('join' in slot) return { syncJob: slot.join.metadata.name, coalesced: true };
@@ -60,7 +60,7 @@ async function createOrJoin(kube: Kube, namespace: string, flow: string, run: We
     if (!isStatus(error, 409)) throw error;
     const other = await kube.get<SyncJob>('SyncJob', namespace, job.metadata.name);
     if (other.metadata.labels?.[LABEL_WEBHOOK_REQUEST] !== requestLabel(run)) throw new Error(`SyncJob ${job.metadata.name} exists for another request`);
-    return { syncJob: job.metadata.name, coalesced: true };
+    return { syncJob: job.metadata.name, coalesced: true, nameTaken: true };
   }
 }
 
@@ -96,8 +96,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     const run = webhookRun(webhook, body);
     if ('status' in run) return reply(res, run.status, { error: run.reason });
     try {
-      const outcome = await createOrJoin(kube, namespace, name, run);
-      logger.info({ namespace, flow: name, mode: run.mode, ...outcome }, 'webhook delivery accepted');
+      const { nameTaken, ...outcome } = await createOrJoin(kube, namespace, name, run);
+      logger.info({ namespace, flow: name, mode: run.mode, ...outcome, ...(nameTaken ? { nameTaken } : {}) }, 'webhook delivery accepted');
       reply(res, 202, outcome);
     } catch (error) {
       if (verdict.replayKey) replays.forget(verdict.replayKey);

@@ -122,7 +122,8 @@ export function webhookJobName(flow: string, run: WebhookRun, slot: number): str
 }
 
 export function webhookJob(namespace: string, flow: string, run: WebhookRun, slot: number): SyncJob {
-  const job = buildSyncJob({ namespace, flow, requestedBy: 'webhook', requestedVia: 'webhook' }, run);
+  // requestedBy is an e-mail address; the requested-via label says it came from a webhook.
+  const job = buildSyncJob({ namespace, flow, requestedVia: 'webhook' }, run);
   const { generateName: _generated, ...metadata } = job.metadata as SyncJob['metadata'] & { generateName?: string };
   return {
     ...job,

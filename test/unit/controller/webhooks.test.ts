@@ -130,7 +130,7 @@ describe('the SyncJob a delivery becomes', () => {
       'ferry.dev/webhook-request': requestLabel(run),
       'ferry.dev/webhook-slot': '3',
     });
-    expect(job.spec).toEqual({ flowRef: { name: 'site' }, mode: 'Record', record: { entity: 'events', key: '42' }, requestedBy: 'webhook' });
+    expect(job.spec).toEqual({ flowRef: { name: 'site' }, mode: 'Record', record: { entity: 'events', key: '42' } });
     const long = webhookJobName('a'.repeat(253), run, 999_999);
     expect(long.length).toBeLessThanOrEqual(63);
     expect(long).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
