@@ -321,6 +321,21 @@ export const unpairedRecords = ferry.table(
 );
 
 /**
+ * Unpaired records that left category `new` (paired, vanished, forgotten by a Full run), kept an hour
+ * for data API watches like ferry.pair_deletions (statement trigger of migration 0013).
+ */
+export const unpairedDeletions = ferry.table(
+  'unpaired_deletions',
+  {
+    xid: bigint('xid', { mode: 'number' }).notNull(),
+    flow: text('flow').notNull(),
+    record: jsonb('record').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('unpaired_deletions_xid_idx').on(t.xid), index('unpaired_deletions_at_idx').on(t.at)],
+);
+
+/**
  * The files a files source has seen, per flow and entity: one row per file name and content
  * (SHA-256), so a file is imported once however often it is listed, and a changed file (same name,
  * new content) is a new row. `id` is the order files are applied in (the file part of an entity's
