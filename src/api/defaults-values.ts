@@ -6,6 +6,7 @@ export const DEFAULTS = {
   mysqlSecretKey: 'url',
   batchSize: 5000,
   cursorTolerance: '24h',
+  sharedTargetRows: 'Warn',
   concurrencyPolicy: 'Forbid',
   successfulJobsHistoryLimit: 10,
   failedJobsHistoryLimit: 5,

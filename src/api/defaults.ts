@@ -10,6 +10,7 @@ import type {
   PostgresEndpoint,
   Schedule,
   Scope,
+  SharedTargetRows,
   SyncFlowSpec,
 } from './syncflow.js';
 import { DEFAULTS } from './defaults-values.js';
@@ -62,6 +63,7 @@ export type DefaultedSyncFlowSpec = Omit<
   failedJobsHistoryLimit: number;
   batchSize: number;
   cursorToleranceSeconds: number;
+  sharedTargetRows: SharedTargetRows;
   loopProtection: { echoSuppression: boolean; oneWayWindowSeconds?: number; window?: string; windowSeconds: number };
   suspend: boolean;
 };
@@ -179,6 +181,7 @@ export function withFlowDefaults(spec: SyncFlowSpec): DefaultedSyncFlowSpec {
     failedJobsHistoryLimit: spec.failedJobsHistoryLimit ?? DEFAULTS.failedJobsHistoryLimit,
     batchSize: spec.batchSize ?? DEFAULTS.batchSize,
     cursorToleranceSeconds: parseWindow(spec.cursorTolerance ?? DEFAULTS.cursorTolerance) ?? 0,
+    sharedTargetRows: spec.sharedTargetRows ?? DEFAULTS.sharedTargetRows,
     loopProtection: {
       ...spec.loopProtection,
       echoSuppression: spec.loopProtection?.echoSuppression ?? DEFAULTS.echoSuppression,

@@ -35,6 +35,8 @@ export type Direction = (typeof DIRECTIONS)[number];
 
 export const CONCURRENCY_POLICIES = ['Forbid', 'Queue', 'Replace'] as const;
 export type ConcurrencyPolicy = (typeof CONCURRENCY_POLICIES)[number];
+export const SHARED_TARGET_ROWS = ['Warn', 'Refuse'] as const;
+export type SharedTargetRows = (typeof SHARED_TARGET_ROWS)[number];
 
 export const SCHEDULE_MODES = ['Full', 'Incremental', 'Scope'] as const;
 export type ScheduleMode = (typeof SCHEDULE_MODES)[number];
@@ -258,6 +260,13 @@ export const SyncFlowSpecSchema = Type.Object(
         default: DEFAULTS.cursorTolerance,
         description:
           'How far past now a source updatedAt may lie and still move the watermark, e.g. 24h (the default). Rows dated later are synced, named in the report, and hold the watermark at or before now plus this.',
+      }),
+    ),
+    sharedTargetRows: Type.Optional(
+      StringEnum(SHARED_TARGET_ROWS, {
+        default: DEFAULTS.sharedTargetRows,
+        description:
+          'Target rows another flow links too (same target database, table and keys), which the two flows would overwrite in turn on every run: Warn (the default) writes them and names the other flow in the report; Refuse rejects them with that reason. One-way entities.',
       }),
     ),
     loopProtection: Type.Optional(LoopProtectionSchema),

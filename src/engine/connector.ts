@@ -226,6 +226,12 @@ export interface ChangeFeed {
 export interface Connector {
   readonly kind: string;
   readonly what: string;
+  /**
+   * Which system this is, without credentials (`postgres://host:port/database`), so that two flows
+   * writing the same target tables can be told apart from two flows writing different ones. Connectors
+   * that cannot tell leave it out, and their flows are not compared.
+   */
+  readonly identity?: string;
   open(): Promise<Session>;
   /**
    * Listens for changes to these tables of `namespace` ('' = the default), or resolves undefined

@@ -56,6 +56,7 @@ export class EntitySync {
     const started = Date.now();
     await pass();
     this.parts.tally.counters.durationMs += Date.now() - started;
+    this.parts.sharedTargets.flushNotes();
     this.parts.tally.reportProgress();
     return this.parts.tally.result();
   }

@@ -1,5 +1,6 @@
 import type { Action, ConflictPolicy, Entity, ValueMap } from '../api/entity.js';
 import type { DefaultedEntity, DefaultedSyncFlowSpec } from '../api/defaults.js';
+import type { SharedTargetRows } from '../api/syncflow.js';
 import { ConfigError } from '../util/errors.js';
 import { KeyCodec, keyKindOf, type KeyKind } from './keys.js';
 import type { ConditionClause, Normalisation, PlannedValueMap, TableInfo, TransformName } from './connector.js';
@@ -52,6 +53,8 @@ export interface EntityPlan {
   conflictPolicy: ConflictPolicy;
   /** How far past now a source cursor may move the watermark (spec.cursorTolerance); default 24h. */
   cursorToleranceSeconds?: number;
+  /** Target rows another flow links too: written and reported (Warn), or rejected (Refuse); spec.sharedTargetRows. */
+  sharedTargetRows?: SharedTargetRows;
   /** TwoWay flows: the entity seen from the target (sides and mappings swapped), used to read and write the source. */
   reverse?: EntityPlan;
 }
@@ -124,6 +127,7 @@ export function planFlow(spec: DefaultedSyncFlowSpec, catalog: Catalog): FlowPla
     if (!targetInfo) throw new ConfigError(`${path}.target.table: table "${entity.target.table}" does not exist in the target database`);
     const plan = planEntity(entity, path, position, sourceInfo, targetInfo, true);
     plan.cursorToleranceSeconds = spec.cursorToleranceSeconds;
+    plan.sharedTargetRows = spec.sharedTargetRows;
     if (spec.direction === 'TwoWay') {
       plan.reverse = planEntity(reversed(entity), path, position, targetInfo, sourceInfo, false);
       if (plan.actions.has('createInSource') && !plan.reverse.target.creatable) {

@@ -1,5 +1,6 @@
 import type { Connector, Session } from '../../engine/connector.js';
 import type { ExportSource } from '../../export/source.js';
+import { databaseIdentity } from '../system-identity.js';
 import { connect } from './connect.js';
 import { openDb } from './db.js';
 import { MysqlExportSource } from './export-source.js';
@@ -12,6 +13,7 @@ export function mysqlConnector(url: string, what: string): Connector {
   return {
     kind: 'mysql',
     what,
+    identity: databaseIdentity('mysql', url),
     async open(): Promise<Session> {
       const { connection, features } = await connect(url, what);
       return new MysqlSession(openDb(connection, what, url), features);

@@ -1,5 +1,6 @@
 import type { Connector, Session } from '../../engine/connector.js';
 import { PostgresChangeFeed } from './change-feed.js';
+import { databaseIdentity } from '../system-identity.js';
 import { connect } from './connect.js';
 import { PostgresSession } from './session.js';
 import { tablesWithTrigger } from './triggers.js';
@@ -12,6 +13,7 @@ export function postgresConnector(url: string, what: string): Connector {
   return {
     kind: 'postgres',
     what,
+    identity: databaseIdentity('postgres', url),
     open: async (): Promise<Session> => new PostgresSession(await connect(url, what)),
     // LISTEN/NOTIFY, when `ferry install-triggers` put change triggers on any of the tables.
     async changeFeed(namespace, tables, logger) {

@@ -16,8 +16,9 @@ type KeyedItem = WriteItem & { targetKey: string[] };
 export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCommit?: () => Promise<void>): Promise<void> {
   const { plan, ctx, tally } = parts;
   const { tx, state, target } = ctx;
-  const live = await translateLookups(parts, items);
-  await assignTargetKeys(parts, live);
+  const translated = await translateLookups(parts, items);
+  await assignTargetKeys(parts, translated);
+  const live = await parts.sharedTargets.screen(translated);
 
   if (!live.some((item) => item.targetKey || item.awaitsKey)) {
     if (afterCommit) await tx.unit(state, afterCommit);

@@ -3,6 +3,7 @@ import type { TableReader, TableWriter } from '../connector.js';
 import { CursorCeiling } from '../cursor-ceiling.js';
 import type { EntityPlan } from '../plan.js';
 import type { EntitySyncContext } from './context.js';
+import { SharedTargets } from './shared-targets.js';
 import { EntityTally } from './tally.js';
 
 /** What every piece of a one-way entity pass works with: the plan, the lane, the tables and the pairs. */
@@ -16,6 +17,8 @@ export class EntityParts {
   readonly pairs: PairStore;
   /** The latest cursor that may move the watermark; rows beyond it are synced and reported. */
   readonly ceiling: CursorCeiling;
+  /** Target rows another flow links too (spec.sharedTargetRows). */
+  readonly sharedTargets: SharedTargets;
   /** New rows may link to existing target rows by the match keys (set by `prepare`). */
   matching = false;
 
@@ -29,6 +32,7 @@ export class EntityParts {
     this.reader = ctx.source.reader(plan);
     this.fetcher = ctx.sourceFetch.reader(plan);
     this.pairs = new PairStore(ctx.state.client, ctx.flow, plan.name);
+    this.sharedTargets = new SharedTargets(plan, ctx, this.tally);
   }
 
   async prepare(): Promise<void> {

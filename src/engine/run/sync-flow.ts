@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { recordFlowTargets, type FlowTarget } from '../../store/flow-targets.js';
 import { categoryCounts } from '../../store/two-way-pairs.js';
 import { RunState, type EntityCounters } from '../../store/run-state.js';
 import { EntitySync } from '../entity-sync.js';
@@ -53,6 +54,8 @@ export async function syncFlow(run: SyncFlowRun, outcome: RunOutcome): Promise<v
   const plan = planFlow(request.spec, catalog);
   outcome.plan = plan;
   const plans = new Map(plan.entities.map((e) => [e.name, e]));
+  const targetSystem = request.connectors?.target.identity;
+  if (targetSystem && !dryRun) await recordFlowTargets(state.client, flowId, flowTargets(plan, targetSystem));
   const runState = new RunState(state.client, flowId, runId);
   outcome.watermarksBefore = await runState.readAllWatermarks();
   await recoverInterruptedBatches(runState, plans, state, target, flowId, logger);
@@ -93,6 +96,11 @@ export async function syncFlow(run: SyncFlowRun, outcome: RunOutcome): Promise<v
   await tx.close(state);
   await tx.close(target);
   if (twoWay) await tx.close(sourceFetch);
+}
+
+/** The target table each entity writes, as ferry.flow_targets keeps it (schema-qualified, with its key columns). */
+function flowTargets(plan: FlowPlan, system: string): FlowTarget[] {
+  return plan.entities.map((e) => ({ entity: e.name, system, table: e.target.schema ? `${e.target.schema}.${e.target.table}` : e.target.table, keys: e.target.keys }));
 }
 
 /** Which entities the run syncs and how; a two-way Record run also looks at the target side. */
