@@ -285,8 +285,11 @@ describe('helm template with each documented option set (charts/ferry/ci)', () =
         '--job-active-deadline=7200',
         '--job-backoff-limit=1',
         '--job-ttl=3600',
+        '--webhook-port=8443',
       ]),
     );
+    expect(container.ports).toEqual(expect.arrayContaining([{ name: 'webhooks', containerPort: 8443, protocol: 'TCP' }]));
+    expect(find(objects, 'Service', 'ferry-webhooks').spec).toMatchObject({ ports: [{ name: 'webhooks', port: 8443, targetPort: 'webhooks' }] });
     for (const namespace of ['ferry-system', 'sales', 'marketing']) expect(find(objects, 'ServiceAccount', 'ferry-sync', namespace)).toBeDefined();
     const monitor = find(objects, 'ServiceMonitor', 'ferry-controller');
     expect(monitor.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
