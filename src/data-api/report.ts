@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { StateDb } from '../store/state-connection.js';
 import { renderTable, type RunReport } from '../engine/report.js';
 import { rejectedRows, runReport, type RejectedRowRecord } from '../store/run-reads.js';
 import { GROUP_VERSION, type ObjectMeta } from './objects.js';
@@ -21,7 +21,7 @@ export function reportFormat(value: string | null): ReportFormat | undefined {
 }
 
 /** The report subresource: the stored report and one page of rejected rows (paged by their id). */
-export async function loadReport(pool: pg.Pool, run: ObjectMeta, page: { afterId?: number; limit: number }): Promise<ReportDocument> {
+export async function loadReport(pool: StateDb, run: ObjectMeta, page: { afterId?: number; limit: number }): Promise<ReportDocument> {
   const [report, rows] = await Promise.all([runReport(pool, run.name), rejectedRows(pool, run.name, { ...page, limit: page.limit + 1 })]);
   const more = rows.length > page.limit;
   const shown: RejectedRowRecord[] = more ? rows.slice(0, page.limit) : rows;

@@ -8,6 +8,8 @@ import { isSensitive, type FlowSensitivity, type SensitivityResolver } from './s
 import { toExportFile, toPair, toRun, toUnpairedPair, type ExportFile, type ObjectMeta, type Pair, type Run } from './objects.js';
 import { listUnpaired, type UnpairedRecord, type UnpairedSide } from '../store/unpaired-records.js';
 import { BadRequest } from './selectors.js';
+import { readAsNamespace } from '../store/namespace-scope.js';
+import type { StateDb } from '../store/state-connection.js';
 import { age, toTable, type Column, type TableOptions } from './table.js';
 
 export interface ListRequest {
@@ -58,10 +60,10 @@ export interface Resource<T extends { metadata: ObjectMeta }> {
   mutableFilters: string[];
   subresources: string[];
   columns: Column<T>[];
-  list(pool: pg.Pool, request: ListRequest): Promise<Page<T>>;
-  get(pool: pg.Pool, namespace: string, name: string, access: PairAccess): Promise<T | undefined>;
+  list(db: StateDb, request: ListRequest): Promise<Page<T>>;
+  get(db: StateDb, namespace: string, name: string, access: PairAccess): Promise<T | undefined>;
   /** What changed since a horizon, in the scope of the request's namespace and immutable filters. */
-  changes(pool: pg.Pool, request: ChangeRequest): Promise<ObjectChanges<T>>;
+  changes(db: StateDb, request: ChangeRequest): Promise<ObjectChanges<T>>;
 }
 
 const flowId = (namespace: string, flow: string) => `${namespace}/${flow}`;
@@ -106,7 +108,7 @@ async function convertChanges<R, T>(changes: Changes<R>, convert: (records: R[])
   return { horizon: changes.horizon, changed: await convert(changes.changed), deleted: await convert(changes.deleted) };
 }
 
-async function withConflicts(pool: pg.Pool, records: Awaited<ReturnType<typeof listPairs>>, access: PairAccess): Promise<Pair[]> {
+async function withConflicts(pool: StateDb, records: Awaited<ReturnType<typeof listPairs>>, access: PairAccess): Promise<Pair[]> {
   const conflicted = records.filter((r) => r.category === 'conflict');
   const fields = await conflictFieldsOf(pool, conflicted);
   const flows = new Map<string, FlowSensitivity>();
@@ -122,7 +124,7 @@ async function withConflicts(pool: pg.Pool, records: Awaited<ReturnType<typeof l
 }
 
 /** Category `new` lists the unpaired records (store/unpaired-records.ts), each with its suggested partners. */
-function listNew(pool: pg.Pool, request: ListRequest): Promise<Page<Pair>> {
+function listNew(pool: StateDb, request: ListRequest): Promise<Page<Pair>> {
   const { entity } = request.filters;
   return keysetPage(
     request,
@@ -294,6 +296,15 @@ export interface ServedResource {
   changes(pool: pg.Pool, request: ChangeRequest): Promise<ObjectChanges<ServedObject>>;
 }
 
+/**
+ * A request in a namespace reads as that namespace's database role (store/namespace-scope.ts), so
+ * row-level security bounds it whatever the filters say. A request across namespaces was authorized
+ * at the cluster scope (every namespace), and reads with the owner credential.
+ */
+export function inScope<T>(pool: pg.Pool, namespace: string | undefined, read: (db: StateDb) => Promise<T>): Promise<T> {
+  return namespace === undefined ? read(pool) : readAsNamespace(pool, namespace, read);
+}
+
 function served<T extends { metadata: ObjectMeta }>(resource: Resource<T>): ServedResource {
   const { plural, singular, kind, shortNames, fields, mutableFilters, subresources, columns } = resource;
   const serve = (object: T): ServedObject => ({
@@ -311,22 +322,22 @@ function served<T extends { metadata: ObjectMeta }>(resource: Resource<T>): Serv
     mutableFilters,
     subresources,
     async list(pool, request) {
-      const page = request.filters.name === undefined ? await resource.list(pool, request) : await byName(pool, resource, request);
+      const page = await inScope(pool, request.namespace, (db) => (request.filters.name === undefined ? resource.list(db, request) : byName(db, resource, request)));
       return { items: page.items.map(serve), ...(page.next !== undefined ? { next: page.next } : {}), table: (options) => toTable(columns, page.items, options) };
     },
     async get(pool, namespace, name, access) {
-      const object = await resource.get(pool, namespace, name, access);
+      const object = await inScope(pool, namespace, (db) => resource.get(db, namespace, name, access));
       return object && serve(object);
     },
     async changes(pool, request) {
-      const changes = await resource.changes(pool, request);
+      const changes = await inScope(pool, request.namespace, (db) => resource.changes(db, request));
       return { horizon: changes.horizon, changed: changes.changed.map(serve), deleted: changes.deleted.map(serve) };
     },
   };
 }
 
 /** A list selected by name: the object if it exists and matches the other filters. */
-async function byName<T extends { metadata: ObjectMeta }>(pool: pg.Pool, resource: Resource<T>, request: ListRequest): Promise<Page<T>> {
+async function byName<T extends { metadata: ObjectMeta }>(pool: StateDb, resource: Resource<T>, request: ListRequest): Promise<Page<T>> {
   const { name, ...others } = request.filters;
   if (request.namespace === undefined) throw new BadRequest('metadata.name selects within a namespace');
   if (request.after !== undefined) return { items: [] };

@@ -14,7 +14,7 @@ import { apiGroup, apiGroupList, apiResourceList } from './discovery.js';
 import { OPENAPI_V3_GROUP_VERSION_PATH, openApiV2, openApiV3Discovery, openApiV3GroupVersion } from './openapi.js';
 import { GROUP, GROUP_VERSION, VERSION, type ObjectMeta } from './objects.js';
 import { loadReport, reportFormat, reportHtml, reportText } from './report.js';
-import { RESOURCES, type PairAccess, type ServedResource } from './resources.js';
+import { inScope, RESOURCES, type PairAccess, type ServedResource } from './resources.js';
 import type { SensitivityResolver } from './sensitivity.js';
 import { BadRequest, decodeContinue, encodeContinue, listFilters, pageLimit } from './selectors.js';
 import { includeObjectOf, wantsTable } from './table.js';
@@ -240,19 +240,19 @@ export class DataApiServer {
 
     const found = await resource.get(this.options.pool, namespace!, name, access);
     if (!found) throw new HttpError(404, 'NotFound', `${resource.plural}.${GROUP} "${name}" not found`, { name, group: GROUP, kind: resource.plural });
-    if (subresource === 'report') return this.serveReport(res, params, found.object.metadata);
-    if (subresource === 'download') return this.serveDownload(req, res, name);
+    if (subresource === 'report') return this.serveReport(res, params, namespace!, found.object.metadata);
+    if (subresource === 'download') return this.serveDownload(req, res, namespace!, name);
     if (table) sendJson(res, 200, found.table({ includeObject, now: this.now() }));
     else sendJson(res, 200, found.object);
   }
 
-  private async serveReport(res: ServerResponse, params: URLSearchParams, run: ObjectMeta): Promise<void> {
+  private async serveReport(res: ServerResponse, params: URLSearchParams, namespace: string, run: ObjectMeta): Promise<void> {
     const format = reportFormat(params.get('format'));
     if (!format) throw new BadRequest('format must be json, text or html');
     const token = params.get('continue');
     const afterId = token === null ? undefined : Number(token);
     if (afterId !== undefined && !Number.isInteger(afterId)) throw new BadRequest('invalid continue token');
-    const doc = await loadReport(this.options.pool, run, { ...(afterId !== undefined ? { afterId } : {}), limit: pageLimit(params) });
+    const doc = await inScope(this.options.pool, namespace, (db) => loadReport(db, run, { ...(afterId !== undefined ? { afterId } : {}), limit: pageLimit(params) }));
     if (format === 'json') return sendJson(res, 200, doc);
     const body = format === 'text' ? reportText(doc) : reportHtml(doc);
     res.writeHead(200, { 'content-type': format === 'text' ? 'text/plain; charset=utf-8' : 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) });
@@ -264,8 +264,8 @@ export class DataApiServer {
    * not hashed again here: that cost 30% of this process's CPU per byte (bench/README.md), and the
    * client has to check anyway, since only it sees what arrived (kubectl ferry download does).
    */
-  private async serveDownload(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
-    const file = await getExportFile(this.options.pool, id);
+  private async serveDownload(req: IncomingMessage, res: ServerResponse, namespace: string, id: string): Promise<void> {
+    const file = await inScope(this.options.pool, namespace, (db) => getExportFile(db, id));
     if (!file) throw new HttpError(404, 'NotFound', `exportfiles.${GROUP} "${id}" not found`);
     if (file.purgedAt) throw new HttpError(410, 'Gone', `export file ${file.name} was purged at ${file.purgedAt.toISOString()} (retention ended)`);
     res.writeHead(200, {
@@ -280,6 +280,6 @@ export class DataApiServer {
       res.end();
       return;
     }
-    await pipeline(streamExportFile(this.options.pool, file), res);
+    await pipeline(streamExportFile(this.options.pool, file, namespace), res);
   }
 }

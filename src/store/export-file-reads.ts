@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { literal } from '../util/sql.js';
 import { CopyBinaryValues } from './copy-binary.js';
+import { endNamespaceSession, openNamespaceSession } from './namespace-scope.js';
 import type { StateDb } from './state-connection.js';
 import { archivedFileFromRow, DB_LOCATION, type ArchivedFile } from './export-archive.js';
 import { Where } from './where.js';
@@ -80,14 +81,17 @@ export async function getExportFile(db: StateDb, id: string): Promise<ExportFile
  * the file size), or the archive file itself. The DB archive's stream holds a pooled session until
  * it is read to the end: a reader that stops early, or never starts, destroys it to give it back.
  */
-export function streamExportFile(pool: pg.Pool, file: Pick<ExportFileRecord, 'id' | 'location'>): Readable {
+export function streamExportFile(pool: pg.Pool, file: Pick<ExportFileRecord, 'id' | 'location'>, namespace?: string): Readable {
   if (file.location !== DB_LOCATION) return createReadStream(file.location);
   const values = new CopyBinaryValues();
-  pool.connect().then(
+  // With a namespace, the chunks are read as its role (store/namespace-scope.ts): another namespace's file reads as empty.
+  const session = namespace === undefined ? pool.connect() : openNamespaceSession(pool, namespace);
+  const end = (client: pg.PoolClient, error?: Error) => (namespace === undefined ? client.release(error) : void endNamespaceSession(client, error));
+  session.then(
     (client) => {
       if (values.destroyed) {
         // Given up on before the session came: nothing was asked of it.
-        client.release();
+        end(client);
         return;
       }
       const copy = client.query(copyTo(`COPY (SELECT data FROM ferry.export_file_chunks WHERE file_id = ${literal(file.id)} ORDER BY seq) TO STDOUT (FORMAT binary)`));
@@ -96,7 +100,7 @@ export function streamExportFile(pool: pg.Pool, file: Pick<ExportFileRecord, 'id
         if (released) return;
         released = true;
         // A COPY cut short leaves the connection mid-protocol: drop it instead of pooling it.
-        client.release(error ?? (copy.readableEnded ? undefined : new Error('download aborted')));
+        end(client, error ?? (copy.readableEnded ? undefined : new Error('download aborted')));
       };
       copy.on('error', (error) => {
         release(error);

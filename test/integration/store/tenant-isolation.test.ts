@@ -37,6 +37,7 @@ const SEEDS: Record<string, (ns: Ns) => [string, unknown[]][]> = {
     [`INSERT INTO ferry.source_files (flow, entity, name, sha256, size, modified_at, path, status) VALUES ($1, 'people', 'a.csv', 'x', 1, now(), 'a.csv', 'imported')`, [`${ns}/crm`]],
   ],
   admitted_flows: (ns) => [[`INSERT INTO ferry.admitted_flows (sync_job_uid, flow, generation, spec) VALUES ($1, $2, 1, '{}')`, [`${ns}-uid`, `${ns}/crm`]]],
+  flow_targets: (ns) => [[`INSERT INTO ferry.flow_targets (flow, entity, target_system, target_table, target_keys) VALUES ($1, 'people', 'pg', 'people', 'id')`, [`${ns}/crm`]]],
   pair_deletions: (ns) => [[`INSERT INTO ferry.pair_deletions (xid, flow, pair) VALUES (1, $1, '{}')`, [`${ns}/crm`]]],
 };
 
