@@ -172,7 +172,11 @@ export interface SideSpec {
  */
 export interface SideReader {
   rowsByKeys(keys: string[][]): Promise<Row[]>;
-  /** `[...keys, hash]` of every row; in the engine's key order with `orderedScan`. */
+  /**
+   * `[...keys, hash, archived]` of every row (`archived` as in `SIDE_LAYOUT`, so archiving alone is
+   * seen by a Full run); in the engine's key order with `orderedScan`. A reader that leaves
+   * `archived` out makes the engine compare hashes without it.
+   */
   streamHashes(): AsyncIterable<Row>;
   /** Rows with a cursor after the watermark, in tie-safe `(cursor, key)` order. */
   changedSince(watermark: Watermark | undefined): AsyncIterable<Row>;

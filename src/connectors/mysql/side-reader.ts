@@ -90,8 +90,10 @@ export class MysqlSideReader implements SideReader {
     return out;
   }
 
-  streamHashes(): AsyncIterable<Row> {
-    return this.db.stream(sql(`SELECT ${[...this.keys().map(text), this.hash()].join(', ')} FROM ${this.from} ORDER BY ${this.keyOrder()}`));
+  async *streamHashes(): AsyncGenerator<Row> {
+    const archived = this.archived(await this.columnTypes());
+    const select = sql(`SELECT ${[...this.keys().map(text), this.hash()].join(', ')}, `);
+    yield* this.db.stream(joinSql([select, archived, sql(` FROM ${this.from} ORDER BY ${this.keyOrder()}`)], ''));
   }
 
   async *changedSince(watermark: Watermark | undefined): AsyncGenerator<Row> {

@@ -29,18 +29,23 @@ export class PostgresSideReader implements SideReader {
     return `md5(ROW(${this.side.writer.fields.map((f) => column(f.target)).join(', ')})::text)`;
   }
 
+  /** 't' when the row is archived (the writer's archive column holds its archived value). */
+  private get archived(): string {
+    const archive = this.side.writer.target.archive;
+    return archive ? `CASE WHEN (${column(archive.column)})::text = ${literal(archive.value)} THEN 't' ELSE 'f' END` : `'f'`;
+  }
+
   private selectList(): string {
-    const { reader, writer, mappings } = this.side;
+    const { reader, mappings } = this.side;
     const updatedAt = reader.source.updatedAt;
     const cursor = updatedAt ? column(updatedAt) : undefined;
-    const archive = writer.target.archive;
     return [
       ...this.keys.map((k) => `${column(k)}::text`),
       cursor ? `${cursor}::text` : 'NULL',
       cursor ? `extract(epoch from ${cursor})::text` : 'NULL',
       this.hash,
       `CASE WHEN ${inScopeSql(reader)} THEN 't' ELSE 'f' END`,
-      archive ? `CASE WHEN (${column(archive.column)})::text = ${literal(archive.value)} THEN 't' ELSE 'f' END` : `'f'`,
+      this.archived,
       ...mappings.map((f) => `(${column(f.source)})::text`),
       ...mappings.map((f) => `(${mappedValueSql(column(f.source), f)})::text`),
       ...reader.match.map((m) => `(${column(m.source)})::text`),
@@ -79,8 +84,8 @@ export class PostgresSideReader implements SideReader {
   }
 
   streamHashes(): AsyncIterable<Row> {
-    const names = [...this.keys, '(hash)'];
-    return this.rows(`SELECT ${this.keys.map(column).join(', ')}, ${this.hash} FROM ${this.from} ORDER BY ${this.keyOrder()}`, names);
+    const names = [...this.keys, '(hash)', '(archived)'];
+    return this.rows(`SELECT ${this.keys.map(column).join(', ')}, ${this.hash}, ${this.archived} FROM ${this.from} ORDER BY ${this.keyOrder()}`, names);
   }
 
   /** Rows of a query without parameters; on a SQL_ASCII server read as hex and decoded (unchecked-bytes.ts). */

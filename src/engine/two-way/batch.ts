@@ -6,6 +6,7 @@ import type { EntityPlan } from '../plan.js';
 import { normaliseValue, unmappedValue, type RowRejection, type Session, type StageRow, type TableWriter } from '../connector.js';
 import { conflictFieldChanges } from './conflict-fields.js';
 import { unmappedReason } from '../one-way/source-records.js';
+import { sideHash } from './archived-hash.js';
 import { decide, type Candidate, type Decision, type DecideOptions } from './decide.js';
 import { TwoWayPairs, type PairUpdate } from '../../store/two-way-pairs.js';
 import { RedoLog, type RedoItem, type RedoWrite } from '../../store/redo-log.js';
@@ -262,7 +263,7 @@ export class TwoWayBatches {
         await this.tables[side].stageRows(stage[side], rejections);
         for (const r of rejections) this.dropWrite(writing, side, r.seq, r.reason);
         const expected = await this.tables[side].expectedHashes();
-        for (const p of writing) if (p.seq[side] !== undefined) p.hashes[side] = expected.get(p.seq[side]!);
+        for (const p of writing) if (p.seq[side] !== undefined) p.hashes[side] = this.writtenHash(p, side, expected.get(p.seq[side]!));
       }
       // Only once every staged value is known to fit, so no row is created for a record rejected later.
       for (const side of SIDES) await this.insertCreated(awaiting[side], side);
@@ -432,6 +433,11 @@ export class TwoWayBatches {
     if (!p) return;
     this.reject(p, `${side}: ${reason}`);
     for (const s of SIDES) delete p.seq[s];
+  }
+
+  /** The hash a written row will have, marked when the row stays archived (a write leaves the archive column alone). */
+  private writtenHash(p: Planned, side: SideName, hash: string | undefined): string | undefined {
+    return hash === undefined ? undefined : sideHash(hash, p.candidate[side]?.archived ?? false);
   }
 
   private sourceKeyOf(p: Planned): string {

@@ -1,6 +1,7 @@
 import type { Action, ConflictPolicy } from '../../api/entity.js';
 import type { PairCategory } from '../../api/syncflow.js';
 import { conditionsAllow } from '../conditions.js';
+import { contentHash } from './archived-hash.js';
 import { otherSide, type Pair, type SideName, type SideRow } from './types.js';
 
 /** What the engine knows about one record: its row on each side (if any) and its pair (if linked). */
@@ -175,10 +176,12 @@ export function decide(candidate: Candidate, options: DecideOptions): Decision {
     return decision(write.size > 0 ? 'updated' : 'unchanged', settled, 'save', { winners, write, origin: options.keep.side });
   }
 
-  const sourceChanged = candidate.linked || pair!.sourceHash !== source.hash;
-  const targetChanged = candidate.linked || pair!.targetHash !== target.hash;
+  // Content only: archiving or reactivating a record alone changes its category, never its fields' values.
+  const sourceChanged = candidate.linked || contentHash(pair!.sourceHash) !== contentHash(source.hash);
+  const targetChanged = candidate.linked || contentHash(pair!.targetHash) !== contentHash(target.hash);
   if (!sourceChanged && !targetChanged) {
-    return decision('unchanged', pair!.category === 'conflict' ? 'conflict' : settled, pair!.category === settled ? 'keep' : 'save');
+    const hashesMoved = pair!.sourceHash !== source.hash || pair!.targetHash !== target.hash;
+    return decision('unchanged', pair!.category === 'conflict' ? 'conflict' : settled, pair!.category === settled && !hashesMoved ? 'keep' : 'save');
   }
   if (diff.length === 0) {
     // Both sides hold the same data (an echo, or the same edit made twice): just remember the hashes.

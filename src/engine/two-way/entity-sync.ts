@@ -5,6 +5,7 @@ import { CursorCeiling } from '../cursor-ceiling.js';
 import { inBatches } from '../../util/batches.js';
 import type { EntityPlan } from '../plan.js';
 import { TwoWayBatches, type BatchRefs, type TwoWayContext, type TwoWayResult } from './batch.js';
+import { contentHash, sideHash } from './archived-hash.js';
 import { replayRedo } from './redo.js';
 import { watermarkName } from './side.js';
 import type { SideName } from './types.js';
@@ -85,9 +86,10 @@ export class TwoWayEntitySync {
     const stream = side === 'source' ? this.ctx.source : this.ctx.targetStream;
     const state = this.ctx.stateStream.client;
     const pairs = (stage?: ScanStage) => b.pairs.streamSide(state, side, stage);
+    const hashes = { withArchived: true };
     const matches = joinWithPairs<KeyedHash>(
       {
-        rows: this.keyedHashes(side, stream),
+        rows: this.keyedHashes(side, stream, hashes),
         ordered: stream.capabilities.orderedScan,
         key: (row) => row.key,
         toRow: (row) => [row.key, row.hash],
@@ -113,7 +115,7 @@ export class TwoWayEntitySync {
           // Already looked at by the source pass.
         } else if (category === 'deactivated') {
           if (side === 'source') b.counters.skipped++;
-        } else if (rowKey.hash !== hash || category === 'deleted') {
+        } else if (rowKey.hash !== (hashes.withArchived ? hash : contentHash(hash)) || category === 'deleted') {
           keys.push(rowKey.key);
           if (side === 'target') recount++;
         } else if (side === 'source') b.counters.unchanged++;
@@ -128,14 +130,20 @@ export class TwoWayEntitySync {
     b.counters.unchanged = Math.max(0, b.counters.unchanged - recount);
   }
 
-  /** One side's `(key, hash)` rows with their keys encoded; a row with a null key is rejected here. */
-  private async *keyedHashes(side: SideName, stream: Session): AsyncGenerator<KeyedHash> {
+  /**
+   * One side's `(key, hash)` rows with their keys encoded, an archived row's hash marked as
+   * `Side.parse` marks it; a row with a null key is rejected here. `flags.withArchived` turns false
+   * when the connector's stream leaves the archived flag out: stored hashes are then compared unmarked.
+   */
+  private async *keyedHashes(side: SideName, stream: Session, flags: { withArchived: boolean }): AsyncGenerator<KeyedHash> {
     const b = this.batches;
     const width = b.sides[side].keys.length;
     for await (const row of b.sides[side].streamHashes(stream)) {
       const key = b.sides[side].codec.encode((row as Row).slice(0, width));
+      const [hash, archived] = [(row as Row)[width] ?? null, (row as Row)[width + 1]];
+      if (archived === undefined) flags.withArchived = false;
       if (key === undefined) b.rejectRow(null, `${side} key ${b.sides[side].keys.join(', ')} is null`);
-      else yield { key, hash: (row as Row)[width] ?? null };
+      else yield { key, hash: hash === null ? null : sideHash(hash, archived === 't') };
     }
   }
 

@@ -1,6 +1,7 @@
 import type { KeyCodec } from '../keys.js';
 import type { EntityPlan, FieldPlan } from '../plan.js';
 import { rowProblem, type Row, type Session, type SideReader, type TableWriter, type Watermark } from '../connector.js';
+import { sideHash } from './archived-hash.js';
 import type { SideName, SideRow } from './types.js';
 
 /**
@@ -52,14 +53,15 @@ export class Side {
     const keyParts = row.slice(0, width) as string[];
     const modified = row[width + 1];
     const problem = rowProblem(row);
+    const archived = row[width + 4] === 't';
     return {
       key: this.codec.encode(keyParts)!,
       keyParts,
       cursor: row[width],
       modifiedAt: modified === null ? null : Number(modified),
-      hash: row[width + 2]!,
+      hash: sideHash(row[width + 2]!, archived),
       inScope: row[width + 3] === 't',
-      archived: row[width + 4] === 't',
+      archived,
       raw: row.slice(first, first + n),
       out: row.slice(first + n, first + 2 * n),
       match: row.slice(first + 2 * n),
@@ -81,7 +83,7 @@ export class Side {
     return out;
   }
 
-  /** `[...keys, hash]` of every row in encoded key order (Full runs). */
+  /** `[...keys, hash, archived]` of every row in encoded key order (Full runs). */
   streamHashes(session: Session): AsyncIterable<Row> {
     return this.read(session).streamHashes();
   }

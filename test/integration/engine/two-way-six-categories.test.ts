@@ -37,8 +37,7 @@ describe.each([
     await w.church.exec(`UPDATE people SET email = 'bob@church.org' WHERE first_name = 'Bob'`);
     await w.accounts.exec(`UPDATE persons SET mail = 'bob@accounts.org' WHERE name_first = 'Bob'`);
     await w.church.exec(`DELETE FROM people WHERE first_name = 'Cy'`);
-    // Archived in accounts, then changed in the church: held back as inactive. (Archiving alone leaves the
-    // row's hash as it was, so a run does not look at the pair and it stays listed as synchronised.)
+    // Archived in accounts, then changed in the church: held back as inactive (archiving alone: two-way-archive-only.test.ts).
     await w.accounts.exec(`UPDATE persons SET inactive = ${targetKind === 'postgres' ? 'true' : '1'} WHERE name_first = 'Eve'`);
     await w.church.exec(`UPDATE people SET email = 'eve@church.org' WHERE first_name = 'Eve'`);
     const deactivated = await w.run(s, 'Resolve', { resolutions: [{ entity: 'people', sourceKey: more.dan[0], action: 'Deactivate' }] });
