@@ -48,6 +48,12 @@ export interface ConnectorCapabilities {
   generatedKeys: 'drawn' | 'returned';
   /** How `--watch` learns of changes: pushed notifications, or polling the cursor. */
   changeFeed: 'notify' | 'poll';
+  /**
+   * A deleted record cannot be written back under its old key (an API gives every new record its
+   * own): a Full run that finds a paired target record gone forgets the pair, so the record is
+   * matched or created again, and `write` re-creates a record whose update found it gone.
+   */
+  newKeyOnRecreate?: boolean;
 }
 
 export interface ColumnInfo {
@@ -109,8 +115,12 @@ export interface TableWriter {
   stageRows(rows: StageRow[], rejections: RowRejection[]): Promise<void>;
   /** The hash each staged row will have once stored. */
   expectedHashes(): Promise<Map<number, string>>;
-  /** Writes staged rows by key: `insert` for fresh keys (a clash is rejected), `upsert` skips unchanged rows. */
-  write(seqs: number[], rejections: RowRejection[], mode: 'insert' | 'upsert'): Promise<void>;
+  /**
+   * Writes staged rows by key: `insert` for fresh keys (a clash is rejected), `upsert` skips unchanged rows.
+   * With `recreated` (capability `newKeyOnRecreate`), an upserted row whose record is gone is found by
+   * its match values or created again, and its new key and hash land there by seq; without it, rejected.
+   */
+  write(seqs: number[], rejections: RowRejection[], mode: 'insert' | 'upsert', recreated?: Map<number, { key: string[]; hash: string }>): Promise<void>;
   setArchived(keys: string[][], archived: boolean): Promise<void>;
   /** Deletes rows by key; a row that cannot go (still referenced) is rejected alone. */
   deleteRows(keys: string[][], reject: (key: string[], reason: string) => void): Promise<number>;

@@ -18,6 +18,8 @@ export const HTTP_CAPABILITIES: ConnectorCapabilities = {
   sharedSnapshot: false,
   generatedKeys: 'returned',
   changeFeed: 'poll',
+  // An API hands out the key of a new record; a deleted one cannot be written back under its old key.
+  newKeyOnRecreate: true,
 };
 
 const SQL_TYPE: Record<string, string> = { integer: 'bigint', number: 'numeric', boolean: 'boolean', timestamp: 'timestamptz', date: 'date', json: 'jsonb', string: 'text' };

@@ -168,7 +168,8 @@ export class HttpWriter implements TableWriter {
     return new Map([...this.staged].map(([seq, row]) => [seq, this.rows.expectedHash(row.values)]));
   }
 
-  async write(seqs: number[], rejections: RowRejection[], mode: 'insert' | 'upsert'): Promise<void> {
+  async write(seqs: number[], rejections: RowRejection[], mode: 'insert' | 'upsert', recreated?: Map<number, { key: string[]; hash: string }>): Promise<void> {
+    const gone: StageRow[] = [];
     await Promise.all(
       seqs.map(async (seq) => {
         const row = this.staged.get(seq)!;
@@ -176,8 +177,37 @@ export class HttpWriter implements TableWriter {
           if (mode === 'insert') await this.create(row.values, row.key);
           else if (!this.memory.simulated) await this.send(this.endpoint('update'), row.key, this.body(row.values, row.key, false));
         } catch (error) {
-          if (isNotFound(error)) rejections.push({ seq, reason: `the record ${row.key.join(', ')} is gone from the API` });
+          if (isNotFound(error) && recreated && this.resource.create && this.plan.target.keyMode === 'generated') gone.push(row);
+          else if (isNotFound(error)) rejections.push({ seq, reason: `the record ${row.key.join(', ')} is gone from the API` });
           else if (isRejected(error)) rejections.push({ seq, reason: rejectionReason(error) });
+          else throw error;
+        }
+      }),
+    );
+    if (gone.length > 0) await this.recreate(gone, rejections, recreated!);
+  }
+
+  /**
+   * Records deleted in the API behind Ferry's back: found by their match values first and updated
+   * (one fresh list for all of them: an earlier run may have re-created one and crashed before its
+   * pair moved), else created again. Their new keys go to `recreated`.
+   */
+  private async recreate(rows: StageRow[], rejections: RowRejection[], recreated: Map<number, { key: string[]; hash: string }>): Promise<void> {
+    this.memory.matchIndex = undefined;
+    const index = this.plan.match.length > 0 ? await this.index() : new Map<string, string[]>();
+    await Promise.all(
+      rows.map(async (row) => {
+        try {
+          const match = this.matchKey(row.values);
+          const key = match === undefined ? undefined : index.get(match);
+          if (!key) {
+            recreated.set(row.seq, await this.create(row.values, undefined));
+            return;
+          }
+          const record = await this.send(this.endpoint('update'), key, this.body(row.values, key, false));
+          recreated.set(row.seq, { key, hash: this.rows.hash(record) });
+        } catch (error) {
+          if (error instanceof ValueError || isRejected(error)) rejections.push({ seq: row.seq, reason: rejectionReason(error) });
           else throw error;
         }
       }),

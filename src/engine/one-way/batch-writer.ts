@@ -71,6 +71,7 @@ export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCo
     // The pairs commit and the target upsert run side by side on their own connections; only the
     // target *commit* has to wait for the pairs commit.
     const writeRejections: RowRejection[] = [];
+    const recreated = recreatesGoneRecords(parts) ? new Map<number, { key: string[]; hash: string }>() : undefined;
     const [markerId] = await Promise.all([
       tx.unit(state, async () => {
         await parts.pairs.insertNew(fresh);
@@ -80,7 +81,7 @@ export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCo
       (async () => {
         const pending = slowRows.filter((row) => bySeq.has(row.seq));
         await parts.target.write(pending.filter(isFresh).map((row) => row.seq), writeRejections, 'insert');
-        await parts.target.write(pending.filter((row) => !isFresh(row)).map((row) => row.seq), writeRejections, 'upsert');
+        await parts.target.write(pending.filter((row) => !isFresh(row)).map((row) => row.seq), writeRejections, 'upsert', recreated);
       })(),
     ]);
     failpoint('batch:pairs-committed');
@@ -102,6 +103,7 @@ export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCo
       }
       await parts.pairs.remove(dropped);
       await parts.pairs.markStale(stale);
+      if (recreated?.size) await parts.pairs.upsert(movedPairs(parts, bySeq, recreated));
       await ctx.runState.endInflight(markerId);
       if (afterCommit) await afterCommit();
     });
@@ -112,6 +114,23 @@ export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCo
     throw error;
   }
   tally.reportProgress();
+}
+
+/** A target whose deleted records come back under new keys, in a flow that may create there. */
+const recreatesGoneRecords = (parts: EntityParts) =>
+  parts.ctx.target.capabilities.newKeyOnRecreate === true && parts.plan.target.keyMode === 'generated' && parts.plan.actions.has('createInTarget');
+
+/** Pairs of records that were gone from the target and were found again or re-created under a new key. */
+function movedPairs(parts: EntityParts, bySeq: Map<number, KeyedItem>, recreated: Map<number, { key: string[]; hash: string }>): PairWrite[] {
+  const moved: PairWrite[] = [];
+  for (const [seq, { key, hash }] of recreated) {
+    const item = bySeq.get(seq);
+    if (!item) continue;
+    item.targetKey = key;
+    moved.push({ sourceKey: item.record.key!, targetKey: parts.plan.target.codec.encode(key)!, sourceHash: item.record.hash, targetHash: hash, sourceCursor: item.record.cursor });
+  }
+  if (moved.length > 0) parts.tally.notes.push(`${moved.length} records were gone from the target and were written again under a new key`);
+  return moved;
 }
 
 function countWritten(parts: EntityParts, written: Iterable<WriteItem>): void {

@@ -23,8 +23,16 @@ export async function checkTargetDrift(parts: EntityParts): Promise<void> {
   );
   let stale: string[] = [];
   let drifted = 0;
+  // A record deleted on a target that gives new records new keys cannot be rewritten under its key:
+  // its pair is forgotten, so the source pass matches or creates it again.
+  const forgetGone = ctx.target.capabilities.newKeyOnRecreate === true && plan.target.keyMode === 'generated' && plan.actions.has('createInTarget');
+  const forgotten: string[] = [];
   for await (const { left: row, right: pair } of matches) {
     if (!pair) continue;
+    if (!row && forgetGone) {
+      forgotten.push(pair[1]!);
+      continue;
+    }
     if (!row || row[width] !== pair[2]) {
       stale.push(pair[1]!);
       drifted++;
@@ -36,5 +44,10 @@ export async function checkTargetDrift(parts: EntityParts): Promise<void> {
     }
   }
   if (stale.length > 0) await ctx.tx.unit(ctx.state, () => parts.pairs.markStale(stale));
+  for (let i = 0; i < forgotten.length; i += ctx.batchSize) {
+    const keys = forgotten.slice(i, i + ctx.batchSize);
+    await ctx.tx.unit(ctx.state, () => parts.pairs.remove(keys));
+  }
+  if (forgotten.length > 0) tally.notes.push(`${forgotten.length} target records were gone and are matched or created again`);
   if (drifted > 0) tally.notes.push(`${drifted} target rows differed from what Ferry last wrote and are rewritten`);
 }

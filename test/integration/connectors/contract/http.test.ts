@@ -65,7 +65,7 @@ const writes = () => proxy.requests.filter((r) => r.method !== 'GET').length;
 
 describe('connector contract: http (WordPress)', () => {
   it('declares what it lacks, so the engine takes its fallbacks', () => {
-    expect(session.capabilities).toEqual({ orderedScan: false, transactions: false, sharedSnapshot: false, generatedKeys: 'returned', changeFeed: 'poll' });
+    expect(session.capabilities).toEqual({ orderedScan: false, transactions: false, sharedSnapshot: false, generatedKeys: 'returned', changeFeed: 'poll', newKeyOnRecreate: true });
     expect(connector.changeFeed).toBeUndefined();
     expect(plan.target.keyMode).toBe('generated');
   });

@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSync } from '../../../src/connectors/run.js';
+import { generateAssociation } from '../../../src/demo/index.js';
+import { encodeInteger, readablePart } from '../../../src/engine/keys.js';
+import type { RunRequest } from '../../../src/engine/run.js';
+import { createLogger } from '../../../src/util/logger.js';
+import { freshDatabase, withClient } from '../../helpers/databases.js';
+import { startFaultProxy, type FaultProxy } from '../../helpers/fault-proxy.js';
+import { eventsToWordPress, extraEventMetaPlugin, wordpressCredentials, wordpressRecords, wordpressWrite } from '../../helpers/wordpress-flows.js';
+import { EVENT_POST_TYPE, startWordPress, type RunningWordPress } from '../../helpers/wordpress-server.js';
+
+/**
+ * Records deleted in the API behind Ferry's back (a real WordPress, through the tests' FAULT
+ * INJECTOR): an API gives a re-created record a new key, so the pair moves to it. With
+ * createInTarget the record comes back (Incremental: its update answered 404; Full: the drift check
+ * finds it gone); without createInTarget the update is rejected.
+ */
+const logger = createLogger({ level: 'silent', pretty: false });
+let wp: RunningWordPress;
+let proxy: FaultProxy;
+let base: Omit<RunRequest, 'mode'>;
+
+beforeAll(async () => {
+  wp = await startWordPress({ extraPlugin: extraEventMetaPlugin() });
+  proxy = await startFaultProxy(wp.siteUrl);
+  const [sourceUrl, stateUrl] = await Promise.all([freshDatabase('wp_gone_src'), freshDatabase('wp_gone_state')]);
+  await generateAssociation(sourceUrl, { people: 30 });
+  base = { flowId: 'test/wp-gone', spec: eventsToWordPress(proxy.origin), sourceUrl, targetUrl: wordpressCredentials(wp), stateUrl, logger };
+  const first = await runSync({ ...base, mode: 'Full' });
+  if (first.status !== 'Succeeded') throw new Error(first.error);
+}, 180_000);
+
+afterAll(async () => {
+  await proxy?.close();
+  await wp?.close();
+});
+
+const meta = (post: Record<string, unknown>) => post.meta as Record<string, unknown>;
+const postsOf = async (code: string) => (await wordpressRecords(wp, EVENT_POST_TYPE)).filter((p) => meta(p).event_code === code);
+/** The post id an event's pair points at (keys are stored encoded; both are integers here). */
+const pairOf = (sourceKey: string) =>
+  withClient(base.stateUrl, async (c) => {
+    const found = await c.query(`SELECT target_key FROM ferry.pairs WHERE flow = $1 AND source_key = $2`, [base.flowId, encodeInteger(sourceKey)]);
+    return found.rows[0] ? readablePart(found.rows[0].target_key as string) : undefined;
+  });
+
+/** Deletes an event's post in WordPress (skipping the trash), as a site editor could. */
+async function deletePostOf(code: string): Promise<string> {
+  const [post] = await postsOf(code);
+  await wordpressWrite(wp, 'DELETE', `/wp/v2/${EVENT_POST_TYPE}/${post.id}?force=true`);
+  return String(post.id);
+}
+
+async function touchEvent(offset: number, title: string): Promise<{ id: string; code: string }> {
+  return withClient(base.sourceUrl, async (c) =>
+    (await c.query(`UPDATE events SET title = $2, updated_at = now() WHERE id = (SELECT id FROM events ORDER BY code OFFSET $1 LIMIT 1) RETURNING id::text AS id, code`, [offset, title])).rows[0],
+  );
+}
+
+const written = (r: { totals: { created: number; updated: number; deleted: number; archived: number } }) => r.totals.created + r.totals.updated + r.totals.deleted + r.totals.archived;
+
+describe('a record deleted in the API', () => {
+  it('Incremental: the update answered 404 creates the record again and moves the pair to its new key', async () => {
+    const event = await touchEvent(0, 'Comes back after deletion');
+    const oldId = await deletePostOf(event.code);
+    proxy.reset();
+    const report = await runSync({ ...base, mode: 'Incremental' });
+    expect(report.status, report.error).toBe('Succeeded');
+    expect(report.totals.rejected).toBe(0);
+    expect(report.totals.updated).toBe(1);
+    const posts = await postsOf(event.code);
+    expect(posts).toHaveLength(1);
+    expect((posts[0].title as { raw: string }).raw).toBe('Comes back after deletion');
+    expect(String(posts[0].id)).not.toBe(oldId);
+    expect(await pairOf(event.id)).toBe(String(posts[0].id));
+    expect(proxy.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/${EVENT_POST_TYPE}/${oldId}`))).toHaveLength(1);
+    expect(proxy.reached('POST')).toBe(2); // the refused update, then the create
+
+    const again = await runSync({ ...base, mode: 'Full' });
+    expect(again.status, again.error).toBe('Succeeded');
+    expect(written(again)).toBe(0);
+  });
+
+  it('Full: the drift check finds the record gone and creates it again, once', async () => {
+    const [event] = await withClient(base.sourceUrl, async (c) => (await c.query(`SELECT id::text AS id, code FROM events ORDER BY code OFFSET 1 LIMIT 1`)).rows);
+    const oldId = await deletePostOf(event.code);
+    const report = await runSync({ ...base, mode: 'Full' });
+    expect(report.status, report.error).toBe('Succeeded');
+    expect(report.totals.created).toBe(1);
+    expect(report.totals.rejected).toBe(0);
+    const posts = await postsOf(event.code);
+    expect(posts).toHaveLength(1);
+    expect(String(posts[0].id)).not.toBe(oldId);
+    expect(await pairOf(event.id)).toBe(String(posts[0].id));
+    expect(written(await runSync({ ...base, mode: 'Full' }))).toBe(0);
+  });
+
+  it('a re-create whose response was lost is found by its match field: still one record', async () => {
+    const event = await touchEvent(2, 'Lost answer on the way back');
+    await deletePostOf(event.code);
+    proxy.reset();
+    proxy.inject({ kind: 'cutAfterResponse' }, { match: { method: 'POST', path: new RegExp(`/${EVENT_POST_TYPE}$`) }, count: 1 });
+    const report = await runSync({ ...base, mode: 'Incremental' });
+    expect(report.status, report.error).toBe('Succeeded');
+    expect(report.totals.rejected).toBe(0);
+    const posts = await postsOf(event.code);
+    expect(posts).toHaveLength(1);
+    expect(await pairOf(event.id)).toBe(String(posts[0].id));
+    expect(written(await runSync({ ...base, mode: 'Full' }))).toBe(0);
+  });
+
+  it('without createInTarget the update is rejected and nothing is created', async () => {
+    const spec = eventsToWordPress(proxy.origin, ['link', 'updateTarget']);
+    const event = await touchEvent(3, 'Not to be re-created');
+    const oldId = await deletePostOf(event.code);
+    const report = await runSync({ ...base, spec, mode: 'Incremental' });
+    expect(report.status, report.error).toBe('Succeeded');
+    expect(report.totals.rejected).toBe(1);
+    expect(report.rejectedSamples[0].reason).toContain(`the record ${oldId} is gone from the API`);
+    expect(await postsOf(event.code)).toHaveLength(0);
+  });
+});
