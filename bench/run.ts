@@ -1,5 +1,5 @@
 /**
- * Ferry benchmark: `npm run bench [-- --people N] [--only a,b,c,d,m1,m2,l,r,t,p,e,k,v] [--runner dist|tsx]`.
+ * Ferry benchmark: `npm run bench [-- --people N] [--only a,b,c,d,m1,m2,l,r,t,p,e,k,v,u] [--runner dist|tsx]`.
  * See bench/README.md for what each row measures.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { checkpoint, createDataset, startServers, type Dataset, type Servers } f
 import { prepareEngine, readFlow, runFerry, writeManifests, type Engine, type FerryRun, type Runner } from './ferry-process.js';
 import { printPairs, printRows, printSlowest, row, writeRows, type ResultRow } from './results.js';
 import { benchController } from './controller.js';
+import { consoleBenchRows } from './console.js';
 import { manifestValidationRows } from './manifest-validation.js';
 import { exportBenchRows } from './export.js';
 import { pickupLatencyRows } from './pickup-latency.js';
@@ -29,8 +30,8 @@ const UPDATES = 1000;
 // a-d: one-way bulk moves; m1: PostgreSQL -> MariaDB; m2: MariaDB -> PostgreSQL; l: pgloader
 // (needs a, b, m2); r: Record latency; t: two-way Full; p: LISTEN/NOTIFY pickup; e: export
 // pipeline; k: controller (needs kube-apiserver, see scripts/kube-test-assets.sh); v: ferry
-// validate on a 4 MB manifest.
-const ROWS = ['a', 'b', 'c', 'd', 'm1', 'm2', 'l', 'r', 't', 'p', 'e', 'k', 'v'] as const;
+// validate on a 4 MB manifest; u: the console's first page (200 flows, 10,000 runs; needs kube-apiserver).
+const ROWS = ['a', 'b', 'c', 'd', 'm1', 'm2', 'l', 'r', 't', 'p', 'e', 'k', 'v', 'u'] as const;
 const BULK_ROWS: readonly RowId[] = ['a', 'b', 'c', 'd', 'm1', 'm2', 'l'];
 const MARIA_ROWS: readonly RowId[] = ['m1', 'm2', 'l'];
 const RECORD_PEOPLE = 10_000;
@@ -203,6 +204,7 @@ async function main(): Promise<void> {
     if (want('e')) rows.push(...(await exportBenchRows({ people: opts.people, log: say })));
     if (want('k')) rows.push(...(await benchController({ runner: opts.runner })));
     if (want('v')) rows.push(...manifestValidationRows(say));
+    if (want('u')) rows.push(...(await consoleBenchRows({ log: say })));
 
     printRows(rows);
     const out = join(import.meta.dirname, 'results.json');

@@ -1,9 +1,9 @@
 /**
  * The console's reads and writes for one viewer in one namespace: the Ferry kinds through the plugin's
- * client, the data API through its client, and what the viewer may do (SelfSubjectAccessReview), all
+ * client, the data API through its client, and what the viewer may do (SelfSubjectRulesReview), all
  * with the viewer's own credentials.
  */
-import { AuthorizationV1Api, Watch, type KubeConfig } from '@kubernetes/client-node';
+import { AuthorizationV1Api, Watch, type KubeConfig, type V1ResourceRule } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION_NAME } from '../api/common.js';
 import { FerryClient } from '../cli/kubectl-ferry/kube.js';
 import { DataApiClient } from '../data-api/client.js';
@@ -16,6 +16,36 @@ export interface Access {
   editFlows: boolean;
   /** get exportfiles/download. */
   download: boolean;
+}
+
+interface Permission {
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string;
+}
+
+const PERMISSIONS: Record<keyof Access, Permission> = {
+  startRuns: { verb: 'create', group: API_GROUP, resource: 'syncjobs' },
+  editFlows: { verb: 'patch', group: API_GROUP, resource: 'syncflows' },
+  download: { verb: 'get', group: 'data.ferry.dev', resource: 'exportfiles', subresource: 'download' },
+};
+
+/**
+ * Whether RBAC rules grant a permission, with RBAC's wildcards ('*' verbs, groups and resources,
+ * 'resource/*' and '*\/subresource'). Rules limited to some object names count: the buttons show, and
+ * the API server decides per object.
+ */
+export function rulesAllow(rules: V1ResourceRule[], permission: Permission): boolean {
+  const resource = permission.subresource ? `${permission.resource}/${permission.subresource}` : permission.resource;
+  const resourceMatches = (granted: string) =>
+    granted === '*' || granted === resource || (permission.subresource !== undefined && (granted === `${permission.resource}/*` || granted === `*/${permission.subresource}`));
+  return rules.some(
+    (rule) =>
+      rule.verbs.some((v) => v === '*' || v === permission.verb) &&
+      (rule.apiGroups ?? []).some((g) => g === '*' || g === permission.group) &&
+      (rule.resources ?? []).some(resourceMatches),
+  );
 }
 
 const ACCESS_TTL_MS = 30_000;
@@ -35,11 +65,12 @@ export class ConsoleCluster {
     this.data = new DataApiClient(viewer.kubeConfig);
   }
 
-  private async can(verb: string, group: string, resource: string, subresource?: string): Promise<boolean> {
+  /** One SelfSubjectAccessReview: the fallback when the rules review is incomplete. */
+  private async can(permission: Permission): Promise<boolean> {
     const api = this.kubeConfig.makeApiClient(AuthorizationV1Api);
     try {
       const review = await api.createSelfSubjectAccessReview({
-        body: { spec: { resourceAttributes: { namespace: this.namespace, verb, group, resource, ...(subresource ? { subresource } : {}) } } },
+        body: { spec: { resourceAttributes: { namespace: this.namespace, ...permission } } },
       });
       return review.status?.allowed === true;
     } catch {
@@ -47,16 +78,25 @@ export class ConsoleCluster {
     }
   }
 
+  /**
+   * What the viewer may do, from one SelfSubjectRulesReview of the namespace. When the API server says
+   * the rules are incomplete (an authoriser other than RBAC), each permission is asked separately.
+   */
+  private async review(): Promise<Access> {
+    const api = this.kubeConfig.makeApiClient(AuthorizationV1Api);
+    const review = await api.createSelfSubjectRulesReview({ body: { spec: { namespace: this.namespace } } }).catch(() => undefined);
+    const rules = review?.status?.resourceRules;
+    const decide = (permission: Permission) => (rules && !review?.status?.incomplete ? Promise.resolve(rulesAllow(rules, permission)) : this.can(permission));
+    const [startRuns, editFlows, download] = await Promise.all([decide(PERMISSIONS.startRuns), decide(PERMISSIONS.editFlows), decide(PERMISSIONS.download)]);
+    return { startRuns, editFlows, download };
+  }
+
   /** What the viewer may do here; the API server decides again on every action. Cached briefly per viewer. */
   access(): Promise<Access> {
     const key = `${this.viewer.session}\u0000${this.namespace}`;
     const cached = accessCache.get(key);
     if (cached && Date.now() - cached.at < ACCESS_TTL_MS) return cached.access;
-    const access = Promise.all([
-      this.can('create', API_GROUP, 'syncjobs'),
-      this.can('patch', API_GROUP, 'syncflows'),
-      this.can('get', 'data.ferry.dev', 'exportfiles', 'download'),
-    ]).then(([startRuns, editFlows, download]) => ({ startRuns, editFlows, download }));
+    const access = this.review();
     if (accessCache.size > 1000) accessCache.clear();
     accessCache.set(key, { at: Date.now(), access });
     return access;

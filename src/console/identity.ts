@@ -9,6 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
+import { closeConnections, withKeptAliveConnections } from './connections.js';
 import { constantTimeEqual } from './security.js';
 
 export interface Viewer {
@@ -22,6 +23,8 @@ export type IdentityMode =
   | { kind: 'bearer'; cluster: { server: string; caData?: string; caFile?: string; skipTLSVerify?: boolean } };
 
 export const SESSION_COOKIE = 'ferry_console';
+/** Viewers whose credentials and connections are kept (bearer mode); tokens change at each refresh. */
+const MAX_VIEWERS = 1000;
 
 function cookie(req: IncomingMessage, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
@@ -56,6 +59,14 @@ export class Identity {
 
   constructor(readonly mode: IdentityMode) {
     this.signInToken = mode.kind === 'kubeconfig' ? (mode.signInToken ?? randomBytes(24).toString('base64url')) : '';
+    if (mode.kind === 'kubeconfig') withKeptAliveConnections(mode.kubeConfig);
+  }
+
+  /** Closes the kept-alive connections to the API server. */
+  close(): void {
+    if (this.mode.kind === 'kubeconfig') closeConnections(this.mode.kubeConfig);
+    for (const config of this.configs.values()) closeConnections(config);
+    this.configs.clear();
   }
 
   /** The viewer of a request, or undefined: then the console shows the sign-in page and no data. */
@@ -70,8 +81,13 @@ export class Identity {
     const session = createHash('sha256').update(token).digest('hex');
     let config = this.configs.get(session);
     if (!config) {
-      if (this.configs.size > 1000) this.configs.clear();
-      config = tokenKubeConfig(this.mode.cluster, token);
+      if (this.configs.size >= MAX_VIEWERS) {
+        // The least recently signed-in viewer (Map keeps insertion order) gives up its connections.
+        const [oldest, oldConfig] = this.configs.entries().next().value as [string, KubeConfig];
+        closeConnections(oldConfig);
+        this.configs.delete(oldest);
+      }
+      config = withKeptAliveConnections(tokenKubeConfig(this.mode.cluster, token));
       this.configs.set(session, config);
     }
     return { kubeConfig: config, session };

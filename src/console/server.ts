@@ -133,6 +133,7 @@ export class ConsoleServer {
     for (const stream of this.streams) stream.end();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.identity.close();
   }
 
   private fail(req: IncomingMessage, res: ServerResponse, error: unknown): void {
@@ -196,11 +197,9 @@ export class ConsoleServer {
     const ns = cluster.namespace;
     const search = (url.searchParams.get('q') ?? '').trim();
     const started = url.searchParams.get('started');
-    const [all, access] = await Promise.all([cluster.ferry.listFlows(), cluster.access()]);
-    const matching = search ? all.filter((f) => f.metadata.name.includes(search)) : all;
-    const pages = Math.max(1, Math.ceil(matching.length / FLOWS_PER_PAGE));
-    const pageNumber = Math.min(pages, Math.max(1, Number(url.searchParams.get('page')) || 1));
-    const flows = matching.slice((pageNumber - 1) * FLOWS_PER_PAGE, pageNumber * FLOWS_PER_PAGE);
+    const requestedPage = Math.max(1, Number(url.searchParams.get('page')) || 1);
+    const [listed, access] = await Promise.all([this.listFlows(cluster, search, requestedPage, url.searchParams.get('continue') ?? undefined), cluster.access()]);
+    const { flows, total, pageNumber, next } = listed;
     // Only the flows the controller marks busy (and a run just started here) cost a request.
     const wanted = new Set(flows.map((f) => f.status?.activeJob?.name).filter((n): n is string => Boolean(n)));
     if (started && OBJECT_NAME.test(started)) wanted.add(started);
@@ -213,8 +212,31 @@ export class ConsoleServer {
     const startedJob = jobs.find((j) => j.metadata.name === started);
     return [
       { title: 'Flows', namespace: ns, live: 'cards', nav: 'flows', ...(startedJob ? { notice: { kind: 'info', text: `Started ${startedJob.metadata.name} (${startedJob.spec.mode}).` } } : {}) },
-      flowsPage({ flows, actives, access, csrf: this.csrf.tokenFor(viewer.session), namespace: ns, now: this.now(), page: pageNumber, search, total: matching.length }),
+      flowsPage({ flows, actives, access, csrf: this.csrf.tokenFor(viewer.session), namespace: ns, now: this.now(), page: pageNumber, search, total, ...(next ? { next } : {}) }),
     ];
+  }
+
+  /**
+   * One page of flows. Without a search, the API server pages (limit 20 and its continue token; the
+   * total from its remaining count), so the first page costs the same with 20 flows or 2,000. An
+   * expired token (410 Gone, after the API server's compaction) starts again at the first page.
+   */
+  private async listFlows(cluster: ConsoleCluster, search: string, requestedPage: number, continueToken: string | undefined): Promise<{ flows: SyncFlow[]; total: number; pageNumber: number; next?: string }> {
+    if (search) {
+      const matching = (await cluster.ferry.listFlows()).filter((f) => f.metadata.name.includes(search));
+      const pageNumber = Math.min(Math.max(1, Math.ceil(matching.length / FLOWS_PER_PAGE)), requestedPage);
+      return { flows: matching.slice((pageNumber - 1) * FLOWS_PER_PAGE, pageNumber * FLOWS_PER_PAGE), total: matching.length, pageNumber };
+    }
+    const token = requestedPage > 1 ? continueToken : undefined;
+    const listed = await cluster.ferry.listFlowsPage(FLOWS_PER_PAGE, token).catch((error: unknown) => {
+      if (token && error instanceof KubeApiError && error.status === 410) return undefined;
+      throw error;
+    });
+    const pageList = listed ?? (await cluster.ferry.listFlowsPage(FLOWS_PER_PAGE));
+    const pageNumber = listed && token ? requestedPage : 1;
+    const before = (pageNumber - 1) * FLOWS_PER_PAGE;
+    const total = before + pageList.items.length + (pageList.remaining ?? (pageList.continue ? FLOWS_PER_PAGE : 0));
+    return { flows: pageList.items, total, pageNumber, ...(pageList.continue ? { next: pageList.continue } : {}) };
   }
 
   /**

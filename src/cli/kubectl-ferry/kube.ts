@@ -102,6 +102,21 @@ export class FerryClient {
     return list.items.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
   }
 
+  /**
+   * One page of SyncFlows in name order, as the API server pages (`limit`/`continue`): the console's
+   * first page reads 20 flows, not all of them. `remaining` is the API server's count of the rest.
+   */
+  async listFlowsPage(limit: number, continueToken?: string): Promise<{ items: SyncFlow[]; continue?: string; remaining?: number }> {
+    const list = await this.call<{ items: SyncFlow[]; metadata?: { continue?: string; remainingItemCount?: number } }>(`list SyncFlows in ${this.namespace}`, () =>
+      this.custom.listNamespacedCustomObject({ ...this.ref('SyncFlow'), limit, ...(continueToken ? { _continue: continueToken } : {}) }),
+    );
+    return {
+      items: list.items,
+      ...(list.metadata?.continue ? { continue: list.metadata.continue } : {}),
+      ...(list.metadata?.remainingItemCount !== undefined ? { remaining: list.metadata.remainingItemCount } : {}),
+    };
+  }
+
   getSyncJob(name: string): Promise<SyncJob> {
     return this.call(`SyncJob ${this.namespace}/${name}`, () => this.custom.getNamespacedCustomObject({ ...this.ref('SyncJob'), name }));
   }

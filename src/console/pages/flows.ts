@@ -136,8 +136,16 @@ export function flowCard({ flow, active, access, csrf, namespace, now }: FlowCar
 
 export const FLOWS_PER_PAGE = 20;
 
-export function flowsPage(input: { flows: SyncFlow[]; actives: Map<string, SyncJob>; access: Access; csrf: string; namespace: string; now: Date; page: number; search: string; total: number }): Html {
+/**
+ * Without a search the pages follow the API server's own paging (`next` is its continue token), so a
+ * page reads 20 flows however many there are; a search reads every flow's name and pages by number.
+ */
+export function flowsPage(input: { flows: SyncFlow[]; actives: Map<string, SyncJob>; access: Access; csrf: string; namespace: string; now: Date; page: number; search: string; total: number; next?: string }): Html {
   const pages = Math.max(1, Math.ceil(input.total / FLOWS_PER_PAGE));
+  const nextHref = input.search
+    ? input.page < pages ? `/${query({ ns: input.namespace, q: input.search, page: input.page + 1 })}` : undefined
+    : input.next ? `/${query({ ns: input.namespace, page: input.page + 1, continue: input.next })}` : undefined;
+  const previousHref = input.page <= 1 ? undefined : input.search ? `/${query({ ns: input.namespace, q: input.search, page: input.page - 1 })}` : undefined;
   return html`<form class="search" method="get" action="/" role="search">
       <input type="hidden" name="ns" value="${input.namespace}">
       <label for="flow-search">Find a flow</label> <input id="flow-search" name="q" value="${input.search}" autocomplete="off"> <button>Search</button>
@@ -145,7 +153,8 @@ export function flowsPage(input: { flows: SyncFlow[]; actives: Map<string, SyncJ
     <p>${input.total} flow${input.total === 1 ? '' : 's'}${pages > 1 ? `, page ${input.page} of ${pages}` : ''}.</p>
     ${input.flows.map((flow) => flowCard({ ...input, flow, active: input.actives.get(flow.metadata.name) }))}
     ${pages > 1
-      ? html`<nav class="pager" aria-label="Flow pages">${input.page > 1 ? html`<a href="/${query({ ns: input.namespace, q: input.search, page: input.page - 1 })}">Previous page</a>` : ''}
-        ${input.page < pages ? html`<a href="/${query({ ns: input.namespace, q: input.search, page: input.page + 1 })}">Next page</a>` : ''}</nav>`
+      ? html`<nav class="pager" aria-label="Flow pages">${input.page > 1 && !input.search ? html`<a href="/${query({ ns: input.namespace })}">First page</a>` : ''}
+        ${previousHref ? html`<a href="${previousHref}">Previous page</a>` : ''}
+        ${nextHref ? html`<a href="${nextHref}">Next page</a>` : ''}</nav>`
       : ''}`;
 }
