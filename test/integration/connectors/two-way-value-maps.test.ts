@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { SideCondition } from '../../../src/api/entity.js';
 import type { SyncFlowSpec } from '../../../src/api/syncflow.js';
 import type { DatabaseKind } from '../../helpers/pairings.js';
 import { people, spec, world, writes } from '../../helpers/two-way-world.js';
@@ -14,8 +15,9 @@ const LIST_COLUMN: Record<DatabaseKind, string> = {
 };
 const list = (kind: DatabaseKind, items: string[]) => (kind === 'postgres' ? `ARRAY[${items.map((i) => `'${i}'`).join(', ')}]::text[]` : `'${JSON.stringify(items)}'`);
 
-function mappedSpec(sourceKind: DatabaseKind, targetKind: DatabaseKind): SyncFlowSpec {
+function mappedSpec(sourceKind: DatabaseKind, targetKind: DatabaseKind, sourceConditions?: SideCondition[]): SyncFlowSpec {
   return spec(sourceKind, targetKind, {
+    ...(sourceConditions ? { sourceConditions } : {}),
     targetConditions: [{ field: 'circles', operator: 'Contains', values: ['150: Members', '151: Honorary'] }],
     fields: [
       { source: 'first_name', target: 'name_first' },
@@ -111,5 +113,59 @@ describe.each([
       ['Ann', 'ann@new.org', false],
     ]);
     expect(people(resolved).categories).toMatchObject({ synchronised: 2 });
+  });
+});
+
+/**
+ * The same maps across the two databases, both ways round, with a `Contains` condition on each side:
+ * the church keeps its groups as delimited text (`Choir; Members`), the accounts as a list column.
+ */
+describe.each([
+  ['postgres', 'mysql'],
+  ['mysql', 'postgres'],
+] as [DatabaseKind, DatabaseKind][])('value maps and Contains on both sides, %s <-> %s', (sourceKind, targetKind) => {
+  it('creates and updates across the systems through the map, each side taking in records by its own list, with no ping-pong', async () => {
+    const w = await world(sourceKind, targetKind);
+    await w.accounts.exec(LIST_COLUMN[targetKind]);
+    await w.church.exec(`ALTER TABLE people ADD COLUMN ${sourceKind === 'postgres' ? 'groups text' : '`groups` varchar(200)'}`);
+    const s = mappedSpec(sourceKind, targetKind, [{ field: 'groups', operator: 'Contains', values: ['Members'], separator: ';' }]);
+    const groups = sourceKind === 'postgres' ? 'groups' : '`groups`';
+    await w.church.exec(`INSERT INTO people (first_name, last_name, email, status, ${groups}) VALUES
+      ('Ann', 'Lee', 'ann@church.org', 'Member', 'Choir; Members'), ('Fay', 'Full', 'fay@church.org', 'Full member', ' Members '),
+      ('Ned', 'Moe', 'ned@church.org', 'Member', 'Choir; Members old'), ('Vic', 'Guest', 'vic@church.org', 'Visitor', 'Members')`);
+    await w.accounts.exec(`INSERT INTO persons (name_first, name_last, mail, category, circles) VALUES
+      ('Tom', 'Berg', 'tom@acc.org', '200: Friends', ${list(targetKind, ['300: Choir', '151: Honorary'])}),
+      ('Uma', 'Ray', 'uma@acc.org', '200: Friends', ${list(targetKind, ['150: Members old'])})`);
+
+    const first = await w.run(s);
+    expect(first.status).toBe('Succeeded');
+    // Ann and Fay go to accounts, Tom to the church; Ned and Uma stay home (no whole item matches); Vic is rejected by name.
+    expect(people(first)).toMatchObject({ created: 3, rejected: 1 });
+    expect(first.rejectedSamples.map((r) => r.reason)).toEqual([expect.stringContaining('"Visitor" is not in its value map')]);
+    expect(Object.fromEntries((await w.accountPersons()).map((p) => [p.name_first, p.category]))).toEqual({
+      Ann: '150: Members',
+      Fay: '150: Members',
+      Tom: '200: Friends',
+      Uma: '200: Friends',
+    });
+    expect(Object.fromEntries((await w.churchPeople()).map((p) => [p.first_name, p.status]))).toEqual({
+      Ann: 'Member',
+      Fay: 'Full member',
+      Ned: 'Member',
+      Tom: 'Friend',
+      Vic: 'Visitor',
+    });
+    expect(writes(await w.run(s))).toBe(0);
+    expect(writes(await w.run(s, 'Incremental'))).toBe(0);
+
+    // One change on each side, each through the map in its own direction.
+    await w.church.exec(`UPDATE people SET status = 'Friend' WHERE first_name = 'Ann'`);
+    await w.accounts.exec(`UPDATE persons SET category = '200: Friends' WHERE name_first = 'Fay'`);
+    const changed = await w.run(s, 'Incremental');
+    expect(people(changed).twoWay).toMatchObject({ updatedTarget: 1, updatedSource: 1 });
+    expect((await w.accountPersons()).find((p) => p.name_first === 'Ann')?.category).toBe('200: Friends');
+    expect((await w.churchPeople()).find((p) => p.first_name === 'Fay')?.status).toBe('Friend');
+    expect(writes(await w.run(s, 'Incremental'))).toBe(0);
+    expect(writes(await w.run(s))).toBe(0);
   });
 });
