@@ -39,6 +39,12 @@ export function parsePairName(name: string): { flowName: string; entity: string;
   return { flowName: name.slice(0, middle), entity: name.slice(middle + 1, last), segment: name.slice(last + 1) };
 }
 
+/** The side and stored key of a `new` (unpaired) record's segment, `new-<side>~<base64url key>` (objects.ts unpairedName); a pair's segment never has this form. */
+export function parseUnpairedSegment(segment: string): { side: 'source' | 'target'; key: string } | undefined {
+  const match = /^new-(source|target)~([A-Za-z0-9_-]*)$/.exec(segment);
+  return match ? { side: match[1] as 'source' | 'target', key: Buffer.from(match[2], 'base64url').toString('utf8') } : undefined;
+}
+
 /** Flow ids in the state DB are `<namespace>/<flow>`. */
 export function splitFlowId(flowId: string): { namespace: string; name: string } {
   const slash = flowId.indexOf('/');

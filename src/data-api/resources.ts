@@ -1,9 +1,9 @@
 import type pg from 'pg';
-import { conflictFieldsOf, getPair, listPairs, pairPositionKey, type ConflictFieldRecord, type PairRecord } from '../store/pair-reads.js';
+import { conflictFieldsOf, getPair, listPairs, pairPositionKey, searchPairs, type ConflictFieldRecord, type PairRecord } from '../store/pair-reads.js';
 import { getRun, listRuns } from '../store/run-reads.js';
 import { getExportFile, listExportFiles } from '../store/export-file-reads.js';
-import { changedExportFiles, changedPairs, changedRuns, type Changes } from '../store/change-reads.js';
-import { parsePairName, splitFlowId, storedKeysOf } from './names.js';
+import { changedExportFiles, changedPairs, changedRuns, changedUnpaired, type Changes } from '../store/change-reads.js';
+import { parsePairName, parseUnpairedSegment, splitFlowId, storedKeysOf } from './names.js';
 import { isSensitive, type FlowSensitivity, type SensitivityResolver } from './sensitivity.js';
 import { toExportFile, toPair, toRun, toUnpairedPair, type ExportFile, type ObjectMeta, type Pair, type Run } from './objects.js';
 import { listUnpaired, type UnpairedRecord, type UnpairedSide } from '../store/unpaired-records.js';
@@ -19,6 +19,8 @@ export interface ListRequest {
   limit: number;
   after?: unknown;
   access: PairAccess;
+  /** Text to look for (`?search=`), on resources that support it (searchable). */
+  search?: string;
 }
 
 export interface ChangeRequest {
@@ -56,6 +58,8 @@ export interface Resource<T extends { metadata: ObjectMeta }> {
   fields: Record<string, string[]>;
   /** Each filter's value on an object (a watch matches changed objects against the filters). */
   filterValues: (item: T) => Record<string, string>;
+  /** Whether lists take `?search=` (a bounded text search, store/bounded-search.ts). */
+  searchable?: boolean;
   /** Filters on values that change, so an object can leave (or enter) a watched selection. */
   mutableFilters: string[];
   subresources: string[];
@@ -123,6 +127,25 @@ async function withConflicts(pool: StateDb, records: Awaited<ReturnType<typeof l
   return records.map((r) => toPair(r, fields.get(pairPositionKey(r)), (f) => !mayUnmask && sensitive(r, f)));
 }
 
+/** One page of a pair search: the hits, and where the next page starts (after the last hit, or after the scanned window). */
+async function searchPairPage(pool: StateDb, request: ListRequest, text: string, filters: { entity?: string; category?: string }): Promise<Page<Pair>> {
+  const found = await searchPairs(pool, { ...flowScope(request), ...filters, after: position(request.after, ['flow', 'entity', 'sourceKey'] as const), limit: request.limit + 1 }, text);
+  const more = found.records.length > request.limit;
+  const shown = more ? found.records.slice(0, request.limit) : found.records;
+  const last = shown[shown.length - 1];
+  const next = more ? { flow: last.flow, entity: last.entity, sourceKey: last.sourceKey } : found.scanEnd;
+  return { items: await withConflicts(pool, shown, request.access), ...(next ? { next } : {}) };
+}
+
+/** Unpaired records as `new` Pair objects, their suggestions naming the flow's match fields. */
+async function unpairedPairs(records: UnpairedRecord[], access: PairAccess): Promise<Pair[]> {
+  const flows = new Map<string, FlowSensitivity>();
+  for (const r of records) {
+    if (!flows.has(r.flow)) flows.set(r.flow, await access.sensitivity(splitFlowId(r.flow).namespace, splitFlowId(r.flow).name));
+  }
+  return records.map((r) => toUnpairedPair(r, flows.get(r.flow)?.match?.get(r.entity)));
+}
+
 /** Category `new` lists the unpaired records (store/unpaired-records.ts), each with its suggested partners. */
 function listNew(pool: StateDb, request: ListRequest): Promise<Page<Pair>> {
   const { entity } = request.filters;
@@ -131,13 +154,7 @@ function listNew(pool: StateDb, request: ListRequest): Promise<Page<Pair>> {
     ['flow', 'entity', 'side', 'key'],
     (after, limit) => listUnpaired(pool, { ...flowScope(request), entity, after: after && { ...after, side: after.side as UnpairedSide }, limit }),
     (r) => ({ flow: r.flow, entity: r.entity, side: r.side, key: r.key }),
-    async (shown: UnpairedRecord[]) => {
-      const flows = new Map<string, FlowSensitivity>();
-      for (const r of shown) {
-        if (!flows.has(r.flow)) flows.set(r.flow, await request.access.sensitivity(splitFlowId(r.flow).namespace, splitFlowId(r.flow).name));
-      }
-      return shown.map((r) => toUnpairedPair(r, flows.get(r.flow)?.match?.get(r.entity)));
-    },
+    (shown: UnpairedRecord[]) => unpairedPairs(shown, request.access),
   );
 }
 
@@ -165,9 +182,14 @@ export const pairs: Resource<Pair> = {
     },
     { name: 'Last Synced', type: 'string', description: 'time of the last sync of the pair', cell: (p, now) => age(p.lastSyncedAt, now) },
   ],
+  searchable: true,
   list(pool, request) {
     const { entity, category } = request.filters;
-    if (category === 'new') return listNew(pool, request);
+    if (category === 'new') {
+      if (request.search !== undefined) throw new BadRequest('search is not supported for category new (unpaired records)');
+      return listNew(pool, request);
+    }
+    if (request.search !== undefined) return searchPairPage(pool, request, request.search, { entity, category });
     return keysetPage(
       request,
       ['flow', 'entity', 'sourceKey'],
@@ -178,12 +200,20 @@ export const pairs: Resource<Pair> = {
   },
   async changes(pool, request) {
     const { entity } = request.filters;
-    const changes = await changedPairs(pool, { ...flowScope(request), ...(entity !== undefined ? { entity } : {}) }, request.since);
-    return convertChanges(changes, (records) => withConflicts(pool, records, request.access));
+    const scope = { ...flowScope(request), ...(entity !== undefined ? { entity } : {}) };
+    const paired = await convertChanges(await changedPairs(pool, scope, request.since), (records) => withConflicts(pool, records, request.access));
+    // Unpaired records (category new) up to the same horizon: a record that gets paired is DELETED as new, its pair ADDED.
+    const unpaired = await convertChanges(await changedUnpaired(pool, scope, request.since, paired.horizon), (records) => unpairedPairs(records, request.access));
+    return { horizon: paired.horizon, changed: [...paired.changed, ...unpaired.changed], deleted: [...paired.deleted, ...unpaired.deleted] };
   },
   async get(pool, namespace, name, access) {
     const parsed = parsePairName(name);
     if (!parsed) return undefined;
+    const unpaired = parseUnpairedSegment(parsed.segment);
+    if (unpaired) {
+      const [record] = await listUnpaired(pool, { flow: flowId(namespace, parsed.flowName), entity: parsed.entity, ...unpaired, limit: 1 });
+      return record && (await unpairedPairs([record], access))[0];
+    }
     for (const sourceKey of storedKeysOf(parsed.segment)) {
       const record = await getPair(pool, { flow: flowId(namespace, parsed.flowName), entity: parsed.entity, sourceKey });
       if (record) return (await withConflicts(pool, [record], access))[0];
@@ -289,6 +319,7 @@ export interface ServedResource {
   kind: string;
   shortNames: string[];
   fields: Record<string, string[]>;
+  searchable: boolean;
   mutableFilters: string[];
   subresources: string[];
   list(pool: pg.Pool, request: ListRequest): Promise<{ items: ServedObject[]; next?: unknown; table(options: TableOptions): unknown }>;
@@ -319,6 +350,7 @@ function served<T extends { metadata: ObjectMeta }>(resource: Resource<T>): Serv
     shortNames,
     // `kubectl get NAME -w` watches with the field selector metadata.name=NAME.
     fields: { ...fields, name: ['metadata.name'] },
+    searchable: resource.searchable === true,
     mutableFilters,
     subresources,
     async list(pool, request) {

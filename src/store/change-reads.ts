@@ -2,6 +2,7 @@ import type { StateDb } from './state-connection.js';
 import { FILE_COLUMNS, exportFileFromRow, type ExportFileRecord } from './export-file-reads.js';
 import { PAIR_COLUMNS, pairFromRow, type PairRecord } from './pair-reads.js';
 import { RUN_COLUMNS, runFromRow, type RunRecord } from './run-reads.js';
+import { selectUnpaired, unpairedFromRow, type UnpairedRecord } from './unpaired-records.js';
 import { Where, type FlowScope } from './where.js';
 
 /**
@@ -11,7 +12,8 @@ import { Where, type FlowScope } from './where.js';
  * ended. Every row version carries the id of the transaction that wrote it (the `xmin` system
  * column), so "written since `since`" is `since <= xmin < horizon`, with no column or trigger on
  * the engine's write path. Rows of transactions still open at the horizon come with a later one.
- * Deletions leave no row: a statement trigger on ferry.pairs keeps them in ferry.pair_deletions.
+ * Deletions leave no row: statement triggers keep them in ferry.pair_deletions and
+ * ferry.unpaired_deletions.
  */
 export interface Changes<R> {
   /** Where the next call starts; also the resourceVersion of what was read. */
@@ -65,6 +67,26 @@ export async function changedPairs(db: StateDb, scope: FlowScope & { entity?: st
       return pairFromRow({ ...row, last_synced_at: date('last_synced_at'), source_gone_at: date('source_gone_at'), target_gone_at: date('target_gone_at') });
     }),
   };
+}
+
+/**
+ * Unpaired records (category `new`) written or gone in `[since, horizon)`; the horizon is the one the
+ * caller read pairs at, so both kinds of change of one watch window end at the same point.
+ */
+export async function changedUnpaired(db: StateDb, scope: FlowScope & { entity?: string }, since: number, horizon: number): Promise<Changes<UnpairedRecord>> {
+  if (horizon <= since) return { horizon: since, changed: [], deleted: [] };
+  const where = new Where();
+  where.flows(scope, 'u.flow');
+  if (scope.entity !== undefined) where.add(`u.entity = ${where.param(scope.entity)}`);
+  where.add(writtenIn(where, 'u', since, horizon));
+  const changed = await selectUnpaired(db, where);
+
+  const gone = new Where();
+  gone.add(`xid >= ${gone.param(since)} AND xid < ${gone.param(horizon)}`);
+  gone.flows(scope);
+  if (scope.entity !== undefined) gone.add(`record ->> 'entity' = ${gone.param(scope.entity)}`);
+  const deleted = await db.query(`SELECT record FROM ferry.unpaired_deletions ${gone} ORDER BY xid`, gone.params);
+  return { horizon, changed, deleted: deleted.rows.map((r) => unpairedFromRow(r.record as Record<string, unknown>)) };
 }
 
 export async function changedRuns(db: StateDb, scope: FlowScope, since: number): Promise<Changes<RunRecord>> {

@@ -46,6 +46,8 @@ export interface UnpairedPosition {
 export interface UnpairedQuery extends FlowScope {
   entity?: string;
   side?: UnpairedSide;
+  /** One record's encoded key (a get by name). */
+  key?: string;
   /** Keyset paging: records strictly after this one, in (flow, entity, side, key) order. */
   after?: UnpairedPosition;
   limit: number;
@@ -127,12 +129,18 @@ export async function listUnpaired(db: StateDb, query: UnpairedQuery): Promise<U
   where.flows(query, 'u.flow');
   if (query.entity !== undefined) where.add(`u.entity = ${where.param(query.entity)}`);
   if (query.side !== undefined) where.add(`u.side = ${where.param(query.side)}`);
+  if (query.key !== undefined) where.add(`u.record_key = ${where.param(query.key)}`);
   const after = query.after;
   if (after) {
     where.add(
       `(u.flow, u.entity, u.side, u.record_key) > (${where.param(after.flow)}, ${where.param(after.entity)}, ${where.param(after.side)}, ${where.param(after.key)})`,
     );
   }
+  return selectUnpaired(db, where, query.limit);
+}
+
+/** Unpaired records (alias `u`) meeting `where`, in (flow, entity, side, key) order, with their suggested partners. */
+export async function selectUnpaired(db: StateDb, where: Where, limit?: number): Promise<UnpairedRecord[]> {
   const result = await db.query(
     `SELECT u.flow, u.entity, u.side, u.record_key, u.reason, u.in_scope, u.run_id, u.seen_at,
             coalesce(s.suggestions, '[]'::jsonb) AS suggestions
@@ -150,20 +158,25 @@ export async function listUnpaired(db: StateDb, query: UnpairedQuery): Promise<U
                   LIMIT 3) c
        ) s ON true
        ${where}
-      ORDER BY u.flow, u.entity, u.side, u.record_key LIMIT ${where.param(query.limit)}`,
+      ORDER BY u.flow, u.entity, u.side, u.record_key${limit === undefined ? '' : ` LIMIT ${where.param(limit)}`}`,
     where.params,
   );
-  return result.rows.map((r) => ({
-    flow: r.flow,
-    entity: r.entity,
-    side: r.side,
-    key: r.record_key,
-    reason: r.reason,
-    inScope: r.in_scope,
-    runId: r.run_id,
-    seenAt: r.seen_at,
-    suggestions: r.suggestions as PartnerSuggestion[],
-  }));
+  return result.rows.map(unpairedFromRow);
+}
+
+/** A row of ferry.unpaired_records (or a deleted one's JSON, whose `seen_at` is text) as a record. */
+export function unpairedFromRow(r: Record<string, unknown>): UnpairedRecord {
+  return {
+    flow: r.flow as string,
+    entity: r.entity as string,
+    side: r.side as UnpairedSide,
+    key: r.record_key as string,
+    reason: r.reason as UnpairedReason,
+    inScope: r.in_scope as boolean,
+    runId: r.run_id as string,
+    seenAt: r.seen_at instanceof Date ? r.seen_at : new Date(r.seen_at as string),
+    suggestions: (r.suggestions ?? []) as PartnerSuggestion[],
+  };
 }
 
 /** Unpaired records per entity of a flow: the `new` category count of reports, `ferry pairs` and SyncFlow.status. */

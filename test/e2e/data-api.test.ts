@@ -288,6 +288,61 @@ describe('data.ferry.dev through the aggregation layer', () => {
     expect(list.metadata.resourceVersion).toMatch(/^\d+$/);
   });
 
+  it('new (unpaired) records: listed, got by name with their suggestions, and watched as they come, refresh and get paired', async () => {
+    const flow = `${ns}/window`;
+    const write = (sql: string, params: unknown[]) => withClient(stateUrl, (c) => c.query(sql, params));
+    // What a two-way run keeps (store/unpaired-records.ts): a record on one side without a partner.
+    const sighting = (side: string, stored: string, last: string) =>
+      write(
+        `INSERT INTO ferry.unpaired_records (flow, entity, side, record_key, match_values, match_tokens, reason, in_scope, run_id)
+         VALUES ($1, 'people', $2, $3, ARRAY['ann', $4], ARRAY['0:ann', '1:' || $4], 'unmatched', true, 'r1')`,
+        [flow, side, stored, last],
+      );
+    const name = (side: string, stored: string) => `window.people.new-${side}~${Buffer.from(stored).toString('base64url')}`;
+    const ann = name('source', key(1));
+    await sighting('source', key(1), 'lee');
+    await sighting('target', key(5001), 'lee');
+
+    const one = await kubectl(['get', 'pair', ann, '-n', ns, '-o', 'json']);
+    expect(one.status, one.stderr).toBe(0);
+    expect(JSON.parse(one.stdout)).toMatchObject({
+      metadata: { name: ann },
+      sourceKey: '1',
+      targetKey: '',
+      category: 'new',
+      unpaired: { side: 'source', reason: 'unmatched', suggestions: [{ key: '5001', agreeing: [{ source: 'match[0]' }, { source: 'match[1]' }] }] },
+    });
+    const missing = await kubectl(['get', 'pair', name('source', key(99)), '-n', ns]);
+    expect(missing.stderr).toMatch(/NotFound/);
+
+    const watch = kubectlStream(['get', 'pairs', '-n', ns, '--field-selector', 'flow=window,category=new', '-w', '--output-watch-events']);
+    const shown = (event: string, objectName: string) => new RegExp(`^${event}\\s+${objectName.replace(/[.~-]/g, (c) => `\\${c}`)}\\s`, 'm');
+    try {
+      await watch.waitFor(shown('ADDED', name('target', key(5001))));
+      await sighting('source', key(2), 'fox');
+      await watch.waitFor(shown('ADDED', name('source', key(2))));
+      // A later run sees Ann again: the same object, refreshed.
+      await write(`UPDATE ferry.unpaired_records SET run_id = 'r2', seen_at = now() WHERE flow = $1 AND record_key = $2`, [flow, key(1)]);
+      await watch.waitFor(shown('MODIFIED', ann));
+      // Linked: both records leave category new, their pair (synchronised) is not in this selection.
+      await withClient(stateUrl, async (c) => {
+        await c.query('BEGIN');
+        await c.query(`DELETE FROM ferry.unpaired_records WHERE flow = $1 AND record_key = ANY($2::text[])`, [flow, [key(1), key(5001)]]);
+        await c.query(`INSERT INTO ferry.pairs (flow, entity, source_key, target_key, category) VALUES ($1, 'people', $2, $3, 'synchronised')`, [flow, key(1), key(5001)]);
+        await c.query('COMMIT');
+      });
+      await watch.waitFor(shown('DELETED', name('target', key(5001))));
+      await watch.waitFor(shown('DELETED', ann));
+      const events = watch.output().trim().split('\n').slice(1).map((l) => l.split(/\s+/).slice(0, 2).join(' '));
+      expect(events.slice(0, 4)).toEqual([`ADDED ${ann}`, `ADDED ${name('target', key(5001))}`, `ADDED ${name('source', key(2))}`, `MODIFIED ${ann}`]);
+      expect(events.slice(4).sort()).toEqual([`DELETED ${ann}`, `DELETED ${name('target', key(5001))}`].sort());
+    } finally {
+      await watch.stop();
+    }
+    const left = await kubectl(['get', 'pairs', '-n', ns, '--field-selector', 'flow=window,category=new', '-o', 'name']);
+    expect(left.stdout.trim().split('\n')).toEqual([`pair.data.ferry.dev/${name('source', key(2))}`]);
+  });
+
   it('an export SyncJob through the controller ends with per-destination outcomes, in status, kubectl ferry runs and exportfiles', async () => {
     await kube.create('SyncJob', jobManifest(ns, 'loyalty-1', 'loyalty', { mode: 'Full' }));
     const job = await waitForPhase(kube, ns, 'loyalty-1', ['Succeeded', 'Failed'], 150_000);
