@@ -17,8 +17,9 @@ export interface StateStore {
   close(): Promise<void>;
 }
 
-// Any constant works; it only has to be the same for every Ferry process.
+// Guards only the creation of the schema and its migration journal on a fresh database; any constant works.
 const MIGRATION_LOCK_ID = 0x66657272; // "ferr"
+const JOURNAL = 'ferry.__drizzle_migrations';
 
 function migrationsFolder(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -46,7 +47,7 @@ export async function openStateStore(url: string, options: { max?: number } = {}
     throw describeConnectionError('the state database', url, error);
   }
   try {
-    if (await isStateOwner(client)) await migrateAsOwner(client);
+    if (await isStateOwner(client)) await migrateAsOwner(client, url);
     else await requireCurrentSchema(client, url);
   } catch (error) {
     client.release();
@@ -57,13 +58,39 @@ export async function openStateStore(url: string, options: { max?: number } = {}
   return { pool, db: drizzle(pool, { schema }), close: () => pool.end() };
 }
 
-/** Pending migrations, then the row-level security and namespace grants of every table (new ones included), under one lock. */
-async function migrateAsOwner(client: pg.PoolClient): Promise<void> {
-  await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+/**
+ * Pending migrations, then the row-level security and namespace grants of every table (new ones
+ * included), under one lock: SHARE UPDATE EXCLUSIVE on the migration journal, held by a session of its
+ * own (drizzle commits its own transactions). Namespace roles may only SELECT the journal, so they can
+ * neither take nor block that lock, as they could an advisory lock (any role may take any advisory
+ * key). The journal's inserts (ROW EXCLUSIVE) do not conflict with it. Only a fresh database, before
+ * the journal exists, is guarded by an advisory lock, while the journal is created.
+ */
+async function migrateAsOwner(client: pg.PoolClient, url: string): Promise<void> {
+  await createJournal(client);
+  const lock = new pg.Client({ connectionString: url });
+  lock.on('error', () => {});
+  await lock.connect();
   try {
+    await lock.query('BEGIN');
+    await lock.query(`LOCK TABLE ${JOURNAL} IN SHARE UPDATE EXCLUSIVE MODE`);
     await migrate(drizzle(client, { schema }), { migrationsFolder: migrationsFolder(), migrationsSchema: 'ferry' });
     await applyTenantIsolation(client);
     await regrantNamespaceRoles(client); // tables a migration added
+    await lock.query('COMMIT');
+  } finally {
+    await lock.end().catch(() => {});
+  }
+}
+
+/** The schema and drizzle's journal (its own definition), made once under an advisory lock so two first starts do not collide. */
+async function createJournal(client: pg.PoolClient): Promise<void> {
+  const exists = await client.query<{ found: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS found`, [JOURNAL]);
+  if (exists.rows[0].found) return;
+  await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+  try {
+    await client.query('CREATE SCHEMA IF NOT EXISTS ferry');
+    await client.query(`CREATE TABLE IF NOT EXISTS ${JOURNAL} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`);
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]);
   }

@@ -38,6 +38,7 @@ const SEEDS: Record<string, (ns: Ns) => [string, unknown[]][]> = {
   ],
   admitted_flows: (ns) => [[`INSERT INTO ferry.admitted_flows (sync_job_uid, flow, generation, spec) VALUES ($1, $2, 1, '{}')`, [`${ns}-uid`, `${ns}/crm`]]],
   flow_targets: (ns) => [[`INSERT INTO ferry.flow_targets (flow, entity, target_system, target_table, target_keys) VALUES ($1, 'people', 'pg', 'people', 'id')`, [`${ns}/crm`]]],
+  unpaired_deletions: (ns) => [[`INSERT INTO ferry.unpaired_deletions (xid, flow, record) VALUES (1, $1, '{}')`, [`${ns}/crm`]]],
   pair_deletions: (ns) => [[`INSERT INTO ferry.pair_deletions (xid, flow, pair) VALUES (1, $1, '{}')`, [`${ns}/crm`]]],
 };
 
@@ -216,6 +217,25 @@ describe('tenant isolation in the state database', () => {
     } finally {
       await owner.query('INSERT INTO ferry.__drizzle_migrations (id, hash, created_at) VALUES ($1, $2, $3)', [newest.rows[0].id, newest.rows[0].hash, newest.rows[0].created_at]);
     }
+  });
+
+  it("cannot take or block the owner's migration lock", async () => {
+    const a = clients['team-a'];
+    // The advisory key of a fresh database's first start: a namespace may hold it, and the owner still migrates.
+    await a.query('SELECT pg_advisory_lock($1)', [0x66657272]);
+    try {
+      const started = Date.now();
+      await (await openStateStore(ownerUrl)).close();
+      expect(Date.now() - started).toBeLessThan(15_000);
+      await inRolledBack(a, async () => {
+        expect(await refusal(a, 'LOCK TABLE ferry.__drizzle_migrations IN SHARE UPDATE EXCLUSIVE MODE')).toBe('42501');
+        expect(await refusal(a, 'LOCK TABLE ferry.tenant_roles IN SHARE ROW EXCLUSIVE MODE')).toBe('42501');
+      });
+    } finally {
+      await a.query('SELECT pg_advisory_unlock($1)', [0x66657272]);
+    }
+    // Two owners starting at once take turns (the second waits for the first's journal lock).
+    await Promise.all([openStateStore(ownerUrl), openStateStore(ownerUrl)].map(async (opened) => (await opened).close()));
   });
 
   it('a new password replaces the old one, which stops working', async () => {
