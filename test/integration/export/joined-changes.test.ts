@@ -89,6 +89,34 @@ describe('Changes exports of a query joining related rows (seed 004)', () => {
     expect(fourth.report.export.files[0].rows).toBe(0);
   });
 
+  it('a hard-deleted related row moves no cursor, so it exports nothing; a delete trigger that touches the member makes it a change', async () => {
+    const flow = spec(MEMBERS_WITH_POINTS, 'deletes_{seq}');
+    const run = async () => {
+      const result = await exportOnce(urls, flow, context(), { flowId: 'default/deletes' });
+      expect(result.failure).toBeUndefined();
+      return result.report.export.files[0].rows === 0 ? [] : lines(fileOf(result.report));
+    };
+    await withClient(urls.sourceUrl, async (c) => {
+      await c.query(`INSERT INTO members VALUES (6, 'Dee', 'd@x.org', 0, $1::timestamptz + interval '3 hours')`, [T0]);
+      await c.query(`INSERT INTO points_transactions VALUES (20, 6, 3, $1::timestamptz + interval '3 hours'), (21, 6, 4, $1::timestamptz + interval '3 hours')`, [T0]);
+    });
+    await run();
+    // What README says is not caught: max(created_at) only drops, and the cursor is after the watermark for no row.
+    await withClient(urls.sourceUrl, (c) => c.query(`DELETE FROM points_transactions WHERE id = 21`));
+    expect(await run()).toEqual([]);
+    // The documented remedy: the delete moves the member's own change time forward.
+    await withClient(urls.sourceUrl, (c) =>
+      c.query(`
+        CREATE FUNCTION touch_member() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN UPDATE members SET updated_at = clock_timestamp() WHERE id = OLD.member_id; RETURN NULL; END $$;
+        CREATE TRIGGER points_deleted AFTER DELETE ON points_transactions FOR EACH ROW EXECUTE FUNCTION touch_member();
+        DELETE FROM points_transactions WHERE id = 20;`),
+    );
+    expect((await run()).map(({ member_id, transactions }) => ({ member_id, transactions }))).toEqual([{ member_id: 6, transactions: [] }]);
+    expect(await run()).toEqual([]);
+    await withClient(urls.sourceUrl, (c) => c.query(`DROP TRIGGER points_deleted ON points_transactions`));
+  });
+
   it('refuses a query that repeats a key (a member would be exported twice) or lacks the declared columns, and keeps the watermark', async () => {
     const ungrouped = `SELECT m.id AS member_id, p.points, greatest(m.updated_at, p.created_at) AS changed_at FROM members m JOIN points_transactions p ON p.member_id = m.id`;
     const repeated = await exportOnce(urls, spec(ungrouped, 'ungrouped_{seq}'), context(), { flowId: 'default/ungrouped' });
