@@ -1,4 +1,4 @@
-import type { StateDb } from './state-connection.js';
+import type { StateClient, StateDb } from './state-connection.js';
 
 // The files a files source has seen (`ferry.source_files`): which were imported, which failed and why.
 
@@ -88,10 +88,36 @@ export async function recordFileMoved(db: StateDb, id: number, path: string): Pr
 }
 
 /**
- * An explicit re-import: the named file's records are forgotten, so the next run takes it again as
- * a new file (after every file seen so far). Returns how many records were forgotten.
+ * A fresh place in the order of files, for a file imported again (`--reimport`): it applies after
+ * every file seen so far. Nothing is recorded until `markImportedAgain`, so a failed re-import
+ * leaves the file remembered as before.
  */
-export async function forgetFile(db: StateDb, flow: string, name: string): Promise<number> {
-  const result = await db.query(`DELETE FROM ferry.source_files WHERE flow = $1 AND name = $2`, [flow, name]);
-  return result.rowCount ?? 0;
+export async function nextFileId(db: StateDb): Promise<number> {
+  const result = await db.query<{ id: string }>(`SELECT nextval(pg_get_serial_sequence('ferry.source_files', 'id')) AS id`);
+  return Number(result.rows[0]!.id);
+}
+
+/**
+ * A re-imported file read to its end: its record moves to the place `nextFileId` gave it and
+ * becomes imported by this run, in one transaction (on a client of its own).
+ */
+export async function markImportedAgain(db: StateClient, files: { id: number; replaces: number }[], runId: string): Promise<void> {
+  if (files.length === 0) return;
+  await db.query('BEGIN');
+  try {
+    for (const { id, replaces } of files) {
+      const old = await db.query<RawRecord & { flow: string; first_seen_at: Date }>(`DELETE FROM ferry.source_files WHERE id = $1 RETURNING *`, [replaces]);
+      const was = old.rows[0];
+      if (!was) continue;
+      await db.query(
+        `INSERT INTO ferry.source_files (id, flow, entity, name, sha256, size, modified_at, path, status, run_id, first_seen_at, imported_at)
+         OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'imported', $9, $10, now())`,
+        [id, was.flow, was.entity, was.name, was.sha256, was.size, was.modified_at, was.path, runId, was.first_seen_at],
+      );
+    }
+    await db.query('COMMIT');
+  } catch (error) {
+    await db.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
 }

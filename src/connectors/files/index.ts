@@ -2,7 +2,7 @@ import type { FilesEndpoint } from '../../api/files.js';
 import type { SyncFlowSpec } from '../../api/syncflow.js';
 import type { Connector, Session } from '../../engine/connector.js';
 import { FirstLines } from '../../store/first-lines.js';
-import { markFilesImported, recordFileMoved } from '../../store/source-files.js';
+import { markFilesImported, markImportedAgain, recordFileMoved } from '../../store/source-files.js';
 import { StateConnection } from '../../store/state-connection.js';
 import { Inventory, type ReadyFile } from './inventory.js';
 import { loadDecryptionKeys } from './keys.js';
@@ -101,7 +101,9 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
       if (files.length === 0) return;
       const state = await StateConnection.open(context.stateUrl);
       try {
-        await markFilesImported(state.client, files.map((f) => f.record.id), runId);
+        const again = files.flatMap((f) => (f.replaces === undefined ? [] : [{ id: f.record.id, replaces: f.replaces }]));
+        await markImportedAgain(state.client, again, runId);
+        await markFilesImported(state.client, files.filter((f) => f.replaces === undefined).map((f) => f.record.id), runId);
         if (endpoint.afterImport === 'Move') await moveProcessed(endpoint, context, state, files);
       } finally {
         await state.close();

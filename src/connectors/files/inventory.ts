@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import picomatch from 'picomatch';
 import type { FileSource, FilesEndpoint } from '../../api/files.js';
 import type { RemoteEntry } from '../../export/transports/types.js';
-import { forgetFile, markFileFailed, recordFileMoved, rememberFile, sourceFiles, type SourceFileRecord } from '../../store/source-files.js';
+import { markFileFailed, nextFileId, recordFileMoved, rememberFile, sourceFiles, type SourceFileRecord } from '../../store/source-files.js';
 import type { StateDb } from '../../store/state-connection.js';
 import { ConfigError, FerryError } from '../../util/errors.js';
 import { decodeFile, Fingerprint, InvalidFileError, type DecryptionKeys } from './decode.js';
@@ -16,10 +16,14 @@ import { dialectOf, syntaxProblem } from './parse.js';
 /** Names partners use while a file is still being written, and our own dot files. */
 const TEMPORARY = /^\.|\.(part|partial|tmp|temp|filepart|crdownload)$/i;
 
-/** A file ready to read: its record (id = its place in the order) and its plain text on local disk. */
+/**
+ * A file ready to read: its record (id = its place in the order) and its plain text on local disk.
+ * A file imported again has a new place that is not recorded yet: `replaces` is its recorded one.
+ */
 export interface ReadyFile {
   record: SourceFileRecord;
   plain: string;
+  replaces?: number;
 }
 
 function orderKey(file: FileSource): (entry: RemoteEntry) => string {
@@ -40,7 +44,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export class Inventory {
   private listing?: Promise<RemoteEntry[]>;
-  private forgotten?: Promise<SourceFileRecord[]>;
+  private reimported?: Promise<SourceFileRecord[]>;
   private readonly pending = new Map<string, Promise<ReadyFile[]>>();
   private readonly work: Promise<string>;
   private temporaries = 0;
@@ -81,36 +85,34 @@ export class Inventory {
   }
 
   /**
-   * Files named for re-import (`--reimport`): forgotten once per run, before any entity looks, so
-   * they count as new. Their records say where each is now (processed/ after a move).
+   * The records of the files named for re-import (`--reimport`), which count as new in this run;
+   * they say where each file is now (processed/ after a move). The records stay as they are until
+   * the run succeeds (see `ReadyFile.replaces`).
    */
-  private forgetReimported(): Promise<SourceFileRecord[]> {
-    this.forgotten ??= (async () => {
+  private reimportedRecords(): Promise<SourceFileRecord[]> {
+    this.reimported ??= (async () => {
       const known = await sourceFiles(this.state, this.flow);
       const listed = new Set((await this.settledFiles()).map((e) => e.name));
-      const forgotten: SourceFileRecord[] = [];
       for (const name of this.reimport) {
-        const records = known.filter((k) => k.name === name);
-        if (records.length === 0 && !listed.has(name)) throw new ConfigError(`--reimport ${name}: this flow has seen no file of that name (${this.location.what})`);
-        await forgetFile(this.state, this.flow, name);
-        forgotten.push(...records);
+        if (!known.some((k) => k.name === name) && !listed.has(name)) throw new ConfigError(`--reimport ${name}: this flow has seen no file of that name (${this.location.what})`);
       }
-      return forgotten;
+      return known.filter((k) => this.reimport.includes(k.name));
     })();
-    return this.forgotten;
+    return this.reimported;
   }
 
   private async findPending(entity: string, file: FileSource): Promise<ReadyFile[]> {
     const matches = picomatch(file.pattern, { dot: false });
-    const forgotten = (await this.forgetReimported()).filter((k) => k.entity === entity);
+    const again = (await this.reimportedRecords()).filter((k) => k.entity === entity);
     const known = await sourceFiles(this.state, this.flow, entity);
     const seen = (e: RemoteEntry) =>
+      !this.reimport.includes(e.name) &&
       known.some((k) => k.name === e.name && k.status !== 'pending' && k.size === e.size && k.modifiedAt.getTime() === e.modifiedAt.getTime());
     const key = orderKey(file);
     const listed = (await this.settledFiles()).filter((e) => matches(e.name) && !TEMPORARY.test(e.name) && !seen(e));
     const candidates: { entry: RemoteEntry; path: string }[] = listed.map((entry) => ({ entry, path: entry.name }));
     // A re-imported file moved away after its import is read where it is now.
-    for (const record of forgotten.filter((k) => k.path !== k.name && !listed.some((e) => e.name === k.name))) {
+    for (const record of again.filter((k) => k.path !== k.name && !listed.some((e) => e.name === k.name))) {
       candidates.push({ entry: { name: record.name, size: record.size, modifiedAt: record.modifiedAt }, path: record.path });
     }
     candidates.sort((a, b) => (key(a.entry) < key(b.entry) ? -1 : key(a.entry) > key(b.entry) ? 1 : 0));
@@ -140,26 +142,24 @@ export class Inventory {
     const fingerprint = new Fingerprint();
     // The download ends the fingerprint, whose bytes are spooled to disk as they come.
     await Promise.all([this.location.download(path, fingerprint), pipeline(fingerprint, createWriteStream(raw))]);
-    const record = await rememberFile(this.state, {
-      flow: this.flow,
-      entity,
-      name: entry.name,
-      sha256: fingerprint.digest(),
-      size: fingerprint.bytes,
-      modifiedAt: entry.modifiedAt,
-      path,
-      runId: this.runId,
-    });
+    const sha256 = fingerprint.digest();
+    const earlier = this.reimport.includes(entry.name)
+      ? (await sourceFiles(this.state, this.flow, entity)).find((k) => k.name === entry.name && k.sha256 === sha256)
+      : undefined;
+    const record: SourceFileRecord = earlier
+      ? { ...earlier, id: await nextFileId(this.state), status: 'pending', path }
+      : await rememberFile(this.state, { flow: this.flow, entity, name: entry.name, sha256, size: fingerprint.bytes, modifiedAt: entry.modifiedAt, path, runId: this.runId });
     if (record.status === 'failed') return undefined;
     const dir = await this.work;
     try {
       const plain = await decodeFile(raw, entry.name, file.compression ?? 'Auto', await this.keys(), (suffix) => join(dir, `${++this.temporaries}.${suffix}`));
       const problem = await syntaxProblem(plain, file.format ?? 'Csv', dialectOf(file));
       if (problem) throw new InvalidFileError(problem);
-      return { record, plain };
+      return { record, plain, ...(earlier ? { replaces: earlier.id } : {}) };
     } catch (error) {
       if (!(error instanceof InvalidFileError)) throw error;
-      await this.fail(record, error.message);
+      // A file imported again stays remembered as it was.
+      if (!earlier) await this.fail(record, error.message);
       throw new FerryError(`file ${entry.name} (${this.location.what}) cannot be imported: ${error.message}; nothing from it was applied`, 1);
     }
   }

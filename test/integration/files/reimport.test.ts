@@ -69,6 +69,31 @@ describe('files source: a file imported again on request (--reimport)', () => {
     expect((await run()).totals.read).toBe(0);
   }, 120_000);
 
+  it('a re-import that fails leaves the file remembered as before; the next re-import applies it once, after the others', async () => {
+    const before = await files();
+    const changes2 = before.find((f) => f.name === 'changes-2.csv')!;
+    await withClient(targetUrl, (c) => c.query('ALTER TABLE staff RENAME TO staff_away'));
+    try {
+      await expect(run(['changes-2.csv'])).rejects.toThrow();
+    } finally {
+      await withClient(targetUrl, (c) => c.query('ALTER TABLE staff_away RENAME TO staff'));
+    }
+    expect(await files()).toEqual(before);
+    // Still imported: a normal run does not take it.
+    expect((await run()).totals.read).toBe(0);
+
+    expect((await run(['changes-2.csv'])).totals.read).toBe(1);
+    const after = await files();
+    expect(after.map((f) => [f.name, f.status, f.path])).toEqual([
+      ['changes-1.csv', 'imported', 'processed/changes-1.csv'],
+      ['changes-2.csv', 'imported', 'processed/changes-2.csv'],
+    ]);
+    expect(after[1]!.id).toBeGreaterThan(Math.max(...before.map((f) => f.id)));
+    expect(after[1]!.sha256).toBe(changes2.sha256);
+    expect((await names())[0]).toEqual(['1', 'Ann Smith']);
+    expect((await run()).totals.read).toBe(0);
+  }, 120_000);
+
   it('refuses a name the flow has never seen', async () => {
     await expect(run(['changes-9.csv'])).rejects.toThrow(/--reimport changes-9\.csv: this flow has seen no file of that name/);
   }, 60_000);
