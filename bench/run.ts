@@ -14,6 +14,7 @@ import { prepareEngine, readFlow, runFerry, writeManifests, type Engine, type Fe
 import { printPairs, printRows, printSlowest, row, writeRows, type ResultRow } from './results.js';
 import { benchController } from './controller.js';
 import { consoleBenchRows } from './console.js';
+import { filesImportBenchRows } from './files-import.js';
 import { manifestValidationRows } from './manifest-validation.js';
 import { exportBenchRows } from './export.js';
 import { pickupLatencyRows } from './pickup-latency.js';
@@ -30,8 +31,9 @@ const UPDATES = 1000;
 // a-d: one-way bulk moves; m1: PostgreSQL -> MariaDB; m2: MariaDB -> PostgreSQL; l: pgloader
 // (needs a, b, m2); r: Record latency; t: two-way Full; p: LISTEN/NOTIFY pickup; e: export
 // pipeline; k: controller (needs kube-apiserver, see scripts/kube-test-assets.sh); v: ferry
-// validate on a 4 MB manifest; u: the console's first page (200 flows, 10,000 runs; needs kube-apiserver).
-const ROWS = ['a', 'b', 'c', 'd', 'm1', 'm2', 'l', 'r', 't', 'p', 'e', 'k', 'v', 'u'] as const;
+// validate on a 4 MB manifest; u: the console's first page (200 flows, 10,000 runs; needs kube-apiserver);
+// f: files import (a --people-row CSV, gzip + GnuPG, over sshd; needs root and openssh-server).
+const ROWS = ['a', 'b', 'c', 'd', 'm1', 'm2', 'l', 'r', 't', 'p', 'e', 'k', 'v', 'u', 'f'] as const;
 const BULK_ROWS: readonly RowId[] = ['a', 'b', 'c', 'd', 'm1', 'm2', 'l'];
 const MARIA_ROWS: readonly RowId[] = ['m1', 'm2', 'l'];
 const RECORD_PEOPLE = 10_000;
@@ -205,6 +207,7 @@ async function main(): Promise<void> {
     if (want('k')) rows.push(...(await benchController({ runner: opts.runner })));
     if (want('v')) rows.push(...manifestValidationRows(say));
     if (want('u')) rows.push(...(await consoleBenchRows({ log: say })));
+    if (want('f')) rows.push(...(await filesImportBenchRows({ rows: opts.people, log: say })));
 
     printRows(rows);
     const out = join(import.meta.dirname, 'results.json');

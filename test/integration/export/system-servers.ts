@@ -1,16 +1,23 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type AddressInfo } from 'node:net';
-import { userInfo } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tempDir } from './fixtures.js';
 
 export const SSHD = '/usr/sbin/sshd';
 export const VSFTPD = '/usr/sbin/vsftpd';
 export const interopAvailable = existsSync(SSHD) && existsSync(VSFTPD) && process.getuid?.() === 0;
 export const INTEROP_HINT =
   'interop suite (OpenSSH sshd + vsftpd) skipped: it needs root and the Debian packages; run `apt-get install -y openssh-server vsftpd` (as .ci/run does) to enable it';
+
+/** A server's own directory, removed when it stops (no vitest hook: the benchmarks start these servers too). */
+const serverDir = (prefix: string) => mkdtempSync(join(tmpdir(), `ferry-${prefix}-`));
+
+async function stopAndRemove(child: ChildProcess, dir: string): Promise<void> {
+  await stop(child);
+  rmSync(dir, { recursive: true, force: true });
+}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -62,7 +69,7 @@ export interface Sshd {
 
 /** OpenSSH's sshd in the foreground (`sshd -D`) on a loopback port, serving internal-sftp with key auth. */
 export async function startSshd(): Promise<Sshd> {
-  const dir = tempDir('sshd');
+  const dir = serverDir('sshd');
   const uploadDir = join(dir, 'upload');
   mkdirSync(uploadDir);
   // sshd insists on its privilege separation directory.
@@ -100,7 +107,7 @@ export async function startSshd(): Promise<Sshd> {
     hostKey: readFileSync(join(dir, 'host_key.pub'), 'utf8').trim(),
     clientPrivateKey: readFileSync(join(dir, 'client_key'), 'utf8'),
     uploadDir,
-    close: () => stop(child),
+    close: () => stopAndRemove(child, dir),
   };
 }
 
@@ -118,7 +125,7 @@ export interface Vsftpd {
  * system account; the "password" is whatever the client sends.
  */
 export async function startVsftpd(tls: { certPath: string; keyPath: string }, implicit = false): Promise<Vsftpd> {
-  const dir = tempDir('vsftpd');
+  const dir = serverDir('vsftpd');
   const root = join(dir, 'root');
   const uploadDir = join(root, 'upload');
   const empty = join(dir, 'empty');
@@ -164,5 +171,5 @@ export async function startVsftpd(tls: { certPath: string; keyPath: string }, im
   );
   const { child, output } = startProcess(VSFTPD, [join(dir, 'vsftpd.conf')]);
   await waitForPort(port, child, output);
-  return { port, directory: 'upload', uploadDir, close: () => stop(child) };
+  return { port, directory: 'upload', uploadDir, close: () => stopAndRemove(child, dir) };
 }

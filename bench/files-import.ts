@@ -1,0 +1,233 @@
+/**
+ * Files-import benchmark: a CSV snapshot of N employees, gzip-compressed and encrypted + signed by
+ * GnuPG, imported over SFTP from OpenSSH's sshd on loopback (internal-sftp, as in the interop
+ * tests; needs root and openssh-server) into PostgreSQL by the files source, against the baseline
+ * `sftp get` + `gpg --decrypt | gunzip | psql \copy FROM STDIN` in the same run. Ferry runs in a
+ * child process so its peak RSS is its own. A second Incremental run with no new file must read
+ * nothing (only the directory listing).
+ *
+ *   npx tsx bench/files-import.ts [--rows N]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import type { SyncFlowSpec } from '../src/api/syncflow.js';
+import { runSync } from '../src/connectors/run.js';
+import { ensureDatabase } from '../src/local/embedded-server.js';
+import { startEmbeddedPostgres } from '../src/util/embedded-postgres.js';
+import { startSshd } from '../test/integration/export/system-servers.js';
+import { sqlRows } from '../test/helpers/mini-flow.js';
+import { printRows, row, type ResultRow } from './results.js';
+
+const FILE = 'employees-20261130.csv.gz.pgp';
+const COLUMNS = ['employee_no', 'name', 'email', 'city', 'salary', 'born'];
+const TABLE_SQL = (table: string) =>
+  `CREATE TABLE ${table} (id bigserial PRIMARY KEY, employee_no text UNIQUE NOT NULL, name text, email text, city text, salary numeric(10,2), born date)`;
+
+interface ChildConfig {
+  targetUrl: string;
+  stateUrl: string;
+  sftpPort: number;
+  hostKey: string;
+  sftpUser: string;
+  sftpKey: string;
+  directory: string;
+  privateKey: string;
+  publicKey: string;
+  mode: 'Full' | 'Incremental';
+}
+
+interface ChildResult {
+  wallMs: number;
+  maxRssMb: number;
+  maxHeapMb: number;
+  read: number;
+  created: number;
+  rejected: number;
+}
+
+function flowSpec(): SyncFlowSpec {
+  return {
+    direction: 'OneWay',
+    source: {
+      files: {
+        exportTargetRef: { name: 'partner' },
+        decryption: { secretRef: { name: 'pgp' }, verify: { secretRef: { name: 'signer' } } },
+        // The baseline does not wait for the file to settle either.
+        settleSeconds: 0,
+      },
+    },
+    target: { postgres: { secretRef: { name: 'dst' } } },
+    entities: [
+      {
+        name: 'employees',
+        source: {
+          table: 'employees',
+          keys: ['employee_no'],
+          file: { pattern: 'employees-*.csv.gz.pgp', contents: 'Snapshot', columns: [{ name: 'salary', type: 'Decimal' }, { name: 'born', type: 'Date' }] },
+        },
+        target: { table: 'staff', keys: ['id'] },
+        fields: COLUMNS.map((c) => ({ source: c, target: c })),
+        actions: ['createInTarget', 'updateTarget', 'deleteInTarget'],
+      },
+    ],
+  } as SyncFlowSpec;
+}
+
+/** The Ferry side, in its own process. */
+async function child(config: ChildConfig): Promise<void> {
+  const started = performance.now();
+  let maxHeap = 0;
+  const sampler = setInterval(() => (maxHeap = Math.max(maxHeap, process.memoryUsage().heapUsed)), 100);
+  const report = await runSync({
+    flowId: 'bench/files-import',
+    spec: flowSpec(),
+    mode: config.mode,
+    sourceUrl: '',
+    targetUrl: config.targetUrl,
+    stateUrl: config.stateUrl,
+    logger: pino({ level: 'warn' }),
+    files: {
+      targets: {
+        partner: { protocol: 'SFTP', host: '127.0.0.1', port: config.sftpPort, directory: config.directory, credentialsSecretRef: { name: 'creds' }, sftp: { hostKey: config.hostKey } },
+      },
+      secrets: { creds: { username: config.sftpUser, privateKey: config.sftpKey }, pgp: { privateKey: config.privateKey }, signer: { publicKey: config.publicKey } },
+    },
+  });
+  clearInterval(sampler);
+  const result: ChildResult = {
+    wallMs: performance.now() - started,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    maxHeapMb: maxHeap / 1024 / 1024,
+    read: report.totals.read,
+    created: report.totals.created,
+    rejected: report.totals.rejected,
+  };
+  process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
+}
+
+function runChild(config: ChildConfig): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    proc.stdout.on('data', (d) => (out += d));
+    proc.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
+      if (code !== 0 || !line) return reject(new Error(`ferry files-import child failed (${code}): ${out}`));
+      resolve(JSON.parse(line.slice('BENCH_RESULT '.length)) as ChildResult);
+    });
+  });
+}
+
+/** Writes the employees CSV (header row, ISO dates, decimal point), streamed. */
+async function writeCsv(path: string, rows: number): Promise<void> {
+  const out = createWriteStream(path);
+  const write = (text: string) => (out.write(text) ? Promise.resolve() : new Promise<void>((resolve) => out.once('drain', () => resolve())));
+  await write(`${COLUMNS.join(',')}\n`);
+  let chunk = '';
+  for (let i = 1; i <= rows; i++) {
+    const day = String((i % 28) + 1).padStart(2, '0');
+    chunk += `E${i},"Person ${i}, Jr.",person${i}@example.org,City ${i % 500},${(2000 + (i % 3000) / 7).toFixed(2)},19${50 + (i % 50)}-0${(i % 9) + 1}-${day}\n`;
+    if (chunk.length > 1 << 16) {
+      await write(chunk);
+      chunk = '';
+    }
+  }
+  await write(chunk);
+  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+}
+
+/** `sftp get` then `gpg --decrypt | gunzip | psql \copy`, timed. */
+function runBaseline(env: Record<string, string>): number {
+  const script = [
+    'set -euo pipefail',
+    `sftp -q -b - -i "$SSH_KEY" -P "$PORT" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes "$SSH_USER@127.0.0.1" <<< "get $REMOTE/${FILE} $LOCAL" >/dev/null`,
+    `gpg --homedir "$GNUPGHOME" --batch --quiet --decrypt "$LOCAL" 2>/dev/null | gunzip | psql "$URL" -X -q -v ON_ERROR_STOP=1 -c "\\copy staff_baseline (${COLUMNS.join(', ')}) FROM STDIN WITH (FORMAT csv, HEADER)"`,
+  ].join('\n');
+  const started = performance.now();
+  execFileSync('bash', ['-c', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  return performance.now() - started;
+}
+
+/** Runs the files-import benchmark and returns its rows for bench/results.json. */
+export async function filesImportBenchRows(options: { rows: number; log?: (line: string) => void }): Promise<ResultRow[]> {
+  const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const work = mkdtempSync(join(tmpdir(), 'ferry-bench-files-'));
+  const gnupgHome = join(work, 'gnupg');
+  mkdirSync(gnupgHome, { mode: 0o700 });
+  const server = await startEmbeddedPostgres({ persistent: false });
+  const sshd = await startSshd();
+  writeFileSync(join(work, 'ssh-key'), sshd.clientPrivateKey, { mode: 0o600 });
+  try {
+    const targetUrl = await ensureDatabase(server.url, 'files_import_target');
+    const stateUrl = await ensureDatabase(server.url, 'ferry_state_files');
+    await sqlRows(targetUrl, `${TABLE_SQL('staff')}; ${TABLE_SQL('staff_baseline')}`);
+
+    log(`files bench: writing ${options.rows} rows, gzip and gpg --encrypt --sign (not timed)...`);
+    const gpg = (...args: string[]) => execFileSync('gpg', ['--homedir', gnupgHome, '--batch', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    gpg('--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', 'Bench <bench@example.org>', 'future-default', 'default', 'never');
+    const publicKey = gpg('--armor', '--export', 'bench@example.org').toString();
+    const privateKey = gpg('--pinentry-mode', 'loopback', '--passphrase', '', '--armor', '--export-secret-keys', 'bench@example.org').toString();
+    const csv = join(work, 'employees.csv');
+    await writeCsv(csv, options.rows);
+    execFileSync('bash', ['-c', 'set -o pipefail; gzip -c "$CSV" | gpg --homedir "$GNUPGHOME" --batch --yes --trust-model always --encrypt --sign -r bench@example.org > "$OUT"'], {
+      env: { ...process.env, CSV: csv, GNUPGHOME: gnupgHome, OUT: join(sshd.uploadDir, FILE) },
+    });
+    rmSync(csv);
+
+    log('files bench: baseline sftp get + gpg --decrypt | gunzip | psql \\copy...');
+    const baselineMs = runBaseline({
+      SSH_KEY: join(work, 'ssh-key'),
+      SSH_USER: sshd.user,
+      PORT: String(sshd.port),
+      REMOTE: sshd.uploadDir,
+      GNUPGHOME: gnupgHome,
+      LOCAL: join(work, 'baseline.pgp'),
+      URL: targetUrl,
+    });
+
+    log('files bench: ferry Full import...');
+    const config = { targetUrl, stateUrl, sftpPort: sshd.port, hostKey: sshd.hostKey, sftpUser: sshd.user, sftpKey: sshd.clientPrivateKey, directory: sshd.uploadDir, privateKey, publicKey };
+    const ferry = await runChild({ ...config, mode: 'Full' });
+    log(`files bench: ${ferry.read} rows read, ${ferry.created} created, ${ferry.rejected} rejected in ${(ferry.wallMs / 1000).toFixed(1)} s (baseline ${(baselineMs / 1000).toFixed(1)} s), peak RSS ${ferry.maxRssMb.toFixed(0)} MB (heap ${ferry.maxHeapMb.toFixed(0)} MB)`);
+    const columns = COLUMNS.join(', ');
+    const [{ differ }] = await sqlRows(
+      targetUrl,
+      `SELECT (SELECT count(*) FROM (SELECT ${columns} FROM staff EXCEPT SELECT ${columns} FROM staff_baseline) a) + (SELECT count(*) FROM (SELECT ${columns} FROM staff_baseline EXCEPT SELECT ${columns} FROM staff) b) AS differ`,
+    );
+    if (ferry.created !== options.rows || ferry.rejected !== 0 || Number(differ) !== 0) {
+      throw new Error(`files bench: Ferry created ${ferry.created} of ${options.rows} rows (${ferry.rejected} rejected), ${differ} rows differ from the baseline's`);
+    }
+
+    log('files bench: second run, no new file...');
+    const again = await runChild({ ...config, mode: 'Incremental' });
+    log(`files bench: second run read ${again.read} rows in ${(again.wallMs / 1000).toFixed(1)} s`);
+    if (again.read !== 0) throw new Error(`files bench: the run without a new file read ${again.read} rows`);
+
+    const label = options.rows >= 1000 ? `${Math.round(options.rows / 1000)}k` : String(options.rows);
+    return [
+      row(`files import ${label} rows: CSV+gzip+PGP over SFTP into PostgreSQL (s)`, ferry.wallMs / 1000, 's', baselineMs / 1000, '<= 1.5x sftp get + gpg|gunzip|psql \\copy'),
+      row(`files import ${label} rows: peak RSS`, ferry.maxRssMb, 'MB', null, '<= 300 MB'),
+      row(`files import: second run, no new file (s)`, again.wallMs / 1000, 's', null, 'listing only (0 rows read)'),
+    ];
+  } finally {
+    await sshd.close();
+    await server.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
+if (isMain) {
+  const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, child: { type: 'string' } } });
+  if (values.child) {
+    await child(JSON.parse(values.child) as ChildConfig);
+  } else {
+    printRows(await filesImportBenchRows({ rows: Number(values.rows.replace(/_/g, '')) }));
+    process.exit(0);
+  }
+}
