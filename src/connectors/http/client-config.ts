@@ -61,6 +61,7 @@ export function clientConfig(endpoint: HttpEndpoint, credentials: HttpCredential
     ...(auth ? { auth } : {}),
     ...(endpoint.headers?.length ? { headers: Object.fromEntries(endpoint.headers.map((h) => [h.name, h.value])) } : {}),
     ...(endpoint.timeouts?.requestSeconds ? { timeoutMs: endpoint.timeouts.requestSeconds * 1000 } : {}),
+    ...(endpoint.timeouts?.connectSeconds ? { connectTimeoutMs: endpoint.timeouts.connectSeconds * 1000 } : {}),
     ...(endpoint.limits?.maxInFlight ? { maxInFlight: endpoint.limits.maxInFlight } : {}),
     ...(endpoint.limits?.requestsPerSecond ? { requestsPerSecond: endpoint.limits.requestsPerSecond } : {}),
     ...(endpoint.limits?.retries !== undefined ? { retry: { attempts: endpoint.limits.retries + 1 } } : {}),

@@ -27,6 +27,8 @@ export interface HttpClientConfig {
   headers?: Record<string, string>;
   /** Per attempt, from connect to the last byte of the response. Default 30 000 ms. */
   timeoutMs?: number;
+  /** Per attempt, for a new connection to be up (TCP and TLS). Default 10 000 ms. */
+  connectTimeoutMs?: number;
   /** Requests in flight at once. Default 4. */
   maxInFlight?: number;
   /** Requests started per second, retries included; unlimited when absent. */
@@ -91,7 +93,7 @@ export interface HttpClient {
 
 export { HttpError, isHttpError, type HttpErrorKind } from './errors.js';
 
-const DEFAULTS = { timeoutMs: 30_000, maxInFlight: 4, attempts: 5, maxDelayMs: 30_000, baseDelayMs: 250, maxRetryAfterMs: 120_000 };
+const DEFAULTS = { timeoutMs: 30_000, connectTimeoutMs: 10_000, maxInFlight: 4, attempts: 5, maxDelayMs: 30_000, baseDelayMs: 250, maxRetryAfterMs: 120_000 };
 const MAX_MESSAGE = 500;
 
 /** Statuses a request is retried on; a POST only where the server says it did not act (429, 503) or never got it (408). */
@@ -124,7 +126,12 @@ export function createHttpClient(config: HttpClientConfig, logger?: Logger): Htt
   const baseDelayMs = config.retry?.baseDelayMs ?? DEFAULTS.baseDelayMs;
   const maxRetryAfterMs = config.retry?.maxRetryAfterMs ?? DEFAULTS.maxRetryAfterMs;
 
-  const transport = createTransport({ caBundle: config.caBundle, insecureSkipVerify: config.insecureSkipVerify, maxSockets: maxInFlight });
+  const transport = createTransport({
+    caBundle: config.caBundle,
+    insecureSkipVerify: config.insecureSkipVerify,
+    maxSockets: maxInFlight,
+    connectTimeoutMs: config.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+  });
   const slots = new Semaphore(maxInFlight);
   const gate = new StartGate(config.requestsPerSecond);
   const counters: HttpClientStats = { requests: 0, retries: 0, byMethod: {}, tokenRequests: 0 };

@@ -38,6 +38,8 @@ export interface TransportOptions {
   caBundle?: string;
   insecureSkipVerify?: boolean;
   maxSockets: number;
+  /** A new connection must be up (TCP, and TLS on https) within this; the request timeout still covers the whole exchange. */
+  connectTimeoutMs?: number;
 }
 
 export interface Transport {
@@ -81,6 +83,16 @@ export function createTransport(options: TransportOptions): Transport {
         clearTimeout(timer);
         reject(new TransportError(message, code, sent, timedOut));
       }
+      req.on('socket', (socket) => {
+        if (!options.connectTimeoutMs || !socket.connecting) return;
+        const connectTimer = setTimeout(() => {
+          timedOut = true;
+          req.destroy();
+          fail(`no connection within ${options.connectTimeoutMs} ms`, 'ECONNTIMEOUT');
+        }, options.connectTimeoutMs);
+        socket.once(secure ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
+        socket.once('close', () => clearTimeout(connectTimer));
+      });
       req.on('finish', () => (sent = true));
       req.on('error', (error: NodeJS.ErrnoException) => fail(error.message, error.code ?? 'EUNKNOWN'));
       req.on('response', (res) => {
