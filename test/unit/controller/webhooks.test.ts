@@ -151,9 +151,22 @@ describe('the SyncJob a delivery becomes', () => {
 });
 
 describe('spec.webhook in a SyncFlow', () => {
-  const flowWith = (webhook: Webhook): SyncFlow =>
-    ({ apiVersion: 'ferry.dev/v1alpha1', kind: 'SyncFlow', metadata: { name: 'crm' }, spec: { ...miniFlowSpec({ source: { postgres: { secretRef: { name: 's' } } }, target: { postgres: { secretRef: { name: 't' } } } }), webhook } }) as SyncFlow;
-  const problems = (webhook: Webhook) => validateSyncFlow(flowWith(webhook)).filter((e) => e.path.startsWith('spec.webhook'));
+  const flowWith = (webhook: Webhook, concurrencyPolicy?: string): SyncFlow =>
+    ({
+      apiVersion: 'ferry.dev/v1alpha1',
+      kind: 'SyncFlow',
+      metadata: { name: 'crm' },
+      spec: { ...miniFlowSpec({ source: { postgres: { secretRef: { name: 's' } } }, target: { postgres: { secretRef: { name: 't' } } } }), webhook, ...(concurrencyPolicy ? { concurrencyPolicy } : {}) },
+    }) as SyncFlow;
+  const problems = (webhook: Webhook, concurrencyPolicy = 'Queue') =>
+    validateSyncFlow(flowWith(webhook, concurrencyPolicy)).filter((e) => e.path.startsWith('spec.webhook') || e.path === 'spec.concurrencyPolicy');
+
+  it('needs concurrencyPolicy Queue, so a delivery during a run waits instead of being rejected or cancelling it', () => {
+    expect(validateSyncFlow(flowWith(hmacWebhook)).map((e) => e.path)).toEqual(['spec.concurrencyPolicy']);
+    expect(problems(hmacWebhook, 'Forbid')).toEqual([{ path: 'spec.concurrencyPolicy', message: 'must be Queue with spec.webhook, so a delivery during a run waits for it (Forbid would reject it)' }]);
+    expect(problems(hmacWebhook, 'Replace')[0].message).toContain('Replace would cancel the running sync');
+    expect(validateSyncFlow(flowWith(hmacWebhook, 'Queue'))).toEqual([]);
+  });
 
   it('a Record run names an entity of the flow', () => {
     expect(problems({ ...hmacWebhook, run: 'Record', record: { entity: 'people', keyPointer: '/id' } })).toEqual([]);
