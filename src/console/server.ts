@@ -67,6 +67,9 @@ function statusOf(error: unknown): number {
   return 500;
 }
 
+/** The search box's text (`q`), as long as the data API takes. */
+const searchOf = (url: URL) => (url.searchParams.get('q') ?? '').trim().slice(0, 100);
+
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
@@ -264,11 +267,13 @@ export class ConsoleServer {
     const job = await cluster.ferry.getSyncJob(name);
     const runId = job.status?.runId ?? job.status?.reportRef?.runId;
     const continueToken = url.searchParams.get('continue') ?? undefined;
+    const search = searchOf(url);
     let report: ReportDocument | undefined;
     let reportError: string | undefined;
     if (runId) {
       try {
-        report = await cluster.data.report(cluster.namespace, runId, { limit: REJECTED_PAGE, ...(continueToken ? { continue: continueToken } : {}) });
+        // The data API searches all rejected rows of the run, a bounded window per page.
+        report = await cluster.data.report(cluster.namespace, runId, { limit: REJECTED_PAGE, ...(continueToken ? { continue: continueToken } : {}), ...(search ? { search } : {}) });
       } catch (error) {
         if (!(error instanceof DataApiError && error.status === 404)) reportError = messageOf(error);
       }
@@ -292,7 +297,7 @@ export class ConsoleServer {
       : undefined;
     return [
       { title: `Run ${name}`, namespace: cluster.namespace, live: 'main', flows: [job.spec.flowRef.name] },
-      runPage({ job, namespace: cluster.namespace, report, reportError, search: url.searchParams.get('q') ?? '', continueToken, now: this.now(), ...(summary ? { summary } : {}) }),
+      runPage({ job, namespace: cluster.namespace, report, reportError, search, continueToken, now: this.now(), ...(summary ? { summary } : {}) }),
     ];
   }
 
@@ -316,14 +321,17 @@ export class ConsoleServer {
     const category = url.searchParams.get('category') || 'conflict';
     const entity = url.searchParams.get('entity') ?? '';
     const continueToken = url.searchParams.get('continue') ?? undefined;
+    const search = searchOf(url);
+    // The data API searches the keys of every pair of the category (not unpaired records, whose page is filtered here).
+    const searchedByServer = search !== '' && category !== 'new';
     const [flow, access, pairs] = await Promise.all([
       cluster.ferry.getFlow(name),
       cluster.access(),
-      cluster.data.page<Pair>(cluster.namespace, 'pairs', { flow: name, category, ...(entity ? { entity } : {}) }, PAIR_PAGE, continueToken),
+      cluster.data.page<Pair>(cluster.namespace, 'pairs', { flow: name, category, ...(entity ? { entity } : {}), ...(searchedByServer ? { search } : {}) }, PAIR_PAGE, continueToken),
     ]);
     return [
       { title: `Synchronization window: ${name}`, namespace: cluster.namespace, flows: [name], nav: 'flows' },
-      windowPage({ flow, namespace: cluster.namespace, entity, category, search: url.searchParams.get('q') ?? '', pairs: pairs.items, next: pairs.continue, continueToken, access, csrf: this.csrf.tokenFor(viewer.session) }),
+      windowPage({ flow, namespace: cluster.namespace, entity, category, search, searchedByServer, pairs: pairs.items, next: pairs.continue, continueToken, access, csrf: this.csrf.tokenFor(viewer.session) }),
     ];
   }
 

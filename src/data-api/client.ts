@@ -73,9 +73,9 @@ export class DataApiClient {
     }));
   }
 
-  /** A run's report with one page of its rejected rows. */
-  report(namespace: string, runId: string, page: { limit: number; continue?: string }): Promise<ReportDocument> {
-    const params = new URLSearchParams({ limit: String(page.limit), ...(page.continue ? { continue: page.continue } : {}) });
+  /** A run's report with one page of its rejected rows (those containing `search`, when given). */
+  report(namespace: string, runId: string, page: { limit: number; continue?: string; search?: string }): Promise<ReportDocument> {
+    const params = new URLSearchParams({ limit: String(page.limit), ...(page.continue ? { continue: page.continue } : {}), ...(page.search ? { search: page.search } : {}) });
     return this.json<ReportDocument>(`${BASE}/namespaces/${encodeURIComponent(namespace)}/runs/${encodeURIComponent(runId)}/report?${params}`);
   }
 

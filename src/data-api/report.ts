@@ -1,6 +1,6 @@
 import type { StateDb } from '../store/state-connection.js';
 import { renderTable, type RunReport } from '../engine/report.js';
-import { rejectedRows, runReport, type RejectedRowRecord } from '../store/run-reads.js';
+import { rejectedRows, runReport, searchRejectedRows, type RejectedRowRecord } from '../store/run-reads.js';
 import { GROUP_VERSION, type ObjectMeta } from './objects.js';
 
 export type ReportFormat = 'json' | 'text' | 'html';
@@ -21,17 +21,26 @@ export function reportFormat(value: string | null): ReportFormat | undefined {
 }
 
 /** The report subresource: the stored report and one page of rejected rows (paged by their id). */
-export async function loadReport(pool: StateDb, run: ObjectMeta, page: { afterId?: number; limit: number }): Promise<ReportDocument> {
-  const [report, rows] = await Promise.all([runReport(pool, run.name), rejectedRows(pool, run.name, { ...page, limit: page.limit + 1 })]);
+export async function loadReport(pool: StateDb, run: ObjectMeta, page: { afterId?: number; limit: number; search?: string }): Promise<ReportDocument> {
+  const { search, ...position } = page;
+  const [report, found] = await Promise.all([
+    runReport(pool, run.name),
+    search === undefined
+      ? rejectedRows(pool, run.name, { ...position, limit: page.limit + 1 }).then((rows) => ({ rows, scanEndId: undefined }))
+      : searchRejectedRows(pool, run.name, { ...position, limit: page.limit + 1, text: search }),
+  ]);
+  const rows = found.rows;
   const more = rows.length > page.limit;
   const shown: RejectedRowRecord[] = more ? rows.slice(0, page.limit) : rows;
+  // A search whose scanned window ended before a full page goes on after that window.
+  const next = more ? shown[shown.length - 1].id : found.scanEndId;
   return {
     apiVersion: GROUP_VERSION,
     kind: 'RunReport',
     metadata: run,
     ...(report ? { report } : {}),
     rejectedRows: shown.map((r) => ({ entity: r.entity, key: r.sourceKey, reason: r.reason, detail: r.detail, at: r.at.toISOString() })),
-    ...(more ? { continue: String(shown[shown.length - 1].id) } : {}),
+    ...(next !== undefined ? { continue: String(next) } : {}),
   };
 }
 

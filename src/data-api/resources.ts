@@ -183,7 +183,7 @@ export const pairs: Resource<Pair> = {
     { name: 'Last Synced', type: 'string', description: 'time of the last sync of the pair', cell: (p, now) => age(p.lastSyncedAt, now) },
   ],
   searchable: true,
-  list(pool, request) {
+  async list(pool, request) {
     const { entity, category } = request.filters;
     if (category === 'new') {
       if (request.search !== undefined) throw new BadRequest('search is not supported for category new (unpaired records)');

@@ -64,3 +64,13 @@ export function decodeContinue<P>(token: string | null, resource: string, filter
   if (parsed.r !== resource || JSON.stringify(parsed.f) !== JSON.stringify(filters)) throw new BadRequest('the continue token belongs to a different list request');
   return parsed.p as P;
 }
+
+export const MAX_SEARCH_LENGTH = 100;
+
+/** `?search=`: text to look for, trimmed; undefined when absent or empty. */
+export function searchText(params: URLSearchParams, maxLength: number): string | undefined {
+  const text = params.get('search')?.trim();
+  if (!text) return undefined;
+  if (text.length > maxLength) throw new BadRequest(`search is at most ${maxLength} characters`);
+  return text;
+}

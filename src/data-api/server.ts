@@ -16,7 +16,7 @@ import { GROUP, GROUP_VERSION, VERSION, type ObjectMeta } from './objects.js';
 import { loadReport, reportFormat, reportHtml, reportText } from './report.js';
 import { inScope, RESOURCES, type PairAccess, type ServedResource } from './resources.js';
 import type { SensitivityResolver } from './sensitivity.js';
-import { BadRequest, decodeContinue, encodeContinue, listFilters, pageLimit } from './selectors.js';
+import { BadRequest, decodeContinue, encodeContinue, listFilters, MAX_SEARCH_LENGTH, pageLimit, searchText } from './selectors.js';
 import { includeObjectOf, wantsTable } from './table.js';
 import { serveWatch, watchTimeout } from './watch.js';
 
@@ -220,11 +220,15 @@ export class DataApiServer {
     if (name === undefined) {
       const filters = listFilters(params, resource.fields);
       const limit = pageLimit(params);
+      const search = searchText(params, MAX_SEARCH_LENGTH);
+      if (search !== undefined && !resource.searchable) throw new BadRequest(`${resource.plural} do not take search`);
+      // A continue token belongs to its search as much as to its filters.
+      const tokenScope = search === undefined ? filters : { ...filters, search };
       // Taken before the read, so a watch from it misses nothing the list did not show.
       const resourceVersion = String(await currentHorizon(this.options.pool));
-      const after = decodeContinue(params.get('continue'), resource.plural, filters);
-      const page = await resource.list(this.options.pool, { ...(namespace ? { namespace } : {}), filters, limit, after, access });
-      const continueToken = page.next !== undefined ? encodeContinue(resource.plural, filters, page.next) : undefined;
+      const after = decodeContinue(params.get('continue'), resource.plural, tokenScope);
+      const page = await resource.list(this.options.pool, { ...(namespace ? { namespace } : {}), filters, limit, after, access, ...(search !== undefined ? { search } : {}) });
+      const continueToken = page.next !== undefined ? encodeContinue(resource.plural, tokenScope, page.next) : undefined;
       if (table) {
         sendJson(res, 200, page.table({ includeObject, continueToken, resourceVersion, now: this.now() }));
         return;
@@ -252,7 +256,8 @@ export class DataApiServer {
     const token = params.get('continue');
     const afterId = token === null ? undefined : Number(token);
     if (afterId !== undefined && !Number.isInteger(afterId)) throw new BadRequest('invalid continue token');
-    const doc = await inScope(this.options.pool, namespace, (db) => loadReport(db, run, { ...(afterId !== undefined ? { afterId } : {}), limit: pageLimit(params) }));
+    const search = searchText(params, MAX_SEARCH_LENGTH);
+    const doc = await inScope(this.options.pool, namespace, (db) => loadReport(db, run, { ...(afterId !== undefined ? { afterId } : {}), limit: pageLimit(params), ...(search !== undefined ? { search } : {}) }));
     if (format === 'json') return sendJson(res, 200, doc);
     const body = format === 'text' ? reportText(doc) : reportHtml(doc);
     res.writeHead(200, { 'content-type': format === 'text' ? 'text/plain; charset=utf-8' : 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) });

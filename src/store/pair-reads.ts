@@ -1,5 +1,6 @@
 import type { ConflictFieldWrite } from './conflict-fields.js';
 import type { StateDb } from './state-connection.js';
+import { boundedSearch } from './bounded-search.js';
 import { Where } from './where.js';
 
 /** A pair as the data API lists it: keys still encoded (engine/keys.ts), conflicts attached separately. */
@@ -62,18 +63,43 @@ export const PAIR_COLUMNS = 'flow, entity, source_key, target_key, category, las
  * same whatever its depth, and a pair added while a client pages is neither skipped nor repeated.
  */
 export async function listPairs(db: StateDb, query: PairQuery): Promise<PairRecord[]> {
-  const where = new Where();
-  where.flows(query);
-  if (query.entity !== undefined) where.add(`entity = ${where.param(query.entity)}`);
-  if (query.category !== undefined) where.add(`category = ${where.param(query.category)}`);
-  const after = query.after;
-  if (after) where.add(`(flow, entity, source_key) > (${where.param(after.flow)}, ${where.param(after.entity)}, ${where.param(after.sourceKey)})`);
+  const where = pairWhere(query);
   const result = await db.query(
     `SELECT ${PAIR_COLUMNS} FROM ferry.pairs ${where}
       ORDER BY flow, entity, source_key LIMIT ${where.param(query.limit)}`,
     where.params,
   );
   return result.rows.map(pairFromRow);
+}
+
+/**
+ * Pairs whose source or target key contains `text` (stored form: integers are zero-padded), at most
+ * `limit`, from a bounded window of the list (bounded-search.ts); `scanEnd` is where to go on when
+ * the window ended before `limit` hits. Values are not searched: some are masked for the reader.
+ */
+export async function searchPairs(db: StateDb, query: PairQuery, text: string): Promise<{ records: PairRecord[]; scanEnd?: PairPosition }> {
+  const where = pairWhere(query);
+  const found = await boundedSearch(db, {
+    select: `SELECT ${PAIR_COLUMNS} FROM ferry.pairs ${where}`,
+    params: where.params,
+    order: 'flow, entity, source_key',
+    orderDescending: 'flow DESC, entity DESC, source_key DESC',
+    searched: ['source_key', 'target_key'],
+    text,
+    limit: query.limit,
+  });
+  const end = found.scanEnd;
+  return { records: found.hits.map(pairFromRow), ...(end ? { scanEnd: { flow: end.flow as string, entity: end.entity as string, sourceKey: end.source_key as string } } : {}) };
+}
+
+function pairWhere(query: PairQuery): Where {
+  const where = new Where();
+  where.flows(query);
+  if (query.entity !== undefined) where.add(`entity = ${where.param(query.entity)}`);
+  if (query.category !== undefined) where.add(`category = ${where.param(query.category)}`);
+  const after = query.after;
+  if (after) where.add(`(flow, entity, source_key) > (${where.param(after.flow)}, ${where.param(after.entity)}, ${where.param(after.sourceKey)})`);
+  return where;
 }
 
 export async function getPair(db: StateDb, key: PairPosition): Promise<PairRecord | undefined> {

@@ -1,3 +1,4 @@
+import { boundedSearch } from './bounded-search.js';
 import type { StateDb } from './state-connection.js';
 import type { RunReport } from '../engine/report.js';
 import type { EntityCounters } from './run-state.js';
@@ -94,6 +95,27 @@ export async function rejectedRows(db: StateDb, runId: string, options: { afterI
     [runId, options.afterId ?? 0, options.limit],
   );
   return result.rows.map((r) => ({ id: Number(r.id), entity: r.entity, sourceKey: r.source_key, reason: r.reason, detail: r.detail, at: r.at }));
+}
+
+/**
+ * Rejected rows of a run whose entity, key, reason or detail contains `text`, from a bounded window
+ * of the run's rows after `afterId` (bounded-search.ts); `scanEndId` is where to go on when the
+ * window ended before `limit` hits.
+ */
+export async function searchRejectedRows(db: StateDb, runId: string, options: { afterId?: number; limit: number; text: string }): Promise<{ rows: RejectedRowRecord[]; scanEndId?: number }> {
+  const found = await boundedSearch(db, {
+    select: 'SELECT id, entity, source_key, reason, detail, at FROM ferry.rejected_rows WHERE run_id = $1 AND id > $2',
+    params: [runId, options.afterId ?? 0],
+    order: 'id',
+    orderDescending: 'id DESC',
+    searched: ['entity', "coalesce(source_key, '')", 'reason', "coalesce(detail, '')"],
+    text: options.text,
+    limit: options.limit,
+  });
+  return {
+    rows: found.hits.map((r) => ({ id: Number(r.id), entity: r.entity as string, sourceKey: r.source_key as string | null, reason: r.reason as string, detail: r.detail as string | null, at: r.at as Date })),
+    ...(found.scanEnd ? { scanEndId: Number(found.scanEnd.id) } : {}),
+  };
 }
 
 /** The newest run of a flow whose id starts with `idPrefix` (a SyncJob's runs: each Job attempt adds a suffix), with its report. */

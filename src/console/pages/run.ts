@@ -44,8 +44,9 @@ export function runPage(input: RunPageInput): Html {
   const { job, namespace, report } = input;
   const status = job.status ?? {};
   const runId = status.runId ?? status.reportRef?.runId;
-  const needle = input.search.toLowerCase();
-  const rejected = (report?.rejectedRows ?? []).filter((r) => !needle || `${r.entity} ${r.key ?? ''} ${r.reason} ${r.detail ?? ''}`.toLowerCase().includes(needle));
+  const needle = input.search;
+  // The data API returned only the rows that match (searched across every page of the run).
+  const rejected = report?.rejectedRows ?? [];
   const base = `/runs/${job.metadata.name}`;
   return html`<dl class="facts">
       <dt>Flow</dt><dd><a href="/${query({ ns: namespace })}#flow-${job.spec.flowRef.name}">${job.spec.flowRef.name}</a></dd>
@@ -71,8 +72,8 @@ export function runPage(input: RunPageInput): Html {
       <label for="rejected-search">Search rejected rows</label> <input id="rejected-search" name="q" value="${input.search}" autocomplete="off"> <button>Search</button>
     </form>
     ${rejected.length === 0
-      ? html`<p>${needle ? 'No rejected row on this page matches.' : 'No rejected rows.'}</p>`
-      : html`<table><caption>Rejected rows${needle ? ' matching the search (this page)' : ''}</caption><thead><tr><th scope="col">Entity</th><th scope="col">Key</th><th scope="col">Reason</th><th scope="col">Detail</th></tr></thead>
+      ? html`<p>${needle ? report?.continue ? 'No rejected row matches in this part of the run; look further with the next page.' : 'No rejected row matches.' : 'No rejected rows.'}</p>`
+      : html`<table><caption>Rejected rows${needle ? ' matching the search' : ''}</caption><thead><tr><th scope="col">Entity</th><th scope="col">Key</th><th scope="col">Reason</th><th scope="col">Detail</th></tr></thead>
         <tbody>${rejected.map((r) => html`<tr><td>${r.entity}</td><td>${r.key ?? ''}</td><td>${r.reason}</td><td>${r.detail ?? ''}</td></tr>`)}</tbody></table>`}
     ${pager(base, { ns: namespace, q: input.search || undefined, continue: input.continueToken }, report?.continue, 'Rejected rows')}`;
 }

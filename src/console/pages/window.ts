@@ -16,6 +16,8 @@ export interface WindowInput {
   entity: string;
   category: string;
   search: string;
+  /** Whether the data API already searched (every page of the category); else this page is filtered. */
+  searchedByServer?: boolean;
   pairs: Pair[];
   next?: string;
   continueToken?: string;
@@ -75,7 +77,7 @@ export function windowPage(input: WindowInput): Html {
   const needle = input.search.toLowerCase();
   const matches = (p: Pair) =>
     !needle || [p.sourceKey, p.targetKey, ...(p.conflict?.fields ?? []).flatMap((f) => [f.field, f.sourceValue ?? '', f.targetValue ?? ''])].some((v) => v.toLowerCase().includes(needle));
-  const shown = input.pairs.filter(matches);
+  const shown = input.searchedByServer ? input.pairs : input.pairs.filter(matches);
   const entities = flow.spec.entities.map((e) => e.name);
   return html`<nav aria-label="Categories"><ul class="tabs">${PAIR_CATEGORIES.map(
       (c) => html`<li><a href="${base}${query({ ns: namespace, category: c, entity: input.entity })}"${c === input.category ? html` aria-current="page"` : ''}>${c} <strong>${(counts[c] ?? 0).toLocaleString('en-US')}</strong></a></li>`,
@@ -83,9 +85,9 @@ export function windowPage(input: WindowInput): Html {
     <form class="search" method="get" action="${base}" role="search">
       <input type="hidden" name="ns" value="${namespace}"><input type="hidden" name="category" value="${input.category}">
       <label for="entity-filter">Entity</label> <select id="entity-filter" name="entity"><option value="">all</option>${entities.map((e) => html`<option${e === input.entity ? html` selected` : ''}>${e}</option>`)}</select>
-      <label for="pair-search">Search keys and values</label> <input id="pair-search" name="q" value="${input.search}" autocomplete="off"> <button>Search</button>
+      <label for="pair-search">Search keys</label> <input id="pair-search" name="q" value="${input.search}" autocomplete="off"> <button>Search</button>
     </form>
-    <h2>${input.category} (${shown.length}${needle ? ' matching on this page' : ' on this page'})</h2>
+    <h2>${input.category} (${shown.length}${needle ? (input.searchedByServer ? ' matching' : ' matching on this page') : ' on this page'})</h2>
     ${shown.length === 0
       ? html`<p>No pairs here.</p>`
       : input.category === 'conflict'
