@@ -189,8 +189,11 @@ function condition(flow: SyncFlow, type: string) {
   return flow.status?.conditions?.find((c) => c.type === type);
 }
 
-/** `kubectl ferry status [FLOW]`: one block per flow. */
-export function flowDashboard(flow: SyncFlow, jobs: SyncJob[], now: Date): string {
+/** What a schedule does on a DST night within the coming year (console/dst.ts), or undefined. */
+export type DstNote = (cron: string, timeZone: string, now: Date) => string | undefined;
+
+/** `kubectl ferry status [FLOW]`: one block per flow; `dstNote` adds a line under a schedule with a slot in a skipped or repeated hour. */
+export function flowDashboard(flow: SyncFlow, jobs: SyncJob[], now: Date, dstNote?: DstNote): string {
   const lines: string[] = [];
   const ready = condition(flow, 'Ready');
   const readyText = ready ? `${ready.status}${ready.status !== 'True' && ready.message ? ` (${ready.reason}: ${ready.message})` : ''}` : 'Unknown';
@@ -212,6 +215,8 @@ export function flowDashboard(flow: SyncFlow, jobs: SyncJob[], now: Date): strin
   upcoming.forEach((run, i) => {
     const when = run.at ? zonedTime(run.at, run.timeZone) : '-';
     lines.push(`  ${i === 0 ? 'Next runs:' : '          '}  ${run.schedule.padEnd(16)} ${run.mode.padEnd(16)} ${when}${run.note ? `  (${run.note})` : ''}`);
+    const note = run.at && dstNote?.(flow.spec.schedules![i].cron, run.timeZone, now);
+    if (note) lines.push(`              ${''.padEnd(16)} DST: ${note}`);
   });
 
   const finished = runs.filter(isTerminal).slice(0, 5);

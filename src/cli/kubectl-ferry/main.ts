@@ -15,6 +15,7 @@ import { busyMessage, conflictsText, newRecordsText, creationTime, estimateText,
 import { FerryClient, loadKubeConfig, type ConnectionOptions } from './kube.js';
 import { buildResolve, buildRetransfer, buildSyncRequest, parseTimeout, perFieldResolutions, resolutionFromFlags, type ResolutionFlags, type SyncFlags } from '../../actions/sync-jobs.js';
 import { DataApiClient } from '../../data-api/client.js';
+import { dstNote } from '../../console/dst.js';
 import { gitOpsNote, gitOpsOwner, suspendPatch } from './suspend.js';
 import { rotateCredentials } from './rotate.js';
 import { DEFAULT_CREDENTIALS_SECRET } from '../../controller/config.js';
@@ -134,7 +135,7 @@ program
       return;
     }
     const now = new Date();
-    out(flows.map((f) => flowDashboard(f, jobs, now)).join('\n\n'));
+    out(flows.map((f) => flowDashboard(f, jobs, now, dstNote)).join('\n\n'));
   });
 
 program

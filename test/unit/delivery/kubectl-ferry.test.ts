@@ -3,6 +3,7 @@ import { checkManifestSchema, validateSyncJob } from '../../../src/api/index.js'
 import type { SyncFlow } from '../../../src/api/syncflow.js';
 import type { SyncJob } from '../../../src/api/syncjob.js';
 import { complete, completionScript, type CompletionSources } from '../../../src/cli/kubectl-ferry/completion.js';
+import { dstNote } from '../../../src/console/dst.js';
 import { busyMessage, flowDashboard, formatDuration, nextRuns, progressBar, progressLine, runsTable, summaryTable, zonedTime } from '../../../src/cli/kubectl-ferry/format.js';
 import {
   buildResolve,
@@ -297,6 +298,33 @@ describe('output', () => {
     expect(text).toMatch(/office-hours\s+Incremental\s+2026-11-23 08:00 EST/);
     expect(text).toMatch(/Last runs:\s+members-overnight-1763778600\s+Full\s+Succeeded\s+1m23s/);
     expect(text).toContain('Pairs:      conflict 1 · new 3 · deleted 0 · deactivated 0 · synchronised 12,034 · inactive 0');
+  });
+});
+
+describe('kubectl ferry status on DST nights', () => {
+  it('says under a schedule with a slot in a skipped or repeated hour what the run does, and nothing for other schedules', () => {
+    const dst = {
+      ...flow,
+      spec: {
+        ...flow.spec,
+        schedules: [
+          { name: 'nightly', cron: '30 2 * * *', timeZone: 'Europe/Berlin', mode: 'Full' },
+          { name: 'early', cron: '0 4 * * *', timeZone: 'Europe/Berlin', mode: 'Incremental' },
+        ],
+      },
+    } as SyncFlow;
+    const march = flowDashboard(dst, [], new Date('2027-03-01T12:00:00Z'), dstNote).split('\n');
+    const nightly = march.findIndex((l) => /Next runs:\s+nightly\s+Full\s+2027-03-02 02:30 GMT\+1/.test(l));
+    expect(nightly).toBeGreaterThan(0);
+    expect(march[nightly + 1]).toMatch(
+      /^\s+DST: 02:30 does not exist on 2027-03-28 in Europe\/Berlin \(clocks go forward\): that run happens at 2027-03-28 03:00 GMT\+2 instead\.$/,
+    );
+    expect(march[nightly + 2]).toMatch(/^\s+early\s+Incremental\s+2027-03-02 04:00 GMT\+1$/);
+    expect(march.filter((l) => l.includes('DST:'))).toHaveLength(1);
+    const october = flowDashboard(dst, [], new Date('2027-04-01T12:00:00Z'), dstNote);
+    expect(october).toContain('DST: 02:30 happens twice on 2027-10-31 in Europe/Berlin (clocks go back): the schedule runs once, at the first 02:30.');
+    // Without the note function the block is as before.
+    expect(flowDashboard(dst, [], new Date('2027-03-01T12:00:00Z'))).not.toContain('DST:');
   });
 });
 
