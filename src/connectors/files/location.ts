@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FilesEndpoint } from '../../api/files.js';
 import type { ExportTargetSpec } from '../../api/exporttarget.js';
@@ -16,7 +17,7 @@ export interface FileLocation {
   list(directory: string): Promise<RemoteEntry[]>;
   download(path: string, into: Writable): Promise<void>;
   move(from: string, to: string): Promise<void>;
-  /** Writes a small text file (a failed file's reason); a remote location that cannot is skipped. */
+  /** Writes a small text file (a failed file's reason). */
   writeText(path: string, text: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -82,7 +83,11 @@ class RemoteDirectory implements FileLocation {
     return this.connection.move(remotePath(this.base, from), remotePath(this.base, to));
   }
 
-  async writeText(): Promise<void> {}
+  /** Uploaded under a temporary name and renamed, like an export's files. */
+  async writeText(path: string, text: string): Promise<void> {
+    const bytes = Buffer.from(text);
+    await this.connection.putAtomically(Readable.from([bytes]), remotePath(this.base, path), bytes.length, randomBytes(4).toString('hex'));
+  }
 
   close(): Promise<void> {
     return this.connection.close();

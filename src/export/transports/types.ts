@@ -83,7 +83,8 @@ export function remotePath(directory: string, name: string): string {
 
 /** The temporary name a file is uploaded under: hidden, and unique per run and file so concurrent runs never share it. */
 export function temporaryName(finalName: string, token: string): string {
-  return `.${finalName}.${token}.part`;
+  const parent = parentOf(finalName);
+  return remotePath(parent, `.${finalName.slice(parent ? parent.length + 1 : 0)}.${token}.part`);
 }
 
 /** Classifies socket-level errors, which look the same for every protocol. */

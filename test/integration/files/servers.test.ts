@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,5 +96,37 @@ describe.skipIf(!interopAvailable)('files source over OpenSSH sshd (internal-sft
     expect(first.totals.created).toBe(2);
     expect(again.totals.read).toBe(0);
     expect(existsSync(join(vsftpd.uploadDir, 'in', 'processed', 'employees-20261101.csv.gz.pgp'))).toBe(true);
+  }, 120_000);
+
+  it('a refused file goes to failed/ with NAME.reason.txt on the server, over SFTP and over FTPS', async () => {
+    const name = 'employees-20261102.csv.gz.pgp';
+    const bad = Buffer.from(await encryptFor(keys, win1252Gzip(CSV), 'stranger'));
+    for (const [target, dir] of [
+      ['sshd', sshd.uploadDir],
+      ['vsftpd', vsftpd.uploadDir],
+    ] as const) {
+      // As for processed/ above: the test vsftpd cannot make directories, so failed/ exists.
+      mkdirSync(join(dir, 'in', 'failed'), { recursive: true });
+      chmodSync(join(dir, 'in'), 0o777);
+      chmodSync(join(dir, 'in', 'failed'), 0o777);
+      writeFileSync(join(dir, 'in', name), bad);
+      const [targetUrl, stateUrl] = await Promise.all([freshDatabase('files_dst'), freshDatabase('files_state')]);
+      await withClient(targetUrl, (c) => c.query(TARGET_SQL));
+      const failure = await runSync({
+        flowId: `test/${target}-failed`,
+        spec: filesFlowSpec({ exportTargetRef: { name: target }, subdirectory: 'in', decryption: DECRYPTION, settleSeconds: 0, failedDirectory: 'failed' }),
+        mode: 'Incremental',
+        sourceUrl: '',
+        targetUrl,
+        stateUrl,
+        logger,
+        files: { targets, secrets },
+      }).catch((error: unknown) => error);
+      expect(String(failure)).toMatch(/cannot be imported: signature required/);
+      expect(existsSync(join(dir, 'in', name)), target).toBe(false);
+      expect(existsSync(join(dir, 'in', 'failed', name)), target).toBe(true);
+      expect(readFileSync(join(dir, 'in', 'failed', `${name}.reason.txt`), 'utf8'), target).toMatch(/^signature required: no valid signature by the pinned key/);
+      expect(readdirSync(join(dir, 'in', 'failed')).filter((n) => n.endsWith('.part')), target).toEqual([]);
+    }
   }, 120_000);
 });
