@@ -101,7 +101,8 @@ const RETRY_ANY = new Set([408, 429, 503]);
 const isIdempotent = (method: string) => method !== 'POST';
 
 function kindOfStatus(status: number): HttpErrorKind {
-  if (status === 401 || status === 403) return 'auth';
+  if (status === 401) return 'auth';
+  if (status === 403) return 'forbidden';
   if (status === 404 || status === 410) return 'notFound';
   if (status === 408) return 'timeout';
   if (status === 429) return 'rateLimited';

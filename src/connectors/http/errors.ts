@@ -3,12 +3,13 @@ import { FerryError } from '../../util/errors.js';
 /**
  * Why a request failed, in the terms a caller acts on:
  * - rateLimited, unavailable, timeout, network: transient; retried within the budget, thrown when it is spent;
- * - auth: credentials refused (401/403);
+ * - auth: credentials refused (401): new credentials are needed;
+ * - forbidden: credentials accepted, this request not allowed (403), e.g. editing another user's post;
  * - rejected: the API refused this one request (400, 409, 422 and other 4xx but 408/429): reject the record, go on;
  * - notFound: 404 and 410;
  * - malformed: a body that is not the JSON it claims to be.
  */
-export type HttpErrorKind = 'rateLimited' | 'unavailable' | 'timeout' | 'network' | 'auth' | 'rejected' | 'notFound' | 'malformed';
+export type HttpErrorKind = 'rateLimited' | 'unavailable' | 'timeout' | 'network' | 'auth' | 'forbidden' | 'rejected' | 'notFound' | 'malformed';
 
 export interface HttpErrorDetails {
   kind: HttpErrorKind;

@@ -5,7 +5,8 @@ import { isHttpError } from './errors.js';
 export type Requester = Pick<HttpClient, 'request'>;
 
 export const isNotFound = (error: unknown) => isHttpError(error) && (error.kind === 'notFound' || error.status === 410);
-export const isRejected = (error: unknown) => isHttpError(error) && error.kind === 'rejected';
+/** The API refused this one write (4xx, or 403: not allowed for this record): reject the record, go on. */
+export const isRejected = (error: unknown) => isHttpError(error) && (error.kind === 'rejected' || error.kind === 'forbidden');
 /** A create that may have reached the server though its answer was lost. */
 export const mayHaveApplied = (error: unknown) => isHttpError(error) && error.mayHaveApplied;
 

@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpClient } from '../../../src/connectors/http/client.js';
+import { credentialsText } from '../../../src/connectors/http/client-config.js';
+import type { HttpError } from '../../../src/connectors/http/errors.js';
 import { runSync } from '../../../src/connectors/run.js';
 import { generateAssociation } from '../../../src/demo/index.js';
 import { encodeInteger, readablePart } from '../../../src/engine/keys.js';
@@ -13,7 +17,8 @@ import { EVENT_POST_TYPE, startWordPress, type RunningWordPress } from '../../he
  * Records deleted in the API behind Ferry's back (a real WordPress, through the tests' FAULT
  * INJECTOR): an API gives a re-created record a new key, so the pair moves to it. With
  * createInTarget the record comes back (Incremental: its update answered 404; Full: the drift check
- * finds it gone); without createInTarget the update is rejected.
+ * finds it gone); without createInTarget the update is rejected. And a write WordPress does not
+ * allow the user (403: an author editing the admin's post) rejects that record, not the run.
  */
 const logger = createLogger({ level: 'silent', pretty: false });
 let wp: RunningWordPress;
@@ -118,5 +123,32 @@ describe('a record deleted in the API', () => {
     expect(report.totals.rejected).toBe(1);
     expect(report.rejectedSamples[0].reason).toContain(`the record ${oldId} is gone from the API`);
     expect(await postsOf(event.code)).toHaveLength(0);
+  });
+});
+
+describe('a write the API does not allow (403)', () => {
+  it('is classified forbidden (not an auth failure) and rejects that record alone', async () => {
+    const author = await wordpressWrite(wp, 'POST', '/wp/v2/users', { username: 'ferry-author', email: 'author@example.org', password: randomBytes(12).toString('hex'), roles: ['author'] });
+    const { password } = (await wordpressWrite(wp, 'POST', `/wp/v2/users/${author.id}/application-passwords`, { name: 'ferry-test' })) as { password: string };
+    const [event] = await withClient(base.sourceUrl, async (c) => (await c.query(`SELECT code FROM events ORDER BY code OFFSET 5 LIMIT 1`)).rows);
+    const [post] = await postsOf(event.code);
+
+    const client = createHttpClient({ baseUrl: `${proxy.origin}/wp-json`, auth: { kind: 'basic', username: 'ferry-author', password } });
+    const refused = await client.request({ method: 'POST', path: `/wp/v2/${EVENT_POST_TYPE}/${post.id}`, body: { title: 'not mine' } }).then(
+      () => undefined,
+      (e: unknown) => e as HttpError,
+    );
+    expect(refused?.kind).toBe('forbidden');
+    expect(refused?.status).toBe(403);
+    expect(refused?.attempts).toBe(1);
+    expect(refused?.apiCode).toBe('rest_cannot_edit');
+
+    const [a, b] = await Promise.all([touchEvent(5, 'Edited by someone without the right'), touchEvent(6, 'Also not allowed')]);
+    const report = await runSync({ ...base, targetUrl: credentialsText({ auth: { username: 'ferry-author', password } }), mode: 'Incremental' });
+    expect(report.status, report.error).toBe('Succeeded');
+    expect(report.totals.rejected).toBe(2);
+    expect(report.rejectedSamples.map((r) => r.reason)).toEqual([expect.stringMatching(/^HTTP 403: Sorry, you are not allowed to edit this post/), expect.stringMatching(/^HTTP 403/)]);
+    expect(new Set(report.rejectedSamples.map((r) => r.key))).toEqual(new Set([a.id, b.id]));
+    expect(JSON.stringify(report)).not.toContain(password);
   });
 });
