@@ -3,6 +3,7 @@
  * replicas behind one Service) each serve POST /webhooks/<ns>/<flow>; Jobs run through the JobRunner.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +53,19 @@ async function deliver(controller: Controller, flow: string, body: string, heade
     ...(method === 'POST' ? { body } : {}),
   });
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+/** A body sent in chunks without Content-Length: the limit applies while it streams in. */
+function chunkedStatus(controller: Controller, flow: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: controller.webhookPort, method: 'POST', path: `/webhooks/${ns}/${flow}`, headers: { 'transfer-encoding': 'chunked', ...signedHeaders(body) } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    for (let at = 0; at < body.length; at += 8192) req.write(body.slice(at, at + 8192));
+    req.end();
+  });
 }
 
 const webhookJobs = async (flow: string) =>
@@ -117,6 +131,7 @@ describe('webhooks on the controller', () => {
     ]);
     const big = 'x'.repeat(70 * 1024);
     expect((await deliver(leader, 'crm-hook', big, signedHeaders(big))).status).toBe(413);
+    expect(await chunkedStatus(leader, 'crm-hook', big)).toBe(413);
     expect((await deliver(leader, 'no-such-flow', body, signedHeaders(body))).status).toBe(404);
     expect((await deliver(leader, 'crm-hook', body, signedHeaders(body), 'GET')).status).toBe(405);
     expect(await allJobs('crm-hook')).toEqual([]);
