@@ -11,6 +11,7 @@ import { defaultDataDir, openLocalServer } from '../local/embedded-server.js';
 import { databaseUrlOf } from '../local/local-run.js';
 import { embeddedDatabaseName } from '../local/secrets.js';
 import { redactSecrets, redactUrl } from '../util/errors.js';
+import { withinTime } from '../util/within-time.js';
 
 /** A catalog read gets this long (connect included) before the side is reported as unreachable. */
 const READ_TIMEOUT_MS = 15_000;
@@ -27,15 +28,6 @@ type Tables = Map<string, TableInfo>;
 /** One line with every trace of the URLs' secrets masked (drivers are not trusted to leave them out). */
 function maskedMessage(error: unknown, urls: string[]): string {
   return redactSecrets((error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' '), urls);
-}
-
-function withinTime<T>(work: Promise<T>, what: string, url: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} at ${redactUrl(url)} did not answer within ${READ_TIMEOUT_MS / 1000} s`)), READ_TIMEOUT_MS);
-    timer.unref();
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 async function readTables(connector: Connector, namespace: string, tables: string[]): Promise<Tables> {
@@ -80,7 +72,7 @@ async function readSide(loaded: LoadedManifests, flow: SyncFlow, side: SystemSid
     const connector = connectorFor(flow.spec, side, url);
     if (!connector) return undefined;
     const tables = [...new Set((flow.spec.entities ?? []).map((entity) => entity[side].table))];
-    return await withinTime(readTables(connector, database.namespace, tables), connector.what, url);
+    return await withinTime(readTables(connector, database.namespace, tables), READ_TIMEOUT_MS, () => `${connector.what} at ${redactUrl(url)} did not answer within ${READ_TIMEOUT_MS / 1000} s`);
   } catch (error) {
     throw new Error(maskedMessage(error, [...new Set([url, secretUrl])]));
   }

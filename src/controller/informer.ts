@@ -1,5 +1,6 @@
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { withinTime } from '../util/within-time.js';
 import { isStatus, type KubeObject } from './kube.js';
 
 export type InformerEvent = 'add' | 'update' | 'delete';
@@ -9,8 +10,8 @@ export interface InformerOptions<T> {
   path: string;
   list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>;
   labelSelector?: string;
-  /** Relist when the watch has been silent this long (client-node watches can hang or stop). */
-  silenceMs?: number;
+  /** A list that has not answered after this long is given up and retried (a black-holed connection). */
+  listTimeoutMs?: number;
   /** Server-side watch timeout; the watch then resumes from the last resourceVersion. */
   watchTimeoutSeconds?: number;
   logger: Logger;
@@ -26,9 +27,11 @@ function key(object: KubeObject): string {
 }
 
 /**
- * List + watch with a local cache. Unlike client-node 1.x's ListWatch, which stops for good on any
- * non-410 error, it restarts with exponential backoff, and a watchdog relists after a silence.
- * A relist diffs against the cache, so deletions missed while disconnected are delivered too.
+ * List + watch with a local cache. Unlike client-node's ListWatch, which stops for good on any
+ * error other than 410 and a timeout (still so in 2.x: test/e2e/informer.test.ts), it restarts with
+ * exponential backoff. A relist diffs against the cache, so deletions missed while disconnected are
+ * delivered too. A watch that goes silent is ended by client-node's Watch (30 s without a byte) and
+ * resumed from the last resourceVersion; a list is bounded by listTimeoutMs.
  */
 export class ResilientInformer<T extends KubeObject> {
   private readonly cache = new Map<string, T>();
@@ -36,8 +39,6 @@ export class ResilientInformer<T extends KubeObject> {
   private abort?: AbortController;
   private stopped = true;
   private backoffMs = MIN_BACKOFF_MS;
-  private lastActivity = Date.now();
-  private watchdog?: NodeJS.Timeout;
   private retryTimer?: NodeJS.Timeout;
   private generation = 0;
   private synced = false;
@@ -71,14 +72,6 @@ export class ResilientInformer<T extends KubeObject> {
   /** Resolves after the first successful list. */
   async start(): Promise<void> {
     this.stopped = false;
-    const silence = this.options.silenceMs ?? 120_000;
-    this.watchdog = setInterval(() => {
-      if (!this.stopped && Date.now() - this.lastActivity > silence) {
-        this.options.logger.warn({ informer: this.options.name, silentMs: Date.now() - this.lastActivity }, 'watch silent; relisting');
-        this.restart(true);
-      }
-    }, Math.min(silence, 10_000));
-    this.watchdog.unref();
     await this.relistAndWatch(this.generation);
     while (!this.synced && !this.stopped) await new Promise((r) => setTimeout(r, 100));
   }
@@ -86,19 +79,8 @@ export class ResilientInformer<T extends KubeObject> {
   stop(): void {
     this.stopped = true;
     this.generation++;
-    clearInterval(this.watchdog);
     clearTimeout(this.retryTimer);
     this.abort?.abort();
-  }
-
-  /** Drops the current watch and starts over (relisting when asked). */
-  private restart(relist: boolean): void {
-    this.generation++;
-    this.abort?.abort();
-    this.abort = undefined;
-    if (relist) this.resourceVersion = '';
-    this.restarts++;
-    void this.relistAndWatch(this.generation);
   }
 
   private scheduleRetry(error: unknown): void {
@@ -119,11 +101,11 @@ export class ResilientInformer<T extends KubeObject> {
 
   private async relistAndWatch(generation: number): Promise<void> {
     if (this.stopped || generation !== this.generation) return;
-    this.lastActivity = Date.now();
     if (!this.resourceVersion) {
+      const listTimeoutMs = this.options.listTimeoutMs ?? 60_000;
       let listed;
       try {
-        listed = await this.options.list();
+        listed = await withinTime(this.options.list(), listTimeoutMs, () => `the list of ${this.options.name} did not answer within ${listTimeoutMs} ms`);
       } catch (error) {
         if (generation === this.generation) this.scheduleRetry(error);
         return;
@@ -159,17 +141,17 @@ export class ResilientInformer<T extends KubeObject> {
         query,
         (type, object) => {
           if (generation !== this.generation) return;
-          this.lastActivity = Date.now();
           this.onWatchEvent(type, object);
         },
         (error) => {
           if (generation !== this.generation || this.stopped) return;
-          if (error && !isStatus(error, 410) && (error as Error).name !== 'AbortError') {
+          const silent = (error as Error | null)?.name === 'TimeoutError';
+          if (error && !silent && !isStatus(error, 410) && (error as Error).name !== 'AbortError') {
             this.scheduleRetry(error);
             return;
           }
-          // Normal end (server timeout) or 410 Gone: resume, relisting after 410.
-          if (error) this.resourceVersion = '';
+          // Normal end (server timeout), silence, or 410 Gone: resume, relisting after 410.
+          if (error && !silent) this.resourceVersion = '';
           this.generation++;
           void this.relistAndWatch(this.generation);
         },
