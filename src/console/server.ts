@@ -12,7 +12,7 @@ import { KubeApiError } from '../cli/kubectl-ferry/kube.js';
 import { suspendPatch } from '../cli/kubectl-ferry/suspend.js';
 import { LABEL_FLOW, labelValue } from '../controller/labels.js';
 import { DataApiError } from '../data-api/client.js';
-import type { ExportFile, Pair } from '../data-api/objects.js';
+import type { ExportFile, Pair, Run } from '../data-api/objects.js';
 import type { ReportDocument } from '../data-api/report.js';
 import { ConfigError, FerryError } from '../util/errors.js';
 import { newExportJob, resolveJobFromForm, retransferJobFromForm, syncJobFromForm, type Form } from './actions.js';
@@ -28,7 +28,7 @@ import { exportsIndexPage, exportsPage } from './pages/exports.js';
 import { activeRunOf, flowCard, flowsPage, FLOWS_PER_PAGE } from './pages/flows.js';
 import { page, signInPage, type PageFrame } from './pages/layout.js';
 import { runPage } from './pages/run.js';
-import { windowPage } from './pages/window.js';
+import { windowPage, type WindowInput } from './pages/window.js';
 import { CsrfTokens, sameOrigin, securityHeaders } from './security.js';
 
 export interface ConsoleOptions {
@@ -324,15 +324,34 @@ export class ConsoleServer {
     const search = searchOf(url);
     // The data API searches the keys of every pair of the category (not unpaired records, whose page is filtered here).
     const searchedByServer = search !== '' && category !== 'new';
-    const [flow, access, pairs] = await Promise.all([
+    const [flow, access, pairs, entityCounts] = await Promise.all([
       cluster.ferry.getFlow(name),
       cluster.access(),
       cluster.data.page<Pair>(cluster.namespace, 'pairs', { flow: name, category, ...(entity ? { entity } : {}), ...(searchedByServer ? { search } : {}) }, PAIR_PAGE, continueToken),
+      this.entityCounts(cluster, name),
     ]);
     return [
       { title: `Synchronization window: ${name}`, namespace: cluster.namespace, flows: [name], nav: 'flows' },
-      windowPage({ flow, namespace: cluster.namespace, entity, category, search, searchedByServer, pairs: pairs.items, next: pairs.continue, continueToken, access, csrf: this.csrf.tokenFor(viewer.session) }),
+      windowPage({ flow, namespace: cluster.namespace, entity, category, search, searchedByServer, ...(entityCounts ? { entityCounts } : {}), pairs: pairs.items, next: pairs.continue, continueToken, access, csrf: this.csrf.tokenFor(viewer.session) }),
     ];
+  }
+
+  /**
+   * Pairs per entity and category as the flow's last finished run counted them (every run report
+   * carries them); undefined when no finished run is found or the data API cannot say.
+   */
+  private async entityCounts(cluster: ConsoleCluster, flow: string): Promise<WindowInput['entityCounts']> {
+    try {
+      const runs = await cluster.data.page<Run>(cluster.namespace, 'runs', { flow }, 5);
+      const finished = runs.items.find((r) => r.completedAt !== undefined);
+      if (!finished) return undefined;
+      const report = await cluster.data.report(cluster.namespace, finished.metadata.name, { limit: 1 });
+      const entities = new Map((report.report?.entities ?? []).filter((e) => e.categories).map((e) => [e.name, e.categories!] as const));
+      return entities.size > 0 ? { runId: finished.metadata.name, entities } : undefined;
+    } catch (error) {
+      this.options.logger.debug({ err: error, flow }, 'no per-entity pair counts');
+      return undefined;
+    }
   }
 
   private async exportsPage(cluster: ConsoleCluster, viewer: Viewer, name: string, url: URL): Promise<[PageFrame, Html]> {

@@ -4,7 +4,7 @@
  * and change times, and the viewer keeps a side per field (or a whole record), which creates a Resolve
  * run. Pairs can be deactivated, reactivated, unlinked, and two records linked by hand.
  */
-import { PAIR_CATEGORIES, type SyncFlow } from '../../api/syncflow.js';
+import { PAIR_CATEGORIES, type PairCategory, type SyncFlow } from '../../api/syncflow.js';
 import type { Pair } from '../../data-api/objects.js';
 import type { Access } from '../cluster.js';
 import { html, query, type Html } from '../html.js';
@@ -19,6 +19,8 @@ export interface WindowInput {
   /** Whether the data API already searched (every page of the category); else this page is filtered. */
   searchedByServer?: boolean;
   pairs: Pair[];
+  /** Counts per entity and category from the flow's last finished run (its report), when there is one. */
+  entityCounts?: { runId: string; entities: Map<string, Partial<Record<PairCategory, number>>> };
   next?: string;
   continueToken?: string;
   access: Access;
@@ -69,19 +71,34 @@ function pairRow(input: WindowInput, pair: Pair): Html {
     ${editable ? html`<td>${toggle}${pair.sourceKey && pair.targetKey ? pairForm(input, pair, 'Unlink', 'Unlink') : ''}</td>` : ''}</tr>`;
 }
 
+/** Each entity's pairs per category (last run's report), each count linking to that list. */
+function entityCountTable(input: WindowInput, base: string): Html {
+  const rows = [...input.entityCounts!.entities].filter(([, counts]) => PAIR_CATEGORIES.some((c) => (counts[c] ?? 0) > 0));
+  if (rows.length === 0) return html``;
+  return html`<table class="compact"><caption>Pairs per entity, as of run ${input.entityCounts!.runId}</caption>
+    <thead><tr><th scope="col">Entity</th>${PAIR_CATEGORIES.map((c) => html`<th scope="col">${c}</th>`)}</tr></thead>
+    <tbody>${rows.map(([entity, counts]) => html`<tr><th scope="row">${entity}</th>${PAIR_CATEGORIES.map(
+      (c) => html`<td>${(counts[c] ?? 0) > 0 ? html`<a href="${base}${query({ ns: input.namespace, category: c, entity })}">${(counts[c] ?? 0).toLocaleString('en-US')}</a>` : '0'}</td>`,
+    )}</tr>`)}</tbody></table>`;
+}
+
 export function windowPage(input: WindowInput): Html {
   const { flow, namespace } = input;
   const name = flow.metadata.name;
-  const counts = flow.status?.categories ?? {};
+  // With an entity chosen, its own counts (from the last run's report); otherwise the flow's.
+  const entityCounts = input.entity ? input.entityCounts?.entities.get(input.entity) : undefined;
+  const counts = entityCounts ?? flow.status?.categories ?? {};
   const base = `/flows/${name}/window`;
   const needle = input.search.toLowerCase();
   const matches = (p: Pair) =>
     !needle || [p.sourceKey, p.targetKey, ...(p.conflict?.fields ?? []).flatMap((f) => [f.field, f.sourceValue ?? '', f.targetValue ?? ''])].some((v) => v.toLowerCase().includes(needle));
   const shown = input.searchedByServer ? input.pairs : input.pairs.filter(matches);
   const entities = flow.spec.entities.map((e) => e.name);
-  return html`<nav aria-label="Categories"><ul class="tabs">${PAIR_CATEGORIES.map(
+  return html`<p class="counts-basis">${entityCounts ? `Counts for ${input.entity}, as of run ${input.entityCounts!.runId}.` : input.entity ? 'Counts for the whole flow (no finished run has counted this entity yet).' : 'Counts for the whole flow.'}</p>
+    <nav aria-label="Categories"><ul class="tabs">${PAIR_CATEGORIES.map(
       (c) => html`<li><a href="${base}${query({ ns: namespace, category: c, entity: input.entity })}"${c === input.category ? html` aria-current="page"` : ''}>${c} <strong>${(counts[c] ?? 0).toLocaleString('en-US')}</strong></a></li>`,
     )}</ul></nav>
+    ${!input.entity && input.entityCounts && input.entityCounts.entities.size > 1 ? entityCountTable(input, base) : ''}
     <form class="search" method="get" action="${base}" role="search">
       <input type="hidden" name="ns" value="${namespace}"><input type="hidden" name="category" value="${input.category}">
       <label for="entity-filter">Entity</label> <select id="entity-filter" name="entity"><option value="">all</option>${entities.map((e) => html`<option${e === input.entity ? html` selected` : ''}>${e}</option>`)}</select>
