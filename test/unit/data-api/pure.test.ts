@@ -129,9 +129,22 @@ describe('run report subresource', () => {
     };
     expect(reportText(doc)).toContain('people 7: value too long for <varchar(20)>');
     expect(reportText(doc)).toContain('?continue=41');
-    expect(reportHtml(doc)).toContain('value too long for &#60;varchar(20)&#62;');
+    expect(reportHtml(doc)).toContain('value too long for &lt;varchar(20)&gt;');
     expect(reportHtml(doc)).not.toContain('<varchar');
     expect(reportFormat(null)).toBe('json');
     expect(reportFormat('pdf')).toBeUndefined();
+  });
+
+  it('heads text and HTML with the same run summary as the e-mail, -o html and the console', async () => {
+    const { reportHtml, reportText } = await import('../../../src/data-api/report.js');
+    const { renderRunSummary } = await import('../../../src/report/run-summary.js');
+    const { partialRejectsReport } = await import('../../helpers/run-reports.js');
+    const report = partialRejectsReport();
+    const doc = { apiVersion: 'data.ferry.dev/v1alpha1' as const, kind: 'RunReport' as const, metadata: { name: report.runId, namespace: 'crm' }, report, rejectedRows: [] };
+    const summary = renderRunSummary(report);
+    expect(reportHtml(doc)).toContain(summary.toHtml());
+    expect(reportHtml(doc)).not.toMatch(/<script|<link|<style/);
+    expect(reportText(doc).startsWith(summary.toText())).toBe(true);
+    expect(reportText(doc)).toContain(summary.summary.headline);
   });
 });
