@@ -8,6 +8,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderReportEmail, type ReportEmailInput } from '../../../src/notify/report-email.js';
 import { renderRunSummary, summaryStylesheet } from '../../../src/report/run-summary.js';
+import { accessibilityViolations } from '../../e2e/fixtures/browser.js';
 import { demoFullReport, exportReport, failedReport, partialRejectsReport, TARGET_PASSWORD } from '../../helpers/run-reports.js';
 
 const ARTIFACTS = join(import.meta.dirname, '../../../test-artifacts/report-email');
@@ -94,8 +95,11 @@ async function render(input: ReportEmailInput, name: string, width: number): Pro
 async function renderBoth(input: ReportEmailInput, name: string): Promise<Rendered> {
   const phone = await render(input, name, 360);
   expect(phone.overflowing).toEqual([]);
+  // axe-core, as for the console's pages: no serious or critical violation (contrast, labels, table headers, language).
+  expect(await accessibilityViolations(page)).toEqual([]);
   const desktop = await render(input, name, 800);
   expect(desktop.overflowing).toEqual([]);
+  expect(await accessibilityViolations(page)).toEqual([]);
   for (const rendered of [phone, desktop]) {
     expect(rendered.contrast.headline).toBeGreaterThanOrEqual(4.5);
     expect(rendered.contrast.status).toBeGreaterThanOrEqual(4.5);
