@@ -10,6 +10,7 @@ import { ExportTargetReconciler } from './exporttarget-reconciler.js';
 import { startHealthServer } from './health-server.js';
 import { ResilientInformer, type InformerEvent } from './informer.js';
 import { Kube, errorMessage, type KindName, type KubeObject } from './kube.js';
+import { credentialsSecretsSource } from './credentials-secrets.js';
 import { LABEL_MANAGED_BY, LABEL_SYNCJOB, MANAGED_BY } from './labels.js';
 import { LeaderElector } from './leader-election.js';
 import { ControllerMetrics } from './metrics.js';
@@ -62,6 +63,7 @@ export class Controller {
   private webhooks?: { port: number; close: () => Promise<void> };
   private readonly written = new Map<string, KubeObject>();
   private readonly informers: ResilientInformer<KubeObject>[];
+  private readonly credentialSecrets: ResilientInformer<KubeObject>;
   private readonly flowReconciler: SyncFlowReconciler;
   private readonly jobReconciler: SyncJobReconciler;
   private readonly targetReconciler: ExportTargetReconciler;
@@ -113,7 +115,17 @@ export class Controller {
       selector,
     );
     const targets = informer<ExportTarget>('exporttargets', 'ExportTarget', () => kube.list('ExportTarget', namespace), (_e, o) => this.enqueue('ExportTarget', o.metadata.namespace!, o.metadata.name));
-    this.informers = [flows, syncJobs, jobs, targets] as unknown as ResilientInformer<KubeObject>[];
+    // A deleted or changed credentials Secret is seen at once (re-issued, or rotated on request); at start, a
+    // namespace whose Secret is there but whose flows are gone gets its credential retired.
+    const secrets = credentialsSecretsSource(kube, namespace, options.config.stateDbSecret.name);
+    this.credentialSecrets = new ResilientInformer<KubeObject>(kube.config, {
+      name: 'credentials-secrets',
+      ...secrets,
+      logger: this.logger,
+      onEvent: (_e, o) => this.enqueue('StateCredentials', o.metadata.namespace!, options.config.stateDbSecret.name),
+      onError: () => this.metrics.informerRestarts.inc({ informer: 'credentials-secrets' }),
+    });
+    this.informers = [flows, syncJobs, jobs, targets, this.credentialSecrets] as unknown as ResilientInformer<KubeObject>[];
 
     this.ctx = {
       kube,
@@ -224,6 +236,11 @@ export class Controller {
       process: (key) => this.process(key),
       onError: (key, error, attempt) => this.logger.warn({ key, attempt, err: errorMessage(error) }, 'reconcile failed; retrying'),
     });
+    for (const secret of this.credentialSecrets.list()) this.enqueue('StateCredentials', secret.metadata.namespace!, this.options.config.stateDbSecret.name);
+    this.credentialsReconciler
+      .orphaned(this.options.namespace)
+      .then((namespaces) => namespaces.forEach((ns) => this.enqueue('StateCredentials', ns, this.options.config.stateDbSecret.name)))
+      .catch((error) => this.logger.warn({ err: errorMessage(error) }, 'could not list the namespaces with state database roles'));
     for (const object of this.ctx.flows.list()) {
       this.enqueue('SyncFlow', object.metadata.namespace!, object.metadata.name);
       this.enqueue('StateCredentials', object.metadata.namespace!, this.options.config.stateDbSecret.name);

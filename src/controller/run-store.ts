@@ -5,7 +5,7 @@ import { PAIR_CATEGORIES, type PairCategory } from '../api/syncflow.js';
 import { lastTransferTo, type LastTransfer } from '../store/export-transfers.js';
 import { latestRunByIdPrefix, runProgress, type EntityProgress } from '../store/run-reads.js';
 import { categoryCounts } from '../store/two-way-pairs.js';
-import { issueNamespaceCredential, type NamespaceCredential } from '../store/tenant-roles.js';
+import { issueNamespaceCredential, namespaceRoles, retireNamespaceRole, type NamespaceCredential } from '../store/tenant-roles.js';
 
 export interface RunRow {
   id: string;
@@ -74,10 +74,23 @@ export class RunStore {
   }
 
   /** A new password for the namespace's role (created the first time); the old one stops working. */
-  async issueCredential(namespace: string): Promise<NamespaceCredential> {
+  async issueCredential(namespace: string, options: { endSessions?: boolean } = {}): Promise<NamespaceCredential> {
+    return this.withClient((client) => issueNamespaceCredential(client, namespace, options));
+  }
+
+  /** Drops the namespace's role (its sessions ended); the role's name if it had one. */
+  async retireCredential(namespace: string): Promise<string | undefined> {
+    return this.withClient((client) => retireNamespaceRole(client, namespace));
+  }
+
+  async namespacesWithRoles(): Promise<string[]> {
+    return (await namespaceRoles(this.pool)).map((r) => r.namespace);
+  }
+
+  private async withClient<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
-      return await issueNamespaceCredential(client, namespace);
+      return await work(client);
     } finally {
       client.release();
     }

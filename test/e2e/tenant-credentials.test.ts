@@ -8,6 +8,7 @@ import { ANNOTATION_ROLE, LABEL_CREDENTIALS } from '../../src/controller/state-c
 import { freshDatabase, withClient } from '../helpers/databases.js';
 import { createNamespace, flowManifest, jobManifest, kubeClient, kubeconfigPath, miniFlowDatabases, startController, waitFor, waitForPhase } from './fixtures/env.js';
 import { JobRunner } from './fixtures/job-runner.js';
+import { kubectl } from './fixtures/kubectl.js';
 
 /**
  * Two teams' namespaces, one state database. Each namespace's Jobs run with the credential the
@@ -56,7 +57,8 @@ beforeAll(async () => {
     await createNamespace(kube, ns);
     await miniFlowDatabases(kube, ns, 'crm');
     // One controller per namespace (the suite's other files share the API server); both hold the owner credential.
-    controllers.push(await startController(ns, ownerUrl, { credentialsCheckMs: 500 }));
+    // The periodic check is slower than any wait below: a prompt re-issue comes from the watch of the Secret.
+    controllers.push(await startController(ns, ownerUrl, { credentialsCheckMs: 10 * 60_000 }));
     const runner = new JobRunner({ kubeconfigPath: kubeconfigPath(), namespace: ns });
     await runner.start();
     runners.push(runner);
@@ -105,10 +107,12 @@ describe("each namespace's state database credential", () => {
     const ns = 'e2e-tenant-a';
     const before = await urlIn(ns);
     await kube.core.deleteNamespacedSecret({ namespace: ns, name: DEFAULT_CREDENTIALS_SECRET });
+    const deletedAt = Date.now();
     const after = await waitFor('the credentials Secret again', async () => {
       const secret = await credentialsSecret(ns);
       return secret ? urlIn(ns) : undefined;
-    });
+    }, 30_000, 100);
+    console.log(`credentials Secret re-issued ${Date.now() - deletedAt} ms after its deletion`);
     expect(new URL(after).password).not.toBe(new URL(before).password);
     expect(await loginFails(before)).toMatch(/password authentication failed/);
     expect(await count(after, `SELECT count(*) AS n FROM ferry.pairs`)).toBeGreaterThan(0);
@@ -117,12 +121,50 @@ describe("each namespace's state database credential", () => {
   it('kubectl ferry rotate-credentials issues a new password on request, and the next Job runs with it', async () => {
     const ns = 'e2e-tenant-b';
     const before = await urlIn(ns);
+    const open = new pg.Client({ connectionString: before });
+    const ended = new Promise<Error>((resolve) => open.on('error', resolve));
+    await open.connect();
     await rotateCredentials(kube.config, ns, DEFAULT_CREDENTIALS_SECRET, { timeoutMs: 60_000, pollMs: 200 });
     const after = await urlIn(ns);
     expect(new URL(after).password).not.toBe(new URL(before).password);
     expect(await loginFails(before)).toMatch(/password authentication failed/);
+    // A session opened with the old password does not outlive the rotation.
+    expect((await ended).message).toMatch(/terminat/);
+    await open.end().catch(() => {});
     await kube.create('SyncJob', jobManifest(ns, 'after-rotation', 'crm', { mode: 'Incremental' }));
     const job = await waitForPhase(kube, ns, 'after-rotation', ['Succeeded', 'Failed']);
     expect(job.status?.phase, job.status?.message).toBe('Succeeded');
+  });
+
+  it('a namespace whose last SyncFlow is deleted loses its Secret and its role; its rows stay', async () => {
+    const ns = 'e2e-tenant-a';
+    const before = await urlIn(ns);
+    const role = decodeURIComponent(new URL(before).username);
+    await kube.delete('SyncFlow', ns, 'crm');
+    await waitFor('the credentials Secret deleted', async () => (await credentialsSecret(ns)) === undefined, 30_000);
+    await waitFor('the role dropped', async () => (await count(ownerUrl, 'SELECT count(*) AS n FROM pg_roles WHERE rolname = $1', [role])) === 0, 30_000);
+    expect(await loginFails(before)).toMatch(/password authentication failed|does not exist/);
+    expect(await count(ownerUrl, `SELECT count(*) AS n FROM ferry.runs WHERE flow = 'e2e-tenant-a/crm'`)).toBeGreaterThan(0);
+    // The other namespace keeps its credential.
+    expect(await count(await urlIn('e2e-tenant-b'), 'SELECT count(*) AS n FROM ferry.runs')).toBeGreaterThan(0);
+  });
+});
+
+describe("the controller's watch of the credentials Secrets", () => {
+  it('is allowed by RBAC for that one name, and lists no other Secret', async () => {
+    const user = 'e2e-credentials-watcher';
+    const role = ['create', 'clusterrole', user, '--verb=list,watch', '--resource=secrets', `--resource-name=${DEFAULT_CREDENTIALS_SECRET}`];
+    for (const args of [role, ['create', 'clusterrolebinding', user, `--clusterrole=${user}`, `--user=${user}`]]) {
+      const created = await kubectl(args);
+      expect(created.status, created.stderr).toBe(0);
+    }
+    const named = await kubectl(['get', 'secrets', '-A', '--field-selector', `metadata.name=${DEFAULT_CREDENTIALS_SECRET}`, '-o', 'name', `--as=${user}`]);
+    expect(named.status, named.stderr).toBe(0);
+    expect(named.stdout).toContain(`secret/${DEFAULT_CREDENTIALS_SECRET}`);
+    const all = await kubectl(['get', 'secrets', '-A', '-o', 'name', `--as=${user}`]);
+    expect(all.status).not.toBe(0);
+    expect(all.stderr).toMatch(/forbidden/);
+    const other = await kubectl(['get', 'secrets', '-A', '--field-selector', 'metadata.name=crm-source', '-o', 'name', `--as=${user}`]);
+    expect(other.stderr).toMatch(/forbidden/);
   });
 });

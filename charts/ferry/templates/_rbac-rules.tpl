@@ -26,14 +26,16 @@ Jobs get their credentials through secretKeyRefs that the kubelet resolves.
 - apiGroups: [""]
   resources: [secrets]
   verbs: [get]
-# `create` cannot be limited to a name; `update` can.
+# `create` cannot be limited to a name; the rest can. A list or watch with the field selector
+# metadata.name=NAME is authorized as a request for NAME, so the controller watches its credentials
+# Secrets (deleted: issued again at once) without being able to list any other Secret.
 - apiGroups: [""]
   resources: [secrets]
   verbs: [create]
 - apiGroups: [""]
   resources: [secrets]
   resourceNames: [{{ .Values.stateDatabase.namespaceCredentialsSecret | quote }}]
-  verbs: [update]
+  verbs: [update, delete, list, watch]
 - apiGroups: ["", events.k8s.io]
   resources: [events]
   verbs: [create]

@@ -152,6 +152,11 @@ describe('helm template with the default values', () => {
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'ferry-controller', namespace: 'ferry-system' }]);
   });
 
+  it("limits the controller's update, delete, list and watch of Secrets to the namespaces' credentials Secret", () => {
+    const named = rulesOf(find(objects, 'ClusterRole', 'ferry-controller')).filter((rule) => rule.resourceNames);
+    expect(named).toEqual([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['ferry-state-db-credentials'], verbs: ['update', 'delete', 'list', 'watch'] }]);
+  });
+
   it('limits leader election to its own Lease', () => {
     expect(rulesOf(find(objects, 'Role', 'ferry-leader-election'))).toEqual([
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
