@@ -30,7 +30,7 @@ export const DEFAULT_CONFLICT_POLICY: Record<Direction, ConflictPolicy> = {
 export type DefaultedSideCondition = SideCondition & { operator: ConditionOperator; values: string[] };
 export type DefaultedSide = Omit<Side, 'conditions' | 'archive'> & {
   conditions: DefaultedSideCondition[];
-  archive?: { column: string; value: string };
+  archive?: { column: string; value: string; restoreValue?: string };
 };
 export type DefaultedEntity = Omit<Entity, 'source' | 'target' | 'match' | 'requires' | 'related' | 'actions' | 'conflictPolicy'> & {
   source: DefaultedSide;
@@ -79,7 +79,7 @@ function withSideDefaults(side: Side): DefaultedSide {
   return {
     ...rest,
     conditions: (conditions ?? []).map((c) => ({ ...c, operator: c.operator ?? 'In', values: c.values ?? [] })),
-    ...(archive ? { archive: { column: archive.column, value: archive.value ?? DEFAULTS.archiveValue } } : {}),
+    ...(archive ? { archive: { ...archive, value: archive.value ?? DEFAULTS.archiveValue } } : {}),
   };
 }
 

@@ -70,6 +70,13 @@ export const SideArchiveSchema = Type.Object(
     value: Type.Optional(
       Type.String({ maxLength: 256, default: DEFAULTS.archiveValue, description: 'Value written; default "true".' }),
     ),
+    restoreValue: Type.Optional(
+      Type.String({
+        maxLength: 256,
+        description:
+          'Value written when an archived record comes back, e.g. "publish" for an API status archived as "draft". Default: the column\'s default on a database, false for a boolean API field; other API fields keep the archive value until the record is next updated.',
+      }),
+    ),
   },
   { description: 'How a record is archived on this side.' },
 );

@@ -41,7 +41,7 @@ export interface EntityPlan {
     identityAlways: boolean;
     /** False when new rows cannot get keys (no defaults, not mapped); only in a reverse plan. */
     creatable: boolean;
-    archive?: { column: string; value: string };
+    archive?: { column: string; value: string; restoreValue?: string };
   };
   /** Mapped fields that are not target keys, in stage/hash order. */
   fields: FieldPlan[];

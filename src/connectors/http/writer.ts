@@ -218,10 +218,12 @@ export class HttpWriter implements TableWriter {
     const archive = this.plan.target.archive;
     if (!archive || keys.length === 0 || this.memory.simulated) return;
     const field = fieldOf(this.resource, archive.column);
-    // Only a boolean flag has a known opposite; other archive values are undone by the next update of the record.
-    if (!archived && field.type !== 'boolean') return;
+    // An API has no column default: a boolean flag has a known opposite, other fields need restoreValue
+    // (without it the archive value stays until the record's next update).
+    const restore = archive.restoreValue ?? (field.type === 'boolean' ? 'false' : undefined);
+    if (!archived && restore === undefined) return;
     const body: Record<string, unknown> = {};
-    setPointer(body, field.pointer, archived ? toJson(archive.value, field.type) : false);
+    setPointer(body, field.pointer, toJson(archived ? archive.value : restore!, field.type));
     const endpoint = this.endpoint('archive');
     await Promise.all(keys.map((key) => this.send(endpoint, key, body)));
   }

@@ -210,7 +210,8 @@ export class MysqlWriter implements TableWriter {
     const type = (await this.columnTypes()).get(archive.column) ?? parseType('text');
     const target = `${ALIAS}.${ident(archive.column)}`;
     for (const chunk of keyChunks(keys)) {
-      const set = archived ? sql(`${target} = ?`, [toColumnText(archive.value, type)]) : sql(`${target} = DEFAULT(${target})`);
+      const written = archived ? archive.value : archive.restoreValue;
+      const set = written === undefined ? sql(`${target} = DEFAULT(${target})`) : sql(`${target} = ?`, [toColumnText(written, type)]);
       await this.db.run(joinSql([sql(`UPDATE ${this.table} AS ${ALIAS} SET `), set, sql(' WHERE '), this.keyFilter(chunk)], ''));
     }
   }

@@ -195,7 +195,8 @@ export class TargetTable implements TableWriter {
   async setArchived(keys: string[][], archived: boolean): Promise<void> {
     const archive = this.plan.target.archive;
     if (!archive || keys.length === 0) return;
-    const value = archived ? literalFor(archive.value, `archive value of ${this.plan.target.table}.${archive.column}`) : 'DEFAULT';
+    const written = archived ? archive.value : archive.restoreValue;
+    const value = written === undefined ? 'DEFAULT' : literalFor(written, `archive value of ${this.plan.target.table}.${archive.column}`);
     const filter = this.keyFilter(keys);
     await this.client.query(`UPDATE ${this.table} SET ${ident(archive.column)} = ${value} WHERE ${filter.where}`, filter.values);
   }

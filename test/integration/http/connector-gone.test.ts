@@ -18,7 +18,8 @@ import { EVENT_POST_TYPE, startWordPress, type RunningWordPress } from '../../he
  * INJECTOR): an API gives a re-created record a new key, so the pair moves to it. With
  * createInTarget the record comes back (Incremental: its update answered 404; Full: the drift check
  * finds it gone); without createInTarget the update is rejected. And a write WordPress does not
- * allow the user (403: an author editing the admin's post) rejects that record, not the run.
+ * allow the user (403: an author editing the admin's post) rejects that record, not the run; an
+ * archive through a status field is undone with archive.restoreValue.
  */
 const logger = createLogger({ level: 'silent', pretty: false });
 let wp: RunningWordPress;
@@ -150,5 +151,33 @@ describe('a write the API does not allow (403)', () => {
     expect(report.rejectedSamples.map((r) => r.reason)).toEqual([expect.stringMatching(/^HTTP 403: Sorry, you are not allowed to edit this post/), expect.stringMatching(/^HTTP 403/)]);
     expect(new Set(report.rejectedSamples.map((r) => r.key))).toEqual(new Set([a.id, b.id]));
     expect(JSON.stringify(report)).not.toContain(password);
+  });
+});
+
+describe('archive through a status field', () => {
+  it('an event gone from the source archives its post as private; back in the source, the post is restored to restoreValue', async () => {
+    const spec = eventsToWordPress(proxy.origin, ['link', 'createInTarget', 'updateTarget', 'archiveInTarget']);
+    spec.entities[0].target.archive = { column: 'status', value: 'private', restoreValue: 'draft' };
+    const request = { ...base, flowId: 'test/wp-archive', spec, stateUrl: await freshDatabase('wp_archive_state') };
+    const copy = `INSERT INTO events SELECT id + 200000, code || '-ARCH', title, description, starts_at, ends_at, location, capacity, price,
+        event_level_id, event_status_id, event_area_id, company_id, division_id, curriculum_type_id, tax_rule_id, vendor_id, created_at, now()
+        FROM events WHERE id = (SELECT min(id) FROM events) RETURNING code`;
+    const [{ code }] = await withClient(base.sourceUrl, async (c) => (await c.query(copy)).rows);
+    expect((await runSync({ ...request, mode: 'Full' })).status).toBe('Succeeded');
+    expect((await postsOf(code)).map((p) => p.status)).toEqual(['draft']);
+
+    const saved = await withClient(base.sourceUrl, async (c) => (await c.query(`DELETE FROM events WHERE code = $1 RETURNING *`, [code])).rows[0]);
+    const archived = await runSync({ ...request, mode: 'Full' });
+    expect(archived.status, archived.error).toBe('Succeeded');
+    expect(archived.totals.archived).toBe(1);
+    expect((await postsOf(code)).map((p) => p.status)).toEqual(['private']);
+
+    await withClient(base.sourceUrl, (c) =>
+      c.query(`INSERT INTO events SELECT * FROM json_populate_record(NULL::events, $1)`, [JSON.stringify({ ...saved, updated_at: new Date().toISOString() })]),
+    );
+    const back = await runSync({ ...request, mode: 'Full' });
+    expect(back.status, back.error).toBe('Succeeded');
+    expect(back.totals.rejected).toBe(0);
+    expect((await postsOf(code)).map((p) => p.status)).toEqual(['draft']);
   });
 });
