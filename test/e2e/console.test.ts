@@ -137,10 +137,13 @@ async function exportSetup(): Promise<void> {
 }
 
 /**
- * What oauth2-proxy does in front of the console: the browser holds a session cookie, the proxy adds
- * the user's bearer token to each request it passes on (pages, form posts, downloads, event streams).
+ * A FAKE sign-in proxy, standing in for oauth2-proxy: it does what oauth2-proxy does in front of the
+ * console (the browser holds a session cookie, the proxy adds the user's bearer token to each request
+ * it passes on: pages, form posts, downloads, event streams), without OIDC. oauth2-proxy is a Go
+ * binary with no npm package, so it cannot run here; the chart's console objects are installed with
+ * Helm into a real API server in helm-install.test.ts.
  */
-async function startSignInProxy(upstreamPort: number): Promise<{ port: number; close: () => Promise<void> }> {
+async function startFakeSignInProxy(upstreamPort: number): Promise<{ port: number; close: () => Promise<void> }> {
   const tokens = inject('kubeUserTokens');
   const server = createServer((req, res) => {
     const user = /(?:^|;\s*)session=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
@@ -227,7 +230,7 @@ beforeAll(async () => {
     host: '127.0.0.1',
     logger: pino({ level: process.env.FERRY_E2E_LOG ?? 'silent' }),
   });
-  proxy = await startSignInProxy(consoleServer.port);
+  proxy = await startFakeSignInProxy(consoleServer.port);
   base = `http://127.0.0.1:${proxy.port}`;
   browser = await launchChromium();
 }, 400_000);
@@ -405,6 +408,46 @@ describe.skipIf(!chromiumAvailable())('the Ferry console in chromium', () => {
     await editor.context.close();
     await context.close();
   });
+
+  it('keyboard only: Tab reaches the Full sync button with a visible focus ring, Enter starts the run; Tab and Enter download an export file', async () => {
+    const { context, page } = await signedIn('ferry-e2e-editor');
+    await visit(page, `/?ns=${ns}`, 'flows-keyboard');
+    const card = flowCard(page, 'members');
+    await expect.poll(() => card.getByRole('button', { name: 'Full sync' }).isEnabled(), { timeout: 150_000 }).toBe(true);
+    /** Presses Tab until the focused element matches, as a keyboard user would; fails after `limit` presses. */
+    const tabTo = async (matches: () => Promise<boolean>, limit = 120) => {
+      for (let presses = 0; presses < limit; presses++) {
+        await page.keyboard.press('Tab');
+        if (await matches()) return presses + 1;
+      }
+      throw new Error(`not reached with ${limit} presses of Tab`);
+    };
+    const focused = () => page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      const style = el ? getComputedStyle(el) : undefined;
+      return { text: el?.textContent?.trim() ?? '', card: el?.closest('section.flow')?.id ?? '', tag: el?.tagName ?? '', href: el?.getAttribute('href') ?? '', outline: style ? `${style.outlineStyle} ${style.outlineWidth}` : '' };
+    });
+    await tabTo(async () => {
+      const f = await focused();
+      return f.card === 'flow-members' && f.text === 'Full sync';
+    });
+    const onButton = await focused();
+    expect(onButton.outline).not.toMatch(/^none|\s0px$/);
+    await Promise.all([page.waitForURL(/started=/), page.keyboard.press('Enter')]);
+    const jobName = new URL(page.url()).searchParams.get('started')!;
+    expect((await kube.get<SyncJob>('SyncJob', ns, jobName)).metadata.labels?.['ferry.dev/requested-via']).toBe('ferry-console');
+    await waitForPhase(kube, ns, jobName, ['Succeeded', 'Failed'], 150_000);
+
+    await visit(page, `/flows/loyalty/exports?ns=${ns}`, 'exports-keyboard');
+    await tabTo(async () => {
+      const f = await focused();
+      return f.tag === 'A' && /\/files\/.+\/download/.test(f.href);
+    }, 200);
+    expect((await focused()).outline).not.toMatch(/^none|\s0px$/);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+    expect(await download.failure()).toBeNull();
+    await context.close();
+  }, 300_000);
 
   it('no page has a serious accessibility violation, loads anything from elsewhere, breaks its CSP, or shows a secret', () => {
     const serious = violations.filter((v) => v.violations.length > 0);

@@ -207,6 +207,25 @@ describe('helm install of charts/ferry', () => {
     expect(ok(kubectl('get', 'deploy', 'ferry-controller', '-n', NS, '-o', 'jsonpath={.spec.replicas}'))).toBe('2');
   }, 120_000);
 
+  it('console.enabled adds the console: a Deployment, Service and ServiceAccount with no token and no rights of its own', () => {
+    ok(helm('upgrade', 'ferry', chart, '--namespace', NS, '--reuse-values', '--set', 'console.enabled=true', '--set', 'console.signInUrl=/oauth2/start', ...OLD_SERVER_FLAGS));
+    const deployment = JSON.parse(ok(kubectl('get', 'deploy', 'ferry-console', '-n', NS, '-o', 'json'))) as {
+      spec: { template: { spec: { serviceAccountName: string; automountServiceAccountToken: boolean; containers: { args?: string[]; command?: string[]; ports?: { containerPort: number }[] }[]; volumes?: { configMap?: { name: string }; secret?: unknown }[] } } };
+    };
+    const pod = deployment.spec.template.spec;
+    expect(pod.serviceAccountName).toBe('ferry-console');
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(JSON.stringify(pod.containers[0].args ?? pod.containers[0].command)).toContain('console');
+    expect(JSON.stringify(pod.containers[0].args)).toContain('/oauth2/start');
+    // Only the cluster CA is mounted: no Secret volume.
+    expect((pod.volumes ?? []).filter((v) => v.secret !== undefined)).toEqual([]);
+    expect(ok(kubectl('get', 'serviceaccount', 'ferry-console', '-n', NS, '-o', 'jsonpath={.automountServiceAccountToken}'))).toBe('false');
+    expect(ok(kubectl('get', 'service', 'ferry-console', '-n', NS, '-o', 'jsonpath={.spec.ports[0].port}'))).toMatch(/^\d+$/);
+    // No binding names the console's ServiceAccount: it reads nothing and starts nothing with its own identity.
+    const bindings = ok(kubectl('get', 'rolebindings,clusterrolebindings', '-A', '-o', 'jsonpath={range .items[*]}{.subjects[*].name}{"\\n"}{end}'));
+    expect(bindings.split('\n')).not.toContain('ferry-console');
+  }, 120_000);
+
   it('a bad value is refused with the schema message before anything is applied', () => {
     const result = helm('upgrade', 'ferry', chart, '--namespace', NS, '--reuse-values', '--set', 'environment=Production', ...OLD_SERVER_FLAGS);
     expect(result.status).not.toBe(0);
