@@ -11,7 +11,7 @@ import { ConfigError } from '../util/errors.js';
 import { stateDbFileOption, stateDbOption } from './state-db-options.js';
 import { createLogger } from '../util/logger.js';
 import { flowIdOf, withLocalState } from './exports.js';
-import { listNewRecords, renderNewRecords } from './unpaired.js';
+import { categorySummary, flowCategories, listNewRecords, renderNewRecords } from './unpaired.js';
 
 export interface FlowDatabases {
   flow: SyncFlow;
@@ -116,9 +116,9 @@ export function registerPairsCommand(program: Command): void {
         process.stdout.write((options.output === 'json' ? JSON.stringify(page, null, 2) : renderNewRecords(page)) + '\n');
         return;
       }
-      const pairs = await withFlowDatabases(options, (dbs) => {
+      const [pairs, summary] = await withFlowDatabases(options, async (dbs) => {
         checkEntity(dbs, options.entity);
-        return listPairs({
+        const listed = await listPairs({
           flowId: dbs.flowId,
           spec: dbs.flow.spec,
           connectors: {
@@ -131,7 +131,9 @@ export function registerPairsCommand(program: Command): void {
           limit: options.limit,
           logger: createLogger(),
         });
+        return [listed, options.output === 'json' ? '' : categorySummary(await flowCategories(dbs.stateUrl, dbs.flowId, options.entity))] as const;
       });
-      process.stdout.write((options.output === 'json' ? JSON.stringify(pairs, null, 2) : renderPairs(pairs)) + '\n');
+      // The table ends with every category's count per entity, as run reports count them; JSON stays the list of pairs.
+      process.stdout.write((options.output === 'json' ? JSON.stringify(pairs, null, 2) : [renderPairs(pairs), summary].filter(Boolean).join('\n')) + '\n');
     });
 }

@@ -59,12 +59,26 @@ export async function listNewRecords(
       return { entity: r.entity, side: view.side, key: pair.sourceKey || pair.targetKey, reason: view.reason, inScope: view.inScope, seenAt: pair.lastSyncedAt, suggestions: view.suggestions };
     });
     const last = shown[shown.length - 1];
-    const counts = await categoryCounts(state.client, flowId);
     return {
       records,
       ...(rows.length > options.limit && last ? { continue: encodeContinue({ flow: last.flow, entity: last.entity, side: last.side, key: last.key }) } : {}),
-      categories: Object.fromEntries([...counts].filter(([entity]) => !options.entity || entity === options.entity)),
+      categories: await entityCategories(state, flowId, options.entity),
     };
+  } finally {
+    await state.close();
+  }
+}
+
+async function entityCategories(state: StateConnection, flowId: string, entity: string | undefined): Promise<NewRecordPage['categories']> {
+  const counts = await categoryCounts(state.client, flowId);
+  return Object.fromEntries([...counts].filter(([name]) => !entity || name === entity));
+}
+
+/** The pairs per category of each entity (of one entity), as every run report counts them: the footer of `ferry pairs`. */
+export async function flowCategories(stateUrl: string, flowId: string, entity?: string): Promise<NewRecordPage['categories']> {
+  const state = await StateConnection.open(stateUrl);
+  try {
+    return await entityCategories(state, flowId, entity);
   } finally {
     await state.close();
   }

@@ -66,6 +66,9 @@ describe('examples/two-way-people through the CLI', () => {
     const table = await ferry(['pairs', ...ex.common, '--category', 'conflict']);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/status \/ category\s*│?\s*Member/);
+    // Every listing ends with the counts of every category, the same as the run report's.
+    const counted = people.categories as Record<string, number>;
+    expect(table.stdout).toContain(`people: ${['conflict', 'new', 'deleted', 'deactivated', 'synchronised', 'inactive'].map((c) => `${counted[c] ?? 0} ${c}`).join(' · ')}`);
 
     const resolved = await ferry(['resolve', ...ex.common, '--entity', 'people', '--key', '1', '--keep', 'source']);
     expect(resolved.code, resolved.stdout + resolved.stderr).toBe(0);
