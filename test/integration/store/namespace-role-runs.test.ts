@@ -3,6 +3,9 @@ import { runSync } from '../../../src/connectors/run.js';
 import { openStateStore } from '../../../src/store/db.js';
 import { issueNamespaceCredential, namespaceStateUrl } from '../../../src/store/tenant-roles.js';
 import { createLogger } from '../../../src/util/logger.js';
+import type { SyncMode } from '../../../src/api/common.js';
+import type { RunRequest } from '../../../src/engine/run.js';
+import { closureDatabases, closureFlowSpec } from '../../helpers/closure-flow.js';
 import { withClient } from '../../helpers/databases.js';
 import { seededMiniRun, sqlRows } from '../../helpers/mini-flow.js';
 import { entityOf, peopleEntity, twoWaySpec, twoWayWorld } from '../engine/two-way-fixture.js';
@@ -52,6 +55,42 @@ describe('runs under a namespace role', () => {
     const report = await runSync({ flowId: 'test/two-way', spec: twoWaySpec([peopleEntity()]), mode: 'Full', sourceUrl: w.sourceUrl, targetUrl: w.targetUrl, stateUrl, logger });
     expect(entityOf(report).created).toBe(2);
     expect(await w.state(`SELECT count(*)::int AS n FROM ferry.pairs WHERE flow = 'test/two-way'`)).toEqual([{ n: 2 }]);
+  });
+
+  it('two-way Resolve and Record runs', async () => {
+    const w = await twoWayWorld();
+    const stateUrl = await namespaceUrl(w.stateUrl, 'test');
+    const spec = twoWaySpec([peopleEntity({ conflictPolicy: 'Manual' })]);
+    const run = (mode: SyncMode, extra: Partial<RunRequest> = {}) =>
+      runSync({ flowId: 'test/two-way', spec, mode, sourceUrl: w.sourceUrl, targetUrl: w.targetUrl, stateUrl, logger, ...extra });
+    await w.church(`INSERT INTO people (first_name, last_name, email, status, family_status) VALUES ('Ann', 'Lee', 'ann@example.org', 'Member', 'single')`);
+    expect(entityOf(await run('Full')).created).toBe(1);
+    await w.church(`UPDATE people SET email = 'ann@church.org'`);
+    await w.accounts(`UPDATE persons SET mail = 'ann@accounts.org'`);
+    await run('Full');
+    expect(await w.state(`SELECT category FROM ferry.pairs`)).toEqual([{ category: 'conflict' }]);
+    const [{ id }] = await w.church(`SELECT id FROM people`);
+    const resolved = await run('Resolve', { resolutions: [{ entity: 'people', sourceKey: String(id), action: 'KeepSource' }] });
+    expect(resolved.rejectedSamples).toEqual([]);
+    expect(await w.accounts(`SELECT mail FROM persons`)).toEqual([{ mail: 'ann@church.org' }]);
+    expect(await w.state(`SELECT category FROM ferry.pairs`)).toEqual([{ category: 'synchronised' }]);
+    await w.church(`UPDATE people SET last_name = 'Record', updated_at = now()`);
+    const recorded = await run('Record', { record: { entity: 'people', key: String(id) } });
+    expect(entityOf(recorded).updated).toBe(1);
+    expect(await w.accounts(`SELECT name_last FROM persons`)).toEqual([{ name_last: 'Record' }]);
+    // The runs were written as the namespace's role.
+    expect((await w.state(`SELECT mode FROM ferry.runs ORDER BY started_at`)).map((r) => r.mode)).toEqual(['Full', 'Full', 'Resolve', 'Record']);
+  });
+
+  it('Scope runs (Full and Incremental within a scope)', async () => {
+    const dbs = await closureDatabases();
+    const stateUrl = await namespaceUrl(dbs.stateUrl, 'test');
+    const base = { flowId: 'test/closure', spec: closureFlowSpec(), sourceUrl: dbs.sourceUrl, targetUrl: dbs.targetUrl, stateUrl, logger };
+    const full = await runSync({ ...base, mode: 'Scope', scope: 'events', scopeMode: 'Full' });
+    expect(full.totals.created).toBeGreaterThan(0);
+    expect(full.rejectedSamples).toEqual([]);
+    const incremental = await runSync({ ...base, mode: 'Scope', scope: 'events' });
+    expect(incremental.totals.created + incremental.totals.updated).toBe(0);
   });
 
   it('an export and a re-transfer of its file', async () => {
