@@ -1,5 +1,5 @@
 /**
- * Ferry benchmark: `npm run bench [-- --people N] [--only a,b,c,d,m1,m2,l,r,t,p,e,k,v,u] [--runner dist|tsx]`.
+ * Ferry benchmark: `npm run bench [-- --people N] [--only a,b,c,d,m1,m2,l,r,t,p,e,k,v,u,f,w] [--runner dist|tsx]`.
  * See bench/README.md for what each row measures.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +20,7 @@ import { exportBenchRows } from './export.js';
 import { pickupLatencyRows } from './pickup-latency.js';
 import { recordLatencyRows } from './record-latency.js';
 import { twoWayBenchRows } from './two-way.js';
+import { wordpressBenchRows } from './wordpress.js';
 import type { BulkContext } from './bulk-context.js';
 import { mariaErrorLogTail, startMariaDb, type RunningMariaDb } from './mariadb.js';
 import { mariaSourceRows } from './mariadb-source.js';
@@ -32,8 +33,9 @@ const UPDATES = 1000;
 // (needs a, b, m2); r: Record latency; t: two-way Full; p: LISTEN/NOTIFY pickup; e: export
 // pipeline; k: controller (needs kube-apiserver, see scripts/kube-test-assets.sh); v: ferry
 // validate on a 4 MB manifest; u: the console's first page (200 flows, 10,000 runs; needs kube-apiserver);
-// f: files import (a --people-row CSV, gzip + GnuPG, over sshd; needs root and openssh-server).
-const ROWS = ['a', 'b', 'c', 'd', 'm1', 'm2', 'l', 'r', 't', 'p', 'e', 'k', 'v', 'u', 'f'] as const;
+// f: files import (a --people-row CSV, gzip + GnuPG, over sshd; needs root and openssh-server);
+// w: the HTTP connector against a real WordPress (2,000 events; listing 100,000 records).
+const ROWS = ['a', 'b', 'c', 'd', 'm1', 'm2', 'l', 'r', 't', 'p', 'e', 'k', 'v', 'u', 'f', 'w'] as const;
 const BULK_ROWS: readonly RowId[] = ['a', 'b', 'c', 'd', 'm1', 'm2', 'l'];
 const MARIA_ROWS: readonly RowId[] = ['m1', 'm2', 'l'];
 const RECORD_PEOPLE = 10_000;
@@ -208,6 +210,7 @@ async function main(): Promise<void> {
     if (want('v')) rows.push(...manifestValidationRows(say));
     if (want('u')) rows.push(...(await consoleBenchRows({ log: say })));
     if (want('f')) rows.push(...(await filesImportBenchRows({ rows: opts.people, log: say })));
+    if (want('w')) rows.push(...(await wordpressBenchRows({ events: 2000, list: 100_000, wpList: 5000, concurrency: 4, runner: opts.runner, ...(opts.ref ? { ref: opts.ref } : {}), log: say })));
 
     printRows(rows);
     const out = join(import.meta.dirname, 'results.json');
