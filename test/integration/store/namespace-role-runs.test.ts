@@ -6,7 +6,9 @@ import { createLogger } from '../../../src/util/logger.js';
 import type { SyncMode } from '../../../src/api/common.js';
 import type { RunRequest } from '../../../src/engine/run.js';
 import { closureDatabases, closureFlowSpec } from '../../helpers/closure-flow.js';
-import { withClient } from '../../helpers/databases.js';
+import { sourceFiles } from '../../../src/store/source-files.js';
+import { freshDatabase, withClient } from '../../helpers/databases.js';
+import { DECRYPTION, drop, encryptFor, filesFlowSpec, inbox, pgpKeys, SECRETS, TARGET_SQL, win1252Gzip } from '../files/files-source.js';
 import { seededMiniRun, sqlRows } from '../../helpers/mini-flow.js';
 import { entityOf, peopleEntity, twoWaySpec, twoWayWorld } from '../engine/two-way-fixture.js';
 import { exportFlow, exportOnce, exportSource, startDestinations, type Destinations } from '../export/fixtures.js';
@@ -91,6 +93,29 @@ describe('runs under a namespace role', () => {
     expect(full.rejectedSamples).toEqual([]);
     const incremental = await runSync({ ...base, mode: 'Scope', scope: 'events' });
     expect(incremental.totals.created + incremental.totals.updated).toBe(0);
+  });
+
+  it('a files-source run (signed, encrypted CSV moved to processed/ and recorded in ferry.source_files)', async () => {
+    const keys = await pgpKeys();
+    const dir = await inbox();
+    const [targetUrl, ownerStateUrl] = await Promise.all([freshDatabase('ns_files_dst'), freshDatabase('ns_files_state')]);
+    await withClient(targetUrl, (c) => c.query(TARGET_SQL));
+    const stateUrl = await namespaceUrl(ownerStateUrl, 'payroll');
+    await drop(dir, 'employees-20261101.csv.gz.pgp', await encryptFor(keys, win1252Gzip('no;name;note;salary;born\r\n1;Ann;;3200,50;01.02.1980\r\n')));
+    const report = await runSync({
+      flowId: 'payroll/employees',
+      spec: filesFlowSpec({ directory: dir, decryption: DECRYPTION, settleSeconds: 0, afterImport: 'Move' }),
+      mode: 'Full',
+      sourceUrl: '',
+      targetUrl,
+      stateUrl,
+      logger,
+      files: { targets: {}, secrets: SECRETS(keys) },
+    });
+    expect(report.rejectedSamples).toEqual([]);
+    expect(await sqlRows(targetUrl, 'SELECT employee_no, name FROM staff')).toEqual([{ employee_no: '1', name: 'Ann' }]);
+    const files = await withClient(ownerStateUrl, (c) => sourceFiles(c, 'payroll/employees'));
+    expect(files.map((f) => [f.name, f.status])).toEqual([['employees-20261101.csv.gz.pgp', 'imported']]);
   });
 
   it('an export and a re-transfer of its file', async () => {
