@@ -63,8 +63,22 @@ export function describeApiError(what: string, error: unknown): FerryError {
     if (error.code === 401) return new KubeApiError(`${what}: unauthorized (check your kubeconfig credentials)`, 1, 401);
     return new KubeApiError(`${what}: ${message ?? `HTTP ${error.code}`}`, error.code === 422 || error.code === 400 ? 2 : 1, error.code);
   }
-  const cause = error as { code?: string; message?: string };
-  return new FerryError(`${what}: ${cause.code === 'ECONNREFUSED' ? 'cannot reach the API server' : (cause.message ?? String(error))}`, 1);
+  const code = networkErrorCode(error);
+  if (code === 'ECONNREFUSED') return new FerryError(`${what}: cannot reach the API server`, 1);
+  if (code) return new FerryError(`${what}: cannot reach the API server (${code})`, 1);
+  const { message, cause } = error as { message?: string; cause?: { message?: string } };
+  const detail = cause?.message ? `${message} (${cause.message})` : (message ?? String(error));
+  return new FerryError(`${what}: ${detail}`, 1);
+}
+
+const networkCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** The socket error under a failed request: undici's fetch wraps it as `TypeError('fetch failed', { cause })`. */
+function networkErrorCode(error: unknown): string | undefined {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && networkCodes.has(e.code)) return e.code;
+  }
+  return undefined;
 }
 
 const kinds = { SyncFlow: 'syncflows', SyncJob: 'syncjobs', ExportTarget: 'exporttargets' } as const;

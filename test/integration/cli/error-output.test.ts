@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -56,12 +57,13 @@ describe('every ferry command honours -o json on failure', () => {
 
   it('kubectl ferry: an unreachable API server with -o json is an {"error": ...} document too', async () => {
     const kubeconfig = join(dir, 'kubeconfig');
+    const closedPort = await portNobodyListensOn();
     writeFileSync(
       kubeconfig,
       stringify({
         apiVersion: 'v1',
         kind: 'Config',
-        clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
+        clusters: [{ name: 'c', cluster: { server: `https://127.0.0.1:${closedPort}` } }],
         users: [{ name: 'u', user: { token: 's3cret-token' } }],
         contexts: [{ name: 'x', context: { cluster: 'c', user: 'u', namespace: 'default' } }],
         'current-context': 'x',
@@ -78,3 +80,12 @@ describe('every ferry command honours -o json on failure', () => {
     expect(text.stdout).toBe('');
   });
 });
+
+/** A loopback port that was free a moment ago (fetch refuses port 1 itself as a "bad port", before any connection). */
+async function portNobodyListensOn(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
