@@ -95,7 +95,7 @@ export class HttpSideReader implements SideReader {
   }
 
   async *streamHashes(): AsyncGenerator<Row> {
-    for await (const record of this.records()) yield [...this.key(record), this.writerRows.hash(record)];
+    for await (const record of this.records()) yield [...this.key(record), this.writerRows.hash(record), this.archived(record)];
   }
 
   async *changedSince(watermark: Watermark | undefined): AsyncGenerator<Row> {

@@ -79,4 +79,27 @@ describe('PostgreSQL table <-> WordPress posts, two-way', () => {
     expect(again.status, again.error).toBe('Succeeded');
     expect(again.totals.created + again.totals.updated + again.totals.deleted + again.totals.archived).toBe(0);
   });
+
+  it('archiving a post alone (status private) moves its pair to inactive in a Full run, writing nothing; publishing it again moves it back', async () => {
+    const spec = structuredClone(request.spec) as unknown as { entities: { target: Record<string, unknown> }[] };
+    spec.entities[0].target.archive = { column: 'status', value: 'private', restoreValue: 'publish' };
+    const archiving = { ...request, flowId: 'test/wp-two-way-archive', spec: spec as unknown as SyncFlowSpec, stateUrl: await freshDatabase('wp_2way_archive_state') };
+    const categories = (r: Awaited<ReturnType<typeof runSync>>) => r.entities.find((e) => e.name === 'events')?.categories;
+
+    const linked = await runSync({ ...archiving, mode: 'Full' });
+    expect(linked.status, linked.error).toBe('Succeeded');
+    expect(categories(linked)).toEqual({ synchronised: 4 });
+
+    const c = (await wordpressRecords(wp, EVENT_POST_TYPE)).find((p) => (p.meta as Record<string, unknown>).event_code === 'C')!;
+    await wordpressWrite(wp, 'POST', `/wp/v2/${EVENT_POST_TYPE}/${c.id}`, { status: 'private' });
+    const archived = await runSync({ ...archiving, mode: 'Full' });
+    expect(archived.status, archived.error).toBe('Succeeded');
+    expect(categories(archived)).toEqual({ synchronised: 3, inactive: 1 });
+    expect(archived.totals.created + archived.totals.updated + archived.totals.deleted + archived.totals.archived).toBe(0);
+
+    await wordpressWrite(wp, 'POST', `/wp/v2/${EVENT_POST_TYPE}/${c.id}`, { status: 'publish' });
+    const back = await runSync({ ...archiving, mode: 'Full' });
+    expect(back.status, back.error).toBe('Succeeded');
+    expect(categories(back)).toEqual({ synchronised: 4 });
+  });
 });
