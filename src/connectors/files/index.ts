@@ -4,6 +4,7 @@ import type { Connector, Session } from '../../engine/connector.js';
 import { FirstLines } from '../../store/first-lines.js';
 import { markFilesImported, markImportedAgain, recordFileMoved } from '../../store/source-files.js';
 import { StateConnection } from '../../store/state-connection.js';
+import { failpoint } from '../../util/failpoint.js';
 import { Inventory, type ReadyFile } from './inventory.js';
 import { loadDecryptionKeys } from './keys.js';
 import { openLocation, type FileLocation, type FileLocationContext } from './location.js';
@@ -74,6 +75,7 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
               entity: e.name,
               file,
               dialect: dialectOf(file),
+              referenced: [...e.source.keys, ...(e.source.conditions ?? []).map((c) => c.field), ...e.fields.map((f) => f.source), ...(e.match ?? []).map((m) => m.source)],
               files: {
                 pending: () => s.inventory.pendingFiles(e.name, file),
                 newestImported: () => s.inventory.newestImported(e.name, file),
@@ -96,6 +98,8 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
       });
     },
     async finishRun({ runId }): Promise<void> {
+      // Every row is committed to the target, no file is recorded imported yet (crash tests).
+      failpoint('files:finish-run');
       const files = [...consumed.values()].filter((f) => f.record.status === 'pending');
       consumed.clear();
       if (files.length === 0) return;

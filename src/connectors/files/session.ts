@@ -23,6 +23,8 @@ export interface FileEntity {
   file: FileSource;
   dialect: CsvDialect;
   files: EntityFiles;
+  /** The source columns the entity's spec names (keys, fields, match, conditions). */
+  referenced: string[];
 }
 
 function column(name: string, typeName: string): ColumnInfo {
@@ -59,9 +61,11 @@ export class FilesSession extends WithoutUnitOfWork implements Session {
       const format = entity.file.format ?? 'Csv';
       if (format === 'JsonLines' || entity.dialect.header) {
         const pending = await entity.files.pending();
-        const sample = pending[pending.length - 1] ?? (await entity.files.newestImported());
-        const given = sample ? await fileColumnNames(sample.plain, format, entity.dialect) : undefined;
-        if (given) names = [...new Set([...given, ...names])];
+        const sample = pending[pending.length - 1];
+        // With no new file, the columns the spec names: the newest file was checked when it was
+        // imported, and reading its header again would download it (a run without news lists only).
+        const given = (sample ? await fileColumnNames(sample.plain, format, entity.dialect) : undefined) ?? entity.referenced;
+        names = [...new Set([...given, ...names])];
       }
       if (names.length === 0) {
         throw new ConfigError(`entity ${entity.entity}: no file matching "${entity.file.pattern}" to read the columns from, and no columns declared`);
