@@ -1,5 +1,6 @@
 import type { Action } from '../api/entity.js';
 import type { DefaultedSideCondition } from '../api/defaults.js';
+import type { ConditionClause } from './connector.js';
 
 /**
  * Which side's conditions an action checks (seed 002). Conditions are evaluated in SQL on each side
@@ -57,23 +58,25 @@ export function conditionsAllow(action: Action, inScope: ScopeFlags): boolean {
  * already in memory (e.g. `ferry pairs`) and by the tests that pin the rules down.
  */
 export function rowMeetsConditions(conditions: readonly DefaultedSideCondition[], row: Record<string, string | null | undefined>): boolean {
-  return conditions.every((condition) => {
-    const value = row[condition.field] ?? null;
-    switch (condition.operator) {
-      case 'In':
-        return value !== null && condition.values.includes(value);
-      case 'NotIn':
-        return value === null || !condition.values.includes(value);
-      case 'IsNull':
-        return value === null;
-      case 'NotNull':
-        return value !== null;
-      case 'Contains':
-        return value !== null && listItems(value, condition.separator).some((item) => condition.values.includes(item));
-      default:
-        return false;
-    }
-  });
+  return conditions.every((condition) => conditionHolds(condition, row[condition.field] ?? null));
+}
+
+/** One condition on one value's text form; connectors that filter in memory (http, files) use it too. */
+export function conditionHolds(condition: Pick<ConditionClause, 'operator' | 'values' | 'separator'>, value: string | null): boolean {
+  switch (condition.operator) {
+    case 'In':
+      return value !== null && condition.values.includes(value);
+    case 'NotIn':
+      return value === null || !condition.values.includes(value);
+    case 'IsNull':
+      return value === null;
+    case 'NotNull':
+      return value !== null;
+    case 'Contains':
+      return value !== null && listItems(value, condition.separator).some((item) => condition.values.includes(item));
+    default:
+      return false;
+  }
 }
 
 /** The items of a list value as its text form shows them: delimited text, a JSON array, or a PostgreSQL array literal. */

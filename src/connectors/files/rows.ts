@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FileColumnType, FileSource } from '../../api/files.js';
 import { withProblem, type ConditionClause, type Row, type TransformName } from '../../engine/connector.js';
+import { conditionHolds } from '../../engine/conditions.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import type { FileRecord } from './parse.js';
 import { canonicalValue, ValueError, type ValueFormats } from './values.js';
@@ -22,13 +23,6 @@ function transformed(value: string | null, transform: TransformName): string | n
   if (transform === 'Lower') return value.toLowerCase();
   if (transform === 'Upper') return value.toUpperCase();
   return value;
-}
-
-function holds(value: string | null, clause: ConditionClause): boolean {
-  if (clause.operator === 'IsNull') return value === null;
-  if (clause.operator === 'NotNull') return value !== null;
-  if (clause.operator === 'NotIn') return value === null || !clause.values.includes(value);
-  return value !== null && clause.values.includes(value);
 }
 
 /** A side's hash of mapped values: opaque to the engine, only compared with earlier hashes of this connector. */
@@ -96,7 +90,7 @@ export class RowBuilder {
       const missing = plan.source.keys.find((_k, i) => keys[i] === null || keys[i] === '');
       if (missing) return problem(missing, `missing key ${missing}`);
       const values = [...plan.keyFields, ...plan.fields].map((f) => transformed(this.value(record.fields, f.source), f.transform));
-      const inScope = plan.source.conditions.every((c) => holds(this.value(record.fields, c.field), c));
+      const inScope = plan.source.conditions.every((c) => conditionHolds(c, this.value(record.fields, c.field)));
       const head: Row = [...(keys as string[]), cursor, hashValues(values), inScope ? 't' : 'f'];
       return withValues ? [...head, ...values, ...plan.match.map((m) => this.value(record.fields, m.source))] : head;
     } catch (error) {

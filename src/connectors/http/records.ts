@@ -1,4 +1,5 @@
 import type { ConditionClause, Row, TransformName } from '../../engine/connector.js';
+import { conditionHolds } from '../../engine/conditions.js';
 import type { EntityPlan, FieldPlan } from '../../engine/plan.js';
 import { ConfigError } from '../../util/errors.js';
 import { getPointer } from './json-pointer.js';
@@ -34,19 +35,7 @@ export function applyTransform(value: string | null, transform: TransformName): 
 
 /** The conditions as the engine defines them: AND across clauses, OR across one clause's values. */
 export function inScope(values: (name: string) => string | null, conditions: ConditionClause[]): boolean {
-  return conditions.every((c) => {
-    const value = values(c.field);
-    switch (c.operator) {
-      case 'IsNull':
-        return value === null;
-      case 'NotNull':
-        return value !== null;
-      case 'NotIn':
-        return value === null || !c.values.includes(value);
-      default:
-        return value !== null && c.values.includes(value);
-    }
-  });
+  return conditions.every((c) => conditionHolds(c, values(c.field)));
 }
 
 /** Reads records of a source plan into `SOURCE_LAYOUT` rows. */

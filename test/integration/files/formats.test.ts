@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { SideCondition } from '../../../src/api/entity.js';
 import type { FileSource } from '../../../src/api/files.js';
 import { runSync } from '../../../src/connectors/run.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
@@ -20,7 +21,7 @@ describe('files source: delta files in order, JSON Lines, zip, ISO-8859-1, UTF-8
   let stateUrl: string;
   let flows = 0;
 
-  async function flow(file: FileSource) {
+  async function flow(file: FileSource, conditions?: SideCondition[]) {
     const table = `staff_${++flows}`;
     const dir = await inbox();
     await withClient(targetUrl, (c) =>
@@ -28,6 +29,7 @@ describe('files source: delta files in order, JSON Lines, zip, ISO-8859-1, UTF-8
     );
     const spec = filesFlowSpec({ directory: dir, settleSeconds: 0 }, file);
     spec.entities[0]!.target.table = table;
+    if (conditions) spec.entities[0]!.source.conditions = conditions;
     const run = (mode: 'Full' | 'Incremental') =>
       runSync({ flowId: `test/formats-${flows}`, spec, mode, sourceUrl: '', targetUrl, stateUrl, logger, files: { targets: {}, secrets: {} } });
     const rows = () => sqlRows(targetUrl, `SELECT employee_no, name, note, salary::text, born::text FROM ${table} ORDER BY employee_no`);
@@ -141,5 +143,13 @@ describe('files source: delta files in order, JSON Lines, zip, ISO-8859-1, UTF-8
     const report = await run('Full');
     expect(report.rejectedSamples).toEqual([]);
     expect((await rows()).map((r) => [r.employee_no, r.name, r.note])).toEqual([['1', 'Łukasz', '日本']]);
+  }, 120_000);
+
+  it('a Contains condition on a delimited column takes a row whose list holds the value, not one that only looks alike', async () => {
+    const { dir, run, rows } = await flow({ pattern: 'staff-*.csv', contents: 'Snapshot', csv: { delimiter: ';' } }, [{ field: 'note', operator: 'Contains', values: ['board'], separator: ',' }]);
+    await drop(dir, 'staff-1.csv', Buffer.from(csv('1;Ann;cleaning, board;;', '2;Ben;cleaning;;', '3;Cid;boardroom;;', '4;Dee;board;;')));
+    const report = await run('Full');
+    expect(report.status, report.error).toBe('Succeeded');
+    expect((await rows()).map((r) => r.employee_no)).toEqual(['1', '4']);
   }, 120_000);
 });
