@@ -103,7 +103,8 @@ describe('WordPress ferry_event posts -> PostgreSQL', () => {
     const plain = {
       list: {
         path: `/wp/v2/${EVENT_POST_TYPE}`,
-        query: [{ name: 'context', value: 'edit' }, { name: 'status', value: 'any' }],
+        // A stable order: WordPress's default (date DESC) pages unstably over posts created in the same second.
+        query: [{ name: 'context', value: 'edit' }, { name: 'status', value: 'any' }, { name: 'orderby', value: 'id' }, { name: 'order', value: 'asc' }],
         pagination: { style: 'PageNumber', pageSize: 5, totalPagesHeader: 'X-WP-TotalPages' },
       },
       fields: [
