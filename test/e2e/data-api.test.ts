@@ -341,6 +341,9 @@ describe('data.ferry.dev through the aggregation layer', () => {
     }
     const left = await kubectl(['get', 'pairs', '-n', ns, '--field-selector', 'flow=window,category=new', '-o', 'name']);
     expect(left.stdout.trim().split('\n')).toEqual([`pair.data.ferry.dev/${name('source', key(2))}`]);
+    // The tests after this one count the namespace's pairs: take back what this one wrote.
+    await write(`DELETE FROM ferry.pairs WHERE flow = $1 AND source_key = $2`, [flow, key(1)]);
+    await write(`DELETE FROM ferry.unpaired_records WHERE flow = $1`, [flow]);
   });
 
   it('an export SyncJob through the controller ends with per-destination outcomes, in status, kubectl ferry runs and exportfiles', async () => {
