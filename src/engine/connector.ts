@@ -321,6 +321,14 @@ export function unmappedValue(value: string | null): string | undefined {
   return value !== null && value.startsWith(UNMAPPED_MARK) ? value.slice(UNMAPPED_MARK.length) : undefined;
 }
 
+/** A value map applied to a value's text, exactly as the SQL connectors compile it; for connectors that map in memory (http, files). */
+export function applyValueMap(value: string | null, map: PlannedValueMap | undefined): string | null {
+  if (!map || value === null) return value;
+  const pair = map.pairs.find(([from]) => from === value);
+  if (pair) return pair[1];
+  return map.unmapped === 'Null' ? null : map.unmapped === 'Reject' ? UNMAPPED_MARK + value : value;
+}
+
 /** Why a connector could not read one column of a row (bytes that are not text in the expected encoding). */
 export interface RowProblem {
   column: string;

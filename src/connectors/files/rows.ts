@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FileColumnType, FileSource } from '../../api/files.js';
-import { withProblem, type ConditionClause, type Row, type TransformName } from '../../engine/connector.js';
+import { applyValueMap, withProblem, type ConditionClause, type Row, type TransformName } from '../../engine/connector.js';
 import { conditionHolds } from '../../engine/conditions.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import type { FileRecord } from './parse.js';
@@ -89,7 +89,7 @@ export class RowBuilder {
       const keys = plan.source.keys.map((k) => this.value(record.fields, k));
       const missing = plan.source.keys.find((_k, i) => keys[i] === null || keys[i] === '');
       if (missing) return problem(missing, `missing key ${missing}`);
-      const values = [...plan.keyFields, ...plan.fields].map((f) => transformed(this.value(record.fields, f.source), f.transform));
+      const values = [...plan.keyFields, ...plan.fields].map((f) => applyValueMap(transformed(this.value(record.fields, f.source), f.transform), f.valueMap));
       const inScope = plan.source.conditions.every((c) => conditionHolds(c, this.value(record.fields, c.field)));
       const head: Row = [...(keys as string[]), cursor, hashValues(values), inScope ? 't' : 'f'];
       return withValues ? [...head, ...values, ...plan.match.map((m) => this.value(record.fields, m.source))] : head;

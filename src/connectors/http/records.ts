@@ -1,4 +1,4 @@
-import type { ConditionClause, Row, TransformName } from '../../engine/connector.js';
+import { applyValueMap, type ConditionClause, type Row, type TransformName } from '../../engine/connector.js';
 import { conditionHolds } from '../../engine/conditions.js';
 import type { EntityPlan, FieldPlan } from '../../engine/plan.js';
 import { ConfigError } from '../../util/errors.js';
@@ -64,7 +64,7 @@ export class SourceRows {
   }
 
   row(record: unknown, withValues: boolean): Row {
-    const values = this.values.map(({ field, plan }) => applyTransform(readField(record, field), plan.transform));
+    const values = this.values.map(({ field, plan }) => applyValueMap(applyTransform(readField(record, field), plan.transform), plan.valueMap));
     const scope = inScope((name) => readField(record, fieldOf(this.resource, name)), this.plan.source.conditions);
     const head: Row = [...this.key(record), this.cursorOf(record), hashValues(values), scope ? 't' : 'f'];
     return withValues ? [...head, ...values, ...this.match.map((f) => readField(record, f))] : head;

@@ -1,4 +1,4 @@
-import type { Row, SideReader, SideSpec, Watermark } from '../../engine/connector.js';
+import { applyValueMap, type Row, type SideReader, type SideSpec, type Watermark } from '../../engine/connector.js';
 import { compareMarks, filterValue } from './cursor.js';
 import { listRecords } from './pagination.js';
 import { applyTransform, fieldOf, inScope, readField, TargetRows } from './records.js';
@@ -62,7 +62,7 @@ export class HttpSideReader implements SideReader {
       scope ? 't' : 'f',
       this.archived(record),
       ...raw,
-      ...raw.map((value, i) => applyTransform(value, mappings[i].transform)),
+      ...raw.map((value, i) => applyValueMap(applyTransform(value, mappings[i].transform), mappings[i].valueMap)),
       ...reader.match.map((m) => readField(record, this.field(m.source))),
     ];
   }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { SideCondition } from '../../../src/api/entity.js';
+import type { SideCondition, ValueMap } from '../../../src/api/entity.js';
 import type { FileSource } from '../../../src/api/files.js';
 import { runSync } from '../../../src/connectors/run.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
@@ -21,7 +21,7 @@ describe('files source: delta files in order, JSON Lines, zip, ISO-8859-1, UTF-8
   let stateUrl: string;
   let flows = 0;
 
-  async function flow(file: FileSource, conditions?: SideCondition[]) {
+  async function flow(file: FileSource, conditions?: SideCondition[], noteMap?: ValueMap) {
     const table = `staff_${++flows}`;
     const dir = await inbox();
     await withClient(targetUrl, (c) =>
@@ -30,6 +30,7 @@ describe('files source: delta files in order, JSON Lines, zip, ISO-8859-1, UTF-8
     const spec = filesFlowSpec({ directory: dir, settleSeconds: 0 }, file);
     spec.entities[0]!.target.table = table;
     if (conditions) spec.entities[0]!.source.conditions = conditions;
+    if (noteMap) spec.entities[0]!.fields.find((f) => f.source === 'note')!.valueMap = noteMap;
     const run = (mode: 'Full' | 'Incremental') =>
       runSync({ flowId: `test/formats-${flows}`, spec, mode, sourceUrl: '', targetUrl, stateUrl, logger, files: { targets: {}, secrets: {} } });
     const rows = () => sqlRows(targetUrl, `SELECT employee_no, name, note, salary::text, born::text FROM ${table} ORDER BY employee_no`);
@@ -151,5 +152,19 @@ describe('files source: delta files in order, JSON Lines, zip, ISO-8859-1, UTF-8
     const report = await run('Full');
     expect(report.status, report.error).toBe('Succeeded');
     expect((await rows()).map((r) => r.employee_no)).toEqual(['1', '4']);
+  }, 120_000);
+
+  it('a value map translates a column; a value it does not list rejects the row with the value named (unmapped: Reject)', async () => {
+    const map: ValueMap = { entries: [{ source: 'Member', target: '150: Members' }, { source: 'Guest', target: '160: Guests' }], unmapped: 'Reject' };
+    const { dir, run, rows } = await flow({ pattern: 'people-*.csv', contents: 'Snapshot', csv: { delimiter: ';' } }, undefined, map);
+    await drop(dir, 'people-1.csv', Buffer.from(csv('1;Ann;Member;;', '2;Ben;Guest;;', '3;Cid;Sponsor;;', '4;Dee;;;')));
+    const report = await run('Full');
+    expect(report.status, report.error).toBe('Succeeded');
+    expect(report.rejectedSamples.map((r) => [r.key, r.reason])).toEqual([['3', 'field note: the value "Sponsor" is not in its value map']]);
+    expect((await rows()).map((r) => [r.employee_no, r.note])).toEqual([
+      ['1', '150: Members'],
+      ['2', '160: Guests'],
+      ['4', null],
+    ]);
   }, 120_000);
 });

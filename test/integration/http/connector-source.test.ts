@@ -132,4 +132,18 @@ describe('WordPress ferry_event posts -> PostgreSQL', () => {
     const plainRows = await withClient(request.targetUrl, async (c) => (await c.query(`SELECT title FROM website_events_plain WHERE post_id = $1`, [ids[5]])).rows);
     expect(plainRows).toEqual([{ title: 'Event 5 (moved)' }]);
   });
+
+  it('a value map on a field of an API record: mapped values are stored, an unlisted one rejects its record with the value named', async () => {
+    const entity = request.spec.entities[0];
+    await withClient(request.targetUrl, (c) => c.query(`CREATE TABLE website_events_mapped (LIKE website_events INCLUDING ALL)`));
+    const fields = entity.fields.map((f) => (f.source === 'status' ? { ...f, valueMap: { entries: [{ source: 'publish', target: 'Active' }], unmapped: 'Reject' as const } } : f));
+    const spec = { ...request.spec, entities: [{ ...entity, target: { ...entity.target, table: 'website_events_mapped' }, fields }] } as SyncFlowSpec;
+    const report = await runSync({ ...request, spec, flowId: 'test/wp-read-mapped', mode: 'Full' });
+    expect(report.status, report.error).toBe('Succeeded');
+    const statuses = await withClient(request.targetUrl, async (c) => (await c.query(`SELECT DISTINCT status FROM website_events_mapped`)).rows);
+    expect(statuses).toEqual([{ status: 'Active' }]);
+    expect(report.totals.rejected).toBeGreaterThan(0);
+    expect(new Set(report.rejectedSamples.map((r) => r.reason))).toEqual(new Set(['field status: the value "draft" is not in its value map']));
+    expect(report.totals.created + report.totals.rejected).toBe(ids.length - 1); // one post was deleted above
+  });
 });
