@@ -26,7 +26,7 @@ import { ensureDatabase } from '../src/local/embedded-server.js';
 import { startEmbeddedPostgres } from '../src/util/embedded-postgres.js';
 import { startFaultProxy, type FaultProxy } from '../test/helpers/fault-proxy.js';
 import { startMariaDb } from '../test/helpers/mariadb-server.js';
-import { EVENT_RESOURCE, eventsToWordPress, extraEventMetaPlugin, wordpressSystem } from '../test/helpers/wordpress-flows.js';
+import { eventsToWordPress, extraEventMetaPlugin, wordpressToTable } from '../test/helpers/wordpress-flows.js';
 import { EVENT_POST_TYPE, startWordPress, type RunningWordPress } from '../test/helpers/wordpress-server.js';
 import { prepareEngine, runFerry, type Engine, type FerryRun, type Runner } from './ferry-process.js';
 import { startPageServer } from './page-server.js';
@@ -139,25 +139,7 @@ async function seedPosts(wp: RunningWordPress, from: number, to: number): Promis
 
 /** WordPress ferry_event posts -> a PostgreSQL table (the listing side of w3). */
 function listingFlow(origin: string): SyncFlowSpec {
-  return {
-    direction: 'OneWay',
-    source: wordpressSystem(origin),
-    target: { postgres: { secretRef: { name: 'warehouse' } } },
-    entities: [
-      {
-        name: 'events',
-        source: { table: EVENT_POST_TYPE, keys: ['id'], updatedAt: 'modified', resource: EVENT_RESOURCE },
-        target: { table: 'website_events', keys: ['post_id'] },
-        fields: [
-          { source: 'id', target: 'post_id' },
-          { source: 'title', target: 'title' },
-          { source: 'status', target: 'status' },
-          { source: 'event_code', target: 'event_code' },
-          { source: 'modified', target: 'modified' },
-        ],
-      },
-    ],
-  } as unknown as SyncFlowSpec;
+  return wordpressToTable(origin, ['title', 'status', 'event_code', 'modified']);
 }
 
 function manifests(dir: string, spec: SyncFlowSpec, wp: RunningWordPress, pgSecret: { name: string; url: string }): string {

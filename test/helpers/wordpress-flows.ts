@@ -41,6 +41,24 @@ export const EVENT_RESOURCE = {
   ],
 };
 
+/** WordPress ferry_event posts -> the PostgreSQL table website_events (post_id = the post's id; other fields keep their names). */
+export function wordpressToTable(origin: string, fields: string[], actions?: Entity['actions']): SyncFlowSpec {
+  return {
+    direction: 'OneWay',
+    source: wordpressSystem(origin),
+    target: { postgres: { secretRef: { name: 'warehouse' } } },
+    entities: [
+      {
+        name: 'events',
+        source: { table: EVENT_POST_TYPE, keys: ['id'], updatedAt: 'modified', resource: EVENT_RESOURCE },
+        target: { table: 'website_events', keys: ['post_id'] },
+        fields: ['id', ...fields].map((name) => ({ source: name, target: name === 'id' ? 'post_id' : name })),
+        ...(actions ? { actions } : {}),
+      },
+    ],
+  } as unknown as SyncFlowSpec;
+}
+
 /** The association demo's events as WordPress ferry_event posts, linked by the event code. */
 export function eventsToWordPress(origin: string, actions?: Entity['actions']): SyncFlowSpec {
   return {

@@ -5,7 +5,7 @@ import type { RunRequest } from '../../../src/engine/run.js';
 import { createLogger } from '../../../src/util/logger.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { startFaultProxy, type FaultProxy } from '../../helpers/fault-proxy.js';
-import { EVENT_RESOURCE, extraEventMetaPlugin, wordpressCredentials, wordpressSystem, wordpressWrite } from '../../helpers/wordpress-flows.js';
+import { EVENT_RESOURCE, extraEventMetaPlugin, wordpressCredentials, wordpressToTable, wordpressWrite } from '../../helpers/wordpress-flows.js';
 import { EVENT_POST_TYPE, startWordPress, type RunningWordPress } from '../../helpers/wordpress-server.js';
 
 /**
@@ -34,27 +34,7 @@ beforeAll(async () => {
     });
     ids.push(Number(post.id));
   }
-  const spec = {
-    direction: 'OneWay',
-    source: wordpressSystem(proxy.origin),
-    target: { postgres: { secretRef: { name: 'warehouse' } } },
-    entities: [
-      {
-        name: 'events',
-        source: { table: EVENT_POST_TYPE, keys: ['id'], updatedAt: 'modified', resource: EVENT_RESOURCE },
-        target: { table: 'website_events', keys: ['post_id'] },
-        fields: [
-          { source: 'id', target: 'post_id' },
-          { source: 'title', target: 'title' },
-          { source: 'status', target: 'status' },
-          { source: 'event_code', target: 'event_code' },
-          { source: 'capacity', target: 'capacity' },
-          { source: 'modified', target: 'modified' },
-        ],
-        actions: ['link', 'createInTarget', 'updateTarget', 'deleteInTarget'],
-      },
-    ],
-  } as unknown as SyncFlowSpec;
+  const spec = wordpressToTable(proxy.origin, ['title', 'status', 'event_code', 'capacity', 'modified'], ['link', 'createInTarget', 'updateTarget', 'deleteInTarget']);
   request = { flowId: 'test/wp-read', spec, sourceUrl: wordpressCredentials(wp), targetUrl, stateUrl, logger };
 }, 180_000);
 

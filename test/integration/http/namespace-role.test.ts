@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SyncFlowSpec } from '../../../src/api/syncflow.js';
 import { runSync } from '../../../src/connectors/run.js';
 import { openStateStore } from '../../../src/store/db.js';
 import { issueNamespaceCredential, namespaceStateUrl } from '../../../src/store/tenant-roles.js';
 import { createLogger } from '../../../src/util/logger.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
-import { EVENT_RESOURCE, extraEventMetaPlugin, wordpressCredentials, wordpressSystem, wordpressWrite } from '../../helpers/wordpress-flows.js';
+import { extraEventMetaPlugin, wordpressCredentials, wordpressToTable, wordpressWrite } from '../../helpers/wordpress-flows.js';
 import { EVENT_POST_TYPE, startWordPress, type RunningWordPress } from '../../helpers/wordpress-server.js';
 
 /**
@@ -32,24 +31,7 @@ describe('an http-source run under a namespace role', () => {
     for (let i = 0; i < 3; i++) posts.push(await wordpressWrite(wp, 'POST', `/wp/v2/${EVENT_POST_TYPE}`, { title: `Event ${i}`, status: 'publish', meta: { event_code: `EV-${i}` } }));
     await (await openStateStore(ownerStateUrl)).close();
     const roleUrl = async (namespace: string) => namespaceStateUrl(ownerStateUrl, await withClient(ownerStateUrl, (c) => issueNamespaceCredential(c, namespace)));
-    const spec = {
-      direction: 'OneWay',
-      source: wordpressSystem(wp.siteUrl),
-      target: { postgres: { secretRef: { name: 'warehouse' } } },
-      entities: [
-        {
-          name: 'events',
-          source: { table: EVENT_POST_TYPE, keys: ['id'], updatedAt: 'modified', resource: EVENT_RESOURCE },
-          target: { table: 'website_events', keys: ['post_id'] },
-          fields: [
-            { source: 'id', target: 'post_id' },
-            { source: 'title', target: 'title' },
-            { source: 'event_code', target: 'event_code' },
-          ],
-          actions: ['link', 'createInTarget', 'updateTarget', 'deleteInTarget'],
-        },
-      ],
-    } as unknown as SyncFlowSpec;
+    const spec = wordpressToTable(wp.siteUrl, ['title', 'event_code'], ['link', 'createInTarget', 'updateTarget', 'deleteInTarget']);
     const request = { flowId: 'web/events', spec, sourceUrl: wordpressCredentials(wp), targetUrl, logger };
     const stateUrl = await roleUrl('web');
 
