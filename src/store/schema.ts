@@ -235,6 +235,27 @@ export const twoWayRedo = ferry.table(
 );
 
 /**
+ * Creates through a system without transactions (an API) that were about to be sent: recorded and
+ * committed before the POST, cleared in the unit that commits the new record's pair. An open intent
+ * means the create may have landed; the next attempt completes it with the same idempotency key, or
+ * finds the record by its match fields, before it creates anything. `side` is the side the record is
+ * created on, `source_key` the encoded key of the record it copies (the other side's).
+ */
+export const createIntents = ferry.table(
+  'create_intents',
+  {
+    flow: text('flow').notNull(),
+    entity: text('entity').notNull(),
+    side: text('side').notNull(),
+    sourceKey: text('source_key').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    runId: text('run_id').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.flow, t.entity, t.side, t.sourceKey] })],
+);
+
+/**
  * The fields of a pair in conflict, with both values and change times, recorded by the two-way run
  * that found the conflict (bounded per pair) and cleared when the pair leaves the conflict category.
  * The data API shows them without reading either system.
@@ -358,6 +379,8 @@ export const sourceFiles = ferry.table(
     runId: text('run_id'),
     firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull().defaultNow(),
     importedAt: timestamp('imported_at', { withTimezone: true }),
+    /** Records the file holds, counted when a run read it to its end (null: not read, e.g. a snapshot superseded by a newer one). */
+    rows: bigint('rows', { mode: 'number' }),
   },
   (t) => [
     uniqueIndex('source_files_content_idx').on(t.flow, t.entity, t.name, t.sha256),
