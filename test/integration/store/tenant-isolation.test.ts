@@ -40,6 +40,7 @@ const SEEDS: Record<string, (ns: Ns) => [string, unknown[]][]> = {
   flow_targets: (ns) => [[`INSERT INTO ferry.flow_targets (flow, entity, target_system, target_table, target_keys) VALUES ($1, 'people', 'pg', 'people', 'id')`, [`${ns}/crm`]]],
   unpaired_deletions: (ns) => [[`INSERT INTO ferry.unpaired_deletions (xid, flow, record) VALUES (1, $1, '{}')`, [`${ns}/crm`]]],
   pair_deletions: (ns) => [[`INSERT INTO ferry.pair_deletions (xid, flow, pair) VALUES (1, $1, '{}')`, [`${ns}/crm`]]],
+  create_intents: (ns) => [[`INSERT INTO ferry.create_intents (flow, entity, side, source_key, idempotency_key, run_id) VALUES ($1, 'people', 'target', 'k1', 'i1', $2)`, [`${ns}/crm`, `${ns}-run`]]],
 };
 
 let adminUrl: string;
