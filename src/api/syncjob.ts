@@ -86,7 +86,7 @@ export const SyncJobSpecSchema = Type.Object(
       SetList(Type.String({ minLength: 1, maxLength: 256, pattern: '^[^/\\x00]+$', description: 'File name (no directory).' }), {
         maxItems: 100,
         description:
-          'Flows with a files source, modes Full and Incremental: files to import again although they were imported, by name (read where they are now, e.g. processed/). Not with dryRun.',
+          'Flows with a files source, modes Full and Incremental: files to import again although they were imported, by name (read where they are now, e.g. processed/). With dryRun: reports what the re-import would do and records nothing.',
       }),
     ),
     requestedBy: Type.Optional(Email('Who receives the report e-mail.')),

@@ -25,8 +25,6 @@ export function syncJobSpecErrors(job: SyncJob): ValidationError[] {
   }
   if (spec.reimport && spec.mode !== 'Full' && spec.mode !== 'Incremental') {
     errors.push({ path: 'spec.reimport', message: `only used with mode Full or Incremental, not ${spec.mode}` });
-  } else if (spec.reimport && spec.dryRun) {
-    errors.push({ path: 'spec.reimport', message: 'not used with dryRun: it forgets that the files were imported' });
   }
   (spec.resolutions ?? []).forEach((resolution, i) => {
     if (resolution.sourceKey === undefined && resolution.targetKey === undefined) {

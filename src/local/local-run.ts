@@ -157,7 +157,6 @@ export async function runLocally(options: LocalRunOptions): Promise<RunReport[]>
   const runs = planRuns(loaded, options);
   for (const run of runs) {
     if (!options.reimport?.length && !run.reimport?.length) continue;
-    if (run.dryRun) throw new ConfigError('--reimport forgets that the files were imported, which a dry run must not do');
     if (!run.flow.spec.source.files) throw new ConfigError(`--reimport: SyncFlow ${run.flow.metadata.name} has no files source`);
   }
   let server: Awaited<ReturnType<typeof openLocalServer>> | undefined;

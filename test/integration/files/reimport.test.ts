@@ -98,7 +98,7 @@ describe('files source: a file imported again on request (--reimport)', () => {
     await expect(run(['changes-9.csv'])).rejects.toThrow(/--reimport changes-9\.csv: this flow has seen no file of that name/);
   }, 60_000);
 
-  it('ferry run --reimport (the same local runner as the CLI): refused in a dry run, imports the named file again', async () => {
+  it('ferry run --reimport (the same local runner as the CLI): a dry run reports it and records nothing, a run imports the named file again', async () => {
     const manifests = await mkdtemp(join(tmpdir(), 'ferry-reimport-'));
     const flow = { apiVersion: 'ferry.dev/v1alpha1', kind: 'SyncFlow', metadata: { name: 'payroll' }, spec: filesFlowSpec({ directory: dir, settleSeconds: 0 }, DELTA) };
     const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'dst' }, stringData: { url: targetUrl } };
@@ -106,10 +106,19 @@ describe('files source: a file imported again on request (--reimport)', () => {
     await writeFile(join(manifests, 'secret.yaml'), JSON.stringify(secret));
     const local = (options: { dryRun?: boolean; reimport?: string[] }) =>
       runLocally({ files: [manifests], flow: 'payroll', mode: 'Incremental', stateDb: stateUrl, logger, ...options });
-    await expect(local({ dryRun: true, reimport: ['changes-3.csv'] })).rejects.toThrow(/--reimport forgets that the files were imported, which a dry run must not do/);
     // Another flow (its files remembered apart from the one above), files left in place.
     await drop(dir, 'changes-3.csv', Buffer.from(csv('3;Cid;;;')));
     expect((await local({}))[0]!.totals.read).toBe(1);
+    expect((await local({}))[0]!.totals.read).toBe(0);
+    const payrollFiles = () => withClient(stateUrl, (c) => sourceFiles(c, 'default/payroll'));
+    const [recordsBefore, rowsBefore] = [await payrollFiles(), await names()];
+    await withClient(targetUrl, (c) => c.query(`UPDATE staff SET name = 'edited' WHERE employee_no = '3'`));
+    const dry = (await local({ dryRun: true, reimport: ['changes-3.csv'] }))[0]!;
+    expect(dry.dryRun).toBe(true);
+    expect(dry.totals.read).toBe(1);
+    expect(await payrollFiles()).toEqual(recordsBefore);
+    expect(await names()).toEqual(rowsBefore.map(([no, name]) => [no, no === '3' ? 'edited' : name]));
+    // The dry run recorded nothing: the file is still imported, a normal run reads nothing.
     expect((await local({}))[0]!.totals.read).toBe(0);
     expect((await local({ reimport: ['changes-3.csv'] }))[0]!.totals.read).toBe(1);
     expect((await local({}))[0]!.totals.read).toBe(0);
