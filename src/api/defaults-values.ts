@@ -24,4 +24,6 @@ export const DEFAULTS = {
   transferInitialDelaySeconds: 2,
   transferMaxDelaySeconds: 60,
   transferTimeoutSeconds: 30,
+  httpConnectSeconds: 10,
+  httpRequestSeconds: 30,
 } as const;

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { DEFAULTS } from './defaults-values.js';
 import { MapList, ObjectName, SecretKeyRefSchema, SQL_IDENTIFIER_PATTERN, StringEnum, celRules } from './common.js';
 
 /** A JSON pointer (RFC 6901): '' is the whole document, '/a/0/b' a nested member. */
@@ -85,8 +86,8 @@ export const HttpEndpointSchema = Type.Object(
     timeouts: Type.Optional(
       Type.Object(
         {
-          connectSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 600, description: 'Connect timeout; default 10.' })),
-          requestSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, description: 'Whole-request timeout; default 60.' })),
+          connectSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 600, description: `Connect timeout; default ${DEFAULTS.httpConnectSeconds}.` })),
+          requestSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, description: `Whole-request timeout, per attempt; default ${DEFAULTS.httpRequestSeconds}.` })),
         },
         { description: 'Timeouts per request.' },
       ),

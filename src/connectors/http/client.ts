@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { DEFAULTS as SPEC_DEFAULTS } from '../../api/defaults-values.js';
 import { redactSecrets } from '../../util/redact.js';
 import { apiErrorOf } from './api-error.js';
 import { createAuthorizer } from './auth.js';
@@ -93,7 +94,16 @@ export interface HttpClient {
 
 export { HttpError, isHttpError, type HttpErrorKind } from './errors.js';
 
-const DEFAULTS = { timeoutMs: 30_000, connectTimeoutMs: 10_000, maxInFlight: 4, attempts: 5, maxDelayMs: 30_000, baseDelayMs: 250, maxRetryAfterMs: 120_000 };
+// The timeouts are the CRD's documented defaults (timeouts.requestSeconds, connectSeconds).
+const DEFAULTS = {
+  timeoutMs: SPEC_DEFAULTS.httpRequestSeconds * 1000,
+  connectTimeoutMs: SPEC_DEFAULTS.httpConnectSeconds * 1000,
+  maxInFlight: 4,
+  attempts: 5,
+  maxDelayMs: 30_000,
+  baseDelayMs: 250,
+  maxRetryAfterMs: 120_000,
+};
 const MAX_MESSAGE = 500;
 
 /** Statuses a request is retried on; a POST only where the server says it did not act (429, 503) or never got it (408). */
