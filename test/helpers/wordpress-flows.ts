@@ -1,7 +1,10 @@
 import type { Entity } from '../../src/api/entity.js';
 import type { SyncFlowSpec } from '../../src/api/syncflow.js';
 import { credentialsText } from '../../src/connectors/http/client-config.js';
-import { EVENT_POST_TYPE, type RunningWordPress } from './wordpress-server.js';
+import { generateAssociation } from '../../src/demo/index.js';
+import { freshDatabase } from './databases.js';
+import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
+import { EVENT_POST_TYPE, startWordPress, type RunningWordPress } from './wordpress-server.js';
 
 /** Meta the HTTP connector tests add to ferry_event (EVENT_META has event_start, event_status, capacity). */
 export const EXTRA_EVENT_META = { event_code: 'string', event_end: 'string', location: 'string', price: 'number' } as const;
@@ -88,12 +91,13 @@ export function eventsToWordPress(origin: string, actions?: Entity['actions']): 
   } as SyncFlowSpec;
 }
 
-/** Every record of a WordPress collection (all statuses), through the REST API directly. */
-export async function wordpressRecords(wp: RunningWordPress, base: string): Promise<Record<string, unknown>[]> {
+/** Every record of a WordPress collection (of a post type: all statuses; say `allStatuses` for a custom one), through the REST API directly. */
+export async function wordpressRecords(wp: RunningWordPress, base: string, options: { allStatuses?: boolean } = {}): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = [];
   const auth = `Basic ${Buffer.from(`${wp.username}:${wp.applicationPassword}`).toString('base64')}`;
+  const postType = options.allStatuses || base === EVENT_POST_TYPE || base === 'posts' || base === 'pages';
   for (let page = 1; ; page++) {
-    const status = base === EVENT_POST_TYPE || base === 'posts' || base === 'pages' ? '&status=any' : '';
+    const status = postType ? '&status=any' : '';
     const response = await fetch(`${wp.baseUrl}/wp/v2/${base}?context=edit&per_page=100&page=${page}${status}`, { headers: { authorization: auth } });
     if (response.status === 400) break;
     const records = (await response.json()) as Record<string, unknown>[];
@@ -113,4 +117,40 @@ export async function wordpressWrite(wp: RunningWordPress, method: string, path:
   });
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
   return (await response.json()) as Record<string, unknown>;
+}
+
+/** A WordPress behind the tests' FAULT INJECTOR, with a fresh source and state database. */
+export interface WordPressWorld {
+  wp: RunningWordPress;
+  proxy: FaultProxy;
+  sourceUrl: string;
+  stateUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts WordPress (ferry_event with the extra meta, plus `extraPlugin`), the fault injector in front
+ * of it, and two fresh PostgreSQL databases named `<name>_src` and `<name>_state`; with
+ * `association`, the demo association (30 people) in the source.
+ */
+export async function startWordPressWorld(name: string, options: { association?: boolean; extraPlugin?: string } = {}): Promise<WordPressWorld> {
+  const wp = await startWordPress({ extraPlugin: `${extraEventMetaPlugin()}\n${options.extraPlugin ?? ''}` });
+  try {
+    const proxy = await startFaultProxy(wp.siteUrl);
+    const [sourceUrl, stateUrl] = await Promise.all([freshDatabase(`${name}_src`), freshDatabase(`${name}_state`)]);
+    if (options.association) await generateAssociation(sourceUrl, { people: 30 });
+    return {
+      wp,
+      proxy,
+      sourceUrl,
+      stateUrl,
+      close: async () => {
+        await proxy.close();
+        await wp.close();
+      },
+    };
+  } catch (error) {
+    await wp.close();
+    throw error;
+  }
 }

@@ -4,14 +4,13 @@ import { createHttpClient } from '../../../src/connectors/http/client.js';
 import { credentialsText } from '../../../src/connectors/http/client-config.js';
 import type { HttpError } from '../../../src/connectors/http/errors.js';
 import { runSync } from '../../../src/connectors/run.js';
-import { generateAssociation } from '../../../src/demo/index.js';
 import { encodeInteger, readablePart } from '../../../src/engine/keys.js';
 import type { RunRequest } from '../../../src/engine/run.js';
 import { createLogger } from '../../../src/util/logger.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
-import { startFaultProxy, type FaultProxy } from '../../helpers/fault-proxy.js';
-import { eventsToWordPress, extraEventMetaPlugin, wordpressCredentials, wordpressRecords, wordpressWrite } from '../../helpers/wordpress-flows.js';
-import { EVENT_POST_TYPE, startWordPress, type RunningWordPress } from '../../helpers/wordpress-server.js';
+import type { FaultProxy } from '../../helpers/fault-proxy.js';
+import { eventsToWordPress, startWordPressWorld, wordpressCredentials, wordpressRecords, wordpressWrite, type WordPressWorld } from '../../helpers/wordpress-flows.js';
+import { EVENT_POST_TYPE, type RunningWordPress } from '../../helpers/wordpress-server.js';
 
 /**
  * Records deleted in the API behind Ferry's back (a real WordPress, through the tests' FAULT
@@ -22,24 +21,20 @@ import { EVENT_POST_TYPE, startWordPress, type RunningWordPress } from '../../he
  * archive through a status field is undone with archive.restoreValue.
  */
 const logger = createLogger({ level: 'silent', pretty: false });
+let world: WordPressWorld;
 let wp: RunningWordPress;
 let proxy: FaultProxy;
 let base: Omit<RunRequest, 'mode'>;
 
 beforeAll(async () => {
-  wp = await startWordPress({ extraPlugin: extraEventMetaPlugin() });
-  proxy = await startFaultProxy(wp.siteUrl);
-  const [sourceUrl, stateUrl] = await Promise.all([freshDatabase('wp_gone_src'), freshDatabase('wp_gone_state')]);
-  await generateAssociation(sourceUrl, { people: 30 });
-  base = { flowId: 'test/wp-gone', spec: eventsToWordPress(proxy.origin), sourceUrl, targetUrl: wordpressCredentials(wp), stateUrl, logger };
+  world = await startWordPressWorld('wp_gone', { association: true });
+  ({ wp, proxy } = world);
+  base = { flowId: 'test/wp-gone', spec: eventsToWordPress(proxy.origin), sourceUrl: world.sourceUrl, targetUrl: wordpressCredentials(wp), stateUrl: world.stateUrl, logger };
   const first = await runSync({ ...base, mode: 'Full' });
   if (first.status !== 'Succeeded') throw new Error(first.error);
 }, 180_000);
 
-afterAll(async () => {
-  await proxy?.close();
-  await wp?.close();
-});
+afterAll(() => world?.close());
 
 const meta = (post: Record<string, unknown>) => post.meta as Record<string, unknown>;
 const postsOf = async (code: string) => (await wordpressRecords(wp, EVENT_POST_TYPE)).filter((p) => meta(p).event_code === code);

@@ -1,12 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runSync } from '../../../src/connectors/run.js';
-import { generateAssociation } from '../../../src/demo/index.js';
 import type { RunRequest } from '../../../src/engine/run.js';
 import { createLogger } from '../../../src/util/logger.js';
-import { freshDatabase, withClient } from '../../helpers/databases.js';
-import { startFaultProxy, type FaultProxy } from '../../helpers/fault-proxy.js';
-import { eventsToWordPress, extraEventMetaPlugin, wordpressCredentials, wordpressRecords } from '../../helpers/wordpress-flows.js';
-import { EVENT_POST_TYPE, startWordPress, type RunningWordPress } from '../../helpers/wordpress-server.js';
+import { withClient } from '../../helpers/databases.js';
+import type { FaultProxy } from '../../helpers/fault-proxy.js';
+import { eventsToWordPress, startWordPressWorld, wordpressCredentials, wordpressRecords, type WordPressWorld } from '../../helpers/wordpress-flows.js';
+import { EVENT_POST_TYPE, type RunningWordPress } from '../../helpers/wordpress-server.js';
 
 /**
  * The HTTP connector writing a real WordPress (Debian's package on php -S): the association demo's
@@ -14,26 +13,22 @@ import { EVENT_POST_TYPE, startWordPress, type RunningWordPress } from '../../he
  * INJECTOR (test/helpers/fault-proxy.ts), which counts them and scripts a lost response.
  */
 const logger = createLogger({ level: 'silent', pretty: false });
+let world: WordPressWorld;
 let wp: RunningWordPress;
 let proxy: FaultProxy;
 let base: Omit<RunRequest, 'mode'>;
 
 beforeAll(async () => {
-  wp = await startWordPress({ extraPlugin: extraEventMetaPlugin() });
-  proxy = await startFaultProxy(wp.siteUrl);
-  const [sourceUrl, stateUrl] = await Promise.all([freshDatabase('wp_events_src'), freshDatabase('wp_events_state')]);
-  await generateAssociation(sourceUrl, { people: 30 });
+  world = await startWordPressWorld('wp_events', { association: true });
+  ({ wp, proxy } = world);
   // A post status per event: one the API refuses, to see a 4xx reject that record alone.
-  await withClient(sourceUrl, (c) => c.query(`ALTER TABLE events ADD COLUMN wp_status text NOT NULL DEFAULT 'publish'`));
+  await withClient(world.sourceUrl, (c) => c.query(`ALTER TABLE events ADD COLUMN wp_status text NOT NULL DEFAULT 'publish'`));
   const spec = eventsToWordPress(proxy.origin);
   spec.entities[0].fields.push({ source: 'wp_status', target: 'status' });
-  base = { flowId: 'test/wp-events', spec, sourceUrl, targetUrl: wordpressCredentials(wp), stateUrl, logger };
+  base = { flowId: 'test/wp-events', spec, sourceUrl: world.sourceUrl, targetUrl: wordpressCredentials(wp), stateUrl: world.stateUrl, logger };
 }, 180_000);
 
-afterAll(async () => {
-  await proxy?.close();
-  await wp?.close();
-});
+afterAll(() => world?.close());
 
 afterEach(() => proxy.reset());
 
