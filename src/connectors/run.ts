@@ -1,6 +1,7 @@
 import type { RunReport } from '../engine/report.js';
 import { runSync as runWithConnectors, type RunRequest } from '../engine/run.js';
 import type { FileLocationContext } from './files/location.js';
+import { unstableListNotes } from './http/list-order.js';
 import { connectorFor } from './index.js';
 
 /**
@@ -12,5 +13,6 @@ export function runSync(request: Omit<RunRequest, 'connectors'> & { files?: File
   const filesContext = { targets: {}, secrets: {}, ...files, flowId: request.flowId, stateUrl: request.stateUrl, ...(request.runId ? { runId: request.runId } : {}) };
   const source = connectorFor(request.spec, 'source', request.sourceUrl, filesContext);
   const target = connectorFor(request.spec, 'target', request.targetUrl);
-  return runWithConnectors({ ...rest, connectors: source && target ? { source, target } : undefined });
+  const notes = [...(rest.notes ?? []), ...unstableListNotes(request.spec)];
+  return runWithConnectors({ ...rest, ...(notes.length > 0 ? { notes } : {}), connectors: source && target ? { source, target } : undefined });
 }
