@@ -6,6 +6,7 @@ import { registerDataApiCommand } from './data-api.js';
 import { registerJobCommand } from './job-command.js';
 import { registerDownloadCommand } from './download.js';
 import { registerExportsCommand } from './exports.js';
+import { registerFilesCommand } from './files.js';
 import { registerProbeCommand } from './probe.js';
 import { registerInstallTriggersCommand } from './install-triggers.js';
 import { registerPairsCommand } from './pairs.js';
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerControllerCommand(program);
   registerDataApiCommand(program);
   registerExportsCommand(program);
+  registerFilesCommand(program);
   registerDownloadCommand(program);
   registerProbeCommand(program);
   return program;

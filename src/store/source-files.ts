@@ -15,9 +15,12 @@ export interface SourceFileRecord {
   status: SourceFileStatus;
   reason: string | null;
   importedAt: Date | null;
+  /** Records the file held, counted by the run that read it to its end (null: not read, e.g. a superseded snapshot). */
+  rows: number | null;
+  firstSeenAt: Date;
 }
 
-const COLUMNS = `id, entity, name, sha256, size, modified_at, path, status, reason, imported_at`;
+const COLUMNS = `id, entity, name, sha256, size, modified_at, path, status, reason, imported_at, rows, first_seen_at`;
 
 interface RawRecord {
   id: string;
@@ -30,6 +33,8 @@ interface RawRecord {
   status: SourceFileStatus;
   reason: string | null;
   imported_at: Date | null;
+  rows: string | null;
+  first_seen_at: Date;
 }
 
 function record(row: RawRecord): SourceFileRecord {
@@ -44,6 +49,8 @@ function record(row: RawRecord): SourceFileRecord {
     status: row.status,
     reason: row.reason,
     importedAt: row.imported_at,
+    rows: row.rows === null ? null : Number(row.rows),
+    firstSeenAt: row.first_seen_at,
   };
 }
 
@@ -74,9 +81,19 @@ export async function rememberFile(
   return record(result.rows[0]!);
 }
 
-export async function markFilesImported(db: StateDb, ids: number[], runId: string): Promise<void> {
-  if (ids.length === 0) return;
-  await db.query(`UPDATE ferry.source_files SET status = 'imported', reason = NULL, run_id = $2, imported_at = now() WHERE id = ANY($1::bigint[])`, [ids, runId]);
+/** A file read to its end, with the records it held (undefined: superseded without being read). */
+export interface ImportedFile {
+  id: number;
+  rows?: number;
+}
+
+export async function markFilesImported(db: StateDb, files: ImportedFile[], runId: string): Promise<void> {
+  if (files.length === 0) return;
+  await db.query(
+    `UPDATE ferry.source_files f SET status = 'imported', reason = NULL, run_id = $3, imported_at = now(), rows = x.rows
+       FROM unnest($1::bigint[], $2::bigint[]) AS x(id, rows) WHERE f.id = x.id`,
+    [files.map((f) => f.id), files.map((f) => f.rows ?? null), runId],
+  );
 }
 
 export async function markFileFailed(db: StateDb, id: number, reason: string, runId: string): Promise<void> {
@@ -101,18 +118,18 @@ export async function nextFileId(db: StateDb): Promise<number> {
  * A re-imported file read to its end: its record moves to the place `nextFileId` gave it and
  * becomes imported by this run, in one transaction (on a client of its own).
  */
-export async function markImportedAgain(db: StateClient, files: { id: number; replaces: number }[], runId: string): Promise<void> {
+export async function markImportedAgain(db: StateClient, files: (ImportedFile & { replaces: number })[], runId: string): Promise<void> {
   if (files.length === 0) return;
   await db.query('BEGIN');
   try {
-    for (const { id, replaces } of files) {
+    for (const { id, replaces, rows } of files) {
       const old = await db.query<RawRecord & { flow: string; first_seen_at: Date }>(`DELETE FROM ferry.source_files WHERE id = $1 RETURNING *`, [replaces]);
       const was = old.rows[0];
       if (!was) continue;
       await db.query(
-        `INSERT INTO ferry.source_files (id, flow, entity, name, sha256, size, modified_at, path, status, run_id, first_seen_at, imported_at)
-         OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'imported', $9, $10, now())`,
-        [id, was.flow, was.entity, was.name, was.sha256, was.size, was.modified_at, was.path, runId, was.first_seen_at],
+        `INSERT INTO ferry.source_files (id, flow, entity, name, sha256, size, modified_at, path, status, run_id, first_seen_at, imported_at, rows)
+         OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'imported', $9, $10, now(), $11)`,
+        [id, was.flow, was.entity, was.name, was.sha256, was.size, was.modified_at, was.path, runId, was.first_seen_at, rows ?? null],
       );
     }
     await db.query('COMMIT');

@@ -105,9 +105,9 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
       if (files.length === 0) return;
       const state = await StateConnection.open(context.stateUrl);
       try {
-        const again = files.flatMap((f) => (f.replaces === undefined ? [] : [{ id: f.record.id, replaces: f.replaces }]));
+        const again = files.flatMap((f) => (f.replaces === undefined ? [] : [{ id: f.record.id, replaces: f.replaces, rows: f.rows }]));
         await markImportedAgain(state.client, again, runId);
-        await markFilesImported(state.client, files.filter((f) => f.replaces === undefined).map((f) => f.record.id), runId);
+        await markFilesImported(state.client, files.filter((f) => f.replaces === undefined).map((f) => ({ id: f.record.id, rows: f.rows })), runId);
         if (endpoint.afterImport === 'Move') await moveProcessed(endpoint, context, state, files);
       } finally {
         await state.close();

@@ -14,7 +14,7 @@ import type { FileLocation } from './location.js';
 import { dialectOf, syntaxProblem } from './parse.js';
 
 /** Names partners use while a file is still being written, and our own dot files. */
-const TEMPORARY = /^\.|\.(part|partial|tmp|temp|filepart|crdownload)$/i;
+export const TEMPORARY = /^\.|\.(part|partial|tmp|temp|filepart|crdownload)$/i;
 
 /**
  * A file ready to read: its record (id = its place in the order) and its plain text on local disk.
@@ -24,9 +24,11 @@ export interface ReadyFile {
   record: SourceFileRecord;
   plain: string;
   replaces?: number;
+  /** Set when a reader has read the file to its end: the records it held. */
+  rows?: number;
 }
 
-function orderKey(file: FileSource): (entry: RemoteEntry) => string {
+export function orderKey(file: FileSource): (entry: RemoteEntry) => string {
   if (file.orderBy === 'Modified') return (e) => `${String(e.modifiedAt.getTime()).padStart(16, '0')}\u0000${e.name}`;
   const capture = file.orderCapture ? new RegExp(file.orderCapture) : undefined;
   return (e) => {
@@ -36,6 +38,20 @@ function orderKey(file: FileSource): (entry: RemoteEntry) => string {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The location's files, and the names among them whose size or time changed between two looks `settleSeconds` apart (still being written). */
+export async function lookTwice(location: FileLocation, endpoint: FilesEndpoint): Promise<{ entries: RemoteEntry[]; changing: Set<string> }> {
+  const first = await location.list('');
+  const settle = (endpoint.settleSeconds ?? 2) * 1000;
+  if (settle === 0) return { entries: first, changing: new Set() };
+  await sleep(settle);
+  const second = new Map((await location.list('')).map((e) => [e.name, e]));
+  const changing = first.filter((e) => {
+    const again = second.get(e.name);
+    return !again || again.size !== e.size || again.modifiedAt.getTime() !== e.modifiedAt.getTime();
+  });
+  return { entries: first, changing: new Set(changing.map((e) => e.name)) };
+}
 
 /**
  * What a files source holds for one run: the directory listing (taken twice, `settleSeconds`
@@ -63,17 +79,7 @@ export class Inventory {
 
   /** Files that stayed the same between two looks. */
   settledFiles(): Promise<RemoteEntry[]> {
-    this.listing ??= (async () => {
-      const first = await this.location.list('');
-      const settle = (this.endpoint.settleSeconds ?? 2) * 1000;
-      if (settle === 0) return first;
-      await sleep(settle);
-      const second = new Map((await this.location.list('')).map((e) => [e.name, e]));
-      return first.filter((e) => {
-        const again = second.get(e.name);
-        return again && again.size === e.size && again.modifiedAt.getTime() === e.modifiedAt.getTime();
-      });
-    })();
+    this.listing ??= lookTwice(this.location, this.endpoint).then(({ entries, changing }) => entries.filter((e) => !changing.has(e.name)));
     return this.listing;
   }
 

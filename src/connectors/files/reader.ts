@@ -13,6 +13,16 @@ async function* linesAfter(records: AsyncIterable<FileRecord>, line: number): As
   for await (const record of records) if (record.line > line) yield record;
 }
 
+/** The records of a file, counted into `ready.rows` once the last one was read (also those a resumed read skips). */
+async function* counted(records: AsyncIterable<FileRecord>, ready: ReadyFile): AsyncGenerator<FileRecord> {
+  let count = 0;
+  for await (const record of records) {
+    count++;
+    yield record;
+  }
+  ready.rows = count;
+}
+
 /** What a reader needs from its source: the files of this run, and who to tell that a file was read to its end. */
 export interface EntityFiles {
   pending(): Promise<ReadyFile[]>;
@@ -33,6 +43,8 @@ export class FilesReader implements TableReader {
   private readonly rows: RowBuilder;
   readonly changesOnly: boolean;
   readonly marksDeletions: boolean;
+  /** A snapshot's repeated keys are rejected here (`withoutRepeatedKeys`). */
+  readonly uniqueKeys: boolean;
 
   constructor(
     private readonly plan: EntityPlan,
@@ -43,6 +55,7 @@ export class FilesReader implements TableReader {
     this.rows = new RowBuilder(plan, file);
     this.changesOnly = file.contents === 'Delta';
     this.marksDeletions = this.changesOnly && file.deletedWhen !== undefined;
+    this.uniqueKeys = file.contents === 'Snapshot';
   }
 
   private get snapshot(): boolean {
@@ -63,7 +76,7 @@ export class FilesReader implements TableReader {
     for (const ready of files) {
       const { id } = ready.record;
       if (after && id < after.fileId) continue;
-      let records = fileRecords(ready.plain, this.file.format ?? 'Csv', this.dialect, columns);
+      let records = counted(fileRecords(ready.plain, this.file.format ?? 'Csv', this.dialect, columns), ready);
       if (after && id === after.fileId) records = linesAfter(records, after.line);
       if (this.snapshot) yield* this.withoutRepeatedKeys(ready, records, withValues);
       else for await (const record of records) yield this.rowOf(ready, record, withValues);

@@ -1,0 +1,67 @@
+import { Command, Option } from 'commander';
+import type { LoadedManifests } from '../api/manifests.js';
+import type { SyncFlow } from '../api/syncflow.js';
+import { fileStatuses, type FileStatusRow, type LocationListing } from '../connectors/files/file-status.js';
+import { lookTwice } from '../connectors/files/inventory.js';
+import { openLocation } from '../connectors/files/location.js';
+import { secretsFromManifests } from '../export/secrets.js';
+import { loadValidManifests } from '../local/local-run.js';
+import { sourceFiles } from '../store/source-files.js';
+import { ConfigError } from '../util/errors.js';
+import { flowIdOf, withLocalState } from './exports.js';
+import { FILES_OUTPUTS, renderFileStatuses, type FilesOutput } from './files-table.js';
+import { stateDbFileOption, stateDbOption } from './state-db-options.js';
+
+function pickFilesFlow(loaded: LoadedManifests, files: string[], name: string | undefined): SyncFlow {
+  const candidates = loaded.flows.filter((f) => f.spec.source.files);
+  const flow = name ? loaded.flows.find((f) => f.metadata.name === name) : candidates.length === 1 ? candidates[0] : undefined;
+  if (!flow) {
+    if (name) throw new ConfigError(`SyncFlow "${name}" not found in ${files.join(', ')}`);
+    throw new ConfigError(`choose a SyncFlow with --flow (found with a files source: ${candidates.map((f) => f.metadata.name).join(', ') || 'none'})`);
+  }
+  if (!flow.spec.source.files) throw new ConfigError(`SyncFlow "${flow.metadata.name}" has no files source (spec.source.files)`);
+  return flow;
+}
+
+/** The source's location, listed twice as a run lists it (ExportTarget and Secrets from the manifests). */
+async function listLocation(loaded: LoadedManifests, flow: SyncFlow): Promise<LocationListing> {
+  const endpoint = flow.spec.source.files!;
+  const location = await openLocation(endpoint, { targets: Object.fromEntries(loaded.targets.map((t) => [t.metadata.name, t.spec])), secrets: secretsFromManifests(loaded.secrets) });
+  try {
+    return await lookTwice(location, endpoint);
+  } finally {
+    await location.close();
+  }
+}
+
+/** What `ferry files` prints: every entity's recorded files, and the location's files not imported yet (unless `recordedOnly`). */
+export async function localFileStatuses(options: { file: string[]; flow?: string; recordedOnly?: boolean; stateDb?: string; stateDbFile?: string; dataDir?: string }): Promise<{ flow: SyncFlow; rows: FileStatusRow[] }> {
+  const loaded = loadValidManifests(options.file);
+  const flow = pickFilesFlow(loaded, options.file, options.flow);
+  const entities = flow.spec.entities.flatMap((e) => (e.source.file ? [{ name: e.name, pattern: e.source.file.pattern }] : []));
+  // A SyncJob in the manifests asking for a re-import: `ferry run -f DIR` would run it.
+  const reimport = loaded.jobs.filter((j) => j.spec.flowRef.name === flow.metadata.name).flatMap((j) => j.spec.reimport ?? []);
+  const [records, listing] = await Promise.all([
+    withLocalState(options, (store) => sourceFiles(store.pool, flowIdOf(flow))),
+    options.recordedOnly ? undefined : listLocation(loaded, flow),
+  ]);
+  return { flow, rows: fileStatuses(entities, records, listing, reimport) };
+}
+
+export function registerFilesCommand(program: Command): void {
+  program
+    .command('files')
+    .description('list the files a files source has seen, per entity: imported (when, rows), pending (at the location, not imported yet, or still being written), failed with the reason, unchanged (skipped), re-import requested')
+    .requiredOption('-f, --file <path...>', 'manifest file or directory (SyncFlow, ExportTargets, Secrets)')
+    .option('--flow <name>', 'SyncFlow (default: the only one with a files source)')
+    .option('--recorded-only', 'only the files the state database recorded; do not list the location')
+    .addOption(stateDbOption('the embedded PostgreSQL of `ferry run`'))
+    .addOption(stateDbFileOption())
+    .option('--data-dir <dir>', 'data directory of the embedded PostgreSQL')
+    .addOption(new Option('-o, --output <format>', 'output format').choices([...FILES_OUTPUTS]).default('table'))
+    .action(async (options) => {
+      const { flow, rows } = await localFileStatuses(options);
+      const note = options.recordedOnly ? 'the location was not listed (--recorded-only): files not read by a run yet are not shown' : undefined;
+      process.stdout.write(renderFileStatuses(flow.metadata.name, rows, options.output as FilesOutput, note) + '\n');
+    });
+}
