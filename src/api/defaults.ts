@@ -165,7 +165,8 @@ export function withFlowDefaults(spec: SyncFlowSpec): DefaultedSyncFlowSpec {
       ...withDatabaseDefaults(spec.target),
       ...(spec.target.export ? { export: withExportDefaults(spec.target.export) } : {}),
     },
-    entities: (spec.entities ?? []).map((e) => withFileCursor(withEntityDefaults(e, direction), spec)),
+    // A files source is read-only: its entities default to the actions and policy that never write to it (OneWay's).
+    entities: (spec.entities ?? []).map((e) => withFileCursor(withEntityDefaults(e, spec.source.files ? 'OneWay' : direction), spec)),
     scopes: (spec.scopes ?? []).map((s) => ({
       ...s,
       includeRelated: s.includeRelated ?? DEFAULTS.includeRelated,

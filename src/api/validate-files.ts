@@ -1,6 +1,6 @@
-import { SOURCE_WRITING_ACTIONS } from './entity.js';
+import { SOURCE_WRITING_ACTIONS, type ConflictPolicy, type Entity } from './entity.js';
 import type { DefaultedSyncFlowSpec } from './defaults.js';
-import { FILE_POSITION_COLUMN } from './files.js';
+import { FILE_POSITION_COLUMN, type FileSource } from './files.js';
 import type { SyncFlow } from './syncflow.js';
 import { fieldPath, type ValidationError } from './validation-error.js';
 
@@ -15,20 +15,38 @@ function regexProblem(text: string): string | undefined {
   }
 }
 
+/** Conflict policies that may take the database's value, which would then be written into the files. */
+const WRITING_POLICIES: readonly (ConflictPolicy | undefined)[] = ['NewerWins', 'TargetWins'];
+
+/**
+ * A two-way entity whose source is files: nothing may be written to them, so a conflict resolves
+ * toward the file (SourceWins) or waits for a person (Manual); the side is compared in full, so the
+ * files must be snapshots.
+ */
+function twoWayFileErrors(raw: Entity | undefined, file: FileSource, at: (...segments: (string | number)[]) => string): ValidationError[] {
+  const errors: ValidationError[] = [];
+  const refusal = (policy: string) =>
+    `${policy} could pick the target's value and write it into the files, which are read-only; use SourceWins (the file's value goes to the database) or Manual`;
+  if (WRITING_POLICIES.includes(raw?.conflictPolicy)) errors.push(error(at('conflictPolicy'), refusal(raw!.conflictPolicy!)));
+  (raw?.fields ?? []).forEach((field, k) => {
+    if (WRITING_POLICIES.includes(field.conflictPolicy)) errors.push(error(at('fields', k, 'conflictPolicy'), refusal(field.conflictPolicy!)));
+  });
+  if (file.contents === 'Delta') {
+    errors.push(error(at('source', 'file', 'contents'), 'a two-way flow compares every record of both sides, so the files must be snapshots (Delta files hold changes only); use Snapshot, or a OneWay flow'));
+  }
+  return errors;
+}
+
 /**
  * The files parts of a flow: a file block on every entity source when the source is files (and
- * nowhere else), a readable CSV layout, and no action that would write to the files, which are
- * read-only. Takes the raw spec too: updatedAt is the file position there, not the user's.
+ * nowhere else), a readable CSV layout, and no action or conflict policy that would write to the
+ * files, which are read-only (also as one side of a two-way flow). Takes the raw spec too: updatedAt is the file position there, not the user's.
  */
 export function filesErrors(spec: DefaultedSyncFlowSpec, raw: SyncFlow['spec']): ValidationError[] {
   const errors: ValidationError[] = [];
   const endpoint = spec.source.files;
   if (endpoint && spec.target.export) errors.push(error('spec.source.files', 'an export reads a database; a files source cannot feed one'));
   if (endpoint?.volumeClaim && !endpoint.directory) errors.push(error('spec.source.files.volumeClaim', 'only used with directory'));
-  // As the run would: a files session has no side reader (the files are never written).
-  if (endpoint && spec.direction === 'TwoWay') {
-    errors.push(error('spec.direction', 'a files source cannot be one side of a two-way flow in this version (files are read-only); use OneWay'));
-  }
   if (endpoint?.afterImport !== 'Move' && endpoint?.processedDirectory) {
     errors.push(error('spec.source.files.processedDirectory', 'only used with afterImport: Move'));
   }
@@ -47,9 +65,11 @@ export function filesErrors(spec: DefaultedSyncFlowSpec, raw: SyncFlow['spec']):
     if (raw.entities?.[i]?.source.updatedAt !== undefined) {
       errors.push(error(at('source', 'updatedAt'), `not used on a files source: changes are ordered by the files themselves (${FILE_POSITION_COLUMN})`));
     }
-    for (const action of entity.actions.filter((a) => SOURCE_WRITING_ACTIONS.includes(a))) {
-      errors.push(error(at('actions'), `${action} writes to the source, but a files source is read-only; list the actions without it`));
-    }
+    entity.actions.forEach((action, k) => {
+      if (!SOURCE_WRITING_ACTIONS.includes(action)) return;
+      errors.push(error(raw.entities?.[i]?.actions ? at('actions', k) : at('actions'), `${action} writes to the source, but a files source is read-only; list the actions without it`));
+    });
+    if (spec.direction === 'TwoWay') errors.push(...twoWayFileErrors(raw.entities?.[i], file, at));
     if (file.deletedWhen && file.contents !== 'Delta') errors.push(error(at('source', 'file', 'deletedWhen'), 'only used with contents: Delta'));
     if (file.orderCapture) {
       if (file.orderBy === 'Modified') errors.push(error(at('source', 'file', 'orderCapture'), 'only used with orderBy: Name'));

@@ -107,7 +107,8 @@ function checkEntity(errors: Errors, spec: DefaultedSyncFlowSpec, raw: Entity, i
   });
 
   entity.fields.forEach((field, k) => {
-    errors.push(...valueMapErrors(field, spec.direction, at('fields', k)));
+    // Nothing is written back to a files source, so its value maps need not map back.
+    errors.push(...valueMapErrors(field, spec.source.files ? 'OneWay' : spec.direction, at('fields', k)));
     if (field.valueMap && field.lookup) errors.push(error(at('fields', k, 'valueMap'), 'a lookup field translates keys through pairs; it takes no value map'));
   });
 

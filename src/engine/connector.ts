@@ -54,6 +54,11 @@ export interface ConnectorCapabilities {
    * matched or created again, and `write` re-creates a record whose update found it gone.
    */
   newKeyOnRecreate?: boolean;
+  /**
+   * The system is only ever read (partner files). Its sessions' `writer` refuses, and a two-way flow
+   * builds no TableWriter for its side, so no write can reach it; decisions never plan one.
+   */
+  readOnly?: boolean;
 }
 
 export interface ColumnInfo {

@@ -56,6 +56,7 @@ async function applyOne(batches: TwoWayBatches, resolution: Resolution): Promise
     case 'KeepSource':
     case 'KeepTarget': {
       const side = resolution.action === 'KeepSource' ? 'source' : 'target';
+      if (batches.readOnly && side !== batches.readOnly) return `the ${batches.readOnly} is read-only: its values cannot be replaced (keep the ${batches.readOnly}'s, or Unlink or Deactivate the pair)`;
       await batches.process({ sourceKeys: [pair.sourceKey], targetKeys: [] }, undefined, { side, fields: mappingsOf(batches, resolution.fields) });
       return undefined;
     }
@@ -63,10 +64,7 @@ async function applyOne(batches: TwoWayBatches, resolution: Resolution): Promise
       await tx.unit(state, () => batches.pairs.setCategory([pair.sourceKey], 'deactivated'));
       return undefined;
     case 'Reactivate':
-      if (pair.category === 'inactive') {
-        await batches.reactivate(pair);
-        return undefined;
-      }
+      if (pair.category === 'inactive') return batches.reactivate(pair);
       if (pair.category !== 'deactivated') return 'the pair is not deactivated or inactive';
       await tx.unit(state, () => batches.pairs.setCategory([pair.sourceKey], 'synchronised'));
       // Changes made while it was deactivated are taken over now, by the usual rules.

@@ -1,12 +1,13 @@
 import type { FileSource } from '../../api/files.js';
 import { FILE_POSITION_COLUMN } from '../../api/files.js';
 import type { ClosureSource } from '../../engine/closure.js';
-import type { ColumnInfo, ConnectorCapabilities, Row, Session, SideReader, TableInfo, TableReader, TableWriter } from '../../engine/connector.js';
+import type { ColumnInfo, ConnectorCapabilities, Row, Session, SideReader, SideSpec, TableInfo, TableReader, TableWriter } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import { ConfigError } from '../../util/errors.js';
 import { WithoutUnitOfWork } from '../no-unit-of-work.js';
 import { fileColumnNames, type CsvDialect } from './parse.js';
 import { FilesReader, type EntityFiles } from './reader.js';
+import { FilesSideReader } from './side-reader.js';
 
 export const FILES_CAPABILITIES: ConnectorCapabilities = {
   // Files come in the partner's order: Full runs stage keys and hashes in the state DB and join there.
@@ -15,6 +16,8 @@ export const FILES_CAPABILITIES: ConnectorCapabilities = {
   sharedSnapshot: false,
   generatedKeys: 'drawn',
   changeFeed: 'poll',
+  // Partner files are never written: no writer, and a two-way flow plans no write to this side.
+  readOnly: true,
 };
 
 /** One entity of a files source, by the table name its entity gives. */
@@ -86,8 +89,9 @@ export class FilesSession extends WithoutUnitOfWork implements Session {
     throw new ConfigError(`entity ${plan.name}: a files source is read-only; Ferry never writes to it`);
   }
 
-  sideReader(): SideReader {
-    throw new ConfigError('a files source as one side of a two-way flow is not supported yet');
+  sideReader(side: SideSpec): SideReader {
+    const entity = this.entityOf(side.reader.source.table);
+    return new FilesSideReader(side, entity.file, entity.dialect, entity.files);
   }
 
   closureSource(): ClosureSource {

@@ -60,7 +60,10 @@ export class TwoWayBatches {
    */
   readonly leftAlone = new Set<string>();
   readonly sides: Record<SideName, Side>;
-  readonly tables: Record<SideName, TableWriter>;
+  /** Each writable side's table; a read-only system (capability `readOnly`, partner files) has none. */
+  readonly tables: Partial<Record<SideName, TableWriter>>;
+  /** The side that is never written, if any: decisions plan no create, update, archive or delete there. */
+  readonly readOnly: SideName | undefined;
   readonly pairs: TwoWayPairs;
   /** The records of category `new`, kept current as batches see them. */
   readonly unpaired: UnpairedRecords;
@@ -75,7 +78,8 @@ export class TwoWayBatches {
   ) {
     this.sides = { source: new Side('source', plan), target: new Side('target', plan) };
     this.clients = { source: ctx.sourceFetch, target: ctx.target };
-    this.tables = { source: this.sides.source.table(ctx.sourceFetch), target: this.sides.target.table(ctx.target) };
+    this.readOnly = SIDES.find((side) => this.clients[side].capabilities.readOnly);
+    this.tables = Object.fromEntries(SIDES.filter((side) => side !== this.readOnly).map((side) => [side, this.sides[side].table(this.clients[side])]));
     this.pairs = new TwoWayPairs(ctx.state.client, ctx.flow, plan.name);
     this.unpaired = new UnpairedRecords(ctx.state.client, ctx.flow, plan.name);
     this.redo = new RedoLog(ctx.state.client, ctx.flow, plan.name, ctx.runId);
@@ -87,7 +91,15 @@ export class TwoWayBatches {
       fieldPolicies,
       hasArchive: { source: Boolean(plan.reverse!.target.archive), target: Boolean(plan.target.archive) },
       windowSeconds: ctx.windowSeconds,
+      ...(this.readOnly ? { readOnly: this.readOnly } : {}),
     };
+  }
+
+  /** The table of a side that is written; a write planned for the read-only side is a bug, refused here before any call. */
+  private table(side: SideName): TableWriter {
+    const table = this.tables[side];
+    if (!table) throw new Error(`entity ${this.plan.name}: the ${side} is read-only, yet a write to it was planned`);
+    return table;
   }
 
   result(): TwoWayResult {
@@ -135,8 +147,10 @@ export class TwoWayBatches {
     const to = otherSide(from);
     const createAction = to === 'target' ? 'createInTarget' : 'createInSource';
     if (plan.match.length === 0 || !(plan.actions.has('link') || plan.actions.has(createAction))) return;
+    // A read-only side cannot be searched by match values; its rows look for partners themselves (every file row is read by a Full run).
+    if (to === this.readOnly) return;
     // A side that was empty when the run began holds only rows this run created, all of them paired.
-    this.emptyAtStart[to] ??= this.tables[to].isEmpty();
+    this.emptyAtStart[to] ??= this.table(to).isEmpty();
     if (await this.emptyAtStart[to]) return;
     const normalize = plan.match.map((m) => m.normalize);
     const candidates = new Map<string, Candidate>();
@@ -146,7 +160,7 @@ export class TwoWayBatches {
       candidates.set(row.match.map((v, i) => normaliseValue(v!, normalize[i])).join('\u0001'), item);
     }
     if (candidates.size === 0) return;
-    const found = await this.tables[to].findMatches([...candidates.keys()].map((k) => k.split('\u0001')));
+    const found = await this.table(to).findMatches([...candidates.keys()].map((k) => k.split('\u0001')));
     const codec = this.sides[to].codec;
     const encoded = new Map([...found].map(([matchKey, parts]) => [matchKey, codec.encode(parts)!]));
     const paired = to === 'target' ? await this.pairs.pairedTargetKeys([...encoded.values()]) : await this.pairs.pairedSourceKeys([...encoded.values()]);
@@ -222,14 +236,21 @@ export class TwoWayBatches {
   /**
    * `ferry resolve --reactivate` of an inactive pair: its archived rows become active again (the
    * archive column back to its default), then the pair syncs by the usual rules, newest values first.
+   * Returns why it cannot: a record archived on the read-only side stays archived there.
    */
-  async reactivate(pair: Pair): Promise<void> {
+  async reactivate(pair: Pair): Promise<string | undefined> {
+    const rows = new Map<SideName, SideRow | undefined>();
     for (const side of SIDES) {
       const key = side === 'source' ? pair.sourceKey : pair.targetKey;
-      const row = (await this.sides[side].rowsByKeys(this.clients[side], [key])).get(key);
-      if (row?.archived) await this.ctx.tx.unit(this.clients[side], () => this.tables[side].setArchived([row.keyParts], false));
+      rows.set(side, (await this.sides[side].rowsByKeys(this.clients[side], [key])).get(key));
+    }
+    if (this.readOnly && rows.get(this.readOnly)?.archived) return `the ${this.readOnly} record is archived there, and the ${this.readOnly} is read-only`;
+    for (const side of SIDES) {
+      const row = rows.get(side);
+      if (row?.archived) await this.ctx.tx.unit(this.clients[side], () => this.table(side).setArchived([row.keyParts], false));
     }
     await this.process({ sourceKeys: [pair.sourceKey], targetKeys: [] });
+    return undefined;
   }
 
   async apply(planned: Planned[], moved: boolean, afterCommit?: () => Promise<void>): Promise<void> {
@@ -260,9 +281,9 @@ export class TwoWayBatches {
         begun.push(side);
         if (stage[side].length === 0) continue;
         const rejections: RowRejection[] = [];
-        await this.tables[side].stageRows(stage[side], rejections);
+        await this.table(side).stageRows(stage[side], rejections);
         for (const r of rejections) this.dropWrite(writing, side, r.seq, r.reason);
-        const expected = await this.tables[side].expectedHashes();
+        const expected = await this.table(side).expectedHashes();
         for (const p of writing) if (p.seq[side] !== undefined) p.hashes[side] = this.writtenHash(p, side, expected.get(p.seq[side]!));
       }
       // Only once every staged value is known to fit, so no row is created for a record rejected later.
@@ -282,8 +303,8 @@ export class TwoWayBatches {
       for (const side of begun) {
         const seqs = (mode: 'insert' | 'upsert') =>
           writing.filter((p) => p.seq[side] !== undefined && (p.decision.create === side) === (mode === 'insert')).map((p) => p.seq[side]!);
-        await this.tables[side].write(seqs('insert'), writeRejections[side], 'insert');
-        await this.tables[side].write(seqs('upsert'), writeRejections[side], 'upsert');
+        await this.table(side).write(seqs('insert'), writeRejections[side], 'insert');
+        await this.table(side).write(seqs('upsert'), writeRejections[side], 'upsert');
       }
       for (const side of begun) {
         await tx.commit(this.clients[side]);
@@ -386,7 +407,7 @@ export class TwoWayBatches {
           else p.keys[side] = parts as string[];
         }
       } else if (this.clients[side].capabilities.generatedKeys === 'drawn') {
-        const keys = await this.tables[side].allocateKeys(creating.length);
+        const keys = await this.table(side).allocateKeys(creating.length);
         creating.forEach((p, i) => (p.keys[side] = keys[i]));
       }
       // Otherwise the side numbers rows itself: the keys come back from the insert (insertCreated).
@@ -413,7 +434,7 @@ export class TwoWayBatches {
     const live = creating.filter((p) => p.decision.outcome !== 'rejected');
     if (live.length === 0) return;
     const rejections: RowRejection[] = [];
-    const inserted = await this.tables[side].insertReturningKeys(
+    const inserted = await this.table(side).insertReturningKeys(
       live.map((p, seq) => ({ seq, values: this.valuesFor(p, side) })),
       rejections,
     );
@@ -491,7 +512,7 @@ export class TwoWayBatches {
     for (const side of SIDES) {
       const archive = planned.filter((p) => p.decision.archive === side);
       if (archive.length > 0) {
-        await tx.unit(this.clients[side], () => this.tables[side].setArchived(archive.map((p) => p.keys[side]!), true));
+        await tx.unit(this.clients[side], () => this.table(side).setArchived(archive.map((p) => p.keys[side]!), true));
         failpoint('two-way:archived');
         const refreshed = await this.sides[side].rowsByKeys(this.clients[side], archive.map((p) => p.candidate[side]!.key));
         for (const p of archive) p.hashes[side] = refreshed.get(p.candidate[side]!.key)?.hash;
@@ -501,7 +522,7 @@ export class TwoWayBatches {
       if (remove.length > 0) {
         const failed = new Set<Planned>();
         await tx.unit(this.clients[side], () =>
-          this.tables[side].deleteRows(
+          this.table(side).deleteRows(
             remove.map((p) => p.keys[side]!),
             (key, reason) => {
               const p = remove.find((r) => r.keys[side]!.join('\u0001') === key.join('\u0001'))!;

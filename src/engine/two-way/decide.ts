@@ -24,6 +24,8 @@ export interface DecideOptions {
   /** Loop-protection window; 0 = none. */
   windowSeconds: number;
   now: number;
+  /** A side that is never written (partner files): nothing is created, updated, archived or deleted there. */
+  readOnly?: SideName;
   /** Resolve mode: keep this side's values, for all fields or the listed mappings. */
   keep?: { side: SideName; fields?: ReadonlySet<number> };
 }
@@ -123,6 +125,7 @@ function conflictWinner(policy: ConflictPolicy, source: SideRow, target: SideRow
 function partnerGone(candidate: Candidate, present: SideName, options: DecideOptions): Decision {
   const row = candidate[present]!;
   const gone = otherSide(present);
+  if (present === options.readOnly) return decision('partnerGone', 'deleted', 'save');
   // Only the remaining row's own conditions count; the vanished side's do not matter.
   const inScope = { [present]: row.inScope };
   const archiveAction: Action = present === 'source' ? 'archiveInSource' : 'archiveInTarget';
@@ -145,7 +148,7 @@ function unpaired(candidate: Candidate, present: SideName, options: DecideOption
   // Import checks the row's own system's conditions only (the side it is created in does not matter).
   if (!conditionsAllow(createAction, { [present]: row.inScope })) return decision('unpaired', 'new', 'keep');
   if (candidate.duplicateOf !== undefined) return decision('duplicate', 'new', 'keep');
-  if (!options.actions.has(createAction)) return decision('unpaired', 'new', 'keep');
+  if (!options.actions.has(createAction) || into === options.readOnly) return decision('unpaired', 'new', 'keep');
   return decision('created', 'synchronised', 'save', { create: into, write: new Set([into]), origin: present });
 }
 
@@ -169,7 +172,7 @@ export function decide(candidate: Candidate, options: DecideOptions): Decision {
     const chosen = diff.filter((m) => !options.keep!.fields || options.keep!.fields.has(m));
     const unresolved = diff.filter((m) => !chosen.includes(m));
     const winners = new Map(chosen.map((m) => [m, options.keep!.side] as const));
-    const write = new Set<SideName>(chosen.length > 0 ? [otherSide(options.keep.side)] : []);
+    const write = new Set<SideName>(chosen.length > 0 && otherSide(options.keep.side) !== options.readOnly ? [otherSide(options.keep.side)] : []);
     if (unresolved.length > 0) {
       return decision('updated', pair?.category ?? 'conflict', 'save', { winners, write, unresolved, keepHashes: true, origin: options.keep.side });
     }
@@ -208,7 +211,7 @@ export function decide(candidate: Candidate, options: DecideOptions): Decision {
   }
 
   const write = new Set<SideName>();
-  for (const winner of winners.values()) write.add(otherSide(winner));
+  for (const winner of winners.values()) if (otherSide(winner) !== options.readOnly) write.add(otherSide(winner));
   if (!candidate.linked) {
     for (const side of [...write]) {
       if (!mayUpdate(options, side)) write.delete(side);
@@ -220,8 +223,8 @@ export function decide(candidate: Candidate, options: DecideOptions): Decision {
         return decision('blocked', pair!.category, 'save', { keepHashes: true, heldUntil });
       }
     }
-    for (const [m, winner] of winners) if (!write.has(otherSide(winner))) winners.delete(m);
   }
+  for (const [m, winner] of winners) if (!write.has(otherSide(winner))) winners.delete(m);
   const origin: Decision['origin'] = write.size === 2 ? 'both' : write.has('target') ? 'source' : 'target';
   const unresolved = diff.filter((m) => !winners.has(m));
   return decision(candidate.linked ? 'linked' : 'updated', unresolved.length > 0 ? (pair?.category ?? 'synchronised') : settled, 'save', {

@@ -1,6 +1,6 @@
 import type { ScanStage } from '../../store/scan-stage.js';
 import { joinWithPairs } from '../key-join.js';
-import type { Row, Session, Watermark } from '../connector.js';
+import { rowProblem, type Row, type Session, type Watermark } from '../connector.js';
 import { CursorCeiling } from '../cursor-ceiling.js';
 import { inBatches } from '../../util/batches.js';
 import type { EntityPlan } from '../plan.js';
@@ -142,7 +142,7 @@ export class TwoWayEntitySync {
       const key = b.sides[side].codec.encode((row as Row).slice(0, width));
       const [hash, archived] = [(row as Row)[width] ?? null, (row as Row)[width + 1]];
       if (archived === undefined) flags.withArchived = false;
-      if (key === undefined) b.rejectRow(null, `${side} key ${b.sides[side].keys.join(', ')} is null`);
+      if (key === undefined) b.rejectRow(null, rowProblem(row)?.reason ?? `${side} key ${b.sides[side].keys.join(', ')} is null`);
       else yield { key, hash: hash === null ? null : sideHash(hash, archived === 't') };
     }
   }

@@ -11,7 +11,7 @@ export interface RecoveryTools {
   redo: RedoLog;
   pairs: TwoWayPairs;
   sides: Record<SideName, Side>;
-  tables: Record<SideName, TableWriter>;
+  tables: Partial<Record<SideName, TableWriter>>;
   clients: Record<SideName, Session>;
   state: StateConnection;
 }
@@ -41,10 +41,12 @@ export async function replayRedo(tools: RecoveryTools): Promise<number> {
         return false;
       });
       if (replay.length === 0) continue;
+      const table = tools.tables[side];
+      if (!table) throw new Error(`the ${side} is read-only, yet the redo log holds writes to it`);
       await tools.tx.unit(tools.clients[side], async () => {
         const rejections: { seq: number; reason: string }[] = [];
-        await tools.tables[side].stageRows(replay.map((w, seq) => ({ seq, key: w.write.key, values: w.write.values })), rejections);
-        await tools.tables[side].write(
+        await table.stageRows(replay.map((w, seq) => ({ seq, key: w.write.key, values: w.write.values })), rejections);
+        await table.write(
           replay.map((_, seq) => seq).filter((seq) => !rejections.some((r) => r.seq === seq)),
           rejections,
           'upsert',

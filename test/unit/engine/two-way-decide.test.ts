@@ -193,3 +193,45 @@ describe('inactive pairs (seed 003)', () => {
     expect([...d.write]).toEqual(['target']);
   });
 });
+
+describe('a read-only side (files): nothing is ever planned there, whatever the actions say', () => {
+  const all: Action[] = ['link', 'createInSource', 'createInTarget', 'updateNewerWins', 'updateSource', 'updateTarget', 'archiveInSource', 'deleteInSource', 'archiveInTarget', 'deleteInTarget'];
+  const readOnly = (o: Partial<DecideOptions> = {}) => options(all, { readOnly: 'source', ...o });
+  const writesSource = (d: ReturnType<typeof decide>) => d.write.has('source') || d.create === 'source' || d.archive === 'source' || d.remove === 'source';
+
+  it('a database-only record stays unpaired (category new), not created in the files', () => {
+    const d = decide({ target: row('t', ['a', 'b']) }, readOnly());
+    expect(d).toMatchObject({ outcome: 'unpaired', category: 'new', pair: 'keep' });
+    expect(writesSource(d)).toBe(false);
+  });
+
+  it('a record gone from the database is not archived or deleted in the files', () => {
+    const d = decide({ pair: pair(), source: row('s', ['a', 'b']) }, readOnly());
+    expect(d).toMatchObject({ outcome: 'partnerGone', category: 'deleted' });
+    expect(writesSource(d)).toBe(false);
+  });
+
+  it('a record gone from the files follows the database side action', () => {
+    expect(decide({ pair: pair(), target: row('t', ['a', 'b']) }, readOnly())).toMatchObject({ outcome: 'archived', archive: 'target' });
+  });
+
+  it('a database change of a paired record is left alone; a file change goes to the database', () => {
+    const dbChange = decide({ pair: pair(), source: row('s', ['a', 'b']), target: row('t', ['a', 'db']) }, readOnly());
+    expect(dbChange).toMatchObject({ outcome: 'skipped', pair: 'keep' });
+    const fileChange = decide({ pair: pair(), source: row('s', ['a', 'file']), target: row('t', ['a', 'b']) }, readOnly());
+    expect([...fileChange.write]).toEqual(['target']);
+  });
+
+  it('a conflict the policy would give to the database, or a newer database value, never writes the files', () => {
+    for (const policy of ['TargetWins', 'NewerWins'] as const) {
+      const d = decide(
+        { pair: pair(), source: row('s', ['a', 'file'], { modifiedAt: 1 }), target: row('t', ['a', 'db'], { modifiedAt: 2 }) },
+        readOnly({ policy }),
+      );
+      expect(writesSource(d)).toBe(false);
+    }
+    const linked = decide({ linked: true, source: row('s', ['a', 'file']), target: row('t', ['a', 'db']) }, readOnly({ policy: 'TargetWins' }));
+    expect(writesSource(linked)).toBe(false);
+    expect(decide({ pair: pair(), source: row('s', ['a', 'x']), target: row('t', ['a', 'y']) }, readOnly({ keep: { side: 'target' } })).write.size).toBe(0);
+  });
+});

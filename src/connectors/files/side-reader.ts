@@ -1,0 +1,96 @@
+import type { FileSource } from '../../api/files.js';
+import { applyValueMap, rowProblem, withProblem, type Row, type SideReader, type SideSpec, type Watermark } from '../../engine/connector.js';
+import type { EntityPlan, FieldPlan } from '../../engine/plan.js';
+import type { CsvDialect } from './parse.js';
+import { FilesReader, type EntityFiles } from './reader.js';
+
+/**
+ * The plan the side's rows are read with: every mapping twice, as stored (no transform, no value
+ * map) and as sent to the database (with them), then the match columns and the archive column.
+ * The file reader types, checks, hashes and deduplicates them as it does for one-way runs.
+ */
+function sidePlan(side: SideSpec): EntityPlan {
+  const { reader, writer, mappings } = side;
+  const stored = mappings.map(({ valueMap: _map, ...f }): FieldPlan => ({ ...f, transform: 'None' }));
+  const archive = writer.target.archive;
+  return {
+    ...reader,
+    keyFields: [],
+    fields: [...stored, ...mappings],
+    match: [...reader.match, ...(archive ? [{ source: archive.column, target: archive.column, normalize: 'None' as const }] : [])],
+  };
+}
+
+/**
+ * Reads the files side of a two-way flow (the rows of `SIDE_LAYOUT`). The side is read-only (the
+ * session has no writer), so its hash is only compared with earlier reads of the same files: the
+ * newest snapshot, or the pending delta files, as one-way runs read them.
+ */
+export class FilesSideReader implements SideReader {
+  private readonly plan: EntityPlan;
+  private readonly files: FilesReader;
+
+  constructor(
+    private readonly side: SideSpec,
+    file: FileSource,
+    dialect: CsvDialect,
+    entityFiles: EntityFiles,
+  ) {
+    this.plan = sidePlan(side);
+    this.files = new FilesReader(this.plan, file, dialect, entityFiles);
+  }
+
+  private get width(): number {
+    return this.side.reader.source.keys.length;
+  }
+
+  /** A reader row (`SOURCE_LAYOUT` with values) in `SIDE_LAYOUT`; a row without a usable key gets null keys, so the engine rejects it with its problem. */
+  private sideRow(row: Row): Row {
+    const n = this.side.mappings.length;
+    const first = this.width + 3;
+    const problem = rowProblem(row);
+    const keys = row.slice(0, this.width);
+    const usableKey = !problem || keys.every((k) => k !== '' && k !== null);
+    const archive = this.side.writer.target.archive;
+    const archiveValue = archive ? row[first + 2 * n + this.side.reader.match.length] : null;
+    const out: Row = [
+      ...(usableKey ? keys : keys.map(() => null)),
+      row[this.width]!,
+      null,
+      problem ? `problem: ${problem.reason}` : row[this.width + 1]!,
+      row[this.width + 2]!,
+      archive && archiveValue === archive.value ? 't' : 'f',
+      ...row.slice(first, first + 2 * n),
+      ...row.slice(first + 2 * n, first + 2 * n + this.side.reader.match.length),
+    ];
+    return problem ? withProblem(out, problem) : out;
+  }
+
+  async rowsByKeys(keys: string[][]): Promise<Row[]> {
+    const codec = this.side.reader.source.codec;
+    const byKey = new Map<string, Row>();
+    for await (const row of this.files.byKeys(keys)) {
+      const key = codec.encode(row.slice(0, this.width) as string[])!;
+      // A snapshot's first line of a key is the record (later ones are rejected by the scans).
+      if (!byKey.has(key)) byKey.set(key, this.sideRow(row));
+    }
+    return [...byKey.values()];
+  }
+
+  async *streamHashes(): AsyncGenerator<Row> {
+    for await (const row of this.files.scan(true)) {
+      const side = this.sideRow(row);
+      const hashes: Row = [...side.slice(0, this.width), side[this.width + 2]!, side[this.width + 4]!];
+      const problem = rowProblem(side);
+      yield problem ? withProblem(hashes, problem) : hashes;
+    }
+  }
+
+  async *changedSince(watermark: Watermark | undefined): AsyncGenerator<Row> {
+    for await (const row of this.files.changedSince(watermark)) yield this.sideRow(row);
+  }
+
+  newestCursor(): Promise<Watermark | undefined> {
+    return this.files.newestCursor();
+  }
+}
