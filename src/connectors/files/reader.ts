@@ -96,14 +96,23 @@ export class FilesReader implements TableReader {
   private async *withoutRepeatedKeys(ready: ReadyFile, records: AsyncIterable<FileRecord>, withValues: boolean): AsyncGenerator<Row> {
     const seen = await this.files.firstLines();
     try {
+      // A chunk's keys are checked in the state database while the next chunk is read (the
+      // checks queue on one connection, so they still run in file order).
+      let checking: Promise<Row[]> | undefined;
       let chunk: { record: FileRecord; row: Row }[] = [];
       for await (const record of records) {
         chunk.push({ record, row: this.rowOf(ready, record, withValues) });
         if (chunk.length < KEY_CHUNK) continue;
-        yield* await this.checkKeys(seen, ready, chunk, withValues);
+        const next = this.checkKeys(seen, ready, chunk, withValues);
+        next.catch(() => {}); // surfaced when its turn comes
+        if (checking) yield* await checking;
+        checking = next;
         chunk = [];
       }
-      yield* await this.checkKeys(seen, ready, chunk, withValues);
+      const last = this.checkKeys(seen, ready, chunk, withValues);
+      last.catch(() => {});
+      if (checking) yield* await checking;
+      yield* await last;
     } finally {
       await seen.drop();
     }

@@ -3,7 +3,7 @@ import type { FileColumnType, FileSource } from '../../api/files.js';
 import { applyValueMap, withProblem, type ConditionClause, type Row, type TransformName } from '../../engine/connector.js';
 import { conditionHolds } from '../../engine/conditions.js';
 import type { EntityPlan } from '../../engine/plan.js';
-import type { FileRecord } from './parse.js';
+import type { FieldValues, FileRecord } from './parse.js';
 import { canonicalValue, ValueError, type ValueFormats } from './values.js';
 
 /** Where a row stands: file order, then line. Fixed width, so positions compare as text. */
@@ -44,12 +44,15 @@ class ColumnValueError extends Error {
 export class RowBuilder {
   private readonly types: Map<string, { type: FileColumnType; format?: string }>;
   private readonly formats: ValueFormats;
+  /** The key fields then the fields, the values a row carries and its hash covers. */
+  private readonly mapped: EntityPlan['fields'];
 
   constructor(
     private readonly plan: EntityPlan,
     file: FileSource,
   ) {
     this.types = new Map((file.columns ?? []).map((c) => [c.name, { type: c.type ?? 'Text', ...(c.format ? { format: c.format } : {}) }]));
+    this.mapped = [...plan.keyFields, ...plan.fields];
     this.formats = {
       decimalSeparator: file.csv?.decimalSeparator ?? '.',
       ...(file.dateFormat ? { dateFormat: file.dateFormat } : {}),
@@ -57,7 +60,7 @@ export class RowBuilder {
     };
   }
 
-  private value(fields: Map<string, string | null>, column: string): string | null {
+  private value(fields: FieldValues, column: string): string | null {
     const raw = fields.get(column) ?? null;
     const declared = this.types.get(column);
     if (!declared) return raw;
@@ -75,28 +78,36 @@ export class RowBuilder {
     return this.plan.source.keys.map((k) => record.fields.get(k) ?? '');
   }
 
+  private problem(record: FileRecord, cursor: string, width: number, column: string, reason: string): Row {
+    const row: Row = [...this.keyOf(record), cursor, '', 'f'];
+    while (row.length < width) row.push(null);
+    return withProblem(row, { column, reason });
+  }
+
   /** A row, or a row marked with the problem that keeps it from syncing (`where` names file and line). */
   row(record: FileRecord, cursor: string, where: string, withValues: boolean): Row {
     const plan = this.plan;
-    const width = plan.source.keys.length + 3 + (withValues ? plan.keyFields.length + plan.fields.length + plan.match.length : 0);
-    const problem = (column: string, reason: string): Row => {
-      const row: Row = [...this.keyOf(record), cursor, '', 'f'];
-      while (row.length < width) row.push(null);
-      return withProblem(row, { column, reason: `${where}: ${reason}` });
-    };
-    if ('problem' in record) return problem('', record.problem);
+    const width = plan.source.keys.length + 3 + (withValues ? this.mapped.length + plan.match.length : 0);
+    if ('problem' in record) return this.problem(record, cursor, width, '', `${where}: ${record.problem}`);
+    const fields = record.fields;
     try {
-      const keys = plan.source.keys.map((k) => this.value(record.fields, k));
-      const missing = plan.source.keys.find((_k, i) => keys[i] === null || keys[i] === '');
-      if (missing) return problem(missing, `missing key ${missing}`);
-      const values = [...plan.keyFields, ...plan.fields].map((f) => applyValueMap(transformed(this.value(record.fields, f.source), f.transform), f.valueMap));
-      const inScope = plan.source.conditions.every((c) => conditionHolds(c, this.value(record.fields, c.field)));
-      const head: Row = [...(keys as string[]), cursor, hashValues(values), inScope ? 't' : 'f'];
-      return withValues ? [...head, ...values, ...plan.match.map((m) => this.value(record.fields, m.source))] : head;
+      // Built in place, one row per record of a large file: no intermediate arrays.
+      const row: Row = [];
+      for (const key of plan.source.keys) row.push(this.value(fields, key));
+      const missing = plan.source.keys.findIndex((_k, i) => row[i] === null || row[i] === '');
+      if (missing >= 0) return this.problem(record, cursor, width, plan.source.keys[missing]!, `${where}: missing key ${plan.source.keys[missing]}`);
+      const values: (string | null)[] = [];
+      for (const f of this.mapped) values.push(applyValueMap(transformed(this.value(fields, f.source), f.transform), f.valueMap));
+      let inScope = true;
+      for (const c of plan.source.conditions) if (!(inScope = conditionHolds(c, this.value(fields, c.field)))) break;
+      row.push(cursor, hashValues(values), inScope ? 't' : 'f');
+      if (!withValues) return row;
+      for (const value of values) row.push(value);
+      for (const m of plan.match) row.push(this.value(fields, m.source));
+      return row;
     } catch (error) {
-      if (error instanceof ColumnValueError) return problem(error.column, error.message);
+      if (error instanceof ColumnValueError) return this.problem(record, cursor, width, error.column, `${where}: ${error.message}`);
       throw error;
     }
   }
-
 }

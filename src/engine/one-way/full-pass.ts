@@ -1,6 +1,7 @@
 import type { StoredPair } from '../../store/pairs.js';
 import type { Row } from '../connector.js';
 import { joinWithPairs } from '../key-join.js';
+import type { KeyMatch } from '../merge-join.js';
 import { writeBatch } from './batch-writer.js';
 import { classify } from './classify.js';
 import { checkTargetDrift } from './drift.js';
@@ -32,7 +33,7 @@ export async function fullPass(parts: EntityParts): Promise<void> {
     const snapshot = await ctx.source.beginSnapshot();
     await ctx.sourceFetch.joinSnapshot(snapshot);
     const newest = new NewestWithinCeiling(parts);
-    await compareSourceWithPairs(parts, keyOnly, newest);
+    await compareSourceWithPairs(parts, keyOnly, newest, pairCount === 0);
     await advanceToNewest(parts, newest.newest);
     noteCursorCeiling(parts);
   } finally {
@@ -44,21 +45,26 @@ export async function fullPass(parts: EntityParts): Promise<void> {
 /**
  * Joins the source with the pairs by key (see joinWithPairs: merged as they stream when the source
  * scans in key order, joined in the state DB otherwise): a key on both sides is compared by hash, a
- * source-only key is new, a pair-only key is a vanished source row.
+ * source-only key is new, a pair-only key is a vanished source row. With no pairs yet and a source
+ * that gives each key once, every row is new as it comes: nothing to join, nothing to stage.
  */
-async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newest: NewestWithinCeiling): Promise<void> {
+async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newest: NewestWithinCeiling, noPairs: boolean): Promise<void> {
   const { plan, ctx, tally } = parts;
-  const matches = joinWithPairs<KeyedRecord>(
-    {
-      rows: newest.follow(keyedRecords(plan, parts.reader.scan(!keyOnly), tally)),
-      ordered: ctx.source.capabilities.orderedScan,
-      key: (record) => record.key,
-      toRow: sourceRowOf,
-      fromRow: (row) => parseSourceRow(plan, row) as KeyedRecord,
-    },
-    { stream: (stage) => parts.pairs.streamBySourceKey(ctx.stateStream.client, stage), key: (pair) => pair[0]! },
-    ctx.stateStream.client,
-  );
+  const records = newest.follow(keyedRecords(plan, parts.reader.scan(!keyOnly), tally));
+  const matches =
+    noPairs && parts.reader.uniqueKeys
+      ? onlyLeft(records)
+      : joinWithPairs<KeyedRecord>(
+          {
+            rows: records,
+            ordered: ctx.source.capabilities.orderedScan,
+            key: (record) => record.key,
+            toRow: sourceRowOf,
+            fromRow: (row) => parseSourceRow(plan, row) as KeyedRecord,
+          },
+          { stream: (stage) => parts.pairs.streamBySourceKey(ctx.stateStream.client, stage), key: (pair) => pair[0]! },
+          ctx.stateStream.client,
+        );
   const pipeline = new WritePipeline();
   let writes: WriteItem[] = [];
   let gone: StoredPair[] = [];
@@ -89,6 +95,10 @@ async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newe
   await pipeline.start(() => flushWrites(parts, writes, keyOnly));
   await pipeline.settle();
   await handleVanished(parts, gone);
+}
+
+async function* onlyLeft(records: AsyncIterable<KeyedRecord>): AsyncGenerator<KeyMatch<KeyedRecord, Row>> {
+  for await (const record of records) yield { left: record };
 }
 
 async function flushWrites(parts: EntityParts, writes: WriteItem[], keyOnly: boolean): Promise<void> {
