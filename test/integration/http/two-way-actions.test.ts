@@ -17,7 +17,7 @@ import { startWordPressWorld, wordpressCredentials, wordpressRecords, wordpressS
  * conditions, archive and delete on either side, the Manual conflict policy resolved as `ferry pairs` /
  * `ferry resolve` do, and the loop-protection window. Every case has its own post type, table and flow.
  */
-const POST_TYPES = ['tw_conditions', 'tw_archive_src', 'tw_delete_src', 'tw_archive_tgt', 'tw_delete_tgt', 'tw_properties', 'tw_manual', 'tw_window'] as const;
+const POST_TYPES = ['tw_conditions', 'tw_archive_src', 'tw_delete_src', 'tw_archive_tgt', 'tw_delete_tgt', 'tw_properties', 'tw_manual', 'tw_link', 'tw_window'] as const;
 type PostType = (typeof POST_TYPES)[number];
 
 const postTypesPlugin = `add_action('init', function () {
@@ -208,13 +208,13 @@ describe('PostgreSQL table <-> WordPress posts, two-way: conditions and the ten 
     expect(written(await w.run())).toBe(0);
   });
 
-  it('archiveInTarget: a row deleted in the table makes its post private; it is not created again', async () => {
-    const w = await setUp('tw_archive_tgt', { actions: ['createInTarget', 'archiveInTarget'] }, [
+  it('archiveInTarget: a row deleted in the table makes its post private; it is not created again; back in the table, its change waits until the post is published again', async () => {
+    const w = await setUp('tw_archive_tgt', { actions: ['createInTarget', 'archiveInTarget', 'updateNewerWins'] }, [
       { code: 'O', title: 'Oz', kind: 'member' },
       { code: 'P', title: 'Pia', kind: 'member' },
     ]);
     await w.run();
-    await w.sql(`DELETE FROM tw_archive_tgt WHERE code = 'O'`);
+    const [gone] = await w.sql(`DELETE FROM tw_archive_tgt WHERE code = 'O' RETURNING id`);
     const report = await w.run();
     expect(items(report).twoWay).toMatchObject({ archivedTarget: 1, archivedSource: 0, deletedTarget: 0, createdInSource: 0 });
     expect(report.totals.archived).toBe(1);
@@ -222,6 +222,21 @@ describe('PostgreSQL table <-> WordPress posts, two-way: conditions and the ten 
     // Ferry maps no status, so WordPress made its posts drafts: O is private now, P still a draft.
     expect((await w.site()).map((p) => `${p.code} ${p.status}`)).toEqual(['O private', 'P draft']);
     expect(titles(await w.table())).toEqual(['P: Pia']);
+    expect(written(await w.run())).toBe(0);
+
+    await w.sql(`INSERT INTO tw_archive_tgt (id, code, title, kind, updated_at) VALUES ($1, 'O', 'Oz (back)', 'member', now())`, [gone.id]);
+    // The post is still archived, so the pair stays inactive and the row's change is held back (as between two databases)...
+    const back = await w.run();
+    expect(items(back).twoWay).toMatchObject({ heldInactive: 1, updatedTarget: 0, createdInTarget: 0 });
+    expect(items(back).categories).toEqual({ synchronised: 1, inactive: 1 });
+    expect((await w.post('O')).title).toBe('Oz');
+    // ...until an editor publishes the post again: that run sends the held-back change, though the post is newer.
+    await w.editPost('O', { status: 'publish' });
+    const reactivated = await w.run();
+    expect(items(reactivated).twoWay).toMatchObject({ updatedTarget: 1, updatedSource: 0 });
+    expect(items(reactivated).categories).toEqual({ synchronised: 2 });
+    expect((await w.site()).map((p) => `${p.code} ${p.title} ${p.status}`)).toEqual(['O Oz (back) publish', 'P Pia draft']);
+    expect(titles(await w.table())).toEqual(['O: Oz (back)', 'P: Pia']);
     expect(written(await w.run())).toBe(0);
   });
 
@@ -336,6 +351,25 @@ describe('PostgreSQL table <-> WordPress posts, two-way: conflicts and loop prot
     expect(items(next).twoWay).toMatchObject({ updatedSource: 1, conflicts: 0 });
     expect((await w.table()).find((r) => r.code === 'U')?.title).toBe('Una (after)');
     expect(written(await w.run())).toBe(0);
+  });
+
+  it('Link (ferry resolve --link) joins a row and a post the match missed and unifies them; Unlink forgets the pair', async () => {
+    const w = await setUp('tw_link', { actions: ['link', 'updateNewerWins'], conflictPolicy: 'SourceWins' }, [{ code: 'Z1', title: 'Zed', kind: 'member' }], [{ code: 'Z2', title: 'Zedekiah', kind: 'guest' }]);
+    const first = await w.run();
+    expect(items(first)).toMatchObject({ linked: 0 });
+    expect(items(first).categories).toEqual({ new: 2 });
+    const [{ id }] = await w.sql(`SELECT id FROM tw_link`);
+    const postId = String((await w.post('Z2')).id);
+
+    const linked = await w.run('Resolve', { resolutions: [resolutionFromFlags({ entity: 'items', link: `${id}=${postId}` })] });
+    expect(items(linked).linked).toBe(1);
+    expect(items(linked).categories).toEqual({ synchronised: 1 });
+    expect(await w.site()).toEqual([{ id: Number(postId), code: 'Z1', title: 'Zed', kind: 'member', status: 'publish' }]);
+    expect(written(await w.run())).toBe(0);
+
+    const unlinked = await w.run('Resolve', { resolutions: [resolutionFromFlags({ entity: 'items', targetKey: postId, unlink: true })] });
+    expect(items(unlinked).categories).toEqual({});
+    expect(await w.pairs()).toEqual([]);
   });
 
   it('echoes are not sent back; the window holds a site edit back after table -> site, and lets it through once it has passed', async () => {
