@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TProperties } from '@sinclair/typebox';
 import { DEFAULTS } from './defaults-values.js';
 import { MapList, ObjectName, SecretKeyRefSchema, SQL_IDENTIFIER_PATTERN, StringEnum, celRules } from './common.js';
 
@@ -127,7 +127,7 @@ export const ResourceFieldSchema = Type.Object(
 );
 export type ResourceField = Static<typeof ResourceFieldSchema>;
 
-const Endpoint = (methods: readonly string[], description: string) =>
+const Endpoint = <Extra extends TProperties = {}>(methods: readonly string[], description: string, extra?: Extra) =>
   Type.Object(
     {
       path: PathTemplate('Path template; {key} is the record key.'),
@@ -136,6 +136,7 @@ const Endpoint = (methods: readonly string[], description: string) =>
       body: Type.Optional(
         NameValues('Constant body members (name: a JSON pointer) added to every request of this endpoint; {random} is a fresh random secret, e.g. /password={random} for new users.'),
       ),
+      ...(extra ?? ({} as Extra)),
     },
     { description },
   );
@@ -193,7 +194,18 @@ export const HttpResourceSchema = Type.Object(
     ),
     sort: Type.Optional(NameValues('Sort parameters added to list requests, e.g. orderby=id.')),
     get: Type.Optional(Endpoint(['GET'], 'Read one record by key (Record mode, recovery).')),
-    create: Type.Optional(Endpoint(['POST', 'PUT'], 'Create a record; the new key is read from the response.')),
+    create: Type.Optional(
+      Endpoint(['POST', 'PUT'], 'Create a record; the new key is read from the response.', {
+        idempotencyKeyHeader: Type.Optional(
+          Type.String({
+            pattern: '^[A-Za-z0-9-]+$',
+            maxLength: 128,
+            description:
+              "A request header the API reads an idempotency key from (e.g. Idempotency-Key): every create carries a key Ferry records before it sends the create, and a create whose answer was lost is sent again with the same key, so the API hands back the record it made instead of making a second. With it the entity's match fields are no longer required for creating through the API (without it a lost create is found again by them). Only for APIs that honour such a header; WordPress does not.",
+          }),
+        ),
+      }),
+    ),
     update: Type.Optional(Endpoint(['PUT', 'PATCH', 'POST'], 'Update a record.')),
     delete: Type.Optional(Endpoint(['DELETE'], 'Delete a record.')),
     archive: Type.Optional(Endpoint(['PATCH', 'PUT', 'POST'], 'Archive a record: the side archive field and value are sent.')),

@@ -17,7 +17,8 @@ function checkEndpoint(errors: ValidationError[], endpoint: HttpEndpoint, path: 
 /**
  * The http parts of a flow: a resource on every entity side whose system is an API (and on no
  * other), and match keys wherever Ferry creates records through the API, because a create whose
- * response was lost is only found again by them.
+ * response was lost is found again by them, unless the API takes an idempotency key (then the create
+ * is sent again with the same key).
  */
 export function httpErrors(spec: DefaultedSyncFlowSpec): ValidationError[] {
   const errors: ValidationError[] = [];
@@ -43,11 +44,12 @@ export function httpErrors(spec: DefaultedSyncFlowSpec): ValidationError[] {
       }
       const creates = side === 'target' ? entity.actions.includes('createInTarget') : entity.actions.includes('createInSource');
       const keysMapped = entity[side].keys.every((k) => entity.fields.some((f) => (side === 'target' ? f.target : f.source) === k));
-      if (creates && !keysMapped && (entity.match ?? []).length === 0) {
+      const idempotent = resource.create?.idempotencyKeyHeader !== undefined;
+      if (creates && !keysMapped && !idempotent && (entity.match ?? []).length === 0) {
         errors.push(
           error(
             fieldPath('spec', 'entities', i, 'match'),
-            `required: Ferry creates ${side} records through the API, and a create whose response is lost is found again by its match fields, so it is never created twice`,
+            `required: Ferry creates ${side} records through the API, and a create whose response is lost is found again by its match fields, so it is never created twice (or name the API's idempotency-key header in resource.create.idempotencyKeyHeader)`,
           ),
         );
       }

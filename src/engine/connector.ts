@@ -55,6 +55,13 @@ export interface ConnectorCapabilities {
    */
   newKeyOnRecreate?: boolean;
   /**
+   * A create is applied as it is sent and cannot be rolled back (an API): the engine records an
+   * intent with an idempotency key in the state DB and commits it before `insertReturningKeys`, and
+   * clears it with the new pair. A record whose intent is still open when it is created again may
+   * already exist; the writer finds it (by the key or its match fields) before creating it.
+   */
+  createIntents?: boolean;
+  /**
    * The system is only ever read (partner files). Its sessions' `writer` refuses, and a two-way flow
    * builds no TableWriter for its side, so no write can reach it; decisions never plan one.
    */
@@ -83,6 +90,25 @@ export interface TableInfo {
   columns: Map<string, ColumnInfo>;
   /** Why this table cannot do what the run needs, e.g. a MyISAM table cannot roll back. */
   limitations?: string[];
+}
+
+/**
+ * The intent behind one create (capability `createIntents`): the idempotency key recorded before the
+ * create, and whether an earlier attempt recorded it, so the record may exist already.
+ */
+export interface CreateIntent {
+  idempotencyKey: string;
+  reopened: boolean;
+}
+
+/** A row to create on a system that numbers rows itself, with its intent where the connector wants one. */
+export type CreateRow = Omit<StageRow, 'key'> & { intent?: CreateIntent };
+
+/** A created row's key and stored hash; `recovered` when an earlier attempt had created it already. */
+export interface CreatedRow {
+  key: string[];
+  hash: string;
+  recovered?: boolean;
 }
 
 /** One row for a target: its target key and its field values in `plan.fields` order. */
@@ -115,7 +141,7 @@ export interface TableWriter {
    * Inserts rows without keys and reads back the keys the system gave them (capability
    * `generatedKeys: 'returned'`); refused rows are rejected alone. Returns key and stored hash per seq.
    */
-  insertReturningKeys(rows: Omit<StageRow, 'key'>[], rejections: RowRejection[]): Promise<Map<number, { key: string[]; hash: string }>>;
+  insertReturningKeys(rows: CreateRow[], rejections: RowRejection[]): Promise<Map<number, CreatedRow>>;
   /** Loads rows into a typed stage; rows whose values the target columns cannot hold are rejected. */
   stageRows(rows: StageRow[], rejections: RowRejection[]): Promise<void>;
   /** The hash each staged row will have once stored. */
@@ -161,12 +187,6 @@ export interface TableReader {
    * reads it as Incremental, because a record absent from it is not gone.
    */
   readonly changesOnly?: boolean;
-  /**
-   * True when a scan gives each key at most once (the reader rejects a repeated key itself): with no
-   * pairs yet, a Full run of an unordered source then writes rows as they come, without staging the
-   * scan in the state DB to join it with pairs that do not exist.
-   */
-  readonly uniqueKeys?: boolean;
   /**
    * True when Incremental reads may return rows marked `asDeletion` (a delta file's deletion
    * marker): their records are gone, handled like rows a Full run finds vanished.

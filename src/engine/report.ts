@@ -9,6 +9,8 @@ export interface EntityReport extends Omit<EntityCounters, 'durationMs'> {
   name: string;
   durationMs: number;
   notes: string[];
+  /** Creates an earlier attempt may have applied (lost answer, interrupted run), completed without a second record; absent when none. */
+  recoveredCreates?: number;
   /** Two-way runs: what went which way, conflicts, changes held back by the window, echoes ignored. */
   twoWay?: TwoWayCounters;
   /** Pairs per category after the run (seed 003); `new` counts records this run left unpaired. */

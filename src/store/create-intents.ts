@@ -40,13 +40,13 @@ export class CreateIntents {
     );
   }
 
-  async clear(sourceKeys: string[]): Promise<void> {
-    if (sourceKeys.length === 0) return;
-    await this.client.query(`DELETE FROM ferry.create_intents WHERE flow = $1 AND entity = $2 AND side = $3 AND source_key = ANY($4::text[])`, [
-      this.flow,
-      this.entity,
-      this.side,
-      sourceKeys,
-    ]);
+  /** Clears the intents of these source keys; returns the keys that had one. */
+  async clear(sourceKeys: string[]): Promise<string[]> {
+    if (sourceKeys.length === 0) return [];
+    const result = await this.client.query<{ source_key: string }>(
+      `DELETE FROM ferry.create_intents WHERE flow = $1 AND entity = $2 AND side = $3 AND source_key = ANY($4::text[]) RETURNING source_key`,
+      [this.flow, this.entity, this.side, sourceKeys],
+    );
+    return result.rows.map((r) => r.source_key);
   }
 }

@@ -28,7 +28,7 @@ export interface ResolvedResource {
   incremental?: { query: Params; boundary: 'Inclusive' | 'Exclusive' };
   sort: Params;
   get?: ResolvedEndpoint;
-  create?: ResolvedEndpoint;
+  create?: ResolvedEndpoint & { idempotencyKeyHeader?: string };
   update?: ResolvedEndpoint;
   delete?: ResolvedEndpoint;
   archive?: ResolvedEndpoint;
@@ -79,7 +79,7 @@ export function resolveResource(endpoint: HttpEndpoint, resource: HttpResource, 
     incremental: r.incremental ? { query: params(r.incremental.query), boundary: r.incremental.boundary ?? 'Inclusive' } : undefined,
     sort: params(r.sort),
     get: resolvedEndpoint(r.get, 'GET'),
-    create: resolvedEndpoint(r.create, 'POST'),
+    create: r.create ? { ...resolvedEndpoint(r.create, 'POST')!, ...(r.create.idempotencyKeyHeader ? { idempotencyKeyHeader: r.create.idempotencyKeyHeader } : {}) } : undefined,
     update: resolvedEndpoint(r.update, 'PUT'),
     delete: resolvedEndpoint(r.delete, 'DELETE'),
     archive: resolvedEndpoint(r.archive, 'PATCH'),

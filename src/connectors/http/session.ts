@@ -20,6 +20,8 @@ export const HTTP_CAPABILITIES: ConnectorCapabilities = {
   changeFeed: 'poll',
   // An API hands out the key of a new record; a deleted one cannot be written back under its old key.
   newKeyOnRecreate: true,
+  // A POST cannot be rolled back: the engine records each create's intent (and idempotency key) first.
+  createIntents: true,
 };
 
 const SQL_TYPE: Record<string, string> = { integer: 'bigint', number: 'numeric', boolean: 'boolean', timestamp: 'timestamptz', date: 'date', json: 'jsonb', string: 'text' };

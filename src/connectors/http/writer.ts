@@ -1,4 +1,4 @@
-import { normaliseValue, type Row, type RowRejection, type StageRow, type TableWriter } from '../../engine/connector.js';
+import { normaliseValue, type CreatedRow, type CreateIntent, type CreateRow, type Row, type RowRejection, type StageRow, type TableWriter } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import { randomBytes } from 'node:crypto';
 import type { HttpMethod } from './client.js';
@@ -22,9 +22,10 @@ const MATCH_SEPARATOR = '\u0001';
 /**
  * Writes an entity through an API. There are no transactions: every write is applied when it is
  * sent, so a dry run sends none (`WriteMemory.simulated`). Creates are made safe against lost
- * responses by matching: when the API may have applied a create whose answer never came, the record
- * is looked up by the entity's match fields before it is created again (and a crash before the pairs
- * commit is healed the same way by the next run's link step).
+ * responses: when the API may have applied a create whose answer never came (or the engine hands over
+ * an intent an earlier run left open), the create is sent again with the same idempotency key where
+ * the API takes one (`create.idempotencyKeyHeader`), else the record is looked up by the entity's
+ * match fields before it is created again.
  */
 export class HttpWriter implements TableWriter {
   private readonly rows: TargetRows;
@@ -64,15 +65,27 @@ export class HttpWriter implements TableWriter {
     return body;
   }
 
-  private async send(endpoint: ResolvedEndpoint, key: string[] | undefined, body?: Record<string, unknown>): Promise<unknown> {
-    if (body) for (const [pointer, value] of endpoint.body) setPointer(body, pointer, value === '{random}' ? randomBytes(24).toString('base64url') : value);
+  /** The body with the endpoint's constant members ({random}: drawn now, so fill it once per record). */
+  private withConstants(endpoint: ResolvedEndpoint, body: Record<string, unknown>): Record<string, unknown> {
+    for (const [pointer, value] of endpoint.body) setPointer(body, pointer, value === '{random}' ? randomBytes(24).toString('base64url') : value);
+    return body;
+  }
+
+  /** Sends one request; a body goes as given (`withConstants` first). */
+  private async send(endpoint: ResolvedEndpoint, key: string[] | undefined, body?: Record<string, unknown>, headers?: Record<string, string>): Promise<unknown> {
     const response = await this.client.request({
       method: endpoint.method as HttpMethod,
       path: key ? fillPath(endpoint.path, key) : endpoint.path,
       query: Object.fromEntries(endpoint.query),
       ...(body !== undefined ? { body } : {}),
+      ...(headers ? { headers } : {}),
     });
     return response.body;
+  }
+
+  private update(key: string[], values: (string | null)[]): Promise<unknown> {
+    const endpoint = this.endpoint('update');
+    return this.send(endpoint, key, this.withConstants(endpoint, this.body(values, key, false)));
   }
 
   async isEmpty(): Promise<boolean> {
@@ -88,25 +101,48 @@ export class HttpWriter implements TableWriter {
     return rows.length === 0 ? new Map() : undefined;
   }
 
-  /** Creates one record; after a lost response, finds it by its match values before creating again. */
-  private async create(values: (string | null)[], key: string[] | undefined): Promise<{ key: string[]; hash: string }> {
+  /**
+   * Creates one record. A create that may have landed before (its answer was lost, or its intent is
+   * reopened from an earlier run) is completed without a second record: sent again with the same
+   * idempotency key where the API takes one, else looked up by its match values first.
+   */
+  private async create(values: (string | null)[], key: string[] | undefined, intent?: CreateIntent): Promise<CreatedRow> {
     const body = this.body(values, key, true);
     if (this.memory.simulated) return { key: key ?? [this.memory.nextSimulatedKey()], hash: this.rows.expectedHash(values) };
     const endpoint = this.endpoint('create');
     const target = key && endpoint.path.includes('{key}') ? key : undefined;
+    const header = intent && this.resource.create?.idempotencyKeyHeader;
+    const headers = header ? { [header]: intent.idempotencyKey } : undefined;
+    const filled = this.withConstants(endpoint, body);
+    let recovering = intent?.reopened === true;
+    if (recovering && !headers) {
+      const found = await this.findCreated(values, false);
+      if (found) return found;
+      recovering = false;
+    }
     let attempt = 0;
     for (;;) {
       try {
-        const record = await this.send(endpoint, target, body);
+        const record = await this.send(endpoint, target, filled, headers);
         const created = { key: key ?? this.rows.key(record), hash: this.rows.hash(record) };
         this.remember(values, created.key);
-        return created;
+        // The same key hands back the record as first created: bring it to the values of now.
+        return recovering ? { ...(await this.upToDate(created, values)), recovered: true } : created;
       } catch (error) {
         if (!mayHaveApplied(error) || attempt++ > 0) throw error;
-        const found = await this.findCreated(values);
+        recovering = true;
+        if (headers) continue;
+        const found = await this.findCreated(values, true);
         if (found) return found;
       }
     }
+  }
+
+  /** A record found again after a lost create, updated when its values are no longer the ones to write. */
+  private async upToDate(found: { key: string[]; hash: string }, values: (string | null)[]): Promise<{ key: string[]; hash: string }> {
+    if (found.hash === this.rows.expectedHash(values) || !this.resource.update) return found;
+    const record = await this.update(found.key, values);
+    return { key: found.key, hash: this.rows.hash(record) };
   }
 
   /** The match values of a row about to be written, normalised; undefined when a match field is not among the written ones. */
@@ -126,22 +162,29 @@ export class HttpWriter implements TableWriter {
     if (match !== undefined) this.memory.matchIndex?.set(match, key);
   }
 
-  private async findCreated(values: (string | null)[]): Promise<{ key: string[]; hash: string } | undefined> {
+  /** The record a lost create made, found by its match values (in a fresh list, or the one just made for the batch), brought up to date. */
+  private async findCreated(values: (string | null)[], fresh: boolean): Promise<CreatedRow | undefined> {
     const match = this.matchKey(values);
     if (match === undefined) return undefined;
-    this.memory.matchIndex = undefined;
+    if (fresh) this.memory.matchIndex = undefined;
     const key = (await this.index()).get(match);
     if (!key) return undefined;
     const hashes = await this.currentHashes([key]);
-    return { key, hash: hashes.get(this.plan.target.codec.encode(key)!) ?? this.rows.expectedHash(values) };
+    const found = { key, hash: hashes.get(this.plan.target.codec.encode(key)!) ?? this.rows.expectedHash(values) };
+    return { ...(await this.upToDate(found, values)), recovered: true };
   }
 
-  async insertReturningKeys(rows: Omit<StageRow, 'key'>[], rejections: RowRejection[]): Promise<Map<number, { key: string[]; hash: string }>> {
-    const out = new Map<number, { key: string[]; hash: string }>();
+  async insertReturningKeys(rows: CreateRow[], rejections: RowRejection[]): Promise<Map<number, CreatedRow>> {
+    const out = new Map<number, CreatedRow>();
+    // Creates an earlier run may have made are looked for in one fresh list, not one list each.
+    if (this.plan.match.length > 0 && rows.some((row) => row.intent?.reopened) && !this.resource.create?.idempotencyKeyHeader) {
+      this.memory.matchIndex = undefined;
+      await this.index();
+    }
     await Promise.all(
       rows.map(async (row) => {
         try {
-          out.set(row.seq, await this.create(row.values, undefined));
+          out.set(row.seq, await this.create(row.values, undefined, row.intent));
         } catch (error) {
           if (error instanceof ValueError || isRejected(error)) rejections.push({ seq: row.seq, reason: rejectionReason(error) });
           else throw error;
@@ -175,7 +218,7 @@ export class HttpWriter implements TableWriter {
         const row = this.staged.get(seq)!;
         try {
           if (mode === 'insert') await this.create(row.values, row.key);
-          else if (!this.memory.simulated) await this.send(this.endpoint('update'), row.key, this.body(row.values, row.key, false));
+          else if (!this.memory.simulated) await this.update(row.key, row.values);
         } catch (error) {
           if (isNotFound(error) && recreated && this.resource.create && this.plan.target.keyMode === 'generated') gone.push(row);
           else if (isNotFound(error)) rejections.push({ seq, reason: `the record ${row.key.join(', ')} is gone from the API` });
@@ -204,7 +247,7 @@ export class HttpWriter implements TableWriter {
             recreated.set(row.seq, await this.create(row.values, undefined));
             return;
           }
-          const record = await this.send(this.endpoint('update'), key, this.body(row.values, key, false));
+          const record = await this.update(key, row.values);
           recreated.set(row.seq, { key, hash: this.rows.hash(record) });
         } catch (error) {
           if (error instanceof ValueError || isRejected(error)) rejections.push({ seq: row.seq, reason: rejectionReason(error) });
@@ -225,7 +268,7 @@ export class HttpWriter implements TableWriter {
     const body: Record<string, unknown> = {};
     setPointer(body, field.pointer, toJson(archived ? archive.value : restore!, field.type));
     const endpoint = this.endpoint('archive');
-    await Promise.all(keys.map((key) => this.send(endpoint, key, body)));
+    await Promise.all(keys.map((key) => this.send(endpoint, key, this.withConstants(endpoint, structuredClone(body)))));
   }
 
   async deleteRows(keys: string[][], reject: (key: string[], reason: string) => void): Promise<number> {

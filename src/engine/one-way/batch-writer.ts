@@ -29,6 +29,7 @@ export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCo
   await tx.begin(target);
   try {
     const hashes = await insertAwaitingKeys(parts, live);
+    failpoint('batch:created');
     const stageRows: StageRow[] = [];
     const bySeq = new Map<number, KeyedItem>();
     live.forEach((item, seq) => {
@@ -76,6 +77,7 @@ export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCo
       tx.unit(state, async () => {
         await parts.pairs.insertNew(fresh);
         await parts.pairs.upsert(known);
+        await clearCreateIntents(parts, live);
         return ctx.runState.beginInflight(plan.name, pairWrites.map((p) => p.sourceKey));
       }),
       (async () => {
@@ -114,6 +116,18 @@ export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCo
     throw error;
   }
   tally.reportProgress();
+}
+
+/**
+ * Clears the create intents of the batch's new records with their pairs (or their rejection). A record
+ * linked by its match fields while an intent was open is one an interrupted run had created.
+ */
+async function clearCreateIntents(parts: EntityParts, items: WriteItem[]): Promise<void> {
+  if (!parts.intents) return;
+  const created = items.filter((item) => item.kind === 'new');
+  if (created.length === 0) return;
+  const cleared = new Set(await parts.intents.clear(created.map((item) => item.record.key!)));
+  parts.tally.recoveredCreates += created.filter((item) => item.linked && cleared.has(item.record.key!)).length;
 }
 
 /** A target whose deleted records come back under new keys, in a flow that may create there. */

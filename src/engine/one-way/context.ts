@@ -39,4 +39,6 @@ export interface EntityResult {
   counters: EntityCounters;
   rejected: RejectedSample[];
   notes: string[];
+  /** Creates an earlier attempt may have applied (lost answer, interrupted run), completed without a second record. */
+  recoveredCreates?: number;
 }

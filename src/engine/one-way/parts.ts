@@ -1,3 +1,4 @@
+import { CreateIntents } from '../../store/create-intents.js';
 import { PairStore } from '../../store/pairs.js';
 import type { TableReader, TableWriter } from '../connector.js';
 import { CursorCeiling } from '../cursor-ceiling.js';
@@ -15,6 +16,8 @@ export class EntityParts {
   /** Reads rows by key, in the scan's snapshot. */
   readonly fetcher: TableReader;
   readonly pairs: PairStore;
+  /** Creates recorded before they are sent, on a target that cannot roll a create back (capability `createIntents`). */
+  readonly intents?: CreateIntents;
   /** The latest cursor that may move the watermark; rows beyond it are synced and reported. */
   readonly ceiling: CursorCeiling;
   /** Target rows another flow links too (spec.sharedTargetRows). */
@@ -32,6 +35,7 @@ export class EntityParts {
     this.reader = ctx.source.reader(plan);
     this.fetcher = ctx.sourceFetch.reader(plan);
     this.pairs = new PairStore(ctx.state.client, ctx.flow, plan.name);
+    if (ctx.target.capabilities.createIntents) this.intents = new CreateIntents(ctx.state.client, ctx.flow, plan.name, 'target', ctx.runId);
     this.sharedTargets = new SharedTargets(plan, ctx, this.tally);
   }
 

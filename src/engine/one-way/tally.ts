@@ -1,4 +1,5 @@
 import { emptyCounters } from '../../store/run-state.js';
+import { recoveredCreatesNote } from '../create-intents.js';
 import type { EntityPlan } from '../plan.js';
 import type { EntityResult, EntitySyncContext, RejectedSample } from './context.js';
 
@@ -7,6 +8,8 @@ export class EntityTally {
   readonly counters = emptyCounters();
   readonly rejected: RejectedSample[] = [];
   readonly notes: string[] = [];
+  /** Creates an earlier attempt may have applied, completed without a second record. */
+  recoveredCreates = 0;
 
   constructor(
     private readonly plan: EntityPlan,
@@ -27,6 +30,7 @@ export class EntityTally {
   }
 
   result(): EntityResult {
-    return { counters: this.counters, rejected: this.rejected, notes: this.notes };
+    const notes = this.recoveredCreates > 0 ? [...this.notes, recoveredCreatesNote(this.recoveredCreates)] : this.notes;
+    return { counters: this.counters, rejected: this.rejected, notes, ...(this.recoveredCreates > 0 ? { recoveredCreates: this.recoveredCreates } : {}) };
   }
 }

@@ -1,4 +1,5 @@
 import { normaliseValue, type RowRejection } from '../connector.js';
+import { openCreateIntents } from '../create-intents.js';
 import type { EntityParts } from './parts.js';
 import type { WriteItem } from './source-records.js';
 
@@ -57,18 +58,23 @@ async function linkByMatch(parts: EntityParts, items: WriteItem[]): Promise<Writ
  * For targets that number new rows themselves (capability `generatedKeys: 'returned'`): inserts
  * those rows first, inside the batch's open target transaction, and learns their keys. The pairs
  * commit before the target does, as for every other row, so a crash in between is repaired by the
- * interrupted-batch recovery. Returns the stored hash by position in `items`.
+ * interrupted-batch recovery. On a target that cannot roll a create back, each create's intent is
+ * committed first (and cleared with its pair, `writeBatch`). Returns the stored hash by position in `items`.
  */
 export async function insertAwaitingKeys(parts: EntityParts, items: WriteItem[]): Promise<Map<number, string>> {
   const hashes = new Map<number, string>();
   const awaiting = items.flatMap((item, seq) => (item.awaitsKey ? [{ seq, values: item.record.values! }] : []));
   if (awaiting.length === 0) return hashes;
+  const { intents, ctx } = parts;
+  const open = intents ? await openCreateIntents(intents, ctx.tx, ctx.state, awaiting.map(({ seq }) => items[seq].record.key!)) : undefined;
+  const rows = open ? awaiting.map((row) => ({ ...row, intent: open.get(items[row.seq].record.key!) })) : awaiting;
   const rejections: RowRejection[] = [];
-  const inserted = await parts.target.insertReturningKeys(awaiting, rejections);
+  const inserted = await parts.target.insertReturningKeys(rows, rejections);
   for (const rejection of rejections) parts.tally.reject(items[rejection.seq].record.key!, rejection.reason);
-  for (const [seq, { key, hash }] of inserted) {
+  for (const [seq, { key, hash, recovered }] of inserted) {
     items[seq].targetKey = key;
     hashes.set(seq, hash);
+    if (recovered) parts.tally.recoveredCreates++;
   }
   return hashes;
 }

@@ -21,6 +21,7 @@ export function entityReport(plan: EntityPlan, result: EntityResult | undefined)
     sourceGone: c?.sourceGone ?? 0,
     durationMs: c?.durationMs ?? 0,
     notes: result?.notes ?? [],
+    ...(result?.recoveredCreates ? { recoveredCreates: result.recoveredCreates } : {}),
     ...(result && 'twoWay' in result ? { twoWay: (result as TwoWayResult).twoWay } : {}),
   };
 }

@@ -34,8 +34,15 @@ describe('http systems in a SyncFlow', () => {
 
   it('wants match fields where Ferry creates records through an API, naming spec.entities[i].match', () => {
     expect(summary(flow(wordpress, { match: undefined }))).toEqual([
-      'spec.entities[0].match: required: Ferry creates target records through the API, and a create whose response is lost is found again by its match fields, so it is never created twice',
+      'spec.entities[0].match: required: Ferry creates target records through the API, and a create whose response is lost is found again by its match fields, so it is never created twice (or name the API\'s idempotency-key header in resource.create.idempotencyKeyHeader)',
     ]);
+  });
+
+  it('needs no match fields when the create endpoint names an idempotency-key header', () => {
+    const api = { http: { baseUrl: 'https://api.example' } };
+    const resource = (create: object) => ({ target: { table: 'records', keys: ['id'], resource: { list: { path: '/records' }, create } } });
+    expect(summary(flow(api, { match: undefined, ...resource({ path: '/records', idempotencyKeyHeader: 'Idempotency-Key' }) }))).toEqual([]);
+    expect(summary(flow(api, { match: undefined, ...resource({ path: '/records' }) }))[0]).toMatch(/^spec\.entities\[0\]\.match: required/);
   });
 
   it('a resource only on an http side, and always there', () => {
