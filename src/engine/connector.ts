@@ -188,6 +188,12 @@ export interface TableReader {
    */
   readonly changesOnly?: boolean;
   /**
+   * True when a scan gives each key at most once (the reader rejects a repeated key itself): with no
+   * pairs yet, a Full run of an unordered source then writes rows as they come, without staging the
+   * scan in the state DB to join it with pairs that do not exist.
+   */
+  readonly uniqueKeys?: boolean;
+  /**
    * True when Incremental reads may return rows marked `asDeletion` (a delta file's deletion
    * marker): their records are gone, handled like rows a Full run finds vanished.
    */
