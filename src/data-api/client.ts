@@ -8,7 +8,7 @@ import https from 'node:https';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { GROUP_VERSION, type ExportFile, type Pair } from './objects.js';
+import { GROUP_VERSION, type ExportFile, type Pair, type SourceFile } from './objects.js';
 import type { ReportDocument } from './report.js';
 
 export class DataApiError extends Error {
@@ -90,6 +90,10 @@ export class DataApiClient {
 
   listExportFiles(namespace: string, filters: { flow?: string; run?: string }): Promise<ExportFile[]> {
     return this.listAll<ExportFile>(namespace, 'exportfiles', filters);
+  }
+
+  listSourceFiles(namespace: string, filters: { flow?: string; entity?: string; status?: string }): Promise<SourceFile[]> {
+    return this.listAll<SourceFile>(namespace, 'sourcefiles', filters);
   }
 
   /**

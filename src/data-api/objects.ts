@@ -2,6 +2,7 @@ import type { ConflictFieldRecord, PairRecord } from '../store/pair-reads.js';
 import type { UnpairedRecord } from '../store/unpaired-records.js';
 import type { RunRecord } from '../store/run-reads.js';
 import type { ExportFileRecord } from '../store/export-file-reads.js';
+import type { SourceFileRow } from '../store/source-file-reads.js';
 import { displayKey, pairName, splitFlowId } from './names.js';
 
 export const GROUP = 'data.ferry.dev';
@@ -216,5 +217,49 @@ export function toExportFile(record: ExportFileRecord): ExportFile {
       ...optional('message', t.message),
       ...optional('completedAt', iso(t.completedAt)),
     })),
+  };
+}
+
+/** A file of a files source the state database recorded (the location itself is not listed here: see `kubectl ferry files`). */
+export interface SourceFile {
+  apiVersion: typeof GROUP_VERSION;
+  kind: 'SourceFile';
+  metadata: ObjectMeta;
+  flow: string;
+  entity: string;
+  fileName: string;
+  /** pending (taken by a run not finished), imported or failed. */
+  status: string;
+  reason?: string;
+  size: number;
+  modifiedAt: string;
+  sha256: string;
+  /** Where the file is now, below the source's directory (processed/ or failed/ after a move). */
+  path: string;
+  rows?: number;
+  runId?: string;
+  firstSeenAt: string;
+  importedAt?: string;
+}
+
+export function toSourceFile(record: SourceFileRow): SourceFile {
+  const { namespace, name: flow } = splitFlowId(record.flow);
+  return {
+    apiVersion: GROUP_VERSION,
+    kind: 'SourceFile',
+    metadata: { name: record.id, namespace, creationTimestamp: record.firstSeenAt.toISOString() },
+    flow,
+    entity: record.entity,
+    fileName: record.name,
+    status: record.status,
+    ...optional('reason', record.reason),
+    size: record.size,
+    modifiedAt: record.modifiedAt.toISOString(),
+    sha256: record.sha256,
+    path: record.path,
+    ...optional('rows', record.rows),
+    ...optional('runId', record.runId),
+    firstSeenAt: record.firstSeenAt.toISOString(),
+    ...optional('importedAt', iso(record.importedAt)),
   };
 }

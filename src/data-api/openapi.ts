@@ -143,15 +143,32 @@ const definitions: Record<string, Schema> = {
       },
     },
   }, ['flow', 'runId', 'fileName', 'sha256']),
+  SourceFile: object('SourceFile', 'A file of a files source as the state database recorded it. Files at the location that no run has read yet are not recorded (ferry files -f DIR lists them).', {
+    flow: str('The SyncFlow.'),
+    entity: str('The entity the file feeds.'),
+    fileName: str('File name.'),
+    status: str('pending (taken by a run that has not finished), imported or failed.', { enum: ['pending', 'imported', 'failed'] }),
+    reason: str('Why the file failed.'),
+    size: int('Size in bytes.'),
+    modifiedAt: time('Modification time at the location.'),
+    sha256: str('Hex SHA-256 of the file as downloaded.'),
+    path: str('Where the file is now, below the source directory (processed/ or failed/ after a move).'),
+    rows: int('Records the file held (unset: not read, e.g. a snapshot superseded by a newer one).'),
+    runId: str('The run that imported the file or found it failed.'),
+    firstSeenAt: time('When a run first saw the file.'),
+    importedAt: time('When the import finished.'),
+  }, ['flow', 'entity', 'fileName', 'status', 'sha256']),
   PairList: list('Pair'),
   RunList: list('Run'),
   ExportFileList: list('ExportFile'),
+  SourceFileList: list('SourceFile'),
 };
 
 const RESOURCES = [
   { plural: 'pairs', kind: 'Pair' },
   { plural: 'runs', kind: 'Run' },
   { plural: 'exportfiles', kind: 'ExportFile' },
+  { plural: 'sourcefiles', kind: 'SourceFile' },
 ];
 
 function operation(kind: string, action: 'list' | 'get', schema: Schema): Schema {

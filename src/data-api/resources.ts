@@ -2,10 +2,11 @@ import type pg from 'pg';
 import { conflictFieldsOf, getPair, listPairs, pairPositionKey, searchPairs, type ConflictFieldRecord, type PairRecord } from '../store/pair-reads.js';
 import { getRun, listRuns } from '../store/run-reads.js';
 import { getExportFile, listExportFiles } from '../store/export-file-reads.js';
+import { changedSourceFiles, getSourceFile, listSourceFiles } from '../store/source-file-reads.js';
 import { changedExportFiles, changedPairs, changedRuns, changedUnpaired, type Changes } from '../store/change-reads.js';
 import { parsePairName, parseUnpairedSegment, splitFlowId, storedKeysOf } from './names.js';
 import { isSensitive, type FlowSensitivity, type SensitivityResolver } from './sensitivity.js';
-import { toExportFile, toPair, toRun, toUnpairedPair, type ExportFile, type ObjectMeta, type Pair, type Run } from './objects.js';
+import { toExportFile, toPair, toRun, toSourceFile, toUnpairedPair, type ExportFile, type ObjectMeta, type Pair, type Run, type SourceFile } from './objects.js';
 import { listUnpaired, type UnpairedRecord, type UnpairedSide } from '../store/unpaired-records.js';
 import { BadRequest } from './selectors.js';
 import { readAsNamespace } from '../store/namespace-scope.js';
@@ -302,6 +303,52 @@ export const exportFiles: Resource<ExportFile> = {
   },
 };
 
+/**
+ * The files a files source recorded (imported, failed with the reason, pending while a run reads
+ * them). The data API has no credentials for the source's location, so files no run has read yet
+ * are not among them.
+ */
+export const sourceFiles: Resource<SourceFile> = {
+  plural: 'sourcefiles',
+  singular: 'sourcefile',
+  kind: 'SourceFile',
+  shortNames: [],
+  fields: { flow: ['spec.flow'], entity: ['spec.entity'], status: ['status.status'] },
+  filterValues: (f) => ({ flow: f.flow, entity: f.entity, status: f.status }),
+  mutableFilters: ['status'],
+  subresources: [],
+  columns: [
+    { name: 'Name', type: 'string', description: 'file id (its place in the order files apply)', cell: (f) => f.metadata.name },
+    { name: 'Flow', type: 'string', description: 'SyncFlow', cell: (f) => f.flow },
+    { name: 'Entity', type: 'string', description: 'entity of the flow', cell: (f) => f.entity },
+    { name: 'File', type: 'string', description: 'file name', cell: (f) => f.fileName },
+    { name: 'Status', type: 'string', description: 'pending, imported or failed', cell: (f) => f.status },
+    { name: 'Rows', type: 'string', description: 'records the file held', cell: (f) => (f.rows === undefined ? '' : String(f.rows)) },
+    { name: 'Imported', type: 'string', description: 'time of the import', cell: (f, now) => (f.importedAt ? age(f.importedAt, now) : '') },
+    { name: 'Reason', type: 'string', description: 'why the file failed', cell: (f) => f.reason ?? '' },
+    { name: 'Path', type: 'string', description: 'where the file is now', priority: 1, cell: (f) => f.path },
+    { name: 'SHA-256', type: 'string', description: 'checksum', priority: 1, cell: (f) => f.sha256 },
+  ],
+  list(pool, request) {
+    const { entity, status } = request.filters;
+    return keysetPage(
+      request,
+      ['flow', 'id'],
+      (after, limit) => listSourceFiles(pool, { ...flowScope(request), entity, status, after, limit }),
+      (r) => ({ flow: r.flow, id: r.id }),
+      (shown) => shown.map(toSourceFile),
+    );
+  },
+  async changes(pool, request) {
+    const { entity } = request.filters;
+    return convertChanges(await changedSourceFiles(pool, { ...flowScope(request), ...(entity !== undefined ? { entity } : {}) }, request.since), (records) => records.map(toSourceFile));
+  },
+  async get(pool, namespace, name) {
+    const record = await getSourceFile(pool, name);
+    return record && record.flow.startsWith(`${namespace}/`) ? toSourceFile(record) : undefined;
+  },
+};
+
 /** One object as the server handles it: the object, its filter values and its Table form. */
 export interface ServedObject {
   object: { metadata: ObjectMeta };
@@ -379,4 +426,4 @@ async function byName<T extends { metadata: ObjectMeta }>(pool: StateDb, resourc
   return { items: Object.entries(others).every(([k, v]) => values[k] === v) ? [object] : [] };
 }
 
-export const RESOURCES: ServedResource[] = [served(pairs), served(runs), served(exportFiles)];
+export const RESOURCES: ServedResource[] = [served(pairs), served(runs), served(exportFiles), served(sourceFiles)];

@@ -35,7 +35,7 @@ export async function currentHorizon(db: StateDb): Promise<number> {
  * is below `horizon - since` exactly when it was written in the window (windows are far shorter
  * than 2^31 transactions; the caller refuses longer ones).
  */
-function writtenIn(where: Where, alias: string, since: number, horizon: number): string {
+export function writtenIn(where: Where, alias: string, since: number, horizon: number): string {
   return `((${alias}.xmin::text::bigint - ${where.param(since)}) % ${XID_SPACE} + ${XID_SPACE}) % ${XID_SPACE} < ${where.param(horizon - since)}`;
 }
 

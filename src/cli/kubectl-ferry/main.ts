@@ -18,6 +18,8 @@ import { DataApiClient } from '../../data-api/client.js';
 import { dstNote } from '../../console/dst.js';
 import { gitOpsNote, gitOpsOwner, suspendPatch } from './suspend.js';
 import { rotateCredentials } from './rotate.js';
+import { clusterFileStatuses, RECORDED_ONLY_NOTE } from './files.js';
+import { FILES_OUTPUTS, renderFileStatuses, type FilesOutput } from '../files-table.js';
 import { DEFAULT_CREDENTIALS_SECRET } from '../../controller/config.js';
 
 const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -234,6 +236,20 @@ program
     const { api, namespace } = dataApi();
     const records = await api.listPairs(namespace, { flow, entity: options.entity, category: 'new' });
     out(options.output === 'json' ? JSON.stringify(records, null, 2) : newRecordsText(records, flow));
+  });
+
+program
+  .command('files')
+  .description("the files FLOW's files source recorded, per entity: imported (when, rows), failed with the reason, pending while a run reads them, re-import requested (from the data API; files no run has read yet are not listed)")
+  .argument('<flow>', 'SyncFlow name')
+  .option('--entity <name>', 'only this entity')
+  .addOption(new Option('-o, --output <format>').choices([...FILES_OUTPUTS]).default('table'))
+  .action(async (flowName: string, options: { entity?: string; output: FilesOutput }) => {
+    const api = client();
+    const flow = await api.getFlow(flowName);
+    const { api: data, namespace } = dataApi();
+    const [files, jobs] = await Promise.all([data.listSourceFiles(namespace, { flow: flowName, entity: options.entity }), api.listSyncJobs()]);
+    out(renderFileStatuses(flowName, clusterFileStatuses(flow, files, jobs, options.entity), options.output, RECORDED_ONLY_NOTE));
   });
 
 program

@@ -95,7 +95,7 @@ describe('delegation', () => {
 
   it('lists every resource and the subresources RBAC rules name', () => {
     expect(apiResourceList().resources.map((r) => `${r.name}:${r.verbs.join(',')}`)).toEqual([
-      'pairs:get,list,watch', 'pairs/unmasked:get', 'runs:get,list,watch', 'runs/report:get', 'exportfiles:get,list,watch', 'exportfiles/download:get',
+      'pairs:get,list,watch', 'pairs/unmasked:get', 'runs:get,list,watch', 'runs/report:get', 'exportfiles:get,list,watch', 'exportfiles/download:get', 'sourcefiles:get,list,watch',
     ]);
   });
 });

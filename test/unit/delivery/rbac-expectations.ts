@@ -66,9 +66,9 @@ export const JOB_FORBIDDEN: Access[] = [
   { verb: 'create', resource: 'jobs.batch' },
 ];
 
-/** The data API (data.ferry.dev) in ferry-view: read pairs (masked), runs with reports, export file metadata. */
+/** The data API (data.ferry.dev) in ferry-view: read pairs (masked), runs with reports, export file metadata, the files a files source recorded. */
 export const DATA_VIEW_ALLOWED: Access[] = [
-  ...['get', 'list', 'watch'].flatMap((verb) => ['pairs', 'runs', 'exportfiles'].map((name) => ({ verb, resource: `${name}.data.ferry.dev` }))),
+  ...['get', 'list', 'watch'].flatMap((verb) => ['pairs', 'runs', 'exportfiles', 'sourcefiles'].map((name) => ({ verb, resource: `${name}.data.ferry.dev` }))),
   { verb: 'get', resource: 'runs.data.ferry.dev/report' },
 ];
 /** ferry-edit adds the contents of export files and the sensitive values; nothing else gets them. */
