@@ -87,10 +87,15 @@ describe('SIGKILL between the POST and the pairs commit', () => {
     expect(before.length).toBeGreaterThan(0);
     const pairs = await withClient(stateUrl, async (c) => (await c.query(`SELECT count(*)::int AS n FROM ferry.pairs`)).rows[0].n);
     expect(pairs).toBe(0);
+    // Every create of the batch was recorded (ferry.create_intents) before its POST went out.
+    const intents = () => withClient(stateUrl, async (c) => (await c.query(`SELECT count(*)::int AS n FROM ferry.create_intents`)).rows[0].n);
+    expect(await intents()).toBeGreaterThanOrEqual(before.length);
 
     const rerun = await runSync({ flowId: 'default/website', spec, sourceUrl, targetUrl: wordpressCredentials(wp), stateUrl, logger, mode: 'Full' });
     expect(rerun.status, rerun.error).toBe('Succeeded');
     expect(rerun.totals.linked).toBe(before.length);
+    expect(rerun.entities[0].recoveredCreates).toBe(before.length);
+    expect(await intents()).toBe(0);
     const after = await wordpressRecords(wp, EVENT_POST_TYPE);
     const codes = after.map((p) => (p.meta as Record<string, unknown>).event_code);
     expect(codes.sort()).toEqual([...events].sort());
