@@ -160,8 +160,8 @@ export class FilesReader implements TableReader {
     }
   }
 
-  /** A scan that does not count as consuming the files (reads by key). */
-  private async *scanQuietly(): AsyncGenerator<Row> {
+  /** A scan that does not count as consuming the files (reads by key, Record closures); rows with a problem included. */
+  async *scanQuietly(): AsyncGenerator<Row> {
     const columns = this.file.columns?.map((c) => c.name);
     for (const ready of await this.current()) {
       for await (const record of fileRecords(ready.plain, this.file.format ?? 'Csv', this.dialect, columns)) {

@@ -66,13 +66,19 @@ export class FilesSideReader implements SideReader {
     return problem ? withProblem(out, problem) : out;
   }
 
+  /**
+   * Rows with a problem are returned too: a record whose line has a bad value is still in the file
+   * (its writes are rejected with the reason), not gone (which would archive or delete its partner).
+   */
   async rowsByKeys(keys: string[][]): Promise<Row[]> {
     const codec = this.side.reader.source.codec;
+    const wanted = new Set(keys.map((k) => codec.encode(k)));
     const byKey = new Map<string, Row>();
-    for await (const row of this.files.byKeys(keys)) {
-      const key = codec.encode(row.slice(0, this.width) as string[])!;
+    for await (const row of this.files.scanQuietly()) {
+      const side = this.sideRow(row);
+      const key = codec.encode(side.slice(0, this.width) as string[]);
       // A snapshot's first line of a key is the record (later ones are rejected by the scans).
-      if (!byKey.has(key)) byKey.set(key, this.sideRow(row));
+      if (key !== undefined && wanted.has(key) && !byKey.has(key)) byKey.set(key, side);
     }
     return [...byKey.values()];
   }

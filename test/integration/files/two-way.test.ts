@@ -192,6 +192,29 @@ describe('files source as one side of a two-way flow: the engine never writes to
   }, 90_000);
 });
 
+describe('files source as one side of a two-way flow: a line with a bad value', () => {
+  it('is rejected with file, line and reason, and its record is still there (its partner is not archived)', async () => {
+    const dir = await inbox();
+    const [targetUrl, stateUrl] = await Promise.all([freshDatabase('files2w_bad_dst'), freshDatabase('files2w_bad_state')]);
+    await withClient(targetUrl, (c) =>
+      c.query(`CREATE TABLE staff (id bigserial PRIMARY KEY, employee_no text UNIQUE NOT NULL, name text, note text, archived boolean NOT NULL DEFAULT false, changed_at timestamptz NOT NULL DEFAULT now())`),
+    );
+    const spec = twoWayFilesSpec(dir, { postgres: { secretRef: { name: 'dst' } } }, ['link', 'createInTarget', 'updateTarget', 'archiveInTarget']);
+    spec.entities[0]!.source.file!.columns = [{ name: 'note', type: 'Date' }];
+    const run = () => runSync({ flowId: 'test/bad-line-two-way', spec, mode: 'Full', sourceUrl: '', targetUrl, stateUrl, logger });
+    await drop(dir, 'employees-20261101.csv', csv('1,Ann,2026-01-01', '2,Bob,2026-01-02'));
+    expect((await run()).status).toBe('Succeeded');
+    await drop(dir, 'employees-20261102.csv', csv('1,Ann Smith,not a date', '2,Bob B,2026-01-02'));
+    const report = await run();
+    expect(report.rejectedSamples.map((r) => r.reason)).toEqual([expect.stringMatching(/employees-20261102\.csv line 2: "not a date" is not a date/)]);
+    expect(await sqlRows(targetUrl, 'SELECT employee_no, name, note, archived FROM staff ORDER BY employee_no')).toEqual([
+      { employee_no: '1', name: 'Ann', note: '2026-01-01', archived: false },
+      { employee_no: '2', name: 'Bob B', note: '2026-01-02', archived: false },
+    ]);
+    expect(entity(report).twoWay).toMatchObject({ archivedTarget: 0, updatedTarget: 1 });
+  }, 90_000);
+});
+
 describe('files source as one side of a two-way flow (MariaDB on the other side)', () => {
   it('links by match keys, updates from the file, deletes what left the snapshot (deleteInTarget), leaves the database-only row', async () => {
     const dir = await inbox();
