@@ -201,7 +201,7 @@ export const HttpResourceSchema = Type.Object(
             pattern: '^[A-Za-z0-9-]+$',
             maxLength: 128,
             description:
-              "A request header the API reads an idempotency key from (e.g. Idempotency-Key): every create carries a key Ferry records before it sends the create, and a create whose answer was lost is sent again with the same key, so the API hands back the record it made instead of making a second. With it the entity's match fields are no longer required for creating through the API (without it a lost create is found again by them). Only for APIs that honour such a header; WordPress does not.",
+              "A request header the API reads an idempotency key from (e.g. Idempotency-Key): every create carries a key Ferry records before it sends the create, and a create whose answer was lost is sent again with the same key, so the API hands back the record it made instead of making a second. With it a one-way flow's entity needs no match fields to create through the API (without it a lost create is found again by them; a two-way flow needs them either way, since it reads the API's records as well). Only for APIs that honour such a header; WordPress does not.",
           }),
         ),
       }),

@@ -44,12 +44,16 @@ export function httpErrors(spec: DefaultedSyncFlowSpec): ValidationError[] {
       }
       const creates = side === 'target' ? entity.actions.includes('createInTarget') : entity.actions.includes('createInSource');
       const keysMapped = entity[side].keys.every((k) => entity.fields.some((f) => (side === 'target' ? f.target : f.source) === k));
-      const idempotent = resource.create?.idempotencyKeyHeader !== undefined;
+      // Two-way, the API's side is read too: a record whose create answer was lost shows up there as a
+      // new record before its intent is recovered, and only match fields pair it instead of copying it back.
+      const twoWay = spec.direction === 'TwoWay';
+      const idempotent = !twoWay && resource.create?.idempotencyKeyHeader !== undefined;
       if (creates && !keysMapped && !idempotent && (entity.match ?? []).length === 0) {
+        const instead = twoWay ? ', also with resource.create.idempotencyKeyHeader in a two-way flow' : " (or name the API's idempotency-key header in resource.create.idempotencyKeyHeader)";
         errors.push(
           error(
             fieldPath('spec', 'entities', i, 'match'),
-            `required: Ferry creates ${side} records through the API, and a create whose response is lost is found again by its match fields, so it is never created twice (or name the API's idempotency-key header in resource.create.idempotencyKeyHeader)`,
+            `required: Ferry creates ${side} records through the API, and a create whose response is lost is found again by its match fields, so it is never created twice${instead}`,
           ),
         );
       }

@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 /**
  * A STAND-IN for a REST API that honours idempotency keys (as payment and CRM APIs do with an
  * `Idempotency-Key` header): no such real API runs on these machines, and WordPress ignores the
- * header. It keeps records in memory under /records (JSON, page-numbered lists, ids it hands out)
- * and answers a POST whose key it has seen with the record that key created, marked
- * `Idempotent-Replayed: true`, instead of creating another.
+ * header. It keeps records in memory under /records (JSON, page-numbered lists, ids it hands out,
+ * `modified` the time of the last change) and answers a POST whose key it has seen with the record
+ * that key created, marked `Idempotent-Replayed: true`, instead of creating another.
  */
 export interface ApiRecord {
   id: number;
@@ -54,7 +54,7 @@ export async function startIdempotentApiServer(): Promise<IdempotentApiServer> {
         posts.replayed++;
         return send(res, 201, records.get(known), { 'idempotent-replayed': 'true' });
       }
-      const created: ApiRecord = { ...body, id: nextId++ };
+      const created: ApiRecord = { ...body, id: nextId++, modified: new Date().toISOString() };
       records.set(created.id, created);
       if (typeof key === 'string') byKey.set(key, created.id);
       posts.created++;
@@ -63,7 +63,7 @@ export async function startIdempotentApiServer(): Promise<IdempotentApiServer> {
     if (one && !record) return send(res, 404, { code: 'not_found', message: 'no such record' });
     if (one && req.method === 'GET') return send(res, 200, record);
     if (one && (req.method === 'PUT' || req.method === 'PATCH')) {
-      const updated = { ...record, ...body, id: record!.id };
+      const updated = { ...record, ...body, id: record!.id, modified: new Date().toISOString() };
       records.set(updated.id, updated);
       return send(res, 200, updated);
     }

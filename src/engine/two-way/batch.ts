@@ -10,6 +10,8 @@ import { sideHash } from './archived-hash.js';
 import { decide, type Candidate, type Decision, type DecideOptions } from './decide.js';
 import { TwoWayPairs, type PairUpdate } from '../../store/two-way-pairs.js';
 import { RedoLog, type RedoItem, type RedoWrite } from '../../store/redo-log.js';
+import { CreateIntents } from '../../store/create-intents.js';
+import { openCreateIntents, recoveredCreatesNote } from '../create-intents.js';
 import { UnpairedRecords, type UnpairedSighting } from '../../store/unpaired-records.js';
 import { Side } from './side.js';
 import { emptyTwoWayCounters, otherSide, type Pair, type SideName, type SideRow, type TwoWayCounters } from './types.js';
@@ -68,6 +70,10 @@ export class TwoWayBatches {
   /** The records of category `new`, kept current as batches see them. */
   readonly unpaired: UnpairedRecords;
   readonly redo: RedoLog;
+  /** Creates recorded before they are sent, per side that cannot roll a create back (capability `createIntents`). */
+  private readonly intents: Partial<Record<SideName, CreateIntents>>;
+  /** Creates an earlier attempt may have applied, completed without a second record. */
+  private recoveredCreates = 0;
   private readonly clients: Record<SideName, Session>;
   private readonly emptyAtStart: Partial<Record<SideName, Promise<boolean>>> = {};
   private readonly options: Omit<DecideOptions, 'now'>;
@@ -83,6 +89,9 @@ export class TwoWayBatches {
     this.pairs = new TwoWayPairs(ctx.state.client, ctx.flow, plan.name);
     this.unpaired = new UnpairedRecords(ctx.state.client, ctx.flow, plan.name);
     this.redo = new RedoLog(ctx.state.client, ctx.flow, plan.name, ctx.runId);
+    this.intents = Object.fromEntries(
+      SIDES.filter((side) => this.tables[side] && this.clients[side].capabilities.createIntents).map((side) => [side, new CreateIntents(ctx.state.client, ctx.flow, plan.name, side, ctx.runId)]),
+    );
     const fieldPolicies: (ConflictPolicy | undefined)[] = [];
     for (const f of [...plan.keyFields, ...plan.fields]) fieldPolicies[f.mapping] = f.conflictPolicy;
     this.options = {
@@ -103,7 +112,9 @@ export class TwoWayBatches {
   }
 
   result(): TwoWayResult {
-    return { counters: this.counters, rejected: this.rejected, notes: this.notes, twoWay: this.twoWay };
+    const recovered = this.recoveredCreates;
+    const notes = recovered > 0 ? [...this.notes, recoveredCreatesNote(recovered)] : this.notes;
+    return { counters: this.counters, rejected: this.rejected, notes, twoWay: this.twoWay, ...(recovered > 0 ? { recoveredCreates: recovered } : {}) };
   }
 
   private now(): number {
@@ -288,6 +299,7 @@ export class TwoWayBatches {
       }
       // Only once every staged value is known to fit, so no row is created for a record rejected later.
       for (const side of SIDES) await this.insertCreated(awaiting[side], side);
+      failpoint('two-way:created');
       const accepted = planned.filter((p) => p.decision.outcome !== 'rejected');
       const redoItems = accepted.filter((p) => p.decision.write.size > 0).map((p) => this.redoItem(p));
       const redoId = await tx.unit(state, async () => {
@@ -295,6 +307,7 @@ export class TwoWayBatches {
         await this.pairs.remove(accepted.filter((p) => p.decision.pair === 'drop' && !p.decision.remove).map((p) => p.candidate.pair!.sourceKey));
         await this.pairs.recordConflicts(this.ctx.runId, conflictFieldChanges(accepted, this.sides.source.mappings));
         await this.recordUnpaired(accepted);
+        await this.clearCreateIntents(accepted);
         return redoItems.length > 0 ? this.redo.begin(redoItems) : undefined;
       });
       failpoint('two-way:pairs-committed');
@@ -428,24 +441,44 @@ export class TwoWayBatches {
   /**
    * Creates rows on a side that numbers them itself (AUTO_INCREMENT), inside the side's open
    * transaction, and learns their keys. Like every other write they commit only after the pairs and
-   * the redo log, so a crash in between is replayed by key, never duplicated.
+   * the redo log, so a crash in between is replayed by key, never duplicated. On a side that cannot
+   * roll a create back (an API) each create's intent is committed first and cleared with its pair.
    */
   private async insertCreated(creating: Planned[], side: SideName): Promise<void> {
     const live = creating.filter((p) => p.decision.outcome !== 'rejected');
     if (live.length === 0) return;
+    const copied = (p: Planned) => p.candidate[otherSide(side)]!.key;
+    const store = this.intents[side];
+    const open = store ? await openCreateIntents(store, this.ctx.tx, this.ctx.state, live.map(copied)) : undefined;
     const rejections: RowRejection[] = [];
     const inserted = await this.table(side).insertReturningKeys(
-      live.map((p, seq) => ({ seq, values: this.valuesFor(p, side) })),
+      live.map((p, seq) => ({ seq, values: this.valuesFor(p, side), intent: open?.get(copied(p)) })),
       rejections,
     );
     for (const r of rejections) {
       this.reject(live[r.seq], `${side}: ${r.reason}`);
       for (const s of SIDES) delete live[r.seq].seq[s];
     }
-    for (const [seq, { key, hash }] of inserted) {
+    for (const [seq, { key, hash, recovered }] of inserted) {
       live[seq].keys[side] = key;
       live[seq].hashes[side] = hash;
       live[seq].inserted = { ...live[seq].inserted, [side]: true };
+      if (recovered) this.recoveredCreates++;
+    }
+  }
+
+  /**
+   * Clears the create intents of records this batch pairs for the first time. One linked by its match
+   * fields while its intent was open is a record an interrupted run had created.
+   */
+  private async clearCreateIntents(accepted: Planned[]): Promise<void> {
+    for (const side of SIDES) {
+      const store = this.intents[side];
+      const from = otherSide(side);
+      const fresh = store ? accepted.filter((p) => !p.candidate.pair && p.candidate[from] && (p.inserted?.[side] || p.candidate[side])) : [];
+      if (fresh.length === 0) continue;
+      const cleared = new Set(await store!.clear(fresh.map((p) => p.candidate[from]!.key)));
+      this.recoveredCreates += fresh.filter((p) => !p.inserted?.[side] && cleared.has(p.candidate[from]!.key)).length;
     }
   }
 

@@ -32,6 +32,8 @@ beforeAll(async () => {
   await withClient(sourceUrl, async (c) => {
     await c.query(`CREATE TABLE items (id serial PRIMARY KEY, code text NOT NULL, title text, updated_at timestamptz NOT NULL DEFAULT now())`);
     await c.query(`INSERT INTO items (code, title) SELECT c, 'Item ' || c FROM unnest($1::text[]) AS c`, [CODES]);
+    await c.query(`CREATE TABLE two_way_items (LIKE items INCLUDING ALL)`);
+    await c.query(`INSERT INTO two_way_items SELECT * FROM items`);
   });
 }, 60_000);
 
@@ -48,18 +50,21 @@ afterAll(async () => {
   await api?.close();
 });
 
-function itemsToApi(origin: string): SyncFlowSpec {
+/** The items table to the API; two-way (table two_way_items), the API's records are read back too and matched by code. */
+function itemsToApi(origin: string, twoWay = false): SyncFlowSpec {
   return {
-    direction: 'OneWay',
+    direction: twoWay ? 'TwoWay' : 'OneWay',
     source: { postgres: { secretRef: { name: 'association' } } },
     target: { http: { baseUrl: origin, limits: { maxInFlight: 2, retries: 2 } } },
     entities: [
       {
         name: 'items',
-        source: { table: 'items', keys: ['id'], updatedAt: 'updated_at' },
+        source: { table: twoWay ? 'two_way_items' : 'items', keys: ['id'], updatedAt: 'updated_at' },
+        ...(twoWay ? { match: [{ source: 'code', target: 'code' }] } : {}),
         target: {
           table: 'records',
           keys: ['id'],
+          ...(twoWay ? { updatedAt: 'modified' } : {}),
           resource: {
             list: { path: '/records', pagination: { style: 'PageNumber', pageSize: 100 } },
             get: { path: '/records/{key}' },
@@ -69,6 +74,7 @@ function itemsToApi(origin: string): SyncFlowSpec {
               { name: 'id', pointer: '/id', type: 'integer', readOnly: true },
               { name: 'code', pointer: '/code' },
               { name: 'title', pointer: '/title' },
+              { name: 'modified', pointer: '/modified', type: 'timestamp', readOnly: true },
             ],
           },
         },
@@ -83,14 +89,15 @@ function itemsToApi(origin: string): SyncFlowSpec {
 
 const codesOnServer = () => api.records().map((r) => r.code as string).sort();
 const countIn = (stateUrl: string, table: string) => withClient(stateUrl, async (c) => (await c.query(`SELECT count(*)::int AS n FROM ferry.${table}`)).rows[0].n as number);
-const run = (stateUrl: string) => runSync({ flowId: 'default/idem', spec: itemsToApi(proxy.origin), sourceUrl, targetUrl: credentialsText({}), stateUrl, logger, mode: 'Full' });
+const run = (stateUrl: string, twoWay = false) =>
+  runSync({ flowId: 'default/idem', spec: itemsToApi(proxy.origin, twoWay), sourceUrl, targetUrl: credentialsText({}), stateUrl, logger, mode: 'Full' });
 
 /** `ferry run` of the flow, SIGKILLed by the failpoint named. */
-async function killedRun(stateUrl: string, failpoint: string): Promise<void> {
+async function killedRun(stateUrl: string, failpoint: string, twoWay = false): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-idem-'));
   scratch.push(dir);
   const documents = [
-    { apiVersion: 'ferry.dev/v1alpha1', kind: 'SyncFlow', metadata: { name: 'idem' }, spec: itemsToApi(proxy.origin) },
+    { apiVersion: 'ferry.dev/v1alpha1', kind: 'SyncFlow', metadata: { name: 'idem' }, spec: itemsToApi(proxy.origin, twoWay) },
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'association' }, stringData: { url: sourceUrl } },
   ];
   writeFileSync(join(dir, 'flow.yaml'), documents.map((d) => stringify(d)).join('---\n'));
@@ -155,5 +162,24 @@ describe('creates through an API with an idempotency-key header (no match fields
     expect(codesOnServer()).toEqual(CODES);
     expect(api.posts).toEqual({ created: CODES.length, replayed: 0 });
     expect(await countIn(stateUrl, 'create_intents')).toBe(0);
+  });
+});
+
+describe('two-way, with match fields and the header', () => {
+  it('SIGKILL between the POSTs and the pairs commit: the re-run pairs each record by its code, nothing is created twice on either side', { timeout: 90_000 }, async () => {
+    const stateUrl = await freshDatabase('idem_two_way');
+    await killedRun(stateUrl, 'two-way:created:1', true);
+    expect(codesOnServer()).toEqual(CODES);
+    expect(await countIn(stateUrl, 'pairs')).toBe(0);
+    expect(await countIn(stateUrl, 'create_intents')).toBe(CODES.length);
+
+    const rerun = await run(stateUrl, true);
+    expect(rerun.status, rerun.error).toBe('Succeeded');
+    expect(codesOnServer()).toEqual(CODES);
+    const table = await withClient(sourceUrl, async (c) => (await c.query(`SELECT code FROM two_way_items ORDER BY code`)).rows.map((r) => r.code as string));
+    expect(table).toEqual(CODES);
+    expect(rerun.entities[0].recoveredCreates).toBe(CODES.length);
+    expect(await countIn(stateUrl, 'create_intents')).toBe(0);
+    expect(await countIn(stateUrl, 'pairs')).toBe(CODES.length);
   });
 });

@@ -45,6 +45,18 @@ describe('http systems in a SyncFlow', () => {
     expect(summary(flow(api, { match: undefined, ...resource({ path: '/records' }) }))[0]).toMatch(/^spec\.entities\[0\]\.match: required/);
   });
 
+  it('still wants match fields in a two-way flow, where the API side is read as well', () => {
+    const api = { http: { baseUrl: 'https://api.example' } };
+    const twoWay = flow(api, {
+      match: undefined,
+      target: { table: 'records', keys: ['id'], resource: { list: { path: '/records' }, create: { path: '/records', idempotencyKeyHeader: 'Idempotency-Key' } } },
+    });
+    (twoWay.spec as { direction: string }).direction = 'TwoWay';
+    expect(summary(twoWay)).toContain(
+      'spec.entities[0].match: required: Ferry creates target records through the API, and a create whose response is lost is found again by its match fields, so it is never created twice, also with resource.create.idempotencyKeyHeader in a two-way flow',
+    );
+  });
+
   it('a resource only on an http side, and always there', () => {
     expect(summary(flow({ postgres: { secretRef: { name: 'crm' } } }))).toEqual(['spec.entities[0].target.resource: only used when spec.target is http']);
     const withoutResource = flow(wordpress, { target: { table: 'ferry_event', keys: ['id'] } });
