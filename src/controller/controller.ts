@@ -93,6 +93,9 @@ export class Controller {
     const flows = informer<SyncFlow>('syncflows', 'SyncFlow', () => kube.list('SyncFlow', namespace), (_e, o) => {
       this.enqueue('SyncFlow', o.metadata.namespace!, o.metadata.name);
       this.enqueue('StateCredentials', o.metadata.namespace!, options.config.stateDbSecret.name);
+      // Its read probe is shown on the ExportTarget a files source reads through.
+      const reads = o.spec.source.files?.exportTargetRef?.name;
+      if (reads) this.enqueue('ExportTarget', o.metadata.namespace!, reads);
     });
     const syncJobs = informer<SyncJob>('syncjobs', 'SyncJob', () => kube.list('SyncJob', namespace), (event, o) => {
       this.enqueue('SyncJob', o.metadata.namespace!, o.metadata.name);

@@ -2,16 +2,21 @@ import { createHash } from 'node:crypto';
 import { removeCondition, setCondition } from '../api/conditions.js';
 import type { ExportTarget } from '../api/exporttarget.js';
 import { validateExportTarget } from '../api/validate-export-target.js';
+import { probeFilesSource } from '../connectors/files/probe.js';
 import { probeExportTarget, type ProbeResult } from '../export/probe.js';
 import type { ExportSecrets } from '../export/secrets.js';
 import type { ControllerContext } from './context.js';
+import { filesReadersHash, filesReadersOf, probeFilesReaders } from './files-read-probe.js';
 import { errorMessage } from './kube.js';
 
 type Result = { requeueAfterMs?: number } | void;
 
 const DEFAULT_PROBE_INTERVAL_S = 600;
 
-/** Runs the connectivity probe on create, on spec change and every probeIntervalSeconds, and reports it as Ready. */
+/**
+ * Runs the connectivity probe on create, on spec change and every probeIntervalSeconds, and reports it
+ * as Ready; the read probe of each files source reading through the target as FilesReadable.
+ */
 export class ExportTargetReconciler {
   /** uid -> {spec hash, time of the last probe}. */
   private readonly probed = new Map<string, { specHash: string; at: number }>();
@@ -19,6 +24,7 @@ export class ExportTargetReconciler {
   constructor(
     private readonly ctx: ControllerContext,
     private readonly probe: typeof probeExportTarget = probeExportTarget,
+    private readonly readProbe: typeof probeFilesSource = probeFilesSource,
   ) {}
 
   async reconcile(namespace: string, name: string): Promise<Result> {
@@ -26,7 +32,8 @@ export class ExportTargetReconciler {
     if (!target || target.metadata.deletionTimestamp) return;
     const now = this.ctx.now();
     const intervalMs = (target.spec.probeIntervalSeconds ?? DEFAULT_PROBE_INTERVAL_S) * 1000;
-    const specHash = createHash('sha256').update(JSON.stringify(target.spec)).digest('hex');
+    const readers = filesReadersOf(target, this.ctx.flows.list());
+    const specHash = createHash('sha256').update(JSON.stringify(target.spec)).update(filesReadersHash(readers)).digest('hex');
     const last = this.probed.get(target.metadata.uid ?? name);
     const generationSeen = target.status?.observedGeneration === target.metadata.generation;
     if (last && last.specHash === specHash && generationSeen && now.getTime() - last.at < intervalMs) {
@@ -37,17 +44,20 @@ export class ExportTargetReconciler {
 
     const errors = validateExportTarget(target);
     let result: ProbeResult;
+    let read: ProbeResult | undefined;
     if (errors.length > 0) {
       result = { ready: false, reason: 'InvalidConfig', message: errors.map((e) => `${e.path}: ${e.message}`).join('; ') };
     } else {
       try {
-        result = await this.probe(target.spec, await this.secretsFor(target), name);
+        const secrets = await this.secretsFor(target);
+        result = await this.probe(target.spec, secrets, name);
+        read = await probeFilesReaders(target, readers, secrets, this.readProbe);
       } catch (error) {
         result = { ready: false, reason: 'InvalidConfig', message: errorMessage(error) };
       }
     }
     this.probed.set(target.metadata.uid ?? name, { specHash, at: now.getTime() });
-    await this.writeStatus(target, result, now);
+    await this.writeStatus(target, result, read, now);
     return { requeueAfterMs: intervalMs };
   }
 
@@ -78,7 +88,8 @@ export class ExportTargetReconciler {
     return secrets;
   }
 
-  private async writeStatus(target: ExportTarget, result: ProbeResult, now: Date): Promise<void> {
+  /** Ready: the write probe. FilesReadable (only while a SyncFlow's files source reads through the target): the read probes. */
+  private async writeStatus(target: ExportTarget, result: ProbeResult, read: ProbeResult | undefined, now: Date): Promise<void> {
     const generation = target.metadata.generation;
     const previous = target.status?.conditions?.find((c) => c.type === 'Ready');
     let conditions = setCondition(
@@ -89,6 +100,14 @@ export class ExportTargetReconciler {
     conditions = result.warning
       ? setCondition(conditions, { type: 'Insecure', status: 'True', reason: 'InsecureConfiguration', message: result.warning, observedGeneration: generation }, now)
       : removeCondition(conditions, 'Insecure');
+    const previousRead = target.status?.conditions?.find((c) => c.type === 'FilesReadable');
+    conditions = read
+      ? setCondition(
+          conditions,
+          { type: 'FilesReadable', status: read.ready ? 'True' : 'False', reason: read.reason, message: read.message.slice(0, 4096), observedGeneration: generation },
+          now,
+        )
+      : removeCondition(conditions, 'FilesReadable');
     conditions = removeCondition(conditions, 'Reconciling');
     conditions = result.reason === 'InvalidConfig'
       ? setCondition(conditions, { type: 'Stalled', status: 'True', reason: 'InvalidConfig', message: result.message.slice(0, 4096), observedGeneration: generation }, now)
@@ -97,6 +116,9 @@ export class ExportTargetReconciler {
     await this.ctx.patchStatus('ExportTarget', target, { observedGeneration: generation, conditions, ...(lastTransfer ? { lastTransfer } : {}) });
     if (previous?.status !== (result.ready ? 'True' : 'False') || previous?.reason !== result.reason) {
       this.ctx.event(target, result.ready ? 'Normal' : 'Warning', result.reason, result.message.slice(0, 1024));
+    }
+    if (read && (previousRead?.status !== (read.ready ? 'True' : 'False') || previousRead?.reason !== read.reason)) {
+      this.ctx.event(target, read.ready ? 'Normal' : 'Warning', read.ready ? 'FilesReadable' : read.reason, read.message.slice(0, 1024));
     }
   }
 }

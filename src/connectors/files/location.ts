@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -19,6 +19,10 @@ export interface FileLocation {
   move(from: string, to: string): Promise<void>;
   /** Writes a small text file (a failed file's reason). */
   writeText(path: string, text: string): Promise<void>;
+  /** Whether the directory exists (`list` shows a missing one as empty). */
+  directoryExists(directory: string): Promise<boolean>;
+  /** Opens a file for reading and closes it (the read probe). */
+  checkReadable(path: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -60,6 +64,15 @@ class LocalDirectory implements FileLocation {
     await writeFile(join(this.root, path), text);
   }
 
+  async directoryExists(directory: string): Promise<boolean> {
+    const info = await stat(join(this.root, directory)).catch(() => undefined);
+    return info?.isDirectory() === true;
+  }
+
+  async checkReadable(path: string): Promise<void> {
+    await (await open(join(this.root, path), 'r')).close();
+  }
+
   async close(): Promise<void> {}
 }
 
@@ -87,6 +100,14 @@ class RemoteDirectory implements FileLocation {
   async writeText(path: string, text: string): Promise<void> {
     const bytes = Buffer.from(text);
     await this.connection.putAtomically(Readable.from([bytes]), remotePath(this.base, path), bytes.length, randomBytes(4).toString('hex'));
+  }
+
+  directoryExists(directory: string): Promise<boolean> {
+    return this.connection.directoryExists(remotePath(this.base, directory));
+  }
+
+  checkReadable(path: string): Promise<void> {
+    return this.connection.checkReadable(remotePath(this.base, path));
   }
 
   close(): Promise<void> {

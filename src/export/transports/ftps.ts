@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import { Readable, type Writable } from 'node:stream';
-import { Client, FTPError } from 'basic-ftp';
+import { Readable, Writable } from 'node:stream';
+import { Client, FTPContext, FTPError, type FileInfo } from 'basic-ftp';
 import { networkError, parentOf, remotePath, temporaryName, TransferError, type Connection, type RemoteEntry, type ResolvedTarget, type UploadResult } from './types.js';
 
 /** Certificate verification failures: retrying cannot help. */
@@ -73,7 +73,7 @@ class FtpConnection implements Connection {
   async list(directory: string): Promise<RemoteEntry[]> {
     const path = this.path(directory);
     try {
-      const entries = await this.client.list(path || undefined).catch((error: unknown) => {
+      const entries = await this.listReportingUnreadable(path).catch((error: unknown) => {
         if (error instanceof FTPError && error.code === 550) return [];
         throw error;
       });
@@ -84,6 +84,61 @@ class FtpConnection implements Connection {
       return listed;
     } catch (error) {
       throw classify(error, this.what);
+    }
+  }
+
+  /**
+   * vsftpd lists a directory it cannot open as empty, saying so only in the closing reply
+   * ("226 Transfer done (but failed to open directory)"): that reply is read from the control
+   * connection's log, and a directory that exists but cannot be opened is refused.
+   */
+  private async listReportingUnreadable(path: string): Promise<FileInfo[]> {
+    const ftp = this.client.ftp;
+    let unopened = false;
+    ftp.log = (message: string) => {
+      if (/\b226 .*failed to open directory/i.test(message)) unopened = true;
+      FTPContext.prototype.log.call(ftp, message);
+    };
+    let entries: FileInfo[];
+    try {
+      entries = await this.client.list(path || undefined);
+    } finally {
+      delete (ftp as { log?: unknown }).log;
+    }
+    if (unopened && (await this.directoryExists(path, false))) {
+      throw new TransferError('PermissionDenied', `${this.what}: cannot list ${path || 'the login directory'}: permission denied (the server could not open it)`, false);
+    }
+    return entries;
+  }
+
+  async directoryExists(directory: string, relative = true): Promise<boolean> {
+    const path = relative ? this.path(directory) : directory;
+    if (!path) return true;
+    try {
+      const home = await this.client.pwd();
+      try {
+        await this.client.cd(path);
+      } catch (error) {
+        if (error instanceof FTPError && error.code === 550) return false;
+        throw error;
+      }
+      await this.client.cd(home);
+      return true;
+    } catch (error) {
+      throw classify(error, this.what);
+    }
+  }
+
+  /** RETR from the last byte (REST): the server opens the file as for a download, and sends one byte. */
+  async checkReadable(path: string): Promise<void> {
+    const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
+    try {
+      const size = await this.client.size(this.path(path));
+      await this.client.downloadTo(sink, this.path(path), Math.max(size - 1, 0));
+    } catch (error) {
+      throw classify(error, this.what);
+    } finally {
+      sink.destroy();
     }
   }
 

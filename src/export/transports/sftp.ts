@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Readable, type Writable } from 'node:stream';
+import type { SFTPWrapper } from 'ssh2';
 import SftpClient from 'ssh2-sftp-client';
 import { hostKeyMatches, sha256Fingerprint } from './host-key.js';
 import { networkError, parentOf, remotePath, temporaryName, TransferError, type Connection, type RemoteEntry, type ResolvedTarget, type UploadResult } from './types.js';
@@ -94,6 +95,24 @@ class SftpConnection implements Connection {
       await this.client.get(this.path(path), into);
     } catch (error) {
       into.destroy();
+      throw classify(error, this.what(), undefined);
+    }
+  }
+
+  async directoryExists(directory: string): Promise<boolean> {
+    try {
+      return (await this.client.exists(this.path(directory))) === 'd';
+    } catch (error) {
+      throw classify(error, this.what(), undefined);
+    }
+  }
+
+  async checkReadable(path: string): Promise<void> {
+    const sftp = (this.client as unknown as { sftp: SFTPWrapper }).sftp;
+    try {
+      const handle = await new Promise<Buffer>((ok, fail) => sftp.open(this.path(path), 'r', (error, h) => (error ? fail(error) : ok(h))));
+      await new Promise<void>((ok, fail) => sftp.close(handle, (error) => (error ? fail(error) : ok())));
+    } catch (error) {
       throw classify(error, this.what(), undefined);
     }
   }

@@ -60,6 +60,10 @@ export interface Connection {
   download(path: string, into: Writable): Promise<void>;
   /** Renames a file, making the destination's directory first (paths below the target's directory). */
   move(from: string, to: string): Promise<void>;
+  /** Whether a directory (below the target's directory) exists; `list` shows a missing one as empty. */
+  directoryExists(directory: string): Promise<boolean>;
+  /** Opens a file for reading and closes it (reads at most its last byte): the read probe of a files source. */
+  checkReadable(path: string): Promise<void>;
   close(): Promise<void>;
 }
 

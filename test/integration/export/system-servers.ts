@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -67,8 +67,12 @@ export interface Sshd {
   close(): Promise<void>;
 }
 
-/** OpenSSH's sshd in the foreground (`sshd -D`) on a loopback port, serving internal-sftp with key auth. */
-export async function startSshd(): Promise<Sshd> {
+/**
+ * OpenSSH's sshd in the foreground (`sshd -D`) on a loopback port, serving internal-sftp with key auth.
+ * `user` logs in as that system account (e.g. nobody) instead of root, which file permissions bind;
+ * the upload directory is then theirs.
+ */
+export async function startSshd(options: { user?: string } = {}): Promise<Sshd> {
   const dir = serverDir('sshd');
   const uploadDir = join(dir, 'upload');
   mkdirSync(uploadDir);
@@ -79,7 +83,15 @@ export async function startSshd(): Promise<Sshd> {
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client_key.pub')));
   chmodSync(join(dir, 'authorized_keys'), 0o600);
   const port = await freePort();
-  const user = userInfo().username;
+  const user = options.user ?? userInfo().username;
+  if (options.user) {
+    // The account reads its authorized keys and walks to the upload directory itself.
+    chmodSync(dir, 0o755);
+    chmodSync(join(dir, 'authorized_keys'), 0o644);
+    const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }));
+    const gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }));
+    chownSync(uploadDir, uid, gid);
+  }
   writeFileSync(
     join(dir, 'sshd_config'),
     [

@@ -1,0 +1,37 @@
+import type { ExportTarget } from '../api/exporttarget.js';
+import type { SyncFlow } from '../api/syncflow.js';
+import { probeFilesSource } from '../connectors/files/probe.js';
+import type { ProbeResult } from '../export/probe.js';
+import type { ExportSecrets } from '../export/secrets.js';
+
+/** The SyncFlows of the target's namespace whose files source reads through it. */
+export function filesReadersOf(target: ExportTarget, flows: readonly SyncFlow[]): SyncFlow[] {
+  return flows
+    .filter((f) => f.metadata.namespace === target.metadata.namespace && f.spec.source.files?.exportTargetRef?.name === target.metadata.name)
+    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+}
+
+/** What the read probes depend on: the readers' locations and file patterns (a change probes again). */
+export const filesReadersHash = (readers: readonly SyncFlow[]) =>
+  JSON.stringify(readers.map((f) => [f.metadata.name, f.spec.source.files, f.spec.entities.map((e) => e.source.file?.pattern ?? null)]));
+
+/**
+ * The read probe of every files source reading through the target (list, open the newest file),
+ * folded into one result for the FilesReadable condition; undefined when no flow reads through it.
+ */
+export async function probeFilesReaders(
+  target: ExportTarget,
+  readers: readonly SyncFlow[],
+  secrets: ExportSecrets,
+  probe: typeof probeFilesSource = probeFilesSource,
+): Promise<ProbeResult | undefined> {
+  if (readers.length === 0) return undefined;
+  const results = [];
+  for (const flow of readers) results.push({ flow: flow.metadata.name, ...(await probe(flow.spec, { targets: { [target.metadata.name]: target.spec }, secrets })) });
+  const failed = results.find((r) => !r.ready);
+  return {
+    ready: !failed,
+    reason: failed?.reason ?? 'Ready',
+    message: results.map((r) => `SyncFlow ${r.flow}: ${r.message}`).join('; '),
+  };
+}
