@@ -15,10 +15,14 @@ export function compareMarks(a: Watermark, b: Watermark, type: FieldType, codec:
   return compareCursors(a.cursor, b.cursor, type) || compareKeys(codec.encode(a.key)!, codec.encode(b.key)!);
 }
 
-/** The filter value sent for a watermark: one second earlier when the server leaves the boundary out and compares whole seconds. */
+/**
+ * The filter value sent for a watermark: one second earlier when the server leaves the boundary out
+ * and compares whole seconds. It names its zone (Z): a server may read a time without one in its own
+ * zone (WordPress: the site's), which west of UTC would skip the latest changes.
+ */
 export function filterValue(watermark: Watermark, type: FieldType, boundary: 'Inclusive' | 'Exclusive'): string {
   if (type !== 'timestamp') return watermark.cursor;
   const at = parseTimestamp(watermark.cursor).getTime();
   const start = boundary === 'Exclusive' ? Math.floor(at / 1000) * 1000 - 1000 : at;
-  return new Date(start).toISOString().slice(0, 19);
+  return `${new Date(start).toISOString().slice(0, 19)}Z`;
 }

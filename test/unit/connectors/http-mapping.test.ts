@@ -41,8 +41,8 @@ describe('field values', () => {
   });
 
   it('an exclusive whole-second filter starts one second before the watermark', () => {
-    expect(filterValue({ cursor: '2026-03-01 10:00:05.4+00', key: ['1'] }, 'timestamp', 'Exclusive')).toBe('2026-03-01T10:00:04');
-    expect(filterValue({ cursor: '2026-03-01T10:00:05Z', key: ['1'] }, 'timestamp', 'Inclusive')).toBe('2026-03-01T10:00:05');
+    expect(filterValue({ cursor: '2026-03-01 10:00:05.4+00', key: ['1'] }, 'timestamp', 'Exclusive')).toBe('2026-03-01T10:00:04Z');
+    expect(filterValue({ cursor: '2026-03-01T10:00:05Z', key: ['1'] }, 'timestamp', 'Inclusive')).toBe('2026-03-01T10:00:05Z');
   });
 });
 
