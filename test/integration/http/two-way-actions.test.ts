@@ -18,7 +18,7 @@ import { startWordPressWorld, wordpressCredentials, wordpressRecords, wordpressS
  * `ferry resolve` do, and the loop-protection window. Every case has its own post type, table and
  * flow, so the cases run side by side (most of their time is spent waiting on WordPress).
  */
-const POST_TYPES = ['tw_conditions', 'tw_archive_src', 'tw_delete_src', 'tw_archive_tgt', 'tw_delete_tgt', 'tw_properties', 'tw_manual', 'tw_link', 'tw_window'] as const;
+const POST_TYPES = ['tw_conditions', 'tw_archive_src', 'tw_delete_src', 'tw_archive_tgt', 'tw_delete_tgt', 'tw_properties', 'tw_manual', 'tw_link', 'tw_window', 'tw_wp_source'] as const;
 type PostType = (typeof POST_TYPES)[number];
 
 const postTypesPlugin = `add_action('init', function () {
@@ -49,27 +49,33 @@ interface FlowOptions {
   targetConditions?: SideCondition[];
   conflictPolicy?: ConflictPolicy;
   window?: string;
+  /** WordPress as the flow's source and the table as its target (default: the other way round). */
+  wordpressIsSource?: boolean;
 }
 
 /** The table `type` <-> the posts of `type`, linked by code; archived: the table's flag, the post's status private. */
 function flow(type: PostType, o: FlowOptions): SyncFlowSpec {
+  const table = { table: type, keys: ['id'], updatedAt: 'updated_at', archive: { column: 'archived' } };
+  const posts = {
+    table: type,
+    keys: ['id'],
+    updatedAt: 'modified',
+    resource: { profile: type, fields: [{ name: 'code', pointer: '/meta/code' }, { name: 'kind', pointer: '/meta/kind' }] },
+    archive: { column: 'status', value: 'private', restoreValue: 'publish' },
+  };
+  const database = { postgres: { secretRef: { name: 'db' } } };
+  const site = wordpressSystem(world.proxy.origin);
+  const [source, target] = o.wordpressIsSource ? [posts, table] : [table, posts];
   return {
     direction: 'TwoWay',
-    source: { postgres: { secretRef: { name: 'db' } } },
-    target: wordpressSystem(world.proxy.origin),
+    source: o.wordpressIsSource ? site : database,
+    target: o.wordpressIsSource ? database : site,
     ...(o.window ? { loopProtection: { window: o.window } } : {}),
     entities: [
       {
         name: 'items',
-        source: { table: type, keys: ['id'], updatedAt: 'updated_at', archive: { column: 'archived' }, conditions: o.sourceConditions },
-        target: {
-          table: type,
-          keys: ['id'],
-          updatedAt: 'modified',
-          resource: { profile: type, fields: [{ name: 'code', pointer: '/meta/code' }, { name: 'kind', pointer: '/meta/kind' }] },
-          archive: { column: 'status', value: 'private', restoreValue: 'publish' },
-          conditions: o.targetConditions,
-        },
+        source: { ...source, conditions: o.sourceConditions },
+        target: { ...target, conditions: o.targetConditions },
         match: [{ source: 'code', target: 'code' }],
         fields: [
           { source: 'code', target: 'code' },
@@ -98,11 +104,12 @@ async function setUp(type: PostType, o: FlowOptions, rows: Item[] = [], posts: I
     for (const r of rows) await c.query(`INSERT INTO ${type} (code, title, kind) VALUES ($1, $2, $3)`, [r.code, r.title, r.kind]);
   });
   for (const p of posts) await wordpressWrite(world.wp, 'POST', `/wp/v2/${type}`, { title: p.title, status: 'publish', meta: { code: p.code, kind: p.kind } });
+  const [databaseUrl, siteCredentials] = [world.sourceUrl, wordpressCredentials(world.wp)];
   const request: Omit<RunRequest, 'mode'> = {
     flowId: `test/${type}`,
     spec: flow(type, o),
-    sourceUrl: world.sourceUrl,
-    targetUrl: wordpressCredentials(world.wp),
+    sourceUrl: o.wordpressIsSource ? siteCredentials : databaseUrl,
+    targetUrl: o.wordpressIsSource ? databaseUrl : siteCredentials,
     stateUrl: world.stateUrl,
     logger,
   };
@@ -300,6 +307,35 @@ describe.concurrent('PostgreSQL table <-> WordPress posts, two-way: conditions a
   });
 });
 
+describe.concurrent('WordPress posts <-> PostgreSQL table, two-way: the API as the flow’s source', () => {
+  it('the site’s conditions pick what is exported; deleteInSource deletes a post whose row went; archiveInTarget archives a row whose post went', async () => {
+    const w = await setUp(
+      'tw_wp_source',
+      { actions: ['link', 'createInTarget', 'createInSource', 'updateNewerWins', 'deleteInSource', 'archiveInTarget'], wordpressIsSource: true, sourceConditions: [{ field: 'kind', values: ['member'] }] },
+      [{ code: 'B', title: 'Bea (table)', kind: 'guest' }],
+      [
+        { code: 'A', title: 'Abe (site)', kind: 'member' },
+        { code: 'C', title: 'Cal (site)', kind: 'guest' },
+        { code: 'D', title: 'Dot (site)', kind: 'member' },
+      ],
+    );
+    const first = await w.run();
+    // A and D go to the table; C is out of the site's conditions; B (the table has none) goes to the site.
+    expect(items(first).twoWay).toMatchObject({ createdInTarget: 2, createdInSource: 1, unpaired: 1 });
+    expect(titles(await w.table())).toEqual(['A: Abe (site)', 'B: Bea (table)', 'D: Dot (site)']);
+    expect(titles(await w.site())).toEqual(['A: Abe (site)', 'B: Bea (table)', 'C: Cal (site)', 'D: Dot (site)']);
+
+    await w.sql(`DELETE FROM tw_wp_source WHERE code = 'A'`);
+    await w.deletePost('D');
+    const report = await w.run();
+    expect(items(report).twoWay).toMatchObject({ deletedSource: 1, archivedTarget: 1, deletedTarget: 0, archivedSource: 0, createdInTarget: 0, createdInSource: 0 });
+    expect(titles(await w.site())).toEqual(['B: Bea (table)', 'C: Cal (site)']);
+    expect((await w.table()).map((r) => `${r.code} ${r.archived}`)).toEqual(['B false', 'D true']);
+    expect(items(report).categories).toEqual({ synchronised: 1, inactive: 1, new: 1 });
+    expect(written(await w.run())).toBe(0);
+  });
+});
+
 describe.concurrent('PostgreSQL table <-> WordPress posts, two-way: conflicts and loop protection', () => {
   it('Manual: both sides changed is a conflict left untouched, listed as `ferry pairs` lists it, resolved as `ferry resolve` resolves it', async () => {
     const w = await setUp('tw_manual', { actions: ['link', 'createInTarget', 'updateNewerWins'], conflictPolicy: 'Manual' }, [
@@ -357,6 +393,18 @@ describe.concurrent('PostgreSQL table <-> WordPress posts, two-way: conflicts an
     expect(items(next).twoWay).toMatchObject({ updatedSource: 1, conflicts: 0 });
     expect((await w.table()).find((r) => r.code === 'U')?.title).toBe('Una (after)');
     expect(written(await w.run())).toBe(0);
+
+    // A conflict found by an Incremental run, resolved for the whole record by the row's key (`--key ID --keep source`).
+    await w.sql(`UPDATE tw_manual SET title = 'Vic (table)' WHERE code = 'V'`);
+    await w.editPost('V', { title: 'Vic (site)' });
+    const found = await w.run('Incremental');
+    expect(items(found).twoWay).toMatchObject({ conflicts: 1, updatedSource: 0, updatedTarget: 0 });
+    expect(items(found).categories).toEqual({ synchronised: 1, conflict: 1 });
+    const [{ id }] = await w.sql(`SELECT id FROM tw_manual WHERE code = 'V'`);
+    const kept = await resolve({ entity: 'items', key: String(id), keep: 'source' });
+    expect(items(kept).categories).toEqual({ synchronised: 2 });
+    expect((await w.post('V')).title).toBe('Vic (table)');
+    expect((await w.table()).find((r) => r.code === 'V')?.title).toBe('Vic (table)');
   });
 
   it('Link (ferry resolve --link) joins a row and a post the match missed and unifies them; Unlink forgets the pair', async () => {
