@@ -1,10 +1,12 @@
 import type { FileSource } from '../../api/files.js';
 import { FILE_POSITION_COLUMN } from '../../api/files.js';
 import type { ClosureSource } from '../../engine/closure.js';
+import type { ClosureGraph } from '../../engine/closure-plan.js';
 import type { ColumnInfo, ConnectorCapabilities, Row, Session, SideReader, SideSpec, TableInfo, TableReader, TableWriter } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import { ConfigError } from '../../util/errors.js';
 import { WithoutUnitOfWork } from '../no-unit-of-work.js';
+import { FilesClosureSource } from './closure.js';
 import { fileColumnNames, type CsvDialect } from './parse.js';
 import { FilesReader, type EntityFiles } from './reader.js';
 import { FilesSideReader } from './side-reader.js';
@@ -94,8 +96,8 @@ export class FilesSession extends WithoutUnitOfWork implements Session {
     return new FilesSideReader(side, entity.file, entity.dialect, entity.files);
   }
 
-  closureSource(): ClosureSource {
-    throw new ConfigError('Record mode reads a record and its closure by key; a files source has no keyed access (run Full or Incremental)');
+  closureSource(plans: Map<string, EntityPlan>, graph: ClosureGraph): ClosureSource {
+    return new FilesClosureSource(plans, graph, (table) => this.entityOf(table));
   }
 
   async prefetch(requests: { plan: EntityPlan; keys: string[][] }[]): Promise<Row[][]> {

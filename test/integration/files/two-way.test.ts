@@ -8,6 +8,7 @@ import type { SyncFlow, SyncFlowSpec } from '../../../src/api/syncflow.js';
 import type { Resolution } from '../../../src/api/syncjob.js';
 import { validateSyncFlow } from '../../../src/api/validate-flow.js';
 import { runSync } from '../../../src/connectors/run.js';
+import { sourceFiles } from '../../../src/store/source-files.js';
 import type { RunReport } from '../../../src/engine/report.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { sqlRows } from '../../helpers/mini-flow.js';
@@ -248,5 +249,44 @@ describe('files source as one side of a two-way flow (MariaDB on the other side)
     ]);
     expect(entity(second).twoWay).toMatchObject({ updatedTarget: 1, deletedTarget: 1, deletedSource: 0, updatedSource: 0 });
     expect(entity(second).categories).toMatchObject({ synchronised: 1, new: 1 });
+  }, 120_000);
+});
+
+describe('Record runs on a files source: the record from the newest snapshot file', () => {
+  it('syncs one record from the newest file without recording the file imported (one-way and two-way); a Delta entity is refused', async () => {
+    const dir = await inbox();
+    const [targetUrl, stateUrl] = await Promise.all([freshDatabase('files_rec_dst'), freshDatabase('files_rec_state')]);
+    await withClient(targetUrl, (c) =>
+      c.query(`CREATE TABLE staff (id bigserial PRIMARY KEY, employee_no text UNIQUE NOT NULL, name text, note text, archived boolean NOT NULL DEFAULT false, changed_at timestamptz NOT NULL DEFAULT now())`),
+    );
+    const twoWay = twoWayFilesSpec(dir, { postgres: { secretRef: { name: 'dst' } } }, ['link', 'createInTarget', 'updateTarget']);
+    const oneWay = { ...twoWay, direction: 'OneWay' } as SyncFlowSpec;
+    const run = (spec: SyncFlowSpec, flowId: string, mode: 'Record' | 'Incremental', key = '2') =>
+      runSync({ flowId, spec, mode, sourceUrl: '', targetUrl, stateUrl, logger, ...(mode === 'Record' ? { record: { entity: 'employees', key } } : {}) });
+    const staff = () => sqlRows(targetUrl, 'SELECT employee_no, name FROM staff ORDER BY employee_no');
+    const statuses = (flowId: string) => withClient(stateUrl, async (c) => (await sourceFiles(c, flowId)).map((f) => [f.name, f.status]));
+
+    await drop(dir, 'employees-20261101.csv', csv('1,Ann,a', '2,Bob,b'));
+    const record = await run(oneWay, 'test/rec-one', 'Record');
+    expect(record.status).toBe('Succeeded');
+    expect(await staff()).toEqual([{ employee_no: '2', name: 'Bob' }]);
+    expect((await statuses('test/rec-one')).filter(([, status]) => status === 'imported')).toEqual([]);
+    // The file is still new to the next Incremental run, which imports all of it.
+    expect((await run(oneWay, 'test/rec-one', 'Incremental')).status).toBe('Succeeded');
+    expect(await staff()).toEqual([{ employee_no: '1', name: 'Ann' }, { employee_no: '2', name: 'Bob' }]);
+    expect(await statuses('test/rec-one')).toEqual([['employees-20261101.csv', 'imported']]);
+
+    // Two-way: the paired record takes the newest file's values.
+    expect((await run(twoWay, 'test/rec-two', 'Incremental')).status).toBe('Succeeded');
+    await drop(dir, 'employees-20261102.csv', csv('1,Ann Smith,a', '2,Bob Jones,b'));
+    const paired = await run(twoWay, 'test/rec-two', 'Record', '1');
+    expect(paired.status).toBe('Succeeded');
+    expect(await staff()).toEqual([{ employee_no: '1', name: 'Ann Smith' }, { employee_no: '2', name: 'Bob' }]);
+
+    const delta = { ...oneWay, entities: [{ ...oneWay.entities[0]!, source: { ...oneWay.entities[0]!.source, file: { pattern: 'employees-*.csv', contents: 'Delta' as const } } }] };
+    const refused = await run(delta, 'test/rec-delta', 'Record').catch((error: Error) => error);
+    expect(String(refused instanceof Error ? refused.message : refused.error)).toMatch(
+      /entity employees: a Record run reads one record from the newest snapshot file, but its files are Delta files \(changes, not records\); run Incremental to apply them/,
+    );
   }, 120_000);
 });
