@@ -4,13 +4,13 @@ import type { RunReport } from '../../src/engine/report.js';
 import { createLogger } from '../../src/util/logger.js';
 import { freshDatabase } from '../helpers/databases.js';
 import { MINI_SOURCE, MINI_TARGET, pairingSpec, seedMiniRows, testDatabase } from '../helpers/pairings.js';
-import { CONNECTORS, type ConnectorKind } from '../integration/connectors/contract/setup.js';
+import { SQL_CONNECTORS, type SqlKind } from '../integration/connectors/contract/setup.js';
 
 /** Hostile data that the engine handles the same way whatever the connector: run through each. */
 const logger = createLogger({ level: 'silent', pretty: false });
 const firms = (report: RunReport) => report.entities.find((e) => e.name === 'firms')!;
 
-async function flow(kind: ConnectorKind, name: string) {
+async function flow(kind: SqlKind, name: string) {
   const source = await testDatabase(kind, 'hostile_src');
   await source.exec(MINI_SOURCE[kind]);
   await seedMiniRows(source);
@@ -20,7 +20,7 @@ async function flow(kind: ConnectorKind, name: string) {
   return { source, target, request };
 }
 
-describe.each(CONNECTORS)('hostile source data through %s', (kind) => {
+describe.each(SQL_CONNECTORS)('hostile source data through %s', (kind) => {
   it('a row dated 9999-12-31 is synced and named, and does not freeze Incremental', async () => {
     const { source, target, request } = await flow(kind, 'future');
     await source.exec(`UPDATE firms SET updated_at = ${source.at('9999-12-31 00:00:00')} WHERE id = 3`);

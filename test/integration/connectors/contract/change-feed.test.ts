@@ -1,10 +1,14 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { installChangeTriggers } from '../../../../src/connectors/postgres/triggers.js';
-import type { ChangeFeed } from '../../../../src/engine/connector.js';
+import type { SyncFlowSpec } from '../../../../src/api/syncflow.js';
+import { FILES_CAPABILITIES, filesConnector } from '../../../../src/connectors/files/index.js';
+import { HTTP_CAPABILITIES, httpConnector } from '../../../../src/connectors/http/index.js';
+import type { ChangeFeed, Connector, ConnectorCapabilities } from '../../../../src/engine/connector.js';
 import { watchLoop } from '../../../../src/engine/watch-loop.js';
 import { CONTRACT_DDL } from './tables.js';
-import { CONNECTORS, initContract, type ContractFixture } from './setup.js';
+import { CONNECTORS, initContract, isSql, type ConnectorKind, type ContractFixture } from './setup.js';
+import { wordpressEntity } from './http-fixture.js';
 
 /**
  * `--watch` learns of changes through a connector's change feed when it has one (capability
@@ -17,7 +21,31 @@ afterAll(async () => {
   await Promise.all(fixtures.map((f) => f.close()));
 });
 
+/** An API's or a files source's connector, built from its spec alone (it reaches nothing before a session opens). */
+function offlineConnector(kind: Exclude<ConnectorKind, 'postgres' | 'mysql'>): { connector: Connector; capabilities: ConnectorCapabilities } {
+  if (kind === 'http') {
+    const http = { http: { baseUrl: 'http://127.0.0.1:9/wp-json', profile: 'wordpress' } };
+    const spec = { direction: 'OneWay', source: http, target: http, entities: [wordpressEntity()] } as unknown as SyncFlowSpec;
+    return { connector: httpConnector(spec, 'source', '', 'the API'), capabilities: HTTP_CAPABILITIES };
+  }
+  const spec = { direction: 'OneWay', source: { files: { directory: '/nonexistent' } }, target: { postgres: { secretRef: { name: 'dst' } } }, entities: [] } as unknown as SyncFlowSpec;
+  return { connector: filesConnector(spec, { flowId: 'contract/feed', stateUrl: '', targets: {}, secrets: {} }), capabilities: FILES_CAPABILITIES };
+}
+
 describe.each(CONNECTORS)('change feed of %s', (kind) => {
+  if (!isSql(kind)) {
+    it('has none, declares changeFeed poll, and the watch loop polls at the interval', async () => {
+      const { connector, capabilities } = offlineConnector(kind);
+      expect(capabilities.changeFeed).toBe('poll');
+      expect(connector.changeFeed).toBeUndefined();
+      const runs: string[] = [];
+      const started = Date.now();
+      await watchLoop(async (trigger) => void runs.push(trigger), { intervalMs: 200, feeds: [], maxRuns: 3 });
+      expect(runs).toEqual(['start', 'timeout', 'timeout']);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    });
+    return;
+  }
   it('is there exactly when the connector declares changeFeed notify, and tells nothing before triggers are installed', async () => {
     const fixture = await initContract(kind, 'feed', CONTRACT_DDL);
     fixtures.push(fixture);

@@ -1,14 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { Entity, SideCondition, ValueMap } from '../../../../src/api/entity.js';
 import { SOURCE_LAYOUT } from '../../../../src/engine/connector.js';
-import { CONNECTORS, collect, initContract, type ConnectorKind, type ContractFixture } from './setup.js';
+import type { EntityPlan } from '../../../../src/engine/plan.js';
+import type { Session } from '../../../../src/engine/connector.js';
+import { initFilesContract } from './files-fixture.js';
+import { CONNECTORS, collect, contractIt, initContract, type ConnectorKind, type SqlKind } from './setup.js';
 
 /**
  * Seed 002: a person has several categories, and the condition is "Categories contains 150: Members";
  * one system's `Member` is the other's `150: Members`. Each connector compiles `Contains` (a list
  * column: a PostgreSQL array or a JSON array; or delimited text with a separator) and value maps.
  */
-const DDL: Record<ConnectorKind, string> = {
+const DDL: Record<SqlKind, string> = {
   postgres: `
     CREATE TABLE members (id int PRIMARY KEY, status text, tags text[], cats jsonb, csv text);
     CREATE TABLE copy (id int PRIMARY KEY, status text);`,
@@ -26,7 +29,7 @@ const ROWS = [
   [5, 'Member', ['300: Choir'], '{"150: Members": true}', ' 300: Choir ;x,  150: Members  '],
 ] as const;
 
-function listLiteral(kind: ConnectorKind, items: readonly string[] | null): string {
+function listLiteral(kind: SqlKind, items: readonly string[] | null): string {
   if (items === null) return 'NULL';
   if (kind === 'postgres') return `ARRAY[${items.map((i) => `'${i}'`).join(', ')}]::text[]`;
   return `'${JSON.stringify(items)}'`;
@@ -44,16 +47,29 @@ function entity(conditions: SideCondition[], valueMap?: ValueMap): Entity {
   };
 }
 
+/** The members on each system: SQL rows (a list column is an array or JSON), or a partner's CSV (a list is JSON text there). */
+async function membersOn(kind: ConnectorKind): Promise<{ plan(entity: Entity): Promise<EntityPlan>; open(): Promise<Session>; close(): Promise<void> }> {
+  if (kind === 'files') {
+    const f = await initFilesContract('contains_files', DDL.postgres, [entity([])]);
+    await f.drop('members-1.csv', ['id', 'status', 'tags', 'cats', 'csv'], ROWS.map(([id, status, tags, cats, csv]) => [id, status, tags === null ? null : JSON.stringify(tags), cats, csv]));
+    return f;
+  }
+  if (kind === 'http') throw new Error('no http fixture');
+  const f = await initContract(kind, 'contains', DDL);
+  const text = (v: string | null) => (v === null ? 'NULL' : `'${v}'`);
+  for (const [id, status, tags, cats, csv] of ROWS) {
+    await f.db.exec(`INSERT INTO members VALUES (${id}, ${text(status)}, ${listLiteral(kind, tags)}, ${text(cats)}, ${text(csv)})`);
+  }
+  return f;
+}
+
 describe.each(CONNECTORS)('%s: Contains conditions and value maps', (kind) => {
-  let f: ContractFixture;
+  let f: Awaited<ReturnType<typeof membersOn>>;
   beforeAll(async () => {
-    f = await initContract(kind, 'contains', DDL);
-    const text = (v: string | null) => (v === null ? 'NULL' : `'${v}'`);
-    for (const [id, status, tags, cats, csv] of ROWS) {
-      await f.db.exec(`INSERT INTO members VALUES (${id}, ${text(status)}, ${listLiteral(kind, tags)}, ${text(cats)}, ${text(csv)})`);
-    }
-  });
+    if (kind !== 'http') f = await membersOn(kind);
+  }, 60_000);
   afterAll(() => f?.close());
+  const it = (name: string, fn: () => Promise<void>) => contractIt(kind, ['listFields'], name, fn);
 
   async function inScope(conditions: SideCondition[]): Promise<number[]> {
     const plan = await f.plan(entity(conditions));

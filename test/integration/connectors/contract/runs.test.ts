@@ -8,7 +8,7 @@ import { runSync } from '../../../../src/connectors/run.js';
 import { createLogger } from '../../../../src/util/logger.js';
 import { freshDatabase, withClient } from '../../../helpers/databases.js';
 import { MINI_SOURCE, MINI_TARGET, pairingSpec, seedMiniRows, testDatabase, type TestDatabase } from '../../../helpers/pairings.js';
-import { CONNECTORS, type ConnectorKind } from './setup.js';
+import { CONNECTORS, contractIt, isSql, type SqlKind } from './setup.js';
 
 /** Whole runs through each connector: a dry run writes nothing; a crash at a failpoint and a re-run equal a clean run. */
 const logger = createLogger({ level: 'silent', pretty: false });
@@ -24,7 +24,7 @@ async function targetFacts(target: TestDatabase) {
   };
 }
 
-async function databases(sourceKind: ConnectorKind, targetKind: ConnectorKind, source?: TestDatabase) {
+async function databases(sourceKind: SqlKind, targetKind: SqlKind, source?: TestDatabase) {
   const src = source ?? (await testDatabase(sourceKind, 'run_src'));
   if (!source) {
     await src.exec(MINI_SOURCE[sourceKind]);
@@ -36,7 +36,9 @@ async function databases(sourceKind: ConnectorKind, targetKind: ConnectorKind, s
 }
 
 describe.each(CONNECTORS)('whole runs through %s', (kind) => {
-  it('a dry run reports the writes and writes nothing to the target or the state', async () => {
+  const name = 'a dry run reports the writes and writes nothing to the target or the state';
+  if (!isSql(kind)) return contractIt(kind, ['sqlPairing'], name, () => {});
+  it(name, async () => {
     const { source, target, stateUrl } = await databases(kind, kind);
     const request = { flowId: `test/dry-${kind}`, spec: pairingSpec(kind, kind), sourceUrl: source.url, targetUrl: target.url, stateUrl, logger };
     const dry = await runSync({ ...request, mode: 'Full', dryRun: true });
@@ -54,7 +56,7 @@ describe.each(CONNECTORS)('whole runs through %s', (kind) => {
  * again (in process, the same code path). Two failpoints per pairing keep the suite fast; the
  * PostgreSQL-only crash-recovery test covers many more.
  */
-const CRASHES: [ConnectorKind, ConnectorKind, string[]][] = [
+const CRASHES: [SqlKind, SqlKind, string[]][] = [
   ['postgres', 'mysql', ['batch:pairs-committed:2', 'batch:target-committed:3']],
   ['mysql', 'postgres', ['batch:target-committed:2', 'batch:done:3']],
 ];
@@ -73,7 +75,7 @@ function ferryRun(dir: string, stateUrl: string, env: Record<string, string>) {
   });
 }
 
-function flowDir(sourceKind: ConnectorKind, targetKind: ConnectorKind, sourceUrl: string, targetUrl: string): string {
+function flowDir(sourceKind: SqlKind, targetKind: SqlKind, sourceUrl: string, targetUrl: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-contract-crash-'));
   scratch.push(dir);
   const flow = { apiVersion: 'ferry.dev/v1alpha1', kind: 'SyncFlow', metadata: { name: 'mini' }, spec: pairingSpec(sourceKind, targetKind) };

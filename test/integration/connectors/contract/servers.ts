@@ -6,7 +6,7 @@ import mysql from 'mysql2';
 import pg from 'pg';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../../../src/util/embedded-postgres.js';
 import { startMariaDb } from '../../../helpers/mariadb-server.js';
-import type { ConnectorKind } from './setup.js';
+import type { SqlKind } from './setup.js';
 
 /**
  * A server of one kind that only this test uses, so it can be killed (SIGKILL of every server
@@ -55,7 +55,7 @@ function signalTree(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-export async function startPrivateServer(kind: ConnectorKind, database: string): Promise<PrivateServer> {
+export async function startPrivateServer(kind: SqlKind, database: string): Promise<PrivateServer> {
   return kind === 'postgres' ? privatePostgres(database) : privateMariaDb(database);
 }
 

@@ -1,5 +1,5 @@
 import type { Entity } from '../../../../src/api/entity.js';
-import type { ConnectorKind } from './setup.js';
+import type { SqlKind } from './setup.js';
 
 /**
  * The contract tables in each kind's own types: a source and a target with text keys, a target with
@@ -8,7 +8,7 @@ import type { ConnectorKind } from './setup.js';
  * MariaDB keys use a NO PAD binary collation: the only one where case, accents and trailing spaces
  * all make distinct keys.
  */
-export const CONTRACT_DDL: Record<ConnectorKind, string> = {
+export const CONTRACT_DDL: Record<SqlKind, string> = {
   postgres: `
     CREATE TABLE src_items (code text PRIMARY KEY, name text, amount integer, status text, updated_at timestamptz NOT NULL);
     CREATE TABLE dst_items (code text PRIMARY KEY, name varchar(10), amount integer, status text, archived boolean NOT NULL DEFAULT false);
