@@ -407,7 +407,7 @@ describe.concurrent('PostgreSQL table <-> WordPress posts, two-way: conflicts an
     expect((await w.table()).find((r) => r.code === 'V')?.title).toBe('Vic (table)');
   });
 
-  it('Link (ferry resolve --link) joins a row and a post the match missed and unifies them; Unlink forgets the pair', async () => {
+  it('Link (ferry resolve --link) joins a row and a post the match missed and unifies them; Deactivate, Reactivate; Unlink forgets the pair', async () => {
     const w = await setUp('tw_link', { actions: ['link', 'updateNewerWins'], conflictPolicy: 'SourceWins' }, [{ code: 'Z1', title: 'Zed', kind: 'member' }], [{ code: 'Z2', title: 'Zedekiah', kind: 'guest' }]);
     const first = await w.run();
     expect(items(first)).toMatchObject({ linked: 0 });
@@ -420,6 +420,17 @@ describe.concurrent('PostgreSQL table <-> WordPress posts, two-way: conflicts an
     expect(items(linked).categories).toEqual({ synchronised: 1 });
     expect(await w.site()).toEqual([{ id: Number(postId), code: 'Z1', title: 'Zed', kind: 'member', status: 'publish' }]);
     expect(written(await w.run())).toBe(0);
+
+    // Deactivate stops syncing the pair; Reactivate sends what changed meanwhile.
+    await w.run('Resolve', { resolutions: [resolutionFromFlags({ entity: 'items', targetKey: postId, deactivate: true })] });
+    await w.sql(`UPDATE tw_link SET title = 'Zed (while deactivated)'`);
+    const deactivated = await w.run();
+    expect(items(deactivated).categories).toEqual({ deactivated: 1 });
+    expect(written(deactivated)).toBe(0);
+    expect((await w.post('Z1')).title).toBe('Zed');
+    const reactivated = await w.run('Resolve', { resolutions: [resolutionFromFlags({ entity: 'items', key: String(id), reactivate: true })] });
+    expect(items(reactivated).categories).toEqual({ synchronised: 1 });
+    expect((await w.post('Z1')).title).toBe('Zed (while deactivated)');
 
     const unlinked = await w.run('Resolve', { resolutions: [resolutionFromFlags({ entity: 'items', targetKey: postId, unlink: true })] });
     expect(items(unlinked).categories).toEqual({});
@@ -455,6 +466,11 @@ describe.concurrent('PostgreSQL table <-> WordPress posts, two-way: conflicts an
     const released = await w.run('Incremental');
     expect(items(released).twoWay).toMatchObject({ released: 1, updatedSource: 1, blocked: 0 });
     expect((await w.table())[0].title).toBe('Wyn (site)');
+    expect((await w.post('W')).title).toBe('Wyn (site)');
+
+    // Now the window runs the other way: a table edit is held back.
+    await w.sql(`UPDATE tw_window SET title = 'Wyn (table again)'`);
+    expect(items(await w.run('Incremental')).twoWay).toMatchObject({ blocked: 1, updatedTarget: 0 });
     expect((await w.post('W')).title).toBe('Wyn (site)');
   });
 });
