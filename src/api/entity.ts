@@ -155,7 +155,9 @@ export const FieldMappingSchema = Type.Object(
     ),
     transform: Type.Optional(StringEnum(TRANSFORMS, { description: 'Transformation applied to the value; default None.' })),
     valueMap: Type.Optional(ValueMapSchema),
-    conflictPolicy: Type.Optional(StringEnum(CONFLICT_POLICIES, { description: 'Per-field conflict policy override.' })),
+    conflictPolicy: Type.Optional(
+      StringEnum(CONFLICT_POLICIES, { description: 'Per-field conflict policy override (with a files source: SourceWins or Manual).' }),
+    ),
     sensitive: Type.Optional(
       Type.Boolean({
         description: "The field's values are masked in the data API (pairs, conflicts) unless the user may get pairs/unmasked; default false.",
@@ -204,12 +206,13 @@ export const EntitySchema = Type.Object(
       SetList(StringEnum(ACTIONS), {
         maxItems: ACTIONS.length,
         description:
-          'Enabled actions. Default OneWay: link, createInTarget, updateTarget; TwoWay: link, createInTarget, createInSource, updateNewerWins.',
+          'Enabled actions. Default OneWay: link, createInTarget, updateTarget; TwoWay: link, createInTarget, createInSource, updateNewerWins. A files source is never written: its entities default to the OneWay actions, and actions that write to the source are refused.',
       }),
     ),
     conflictPolicy: Type.Optional(
       StringEnum(CONFLICT_POLICIES, {
-        description: 'What happens when both sides changed. Default SourceWins (OneWay) or NewerWins (TwoWay).',
+        description:
+          'What happens when both sides changed. Default SourceWins (OneWay, or a files source) or NewerWins (TwoWay). With a files source only SourceWins or Manual: the others may write the target value into the files.',
       }),
     ),
   },
