@@ -50,7 +50,9 @@ function isoTimestamp(text: string): string {
   if (!date || Number.isNaN(date.getTime()) || !validDate(...(match![1].split('-') as [string, string, string]))) {
     throw new ValueError(`"${text}" is not an ISO 8601 timestamp`);
   }
-  return date.toISOString().replace('.000Z', 'Z');
+  // A Date holds milliseconds; the digits after them (PostgreSQL's microseconds) are kept from the text.
+  const fraction = /\.(\d+)$/.exec(match![2] ?? '')?.[1]?.replace(/0+$/, '') ?? '';
+  return date.toISOString().replace(/\.\d{3}Z$/, fraction ? `.${fraction}Z` : 'Z');
 }
 
 /**
