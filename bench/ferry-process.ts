@@ -206,9 +206,15 @@ export async function runMeasured(command: string, args: string[], env: NodeJS.P
   return { code, wallMs: performance.now() - started, peakRssMb: peakKb / 1024, cpuMs, stdout, stderr };
 }
 
-/** Runs `node bin/ferry.mjs run -f <dir> --mode <mode> --state-db <url> -o json` as a child process. */
-export async function runFerry(engine: Engine, options: { manifests: string; mode: 'Full' | 'Incremental'; stateUrl: string; log: string }): Promise<FerryRun> {
-  const args = [engine.cli, 'run', '-f', options.manifests, '--mode', options.mode, '--state-db', options.stateUrl, '-o', 'json'];
+/**
+ * Runs `node bin/ferry.mjs run -f <dir> --mode <mode> --state-db <url> -o json` as a child process;
+ * `nodeArgs` go to that node (e.g. `--cpu-prof`).
+ */
+export async function runFerry(
+  engine: Engine,
+  options: { manifests: string; mode: 'Full' | 'Incremental'; stateUrl: string; log: string; nodeArgs?: string[] },
+): Promise<FerryRun> {
+  const args = [...(options.nodeArgs ?? []), engine.cli, 'run', '-f', options.manifests, '--mode', options.mode, '--state-db', options.stateUrl, '-o', 'json'];
   const env = { ...process.env, FERRY_LOG_LEVEL: 'warn', ...(engine.runner === 'dist' ? { FERRY_USE_DIST: '1' } : {}) };
   const spawnedAt = Date.now();
   const run = await runMeasured(process.execPath, args, env);

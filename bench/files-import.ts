@@ -2,53 +2,33 @@
  * Files-import benchmark: a CSV snapshot of N employees, gzip-compressed and encrypted + signed by
  * GnuPG, imported over SFTP from OpenSSH's sshd on loopback (internal-sftp, as in the interop
  * tests; needs root and openssh-server) into PostgreSQL by the files source, against the baseline
- * `sftp get` + `gpg --decrypt | gunzip | psql \copy FROM STDIN` in the same run. Ferry runs in a
- * child process so its peak RSS is its own. A second Incremental run with no new file must read
- * nothing (only the directory listing).
+ * `sftp get` + `gpg --decrypt | gunzip | psql \copy FROM STDIN` in the same run. Ferry runs as
+ * `ferry run -f` (compiled, as the other rows; --runner tsx runs the working tree's source) with the
+ * SyncFlow, ExportTarget and Secrets as manifests; its peak RSS is the child's VmHWM. A second
+ * Incremental run with no new file must read nothing (only the directory listing).
  *
- *   npx tsx bench/files-import.ts [--rows N]
+ *   npx tsx bench/files-import.ts [--rows N] [--runner dist|tsx] [--ref REF]
+ *   (FERRY_NODE_OPTIONS-style profiling: BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR")
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
+import { stringify } from 'yaml';
 import type { SyncFlowSpec } from '../src/api/syncflow.js';
-import { runSync } from '../src/connectors/run.js';
 import { ensureDatabase } from '../src/local/embedded-server.js';
 import { startEmbeddedPostgres } from '../src/util/embedded-postgres.js';
 import { startSshd } from '../test/integration/export/system-servers.js';
 import { sqlRows } from '../test/helpers/mini-flow.js';
+import { prepareEngine, runFerry, type Runner } from './ferry-process.js';
 import { printRows, row, type ResultRow } from './results.js';
 
 const FILE = 'employees-20261130.csv.gz.pgp';
 const COLUMNS = ['employee_no', 'name', 'email', 'city', 'salary', 'born'];
 const TABLE_SQL = (table: string) =>
   `CREATE TABLE ${table} (id bigserial PRIMARY KEY, employee_no text UNIQUE NOT NULL, name text, email text, city text, salary numeric(10,2), born date)`;
-
-interface ChildConfig {
-  targetUrl: string;
-  stateUrl: string;
-  sftpPort: number;
-  hostKey: string;
-  sftpUser: string;
-  sftpKey: string;
-  directory: string;
-  privateKey: string;
-  publicKey: string;
-  mode: 'Full' | 'Incremental';
-}
-
-interface ChildResult {
-  wallMs: number;
-  maxRssMb: number;
-  maxHeapMb: number;
-  read: number;
-  created: number;
-  rejected: number;
-}
 
 function flowSpec(): SyncFlowSpec {
   return {
@@ -78,51 +58,25 @@ function flowSpec(): SyncFlowSpec {
   } as SyncFlowSpec;
 }
 
-/** The Ferry side, in its own process. */
-async function child(config: ChildConfig): Promise<void> {
-  const started = performance.now();
-  let maxHeap = 0;
-  const sampler = setInterval(() => (maxHeap = Math.max(maxHeap, process.memoryUsage().heapUsed)), 100);
-  const report = await runSync({
-    flowId: 'bench/files-import',
-    spec: flowSpec(),
-    mode: config.mode,
-    sourceUrl: '',
-    targetUrl: config.targetUrl,
-    stateUrl: config.stateUrl,
-    logger: pino({ level: 'warn' }),
-    files: {
-      targets: {
-        partner: { protocol: 'SFTP', host: '127.0.0.1', port: config.sftpPort, directory: config.directory, credentialsSecretRef: { name: 'creds' }, sftp: { hostKey: config.hostKey } },
-      },
-      secrets: { creds: { username: config.sftpUser, privateKey: config.sftpKey }, pgp: { privateKey: config.privateKey }, signer: { publicKey: config.publicKey } },
+/** The manifests `ferry run -f` reads: the SyncFlow, the ExportTarget of the SFTP server, the Secrets. */
+function writeManifests(dir: string, sftp: { port: number; hostKey: string; user: string; key: string; directory: string }, keys: { privateKey: string; publicKey: string }, targetUrl: string): string {
+  mkdirSync(dir, { recursive: true });
+  const secret = (name: string, stringData: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData });
+  const documents = [
+    { apiVersion: 'ferry.dev/v1alpha1', kind: 'SyncFlow', metadata: { name: 'files-import' }, spec: flowSpec() },
+    {
+      apiVersion: 'ferry.dev/v1alpha1',
+      kind: 'ExportTarget',
+      metadata: { name: 'partner' },
+      spec: { protocol: 'SFTP', host: '127.0.0.1', port: sftp.port, directory: sftp.directory, credentialsSecretRef: { name: 'creds' }, sftp: { hostKey: sftp.hostKey } },
     },
-  });
-  clearInterval(sampler);
-  const result: ChildResult = {
-    wallMs: performance.now() - started,
-    maxRssMb: process.resourceUsage().maxRSS / 1024,
-    maxHeapMb: maxHeap / 1024 / 1024,
-    read: report.totals.read,
-    created: report.totals.created,
-    rejected: report.totals.rejected,
-  };
-  process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
-}
-
-function runChild(config: ChildConfig): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    // e.g. BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the Ferry side alone.
-    const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', fileURLToPath(import.meta.url), '--child', JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    proc.stdout.on('data', (d) => (out += d));
-    proc.on('exit', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
-      if (code !== 0 || !line) return reject(new Error(`ferry files-import child failed (${code}): ${out}`));
-      resolve(JSON.parse(line.slice('BENCH_RESULT '.length)) as ChildResult);
-    });
-  });
+    secret('creds', { username: sftp.user, privateKey: sftp.key }),
+    secret('pgp', { privateKey: keys.privateKey }),
+    secret('signer', { publicKey: keys.publicKey }),
+    secret('dst', { url: targetUrl }),
+  ];
+  writeFileSync(join(dir, 'flow.yaml'), documents.map((d) => stringify(d)).join('---\n'));
+  return dir;
 }
 
 /** Writes the employees CSV (header row, ISO dates, decimal point), streamed. */
@@ -156,11 +110,12 @@ function runBaseline(env: Record<string, string>): number {
 }
 
 /** Runs the files-import benchmark and returns its rows for bench/results.json. */
-export async function filesImportBenchRows(options: { rows: number; log?: (line: string) => void }): Promise<ResultRow[]> {
+export async function filesImportBenchRows(options: { rows: number; runner?: Runner; ref?: string; log?: (line: string) => void }): Promise<ResultRow[]> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const work = mkdtempSync(join(tmpdir(), 'ferry-bench-files-'));
   const gnupgHome = join(work, 'gnupg');
   mkdirSync(gnupgHome, { mode: 0o700 });
+  const engine = prepareEngine(options.runner ?? 'dist', options.ref);
   const server = await startEmbeddedPostgres({ persistent: false });
   const sshd = await startSshd();
   writeFileSync(join(work, 'ssh-key'), sshd.clientPrivateKey, { mode: 0o600 });
@@ -193,43 +148,46 @@ export async function filesImportBenchRows(options: { rows: number; log?: (line:
     });
 
     log('files bench: ferry Full import...');
-    const config = { targetUrl, stateUrl, sftpPort: sshd.port, hostKey: sshd.hostKey, sftpUser: sshd.user, sftpKey: sshd.clientPrivateKey, directory: sshd.uploadDir, privateKey, publicKey };
-    const ferry = await runChild({ ...config, mode: 'Full' });
-    log(`files bench: ${ferry.read} rows read, ${ferry.created} created, ${ferry.rejected} rejected in ${(ferry.wallMs / 1000).toFixed(1)} s (baseline ${(baselineMs / 1000).toFixed(1)} s), peak RSS ${ferry.maxRssMb.toFixed(0)} MB (heap ${ferry.maxHeapMb.toFixed(0)} MB)`);
+    const manifests = writeManifests(join(work, 'manifests'), { port: sshd.port, hostKey: sshd.hostKey, user: sshd.user, key: sshd.clientPrivateKey, directory: sshd.uploadDir }, { privateKey, publicKey }, targetUrl);
+    const ferry = (mode: 'Full' | 'Incremental') => runFerry(engine, { manifests, mode, stateUrl, log: join(work, `${mode}.log`), nodeArgs: childNodeArgs() });
+    const full = await ferry('Full');
+    const totals = full.report.totals;
+    log(`files bench: ${totals.read} rows read, ${totals.created} created, ${totals.rejected} rejected in ${(full.wallMs / 1000).toFixed(1)} s (start-up ${(full.startupMs / 1000).toFixed(1)} s; baseline ${(baselineMs / 1000).toFixed(1)} s), peak RSS ${full.peakRssMb.toFixed(0)} MB`);
     const columns = COLUMNS.join(', ');
     const [{ differ }] = await sqlRows(
       targetUrl,
       `SELECT (SELECT count(*) FROM (SELECT ${columns} FROM staff EXCEPT SELECT ${columns} FROM staff_baseline) a) + (SELECT count(*) FROM (SELECT ${columns} FROM staff_baseline EXCEPT SELECT ${columns} FROM staff) b) AS differ`,
     );
-    if (ferry.created !== options.rows || ferry.rejected !== 0 || Number(differ) !== 0) {
-      throw new Error(`files bench: Ferry created ${ferry.created} of ${options.rows} rows (${ferry.rejected} rejected), ${differ} rows differ from the baseline's`);
+    if (totals.created !== options.rows || totals.rejected !== 0 || Number(differ) !== 0) {
+      throw new Error(`files bench: Ferry created ${totals.created} of ${options.rows} rows (${totals.rejected} rejected), ${differ} rows differ from the baseline's`);
     }
 
     log('files bench: second run, no new file...');
-    const again = await runChild({ ...config, mode: 'Incremental' });
-    log(`files bench: second run read ${again.read} rows in ${(again.wallMs / 1000).toFixed(1)} s`);
-    if (again.read !== 0) throw new Error(`files bench: the run without a new file read ${again.read} rows`);
+    const again = await ferry('Incremental');
+    log(`files bench: second run read ${again.report.totals.read} rows in ${(again.wallMs / 1000).toFixed(1)} s (start-up ${(again.startupMs / 1000).toFixed(1)} s)`);
+    if (again.report.totals.read !== 0) throw new Error(`files bench: the run without a new file read ${again.report.totals.read} rows`);
 
     const label = options.rows >= 1000 ? `${Math.round(options.rows / 1000)}k` : String(options.rows);
     return [
-      row(`files import ${label} rows: CSV+gzip+PGP over SFTP into PostgreSQL (s)`, ferry.wallMs / 1000, 's', baselineMs / 1000, '<= 1.5x sftp get + gpg|gunzip|psql \\copy'),
-      row(`files import ${label} rows: peak RSS`, ferry.maxRssMb, 'MB', null, '<= 300 MB'),
+      row(`files import ${label} rows: CSV+gzip+PGP over SFTP into PostgreSQL (s)`, full.wallMs / 1000, 's', baselineMs / 1000, '<= 1.5x sftp get + gpg|gunzip|psql \\copy'),
+      row(`files import ${label} rows: peak RSS`, full.peakRssMb, 'MB', null, '<= 300 MB'),
       row(`files import: second run, no new file (s)`, again.wallMs / 1000, 's', null, 'listing only (0 rows read)'),
     ];
   } finally {
     await sshd.close();
     await server.stop();
+    engine.cleanup();
     rmSync(work, { recursive: true, force: true });
   }
 }
 
+/** Extra node flags for the Ferry child, e.g. BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it. */
+const childNodeArgs = () => (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
 if (isMain) {
-  const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, child: { type: 'string' } } });
-  if (values.child) {
-    await child(JSON.parse(values.child) as ChildConfig);
-  } else {
-    printRows(await filesImportBenchRows({ rows: Number(values.rows.replace(/_/g, '')) }));
-    process.exit(0);
-  }
+  const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, runner: { type: 'string', default: 'dist' }, ref: { type: 'string' } } });
+  if (values.runner !== 'dist' && values.runner !== 'tsx') throw new Error(`--runner is dist or tsx, got ${values.runner}`);
+  printRows(await filesImportBenchRows({ rows: Number(values.rows.replace(/_/g, '')), runner: values.runner, ...(values.ref ? { ref: values.ref } : {}) }));
+  process.exit(0);
 }

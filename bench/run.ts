@@ -209,7 +209,7 @@ async function main(): Promise<void> {
     if (want('k')) rows.push(...(await benchController({ runner: opts.runner })));
     if (want('v')) rows.push(...manifestValidationRows(say));
     if (want('u')) rows.push(...(await consoleBenchRows({ log: say })));
-    if (want('f')) rows.push(...(await filesImportBenchRows({ rows: opts.people, log: say })));
+    if (want('f')) rows.push(...(await filesImportBenchRows({ rows: opts.people, runner: opts.runner, ...(opts.ref ? { ref: opts.ref } : {}), log: say })));
     if (want('w')) rows.push(...(await wordpressBenchRows({ events: 2000, list: 100_000, wpList: 5000, concurrency: 4, runner: opts.runner, ...(opts.ref ? { ref: opts.ref } : {}), log: say })));
 
     printRows(rows);

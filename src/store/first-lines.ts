@@ -25,20 +25,34 @@ export class FirstLines {
    * before (in an earlier batch or earlier in this one) the line it first came on.
    */
   async register(entries: { key: string; line: number }[]): Promise<Map<number, number>> {
-    if (entries.length === 0) return new Map();
-    // The SELECT sees the table as it was before this statement's INSERT: earlier batches only.
-    const result = await this.client.query<{ line: string; first: string }>(
-      `WITH given AS (SELECT * FROM unnest($1::text[], $2::bigint[]) AS g(key, line)),
-            added AS (INSERT INTO ${this.table} (key, line)
-                      SELECT DISTINCT ON (key) key, line FROM given ORDER BY key, line
-                      ON CONFLICT (key) DO NOTHING)
-       SELECT line, first FROM (
-         SELECT g.line, coalesce(t.line, min(g.line) OVER (PARTITION BY g.key)) AS first
-         FROM given g LEFT JOIN ${this.table} t ON t.key = g.key) d
-       WHERE line <> first`,
-      [entries.map((e) => e.key), entries.map((e) => e.line)],
+    const repeated = new Map<number, number>();
+    // Repeats inside the batch are found here; only each key's first line goes to the table.
+    const firsts = new Map<string, number>();
+    for (const { key, line } of entries) {
+      const first = firsts.get(key);
+      if (first === undefined) firsts.set(key, line);
+      else repeated.set(line, first);
+    }
+    if (firsts.size === 0) return repeated;
+    const keys = [...firsts.keys()];
+    const lines = [...firsts.values()];
+    const added = await this.client.query<{ n: number }>(
+      `WITH added AS (INSERT INTO ${this.table} (key, line) SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT (key) DO NOTHING RETURNING 1)
+       SELECT count(*)::int AS n FROM added`,
+      [keys, lines],
     );
-    return new Map(result.rows.map((r) => [Number(r.line), Number(r.first)]));
+    if (added.rows[0].n === keys.length) return repeated;
+    // Some keys came in an earlier batch (rare): the table holds their first line.
+    const earlier = await this.client.query<{ key: string; first: string }>(
+      `SELECT t.key, t.line AS first FROM unnest($1::text[], $2::bigint[]) AS g(key, line) JOIN ${this.table} t ON t.key = g.key WHERE t.line <> g.line`,
+      [keys, lines],
+    );
+    const firstOf = new Map(earlier.rows.map((r) => [r.key, Number(r.first)]));
+    for (const { key, line } of entries) {
+      const first = firstOf.get(key);
+      if (first !== undefined) repeated.set(line, first);
+    }
+    return repeated;
   }
 
   async drop(): Promise<void> {

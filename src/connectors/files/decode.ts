@@ -78,6 +78,10 @@ async function decrypt(path: string, into: Writable, keys: DecryptionKeys): Prom
       decryptionKeys: keys.privateKeys,
       ...(keys.verificationKey ? { verificationKeys: keys.verificationKey } : {}),
       format: 'binary',
+      // openpgp would otherwise hold a whole non-AEAD message in memory until its integrity check
+      // at the end. Nothing reads the output file before this function returns, and a failed check
+      // fails the stream, so the file is refused and its plain text never parsed.
+      config: { allowUnauthenticatedStream: true },
     });
     await pipeline(Readable.fromWeb(result.data as unknown as WebReadableStream<Uint8Array>), into);
   } catch (error) {

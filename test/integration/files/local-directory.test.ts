@@ -105,6 +105,17 @@ describe('files source: a local directory, snapshot CSV (Windows-1252, gzip, Ope
     expect(next.totals.read).toBe(0);
   }, 120_000);
 
+  it('refuses a file whose encrypted data was altered (decrypted as a stream, checked at its end): nothing from it is applied', async () => {
+    const rows = ['no;name;note;salary;born', ...Array.from({ length: 2000 }, (_, i) => `${100 + i};Tampered ${i};;1;01.01.2000`)].join('\r\n');
+    const encrypted = Buffer.from(await encryptFor(keys, win1252Gzip(rows)));
+    encrypted[encrypted.length - 40] ^= 0x01;
+    await drop(dir, 'employees-20261105.csv.gz.pgp', encrypted);
+    const before = await staff();
+    const failure = await run('Incremental').catch((error: unknown) => error);
+    expect(String((failure as Error).message)).toMatch(/employees-20261105\.csv\.gz\.pgp .*cannot be imported: cannot decrypt \(.*nothing from it was applied/);
+    expect(await staff()).toEqual(before);
+  }, 120_000);
+
   it('refuses an unsigned file when a signature is required', async () => {
     await drop(dir, 'employees-20261104.csv.gz.pgp', await encryptFor(keys, win1252Gzip('no;name;note;salary;born\r\n9;Nobody;;1;01.01.2000'), 'none'));
     const failure = await run('Incremental').catch((error: unknown) => error);
