@@ -32,8 +32,10 @@ beforeAll(async () => {
   await withClient(sourceUrl, async (c) => {
     await c.query(`CREATE TABLE items (id serial PRIMARY KEY, code text NOT NULL, title text, updated_at timestamptz NOT NULL DEFAULT now())`);
     await c.query(`INSERT INTO items (code, title) SELECT c, 'Item ' || c FROM unnest($1::text[]) AS c`, [CODES]);
-    await c.query(`CREATE TABLE two_way_items (LIKE items INCLUDING ALL)`);
-    await c.query(`INSERT INTO two_way_items SELECT * FROM items`);
+    for (const table of ['two_way_items', 'match_items']) {
+      await c.query(`CREATE TABLE ${table} (LIKE items INCLUDING ALL)`);
+      await c.query(`INSERT INTO ${table} SELECT * FROM items`);
+    }
   });
 }, 60_000);
 
@@ -50,8 +52,16 @@ afterAll(async () => {
   await api?.close();
 });
 
-/** The items table to the API; two-way (table two_way_items), the API's records are read back too and matched by code. */
-function itemsToApi(origin: string, twoWay = false): SyncFlowSpec {
+/**
+ * How the flow finds a lost create: `header` (table items) by the idempotency key alone; `match`
+ * (match_items) by the code, no header, and without the link action, so the writer itself looks a
+ * reopened create up; `twoWay` (two_way_items) both, and the API's records are read back too.
+ */
+type Recovery = 'header' | 'match' | 'twoWay';
+const TABLES: Record<Recovery, string> = { header: 'items', match: 'match_items', twoWay: 'two_way_items' };
+
+function itemsToApi(origin: string, recovery: Recovery = 'header'): SyncFlowSpec {
+  const twoWay = recovery === 'twoWay';
   return {
     direction: twoWay ? 'TwoWay' : 'OneWay',
     source: { postgres: { secretRef: { name: 'association' } } },
@@ -59,8 +69,9 @@ function itemsToApi(origin: string, twoWay = false): SyncFlowSpec {
     entities: [
       {
         name: 'items',
-        source: { table: twoWay ? 'two_way_items' : 'items', keys: ['id'], updatedAt: 'updated_at' },
-        ...(twoWay ? { match: [{ source: 'code', target: 'code' }] } : {}),
+        source: { table: TABLES[recovery], keys: ['id'], updatedAt: 'updated_at' },
+        ...(recovery !== 'header' ? { match: [{ source: 'code', target: 'code' }] } : {}),
+        ...(recovery === 'match' ? { actions: ['createInTarget', 'updateTarget'] } : {}),
         target: {
           table: 'records',
           keys: ['id'],
@@ -68,7 +79,7 @@ function itemsToApi(origin: string, twoWay = false): SyncFlowSpec {
           resource: {
             list: { path: '/records', pagination: { style: 'PageNumber', pageSize: 100 } },
             get: { path: '/records/{key}' },
-            create: { path: '/records', idempotencyKeyHeader: IDEMPOTENCY_HEADER },
+            create: { path: '/records', ...(recovery !== 'match' ? { idempotencyKeyHeader: IDEMPOTENCY_HEADER } : {}) },
             update: { path: '/records/{key}', method: 'PUT' },
             fields: [
               { name: 'id', pointer: '/id', type: 'integer', readOnly: true },
@@ -89,26 +100,26 @@ function itemsToApi(origin: string, twoWay = false): SyncFlowSpec {
 
 const codesOnServer = () => api.records().map((r) => r.code as string).sort();
 const countIn = (stateUrl: string, table: string) => withClient(stateUrl, async (c) => (await c.query(`SELECT count(*)::int AS n FROM ferry.${table}`)).rows[0].n as number);
-const run = (stateUrl: string, twoWay = false) =>
-  runSync({ flowId: 'default/idem', spec: itemsToApi(proxy.origin, twoWay), sourceUrl, targetUrl: credentialsText({}), stateUrl, logger, mode: 'Full' });
+const run = (stateUrl: string, recovery?: Recovery) =>
+  runSync({ flowId: 'default/idem', spec: itemsToApi(proxy.origin, recovery), sourceUrl, targetUrl: credentialsText({}), stateUrl, logger, mode: 'Full' });
 
 /** `ferry run` of the flow, SIGKILLed by the failpoint named. */
-async function killedRun(stateUrl: string, failpoint: string, twoWay = false): Promise<void> {
+async function killedRun(stateUrl: string, failpoint: string, recovery?: Recovery): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-idem-'));
   scratch.push(dir);
   const documents = [
-    { apiVersion: 'ferry.dev/v1alpha1', kind: 'SyncFlow', metadata: { name: 'idem' }, spec: itemsToApi(proxy.origin, twoWay) },
+    { apiVersion: 'ferry.dev/v1alpha1', kind: 'SyncFlow', metadata: { name: 'idem' }, spec: itemsToApi(proxy.origin, recovery) },
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'association' }, stringData: { url: sourceUrl } },
   ];
   writeFileSync(join(dir, 'flow.yaml'), documents.map((d) => stringify(d)).join('---\n'));
   const child = spawn(process.execPath, [FERRY, 'run', '-f', dir, '--mode', 'Full', '--state-db', stateUrl, '-o', 'json'], {
     env: { ...process.env, FERRY_LOG_LEVEL: 'warn', FERRY_FAILPOINT: failpoint },
   });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  child.stdout.resume();
-  const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, s) => resolve(s)));
-  expect(signal, stderr).toBe('SIGKILL');
+  let output = '';
+  child.stderr.on('data', (d) => (output += d));
+  child.stdout.on('data', (d) => (output += d));
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  expect(exit.signal, `exit code ${exit.code}: ${output}`).toBe('SIGKILL');
 }
 
 describe('creates through an API with an idempotency-key header (no match fields)', () => {
@@ -168,12 +179,12 @@ describe('creates through an API with an idempotency-key header (no match fields
 describe('two-way, with match fields and the header', () => {
   it('SIGKILL between the POSTs and the pairs commit: the re-run pairs each record by its code, nothing is created twice on either side', { timeout: 90_000 }, async () => {
     const stateUrl = await freshDatabase('idem_two_way');
-    await killedRun(stateUrl, 'two-way:created:1', true);
+    await killedRun(stateUrl, 'two-way:created:1', 'twoWay');
     expect(codesOnServer()).toEqual(CODES);
     expect(await countIn(stateUrl, 'pairs')).toBe(0);
     expect(await countIn(stateUrl, 'create_intents')).toBe(CODES.length);
 
-    const rerun = await run(stateUrl, true);
+    const rerun = await run(stateUrl, 'twoWay');
     expect(rerun.status, rerun.error).toBe('Succeeded');
     expect(codesOnServer()).toEqual(CODES);
     const table = await withClient(sourceUrl, async (c) => (await c.query(`SELECT code FROM two_way_items ORDER BY code`)).rows.map((r) => r.code as string));
@@ -181,5 +192,26 @@ describe('two-way, with match fields and the header', () => {
     expect(rerun.entities[0].recoveredCreates).toBe(CODES.length);
     expect(await countIn(stateUrl, 'create_intents')).toBe(0);
     expect(await countIn(stateUrl, 'pairs')).toBe(CODES.length);
+  });
+});
+
+describe('without the header: the writer looks a reopened create up by its match fields', () => {
+  it('SIGKILL after the POSTs, a title changed meanwhile: the re-run finds each record by code, creates none, and updates the changed one', { timeout: 90_000 }, async () => {
+    const stateUrl = await freshDatabase('idem_match');
+    await killedRun(stateUrl, 'batch:created:1', 'match');
+    expect(codesOnServer()).toEqual(CODES);
+    expect(await countIn(stateUrl, 'create_intents')).toBe(CODES.length);
+    await withClient(sourceUrl, (c) => c.query(`UPDATE match_items SET title = 'Renamed', updated_at = now() WHERE code = 'a2'`));
+
+    const rerun = await run(stateUrl, 'match');
+    expect(rerun.status, rerun.error).toBe('Succeeded');
+    expect(codesOnServer()).toEqual(CODES);
+    expect(api.posts).toEqual({ created: CODES.length, replayed: 0 });
+    expect(api.records().find((r) => r.code === 'a2')?.title).toBe('Renamed');
+    expect(rerun.entities[0].recoveredCreates).toBe(CODES.length);
+    expect(await countIn(stateUrl, 'create_intents')).toBe(0);
+
+    const again = await run(stateUrl, 'match');
+    expect(again.totals.created + again.totals.updated).toBe(0);
   });
 });
