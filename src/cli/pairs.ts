@@ -4,8 +4,9 @@ import { PAIR_CATEGORIES, type PairCategory, type SyncFlow } from '../api/syncfl
 import type { LoadedManifests } from '../api/manifests.js';
 import { databaseOf } from '../api/systems.js';
 import { connectorFor } from '../connectors/index.js';
+import type { Connector } from '../engine/connector.js';
 import { listPairs, type PairListing } from '../engine/two-way/inspect.js';
-import { loadValidManifests, requireDatabaseUrl } from '../local/local-run.js';
+import { exportContext, loadValidManifests, requireDatabaseUrl } from '../local/local-run.js';
 import { stateDbUrlOf } from '../util/connection-url.js';
 import { ConfigError } from '../util/errors.js';
 import { stateDbFileOption, stateDbOption } from './state-db-options.js';
@@ -45,11 +46,17 @@ export async function withFlowDatabases<T>(options: FlowOptions, work: (dbs: Flo
       flow,
       flowId: flowIdOf(flow),
       loaded,
-      sourceUrl: await resolveUrl(requireDatabaseUrl(loaded, flow.spec, 'source')),
+      // A files source has no URL: its ExportTarget and Secrets come from the manifests (sourceConnector).
+      sourceUrl: flow.spec.source.files ? '' : await resolveUrl(requireDatabaseUrl(loaded, flow.spec, 'source')),
       targetUrl: await resolveUrl(requireDatabaseUrl(loaded, flow.spec, 'target')),
       stateUrl: stateDbUrlOf(options) ?? (await resolveUrl('embedded://ferry_state')),
     }),
   );
+}
+
+/** The flow's source connector; a files source reads through the manifests' ExportTargets and Secrets. */
+export function sourceConnector(dbs: FlowDatabases): Connector {
+  return connectorFor(dbs.flow.spec, 'source', dbs.sourceUrl, { ...exportContext(dbs.loaded), flowId: dbs.flowId, stateUrl: dbs.stateUrl })!;
 }
 
 export function addFlowOptions(command: Command): Command {
@@ -122,7 +129,7 @@ export function registerPairsCommand(program: Command): void {
           flowId: dbs.flowId,
           spec: dbs.flow.spec,
           connectors: {
-            source: connectorFor(dbs.flow.spec, 'source', dbs.sourceUrl)!,
+            source: sourceConnector(dbs),
             target: connectorFor(dbs.flow.spec, 'target', dbs.targetUrl)!,
           },
           stateUrl: dbs.stateUrl,

@@ -78,7 +78,8 @@ function modeOptions(options: LocalRunOptions): Pick<PlannedRun, 'mode' | 'recor
   };
 }
 
-function exportContext(loaded: LoadedManifests, retransfer: PlannedRun['retransfer']): ExportContext {
+/** The manifests' ExportTargets and Secrets, for an export target or a files source. */
+export function exportContext(loaded: LoadedManifests, retransfer?: PlannedRun['retransfer']): ExportContext {
   return {
     targets: Object.fromEntries(loaded.targets.map((t) => [t.metadata.name, t.spec])),
     secrets: secretsFromManifests(loaded.secrets),
