@@ -2,6 +2,7 @@ import type { FilesEndpoint } from '../../api/files.js';
 import type { SyncFlowSpec } from '../../api/syncflow.js';
 import type { Connector, Session } from '../../engine/connector.js';
 import { FirstLines } from '../../store/first-lines.js';
+import { StagedRows } from '../../store/staged-rows.js';
 import { markFilesImported, markImportedAgain, recordFileMoved } from '../../store/source-files.js';
 import { StateConnection } from '../../store/state-connection.js';
 import { failpoint } from '../../util/failpoint.js';
@@ -10,6 +11,7 @@ import { loadDecryptionKeys } from './keys.js';
 import { openLocation, type FileLocation, type FileLocationContext } from './location.js';
 import { dialectOf } from './parse.js';
 import { FilesSession, type FileEntity } from './session.js';
+import type { StagedSideRow } from './side-reader.js';
 
 export { FILES_CAPABILITIES } from './session.js';
 
@@ -40,6 +42,8 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
   let sessions = 0;
   // Outlives the sessions: the engine closes them before the run's end is known.
   const consumed = new Map<number, ReadyFile>();
+  // Two-way side rows staged by key, per entity, for the run (temporary tables of the shared state connection).
+  const sideRows = new Map<string, Promise<StagedRows<StagedSideRow>>>();
 
   const openShared = (): Promise<Shared> =>
     (shared ??= (async () => {
@@ -58,6 +62,7 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
   const closeShared = async () => {
     const current = shared;
     shared = undefined;
+    sideRows.clear();
     if (!current) return;
     const { location, state, inventory } = await current;
     await Promise.all([location.close().catch(() => {}), state.close(), inventory.close().catch(() => {})]);
@@ -81,6 +86,17 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
                 newestImported: () => s.inventory.newestImported(e.name, file),
                 consumed: (files) => files.forEach((f) => consumed.set(f.record.id, f)),
                 firstLines: () => FirstLines.create(s.state.client),
+              },
+              sideRows: (fill) => {
+                let staged = sideRows.get(e.name);
+                if (!staged) {
+                  staged = StagedRows.create<StagedSideRow>(s.state.client).then(async (stage) => {
+                    await fill(stage);
+                    return stage;
+                  });
+                  sideRows.set(e.name, staged);
+                }
+                return staged;
               },
             },
           ];

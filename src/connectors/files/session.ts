@@ -9,7 +9,8 @@ import { WithoutUnitOfWork } from '../no-unit-of-work.js';
 import { FilesClosureSource } from './closure.js';
 import { fileColumnNames, type CsvDialect } from './parse.js';
 import { FilesReader, type EntityFiles } from './reader.js';
-import { FilesSideReader } from './side-reader.js';
+import { FilesSideReader, type StagedSideRow } from './side-reader.js';
+import type { StagedRows } from '../../store/staged-rows.js';
 
 export const FILES_CAPABILITIES: ConnectorCapabilities = {
   // Files come in the partner's order: Full runs stage keys and hashes in the state DB and join there.
@@ -30,6 +31,8 @@ export interface FileEntity {
   files: EntityFiles;
   /** The source columns the entity's spec names (keys, fields, match, conditions). */
   referenced: string[];
+  /** The entity's rows as a two-way side, staged by key once per run by `fill` (then looked up by key). */
+  sideRows(fill: (stage: StagedRows<StagedSideRow>) => Promise<void>): Promise<StagedRows<StagedSideRow>>;
 }
 
 function column(name: string, typeName: string): ColumnInfo {
@@ -93,7 +96,7 @@ export class FilesSession extends WithoutUnitOfWork implements Session {
 
   sideReader(side: SideSpec): SideReader {
     const entity = this.entityOf(side.reader.source.table);
-    return new FilesSideReader(side, entity.file, entity.dialect, entity.files);
+    return new FilesSideReader(side, entity);
   }
 
   closureSource(plans: Map<string, EntityPlan>, graph: ClosureGraph): ClosureSource {

@@ -1,8 +1,17 @@
-import type { FileSource } from '../../api/files.js';
-import { applyValueMap, rowProblem, withProblem, type Row, type SideReader, type SideSpec, type Watermark } from '../../engine/connector.js';
+import { rowProblem, withProblem, type Row, type RowProblem, type SideReader, type SideSpec, type Watermark } from '../../engine/connector.js';
 import type { EntityPlan, FieldPlan } from '../../engine/plan.js';
-import type { CsvDialect } from './parse.js';
-import { FilesReader, type EntityFiles } from './reader.js';
+import type { StagedRows } from '../../store/staged-rows.js';
+import { FilesReader } from './reader.js';
+import type { FileEntity } from './session.js';
+
+/** A side row as staged in the state database (its problem, if any, beside it). */
+export interface StagedSideRow {
+  row: Row;
+  problem?: RowProblem;
+}
+
+/** Side rows staged per chunk: one insert of this many rows. */
+const STAGE_CHUNK = 5000;
 
 /**
  * The plan the side's rows are read with: every mapping twice, as stored (no transform, no value
@@ -27,17 +36,13 @@ function sidePlan(side: SideSpec): EntityPlan {
  * newest snapshot, or the pending delta files, as one-way runs read them.
  */
 export class FilesSideReader implements SideReader {
-  private readonly plan: EntityPlan;
   private readonly files: FilesReader;
 
   constructor(
     private readonly side: SideSpec,
-    file: FileSource,
-    dialect: CsvDialect,
-    entityFiles: EntityFiles,
+    private readonly entity: FileEntity,
   ) {
-    this.plan = sidePlan(side);
-    this.files = new FilesReader(this.plan, file, dialect, entityFiles);
+    this.files = new FilesReader(sidePlan(side), entity.file, entity.dialect, entity.files);
   }
 
   private get width(): number {
@@ -66,21 +71,33 @@ export class FilesSideReader implements SideReader {
     return problem ? withProblem(out, problem) : out;
   }
 
+  /** Every row of the current files, staged by key in the state database (the first line of a key is the record). */
+  private async stage(stage: StagedRows<StagedSideRow>): Promise<void> {
+    const codec = this.side.reader.source.codec;
+    let chunk: { key: string; row: StagedSideRow }[] = [];
+    for await (const row of this.files.scanQuietly()) {
+      const side = this.sideRow(row);
+      const key = codec.encode(side.slice(0, this.width) as string[]);
+      if (key === undefined) continue;
+      const problem = rowProblem(side);
+      chunk.push({ key, row: { row: [...side], ...(problem ? { problem } : {}) } });
+      if (chunk.length < STAGE_CHUNK) continue;
+      await stage.add(chunk);
+      chunk = [];
+    }
+    await stage.add(chunk);
+  }
+
   /**
+   * Rows by key, from the rows staged on the first call of the run (a file cannot be read by key).
    * Rows with a problem are returned too: a record whose line has a bad value is still in the file
    * (its writes are rejected with the reason), not gone (which would archive or delete its partner).
    */
   async rowsByKeys(keys: string[][]): Promise<Row[]> {
     const codec = this.side.reader.source.codec;
-    const wanted = new Set(keys.map((k) => codec.encode(k)));
-    const byKey = new Map<string, Row>();
-    for await (const row of this.files.scanQuietly()) {
-      const side = this.sideRow(row);
-      const key = codec.encode(side.slice(0, this.width) as string[]);
-      // A snapshot's first line of a key is the record (later ones are rejected by the scans).
-      if (key !== undefined && wanted.has(key) && !byKey.has(key)) byKey.set(key, side);
-    }
-    return [...byKey.values()];
+    const stage = await this.entity.sideRows((s) => this.stage(s));
+    const found = await stage.byKeys(keys.map((k) => codec.encode(k)!));
+    return found.map(({ row, problem }) => (problem ? withProblem(row, problem) : row));
   }
 
   async *streamHashes(): AsyncGenerator<Row> {
