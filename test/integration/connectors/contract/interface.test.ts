@@ -1,16 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Entity } from '../../../../src/api/entity.js';
+import { withFlowDefaults } from '../../../../src/api/defaults.js';
+import { httpConnector } from '../../../../src/connectors/http/index.js';
 import { runSync } from '../../../../src/connectors/run.js';
 import { SOURCE_LAYOUT, type Connector, type RowRejection, type Session, type StageRow } from '../../../../src/engine/connector.js';
 import { compareKeys } from '../../../../src/engine/keys.js';
-import type { EntityPlan } from '../../../../src/engine/plan.js';
+import { planFlow, type EntityPlan } from '../../../../src/engine/plan.js';
 import { createLogger } from '../../../../src/util/logger.js';
 import { freshDatabase } from '../../../helpers/databases.js';
 import { testDatabase } from '../../../helpers/pairings.js';
-import { wordpressCredentials, wordpressToTable, wordpressWrite } from '../../../helpers/wordpress-flows.js';
+import { EVENT_RESOURCE, wordpressCredentials, wordpressToTable, wordpressWrite } from '../../../helpers/wordpress-flows.js';
 import { EVENT_POST_TYPE } from '../../../helpers/wordpress-server.js';
 import { initFilesContract, type FilesFixture } from './files-fixture.js';
-import { initHttpContract, type HttpFixture } from './http-fixture.js';
+import { initHttpContract, wordpressEntity, type HttpFixture } from './http-fixture.js';
 import { CONNECTORS, DECLARED, collect, contractIt, initContract, lacking, sqlText, truthy, type ConnectorKind, type ContractFixture, type Need } from './setup.js';
 import { autoEntity, CI_KEYS, CONTRACT_DDL, itemsEntity, TRICKY_KEYS } from './tables.js';
 
@@ -47,6 +49,23 @@ interface ItemsWorld {
   files?: FilesFixture;
   close(): Promise<void>;
 }
+
+/** The posts described by hand, without the profile's server-side filter (modified_after). */
+const UNFILTERED_EVENTS = {
+  list: {
+    path: `/wp/v2/${EVENT_POST_TYPE}`,
+    query: [
+      { name: 'context', value: 'edit' },
+      { name: 'status', value: 'any' },
+    ],
+    pagination: { style: 'PageNumber', pageSize: 2, totalPagesHeader: 'X-WP-TotalPages' },
+  },
+  sort: [
+    { name: 'orderby', value: 'id' },
+    { name: 'order', value: 'asc' },
+  ],
+  fields: [{ name: 'id', pointer: '/id', type: 'integer', readOnly: true }, { name: 'title', pointer: '/title/raw' }, ...EVENT_RESOURCE.fields],
+};
 
 const TRICKY_ASKED = ['apple ', 'Apple', 'a\\b', "o'neil", 'missing'];
 
@@ -331,6 +350,32 @@ describe.each(CONNECTORS)('connector contract: %s', (kind) => {
     const stored = await fx.db.rows(`SELECT id, name FROM dst_auto ORDER BY id`);
     expect(stored.map((r) => [r.id, r.name])).toEqual(keys.map((k, i) => [k, `g${i + 1}`]));
   });
+  // An API without a server-side filter: the engine's Incremental still gets exactly the changed rows.
+  if (kind === 'http') {
+    it('without a server-side filter, Incremental lists every record and keeps the changed ones in Ferry: the same rows, and the reader says so', async () => {
+      const fx = world.http!;
+      const spec = { ...fx.spec, entities: [wordpressEntity({ source: { table: EVENT_POST_TYPE, keys: ['id'], updatedAt: 'event_start', resource: UNFILTERED_EVENTS } } as Partial<Entity>)] };
+      const unfiltered = await httpConnector(spec, 'source', wordpressCredentials(fx.wp), 'the unfiltered API').open();
+      try {
+        const catalog = await unfiltered.readCatalog('', [EVENT_POST_TYPE]);
+        const reader = unfiltered.reader(planFlow(withFlowDefaults(spec), (_side, table) => catalog.get(table)).entities[0]);
+        expect(session.reader(plan).incrementalNote).toBeUndefined();
+        expect(reader.incrementalNote).toMatch(/no server-side filter/);
+        const all = await collect(session.reader(plan).changedSince(undefined));
+        const cursorAt = SOURCE_LAYOUT.cursor(plan);
+        for (const i of [0, 2, all.length - 1]) {
+          const mark = { cursor: all[i][cursorAt]!, key: [all[i][0]!] };
+          fx.proxy.reset();
+          expect((await collect(reader.changedSince(mark))).map((r) => r[0]), `after row ${i}`).toEqual(all.slice(i + 1).map((r) => r[0]));
+          expect(fx.proxy.requests.length).toBeGreaterThan(0);
+          expect(fx.proxy.requests.some((r) => r.path.includes('modified_after'))).toBe(false);
+        }
+      } finally {
+        await unfiltered.close();
+      }
+    });
+  }
+
   // The SQL connectors' writes are checked with the trigger log above; an API's by reading its records back.
   if (kind === 'http') {
     contractIt(kind, ['writes'], 'creates return their keys and hashes; upserts and deletes by key; hashes agree with the stored records; matches find records', async () => {

@@ -29,7 +29,7 @@ export const isSql = (kind: ConnectorKind): kind is SqlKind => kind === 'postgre
  * DB, a client-side Incremental filter, simulated writes instead of a unit of work), a case of the
  * suite asserts the fallback's result instead.
  */
-export type Need = 'listFields' | 'writes' | 'sql' | 'sqlPairing' | 'orderedScan' | 'triggerLog' | 'twoWaySide' | 'serverProcess' | 'keyedRecordReads' | 'textKeys';
+export type Need = 'listFields' | 'writes' | 'sql' | 'sqlPairing' | 'orderedScan' | 'triggerLog' | 'twoWaySide' | 'serverProcess';
 
 const STAGED = 'lacks orderedScan itself: every Full run through it takes the staged join (interface.test.ts: "a Full run through the staged join")';
 
@@ -43,10 +43,8 @@ export const LACKS: Record<ConnectorKind, Partial<Record<Need, string>>> = {
     triggerLog: 'an API has no trigger log; its writes are checked by reading the records back',
     orderedScan: STAGED,
     serverProcess: 'the API server is not one of the private database servers of servers.ts',
-    textKeys: 'WordPress gives every record a numeric id: tricky text keys cannot be keys there',
     listFields:
       'the WordPress fixture registers no list-valued meta; Contains on http records is checked in test/unit/connectors/http/conditions.test.ts, value maps in test/integration/http/connector-source.test.ts',
-    twoWaySide: 'the archived flag of a WordPress side is checked against WordPress in test/integration/http/connector-gone.test.ts (a post made private)',
   },
   files: {
     writes: 'read-only source, no writes',
@@ -56,7 +54,6 @@ export const LACKS: Record<ConnectorKind, Partial<Record<Need, string>>> = {
     orderedScan: STAGED,
     twoWaySide: 'a files side of a two-way flow is read-only and is not in this suite yet',
     serverProcess: 'files are read from a directory here, no server process',
-    keyedRecordReads: 'a files source has no keyed access for Record mode',
   },
 };
 

@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withFlowDefaults } from '../../../../src/api/defaults.js';
 import type { Entity } from '../../../../src/api/entity.js';
-import type { Session, SideSpec } from '../../../../src/engine/connector.js';
+import type { SyncFlowSpec } from '../../../../src/api/syncflow.js';
+import type { Row, Session, SideSpec, TableInfo } from '../../../../src/engine/connector.js';
+import { EVENT_RESOURCE, wordpressWrite } from '../../../helpers/wordpress-flows.js';
+import { EVENT_POST_TYPE } from '../../../helpers/wordpress-server.js';
+import { initHttpContract, wordpressEntity } from './http-fixture.js';
 import { planFlow } from '../../../../src/engine/plan.js';
 import { CONNECTORS, collect, contractIt, flowSpec, initContract, isSql, type ContractFixture, type SqlKind } from './setup.js';
 
@@ -31,41 +35,84 @@ const ENTITY: Entity = {
   ],
 };
 
+/** A two-way side on one system: an active and an archived record, and a way to archive the first behind Ferry's back. */
+interface ArchivedSide {
+  session: Session;
+  target: SideSpec;
+  keys: [active: string, archived: string];
+  archive(key: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+function sideSpec(spec: SyncFlowSpec, catalog: Map<string, TableInfo>): SideSpec {
+  const plan = planFlow(withFlowDefaults({ ...spec, direction: 'TwoWay' }), (_side, table) => catalog.get(table)).entities[0];
+  const reader = plan.reverse!;
+  return { reader, writer: plan, mappings: [...reader.keyFields, ...reader.fields].sort((a, b) => a.mapping - b.mapping) };
+}
+
+async function sqlSide(kind: SqlKind): Promise<ArchivedSide> {
+  const f: ContractFixture = await initContract(kind, 'side_archived', DDL);
+  const session = await f.open();
+  return {
+    session,
+    target: sideSpec(flowSpec(kind, [ENTITY]), await session.readCatalog('', ['church', 'accounts'])),
+    keys: ['1', '2'],
+    archive: (key) => f.db.exec(`UPDATE accounts SET inactive = ${kind === 'postgres' ? 'true' : '1'} WHERE nr = ${Number(key)}`),
+    close: () => f.close(),
+  };
+}
+
+/** WordPress posts as the side: a private post is archived (archive.value private, restored as publish). */
+const POSTS: Entity = wordpressEntity({
+  target: { table: EVENT_POST_TYPE, keys: ['id'], resource: EVENT_RESOURCE, archive: { column: 'status', value: 'private', restoreValue: 'publish' } },
+  fields: [{ source: 'title', target: 'title' }],
+} as Partial<Entity>);
+
+async function httpSide(): Promise<ArchivedSide> {
+  const f = await initHttpContract(POSTS);
+  const keys: [string, string] = [await f.post({ title: 'Ann' }), await f.post({ title: 'Eve', status: 'private' })];
+  const session = await f.open();
+  return {
+    session,
+    target: sideSpec(f.spec, await session.readCatalog('', [EVENT_POST_TYPE])),
+    keys,
+    archive: async (key) => void (await wordpressWrite(f.wp, 'POST', `/wp/v2/${EVENT_POST_TYPE}/${key}`, { status: 'private' })),
+    close: () => f.close(),
+  };
+}
+
 describe.each(CONNECTORS)('%s: a two-way side reports archived rows in its hash stream', (kind) => {
   const name = 'streams [key, hash, archived] with the flag and hash rowsByKeys gives';
-  if (!isSql(kind)) return contractIt(kind, ['twoWaySide'], name, () => {});
-  let f: ContractFixture;
-  let session: Session;
-  let target: SideSpec;
+  if (kind === 'files') return contractIt(kind, ['twoWaySide'], name, () => {});
+  let side: ArchivedSide;
   beforeAll(async () => {
-    f = await initContract(kind, 'side_archived', DDL);
-    session = await f.open();
-    const catalog = await session.readCatalog('', ['church', 'accounts']);
-    const plan = planFlow(withFlowDefaults({ ...flowSpec(kind, [ENTITY]), direction: 'TwoWay' }), (_side, table) => catalog.get(table)).entities[0];
-    const reader = plan.reverse!;
-    target = { reader, writer: plan, mappings: [...reader.keyFields, ...reader.fields].sort((a, b) => a.mapping - b.mapping) };
-  });
-  afterAll(() => f?.close());
+    side = isSql(kind) ? await sqlSide(kind) : await httpSide();
+  }, 180_000);
+  afterAll(() => side?.close());
+
+  // Without orderedScan a stream comes in any order: compared by key.
+  const byKeyOrder = (rows: Row[]) => [...rows].sort((a, b) => side.keys.indexOf(a[0]!) - side.keys.indexOf(b[0]!));
 
   it(name, async () => {
-    const side = session.sideReader(target);
-    const streamed = await collect(side.streamHashes());
+    const reader = side.session.sideReader(side.target);
+    const [active, archived] = side.keys;
+    const streamed = byKeyOrder(await collect(reader.streamHashes()));
     expect(streamed.map((r) => [r[0], r[2]])).toEqual([
-      ['1', 'f'],
-      ['2', 't'],
+      [active, 'f'],
+      [archived, 't'],
     ]);
     // SIDE_LAYOUT: [key, cursor, epoch, hash, inScope, archived, ...].
-    const byKey = new Map((await side.rowsByKeys([['1'], ['2']])).map((r) => [r[0], r]));
-    for (const [key, hash, archived] of streamed) {
+    const byKey = new Map((await reader.rowsByKeys([[active], [archived]])).map((r) => [r[0], r]));
+    for (const [key, hash, flag] of streamed) {
       expect(byKey.get(key)![3]).toBe(hash);
-      expect(byKey.get(key)![5]).toBe(archived);
+      expect(byKey.get(key)![5]).toBe(flag);
     }
     // Archiving changes the flag, not the hash (which covers the fields Ferry writes).
-    await f.db.exec(`UPDATE accounts SET inactive = ${kind === 'postgres' ? 'true' : '1'} WHERE nr = 1`);
-    const after = await collect(side.streamHashes());
+    await side.archive(active);
+    const after = byKeyOrder(await collect(reader.streamHashes()));
     expect(after.map((r) => [r[0], r[1], r[2]])).toEqual([
-      ['1', streamed[0][1], 't'],
-      ['2', streamed[1][1], 't'],
+      [active, streamed[0][1], 't'],
+      [archived, streamed[1][1], 't'],
     ]);
   });
 });
