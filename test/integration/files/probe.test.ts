@@ -119,3 +119,14 @@ describe.skipIf(!interopAvailable)('files source read probe over OpenSSH sshd an
     expect(JSON.stringify(await probe('sshd-wrong-user-key', 'in'))).not.toContain(secret.slice(40, 80));
   }, 60_000);
 });
+
+describe('files source read probe of a local directory', () => {
+  it('opens the newest matching file; a missing directory is NotFound', async () => {
+    const root = tempDir('probe-local');
+    layout(root);
+    const ok = await probeFilesSource(filesFlowSpec({ directory: root, subdirectory: 'in' }), { targets: {}, secrets: {} });
+    expect(ok).toMatchObject({ ready: true, reason: 'Ready', message: expect.stringContaining('employees: read employees-20261102.csv.gz.pgp') });
+    const missing = await probeFilesSource(filesFlowSpec({ directory: root, subdirectory: 'nowhere' }), { targets: {}, secrets: {} });
+    expect(missing).toMatchObject({ ready: false, reason: 'NotFound', message: expect.stringMatching(/directory .*nowhere does not exist/) });
+  });
+});
