@@ -3,15 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withFlowDefaults } from '../../../../src/api/defaults.js';
 import type { Entity } from '../../../../src/api/entity.js';
-import type { FileSource } from '../../../../src/api/files.js';
+import type { FileSource, FilesEndpoint } from '../../../../src/api/files.js';
 import type { SyncFlowSpec } from '../../../../src/api/syncflow.js';
 import { filesConnector } from '../../../../src/connectors/files/index.js';
+import type { FileLocationContext } from '../../../../src/connectors/files/location.js';
 import { postgresConnector } from '../../../../src/connectors/postgres/index.js';
 import type { Connector, Session } from '../../../../src/engine/connector.js';
 import { openStateStore } from '../../../../src/store/db.js';
 import { planFlow, type EntityPlan } from '../../../../src/engine/plan.js';
 import { freshDatabase } from '../../../helpers/databases.js';
 import { testDatabase, type TestDatabase } from '../../../helpers/pairings.js';
+import type { Sshd } from '../../export/system-servers.js';
 import { sessionsOf } from './setup.js';
 
 /** A CSV file's text: every value quoted (so spaces, quotes and backslashes stay data), `null` as an empty unquoted field. */
@@ -25,6 +27,8 @@ export const snapshotFile = (table: string): FileSource => ({ pattern: `${table}
 
 export interface FilesFixture {
   dir: string;
+  /** ExportTargets and Secrets a run needs to reach the files (none for a local directory). */
+  context: FileLocationContext;
   stateUrl: string;
   /** A PostgreSQL database holding the target tables (a files source syncs into a database). */
   target: TestDatabase;
@@ -38,28 +42,47 @@ export interface FilesFixture {
   close(): Promise<void>;
 }
 
+/** Where the partner's files are: a local directory, or a subdirectory of the tests' loopback OpenSSH sshd (internal-sftp). */
+async function location(prefix: string, sshd?: Sshd): Promise<{ dir: string; endpoint: FilesEndpoint; context: FileLocationContext }> {
+  if (!sshd) {
+    const dir = await mkdtemp(join(tmpdir(), `ferry-contract-${prefix}-`));
+    return { dir, endpoint: { directory: dir }, context: { targets: {}, secrets: {} } };
+  }
+  const dir = await mkdtemp(join(sshd.uploadDir, `${prefix}-`));
+  const subdirectory = dir.slice(sshd.uploadDir.length + 1);
+  return {
+    dir,
+    endpoint: { exportTargetRef: { name: 'sshd' }, subdirectory },
+    context: {
+      targets: { sshd: { protocol: 'SFTP', host: '127.0.0.1', port: sshd.port, directory: sshd.uploadDir, credentialsSecretRef: { name: 'sshd-creds' }, sftp: { hostKey: sshd.hostKey } } },
+      secrets: { 'sshd-creds': { username: sshd.user, privateKey: sshd.clientPrivateKey } },
+    },
+  };
+}
+
 /**
- * The contract suite's files counterpart of a SQL fixture: CSV files written into a fresh local
- * directory (what a test writes is what the partner sent), a files connector on it with its own
- * state database, and the target tables from `targetDdl` in PostgreSQL.
+ * The contract suite's files counterpart of a SQL fixture: CSV files written into a fresh directory,
+ * local or reached over SFTP (what a test writes is what the partner sent), a files connector on it
+ * with its own state database, and the target tables from `targetDdl` in PostgreSQL.
  */
-export async function initFilesContract(prefix: string, targetDdl: string, entities: Entity[]): Promise<FilesFixture> {
-  const dir = await mkdtemp(join(tmpdir(), `ferry-contract-${prefix}-`));
+export async function initFilesContract(prefix: string, targetDdl: string, entities: Entity[], sshd?: Sshd): Promise<FilesFixture> {
+  const { dir, endpoint, context } = await location(prefix, sshd);
   const [stateUrl, target] = await Promise.all([freshDatabase(`${prefix}_state`), testDatabase('postgres', `${prefix}_dst`)]);
   await target.exec(targetDdl);
   // The files it has seen live in the state database: bring its schema up, as a run would.
   await (await openStateStore(stateUrl)).close();
   const spec = {
     direction: 'OneWay',
-    source: { files: { directory: dir, settleSeconds: 0 } },
+    source: { files: { ...endpoint, settleSeconds: 0 } },
     target: { postgres: { secretRef: { name: 'dst' } } },
     entities: entities.map((e) => ({ ...e, source: { ...e.source, file: e.source.file ?? snapshotFile(e.source.table) } })),
   } as SyncFlowSpec;
-  const connector = filesConnector(spec, { flowId: `contract/${prefix}`, stateUrl, targets: {}, secrets: {} });
+  const connector = filesConnector(spec, { flowId: `contract/${prefix}`, stateUrl, ...context });
   const { open, closeAll } = sessionsOf(connector);
   const targetSession = await postgresConnector(target.url, 'the contract target').open();
   return {
     dir,
+    context,
     stateUrl,
     target,
     spec,

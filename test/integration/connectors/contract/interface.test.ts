@@ -11,6 +11,7 @@ import { freshDatabase } from '../../../helpers/databases.js';
 import { testDatabase } from '../../../helpers/pairings.js';
 import { EVENT_RESOURCE, wordpressCredentials, wordpressToTable, wordpressWrite } from '../../../helpers/wordpress-flows.js';
 import { EVENT_POST_TYPE } from '../../../helpers/wordpress-server.js';
+import { INTEROP_HINT, interopAvailable, startSshd, type Sshd } from '../../export/system-servers.js';
 import { initFilesContract, type FilesFixture } from './files-fixture.js';
 import { initHttpContract, wordpressEntity, type HttpFixture } from './http-fixture.js';
 import { CONNECTORS, DECLARED, collect, contractIt, initContract, lacking, sqlText, truthy, type ConnectorKind, type ContractFixture, type Need } from './setup.js';
@@ -117,9 +118,9 @@ const FILE_ITEMS: Entity = { ...itemsEntity(), source: { table: 'src_items', key
 const FILE_HEADER = ['code', 'name', 'amount', 'status'];
 const fileRows = (keys: string[]) => keys.map((k) => [k, `N${TRICKY_KEYS.indexOf(k)}`, TRICKY_KEYS.indexOf(k), 'Member']);
 
-/** The items as a partner's snapshot CSV: tricky text keys are just text there; the cursor is the position in the files. */
-async function filesWorld(): Promise<ItemsWorld> {
-  const fx = await initFilesContract('contract_files', CONTRACT_DDL.postgres, [FILE_ITEMS]);
+/** The items as a partner's snapshot CSV (in a directory, or on the loopback sshd): tricky text keys are just text there; the cursor is the position in the files. */
+async function filesWorld(sshd?: Sshd): Promise<ItemsWorld> {
+  const fx = await initFilesContract(sshd ? 'contract_sftp' : 'contract_files', CONTRACT_DDL.postgres, [FILE_ITEMS], sshd);
   await fx.drop('src_items-1.csv', FILE_HEADER, fileRows(TRICKY_KEYS));
   return {
     connector: fx.connector,
@@ -132,25 +133,35 @@ async function filesWorld(): Promise<ItemsWorld> {
     asked: TRICKY_ASKED,
     newestIsLastRow: false,
     files: fx,
-    close: () => fx.close(),
+    close: async () => {
+      await fx.close();
+      await sshd?.close();
+    },
   };
 }
 
-const WORLDS: Record<ConnectorKind, () => Promise<ItemsWorld>> = {
+/** Every connector, and the files source once more over SFTP (a real OpenSSH sshd on loopback) where the machine has one. */
+const VARIANTS = [...CONNECTORS, ...(interopAvailable ? (['files over SFTP'] as const) : [])];
+type Variant = ConnectorKind | 'files over SFTP';
+if (!interopAvailable) console.warn(INTEROP_HINT);
+
+const WORLDS: Record<Variant, () => Promise<ItemsWorld>> = {
   postgres: () => sqlWorld('postgres'),
   mysql: () => sqlWorld('mysql'),
   http: httpWorld,
-  files: filesWorld,
+  files: () => filesWorld(),
+  'files over SFTP': async () => filesWorld(await startSshd()),
 };
 
-describe.each(CONNECTORS)('connector contract: %s', (kind) => {
+describe.each(VARIANTS)('connector contract: %s', (variant: Variant) => {
+  const kind: ConnectorKind = variant === 'files over SFTP' ? 'files' : variant;
   let world: ItemsWorld;
   let fx: ContractFixture;
   let session: Session;
   let plan: EntityPlan;
 
   beforeAll(async () => {
-    world = await WORLDS[kind]();
+    world = await WORLDS[variant]();
     ({ session, plan } = world);
     if (world.sql) fx = world.sql;
   }, 180_000);
@@ -449,7 +460,7 @@ const ACTIONS: Entity['actions'] = ['link', 'createInTarget', 'updateTarget', 'd
 /** The items from the snapshot CSV into PostgreSQL, then from a newer snapshot without the first key. */
 async function filesFullRuns(fx: FilesFixture) {
   const spec = { ...fx.spec, entities: [{ ...fx.spec.entities[0], actions: ACTIONS }] };
-  const run = () => runSync({ flowId: 'contract/files-full', spec, mode: 'Full', sourceUrl: '', targetUrl: fx.target.url, stateUrl: fx.stateUrl, logger, files: { targets: {}, secrets: {} } });
+  const run = () => runSync({ flowId: 'contract/files-full', spec, mode: 'Full', sourceUrl: '', targetUrl: fx.target.url, stateUrl: fx.stateUrl, logger, files: fx.context });
   const first = await run();
   await fx.drop('src_items-2.csv', FILE_HEADER, fileRows(TRICKY_KEYS.slice(1)));
   const second = await run();
