@@ -7,7 +7,10 @@ import type { Entity } from '../../../src/api/entity.js';
 import type { SyncFlow, SyncFlowSpec } from '../../../src/api/syncflow.js';
 import type { Resolution } from '../../../src/api/syncjob.js';
 import { validateSyncFlow } from '../../../src/api/validate-flow.js';
+import { connectorFor } from '../../../src/connectors/index.js';
 import { runSync } from '../../../src/connectors/run.js';
+import { listPairs } from '../../../src/engine/two-way/inspect.js';
+import { listNewRecords } from '../../../src/cli/unpaired.js';
 import { sourceFiles } from '../../../src/store/source-files.js';
 import type { RunReport } from '../../../src/engine/report.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
@@ -113,6 +116,10 @@ describe('files source as one side of a two-way flow (PostgreSQL on the other si
       ['9', 'Dora B', 'db only'],
     ]);
     expect(await inboxDigest(dir)).toEqual(files);
+    // `ferry pairs --category new` lists the database-only record.
+    const dora = (await staff()).find((r) => r.employee_no === '9')!.id;
+    const page = await listNewRecords(stateUrl, 'test/payroll-two-way', spec, { limit: 10 });
+    expect(page.records.map((r) => [r.side, r.key, r.reason])).toEqual([['target', dora, 'unmatched']]);
   }, 90_000);
 
   it('a new snapshot: a file update goes to the database, a record gone from the file is archived (archiveInTarget), a note both changed is a Manual conflict', async () => {
@@ -128,8 +135,18 @@ describe('files source as one side of a two-way flow (PostgreSQL on the other si
     ]);
     expect(entity(report).twoWay).toMatchObject({ updatedTarget: 1, createdInTarget: 1, archivedTarget: 1, conflicts: 1, updatedSource: 0 });
     expect(entity(report).categories).toMatchObject({ synchronised: 2, conflict: 1, inactive: 1, new: 1 });
-    // The conflict stays one until resolved.
+    // The conflict stays one until resolved; `ferry pairs` shows both values.
     expect(entity(await run()).categories).toMatchObject({ conflict: 1 });
+    const conflicts = await listPairs({
+      flowId: 'test/payroll-two-way',
+      spec,
+      connectors: { source: connectorFor(spec, 'source', '', { targets: {}, secrets: {}, flowId: 'test/payroll-two-way', stateUrl })!, target: connectorFor(spec, 'target', targetUrl)! },
+      stateUrl,
+      category: 'conflict',
+      limit: 10,
+      logger,
+    });
+    expect(conflicts.map((p) => [p.sourceKey, p.differences])).toEqual([['2', [{ source: 'note', target: 'note', sourceValue: 'file note', targetValue: 'db note' }]]]);
   }, 120_000);
 
   it('Resolve: keeping the database value is refused (the files are read-only), keeping the file value writes it to the database', async () => {
