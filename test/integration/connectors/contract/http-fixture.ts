@@ -43,10 +43,11 @@ export function wordpressEntity(extra: Partial<Entity> = {}): Entity {
 /**
  * The contract suite's http counterpart of a SQL fixture: a real WordPress (one per test file,
  * started in beforeAll, ~2 s) whose ferry_event posts are a case's records, reached through the
- * tests' fault injector so a case can count the requests.
+ * tests' fault injector so a case can count the requests. `extraPlugin` is more PHP for the
+ * site's must-use plugin (more registered meta).
  */
-export async function initHttpContract(entity: Entity = wordpressEntity()): Promise<HttpFixture> {
-  const wp = await startWordPress({ extraPlugin: extraEventMetaPlugin() });
+export async function initHttpContract(entity: Entity = wordpressEntity(), extraPlugin = ''): Promise<HttpFixture> {
+  const wp = await startWordPress({ extraPlugin: `${extraEventMetaPlugin()}\n${extraPlugin}` });
   const proxy = await startFaultProxy(wp.siteUrl);
   const spec = { direction: 'OneWay', source: wordpressSystem(proxy.origin), target: wordpressSystem(proxy.origin), entities: [entity] } as unknown as SyncFlowSpec;
   const connector = httpConnector(spec, 'source', wordpressCredentials(wp), 'the contract API');

@@ -29,7 +29,7 @@ export const isSql = (kind: ConnectorKind): kind is SqlKind => kind === 'postgre
  * DB, a client-side Incremental filter, simulated writes instead of a unit of work), a case of the
  * suite asserts the fallback's result instead.
  */
-export type Need = 'listFields' | 'writes' | 'sql' | 'sqlPairing' | 'orderedScan' | 'triggerLog' | 'twoWaySide' | 'serverProcess';
+export type Need = 'writes' | 'sql' | 'sqlPairing' | 'orderedScan' | 'triggerLog' | 'twoWaySide' | 'serverProcess';
 
 const STAGED = 'lacks orderedScan itself: every Full run through it takes the staged join (interface.test.ts: "a Full run through the staged join")';
 
@@ -43,8 +43,6 @@ export const LACKS: Record<ConnectorKind, Partial<Record<Need, string>>> = {
     triggerLog: 'an API has no trigger log; its writes are checked by reading the records back',
     orderedScan: STAGED,
     serverProcess: 'the API server is not one of the private database servers of servers.ts',
-    listFields:
-      'the WordPress fixture registers no list-valued meta; Contains on http records is checked in test/unit/connectors/http/conditions.test.ts, value maps in test/integration/http/connector-source.test.ts',
   },
   files: {
     writes: 'read-only source, no writes',
