@@ -211,8 +211,11 @@ export class MysqlWriter implements TableWriter {
     const target = `${ALIAS}.${ident(archive.column)}`;
     for (const chunk of keyChunks(keys)) {
       const written = archived ? archive.value : archive.restoreValue;
-      const set = written === undefined ? sql(`${target} = DEFAULT(${target})`) : sql(`${target} = ?`, [toColumnText(written, type)]);
-      await this.db.run(joinSql([sql(`UPDATE ${this.table} AS ${ALIAS} SET `), set, sql(' WHERE '), this.keyFilter(chunk)], ''));
+      const text = written === undefined ? undefined : toColumnText(written, type);
+      const set = text === undefined ? sql(`${target} = DEFAULT(${target})`) : sql(`${target} = ?`, [text]);
+      // A row that already holds the value is not written again (a run re-done after a crash archives it once).
+      const changes = text === undefined ? sql('') : sql(` AND NOT (${target} <=> ?)`, [text]);
+      await this.db.run(joinSql([sql(`UPDATE ${this.table} AS ${ALIAS} SET `), set, sql(' WHERE ('), this.keyFilter(chunk), sql(')'), changes], ''));
     }
   }
 

@@ -198,7 +198,9 @@ export class TargetTable implements TableWriter {
     const written = archived ? archive.value : archive.restoreValue;
     const value = written === undefined ? 'DEFAULT' : literalFor(written, `archive value of ${this.plan.target.table}.${archive.column}`);
     const filter = this.keyFilter(keys);
-    await this.client.query(`UPDATE ${this.table} SET ${ident(archive.column)} = ${value} WHERE ${filter.where}`, filter.values);
+    // A row that already holds the value is not written again (a run re-done after a crash archives it once).
+    const changes = written === undefined ? '' : ` AND ${ident(archive.column)} IS DISTINCT FROM ${value}`;
+    await this.client.query(`UPDATE ${this.table} SET ${ident(archive.column)} = ${value} WHERE (${filter.where})${changes}`, filter.values);
   }
 
   /** Deletes rows by key; a row that cannot go (e.g. still referenced) is rejected alone. */

@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { cp, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -9,21 +8,13 @@ import { runSync } from '../../../src/connectors/run.js';
 import { runLocally } from '../../../src/local/local-run.js';
 import { sourceFiles } from '../../../src/store/source-files.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
-import { FERRY } from '../../helpers/ferry-process.js';
 import { sqlRows } from '../../helpers/mini-flow.js';
 import { drop, filesFlowSpec, inbox, TARGET_SQL } from './files-source.js';
+import { ferryRun, writeManifests, WRITES_SQL } from './kill-run.js';
 
 const logger = pino({ level: 'silent' });
 const DELTA: FileSource = { pattern: 'changes-*.csv', contents: 'Delta', orderCapture: '-(\\d+)\\.csv$', csv: { delimiter: ';' } };
 const BATCH = 50;
-
-// Every committed write to the target, in order: a row applied twice shows up as an extra write.
-const WRITES_SQL = `
-CREATE TABLE staff_writes (n bigserial PRIMARY KEY, employee_no text NOT NULL, name text);
-CREATE FUNCTION log_staff_write() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN INSERT INTO staff_writes (employee_no, name) VALUES (NEW.employee_no, NEW.name); RETURN NEW; END $$;
-CREATE TRIGGER staff_writes AFTER INSERT OR UPDATE ON staff FOR EACH ROW EXECUTE FUNCTION log_staff_write();
-`;
 
 /** Three delta files: 400 new people each; the third also changes 60 people of the first. */
 async function partnerFiles(dir: string): Promise<void> {
@@ -57,22 +48,8 @@ describe('files source: SIGKILL during an import, then a re-run: every row appli
     const manifests = await mkdtemp(join(tmpdir(), 'ferry-files-crash-manifests-'));
     scratch.push(manifests);
     const spec = { ...filesFlowSpec({ directory: dir, settleSeconds: 0, afterImport: 'Move' }, DELTA), batchSize: BATCH };
-    const flow = { apiVersion: 'ferry.dev/v1alpha1', kind: 'SyncFlow', metadata: { name: 'payroll' }, spec };
-    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'dst' }, stringData: { url: targetUrl } };
-    await writeFile(join(manifests, 'flow.yaml'), [flow, secret].map((d) => JSON.stringify(d)).join('\n---\n'));
+    await writeManifests(manifests, spec, targetUrl);
     return { dir, manifests, targetUrl, stateUrl };
-  }
-
-  /** `ferry run -f`, as an operator runs it; FERRY_FAILPOINT makes it SIGKILL itself at that point. */
-  function ferryRun(w: World, failpoint?: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, [FERRY, 'run', '-f', w.manifests, '--mode', 'Incremental', '--state-db', w.stateUrl, '-o', 'json'], {
-        env: { ...process.env, ...(failpoint ? { FERRY_FAILPOINT: failpoint } : {}) },
-      });
-      let stderr = '';
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
-    });
   }
 
   const writes = (w: World) => sqlRows(w.targetUrl, 'SELECT employee_no, name FROM staff_writes ORDER BY n');
@@ -107,7 +84,7 @@ describe('files source: SIGKILL during an import, then a re-run: every row appli
   for (const failpoint of ['batch:pairs-committed:11', 'files:finish-run:1']) {
     it(`killed at ${failpoint}`, async () => {
       const w = await world();
-      const killed = await ferryRun(w, failpoint);
+      const killed = await ferryRun(w.manifests, w.stateUrl, 'Incremental', failpoint);
       expect(killed.signal, killed.stderr.slice(-2000)).toBe('SIGKILL');
       // Nothing is recorded imported before the run's end: the file record never runs ahead of the target.
       expect((await records(w)).filter((f) => f.status === 'imported')).toEqual([]);

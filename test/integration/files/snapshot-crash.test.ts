@@ -1,0 +1,111 @@
+import { mkdtemp, rm, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FileSource } from '../../../src/api/files.js';
+import type { SyncFlowSpec } from '../../../src/api/syncflow.js';
+import { runLocally } from '../../../src/local/local-run.js';
+import { sourceFiles } from '../../../src/store/source-files.js';
+import { freshDatabase, withClient } from '../../helpers/databases.js';
+import { sqlRows } from '../../helpers/mini-flow.js';
+import { drop, filesFlowSpec, TARGET_SQL } from './files-source.js';
+import { ferryRun, writeManifests, WRITES_SQL } from './kill-run.js';
+
+const logger = pino({ level: 'silent' });
+const SNAPSHOT: FileSource = { pattern: 'staff-*.csv', contents: 'Snapshot', orderCapture: '-(\\d+)\\.csv$', csv: { delimiter: ';' } };
+const BATCH = 50;
+
+const csv = (ids: number[], name: (id: number) => string) => Buffer.from(['no;name;note;salary;born', ...ids.map((id) => `${id};${name(id)};;;`)].join('\n'));
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** Day 1: people 1-500. Day 2: 1-100 gone (archived), 101-400 the same, 401-500 renamed, 501-700 new: 300 writes, 6 batches, then 100 archived. */
+const DAY1 = csv(range(1, 500), (id) => `Person ${id}`);
+const DAY2 = csv(range(101, 700), (id) => (id > 400 && id <= 500 ? `Person ${id} (married)` : `Person ${id}`));
+
+function spec(dir: string): SyncFlowSpec {
+  const flow = { ...filesFlowSpec({ directory: dir, settleSeconds: 0, afterImport: 'Move' }, SNAPSHOT), batchSize: BATCH };
+  // Gone from the snapshot: archived in the target (the failpoint vanished:archived sits between the archive and the pairs).
+  flow.entities[0]!.actions = ['link', 'createInTarget', 'updateTarget', 'archiveInTarget'];
+  return flow;
+}
+
+interface World {
+  dir: string;
+  manifests: string;
+  targetUrl: string;
+  stateUrl: string;
+}
+
+/** A snapshot's Full run SIGKILLed mid-apply, then run again: the target as after an uninterrupted run, each write once, the file imported once. */
+describe('files source: SIGKILL during a snapshot Full run, then a re-run', () => {
+  const scratch: string[] = [];
+  let worlds = 0;
+  let expectedStaff: Record<string, unknown>[];
+  let expectedWrites: Record<string, unknown>[];
+
+  /** A target and state DB with day 1 imported, and day 2's snapshot waiting. */
+  async function world(): Promise<World> {
+    const n = ++worlds;
+    const [dir, manifests] = await Promise.all([mkdtemp(join(tmpdir(), 'ferry-snapshot-crash-')), mkdtemp(join(tmpdir(), 'ferry-snapshot-crash-manifests-'))]);
+    scratch.push(dir, manifests);
+    const [targetUrl, stateUrl] = await Promise.all([freshDatabase(`files_snapcrash_dst${n}`), freshDatabase(`files_snapcrash_state${n}`)]);
+    await withClient(targetUrl, (c) => c.query(TARGET_SQL + WRITES_SQL));
+    await writeManifests(manifests, spec(dir), targetUrl);
+    const w = { dir, manifests, targetUrl, stateUrl };
+    await drop(dir, 'staff-1.csv', DAY1);
+    expect((await run(w)).totals.created).toBe(500);
+    await drop(dir, 'staff-2.csv', DAY2);
+    await utimes(join(dir, 'staff-2.csv'), 1_700_000_000, 1_700_000_000);
+    return w;
+  }
+
+  // The re-run, through the same local runner as ferry run -f (in process: a spawn costs ~20 s here).
+  const run = async (w: World) => (await runLocally({ files: [w.manifests], flow: 'payroll', mode: 'Full', stateDb: w.stateUrl, logger }))[0]!;
+  const writes = (w: World) => sqlRows(w.targetUrl, 'SELECT employee_no, name FROM staff_writes ORDER BY n');
+  const staff = (w: World) => sqlRows(w.targetUrl, 'SELECT employee_no, name, archived FROM staff ORDER BY employee_no::int');
+  const records = (w: World) => withClient(w.stateUrl, (c) => sourceFiles(c, 'default/payroll'));
+
+  beforeAll(async () => {
+    const clean = await world();
+    const report = await run(clean);
+    expect(report.totals).toMatchObject({ read: 600, created: 200, updated: 100 });
+    expect(report.entities[0]!.archived).toBe(100);
+    expectedStaff = await staff(clean);
+    expectedWrites = await writes(clean);
+    expect(expectedStaff).toHaveLength(700);
+    expect(expectedStaff.filter((s) => s.archived)).toHaveLength(100);
+    // 500 creates on day 1, then 200 creates, 100 renames and 100 archivals.
+    expect(expectedWrites).toHaveLength(900);
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true })));
+  });
+
+  // Batch 3 of 6: between the pairs' and the target's commit; vanished:archived: the people gone are
+  // archived, their pairs not yet marked; files:finish-run: after every commit, before the file is recorded.
+  for (const failpoint of ['batch:pairs-committed:3', 'vanished:archived:1', 'files:finish-run:1']) {
+    it(`killed at ${failpoint}`, async () => {
+      const w = await world();
+      const killed = await ferryRun(w.manifests, w.stateUrl, 'Full', failpoint);
+      expect(killed.signal, killed.stderr.slice(-2000)).toBe('SIGKILL');
+      expect((await records(w)).map((f) => [f.name, f.status])).toEqual([
+        ['staff-1.csv', 'imported'],
+        ['staff-2.csv', 'pending'],
+      ]);
+
+      await run(w);
+      expect(await staff(w)).toEqual(expectedStaff);
+      expect(await writes(w)).toEqual(expectedWrites);
+      expect((await records(w)).map((f) => [f.name, f.status, f.path])).toEqual([
+        ['staff-1.csv', 'imported', 'processed/staff-1.csv'],
+        ['staff-2.csv', 'imported', 'processed/staff-2.csv'],
+      ]);
+      // Imported once: a further Full run finds nothing to write.
+      const again = await run(w);
+      expect([again.totals.created, again.totals.updated, again.entities[0]!.archived]).toEqual([0, 0, 0]);
+      expect(await writes(w)).toHaveLength(expectedWrites.length);
+    }, 120_000);
+  }
+});
