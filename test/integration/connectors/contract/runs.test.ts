@@ -8,7 +8,14 @@ import { runSync } from '../../../../src/connectors/run.js';
 import { createLogger } from '../../../../src/util/logger.js';
 import { freshDatabase, withClient } from '../../../helpers/databases.js';
 import { MINI_SOURCE, MINI_TARGET, pairingSpec, seedMiniRows, testDatabase, type TestDatabase } from '../../../helpers/pairings.js';
-import { CONNECTORS, contractIt, isSql, type SqlKind } from './setup.js';
+import type { Entity } from '../../../../src/api/entity.js';
+import type { SyncFlowSpec } from '../../../../src/api/syncflow.js';
+import { sourceFiles } from '../../../../src/store/source-files.js';
+import { EVENT_RESOURCE, wordpressCredentials, wordpressRecords, wordpressSystem } from '../../../helpers/wordpress-flows.js';
+import { EVENT_POST_TYPE } from '../../../helpers/wordpress-server.js';
+import { initFilesContract } from './files-fixture.js';
+import { initHttpContract } from './http-fixture.js';
+import { CONNECTORS, type SqlKind } from './setup.js';
 
 /** Whole runs through each connector: a dry run writes nothing; a crash at a failpoint and a re-run equal a clean run. */
 const logger = createLogger({ level: 'silent', pretty: false });
@@ -37,7 +44,8 @@ async function databases(sourceKind: SqlKind, targetKind: SqlKind, source?: Test
 
 describe.each(CONNECTORS)('whole runs through %s', (kind) => {
   const name = 'a dry run reports the writes and writes nothing to the target or the state';
-  if (!isSql(kind)) return contractIt(kind, ['sqlPairing'], name, () => {});
+  if (kind === 'files') return it(name, { timeout: 120_000 }, filesDryRun);
+  if (kind === 'http') return it(name, { timeout: 180_000 }, httpDryRun);
   it(name, async () => {
     const { source, target, stateUrl } = await databases(kind, kind);
     const request = { flowId: `test/dry-${kind}`, spec: pairingSpec(kind, kind), sourceUrl: source.url, targetUrl: target.url, stateUrl, logger };
@@ -50,6 +58,64 @@ describe.each(CONNECTORS)('whole runs through %s', (kind) => {
     expect(real.totals.created).toBe(15);
   });
 });
+
+const pairCount = async (stateUrl: string) => (await withClient(stateUrl, (c) => c.query(`SELECT count(*)::int AS n FROM ferry.pairs`))).rows[0].n as number;
+
+/** A files source: the dry run reads the partner's file and records nothing, not even the file as imported. */
+async function filesDryRun() {
+  const entity = { name: 'items', source: { table: 'src_items', keys: ['code'] }, target: { table: 'dst_items', keys: ['code'] }, fields: ['code', 'name'].map((c) => ({ source: c, target: c })) } as Entity;
+  const fx = await initFilesContract('runs_files', 'CREATE TABLE dst_items (code text PRIMARY KEY, name text)', [entity]);
+  try {
+    await fx.drop('src_items-1.csv', ['code', 'name'], [['a', 'Ann'], ['b', 'Bob'], ['c', 'Cy']]);
+    const request = { flowId: 'test/dry-files', spec: fx.spec, sourceUrl: '', targetUrl: fx.target.url, stateUrl: fx.stateUrl, logger, files: fx.context };
+    const imported = async () => (await withClient(fx.stateUrl, (c) => sourceFiles(c, 'test/dry-files'))).filter((f) => f.status === 'imported').length;
+    const dry = await runSync({ ...request, mode: 'Full', dryRun: true });
+    expect(dry.status, dry.error).toBe('Succeeded');
+    expect(dry.totals.created).toBe(3);
+    expect(await fx.target.rows('SELECT code FROM dst_items')).toEqual([]);
+    expect(await pairCount(fx.stateUrl)).toBe(0);
+    expect(await imported()).toBe(0);
+    const real = await runSync({ ...request, mode: 'Full' });
+    expect(real.totals.created).toBe(3);
+    expect(await imported()).toBe(1);
+  } finally {
+    await fx.close();
+  }
+}
+
+/** WordPress as the target (no transactions): the dry run simulates its writes and sends none. */
+async function httpDryRun() {
+  const entity = {
+    name: 'items',
+    source: { table: 'items', keys: ['code'] },
+    target: { table: EVENT_POST_TYPE, keys: ['id'], resource: EVENT_RESOURCE },
+    match: [{ source: 'code', target: 'event_code' }],
+    fields: [
+      { source: 'code', target: 'event_code' },
+      { source: 'title', target: 'title' },
+    ],
+  } as unknown as Entity;
+  // The fixture's own flow is WordPress to WordPress; this run only uses its site and fault injector.
+  const fx = await initHttpContract();
+  try {
+    const source = await testDatabase('postgres', 'dry_http_src');
+    await source.exec(`CREATE TABLE items (code text PRIMARY KEY, title text); INSERT INTO items VALUES ('a', 'Ann'), ('b', 'Bob'), ('c', 'Cy')`);
+    const spec = { direction: 'OneWay', source: { postgres: { secretRef: { name: 'src' } } }, target: wordpressSystem(fx.proxy.origin), entities: [entity] } as unknown as SyncFlowSpec;
+    const request = { flowId: 'test/dry-http', spec, sourceUrl: source.url, targetUrl: wordpressCredentials(fx.wp), stateUrl: await freshDatabase('dry_http_state'), logger };
+    fx.proxy.reset();
+    const dry = await runSync({ ...request, mode: 'Full', dryRun: true });
+    expect(dry.status, dry.error).toBe('Succeeded');
+    expect(dry.totals.created).toBe(3);
+    expect(fx.writes()).toBe(0);
+    expect(await wordpressRecords(fx.wp, EVENT_POST_TYPE)).toEqual([]);
+    expect(await pairCount(request.stateUrl)).toBe(0);
+    const real = await runSync({ ...request, mode: 'Full' });
+    expect(real.totals.created).toBe(3);
+    expect((await wordpressRecords(fx.wp, EVENT_POST_TYPE)).length).toBe(3);
+  } finally {
+    await fx.close();
+  }
+}
 
 /**
  * MariaDB on either side of a crash: `ferry run` is SIGKILLed at a failpoint, then the flow is run

@@ -29,7 +29,7 @@ export const isSql = (kind: ConnectorKind): kind is SqlKind => kind === 'postgre
  * DB, a client-side Incremental filter, simulated writes instead of a unit of work), a case of the
  * suite asserts the fallback's result instead.
  */
-export type Need = 'writes' | 'sql' | 'sqlPairing' | 'orderedScan' | 'triggerLog' | 'twoWaySide' | 'serverProcess';
+export type Need = 'writes' | 'sql' | 'orderedScan' | 'triggerLog' | 'twoWaySide' | 'serverProcess';
 
 const STAGED = 'lacks orderedScan itself: every Full run through it takes the staged join (interface.test.ts: "a Full run through the staged join")';
 
@@ -38,8 +38,6 @@ export const LACKS: Record<ConnectorKind, Partial<Record<Need, string>>> = {
   mysql: {},
   http: {
     sql: 'an API has no SQL text (values travel as JSON)',
-    sqlPairing:
-      'the firms/people/interests pairing runs between SQL databases; whole runs through http (dry run with simulated writes, crash, Incremental) are in test/integration/http',
     triggerLog: 'an API has no trigger log; its writes are checked by reading the records back',
     orderedScan: STAGED,
     serverProcess: 'the API server is not one of the private database servers of servers.ts',
@@ -47,7 +45,6 @@ export const LACKS: Record<ConnectorKind, Partial<Record<Need, string>>> = {
   files: {
     writes: 'read-only source, no writes',
     sql: 'partner files hold no SQL text',
-    sqlPairing: 'the firms/people/interests pairing runs between SQL databases; whole runs from files (dry run, SIGKILL) are in test/integration/files',
     triggerLog: 'read-only source, no writes',
     orderedScan: STAGED,
     twoWaySide: 'a files side of a two-way flow is read-only and is not in this suite yet',
