@@ -47,7 +47,8 @@ export const LACKS: Record<ConnectorKind, Partial<Record<Need, string>>> = {
     sql: 'partner files hold no SQL text',
     triggerLog: 'read-only source, no writes',
     orderedScan: STAGED,
-    twoWaySide: 'a files side of a two-way flow is read-only and is not in this suite yet',
+    twoWaySide:
+      'a files side is always a two-way flow\'s read-only source with no archive column; this case archives a record on the side behind Ferry\'s back (files two-way: test/integration/files/two-way.test.ts)',
     serverProcess: 'files are read from a directory here, no server process',
   },
 };
