@@ -37,6 +37,8 @@ export interface FilesFixture {
   open(): Promise<Session>;
   /** The engine's plan of an entity whose source table is one of the spec's (its other parts may differ). */
   plan(entity: Entity): Promise<EntityPlan>;
+  /** A session of a later run of the same flow (it lists the files again: one run lists them once). */
+  nextRun(): Promise<Session>;
   /** Drops a CSV file into the directory, as a partner would. */
   drop(name: string, header: string[], rows: (string | number | null)[][]): Promise<void>;
   close(): Promise<void>;
@@ -77,8 +79,11 @@ export async function initFilesContract(prefix: string, targetDdl: string, entit
     target: { postgres: { secretRef: { name: 'dst' } } },
     entities: entities.map((e) => ({ ...e, source: { ...e.source, file: e.source.file ?? snapshotFile(e.source.table) } })),
   } as SyncFlowSpec;
-  const connector = filesConnector(spec, { flowId: `contract/${prefix}`, stateUrl, ...context });
+  const connectorFor = () => filesConnector(spec, { flowId: `contract/${prefix}`, stateUrl, ...context });
+  const connector = connectorFor();
   const { open, closeAll } = sessionsOf(connector);
+  // A run lists the files once; a later run is a new connector.
+  const later: ReturnType<typeof sessionsOf>[] = [];
   const targetSession = await postgresConnector(target.url, 'the contract target').open();
   return {
     dir,
@@ -94,9 +99,14 @@ export async function initFilesContract(prefix: string, targetDdl: string, entit
       const targetCatalog = await targetSession.readCatalog('', [entity.target.table]);
       return planFlow(withFlowDefaults({ ...spec, entities: [withFile] }), (side, table) => (side === 'source' ? sourceCatalog : targetCatalog).get(table)).entities[0];
     },
+    nextRun() {
+      const sessions = sessionsOf(connectorFor());
+      later.push(sessions);
+      return sessions.open();
+    },
     drop: (name, header, rows) => writeFile(join(dir, name), csvText(header, rows)),
     async close() {
-      await Promise.all([closeAll(), targetSession.close()]);
+      await Promise.all([closeAll(), ...later.map((l) => l.closeAll()), targetSession.close()]);
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -29,7 +29,7 @@ export const isSql = (kind: ConnectorKind): kind is SqlKind => kind === 'postgre
  * DB, a client-side Incremental filter, simulated writes instead of a unit of work), a case of the
  * suite asserts the fallback's result instead.
  */
-export type Need = 'writes' | 'sql' | 'orderedScan' | 'triggerLog' | 'twoWaySide' | 'serverProcess';
+export type Need = 'writes' | 'sql' | 'orderedScan' | 'triggerLog' | 'serverProcess';
 
 const STAGED = 'lacks orderedScan itself: every Full run through it takes the staged join (interface.test.ts: "a Full run through the staged join")';
 
@@ -47,8 +47,6 @@ export const LACKS: Record<ConnectorKind, Partial<Record<Need, string>>> = {
     sql: 'partner files hold no SQL text',
     triggerLog: 'read-only source, no writes',
     orderedScan: STAGED,
-    twoWaySide:
-      'a files side is always a two-way flow\'s read-only source with no archive column; this case archives a record on the side behind Ferry\'s back (files two-way: test/integration/files/two-way.test.ts)',
     serverProcess: 'files are read from a directory here, no server process',
   },
 };
