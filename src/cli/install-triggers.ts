@@ -20,6 +20,10 @@ export function registerInstallTriggersCommand(program: Command): void {
         if (spec.direction === 'TwoWay') sides.push({ side: 'target', url: dbs.targetUrl });
         for (const { side, url } of sides) {
           const database = databaseOf(spec[side], side);
+          if (side === 'source' && spec.source.files) {
+            process.stdout.write(`skipped the ${side}: a files source has no change triggers; \`ferry run --watch\` lists its location every --interval\n`);
+            continue;
+          }
           if (database?.kind !== 'postgres') {
             process.stdout.write(`skipped the ${side}: change triggers need PostgreSQL; \`ferry run --watch\` polls ${database?.path ?? `spec.${side}`}\n`);
             continue;

@@ -2,7 +2,8 @@ import Table from 'cli-table3';
 import { Command, Option } from 'commander';
 import { PAIR_CATEGORIES, type PairCategory, type SyncFlow } from '../api/syncflow.js';
 import type { LoadedManifests } from '../api/manifests.js';
-import { databaseOf } from '../api/systems.js';
+import { databaseOf, type SystemSide } from '../api/systems.js';
+import type { FileLocationContext } from '../connectors/files/location.js';
 import { connectorFor } from '../connectors/index.js';
 import type { Connector } from '../engine/connector.js';
 import { listPairs, type PairListing } from '../engine/two-way/inspect.js';
@@ -21,6 +22,8 @@ export interface FlowDatabases {
   sourceUrl: string;
   targetUrl: string;
   stateUrl: string;
+  /** The manifests' ExportTargets and Secrets: how a files source reaches its location. */
+  files: FileLocationContext;
 }
 
 export interface FlowOptions {
@@ -46,17 +49,18 @@ export async function withFlowDatabases<T>(options: FlowOptions, work: (dbs: Flo
       flow,
       flowId: flowIdOf(flow),
       loaded,
-      // A files source has no URL: its ExportTarget and Secrets come from the manifests (sourceConnector).
+      // A files source has no URL: it reads through `files` (flowConnector, runSync's `files`).
       sourceUrl: flow.spec.source.files ? '' : await resolveUrl(requireDatabaseUrl(loaded, flow.spec, 'source')),
       targetUrl: await resolveUrl(requireDatabaseUrl(loaded, flow.spec, 'target')),
       stateUrl: stateDbUrlOf(options) ?? (await resolveUrl('embedded://ferry_state')),
+      files: exportContext(loaded),
     }),
   );
 }
 
-/** The flow's source connector; a files source reads through the manifests' ExportTargets and Secrets. */
-export function sourceConnector(dbs: FlowDatabases): Connector {
-  return connectorFor(dbs.flow.spec, 'source', dbs.sourceUrl, { ...exportContext(dbs.loaded), flowId: dbs.flowId, stateUrl: dbs.stateUrl })!;
+/** The connector of one side of the flow; a files source reads through the manifests' ExportTargets and Secrets. */
+export function flowConnector(dbs: FlowDatabases, side: SystemSide): Connector | undefined {
+  return connectorFor(dbs.flow.spec, side, side === 'source' ? dbs.sourceUrl : dbs.targetUrl, { ...dbs.files, flowId: dbs.flowId, stateUrl: dbs.stateUrl });
 }
 
 export function addFlowOptions(command: Command): Command {
@@ -129,8 +133,8 @@ export function registerPairsCommand(program: Command): void {
           flowId: dbs.flowId,
           spec: dbs.flow.spec,
           connectors: {
-            source: sourceConnector(dbs),
-            target: connectorFor(dbs.flow.spec, 'target', dbs.targetUrl)!,
+            source: flowConnector(dbs, 'source')!,
+            target: flowConnector(dbs, 'target')!,
           },
           stateUrl: dbs.stateUrl,
           entity: options.entity,

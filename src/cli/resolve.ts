@@ -89,6 +89,7 @@ export function registerResolveCommand(program: Command): void {
           sourceUrl: dbs.sourceUrl,
           targetUrl: dbs.targetUrl,
           stateUrl: dbs.stateUrl,
+          files: dbs.files,
           logger: createLogger(),
         });
       });

@@ -3,12 +3,11 @@ import { parseWindow } from '../api/defaults.js';
 import { databaseOf, type SystemSide } from '../api/systems.js';
 import { renderReport, type ReportFormat } from '../report/formats.js';
 import { RunFailedError } from '../engine/run.js';
-import { connectorFor } from '../connectors/index.js';
 import type { ChangeFeed } from '../engine/connector.js';
 import { watchLoop } from '../engine/watch-loop.js';
 import { runLocally, type LocalRunOptions } from '../local/local-run.js';
 import { ConfigError, FlowBusyError } from '../util/errors.js';
-import { withFlowDatabases, type FlowDatabases } from './pairs.js';
+import { flowConnector, withFlowDatabases, type FlowDatabases } from './pairs.js';
 
 /** `30s`, `5m`, `1h30m` or plain seconds -> milliseconds. */
 export function parseInterval(text: string): number {
@@ -27,7 +26,7 @@ async function openChangeFeeds(dbs: FlowDatabases, logger: Logger): Promise<Chan
   const sides: SystemSide[] = spec.direction === 'TwoWay' ? ['source', 'target'] : ['source'];
   const feeds: ChangeFeed[] = [];
   for (const side of sides) {
-    const connector = connectorFor(spec, side, side === 'source' ? dbs.sourceUrl : dbs.targetUrl);
+    const connector = flowConnector(dbs, side);
     const namespace = databaseOf(spec[side], side)?.namespace ?? '';
     const feed = await connector?.changeFeed?.(namespace, spec.entities.map((e) => e[side].table), logger);
     if (feed) feeds.push(feed);
@@ -45,7 +44,8 @@ export async function runWatch(options: Omit<LocalRunOptions, 'mode'> & { interv
     const feeds = await openChangeFeeds(dbs, logger);
     logger.info(
       { flow: dbs.flowId, intervalMs: options.intervalMs, notifications: feeds.length > 0 },
-      feeds.length > 0 ? 'watching: syncing on change notifications, polling as fallback' : 'watching: polling (no change triggers installed; see ferry install-triggers)',
+      (feeds.length > 0 ? 'watching: syncing on change notifications, polling as fallback' : 'watching: polling (no change triggers installed; see ferry install-triggers)') +
+        (dbs.flow.spec.source.files ? "; the files source's location is listed every interval (files send no change notifications)" : ''),
     );
     const controller = new AbortController();
     const stop = () => controller.abort();
