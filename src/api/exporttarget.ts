@@ -16,6 +16,8 @@ import { FileNameTemplate } from './export-settings.js';
 export const PROTOCOLS = ['SFTP', 'FTPS', 'FTPS-Implicit', 'FTP'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
+export const ACCESS_MODES = ['ReadWrite', 'ReadOnly'] as const;
+
 export const DEFAULT_PORTS: Record<Protocol, number> = { SFTP: 22, FTPS: 21, 'FTPS-Implicit': 990, FTP: 21 };
 
 export const ExportTargetSpecSchema = Type.Object(
@@ -53,6 +55,13 @@ export const ExportTargetSpecSchema = Type.Object(
       ),
     ),
     insecure: Type.Optional(Type.Boolean({ description: 'Allow unencrypted or unpinned connections; required for FTP.' })),
+    access: Type.Optional(
+      StringEnum(ACCESS_MODES, {
+        default: 'ReadWrite',
+        description:
+          'ReadWrite (default): exports write here, the probe writes a probe file. ReadOnly: a partner location files sources only read from; the probe lists instead of writing, and exports to it are refused.',
+      }),
+    ),
     fileNameTemplate: Type.Optional(FileNameTemplate('Overrides the flow fileNameTemplate for this target.')),
     retry: Type.Optional(
       Type.Object(

@@ -1,4 +1,5 @@
 import type { ExportTarget } from './exporttarget.js';
+import type { SyncFlow } from './syncflow.js';
 import { fileNameTemplateProblem } from './validate-helpers.js';
 import type { ValidationError } from './validation-error.js';
 
@@ -26,4 +27,13 @@ export function validateExportTarget(target: ExportTarget): ValidationError[] {
     if (problem) errors.push({ path: 'spec.fileNameTemplate', message: problem });
   }
   return errors;
+}
+
+/** An export names an ExportTarget declared read-only (a partner's location files sources read from). */
+export function exportsToReadOnlyTargets(flow: SyncFlow, targets: readonly ExportTarget[]): ValidationError[] {
+  return (flow.spec.target.export?.targets ?? []).flatMap((ref, i) =>
+    targets.some((t) => t.metadata.name === ref.name && t.spec.access === 'ReadOnly')
+      ? [{ path: `spec.target.export.targets[${i}]`, message: `ExportTarget "${ref.name}" is read-only (spec.access: ReadOnly): an export cannot write to it` }]
+      : [],
+  );
 }

@@ -3,7 +3,7 @@ import { manifestSource } from './manifests.js';
 import { checkManifestSchema } from './schema-check.js';
 import type { SyncFlow } from './syncflow.js';
 import type { TableCatalog } from './validate-catalog.js';
-import { validateExportTarget } from './validate-export-target.js';
+import { exportsToReadOnlyTargets, validateExportTarget } from './validate-export-target.js';
 import { validateSyncFlow } from './validate-flow.js';
 import { findFlowFor, syncJobSpecErrors, validateSyncJob } from './validate-job.js';
 import type { ValidationError } from './validation-error.js';
@@ -62,7 +62,7 @@ export function validateManifests(loaded: LoadedManifests, options: ManifestVali
   const validFlows = loaded.flows.filter((f) => schemaValid.has(f));
   for (const flow of validFlows) {
     const catalog = typeof options.catalog === 'function' ? options.catalog(flow) : options.catalog;
-    errors.push(...withSource(flow, validateSyncFlow(flow, { catalog })));
+    errors.push(...withSource(flow, [...validateSyncFlow(flow, { catalog }), ...exportsToReadOnlyTargets(flow, loaded.targets)]));
   }
   for (const job of loaded.jobs.filter((j) => schemaValid.has(j))) {
     // A job whose flow has schema errors is only checked on its own; the flow's errors are reported already.

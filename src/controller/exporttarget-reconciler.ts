@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { removeCondition, setCondition } from '../api/conditions.js';
 import type { ExportTarget } from '../api/exporttarget.js';
 import { validateExportTarget } from '../api/validate-export-target.js';
 import { probeFilesSource } from '../connectors/files/probe.js';
 import { probeExportTarget, type ProbeResult } from '../export/probe.js';
 import type { ExportSecrets } from '../export/secrets.js';
 import type { ControllerContext } from './context.js';
+import { exportTargetConditions, readyResult } from './exporttarget-conditions.js';
 import { filesReadersHash, filesReadersOf, probeFilesReaders } from './files-read-probe.js';
 import { errorMessage } from './kube.js';
 
@@ -88,30 +88,13 @@ export class ExportTargetReconciler {
     return secrets;
   }
 
-  /** Ready: the write probe. FilesReadable (only while a SyncFlow's files source reads through the target): the read probes. */
-  private async writeStatus(target: ExportTarget, result: ProbeResult, read: ProbeResult | undefined, now: Date): Promise<void> {
+  /** Ready: the write probe (a ReadOnly target: the listing and the read probes). FilesReadable (only while a SyncFlow's files source reads through the target): the read probes. */
+  private async writeStatus(target: ExportTarget, probe: ProbeResult, read: ProbeResult | undefined, now: Date): Promise<void> {
     const generation = target.metadata.generation;
     const previous = target.status?.conditions?.find((c) => c.type === 'Ready');
-    let conditions = setCondition(
-      target.status?.conditions,
-      { type: 'Ready', status: result.ready ? 'True' : 'False', reason: result.reason, message: result.message.slice(0, 4096), observedGeneration: generation },
-      now,
-    );
-    conditions = result.warning
-      ? setCondition(conditions, { type: 'Insecure', status: 'True', reason: 'InsecureConfiguration', message: result.warning, observedGeneration: generation }, now)
-      : removeCondition(conditions, 'Insecure');
     const previousRead = target.status?.conditions?.find((c) => c.type === 'FilesReadable');
-    conditions = read
-      ? setCondition(
-          conditions,
-          { type: 'FilesReadable', status: read.ready ? 'True' : 'False', reason: read.reason, message: read.message.slice(0, 4096), observedGeneration: generation },
-          now,
-        )
-      : removeCondition(conditions, 'FilesReadable');
-    conditions = removeCondition(conditions, 'Reconciling');
-    conditions = result.reason === 'InvalidConfig'
-      ? setCondition(conditions, { type: 'Stalled', status: 'True', reason: 'InvalidConfig', message: result.message.slice(0, 4096), observedGeneration: generation }, now)
-      : removeCondition(conditions, 'Stalled');
+    const result = readyResult(target, probe, read);
+    const conditions = exportTargetConditions(target, result, read, now);
     const lastTransfer = await this.lastTransfer(target);
     await this.ctx.patchStatus('ExportTarget', target, { observedGeneration: generation, conditions, ...(lastTransfer ? { lastTransfer } : {}) });
     if (previous?.status !== (result.ready ? 'True' : 'False') || previous?.reason !== result.reason) {

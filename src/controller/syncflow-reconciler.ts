@@ -4,6 +4,7 @@ import { checkManifestSchema } from '../api/schema-check.js';
 import type { FlowHistoryEntry, SyncFlow, SyncFlowStatus } from '../api/syncflow.js';
 import type { SyncJob, SyncJobSpec } from '../api/syncjob.js';
 import { validateSyncFlow } from '../api/validate-flow.js';
+import { exportsToReadOnlyTargets } from '../api/validate-export-target.js';
 import { byAge, isActive, isFinished } from './admission.js';
 import { flowIdOf, type ControllerContext } from './context.js';
 import { jobNameFor } from './job-builder.js';
@@ -55,7 +56,7 @@ export class SyncFlowReconciler {
     const errors = [
       ...checkManifestSchema(structuredClone({ apiVersion: flow.apiVersion ?? API_VERSION, kind: 'SyncFlow', metadata: { name }, spec: flow.spec })),
     ];
-    if (errors.length === 0) errors.push(...validateSyncFlow(flow));
+    if (errors.length === 0) errors.push(...validateSyncFlow(flow), ...exportsToReadOnlyTargets(flow, this.ctx.targets.list((t) => t.metadata.namespace === namespace)));
     if (errors.length > 0) {
       const message = errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; ').slice(0, 4000);
       status.conditions = setCondition(status.conditions, { type: 'Ready', status: 'False', reason: 'InvalidSpec', message, observedGeneration: generation }, now);

@@ -15,7 +15,8 @@ export interface ProbeResult {
 
 /**
  * Connects, authenticates and checks the directory is writable (writes a probe file under a
- * temporary name, renames it, removes it). Never throws; secrets never appear in the message.
+ * temporary name, renames it, removes it); a ReadOnly target's directory is listed instead.
+ * Never throws; secrets never appear in the message.
  */
 export async function probeExportTarget(spec: ExportTargetSpec, secrets: ExportSecrets, name = 'probe'): Promise<ProbeResult> {
   let target;
@@ -25,10 +26,15 @@ export async function probeExportTarget(spec: ExportTargetSpec, secrets: ExportS
     return { ready: false, reason: 'InvalidConfig', message: error instanceof FerryError ? error.message : String(error) };
   }
   const warning = insecurityWarning(target);
+  const where = `${target.spec.protocol} ${target.spec.host}:${target.spec.port}${target.spec.directory ? ` ${target.spec.directory}` : ''}`;
+  let missing = false;
   try {
     const connection = await connect(target);
     try {
-      await connection.checkWritable();
+      // A read-only location (a partner's) is listed: a probe file there would fail or be unwelcome.
+      if (spec.access !== 'ReadOnly') await connection.checkWritable();
+      else if (await connection.directoryExists('')) await connection.list('');
+      else missing = true;
     } finally {
       await connection.close();
     }
@@ -38,6 +44,7 @@ export async function probeExportTarget(spec: ExportTargetSpec, secrets: ExportS
     const reason = classified.reason === 'TransferFailed' ? 'Unreachable' : classified.reason === 'SizeMismatch' ? 'PermissionDenied' : classified.reason;
     return { ready: false, reason, message: classified.message, ...(warning ? { warning } : {}) };
   }
-  const where = `${target.spec.protocol} ${target.spec.host}:${target.spec.port}${target.spec.directory ? ` ${target.spec.directory}` : ''}`;
-  return { ready: true, reason: 'Ready', message: `connected, authenticated and wrote a probe file to ${where}`, ...(warning ? { warning } : {}) };
+  if (missing) return { ready: false, reason: 'NotFound', message: `the directory of ${where} does not exist`, ...(warning ? { warning } : {}) };
+  const did = spec.access === 'ReadOnly' ? `listed ${where} (read-only: nothing written)` : `wrote a probe file to ${where}`;
+  return { ready: true, reason: 'Ready', message: `connected, authenticated and ${did}`, ...(warning ? { warning } : {}) };
 }

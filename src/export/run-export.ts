@@ -79,6 +79,7 @@ function destinationsFor(names: string[], context: ExportContext): Destination[]
   return names.map((name) => {
     const spec = context.targets[name];
     if (!spec) return { name, invalid: `ExportTarget "${name}" not found` };
+    if (spec.access === 'ReadOnly') return { name, invalid: `ExportTarget "${name}" is read-only (spec.access: ReadOnly): an export cannot write to it` };
     try {
       return { name, target: resolveTarget(name, spec, context.secrets) };
     } catch (error) {
