@@ -83,7 +83,9 @@ export async function connect(url: string, what: string): Promise<pg.Client> {
 /**
  * Makes the errors of a lost connection name the system. node-pg hands the error it emits to every
  * running and queued statement right after its listeners return, so renaming it there covers them;
- * statements issued later get a fresh "not queryable" error, renamed on its way out.
+ * statements issued later get a fresh "not queryable" error, renamed on its way out. A statement
+ * sent just before the server ended the session gets the server's own FATAL answer instead (no
+ * 'error' event yet), so that answer is renamed too.
  */
 function nameLostConnection(client: pg.Client, where: string): void {
   let lost = false;
@@ -91,23 +93,30 @@ function nameLostConnection(client: pg.Client, where: string): void {
     if (error instanceof Error && !error.message.startsWith('lost the connection')) error.message = where + error.message.replace(/\s*\n\s*/g, ' ');
     return error;
   };
+  const namedIfLost = (error: unknown) => (lost || endsTheSession(error) ? named(error) : error);
   client.on('error', (error: Error) => {
     lost = true;
     named(error);
   });
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   const wrapped = (...args: unknown[]): unknown => {
-    if (!lost) return query(...args);
     const submittable = args[0] as { submit?: unknown; handleError?: (error: Error, connection: unknown) => void } | undefined;
     if (typeof submittable?.submit === 'function' && submittable.handleError) {
       const handleError = submittable.handleError.bind(submittable);
-      submittable.handleError = (error, connection) => handleError(named(error) as Error, connection);
+      submittable.handleError = (error, connection) => handleError(namedIfLost(error) as Error, connection);
       return query(...args);
     }
     const result = query(...args);
-    return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(named(error))) : result;
+    return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(namedIfLost(error))) : result;
   };
   (client as unknown as { query: typeof wrapped }).query = wrapped;
+}
+
+/** The server's answers that end the session: administrator or crash shutdown, server not accepting connections. */
+const SESSION_ENDING_CODES = new Set(['57P01', '57P02', '57P03']);
+
+function endsTheSession(error: unknown): boolean {
+  return error instanceof Error && SESSION_ENDING_CODES.has((error as { code?: string }).code ?? '');
 }
 
 async function probe(url: string, timeoutMs: number): Promise<void> {
