@@ -7,6 +7,7 @@ import type { Controller } from '../../src/controller/controller.js';
 import type { Kube } from '../../src/controller/kube.js';
 import { freshDatabase } from '../helpers/databases.js';
 import { INTEROP_HINT, interopAvailable, startSshd, type Sshd } from '../integration/export/system-servers.js';
+import { exportFlow } from '../integration/export/fixtures.js';
 import { filesFlowSpec } from '../integration/files/files-source.js';
 import { createNamespace, createSecret, kubeClient, startController, waitFor } from './fixtures/env.js';
 
@@ -25,8 +26,8 @@ describe.skipIf(!interopAvailable)('ExportTarget status: FilesReadable from the 
     const stateUrl = await freshDatabase('e2e_files_probe_state');
     await createSecret(kube, ns, 'ferry-state-db', { url: stateUrl });
     sshd = await startSshd({ user: 'nobody' });
-    for (const dir of ['in', 'locked']) mkdirSync(join(sshd.uploadDir, dir));
-    writeFileSync(join(sshd.uploadDir, 'in', 'employees-20261101.csv.gz.pgp'), 'x');
+    for (const dir of ['in', 'locked', 'partner']) mkdirSync(join(sshd.uploadDir, dir));
+    for (const dir of ['in', 'partner']) writeFileSync(join(sshd.uploadDir, dir, 'employees-20261101.csv.gz.pgp'), 'x');
     chmodSync(join(sshd.uploadDir, 'locked'), 0o711);
     await createSecret(kube, ns, 'sshd-creds', { username: sshd.user, privateKey: sshd.clientPrivateKey });
     controller = await startController(ns, stateUrl);
@@ -76,5 +77,31 @@ describe.skipIf(!interopAvailable)('ExportTarget status: FilesReadable from the 
       const target = await kube.get<ExportTarget>('ExportTarget', ns, 'payroll-sftp');
       return !target.status?.conditions?.some((c) => c.type === 'FilesReadable');
     }, 60_000);
+  }, 180_000);
+
+  it('a ReadOnly ExportTarget on a directory nobody cannot write: Ready follows the read probe (True), and an export naming it is Stalled', async () => {
+    // partner/ is root's (made by this test): nobody lists and reads it, a probe file could not be written.
+    await kube.create<ExportTarget>('ExportTarget', {
+      apiVersion: 'ferry.dev/v1alpha1',
+      kind: 'ExportTarget',
+      metadata: { name: 'partner-ro', namespace: ns },
+      spec: { protocol: 'SFTP', host: '127.0.0.1', port: sshd.port, directory: join(sshd.uploadDir, 'partner'), credentialsSecretRef: { name: 'sshd-creds' }, sftp: { hostKey: sshd.hostKey }, access: 'ReadOnly' },
+    });
+    await kube.create<SyncFlow>('SyncFlow', { apiVersion: 'ferry.dev/v1alpha1', kind: 'SyncFlow', metadata: { name: 'payroll-ro', namespace: ns }, spec: filesFlowSpec({ exportTargetRef: { name: 'partner-ro' } }) });
+    const ready = await waitFor('Ready and FilesReadable True', async () => {
+      const target = await kube.get<ExportTarget>('ExportTarget', ns, 'partner-ro');
+      const conditions = target.status?.conditions ?? [];
+      const read = conditions.find((c) => c.type === 'FilesReadable' && c.status === 'True');
+      return read && conditions.find((c) => c.type === 'Ready' && c.status === 'True');
+    }, 60_000);
+    expect(ready.message).toContain('read-only: nothing written');
+    expect(ready.message).toContain('SyncFlow payroll-ro: ');
+
+    await kube.create<SyncFlow>('SyncFlow', { apiVersion: 'ferry.dev/v1alpha1', kind: 'SyncFlow', metadata: { name: 'nightly', namespace: ns }, spec: exportFlow({ targets: [{ name: 'partner-ro' }] }) });
+    const stalled = await waitFor('export flow Stalled', async () => {
+      const flow = await kube.get<SyncFlow>('SyncFlow', ns, 'nightly');
+      return flow.status?.conditions?.find((c) => c.type === 'Stalled' && c.status === 'True');
+    }, 60_000);
+    expect(stalled.message).toContain('spec.target.export.targets[0]: ExportTarget "partner-ro" is read-only (spec.access: ReadOnly): an export cannot write to it');
   }, 180_000);
 });
