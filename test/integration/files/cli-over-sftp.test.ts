@@ -8,6 +8,7 @@ import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { ferry, FERRY, type ProcessOutput } from '../../helpers/ferry-process.js';
 import { sqlRows } from '../../helpers/mini-flow.js';
 import { tempDir } from '../export/fixtures.js';
+import { twoWayEmployees } from './files-source.js';
 import { INTEROP_HINT, interopAvailable, startSshd, type Sshd } from '../export/system-servers.js';
 
 if (!interopAvailable) console.warn(INTEROP_HINT);
@@ -35,21 +36,7 @@ function manifests(sshd: Sshd, targetUrl: string): object[] {
         direction: 'TwoWay',
         source: { files: { exportTargetRef: { name: 'payroll-sftp' }, subdirectory: 'payroll', settleSeconds: 0, afterImport: 'Leave' } },
         target: { postgres: { secretRef: { name: 'dst' } } },
-        entities: [
-          {
-            name: 'employees',
-            source: { table: 'employees', keys: ['no'], file: { pattern: 'employees-*.csv', contents: 'Snapshot', orderCapture: '-(\\d{8})\\.csv' } },
-            target: { table: 'staff', keys: ['id'], updatedAt: 'changed_at', archive: { column: 'archived' } },
-            fields: [
-              { source: 'no', target: 'employee_no' },
-              { source: 'name', target: 'name' },
-              { source: 'note', target: 'note', conflictPolicy: 'Manual' },
-            ],
-            match: [{ source: 'no', target: 'employee_no' }],
-            actions: ['link', 'createInTarget', 'updateTarget', 'archiveInTarget'],
-            conflictPolicy: 'SourceWins',
-          },
-        ],
+        entities: [twoWayEmployees(['link', 'createInTarget', 'updateTarget', 'archiveInTarget'])],
       },
     },
   ];

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import iconv from 'iconv-lite';
 import * as openpgp from 'openpgp';
+import type { Entity } from '../../../src/api/entity.js';
 import type { FileSource } from '../../../src/api/files.js';
 import type { SyncFlowSpec } from '../../../src/api/syncflow.js';
 
@@ -117,4 +118,22 @@ export function zipOf(name: string, content: Uint8Array): Buffer {
   end.writeUInt32LE(central.length + fileName.length, 12);
   end.writeUInt32LE(local.length + fileName.length + data.length, 16);
   return Buffer.concat([local, fileName, data, central, fileName, end]);
+}
+
+/** Employees: a daily snapshot from payroll (read-only) on one side, the staff table on the other. */
+export function twoWayEmployees(actions: Entity['actions']): Entity {
+  return {
+    name: 'employees',
+    source: { table: 'employees', keys: ['no'], file: { pattern: 'employees-*.csv', contents: 'Snapshot', orderCapture: '-(\\d{8})\\.csv' } },
+    target: { table: 'staff', keys: ['id'], updatedAt: 'changed_at', archive: { column: 'archived' } },
+    fields: [
+      { source: 'no', target: 'employee_no' },
+      { source: 'name', target: 'name' },
+      // A note both systems changed waits for a person; everything else takes the file's value.
+      { source: 'note', target: 'note', conflictPolicy: 'Manual' },
+    ],
+    match: [{ source: 'no', target: 'employee_no' }],
+    actions,
+    conflictPolicy: 'SourceWins',
+  };
 }

@@ -16,27 +16,10 @@ import type { RunReport } from '../../../src/engine/report.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { sqlRows } from '../../helpers/mini-flow.js';
 import { testDatabase } from '../../helpers/pairings.js';
-import { drop, inbox } from './files-source.js';
+import { drop, inbox, twoWayEmployees as employees } from './files-source.js';
 
 const logger = pino({ level: 'silent' });
 
-/** Employees: a daily snapshot from payroll (read-only) on one side, the staff table on the other. */
-function employees(actions: Entity['actions']): Entity {
-  return {
-    name: 'employees',
-    source: { table: 'employees', keys: ['no'], file: { pattern: 'employees-*.csv', contents: 'Snapshot', orderCapture: '-(\\d{8})\\.csv' } },
-    target: { table: 'staff', keys: ['id'], updatedAt: 'changed_at', archive: { column: 'archived' } },
-    fields: [
-      { source: 'no', target: 'employee_no' },
-      { source: 'name', target: 'name' },
-      // A note both systems changed waits for a person; everything else takes the file's value.
-      { source: 'note', target: 'note', conflictPolicy: 'Manual' },
-    ],
-    match: [{ source: 'no', target: 'employee_no' }],
-    actions,
-    conflictPolicy: 'SourceWins',
-  };
-}
 
 function twoWayFilesSpec(dir: string, target: SyncFlowSpec['target'], actions: Entity['actions']): SyncFlowSpec {
   return {
