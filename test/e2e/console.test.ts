@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import pino from 'pino';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import ssh2 from 'ssh2';
+import { generateEd25519KeyPair } from '../../src/util/ssh-keys.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ExportTarget } from '../../src/api/exporttarget.js';
 import type { SyncFlow } from '../../src/api/syncflow.js';
@@ -104,7 +104,7 @@ async function exportSetup(): Promise<void> {
   sftpRoot = mkdtempSync(join(tmpdir(), 'ferry-console-sftp-'));
   mkdirSync(join(sftpRoot, 'inbox'));
   mkdirSync(join(sftpRoot, 'backup'));
-  const host = ssh2.utils.generateKeyPairSync('ed25519');
+  const host = generateEd25519KeyPair();
   sftp = await startLoopbackSftp({ root: sftpRoot, username: 'ferry', password: SFTP_PASSWORD, hostPrivateKey: host.private });
   await createSecret(kube, ns, 'partner-login', { username: 'ferry', password: SFTP_PASSWORD });
   for (const [name, directory] of [['partner', '/inbox'], ['backup', '/backup']]) {

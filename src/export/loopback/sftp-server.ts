@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { posix, resolve, sep } from 'node:path';
 import ssh2 from 'ssh2';
 import { publicKeyBlob, sha256Fingerprint } from '../transports/host-key.js';
+import { generateEd25519KeyPair } from '../../util/ssh-keys.js';
 
 const { Server, utils } = ssh2;
 const STATUS = utils.sftp.STATUS_CODE;
@@ -60,7 +61,7 @@ function statusOf(error: unknown): number {
 
 export async function startLoopbackSftp(options: LoopbackSftpOptions): Promise<LoopbackSftpServer> {
   const root = resolve(options.root);
-  const hostPrivateKey = options.hostPrivateKey ?? utils.generateKeyPairSync('ed25519').private;
+  const hostPrivateKey = options.hostPrivateKey ?? generateEd25519KeyPair().private;
   const parsedHost = utils.parseKey(hostPrivateKey);
   if (parsedHost instanceof Error) throw parsedHost;
   const hostKeyLine = `${parsedHost.type} ${parsedHost.getPublicSSH().toString('base64')}`;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
+import { generateEd25519KeyPair } from '../../../src/util/ssh-keys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExportTargetSpec } from '../../../src/api/exporttarget.js';
 import { createTestPki, type TestPki } from '../../../src/export/loopback/pki.js';
@@ -85,9 +85,9 @@ describe.skipIf(!interopAvailable)('interop with OpenSSH sshd (internal-sftp) an
   it('probes Ready, and classifies a wrong host key, a refused login and an untrusted certificate', async () => {
     expect(await probeExportTarget(targets.sshd, secrets)).toMatchObject({ ready: true, reason: 'Ready' });
     expect(await probeExportTarget(targets.vsftpd, secrets)).toMatchObject({ ready: true, reason: 'Ready' });
-    const otherKey = ssh2.utils.generateKeyPairSync('ed25519').public;
+    const otherKey = generateEd25519KeyPair().public;
     expect(await probeExportTarget({ ...targets.sshd, sftp: { hostKey: otherKey } }, secrets)).toMatchObject({ reason: 'HostKeyMismatch' });
-    const stranger = ssh2.utils.generateKeyPairSync('ed25519').private;
+    const stranger = generateEd25519KeyPair().private;
     expect(await probeExportTarget(targets.sshd, { ...secrets, 'sshd-creds': { username: sshd.user, privateKey: stranger } })).toMatchObject({ reason: 'AuthFailed' });
     expect(await probeExportTarget(targets.vsftpd, { ...secrets, 'ftp-creds': { username: 'someone', password: 'x' } })).toMatchObject({ reason: 'AuthFailed' });
     expect(await probeExportTarget({ ...targets.vsftpd, ftps: {} }, secrets)).toMatchObject({ reason: 'TLSError' });

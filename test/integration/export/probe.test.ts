@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import ssh2 from 'ssh2';
+import { generateEd25519KeyPair } from '../../../src/util/ssh-keys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoopbackFtps } from '../../../src/export/loopback/ftps-server.js';
 import { startLoopbackSftp, type LoopbackSftpServer } from '../../../src/export/loopback/sftp-server.js';
@@ -10,7 +10,7 @@ describe('probeExportTarget', () => {
   let servers: Destinations;
   let readOnly: LoopbackSftpServer;
   let keyAuth: LoopbackSftpServer;
-  const clientKey = ssh2.utils.generateKeyPairSync('ed25519');
+  const clientKey = generateEd25519KeyPair();
 
   beforeAll(async () => {
     servers = await startDestinations();
@@ -40,7 +40,7 @@ describe('probeExportTarget', () => {
   });
 
   it('reports each classified reason', async () => {
-    const other = ssh2.utils.generateKeyPairSync('ed25519').public;
+    const other = generateEd25519KeyPair().public;
     const cases: [string, Parameters<typeof probeExportTarget>[0], Parameters<typeof probeExportTarget>[1]][] = [
       ['HostKeyMismatch', { ...servers.targets.sftp, sftp: { hostKey: other } }, servers.secrets],
       ['AuthFailed', servers.targets.sftp, { ...servers.secrets, 'sftp-creds': { username: 'ferry', password: 'nope' } }],

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
+import { generateEd25519KeyPair } from '../../../src/util/ssh-keys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoopbackSftp } from '../../../src/export/loopback/sftp-server.js';
 import { startLoopbackFtps } from '../../../src/export/loopback/ftps-server.js';
@@ -63,7 +63,7 @@ describe('transfers', () => {
   });
 
   it('refuses a server whose host key does not match the pin: HostKeyMismatch, one attempt, nothing uploaded', async () => {
-    const otherKey = ssh2.utils.generateKeyPairSync('ed25519').public;
+    const otherKey = generateEd25519KeyPair().public;
     const targets = { sftp: { ...servers.targets.sftp, sftp: { hostKey: otherKey } } };
     const spec = exportFlow({ fileNameTemplate: 'hostkey_{entity}' });
     const { report, failure } = await exportOnce(urls, spec, { targets, secrets: servers.secrets }, { flowId: flowId() });

@@ -1,13 +1,13 @@
-import ssh2 from 'ssh2';
+import { generateEd25519KeyPair } from '../../../src/util/ssh-keys.js';
 import { describe, expect, it } from 'vitest';
 import { hostKeyMatches, md5Fingerprint, publicKeyBlob, sha256Fingerprint } from '../../../src/export/transports/host-key.js';
 import { backoffDelay, withRetries } from '../../../src/export/transports/retry.js';
 import { networkError, TransferError } from '../../../src/export/transports/types.js';
 
 describe('host key pinning', () => {
-  const key = ssh2.utils.generateKeyPairSync('ed25519').public;
+  const key = generateEd25519KeyPair().public;
   const blob = publicKeyBlob(key);
-  const other = publicKeyBlob(ssh2.utils.generateKeyPairSync('ed25519').public);
+  const other = publicKeyBlob(generateEd25519KeyPair().public);
 
   it('matches the pinned OpenSSH key line or its SHA256/MD5 fingerprint, nothing else', () => {
     expect(hostKeyMatches(blob, { hostKey: `${key} comment` })).toBe(true);
