@@ -1,6 +1,6 @@
 import picomatch from 'picomatch';
 import type { RemoteEntry } from '../../export/transports/types.js';
-import type { SourceFileStatus } from '../../store/source-files.js';
+import type { SourceFileRecord, SourceFileStatus } from '../../store/source-files.js';
 import { TEMPORARY } from './inventory.js';
 
 /**
@@ -10,19 +10,7 @@ import { TEMPORARY } from './inventory.js';
 export type FileState = 'imported' | 'unchanged' | 'pending' | 'failed' | 'reimport-requested';
 
 /** A file as the state database recorded it (ferry.source_files, or the data API's SourceFile). */
-export interface RecordedFile {
-  id: number;
-  entity: string;
-  name: string;
-  sha256: string;
-  size: number;
-  modifiedAt: Date;
-  path: string;
-  status: SourceFileStatus;
-  reason: string | null;
-  importedAt: Date | null;
-  rows: number | null;
-}
+export type RecordedFile = Omit<SourceFileRecord, 'firstSeenAt'>;
 
 export interface FileStatusRow {
   entity: string;
