@@ -1,6 +1,6 @@
 import picomatch from 'picomatch';
 import type { RemoteEntry } from '../../export/transports/types.js';
-import type { SourceFileRecord, SourceFileStatus } from '../../store/source-files.js';
+import type { SourceFileRecord } from '../../store/source-files.js';
 import { TEMPORARY } from './inventory.js';
 
 /**
