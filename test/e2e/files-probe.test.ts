@@ -6,13 +6,12 @@ import type { SyncFlow } from '../../src/api/syncflow.js';
 import type { Controller } from '../../src/controller/controller.js';
 import type { Kube } from '../../src/controller/kube.js';
 import { freshDatabase } from '../helpers/databases.js';
-import { INTEROP_HINT, interopAvailable, startSshd, type Sshd } from '../integration/export/system-servers.js';
+import { interopAvailable, startSshd, type Sshd } from '../integration/export/system-servers.js';
 import { exportFlow } from '../integration/export/fixtures.js';
 import { filesFlowSpec } from '../integration/files/files-source.js';
 import { createNamespace, createSecret, kubeClient, startController, waitFor } from './fixtures/env.js';
 
 const ns = 'e2e-files-probe';
-if (!interopAvailable) console.warn(INTEROP_HINT);
 
 /** The controller shows the read probe of a files source on the ExportTarget it reads through (real sshd, logged in as nobody). */
 describe.skipIf(!interopAvailable)('ExportTarget status: FilesReadable from the read probe of the files sources using it', () => {

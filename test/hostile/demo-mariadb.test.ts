@@ -1,6 +1,7 @@
 import mysql from 'mysql2/promise';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mariadbInstalled, startMariaDb, type RunningMariaDb } from '../helpers/mariadb-server.js';
+import { MARIADBD, mariadbInstalled, startMariaDb, type RunningMariaDb } from '../helpers/mariadb-server.js';
+import { suiteRunnable } from '../helpers/required-suites.js';
 
 const servers: RunningMariaDb[] = [];
 afterAll(async () => {
@@ -9,7 +10,7 @@ afterAll(async () => {
 
 const password = (url: string) => decodeURIComponent(new URL(url).password);
 
-describe.skipIf(!mariadbInstalled())('the private MariaDB of the demo and the tests', () => {
+describe.skipIf(!suiteRunnable(mariadbInstalled(), `the demo's private MariaDB needs ${MARIADBD} (apt-get install mariadb-server, as .ci/run does)`))('the private MariaDB of the demo and the tests', () => {
   it('gets a password generated for each run, and only that one opens it', async () => {
     servers.push(...(await Promise.all([startMariaDb(), startMariaDb()])));
     const [first, second] = servers.map((server) => password(server.url));

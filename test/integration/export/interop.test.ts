@@ -8,11 +8,10 @@ import { createTestPki, type TestPki } from '../../../src/export/loopback/pki.js
 import { probeExportTarget } from '../../../src/export/probe.js';
 import { withClient } from '../../helpers/databases.js';
 import { exportFlow, exportOnce, exportSource, tempDir } from './fixtures.js';
-import { INTEROP_HINT, interopAvailable, startSshd, startVsftpd, type Sshd, type Vsftpd } from './system-servers.js';
+import { interopAvailable, startSshd, startVsftpd, type Sshd, type Vsftpd } from './system-servers.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-if (!interopAvailable) console.warn(INTEROP_HINT);
 
 describe.skipIf(!interopAvailable)('interop with OpenSSH sshd (internal-sftp) and vsftpd (TLS)', () => {
   let sshd: Sshd;

@@ -4,12 +4,13 @@ import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { suiteRunnable } from '../../helpers/required-suites.js';
 
 export const SSHD = '/usr/sbin/sshd';
 export const VSFTPD = '/usr/sbin/vsftpd';
-export const interopAvailable = existsSync(SSHD) && existsSync(VSFTPD) && process.getuid?.() === 0;
 export const INTEROP_HINT =
   'interop suite (OpenSSH sshd + vsftpd) skipped: it needs root and the Debian packages; run `apt-get install -y openssh-server vsftpd` (as .ci/run does) to enable it';
+export const interopAvailable = suiteRunnable(existsSync(SSHD) && existsSync(VSFTPD) && process.getuid?.() === 0, INTEROP_HINT);
 
 /** A server's own directory, removed when it stops (no vitest hook: the benchmarks start these servers too). */
 const serverDir = (prefix: string) => mkdtempSync(join(tmpdir(), `ferry-${prefix}-`));

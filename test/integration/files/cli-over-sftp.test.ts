@@ -9,9 +9,8 @@ import { ferry, FERRY, type ProcessOutput } from '../../helpers/ferry-process.js
 import { sqlRows } from '../../helpers/mini-flow.js';
 import { tempDir } from '../export/fixtures.js';
 import { twoWayEmployees } from './files-source.js';
-import { INTEROP_HINT, interopAvailable, startSshd, type Sshd } from '../export/system-servers.js';
+import { interopAvailable, startSshd, type Sshd } from '../export/system-servers.js';
 
-if (!interopAvailable) console.warn(INTEROP_HINT);
 
 const logger = pino({ level: 'silent' });
 const FLOW = 'payroll-two-way';

@@ -8,10 +8,9 @@ import { probeFilesSource } from '../../../src/connectors/files/probe.js';
 import { createTestPki } from '../../../src/export/loopback/pki.js';
 import { ferry } from '../../helpers/ferry-process.js';
 import { tempDir } from '../export/fixtures.js';
-import { INTEROP_HINT, interopAvailable, startSshd, startVsftpd, type Sshd, type Vsftpd } from '../export/system-servers.js';
+import { interopAvailable, startSshd, startVsftpd, type Sshd, type Vsftpd } from '../export/system-servers.js';
 import { filesFlowSpec } from './files-source.js';
 
-if (!interopAvailable) console.warn(INTEROP_HINT);
 
 /**
  * The read probe against real servers whose accounts file permissions bind: sshd logs in as

@@ -8,10 +8,9 @@ import { probeFilesReaders } from '../../../src/controller/files-read-probe.js';
 import { probeExportTarget } from '../../../src/export/probe.js';
 import { ferry } from '../../helpers/ferry-process.js';
 import { exportFlow, exportOnce, exportSource, tempDir } from '../export/fixtures.js';
-import { INTEROP_HINT, interopAvailable, startSshd, type Sshd } from '../export/system-servers.js';
+import { interopAvailable, startSshd, type Sshd } from '../export/system-servers.js';
 import { filesFlowSpec } from './files-source.js';
 
-if (!interopAvailable) console.warn(INTEROP_HINT);
 
 /**
  * A partner's read-only location: real sshd logging in as nobody, the partner directory root's own

@@ -8,11 +8,10 @@ import { runSync } from '../../../src/connectors/run.js';
 import { runExport } from '../../../src/export/run-export.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { sqlRows } from '../../helpers/mini-flow.js';
-import { INTEROP_HINT, interopAvailable, startSshd, type Sshd } from '../export/system-servers.js';
+import { interopAvailable, startSshd, type Sshd } from '../export/system-servers.js';
 import { pgpKeys, type PgpKeys } from './files-source.js';
 
 const logger = pino({ level: 'silent' });
-if (!interopAvailable) console.warn(INTEROP_HINT);
 
 const COLUMNS = 'id bigint PRIMARY KEY, name text, note text, city text, born date, salary numeric(12,2), ratio numeric, active boolean, seen_at timestamptz, visits integer';
 const NAMES = ['id', 'name', 'note', 'city', 'born', 'salary', 'ratio', 'active', 'seen_at', 'visits'];

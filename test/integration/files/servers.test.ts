@@ -9,13 +9,12 @@ import { createTestPki } from '../../../src/export/loopback/pki.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { sqlRows } from '../../helpers/mini-flow.js';
 import { tempDir } from '../export/fixtures.js';
-import { INTEROP_HINT, interopAvailable, startSshd, startVsftpd, type Sshd, type Vsftpd } from '../export/system-servers.js';
+import { interopAvailable, startSshd, startVsftpd, type Sshd, type Vsftpd } from '../export/system-servers.js';
 import { DECRYPTION, encryptFor, filesFlowSpec, pgpKeys, SECRETS, TARGET_SQL, win1252Gzip, type PgpKeys } from './files-source.js';
 
 const logger = pino({ level: 'silent' });
 const CSV = ['no;name;note;salary;born', '1;Zoë;"a;b";10,5;01.01.1990', '2;José;;20;02.02.1991'].join('\r\n');
 
-if (!interopAvailable) console.warn(INTEROP_HINT);
 
 /** Encrypts and signs with real GnuPG, as a partner's payroll system would (`gpg --encrypt --sign`). */
 function gpgEncryptSign(keys: PgpKeys, input: Buffer): Buffer {

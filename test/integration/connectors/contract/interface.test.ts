@@ -11,7 +11,7 @@ import { freshDatabase } from '../../../helpers/databases.js';
 import { testDatabase } from '../../../helpers/pairings.js';
 import { EVENT_RESOURCE, wordpressCredentials, wordpressToTable, wordpressWrite } from '../../../helpers/wordpress-flows.js';
 import { EVENT_POST_TYPE } from '../../../helpers/wordpress-server.js';
-import { INTEROP_HINT, interopAvailable, startSshd, type Sshd } from '../../export/system-servers.js';
+import { interopAvailable, startSshd, type Sshd } from '../../export/system-servers.js';
 import { initFilesContract, type FilesFixture } from './files-fixture.js';
 import { initHttpContract, wordpressEntity, type HttpFixture } from './http-fixture.js';
 import { CONNECTORS, DECLARED, collect, contractIt, initContract, lacking, sqlText, truthy, type ConnectorKind, type ContractFixture, type Need } from './setup.js';
@@ -143,7 +143,6 @@ async function filesWorld(sshd?: Sshd): Promise<ItemsWorld> {
 /** Every connector, and the files source once more over SFTP (a real OpenSSH sshd on loopback) where the machine has one. */
 const VARIANTS = [...CONNECTORS, ...(interopAvailable ? (['files over SFTP'] as const) : [])];
 type Variant = ConnectorKind | 'files over SFTP';
-if (!interopAvailable) console.warn(INTEROP_HINT);
 
 const WORLDS: Record<Variant, () => Promise<ItemsWorld>> = {
   postgres: () => sqlWorld('postgres'),
