@@ -8,6 +8,7 @@ import { runSync } from '../../../src/connectors/run.js';
 import { runExport } from '../../../src/export/run-export.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { sqlRows } from '../../helpers/mini-flow.js';
+import { exportFlow } from '../export/fixtures.js';
 import { interopAvailable, startSshd, type Sshd } from '../export/system-servers.js';
 import { pgpKeys, type PgpKeys } from './files-source.js';
 
@@ -80,21 +81,15 @@ describe.skipIf(!interopAvailable)('round trip: a Ferry export imported by a fil
     await withClient(targetUrl, (c) => c.query(`CREATE TABLE staff_copy (${COLUMNS})`));
     const fields = NAMES.map((n) => ({ source: n, target: n }));
 
-    const exportSpec = {
-      direction: 'OneWay',
-      source: { postgres: { secretRef: { name: 'src' } } },
-      target: {
-        export: {
-          format: 'Csv',
-          mode: 'Snapshot',
-          compression: 'Gzip',
-          encryption: { recipients: [{ secretRef: { name: 'recipient' } }], signWith: { secretRef: { name: 'signer' } } },
-          targets: [{ name: 'sshd' }],
-          fileNameTemplate: '{entity}-{seq}',
-        },
+    const exportSpec = exportFlow(
+      {
+        compression: 'Gzip',
+        encryption: { recipients: [{ secretRef: { name: 'recipient' } }], signWith: { secretRef: { name: 'signer' } } },
+        targets: [{ name: 'sshd' }],
+        fileNameTemplate: '{entity}-{seq}',
       },
-      entities: [{ name: 'staff', source: { table: 'staff', keys: ['id'] }, target: { table: 'staff', keys: ['id'] }, fields }],
-    } as SyncFlowSpec;
+      [{ name: 'staff', source: { table: 'staff', keys: ['id'] }, target: { table: 'staff', keys: ['id'] }, fields }] as SyncFlowSpec['entities'],
+    );
     const exportOnce = () => runExport({ flowId: 'default/hr-export', spec: exportSpec, mode: 'Full', sourceUrl, stateUrl: exportState, logger, export: { targets, secrets } });
 
     const importSpec = {
