@@ -427,3 +427,22 @@ export const flowTargets = ferry.table(
   },
   (t) => [primaryKey({ columns: [t.flow, t.entity] }), index('flow_targets_table_idx').on(t.targetSystem, t.targetTable)],
 );
+
+/**
+ * The records of a Delta-files side of a two-way flow, as the files applied so far leave them:
+ * per key, the row of its newest line (a later position wins, so applying a file again changes
+ * nothing) or null once a line marked it deleted. A delta file holds changes only, so a record
+ * absent from the new files keeps its row here, and a conflict can be resolved with the file's values.
+ */
+export const fileSideRecords = ferry.table(
+  'file_side_records',
+  {
+    flow: text('flow').notNull(),
+    entity: text('entity').notNull(),
+    key: text('key').notNull(),
+    /** The line's place in file order (`FILE_POSITION_COLUMN`: file id, line; fixed width). */
+    position: text('position').notNull(),
+    row: jsonb('row'),
+  },
+  (t) => [primaryKey({ columns: [t.flow, t.entity, t.key] })],
+);
