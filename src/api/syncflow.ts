@@ -309,6 +309,38 @@ export type FlowHistoryEntry = Static<typeof FlowHistoryEntrySchema>;
 export const PAIR_CATEGORIES = ['conflict', 'new', 'deleted', 'deactivated', 'synchronised', 'inactive'] as const;
 export type PairCategory = (typeof PAIR_CATEGORIES)[number];
 
+/** Bounds of status.sourceListing: the newest files per entity, and the entities listed. */
+export const LISTED_FILES_PER_ENTITY = 20;
+export const LISTED_ENTITIES = 50;
+
+export const SourceListingSchema = Type.Object(
+  {
+    listedAt: Timestamp('When the read probe listed the location.'),
+    entities: MapList(
+      Type.Object({
+        name: Name('Entity name.'),
+        files: Type.Array(
+          Type.Object({
+            name: Type.String({ minLength: 1, maxLength: 1024, description: 'File name, below the location.' }),
+            size: Count('Size in bytes.'),
+            modifiedAt: Timestamp('Modification time.'),
+            changing: Type.Optional(Type.Boolean({ description: 'Size or time changed between the two looks: still being written.' })),
+          }),
+          { maxItems: LISTED_FILES_PER_ENTITY, description: `The newest files of the entity (its pattern, or a temporary name of one), at most ${LISTED_FILES_PER_ENTITY}, in the order runs apply them.` },
+        ),
+        more: Type.Optional(Count('Older matching files not listed here.')),
+      }),
+      ['name'],
+      { maxItems: LISTED_ENTITIES, description: `Per files entity (the first ${LISTED_ENTITIES}).` },
+    ),
+  },
+  {
+    description:
+      "The files source's location as the controller's read probe (ExportTarget FilesReadable) last listed it; `kubectl ferry files` joins it with the recorded files to show pending ones. Not written for a PVC directory, which only a SyncJob's pod mounts.",
+  },
+);
+export type SourceListing = Static<typeof SourceListingSchema>;
+
 export const SyncFlowStatusSchema = Type.Object(
   {
     observedGeneration: Type.Optional(Count('metadata.generation last reconciled.')),
@@ -339,6 +371,7 @@ export const SyncFlowStatusSchema = Type.Object(
     ),
     lastSyncTime: Type.Optional(Timestamp('Completion of the last successful run.')),
     nextSyncTime: Type.Optional(Timestamp('Next scheduled run of any schedule.')),
+    sourceListing: Type.Optional(SourceListingSchema),
   },
   { description: 'Observed state, written by the controller.' },
 );

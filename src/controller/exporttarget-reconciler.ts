@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { ExportTarget } from '../api/exporttarget.js';
 import { validateExportTarget } from '../api/validate-export-target.js';
-import { probeFilesSource } from '../connectors/files/probe.js';
+import { listFilesSource } from '../connectors/files/probe.js';
 import { probeExportTarget, type ProbeResult } from '../export/probe.js';
 import type { ExportSecrets } from '../export/secrets.js';
 import type { ControllerContext } from './context.js';
 import { exportTargetConditions, readyResult } from './exporttarget-conditions.js';
-import { filesReadersHash, filesReadersOf, probeFilesReaders } from './files-read-probe.js';
+import { filesReadersHash, filesReadersOf, probeFilesReaders, type ReadersProbe } from './files-read-probe.js';
 import { errorMessage } from './kube.js';
+import { sourceListingStatus } from './source-listing.js';
 
 type Result = { requeueAfterMs?: number } | void;
 
@@ -24,7 +25,7 @@ export class ExportTargetReconciler {
   constructor(
     private readonly ctx: ControllerContext,
     private readonly probe: typeof probeExportTarget = probeExportTarget,
-    private readonly readProbe: typeof probeFilesSource = probeFilesSource,
+    private readonly readProbe: typeof listFilesSource = listFilesSource,
   ) {}
 
   async reconcile(namespace: string, name: string): Promise<Result> {
@@ -45,20 +46,35 @@ export class ExportTargetReconciler {
     const errors = validateExportTarget(target);
     let result: ProbeResult;
     let read: ProbeResult | undefined;
+    let listings: ReadersProbe['listings'] = [];
     if (errors.length > 0) {
       result = { ready: false, reason: 'InvalidConfig', message: errors.map((e) => `${e.path}: ${e.message}`).join('; ') };
     } else {
       try {
         const secrets = await this.secretsFor(target);
         result = await this.probe(target.spec, secrets, name);
-        read = await probeFilesReaders(target, readers, secrets, this.readProbe);
+        const probed = await probeFilesReaders(target, readers, secrets, this.readProbe);
+        if (probed) ({ listings, ...read } = probed);
       } catch (error) {
         result = { ready: false, reason: 'InvalidConfig', message: errorMessage(error) };
       }
     }
     this.probed.set(target.metadata.uid ?? name, { specHash, at: now.getTime() });
     await this.writeStatus(target, result, read, now);
+    await this.writeListings(listings);
     return { requeueAfterMs: intervalMs };
+  }
+
+  /** Each reader's listing as its SyncFlow's status.sourceListing (names, sizes, times; no credentials), for `kubectl ferry files`. */
+  private async writeListings(listings: ReadersProbe['listings']): Promise<void> {
+    for (const { flow, listing } of listings) {
+      try {
+        await this.ctx.patchStatus('SyncFlow', flow, { sourceListing: sourceListingStatus(flow.spec, listing, listing.listedAt) });
+      } catch (error) {
+        // The flow may be gone since the probe; its next probe writes the listing again.
+        this.ctx.logger.warn({ flow: flow.metadata.name, error: errorMessage(error) }, 'cannot write status.sourceListing');
+      }
+    }
   }
 
   /** The last transfer to this target, as status.lastTransfer (the state DB's export_transfers). */

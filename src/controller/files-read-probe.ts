@@ -1,6 +1,6 @@
 import type { ExportTarget } from '../api/exporttarget.js';
 import type { SyncFlow } from '../api/syncflow.js';
-import { probeFilesSource } from '../connectors/files/probe.js';
+import { listFilesSource, type ListedProbe } from '../connectors/files/probe.js';
 import type { ProbeResult } from '../export/probe.js';
 import type { ExportSecrets } from '../export/secrets.js';
 
@@ -15,6 +15,11 @@ export function filesReadersOf(target: ExportTarget, flows: readonly SyncFlow[])
 export const filesReadersHash = (readers: readonly SyncFlow[]) =>
   JSON.stringify(readers.map((f) => [f.metadata.name, f.spec.source.files, f.spec.entities.map((e) => e.source.file?.pattern ?? null)]));
 
+/** The read probes of the flows reading through a target: one result for FilesReadable, and each flow's listing. */
+export interface ReadersProbe extends ProbeResult {
+  listings: { flow: SyncFlow; listing: NonNullable<ListedProbe['listing']> }[];
+}
+
 /**
  * The read probe of every files source reading through the target (list, open the newest file),
  * folded into one result for the FilesReadable condition; undefined when no flow reads through it.
@@ -23,15 +28,16 @@ export async function probeFilesReaders(
   target: ExportTarget,
   readers: readonly SyncFlow[],
   secrets: ExportSecrets,
-  probe: typeof probeFilesSource = probeFilesSource,
-): Promise<ProbeResult | undefined> {
+  probe: typeof listFilesSource = listFilesSource,
+): Promise<ReadersProbe | undefined> {
   if (readers.length === 0) return undefined;
   const results = [];
-  for (const flow of readers) results.push({ flow: flow.metadata.name, ...(await probe(flow.spec, { targets: { [target.metadata.name]: target.spec }, secrets })) });
-  const failed = results.find((r) => !r.ready);
+  for (const flow of readers) results.push({ flow, ...(await probe(flow.spec, { targets: { [target.metadata.name]: target.spec }, secrets })) });
+  const failed = results.find((r) => !r.result.ready);
   return {
     ready: !failed,
-    reason: failed?.reason ?? 'Ready',
-    message: results.map((r) => `SyncFlow ${r.flow}: ${r.message}`).join('; '),
+    reason: failed?.result.reason ?? 'Ready',
+    message: results.map((r) => `SyncFlow ${r.flow.metadata.name}: ${r.result.message}`).join('; '),
+    listings: results.flatMap((r) => (r.listing ? [{ flow: r.flow, listing: r.listing }] : [])),
   };
 }

@@ -39,6 +39,15 @@ function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }
 
+/**
+ * The status fields this reconciler writes: status.sourceListing is the ExportTarget reconciler's
+ * (its read probe), and a patch from a copy read before that probe wrote it would put the old one back.
+ */
+function ownFields(status: SyncFlowStatus): Record<string, unknown> {
+  const { sourceListing: _written, ...own } = status;
+  return own;
+}
+
 export class SyncFlowReconciler {
   private readonly categoriesReadAt = new Map<string, number>();
 
@@ -63,7 +72,7 @@ export class SyncFlowReconciler {
       status.conditions = setCondition(status.conditions, { type: 'Stalled', status: 'True', reason: 'InvalidSpec', message, observedGeneration: generation }, now);
       status.conditions = removeCondition(status.conditions, 'Reconciling');
       if (!same(previous, status)) {
-        await this.ctx.patchStatus('SyncFlow', flow, status as Record<string, unknown>);
+        await this.ctx.patchStatus('SyncFlow', flow, ownFields(status));
         this.ctx.event(flow, 'Warning', 'InvalidSpec', message);
       }
       return;
@@ -176,7 +185,7 @@ export class SyncFlowReconciler {
     status.conditions = removeCondition(status.conditions, 'Reconciling');
 
     if (!same(previous, status)) {
-      const patch: Record<string, unknown> = { ...status };
+      const patch = ownFields(status);
       for (const key of Object.keys(previous)) if (!(key in status)) patch[key] = null;
       await this.ctx.patchStatus('SyncFlow', flow, patch);
     }

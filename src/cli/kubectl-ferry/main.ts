@@ -18,7 +18,7 @@ import { DataApiClient } from '../../data-api/client.js';
 import { dstNote } from '../../console/dst.js';
 import { gitOpsNote, gitOpsOwner, suspendPatch } from './suspend.js';
 import { rotateCredentials } from './rotate.js';
-import { clusterFileStatuses, RECORDED_ONLY_NOTE } from './files.js';
+import { clusterFileStatuses, clusterFilesNote } from './files.js';
 import { FILES_OUTPUTS, renderFileStatuses, type FilesOutput } from '../files-table.js';
 import { DEFAULT_CREDENTIALS_SECRET } from '../../controller/config.js';
 
@@ -240,7 +240,7 @@ program
 
 program
   .command('files')
-  .description("the files FLOW's files source recorded, per entity: imported (when, rows), failed with the reason, pending while a run reads them, re-import requested (from the data API; files no run has read yet are not listed)")
+  .description("the files FLOW's files source has seen, per entity: imported (when, rows), unchanged (skipped), failed with the reason, pending (new, changed or still being written, from the controller's last listing of the location: its age is printed), re-import requested (records from the data API)")
   .argument('<flow>', 'SyncFlow name')
   .option('--entity <name>', 'only this entity')
   .addOption(new Option('-o, --output <format>').choices([...FILES_OUTPUTS]).default('table'))
@@ -249,7 +249,7 @@ program
     const flow = await api.getFlow(flowName);
     const { api: data, namespace } = dataApi();
     const [files, jobs] = await Promise.all([data.listSourceFiles(namespace, { flow: flowName, entity: options.entity }), api.listSyncJobs()]);
-    out(renderFileStatuses(flowName, clusterFileStatuses(flow, files, jobs, options.entity), options.output, RECORDED_ONLY_NOTE));
+    out(renderFileStatuses(flowName, clusterFileStatuses(flow, files, jobs, options.entity), options.output, clusterFilesNote(flow, new Date())));
   });
 
 program

@@ -57,12 +57,13 @@ function recordedRow(record: RecordedFile, listing: LocationListing | undefined,
   return { ...base, status: 'imported', detail: [moved, superseded].filter(Boolean).join('; ') };
 }
 
+/** Whether a listed name is the entity's: it matches the pattern, or it is a partner's temporary name of a file that will. */
+export const belongsTo = (name: string, matches: (name: string) => boolean) => (TEMPORARY.test(name) ? matches(name.replace(TEMPORARY, '')) : matches(name));
+
 /** A listed file no record covers: why it is pending, or undefined when it is not the entity's at all. */
 function pendingDetail(entry: RemoteEntry, matches: (name: string) => boolean, listing: LocationListing, records: RecordedFile[]): string | undefined {
-  const temporary = TEMPORARY.test(entry.name);
-  // A partner's temporary name: the file it will be renamed to matches the pattern.
-  if (temporary) return matches(entry.name.replace(TEMPORARY, '')) ? 'still being written (temporary name)' : undefined;
-  if (!matches(entry.name)) return undefined;
+  if (!belongsTo(entry.name, matches)) return undefined;
+  if (TEMPORARY.test(entry.name)) return 'still being written (temporary name)';
   if (listing.changing.has(entry.name)) return 'still being written (size or time changed between two looks)';
   if (records.some((r) => r.name === entry.name)) return 'changed since it was recorded: the next run reads it (and skips it if its content is the same)';
   return 'new: the next run imports it';
@@ -82,7 +83,8 @@ export function fileStatuses(entities: { name: string; pattern: string }[], reco
     for (const record of recorded) rows.push(recordedRow(record, listing, record.status === 'imported' && reimport.includes(record.name) && newest.get(record.name) === record.id));
     if (!listing) continue;
     const matches = picomatch(entity.pattern, { dot: false });
-    const covered = (e: RemoteEntry) => recorded.some((r) => r.path === r.name && same(r, e));
+    // Recorded with the same name, size and time (as a run judges a file seen), wherever it was moved since: a listing taken before a run moved it stays covered.
+    const covered = (e: RemoteEntry) => recorded.some((r) => same(r, e));
     const waiting = listing.entries.filter((e) => !covered(e)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of waiting) {
       const detail = pendingDetail(entry, matches, listing, recorded);

@@ -3,7 +3,8 @@ import type { SyncFlowSpec } from '../../api/syncflow.js';
 import type { ProbeResult } from '../../export/probe.js';
 import { TransferError } from '../../export/transports/types.js';
 import { FerryError } from '../../util/errors.js';
-import { orderKey, TEMPORARY } from './inventory.js';
+import type { LocationListing } from './file-status.js';
+import { lookTwice, orderKey, TEMPORARY } from './inventory.js';
 import { openLocation, type FileLocation, type FileLocationContext } from './location.js';
 
 /** A local file system error as the probe's reason; a remote one is already classified. */
@@ -26,21 +27,33 @@ class ProbeFailure extends Error {
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
 
+/** The read probe's result and, when it could list the directory, that listing (the controller records it as status.sourceListing). */
+export interface ListedProbe {
+  result: ProbeResult;
+  listing?: LocationListing & { listedAt: Date };
+}
+
 /**
  * The read probe of a files source: connects as a run would (the ExportTarget's pinned host key,
- * CA bundle and credentials), lists the directory and opens and closes the newest file each entity's
- * pattern matches. Never throws; each failure is one line (host key, login, directory missing,
- * listing or reading refused). Nothing is downloaded, decrypted or recorded.
+ * CA bundle and credentials), lists the directory as a run does (twice, settleSeconds apart) and
+ * opens and closes the newest file each entity's pattern matches. Never throws; each failure is one
+ * line (host key, login, directory missing, listing or reading refused). Nothing is downloaded,
+ * decrypted or recorded; the listing (names, sizes, times) is returned.
  */
 export async function probeFilesSource(spec: SyncFlowSpec, context: FileLocationContext): Promise<ProbeResult> {
+  return (await listFilesSource(spec, context)).result;
+}
+
+/** The read probe (probeFilesSource), with the listing it took. */
+export async function listFilesSource(spec: SyncFlowSpec, context: FileLocationContext): Promise<ListedProbe> {
   const endpoint = spec.source.files;
-  if (!endpoint) return { ready: false, reason: 'InvalidConfig', message: 'the flow has no files source' };
+  if (!endpoint) return { result: { ready: false, reason: 'InvalidConfig', message: 'the flow has no files source' } };
   const directory = [endpoint.directory ?? '', endpoint.subdirectory ?? ''].filter(Boolean).join('/') || 'the ExportTarget directory';
   let location: FileLocation;
   try {
     location = await openLocation(endpoint, context);
   } catch (error) {
-    return { ready: false, reason: reasonOf(error), message: messageOf(error) };
+    return { result: { ready: false, reason: reasonOf(error), message: messageOf(error) } };
   }
   const step = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
     try {
@@ -51,9 +64,11 @@ export async function probeFilesSource(spec: SyncFlowSpec, context: FileLocation
   };
   try {
     if (!(await step(`open directory ${directory}`, () => location.directoryExists('')))) {
-      return { ready: false, reason: 'NotFound', message: `${location.what}: directory ${directory} does not exist` };
+      return { result: { ready: false, reason: 'NotFound', message: `${location.what}: directory ${directory} does not exist` } };
     }
-    const entries = await step(`list directory ${directory}`, () => location.list(''));
+    const listedAt = new Date();
+    const listing = { ...(await step(`list directory ${directory}`, () => lookTwice(location, endpoint))), listedAt };
+    const entries = listing.entries;
     const read: string[] = [];
     for (const entity of spec.entities) {
       const file = entity.source.file;
@@ -68,9 +83,9 @@ export async function probeFilesSource(spec: SyncFlowSpec, context: FileLocation
       await step(`read ${newest.name} in ${directory}`, () => location.checkReadable(newest.name));
       read.push(`${entity.name}: read ${newest.name}`);
     }
-    return { ready: true, reason: 'Ready', message: `${location.what}: listed ${directory} (${entries.length} files); ${read.join('; ')}` };
+    return { result: { ready: true, reason: 'Ready', message: `${location.what}: listed ${directory} (${entries.length} files); ${read.join('; ')}` }, listing };
   } catch (error) {
-    if (error instanceof ProbeFailure) return { ready: false, reason: error.reason, message: error.message };
+    if (error instanceof ProbeFailure) return { result: { ready: false, reason: error.reason, message: error.message } };
     throw error;
   } finally {
     await location.close().catch(() => {});
