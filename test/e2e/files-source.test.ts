@@ -2,17 +2,21 @@
  * A files source in the cluster: SyncJobs import partner files from a directory (the PVC the Job
  * mounts; the job runner's process reads the same path) into PostgreSQL, a second SyncJob re-imports
  * a named file, and `kubectl ferry files` shows what the state database recorded through the data
- * API (sourcefiles.data.ferry.dev).
+ * API (sourcefiles.data.ferry.dev). A partner's SFTP server (real sshd) read through an ExportTarget:
+ * the controller's read probe lists it into the SyncFlow's status.sourceListing, and `kubectl ferry
+ * files` shows a file no run has read yet as pending.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExportTarget } from '../../src/api/exporttarget.js';
 import type { SyncFlow } from '../../src/api/syncflow.js';
 import type { SyncJob } from '../../src/api/syncjob.js';
 import type { Controller } from '../../src/controller/controller.js';
 import type { Kube } from '../../src/controller/kube.js';
 import { freshDatabase, withClient } from '../helpers/databases.js';
+import { interopAvailable, startSshd, type Sshd } from '../integration/export/system-servers.js';
 import { startDataApiFixture, type DataApiFixture } from './fixtures/data-api.js';
 import { createNamespace, createSecret, jobManifest, kubeClient, kubeconfigPath, startController, waitFor, waitForPhase } from './fixtures/env.js';
 import { JobRunner } from './fixtures/job-runner.js';
@@ -141,4 +145,104 @@ describe('a files source in the cluster', () => {
     // No connection string in any output.
     for (const out of [listed, table, get]) expect(out.stdout + out.stderr).not.toMatch(/postgres(ql)?:\/\//);
   }, 115_000);
+});
+
+describe.skipIf(!interopAvailable)('pending files in the cluster view (a partner SFTP server through an ExportTarget)', () => {
+  let sshd: Sshd;
+  const partnerStaff = () => withClient(targetUrl, async (c) => (await c.query('SELECT employee_no, name FROM partner_staff ORDER BY employee_no')).rows.map((r) => [r.employee_no, r.name]));
+  type Listed = { files: { name: string; status: string; detail: string; rows?: number; importedAt?: string; size: number }[]; note: string };
+  const filesOf = async (): Promise<Listed> => {
+    const listed = await kubectlFerry('files', 'partner', '-o', 'json');
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(listed.stdout + listed.stderr).not.toMatch(/PRIVATE KEY|postgres(ql)?:\/\//);
+    return JSON.parse(listed.stdout) as Listed;
+  };
+
+  beforeAll(async () => {
+    sshd = await startSshd();
+    await createSecret(kube, ns, 'partner-sftp-creds', { username: sshd.user, privateKey: sshd.clientPrivateKey });
+    await withClient(targetUrl, (c) => c.query('CREATE TABLE partner_staff (id bigserial PRIMARY KEY, employee_no text UNIQUE NOT NULL, name text)'));
+  }, 60_000);
+
+  afterAll(async () => {
+    await sshd?.close();
+  });
+
+  it("a file that lands after the last import shows as pending after the controller's probe, then as imported after the next SyncJob", async () => {
+    await writeFile(join(sshd.uploadDir, 'changes-1.csv'), csv('1;Ann'));
+    await kube.create<ExportTarget>('ExportTarget', {
+      apiVersion: 'ferry.dev/v1alpha1',
+      kind: 'ExportTarget',
+      metadata: { name: 'partner-sftp', namespace: ns },
+      spec: {
+        protocol: 'SFTP',
+        host: '127.0.0.1',
+        port: sshd.port,
+        directory: sshd.uploadDir,
+        credentialsSecretRef: { name: 'partner-sftp-creds' },
+        sftp: { hostKey: sshd.hostKey },
+        access: 'ReadOnly',
+        probeIntervalSeconds: 10,
+      },
+    });
+    const flow = payrollFlow();
+    flow.metadata.name = 'partner';
+    flow.spec.source = { files: { exportTargetRef: { name: 'partner-sftp' }, settleSeconds: 0 } };
+    flow.spec.entities[0].target.table = 'partner_staff';
+    await kube.create('SyncFlow', flow);
+    await kube.create('SyncJob', jobManifest(ns, 'partner-import-1', 'partner', { mode: 'Incremental' }));
+    await finished('partner-import-1');
+    expect(await partnerStaff()).toEqual([['1', 'Ann']]);
+
+    // A new file after the import: the next probe (every 10 s) lists it into the SyncFlow's status.
+    const landed = Date.now();
+    await writeFile(join(sshd.uploadDir, 'changes-2.csv'), csv('2;Ben'));
+    const listing = await waitFor(
+      'status.sourceListing with changes-2.csv',
+      async () => {
+        const listed = (await kube.get<SyncFlow>('SyncFlow', ns, 'partner')).status?.sourceListing;
+        return listed && Date.parse(listed.listedAt) >= landed && listed.entities[0]?.files.some((f) => f.name === 'changes-2.csv') ? listed : undefined;
+      },
+      60_000,
+    );
+    expect(listing.entities).toEqual([
+      {
+        name: 'employees',
+        files: [
+          { name: 'changes-1.csv', size: 13, modifiedAt: expect.stringMatching(/^\d{4}-/) },
+          { name: 'changes-2.csv', size: 13, modifiedAt: expect.stringMatching(/^\d{4}-/) },
+        ],
+      },
+    ]);
+
+    const pending = await filesOf();
+    expect(pending.files.map((f) => [f.name, f.status, f.detail])).toEqual([
+      ['changes-1.csv', 'unchanged', 'still at the location, unchanged: runs skip it'],
+      ['changes-2.csv', 'pending', 'new: the next run imports it'],
+    ]);
+    expect(pending.files[0]).toMatchObject({ rows: 1, importedAt: expect.stringMatching(/^\d{4}-/) });
+    expect(pending.files[1]).not.toHaveProperty('importedAt');
+    expect(pending.note).toMatch(/^location listed by the controller's read probe at \S+ \(\d+s ago; the newest 20 files per entity\)/);
+    const table = await kubectlFerry('files', 'partner');
+    expect(table.status, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/│ employees\s+│ changes-2\.csv\s+│ pending\s+│\s+│\s+│ 13\s+│/);
+    expect(table.stdout).toMatch(/unchanged: 1, pending: 1\nlocation listed by the controller's read probe/);
+
+    await kube.create('SyncJob', jobManifest(ns, 'partner-import-2', 'partner', { mode: 'Incremental' }));
+    await finished('partner-import-2');
+    expect(await partnerStaff()).toEqual([
+      ['1', 'Ann'],
+      ['2', 'Ben'],
+    ]);
+    const imported = await filesOf();
+    expect(imported.files.map((f) => [f.name, f.status, f.rows])).toEqual([
+      ['changes-1.csv', 'unchanged', 1],
+      ['changes-2.csv', 'unchanged', 1],
+    ]);
+    expect(imported.files[1]!.importedAt).toMatch(/^\d{4}-/);
+
+    // The status holds names, sizes and times only.
+    const status = JSON.stringify((await kube.get<SyncFlow>('SyncFlow', ns, 'partner')).status);
+    expect(status).not.toMatch(/PRIVATE KEY|BEGIN OPENSSH|postgres(ql)?:\/\//);
+  }, 180_000);
 });
