@@ -20,10 +20,10 @@ const WRITING_POLICIES: readonly (ConflictPolicy | undefined)[] = ['NewerWins', 
 
 /**
  * A two-way entity whose source is files: nothing may be written to them, so a conflict resolves
- * toward the file (SourceWins) or waits for a person (Manual); the side is compared in full, so the
- * files must be snapshots.
+ * toward the file (SourceWins) or waits for a person (Manual). Snapshot and Delta files both work:
+ * a Delta side's records are kept as its files leave them (ferry.file_side_records).
  */
-function twoWayFileErrors(raw: Entity | undefined, file: FileSource, at: (...segments: (string | number)[]) => string): ValidationError[] {
+function twoWayFileErrors(raw: Entity | undefined, at: (...segments: (string | number)[]) => string): ValidationError[] {
   const errors: ValidationError[] = [];
   const refusal = (policy: string) =>
     `${policy} could pick the target's value and write it into the files, which are read-only; use SourceWins (the file's value goes to the database) or Manual`;
@@ -31,9 +31,6 @@ function twoWayFileErrors(raw: Entity | undefined, file: FileSource, at: (...seg
   (raw?.fields ?? []).forEach((field, k) => {
     if (WRITING_POLICIES.includes(field.conflictPolicy)) errors.push(error(at('fields', k, 'conflictPolicy'), refusal(field.conflictPolicy!)));
   });
-  if (file.contents === 'Delta') {
-    errors.push(error(at('source', 'file', 'contents'), 'a two-way flow compares every record of both sides, so the files must be snapshots (Delta files hold changes only); use Snapshot, or a OneWay flow'));
-  }
   return errors;
 }
 
@@ -69,7 +66,7 @@ export function filesErrors(spec: DefaultedSyncFlowSpec, raw: SyncFlow['spec']):
       if (!SOURCE_WRITING_ACTIONS.includes(action)) return;
       errors.push(error(raw.entities?.[i]?.actions ? at('actions', k) : at('actions'), `${action} writes to the source, but a files source is read-only; list the actions without it`));
     });
-    if (spec.direction === 'TwoWay') errors.push(...twoWayFileErrors(raw.entities?.[i], file, at));
+    if (spec.direction === 'TwoWay') errors.push(...twoWayFileErrors(raw.entities?.[i], at));
     if (file.deletedWhen && file.contents !== 'Delta') errors.push(error(at('source', 'file', 'deletedWhen'), 'only used with contents: Delta'));
     if (file.orderCapture) {
       if (file.orderBy === 'Modified') errors.push(error(at('source', 'file', 'orderCapture'), 'only used with orderBy: Name'));

@@ -3,6 +3,7 @@ import type { SyncFlowSpec } from '../../api/syncflow.js';
 import type { Connector, Session } from '../../engine/connector.js';
 import { FirstLines } from '../../store/first-lines.js';
 import { StagedRows } from '../../store/staged-rows.js';
+import { FileSideRecords } from '../../store/file-side-records.js';
 import { markFilesImported, markImportedAgain, recordFileMoved } from '../../store/source-files.js';
 import { StateConnection } from '../../store/state-connection.js';
 import { failpoint } from '../../util/failpoint.js';
@@ -42,8 +43,13 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
   let sessions = 0;
   // Outlives the sessions: the engine closes them before the run's end is known.
   const consumed = new Map<number, ReadyFile>();
-  // Two-way side rows staged by key, per entity, for the run (temporary tables of the shared state connection).
-  const sideRows = new Map<string, Promise<StagedRows<StagedSideRow>>>();
+  // Two-way side rows, per entity, made ready once per run (staged in temporary tables of the shared state connection, or a Delta side's records brought up to date).
+  const sideRows = new Map<string, Promise<unknown>>();
+  const oncePerRun = <T>(name: string, make: () => Promise<T>): Promise<T> => {
+    let ready = sideRows.get(name) as Promise<T> | undefined;
+    if (!ready) sideRows.set(name, (ready = make()));
+    return ready;
+  };
 
   const openShared = (): Promise<Shared> =>
     (shared ??= (async () => {
@@ -87,17 +93,18 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
                 consumed: (files) => files.forEach((f) => consumed.set(f.record.id, f)),
                 firstLines: () => FirstLines.create(s.state.client),
               },
-              sideRows: (fill) => {
-                let staged = sideRows.get(e.name);
-                if (!staged) {
-                  staged = StagedRows.create<StagedSideRow>(s.state.client).then(async (stage) => {
-                    await fill(stage);
-                    return stage;
-                  });
-                  sideRows.set(e.name, staged);
-                }
-                return staged;
-              },
+              sideRows: (fill) =>
+                oncePerRun(`staged ${e.name}`, async () => {
+                  const stage = await StagedRows.create<StagedSideRow>(s.state.client);
+                  await fill(stage);
+                  return stage;
+                }),
+              sideRecords: (fill) =>
+                oncePerRun(`records ${e.name}`, async () => {
+                  const records = new FileSideRecords<StagedSideRow>(s.state.client, context.flowId, e.name);
+                  await fill(records);
+                  return records;
+                }),
             },
           ];
         }),

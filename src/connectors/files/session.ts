@@ -11,6 +11,7 @@ import { fileColumnNames, type CsvDialect } from './parse.js';
 import { FilesReader, type EntityFiles } from './reader.js';
 import { FilesSideReader, type StagedSideRow } from './side-reader.js';
 import type { StagedRows } from '../../store/staged-rows.js';
+import type { FileSideRecords } from '../../store/file-side-records.js';
 
 export const FILES_CAPABILITIES: ConnectorCapabilities = {
   // Files come in the partner's order: Full runs stage keys and hashes in the state DB and join there.
@@ -33,6 +34,8 @@ export interface FileEntity {
   referenced: string[];
   /** The entity's rows as a two-way side, staged by key once per run by `fill` (then looked up by key). */
   sideRows(fill: (stage: StagedRows<StagedSideRow>) => Promise<void>): Promise<StagedRows<StagedSideRow>>;
+  /** A Delta entity's records as a two-way side (kept in the state DB across runs), brought up to date by `fill` once per run. */
+  sideRecords(fill: (records: FileSideRecords<StagedSideRow>) => Promise<void>): Promise<FileSideRecords<StagedSideRow>>;
 }
 
 function column(name: string, typeName: string): ColumnInfo {

@@ -1,6 +1,7 @@
-import { rowProblem, withProblem, type Row, type RowProblem, type SideReader, type SideSpec, type Watermark } from '../../engine/connector.js';
+import { isDeletion, rowProblem, withProblem, type Row, type RowProblem, type SideReader, type SideSpec, type Watermark } from '../../engine/connector.js';
 import type { EntityPlan, FieldPlan } from '../../engine/plan.js';
 import type { StagedRows } from '../../store/staged-rows.js';
+import type { FileSideLine, FileSideRecords } from '../../store/file-side-records.js';
 import { FilesReader } from './reader.js';
 import type { FileEntity } from './session.js';
 
@@ -33,7 +34,7 @@ function sidePlan(side: SideSpec): EntityPlan {
 /**
  * Reads the files side of a two-way flow (the rows of `SIDE_LAYOUT`). The side is read-only (the
  * session has no writer), so its hash is only compared with earlier reads of the same files: the
- * newest snapshot, or the pending delta files, as one-way runs read them.
+ * newest snapshot, or a Delta entity's records as the files applied so far leave them.
  */
 export class FilesSideReader implements SideReader {
   private readonly files: FilesReader;
@@ -71,42 +72,88 @@ export class FilesSideReader implements SideReader {
     return problem ? withProblem(out, problem) : out;
   }
 
-  /** Every row of the current files, staged by key in the state database (the first line of a key is the record). */
-  private async stage(stage: StagedRows<StagedSideRow>): Promise<void> {
+  /** The current files' lines whose key can be read, each made an entry and handed to `add` in chunks (memory stays flat). */
+  private async inChunks<T>(entry: (key: string, side: Row, row: Row) => T, add: (chunk: T[]) => Promise<void>): Promise<void> {
     const codec = this.side.reader.source.codec;
-    let chunk: { key: string; row: StagedSideRow }[] = [];
+    let chunk: T[] = [];
     for await (const row of this.files.scanQuietly()) {
       const side = this.sideRow(row);
       const key = codec.encode(side.slice(0, this.width) as string[]);
       if (key === undefined) continue;
-      const problem = rowProblem(side);
-      chunk.push({ key, row: { row: [...side], ...(problem ? { problem } : {}) } });
+      chunk.push(entry(key, side, row));
       if (chunk.length < STAGE_CHUNK) continue;
-      await stage.add(chunk);
+      await add(chunk);
       chunk = [];
     }
-    await stage.add(chunk);
+    await add(chunk);
+  }
+
+  private staged(side: Row): StagedSideRow {
+    const problem = rowProblem(side);
+    return { row: [...side], ...(problem ? { problem } : {}) };
+  }
+
+  /** Every row of the current files, staged by key in the state database (the first line of a key is the record). */
+  private stage(stage: StagedRows<StagedSideRow>): Promise<void> {
+    return this.inChunks((key, side) => ({ key, row: this.staged(side) }), (chunk) => stage.add(chunk));
   }
 
   /**
-   * Rows by key, from the rows staged on the first call of the run (a file cannot be read by key).
-   * Rows with a problem are returned too: a record whose line has a bad value is still in the file
-   * (its writes are rejected with the reason), not gone (which would archive or delete its partner).
+   * A Delta entity's records brought up to date with the pending files, line by line in file order
+   * (a line marked deleted removes its record). Done once per run, before the engine reads the side;
+   * lines a run applies again (after a crash) change nothing.
+   */
+  private record(records: FileSideRecords<StagedSideRow>): Promise<void> {
+    return this.inChunks(
+      (key, side, row): FileSideLine<StagedSideRow> => ({ key, position: side[this.width] as string, row: isDeletion(row) ? null : this.staged(side) }),
+      (chunk) => records.apply(chunk),
+    );
+  }
+
+  /**
+   * Where the side's rows are looked up: a snapshot's rows staged on the first call of the run (a file
+   * cannot be read by key), or a Delta entity's records (changes only: a record absent from the new
+   * files keeps the row its last line gave).
+   */
+  private source(): Promise<StagedRows<StagedSideRow> | FileSideRecords<StagedSideRow>> {
+    return this.delta ? this.records() : this.entity.sideRows((s) => this.stage(s));
+  }
+
+  private records(): Promise<FileSideRecords<StagedSideRow>> {
+    return this.entity.sideRecords((r) => this.record(r));
+  }
+
+  private get delta(): boolean {
+    return this.entity.file.contents === 'Delta';
+  }
+
+  /**
+   * Rows by key. Rows with a problem are returned too: a record whose line has a bad value is still
+   * in the file (its writes are rejected with the reason), not gone (which would archive or delete
+   * its partner).
    */
   async rowsByKeys(keys: string[][]): Promise<Row[]> {
     const codec = this.side.reader.source.codec;
-    const stage = await this.entity.sideRows((s) => this.stage(s));
-    const found = await stage.byKeys(keys.map((k) => codec.encode(k)!));
+    const found = await (await this.source()).byKeys(keys.map((k) => codec.encode(k)!));
     return found.map(({ row, problem }) => (problem ? withProblem(row, problem) : row));
   }
 
+  /** `[...keys, hash, archived]` of every record: a snapshot's newest file, or a Delta entity's records once the pending files are applied. */
   async *streamHashes(): AsyncGenerator<Row> {
-    for await (const row of this.files.scan(true)) {
-      const side = this.sideRow(row);
-      const hashes: Row = [...side.slice(0, this.width), side[this.width + 2]!, side[this.width + 4]!];
-      const problem = rowProblem(side);
-      yield problem ? withProblem(hashes, problem) : hashes;
+    const hashes = (side: Row, problem: RowProblem | undefined): Row => {
+      const out: Row = [...side.slice(0, this.width), side[this.width + 2]!, side[this.width + 4]!];
+      return problem ? withProblem(out, problem) : out;
+    };
+    if (!this.delta) {
+      for await (const row of this.files.scan(true)) {
+        const side = this.sideRow(row);
+        yield hashes(side, rowProblem(side));
+      }
+      return;
     }
+    for await (const { row, problem } of (await this.records()).all()) yield hashes(row, problem);
+    // Every line of the pending files is in the records now.
+    this.entity.files.consumed(await this.entity.files.pending());
   }
 
   async *changedSince(watermark: Watermark | undefined): AsyncGenerator<Row> {

@@ -86,11 +86,9 @@ describe('files source validation', () => {
     expect(errors(spec)[0]).toBe(`spec.entities[0].conflictPolicy: TargetWins ${why}`);
   });
 
-  it('refuses delta files on the files side of a two-way flow (it is compared in full), but not in a one-way flow', () => {
-    const delta = { pattern: '*.csv', contents: 'Delta' };
-    expect(errors(base({ direction: 'TwoWay' }, delta))).toEqual([
-      'spec.entities[0].source.file.contents: a two-way flow compares every record of both sides, so the files must be snapshots (Delta files hold changes only); use Snapshot, or a OneWay flow',
-    ]);
+  it('accepts delta files (with a deletion marker) on the files side of a two-way flow, as in a one-way flow', () => {
+    const delta = { pattern: '*.csv', contents: 'Delta', deletedWhen: { column: 'op', values: ['D'] } };
+    expect(errors(base({ direction: 'TwoWay' }, delta))).toEqual([]);
     expect(errors(base({}, delta))).toEqual([]);
   });
 

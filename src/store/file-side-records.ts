@@ -1,0 +1,66 @@
+import type { StateDb } from './state-connection.js';
+
+/** Records read per query when streaming them all. */
+const PAGE = 5000;
+
+/** One line of a delta file: its key, its place in file order, and its row, or null when it marks the record deleted. */
+export interface FileSideLine<T> {
+  key: string;
+  position: string;
+  row: T | null;
+}
+
+/**
+ * The records of one Delta-files entity of a two-way flow (`ferry.file_side_records`): per key, the
+ * row of its newest line. Lines are applied in file order; a line never replaces a newer one, so
+ * applying a file again (a re-run after a crash) changes nothing.
+ */
+export class FileSideRecords<T> {
+  constructor(
+    private readonly db: StateDb,
+    private readonly flow: string,
+    private readonly entity: string,
+  ) {}
+
+  /** Applies lines given in file order (a key's last line in the batch counts). */
+  async apply(lines: FileSideLine<T>[]): Promise<void> {
+    // One statement cannot touch a row twice.
+    const last = [...new Map(lines.map((l) => [l.key, l])).values()];
+    if (last.length === 0) return;
+    await this.db.query(
+      `INSERT INTO ferry.file_side_records AS r (flow, entity, key, position, row)
+       SELECT $1, $2, k, p, v FROM unnest($3::text[], $4::text[], $5::jsonb[]) AS u(k, p, v)
+       ON CONFLICT (flow, entity, key) DO UPDATE SET position = EXCLUDED.position, row = EXCLUDED.row
+       WHERE r.position <= EXCLUDED.position`,
+      [this.flow, this.entity, last.map((l) => l.key), last.map((l) => l.position), last.map((l) => (l.row === null ? null : JSON.stringify(l.row)))],
+    );
+  }
+
+  /** The rows of these keys that exist (not deleted). */
+  async byKeys(keys: string[]): Promise<T[]> {
+    if (keys.length === 0) return [];
+    const found = await this.db.query<{ row: T }>(
+      `SELECT row FROM ferry.file_side_records WHERE flow = $1 AND entity = $2 AND key = ANY($3::text[]) AND row IS NOT NULL`,
+      [this.flow, this.entity, keys],
+    );
+    return found.rows.map((r) => r.row);
+  }
+
+  /** Every existing record, a page at a time (memory stays flat). */
+  async *all(): AsyncGenerator<T> {
+    let after: string | null = null;
+    for (;;) {
+      const page: { key: string; row: T }[] = (
+        await this.db.query<{ key: string; row: T }>(
+          `SELECT key, row FROM ferry.file_side_records
+           WHERE flow = $1 AND entity = $2 AND row IS NOT NULL AND ($3::text IS NULL OR key > $3)
+           ORDER BY key LIMIT ${PAGE}`,
+          [this.flow, this.entity, after],
+        )
+      ).rows;
+      for (const r of page) yield r.row;
+      if (page.length < PAGE) return;
+      after = page[page.length - 1]!.key;
+    }
+  }
+}
