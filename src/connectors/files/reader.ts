@@ -160,13 +160,11 @@ export class FilesReader implements TableReader {
     }
   }
 
-  /** A scan that does not count as consuming the files (reads by key, Record closures); rows with a problem included. */
+  /** A scan that does not count as consuming the files (reads by key, Record closures); rows with a problem and deletions (`asDeletion`) included. */
   async *scanQuietly(): AsyncGenerator<Row> {
     const columns = this.file.columns?.map((c) => c.name);
     for (const ready of await this.current()) {
-      for await (const record of fileRecords(ready.plain, this.file.format ?? 'Csv', this.dialect, columns)) {
-        yield this.rows.row(record, position(ready.record.id, record.line), `${ready.record.name} line ${record.line}`, true);
-      }
+      for await (const record of fileRecords(ready.plain, this.file.format ?? 'Csv', this.dialect, columns)) yield this.rowOf(ready, record, true);
     }
   }
 
