@@ -60,6 +60,8 @@ export class SyncFlowReconciler {
     const generation = flow.metadata.generation;
     const previous = flow.status ?? {};
     const status: SyncFlowStatus = structuredClone(previous);
+    // A listing is only written through an ExportTarget; one left from a source that no longer reads through one is stale.
+    if (!flow.spec.source.files?.exportTargetRef) delete status.sourceListing;
     status.observedGeneration = generation;
 
     const errors = [

@@ -244,5 +244,16 @@ describe.skipIf(!interopAvailable)('pending files in the cluster view (a partner
     // The status holds names, sizes and times only.
     const status = JSON.stringify((await kube.get<SyncFlow>('SyncFlow', ns, 'partner')).status);
     expect(status).not.toMatch(/PRIVATE KEY|BEGIN OPENSSH|postgres(ql)?:\/\//);
+
+    // Moved to a PVC directory, which the controller cannot list: the old listing goes, the view says why.
+    const moved = await kubectl(['patch', 'syncflow', 'partner', '-n', ns, '--type', 'merge', '-p', JSON.stringify({ spec: { source: { files: { exportTargetRef: null, directory: '/in', volumeClaim: { name: 'partner-inbox' } } } } })]);
+    expect(moved.status, moved.stderr).toBe(0);
+    await waitFor('status.sourceListing removed', async () => !(await kube.get<SyncFlow>('SyncFlow', ns, 'partner')).status?.sourceListing, 30_000);
+    const recordedOnly = await filesOf();
+    expect(recordedOnly.files.map((f) => [f.name, f.status])).toEqual([
+      ['changes-1.csv', 'imported'],
+      ['changes-2.csv', 'imported'],
+    ]);
+    expect(recordedOnly.note).toMatch(/^recorded files only: the source is a directory on a volume only a SyncJob's pod mounts/);
   }, 180_000);
 });
