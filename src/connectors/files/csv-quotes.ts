@@ -25,8 +25,9 @@ export async function quotingLooksClean(bytes: AsyncIterable<Uint8Array> | Itera
   // 0 until the first line end outside quotes, then LF or CR (for CRLF).
   let lineEnd = 0;
   for await (const chunk of bytes) {
-    for (let i = 0; i < chunk.length; i++) {
-      const byte = chunk[i]!;
+    const n = chunk.length;
+    for (let i = 0; i < n; i++) {
+      let byte = chunk[i]!;
       if (afterCr) {
         if (byte !== LF) return 'unsure';
         afterCr = false;
@@ -34,8 +35,17 @@ export async function quotingLooksClean(bytes: AsyncIterable<Uint8Array> | Itera
         continue;
       }
       if (state === QUOTED) {
-        if (byte === q) state = AFTER_QUOTE;
+        // Only a quote matters inside quotes.
+        const close = chunk.indexOf(q, i);
+        if (close < 0) break;
+        i = close;
+        state = AFTER_QUOTE;
         continue;
+      }
+      // Inside an unquoted field, skip to the next byte that matters.
+      if (state === UNQUOTED) {
+        while (byte !== q && byte !== d && byte !== LF && byte !== CR && ++i < n) byte = chunk[i]!;
+        if (i >= n) break;
       }
       if (byte === q) {
         if (state === UNQUOTED) return 'unsure';

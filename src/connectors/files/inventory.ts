@@ -11,7 +11,7 @@ import type { StateDb } from '../../store/state-connection.js';
 import { ConfigError, FerryError } from '../../util/errors.js';
 import { decodeFile, Fingerprint, InvalidFileError, type DecryptionKeys } from './decode.js';
 import type { FileLocation } from './location.js';
-import { dialectOf, syntaxProblem } from './parse.js';
+import { checkSyntax, dialectOf } from './parse.js';
 
 /** Names partners use while a file is still being written, and our own dot files. */
 export const TEMPORARY = /^\.|\.(part|partial|tmp|temp|filepart|crdownload)$/i;
@@ -23,6 +23,8 @@ export const TEMPORARY = /^\.|\.(part|partial|tmp|temp|filepart|crdownload)$/i;
 export interface ReadyFile {
   record: SourceFileRecord;
   plain: string;
+  /** The plain file's quoting is clean (`checkSyntax`): its records can be read without csv-parse. */
+  cleanQuoting: boolean;
   replaces?: number;
   /** Set when a reader has read the file to its end: the records it held. */
   rows?: number;
@@ -159,9 +161,9 @@ export class Inventory {
     const dir = await this.work;
     try {
       const plain = await decodeFile(raw, entry.name, file.compression ?? 'Auto', await this.keys(), (suffix) => join(dir, `${++this.temporaries}.${suffix}`));
-      const problem = await syntaxProblem(plain, file.format ?? 'Csv', dialectOf(file));
-      if (problem) throw new InvalidFileError(problem);
-      return { record, plain, ...(earlier ? { replaces: earlier.id } : {}) };
+      const syntax = await checkSyntax(plain, file.format ?? 'Csv', dialectOf(file));
+      if (syntax.problem) throw new InvalidFileError(syntax.problem);
+      return { record, plain, cleanQuoting: syntax.clean, ...(earlier ? { replaces: earlier.id } : {}) };
     } catch (error) {
       if (!(error instanceof InvalidFileError)) throw error;
       // A file imported again stays remembered as it was.

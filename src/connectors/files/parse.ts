@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { parse, type Options } from 'csv-parse';
 import iconv from 'iconv-lite';
 import type { FileEncoding, FileFormat, FileSource } from '../../api/files.js';
+import { CleanCsvReader, type CsvRow } from './csv-clean.js';
 import { quotingLooksClean } from './csv-quotes.js';
 
 export interface CsvDialect {
@@ -49,7 +50,7 @@ const ICONV_NAMES: Record<FileEncoding, string> = { 'UTF-8': 'utf8', 'UTF-8-BOM'
 
 /** The file's bytes as text; a UTF-8 byte order mark is dropped (iconv-lite strips it by default). */
 function textOf(path: string, encoding: FileEncoding): NodeJS.ReadableStream {
-  return createReadStream(path).pipe(iconv.decodeStream(ICONV_NAMES[encoding]));
+  return createReadStream(path, { highWaterMark: 1 << 18 }).pipe(iconv.decodeStream(ICONV_NAMES[encoding]));
 }
 
 /**
@@ -58,7 +59,7 @@ function textOf(path: string, encoding: FileEncoding): NodeJS.ReadableStream {
  */
 export async function fileColumnNames(path: string, format: FileFormat, dialect: CsvDialect): Promise<string[] | undefined> {
   if (format === 'Csv') {
-    for await (const row of csvRows(path, dialect)) return row.values.map((v) => v ?? '');
+    for await (const rows of csvRows(path, dialect, false)) return rows[0]!.values.map((v) => v ?? '');
     return undefined;
   }
   for await (const record of jsonLinesRecords(path, dialect.encoding)) if ('fields' in record) return [...record.fields.keys()];
@@ -78,15 +79,34 @@ export function csvOptions(dialect: CsvDialect): Options {
   };
 }
 
-async function* csvRows(path: string, dialect: CsvDialect): AsyncGenerator<{ line: number; values: (string | null)[] }> {
+/** csv-parse's records, for text whose quoting the byte scan could not vouch for. */
+async function* parsedCsvRows(path: string, dialect: CsvDialect): AsyncGenerator<CsvRow[]> {
   const parser = textOf(path, dialect.encoding).pipe(parse(csvOptions(dialect)));
   for await (const { record, info } of parser as AsyncIterable<{ record: (string | null)[]; info: { lines: number } }>) {
-    yield { line: info.lines, values: record };
+    yield [{ line: info.lines, values: record }];
   }
 }
 
+/** The same records from cleanly quoted text, a piece of the file at a time. */
+async function* cleanCsvRows(path: string, dialect: CsvDialect): AsyncGenerator<CsvRow[]> {
+  const reader = new CleanCsvReader(dialect.delimiter, dialect.quote, dialect.emptyIsNull);
+  for await (const text of textOf(path, dialect.encoding) as AsyncIterable<string>) {
+    const rows: CsvRow[] = [];
+    reader.push(text, rows);
+    if (rows.length > 0) yield rows;
+  }
+  const last: CsvRow[] = [];
+  reader.end(last);
+  if (last.length > 0) yield last;
+}
+
+/** A CSV file's records in batches: `clean` when `checkSyntax` found its quoting clean. */
+function csvRows(path: string, dialect: CsvDialect, clean: boolean): AsyncGenerator<CsvRow[]> {
+  return clean ? cleanCsvRows(path, dialect) : parsedCsvRows(path, dialect);
+}
+
 /** A CSV file's records; without `columns`, the header row names them. */
-async function* csvRecords(path: string, dialect: CsvDialect, columns: string[] | undefined): AsyncGenerator<FileRecord> {
+async function* csvRecords(path: string, dialect: CsvDialect, columns: string[] | undefined, clean: boolean): AsyncGenerator<FileRecord[]> {
   const positionsOf = (names: string[]) => {
     const positions = new Map<string, number>();
     // A column named twice gives its last value.
@@ -95,17 +115,18 @@ async function* csvRecords(path: string, dialect: CsvDialect, columns: string[] 
   };
   let names = dialect.header ? undefined : columns;
   let positions = names && positionsOf(names);
-  for await (const { line, values } of csvRows(path, dialect)) {
-    if (!names || !positions) {
-      names = values.map((v) => v ?? '');
-      positions = positionsOf(names);
-      continue;
+  for await (const rows of csvRows(path, dialect, clean)) {
+    const records: FileRecord[] = [];
+    for (const { line, values } of rows) {
+      if (!names || !positions) {
+        names = values.map((v) => v ?? '');
+        positions = positionsOf(names);
+        continue;
+      }
+      if (values.length !== names.length) records.push({ line, problem: `${values.length} fields, expected ${names.length}` });
+      else records.push({ line, fields: new CsvFields(positions, values) });
     }
-    if (values.length !== names.length) {
-      yield { line, problem: `${values.length} fields, expected ${names.length}` };
-      continue;
-    }
-    yield { line, fields: new CsvFields(positions, values) };
+    if (records.length > 0) yield records;
   }
 }
 
@@ -134,24 +155,34 @@ async function* jsonLinesRecords(path: string, encoding: FileEncoding): AsyncGen
   }
 }
 
-/** Streams the records of a plain (decrypted, decompressed) file. */
-export function fileRecords(path: string, format: FileFormat, dialect: CsvDialect, columns: string[] | undefined): AsyncGenerator<FileRecord> {
-  return format === 'Csv' ? csvRecords(path, dialect, columns) : jsonLinesRecords(path, dialect.encoding);
+/**
+ * Streams the records of a plain (decrypted, decompressed) file, a batch at a time (one async step
+ * per piece of the file, not per record). `clean`: `checkSyntax` found the file's quoting clean.
+ */
+export async function* fileRecordBatches(path: string, format: FileFormat, dialect: CsvDialect, columns: string[] | undefined, clean: boolean): AsyncGenerator<FileRecord[]> {
+  if (format === 'Csv') yield* csvRecords(path, dialect, columns, clean);
+  else for await (const record of jsonLinesRecords(path, dialect.encoding)) yield [record];
+}
+
+/** Streams the records of a plain file one by one. */
+export async function* fileRecords(path: string, format: FileFormat, dialect: CsvDialect, columns: string[] | undefined, clean: boolean): AsyncGenerator<FileRecord> {
+  for await (const batch of fileRecordBatches(path, format, dialect, columns, clean)) yield* batch;
 }
 
 /**
- * Reads a whole plain file once and throws when it cannot be parsed to its end (an unclosed quote,
- * a stray quote): such a file is invalid as a whole, and this runs before any of its rows is read
- * for the engine. Rows that parse but do not fit (field count, types) are rejected one by one later.
+ * Reads a whole plain file once and says what stops it from being parsed to its end (an unclosed
+ * quote, a stray quote): such a file is invalid as a whole, and this runs before any of its rows is
+ * read for the engine. Rows that parse but do not fit (field count, types) are rejected one by one
+ * later. `clean`: the quoting is plain, so its records can be read with `CleanCsvReader`.
  */
-export async function syntaxProblem(path: string, format: FileFormat, dialect: CsvDialect): Promise<string | undefined> {
-  if (format !== 'Csv') return undefined;
+export async function checkSyntax(path: string, format: FileFormat, dialect: CsvDialect): Promise<{ clean: boolean; problem?: string }> {
+  if (format !== 'Csv') return { clean: false };
   // Most files quote plainly; a byte scan tells so at a fraction of a parse's cost.
-  if ((await quotingLooksClean(createReadStream(path, { highWaterMark: 1 << 20 }), dialect.delimiter, dialect.quote)) === 'clean') return undefined;
+  if ((await quotingLooksClean(createReadStream(path, { highWaterMark: 1 << 20 }), dialect.delimiter, dialect.quote)) === 'clean') return { clean: true };
   try {
-    for await (const _row of csvRows(path, dialect));
-    return undefined;
+    for await (const _rows of csvRows(path, dialect, false));
+    return { clean: false };
   } catch (error) {
-    return `not valid CSV (${(error as Error).message})`;
+    return { clean: false, problem: `not valid CSV (${(error as Error).message})` };
   }
 }

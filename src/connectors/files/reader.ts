@@ -3,22 +3,21 @@ import { asDeletion, rowProblem, type Row, type TableReader, type Watermark } fr
 import type { EntityPlan } from '../../engine/plan.js';
 import type { FirstLines } from '../../store/first-lines.js';
 import type { ReadyFile } from './inventory.js';
-import { fileRecords, type CsvDialect, type FileRecord } from './parse.js';
+import { fileRecordBatches, type CsvDialect, type FileRecord } from './parse.js';
 import { END_OF_FILE, parsePosition, position, RowBuilder } from './rows.js';
 
 /** Rows whose keys are checked against the earlier ones in one round trip to the state database. */
 const KEY_CHUNK = 5000;
 
-async function* linesAfter(records: AsyncIterable<FileRecord>, line: number): AsyncGenerator<FileRecord> {
-  for await (const record of records) if (record.line > line) yield record;
-}
-
-/** The records of a file, counted into `ready.rows` once the last one was read (also those a resumed read skips). */
-async function* counted(records: AsyncIterable<FileRecord>, ready: ReadyFile): AsyncGenerator<FileRecord> {
+/**
+ * The records of a file in batches, counted into `ready.rows` once the last one was read (also
+ * those a resumed read skips); with `after`, only the records past that line.
+ */
+async function* counted(batches: AsyncIterable<FileRecord[]>, ready: ReadyFile, after: number | undefined): AsyncGenerator<FileRecord[]> {
   let count = 0;
-  for await (const record of records) {
-    count++;
-    yield record;
+  for await (const batch of batches) {
+    count += batch.length;
+    yield after === undefined ? batch : batch.filter((record) => record.line > after);
   }
   ready.rows = count;
 }
@@ -72,20 +71,22 @@ export class FilesReader implements TableReader {
   }
 
   private async *read(files: ReadyFile[], withValues: boolean, after?: { fileId: number; line: number }): AsyncGenerator<Row> {
-    const columns = this.file.columns?.map((c) => c.name);
     for (const ready of files) {
       const { id } = ready.record;
       if (after && id < after.fileId) continue;
-      let records = counted(fileRecords(ready.plain, this.file.format ?? 'Csv', this.dialect, columns), ready);
-      if (after && id === after.fileId) records = linesAfter(records, after.line);
-      if (this.snapshot) yield* this.withoutRepeatedKeys(ready, records, withValues);
-      else for await (const record of records) yield this.rowOf(ready, record, withValues);
+      const batches = counted(this.recordBatches(ready), ready, after && id === after.fileId ? after.line : undefined);
+      if (this.snapshot) yield* this.withoutRepeatedKeys(ready, batches, withValues);
+      else for await (const batch of batches) for (const record of batch) yield this.rowOf(ready, record, withValues);
     }
     this.files.consumed(files);
   }
 
+  private recordBatches(ready: ReadyFile): AsyncGenerator<FileRecord[]> {
+    return fileRecordBatches(ready.plain, this.file.format ?? 'Csv', this.dialect, this.file.columns?.map((c) => c.name), ready.cleanQuoting);
+  }
+
   private rowOf(ready: ReadyFile, record: FileRecord, withValues: boolean): Row {
-    const row = this.rows.row(record, position(ready.record.id, record.line), `${ready.record.name} line ${record.line}`, withValues);
+    const row = this.rows.row(record, position(ready.record.id, record.line), ready.record.name, withValues);
     return this.deletes(record) ? asDeletion(row) : row;
   }
 
@@ -93,15 +94,15 @@ export class FilesReader implements TableReader {
    * A snapshot's rows, a key repeated in the file rejected with the line it first came on. The keys
    * seen go to the state database in chunks, so memory stays flat however long the file.
    */
-  private async *withoutRepeatedKeys(ready: ReadyFile, records: AsyncIterable<FileRecord>, withValues: boolean): AsyncGenerator<Row> {
+  private async *withoutRepeatedKeys(ready: ReadyFile, batches: AsyncIterable<FileRecord[]>, withValues: boolean): AsyncGenerator<Row> {
     const seen = await this.files.firstLines();
     try {
       // A chunk's keys are checked in the state database while the next chunk is read (the
       // checks queue on one connection, so they still run in file order).
       let checking: Promise<Row[]> | undefined;
       let chunk: { record: FileRecord; row: Row }[] = [];
-      for await (const record of records) {
-        chunk.push({ record, row: this.rowOf(ready, record, withValues) });
+      for await (const batch of batches) {
+        for (const record of batch) chunk.push({ record, row: this.rowOf(ready, record, withValues) });
         if (chunk.length < KEY_CHUNK) continue;
         const next = this.checkKeys(seen, ready, chunk, withValues);
         next.catch(() => {}); // surfaced when its turn comes
@@ -162,9 +163,8 @@ export class FilesReader implements TableReader {
 
   /** A scan that does not count as consuming the files (reads by key, Record closures); rows with a problem and deletions (`asDeletion`) included. */
   async *scanQuietly(): AsyncGenerator<Row> {
-    const columns = this.file.columns?.map((c) => c.name);
     for (const ready of await this.current()) {
-      for await (const record of fileRecords(ready.plain, this.file.format ?? 'Csv', this.dialect, columns)) yield this.rowOf(ready, record, true);
+      for await (const batch of this.recordBatches(ready)) for (const record of batch) yield this.rowOf(ready, record, true);
     }
   }
 

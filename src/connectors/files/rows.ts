@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FileColumnType, FileSource } from '../../api/files.js';
 import { applyValueMap, withProblem, type ConditionClause, type Row, type TransformName } from '../../engine/connector.js';
 import { conditionHolds } from '../../engine/conditions.js';
@@ -27,7 +27,8 @@ function transformed(value: string | null, transform: TransformName): string | n
 
 /** A side's hash of mapped values: opaque to the engine, only compared with earlier hashes of this connector. */
 export function hashValues(values: (string | null)[]): string {
-  return createHash('md5').update(JSON.stringify(values)).digest('hex');
+  // The one-shot hash: no Hash object per row (the same digest as createHash).
+  return hash('md5', JSON.stringify(values), 'hex');
 }
 
 /** A value of a named column that does not parse (the engine names the column in the rejection). */
@@ -78,24 +79,25 @@ export class RowBuilder {
     return this.plan.source.keys.map((k) => record.fields.get(k) ?? '');
   }
 
-  private problem(record: FileRecord, cursor: string, width: number, column: string, reason: string): Row {
+  /** A rejected row; the reason is prefixed with the file and line (built only here, not for every row). */
+  private problem(record: FileRecord, cursor: string, width: number, column: string, fileName: string, reason: string): Row {
     const row: Row = [...this.keyOf(record), cursor, '', 'f'];
     while (row.length < width) row.push(null);
-    return withProblem(row, { column, reason });
+    return withProblem(row, { column, reason: `${fileName} line ${record.line}: ${reason}` });
   }
 
-  /** A row, or a row marked with the problem that keeps it from syncing (`where` names file and line). */
-  row(record: FileRecord, cursor: string, where: string, withValues: boolean): Row {
+  /** A row, or a row marked with the problem that keeps it from syncing (named with file and line). */
+  row(record: FileRecord, cursor: string, fileName: string, withValues: boolean): Row {
     const plan = this.plan;
     const width = plan.source.keys.length + 3 + (withValues ? this.mapped.length + plan.match.length : 0);
-    if ('problem' in record) return this.problem(record, cursor, width, '', `${where}: ${record.problem}`);
+    if ('problem' in record) return this.problem(record, cursor, width, '', fileName, record.problem);
     const fields = record.fields;
     try {
       // Built in place, one row per record of a large file: no intermediate arrays.
       const row: Row = [];
       for (const key of plan.source.keys) row.push(this.value(fields, key));
       const missing = plan.source.keys.findIndex((_k, i) => row[i] === null || row[i] === '');
-      if (missing >= 0) return this.problem(record, cursor, width, plan.source.keys[missing]!, `${where}: missing key ${plan.source.keys[missing]}`);
+      if (missing >= 0) return this.problem(record, cursor, width, plan.source.keys[missing]!, fileName, `missing key ${plan.source.keys[missing]}`);
       const values: (string | null)[] = [];
       for (const f of this.mapped) values.push(applyValueMap(transformed(this.value(fields, f.source), f.transform), f.valueMap));
       let inScope = true;
@@ -106,7 +108,7 @@ export class RowBuilder {
       for (const m of plan.match) row.push(this.value(fields, m.source));
       return row;
     } catch (error) {
-      if (error instanceof ColumnValueError) return this.problem(record, cursor, width, error.column, `${where}: ${error.message}`);
+      if (error instanceof ColumnValueError) return this.problem(record, cursor, width, error.column, fileName, error.message);
       throw error;
     }
   }

@@ -12,6 +12,10 @@ export interface ValueFormats {
 const TRUE = new Set(['t', 'true', '1', 'yes', 'y', 'on']);
 const FALSE = new Set(['f', 'false', '0', 'no', 'n', 'off']);
 const TOKENS = /YYYY|MM|DD|HH|mm|ss/g;
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const PLUS = 43;
+const ZERO = 48;
 
 /** `DD.MM.YYYY` -> a pattern with named groups; separators are literal. */
 function formatPattern(format: string): RegExp {
@@ -31,9 +35,14 @@ function patternOf(format: string): RegExp {
 
 const pad = (n: string | undefined, width = 2) => (n ?? '0').padStart(width, '0');
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** A calendar date; years below 100 are refused (as `Date.UTC`, which reads them as 19xx, always did here). */
 function validDate(year: string, month: string, day: string): boolean {
-  const date = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
-  return date.getUTCFullYear() === Number(year) && date.getUTCMonth() === Number(month) - 1 && date.getUTCDate() === Number(day);
+  const [y, m, d] = [Number(year), Number(month), Number(day)];
+  if (!(y >= 100) || !(m >= 1 && m <= 12) || !(d >= 1)) return false;
+  const leap = m === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  return d <= DAYS_IN_MONTH[m - 1]! + (leap ? 1 : 0);
 }
 
 function byFormat(text: string, format: string, what: string): { date: string; time: string } {
@@ -70,10 +79,14 @@ export function canonicalValue(text: string | null, type: FileColumnType, format
       return BigInt(value).toString();
     case 'Decimal': {
       const normal = formats.decimalSeparator === ',' ? value.replace(',', '.') : value;
-      if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(normal)) throw new ValueError(`"${text}" is not a decimal number (separator "${formats.decimalSeparator}")`);
-      const [whole, fraction = ''] = normal.replace(/^\+/, '').split('.');
-      const digits = fraction.replace(/0+$/, '');
-      return `${whole === '' || whole === '-' ? `${whole}0` : whole}${digits ? `.${digits}` : ''}`;
+      if (!DECIMAL.test(normal)) throw new ValueError(`"${text}" is not a decimal number (separator "${formats.decimalSeparator}")`);
+      const unsigned = normal.charCodeAt(0) === PLUS ? normal.slice(1) : normal;
+      const dot = unsigned.indexOf('.');
+      if (dot < 0) return unsigned;
+      let end = unsigned.length;
+      while (end > dot + 1 && unsigned.charCodeAt(end - 1) === ZERO) end--;
+      const whole = unsigned.slice(0, dot);
+      return `${whole === '' || whole === '-' ? `${whole}0` : whole}${end > dot + 1 ? unsigned.slice(dot, end) : ''}`;
     }
     case 'Boolean': {
       const word = value.toLowerCase();
@@ -83,6 +96,9 @@ export function canonicalValue(text: string | null, type: FileColumnType, format
     }
     case 'Date': {
       const dateFormat = format ?? formats.dateFormat ?? 'YYYY-MM-DD';
+      // Already canonical: skip the general pattern's named groups and padding.
+      const iso = dateFormat === 'YYYY-MM-DD' ? ISO_DATE.exec(value) : null;
+      if (iso && validDate(iso[1]!, iso[2]!, iso[3]!)) return value;
       return byFormat(value, dateFormat, 'date').date;
     }
     case 'Timestamp': {
