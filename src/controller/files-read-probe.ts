@@ -32,7 +32,7 @@ export async function probeFilesReaders(
 ): Promise<ReadersProbe | undefined> {
   if (readers.length === 0) return undefined;
   const results = [];
-  for (const flow of readers) results.push({ flow, ...(await probe(flow.spec, { targets: { [target.metadata.name]: target.spec }, secrets })) });
+  for (const flow of readers) results.push({ flow, ...(await probe(flow.spec, { targets: { [target.metadata.name]: target.spec }, secrets }, { settle: true })) });
   const failed = results.find((r) => !r.result.ready);
   return {
     ready: !failed,

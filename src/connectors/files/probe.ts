@@ -35,17 +35,20 @@ export interface ListedProbe {
 
 /**
  * The read probe of a files source: connects as a run would (the ExportTarget's pinned host key,
- * CA bundle and credentials), lists the directory as a run does (twice, settleSeconds apart) and
- * opens and closes the newest file each entity's pattern matches. Never throws; each failure is one
- * line (host key, login, directory missing, listing or reading refused). Nothing is downloaded,
- * decrypted or recorded; the listing (names, sizes, times) is returned.
+ * CA bundle and credentials), lists the directory and opens and closes the newest file each entity's
+ * pattern matches. Never throws; each failure is one line (host key, login, directory missing,
+ * listing or reading refused). Nothing is downloaded, decrypted or recorded.
  */
 export async function probeFilesSource(spec: SyncFlowSpec, context: FileLocationContext): Promise<ProbeResult> {
-  return (await listFilesSource(spec, context)).result;
+  return (await listFilesSource(spec, context, { settle: false })).result;
 }
 
-/** The read probe (probeFilesSource), with the listing it took. */
-export async function listFilesSource(spec: SyncFlowSpec, context: FileLocationContext): Promise<ListedProbe> {
+/**
+ * The read probe (probeFilesSource) with the listing it took. `settle`: list as a run does, twice
+ * settleSeconds apart, so files still being written are told apart (the controller's listing for
+ * `kubectl ferry files`; `ferry probe` lists once and answers at once).
+ */
+export async function listFilesSource(spec: SyncFlowSpec, context: FileLocationContext, options: { settle: boolean }): Promise<ListedProbe> {
   const endpoint = spec.source.files;
   if (!endpoint) return { result: { ready: false, reason: 'InvalidConfig', message: 'the flow has no files source' } };
   const directory = [endpoint.directory ?? '', endpoint.subdirectory ?? ''].filter(Boolean).join('/') || 'the ExportTarget directory';
@@ -67,7 +70,8 @@ export async function listFilesSource(spec: SyncFlowSpec, context: FileLocationC
       return { result: { ready: false, reason: 'NotFound', message: `${location.what}: directory ${directory} does not exist` } };
     }
     const listedAt = new Date();
-    const listing = { ...(await step(`list directory ${directory}`, () => lookTwice(location, endpoint))), listedAt };
+    const look = () => (options.settle ? lookTwice(location, endpoint) : location.list('').then((entries) => ({ entries, changing: new Set<string>() })));
+    const listing = { ...(await step(`list directory ${directory}`, look)), listedAt };
     const entries = listing.entries;
     const read: string[] = [];
     for (const entity of spec.entities) {

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExportTargetSpec } from '../../../src/api/exporttarget.js';
 import type { FilesEndpoint } from '../../../src/api/files.js';
-import { probeFilesSource } from '../../../src/connectors/files/probe.js';
+import { listFilesSource, probeFilesSource } from '../../../src/connectors/files/probe.js';
 import { createTestPki } from '../../../src/export/loopback/pki.js';
 import { ferry } from '../../helpers/ferry-process.js';
 import { tempDir } from '../export/fixtures.js';
@@ -127,5 +127,23 @@ describe('files source read probe of a local directory', () => {
     expect(ok).toMatchObject({ ready: true, reason: 'Ready', message: expect.stringContaining('employees: read employees-20261102.csv.gz.pgp') });
     const missing = await probeFilesSource(filesFlowSpec({ directory: root, subdirectory: 'nowhere' }), { targets: {}, secrets: {} });
     expect(missing).toMatchObject({ ready: false, reason: 'NotFound', message: expect.stringMatching(/directory .*nowhere does not exist/) });
+  });
+
+  it("the controller's listing (settle): looks twice settleSeconds apart, a file written to meanwhile is flagged changing", async () => {
+    const root = tempDir('probe-settle');
+    layout(root);
+    const growing = join(root, 'in', 'employees-20261104.csv.gz.pgp');
+    writeFileSync(growing, 'a');
+    const writer = setInterval(() => appendFileSync(growing, 'more'), 100);
+    try {
+      const started = Date.now();
+      const { result, listing } = await listFilesSource(filesFlowSpec({ directory: root, subdirectory: 'in', settleSeconds: 1 }), { targets: {}, secrets: {} }, { settle: true });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+      expect(result.ready).toBe(true);
+      expect(listing!.entries.map((e) => e.name).sort()).toEqual(['.employees-20261103.csv.gz.pgp.part', 'employees-20261101.csv.gz.pgp', 'employees-20261102.csv.gz.pgp', 'employees-20261104.csv.gz.pgp']);
+      expect([...listing!.changing]).toEqual(['employees-20261104.csv.gz.pgp']);
+    } finally {
+      clearInterval(writer);
+    }
   });
 });
