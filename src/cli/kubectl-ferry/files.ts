@@ -12,7 +12,7 @@ const UNLISTED = 'files no run has read yet are not listed; `ferry files -f DIR`
  * What the cluster view rests on, printed with every listing: the read probe's listing and its age,
  * or why there is none (recorded files only).
  */
-export function clusterFilesNote(flow: SyncFlow, now: Date): string {
+export function clusterFilesNote(flow: SyncFlow, now: Date, entity?: string): string {
   const listing = flow.status?.sourceListing;
   const target = flow.spec.source.files?.exportTargetRef?.name;
   if (!listing) {
@@ -21,7 +21,7 @@ export function clusterFilesNote(flow: SyncFlow, now: Date): string {
       : `recorded files only: the source is a directory on a volume only a SyncJob's pod mounts, so the controller cannot list it; ${UNLISTED}`;
   }
   const age = formatDuration((now.getTime() - Date.parse(listing.listedAt)) / 1000);
-  const more = listing.entities.reduce((n, e) => n + (e.more ?? 0), 0);
+  const more = listing.entities.filter((e) => !entity || e.name === entity).reduce((n, e) => n + (e.more ?? 0), 0);
   const left = more ? `; ${more} older matching file${more === 1 ? '' : 's'} not in the listing` : '';
   return `location listed by the controller's read probe at ${listing.listedAt} (${age} ago; the newest ${LISTED_FILES_PER_ENTITY} files per entity${left}); recorded files from the state database`;
 }

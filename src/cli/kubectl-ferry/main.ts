@@ -249,7 +249,7 @@ program
     const flow = await api.getFlow(flowName);
     const { api: data, namespace } = dataApi();
     const [files, jobs] = await Promise.all([data.listSourceFiles(namespace, { flow: flowName, entity: options.entity }), api.listSyncJobs()]);
-    out(renderFileStatuses(flowName, clusterFileStatuses(flow, files, jobs, options.entity), options.output, clusterFilesNote(flow, new Date())));
+    out(renderFileStatuses(flowName, clusterFileStatuses(flow, files, jobs, options.entity), options.output, clusterFilesNote(flow, new Date(), options.entity)));
   });
 
 program

@@ -119,6 +119,7 @@ describe('kubectl ferry files: the recorded files joined with the listing', () =
     );
     const big = { ...flow, status: { sourceListing: sourceListingStatus(spec, listing, at(50)) } } as SyncFlow;
     expect(clusterFilesNote(big, at(50))).toMatch(/\(0s ago; the newest 20 files per entity; 6 older matching files not in the listing\)/);
+    expect(clusterFilesNote(big, at(50), 'departments')).toMatch(/\(0s ago; the newest 20 files per entity\)/);
     const unlisted = { ...flow, status: {} } as SyncFlow;
     expect(clusterFilesNote(unlisted, at(55))).toMatch(/^recorded files only: the controller's read probe has not listed the location of ExportTarget partner-sftp yet/);
     expect(clusterFileStatuses(unlisted, [], [])).toEqual([]);
