@@ -30,7 +30,7 @@ ENV NODE_ENV=production FERRY_USE_DIST=1 HOME=/tmp
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
-COPY bin/ferry.mjs bin/entry.mjs bin/heap-limit.mjs ./bin/
+COPY bin/ferry.mjs bin/entry.mjs bin/heap-limit.mjs bin/module-format-cache.mjs ./bin/
 COPY drizzle ./drizzle
 COPY crds ./crds
 RUN ln -s /app/bin/ferry.mjs /usr/local/bin/ferry

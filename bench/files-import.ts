@@ -12,7 +12,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -152,7 +152,7 @@ export async function filesImportBenchRows(options: { rows: number; runner?: Run
     const ferry = (mode: 'Full' | 'Incremental') => runFerry(engine, { manifests, mode, stateUrl, log: join(work, `${mode}.log`), nodeArgs: childNodeArgs() });
     const full = await ferry('Full');
     const totals = full.report.totals;
-    log(`files bench: ${totals.read} rows read, ${totals.created} created, ${totals.rejected} rejected in ${(full.wallMs / 1000).toFixed(1)} s (start-up ${(full.startupMs / 1000).toFixed(1)} s; baseline ${(baselineMs / 1000).toFixed(1)} s), peak RSS ${full.peakRssMb.toFixed(0)} MB`);
+    log(`files bench: ${totals.read} rows read, ${totals.created} created, ${totals.rejected} rejected in ${(full.wallMs / 1000).toFixed(1)} s (start-up ${(full.startupMs / 1000).toFixed(1)} s, CPU ${(full.cpuMs / 1000).toFixed(1)} s; baseline ${(baselineMs / 1000).toFixed(1)} s), peak RSS ${full.peakRssMb.toFixed(0)} MB, load ${loadavg()[0]!.toFixed(1)}`);
     const columns = COLUMNS.join(', ');
     const [{ differ }] = await sqlRows(
       targetUrl,
