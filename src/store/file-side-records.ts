@@ -22,10 +22,36 @@ export class FileSideRecords<T> {
     private readonly entity: string,
   ) {}
 
-  /** Applies lines given in file order (a key's last line in the batch counts). */
+  /**
+   * Whether this side's records were kept from its first run on (`markKept`). When they were not,
+   * pairs made earlier (by a OneWay flow, or while the files were snapshots) name records these
+   * records do not hold, which would look deleted.
+   */
+  async kept(): Promise<boolean> {
+    const found = await this.db.query(`SELECT 1 FROM ferry.file_side_records WHERE flow = $1 AND entity = $2 AND key = ''`, [this.flow, this.entity]);
+    return (found.rowCount ?? 0) > 0;
+  }
+
+  /** Marks the records kept (a row under the empty key, which no record has: a file line without a key is rejected). */
+  async markKept(): Promise<void> {
+    await this.db.query(`INSERT INTO ferry.file_side_records (flow, entity, key, position, row) VALUES ($1, $2, '', '', NULL) ON CONFLICT DO NOTHING`, [this.flow, this.entity]);
+  }
+
+  /** Whether the entity has pairs (ferry.pairs) already. */
+  async paired(): Promise<boolean> {
+    const found = await this.db.query(`SELECT 1 FROM ferry.pairs WHERE flow = $1 AND entity = $2 LIMIT 1`, [this.flow, this.entity]);
+    return (found.rowCount ?? 0) > 0;
+  }
+
+  /** Applies lines: per key, the one with the newest position counts (of equal ones, the later). */
   async apply(lines: FileSideLine<T>[]): Promise<void> {
     // One statement cannot touch a row twice.
-    const last = [...new Map(lines.map((l) => [l.key, l])).values()];
+    const newest = new Map<string, FileSideLine<T>>();
+    for (const line of lines) {
+      const seen = newest.get(line.key);
+      if (!seen || seen.position <= line.position) newest.set(line.key, line);
+    }
+    const last = [...newest.values()];
     if (last.length === 0) return;
     await this.db.query(
       `INSERT INTO ferry.file_side_records AS r (flow, entity, key, position, row)

@@ -4,7 +4,7 @@ import type { Connector, Session } from '../../engine/connector.js';
 import { FirstLines } from '../../store/first-lines.js';
 import { StagedRows } from '../../store/staged-rows.js';
 import { FileSideRecords } from '../../store/file-side-records.js';
-import { markFilesImported, markImportedAgain, recordFileMoved } from '../../store/source-files.js';
+import { markFilesImported, markImportedAgain, recordFileMoved, sourceFiles } from '../../store/source-files.js';
 import { StateConnection } from '../../store/state-connection.js';
 import { failpoint } from '../../util/failpoint.js';
 import { Inventory, type ReadyFile } from './inventory.js';
@@ -105,6 +105,7 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
                   await fill(records);
                   return records;
                 }),
+              imported: async () => (await sourceFiles(s.state.client, context.flowId, e.name)).filter((f) => f.status === 'imported'),
             },
           ];
         }),

@@ -12,6 +12,7 @@ import { FilesReader, type EntityFiles } from './reader.js';
 import { FilesSideReader, type StagedSideRow } from './side-reader.js';
 import type { StagedRows } from '../../store/staged-rows.js';
 import type { FileSideRecords } from '../../store/file-side-records.js';
+import type { SourceFileRecord } from '../../store/source-files.js';
 
 export const FILES_CAPABILITIES: ConnectorCapabilities = {
   // Files come in the partner's order: Full runs stage keys and hashes in the state DB and join there.
@@ -36,6 +37,8 @@ export interface FileEntity {
   sideRows(fill: (stage: StagedRows<StagedSideRow>) => Promise<void>): Promise<StagedRows<StagedSideRow>>;
   /** A Delta entity's records as a two-way side (kept in the state DB across runs), brought up to date by `fill` once per run. */
   sideRecords(fill: (records: FileSideRecords<StagedSideRow>) => Promise<void>): Promise<FileSideRecords<StagedSideRow>>;
+  /** The entity's files recorded imported, in order. */
+  imported(): Promise<SourceFileRecord[]>;
 }
 
 function column(name: string, typeName: string): ColumnInfo {

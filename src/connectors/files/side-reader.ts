@@ -2,7 +2,9 @@ import { isDeletion, rowProblem, withProblem, type Row, type RowProblem, type Si
 import type { EntityPlan, FieldPlan } from '../../engine/plan.js';
 import type { StagedRows } from '../../store/staged-rows.js';
 import type { FileSideLine, FileSideRecords } from '../../store/file-side-records.js';
+import { ConfigError } from '../../util/errors.js';
 import { FilesReader } from './reader.js';
+import { parsePosition, position } from './rows.js';
 import type { FileEntity } from './session.js';
 
 /** A side row as staged in the state database (its problem, if any, beside it). */
@@ -103,10 +105,36 @@ export class FilesSideReader implements SideReader {
    * (a line marked deleted removes its record). Done once per run, before the engine reads the side;
    * lines a run applies again (after a crash) change nothing.
    */
-  private record(records: FileSideRecords<StagedSideRow>): Promise<void> {
-    return this.inChunks(
-      (key, side, row): FileSideLine<StagedSideRow> => ({ key, position: side[this.width] as string, row: isDeletion(row) ? null : this.staged(side) }),
+  private async record(records: FileSideRecords<StagedSideRow>): Promise<void> {
+    const kept = await records.kept();
+    if (!kept) await this.checkHistory(records);
+    // Rebuilding the records, files imported again take their first place in the order (they came before the new ones); otherwise a file imported again is applied now.
+    const firstPlace = kept ? new Map<number, number>() : new Map((await this.entity.files.pending()).flatMap((f) => (f.replaces === undefined ? [] : [[f.record.id, f.replaces] as const])));
+    const placed = (cursor: string): string => {
+      const { fileId, line } = parsePosition(cursor);
+      const first = firstPlace.get(fileId);
+      return first === undefined ? cursor : position(first, line);
+    };
+    await this.inChunks(
+      (key, side, row): FileSideLine<StagedSideRow> => ({ key, position: placed(side[this.width] as string), row: isDeletion(row) ? null : this.staged(side) }),
       (chunk) => records.apply(chunk),
+    );
+    // Only once every line is in: a run killed before this checks the history again.
+    if (!kept) await records.markKept();
+  }
+
+  /**
+   * The first run that keeps a Delta side's records: pairs made before (a OneWay flow, or the files
+   * were snapshots) name records only the files imported then hold. Unless this run imports every
+   * one of them again, those records would look deleted and their partners be archived or deleted.
+   */
+  private async checkHistory(records: FileSideRecords<StagedSideRow>): Promise<void> {
+    if (!(await records.paired())) return;
+    const again = new Set((await this.entity.files.pending()).flatMap((f) => (f.replaces === undefined ? [] : [f.replaces])));
+    const missing = (await this.entity.imported()).filter((f) => !again.has(f.id)).map((f) => f.name);
+    if (missing.length === 0) return;
+    throw new ConfigError(
+      `entity ${this.entity.entity}: its pairs were made before this flow kept the records of its Delta files (a OneWay flow, or Snapshot files), so a record no new file names would look deleted; import the earlier files again in this run (ferry run --reimport ${missing.slice(0, 3).join(' --reimport ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}) to rebuild them`,
     );
   }
 

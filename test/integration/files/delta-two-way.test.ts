@@ -158,6 +158,40 @@ describe('Delta files as the read-only side of a two-way flow (PostgreSQL on the
   }, 90_000);
 });
 
+describe('Delta files as a two-way side of a flow that was OneWay: its pairs name records only the earlier files hold', () => {
+  it('the first two-way run is refused, naming the files to import again, until they are; nothing is archived', async () => {
+    const dir = await inbox();
+    const [targetUrl, stateUrl] = await Promise.all([freshDatabase('files_delta2w_hist_dst'), freshDatabase('files_delta2w_hist_state')]);
+    await withClient(targetUrl, (c) => c.query(`${STAFF_SQL} DELETE FROM staff;`));
+    const twoWay = deltaSpec(dir);
+    const oneWay = { ...twoWay, direction: 'OneWay', entities: [{ ...twoWay.entities[0]!, actions: ['createInTarget', 'updateTarget'], conflictPolicy: undefined }] } as SyncFlowSpec;
+    const run = (spec: SyncFlowSpec, reimport?: string[]) =>
+      runSync({ flowId: 'test/payroll-history', spec, mode: 'Full', sourceUrl: '', targetUrl, stateUrl, logger, files: { targets: {}, secrets: {}, ...(reimport ? { reimport } : {}) } });
+    const archived = async () => (await sqlRows(targetUrl, 'SELECT employee_no FROM staff WHERE archived ORDER BY 1')).map((r) => r.employee_no);
+
+    await drop(dir, 'changes-1.csv', csv('1,Ann,hello,', '2,Bob,x,'));
+    expect((await run(oneWay)).status).toBe('Succeeded');
+    await drop(dir, 'changes-2.csv', csv('2,Bob Moved,x,'));
+    // Without the earlier file, record 1 would look deleted and its row be archived.
+    await expect(run(twoWay)).rejects.toThrow(
+      'entity employees: its pairs were made before this flow kept the records of its Delta files (a OneWay flow, or Snapshot files), so a record no new file names would look deleted; import the earlier files again in this run (ferry run --reimport changes-1.csv) to rebuild them',
+    );
+    expect(await archived()).toEqual([]);
+    const rebuilt = await run(twoWay, ['changes-1.csv']);
+    expect(rebuilt.status).toBe('Succeeded');
+    expect(await archived()).toEqual([]);
+    // changes-1.csv, imported again after changes-2.csv was listed, still comes before it.
+    expect((await sqlRows(targetUrl, 'SELECT employee_no, name FROM staff ORDER BY 1')).map((r) => [r.employee_no, r.name])).toEqual([
+      ['1', 'Ann'],
+      ['2', 'Bob Moved'],
+    ]);
+    // From now on the records are kept: a run without news archives nothing.
+    expect(entity(await run(twoWay)).twoWay).toMatchObject({ archivedTarget: 0, updatedTarget: 0 });
+    expect(await archived()).toEqual([]);
+    await rm(dir, { recursive: true, force: true });
+  }, 120_000);
+});
+
 describe('Delta files as a two-way side: SIGKILL during a run, then a re-run, applies every file once', () => {
   const scratch: string[] = [];
   let worlds = 0;
