@@ -309,9 +309,10 @@ export type FlowHistoryEntry = Static<typeof FlowHistoryEntrySchema>;
 export const PAIR_CATEGORIES = ['conflict', 'new', 'deleted', 'deactivated', 'synchronised', 'inactive'] as const;
 export type PairCategory = (typeof PAIR_CATEGORIES)[number];
 
-/** Bounds of status.sourceListing: the newest files per entity, and the entities listed. */
+/** Bounds of status.sourceListing (at most ~130 KB): the newest files per entity, the entities listed, a file name's length (NAME_MAX). */
 export const LISTED_FILES_PER_ENTITY = 20;
-export const LISTED_ENTITIES = 50;
+export const LISTED_ENTITIES = 20;
+export const LISTED_NAME_LENGTH = 255;
 
 export const SourceListingSchema = Type.Object(
   {
@@ -321,14 +322,14 @@ export const SourceListingSchema = Type.Object(
         name: Name('Entity name.'),
         files: Type.Array(
           Type.Object({
-            name: Type.String({ minLength: 1, maxLength: 1024, description: 'File name, below the location.' }),
+            name: Type.String({ minLength: 1, maxLength: LISTED_NAME_LENGTH, description: 'File name, below the location.' }),
             size: Count('Size in bytes.'),
             modifiedAt: Timestamp('Modification time.'),
             changing: Type.Optional(Type.Boolean({ description: 'Size or time changed between the two looks: still being written.' })),
           }),
           { maxItems: LISTED_FILES_PER_ENTITY, description: `The newest files of the entity (its pattern, or a temporary name of one), at most ${LISTED_FILES_PER_ENTITY}, in the order runs apply them.` },
         ),
-        more: Type.Optional(Count('Older matching files not listed here.')),
+        more: Type.Optional(Count(`Matching files not listed here: older ones, and any with a name longer than ${LISTED_NAME_LENGTH}.`)),
       }),
       ['name'],
       { maxItems: LISTED_ENTITIES, description: `Per files entity (the first ${LISTED_ENTITIES}).` },

@@ -23,7 +23,10 @@ export function clusterFilesNote(flow: SyncFlow, now: Date, entity?: string): st
   const age = formatDuration((now.getTime() - Date.parse(listing.listedAt)) / 1000);
   const more = listing.entities.filter((e) => !entity || e.name === entity).reduce((n, e) => n + (e.more ?? 0), 0);
   const left = more ? `; ${more} older matching file${more === 1 ? '' : 's'} not in the listing` : '';
-  return `location listed by the controller's read probe at ${listing.listedAt} (${age} ago; the newest ${LISTED_FILES_PER_ENTITY} files per entity${left}); recorded files from the state database`;
+  const listed = new Set(listing.entities.map((e) => e.name));
+  const unlisted = flow.spec.entities.filter((e) => e.source.file && (!entity || e.name === entity) && !listed.has(e.name)).map((e) => e.name);
+  const beyond = unlisted.length ? `; entities not in the listing (recorded files only): ${unlisted.join(', ')}` : '';
+  return `location listed by the controller's read probe at ${listing.listedAt} (${age} ago; the newest ${LISTED_FILES_PER_ENTITY} files per entity${left}${beyond}); recorded files from the state database`;
 }
 
 /** status.sourceListing as the listing `fileStatuses` joins with the records (a file two entities match is listed once). */

@@ -63,6 +63,18 @@ describe('status.sourceListing (sourceListingStatus)', () => {
     expect(checkManifestSchema({ apiVersion: 'ferry.dev/v1alpha1', kind: 'SyncFlow', metadata: { name: 'payroll' }, spec, status: { sourceListing: extra } })).not.toEqual([]);
   });
 
+  it('bounds: a name longer than NAME_MAX is counted, not listed; entities after the first 20 are left out, and the note names them', () => {
+    const long = `changes-${'9'.repeat(250)}.csv`;
+    const withLong = sourceListingStatus(spec, { entries: [deltas[0], { name: long, size: 1, modifiedAt: at(1) }], changing: new Set() }, at(50));
+    expect(withLong.entities[0]).toEqual({ name: 'employees', files: [{ name: 'changes-1.csv', size: 10, modifiedAt: at(0).toISOString() }], more: 1 });
+    const many = { ...spec, entities: Array.from({ length: 22 }, (_, i) => ({ ...spec.entities[1], name: `table_${i}`, source: { ...spec.entities[1].source, file: { pattern: `t${i}.csv`, contents: 'Snapshot' } } })) } as SyncFlowSpec;
+    const bounded = sourceListingStatus(many, { entries: [], changing: new Set() }, at(50));
+    expect(bounded.entities.map((e) => e.name)).toEqual(Array.from({ length: 20 }, (_, i) => `table_${i}`));
+    const flow = { metadata: { name: 'wide' }, spec: many, status: { sourceListing: bounded } } as unknown as SyncFlow;
+    expect(clusterFilesNote(flow, at(50))).toMatch(/; entities not in the listing \(recorded files only\): table_20, table_21\)/);
+    expect(clusterFilesNote(flow, at(50), 'table_3')).not.toMatch(/not in the listing/);
+  });
+
   it('reads back as the listing it was built from, within the window', () => {
     const back = listingOfStatus(status);
     expect(back.entries).toHaveLength(21);
