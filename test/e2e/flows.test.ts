@@ -3,22 +3,8 @@ import type { SyncFlow } from '../../src/api/syncflow.js';
 import type { SyncJob } from '../../src/api/syncjob.js';
 import type { Controller } from '../../src/controller/controller.js';
 import type { Kube } from '../../src/controller/kube.js';
-import { freshDatabase } from '../helpers/databases.js';
-import {
-  createNamespace,
-  createSecret,
-  flowManifest,
-  getJob,
-  holdSourceTable,
-  jobManifest,
-  kubeClient,
-  kubeconfigPath,
-  miniFlowDatabases,
-  startController,
-  waitFor,
-  waitForPhase,
-} from './fixtures/env.js';
-import { JobRunner } from './fixtures/job-runner.js';
+import { flowManifest, getJob, holdSourceTable, jobManifest, miniFlowDatabases, namespaceWithStateDb, startController, waitFor, waitForPhase } from './fixtures/env.js';
+import { startJobRunner, type JobRunner } from './fixtures/job-runner.js';
 
 const ns = 'e2e-flows';
 let kube: Kube;
@@ -30,13 +16,9 @@ const jobsOf = async (flow: string): Promise<SyncJob[]> =>
   (await kube.list<SyncJob>('SyncJob', ns)).items.filter((j) => j.spec.flowRef.name === flow);
 
 beforeAll(async () => {
-  kube = kubeClient();
-  await createNamespace(kube, ns);
-  stateUrl = await freshDatabase('e2e_flows_state');
-  await createSecret(kube, ns, 'ferry-state-db', { url: stateUrl });
+  ({ kube, stateUrl } = await namespaceWithStateDb(ns, 'e2e_flows_state'));
   controller = await startController(ns, stateUrl);
-  runner = new JobRunner({ kubeconfigPath: kubeconfigPath(), namespace: ns });
-  await runner.start();
+  runner = await startJobRunner(ns);
 });
 
 afterAll(async () => {
