@@ -4,23 +4,22 @@ import { kubeTools } from '../../scripts/kube-tools.js';
 import type { SyncFlow } from '../../src/api/syncflow.js';
 import type { Controller } from '../../src/controller/controller.js';
 import type { Kube } from '../../src/controller/kube.js';
-import { freshDatabase, withClient } from '../helpers/databases.js';
+import { withClient } from '../helpers/databases.js';
 import {
-  createNamespace,
   controllerConfig,
   createSecret,
   flowManifest,
   holdSourceTable,
   jobManifest,
-  kubeClient,
   kubeconfigPath,
   miniFlowDatabases,
+  namespaceWithStateDb,
   startController,
   waitFor,
   waitForPhase,
   watchPhases,
 } from './fixtures/env.js';
-import { JobRunner } from './fixtures/job-runner.js';
+import { startJobRunner, type JobRunner } from './fixtures/job-runner.js';
 import { quotedPrintable, startSmtpSink, type SmtpSink } from './fixtures/smtp-sink.js';
 
 const ns = 'e2e-syncjob';
@@ -35,18 +34,15 @@ let crm: { sourceUrl: string; targetUrl: string };
 const getFlow = (name: string) => kube.get<SyncFlow>('SyncFlow', ns, name);
 
 beforeAll(async () => {
-  kube = kubeClient();
-  await createNamespace(kube, ns);
-  const stateUrl = await freshDatabase('e2e_state');
-  await createSecret(kube, ns, 'ferry-state-db', { url: stateUrl });
+  let stateUrl: string;
+  ({ kube, stateUrl } = await namespaceWithStateDb(ns, 'e2e_state'));
   smtp = await startSmtpSink();
   await createSecret(kube, ns, 'smtp', { host: '127.0.0.1', port: String(smtp.port), from: 'ferry@example.org', password: 'smtp-secret-value' });
   crm = await miniFlowDatabases(kube, ns, 'crm');
   await miniFlowDatabases(kube, ns, 'broken');
   await createSecret(kube, ns, 'broken-source', { url: 'postgres://nobody:pw@127.0.0.1:1/nowhere' });
   controller = await startController(ns, stateUrl, { config: controllerConfig({ consoleUrl: CONSOLE_URL }) });
-  runner = new JobRunner({ kubeconfigPath: kubeconfigPath(), namespace: ns });
-  await runner.start();
+  runner = await startJobRunner(ns);
   phases = watchPhases(kube, ns);
 });
 
