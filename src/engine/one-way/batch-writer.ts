@@ -9,11 +9,29 @@ import { assignTargetKeys, insertAwaitingKeys } from './target-keys.js';
 type KeyedItem = WriteItem & { targetKey: string[] };
 
 /**
+ * The inflight marker of the last batch written, when its target commit needed nothing more of the
+ * state DB: the next batch's pairs transaction clears it (`clearCarriedMarker` after the last), so a
+ * batch costs one state transaction instead of two. A crash before that leaves the marker, and the
+ * recovery re-checks pairs that match their committed rows: nothing becomes stale.
+ */
+export interface MarkerCarry {
+  open?: number;
+}
+
+export async function clearCarriedMarker(parts: EntityParts, carry: MarkerCarry): Promise<void> {
+  const id = carry.open;
+  if (id === undefined) return;
+  await parts.ctx.tx.unit(parts.ctx.state, () => parts.ctx.runState.endInflight(id));
+  carry.open = undefined;
+}
+
+/**
  * Writes one batch so that a crash at any point is recoverable: pairs (with the hashes the rows
  * will have) and an inflight marker commit first, then the target, then the marker is cleared
- * together with the watermark (`afterCommit`). Recovery re-checks marked pairs against the target.
+ * together with the watermark (`afterCommit`), or with the next batch's pairs (`carry`). Recovery
+ * re-checks marked pairs against the target.
  */
-export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCommit?: () => Promise<void>): Promise<void> {
+export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCommit?: () => Promise<void>, carry?: MarkerCarry): Promise<void> {
   const { plan, ctx, tally } = parts;
   const { tx, state, target } = ctx;
   const translated = await translateLookups(parts, items);
@@ -75,6 +93,7 @@ export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCo
     const recreated = recreatesGoneRecords(parts) ? new Map<number, { key: string[]; hash: string }>() : undefined;
     const [markerId] = await Promise.all([
       tx.unit(state, async () => {
+        if (carry?.open !== undefined) await ctx.runState.endInflight(carry.open);
         await parts.pairs.insertNew(fresh);
         await parts.pairs.upsert(known);
         await clearCreateIntents(parts, live);
@@ -86,6 +105,7 @@ export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCo
         await parts.target.write(pending.filter((row) => !isFresh(row)).map((row) => row.seq), writeRejections, 'upsert', recreated);
       })(),
     ]);
+    if (carry) carry.open = undefined;
     failpoint('batch:pairs-committed');
 
     const rejectedSeqs = new Set(writeRejections.map((r) => r.seq));
@@ -94,7 +114,8 @@ export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCo
     await tx.commit(target);
     failpoint('batch:target-committed');
 
-    await tx.unit(state, async () => {
+    if (carry && !afterCommit && writeRejections.length === 0 && !recreated?.size) carry.open = markerId;
+    else await tx.unit(state, async () => {
       const dropped: string[] = [];
       const stale: string[] = [];
       for (const rejection of writeRejections) {

@@ -2,11 +2,12 @@ import type { StoredPair } from '../../store/pairs.js';
 import type { Row } from '../connector.js';
 import { joinWithPairs } from '../key-join.js';
 import type { KeyMatch } from '../merge-join.js';
-import { writeBatch } from './batch-writer.js';
+import { clearCarriedMarker, writeBatch, type MarkerCarry } from './batch-writer.js';
 import { classify } from './classify.js';
 import { checkTargetDrift } from './drift.js';
 import type { EntityParts } from './parts.js';
 import { keyedRecords, parseSourceRow, rejectedAsUnreadable, rejectRepeatedKey, sourceRowOf, type KeyedRecord, type WriteItem } from './source-records.js';
+import { drawKeysAhead } from './target-keys.js';
 import { handleVanished } from './vanished.js';
 import { advanceToNewest, NewestWithinCeiling, noteCursorCeiling } from './watermark.js';
 import { WritePipeline } from './write-pipeline.js';
@@ -66,6 +67,7 @@ async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newe
           ctx.stateStream.client,
         );
   const pipeline = new WritePipeline();
+  const carry: MarkerCarry = {};
   let writes: WriteItem[] = [];
   let gone: StoredPair[] = [];
   let previousKey: string | undefined;
@@ -83,7 +85,8 @@ async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newe
     previousKey = record?.key ?? previousKey;
     if (writes.length >= ctx.batchSize) {
       const batch = writes;
-      await pipeline.start(() => flushWrites(parts, batch, keyOnly));
+      if (!keyOnly) drawKeysAhead(parts, batch);
+      await pipeline.start(() => flushWrites(parts, batch, keyOnly, carry));
       writes = [];
     }
     if (gone.length >= ctx.batchSize) {
@@ -92,8 +95,10 @@ async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newe
       gone = [];
     }
   }
-  await pipeline.start(() => flushWrites(parts, writes, keyOnly));
+  if (!keyOnly) drawKeysAhead(parts, writes);
+  await pipeline.start(() => flushWrites(parts, writes, keyOnly, carry));
   await pipeline.settle();
+  await clearCarriedMarker(parts, carry);
   await handleVanished(parts, gone);
 }
 
@@ -101,9 +106,9 @@ async function* onlyLeft(records: AsyncIterable<KeyedRecord>): AsyncGenerator<Ke
   for await (const record of records) yield { left: record };
 }
 
-async function flushWrites(parts: EntityParts, writes: WriteItem[], keyOnly: boolean): Promise<void> {
+async function flushWrites(parts: EntityParts, writes: WriteItem[], keyOnly: boolean, carry: MarkerCarry): Promise<void> {
   const readable = keyOnly && writes.length > 0 ? await fetchValues(parts, writes) : writes;
-  if (readable.length > 0) await writeBatch(parts, readable);
+  if (readable.length > 0) await writeBatch(parts, readable, undefined, carry);
 }
 
 /** Key-only scans learn which rows changed; this loads just those rows, from the same snapshot (less those it cannot read). */

@@ -4,6 +4,7 @@ import type { TableReader, TableWriter } from '../connector.js';
 import { CursorCeiling } from '../cursor-ceiling.js';
 import type { EntityPlan } from '../plan.js';
 import type { EntitySyncContext } from './context.js';
+import { DrawnKeys } from './drawn-keys.js';
 import { SharedTargets } from './shared-targets.js';
 import { EntityTally } from './tally.js';
 
@@ -22,6 +23,8 @@ export class EntityParts {
   readonly ceiling: CursorCeiling;
   /** Target rows another flow links too (spec.sharedTargetRows). */
   readonly sharedTargets: SharedTargets;
+  /** New target keys, some drawn ahead by the previous batch. */
+  readonly drawnKeys: DrawnKeys;
   /** New rows may link to existing target rows by the match keys (set by `prepare`). */
   matching = false;
 
@@ -34,6 +37,7 @@ export class EntityParts {
     this.target = ctx.target.writer(plan);
     this.reader = ctx.source.reader(plan);
     this.fetcher = ctx.sourceFetch.reader(plan);
+    this.drawnKeys = new DrawnKeys(this.target);
     this.pairs = new PairStore(ctx.state.client, ctx.flow, plan.name);
     if (ctx.target.capabilities.createIntents) this.intents = new CreateIntents(ctx.state.client, ctx.flow, plan.name, 'target', ctx.runId);
     this.sharedTargets = new SharedTargets(plan, ctx, this.tally);

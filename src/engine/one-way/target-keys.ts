@@ -26,8 +26,21 @@ export async function assignTargetKeys(parts: EntityParts, items: WriteItem[]): 
     for (const item of creatable) item.awaitsKey = true;
     return;
   }
-  const keys = await parts.target.allocateKeys(creatable.length);
+  const keys = await parts.drawnKeys.take(creatable.length);
   creatable.forEach((item, i) => (item.targetKey = keys[i]));
+}
+
+/**
+ * Starts drawing the keys a batch's new rows will take, while the batch before it is still being
+ * written (the draw runs on the target connection while that batch waits for its pairs commit).
+ * Only when every unpaired row will take a drawn key, so no key is drawn in vain.
+ */
+export function drawKeysAhead(parts: EntityParts, items: WriteItem[]): void {
+  const { plan, ctx } = parts;
+  if (parts.matching || plan.target.keyMode !== 'generated' || ctx.target.capabilities.generatedKeys !== 'drawn' || !plan.actions.has('createInTarget')) return;
+  let count = 0;
+  for (const item of items) if (!item.pair) count++;
+  parts.drawnKeys.drawAhead(count);
 }
 
 /** Links new source rows to existing, unpaired target rows with equal match columns (seed 002, action 1). */

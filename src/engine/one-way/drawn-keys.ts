@@ -1,0 +1,34 @@
+import type { TableWriter } from '../connector.js';
+
+/**
+ * New target keys for a target that hands them out before the write (`generatedKeys: 'drawn'`). A
+ * batch of a bulk load draws the next batch's keys while its own connection would otherwise wait
+ * for the pairs commit, which takes that round trip off the next batch. Keys drawn but never used
+ * are gaps in the sequence, as after a rollback: they were never any row's key.
+ */
+export class DrawnKeys {
+  private ready: string[][] = [];
+  private pending?: Promise<string[][]>;
+
+  constructor(private readonly writer: TableWriter) {}
+
+  /** Starts drawing `count` keys on the writer's connection; `take` waits for them. */
+  drawAhead(count: number): void {
+    if (this.pending || count <= 0) return;
+    const pending = this.writer.allocateKeys(count);
+    pending.catch(() => {}); // surfaced by take
+    this.pending = pending;
+  }
+
+  async take(count: number): Promise<string[][]> {
+    if (this.pending) {
+      const drawn = await this.pending;
+      this.pending = undefined;
+      for (const key of drawn) this.ready.push(key);
+    }
+    const taken = this.ready.length <= count ? this.ready : this.ready.slice(0, count);
+    this.ready = this.ready.length <= count ? [] : this.ready.slice(count);
+    if (taken.length < count) for (const key of await this.writer.allocateKeys(count - taken.length)) taken.push(key);
+    return taken;
+  }
+}
