@@ -41,6 +41,7 @@ const SEEDS: Record<string, (ns: Ns) => [string, unknown[]][]> = {
   unpaired_deletions: (ns) => [[`INSERT INTO ferry.unpaired_deletions (xid, flow, record) VALUES (1, $1, '{}')`, [`${ns}/crm`]]],
   pair_deletions: (ns) => [[`INSERT INTO ferry.pair_deletions (xid, flow, pair) VALUES (1, $1, '{}')`, [`${ns}/crm`]]],
   create_intents: (ns) => [[`INSERT INTO ferry.create_intents (flow, entity, side, source_key, idempotency_key, run_id) VALUES ($1, 'people', 'target', 'k1', 'i1', $2)`, [`${ns}/crm`, `${ns}-run`]]],
+  file_side_records: (ns) => [[`INSERT INTO ferry.file_side_records (flow, entity, key, position, row) VALUES ($1, 'people', 'k1', '000000000001:000000000002', '{}')`, [`${ns}/crm`]]],
 };
 
 let adminUrl: string;
