@@ -131,7 +131,7 @@ export const FileSourceSchema = Type.Object(
     pattern: Type.String({ minLength: 1, maxLength: 256, description: 'File-name glob, e.g. "employees-*.csv.gz.pgp" (names only, no directories).' }),
     contents: StringEnum(FILE_CONTENTS, {
       description:
-        'Snapshot: each file holds every record; the newest file is the table, records absent from it are gone (detected by Full runs). Delta: each file holds changes, applied in file order.',
+        'Snapshot: each file holds every record; the newest file is the table, records absent from it are gone (detected by Full runs). Delta: each file holds changes, applied in file order; as the read-only side of a two-way flow, a record no new file names is unchanged, and Ferry keeps the records the files leave in its state database.',
     }),
     orderBy: Type.Optional(
       StringEnum(FILE_ORDERS, { description: 'How files are ordered: by the part of the name orderCapture picks (or the whole name), or by modification time; default Name.' }),
