@@ -11,21 +11,9 @@ import type { SyncJob } from '../../src/api/syncjob.js';
 import type { Webhook } from '../../src/api/webhook.js';
 import type { Controller } from '../../src/controller/controller.js';
 import type { Kube } from '../../src/controller/kube.js';
-import { freshDatabase, withClient } from '../helpers/databases.js';
-import {
-  createNamespace,
-  createSecret,
-  flowManifest,
-  holdSourceTable,
-  jobManifest,
-  kubeClient,
-  kubeconfigPath,
-  miniFlowDatabases,
-  startController,
-  waitFor,
-  waitForPhase,
-} from './fixtures/env.js';
-import { JobRunner } from './fixtures/job-runner.js';
+import { withClient } from '../helpers/databases.js';
+import { createSecret, flowManifest, holdSourceTable, jobManifest, miniFlowDatabases, namespaceWithStateDb, startController, waitFor, waitForPhase } from './fixtures/env.js';
+import { startJobRunner, type JobRunner } from './fixtures/job-runner.js';
 
 const ns = 'e2e-webhooks';
 const SECRET = randomBytes(24).toString('hex');
@@ -85,18 +73,15 @@ async function createFlow(name: string, webhook: Webhook, extra: Record<string, 
 }
 
 beforeAll(async () => {
-  kube = kubeClient();
-  await createNamespace(kube, ns);
-  const stateUrl = await freshDatabase('e2e_webhook_state');
-  await createSecret(kube, ns, 'ferry-state-db', { url: stateUrl });
+  let stateUrl: string;
+  ({ kube, stateUrl } = await namespaceWithStateDb(ns, 'e2e_webhook_state'));
   await createSecret(kube, ns, 'hook', { secret: SECRET });
   const sink = new Writable({ write: (chunk, _encoding, done) => (logLines.push(String(chunk)), done()) });
   const webhookOptions = { webhookPort: 0, webhookHost: '127.0.0.1' };
   leader = await startController(ns, stateUrl, { ...webhookOptions, logger: pino({ level: 'debug' }, sink) });
   await waitFor('leader', async () => leader.isLeader);
   standby = await startController(ns, stateUrl, { ...webhookOptions, logger: pino({ level: 'debug' }, sink) });
-  runner = new JobRunner({ kubeconfigPath: kubeconfigPath(), namespace: ns });
-  await runner.start();
+  runner = await startJobRunner(ns);
   await Promise.all([
     createFlow('crm-hook', timed),
     createFlow('people-hook', { ...bodyOnly, run: 'Record', record: { entity: 'people', keyPointer: '/person/id' } }),
