@@ -9,22 +9,10 @@ import type { ExportTarget } from '../../src/api/exporttarget.js';
 import type { Controller } from '../../src/controller/controller.js';
 import type { Kube } from '../../src/controller/kube.js';
 import { startLoopbackSftp, type LoopbackSftpServer } from '../../src/export/loopback/sftp-server.js';
-import { freshDatabase, withClient } from '../helpers/databases.js';
+import { withClient } from '../helpers/databases.js';
 import { freePort } from './harness/kube-apiserver.js';
-import {
-  createNamespace,
-  createSecret,
-  flowManifest,
-  holdSourceTable,
-  jobManifest,
-  kubeClient,
-  kubeconfigPath,
-  miniFlowDatabases,
-  startController,
-  waitFor,
-  waitForPhase,
-} from './fixtures/env.js';
-import { JobRunner } from './fixtures/job-runner.js';
+import { createSecret, flowManifest, holdSourceTable, jobManifest, miniFlowDatabases, namespaceWithStateDb, startController, waitFor, waitForPhase } from './fixtures/env.js';
+import { startJobRunner, type JobRunner } from './fixtures/job-runner.js';
 
 const ns = 'e2e-resilience';
 let kube: Kube;
@@ -33,12 +21,8 @@ const controllers: Controller[] = [];
 let runner: JobRunner;
 
 beforeAll(async () => {
-  kube = kubeClient();
-  await createNamespace(kube, ns);
-  stateUrl = await freshDatabase('e2e_res_state');
-  await createSecret(kube, ns, 'ferry-state-db', { url: stateUrl });
-  runner = new JobRunner({ kubeconfigPath: kubeconfigPath(), namespace: ns });
-  await runner.start();
+  ({ kube, stateUrl } = await namespaceWithStateDb(ns, 'e2e_res_state'));
+  runner = await startJobRunner(ns);
 });
 
 afterAll(async () => {
