@@ -121,11 +121,12 @@ export class FilesReader implements TableReader {
 
   /** A chunk's rows, each whose key came on an earlier line replaced by its rejection. */
   private async checkKeys(seen: FirstLines, ready: ReadyFile, chunk: { record: FileRecord; row: Row }[], withValues: boolean): Promise<Row[]> {
-    const width = this.plan.source.keys.length;
-    const keyed = chunk.flatMap(({ record, row }) => {
-      const key = rowProblem(row) ? undefined : this.plan.source.codec.encode(row.slice(0, width) as string[]);
-      return key === undefined ? [] : [{ key, line: record.line }];
-    });
+    const keyed: { key: string; line: number }[] = [];
+    for (const { record, row } of chunk) {
+      // The codec reads the key parts, the row's first values.
+      const key = rowProblem(row) ? undefined : this.plan.source.codec.encode(row);
+      if (key !== undefined) keyed.push({ key, line: record.line });
+    }
     const repeated = await seen.register(keyed);
     return chunk.map(({ record, row }) => {
       const first = repeated.get(record.line);
