@@ -8,12 +8,15 @@ import type { FileSource } from '../../../src/api/files.js';
 import type { SyncFlow, SyncFlowSpec } from '../../../src/api/syncflow.js';
 import type { Resolution } from '../../../src/api/syncjob.js';
 import { validateSyncFlow } from '../../../src/api/validate-flow.js';
+import { connectorFor } from '../../../src/connectors/index.js';
 import { runSync } from '../../../src/connectors/run.js';
+import { listPairs } from '../../../src/engine/two-way/inspect.js';
 import type { RunReport } from '../../../src/engine/report.js';
 import { runLocally } from '../../../src/local/local-run.js';
 import { sourceFiles } from '../../../src/store/source-files.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { sqlRows } from '../../helpers/mini-flow.js';
+import { testDatabase } from '../../helpers/pairings.js';
 import { drop, inbox, twoWayEmployees } from './files-source.js';
 import { ferryRun, writeManifests, WRITES_SQL } from './kill-run.js';
 
@@ -138,6 +141,17 @@ describe('Delta files as the read-only side of a two-way flow (PostgreSQL on the
     // Still a conflict in the next run, although changes-4.csv is no longer new.
     const again = await run('Full');
     expect(entity(again).categories).toMatchObject({ conflict: 1 });
+    // `ferry pairs` shows the file's value (from the records the files left) against the database's.
+    const conflicts = await listPairs({
+      flowId,
+      spec,
+      connectors: { source: connectorFor(spec, 'source', '', { targets: {}, secrets: {}, flowId, stateUrl })!, target: connectorFor(spec, 'target', targetUrl)! },
+      stateUrl,
+      category: 'conflict',
+      limit: 10,
+      logger,
+    });
+    expect(conflicts.map((p) => [p.sourceKey, p.differences])).toEqual([['2', [{ source: 'note', target: 'note', sourceValue: 'file note', targetValue: 'db note' }]]]);
     // Resolved with the file's value: read from the records the files left, no new file needed.
     const resolved = await run('Resolve', [{ entity: 'employees', sourceKey: '2', action: 'KeepSource' }]);
     expect(resolved.rejectedSamples).toEqual([]);
@@ -156,6 +170,37 @@ describe('Delta files as the read-only side of a two-way flow (PostgreSQL on the
     const files = await withClient(stateUrl, (c) => sourceFiles(c, flowId));
     expect(files.map((f) => f.status)).toEqual(['imported', 'imported', 'imported', 'imported', 'imported']);
   }, 90_000);
+});
+
+describe('Delta files as a two-way side (MariaDB on the other side)', () => {
+  it('a record absent from the new file is left as it is; a line marked deleted deletes its partner (deleteInTarget); the database-only row stays', async () => {
+    const dir = await inbox();
+    const [maria, stateUrl] = await Promise.all([testDatabase('mysql', 'files_delta2w'), freshDatabase('files_delta2w_my_state')]);
+    await maria.exec(
+      `CREATE TABLE staff (id bigint AUTO_INCREMENT PRIMARY KEY, employee_no varchar(20) NOT NULL UNIQUE, name varchar(100), note varchar(200),
+        archived tinyint(1) NOT NULL DEFAULT 0, changed_at datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)) ENGINE=InnoDB;
+       INSERT INTO staff (employee_no, name, note) VALUES ('1', 'Ann Old', 'hello'), ('9', 'Dora', 'db only');`,
+    );
+    const twoWay = deltaSpec(dir);
+    const spec = { ...twoWay, target: { mysql: { secretRef: { name: 'dst' } } }, entities: [{ ...twoWay.entities[0]!, actions: ['link', 'createInTarget', 'updateTarget', 'deleteInTarget'] }] } as SyncFlowSpec;
+    const run = (mode: 'Full' | 'Incremental') => runSync({ flowId: 'test/payroll-delta-maria', spec, mode, sourceUrl: '', targetUrl: maria.url, stateUrl, logger });
+    const staff = async () => (await maria.rows('SELECT employee_no, name FROM staff ORDER BY employee_no')).map((r) => [r.employee_no, r.name]);
+
+    await drop(dir, 'changes-1.csv', csv('1,Ann,hello,', '2,Bob,x,', '3,Cid,y,'));
+    expect((await run('Full')).status).toBe('Succeeded');
+    await drop(dir, 'changes-2.csv', csv('3,,,D', '1,Ann Smith,hello,'));
+    const second = await run('Full');
+    expect(await staff()).toEqual([
+      ['1', 'Ann Smith'],
+      ['2', 'Bob'],
+      ['9', 'Dora'],
+    ]);
+    expect(entity(second).twoWay).toMatchObject({ updatedTarget: 1, deletedTarget: 1, archivedTarget: 0 });
+    expect(entity(second).categories).toMatchObject({ synchronised: 2, new: 1 });
+    expect(entity(await run('Incremental')).twoWay).toMatchObject({ updatedTarget: 0, deletedTarget: 0 });
+    expect(await staff()).toHaveLength(3);
+    await rm(dir, { recursive: true, force: true });
+  }, 120_000);
 });
 
 describe('Delta files as a two-way side of a flow that was OneWay: its pairs name records only the earlier files hold', () => {
