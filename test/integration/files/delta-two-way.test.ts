@@ -170,6 +170,19 @@ describe('Delta files as the read-only side of a two-way flow (PostgreSQL on the
     const files = await withClient(stateUrl, (c) => sourceFiles(c, flowId));
     expect(files.map((f) => f.status)).toEqual(['imported', 'imported', 'imported', 'imported', 'imported']);
   }, 90_000);
+
+  it('a file that is not valid CSV fails the run and applies nothing, not even its good first lines; the next run leaves it failed', async () => {
+    const before = await staff();
+    await drop(dir, 'changes-6.csv', csv('1,Ann Broken,hello,', '2,"Bob,unclosed,'));
+    await expect(run('Full')).rejects.toThrow(/changes-6\.csv .*cannot be imported: .*nothing from it was applied/);
+    expect(await staff()).toEqual(before);
+    const next = await run('Full');
+    expect(next.status).toBe('Succeeded');
+    expect(entity(next).twoWay).toMatchObject({ updatedTarget: 0, archivedTarget: 0 });
+    expect(await staff()).toEqual(before);
+    const files = await withClient(stateUrl, (c) => sourceFiles(c, flowId));
+    expect(files.map((f) => [f.name, f.status])).toContainEqual(['changes-6.csv', 'failed']);
+  }, 90_000);
 });
 
 describe('Delta files as a two-way side (MariaDB on the other side)', () => {
