@@ -164,7 +164,7 @@ export async function filesImportBenchRows(options: { rows: number; runner?: Run
 
     log('files bench: second run, no new file...');
     const again = await ferry('Incremental');
-    log(`files bench: second run read ${again.report.totals.read} rows in ${(again.wallMs / 1000).toFixed(1)} s (start-up ${(again.startupMs / 1000).toFixed(1)} s)`);
+    log(`files bench: second run read ${again.report.totals.read} rows in ${(again.wallMs / 1000).toFixed(1)} s (start-up ${(again.startupMs / 1000).toFixed(1)} s, CPU ${(again.cpuMs / 1000).toFixed(1)} s), peak RSS ${again.peakRssMb.toFixed(0)} MB`);
     if (again.report.totals.read !== 0) throw new Error(`files bench: the run without a new file read ${again.report.totals.read} rows`);
 
     const label = options.rows >= 1000 ? `${Math.round(options.rows / 1000)}k` : String(options.rows);
