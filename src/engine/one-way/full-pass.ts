@@ -72,6 +72,8 @@ async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newe
   let gone: StoredPair[] = [];
   let previousKey: string | undefined;
   for await (const { left: record, right: pairRow } of matches) {
+    const turn = pipeline.pace();
+    if (turn) await turn;
     const pair = pairRow && toStoredPair(pairRow);
     if (record && record.key === previousKey) {
       // A source without a primary key can repeat a key (adjacent, in key order); writing it twice would clash in one batch.
