@@ -21,8 +21,8 @@ import { startLoopbackSftp, type LoopbackSftpServer } from '../../src/export/loo
 import { freshDatabase, withClient } from '../helpers/databases.js';
 import { MINI_SOURCE_SQL, T0 } from '../helpers/mini-flow.js';
 import { startDataApiFixture, createServingPki, type DataApiFixture } from './fixtures/data-api.js';
-import { createNamespace, createSecret, jobManifest, kubeClient, kubeconfigPath, startController, waitForPhase } from './fixtures/env.js';
-import { JobRunner } from './fixtures/job-runner.js';
+import { createSecret, jobManifest, kubeconfigPath, namespaceWithStateDb, startController, waitForPhase } from './fixtures/env.js';
+import { startJobRunner, type JobRunner } from './fixtures/job-runner.js';
 import { churchWithConflict } from './fixtures/manual-conflict.js';
 import { kubectl, kubectlStream } from './fixtures/kubectl.js';
 
@@ -124,10 +124,7 @@ function direct(path: string, options: { headers?: Record<string, string>; cert?
 }
 
 beforeAll(async () => {
-  kube = kubeClient();
-  await createNamespace(kube, ns);
-  stateUrl = await freshDatabase('e2e_data_state');
-  await createSecret(kube, ns, 'ferry-state-db', { url: stateUrl });
+  ({ kube, stateUrl } = await namespaceWithStateDb(ns, 'e2e_data_state'));
   dataApi = await startDataApiFixture(kube, kubeconfigPath(), stateUrl);
   await seedPairs(stateUrl);
   // The flow of the seeded pairs: its iban mapping is sensitive (the data API reads that from the SyncFlow).
@@ -192,8 +189,7 @@ beforeAll(async () => {
     } as SyncFlow['spec'],
   });
   controller = await startController(ns, stateUrl);
-  runner = new JobRunner({ kubeconfigPath: kubeconfigPath(), namespace: ns });
-  await runner.start();
+  runner = await startJobRunner(ns);
 }, 300_000);
 
 afterAll(async () => {
