@@ -28,19 +28,18 @@ import { renderChart } from '../unit/delivery/helm.js';
 import { accessibilityViolations, chromiumAvailable, launchChromium, screenshot, type AxeViolation } from './fixtures/browser.js';
 import { startDataApiFixture, type DataApiFixture } from './fixtures/data-api.js';
 import {
-  createNamespace,
   createSecret,
   flowManifest,
   holdSourceTable,
   jobManifest,
-  kubeClient,
   kubeconfigPath,
   miniFlowDatabases,
+  namespaceWithStateDb,
   startController,
   waitFor,
   waitForPhase,
 } from './fixtures/env.js';
-import { JobRunner } from './fixtures/job-runner.js';
+import { startJobRunner, type JobRunner } from './fixtures/job-runner.js';
 import { churchWithConflict } from './fixtures/manual-conflict.js';
 
 const ns = 'e2e-console';
@@ -198,10 +197,7 @@ async function submit(page: Page, button: Locator): Promise<void> {
 }
 
 beforeAll(async () => {
-  kube = kubeClient();
-  await createNamespace(kube, ns);
-  stateUrl = await freshDatabase('e2e_console_state');
-  await createSecret(kube, ns, 'ferry-state-db', { url: stateUrl });
+  ({ kube, stateUrl } = await namespaceWithStateDb(ns, 'e2e_console_state'));
   secretValues.push(stateUrl);
   dataApi = await startDataApiFixture(kube, kubeconfigPath(), stateUrl);
   await chartRbac();
@@ -210,8 +206,7 @@ beforeAll(async () => {
   await kube.create<SyncFlow>('SyncFlow', flowManifest(ns, 'members', { scopes: [{ name: 'firms_only', entities: ['firms'] }] } as never));
   await exportSetup();
   controller = await startController(ns, stateUrl);
-  runner = new JobRunner({ kubeconfigPath: kubeconfigPath(), namespace: ns });
-  await runner.start();
+  runner = await startJobRunner(ns);
   let churchRuns = 0;
   ({ church, accounts } = await churchWithConflict(kube, ns, () => runToEnd(`church-${++churchRuns}`, 'church').then(() => undefined), 'e2e_console'));
   secretValues.push(church, accounts);
@@ -289,8 +284,7 @@ describe.skipIf(!chromiumAvailable())('the Ferry console in chromium', () => {
     // The run starts and hangs on a locked table: Syncing, still no button to press.
     const release = await holdSourceTable(membersSource);
     try {
-      runner = new JobRunner({ kubeconfigPath: kubeconfigPath(), namespace: ns });
-      await runner.start();
+      runner = await startJobRunner(ns);
       await card.locator('[data-testid="phase"]', { hasText: 'Syncing' }).waitFor({ timeout: 90_000 });
       await screenshot(page, 'flows-syncing');
       expect(await card.locator('button:enabled').count()).toBe(0);
