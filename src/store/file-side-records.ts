@@ -23,18 +23,23 @@ export class FileSideRecords<T> {
   ) {}
 
   /**
-   * Whether this side's records were kept from its first run on (`markKept`). When they were not,
-   * pairs made earlier (by a OneWay flow, or while the files were snapshots) name records these
-   * records do not hold, which would look deleted.
+   * The last file (its id) whose lines are in the records, kept under the empty key, which no record
+   * has (a file line without a key is rejected); undefined before the first run that keeps them.
+   * A file imported after it by a run that did not keep them (a OneWay run) is missing from them.
    */
-  async kept(): Promise<boolean> {
-    const found = await this.db.query(`SELECT 1 FROM ferry.file_side_records WHERE flow = $1 AND entity = $2 AND key = ''`, [this.flow, this.entity]);
-    return (found.rowCount ?? 0) > 0;
+  async recordedThrough(): Promise<number | undefined> {
+    const found = await this.db.query<{ position: string }>(`SELECT position FROM ferry.file_side_records WHERE flow = $1 AND entity = $2 AND key = ''`, [this.flow, this.entity]);
+    return found.rows[0] ? Number(found.rows[0].position) : undefined;
   }
 
-  /** Marks the records kept (a row under the empty key, which no record has: a file line without a key is rejected). */
-  async markKept(): Promise<void> {
-    await this.db.query(`INSERT INTO ferry.file_side_records (flow, entity, key, position, row) VALUES ($1, $2, '', '', NULL) ON CONFLICT DO NOTHING`, [this.flow, this.entity]);
+  /** Records that the lines of every file up to this one (its id) are in. */
+  async markRecordedThrough(fileId: number): Promise<void> {
+    const mark = String(fileId).padStart(12, '0');
+    await this.db.query(
+      `INSERT INTO ferry.file_side_records AS r (flow, entity, key, position, row) VALUES ($1, $2, '', $3, NULL)
+       ON CONFLICT (flow, entity, key) DO UPDATE SET position = EXCLUDED.position WHERE r.position < EXCLUDED.position`,
+      [this.flow, this.entity, mark],
+    );
   }
 
   /** Whether the entity has pairs (ferry.pairs) already. */

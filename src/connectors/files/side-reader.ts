@@ -5,6 +5,7 @@ import type { FileSideLine, FileSideRecords } from '../../store/file-side-record
 import { ConfigError } from '../../util/errors.js';
 import { FilesReader } from './reader.js';
 import { parsePosition, position } from './rows.js';
+import type { ReadyFile } from './inventory.js';
 import type { FileEntity } from './session.js';
 
 /** A side row as staged in the state database (its problem, if any, beside it). */
@@ -106,10 +107,12 @@ export class FilesSideReader implements SideReader {
    * lines a run applies again (after a crash) change nothing.
    */
   private async record(records: FileSideRecords<StagedSideRow>): Promise<void> {
-    const kept = await records.kept();
-    if (!kept) await this.checkHistory(records);
-    // Rebuilding the records, files imported again take their first place in the order (they came before the new ones); otherwise a file imported again is applied now.
-    const firstPlace = kept ? new Map<number, number>() : new Map((await this.entity.files.pending()).flatMap((f) => (f.replaces === undefined ? [] : [[f.record.id, f.replaces] as const])));
+    const through = await records.recordedThrough();
+    const pending = await this.entity.files.pending();
+    const missed = (id: number) => through === undefined || id > through;
+    await this.checkHistory(records, pending, missed);
+    // A file imported again that the records missed takes its first place in the order (it came before the new ones); one they hold is applied now.
+    const firstPlace = new Map(pending.flatMap((f) => (f.replaces !== undefined && missed(f.replaces) ? [[f.record.id, f.replaces] as const] : [])));
     const placed = (cursor: string): string => {
       const { fileId, line } = parsePosition(cursor);
       const first = firstPlace.get(fileId);
@@ -120,21 +123,22 @@ export class FilesSideReader implements SideReader {
       (chunk) => records.apply(chunk),
     );
     // Only once every line is in: a run killed before this checks the history again.
-    if (!kept) await records.markKept();
+    await records.markRecordedThrough(Math.max(through ?? 0, ...pending.map((f) => f.record.id)));
   }
 
   /**
-   * The first run that keeps a Delta side's records: pairs made before (a OneWay flow, or the files
-   * were snapshots) name records only the files imported then hold. Unless this run imports every
-   * one of them again, those records would look deleted and their partners be archived or deleted.
+   * Files imported while the records were not kept (before the first two-way run, or by a OneWay
+   * run in between) hold lines the records miss: with pairs made from them, a record only they hold
+   * would look deleted (its partner archived or deleted), or stale. Unless this run imports every
+   * one of them again, the run is refused, naming them.
    */
-  private async checkHistory(records: FileSideRecords<StagedSideRow>): Promise<void> {
+  private async checkHistory(records: FileSideRecords<StagedSideRow>, pending: ReadyFile[], missed: (id: number) => boolean): Promise<void> {
     if (!(await records.paired())) return;
-    const again = new Set((await this.entity.files.pending()).flatMap((f) => (f.replaces === undefined ? [] : [f.replaces])));
-    const missing = (await this.entity.imported()).filter((f) => !again.has(f.id)).map((f) => f.name);
+    const again = new Set(pending.flatMap((f) => (f.replaces === undefined ? [] : [f.replaces])));
+    const missing = (await this.entity.imported()).filter((f) => missed(f.id) && !again.has(f.id)).map((f) => f.name);
     if (missing.length === 0) return;
     throw new ConfigError(
-      `entity ${this.entity.entity}: its pairs were made before this flow kept the records of its Delta files (a OneWay flow, or Snapshot files), so a record no new file names would look deleted; import the earlier files again in this run (ferry run --reimport ${missing.slice(0, 3).join(' --reimport ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}) to rebuild them`,
+      `entity ${this.entity.entity}: files were imported while this flow did not keep the records of its Delta files (it was OneWay, or the files were snapshots), so a record only they hold would look deleted or stale; import them again in this run (ferry run --reimport ${missing.slice(0, 3).join(' --reimport ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}) to rebuild the records`,
     );
   }
 
@@ -185,6 +189,8 @@ export class FilesSideReader implements SideReader {
   }
 
   async *changedSince(watermark: Watermark | undefined): AsyncGenerator<Row> {
+    // The records take in every file this run imports, also when no line of it reaches the engine.
+    if (this.delta) await this.records();
     for await (const row of this.files.changedSince(watermark)) yield this.sideRow(row);
   }
 

@@ -232,7 +232,7 @@ describe('Delta files as a two-way side of a flow that was OneWay: its pairs nam
     await drop(dir, 'changes-2.csv', csv('2,Bob Moved,x,'));
     // Without the earlier file, record 1 would look deleted and its row be archived.
     await expect(run(twoWay)).rejects.toThrow(
-      'entity employees: its pairs were made before this flow kept the records of its Delta files (a OneWay flow, or Snapshot files), so a record no new file names would look deleted; import the earlier files again in this run (ferry run --reimport changes-1.csv) to rebuild them',
+      'entity employees: files were imported while this flow did not keep the records of its Delta files (it was OneWay, or the files were snapshots), so a record only they hold would look deleted or stale; import them again in this run (ferry run --reimport changes-1.csv) to rebuild the records',
     );
     expect(await archived()).toEqual([]);
     const rebuilt = await run(twoWay, ['changes-1.csv']);
@@ -246,6 +246,17 @@ describe('Delta files as a two-way side of a flow that was OneWay: its pairs nam
     // From now on the records are kept: a run without news archives nothing.
     expect(entity(await run(twoWay)).twoWay).toMatchObject({ archivedTarget: 0, updatedTarget: 0 });
     expect(await archived()).toEqual([]);
+    // A OneWay run in between imports a file the records miss: the next two-way run names it.
+    await drop(dir, 'changes-3.csv', csv('1,Ann Smith,hello,', '5,Eve,new,'));
+    expect((await run(oneWay)).status).toBe('Succeeded');
+    await expect(run(twoWay)).rejects.toThrow('(ferry run --reimport changes-3.csv) to rebuild the records');
+    expect(entity(await run(twoWay, ['changes-3.csv'])).twoWay).toMatchObject({ archivedTarget: 0 });
+    expect(await archived()).toEqual([]);
+    expect((await sqlRows(targetUrl, 'SELECT employee_no, name FROM staff ORDER BY 1')).map((r) => [r.employee_no, r.name])).toEqual([
+      ['1', 'Ann Smith'],
+      ['2', 'Bob Moved'],
+      ['5', 'Eve'],
+    ]);
     await rm(dir, { recursive: true, force: true });
   }, 120_000);
 });
