@@ -12,10 +12,10 @@ import type { SyncFlow } from '../../src/api/syncflow.js';
 import type { SyncJob } from '../../src/api/syncjob.js';
 import type { Controller } from '../../src/controller/controller.js';
 import type { Kube } from '../../src/controller/kube.js';
-import { freshDatabase, withClient } from '../helpers/databases.js';
+import { withClient } from '../helpers/databases.js';
 import { T0 } from '../helpers/mini-flow.js';
-import { createNamespace, createSecret, flowManifest, holdSourceTable, kubeClient, kubeconfigPath, miniFlowDatabases, startController, waitFor } from './fixtures/env.js';
-import { JobRunner } from './fixtures/job-runner.js';
+import { flowManifest, holdSourceTable, kubeconfigPath, miniFlowDatabases, namespaceWithStateDb, startController, waitFor } from './fixtures/env.js';
+import { startJobRunner, type JobRunner } from './fixtures/job-runner.js';
 
 const repo = join(import.meta.dirname, '../..');
 const ns = 'e2e-plugin';
@@ -50,10 +50,8 @@ function kubectlFerry(...args: string[]): Promise<{ status: number; stdout: stri
 
 beforeAll(async () => {
   symlinkSync(join(repo, 'bin', 'kubectl-ferry.mjs'), join(pathDir, 'kubectl-ferry'));
-  kube = kubeClient();
-  await createNamespace(kube, ns);
-  const stateUrl = await freshDatabase('e2e_plugin_state');
-  await createSecret(kube, ns, 'ferry-state-db', { url: stateUrl });
+  let stateUrl: string;
+  ({ kube, stateUrl } = await namespaceWithStateDb(ns, 'e2e_plugin_state'));
   members = await miniFlowDatabases(kube, ns, 'members');
   // The record the plugin syncs: person 42, with a firm and an interest.
   await withClient(members.sourceUrl, async (c) => {
@@ -61,8 +59,7 @@ beforeAll(async () => {
     await c.query(`INSERT INTO interests VALUES (42, 'chess', $1)`, [T0]);
   });
   controller = await startController(ns, stateUrl);
-  runner = new JobRunner({ kubeconfigPath: kubeconfigPath(), namespace: ns });
-  await runner.start();
+  runner = await startJobRunner(ns);
   await kube.create('SyncFlow', flowManifest(ns, 'members'));
   await waitFor('members Ready', async () => {
     const flow = await kube.get<SyncFlow>('SyncFlow', ns, 'members');
