@@ -6,8 +6,8 @@ import type { Controller } from '../../src/controller/controller.js';
 import { isStatus, type Kube } from '../../src/controller/kube.js';
 import { ANNOTATION_ROLE, LABEL_CREDENTIALS } from '../../src/controller/state-credentials.js';
 import { freshDatabase, withClient } from '../helpers/databases.js';
-import { createNamespace, flowManifest, jobManifest, kubeClient, kubeconfigPath, miniFlowDatabases, startController, waitFor, waitForPhase } from './fixtures/env.js';
-import { JobRunner } from './fixtures/job-runner.js';
+import { createNamespace, flowManifest, jobManifest, kubeClient, miniFlowDatabases, startController, waitFor, waitForPhase } from './fixtures/env.js';
+import { startJobRunner, type JobRunner } from './fixtures/job-runner.js';
 import { kubectl } from './fixtures/kubectl.js';
 
 /**
@@ -59,9 +59,7 @@ beforeAll(async () => {
     // One controller per namespace (the suite's other files share the API server); both hold the owner credential.
     // The periodic check is slower than any wait below: a prompt re-issue comes from the watch of the Secret.
     controllers.push(await startController(ns, ownerUrl, { credentialsCheckMs: 10 * 60_000 }));
-    const runner = new JobRunner({ kubeconfigPath: kubeconfigPath(), namespace: ns });
-    await runner.start();
-    runners.push(runner);
+    runners.push(await startJobRunner(ns));
     await kube.create('SyncFlow', flowManifest(ns, 'crm'));
   }
 });
