@@ -8,20 +8,9 @@ import type { SyncJob } from '../../../src/api/syncjob.js';
 import type { RunReport } from '../../../src/engine/report.js';
 import type { Controller } from '../../../src/controller/controller.js';
 import type { Kube } from '../../../src/controller/kube.js';
-import { freshDatabase, withClient } from '../../helpers/databases.js';
-import {
-  createNamespace,
-  createSecret,
-  flowManifest,
-  jobManifest,
-  kubeClient,
-  kubeconfigPath,
-  miniFlowDatabases,
-  startController,
-  waitFor,
-  waitForPhase,
-} from '../../e2e/fixtures/env.js';
-import { JobRunner } from '../../e2e/fixtures/job-runner.js';
+import { withClient } from '../../helpers/databases.js';
+import { createSecret, flowManifest, jobManifest, miniFlowDatabases, namespaceWithStateDb, startController, waitFor, waitForPhase } from '../../e2e/fixtures/env.js';
+import { startJobRunner, type JobRunner } from '../../e2e/fixtures/job-runner.js';
 
 const ns = 'hostile-syncjob';
 let kube: Kube;
@@ -37,15 +26,12 @@ const readyFlow = (name: string) =>
 /** Started late on purpose: until it runs, admitted SyncJobs wait Scheduled for their pods. */
 async function startRunner(): Promise<void> {
   if (runner) return;
-  runner = new JobRunner({ kubeconfigPath: kubeconfigPath(), namespace: ns });
-  await runner.start();
+  runner = await startJobRunner(ns);
 }
 
 beforeAll(async () => {
-  kube = kubeClient();
-  await createNamespace(kube, ns);
-  const stateUrl = await freshDatabase('hostile_kube_state');
-  await createSecret(kube, ns, 'ferry-state-db', { url: stateUrl });
+  let stateUrl: string;
+  ({ kube, stateUrl } = await namespaceWithStateDb(ns, 'hostile_kube_state'));
   controller = await startController(ns, stateUrl);
 });
 
