@@ -59,7 +59,8 @@ function textOf(path: string, encoding: FileEncoding): NodeJS.ReadableStream {
  */
 export async function fileColumnNames(path: string, format: FileFormat, dialect: CsvDialect): Promise<string[] | undefined> {
   if (format === 'Csv') {
-    for await (const rows of csvRows(path, dialect, false)) return rows[0]!.values.map((v) => v ?? '');
+    // The header only: csv-parse stops after the first record instead of parsing the whole first piece.
+    for await (const rows of parsedCsvRows(path, dialect, 1)) return rows[0]!.values.map((v) => v ?? '');
     return undefined;
   }
   for await (const record of jsonLinesRecords(path, dialect.encoding)) if ('fields' in record) return [...record.fields.keys()];
@@ -79,9 +80,9 @@ export function csvOptions(dialect: CsvDialect): Options {
   };
 }
 
-/** csv-parse's records, for text whose quoting the byte scan could not vouch for. */
-async function* parsedCsvRows(path: string, dialect: CsvDialect): AsyncGenerator<CsvRow[]> {
-  const parser = textOf(path, dialect.encoding).pipe(parse(csvOptions(dialect)));
+/** csv-parse's records (with `records`, only that many), for text whose quoting the byte scan could not vouch for. */
+async function* parsedCsvRows(path: string, dialect: CsvDialect, records?: number): AsyncGenerator<CsvRow[]> {
+  const parser = textOf(path, dialect.encoding).pipe(parse({ ...csvOptions(dialect), ...(records ? { to: records } : {}) }));
   for await (const { record, info } of parser as AsyncIterable<{ record: (string | null)[]; info: { lines: number } }>) {
     yield [{ line: info.lines, values: record }];
   }
