@@ -7,28 +7,23 @@
 import { createHash } from 'node:crypto';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import pino from 'pino';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { generateEd25519KeyPair } from '../../src/util/ssh-keys.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ExportTarget } from '../../src/api/exporttarget.js';
 import type { SyncFlow } from '../../src/api/syncflow.js';
 import type { SyncJob } from '../../src/api/syncjob.js';
 import { startClusterConsole, type RunningConsole } from '../../src/console/start.js';
 import type { Controller } from '../../src/controller/controller.js';
 import type { Kube } from '../../src/controller/kube.js';
-import { startLoopbackSftp, type LoopbackSftpServer } from '../../src/export/loopback/sftp-server.js';
-import { freshDatabase, withClient } from '../helpers/databases.js';
-import { MINI_SOURCE_SQL, T0 } from '../helpers/mini-flow.js';
+import type { LoopbackSftpServer } from '../../src/export/loopback/sftp-server.js';
+import { withClient } from '../helpers/databases.js';
 import { renderChart } from '../unit/delivery/helm.js';
 import { accessibilityViolations, chromiumAvailable, launchChromium, screenshot, type AxeViolation } from './fixtures/browser.js';
 import { startDataApiFixture, type DataApiFixture } from './fixtures/data-api.js';
 import {
-  createSecret,
   flowManifest,
   holdSourceTable,
   jobManifest,
@@ -40,6 +35,7 @@ import {
   waitForPhase,
 } from './fixtures/env.js';
 import { startJobRunner, type JobRunner } from './fixtures/job-runner.js';
+import { loyaltyExportFlow } from './fixtures/loyalty-export.js';
 import { churchWithConflict } from './fixtures/manual-conflict.js';
 
 const ns = 'e2e-console';
@@ -93,46 +89,18 @@ async function chartRbac(): Promise<void> {
 }
 
 async function exportSetup(): Promise<void> {
-  const sourceUrl = await freshDatabase('e2e_console_loyalty');
-  await withClient(sourceUrl, async (c) => {
-    await c.query(MINI_SOURCE_SQL);
-    await c.query(`INSERT INTO people VALUES (1, 'Ann', 'ann@example.org', 'Member', NULL, $1), (2, 'Bo', 'bo@example.org', 'Member', NULL, $1)`, [T0]);
-  });
-  await createSecret(kube, ns, 'loyalty-source', { url: sourceUrl });
+  let sourceUrl: string;
+  ({ sourceUrl, sftp, sftpRoot } = await loyaltyExportFlow(kube, ns, {
+    databasePrefix: 'e2e_console_loyalty',
+    sftpRootPrefix: 'ferry-console-sftp-',
+    sftpPassword: SFTP_PASSWORD,
+    targets: [
+      { name: 'partner', directory: '/inbox' },
+      { name: 'backup', directory: '/backup' },
+    ],
+    schedules: [{ name: 'nightly', cron: '30 2 * * *', timeZone: 'Europe/Berlin', mode: 'Full', suspend: true }],
+  }));
   secretValues.push(sourceUrl, new URL(sourceUrl).password);
-  sftpRoot = mkdtempSync(join(tmpdir(), 'ferry-console-sftp-'));
-  mkdirSync(join(sftpRoot, 'inbox'));
-  mkdirSync(join(sftpRoot, 'backup'));
-  const host = generateEd25519KeyPair();
-  sftp = await startLoopbackSftp({ root: sftpRoot, username: 'ferry', password: SFTP_PASSWORD, hostPrivateKey: host.private });
-  await createSecret(kube, ns, 'partner-login', { username: 'ferry', password: SFTP_PASSWORD });
-  for (const [name, directory] of [['partner', '/inbox'], ['backup', '/backup']]) {
-    await kube.create<ExportTarget>('ExportTarget', {
-      apiVersion: 'ferry.dev/v1alpha1',
-      kind: 'ExportTarget',
-      metadata: { name, namespace: ns },
-      spec: { protocol: 'SFTP', host: '127.0.0.1', port: sftp.port, directory, credentialsSecretRef: { name: 'partner-login' }, sftp: { hostKey: host.public.split(' ').slice(0, 2).join(' ') } },
-    });
-  }
-  await kube.create<SyncFlow>('SyncFlow', {
-    apiVersion: 'ferry.dev/v1alpha1',
-    kind: 'SyncFlow',
-    metadata: { name: 'loyalty', namespace: ns },
-    spec: {
-      direction: 'OneWay',
-      source: { postgres: { secretRef: { name: 'loyalty-source' } } },
-      target: { export: { format: 'Csv', mode: 'Snapshot', compression: 'Gzip', targets: [{ name: 'partner' }, { name: 'backup' }], fileNameTemplate: '{entity}_{seq}' } },
-      schedules: [{ name: 'nightly', cron: '30 2 * * *', timeZone: 'Europe/Berlin', mode: 'Full', suspend: true }],
-      entities: [
-        {
-          name: 'people',
-          source: { table: 'people', keys: ['id'], updatedAt: 'updated_at' },
-          target: { table: 'people', keys: ['id'] },
-          fields: [{ source: 'id', target: 'id' }, { source: 'name', target: 'name' }, { source: 'email', target: 'email' }],
-        },
-      ],
-    } as SyncFlow['spec'],
-  });
 }
 
 /**
