@@ -6,23 +6,22 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ExportTarget } from '../../src/api/exporttarget.js';
 import type { SyncFlow } from '../../src/api/syncflow.js';
 import type { Controller } from '../../src/controller/controller.js';
 import type { Kube } from '../../src/controller/kube.js';
-import { startLoopbackSftp, type LoopbackSftpServer } from '../../src/export/loopback/sftp-server.js';
-import { freshDatabase, withClient } from '../helpers/databases.js';
-import { MINI_SOURCE_SQL, T0 } from '../helpers/mini-flow.js';
+import type { LoopbackSftpServer } from '../../src/export/loopback/sftp-server.js';
+import { withClient } from '../helpers/databases.js';
+import { T0 } from '../helpers/mini-flow.js';
 import { startDataApiFixture, createServingPki, type DataApiFixture } from './fixtures/data-api.js';
-import { createSecret, jobManifest, kubeconfigPath, namespaceWithStateDb, startController, waitForPhase } from './fixtures/env.js';
+import { jobManifest, kubeconfigPath, namespaceWithStateDb, startController, waitForPhase } from './fixtures/env.js';
 import { startJobRunner, type JobRunner } from './fixtures/job-runner.js';
+import { loyaltyExportFlow } from './fixtures/loyalty-export.js';
 import { churchWithConflict } from './fixtures/manual-conflict.js';
 import { kubectl, kubectlStream } from './fixtures/kubectl.js';
 
@@ -152,42 +151,14 @@ beforeAll(async () => {
   for (const object of rbac()) await objects.create(object).catch((error) => { if ((error as { code?: number }).code !== 409) throw error; });
 
   // The export flow: the mini source's people -> CSV -> a real SFTP server (in-process ssh2, pinned host key).
-  const sourceUrl = await freshDatabase('e2e_data_src');
-  await withClient(sourceUrl, async (c) => {
-    await c.query(MINI_SOURCE_SQL);
-    await c.query(`INSERT INTO people VALUES (1, 'Ann', 'ann@example.org', 'Member', NULL, $1), (2, 'Bo', 'bo@example.org', 'Member', NULL, $1)`, [T0]);
-  });
-  await createSecret(kube, ns, 'loyalty-source', { url: sourceUrl });
+  let sourceUrl: string;
+  ({ sourceUrl, sftp, sftpRoot } = await loyaltyExportFlow(kube, ns, {
+    databasePrefix: 'e2e_data_src',
+    sftpRootPrefix: 'ferry-data-sftp-',
+    sftpPassword: SFTP_PASSWORD,
+    targets: [{ name: 'partner', directory: '/inbox' }],
+  }));
   secretValues.push(SFTP_PASSWORD, sourceUrl, stateUrl, new URL(sourceUrl).password);
-  sftpRoot = mkdtempSync(join(tmpdir(), 'ferry-data-sftp-'));
-  mkdirSync(join(sftpRoot, 'inbox'));
-  const host = ssh2.utils.generateKeyPairSync('ed25519');
-  sftp = await startLoopbackSftp({ root: sftpRoot, username: 'ferry', password: SFTP_PASSWORD, hostPrivateKey: host.private });
-  await createSecret(kube, ns, 'partner-login', { username: 'ferry', password: SFTP_PASSWORD });
-  await kube.create<ExportTarget>('ExportTarget', {
-    apiVersion: 'ferry.dev/v1alpha1',
-    kind: 'ExportTarget',
-    metadata: { name: 'partner', namespace: ns },
-    spec: { protocol: 'SFTP', host: '127.0.0.1', port: sftp.port, directory: '/inbox', credentialsSecretRef: { name: 'partner-login' }, sftp: { hostKey: host.public.split(' ').slice(0, 2).join(' ') } },
-  });
-  await kube.create<SyncFlow>('SyncFlow', {
-    apiVersion: 'ferry.dev/v1alpha1',
-    kind: 'SyncFlow',
-    metadata: { name: 'loyalty', namespace: ns },
-    spec: {
-      direction: 'OneWay',
-      source: { postgres: { secretRef: { name: 'loyalty-source' } } },
-      target: { export: { format: 'Csv', mode: 'Snapshot', compression: 'Gzip', targets: [{ name: 'partner' }], fileNameTemplate: '{entity}_{seq}' } },
-      entities: [
-        {
-          name: 'people',
-          source: { table: 'people', keys: ['id'], updatedAt: 'updated_at' },
-          target: { table: 'people', keys: ['id'] },
-          fields: [{ source: 'id', target: 'id' }, { source: 'name', target: 'name' }, { source: 'email', target: 'email' }],
-        },
-      ],
-    } as SyncFlow['spec'],
-  });
   controller = await startController(ns, stateUrl);
   runner = await startJobRunner(ns);
 }, 300_000);
