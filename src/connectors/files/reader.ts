@@ -70,13 +70,14 @@ export class FilesReader implements TableReader {
     return imported ? [imported] : [];
   }
 
-  private async *read(files: ReadyFile[], withValues: boolean, after?: { fileId: number; line: number }): AsyncGenerator<Row> {
+  /** The rows of the files in batches: the engine's scans yield them one by one through a single generator, not a chain. */
+  private async *read(files: ReadyFile[], withValues: boolean, after?: { fileId: number; line: number }): AsyncGenerator<Row[]> {
     for (const ready of files) {
       const { id } = ready.record;
       if (after && id < after.fileId) continue;
       const batches = counted(this.recordBatches(ready), ready, after && id === after.fileId ? after.line : undefined);
       if (this.snapshot) yield* this.withoutRepeatedKeys(ready, batches, withValues);
-      else for await (const batch of batches) for (const record of batch) yield this.rowOf(ready, record, withValues);
+      else for await (const batch of batches) yield batch.map((record) => this.rowOf(ready, record, withValues));
     }
     this.files.consumed(files);
   }
@@ -94,7 +95,7 @@ export class FilesReader implements TableReader {
    * A snapshot's rows, a key repeated in the file rejected with the line it first came on. The keys
    * seen go to the state database in chunks, so memory stays flat however long the file.
    */
-  private async *withoutRepeatedKeys(ready: ReadyFile, batches: AsyncIterable<FileRecord[]>, withValues: boolean): AsyncGenerator<Row> {
+  private async *withoutRepeatedKeys(ready: ReadyFile, batches: AsyncIterable<FileRecord[]>, withValues: boolean): AsyncGenerator<Row[]> {
     const seen = await this.files.firstLines();
     try {
       // A chunk's keys are checked in the state database while the next chunk is read (the
@@ -106,14 +107,14 @@ export class FilesReader implements TableReader {
         if (chunk.length < KEY_CHUNK) continue;
         const next = this.checkKeys(seen, ready, chunk, withValues);
         next.catch(() => {}); // surfaced when its turn comes
-        if (checking) yield* await checking;
+        if (checking) yield await checking;
         checking = next;
         chunk = [];
       }
       const last = this.checkKeys(seen, ready, chunk, withValues);
       last.catch(() => {});
-      if (checking) yield* await checking;
-      yield* await last;
+      if (checking) yield await checking;
+      yield await last;
     } finally {
       await seen.drop();
     }
@@ -143,7 +144,7 @@ export class FilesReader implements TableReader {
   }
 
   async *scan(withValues: boolean): AsyncGenerator<Row> {
-    yield* this.read(await this.current(), withValues);
+    for await (const rows of this.read(await this.current(), withValues)) for (const row of rows) yield row;
     // Older snapshots that came since the last run are superseded by the newest one.
     if (this.snapshot) this.files.consumed(await this.files.pending());
   }
@@ -151,7 +152,7 @@ export class FilesReader implements TableReader {
   async *changedSince(watermark: Watermark | undefined): AsyncGenerator<Row> {
     const pending = await this.files.pending();
     const files = this.snapshot ? pending.slice(-1) : pending;
-    yield* this.read(files, true, watermark ? parsePosition(watermark.cursor) : undefined);
+    for await (const rows of this.read(files, true, watermark ? parsePosition(watermark.cursor) : undefined)) for (const row of rows) yield row;
     if (this.snapshot) this.files.consumed(pending);
   }
 
