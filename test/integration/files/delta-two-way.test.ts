@@ -16,8 +16,7 @@ import { runLocally } from '../../../src/local/local-run.js';
 import { sourceFiles } from '../../../src/store/source-files.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { sqlRows } from '../../helpers/mini-flow.js';
-import { testDatabase } from '../../helpers/pairings.js';
-import { drop, inbox, twoWayEmployees } from './files-source.js';
+import { drop, inbox, mariaDbStaff, twoWayEmployees } from './files-source.js';
 import { ferryRun, writeManifests, WRITES_SQL } from './kill-run.js';
 
 const logger = pino({ level: 'silent' });
@@ -188,12 +187,7 @@ describe('Delta files as the read-only side of a two-way flow (PostgreSQL on the
 describe('Delta files as a two-way side (MariaDB on the other side)', () => {
   it('a record absent from the new file is left as it is; a line marked deleted deletes its partner (deleteInTarget); the database-only row stays', async () => {
     const dir = await inbox();
-    const [maria, stateUrl] = await Promise.all([testDatabase('mysql', 'files_delta2w'), freshDatabase('files_delta2w_my_state')]);
-    await maria.exec(
-      `CREATE TABLE staff (id bigint AUTO_INCREMENT PRIMARY KEY, employee_no varchar(20) NOT NULL UNIQUE, name varchar(100), note varchar(200),
-        archived tinyint(1) NOT NULL DEFAULT 0, changed_at datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)) ENGINE=InnoDB;
-       INSERT INTO staff (employee_no, name, note) VALUES ('1', 'Ann Old', 'hello'), ('9', 'Dora', 'db only');`,
-    );
+    const { maria, stateUrl } = await mariaDbStaff('files_delta2w');
     const twoWay = deltaSpec(dir);
     const spec = { ...twoWay, target: { mysql: { secretRef: { name: 'dst' } } }, entities: [{ ...twoWay.entities[0]!, actions: ['link', 'createInTarget', 'updateTarget', 'deleteInTarget'] }] } as SyncFlowSpec;
     const run = (mode: 'Full' | 'Incremental') => runSync({ flowId: 'test/payroll-delta-maria', spec, mode, sourceUrl: '', targetUrl: maria.url, stateUrl, logger });

@@ -7,6 +7,8 @@ import * as openpgp from 'openpgp';
 import type { Entity } from '../../../src/api/entity.js';
 import type { FileSource } from '../../../src/api/files.js';
 import type { SyncFlowSpec } from '../../../src/api/syncflow.js';
+import { freshDatabase } from '../../helpers/databases.js';
+import { testDatabase } from '../../helpers/pairings.js';
 
 /** A partner's and our OpenPGP keys, made by openpgp (curve25519: fast). */
 export async function pgpKeys() {
@@ -136,4 +138,18 @@ export function twoWayEmployees(actions: Entity['actions']): Entity {
     actions,
     conflictPolicy: 'SourceWins',
   };
+}
+
+/**
+ * A MariaDB database with the two-way files tests' staff table (Ann, who is also in the file, and Dora,
+ * who is only in the database), and a fresh state database beside it.
+ */
+export async function mariaDbStaff(name: string) {
+  const [maria, stateUrl] = await Promise.all([testDatabase('mysql', name), freshDatabase(`${name}_my_state`)]);
+  await maria.exec(
+    `CREATE TABLE staff (id bigint AUTO_INCREMENT PRIMARY KEY, employee_no varchar(20) NOT NULL UNIQUE, name varchar(100), note varchar(200),
+      archived tinyint(1) NOT NULL DEFAULT 0, changed_at datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)) ENGINE=InnoDB;
+     INSERT INTO staff (employee_no, name, note) VALUES ('1', 'Ann Old', 'hello'), ('9', 'Dora', 'db only');`,
+  );
+  return { maria, stateUrl };
 }

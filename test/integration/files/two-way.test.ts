@@ -15,8 +15,7 @@ import { sourceFiles } from '../../../src/store/source-files.js';
 import type { RunReport } from '../../../src/engine/report.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { sqlRows } from '../../helpers/mini-flow.js';
-import { testDatabase } from '../../helpers/pairings.js';
-import { drop, inbox, twoWayEmployees as employees } from './files-source.js';
+import { drop, inbox, mariaDbStaff, twoWayEmployees as employees } from './files-source.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -219,12 +218,7 @@ describe('files source as one side of a two-way flow: a line with a bad value', 
 describe('files source as one side of a two-way flow (MariaDB on the other side)', () => {
   it('links by match keys, updates from the file, deletes what left the snapshot (deleteInTarget), leaves the database-only row', async () => {
     const dir = await inbox();
-    const [maria, stateUrl] = await Promise.all([testDatabase('mysql', 'files2w'), freshDatabase('files2w_my_state')]);
-    await maria.exec(
-      `CREATE TABLE staff (id bigint AUTO_INCREMENT PRIMARY KEY, employee_no varchar(20) NOT NULL UNIQUE, name varchar(100), note varchar(200),
-        archived tinyint(1) NOT NULL DEFAULT 0, changed_at datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)) ENGINE=InnoDB;
-       INSERT INTO staff (employee_no, name, note) VALUES ('1', 'Ann Old', 'hello'), ('9', 'Dora', 'db only');`,
-    );
+    const { maria, stateUrl } = await mariaDbStaff('files2w');
     const spec = twoWayFilesSpec(dir, { mysql: { secretRef: { name: 'dst' } } }, ['link', 'createInTarget', 'updateTarget', 'deleteInTarget']);
     const run = () => runSync({ flowId: 'test/payroll-two-way-maria', spec, mode: 'Full', sourceUrl: '', targetUrl: maria.url, stateUrl, logger });
     const staff = () => maria.rows('SELECT id, employee_no, name, note FROM staff ORDER BY employee_no');
