@@ -121,7 +121,7 @@ export function writeManifests(dir: string, snapshot: FlowSnapshot, urls: { sour
 
 export interface FerryRun {
   wallMs: number;
-  /** Highest VmHWM seen in /proc/<pid>/status of the child or one of its descendants, in MB (2^20 bytes). */
+  /** The process tree's peak RSS: each process's VmHWM (/proc/<pid>/status), summed over the tree, in MB (2^20 bytes). */
   peakRssMb: number;
   /** User + system CPU time of the child (node) process, from /proc/<pid>/stat, as of the last sample. */
   cpuMs: number;
@@ -160,7 +160,7 @@ export interface MeasuredRun {
   stderr: string;
 }
 
-/** The process and its descendants (`ferry run` may relaunch itself in a node with a heap limit). */
+/** The process and its descendants (on Node 20 `ferry run` may relaunch itself in a child node with a heap limit). */
 function processTree(pid: number): number[] {
   const out = [pid];
   for (let i = 0; i < out.length; i++) {
@@ -175,22 +175,27 @@ function processTree(pid: number): number[] {
 }
 
 /**
- * Runs a command and samples its process tree every 25 ms: peak RSS is the highest VmHWM of any one
- * process in it (the worker, when a thin parent relaunches itself), CPU the sum over the tree as of
- * the last sample.
+ * Runs a command and samples its process tree every 25 ms: peak RSS is the sum over the tree of each
+ * process's VmHWM (a launcher and the child it relaunched count together; an upper bound when their
+ * peaks do not coincide), CPU the sum over the tree as of the last sample. A process that replaces
+ * itself (execve, as `ferry run` does to set its heap limit) keeps its pid and starts a new VmHWM:
+ * its peak is the higher of the two.
  */
 export async function runMeasured(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<MeasuredRun> {
   const started = performance.now();
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let peakKb = 0;
   let cpuMs = 0;
+  const hwmByPid = new Map<number, number>();
   const cpuByPid = new Map<number, number>();
+  const sum = (byPid: Map<number, number>) => [...byPid.values()].reduce((a, b) => a + b, 0);
   const sample = () => {
     for (const pid of processTree(child.pid!)) {
-      peakKb = Math.max(peakKb, readHwmKb(pid) ?? 0);
+      hwmByPid.set(pid, Math.max(hwmByPid.get(pid) ?? 0, readHwmKb(pid) ?? 0));
       cpuByPid.set(pid, Math.max(cpuByPid.get(pid) ?? 0, readCpuMs(pid) ?? 0));
     }
-    cpuMs = [...cpuByPid.values()].reduce((a, b) => a + b, 0);
+    peakKb = sum(hwmByPid);
+    cpuMs = sum(cpuByPid);
   };
   const sampler = setInterval(sample, 25);
   let stdout = '';

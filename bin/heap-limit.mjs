@@ -1,13 +1,23 @@
 // `ferry run` and `ferry job` size V8's heap from the memory they are given, so their footprint is a
 // property of Ferry and not of how much head-room V8 grants itself on a given machine. The budget is
-// FERRY_MEMORY_LIMIT (bytes, or a quantity such as 512Mi), else the cgroup's memory limit; the heap
-// gets 75% of it (buffers, sockets and native memory need the rest). An explicit
-// --max-old-space-size in NODE_OPTIONS or on the node command line always wins.
+// FERRY_MEMORY_LIMIT (bytes, or a quantity such as 512Mi), else the cgroup's memory limit, else
+// DEFAULT_BUDGET; the heap gets 75% of it (buffers, sockets and native memory need the rest). An
+// explicit --max-old-space-size in NODE_OPTIONS or on the node command line always wins.
 // The young generation is pinned too: newer V8 (Node 24) grows it to 3 x 64 MiB on top of the old
 // space, which would put the heap past the budget.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { constants } from 'node:os';
 
 const UNITS = { '': 1, k: 1e3, M: 1e6, G: 1e9, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+
+/**
+ * The budget when none is known (a laptop, CI): without one V8 lets a 1,000,000-row file import
+ * reach ~500 MB of RSS, garbage it has not collected yet; under 400Mi it peaks at ~210-220 MB, for
+ * ~1.2x the CPU (bench/README.md, row f). A heap of 300 MiB is ten times what an import keeps live.
+ */
+export const DEFAULT_BUDGET = '400Mi';
 
 function quantityBytes(text) {
   const match = /^(\d+(?:\.\d+)?)(|k|M|G|Ki|Mi|Gi)$/.exec(String(text ?? '').trim());
@@ -32,11 +42,59 @@ export function heapFlags(mib) {
   return [`--max-old-space-size=${mib}`, '--max-semi-space-size=16'];
 }
 
-/** The --max-old-space-size (MiB) this process should run with, or undefined to leave V8 alone. */
-export function heapLimitMiB(command, env = process.env, execArgv = process.execArgv) {
+/** This process can run itself again with other node flags and stay the same process (see below). */
+const replaceable = typeof process.execve === 'function' && process.pid !== 1;
+
+/**
+ * The --max-old-space-size (MiB) this process should run with, or undefined to leave V8 alone.
+ * The default budget applies only where the relaunch keeps the process (or is a container's PID 1):
+ * elsewhere (Node 20) only a budget that is known relaunches, as before.
+ */
+export function heapLimitMiB(command, env = process.env, execArgv = process.execArgv, known = {}) {
+  const cgroupBytes = known.cgroupBytes ?? cgroupLimitBytes;
+  const defaultBudget = 'defaultBudget' in known ? known.defaultBudget : replaceable || process.pid === 1 ? DEFAULT_BUDGET : undefined;
   if (command !== 'run' && command !== 'job') return undefined;
   const explicit = /--max-old-space-size/;
   if (explicit.test(env.NODE_OPTIONS ?? '') || execArgv.some((a) => explicit.test(a))) return undefined;
-  const budget = quantityBytes(env.FERRY_MEMORY_LIMIT) ?? cgroupLimitBytes();
+  const budget = quantityBytes(env.FERRY_MEMORY_LIMIT) ?? cgroupBytes() ?? quantityBytes(defaultBudget);
   return budget === undefined ? undefined : Math.max(128, Math.floor((budget * 0.75) / 1024 ** 2));
+}
+
+const PARENT_PIPE = 'FERRY_PARENT_PIPE';
+
+/** In a child started by relaunchWithHeapLimit: end at once (SIGKILL) when the parent is gone. */
+export function endWithParent() {
+  const fd = Number(process.env[PARENT_PIPE]);
+  if (!fd) return;
+  delete process.env[PARENT_PIPE];
+  const pipe = new Socket({ fd, readable: true, writable: false });
+  pipe.on('close', () => process.kill(process.pid, 'SIGKILL'));
+  pipe.on('error', () => process.kill(process.pid, 'SIGKILL'));
+  pipe.resume();
+  pipe.unref();
+}
+
+/**
+ * Runs this command again in a node whose heap is `mib` MiB (V8 sizes its heap when it starts).
+ * Where it can, the process replaces itself (execve): the same process, so a SIGKILL of it, a
+ * failpoint's SIGKILL of itself, signals, exit codes and stdio stay exactly what they were.
+ * Otherwise (Node before 22.15, or PID 1 of a container, which the kernel shields from signals it
+ * has no handler for) a child runs the command and this process passes signals on; when the child
+ * ends by a signal, this process ends by it too (PID 1: exits 128 + its number, as a shell reports it).
+ */
+export function relaunchWithHeapLimit(mib, { inPlace = replaceable } = {}) {
+  const args = [...heapFlags(mib), ...process.execArgv, ...process.argv.slice(1)];
+  if (inPlace) process.execve(process.execPath, [process.execPath, ...args], process.env);
+  // fd 3: a pipe the child watches, to end itself when this process is gone (even by SIGKILL).
+  const child = spawn(process.execPath, args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env: { ...process.env, [PARENT_PIPE]: '3' } });
+  const forward = (signal) => child.kill(signal);
+  const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, forward);
+  child.on('exit', (code, signal) => {
+    if (signal && process.pid !== 1) {
+      for (const s of signals) process.off(s, forward);
+      process.kill(process.pid, signal);
+    }
+    process.exit(code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1));
+  });
 }
