@@ -84,7 +84,14 @@ export function endWithParent() {
  */
 export function relaunchWithHeapLimit(mib, { inPlace = replaceable } = {}) {
   const args = [...heapFlags(mib), ...process.execArgv, ...process.argv.slice(1)];
-  if (inPlace) process.execve(process.execPath, [process.execPath, ...args], process.env);
+  if (inPlace) {
+    try {
+      // Its ExperimentalWarning is printed on the next tick, which never comes in this process.
+      process.execve(process.execPath, [process.execPath, ...args], process.env);
+    } catch {
+      // execve(2) failed (E2BIG, ENOMEM, ...) and this process goes on unchanged: run a child.
+    }
+  }
   // fd 3: a pipe the child watches, to end itself when this process is gone (even by SIGKILL).
   const child = spawn(process.execPath, args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env: { ...process.env, [PARENT_PIPE]: '3' } });
   const forward = (signal) => child.kill(signal);
