@@ -1,4 +1,4 @@
-import { ScanStage, stagedRowOf, type StagedRow } from '../store/scan-stage.js';
+import { ScanStage, type StagedRow } from '../store/scan-stage.js';
 import type { StateClient } from '../store/state-connection.js';
 import type { Row } from './connector.js';
 import { mergeByKey, type KeyMatch } from './merge-join.js';
@@ -34,8 +34,7 @@ export async function* joinWithPairs<L>(side: KeyedSide<L>, pairs: PairsByKey, s
   const stage = await ScanStage.create(stateStream);
   await stage.load(staged(side));
   for await (const joined of pairs.stream(stage)) {
-    const row = stagedRowOf(joined);
-    const pair = joined.slice(1);
+    const { row, pair } = stage.split(joined);
     yield { ...(row ? { left: side.fromRow(row) } : {}), ...(pair[0] !== null ? { right: pair } : {}) };
   }
   await stage.drop();

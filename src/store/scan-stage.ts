@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
-import { escapeCopyField } from '../util/copy-text.js';
+import { COPY_NULL, escapeCopyField } from '../util/copy-text.js';
 import type { Row } from '../util/copy-out.js';
 import type { StateClient } from './state-connection.js';
 
@@ -20,10 +20,17 @@ let stages = 0;
  * the state database so that they can be joined with the pairs there instead of merge-joined in
  * the engine. A stage is a temporary table of the connection that loads it, which is also the one
  * that streams the join: it holds a run's rows only, and disappears with the connection, so a run
- * that crashes leaves nothing behind. Rows are stored as JSON text, keys under collation "C" like
- * the pairs, so the join comes back in the engine's key order.
+ * that crashes leaves nothing behind. Keys are stored under collation "C" like the pairs, so a join
+ * in key order comes back in the engine's key order.
+ *
+ * A row is stored as one text column per value (`c1`…, as many as the first row has), so neither
+ * side spends time on JSON; a row of another width, or with a NUL character (which a text column
+ * cannot hold), is stored as JSON text in `json` instead.
  */
 export class ScanStage {
+  /** Values per row (the first row's), known once the rows are loaded. */
+  private width = 0;
+
   private constructor(
     readonly client: StateClient,
     /** A name of our own making (a counter), never a value from a spec. */
@@ -31,23 +38,39 @@ export class ScanStage {
   ) {}
 
   static async create(client: StateClient): Promise<ScanStage> {
-    const table = `ferry_scan_stage_${++stages}`;
-    await client.query(`CREATE TEMPORARY TABLE ${table} (key text COLLATE "C" NOT NULL, row text NOT NULL)`);
-    return new ScanStage(client, table);
+    return new ScanStage(client, `ferry_scan_stage_${++stages}`);
   }
 
   /** Streams the rows in with COPY; a slow state database slows the read of the side (backpressure). */
   async load(rows: AsyncIterable<StagedRow>): Promise<void> {
-    await pipeline(Readable.from(copyText(rows)), this.client.query(copyFrom(`COPY ${this.table} (key, row) FROM STDIN`)));
+    const iterator = rows[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    this.width = first.done ? 0 : first.value.row.length;
+    const columns = Array.from({ length: this.width }, (_, i) => `, c${i + 1} text`).join('');
+    await this.client.query(`CREATE TEMPORARY TABLE ${this.table} (key text COLLATE "C" NOT NULL, json text${columns})`);
+    if (!first.done) {
+      await pipeline(Readable.from(copyText(first.value, iterator, this.width)), this.client.query(copyFrom(`COPY ${this.table} FROM STDIN`)));
+    }
     await this.client.query(`ANALYZE ${this.table}`);
   }
 
   /**
    * A query joining the staged rows with `pairs` (a query over ferry.pairs with a `keyColumn`) like a
-   * full outer join, in key order: `[stagedRowJson, ...pair columns]`, either side null when absent.
+   * full outer join, in key order: `[stagedKey, json, ...staged values, ...pair columns]` (see
+   * `split`), either side null when absent. Key order keeps a run's writes (and the keys a target
+   * draws for new rows) in the same order whatever order the side scanned in.
    */
   joinSql(pairs: string, keyColumn: string): string {
-    return `SELECT s.row, p.* FROM ${this.table} s FULL JOIN (${pairs}) p ON p.${keyColumn} = s.key ORDER BY coalesce(s.key, p.${keyColumn})`;
+    const columns = Array.from({ length: this.width }, (_, i) => `, s.c${i + 1}`).join('');
+    return `SELECT s.key, s.json${columns}, p.* FROM ${this.table} s FULL JOIN (${pairs}) p ON p.${keyColumn} = s.key ORDER BY coalesce(s.key, p.${keyColumn})`;
+  }
+
+  /** One joined line (see `joinSql`) as the staged row (undefined when only the pair side has the key) and the pair columns. */
+  split(joined: Row): { row?: Row; pair: Row } {
+    const pair = joined.slice(2 + this.width);
+    if (joined[0] === null) return { pair };
+    const json = joined[1];
+    return { row: json !== null ? (JSON.parse(json) as Row) : joined.slice(2, 2 + this.width), pair };
   }
 
   /** Drops the table once its join has been read to the end (a failed run's stage goes with its connection). */
@@ -56,19 +79,31 @@ export class ScanStage {
   }
 }
 
-async function* copyText(rows: AsyncIterable<StagedRow>): AsyncGenerator<string> {
-  let text = '';
-  for await (const { key, row } of rows) {
-    text += `${escapeCopyField(key)}\t${escapeCopyField(JSON.stringify(row))}\n`;
-    if (text.length >= CHUNK_CHARS) {
-      yield text;
-      text = '';
+/** COPY text of the rows: `key, json, c1…` per line (see ScanStage). */
+async function* copyText(first: StagedRow, rest: AsyncIterator<StagedRow>, width: number): AsyncGenerator<string> {
+  const unstored = `\t${COPY_NULL}`.repeat(width);
+  let text = line(first, width, unstored);
+  // A COPY that fails must not leave the side's scan open.
+  try {
+    for (let next = await rest.next(); !next.done; next = await rest.next()) {
+      text += line(next.value, width, unstored);
+      if (text.length >= CHUNK_CHARS) {
+        yield text;
+        text = '';
+      }
     }
+  } finally {
+    await rest.return?.();
   }
   if (text.length > 0) yield text;
 }
 
-/** The staged row of one joined line (its first column), or undefined when only the pair side has the key. */
-export function stagedRowOf(joined: Row): Row | undefined {
-  return joined[0] === null ? undefined : (JSON.parse(joined[0]) as Row);
+function line({ key, row }: StagedRow, width: number, unstored: string): string {
+  let values = '';
+  for (const value of row) {
+    if (value !== null && value.includes('\u0000')) return `${escapeCopyField(key)}\t${escapeCopyField(JSON.stringify(row))}${unstored}\n`;
+    values += `\t${escapeCopyField(value)}`;
+  }
+  if (row.length !== width) return `${escapeCopyField(key)}\t${escapeCopyField(JSON.stringify(row))}${unstored}\n`;
+  return `${escapeCopyField(key)}\t${COPY_NULL}${values}\n`;
 }

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { joinWithPairs } from '../../../src/engine/key-join.js';
+import type { Row } from '../../../src/engine/connector.js';
+import { copyOutRows } from '../../../src/util/copy-out.js';
+import { freshDatabase, withClient } from '../../helpers/databases.js';
+
+/** Pairs as a query the stage joins with: `[k, other]`, keys under collation "C" like ferry.pairs. */
+const PAIRS = `SELECT k COLLATE "C" AS k, other FROM (VALUES ('b', 'pair b'), ('d', 'pair d'), ('e', 'pair e')) AS v(k, other)`;
+
+async function* rowsOf(rows: Row[]): AsyncGenerator<Row> {
+  yield* rows;
+}
+
+describe('joinWithPairs through the scan stage (a side without key order)', () => {
+  it('gives every row and every pair once, in key order, with values as they were: nulls, escapes, a NUL character, a row of another width', async () => {
+    const url = await freshDatabase('scan_stage');
+    await withClient(url, async (client) => {
+      // Out of key order, as a file gives them; the first row sets the width (3) the others are stored in.
+      const rows: Row[] = [
+        ['d', 'tab\there', 'back\\slash\nnew line'],
+        ['a', null, ''],
+        ['c', 'nul\u0000inside', 'x'],
+        ['b', 'short'],
+        ['f', '\\N', 'ü ✓'],
+      ];
+      const joined = [];
+      for await (const match of joinWithPairs<Row>(
+        { rows: rowsOf(rows), ordered: false, key: (row) => row[0]!, toRow: (row) => row, fromRow: (row) => row },
+        { stream: (stage) => copyOutRows(client, stage!.joinSql(PAIRS, 'k')), key: (pair) => pair[0]! },
+        client,
+      )) {
+        joined.push(match);
+      }
+      expect(joined).toEqual([
+        { left: ['a', null, ''] },
+        { left: ['b', 'short'], right: ['b', 'pair b'] },
+        { left: ['c', 'nul\u0000inside', 'x'] },
+        { left: ['d', 'tab\there', 'back\\slash\nnew line'], right: ['d', 'pair d'] },
+        { right: ['e', 'pair e'] },
+        { left: ['f', '\\N', 'ü ✓'] },
+      ]);
+      const left = await client.query(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE 'ferry_scan_stage_%'`);
+      expect(left.rows[0].n).toBe(0);
+    });
+  });
+
+  it('joins a side without rows: only the pairs come out', async () => {
+    const url = await freshDatabase('scan_stage_empty');
+    await withClient(url, async (client) => {
+      const joined = [];
+      for await (const match of joinWithPairs<Row>(
+        { rows: rowsOf([]), ordered: false, key: (row) => row[0]!, toRow: (row) => row, fromRow: (row) => row },
+        { stream: (stage) => copyOutRows(client, stage!.joinSql(PAIRS, 'k')), key: (pair) => pair[0]! },
+        client,
+      )) {
+        joined.push(match);
+      }
+      expect(joined).toEqual([{ right: ['b', 'pair b'] }, { right: ['d', 'pair d'] }, { right: ['e', 'pair e'] }]);
+    });
+  });
+});
