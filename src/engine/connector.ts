@@ -170,6 +170,11 @@ export interface TableWriter {
 export interface TableReader {
   /** All rows; in the engine's key order when the connector declares `orderedScan`, any order otherwise. */
   scan(withValues: boolean): AsyncIterable<Row>;
+  /**
+   * The rows of `scan`, in the same order and with the same effects, in arrays as the connector has
+   * them at hand: one async step per array instead of per row (a large scan's cost is then its rows).
+   */
+  scanChunks?(withValues: boolean): AsyncIterable<Row[]>;
   /** Rows after the watermark in tie-safe `(cursor, key)` order. */
   changedSince(watermark: Watermark | undefined): AsyncIterable<Row>;
   /** Full rows for these keys (plain key parts), any order. */

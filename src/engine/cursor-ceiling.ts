@@ -1,6 +1,9 @@
 import { DEFAULTS } from '../api/defaults-values.js';
 import { parseWindow } from '../api/defaults.js';
-import type { Watermark } from '../store/run-state.js';
+
+const DIGIT_0 = 48;
+const DIGIT_9 = 57;
+const DASH = 45;
 
 /** How many rows beyond the ceiling the report names; the rest are counted. */
 const NAMED_ROWS = 5;
@@ -33,7 +36,12 @@ export class CursorCeiling {
 
   /** `within`, and a row that is not is remembered (plain key parts) for the report. */
   admits(cursor: string | null, keyParts: (string | null)[]): boolean {
-    if (this.within(cursor)) return true;
+    return cursor === null || this.admitsTime(cursorTime(cursor), cursor, keyParts);
+  }
+
+  /** `admits` for a cursor whose time (`cursorTime`) the caller has read already. */
+  admitsTime(time: number, cursor: string, keyParts: (string | null)[]): boolean {
+    if (!(time > this.limitMs)) return true;
     this.beyond++;
     if (this.named.length < NAMED_ROWS) this.named.push(`key ${keyParts.join(', ')} at ${cursor}`);
     return false;
@@ -63,14 +71,13 @@ function spanText(seconds: number): string {
  */
 export function cursorTime(cursor: string): number {
   if (cursor === 'infinity') return Infinity;
+  // Text that starts with a digit but has no '-' after four characters is no date (a files source's
+  // position, `000000000001:000000000042`): told without the pattern, once per row of a large scan.
+  const first = cursor.charCodeAt(0);
+  if (first >= DIGIT_0 && first <= DIGIT_9 && cursor.charCodeAt(4) !== DASH) return NaN;
   const match = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(cursor.trim());
   if (!match) return NaN;
   const [, date, time = '00:00:00', zone = 'Z'] = match;
   const offset = zone === 'Z' ? 'Z' : zone.length === 3 ? `${zone}:00` : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
   return Date.parse(`${date}T${time.replace(/(\.\d{3})\d+$/, '$1')}${offset}`);
-}
-
-/** The newest of two watermarks by cursor time (the first on a tie, or when either cannot be read). */
-export function newerWatermark(a: Watermark | undefined, b: Watermark): Watermark {
-  return a === undefined || cursorTime(b.cursor) > cursorTime(a.cursor) ? b : a;
 }

@@ -34,20 +34,21 @@ export class FirstLines {
   }
 
   /**
-   * Registers a batch of (key, line), in file order, and returns for every line whose key came
-   * before (in an earlier batch or earlier in this one) the line it first came on.
+   * Registers a batch of keys and the lines they came on (`lines[i]` is `keys[i]`'s line), in file
+   * order, and returns for every line whose key came before (in an earlier batch or earlier in this
+   * one) the line it first came on.
    */
-  async register(entries: { key: string; line: number }[]): Promise<Map<number, number>> {
+  async register(keys: string[], lines: number[]): Promise<Map<number, number>> {
     const memory = this.memory;
     if (!memory) {
       await this.spilled;
-      return this.registerInTable(entries);
+      return this.registerInTable(keys, lines);
     }
     const repeated = new Map<number, number>();
-    for (const { key, line } of entries) {
-      const first = memory.get(key);
-      if (first === undefined) memory.set(key, line);
-      else repeated.set(line, first);
+    for (let i = 0; i < keys.length; i++) {
+      const first = memory.get(keys[i]!);
+      if (first === undefined) memory.set(keys[i]!, lines[i]!);
+      else repeated.set(lines[i]!, first);
     }
     if (memory.size > this.memoryKeys) {
       // Decided before any await: a batch registered meanwhile goes to the table, after the move.
@@ -67,14 +68,14 @@ export class FirstLines {
     }
   }
 
-  private async registerInTable(entries: { key: string; line: number }[]): Promise<Map<number, number>> {
+  private async registerInTable(batchKeys: string[], batchLines: number[]): Promise<Map<number, number>> {
     const repeated = new Map<number, number>();
     // Repeats inside the batch are found here; only each key's first line goes to the table.
     const firsts = new Map<string, number>();
-    for (const { key, line } of entries) {
-      const first = firsts.get(key);
-      if (first === undefined) firsts.set(key, line);
-      else repeated.set(line, first);
+    for (let i = 0; i < batchKeys.length; i++) {
+      const first = firsts.get(batchKeys[i]!);
+      if (first === undefined) firsts.set(batchKeys[i]!, batchLines[i]!);
+      else repeated.set(batchLines[i]!, first);
     }
     if (firsts.size === 0) return repeated;
     const keys = [...firsts.keys()];
@@ -91,9 +92,9 @@ export class FirstLines {
       [keys, lines],
     );
     const firstOf = new Map(earlier.rows.map((r) => [r.key, Number(r.first)]));
-    for (const { key, line } of entries) {
-      const first = firstOf.get(key);
-      if (first !== undefined) repeated.set(line, first);
+    for (let i = 0; i < batchKeys.length; i++) {
+      const first = firstOf.get(batchKeys[i]!);
+      if (first !== undefined) repeated.set(batchLines[i]!, first);
     }
     return repeated;
   }

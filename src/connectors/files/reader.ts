@@ -101,17 +101,23 @@ export class FilesReader implements TableReader {
       // A chunk's keys are checked in the state database while the next chunk is read (the
       // checks queue on one connection, so they still run in file order).
       let checking: Promise<Row[]> | undefined;
-      let chunk: { record: FileRecord; row: Row }[] = [];
+      // A chunk's rows and, at the same index, the line each came on (no object per row).
+      let rows: Row[] = [];
+      let lines: number[] = [];
       for await (const batch of batches) {
-        for (const record of batch) chunk.push({ record, row: this.rowOf(ready, record, withValues) });
-        if (chunk.length < KEY_CHUNK) continue;
-        const next = this.checkKeys(seen, ready, chunk, withValues);
+        for (const record of batch) {
+          rows.push(this.rowOf(ready, record, withValues));
+          lines.push(record.line);
+        }
+        if (rows.length < KEY_CHUNK) continue;
+        const next = this.checkKeys(seen, ready, rows, lines, withValues);
         next.catch(() => {}); // surfaced when its turn comes
         if (checking) yield await checking;
         checking = next;
-        chunk = [];
+        rows = [];
+        lines = [];
       }
-      const last = this.checkKeys(seen, ready, chunk, withValues);
+      const last = this.checkKeys(seen, ready, rows, lines, withValues);
       last.catch(() => {});
       if (checking) yield await checking;
       yield await last;
@@ -120,19 +126,26 @@ export class FilesReader implements TableReader {
     }
   }
 
-  /** A chunk's rows, each whose key came on an earlier line replaced by its rejection. */
-  private async checkKeys(seen: FirstLines, ready: ReadyFile, chunk: { record: FileRecord; row: Row }[], withValues: boolean): Promise<Row[]> {
-    const keyed: { key: string; line: number }[] = [];
-    for (const { record, row } of chunk) {
+  /** A chunk's rows (`lines[i]` is `rows[i]`'s line), each whose key came on an earlier line replaced by its rejection. */
+  private async checkKeys(seen: FirstLines, ready: ReadyFile, rows: Row[], lines: number[], withValues: boolean): Promise<Row[]> {
+    const { codec } = this.plan.source;
+    const keys: string[] = [];
+    const keyLines: number[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
       // The codec reads the key parts, the row's first values.
-      const key = rowProblem(row) ? undefined : this.plan.source.codec.encode(row);
-      if (key !== undefined) keyed.push({ key, line: record.line });
+      const key = rowProblem(row) ? undefined : codec.encode(row);
+      if (key === undefined) continue;
+      keys.push(key);
+      keyLines.push(lines[i]!);
     }
-    const repeated = await seen.register(keyed);
-    return chunk.map(({ record, row }) => {
-      const first = repeated.get(record.line);
-      return first === undefined ? row : this.rowOf(ready, { line: record.line, problem: `duplicate key (first at line ${first})` }, withValues);
-    });
+    const repeated = await seen.register(keys, keyLines);
+    if (repeated.size === 0) return rows;
+    for (let i = 0; i < rows.length; i++) {
+      const first = repeated.get(lines[i]!);
+      if (first !== undefined) rows[i] = this.rowOf(ready, { line: lines[i]!, problem: `duplicate key (first at line ${first})` }, withValues);
+    }
+    return rows;
   }
 
   /** A delta row whose deletedWhen column holds one of its values. */
@@ -144,7 +157,11 @@ export class FilesReader implements TableReader {
   }
 
   async *scan(withValues: boolean): AsyncGenerator<Row> {
-    for await (const rows of this.read(await this.current(), withValues)) for (const row of rows) yield row;
+    for await (const rows of this.scanChunks(withValues)) for (const row of rows) yield row;
+  }
+
+  async *scanChunks(withValues: boolean): AsyncGenerator<Row[]> {
+    yield* this.read(await this.current(), withValues);
     // Older snapshots that came since the last run are superseded by the newest one.
     if (this.snapshot) this.files.consumed(await this.files.pending());
   }

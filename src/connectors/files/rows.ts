@@ -6,11 +6,22 @@ import type { EntityPlan } from '../../engine/plan.js';
 import type { FieldValues, FileRecord } from './parse.js';
 import { canonicalValue, ValueError, type ValueFormats } from './values.js';
 
+export const END_OF_FILE = 999_999_999_999;
+/** 10^12: a line (at most END_OF_FILE) plus this, less its leading 1, is the line in 12 digits. */
+const LINE_PAD = END_OF_FILE + 1;
+
+let lastFile = -1;
+let lastPrefix = '';
+
 /** Where a row stands: file order, then line. Fixed width, so positions compare as text. */
 export function position(fileId: number, line: number): string {
-  return `${String(fileId).padStart(12, '0')}:${String(line).padStart(12, '0')}`;
+  // Once per row of a file: the file's part is made once, the line padded without padStart.
+  if (fileId !== lastFile) {
+    lastFile = fileId;
+    lastPrefix = `${String(fileId).padStart(12, '0')}:`;
+  }
+  return lastPrefix + String(LINE_PAD + line).slice(1);
 }
-export const END_OF_FILE = 999_999_999_999;
 
 export function parsePosition(cursor: string): { fileId: number; line: number } {
   const [file, line] = cursor.split(':');
@@ -41,19 +52,34 @@ class ColumnValueError extends Error {
   }
 }
 
+/** A column a row reads, with its declared type (none: the text as it is). */
+interface ColumnRead {
+  name: string;
+  declared?: { type: FileColumnType; format?: string };
+}
+
 /** Turns the records of one entity's files into `SOURCE_LAYOUT` rows, typed and checked. */
 export class RowBuilder {
-  private readonly types: Map<string, { type: FileColumnType; format?: string }>;
   private readonly formats: ValueFormats;
-  /** The key fields then the fields, the values a row carries and its hash covers. */
-  private readonly mapped: EntityPlan['fields'];
+  /** The columns of the key parts, of the mapped values (key fields then fields), of the conditions, of the match keys: looked up once, not per row. */
+  private readonly keys: ColumnRead[];
+  private readonly mapped: (ColumnRead & { transform: TransformName; valueMap: EntityPlan['fields'][number]['valueMap'] })[];
+  private readonly conditions: (ColumnRead & { clause: ConditionClause })[];
+  private readonly match: ColumnRead[];
 
   constructor(
     private readonly plan: EntityPlan,
     file: FileSource,
   ) {
-    this.types = new Map((file.columns ?? []).map((c) => [c.name, { type: c.type ?? 'Text', ...(c.format ? { format: c.format } : {}) }]));
-    this.mapped = [...plan.keyFields, ...plan.fields];
+    const types = new Map((file.columns ?? []).map((c) => [c.name, { type: c.type ?? 'Text', ...(c.format ? { format: c.format } : {}) }]));
+    const column = (name: string): ColumnRead => {
+      const declared = types.get(name);
+      return declared ? { name, declared } : { name };
+    };
+    this.keys = plan.source.keys.map(column);
+    this.mapped = [...plan.keyFields, ...plan.fields].map((f) => ({ ...column(f.source), transform: f.transform, valueMap: f.valueMap }));
+    this.conditions = plan.source.conditions.map((clause) => ({ ...column(clause.field), clause }));
+    this.match = plan.match.map((m) => column(m.source));
     this.formats = {
       decimalSeparator: file.csv?.decimalSeparator ?? '.',
       ...(file.dateFormat ? { dateFormat: file.dateFormat } : {}),
@@ -61,14 +87,14 @@ export class RowBuilder {
     };
   }
 
-  private value(fields: FieldValues, column: string): string | null {
-    const raw = fields.get(column) ?? null;
-    const declared = this.types.get(column);
+  private value(fields: FieldValues, column: ColumnRead): string | null {
+    const raw = fields.get(column.name) ?? null;
+    const { declared } = column;
     if (!declared) return raw;
     try {
       return canonicalValue(raw, declared.type, this.formats, declared.format);
     } catch (error) {
-      if (error instanceof ValueError) throw new ColumnValueError(column, error.message);
+      if (error instanceof ValueError) throw new ColumnValueError(column.name, error.message);
       throw error;
     }
   }
@@ -88,24 +114,25 @@ export class RowBuilder {
 
   /** A row, or a row marked with the problem that keeps it from syncing (named with file and line). */
   row(record: FileRecord, cursor: string, fileName: string, withValues: boolean): Row {
-    const plan = this.plan;
-    const width = plan.source.keys.length + 3 + (withValues ? this.mapped.length + plan.match.length : 0);
+    const { keys, mapped } = this;
+    const width = keys.length + 3 + (withValues ? mapped.length + this.match.length : 0);
     if ('problem' in record) return this.problem(record, cursor, width, '', fileName, record.problem);
     const fields = record.fields;
     try {
       // Built in place, one row per record of a large file: no intermediate arrays.
       const row: Row = [];
-      for (const key of plan.source.keys) row.push(this.value(fields, key));
-      const missing = plan.source.keys.findIndex((_k, i) => row[i] === null || row[i] === '');
-      if (missing >= 0) return this.problem(record, cursor, width, plan.source.keys[missing]!, fileName, `missing key ${plan.source.keys[missing]}`);
+      for (const key of keys) row.push(this.value(fields, key));
+      for (let i = 0; i < keys.length; i++) {
+        if (row[i] === null || row[i] === '') return this.problem(record, cursor, width, keys[i]!.name, fileName, `missing key ${keys[i]!.name}`);
+      }
       const values: (string | null)[] = [];
-      for (const f of this.mapped) values.push(applyValueMap(transformed(this.value(fields, f.source), f.transform), f.valueMap));
+      for (const f of mapped) values.push(applyValueMap(transformed(this.value(fields, f), f.transform), f.valueMap));
       let inScope = true;
-      for (const c of plan.source.conditions) if (!(inScope = conditionHolds(c, this.value(fields, c.field)))) break;
+      for (const c of this.conditions) if (!(inScope = conditionHolds(c.clause, this.value(fields, c)))) break;
       row.push(cursor, hashValues(values), inScope ? 't' : 'f');
       if (!withValues) return row;
       for (const value of values) row.push(value);
-      for (const m of plan.match) row.push(this.value(fields, m.source));
+      for (const m of this.match) row.push(this.value(fields, m));
       return row;
     } catch (error) {
       if (error instanceof ColumnValueError) return this.problem(record, cursor, width, error.column, fileName, error.message);

@@ -13,9 +13,9 @@ const TRUE = new Set(['t', 'true', '1', 'yes', 'y', 'on']);
 const FALSE = new Set(['f', 'false', '0', 'no', 'n', 'off']);
 const TOKENS = /YYYY|MM|DD|HH|mm|ss/g;
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const PLUS = 43;
 const ZERO = 48;
+const DASH = 45;
 
 /** `DD.MM.YYYY` -> a pattern with named groups; separators are literal. */
 function formatPattern(format: string): RegExp {
@@ -39,10 +39,30 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** A calendar date; years below 100 are refused (as `Date.UTC`, which reads them as 19xx, always did here). */
 function validDate(year: string, month: string, day: string): boolean {
-  const [y, m, d] = [Number(year), Number(month), Number(day)];
+  return validDay(Number(year), Number(month), Number(day));
+}
+
+function validDay(y: number, m: number, d: number): boolean {
   if (!(y >= 100) || !(m >= 1 && m <= 12) || !(d >= 1)) return false;
   const leap = m === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
   return d <= DAYS_IN_MONTH[m - 1]! + (leap ? 1 : 0);
+}
+
+/** The number the digits of `text` from `from` to `to` spell, or NaN when one is not a digit. */
+function digitsAt(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const digit = text.charCodeAt(i) - ZERO;
+    if (!(digit >= 0 && digit <= 9)) return NaN;
+    n = n * 10 + digit;
+  }
+  return n;
+}
+
+/** `YYYY-MM-DD` (ASCII digits) naming a calendar date, read without a regex match per value. */
+function isIsoDate(text: string): boolean {
+  if (text.length !== 10 || text.charCodeAt(4) !== DASH || text.charCodeAt(7) !== DASH) return false;
+  return validDay(digitsAt(text, 0, 4), digitsAt(text, 5, 7), digitsAt(text, 8, 10));
 }
 
 function byFormat(text: string, format: string, what: string): { date: string; time: string } {
@@ -97,8 +117,7 @@ export function canonicalValue(text: string | null, type: FileColumnType, format
     case 'Date': {
       const dateFormat = format ?? formats.dateFormat ?? 'YYYY-MM-DD';
       // Already canonical: skip the general pattern's named groups and padding.
-      const iso = dateFormat === 'YYYY-MM-DD' ? ISO_DATE.exec(value) : null;
-      if (iso && validDate(iso[1]!, iso[2]!, iso[3]!)) return value;
+      if (dateFormat === 'YYYY-MM-DD' && isIsoDate(value)) return value;
       return byFormat(value, dateFormat, 'date').date;
     }
     case 'Timestamp': {

@@ -1,12 +1,11 @@
 import type { StoredPair } from '../../store/pairs.js';
 import type { Row } from '../connector.js';
 import { joinWithPairs } from '../key-join.js';
-import type { KeyMatch } from '../merge-join.js';
 import { clearCarriedMarker, writeBatch, type MarkerCarry } from './batch-writer.js';
 import { classify } from './classify.js';
 import { checkTargetDrift } from './drift.js';
 import type { EntityParts } from './parts.js';
-import { keyedRecords, parseSourceRow, rejectedAsUnreadable, rejectRepeatedKey, sourceRowOf, type KeyedRecord, type WriteItem } from './source-records.js';
+import { parseSourceRow, readRecord, rejectedAsUnreadable, rejectRepeatedKey, sourceRowOf, type KeyedRecord, type WriteItem } from './source-records.js';
 import { drawKeysAhead } from './target-keys.js';
 import { handleVanished } from './vanished.js';
 import { advanceToNewest, NewestWithinCeiling, noteCursorCeiling } from './watermark.js';
@@ -51,61 +50,116 @@ export async function fullPass(parts: EntityParts): Promise<void> {
  */
 async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newest: NewestWithinCeiling, noPairs: boolean): Promise<void> {
   const { plan, ctx, tally } = parts;
-  const records = newest.follow(keyedRecords(plan, parts.reader.scan(!keyOnly), tally));
-  const matches =
-    noPairs && parts.reader.uniqueKeys
-      ? onlyLeft(records)
-      : joinWithPairs<KeyedRecord>(
-          {
-            rows: records,
-            ordered: ctx.source.capabilities.orderedScan,
-            key: (record) => record.key,
-            toRow: sourceRowOf,
-            fromRow: (row) => parseSourceRow(plan, row) as KeyedRecord,
-          },
-          { stream: (stage) => parts.pairs.streamBySourceKey(ctx.stateStream.client, stage), key: (pair) => pair[0]! },
-          ctx.stateStream.client,
-        );
-  const pipeline = new WritePipeline();
-  const carry: MarkerCarry = {};
-  let writes: WriteItem[] = [];
-  let gone: StoredPair[] = [];
-  let previousKey: string | undefined;
-  for await (const { left: record, right: pairRow } of matches) {
-    const turn = pipeline.pace();
-    if (turn) await turn;
-    const pair = pairRow && toStoredPair(pairRow);
-    if (record && record.key === previousKey) {
+  const comparison = new Comparison(parts, keyOnly);
+  if (noPairs && parts.reader.uniqueKeys) {
+    // Taken a chunk at a time where the reader gives chunks: one async step per chunk, not a promise per row.
+    for await (const rows of scannedChunks(parts, !keyOnly)) {
+      for (const row of rows) {
+        const record = readRecord(plan, row, tally);
+        if (!record) continue;
+        newest.see(record);
+        const turn = comparison.take(record, undefined);
+        if (turn) await turn;
+      }
+    }
+  } else {
+    const matches = joinWithPairs<KeyedRecord>(
+      {
+        rows: scannedRecords(parts, !keyOnly, newest),
+        ordered: ctx.source.capabilities.orderedScan,
+        key: (record) => record.key,
+        toRow: sourceRowOf,
+        fromRow: (row) => parseSourceRow(plan, row) as KeyedRecord,
+      },
+      { stream: (stage) => parts.pairs.streamBySourceKey(ctx.stateStream.client, stage), key: (pair) => pair[0]! },
+      ctx.stateStream.client,
+    );
+    for await (const { left, right } of matches) {
+      const turn = comparison.take(left, right && toStoredPair(right));
+      if (turn) await turn;
+    }
+  }
+  await comparison.finish();
+}
+
+/** The scan's rows in chunks: as the reader gives them (`scanChunks`), or one row each. */
+async function* scannedChunks(parts: EntityParts, withValues: boolean): AsyncGenerator<Row[]> {
+  const chunks = parts.reader.scanChunks?.(withValues);
+  if (chunks) yield* chunks;
+  else for await (const row of parts.reader.scan(withValues)) yield [row];
+}
+
+/** The scan's rows with a usable key, one by one (the others rejected on the way), each seen by `newest`. */
+async function* scannedRecords(parts: EntityParts, withValues: boolean, newest: NewestWithinCeiling): AsyncGenerator<KeyedRecord> {
+  for await (const rows of scannedChunks(parts, withValues)) {
+    for (const row of rows) {
+      const record = readRecord(parts.plan, row, parts.tally);
+      if (!record) continue;
+      newest.see(record);
+      yield record;
+    }
+  }
+}
+
+/**
+ * Takes the joined source records and pairs in turn and writes what they need, a batch at a time
+ * (one batch in flight while the next is read). `take` returns a promise only when the caller must
+ * wait (a turn of the event loop, a full batch): most rows cost no promise.
+ */
+class Comparison {
+  private readonly pipeline = new WritePipeline();
+  private readonly carry: MarkerCarry = {};
+  private writes: WriteItem[] = [];
+  private gone: StoredPair[] = [];
+  private previousKey: string | undefined;
+
+  constructor(
+    private readonly parts: EntityParts,
+    private readonly keyOnly: boolean,
+  ) {}
+
+  take(record: KeyedRecord | undefined, pair: StoredPair | undefined): Promise<void> | undefined {
+    const { plan, tally, matching, ctx } = this.parts;
+    const turn = this.pipeline.pace();
+    if (record && record.key === this.previousKey) {
       // A source without a primary key can repeat a key (adjacent, in key order); writing it twice would clash in one batch.
       rejectRepeatedKey(plan, record.key, tally);
     } else if (record) {
-      const write = classify(plan, record, pair, parts.matching, tally);
-      if (write) writes.push(write);
+      const write = classify(plan, record, pair, matching, tally);
+      if (write) this.writes.push(write);
     } else if (!pair!.sourceGone) {
-      gone.push(pair!);
+      this.gone.push(pair!);
     }
-    previousKey = record?.key ?? previousKey;
-    if (writes.length >= ctx.batchSize) {
-      const batch = writes;
+    this.previousKey = record?.key ?? this.previousKey;
+    return turn || this.writes.length >= ctx.batchSize || this.gone.length >= ctx.batchSize ? this.flush(turn) : undefined;
+  }
+
+  /** Waits for the turn, then starts a full batch of writes, or handles a full batch of vanished pairs. */
+  private async flush(turn: Promise<void> | undefined): Promise<void> {
+    if (turn) await turn;
+    const { parts, keyOnly, carry } = this;
+    if (this.writes.length >= parts.ctx.batchSize) {
+      const batch = this.writes;
+      this.writes = [];
       if (!keyOnly) drawKeysAhead(parts, batch);
-      await pipeline.start(() => flushWrites(parts, batch, keyOnly, carry));
-      writes = [];
+      await this.pipeline.start(() => flushWrites(parts, batch, keyOnly, carry));
     }
-    if (gone.length >= ctx.batchSize) {
-      await pipeline.settle();
-      await handleVanished(parts, gone);
-      gone = [];
+    if (this.gone.length >= parts.ctx.batchSize) {
+      await this.pipeline.settle();
+      await handleVanished(parts, this.gone);
+      this.gone = [];
     }
   }
-  if (!keyOnly) drawKeysAhead(parts, writes);
-  await pipeline.start(() => flushWrites(parts, writes, keyOnly, carry));
-  await pipeline.settle();
-  await clearCarriedMarker(parts, carry);
-  await handleVanished(parts, gone);
-}
 
-async function* onlyLeft(records: AsyncIterable<KeyedRecord>): AsyncGenerator<KeyMatch<KeyedRecord, Row>> {
-  for await (const record of records) yield { left: record };
+  /** Writes the last batch and the vanished pairs left. */
+  async finish(): Promise<void> {
+    const { parts, keyOnly, carry, writes } = this;
+    if (!keyOnly) drawKeysAhead(parts, writes);
+    await this.pipeline.start(() => flushWrites(parts, writes, keyOnly, carry));
+    await this.pipeline.settle();
+    await clearCarriedMarker(parts, carry);
+    await handleVanished(parts, this.gone);
+  }
 }
 
 async function flushWrites(parts: EntityParts, writes: WriteItem[], keyOnly: boolean, carry: MarkerCarry): Promise<void> {

@@ -116,11 +116,3 @@ export function distinctByKey(plan: EntityPlan, records: KeyedRecord[], tally: E
     return false;
   });
 }
-
-/** The rows of a source stream with a usable key, in stream order; the others are rejected on the way. */
-export async function* keyedRecords(plan: EntityPlan, rows: AsyncIterable<Row>, tally: EntityTally): AsyncGenerator<KeyedRecord> {
-  for await (const row of rows) {
-    const record = readRecord(plan, row, tally);
-    if (record) yield record;
-  }
-}

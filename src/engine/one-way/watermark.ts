@@ -1,6 +1,6 @@
 import type { Watermark } from '../../store/run-state.js';
 import type { Row } from '../connector.js';
-import { newerWatermark } from '../cursor-ceiling.js';
+import { cursorTime } from '../cursor-ceiling.js';
 import type { EntityParts } from './parts.js';
 import { parseSourceRow, type KeyedRecord, type SourceRecord } from './source-records.js';
 
@@ -19,15 +19,27 @@ export async function advanceToNewest(parts: EntityParts, newestWithin: Watermar
 /** Follows a Full scan's rows: the newest `(cursor, key)` within the cursor ceiling; rows beyond it are noted for the report. */
 export class NewestWithinCeiling {
   newest: Watermark | undefined;
+  /** `cursorTime` of `newest`'s cursor. */
+  private newestTime = NaN;
+  /** The last cursor read and its time: rows in a row often share a cursor, read once. */
+  private lastCursor: string | undefined;
+  private lastTime = NaN;
 
   constructor(private readonly parts: EntityParts) {}
 
-  async *follow(records: AsyncIterable<KeyedRecord>): AsyncGenerator<KeyedRecord> {
-    for await (const record of records) {
-      if (record.cursor !== null && this.parts.ceiling.admits(record.cursor, record.keyParts)) {
-        this.newest = newerWatermark(this.newest, { cursor: record.cursor, key: record.keyParts.map((p) => p ?? '') });
-      }
-      yield record;
+  /** Takes in one row of the scan (each cursor's time read once; the newest is the first on a tie or an unreadable time). */
+  see(record: KeyedRecord): void {
+    const { cursor } = record;
+    if (cursor === null) return;
+    if (cursor !== this.lastCursor) {
+      this.lastCursor = cursor;
+      this.lastTime = cursorTime(cursor);
+    }
+    const time = this.lastTime;
+    if (!this.parts.ceiling.admitsTime(time, cursor, record.keyParts)) return;
+    if (this.newest === undefined || time > this.newestTime) {
+      this.newest = { cursor, key: record.keyParts.map((p) => p ?? '') };
+      this.newestTime = time;
     }
   }
 }

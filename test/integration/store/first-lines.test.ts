@@ -15,6 +15,9 @@ function expectedRepeats(keys: string[]): Map<number, number> {
   return repeats;
 }
 
+/** `count` line numbers from `from` on. */
+const lineNumbers = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
+
 describe('FirstLines: the keys of a snapshot file in memory up to a bound, then in a temporary table', () => {
   it('finds every repeat before, across and after the move to the table, also with batches registered while the previous one is checked', async () => {
     const url = await freshDatabase('first_lines');
@@ -25,7 +28,7 @@ describe('FirstLines: the keys of a snapshot file in memory up to a bound, then 
       const batches: Promise<Map<number, number>>[] = [];
       for (let start = 0; start < keys.length; start += 150) {
         // Not awaited in turn: the reader issues the next batch's check before the previous one's answer.
-        batches.push(register.register(keys.slice(start, start + 150).map((key, i) => ({ key, line: start + i + 1 }))));
+        batches.push(register.register(keys.slice(start, start + 150), lineNumbers(start + 1, Math.min(150, keys.length - start))));
       }
       const found = new Map<number, number>();
       for (const answer of await Promise.all(batches)) for (const [line, first] of answer) found.set(line, first);
@@ -43,7 +46,7 @@ describe('FirstLines: the keys of a snapshot file in memory up to a bound, then 
     await withClient(url, async (client) => {
       const keys = ['a', 'b', 'a', 'c', 'b', 'a'];
       const register = await FirstLines.create(client, 500);
-      expect(await register.register(keys.map((key, i) => ({ key, line: i + 1 })))).toEqual(expectedRepeats(keys));
+      expect(await register.register(keys, lineNumbers(1, keys.length))).toEqual(expectedRepeats(keys));
       const tables = await client.query(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE 'ferry_first_lines_%'`);
       expect(tables.rows[0].n).toBe(0);
       await register.drop();

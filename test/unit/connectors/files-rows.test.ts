@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { END_OF_FILE, parsePosition, position } from '../../../src/connectors/files/rows.js';
+import { canonicalValue } from '../../../src/connectors/files/values.js';
+import { cursorTime } from '../../../src/engine/cursor-ceiling.js';
+
+const FORMATS = { decimalSeparator: '.' as const };
+
+describe('files rows: positions and ISO dates on the per-row path', () => {
+  it('writes a position as file and line in 12 digits each, across files and up to the end-of-file line', () => {
+    const cases: [number, number][] = [[1, 0], [1, 1], [1, 42], [7, 1_000_000], [7, 3], [123_456, END_OF_FILE], [1, 999]];
+    for (const [file, line] of cases) {
+      expect(position(file, line)).toBe(`${String(file).padStart(12, '0')}:${String(line).padStart(12, '0')}`);
+      expect(parsePosition(position(file, line))).toEqual({ fileId: file, line });
+    }
+  });
+
+  it('a position is no cursor time; dates still are', () => {
+    expect(cursorTime(position(1, 42))).toBeNaN();
+    expect(cursorTime('0001-01-01')).toBe(Date.parse('0001-01-01T00:00:00Z'));
+    expect(cursorTime(' 2026-06-01 12:00:00+00')).toBe(Date.parse('2026-06-01T12:00:00Z'));
+  });
+
+  it('takes a YYYY-MM-DD date as it is exactly when it names a calendar day, and refuses the rest', () => {
+    const ok = ['2024-02-29', '2000-02-29', '1999-12-31', '0100-01-01', '9999-12-31'];
+    for (const date of ok) expect(canonicalValue(date, 'Date', FORMATS)).toBe(date);
+    const bad = ['2023-02-29', '1900-02-29', '2024-13-01', '2024-00-10', '2024-01-00', '2024-04-31', '0099-01-01', '2024/01/01', '２０２４-01-01', '2024-01-0x'];
+    for (const date of bad) expect(() => canonicalValue(date, 'Date', FORMATS)).toThrow(/is not a date/);
+    // Padded to the canonical form by the general pattern, as before.
+    expect(canonicalValue('2024-1-5', 'Date', { ...FORMATS, dateFormat: 'YYYY-MM-DD' })).toBe('2024-01-05');
+  });
+});
