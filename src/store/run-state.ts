@@ -109,8 +109,11 @@ export class RunState {
     return Number(result.rows[0].id);
   }
 
-  async endInflight(id: number): Promise<void> {
-    await this.client.query(`DELETE FROM ferry.inflight_batches WHERE id = $1`, [id]);
+  /** Clears one marker, or several in one statement. */
+  async endInflight(id: number | number[]): Promise<void> {
+    const ids = typeof id === 'number' ? [id] : id;
+    if (ids.length === 0) return;
+    await this.client.query(`DELETE FROM ferry.inflight_batches WHERE id = ANY($1::bigint[])`, [ids]);
   }
 
   async pendingInflight(): Promise<{ id: number; entity: string; sourceKeys: string[] }[]> {

@@ -1,6 +1,7 @@
 import type { PairWrite } from '../../store/pairs.js';
 import { failpoint } from '../../util/failpoint.js';
 import type { RowRejection, StageRow } from '../connector.js';
+import { writeGroupedBatch, type TargetGroup } from './grouped-batches.js';
 import { translateLookups } from './lookup-values.js';
 import type { EntityParts } from './parts.js';
 import type { WriteItem } from './source-records.js';
@@ -9,19 +10,30 @@ import { assignTargetKeys, insertAwaitingKeys } from './target-keys.js';
 type KeyedItem = WriteItem & { targetKey: string[] };
 
 /**
- * The inflight marker of the last batch written, when its target commit needed nothing more of the
- * state DB: the next batch's pairs transaction clears it (`clearCarriedMarker` after the last), so a
- * batch costs one state transaction instead of two. A crash before that leaves the marker, and the
- * recovery re-checks pairs that match their committed rows: nothing becomes stale.
+ * What the batches of one pass hand on to each other. `open`: the inflight markers of batches whose
+ * target commit needed nothing more of the state DB: the next batch's pairs transaction clears them
+ * (`clearCarriedMarker` after the last), so a batch costs one state transaction instead of two. A
+ * crash before that leaves the markers, and the recovery re-checks pairs that match their committed
+ * rows: nothing becomes stale. `group` and `pairsDone`: see grouped-batches.ts.
  */
 export interface MarkerCarry {
-  open?: number;
+  open?: number[];
+  group?: TargetGroup;
+  /** The last pairs transaction of a grouped batch: the next pairs transaction starts after it. */
+  pairsDone?: Promise<unknown>;
+}
+
+/** Waits until no grouped batch is writing: every pairs transaction and target commit done. */
+export async function closeGroups(carry: MarkerCarry): Promise<void> {
+  await carry.pairsDone;
+  while (carry.group) await carry.group.committed;
 }
 
 export async function clearCarriedMarker(parts: EntityParts, carry: MarkerCarry): Promise<void> {
-  const id = carry.open;
-  if (id === undefined) return;
-  await parts.ctx.tx.unit(parts.ctx.state, () => parts.ctx.runState.endInflight(id));
+  await closeGroups(carry);
+  const ids = carry.open;
+  if (!ids?.length) return;
+  await parts.ctx.tx.unit(parts.ctx.state, () => parts.ctx.runState.endInflight(ids));
   carry.open = undefined;
 }
 
@@ -43,6 +55,11 @@ export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCo
     tally.reportProgress();
     return;
   }
+  if (carry && !afterCommit && !tx.dryRun && live.every((item) => !item.awaitsKey && (!item.targetKey || isFreshItem(parts, item)))) {
+    await writeGroupedBatch(parts, live, carry);
+    return;
+  }
+  if (carry) await closeGroups(carry);
 
   await tx.begin(target);
   try {
@@ -55,10 +72,7 @@ export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCo
       if (!hashes.has(seq)) stageRows.push({ seq, key: item.targetKey, values: item.record.values!.slice(plan.keyFields.length) });
       bySeq.set(seq, item as KeyedItem);
     });
-    const isFresh = (row: StageRow) => {
-      const item = bySeq.get(row.seq)!;
-      return item.kind === 'new' && !item.linked && plan.target.keyMode === 'generated';
-    };
+    const isFresh = (row: StageRow) => isFreshItem(parts, bySeq.get(row.seq)!);
     const freshRows = stageRows.filter(isFresh);
     const copied = await parts.target.copyFresh(freshRows);
     if (copied) {
@@ -93,7 +107,7 @@ export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCo
     const recreated = recreatesGoneRecords(parts) ? new Map<number, { key: string[]; hash: string }>() : undefined;
     const [markerId] = await Promise.all([
       tx.unit(state, async () => {
-        if (carry?.open !== undefined) await ctx.runState.endInflight(carry.open);
+        if (carry?.open) await ctx.runState.endInflight(carry.open);
         await parts.pairs.insertNew(fresh);
         await parts.pairs.upsert(known);
         await clearCreateIntents(parts, live);
@@ -114,7 +128,7 @@ export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCo
     await tx.commit(target);
     failpoint('batch:target-committed');
 
-    if (carry && !afterCommit && writeRejections.length === 0 && !recreated?.size) carry.open = markerId;
+    if (carry && !afterCommit && writeRejections.length === 0 && !recreated?.size) carry.open = [markerId];
     else await tx.unit(state, async () => {
       const dropped: string[] = [];
       const stale: string[] = [];
@@ -139,11 +153,16 @@ export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCo
   tally.reportProgress();
 }
 
+/** A new record under a key just drawn for it: its row cannot exist in the target yet. */
+export function isFreshItem(parts: EntityParts, item: WriteItem): boolean {
+  return item.kind === 'new' && !item.linked && !item.pair && item.targetKey !== undefined && parts.plan.target.keyMode === 'generated';
+}
+
 /**
  * Clears the create intents of the batch's new records with their pairs (or their rejection). A record
  * linked by its match fields while an intent was open is one an interrupted run had created.
  */
-async function clearCreateIntents(parts: EntityParts, items: WriteItem[]): Promise<void> {
+export async function clearCreateIntents(parts: EntityParts, items: WriteItem[]): Promise<void> {
   if (!parts.intents) return;
   const created = items.filter((item) => item.kind === 'new');
   if (created.length === 0) return;
@@ -168,7 +187,7 @@ function movedPairs(parts: EntityParts, bySeq: Map<number, KeyedItem>, recreated
   return moved;
 }
 
-function countWritten(parts: EntityParts, written: Iterable<WriteItem>): void {
+export function countWritten(parts: EntityParts, written: Iterable<WriteItem>): void {
   const counters = parts.tally.counters;
   for (const item of written) {
     if (item.kind !== 'new') counters.updated++;

@@ -1,0 +1,192 @@
+import type { PairWrite } from '../../store/pairs.js';
+import { failpoint } from '../../util/failpoint.js';
+import type { RowRejection, StageRow } from '../connector.js';
+import { clearCreateIntents, countWritten, type MarkerCarry } from './batch-writer.js';
+import type { EntityParts } from './parts.js';
+import type { WriteItem } from './source-records.js';
+import { WritePipeline } from './write-pipeline.js';
+
+/** Batches that may share one target transaction: up to 40,000 rows at the default batch size. */
+const GROUP_BATCHES = 8;
+
+type KeyedItem = WriteItem & { targetKey: string[] };
+
+/**
+ * Batches of fresh rows (new records under keys just drawn) that write into one open target
+ * transaction. A batch joins while the batch before it still waits for its pairs commit, so its
+ * COPY runs beside that pairs transaction instead of after it. The target commits once the last
+ * member's pairs and marker have committed: every pairs transaction of the group commits before the
+ * target does, as for a single batch, and a crash in between leaves a marker per batch.
+ */
+export interface TargetGroup {
+  members: number;
+  /** Members whose pairs transaction has committed. */
+  done: number;
+  markers: number[];
+  /** Set when the target commit (or rollback) has been sent: nobody joins any more. */
+  closing: boolean;
+  failed?: unknown;
+  /** The member writing to the target now; a rollback waits for it, so nothing of it lands after. */
+  head?: Promise<unknown>;
+  /** Settles with the target commit. */
+  committed: Promise<void>;
+  settle(error?: unknown): void;
+}
+
+function newGroup(): TargetGroup {
+  let settle!: (error?: unknown) => void;
+  const committed = new Promise<void>((resolve, reject) => (settle = (error) => (error === undefined ? resolve() : reject(error))));
+  committed.catch(() => {}); // surfaced to whoever waits on it
+  return { members: 0, done: 0, markers: [], closing: false, committed, settle };
+}
+
+/**
+ * Writes a batch of fresh rows as a member of the open target group (or of a new one), then hands
+ * its pairs transaction and the group's commit to the write pipeline (`WritePipeline.defer`), so
+ * the next batch can start writing to the target while they run.
+ */
+export async function writeGroupedBatch(parts: EntityParts, items: WriteItem[], carry: MarkerCarry): Promise<void> {
+  const group = await joinGroup(parts, carry);
+  const head = writeTargetRows(parts, items);
+  group.head = head;
+  let written: Awaited<typeof head>;
+  try {
+    written = await head;
+  } catch (error) {
+    group.head = undefined;
+    await failGroup(parts, carry, group, error);
+    throw error;
+  }
+  group.head = undefined;
+  const tail = finishMember(parts, carry, group, items, written);
+  if (!WritePipeline.defer(tail)) await tail;
+}
+
+/** Joins the open group unless it is full or committing (then waits for its commit); else begins a target transaction. */
+async function joinGroup(parts: EntityParts, carry: MarkerCarry): Promise<TargetGroup> {
+  for (let open = carry.group; open; open = carry.group) {
+    if (!open.closing && open.failed === undefined && open.members < GROUP_BATCHES) {
+      open.members++;
+      return open;
+    }
+    await open.committed;
+  }
+  const group = newGroup();
+  group.members = 1;
+  carry.group = group;
+  try {
+    await parts.ctx.tx.begin(parts.ctx.target);
+  } catch (error) {
+    group.closing = true;
+    carry.group = undefined;
+    group.settle(error);
+    throw error;
+  }
+  return group;
+}
+
+/**
+ * COPYs the rows into the target (inside the group's transaction) and learns their stored hashes.
+ * A batch COPY refuses rejects nothing: when it fails, the rows are staged and inserted one way
+ * that rejects single rows, before their pairs are written (so no pair has to be taken back).
+ */
+async function writeTargetRows(parts: EntityParts, items: WriteItem[]): Promise<{ bySeq: Map<number, KeyedItem>; hashes: Map<number, string> }> {
+  const { plan, tally } = parts;
+  failpoint('batch:created');
+  const bySeq = new Map<number, KeyedItem>();
+  const rows: StageRow[] = [];
+  items.forEach((item, seq) => {
+    if (!item.targetKey) return;
+    rows.push({ seq, key: item.targetKey, values: item.record.values!.slice(plan.keyFields.length) });
+    bySeq.set(seq, item as KeyedItem);
+  });
+  const hashes = new Map<number, string>();
+  const copied = await parts.target.copyFresh(rows);
+  if (copied) {
+    for (const row of rows) hashes.set(row.seq, copied.get(plan.target.codec.encode(row.key)!)!);
+    return { bySeq, hashes };
+  }
+  const rejections: RowRejection[] = [];
+  await parts.target.stageRows(rows, rejections);
+  for (const [seq, hash] of await parts.target.expectedHashes()) hashes.set(seq, hash);
+  const staged = rows.filter((row) => !rejections.some((r) => r.seq === row.seq)).map((row) => row.seq);
+  await parts.target.write(staged, rejections, 'insert');
+  for (const rejection of rejections) {
+    const item = bySeq.get(rejection.seq);
+    if (!item) continue;
+    tally.reject(item.record.key!, rejection.reason);
+    bySeq.delete(rejection.seq);
+  }
+  return { bySeq, hashes };
+}
+
+/**
+ * The member's pairs transaction (after the one before it; it also clears the markers of batches
+ * whose target commit is done), then the group's target commit when this member is the last one.
+ */
+async function finishMember(
+  parts: EntityParts,
+  carry: MarkerCarry,
+  group: TargetGroup,
+  items: WriteItem[],
+  { bySeq, hashes }: { bySeq: Map<number, KeyedItem>; hashes: Map<number, string> },
+): Promise<void> {
+  const { plan, ctx } = parts;
+  const pairWrites: PairWrite[] = [];
+  for (const [seq, item] of bySeq) {
+    pairWrites.push({
+      sourceKey: item.record.key!,
+      targetKey: plan.target.codec.encode(item.targetKey)!,
+      sourceHash: item.record.hash,
+      targetHash: hashes.get(seq) ?? null,
+      sourceCursor: item.record.cursor,
+    });
+  }
+  const previous = carry.pairsDone;
+  const pairsDone = (async () => {
+    await previous;
+    const clearing = carry.open;
+    carry.open = undefined;
+    return ctx.tx.unit(ctx.state, async () => {
+      if (clearing) await ctx.runState.endInflight(clearing);
+      await parts.pairs.insertNew(pairWrites);
+      await clearCreateIntents(parts, items);
+      return ctx.runState.beginInflight(plan.name, pairWrites.map((p) => p.sourceKey));
+    });
+  })();
+  carry.pairsDone = pairsDone;
+  try {
+    group.markers.push(await pairsDone);
+    failpoint('batch:pairs-committed');
+    group.done++;
+    if (group.done === group.members) await commitGroup(parts, carry, group);
+    else await group.committed;
+  } catch (error) {
+    await failGroup(parts, carry, group, error);
+    throw error;
+  }
+  if (carry.pairsDone === pairsDone) carry.pairsDone = undefined;
+  failpoint('batch:target-committed');
+  failpoint('batch:done');
+  countWritten(parts, bySeq.values());
+  parts.tally.reportProgress();
+}
+
+async function commitGroup(parts: EntityParts, carry: MarkerCarry, group: TargetGroup): Promise<void> {
+  group.closing = true;
+  await parts.ctx.tx.commit(parts.ctx.target);
+  carry.open = [...(carry.open ?? []), ...group.markers];
+  if (carry.group === group) carry.group = undefined;
+  group.settle();
+}
+
+/** Rolls the group's target transaction back (once, after the member writing now has sent its last statement). */
+async function failGroup(parts: EntityParts, carry: MarkerCarry, group: TargetGroup, error: unknown): Promise<void> {
+  if (group.failed !== undefined) return;
+  group.failed = error;
+  group.closing = true;
+  if (carry.group === group) carry.group = undefined;
+  await group.head?.catch(() => {});
+  await parts.ctx.tx.rollback(parts.ctx.target);
+  group.settle(error);
+}
