@@ -1,4 +1,4 @@
-import { ScanStage, type StagedRow } from '../store/scan-stage.js';
+import { PAIR_COUNT, SeenKeys, StagedScan, type ScanStage, type StagedRow } from '../store/scan-stage.js';
 import type { StateClient } from '../store/state-connection.js';
 import type { Row } from './connector.js';
 import { mergeByKey, type KeyMatch } from './merge-join.js';
@@ -7,6 +7,11 @@ import { mergeByKey, type KeyMatch } from './merge-join.js';
 export interface KeyedSide<L> {
   rows: AsyncIterable<L>;
   ordered: boolean;
+  /**
+   * The side gives each key at most once (a snapshot file, whose reader rejects repeats): a side
+   * without key order is then joined in its own order, without staging its rows.
+   */
+  uniqueKeys?: boolean;
   key(row: L): string;
   /** The row as staged in the state database, and back (only used when the side is not ordered). */
   toRow(row: L): Row;
@@ -19,25 +24,92 @@ export interface PairsByKey {
   key(pair: Row): string;
 }
 
+/** How a join in the side's order holds the pairs (bounds; tests make them small). */
+export interface SideOrderBounds {
+  /** Pairs held in memory when there are at most this many (some 25 MB of pair rows at the default). */
+  pairsInMemory: number;
+  /** Rows of the side per lookup of their pairs, when the pairs are too many to hold. */
+  lookupRows: number;
+}
+
+export const SIDE_ORDER_BOUNDS: SideOrderBounds = { pairsInMemory: 100_000, lookupRows: 5_000 };
+
 /**
- * Joins one side's rows with the pairs by key, like a full outer join in key order. A side that
- * scans in key order (capability `orderedScan`) is merge-joined as it streams; any other side is
- * first staged in the state database (on `stateStream`, the connection that then streams the
- * join), and the state database joins and orders. Either way every row and every pair comes out
- * once, so new, changed, unchanged and vanished rows are told apart exactly alike.
+ * Joins one side's rows with the pairs by key, like a full outer join: every row and every pair
+ * comes out once, so new, changed, unchanged and vanished rows are told apart exactly alike.
+ *
+ * - A side that scans in key order (capability `orderedScan`) is merge-joined as it streams.
+ * - A side without key order that gives each key once (`uniqueKeys`) keeps its own order: each row
+ *   comes with its pair, looked up in memory (up to `bounds.pairsInMemory` pairs) or else in the state
+ *   DB a chunk of keys at a time; the vanished pairs follow, in key order. Its rows never go to
+ *   the state DB.
+ * - Any other side is staged in the state database (on `stateStream`, the connection that then
+ *   streams the join), which joins and orders by key: a repeated key's rows come one after the
+ *   other, and a run's writes keep one order whatever order the side scanned in.
  */
-export async function* joinWithPairs<L>(side: KeyedSide<L>, pairs: PairsByKey, stateStream: StateClient): AsyncGenerator<KeyMatch<L, Row>> {
+export async function* joinWithPairs<L>(side: KeyedSide<L>, pairs: PairsByKey, stateStream: StateClient, bounds = SIDE_ORDER_BOUNDS): AsyncGenerator<KeyMatch<L, Row>> {
   if (side.ordered) {
     yield* mergeByKey(side.rows, pairs.stream(), (row) => side.key(row), (pair) => pairs.key(pair));
     return;
   }
-  const stage = await ScanStage.create(stateStream);
+  if (side.uniqueKeys) {
+    yield* (await pairCount(pairs)) <= bounds.pairsInMemory ? joinInMemory(side, pairs) : joinByLookups(side, pairs, stateStream, bounds.lookupRows);
+    return;
+  }
+  const stage = await StagedScan.create(stateStream);
   await stage.load(staged(side));
   for await (const joined of pairs.stream(stage)) {
     const { row, pair } = stage.split(joined);
     yield { ...(row ? { left: side.fromRow(row) } : {}), ...(pair[0] !== null ? { right: pair } : {}) };
   }
   await stage.drop();
+}
+
+async function pairCount(pairs: PairsByKey): Promise<number> {
+  let count = 0;
+  for await (const row of pairs.stream(PAIR_COUNT)) count = Number(row[0]);
+  return count;
+}
+
+/** The pairs in a map by key (in key order), each taken out as its row comes; those left over vanished. */
+async function* joinInMemory<L>(side: KeyedSide<L>, pairs: PairsByKey): AsyncGenerator<KeyMatch<L, Row>> {
+  const byKey = new Map<string, Row>();
+  for await (const pair of pairs.stream()) byKey.set(pairs.key(pair), pair);
+  for await (const row of side.rows) {
+    const key = side.key(row);
+    const pair = byKey.get(key);
+    if (pair) byKey.delete(key);
+    yield pair ? { left: row, right: pair } : { left: row };
+  }
+  for (const pair of byKey.values()) yield { right: pair };
+}
+
+/** The side's rows a chunk at a time, each chunk's pairs looked up by key; then the pairs whose key never came. */
+async function* joinByLookups<L>(side: KeyedSide<L>, pairs: PairsByKey, stateStream: StateClient, lookupRows: number): AsyncGenerator<KeyMatch<L, Row>> {
+  const seen = await SeenKeys.create(stateStream);
+  for await (const chunk of chunks(side.rows, lookupRows)) {
+    const keys = chunk.map((row) => side.key(row));
+    const found = new Map<string, Row>();
+    for await (const pair of pairs.stream(await seen.add(keys))) found.set(pairs.key(pair), pair);
+    for (let i = 0; i < chunk.length; i++) {
+      const pair = found.get(keys[i]!);
+      yield pair ? { left: chunk[i]!, right: pair } : { left: chunk[i]! };
+    }
+  }
+  for await (const pair of pairs.stream(await seen.vanished())) yield { right: pair };
+  await seen.drop();
+}
+
+async function* chunks<L>(rows: AsyncIterable<L>, size: number): AsyncGenerator<L[]> {
+  let chunk: L[] = [];
+  for await (const row of rows) {
+    chunk.push(row);
+    if (chunk.length >= size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
 }
 
 async function* staged<L>(side: KeyedSide<L>): AsyncGenerator<StagedRow> {

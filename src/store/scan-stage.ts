@@ -15,6 +15,14 @@ export interface StagedRow {
 const CHUNK_CHARS = 256 * 1024;
 let stages = 0;
 
+/** What the pairs are joined with in the state database: given the pairs' query and key column, the query to stream. */
+export interface ScanStage {
+  joinSql(pairs: string, keyColumn: string): string;
+}
+
+/** The number of pairs, as the one value of the one row its query streams. */
+export const PAIR_COUNT: ScanStage = { joinSql: (pairs) => `SELECT count(*) FROM (${pairs}) p` };
+
 /**
  * The rows of a scan that does not come in key order (a connector without `orderedScan`), staged in
  * the state database so that they can be joined with the pairs there instead of merge-joined in
@@ -27,7 +35,7 @@ let stages = 0;
  * side spends time on JSON; a row of another width, or with a NUL character (which a text column
  * cannot hold), is stored as JSON text in `json` instead.
  */
-export class ScanStage {
+export class StagedScan implements ScanStage {
   /** Values per row (the first row's), known once the rows are loaded. */
   private width = 0;
 
@@ -37,8 +45,8 @@ export class ScanStage {
     readonly table: string,
   ) {}
 
-  static async create(client: StateClient): Promise<ScanStage> {
-    return new ScanStage(client, `ferry_scan_stage_${++stages}`);
+  static async create(client: StateClient): Promise<StagedScan> {
+    return new StagedScan(client, `ferry_scan_stage_${++stages}`);
   }
 
   /** Streams the rows in with COPY; a slow state database slows the read of the side (backpressure). */
@@ -79,7 +87,48 @@ export class ScanStage {
   }
 }
 
-/** COPY text of the rows: `key, json, c1…` per line (see ScanStage). */
+/**
+ * The keys a side has given so far, a chunk at a time, in a temporary table of the connection (which
+ * goes with it, so a crashed run leaves nothing behind): each chunk's pairs are looked up by key, and
+ * at the end the pairs whose key never came are the vanished ones. Only keys are stored, so the
+ * side's rows never travel to the state database and back.
+ */
+export class SeenKeys {
+  private chunks = 0;
+
+  private constructor(
+    private readonly client: StateClient,
+    /** A name of our own making (a counter), never a value from a spec. */
+    private readonly table: string,
+  ) {}
+
+  static async create(client: StateClient): Promise<SeenKeys> {
+    const keys = new SeenKeys(client, `ferry_seen_keys_${++stages}`);
+    await client.query(`CREATE TEMPORARY TABLE ${keys.table} (key text COLLATE "C" NOT NULL, chunk integer NOT NULL)`);
+    await client.query(`CREATE INDEX ON ${keys.table} (chunk)`);
+    return keys;
+  }
+
+  /** Adds a chunk of keys; the stage it returns joins the pairs with these keys (any order). */
+  async add(keys: string[]): Promise<ScanStage> {
+    const chunk = ++this.chunks;
+    const text = keys.map((key) => `${escapeCopyField(key)}\t${chunk}\n`).join('');
+    await pipeline(Readable.from([text]), this.client.query(copyFrom(`COPY ${this.table} (key, chunk) FROM STDIN`)));
+    return { joinSql: (pairs, keyColumn) => `SELECT p.* FROM (${pairs}) p WHERE p.${keyColumn} IN (SELECT key FROM ${this.table} WHERE chunk = ${chunk})` };
+  }
+
+  /** The stage of the pairs whose key no chunk had, in key order. */
+  async vanished(): Promise<ScanStage> {
+    await this.client.query(`ANALYZE ${this.table}`);
+    return { joinSql: (pairs, keyColumn) => `SELECT p.* FROM (${pairs}) p WHERE NOT EXISTS (SELECT 1 FROM ${this.table} s WHERE s.key = p.${keyColumn}) ORDER BY p.${keyColumn}` };
+  }
+
+  async drop(): Promise<void> {
+    await this.client.query(`DROP TABLE IF EXISTS ${this.table}`);
+  }
+}
+
+/** COPY text of the rows: `key, json, c1…` per line (see StagedScan). */
 async function* copyText(first: StagedRow, rest: AsyncIterator<StagedRow>, width: number): AsyncGenerator<string> {
   const unstored = `\t${COPY_NULL}`.repeat(width);
   let text = line(first, width, unstored);

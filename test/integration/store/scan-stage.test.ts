@@ -44,6 +44,37 @@ describe('joinWithPairs through the scan stage (a side without key order)', () =
     });
   });
 
+  for (const [tier, bounds] of [
+    ['pairs in memory', { pairsInMemory: 3, lookupRows: 2 }],
+    ['pairs looked up two keys at a time', { pairsInMemory: 2, lookupRows: 2 }],
+  ] as const) {
+    it(`keeps a side's own order when it gives each key once (${tier}): each row with its pair, then the vanished pairs in key order`, async () => {
+      const url = await freshDatabase('scan_stage_unique');
+      await withClient(url, async (client) => {
+        const rows: Row[] = [['d', 'tab\there'], ['a', null], ['f', 'x'], ['b', 'nul\u0000inside'], ['c', 'y']];
+        const joined = [];
+        for await (const match of joinWithPairs<Row>(
+          { rows: rowsOf(rows), ordered: false, uniqueKeys: true, key: (row) => row[0]!, toRow: (row) => row, fromRow: (row) => row },
+          { stream: (stage) => copyOutRows(client, stage ? stage.joinSql(PAIRS, 'k') : `${PAIRS} ORDER BY k`), key: (pair) => pair[0]! },
+          client,
+          bounds,
+        )) {
+          joined.push(match);
+        }
+        expect(joined).toEqual([
+          { left: ['d', 'tab\there'], right: ['d', 'pair d'] },
+          { left: ['a', null] },
+          { left: ['f', 'x'] },
+          { left: ['b', 'nul\u0000inside'], right: ['b', 'pair b'] },
+          { left: ['c', 'y'] },
+          { right: ['e', 'pair e'] },
+        ]);
+        const left = await client.query(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE 'ferry_seen_keys_%'`);
+        expect(left.rows[0].n).toBe(0);
+      });
+    });
+  }
+
   it('joins a side without rows: only the pairs come out', async () => {
     const url = await freshDatabase('scan_stage_empty');
     await withClient(url, async (client) => {
