@@ -16,13 +16,18 @@ export class DrawnKeys {
   drawAhead(count: number): void {
     if (this.pending || count <= 0) return;
     const pending = this.writer.allocateKeys(count);
-    pending.catch(() => {}); // surfaced by take
+    pending.catch(() => {}); // drawn again by take
     this.pending = pending;
   }
 
+  /**
+   * The next `count` keys. A draw ahead that failed is drawn again here: it was queued behind the
+   * batch in flight, and when that batch's COPY failed it ran in the aborted transaction before the
+   * batch went back to its savepoint. Nothing was drawn then; an error that lasts surfaces now.
+   */
   async take(count: number): Promise<string[][]> {
     if (this.pending) {
-      const drawn = await this.pending;
+      const drawn = await this.pending.catch((): string[][] => []);
       this.pending = undefined;
       for (const key of drawn) this.ready.push(key);
     }
