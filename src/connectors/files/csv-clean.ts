@@ -27,6 +27,8 @@ export class CleanCsvReader {
   /** Text of a record not complete yet (it continues in the next piece). */
   private rest = '';
   private lines = 1;
+  /** Fields of the last record. */
+  private width = 0;
 
   constructor(
     delimiter: string,
@@ -50,6 +52,13 @@ export class CleanCsvReader {
     this.rest = '';
   }
 
+  /** A record's values, `count` of them: the next record's array is sized so. */
+  private complete(values: (string | null)[], count: number): (string | null)[] {
+    if (values.length !== count) values.length = count;
+    this.width = count;
+    return values;
+  }
+
   private read(s: string, final: boolean, out: CsvRow[]): void {
     const n = s.length;
     const { d, q } = this;
@@ -68,7 +77,9 @@ export class CleanCsvReader {
         this.lines++;
         continue;
       }
-      const values: (string | null)[] = [];
+      // Sized as the record before (most records have as many fields): no growing per field.
+      const values: (string | null)[] = new Array<string | null>(this.width);
+      let count = 0;
       for (;;) {
         if (pos < n && s.charCodeAt(pos) === q) {
           let from = pos + 1;
@@ -90,7 +101,7 @@ export class CleanCsvReader {
             if (b === LF || b === CR) lines++;
           }
           const value = s.slice(pos + 1, close);
-          values.push(doubled ? value.replaceAll(this.doubled, this.quote) : value);
+          values[count++] = doubled ? value.replaceAll(this.doubled, this.quote) : value;
           pos = close + 1;
         } else {
           let j = pos;
@@ -103,7 +114,7 @@ export class CleanCsvReader {
             pos = start;
             break records;
           }
-          values.push(j === pos && this.emptyIsNull ? null : s.slice(pos, j));
+          values[count++] = j === pos && this.emptyIsNull ? null : s.slice(pos, j);
           pos = j;
         }
         if (pos >= n) {
@@ -111,7 +122,7 @@ export class CleanCsvReader {
             pos = start;
             break records;
           }
-          out.push({ line: lines, values });
+          out.push({ line: lines, values: this.complete(values, count) });
           this.lines = lines;
           break;
         }
@@ -132,7 +143,7 @@ export class CleanCsvReader {
         } else {
           throw new NotCleanCsvError(`text after a closing quote at line ${lines}`);
         }
-        out.push({ line: lines, values });
+        out.push({ line: lines, values: this.complete(values, count) });
         this.lines = lines + 1;
         break;
       }

@@ -33,12 +33,20 @@ export interface FieldValues {
 /** One record of a file: its line (where it ends, 1-based) and its fields by column name, or why it cannot be read. */
 export type FileRecord = { line: number; fields: FieldValues } | { line: number; problem: string };
 
-/** A CSV record's values, found through the file's one map of column positions (no map per record). */
-class CsvFields implements FieldValues {
+/**
+ * A CSV record: its line, and its values found through the file's one map of column positions (no
+ * map per record). It is its own `fields`: one object per record of a large file, not two.
+ */
+class CsvRecord implements FieldValues {
   constructor(
+    readonly line: number,
     private readonly positions: Map<string, number>,
     private readonly values: (string | null)[],
   ) {}
+
+  get fields(): FieldValues {
+    return this;
+  }
 
   get(column: string): string | null | undefined {
     const at = this.positions.get(column);
@@ -125,7 +133,7 @@ async function* csvRecords(path: string, dialect: CsvDialect, columns: string[] 
         continue;
       }
       if (values.length !== names.length) records.push({ line, problem: `${values.length} fields, expected ${names.length}` });
-      else records.push({ line, fields: new CsvFields(positions, values) });
+      else records.push(new CsvRecord(line, positions, values));
     }
     if (records.length > 0) yield records;
   }

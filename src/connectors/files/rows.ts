@@ -66,6 +66,8 @@ export class RowBuilder {
   private readonly mapped: (ColumnRead & { transform: TransformName; valueMap: EntityPlan['fields'][number]['valueMap'] })[];
   private readonly conditions: (ColumnRead & { clause: ConditionClause })[];
   private readonly match: ColumnRead[];
+  /** The mapped values of the row being built (its hash covers them). */
+  private readonly values: (string | null)[];
 
   constructor(
     private readonly plan: EntityPlan,
@@ -80,6 +82,7 @@ export class RowBuilder {
     this.mapped = [...plan.keyFields, ...plan.fields].map((f) => ({ ...column(f.source), transform: f.transform, valueMap: f.valueMap }));
     this.conditions = plan.source.conditions.map((clause) => ({ ...column(clause.field), clause }));
     this.match = plan.match.map((m) => column(m.source));
+    this.values = this.mapped.map(() => null);
     this.formats = {
       decimalSeparator: file.csv?.decimalSeparator ?? '.',
       ...(file.dateFormat ? { dateFormat: file.dateFormat } : {}),
@@ -119,20 +122,24 @@ export class RowBuilder {
     if ('problem' in record) return this.problem(record, cursor, width, '', fileName, record.problem);
     const fields = record.fields;
     try {
-      // Built in place, one row per record of a large file: no intermediate arrays.
-      const row: Row = [];
-      for (const key of keys) row.push(this.value(fields, key));
+      // Built in place at its final size, one row per record of a large file: no intermediate arrays.
+      const row: Row = new Array<string | null>(width);
+      let at = 0;
+      for (const key of keys) row[at++] = this.value(fields, key);
       for (let i = 0; i < keys.length; i++) {
         if (row[i] === null || row[i] === '') return this.problem(record, cursor, width, keys[i]!.name, fileName, `missing key ${keys[i]!.name}`);
       }
-      const values: (string | null)[] = [];
-      for (const f of mapped) values.push(applyValueMap(transformed(this.value(fields, f), f.transform), f.valueMap));
+      // The values are hashed from one array kept for all rows (synchronous here: no other row meanwhile).
+      const values = this.values;
+      for (let i = 0; i < mapped.length; i++) values[i] = applyValueMap(transformed(this.value(fields, mapped[i]!), mapped[i]!.transform), mapped[i]!.valueMap);
       let inScope = true;
       for (const c of this.conditions) if (!(inScope = conditionHolds(c.clause, this.value(fields, c)))) break;
-      row.push(cursor, hashValues(values), inScope ? 't' : 'f');
+      row[at++] = cursor;
+      row[at++] = hashValues(values);
+      row[at++] = inScope ? 't' : 'f';
       if (!withValues) return row;
-      for (const value of values) row.push(value);
-      for (const m of this.match) row.push(this.value(fields, m));
+      for (const value of values) row[at++] = value;
+      for (const m of this.match) row[at++] = this.value(fields, m);
       return row;
     } catch (error) {
       if (error instanceof ColumnValueError) return this.problem(record, cursor, width, error.column, fileName, error.message);

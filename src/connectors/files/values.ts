@@ -16,6 +16,7 @@ const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 const PLUS = 43;
 const ZERO = 48;
 const DASH = 45;
+const MINUS = 45;
 
 /** `DD.MM.YYYY` -> a pattern with named groups; separators are literal. */
 function formatPattern(format: string): RegExp {
@@ -105,6 +106,8 @@ export function canonicalValue(text: string | null, type: FileColumnType, format
       if (dot < 0) return unsigned;
       let end = unsigned.length;
       while (end > dot + 1 && unsigned.charCodeAt(end - 1) === ZERO) end--;
+      // Already canonical (digits before the point, no trailing zeros after it): the text itself, no new strings.
+      if (end === unsigned.length && end > dot + 1 && dot > 0 && !(dot === 1 && unsigned.charCodeAt(0) === MINUS)) return unsigned;
       const whole = unsigned.slice(0, dot);
       return `${whole === '' || whole === '-' ? `${whole}0` : whole}${end > dot + 1 ? unsigned.slice(dot, end) : ''}`;
     }

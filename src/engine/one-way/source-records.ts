@@ -45,7 +45,8 @@ export function parseSourceRow(plan: EntityPlan, row: Row): SourceRecord {
     hash: row[SOURCE_LAYOUT.hash(plan)]!,
     inScope: row[SOURCE_LAYOUT.inScope(plan)] === 't',
     values: hasValues ? row.slice(first, first + valueCount) : undefined,
-    matchValues: hasValues ? row.slice(first + valueCount) : undefined,
+    // None without match keys (readers take none as none): no empty array per row.
+    matchValues: hasValues && plan.match.length > 0 ? row.slice(first + valueCount) : undefined,
   };
 }
 

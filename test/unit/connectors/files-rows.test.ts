@@ -28,4 +28,10 @@ describe('files rows: positions and ISO dates on the per-row path', () => {
     // Padded to the canonical form by the general pattern, as before.
     expect(canonicalValue('2024-1-5', 'Date', { ...FORMATS, dateFormat: 'YYYY-MM-DD' })).toBe('2024-01-05');
   });
+
+  it('gives decimals their canonical text, the text itself when it is canonical already', () => {
+    const cases: [string, string][] = [['3.25', '3.25'], ['+3.25', '3.25'], ['2000.10', '2000.1'], ['2000.00', '2000'], ['-0.50', '-0.5'], ['-.5', '-0.5'], ['.5', '0.5'], ['12.', '12'], ['-12', '-12'], [' 7.5 ', '7.5']];
+    for (const [text, canonical] of cases) expect(canonicalValue(text, 'Decimal', FORMATS)).toBe(canonical);
+    expect(canonicalValue('3,25', 'Decimal', { decimalSeparator: ',' })).toBe('3.25');
+  });
 });
