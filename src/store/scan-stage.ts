@@ -87,47 +87,6 @@ export class StagedScan implements ScanStage {
   }
 }
 
-/**
- * The keys a side has given so far, a chunk at a time, in a temporary table of the connection (which
- * goes with it, so a crashed run leaves nothing behind): each chunk's pairs are looked up by key, and
- * at the end the pairs whose key never came are the vanished ones. Only keys are stored, so the
- * side's rows never travel to the state database and back.
- */
-export class SeenKeys {
-  private chunks = 0;
-
-  private constructor(
-    private readonly client: StateClient,
-    /** A name of our own making (a counter), never a value from a spec. */
-    private readonly table: string,
-  ) {}
-
-  static async create(client: StateClient): Promise<SeenKeys> {
-    const keys = new SeenKeys(client, `ferry_seen_keys_${++stages}`);
-    await client.query(`CREATE TEMPORARY TABLE ${keys.table} (key text COLLATE "C" NOT NULL, chunk integer NOT NULL)`);
-    await client.query(`CREATE INDEX ON ${keys.table} (chunk)`);
-    return keys;
-  }
-
-  /** Adds a chunk of keys; the stage it returns joins the pairs with these keys (any order). */
-  async add(keys: string[]): Promise<ScanStage> {
-    const chunk = ++this.chunks;
-    const text = keys.map((key) => `${escapeCopyField(key)}\t${chunk}\n`).join('');
-    await pipeline(Readable.from([text]), this.client.query(copyFrom(`COPY ${this.table} (key, chunk) FROM STDIN`)));
-    return { joinSql: (pairs, keyColumn) => `SELECT p.* FROM (${pairs}) p WHERE p.${keyColumn} IN (SELECT key FROM ${this.table} WHERE chunk = ${chunk})` };
-  }
-
-  /** The stage of the pairs whose key no chunk had, in key order. */
-  async vanished(): Promise<ScanStage> {
-    await this.client.query(`ANALYZE ${this.table}`);
-    return { joinSql: (pairs, keyColumn) => `SELECT p.* FROM (${pairs}) p WHERE NOT EXISTS (SELECT 1 FROM ${this.table} s WHERE s.key = p.${keyColumn}) ORDER BY p.${keyColumn}` };
-  }
-
-  async drop(): Promise<void> {
-    await this.client.query(`DROP TABLE IF EXISTS ${this.table}`);
-  }
-}
-
 /** COPY text of the rows: `key, json, c1…` per line (see StagedScan). */
 async function* copyText(first: StagedRow, rest: AsyncIterator<StagedRow>, width: number): AsyncGenerator<string> {
   const unstored = `\t${COPY_NULL}`.repeat(width);
