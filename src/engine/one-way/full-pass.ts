@@ -67,6 +67,7 @@ async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newe
       {
         rows: scannedRecords(parts, !keyOnly, newest),
         ordered: ctx.source.capabilities.orderedScan,
+        uniqueKeys: parts.reader.uniqueKeys,
         key: (record) => record.key,
         toRow: sourceRowOf,
         fromRow: (row) => parseSourceRow(plan, row) as KeyedRecord,
