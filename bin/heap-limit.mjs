@@ -13,11 +13,13 @@ import { constants } from 'node:os';
 const UNITS = { '': 1, k: 1e3, M: 1e6, G: 1e9, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
 
 /**
- * The budget when none is known (a laptop, CI): without one V8 lets a 1,000,000-row file import
- * reach ~500 MB of RSS, garbage it has not collected yet; under 400Mi it peaks at ~210-220 MB, for
- * ~1.2x the CPU (bench/README.md, row f). A heap of 300 MiB is ten times what an import keeps live.
+ * The budget when none is known (a laptop, CI). Without one V8 lets a 1,000,000-row file import reach
+ * ~500 MB of RSS, garbage it has not collected yet; under 1Gi (a heap of 768 MiB, young generation
+ * pinned) it peaks at ~245 MB for ~1.2x the CPU, under 400Mi at ~230 MB for no less CPU. The larger
+ * budget leaves room for a run whose live data is large (a day-2 Full of 1,000,000 rows peaks at
+ * ~480 MB even under 400Mi): a heap too small for the live data ends the run.
  */
-export const DEFAULT_BUDGET = '400Mi';
+export const DEFAULT_BUDGET = '1Gi';
 
 function quantityBytes(text) {
   const match = /^(\d+(?:\.\d+)?)(|k|M|G|Ki|Mi|Gi)$/.exec(String(text ?? '').trim());

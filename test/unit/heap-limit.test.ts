@@ -62,7 +62,7 @@ describe('the heap limit ferry run and ferry job set for themselves', () => {
     expect(limit('job', {}, [], { ...noCgroup, defaultBudget: '1Gi' })).toBe(768);
     // Where the relaunch cannot keep the process (Node 20), no budget means no relaunch.
     expect(limit('run', {}, [], { ...noCgroup, defaultBudget: undefined })).toBeUndefined();
-    expect(DEFAULT_BUDGET).toBe('400Mi');
+    expect(DEFAULT_BUDGET).toBe('1Gi');
   });
 
   it('never overrides an explicit --max-old-space-size', () => {
@@ -94,8 +94,10 @@ describe('the heap limit ferry run and ferry job set for themselves', () => {
     const probes = [...ferry.stdout.matchAll(/probe (\d+) (\d+)/g)].map((m) => ({ pid: Number(m[1]), limit: Number(m[2]) }));
     expect(probes).toHaveLength(2);
     expect(probes.map((p) => p.pid)).toEqual([ferry.pid, ferry.pid]);
-    expect(probes[1]!.limit).toBeGreaterThanOrEqual(300);
-    expect(probes[1]!.limit).toBeLessThan(400);
+    // 768 MiB of old space (75% of 1Gi) and the young generation on top.
+    expect(probes[1]!.limit).toBeGreaterThanOrEqual(768);
+    expect(probes[1]!.limit).toBeLessThan(900);
+    expect(probes[0]!.limit).toBeGreaterThan(probes[1]!.limit);
   });
 
   it.runIf(canReplaceItself)('a relaunched run that SIGKILLs itself (a failpoint) ends the ferry process by SIGKILL', async () => {
