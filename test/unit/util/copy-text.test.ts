@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { COPY_NULL, escapeCopyField, unescapeCopyField } from '../../../src/util/copy-text.js';
+
+describe('COPY text fields', () => {
+  it('escape the backslash, tab, newline and carriage return, and nothing else', () => {
+    expect(escapeCopyField('a\\b\tc\nd\re')).toBe('a\\\\b\\tc\\nd\\re');
+    expect(escapeCopyField('plain, "quoted" ; text')).toBe('plain, "quoted" ; text');
+    expect(escapeCopyField('')).toBe('');
+    expect(escapeCopyField(null)).toBe(COPY_NULL);
+    expect(escapeCopyField('\\N')).toBe('\\\\N');
+  });
+
+  it('decode to the value they encode, for any text', () => {
+    const alphabet = ['a', 'Z', ' ', '\\', '\t', '\n', '\r', 'N', 'é', '\u{1F600}', 'x', '0'];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let i = 0; i < 2000; i++) {
+      const value = Array.from({ length: next() % 12 }, () => alphabet[next() % alphabet.length]).join('');
+      const field = escapeCopyField(value);
+      expect(field).not.toMatch(/[\t\n\r]/);
+      expect(unescapeCopyField(field)).toBe(value);
+    }
+  });
+});
