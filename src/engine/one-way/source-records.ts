@@ -82,15 +82,26 @@ export function rejectedAsUnreadable(row: Row, key: string, tally: EntityTally, 
   return true;
 }
 
+/** Per plan, the mapped fields (key fields then fields) whose value map rejects an unlisted value, with their place among the values. */
+const rejectingFields = new WeakMap<EntityPlan, { index: number; source: string }[]>();
+
+function rejectingFieldsOf(plan: EntityPlan): { index: number; source: string }[] {
+  let fields = rejectingFields.get(plan);
+  if (!fields) {
+    fields = [...plan.keyFields, ...plan.fields].flatMap((f, index) => (f.valueMap?.unmapped === 'Reject' ? [{ index, source: f.source }] : []));
+    rejectingFields.set(plan, fields);
+  }
+  return fields;
+}
+
 /** Why a row cannot go: a field whose value its value map does not list (rows with values only). */
 export function unmappedField(plan: EntityPlan, row: Row): string | undefined {
   const first = SOURCE_LAYOUT.firstValue(plan);
   if (row.length <= first) return undefined;
-  const fields = [...plan.keyFields, ...plan.fields];
-  for (let i = 0; i < fields.length; i++) {
-    if (fields[i].valueMap?.unmapped !== 'Reject') continue;
-    const value = unmappedValue(row[first + i]);
-    if (value !== undefined) return unmappedReason(fields[i].source, value);
+  // Looked up once per plan: most plans reject no value, and this runs for every row.
+  for (const { index, source } of rejectingFieldsOf(plan)) {
+    const value = unmappedValue(row[first + index]);
+    if (value !== undefined) return unmappedReason(source, value);
   }
   return undefined;
 }
