@@ -115,23 +115,16 @@ export class TargetTable implements TableWriter {
   async copyFresh(rows: StageRow[]): Promise<Map<string, string> | undefined> {
     if (rows.length === 0) return new Map();
     const columns = [...this.keyColumns, ...this.fieldColumns].join(', ');
-    const text = this.copyText(rows, false);
-    // Queued at once: the client sends each statement as soon as the one before it is answered,
-    // without a turn of the event loop in between. After a failed COPY the rest fail too (the
-    // transaction is aborted up to the savepoint), and the savepoint is still there to go back to.
-    const steps = await Promise.allSettled([
-      this.client.query('SAVEPOINT fresh_copy'),
-      pipeline(Readable.from([text]), this.client.query(copyFrom(`COPY ${this.table} (${columns}) FROM STDIN`))),
-      this.client.query('RELEASE SAVEPOINT fresh_copy'),
-      this.currentHashes(rows.map((r) => r.key)),
-    ]);
-    const [savepoint, copy, release, hashes] = steps;
-    if (savepoint.status === 'rejected') throw savepoint.reason;
-    if (copy.status === 'fulfilled' && release.status === 'fulfilled' && hashes.status === 'fulfilled') return hashes.value;
-    if (copy.status === 'fulfilled' && release.status === 'fulfilled') throw (hashes as PromiseRejectedResult).reason;
-    await this.client.query('ROLLBACK TO SAVEPOINT fresh_copy');
+    await this.client.query('SAVEPOINT fresh_copy');
+    try {
+      await pipeline(Readable.from([this.copyText(rows, false)]), this.client.query(copyFrom(`COPY ${this.table} (${columns}) FROM STDIN`)));
+    } catch {
+      await this.client.query('ROLLBACK TO SAVEPOINT fresh_copy');
+      await this.client.query('RELEASE SAVEPOINT fresh_copy');
+      return undefined;
+    }
     await this.client.query('RELEASE SAVEPOINT fresh_copy');
-    return undefined;
+    return this.currentHashes(rows.map((r) => r.key));
   }
 
   /**

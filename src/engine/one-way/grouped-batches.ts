@@ -147,16 +147,11 @@ async function finishMember(
     await previous;
     const clearing = carry.open;
     carry.open = undefined;
-    // The statements are queued together (one transaction, order within it does not matter), so
-    // each is sent as soon as the one before it is answered.
     return ctx.tx.unit(ctx.state, async () => {
-      const [marker] = await Promise.all([
-        ctx.runState.beginInflight(plan.name, pairWrites.map((p) => p.sourceKey)),
-        clearing && ctx.runState.endInflight(clearing),
-        parts.pairs.insertNew(pairWrites),
-        clearCreateIntents(parts, items),
-      ]);
-      return marker;
+      if (clearing) await ctx.runState.endInflight(clearing);
+      await parts.pairs.insertNew(pairWrites);
+      await clearCreateIntents(parts, items);
+      return ctx.runState.beginInflight(plan.name, pairWrites.map((p) => p.sourceKey));
     });
   })();
   carry.pairsDone = pairsDone;
