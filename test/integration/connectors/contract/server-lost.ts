@@ -8,7 +8,7 @@ import { startPrivateServer } from './servers.js';
 import { CONNECTORS, contractIt, databaseAt, isSql, SQL_CONNECTORS, type SqlKind } from './setup.js';
 
 const logger = createLogger({ level: 'silent', pretty: false });
-const PEOPLE = 40_000;
+const PEOPLE = 80_000;
 const LOST_AFTER_MS = 2_000;
 const FAIL_WITHIN_MS = 30_000;
 
