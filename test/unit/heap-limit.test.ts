@@ -62,7 +62,7 @@ describe('the heap limit ferry run and ferry job set for themselves', () => {
     expect(limit('job', {}, [], { ...noCgroup, defaultBudget: '1Gi' })).toBe(768);
     // Where the relaunch cannot keep the process (Node 20), no budget means no relaunch.
     expect(limit('run', {}, [], { ...noCgroup, defaultBudget: undefined })).toBeUndefined();
-    expect(DEFAULT_BUDGET).toBe('1Gi');
+    expect(DEFAULT_BUDGET).toBe('512Mi');
   });
 
   it('never overrides an explicit --max-old-space-size', () => {
@@ -94,9 +94,9 @@ describe('the heap limit ferry run and ferry job set for themselves', () => {
     const probes = [...ferry.stdout.matchAll(/probe (\d+) (\d+)/g)].map((m) => ({ pid: Number(m[1]), limit: Number(m[2]) }));
     expect(probes).toHaveLength(2);
     expect(probes.map((p) => p.pid)).toEqual([ferry.pid, ferry.pid]);
-    // 768 MiB of old space (75% of 1Gi) and the young generation on top.
-    expect(probes[1]!.limit).toBeGreaterThanOrEqual(768);
-    expect(probes[1]!.limit).toBeLessThan(900);
+    // 384 MiB of old space (75% of 512Mi) and the young generation on top.
+    expect(probes[1]!.limit).toBeGreaterThanOrEqual(384);
+    expect(probes[1]!.limit).toBeLessThan(512);
     expect(probes[0]!.limit).toBeGreaterThan(probes[1]!.limit);
   });
 
