@@ -15,10 +15,10 @@ const UNITS = { '': 1, k: 1e3, M: 1e6, G: 1e9, Ki: 1024, Mi: 1024 ** 2, Gi: 1024
 /**
  * The budget when none is known (a laptop, CI). Without one V8 lets a file import reach 420-530 MB of
  * RSS, garbage it has not collected yet. With the young generation pinned, the old space's size moves
- * the peak little and the CPU not measurably (100k rows: 235 MB at 400Mi, 243 MB at 512Mi, 264-273 MB
- * at 1Gi, each ~1.1x the CPU of no budget; 1M rows: 230 MB at 400Mi, 244 MB at 1Gi). 512Mi keeps
- * ~50 MB below the 300 MB aim and leaves a heap of 384 MiB for a run whose live data is large
- * (a day-2 Full of 1M rows peaks at ~480 MB of RSS under 400Mi): a heap too small ends the run.
+ * the peak little and the CPU not measurably (100k rows: 235-267 MB at 400Mi, 243 MB at 512Mi, 264-273
+ * MB at 1Gi, each ~1.1x the CPU of no budget; 1M rows: 230 MB at 400Mi, 244 MB at 1Gi). 512Mi stays
+ * below the 300 MB aim with some margin and leaves a heap of 384 MiB for a run whose live data is
+ * large (a day-2 Full of 1M rows peaks at ~480 MB of RSS under 400Mi): a heap too small ends the run.
  */
 export const DEFAULT_BUDGET = '512Mi';
 
