@@ -5,7 +5,8 @@
 // so a relative .js import inside node_modules whose directory already resolved as an ES module is
 // answered from this cache; everything else goes through Node's own resolution.
 import { realpathSync } from 'node:fs';
-import { registerHooks } from 'node:module';
+// A namespace import: a named import of registerHooks (Node >= 22.15) fails to link on Node 20.
+import * as nodeModule from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const directoryOf = (url) => url.slice(0, url.lastIndexOf('/') + 1);
@@ -21,6 +22,7 @@ function isRealFile(path) {
 
 /** Registers the cache for this process (synchronous, in-thread module hooks). */
 export function cacheModuleFormats() {
+  const { registerHooks } = nodeModule;
   if (typeof registerHooks !== 'function') return;
   const esmDirectories = new Set();
   registerHooks({
