@@ -1,7 +1,7 @@
 import type { PairWrite } from '../../store/pairs.js';
 import { failpoint } from '../../util/failpoint.js';
 import type { RowRejection, StageRow } from '../connector.js';
-import { clearCreateIntents, countWritten, type MarkerCarry } from './batch-writer.js';
+import { clearCreateIntents, type MarkerCarry } from './batch-writer.js';
 import type { EntityParts } from './parts.js';
 import type { WriteItem } from './source-records.js';
 import { WritePipeline } from './write-pipeline.js';
@@ -58,7 +58,9 @@ export async function writeGroupedBatch(parts: EntityParts, items: WriteItem[], 
     throw error;
   }
   group.head = undefined;
-  const tail = finishMember(parts, carry, group, items, written);
+  const pairsDone = commitPairs(parts, carry, items, written);
+  carry.pairsDone = pairsDone;
+  const tail = finishMember(parts, carry, group, pairsDone, written.bySeq.size);
   if (!WritePipeline.defer(tail)) await tail;
 }
 
@@ -123,38 +125,9 @@ async function writeTargetRows(parts: EntityParts, items: WriteItem[]): Promise<
 /**
  * The member's pairs transaction (after the one before it; it also clears the markers of batches
  * whose target commit is done), then the group's target commit when this member is the last one.
+ * Only the pairs transaction holds the batch's rows: a member waiting for the commit holds a count.
  */
-async function finishMember(
-  parts: EntityParts,
-  carry: MarkerCarry,
-  group: TargetGroup,
-  items: WriteItem[],
-  { bySeq, hashes }: { bySeq: Map<number, KeyedItem>; hashes: Map<number, string> },
-): Promise<void> {
-  const { plan, ctx } = parts;
-  const pairWrites: PairWrite[] = [];
-  for (const [seq, item] of bySeq) {
-    pairWrites.push({
-      sourceKey: item.record.key!,
-      targetKey: plan.target.codec.encode(item.targetKey)!,
-      sourceHash: item.record.hash,
-      targetHash: hashes.get(seq) ?? null,
-      sourceCursor: item.record.cursor,
-    });
-  }
-  const previous = carry.pairsDone;
-  const pairsDone = (async () => {
-    await previous;
-    const clearing = carry.open;
-    carry.open = undefined;
-    return ctx.tx.unit(ctx.state, async () => {
-      if (clearing) await ctx.runState.endInflight(clearing);
-      await parts.pairs.insertNew(pairWrites);
-      await clearCreateIntents(parts, items);
-      return ctx.runState.beginInflight(plan.name, pairWrites.map((p) => p.sourceKey));
-    });
-  })();
-  carry.pairsDone = pairsDone;
+async function finishMember(parts: EntityParts, carry: MarkerCarry, group: TargetGroup, pairsDone: Promise<number>, created: number): Promise<void> {
   try {
     group.markers.push(await pairsDone);
     failpoint('batch:pairs-committed');
@@ -168,8 +141,38 @@ async function finishMember(
   if (carry.pairsDone === pairsDone) carry.pairsDone = undefined;
   failpoint('batch:target-committed');
   failpoint('batch:done');
-  countWritten(parts, bySeq.values());
+  // Every member's row is new under a drawn key (never linked): each one written is a create.
+  parts.tally.counters.created += created;
   parts.tally.reportProgress();
+}
+
+/** Pairs and the inflight marker of one member, committed after the previous member's; resolves to the marker. */
+async function commitPairs(
+  parts: EntityParts,
+  carry: MarkerCarry,
+  items: WriteItem[],
+  { bySeq, hashes }: { bySeq: Map<number, KeyedItem>; hashes: Map<number, string> },
+): Promise<number> {
+  const { plan, ctx } = parts;
+  const pairWrites: PairWrite[] = [];
+  for (const [seq, item] of bySeq) {
+    pairWrites.push({
+      sourceKey: item.record.key!,
+      targetKey: plan.target.codec.encode(item.targetKey)!,
+      sourceHash: item.record.hash,
+      targetHash: hashes.get(seq) ?? null,
+      sourceCursor: item.record.cursor,
+    });
+  }
+  await carry.pairsDone;
+  const clearing = carry.open;
+  carry.open = undefined;
+  return ctx.tx.unit(ctx.state, async () => {
+    if (clearing) await ctx.runState.endInflight(clearing);
+    await parts.pairs.insertNew(pairWrites);
+    await clearCreateIntents(parts, items);
+    return ctx.runState.beginInflight(plan.name, pairWrites.map((p) => p.sourceKey));
+  });
 }
 
 async function commitGroup(parts: EntityParts, carry: MarkerCarry, group: TargetGroup): Promise<void> {
