@@ -187,7 +187,7 @@ function movedPairs(parts: EntityParts, bySeq: Map<number, KeyedItem>, recreated
   return moved;
 }
 
-export function countWritten(parts: EntityParts, written: Iterable<WriteItem>): void {
+function countWritten(parts: EntityParts, written: Iterable<WriteItem>): void {
   const counters = parts.tally.counters;
   for (const item of written) {
     if (item.kind !== 'new') counters.updated++;
