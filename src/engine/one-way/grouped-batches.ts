@@ -6,8 +6,13 @@ import type { EntityParts } from './parts.js';
 import type { WriteItem } from './source-records.js';
 import { WritePipeline } from './write-pipeline.js';
 
-/** Batches that may share one target transaction: up to 40,000 rows at the default batch size. */
-const GROUP_BATCHES = 8;
+/**
+ * Batches that may share one target transaction. One, for now: with 8, a PostgreSQL target server
+ * killed mid-run left rows missing after the repair run (the contract suite's server-killed case:
+ * 495-1,990 of 80,000 people, 3 runs out of 3; 2 out of 2 pass with 1). Until that is understood, a
+ * group is a single batch: its COPY still overlaps the previous batch's pairs transaction.
+ */
+const GROUP_BATCHES = 1;
 
 type KeyedItem = WriteItem & { targetKey: string[] };
 
