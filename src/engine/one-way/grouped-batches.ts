@@ -10,7 +10,8 @@ import { WritePipeline } from './write-pipeline.js';
  * Batches that may share one target transaction. One, for now: with 8, a PostgreSQL target server
  * killed mid-run left rows missing after the repair run (the contract suite's server-killed case:
  * 495-1,990 of 80,000 people, 3 runs out of 3; 2 out of 2 pass with 1). Until that is understood, a
- * group is a single batch: its COPY still overlaps the previous batch's pairs transaction.
+ * group is a single batch: a batch's target work waits for the commit of the batch before it, as
+ * before grouping; the next batch is still read and classified meanwhile.
  */
 const GROUP_BATCHES = 1;
 
