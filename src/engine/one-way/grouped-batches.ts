@@ -7,13 +7,12 @@ import type { WriteItem } from './source-records.js';
 import { WritePipeline } from './write-pipeline.js';
 
 /**
- * Batches that may share one target transaction. One, for now: with 8, a PostgreSQL target server
- * killed mid-run left rows missing after the repair run (the contract suite's server-killed case:
- * 495-1,990 of 80,000 people, 3 runs out of 3; 2 out of 2 pass with 1). Until that is understood, a
- * group is a single batch: a batch's target work waits for the commit of the batch before it, as
- * before grouping; the next batch is still read and classified meanwhile.
+ * Batches that may share one target transaction. A crash before the group's target commit leaves
+ * pairs naming keys drawn inside that transaction, which a killed PostgreSQL server can hand out
+ * again after its restart: the recovery drops those pairs (recover-batches.ts), so their records
+ * are created anew instead of rewritten under a key that a new row is about to take.
  */
-const GROUP_BATCHES = 1;
+const GROUP_BATCHES = 8;
 
 type KeyedItem = WriteItem & { targetKey: string[] };
 

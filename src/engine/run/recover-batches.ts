@@ -7,8 +7,14 @@ import type { EntityPlan } from '../plan.js';
 
 /**
  * A batch interrupted between its pairs commit and its target commit left a marker. Compare the
- * marked pairs with the target: rows that did not land (or landed differently) are marked stale so
- * this run rewrites them.
+ * marked pairs with the target: rows that landed differently are marked stale so this run rewrites them.
+ *
+ * Rows that did not land under a key drawn from the target (`generatedKeys: 'drawn'`, a PostgreSQL
+ * sequence) lose their pair instead: a draw inside a target transaction that never committed is not
+ * durable, so a target server killed before that commit hands the same keys out again after its
+ * restart (nextval's WAL record was still in the killed server's memory). Rewriting such a pair's row
+ * under its old key would put it where the next new row is about to be written: one of the two rows
+ * is lost. Only keys of rows that committed are sure never to be drawn again.
  */
 export async function recoverInterruptedBatches(
   runState: RunState,
@@ -25,9 +31,15 @@ export async function recoverInterruptedBatches(
       const known = await pairs.bySourceKeys(marker.sourceKeys);
       const targetKeys = [...known.values()].map((p) => plan.target.codec.decode(p.targetKey));
       const current = await target.writer(plan).currentHashes(targetKeys);
-      const stale = [...known.values()].filter((p) => current.get(p.targetKey) !== p.targetHash).map((p) => p.sourceKey);
+      const drawn = plan.target.keyMode === 'generated' && plan.actions.has('createInTarget') && target.capabilities.generatedKeys === 'drawn';
+      const differing = [...known.values()].filter((p) => current.get(p.targetKey) !== p.targetHash);
+      // A drawn key whose row never landed may be drawn again (see the comment above): its pair goes,
+      // and the record is created anew under a key drawn now.
+      const unlanded = drawn ? differing.filter((p) => !current.has(p.targetKey)).map((p) => p.sourceKey) : [];
+      const stale = differing.filter((p) => !drawn || current.has(p.targetKey)).map((p) => p.sourceKey);
+      await pairs.remove(unlanded);
       await pairs.markStale(stale);
-      logger.warn({ entity: marker.entity, batch: marker.sourceKeys.length, stale: stale.length }, 'recovered an interrupted batch');
+      logger.warn({ entity: marker.entity, batch: marker.sourceKeys.length, stale: stale.length, unlanded: unlanded.length }, 'recovered an interrupted batch');
     }
     await runState.endInflight(marker.id);
   }
