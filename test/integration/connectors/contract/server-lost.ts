@@ -9,8 +9,8 @@ import { CONNECTORS, contractIt, databaseAt, isSql, SQL_CONNECTORS, type SqlKind
 
 const logger = createLogger({ level: 'silent', pretty: false });
 const PEOPLE = 80_000;
-const LOST_AFTER_MS = 2_000;
 const FAIL_WITHIN_MS = 30_000;
+const FIRST_ROWS_WITHIN_MS = 60_000;
 
 /** firms and PEOPLE people in the mini source schema, made by the server itself. */
 const SEED: Record<SqlKind, string[]> = {
@@ -44,7 +44,22 @@ async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<{ valu
 }
 
 /**
- * A server that goes away ~2 s into a large Full run, on either side of every connector: the run
+ * Waits until the run's first rows have landed in the target, so the server goes away mid-run
+ * however fast the machine is (a fixed delay let a quick run finish first).
+ */
+async function firstRowsLanded(target: Awaited<ReturnType<typeof databaseAt>>, running: Promise<unknown>): Promise<void> {
+  const deadline = Date.now() + FIRST_ROWS_WITHIN_MS;
+  while (Date.now() < deadline) {
+    const [{ n }] = await target.rows(`SELECT count(*) AS n FROM people`);
+    if (Number(n) > 0) return;
+    if ((await settledWithin(running, 0)) !== undefined) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no row landed in the target within ${FIRST_ROWS_WITHIN_MS} ms`);
+}
+
+/**
+ * A server that goes away once a large Full run has landed its first rows, on either side of every connector: the run
  * fails within 30 s with one line naming the lost system (no password), is marked Failed, releases
  * the flow lock, and the next run with the server back repairs the target.
  */
@@ -70,7 +85,7 @@ export function describeServerLost(how: How): void {
 
         const running = runSync({ ...request, mode: 'Full' });
         running.catch(() => {});
-        await new Promise((r) => setTimeout(r, LOST_AFTER_MS));
+        await firstRowsLanded(target, running);
         const early = await settledWithin(running, 0);
         expect(early, 'the run finished before the server went away: make the source larger').toBeUndefined();
         const lostAt = Date.now();
