@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Readable, type Writable } from 'node:stream';
-import type { SFTPWrapper } from 'ssh2';
+import type { Client, SFTPWrapper } from 'ssh2';
 import SftpClient from 'ssh2-sftp-client';
 import { hostKeyMatches, sha256Fingerprint } from './host-key.js';
 import { networkError, parentOf, remotePath, temporaryName, TransferError, type Connection, type RemoteEntry, type ResolvedTarget, type UploadResult } from './types.js';
@@ -162,5 +162,8 @@ export async function connectSftp(target: ResolvedTarget): Promise<Connection> {
     await client.end().catch(() => {});
     throw classify(error, `sftp://${spec.host}:${spec.port}`, hostKeyRejected);
   }
+  // SFTP reads and writes are request/response: with Nagle's algorithm each small request waits for
+  // the peer's delayed ACK (~40 ms), so a 7.9 MB download took 5.5 s on loopback (0.14 s without).
+  (client as unknown as { client: Client }).client.setNoDelay(true);
   return new SftpConnection(client, target);
 }
