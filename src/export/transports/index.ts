@@ -1,7 +1,6 @@
 import { withExportTargetDefaults } from '../../api/defaults.js';
 import type { ExportTargetSpec } from '../../api/exporttarget.js';
 import { readCredentials, requireSecret, type ExportSecrets } from '../secrets.js';
-import { connectFtp } from './ftps.js';
 import { connectSftp } from './sftp.js';
 import type { Connection, ResolvedTarget } from './types.js';
 
@@ -13,7 +12,8 @@ export function resolveTarget(name: string, spec: ExportTargetSpec, secrets: Exp
 }
 
 export function connect(target: ResolvedTarget): Promise<Connection> {
-  return target.spec.protocol === 'SFTP' ? connectSftp(target) : connectFtp(target);
+  // basic-ftp is loaded only when an FTP(S) server is reached.
+  return target.spec.protocol === 'SFTP' ? connectSftp(target) : import('./ftps.js').then((ftps) => ftps.connectFtp(target));
 }
 
 /** A warning the ExportTarget should carry even when it works (plain FTP, unverified TLS, unpinned SSH). */
