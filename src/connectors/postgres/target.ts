@@ -11,6 +11,7 @@ import { ident, literal, qualified } from '../../util/sql.js';
 import { applyWithBisection } from '../bisect.js';
 import { savepointUnit } from './unit-of-work.js';
 import { literalFor, normaliseSql, orderExpression } from './sql.js';
+import { serverTraits, storedRowHash, type StoredRowHash } from './stored-hash.js';
 
 type Savepoints = Pick<Session, 'savepoint' | 'rollbackToSavepoint' | 'releaseSavepoint'>;
 
@@ -22,6 +23,8 @@ export class TargetTable implements TableWriter {
   private readonly table: string;
   private readonly stage: string;
   private staged = false;
+  /** How fresh rows' stored hashes are worked out without reading them back (asked on the first COPY). */
+  private rowHash?: Promise<StoredRowHash | undefined>;
 
   constructor(
     private readonly client: pg.ClientBase,
@@ -95,7 +98,8 @@ export class TargetTable implements TableWriter {
     let text = '';
     for (const row of rows) {
       let line = withSeq ? String(row.seq) + '\t' : '';
-      line += row.key.map(escapeCopyField).join('\t');
+      const key = row.key;
+      for (let i = 0; i < key.length; i++) line += (i > 0 ? '\t' : '') + escapeCopyField(key[i]!);
       for (const v of row.values) line += '\t' + escapeCopyField(v);
       text += line + '\n';
     }
@@ -110,10 +114,12 @@ export class TargetTable implements TableWriter {
    * Rows whose target keys were just drawn from the key defaults cannot exist yet, so they go
    * straight into the target with one COPY, as a bulk loader would. Returns the stored hash per
    * key; `undefined` when any row failed (nothing is kept, and the caller takes the row-by-row
-   * path that can reject single rows).
+   * path that can reject single rows). The hashes are worked out from the values where their stored
+   * text is certain (stored-hash.ts); only the other rows are read back.
    */
   async copyFresh(rows: StageRow[]): Promise<Map<string, string> | undefined> {
     if (rows.length === 0) return new Map();
+    const rowHash = await (this.rowHash ??= this.storedRowHash());
     const columns = [...this.keyColumns, ...this.fieldColumns].join(', ');
     await this.client.query('SAVEPOINT fresh_copy');
     try {
@@ -124,7 +130,24 @@ export class TargetTable implements TableWriter {
       return undefined;
     }
     await this.client.query('RELEASE SAVEPOINT fresh_copy');
-    return this.currentHashes(rows.map((r) => r.key));
+    if (!rowHash) return this.currentHashes(rows.map((r) => r.key));
+    const hashes = new Map<string, string>();
+    const unknown: string[][] = [];
+    const codec = this.plan.target.codec;
+    for (const row of rows) {
+      const hash = rowHash(row.values);
+      if (hash === undefined) unknown.push(row.key);
+      else hashes.set(codec.encode(row.key)!, hash);
+    }
+    if (unknown.length > 0) for (const [key, hash] of await this.currentHashes(unknown)) hashes.set(key, hash);
+    return hashes;
+  }
+
+  private async storedRowHash(): Promise<StoredRowHash | undefined> {
+    return storedRowHash(
+      this.plan.fields.map((f) => f.targetType),
+      await serverTraits(this.client, this.table),
+    );
   }
 
   /**
