@@ -4,9 +4,10 @@ import type pg from 'pg';
 /**
  * The hash PostgreSQL gives a freshly written row (`md5(ROW(columns)::text)`, TargetTable's
  * `hashExpression`), worked out in Ferry from the values as written, so a first import need not read
- * its rows back. Only where the stored text is certain to equal the written text: a column type
- * whose output function prints a value in its canonical form unchanged, a value in that form, and a
- * table no BEFORE INSERT trigger can change a row of. Any other row is read back.
+ * its rows back. Only where the stored text is certain: a column type whose output Ferry knows, a
+ * value in a form it prints in a known way (most print back as written; numeric(p,s) pads the scale,
+ * boolean prints t/f, timestamptz prints ISO with +00), and a table no BEFORE INSERT trigger can
+ * change a row of. Any other row is read back.
  */
 export type StoredRowHash = (values: (string | null)[]) => string | undefined;
 
@@ -18,6 +19,8 @@ export interface ServerTraits {
   isoDates: boolean;
   /** No byte of a non-ASCII character counts as a space to the server's isspace() (record_out quotes on spaces). */
   nonAsciiPlain: boolean;
+  /** TimeZone UTC: a timestamptz prints with offset +00. */
+  utcSession: boolean;
   /** No BEFORE INSERT trigger on the table or any of its partitions (one could change a value). */
   untouched: boolean;
 }
@@ -37,6 +40,7 @@ export async function serverTraits(client: pg.ClientBase, table: string): Promis
   const result = await client.query(
     `SELECT current_setting('server_encoding') = 'UTF8' AND current_setting('client_encoding') = 'UTF8' AS utf8,
             current_setting('DateStyle') LIKE 'ISO%' AS iso_dates,
+            current_setting('TimeZone') = 'UTC' AS utc_session,
             ROW($1::text)::text = '(' || $1 || ')' AS non_ascii_plain,
             NOT EXISTS (SELECT 1 FROM pg_trigger
                          WHERE (tgrelid = $2::regclass OR tgrelid IN (SELECT relid FROM pg_partition_tree($2::regclass)))
@@ -44,54 +48,81 @@ export async function serverTraits(client: pg.ClientBase, table: string): Promis
     [HIGH_BYTES, table],
   );
   const row = result.rows[0];
-  return { utf8: row.utf8, isoDates: row.iso_dates, nonAsciiPlain: row.non_ascii_plain, untouched: row.untouched };
+  return { utf8: row.utf8, isoDates: row.iso_dates, utcSession: row.utc_session, nonAsciiPlain: row.non_ascii_plain, untouched: row.untouched };
 }
 
-/** Whether a value, written as it is, is the text the column prints back. */
-type Canonical = (value: string) => boolean;
+/** The text a column prints back for a value written as it is, or undefined when Ferry cannot be sure of it. */
+type StoredText = (value: string) => string | undefined;
 
 const INTEGER = /^(?:0|-?[1-9]\d*)$/;
 const DECIMAL = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
 const NEGATIVE_ZERO = /^-0(?:\.0*)?$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** A UTC timestamp with at most microseconds (more would be rounded). */
+const UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2})[T ]((?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)(?:\.(\d{1,6}))?(?:Z|\+00(?::?00)?)?$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const VARCHAR_N = /^character varying\((\d+)\)$/;
 const NUMERIC_PS = /^numeric\((\d+),(\d+)\)$/;
+const SCALED = /^(-?(?:0|[1-9]\d*))(?:\.(\d+))?$/;
+const TRAILING_ZEROS = /0+$/;
 
-/** The canonical-form test of a column type (as format_type prints it), or undefined when Ferry does not know its output. */
-export function canonicalTest(sqlType: string, traits: ServerTraits): Canonical | undefined {
+const same: StoredText = (v) => v;
+const when =
+  (test: (v: string) => boolean): StoredText =>
+  (v) =>
+    test(v) ? v : undefined;
+
+/** numeric(p,s) prints `s` decimals: a value with fewer is padded; one with more would be rounded (not worked out). */
+function scaledDecimal(scale: number): StoredText {
+  return (v) => {
+    const parts = SCALED.exec(v);
+    if (!parts || NEGATIVE_ZERO.test(v)) return undefined;
+    const fraction = parts[2] ?? '';
+    if (fraction.length > scale) return undefined;
+    return scale === 0 ? parts[1] : `${parts[1]}.${fraction.padEnd(scale, '0')}`;
+  };
+}
+
+/** How a column type (as format_type prints it) stores a value, or undefined when Ferry does not know its output. */
+export function storedText(sqlType: string, traits: ServerTraits): StoredText | undefined {
   switch (sqlType) {
     case 'text':
     case 'character varying':
-      return () => true;
+      return same;
     case 'smallint':
     case 'integer':
     case 'bigint':
       // Out of range fails the COPY: no hash is needed then.
-      return (v) => INTEGER.test(v);
+      return when((v) => INTEGER.test(v));
     case 'numeric':
       // An unconstrained numeric keeps the scale it was written with.
-      return (v) => DECIMAL.test(v) && !NEGATIVE_ZERO.test(v);
+      return when((v) => DECIMAL.test(v) && !NEGATIVE_ZERO.test(v));
     case 'date':
       // Invalid dates fail the COPY; a valid YYYY-MM-DD prints back unchanged in ISO style.
-      return traits.isoDates ? (v) => ISO_DATE.test(v) : undefined;
+      return traits.isoDates ? when((v) => ISO_DATE.test(v)) : undefined;
+    case 'timestamp with time zone':
+      // ISO style in a UTC session: `YYYY-MM-DD HH:MM:SS[.fraction without trailing zeros]+00`.
+      return traits.isoDates && traits.utcSession
+        ? (v) => {
+            const parts = UTC_TIMESTAMP.exec(v);
+            if (!parts) return undefined;
+            const fraction = (parts[3] ?? '').replace(TRAILING_ZEROS, '');
+            return `${parts[1]} ${parts[2]}${fraction ? `.${fraction}` : ''}+00`;
+          }
+        : undefined;
     case 'boolean':
-      return (v) => v === 't' || v === 'f';
+      return (v) => (v === 't' || v === 'true' ? 't' : v === 'f' || v === 'false' ? 'f' : undefined);
     case 'uuid':
-      return (v) => UUID.test(v);
+      return when((v) => UUID.test(v));
   }
   const varchar = VARCHAR_N.exec(sqlType);
   if (varchar) {
     // Longer text is cut (trailing spaces) or refused; UTF-16 units >= characters, so this is safe.
     const limit = Number(varchar[1]);
-    return (v) => v.length <= limit;
+    return when((v) => v.length <= limit);
   }
   const numeric = NUMERIC_PS.exec(sqlType);
-  if (numeric) {
-    const scale = Number(numeric[2]);
-    const form = new RegExp(scale === 0 ? '^-?(?:0|[1-9]\\d*)$' : `^-?(?:0|[1-9]\\d*)\\.\\d{${scale}}$`);
-    return (v) => form.test(v) && !NEGATIVE_ZERO.test(v);
-  }
+  if (numeric) return scaledDecimal(Number(numeric[2]));
   return undefined;
 }
 
@@ -103,21 +134,22 @@ const NON_ASCII = /[^\x00-\x7f]/;
 /** The stored-row hasher for columns of these types, or undefined when no row of them can be hashed in Ferry. */
 export function storedRowHash(columnTypes: string[], traits: ServerTraits): StoredRowHash | undefined {
   if (!traits.utf8 || !traits.untouched) return undefined;
-  const tests: Canonical[] = [];
+  const columns: StoredText[] = [];
   for (const type of columnTypes) {
-    const test = canonicalTest(type, traits);
-    if (!test) return undefined;
-    tests.push(test);
+    const stored = storedText(type, traits);
+    if (!stored) return undefined;
+    columns.push(stored);
   }
   const { nonAsciiPlain } = traits;
   return (values) => {
     let text = '(';
-    for (let i = 0; i < tests.length; i++) {
+    for (let i = 0; i < columns.length; i++) {
       if (i > 0) text += ',';
-      const value = values[i];
-      if (value === null) continue;
+      const written = values[i];
+      if (written === null) continue;
+      if (written === undefined) return undefined;
+      const value = columns[i]!(written);
       if (value === undefined) return undefined;
-      if (!tests[i]!(value)) return undefined;
       if (value === '') text += '""';
       else if (RECORD_QUOTE.test(value)) text += '"' + value.replace(RECORD_DOUBLE, '$&$&') + '"';
       else if (nonAsciiPlain || !NON_ASCII.test(value)) text += value;
