@@ -1,4 +1,4 @@
-import { PAIR_COUNT, StagedScan, type ScanStage, type StagedRow } from '../store/scan-stage.js';
+import { PAIR_COUNT, SeenKeys, StagedScan, type ScanStage, type StagedRow } from '../store/scan-stage.js';
 import type { StateClient } from '../store/state-connection.js';
 import type { Row } from './connector.js';
 import { mergeByKey, type KeyMatch } from './merge-join.js';
@@ -22,33 +22,48 @@ export interface KeyedSide<L> {
 export interface PairsByKey {
   stream(stage?: ScanStage): AsyncIterable<Row>;
   key(pair: Row): string;
+  /**
+   * Whether look-ups of these `count` pairs by key get per-key plans (the state DB's statistics count
+   * them about right, refreshed if need be). Without it, or when it says no, a side is staged instead.
+   */
+  fitForLookups?(count: number): Promise<boolean>;
 }
 
-/** A side that gives each key once is joined in its own order when there are at most this many pairs (some 25 MB of pair rows in memory). */
-export const PAIRS_IN_MEMORY = 100_000;
+/** How a join in the side's order holds the pairs (tests make the bounds small). */
+export interface SideOrderBounds {
+  /** Pairs held in memory when there are at most this many (some 25 MB of pair rows at the default). */
+  pairsInMemory: number;
+  /** Rows of the side per look-up of their pairs, when the pairs are more. */
+  lookupRows: number;
+}
+
+export const SIDE_ORDER_BOUNDS: SideOrderBounds = { pairsInMemory: 100_000, lookupRows: 5_000 };
 
 /**
  * Joins one side's rows with the pairs by key, like a full outer join: every row and every pair
  * comes out once, so new, changed, unchanged and vanished rows are told apart exactly alike.
  *
  * - A side that scans in key order (capability `orderedScan`) is merge-joined as it streams.
- * - A side without key order that gives each key once (`uniqueKeys`), with at most `pairsInMemory`
- *   pairs, keeps its own order: the pairs are held in memory by key, each row comes with its pair,
- *   and the vanished pairs follow in key order. Its rows never go to the state DB.
+ * - A side without key order that gives each key once (`uniqueKeys`) keeps its own order: each row
+ *   comes with its pair, and the vanished pairs follow in key order. Up to `bounds.pairsInMemory`
+ *   pairs are held in memory by key; more are looked up in the state DB a chunk of keys at a time
+ *   (SeenKeys), if `pairs.fitForLookups` says the look-ups get per-key plans. Its rows never go to
+ *   the state DB.
  * - Any other side is staged in the state database (on `stateStream`, the connection that then
  *   streams the join), which joins and orders by key: a repeated key's rows come one after the
- *   other, and a run's writes keep one order whatever order the side scanned in. (Looking the
- *   pairs up a chunk of keys at a time instead was tried: a pairs table not yet analysed after a
- *   bulk load can get a plan that scans every pair for every chunk.)
+ *   other, and a run's writes keep one order whatever order the side scanned in.
  */
-export async function* joinWithPairs<L>(side: KeyedSide<L>, pairs: PairsByKey, stateStream: StateClient, pairsInMemory = PAIRS_IN_MEMORY): AsyncGenerator<KeyMatch<L, Row>> {
+export async function* joinWithPairs<L>(side: KeyedSide<L>, pairs: PairsByKey, stateStream: StateClient, bounds = SIDE_ORDER_BOUNDS): AsyncGenerator<KeyMatch<L, Row>> {
   if (side.ordered) {
     yield* mergeByKey(side.rows, pairs.stream(), (row) => side.key(row), (pair) => pairs.key(pair));
     return;
   }
-  if (side.uniqueKeys && (await pairCount(pairs)) <= pairsInMemory) {
-    yield* joinInMemory(side, pairs);
-    return;
+  if (side.uniqueKeys) {
+    const count = await pairCount(pairs);
+    if (count <= bounds.pairsInMemory || (await pairs.fitForLookups?.(count))) {
+      yield* count <= bounds.pairsInMemory ? joinInMemory(side, pairs) : joinByLookups(side, pairs, stateStream, bounds.lookupRows);
+      return;
+    }
   }
   const stage = await StagedScan.create(stateStream);
   await stage.load(staged(side));
@@ -76,6 +91,34 @@ async function* joinInMemory<L>(side: KeyedSide<L>, pairs: PairsByKey): AsyncGen
     yield pair ? { left: row, right: pair } : { left: row };
   }
   for (const pair of byKey.values()) yield { right: pair };
+}
+
+/** The side's rows a chunk at a time, each chunk's pairs looked up by key; then the pairs whose key never came. */
+async function* joinByLookups<L>(side: KeyedSide<L>, pairs: PairsByKey, stateStream: StateClient, lookupRows: number): AsyncGenerator<KeyMatch<L, Row>> {
+  const seen = await SeenKeys.create(stateStream);
+  for await (const chunk of chunks(side.rows, lookupRows)) {
+    const keys = chunk.map((row) => side.key(row));
+    const found = new Map<string, Row>();
+    for await (const pair of pairs.stream(await seen.add(keys))) found.set(pairs.key(pair), pair);
+    for (let i = 0; i < chunk.length; i++) {
+      const pair = found.get(keys[i]!);
+      yield pair ? { left: chunk[i]!, right: pair } : { left: chunk[i]! };
+    }
+  }
+  for await (const pair of pairs.stream(await seen.vanished())) yield { right: pair };
+  await seen.drop();
+}
+
+async function* chunks<L>(rows: AsyncIterable<L>, size: number): AsyncGenerator<L[]> {
+  let chunk: L[] = [];
+  for await (const row of rows) {
+    chunk.push(row);
+    if (chunk.length >= size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
 }
 
 async function* staged<L>(side: KeyedSide<L>): AsyncGenerator<StagedRow> {

@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import { COPY_NULL, escapeCopyField } from '../util/copy-text.js';
 import type { Row } from '../util/copy-out.js';
+import { literal } from '../util/sql.js';
 import type { StateClient } from './state-connection.js';
 
 /** One staged row: its encoded key and the row itself, as the side's reader returned it. */
@@ -85,6 +86,61 @@ export class StagedScan implements ScanStage {
   async drop(): Promise<void> {
     await this.client.query(`DROP TABLE IF EXISTS ${this.table}`);
   }
+}
+
+/**
+ * The keys a side has given so far, in a temporary table of the connection (gone with it, so a
+ * crashed run leaves nothing behind): each chunk's pairs are looked up by its keys, and at the end
+ * the pairs whose key never came are the vanished ones. Only keys go to the state DB; the side's
+ * rows stay in the engine, in the side's order.
+ *
+ * A look-up is a LATERAL subquery with LIMIT 1 per key, which only runs as a loop over the keys; each
+ * probes the primary key as long as the planner counts the flow's pairs about right (see
+ * pairs-statistics.ts: a flow's 1M pairs bulk-loaded moments ago can be put at one, and then a scan
+ * of all of them per key looks as cheap). The vanished pairs come from a FULL JOIN, which PostgreSQL
+ * runs as a hash or merge join whatever it believes, never as a loop over one side per row of the other.
+ */
+export class SeenKeys {
+  private constructor(
+    private readonly client: StateClient,
+    /** A name of our own making (a counter), never a value from a spec. */
+    private readonly table: string,
+  ) {}
+
+  static async create(client: StateClient): Promise<SeenKeys> {
+    const seen = new SeenKeys(client, `ferry_seen_keys_${++stages}`);
+    await client.query(`CREATE TEMPORARY TABLE ${seen.table} (key text COLLATE "C" NOT NULL)`);
+    return seen;
+  }
+
+  /** Adds a chunk of keys; the stage it returns gives the pairs of these keys (in no particular order). */
+  async add(keys: string[]): Promise<ScanStage> {
+    let text = '';
+    for (const key of keys) text += `${escapeCopyField(key)}\n`;
+    await pipeline(Readable.from([text]), this.client.query(copyFrom(`COPY ${this.table} (key) FROM STDIN`)));
+    const array = `${textArray(keys)}::text[]`;
+    return {
+      joinSql: (pairs, keyColumn) =>
+        `SELECT p.* FROM unnest(${array}) AS k(key) CROSS JOIN LATERAL (SELECT * FROM (${pairs}) q WHERE q.${keyColumn} = k.key COLLATE "C" LIMIT 1) p`,
+    };
+  }
+
+  /** The stage of the pairs whose key no chunk had, in key order. */
+  async vanished(): Promise<ScanStage> {
+    await this.client.query(`ANALYZE ${this.table}`);
+    return { joinSql: (pairs, keyColumn) => `SELECT p.* FROM ${this.table} s FULL JOIN (${pairs}) p ON p.${keyColumn} = s.key WHERE s.key IS NULL ORDER BY p.${keyColumn}` };
+  }
+
+  async drop(): Promise<void> {
+    await this.client.query(`DROP TABLE IF EXISTS ${this.table}`);
+  }
+}
+
+/** A `text[]` literal of the values (quoted elements: any character survives). */
+function textArray(values: string[]): string {
+  let elements = '';
+  for (const value of values) elements += `${elements ? ',' : ''}"${value.replace(/[\\"]/g, '\\$&')}"`;
+  return literal(`{${elements}}`);
 }
 
 /** COPY text of the rows: `key, json, c1…` per line (see StagedScan). */

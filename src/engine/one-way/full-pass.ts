@@ -1,4 +1,5 @@
 import type { StoredPair } from '../../store/pairs.js';
+import { pairStatisticsFit, refreshPairStatistics } from '../../store/pairs-statistics.js';
 import type { Row } from '../connector.js';
 import { joinWithPairs } from '../key-join.js';
 import { clearCarriedMarker, writeBatch, type MarkerCarry } from './batch-writer.js';
@@ -16,8 +17,8 @@ const KEY_ONLY_PAIR_RATIO = 0.5;
 
 /**
  * A Full pass: repairs target drift, then compares every source row with its pair (new, changed,
- * unchanged) and every pair with its source row (vanished), writes what changed and re-sets the
- * watermark to the source's newest row.
+ * unchanged) and every pair with its source row (vanished), writes what changed, re-sets the
+ * watermark to the source's newest row and analyses the pairs if their statistics fell behind.
  */
 export async function fullPass(parts: EntityParts): Promise<void> {
   const { ctx } = parts;
@@ -40,6 +41,8 @@ export async function fullPass(parts: EntityParts): Promise<void> {
     await ctx.source.endSnapshot().catch(() => {});
     await ctx.sourceFetch.endSnapshot().catch(() => {});
   }
+  // After a first import (or any pass that changed many pairs), before the next run looks pairs up by key.
+  await refreshPairStatistics(ctx.state.client);
 }
 
 /**
@@ -52,12 +55,9 @@ async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newe
   const { plan, ctx, tally } = parts;
   const comparison = new Comparison(parts, keyOnly);
   if (noPairs && parts.reader.uniqueKeys) {
-    // Taken a chunk at a time where the reader gives chunks: one async step per chunk, not a promise per row.
-    for await (const rows of scannedChunks(parts, !keyOnly)) {
-      for (const row of rows) {
-        const record = readRecord(plan, row, tally);
-        if (!record) continue;
-        newest.see(record);
+    // A chunk at a time where the reader gives chunks: one async step per chunk, not a promise per row.
+    for await (const records of scannedRecordChunks(parts, !keyOnly, newest)) {
+      for (const record of records) {
         const turn = comparison.take(record, undefined);
         if (turn) await turn;
       }
@@ -72,7 +72,11 @@ async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newe
         toRow: sourceRowOf,
         fromRow: (row) => parseSourceRow(plan, row) as KeyedRecord,
       },
-      { stream: (stage) => parts.pairs.streamBySourceKey(ctx.stateStream.client, stage), key: (pair) => pair[0]! },
+      {
+        stream: (stage) => parts.pairs.streamBySourceKey(ctx.stateStream.client, stage),
+        key: (pair) => pair[0]!,
+        fitForLookups: (count) => pairStatisticsFit(ctx.stateStream.client, parts.pairs.flow, parts.pairs.entity, count),
+      },
       ctx.stateStream.client,
     );
     for await (const { left, right } of matches) {
@@ -83,22 +87,32 @@ async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newe
   await comparison.finish();
 }
 
-/** The scan's rows in chunks: as the reader gives them (`scanChunks`), or one row each. */
-async function* scannedChunks(parts: EntityParts, withValues: boolean): AsyncGenerator<Row[]> {
-  const chunks = parts.reader.scanChunks?.(withValues);
-  if (chunks) yield* chunks;
-  else for await (const row of parts.reader.scan(withValues)) yield [row];
-}
-
-/** The scan's rows with a usable key, one by one (the others rejected on the way), each seen by `newest`. */
-async function* scannedRecords(parts: EntityParts, withValues: boolean, newest: NewestWithinCeiling): AsyncGenerator<KeyedRecord> {
-  for await (const rows of scannedChunks(parts, withValues)) {
+/**
+ * The scan's records a chunk at a time, as the reader gives chunks (`scanChunks`) or one row each:
+ * rows without a usable key are rejected on the way, and every record is seen by `newest`.
+ */
+async function* scannedRecordChunks(parts: EntityParts, withValues: boolean, newest: NewestWithinCeiling): AsyncGenerator<KeyedRecord[]> {
+  const { reader, plan, tally } = parts;
+  for await (const rows of reader.scanChunks?.(withValues) ?? oneRowChunks(reader.scan(withValues))) {
+    const records: KeyedRecord[] = [];
     for (const row of rows) {
-      const record = readRecord(parts.plan, row, parts.tally);
+      const record = readRecord(plan, row, tally);
       if (!record) continue;
       newest.see(record);
-      yield record;
+      records.push(record);
     }
+    yield records;
+  }
+}
+
+async function* oneRowChunks(rows: AsyncIterable<Row>): AsyncGenerator<Row[]> {
+  for await (const row of rows) yield [row];
+}
+
+/** The scan's records one by one (see scannedRecordChunks). */
+async function* scannedRecords(parts: EntityParts, withValues: boolean, newest: NewestWithinCeiling): AsyncGenerator<KeyedRecord> {
+  for await (const records of scannedRecordChunks(parts, withValues, newest)) {
+    for (const record of records) yield record;
   }
 }
 
