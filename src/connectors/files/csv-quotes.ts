@@ -8,38 +8,87 @@ const UNQUOTED = 1;
 const QUOTED = 2;
 const AFTER_QUOTE = 3;
 
+const indexOf = (chunk: Uint8Array, byte: number, from: number): number => chunk.indexOf(byte, from);
+
 /**
- * A fast look at a CSV file's quoting, byte by byte: 'clean' when every quote opens a field, closes
- * it before a delimiter or line end, or is doubled inside it, every quoted field is closed and all
- * lines end alike (LF or CRLF). csv-parse reads such a file to its end without a syntax error.
- * Anything else is 'unsure' (it may still be valid), and the caller parses the file in full to
- * decide. Delimiter and quote are single ASCII characters, which the file's encodings (UTF-8,
- * Windows-1252, ISO-8859-1) store as the same single byte and never inside another character.
+ * A fast look at a CSV file's quoting, byte by byte, fed the file's bytes in pieces as they come
+ * (also while the file is being written): 'clean' when every quote opens a field, closes it before
+ * a delimiter or line end, or is doubled inside it, every quoted field is closed and all lines end
+ * alike (LF or CRLF). csv-parse reads such a file to its end without a syntax error. Anything else
+ * is 'unsure' (it may still be valid), and the caller parses the file in full to decide. Delimiter
+ * and quote are single ASCII characters, which the file's encodings (UTF-8, Windows-1252,
+ * ISO-8859-1) store as the same single byte and never inside another character.
  */
-export async function quotingLooksClean(bytes: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, delimiter: string, quote: string): Promise<'clean' | 'unsure'> {
-  if (delimiter.length !== 1 || quote.length !== 1 || delimiter.charCodeAt(0) > 127 || quote.charCodeAt(0) > 127) return 'unsure';
-  const d = delimiter.charCodeAt(0);
-  const q = quote.charCodeAt(0);
-  let state = FIELD_START;
-  let afterCr = false;
-  // 0 until the first line end outside quotes, then LF or CR (for CRLF).
-  let lineEnd = 0;
-  for await (const chunk of bytes) {
+export class QuotingScan {
+  private readonly d: number;
+  private readonly q: number;
+  private state = FIELD_START;
+  private afterCr = false;
+  /** 0 until the first line end outside quotes, then LF or CR (for CRLF). */
+  private lineEnd = 0;
+  /** Set once the scan found something it cannot vouch for: the rest is not looked at. */
+  private unsure: boolean;
+
+  constructor(delimiter: string, quote: string) {
+    this.unsure = delimiter.length !== 1 || quote.length !== 1 || delimiter.charCodeAt(0) > 127 || quote.charCodeAt(0) > 127;
+    this.d = delimiter.charCodeAt(0);
+    this.q = quote.charCodeAt(0);
+  }
+
+  /** True once the verdict is 'unsure' whatever follows. */
+  get gaveUp(): boolean {
+    return this.unsure;
+  }
+
+  /** The verdict on the bytes pushed so far, taken as the whole file. */
+  verdict(): 'clean' | 'unsure' {
+    return this.unsure || this.state === QUOTED || this.afterCr ? 'unsure' : 'clean';
+  }
+
+  push(chunk: Uint8Array): void {
+    if (!this.unsure && !this.scan(chunk)) this.unsure = true;
+  }
+
+  /** Scans a piece; false as soon as it is not clean. */
+  private scan(chunk: Uint8Array): boolean {
+    const { d, q } = this;
+    let { state, afterCr, lineEnd } = this;
     const n = chunk.length;
+    // The next CR and the next quote at or after the scan's place (2^32 - 1: none in this piece).
+    let nextCr = -1;
+    let nextQuote = -1;
     for (let i = 0; i < n; i++) {
       let byte = chunk[i]!;
       if (afterCr) {
-        if (byte !== LF) return 'unsure';
+        if (byte !== LF) return false;
         afterCr = false;
         state = FIELD_START;
         continue;
       }
       if (state === QUOTED) {
         // Only a quote matters inside quotes.
-        const close = chunk.indexOf(q, i);
+        const close = indexOf(chunk, q, i);
         if (close < 0) break;
         i = close;
         state = AFTER_QUOTE;
+        continue;
+      }
+      if (lineEnd === LF && state !== AFTER_QUOTE) {
+        // Lines end with LF: outside quotes only a quote and a CR matter (a CR makes the file
+        // unclean), so jump to the next quote: most of a file's bytes are never looked at one by one.
+        if (nextCr < i) nextCr = indexOf(chunk, CR, i) >>> 0;
+        if (nextQuote < i) nextQuote = indexOf(chunk, q, i) >>> 0;
+        const end = Math.min(nextQuote, n);
+        if (nextCr < end) return false;
+        if (end > i) {
+          const before = chunk[end - 1]!;
+          state = before === d || before === LF ? FIELD_START : UNQUOTED;
+        }
+        if (end === n) break;
+        // A quote at a field's start opens it; after other text, it is a stray quote.
+        if (state !== FIELD_START) return false;
+        i = end;
+        state = QUOTED;
         continue;
       }
       // Inside an unquoted field, skip to the next byte that matters.
@@ -48,7 +97,7 @@ export async function quotingLooksClean(bytes: AsyncIterable<Uint8Array> | Itera
         if (i >= n) break;
       }
       if (byte === q) {
-        if (state === UNQUOTED) return 'unsure';
+        if (state === UNQUOTED) return false;
         // At a field's start it opens the field; just after a quote, the two are one quote inside it.
         state = QUOTED;
         continue;
@@ -60,14 +109,27 @@ export async function quotingLooksClean(bytes: AsyncIterable<Uint8Array> | Itera
       if (byte === LF || byte === CR) {
         const kind = byte === CR ? CR : LF;
         if (lineEnd === 0) lineEnd = kind;
-        else if (lineEnd !== kind) return 'unsure';
+        else if (lineEnd !== kind) return false;
         if (kind === CR) afterCr = true;
         else state = FIELD_START;
         continue;
       }
-      if (state === AFTER_QUOTE) return 'unsure';
+      if (state === AFTER_QUOTE) return false;
       state = UNQUOTED;
     }
+    this.state = state;
+    this.afterCr = afterCr;
+    this.lineEnd = lineEnd;
+    return true;
   }
-  return state === QUOTED || afterCr ? 'unsure' : 'clean';
+}
+
+/** `QuotingScan`'s verdict on a whole file's bytes. */
+export async function quotingLooksClean(bytes: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, delimiter: string, quote: string): Promise<'clean' | 'unsure'> {
+  const scan = new QuotingScan(delimiter, quote);
+  for await (const chunk of bytes) {
+    scan.push(chunk);
+    if (scan.gaveUp) break;
+  }
+  return scan.verdict();
 }

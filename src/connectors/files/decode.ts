@@ -64,7 +64,7 @@ const toWeb = (stream: Readable) => Readable.toWeb(stream) as unknown as Readabl
  * Decrypts a spooled OpenPGP file into `into`, streaming, and then checks the signature: openpgp
  * verifies once the data has been read, so the caller must not use the output before this resolves.
  */
-async function decrypt(path: string, into: Writable, keys: DecryptionKeys): Promise<void> {
+async function decrypt(path: string, into: Writable[], keys: DecryptionKeys): Promise<void> {
   const armored = await startsArmored(path);
   let message: openpgp.Message<ReadableStream<Uint8Array | string>>;
   try {
@@ -86,7 +86,7 @@ async function decrypt(path: string, into: Writable, keys: DecryptionKeys): Prom
       // fails the stream, so the file is refused and its plain text never parsed.
       config: { allowUnauthenticatedStream: true },
     });
-    await pipeline(Readable.fromWeb(result.data as unknown as WebReadableStream<Uint8Array>), into);
+    await pipeline([Readable.fromWeb(result.data as unknown as WebReadableStream<Uint8Array>), ...into]);
   } catch (error) {
     throw new InvalidFileError(`cannot decrypt (${(error as Error).message.replace(/^Error decrypting message: /, '')})`);
   }
@@ -122,11 +122,23 @@ function firstZipEntry(path: string): Promise<Readable> {
   });
 }
 
+/** Passes the bytes on unchanged, showing each piece to `see` first. */
+function watched(see: (piece: Uint8Array) => void): Transform {
+  return new Transform({
+    transform(piece: Buffer, _encoding, done) {
+      see(piece);
+      done(null, piece);
+    },
+  });
+}
+
 /**
  * Turns a spooled file into plain text on disk, streaming every layer (decrypt, then gunzip or
  * unzip), so a large file never sits in memory. Any layer that fails makes the whole file invalid
  * before a single row is read. `work` makes temporary file names. Each layer's input, `raw`
  * included, is removed once the next is written, so the disk holds at most two copies at a time.
+ * `see` is shown the plain text's bytes in order as the last layer writes them (a syntax scan rides
+ * along instead of reading the file again); `seen` says whether it was (a plain file has no layer).
  */
 export async function decodeFile(
   raw: string,
@@ -134,26 +146,28 @@ export async function decodeFile(
   compression: FileCompression,
   keys: DecryptionKeys | undefined,
   work: (suffix: string) => string,
-): Promise<string> {
+  see?: (piece: Uint8Array) => void,
+): Promise<{ path: string; seen: boolean }> {
   const layers = layersOf(name, compression);
+  const tap = (last: boolean) => (see && last ? [watched(see)] : []);
   let current = raw;
   if (layers.encrypted) {
     if (!keys) throw new InvalidFileError('the file is encrypted (.pgp/.gpg/.asc) and spec.source.files.decryption is not set');
     const decrypted = work('decrypted');
-    await decrypt(current, createWriteStream(decrypted), keys);
+    await decrypt(current, [...tap(layers.compression === 'None'), createWriteStream(decrypted)], keys);
     await rm(current, { force: true });
     current = decrypted;
   }
-  if (layers.compression === 'None') return current;
+  if (layers.compression === 'None') return { path: current, seen: layers.encrypted && see !== undefined };
   const plain = work('plain');
   try {
     // zlib's default 16 KiB output chunks triple the cost of a large file; 256 KiB pieces stay small.
-    if (layers.compression === 'Gzip') await pipeline(createReadStream(current, { highWaterMark: PIECE }), createGunzip({ chunkSize: PIECE }), createWriteStream(plain));
-    else await pipeline(await firstZipEntry(current), createWriteStream(plain));
+    const unpacked = layers.compression === 'Gzip' ? [createReadStream(current, { highWaterMark: PIECE }), createGunzip({ chunkSize: PIECE })] : [await firstZipEntry(current)];
+    await pipeline([...unpacked, ...tap(true), createWriteStream(plain)]);
   } catch (error) {
     if (error instanceof InvalidFileError) throw error;
     throw new InvalidFileError(`corrupt ${layers.compression === 'Gzip' ? 'gzip' : 'zip'} data (${(error as Error).message})`);
   }
   await rm(current, { force: true });
-  return plain;
+  return { path: plain, seen: see !== undefined };
 }

@@ -11,6 +11,7 @@ import type { StateDb } from '../../store/state-connection.js';
 import { ConfigError, FerryError } from '../../util/errors.js';
 import { decodeFile, Fingerprint, InvalidFileError, type DecryptionKeys } from './decode.js';
 import type { FileLocation } from './location.js';
+import { QuotingScan } from './csv-quotes.js';
 import { checkSyntax, dialectOf } from './parse.js';
 
 /** Names partners use while a file is still being written, and our own dot files. */
@@ -160,8 +161,13 @@ export class Inventory {
     if (record.status === 'failed') return undefined;
     const dir = await this.work;
     try {
-      const plain = await decodeFile(raw, entry.name, file.compression ?? 'Auto', await this.keys(), (suffix) => join(dir, `${++this.temporaries}.${suffix}`));
-      const syntax = await checkSyntax(plain, file.format ?? 'Csv', dialectOf(file));
+      const format = file.format ?? 'Csv';
+      const dialect = dialectOf(file);
+      // A CSV file's quoting is scanned as its last layer is decoded (no second read of the file).
+      const scan = format === 'Csv' ? new QuotingScan(dialect.delimiter, dialect.quote) : undefined;
+      const decoded = await decodeFile(raw, entry.name, file.compression ?? 'Auto', await this.keys(), (suffix) => join(dir, `${++this.temporaries}.${suffix}`), scan && ((piece) => scan.push(piece)));
+      const plain = decoded.path;
+      const syntax = await checkSyntax(plain, format, dialect, decoded.seen ? scan?.verdict() : undefined);
       if (syntax.problem) throw new InvalidFileError(syntax.problem);
       return { record, plain, cleanQuoting: syntax.clean, ...(earlier ? { replaces: earlier.id } : {}) };
     } catch (error) {

@@ -182,12 +182,14 @@ export async function* fileRecords(path: string, format: FileFormat, dialect: Cs
  * Reads a whole plain file once and says what stops it from being parsed to its end (an unclosed
  * quote, a stray quote): such a file is invalid as a whole, and this runs before any of its rows is
  * read for the engine. Rows that parse but do not fit (field count, types) are rejected one by one
- * later. `clean`: the quoting is plain, so its records can be read with `CleanCsvReader`.
+ * later. `clean`: the quoting is plain, so its records can be read with `CleanCsvReader`. `scanned`:
+ * the verdict of a `QuotingScan` that already saw the whole file (while it was decoded).
  */
-export async function checkSyntax(path: string, format: FileFormat, dialect: CsvDialect): Promise<{ clean: boolean; problem?: string }> {
+export async function checkSyntax(path: string, format: FileFormat, dialect: CsvDialect, scanned?: 'clean' | 'unsure'): Promise<{ clean: boolean; problem?: string }> {
   if (format !== 'Csv') return { clean: false };
   // Most files quote plainly; a byte scan tells so at a fraction of a parse's cost.
-  if ((await quotingLooksClean(createReadStream(path, { highWaterMark: 1 << 20 }), dialect.delimiter, dialect.quote)) === 'clean') return { clean: true };
+  const quoting = scanned ?? (await quotingLooksClean(createReadStream(path, { highWaterMark: 1 << 20 }), dialect.delimiter, dialect.quote));
+  if (quoting === 'clean') return { clean: true };
   try {
     for await (const _rows of csvRows(path, dialect, false));
     return { clean: false };

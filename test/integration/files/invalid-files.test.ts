@@ -77,6 +77,12 @@ describe('files source: a file invalid as a whole applies nothing and goes to fa
     expect(await staff()).toEqual([]);
   }, 60_000);
 
+  it('a stray quote inside a gzip file is found as the file is unpacked (the quoting scan rides on gunzip)', async () => {
+    await drop(dir, 'employees-4b.csv.gz', gzipSync(Buffer.from(rows('1;Ann;;;', '2;"Ben"x;;;', '3;Cid;;;'))));
+    await failedWith('Incremental', 'employees-4b.csv.gz', /not valid CSV \(Invalid Closing Quote/);
+    expect(await staff()).toEqual([]);
+  }, 60_000);
+
   it('the next valid file is imported as usual', async () => {
     await drop(dir, 'employees-5.csv', Buffer.from(rows('1;Ann;;;', '2;Ben;;;')));
     const report = await run('Incremental');

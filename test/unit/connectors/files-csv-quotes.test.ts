@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { quotingLooksClean } from '../../../src/connectors/files/csv-quotes.js';
+import { QuotingScan, quotingLooksClean } from '../../../src/connectors/files/csv-quotes.js';
 import { csvOptions, dialectOf } from '../../../src/connectors/files/parse.js';
 
 /** Scans the text in pieces of `piece` bytes (a line end or a quote may fall on a piece's edge). */
@@ -55,4 +55,62 @@ describe('quotingLooksClean: a byte scan that lets a plainly quoted CSV file ski
   it('leaves a delimiter or quote beyond ASCII to the full parse', async () => {
     expect(await scan('a\u00a7b\n', '\u00a7')).toBe('unsure');
   });
+
+  it('gives the verdict of a byte-by-byte reference scan on random multi-line texts fed in random pieces (its jumps over unquoted text)', () => {
+    const alphabet = ['ab', 'c', ',', ',', '"', '"', '""', '\n', '\n', '\r\n', '\r', ' '];
+    let seed = 777;
+    const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const verdicts = { clean: 0, unsure: 0 };
+    for (let n = 0; n < 20000; n++) {
+      // Mostly LF files with quoted fields, where the scan jumps; now and then a CR.
+      let text = 'h,i\n';
+      const length = Math.floor(random() * 60);
+      for (let i = 0; i < length; i++) {
+        const pick = alphabet[Math.floor(random() * alphabet.length)]!;
+        text += n % 4 === 0 || !pick.includes('\r') ? pick : '\n';
+      }
+      const bytes = Buffer.from(text, 'latin1');
+      const scan = new QuotingScan(',', '"');
+      for (let i = 0; i < bytes.length; ) {
+        const size = 1 + Math.floor(random() * 12);
+        scan.push(bytes.subarray(i, i + size));
+        i += size;
+      }
+      const expected = referenceScan(bytes, ',', '"');
+      expect([text, scan.verdict()]).toEqual([text, expected]);
+      verdicts[expected]++;
+    }
+    expect(verdicts.clean).toBeGreaterThan(2000);
+    expect(verdicts.unsure).toBeGreaterThan(2000);
+  });
 });
+
+/** The scan's rules applied one byte at a time, with no jumps (what QuotingScan must agree with). */
+function referenceScan(bytes: Uint8Array, delimiter: string, quote: string): 'clean' | 'unsure' {
+  const [d, q, LF, CR] = [delimiter.charCodeAt(0), quote.charCodeAt(0), 10, 13];
+  let state: 'start' | 'unquoted' | 'quoted' | 'afterQuote' = 'start';
+  let lineEnd = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (state === 'quoted') {
+      if (byte === q) state = 'afterQuote';
+    } else if (byte === q) {
+      if (state === 'unquoted') return 'unsure';
+      state = 'quoted';
+    } else if (byte === d) {
+      state = 'start';
+    } else if (byte === LF || byte === CR) {
+      const kind = byte === CR && bytes[i + 1] === LF ? CR : byte;
+      if (byte === CR && kind !== CR) return 'unsure';
+      if (lineEnd === 0) lineEnd = kind;
+      else if (lineEnd !== kind) return 'unsure';
+      if (kind === CR) i++;
+      state = 'start';
+    } else if (state === 'afterQuote') {
+      return 'unsure';
+    } else {
+      state = 'unquoted';
+    }
+  }
+  return state === 'quoted' ? 'unsure' : 'clean';
+}
