@@ -1,5 +1,6 @@
 import { PAIR_COUNT, SeenKeys, StagedScan, type ScanStage, type StagedRow } from '../store/scan-stage.js';
 import type { StateClient } from '../store/state-connection.js';
+import { inBatches } from '../util/batches.js';
 import type { Row } from './connector.js';
 import { mergeByKey, type KeyMatch } from './merge-join.js';
 
@@ -96,7 +97,7 @@ async function* joinInMemory<L>(side: KeyedSide<L>, pairs: PairsByKey): AsyncGen
 /** The side's rows a chunk at a time, each chunk's pairs looked up by key; then the pairs whose key never came. */
 async function* joinByLookups<L>(side: KeyedSide<L>, pairs: PairsByKey, stateStream: StateClient, lookupRows: number): AsyncGenerator<KeyMatch<L, Row>> {
   const seen = await SeenKeys.create(stateStream);
-  for await (const chunk of chunks(side.rows, lookupRows)) {
+  for await (const chunk of inBatches(side.rows, lookupRows)) {
     const keys = chunk.map((row) => side.key(row));
     const found = new Map<string, Row>();
     for await (const pair of pairs.stream(await seen.add(keys))) found.set(pairs.key(pair), pair);
@@ -107,18 +108,6 @@ async function* joinByLookups<L>(side: KeyedSide<L>, pairs: PairsByKey, stateStr
   }
   for await (const pair of pairs.stream(await seen.vanished())) yield { right: pair };
   await seen.drop();
-}
-
-async function* chunks<L>(rows: AsyncIterable<L>, size: number): AsyncGenerator<L[]> {
-  let chunk: L[] = [];
-  for await (const row of rows) {
-    chunk.push(row);
-    if (chunk.length >= size) {
-      yield chunk;
-      chunk = [];
-    }
-  }
-  if (chunk.length > 0) yield chunk;
 }
 
 async function* staged<L>(side: KeyedSide<L>): AsyncGenerator<StagedRow> {
