@@ -6,7 +6,7 @@ import type pg from 'pg';
  * `hashExpression`), worked out in Ferry from the values as written, so a first import need not read
  * its rows back. Only where the stored text is certain: a column type whose output Ferry knows, a
  * value in a form it prints in a known way (most print back as written; numeric(p,s) pads the scale,
- * boolean prints t/f, timestamptz prints ISO with +00), and a table no BEFORE INSERT trigger can
+ * boolean prints t/f, a UTC timestamp prints ISO style), and a table no BEFORE INSERT trigger can
  * change a row of. Any other row is read back.
  */
 export type StoredRowHash = (values: (string | null)[]) => string | undefined;
@@ -58,8 +58,9 @@ const INTEGER = /^(?:0|-?[1-9]\d*)$/;
 const DECIMAL = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
 const NEGATIVE_ZERO = /^-0(?:\.0*)?$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
-/** A UTC timestamp with at most microseconds (more would be rounded). */
-const UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2})[T ]((?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)(?:\.(\d{1,6}))?(?:Z|\+00(?::?00)?)?$/;
+/** A timestamp in UTC (or with no zone) and its fraction of a second. */
+const UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2})[T ]((?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)(?:\.(\d+))?(?:Z|\+00(?::?00)?)?$/;
+const TIMESTAMP_TYPE = /^timestamp(?:\((\d)\))? with(out)? time zone$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const VARCHAR_N = /^character varying\((\d+)\)$/;
 const NUMERIC_PS = /^numeric\((\d+),(\d+)\)$/;
@@ -83,6 +84,21 @@ function scaledDecimal(scale: number): StoredText {
   };
 }
 
+/**
+ * A timestamp prints ISO style, its fraction without trailing zeros; with time zone in a UTC session
+ * it ends in +00, without one the zone written is ignored. More digits than the precision are rounded (not worked out).
+ */
+function utcTimestamp(precision: number, withZone: boolean): StoredText {
+  return (v) => {
+    const parts = UTC_TIMESTAMP.exec(v);
+    if (!parts) return undefined;
+    const written = parts[3] ?? '';
+    if (written.length > precision) return undefined;
+    const fraction = written.replace(TRAILING_ZEROS, '');
+    return `${parts[1]} ${parts[2]}${fraction ? `.${fraction}` : ''}${withZone ? '+00' : ''}`;
+  };
+}
+
 /** How a column type (as format_type prints it) stores a value, or undefined when Ferry does not know its output. */
 export function storedText(sqlType: string, traits: ServerTraits): StoredText | undefined {
   switch (sqlType) {
@@ -100,16 +116,6 @@ export function storedText(sqlType: string, traits: ServerTraits): StoredText | 
     case 'date':
       // Invalid dates fail the COPY; a valid YYYY-MM-DD prints back unchanged in ISO style.
       return traits.isoDates ? when((v) => ISO_DATE.test(v)) : undefined;
-    case 'timestamp with time zone':
-      // ISO style in a UTC session: `YYYY-MM-DD HH:MM:SS[.fraction without trailing zeros]+00`.
-      return traits.isoDates && traits.utcSession
-        ? (v) => {
-            const parts = UTC_TIMESTAMP.exec(v);
-            if (!parts) return undefined;
-            const fraction = (parts[3] ?? '').replace(TRAILING_ZEROS, '');
-            return `${parts[1]} ${parts[2]}${fraction ? `.${fraction}` : ''}+00`;
-          }
-        : undefined;
     case 'boolean':
       return (v) => (v === 't' || v === 'true' ? 't' : v === 'f' || v === 'false' ? 'f' : undefined);
     case 'uuid':
@@ -123,6 +129,12 @@ export function storedText(sqlType: string, traits: ServerTraits): StoredText | 
   }
   const numeric = NUMERIC_PS.exec(sqlType);
   if (numeric) return scaledDecimal(Number(numeric[2]));
+  const timestamp = TIMESTAMP_TYPE.exec(sqlType);
+  if (timestamp) {
+    const withZone = timestamp[2] === undefined;
+    if (!traits.isoDates || (withZone && !traits.utcSession)) return undefined;
+    return utcTimestamp(timestamp[1] === undefined ? 6 : Number(timestamp[1]), withZone);
+  }
   return undefined;
 }
 

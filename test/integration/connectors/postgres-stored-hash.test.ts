@@ -22,6 +22,8 @@ const COLUMNS: [string, string][] = [
   ['g', 'uuid'],
   ['w', 'character varying'],
   ['z', 'timestamp with time zone'],
+  ['s', 'timestamp without time zone'],
+  ['m', 'timestamp(3) with time zone'],
 ];
 const TYPES = COLUMNS.map(([, type]) => type);
 
@@ -37,6 +39,8 @@ const KNOWN: Record<string, string[]> = {
   g: ['0e3c7d7a-58a1-4b7e-9a64-3f1c2d4e5f60'],
   w: ['any text, at all'],
   z: ['2026-11-30T12:00:00Z', '2026-11-30 12:00:00.500Z', '2026-11-30T12:00:00.000001+00:00', '0999-01-01T00:00:00Z', '2026-11-30T23:59:59.123456', '2026-11-30T00:00:00.000+00'],
+  s: ['2026-11-30T12:00:00Z', '2026-11-30 12:00:00.250', '2026-11-30T12:00:00.000001+00', '2026-11-30 12:00:00'],
+  m: ['2026-11-30T12:00:00.123Z', '2026-11-30T12:00:00.1Z', '2026-11-30T12:00:00.000Z'],
 };
 const REWRITTEN: Record<string, string[]> = {
   v: ['abcde   '],
@@ -47,6 +51,8 @@ const REWRITTEN: Record<string, string[]> = {
   b: ['yes', '1', 'TRUE', 'on'],
   g: ['0E3C7D7A-58A1-4B7E-9A64-3F1C2D4E5F60', '{0e3c7d7a-58a1-4b7e-9a64-3f1c2d4e5f60}'],
   z: ['2026-11-30T12:00:00+01', '2026-11-30T12:00:00.1234567Z', '2026-11-30T24:00:00Z', '2026-11-30', 'now'],
+  s: ['2026-11-30T12:00:00+01', '2026-11-30T12:00:00.1234567', 'epoch'],
+  m: ['2026-11-30T12:00:00.1234Z', '2026-11-30T12:00:00.9999Z'],
 };
 
 function rowsOf(values: Record<string, string[]>): (string | null)[][] {
