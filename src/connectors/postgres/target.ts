@@ -130,7 +130,7 @@ export class TargetTable implements TableWriter {
       return undefined;
     }
     await this.client.query('RELEASE SAVEPOINT fresh_copy');
-    if (!rowHash) return this.currentHashes(rows.map((r) => r.key));
+    if (!rowHash) return this.drawnHashes(rows.map((r) => r.key));
     const hashes = new Map<string, string>();
     const unknown: string[][] = [];
     const codec = this.plan.target.codec;
@@ -139,8 +139,26 @@ export class TargetTable implements TableWriter {
       if (hash === undefined) unknown.push(row.key);
       else hashes.set(codec.encode(row.key)!, hash);
     }
-    if (unknown.length > 0) for (const [key, hash] of await this.currentHashes(unknown)) hashes.set(key, hash);
+    if (unknown.length > 0) for (const [key, hash] of await this.drawnHashes(unknown)) hashes.set(key, hash);
     return hashes;
+  }
+
+  /**
+   * `currentHashes` of drawn keys: they are usually one run of a sequence, and then `BETWEEN` its ends
+   * is one index range scan instead of a probe per key (no other row can lie in a run of distinct keys).
+   */
+  private async drawnHashes(keys: string[][]): Promise<Map<string, string>> {
+    const run = this.plan.target.keyKinds.length === 1 && this.plan.target.keyKinds[0] === 'integer' ? integerRun(keys) : undefined;
+    if (!run) return this.currentHashes(keys);
+    const type = this.plan.target.keyTypes[0];
+    const result = await this.client.query({
+      text: `SELECT ${this.keyColumns[0]}::text, ${this.hashExpression()} FROM ${this.table} WHERE ${this.keyColumns[0]} BETWEEN $1::${type} AND $2::${type}`,
+      values: run,
+      rowMode: 'array',
+    });
+    const out = new Map<string, string>();
+    for (const row of result.rows as string[][]) out.set(this.plan.target.codec.encode([row[0]!])!, row[1]!);
+    return out;
   }
 
   private async storedRowHash(): Promise<StoredRowHash | undefined> {
@@ -280,6 +298,21 @@ export class TargetTable implements TableWriter {
     }
     return found;
   }
+}
+
+/** The ends of one-part integer keys that are distinct and contiguous (as a sequence hands them out), else undefined. */
+function integerRun(keys: string[][]): [string, string] | undefined {
+  let low = Infinity;
+  let high = -Infinity;
+  const seen = new Set<number>();
+  for (const key of keys) {
+    const value = Number(key[0]);
+    if (!Number.isSafeInteger(value) || seen.has(value)) return undefined;
+    seen.add(value);
+    if (value < low) low = value;
+    if (value > high) high = value;
+  }
+  return keys.length > 0 && high - low + 1 === keys.length ? [String(low), String(high)] : undefined;
 }
 
 function describeConstraintError(error: Error): string {

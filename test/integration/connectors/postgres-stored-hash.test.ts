@@ -128,13 +128,17 @@ describe('stored row hashes of fresh PostgreSQL rows', () => {
     expect((await serverTraits(client, '"public"."loud"')).untouched).toBe(false);
     expect(storedRowHash(TYPES, await serverTraits(client, '"public"."loud"'))).toBeUndefined();
     const loud = new TargetTable(client, savepoints, planOf('loud'));
-    const keys = [['1'], ['2']];
-    await client.query('BEGIN');
-    const hashes = await loud.copyFresh(keys.map((key, seq) => ({ seq, key, values: TYPES.map((_, i) => (i === 0 ? `quiet ${seq}` : null)) })));
-    const stored = await loud.currentHashes(keys);
-    await client.query('COMMIT');
-    expect(hashes).toEqual(stored);
-    expect((await client.query(`SELECT t FROM loud ORDER BY id`)).rows.map((r) => r.t)).toEqual(['QUIET 0', 'QUIET 1']);
+    // Read back by a range of keys (a run of a sequence) and by the keys themselves (not one run), rows of another transaction lying between them.
+    await client.query(`INSERT INTO loud (id, t) VALUES (12, 'other')`);
+    for (const keys of [[['3'], ['1'], ['2']], [['10'], ['14'], ['11']]]) {
+      await client.query('BEGIN');
+      const hashes = await loud.copyFresh(keys.map((key, seq) => ({ seq, key, values: TYPES.map((_, i) => (i === 0 ? `quiet ${key[0]}` : null)) })));
+      const stored = await loud.currentHashes(keys);
+      await client.query('COMMIT');
+      expect(stored.size).toBe(3);
+      expect(hashes).toEqual(stored);
+    }
+    expect((await client.query(`SELECT t FROM loud ORDER BY id`)).rows.map((r) => r.t)).toEqual(['QUIET 1', 'QUIET 2', 'QUIET 3', 'QUIET 10', 'QUIET 11', 'OTHER', 'QUIET 14']);
 
     await client.query(`SET DateStyle = 'SQL, DMY'`);
     try {
