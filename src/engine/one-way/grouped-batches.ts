@@ -11,13 +11,8 @@ import { WritePipeline } from './write-pipeline.js';
  * pairs naming keys drawn inside that transaction, which a killed PostgreSQL server can hand out
  * again after its restart: the recovery drops those pairs (recover-batches.ts), so their records
  * are created anew instead of rewritten under a key that a new row is about to take.
- *
- * One, for now: with 8, losing the state database mid-run made pg warn that a query was sent on a
- * client still running one (test/hostile/state-db-lost.test.ts: a second and third stderr line), so
- * a failing group's state work overlaps; until that is understood a batch's target work waits for
- * the commit of the batch before it, as before grouping (the next batch is still read meanwhile).
  */
-const GROUP_BATCHES = 1;
+const GROUP_BATCHES = 8;
 
 type KeyedItem = WriteItem & { targetKey: string[] };
 
@@ -35,9 +30,10 @@ export interface TargetGroup {
   markers: number[];
   /** Set when the target commit (or rollback) has been sent: nobody joins any more. */
   closing: boolean;
+  /** A failed group stays the carry's group: every later batch waits for its rollback and fails with its error. */
   failed?: unknown;
-  /** The member writing to the target now; a rollback waits for it, so nothing of it lands after. */
-  head?: Promise<unknown>;
+  /** The member writing to the target now (from its join on); a rollback waits for it, so nothing of it lands after. */
+  head?: Promise<void>;
   /** Settles with the target commit. */
   committed: Promise<void>;
   settle(error?: unknown): void;
@@ -57,24 +53,40 @@ function newGroup(): TargetGroup {
  */
 export async function writeGroupedBatch(parts: EntityParts, items: WriteItem[], carry: MarkerCarry): Promise<void> {
   const group = await joinGroup(parts, carry);
-  const head = writeTargetRows(parts, items);
-  group.head = head;
-  let written: Awaited<typeof head>;
+  const wrote = holdHead(group);
+  let written: Awaited<ReturnType<typeof writeTargetRows>>;
   try {
-    written = await head;
+    // The group may have failed since this batch joined: its rollback waits for this head, and
+    // nothing of this batch may be written after it (the statements would run outside a transaction).
+    if (group.failed !== undefined) throw group.failed;
+    written = await writeTargetRows(parts, items);
   } catch (error) {
-    group.head = undefined;
-    await failGroup(parts, carry, group, error);
+    wrote();
+    await failGroup(parts, group, error);
     throw error;
   }
-  group.head = undefined;
+  wrote();
   const pairsDone = commitPairs(parts, carry, items, written);
   carry.pairsDone = pairsDone;
   const tail = finishMember(parts, carry, group, pairsDone, written.bySeq.size);
   if (!WritePipeline.defer(tail)) await tail;
 }
 
-/** Joins the open group unless it is full or committing (then waits for its commit); else begins a target transaction. */
+/** Makes the joined member the group's head (held from the moment it joined); returns its release. */
+function holdHead(group: TargetGroup): () => void {
+  let release!: () => void;
+  group.head = new Promise<void>((resolve) => (release = resolve));
+  return () => {
+    group.head = undefined;
+    release();
+  };
+}
+
+/**
+ * Joins the open group unless it is full or committing (then waits for its commit); else begins a
+ * target transaction. After a failed group it waits for that group's rollback and fails too: a new
+ * target transaction begun before would send BEGIN behind the ROLLBACK, and the pass is over anyway.
+ */
 async function joinGroup(parts: EntityParts, carry: MarkerCarry): Promise<TargetGroup> {
   for (let open = carry.group; open; open = carry.group) {
     if (!open.closing && open.failed === undefined && open.members < GROUP_BATCHES) {
@@ -90,7 +102,7 @@ async function joinGroup(parts: EntityParts, carry: MarkerCarry): Promise<Target
     await parts.ctx.tx.begin(parts.ctx.target);
   } catch (error) {
     group.closing = true;
-    carry.group = undefined;
+    group.failed = error;
     group.settle(error);
     throw error;
   }
@@ -121,7 +133,8 @@ async function writeTargetRows(parts: EntityParts, items: WriteItem[]): Promise<
   const rejections: RowRejection[] = [];
   await parts.target.stageRows(rows, rejections);
   for (const [seq, hash] of await parts.target.expectedHashes()) hashes.set(seq, hash);
-  const staged = rows.filter((row) => !rejections.some((r) => r.seq === row.seq)).map((row) => row.seq);
+  const rejected = new Set(rejections.map((r) => r.seq));
+  const staged = rows.filter((row) => !rejected.has(row.seq)).map((row) => row.seq);
   await parts.target.write(staged, rejections, 'insert');
   for (const rejection of rejections) {
     const item = bySeq.get(rejection.seq);
@@ -145,7 +158,7 @@ async function finishMember(parts: EntityParts, carry: MarkerCarry, group: Targe
     if (group.done === group.members) await commitGroup(parts, carry, group);
     else await group.committed;
   } catch (error) {
-    await failGroup(parts, carry, group, error);
+    await failGroup(parts, group, error);
     throw error;
   }
   if (carry.pairsDone === pairsDone) carry.pairsDone = undefined;
@@ -193,13 +206,19 @@ async function commitGroup(parts: EntityParts, carry: MarkerCarry, group: Target
   group.settle();
 }
 
-/** Rolls the group's target transaction back (once, after the member writing now has sent its last statement). */
-async function failGroup(parts: EntityParts, carry: MarkerCarry, group: TargetGroup, error: unknown): Promise<void> {
-  if (group.failed !== undefined) return;
+/**
+ * Rolls the group's target transaction back (once, after the member writing now has sent its last
+ * statement); every member that fails returns once that rollback is done, so no statement of the
+ * group is still running when the failure leaves the write pipeline. The group stays the carry's.
+ */
+async function failGroup(parts: EntityParts, group: TargetGroup, error: unknown): Promise<void> {
+  if (group.failed !== undefined) {
+    await group.committed.catch(() => {});
+    return;
+  }
   group.failed = error;
   group.closing = true;
-  if (carry.group === group) carry.group = undefined;
-  await group.head?.catch(() => {});
+  await group.head;
   await parts.ctx.tx.rollback(parts.ctx.target);
   group.settle(error);
 }
