@@ -123,7 +123,8 @@ function failAsLostStateDb(client: pg.PoolClient, url: string): void {
   client.on('error', () => (lost = true));
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   const named = (error: unknown): unknown => {
-    if (!lost || error instanceof FerryError) return error;
+    // A statement running when the server ends the session gets its answer before the client's 'error' event.
+    if (!(lost || endsTheSession(error)) || error instanceof FerryError) return error;
     const detail = error instanceof Error ? error.message.replace(/\s*\n\s*/g, ' ') : String(error);
     return new FerryError(`lost the connection to the state database at ${redactUrl(url)}: ${detail}`, EXIT_SYNC_FAILED, { cause: error });
   };
@@ -132,4 +133,11 @@ function failAsLostStateDb(client: pg.PoolClient, url: string): void {
     return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(named(error))) : result;
   };
   (client as unknown as { query: typeof wrapped }).query = wrapped;
+}
+
+/** The server's answers that end the session: administrator or crash shutdown, server not accepting connections. */
+const SESSION_ENDING_CODES = new Set(['57P01', '57P02', '57P03']);
+
+function endsTheSession(error: unknown): boolean {
+  return error instanceof Error && SESSION_ENDING_CODES.has((error as { code?: string }).code ?? '');
 }
