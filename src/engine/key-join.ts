@@ -94,20 +94,47 @@ async function* joinInMemory<L>(side: KeyedSide<L>, pairs: PairsByKey): AsyncGen
   for (const pair of byKey.values()) yield { right: pair };
 }
 
-/** The side's rows a chunk at a time, each chunk's pairs looked up by key; then the pairs whose key never came. */
+/**
+ * The side's rows a chunk at a time, each chunk's pairs looked up by key; then the pairs whose key
+ * never came. The next chunk is read and looked up while this one's rows are taken, so neither the
+ * state DB's look-up nor the side's read waits for the other.
+ */
 async function* joinByLookups<L>(side: KeyedSide<L>, pairs: PairsByKey, stateStream: StateClient, lookupRows: number): AsyncGenerator<KeyMatch<L, Row>> {
   const seen = await SeenKeys.create(stateStream);
-  for await (const chunk of inBatches(side.rows, lookupRows)) {
-    const keys = chunk.map((row) => side.key(row));
+  const chunks = inBatches(side.rows, lookupRows)[Symbol.asyncIterator]();
+  const lookUpNext = async (): Promise<LookedUp<L> | undefined> => {
+    const next = await chunks.next();
+    if (next.done) return undefined;
+    const keys = next.value.map((row) => side.key(row));
     const found = new Map<string, Row>();
     for await (const pair of pairs.stream(await seen.add(keys))) found.set(pairs.key(pair), pair);
-    for (let i = 0; i < chunk.length; i++) {
-      const pair = found.get(keys[i]!);
-      yield pair ? { left: chunk[i]!, right: pair } : { left: chunk[i]! };
+    return { rows: next.value, keys, found };
+  };
+  let ahead = lookUpNext();
+  try {
+    for (let chunk = await ahead; chunk; chunk = await ahead) {
+      ahead = lookUpNext();
+      // Marked as handled: a failure comes out at the next await, or not at all when the caller stops early.
+      ahead.catch(() => {});
+      const { rows, keys, found } = chunk;
+      for (let i = 0; i < rows.length; i++) {
+        const pair = found.get(keys[i]!);
+        yield pair ? { left: rows[i]!, right: pair } : { left: rows[i]! };
+      }
     }
+  } finally {
+    await ahead.catch(() => {});
+    await chunks.return?.(undefined);
   }
   for await (const pair of pairs.stream(await seen.vanished())) yield { right: pair };
   await seen.drop();
+}
+
+/** One chunk of the side's rows, their keys, and the pairs found for them by key. */
+interface LookedUp<L> {
+  rows: L[];
+  keys: string[];
+  found: Map<string, Row>;
 }
 
 async function* staged<L>(side: KeyedSide<L>): AsyncGenerator<StagedRow> {

@@ -139,7 +139,10 @@ export class SeenKeys {
 /** A `text[]` literal of the values (quoted elements: any character survives). */
 function textArray(values: string[]): string {
   let elements = '';
-  for (const value of values) elements += `${elements ? ',' : ''}"${value.replace(/[\\"]/g, '\\$&')}"`;
+  for (const value of values) {
+    const escaped = value.includes('"') || value.includes('\\') ? value.replace(/[\\"]/g, '\\$&') : value;
+    elements += `${elements ? ',' : ''}"${escaped}"`;
+  }
   return literal(`{${elements}}`);
 }
 

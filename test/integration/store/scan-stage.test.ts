@@ -80,6 +80,37 @@ describe('joinWithPairs through the scan stage (a side without key order)', () =
     });
   }
 
+  it('fails a join through look-ups with the error of a side that fails while the next chunk is read ahead', async () => {
+    const url = await freshDatabase('scan_stage_lookup_error');
+    await withClient(url, async (client) => {
+      async function* failing(): AsyncGenerator<Row> {
+        yield ['d', 'x'];
+        yield ['a', 'y'];
+        yield ['f', 'z'];
+        throw new Error('the file broke off');
+      }
+      const taken: Row[] = [];
+      const join = joinWithPairs<Row>(
+        { rows: failing(), ordered: false, uniqueKeys: true, key: (row) => row[0]!, toRow: (row) => row, fromRow: (row) => row },
+        { stream: (stage) => copyOutRows(client, stage ? stage.joinSql(PAIRS, 'k') : `${PAIRS} ORDER BY k`), key: (pair) => pair[0]!, fitForLookups: async () => true },
+        client,
+        { pairsInMemory: 1, lookupRows: 2 },
+      );
+      await expect(
+        (async () => {
+          for await (const { left } of join) if (left) taken.push(left);
+        })(),
+      ).rejects.toThrow('the file broke off');
+      // The first chunk's rows came out before the read-ahead of the second met the error.
+      expect(taken).toEqual([
+        ['d', 'x'],
+        ['a', 'y'],
+      ]);
+      // The connection is still usable (no query left half-read on it).
+      expect((await client.query('SELECT 1 AS one')).rows[0].one).toBe(1);
+    });
+  });
+
   it('joins a side without rows: only the pairs come out', async () => {
     const url = await freshDatabase('scan_stage_empty');
     await withClient(url, async (client) => {
