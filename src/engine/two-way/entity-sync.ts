@@ -35,7 +35,7 @@ export class TwoWayEntitySync {
   /** Replays the writes of batches a killed run left half-done. */
   async recover(): Promise<void> {
     const b = this.batches;
-    const replayed = await replayRedo({
+    const { replayed, createdAnew } = await replayRedo({
       tx: this.ctx.tx,
       redo: b.redo,
       pairs: b.pairs,
@@ -47,6 +47,10 @@ export class TwoWayEntitySync {
     if (replayed > 0) {
       b.notes.push(`replayed ${replayed} writes of an interrupted run`);
       this.ctx.logger.warn({ entity: this.plan.name, replayed }, 'replayed the writes of an interrupted two-way batch');
+    }
+    if (createdAnew > 0) {
+      b.notes.push(`${createdAnew} creates of an interrupted run that never landed are made again under new keys`);
+      this.ctx.logger.warn({ entity: this.plan.name, createdAnew }, 'an interrupted two-way batch left creates under drawn keys that never landed');
     }
   }
 

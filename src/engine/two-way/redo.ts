@@ -21,11 +21,19 @@ export interface RecoveryTools {
  * the row is still as it was (or missing, for a create) -> the write is replayed; the row was
  * changed by someone since -> that side's pair hash goes back to what it was, so the next pass
  * sees the change (and the conflict policy decides) instead of Ferry overwriting it.
+ *
+ * A create that never landed under a key drawn from its side (`generatedKeys: 'drawn'`, a PostgreSQL
+ * sequence) is not replayed: its record loses the new pair and is created anew by the pass, under a
+ * key drawn now. A server killed before that side's commit can hand the drawn key out again after its
+ * restart (the draw was not durable yet), so a row replayed under it would take the key of a row
+ * about to be created (see recover-batches.ts for one-way flows).
  */
-export async function replayRedo(tools: RecoveryTools): Promise<number> {
+export async function replayRedo(tools: RecoveryTools): Promise<{ replayed: number; createdAnew: number }> {
   let replayed = 0;
+  let createdAnew = 0;
   for (const batch of await tools.redo.pending()) {
     const reverted: { sourceKey: string; side: SideName; hash: string | null }[] = [];
+    const unlanded: string[] = [];
     for (const side of ['target', 'source'] as SideName[]) {
       const writes = batch.items.filter((i) => i[side]).map((i) => ({ sourceKey: i.sourceKey, write: i[side]! }));
       if (writes.length === 0) continue;
@@ -33,9 +41,14 @@ export async function replayRedo(tools: RecoveryTools): Promise<number> {
         tools.clients[side],
         writes.map((w) => tools.sides[side].codec.encode(w.write.key)!),
       );
+      const drawn = tools.sides[side].writer.target.keyMode === 'generated' && tools.clients[side].capabilities.generatedKeys === 'drawn';
       const replay = writes.filter((w) => {
         const now = current.get(tools.sides[side].codec.encode(w.write.key)!);
         if (now?.hash === w.write.hash) return false;
+        if (!now && drawn && w.write.previousHash === null) {
+          unlanded.push(w.sourceKey);
+          return false;
+        }
         if (!now || now.hash === w.write.previousHash) return true;
         reverted.push({ sourceKey: w.sourceKey, side, hash: w.write.previousHash });
         return false;
@@ -56,10 +69,12 @@ export async function replayRedo(tools: RecoveryTools): Promise<number> {
     }
     await tools.tx.unit(tools.state, async () => {
       await revertHashes(tools, reverted);
+      await tools.pairs.remove(unlanded);
       await tools.redo.end(batch.id);
     });
+    createdAnew += unlanded.length;
   }
-  return replayed;
+  return { replayed, createdAnew };
 }
 
 async function revertHashes(tools: RecoveryTools, reverted: { sourceKey: string; side: SideName; hash: string | null }[]): Promise<void> {
