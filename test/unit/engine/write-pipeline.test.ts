@@ -20,6 +20,19 @@ async function settled(promise: Promise<unknown>): Promise<boolean> {
   return done;
 }
 
+/** A pipeline whose first batch deferred two parts: one that fails and one still running. */
+async function oneFailingOneSlow(message: string) {
+  const pipeline = new WritePipeline();
+  const failing = deferred();
+  const slow = deferred();
+  await pipeline.start(async () => {
+    WritePipeline.defer(failing.promise);
+    WritePipeline.defer(slow.promise);
+  });
+  failing.reject(new Error(message));
+  return { pipeline, slow };
+}
+
 describe('WritePipeline', () => {
   it('starts the next batch while a deferred part of the one before is still running', async () => {
     const pipeline = new WritePipeline();
@@ -36,14 +49,7 @@ describe('WritePipeline', () => {
   });
 
   it('starts no batch after a deferred part failed, and throws its error once every other part has ended', async () => {
-    const pipeline = new WritePipeline();
-    const failing = deferred();
-    const slow = deferred();
-    await pipeline.start(async () => {
-      WritePipeline.defer(failing.promise);
-      WritePipeline.defer(slow.promise);
-    });
-    failing.reject(new Error('state database lost'));
+    const { pipeline, slow } = await oneFailingOneSlow('state database lost');
     let started = false;
     const next = pipeline.start(async () => void (started = true));
     expect(await settled(next)).toBe(false); // waits for the slow part: nothing of the pipeline may still run when the error leaves it
@@ -67,14 +73,7 @@ describe('WritePipeline', () => {
   });
 
   it('settles every deferred part before it throws the first failure', async () => {
-    const pipeline = new WritePipeline();
-    const failing = deferred();
-    const slow = deferred();
-    await pipeline.start(async () => {
-      WritePipeline.defer(failing.promise);
-      WritePipeline.defer(slow.promise);
-    });
-    failing.reject(new Error('first'));
+    const { pipeline, slow } = await oneFailingOneSlow('first');
     const settling = pipeline.settle();
     expect(await settled(settling)).toBe(false);
     slow.resolve();
