@@ -37,14 +37,14 @@ const HIGH_BYTES = [
   .join('');
 
 export async function serverTraits(client: pg.ClientBase, table: string): Promise<ServerTraits> {
+  // The table and its partitions (pg_inherits, not pg_partition_tree: any server version).
   const result = await client.query(
-    `SELECT current_setting('server_encoding') = 'UTF8' AND current_setting('client_encoding') = 'UTF8' AS utf8,
+    `WITH RECURSIVE tree(relid) AS (SELECT $2::regclass::oid UNION ALL SELECT i.inhrelid FROM pg_inherits i JOIN tree t ON i.inhparent = t.relid)
+     SELECT current_setting('server_encoding') = 'UTF8' AND current_setting('client_encoding') = 'UTF8' AS utf8,
             current_setting('DateStyle') LIKE 'ISO%' AS iso_dates,
             current_setting('TimeZone') = 'UTC' AS utc_session,
             ROW($1::text)::text = '(' || $1 || ')' AS non_ascii_plain,
-            NOT EXISTS (SELECT 1 FROM pg_trigger
-                         WHERE (tgrelid = $2::regclass OR tgrelid IN (SELECT relid FROM pg_partition_tree($2::regclass)))
-                           AND NOT tgisinternal AND (tgtype & 6) = 6) AS untouched`,
+            NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid IN (SELECT relid FROM tree) AND NOT tgisinternal AND (tgtype & 6) = 6) AS untouched`,
     [HIGH_BYTES, table],
   );
   const row = result.rows[0];

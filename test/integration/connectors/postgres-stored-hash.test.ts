@@ -127,6 +127,13 @@ describe('stored row hashes of fresh PostgreSQL rows', () => {
     await client.query(`CREATE TRIGGER loud_shout BEFORE INSERT ON loud FOR EACH ROW EXECUTE FUNCTION shout()`);
     expect((await serverTraits(client, '"public"."loud"')).untouched).toBe(false);
     expect(storedRowHash(TYPES, await serverTraits(client, '"public"."loud"'))).toBeUndefined();
+    // A trigger on one partition changes the rows COPY routes there.
+    await client.query(`CREATE TABLE parted (id bigint, t text) PARTITION BY RANGE (id)`);
+    await client.query(`CREATE TABLE parted_low PARTITION OF parted FOR VALUES FROM (0) TO (100)`);
+    await client.query(`CREATE TABLE parted_high PARTITION OF parted FOR VALUES FROM (100) TO (200)`);
+    expect((await serverTraits(client, '"public"."parted"')).untouched).toBe(true);
+    await client.query(`CREATE TRIGGER high_shout BEFORE INSERT ON parted_high FOR EACH ROW EXECUTE FUNCTION shout()`);
+    expect((await serverTraits(client, '"public"."parted"')).untouched).toBe(false);
     const loud = new TargetTable(client, savepoints, planOf('loud'));
     // Read back by a range of keys (a run of a sequence) and by the keys themselves (not one run), rows of another transaction lying between them.
     await client.query(`INSERT INTO loud (id, t) VALUES (12, 'other')`);
