@@ -38,7 +38,7 @@ export interface SideOrderBounds {
   lookupRows: number;
 }
 
-export const SIDE_ORDER_BOUNDS: SideOrderBounds = { pairsInMemory: 100_000, lookupRows: 1_000 };
+export const SIDE_ORDER_BOUNDS: SideOrderBounds = { pairsInMemory: 100_000, lookupRows: 5_000 };
 
 /**
  * Joins one side's rows with the pairs by key, like a full outer join: every row and every pair
