@@ -117,20 +117,31 @@ async function requireCurrentSchema(client: pg.PoolClient, url: string): Promise
  * A pool client whose connection is lost (the server restarted, the database went away) makes its
  * statements fail with one sentence naming the state database, for the user as-is. Without an
  * 'error' listener, node-pg would crash the process on the event of a checked-out client.
+ *
+ * A statement running when the server ends the session gets that answer before the client's 'error'
+ * event, which waits for the socket to close. Until then node-pg would queue every later statement
+ * on a connection that never answers again (and warn once two wait): they fail at once instead.
  */
 function failAsLostStateDb(client: pg.PoolClient, url: string): void {
   let lost = false;
   client.on('error', () => (lost = true));
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   const named = (error: unknown): unknown => {
-    // A statement running when the server ends the session gets its answer before the client's 'error' event.
-    if (!(lost || endsTheSession(error)) || error instanceof FerryError) return error;
+    if (!lost || error instanceof FerryError) return error;
     const detail = error instanceof Error ? error.message.replace(/\s*\n\s*/g, ' ') : String(error);
     return new FerryError(`lost the connection to the state database at ${redactUrl(url)}: ${detail}`, EXIT_SYNC_FAILED, { cause: error });
   };
   const wrapped = (...args: unknown[]): unknown => {
+    if (lost && args.every((arg) => typeof arg !== 'function') && typeof (args[0] as { submit?: unknown } | undefined)?.submit !== 'function') {
+      return Promise.reject(named(new Error('the server ended the session')));
+    }
     const result = query(...args);
-    return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(named(error))) : result;
+    return result instanceof Promise
+      ? result.catch((error: unknown) => {
+          if (endsTheSession(error)) lost = true;
+          return Promise.reject(named(error));
+        })
+      : result;
   };
   (client as unknown as { query: typeof wrapped }).query = wrapped;
 }

@@ -9,12 +9,18 @@ import type { TableWriter } from '../connector.js';
 export class DrawnKeys {
   private ready: string[][] = [];
   private pending?: Promise<string[][]>;
+  /** Set while `take` draws keys itself: a draw ahead then waits for the next batch. */
+  private taking = false;
 
   constructor(private readonly writer: TableWriter) {}
 
-  /** Starts drawing `count` keys on the writer's connection; `take` waits for them. */
+  /**
+   * Starts drawing `count` keys on the writer's connection; `take` waits for them. Never beside
+   * another draw: with the batch in flight and a group's commit, a third statement would queue on
+   * the connection (node-pg warns, and drops the queue in pg 9).
+   */
   drawAhead(count: number): void {
-    if (this.pending || count <= 0) return;
+    if (this.pending || this.taking || count <= 0) return;
     const pending = this.writer.allocateKeys(count);
     pending.catch(() => {}); // drawn again by take
     this.pending = pending;
@@ -26,14 +32,19 @@ export class DrawnKeys {
    * batch went back to its savepoint. Nothing was drawn then; an error that lasts surfaces now.
    */
   async take(count: number): Promise<string[][]> {
-    if (this.pending) {
-      const drawn = await this.pending.catch((): string[][] => []);
-      this.pending = undefined;
-      for (const key of drawn) this.ready.push(key);
+    this.taking = true;
+    try {
+      if (this.pending) {
+        const drawn = await this.pending.catch((): string[][] => []);
+        this.pending = undefined;
+        for (const key of drawn) this.ready.push(key);
+      }
+      const taken = this.ready.length <= count ? this.ready : this.ready.slice(0, count);
+      this.ready = this.ready.length <= count ? [] : this.ready.slice(count);
+      if (taken.length < count) for (const key of await this.writer.allocateKeys(count - taken.length)) taken.push(key);
+      return taken;
+    } finally {
+      this.taking = false;
     }
-    const taken = this.ready.length <= count ? this.ready : this.ready.slice(0, count);
-    this.ready = this.ready.length <= count ? [] : this.ready.slice(count);
-    if (taken.length < count) for (const key of await this.writer.allocateKeys(count - taken.length)) taken.push(key);
-    return taken;
   }
 }
