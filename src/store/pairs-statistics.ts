@@ -26,16 +26,19 @@ export type PairStatistics = 'fresh' | 'analysed' | 'stale, not ours to analyse'
 /**
  * Analyses ferry.pairs when its statistics lag behind its rows: never analysed, or more rows changed
  * since than a tenth of those it counted. A run that bulk-loaded pairs calls this at its end, so the
- * next run's look-ups by key (`key = ANY(...)`) are planned with them counted.
+ * next run's look-ups by key (`key = ANY(...)`) are planned with them counted. `written` is how many
+ * pairs the caller just wrote: the server's own count of changed rows reaches pg_stat only when the
+ * writing session flushes its statistics (up to seconds later), so right after a load it can still
+ * read zero.
  */
-export async function refreshPairStatistics(db: StateDb): Promise<PairStatistics> {
+export async function refreshPairStatistics(db: StateDb, written = 0): Promise<PairStatistics> {
   const { rows } = await db.query<{ counted: number; changed: string | null; ours: boolean }>(
     `SELECT c.reltuples AS counted, s.n_mod_since_analyze AS changed, ${OURS}
        FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
       WHERE c.oid = 'ferry.pairs'::regclass`,
   );
   const { counted, changed, ours } = rows[0]!;
-  const stale = counted < 0 || Number(changed ?? 0) > STALE_FLOOR + STALE_SHARE * counted;
+  const stale = counted < 0 || Math.max(written, Number(changed ?? 0)) > STALE_FLOOR + STALE_SHARE * counted;
   if (!stale) return 'fresh';
   if (!ours) return 'stale, not ours to analyse';
   await db.query('ANALYZE ferry.pairs');

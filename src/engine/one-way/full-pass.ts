@@ -42,7 +42,7 @@ export async function fullPass(parts: EntityParts): Promise<void> {
     await ctx.sourceFetch.endSnapshot().catch(() => {});
   }
   // After a first import (or any pass that changed many pairs), before the next run looks pairs up by key.
-  await refreshPairStatistics(ctx.state.client);
+  await refreshPairStatistics(ctx.state.client, parts.tally.pairsWritten());
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { StoredPair } from '../../store/pairs.js';
+import { refreshPairStatistics } from '../../store/pairs-statistics.js';
 import { inBatches } from '../../util/batches.js';
 import { isDeletion } from '../connector.js';
 import { writeBatch } from './batch-writer.js';
@@ -50,5 +51,7 @@ export async function incrementalPass(parts: EntityParts): Promise<void> {
   } finally {
     await pipeline.settle();
   }
+  // An Incremental first import (delta files, a cursor source) loads pairs in bulk too: the next run's look-ups need them counted.
+  await refreshPairStatistics(ctx.state.client, parts.tally.pairsWritten());
   noteCursorCeiling(parts);
 }

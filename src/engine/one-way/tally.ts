@@ -25,6 +25,12 @@ export class EntityTally {
     }
   }
 
+  /** Pairs this pass created, changed or removed (what makes the pairs' planner statistics stale). */
+  pairsWritten(): number {
+    const { created, updated, archived, deleted } = this.counters;
+    return created + updated + archived + deleted;
+  }
+
   reportProgress(): void {
     this.ctx.onProgress?.(this.plan.name, this.counters);
   }

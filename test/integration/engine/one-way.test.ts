@@ -206,6 +206,18 @@ describe('Incremental sync', () => {
     expect(statuses.map((s) => s.email)).toEqual(['ann@example.org', 'cy@example.org', 'di@example.org', 'flo@example.org', 'gus@example.org']);
   });
 
+  it('analyses the pairs after an Incremental first import, so the next run looks them up by key through the primary key', async () => {
+    await sql(
+      dbs.sourceUrl,
+      `INSERT INTO people SELECT i, 'P' || i, 'p' || i || '@example.org', 'Member', 1, timestamptz '2026-01-03' FROM generate_series(1000, 4999) i`,
+    );
+    const report = await runSync({ ...base, spec: { ...base.spec, batchSize: 500 }, mode: 'Incremental' });
+    expect(entity(report, 'people').created).toBe(4007);
+    const [stats] = await sql(dbs.stateUrl, `SELECT c.reltuples, s.last_analyze FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = 'ferry.pairs'::regclass`);
+    expect(stats!.last_analyze).not.toBeNull();
+    expect(Number(stats!.reltuples)).toBeGreaterThanOrEqual(4007);
+  });
+
   it('leaves the target equal to what a Full sync produces', async () => {
     await runSync({ ...base, mode: 'Incremental' });
     await sql(dbs.sourceUrl, `UPDATE people SET email = upper(email), updated_at = now() WHERE id % 2 = 0`);
