@@ -68,6 +68,14 @@ export interface ConnectorCapabilities {
   readOnly?: boolean;
 }
 
+/**
+ * Whether a side's new rows take keys drawn before the write (a sequence): a generated key on a
+ * connector that draws. A server killed before the commit can hand such a key out again.
+ */
+export function drawsKeys(keyMode: 'generated' | 'mapped', capabilities: Pick<ConnectorCapabilities, 'generatedKeys'>): boolean {
+  return keyMode === 'generated' && capabilities.generatedKeys === 'drawn';
+}
+
 export interface ColumnInfo {
   name: string;
   /** The column's declared type in the system's own words, e.g. `character varying(120)`, `datetime(3)`. */

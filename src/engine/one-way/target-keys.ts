@@ -1,4 +1,4 @@
-import { normaliseValue, type RowRejection } from '../connector.js';
+import { drawsKeys, normaliseValue, type RowRejection } from '../connector.js';
 import { openCreateIntents } from '../create-intents.js';
 import type { EntityParts } from './parts.js';
 import type { WriteItem } from './source-records.js';
@@ -37,7 +37,7 @@ export async function assignTargetKeys(parts: EntityParts, items: WriteItem[]): 
  */
 export function drawKeysAhead(parts: EntityParts, items: WriteItem[]): void {
   const { plan, ctx } = parts;
-  if (parts.matching || plan.target.keyMode !== 'generated' || ctx.target.capabilities.generatedKeys !== 'drawn' || !plan.actions.has('createInTarget')) return;
+  if (parts.matching || !drawsKeys(plan.target.keyMode, ctx.target.capabilities) || !plan.actions.has('createInTarget')) return;
   let count = 0;
   for (const item of items) if (!item.pair) count++;
   parts.drawnKeys.drawAhead(count);

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { PairStore } from '../../store/pairs.js';
 import type { RunState } from '../../store/run-state.js';
 import type { StateConnection } from '../../store/state-connection.js';
-import type { Session } from '../connector.js';
+import { drawsKeys, type Session } from '../connector.js';
 import type { EntityPlan } from '../plan.js';
 
 /**
@@ -31,7 +31,7 @@ export async function recoverInterruptedBatches(
       const known = await pairs.bySourceKeys(marker.sourceKeys);
       const targetKeys = [...known.values()].map((p) => plan.target.codec.decode(p.targetKey));
       const current = await target.writer(plan).currentHashes(targetKeys);
-      const drawn = plan.target.keyMode === 'generated' && plan.actions.has('createInTarget') && target.capabilities.generatedKeys === 'drawn';
+      const drawn = drawsKeys(plan.target.keyMode, target.capabilities) && plan.actions.has('createInTarget');
       const differing = [...known.values()].filter((p) => current.get(p.targetKey) !== p.targetHash);
       // A drawn key whose row never landed may be drawn again (see the comment above): its pair goes,
       // and the record is created anew under a key drawn now.

@@ -1,7 +1,7 @@
 import type { RedoLog } from '../../store/redo-log.js';
 import type { StateConnection } from '../../store/state-connection.js';
 import type { Transactions } from '../transactions.js';
-import type { Session, TableWriter } from '../connector.js';
+import { drawsKeys, type Session, type TableWriter } from '../connector.js';
 import type { Side } from './side.js';
 import type { TwoWayPairs } from '../../store/two-way-pairs.js';
 import type { SideName } from './types.js';
@@ -41,7 +41,7 @@ export async function replayRedo(tools: RecoveryTools): Promise<{ replayed: numb
         tools.clients[side],
         writes.map((w) => tools.sides[side].codec.encode(w.write.key)!),
       );
-      const drawn = tools.sides[side].writer.target.keyMode === 'generated' && tools.clients[side].capabilities.generatedKeys === 'drawn';
+      const drawn = drawsKeys(tools.sides[side].writer.target.keyMode, tools.clients[side].capabilities);
       const replay = writes.filter((w) => {
         const now = current.get(tools.sides[side].codec.encode(w.write.key)!);
         if (now?.hash === w.write.hash) return false;
