@@ -1,11 +1,14 @@
 const LF = 10;
 const CR = 13;
+/** A record cut by a piece's end is completed a line at a time while its text stays below this; past it, with the piece's whole rest. */
+const CUT_RECORD = 1 << 16;
 
-/** One CSV record and the line it ends on (as csv-parse's `info.lines` counts). */
-export interface CsvRow {
-  line: number;
-  values: (string | null)[];
-}
+/**
+ * Takes the records a reader finds: `fields` holds the record's `count` values (null for an unquoted
+ * empty field when empty is null, and for a field `wanted` says nobody reads). The array is the
+ * reader's own and is overwritten by the next record, so a handler copies what it keeps.
+ */
+export type CsvRecordHandler = (fields: readonly (string | null)[], count: number, line: number) => void;
 
 /** Text after a closing quote, or a lone CR: the text was not clean after all. */
 export class NotCleanCsvError extends Error {}
@@ -13,8 +16,9 @@ export class NotCleanCsvError extends Error {}
 /**
  * Reads CSV text that `quotingLooksClean` called clean, giving the records csv-parse gives with
  * `csvOptions` (the same values, nulls for unquoted empty fields, skipped empty lines, the same line
- * numbers) at a fraction of its cost: fields are slices of the text, found with a plain scan. It
- * relies on the text being clean and throws `NotCleanCsvError` where it finds it is not.
+ * numbers) at a fraction of its cost: fields are slices of the text, found with a plain scan, put in
+ * one array reused for every record. It relies on the text being clean and throws
+ * `NotCleanCsvError` where it finds it is not.
  *
  * Lines count as csv-parse counts them: one per line end outside quotes (LF or CRLF), and one per
  * CR and per LF inside a quoted field; a record's line is the line its last field ends on.
@@ -27,8 +31,10 @@ export class CleanCsvReader {
   /** Text of a record not complete yet (it continues in the next piece). */
   private rest = '';
   private lines = 1;
-  /** Fields of the last record. */
-  private width = 0;
+  /** The fields of the record being read (reused: no array per record). */
+  private readonly fields: (string | null)[] = [];
+  /** The fields by position that someone reads (false: not sliced out of the text); undefined: all. */
+  private wanted: readonly boolean[] | undefined;
 
   constructor(
     delimiter: string,
@@ -41,27 +47,39 @@ export class CleanCsvReader {
     this.doubled = quote + quote;
   }
 
-  /** Appends to `out` the records that `text` completes. */
-  push(text: string, out: CsvRow[]): void {
-    this.read(this.rest === '' ? text : this.rest + text, false, out);
+  /** From the next record on, only the fields at positions `wanted` marks true get their text (the others are null). */
+  want(wanted: readonly boolean[] | undefined): void {
+    this.wanted = wanted;
   }
 
-  /** Appends the last record, when the text did not end with a line end. */
-  end(out: CsvRow[]): void {
-    if (this.rest !== '') this.read(this.rest, true, out);
+  /** Hands `on` the records that `text` completes. */
+  push(text: string, on: CsvRecordHandler): void {
+    let from = 0;
+    // A record cut by the last piece's end: completed with this piece's text up to a line end, so
+    // the piece itself is read where it lies (joining the two would copy the whole piece).
+    while (this.rest !== '' && from < text.length) {
+      const lf = text.indexOf('\n', from);
+      if (lf < 0 || this.rest.length > CUT_RECORD) {
+        this.read(this.rest + (from === 0 ? text : text.slice(from)), false, on);
+        return;
+      }
+      const head = this.rest + text.slice(from, lf + 1);
+      this.rest = '';
+      this.read(head, false, on);
+      from = lf + 1;
+    }
+    if (from < text.length) this.read(from === 0 ? text : text.slice(from), false, on);
+  }
+
+  /** Hands `on` the last record, when the text did not end with a line end. */
+  end(on: CsvRecordHandler): void {
+    if (this.rest !== '') this.read(this.rest, true, on);
     this.rest = '';
   }
 
-  /** A record's values, `count` of them: the next record's array is sized so. */
-  private complete(values: (string | null)[], count: number): (string | null)[] {
-    if (values.length !== count) values.length = count;
-    this.width = count;
-    return values;
-  }
-
-  private read(s: string, final: boolean, out: CsvRow[]): void {
+  private read(s: string, final: boolean, on: CsvRecordHandler): void {
     const n = s.length;
-    const { d, q } = this;
+    const { d, q, fields, wanted } = this;
     let pos = 0;
     records: while (pos < n) {
       const start = pos;
@@ -77,10 +95,9 @@ export class CleanCsvReader {
         this.lines++;
         continue;
       }
-      // Sized as the record before (most records have as many fields): no growing per field.
-      const values: (string | null)[] = new Array<string | null>(this.width);
       let count = 0;
       for (;;) {
+        const skip = wanted !== undefined && wanted[count] !== true;
         if (pos < n && s.charCodeAt(pos) === q) {
           let from = pos + 1;
           let close: number;
@@ -100,8 +117,11 @@ export class CleanCsvReader {
             const b = s.charCodeAt(i);
             if (b === LF || b === CR) lines++;
           }
-          const value = s.slice(pos + 1, close);
-          values[count++] = doubled ? value.replaceAll(this.doubled, this.quote) : value;
+          if (skip) fields[count++] = null;
+          else {
+            const value = s.slice(pos + 1, close);
+            fields[count++] = doubled ? value.replaceAll(this.doubled, this.quote) : value;
+          }
           pos = close + 1;
         } else {
           let j = pos;
@@ -114,7 +134,7 @@ export class CleanCsvReader {
             pos = start;
             break records;
           }
-          values[count++] = j === pos && this.emptyIsNull ? null : s.slice(pos, j);
+          fields[count++] = skip || (j === pos && this.emptyIsNull) ? null : s.slice(pos, j);
           pos = j;
         }
         if (pos >= n) {
@@ -122,8 +142,8 @@ export class CleanCsvReader {
             pos = start;
             break records;
           }
-          out.push({ line: lines, values: this.complete(values, count) });
           this.lines = lines;
+          on(fields, count, lines);
           break;
         }
         c = s.charCodeAt(pos);
@@ -143,8 +163,8 @@ export class CleanCsvReader {
         } else {
           throw new NotCleanCsvError(`text after a closing quote at line ${lines}`);
         }
-        out.push({ line: lines, values: this.complete(values, count) });
         this.lines = lines + 1;
+        on(fields, count, lines);
         break;
       }
     }

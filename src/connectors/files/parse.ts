@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { parse, type Options } from 'csv-parse';
 import iconv from 'iconv-lite';
 import type { FileEncoding, FileFormat, FileSource } from '../../api/files.js';
-import { CleanCsvReader, type CsvRow } from './csv-clean.js';
+import { CleanCsvReader, type CsvRecordHandler } from './csv-clean.js';
 import { quotingLooksClean } from './csv-quotes.js';
 
 export interface CsvDialect {
@@ -25,33 +25,16 @@ export function dialectOf(file: FileSource): CsvDialect {
   };
 }
 
-/** A record's values by column name. */
-export interface FieldValues {
-  get(column: string): string | null | undefined;
-}
-
-/** One record of a file: its line (where it ends, 1-based) and its fields by column name, or why it cannot be read. */
-export type FileRecord = { line: number; fields: FieldValues } | { line: number; problem: string };
-
 /**
- * A CSV record: its line, and its values found through the file's one map of column positions (no
- * map per record). It is its own `fields`: one object per record of a large file, not two.
+ * Takes a file's records as they are read, each as the values of the sink's `columns` (undefined:
+ * the file has no such column) in an array reused for the next record, or as the reason it cannot
+ * be read. Called synchronously while a piece of the file is read: no object per record between the
+ * text and what the sink makes of it.
  */
-class CsvRecord implements FieldValues {
-  constructor(
-    readonly line: number,
-    private readonly positions: Map<string, number>,
-    private readonly values: (string | null)[],
-  ) {}
-
-  get fields(): FieldValues {
-    return this;
-  }
-
-  get(column: string): string | null | undefined {
-    const at = this.positions.get(column);
-    return at === undefined ? undefined : this.values[at];
-  }
+export interface RecordSink {
+  readonly columns: readonly string[];
+  record(values: readonly (string | null | undefined)[], line: number): void;
+  problem(line: number, reason: string): void;
 }
 
 const ICONV_NAMES: Record<FileEncoding, string> = { 'UTF-8': 'utf8', 'UTF-8-BOM': 'utf8', 'Windows-1252': 'win1252', 'ISO-8859-1': 'latin1' };
@@ -68,7 +51,7 @@ function textOf(path: string, encoding: FileEncoding): NodeJS.ReadableStream {
 export async function fileColumnNames(path: string, format: FileFormat, dialect: CsvDialect): Promise<string[] | undefined> {
   if (format === 'Csv') {
     // The header only: csv-parse stops after the first record instead of parsing the whole first piece.
-    for await (const rows of parsedCsvRows(path, dialect, 1)) return rows[0]!.values.map((v) => v ?? '');
+    for await (const { record } of parsedCsv(path, dialect, 1)) return record.map((v) => v ?? '');
     return undefined;
   }
   for await (const record of jsonLinesRecords(path, dialect.encoding)) if ('fields' in record) return [...record.fields.keys()];
@@ -89,54 +72,52 @@ export function csvOptions(dialect: CsvDialect): Options {
 }
 
 /** csv-parse's records (with `records`, only that many), for text whose quoting the byte scan could not vouch for. */
-async function* parsedCsvRows(path: string, dialect: CsvDialect, records?: number): AsyncGenerator<CsvRow[]> {
-  const parser = textOf(path, dialect.encoding).pipe(parse({ ...csvOptions(dialect), ...(records ? { to: records } : {}) }));
-  for await (const { record, info } of parser as AsyncIterable<{ record: (string | null)[]; info: { lines: number } }>) {
-    yield [{ line: info.lines, values: record }];
-  }
+function parsedCsv(path: string, dialect: CsvDialect, records?: number): AsyncIterable<{ record: (string | null)[]; info: { lines: number } }> {
+  return textOf(path, dialect.encoding).pipe(parse({ ...csvOptions(dialect), ...(records ? { to: records } : {}) }));
 }
 
-/** The same records from cleanly quoted text, a piece of the file at a time. */
-async function* cleanCsvRows(path: string, dialect: CsvDialect): AsyncGenerator<CsvRow[]> {
-  const reader = new CleanCsvReader(dialect.delimiter, dialect.quote, dialect.emptyIsNull);
-  for await (const text of textOf(path, dialect.encoding) as AsyncIterable<string>) {
-    const rows: CsvRow[] = [];
-    reader.push(text, rows);
-    if (rows.length > 0) yield rows;
-  }
-  const last: CsvRow[] = [];
-  reader.end(last);
-  if (last.length > 0) yield last;
-}
-
-/** A CSV file's records in batches: `clean` when `checkSyntax` found its quoting clean. */
-function csvRows(path: string, dialect: CsvDialect, clean: boolean): AsyncGenerator<CsvRow[]> {
-  return clean ? cleanCsvRows(path, dialect) : parsedCsvRows(path, dialect);
-}
-
-/** A CSV file's records; without `columns`, the header row names them. */
-async function* csvRecords(path: string, dialect: CsvDialect, columns: string[] | undefined, clean: boolean): AsyncGenerator<FileRecord[]> {
-  const positionsOf = (names: string[]) => {
-    const positions = new Map<string, number>();
-    // A column named twice gives its last value.
-    names.forEach((name, i) => positions.set(name, i));
-    return positions;
+/**
+ * A CSV file's records into `sink`, yielding after each piece of the file (csv-parse's: each
+ * record); without `columns`, the header row names them. `clean`: `checkSyntax` found its quoting
+ * clean, so `CleanCsvReader` reads it.
+ */
+async function* csvRecords(path: string, dialect: CsvDialect, columns: string[] | undefined, clean: boolean, sink: RecordSink): AsyncGenerator<void> {
+  const view: (string | null | undefined)[] = sink.columns.map(() => undefined);
+  // Where each column the sink reads stands in a record (-1: nowhere); a column named twice gives its last value.
+  let names: string[] | undefined;
+  let at: number[] = [];
+  const named = (given: string[]) => {
+    names = given;
+    at = sink.columns.map((column) => given.lastIndexOf(column));
+    const wanted = given.map(() => false);
+    for (const i of at) if (i >= 0) wanted[i] = true;
+    return wanted;
   };
-  let names = dialect.header ? undefined : columns;
-  let positions = names && positionsOf(names);
-  for await (const rows of csvRows(path, dialect, clean)) {
-    const records: FileRecord[] = [];
-    for (const { line, values } of rows) {
-      if (!names || !positions) {
-        names = values.map((v) => v ?? '');
-        positions = positionsOf(names);
-        continue;
-      }
-      if (values.length !== names.length) records.push({ line, problem: `${values.length} fields, expected ${names.length}` });
-      else records.push(new CsvRecord(line, positions, values));
+  const reader = clean ? new CleanCsvReader(dialect.delimiter, dialect.quote, dialect.emptyIsNull) : undefined;
+  if (!dialect.header && columns) reader?.want(named(columns));
+  const take: CsvRecordHandler = (fields, count, line) => {
+    if (!names) {
+      const wanted = named(fields.slice(0, count).map((v) => v ?? ''));
+      reader?.want(wanted);
+      return;
     }
-    if (records.length > 0) yield records;
+    if (count !== names.length) return sink.problem(line, `${count} fields, expected ${names.length}`);
+    for (let i = 0; i < at.length; i++) view[i] = at[i]! < 0 ? undefined : fields[at[i]!];
+    sink.record(view, line);
+  };
+  if (!reader) {
+    for await (const { record, info } of parsedCsv(path, dialect)) {
+      take(record, record.length, info.lines);
+      yield;
+    }
+    return;
   }
+  for await (const text of textOf(path, dialect.encoding) as AsyncIterable<string>) {
+    reader.push(text, take);
+    yield;
+  }
+  reader.end(take);
+  yield;
 }
 
 function jsonText(value: unknown): string | null {
@@ -164,18 +145,26 @@ async function* jsonLinesRecords(path: string, encoding: FileEncoding): AsyncGen
   }
 }
 
-/**
- * Streams the records of a plain (decrypted, decompressed) file, a batch at a time (one async step
- * per piece of the file, not per record). `clean`: `checkSyntax` found the file's quoting clean.
- */
-export async function* fileRecordBatches(path: string, format: FileFormat, dialect: CsvDialect, columns: string[] | undefined, clean: boolean): AsyncGenerator<FileRecord[]> {
-  if (format === 'Csv') yield* csvRecords(path, dialect, columns, clean);
-  else for await (const record of jsonLinesRecords(path, dialect.encoding)) yield [record];
+/** A JSON Lines file's records into `sink`, yielding after each line. */
+async function* jsonRecords(path: string, encoding: FileEncoding, sink: RecordSink): AsyncGenerator<void> {
+  const view: (string | null | undefined)[] = sink.columns.map(() => undefined);
+  for await (const record of jsonLinesRecords(path, encoding)) {
+    if ('problem' in record) sink.problem(record.line, record.problem);
+    else {
+      for (let i = 0; i < view.length; i++) view[i] = record.fields.get(sink.columns[i]!);
+      sink.record(view, record.line);
+    }
+    yield;
+  }
 }
 
-/** Streams the records of a plain file one by one. */
-export async function* fileRecords(path: string, format: FileFormat, dialect: CsvDialect, columns: string[] | undefined, clean: boolean): AsyncGenerator<FileRecord> {
-  for await (const batch of fileRecordBatches(path, format, dialect, columns, clean)) yield* batch;
+/**
+ * Reads the records of a plain (decrypted, decompressed) file into `sink`, streaming: it yields
+ * after each piece of the file (one async step per piece, not per record), so the caller can take
+ * what the sink made of it. `clean`: `checkSyntax` found the file's quoting clean.
+ */
+export function readRecords(path: string, format: FileFormat, dialect: CsvDialect, columns: string[] | undefined, clean: boolean, sink: RecordSink): AsyncGenerator<void> {
+  return format === 'Csv' ? csvRecords(path, dialect, columns, clean, sink) : jsonRecords(path, dialect.encoding, sink);
 }
 
 /**
@@ -191,7 +180,7 @@ export async function checkSyntax(path: string, format: FileFormat, dialect: Csv
   const quoting = scanned ?? (await quotingLooksClean(createReadStream(path, { highWaterMark: 1 << 20 }), dialect.delimiter, dialect.quote));
   if (quoting === 'clean') return { clean: true };
   try {
-    for await (const _rows of csvRows(path, dialect, false));
+    for await (const _record of parsedCsv(path, dialect));
     return { clean: false };
   } catch (error) {
     return { clean: false, problem: `not valid CSV (${(error as Error).message})` };

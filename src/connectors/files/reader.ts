@@ -3,8 +3,8 @@ import { asDeletion, rowProblem, type Row, type TableReader, type Watermark } fr
 import type { EntityPlan } from '../../engine/plan.js';
 import type { FirstLines } from '../../store/first-lines.js';
 import type { ReadyFile } from './inventory.js';
-import { fileRecordBatches, type CsvDialect, type FileRecord } from './parse.js';
-import { END_OF_FILE, parsePosition, position, RowBuilder } from './rows.js';
+import { readRecords, type CsvDialect, type RecordSink } from './parse.js';
+import { END_OF_FILE, parsePosition, position, RowBuilder, type FieldView } from './rows.js';
 
 /**
  * Rows whose keys are checked against the earlier ones in one round trip to the state database, at
@@ -16,16 +16,62 @@ import { END_OF_FILE, parsePosition, position, RowBuilder } from './rows.js';
 const KEY_CHUNK = 2000;
 
 /**
- * The records of a file in batches, counted into `ready.rows` once the last one was read (also
- * those a resumed read skips); with `after`, only the records past that line.
+ * The rows of one file, built as its records are read (a `RecordSink`): each row with its line at
+ * the same index (no object per row), taken a chunk at a time. Records are counted into
+ * `ready.rows` once the last one was read (also those a resumed read skips); with `after`, only
+ * the records past that line make rows.
  */
-async function* counted(batches: AsyncIterable<FileRecord[]>, ready: ReadyFile, after: number | undefined): AsyncGenerator<FileRecord[]> {
-  let count = 0;
-  for await (const batch of batches) {
-    count += batch.length;
-    yield after === undefined ? batch : batch.filter((record) => record.line > after);
+class FileRows implements RecordSink {
+  rows: Row[] = [];
+  lines: number[] = [];
+  private records = 0;
+  private readonly deletedAt: number;
+
+  constructor(
+    private readonly builder: RowBuilder,
+    private readonly file: FileSource,
+    private readonly ready: ReadyFile,
+    private readonly withValues: boolean,
+    private readonly after: number | undefined,
+  ) {
+    this.deletedAt = file.deletedWhen ? builder.indexOf(file.deletedWhen.column) : -1;
   }
-  ready.rows = count;
+
+  get columns(): readonly string[] {
+    return this.builder.columns;
+  }
+
+  record(values: FieldView, line: number): void {
+    this.records++;
+    if (this.after !== undefined && line <= this.after) return;
+    const { record } = this.ready;
+    const row = this.builder.row(values, line, position(record.id, line), record.name, this.withValues);
+    // A delta row whose deletedWhen column holds one of its values.
+    const deleted = this.deletedAt >= 0 ? values[this.deletedAt] : undefined;
+    if (deleted !== null && deleted !== undefined && this.file.deletedWhen!.values.includes(deleted)) asDeletion(row);
+    this.rows.push(row);
+    this.lines.push(line);
+  }
+
+  problem(line: number, reason: string): void {
+    this.records++;
+    if (this.after !== undefined && line <= this.after) return;
+    this.rows.push(this.builder.rejected(line, position(this.ready.record.id, line), this.ready.record.name, reason, this.withValues));
+    this.lines.push(line);
+  }
+
+  /** The rows built since the last take. */
+  take(): Row[] {
+    const rows = this.rows;
+    this.rows = [];
+    this.lines = [];
+    return rows;
+  }
+
+  /** Counts the file's records into `ready.rows` (after its last one was read). */
+  done(): void {
+    this.ready.rows = this.records;
+  }
 }
 
 /** What a reader needs from its source: the files of this run, and who to tell that a file was read to its end. */
@@ -57,7 +103,7 @@ export class FilesReader implements TableReader {
     private readonly dialect: CsvDialect,
     private readonly files: EntityFiles,
   ) {
-    this.rows = new RowBuilder(plan, file);
+    this.rows = new RowBuilder(plan, file, file.deletedWhen ? [file.deletedWhen.column] : []);
     this.changesOnly = file.contents === 'Delta';
     this.marksDeletions = this.changesOnly && file.deletedWhen !== undefined;
     this.uniqueKeys = file.contents === 'Snapshot';
@@ -81,49 +127,44 @@ export class FilesReader implements TableReader {
     for (const ready of files) {
       const { id } = ready.record;
       if (after && id < after.fileId) continue;
-      const batches = counted(this.recordBatches(ready), ready, after && id === after.fileId ? after.line : undefined);
-      if (this.snapshot) yield* this.withoutRepeatedKeys(ready, batches, withValues);
-      else for await (const batch of batches) yield batch.map((record) => this.rowOf(ready, record, withValues));
+      const rows = this.rowsOf(ready, withValues, after && id === after.fileId ? after.line : undefined);
+      const pieces = this.readInto(ready, rows);
+      if (this.snapshot) yield* this.withoutRepeatedKeys(ready, pieces, rows, withValues);
+      else for await (const _piece of pieces) if (rows.rows.length > 0) yield rows.take();
     }
     this.files.consumed(files);
   }
 
-  private recordBatches(ready: ReadyFile): AsyncGenerator<FileRecord[]> {
-    return fileRecordBatches(ready.plain, this.file.format ?? 'Csv', this.dialect, this.file.columns?.map((c) => c.name), ready.cleanQuoting);
+  private rowsOf(ready: ReadyFile, withValues: boolean, after?: number): FileRows {
+    return new FileRows(this.rows, this.file, ready, withValues, after);
   }
 
-  private rowOf(ready: ReadyFile, record: FileRecord, withValues: boolean): Row {
-    const row = this.rows.row(record, position(ready.record.id, record.line), ready.record.name, withValues);
-    return this.deletes(record) ? asDeletion(row) : row;
+  /** Reads a file's records into `rows`, yielding after each piece of the file, and counts them once the last was read. */
+  private async *readInto(ready: ReadyFile, rows: FileRows): AsyncGenerator<void> {
+    yield* readRecords(ready.plain, this.file.format ?? 'Csv', this.dialect, this.file.columns?.map((c) => c.name), ready.cleanQuoting, rows);
+    rows.done();
   }
 
   /**
    * A snapshot's rows, a key repeated in the file rejected with the line it first came on. The keys
    * seen go to the state database in chunks, so memory stays flat however long the file.
    */
-  private async *withoutRepeatedKeys(ready: ReadyFile, batches: AsyncIterable<FileRecord[]>, withValues: boolean): AsyncGenerator<Row[]> {
+  private async *withoutRepeatedKeys(ready: ReadyFile, pieces: AsyncIterable<void>, built: FileRows, withValues: boolean): AsyncGenerator<Row[]> {
     const seen = await this.files.firstLines();
     try {
       // A chunk's keys are checked in the state database while the next chunk is read (the
       // checks queue on one connection, so they still run in file order).
       let checking: Promise<Row[]> | undefined;
-      // A chunk's rows and, at the same index, the line each came on (no object per row).
-      let rows: Row[] = [];
-      let lines: number[] = [];
-      for await (const batch of batches) {
-        for (const record of batch) {
-          rows.push(this.rowOf(ready, record, withValues));
-          lines.push(record.line);
-        }
-        if (rows.length < KEY_CHUNK) continue;
-        const next = this.checkKeys(seen, ready, rows, lines, withValues);
+      for await (const _piece of pieces) {
+        if (built.rows.length < KEY_CHUNK) continue;
+        const lines = built.lines;
+        const next = this.checkKeys(seen, ready, built.take(), lines, withValues);
         next.catch(() => {}); // surfaced when its turn comes
         if (checking) yield await checking;
         checking = next;
-        rows = [];
-        lines = [];
       }
-      const last = this.checkKeys(seen, ready, rows, lines, withValues);
+      const lines = built.lines;
+      const last = this.checkKeys(seen, ready, built.take(), lines, withValues);
       last.catch(() => {});
       if (checking) yield await checking;
       yield await last;
@@ -149,17 +190,11 @@ export class FilesReader implements TableReader {
     if (repeated.size === 0) return rows;
     for (let i = 0; i < rows.length; i++) {
       const first = repeated.get(lines[i]!);
-      if (first !== undefined) rows[i] = this.rowOf(ready, { line: lines[i]!, problem: `duplicate key (first at line ${first})` }, withValues);
+      if (first === undefined) continue;
+      const { record } = ready;
+      rows[i] = this.rows.rejected(lines[i]!, position(record.id, lines[i]!), record.name, `duplicate key (first at line ${first})`, withValues);
     }
     return rows;
-  }
-
-  /** A delta row whose deletedWhen column holds one of its values. */
-  private deletes(record: FileRecord): boolean {
-    const marker = this.file.deletedWhen;
-    if (!marker || !('fields' in record)) return false;
-    const value = record.fields.get(marker.column);
-    return value !== null && value !== undefined && marker.values.includes(value);
   }
 
   async *scan(withValues: boolean): AsyncGenerator<Row> {
@@ -189,7 +224,8 @@ export class FilesReader implements TableReader {
   /** A scan that does not count as consuming the files (reads by key, Record closures); rows with a problem and deletions (`asDeletion`) included. */
   async *scanQuietly(): AsyncGenerator<Row> {
     for (const ready of await this.current()) {
-      for await (const batch of this.recordBatches(ready)) for (const record of batch) yield this.rowOf(ready, record, true);
+      const rows = this.rowsOf(ready, true);
+      for await (const _piece of this.readInto(ready, rows)) for (const row of rows.take()) yield row;
     }
   }
 

@@ -3,7 +3,6 @@ import type { FileColumnType, FileSource } from '../../api/files.js';
 import { applyValueMap, withProblem, type ConditionClause, type Row, type TransformName } from '../../engine/connector.js';
 import { conditionHolds } from '../../engine/conditions.js';
 import type { EntityPlan } from '../../engine/plan.js';
-import type { FieldValues, FileRecord } from './parse.js';
 import { canonicalValue, ValueError, type ValueFormats } from './values.js';
 
 export const END_OF_FILE = 999_999_999_999;
@@ -46,27 +45,23 @@ function transformed(value: string | null, transform: TransformName): string | n
 /** A side's hash of mapped values: opaque to the engine, only compared with earlier hashes of this connector. */
 export function hashValues(values: (string | null)[]): string {
   // The one-shot hash: no Hash object per row (the same digest as createHash).
-  return hash('md5', JSON.stringify(values), 'hex');
+  return hash('md5', JSON.stringify(values));
 }
 
-/** A value of a named column that does not parse (the engine names the column in the rejection). */
-class ColumnValueError extends Error {
-  constructor(
-    readonly column: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** A record's values, by the index of each column in `RowBuilder.columns` (undefined: the file has no such column). */
+export type FieldView = readonly (string | null | undefined)[];
 
-/** A column a row reads, with its declared type (none: the text as it is). */
+/** A column a row reads: where its value stands in a `FieldView`, its declared type (none: the text as it is). */
 interface ColumnRead {
   name: string;
+  at: number;
   declared?: { type: FileColumnType; format?: string };
 }
 
 /** Turns the records of one entity's files into `SOURCE_LAYOUT` rows, typed and checked. */
 export class RowBuilder {
+  /** The columns the rows read, each once: a reader hands `row` their values in this order. */
+  readonly columns: string[] = [];
   private readonly formats: ValueFormats;
   /** The columns of the key parts, of the mapped values (key fields then fields), of the conditions, of the match keys: looked up once, not per row. */
   private readonly keys: ColumnRead[];
@@ -76,19 +71,23 @@ export class RowBuilder {
   /** The mapped values of the row being built (its hash covers them). */
   private readonly values: (string | null)[];
 
+  /** `extra`: columns the caller reads too (their place in `columns`: `indexOf`). */
   constructor(
     private readonly plan: EntityPlan,
     file: FileSource,
+    extra: string[] = [],
   ) {
     const types = new Map((file.columns ?? []).map((c) => [c.name, { type: c.type ?? 'Text', ...(c.format ? { format: c.format } : {}) }]));
     const column = (name: string): ColumnRead => {
       const declared = types.get(name);
-      return declared ? { name, declared } : { name };
+      const at = this.indexOf(name);
+      return declared ? { name, at, declared } : { name, at };
     };
     this.keys = plan.source.keys.map(column);
     this.mapped = [...plan.keyFields, ...plan.fields].map((f) => ({ ...column(f.source), transform: f.transform, valueMap: f.valueMap }));
     this.conditions = plan.source.conditions.map((clause) => ({ ...column(clause.field), clause }));
     this.match = plan.match.map((m) => column(m.source));
+    for (const name of extra) this.indexOf(name);
     this.values = this.mapped.map(() => null);
     this.formats = {
       decimalSeparator: file.csv?.decimalSeparator ?? '.',
@@ -97,59 +96,65 @@ export class RowBuilder {
     };
   }
 
-  private value(fields: FieldValues, column: ColumnRead): string | null {
-    const raw = fields.get(column.name) ?? null;
+  /** The place of a column in `columns` (added when new). */
+  indexOf(name: string): number {
+    const at = this.columns.indexOf(name);
+    return at >= 0 ? at : this.columns.push(name) - 1;
+  }
+
+  private width(withValues: boolean): number {
+    return this.keys.length + 3 + (withValues ? this.mapped.length + this.match.length : 0);
+  }
+
+  /** A column's value as its declared type says (throws `ValueError`). */
+  private value(values: FieldView, column: ColumnRead): string | null {
+    const raw = values[column.at] ?? null;
     const { declared } = column;
-    if (!declared) return raw;
-    try {
-      return canonicalValue(raw, declared.type, this.formats, declared.format);
-    } catch (error) {
-      if (error instanceof ValueError) throw new ColumnValueError(column.name, error.message);
-      throw error;
-    }
+    return declared ? canonicalValue(raw, declared.type, this.formats, declared.format) : raw;
   }
 
-  /** The key parts of a record as far as they can be read (for naming a rejected row). */
-  private keyOf(record: FileRecord): string[] {
-    if ('problem' in record) return this.plan.source.keys.map(() => '');
-    return this.plan.source.keys.map((k) => record.fields.get(k) ?? '');
-  }
-
-  /** A rejected row; the reason is prefixed with the file and line (built only here, not for every row). */
-  private problem(record: FileRecord, cursor: string, width: number, column: string, fileName: string, reason: string): Row {
-    const row: Row = [...this.keyOf(record), cursor, '', 'f'];
+  /**
+   * A row that cannot be synced, named with file and line (the reason is prefixed with them here,
+   * not for every row); its key parts as far as `values` gives them.
+   */
+  rejected(line: number, cursor: string, fileName: string, reason: string, withValues: boolean, column = '', values?: FieldView): Row {
+    const row: Row = this.keys.map((k) => (values ? (values[k.at] ?? '') : ''));
+    row.push(cursor, '', 'f');
+    const width = this.width(withValues);
     while (row.length < width) row.push(null);
-    return withProblem(row, { column, reason: `${fileName} line ${record.line}: ${reason}` });
+    return withProblem(row, { column, reason: `${fileName} line ${line}: ${reason}` });
   }
 
   /** A row, or a row marked with the problem that keeps it from syncing (named with file and line). */
-  row(record: FileRecord, cursor: string, fileName: string, withValues: boolean): Row {
+  row(values: FieldView, line: number, cursor: string, fileName: string, withValues: boolean): Row {
     const { keys, mapped } = this;
-    const width = keys.length + 3 + (withValues ? mapped.length + this.match.length : 0);
-    if ('problem' in record) return this.problem(record, cursor, width, '', fileName, record.problem);
-    const fields = record.fields;
+    // The column being read: a value that does not parse is rejected in its name.
+    let reading: ColumnRead | undefined;
     try {
       // Built in place at its final size, one row per record of a large file: no intermediate arrays.
-      const row: Row = new Array<string | null>(width);
+      const row: Row = new Array<string | null>(this.width(withValues));
       let at = 0;
-      for (const key of keys) row[at++] = this.value(fields, key);
+      for (const key of keys) row[at++] = this.value(values, (reading = key));
       for (let i = 0; i < keys.length; i++) {
-        if (row[i] === null || row[i] === '') return this.problem(record, cursor, width, keys[i]!.name, fileName, `missing key ${keys[i]!.name}`);
+        if (row[i] === null || row[i] === '') return this.rejected(line, cursor, fileName, `missing key ${keys[i]!.name}`, withValues, keys[i]!.name, values);
       }
       // The values are hashed from one array kept for all rows (synchronous here: no other row meanwhile).
-      const values = this.values;
-      for (let i = 0; i < mapped.length; i++) values[i] = applyValueMap(transformed(this.value(fields, mapped[i]!), mapped[i]!.transform), mapped[i]!.valueMap);
+      const hashed = this.values;
+      for (let i = 0; i < mapped.length; i++) {
+        const field = (reading = mapped[i]!);
+        hashed[i] = applyValueMap(transformed(this.value(values, field), field.transform), field.valueMap);
+      }
       let inScope = true;
-      for (const c of this.conditions) if (!(inScope = conditionHolds(c.clause, this.value(fields, c)))) break;
+      for (const c of this.conditions) if (!(inScope = conditionHolds(c.clause, this.value(values, (reading = c))))) break;
       row[at++] = cursor;
-      row[at++] = hashValues(values);
+      row[at++] = hashValues(hashed);
       row[at++] = inScope ? 't' : 'f';
       if (!withValues) return row;
-      for (const value of values) row[at++] = value;
-      for (const m of this.match) row[at++] = this.value(fields, m);
+      for (let i = 0; i < hashed.length; i++) row[at++] = hashed[i]!;
+      for (const m of this.match) row[at++] = this.value(values, (reading = m));
       return row;
     } catch (error) {
-      if (error instanceof ColumnValueError) return this.problem(record, cursor, width, error.column, fileName, error.message);
+      if (error instanceof ValueError && reading) return this.rejected(line, cursor, fileName, error.message, withValues, reading.name, values);
       throw error;
     }
   }

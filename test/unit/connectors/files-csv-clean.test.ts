@@ -1,8 +1,13 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { CleanCsvReader, NotCleanCsvError, type CsvRow } from '../../../src/connectors/files/csv-clean.js';
+import { CleanCsvReader, NotCleanCsvError, type CsvRecordHandler } from '../../../src/connectors/files/csv-clean.js';
 import { quotingLooksClean } from '../../../src/connectors/files/csv-quotes.js';
 import { csvOptions, dialectOf } from '../../../src/connectors/files/parse.js';
+
+interface CsvRow {
+  line: number;
+  values: (string | null)[];
+}
 
 /** What the import's csv-parse reading gives: each record with its line. */
 function csvParse(text: string, delimiter: string, emptyIsNull: boolean): CsvRow[] {
@@ -15,8 +20,10 @@ function csvParse(text: string, delimiter: string, emptyIsNull: boolean): CsvRow
 function cleanRead(text: string, delimiter: string, emptyIsNull: boolean, piece: number): CsvRow[] {
   const reader = new CleanCsvReader(delimiter, '"', emptyIsNull);
   const out: CsvRow[] = [];
-  for (let i = 0; i < text.length; i += piece) reader.push(text.slice(i, i + piece), out);
-  reader.end(out);
+  // The reader reuses its array of fields: a record is copied as it comes.
+  const take: CsvRecordHandler = (fields, count, line) => out.push({ line, values: fields.slice(0, count) });
+  for (let i = 0; i < text.length; i += piece) reader.push(text.slice(i, i + piece), take);
+  reader.end(take);
   return out;
 }
 
