@@ -12,11 +12,13 @@ export interface ValueFormats {
 const TRUE = new Set(['t', 'true', '1', 'yes', 'y', 'on']);
 const FALSE = new Set(['f', 'false', '0', 'no', 'n', 'off']);
 const TOKENS = /YYYY|MM|DD|HH|mm|ss/g;
-const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 const PLUS = 43;
 const ZERO = 48;
+const NINE = 57;
 const DASH = 45;
 const MINUS = 45;
+const DOT = 46;
+const COMMA = 44;
 
 /** `DD.MM.YYYY` -> a pattern with named groups; separators are literal. */
 function formatPattern(format: string): RegExp {
@@ -85,6 +87,56 @@ function isoTimestamp(text: string): string {
   return date.toISOString().replace(/\.\d{3}Z$/, fraction ? `.${fraction}Z` : 'Z');
 }
 
+/** Whether `text` holds only ASCII digits from `from` on, at least one. */
+function allDigits(text: string, from: number): boolean {
+  if (from >= text.length) return false;
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < ZERO || c > NINE) return false;
+  }
+  return true;
+}
+
+/** `[+-]?\d+` as the integer's canonical text (no plus, no leading zeros, no minus zero); undefined when it is none. */
+function canonicalInteger(value: string): string | undefined {
+  const first = value.charCodeAt(0);
+  const signed = first === PLUS || first === MINUS ? 1 : 0;
+  if (!allDigits(value, signed)) return undefined;
+  // Canonical already (most values): the text itself, read with character codes, no BigInt.
+  if (first !== PLUS && (value.charCodeAt(signed) !== ZERO || value.length === 1)) return value;
+  return BigInt(value).toString();
+}
+
+/**
+ * `[+-]?(\d+(\.\d*)?|\.\d+)` as the decimal's canonical text (no plus, digits before the point, no
+ * trailing zeros after it, no point without digits after it); undefined when it is none. With
+ * `comma`, the point may be written as a comma (the first one; as before, a point still counts).
+ */
+function canonicalDecimal(value: string, comma: boolean): string | undefined {
+  const n = value.length;
+  const first = value.charCodeAt(0);
+  const plus = first === PLUS ? 1 : 0;
+  let before = 0;
+  let after = 0;
+  let dot = -1;
+  for (let i = plus === 1 || first === MINUS ? 1 : 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= ZERO && c <= NINE) {
+      if (dot < 0) before++;
+      else after++;
+    } else if (dot < 0 && (c === DOT || (comma && c === COMMA))) dot = i;
+    else return undefined;
+  }
+  if (before === 0 && after === 0) return undefined;
+  if (dot < 0) return plus ? value.slice(1) : value;
+  let end = n;
+  while (end > dot + 1 && value.charCodeAt(end - 1) === ZERO) end--;
+  // Already canonical (digits before the point, no trailing zeros after it): the text itself, no new strings.
+  if (end === n && after > 0 && before > 0) return !plus && value.charCodeAt(dot) === DOT ? value : `${value.slice(plus, dot)}.${value.slice(dot + 1)}`;
+  const whole = value.slice(plus, dot);
+  return `${before === 0 ? `${whole}0` : whole}${end > dot + 1 ? `.${value.slice(dot + 1, end)}` : ''}`;
+}
+
 /**
  * A file's text as the canonical text of its column type (what the engine hashes and writers
  * accept): integers and decimals without grouping, `.` as decimal separator, booleans `true`/`false`,
@@ -95,21 +147,15 @@ export function canonicalValue(text: string | null, type: FileColumnType, format
   const value = text.trim();
   if (value === '') return null;
   switch (type) {
-    case 'Integer':
-      if (!/^[+-]?\d+$/.test(value)) throw new ValueError(`"${text}" is not an integer`);
-      return BigInt(value).toString();
+    case 'Integer': {
+      const canonical = canonicalInteger(value);
+      if (canonical === undefined) throw new ValueError(`"${text}" is not an integer`);
+      return canonical;
+    }
     case 'Decimal': {
-      const normal = formats.decimalSeparator === ',' ? value.replace(',', '.') : value;
-      if (!DECIMAL.test(normal)) throw new ValueError(`"${text}" is not a decimal number (separator "${formats.decimalSeparator}")`);
-      const unsigned = normal.charCodeAt(0) === PLUS ? normal.slice(1) : normal;
-      const dot = unsigned.indexOf('.');
-      if (dot < 0) return unsigned;
-      let end = unsigned.length;
-      while (end > dot + 1 && unsigned.charCodeAt(end - 1) === ZERO) end--;
-      // Already canonical (digits before the point, no trailing zeros after it): the text itself, no new strings.
-      if (end === unsigned.length && end > dot + 1 && dot > 0 && !(dot === 1 && unsigned.charCodeAt(0) === MINUS)) return unsigned;
-      const whole = unsigned.slice(0, dot);
-      return `${whole === '' || whole === '-' ? `${whole}0` : whole}${end > dot + 1 ? unsigned.slice(dot, end) : ''}`;
+      const canonical = canonicalDecimal(value, formats.decimalSeparator === ',');
+      if (canonical === undefined) throw new ValueError(`"${text}" is not a decimal number (separator "${formats.decimalSeparator}")`);
+      return canonical;
     }
     case 'Boolean': {
       const word = value.toLowerCase();

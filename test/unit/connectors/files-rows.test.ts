@@ -34,4 +34,49 @@ describe('files rows: positions and ISO dates on the per-row path', () => {
     for (const [text, canonical] of cases) expect(canonicalValue(text, 'Decimal', FORMATS)).toBe(canonical);
     expect(canonicalValue('3,25', 'Decimal', { decimalSeparator: ',' })).toBe('3.25');
   });
+
+  it('reads integers and decimals with character codes exactly as the regex reading did, on random texts', () => {
+    // The reading before it (a regex, then BigInt or slices): the same text out, the same refusals.
+    const reference = (value: string, type: 'Integer' | 'Decimal', separator: '.' | ','): string | undefined => {
+      const text = value.trim();
+      if (text === '') return 'null';
+      if (type === 'Integer') return /^[+-]?\d+$/.test(text) ? BigInt(text).toString() : undefined;
+      const normal = separator === ',' ? text.replace(',', '.') : text;
+      if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(normal)) return undefined;
+      const unsigned = normal.startsWith('+') ? normal.slice(1) : normal;
+      const dot = unsigned.indexOf('.');
+      if (dot < 0) return unsigned;
+      let end = unsigned.length;
+      while (end > dot + 1 && unsigned[end - 1] === '0') end--;
+      const whole = unsigned.slice(0, dot);
+      return `${whole === '' || whole === '-' ? `${whole}0` : whole}${end > dot + 1 ? unsigned.slice(dot, end) : ''}`;
+    };
+    const read = (value: string, type: 'Integer' | 'Decimal', separator: '.' | ','): string | undefined => {
+      try {
+        return canonicalValue(value, type, { decimalSeparator: separator }) ?? 'null';
+      } catch (error) {
+        return (type === 'Integer' ? /is not an integer/ : /is not a decimal number/).test((error as Error).message) ? undefined : (error as Error).message;
+      }
+    };
+    const alphabet = ['0', '0', '1', '9', '5', '.', ',', '+', '-', ' ', 'e', '٣'];
+    let seed = 1212;
+    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    let numbers = 0;
+    const differ: unknown[] = [];
+    for (let n = 0; n < 20000; n++) {
+      let value = '';
+      const length = 1 + Math.floor(random() * 7);
+      for (let i = 0; i < length; i++) value += alphabet[Math.floor(random() * alphabet.length)];
+      for (const type of ['Integer', 'Decimal'] as const) {
+        for (const separator of ['.', ','] as const) {
+          const expected = reference(value, type, separator);
+          if (expected !== undefined) numbers++;
+          const got = read(value, type, separator);
+          if (got !== expected) differ.push({ value, type, separator, got, expected });
+        }
+      }
+    }
+    expect(differ).toEqual([]);
+    expect(numbers).toBeGreaterThan(10000);
+  });
 });
