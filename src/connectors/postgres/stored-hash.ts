@@ -55,8 +55,6 @@ export async function serverTraits(client: pg.ClientBase, table: string): Promis
 type StoredText = (value: string) => string | undefined;
 
 const INTEGER = /^(?:0|-?[1-9]\d*)$/;
-const DECIMAL = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
-const NEGATIVE_ZERO = /^-0(?:\.0*)?$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 /** A timestamp in UTC (or with no zone) and its fraction of a second. */
 const UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2})[T ]((?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)(?:\.(\d+))?(?:Z|\+00(?::?00)?)?$/;
@@ -64,7 +62,6 @@ const TIMESTAMP_TYPE = /^timestamp(?:\((\d)\))? with(out)? time zone$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const VARCHAR_N = /^character varying\((\d+)\)$/;
 const NUMERIC_PS = /^numeric\((\d+),(\d+)\)$/;
-const SCALED = /^(-?(?:0|[1-9]\d*))(?:\.(\d+))?$/;
 const TRAILING_ZEROS = /0+$/;
 
 const same: StoredText = (v) => v;
@@ -75,13 +72,40 @@ const when =
 
 /** numeric(p,s) prints `s` decimals: a value with fewer is padded; one with more would be rounded (not worked out). */
 function scaledDecimal(scale: number): StoredText {
+  const zeros = Array.from({ length: scale + 1 }, (_, n) => '0'.repeat(n));
+  // A scan, not a regular expression with groups: no match array or substrings per value (it runs for every fresh row).
   return (v) => {
-    const parts = SCALED.exec(v);
-    if (!parts || NEGATIVE_ZERO.test(v)) return undefined;
-    const fraction = parts[2] ?? '';
-    if (fraction.length > scale) return undefined;
-    return scale === 0 ? parts[1] : `${parts[1]}.${fraction.padEnd(scale, '0')}`;
+    const fraction = decimalFraction(v);
+    if (fraction < 0 || fraction > scale) return undefined;
+    if (fraction === scale) return v;
+    return fraction === 0 ? `${v}.${zeros[scale]}` : v + zeros[scale - fraction];
   };
+}
+
+/** The number of decimals of a plain decimal `-?(0|[1-9]\d*)(\.\d+)?` that is not a negative zero, else -1. */
+function decimalFraction(v: string): number {
+  const n = v.length;
+  const negative = v.charCodeAt(0) === 45; // -
+  let i = negative ? 1 : 0;
+  const first = v.charCodeAt(i++);
+  if (!isDigit(first)) return -1;
+  // No leading zero: "0" alone, or a digit 1-9 and any more.
+  if (first !== 48) while (i < n && isDigit(v.charCodeAt(i))) i++;
+  let zero = first === 48;
+  if (i === n) return negative && zero ? -1 : 0;
+  if (v.charCodeAt(i) !== 46) return -1; // .
+  const start = ++i;
+  for (; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (!isDigit(c)) return -1;
+    if (c !== 48) zero = false;
+  }
+  if (i === start || (negative && zero)) return -1;
+  return n - start;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
 }
 
 /**
@@ -112,7 +136,7 @@ export function storedText(sqlType: string, traits: ServerTraits): StoredText | 
       return when((v) => INTEGER.test(v));
     case 'numeric':
       // An unconstrained numeric keeps the scale it was written with.
-      return when((v) => DECIMAL.test(v) && !NEGATIVE_ZERO.test(v));
+      return when((v) => decimalFraction(v) >= 0);
     case 'date':
       // Invalid dates fail the COPY; a valid YYYY-MM-DD prints back unchanged in ISO style.
       return traits.isoDates ? when((v) => ISO_DATE.test(v)) : undefined;
@@ -138,9 +162,15 @@ export function storedText(sqlType: string, traits: ServerTraits): StoredText | 
   return undefined;
 }
 
+/** Column types whose stored text (as worked out above) is ASCII without any character record_out quotes. */
+function printsPlain(sqlType: string): boolean {
+  return ['smallint', 'integer', 'bigint', 'numeric', 'date', 'boolean', 'uuid'].includes(sqlType) || NUMERIC_PS.test(sqlType);
+}
+
 /** record_out quotes a field holding any of these (or an empty one), doubling `"` and `\`. */
 const RECORD_QUOTE = /["\\(),\t\n\v\f\r ]/;
-const RECORD_DOUBLE = /["\\]/g;
+const RECORD_DOUBLE = /["\\]/;
+const RECORD_DOUBLES = /["\\]/g;
 const NON_ASCII = /[^\x00-\x7f]/;
 
 /** The stored-row hasher for columns of these types, or undefined when no row of them can be hashed in Ferry. */
@@ -152,6 +182,7 @@ export function storedRowHash(columnTypes: string[], traits: ServerTraits): Stor
     if (!stored) return undefined;
     columns.push(stored);
   }
+  const plain = columnTypes.map(printsPlain);
   const { nonAsciiPlain } = traits;
   return (values) => {
     let text = '(';
@@ -162,10 +193,12 @@ export function storedRowHash(columnTypes: string[], traits: ServerTraits): Stor
       if (written === undefined) return undefined;
       const value = columns[i]!(written);
       if (value === undefined) return undefined;
-      if (value === '') text += '""';
-      else if (RECORD_QUOTE.test(value)) text += '"' + value.replace(RECORD_DOUBLE, '$&$&') + '"';
-      else if (nonAsciiPlain || !NON_ASCII.test(value)) text += value;
-      else return undefined;
+      if (plain[i]) text += value;
+      else if (value === '') text += '""';
+      else if (!RECORD_QUOTE.test(value)) {
+        if (!nonAsciiPlain && NON_ASCII.test(value)) return undefined;
+        text += value;
+      } else text += '"' + (RECORD_DOUBLE.test(value) ? value.replace(RECORD_DOUBLES, '$&$&') : value) + '"';
     }
     return hash('md5', text + ')', 'hex');
   };
