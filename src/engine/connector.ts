@@ -141,10 +141,10 @@ export interface TableWriter {
   allocateKeys(count: number): Promise<string[][]>;
   /**
    * Inserts rows whose keys were just drawn (they cannot exist yet), the fast way. Returns the stored
-   * hash per encoded key, or `undefined` when any row failed and nothing was kept (the caller then
-   * stages and writes row by row, which can reject single rows).
+   * hash of each row, in the order of `rows`, or `undefined` when any row failed and nothing was kept
+   * (the caller then stages and writes row by row, which can reject single rows).
    */
-  copyFresh(rows: StageRow[]): Promise<Map<string, string> | undefined>;
+  copyFresh(rows: StageRow[]): Promise<string[] | undefined>;
   /**
    * Inserts rows without keys and reads back the keys the system gave them (capability
    * `generatedKeys: 'returned'`); refused rows are rejected alone. Returns key and stored hash per seq.

@@ -97,8 +97,8 @@ export class HttpWriter implements TableWriter {
     throw new Error('an API returns the keys of new records; it does not hand them out before');
   }
 
-  async copyFresh(rows: StageRow[]): Promise<Map<string, string> | undefined> {
-    return rows.length === 0 ? new Map() : undefined;
+  async copyFresh(rows: StageRow[]): Promise<string[] | undefined> {
+    return rows.length === 0 ? [] : undefined;
   }
 
   /**

@@ -66,7 +66,7 @@ export class MysqlWriter implements TableWriter {
   }
 
   /** Keys are never drawn ahead here, so there are no fresh rows to copy: the staged path writes them. */
-  async copyFresh(): Promise<Map<string, string> | undefined> {
+  async copyFresh(): Promise<string[] | undefined> {
     return undefined;
   }
 

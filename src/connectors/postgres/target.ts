@@ -112,13 +112,13 @@ export class TargetTable implements TableWriter {
 
   /**
    * Rows whose target keys were just drawn from the key defaults cannot exist yet, so they go
-   * straight into the target with one COPY, as a bulk loader would. Returns the stored hash per
-   * key; `undefined` when any row failed (nothing is kept, and the caller takes the row-by-row
-   * path that can reject single rows). The hashes are worked out from the values where their stored
-   * text is certain (stored-hash.ts); only the other rows are read back.
+   * straight into the target with one COPY, as a bulk loader would. Returns the stored hash of each
+   * row, in the order of `rows`; `undefined` when any row failed (nothing is kept, and the caller
+   * takes the row-by-row path that can reject single rows). The hashes are worked out from the values
+   * where their stored text is certain (stored-hash.ts); only the other rows are read back.
    */
-  async copyFresh(rows: StageRow[]): Promise<Map<string, string> | undefined> {
-    if (rows.length === 0) return new Map();
+  async copyFresh(rows: StageRow[]): Promise<string[] | undefined> {
+    if (rows.length === 0) return [];
     const rowHash = await (this.rowHash ??= this.storedRowHash());
     const columns = [...this.keyColumns, ...this.fieldColumns].join(', ');
     await this.client.query('SAVEPOINT fresh_copy');
@@ -130,16 +130,19 @@ export class TargetTable implements TableWriter {
       return undefined;
     }
     await this.client.query('RELEASE SAVEPOINT fresh_copy');
-    if (!rowHash) return this.drawnHashes(rows.map((r) => r.key));
-    const hashes = new Map<string, string>();
-    const unknown: string[][] = [];
-    const codec = this.plan.target.codec;
-    for (const row of rows) {
-      const hash = rowHash(row.values);
-      if (hash === undefined) unknown.push(row.key);
-      else hashes.set(codec.encode(row.key)!, hash);
+    // By position, not by encoded key: no key is encoded and no map is built per row.
+    const hashes: string[] = new Array<string>(rows.length);
+    const unknown: number[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      const hash = rowHash?.(rows[i]!.values);
+      if (hash === undefined) unknown.push(i);
+      else hashes[i] = hash;
     }
-    if (unknown.length > 0) for (const [key, hash] of await this.drawnHashes(unknown)) hashes.set(key, hash);
+    if (unknown.length > 0) {
+      const codec = this.plan.target.codec;
+      const read = await this.drawnHashes(unknown.map((i) => rows[i]!.key));
+      for (const i of unknown) hashes[i] = read.get(codec.encode(rows[i]!.key)!)!;
+    }
     return hashes;
   }
 

@@ -76,7 +76,7 @@ export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCo
     const freshRows = stageRows.filter(isFresh);
     const copied = await parts.target.copyFresh(freshRows);
     if (copied) {
-      for (const row of freshRows) hashes.set(row.seq, copied.get(plan.target.codec.encode(row.key)!)!);
+      copied.forEach((hash, i) => hashes.set(freshRows[i]!.seq, hash));
     }
     const slowRows = copied ? stageRows.filter((row) => !isFresh(row)) : stageRows;
     const castRejections: RowRejection[] = [];

@@ -127,7 +127,7 @@ async function writeTargetRows(parts: EntityParts, items: WriteItem[]): Promise<
   const hashes = new Map<number, string>();
   const copied = await parts.target.copyFresh(rows);
   if (copied) {
-    for (const row of rows) hashes.set(row.seq, copied.get(plan.target.codec.encode(row.key)!)!);
+    copied.forEach((hash, i) => hashes.set(rows[i]!.seq, hash));
     return { bySeq, hashes };
   }
   const rejections: RowRejection[] = [];

@@ -347,7 +347,7 @@ describe.each(VARIANTS)('connector contract: %s', (variant: Variant) => {
     if (session.capabilities.generatedKeys === 'drawn') {
       const drawn = await writer.allocateKeys(3);
       const hashes = await writer.copyFresh(rows.map((r, i) => ({ ...r, key: drawn[i] })));
-      expect(hashes?.size).toBe(3);
+      expect(hashes?.length).toBe(3);
       keys = drawn.map((k) => k[0]);
     } else {
       const rejections: RowRejection[] = [];
