@@ -1,7 +1,7 @@
 const LF = 10;
 const CR = 13;
 /** A record cut by a piece's end is completed a line at a time while its text stays below this; past it, with the piece's whole rest. */
-const CUT_RECORD = 1 << 16;
+const CUT_RECORD = 1 << 12;
 
 /**
  * Takes the records a reader finds: `fields` holds the record's `count` values (null for an unquoted

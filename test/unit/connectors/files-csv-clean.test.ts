@@ -69,6 +69,25 @@ describe('CleanCsvReader: csv-parse records of a cleanly quoted CSV text, from a
     expect(clean).toBeGreaterThan(800);
   });
 
+  it('gives only the wanted fields their text, the rest null, with the same lines', () => {
+    const text = 'a,b,c\n1,"x\ny",3\n,"",\n"p""q",r,s\n';
+    const wanted = [true, false, true];
+    const reader = new CleanCsvReader(',', '"', true);
+    const out: CsvRow[] = [];
+    const take: CsvRecordHandler = (fields, count, line) => out.push({ line, values: fields.slice(0, count) });
+    reader.want(wanted);
+    for (let i = 0; i < text.length; i += 2) reader.push(text.slice(i, i + 2), take);
+    reader.end(take);
+    const all = csvParse(text, ',', true).map(({ line, values }) => ({ line, values: values.map((v, i) => (wanted[i] ? v : null)) }));
+    expect(out).toEqual(all);
+  });
+
+  it('completes a record cut by a piece end whatever its length: a quoted field of many lines, longer than a piece', () => {
+    const long = Array.from({ length: 30_000 }, (_, i) => `line ${i}`).join('\n');
+    const text = `a,b\n1,"${long}"\n2,x\n"${long.slice(0, 1000)}",y`;
+    for (const piece of [4096, 65_536, 1 << 18]) expect(cleanRead(text, ',', true, piece)).toEqual(csvParse(text, ',', true));
+  });
+
   it('throws rather than guess when the text is not clean', () => {
     expect(() => cleanRead('a\n"x"y\n', ',', true, 100)).toThrow(NotCleanCsvError);
     expect(() => cleanRead('a\rb\n', ',', true, 100)).toThrow(NotCleanCsvError);
