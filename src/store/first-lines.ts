@@ -1,36 +1,38 @@
+import { DenseKeyLines, NO_ROOM } from '../util/dense-key-lines.js';
 import type { StateClient } from './state-connection.js';
 
 let registers = 0;
 
 /**
- * Keys kept in memory before the register moves them to the state database: a file of up to this
- * many rows costs no round trip, and memory stays bounded (about 20 MB of short keys) for any file.
+ * Bytes the keys in memory may take before the register sends further keys to the state database:
+ * a million keys of about eight ASCII characters fit (a file that size costs no round trip), and
+ * memory stays bounded for any file.
  */
-export const KEYS_IN_MEMORY = 200_000;
-
-/** Rows per INSERT when the keys in memory move to the table. */
-const SPILL_ROWS = 10_000;
+export const MEMORY_BYTES = 32 * 1024 * 1024;
 
 /**
- * The keys a snapshot file has given so far, each with the line it first came on: in memory up to
- * a bound, then in a temporary table of the state database, so a million-row file's keys cost the
- * reader no memory. The table belongs to the connection, so a crashed run leaves nothing behind.
+ * The keys a snapshot file has given so far, each with the line it first came on: packed in memory
+ * up to a byte budget, then the keys that do not fit in a temporary table of the state database, so
+ * a file of ten million rows takes no more memory than one of a million. The table belongs to the
+ * connection, so a crashed run leaves nothing behind.
  */
 export class FirstLines {
-  /** The keys so far, until there are more than `memoryKeys` of them; then the table holds them. */
-  private memory: Map<string, number> | undefined = new Map();
-  /** The move to the table; batches registered while it runs wait for it (the reader overlaps batches). */
-  private spilled?: Promise<void>;
+  /** The keys that fit in the budget; once one did not, it holds no new key and the table takes them. */
+  private memory: DenseKeyLines | undefined;
+  /** The table's creation; batches that need the table wait for it (the reader overlaps batches). */
+  private tableMade?: Promise<unknown>;
 
   private constructor(
     private readonly client: StateClient,
     /** A name of our own making (a counter), never a value from a spec. */
     private readonly table: string,
-    private readonly memoryKeys: number,
-  ) {}
+    memoryBytes: number,
+  ) {
+    this.memory = new DenseKeyLines(memoryBytes);
+  }
 
-  static async create(client: StateClient, memoryKeys = KEYS_IN_MEMORY): Promise<FirstLines> {
-    return new FirstLines(client, `ferry_first_lines_${++registers}`, memoryKeys);
+  static async create(client: StateClient, memoryBytes = MEMORY_BYTES): Promise<FirstLines> {
+    return new FirstLines(client, `ferry_first_lines_${++registers}`, memoryBytes);
   }
 
   /**
@@ -40,32 +42,26 @@ export class FirstLines {
    */
   async register(keys: string[], lines: number[]): Promise<Map<number, number>> {
     const memory = this.memory;
-    if (!memory) {
-      await this.spilled;
-      return this.registerInTable(keys, lines);
-    }
+    if (!memory) throw new Error('the register of first lines was dropped');
     const repeated = new Map<number, number>();
+    // Keys memory has no room for; a key is either in memory or in the table, never in both.
+    const tableKeys: string[] = [];
+    const tableLines: number[] = [];
     for (let i = 0; i < keys.length; i++) {
-      const first = memory.get(keys[i]!);
-      if (first === undefined) memory.set(keys[i]!, lines[i]!);
-      else repeated.set(lines[i]!, first);
+      const first = memory.add(keys[i]!, lines[i]!);
+      if (first === NO_ROOM) {
+        tableKeys.push(keys[i]!);
+        tableLines.push(lines[i]!);
+      } else if (first !== 0) {
+        repeated.set(lines[i]!, first);
+      }
     }
-    if (memory.size > this.memoryKeys) {
-      // Decided before any await: a batch registered meanwhile goes to the table, after the move.
-      this.memory = undefined;
-      this.spilled = this.spill([...memory]);
-      await this.spilled;
-    }
+    if (tableKeys.length === 0) return repeated;
+    // Decided before any await: batches registered meanwhile queue behind this one on the connection.
+    this.tableMade ??= this.client.query(`CREATE TEMPORARY TABLE ${this.table} (key text COLLATE "C" PRIMARY KEY, line bigint NOT NULL)`);
+    await this.tableMade;
+    for (const [line, first] of await this.registerInTable(tableKeys, tableLines)) repeated.set(line, first);
     return repeated;
-  }
-
-  /** Moves the keys from memory to a new table; later batches are checked there. */
-  private async spill(entries: [string, number][]): Promise<void> {
-    await this.client.query(`CREATE TEMPORARY TABLE ${this.table} (key text COLLATE "C" PRIMARY KEY, line bigint NOT NULL)`);
-    for (let i = 0; i < entries.length; i += SPILL_ROWS) {
-      const slice = entries.slice(i, i + SPILL_ROWS);
-      await this.client.query(`INSERT INTO ${this.table} (key, line) SELECT * FROM unnest($1::text[], $2::bigint[])`, [slice.map(([key]) => key), slice.map(([, line]) => line)]);
-    }
   }
 
   private async registerInTable(batchKeys: string[], batchLines: number[]): Promise<Map<number, number>> {
@@ -77,7 +73,6 @@ export class FirstLines {
       if (first === undefined) firsts.set(batchKeys[i]!, batchLines[i]!);
       else repeated.set(batchLines[i]!, first);
     }
-    if (firsts.size === 0) return repeated;
     const keys = [...firsts.keys()];
     const lines = [...firsts.values()];
     const added = await this.client.query<{ n: number }>(
@@ -101,8 +96,8 @@ export class FirstLines {
 
   async drop(): Promise<void> {
     this.memory = undefined;
-    if (!this.spilled) return;
-    await this.spilled.catch(() => {});
+    if (!this.tableMade) return;
+    await this.tableMade.catch(() => {});
     await this.client.query(`DROP TABLE IF EXISTS ${this.table}`);
   }
 }
