@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { END_OF_FILE, parsePosition, position } from '../../../src/connectors/files/rows.js';
+import { createHash } from 'node:crypto';
+import { END_OF_FILE, hashValues, parsePosition, position } from '../../../src/connectors/files/rows.js';
 import { canonicalValue } from '../../../src/connectors/files/values.js';
 import { cursorTime } from '../../../src/engine/cursor-ceiling.js';
 
@@ -78,5 +79,33 @@ describe('files rows: positions and ISO dates on the per-row path', () => {
     }
     expect(differ).toEqual([]);
     expect(numbers).toBeGreaterThan(10000);
+  });
+
+  it('hashes values as md5 of their JSON text, byte for byte, plain or not (escapes, non-ASCII, surrogates, long texts, nulls)', () => {
+    const pieces = ['a', 'Z', '0', ' ', ',', '"', '\\', '\n', '\u0001', '\u001f', '\u007f', 'é', '€', '\u2028', '😀', '\ud800', '\udfff', 'x'.repeat(700)];
+    let seed = 99;
+    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const differ: unknown[] = [];
+    let plain = 0;
+    for (let n = 0; n < 20000; n++) {
+      const values: (string | null)[] = [];
+      const width = Math.floor(random() * 9);
+      for (let i = 0; i < width; i++) {
+        if (random() < 0.1) values.push(null);
+        else {
+          let value = '';
+          const length = Math.floor(random() * 8);
+          // Mostly ASCII letters (the fast path), sometimes a character JSON escapes or UTF-8 writes in more bytes.
+          for (let k = 0; k < length; k++) value += random() < 0.9 ? pieces[Math.floor(random() * 4)] : pieces[Math.floor(random() * pieces.length)];
+          values.push(value);
+        }
+      }
+      const json = JSON.stringify(values);
+      if (/^[\x20-\x7f]*$/.test(json) && !json.includes('\\')) plain++;
+      const expected = createHash('md5').update(json).digest('hex');
+      if (hashValues(values) !== expected) differ.push(values);
+    }
+    expect(differ).toEqual([]);
+    expect(plain).toBeGreaterThan(5000);
   });
 });
