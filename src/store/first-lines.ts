@@ -5,10 +5,10 @@ let registers = 0;
 
 /**
  * Bytes the keys in memory may take before the register sends further keys to the state database:
- * a million keys of about eight ASCII characters fit (a file that size costs no round trip), and
- * memory stays bounded for any file.
+ * a million keys of up to about ten ASCII characters fit (about 20 MB; a file that size costs no
+ * round trip), and memory stays bounded for any file.
  */
-export const MEMORY_BYTES = 32 * 1024 * 1024;
+export const MEMORY_BYTES = 24 * 1024 * 1024;
 
 /**
  * The keys a snapshot file has given so far, each with the line it first came on: packed in memory

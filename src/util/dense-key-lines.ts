@@ -1,20 +1,25 @@
 /** What `DenseKeyLines.add` answers for a key it holds no line for and has no room for. */
 export const NO_ROOM = -1;
 
-/** The greatest line a key's entry holds (a Uint32Array cell). */
+/** Bits of a slot that hold where a key's record starts (plus one); the other 7 hold bits of its hash. */
+const OFFSET_BITS = 25;
+const OFFSET_MASK = 2 ** OFFSET_BITS - 1;
+/** The largest budget: a record's start plus one must fit in a slot's 25 bits. */
+export const MAX_BUDGET = 2 ** OFFSET_BITS - 1;
+/** The greatest line a record holds (4 bytes). */
 const MAX_LINE = 0xffff_ffff;
-/** Per key in `entries`: where its bytes start, the line it first came on, its hash. */
-const STRIDE = 3;
-/** Slots filled at most this share of the hash table before it doubles (linear probing stays short). */
+/** Records are written in chunks of this many bytes at most (a chunk is never copied, so growing costs no peak). */
+const MAX_CHUNK_BITS = 16;
+/** The hash table grows by half when it is this full (linear probing stays short). */
 const MAX_LOAD = 0.75;
+const FIRST_SLOTS = 64;
 
-/**
- * The 32-bit hash of a key, from its UTF-16 code units: FNV-1a, then MurmurHash3's finalizer so
- * that nearby keys ('E1', 'E2', …) spread over the whole table.
- */
-export function keyHash(key: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+/** FNV-1a's start and step, fed one byte at a time. */
+const FNV_START = 0x811c9dc5;
+const fnv = (hash: number, byte: number) => Math.imul(hash ^ byte, 0x01000193);
+
+/** MurmurHash3's finalizer: spreads FNV's nearby results ('E1', 'E2', …) over all 32 bits. */
+function mix(hash: number): number {
   hash ^= hash >>> 16;
   hash = Math.imul(hash, 0x85ebca6b);
   hash ^= hash >>> 13;
@@ -24,28 +29,77 @@ export function keyHash(key: string): number {
 }
 
 /**
- * Keys, each with the line it first came on, packed in typed arrays instead of a Map of strings: the
- * keys' bytes one after the other in one byte array, per key three 32-bit numbers (start, line,
- * hash), and an open-addressing hash table of key numbers. A key of n ASCII characters costs about
- * n + 20 bytes and no object for the garbage collector to trace. All arrays together never exceed
+ * Each UTF-16 code unit of a key is stored in one to three bytes, UTF-8's layout applied to every unit
+ * (lone surrogates included), so different strings have different bytes. Answers the bytes of `key`,
+ * and their FNV-1a hash (before `mix`) in `hashOut[0]`.
+ */
+function measure(key: string, hashOut: Uint32Array): number {
+  let hash = FNV_START;
+  let bytes = 0;
+  for (let i = 0; i < key.length; i++) {
+    const unit = key.charCodeAt(i);
+    if (unit < 0x80) {
+      hash = fnv(hash, unit);
+      bytes += 1;
+    } else if (unit < 0x800) {
+      hash = fnv(fnv(hash, 0xc0 | (unit >> 6)), 0x80 | (unit & 0x3f));
+      bytes += 2;
+    } else {
+      hash = fnv(fnv(fnv(hash, 0xe0 | (unit >> 12)), 0x80 | ((unit >> 6) & 0x3f)), 0x80 | (unit & 0x3f));
+      bytes += 3;
+    }
+  }
+  hashOut[0] = hash;
+  return bytes;
+}
+
+/** The slot a hash's probe starts at in a table of `length` slots: its low 25 bits scaled (exact in a double). */
+const slotOf = (hash: number, length: number) => Math.floor(((hash & OFFSET_MASK) * length) / 2 ** OFFSET_BITS);
+
+/** The 32-bit hash of a key (of its bytes as stored). */
+export function keyHash(key: string): number {
+  const out = new Uint32Array(1);
+  measure(key, out);
+  return mix(out[0]!);
+}
+
+/** Bytes of a record holding a key of `keyBytes` bytes: its length (2 bytes), the key, its line (4 bytes). */
+const recordBytes = (keyBytes: number) => 2 + keyBytes + 4;
+
+/**
+ * Keys, each with the line it first came on, packed in byte arrays instead of a Map of strings. A key
+ * is a record (length, bytes, line) appended to chunks of bytes, and an open-addressing hash table of
+ * 32-bit slots says where each record starts, with 7 bits of its hash beside so that a probe seldom
+ * reads a record. A key of n ASCII characters costs about n + 6 bytes, plus 5-8 bytes of table, and
+ * no object for the garbage collector to trace. Chunks and table together never take more than
  * `budgetBytes`: a key that does not fit is refused, and from then on the set only answers lookups,
  * so a key is either here or was refused (the caller keeps the refused ones elsewhere).
  *
- * Comparison is exact: a hash hit is confirmed byte by byte. Each UTF-16 code unit is stored in one
- * to three bytes (UTF-8's layout applied to every unit, lone surrogates included), which maps
- * different strings to different bytes.
+ * Comparison is exact: a hit on the hash bits is confirmed byte by byte.
  */
 export class DenseKeyLines {
-  private bytes = new Uint8Array(1024);
-  /** Bytes of `bytes` in use. */
-  private used = 0;
-  private entries = new Uint32Array(64 * STRIDE);
+  private readonly chunkBits: number;
+  private readonly chunks: Uint8Array[] = [];
+  /** Bytes of the last chunk in use; the earlier chunks are full (up to their own `ends`). */
+  private readonly ends: number[] = [];
+  /** Per slot, (7 bits of the hash << 25) | (where the record starts + 1); 0 for an empty slot. */
+  private slots = new Uint32Array(FIRST_SLOTS);
   private count = 0;
-  /** Per slot, the number of the key it holds plus one; 0 for an empty slot. */
-  private slots = new Int32Array(128);
   private refused = false;
+  private readonly hashOut = new Uint32Array(1);
 
-  constructor(private readonly budgetBytes: number) {}
+  /**
+   * `finish` makes a key's 32-bit hash of its bytes' FNV-1a hash; a test may give one that makes every
+   * hash the same.
+   */
+  constructor(
+    private readonly budgetBytes: number,
+    private readonly finish: (fnv: number) => number = mix,
+  ) {
+    if (!(budgetBytes <= MAX_BUDGET)) throw new Error(`a budget of at most ${MAX_BUDGET} bytes`);
+    // A chunk is at most a quarter of the budget, so that a small budget still holds several.
+    this.chunkBits = Math.min(MAX_CHUNK_BITS, Math.max(6, Math.floor(Math.log2(budgetBytes / 4))));
+  }
 
   /** Keys held. */
   get size(): number {
@@ -59,7 +113,7 @@ export class DenseKeyLines {
 
   /** Bytes the arrays take. */
   get byteLength(): number {
-    return this.bytes.byteLength + this.entries.byteLength + this.slots.byteLength;
+    return this.chunks.length * 2 ** this.chunkBits + this.slots.byteLength;
   }
 
   /**
@@ -67,100 +121,122 @@ export class DenseKeyLines {
    * 1 to 2^32 - 1) and answers 0, or answers NO_ROOM when it does not fit in the budget.
    */
   add(key: string, line: number): number {
-    const hash = keyHash(key);
-    let mask = this.slots.length - 1;
-    let slot = hash & mask;
+    const keyBytes = measure(key, this.hashOut);
+    const hash = this.finish(this.hashOut[0]!) >>> 0;
+    const tag = hash >>> OFFSET_BITS;
+    let slot = slotOf(hash, this.slots.length);
     for (let held = this.slots[slot]!; held !== 0; held = this.slots[slot]!) {
-      const entry = (held - 1) * STRIDE;
-      if (this.entries[entry + 2] === hash && this.holdsAt(held - 1, key)) return this.entries[entry + 1]!;
-      slot = (slot + 1) & mask;
+      if (held >>> OFFSET_BITS === tag) {
+        const start = (held & OFFSET_MASK) - 1;
+        if (this.holdsAt(start, key, keyBytes)) return this.lineAt(start, keyBytes);
+      }
+      if (++slot === this.slots.length) slot = 0;
     }
-    if (this.refused || !Number.isInteger(line) || line < 1 || line > MAX_LINE || !this.makeRoom(key.length * 3)) {
+    if (this.refused || !Number.isInteger(line) || line < 1 || line > MAX_LINE || !this.makeRoom(keyBytes)) {
       this.refused = true;
       return NO_ROOM;
     }
-    if (mask !== this.slots.length - 1) {
-      // The table grew: find the key's empty slot in the new one.
-      mask = this.slots.length - 1;
-      slot = hash & mask;
-      while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
-    }
-    const entry = this.count * STRIDE;
-    this.entries[entry] = this.used;
-    this.entries[entry + 1] = line;
-    this.entries[entry + 2] = hash;
-    this.used = this.write(key, this.used);
-    this.slots[slot] = ++this.count;
+    const start = this.append(key, keyBytes, line);
+    this.count++;
+    if (this.count > this.slots.length * MAX_LOAD) this.rehash(Math.floor(this.slots.length * 1.5));
+    else this.place(this.slots, hash, start);
     return 0;
   }
 
-  /** Writes `key`'s bytes from `at` on; returns where they end. */
-  private write(key: string, at: number): number {
-    const bytes = this.bytes;
-    for (let i = 0; i < key.length; i++) {
-      const unit = key.charCodeAt(i);
-      if (unit < 0x80) {
-        bytes[at++] = unit;
-      } else if (unit < 0x800) {
-        bytes[at++] = 0xc0 | (unit >> 6);
-        bytes[at++] = 0x80 | (unit & 0x3f);
-      } else {
-        bytes[at++] = 0xe0 | (unit >> 12);
-        bytes[at++] = 0x80 | ((unit >> 6) & 0x3f);
-        bytes[at++] = 0x80 | (unit & 0x3f);
-      }
-    }
-    return at;
+  /** Puts the record starting at `start` in the first free slot of its probe in `slots`. */
+  private place(slots: Uint32Array, hash: number, start: number): void {
+    let slot = slotOf(hash, slots.length);
+    while (slots[slot] !== 0) if (++slot === slots.length) slot = 0;
+    slots[slot] = (((hash >>> OFFSET_BITS) << OFFSET_BITS) | (start + 1)) >>> 0;
   }
 
-  /** Whether key number `index` is `key`: its bytes compared with `key`'s as `write` lays them. */
-  private holdsAt(index: number, key: string): boolean {
-    const bytes = this.bytes;
-    let at = this.entries[index * STRIDE]!;
-    const end = index + 1 < this.count ? this.entries[(index + 1) * STRIDE]! : this.used;
-    for (let i = 0; i < key.length; i++) {
-      const unit = key.charCodeAt(i);
-      if (unit < 0x80) {
-        if (bytes[at++] !== unit) return false;
-      } else if (unit < 0x800) {
-        if (bytes[at++] !== (0xc0 | (unit >> 6)) || bytes[at++] !== (0x80 | (unit & 0x3f))) return false;
-      } else if (bytes[at++] !== (0xe0 | (unit >> 12)) || bytes[at++] !== (0x80 | ((unit >> 6) & 0x3f)) || bytes[at++] !== (0x80 | (unit & 0x3f))) {
-        return false;
-      }
-    }
-    return at === end;
-  }
-
-  /** Grows the arrays for one more key of up to `keyBytes` bytes; false when that would pass the budget. */
+  /**
+   * Whether there is room for a record of a `keyBytes`-byte key (and for the table, should it grow
+   * with it) within the budget; takes a new chunk when the last one is full.
+   */
   private makeRoom(keyBytes: number): boolean {
-    let bytesLength = this.bytes.length;
-    while (this.used + keyBytes > bytesLength) bytesLength *= 2;
-    const entriesLength = (this.count + 1) * STRIDE > this.entries.length ? this.entries.length * 2 : this.entries.length;
-    const slotsLength = this.count + 1 > this.slots.length * MAX_LOAD ? this.slots.length * 2 : this.slots.length;
-    if (bytesLength + entriesLength * 4 + slotsLength * 4 > this.budgetBytes) return false;
-    if (bytesLength !== this.bytes.length) {
-      const bytes = new Uint8Array(bytesLength);
-      bytes.set(this.bytes.subarray(0, this.used));
-      this.bytes = bytes;
+    const chunkBytes = 2 ** this.chunkBits;
+    const bytes = recordBytes(keyBytes);
+    if (bytes > chunkBytes) return false;
+    const last = this.chunks.length - 1;
+    const newChunk = last < 0 || this.ends[last]! + bytes > chunkBytes;
+    const chunksBytes = (this.chunks.length + (newChunk ? 1 : 0)) * chunkBytes;
+    const slotsBytes = (this.count + 1 > this.slots.length * MAX_LOAD ? Math.floor(this.slots.length * 1.5) : this.slots.length) * 4;
+    if (chunksBytes + slotsBytes > this.budgetBytes) return false;
+    if (newChunk) {
+      this.chunks.push(new Uint8Array(chunkBytes));
+      this.ends.push(0);
     }
-    if (entriesLength !== this.entries.length) {
-      const entries = new Uint32Array(entriesLength);
-      entries.set(this.entries.subarray(0, this.count * STRIDE));
-      this.entries = entries;
-    }
-    if (slotsLength !== this.slots.length) this.rehash(slotsLength);
     return true;
   }
 
-  /** A table of `length` slots (a power of two) for the keys held, placed by their stored hashes. */
-  private rehash(length: number): void {
-    const slots = new Int32Array(length);
-    const mask = length - 1;
-    for (let index = 0; index < this.count; index++) {
-      let slot = this.entries[index * STRIDE + 2]! & mask;
-      while (slots[slot] !== 0) slot = (slot + 1) & mask;
-      slots[slot] = index + 1;
+  /** Appends `key`'s record to the last chunk; answers where it starts (chunk number and place in it). */
+  private append(key: string, keyBytes: number, line: number): number {
+    const last = this.chunks.length - 1;
+    const chunk = this.chunks[last]!;
+    let at = this.ends[last]!;
+    const start = (last << this.chunkBits) + at;
+    chunk[at++] = keyBytes >>> 8;
+    chunk[at++] = keyBytes & 0xff;
+    for (let i = 0; i < key.length; i++) {
+      const unit = key.charCodeAt(i);
+      if (unit < 0x80) {
+        chunk[at++] = unit;
+      } else if (unit < 0x800) {
+        chunk[at++] = 0xc0 | (unit >> 6);
+        chunk[at++] = 0x80 | (unit & 0x3f);
+      } else {
+        chunk[at++] = 0xe0 | (unit >> 12);
+        chunk[at++] = 0x80 | ((unit >> 6) & 0x3f);
+        chunk[at++] = 0x80 | (unit & 0x3f);
+      }
     }
+    chunk[at++] = line >>> 24;
+    chunk[at++] = (line >>> 16) & 0xff;
+    chunk[at++] = (line >>> 8) & 0xff;
+    chunk[at++] = line & 0xff;
+    this.ends[last] = at;
+    return start;
+  }
+
+  /** Whether the record starting at `start` holds `key` (of `keyBytes` bytes as `append` lays them). */
+  private holdsAt(start: number, key: string, keyBytes: number): boolean {
+    const chunk = this.chunks[start >>> this.chunkBits]!;
+    let at = start & (2 ** this.chunkBits - 1);
+    if (((chunk[at]! << 8) | chunk[at + 1]!) !== keyBytes) return false;
+    at += 2;
+    for (let i = 0; i < key.length; i++) {
+      const unit = key.charCodeAt(i);
+      if (unit < 0x80) {
+        if (chunk[at++] !== unit) return false;
+      } else if (unit < 0x800) {
+        if (chunk[at++] !== (0xc0 | (unit >> 6)) || chunk[at++] !== (0x80 | (unit & 0x3f))) return false;
+      } else if (chunk[at++] !== (0xe0 | (unit >> 12)) || chunk[at++] !== (0x80 | ((unit >> 6) & 0x3f)) || chunk[at++] !== (0x80 | (unit & 0x3f))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The line in the record starting at `start`, whose key has `keyBytes` bytes. */
+  private lineAt(start: number, keyBytes: number): number {
+    const chunk = this.chunks[start >>> this.chunkBits]!;
+    const at = (start & (2 ** this.chunkBits - 1)) + 2 + keyBytes;
+    return chunk[at]! * 2 ** 24 + ((chunk[at + 1]! << 16) | (chunk[at + 2]! << 8) | chunk[at + 3]!);
+  }
+
+  /** A table of `length` slots for the records held, their hashes computed again from their bytes. */
+  private rehash(length: number): void {
+    const slots = new Uint32Array(length);
+    this.chunks.forEach((chunk, number) => {
+      for (let at = 0; at < this.ends[number]!; ) {
+        const keyBytes = (chunk[at]! << 8) | chunk[at + 1]!;
+        let hash = FNV_START;
+        for (let i = at + 2; i < at + 2 + keyBytes; i++) hash = fnv(hash, chunk[i]!);
+        this.place(slots, this.finish(hash) >>> 0, (number << this.chunkBits) + at);
+        at += recordBytes(keyBytes);
+      }
+    });
     this.slots = slots;
   }
 }
