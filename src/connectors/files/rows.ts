@@ -50,8 +50,9 @@ const jsonViews: Uint8Array[] = [];
 const NULL = [110, 117, 108, 108];
 
 /**
- * `JSON.stringify(values)` as UTF-8 bytes in `jsonBytes`, when every value is null or ASCII text
- * JSON writes as it is (no control character, quote or backslash); its length, or -1 otherwise.
+ * `JSON.stringify(values)` as UTF-8 bytes in `jsonBytes`, when every value is null or text JSON
+ * writes as it is (no control character, quote or backslash) outside the surrogates (emoji and
+ * other characters past U+FFFF); its length, or -1 otherwise.
  */
 function plainJson(values: readonly (string | null)[]): number {
   const bytes = jsonBytes;
@@ -65,12 +66,24 @@ function plainJson(values: readonly (string | null)[]): number {
       for (const b of NULL) bytes[n++] = b;
       continue;
     }
-    if (typeof value !== 'string' || n + value.length + 8 > JSON_ROOM) return -1;
+    if (typeof value !== 'string' || n + 3 * value.length + 8 > JSON_ROOM) return -1;
     bytes[n++] = 34; // "
     for (let k = 0; k < value.length; k++) {
       const c = value.charCodeAt(k);
-      if (c < 32 || c === 34 || c === 92 || c > 127) return -1;
-      bytes[n++] = c;
+      if (c < 128) {
+        if (c < 32 || c === 34 || c === 92) return -1;
+        bytes[n++] = c;
+      } else if (c < 0x800) {
+        bytes[n++] = 0xc0 | (c >> 6);
+        bytes[n++] = 0x80 | (c & 63);
+      } else if (c >= 0xd800 && c <= 0xdfff) {
+        // Half of a pair, or a lone one JSON escapes: stringified.
+        return -1;
+      } else {
+        bytes[n++] = 0xe0 | (c >> 12);
+        bytes[n++] = 0x80 | ((c >> 6) & 63);
+        bytes[n++] = 0x80 | (c & 63);
+      }
     }
     bytes[n++] = 34;
   }
@@ -81,7 +94,7 @@ function plainJson(values: readonly (string | null)[]): number {
 /**
  * A side's hash of mapped values: opaque to the engine, only compared with earlier hashes of this
  * connector, so it stays `md5(JSON.stringify(values))` in hex. Plain values are hashed from their
- * bytes written into one buffer (no JSON string per row, no conversion of it to UTF-8).
+ * UTF-8 bytes written into one buffer (no JSON string per row, no conversion of it to UTF-8).
  */
 export function hashValues(values: readonly (string | null)[]): string {
   const n = plainJson(values);
