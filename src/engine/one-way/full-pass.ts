@@ -1,5 +1,6 @@
 import type { StoredPair } from '../../store/pairs.js';
 import { pairStatisticsFit, refreshPairStatistics } from '../../store/pairs-statistics.js';
+import { ownRecordStrings } from '../../util/own-strings.js';
 import type { Row } from '../connector.js';
 import { joinWithPairs } from '../key-join.js';
 import { clearCarriedMarker, writeBatch, type MarkerCarry } from './batch-writer.js';
@@ -53,7 +54,7 @@ export async function fullPass(parts: EntityParts): Promise<void> {
  */
 async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newest: NewestWithinCeiling, noPairs: boolean): Promise<void> {
   const { plan, ctx, tally } = parts;
-  const comparison = new Comparison(parts, keyOnly);
+  const comparison = new Comparison(parts, keyOnly, !noPairs);
   if (noPairs && parts.reader.uniqueKeys) {
     // A chunk at a time where the reader gives chunks: one async step per chunk, not a promise per row.
     for await (const records of scannedRecordChunks(parts, !keyOnly, newest)) {
@@ -131,6 +132,8 @@ class Comparison {
   constructor(
     private readonly parts: EntityParts,
     private readonly keyOnly: boolean,
+    /** Rows to write are few among many read (there are pairs): each write's strings are copied (see ownRecordStrings). */
+    private readonly sparse: boolean,
   ) {}
 
   take(record: KeyedRecord | undefined, pair: StoredPair | undefined): Promise<void> | undefined {
@@ -141,7 +144,11 @@ class Comparison {
       rejectRepeatedKey(plan, record.key, tally);
     } else if (record) {
       const write = classify(plan, record, pair, matching, tally);
-      if (write) this.writes.push(write);
+      if (write) {
+        // A batch of a mostly unchanged source fills over many chunks of read text: its values must not keep them alive.
+        if (this.sparse) ownRecordStrings(write.record);
+        this.writes.push(write);
+      }
     } else if (!pair!.sourceGone) {
       this.gone.push(pair!);
     }
