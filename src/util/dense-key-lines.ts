@@ -80,7 +80,7 @@ const recordBytes = (keyBytes: number) => 2 + keyBytes + 4;
 export class DenseKeyLines {
   private readonly chunkBits: number;
   private readonly chunks: Uint8Array[] = [];
-  /** Bytes of the last chunk in use; the earlier chunks are full (up to their own `ends`). */
+  /** Bytes in use of each chunk (a record never spans two; the next one starts a new chunk). */
   private readonly ends: number[] = [];
   /** Per slot, (7 bits of the hash << 25) | (where the record starts + 1); 0 for an empty slot. */
   private slots = new Uint32Array(FIRST_SLOTS);
