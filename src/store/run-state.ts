@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 
 export interface Watermark {
   cursor: string;
@@ -107,6 +107,25 @@ export class RunState {
       [this.flow, entity, this.runId, JSON.stringify(sourceKeys)],
     );
     return Number(result.rows[0].id);
+  }
+
+  /**
+   * Opens a transaction on this client that clears the markers `clear` (batches whose target commit
+   * is done) and begins one for `sourceKeys`, all in one round trip (one multi-statement query
+   * instead of BEGIN, DELETE and INSERT one after the other); returns the new marker's id. The
+   * caller writes the batch's pairs, then commits (or rolls back, also when this throws: the
+   * transaction may be open).
+   */
+  async beginWithInflight(entity: string, sourceKeys: string[], clear: number[] = []): Promise<number> {
+    const literal = (text: string) => pg.escapeLiteral(text);
+    const statements = ['BEGIN'];
+    if (clear.length > 0) statements.push(`DELETE FROM ferry.inflight_batches WHERE id IN (${clear.map((id) => String(Math.trunc(id))).join(', ')})`);
+    statements.push(
+      `INSERT INTO ferry.inflight_batches (flow, entity, run_id, source_keys)
+       VALUES (${literal(this.flow)}, ${literal(entity)}, ${literal(this.runId)}, ${literal(JSON.stringify(sourceKeys))}::jsonb) RETURNING id`,
+    );
+    const results = (await this.client.query(statements.join(';\n'))) as unknown as pg.QueryResult[];
+    return Number(results.at(-1)!.rows[0].id);
   }
 
   /** Clears one marker, or several in one statement. */

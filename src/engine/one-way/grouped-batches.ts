@@ -54,7 +54,7 @@ function newGroup(): TargetGroup {
 export async function writeGroupedBatch(parts: EntityParts, items: WriteItem[], carry: MarkerCarry): Promise<void> {
   const group = await joinGroup(parts, carry);
   const wrote = holdHead(group);
-  let written: Awaited<ReturnType<typeof writeTargetRows>>;
+  let written: PairWrite[];
   try {
     // The group may have failed since this batch joined: its rollback waits for this head, and
     // nothing of this batch may be written after it (the statements would run outside a transaction).
@@ -68,7 +68,7 @@ export async function writeGroupedBatch(parts: EntityParts, items: WriteItem[], 
   wrote();
   const pairsDone = commitPairs(parts, carry, items, written);
   carry.pairsDone = pairsDone;
-  const tail = finishMember(parts, carry, group, pairsDone, written.bySeq.size);
+  const tail = finishMember(parts, carry, group, pairsDone, written.length);
   if (!WritePipeline.defer(tail)) await tail;
 }
 
@@ -110,39 +110,50 @@ async function joinGroup(parts: EntityParts, carry: MarkerCarry): Promise<Target
 }
 
 /**
- * COPYs the rows into the target (inside the group's transaction) and learns their stored hashes.
- * A batch COPY refuses rejects nothing: when it fails, the rows are staged and inserted one way
- * that rejects single rows, before their pairs are written (so no pair has to be taken back).
+ * COPYs the rows into the target (inside the group's transaction) and returns the pairs of the rows
+ * written, with their stored hashes. A batch COPY refuses rejects nothing: when it fails, the rows
+ * are staged and inserted one way that rejects single rows, before their pairs are written (so no
+ * pair has to be taken back).
  */
-async function writeTargetRows(parts: EntityParts, items: WriteItem[]): Promise<{ bySeq: Map<number, KeyedItem>; hashes: Map<number, string> }> {
+async function writeTargetRows(parts: EntityParts, items: WriteItem[]): Promise<PairWrite[]> {
   const { plan, tally } = parts;
   failpoint('batch:created');
-  const bySeq = new Map<number, KeyedItem>();
+  const keyed: KeyedItem[] = [];
   const rows: StageRow[] = [];
-  items.forEach((item, seq) => {
-    if (!item.targetKey) return;
-    rows.push({ seq, key: item.targetKey, values: item.record.values!.slice(plan.keyFields.length) });
-    bySeq.set(seq, item as KeyedItem);
-  });
-  const hashes = new Map<number, string>();
-  const copied = await parts.target.copyFresh(rows);
-  if (copied) {
-    copied.forEach((hash, i) => hashes.set(rows[i]!.seq, hash));
-    return { bySeq, hashes };
+  // A generated target key is no mapped field: the values are the fields', used as they are (not copied per row).
+  const skip = plan.keyFields.length;
+  for (let seq = 0; seq < items.length; seq++) {
+    const item = items[seq]!;
+    if (!item.targetKey) continue;
+    const values = item.record.values!;
+    rows.push({ seq, key: item.targetKey, values: skip === 0 ? values : values.slice(skip) });
+    keyed.push(item as KeyedItem);
   }
+  const copied = await parts.target.copyFresh(rows);
+  if (copied) return keyed.map((item, i) => pairOf(parts, item, copied[i]));
   const rejections: RowRejection[] = [];
   await parts.target.stageRows(rows, rejections);
-  for (const [seq, hash] of await parts.target.expectedHashes()) hashes.set(seq, hash);
-  const rejected = new Set(rejections.map((r) => r.seq));
-  const staged = rows.filter((row) => !rejected.has(row.seq)).map((row) => row.seq);
+  const hashes = await parts.target.expectedHashes();
+  const castRejected = new Set(rejections.map((r) => r.seq));
+  const staged = rows.filter((row) => !castRejected.has(row.seq)).map((row) => row.seq);
   await parts.target.write(staged, rejections, 'insert');
-  for (const rejection of rejections) {
-    const item = bySeq.get(rejection.seq);
-    if (!item) continue;
-    tally.reject(item.record.key!, rejection.reason);
-    bySeq.delete(rejection.seq);
+  const rejected = new Set<number>();
+  for (const { seq, reason } of rejections) {
+    if (rejected.has(seq)) continue;
+    rejected.add(seq);
+    tally.reject(items[seq]!.record.key!, reason);
   }
-  return { bySeq, hashes };
+  const written: PairWrite[] = [];
+  rows.forEach((row, i) => {
+    if (!rejected.has(row.seq)) written.push(pairOf(parts, keyed[i]!, hashes.get(row.seq)));
+  });
+  return written;
+}
+
+/** The pair of a row written under its drawn key, with the hash the row has in the target (null when unknown). */
+function pairOf(parts: EntityParts, item: KeyedItem, targetHash: string | undefined): PairWrite {
+  const { record } = item;
+  return { sourceKey: record.key!, targetKey: parts.plan.target.codec.encode(item.targetKey)!, sourceHash: record.hash, targetHash: targetHash ?? null, sourceCursor: record.cursor };
 }
 
 /**
@@ -170,32 +181,23 @@ async function finishMember(parts: EntityParts, carry: MarkerCarry, group: Targe
 }
 
 /** Pairs and the inflight marker of one member, committed after the previous member's; resolves to the marker. */
-async function commitPairs(
-  parts: EntityParts,
-  carry: MarkerCarry,
-  items: WriteItem[],
-  { bySeq, hashes }: { bySeq: Map<number, KeyedItem>; hashes: Map<number, string> },
-): Promise<number> {
+async function commitPairs(parts: EntityParts, carry: MarkerCarry, items: WriteItem[], pairWrites: PairWrite[]): Promise<number> {
   const { plan, ctx } = parts;
-  const pairWrites: PairWrite[] = [];
-  for (const [seq, item] of bySeq) {
-    pairWrites.push({
-      sourceKey: item.record.key!,
-      targetKey: plan.target.codec.encode(item.targetKey)!,
-      sourceHash: item.record.hash,
-      targetHash: hashes.get(seq) ?? null,
-      sourceCursor: item.record.cursor,
-    });
-  }
   await carry.pairsDone;
   const clearing = carry.open;
   carry.open = undefined;
-  return ctx.tx.unit(ctx.state, async () => {
-    if (clearing) await ctx.runState.endInflight(clearing);
+  // A real transaction (a grouped batch never runs in a dry run, see writeBatch): BEGIN with the
+  // markers in one round trip, the pairs, COMMIT.
+  try {
+    const marker = await ctx.runState.beginWithInflight(plan.name, pairWrites.map((p) => p.sourceKey), clearing);
     await parts.pairs.insertNew(pairWrites);
     await clearCreateIntents(parts, items);
-    return ctx.runState.beginInflight(plan.name, pairWrites.map((p) => p.sourceKey));
-  });
+    await ctx.state.commit();
+    return marker;
+  } catch (error) {
+    await ctx.state.rollback().catch(() => {});
+    throw error;
+  }
 }
 
 async function commitGroup(parts: EntityParts, carry: MarkerCarry, group: TargetGroup): Promise<void> {
