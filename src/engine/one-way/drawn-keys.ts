@@ -9,18 +9,26 @@ import type { TableWriter } from '../connector.js';
 export class DrawnKeys {
   private ready: string[][] = [];
   private pending?: Promise<string[][]>;
-  /** Set while `take` draws keys itself: a draw ahead then waits for the next batch. */
+  /** Set while `take` draws keys itself. */
   private taking = false;
+  /** Keys asked for ahead while a draw ran: drawn in one go once `take` has the keys drawn before. */
+  private wanted = 0;
 
   constructor(private readonly writer: TableWriter) {}
 
   /**
    * Starts drawing `count` keys on the writer's connection; `take` waits for them. Never beside
    * another draw: with the batch in flight and a group's commit, a third statement would queue on
-   * the connection (node-pg warns, and drops the queue in pg 9).
+   * the connection (node-pg warns, and drops the queue in pg 9). Asked while a draw runs (the
+   * reader is two batches ahead of the writer), the keys are drawn when `take` has taken that one.
    */
   drawAhead(count: number): void {
-    if (this.pending || this.taking || count <= 0) return;
+    if (count <= 0) return;
+    if (this.pending || this.taking) this.wanted += count;
+    else this.draw(count);
+  }
+
+  private draw(count: number): void {
     const pending = this.writer.allocateKeys(count);
     pending.catch(() => {}); // drawn again by take
     this.pending = pending;
@@ -42,9 +50,11 @@ export class DrawnKeys {
       const taken = this.ready.length <= count ? this.ready : this.ready.slice(0, count);
       this.ready = this.ready.length <= count ? [] : this.ready.slice(count);
       if (taken.length < count) for (const key of await this.writer.allocateKeys(count - taken.length)) taken.push(key);
+      if (this.wanted > 0) this.draw(this.wanted);
       return taken;
     } finally {
       this.taking = false;
+      this.wanted = 0;
     }
   }
 }

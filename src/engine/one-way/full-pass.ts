@@ -119,11 +119,12 @@ async function* scannedRecords(parts: EntityParts, withValues: boolean, newest: 
 
 /**
  * Takes the joined source records and pairs in turn and writes what they need, a batch at a time
- * (one batch in flight while the next is read). `take` returns a promise only when the caller must
+ * (up to two batches in flight while the next is read). `take` returns a promise only when the caller must
  * wait (a turn of the event loop, a full batch): most rows cost no promise.
  */
 class Comparison {
-  private readonly pipeline = new WritePipeline();
+  // Two batches in flight: the reader goes on while a write waits on a server (a group's commit, a COPY).
+  private readonly pipeline = new WritePipeline(2);
   private readonly carry: MarkerCarry = {};
   private writes: WriteItem[] = [];
   private gone: StoredPair[] = [];

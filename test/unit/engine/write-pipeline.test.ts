@@ -80,3 +80,54 @@ describe('WritePipeline', () => {
     await expect(settling).rejects.toThrow('first');
   });
 });
+
+describe('WritePipeline with two batches in flight', () => {
+  it('hands a batch on while the one before is writing, and starts it only once that one has ended', async () => {
+    const pipeline = new WritePipeline(2);
+    const first = deferred();
+    const order: string[] = [];
+    await pipeline.start(async () => {
+      order.push('first started');
+      await first.promise;
+      order.push('first ended');
+    });
+    await pipeline.start(async () => void order.push('second started')); // returns at once: one batch is in flight
+    await nextTurn();
+    expect(order).toEqual(['first started']);
+    const third = pipeline.start(async () => void order.push('third started'));
+    expect(await settled(third)).toBe(false); // two in flight: waits for the first
+    first.resolve();
+    await third;
+    await pipeline.settle();
+    expect(order).toEqual(['first started', 'first ended', 'second started', 'third started']);
+  });
+
+  it('does not start a batch waiting in line after the one before it failed, and throws that failure', async () => {
+    const pipeline = new WritePipeline(2);
+    const first = deferred();
+    await pipeline.start(() => first.promise);
+    let started = false;
+    await pipeline.start(async () => void (started = true));
+    first.reject(new Error('target lost'));
+    await expect(pipeline.start(async () => void (started = true))).rejects.toThrow('target lost');
+    await expect(pipeline.settle()).rejects.toThrow('target lost');
+    expect(started).toBe(false);
+  });
+
+  it('does not start a batch waiting in line after a deferred part failed', async () => {
+    const pipeline = new WritePipeline(2);
+    const failing = deferred();
+    const writing = deferred();
+    await pipeline.start(async () => {
+      WritePipeline.defer(failing.promise);
+      await writing.promise;
+    });
+    let started = false;
+    await pipeline.start(async () => void (started = true));
+    failing.reject(new Error('state database lost'));
+    await nextTurn();
+    writing.resolve();
+    await expect(pipeline.settle()).rejects.toThrow('state database lost');
+    expect(started).toBe(false);
+  });
+});
