@@ -15,8 +15,16 @@ const NEWLINE = 0x0a;
  * character): a value sliced out of a string of the whole chunk would keep that chunk alive for as
  * long as the value is kept, so a caller keeping a few values per chunk (vanished pairs, a batch of
  * writes) would hold the whole stream.
+ *
+ * The rows of a chunk are parsed together and handed out one by one without a generator step per
+ * row (a join reads millions of them; each step of an async generator costs several promise turns).
  */
-export async function* copyOutRows(client: pg.ClientBase, query: string): AsyncGenerator<Row> {
+export function copyOutRows(client: pg.ClientBase, query: string): AsyncGenerator<Row> {
+  return new RowsOfChunks(copyOutChunks(client, query));
+}
+
+/** The rows of `COPY (query) TO STDOUT`, those of each chunk the socket gives in one array (see copyOutRows). */
+export async function* copyOutChunks(client: pg.ClientBase, query: string): AsyncGenerator<Row[]> {
   const stream = client.query(copyTo(`COPY (${query}) TO STDOUT`));
   /** The bytes of the line not yet ended, from earlier chunks. */
   const unfinished: Buffer[] = [];
@@ -26,26 +34,84 @@ export async function* copyOutRows(client: pg.ClientBase, query: string): AsyncG
       unfinished.push(chunk);
       continue;
     }
+    const rows: Row[] = [];
     let start = 0;
     if (unfinished.length > 0) {
       unfinished.push(chunk.subarray(0, newline));
-      yield parseLine(Buffer.concat(unfinished).toString('utf8'));
+      rows.push(parseLine(Buffer.concat(unfinished).toString('utf8')));
       unfinished.length = 0;
       start = newline + 1;
       newline = chunk.indexOf(NEWLINE, start);
     }
     while (newline !== -1) {
-      yield parseLine(chunk.toString('utf8', start, newline));
+      rows.push(parseLine(chunk.toString('utf8', start, newline)));
       start = newline + 1;
       newline = chunk.indexOf(NEWLINE, start);
     }
     if (start < chunk.length) unfinished.push(chunk.subarray(start));
+    yield rows;
   }
-  if (unfinished.length > 0) yield parseLine(Buffer.concat(unfinished).toString('utf8'));
+  if (unfinished.length > 0) yield [parseLine(Buffer.concat(unfinished).toString('utf8'))];
 }
 
 function parseLine(line: string): Row {
   const row: Row = line.split('\t');
   for (let i = 0; i < row.length; i++) row[i] = unescapeCopyField(row[i] as string);
   return row;
+}
+
+/**
+ * The rows of a generator of row arrays, one at a time, as an async generator would give them:
+ * `return` and `throw` go to the arrays' generator (which ends the COPY), a failure comes out of the
+ * `next` that reaches it, and calls made before an earlier one settled are answered in order.
+ */
+class RowsOfChunks implements AsyncGenerator<Row> {
+  private rows: Row[] = [];
+  private at = 0;
+  private finished = false;
+  /** The arrays' generator's step under way, if any. */
+  private pending?: Promise<void>;
+
+  constructor(private readonly chunks: AsyncGenerator<Row[]>) {}
+
+  next(): Promise<IteratorResult<Row>> {
+    if (this.pending) return this.pending.then(() => this.next());
+    if (this.at < this.rows.length) return Promise.resolve({ value: this.rows[this.at++]!, done: false });
+    if (this.finished) return Promise.resolve({ value: undefined, done: true });
+    this.rows = [];
+    this.at = 0;
+    this.pending = this.chunks.next().then(
+      (step) => {
+        this.pending = undefined;
+        if (step.done) this.finished = true;
+        else this.rows = step.value;
+      },
+      (error: unknown) => {
+        this.pending = undefined;
+        this.finished = true;
+        throw error;
+      },
+    );
+    return this.pending.then(() => this.next());
+  }
+
+  async return(value?: unknown): Promise<IteratorResult<Row>> {
+    await this.pending?.catch(() => {});
+    this.finished = true;
+    this.rows = [];
+    await this.chunks.return(undefined);
+    return { value: value as Row, done: true };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<Row>> {
+    await this.pending?.catch(() => {});
+    this.finished = true;
+    this.rows = [];
+    await this.chunks.throw(error);
+    return { value: undefined, done: true };
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<Row> {
+    return this;
+  }
 }

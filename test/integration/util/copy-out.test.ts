@@ -24,6 +24,20 @@ describe('copyOutRows', () => {
     });
   });
 
+  it('answers next() calls made before the earlier ones settled in order, and is done once the consumer stopped', async () => {
+    const url = await freshDatabase('copy_out_early_stop');
+    await withClient(url, async (client) => {
+      const rows = copyOutRows(client, `SELECT g FROM generate_series(1, 200000) g`);
+      // A connection whose COPY was stopped early is not used again: it still holds the COPY's rest (as before the rows came in arrays).
+      const steps = await Promise.all(Array.from({ length: 5 }, () => rows.next()));
+      expect(steps.map((s) => s.value)).toEqual([['1'], ['2'], ['3'], ['4'], ['5']]);
+      let seen = 0;
+      for await (const row of rows) if (++seen === 1000) break;
+      expect(seen).toBe(1000);
+      expect(await rows.next()).toEqual({ value: undefined, done: true });
+    });
+  });
+
   it('keeps no chunk alive through a value kept from it: a few values kept per chunk hold their rows, not the stream', async () => {
     const url = await freshDatabase('copy_out_retained');
     await withClient(url, async (client) => {
