@@ -1,17 +1,7 @@
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { copyOutRows } from '../../../src/util/copy-out.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
-
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-
-function heapAfterGc(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
+import { heapAfterGc } from '../../helpers/heap.js';
 
 describe('copyOutRows', () => {
   it('gives rows whole however the chunks cut them: a row longer than a chunk, multi-byte characters, escapes, nulls', async () => {

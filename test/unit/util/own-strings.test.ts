@@ -1,16 +1,6 @@
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { ownCopies, ownCopy, ownRecordStrings } from '../../../src/util/own-strings.js';
-
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-
-function heapAfterGc(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
+import { heapAfterGc } from '../../helpers/heap.js';
 
 /** A chunk of ~600 KB of text, like a file reader's, and a record of values cut out of it (one long, one short, one null). */
 function recordFromChunk(n: number) {
