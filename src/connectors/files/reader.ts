@@ -139,10 +139,10 @@ export class FilesReader implements TableReader {
     return new FileRows(this.rows, this.file, ready, withValues, after);
   }
 
-  /** Reads a file's records into `rows`, yielding after each piece of the file, and counts them once the last was read. */
-  private async *readInto(ready: ReadyFile, rows: FileRows): AsyncGenerator<void> {
+  /** Reads a file's records into `rows`, yielding after each piece of the file; with `count`, counts them once the last was read. */
+  private async *readInto(ready: ReadyFile, rows: FileRows, count = true): AsyncGenerator<void> {
     yield* readRecords(ready.plain, this.file.format ?? 'Csv', this.dialect, this.file.columns?.map((c) => c.name), ready.cleanQuoting, rows);
-    rows.done();
+    if (count) rows.done();
   }
 
   /**
@@ -225,7 +225,7 @@ export class FilesReader implements TableReader {
   async *scanQuietly(): AsyncGenerator<Row> {
     for (const ready of await this.current()) {
       const rows = this.rowsOf(ready, true);
-      for await (const _piece of this.readInto(ready, rows)) for (const row of rows.take()) yield row;
+      for await (const _piece of this.readInto(ready, rows, false)) for (const row of rows.take()) yield row;
     }
   }
 
