@@ -26,6 +26,16 @@ export class StateConnection {
     await this.client.query('COMMIT');
   }
 
+  /**
+   * Commits without waiting for the WAL flush (`synchronous_commit = off` for this transaction
+   * only). A crash of the server (not of this client) may lose it, with the commits after it, until
+   * a commit that waits for its flush has returned: the server flushes its WAL in order, so that
+   * one makes every commit before it durable too.
+   */
+  async commitUnflushed(): Promise<void> {
+    await this.client.query('SET LOCAL synchronous_commit = off; COMMIT');
+  }
+
   async rollback(): Promise<void> {
     await this.client.query('ROLLBACK');
   }

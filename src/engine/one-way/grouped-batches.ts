@@ -53,6 +53,7 @@ function newGroup(): TargetGroup {
  */
 export async function writeGroupedBatch(parts: EntityParts, items: WriteItem[], carry: MarkerCarry): Promise<void> {
   const group = await joinGroup(parts, carry);
+  const position = group.members;
   const wrote = holdHead(group);
   let written: PairWrite[];
   try {
@@ -66,7 +67,8 @@ export async function writeGroupedBatch(parts: EntityParts, items: WriteItem[], 
     throw error;
   }
   wrote();
-  const pairsDone = commitPairs(parts, carry, items, written);
+  // A later member has joined when this one commits: this commit need not wait for its flush (see commitPairs).
+  const pairsDone = commitPairs(parts, carry, items, written, () => group.members > position);
   carry.pairsDone = pairsDone;
   const tail = finishMember(parts, carry, group, pairsDone, written.length);
   if (!WritePipeline.defer(tail)) await tail;
@@ -180,8 +182,19 @@ async function finishMember(parts: EntityParts, carry: MarkerCarry, group: Targe
   parts.tally.reportProgress();
 }
 
-/** Pairs and the inflight marker of one member, committed after the previous member's; resolves to the marker. */
-async function commitPairs(parts: EntityParts, carry: MarkerCarry, items: WriteItem[], pairWrites: PairWrite[]): Promise<number> {
+/**
+ * Pairs and the inflight marker of one member, committed after the previous member's; resolves to the marker.
+ *
+ * A member followed by another one (`followed()` when it commits) commits without waiting for the
+ * state server's WAL flush. The group's target commit waits for its last member's pairs commit, and
+ * that member was followed by none when it committed, so its commit waits for the flush, which
+ * covers every commit before it (the WAL is flushed in order): every pair of the group is durable
+ * before the target commit is sent. A crash of the state server before may lose a suffix of the
+ * group's pairs transactions, each with its marker; the group's target transaction then never
+ * commits, so the lost pairs named no landed row, and the recovery handles the markers that remain
+ * as for any crash before a target commit. A crash of Ferry loses no commit the server has answered.
+ */
+async function commitPairs(parts: EntityParts, carry: MarkerCarry, items: WriteItem[], pairWrites: PairWrite[], followed: () => boolean): Promise<number> {
   const { plan, ctx } = parts;
   await carry.pairsDone;
   const clearing = carry.open;
@@ -192,7 +205,8 @@ async function commitPairs(parts: EntityParts, carry: MarkerCarry, items: WriteI
     const marker = await ctx.runState.beginWithInflight(plan.name, pairWrites.map((p) => p.sourceKey), clearing);
     await parts.pairs.insertNew(pairWrites);
     await clearCreateIntents(parts, items);
-    await ctx.state.commit();
+    if (followed()) await ctx.state.commitUnflushed();
+    else await ctx.state.commit();
     return marker;
   } catch (error) {
     await ctx.state.rollback().catch(() => {});
