@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
-import { Readable, Transform, type Writable } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -133,6 +133,64 @@ function watched(see: (piece: Uint8Array) => void): Transform {
 }
 
 /**
+ * Gunzips bytes as they are written to `sink` into the file `plain` (through `taps`), so that
+ * decryption and gunzip run side by side. A gunzip (or write) failure does not fail the sink: the
+ * rest of the input is drained and the failure held in `settled`, so that the decryption's own
+ * verdict (a tampered stream, a bad signature) is heard before "corrupt gzip".
+ */
+function gunzipAsWritten(plain: string, taps: Transform[]): { sink: Writable; settled: Promise<Error | undefined> } {
+  const gunzip = createGunzip({ chunkSize: PIECE });
+  let failure: Error | undefined;
+  const settled = pipeline([gunzip, ...taps, createWriteStream(plain)]).then(
+    () => failure,
+    (error: Error) => (failure ??= error),
+  );
+  const drained = () =>
+    new Promise<void>((resolve) => {
+      const go = () => {
+        gunzip.off('drain', go);
+        resolve();
+      };
+      gunzip.on('drain', go);
+      void settled.then(go);
+    });
+  // openpgp hands out ~4 KiB pieces; gunzip gets them joined into PIECE-sized ones (one zlib call each).
+  let held: Uint8Array[] = [];
+  let heldBytes = 0;
+  const pass = (done: () => void) => {
+    const joined = Buffer.concat(held, heldBytes);
+    held = [];
+    heldBytes = 0;
+    if (failure || gunzip.destroyed || gunzip.write(joined)) return done();
+    void drained().then(done);
+  };
+  const sink = new Writable({
+    write(piece: Uint8Array, _encoding, done) {
+      if (failure || gunzip.destroyed) return done();
+      held.push(piece);
+      heldBytes += piece.length;
+      if (heldBytes < PIECE) return done();
+      pass(done);
+    },
+    final(done) {
+      const end = () => {
+        if (!gunzip.destroyed) gunzip.end();
+        void settled.then(() => done());
+      };
+      if (heldBytes > 0) pass(end);
+      else end();
+    },
+    destroy(error, done) {
+      // The decryption failed (or it is over): stop gunzip; the decryption's error is the one reported.
+      if (error) failure ??= error;
+      gunzip.destroy();
+      done(error);
+    },
+  });
+  return { sink, settled };
+}
+
+/**
  * Turns a spooled file into plain text on disk, streaming every layer (decrypt, then gunzip or
  * unzip), so a large file never sits in memory. Any layer that fails makes the whole file invalid
  * before a single row is read. `work` makes temporary file names. Each layer's input, `raw`
@@ -153,6 +211,24 @@ export async function decodeFile(
   let current = raw;
   if (layers.encrypted) {
     if (!keys) throw new InvalidFileError('the file is encrypted (.pgp/.gpg/.asc) and spec.source.files.decryption is not set');
+    if (layers.compression === 'Gzip') {
+      // The decrypted bytes go straight to gunzip (no decrypted file); the decryption's verdict,
+      // signature included, comes first, then gunzip's.
+      const plain = work('plain');
+      const unpack = gunzipAsWritten(plain, tap(true));
+      try {
+        await decrypt(current, [unpack.sink], keys);
+      } catch (error) {
+        // Refused before or while the data flowed: stop gunzip, wait for its file to close.
+        unpack.sink.destroy();
+        await unpack.settled;
+        throw error;
+      }
+      const failure = await unpack.settled;
+      if (failure) throw new InvalidFileError(`corrupt gzip data (${failure.message})`);
+      await rm(current, { force: true });
+      return { path: plain, seen: see !== undefined };
+    }
     const decrypted = work('decrypted');
     await decrypt(current, [...tap(layers.compression === 'None'), createWriteStream(decrypted)], keys);
     await rm(current, { force: true });
