@@ -24,7 +24,9 @@ export function withStrictFields(node: JSONSchemaProps): JSONSchemaProps {
 // that runs a handful of times per process. Nor is a schema checked against the JSON Schema
 // meta-schema when it is compiled (compiling the meta-schema and checking the SyncFlow schema took
 // ~20-30% of the compile); the unit tests check every CRD's schema with `crdSchemaErrors` instead.
-const ajv = new Ajv({ strict: false, allErrors: true, useDefaults: true, verbose: true, validateSchema: false, code: { optimize: false } });
+// Nor are errors verbose (each would carry its schema, parent schema and data: ~30% of the generated
+// code); toValidationError looks the value and the parent schema up by the error's paths instead.
+const ajv = new Ajv({ strict: false, allErrors: true, useDefaults: true, validateSchema: false, code: { optimize: false } });
 ajv.addFormat('date-time', {
   type: 'string',
   validate: (value: string) =>
@@ -91,15 +93,31 @@ function suggestion(unknown: string, known: string[]): string {
   return best && best.distance <= Math.max(2, Math.floor(unknown.length / 3)) ? ` (did you mean "${best.name}"?)` : '';
 }
 
-function toValidationError(error: ErrorObject): ValidationError {
+/** What is at `segments` under `root`: a value of the manifest, or a subschema. */
+function at(root: unknown, segments: (string | number)[]): unknown {
+  let node = root;
+  for (const segment of segments) node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[segment] : undefined;
+  return node;
+}
+
+/** The segments of an error's schemaPath (`#/properties/spec/additionalProperties`). */
+function schemaSegments(schemaPath: string): string[] {
+  return schemaPath
+    .split('/')
+    .slice(1)
+    .map((part) => decodeURIComponent(part).replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function toValidationError(error: ErrorObject, data: unknown, schema: JSONSchemaProps): ValidationError {
   const segments = instancePath(error.instancePath);
-  const value = JSON.stringify(error.data);
+  const value = JSON.stringify(at(data, segments));
   switch (error.keyword) {
     case 'required':
       return { path: fieldPath(...segments, error.params.missingProperty), message: 'required field is missing' };
     case 'additionalProperties': {
       const name = String(error.params.additionalProperty);
-      const known = Object.keys((error.parentSchema as JSONSchemaProps).properties ?? {});
+      const parentSchema = at(schema, schemaSegments(error.schemaPath).slice(0, -1)) as JSONSchemaProps;
+      const known = Object.keys(parentSchema.properties ?? {});
       return { path: fieldPath(...segments, name), message: `unknown field "${name}"${suggestion(name, known)}` };
     }
     case 'enum':
@@ -142,6 +160,6 @@ export function checkManifestSchema(manifest: unknown): ValidationError[] {
   if (!validate) return [{ path: 'kind', message: `unknown kind ${JSON.stringify(kind)}` }];
   // useDefaults mutates its input; the caller's object stays as written.
   const copy = structuredClone(manifest) as Record<string, unknown>;
-  const errors = validate(copy) ? [] : (validate.errors ?? []).map(toValidationError);
+  const errors = validate(copy) ? [] : (validate.errors ?? []).map((error) => toValidationError(error, copy, validate.schema as JSONSchemaProps));
   return [...metadataErrors(copy.metadata), ...errors];
 }
