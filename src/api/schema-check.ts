@@ -26,7 +26,10 @@ export function withStrictFields(node: JSONSchemaProps): JSONSchemaProps {
 // ~20-30% of the compile); the unit tests check every CRD's schema with `crdSchemaErrors` instead.
 // Nor are errors verbose (each would carry its schema, parent schema and data: ~30% of the generated
 // code); toValidationError looks the value and the parent schema up by the error's paths instead.
-const ajv = new Ajv({ strict: false, allErrors: true, useDefaults: true, validateSchema: false, code: { optimize: false } });
+// A large subschema that occurs more than once (a SyncFlow entity's source and target sides) is
+// compiled once, as a $ref (inlineRefs: false): the SyncFlow schema's code shrinks from 0.78 to 0.32
+// MB and its compile from ~180 to ~125 ms of CPU.
+const ajv = new Ajv({ strict: false, allErrors: true, useDefaults: true, validateSchema: false, inlineRefs: false, code: { optimize: false } });
 ajv.addFormat('date-time', {
   type: 'string',
   validate: (value: string) =>
@@ -35,7 +38,50 @@ ajv.addFormat('date-time', {
 ajv.addFormat('int64', { type: 'number', validate: (value: number) => Number.isSafeInteger(value) });
 ajv.addFormat('int32', { type: 'number', validate: (value: number) => Number.isInteger(value) && Math.abs(value) < 2 ** 31 });
 
-const validators = new Map<string, ValidateFunction>();
+interface Validator {
+  validate: ValidateFunction;
+  /** The schema as written (without $refs), for an error's parent schema. */
+  schema: JSONSchemaProps;
+}
+const validators = new Map<string, Validator>();
+
+/** Object subschemas of at least this many characters of JSON are compiled once when repeated. */
+const SHARED_MIN_CHARS = 1500;
+
+/** `schema` with every repeated large object subschema moved to `$defs` and referenced there. */
+export function withSharedSubschemas(schema: JSONSchemaProps): Record<string, unknown> {
+  const count = new Map<string, number>();
+  const tally = (node: unknown): void => {
+    if (typeof node !== 'object' || node === null) return;
+    if ((node as JSONSchemaProps).properties) {
+      const text = JSON.stringify(node);
+      count.set(text, (count.get(text) ?? 0) + 1);
+    }
+    for (const child of Object.values(node)) tally(child);
+  };
+  tally(schema);
+  const defs: Record<string, unknown> = {};
+  const names = new Map<string, string>();
+  const rewrite = (node: unknown, isRoot: boolean): unknown => {
+    if (typeof node !== 'object' || node === null) return node;
+    if (Array.isArray(node)) return node.map((child) => rewrite(child, false));
+    if (!isRoot && (node as JSONSchemaProps).properties) {
+      const text = JSON.stringify(node);
+      if ((count.get(text) ?? 0) > 1 && text.length >= SHARED_MIN_CHARS) {
+        let name = names.get(text);
+        if (!name) {
+          name = `shared${names.size}`;
+          names.set(text, name);
+          defs[name] = rewrite(node, true);
+        }
+        return { $ref: `#/$defs/${name}` };
+      }
+    }
+    return Object.fromEntries(Object.entries(node).map(([key, child]) => [key, rewrite(child, false)]));
+  };
+  const out = rewrite(schema, true) as Record<string, unknown>;
+  return names.size > 0 ? { ...out, $defs: defs } : out;
+}
 
 /** The CRD schema of `kind` as `checkManifestSchema` compiles it. */
 function manifestSchemaOf(kind: string): JSONSchemaProps | undefined {
@@ -55,11 +101,11 @@ export function crdSchemaErrors(kind: string): ErrorObject[] {
   return metaSchemaErrors(schema);
 }
 
-function validatorFor(kind: string): ValidateFunction | undefined {
+function validatorFor(kind: string): Validator | undefined {
   if (!validators.has(kind)) {
     const schema = manifestSchemaOf(kind);
     if (!schema) return undefined;
-    validators.set(kind, ajv.compile(schema));
+    validators.set(kind, { validate: ajv.compile(withSharedSubschemas(schema)), schema });
   }
   return validators.get(kind);
 }
@@ -100,12 +146,16 @@ function at(root: unknown, segments: (string | number)[]): unknown {
   return node;
 }
 
-/** The segments of an error's schemaPath (`#/properties/spec/additionalProperties`). */
-function schemaSegments(schemaPath: string): string[] {
-  return schemaPath
-    .split('/')
-    .slice(1)
-    .map((part) => decodeURIComponent(part).replace(/~1/g, '/').replace(/~0/g, '~'));
+/** The subschema that validates the value at `segments` (a structural schema: properties, items, maps). */
+function schemaAtInstance(schema: JSONSchemaProps, segments: (string | number)[]): JSONSchemaProps | undefined {
+  let node: JSONSchemaProps | undefined = schema;
+  for (const segment of segments) {
+    if (!node) return undefined;
+    if (typeof segment === 'number' && node.items) node = node.items;
+    else if (node.properties && String(segment) in node.properties) node = node.properties[String(segment)];
+    else node = typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined;
+  }
+  return node;
 }
 
 function toValidationError(error: ErrorObject, data: unknown, schema: JSONSchemaProps): ValidationError {
@@ -116,8 +166,7 @@ function toValidationError(error: ErrorObject, data: unknown, schema: JSONSchema
       return { path: fieldPath(...segments, error.params.missingProperty), message: 'required field is missing' };
     case 'additionalProperties': {
       const name = String(error.params.additionalProperty);
-      const parentSchema = at(schema, schemaSegments(error.schemaPath).slice(0, -1)) as JSONSchemaProps;
-      const known = Object.keys(parentSchema.properties ?? {});
+      const known = Object.keys(schemaAtInstance(schema, segments)?.properties ?? {});
       return { path: fieldPath(...segments, name), message: `unknown field "${name}"${suggestion(name, known)}` };
     }
     case 'enum':
@@ -156,10 +205,11 @@ function metadataErrors(metadata: unknown): ValidationError[] {
  */
 export function checkManifestSchema(manifest: unknown): ValidationError[] {
   const kind = (manifest as { kind?: unknown } | null)?.kind;
-  const validate = typeof kind === 'string' ? validatorFor(kind) : undefined;
-  if (!validate) return [{ path: 'kind', message: `unknown kind ${JSON.stringify(kind)}` }];
+  const validator = typeof kind === 'string' ? validatorFor(kind) : undefined;
+  if (!validator) return [{ path: 'kind', message: `unknown kind ${JSON.stringify(kind)}` }];
+  const { validate, schema } = validator;
   // useDefaults mutates its input; the caller's object stays as written.
   const copy = structuredClone(manifest) as Record<string, unknown>;
-  const errors = validate(copy) ? [] : (validate.errors ?? []).map((error) => toValidationError(error, copy, validate.schema as JSONSchemaProps));
+  const errors = validate(copy) ? [] : (validate.errors ?? []).map((error) => toValidationError(error, copy, schema));
   return [...metadataErrors(copy.metadata), ...errors];
 }

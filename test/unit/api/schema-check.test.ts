@@ -23,6 +23,8 @@ type Mutable = Record<string, any>;
 const cases: [string, (m: Mutable) => void, [string, string][]][] = [
   ['a minimal flow with defaults left out', () => {}, []],
   ['a misspelled field deep in the spec', (m) => (m.spec.entities[0].fields[0].lookpu = 'firms'), [['spec.entities[0].fields[0].lookpu', 'unknown field "lookpu" (did you mean "lookup"?)']]],
+  ['a misspelled field in an entity side (compiled once for source and target)', (m) => (m.spec.entities[0].target.tabel = 'x'), [['spec.entities[0].target.tabel', 'unknown field "tabel" (did you mean "table"?)']]],
+  ['a bad value in an entity side', (m) => (m.spec.entities[0].source.keys = 'id'), [['spec.entities[0].source.keys', 'must be array, got "id"']]],
   ['a misspelled top-level field', (m) => (m.spce = {}), [['spce', 'unknown field "spce" (did you mean "spec"?)']]],
   ['an object where a string belongs', (m) => (m.spec.concurrencyPolicy = { policy: 'Forbid' }), [['spec.concurrencyPolicy', 'must be string, got {"policy":"Forbid"}'], ['spec.concurrencyPolicy', 'must be one of']]],
   ['a missing required field', (m) => delete m.spec.entities[0].fields, [['spec.entities[0].fields', 'required field is missing']]],
