@@ -132,6 +132,29 @@ function watched(see: (piece: Uint8Array) => void): Transform {
   });
 }
 
+/** Passes the bytes on in pieces of about PIECE: openpgp hands out ~4 KiB ones, one write, zlib call or scan step each. */
+function joined(): Transform {
+  let held: Buffer[] = [];
+  let bytes = 0;
+  const flush = (push: (piece: Buffer) => void) => {
+    if (bytes > 0) push(Buffer.concat(held, bytes));
+    held = [];
+    bytes = 0;
+  };
+  return new Transform({
+    transform(piece: Buffer, _encoding, done) {
+      held.push(piece);
+      bytes += piece.length;
+      if (bytes >= PIECE) flush((whole) => this.push(whole));
+      done();
+    },
+    flush(done) {
+      flush((whole) => this.push(whole));
+      done();
+    },
+  });
+}
+
 /**
  * Gunzips bytes as they are written to `sink` into the file `plain` (through `taps`), so that
  * decryption and gunzip run side by side. A gunzip (or write) failure does not fail the sink: the
@@ -154,31 +177,14 @@ function gunzipAsWritten(plain: string, taps: Transform[]): { sink: Writable; se
       gunzip.on('drain', go);
       void settled.then(go);
     });
-  // openpgp hands out ~4 KiB pieces; gunzip gets them joined into PIECE-sized ones (one zlib call each).
-  let held: Uint8Array[] = [];
-  let heldBytes = 0;
-  const pass = (done: () => void) => {
-    const joined = Buffer.concat(held, heldBytes);
-    held = [];
-    heldBytes = 0;
-    if (failure || gunzip.destroyed || gunzip.write(joined)) return done();
-    void drained().then(done);
-  };
   const sink = new Writable({
     write(piece: Uint8Array, _encoding, done) {
-      if (failure || gunzip.destroyed) return done();
-      held.push(piece);
-      heldBytes += piece.length;
-      if (heldBytes < PIECE) return done();
-      pass(done);
+      if (failure || gunzip.destroyed || gunzip.write(piece)) return done();
+      void drained().then(() => done());
     },
     final(done) {
-      const end = () => {
-        if (!gunzip.destroyed) gunzip.end();
-        void settled.then(() => done());
-      };
-      if (heldBytes > 0) pass(end);
-      else end();
+      if (!gunzip.destroyed) gunzip.end();
+      void settled.then(() => done());
     },
     destroy(error, done) {
       // The decryption failed (or it is over): stop gunzip; the decryption's error is the one reported.
@@ -217,7 +223,7 @@ export async function decodeFile(
       const plain = work('plain');
       const unpack = gunzipAsWritten(plain, tap(true));
       try {
-        await decrypt(current, [unpack.sink], keys);
+        await decrypt(current, [joined(), unpack.sink], keys);
       } catch (error) {
         // Refused before or while the data flowed: stop gunzip, wait for its file to close.
         unpack.sink.destroy();
@@ -230,7 +236,7 @@ export async function decodeFile(
       return { path: plain, seen: see !== undefined };
     }
     const decrypted = work('decrypted');
-    await decrypt(current, [...tap(layers.compression === 'None'), createWriteStream(decrypted)], keys);
+    await decrypt(current, [joined(), ...tap(layers.compression === 'None'), createWriteStream(decrypted)], keys);
     await rm(current, { force: true });
     current = decrypted;
   }
