@@ -49,7 +49,7 @@ const validators = new Map<string, Validator>();
 const SHARED_MIN_CHARS = 1500;
 
 /** `schema` with every repeated large object subschema moved to `$defs` and referenced there. */
-export function withSharedSubschemas(schema: JSONSchemaProps): Record<string, unknown> {
+function withSharedSubschemas(schema: JSONSchemaProps): Record<string, unknown> {
   const count = new Map<string, number>();
   const tally = (node: unknown): void => {
     if (typeof node !== 'object' || node === null) return;
