@@ -1,20 +1,17 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeInteger } from '../../../src/engine/keys.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
-import { MINI_SOURCE_SQL, MINI_TARGET_SQL, miniFlowSpec, seedMini } from '../../helpers/mini-flow.js';
+import { MINI_SOURCE_SQL, MINI_TARGET_SQL, seedMini } from '../../helpers/mini-flow.js';
+import { miniManifests, removeMiniManifests } from '../../helpers/mini-manifests.js';
 import { startPrivateServer, type PrivateServer } from '../connectors/contract/servers.js';
 
 const FERRY = join(process.cwd(), 'bin', 'ferry.mjs');
-const dirs: string[] = [];
 let server: PrivateServer | undefined;
 afterAll(async () => {
   await server?.stop();
-  dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
+  removeMiniManifests();
 });
 
 const sql = (url: string, text: string) => withClient(url, async (c) => (await c.query(text)).rows);
@@ -24,24 +21,6 @@ const BATCH = 50;
 /** People pairs per group of batches sharing one target transaction (GROUP_BATCHES in grouped-batches.ts). */
 const GROUP = 8 * BATCH;
 
-function manifests(sourceUrl: string, targetUrl: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-group-killed-'));
-  dirs.push(dir);
-  const docs = [
-    { apiVersion: 'ferry.dev/v1alpha1', kind: 'SyncFlow', metadata: { name: 'mini' }, spec: miniFlowSpec({ batchSize: BATCH }) },
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'src' }, stringData: { url: sourceUrl } },
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'dst' }, stringData: { url: targetUrl } },
-  ];
-  writeFileSync(join(dir, 'manifests.yaml'), docs.map((d) => stringify(d)).join('---\n'));
-  return dir;
-}
-
-/**
- * The members of a group of fresh-row batches commit their pairs without waiting for the state
- * server's WAL flush, all but the one the group's target commit waits for (grouped-batches.ts). Here
- * the state server is killed (SIGKILL of every server process, so WAL not yet written is lost) in the
- * middle of a group, after some of its members' pairs have committed, then started again.
- */
 type KillPoint = (stateUrl: string, targetUrl: string) => Promise<number>;
 
 /** Polls `count` every few milliseconds until `ready` holds for what it returns; returns that. */
@@ -74,7 +53,7 @@ async function killAndRecover(name: string, killAt: KillPoint): Promise<void> {
     `CREATE FUNCTION slow_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.03); RETURN NULL; END $$;
      CREATE TRIGGER slow_write AFTER INSERT ON people FOR EACH STATEMENT EXECUTE FUNCTION slow_write();`,
   );
-  const dir = manifests(sourceUrl, targetUrl);
+  const dir = miniManifests(sourceUrl, targetUrl, { batchSize: BATCH });
   const child = spawn(process.execPath, [FERRY, 'run', '-f', dir, '--state-db', stateUrl, '--mode', 'Full'], { env: { ...process.env, FERRY_LOG_LEVEL: 'warn' } });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
