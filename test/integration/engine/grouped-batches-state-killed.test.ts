@@ -34,8 +34,11 @@ async function pollUntil(url: string, count: string, ready: (n: number) => boole
   });
 }
 
-/** Kills the state server (at `killAt`) during a first import, starts it again, checks, and runs the import again. */
-async function killAndRecover(name: string, killAt: KillPoint): Promise<void> {
+/**
+ * Kills the state server during a first import (at `killAt`, or once Ferry has killed itself at the
+ * failpoint `failpoint`), starts it again, checks, and runs the import again.
+ */
+async function killAndRecover(name: string, killAt: KillPoint | { failpoint: string }): Promise<void> {
   server = await startPrivateServer('postgres', `${name}_state`);
   const stateUrl = server.url;
   // The WAL writer writes seldom: an unflushed commit stays in the server's memory, so the kill can lose it.
@@ -54,15 +57,22 @@ async function killAndRecover(name: string, killAt: KillPoint): Promise<void> {
      CREATE TRIGGER slow_write AFTER INSERT ON people FOR EACH STATEMENT EXECUTE FUNCTION slow_write();`,
   );
   const dir = miniManifests(sourceUrl, targetUrl, { batchSize: BATCH });
-  const child = spawn(process.execPath, [FERRY, 'run', '-f', dir, '--state-db', stateUrl, '--mode', 'Full'], { env: { ...process.env, FERRY_LOG_LEVEL: 'warn' } });
+  const failpoint = typeof killAt === 'function' ? {} : { FERRY_FAILPOINT: killAt.failpoint };
+  const child = spawn(process.execPath, [FERRY, 'run', '-f', dir, '--state-db', stateUrl, '--mode', 'Full'], { env: { ...process.env, FERRY_LOG_LEVEL: 'warn', ...failpoint } });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const seen = await killAt(stateUrl, targetUrl);
-  server.kill();
-  const code = await exited;
-  expect(code, stderr).toBe(1);
-  expect(stderr).toMatch(/^ferry: .*state database/m);
+  const exited = new Promise<[number | null, string | null]>((resolve) => child.on('exit', (code, signal) => resolve([code, signal])));
+  if (typeof killAt === 'function') {
+    const seen = await killAt(stateUrl, targetUrl);
+    server.kill();
+    expect(await exited, stderr).toEqual([1, null]);
+    expect(stderr).toMatch(/^ferry: .*state database/m);
+    if (process.env.FERRY_TEST_VERBOSE) console.log(`${name}: ${seen} before the kill`);
+  } else {
+    // Nothing writes to the state server between Ferry's end and its kill.
+    expect(await exited, stderr).toEqual([null, 'SIGKILL']);
+    server.kill();
+  }
 
   await server.restart();
   // Every row that landed has its pair: the pairs of a group are durable before its target commits.
@@ -71,7 +81,7 @@ async function killAndRecover(name: string, killAt: KillPoint): Promise<void> {
   const landed = await sql(targetUrl, `SELECT id FROM people`);
   expect(landed.length).toBeGreaterThan(0);
   expect(landed.filter((row) => !paired.has(encodeInteger(String(row.id))))).toEqual([]);
-  if (process.env.FERRY_TEST_VERBOSE) console.log(`${name}: ${seen} before the kill; pairs after the restart ${pairs.length}, landed ${landed.length}`);
+  if (process.env.FERRY_TEST_VERBOSE) console.log(`${name}: pairs after the restart ${pairs.length}, landed ${landed.length}`);
 
   await sql(targetUrl, `DROP TRIGGER slow_write ON people`);
   const next = spawnSync(process.execPath, [FERRY, 'run', '-f', dir, '--state-db', stateUrl, '--mode', 'Full'], { encoding: 'utf8', env: { ...process.env, FERRY_LOG_LEVEL: 'warn' }, timeout: 120_000 });
@@ -106,5 +116,12 @@ describe('the state server is killed during a first import written in groups of 
 
   it("right after a group's target commit: its pairs are durable, then every row once with one pair", async () => {
     await killAndRecover('gkill_after', (_stateUrl, targetUrl) => pollUntil(targetUrl, `SELECT count(*)::int AS n FROM people`, (n) => n > 0));
+  }, 240_000);
+
+  it("as Ferry ends right after a group's target commit, before anything else is written to it: the group's pairs are there", async () => {
+    // The last member's pairs commit waited for the WAL flush; had it not, its commit record would
+    // still be in the killed server's memory, and the landed rows of its batch without pairs.
+    // The first pass is over the firms (one batch): the second time is the first group of people.
+    await killAndRecover('gkill_end', { failpoint: 'batch:target-committed:2' });
   }, 240_000);
 });
