@@ -42,9 +42,9 @@ function cgroupLimitBytes() {
 
 /**
  * V8's flags for a heap of `mib` MiB of old space and a young generation of 3 x 16 MiB. A young
- * generation of 32 MiB semi-spaces costs ~10% less CPU in a 1M-row file import (14.3 vs 15.9 s) but
- * 34-42 MB more peak RSS (1M rows, load ~6.5: first import 272 vs 230 MB, day 2 263 vs 229 MB); the
- * first import alone reached 268 MB at 16 on a quiet machine, so 32 would pass the 300 MB aim.
+ * generation of 32 MiB semi-spaces costs 30-40 MB more peak RSS and, since the file import allocates
+ * less, no longer saves CPU: 1M-row first import 13.8-14.1 s CPU at 32 against 13.2-14.9 s at 16,
+ * 267-273 against 234-237 MB (bench/README.md, row f, 2026-12-01 16:22-16:29).
  */
 export function heapFlags(mib) {
   return [`--max-old-space-size=${mib}`, '--max-semi-space-size=16'];
