@@ -102,11 +102,15 @@ export class RunState {
   }
 
   async beginInflight(entity: string, sourceKeys: string[]): Promise<number> {
-    const result = await this.client.query(
-      `INSERT INTO ferry.inflight_batches (flow, entity, run_id, source_keys) VALUES ($1, $2, $3, $4::jsonb) RETURNING id`,
-      [this.flow, entity, this.runId, JSON.stringify(sourceKeys)],
-    );
+    const result = await this.client.query(this.insertMarker(entity, sourceKeys));
     return Number(result.rows[0].id);
+  }
+
+  /** The INSERT of a marker for `sourceKeys`, returning its id, as one statement's text (values as literals). */
+  private insertMarker(entity: string, sourceKeys: string[]): string {
+    const literal = (text: string) => pg.escapeLiteral(text);
+    return `INSERT INTO ferry.inflight_batches (flow, entity, run_id, source_keys)
+       VALUES (${literal(this.flow)}, ${literal(entity)}, ${literal(this.runId)}, ${literal(JSON.stringify(sourceKeys))}::jsonb) RETURNING id`;
   }
 
   /**
@@ -117,13 +121,9 @@ export class RunState {
    * transaction may be open).
    */
   async beginWithInflight(entity: string, sourceKeys: string[], clear: number[] = []): Promise<number> {
-    const literal = (text: string) => pg.escapeLiteral(text);
     const statements = ['BEGIN'];
     if (clear.length > 0) statements.push(`DELETE FROM ferry.inflight_batches WHERE id IN (${clear.map((id) => String(Math.trunc(id))).join(', ')})`);
-    statements.push(
-      `INSERT INTO ferry.inflight_batches (flow, entity, run_id, source_keys)
-       VALUES (${literal(this.flow)}, ${literal(entity)}, ${literal(this.runId)}, ${literal(JSON.stringify(sourceKeys))}::jsonb) RETURNING id`,
-    );
+    statements.push(this.insertMarker(entity, sourceKeys));
     const results = (await this.client.query(statements.join(';\n'))) as unknown as pg.QueryResult[];
     return Number(results.at(-1)!.rows[0].id);
   }
