@@ -196,6 +196,11 @@ function gunzipAsWritten(plain: string, taps: Transform[]): { sink: Writable; se
   return { sink, settled };
 }
 
+/** The one line for a compressed layer that does not unpack (the same whether or not it was encrypted). */
+function corruptArchive(compression: 'Gzip' | 'Zip', error: Error): InvalidFileError {
+  return new InvalidFileError(`corrupt ${compression === 'Gzip' ? 'gzip' : 'zip'} data (${error.message})`);
+}
+
 /**
  * Turns a spooled file into plain text on disk, streaming every layer (decrypt, then gunzip or
  * unzip), so a large file never sits in memory. Any layer that fails makes the whole file invalid
@@ -231,7 +236,7 @@ export async function decodeFile(
         throw error;
       }
       const failure = await unpack.settled;
-      if (failure) throw new InvalidFileError(`corrupt gzip data (${failure.message})`);
+      if (failure) throw corruptArchive('Gzip', failure);
       await rm(current, { force: true });
       return { path: plain, seen: see !== undefined };
     }
@@ -248,7 +253,7 @@ export async function decodeFile(
     await pipeline([...unpacked, ...tap(true), createWriteStream(plain)]);
   } catch (error) {
     if (error instanceof InvalidFileError) throw error;
-    throw new InvalidFileError(`corrupt ${layers.compression === 'Gzip' ? 'gzip' : 'zip'} data (${(error as Error).message})`);
+    throw corruptArchive(layers.compression, error as Error);
   }
   await rm(current, { force: true });
   return { path: plain, seen: see !== undefined };
