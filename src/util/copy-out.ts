@@ -24,7 +24,7 @@ export function copyOutRows(client: pg.ClientBase, query: string): AsyncGenerato
 }
 
 /** The rows of `COPY (query) TO STDOUT`, those of each chunk the socket gives in one array (see copyOutRows). */
-export async function* copyOutChunks(client: pg.ClientBase, query: string): AsyncGenerator<Row[]> {
+async function* copyOutChunks(client: pg.ClientBase, query: string): AsyncGenerator<Row[]> {
   const stream = client.query(copyTo(`COPY (${query}) TO STDOUT`));
   /** The bytes of the line not yet ended, from earlier chunks. */
   const unfinished: Buffer[] = [];
