@@ -1,4 +1,5 @@
-import { createServer, type AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { resolve } from 'node:path';
 
 /**
@@ -38,8 +39,33 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+interface AuthCommand {
+  handler(this: { commandSocket: Socket; secure: boolean; server: { options: { tls?: unknown } } }, request: { command: { arg: string } }): unknown;
+}
+
+/**
+ * ftp-srv 4.6.3 answers AUTH TLS with 234 and wraps the command socket in TLS a few event-loop turns
+ * later. A client's ClientHello that lands in between is parsed as an FTP command and answered in
+ * plain text, which the client reports as a TLS "wrong version number" (one handshake in twelve when
+ * the client is another process). Pausing the socket before the 234 keeps the ClientHello buffered
+ * until the TLS socket takes it over (Node's TLSSocket reads what the socket buffered).
+ */
+function holdHandshakeUntilWrapped(): void {
+  const registry = createRequire(import.meta.url)('ftp-srv/src/commands/registry.js') as Record<string, AuthCommand>;
+  const auth = registry.AUTH!;
+  const upgrade = auth.handler;
+  if ((upgrade as { holdsHandshake?: boolean }).holdsHandshake) return;
+  const held: AuthCommand['handler'] = function (request) {
+    const upgrades = request.command.arg.trim().toUpperCase() === 'TLS' && Boolean(this.server.options.tls) && !this.secure;
+    if (upgrades) this.commandSocket.pause();
+    return upgrade.call(this, request);
+  };
+  auth.handler = Object.assign(held, { holdsHandshake: true });
+}
+
 export async function startLoopbackFtps(options: LoopbackFtpsOptions): Promise<LoopbackFtpsServer> {
   const { FtpSrv } = await import('ftp-srv');
+  holdHandshakeUntilWrapped();
   const port = await freePort();
   const pasvMin = 20000 + Math.floor(Math.random() * 20000);
   const server = new FtpSrv({

@@ -11,6 +11,7 @@ import { listUnpaired } from '../../../src/store/unpaired-records.js';
 import { changedPairs } from '../../../src/store/change-reads.js';
 import { issueNamespaceCredential, namespaceRole, namespaceStateUrl, retireNamespaceRole } from '../../../src/store/tenant-roles.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
+import { awaitHorizonPastNow } from '../../helpers/horizon.js';
 
 /**
  * The data API's reads of one namespace run as that namespace's role (store/namespace-scope.ts): a
@@ -66,6 +67,7 @@ afterAll(async () => {
 
 describe("reads in a namespace's scope", () => {
   it('a filter naming another namespace, or none, returns no row of another namespace', async () => {
+    await awaitHorizonPastNow(store.pool);
     const rows = await readAsNamespace(store.pool, 'team-a', async (db) => ({
       wrongNamespace: await listPairs(db, { namespace: 'team-b', limit: 10 }),
       wrongFlow: await listPairs(db, { flow: 'team-b/crm', limit: 10 }),

@@ -6,6 +6,7 @@ import { readAsNamespace } from '../../../src/store/namespace-scope.js';
 import { getSourceFile, listSourceFiles } from '../../../src/store/source-file-reads.js';
 import { markFileFailed, markFilesImported, rememberFile } from '../../../src/store/source-files.js';
 import { freshDatabase } from '../../helpers/databases.js';
+import { awaitHorizonPastNow } from '../../helpers/horizon.js';
 
 const access: PairAccess = { unmasked: async () => false, sensitivity: async () => ({ fields: new Map() }) as never };
 const sourceFiles = RESOURCES.find((r) => r.plural === 'sourcefiles')!;
@@ -40,9 +41,11 @@ describe('source file reads (the data API’s sourcefiles)', () => {
       expect(await sourceFiles.get(db, 'hr', String(secret.id), access)).toBeUndefined();
       expect(await sourceFiles.get(db, 'hr', 'not-a-number', access)).toBeUndefined();
 
+      await awaitHorizonPastNow(db);
       const since = await currentHorizon(db);
       await markFilesImported(db, [{ id: b.id, rows: 4 }], 'r2');
       await markFilesImported(db, [{ id: secret.id, rows: 3 }], 'r2');
+      await awaitHorizonPastNow(db);
       const changes = await sourceFiles.changes(db, { namespace: 'hr', filters: {}, since, access });
       expect(changes.changed.map((c) => (c.object as unknown as { rows: number }).rows)).toEqual([4]);
     } finally {
