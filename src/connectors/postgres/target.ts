@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type { Row, RowRejection, Session, StageRow, TableWriter } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import { FerryError } from '../../util/errors.js';
-import { escapeCopyField } from '../../util/copy-text.js';
+import { CopyData, escapeCopyField } from '../../util/copy-text.js';
 import { copyOutRows } from '../../util/copy-out.js';
 import { ident, literal, qualified } from '../../util/sql.js';
 import { applyWithBisection } from '../bisect.js';
@@ -69,6 +69,18 @@ export class TargetTable implements TableWriter {
   /** Draws `count` new keys from the key columns' defaults (sequences never hand out a value twice). */
   async allocateKeys(count: number): Promise<string[][]> {
     if (count === 0) return [];
+    const { keyDefaults, keyKinds } = this.plan.target;
+    if (keyDefaults.length === 1 && keyKinds[0] === 'integer') {
+      // One row holding every key (not a row per key to parse): an integer's text is what its value prints as.
+      const drawn = await this.client.query({
+        text: `SELECT string_agg((${keyDefaults[0]})::text, ',') FROM generate_series(1, $1::int)`,
+        values: [count],
+        rowMode: 'array',
+      });
+      const keys = ((drawn.rows[0][0] as string | null) ?? '').split(',');
+      // A default that gave NULL is skipped by string_agg: then draw again as below (NULL keys fail the write there).
+      if (keys.length === count) return keys.map((key) => [key]);
+    }
     const result = await this.client.query({
       text: `SELECT ${this.plan.target.keyDefaults.join(', ')} FROM generate_series(1, $1::int)`,
       values: [count],
@@ -94,20 +106,27 @@ export class TargetTable implements TableWriter {
     this.staged = true;
   }
 
-  private copyText(rows: StageRow[], withSeq: boolean): string {
-    let text = '';
+  private copyData(rows: StageRow[], withSeq: boolean): Buffer {
+    const data = new CopyData();
     for (const row of rows) {
       let line = withSeq ? String(row.seq) + '\t' : '';
       const key = row.key;
-      for (let i = 0; i < key.length; i++) line += (i > 0 ? '\t' : '') + escapeCopyField(key[i]!);
-      for (const v of row.values) line += '\t' + escapeCopyField(v);
-      text += line + '\n';
+      for (let i = 0; i < key.length; i++) {
+        if (i > 0) line += '\t';
+        line += escapeCopyField(key[i]!);
+      }
+      const values = row.values;
+      for (let i = 0; i < values.length; i++) {
+        line += '\t';
+        line += escapeCopyField(values[i]!);
+      }
+      data.add(line + '\n');
     }
-    return text;
+    return data.toBuffer();
   }
 
   private async copyIntoStage(rows: StageRow[]): Promise<void> {
-    await pipeline(Readable.from([this.copyText(rows, true)]), this.client.query(copyFrom(`COPY ${this.stage} FROM STDIN`)));
+    await pipeline(Readable.from([this.copyData(rows, true)]), this.client.query(copyFrom(`COPY ${this.stage} FROM STDIN`)));
   }
 
   /**
@@ -123,7 +142,7 @@ export class TargetTable implements TableWriter {
     const columns = [...this.keyColumns, ...this.fieldColumns].join(', ');
     await this.client.query('SAVEPOINT fresh_copy');
     try {
-      await pipeline(Readable.from([this.copyText(rows, false)]), this.client.query(copyFrom(`COPY ${this.table} (${columns}) FROM STDIN`)));
+      await pipeline(Readable.from([this.copyData(rows, false)]), this.client.query(copyFrom(`COPY ${this.table} (${columns}) FROM STDIN`)));
     } catch {
       await this.client.query('ROLLBACK TO SAVEPOINT fresh_copy');
       await this.client.query('RELEASE SAVEPOINT fresh_copy');
