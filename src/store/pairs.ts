@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Pair } from '../engine/two-way/types.js';
-import { CopyData, escapeCopyField } from '../util/copy-text.js';
+import { CopyData } from '../util/copy-text.js';
 import { copyOutRows, type Row } from '../util/copy-out.js';
 import { literal } from '../util/sql.js';
 import type { ScanStage } from './scan-stage.js';
@@ -175,21 +175,22 @@ export class PairStore {
   /** Bulk-loads pairs for source keys that have none yet (the common case of an initial load). */
   async insertNew(writes: PairWrite[]): Promise<void> {
     if (writes.length === 0) return;
-    const prefix = `${escapeCopyField(this.flow)}\t${escapeCopyField(this.entity)}\t`;
-    // Appended piece by piece: a template literal per line costs more (5,000 pairs: 1.85 vs 1.5 ms).
     const data = new CopyData();
     for (const w of writes) {
-      let line = prefix;
-      line += escapeCopyField(w.sourceKey);
-      line += '\t';
-      line += escapeCopyField(w.targetKey);
-      line += '\t';
-      line += escapeCopyField(w.sourceHash);
-      line += '\t';
-      line += escapeCopyField(w.targetHash);
-      line += '\t';
-      line += escapeCopyField(w.sourceCursor);
-      data.add(line + '\n');
+      data.field(this.flow);
+      data.tab();
+      data.field(this.entity);
+      data.tab();
+      data.field(w.sourceKey);
+      data.tab();
+      data.field(w.targetKey);
+      data.tab();
+      data.field(w.sourceHash);
+      data.tab();
+      data.field(w.targetHash);
+      data.tab();
+      data.field(w.sourceCursor);
+      data.endLine();
     }
     const bytes = data.toBuffer();
     if (!(await rowSecurityApplies(this.client))) {

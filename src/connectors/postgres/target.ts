@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type { Row, RowRejection, Session, StageRow, TableWriter } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import { FerryError } from '../../util/errors.js';
-import { CopyData, escapeCopyField } from '../../util/copy-text.js';
+import { CopyData } from '../../util/copy-text.js';
 import { copyOutRows } from '../../util/copy-out.js';
 import { ident, literal, qualified } from '../../util/sql.js';
 import { applyWithBisection } from '../bisect.js';
@@ -109,18 +109,21 @@ export class TargetTable implements TableWriter {
   private copyData(rows: StageRow[], withSeq: boolean): Buffer {
     const data = new CopyData();
     for (const row of rows) {
-      let line = withSeq ? String(row.seq) + '\t' : '';
+      if (withSeq) {
+        data.field(String(row.seq));
+        data.tab();
+      }
       const key = row.key;
       for (let i = 0; i < key.length; i++) {
-        if (i > 0) line += '\t';
-        line += escapeCopyField(key[i]!);
+        if (i > 0) data.tab();
+        data.field(key[i]!);
       }
       const values = row.values;
       for (let i = 0; i < values.length; i++) {
-        line += '\t';
-        line += escapeCopyField(values[i]!);
+        data.tab();
+        data.field(values[i]!);
       }
-      data.add(line + '\n');
+      data.endLine();
     }
     return data.toBuffer();
   }

@@ -44,7 +44,8 @@ const TYPED: Record<string, string[]> = {
 describe('stored row hash worked out in Ferry', () => {
   it('hashes random rows as the regular-expression rule does, and refuses the same rows', () => {
     let seed = 11;
-    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    // xorshift32: every bit varies (a multiplicative step in doubles loses the low bits).
+    const next = () => ((seed ^= seed << 13), (seed ^= seed >>> 17), (seed ^= seed << 5), seed >>> 0);
     const text = () => Array.from({ length: next() % 6 }, () => PIECES[next() % PIECES.length]).join('');
     const value = (type: string): string | null => {
       if (next() % 9 === 0) return null;

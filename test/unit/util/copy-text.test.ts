@@ -24,17 +24,27 @@ describe('COPY text fields', () => {
 });
 
 describe('COPY data', () => {
-  it('is the UTF-8 of the lines added, in order, across its 64 KiB pieces', () => {
-    const lines: string[] = [];
+  it('is the UTF-8 of the lines of escaped fields added, for any text and however large', () => {
     let seed = 3;
-    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
-    const alphabet = ['a', '\t', 'é', '\u{1F600}', '€', 'x'.repeat(40), '\\N'];
-    for (let i = 0; i < 20_000; i++) lines.push(Array.from({ length: next() % 9 }, () => alphabet[next() % alphabet.length]).join('') + '\n');
-    // A line longer than a piece, and one of 4-byte characters only (the buffer grows to fit both).
-    lines.push('y'.repeat(200_000) + '\n', '\u{1F600}'.repeat(70_000) + '\n');
+    // xorshift32: every bit varies (a multiplicative step in doubles loses the low bits).
+    const next = () => ((seed ^= seed << 13), (seed ^= seed >>> 17), (seed ^= seed << 5), seed >>> 0);
+    const alphabet = ['a', 'Z', ' ', '\\', '\t', '\n', '\r', 'N', 'é', '€', '\u{1F600}', '\ud800', 'x'.repeat(40), '\\N', '\u007f', '\u0080'];
+    const rows: (string | null)[][] = [];
+    for (let i = 0; i < 20_000; i++) {
+      rows.push(Array.from({ length: 1 + (next() % 5) }, () => (next() % 7 === 0 ? null : Array.from({ length: next() % 6 }, () => alphabet[next() % alphabet.length]).join(''))));
+    }
+    // Fields longer than the buffer's first size, one of them of 4-byte characters only (it grows to fit).
+    rows.push(['y'.repeat(200_000), '\u{1F600}'.repeat(70_000), 'tab\there']);
     const data = new CopyData();
-    for (const line of lines) data.add(line);
-    expect(data.toBuffer().equals(Buffer.from(lines.join('')))).toBe(true);
+    for (const row of rows) {
+      row.forEach((value, i) => {
+        if (i > 0) data.tab();
+        data.field(value);
+      });
+      data.endLine();
+    }
+    const expected = rows.map((row) => row.map(escapeCopyField).join('\t') + '\n').join('');
+    expect(data.toBuffer().equals(Buffer.from(expected))).toBe(true);
     expect(new CopyData().toBuffer().length).toBe(0);
   });
 });
