@@ -143,15 +143,9 @@ export class TargetTable implements TableWriter {
     if (rows.length === 0) return [];
     const rowHash = await (this.rowHash ??= this.storedRowHash());
     const columns = [...this.keyColumns, ...this.fieldColumns].join(', ');
-    await this.client.query('SAVEPOINT fresh_copy');
-    try {
-      await pipeline(Readable.from([this.copyData(rows, false)]), this.client.query(copyFrom(`COPY ${this.table} (${columns}) FROM STDIN`)));
-    } catch {
-      await this.client.query('ROLLBACK TO SAVEPOINT fresh_copy');
-      await this.client.query('RELEASE SAVEPOINT fresh_copy');
-      return undefined;
-    }
-    await this.client.query('RELEASE SAVEPOINT fresh_copy');
+    const savepoint = this.client.query('SAVEPOINT fresh_copy');
+    // The COPY data and the hashes are worked out while the server answers (the hashes are kept only if the COPY succeeds).
+    const data = this.copyData(rows, false);
     // By position, not by encoded key: no key is encoded and no map is built per row.
     const hashes: string[] = new Array<string>(rows.length);
     const unknown: number[] = [];
@@ -160,6 +154,15 @@ export class TargetTable implements TableWriter {
       if (hash === undefined) unknown.push(i);
       else hashes[i] = hash;
     }
+    await savepoint;
+    try {
+      await pipeline(Readable.from([data]), this.client.query(copyFrom(`COPY ${this.table} (${columns}) FROM STDIN`)));
+    } catch {
+      await this.client.query('ROLLBACK TO SAVEPOINT fresh_copy');
+      await this.client.query('RELEASE SAVEPOINT fresh_copy');
+      return undefined;
+    }
+    await this.client.query('RELEASE SAVEPOINT fresh_copy');
     if (unknown.length > 0) {
       const codec = this.plan.target.codec;
       const read = await this.drawnHashes(unknown.map((i) => rows[i]!.key));
