@@ -178,19 +178,12 @@ export class PairStore {
     const data = new CopyData();
     for (const w of writes) {
       data.field(this.flow);
-      data.tab();
       data.field(this.entity);
-      data.tab();
       data.field(w.sourceKey);
-      data.tab();
       data.field(w.targetKey);
-      data.tab();
       data.field(w.sourceHash);
-      data.tab();
       data.field(w.targetHash);
-      data.tab();
-      data.field(w.sourceCursor);
-      data.endLine();
+      data.field(w.sourceCursor, true);
     }
     const bytes = data.toBuffer();
     if (!(await rowSecurityApplies(this.client))) {

@@ -38,8 +38,14 @@ export class CopyData {
   private bytes = Buffer.allocUnsafe(64 * 1024);
   private size = 0;
 
-  /** Adds a field, escaped for COPY text (null as \N); `tab` and `endLine` separate them. */
-  field(value: string | null): void {
+  /** Adds a field, escaped for COPY text (null as \N), then a tab, or the line's end after its last field. */
+  field(value: string | null, last = false): void {
+    this.escaped(value);
+    this.room(1);
+    this.bytes[this.size++] = last ? NEWLINE : TAB;
+  }
+
+  private escaped(value: string | null): void {
     if (value === null) {
       this.room(2);
       this.bytes[this.size++] = BACKSLASH;
@@ -62,16 +68,6 @@ export class CopyData {
       bytes[at++] = c;
     }
     this.size = at;
-  }
-
-  tab(): void {
-    this.room(1);
-    this.bytes[this.size++] = TAB;
-  }
-
-  endLine(): void {
-    this.room(1);
-    this.bytes[this.size++] = NEWLINE;
   }
 
   /** The bytes of everything added. */

@@ -109,21 +109,11 @@ export class TargetTable implements TableWriter {
   private copyData(rows: StageRow[], withSeq: boolean): Buffer {
     const data = new CopyData();
     for (const row of rows) {
-      if (withSeq) {
-        data.field(String(row.seq));
-        data.tab();
-      }
-      const key = row.key;
-      for (let i = 0; i < key.length; i++) {
-        if (i > 0) data.tab();
-        data.field(key[i]!);
-      }
-      const values = row.values;
-      for (let i = 0; i < values.length; i++) {
-        data.tab();
-        data.field(values[i]!);
-      }
-      data.endLine();
+      if (withSeq) data.field(String(row.seq));
+      const { key, values } = row;
+      // A line ends after its last field: the last value's, or the key's when there are no values.
+      for (let i = 0; i < key.length; i++) data.field(key[i]!, values.length === 0 && i === key.length - 1);
+      for (let i = 0; i < values.length; i++) data.field(values[i]!, i === values.length - 1);
     }
     return data.toBuffer();
   }
