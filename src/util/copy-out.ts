@@ -54,15 +54,9 @@ async function* copyOutChunks(client: pg.ClientBase, query: string): AsyncGenera
   if (unfinished.length > 0) yield [parseLine(Buffer.concat(unfinished).toString('utf8'))];
 }
 
-/** The fields of one line (a scan with indexOf, not split: split costs ~40% more per line, and a day-2 run parses millions). */
 function parseLine(line: string): Row {
-  const row: Row = [];
-  let start = 0;
-  for (let tab = line.indexOf('\t'); tab !== -1; tab = line.indexOf('\t', start)) {
-    row.push(unescapeCopyField(line.slice(start, tab)));
-    start = tab + 1;
-  }
-  row.push(unescapeCopyField(line.slice(start)));
+  const row: Row = line.split('\t');
+  for (let i = 0; i < row.length; i++) row[i] = unescapeCopyField(row[i] as string);
   return row;
 }
 
