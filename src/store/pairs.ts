@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Pair } from '../engine/two-way/types.js';
-import { escapeCopyField } from '../util/copy-text.js';
+import { CopyData } from '../util/copy-text.js';
 import { copyOutRows, type Row } from '../util/copy-out.js';
 import { literal } from '../util/sql.js';
 import type { ScanStage } from './scan-stage.js';
@@ -175,30 +175,25 @@ export class PairStore {
   /** Bulk-loads pairs for source keys that have none yet (the common case of an initial load). */
   async insertNew(writes: PairWrite[]): Promise<void> {
     if (writes.length === 0) return;
-    const prefix = `${escapeCopyField(this.flow)}\t${escapeCopyField(this.entity)}\t`;
-    // Appended piece by piece: a template literal per line costs more (5,000 pairs: 1.85 vs 1.5 ms).
-    let text = '';
+    const data = new CopyData();
     for (const w of writes) {
-      text += prefix;
-      text += escapeCopyField(w.sourceKey);
-      text += '\t';
-      text += escapeCopyField(w.targetKey);
-      text += '\t';
-      text += escapeCopyField(w.sourceHash);
-      text += '\t';
-      text += escapeCopyField(w.targetHash);
-      text += '\t';
-      text += escapeCopyField(w.sourceCursor);
-      text += '\n';
+      data.field(this.flow);
+      data.field(this.entity);
+      data.field(w.sourceKey);
+      data.field(w.targetKey);
+      data.field(w.sourceHash);
+      data.field(w.targetHash);
+      data.field(w.sourceCursor, true);
     }
+    const bytes = data.toBuffer();
     if (!(await rowSecurityApplies(this.client))) {
-      await pipeline(Readable.from([text]), this.client.query(copyFrom(`COPY ferry.pairs (${NEW_PAIR_COLUMNS}) FROM STDIN`)));
+      await pipeline(Readable.from([bytes]), this.client.query(copyFrom(`COPY ferry.pairs (${NEW_PAIR_COLUMNS}) FROM STDIN`)));
       return;
     }
     // PostgreSQL refuses COPY FROM into a table whose row-level security applies (a namespace's role, or a
     // non-superuser owner): the rows go through a temporary table of this session and one INSERT, which the policies check.
     await this.client.query(`CREATE TEMPORARY TABLE IF NOT EXISTS ferry_pairs_load (LIKE ferry.pairs INCLUDING DEFAULTS)`);
-    await pipeline(Readable.from([text]), this.client.query(copyFrom(`COPY ferry_pairs_load (${NEW_PAIR_COLUMNS}) FROM STDIN`)));
+    await pipeline(Readable.from([bytes]), this.client.query(copyFrom(`COPY ferry_pairs_load (${NEW_PAIR_COLUMNS}) FROM STDIN`)));
     await this.client.query(`INSERT INTO ferry.pairs (${NEW_PAIR_COLUMNS}) SELECT ${NEW_PAIR_COLUMNS} FROM ferry_pairs_load`);
     await this.client.query('TRUNCATE ferry_pairs_load');
   }

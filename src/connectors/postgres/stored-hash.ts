@@ -55,7 +55,6 @@ export async function serverTraits(client: pg.ClientBase, table: string): Promis
 type StoredText = (value: string) => string | undefined;
 
 const INTEGER = /^(?:0|-?[1-9]\d*)$/;
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 /** A timestamp in UTC (or with no zone) and its fraction of a second. */
 const UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2})[T ]((?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)(?:\.(\d+))?(?:Z|\+00(?::?00)?)?$/;
 const TIMESTAMP_TYPE = /^timestamp(?:\((\d)\))? with(out)? time zone$/;
@@ -104,6 +103,13 @@ function decimalFraction(v: string): number {
   return n - start;
 }
 
+/** `YYYY-MM-DD` (digits and dashes; a scan, not a regular expression per value). */
+function isIsoDate(v: string): boolean {
+  if (v.length !== 10 || v.charCodeAt(4) !== 45 || v.charCodeAt(7) !== 45) return false;
+  for (let i = 0; i < 10; i++) if (i !== 4 && i !== 7 && !isDigit(v.charCodeAt(i))) return false;
+  return true;
+}
+
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
@@ -139,7 +145,7 @@ export function storedText(sqlType: string, traits: ServerTraits): StoredText | 
       return when((v) => decimalFraction(v) >= 0);
     case 'date':
       // Invalid dates fail the COPY; a valid YYYY-MM-DD prints back unchanged in ISO style.
-      return traits.isoDates ? when((v) => ISO_DATE.test(v)) : undefined;
+      return traits.isoDates ? when(isIsoDate) : undefined;
     case 'boolean':
       return (v) => (v === 't' || v === 'true' ? 't' : v === 'f' || v === 'false' ? 'f' : undefined);
     case 'uuid':
@@ -167,11 +173,42 @@ function printsPlain(sqlType: string): boolean {
   return ['smallint', 'integer', 'bigint', 'numeric', 'date', 'boolean', 'uuid'].includes(sqlType) || NUMERIC_PS.test(sqlType);
 }
 
-/** record_out quotes a field holding any of these (or an empty one), doubling `"` and `\`. */
-const RECORD_QUOTE = /["\\(),\t\n\v\f\r ]/;
-const RECORD_DOUBLE = /["\\]/;
+/** record_out quotes a field holding any of `"\(),` or an ASCII space (or an empty one), doubling `"` and `\`: 2 for those two, 1 for the others. */
+const RECORD_QUOTED = new Uint8Array(128);
+for (const c of '(), \t\n\v\f\r') RECORD_QUOTED[c.charCodeAt(0)] = 1;
+RECORD_QUOTED[34] = 2; // "
+RECORD_QUOTED[92] = 2; // \
 const RECORD_DOUBLES = /["\\]/g;
-const NON_ASCII = /[^\x00-\x7f]/;
+
+/** How record_out prints a field (see `recordField`). */
+const PLAIN = 0;
+const QUOTED = 1;
+const DOUBLED = 2;
+/** Plain unless a non-ASCII byte counts as a space to the server: not worked out. */
+const NON_ASCII = 3;
+
+/**
+ * One scan of a non-empty value (no regular expression per value: it runs for every text field of
+ * every fresh row): DOUBLED when it holds `"` or `\`, else QUOTED when it holds another character
+ * record_out quotes, else NON_ASCII when it holds a character above U+007F, else PLAIN.
+ */
+function recordField(value: string): number {
+  let found = PLAIN;
+  let high = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c > 0x7f) high = true;
+    else if (RECORD_QUOTED[c] === 2) return DOUBLED;
+    else if (RECORD_QUOTED[c] === 1) found = QUOTED;
+  }
+  return found === PLAIN && high ? NON_ASCII : found;
+}
+
+/** How a column's values are worked out: text as written, text of bounded length, or its StoredText (printed plain or checked by record_out's rules). */
+const AS_WRITTEN = 0;
+const BOUNDED = 1;
+const STORED_PLAIN = 2;
+const STORED = 3;
 
 /** The stored-row hasher for columns of these types, or undefined when no row of them can be hashed in Ferry. */
 export function storedRowHash(columnTypes: string[], traits: ServerTraits): StoredRowHash | undefined {
@@ -182,23 +219,43 @@ export function storedRowHash(columnTypes: string[], traits: ServerTraits): Stor
     if (!stored) return undefined;
     columns.push(stored);
   }
-  const plain = columnTypes.map(printsPlain);
+  // Per column a small integer the loop below switches on (one call site per column kind, not a closure call per value).
+  const kinds = columnTypes.map((type) =>
+    type === 'text' || type === 'character varying' ? AS_WRITTEN : VARCHAR_N.test(type) ? BOUNDED : printsPlain(type) ? STORED_PLAIN : STORED,
+  );
+  const limits = columnTypes.map((type) => Number(VARCHAR_N.exec(type)?.[1] ?? Infinity));
   const { nonAsciiPlain } = traits;
+  const count = columns.length;
   return (values) => {
     let text = '(';
-    for (let i = 0; i < columns.length; i++) {
+    for (let i = 0; i < count; i++) {
       if (i > 0) text += ',';
       const written = values[i];
       if (written === null) continue;
       if (written === undefined) return undefined;
-      const value = columns[i]!(written);
-      if (value === undefined) return undefined;
-      if (plain[i]) text += value;
-      else if (value === '') text += '""';
-      else if (!RECORD_QUOTE.test(value)) {
-        if (!nonAsciiPlain && NON_ASCII.test(value)) return undefined;
-        text += value;
-      } else text += '"' + (RECORD_DOUBLE.test(value) ? value.replace(RECORD_DOUBLES, '$&$&') : value) + '"';
+      const kind = kinds[i];
+      let value: string | undefined = written;
+      if (kind === BOUNDED) {
+        // Longer text is cut (trailing spaces) or refused; UTF-16 units >= characters, so this is safe.
+        if (written.length > limits[i]!) return undefined;
+      } else if (kind !== AS_WRITTEN) {
+        value = columns[i]!(written);
+        if (value === undefined) return undefined;
+        if (kind === STORED_PLAIN) {
+          text += value;
+          continue;
+        }
+      }
+      if (value === '') {
+        text += '""';
+        continue;
+      }
+      const field = recordField(value);
+      if (field === PLAIN) text += value;
+      else if (field === QUOTED) text += '"' + value + '"';
+      else if (field === DOUBLED) text += '"' + value.replace(RECORD_DOUBLES, '$&$&') + '"';
+      else if (nonAsciiPlain) text += value;
+      else return undefined;
     }
     return hash('md5', text + ')', 'hex');
   };

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type { Row, RowRejection, Session, StageRow, TableWriter } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import { FerryError } from '../../util/errors.js';
-import { escapeCopyField } from '../../util/copy-text.js';
+import { CopyData } from '../../util/copy-text.js';
 import { copyOutRows } from '../../util/copy-out.js';
 import { ident, literal, qualified } from '../../util/sql.js';
 import { applyWithBisection } from '../bisect.js';
@@ -69,6 +69,18 @@ export class TargetTable implements TableWriter {
   /** Draws `count` new keys from the key columns' defaults (sequences never hand out a value twice). */
   async allocateKeys(count: number): Promise<string[][]> {
     if (count === 0) return [];
+    const { keyDefaults, keyKinds } = this.plan.target;
+    if (keyDefaults.length === 1 && keyKinds[0] === 'integer') {
+      // One row holding every key (not a row per key to parse): an integer's text is what its value prints as.
+      const drawn = await this.client.query({
+        text: `SELECT string_agg((${keyDefaults[0]})::text, ',') FROM generate_series(1, $1::int)`,
+        values: [count],
+        rowMode: 'array',
+      });
+      const keys = ((drawn.rows[0][0] as string | null) ?? '').split(',');
+      // A default that gave NULL is skipped by string_agg: then draw again as below (NULL keys fail the write there).
+      if (keys.length === count) return keys.map((key) => [key]);
+    }
     const result = await this.client.query({
       text: `SELECT ${this.plan.target.keyDefaults.join(', ')} FROM generate_series(1, $1::int)`,
       values: [count],
@@ -94,20 +106,20 @@ export class TargetTable implements TableWriter {
     this.staged = true;
   }
 
-  private copyText(rows: StageRow[], withSeq: boolean): string {
-    let text = '';
+  private copyData(rows: StageRow[], withSeq: boolean): Buffer {
+    const data = new CopyData();
     for (const row of rows) {
-      let line = withSeq ? String(row.seq) + '\t' : '';
-      const key = row.key;
-      for (let i = 0; i < key.length; i++) line += (i > 0 ? '\t' : '') + escapeCopyField(key[i]!);
-      for (const v of row.values) line += '\t' + escapeCopyField(v);
-      text += line + '\n';
+      if (withSeq) data.field(String(row.seq));
+      const { key, values } = row;
+      // A line ends after its last field: the last value's, or the key's when there are no values.
+      for (let i = 0; i < key.length; i++) data.field(key[i]!, values.length === 0 && i === key.length - 1);
+      for (let i = 0; i < values.length; i++) data.field(values[i]!, i === values.length - 1);
     }
-    return text;
+    return data.toBuffer();
   }
 
   private async copyIntoStage(rows: StageRow[]): Promise<void> {
-    await pipeline(Readable.from([this.copyText(rows, true)]), this.client.query(copyFrom(`COPY ${this.stage} FROM STDIN`)));
+    await pipeline(Readable.from([this.copyData(rows, true)]), this.client.query(copyFrom(`COPY ${this.stage} FROM STDIN`)));
   }
 
   /**
@@ -121,15 +133,9 @@ export class TargetTable implements TableWriter {
     if (rows.length === 0) return [];
     const rowHash = await (this.rowHash ??= this.storedRowHash());
     const columns = [...this.keyColumns, ...this.fieldColumns].join(', ');
-    await this.client.query('SAVEPOINT fresh_copy');
-    try {
-      await pipeline(Readable.from([this.copyText(rows, false)]), this.client.query(copyFrom(`COPY ${this.table} (${columns}) FROM STDIN`)));
-    } catch {
-      await this.client.query('ROLLBACK TO SAVEPOINT fresh_copy');
-      await this.client.query('RELEASE SAVEPOINT fresh_copy');
-      return undefined;
-    }
-    await this.client.query('RELEASE SAVEPOINT fresh_copy');
+    const savepoint = this.client.query('SAVEPOINT fresh_copy');
+    // The COPY data and the hashes are worked out while the server answers (the hashes are kept only if the COPY succeeds).
+    const data = this.copyData(rows, false);
     // By position, not by encoded key: no key is encoded and no map is built per row.
     const hashes: string[] = new Array<string>(rows.length);
     const unknown: number[] = [];
@@ -138,6 +144,15 @@ export class TargetTable implements TableWriter {
       if (hash === undefined) unknown.push(i);
       else hashes[i] = hash;
     }
+    await savepoint;
+    try {
+      await pipeline(Readable.from([data]), this.client.query(copyFrom(`COPY ${this.table} (${columns}) FROM STDIN`)));
+    } catch {
+      await this.client.query('ROLLBACK TO SAVEPOINT fresh_copy');
+      await this.client.query('RELEASE SAVEPOINT fresh_copy');
+      return undefined;
+    }
+    await this.client.query('RELEASE SAVEPOINT fresh_copy');
     if (unknown.length > 0) {
       const codec = this.plan.target.codec;
       const read = await this.drawnHashes(unknown.map((i) => rows[i]!.key));

@@ -165,4 +165,17 @@ describe('stored row hashes of fresh PostgreSQL rows', () => {
     expect(rowHash(['Zürich Nord'])).toBeDefined();
     expect(rowHash(['Zurich'])).toBeDefined();
   });
+
+  it('draws keys from the key default: a sequence as the values it hands out, and a default giving NULL as before', async () => {
+    const start = Number((await client.query(`SELECT last_value FROM fresh_id_seq`)).rows[0].last_value);
+    const keys = await table.allocateKeys(2500);
+    expect(keys.map((key) => Number(key[0]))).toEqual(Array.from({ length: 2500 }, (_, i) => start + 1 + i));
+    expect(keys.every((key) => key.length === 1 && /^\d+$/.test(key[0]!))).toBe(true);
+    await client.query(`CREATE SEQUENCE wide_seq START 9007199254740993`);
+    const wide = new TargetTable(client, savepoints, { ...planOf('fresh'), target: { ...planOf('fresh').target, keyDefaults: [`nextval('wide_seq')`] } } as EntityPlan);
+    expect(await wide.allocateKeys(2)).toEqual([['9007199254740993'], ['9007199254740994']]);
+    // A default that gives NULL (never a key): the keys come out as the per-row query gave them.
+    const nulls = new TargetTable(client, savepoints, { ...planOf('fresh'), target: { ...planOf('fresh').target, keyDefaults: ['NULL::bigint'] } } as EntityPlan);
+    expect(await nulls.allocateKeys(2)).toEqual([['null'], ['null']]);
+  });
 });

@@ -14,6 +14,18 @@ describe('copyOutRows', () => {
     });
   });
 
+  it('gives empty fields where they are, first, inner and last, and a one-field row', async () => {
+    const url = await freshDatabase('copy_out_empty');
+    await withClient(url, async (client) => {
+      const rows = [];
+      for await (const row of copyOutRows(client, `SELECT '', 'a', '', NULL, '' UNION ALL SELECT 'x', '', '\\N', '', 'y'`)) rows.push(row);
+      expect(rows).toEqual([['', 'a', '', null, ''], ['x', '', '\\N', '', 'y']]);
+      const single = [];
+      for await (const row of copyOutRows(client, `SELECT '' UNION ALL SELECT 'z'`)) single.push(row);
+      expect(single).toEqual([[''], ['z']]);
+    });
+  });
+
   it('answers next() calls made before the earlier ones settled in order, and is done once the consumer stopped', async () => {
     const url = await freshDatabase('copy_out_early_stop');
     await withClient(url, async (client) => {

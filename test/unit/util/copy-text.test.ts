@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COPY_NULL, escapeCopyField, unescapeCopyField } from '../../../src/util/copy-text.js';
+import { COPY_NULL, CopyData, escapeCopyField, unescapeCopyField } from '../../../src/util/copy-text.js';
 
 describe('COPY text fields', () => {
   it('escape the backslash, tab, newline and carriage return, and nothing else', () => {
@@ -20,5 +20,25 @@ describe('COPY text fields', () => {
       expect(field).not.toMatch(/[\t\n\r]/);
       expect(unescapeCopyField(field)).toBe(value);
     }
+  });
+});
+
+describe('COPY data', () => {
+  it('is the UTF-8 of the lines of escaped fields added, for any text and however large', () => {
+    let seed = 3;
+    // xorshift32: every bit varies (a multiplicative step in doubles loses the low bits).
+    const next = () => ((seed ^= seed << 13), (seed ^= seed >>> 17), (seed ^= seed << 5), seed >>> 0);
+    const alphabet = ['a', 'Z', ' ', '\\', '\t', '\n', '\r', 'N', 'é', '€', '\u{1F600}', '\ud800', 'x'.repeat(40), '\\N', '\u007f', '\u0080'];
+    const rows: (string | null)[][] = [];
+    for (let i = 0; i < 20_000; i++) {
+      rows.push(Array.from({ length: 1 + (next() % 5) }, () => (next() % 7 === 0 ? null : Array.from({ length: next() % 6 }, () => alphabet[next() % alphabet.length]).join(''))));
+    }
+    // Fields longer than the buffer's first size, one of them of 4-byte characters only (it grows to fit).
+    rows.push(['y'.repeat(200_000), '\u{1F600}'.repeat(70_000), 'tab\there']);
+    const data = new CopyData();
+    for (const row of rows) row.forEach((value, i) => data.field(value, i === row.length - 1));
+    const expected = rows.map((row) => row.map(escapeCopyField).join('\t') + '\n').join('');
+    expect(data.toBuffer().equals(Buffer.from(expected))).toBe(true);
+    expect(new CopyData().toBuffer().length).toBe(0);
   });
 });
