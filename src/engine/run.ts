@@ -8,6 +8,7 @@ import type { RejectedSample } from './one-way/context.js';
 import { buildRunReport, type RunReport } from './report.js';
 import { RunConnections } from './run/connections.js';
 import { ProgressSaver } from './run/progress.js';
+import { StatisticsRefresh } from './run/statistics-refresh.js';
 import { withRunDefaults, type DefaultedRunRequest, type RunRequest } from './run/request.js';
 import { entityReport, RunFailedError } from './run/run-report.js';
 import { emptyOutcome, syncFlow, type RunOutcome } from './run/sync-flow.js';
@@ -57,11 +58,13 @@ async function sync(request: DefaultedRunRequest, bookkeeping: StateClient, outc
   const connections = new RunConnections(request.connectors, request.stateUrl);
   const positionOf = (entity: string) => outcome.plan?.entities.find((e) => e.name === entity)?.position ?? 0;
   const progress = new ProgressSaver(bookkeeping, request.flowId, request.runId, positionOf);
+  const statistics = new StatisticsRefresh();
   try {
     await syncFlow(
       {
         request,
         connections,
+        statistics,
         onProgress: (entity, counters) => {
           progress.save(entity, counters);
           request.onProgress?.(entity, counters);
@@ -72,6 +75,8 @@ async function sync(request: DefaultedRunRequest, bookkeeping: StateClient, outc
     if (!request.dryRun) await connections.finishRun(request.runId);
   } finally {
     await progress.settled();
+    // A failed run still lets a refresh end before its connection closes (its failure is the run's own, if any).
+    await statistics.settle().catch(() => {});
     await connections.closeAll();
   }
 }

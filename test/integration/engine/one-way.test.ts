@@ -218,6 +218,28 @@ describe('Incremental sync', () => {
     expect(Number(stats!.reltuples)).toBeGreaterThanOrEqual(4007);
   });
 
+  it('analyses the pairs after a Full first import beside the run’s end, done before the run records its end', async () => {
+    await sql(
+      dbs.sourceUrl,
+      `INSERT INTO people SELECT i, 'P' || i, 'p' || i || '@example.org', 'Member', 1, timestamptz '2026-01-03' FROM generate_series(1000, 4999) i`,
+    );
+    const report = await runSync({ ...base, spec: { ...base.spec, batchSize: 500 }, mode: 'Full' });
+    expect(entity(report, 'people').created).toBe(4007);
+    expect(entity(report, 'interests').created).toBe(5);
+    const [stats] = await sql(
+      dbs.stateUrl,
+      `SELECT c.reltuples, s.last_analyze, r.completed_at
+         FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid, ferry.runs r
+        WHERE c.oid = 'ferry.pairs'::regclass AND r.id = $1`,
+      [report.runId],
+    );
+    // The ANALYZE ran beside the run's end on a connection of its own, and ended before the run did
+    // (a run that closed its connections first would have cancelled it: no last_analyze).
+    expect(stats!.last_analyze).not.toBeNull();
+    expect(new Date(stats!.last_analyze).getTime()).toBeLessThanOrEqual(new Date(stats!.completed_at).getTime());
+    expect(Number(stats!.reltuples)).toBeGreaterThanOrEqual(4007);
+  });
+
   it('leaves the target equal to what a Full sync produces', async () => {
     await runSync({ ...base, mode: 'Incremental' });
     await sql(dbs.sourceUrl, `UPDATE people SET email = upper(email), updated_at = now() WHERE id % 2 = 0`);
