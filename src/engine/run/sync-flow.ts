@@ -37,6 +37,8 @@ export function emptyOutcome(): RunOutcome {
 export interface SyncFlowRun {
   request: DefaultedRunRequest;
   connections: RunConnections;
+  /** The first lane's connections, opened (or opening) since the run began. */
+  firstLane: Promise<LaneConnections>;
   onProgress: (entity: string, counters: EntityCounters) => void;
   /** The refreshes of the pairs' statistics the passes ask for; done before the run's connections close. */
   statistics: StatisticsRefresh;
@@ -49,7 +51,7 @@ export interface SyncFlowRun {
 export async function syncFlow(run: SyncFlowRun, outcome: RunOutcome): Promise<void> {
   const { request, connections } = run;
   const { flowId, runId, logger, dryRun } = request;
-  const first = await connections.openLane();
+  const first = await run.firstLane;
   const { source, sourceFetch, target, state } = first;
 
   const catalog = await readCatalog(request.spec, source, target);

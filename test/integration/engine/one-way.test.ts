@@ -262,9 +262,13 @@ describe('one run at a time per flow', () => {
     const first = runSync({ ...base, mode: 'Full', runId: 'run-first' });
     try {
       await expect.poll(async () => (await sql(dbs.stateUrl, `SELECT count(*)::int AS n FROM ferry.run_locks`).catch(() => [{ n: 0 }]))[0].n, { timeout: 10_000 }).toBe(1);
+      const sourceSessions = async () => (await sql(dbs.sourceUrl, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`))[0].n;
+      const before = await sourceSessions();
       const second = await runSync({ ...base, mode: 'Incremental' }).catch((e) => e);
       expect(second).toBeInstanceOf(FlowBusyError);
       expect(second.message).toMatch(/^flow test\/mini is already syncing \(run run-first since \d{4}-\d\d-\d\dT[\d:.]+Z\)$/);
+      // The refused run had opened its first lane while it asked for the lock: it closed those connections.
+      await expect.poll(sourceSessions, { timeout: 5_000 }).toBe(before);
     } finally {
       await blocker.query('ROLLBACK');
       await blocker.end();
