@@ -6,8 +6,9 @@ import type { StateClient } from '../store/state-connection.js';
 import { ConfigError, FerryError } from '../util/errors.js';
 import type { RejectedSample } from './one-way/context.js';
 import { buildRunReport, type RunReport } from './report.js';
-import { RunConnections } from './run/connections.js';
+import { RunConnections, type LaneConnections } from './run/connections.js';
 import { ProgressSaver } from './run/progress.js';
+import { StatisticsRefresh } from './run/statistics-refresh.js';
 import { withRunDefaults, type DefaultedRunRequest, type RunRequest } from './run/request.js';
 import { entityReport, RunFailedError } from './run/run-report.js';
 import { emptyOutcome, syncFlow, type RunOutcome } from './run/sync-flow.js';
@@ -35,33 +36,54 @@ export async function runSync(input: RunRequest): Promise<RunReport> {
   }
 
   const outcome = emptyOutcome();
-  const { report, failure } = await withRunRecord(
-    { stateUrl: request.stateUrl, flowId, runId, mode: request.mode, dryRun, requestedBy: request.requestedBy },
-    {
-      work: ({ bookkeeping }) => sync(request, bookkeeping, outcome),
-      report: (failure, times) => finalReport(request, times, outcome, failure),
-      recordEnd: async (bookkeeping, report) => {
-        const finalState = new RunState(bookkeeping, flowId, runId);
-        await finalState.saveAllCounters(report.entities.map((e, position) => ({ entity: e.name, position, counters: e })));
-        await finalState.recordRejected(report.rejectedSamples.map((r) => ({ entity: r.entity, sourceKey: r.key, reason: r.reason })));
+  // The first lane's connections open while the run takes the flow lock and records its start (an SSH
+  // handshake alone takes a few hundred ms); a run that ends before its work closes them here.
+  const connections = request.connectors && new RunConnections(request.connectors, request.stateUrl);
+  const firstLane = connections?.openLane();
+  firstLane?.catch(() => {}); // a failure is the work's, which takes the lane
+  const opening = connections && firstLane && { connections, firstLane };
+  let recorded: { report: RunReport; failure?: unknown };
+  try {
+    recorded = await withRunRecord(
+      { stateUrl: request.stateUrl, flowId, runId, mode: request.mode, dryRun, requestedBy: request.requestedBy },
+      {
+        work: ({ bookkeeping }) => sync(request, bookkeeping, outcome, opening),
+        report: (failure, times) => finalReport(request, times, outcome, failure),
+        recordEnd: async (bookkeeping, report) => {
+          const finalState = new RunState(bookkeeping, flowId, runId);
+          await finalState.saveAllCounters(report.entities.map((e, position) => ({ entity: e.name, position, counters: e })));
+          await finalState.recordRejected(report.rejectedSamples.map((r) => ({ entity: r.entity, sourceKey: r.key, reason: r.reason })));
+        },
       },
-    },
-  );
+    );
+  } finally {
+    await firstLane?.catch(() => {});
+    await connections?.closeAll();
+  }
+  const { report, failure } = recorded;
   if (failure) throw new RunFailedError(report, failure instanceof FerryError ? failure.exitCode : 1, failure);
   return report;
 }
 
 /** The sync between the run's start and end records; progress is saved on the bookkeeping session as it goes. */
-async function sync(request: DefaultedRunRequest, bookkeeping: StateClient, outcome: RunOutcome): Promise<void> {
-  if (!request.connectors) throw new ConfigError('a sync run needs source and target connectors');
-  const connections = new RunConnections(request.connectors, request.stateUrl);
+async function sync(
+  request: DefaultedRunRequest,
+  bookkeeping: StateClient,
+  outcome: RunOutcome,
+  opening: { connections: RunConnections; firstLane: Promise<LaneConnections> } | undefined,
+): Promise<void> {
+  if (!opening) throw new ConfigError('a sync run needs source and target connectors');
+  const { connections, firstLane } = opening;
   const positionOf = (entity: string) => outcome.plan?.entities.find((e) => e.name === entity)?.position ?? 0;
   const progress = new ProgressSaver(bookkeeping, request.flowId, request.runId, positionOf);
+  const statistics = new StatisticsRefresh();
   try {
     await syncFlow(
       {
         request,
         connections,
+        firstLane,
+        statistics,
         onProgress: (entity, counters) => {
           progress.save(entity, counters);
           request.onProgress?.(entity, counters);
@@ -72,6 +94,8 @@ async function sync(request: DefaultedRunRequest, bookkeeping: StateClient, outc
     if (!request.dryRun) await connections.finishRun(request.runId);
   } finally {
     await progress.settled();
+    // A failed run still lets a refresh end before its connection closes (its failure is the run's own, if any).
+    await statistics.settle().catch(() => {});
     await connections.closeAll();
   }
 }

@@ -3,6 +3,7 @@ import type { EntityCounters, RunState } from '../../store/run-state.js';
 import type { StateConnection } from '../../store/state-connection.js';
 import type { Session } from '../connector.js';
 import type { LookupTranslator } from '../lookups.js';
+import type { StatisticsRefresh } from '../run/statistics-refresh.js';
 import type { Transactions } from '../transactions.js';
 
 /** The connections and run-wide services one lane of a run hands to each entity it syncs. */
@@ -25,6 +26,8 @@ export interface EntitySyncContext {
   logger: Logger;
   rejectSampleLimit: number;
   onProgress?: (entity: string, counters: EntityCounters) => void;
+  /** Runs the end-of-pass refresh of the pairs' statistics beside the run; without it, a pass refreshes them before it ends. */
+  statistics?: StatisticsRefresh;
   /** Why a referenced entity may have no synced row (e.g. it lies outside the run's scope), added to the rejection reason. */
   missingParentHint?: (entity: string, sourceKey: string) => string | undefined;
 }

@@ -1,5 +1,5 @@
 import type { StoredPair } from '../../store/pairs.js';
-import { pairStatisticsFit, refreshPairStatistics } from '../../store/pairs-statistics.js';
+import { pairStatisticsFit } from '../../store/pairs-statistics.js';
 import { ownRecordStrings } from '../../util/own-strings.js';
 import type { Row } from '../connector.js';
 import { joinWithPairs } from '../key-join.js';
@@ -8,6 +8,7 @@ import { classify } from './classify.js';
 import { checkTargetDrift } from './drift.js';
 import type { EntityParts } from './parts.js';
 import { parseSourceRow, readRecord, rejectedAsUnreadable, rejectRepeatedKey, sourceRowOf, type KeyedRecord, type WriteItem } from './source-records.js';
+import { refreshStatistics } from './statistics.js';
 import { drawKeysAhead } from './target-keys.js';
 import { handleVanished } from './vanished.js';
 import { advanceToNewest, NewestWithinCeiling, noteCursorCeiling } from './watermark.js';
@@ -25,6 +26,8 @@ export async function fullPass(parts: EntityParts): Promise<void> {
   const { ctx } = parts;
   await parts.prepare();
   const pairCount = await parts.pairs.count();
+  // Without pairs at its start, this pass marks none gone (it only adds new ones): deleteVanished has none to look for.
+  parts.noneGone = pairCount === 0;
   if (pairCount > 0) await checkTargetDrift(parts);
 
   const sourceRows = await parts.fetcher.estimateRows();
@@ -43,7 +46,7 @@ export async function fullPass(parts: EntityParts): Promise<void> {
     await ctx.sourceFetch.endSnapshot().catch(() => {});
   }
   // After a first import (or any pass that changed many pairs), before the next run looks pairs up by key.
-  await refreshPairStatistics(ctx.state.client, parts.tally.pairsWritten());
+  await refreshStatistics(parts);
 }
 
 /**

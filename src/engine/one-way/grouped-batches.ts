@@ -11,8 +11,13 @@ import { WritePipeline } from './write-pipeline.js';
  * pairs naming keys drawn inside that transaction, which a killed PostgreSQL server can hand out
  * again after its restart: the recovery drops those pairs (recover-batches.ts), so their records
  * are created anew instead of rewritten under a key that a new row is about to take.
+ *
+ * Each group ends with a wait: its target commit waits for the pairs transaction of its last member,
+ * and the next group's first batch for that commit (the reader goes on meanwhile, two batches ahead).
+ * 16 rather than 8 halves those waits (a 300k-row first import's pass took 4.3-4.8 s instead of
+ * 5.0-5.2 s); a crash inside a group leaves up to 16 batches for the recovery to redo.
  */
-const GROUP_BATCHES = 8;
+const GROUP_BATCHES = 16;
 
 type KeyedItem = WriteItem & { targetKey: string[] };
 

@@ -1,11 +1,11 @@
 import type { StoredPair } from '../../store/pairs.js';
-import { refreshPairStatistics } from '../../store/pairs-statistics.js';
 import { inBatches } from '../../util/batches.js';
 import { isDeletion } from '../connector.js';
 import { writeBatch } from './batch-writer.js';
 import { classify } from './classify.js';
 import type { EntityParts } from './parts.js';
 import { distinctByKey, latestByKey, readRecord, type KeyedRecord, type WriteItem } from './source-records.js';
+import { refreshStatistics } from './statistics.js';
 import { handleVanished } from './vanished.js';
 import { noteCursorCeiling, watermarkAfter, watermarkWriter } from './watermark.js';
 import { WritePipeline } from './write-pipeline.js';
@@ -52,6 +52,6 @@ export async function incrementalPass(parts: EntityParts): Promise<void> {
     await pipeline.settle();
   }
   // An Incremental first import (delta files, a cursor source) loads pairs in bulk too: the next run's look-ups need them counted.
-  await refreshPairStatistics(ctx.state.client, parts.tally.pairsWritten());
+  await refreshStatistics(parts);
   noteCursorCeiling(parts);
 }

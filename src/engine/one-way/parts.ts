@@ -27,6 +27,8 @@ export class EntityParts {
   readonly drawnKeys: DrawnKeys;
   /** New rows may link to existing target rows by the match keys (set by `prepare`). */
   matching = false;
+  /** No pair of the entity is marked gone (a Full pass that began without pairs; set by it). */
+  noneGone = false;
 
   constructor(
     readonly plan: EntityPlan,

@@ -26,6 +26,9 @@ export async function handleVanished(parts: EntityParts, gone: StoredPair[]): Pr
 /** Deletes target rows whose source vanished; runs after all upserts, children before parents. */
 export async function deleteVanished(parts: EntityParts): Promise<void> {
   const { plan, ctx, tally } = parts;
+  if (parts.noneGone) return;
+  // Its pairs are removed by key: after the statistics the pass may have asked for (and off the connection they use).
+  await ctx.statistics?.settle();
   for await (const batch of inBatches(parts.pairs.streamGone(ctx.stateStream.client), ctx.batchSize)) {
     const failed = new Set<string>();
     const keys = batch.map((row) => plan.target.codec.decode(row[1]!));

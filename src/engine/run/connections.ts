@@ -32,12 +32,11 @@ export class RunConnections {
    * short run. All settle before a failure is raised, so every opened connection gets closed.
    */
   async openLane(): Promise<LaneConnections> {
-    const sessions = await Promise.allSettled([
-      this.track(this.connectors.source.open()),
-      this.track(this.connectors.source.open()),
-      this.track(this.connectors.target.open()),
+    // All five at once: the state connections need not wait for a source's handshake (an SSH one takes a few hundred ms).
+    const [sessions, states] = await Promise.all([
+      Promise.allSettled([this.track(this.connectors.source.open()), this.track(this.connectors.source.open()), this.track(this.connectors.target.open())]),
+      Promise.allSettled([this.track(StateConnection.open(this.stateUrl)), this.track(StateConnection.open(this.stateUrl))]),
     ]);
-    const states = await Promise.allSettled([this.track(StateConnection.open(this.stateUrl)), this.track(StateConnection.open(this.stateUrl))]);
     const refused = [...sessions, ...states].find((o) => o.status === 'rejected');
     if (refused) throw refused.reason;
     const [source, sourceFetch, target] = sessions.map((o) => (o as PromiseFulfilledResult<Session>).value);
@@ -56,7 +55,8 @@ export class RunConnections {
     await this.connectors.target.finishRun?.({ runId });
   }
 
+  /** Closes every connection opened so far (each once: a second call closes what was opened since). */
   async closeAll(): Promise<void> {
-    await Promise.all(this.opened.map((session) => session.close().catch(() => {})));
+    await Promise.all(this.opened.splice(0).map((session) => session.close().catch(() => {})));
   }
 }

@@ -6,6 +6,7 @@ import type { EntityPlan } from '../plan.js';
 import type { RunSelection } from '../run-selection.js';
 import type { Transactions } from '../transactions.js';
 import type { TwoWayContext } from '../two-way/batch.js';
+import type { StatisticsRefresh } from './statistics-refresh.js';
 import type { LaneConnections, RunConnections } from './connections.js';
 
 const REJECT_SAMPLE_LIMIT = 100;
@@ -22,6 +23,7 @@ export interface LaneSettings {
   windowSeconds: number;
   logger: Logger;
   onProgress: (entity: string, counters: EntityCounters) => void;
+  statistics: StatisticsRefresh;
 }
 
 /**
@@ -58,6 +60,7 @@ export class Lanes {
       logger: s.logger,
       rejectSampleLimit: REJECT_SAMPLE_LIMIT,
       onProgress: s.onProgress,
+      statistics: s.statistics,
     };
   }
 

@@ -17,6 +17,7 @@ import { readCatalog, refuseDryRunWithout } from './catalog-check.js';
 import type { LaneConnections, RunConnections } from './connections.js';
 import { Lanes } from './lanes.js';
 import { recoverInterruptedBatches } from './recover-batches.js';
+import type { StatisticsRefresh } from './statistics-refresh.js';
 import type { DefaultedRunRequest } from './request.js';
 
 /** What a run got done; filled in as it goes, so a failed run still reports how far it came. */
@@ -36,7 +37,11 @@ export function emptyOutcome(): RunOutcome {
 export interface SyncFlowRun {
   request: DefaultedRunRequest;
   connections: RunConnections;
+  /** The first lane's connections, opened (or opening) since the run began. */
+  firstLane: Promise<LaneConnections>;
   onProgress: (entity: string, counters: EntityCounters) => void;
+  /** The refreshes of the pairs' statistics the passes ask for; done before the run's connections close. */
+  statistics: StatisticsRefresh;
 }
 
 /**
@@ -46,7 +51,7 @@ export interface SyncFlowRun {
 export async function syncFlow(run: SyncFlowRun, outcome: RunOutcome): Promise<void> {
   const { request, connections } = run;
   const { flowId, runId, logger, dryRun } = request;
-  const first = await connections.openLane();
+  const first = await run.firstLane;
   const { source, sourceFetch, target, state } = first;
 
   const catalog = await readCatalog(request.spec, source, target);
@@ -84,11 +89,12 @@ export async function syncFlow(run: SyncFlowRun, outcome: RunOutcome): Promise<v
       windowSeconds: request.spec.loopProtection.windowSeconds,
       logger,
       onProgress: run.onProgress,
+      statistics: run.statistics,
     },
     connections,
   );
   const contexts = await lanes.open(first, request.parallelEntities);
-  await syncEntities(request, plan, selection, lanes, contexts, outcome.results);
+  await syncEntities(request, plan, selection, lanes, contexts, outcome.results, run.statistics);
   if (request.mode === 'Record') await snapshot.endSnapshot();
 
   outcome.categories = await categoryCounts(state.client, flowId);
@@ -96,6 +102,8 @@ export async function syncFlow(run: SyncFlowRun, outcome: RunOutcome): Promise<v
   await tx.close(state);
   await tx.close(target);
   if (twoWay) await tx.close(sourceFetch);
+  // The last pass's refresh ran beside the counts above; it ends before the run does (files are recorded as imported after it).
+  await run.statistics.settle();
 }
 
 /** The target table each entity writes, as ferry.flow_targets keeps it (schema-qualified, with its key columns). */
@@ -124,6 +132,7 @@ async function syncEntities(
   lanes: Lanes,
   contexts: EntitySyncContext[],
   results: Map<string, EntityResult>,
+  statistics: StatisticsRefresh,
 ): Promise<void> {
   const logger: Logger = request.logger;
   const twoWay = request.spec.direction === 'TwoWay';
@@ -133,6 +142,8 @@ async function syncEntities(
   }
   const syncs = new Map<string, EntitySync>();
   await runInDependencyOrder(selection.entities, contexts, async (entity, lane) => {
+    // A pass may look pairs up by key (its own, or a parent's for lookups): after the statistics asked for before it.
+    await statistics.settle();
     logger.info({ entity: entity.name, mode: request.mode }, 'syncing entity');
     if (twoWay) {
       results.set(entity.name, await runPass(new TwoWayEntitySync(entity, await lanes.twoWayContext(lane)), selection.pass(entity.name)));

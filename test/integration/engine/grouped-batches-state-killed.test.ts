@@ -19,7 +19,7 @@ const sql = (url: string, text: string) => withClient(url, async (c) => (await c
 const PEOPLE = 6000;
 const BATCH = 50;
 /** People pairs per group of batches sharing one target transaction (GROUP_BATCHES in grouped-batches.ts). */
-const GROUP = 8 * BATCH;
+const GROUP = 16 * BATCH;
 
 type KillPoint = (stateUrl: string, targetUrl: string) => Promise<number>;
 

@@ -206,17 +206,32 @@ describe('Incremental sync', () => {
     expect(statuses.map((s) => s.email)).toEqual(['ann@example.org', 'cy@example.org', 'di@example.org', 'flo@example.org', 'gus@example.org']);
   });
 
-  it('analyses the pairs after an Incremental first import, so the next run looks them up by key through the primary key', async () => {
+  /**
+   * A first import of 4,007 people in batches of 500: ferry.pairs is analysed (beside the run's end,
+   * on the lane's stateStream) and the ANALYZE has ended before the run records its end.
+   */
+  async function expectAnalysedAfterFirstImport(mode: 'Full' | 'Incremental') {
     await sql(
       dbs.sourceUrl,
       `INSERT INTO people SELECT i, 'P' || i, 'p' || i || '@example.org', 'Member', 1, timestamptz '2026-01-03' FROM generate_series(1000, 4999) i`,
     );
-    const report = await runSync({ ...base, spec: { ...base.spec, batchSize: 500 }, mode: 'Incremental' });
+    const report = await runSync({ ...base, spec: { ...base.spec, batchSize: 500 }, mode });
     expect(entity(report, 'people').created).toBe(4007);
-    const [stats] = await sql(dbs.stateUrl, `SELECT c.reltuples, s.last_analyze FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = 'ferry.pairs'::regclass`);
+    const [stats] = await sql(
+      dbs.stateUrl,
+      `SELECT c.reltuples, s.last_analyze, r.completed_at
+         FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid, ferry.runs r
+        WHERE c.oid = 'ferry.pairs'::regclass AND r.id = $1`,
+      [report.runId],
+    );
     expect(stats!.last_analyze).not.toBeNull();
+    expect(new Date(stats!.last_analyze).getTime()).toBeLessThanOrEqual(new Date(stats!.completed_at).getTime());
     expect(Number(stats!.reltuples)).toBeGreaterThanOrEqual(4007);
-  });
+  }
+
+  it('analyses the pairs after an Incremental first import, so the next run looks them up by key through the primary key', () => expectAnalysedAfterFirstImport('Incremental'));
+
+  it('analyses the pairs after a Full first import beside the run’s end, done before the run records its end', () => expectAnalysedAfterFirstImport('Full'));
 
   it('leaves the target equal to what a Full sync produces', async () => {
     await runSync({ ...base, mode: 'Incremental' });
@@ -240,9 +255,13 @@ describe('one run at a time per flow', () => {
     const first = runSync({ ...base, mode: 'Full', runId: 'run-first' });
     try {
       await expect.poll(async () => (await sql(dbs.stateUrl, `SELECT count(*)::int AS n FROM ferry.run_locks`).catch(() => [{ n: 0 }]))[0].n, { timeout: 10_000 }).toBe(1);
+      const sourceSessions = async () => (await sql(dbs.sourceUrl, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`))[0].n;
+      const before = await sourceSessions();
       const second = await runSync({ ...base, mode: 'Incremental' }).catch((e) => e);
       expect(second).toBeInstanceOf(FlowBusyError);
       expect(second.message).toMatch(/^flow test\/mini is already syncing \(run run-first since \d{4}-\d\d-\d\dT[\d:.]+Z\)$/);
+      // The refused run had opened its first lane while it asked for the lock: it closed those connections.
+      await expect.poll(sourceSessions, { timeout: 5_000 }).toBe(before);
     } finally {
       await blocker.query('ROLLBACK');
       await blocker.end();
