@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { literal } from '../util/sql.js';
 
 export interface Watermark {
   cursor: string;
@@ -21,16 +22,6 @@ export interface EntityCounters {
 
 export function emptyCounters(): EntityCounters {
   return { read: 0, created: 0, updated: 0, unchanged: 0, archived: 0, deleted: 0, rejected: 0, linked: 0, skipped: 0, sourceGone: 0, durationMs: 0 };
-}
-
-/**
- * `text` as an SQL string literal, exactly as pg.escapeLiteral writes it (quotes and backslashes
- * doubled, ` E'...'` when there is a backslash), made by two native replaces instead of a
- * character at a time: a batch's marker holds thousands of keys.
- */
-export function literal(text: string): string {
-  const body = text.replaceAll("'", "''").replaceAll('\\', '\\\\');
-  return text.includes('\\') ? ` E'${body}'` : `'${body}'`;
 }
 
 /** The committed watermark of each of a flow's entities. */
