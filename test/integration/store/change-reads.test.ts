@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { changedExportFiles, changedPairs, changedRuns, currentHorizon } from '../../../src/store/change-reads.js';
 import { openStateStore } from '../../../src/store/db.js';
 import { freshDatabase } from '../../helpers/databases.js';
+import { awaitHorizonPastNow } from '../../helpers/horizon.js';
 
 const insertPair = (db: pg.Pool | pg.PoolClient, flow: string, key: string, category = 'synchronised') =>
   db.query(`INSERT INTO ferry.pairs (flow, entity, source_key, target_key, category) VALUES ($1, 'people', $2, $2, $3)`, [flow, key, category]);
@@ -13,23 +14,13 @@ async function keysOf(pool: pg.Pool, since: number, scope = { namespace: 'crm' }
 }
 
 /**
- * The changes since `since` up to this test's last write. Other tests share the server, and a
- * transaction of theirs still open holds the horizon back (events wait, they are not lost), so
- * windows are read until the horizon passes the last write.
+ * The changes since `since` up to this test's last write, in one window. Other tests share the
+ * server, and a transaction of theirs still open holds the horizon back (events wait, they are not
+ * lost), so the window is read once the horizon has passed the last write.
  */
 async function settled(pool: pg.Pool, since: number, scope = { namespace: 'crm' }) {
-  const last = Number((await pool.query(`SELECT pg_current_xact_id()::text AS x`)).rows[0].x);
-  const out = { horizon: since, changed: [] as string[], deleted: [] as string[] };
-  const deadline = Date.now() + 60_000;
-  while (out.horizon <= last) {
-    if (Date.now() > deadline) throw new Error(`horizon stuck at ${out.horizon}`);
-    const next = await keysOf(pool, out.horizon, scope);
-    out.changed.push(...next.changed);
-    out.deleted.push(...next.deleted);
-    out.horizon = next.horizon;
-    if (out.horizon <= last) await new Promise((r) => setTimeout(r, 100));
-  }
-  return out;
+  await awaitHorizonPastNow(pool);
+  return keysOf(pool, since, scope);
 }
 
 describe('change reads (watches on the data API)', () => {
