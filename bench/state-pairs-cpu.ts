@@ -13,7 +13,8 @@
  *   markers    as batches, without the pairs (the markers' share)
  *
  * and prints the CPU seconds of the session's backend (/proc/<pg_backend_pid()>/stat) and of the
- * server's other processes (WAL writer, checkpointer...) over the writes, with the load average.
+ * server's other processes (WAL writer, checkpointer...) over the writes, with the load average, then
+ * the backend's CPU for the ANALYZE of ferry.pairs that a run asks for after a bulk load.
  *
  *   npx tsx bench/state-pairs-cpu.ts [--rows 1000000] [--variants copy,batches,nomarker,markers] [--repeat 1] [--setup SQL]
  *   (--setup: statements run on each fresh state database after its migrations, to try a schema change)
@@ -147,11 +148,14 @@ async function measure(serverUrl: string, postmaster: number, variant: Variant, 
     if (variant === 'copy') await writeCopy(state, rows);
     else await writeBatches(state, rows, variant);
     const [backend1, others1, wall] = [cpuSeconds(pid), serverOthersCpu(postmaster, pid), (performance.now() - started) / 1000];
+    const analyzing = cpuSeconds(pid);
+    await state.client.query('ANALYZE ferry.pairs');
+    const analyze = cpuSeconds(pid) - analyzing;
     const count = Number((await state.client.query('SELECT count(*) AS n FROM ferry.pairs')).rows[0].n);
     const expected = variant === 'markers' ? 0 : rows;
     if (count !== expected) throw new Error(`${variant}: ${count} pairs, expected ${expected}`);
     console.log(
-      `${variant.padEnd(9)} backend CPU ${(backend1 - backend0).toFixed(2)} s, server's other processes ${(others1 - others0).toFixed(2)} s, wall ${wall.toFixed(1)} s (backend pid ${pid}, load ${load.toFixed(1)} -> ${loadavg()[0]!.toFixed(1)})`,
+      `${variant.padEnd(9)} backend CPU ${(backend1 - backend0).toFixed(2)} s, server's other processes ${(others1 - others0).toFixed(2)} s, wall ${wall.toFixed(1)} s; then ANALYZE ferry.pairs ${analyze.toFixed(2)} s (backend pid ${pid}, load ${load.toFixed(1)} -> ${loadavg()[0]!.toFixed(1)})`,
     );
   } finally {
     await state.close();
