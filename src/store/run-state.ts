@@ -107,10 +107,13 @@ export class RunState {
     return Number(result.rows[0].id);
   }
 
-  /** The INSERT of a marker for `sourceKeys`, returning its id, as one statement's text (values as literals). */
+  /**
+   * The INSERT of a marker for `sourceKeys`, returning its id, as one statement's text (values as
+   * literals). The keys go in as JSON text, which the server stores as it is (see inflightBatches in schema.ts).
+   */
   private insertMarker(entity: string, sourceKeys: string[]): string {
     return `INSERT INTO ferry.inflight_batches (flow, entity, run_id, source_keys)
-       VALUES (${literal(this.flow)}, ${literal(entity)}, ${literal(this.runId)}, ${literal(JSON.stringify(sourceKeys))}::jsonb) RETURNING id`;
+       VALUES (${literal(this.flow)}, ${literal(entity)}, ${literal(this.runId)}, ${literal(JSON.stringify(sourceKeys))}) RETURNING id`;
   }
 
   /**
@@ -137,6 +140,6 @@ export class RunState {
 
   async pendingInflight(): Promise<{ id: number; entity: string; sourceKeys: string[] }[]> {
     const result = await this.client.query(`SELECT id, entity, source_keys FROM ferry.inflight_batches WHERE flow = $1 ORDER BY id`, [this.flow]);
-    return result.rows.map((r) => ({ id: Number(r.id), entity: r.entity, sourceKeys: r.source_keys }));
+    return result.rows.map((r) => ({ id: Number(r.id), entity: r.entity, sourceKeys: JSON.parse(r.source_keys) as string[] }));
   }
 }

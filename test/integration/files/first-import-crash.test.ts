@@ -61,7 +61,7 @@ describe('files source: SIGKILL during the first import of a snapshot, then a re
     const ids = new Set((await sqlRows(w.targetUrl, 'SELECT id::text AS id FROM staff')).map((r) => encodeInteger(String(r.id))));
     return withClient(w.stateUrl, async (c) => {
       const pairs = (await c.query(`SELECT source_key, target_key FROM ferry.pairs WHERE flow = 'default/payroll'`)).rows;
-      const marked = new Set((await c.query(`SELECT source_keys FROM ferry.inflight_batches`)).rows.flatMap((r) => r.source_keys as string[]));
+      const marked = new Set((await c.query(`SELECT source_keys FROM ferry.inflight_batches`)).rows.flatMap((r) => JSON.parse(r.source_keys) as string[]));
       const missing = pairs.filter((p) => !ids.has(p.target_key)).map((p) => p.source_key as string);
       return { missing: missing.length, unmarked: missing.filter((key) => !marked.has(key)) };
     });

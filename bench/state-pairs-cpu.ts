@@ -1,0 +1,181 @@
+/**
+ * The state database's CPU for a first import's pairs, in isolation: N pairs shaped like the
+ * files-import bench's (flow `default/files-import`, entity `employees`, source keys `E1`..`EN` in file
+ * order, target keys drawn in order, md5 hashes, file positions as cursors), written into a fresh
+ * state database (migrated by openStateStore) in one of these ways:
+ *
+ *   copy       one COPY of every pair (what psql \copy costs: the floor)
+ *   batches    Ferry's way (engine/one-way/grouped-batches.ts commitPairs): per batch of 5000 a
+ *              multi-statement BEGIN + DELETE of the done markers + INSERT of the batch's marker
+ *              (RunState.beginWithInflight), the COPY of its pairs (PairStore.insertNew), COMMIT
+ *              (without waiting for the WAL flush but for each group's last batch, groups of 16)
+ *   nomarker   as batches, without the markers (BEGIN, pairs, COMMIT)
+ *   markers    as batches, without the pairs (the markers' share)
+ *
+ * and prints the CPU seconds of the session's backend (/proc/<pg_backend_pid()>/stat) and of the
+ * server's other processes (WAL writer, checkpointer...) over the writes, with the load average, then
+ * the backend's CPU for the ANALYZE of ferry.pairs that a run asks for after a bulk load.
+ *
+ *   npx tsx bench/state-pairs-cpu.ts [--rows 1000000] [--variants copy,batches,nomarker,markers] [--repeat 1] [--setup SQL]
+ *   (--setup: statements run on each fresh state database after its migrations, to try a schema change)
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { ensureDatabase } from '../src/local/embedded-server.js';
+import { openStateStore } from '../src/store/db.js';
+import { PairStore, type PairWrite } from '../src/store/pairs.js';
+import { RunState } from '../src/store/run-state.js';
+import { StateConnection } from '../src/store/state-connection.js';
+import { CopyData } from '../src/util/copy-text.js';
+import { startEmbeddedPostgres } from '../src/util/embedded-postgres.js';
+
+const FLOW = 'default/files-import';
+const ENTITY = 'employees';
+const BATCH = 5000;
+const GROUP = 16;
+const VARIANTS = ['copy', 'batches', 'nomarker', 'markers'] as const;
+type Variant = (typeof VARIANTS)[number];
+
+const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+
+/** Pair `i` (1-based) as the files bench writes it. */
+function pairOf(i: number): PairWrite {
+  return {
+    sourceKey: `E${i}`,
+    targetKey: 'p' + String(i).padStart(19, '0'),
+    sourceHash: md5(`s${i}`),
+    targetHash: md5(`t${i}`),
+    sourceCursor: `000000000001:${String(i + 1).padStart(12, '0')}`,
+  };
+}
+
+/** utime + stime of a process, in seconds. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0; // gone
+  }
+}
+
+/** CPU seconds of every child of the postmaster but `except` (background processes, other sessions). */
+function serverOthersCpu(postmaster: number, except: number): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === except) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === postmaster) total += (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // gone
+    }
+  }
+  return total;
+}
+
+async function writeCopy(state: StateConnection, rows: number): Promise<void> {
+  const chunks = function* () {
+    for (let start = 1; start <= rows; start += BATCH) {
+      const data = new CopyData();
+      for (let i = start; i < start + BATCH && i <= rows; i++) {
+        const p = pairOf(i);
+        data.field(FLOW);
+        data.field(ENTITY);
+        data.field(p.sourceKey);
+        data.field(p.targetKey);
+        data.field(p.sourceHash);
+        data.field(p.targetHash);
+        data.field(p.sourceCursor, true);
+      }
+      yield data.toBuffer();
+    }
+  };
+  const columns = 'flow, entity, source_key, target_key, source_hash, target_hash, source_cursor';
+  await pipeline(Readable.from(chunks()), state.client.query(copyFrom(`COPY ferry.pairs (${columns}) FROM STDIN`)));
+}
+
+async function writeBatches(state: StateConnection, rows: number, variant: Variant): Promise<void> {
+  const runState = new RunState(state.client, FLOW, 'bench-run');
+  const pairs = new PairStore(state.client, FLOW, ENTITY);
+  await state.client.query(`INSERT INTO ferry.runs (id, flow, mode, status) VALUES ('bench-run', $1, 'Full', 'running')`, [FLOW]);
+  let open: number[] = [];
+  let group: number[] = [];
+  let batch = 0;
+  for (let start = 1; start <= rows; start += BATCH, batch++) {
+    const writes: PairWrite[] = [];
+    for (let i = start; i < start + BATCH && i <= rows; i++) writes.push(pairOf(i));
+    const lastOfGroup = batch % GROUP === GROUP - 1 || start + BATCH > rows;
+    if (variant === 'nomarker') await state.begin();
+    else group.push(await runState.beginWithInflight(ENTITY, writes.map((w) => w.sourceKey), open));
+    open = [];
+    if (variant !== 'markers') await pairs.insertNew(writes);
+    if (lastOfGroup) await state.commit();
+    else await state.commitUnflushed();
+    if (lastOfGroup) {
+      // The group's target commit is done: its markers are cleared with the next batch's.
+      open = group;
+      group = [];
+    }
+  }
+  if (open.length > 0) await runState.endInflight(open);
+}
+
+async function measure(serverUrl: string, postmaster: number, variant: Variant, rows: number, round: number, setup?: string): Promise<void> {
+  const database = `state_cpu_${variant}_${round}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${database}`);
+  await admin.end();
+  const url = await ensureDatabase(serverUrl, database);
+  const store = await openStateStore(url);
+  if (setup) await store.pool.query(setup);
+  await store.close();
+  const state = await StateConnection.open(url);
+  try {
+    const pid = Number((await state.client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+    await state.client.query('CHECKPOINT');
+    const load = loadavg()[0]!;
+    const [backend0, others0, started] = [cpuSeconds(pid), serverOthersCpu(postmaster, pid), performance.now()];
+    if (variant === 'copy') await writeCopy(state, rows);
+    else await writeBatches(state, rows, variant);
+    const [backend1, others1, wall] = [cpuSeconds(pid), serverOthersCpu(postmaster, pid), (performance.now() - started) / 1000];
+    const analyzing = cpuSeconds(pid);
+    await state.client.query('ANALYZE ferry.pairs');
+    const analyze = cpuSeconds(pid) - analyzing;
+    const count = Number((await state.client.query('SELECT count(*) AS n FROM ferry.pairs')).rows[0].n);
+    const expected = variant === 'markers' ? 0 : rows;
+    if (count !== expected) throw new Error(`${variant}: ${count} pairs, expected ${expected}`);
+    console.log(
+      `${variant.padEnd(9)} backend CPU ${(backend1 - backend0).toFixed(2)} s, server's other processes ${(others1 - others0).toFixed(2)} s, wall ${wall.toFixed(1)} s; then ANALYZE ferry.pairs ${analyze.toFixed(2)} s (backend pid ${pid}, load ${load.toFixed(1)} -> ${loadavg()[0]!.toFixed(1)})`,
+    );
+  } finally {
+    await state.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, variants: { type: 'string', default: VARIANTS.join(',') }, repeat: { type: 'string', default: '1' }, setup: { type: 'string' } } });
+  const rows = Number(values.rows);
+  const variants = values.variants.split(',') as Variant[];
+  for (const v of variants) if (!VARIANTS.includes(v)) throw new Error(`unknown variant ${v} (${VARIANTS.join(', ')})`);
+  const server = await startEmbeddedPostgres({ persistent: false });
+  try {
+    const postmaster = Number(readFileSync(`${server.dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
+    for (let round = 0; round < Number(values.repeat); round++) {
+      for (const variant of variants) await measure(server.url, postmaster, variant, rows, round, values.setup);
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+await main();
