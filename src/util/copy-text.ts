@@ -28,6 +28,22 @@ const TAB = 0x09;
 const NEWLINE = 0x0a;
 const BACKSLASH = 0x5c;
 
+/** The flag, in a table of ASCII characters' flags (`characterFlags`), of a character COPY text escapes. */
+const ESCAPED = 0x80;
+
+/**
+ * Flags per ASCII character for `CopyData`: the caller's (bits below 0x80, e.g. which characters
+ * another format quotes), plus COPY's own flag for the characters it escapes.
+ */
+export function characterFlags(flags: Record<string, number> = {}): Uint8Array {
+  const table = new Uint8Array(128);
+  for (const [c, flag] of Object.entries(flags)) table[c.charCodeAt(0)] = flag & ~ESCAPED;
+  for (const c of [BACKSLASH, TAB, NEWLINE, 0x0d]) table[c] |= ESCAPED;
+  return table;
+}
+
+const COPY_FLAGS = characterFlags();
+
 /**
  * The bytes of a COPY's data, written field by field into one growing buffer. An ASCII field that
  * needs no escape (nearly all) is copied a character code at a time, so building the data of a
@@ -35,39 +51,60 @@ const BACKSLASH = 0x5c;
  * after, and a whole batch's string costs more to flatten and encode than it saves.
  */
 export class CopyData {
-  private bytes = Buffer.allocUnsafe(64 * 1024);
+  private bytes: Buffer;
   private size = 0;
 
-  /** Adds a field, escaped for COPY text (null as \N), then a tab, or the line's end after its last field. */
-  field(value: string | null, last = false): void {
-    this.escaped(value);
-    this.room(1);
-    this.bytes[this.size++] = last ? NEWLINE : TAB;
+  /**
+   * `flags`: a table from `characterFlags`, whose flags `field` reports for the characters of each
+   * field (one scan serves both); `size`: the bytes to start with (e.g. the size of the last batch's data).
+   */
+  constructor(
+    private readonly flags = COPY_FLAGS,
+    size = 64 * 1024,
+  ) {
+    this.bytes = Buffer.allocUnsafe(size);
   }
 
-  private escaped(value: string | null): void {
+  /**
+   * Adds a field, escaped for COPY text (null as \N), then a tab, or the line's end after its last
+   * field. Returns the flags of its characters, or'ed, when it was written as it is (ASCII that needs
+   * no escape), else -1 (null, escaped, or not ASCII).
+   */
+  field(value: string | null, last = false): number {
+    const flags = this.escaped(value);
+    this.room(1);
+    this.bytes[this.size++] = last ? NEWLINE : TAB;
+    return flags;
+  }
+
+  private escaped(value: string | null): number {
     if (value === null) {
       this.room(2);
       this.bytes[this.size++] = BACKSLASH;
       this.bytes[this.size++] = 0x4e; // N
-      return;
+      return -1;
     }
     const length = value.length;
     this.room(length);
     const bytes = this.bytes;
+    const table = this.flags;
     let at = this.size;
+    let found = 0;
     for (let i = 0; i < length; i++) {
       const c = value.charCodeAt(i);
-      if (c > 0x7f || c === BACKSLASH || c === TAB || c === NEWLINE || c === 0x0d) {
+      const flags = c > 0x7f ? ESCAPED : table[c]!;
+      if (flags >= ESCAPED) {
         // Not plain ASCII: the escaped text, encoded as UTF-8, from the field's start.
         const escaped = escapeCopyField(value);
         this.room(3 * escaped.length);
         this.size += this.bytes.write(escaped, this.size, 'utf8');
-        return;
+        return -1;
       }
+      found |= flags;
       bytes[at++] = c;
     }
     this.size = at;
+    return found;
   }
 
   /** The bytes of everything added. */

@@ -1,5 +1,6 @@
-import { hash } from 'node:crypto';
 import type pg from 'pg';
+import { characterFlags, CopyData } from '../../util/copy-text.js';
+import { md5Hex } from './md5.js';
 
 /**
  * The hash PostgreSQL gives a freshly written row (`md5(ROW(columns)::text)`, TargetTable's
@@ -173,11 +174,13 @@ function printsPlain(sqlType: string): boolean {
   return ['smallint', 'integer', 'bigint', 'numeric', 'date', 'boolean', 'uuid'].includes(sqlType) || NUMERIC_PS.test(sqlType);
 }
 
-/** record_out quotes a field holding any of `"\(),` or an ASCII space (or an empty one), doubling `"` and `\`: 2 for those two, 1 for the others. */
-const RECORD_QUOTED = new Uint8Array(128);
-for (const c of '(), \t\n\v\f\r') RECORD_QUOTED[c.charCodeAt(0)] = 1;
-RECORD_QUOTED[34] = 2; // "
-RECORD_QUOTED[92] = 2; // \
+/** record_out quotes a field holding any of `"\(),` or an ASCII space (or an empty one), doubling `"` and `\`. */
+const QUOTED_FLAG = 1;
+const DOUBLED_FLAG = 2;
+const RECORD_FLAGS: Record<string, number> = { '"': DOUBLED_FLAG, '\\': DOUBLED_FLAG };
+for (const c of '(), \t\n\v\f\r') RECORD_FLAGS[c] = QUOTED_FLAG;
+/** COPY's flags per character plus record_out's: one scan of a value writes its COPY field and tells how record_out prints it. */
+const COPY_AND_RECORD = characterFlags(RECORD_FLAGS);
 const RECORD_DOUBLES = /["\\]/g;
 
 /** How record_out prints a field (see `recordField`). */
@@ -188,8 +191,8 @@ const DOUBLED = 2;
 const NON_ASCII = 3;
 
 /**
- * One scan of a non-empty value (no regular expression per value: it runs for every text field of
- * every fresh row): DOUBLED when it holds `"` or `\`, else QUOTED when it holds another character
+ * One scan of a non-empty value (for values COPY writes escaped or as UTF-8; the others are scanned
+ * by `CopyData.field`): DOUBLED when it holds `"` or `\`, else QUOTED when it holds another character
  * record_out quotes, else NON_ASCII when it holds a character above U+007F, else PLAIN.
  */
 function recordField(value: string): number {
@@ -198,20 +201,152 @@ function recordField(value: string): number {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (c > 0x7f) high = true;
-    else if (RECORD_QUOTED[c] === 2) return DOUBLED;
-    else if (RECORD_QUOTED[c] === 1) found = QUOTED;
+    else if (COPY_AND_RECORD[c]! & DOUBLED_FLAG) return DOUBLED;
+    else if (COPY_AND_RECORD[c]! & QUOTED_FLAG) found = QUOTED;
   }
   return found === PLAIN && high ? NON_ASCII : found;
 }
 
-/** How a column's values are worked out: text as written, text of bounded length, or its StoredText (printed plain or checked by record_out's rules). */
+/** How a column's values are worked out: text as written (of bounded length), numeric(p,s), an ISO date, or its StoredText (printed plain or checked by record_out's rules). */
 const AS_WRITTEN = 0;
 const BOUNDED = 1;
-const STORED_PLAIN = 2;
-const STORED = 3;
+const SCALED = 2;
+const ISO_DATE = 3;
+const STORED_PLAIN = 4;
+const STORED = 5;
 
-/** The stored-row hasher for columns of these types, or undefined when no row of them can be hashed in Ferry. */
-export function storedRowHash(columnTypes: string[], traits: ServerTraits): StoredRowHash | undefined {
+const QUOTE = 0x22;
+const ZERO = 0x30;
+
+/**
+ * Writes fresh rows' values as COPY fields and works out each row's stored hash in the same pass:
+ * the row text `ROW(columns)::text` prints is built as bytes in one buffer reused for every row (no
+ * string per value or per row), from the scan that wrote the COPY field.
+ */
+export class FreshRowWriter {
+  private record = Buffer.allocUnsafe(1024);
+  private at = 0;
+  private readonly hex = Buffer.allocUnsafe(32);
+
+  constructor(
+    private readonly kinds: number[],
+    /** Per column: its length limit (BOUNDED), its scale (SCALED), or unused. */
+    private readonly limits: number[],
+    private readonly columns: StoredText[],
+    private readonly nonAsciiPlain: boolean,
+  ) {}
+
+  /** COPY data whose fields report record_out's flags (for `write`). */
+  copyData(size?: number): CopyData {
+    return new CopyData(COPY_AND_RECORD, size);
+  }
+
+  /**
+   * Adds the values to `data` (from `copyData`) as the rest of a COPY line (the last one ends it) and
+   * returns the hash the row will have once stored, or undefined when Ferry cannot be sure of it.
+   */
+  write(values: (string | null)[], data: CopyData): string | undefined {
+    const count = this.kinds.length;
+    let known = true;
+    this.at = 0;
+    this.byte(0x28); // (
+    for (let i = 0; i < count; i++) {
+      const last = i === count - 1;
+      if (known && i > 0) this.byte(0x2c); // ,
+      const written = values[i];
+      if (written === null) {
+        data.field(null, last);
+        continue;
+      }
+      if (written === undefined) known = false;
+      const flags = data.field(written, last);
+      if (known) known = this.stored(i, written, flags);
+    }
+    if (!known) return undefined;
+    this.byte(0x29); // )
+    md5Hex(this.record, 0, this.at, this.hex, 0);
+    return this.hex.toString('latin1', 0, 32);
+  }
+
+  /** Adds the stored text of column `i`'s value (written to COPY with `flags`) to the row text; false when it is not certain. */
+  private stored(i: number, written: string, flags: number): boolean {
+    const kind = this.kinds[i]!;
+    if (kind === AS_WRITTEN || kind === BOUNDED) {
+      // Longer text is cut (trailing spaces) or refused; UTF-16 units >= characters, so this is safe.
+      if (kind === BOUNDED && written.length > this.limits[i]!) return false;
+      if (written.length === 0) {
+        this.byte(QUOTE);
+        this.byte(QUOTE);
+        return true;
+      }
+      if (flags < 0) return this.recordText(written);
+      if (flags & DOUBLED_FLAG) return this.recordText(written);
+      if (flags & QUOTED_FLAG) {
+        this.byte(QUOTE);
+        this.ascii(written);
+        this.byte(QUOTE);
+      } else this.ascii(written);
+      return true;
+    }
+    if (kind === SCALED) {
+      // numeric(p,s) prints `s` decimals: a value with fewer is padded; one with more would be rounded (not worked out).
+      const scale = this.limits[i]!;
+      const fraction = decimalFraction(written);
+      if (fraction < 0 || fraction > scale) return false;
+      this.ascii(written);
+      if (fraction === 0 && scale > 0) this.byte(0x2e); // .
+      for (let n = fraction; n < scale; n++) this.byte(ZERO);
+      return true;
+    }
+    if (kind === ISO_DATE) {
+      if (!isIsoDate(written)) return false;
+      this.ascii(written);
+      return true;
+    }
+    const value = this.columns[i]!(written);
+    if (value === undefined) return false;
+    if (kind === STORED_PLAIN) {
+      this.ascii(value);
+      return true;
+    }
+    return value === '' ? (this.byte(QUOTE), this.byte(QUOTE), true) : this.recordText(value);
+  }
+
+  /** Adds a non-empty value as record_out prints it (quoted, doubled, UTF-8), or false when not certain. */
+  private recordText(value: string): boolean {
+    const field = recordField(value);
+    if (field === NON_ASCII && !this.nonAsciiPlain) return false;
+    const text = field === PLAIN || field === NON_ASCII ? value : field === QUOTED ? `"${value}"` : `"${value.replace(RECORD_DOUBLES, '$&$&')}"`;
+    this.room(3 * text.length);
+    this.at += this.record.write(text, this.at, 'utf8');
+    return true;
+  }
+
+  /** Adds an ASCII value a character code at a time. */
+  private ascii(value: string): void {
+    const length = value.length;
+    this.room(length);
+    const record = this.record;
+    let at = this.at;
+    for (let i = 0; i < length; i++) record[at++] = value.charCodeAt(i);
+    this.at = at;
+  }
+
+  private byte(c: number): void {
+    this.room(1);
+    this.record[this.at++] = c;
+  }
+
+  private room(count: number): void {
+    if (this.at + count <= this.record.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.at + count, 2 * this.record.length));
+    this.record.copy(grown, 0, 0, this.at);
+    this.record = grown;
+  }
+}
+
+/** The fresh-row writer for columns of these types, or undefined when no row of them can be hashed in Ferry. */
+export function freshRowWriter(columnTypes: string[], traits: ServerTraits): FreshRowWriter | undefined {
   if (!traits.utf8 || !traits.untouched) return undefined;
   const columns: StoredText[] = [];
   for (const type of columnTypes) {
@@ -219,44 +354,26 @@ export function storedRowHash(columnTypes: string[], traits: ServerTraits): Stor
     if (!stored) return undefined;
     columns.push(stored);
   }
-  // Per column a small integer the loop below switches on (one call site per column kind, not a closure call per value).
+  // Per column a small integer the writer switches on (one call site per column kind, not a closure call per value).
   const kinds = columnTypes.map((type) =>
-    type === 'text' || type === 'character varying' ? AS_WRITTEN : VARCHAR_N.test(type) ? BOUNDED : printsPlain(type) ? STORED_PLAIN : STORED,
+    type === 'text' || type === 'character varying'
+      ? AS_WRITTEN
+      : VARCHAR_N.test(type)
+      ? BOUNDED
+      : NUMERIC_PS.test(type)
+      ? SCALED
+      : type === 'date'
+      ? ISO_DATE
+      : printsPlain(type)
+      ? STORED_PLAIN
+      : STORED,
   );
-  const limits = columnTypes.map((type) => Number(VARCHAR_N.exec(type)?.[1] ?? Infinity));
-  const { nonAsciiPlain } = traits;
-  const count = columns.length;
-  return (values) => {
-    let text = '(';
-    for (let i = 0; i < count; i++) {
-      if (i > 0) text += ',';
-      const written = values[i];
-      if (written === null) continue;
-      if (written === undefined) return undefined;
-      const kind = kinds[i];
-      let value: string | undefined = written;
-      if (kind === BOUNDED) {
-        // Longer text is cut (trailing spaces) or refused; UTF-16 units >= characters, so this is safe.
-        if (written.length > limits[i]!) return undefined;
-      } else if (kind !== AS_WRITTEN) {
-        value = columns[i]!(written);
-        if (value === undefined) return undefined;
-        if (kind === STORED_PLAIN) {
-          text += value;
-          continue;
-        }
-      }
-      if (value === '') {
-        text += '""';
-        continue;
-      }
-      const field = recordField(value);
-      if (field === PLAIN) text += value;
-      else if (field === QUOTED) text += '"' + value + '"';
-      else if (field === DOUBLED) text += '"' + value.replace(RECORD_DOUBLES, '$&$&') + '"';
-      else if (nonAsciiPlain) text += value;
-      else return undefined;
-    }
-    return hash('md5', text + ')', 'hex');
-  };
+  const limits = columnTypes.map((type) => Number(VARCHAR_N.exec(type)?.[1] ?? NUMERIC_PS.exec(type)?.[2] ?? Infinity));
+  return new FreshRowWriter(kinds, limits, columns, traits.nonAsciiPlain);
+}
+
+/** The stored-row hasher for columns of these types (a `FreshRowWriter` whose COPY data is thrown away), or undefined as `freshRowWriter`. */
+export function storedRowHash(columnTypes: string[], traits: ServerTraits): StoredRowHash | undefined {
+  const writer = freshRowWriter(columnTypes, traits);
+  return writer && ((values) => writer.write(values, writer.copyData(256)));
 }

@@ -11,7 +11,7 @@ import { ident, literal, qualified } from '../../util/sql.js';
 import { applyWithBisection } from '../bisect.js';
 import { savepointUnit } from './unit-of-work.js';
 import { literalFor, normaliseSql, orderExpression } from './sql.js';
-import { serverTraits, storedRowHash, type StoredRowHash } from './stored-hash.js';
+import { freshRowWriter, serverTraits, type FreshRowWriter } from './stored-hash.js';
 
 type Savepoints = Pick<Session, 'savepoint' | 'rollbackToSavepoint' | 'releaseSavepoint'>;
 
@@ -24,7 +24,9 @@ export class TargetTable implements TableWriter {
   private readonly stage: string;
   private staged = false;
   /** How fresh rows' stored hashes are worked out without reading them back (asked on the first COPY). */
-  private rowHash?: Promise<StoredRowHash | undefined>;
+  private rowWriter?: Promise<FreshRowWriter | undefined>;
+  /** The size of the last fresh COPY's data: the next one starts with a buffer that fits it. */
+  private freshSize?: number;
 
   constructor(
     private readonly client: pg.ClientBase,
@@ -106,16 +108,21 @@ export class TargetTable implements TableWriter {
     this.staged = true;
   }
 
-  private copyData(rows: StageRow[], withSeq: boolean): Buffer {
-    const data = new CopyData();
-    for (const row of rows) {
+  /** The COPY data of the rows; with a writer (fresh rows), also each row's stored hash into `hashes` (undefined where not certain). */
+  private copyData(rows: StageRow[], withSeq: boolean, writer?: FreshRowWriter, hashes?: (string | undefined)[]): Buffer {
+    const data = writer ? writer.copyData(this.freshSize) : new CopyData();
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
       if (withSeq) data.field(String(row.seq));
       const { key, values } = row;
       // A line ends after its last field: the last value's, or the key's when there are no values.
       for (let i = 0; i < key.length; i++) data.field(key[i]!, values.length === 0 && i === key.length - 1);
-      for (let i = 0; i < values.length; i++) data.field(values[i]!, i === values.length - 1);
+      if (writer) hashes![r] = writer.write(values, data);
+      else for (let i = 0; i < values.length; i++) data.field(values[i]!, i === values.length - 1);
     }
-    return data.toBuffer();
+    const bytes = data.toBuffer();
+    if (writer) this.freshSize = bytes.length;
+    return bytes;
   }
 
   private async copyIntoStage(rows: StageRow[]): Promise<void> {
@@ -131,19 +138,15 @@ export class TargetTable implements TableWriter {
    */
   async copyFresh(rows: StageRow[]): Promise<string[] | undefined> {
     if (rows.length === 0) return [];
-    const rowHash = await (this.rowHash ??= this.storedRowHash());
+    const writer = await (this.rowWriter ??= this.freshRowWriter());
     const columns = [...this.keyColumns, ...this.fieldColumns].join(', ');
     const savepoint = this.client.query('SAVEPOINT fresh_copy');
     // The COPY data and the hashes are worked out while the server answers (the hashes are kept only if the COPY succeeds).
-    const data = this.copyData(rows, false);
     // By position, not by encoded key: no key is encoded and no map is built per row.
-    const hashes: string[] = new Array<string>(rows.length);
+    const hashes: (string | undefined)[] = new Array<string | undefined>(rows.length);
+    const data = this.copyData(rows, false, writer, hashes);
     const unknown: number[] = [];
-    for (let i = 0; i < rows.length; i++) {
-      const hash = rowHash?.(rows[i]!.values);
-      if (hash === undefined) unknown.push(i);
-      else hashes[i] = hash;
-    }
+    for (let i = 0; i < rows.length; i++) if (hashes[i] === undefined) unknown.push(i);
     await savepoint;
     try {
       await pipeline(Readable.from([data]), this.client.query(copyFrom(`COPY ${this.table} (${columns}) FROM STDIN`)));
@@ -158,7 +161,7 @@ export class TargetTable implements TableWriter {
       const read = await this.drawnHashes(unknown.map((i) => rows[i]!.key));
       for (const i of unknown) hashes[i] = read.get(codec.encode(rows[i]!.key)!)!;
     }
-    return hashes;
+    return hashes as string[];
   }
 
   /**
@@ -179,8 +182,8 @@ export class TargetTable implements TableWriter {
     return out;
   }
 
-  private async storedRowHash(): Promise<StoredRowHash | undefined> {
-    return storedRowHash(
+  private async freshRowWriter(): Promise<FreshRowWriter | undefined> {
+    return freshRowWriter(
       this.plan.fields.map((f) => f.targetType),
       await serverTraits(this.client, this.table),
     );

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { storedRowHash, storedText, type ServerTraits } from '../../../src/connectors/postgres/stored-hash.js';
+import { freshRowWriter, storedRowHash, storedText, type ServerTraits } from '../../../src/connectors/postgres/stored-hash.js';
+import { escapeCopyField } from '../../../src/util/copy-text.js';
 
 /**
  * The row hasher works out record_out's quoting with one character scan per value; these checks hold
@@ -65,6 +66,28 @@ describe('stored row hash worked out in Ferry', () => {
     }
     // Enough of them are worked out (not refused) for the comparison to mean something.
     expect(hashed).toBeGreaterThan(8_000);
+  });
+
+  it('writes the COPY lines of a batch as plain COPY text, and each row’s hash as the rule does, in one pass', () => {
+    let seed = 23;
+    const next = () => ((seed ^= seed << 13), (seed ^= seed >>> 17), (seed ^= seed << 5), seed >>> 0);
+    const text = () => Array.from({ length: next() % 5 }, () => PIECES[next() % PIECES.length]).join('');
+    const types = ['text', 'numeric(10,2)', 'character varying(6)', 'date', 'integer', 'timestamp(3) without time zone', 'character varying'];
+    const writer = freshRowWriter(types, TRAITS)!;
+    const rows = Array.from({ length: 5_000 }, () =>
+      types.map((type) => (next() % 9 === 0 ? null : TYPED[type] && next() % 10 !== 0 ? TYPED[type]![next() % TYPED[type]!.length]! : text())),
+    );
+    // A key field first (as copyFresh writes it), then the values; a small first buffer, so both buffers grow.
+    const data = writer.copyData(16);
+    const hashes = rows.map((row, i) => {
+      data.field(String(i + 1));
+      return writer.write(row, data);
+    });
+    const expected = rows.map((row, i) => [String(i + 1), ...row].map(escapeCopyField).join('\t') + '\n').join('');
+    expect(data.toBuffer().equals(Buffer.from(expected))).toBe(true);
+    rows.forEach((row, i) => expect(hashes[i], JSON.stringify(row)).toBe(referenceHash(types, TRAITS, row)));
+    // Enough rows are worked out (not refused) for the comparison to mean something.
+    expect(hashes.filter((h) => h !== undefined).length).toBeGreaterThan(300);
   });
 
   it('hashes dates written as YYYY-MM-DD and nothing else', () => {

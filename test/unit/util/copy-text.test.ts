@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COPY_NULL, CopyData, escapeCopyField, unescapeCopyField } from '../../../src/util/copy-text.js';
+import { characterFlags, COPY_NULL, CopyData, escapeCopyField, unescapeCopyField } from '../../../src/util/copy-text.js';
 
 describe('COPY text fields', () => {
   it('escape the backslash, tab, newline and carriage return, and nothing else', () => {
@@ -40,5 +40,18 @@ describe('COPY data', () => {
     const expected = rows.map((row) => row.map(escapeCopyField).join('\t') + '\n').join('');
     expect(data.toBuffer().equals(Buffer.from(expected))).toBe(true);
     expect(new CopyData().toBuffer().length).toBe(0);
+  });
+
+  it('reports the caller’s flags of a field written as it is, and -1 for one written escaped, as UTF-8 or as null', () => {
+    const data = new CopyData(characterFlags({ ',': 1, '"': 2, '\t': 4 }));
+    expect(data.field('plain')).toBe(0);
+    expect(data.field('a,b')).toBe(1);
+    expect(data.field('"a", b')).toBe(3);
+    expect(data.field('')).toBe(0);
+    expect(data.field('tab\t')).toBe(-1);
+    expect(data.field('back\\slash,')).toBe(-1);
+    expect(data.field('Zürich,')).toBe(-1);
+    expect(data.field(null, true)).toBe(-1);
+    expect(data.toBuffer().toString()).toBe('plain\ta,b\t"a", b\t\ttab\\t\tback\\\\slash,\tZürich,\t\\N\n');
   });
 });
