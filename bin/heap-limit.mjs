@@ -40,6 +40,18 @@ function cgroupLimitBytes() {
   return undefined;
 }
 
+/*
+ * Why the file import runs so many major GCs (1M rows: 76 mark-compacts, one per ~25 MB promoted):
+ * V8 lets the old generation grow to its live size times a factor that an old space below 2 GiB caps
+ * at 1.3-2.0 (1.35 at 384 MiB; 4 from 2 GiB on, hence 420-530 MB RSS without a budget). The live heap
+ * is ~25 MB of code and modules plus the rows of ~4 batches in flight, which outlive two scavenges
+ * and are promoted (~480 B per row). Measured on 2026-12-01 and not adopted: --heap-growing-percent
+ * =60/100 cut the mark-compacts from 11 to 8/5 at 100k rows but add ~20/~35 MB of RSS;
+ * --single-threaded-gc saved CPU at 100k but let the heap reach 267-277 MB; --minor-ms (1M, once,
+ * together with that day's engine changes): 14.4 s CPU and 230 MB against 17.6 s and 250 MB before
+ * both, the same wall time; at 100k no difference showed.
+ */
+
 /**
  * V8's flags for a heap of `mib` MiB of old space and a young generation of 3 x 16 MiB. A young
  * generation of 32 MiB semi-spaces costs 30-40 MB more peak RSS and, since the file import allocates

@@ -22,7 +22,19 @@ export function keyKindOf(dataType: string): KeyKind {
   return INTEGER_TYPES.has(dataType) ? 'integer' : 'text';
 }
 
+/** Character codes of the last non-negative key encoded: 'p', then 19 digits (see encodeInteger). */
+const keyCodes: number[] = new Array<number>(DIGITS + 1).fill(48);
+keyCodes[0] = 112; // p
+
 export function encodeInteger(value: string): string {
+  if (value[0] !== '-' && value.length <= DIGITS) {
+    // Once per pair written: one flat string from character codes ('p' + padStart made two
+    // concatenations, flattened again when the key is written).
+    const pad = DIGITS - value.length;
+    for (let i = 1; i <= pad; i++) keyCodes[i] = 48;
+    for (let i = 0; i < value.length; i++) keyCodes[1 + pad + i] = value.charCodeAt(i);
+    return String.fromCharCode.apply(null, keyCodes);
+  }
   if (value[0] !== '-') return value.length > DIGITS ? 'q' + value.padStart(WIDE_DIGITS, '0') : 'p' + value.padStart(DIGITS, '0');
   return 'n' + (BigInt(value) + NEGATIVE_OFFSET).toString().padStart(DIGITS, '0');
 }

@@ -1,6 +1,6 @@
 import type { StoredPair } from '../../store/pairs.js';
 import type { EntityPlan } from '../plan.js';
-import type { SourceRecord, WriteItem } from './source-records.js';
+import type { SourceRecord, WriteItem, WriteKind } from './source-records.js';
 import type { EntityTally } from './tally.js';
 
 /**
@@ -14,16 +14,24 @@ export function classify(plan: EntityPlan, record: SourceRecord, pair: StoredPai
     return undefined;
   }
   if (!pair) {
-    if (plan.actions.has('createInTarget') || matching) return { record, kind: 'new' };
+    if (plan.actions.has('createInTarget') || matching) return writeItem(record, 'new', undefined);
     tally.counters.skipped++;
     return undefined;
   }
-  if (pair.sourceGone) return { record, kind: 'reappeared', pair };
+  if (pair.sourceGone) return writeItem(record, 'reappeared', pair);
   if (pair.sourceHash !== record.hash) {
-    if (plan.actions.has('updateTarget') || plan.actions.has('updateNewerWins')) return { record, kind: 'changed', pair };
+    if (plan.actions.has('updateTarget') || plan.actions.has('updateNewerWins')) return writeItem(record, 'changed', pair);
     tally.counters.skipped++;
     return undefined;
   }
   tally.counters.unchanged++;
   return undefined;
+}
+
+/**
+ * An item with every field it may get later in place (undefined until then): set on the way, a
+ * field missing from the object's shape would add a property store per item of every batch.
+ */
+function writeItem(record: SourceRecord, kind: WriteKind, pair: StoredPair | undefined): WriteItem {
+  return { record, kind, pair, targetKey: undefined, linked: undefined, awaitsKey: undefined };
 }

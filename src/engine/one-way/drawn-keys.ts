@@ -45,7 +45,9 @@ export class DrawnKeys {
       if (this.pending) {
         const drawn = await this.pending.catch((): string[][] => []);
         this.pending = undefined;
-        for (const key of drawn) this.ready.push(key);
+        // Most draws are taken whole by the batch they were drawn for: the array itself, no copy.
+        if (this.ready.length === 0) this.ready = drawn;
+        else for (let i = 0; i < drawn.length; i++) this.ready.push(drawn[i]!);
       }
       const taken = this.ready.length <= count ? this.ready : this.ready.slice(0, count);
       this.ready = this.ready.length <= count ? [] : this.ready.slice(count);

@@ -61,8 +61,9 @@ async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newe
   if (noPairs && parts.reader.uniqueKeys) {
     // A chunk at a time where the reader gives chunks: one async step per chunk, not a promise per row.
     for await (const records of scannedRecordChunks(parts, !keyOnly, newest)) {
-      for (const record of records) {
-        const turn = comparison.take(record, undefined);
+      // Indexed: an array iterator's result object per row is garbage the young generation collects.
+      for (let i = 0; i < records.length; i++) {
+        const turn = comparison.take(records[i]!, undefined);
         if (turn) await turn;
       }
     }
@@ -99,8 +100,8 @@ async function* scannedRecordChunks(parts: EntityParts, withValues: boolean, new
   const { reader, plan, tally } = parts;
   for await (const rows of reader.scanChunks?.(withValues) ?? oneRowChunks(reader.scan(withValues))) {
     const records: KeyedRecord[] = [];
-    for (const row of rows) {
-      const record = readRecord(plan, row, tally);
+    for (let i = 0; i < rows.length; i++) {
+      const record = readRecord(plan, rows[i]!, tally);
       if (!record) continue;
       newest.see(record);
       records.push(record);

@@ -1,7 +1,7 @@
 import type { PairWrite } from '../../store/pairs.js';
 import { failpoint } from '../../util/failpoint.js';
 import type { RowRejection, StageRow } from '../connector.js';
-import { clearCreateIntents, type MarkerCarry } from './batch-writer.js';
+import type { MarkerCarry } from './batch-writer.js';
 import type { EntityParts } from './parts.js';
 import type { WriteItem } from './source-records.js';
 import { WritePipeline } from './write-pipeline.js';
@@ -72,8 +72,11 @@ export async function writeGroupedBatch(parts: EntityParts, items: WriteItem[], 
     throw error;
   }
   wrote();
+  // Only the keys go on to the pairs transaction: the records and their values, held by `items`,
+  // can go once the target has them (that transaction waits for the one before it).
+  const intentKeys = parts.intents ? items.map((item) => item.record.key!) : undefined;
   // A later member has joined when this one commits: this commit need not wait for its flush (see commitPairs).
-  const pairsDone = commitPairs(parts, carry, items, written, () => group.members > position);
+  const pairsDone = commitPairs(parts, carry, intentKeys, written, () => group.members > position);
   carry.pairsDone = pairsDone;
   const tail = finishMember(parts, carry, group, pairsDone, written.length);
   if (!WritePipeline.defer(tail)) await tail;
@@ -199,7 +202,7 @@ async function finishMember(parts: EntityParts, carry: MarkerCarry, group: Targe
  * commits, so the lost pairs named no landed row, and the recovery handles the markers that remain
  * as for any crash before a target commit. A crash of Ferry loses no commit the server has answered.
  */
-async function commitPairs(parts: EntityParts, carry: MarkerCarry, items: WriteItem[], pairWrites: PairWrite[], followed: () => boolean): Promise<number> {
+async function commitPairs(parts: EntityParts, carry: MarkerCarry, intentKeys: string[] | undefined, pairWrites: PairWrite[], followed: () => boolean): Promise<number> {
   const { plan, ctx } = parts;
   await carry.pairsDone;
   const clearing = carry.open;
@@ -209,7 +212,8 @@ async function commitPairs(parts: EntityParts, carry: MarkerCarry, items: WriteI
   try {
     const marker = await ctx.runState.beginWithInflight(plan.name, pairWrites.map((p) => p.sourceKey), clearing);
     await parts.pairs.insertNew(pairWrites);
-    await clearCreateIntents(parts, items);
+    // Every member's record is new and linked to no target row: no intent of it counts as recovered (see clearCreateIntents).
+    if (intentKeys) await parts.intents!.clear(intentKeys);
     if (followed()) await ctx.state.commitUnflushed();
     else await ctx.state.commit();
     return marker;

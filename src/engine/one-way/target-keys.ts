@@ -11,7 +11,8 @@ import type { WriteItem } from './source-records.js';
 export async function assignTargetKeys(parts: EntityParts, items: WriteItem[]): Promise<void> {
   const { plan, ctx, tally } = parts;
   const fresh: WriteItem[] = [];
-  for (const item of items) {
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
     if (item.pair) item.targetKey = plan.target.codec.decode(item.pair.targetKey);
     else if (plan.target.keyMode === 'mapped') {
       const keyParts = item.record.values!.slice(0, plan.keyFields.length);
@@ -27,7 +28,7 @@ export async function assignTargetKeys(parts: EntityParts, items: WriteItem[]): 
     return;
   }
   const keys = await parts.drawnKeys.take(creatable.length);
-  creatable.forEach((item, i) => (item.targetKey = keys[i]));
+  for (let i = 0; i < creatable.length; i++) creatable[i]!.targetKey = keys[i];
 }
 
 /**
@@ -39,7 +40,7 @@ export function drawKeysAhead(parts: EntityParts, items: WriteItem[]): void {
   const { plan, ctx } = parts;
   if (parts.matching || !drawsKeys(plan.target.keyMode, ctx.target.capabilities) || !plan.actions.has('createInTarget')) return;
   let count = 0;
-  for (const item of items) if (!item.pair) count++;
+  for (let i = 0; i < items.length; i++) if (!items[i]!.pair) count++;
   parts.drawnKeys.drawAhead(count);
 }
 

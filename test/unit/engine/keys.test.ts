@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareKeys, KeyCodec, readablePart } from '../../../src/engine/keys.js';
+import { compareKeys, encodeInteger, KeyCodec, readablePart } from '../../../src/engine/keys.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 
 describe('order-preserving key encoding', () => {
@@ -9,6 +9,15 @@ describe('order-preserving key encoding', () => {
       expect(codec.decode(codec.encode(parts)!)).toEqual(parts);
     }
     expect(codec.encode(['1', null])).toBeUndefined();
+  });
+
+  it('encodes every length of a non-negative integer as p and 19 digits, one after another (the character codes are reused)', () => {
+    const digits = ['', '0', '7', '42', '1000001', '9223372036854775807', '123456789012345678', '5'];
+    for (const value of [...digits, ...Array.from({ length: 20 }, (_, n) => '9'.repeat(n))]) {
+      expect(encodeInteger(value)).toBe('p' + value.padStart(19, '0'));
+    }
+    expect(encodeInteger('18446744073709551615')).toBe('q18446744073709551615');
+    expect(encodeInteger('-1')).toBe('n9223372036854775807');
   });
 
   it('orders BIGINT UNSIGNED keys above 2^63 after every signed key, and keeps the encoding of keys already stored', () => {
