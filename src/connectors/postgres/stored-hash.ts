@@ -1,6 +1,6 @@
+import { hash } from 'node:crypto';
 import type pg from 'pg';
 import { characterFlags, CopyData } from '../../util/copy-text.js';
-import { md5Hex } from './md5.js';
 
 /**
  * The hash PostgreSQL gives a freshly written row (`md5(ROW(columns)::text)`, TargetTable's
@@ -226,7 +226,6 @@ const ZERO = 0x30;
 export class FreshRowWriter {
   private record = Buffer.allocUnsafe(1024);
   private at = 0;
-  private readonly hex = Buffer.allocUnsafe(32);
 
   constructor(
     private readonly kinds: number[],
@@ -264,8 +263,7 @@ export class FreshRowWriter {
     }
     if (!known) return undefined;
     this.byte(0x29); // )
-    md5Hex(this.record, 0, this.at, this.hex, 0);
-    return this.hex.toString('latin1', 0, 32);
+    return hash('md5', this.record.subarray(0, this.at));
   }
 
   /** Adds the stored text of column `i`'s value (written to COPY with `flags`) to the row text; false when it is not certain. */
