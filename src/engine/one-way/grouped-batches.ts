@@ -1,6 +1,6 @@
 import type { NewPairs } from '../../store/pairs.js';
 import { failpoint } from '../../util/failpoint.js';
-import type { RowRejection, StageRow } from '../connector.js';
+import type { FreshRows, RowRejection, StageRow } from '../connector.js';
 import type { MarkerCarry } from './batch-writer.js';
 import type { EntityParts } from './parts.js';
 import type { WriteItem } from './source-records.js';
@@ -138,22 +138,27 @@ async function writeTargetRows(parts: EntityParts, items: WriteItem[]): Promise<
   const { plan, tally } = parts;
   failpoint('batch:created');
   const keyed: KeyedItem[] = [];
-  const rows: StageRow[] = [];
+  // Side by side (no object per row): row i is keyed[i], at seqs[i] in `items`.
+  const seqs: number[] = [];
+  const fresh: FreshRows = { keys: [], values: [] };
   // A generated target key is no mapped field: the values are the fields', used as they are (not copied per row).
   const skip = plan.keyFields.length;
   for (let seq = 0; seq < items.length; seq++) {
     const item = items[seq]!;
     if (!item.targetKey) continue;
     const values = item.record.values!;
-    rows.push({ seq, key: item.targetKey, values: skip === 0 ? values : values.slice(skip) });
+    fresh.keys.push(item.targetKey);
+    fresh.values.push(skip === 0 ? values : values.slice(skip));
+    seqs.push(seq);
     keyed.push(item as KeyedItem);
   }
-  const copied = await parts.target.copyFresh(rows);
+  const copied = await parts.target.copyFresh(fresh);
   if (copied) {
     const written = newWrittenRows(parts);
     for (let i = 0; i < keyed.length; i++) addPair(parts, written, keyed[i]!, copied[i]);
     return written;
   }
+  const rows: StageRow[] = seqs.map((seq, i) => ({ seq, key: fresh.keys[i]!, values: fresh.values[i]! }));
   const rejections: RowRejection[] = [];
   await parts.target.stageRows(rows, rejections);
   const hashes = await parts.target.expectedHashes();
