@@ -3,6 +3,7 @@ import pg from 'pg';
 import { serverTraits, storedRowHash } from '../../../src/connectors/postgres/stored-hash.js';
 import { TargetTable } from '../../../src/connectors/postgres/target.js';
 import { drawnKey } from '../../../src/engine/connector.js';
+import { DrawnKeys } from '../../../src/engine/one-way/drawn-keys.js';
 import type { EntityPlan } from '../../../src/engine/plan.js';
 import { KeyCodec } from '../../../src/engine/keys.js';
 import { freshDatabase } from '../../helpers/databases.js';
@@ -180,5 +181,17 @@ describe('stored row hashes of fresh PostgreSQL rows', () => {
     // A default that gives NULL (never a key): the keys come out as the per-row query gave them.
     const nulls = new TargetTable(client, savepoints, { ...planOf('fresh'), target: { ...planOf('fresh').target, keyDefaults: ['NULL::bigint'] } } as EntityPlan);
     expect(await nulls.allocateKeys(2)).toEqual({ columns: 1, values: ['null', 'null'] });
+  });
+
+  it('hands drawn keys out in draw order, a draw ahead split over batches and topped up when short', async () => {
+    const start = Number((await client.query(`SELECT last_value FROM fresh_id_seq`)).rows[0].last_value);
+    const drawn = new DrawnKeys(table);
+    drawn.drawAhead(5);
+    const first = await drawn.take(3);
+    const second = await drawn.take(4);
+    expect([first.columns, second.columns]).toEqual([1, 1]);
+    expect([0, 1, 2].map((i) => drawnKey(first, i))).toEqual([[`${start + 1}`], [`${start + 2}`], [`${start + 3}`]]);
+    // Two left from the draw ahead, two drawn now.
+    expect(second.values.map(Number)).toEqual([start + 4, start + 5, start + 6, start + 7]);
   });
 });
