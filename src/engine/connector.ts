@@ -119,6 +119,31 @@ export interface CreatedRow {
   recovered?: boolean;
 }
 
+/**
+ * Keys drawn before the write (`TableWriter.allocateKeys`), in order: the parts of key `i` are the
+ * `columns` values from `values[i * columns]` on. Flat, so the keys drawn for a batch (held while
+ * they wait for it) are one array of values, not an array per key; `drawnKey` makes one key's parts.
+ */
+export interface DrawnKeyList {
+  columns: number;
+  values: string[];
+}
+
+/** The parts of drawn key `i`. */
+export function drawnKey(keys: DrawnKeyList, i: number): string[] {
+  const { columns, values } = keys;
+  return columns === 1 ? [values[i]!] : values.slice(i * columns, (i + 1) * columns);
+}
+
+/**
+ * Rows under keys just drawn, for `TableWriter.copyFresh`: row `i` is `keys[i]` with `values[i]`
+ * (field values in `plan.fields` order). Side by side, so a batch makes no object per row for them.
+ */
+export interface FreshRows {
+  keys: string[][];
+  values: (string | null)[][];
+}
+
 /** One row for a target: its target key and its field values in `plan.fields` order. */
 export interface StageRow {
   seq: number;
@@ -138,13 +163,13 @@ export interface RowRejection {
 export interface TableWriter {
   isEmpty(): Promise<boolean>;
   /** Draws `count` new keys before the write (capability `generatedKeys: 'drawn'`). */
-  allocateKeys(count: number): Promise<string[][]>;
+  allocateKeys(count: number): Promise<DrawnKeyList>;
   /**
    * Inserts rows whose keys were just drawn (they cannot exist yet), the fast way. Returns the stored
    * hash of each row, in the order of `rows`, or `undefined` when any row failed and nothing was kept
    * (the caller then stages and writes row by row, which can reject single rows).
    */
-  copyFresh(rows: StageRow[]): Promise<string[] | undefined>;
+  copyFresh(rows: FreshRows): Promise<string[] | undefined>;
   /**
    * Inserts rows without keys and reads back the keys the system gave them (capability
    * `generatedKeys: 'returned'`); refused rows are rejected alone. Returns key and stored hash per seq.

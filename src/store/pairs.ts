@@ -49,6 +49,41 @@ export type StoredPair = Pick<Pair, (typeof STORED_PAIR_FIELDS)[number]>;
 /** A pair as a one-way run writes it. */
 export type PairWrite = Pick<Pair, 'sourceKey' | 'targetKey' | 'sourceHash' | 'targetHash' | 'sourceCursor'>;
 
+/**
+ * New pairs of one flow and entity as COPY data for `PairStore.insertNewPairs`, built pair by pair:
+ * a batch holds one buffer through its pairs transaction, not an object and an encoded key per row.
+ */
+export class NewPairs {
+  private readonly data: CopyData;
+  /** The pairs added. */
+  count = 0;
+
+  constructor(
+    private readonly flow: string,
+    private readonly entity: string,
+    size?: number,
+  ) {
+    this.data = new CopyData(undefined, size);
+  }
+
+  add(sourceKey: string, targetKey: string, sourceHash: string | null, targetHash: string | null, sourceCursor: string | null): void {
+    const data = this.data;
+    data.field(this.flow);
+    data.field(this.entity);
+    data.field(sourceKey);
+    data.field(targetKey);
+    data.field(sourceHash);
+    data.field(targetHash);
+    data.field(sourceCursor, true);
+    this.count++;
+  }
+
+  /** The COPY data of the pairs added (rows of `NEW_PAIR_COLUMNS`). */
+  toBuffer(): Buffer {
+    return this.data.toBuffer();
+  }
+}
+
 export type PairSide = 'source' | 'target';
 const KEY_COLUMN: Record<PairSide, string> = { source: 'source_key', target: 'target_key' };
 const KEY_FIELD = { source: 'sourceKey', target: 'targetKey' } as const;
@@ -172,20 +207,29 @@ export class PairStore {
     return map;
   }
 
+  /** A builder of new pairs' COPY data for `insertNewPairs`: a batch can add each pair once its row is written. */
+  newPairs(): NewPairs {
+    return new NewPairs(this.flow, this.entity, this.newPairsSize);
+  }
+
+  /** Room for the next `newPairs` to start with: a little more than the last batch's data took. */
+  private newPairsSize = 64 * 1024;
+
   /** Bulk-loads pairs for source keys that have none yet (the common case of an initial load). */
   async insertNew(writes: PairWrite[]): Promise<void> {
-    if (writes.length === 0) return;
-    const data = new CopyData();
-    for (const w of writes) {
-      data.field(this.flow);
-      data.field(this.entity);
-      data.field(w.sourceKey);
-      data.field(w.targetKey);
-      data.field(w.sourceHash);
-      data.field(w.targetHash);
-      data.field(w.sourceCursor, true);
+    const pairs = this.newPairs();
+    for (let i = 0; i < writes.length; i++) {
+      const w = writes[i]!;
+      pairs.add(w.sourceKey, w.targetKey, w.sourceHash, w.targetHash, w.sourceCursor);
     }
-    const bytes = data.toBuffer();
+    await this.insertNewPairs(pairs);
+  }
+
+  /** Bulk-loads the pairs built by `newPairs` (source keys that have none yet). */
+  async insertNewPairs(pairs: NewPairs): Promise<void> {
+    if (pairs.count === 0) return;
+    const bytes = pairs.toBuffer();
+    this.newPairsSize = Math.max(this.newPairsSize, bytes.length + (bytes.length >> 3));
     if (!(await rowSecurityApplies(this.client))) {
       await pipeline(Readable.from([bytes]), this.client.query(copyFrom(`COPY ferry.pairs (${NEW_PAIR_COLUMNS}) FROM STDIN`)));
       return;

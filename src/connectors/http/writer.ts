@@ -1,4 +1,4 @@
-import { normaliseValue, type CreatedRow, type CreateIntent, type CreateRow, type Row, type RowRejection, type StageRow, type TableWriter } from '../../engine/connector.js';
+import { normaliseValue, type CreatedRow, type CreateIntent, type DrawnKeyList, type FreshRows, type CreateRow, type Row, type RowRejection, type StageRow, type TableWriter } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import { randomBytes } from 'node:crypto';
 import type { HttpMethod } from './client.js';
@@ -93,12 +93,12 @@ export class HttpWriter implements TableWriter {
     return true;
   }
 
-  async allocateKeys(): Promise<string[][]> {
+  async allocateKeys(): Promise<DrawnKeyList> {
     throw new Error('an API returns the keys of new records; it does not hand them out before');
   }
 
-  async copyFresh(rows: StageRow[]): Promise<string[] | undefined> {
-    return rows.length === 0 ? [] : undefined;
+  async copyFresh(rows: FreshRows): Promise<string[] | undefined> {
+    return rows.keys.length === 0 ? [] : undefined;
   }
 
   /**

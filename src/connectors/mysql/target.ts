@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Row, RowRejection, StageRow, TableWriter } from '../../engine/connector.js';
+import type { DrawnKeyList, Row, RowRejection, StageRow, TableWriter } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import { FerryError } from '../../util/errors.js';
 import { applyWithBisection } from '../bisect.js';
@@ -61,7 +61,7 @@ export class MysqlWriter implements TableWriter {
     return rows[0]?.[0] === '0';
   }
 
-  async allocateKeys(): Promise<string[][]> {
+  async allocateKeys(): Promise<DrawnKeyList> {
     throw new FerryError(`table ${this.plan.target.table}: MariaDB/MySQL keys come from AUTO_INCREMENT on insert and cannot be drawn in advance`);
   }
 

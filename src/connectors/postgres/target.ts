@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import type { Row, RowRejection, Session, StageRow, TableWriter } from '../../engine/connector.js';
+import type { DrawnKeyList, FreshRows, Row, RowRejection, Session, StageRow, TableWriter } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import { FerryError } from '../../util/errors.js';
 import { CopyData } from '../../util/copy-text.js';
@@ -69,9 +69,10 @@ export class TargetTable implements TableWriter {
   }
 
   /** Draws `count` new keys from the key columns' defaults (sequences never hand out a value twice). */
-  async allocateKeys(count: number): Promise<string[][]> {
-    if (count === 0) return [];
+  async allocateKeys(count: number): Promise<DrawnKeyList> {
     const { keyDefaults, keyKinds } = this.plan.target;
+    const columns = keyDefaults.length;
+    if (count === 0) return { columns, values: [] };
     if (keyDefaults.length === 1 && keyKinds[0] === 'integer') {
       // One row holding every key (not a row per key to parse): an integer's text is what its value prints as.
       const drawn = await this.client.query({
@@ -81,14 +82,16 @@ export class TargetTable implements TableWriter {
       });
       const keys = ((drawn.rows[0][0] as string | null) ?? '').split(',');
       // A default that gave NULL is skipped by string_agg: then draw again as below (NULL keys fail the write there).
-      if (keys.length === count) return keys.map((key) => [key]);
+      if (keys.length === count) return { columns, values: keys };
     }
     const result = await this.client.query({
       text: `SELECT ${this.plan.target.keyDefaults.join(', ')} FROM generate_series(1, $1::int)`,
       values: [count],
       rowMode: 'array',
     });
-    return result.rows.map((row: unknown[]) => row.map((v) => String(v)));
+    const values: string[] = [];
+    for (const row of result.rows as unknown[][]) for (const v of row) values.push(String(v));
+    return { columns, values };
   }
 
   insertReturningKeys(): Promise<Map<number, { key: string[]; hash: string }>> {
@@ -108,17 +111,15 @@ export class TargetTable implements TableWriter {
     this.staged = true;
   }
 
-  /** The COPY data of the rows; with a writer (fresh rows), also each row's stored hash into `hashes` (undefined where not certain). */
-  private copyData(rows: StageRow[], withSeq: boolean, writer?: FreshRowWriter, hashes?: (string | undefined)[]): Buffer {
+  /** The COPY data of fresh rows; with a writer, also each row's stored hash into `hashes` (undefined where not certain). */
+  private freshCopyData(rows: FreshRows, writer: FreshRowWriter | undefined, hashes: (string | undefined)[]): Buffer {
     const data = writer ? writer.copyData(this.freshSize) : new CopyData();
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r]!;
-      if (withSeq) data.field(String(row.seq));
-      const { key, values } = row;
-      // A line ends after its last field: the last value's, or the key's when there are no values.
-      for (let i = 0; i < key.length; i++) data.field(key[i]!, values.length === 0 && i === key.length - 1);
-      if (writer) hashes![r] = writer.write(values, data);
-      else for (let i = 0; i < values.length; i++) data.field(values[i]!, i === values.length - 1);
+    const { keys, values } = rows;
+    for (let r = 0; r < keys.length; r++) {
+      const rowValues = values[r]!;
+      addKey(data, keys[r]!, rowValues.length === 0);
+      if (writer) hashes[r] = writer.write(rowValues, data);
+      else addValues(data, rowValues);
     }
     const bytes = data.toBuffer();
     if (writer) this.freshSize = bytes.length;
@@ -126,7 +127,14 @@ export class TargetTable implements TableWriter {
   }
 
   private async copyIntoStage(rows: StageRow[]): Promise<void> {
-    await pipeline(Readable.from([this.copyData(rows, true)]), this.client.query(copyFrom(`COPY ${this.stage} FROM STDIN`)));
+    const data = new CopyData();
+    for (let r = 0; r < rows.length; r++) {
+      const { seq, key, values } = rows[r]!;
+      data.field(String(seq));
+      addKey(data, key, values.length === 0);
+      addValues(data, values);
+    }
+    await pipeline(Readable.from([data.toBuffer()]), this.client.query(copyFrom(`COPY ${this.stage} FROM STDIN`)));
   }
 
   /**
@@ -136,17 +144,18 @@ export class TargetTable implements TableWriter {
    * takes the row-by-row path that can reject single rows). The hashes are worked out from the values
    * where their stored text is certain (stored-hash.ts); only the other rows are read back.
    */
-  async copyFresh(rows: StageRow[]): Promise<string[] | undefined> {
-    if (rows.length === 0) return [];
+  async copyFresh(rows: FreshRows): Promise<string[] | undefined> {
+    const count = rows.keys.length;
+    if (count === 0) return [];
     const writer = await (this.rowWriter ??= this.freshRowWriter());
     const columns = [...this.keyColumns, ...this.fieldColumns].join(', ');
     const savepoint = this.client.query('SAVEPOINT fresh_copy');
     // The COPY data and the hashes are worked out while the server answers (the hashes are kept only if the COPY succeeds).
     // By position, not by encoded key: no key is encoded and no map is built per row.
-    const hashes: (string | undefined)[] = new Array<string | undefined>(rows.length);
-    const data = this.copyData(rows, false, writer, hashes);
+    const hashes: (string | undefined)[] = new Array<string | undefined>(count);
+    const data = this.freshCopyData(rows, writer, hashes);
     const unknown: number[] = [];
-    for (let i = 0; i < rows.length; i++) if (hashes[i] === undefined) unknown.push(i);
+    for (let i = 0; i < count; i++) if (hashes[i] === undefined) unknown.push(i);
     await savepoint;
     try {
       await pipeline(Readable.from([data]), this.client.query(copyFrom(`COPY ${this.table} (${columns}) FROM STDIN`)));
@@ -158,8 +167,8 @@ export class TargetTable implements TableWriter {
     await this.client.query('RELEASE SAVEPOINT fresh_copy');
     if (unknown.length > 0) {
       const codec = this.plan.target.codec;
-      const read = await this.drawnHashes(unknown.map((i) => rows[i]!.key));
-      for (const i of unknown) hashes[i] = read.get(codec.encode(rows[i]!.key)!)!;
+      const read = await this.drawnHashes(unknown.map((i) => rows.keys[i]!));
+      for (const i of unknown) hashes[i] = read.get(codec.encode(rows.keys[i]!)!)!;
     }
     return hashes as string[];
   }
@@ -341,4 +350,14 @@ function describeConstraintError(error: Error): string {
   const parts = [pgError.message];
   if (pgError.detail) parts.push(pgError.detail);
   return parts.join(': ');
+}
+
+/** Adds a row's key fields to a COPY line; `last`: they end the line (a row without values). */
+function addKey(data: CopyData, key: string[], last: boolean): void {
+  for (let i = 0; i < key.length; i++) data.field(key[i]!, last && i === key.length - 1);
+}
+
+/** Adds a row's values to a COPY line, the last one ending it. */
+function addValues(data: CopyData, values: (string | null)[]): void {
+  for (let i = 0; i < values.length; i++) data.field(values[i]!, i === values.length - 1);
 }

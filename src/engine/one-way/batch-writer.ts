@@ -74,7 +74,7 @@ export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCo
     });
     const isFresh = (row: StageRow) => isFreshItem(parts, bySeq.get(row.seq)!);
     const freshRows = stageRows.filter(isFresh);
-    const copied = await parts.target.copyFresh(freshRows);
+    const copied = await parts.target.copyFresh({ keys: freshRows.map((row) => row.key), values: freshRows.map((row) => row.values) });
     if (copied) {
       copied.forEach((hash, i) => hashes.set(freshRows[i]!.seq, hash));
     }

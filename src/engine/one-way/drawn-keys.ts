@@ -1,14 +1,18 @@
-import type { TableWriter } from '../connector.js';
+import type { DrawnKeyList, TableWriter } from '../connector.js';
 
 /**
  * New target keys for a target that hands them out before the write (`generatedKeys: 'drawn'`). A
  * batch of a bulk load draws the next batch's keys while its own connection would otherwise wait
  * for the pairs commit, which takes that round trip off the next batch. Keys drawn but never used
  * are gaps in the sequence, as after a rollback: they were never any row's key.
+ *
+ * The keys wait here flat (`DrawnKeyList`): a one-column key is its value alone until a row takes it.
  */
 export class DrawnKeys {
-  private ready: string[][] = [];
-  private pending?: Promise<string[][]>;
+  /** Drawn and not taken yet, `columns` values per key. */
+  private ready: string[] = [];
+  private columns = 1;
+  private pending?: Promise<DrawnKeyList>;
   /** Set while `take` draws keys itself. */
   private taking = false;
   /** Keys asked for ahead while a draw ran: drawn in one go once `take` has the keys drawn before. */
@@ -39,24 +43,34 @@ export class DrawnKeys {
    * batch in flight, and when that batch's COPY failed it ran in the aborted transaction before the
    * batch went back to its savepoint. Nothing was drawn then; an error that lasts surfaces now.
    */
-  async take(count: number): Promise<string[][]> {
+  async take(count: number): Promise<DrawnKeyList> {
     this.taking = true;
     try {
       if (this.pending) {
-        const drawn = await this.pending.catch((): string[][] => []);
+        const drawn = await this.pending.catch((): undefined => undefined);
         this.pending = undefined;
-        // Most draws are taken whole by the batch they were drawn for: the array itself, no copy.
-        if (this.ready.length === 0) this.ready = drawn;
-        else for (let i = 0; i < drawn.length; i++) this.ready.push(drawn[i]!);
+        if (drawn) this.add(drawn);
       }
-      const taken = this.ready.length <= count ? this.ready : this.ready.slice(0, count);
-      this.ready = this.ready.length <= count ? [] : this.ready.slice(count);
-      if (taken.length < count) for (const key of await this.writer.allocateKeys(count - taken.length)) taken.push(key);
+      const columns = this.columns;
+      const wanted = count * columns;
+      // Most draws are taken whole by the batch they were drawn for: the array itself, no copy.
+      const taken = this.ready.length <= wanted ? this.ready : this.ready.slice(0, wanted);
+      this.ready = this.ready.length <= wanted ? [] : this.ready.slice(wanted);
+      if (taken.length < wanted) {
+        const more = await this.writer.allocateKeys(count - taken.length / columns);
+        for (let i = 0; i < more.values.length; i++) taken.push(more.values[i]!);
+      }
       if (this.wanted > 0) this.draw(this.wanted);
-      return taken;
+      return { columns, values: taken };
     } finally {
       this.taking = false;
       this.wanted = 0;
     }
+  }
+
+  private add(drawn: DrawnKeyList): void {
+    this.columns = drawn.columns;
+    if (this.ready.length === 0) this.ready = drawn.values;
+    else for (let i = 0; i < drawn.values.length; i++) this.ready.push(drawn.values[i]!);
   }
 }

@@ -1,6 +1,6 @@
-import type { PairWrite } from '../../store/pairs.js';
+import type { NewPairs } from '../../store/pairs.js';
 import { failpoint } from '../../util/failpoint.js';
-import type { RowRejection, StageRow } from '../connector.js';
+import type { FreshRows, RowRejection, StageRow } from '../connector.js';
 import type { MarkerCarry } from './batch-writer.js';
 import type { EntityParts } from './parts.js';
 import type { WriteItem } from './source-records.js';
@@ -60,7 +60,7 @@ export async function writeGroupedBatch(parts: EntityParts, items: WriteItem[], 
   const group = await joinGroup(parts, carry);
   const position = group.members;
   const wrote = holdHead(group);
-  let written: PairWrite[];
+  let written: WrittenRows;
   try {
     // The group may have failed since this batch joined: its rollback waits for this head, and
     // nothing of this batch may be written after it (the statements would run outside a transaction).
@@ -78,7 +78,7 @@ export async function writeGroupedBatch(parts: EntityParts, items: WriteItem[], 
   // A later member has joined when this one commits: this commit need not wait for its flush (see commitPairs).
   const pairsDone = commitPairs(parts, carry, intentKeys, written, () => group.members > position);
   carry.pairsDone = pairsDone;
-  const tail = finishMember(parts, carry, group, pairsDone, written.length);
+  const tail = finishMember(parts, carry, group, pairsDone, written.pairs.count);
   if (!WritePipeline.defer(tail)) await tail;
 }
 
@@ -120,27 +120,45 @@ async function joinGroup(parts: EntityParts, carry: MarkerCarry): Promise<Target
 }
 
 /**
+ * The rows a batch wrote: their pairs as COPY data already (no object or encoded key per row waits
+ * for the pairs transaction), and their source keys for the batch's inflight marker.
+ */
+interface WrittenRows {
+  pairs: NewPairs;
+  sourceKeys: string[];
+}
+
+/**
  * COPYs the rows into the target (inside the group's transaction) and returns the pairs of the rows
  * written, with their stored hashes. A batch COPY refuses rejects nothing: when it fails, the rows
  * are staged and inserted one way that rejects single rows, before their pairs are written (so no
  * pair has to be taken back).
  */
-async function writeTargetRows(parts: EntityParts, items: WriteItem[]): Promise<PairWrite[]> {
+async function writeTargetRows(parts: EntityParts, items: WriteItem[]): Promise<WrittenRows> {
   const { plan, tally } = parts;
   failpoint('batch:created');
   const keyed: KeyedItem[] = [];
-  const rows: StageRow[] = [];
+  // Side by side (no object per row): row i is keyed[i], at seqs[i] in `items`.
+  const seqs: number[] = [];
+  const fresh: FreshRows = { keys: [], values: [] };
   // A generated target key is no mapped field: the values are the fields', used as they are (not copied per row).
   const skip = plan.keyFields.length;
   for (let seq = 0; seq < items.length; seq++) {
     const item = items[seq]!;
     if (!item.targetKey) continue;
     const values = item.record.values!;
-    rows.push({ seq, key: item.targetKey, values: skip === 0 ? values : values.slice(skip) });
+    fresh.keys.push(item.targetKey);
+    fresh.values.push(skip === 0 ? values : values.slice(skip));
+    seqs.push(seq);
     keyed.push(item as KeyedItem);
   }
-  const copied = await parts.target.copyFresh(rows);
-  if (copied) return keyed.map((item, i) => pairOf(parts, item, copied[i]));
+  const copied = await parts.target.copyFresh(fresh);
+  if (copied) {
+    const written = newWrittenRows(parts);
+    for (let i = 0; i < keyed.length; i++) addPair(parts, written, keyed[i]!, copied[i]);
+    return written;
+  }
+  const rows: StageRow[] = seqs.map((seq, i) => ({ seq, key: fresh.keys[i]!, values: fresh.values[i]! }));
   const rejections: RowRejection[] = [];
   await parts.target.stageRows(rows, rejections);
   const hashes = await parts.target.expectedHashes();
@@ -153,17 +171,22 @@ async function writeTargetRows(parts: EntityParts, items: WriteItem[]): Promise<
     rejected.add(seq);
     tally.reject(items[seq]!.record.key!, reason);
   }
-  const written: PairWrite[] = [];
+  const written = newWrittenRows(parts);
   rows.forEach((row, i) => {
-    if (!rejected.has(row.seq)) written.push(pairOf(parts, keyed[i]!, hashes.get(row.seq)));
+    if (!rejected.has(row.seq)) addPair(parts, written, keyed[i]!, hashes.get(row.seq));
   });
   return written;
 }
 
-/** The pair of a row written under its drawn key, with the hash the row has in the target (null when unknown). */
-function pairOf(parts: EntityParts, item: KeyedItem, targetHash: string | undefined): PairWrite {
+function newWrittenRows(parts: EntityParts): WrittenRows {
+  return { pairs: parts.pairs.newPairs(), sourceKeys: [] };
+}
+
+/** Adds the pair of a row written under its drawn key, with the hash the row has in the target (null when unknown). */
+function addPair(parts: EntityParts, written: WrittenRows, item: KeyedItem, targetHash: string | undefined): void {
   const { record } = item;
-  return { sourceKey: record.key!, targetKey: parts.plan.target.codec.encode(item.targetKey)!, sourceHash: record.hash, targetHash: targetHash ?? null, sourceCursor: record.cursor };
+  written.pairs.add(record.key!, parts.plan.target.codec.encode(item.targetKey)!, record.hash, targetHash ?? null, record.cursor);
+  written.sourceKeys.push(record.key!);
 }
 
 /**
@@ -202,7 +225,7 @@ async function finishMember(parts: EntityParts, carry: MarkerCarry, group: Targe
  * commits, so the lost pairs named no landed row, and the recovery handles the markers that remain
  * as for any crash before a target commit. A crash of Ferry loses no commit the server has answered.
  */
-async function commitPairs(parts: EntityParts, carry: MarkerCarry, intentKeys: string[] | undefined, pairWrites: PairWrite[], followed: () => boolean): Promise<number> {
+async function commitPairs(parts: EntityParts, carry: MarkerCarry, intentKeys: string[] | undefined, written: WrittenRows, followed: () => boolean): Promise<number> {
   const { plan, ctx } = parts;
   await carry.pairsDone;
   const clearing = carry.open;
@@ -210,8 +233,8 @@ async function commitPairs(parts: EntityParts, carry: MarkerCarry, intentKeys: s
   // A real transaction (a grouped batch never runs in a dry run, see writeBatch): BEGIN with the
   // markers in one round trip, the pairs, COMMIT.
   try {
-    const marker = await ctx.runState.beginWithInflight(plan.name, pairWrites.map((p) => p.sourceKey), clearing);
-    await parts.pairs.insertNew(pairWrites);
+    const marker = await ctx.runState.beginWithInflight(plan.name, written.sourceKeys, clearing);
+    await parts.pairs.insertNewPairs(written.pairs);
     // Every member's record is new and linked to no target row: no intent of it counts as recovered (see clearCreateIntents).
     if (intentKeys) await parts.intents!.clear(intentKeys);
     if (followed()) await ctx.state.commitUnflushed();

@@ -1,4 +1,4 @@
-import { drawsKeys, normaliseValue, type RowRejection } from '../connector.js';
+import { drawnKey, drawsKeys, normaliseValue, type RowRejection } from '../connector.js';
 import { openCreateIntents } from '../create-intents.js';
 import type { EntityParts } from './parts.js';
 import type { WriteItem } from './source-records.js';
@@ -28,7 +28,7 @@ export async function assignTargetKeys(parts: EntityParts, items: WriteItem[]): 
     return;
   }
   const keys = await parts.drawnKeys.take(creatable.length);
-  for (let i = 0; i < creatable.length; i++) creatable[i]!.targetKey = keys[i];
+  for (let i = 0; i < creatable.length; i++) creatable[i]!.targetKey = drawnKey(keys, i);
 }
 
 /**

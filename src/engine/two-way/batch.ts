@@ -3,7 +3,7 @@ import { emptyCounters, type EntityCounters } from '../../store/run-state.js';
 import { failpoint } from '../../util/failpoint.js';
 import type { EntityResult, EntitySyncContext, RejectedSample } from '../entity-sync.js';
 import type { EntityPlan } from '../plan.js';
-import { normaliseValue, unmappedValue, type RowRejection, type Session, type StageRow, type TableWriter } from '../connector.js';
+import { drawnKey, normaliseValue, unmappedValue, type RowRejection, type Session, type StageRow, type TableWriter } from '../connector.js';
 import { conflictFieldChanges } from './conflict-fields.js';
 import { unmappedReason } from '../one-way/source-records.js';
 import { sideHash } from './archived-hash.js';
@@ -421,7 +421,7 @@ export class TwoWayBatches {
         }
       } else if (this.clients[side].capabilities.generatedKeys === 'drawn') {
         const keys = await this.table(side).allocateKeys(creating.length);
-        creating.forEach((p, i) => (p.keys[side] = keys[i]));
+        creating.forEach((p, i) => (p.keys[side] = drawnKey(keys, i)));
       }
       // Otherwise the side numbers rows itself: the keys come back from the insert (insertCreated).
     }

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { serverTraits, storedRowHash } from '../../../src/connectors/postgres/stored-hash.js';
 import { TargetTable } from '../../../src/connectors/postgres/target.js';
+import { drawnKey } from '../../../src/engine/connector.js';
+import { DrawnKeys } from '../../../src/engine/one-way/drawn-keys.js';
 import type { EntityPlan } from '../../../src/engine/plan.js';
 import { KeyCodec } from '../../../src/engine/keys.js';
 import { freshDatabase } from '../../helpers/databases.js';
@@ -92,9 +94,10 @@ describe('stored row hashes of fresh PostgreSQL rows', () => {
   });
 
   async function copyFresh(rows: (string | null)[][]): Promise<{ keys: string[][]; hashes: string[] }> {
-    const keys = await table.allocateKeys(rows.length);
+    const drawn = await table.allocateKeys(rows.length);
+    const keys = rows.map((_, i) => drawnKey(drawn, i));
     await client.query('BEGIN');
-    const hashes = await table.copyFresh(rows.map((values, seq) => ({ seq, key: keys[seq]!, values })));
+    const hashes = await table.copyFresh({ keys, values: rows });
     await client.query('COMMIT');
     expect(hashes).toBeDefined();
     return { keys, hashes: hashes! };
@@ -139,7 +142,7 @@ describe('stored row hashes of fresh PostgreSQL rows', () => {
     await client.query(`INSERT INTO loud (id, t) VALUES (12, 'other')`);
     for (const keys of [[['3'], ['1'], ['2']], [['10'], ['14'], ['11']]]) {
       await client.query('BEGIN');
-      const hashes = await loud.copyFresh(keys.map((key, seq) => ({ seq, key, values: TYPES.map((_, i) => (i === 0 ? `quiet ${key[0]}` : null)) })));
+      const hashes = await loud.copyFresh({ keys, values: keys.map((key) => TYPES.map((_, i) => (i === 0 ? `quiet ${key[0]}` : null))) });
       const stored = await loud.currentHashes(keys);
       await client.query('COMMIT');
       expect(stored.size).toBe(3);
@@ -169,13 +172,26 @@ describe('stored row hashes of fresh PostgreSQL rows', () => {
   it('draws keys from the key default: a sequence as the values it hands out, and a default giving NULL as before', async () => {
     const start = Number((await client.query(`SELECT last_value FROM fresh_id_seq`)).rows[0].last_value);
     const keys = await table.allocateKeys(2500);
-    expect(keys.map((key) => Number(key[0]))).toEqual(Array.from({ length: 2500 }, (_, i) => start + 1 + i));
-    expect(keys.every((key) => key.length === 1 && /^\d+$/.test(key[0]!))).toBe(true);
+    expect(keys.columns).toBe(1);
+    expect(keys.values.map(Number)).toEqual(Array.from({ length: 2500 }, (_, i) => start + 1 + i));
+    expect(keys.values.every((key) => /^\d+$/.test(key))).toBe(true);
     await client.query(`CREATE SEQUENCE wide_seq START 9007199254740993`);
     const wide = new TargetTable(client, savepoints, { ...planOf('fresh'), target: { ...planOf('fresh').target, keyDefaults: [`nextval('wide_seq')`] } } as EntityPlan);
-    expect(await wide.allocateKeys(2)).toEqual([['9007199254740993'], ['9007199254740994']]);
+    expect(await wide.allocateKeys(2)).toEqual({ columns: 1, values: ['9007199254740993', '9007199254740994'] });
     // A default that gives NULL (never a key): the keys come out as the per-row query gave them.
     const nulls = new TargetTable(client, savepoints, { ...planOf('fresh'), target: { ...planOf('fresh').target, keyDefaults: ['NULL::bigint'] } } as EntityPlan);
-    expect(await nulls.allocateKeys(2)).toEqual([['null'], ['null']]);
+    expect(await nulls.allocateKeys(2)).toEqual({ columns: 1, values: ['null', 'null'] });
+  });
+
+  it('hands drawn keys out in draw order, a draw ahead split over batches and topped up when short', async () => {
+    const start = Number((await client.query(`SELECT last_value FROM fresh_id_seq`)).rows[0].last_value);
+    const drawn = new DrawnKeys(table);
+    drawn.drawAhead(5);
+    const first = await drawn.take(3);
+    const second = await drawn.take(4);
+    expect([first.columns, second.columns]).toEqual([1, 1]);
+    expect([0, 1, 2].map((i) => drawnKey(first, i))).toEqual([[`${start + 1}`], [`${start + 2}`], [`${start + 3}`]]);
+    // Two left from the draw ahead, two drawn now.
+    expect(second.values.map(Number)).toEqual([start + 4, start + 5, start + 6, start + 7]);
   });
 });

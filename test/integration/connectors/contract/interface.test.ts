@@ -3,7 +3,7 @@ import type { Entity } from '../../../../src/api/entity.js';
 import { withFlowDefaults } from '../../../../src/api/defaults.js';
 import { httpConnector } from '../../../../src/connectors/http/index.js';
 import { runSync } from '../../../../src/connectors/run.js';
-import { SOURCE_LAYOUT, type Connector, type RowRejection, type Session, type StageRow } from '../../../../src/engine/connector.js';
+import { drawnKey, SOURCE_LAYOUT, type Connector, type RowRejection, type Session, type StageRow } from '../../../../src/engine/connector.js';
 import { compareKeys } from '../../../../src/engine/keys.js';
 import { planFlow, type EntityPlan } from '../../../../src/engine/plan.js';
 import { createLogger } from '../../../../src/util/logger.js';
@@ -346,9 +346,11 @@ describe.each(VARIANTS)('connector contract: %s', (variant: Variant) => {
     let keys: string[];
     if (session.capabilities.generatedKeys === 'drawn') {
       const drawn = await writer.allocateKeys(3);
-      const hashes = await writer.copyFresh(rows.map((r, i) => ({ ...r, key: drawn[i] })));
+      expect(drawn.columns).toBe(1);
+      expect(drawn.values.length).toBe(3);
+      const hashes = await writer.copyFresh({ keys: rows.map((_, i) => drawnKey(drawn, i)), values: rows.map((r) => r.values) });
       expect(hashes?.length).toBe(3);
-      keys = drawn.map((k) => k[0]);
+      keys = drawn.values;
     } else {
       const rejections: RowRejection[] = [];
       const made = await writer.insertReturningKeys(rows, rejections);
