@@ -1,3 +1,4 @@
+import { finished } from 'node:stream/promises';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { unescapeCopyField } from './copy-text.js';
@@ -26,9 +27,22 @@ export function copyOutRows(client: pg.ClientBase, query: string): AsyncGenerato
 /** The rows of `COPY (query) TO STDOUT`, those of each chunk the socket gives in one array (see copyOutRows). */
 async function* copyOutChunks(client: pg.ClientBase, query: string): AsyncGenerator<Row[]> {
   const stream = client.query(copyTo(`COPY (${query}) TO STDOUT`));
+  let complete = false;
+  try {
+    yield* chunkRows(stream.iterator({ destroyOnReturn: false }));
+    complete = true;
+  } finally {
+    // A consumer that stopped early: the rest is read and dropped. A COPY left half-read holds the
+    // connection (its socket paused mid-COPY), so its next statement would never be answered.
+    if (!complete) await finished(stream.resume()).catch(() => {});
+  }
+}
+
+/** The rows of the COPY's chunks, those of each chunk in one array. */
+async function* chunkRows(chunks: AsyncIterable<Buffer>): AsyncGenerator<Row[]> {
   /** The bytes of the line not yet ended, from earlier chunks. */
   const unfinished: Buffer[] = [];
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
+  for await (const chunk of chunks) {
     let newline = chunk.indexOf(NEWLINE);
     if (newline === -1) {
       unfinished.push(chunk);

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { copyOutRows } from '../../../src/util/copy-out.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
@@ -30,13 +31,30 @@ describe('copyOutRows', () => {
     const url = await freshDatabase('copy_out_early_stop');
     await withClient(url, async (client) => {
       const rows = copyOutRows(client, `SELECT g FROM generate_series(1, 200000) g`);
-      // A connection whose COPY was stopped early is not used again: it still holds the COPY's rest (as before the rows came in arrays).
       const steps = await Promise.all(Array.from({ length: 5 }, () => rows.next()));
       expect(steps.map((s) => s.value)).toEqual([['1'], ['2'], ['3'], ['4'], ['5']]);
       let seen = 0;
       for await (const row of rows) if (++seen === 1000) break;
       expect(seen).toBe(1000);
       expect(await rows.next()).toEqual({ value: undefined, done: true });
+    });
+  });
+
+  it('leaves the connection ready for its next statement when the consumer stops early or throws, mid-way through a long COPY', async () => {
+    const url = await freshDatabase('copy_out_stop_then_query');
+    await withClient(url, async (client) => {
+      // ~20 MB of COPY text: far more than the socket buffers when the consumer stops after 1000 rows.
+      const query = `SELECT g, repeat('x', 100) FROM generate_series(1, 200000) g`;
+      let seen = 0;
+      for await (const row of copyOutRows(client, query)) if (++seen === 1000 && row[0] === '1000') break;
+      expect(seen).toBe(1000);
+      expect(await answeredWithin(client, 'SELECT 41 + 1 AS x', 10_000)).toEqual([{ x: 42 }]);
+
+      const failing = (async () => {
+        for await (const row of copyOutRows(client, query)) if (row[0] === '500') throw new Error('the consumer failed');
+      })();
+      await expect(failing).rejects.toThrow('the consumer failed');
+      expect(await answeredWithin(client, 'SELECT 43 AS x', 10_000)).toEqual([{ x: 43 }]);
     });
   });
 
@@ -55,3 +73,14 @@ describe('copyOutRows', () => {
     });
   });
 });
+
+/** The rows of `sql`, or a failure naming the wait when the connection does not answer in time (a COPY left half-read holds it). */
+async function answeredWithin(client: pg.ClientBase, sql: string, ms: number): Promise<unknown[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer to ${sql} within ${ms} ms`)), ms)));
+  try {
+    return (await Promise.race([client.query(sql), timeout])).rows;
+  } finally {
+    clearTimeout(timer);
+  }
+}
