@@ -23,11 +23,13 @@ export function ownCopies<T extends string | null | undefined>(values: T[]): T[]
   return values;
 }
 
-/** The strings of a record read from a source (its key, key parts, cursor and values), each replaced by its own copy, in place. */
-export function ownRecordStrings<R extends { key?: string; keyParts: (string | null)[]; cursor: string | null; values?: (string | null)[]; matchValues?: (string | null)[] }>(record: R): R {
+/** The strings of a record read from a source (its key, key parts, cursor, hash and values), each replaced by its own copy, in place. */
+export function ownRecordStrings<R extends { key?: string; keyParts: (string | null)[]; cursor: string | null; hash?: string; values?: (string | null)[]; matchValues?: (string | null)[] }>(record: R): R {
   if (record.key !== undefined) record.key = ownCopy(record.key);
   ownCopies(record.keyParts);
   if (record.cursor !== null) record.cursor = ownCopy(record.cursor);
+  // A database source's hash is a field of the row's COPY line: a slice that keeps the whole line.
+  if (record.hash !== undefined) record.hash = ownCopy(record.hash);
   if (record.values) ownCopies(record.values);
   if (record.matchValues) ownCopies(record.matchValues);
   return record;

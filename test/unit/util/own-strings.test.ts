@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { ownCopies, ownCopy, ownRecordStrings } from '../../../src/util/own-strings.js';
 import { heapAfterGc } from '../../helpers/heap.js';
 
-/** A chunk of ~600 KB of text, like a file reader's, and a record of values cut out of it (one long, one short, one null). */
+/** A chunk of ~600 KB of text, like a file reader's, and a record of values cut out of it (one long, one short, one null; the hash too). */
 function recordFromChunk(n: number) {
   const chunk = Array.from({ length: 20_000 }, (_, i) => `person-${n}-${i}@example.org`).join(',');
   const email = chunk.slice(30, 60);
-  return { key: email, keyParts: [email], cursor: chunk.slice(0, 20), values: [email, chunk.slice(5, 8), null] as (string | null)[], matchValues: [email] as (string | null)[] };
+  return { key: email, keyParts: [email], cursor: chunk.slice(0, 20), hash: chunk.slice(100, 132), values: [email, chunk.slice(5, 8), null] as (string | null)[], matchValues: [email] as (string | null)[] };
 }
 
 describe('own strings', () => {
