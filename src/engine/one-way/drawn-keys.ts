@@ -11,6 +11,7 @@ import type { DrawnKeyList, TableWriter } from '../connector.js';
 export class DrawnKeys {
   /** Drawn and not taken yet, `columns` values per key. */
   private ready: string[] = [];
+  /** Values per key: 1 until the first draw tells. */
   private columns = 1;
   private pending?: Promise<DrawnKeyList>;
   /** Set while `take` draws keys itself. */
@@ -51,17 +52,18 @@ export class DrawnKeys {
         this.pending = undefined;
         if (drawn) this.add(drawn);
       }
-      const columns = this.columns;
-      const wanted = count * columns;
+      const wanted = count * this.columns;
       // Most draws are taken whole by the batch they were drawn for: the array itself, no copy.
       const taken = this.ready.length <= wanted ? this.ready : this.ready.slice(0, wanted);
       this.ready = this.ready.length <= wanted ? [] : this.ready.slice(wanted);
       if (taken.length < wanted) {
-        const more = await this.writer.allocateKeys(count - taken.length / columns);
+        const more = await this.writer.allocateKeys(count - taken.length / this.columns);
+        // The first draw tells how many columns a key has (keys left over came from a draw that did).
+        this.columns = more.columns;
         for (let i = 0; i < more.values.length; i++) taken.push(more.values[i]!);
       }
       if (this.wanted > 0) this.draw(this.wanted);
-      return { columns, values: taken };
+      return { columns: this.columns, values: taken };
     } finally {
       this.taking = false;
       this.wanted = 0;

@@ -194,4 +194,21 @@ describe('stored row hashes of fresh PostgreSQL rows', () => {
     // Two left from the draw ahead, two drawn now.
     expect(second.values.map(Number)).toEqual([start + 4, start + 5, start + 6, start + 7]);
   });
+
+  it('hands out keys of two generated columns whole, the first take drawing them itself (no draw ahead before it)', async () => {
+    await client.query(`CREATE SEQUENCE pair_a START 100`);
+    await client.query(`CREATE SEQUENCE pair_b START 900`);
+    const plan = planOf('fresh');
+    const twoColumns = new TargetTable(client, savepoints, { ...plan, target: { ...plan.target, keyDefaults: [`nextval('pair_a')`, `nextval('pair_b')`] } } as EntityPlan);
+    const drawn = new DrawnKeys(twoColumns);
+    const first = await drawn.take(2);
+    expect(first.columns).toBe(2);
+    expect([0, 1].map((i) => drawnKey(first, i))).toEqual([['100', '900'], ['101', '901']]);
+    drawn.drawAhead(3);
+    const second = await drawn.take(2);
+    const third = await drawn.take(2);
+    expect([0, 1].map((i) => drawnKey(second, i))).toEqual([['102', '902'], ['103', '903']]);
+    // One left from the draw ahead, one drawn now.
+    expect([0, 1].map((i) => drawnKey(third, i))).toEqual([['104', '904'], ['105', '905']]);
+  });
 });
