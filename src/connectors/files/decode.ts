@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
-import { Readable, Transform, Writable } from 'node:stream';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { PassThrough, Readable, Transform, Writable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -32,15 +32,63 @@ export function layersOf(name: string, compression: FileCompression): { encrypte
   return { encrypted, compression: /\.gz$/i.test(inner) ? 'Gzip' : /\.zip$/i.test(inner) ? 'Zip' : 'None' };
 }
 
-/** Counts and hashes the bytes that pass: the SHA-256 and size of a file as it was downloaded. */
-export class Fingerprint extends Transform {
+/**
+ * Where a download is written: counts and hashes its bytes (the SHA-256 and size of the file as it
+ * is stored) and hands them on to `bytes`, the stream the file is decoded from as it arrives. Once
+ * the decoding is over (`decoded`: done, or refused the file part-way), the rest of the download is
+ * still hashed and dropped, so the digest always covers the whole file. A download that breaks off
+ * destroys `bytes` with an error: the decoding stops and never takes a cut-off file for a whole one.
+ */
+export class DownloadFeed extends Writable {
+  /** The downloaded bytes, in order, for the decoding to read. */
+  readonly bytes = new PassThrough({ highWaterMark: PIECE });
   private readonly hash = createHash('sha256');
-  bytes = 0;
+  private decodingOver = false;
+  private wake?: () => void;
+  size = 0;
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null, data?: Buffer) => void): void {
+  constructor() {
+    super({ highWaterMark: PIECE });
+    // The download's own failure is reported by the download; the decoding only has to stop.
+    this.bytes.on('error', () => {});
+    this.bytes.on('drain', () => this.wake?.());
+    this.bytes.on('close', () => this.wake?.());
+  }
+
+  /** The decoding of `bytes` is over (`decoding` settled): the rest of the download is hashed only. */
+  decoded(decoding: Promise<unknown>): void {
+    const over = () => {
+      this.decodingOver = true;
+      this.bytes.destroy();
+      this.wake?.();
+    };
+    decoding.then(over, over);
+  }
+
+  private get handing(): boolean {
+    return !this.decodingOver && !this.bytes.destroyed;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
     this.hash.update(chunk);
-    this.bytes += chunk.length;
-    done(null, chunk);
+    this.size += chunk.length;
+    if (!this.handing || this.bytes.write(chunk)) return done();
+    this.wake = () => {
+      if (this.handing && this.bytes.writableNeedDrain) return;
+      this.wake = undefined;
+      done();
+    };
+  }
+
+  override _final(done: (error?: Error | null) => void): void {
+    if (this.handing) this.bytes.end();
+    done();
+  }
+
+  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    if (!this.writableFinished) this.bytes.destroy(error ?? new Error('the download broke off before the end of the file'));
+    this.wake = undefined;
+    done(error);
   }
 
   digest(): string {
@@ -48,29 +96,49 @@ export class Fingerprint extends Transform {
   }
 }
 
-async function startsArmored(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
-  try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(64), 0, 64, 0);
-    return buffer.subarray(0, bytesRead).toString('latin1').trimStart().startsWith('-----BEGIN PGP');
-  } finally {
-    await handle.close();
+/**
+ * The first `count` bytes of `stream` (fewer if it is shorter) and a stream of all its bytes, those
+ * included; `stream` must not be read elsewhere meanwhile.
+ */
+async function peek(stream: Readable, count: number): Promise<{ head: Buffer; whole: Readable }> {
+  const pieces: Buffer[] = [];
+  let bytes = 0;
+  while (bytes < count) {
+    const piece = stream.read() as Buffer | null;
+    if (piece !== null) {
+      pieces.push(piece);
+      bytes += piece.length;
+      continue;
+    }
+    if (stream.readableEnded || stream.destroyed) break;
+    await new Promise<void>((resolve) => {
+      const go = () => {
+        for (const event of ['readable', 'end', 'close', 'error']) stream.off(event, go);
+        resolve();
+      };
+      for (const event of ['readable', 'end', 'close', 'error']) stream.once(event, go);
+    });
   }
+  const head = Buffer.concat(pieces, bytes);
+  if (stream.readableEnded) return { head, whole: Readable.from(bytes > 0 ? [head] : []) };
+  if (bytes > 0 && !stream.destroyed) stream.unshift(head);
+  return { head, whole: stream };
 }
 
 const toWeb = (stream: Readable) => Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>;
 
 /**
- * Decrypts a spooled OpenPGP file into `into`, streaming, and then checks the signature: openpgp
+ * Decrypts an OpenPGP file's bytes into `into`, streaming, and then checks the signature: openpgp
  * verifies once the data has been read, so the caller must not use the output before this resolves.
  */
-async function decrypt(path: string, into: Writable[], keys: DecryptionKeys): Promise<void> {
-  const armored = await startsArmored(path);
+async function decrypt(source: Readable, into: Writable[], keys: DecryptionKeys): Promise<void> {
+  const { head, whole } = await peek(source, 64);
+  const armored = head.toString('latin1').trimStart().startsWith('-----BEGIN PGP');
   let message: openpgp.Message<ReadableStream<Uint8Array | string>>;
   try {
     message = armored
-      ? await openpgp.readMessage({ armoredMessage: toWeb(createReadStream(path, 'utf8')) as unknown as ReadableStream<string> })
-      : await openpgp.readMessage({ binaryMessage: toWeb(createReadStream(path)) });
+      ? await openpgp.readMessage({ armoredMessage: toWeb(whole.setEncoding('utf8')) as unknown as ReadableStream<string> })
+      : await openpgp.readMessage({ binaryMessage: toWeb(whole) });
   } catch (error) {
     throw new InvalidFileError(`not an OpenPGP message (${(error as Error).message})`);
   }
@@ -202,24 +270,24 @@ function corruptArchive(compression: 'Gzip' | 'Zip', error: Error): InvalidFileE
 }
 
 /**
- * Turns a spooled file into plain text on disk, streaming every layer (decrypt, then gunzip or
- * unzip), so a large file never sits in memory. Any layer that fails makes the whole file invalid
- * before a single row is read. `work` makes temporary file names. Each layer's input, `raw`
- * included, is removed once the next is written, so the disk holds at most two copies at a time.
- * `see` is shown the plain text's bytes in order as the last layer writes them (a syntax scan rides
- * along instead of reading the file again); `seen` says whether it was (a plain file has no layer).
+ * Turns a file's bytes, as they come (`source`: the download), into plain text on disk, streaming
+ * every layer (decrypt, then gunzip or unzip), so a large file never sits in memory. Any layer that
+ * fails makes the whole file invalid before a single row is read. `work` makes temporary file names.
+ * Only a zip archive is spooled whole first (it is read from its end); each layer's file is removed
+ * once the next is written, so the disk holds at most two copies at a time. `see` is shown the plain
+ * text's bytes in order as they are written (a syntax scan rides along instead of reading the file
+ * again). The result means nothing unless `source` ended with the whole file: the caller checks.
  */
 export async function decodeFile(
-  raw: string,
+  source: Readable,
   name: string,
   compression: FileCompression,
   keys: DecryptionKeys | undefined,
   work: (suffix: string) => string,
   see?: (piece: Uint8Array) => void,
-): Promise<{ path: string; seen: boolean }> {
+): Promise<{ path: string }> {
   const layers = layersOf(name, compression);
   const tap = (last: boolean) => (see && last ? [watched(see)] : []);
-  let current = raw;
   if (layers.encrypted) {
     if (!keys) throw new InvalidFileError('the file is encrypted (.pgp/.gpg/.asc) and spec.source.files.decryption is not set');
     if (layers.compression === 'Gzip') {
@@ -228,7 +296,7 @@ export async function decodeFile(
       const plain = work('plain');
       const unpack = gunzipAsWritten(plain, tap(true));
       try {
-        await decrypt(current, [joined(), unpack.sink], keys);
+        await decrypt(source, [joined(), unpack.sink], keys);
       } catch (error) {
         // Refused before or while the data flowed: stop gunzip, wait for its file to close.
         unpack.sink.destroy();
@@ -237,24 +305,39 @@ export async function decodeFile(
       }
       const failure = await unpack.settled;
       if (failure) throw corruptArchive('Gzip', failure);
-      await rm(current, { force: true });
-      return { path: plain, seen: see !== undefined };
+      return { path: plain };
     }
-    const decrypted = work('decrypted');
-    await decrypt(current, [joined(), ...tap(layers.compression === 'None'), createWriteStream(decrypted)], keys);
-    await rm(current, { force: true });
-    current = decrypted;
+    // Plain text, or a zip archive spooled whole for yauzl.
+    const decrypted = work(layers.compression === 'None' ? 'plain' : 'zip');
+    await decrypt(source, [joined(), ...tap(layers.compression === 'None'), createWriteStream(decrypted)], keys);
+    if (layers.compression === 'None') return { path: decrypted };
+    return { path: await unzipped(decrypted, work, tap(true)) };
   }
-  if (layers.compression === 'None') return { path: current, seen: layers.encrypted && see !== undefined };
+  if (layers.compression === 'Zip') {
+    const spooled = work('zip');
+    await pipeline(source, createWriteStream(spooled));
+    return { path: await unzipped(spooled, work, tap(true)) };
+  }
   const plain = work('plain');
   try {
     // zlib's default 16 KiB output chunks triple the cost of a large file; 256 KiB pieces stay small.
-    const unpacked = layers.compression === 'Gzip' ? [createReadStream(current, { highWaterMark: PIECE }), createGunzip({ chunkSize: PIECE })] : [await firstZipEntry(current)];
-    await pipeline([...unpacked, ...tap(true), createWriteStream(plain)]);
+    await pipeline([source, ...(layers.compression === 'Gzip' ? [createGunzip({ chunkSize: PIECE })] : []), ...tap(true), createWriteStream(plain)]);
   } catch (error) {
-    if (error instanceof InvalidFileError) throw error;
+    if (layers.compression === 'None') throw error;
     throw corruptArchive(layers.compression, error as Error);
   }
-  await rm(current, { force: true });
-  return { path: plain, seen: see !== undefined };
+  return { path: plain };
+}
+
+/** The first file of the zip archive `archive` (removed once read) written to a plain file, through `taps`. */
+async function unzipped(archive: string, work: (suffix: string) => string, taps: Transform[]): Promise<string> {
+  const plain = work('plain');
+  try {
+    await pipeline([await firstZipEntry(archive), ...taps, createWriteStream(plain)]);
+  } catch (error) {
+    if (error instanceof InvalidFileError) throw error;
+    throw corruptArchive('Zip', error as Error);
+  }
+  await rm(archive, { force: true });
+  return plain;
 }

@@ -1,15 +1,14 @@
-import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { finished } from 'node:stream/promises';
 import picomatch from 'picomatch';
 import type { FileSource, FilesEndpoint } from '../../api/files.js';
 import type { RemoteEntry } from '../../export/transports/types.js';
 import { markFileFailed, nextFileId, recordFileMoved, rememberFile, sourceFiles, type SourceFileRecord } from '../../store/source-files.js';
 import type { StateDb } from '../../store/state-connection.js';
 import { ConfigError, FerryError } from '../../util/errors.js';
-import { decodeFile, Fingerprint, InvalidFileError, type DecryptionKeys } from './decode.js';
+import { decodeFile, DownloadFeed, InvalidFileError, type DecryptionKeys } from './decode.js';
 import type { FileLocation } from './location.js';
 import { QuotingScan } from './csv-quotes.js';
 import { checkSyntax, dialectOf } from './parse.js';
@@ -142,32 +141,45 @@ export class Inventory {
     return this.prepare(entity, file, entry, newest.path);
   }
 
-  private temporary(suffix: string): Promise<string> {
-    return this.work.then((dir) => join(dir, `${++this.temporaries}.${suffix}`));
-  }
-
+  /**
+   * Downloads a file and decodes it as it arrives (decryption, gunzip and the quoting scan keep up
+   * with the download instead of waiting for it). The file is remembered by the digest of the whole
+   * download; a download that fails fails the run with nothing remembered, whatever the decoding of
+   * its cut-off bytes said. The decoding's verdict (signature included) is in before this returns.
+   */
   private async prepare(entity: string, file: FileSource, entry: RemoteEntry, path: string): Promise<ReadyFile | undefined> {
-    const raw = await this.temporary('raw');
-    const fingerprint = new Fingerprint();
-    // The download ends the fingerprint, whose bytes are spooled to disk as they come.
-    await Promise.all([this.location.download(path, fingerprint), pipeline(fingerprint, createWriteStream(raw))]);
-    const sha256 = fingerprint.digest();
+    const dir = await this.work;
+    const format = file.format ?? 'Csv';
+    const dialect = dialectOf(file);
+    // A CSV file's quoting is scanned as its last layer is decoded (no second read of the file).
+    const scan = format === 'Csv' ? new QuotingScan(dialect.delimiter, dialect.quote) : undefined;
+    const feed = new DownloadFeed();
+    const decoding = this.keys().then((keys) =>
+      decodeFile(feed.bytes, entry.name, file.compression ?? 'Auto', keys, (suffix) => join(dir, `${++this.temporaries}.${suffix}`), scan && ((piece) => scan.push(piece))),
+    );
+    feed.decoded(decoding);
+    const downloading = this.location.download(path, feed).then(
+      () => finished(feed),
+      (error: unknown) => {
+        // Whatever the transport left of the feed, the decoding must stop.
+        feed.destroy();
+        throw error;
+      },
+    );
+    const [downloaded, decoded] = await Promise.allSettled([downloading, decoding]);
+    if (downloaded.status === 'rejected') throw downloaded.reason;
+    const sha256 = feed.digest();
     const earlier = this.reimport.includes(entry.name)
       ? (await sourceFiles(this.state, this.flow, entity)).find((k) => k.name === entry.name && k.sha256 === sha256)
       : undefined;
     const record: SourceFileRecord = earlier
       ? { ...earlier, id: await nextFileId(this.state), status: 'pending', path }
-      : await rememberFile(this.state, { flow: this.flow, entity, name: entry.name, sha256, size: fingerprint.bytes, modifiedAt: entry.modifiedAt, path, runId: this.runId });
+      : await rememberFile(this.state, { flow: this.flow, entity, name: entry.name, sha256, size: feed.size, modifiedAt: entry.modifiedAt, path, runId: this.runId });
     if (record.status === 'failed') return undefined;
-    const dir = await this.work;
     try {
-      const format = file.format ?? 'Csv';
-      const dialect = dialectOf(file);
-      // A CSV file's quoting is scanned as its last layer is decoded (no second read of the file).
-      const scan = format === 'Csv' ? new QuotingScan(dialect.delimiter, dialect.quote) : undefined;
-      const decoded = await decodeFile(raw, entry.name, file.compression ?? 'Auto', await this.keys(), (suffix) => join(dir, `${++this.temporaries}.${suffix}`), scan && ((piece) => scan.push(piece)));
-      const plain = decoded.path;
-      const syntax = await checkSyntax(plain, format, dialect, decoded.seen ? scan?.verdict() : undefined);
+      if (decoded.status === 'rejected') throw decoded.reason;
+      const plain = decoded.value.path;
+      const syntax = await checkSyntax(plain, format, dialect, scan?.verdict());
       if (syntax.problem) throw new InvalidFileError(syntax.problem);
       return { record, plain, cleanQuoting: syntax.clean, ...(earlier ? { replaces: earlier.id } : {}) };
     } catch (error) {

@@ -28,6 +28,8 @@ export interface LoopbackSftpOptions {
   dropAfterBytes?: number;
   /** Which upload (1-based, counted across connections) dropAfterBytes applies to; default 1. */
   dropOnUpload?: number;
+  /** Drops the connection once this many bytes of one file were read (every download). */
+  dropDownloadAfterBytes?: number;
 }
 
 export interface LoopbackSftpServer {
@@ -39,7 +41,7 @@ export interface LoopbackSftpServer {
   close(): Promise<void>;
 }
 
-type Handle = { kind: 'file'; fd: fs.FileHandle; path: string; written: number; upload: number } | { kind: 'dir'; path: string; done: boolean };
+type Handle = { kind: 'file'; fd: fs.FileHandle; path: string; written: number; read: number; upload: number } | { kind: 'dir'; path: string; done: boolean };
 
 function attrsOf(stats: Stats) {
   return {
@@ -127,7 +129,7 @@ export async function startLoopbackSftp(options: LoopbackSftpOptions): Promise<L
               if (mode !== 'r') refuseWrite();
               const fd = await fs.open(local(filename), mode);
               const upload = mode === 'r' ? 0 : ++uploads;
-              sftp.handle(reqId, newHandle({ kind: 'file', fd, path: filename, written: 0, upload }));
+              sftp.handle(reqId, newHandle({ kind: 'file', fd, path: filename, written: 0, read: 0, upload }));
             }),
           );
           sftp.on('WRITE', (reqId, handleBuffer, offset, data) =>
@@ -151,6 +153,12 @@ export async function startLoopbackSftp(options: LoopbackSftpOptions): Promise<L
               const buffer = Buffer.alloc(length);
               const { bytesRead } = await h.fd.read(buffer, 0, length, offset);
               if (bytesRead === 0) return sftp.status(reqId, STATUS.EOF);
+              h.read += bytesRead;
+              if (options.dropDownloadAfterBytes !== undefined && h.read > options.dropDownloadAfterBytes) {
+                // Simulates a network failure mid-download: the socket goes away without a reply.
+                (client as unknown as { _sock?: { destroy(): void } })._sock?.destroy();
+                return;
+              }
               sftp.data(reqId, buffer.subarray(0, bytesRead));
             }),
           );
@@ -199,8 +207,10 @@ export async function startLoopbackSftp(options: LoopbackSftpOptions): Promise<L
               const names = await fs.readdir(local(h.path));
               const entries = await Promise.all(
                 names.map(async (name) => {
-                  const attrs = attrsOf(await fs.stat(local(posix.join(h.path, name))));
-                  return { filename: name, longname: name, attrs };
+                  const stats = await fs.stat(local(posix.join(h.path, name)));
+                  // As `ls -l` shows it: clients read the entry's type from its first letter.
+                  const longname = `${stats.isDirectory() ? 'd' : '-'}rw-r--r-- 1 ferry ferry ${stats.size} Jan  1 00:00 ${name}`;
+                  return { filename: name, longname, attrs: attrsOf(stats) };
                 }),
               );
               sftp.name(reqId, entries);

@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as openpgp from 'openpgp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeFile } from '../../../src/connectors/files/decode.js';
+import { decodeFile, DownloadFeed } from '../../../src/connectors/files/decode.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ferry-decode-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -13,20 +14,19 @@ const work = (suffix: string) => join(dir, `${++files}.${suffix}`);
 
 const PLAIN = Buffer.from(Array.from({ length: 20000 }, (_, i) => `${i},"Person ${i}, Jr.",p${i}@example.org\n`).join(''));
 
-/** Decodes `bytes` spooled under `name`, collecting what `see` was shown. */
+/** Decodes `bytes` read as a stream under `name`, collecting what `see` was shown. */
 async function decode(name: string, bytes: Uint8Array, keys?: Parameters<typeof decodeFile>[3]) {
   const raw = work('raw');
   writeFileSync(raw, bytes);
   const shown: Buffer[] = [];
-  const { path, seen } = await decodeFile(raw, name, 'Auto', keys, work, (piece) => shown.push(Buffer.from(piece)));
-  return { plain: readFileSync(path), seen, shown: Buffer.concat(shown) };
+  const { path } = await decodeFile(createReadStream(raw), name, 'Auto', keys, work, (piece) => shown.push(Buffer.from(piece)));
+  return { plain: readFileSync(path), shown: Buffer.concat(shown) };
 }
 
 describe('decodeFile shows the plain text to a scan as its last layer writes it', () => {
   it('gzip: every byte of the plain file, in order', async () => {
-    const { plain, seen, shown } = await decode('e.csv.gz', gzipSync(PLAIN));
+    const { plain, shown } = await decode('e.csv.gz', gzipSync(PLAIN));
     expect(plain.equals(PLAIN)).toBe(true);
-    expect(seen).toBe(true);
     expect(shown.equals(PLAIN)).toBe(true);
   });
 
@@ -36,14 +36,14 @@ describe('decodeFile shows the plain text to a scan as its last layer writes it'
     for (const [name, inner] of [['e.csv.gz.pgp', gzipSync(PLAIN)], ['e.csv.pgp', PLAIN]] as const) {
       const message = await openpgp.createMessage({ binary: inner });
       const encrypted = await openpgp.encrypt({ message, encryptionKeys: publicKey, signingKeys: privateKey, format: 'binary' });
-      const { plain, seen, shown } = await decode(name, encrypted as Uint8Array, keys);
-      expect([name, plain.equals(PLAIN), seen, shown.equals(PLAIN)]).toEqual([name, true, true, true]);
+      const { plain, shown } = await decode(name, encrypted as Uint8Array, keys);
+      expect([name, plain.equals(PLAIN), shown.equals(PLAIN)]).toEqual([name, true, true]);
     }
   });
 
-  it('a plain file has no layer to show it: seen is false and the caller reads the file itself', async () => {
-    const { plain, seen, shown } = await decode('e.csv', PLAIN);
-    expect([plain.equals(PLAIN), seen, shown.length]).toEqual([true, false, 0]);
+  it('a plain file is shown as it is written from the download (no second read of it)', async () => {
+    const { plain, shown } = await decode('e.csv', PLAIN);
+    expect([plain.equals(PLAIN), shown.equals(PLAIN)]).toEqual([true, true]);
   });
 });
 
@@ -100,5 +100,70 @@ describe('an encrypted .gz file is gunzipped as it is decrypted, and the decrypt
   it('a corrupt gzip signed by another key: the signature is refused first', async () => {
     const { keys, encrypt, stranger } = await setup;
     expect(await failure('e.csv.gz.pgp', await encrypt(NOISY, stranger), keys)).toMatch(/^signature required: no valid signature by the pinned key/);
+  });
+});
+
+describe('DownloadFeed: a file is decoded as it downloads, and the digest covers the whole download', () => {
+  const NOISY = Buffer.from(Array.from({ length: 100_000 }, (_, i) => `${i},${((i * 2654435761) >>> 0).toString(36)},${Math.sin(i)}\n`).join(''));
+  const keysOf = (async () => {
+    const ours = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ email: 'p@example.org' }], format: 'object' });
+    const other = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ email: 'o@example.org' }], format: 'object' });
+    const encrypt = async (inner: Uint8Array) =>
+      Buffer.from((await openpgp.encrypt({ message: await openpgp.createMessage({ binary: inner }), encryptionKeys: ours.publicKey, signingKeys: ours.privateKey, format: 'binary' })) as Uint8Array);
+    return { keys: { privateKeys: [ours.privateKey], verificationKey: ours.publicKey, requireSignature: true }, other: other.privateKey, encrypt };
+  })();
+
+  /** Writes `bytes` to a feed in 32 KiB pieces as a download would (waiting when told to), stopping after `upTo` bytes with destroy() as a broken download does. */
+  async function download(feed: DownloadFeed, bytes: Buffer, upTo = bytes.length): Promise<void> {
+    for (let at = 0; at < upTo; at += 32 * 1024) {
+      if (!feed.write(bytes.subarray(at, Math.min(at + 32 * 1024, upTo)))) await new Promise((resolve) => feed.once('drain', resolve));
+    }
+    if (upTo < bytes.length) feed.destroy();
+    else await new Promise<void>((resolve) => feed.end(resolve));
+  }
+
+  it('a download that breaks off part-way while the layers are decoding: the decoding fails instead of taking the cut-off bytes for a file', async () => {
+    const { keys, encrypt } = await keysOf;
+    const files: [string, Buffer][] = [
+      ['e.csv.gz.pgp', await encrypt(gzipSync(NOISY))],
+      ['e.csv.pgp', await encrypt(NOISY)],
+      ['e.csv.gz', gzipSync(NOISY)],
+      ['e.csv', NOISY],
+    ];
+    for (const [name, bytes] of files) {
+      const feed = new DownloadFeed();
+      const decoding = decodeFile(feed.bytes, name, 'Auto', keys, work).then(
+        () => 'decoded',
+        (error: Error) => error.message,
+      );
+      feed.decoded(decoding);
+      await download(feed, bytes, bytes.length >> 1);
+      expect([name, await decoding]).toEqual([name, expect.stringMatching(/download broke off|premature close/i)]);
+    }
+  });
+
+  it('a file refused at its start (no key for it) is still downloaded to its end and hashed whole', async () => {
+    const { keys, other, encrypt } = await keysOf;
+    const bytes = await encrypt(gzipSync(NOISY));
+    const feed = new DownloadFeed();
+    const decoding = decodeFile(feed.bytes, 'e.csv.gz.pgp', 'Auto', { ...keys, privateKeys: [other] }, work).then(
+      () => 'decoded',
+      (error: Error) => error.message,
+    );
+    feed.decoded(decoding);
+    await download(feed, bytes);
+    expect(await decoding).toMatch(/^cannot decrypt \(/);
+    expect([feed.size, feed.digest()]).toEqual([bytes.length, createHash('sha256').update(bytes).digest('hex')]);
+  });
+
+  it('a whole download: the plain text, the size and the SHA-256 of the bytes as stored', async () => {
+    const { keys, encrypt } = await keysOf;
+    const bytes = await encrypt(gzipSync(NOISY));
+    const feed = new DownloadFeed();
+    const decoding = decodeFile(feed.bytes, 'e.csv.gz.pgp', 'Auto', keys, work);
+    feed.decoded(decoding);
+    await download(feed, bytes);
+    expect(readFileSync((await decoding).path).equals(NOISY)).toBe(true);
+    expect([feed.size, feed.digest()]).toEqual([bytes.length, createHash('sha256').update(bytes).digest('hex')]);
   });
 });
