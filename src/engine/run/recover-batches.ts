@@ -1,9 +1,14 @@
 import type { Logger } from 'pino';
 import { PairStore } from '../../store/pairs.js';
-import type { RunState } from '../../store/run-state.js';
+import type { InflightMarker, RunState } from '../../store/run-state.js';
 import type { StateConnection } from '../../store/state-connection.js';
-import { drawsKeys, type Session } from '../connector.js';
+import { FerryError } from '../../util/errors.js';
+import { drawsKeys, type Session, type TransactionOutcome } from '../connector.js';
 import type { EntityPlan } from '../plan.js';
+
+/** How long the recovery waits for an interrupted run's target transaction to end (its session to notice the run is gone). */
+const OPEN_TRANSACTION_WAIT_MS = 15_000;
+const OPEN_TRANSACTION_POLL_MS = 200;
 
 /**
  * A batch interrupted between its pairs commit and its target commit left a marker. Compare the
@@ -15,6 +20,16 @@ import type { EntityPlan } from '../plan.js';
  * restart (nextval's WAL record was still in the killed server's memory). Rewriting such a pair's row
  * under its old key would put it where the next new row is about to be written: one of the two rows
  * is lost. Only keys of rows that committed are sure never to be drawn again.
+ *
+ * A key handed out again may also have been taken by another writer (an application) before this
+ * run: a row is there, but not Ferry's. A marker that names its target transaction (a batch of new
+ * rows under drawn keys on a target with capability `transactionOutcome`, see grouped-batches.ts)
+ * settles it: when the target says that transaction aborted, no row of the batch landed, whatever sits
+ * under its keys now, so every pair of the batch goes and its records are created anew under keys
+ * drawn now, without touching the rows found. When it committed, or the target no longer knows (too
+ * old), the rows are compared as above. The answer is sound after a crash of Ferry, a lost
+ * connection, or a sequence set back by hand; after a target server crash that lost WAL, the server
+ * may hand the same transaction id out again, and its answer is then no worse than the comparison.
  */
 export async function recoverInterruptedBatches(
   runState: RunState,
@@ -24,14 +39,30 @@ export async function recoverInterruptedBatches(
   flowId: string,
   logger: Logger,
 ): Promise<void> {
+  // The markers of one group share its transaction: one question per transaction.
+  const outcomes = new Map<string, Promise<TransactionOutcome>>();
+  const outcomeOf = (marker: InflightMarker): Promise<TransactionOutcome> => {
+    const token = marker.targetTransaction;
+    if (token === undefined || !target.capabilities.transactionOutcome || !target.transactionOutcome) return Promise.resolve('unknown');
+    let outcome = outcomes.get(token);
+    if (!outcome) outcomes.set(token, (outcome = settledOutcome(target, token, marker.entity)));
+    return outcome;
+  };
   for (const marker of await runState.pendingInflight()) {
     const plan = plans.get(marker.entity);
     if (plan) {
       const pairs = new PairStore(state.client, flowId, marker.entity);
       const known = await pairs.bySourceKeys(marker.sourceKeys);
+      const drawn = drawsKeys(plan.target.keyMode, target.capabilities) && plan.actions.has('createInTarget');
+      if (drawn && (await outcomeOf(marker)) === 'aborted') {
+        const unlanded = [...known.keys()];
+        await pairs.remove(unlanded);
+        logger.warn({ entity: marker.entity, batch: marker.sourceKeys.length, unlanded: unlanded.length, targetTransaction: 'aborted' }, 'recovered an interrupted batch');
+        await runState.endInflight(marker.id);
+        continue;
+      }
       const targetKeys = [...known.values()].map((p) => plan.target.codec.decode(p.targetKey));
       const current = await target.writer(plan).currentHashes(targetKeys);
-      const drawn = drawsKeys(plan.target.keyMode, target.capabilities) && plan.actions.has('createInTarget');
       const differing = [...known.values()].filter((p) => current.get(p.targetKey) !== p.targetHash);
       // A drawn key whose row never landed may be drawn again (see the comment above): its pair goes,
       // and the record is created anew under a key drawn now.
@@ -42,5 +73,25 @@ export async function recoverInterruptedBatches(
       logger.warn({ entity: marker.entity, batch: marker.sourceKeys.length, stale: stale.length, unlanded: unlanded.length }, 'recovered an interrupted batch');
     }
     await runState.endInflight(marker.id);
+  }
+}
+
+/**
+ * The outcome of an interrupted run's target transaction. It can still be open for a moment after
+ * the run was killed (its session has not yet noticed), never for long under the run lock: this
+ * waits a little, then fails rather than guess.
+ */
+async function settledOutcome(target: Session, token: string, entity: string): Promise<TransactionOutcome> {
+  const deadline = Date.now() + OPEN_TRANSACTION_WAIT_MS;
+  for (;;) {
+    const outcome = await target.transactionOutcome!(token);
+    if (outcome !== 'in progress') return outcome;
+    if (Date.now() >= deadline) {
+      throw new FerryError(
+        `the target transaction ${token} of an interrupted run (entity ${entity}) is still open on the target after ${OPEN_TRANSACTION_WAIT_MS / 1000} s: ` +
+          'end its session on the target (or wait until it ends), then run again',
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, OPEN_TRANSACTION_POLL_MS));
   }
 }
