@@ -35,6 +35,11 @@ export interface InflightMarker {
   id: number;
   entity: string;
   sourceKeys: string[];
+  /**
+   * The token of the target transaction writing the batch's rows. Only batches whose every row is a
+   * new one under a key drawn for it record it (grouped-batches.ts): when that transaction aborted,
+   * the recovery drops every pair of the marker.
+   */
   targetTransaction?: string;
 }
 

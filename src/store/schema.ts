@@ -240,6 +240,11 @@ export const twoWayRedo = ferry.table(
     entity: text('entity').notNull(),
     runId: text('run_id').notNull(),
     items: jsonb('items').notNull(),
+    /**
+     * The tokens of the batch's transactions on each side, `{"source": …, "target": …}` (capability
+     * `transactionOutcome`, taken before the entry commits): the replay asks whether they committed.
+     */
+    sideTransactions: jsonb('side_transactions'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('two_way_redo_flow_idx').on(t.flow)],

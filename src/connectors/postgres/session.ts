@@ -59,7 +59,8 @@ export class PostgresSession implements Session {
   async transactionOutcome(token: string): Promise<TransactionOutcome> {
     if (!/^\d+$/.test(token)) return 'unknown';
     const result = await this.client.query(
-      `SELECT CASE WHEN $1::xid8 < pg_snapshot_xmax(pg_current_snapshot()) THEN pg_xact_status($1::xid8) END AS status`,
+      // pg_xact_status refuses an id not handed out yet; every id handed out is below this statement's own.
+      `SELECT CASE WHEN $1::xid8 < pg_current_xact_id() THEN pg_xact_status($1::xid8) END AS status`,
       [token],
     );
     const status: unknown = result.rows[0].status;

@@ -1,14 +1,10 @@
 import type { Logger } from 'pino';
 import { PairStore } from '../../store/pairs.js';
-import type { InflightMarker, RunState } from '../../store/run-state.js';
+import type { RunState } from '../../store/run-state.js';
 import type { StateConnection } from '../../store/state-connection.js';
-import { FerryError } from '../../util/errors.js';
-import { drawsKeys, type Session, type TransactionOutcome } from '../connector.js';
+import { drawsKeys, type Session } from '../connector.js';
 import type { EntityPlan } from '../plan.js';
-
-/** How long the recovery waits for an interrupted run's target transaction to end (its session to notice the run is gone). */
-const OPEN_TRANSACTION_WAIT_MS = 15_000;
-const OPEN_TRANSACTION_POLL_MS = 200;
+import { TransactionOutcomes } from '../transaction-outcomes.js';
 
 /**
  * A batch interrupted between its pairs commit and its target commit left a marker. Compare the
@@ -39,22 +35,14 @@ export async function recoverInterruptedBatches(
   flowId: string,
   logger: Logger,
 ): Promise<void> {
-  // The markers of one group share its transaction: one question per transaction.
-  const outcomes = new Map<string, Promise<TransactionOutcome>>();
-  const outcomeOf = (marker: InflightMarker): Promise<TransactionOutcome> => {
-    const token = marker.targetTransaction;
-    if (token === undefined || !target.capabilities.transactionOutcome || !target.transactionOutcome) return Promise.resolve('unknown');
-    let outcome = outcomes.get(token);
-    if (!outcome) outcomes.set(token, (outcome = settledOutcome(target, token, marker.entity)));
-    return outcome;
-  };
+  const outcomes = new TransactionOutcomes(target, 'the target');
   for (const marker of await runState.pendingInflight()) {
     const plan = plans.get(marker.entity);
     if (plan) {
       const pairs = new PairStore(state.client, flowId, marker.entity);
       const known = await pairs.bySourceKeys(marker.sourceKeys);
       const drawn = drawsKeys(plan.target.keyMode, target.capabilities) && plan.actions.has('createInTarget');
-      if (drawn && (await outcomeOf(marker)) === 'aborted') {
+      if (drawn && (await outcomes.of(marker.targetTransaction)) === 'aborted') {
         const unlanded = [...known.keys()];
         await pairs.remove(unlanded);
         logger.warn({ entity: marker.entity, batch: marker.sourceKeys.length, unlanded: unlanded.length, targetTransaction: 'aborted' }, 'recovered an interrupted batch');
@@ -73,25 +61,5 @@ export async function recoverInterruptedBatches(
       logger.warn({ entity: marker.entity, batch: marker.sourceKeys.length, stale: stale.length, unlanded: unlanded.length }, 'recovered an interrupted batch');
     }
     await runState.endInflight(marker.id);
-  }
-}
-
-/**
- * The outcome of an interrupted run's target transaction. It can still be open for a moment after
- * the run was killed (its session has not yet noticed), never for long under the run lock: this
- * waits a little, then fails rather than guess.
- */
-async function settledOutcome(target: Session, token: string, entity: string): Promise<TransactionOutcome> {
-  const deadline = Date.now() + OPEN_TRANSACTION_WAIT_MS;
-  for (;;) {
-    const outcome = await target.transactionOutcome!(token);
-    if (outcome !== 'in progress') return outcome;
-    if (Date.now() >= deadline) {
-      throw new FerryError(
-        `the target transaction ${token} of an interrupted run (entity ${entity}) is still open on the target after ${OPEN_TRANSACTION_WAIT_MS / 1000} s: ` +
-          'end its session on the target (or wait until it ends), then run again',
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, OPEN_TRANSACTION_POLL_MS));
   }
 }

@@ -28,9 +28,10 @@ describe('inflight markers begun with their transaction in one round trip (begin
       await db.query('ROLLBACK');
       expect(await runState.pendingInflight()).toEqual([{ id: second, entity: 'people', sourceKeys: ['a'] }]);
 
-      const third = await runState.beginWithInflight("people's", keys, [second]);
+      // With the target transaction's token (capability transactionOutcome), read back as it was written.
+      const third = await runState.beginWithInflight("people's", keys, [second], "18446744073709551615'");
       await db.query('COMMIT');
-      expect(await runState.pendingInflight()).toEqual([{ id: third, entity: "people's", sourceKeys: keys }]);
+      expect(await runState.pendingInflight()).toEqual([{ id: third, entity: "people's", sourceKeys: keys, targetTransaction: "18446744073709551615'" }]);
       const { rows } = await db.query('SELECT run_id FROM ferry.inflight_batches');
       expect(rows).toEqual([{ run_id: "run-'1'\\" }]);
     } finally {
