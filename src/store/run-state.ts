@@ -30,15 +30,17 @@ export async function readWatermarks(client: pg.ClientBase, flow: string): Promi
   return Object.fromEntries(result.rows.map((r) => [r.entity, { cursor: r.cursor, key: r.key }]));
 }
 
+const MARKER_INSERT = 'INSERT INTO ferry.inflight_batches (flow, entity, run_id, source_keys, target_transaction)';
+
 /** A batch a run left between its pairs commit and its target commit (see inflightBatches in schema.ts). */
 export interface InflightMarker {
   id: number;
   entity: string;
   sourceKeys: string[];
   /**
-   * The token of the target transaction writing the batch's rows. Only batches whose every row is a
-   * new one under a key drawn for it record it (grouped-batches.ts): when that transaction aborted,
-   * the recovery drops every pair of the marker.
+   * The token of the target transaction writing the batch's rows. Only a marker whose every pair is
+   * new in its batch records it (a record paired by that batch, see beginInflight): when that
+   * transaction aborted, the recovery drops every pair of the marker, as they were before the batch.
    */
   targetTransaction?: string;
 }
@@ -115,9 +117,18 @@ export class RunState {
     );
   }
 
-  async beginInflight(entity: string, sourceKeys: string[]): Promise<number> {
-    const result = await this.client.query(this.insertMarker(entity, sourceKeys, undefined));
-    return Number(result.rows[0].id);
+  /**
+   * The markers of one batch in one statement: the pairs new in the batch with the token of the
+   * target transaction writing their rows (see InflightMarker), the pairs it updates without; an
+   * empty list gets no marker. Returns the ids of the markers written.
+   */
+  async beginInflight(entity: string, newKeys: string[], updatedKeys: string[], targetTransaction?: string): Promise<number[]> {
+    const rows: string[] = [];
+    if (newKeys.length > 0) rows.push(this.markerRow(entity, newKeys, targetTransaction));
+    if (updatedKeys.length > 0) rows.push(this.markerRow(entity, updatedKeys, undefined));
+    if (rows.length === 0) return [];
+    const result = await this.client.query(`${MARKER_INSERT} VALUES ${rows.join(', ')} RETURNING id`);
+    return result.rows.map((r) => Number(r.id));
   }
 
   /**
@@ -126,9 +137,12 @@ export class RunState {
    * `targetTransaction`: the token of the target transaction writing the batch's rows, when the target gives one.
    */
   private insertMarker(entity: string, sourceKeys: string[], targetTransaction: string | undefined): string {
+    return `${MARKER_INSERT} VALUES ${this.markerRow(entity, sourceKeys, targetTransaction)} RETURNING id`;
+  }
+
+  private markerRow(entity: string, sourceKeys: string[], targetTransaction: string | undefined): string {
     const transaction = targetTransaction === undefined ? 'NULL' : literal(targetTransaction);
-    return `INSERT INTO ferry.inflight_batches (flow, entity, run_id, source_keys, target_transaction)
-       VALUES (${literal(this.flow)}, ${literal(entity)}, ${literal(this.runId)}, ${literal(JSON.stringify(sourceKeys))}, ${transaction}) RETURNING id`;
+    return `(${literal(this.flow)}, ${literal(entity)}, ${literal(this.runId)}, ${literal(JSON.stringify(sourceKeys))}, ${transaction})`;
   }
 
   /**

@@ -18,11 +18,11 @@ import { TransactionOutcomes } from '../transaction-outcomes.js';
  * is lost. Only keys of rows that committed are sure never to be drawn again.
  *
  * A key handed out again may also have been taken by another writer (an application) before this
- * run: a row is there, but not Ferry's. A marker that names its target transaction (a batch of new
- * rows under drawn keys on a target with capability `transactionOutcome`, see grouped-batches.ts)
- * settles it: when the target says that transaction aborted, no row of the batch landed, whatever sits
- * under its keys now, so every pair of the batch goes and its records are created anew under keys
- * drawn now, without touching the rows found. When it committed, or the target no longer knows (too
+ * run: a row is there, but not Ferry's. A marker that names its target transaction (the pairs new
+ * in their batch, on a target with capability `transactionOutcome`, see InflightMarker) settles it:
+ * when the target says that transaction aborted, no row of the batch landed, whatever sits under its
+ * keys now, so every pair of the marker goes, as before the batch, and its records are matched or
+ * created anew under keys drawn now, without touching the rows found. When it committed, or the target no longer knows (too
  * old), the rows are compared as above. The answer is sound after a crash of Ferry, a lost
  * connection, or a sequence set back by hand; after a target server crash that lost WAL, the server
  * may hand the same transaction id out again, and its answer is then no worse than the comparison.

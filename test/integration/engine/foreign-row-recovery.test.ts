@@ -22,8 +22,8 @@ const sql = (url: string, text: string) => withClient(url, async (c) => (await c
 const PEOPLE = 1500;
 const APP_ROW = { full_name: 'App row', email: 'app@example.com', status: 'App', firm_id: null, archived: false };
 
-function ferry(dir: string, stateUrl: string, env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [FERRY, 'run', '-f', dir, '--state-db', stateUrl, '--mode', 'Full'], {
+function ferry(dir: string, stateUrl: string, env: Record<string, string> = {}, mode = 'Full') {
+  return spawnSync(process.execPath, [FERRY, 'run', '-f', dir, '--state-db', stateUrl, '--mode', mode], {
     encoding: 'utf8',
     env: { ...process.env, FERRY_LOG_LEVEL: 'warn', ...env },
     timeout: 120_000,
@@ -31,9 +31,9 @@ function ferry(dir: string, stateUrl: string, env: Record<string, string> = {}) 
 }
 
 /** A run that kills itself at `failpoint` (a real SIGKILL, while its target transaction is open). */
-function killedAt(dir: string, stateUrl: string, failpoint: string): Promise<{ signal: NodeJS.Signals | null; stderr: string }> {
+function killedAt(dir: string, stateUrl: string, failpoint: string, mode = 'Full'): Promise<{ signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [FERRY, 'run', '-f', dir, '--state-db', stateUrl, '--mode', 'Full'], {
+    const child = spawn(process.execPath, [FERRY, 'run', '-f', dir, '--state-db', stateUrl, '--mode', mode], {
       env: { ...process.env, FERRY_LOG_LEVEL: 'warn', FERRY_FAILPOINT: failpoint },
     });
     let stderr = '';
@@ -87,6 +87,41 @@ describe("a key drawn by an interrupted run, taken by an application's row befor
     expect(wrong).toEqual([]);
     expect(new Set(pairs.map((p) => String(p.target_key))).size).toBe(PEOPLE);
     expect(await sql(stateUrl, `SELECT id FROM ferry.inflight_batches`)).toEqual([]);
+  });
+});
+
+describe('an Incremental batch of new and changed records, killed while its target transaction is open', () => {
+  it("one-way: the application's row under a key it had drawn is left as it is; the new records land once, the changes too", { timeout: 240_000 }, async () => {
+    const [sourceUrl, targetUrl, stateUrl] = [await freshDatabase('foreign_inc_src'), await freshDatabase('foreign_inc_dst'), await freshDatabase('foreign_inc_state')];
+    await withClient(sourceUrl, (c) => c.query(MINI_SOURCE_SQL));
+    await withClient(targetUrl, (c) => c.query(MINI_TARGET_SQL));
+    await sql(sourceUrl, `INSERT INTO firms SELECT i, 'Firm ' || i, timestamptz '2026-01-01' FROM generate_series(1, 40) i`);
+    await sql(sourceUrl, `INSERT INTO people SELECT i, 'P' || i, 'p' || i || '@example.org', 'Member', 1 + i % 40, timestamptz '2026-01-01' FROM generate_series(1, 500) i`);
+    const dir = miniManifests(sourceUrl, targetUrl, { batchSize: 100 });
+    const first = ferry(dir, stateUrl);
+    expect(first.status, first.stderr).toBe(0);
+    // Each of the Incremental's people batches holds new records and changed ones (the changes interleave with the new rows' timestamps).
+    await sql(sourceUrl, `INSERT INTO people SELECT i, 'P' || i, 'p' || i || '@example.org', 'Member', 1 + i % 40, timestamptz '2026-02-01' + (i - 501) * interval '1 second' FROM generate_series(501, 800) i`);
+    await sql(sourceUrl, `UPDATE people SET status = 'Lapsed', updated_at = timestamptz '2026-02-01' + (id * 3 % 300) * interval '1 second' + interval '1 millisecond' WHERE id % 5 = 0 AND id <= 500`);
+
+    const killed = await killedAt(dir, stateUrl, 'batch:pairs-committed:2', 'Incremental');
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
+    expect(await sql(stateUrl, `SELECT count(*)::int AS n FROM ferry.inflight_batches WHERE entity = 'people' AND target_transaction IS NOT NULL`)).not.toEqual([{ n: 0 }]);
+    await sql(targetUrl, `SELECT setval('people_id_seq', (SELECT max(id) FROM people))`);
+    const [{ id: appId }] = await sql(targetUrl, `INSERT INTO people (full_name, email, status) VALUES ('App row', 'app@example.com', 'App') RETURNING id::text`);
+    expect(await sql(stateUrl, `SELECT source_key FROM ferry.pairs WHERE entity = 'people' AND target_key = '${encodeInteger(appId)}'`)).toHaveLength(1);
+
+    const next = ferry(dir, stateUrl, {}, 'Incremental');
+    expect(next.status, next.stderr).toBe(0);
+    expect(await sql(targetUrl, `SELECT full_name, email, status, firm_id, archived FROM people WHERE id = ${appId}`)).toEqual([APP_ROW]);
+    const rows = await sql(targetUrl, `SELECT id::text, email, status FROM people WHERE id <> ${appId}`);
+    expect(rows).toHaveLength(800);
+    expect(new Set(rows.map((r) => r.email)).size).toBe(800);
+    expect(rows.filter((r) => r.status === 'Lapsed')).toHaveLength(100);
+    const emailById = new Map(rows.map((r) => [encodeInteger(r.id), r.email]));
+    const pairs = await sql(stateUrl, `SELECT source_key, target_key FROM ferry.pairs WHERE entity = 'people'`);
+    expect(pairs).toHaveLength(800);
+    expect(pairs.filter((p) => !emailFor(String(p.source_key), emailById.get(String(p.target_key)) ?? ''))).toEqual([]);
   });
 });
 

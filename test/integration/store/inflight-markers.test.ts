@@ -40,6 +40,26 @@ describe('inflight markers begun with their transaction in one round trip (begin
     }
   });
 
+  it("writes a batch's new pairs and its updated ones as two markers in one statement, only the first naming the target transaction", async () => {
+    const store = await openStateStore(await freshDatabase('inflight_two'));
+    const db = await store.pool.connect();
+    try {
+      const runState = new RunState(db, FLOW, 'run-1');
+      const [created, updated] = await runState.beginInflight('people', ['n1', 'n2'], ['u1'], '7654321');
+      expect(await runState.pendingInflight()).toEqual([
+        { id: created, entity: 'people', sourceKeys: ['n1', 'n2'], targetTransaction: '7654321' },
+        { id: updated, entity: 'people', sourceKeys: ['u1'] },
+      ]);
+      expect(await runState.beginInflight('people', [], ['u2'], '7654322')).toHaveLength(1);
+      expect(await runState.beginInflight('people', [], [])).toEqual([]);
+      await runState.endInflight([created, updated]);
+      expect(await runState.pendingInflight()).toEqual([{ id: expect.any(Number), entity: 'people', sourceKeys: ['u2'] }]);
+    } finally {
+      db.release();
+      await store.close();
+    }
+  });
+
   it("keeps a batch's keys as JSON text, stored uncompressed, and reads them back whole", async () => {
     const url = await freshDatabase('inflight_text');
     const store = await openStateStore(url);
