@@ -30,6 +30,16 @@ function ferry(dir: string, stateUrl: string, env: Record<string, string> = {}, 
   });
 }
 
+/** The mini flow's databases: 40 firms and `people` people in the source, batches of 100. */
+async function oneWayWorld(name: string, people: number): Promise<{ sourceUrl: string; targetUrl: string; stateUrl: string; dir: string }> {
+  const [sourceUrl, targetUrl, stateUrl] = [await freshDatabase(`${name}_src`), await freshDatabase(`${name}_dst`), await freshDatabase(`${name}_state`)];
+  await withClient(sourceUrl, (c) => c.query(MINI_SOURCE_SQL));
+  await withClient(targetUrl, (c) => c.query(MINI_TARGET_SQL));
+  await sql(sourceUrl, `INSERT INTO firms SELECT i, 'Firm ' || i, timestamptz '2026-01-01' FROM generate_series(1, 40) i`);
+  await sql(sourceUrl, `INSERT INTO people SELECT i, 'P' || i, 'p' || i || '@example.org', 'Member', 1 + i % 40, timestamptz '2026-01-01' FROM generate_series(1, ${people}) i`);
+  return { sourceUrl, targetUrl, stateUrl, dir: miniManifests(sourceUrl, targetUrl, { batchSize: 100 }) };
+}
+
 /** A run that kills itself at `failpoint` (a real SIGKILL, while its target transaction is open). */
 function killedAt(dir: string, stateUrl: string, failpoint: string, mode = 'Full'): Promise<{ signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve) => {
@@ -50,12 +60,7 @@ function killedAt(dir: string, stateUrl: string, failpoint: string, mode = 'Full
  */
 describe("a key drawn by an interrupted run, taken by an application's row before the next run", () => {
   it("one-way: the application's row is left as it is; every record lands once under a new key, its pair naming Ferry's row", { timeout: 240_000 }, async () => {
-    const [sourceUrl, targetUrl, stateUrl] = [await freshDatabase('foreign_src'), await freshDatabase('foreign_dst'), await freshDatabase('foreign_state')];
-    await withClient(sourceUrl, (c) => c.query(MINI_SOURCE_SQL));
-    await withClient(targetUrl, (c) => c.query(MINI_TARGET_SQL));
-    await sql(sourceUrl, `INSERT INTO firms SELECT i, 'Firm ' || i, timestamptz '2026-01-01' FROM generate_series(1, 40) i`);
-    await sql(sourceUrl, `INSERT INTO people SELECT i, 'P' || i, 'p' || i || '@example.org', 'Member', 1 + i % 40, timestamptz '2026-01-01' FROM generate_series(1, ${PEOPLE}) i`);
-    const dir = miniManifests(sourceUrl, targetUrl, { batchSize: 100 });
+    const { sourceUrl, targetUrl, stateUrl, dir } = await oneWayWorld('foreign', PEOPLE);
 
     // The firms are one batch (the first pairs commit); the people's fourth batch is in the group begun by their first.
     const killed = await killedAt(dir, stateUrl, 'batch:pairs-committed:5');
@@ -92,12 +97,7 @@ describe("a key drawn by an interrupted run, taken by an application's row befor
 
 describe('an Incremental batch of new and changed records, killed while its target transaction is open', () => {
   it("one-way: the application's row under a key it had drawn is left as it is; the new records land once, the changes too", { timeout: 240_000 }, async () => {
-    const [sourceUrl, targetUrl, stateUrl] = [await freshDatabase('foreign_inc_src'), await freshDatabase('foreign_inc_dst'), await freshDatabase('foreign_inc_state')];
-    await withClient(sourceUrl, (c) => c.query(MINI_SOURCE_SQL));
-    await withClient(targetUrl, (c) => c.query(MINI_TARGET_SQL));
-    await sql(sourceUrl, `INSERT INTO firms SELECT i, 'Firm ' || i, timestamptz '2026-01-01' FROM generate_series(1, 40) i`);
-    await sql(sourceUrl, `INSERT INTO people SELECT i, 'P' || i, 'p' || i || '@example.org', 'Member', 1 + i % 40, timestamptz '2026-01-01' FROM generate_series(1, 500) i`);
-    const dir = miniManifests(sourceUrl, targetUrl, { batchSize: 100 });
+    const { sourceUrl, targetUrl, stateUrl, dir } = await oneWayWorld('foreign_inc', 500);
     const first = ferry(dir, stateUrl);
     expect(first.status, first.stderr).toBe(0);
     // Each of the Incremental's people batches holds new records and changed ones (the changes interleave with the new rows' timestamps).
