@@ -66,7 +66,22 @@ export interface ConnectorCapabilities {
    * builds no TableWriter for its side, so no write can reach it; decisions never plan one.
    */
   readOnly?: boolean;
+  /**
+   * The system can tell, after the fact, whether a write transaction committed, by a token taken
+   * inside it (`Session.beginTracked`, `Session.transactionOutcome`; PostgreSQL's transaction id).
+   * A run interrupted before its target commit recovers by it: a transaction that aborted wrote no
+   * row, whatever sits now under the keys it had drawn (an application's row under a key handed out
+   * again). Without it (MariaDB/MySQL keep no record of a finished transaction) the recovery
+   * compares the rows under those keys with what Ferry wrote, as it does when the outcome is unknown.
+   */
+  transactionOutcome?: boolean;
 }
+
+/**
+ * What became of a tracked write transaction: `unknown` when the system no longer knows (too old,
+ * or the token is not one it handed out since its last restart).
+ */
+export type TransactionOutcome = 'committed' | 'aborted' | 'in progress' | 'unknown';
 
 /**
  * Whether a side's new rows take keys drawn before the write (a sequence): a generated key on a
@@ -280,6 +295,14 @@ export interface Session {
   savepoint(name: string): Promise<void>;
   rollbackToSavepoint(name: string): Promise<void>;
   releaseSavepoint(name: string): Promise<void>;
+
+  /**
+   * Capability `transactionOutcome`: begins a unit of work like `begin` (one round trip) and returns
+   * the token by which `transactionOutcome` tells later, from any session, whether it committed.
+   */
+  beginTracked?(): Promise<string>;
+  /** Capability `transactionOutcome`: what became of the transaction of a `beginTracked` token. */
+  transactionOutcome?(token: string): Promise<TransactionOutcome>;
 
   /** Starts a read-only consistent snapshot; returns a token other sessions can join, when shared snapshots are supported. */
   beginSnapshot(): Promise<string | undefined>;

@@ -1,7 +1,7 @@
 import type { Session } from './connector.js';
 
 /** What unit-of-work boundaries need from a connection: connector sessions and the state store's client both have it. */
-export type UnitSession = Pick<Session, 'begin' | 'commit' | 'rollback' | 'savepoint' | 'rollbackToSavepoint' | 'releaseSavepoint' | 'simulateWrites'>;
+export type UnitSession = Pick<Session, 'begin' | 'commit' | 'rollback' | 'savepoint' | 'rollbackToSavepoint' | 'releaseSavepoint' | 'simulateWrites' | 'beginTracked'>;
 
 /**
  * Unit-of-work boundaries. A real run commits each unit; a dry run wraps the whole run in one
@@ -31,6 +31,18 @@ export class Transactions {
     } else {
       await session.begin();
     }
+  }
+
+  /**
+   * `begin`, and the token by which the system can tell later whether this unit committed (capability
+   * `transactionOutcome`); undefined in a dry run (a savepoint commits nothing) or on a system without it.
+   */
+  async beginTracked(session: UnitSession): Promise<string | undefined> {
+    if (this.dryRun || !session.beginTracked) {
+      await this.begin(session);
+      return undefined;
+    }
+    return session.beginTracked();
   }
 
   async commit(session: UnitSession): Promise<void> {

@@ -30,6 +30,21 @@ export async function readWatermarks(client: pg.ClientBase, flow: string): Promi
   return Object.fromEntries(result.rows.map((r) => [r.entity, { cursor: r.cursor, key: r.key }]));
 }
 
+const MARKER_INSERT = 'INSERT INTO ferry.inflight_batches (flow, entity, run_id, source_keys, target_transaction)';
+
+/** A batch a run left between its pairs commit and its target commit (see inflightBatches in schema.ts). */
+export interface InflightMarker {
+  id: number;
+  entity: string;
+  sourceKeys: string[];
+  /**
+   * The token of the target transaction writing the batch's rows. Only a marker whose every pair is
+   * new in its batch records it (a record paired by that batch, see beginInflight): when that
+   * transaction aborted, the recovery drops every pair of the marker, as they were before the batch.
+   */
+  targetTransaction?: string;
+}
+
 /** Run bookkeeping in the state DB: runs, per-entity counters, watermarks, rejected samples, inflight batches. */
 export class RunState {
   constructor(
@@ -102,18 +117,32 @@ export class RunState {
     );
   }
 
-  async beginInflight(entity: string, sourceKeys: string[]): Promise<number> {
-    const result = await this.client.query(this.insertMarker(entity, sourceKeys));
-    return Number(result.rows[0].id);
+  /**
+   * The markers of one batch in one statement: the pairs new in the batch with the token of the
+   * target transaction writing their rows (see InflightMarker), the pairs it updates without; an
+   * empty list gets no marker. Returns the ids of the markers written.
+   */
+  async beginInflight(entity: string, newKeys: string[], updatedKeys: string[], targetTransaction?: string): Promise<number[]> {
+    const rows: string[] = [];
+    if (newKeys.length > 0) rows.push(this.markerRow(entity, newKeys, targetTransaction));
+    if (updatedKeys.length > 0) rows.push(this.markerRow(entity, updatedKeys, undefined));
+    if (rows.length === 0) return [];
+    const result = await this.client.query(`${MARKER_INSERT} VALUES ${rows.join(', ')} RETURNING id`);
+    return result.rows.map((r) => Number(r.id));
   }
 
   /**
    * The INSERT of a marker for `sourceKeys`, returning its id, as one statement's text (values as
    * literals). The keys go in as JSON text, which the server stores as it is (see inflightBatches in schema.ts).
+   * `targetTransaction`: the token of the target transaction writing the batch's rows, when the target gives one.
    */
-  private insertMarker(entity: string, sourceKeys: string[]): string {
-    return `INSERT INTO ferry.inflight_batches (flow, entity, run_id, source_keys)
-       VALUES (${literal(this.flow)}, ${literal(entity)}, ${literal(this.runId)}, ${literal(JSON.stringify(sourceKeys))}) RETURNING id`;
+  private insertMarker(entity: string, sourceKeys: string[], targetTransaction: string | undefined): string {
+    return `${MARKER_INSERT} VALUES ${this.markerRow(entity, sourceKeys, targetTransaction)} RETURNING id`;
+  }
+
+  private markerRow(entity: string, sourceKeys: string[], targetTransaction: string | undefined): string {
+    const transaction = targetTransaction === undefined ? 'NULL' : literal(targetTransaction);
+    return `(${literal(this.flow)}, ${literal(entity)}, ${literal(this.runId)}, ${literal(JSON.stringify(sourceKeys))}, ${transaction})`;
   }
 
   /**
@@ -121,12 +150,12 @@ export class RunState {
    * is done) and begins one for `sourceKeys`, all in one round trip (one multi-statement query
    * instead of BEGIN, DELETE and INSERT one after the other); returns the new marker's id. The
    * caller writes the batch's pairs, then commits (or rolls back, also when this throws: the
-   * transaction may be open).
+   * transaction may be open). `targetTransaction`: see insertMarker.
    */
-  async beginWithInflight(entity: string, sourceKeys: string[], clear: number[] = []): Promise<number> {
+  async beginWithInflight(entity: string, sourceKeys: string[], clear: number[] = [], targetTransaction?: string): Promise<number> {
     const statements = ['BEGIN'];
     if (clear.length > 0) statements.push(`DELETE FROM ferry.inflight_batches WHERE id IN (${clear.map((id) => String(Math.trunc(id))).join(', ')})`);
-    statements.push(this.insertMarker(entity, sourceKeys));
+    statements.push(this.insertMarker(entity, sourceKeys, targetTransaction));
     const results = (await this.client.query(statements.join(';\n'))) as unknown as pg.QueryResult[];
     return Number(results.at(-1)!.rows[0].id);
   }
@@ -138,8 +167,13 @@ export class RunState {
     await this.client.query(`DELETE FROM ferry.inflight_batches WHERE id = ANY($1::bigint[])`, [ids]);
   }
 
-  async pendingInflight(): Promise<{ id: number; entity: string; sourceKeys: string[] }[]> {
-    const result = await this.client.query(`SELECT id, entity, source_keys FROM ferry.inflight_batches WHERE flow = $1 ORDER BY id`, [this.flow]);
-    return result.rows.map((r) => ({ id: Number(r.id), entity: r.entity, sourceKeys: JSON.parse(r.source_keys) as string[] }));
+  async pendingInflight(): Promise<InflightMarker[]> {
+    const result = await this.client.query(`SELECT id, entity, source_keys, target_transaction FROM ferry.inflight_batches WHERE flow = $1 ORDER BY id`, [this.flow]);
+    return result.rows.map((r) => ({
+      id: Number(r.id),
+      entity: r.entity,
+      sourceKeys: JSON.parse(r.source_keys) as string[],
+      ...(r.target_transaction === null ? {} : { targetTransaction: String(r.target_transaction) }),
+    }));
   }
 }

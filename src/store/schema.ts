@@ -143,6 +143,12 @@ export const inflightBatches = ferry.table(
     entity: text('entity').notNull(),
     runId: text('run_id').notNull(),
     sourceKeys: text('source_keys').notNull(),
+    /**
+     * The token of the target transaction that writes the batch's rows (capability `transactionOutcome`,
+     * PostgreSQL's transaction id), taken before the marker commits: the recovery asks the target
+     * whether that transaction committed. Null on targets without the capability.
+     */
+    targetTransaction: text('target_transaction'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`now()`),
   },
   (t) => [index('inflight_flow_idx').on(t.flow)],
@@ -234,6 +240,11 @@ export const twoWayRedo = ferry.table(
     entity: text('entity').notNull(),
     runId: text('run_id').notNull(),
     items: jsonb('items').notNull(),
+    /**
+     * The tokens of the batch's transactions on each side, `{"source": …, "target": …}` (capability
+     * `transactionOutcome`, taken before the entry commits): the replay asks whether they committed.
+     */
+    sideTransactions: jsonb('side_transactions'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('two_way_redo_flow_idx').on(t.flow)],

@@ -61,7 +61,8 @@ export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCo
   }
   if (carry) await closeGroups(carry);
 
-  await tx.begin(target);
+  // BEGIN and the transaction's token (capability transactionOutcome) in one round trip: the marker of the batch's new pairs names it.
+  const transaction = await tx.beginTracked(target);
   try {
     const hashes = await insertAwaitingKeys(parts, live);
     failpoint('batch:created');
@@ -100,18 +101,18 @@ export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCo
         sourceCursor: item.record.cursor,
       });
     }
-    const pairWrites = [...fresh, ...known];
     // The pairs commit and the target upsert run side by side on their own connections; only the
     // target *commit* has to wait for the pairs commit.
     const writeRejections: RowRejection[] = [];
     const recreated = recreatesGoneRecords(parts) ? new Map<number, { key: string[]; hash: string }>() : undefined;
-    const [markerId] = await Promise.all([
+    const [markerIds] = await Promise.all([
       tx.unit(state, async () => {
         if (carry?.open) await ctx.runState.endInflight(carry.open);
         await parts.pairs.insertNew(fresh);
         await parts.pairs.upsert(known);
         await clearCreateIntents(parts, live);
-        return ctx.runState.beginInflight(plan.name, pairWrites.map((p) => p.sourceKey));
+        const keysOf = (writes: PairWrite[]) => writes.map((p) => p.sourceKey);
+        return ctx.runState.beginInflight(plan.name, keysOf(fresh), keysOf(known), transaction);
       }),
       (async () => {
         const pending = slowRows.filter((row) => bySeq.has(row.seq));
@@ -128,7 +129,7 @@ export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCo
     await tx.commit(target);
     failpoint('batch:target-committed');
 
-    if (carry && !afterCommit && writeRejections.length === 0 && !recreated?.size) carry.open = [markerId];
+    if (carry && !afterCommit && writeRejections.length === 0 && !recreated?.size) carry.open = markerIds;
     else await tx.unit(state, async () => {
       const dropped: string[] = [];
       const stale: string[] = [];
@@ -141,7 +142,7 @@ export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCo
       await parts.pairs.remove(dropped);
       await parts.pairs.markStale(stale);
       if (recreated?.size) await parts.pairs.upsert(movedPairs(parts, bySeq, recreated));
-      await ctx.runState.endInflight(markerId);
+      await ctx.runState.endInflight(markerIds);
       if (afterCommit) await afterCommit();
     });
     failpoint('batch:done');

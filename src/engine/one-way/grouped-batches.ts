@@ -39,6 +39,11 @@ export interface TargetGroup {
   failed?: unknown;
   /** The member writing to the target now (from its join on); a rollback waits for it, so nothing of it lands after. */
   head?: Promise<void>;
+  /**
+   * The target transaction's token (capability `transactionOutcome`), recorded in each member's
+   * marker: after a crash the recovery asks the target whether the group's transaction committed.
+   */
+  transaction?: Promise<string | undefined>;
   /** Settles with the target commit. */
   committed: Promise<void>;
   settle(error?: unknown): void;
@@ -76,7 +81,7 @@ export async function writeGroupedBatch(parts: EntityParts, items: WriteItem[], 
   // can go once the target has them (that transaction waits for the one before it).
   const intentKeys = parts.intents ? items.map((item) => item.record.key!) : undefined;
   // A later member has joined when this one commits: this commit need not wait for its flush (see commitPairs).
-  const pairsDone = commitPairs(parts, carry, intentKeys, written, () => group.members > position);
+  const pairsDone = commitPairs(parts, carry, intentKeys, written, group.transaction, () => group.members > position);
   carry.pairsDone = pairsDone;
   const tail = finishMember(parts, carry, group, pairsDone, written.pairs.count);
   if (!WritePipeline.defer(tail)) await tail;
@@ -108,8 +113,11 @@ async function joinGroup(parts: EntityParts, carry: MarkerCarry): Promise<Target
   const group = newGroup();
   group.members = 1;
   carry.group = group;
+  // BEGIN and the transaction's token in one round trip: no statement more per group.
+  const began = parts.ctx.tx.beginTracked(parts.ctx.target);
+  group.transaction = began.catch(() => undefined);
   try {
-    await parts.ctx.tx.begin(parts.ctx.target);
+    await began;
   } catch (error) {
     group.closing = true;
     group.failed = error;
@@ -225,15 +233,23 @@ async function finishMember(parts: EntityParts, carry: MarkerCarry, group: Targe
  * commits, so the lost pairs named no landed row, and the recovery handles the markers that remain
  * as for any crash before a target commit. A crash of Ferry loses no commit the server has answered.
  */
-async function commitPairs(parts: EntityParts, carry: MarkerCarry, intentKeys: string[] | undefined, written: WrittenRows, followed: () => boolean): Promise<number> {
+async function commitPairs(
+  parts: EntityParts,
+  carry: MarkerCarry,
+  intentKeys: string[] | undefined,
+  written: WrittenRows,
+  transaction: Promise<string | undefined> | undefined,
+  followed: () => boolean,
+): Promise<number> {
   const { plan, ctx } = parts;
   await carry.pairsDone;
+  const targetTransaction = await transaction;
   const clearing = carry.open;
   carry.open = undefined;
   // A real transaction (a grouped batch never runs in a dry run, see writeBatch): BEGIN with the
   // markers in one round trip, the pairs, COMMIT.
   try {
-    const marker = await ctx.runState.beginWithInflight(plan.name, written.sourceKeys, clearing);
+    const marker = await ctx.runState.beginWithInflight(plan.name, written.sourceKeys, clearing, targetTransaction);
     await parts.pairs.insertNewPairs(written.pairs);
     // Every member's record is new and linked to no target row: no intent of it counts as recovered (see clearCreateIntents).
     if (intentKeys) await parts.intents!.clear(intentKeys);

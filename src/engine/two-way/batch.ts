@@ -9,7 +9,7 @@ import { unmappedReason } from '../one-way/source-records.js';
 import { sideHash } from './archived-hash.js';
 import { decide, type Candidate, type Decision, type DecideOptions } from './decide.js';
 import { TwoWayPairs, type PairUpdate } from '../../store/two-way-pairs.js';
-import { RedoLog, type RedoItem, type RedoWrite } from '../../store/redo-log.js';
+import { RedoLog, type RedoItem, type RedoWrite, type SideTransactions } from '../../store/redo-log.js';
 import { CreateIntents } from '../../store/create-intents.js';
 import { openCreateIntents, recoveredCreatesNote } from '../create-intents.js';
 import { UnpairedRecords, type UnpairedSighting } from '../../store/unpaired-records.js';
@@ -285,11 +285,14 @@ export class TwoWayBatches {
     }
 
     const begun: SideName[] = [];
+    // Each side's transaction token goes into the redo entry: the replay asks whether it committed (redo.ts).
+    const transactions: SideTransactions = {};
     try {
       for (const side of SIDES) {
         if (stage[side].length === 0 && awaiting[side].length === 0) continue;
-        await tx.begin(this.clients[side]);
+        const token = await tx.beginTracked(this.clients[side]);
         begun.push(side);
+        if (token !== undefined) transactions[side] = token;
         if (stage[side].length === 0) continue;
         const rejections: RowRejection[] = [];
         await this.table(side).stageRows(stage[side], rejections);
@@ -308,7 +311,7 @@ export class TwoWayBatches {
         await this.pairs.recordConflicts(this.ctx.runId, conflictFieldChanges(accepted, this.sides.source.mappings));
         await this.recordUnpaired(accepted);
         await this.clearCreateIntents(accepted);
-        return redoItems.length > 0 ? this.redo.begin(redoItems) : undefined;
+        return redoItems.length > 0 ? this.redo.begin(redoItems, transactions) : undefined;
       });
       failpoint('two-way:pairs-committed');
 

@@ -2,6 +2,7 @@ import type { RedoLog } from '../../store/redo-log.js';
 import type { StateConnection } from '../../store/state-connection.js';
 import type { Transactions } from '../transactions.js';
 import { drawsKeys, type Session, type TableWriter } from '../connector.js';
+import { TransactionOutcomes } from '../transaction-outcomes.js';
 import type { Side } from './side.js';
 import type { TwoWayPairs } from '../../store/two-way-pairs.js';
 import type { SideName } from './types.js';
@@ -27,10 +28,22 @@ export interface RecoveryTools {
  * key drawn now. A server killed before that side's commit can hand the drawn key out again after its
  * restart (the draw was not durable yet), so a row replayed under it would take the key of a row
  * about to be created (see recover-batches.ts for one-way flows).
+ *
+ * Such a key may also have been taken by another writer (an application) before this run, so a row
+ * is found under it that is not Ferry's. The entry names each side's transaction where the side can
+ * be asked about it later (capability `transactionOutcome`): when that transaction aborted, none of
+ * its creates landed, whatever sits under their keys now, so they are made anew as above and the
+ * rows found are left alone. When it committed, or the side no longer knows, the rows are compared.
+ * (Sound after a crash of Ferry, a lost connection or a sequence set back by hand; after a server
+ * crash that lost WAL, a transaction id may be handed out again: no worse than the comparison.)
  */
 export async function replayRedo(tools: RecoveryTools): Promise<{ replayed: number; createdAnew: number }> {
   let replayed = 0;
   let createdAnew = 0;
+  const outcomes = {
+    source: new TransactionOutcomes(tools.clients.source, 'the source'),
+    target: new TransactionOutcomes(tools.clients.target, 'the target'),
+  };
   for (const batch of await tools.redo.pending()) {
     const reverted: { sourceKey: string; side: SideName; hash: string | null }[] = [];
     const unlanded: string[] = [];
@@ -42,8 +55,13 @@ export async function replayRedo(tools: RecoveryTools): Promise<{ replayed: numb
         writes.map((w) => tools.sides[side].codec.encode(w.write.key)!),
       );
       const drawn = drawsKeys(tools.sides[side].writer.target.keyMode, tools.clients[side].capabilities);
+      const aborted = drawn && (await outcomes[side].of(batch.transactions[side])) === 'aborted';
       const replay = writes.filter((w) => {
         const now = current.get(tools.sides[side].codec.encode(w.write.key)!);
+        if (aborted && w.write.previousHash === null) {
+          unlanded.push(w.sourceKey);
+          return false;
+        }
         if (now?.hash === w.write.hash) return false;
         if (!now && drawn && w.write.previousHash === null) {
           unlanded.push(w.sourceKey);

@@ -28,11 +28,32 @@ describe('inflight markers begun with their transaction in one round trip (begin
       await db.query('ROLLBACK');
       expect(await runState.pendingInflight()).toEqual([{ id: second, entity: 'people', sourceKeys: ['a'] }]);
 
-      const third = await runState.beginWithInflight("people's", keys, [second]);
+      // With the target transaction's token (capability transactionOutcome), read back as it was written.
+      const third = await runState.beginWithInflight("people's", keys, [second], "18446744073709551615'");
       await db.query('COMMIT');
-      expect(await runState.pendingInflight()).toEqual([{ id: third, entity: "people's", sourceKeys: keys }]);
+      expect(await runState.pendingInflight()).toEqual([{ id: third, entity: "people's", sourceKeys: keys, targetTransaction: "18446744073709551615'" }]);
       const { rows } = await db.query('SELECT run_id FROM ferry.inflight_batches');
       expect(rows).toEqual([{ run_id: "run-'1'\\" }]);
+    } finally {
+      db.release();
+      await store.close();
+    }
+  });
+
+  it("writes a batch's new pairs and its updated ones as two markers in one statement, only the first naming the target transaction", async () => {
+    const store = await openStateStore(await freshDatabase('inflight_two'));
+    const db = await store.pool.connect();
+    try {
+      const runState = new RunState(db, FLOW, 'run-1');
+      const [created, updated] = await runState.beginInflight('people', ['n1', 'n2'], ['u1'], '7654321');
+      expect(await runState.pendingInflight()).toEqual([
+        { id: created, entity: 'people', sourceKeys: ['n1', 'n2'], targetTransaction: '7654321' },
+        { id: updated, entity: 'people', sourceKeys: ['u1'] },
+      ]);
+      expect(await runState.beginInflight('people', [], ['u2'], '7654322')).toHaveLength(1);
+      expect(await runState.beginInflight('people', [], [])).toEqual([]);
+      await runState.endInflight([created, updated]);
+      expect(await runState.pendingInflight()).toEqual([{ id: expect.any(Number), entity: 'people', sourceKeys: ['u2'] }]);
     } finally {
       db.release();
       await store.close();

@@ -175,6 +175,25 @@ describe.each(VARIANTS)('connector contract: %s', (variant: Variant) => {
   it('declares what it can do; the engine takes its fallbacks for the rest', () => {
     expect(session.capabilities).toMatchObject(DECLARED[kind]);
     expect(session.capabilities.changeFeed === 'notify').toBe(typeof world.connector.changeFeed === 'function');
+    expect(session.capabilities.transactionOutcome === true).toBe(typeof session.beginTracked === 'function' && typeof session.transactionOutcome === 'function');
+  });
+
+  contractIt(kind, ['transactionOutcome'], 'tells, from another session, whether a tracked write transaction committed, aborted or is still open', async () => {
+    const other = await world.connector.open();
+    try {
+      const committed = await session.beginTracked!();
+      expect(await other.transactionOutcome!(committed)).toBe('in progress');
+      await session.commit();
+      expect(await other.transactionOutcome!(committed)).toBe('committed');
+      const aborted = await session.beginTracked!();
+      await session.rollback();
+      expect(await other.transactionOutcome!(aborted)).toBe('aborted');
+      // A token the system has not handed out (a restart that lost its log went back before it), and one it never could.
+      expect(await other.transactionOutcome!(String(BigInt(aborted) + 1_000_000n))).toBe('unknown');
+      expect(await other.transactionOutcome!('1; SELECT 1')).toBe('unknown');
+    } finally {
+      await other.close();
+    }
   });
 
   it('scans every row once, in the engine key order when it declares orderedScan (any order otherwise: the engine stages it)', async () => {

@@ -29,14 +29,18 @@ export const isSql = (kind: ConnectorKind): kind is SqlKind => kind === 'postgre
  * DB, a client-side Incremental filter, simulated writes instead of a unit of work), a case of the
  * suite asserts the fallback's result instead.
  */
-export type Need = 'writes' | 'sql' | 'orderedScan' | 'triggerLog' | 'serverProcess';
+export type Need = 'writes' | 'sql' | 'orderedScan' | 'triggerLog' | 'serverProcess' | 'transactionOutcome';
 
 const STAGED = 'lacks orderedScan itself: every Full run through it takes the staged join (interface.test.ts: "a Full run through the staged join")';
 
 export const LACKS: Record<ConnectorKind, Partial<Record<Need, string>>> = {
   postgres: {},
-  mysql: {},
+  mysql: {
+    transactionOutcome:
+      'MariaDB/MySQL cannot be asked about a finished transaction: the recovery compares the rows under the keys (and its new rows take keys the insert returns, never drawn before)',
+  },
   http: {
+    transactionOutcome: 'an API has no transactions',
     sql: 'an API has no SQL text (values travel as JSON)',
     triggerLog: 'an API has no trigger log; its writes are checked by reading the records back',
     orderedScan: STAGED,
@@ -44,6 +48,7 @@ export const LACKS: Record<ConnectorKind, Partial<Record<Need, string>>> = {
   },
   files: {
     writes: 'read-only source, no writes',
+    transactionOutcome: 'read-only source, no writes',
     sql: 'partner files hold no SQL text',
     triggerLog: 'read-only source, no writes',
     orderedScan: STAGED,
@@ -53,7 +58,7 @@ export const LACKS: Record<ConnectorKind, Partial<Record<Need, string>>> = {
 
 /** What each connector declares it can do (the facts the suite's fallbacks hang on). */
 export const DECLARED: Record<ConnectorKind, Partial<ConnectorCapabilities>> = {
-  postgres: { orderedScan: true, transactions: true, sharedSnapshot: true, generatedKeys: 'drawn', changeFeed: 'notify' },
+  postgres: { orderedScan: true, transactions: true, sharedSnapshot: true, generatedKeys: 'drawn', changeFeed: 'notify', transactionOutcome: true },
   mysql: { orderedScan: true, transactions: true, sharedSnapshot: false, generatedKeys: 'returned', changeFeed: 'poll' },
   http: { orderedScan: false, transactions: false, sharedSnapshot: false, generatedKeys: 'returned', changeFeed: 'poll', newKeyOnRecreate: true },
   files: { orderedScan: false, transactions: false, sharedSnapshot: false, changeFeed: 'poll' },
