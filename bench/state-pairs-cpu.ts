@@ -83,11 +83,13 @@ function serverOthersCpu(postmaster: number, except: number): number {
 }
 
 async function writeCopy(state: StateConnection, rows: number): Promise<void> {
+  const scope = (await state.client.query(`SELECT ferry.pair_scope($1, $2) AS id`, [FLOW, ENTITY])).rows[0].id as number;
   const chunks = function* () {
     for (let start = 1; start <= rows; start += BATCH) {
       const data = new CopyData();
       for (let i = start; i < start + BATCH && i <= rows; i++) {
         const p = pairOf(i);
+        data.field(String(scope));
         data.field(FLOW);
         data.field(ENTITY);
         data.field(p.sourceKey);
@@ -99,7 +101,7 @@ async function writeCopy(state: StateConnection, rows: number): Promise<void> {
       yield data.toBuffer();
     }
   };
-  const columns = 'flow, entity, source_key, target_key, source_hash, target_hash, source_cursor';
+  const columns = 'scope, flow, entity, source_key, target_key, source_hash, target_hash, source_cursor';
   await pipeline(Readable.from(chunks()), state.client.query(copyFrom(`COPY ferry.pairs (${columns}) FROM STDIN`)));
 }
 
