@@ -146,9 +146,12 @@ export class PairStore {
     return writeScope(this.client, this.flow, this.entity);
   }
 
-  /** The pairs' filter with the scope inlined, for COPY statements (which take no parameters). */
-  private async scopeFilter(client: StateClient): Promise<string> {
-    return `scope = ${await this.readScope(client)}`;
+  /**
+   * A COPY of the pairs: `query` made with their filter, the scope inlined (COPY takes no parameters),
+   * once the scope is known. The scope is looked up when the rows are first asked for, on the client that streams them.
+   */
+  private copyOut(client: StateClient, query: (scope: string) => string): AsyncGenerator<Row> {
+    return copyOutRows(client, async () => query(`scope = ${await this.readScope(client)}`));
   }
 
   async count(): Promise<number> {
@@ -190,9 +193,11 @@ export class PairStore {
   }
 
   /** The pairs' `columns` in `side`'s key order; with a stage, its rows joined with them, each line led by the staged row (ScanStage.joinSql). */
-  protected async *streamInKeyOrder(streamClient: StateClient, side: PairSide, columns: string, stage?: ScanStage): AsyncGenerator<Row> {
-    const pairs = `SELECT ${columns} FROM ferry.pairs WHERE ${await this.scopeFilter(streamClient)}`;
-    yield* stage ? copyOutRows(streamClient, stage.joinSql(pairs, KEY_COLUMN[side])) : copyOutRows(streamClient, `${pairs} ORDER BY ${KEY_COLUMN[side]}`);
+  protected streamInKeyOrder(streamClient: StateClient, side: PairSide, columns: string, stage?: ScanStage): AsyncGenerator<Row> {
+    return this.copyOut(streamClient, (scope) => {
+      const pairs = `SELECT ${columns} FROM ferry.pairs WHERE ${scope}`;
+      return stage ? stage.joinSql(pairs, KEY_COLUMN[side]) : `${pairs} ORDER BY ${KEY_COLUMN[side]}`;
+    });
   }
 
   /** `[source_key, target_key, source_hash, target_hash, gone]` in source-key order (merge-joined with the source scan). */
@@ -206,17 +211,17 @@ export class PairStore {
   }
 
   /** `[source_key, target_key]` of pairs whose source row vanished, in source-key order. */
-  async *streamGone(streamClient: StateClient): AsyncGenerator<Row> {
-    yield* copyOutRows(streamClient, `SELECT source_key, target_key FROM ferry.pairs WHERE ${await this.scopeFilter(streamClient)} AND source_gone_at IS NOT NULL ORDER BY source_key`);
+  streamGone(streamClient: StateClient): AsyncGenerator<Row> {
+    return this.copyOut(streamClient, (scope) => `SELECT source_key, target_key FROM ferry.pairs WHERE ${scope} AND source_gone_at IS NOT NULL ORDER BY source_key`);
   }
 
   /**
    * Every pair as `[from key, to key]`, unordered: `from` names the side whose key comes first. A
    * caller that keeps them in a compact form never holds them all as strings.
    */
-  async *streamKeys(streamClient: StateClient, from: PairSide): AsyncGenerator<Row> {
+  streamKeys(streamClient: StateClient, from: PairSide): AsyncGenerator<Row> {
     const columns = from === 'source' ? 'source_key, target_key' : 'target_key, source_key';
-    yield* copyOutRows(streamClient, `SELECT ${columns} FROM ferry.pairs WHERE ${await this.scopeFilter(streamClient)}`);
+    return this.copyOut(streamClient, (scope) => `SELECT ${columns} FROM ferry.pairs WHERE ${scope}`);
   }
 
   /** Key of `from` -> key of the other side, for every pair. */
