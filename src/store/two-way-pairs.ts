@@ -98,11 +98,17 @@ export class TwoWayPairs extends PairStore {
  * SyncFlow.status count with this one function, so they agree.
  */
 export async function categoryCounts(client: StateDb, flow: string): Promise<Map<string, Partial<Record<PairCategory, number>>>> {
+  // The flow's scopes first: counted by their ids as values, the pairs are read and grouped as one
+  // hashed pass over the flow's rows (the planner counts a group per scope and category); joined
+  // with the scopes, it planned a sort of every pair (0.65 s instead of 0.34 s at 1M pairs).
+  const scopes = await client.query<{ id: number }>(`SELECT id FROM ferry.pair_scopes WHERE flow = $1`, [flow]);
   const result = await client.query(
-    `SELECT s.entity, p.category, count(*)::int AS n FROM ferry.pair_scopes s JOIN ferry.pairs p ON p.scope = s.id WHERE s.flow = $1 GROUP BY s.entity, p.category
+    `SELECT s.entity, c.category, c.n
+       FROM (SELECT scope, category, count(*)::int AS n FROM ferry.pairs WHERE scope = ANY($2::int[]) GROUP BY scope, category) c
+       JOIN ferry.pair_scopes s ON s.id = c.scope
      UNION ALL
      SELECT entity, 'new', count(*)::int FROM ferry.unpaired_records WHERE flow = $1 GROUP BY entity`,
-    [flow],
+    [flow, scopes.rows.map((r) => r.id)],
   );
   const out = new Map<string, Partial<Record<PairCategory, number>>>();
   for (const r of result.rows) {
