@@ -6,7 +6,8 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { describe, expect, it } from 'vitest';
 import { openStateStore } from '../../../src/store/db.js';
-import { getPair, listPairs } from '../../../src/store/pair-reads.js';
+import { SEARCH_SCAN_ROWS } from '../../../src/store/bounded-search.js';
+import { getPair, listPairs, searchPairs } from '../../../src/store/pair-reads.js';
 import { PairStore } from '../../../src/store/pairs.js';
 import { TwoWayPairs, categoryCounts } from '../../../src/store/two-way-pairs.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
@@ -89,6 +90,32 @@ describe('pair scopes', () => {
         'hr/staff:p1',
       ]);
       expect((await getPair(db, { flow: 'crm/members', entity: 'firms', sourceKey: 'p1' }))?.targetKey).toBe('f1');
+    } finally {
+      db.release();
+      await store.close();
+    }
+  });
+
+  it("searches one window of pairs across the flow entities' scopes, in (flow, entity, source_key) order", async () => {
+    const store = await openStateStore(await freshDatabase('pair_scopes_search'));
+    const db = await store.pool.connect();
+    try {
+      const half = SEARCH_SCAN_ROWS * 0.6;
+      const key = (i: number) => `k${String(i).padStart(6, '0')}`;
+      // Entity 'a' (first in list order) has no hit; 'b' has one at each tenth key.
+      for (const entity of ['b', 'a']) {
+        await new PairStore(db, 'crm/members', entity).insertNew(
+          Array.from({ length: half }, (_, i) => ({ ...write(key(i), entity === 'b' && i % 10 === 0 ? `needle-${i}` : `t${i}`) })),
+        );
+      }
+      const first = await searchPairs(store.pool, { flow: 'crm/members', limit: 1000 }, 'needle');
+      // The window ends in 'b', after SEARCH_SCAN_ROWS rows in all: the hits of 'b' up to there, and where to go on.
+      const inB = SEARCH_SCAN_ROWS - half;
+      expect(first.records.map((p) => `${p.entity}:${p.sourceKey}`)).toEqual(Array.from({ length: inB / 10 }, (_, i) => `b:${key(i * 10)}`));
+      expect(first.scanEnd).toEqual({ flow: 'crm/members', entity: 'b', sourceKey: key(inB - 1) });
+      const rest = await searchPairs(store.pool, { flow: 'crm/members', limit: 1000, after: first.scanEnd }, 'needle');
+      expect(rest.records.map((p) => p.sourceKey)).toEqual(Array.from({ length: (half - inB) / 10 }, (_, i) => key(inB + i * 10)));
+      expect(rest.scanEnd).toBeUndefined();
     } finally {
       db.release();
       await store.close();
