@@ -14,7 +14,8 @@
  *
  * and prints the CPU seconds of the session's backend (/proc/<pg_backend_pid()>/stat) and of the
  * server's other processes (WAL writer, checkpointer...) over the writes, with the load average, then
- * the backend's CPU for the ANALYZE of ferry.pairs that a run asks for after a bulk load.
+ * the backend's CPU for the ANALYZE of ferry.pairs that a run asks for after a bulk load, and the
+ * time of the category counts a run ends with.
  *
  *   npx tsx bench/state-pairs-cpu.ts [--rows 1000000] [--variants copy,batches,nomarker,markers] [--repeat 1] [--setup SQL]
  *   (--setup: statements run on each fresh state database after its migrations, to try a schema change)
@@ -31,6 +32,7 @@ import { ensureDatabase } from '../src/local/embedded-server.js';
 import { openStateStore } from '../src/store/db.js';
 import { PairStore, type PairWrite } from '../src/store/pairs.js';
 import { RunState } from '../src/store/run-state.js';
+import { categoryCounts } from '../src/store/two-way-pairs.js';
 import { StateConnection } from '../src/store/state-connection.js';
 import { CopyData } from '../src/util/copy-text.js';
 import { startEmbeddedPostgres } from '../src/util/embedded-postgres.js';
@@ -83,11 +85,13 @@ function serverOthersCpu(postmaster: number, except: number): number {
 }
 
 async function writeCopy(state: StateConnection, rows: number): Promise<void> {
+  const scope = (await state.client.query(`SELECT ferry.pair_scope($1, $2) AS id`, [FLOW, ENTITY])).rows[0].id as number;
   const chunks = function* () {
     for (let start = 1; start <= rows; start += BATCH) {
       const data = new CopyData();
       for (let i = start; i < start + BATCH && i <= rows; i++) {
         const p = pairOf(i);
+        data.field(String(scope));
         data.field(FLOW);
         data.field(ENTITY);
         data.field(p.sourceKey);
@@ -99,7 +103,7 @@ async function writeCopy(state: StateConnection, rows: number): Promise<void> {
       yield data.toBuffer();
     }
   };
-  const columns = 'flow, entity, source_key, target_key, source_hash, target_hash, source_cursor';
+  const columns = 'scope, flow, entity, source_key, target_key, source_hash, target_hash, source_cursor';
   await pipeline(Readable.from(chunks()), state.client.query(copyFrom(`COPY ferry.pairs (${columns}) FROM STDIN`)));
 }
 
@@ -151,11 +155,18 @@ async function measure(serverUrl: string, postmaster: number, variant: Variant, 
     const analyzing = cpuSeconds(pid);
     await state.client.query('ANALYZE ferry.pairs');
     const analyze = cpuSeconds(pid) - analyzing;
+    // The category counts every run ends with (two-way-pairs.ts), best of three.
+    let counts = Infinity;
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now();
+      await categoryCounts(state.client, FLOW);
+      counts = Math.min(counts, (performance.now() - started) / 1000);
+    }
     const count = Number((await state.client.query('SELECT count(*) AS n FROM ferry.pairs')).rows[0].n);
     const expected = variant === 'markers' ? 0 : rows;
     if (count !== expected) throw new Error(`${variant}: ${count} pairs, expected ${expected}`);
     console.log(
-      `${variant.padEnd(9)} backend CPU ${(backend1 - backend0).toFixed(2)} s, server's other processes ${(others1 - others0).toFixed(2)} s, wall ${wall.toFixed(1)} s; then ANALYZE ferry.pairs ${analyze.toFixed(2)} s (backend pid ${pid}, load ${load.toFixed(1)} -> ${loadavg()[0]!.toFixed(1)})`,
+      `${variant.padEnd(9)} backend CPU ${(backend1 - backend0).toFixed(2)} s, server's other processes ${(others1 - others0).toFixed(2)} s, wall ${wall.toFixed(1)} s; then ANALYZE ferry.pairs ${analyze.toFixed(2)} s, category counts ${counts.toFixed(2)} s (backend pid ${pid}, load ${load.toFixed(1)} -> ${loadavg()[0]!.toFixed(1)})`,
     );
   } finally {
     await state.close();

@@ -27,6 +27,8 @@ export interface BoundedSearchResult {
   hits: Record<string, unknown>[];
   /** The last row read when the window was full: the next page starts after it. */
   scanEnd?: Record<string, unknown>;
+  /** Rows of the list read. */
+  scanned: number;
 }
 
 /** Case-insensitive substring match of `text` in any of the searched expressions (no pattern syntax). */
@@ -46,6 +48,6 @@ export async function boundedSearch(db: StateDb, search: BoundedSearch): Promise
   );
   const hits = result.rows.filter((r) => !r.is_scan_end);
   const end = result.rows.find((r) => r.is_scan_end);
-  const full = end !== undefined && Number(end.scanned_rows) >= scan;
-  return { hits, ...(full ? { scanEnd: end } : {}) };
+  const scanned = end === undefined ? 0 : Number(end.scanned_rows);
+  return { hits, scanned, ...(scanned >= scan ? { scanEnd: end } : {}) };
 }

@@ -45,9 +45,12 @@ export const MAX_WINDOW = 2 ** 31;
 export async function changedPairs(db: StateDb, scope: FlowScope & { entity?: string }, since: number): Promise<Changes<PairRecord>> {
   const horizon = await currentHorizon(db);
   if (horizon <= since) return { horizon: since, changed: [], deleted: [] };
-  const where = new Where();
-  where.flows(scope, 'p.flow');
-  if (scope.entity !== undefined) where.add(`p.entity = ${where.param(scope.entity)}`);
+  // The flows' pairs through their scopes (the pairs are indexed by scope, not by flow).
+  const scopes = new Where();
+  scopes.flows(scope, 's.flow');
+  if (scope.entity !== undefined) scopes.add(`s.entity = ${scopes.param(scope.entity)}`);
+  const where = new Where(`p.scope IN (SELECT s.id FROM ferry.pair_scopes s ${scopes})`);
+  where.params.push(...scopes.params);
   where.add(`(${writtenIn(where, 'p', since, horizon)} OR EXISTS (
     SELECT 1 FROM ferry.pair_conflict_fields c
      WHERE c.flow = p.flow AND c.entity = p.entity AND c.source_key = p.source_key AND ${writtenIn(where, 'c', since, horizon)}))`);

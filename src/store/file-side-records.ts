@@ -44,7 +44,10 @@ export class FileSideRecords<T> {
 
   /** Whether the entity has pairs (ferry.pairs) already. */
   async paired(): Promise<boolean> {
-    const found = await this.db.query(`SELECT 1 FROM ferry.pairs WHERE flow = $1 AND entity = $2 LIMIT 1`, [this.flow, this.entity]);
+    const found = await this.db.query(
+      `SELECT 1 FROM ferry.pairs WHERE scope = (SELECT id FROM ferry.pair_scopes WHERE flow = $1 AND entity = $2) LIMIT 1`,
+      [this.flow, this.entity],
+    );
     return (found.rowCount ?? 0) > 0;
   }
 

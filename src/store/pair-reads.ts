@@ -1,6 +1,6 @@
 import type { ConflictFieldWrite } from './conflict-fields.js';
 import type { StateDb } from './state-connection.js';
-import { boundedSearch } from './bounded-search.js';
+import { boundedSearch, SEARCH_SCAN_ROWS } from './bounded-search.js';
 import { Where } from './where.js';
 
 /** A pair as the data API lists it: keys still encoded (engine/keys.ts), conflicts attached separately. */
@@ -59,17 +59,23 @@ export function pairFromRow(r: Record<string, unknown>): PairRecord {
 export const PAIR_COLUMNS = 'flow, entity, source_key, target_key, category, last_origin, last_synced_at, source_gone_at, target_gone_at';
 
 /**
- * One page of pairs in primary-key order. Paging is by key (not OFFSET), so every page costs the
- * same whatever its depth, and a pair added while a client pages is neither skipped nor repeated.
+ * One page of pairs in (flow, entity, source_key) order. Paging is by key (not OFFSET), so every page
+ * costs the same whatever its depth, and a pair added while a client pages is neither skipped nor
+ * repeated. The pairs are indexed by scope (one per flow entity, pair-scopes.ts) and source key: the
+ * page is read scope by scope, in the scopes' (flow, entity) order, each through the primary key.
  */
 export async function listPairs(db: StateDb, query: PairQuery): Promise<PairRecord[]> {
-  const where = pairWhere(query);
-  const result = await db.query(
-    `SELECT ${PAIR_COLUMNS} FROM ferry.pairs ${where}
-      ORDER BY flow, entity, source_key LIMIT ${where.param(query.limit)}`,
-    where.params,
-  );
-  return result.rows.map(pairFromRow);
+  const records: PairRecord[] = [];
+  for (const scope of await scopesListed(db, query)) {
+    const where = scopeWhere(scope, query);
+    const result = await db.query(
+      `SELECT ${PAIR_COLUMNS} FROM ferry.pairs ${where} ORDER BY source_key LIMIT ${where.param(query.limit - records.length)}`,
+      where.params,
+    );
+    records.push(...result.rows.map(pairFromRow));
+    if (records.length >= query.limit) break;
+  }
+  return records;
 }
 
 /**
@@ -78,32 +84,62 @@ export async function listPairs(db: StateDb, query: PairQuery): Promise<PairReco
  * the window ended before `limit` hits. Values are not searched: some are masked for the reader.
  */
 export async function searchPairs(db: StateDb, query: PairQuery, text: string): Promise<{ records: PairRecord[]; scanEnd?: PairPosition }> {
-  const where = pairWhere(query);
-  const found = await boundedSearch(db, {
-    select: `SELECT ${PAIR_COLUMNS} FROM ferry.pairs ${where}`,
-    params: where.params,
-    order: 'flow, entity, source_key',
-    orderDescending: 'flow DESC, entity DESC, source_key DESC',
-    searched: ['source_key', 'target_key'],
-    text,
-    limit: query.limit,
-  });
-  const end = found.scanEnd;
-  return { records: found.hits.map(pairFromRow), ...(end ? { scanEnd: { flow: end.flow as string, entity: end.entity as string, sourceKey: end.source_key as string } } : {}) };
+  const records: PairRecord[] = [];
+  // One window of rows across the scopes, as one search over the whole list would read.
+  let window = SEARCH_SCAN_ROWS;
+  for (const scope of await scopesListed(db, query)) {
+    const where = scopeWhere(scope, query);
+    const found = await boundedSearch(db, {
+      select: `SELECT ${PAIR_COLUMNS} FROM ferry.pairs ${where}`,
+      params: where.params,
+      order: 'source_key',
+      orderDescending: 'source_key DESC',
+      searched: ['source_key', 'target_key'],
+      text,
+      limit: query.limit - records.length,
+      scan: window,
+    });
+    records.push(...found.hits.map(pairFromRow));
+    const end = found.scanEnd;
+    if (end) return { records, scanEnd: { flow: scope.flow, entity: scope.entity, sourceKey: end.source_key as string } };
+    window -= found.scanned;
+    if (records.length >= query.limit) break;
+  }
+  return { records };
 }
 
-function pairWhere(query: PairQuery): Where {
+interface ListedScope {
+  id: number;
+  flow: string;
+  entity: string;
+}
+
+/** The scopes of the flow entities a list covers, from the one of its position on, in (flow, entity) order. */
+async function scopesListed(db: StateDb, query: PairQuery): Promise<ListedScope[]> {
   const where = new Where();
   where.flows(query);
   if (query.entity !== undefined) where.add(`entity = ${where.param(query.entity)}`);
+  const after = query.after;
+  if (after) where.add(`(flow, entity) >= (${where.param(after.flow)}, ${where.param(after.entity)})`);
+  const result = await db.query<ListedScope>(`SELECT id, flow, entity FROM ferry.pair_scopes ${where} ORDER BY flow, entity`, where.params);
+  return result.rows;
+}
+
+/** The pairs of one scope a list covers: its category, and past the list's position. */
+function scopeWhere(scope: ListedScope, query: PairQuery): Where {
+  const where = new Where();
+  where.add(`scope = ${where.param(scope.id)}`);
   if (query.category !== undefined) where.add(`category = ${where.param(query.category)}`);
   const after = query.after;
-  if (after) where.add(`(flow, entity, source_key) > (${where.param(after.flow)}, ${where.param(after.entity)}, ${where.param(after.sourceKey)})`);
+  if (after && after.flow === scope.flow && after.entity === scope.entity) where.add(`source_key > ${where.param(after.sourceKey)}`);
   return where;
 }
 
 export async function getPair(db: StateDb, key: PairPosition): Promise<PairRecord | undefined> {
-  const result = await db.query(`SELECT ${PAIR_COLUMNS} FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND source_key = $3`, [key.flow, key.entity, key.sourceKey]);
+  const result = await db.query(
+    `SELECT ${PAIR_COLUMNS} FROM ferry.pairs WHERE scope = (SELECT id FROM ferry.pair_scopes WHERE flow = $1 AND entity = $2) AND source_key = $3`,
+    [key.flow, key.entity, key.sourceKey],
+  );
   return result.rows[0] ? pairFromRow(result.rows[0]) : undefined;
 }
 

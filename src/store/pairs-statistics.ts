@@ -1,3 +1,4 @@
+import { readScope } from './pair-scopes.js';
 import type { StateDb } from './state-connection.js';
 
 /*
@@ -61,6 +62,6 @@ export async function pairStatisticsFit(db: StateDb, flow: string, entity: strin
 
 /** The planner's estimate of a flow's pairs. */
 async function plannedPairs(db: StateDb, flow: string, entity: string): Promise<number> {
-  const { rows } = await db.query(`EXPLAIN (FORMAT JSON) SELECT 1 FROM ferry.pairs WHERE flow = $1 AND entity = $2`, [flow, entity]);
+  const { rows } = await db.query(`EXPLAIN (FORMAT JSON) SELECT 1 FROM ferry.pairs WHERE scope = $1`, [await readScope(db, flow, entity)]);
   return Number(rows[0]['QUERY PLAN'][0].Plan['Plan Rows']);
 }

@@ -4,11 +4,11 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Pair } from '../engine/two-way/types.js';
 import { CopyData } from '../util/copy-text.js';
 import { copyOutRows, type Row } from '../util/copy-out.js';
-import { literal } from '../util/sql.js';
+import { confirmScope, readScope, writeScope } from './pair-scopes.js';
 import type { ScanStage } from './scan-stage.js';
 import type { StateClient } from './state-connection.js';
 
-const NEW_PAIR_COLUMNS = 'flow, entity, source_key, target_key, source_hash, target_hash, source_cursor';
+const NEW_PAIR_COLUMNS = 'scope, flow, entity, source_key, target_key, source_hash, target_hash, source_cursor';
 
 /** Whether ferry.pairs' row-level security applies to this session (superusers bypass it); asked once per connection. */
 const rowSecurity = new WeakMap<object, Promise<boolean>>();
@@ -58,16 +58,23 @@ export class NewPairs {
   /** The pairs added. */
   count = 0;
 
+  /** `scope`, `flow` and `entity` of every line. */
+  private readonly lead: string;
+
   constructor(
+    /** The flow entity's scope (pair-scopes.ts), confirmed in the transaction that loads the pairs. */
+    readonly scope: number,
     private readonly flow: string,
     private readonly entity: string,
     size?: number,
   ) {
     this.data = new CopyData(undefined, size);
+    this.lead = String(scope);
   }
 
   add(sourceKey: string, targetKey: string, sourceHash: string | null, targetHash: string | null, sourceCursor: string | null): void {
     const data = this.data;
+    data.field(this.lead);
     data.field(this.flow);
     data.field(this.entity);
     data.field(sourceKey);
@@ -108,8 +115,10 @@ export async function pairsBySourceKeys(client: StateClient, flow: string, keysB
   const out = new Map<string, Map<string, StoredPair>>([...keysByEntity.keys()].map((e) => [e, new Map()]));
   if (keys.length === 0) return out;
   const result = await client.query(
-    `SELECT entity, ${selectPairFields(STORED_PAIR_FIELDS)}
-       FROM ferry.pairs WHERE flow = $1 AND (entity, source_key) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
+    `SELECT s.entity, ${selectPairFields(STORED_PAIR_FIELDS)}
+       FROM unnest($2::text[], $3::text[]) AS k(entity, key)
+       JOIN ferry.pair_scopes s ON s.flow = $1 AND s.entity = k.entity
+       JOIN ferry.pairs p ON p.scope = s.id AND p.source_key = k.key`,
     [flow, entities, keys],
   );
   for (const { entity, ...pair } of result.rows) out.get(entity)!.set(pair.sourceKey, pair as StoredPair);
@@ -127,13 +136,26 @@ export class PairStore {
     readonly entity: string,
   ) {}
 
-  /** The flow and entity inlined, for COPY statements (which take no parameters). */
-  protected scope(): string {
-    return `flow = ${literal(this.flow)} AND entity = ${literal(this.entity)}`;
+  /** The flow entity's scope for reads on `client` (NO_SCOPE, which no pair has, before its first pair). */
+  protected readScope(client: StateClient = this.client): Promise<number> {
+    return readScope(client, this.flow, this.entity);
+  }
+
+  /** The flow entity's scope for writes in the caller's transaction, created when missing. */
+  protected writeScope(): Promise<number> {
+    return writeScope(this.client, this.flow, this.entity);
+  }
+
+  /**
+   * A COPY of the pairs: `query` made with their filter, the scope inlined (COPY takes no parameters),
+   * once the scope is known. The scope is looked up when the rows are first asked for, on the client that streams them.
+   */
+  private copyOut(client: StateClient, query: (scope: string) => string): AsyncGenerator<Row> {
+    return copyOutRows(client, async () => query(`scope = ${await this.readScope(client)}`));
   }
 
   async count(): Promise<number> {
-    const result = await this.client.query(`SELECT count(*)::int AS n FROM ferry.pairs WHERE flow = $1 AND entity = $2`, [this.flow, this.entity]);
+    const result = await this.client.query(`SELECT count(*)::int AS n FROM ferry.pairs WHERE scope = $1`, [await this.readScope()]);
     return result.rows[0].n;
   }
 
@@ -141,8 +163,8 @@ export class PairStore {
   protected async byKeys<F extends keyof Pair>(side: PairSide, keys: string[], fields: readonly F[]): Promise<Map<string, Pick<Pair, F>>> {
     if (keys.length === 0) return new Map();
     const result = await this.client.query(
-      `SELECT ${selectPairFields([...new Set([KEY_FIELD[side], ...fields])])} FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND ${KEY_COLUMN[side]} = ANY($3::text[])`,
-      [this.flow, this.entity, keys],
+      `SELECT ${selectPairFields([...new Set([KEY_FIELD[side], ...fields])])} FROM ferry.pairs WHERE scope = $1 AND ${KEY_COLUMN[side]} = ANY($2::text[])`,
+      [await this.readScope(), keys],
     );
     return new Map(result.rows.map((row) => [row[KEY_FIELD[side]], row]));
   }
@@ -172,8 +194,10 @@ export class PairStore {
 
   /** The pairs' `columns` in `side`'s key order; with a stage, its rows joined with them, each line led by the staged row (ScanStage.joinSql). */
   protected streamInKeyOrder(streamClient: StateClient, side: PairSide, columns: string, stage?: ScanStage): AsyncGenerator<Row> {
-    const pairs = `SELECT ${columns} FROM ferry.pairs WHERE ${this.scope()}`;
-    return stage ? copyOutRows(streamClient, stage.joinSql(pairs, KEY_COLUMN[side])) : copyOutRows(streamClient, `${pairs} ORDER BY ${KEY_COLUMN[side]}`);
+    return this.copyOut(streamClient, (scope) => {
+      const pairs = `SELECT ${columns} FROM ferry.pairs WHERE ${scope}`;
+      return stage ? stage.joinSql(pairs, KEY_COLUMN[side]) : `${pairs} ORDER BY ${KEY_COLUMN[side]}`;
+    });
   }
 
   /** `[source_key, target_key, source_hash, target_hash, gone]` in source-key order (merge-joined with the source scan). */
@@ -188,7 +212,7 @@ export class PairStore {
 
   /** `[source_key, target_key]` of pairs whose source row vanished, in source-key order. */
   streamGone(streamClient: StateClient): AsyncGenerator<Row> {
-    return copyOutRows(streamClient, `SELECT source_key, target_key FROM ferry.pairs WHERE ${this.scope()} AND source_gone_at IS NOT NULL ORDER BY source_key`);
+    return this.copyOut(streamClient, (scope) => `SELECT source_key, target_key FROM ferry.pairs WHERE ${scope} AND source_gone_at IS NOT NULL ORDER BY source_key`);
   }
 
   /**
@@ -197,7 +221,7 @@ export class PairStore {
    */
   streamKeys(streamClient: StateClient, from: PairSide): AsyncGenerator<Row> {
     const columns = from === 'source' ? 'source_key, target_key' : 'target_key, source_key';
-    return copyOutRows(streamClient, `SELECT ${columns} FROM ferry.pairs WHERE ${this.scope()}`);
+    return this.copyOut(streamClient, (scope) => `SELECT ${columns} FROM ferry.pairs WHERE ${scope}`);
   }
 
   /** Key of `from` -> key of the other side, for every pair. */
@@ -208,8 +232,8 @@ export class PairStore {
   }
 
   /** A builder of new pairs' COPY data for `insertNewPairs`: a batch can add each pair once its row is written. */
-  newPairs(): NewPairs {
-    return new NewPairs(this.flow, this.entity, this.newPairsSize);
+  async newPairs(): Promise<NewPairs> {
+    return new NewPairs(await this.writeScope(), this.flow, this.entity, this.newPairsSize);
   }
 
   /** Room for the next `newPairs` to start with: a little more than the last batch's data took. */
@@ -217,7 +241,7 @@ export class PairStore {
 
   /** Bulk-loads pairs for source keys that have none yet (the common case of an initial load). */
   async insertNew(writes: PairWrite[]): Promise<void> {
-    const pairs = this.newPairs();
+    const pairs = await this.newPairs();
     for (let i = 0; i < writes.length; i++) {
       const w = writes[i]!;
       pairs.add(w.sourceKey, w.targetKey, w.sourceHash, w.targetHash, w.sourceCursor);
@@ -228,6 +252,7 @@ export class PairStore {
   /** Bulk-loads the pairs built by `newPairs` (source keys that have none yet). */
   async insertNewPairs(pairs: NewPairs): Promise<void> {
     if (pairs.count === 0) return;
+    await confirmScope(this.client, this.flow, this.entity, pairs.scope);
     const bytes = pairs.toBuffer();
     this.newPairsSize = Math.max(this.newPairsSize, bytes.length + (bytes.length >> 3));
     if (!(await rowSecurityApplies(this.client))) {
@@ -245,10 +270,10 @@ export class PairStore {
   async upsert(writes: PairWrite[]): Promise<void> {
     if (writes.length === 0) return;
     await this.client.query(
-      `INSERT INTO ferry.pairs AS p (flow, entity, source_key, target_key, source_hash, target_hash, source_cursor, last_origin, last_synced_at, category, source_gone_at)
-       SELECT $1, $2, w.sk, w.tk, w.sh, w.th, w.sc, 'source', now(), 'synchronised', NULL
+      `INSERT INTO ferry.pairs AS p (scope, flow, entity, source_key, target_key, source_hash, target_hash, source_cursor, last_origin, last_synced_at, category, source_gone_at)
+       SELECT $8, $1, $2, w.sk, w.tk, w.sh, w.th, w.sc, 'source', now(), 'synchronised', NULL
          FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS w(sk, tk, sh, th, sc)
-       ON CONFLICT (flow, entity, source_key) DO UPDATE
+       ON CONFLICT (scope, source_key) DO UPDATE
          SET target_key = EXCLUDED.target_key, source_hash = EXCLUDED.source_hash, target_hash = EXCLUDED.target_hash,
              source_cursor = EXCLUDED.source_cursor, last_origin = 'source', last_synced_at = now(),
              category = 'synchronised', source_gone_at = NULL`,
@@ -260,17 +285,17 @@ export class PairStore {
         writes.map((w) => w.sourceHash),
         writes.map((w) => w.targetHash),
         writes.map((w) => w.sourceCursor),
+        await this.writeScope(),
       ],
     );
   }
 
-  /** Sets `set` on the pairs with these source keys (that also meet `condition`); `$4` onwards are `params`. */
+  /** Sets `set` on the pairs with these source keys (that also meet `condition`); `$3` onwards are `params`. */
   protected async updateBySourceKeys(sourceKeys: string[], set: string, options: { condition?: string; params?: unknown[] } = {}): Promise<void> {
     if (sourceKeys.length === 0) return;
     const condition = options.condition ? ` AND ${options.condition}` : '';
-    await this.client.query(`UPDATE ferry.pairs SET ${set} WHERE flow = $1 AND entity = $2 AND source_key = ANY($3::text[])${condition}`, [
-      this.flow,
-      this.entity,
+    await this.client.query(`UPDATE ferry.pairs SET ${set} WHERE scope = $1 AND source_key = ANY($2::text[])${condition}`, [
+      await this.readScope(),
       sourceKeys,
       ...(options.params ?? []),
     ]);
@@ -287,6 +312,6 @@ export class PairStore {
 
   async remove(sourceKeys: string[]): Promise<void> {
     if (sourceKeys.length === 0) return;
-    await this.client.query(`DELETE FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND source_key = ANY($3::text[])`, [this.flow, this.entity, sourceKeys]);
+    await this.client.query(`DELETE FROM ferry.pairs WHERE scope = $1 AND source_key = ANY($2::text[])`, [await this.readScope(), sourceKeys]);
   }
 }

@@ -73,13 +73,30 @@ export const watermarks = ferry.table(
 );
 
 /**
+ * The scope of a flow entity's pairs: the small integer ferry.pairs is keyed by (migration 0018, see
+ * store/pair-scopes.ts). Never deleted, so an id is never given to another flow entity.
+ */
+export const pairScopes = ferry.table(
+  'pair_scopes',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    flow: text('flow').notNull(),
+    entity: text('entity').notNull(),
+  },
+  (t) => [uniqueIndex('pair_scopes_flow_entity_idx').on(t.flow, t.entity)],
+);
+
+/**
  * One linked pair per flow and entity. Keys are stored in an order-preserving text encoding
  * (see engine/keys.ts) under the "C" collation, so the pairs stream sorts exactly like the
- * source and target key streams it is merge-joined with.
+ * source and target key streams it is merge-joined with. The keys are indexed under the flow
+ * entity's scope (ferry.pair_scopes); flow and entity stay on the row for row-level security,
+ * the deletions trigger and the data API.
  */
 export const pairs = ferry.table(
   'pairs',
   {
+    scope: integer('scope').notNull(),
     flow: text('flow').notNull(),
     entity: text('entity').notNull(),
     sourceKey: text('source_key').notNull(),
@@ -98,8 +115,8 @@ export const pairs = ferry.table(
     heldUntil: timestamp('held_until', { withTimezone: true }),
   },
   (t) => [
-    primaryKey({ columns: [t.flow, t.entity, t.sourceKey] }),
-    index('pairs_target_key_idx').on(t.flow, t.entity, t.targetKey),
+    primaryKey({ columns: [t.scope, t.sourceKey] }),
+    index('pairs_target_key_idx').on(t.scope, t.targetKey),
   ],
 );
 

@@ -14,6 +14,9 @@ import type { StateDb } from './state-connection.js';
  *   when every row it references (its foreign keys, and `run_id` in ferry.runs) is, which PostgreSQL
  *   checks through the parents' own policies.
  * - A table with neither gets the owner policy only: closed to namespaces until someone decides.
+ * - A row keyed by a pair scope (ferry.pairs' `scope`, see pair-scopes.ts) is written only under its
+ *   own flow entity's scope: keys are unique per scope, so a row under another namespace's scope
+ *   could collide with (and so probe for) that namespace's keys. Reads need no such check.
  */
 export const OWNER_POLICY = 'ferry_owner';
 export const NAMESPACE_POLICY = 'ferry_namespace';
@@ -67,6 +70,15 @@ export function namespacePredicate(facts: Pick<TableFacts, 'columns' | 'parents'
   return parents.length > 0 ? parents.join(' AND ') : undefined;
 }
 
+/** Tables keyed by a pair scope (`scope`, `flow`, `entity`): see ownScope. */
+const PAIR_SCOPED_TABLES = ['pairs'];
+
+/** The row's scope is its own flow entity's. */
+function ownScope(table: string): string {
+  const row = ident(table);
+  return `EXISTS (SELECT 1 FROM ferry.pair_scopes s WHERE s.id = ${row}.scope AND s.flow = ${row}.flow AND s.entity = ${row}.entity)`;
+}
+
 /**
  * Enables and forces row-level security and creates the owner and namespace policies where missing.
  * Owner only (it is DDL); a no-op when everything is in place, so it costs one catalog query per start.
@@ -84,7 +96,8 @@ export async function applyTenantIsolation(db: StateDb): Promise<void> {
     }
     const predicate = namespacePredicate(facts);
     if (predicate && !facts.policies.includes(NAMESPACE_POLICY)) {
-      await db.query(`CREATE POLICY ${NAMESPACE_POLICY} ON ${table} USING (${predicate}) WITH CHECK (${predicate})`);
+      const check = PAIR_SCOPED_TABLES.includes(facts.table) ? `${predicate} AND ${ownScope(facts.table)}` : predicate;
+      await db.query(`CREATE POLICY ${NAMESPACE_POLICY} ON ${table} USING (${predicate}) WITH CHECK (${check})`);
     }
   }
 }

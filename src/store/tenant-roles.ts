@@ -40,8 +40,8 @@ export function scramVerifier(password: string, salt = randomBytes(16), iteratio
 }
 
 const TENANT_TABLE_PRIVILEGES = 'SELECT, INSERT, UPDATE, DELETE';
-/** Tables a namespace may read but not change. */
-const READ_ONLY_TABLES = ['tenant_roles', '__drizzle_migrations'];
+/** Tables a namespace may read but not change (a pair scope is created by ferry.pair_scope(), migration 0018). */
+const READ_ONLY_TABLES = ['tenant_roles', '__drizzle_migrations', 'pair_scopes'];
 
 /** Grants on every current `ferry.*` table; run again after migrations so new tables are reachable. */
 export async function grantNamespaceRole(db: StateDb, role: string): Promise<void> {

@@ -26,8 +26,8 @@ export class TwoWayPairs extends PairStore {
 
   async byCategory(category: PairCategory | undefined, limit: number): Promise<Pair[]> {
     const result = await this.client.query(
-      `SELECT ${selectPairFields(ALL_PAIR_FIELDS)} FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND ($3::text IS NULL OR category = $3) ORDER BY source_key LIMIT $4`,
-      [this.flow, this.entity, category ?? null, limit],
+      `SELECT ${selectPairFields(ALL_PAIR_FIELDS)} FROM ferry.pairs WHERE scope = $1 AND ($2::text IS NULL OR category = $2) ORDER BY source_key LIMIT $3`,
+      [await this.readScope(), category ?? null, limit],
     );
     return result.rows;
   }
@@ -45,13 +45,13 @@ export class TwoWayPairs extends PairStore {
     if (updates.length === 0) return;
     const column = <K extends keyof PairUpdate>(k: K) => updates.map((u) => u[k]);
     await this.client.query(
-      `INSERT INTO ferry.pairs AS p (flow, entity, source_key, target_key, source_hash, target_hash, source_cursor, target_cursor,
+      `INSERT INTO ferry.pairs AS p (scope, flow, entity, source_key, target_key, source_hash, target_hash, source_cursor, target_cursor,
                                     last_origin, last_synced_at, category, source_gone_at, target_gone_at, held_until)
-       SELECT $1, $2, u.sk, u.tk, u.sh, u.th, u.sc, u.tc, u.origin, coalesce(u.synced, now()), u.category,
+       SELECT $15, $1, $2, u.sk, u.tk, u.sh, u.th, u.sc, u.tc, u.origin, coalesce(u.synced, now()), u.category,
               CASE WHEN u.sgone THEN now() END, CASE WHEN u.tgone THEN now() END, u.held
          FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::text[], $12::bool[], $13::bool[], $14::timestamptz[])
               AS u(sk, tk, sh, th, sc, tc, origin, synced, category, sgone, tgone, held)
-       ON CONFLICT (flow, entity, source_key) DO UPDATE
+       ON CONFLICT (scope, source_key) DO UPDATE
          SET target_key = EXCLUDED.target_key, source_hash = EXCLUDED.source_hash, target_hash = EXCLUDED.target_hash,
              source_cursor = EXCLUDED.source_cursor, target_cursor = EXCLUDED.target_cursor, category = EXCLUDED.category,
              last_origin = EXCLUDED.last_origin, last_synced_at = EXCLUDED.last_synced_at, held_until = EXCLUDED.held_until,
@@ -72,6 +72,7 @@ export class TwoWayPairs extends PairStore {
         column('sourceGone'),
         column('targetGone'),
         column('heldUntil'),
+        await this.writeScope(),
       ],
     );
   }
@@ -79,15 +80,15 @@ export class TwoWayPairs extends PairStore {
   /** Source keys of pairs whose held-back change may go now, in batches of `limit`. */
   async heldDue(limit: number, after: string | null): Promise<string[]> {
     const result = await this.client.query(
-      `SELECT source_key FROM ferry.pairs WHERE flow = $1 AND entity = $2 AND held_until <= now() AND ($3::text IS NULL OR source_key > $3)
-        ORDER BY source_key LIMIT $4`,
-      [this.flow, this.entity, after, limit],
+      `SELECT source_key FROM ferry.pairs WHERE scope = $1 AND held_until <= now() AND ($2::text IS NULL OR source_key > $2)
+        ORDER BY source_key LIMIT $3`,
+      [await this.readScope(), after, limit],
     );
     return result.rows.map((r) => r.source_key);
   }
 
   setCategory(sourceKeys: string[], category: PairCategory): Promise<void> {
-    return this.updateBySourceKeys(sourceKeys, 'category = $4', { params: [category] });
+    return this.updateBySourceKeys(sourceKeys, 'category = $3', { params: [category] });
   }
 }
 
@@ -97,11 +98,17 @@ export class TwoWayPairs extends PairStore {
  * SyncFlow.status count with this one function, so they agree.
  */
 export async function categoryCounts(client: StateDb, flow: string): Promise<Map<string, Partial<Record<PairCategory, number>>>> {
+  // The flow's scopes first: counted by their ids as values, the pairs are read and grouped as one
+  // hashed pass over the flow's rows (the planner counts a group per scope and category); joined
+  // with the scopes, it planned a sort of every pair (0.65 s instead of 0.34 s at 1M pairs).
+  const scopes = await client.query<{ id: number }>(`SELECT id FROM ferry.pair_scopes WHERE flow = $1`, [flow]);
   const result = await client.query(
-    `SELECT entity, category, count(*)::int AS n FROM ferry.pairs WHERE flow = $1 GROUP BY entity, category
+    `SELECT s.entity, c.category, c.n
+       FROM (SELECT scope, category, count(*)::int AS n FROM ferry.pairs WHERE scope = ANY($2::int[]) GROUP BY scope, category) c
+       JOIN ferry.pair_scopes s ON s.id = c.scope
      UNION ALL
      SELECT entity, 'new', count(*)::int FROM ferry.unpaired_records WHERE flow = $1 GROUP BY entity`,
-    [flow],
+    [flow, scopes.rows.map((r) => r.id)],
   );
   const out = new Map<string, Partial<Record<PairCategory, number>>>();
   for (const r of result.rows) {

@@ -20,13 +20,16 @@ const NEWLINE = 0x0a;
  * The rows of a chunk are parsed together and handed out one by one without a generator step per
  * row (a join reads millions of them; each step of an async generator costs several promise turns).
  */
-export function copyOutRows(client: pg.ClientBase, query: string): AsyncGenerator<Row> {
+export function copyOutRows(client: pg.ClientBase, query: string | (() => Promise<string>)): AsyncGenerator<Row> {
   return new RowsOfChunks(copyOutChunks(client, query));
 }
 
-/** The rows of `COPY (query) TO STDOUT`, those of each chunk the socket gives in one array (see copyOutRows). */
-async function* copyOutChunks(client: pg.ClientBase, query: string): AsyncGenerator<Row[]> {
-  const stream = client.query(copyTo(`COPY (${query}) TO STDOUT`));
+/**
+ * The rows of `COPY (query) TO STDOUT`, those of each chunk the socket gives in one array (see
+ * copyOutRows). A query still to be made (one that looks something up first) is made when the rows are first asked for.
+ */
+async function* copyOutChunks(client: pg.ClientBase, query: string | (() => Promise<string>)): AsyncGenerator<Row[]> {
+  const stream = client.query(copyTo(`COPY (${typeof query === 'string' ? query : await query()}) TO STDOUT`));
   let complete = false;
   try {
     yield* chunkRows(stream.iterator({ destroyOnReturn: false }));

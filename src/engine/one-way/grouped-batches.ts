@@ -162,7 +162,7 @@ async function writeTargetRows(parts: EntityParts, items: WriteItem[]): Promise<
   }
   const copied = await parts.target.copyFresh(fresh);
   if (copied) {
-    const written = newWrittenRows(parts);
+    const written = await newWrittenRows(parts);
     for (let i = 0; i < keyed.length; i++) addPair(parts, written, keyed[i]!, copied[i]);
     return written;
   }
@@ -179,15 +179,15 @@ async function writeTargetRows(parts: EntityParts, items: WriteItem[]): Promise<
     rejected.add(seq);
     tally.reject(items[seq]!.record.key!, reason);
   }
-  const written = newWrittenRows(parts);
+  const written = await newWrittenRows(parts);
   rows.forEach((row, i) => {
     if (!rejected.has(row.seq)) addPair(parts, written, keyed[i]!, hashes.get(row.seq));
   });
   return written;
 }
 
-function newWrittenRows(parts: EntityParts): WrittenRows {
-  return { pairs: parts.pairs.newPairs(), sourceKeys: [] };
+async function newWrittenRows(parts: EntityParts): Promise<WrittenRows> {
+  return { pairs: await parts.pairs.newPairs(), sourceKeys: [] };
 }
 
 /** Adds the pair of a row written under its drawn key, with the hash the row has in the target (null when unknown). */

@@ -59,7 +59,8 @@ async function sqlOf(pairs: PairStore, client: pg.ClientBase, stage: ScanStage):
   return sql;
 }
 
-const ANY_LOOKUP = `SELECT * FROM ferry.pairs WHERE flow = '${FLOW}' AND entity = '${ENTITY}' AND source_key = ANY(ARRAY[${Array.from({ length: 200 }, (_, i) => `'${key(i * 7)}'`).join(',')}])`;
+/** The flow entity's pairs are selected by its scope (bulkLoaded checks it is 1, the first one of a fresh database). */
+const ANY_LOOKUP = `SELECT * FROM ferry.pairs WHERE scope = 1 AND source_key = ANY(ARRAY[${Array.from({ length: 200 }, (_, i) => `'${key(i * 7)}'`).join(',')}])`;
 
 describe('pair look-ups by key, on a pairs table bulk-loaded moments ago and not analysed', () => {
   let store: StateStore | undefined;
@@ -77,7 +78,8 @@ describe('pair look-ups by key, on a pairs table bulk-loaded moments ago and not
     const { rows } = await client.query(`SELECT reltuples FROM pg_class WHERE oid = 'ferry.pairs'::regclass`);
     expect(rows[0].reltuples).toBeLessThan(0);
     // The regime that hung a run: the flow put at a handful of pairs.
-    expect((await plan(client, `SELECT * FROM ferry.pairs WHERE flow = '${FLOW}' AND entity = '${ENTITY}'`))[0]!['Plan Rows']).toBeLessThan(PAIRS / 100);
+    expect((await client.query(`SELECT id FROM ferry.pair_scopes WHERE flow = $1 AND entity = $2`, [FLOW, ENTITY])).rows).toEqual([{ id: 1 }]);
+    expect((await plan(client, `SELECT * FROM ferry.pairs WHERE scope = 1`))[0]!['Plan Rows']).toBeLessThan(PAIRS / 100);
     return { client, pairs };
   }
 
@@ -93,7 +95,7 @@ describe('pair look-ups by key, on a pairs table bulk-loaded moments ago and not
     const seen = await SeenKeys.create(client);
     const all = await plan(client, await sqlOf(pairs, client, await seen.add(Array.from({ length: 5_000 }, (_, i) => key(i * 3)))));
     const scans = pairScans(all);
-    expect(scans.map((node) => [node['Node Type'], node['Index Name']])).toEqual([['Index Scan', 'pairs_flow_entity_source_key_pk']]);
+    expect(scans.map((node) => [node['Node Type'], node['Index Name']])).toEqual([['Index Scan', 'pairs_scope_source_key_pk']]);
     expect(scans[0]!['Index Cond']).toContain('source_key');
     expect(all[0]!['Node Type']).toBe('Nested Loop');
     await seen.drop();
@@ -115,8 +117,9 @@ describe('pair look-ups by key, on a pairs table bulk-loaded moments ago and not
       const role = `ferry_lookup_reader_${process.pid}`;
       if (!ours) {
         await client.query(`CREATE ROLE ${role}`);
-        await client.query(`GRANT USAGE ON SCHEMA ferry TO ${role}; GRANT SELECT ON ferry.pairs TO ${role}; GRANT TEMPORARY ON DATABASE "${client.database}" TO ${role}`);
+        await client.query(`GRANT USAGE ON SCHEMA ferry TO ${role}; GRANT SELECT ON ferry.pairs, ferry.pair_scopes TO ${role}; GRANT TEMPORARY ON DATABASE "${client.database}" TO ${role}`);
         await client.query(`ALTER TABLE ferry.pairs NO FORCE ROW LEVEL SECURITY; ALTER TABLE ferry.pairs DISABLE ROW LEVEL SECURITY`);
+        await client.query(`ALTER TABLE ferry.pair_scopes NO FORCE ROW LEVEL SECURITY; ALTER TABLE ferry.pair_scopes DISABLE ROW LEVEL SECURITY`);
         await client.query(`SET ROLE ${role}`);
         expect(await refreshPairStatistics(client)).toBe('stale, not ours to analyse');
       }

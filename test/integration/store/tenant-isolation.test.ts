@@ -21,7 +21,8 @@ const SEEDS: Record<string, (ns: Ns) => [string, unknown[]][]> = {
   run_entities: (ns) => [[`INSERT INTO ferry.run_entities (run_id, entity, position) VALUES ($1, 'people', 0)`, [`${ns}-run`]]],
   rejected_rows: (ns) => [[`INSERT INTO ferry.rejected_rows (run_id, entity, reason) VALUES ($1, 'people', 'bad')`, [`${ns}-run`]]],
   watermarks: (ns) => [[`INSERT INTO ferry.watermarks (flow, entity, cursor, key, run_id) VALUES ($1, 'people', 'c', '["k"]', $2)`, [`${ns}/crm`, `${ns}-run`]]],
-  pairs: (ns) => [[`INSERT INTO ferry.pairs (flow, entity, source_key, target_key) VALUES ($1, 'people', 'k1', 't1')`, [`${ns}/crm`]]],
+  pair_scopes: (ns) => [[`INSERT INTO ferry.pair_scopes (flow, entity) VALUES ($1, 'people')`, [`${ns}/crm`]]],
+  pairs: (ns) => [[`INSERT INTO ferry.pairs (scope, flow, entity, source_key, target_key) VALUES (ferry.pair_scope($1, 'people'), $1, 'people', 'k1', 't1')`, [`${ns}/crm`]]],
   run_locks: (ns) => [[`INSERT INTO ferry.run_locks (flow, run_id, holder) VALUES ($1, $2, 'h')`, [`${ns}/other`, `${ns}-run`]]],
   inflight_batches: (ns) => [[`INSERT INTO ferry.inflight_batches (flow, entity, run_id, source_keys) VALUES ($1, 'people', $2, '[]')`, [`${ns}/crm`, `${ns}-run`]]],
   export_runs: (ns) => [[`INSERT INTO ferry.export_runs (run_id, flow, mode, creation_status, transfer_status) VALUES ($1, $2, 'Snapshot', 'Created', 'Transferred')`, [`${ns}-run`, `${ns}/crm`]]],
@@ -140,6 +141,12 @@ describe('tenant isolation in the state database', () => {
           )
         ).rows[0].attname;
         const quoted = pg.escapeIdentifier(column);
+        if (table === 'pair_scopes') {
+          // Read-only for a namespace: its scopes are made by ferry.pair_scope() (see the write test below).
+          expect(await inRolledBack(client, () => refusal(client, `UPDATE ferry.${table} SET ${quoted} = ${quoted}`)), `${ns} updates ${table}`).toBe('42501');
+          expect(await inRolledBack(client, () => refusal(client, `DELETE FROM ferry.${table}`)), `${ns} deletes from ${table}`).toBe('42501');
+          continue;
+        }
         const updated = await inRolledBack(client, () => client.query(`UPDATE ferry.${table} SET ${quoted} = ${quoted}`));
         expect(updated.rowCount, `${ns} updates ${table}`).toBe(1);
         const deleted = await inRolledBack(client, () => client.query(`DELETE FROM ferry.${table}`));
@@ -152,8 +159,19 @@ describe('tenant isolation in the state database', () => {
   it("cannot write rows into another namespace or move its rows there", async () => {
     const a = clients['team-a'];
     await inRolledBack(a, async () => {
-      expect(await refusal(a, `INSERT INTO ferry.pairs (flow, entity, source_key, target_key) VALUES ('team-b/crm', 'people', 'x', 'x')`)).toBe('42501');
+      expect(await refusal(a, `INSERT INTO ferry.pairs (scope, flow, entity, source_key, target_key) VALUES (ferry.pair_scope('team-b/crm', 'people'), 'team-b/crm', 'people', 'x', 'x')`)).toBe('42501');
       expect(await refusal(a, `UPDATE ferry.pairs SET flow = 'team-b/crm'`)).toBe('42501');
+      // Pairs are keyed by scope: a pair of its own flow under team-b's scope could collide with team-b's keys.
+      const scopeOfB = (await owner.query(`SELECT id FROM ferry.pair_scopes WHERE flow = 'team-b/crm'`)).rows[0].id;
+      expect(await refusal(a, `INSERT INTO ferry.pairs (scope, flow, entity, source_key, target_key) VALUES ($1, 'team-a/crm', 'people', 'k1', 'x')`, [scopeOfB])).toBe('42501');
+      expect(await refusal(a, `UPDATE ferry.pairs SET scope = $1`, [scopeOfB])).toBe('42501');
+      expect(await refusal(a, `SELECT ferry.pair_scope('team-b/crm', 'people')`)).toBe('42501');
+      expect(await refusal(a, `INSERT INTO ferry.pair_scopes (id, flow, entity) OVERRIDING SYSTEM VALUE VALUES (1000, 'team-a/next', 'people')`)).toBe('42501');
+      // Its own flows' scopes it gets (made when missing).
+      expect((await a.query(`SELECT ferry.pair_scope('team-a/crm', 'people') AS id`)).rows[0].id).toBe(
+        (await owner.query(`SELECT id FROM ferry.pair_scopes WHERE flow = 'team-a/crm'`)).rows[0].id,
+      );
+      expect((await a.query(`SELECT ferry.pair_scope('team-a/new', 'people') AS id`)).rows[0].id).toBeGreaterThan(0);
       expect(await refusal(a, `INSERT INTO ferry.runs (id, flow, mode, status) VALUES ('sneaky', 'team-b/crm', 'Full', 'Running')`)).toBe('42501');
       expect(await refusal(a, `INSERT INTO ferry.run_entities (run_id, entity, position) VALUES ('team-b-run', 'x', 1)`)).toBe('42501');
       expect(await refusal(a, `INSERT INTO ferry.export_file_chunks (file_id, seq, data) VALUES ('team-b-file', 9, '\\x00')`)).toBe('42501');
