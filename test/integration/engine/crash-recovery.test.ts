@@ -123,7 +123,8 @@ describe('a crash (SIGKILL) at any point, followed by a re-run, gives exactly th
       { name: 'right after a target commit', mode: 'Full', env: { FERRY_FAILPOINT: 'batch:target-committed:14' } },
       { name: 'after a whole batch', mode: 'Full', env: { FERRY_FAILPOINT: 'batch:done:30' } },
       { name: 'incremental, between pairs and target commit', mode: 'Incremental', env: { FERRY_FAILPOINT: 'batch:pairs-committed:20' } },
-      { name: 'at a random moment', mode: 'Full', killAfterMs: 150 + Math.floor(Math.random() * 400) },
+      // The pass ends ~300-450 ms after its first entity starts (idle machine): a kill at 150 ms or later often came after it.
+      { name: 'at a random moment', mode: 'Full', killAfterMs: Math.floor(Math.random() * 300) },
     ];
     for (const scenario of scenarios) {
       const s = await setup(sourceUrl);
@@ -136,7 +137,9 @@ describe('a crash (SIGKILL) at any point, followed by a re-run, gives exactly th
       const again = await runToCompletion(s, 'Full');
       expect(again.totals.created + again.totals.updated + again.totals.deleted + again.totals.archived, scenario.name).toBe(0);
       const interrupted = await withClient(s.stateUrl, (c) => c.query(`SELECT status FROM ferry.runs ORDER BY started_at LIMIT 1`));
-      if (killed.signal === 'SIGKILL') expect(interrupted.rows[0].status).toBe('Interrupted');
+      // A failpoint kills inside the pass; a kill at a random moment may land after the run recorded its end.
+      if (scenario.env) expect(interrupted.rows[0].status, scenario.name).toBe('Interrupted');
+      else if (killed.signal === 'SIGKILL') expect(['Interrupted', 'Succeeded'], scenario.name).toContain(interrupted.rows[0].status);
     }
 
     // Changes after the first load: updates, inserts, deletes and an archive, killed mid-way.
