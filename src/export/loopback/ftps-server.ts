@@ -61,7 +61,20 @@ function holdHandshakeUntilWrapped(): void {
     return upgrade.call(this, request);
   };
   auth.handler = Object.assign(held, { holdsHandshake: true });
+
+  // The held ClientHello still reaches the plain socket's 'data' listener as well (about one
+  // connection in twenty under load). Parsed as a command, it was answered with a 502 over the new
+  // TLS session, one reply ahead of the client, which then read the 530 to OPTS as its login's reply.
+  const connection = createRequire(import.meta.url)('ftp-srv/src/connection.js') as { prototype: { _handleData(data: Buffer): unknown } };
+  const handleData = connection.prototype._handleData;
+  connection.prototype._handleData = function (data: Buffer) {
+    if (data[0] === TLS_HANDSHAKE_RECORD) return undefined;
+    return handleData.call(this, data);
+  };
 }
+
+/** The first byte of a TLS handshake record: never the start of an FTP command. */
+const TLS_HANDSHAKE_RECORD = 0x16;
 
 export async function startLoopbackFtps(options: LoopbackFtpsOptions): Promise<LoopbackFtpsServer> {
   const { FtpSrv } = await import('ftp-srv');
