@@ -352,8 +352,9 @@ export interface Connector {
    */
   changeFeed?(namespace: string, tables: string[], logger?: Logger): Promise<ChangeFeed | undefined>;
   /**
-   * Called once when a run has committed everything it wrote (not after a failure or a dry run), before
-   * the connections close: a files source records the files it imported and moves them away.
+   * Called once when a run has committed everything it wrote (not after a failed write, nor in a dry
+   * run), while the run reads its end (category counts, watermarks) and before its sessions close: a
+   * files source records the files it imported and moves them away. The run can still fail after it.
    */
   finishRun?(run: { runId: string }): Promise<void>;
 }

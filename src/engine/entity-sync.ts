@@ -6,6 +6,7 @@ import { incrementalPass } from './one-way/incremental-pass.js';
 import { keysPass } from './one-way/keys-pass.js';
 import { EntityParts } from './one-way/parts.js';
 import { deleteVanished } from './one-way/vanished.js';
+import type { CategoryCounts } from './two-way/types.js';
 
 export type { EntityResult, EntitySyncContext, RejectedSample } from './one-way/context.js';
 
@@ -44,6 +45,11 @@ export class EntitySync {
   /** Its Incremental reads may report deletions (delta files' markers), which deleteVanished then applies. */
   get marksDeletions(): boolean {
     return this.parts.reader.marksDeletions === true;
+  }
+
+  /** The entity's pairs by category after the run, when it knows them exactly (see PairLedger). */
+  get knownPairCounts(): CategoryCounts | undefined {
+    return this.parts.pairLedger.counts();
   }
 
   /** Deletes target rows whose source vanished; runs after all upserts, children before parents. */

@@ -91,7 +91,6 @@ async function sync(
       },
       outcome,
     );
-    if (!request.dryRun) await connections.finishRun(request.runId);
   } finally {
     await progress.settled();
     // A failed run still lets a refresh end before its connection closes (its failure is the run's own, if any).

@@ -97,21 +97,27 @@ export class TwoWayPairs extends PairStore {
  * (`new`, store/unpaired-records.ts). Every run report (whatever its mode), `ferry pairs` and
  * SyncFlow.status count with this one function, so they agree.
  */
-export async function categoryCounts(client: StateDb, flow: string): Promise<Map<string, Partial<Record<PairCategory, number>>>> {
+export async function categoryCounts(
+  client: StateDb,
+  flow: string,
+  /** Pairs by category of entities the caller knows exactly (a run that just wrote all of them): not read again. */
+  knownPairs: ReadonlyMap<string, Partial<Record<PairCategory, number>>> = new Map(),
+): Promise<Map<string, Partial<Record<PairCategory, number>>>> {
   // The flow's scopes first: counted by their ids as values, the pairs are read and grouped as one
   // hashed pass over the flow's rows (the planner counts a group per scope and category); joined
   // with the scopes, it planned a sort of every pair (0.65 s instead of 0.34 s at 1M pairs).
-  const scopes = await client.query<{ id: number }>(`SELECT id FROM ferry.pair_scopes WHERE flow = $1`, [flow]);
+  const scopes = await client.query<{ id: number; entity: string }>(`SELECT id, entity FROM ferry.pair_scopes WHERE flow = $1`, [flow]);
   const result = await client.query(
     `SELECT s.entity, c.category, c.n
        FROM (SELECT scope, category, count(*)::int AS n FROM ferry.pairs WHERE scope = ANY($2::int[]) GROUP BY scope, category) c
        JOIN ferry.pair_scopes s ON s.id = c.scope
      UNION ALL
      SELECT entity, 'new', count(*)::int FROM ferry.unpaired_records WHERE flow = $1 GROUP BY entity`,
-    [flow, scopes.rows.map((r) => r.id)],
+    [flow, scopes.rows.filter((r) => !knownPairs.has(r.entity)).map((r) => r.id)],
   );
   const out = new Map<string, Partial<Record<PairCategory, number>>>();
-  for (const r of result.rows) {
+  const known = [...knownPairs].flatMap(([entity, counts]) => Object.entries(counts).map(([category, n]) => ({ entity, category, n })));
+  for (const r of [...known, ...result.rows]) {
     const counts = out.get(r.entity) ?? {};
     counts[r.category as PairCategory] = (counts[r.category as PairCategory] ?? 0) + r.n;
     out.set(r.entity, counts);

@@ -126,22 +126,25 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
       const files = [...consumed.values()].filter((f) => f.record.status === 'pending');
       consumed.clear();
       if (files.length === 0) return;
-      const state = await StateConnection.open(context.stateUrl);
+      // The run's end comes before it closes its sessions: their state connection and location, idle
+      // by now, serve here (a connection of its own costs a handshake, an SFTP one a few hundred ms).
+      const open = shared && (await shared);
+      const state = open ? open.state : await StateConnection.open(context.stateUrl);
       try {
         const again = files.flatMap((f) => (f.replaces === undefined ? [] : [{ id: f.record.id, replaces: f.replaces, rows: f.rows }]));
         await markImportedAgain(state.client, again, runId);
         await markFilesImported(state.client, files.filter((f) => f.replaces === undefined).map((f) => ({ id: f.record.id, rows: f.rows })), runId);
-        if (endpoint.afterImport === 'Move') await moveProcessed(endpoint, context, state, files);
+        if (endpoint.afterImport === 'Move') await moveProcessed(endpoint, open ? open.location : openLocation(endpoint, context), !open, state, files);
       } finally {
-        await state.close();
+        if (!open) await state.close();
       }
     },
   };
 }
 
-/** Moves imported files to the processed directory (a file already moved away stays where it is). */
-async function moveProcessed(endpoint: FilesEndpoint, context: FilesContext, state: StateConnection, files: ReadyFile[]): Promise<void> {
-  const location = await openLocation(endpoint, context);
+/** Moves imported files to the processed directory (a file already moved away stays where it is); closes the location when `owned`. */
+async function moveProcessed(endpoint: FilesEndpoint, opening: FileLocation | Promise<FileLocation>, owned: boolean, state: StateConnection, files: ReadyFile[]): Promise<void> {
+  const location = await opening;
   try {
     const processed = endpoint.processedDirectory ?? 'processed';
     for (const { record } of files) {
@@ -151,6 +154,6 @@ async function moveProcessed(endpoint: FilesEndpoint, context: FilesContext, sta
       await recordFileMoved(state.client, record.id, to);
     }
   } finally {
-    await location.close();
+    if (owned) await location.close();
   }
 }

@@ -28,6 +28,7 @@ export async function fullPass(parts: EntityParts): Promise<void> {
   const pairCount = await parts.pairs.count();
   // Without pairs at its start, this pass marks none gone (it only adds new ones): deleteVanished has none to look for.
   parts.noneGone = pairCount === 0;
+  if (pairCount === 0) parts.pairLedger.startEmpty();
   if (pairCount > 0) await checkTargetDrift(parts);
 
   const sourceRows = await parts.fetcher.estimateRows();

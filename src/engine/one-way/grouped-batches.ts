@@ -255,6 +255,7 @@ async function commitPairs(
     if (intentKeys) await parts.intents!.clear(intentKeys);
     if (followed()) await ctx.state.commitUnflushed();
     else await ctx.state.commit();
+    parts.pairLedger.newPairsCommitted(written.pairs.count);
     return marker;
   } catch (error) {
     await ctx.state.rollback().catch(() => {});

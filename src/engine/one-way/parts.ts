@@ -5,6 +5,7 @@ import { CursorCeiling } from '../cursor-ceiling.js';
 import type { EntityPlan } from '../plan.js';
 import type { EntitySyncContext } from './context.js';
 import { DrawnKeys } from './drawn-keys.js';
+import { PairLedger } from './pair-ledger.js';
 import { SharedTargets } from './shared-targets.js';
 import { EntityTally } from './tally.js';
 
@@ -17,6 +18,8 @@ export class EntityParts {
   /** Reads rows by key, in the scan's snapshot. */
   readonly fetcher: TableReader;
   readonly pairs: PairStore;
+  /** The entity's pairs by category, when the run knows them exactly (see PairLedger). */
+  readonly pairLedger = new PairLedger();
   /** Creates recorded before they are sent, on a target that cannot roll a create back (capability `createIntents`). */
   readonly intents?: CreateIntents;
   /** The latest cursor that may move the watermark; rows beyond it are synced and reported. */
@@ -40,7 +43,7 @@ export class EntityParts {
     this.reader = ctx.source.reader(plan);
     this.fetcher = ctx.sourceFetch.reader(plan);
     this.drawnKeys = new DrawnKeys(this.target);
-    this.pairs = new PairStore(ctx.state.client, ctx.flow, plan.name);
+    this.pairs = this.pairLedger.watch(new PairStore(ctx.state.client, ctx.flow, plan.name));
     if (ctx.target.capabilities.createIntents) this.intents = new CreateIntents(ctx.state.client, ctx.flow, plan.name, 'target', ctx.runId);
     this.sharedTargets = new SharedTargets(plan, ctx, this.tally);
   }

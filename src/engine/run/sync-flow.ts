@@ -19,6 +19,7 @@ import { Lanes } from './lanes.js';
 import { recoverInterruptedBatches } from './recover-batches.js';
 import type { StatisticsRefresh } from './statistics-refresh.js';
 import type { DefaultedRunRequest } from './request.js';
+import type { CategoryCounts } from '../two-way/types.js';
 
 /** What a run got done; filled in as it goes, so a failed run still reports how far it came. */
 export interface RunOutcome {
@@ -94,15 +95,26 @@ export async function syncFlow(run: SyncFlowRun, outcome: RunOutcome): Promise<v
     connections,
   );
   const contexts = await lanes.open(first, request.parallelEntities);
-  await syncEntities(request, plan, selection, lanes, contexts, outcome.results, run.statistics);
+  const knownPairs = new Map<string, CategoryCounts>();
+  await syncEntities(request, plan, selection, lanes, contexts, outcome.results, run.statistics, knownPairs);
   if (request.mode === 'Record') await snapshot.endSnapshot();
 
-  outcome.categories = await categoryCounts(state.client, flowId);
-  outcome.watermarksAfter = dryRun ? outcome.watermarksBefore : await runState.readAllWatermarks();
-  await tx.close(state);
-  await tx.close(target);
-  if (twoWay) await tx.close(sourceFetch);
-  // The last pass's refresh ran beside the counts above; it ends before the run does (files are recorded as imported after it).
+  // Every write has committed: the connectors record the run's end (files sources: the files read
+  // as imported) beside the reads below and the last pass's statistics refresh, none of which a
+  // re-run depends on. A run that fails from here on may have recorded its files: their rows are in.
+  const finishing = dryRun ? undefined : connections.finishRun(runId);
+  finishing?.catch(() => {}); // awaited below, also when a read fails
+  try {
+    outcome.categories = await categoryCounts(state.client, flowId, knownPairs);
+    outcome.watermarksAfter = dryRun ? outcome.watermarksBefore : await runState.readAllWatermarks();
+    await tx.close(state);
+    await tx.close(target);
+    if (twoWay) await tx.close(sourceFetch);
+  } finally {
+    await finishing?.catch(() => {});
+  }
+  await finishing;
+  // The last pass's refresh ran beside the counts above; it ends before the run does.
   await run.statistics.settle();
 }
 
@@ -133,6 +145,8 @@ async function syncEntities(
   contexts: EntitySyncContext[],
   results: Map<string, EntityResult>,
   statistics: StatisticsRefresh,
+  /** Filled with the pairs by category of the entities whose pairs the run knows exactly (see PairLedger). */
+  knownPairs: Map<string, CategoryCounts>,
 ): Promise<void> {
   const logger: Logger = request.logger;
   const twoWay = request.spec.direction === 'TwoWay';
@@ -157,4 +171,8 @@ async function syncEntities(
   // Full runs delete what vanished; other runs what a source reported deleted (delta files' markers).
   const deleting = selection.deleteVanished ? selection.entities : selection.entities.filter((e) => syncs.get(e.name)?.marksDeletions);
   for (const entity of [...deleting].reverse()) results.set(entity.name, await syncs.get(entity.name)!.deleteVanished());
+  for (const [name, sync] of syncs) {
+    const counts = sync.knownPairCounts;
+    if (counts) knownPairs.set(name, counts);
+  }
 }

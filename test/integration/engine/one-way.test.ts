@@ -3,7 +3,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { RunFailedError, type RunRequest } from '../../../src/engine/run.js';
 import { runSync } from '../../../src/connectors/run.js';
 import type { RunReport } from '../../../src/engine/report.js';
+import { categoryCounts } from '../../../src/store/two-way-pairs.js';
 import { FlowBusyError } from '../../../src/util/errors.js';
+import { withClient } from '../../helpers/databases.js';
 import { createLogger } from '../../../src/util/logger.js';
 import { miniFlowSpec, seededMiniRun, sqlRows, T0, type MiniDatabases } from '../../helpers/mini-flow.js';
 
@@ -232,6 +234,24 @@ describe('Incremental sync', () => {
   it('analyses the pairs after an Incremental first import, so the next run looks them up by key through the primary key', () => expectAnalysedAfterFirstImport('Incremental'));
 
   it('analyses the pairs after a Full first import beside the run’s end, done before the run records its end', () => expectAnalysedAfterFirstImport('Full'));
+
+  /** Each entity's pair categories in the report, against a count in the state database after the run. */
+  async function expectCategoriesCounted(report: RunReport) {
+    const counted = await withClient(dbs.stateUrl, (c) => categoryCounts(c, 'test/mini'));
+    for (const e of report.entities) expect(e.categories, e.name).toEqual(counted.get(e.name) ?? {});
+  }
+
+  it('reports the pair categories of a Full first import as the state database counts them (grouped batches: counted by the run, not read again)', async () => {
+    await sql(dbs.sourceUrl, `INSERT INTO people SELECT i, 'P' || i, 'p' || i || '@example.org', 'Member', 1, timestamptz '2026-01-03' FROM generate_series(1000, 4999) i`);
+    const first = await runSync({ ...base, spec: { ...base.spec, batchSize: 500 }, mode: 'Full' });
+    expect(entity(first, 'people').categories).toEqual({ synchronised: 4007 });
+    await expectCategoriesCounted(first);
+    // The next Full run finds pairs: it counts them in the state database (a person gone: deleted, or gone with the row).
+    await sql(dbs.sourceUrl, `DELETE FROM people WHERE id = 1000`);
+    const second = await runSync({ ...base, spec: { ...base.spec, batchSize: 500 }, mode: 'Full' });
+    expect(written(second)).toBeGreaterThan(0);
+    await expectCategoriesCounted(second);
+  });
 
   it('leaves the target equal to what a Full sync produces', async () => {
     await runSync({ ...base, mode: 'Incremental' });
