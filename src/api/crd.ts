@@ -1,10 +1,10 @@
 import type { TSchema } from '@sinclair/typebox';
-import { stringify } from 'yaml';
 import { API_GROUP, API_VERSION_NAME } from './common.js';
 import { ExportTargetSpecSchema, ExportTargetStatusSchema } from './exporttarget.js';
 import { toStructuralSchema, type JSONSchemaProps } from './structural-schema.js';
 import { SyncFlowSpecSchema, SyncFlowStatusSchema } from './syncflow.js';
 import { SyncJobSpecSchema, SyncJobStatusSchema } from './syncjob.js';
+import { yamlPackage } from '../util/on-demand.js';
 
 export interface PrinterColumn {
   name: string;
@@ -162,5 +162,5 @@ const HEADER =
 
 /** File name (e.g. ferry.dev_syncflows.yaml) to file content, exactly as written to crds/. */
 export function renderCrdYaml(): Record<string, string> {
-  return Object.fromEntries(allCrds().map((crd) => [crdFileName(crd), HEADER + stringify(crd, { lineWidth: 0 })]));
+  return Object.fromEntries(allCrds().map((crd) => [crdFileName(crd), HEADER + yamlPackage().stringify(crd, { lineWidth: 0 })]));
 }

@@ -1,5 +1,5 @@
 import jsYaml from 'js-yaml';
-import { parseAllDocuments } from 'yaml';
+import { yamlPackage } from '../util/on-demand.js';
 
 /** One document of a YAML stream: its value, or why it could not be read. */
 export interface YamlDocument {
@@ -39,7 +39,7 @@ export function parseYamlDocuments(text: string): YamlDocument[] {
 }
 
 function parseDocumentsSlowly(text: string): YamlDocument[] {
-  const documents = parseAllDocuments(text);
+  const documents = yamlPackage().parseAllDocuments(text);
   return (Array.isArray(documents) ? documents : [documents]).map((doc) => {
     if (doc.errors.length > 0) return { value: undefined, errors: doc.errors.map((e) => e.message) };
     try {

@@ -1,5 +1,4 @@
-import Table from 'cli-table3';
-import { stringify } from 'yaml';
+import { TableClass, yamlPackage } from '../util/on-demand.js';
 import type { FileStatusRow } from '../connectors/files/file-status.js';
 
 export const FILES_OUTPUTS = ['table', 'json', 'yaml'] as const;
@@ -10,10 +9,11 @@ const when = (iso: string | undefined) => (iso ? iso.replace('T', ' ').replace(/
 /** The files of a flow as `ferry files` and `kubectl ferry files` print them; `note` says what the listing leaves out. */
 export function renderFileStatuses(flow: string, rows: FileStatusRow[], output: FilesOutput, note?: string): string {
   if (output === 'json') return JSON.stringify({ flow, files: rows, ...(note ? { note } : {}) }, null, 2);
-  if (output === 'yaml') return stringify({ flow, files: rows, ...(note ? { note } : {}) }).trimEnd();
+  if (output === 'yaml') return yamlPackage().stringify({ flow, files: rows, ...(note ? { note } : {}) }).trimEnd();
   const lines: string[] = [];
   if (rows.length === 0) lines.push(`no files seen for SyncFlow ${flow}`);
   else {
+    const Table = TableClass();
     const table = new Table({ head: ['entity', 'file', 'status', 'imported', 'rows', 'size', 'modified', 'detail'], style: { head: [], border: [] } });
     for (const r of rows) table.push([r.entity, r.name, r.status, when(r.importedAt), r.rows ?? '', r.size, when(r.modifiedAt), r.detail]);
     lines.push(table.toString());

@@ -1,9 +1,7 @@
 import { Command, Option } from 'commander';
 import type { LoadedManifests } from '../api/manifests.js';
 import type { SyncFlow } from '../api/syncflow.js';
-import { fileStatuses, type FileStatusRow, type LocationListing } from '../connectors/files/file-status.js';
-import { lookTwice } from '../connectors/files/inventory.js';
-import { openLocation } from '../connectors/files/location.js';
+import type { FileStatusRow, LocationListing } from '../connectors/files/file-status.js';
 import { secretsFromManifests } from '../export/secrets.js';
 import { loadValidManifests } from '../local/local-run.js';
 import { sourceFiles } from '../store/source-files.js';
@@ -26,6 +24,8 @@ function pickFilesFlow(loaded: LoadedManifests, files: string[], name: string | 
 /** The source's location, listed twice as a run lists it (ExportTarget and Secrets from the manifests). */
 async function listLocation(loaded: LoadedManifests, flow: SyncFlow): Promise<LocationListing> {
   const endpoint = flow.spec.source.files!;
+  // The files connector (its transports, ssh2 and FTP, its parsers) loads only for this command, not at every start of the CLI.
+  const [{ lookTwice }, { openLocation }] = await Promise.all([import('../connectors/files/inventory.js'), import('../connectors/files/location.js')]);
   const location = await openLocation(endpoint, { targets: Object.fromEntries(loaded.targets.map((t) => [t.metadata.name, t.spec])), secrets: secretsFromManifests(loaded.secrets) });
   try {
     return await lookTwice(location, endpoint);
@@ -45,6 +45,7 @@ export async function localFileStatuses(options: { file: string[]; flow?: string
     withLocalState(options, (store) => sourceFiles(store.pool, flowIdOf(flow))),
     options.recordedOnly ? undefined : listLocation(loaded, flow),
   ]);
+  const { fileStatuses } = await import('../connectors/files/file-status.js');
   return { flow, rows: fileStatuses(entities, records, listing, reimport) };
 }
 

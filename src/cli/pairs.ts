@@ -1,4 +1,4 @@
-import Table from 'cli-table3';
+import { TableClass } from '../util/on-demand.js';
 import { Command, Option } from 'commander';
 import { PAIR_CATEGORIES, type PairCategory, type SyncFlow } from '../api/syncflow.js';
 import type { LoadedManifests } from '../api/manifests.js';
@@ -76,6 +76,7 @@ const show = (value: string | null) => (value === null ? '∅' : value);
 
 export function renderPairs(pairs: PairListing[]): string {
   if (pairs.length === 0) return 'no pairs found';
+  const Table = TableClass();
   const table = new Table({
     head: ['entity', 'source key', 'target key', 'category', 'field (source / target)', 'source value', 'target value'],
     style: { head: [], border: [] },

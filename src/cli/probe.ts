@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import Table from 'cli-table3';
+import { TableClass } from '../util/on-demand.js';
 import { loadValidManifests } from '../local/local-run.js';
-import { probeFilesSource } from '../connectors/files/probe.js';
-import { probeExportTarget, type ProbeResult } from '../export/probe.js';
+import type { ProbeResult } from '../export/probe.js';
 import { secretsFromManifests } from '../export/secrets.js';
 import { ConfigError, EXIT_SYNC_FAILED } from '../util/errors.js';
 
@@ -24,6 +23,8 @@ export function registerProbeCommand(program: Command): void {
       if (options.flow && flows.length === 0) throw new ConfigError(`SyncFlow "${options.flow}" with a files source not found`);
       if (targets.length + flows.length === 0) throw new ConfigError('no ExportTarget found in the manifests (nor a SyncFlow with a files source)');
       const secrets = secretsFromManifests(loaded.secrets);
+      // The transports (ssh2, FTP) and the files reader load only for this command, not at every start of the CLI.
+      const [{ probeExportTarget }, { probeFilesSource }] = await Promise.all([import('../export/probe.js'), import('../connectors/files/probe.js')]);
       const results: ((ProbeResult & { target: string }) | (ProbeResult & { flow: string }))[] = [];
       for (const target of targets) results.push({ target: target.metadata.name, ...(await probeExportTarget(target.spec, secrets, target.metadata.name)) });
       const files = { targets: Object.fromEntries(loaded.targets.map((t) => [t.metadata.name, t.spec])), secrets };
@@ -31,6 +32,7 @@ export function registerProbeCommand(program: Command): void {
       if (options.output === 'json') {
         process.stdout.write(JSON.stringify(results, null, 2) + '\n');
       } else {
+        const Table = TableClass();
         const table = new Table({ head: ['target or flow', 'ready', 'reason', 'message'], style: { head: [], border: [] }, colWidths: [30, 7, 18, 80], wordWrap: true });
         for (const r of results) table.push(['target' in r ? r.target : `SyncFlow ${r.flow} (files)`, r.ready ? 'yes' : 'no', r.reason, r.message + (r.warning ? `\nwarning: ${r.warning}` : '')]);
         process.stdout.write(table.toString() + '\n');

@@ -1,4 +1,4 @@
-import Table from 'cli-table3';
+import { TableClass } from '../util/on-demand.js';
 import type { PairCategory, SyncFlowSpec } from '../api/syncflow.js';
 import { PAIR_CATEGORIES } from '../api/syncflow.js';
 import { suggestionLabel, toUnpairedPair } from '../data-api/objects.js';
@@ -95,6 +95,7 @@ export function renderNewRecords(page: NewRecordPage): string {
   const parts: string[] = [];
   if (page.records.length === 0) parts.push('no unpaired records');
   else {
+    const Table = TableClass();
     const table = new Table({ head: ['entity', 'side', 'key', 'why unpaired', 'suggested partners (agreeing match fields)'], style: { head: [], border: [] } });
     for (const r of page.records) {
       const suggestions = r.suggestions.map(suggestionLabel);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { yamlPackage } from '../util/on-demand.js';
 import { ConfigError } from '../util/errors.js';
 
 /** Aliases a small input file may expand; more is an alias bomb, not a resolution list. */
@@ -11,7 +11,7 @@ const MAX_ALIASES = 100;
  */
 export function readYamlFile(path: string): unknown {
   try {
-    return parse(readFileSync(path, 'utf8'), { maxAliasCount: MAX_ALIASES });
+    return yamlPackage().parse(readFileSync(path, 'utf8'), { maxAliasCount: MAX_ALIASES });
   } catch (error) {
     const message = (error as Error).message.split('\n')[0]!.trim();
     throw new ConfigError(`${path}: ${message}`);

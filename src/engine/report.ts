@@ -1,4 +1,4 @@
-import Table from 'cli-table3';
+import { TableClass } from '../util/on-demand.js';
 import { PAIR_CATEGORIES } from '../api/syncflow.js';
 import type { EntityCounters, Watermark } from '../store/run-state.js';
 import { redactSecrets } from '../util/redact.js';
@@ -90,6 +90,7 @@ function headline(report: RunReport): string {
 }
 
 export function renderTable(report: RunReport): string {
+  const Table = TableClass();
   const table = new Table({
     head: ['entity', ...COUNTER_COLUMNS, 'duration'],
     colAligns: ['left', ...COUNTER_COLUMNS.map(() => 'right' as const), 'right'],

@@ -1,5 +1,4 @@
 import type { SyncMode } from '../api/common.js';
-import { runExport } from '../export/run-export.js';
 import { RunState } from '../store/run-state.js';
 import { withRunRecord } from '../store/run-record.js';
 import type { StateClient } from '../store/state-connection.js';
@@ -27,6 +26,8 @@ export async function runSync(input: RunRequest): Promise<RunReport> {
   const request = withRunDefaults(input);
   const { flowId, runId, dryRun } = request;
   if (request.spec.target.export || request.mode === 'Retransfer') {
+    // The export pipeline (archives, compression, encryption, transports) loads only for an export flow.
+    const { runExport } = await import('../export/run-export.js');
     const { report, failure } = await runExport({ ...input, runId });
     if (failure) throw new RunFailedError(report, failure instanceof FerryError ? failure.exitCode : 1, failure);
     return report;

@@ -1,4 +1,4 @@
-import Table from 'cli-table3';
+import { TableClass } from '../util/on-demand.js';
 import type { ExportInstance } from './history.js';
 
 export function formatBytes(n: number): string {
@@ -10,6 +10,7 @@ export function formatBytes(n: number): string {
 /** The dashboard: one line per export instance with its creation and transfer status and each destination's outcome. */
 export function renderInstances(flow: string, instances: ExportInstance[]): string {
   if (instances.length === 0) return `${flow}: no exports yet`;
+  const Table = TableClass();
   const table = new Table({
     head: ['run', 'created', 'mode', 'creation', 'transfer', 'files', 'rows', 'size', 'destinations'],
     style: { head: [], border: [] },
