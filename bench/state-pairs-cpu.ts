@@ -92,8 +92,6 @@ async function writeCopy(state: StateConnection, rows: number): Promise<void> {
       for (let i = start; i < start + BATCH && i <= rows; i++) {
         const p = pairOf(i);
         data.field(String(scope));
-        data.field(FLOW);
-        data.field(ENTITY);
         data.field(p.sourceKey);
         data.field(p.targetKey);
         data.field(p.sourceHash);
@@ -103,7 +101,7 @@ async function writeCopy(state: StateConnection, rows: number): Promise<void> {
       yield data.toBuffer();
     }
   };
-  const columns = 'scope, flow, entity, source_key, target_key, source_hash, target_hash, source_cursor';
+  const columns = 'scope, source_key, target_key, source_hash, target_hash, source_cursor';
   await pipeline(Readable.from(chunks()), state.client.query(copyFrom(`COPY ferry.pairs (${columns}) FROM STDIN`)));
 }
 

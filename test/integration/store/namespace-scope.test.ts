@@ -23,7 +23,7 @@ const NAMESPACES = ['team-a', 'team-b', 'team-c'] as const;
 async function seed(db: pg.ClientBase, ns: string): Promise<void> {
   await db.query(`INSERT INTO ferry.runs (id, flow, mode, status) VALUES ($1, $2, 'Full', 'Succeeded')`, [`${ns}-run`, `${ns}/crm`]);
   await db.query(`INSERT INTO ferry.rejected_rows (run_id, entity, reason) VALUES ($1, 'people', 'bad')`, [`${ns}-run`]);
-  await db.query(`INSERT INTO ferry.pairs (scope, flow, entity, source_key, target_key) VALUES (ferry.pair_scope($1, 'people'), $1, 'people', 'k1', 't1')`, [`${ns}/crm`]);
+  await db.query(`INSERT INTO ferry.pairs (scope, source_key, target_key) VALUES (ferry.pair_scope($1, 'people'), 'k1', 't1')`, [`${ns}/crm`]);
   await db.query(
     `INSERT INTO ferry.unpaired_records (flow, entity, side, record_key, match_values, match_tokens, reason, in_scope, run_id)
      VALUES ($1, 'people', 'source', 'k2', '{x}', '{0:x}', 'unmatched', true, $2)`,
