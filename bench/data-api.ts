@@ -75,8 +75,8 @@ try {
   const db = store.pool;
   const key = (expr: string) => `'p' || lpad((${expr})::text, 19, '0')`;
   await db.query(
-    `INSERT INTO ferry.pairs (scope, flow, entity, source_key, target_key, category)
-     SELECT (SELECT ferry.pair_scope('${NS}/members', 'people')), '${NS}/members', 'people', ${key('g')}, ${key('g + 1000000')}, CASE WHEN g % 100 = 0 THEN 'conflict' ELSE 'synchronised' END
+    `INSERT INTO ferry.pairs (scope, source_key, target_key, category)
+     SELECT (SELECT ferry.pair_scope('${NS}/members', 'people')), ${key('g')}, ${key('g + 1000000')}, CASE WHEN g % 100 = 0 THEN 'conflict' ELSE 'synchronised' END
        FROM generate_series(1, $1) g`,
     [PAIRS],
   );

@@ -28,7 +28,7 @@ export async function measureStateFloor(input: FloorInput): Promise<number> {
   const pairsFile = join(input.work, 'pairs.csv');
   await sqlRows(input.targetUrl, input.tableSql('staff_floor'));
   await sqlRows(input.stateUrl, 'CREATE TABLE public.floor_pairs (LIKE ferry.pairs INCLUDING ALL)');
-  const columns = 'flow, entity, source_key, target_key, source_hash, target_hash, source_cursor';
+  const columns = 'scope, source_key, target_key, source_hash, target_hash, source_cursor';
   const psql = (url: string, command: string) => `psql "${url}" -X -q -v ON_ERROR_STOP=1 -c "${command}"`;
   execFileSync('bash', ['-c', psql(input.stateUrl, `\\copy (SELECT ${columns} FROM ferry.pairs) TO '${pairsFile}' WITH (FORMAT csv)`)]);
   const script = [

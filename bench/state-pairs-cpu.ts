@@ -13,7 +13,8 @@
  *   markers    as batches, without the pairs (the markers' share)
  *
  * and prints the CPU seconds of the session's backend (/proc/<pg_backend_pid()>/stat) and of the
- * server's other processes (WAL writer, checkpointer...) over the writes, with the load average, then
+ * server's other processes (WAL writer, checkpointer...) over the writes, with the load average, the
+ * WAL written and the sizes of ferry.pairs and its indexes after (bytes do not vary with load), then
  * the backend's CPU for the ANALYZE of ferry.pairs that a run asks for after a bulk load, and the
  * time of the category counts a run ends with.
  *
@@ -92,8 +93,6 @@ async function writeCopy(state: StateConnection, rows: number): Promise<void> {
       for (let i = start; i < start + BATCH && i <= rows; i++) {
         const p = pairOf(i);
         data.field(String(scope));
-        data.field(FLOW);
-        data.field(ENTITY);
         data.field(p.sourceKey);
         data.field(p.targetKey);
         data.field(p.sourceHash);
@@ -103,7 +102,7 @@ async function writeCopy(state: StateConnection, rows: number): Promise<void> {
       yield data.toBuffer();
     }
   };
-  const columns = 'scope, flow, entity, source_key, target_key, source_hash, target_hash, source_cursor';
+  const columns = 'scope, source_key, target_key, source_hash, target_hash, source_cursor';
   await pipeline(Readable.from(chunks()), state.client.query(copyFrom(`COPY ferry.pairs (${columns}) FROM STDIN`)));
 }
 
@@ -148,10 +147,17 @@ async function measure(serverUrl: string, postmaster: number, variant: Variant, 
     const pid = Number((await state.client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
     await state.client.query('CHECKPOINT');
     const load = loadavg()[0]!;
+    const walAt = async () => (await state.client.query('SELECT pg_current_wal_insert_lsn() AS lsn')).rows[0].lsn as string;
+    const wal0 = await walAt();
     const [backend0, others0, started] = [cpuSeconds(pid), serverOthersCpu(postmaster, pid), performance.now()];
     if (variant === 'copy') await writeCopy(state, rows);
     else await writeBatches(state, rows, variant);
     const [backend1, others1, wall] = [cpuSeconds(pid), serverOthersCpu(postmaster, pid), (performance.now() - started) / 1000];
+    const { rows: bytes } = await state.client.query(
+      `SELECT pg_wal_lsn_diff($1, $2)::bigint AS wal, pg_table_size('ferry.pairs') AS heap, pg_indexes_size('ferry.pairs') AS indexes`,
+      [await walAt(), wal0],
+    );
+    const mb = (n: string) => (Number(n) / 1048576).toFixed(0);
     const analyzing = cpuSeconds(pid);
     await state.client.query('ANALYZE ferry.pairs');
     const analyze = cpuSeconds(pid) - analyzing;
@@ -166,7 +172,7 @@ async function measure(serverUrl: string, postmaster: number, variant: Variant, 
     const expected = variant === 'markers' ? 0 : rows;
     if (count !== expected) throw new Error(`${variant}: ${count} pairs, expected ${expected}`);
     console.log(
-      `${variant.padEnd(9)} backend CPU ${(backend1 - backend0).toFixed(2)} s, server's other processes ${(others1 - others0).toFixed(2)} s, wall ${wall.toFixed(1)} s; then ANALYZE ferry.pairs ${analyze.toFixed(2)} s, category counts ${counts.toFixed(2)} s (backend pid ${pid}, load ${load.toFixed(1)} -> ${loadavg()[0]!.toFixed(1)})`,
+      `${variant.padEnd(9)} backend CPU ${(backend1 - backend0).toFixed(2)} s, server's other processes ${(others1 - others0).toFixed(2)} s, wall ${wall.toFixed(1)} s, WAL ${mb(bytes[0].wal)} MB, heap ${mb(bytes[0].heap)} MB, indexes ${mb(bytes[0].indexes)} MB; then ANALYZE ferry.pairs ${analyze.toFixed(2)} s, category counts ${counts.toFixed(2)} s (backend pid ${pid}, load ${load.toFixed(1)} -> ${loadavg()[0]!.toFixed(1)})`,
     );
   } finally {
     await state.close();

@@ -1,6 +1,6 @@
 import type { StateDb } from './state-connection.js';
 import { FILE_COLUMNS, exportFileFromRow, type ExportFileRecord } from './export-file-reads.js';
-import { PAIR_COLUMNS, pairFromRow, type PairRecord } from './pair-reads.js';
+import { pairColumns, pairFromRow, type PairRecord } from './pair-reads.js';
 import { RUN_COLUMNS, runFromRow, type RunRecord } from './run-reads.js';
 import { selectUnpaired, unpairedFromRow, type UnpairedRecord } from './unpaired-records.js';
 import { Where, type FlowScope } from './where.js';
@@ -45,16 +45,18 @@ export const MAX_WINDOW = 2 ** 31;
 export async function changedPairs(db: StateDb, scope: FlowScope & { entity?: string }, since: number): Promise<Changes<PairRecord>> {
   const horizon = await currentHorizon(db);
   if (horizon <= since) return { horizon: since, changed: [], deleted: [] };
-  // The flows' pairs through their scopes (the pairs are indexed by scope, not by flow).
-  const scopes = new Where();
-  scopes.flows(scope, 's.flow');
-  if (scope.entity !== undefined) scopes.add(`s.entity = ${scopes.param(scope.entity)}`);
-  const where = new Where(`p.scope IN (SELECT s.id FROM ferry.pair_scopes s ${scopes})`);
-  where.params.push(...scopes.params);
+  // The flows' pairs through their scopes, which name each pair's flow and entity (pair_scopes).
+  const where = new Where();
+  where.flows(scope, 's.flow');
+  if (scope.entity !== undefined) where.add(`s.entity = ${where.param(scope.entity)}`);
   where.add(`(${writtenIn(where, 'p', since, horizon)} OR EXISTS (
     SELECT 1 FROM ferry.pair_conflict_fields c
-     WHERE c.flow = p.flow AND c.entity = p.entity AND c.source_key = p.source_key AND ${writtenIn(where, 'c', since, horizon)}))`);
-  const changed = await db.query(`SELECT ${PAIR_COLUMNS} FROM ferry.pairs p ${where} ORDER BY flow, entity, source_key`, where.params);
+     WHERE c.flow = s.flow AND c.entity = s.entity AND c.source_key = p.source_key AND ${writtenIn(where, 'c', since, horizon)}))`);
+  const changed = await db.query(
+    `SELECT ${pairColumns('s.flow', 's.entity', 'p')} FROM ferry.pairs p JOIN ferry.pair_scopes s ON s.id = p.scope ${where}
+      ORDER BY s.flow, s.entity, p.source_key`,
+    where.params,
+  );
 
   const gone = new Where();
   gone.add(`xid >= ${gone.param(since)} AND xid < ${gone.param(horizon)}`);

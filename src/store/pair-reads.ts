@@ -56,7 +56,20 @@ export function pairFromRow(r: Record<string, unknown>): PairRecord {
   };
 }
 
-export const PAIR_COLUMNS = 'flow, entity, source_key, target_key, category, last_origin, last_synced_at, source_gone_at, target_gone_at';
+/**
+ * The columns `pairFromRow` reads. A pair's flow and entity are its scope's (ferry.pair_scopes, not
+ * on the row): `flow` and `entity` are the expressions for them, a joined scope's columns or the
+ * bound values of a scope already known; `alias` qualifies the pair's own columns.
+ */
+export function pairColumns(flow: string, entity: string, alias?: string): string {
+  const own = ['source_key', 'target_key', 'category', 'last_origin', 'last_synced_at', 'source_gone_at', 'target_gone_at'];
+  return [`${flow} AS flow`, `${entity} AS entity`, ...own.map((c) => (alias ? `${alias}.${c}` : c))].join(', ');
+}
+
+/** The columns of the pairs of one known scope: its flow and entity as bound values. */
+function scopePairColumns(where: Where, scope: { flow: string; entity: string }): string {
+  return pairColumns(`${where.param(scope.flow)}::text`, `${where.param(scope.entity)}::text`);
+}
 
 /**
  * One page of pairs in (flow, entity, source_key) order. Paging is by key (not OFFSET), so every page
@@ -69,7 +82,7 @@ export async function listPairs(db: StateDb, query: PairQuery): Promise<PairReco
   for (const scope of await scopesListed(db, query)) {
     const where = scopeWhere(scope, query);
     const result = await db.query(
-      `SELECT ${PAIR_COLUMNS} FROM ferry.pairs ${where} ORDER BY source_key LIMIT ${where.param(query.limit - records.length)}`,
+      `SELECT ${scopePairColumns(where, scope)} FROM ferry.pairs ${where} ORDER BY source_key LIMIT ${where.param(query.limit - records.length)}`,
       where.params,
     );
     records.push(...result.rows.map(pairFromRow));
@@ -90,7 +103,7 @@ export async function searchPairs(db: StateDb, query: PairQuery, text: string): 
   for (const scope of await scopesListed(db, query)) {
     const where = scopeWhere(scope, query);
     const found = await boundedSearch(db, {
-      select: `SELECT ${PAIR_COLUMNS} FROM ferry.pairs ${where}`,
+      select: `SELECT ${scopePairColumns(where, scope)} FROM ferry.pairs ${where}`,
       params: where.params,
       order: 'source_key',
       orderDescending: 'source_key DESC',
@@ -137,7 +150,8 @@ function scopeWhere(scope: ListedScope, query: PairQuery): Where {
 
 export async function getPair(db: StateDb, key: PairPosition): Promise<PairRecord | undefined> {
   const result = await db.query(
-    `SELECT ${PAIR_COLUMNS} FROM ferry.pairs WHERE scope = (SELECT id FROM ferry.pair_scopes WHERE flow = $1 AND entity = $2) AND source_key = $3`,
+    `SELECT ${pairColumns('$1::text', '$2::text')} FROM ferry.pairs
+      WHERE scope = (SELECT id FROM ferry.pair_scopes WHERE flow = $1 AND entity = $2) AND source_key = $3`,
     [key.flow, key.entity, key.sourceKey],
   );
   return result.rows[0] ? pairFromRow(result.rows[0]) : undefined;

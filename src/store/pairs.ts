@@ -8,7 +8,7 @@ import { confirmScope, readScope, writeScope } from './pair-scopes.js';
 import type { ScanStage } from './scan-stage.js';
 import type { StateClient } from './state-connection.js';
 
-const NEW_PAIR_COLUMNS = 'scope, flow, entity, source_key, target_key, source_hash, target_hash, source_cursor';
+const NEW_PAIR_COLUMNS = 'scope, source_key, target_key, source_hash, target_hash, source_cursor';
 
 /** Whether ferry.pairs' row-level security applies to this session (superusers bypass it); asked once per connection. */
 const rowSecurity = new WeakMap<object, Promise<boolean>>();
@@ -58,14 +58,12 @@ export class NewPairs {
   /** The pairs added. */
   count = 0;
 
-  /** `scope`, `flow` and `entity` of every line. */
+  /** `scope` of every line. */
   private readonly lead: string;
 
   constructor(
     /** The flow entity's scope (pair-scopes.ts), confirmed in the transaction that loads the pairs. */
     readonly scope: number,
-    private readonly flow: string,
-    private readonly entity: string,
     size?: number,
   ) {
     this.data = new CopyData(undefined, size);
@@ -75,8 +73,6 @@ export class NewPairs {
   add(sourceKey: string, targetKey: string, sourceHash: string | null, targetHash: string | null, sourceCursor: string | null): void {
     const data = this.data;
     data.field(this.lead);
-    data.field(this.flow);
-    data.field(this.entity);
     data.field(sourceKey);
     data.field(targetKey);
     data.field(sourceHash);
@@ -233,7 +229,7 @@ export class PairStore {
 
   /** A builder of new pairs' COPY data for `insertNewPairs`: a batch can add each pair once its row is written. */
   async newPairs(): Promise<NewPairs> {
-    return new NewPairs(await this.writeScope(), this.flow, this.entity, this.newPairsSize);
+    return new NewPairs(await this.writeScope(), this.newPairsSize);
   }
 
   /** Room for the next `newPairs` to start with: a little more than the last batch's data took. */
@@ -270,22 +266,20 @@ export class PairStore {
   async upsert(writes: PairWrite[]): Promise<void> {
     if (writes.length === 0) return;
     await this.client.query(
-      `INSERT INTO ferry.pairs AS p (scope, flow, entity, source_key, target_key, source_hash, target_hash, source_cursor, last_origin, last_synced_at, category, source_gone_at)
-       SELECT $8, $1, $2, w.sk, w.tk, w.sh, w.th, w.sc, 'source', now(), 'synchronised', NULL
-         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS w(sk, tk, sh, th, sc)
+      `INSERT INTO ferry.pairs AS p (scope, source_key, target_key, source_hash, target_hash, source_cursor, last_origin, last_synced_at, category, source_gone_at)
+       SELECT $1, w.sk, w.tk, w.sh, w.th, w.sc, 'source', now(), 'synchronised', NULL
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS w(sk, tk, sh, th, sc)
        ON CONFLICT (scope, source_key) DO UPDATE
          SET target_key = EXCLUDED.target_key, source_hash = EXCLUDED.source_hash, target_hash = EXCLUDED.target_hash,
              source_cursor = EXCLUDED.source_cursor, last_origin = 'source', last_synced_at = now(),
              category = 'synchronised', source_gone_at = NULL`,
       [
-        this.flow,
-        this.entity,
+        await this.writeScope(),
         writes.map((w) => w.sourceKey),
         writes.map((w) => w.targetKey),
         writes.map((w) => w.sourceHash),
         writes.map((w) => w.targetHash),
         writes.map((w) => w.sourceCursor),
-        await this.writeScope(),
       ],
     );
   }

@@ -89,16 +89,14 @@ export const pairScopes = ferry.table(
 /**
  * One linked pair per flow and entity. Keys are stored in an order-preserving text encoding
  * (see engine/keys.ts) under the "C" collation, so the pairs stream sorts exactly like the
- * source and target key streams it is merge-joined with. The keys are indexed under the flow
- * entity's scope (ferry.pair_scopes); flow and entity stay on the row for row-level security,
- * the deletions trigger and the data API.
+ * source and target key streams it is merge-joined with. A pair belongs to its flow entity through
+ * its scope (ferry.pair_scopes, migration 0018): row-level security, the deletions trigger and the
+ * data API find the flow and entity there (migration 0020 dropped them from the row).
  */
 export const pairs = ferry.table(
   'pairs',
   {
     scope: integer('scope').notNull(),
-    flow: text('flow').notNull(),
-    entity: text('entity').notNull(),
     sourceKey: text('source_key').notNull(),
     targetKey: text('target_key').notNull(),
     sourceHash: text('source_hash'),

@@ -14,9 +14,10 @@ import type { StateDb } from './state-connection.js';
  *   when every row it references (its foreign keys, and `run_id` in ferry.runs) is, which PostgreSQL
  *   checks through the parents' own policies.
  * - A table with neither gets the owner policy only: closed to namespaces until someone decides.
- * - A row keyed by a pair scope (ferry.pairs' `scope`, see pair-scopes.ts) is written only under its
- *   own flow entity's scope: keys are unique per scope, so a row under another namespace's scope
- *   could collide with (and so probe for) that namespace's keys. Reads need no such check.
+ * - A table keyed by a pair scope (ferry.pairs' `scope`, see pair-scopes.ts) is keyed by the
+ *   namespace of the scope's flow (ferry.pair_scopes): a namespace sees, and writes, only rows under
+ *   its own flows' scopes. Keys are unique per scope, so a row written under another namespace's
+ *   scope could collide with (and so probe for) that namespace's keys: the same predicate checks writes.
  */
 export const OWNER_POLICY = 'ferry_owner';
 export const NAMESPACE_POLICY = 'ferry_namespace';
@@ -60,6 +61,7 @@ async function tableFacts(db: StateDb): Promise<TableFacts[]> {
 /** The namespace predicate of a table, or undefined when it has no way to a namespace (owner only). */
 export function namespacePredicate(facts: Pick<TableFacts, 'columns' | 'parents' | 'table'>): string | undefined {
   if (facts.columns.includes('flow')) return `split_part(flow, '/', 1) = (SELECT ferry.tenant_namespace())`;
+  if (PAIR_SCOPED_TABLES.includes(facts.table)) return ownScopes(facts.table);
   const parents = facts.parents.map(
     (p) => `EXISTS (SELECT 1 FROM ferry.${ident(p.parent)} x WHERE ${p.columns.map((c, i) => `x.${ident(p.parentColumns[i])} = ${ident(facts.table)}.${ident(c)}`).join(' AND ')})`,
   );
@@ -70,13 +72,17 @@ export function namespacePredicate(facts: Pick<TableFacts, 'columns' | 'parents'
   return parents.length > 0 ? parents.join(' AND ') : undefined;
 }
 
-/** Tables keyed by a pair scope (`scope`, `flow`, `entity`): see ownScope. */
+/** Tables keyed by a pair scope (`scope`, no `flow`): see ownScopes. */
 const PAIR_SCOPED_TABLES = ['pairs'];
 
-/** The row's scope is its own flow entity's. */
-function ownScope(table: string): string {
-  const row = ident(table);
-  return `EXISTS (SELECT 1 FROM ferry.pair_scopes s WHERE s.id = ${row}.scope AND s.flow = ${row}.flow AND s.entity = ${row}.entity)`;
+/**
+ * The row's scope is one of the namespace's flows'. Not correlated with the row: the planner reads the
+ * namespace's scopes once per statement and probes them hashed, row by row (an EXISTS per row would
+ * look each scope up again).
+ */
+function ownScopes(table: string): string {
+  const scopes = `SELECT s.id FROM ferry.pair_scopes s WHERE split_part(s.flow, '/', 1) = (SELECT ferry.tenant_namespace())`;
+  return `${ident(table)}.scope IN (${scopes})`;
 }
 
 /**
@@ -96,8 +102,7 @@ export async function applyTenantIsolation(db: StateDb): Promise<void> {
     }
     const predicate = namespacePredicate(facts);
     if (predicate && !facts.policies.includes(NAMESPACE_POLICY)) {
-      const check = PAIR_SCOPED_TABLES.includes(facts.table) ? `${predicate} AND ${ownScope(facts.table)}` : predicate;
-      await db.query(`CREATE POLICY ${NAMESPACE_POLICY} ON ${table} USING (${predicate}) WITH CHECK (${check})`);
+      await db.query(`CREATE POLICY ${NAMESPACE_POLICY} ON ${table} USING (${predicate}) WITH CHECK (${predicate})`);
     }
   }
 }

@@ -45,11 +45,11 @@ export class TwoWayPairs extends PairStore {
     if (updates.length === 0) return;
     const column = <K extends keyof PairUpdate>(k: K) => updates.map((u) => u[k]);
     await this.client.query(
-      `INSERT INTO ferry.pairs AS p (scope, flow, entity, source_key, target_key, source_hash, target_hash, source_cursor, target_cursor,
+      `INSERT INTO ferry.pairs AS p (scope, source_key, target_key, source_hash, target_hash, source_cursor, target_cursor,
                                     last_origin, last_synced_at, category, source_gone_at, target_gone_at, held_until)
-       SELECT $15, $1, $2, u.sk, u.tk, u.sh, u.th, u.sc, u.tc, u.origin, coalesce(u.synced, now()), u.category,
+       SELECT $1, u.sk, u.tk, u.sh, u.th, u.sc, u.tc, u.origin, coalesce(u.synced, now()), u.category,
               CASE WHEN u.sgone THEN now() END, CASE WHEN u.tgone THEN now() END, u.held
-         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::text[], $12::bool[], $13::bool[], $14::timestamptz[])
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::text[], $11::bool[], $12::bool[], $13::timestamptz[])
               AS u(sk, tk, sh, th, sc, tc, origin, synced, category, sgone, tgone, held)
        ON CONFLICT (scope, source_key) DO UPDATE
          SET target_key = EXCLUDED.target_key, source_hash = EXCLUDED.source_hash, target_hash = EXCLUDED.target_hash,
@@ -58,8 +58,7 @@ export class TwoWayPairs extends PairStore {
              source_gone_at = CASE WHEN EXCLUDED.source_gone_at IS NULL THEN NULL ELSE coalesce(p.source_gone_at, now()) END,
              target_gone_at = CASE WHEN EXCLUDED.target_gone_at IS NULL THEN NULL ELSE coalesce(p.target_gone_at, now()) END`,
       [
-        this.flow,
-        this.entity,
+        await this.writeScope(),
         column('sourceKey'),
         column('targetKey'),
         column('sourceHash'),
@@ -72,7 +71,6 @@ export class TwoWayPairs extends PairStore {
         column('sourceGone'),
         column('targetGone'),
         column('heldUntil'),
-        await this.writeScope(),
       ],
     );
   }

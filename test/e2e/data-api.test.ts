@@ -45,11 +45,11 @@ async function seedPairs(url: string): Promise<void> {
   await withClient(url, async (c) => {
     const flow = `${ns}/members`;
     for (let i = 1; i <= 5; i++) {
-      await c.query(`INSERT INTO ferry.pairs (scope, flow, entity, source_key, target_key, category, last_synced_at) VALUES (ferry.pair_scope($1, 'people'), $1, 'people', $2, $3, 'synchronised', $4)`, [flow, key(i), key(5000 + i), T0]);
+      await c.query(`INSERT INTO ferry.pairs (scope, source_key, target_key, category, last_synced_at) VALUES (ferry.pair_scope($1, 'people'), $2, $3, 'synchronised', $4)`, [flow, key(i), key(5000 + i), T0]);
     }
-    await c.query(`INSERT INTO ferry.pairs (scope, flow, entity, source_key, target_key, category) VALUES (ferry.pair_scope($1, 'people'), $1, 'people', $2, $3, 'conflict')`, [flow, key(7), key(5007)]);
-    await c.query(`INSERT INTO ferry.pairs (scope, flow, entity, source_key, target_key, category) VALUES (ferry.pair_scope($1, 'firms'), $1, 'firms', $2, $3, 'new')`, [flow, key(1), key(1000)]);
-    await c.query(`INSERT INTO ferry.pairs (scope, flow, entity, source_key, target_key, category) VALUES (ferry.pair_scope($1, 'people'), $1, 'people', $2, $3, 'conflict')`, [`other-ns/members`, key(9), key(9)]);
+    await c.query(`INSERT INTO ferry.pairs (scope, source_key, target_key, category) VALUES (ferry.pair_scope($1, 'people'), $2, $3, 'conflict')`, [flow, key(7), key(5007)]);
+    await c.query(`INSERT INTO ferry.pairs (scope, source_key, target_key, category) VALUES (ferry.pair_scope($1, 'firms'), $2, $3, 'new')`, [flow, key(1), key(1000)]);
+    await c.query(`INSERT INTO ferry.pairs (scope, source_key, target_key, category) VALUES (ferry.pair_scope($1, 'people'), $2, $3, 'conflict')`, [`other-ns/members`, key(9), key(9)]);
     await c.query(
       `INSERT INTO ferry.pair_conflict_fields (flow, entity, source_key, field, target_field, position, source_value, target_value, source_changed_at, target_changed_at, sensitive, run_id)
        VALUES ($1, 'people', $2, 'email', 'email', 0, 'ann@example.org', 'ann@example.com', $3, $4, false, 'r1'),
@@ -57,7 +57,7 @@ async function seedPairs(url: string): Promise<void> {
       [flow, key(7), '2026-02-01T10:00:00Z', '2026-02-01T11:00:00Z'],
     );
     // A flow that has no SyncFlow (deleted): which fields are sensitive is unknown, so all are masked.
-    await c.query(`INSERT INTO ferry.pairs (scope, flow, entity, source_key, target_key, category) VALUES (ferry.pair_scope($1, 'people'), $1, 'people', $2, $3, 'conflict')`, [`${ns}/legacy`, key(1), key(1)]);
+    await c.query(`INSERT INTO ferry.pairs (scope, source_key, target_key, category) VALUES (ferry.pair_scope($1, 'people'), $2, $3, 'conflict')`, [`${ns}/legacy`, key(1), key(1)]);
     await c.query(
       `INSERT INTO ferry.pair_conflict_fields (flow, entity, source_key, field, target_field, position, source_value, target_value, run_id)
        VALUES ($1, 'people', $2, 'email', 'email', 0, 'old@example.org', 'new@example.org', 'r0')`,
@@ -227,18 +227,18 @@ describe('data.ferry.dev through the aggregation layer', () => {
   it('kubectl get pairs -w streams changes from the list it printed on: modified, added, leaving the selection, deleted', async () => {
     const flow = `${ns}/watched`;
     const write = (sql: string, params: unknown[]) => withClient(stateUrl, (c) => c.query(sql, params));
-    await write(`INSERT INTO ferry.pairs (scope, flow, entity, source_key, target_key, category) VALUES (ferry.pair_scope($1, 'people'), $1, 'people', $2, $3, 'conflict')`, [flow, key(1), key(101)]);
+    await write(`INSERT INTO ferry.pairs (scope, source_key, target_key, category) VALUES (ferry.pair_scope($1, 'people'), $2, $3, 'conflict')`, [flow, key(1), key(101)]);
     const watch = kubectlStream(['get', 'pairs', '-n', ns, '--field-selector', 'flow=watched,category=conflict', '-w', '--output-watch-events']);
     try {
       await watch.waitFor(/^ADDED\s+watched\.people\.1\s/m);
       // Written right after the list: the watch starts from the list's resourceVersion, so this is not lost.
-      await write(`UPDATE ferry.pairs SET target_key = $2 WHERE flow = $1 AND source_key = $3`, [flow, key(111), key(1)]);
+      await write(`UPDATE ferry.pairs SET target_key = $2 WHERE scope IN (SELECT id FROM ferry.pair_scopes WHERE flow = $1) AND source_key = $3`, [flow, key(111), key(1)]);
       await watch.waitFor(/^MODIFIED\s+watched\.people\.1\s+watched\s+people\s+1\s+111\s+conflict/m);
-      await write(`INSERT INTO ferry.pairs (scope, flow, entity, source_key, target_key, category) VALUES (ferry.pair_scope($1, 'people'), $1, 'people', $2, $3, 'conflict')`, [flow, key(2), key(102)]);
+      await write(`INSERT INTO ferry.pairs (scope, source_key, target_key, category) VALUES (ferry.pair_scope($1, 'people'), $2, $3, 'conflict')`, [flow, key(2), key(102)]);
       await watch.waitFor(/^ADDED\s+watched\.people\.2\s/m);
-      await write(`UPDATE ferry.pairs SET category = 'synchronised' WHERE flow = $1 AND source_key = $2`, [flow, key(1)]);
+      await write(`UPDATE ferry.pairs SET category = 'synchronised' WHERE scope IN (SELECT id FROM ferry.pair_scopes WHERE flow = $1) AND source_key = $2`, [flow, key(1)]);
       await watch.waitFor(/^DELETED\s+watched\.people\.1\s/m);
-      await write(`DELETE FROM ferry.pairs WHERE flow = $1`, [flow]);
+      await write(`DELETE FROM ferry.pairs WHERE scope IN (SELECT id FROM ferry.pair_scopes WHERE flow = $1)`, [flow]);
       await watch.waitFor(/^DELETED\s+watched\.people\.2\s/m);
       const events = watch.output().trim().split('\n').slice(1).map((l) => l.split(/\s+/).slice(0, 2).join(' '));
       expect(events).toEqual(['ADDED watched.people.1', 'MODIFIED watched.people.1', 'ADDED watched.people.2', 'DELETED watched.people.1', 'DELETED watched.people.2']);
@@ -295,7 +295,7 @@ describe('data.ferry.dev through the aggregation layer', () => {
       await withClient(stateUrl, async (c) => {
         await c.query('BEGIN');
         await c.query(`DELETE FROM ferry.unpaired_records WHERE flow = $1 AND record_key = ANY($2::text[])`, [flow, [key(1), key(5001)]]);
-        await c.query(`INSERT INTO ferry.pairs (scope, flow, entity, source_key, target_key, category) VALUES (ferry.pair_scope($1, 'people'), $1, 'people', $2, $3, 'synchronised')`, [flow, key(1), key(5001)]);
+        await c.query(`INSERT INTO ferry.pairs (scope, source_key, target_key, category) VALUES (ferry.pair_scope($1, 'people'), $2, $3, 'synchronised')`, [flow, key(1), key(5001)]);
         await c.query('COMMIT');
       });
       await watch.waitFor(shown('DELETED', name('target', key(5001))));
@@ -309,7 +309,7 @@ describe('data.ferry.dev through the aggregation layer', () => {
     const left = await kubectl(['get', 'pairs', '-n', ns, '--field-selector', 'flow=window,category=new', '-o', 'name']);
     expect(left.stdout.trim().split('\n')).toEqual([`pair.data.ferry.dev/${name('source', key(2))}`]);
     // The tests after this one count the namespace's pairs: take back what this one wrote.
-    await write(`DELETE FROM ferry.pairs WHERE flow = $1 AND source_key = $2`, [flow, key(1)]);
+    await write(`DELETE FROM ferry.pairs WHERE scope IN (SELECT id FROM ferry.pair_scopes WHERE flow = $1) AND source_key = $2`, [flow, key(1)]);
     await write(`DELETE FROM ferry.unpaired_records WHERE flow = $1`, [flow]);
   });
 

@@ -92,13 +92,16 @@ describe("each namespace's state database credential", () => {
 
   it("cannot read the other namespace's pairs, runs or export archive", async () => {
     const urlA = await urlIn('e2e-tenant-a');
-    expect(await count(ownerUrl, `SELECT count(*) AS n FROM ferry.pairs WHERE flow = 'e2e-tenant-b/crm'`)).toBeGreaterThan(0);
-    expect(await count(urlA, `SELECT count(*) AS n FROM ferry.pairs WHERE flow = 'e2e-tenant-a/crm'`)).toBeGreaterThan(0);
-    expect(await count(urlA, `SELECT count(*) AS n FROM ferry.pairs WHERE flow <> 'e2e-tenant-a/crm'`)).toBe(0);
+    expect(await count(ownerUrl, `SELECT count(*) AS n FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE flow = 'e2e-tenant-b/crm'`)).toBeGreaterThan(0);
+    expect(await count(urlA, `SELECT count(*) AS n FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE flow = 'e2e-tenant-a/crm'`)).toBeGreaterThan(0);
+    // Every pair it sees is under its own flow's scope (a pair names its flow through its scope).
+    expect(await count(urlA, `SELECT count(*) AS n FROM ferry.pairs WHERE scope NOT IN (SELECT id FROM ferry.pair_scopes WHERE flow = 'e2e-tenant-a/crm')`)).toBe(0);
     expect(await count(urlA, `SELECT count(*) AS n FROM ferry.runs WHERE flow = 'e2e-tenant-b/crm'`)).toBe(0);
     expect(await count(urlA, `SELECT count(*) AS n FROM ferry.export_files WHERE flow NOT LIKE 'e2e-tenant-a/%'`)).toBe(0);
     expect(await count(urlA, `SELECT count(*) AS n FROM ferry.export_file_chunks c JOIN ferry.export_files f ON f.id = c.file_id WHERE f.flow NOT LIKE 'e2e-tenant-a/%'`)).toBe(0);
-    await expect(withClient(urlA, (c) => c.query(`DELETE FROM ferry.pairs WHERE flow = 'e2e-tenant-b/crm'`))).resolves.toMatchObject({ rowCount: 0 });
+    const scopesOfB = (await withClient(ownerUrl, (c) => c.query(`SELECT id FROM ferry.pair_scopes WHERE flow = 'e2e-tenant-b/crm'`))).rows.map((r) => r.id as number);
+    expect(scopesOfB.length).toBeGreaterThan(0);
+    await expect(withClient(urlA, (c) => c.query(`DELETE FROM ferry.pairs WHERE scope = ANY($1::int[])`, [scopesOfB]))).resolves.toMatchObject({ rowCount: 0 });
   });
 
   it('deleting the Secret makes the controller issue it again with a new password; the old one stops working', async () => {

@@ -151,7 +151,7 @@ export async function pairedSourceKeys(stateUrl: string, flowId: string): Promis
   const rows = await withClient(stateUrl, async (c) => {
     const exists = await c.query(`SELECT to_regclass('ferry.pairs') IS NOT NULL AS ok`);
     if (!exists.rows[0].ok) return [];
-    return (await c.query(`SELECT entity, source_key FROM ferry.pairs WHERE flow = $1`, [flowId])).rows;
+    return (await c.query(`SELECT entity, source_key FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE flow = $1`, [flowId])).rows;
   });
   const out: Record<string, string[]> = {};
   for (const row of rows) {

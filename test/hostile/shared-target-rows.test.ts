@@ -86,7 +86,7 @@ describe('two flows linking the same target rows', () => {
 
     // The lookup answers only for the caller's own flows, and row-level security still hides the rest.
     // Pairs keep keys encoded (engine/keys.ts): ask with the stored form of a key both flows link.
-    const [{ key: ann }] = await sqlRows(dbs.stateUrl, `SELECT target_key AS key FROM ferry.pairs WHERE flow = 'team/a' AND entity = 'people' LIMIT 1`);
+    const [{ key: ann }] = await sqlRows(dbs.stateUrl, `SELECT target_key AS key FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE flow = 'team/a' AND entity = 'people' LIMIT 1`);
     await withClient(otherUrl, async (c) => {
       expect((await c.query(`SELECT count(*)::int AS n FROM ferry.shared_target_rows('other/c', 'people', ARRAY[$1])`, [ann])).rows).toEqual([{ n: 1 }]);
       expect((await c.query(`SELECT * FROM ferry.shared_target_rows('team/a', 'people', ARRAY[$1])`, [ann])).rows).toEqual([]);

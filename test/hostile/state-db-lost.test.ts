@@ -44,7 +44,7 @@ describe('hostile environment: the state database goes away mid-run', () => {
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    await until(async () => (await sql(stateUrl, `SELECT 1 FROM ferry.pairs WHERE entity = 'people' LIMIT 1`).catch(() => [])).length > 0, 60_000);
+    await until(async () => (await sql(stateUrl, `SELECT 1 FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE entity = 'people' LIMIT 1`).catch(() => [])).length > 0, 60_000);
     const database = new URL(stateUrl).pathname.slice(1);
     await sql(stateUrl, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${database}' AND pid <> pg_backend_pid()`);
 

@@ -22,7 +22,7 @@ async function rows(url: string, text: string): Promise<string[][]> {
 
 /** Source key -> target key for one entity, from the state DB. */
 async function pairMap(entity: string): Promise<Map<string, string>> {
-  const found = await rows(base.stateUrl, `SELECT source_key, target_key FROM ferry.pairs WHERE entity = '${entity}'`);
+  const found = await rows(base.stateUrl, `SELECT source_key, target_key FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE entity = '${entity}'`);
   return new Map(found.map(([s, t]) => [s, t]));
 }
 

@@ -71,7 +71,7 @@ describe("a key drawn by an interrupted run, taken by an application's row befor
     // application's insert takes the next key, which a pair of the open group names.
     await sql(targetUrl, `SELECT setval('people_id_seq', coalesce((SELECT max(id) FROM people), 4999))`);
     const [{ id: appId }] = await sql(targetUrl, `INSERT INTO people (full_name, email, status) VALUES ('App row', 'app@example.com', 'App') RETURNING id::text`);
-    const claimed = await sql(stateUrl, `SELECT source_key FROM ferry.pairs WHERE entity = 'people' AND target_key = '${encodeInteger(appId)}'`);
+    const claimed = await sql(stateUrl, `SELECT source_key FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE entity = 'people' AND target_key = '${encodeInteger(appId)}'`);
     expect(claimed).toHaveLength(1);
 
     const next = ferry(dir, stateUrl);
@@ -86,7 +86,7 @@ describe("a key drawn by an interrupted run, taken by an application's row befor
     expect(new Set(rows.map((r) => r.email)).size).toBe(PEOPLE);
     // Every pair names Ferry's row of its own record, none the application's.
     const emailById = new Map(rows.map((r) => [encodeInteger(r.id), r.email]));
-    const pairs = await sql(stateUrl, `SELECT source_key, target_key FROM ferry.pairs WHERE entity = 'people'`);
+    const pairs = await sql(stateUrl, `SELECT source_key, target_key FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE entity = 'people'`);
     expect(pairs).toHaveLength(PEOPLE);
     const wrong = pairs.filter((p) => emailById.get(String(p.target_key)) === undefined || !emailFor(String(p.source_key), emailById.get(String(p.target_key))!));
     expect(wrong).toEqual([]);
@@ -109,7 +109,7 @@ describe('an Incremental batch of new and changed records, killed while its targ
     expect(await sql(stateUrl, `SELECT count(*)::int AS n FROM ferry.inflight_batches WHERE entity = 'people' AND target_transaction IS NOT NULL`)).not.toEqual([{ n: 0 }]);
     await sql(targetUrl, `SELECT setval('people_id_seq', (SELECT max(id) FROM people))`);
     const [{ id: appId }] = await sql(targetUrl, `INSERT INTO people (full_name, email, status) VALUES ('App row', 'app@example.com', 'App') RETURNING id::text`);
-    expect(await sql(stateUrl, `SELECT source_key FROM ferry.pairs WHERE entity = 'people' AND target_key = '${encodeInteger(appId)}'`)).toHaveLength(1);
+    expect(await sql(stateUrl, `SELECT source_key FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE entity = 'people' AND target_key = '${encodeInteger(appId)}'`)).toHaveLength(1);
 
     const next = ferry(dir, stateUrl, {}, 'Incremental');
     expect(next.status, next.stderr).toBe(0);
@@ -119,7 +119,7 @@ describe('an Incremental batch of new and changed records, killed while its targ
     expect(new Set(rows.map((r) => r.email)).size).toBe(800);
     expect(rows.filter((r) => r.status === 'Lapsed')).toHaveLength(100);
     const emailById = new Map(rows.map((r) => [encodeInteger(r.id), r.email]));
-    const pairs = await sql(stateUrl, `SELECT source_key, target_key FROM ferry.pairs WHERE entity = 'people'`);
+    const pairs = await sql(stateUrl, `SELECT source_key, target_key FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE entity = 'people'`);
     expect(pairs).toHaveLength(800);
     expect(pairs.filter((p) => !emailFor(String(p.source_key), emailById.get(String(p.target_key)) ?? ''))).toEqual([]);
   });

@@ -76,7 +76,7 @@ async function killAndRecover(name: string, killAt: KillPoint | { failpoint: str
 
   await server.restart();
   // Every row that landed has its pair: the pairs of a group are durable before its target commits.
-  const pairs = await sql(stateUrl, `SELECT target_key FROM ferry.pairs WHERE entity = 'people'`);
+  const pairs = await sql(stateUrl, `SELECT target_key FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE entity = 'people'`);
   const paired = new Set(pairs.map((p) => String(p.target_key)));
   const landed = await sql(targetUrl, `SELECT id FROM people`);
   expect(landed.length).toBeGreaterThan(0);
@@ -89,7 +89,7 @@ async function killAndRecover(name: string, killAt: KillPoint | { failpoint: str
   const [{ rows, emails }] = await sql(targetUrl, `SELECT count(*)::int AS rows, count(DISTINCT email)::int AS emails FROM people`);
   expect({ rows, emails }).toEqual({ rows: PEOPLE + 7, emails: PEOPLE + 7 });
   // Exactly one pair per row, each naming a row that exists, and no marker left.
-  const after = await sql(stateUrl, `SELECT source_key, target_key FROM ferry.pairs WHERE entity = 'people'`);
+  const after = await sql(stateUrl, `SELECT source_key, target_key FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE entity = 'people'`);
   expect(after.length).toBe(PEOPLE + 7);
   expect(new Set(after.map((p) => String(p.source_key))).size).toBe(PEOPLE + 7);
   expect(new Set(after.map((p) => String(p.target_key))).size).toBe(PEOPLE + 7);
@@ -100,7 +100,7 @@ async function killAndRecover(name: string, killAt: KillPoint | { failpoint: str
   server = undefined;
 }
 
-const PAIRS = `SELECT count(*)::int AS n FROM ferry.pairs WHERE entity = 'people'`;
+const PAIRS = `SELECT count(*)::int AS n FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE entity = 'people'`;
 
 /**
  * The members of a group of fresh-row batches commit their pairs without waiting for the state

@@ -51,7 +51,7 @@ describe('the state connection is lost in the pairs transaction of a grouped bat
       stateUrl,
       `CREATE FUNCTION public.lose_connection() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
-         IF (SELECT count(*) FROM ferry.pairs WHERE entity = 'people') >= ${LOST_AT} THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF;
+         IF (SELECT count(*) FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE entity = 'people') >= ${LOST_AT} THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF;
          RETURN NULL;
        END $$;
        CREATE TRIGGER lose_connection AFTER INSERT ON ferry.pairs FOR EACH STATEMENT EXECUTE FUNCTION public.lose_connection();`,
@@ -80,7 +80,7 @@ describe('the state connection is lost in the pairs transaction of a grouped bat
     expect(Number(drawn)).toBeGreaterThanOrEqual(LOST_AT);
     expect(Number(drawn)).toBeLessThan(LOST_AT + 20 * BATCH);
     // Every row that landed has its pair (pairs commit before the target does).
-    const pairs = await sql(stateUrl, `SELECT target_key FROM ferry.pairs WHERE entity = 'people'`);
+    const pairs = await sql(stateUrl, `SELECT target_key FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE entity = 'people'`);
     const paired = new Set(pairs.map((p) => String(p.target_key)));
     const landed = await sql(targetUrl, `SELECT id FROM people`);
     expect(landed.length).toBeGreaterThan(0);
@@ -92,7 +92,7 @@ describe('the state connection is lost in the pairs transaction of a grouped bat
     expect(next.status, next.stderr).toBe(0);
     const [{ rows, emails }] = await sql(targetUrl, `SELECT count(*)::int AS rows, count(DISTINCT email)::int AS emails FROM people`);
     expect({ rows, emails }).toEqual({ rows: PEOPLE + 7, emails: PEOPLE + 7 });
-    const [{ count }] = await sql(stateUrl, `SELECT count(*)::int AS count FROM ferry.pairs WHERE entity = 'people'`);
+    const [{ count }] = await sql(stateUrl, `SELECT count(*)::int AS count FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE entity = 'people'`);
     expect(count).toBe(PEOPLE + 7);
   }, 180_000);
 });

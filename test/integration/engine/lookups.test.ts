@@ -23,8 +23,8 @@ describe('lookup translation of a large integer-keyed entity', () => {
     try {
       // Pairs for the even ids only, inserted in shuffled order.
       await store.pool.query(
-        `INSERT INTO ferry.pairs (scope, flow, entity, source_key, target_key)
-           SELECT (SELECT ferry.pair_scope($1, 'people')), $1, 'people', 'p' || lpad(i::text, 19, '0'), 'p' || lpad((100000000 + i)::text, 19, '0')
+        `INSERT INTO ferry.pairs (scope, source_key, target_key)
+           SELECT (SELECT ferry.pair_scope($1, 'people')), 'p' || lpad(i::text, 19, '0'), 'p' || lpad((100000000 + i)::text, 19, '0')
              FROM generate_series(2, ${PEOPLE * 2}, 2) AS i ORDER BY random()`,
         [FLOW],
       );

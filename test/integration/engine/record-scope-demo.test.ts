@@ -22,12 +22,12 @@ const ids = (url: string, text: string, values: unknown[] = []) =>
 
 /** Source ids with a pair, per entity (single-key entities only). */
 async function paired(flowId: string, entity: string): Promise<string[]> {
-  const keys = await ids(base.stateUrl, `SELECT source_key FROM ferry.pairs WHERE flow = $1 AND entity = $2`, [flowId, entity]);
+  const keys = await ids(base.stateUrl, `SELECT source_key FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE flow = $1 AND entity = $2`, [flowId, entity]);
   return keys.map((k) => codec.decode(k)[0]).sort();
 }
 
 async function pairedEntities(flowId: string): Promise<string[]> {
-  return ids(base.stateUrl, `SELECT DISTINCT entity FROM ferry.pairs WHERE flow = $1`, [flowId]);
+  return ids(base.stateUrl, `SELECT DISTINCT entity FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE flow = $1`, [flowId]);
 }
 
 beforeAll(async () => {

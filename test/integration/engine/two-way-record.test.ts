@@ -66,7 +66,7 @@ const touched = (before: Map<string, string>, after: Map<string, string>) =>
   [...after].filter(([id, at]) => before.get(id) !== at).map(([id]) => id).sort();
 
 const pairsAndWatermarks = async () => ({
-  pairs: await w.state(`SELECT entity, source_key, target_key, source_hash, target_hash, category FROM ferry.pairs ORDER BY entity, source_key`),
+  pairs: await w.state(`SELECT entity, source_key, target_key, source_hash, target_hash, category FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope ORDER BY entity, source_key`),
   watermarks: await w.state(`SELECT * FROM ferry.watermarks ORDER BY 1, 2`),
 });
 
@@ -158,7 +158,7 @@ describe('Record mode on a TwoWay flow', () => {
     expect(await w.accounts(`SELECT mail FROM persons WHERE nr = $1`, [annNr])).toEqual([{ mail: 'ann@accounts.org' }]);
     const retreat = (await w.accounts(`SELECT nr FROM transactions WHERE text = 'retreat'`)).map((r) => Number(r.nr));
     expect(touched(before, await snapshot())).toEqual([`accounts.transactions/${retreat[0]}`]);
-    expect(await w.state(`SELECT source_key, category FROM ferry.pairs WHERE entity = 'people' AND category = 'conflict'`)).toEqual([
+    expect(await w.state(`SELECT source_key, category FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE entity = 'people' AND category = 'conflict'`)).toEqual([
       { source_key: expect.any(String), category: 'conflict' },
     ]);
   });

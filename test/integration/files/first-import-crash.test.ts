@@ -53,14 +53,14 @@ describe('files source: SIGKILL during the first import of a snapshot, then a re
   const writeCount = async (w: World) => (await sqlRows(w.targetUrl, 'SELECT count(*)::int AS n FROM staff_writes'))[0]!.n;
   const pairState = (w: World) =>
     withClient(w.stateUrl, async (c) => ({
-      pairs: (await c.query(`SELECT target_key FROM ferry.pairs WHERE flow = 'default/payroll'`)).rows.map((r) => r.target_key as string),
+      pairs: (await c.query(`SELECT target_key FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE flow = 'default/payroll'`)).rows.map((r) => r.target_key as string),
       markers: (await c.query(`SELECT count(*)::int AS n FROM ferry.inflight_batches`)).rows[0].n as number,
     }));
   /** Source keys of the pairs whose target row is not there, and of those, the ones no inflight marker names. */
   const pairsWithoutRow = async (w: World) => {
     const ids = new Set((await sqlRows(w.targetUrl, 'SELECT id::text AS id FROM staff')).map((r) => encodeInteger(String(r.id))));
     return withClient(w.stateUrl, async (c) => {
-      const pairs = (await c.query(`SELECT source_key, target_key FROM ferry.pairs WHERE flow = 'default/payroll'`)).rows;
+      const pairs = (await c.query(`SELECT source_key, target_key FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE flow = 'default/payroll'`)).rows;
       const marked = new Set((await c.query(`SELECT source_keys FROM ferry.inflight_batches`)).rows.flatMap((r) => JSON.parse(r.source_keys) as string[]));
       const missing = pairs.filter((p) => !ids.has(p.target_key)).map((p) => p.source_key as string);
       return { missing: missing.length, unmarked: missing.filter((key) => !marked.has(key)) };

@@ -48,7 +48,7 @@ describe('files source: the first import of a snapshot with rows the target refu
     expect(staff).toHaveLength(PEOPLE - 2);
     expect(staff.map((r) => r.employee_no).filter((no) => no === '120' || no === '333')).toEqual([]);
     const pairs = await withClient(stateUrl, async (c) => ({
-      rows: (await c.query(`SELECT source_key, target_key FROM ferry.pairs WHERE flow = 'default/payroll'`)).rows,
+      rows: (await c.query(`SELECT source_key, target_key FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE flow = 'default/payroll'`)).rows,
       markers: (await c.query(`SELECT count(*)::int AS n FROM ferry.inflight_batches`)).rows[0].n as number,
     }));
     expect(pairs.markers).toBe(0);

@@ -41,7 +41,7 @@ const postsOf = async (code: string) => (await wordpressRecords(wp, EVENT_POST_T
 /** The post id an event's pair points at (keys are stored encoded; both are integers here). */
 const pairOf = (sourceKey: string) =>
   withClient(base.stateUrl, async (c) => {
-    const found = await c.query(`SELECT target_key FROM ferry.pairs WHERE flow = $1 AND source_key = $2`, [base.flowId, encodeInteger(sourceKey)]);
+    const found = await c.query(`SELECT target_key FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE flow = $1 AND source_key = $2`, [base.flowId, encodeInteger(sourceKey)]);
     return found.rows[0] ? readablePart(found.rows[0].target_key as string) : undefined;
   });
 

@@ -45,7 +45,7 @@ describe('an http-source run under a namespace role', () => {
     expect(incremental.totals.updated).toBe(1);
     const rows = await withClient(targetUrl, async (c) => (await c.query(`SELECT title FROM website_events ORDER BY post_id`)).rows);
     expect(rows.map((r) => r.title)).toEqual(['Event 0', 'Event 1 (moved)', 'Event 2']);
-    const pairs = await withClient(ownerStateUrl, async (c) => (await c.query(`SELECT count(*)::int AS n FROM ferry.pairs WHERE flow = 'web/events'`)).rows);
+    const pairs = await withClient(ownerStateUrl, async (c) => (await c.query(`SELECT count(*)::int AS n FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE flow = 'web/events'`)).rows);
     expect(pairs).toEqual([{ n: 3 }]);
 
     // The flow's rows belong to namespace web: another namespace's role cannot write them.

@@ -137,7 +137,7 @@ async function setUp(type: PostType, o: FlowOptions, rows: Item[] = [], posts: I
   const deletePost = async (code: string) => wordpressWrite(world.wp, 'DELETE', `/wp/v2/${type}/${(await post(code)).id}?force=true`);
   const sql = (text: string, values: unknown[] = []) => withClient(world.sourceUrl, async (c) => (await c.query(text, values)).rows);
   const pairs = () =>
-    withClient(world.stateUrl, async (c) => (await c.query(`SELECT category FROM ferry.pairs WHERE flow = $1 ORDER BY category`, [request.flowId])).rows.map((r) => r.category as string));
+    withClient(world.stateUrl, async (c) => (await c.query(`SELECT category FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE flow = $1 ORDER BY category`, [request.flowId])).rows.map((r) => r.category as string));
   return { request, run, table, site, post, editPost, deletePost, sql, pairs };
 }
 
@@ -461,7 +461,7 @@ describe.concurrent('PostgreSQL table <-> WordPress posts, two-way: conflicts an
 
     // An hour later (the pair's clock moved back), the held edit goes through.
     await withClient(world.stateUrl, (c) =>
-      c.query(`UPDATE ferry.pairs SET last_synced_at = last_synced_at - interval '61 minutes', held_until = held_until - interval '61 minutes' WHERE flow = $1`, [w.request.flowId]),
+      c.query(`UPDATE ferry.pairs SET last_synced_at = last_synced_at - interval '61 minutes', held_until = held_until - interval '61 minutes' WHERE scope IN (SELECT id FROM ferry.pair_scopes WHERE flow = $1)`, [w.request.flowId]),
     );
     const released = await w.run('Incremental');
     expect(items(released).twoWay).toMatchObject({ released: 1, updatedSource: 1, blocked: 0 });

@@ -23,8 +23,8 @@ let store: StateStore;
 beforeAll(async () => {
   store = await openStateStore(await freshDatabase('bounded_search'));
   await store.pool.query(
-    `INSERT INTO ferry.pairs (scope, flow, entity, source_key, target_key, category)
-     SELECT (SELECT ferry.pair_scope($1, 'people')), $1, 'people', k, 't-' || k, 'synchronised' FROM unnest($2::text[]) k`,
+    `INSERT INTO ferry.pairs (scope, source_key, target_key, category)
+     SELECT (SELECT ferry.pair_scope($1, 'people')), k, 't-' || k, 'synchronised' FROM unnest($2::text[]) k`,
     [FLOW, Array.from({ length: ROWS }, (_, i) => keyOf(i))],
   );
   await store.pool.query(`INSERT INTO ferry.runs (id, flow, mode, status) VALUES ('run-1', $1, 'Full', 'Succeeded')`, [FLOW]);

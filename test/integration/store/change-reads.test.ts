@@ -6,7 +6,7 @@ import { freshDatabase } from '../../helpers/databases.js';
 import { awaitHorizonPastNow } from '../../helpers/horizon.js';
 
 const insertPair = (db: pg.Pool | pg.PoolClient, flow: string, key: string, category = 'synchronised') =>
-  db.query(`INSERT INTO ferry.pairs (scope, flow, entity, source_key, target_key, category) VALUES (ferry.pair_scope($1, 'people'), $1, 'people', $2, $2, $3)`, [flow, key, category]);
+  db.query(`INSERT INTO ferry.pairs (scope, source_key, target_key, category) VALUES (ferry.pair_scope($1, 'people'), $2, $2, $3)`, [flow, key, category]);
 
 async function keysOf(pool: pg.Pool, since: number, scope = { namespace: 'crm' }) {
   const changes = await changedPairs(pool, scope, since);

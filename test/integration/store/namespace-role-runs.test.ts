@@ -56,7 +56,7 @@ describe('runs under a namespace role', () => {
     await w.accounts(`INSERT INTO persons (name_first, name_last, mail, category, marital) VALUES ('Bo', 'Ma', 'bo@example.org', 'Member', 'single')`);
     const report = await runSync({ flowId: 'test/two-way', spec: twoWaySpec([peopleEntity()]), mode: 'Full', sourceUrl: w.sourceUrl, targetUrl: w.targetUrl, stateUrl, logger });
     expect(entityOf(report).created).toBe(2);
-    expect(await w.state(`SELECT count(*)::int AS n FROM ferry.pairs WHERE flow = 'test/two-way'`)).toEqual([{ n: 2 }]);
+    expect(await w.state(`SELECT count(*)::int AS n FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE flow = 'test/two-way'`)).toEqual([{ n: 2 }]);
   });
 
   it('two-way Resolve and Record runs', async () => {

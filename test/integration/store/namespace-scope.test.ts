@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { text } from 'node:stream/consumers';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { changedPairs } from '../../../src/store/change-reads.js';
 import { issueNamespaceCredential, namespaceRole, namespaceStateUrl, retireNamespaceRole } from '../../../src/store/tenant-roles.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { awaitHorizonPastNow } from '../../helpers/horizon.js';
+import { nonSuperuserOwner } from '../../helpers/state-owner.js';
 
 /**
  * The data API's reads of one namespace run as that namespace's role (store/namespace-scope.ts): a
@@ -23,7 +23,7 @@ const NAMESPACES = ['team-a', 'team-b', 'team-c'] as const;
 async function seed(db: pg.ClientBase, ns: string): Promise<void> {
   await db.query(`INSERT INTO ferry.runs (id, flow, mode, status) VALUES ($1, $2, 'Full', 'Succeeded')`, [`${ns}-run`, `${ns}/crm`]);
   await db.query(`INSERT INTO ferry.rejected_rows (run_id, entity, reason) VALUES ($1, 'people', 'bad')`, [`${ns}-run`]);
-  await db.query(`INSERT INTO ferry.pairs (scope, flow, entity, source_key, target_key) VALUES (ferry.pair_scope($1, 'people'), $1, 'people', 'k1', 't1')`, [`${ns}/crm`]);
+  await db.query(`INSERT INTO ferry.pairs (scope, source_key, target_key) VALUES (ferry.pair_scope($1, 'people'), 'k1', 't1')`, [`${ns}/crm`]);
   await db.query(
     `INSERT INTO ferry.unpaired_records (flow, entity, side, record_key, match_values, match_tokens, reason, in_scope, run_id)
      VALUES ($1, 'people', 'source', 'k2', '{x}', '{0:x}', 'unmatched', true, $2)`,
@@ -42,17 +42,7 @@ let store: StateStore;
 
 beforeAll(async () => {
   adminUrl = await freshDatabase('ns_scope');
-  const database = new URL(adminUrl).pathname.slice(1);
-  const ownerRole = `owner_${database}`.slice(0, 60);
-  const password = randomBytes(18).toString('base64url');
-  await withClient(adminUrl, async (c) => {
-    await c.query(`CREATE ROLE ${pg.escapeIdentifier(ownerRole)} LOGIN CREATEROLE PASSWORD ${pg.escapeLiteral(password)}`);
-    await c.query(`ALTER DATABASE ${pg.escapeIdentifier(database)} OWNER TO ${pg.escapeIdentifier(ownerRole)}`);
-  });
-  const url = new URL(adminUrl);
-  url.username = ownerRole;
-  url.password = password;
-  ownerUrl = url.toString();
+  ownerUrl = await nonSuperuserOwner(adminUrl);
   store = await openStateStore(ownerUrl);
   await withClient(ownerUrl, async (c) => {
     // team-a and team-b have roles (the controller issued them); team-c's rows were written by the owner only.

@@ -1,9 +1,3 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { drizzle } from 'drizzle-orm/node-postgres';
-import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { describe, expect, it } from 'vitest';
 import { openStateStore } from '../../../src/store/db.js';
 import { SEARCH_SCAN_ROWS } from '../../../src/store/bounded-search.js';
@@ -11,6 +5,7 @@ import { getPair, listPairs, searchPairs } from '../../../src/store/pair-reads.j
 import { PairStore } from '../../../src/store/pairs.js';
 import { TwoWayPairs, categoryCounts } from '../../../src/store/two-way-pairs.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
+import { migratedBefore } from '../../helpers/migrations.js';
 
 /**
  * ferry.pairs is keyed by a small integer per flow entity (ferry.pair_scopes, migration 0018) instead
@@ -18,22 +13,6 @@ import { freshDatabase, withClient } from '../../helpers/databases.js';
  * rolls back is never used after it.
  */
 const write = (sourceKey: string, targetKey: string) => ({ sourceKey, targetKey, sourceHash: `h-${sourceKey}`, targetHash: `t-${sourceKey}`, sourceCursor: null });
-
-/** A state database migrated up to (not including) the migration whose tag starts with `before`. */
-async function migratedBefore(url: string, before: string): Promise<void> {
-  const folder = mkdtempSync(join(tmpdir(), 'ferry-migrations-'));
-  try {
-    cpSync(fileURLToPath(new URL('../../../drizzle', import.meta.url)), folder, { recursive: true });
-    const journalFile = join(folder, 'meta', '_journal.json');
-    const journal = JSON.parse(readFileSync(journalFile, 'utf8')) as { entries: { tag: string }[] };
-    const end = journal.entries.findIndex((e) => e.tag.startsWith(before));
-    expect(end).toBeGreaterThan(0);
-    writeFileSync(journalFile, JSON.stringify({ ...journal, entries: journal.entries.slice(0, end) }));
-    await withClient(url, (c) => migrate(drizzle(c), { migrationsFolder: folder, migrationsSchema: 'ferry' }));
-  } finally {
-    rmSync(folder, { recursive: true, force: true });
-  }
-}
 
 describe('pair scopes', () => {
   it('converts the pairs written before migration 0018 in place: every flow entity gets a scope, and the store reads and writes them by it', async () => {

@@ -71,9 +71,9 @@ describe('run bookkeeping (ferry job) as the controller reads it back', () => {
   it('pair categories are summed over the flow’s entities; the last transfer to a target comes from a flow of its namespace', async () => {
     await withStore(async (db, runs) => {
       await db.query(
-        `INSERT INTO ferry.pairs (scope, flow, entity, source_key, target_key, category) VALUES
-           (ferry.pair_scope($1, 'members'), $1, 'members', 's1', 't1', 'synchronised'), (ferry.pair_scope($1, 'members'), $1, 'members', 's2', 't2', 'conflict'),
-           (ferry.pair_scope($1, 'accounts'), $1, 'accounts', 's1', 't1', 'synchronised'), (ferry.pair_scope('crm/other', 'members'), 'crm/other', 'members', 's9', 't9', 'conflict')`,
+        `INSERT INTO ferry.pairs (scope, source_key, target_key, category) VALUES
+           (ferry.pair_scope($1, 'members'), 's1', 't1', 'synchronised'), (ferry.pair_scope($1, 'members'), 's2', 't2', 'conflict'),
+           (ferry.pair_scope($1, 'accounts'), 's1', 't1', 'synchronised'), (ferry.pair_scope('crm/other', 'members'), 's9', 't9', 'conflict')`,
         [FLOW],
       );
       expect(await runs.categories(FLOW)).toEqual({ synchronised: 2, conflict: 1 });

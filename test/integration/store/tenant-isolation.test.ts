@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStateStore } from '../../../src/store/db.js';
@@ -6,7 +5,8 @@ import { acquireFlowLock, releaseFlowLock } from '../../../src/store/run-lock.js
 import { NAMESPACE_POLICY, NOT_ISOLATED_TABLES, OWNER_POLICY, isolationOfTables } from '../../../src/store/tenant-isolation.js';
 import { issueNamespaceCredential, namespaceStateUrl, type NamespaceCredential } from '../../../src/store/tenant-roles.js';
 import { FlowBusyError } from '../../../src/util/errors.js';
-import { freshDatabase, withClient } from '../../helpers/databases.js';
+import { freshDatabase } from '../../helpers/databases.js';
+import { nonSuperuserOwner } from '../../helpers/state-owner.js';
 
 /**
  * Row-level security with real roles: a non-superuser owner (the controller's credential, which owns
@@ -22,7 +22,7 @@ const SEEDS: Record<string, (ns: Ns) => [string, unknown[]][]> = {
   rejected_rows: (ns) => [[`INSERT INTO ferry.rejected_rows (run_id, entity, reason) VALUES ($1, 'people', 'bad')`, [`${ns}-run`]]],
   watermarks: (ns) => [[`INSERT INTO ferry.watermarks (flow, entity, cursor, key, run_id) VALUES ($1, 'people', 'c', '["k"]', $2)`, [`${ns}/crm`, `${ns}-run`]]],
   pair_scopes: (ns) => [[`INSERT INTO ferry.pair_scopes (flow, entity) VALUES ($1, 'people')`, [`${ns}/crm`]]],
-  pairs: (ns) => [[`INSERT INTO ferry.pairs (scope, flow, entity, source_key, target_key) VALUES (ferry.pair_scope($1, 'people'), $1, 'people', 'k1', 't1')`, [`${ns}/crm`]]],
+  pairs: (ns) => [[`INSERT INTO ferry.pairs (scope, source_key, target_key) VALUES (ferry.pair_scope($1, 'people'), 'k1', 't1')`, [`${ns}/crm`]]],
   run_locks: (ns) => [[`INSERT INTO ferry.run_locks (flow, run_id, holder) VALUES ($1, $2, 'h')`, [`${ns}/other`, `${ns}-run`]]],
   inflight_batches: (ns) => [[`INSERT INTO ferry.inflight_batches (flow, entity, run_id, source_keys) VALUES ($1, 'people', $2, '[]')`, [`${ns}/crm`, `${ns}-run`]]],
   export_runs: (ns) => [[`INSERT INTO ferry.export_runs (run_id, flow, mode, creation_status, transfer_status) VALUES ($1, $2, 'Snapshot', 'Created', 'Transferred')`, [`${ns}-run`, `${ns}/crm`]]],
@@ -83,17 +83,8 @@ async function inRolledBack<T>(client: pg.Client, fn: () => Promise<T>): Promise
 
 beforeAll(async () => {
   adminUrl = await freshDatabase('tenant_iso');
-  const database = new URL(adminUrl).pathname.slice(1);
-  ownerRole = `owner_${database}`.slice(0, 60);
-  const ownerPassword = randomBytes(18).toString('base64url');
-  await withClient(adminUrl, async (c) => {
-    await c.query(`CREATE ROLE ${pg.escapeIdentifier(ownerRole)} LOGIN CREATEROLE PASSWORD ${pg.escapeLiteral(ownerPassword)}`);
-    await c.query(`ALTER DATABASE ${pg.escapeIdentifier(database)} OWNER TO ${pg.escapeIdentifier(ownerRole)}`);
-  });
-  const url = new URL(adminUrl);
-  url.username = ownerRole;
-  url.password = ownerPassword;
-  ownerUrl = url.toString();
+  ownerUrl = await nonSuperuserOwner(adminUrl);
+  ownerRole = decodeURIComponent(new URL(ownerUrl).username);
   await (await openStateStore(ownerUrl)).close();
   owner = await connect(ownerUrl);
   for (const ns of NAMESPACES) {
@@ -159,11 +150,11 @@ describe('tenant isolation in the state database', () => {
   it("cannot write rows into another namespace or move its rows there", async () => {
     const a = clients['team-a'];
     await inRolledBack(a, async () => {
-      expect(await refusal(a, `INSERT INTO ferry.pairs (scope, flow, entity, source_key, target_key) VALUES (ferry.pair_scope('team-b/crm', 'people'), 'team-b/crm', 'people', 'x', 'x')`)).toBe('42501');
-      expect(await refusal(a, `UPDATE ferry.pairs SET flow = 'team-b/crm'`)).toBe('42501');
-      // Pairs are keyed by scope: a pair of its own flow under team-b's scope could collide with team-b's keys.
+      expect(await refusal(a, `INSERT INTO ferry.pairs (scope, source_key, target_key) VALUES (ferry.pair_scope('team-b/crm', 'people'), 'x', 'x')`)).toBe('42501');
+      // A pair belongs to a flow through its scope (no flow column): moving one there is moving it under
+      // team-b's scope, and a pair written under team-b's scope could collide with (probe for) team-b's keys.
       const scopeOfB = (await owner.query(`SELECT id FROM ferry.pair_scopes WHERE flow = 'team-b/crm'`)).rows[0].id;
-      expect(await refusal(a, `INSERT INTO ferry.pairs (scope, flow, entity, source_key, target_key) VALUES ($1, 'team-a/crm', 'people', 'k1', 'x')`, [scopeOfB])).toBe('42501');
+      expect(await refusal(a, `INSERT INTO ferry.pairs (scope, source_key, target_key) VALUES ($1, 'k1', 'x')`, [scopeOfB])).toBe('42501');
       expect(await refusal(a, `UPDATE ferry.pairs SET scope = $1`, [scopeOfB])).toBe('42501');
       expect(await refusal(a, `SELECT ferry.pair_scope('team-b/crm', 'people')`)).toBe('42501');
       expect(await refusal(a, `INSERT INTO ferry.pair_scopes (id, flow, entity) OVERRIDING SYSTEM VALUE VALUES (1000, 'team-a/next', 'people')`)).toBe('42501');
