@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { changedPairs, currentHorizon } from '../../../src/store/change-reads.js';
+import { awaitHorizonPastNow } from '../../helpers/horizon.js';
 import { openStateStore } from '../../../src/store/db.js';
 import { getPair, listPairs, searchPairs } from '../../../src/store/pair-reads.js';
 import { PairStore } from '../../../src/store/pairs.js';
@@ -46,6 +47,8 @@ describe('pairs without flow and entity (migration 0020)', () => {
            (ferry.pair_scope('hr/staff', 'people'), 'hr/staff', 'people', 'p1', 's1', 'h-p1', 't-p1', 'synchronised')`,
       );
       // A conflicting field recorded later: a watch from then on reports its pair (found through the scope's flow and entity).
+      // Another test's open transaction on the shared server may hold the horizon before the pairs above.
+      await awaitHorizonPastNow(c);
       const conflictsFrom = await currentHorizon(c);
       await c.query(
         `INSERT INTO ferry.pair_conflict_fields (flow, entity, source_key, field, target_field, position, run_id) VALUES ('crm/members', 'people', 'p2', 'name', 'name', 0, 'r1')`,
@@ -83,6 +86,7 @@ describe('pairs without flow and entity (migration 0020)', () => {
       expect(await getPair(db, { flow: 'crm/members', entity: 'people', sourceKey: 'p2' })).toMatchObject({ flow: 'crm/members', entity: 'people', targetKey: 't2', category: 'conflict' });
       expect(await getPair(db, { flow: 'crm/members', entity: 'people', sourceKey: 'p9' })).toBeUndefined();
       expect((await searchPairs(db, { namespace: 'crm', limit: 10 }, 'F1')).records.map(at)).toEqual(['crm/members:firms:p1']);
+      await awaitHorizonPastNow(db);
       expect((await changedPairs(db, { namespace: 'crm' }, before)).changed.map(at)).toEqual(['crm/members:firms:p1', 'crm/members:people:p1', 'crm/members:people:p2']);
       expect((await changedPairs(db, { flow: 'crm/members', entity: 'people' }, conflictsFrom)).changed.map(at)).toEqual(['crm/members:people:p2']);
 
@@ -99,8 +103,10 @@ describe('pairs without flow and entity (migration 0020)', () => {
       expect((await crm.query(`DELETE FROM ferry.pairs WHERE scope = $1`, [scopeOfHr])).rowCount).toBe(0);
 
       // A deletion is recorded with the pair's flow and entity (the trigger reads them from the scope), for its namespace's watch.
+      await awaitHorizonPastNow(db);
       const deletedFrom = await currentHorizon(db);
       await new PairStore(crm, 'crm/members', 'people').remove(['p1']);
+      await awaitHorizonPastNow(db);
       const deleted = (await changedPairs(crm, { namespace: 'crm' }, deletedFrom)).deleted;
       expect(deleted.map((p) => [at(p), p.targetKey, p.category])).toEqual([['crm/members:people:p1', 't1', 'synchronised']]);
       expect((await changedPairs(hr, { namespace: 'hr' }, deletedFrom)).deleted).toEqual([]);
