@@ -59,7 +59,7 @@ export async function withFlowDatabases<T>(options: FlowOptions, work: (dbs: Flo
 }
 
 /** The connector of one side of the flow; a files source reads through the manifests' ExportTargets and Secrets. */
-export function flowConnector(dbs: FlowDatabases, side: SystemSide): Connector | undefined {
+export function flowConnector(dbs: FlowDatabases, side: SystemSide): Promise<Connector | undefined> {
   return connectorFor(dbs.flow.spec, side, side === 'source' ? dbs.sourceUrl : dbs.targetUrl, { ...dbs.files, flowId: dbs.flowId, stateUrl: dbs.stateUrl });
 }
 
@@ -134,8 +134,8 @@ export function registerPairsCommand(program: Command): void {
           flowId: dbs.flowId,
           spec: dbs.flow.spec,
           connectors: {
-            source: flowConnector(dbs, 'source')!,
-            target: flowConnector(dbs, 'target')!,
+            source: (await flowConnector(dbs, 'source'))!,
+            target: (await flowConnector(dbs, 'target'))!,
           },
           stateUrl: dbs.stateUrl,
           entity: options.entity,

@@ -69,7 +69,7 @@ async function readSide(loaded: LoadedManifests, flow: SyncFlow, side: SystemSid
   let url = secretUrl;
   try {
     url = await urls.resolve(secretUrl);
-    const connector = connectorFor(flow.spec, side, url);
+    const connector = await connectorFor(flow.spec, side, url);
     if (!connector) return undefined;
     const tables = [...new Set((flow.spec.entities ?? []).map((entity) => entity[side].table))];
     return await withinTime(readTables(connector, database.namespace, tables), READ_TIMEOUT_MS, () => `${connector.what} at ${redactUrl(url)} did not answer within ${READ_TIMEOUT_MS / 1000} s`);

@@ -26,7 +26,7 @@ async function openChangeFeeds(dbs: FlowDatabases, logger: Logger): Promise<Chan
   const sides: SystemSide[] = spec.direction === 'TwoWay' ? ['source', 'target'] : ['source'];
   const feeds: ChangeFeed[] = [];
   for (const side of sides) {
-    const connector = flowConnector(dbs, side);
+    const connector = await flowConnector(dbs, side);
     const namespace = databaseOf(spec[side], side)?.namespace ?? '';
     const feed = await connector?.changeFeed?.(namespace, spec.entities.map((e) => e[side].table), logger);
     if (feed) feeds.push(feed);

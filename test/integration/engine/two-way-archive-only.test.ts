@@ -25,7 +25,7 @@ describe.each([
     await w.accounts.exec(`INSERT INTO persons (name_first, name_last, mail, category) VALUES ('Ann', 'Lee', 'ann@x.org', 'Member'), ('Eve', 'Old', 'eve@x.org', 'Member')`);
     expect(people(await w.run(s)).categories).toEqual({ synchronised: 2 });
     const members = async (category: 'inactive' | 'synchronised') => {
-      const connectors = { source: connectorFor(s, 'source', w.church.url)!, target: connectorFor(s, 'target', w.accounts.url)! };
+      const connectors = { source: (await connectorFor(s, 'source', w.church.url))!, target: (await connectorFor(s, 'target', w.accounts.url))! };
       const pairs = await listPairs({ flowId: w.flowId, spec: s, connectors, stateUrl: w.stateUrl, category, limit: 100, logger });
       return pairs.map((p) => p.sourceKey);
     };

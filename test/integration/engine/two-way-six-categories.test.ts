@@ -48,9 +48,9 @@ describe.each([
     expect(people(second).categories).toEqual(counts);
     expect(Object.keys(counts).sort()).toEqual([...PAIR_CATEGORIES].sort());
 
-    const connectors = () => ({ source: connectorFor(s, 'source', w.church.url)!, target: connectorFor(s, 'target', w.accounts.url)! });
+    const connectors = async () => ({ source: (await connectorFor(s, 'source', w.church.url))!, target: (await connectorFor(s, 'target', w.accounts.url))! });
     const members = async (category: (typeof PAIR_CATEGORIES)[number]) =>
-      (await listPairs({ flowId: w.flowId, spec: s, connectors: connectors(), stateUrl: w.stateUrl, category, limit: 100, logger })).map((p) => [
+      (await listPairs({ flowId: w.flowId, spec: s, connectors: await connectors(), stateUrl: w.stateUrl, category, limit: 100, logger })).map((p) => [
         p.sourceKey,
         p.targetKey,
       ]);

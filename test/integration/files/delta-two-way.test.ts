@@ -144,7 +144,7 @@ describe('Delta files as the read-only side of a two-way flow (PostgreSQL on the
     const conflicts = await listPairs({
       flowId,
       spec,
-      connectors: { source: connectorFor(spec, 'source', '', { targets: {}, secrets: {}, flowId, stateUrl })!, target: connectorFor(spec, 'target', targetUrl)! },
+      connectors: { source: (await connectorFor(spec, 'source', '', { targets: {}, secrets: {}, flowId, stateUrl }))!, target: (await connectorFor(spec, 'target', targetUrl))! },
       stateUrl,
       category: 'conflict',
       limit: 10,

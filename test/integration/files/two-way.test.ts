@@ -122,7 +122,7 @@ describe('files source as one side of a two-way flow (PostgreSQL on the other si
     const conflicts = await listPairs({
       flowId: 'test/payroll-two-way',
       spec,
-      connectors: { source: connectorFor(spec, 'source', '', { targets: {}, secrets: {}, flowId: 'test/payroll-two-way', stateUrl })!, target: connectorFor(spec, 'target', targetUrl)! },
+      connectors: { source: (await connectorFor(spec, 'source', '', { targets: {}, secrets: {}, flowId: 'test/payroll-two-way', stateUrl }))!, target: (await connectorFor(spec, 'target', targetUrl))! },
       stateUrl,
       category: 'conflict',
       limit: 10,

@@ -360,7 +360,7 @@ describe.concurrent('PostgreSQL table <-> WordPress posts, two-way: conflicts an
     const listed = await listPairs({
       flowId: w.request.flowId,
       spec,
-      connectors: { source: connectorFor(spec, 'source', w.request.sourceUrl)!, target: connectorFor(spec, 'target', w.request.targetUrl)! },
+      connectors: { source: (await connectorFor(spec, 'source', w.request.sourceUrl))!, target: (await connectorFor(spec, 'target', w.request.targetUrl))! },
       stateUrl: world.stateUrl,
       category: 'conflict',
       limit: 10,
