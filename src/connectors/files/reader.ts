@@ -37,9 +37,9 @@ function settledAtOnce(promise: Promise<unknown>): Promise<boolean> {
  * the records past that line make rows.
  */
 class FileRows implements RecordSink {
-  rows: Row[] = [];
-  lines: number[] = [];
-  /** Rows in `rows`, which is made with room for as many as the last take had (not grown row by row). */
+  /** Made with room for as many rows as the last take had (not grown row by row); `count` of them are set. */
+  private rows: Row[] = [];
+  private lines: number[] = [];
   private count = 0;
   private records = 0;
   private readonly deletedAt: number;
@@ -84,15 +84,15 @@ class FileRows implements RecordSink {
     return this.count;
   }
 
-  /** The rows built since the last take (and `lines` holds theirs until the next record). */
-  take(): Row[] {
-    const { rows, count } = this;
+  /** The rows built since the last take, and their lines (`lines[i]` is `rows[i]`'s). */
+  take(): { rows: Row[]; lines: number[] } {
+    const { rows, lines, count } = this;
     rows.length = count;
-    this.lines.length = count;
+    lines.length = count;
     this.rows = new Array<Row>(count);
     this.lines = new Array<number>(count);
     this.count = 0;
-    return rows;
+    return { rows, lines };
   }
 
   /** Counts the file's records into `ready.rows` (after its last one was read). */
@@ -157,7 +157,7 @@ export class FilesReader implements TableReader {
       const rows = this.rowsOf(ready, withValues, after && id === after.fileId ? after.line : undefined);
       const pieces = this.readInto(ready, rows);
       if (this.snapshot) yield* this.withoutRepeatedKeys(ready, pieces, rows, withValues);
-      else for await (const _piece of pieces) if (rows.length > 0) yield rows.take();
+      else for await (const _piece of pieces) if (rows.length > 0) yield rows.take().rows;
     }
     this.files.consumed(files);
   }
@@ -186,8 +186,7 @@ export class FilesReader implements TableReader {
       let checking: Promise<Row[]> | undefined;
       for await (const _piece of pieces) {
         if (built.length < KEY_CHUNK) continue;
-        const lines = built.lines;
-        const next = this.checkKeys(seen, ready, built.take(), lines, withValues);
+        const next = this.checkKeys(seen, ready, built.take(), withValues);
         next.catch(() => {}); // surfaced when its turn comes
         const answered = await settledAtOnce(next);
         if (checking) yield await checking;
@@ -196,8 +195,7 @@ export class FilesReader implements TableReader {
         checking = undefined;
         yield await next;
       }
-      const lines = built.lines;
-      const last = this.checkKeys(seen, ready, built.take(), lines, withValues);
+      const last = this.checkKeys(seen, ready, built.take(), withValues);
       last.catch(() => {});
       if (checking) yield await checking;
       yield await last;
@@ -207,7 +205,7 @@ export class FilesReader implements TableReader {
   }
 
   /** A chunk's rows (`lines[i]` is `rows[i]`'s line), each whose key came on an earlier line replaced by its rejection. */
-  private async checkKeys(seen: FirstLines, ready: ReadyFile, rows: Row[], lines: number[], withValues: boolean): Promise<Row[]> {
+  private async checkKeys(seen: FirstLines, ready: ReadyFile, { rows, lines }: { rows: Row[]; lines: number[] }, withValues: boolean): Promise<Row[]> {
     const { codec } = this.plan.source;
     // Sized once (no array grown row by row); the lines are the chunk's own when every row has a key.
     const keys = new Array<string>(rows.length);
@@ -264,7 +262,7 @@ export class FilesReader implements TableReader {
   async *scanQuietly(): AsyncGenerator<Row> {
     for (const ready of await this.current()) {
       const rows = this.rowsOf(ready, true);
-      for await (const _piece of this.readInto(ready, rows, false)) for (const row of rows.take()) yield row;
+      for await (const _piece of this.readInto(ready, rows, false)) for (const row of rows.take().rows) yield row;
     }
   }
 
