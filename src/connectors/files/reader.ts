@@ -16,14 +16,31 @@ import { END_OF_FILE, parsePosition, position, RowBuilder, type FieldView } from
 const KEY_CHUNK = 2000;
 
 /**
+ * Whether `promise` settles before the event loop's next check phase (an answer from memory does;
+ * one that waits on a server does not). Nothing is read meanwhile: the reader reads only when asked.
+ */
+function settledAtOnce(promise: Promise<unknown>): Promise<boolean> {
+  return new Promise((resolve) => {
+    const immediate = setImmediate(() => resolve(false));
+    const settled = () => {
+      clearImmediate(immediate);
+      resolve(true);
+    };
+    promise.then(settled, settled);
+  });
+}
+
+/**
  * The rows of one file, built as its records are read (a `RecordSink`): each row with its line at
  * the same index (no object per row), taken a chunk at a time. Records are counted into
  * `ready.rows` once the last one was read (also those a resumed read skips); with `after`, only
  * the records past that line make rows.
  */
 class FileRows implements RecordSink {
-  rows: Row[] = [];
-  lines: number[] = [];
+  /** Made with room for as many rows as the last take had (not grown row by row); `count` of them are set. */
+  private rows: Row[] = [];
+  private lines: number[] = [];
+  private count = 0;
   private records = 0;
   private readonly deletedAt: number;
 
@@ -49,23 +66,33 @@ class FileRows implements RecordSink {
     // A delta row whose deletedWhen column holds one of its values.
     const deleted = this.deletedAt >= 0 ? values[this.deletedAt] : undefined;
     if (deleted !== null && deleted !== undefined && this.file.deletedWhen!.values.includes(deleted)) asDeletion(row);
-    this.rows.push(row);
-    this.lines.push(line);
+    this.add(row, line);
   }
 
   problem(line: number, reason: string): void {
     this.records++;
     if (this.after !== undefined && line <= this.after) return;
-    this.rows.push(this.builder.rejected(line, position(this.ready.record.id, line), this.ready.record.name, reason, this.withValues));
-    this.lines.push(line);
+    this.add(this.builder.rejected(line, position(this.ready.record.id, line), this.ready.record.name, reason, this.withValues), line);
   }
 
-  /** The rows built since the last take. */
-  take(): Row[] {
-    const rows = this.rows;
-    this.rows = [];
-    this.lines = [];
-    return rows;
+  private add(row: Row, line: number): void {
+    this.rows[this.count] = row;
+    this.lines[this.count++] = line;
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  /** The rows built since the last take, and their lines (`lines[i]` is `rows[i]`'s). */
+  take(): { rows: Row[]; lines: number[] } {
+    const { rows, lines, count } = this;
+    rows.length = count;
+    lines.length = count;
+    this.rows = new Array<Row>(count);
+    this.lines = new Array<number>(count);
+    this.count = 0;
+    return { rows, lines };
   }
 
   /** Counts the file's records into `ready.rows` (after its last one was read). */
@@ -130,7 +157,7 @@ export class FilesReader implements TableReader {
       const rows = this.rowsOf(ready, withValues, after && id === after.fileId ? after.line : undefined);
       const pieces = this.readInto(ready, rows);
       if (this.snapshot) yield* this.withoutRepeatedKeys(ready, pieces, rows, withValues);
-      else for await (const _piece of pieces) if (rows.rows.length > 0) yield rows.take();
+      else for await (const _piece of pieces) if (rows.length > 0) yield rows.take().rows;
     }
     this.files.consumed(files);
   }
@@ -152,19 +179,23 @@ export class FilesReader implements TableReader {
   private async *withoutRepeatedKeys(ready: ReadyFile, pieces: AsyncIterable<void>, built: FileRows, withValues: boolean): AsyncGenerator<Row[]> {
     const seen = await this.files.firstLines();
     try {
-      // A chunk's keys are checked in the state database while the next chunk is read (the
-      // checks queue on one connection, so they still run in file order).
+      // A chunk whose keys the register answered at once (they fit in memory) goes to the engine
+      // before the next piece is read: its rows then live one piece less, and fewer of them outlive
+      // two scavenges. A chunk whose keys went to the state database is checked while the next chunk
+      // is read (the checks queue on one connection, so they still run in file order).
       let checking: Promise<Row[]> | undefined;
       for await (const _piece of pieces) {
-        if (built.rows.length < KEY_CHUNK) continue;
-        const lines = built.lines;
-        const next = this.checkKeys(seen, ready, built.take(), lines, withValues);
+        if (built.length < KEY_CHUNK) continue;
+        const next = this.checkKeys(seen, ready, built.take(), withValues);
         next.catch(() => {}); // surfaced when its turn comes
+        const answered = await settledAtOnce(next);
         if (checking) yield await checking;
         checking = next;
+        if (!answered) continue;
+        checking = undefined;
+        yield await next;
       }
-      const lines = built.lines;
-      const last = this.checkKeys(seen, ready, built.take(), lines, withValues);
+      const last = this.checkKeys(seen, ready, built.take(), withValues);
       last.catch(() => {});
       if (checking) yield await checking;
       yield await last;
@@ -174,18 +205,24 @@ export class FilesReader implements TableReader {
   }
 
   /** A chunk's rows (`lines[i]` is `rows[i]`'s line), each whose key came on an earlier line replaced by its rejection. */
-  private async checkKeys(seen: FirstLines, ready: ReadyFile, rows: Row[], lines: number[], withValues: boolean): Promise<Row[]> {
+  private async checkKeys(seen: FirstLines, ready: ReadyFile, { rows, lines }: { rows: Row[]; lines: number[] }, withValues: boolean): Promise<Row[]> {
     const { codec } = this.plan.source;
-    const keys: string[] = [];
-    const keyLines: number[] = [];
+    // Sized once (no array grown row by row); the lines are the chunk's own when every row has a key.
+    const keys = new Array<string>(rows.length);
+    let keyLines = lines;
+    let count = 0;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
       // The codec reads the key parts, the row's first values.
       const key = rowProblem(row) ? undefined : codec.encode(row);
-      if (key === undefined) continue;
-      keys.push(key);
-      keyLines.push(lines[i]!);
+      if (key === undefined) {
+        if (keyLines === lines) keyLines = lines.slice(0, i);
+        continue;
+      }
+      keys[count++] = key;
+      if (keyLines !== lines) keyLines.push(lines[i]!);
     }
+    keys.length = count;
     const repeated = await seen.register(keys, keyLines);
     if (repeated.size === 0) return rows;
     for (let i = 0; i < rows.length; i++) {
@@ -225,7 +262,7 @@ export class FilesReader implements TableReader {
   async *scanQuietly(): AsyncGenerator<Row> {
     for (const ready of await this.current()) {
       const rows = this.rowsOf(ready, true);
-      for await (const _piece of this.readInto(ready, rows, false)) for (const row of rows.take()) yield row;
+      for await (const _piece of this.readInto(ready, rows, false)) for (const row of rows.take().rows) yield row;
     }
   }
 

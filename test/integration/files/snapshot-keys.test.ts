@@ -14,8 +14,9 @@ function snapshot(count: number, extra: string[]): Buffer {
   return Buffer.from([...lines, ...extra].join('\n'));
 }
 
-// The reader checks keys against the state database in chunks of 5,000 rows: 12,000 rows put
-// repeats in the same chunk as their first line and two chunks later.
+// The reader reads a file in pieces of 256 KiB and checks the keys of a piece or more at a time
+// (2,000 rows at least): 60,000 rows (~1.2 MB) put repeats in the same chunk as their first line and
+// several chunks later, and a row that cannot be read before a repeat in the same chunk.
 describe('files source: a key repeated in one snapshot is rejected with its line and the first line, across chunks', () => {
   let dir: string;
   let targetUrl: string;
@@ -35,20 +36,24 @@ describe('files source: a key repeated in one snapshot is rejected with its line
   }, 60_000);
 
   it('Full: the first line of a key wins, later ones are rejected naming both lines; the run goes on', async () => {
-    // Line 12002: no 3 again (its first line, 4, is two chunks back); line 12003: no 12000 (line 12001, same chunk).
-    await drop(dir, 'staff-1.csv', snapshot(12_000, ['3;Impostor;;;', '12000;Twin;;;', '12001;Last;;;']));
+    // Line 60002: no 3 again (its first line, 4, is many chunks back); line 60003: no 60000 (line
+    // 60001, same chunk); line 60005 has too few fields; line 60006: no 60000 a third time (not the
+    // chunk's last row: the file's last line, with no line end, comes as a chunk of its own).
+    await drop(dir, 'staff-1.csv', snapshot(60_000, ['3;Impostor;;;', '60000;Twin;;;', '60001;Last;;;', 'short;row', '60000;Triplet;;;', '60002;Final;;;']));
     const report = await run('Full');
-    expect(report.totals.read).toBe(12_003);
-    expect(report.totals.rejected).toBe(2);
+    expect(report.totals.read).toBe(60_006);
+    expect(report.totals.rejected).toBe(4);
     const reasons = report.rejectedSamples.map((r) => r.reason).join('\n');
-    expect(reasons).toMatch(/staff-1\.csv line 12002: duplicate key \(first at line 4\)/);
-    expect(reasons).toMatch(/staff-1\.csv line 12003: duplicate key \(first at line 12001\)/);
-    expect(await names(['3', '12000', '12001'])).toEqual([
-      { employee_no: '12000', name: 'Person 12000' },
-      { employee_no: '12001', name: 'Last' },
+    expect(reasons).toMatch(/staff-1\.csv line 60002: duplicate key \(first at line 4\)/);
+    expect(reasons).toMatch(/staff-1\.csv line 60003: duplicate key \(first at line 60001\)/);
+    expect(reasons).toMatch(/staff-1\.csv line 60005: 2 fields, expected 5/);
+    expect(reasons).toMatch(/staff-1\.csv line 60006: duplicate key \(first at line 60001\)/);
+    expect(await names(['3', '60000', '60001'])).toEqual([
       { employee_no: '3', name: 'Person 3' },
+      { employee_no: '60000', name: 'Person 60000' },
+      { employee_no: '60001', name: 'Last' },
     ]);
-    expect((await withClient(targetUrl, (c) => c.query('SELECT count(*)::int AS n FROM staff'))).rows[0].n).toBe(12_001);
+    expect((await withClient(targetUrl, (c) => c.query('SELECT count(*)::int AS n FROM staff'))).rows[0].n).toBe(60_002);
   }, 120_000);
 
   it('Incremental of a new snapshot: the same check, and each file is checked on its own', async () => {
