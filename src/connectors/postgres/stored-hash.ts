@@ -1,6 +1,6 @@
-import { hash } from 'node:crypto';
 import type pg from 'pg';
 import { characterFlags, CopyData } from '../../util/copy-text.js';
+import { Md5Text } from '../../util/md5.js';
 
 /**
  * The hash PostgreSQL gives a freshly written row (`md5(ROW(columns)::text)`, TargetTable's
@@ -224,7 +224,9 @@ const ZERO = 0x30;
  * string per value or per row), from the scan that wrote the COPY field.
  */
 export class FreshRowWriter {
-  private record = Buffer.allocUnsafe(1024);
+  /** The row text being built, hashed in place. */
+  private readonly text = new Md5Text(1024);
+  private record = this.text.bytes;
   private at = 0;
 
   constructor(
@@ -263,7 +265,7 @@ export class FreshRowWriter {
     }
     if (!known) return undefined;
     this.byte(0x29); // )
-    return hash('md5', this.record.subarray(0, this.at));
+    return this.text.hex(this.at);
   }
 
   /** Adds the stored text of column `i`'s value (written to COPY with `flags`) to the row text; false when it is not certain. */
@@ -336,10 +338,9 @@ export class FreshRowWriter {
   }
 
   private room(count: number): void {
-    if (this.at + count <= this.record.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.at + count, 2 * this.record.length));
-    this.record.copy(grown, 0, 0, this.at);
-    this.record = grown;
+    if (this.text.fits(this.at + count)) return;
+    this.text.room(this.at, count);
+    this.record = this.text.bytes;
   }
 }
 
