@@ -1,5 +1,6 @@
 import type { NewPairs } from '../../store/pairs.js';
 import { failpoint } from '../../util/failpoint.js';
+import { encodedIntegerCodes } from '../keys.js';
 import type { FreshRows, RowRejection, StageRow } from '../connector.js';
 import type { MarkerCarry } from './batch-writer.js';
 import type { EntityParts } from './parts.js';
@@ -192,8 +193,11 @@ async function newWrittenRows(parts: EntityParts): Promise<WrittenRows> {
 
 /** Adds the pair of a row written under its drawn key, with the hash the row has in the target (null when unknown). */
 function addPair(parts: EntityParts, written: WrittenRows, item: KeyedItem, targetHash: string | undefined): void {
-  const { record } = item;
-  written.pairs.add(record.key!, parts.plan.target.codec.encode(item.targetKey)!, record.hash, targetHash ?? null, record.cursor);
+  const { record, targetKey } = item;
+  const { codec } = parts.plan.target;
+  // The usual drawn key (one non-negative integer) goes into the pairs' data as character codes, not as a string per row.
+  const codes = targetKey.length === 1 && codec.kinds.length === 1 && codec.kinds[0] === 'integer' ? encodedIntegerCodes(targetKey[0]!) : undefined;
+  written.pairs.add(record.key!, codes ?? codec.encode(targetKey)!, record.hash, targetHash ?? null, record.cursor);
   written.sourceKeys.push(record.key!);
 }
 
