@@ -40,6 +40,39 @@ export class Md5Text {
   /** The MD5 of the first `length` bytes as 32 lower-case hex digits (the bytes after them are overwritten). */
   hex(length: number): string {
     if (!LITTLE_ENDIAN) return hash('md5', this.bytes.subarray(0, length));
+    // The digits go after the padded text, and are read from there as a string.
+    const end = this.digest(length);
+    this.digits(this.bytes, end);
+    return this.bytes.toString('latin1', end, end + 32);
+  }
+
+  /**
+   * Puts the MD5 of the first `length` bytes as 32 lower-case hex digits at `at` of `out` (the bytes
+   * after the text are overwritten): a batch's digests side by side make one string, not one each.
+   */
+  hexInto(length: number, out: Uint8Array, at: number): void {
+    if (!LITTLE_ENDIAN) {
+      out.set(Buffer.from(hash('md5', this.bytes.subarray(0, length)), 'latin1'), at);
+      return;
+    }
+    this.digest(length);
+    this.digits(out, at);
+  }
+
+  /** The last digest's 32 hex digits at `at` of `out`. */
+  private digits(out: Uint8Array, at: number): void {
+    for (let w = 0; w < 4; w++) {
+      const v = this.state[w]!;
+      for (let shift = 0; shift < 32; shift += 8) {
+        const byte = (v >>> shift) & 0xff;
+        out[at++] = HEX[byte >> 4]!;
+        out[at++] = HEX[byte & 0xf]!;
+      }
+    }
+  }
+
+  /** Pads the first `length` bytes in place and compresses them into `state`; returns the padded length. */
+  private digest(length: number): number {
     this.room(length, 0);
     const bytes = this.bytes;
     const blocks = ((length + 8) >>> 6) + 1;
@@ -53,17 +86,7 @@ export class Md5Text {
     words[(end >> 2) - 2] = length << 3;
     words[(end >> 2) - 1] = Math.floor(length / 0x20000000);
     compress(words, blocks, this.state);
-    // The hex digits go after the padded message, and are read from there as a string.
-    let at = end;
-    for (let w = 0; w < 4; w++) {
-      const v = this.state[w]!;
-      for (let shift = 0; shift < 32; shift += 8) {
-        const byte = (v >>> shift) & 0xff;
-        bytes[at++] = HEX[byte >> 4]!;
-        bytes[at++] = HEX[byte & 0xf]!;
-      }
-    }
-    return bytes.toString('latin1', end, at);
+    return end;
   }
 
   private allocate(size: number): void {

@@ -247,6 +247,21 @@ export class FreshRowWriter {
    * returns the hash the row will have once stored, or undefined when Ferry cannot be sure of it.
    */
   write(values: (string | null)[], data: CopyData): string | undefined {
+    return this.row(values, data) ? this.text.hex(this.at) : undefined;
+  }
+
+  /**
+   * As `write`, but the hash's 32 hex digits are put at `at` of `digests` instead of returned (a
+   * batch's digests make one string, see `TargetTable.copyFresh`); false, with nothing put, when not certain.
+   */
+  writeDigest(values: (string | null)[], data: CopyData, digests: Uint8Array, at: number): boolean {
+    if (!this.row(values, data)) return false;
+    this.text.hexInto(this.at, digests, at);
+    return true;
+  }
+
+  /** Adds the values to `data` and builds the row text (`this.at` bytes); false when its stored text is not certain. */
+  private row(values: (string | null)[], data: CopyData): boolean {
     const count = this.kinds.length;
     let known = true;
     this.at = 0;
@@ -263,9 +278,9 @@ export class FreshRowWriter {
       const flags = data.field(written, last);
       if (known) known = this.stored(i, written, flags);
     }
-    if (!known) return undefined;
+    if (!known) return false;
     this.byte(0x29); // )
-    return this.text.hex(this.at);
+    return true;
   }
 
   /** Adds the stored text of column `i`'s value (written to COPY with `flags`) to the row text; false when it is not certain. */

@@ -41,6 +41,17 @@ describe('Md5Text', () => {
     }
   });
 
+  it('puts the same hex digits into another buffer, at any offset', () => {
+    const text = new Md5Text(16);
+    const out = Buffer.alloc(100, 0x2e);
+    const bytes = Buffer.from('(7,"a b",x)');
+    bytes.copy(text.bytes);
+    text.hexInto(bytes.length, out, 33);
+    expect(out.toString('latin1', 33, 65)).toBe(hash('md5', bytes));
+    expect(out.toString('latin1', 0, 33)).toBe('.'.repeat(33));
+    expect(out.toString('latin1', 65)).toBe('.'.repeat(35));
+  });
+
   it('keeps the bytes written before it grows', () => {
     const text = new Md5Text(4);
     text.bytes.write('abc', 0, 'latin1');
