@@ -12,7 +12,8 @@ const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
  * A growable byte buffer whose content is hashed with MD5 in JavaScript, as 32 hex digits. For many
  * short texts (a row's text, ~100 bytes) this costs about half of Node's `hash('md5', ...)`, whose
  * per-call cost (a Buffer view, a native call, a digest context) outweighs the compression itself,
- * and it allocates nothing but the hex string. The text is padded in place, after its end.
+ * and it allocates nothing but the hex string (nothing at all with `hexInto`). The text is padded in
+ * place, after its end.
  */
 export class Md5Text {
   /** The text's bytes from offset 0 (write them, then call `hex` with their length). */
@@ -97,7 +98,12 @@ export class Md5Text {
   }
 }
 
-/** MD5's compression function over `blocks` 64-byte blocks of `x` (little-endian words); the digest into `out`. */
+/**
+ * MD5's compression function (RFC 1321) over `blocks` 64-byte blocks of `x` (little-endian words);
+ * the digest into `out`. Its 64 steps are written out (generated, not hand-typed): step i is
+ * `t = a + F(b, c, d) + K[i] + x[g]; a = b + (t <<< s)` with the RFC's F, g, s per round and
+ * K[i] = floor(|sin(i + 1)| * 2^32), the four variables rotating one place per step.
+ */
 function compress(x: Int32Array, blocks: number, out: Int32Array): void {
   let a0 = 0x67452301;
   let b0 = 0xefcdab89 | 0;
