@@ -23,18 +23,26 @@ export function keyKindOf(dataType: string): KeyKind {
 }
 
 /** Character codes of the last non-negative key encoded: 'p', then 19 digits (see encodeInteger). */
-const keyCodes: number[] = new Array<number>(DIGITS + 1).fill(48);
-keyCodes[0] = 112; // p
+const keyCodes: number[] = Array.from({ length: DIGITS + 1 }, (_, i) => (i === 0 ? 112 : 48)); // p, 0...
+
+/**
+ * The character codes of `encodeInteger(value)` for a non-negative value of at most 19 digits (the
+ * usual key), in an array shared by every call (valid until the next one); undefined for any other
+ * value. A writer of bytes (the new pairs' COPY data) takes them without a string per key.
+ */
+export function encodedIntegerCodes(value: string): readonly number[] | undefined {
+  if (value[0] === '-' || value.length > DIGITS) return undefined;
+  const pad = DIGITS - value.length;
+  for (let i = 1; i <= pad; i++) keyCodes[i] = 48;
+  for (let i = 0; i < value.length; i++) keyCodes[1 + pad + i] = value.charCodeAt(i);
+  return keyCodes;
+}
 
 export function encodeInteger(value: string): string {
-  if (value[0] !== '-' && value.length <= DIGITS) {
-    // Once per pair written: one flat string from character codes ('p' + padStart made two
-    // concatenations, flattened again when the key is written).
-    const pad = DIGITS - value.length;
-    for (let i = 1; i <= pad; i++) keyCodes[i] = 48;
-    for (let i = 0; i < value.length; i++) keyCodes[1 + pad + i] = value.charCodeAt(i);
-    return String.fromCharCode.apply(null, keyCodes);
-  }
+  // Once per pair written: one flat string from character codes ('p' + padStart made two
+  // concatenations, flattened again when the key is written).
+  const codes = encodedIntegerCodes(value);
+  if (codes) return String.fromCharCode.apply(null, codes as number[]);
   if (value[0] !== '-') return value.length > DIGITS ? 'q' + value.padStart(WIDE_DIGITS, '0') : 'p' + value.padStart(DIGITS, '0');
   return 'n' + (BigInt(value) + NEGATIVE_OFFSET).toString().padStart(DIGITS, '0');
 }

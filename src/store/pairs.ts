@@ -70,11 +70,13 @@ export class NewPairs {
     this.lead = String(scope);
   }
 
-  add(sourceKey: string, targetKey: string, sourceHash: string | null, targetHash: string | null, sourceCursor: string | null): void {
+  /** `targetKey` encoded (engine/keys.ts), or the character codes of its encoding (`encodedIntegerCodes`: no string per key). */
+  add(sourceKey: string, targetKey: string | readonly number[], sourceHash: string | null, targetHash: string | null, sourceCursor: string | null): void {
     const data = this.data;
     data.field(this.lead);
     data.field(sourceKey);
-    data.field(targetKey);
+    if (typeof targetKey === 'string') data.field(targetKey);
+    else data.codesField(targetKey);
     data.field(sourceHash);
     data.field(targetHash);
     data.field(sourceCursor, true);

@@ -77,6 +77,17 @@ export class CopyData {
     return flags;
   }
 
+  /** Adds a field given as character codes of ASCII that needs no escape (the caller's word), then a tab or the line's end. */
+  codesField(codes: readonly number[], last = false): void {
+    const length = codes.length;
+    this.room(length + 1);
+    const bytes = this.bytes;
+    let at = this.size;
+    for (let i = 0; i < length; i++) bytes[at++] = codes[i]!;
+    bytes[at++] = last ? NEWLINE : TAB;
+    this.size = at;
+  }
+
   private escaped(value: string | null): number {
     if (value === null) {
       this.room(2);

@@ -1,6 +1,6 @@
-import { hash } from 'node:crypto';
 import type pg from 'pg';
 import { characterFlags, CopyData } from '../../util/copy-text.js';
+import { Md5Text } from '../../util/md5.js';
 
 /**
  * The hash PostgreSQL gives a freshly written row (`md5(ROW(columns)::text)`, TargetTable's
@@ -224,7 +224,9 @@ const ZERO = 0x30;
  * string per value or per row), from the scan that wrote the COPY field.
  */
 export class FreshRowWriter {
-  private record = Buffer.allocUnsafe(1024);
+  /** The row text being built, hashed in place. */
+  private readonly text = new Md5Text(1024);
+  private record = this.text.bytes;
   private at = 0;
 
   constructor(
@@ -245,6 +247,21 @@ export class FreshRowWriter {
    * returns the hash the row will have once stored, or undefined when Ferry cannot be sure of it.
    */
   write(values: (string | null)[], data: CopyData): string | undefined {
+    return this.row(values, data) ? this.text.hex(this.at) : undefined;
+  }
+
+  /**
+   * As `write`, but the hash's 32 hex digits are put at `at` of `digests` instead of returned (a
+   * batch's digests make one string, see `TargetTable.copyFresh`); false, with nothing put, when not certain.
+   */
+  writeDigest(values: (string | null)[], data: CopyData, digests: Uint8Array, at: number): boolean {
+    if (!this.row(values, data)) return false;
+    this.text.hexInto(this.at, digests, at);
+    return true;
+  }
+
+  /** Adds the values to `data` and builds the row text (`this.at` bytes); false when its stored text is not certain. */
+  private row(values: (string | null)[], data: CopyData): boolean {
     const count = this.kinds.length;
     let known = true;
     this.at = 0;
@@ -261,9 +278,9 @@ export class FreshRowWriter {
       const flags = data.field(written, last);
       if (known) known = this.stored(i, written, flags);
     }
-    if (!known) return undefined;
+    if (!known) return false;
     this.byte(0x29); // )
-    return hash('md5', this.record.subarray(0, this.at));
+    return true;
   }
 
   /** Adds the stored text of column `i`'s value (written to COPY with `flags`) to the row text; false when it is not certain. */
@@ -336,10 +353,9 @@ export class FreshRowWriter {
   }
 
   private room(count: number): void {
-    if (this.at + count <= this.record.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.at + count, 2 * this.record.length));
-    this.record.copy(grown, 0, 0, this.at);
-    this.record = grown;
+    if (this.text.fits(this.at + count)) return;
+    this.text.room(this.at, count);
+    this.record = this.text.bytes;
   }
 }
 

@@ -115,14 +115,25 @@ export class TargetTable implements TableWriter {
   private freshCopyData(rows: FreshRows, writer: FreshRowWriter | undefined, hashes: (string | undefined)[]): Buffer {
     const data = writer ? writer.copyData(this.freshSize) : new CopyData();
     const { keys, values } = rows;
+    if (!writer) {
+      for (let r = 0; r < keys.length; r++) {
+        addKey(data, keys[r]!, values[r]!.length === 0);
+        addValues(data, values[r]!);
+      }
+      return data.toBuffer();
+    }
+    // The hashes' hex digits side by side, read as one string: a row's hash is a slice of it, not a string made from bytes each.
+    const digests = Buffer.allocUnsafe(32 * keys.length);
+    const known = new Uint8Array(keys.length);
     for (let r = 0; r < keys.length; r++) {
       const rowValues = values[r]!;
       addKey(data, keys[r]!, rowValues.length === 0);
-      if (writer) hashes[r] = writer.write(rowValues, data);
-      else addValues(data, rowValues);
+      known[r] = writer.writeDigest(rowValues, data, digests, 32 * r) ? 1 : 0;
     }
+    const all = digests.toString('latin1');
+    for (let r = 0; r < keys.length; r++) hashes[r] = known[r] ? all.slice(32 * r, 32 * r + 32) : undefined;
     const bytes = data.toBuffer();
-    if (writer) this.freshSize = bytes.length;
+    this.freshSize = bytes.length;
     return bytes;
   }
 

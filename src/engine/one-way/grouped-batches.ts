@@ -1,5 +1,6 @@
 import type { NewPairs } from '../../store/pairs.js';
 import { failpoint } from '../../util/failpoint.js';
+import { encodedIntegerCodes } from '../keys.js';
 import type { FreshRows, RowRejection, StageRow } from '../connector.js';
 import type { MarkerCarry } from './batch-writer.js';
 import type { EntityParts } from './parts.js';
@@ -145,25 +146,29 @@ interface WrittenRows {
 async function writeTargetRows(parts: EntityParts, items: WriteItem[]): Promise<WrittenRows> {
   const { plan, tally } = parts;
   failpoint('batch:created');
-  const keyed: KeyedItem[] = [];
+  // Sized once (arrays grown a push at a time copy their elements over and over: garbage per batch).
+  let count = 0;
+  for (let seq = 0; seq < items.length; seq++) if (items[seq]!.targetKey) count++;
+  const keyed = new Array<KeyedItem>(count);
   // Side by side (no object per row): row i is keyed[i], at seqs[i] in `items`.
-  const seqs: number[] = [];
-  const fresh: FreshRows = { keys: [], values: [] };
+  const seqs = new Array<number>(count);
+  const fresh: FreshRows = { keys: new Array<string[]>(count), values: new Array<(string | null)[]>(count) };
   // A generated target key is no mapped field: the values are the fields', used as they are (not copied per row).
   const skip = plan.keyFields.length;
-  for (let seq = 0; seq < items.length; seq++) {
+  for (let seq = 0, i = 0; seq < items.length; seq++) {
     const item = items[seq]!;
     if (!item.targetKey) continue;
     const values = item.record.values!;
-    fresh.keys.push(item.targetKey);
-    fresh.values.push(skip === 0 ? values : values.slice(skip));
-    seqs.push(seq);
-    keyed.push(item as KeyedItem);
+    fresh.keys[i] = item.targetKey;
+    fresh.values[i] = skip === 0 ? values : values.slice(skip);
+    seqs[i] = seq;
+    keyed[i++] = item as KeyedItem;
   }
   const copied = await parts.target.copyFresh(fresh);
   if (copied) {
-    const written = await newWrittenRows(parts);
-    for (let i = 0; i < keyed.length; i++) addPair(parts, written, keyed[i]!, copied[i]);
+    const written = await newWrittenRows(parts, count);
+    for (let i = 0; i < count; i++) addPair(parts, written, keyed[i]!, copied[i]);
+    written.sourceKeys.length = written.pairs.count;
     return written;
   }
   const rows: StageRow[] = seqs.map((seq, i) => ({ seq, key: fresh.keys[i]!, values: fresh.values[i]! }));
@@ -179,22 +184,27 @@ async function writeTargetRows(parts: EntityParts, items: WriteItem[]): Promise<
     rejected.add(seq);
     tally.reject(items[seq]!.record.key!, reason);
   }
-  const written = await newWrittenRows(parts);
+  const written = await newWrittenRows(parts, rows.length);
   rows.forEach((row, i) => {
     if (!rejected.has(row.seq)) addPair(parts, written, keyed[i]!, hashes.get(row.seq));
   });
+  written.sourceKeys.length = written.pairs.count;
   return written;
 }
 
-async function newWrittenRows(parts: EntityParts): Promise<WrittenRows> {
-  return { pairs: await parts.pairs.newPairs(), sourceKeys: [] };
+/** `rows`: at most that many pairs will be added (`sourceKeys` is sized for them; cut to the pairs' count once added). */
+async function newWrittenRows(parts: EntityParts, rows: number): Promise<WrittenRows> {
+  return { pairs: await parts.pairs.newPairs(), sourceKeys: new Array<string>(rows) };
 }
 
 /** Adds the pair of a row written under its drawn key, with the hash the row has in the target (null when unknown). */
 function addPair(parts: EntityParts, written: WrittenRows, item: KeyedItem, targetHash: string | undefined): void {
-  const { record } = item;
-  written.pairs.add(record.key!, parts.plan.target.codec.encode(item.targetKey)!, record.hash, targetHash ?? null, record.cursor);
-  written.sourceKeys.push(record.key!);
+  const { record, targetKey } = item;
+  const { codec } = parts.plan.target;
+  // The usual drawn key (one non-negative integer) goes into the pairs' data as character codes, not as a string per row.
+  const codes = targetKey.length === 1 && codec.kinds.length === 1 && codec.kinds[0] === 'integer' ? encodedIntegerCodes(targetKey[0]!) : undefined;
+  written.sourceKeys[written.pairs.count] = record.key!;
+  written.pairs.add(record.key!, codes ?? codec.encode(targetKey)!, record.hash, targetHash ?? null, record.cursor);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareKeys, encodeInteger, KeyCodec, readablePart } from '../../../src/engine/keys.js';
+import { compareKeys, encodedIntegerCodes, encodeInteger, KeyCodec, readablePart } from '../../../src/engine/keys.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 
 describe('order-preserving key encoding', () => {
@@ -18,6 +18,14 @@ describe('order-preserving key encoding', () => {
     }
     expect(encodeInteger('18446744073709551615')).toBe('q18446744073709551615');
     expect(encodeInteger('-1')).toBe('n9223372036854775807');
+  });
+
+  it("gives the character codes of a usual integer key's encoding, and none for a negative or a 20-digit one", () => {
+    for (const value of ['0', '7', '42', '9223372036854775807', '1234567890123456789', '5', '']) {
+      expect(String.fromCharCode(...encodedIntegerCodes(value)!), value).toBe(encodeInteger(value));
+    }
+    expect(encodedIntegerCodes('-1')).toBeUndefined();
+    expect(encodedIntegerCodes('18446744073709551615')).toBeUndefined();
   });
 
   it('orders BIGINT UNSIGNED keys above 2^63 after every signed key, and keeps the encoding of keys already stored', () => {

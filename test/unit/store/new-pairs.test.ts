@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { encodedIntegerCodes, encodeInteger } from '../../../src/engine/keys.js';
 import { NewPairs } from '../../../src/store/pairs.js';
 
 describe('NewPairs', () => {
@@ -11,6 +12,17 @@ describe('NewPairs', () => {
     expect(pairs.toBuffer().toString('utf8')).toBe(
       '42\tp1\tp10\th1\tt1\t\\N\n' + '42\ttab\\there\tback\\\\slash\t\\N\t\\N\tc\\n2\n' + '42\tZürich\tp11\th3\tt3\t7\n',
     );
+  });
+
+  it('writes a target key given as the character codes of its encoding as the encoded key itself', () => {
+    const byCodes = new NewPairs(3, 16);
+    const byString = new NewPairs(3, 16);
+    for (const key of ['1', '90', '12345678901234567', '9223372036854775807']) {
+      byCodes.add(`s${key}`, encodedIntegerCodes(key)!, 'h', null, null);
+      byString.add(`s${key}`, encodeInteger(key), 'h', null, null);
+    }
+    expect(byCodes.toBuffer().toString('latin1')).toBe(byString.toBuffer().toString('latin1'));
+    expect(byCodes.toBuffer().toString('latin1')).toContain('3\ts1\tp0000000000000000001\th\t\\N\t\\N\n3\ts90\tp0000000000000000090\t');
   });
 
   it('holds nothing when no pair was added', () => {
