@@ -3,6 +3,7 @@ import type { FileColumnType, FileSource } from '../../api/files.js';
 import { applyValueMap, withProblem, type ConditionClause, type Row, type TransformName } from '../../engine/connector.js';
 import { conditionHolds } from '../../engine/conditions.js';
 import type { EntityPlan } from '../../engine/plan.js';
+import { Md5Text } from '../../util/md5.js';
 import { canonicalValue, ValueError, type ValueFormats } from './values.js';
 
 export const END_OF_FILE = 999_999_999_999;
@@ -44,18 +45,17 @@ function transformed(value: string | null, transform: TransformName): string | n
 
 /** Room for the JSON text of a row's values written as bytes (a longer one is stringified). */
 const JSON_ROOM = 4096;
-const jsonBytes = new Uint8Array(JSON_ROOM);
-/** `jsonBytes` up to each length met: one view per length, not per row. */
-const jsonViews: Uint8Array[] = [];
+/** The JSON text of a row's values, hashed where it is written (Md5Text: no native call or view per row). */
+const jsonText = new Md5Text(2 * JSON_ROOM); // room for the padding after the longest text
 const NULL = [110, 117, 108, 108];
 
 /**
- * `JSON.stringify(values)` as UTF-8 bytes in `jsonBytes`, when every value is null or text JSON
+ * `JSON.stringify(values)` as UTF-8 bytes in `jsonText.bytes`, when every value is null or text JSON
  * writes as it is (no control character, quote or backslash) outside the surrogates (emoji and
  * other characters past U+FFFF); its length, or -1 otherwise.
  */
 function plainJson(values: readonly (string | null)[]): number {
-  const bytes = jsonBytes;
+  const bytes = jsonText.bytes;
   let n = 0;
   bytes[n++] = 91; // [
   for (let i = 0; i < values.length; i++) {
@@ -94,13 +94,13 @@ function plainJson(values: readonly (string | null)[]): number {
 /**
  * A side's hash of mapped values: opaque to the engine, only compared with earlier hashes of this
  * connector, so it stays `md5(JSON.stringify(values))` in hex. Plain values are hashed from their
- * UTF-8 bytes written into one buffer (no JSON string per row, no conversion of it to UTF-8).
+ * UTF-8 bytes written into one buffer and hashed there (no JSON string per row, no conversion of it
+ * to UTF-8, no native call).
  */
 export function hashValues(values: readonly (string | null)[]): string {
   const n = plainJson(values);
-  // The one-shot hash: no Hash object per row (the same digest as createHash).
   if (n < 0) return hash('md5', JSON.stringify(values));
-  return hash('md5', (jsonViews[n] ??= jsonBytes.subarray(0, n)));
+  return jsonText.hex(n);
 }
 
 /** A record's values, by the index of each column in `RowBuilder.columns` (undefined: the file has no such column). */

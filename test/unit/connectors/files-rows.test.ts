@@ -110,5 +110,10 @@ describe('files rows: positions and ISO dates on the per-row path', () => {
     // Characters of two and three UTF-8 bytes, at the edges of each width.
     const wide = ['\u0080', '\u07ff', '\u0800', '\ud7ff', '\ue000', '\uffff', 'Zürich', '東京'];
     for (const value of wide) expect(hashValues([value, 'a'])).toBe(createHash('md5').update(JSON.stringify([value, 'a'])).digest('hex'));
+    // Long values, hashed where they are written up to the buffer's end (each length, so every padding case of MD5's last block).
+    for (let length = 1200; length < 1370; length++) {
+      const values = ['é'.repeat(length >> 4), 'x'.repeat(length)];
+      expect(hashValues(values)).toBe(createHash('md5').update(JSON.stringify(values)).digest('hex'));
+    }
   });
 });
