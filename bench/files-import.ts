@@ -26,6 +26,7 @@ import { ensureDatabase } from '../src/local/embedded-server.js';
 import { startEmbeddedPostgres } from '../src/util/embedded-postgres.js';
 import { startSshd } from '../test/integration/export/system-servers.js';
 import { sqlRows } from '../test/helpers/mini-flow.js';
+import { BackendCpu, postmasterOf } from './backend-cpu.js';
 import { measureStateFloor } from './files-floor.js';
 import { prepareEngine, runFerry, type Runner } from './ferry-process.js';
 import { printRows, row, type ResultRow } from './results.js';
@@ -66,6 +67,9 @@ function flowSpec(): SyncFlowSpec {
 }
 
 /** The manifests `ferry run -f` reads: the SyncFlow, the ExportTarget of the SFTP server, the Secrets. */
+const TARGET_DATABASE = 'files_import_target';
+const STATE_DATABASE = 'ferry_state_files';
+
 function writeManifests(dir: string, sftp: { port: number; hostKey: string; user: string; key: string; directory: string }, keys: { privateKey: string; publicKey: string }, targetUrl: string): string {
   mkdirSync(dir, { recursive: true });
   const secret = (name: string, stringData: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData });
@@ -192,8 +196,8 @@ export async function filesImportBenchRows(options: { rows: number; runner?: Run
   const sshd = await startSshd();
   writeFileSync(join(work, 'ssh-key'), sshd.clientPrivateKey, { mode: 0o600 });
   try {
-    const targetUrl = await ensureDatabase(server.url, 'files_import_target');
-    const stateUrl = await ensureDatabase(server.url, 'ferry_state_files');
+    const targetUrl = await ensureDatabase(server.url, TARGET_DATABASE);
+    const stateUrl = await ensureDatabase(server.url, STATE_DATABASE);
     await sqlRows(targetUrl, `${TABLE_SQL('staff')}; ${TABLE_SQL('staff_baseline')}; ${TABLE_SQL('staff_merge')}`);
 
     log(`files bench: writing ${options.rows} rows, gzip and gpg --encrypt --sign (not timed)...`);
@@ -221,9 +225,13 @@ export async function filesImportBenchRows(options: { rows: number; runner?: Run
     log('files bench: ferry Full import...');
     const manifests = writeManifests(join(work, 'manifests'), { port: sshd.port, hostKey: sshd.hostKey, user: sshd.user, key: sshd.clientPrivateKey, directory: sshd.uploadDir }, { privateKey, publicKey }, targetUrl);
     const ferry = (mode: 'Full' | 'Incremental') => runFerry(engine, { manifests, mode, stateUrl, log: join(work, `${mode}.log`), nodeArgs: childNodeArgs() });
+    const backends = new BackendCpu(postmasterOf(server.dataDir));
     const full = await ferry('Full');
+    const backendCpu = backends.stop();
+    const [targetCpu, stateCpu] = [backendCpu.get(TARGET_DATABASE) ?? 0, backendCpu.get(STATE_DATABASE) ?? 0];
     const totals = full.report.totals;
     log(`files bench: ${totals.read} rows read, ${totals.created} created, ${totals.rejected} rejected in ${(full.wallMs / 1000).toFixed(1)} s (start-up ${(full.startupMs / 1000).toFixed(1)} s, CPU ${(full.cpuMs / 1000).toFixed(1)} s; baseline ${(baselineMs / 1000).toFixed(1)} s), peak RSS ${full.peakRssMb.toFixed(0)} MB, load ${loadavg()[0]!.toFixed(1)}`);
+    log(`files bench: backends' CPU over Ferry's run: target ${targetCpu.toFixed(1)} s, state ${stateCpu.toFixed(1)} s; Ferry's CPU ${(full.cpuMs / 1000 / targetCpu).toFixed(2)}x the target backend's`);
     const differ = await rowsDiffering(targetUrl, 'staff', 'staff_baseline');
     if (totals.created !== options.rows || totals.rejected !== 0 || differ !== 0) {
       throw new Error(`files bench: Ferry created ${totals.created} of ${options.rows} rows (${totals.rejected} rejected), ${differ} rows differ from the baseline's`);
@@ -233,6 +241,7 @@ export async function filesImportBenchRows(options: { rows: number; runner?: Run
     const firstImportRows = [
       row(`files import ${label} rows: CSV+gzip+PGP over SFTP into PostgreSQL (s)`, full.wallMs / 1000, 's', baselineMs / 1000, '<= 1.5x sftp get + gpg|gunzip|psql \\copy'),
       row(`files import ${label} rows: peak RSS`, full.peakRssMb, 'MB', null, '<= 300 MB'),
+      row(`files import ${label} rows: Ferry's CPU per target backend CPU`, full.cpuMs / 1000 / targetCpu, 'x', null, 'context: moves less with the machine than wall time'),
     ];
     // A quicker loop while working on the first import: no second run, state floor or day 2.
     if (options.firstImportOnly) return firstImportRows;

@@ -37,6 +37,7 @@ import { categoryCounts } from '../src/store/two-way-pairs.js';
 import { StateConnection } from '../src/store/state-connection.js';
 import { CopyData } from '../src/util/copy-text.js';
 import { startEmbeddedPostgres } from '../src/util/embedded-postgres.js';
+import { postmasterOf, processCpuSeconds } from './backend-cpu.js';
 
 const FLOW = 'default/files-import';
 const ENTITY = 'employees';
@@ -58,16 +59,8 @@ function pairOf(i: number): PairWrite {
   };
 }
 
-/** utime + stime of a process, in seconds. */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0; // gone
-  }
-}
+/** utime + stime of a process, in seconds (0 once gone). */
+const cpuSeconds = (pid: number): number => processCpuSeconds(pid) ?? 0;
 
 /** CPU seconds of every child of the postmaster but `except` (background processes, other sessions). */
 function serverOthersCpu(postmaster: number, except: number): number {
@@ -186,7 +179,7 @@ async function main(): Promise<void> {
   for (const v of variants) if (!VARIANTS.includes(v)) throw new Error(`unknown variant ${v} (${VARIANTS.join(', ')})`);
   const server = await startEmbeddedPostgres({ persistent: false });
   try {
-    const postmaster = Number(readFileSync(`${server.dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
+    const postmaster = postmasterOf(server.dataDir);
     for (let round = 0; round < Number(values.repeat); round++) {
       for (const variant of variants) await measure(server.url, postmaster, variant, rows, round, values.setup);
     }
