@@ -204,7 +204,8 @@ export interface TableWriter {
   freshBatches?(): Promise<(() => FreshBatch) | undefined>;
   /**
    * As `copyFresh`, for the rows of a `FreshBatch` (from this writer's `freshBatches`): row `i` is the
-   * batch's row `positions[i]` under `keys[i]`.
+   * batch's row `positions[i]` under `keys[i]`. Once it returned hashes, the batch is the writer's
+   * again (it may be filled anew): the caller no longer uses it.
    */
   copyFreshBatch?(batch: FreshBatch, positions: number[], keys: string[][]): Promise<string[] | undefined>;
   /**

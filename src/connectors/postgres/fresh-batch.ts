@@ -64,6 +64,12 @@ export class FreshCopyBatch implements FreshBatch {
     return this.known[position] === 1;
   }
 
+  /** Empties the batch for new rows (its buffers are kept: a batch is reused rather than allocated anew). */
+  reset(): void {
+    this.count = 0;
+    this.data.clear();
+  }
+
   private grow(): void {
     const rows = Math.max(16, 2 * this.ends.length);
     const ends = new Int32Array(rows);

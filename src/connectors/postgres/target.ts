@@ -14,6 +14,9 @@ import { literalFor, normaliseSql, orderExpression } from './sql.js';
 import { FreshCopyBatch } from './fresh-batch.js';
 import { freshRowWriter, serverTraits, type FreshRowWriter } from './stored-hash.js';
 
+/** Written FreshCopyBatches kept for reuse: about as many as are filled or in flight at once. */
+const SPARE_BATCHES = 4;
+
 type Savepoints = Pick<Session, 'savepoint' | 'rollbackToSavepoint' | 'releaseSavepoint'>;
 
 /**
@@ -33,6 +36,8 @@ export class TargetTable implements TableWriter {
   private batchRows = 1024;
   /** The COPY data of a FreshCopyBatch's rows with their keys (`copyFreshBatch`). */
   private assembly?: CopyData;
+  /** Batches written, for `freshBatches` to fill again. */
+  private readonly spareBatches: FreshCopyBatch[] = [];
 
   constructor(
     private readonly client: pg.ClientBase,
@@ -181,7 +186,7 @@ export class TargetTable implements TableWriter {
     const writer = await (this.rowWriter ??= this.freshRowWriter());
     if (!writer) return undefined;
     // Sized like the last batch (its data and its rows): a batch's buffers are not grown row by row.
-    return () => new FreshCopyBatch(writer, writer.copyData(this.batchBytes), this.batchRows);
+    return () => this.spareBatches.pop() ?? new FreshCopyBatch(writer, writer.copyData(this.batchBytes), this.batchRows);
   }
 
   /** `copyFresh` for a FreshCopyBatch's rows: their fields' COPY text with each key appended (the key columns come last). */
@@ -204,7 +209,14 @@ export class TargetTable implements TableWriter {
       addKey(data, keys[i]!, true);
       hashes[i] = rows.isKnown(position) ? digests.slice(32 * position, 32 * position + 32) : undefined;
     }
-    return this.copyRows(savepoint, [...this.fieldColumns, ...this.keyColumns], data.toBuffer(), keys, hashes);
+    const copied = await this.copyRows(savepoint, [...this.fieldColumns, ...this.keyColumns], data.toBuffer(), keys, hashes);
+    // Written: the batch is done with (see FreshBatch), and its buffers serve a later batch. Buffers
+    // allocated per batch live across young collections and would be freed by mark-compacts only.
+    if (copied && this.spareBatches.length < SPARE_BATCHES) {
+      rows.reset();
+      this.spareBatches.push(rows);
+    }
+    return copied;
   }
 
   /**
