@@ -159,6 +159,18 @@ export interface FreshRows {
   values: (string | null)[][];
 }
 
+/**
+ * Fresh rows whose field values the writer has already turned into its own form (capability
+ * `TableWriter.freshBatches`), before their keys are drawn: a batch waiting to be written holds
+ * those bytes instead of the values. Row `position` is the one `add` returned it for.
+ */
+export interface FreshBatch {
+  /** Adds a row's field values (in `plan.fields` order); returns its position in the batch. */
+  add(values: (string | null)[]): number;
+  /** The values of the row at `position` again (for the row-by-row path after a failed copy). */
+  values(position: number): (string | null)[];
+}
+
 /** One row for a target: its target key and its field values in `plan.fields` order. */
 export interface StageRow {
   seq: number;
@@ -185,6 +197,17 @@ export interface TableWriter {
    * (the caller then stages and writes row by row, which can reject single rows).
    */
   copyFresh(rows: FreshRows): Promise<string[] | undefined>;
+  /**
+   * Optional: a maker of `FreshBatch`es for `copyFreshBatch`, or undefined when this table has none
+   * (asked once per pass, before the first row is read).
+   */
+  freshBatches?(): Promise<(() => FreshBatch) | undefined>;
+  /**
+   * As `copyFresh`, for the rows of a `FreshBatch` (from this writer's `freshBatches`): row `i` is the
+   * batch's row `positions[i]` under `keys[i]`. Once it returned hashes, the batch is the writer's
+   * again (it may be filled anew): the caller no longer uses it.
+   */
+  copyFreshBatch?(batch: FreshBatch, positions: number[], keys: string[][]): Promise<string[] | undefined>;
   /**
    * Inserts rows without keys and reads back the keys the system gave them (capability
    * `generatedKeys: 'returned'`); refused rows are rejected alone. Returns key and stored hash per seq.

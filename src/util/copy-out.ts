@@ -71,7 +71,8 @@ async function* chunkRows(chunks: AsyncIterable<Buffer>): AsyncGenerator<Row[]> 
   if (unfinished.length > 0) yield [parseLine(Buffer.concat(unfinished).toString('utf8'))];
 }
 
-function parseLine(line: string): Row {
+/** The values of one COPY text line (without its line end). */
+export function parseLine(line: string): Row {
   const row: Row = line.split('\t');
   for (let i = 0; i < row.length; i++) row[i] = unescapeCopyField(row[i] as string);
   return row;

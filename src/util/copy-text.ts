@@ -118,6 +118,27 @@ export class CopyData {
     return found;
   }
 
+  /** Adds bytes as they are (COPY text already: the caller's word). */
+  raw(source: Buffer, start: number, end: number): void {
+    this.room(end - start);
+    this.size += source.copy(this.bytes, this.size, start, end);
+  }
+
+  /** The number of bytes added. */
+  get length(): number {
+    return this.size;
+  }
+
+  /** The buffer the bytes are added to (its first `length` bytes): the same one until it grows. */
+  get buffer(): Buffer {
+    return this.bytes;
+  }
+
+  /** Drops everything added; the buffer is kept for what is added next. */
+  clear(): void {
+    this.size = 0;
+  }
+
   /** The bytes of everything added. */
   toBuffer(): Buffer {
     return this.bytes.subarray(0, this.size);

@@ -254,20 +254,23 @@ export class FreshRowWriter {
    * As `write`, but the hash's 32 hex digits are put at `at` of `digests` instead of returned (a
    * batch's digests make one string, see `TargetTable.copyFresh`); false, with nothing put, when not certain.
    */
-  writeDigest(values: (string | null)[], data: CopyData, digests: Uint8Array, at: number): boolean {
-    if (!this.row(values, data)) return false;
+  writeDigest(values: (string | null)[], data: CopyData, digests: Uint8Array, at: number, endLine = true): boolean {
+    if (!this.row(values, data, endLine)) return false;
     this.text.hexInto(this.at, digests, at);
     return true;
   }
 
-  /** Adds the values to `data` and builds the row text (`this.at` bytes); false when its stored text is not certain. */
-  private row(values: (string | null)[], data: CopyData): boolean {
+  /**
+   * Adds the values to `data` and builds the row text (`this.at` bytes); false when its stored text is
+   * not certain. `endLine` false: every value is followed by a tab (the line goes on with more fields).
+   */
+  private row(values: (string | null)[], data: CopyData, endLine = true): boolean {
     const count = this.kinds.length;
     let known = true;
     this.at = 0;
     this.byte(0x28); // (
     for (let i = 0; i < count; i++) {
-      const last = i === count - 1;
+      const last = endLine && i === count - 1;
       if (known && i > 0) this.byte(0x2c); // ,
       const written = values[i];
       if (written === null) {

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import type { DrawnKeyList, FreshRows, Row, RowRejection, Session, StageRow, TableWriter } from '../../engine/connector.js';
+import type { DrawnKeyList, FreshBatch, FreshRows, Row, RowRejection, Session, StageRow, TableWriter } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import { FerryError } from '../../util/errors.js';
 import { CopyData } from '../../util/copy-text.js';
@@ -11,7 +11,11 @@ import { ident, literal, qualified } from '../../util/sql.js';
 import { applyWithBisection } from '../bisect.js';
 import { savepointUnit } from './unit-of-work.js';
 import { literalFor, normaliseSql, orderExpression } from './sql.js';
+import { FreshCopyBatch } from './fresh-batch.js';
 import { freshRowWriter, serverTraits, type FreshRowWriter } from './stored-hash.js';
+
+/** Written FreshCopyBatches kept for reuse: about as many as are filled or in flight at once. */
+const SPARE_BATCHES = 4;
 
 type Savepoints = Pick<Session, 'savepoint' | 'rollbackToSavepoint' | 'releaseSavepoint'>;
 
@@ -27,6 +31,13 @@ export class TargetTable implements TableWriter {
   private rowWriter?: Promise<FreshRowWriter | undefined>;
   /** The size of the last fresh COPY's data: the next one starts with a buffer that fits it. */
   private freshSize?: number;
+  /** The last FreshCopyBatch's bytes and rows: the next one starts with buffers that fit them. */
+  private batchBytes = 64 * 1024;
+  private batchRows = 1024;
+  /** The COPY data of a FreshCopyBatch's rows with their keys (`copyFreshBatch`). */
+  private assembly?: CopyData;
+  /** Batches written, for `freshBatches` to fill again. */
+  private readonly spareBatches: FreshCopyBatch[] = [];
 
   constructor(
     private readonly client: pg.ClientBase,
@@ -159,17 +170,66 @@ export class TargetTable implements TableWriter {
     const count = rows.keys.length;
     if (count === 0) return [];
     const writer = await (this.rowWriter ??= this.freshRowWriter());
-    const columns = [...this.keyColumns, ...this.fieldColumns].join(', ');
     const savepoint = this.client.query('SAVEPOINT fresh_copy');
     // The COPY data and the hashes are worked out while the server answers (the hashes are kept only if the COPY succeeds).
     // By position, not by encoded key: no key is encoded and no map is built per row.
     const hashes: (string | undefined)[] = new Array<string | undefined>(count);
     const data = this.freshCopyData(rows, writer, hashes);
+    return this.copyRows(savepoint, [...this.keyColumns, ...this.fieldColumns], data, rows.keys, hashes);
+  }
+
+  /**
+   * Capability `freshBatches`: fresh rows become COPY text and stored hashes as they are read (see
+   * FreshCopyBatch). None without a FreshRowWriter: the rows' hashes would all be read back.
+   */
+  async freshBatches(): Promise<(() => FreshBatch) | undefined> {
+    const writer = await (this.rowWriter ??= this.freshRowWriter());
+    if (!writer) return undefined;
+    // Sized like the last batch (its data and its rows): a batch's buffers are not grown row by row.
+    return () => this.spareBatches.pop() ?? new FreshCopyBatch(writer, writer.copyData(this.batchBytes), this.batchRows);
+  }
+
+  /** `copyFresh` for a FreshCopyBatch's rows: their fields' COPY text with each key appended (the key columns come last). */
+  async copyFreshBatch(batch: FreshBatch, positions: number[], keys: string[][]): Promise<string[] | undefined> {
+    const count = positions.length;
+    if (count === 0) return [];
+    const rows = batch as FreshCopyBatch;
+    this.batchBytes = Math.max(1024, rows.data.length);
+    this.batchRows = Math.max(16, rows.size);
+    const savepoint = this.client.query('SAVEPOINT fresh_copy');
+    // One buffer for every batch's COPY (reused: each COPY has ended before the next one is built).
+    const data = (this.assembly ??= new CopyData(undefined, rows.data.length + 16 * count));
+    data.clear();
+    const source = rows.data.buffer;
+    const digests = rows.digestText();
+    const hashes: (string | undefined)[] = new Array<string | undefined>(count);
+    for (let i = 0; i < count; i++) {
+      const position = positions[i]!;
+      data.raw(source, rows.start(position), rows.end(position));
+      addKey(data, keys[i]!, true);
+      hashes[i] = rows.isKnown(position) ? digests.slice(32 * position, 32 * position + 32) : undefined;
+    }
+    const copied = await this.copyRows(savepoint, [...this.fieldColumns, ...this.keyColumns], data.toBuffer(), keys, hashes);
+    // Written: the batch is done with (see FreshBatch), and its buffers serve a later batch. Buffers
+    // allocated per batch live across young collections and would be freed by mark-compacts only.
+    if (copied && this.spareBatches.length < SPARE_BATCHES) {
+      rows.reset();
+      this.spareBatches.push(rows);
+    }
+    return copied;
+  }
+
+  /**
+   * COPYs fresh rows' data (columns in `columns` order) into the table inside a savepoint (sent as
+   * `savepoint`); returns `hashes` with the ones still unknown read back, or undefined when the COPY
+   * failed (nothing is kept).
+   */
+  private async copyRows(savepoint: Promise<unknown>, columns: string[], data: Buffer, keys: string[][], hashes: (string | undefined)[]): Promise<string[] | undefined> {
     const unknown: number[] = [];
-    for (let i = 0; i < count; i++) if (hashes[i] === undefined) unknown.push(i);
+    for (let i = 0; i < hashes.length; i++) if (hashes[i] === undefined) unknown.push(i);
     await savepoint;
     try {
-      await pipeline(Readable.from([data]), this.client.query(copyFrom(`COPY ${this.table} (${columns}) FROM STDIN`)));
+      await pipeline(Readable.from([data]), this.client.query(copyFrom(`COPY ${this.table} (${columns.join(', ')}) FROM STDIN`)));
     } catch {
       await this.client.query('ROLLBACK TO SAVEPOINT fresh_copy');
       await this.client.query('RELEASE SAVEPOINT fresh_copy');
@@ -178,8 +238,8 @@ export class TargetTable implements TableWriter {
     await this.client.query('RELEASE SAVEPOINT fresh_copy');
     if (unknown.length > 0) {
       const codec = this.plan.target.codec;
-      const read = await this.drawnHashes(unknown.map((i) => rows.keys[i]!));
-      for (const i of unknown) hashes[i] = read.get(codec.encode(rows.keys[i]!)!)!;
+      const read = await this.drawnHashes(unknown.map((i) => keys[i]!));
+      for (const i of unknown) hashes[i] = read.get(codec.encode(keys[i]!)!)!;
     }
     return hashes as string[];
   }

@@ -1,6 +1,7 @@
 import type { PairWrite } from '../../store/pairs.js';
 import { failpoint } from '../../util/failpoint.js';
-import type { RowRejection, StageRow } from '../connector.js';
+import type { FreshBatch, RowRejection, StageRow } from '../connector.js';
+import { restoreValues } from './fresh-batches.js';
 import { writeGroupedBatch, type TargetGroup } from './grouped-batches.js';
 import { translateLookups } from './lookup-values.js';
 import type { EntityParts } from './parts.js';
@@ -43,7 +44,7 @@ export async function clearCarriedMarker(parts: EntityParts, carry: MarkerCarry)
  * together with the watermark (`afterCommit`), or with the next batch's pairs (`carry`). Recovery
  * re-checks marked pairs against the target.
  */
-export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCommit?: () => Promise<void>, carry?: MarkerCarry): Promise<void> {
+export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCommit?: () => Promise<void>, carry?: MarkerCarry, prepared?: FreshBatch): Promise<void> {
   const { plan, ctx, tally } = parts;
   const { tx, state, target } = ctx;
   const translated = await translateLookups(parts, items);
@@ -56,9 +57,11 @@ export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCo
     return;
   }
   if (carry && !afterCommit && !tx.dryRun && live.every((item) => !item.awaitsKey && (!item.targetKey || isFreshItem(parts, item)))) {
-    await writeGroupedBatch(parts, live, carry);
+    await writeGroupedBatch(parts, live, carry, prepared);
     return;
   }
+  // `prepared`: the values of the batch's rows went into it (see fresh-batches.ts); this way writes values.
+  restoreValues(live, prepared);
   if (carry) await closeGroups(carry);
 
   // BEGIN and the transaction's token (capability transactionOutcome) in one round trip: the marker of the batch's new pairs names it.

@@ -33,5 +33,5 @@ export function classify(plan: EntityPlan, record: SourceRecord, pair: StoredPai
  * field missing from the object's shape would add a property store per item of every batch.
  */
 function writeItem(record: SourceRecord, kind: WriteKind, pair: StoredPair | undefined): WriteItem {
-  return { record, kind, pair, targetKey: undefined, linked: undefined, awaitsKey: undefined };
+  return { record, kind, pair, targetKey: undefined, linked: undefined, awaitsKey: undefined, freshRow: undefined };
 }

@@ -1,7 +1,8 @@
 import type { StoredPair } from '../../store/pairs.js';
 import { pairStatisticsFit } from '../../store/pairs-statistics.js';
 import { ownRecordStrings } from '../../util/own-strings.js';
-import type { Row } from '../connector.js';
+import type { FreshBatch, Row } from '../connector.js';
+import { freshBatchMaker } from './fresh-batches.js';
 import { joinWithPairs } from '../key-join.js';
 import { clearCarriedMarker, writeBatch, type MarkerCarry } from './batch-writer.js';
 import { classify } from './classify.js';
@@ -60,6 +61,8 @@ async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newe
   const { plan, ctx, tally } = parts;
   const comparison = new Comparison(parts, keyOnly, !noPairs);
   if (noPairs && parts.reader.uniqueKeys) {
+    // Every row is new: its values may become the target's bytes as it comes (see fresh-batches.ts).
+    comparison.freshBatch = await freshBatchMaker(parts);
     // A chunk at a time where the reader gives chunks: one async step per chunk, not a promise per row.
     for await (const records of scannedRecordChunks(parts, !keyOnly, newest)) {
       // Indexed: an array iterator's result object per row is garbage the young generation collects.
@@ -134,6 +137,9 @@ class Comparison {
   private writes: WriteItem[] = [];
   private gone: StoredPair[] = [];
   private previousKey: string | undefined;
+  /** Set when new rows' values go into a FreshBatch as they come (`take`): `prepared` holds the batch being filled's. */
+  freshBatch?: () => FreshBatch;
+  private prepared?: FreshBatch;
 
   constructor(
     private readonly parts: EntityParts,
@@ -153,6 +159,11 @@ class Comparison {
       if (write) {
         // A batch of a mostly unchanged source fills over many chunks of read text: its values must not keep them alive.
         if (this.sparse) ownRecordStrings(write.record);
+        if (this.freshBatch && write.kind === 'new' && write.record.values) {
+          // The values become the target's bytes now: what lives until the batch is written is bytes, not strings.
+          write.freshRow = (this.prepared ??= this.freshBatch()).add(write.record.values);
+          write.record.values = undefined;
+        }
         this.writes.push(write);
       }
     } else if (!pair!.sourceGone) {
@@ -168,9 +179,11 @@ class Comparison {
     const { parts, keyOnly, carry } = this;
     if (this.writes.length >= parts.ctx.batchSize) {
       const batch = this.writes;
+      const prepared = this.prepared;
       this.writes = [];
+      this.prepared = undefined;
       if (!keyOnly) drawKeysAhead(parts, batch);
-      await this.pipeline.start(() => flushWrites(parts, batch, keyOnly, carry));
+      await this.pipeline.start(() => flushWrites(parts, batch, keyOnly, carry, prepared));
     }
     if (this.gone.length >= parts.ctx.batchSize) {
       await this.pipeline.settle();
@@ -181,18 +194,18 @@ class Comparison {
 
   /** Writes the last batch and the vanished pairs left. */
   async finish(): Promise<void> {
-    const { parts, keyOnly, carry, writes } = this;
+    const { parts, keyOnly, carry, writes, prepared } = this;
     if (!keyOnly) drawKeysAhead(parts, writes);
-    await this.pipeline.start(() => flushWrites(parts, writes, keyOnly, carry));
+    await this.pipeline.start(() => flushWrites(parts, writes, keyOnly, carry, prepared));
     await this.pipeline.settle();
     await clearCarriedMarker(parts, carry);
     await handleVanished(parts, this.gone);
   }
 }
 
-async function flushWrites(parts: EntityParts, writes: WriteItem[], keyOnly: boolean, carry: MarkerCarry): Promise<void> {
+async function flushWrites(parts: EntityParts, writes: WriteItem[], keyOnly: boolean, carry: MarkerCarry, prepared: FreshBatch | undefined): Promise<void> {
   const readable = keyOnly && writes.length > 0 ? await fetchValues(parts, writes) : writes;
-  if (readable.length > 0) await writeBatch(parts, readable, undefined, carry);
+  if (readable.length > 0) await writeBatch(parts, readable, undefined, carry, prepared);
 }
 
 /** Key-only scans learn which rows changed; this loads just those rows, from the same snapshot (less those it cannot read). */

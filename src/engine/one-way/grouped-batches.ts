@@ -1,7 +1,8 @@
 import type { NewPairs } from '../../store/pairs.js';
 import { failpoint } from '../../util/failpoint.js';
 import { encodedIntegerCodes } from '../keys.js';
-import type { FreshRows, RowRejection, StageRow } from '../connector.js';
+import type { FreshBatch, FreshRows, RowRejection, StageRow } from '../connector.js';
+import { restoreValues } from './fresh-batches.js';
 import type { MarkerCarry } from './batch-writer.js';
 import type { EntityParts } from './parts.js';
 import type { WriteItem } from './source-records.js';
@@ -62,7 +63,7 @@ function newGroup(): TargetGroup {
  * its pairs transaction and the group's commit to the write pipeline (`WritePipeline.defer`), so
  * the next batch can start writing to the target while they run.
  */
-export async function writeGroupedBatch(parts: EntityParts, items: WriteItem[], carry: MarkerCarry): Promise<void> {
+export async function writeGroupedBatch(parts: EntityParts, items: WriteItem[], carry: MarkerCarry, prepared?: FreshBatch): Promise<void> {
   const group = await joinGroup(parts, carry);
   const position = group.members;
   const wrote = holdHead(group);
@@ -71,7 +72,7 @@ export async function writeGroupedBatch(parts: EntityParts, items: WriteItem[], 
     // The group may have failed since this batch joined: its rollback waits for this head, and
     // nothing of this batch may be written after it (the statements would run outside a transaction).
     if (group.failed !== undefined) throw group.failed;
-    written = await writeTargetRows(parts, items);
+    written = await writeTargetRows(parts, items, prepared);
   } catch (error) {
     wrote();
     await failGroup(parts, group, error);
@@ -143,35 +144,52 @@ interface WrittenRows {
  * are staged and inserted one way that rejects single rows, before their pairs are written (so no
  * pair has to be taken back).
  */
-async function writeTargetRows(parts: EntityParts, items: WriteItem[]): Promise<WrittenRows> {
+async function writeTargetRows(parts: EntityParts, items: WriteItem[], prepared: FreshBatch | undefined): Promise<WrittenRows> {
   const { plan, tally } = parts;
   failpoint('batch:created');
   // Sized once (arrays grown a push at a time copy their elements over and over: garbage per batch).
   let count = 0;
-  for (let seq = 0; seq < items.length; seq++) if (items[seq]!.targetKey) count++;
+  let unprepared = 0;
+  for (let seq = 0; seq < items.length; seq++) {
+    const item = items[seq]!;
+    if (!item.targetKey) continue;
+    count++;
+    if (item.freshRow === undefined) unprepared++;
+  }
+  // The rows' values went into `prepared` as they were read (fresh-batches.ts); should any row's not have, every row gets its values back.
+  let batch = prepared;
+  if (batch && unprepared > 0) {
+    restoreValues(items, batch);
+    batch = undefined;
+  }
   const keyed = new Array<KeyedItem>(count);
-  // Side by side (no object per row): row i is keyed[i], at seqs[i] in `items`.
+  // Side by side (no object per row): row i is keyed[i], at seqs[i] in `items`, its values at positions[i] of `batch` (or values[i]).
   const seqs = new Array<number>(count);
-  const fresh: FreshRows = { keys: new Array<string[]>(count), values: new Array<(string | null)[]>(count) };
+  const positions = batch ? new Array<number>(count) : undefined;
+  const fresh: FreshRows = { keys: new Array<string[]>(count), values: positions ? [] : new Array<(string | null)[]>(count) };
   // A generated target key is no mapped field: the values are the fields', used as they are (not copied per row).
   const skip = plan.keyFields.length;
   for (let seq = 0, i = 0; seq < items.length; seq++) {
     const item = items[seq]!;
     if (!item.targetKey) continue;
-    const values = item.record.values!;
     fresh.keys[i] = item.targetKey;
-    fresh.values[i] = skip === 0 ? values : values.slice(skip);
+    if (positions) positions[i] = item.freshRow!;
+    else {
+      const values = item.record.values!;
+      fresh.values[i] = skip === 0 ? values : values.slice(skip);
+    }
     seqs[i] = seq;
     keyed[i++] = item as KeyedItem;
   }
-  const copied = await parts.target.copyFresh(fresh);
+  const copied = batch && positions ? await parts.target.copyFreshBatch!(batch, positions, fresh.keys) : await parts.target.copyFresh(fresh);
   if (copied) {
     const written = await newWrittenRows(parts, count);
     for (let i = 0; i < count; i++) addPair(parts, written, keyed[i]!, copied[i]);
     written.sourceKeys.length = written.pairs.count;
     return written;
   }
-  const rows: StageRow[] = seqs.map((seq, i) => ({ seq, key: fresh.keys[i]!, values: fresh.values[i]! }));
+  // The values of a prepared batch's rows are read back from its bytes.
+  const rows: StageRow[] = seqs.map((seq, i) => ({ seq, key: fresh.keys[i]!, values: batch && positions ? batch.values(positions[i]!) : fresh.values[i]! }));
   const rejections: RowRejection[] = [];
   await parts.target.stageRows(rows, rejections);
   const hashes = await parts.target.expectedHashes();

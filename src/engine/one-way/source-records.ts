@@ -30,6 +30,8 @@ export interface WriteItem {
   linked?: boolean;
   /** The target numbers new rows itself (AUTO_INCREMENT): the key comes back from the insert. */
   awaitsKey?: boolean;
+  /** Its values went into its batch's FreshBatch (record.values is gone): its row there. */
+  freshRow?: number;
 }
 
 export function parseSourceRow(plan: EntityPlan, row: Row): SourceRecord {

@@ -124,6 +124,52 @@ describe('stored row hashes of fresh PostgreSQL rows', () => {
     });
   });
 
+  it('writes the rows of a FreshBatch (values turned into COPY text as they came, keys appended at the COPY) as copyFresh does, and gives their values back exactly', async () => {
+    const known = rowsOf(KNOWN);
+    const rewritten = rowsOf(REWRITTEN);
+    const mixed = KNOWN.t!.map((_, i) => COLUMNS.map(([name]) => KNOWN[name]![i % KNOWN[name]!.length]!));
+    const all = [...known, ...mixed, ...rewritten];
+    const makeBatch = (await table.freshBatches())!;
+    const batch = makeBatch();
+    expect(all.map((values) => batch.add(values))).toEqual(all.map((_, i) => i));
+    // Every row's values come back from its bytes (the row-by-row path after a failed COPY stages them).
+    // As any COPY sends them: UTF-8, a lone surrogate (one row has one) as U+FFFD.
+    const sent = (values: (string | null)[]) => values.map((v) => (v === null ? null : Buffer.from(v, 'utf8').toString('utf8')));
+    all.forEach((values, i) => expect(batch.values(i), `row ${i}`).toEqual(sent(values)));
+    // A part of the batch, out of order (rows another flow's pairs refused are left out).
+    const positions = all.map((_, i) => i).filter((i) => i % 7 !== 3).reverse();
+    const drawn = await table.allocateKeys(positions.length);
+    const keys = positions.map((_, i) => drawnKey(drawn, i));
+    await client.query('BEGIN');
+    const hashes = await table.copyFreshBatch(batch, positions, keys);
+    await client.query('COMMIT');
+    expect(hashes).toBeDefined();
+    const stored = await table.currentHashes(keys);
+    const codec = new KeyCodec(['integer']);
+    positions.forEach((position, i) => expect(hashes![i], `row ${position}`).toBe(stored.get(codec.encode(keys[i]!)!)));
+    // Stored as copyFresh stores the same values (keys ascend in both: rows compared in key order).
+    const plain = await copyFresh(positions.map((p) => all[p]!));
+    const storedRows = async (ks: string[][]) =>
+      (await client.query({ text: `SELECT ${COLUMNS.map(([name]) => `${name}::text`).join(', ')} FROM fresh WHERE id = ANY($1::bigint[]) ORDER BY id`, values: [ks.map((k) => k[0])], rowMode: 'array' })).rows;
+    const written = await storedRows(keys);
+    expect(written).toHaveLength(positions.length);
+    expect(written).toEqual(await storedRows(plain.keys));
+    expect(plain.hashes).toEqual(hashes);
+  });
+
+  it('leaves nothing of a FreshBatch whose COPY fails, so its rows can go one by one', async () => {
+    const batch = (await table.freshBatches())!();
+    batch.add(TYPES.map((_, i) => (i === 0 ? 'fits' : null)));
+    batch.add(TYPES.map((_, i) => (i === 2 ? 'not a number' : null)));
+    const before = (await client.query(`SELECT count(*)::int AS n FROM fresh`)).rows[0].n;
+    const drawn = await table.allocateKeys(2);
+    await client.query('BEGIN');
+    expect(await table.copyFreshBatch(batch, [0, 1], [drawnKey(drawn, 0), drawnKey(drawn, 1)])).toBeUndefined();
+    await client.query('COMMIT');
+    expect((await client.query(`SELECT count(*)::int AS n FROM fresh`)).rows[0].n).toBe(before);
+    expect(batch.values(1)[2]).toBe('not a number');
+  });
+
   it('reads a row back where a BEFORE INSERT trigger may change it, or the server prints dates another way', async () => {
     await client.query(`CREATE FUNCTION shout() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.t := upper(NEW.t); RETURN NEW; END $$`);
     await client.query(`CREATE TABLE loud (LIKE fresh INCLUDING ALL)`);

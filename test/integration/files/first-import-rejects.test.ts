@@ -17,7 +17,9 @@ const SNAPSHOT: FileSource = { pattern: 'staff-*.csv', contents: 'Snapshot', ord
 const BATCH = 50;
 const PEOPLE = 500;
 /** Row 120 does not fit salary numeric(10,2) (a cast rejection); row 333 breaks a CHECK constraint (a write rejection). */
-const line = (i: number) => (i === 120 ? `${i};Person ${i};;123456789012.5;` : i === 333 ? `${i};Nobody;;;` : `${i};Person ${i};;;`);
+const line = (i: number) => (i === 120 ? `${i};Person ${i};;123456789012.5;` : i === 333 ? `${i};Nobody;;;` : `${i};Person ${i};${NOTES[i] ?? ''};;`);
+/** Rows beside the refused ones, in their batches, whose values COPY text escapes (they go in one by one, as read back from that text). */
+const NOTES: Record<number, string> = { 119: 'back\\slash\ttab \\N (x), y', 121: 'Zürich 🙂 \\.', 334: '\\\\two' };
 const FILE = Buffer.from(['no;name;note;salary;born', ...Array.from({ length: PEOPLE }, (_, i) => line(i + 1))].join('\n'));
 
 /**
@@ -55,6 +57,10 @@ describe('files source: the first import of a snapshot with rows the target refu
     expect(pairs.rows).toHaveLength(PEOPLE - 2);
     const ids = new Set(staff.map((r) => encodeInteger(String(r.id))));
     expect(pairs.rows.filter((p) => !ids.has(p.target_key))).toEqual([]);
+
+    const notes = await sqlRows(targetUrl, `SELECT employee_no, note FROM staff WHERE employee_no IN ('119', '121', '334') ORDER BY employee_no`);
+    expect(notes).toEqual(Object.entries(NOTES).map(([no, note]) => ({ employee_no: no, note })));
+    expect(await sqlRows(targetUrl, `SELECT count(*)::int AS n FROM staff WHERE note IS NOT NULL`)).toEqual([{ n: 3 }]);
 
     const again = await run();
     expect([again.totals.created, again.totals.updated, again.totals.rejected]).toEqual([0, 0, 2]);

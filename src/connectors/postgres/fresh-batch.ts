@@ -1,0 +1,85 @@
+import type { FreshBatch } from '../../engine/connector.js';
+import type { CopyData } from '../../util/copy-text.js';
+import { parseLine } from '../../util/copy-out.js';
+import type { FreshRowWriter } from './stored-hash.js';
+
+/**
+ * Fresh rows as COPY text and stored hashes from the moment they are read (`TargetTable.freshBatches`):
+ * a batch waiting to be written holds bytes outside the JS heap, not a values array and strings per
+ * row that would outlive the young generation's collections. Each row's fields are written each
+ * followed by a tab, so its key (drawn later) ends the line: the COPY names the key columns last.
+ */
+export class FreshCopyBatch implements FreshBatch {
+  /** Row `p`'s fields are bytes `ends[p - 1]` (0 for the first) to `ends[p]` of `data`. */
+  private ends: Int32Array;
+  /** Row `p`'s stored hash as 32 hex digits from `32 * p`, when `known[p]`. */
+  private digests: Buffer;
+  private known: Uint8Array;
+  private count = 0;
+
+  constructor(
+    private readonly writer: FreshRowWriter,
+    readonly data: CopyData,
+    rows: number,
+  ) {
+    this.ends = new Int32Array(rows);
+    this.digests = Buffer.allocUnsafe(32 * rows);
+    this.known = new Uint8Array(rows);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  add(values: (string | null)[]): number {
+    const position = this.count;
+    if (position === this.ends.length) this.grow();
+    this.known[position] = this.writer.writeDigest(values, this.data, this.digests, 32 * position, false) ? 1 : 0;
+    this.ends[position] = this.data.length;
+    this.count++;
+    return position;
+  }
+
+  values(position: number): (string | null)[] {
+    const start = this.start(position);
+    const end = this.ends[position]!;
+    // No field: no bytes. Else the fields, each followed by a tab (the last one's is not theirs).
+    return end === start ? [] : parseLine(this.data.buffer.toString('utf8', start, end - 1));
+  }
+
+  start(position: number): number {
+    return position === 0 ? 0 : this.ends[position - 1]!;
+  }
+
+  end(position: number): number {
+    return this.ends[position]!;
+  }
+
+  /** The batch's digests as one string of 32 hex digits per row (a row's hash is a slice: no string per row made from bytes). */
+  digestText(): string {
+    return this.digests.toString('latin1', 0, 32 * this.count);
+  }
+
+  isKnown(position: number): boolean {
+    return this.known[position] === 1;
+  }
+
+  /** Empties the batch for new rows (its buffers are kept: a batch is reused rather than allocated anew). */
+  reset(): void {
+    this.count = 0;
+    this.data.clear();
+  }
+
+  private grow(): void {
+    const rows = Math.max(16, 2 * this.ends.length);
+    const ends = new Int32Array(rows);
+    ends.set(this.ends);
+    const digests = Buffer.allocUnsafe(32 * rows);
+    this.digests.copy(digests);
+    const known = new Uint8Array(rows);
+    known.set(this.known);
+    this.ends = ends;
+    this.digests = digests;
+    this.known = known;
+  }
+}
