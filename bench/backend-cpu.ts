@@ -1,28 +1,9 @@
 import { readFileSync } from 'node:fs';
-
-/** utime + stime of a process in seconds (fields 14 and 15 of /proc/<pid>/stat, in ticks of 1/100 s), or undefined once it is gone. */
-export function processCpuSeconds(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
+import { childrenOf, processCpuSeconds } from './proc.js';
 
 /** The postmaster's pid, from the data directory's postmaster.pid. */
 export function postmasterOf(dataDir: string): number {
   return Number(readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
-}
-
-function children(pid: number): number[] {
-  try {
-    const list = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-    return list ? list.split(/\s+/).map(Number) : [];
-  } catch {
-    return [];
-  }
 }
 
 /** A backend's database, from the title PostgreSQL gives it (`postgres: user database host(port) state`); undefined for the server's own processes. */
@@ -53,7 +34,7 @@ export class BackendCpu {
   }
 
   private look(first: boolean): void {
-    for (const pid of children(this.postmaster)) {
+    for (const pid of childrenOf(this.postmaster)) {
       const seen = this.backends.get(pid);
       const cpu = processCpuSeconds(pid);
       if (cpu === undefined) continue;

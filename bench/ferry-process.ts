@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { parseManifests, type SyncFlow } from '../src/api/index.js';
 import type { RunReport } from '../src/engine/report.js';
+import { childrenOf, processCpuSeconds } from './proc.js';
 
 export const REPO = join(import.meta.dirname, '..');
 export const FLOW_FILE = join(REPO, 'examples', 'association', 'syncflow.yaml');
@@ -140,16 +141,6 @@ function readHwmKb(pid: number): number | undefined {
   }
 }
 
-/** utime + stime in ms (fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 1/100 s). */
-function readCpuMs(pid: number): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
-}
-
 /** A child process's wall time, peak RSS and CPU time (see runMeasured), with its output. */
 export interface MeasuredRun {
   code: number | null;
@@ -163,14 +154,7 @@ export interface MeasuredRun {
 /** The process and its descendants (on Node 20 `ferry run` may relaunch itself in a child node with a heap limit). */
 function processTree(pid: number): number[] {
   const out = [pid];
-  for (let i = 0; i < out.length; i++) {
-    try {
-      const children = readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim();
-      if (children) out.push(...children.split(/\s+/).map(Number));
-    } catch {
-      // exited
-    }
-  }
+  for (let i = 0; i < out.length; i++) out.push(...childrenOf(out[i]!));
   return out;
 }
 
@@ -192,7 +176,7 @@ export async function runMeasured(command: string, args: string[], env: NodeJS.P
   const sample = () => {
     for (const pid of processTree(child.pid!)) {
       hwmByPid.set(pid, Math.max(hwmByPid.get(pid) ?? 0, readHwmKb(pid) ?? 0));
-      cpuByPid.set(pid, Math.max(cpuByPid.get(pid) ?? 0, readCpuMs(pid) ?? 0));
+      cpuByPid.set(pid, Math.max(cpuByPid.get(pid) ?? 0, 1000 * (processCpuSeconds(pid) ?? 0)));
     }
     peakKb = sum(hwmByPid);
     cpuMs = sum(cpuByPid);

@@ -21,7 +21,6 @@
  *   npx tsx bench/state-pairs-cpu.ts [--rows 1000000] [--variants copy,batches,nomarker,markers] [--repeat 1] [--setup SQL]
  *   (--setup: statements run on each fresh state database after its migrations, to try a schema change)
  */
-import { readFileSync, readdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { Readable } from 'node:stream';
@@ -37,7 +36,8 @@ import { categoryCounts } from '../src/store/two-way-pairs.js';
 import { StateConnection } from '../src/store/state-connection.js';
 import { CopyData } from '../src/util/copy-text.js';
 import { startEmbeddedPostgres } from '../src/util/embedded-postgres.js';
-import { postmasterOf, processCpuSeconds } from './backend-cpu.js';
+import { postmasterOf } from './backend-cpu.js';
+import { childrenOf, processCpuSeconds } from './proc.js';
 
 const FLOW = 'default/files-import';
 const ENTITY = 'employees';
@@ -65,16 +65,7 @@ const cpuSeconds = (pid: number): number => processCpuSeconds(pid) ?? 0;
 /** CPU seconds of every child of the postmaster but `except` (background processes, other sessions). */
 function serverOthersCpu(postmaster: number, except: number): number {
   let total = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === except) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === postmaster) total += (Number(fields[11]) + Number(fields[12])) / 100;
-    } catch {
-      // gone
-    }
-  }
+  for (const pid of childrenOf(postmaster)) if (pid !== except) total += processCpuSeconds(pid) ?? 0;
   return total;
 }
 
