@@ -54,25 +54,33 @@ export type PairWrite = Pick<Pair, 'sourceKey' | 'targetKey' | 'sourceHash' | 't
  * a batch holds one buffer through its pairs transaction, not an object and an encoded key per row.
  */
 export class NewPairs {
-  private readonly data: CopyData;
+  /** Undefined once `insertNewPairs` has sent the pairs and handed the buffer on to a later batch. */
+  private data: CopyData | undefined;
   /** The pairs added. */
   count = 0;
 
   /** `scope` of every line. */
   private readonly lead: string;
 
+  /** `data`: a buffer to write into (cleared first, e.g. an earlier batch's, see `PairStore.newPairs`), or the bytes to start a new one with. */
   constructor(
     /** The flow entity's scope (pair-scopes.ts), confirmed in the transaction that loads the pairs. */
     readonly scope: number,
-    size?: number,
+    data?: CopyData | number,
   ) {
-    this.data = new CopyData(undefined, size);
+    if (data instanceof CopyData) data.clear();
+    this.data = data instanceof CopyData ? data : new CopyData(undefined, data);
     this.lead = String(scope);
+  }
+
+  private get open(): CopyData {
+    if (!this.data) throw new Error('these new pairs were already written');
+    return this.data;
   }
 
   /** `targetKey` encoded (engine/keys.ts), or the character codes of its encoding (`encodedIntegerCodes`: no string per key). */
   add(sourceKey: string, targetKey: string | readonly number[], sourceHash: string | null, targetHash: string | null, sourceCursor: string | null): void {
-    const data = this.data;
+    const data = this.open;
     data.field(this.lead);
     data.field(sourceKey);
     if (typeof targetKey === 'string') data.field(targetKey);
@@ -85,7 +93,14 @@ export class NewPairs {
 
   /** The COPY data of the pairs added (rows of `NEW_PAIR_COLUMNS`). */
   toBuffer(): Buffer {
-    return this.data.toBuffer();
+    return this.open.toBuffer();
+  }
+
+  /** Gives up the buffer once its bytes were sent (`PairStore.insertNewPairs`): no pair can be added or read after. */
+  release(): CopyData {
+    const data = this.open;
+    this.data = undefined;
+    return data;
   }
 }
 
@@ -231,11 +246,20 @@ export class PairStore {
 
   /** A builder of new pairs' COPY data for `insertNewPairs`: a batch can add each pair once its row is written. */
   async newPairs(): Promise<NewPairs> {
-    return new NewPairs(await this.writeScope(), this.newPairsSize);
+    return new NewPairs(await this.writeScope(), this.spareData.pop() ?? this.newPairsSize);
   }
 
   /** Room for the next `newPairs` to start with: a little more than the last batch's data took. */
   private newPairsSize = 64 * 1024;
+
+  /**
+   * The buffers of new pairs already sent, for the next batches' `newPairs`. A batch's new pairs take
+   * ~0.5 MB; allocated anew per batch, they were ~100 MB of Buffers per 1M rows, and V8 counts Buffers
+   * allocated since its last mark-compact towards the old generation's limit (as if they were
+   * promoted objects): each batch brought the next mark-compact nearer. A few batches are in flight
+   * at a time, so a few buffers go round.
+   */
+  private readonly spareData: CopyData[] = [];
 
   /** Bulk-loads pairs for source keys that have none yet (the common case of an initial load). */
   async insertNew(writes: PairWrite[]): Promise<void> {
@@ -254,15 +278,22 @@ export class PairStore {
     const bytes = pairs.toBuffer();
     this.newPairsSize = Math.max(this.newPairsSize, bytes.length + (bytes.length >> 3));
     if (!(await rowSecurityApplies(this.client))) {
-      await pipeline(Readable.from([bytes]), this.client.query(copyFrom(`COPY ferry.pairs (${NEW_PAIR_COLUMNS}) FROM STDIN`)));
-      return;
+      await this.copyPairs('ferry.pairs', bytes);
+    } else {
+      // PostgreSQL refuses COPY FROM into a table whose row-level security applies (a namespace's role, or a
+      // non-superuser owner): the rows go through a temporary table of this session and one INSERT, which the policies check.
+      await this.client.query(`CREATE TEMPORARY TABLE IF NOT EXISTS ferry_pairs_load (LIKE ferry.pairs INCLUDING DEFAULTS)`);
+      await this.copyPairs('ferry_pairs_load', bytes);
+      await this.client.query(`INSERT INTO ferry.pairs (${NEW_PAIR_COLUMNS}) SELECT ${NEW_PAIR_COLUMNS} FROM ferry_pairs_load`);
+      await this.client.query('TRUNCATE ferry_pairs_load');
     }
-    // PostgreSQL refuses COPY FROM into a table whose row-level security applies (a namespace's role, or a
-    // non-superuser owner): the rows go through a temporary table of this session and one INSERT, which the policies check.
-    await this.client.query(`CREATE TEMPORARY TABLE IF NOT EXISTS ferry_pairs_load (LIKE ferry.pairs INCLUDING DEFAULTS)`);
-    await pipeline(Readable.from([bytes]), this.client.query(copyFrom(`COPY ferry_pairs_load (${NEW_PAIR_COLUMNS}) FROM STDIN`)));
-    await this.client.query(`INSERT INTO ferry.pairs (${NEW_PAIR_COLUMNS}) SELECT ${NEW_PAIR_COLUMNS} FROM ferry_pairs_load`);
-    await this.client.query('TRUNCATE ferry_pairs_load');
+    // The COPY is over: the server has answered after the end of the data, so every byte of the buffer
+    // left through the socket and nothing refers to it any more. A COPY that failed keeps its buffer.
+    this.spareData.push(pairs.release());
+  }
+
+  private async copyPairs(table: string, bytes: Buffer): Promise<void> {
+    await pipeline(Readable.from([bytes]), this.client.query(copyFrom(`COPY ${table} (${NEW_PAIR_COLUMNS}) FROM STDIN`)));
   }
 
   async upsert(writes: PairWrite[]): Promise<void> {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM module of the launcher, without type declarations
-import { DEFAULT_BUDGET, heapLimitMiB } from '../../bin/heap-limit.mjs';
+import { DEFAULT_BUDGET, externalMemoryFlags, heapFlags, heapLimitMiB } from '../../bin/heap-limit.mjs';
 
 type Known = { cgroupBytes?: () => number | undefined; defaultBudget?: string };
 const limit = heapLimitMiB as (command: string, env?: Record<string, string>, execArgv?: string[], known?: Known) => number | undefined;
@@ -69,6 +69,18 @@ describe('the heap limit ferry run and ferry job set for themselves', () => {
     expect(limit('run', { FERRY_MEMORY_LIMIT: '1Gi', NODE_OPTIONS: '--max-old-space-size=2048' }, [])).toBeUndefined();
     expect(limit('run', { FERRY_MEMORY_LIMIT: '1Gi' }, ['--max-old-space-size=100'])).toBeUndefined();
     expect(limit('run', {}, ['--max-old-space-size=100'], { ...noCgroup, defaultBudget: '400Mi' })).toBeUndefined();
+  });
+
+  it('counts external memory towards V8 13 global limit, not its old generation (where node knows the flag; a choice made on the command line stays)', () => {
+    const flags = externalMemoryFlags as (v8Version?: string, nodeOptions?: string, execArgv?: string[]) => string[];
+    expect(flags('13.6.233.17-node.63', '', [])).toEqual(['--external-memory-accounted-in-global-limit']);
+    expect(flags('12.4.254.21-node.33', '', [])).toEqual([]);
+    expect(flags('13.6.233.17-node.63', '--no-external-memory-accounted-in-global-limit', [])).toEqual([]);
+    expect(flags('13.6.233.17-node.63', '', ['--external-memory-accounted-in-global-limit'])).toEqual([]);
+    // This node accepts every flag the relaunch would give it (node refuses an unknown V8 flag and exits 9).
+    const started = spawnSync(process.execPath, [...(heapFlags as (mib: number) => string[])(200), '-e', '0'], { encoding: 'utf8' });
+    expect(started.stderr).toBe('');
+    expect(started.status).toBe(0);
   });
 
   it('runs the command again in a node whose heap is limited', () => {

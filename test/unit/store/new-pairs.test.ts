@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodedIntegerCodes, encodeInteger } from '../../../src/engine/keys.js';
 import { NewPairs } from '../../../src/store/pairs.js';
+import { CopyData } from '../../../src/util/copy-text.js';
 
 describe('NewPairs', () => {
   it('builds COPY text lines of scope, keys, hashes and cursor: nulls as \\N, special characters escaped, growing past its first size', () => {
@@ -29,5 +30,17 @@ describe('NewPairs', () => {
     const pairs = new NewPairs(1);
     expect(pairs.count).toBe(0);
     expect(pairs.toBuffer().length).toBe(0);
+  });
+
+  it('writes into a buffer it is given from its start, and refuses pairs once it gave its buffer up', () => {
+    const used = new CopyData(undefined, 16);
+    used.field('left over from an earlier batch', true);
+    const pairs = new NewPairs(5, used);
+    pairs.add('s', 't', null, null, null);
+    expect(pairs.toBuffer().toString('utf8')).toBe('5\ts\tt\t\\N\t\\N\t\\N\n');
+    expect(pairs.release()).toBe(used);
+    expect(() => pairs.add('s2', 't2', null, null, null)).toThrow(/already written/);
+    expect(() => pairs.toBuffer()).toThrow(/already written/);
+    expect(pairs.count).toBe(1);
   });
 });
