@@ -71,10 +71,11 @@ describe('the heap limit ferry run and ferry job set for themselves', () => {
     expect(limit('run', {}, ['--max-old-space-size=100'], { ...noCgroup, defaultBudget: '400Mi' })).toBeUndefined();
   });
 
-  it('counts external memory towards V8 13 global limit, not its old generation (where node knows the flag; a choice made on the command line stays)', () => {
+  it('counts external memory towards the global limit of V8 13, not its old generation (only on the V8 major where node is known to take the flag; a choice made on the command line stays)', () => {
     const flags = externalMemoryFlags as (v8Version?: string, nodeOptions?: string, execArgv?: string[]) => string[];
     expect(flags('13.6.233.17-node.63', '', [])).toEqual(['--external-memory-accounted-in-global-limit']);
     expect(flags('12.4.254.21-node.33', '', [])).toEqual([]);
+    expect(flags('14.1.146.11-node.10', '', [])).toEqual([]);
     expect(flags('13.6.233.17-node.63', '--no-external-memory-accounted-in-global-limit', [])).toEqual([]);
     expect(flags('13.6.233.17-node.63', '', ['--external-memory-accounted-in-global-limit'])).toEqual([]);
     // This node accepts every flag the relaunch would give it (node refuses an unknown V8 flag and exits 9).
