@@ -254,8 +254,8 @@ export class FreshRowWriter {
    * As `write`, but the hash's 32 hex digits are put at `at` of `digests` instead of returned (a
    * batch's digests make one string, see `TargetTable.copyFresh`); false, with nothing put, when not certain.
    */
-  writeDigest(values: (string | null)[], data: CopyData, digests: Uint8Array, at: number, endLine = true): boolean {
-    if (!this.row(values, data, endLine)) return false;
+  writeDigest(values: readonly (string | null)[], data: CopyData, digests: Uint8Array, at: number, endLine = true, from = 0): boolean {
+    if (!this.row(values, data, endLine, from)) return false;
     this.text.hexInto(this.at, digests, at);
     return true;
   }
@@ -263,8 +263,9 @@ export class FreshRowWriter {
   /**
    * Adds the values to `data` and builds the row text (`this.at` bytes); false when its stored text is
    * not certain. `endLine` false: every value is followed by a tab (the line goes on with more fields).
+   * The row's values are those of `values` from index `from` on.
    */
-  private row(values: (string | null)[], data: CopyData, endLine = true): boolean {
+  private row(values: readonly (string | null)[], data: CopyData, endLine = true, from = 0): boolean {
     const count = this.kinds.length;
     let known = true;
     this.at = 0;
@@ -272,7 +273,7 @@ export class FreshRowWriter {
     for (let i = 0; i < count; i++) {
       const last = endLine && i === count - 1;
       if (known && i > 0) this.byte(0x2c); // ,
-      const written = values[i];
+      const written = values[from + i];
       if (written === null) {
         data.field(null, last);
         continue;
