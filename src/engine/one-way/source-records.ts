@@ -80,22 +80,18 @@ export function readRecord(plan: EntityPlan, row: Row, tally: EntityTally): Keye
 export class FreshRecord implements KeyedRecord, WriteItem {
   /** Its own record (WriteItem's `record`). */
   record: SourceRecord = this;
-  kind: WriteKind = 'new';
-  pair: StoredPair | undefined = undefined;
   targetKey: string[] | undefined = undefined;
-  linked: boolean | undefined = undefined;
-  awaitsKey: boolean | undefined = undefined;
   freshRow: number | undefined = undefined;
+  /** Only when a batch takes another way of writing and gets its values back (restoreValues). */
   values: (string | null)[] | undefined = undefined;
-  matchValues: (string | null)[] | undefined = undefined;
   readonly cursor: string | null;
   readonly hash: string;
   readonly inScope: boolean;
   /** The row, until its values went into the batch. */
   private row: Row | undefined;
-  /** A one-part key's part, or every part of a longer key (sliced: few keys have more than one). */
-  private readonly onlyPart: string | null;
-  private readonly parts: (string | null)[] | undefined;
+  /** A one-part key's part, or the parts of a longer key (sliced: few keys have more than one). */
+  private readonly parts: string | null | (string | null)[];
+  // No pair, link, awaited key or match values: none on this path (a field less per row that waits for its write).
 
   constructor(
     plan: EntityPlan,
@@ -107,12 +103,16 @@ export class FreshRecord implements KeyedRecord, WriteItem {
     this.hash = row[width + 1]!;
     this.inScope = row[width + 2] === 't';
     this.row = row;
-    this.onlyPart = width === 1 ? row[0]! : null;
-    this.parts = width === 1 ? undefined : row.slice(0, width);
+    this.parts = width === 1 ? row[0]! : row.slice(0, width);
+  }
+
+  get kind(): WriteKind {
+    return 'new';
   }
 
   get keyParts(): (string | null)[] {
-    return this.parts ?? [this.onlyPart];
+    const { parts } = this;
+    return Array.isArray(parts) ? parts : [parts];
   }
 
   /** Adds the row's values (`plan.fields` order, no key fields: see freshBatchMaker) to `batch` and lets the row go. */
