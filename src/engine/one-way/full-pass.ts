@@ -104,13 +104,16 @@ async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newe
 async function* scannedRecordChunks(parts: EntityParts, withValues: boolean, newest: NewestWithinCeiling, fresh = false): AsyncGenerator<KeyedRecord[]> {
   const { reader, plan, tally } = parts;
   for await (const rows of reader.scanChunks?.(withValues) ?? oneRowChunks(reader.scan(withValues))) {
-    const records: KeyedRecord[] = [];
+    // Sized once (not grown a push at a time), cut to the records read.
+    const records = new Array<KeyedRecord>(rows.length);
+    let count = 0;
     for (let i = 0; i < rows.length; i++) {
       const record = fresh ? readFreshRecord(plan, rows[i]!, tally) : readRecord(plan, rows[i]!, tally);
       if (!record) continue;
       newest.see(record);
-      records.push(record);
+      records[count++] = record;
     }
+    records.length = count;
     yield records;
   }
 }
