@@ -165,8 +165,11 @@ export interface FreshRows {
  * those bytes instead of the values. Row `position` is the one `add` returned it for.
  */
 export interface FreshBatch {
-  /** Adds a row's field values (in `plan.fields` order); returns its position in the batch. */
-  add(values: (string | null)[]): number;
+  /**
+   * Adds a row's field values (in `plan.fields` order), those of `values` from index `from` on (a
+   * source row's values where they stand in it, not sliced out); returns its position in the batch.
+   */
+  add(values: readonly (string | null)[], from?: number): number;
   /** The values of the row at `position` again (for the row-by-row path after a failed copy). */
   values(position: number): (string | null)[];
 }

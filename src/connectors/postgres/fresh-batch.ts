@@ -31,10 +31,10 @@ export class FreshCopyBatch implements FreshBatch {
     return this.count;
   }
 
-  add(values: (string | null)[]): number {
+  add(values: readonly (string | null)[], from = 0): number {
     const position = this.count;
     if (position === this.ends.length) this.grow();
-    this.known[position] = this.writer.writeDigest(values, this.data, this.digests, 32 * position, false) ? 1 : 0;
+    this.known[position] = this.writer.writeDigest(values, this.data, this.digests, 32 * position, false, from) ? 1 : 0;
     this.ends[position] = this.data.length;
     this.count++;
     return position;

@@ -254,8 +254,8 @@ export class FreshRowWriter {
    * As `write`, but the hash's 32 hex digits are put at `at` of `digests` instead of returned (a
    * batch's digests make one string, see `TargetTable.copyFresh`); false, with nothing put, when not certain.
    */
-  writeDigest(values: (string | null)[], data: CopyData, digests: Uint8Array, at: number, endLine = true): boolean {
-    if (!this.row(values, data, endLine)) return false;
+  writeDigest(values: readonly (string | null)[], data: CopyData, digests: Uint8Array, at: number, endLine = true, from = 0): boolean {
+    if (!this.row(values, data, endLine, from)) return false;
     this.text.hexInto(this.at, digests, at);
     return true;
   }
@@ -263,8 +263,9 @@ export class FreshRowWriter {
   /**
    * Adds the values to `data` and builds the row text (`this.at` bytes); false when its stored text is
    * not certain. `endLine` false: every value is followed by a tab (the line goes on with more fields).
+   * The row's values are those of `values` from index `from` on.
    */
-  private row(values: (string | null)[], data: CopyData, endLine = true): boolean {
+  private row(values: readonly (string | null)[], data: CopyData, endLine = true, from = 0): boolean {
     const count = this.kinds.length;
     let known = true;
     this.at = 0;
@@ -272,22 +273,26 @@ export class FreshRowWriter {
     for (let i = 0; i < count; i++) {
       const last = endLine && i === count - 1;
       if (known && i > 0) this.byte(0x2c); // ,
-      const written = values[i];
+      const written = values[from + i];
       if (written === null) {
         data.field(null, last);
         continue;
       }
       if (written === undefined) known = false;
+      const start = data.length;
       const flags = data.field(written, last);
-      if (known) known = this.stored(i, written, flags);
+      if (known) known = this.stored(i, written, flags, data.buffer, start);
     }
     if (!known) return false;
     this.byte(0x29); // )
     return true;
   }
 
-  /** Adds the stored text of column `i`'s value (written to COPY with `flags`) to the row text; false when it is not certain. */
-  private stored(i: number, written: string, flags: number): boolean {
+  /**
+   * Adds the stored text of column `i`'s value (written to COPY with `flags`, from `start` of `copied`)
+   * to the row text; false when it is not certain.
+   */
+  private stored(i: number, written: string, flags: number, copied: Uint8Array, start: number): boolean {
     const kind = this.kinds[i]!;
     if (kind === AS_WRITTEN || kind === BOUNDED) {
       // Longer text is cut (trailing spaces) or refused; UTF-16 units >= characters, so this is safe.
@@ -301,9 +306,9 @@ export class FreshRowWriter {
       if (flags & DOUBLED_FLAG) return this.recordText(written);
       if (flags & QUOTED_FLAG) {
         this.byte(QUOTE);
-        this.ascii(written);
+        this.bytes(copied, start, written.length);
         this.byte(QUOTE);
-      } else this.ascii(written);
+      } else this.bytes(copied, start, written.length);
       return true;
     }
     if (kind === SCALED) {
@@ -311,14 +316,14 @@ export class FreshRowWriter {
       const scale = this.limits[i]!;
       const fraction = decimalFraction(written);
       if (fraction < 0 || fraction > scale) return false;
-      this.ascii(written);
+      this.asWritten(written, flags, copied, start);
       if (fraction === 0 && scale > 0) this.byte(0x2e); // .
       for (let n = fraction; n < scale; n++) this.byte(ZERO);
       return true;
     }
     if (kind === ISO_DATE) {
       if (!isIsoDate(written)) return false;
-      this.ascii(written);
+      this.asWritten(written, flags, copied, start);
       return true;
     }
     const value = this.columns[i]!(written);
@@ -338,6 +343,21 @@ export class FreshRowWriter {
     this.room(3 * text.length);
     this.at += this.record.write(text, this.at, 'utf8');
     return true;
+  }
+
+  /** Adds an ASCII value as its COPY field was written (`flags` >= 0: the same bytes, copied rather than read from the string again). */
+  private asWritten(value: string, flags: number, copied: Uint8Array, start: number): void {
+    if (flags >= 0) this.bytes(copied, start, value.length);
+    else this.ascii(value);
+  }
+
+  /** Adds `length` bytes of `source` from `start`, a byte at a time (a native copy costs more for a few bytes). */
+  private bytes(source: Uint8Array, start: number, length: number): void {
+    this.room(length);
+    const record = this.record;
+    let at = this.at;
+    for (let i = start, end = start + length; i < end; i++) record[at++] = source[i]!;
+    this.at = at;
   }
 
   /** Adds an ASCII value a character code at a time. */

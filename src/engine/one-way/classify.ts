@@ -1,6 +1,6 @@
 import type { StoredPair } from '../../store/pairs.js';
 import type { EntityPlan } from '../plan.js';
-import type { SourceRecord, WriteItem, WriteKind } from './source-records.js';
+import { FreshRecord, type SourceRecord, type WriteItem, type WriteKind } from './source-records.js';
 import type { EntityTally } from './tally.js';
 
 /**
@@ -33,5 +33,7 @@ export function classify(plan: EntityPlan, record: SourceRecord, pair: StoredPai
  * field missing from the object's shape would add a property store per item of every batch.
  */
 function writeItem(record: SourceRecord, kind: WriteKind, pair: StoredPair | undefined): WriteItem {
+  // A fresh record (a first import's plain path) is its own write item: no second object per row.
+  if (record instanceof FreshRecord && kind === 'new' && pair === undefined) return record;
   return { record, kind, pair, targetKey: undefined, linked: undefined, awaitsKey: undefined, freshRow: undefined };
 }

@@ -8,7 +8,7 @@ import { clearCarriedMarker, writeBatch, type MarkerCarry } from './batch-writer
 import { classify } from './classify.js';
 import { checkTargetDrift } from './drift.js';
 import type { EntityParts } from './parts.js';
-import { parseSourceRow, readRecord, rejectedAsUnreadable, rejectRepeatedKey, sourceRowOf, type KeyedRecord, type WriteItem } from './source-records.js';
+import { FreshRecord, parseSourceRow, readFreshRecord, readRecord, rejectedAsUnreadable, rejectRepeatedKey, sourceRowOf, type KeyedRecord, type WriteItem } from './source-records.js';
 import { refreshStatistics } from './statistics.js';
 import { drawKeysAhead } from './target-keys.js';
 import { handleVanished } from './vanished.js';
@@ -64,7 +64,7 @@ async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newe
     // Every row is new: its values may become the target's bytes as it comes (see fresh-batches.ts).
     comparison.freshBatch = await freshBatchMaker(parts);
     // A chunk at a time where the reader gives chunks: one async step per chunk, not a promise per row.
-    for await (const records of scannedRecordChunks(parts, !keyOnly, newest)) {
+    for await (const records of scannedRecordChunks(parts, !keyOnly, newest, comparison.freshBatch !== undefined)) {
       // Indexed: an array iterator's result object per row is garbage the young generation collects.
       for (let i = 0; i < records.length; i++) {
         const turn = comparison.take(records[i]!, undefined);
@@ -98,18 +98,22 @@ async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newe
 
 /**
  * The scan's records a chunk at a time, as the reader gives chunks (`scanChunks`) or one row each:
- * rows without a usable key are rejected on the way, and every record is seen by `newest`.
+ * rows without a usable key are rejected on the way, and every record is seen by `newest`. `fresh`:
+ * every row is new and its values go into a FreshBatch (`Comparison.take`), so each is a FreshRecord.
  */
-async function* scannedRecordChunks(parts: EntityParts, withValues: boolean, newest: NewestWithinCeiling): AsyncGenerator<KeyedRecord[]> {
+async function* scannedRecordChunks(parts: EntityParts, withValues: boolean, newest: NewestWithinCeiling, fresh = false): AsyncGenerator<KeyedRecord[]> {
   const { reader, plan, tally } = parts;
   for await (const rows of reader.scanChunks?.(withValues) ?? oneRowChunks(reader.scan(withValues))) {
-    const records: KeyedRecord[] = [];
+    // Sized once (not grown a push at a time), cut to the records read.
+    const records = new Array<KeyedRecord>(rows.length);
+    let count = 0;
     for (let i = 0; i < rows.length; i++) {
-      const record = readRecord(plan, rows[i]!, tally);
+      const record = fresh ? readFreshRecord(plan, rows[i]!, tally) : readRecord(plan, rows[i]!, tally);
       if (!record) continue;
       newest.see(record);
-      records.push(record);
+      records[count++] = record;
     }
+    records.length = count;
     yield records;
   }
 }
@@ -159,7 +163,10 @@ class Comparison {
       if (write) {
         // A batch of a mostly unchanged source fills over many chunks of read text: its values must not keep them alive.
         if (this.sparse) ownRecordStrings(write.record);
-        if (this.freshBatch && write.kind === 'new' && write.record.values) {
+        if (this.freshBatch && write instanceof FreshRecord) {
+          // Its values go from its row into the batch: no values array per row.
+          write.takeValues(plan, (this.prepared ??= this.freshBatch()));
+        } else if (this.freshBatch && write.kind === 'new' && write.record.values) {
           // The values become the target's bytes now: what lives until the batch is written is bytes, not strings.
           write.freshRow = (this.prepared ??= this.freshBatch()).add(write.record.values);
           write.record.values = undefined;

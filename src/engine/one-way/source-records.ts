@@ -1,5 +1,5 @@
 import type { StoredPair } from '../../store/pairs.js';
-import { rowProblem, SOURCE_LAYOUT, unmappedValue, type Row } from '../connector.js';
+import { rowProblem, SOURCE_LAYOUT, unmappedValue, type FreshBatch, type Row } from '../connector.js';
 import type { EntityPlan } from '../plan.js';
 import type { EntityTally } from './tally.js';
 
@@ -67,6 +67,72 @@ export function readRecord(plan: EntityPlan, row: Row, tally: EntityTally): Keye
   }
   if (rejectedAsUnreadable(row, record.key, tally, plan)) return undefined;
   return record as KeyedRecord;
+}
+
+/**
+ * A row of the plain path of a first import (every row is new and its values go into a FreshBatch
+ * as it is taken, see fresh-batches.ts) as one object that is its record and, once classified, its
+ * write item too (`record` is itself). Nothing is sliced out of the row: its values stay where they
+ * stand until `takeValues` hands them to the batch (then the row is let go), and a one-part key's
+ * parts are made only when asked for. Per row of a large import, that is one object instead of a
+ * record, a write item and two arrays, and fewer of them outlive the young generation.
+ */
+export class FreshRecord implements KeyedRecord, WriteItem {
+  /** Its own record (WriteItem's `record`). */
+  record: SourceRecord = this;
+  targetKey: string[] | undefined = undefined;
+  freshRow: number | undefined = undefined;
+  /** Only when a batch takes another way of writing and gets its values back (restoreValues). */
+  values: (string | null)[] | undefined = undefined;
+  readonly cursor: string | null;
+  readonly hash: string;
+  readonly inScope: boolean;
+  /** The row, until its values went into the batch. */
+  private row: Row | undefined;
+  /** A one-part key's part, or the parts of a longer key (sliced: few keys have more than one). */
+  private readonly parts: string | null | (string | null)[];
+  // No pair, link, awaited key or match values: none on this path (a field less per row that waits for its write).
+
+  constructor(
+    plan: EntityPlan,
+    row: Row,
+    readonly key: string,
+  ) {
+    const width = plan.source.keys.length;
+    this.cursor = row[width]!;
+    this.hash = row[width + 1]!;
+    this.inScope = row[width + 2] === 't';
+    this.row = row;
+    this.parts = width === 1 ? row[0]! : row.slice(0, width);
+  }
+
+  get kind(): WriteKind {
+    return 'new';
+  }
+
+  get keyParts(): (string | null)[] {
+    const { parts } = this;
+    return Array.isArray(parts) ? parts : [parts];
+  }
+
+  /** Adds the row's values (`plan.fields` order, no key fields: see freshBatchMaker) to `batch` and lets the row go. */
+  takeValues(plan: EntityPlan, batch: FreshBatch): void {
+    this.freshRow = batch.add(this.row!, SOURCE_LAYOUT.firstValue(plan));
+    this.row = undefined;
+  }
+}
+
+/** As `readRecord`, for the plain path of a first import (see FreshRecord). */
+export function readFreshRecord(plan: EntityPlan, row: Row, tally: EntityTally): FreshRecord | undefined {
+  tally.counters.read++;
+  // The codec reads the key parts, the row's first values.
+  const key = plan.source.codec.encode(row);
+  if (key === undefined) {
+    tally.reject(null, `key ${plan.source.keys.join(', ')} is null`);
+    return undefined;
+  }
+  if (rejectedAsUnreadable(row, key, tally, plan)) return undefined;
+  return new FreshRecord(plan, row, key);
 }
 
 /**

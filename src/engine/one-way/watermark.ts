@@ -36,6 +36,9 @@ export class NewestWithinCeiling {
       this.lastTime = cursorTime(cursor);
     }
     const time = this.lastTime;
+    // No time (a files source's position): within the ceiling, and never newer than the first row
+    // seen. Told here, before the record's key parts are asked for (a FreshRecord makes them).
+    if (Number.isNaN(time) && this.newest !== undefined) return;
     if (!this.parts.ceiling.admitsTime(time, cursor, record.keyParts)) return;
     if (this.newest === undefined || time > this.newestTime) {
       this.newest = { cursor, key: record.keyParts.map((p) => p ?? '') };

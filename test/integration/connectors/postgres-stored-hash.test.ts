@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import type { FreshCopyBatch } from '../../../src/connectors/postgres/fresh-batch.js';
 import { serverTraits, storedRowHash } from '../../../src/connectors/postgres/stored-hash.js';
 import { TargetTable } from '../../../src/connectors/postgres/target.js';
 import { drawnKey } from '../../../src/engine/connector.js';
@@ -136,6 +137,17 @@ describe('stored row hashes of fresh PostgreSQL rows', () => {
     // As any COPY sends them: UTF-8, a lone surrogate (one row has one) as U+FFFD.
     const sent = (values: (string | null)[]) => values.map((v) => (v === null ? null : Buffer.from(v, 'utf8').toString('utf8')));
     all.forEach((values, i) => expect(batch.values(i), `row ${i}`).toEqual(sent(values)));
+    // Values read where they stand in a longer row (a source row's key, cursor, hash and scope come
+    // first) make the same bytes and hashes as the values alone.
+    const inRows = makeBatch() as FreshCopyBatch;
+    expect(inRows).not.toBe(batch);
+    all.forEach((values) => inRows.add(['key', '000000000001:000000000001', 'hash', 't', ...values], 4));
+    const alone = batch as FreshCopyBatch;
+    expect(inRows.data.toBuffer().equals(alone.data.toBuffer())).toBe(true);
+    // A row's digest where it is known (the others' places hold nothing written).
+    const digest = (b: FreshCopyBatch, i: number) => (b.isKnown(i) ? b.digestText().slice(32 * i, 32 * i + 32) : undefined);
+    all.forEach((_, i) => expect(digest(inRows, i), `row ${i}`).toBe(digest(alone, i)));
+    expect(all.filter((_, i) => alone.isKnown(i)).length).toBeGreaterThan(0);
     // A part of the batch, out of order (rows another flow's pairs refused are left out).
     const positions = all.map((_, i) => i).filter((i) => i % 7 !== 3).reverse();
     const drawn = await table.allocateKeys(positions.length);
