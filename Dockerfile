@@ -2,7 +2,7 @@
 #   docker build -t ghcr.io/ferry-dev/ferry:0.1.0 .
 # Base images are pinned by full version tag; bump them together (test/unit/delivery/dockerfile.test.ts).
 
-# ---- build: install everything, compile TypeScript to dist/, then drop the dev dependencies
+# ---- build: install everything, compile TypeScript to dist/ and bundle it, then drop the dev dependencies
 FROM node:24.11.1-bookworm-slim AS build
 WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
@@ -10,6 +10,8 @@ COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The build bundles dist/ (dist/bundle/, which bin/entry.mjs runs: a shorter start-up).
+COPY scripts/bundle-dist.mjs ./scripts/
 RUN npm run build \
  && npm prune --omit=dev \
  && npm cache clean --force

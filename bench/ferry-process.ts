@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -42,7 +42,7 @@ export function prepareEngine(runner: Runner, ref?: string): Engine {
   if (ref) {
     tree = join(root, 'tree');
     mkdirSync(tree);
-    const files = ['src', 'bin', 'drizzle', 'examples', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
+    const files = ['src', 'bin', 'drizzle', 'examples', 'scripts', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
     const archived = spawnSync('bash', ['-c', 'set -o pipefail; git -C "$REPO" archive "$REF" "$@" | tar -x -C "$TREE"', 'archive', ...files], {
       encoding: 'utf8',
       env: { ...process.env, REPO, REF: ref, TREE: tree },
@@ -58,6 +58,12 @@ export function prepareEngine(runner: Runner, ref?: string): Engine {
   cpSync(join(tree, 'bin'), join(root, 'bin'), { recursive: true });
   copyFileSync(join(tree, 'package.json'), join(root, 'package.json'));
   for (const dir of ['node_modules', 'drizzle', 'examples']) symlinkSync(join(tree, dir), join(root, dir));
+  // As `npm run build`: the tree's bundle step, where it has one (bin/entry.mjs then runs dist/bundle/).
+  const bundler = join(tree, 'scripts', 'bundle-dist.mjs');
+  if (existsSync(bundler)) {
+    const bundled = spawnSync(process.execPath, [bundler, join(root, 'dist')], { encoding: 'utf8' });
+    if (bundled.status !== 0) fail(`bundling ${ref ?? 'the working tree'}'s dist/`, bundled.stdout + bundled.stderr);
+  }
   return {
     runner,
     cli: join(root, 'bin', 'ferry.mjs'),

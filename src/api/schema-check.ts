@@ -1,42 +1,15 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { DNS1123_SUBDOMAIN_PATTERN } from './common.js';
-import { crdForKind } from './crd.js';
+import { precompiledValidators } from './precompiled-validators.js';
+import { manifestSchemaOf, schemaAjv, withSharedSubschemas } from './schema-validators.js';
 import type { JSONSchemaProps } from './structural-schema.js';
 import { fieldPath, type ValidationError } from './validation-error.js';
 
-/**
- * Re-adds `additionalProperties: false` to every object with declared properties, so unknown
- * fields are errors as with `kubectl apply` (strict field validation) instead of being pruned.
- */
-export function withStrictFields(node: JSONSchemaProps): JSONSchemaProps {
-  const out: JSONSchemaProps = { ...node };
-  if (out.properties) {
-    out.properties = Object.fromEntries(Object.entries(out.properties).map(([k, v]) => [k, withStrictFields(v)]));
-    if (out.additionalProperties === undefined) out.additionalProperties = false;
-  }
-  if (out.items) out.items = withStrictFields(out.items);
-  if (typeof out.additionalProperties === 'object') out.additionalProperties = withStrictFields(out.additionalProperties);
-  return out;
-}
+export { withStrictFields } from './schema-validators.js';
 
-// No optimisation passes over the generated code: they took over half of the compile of the SyncFlow
-// schema (1-2 s of every `ferry run`'s start-up, and ~20 MB of its peak RSS) to speed up a validation
-// that runs a handful of times per process. Nor is a schema checked against the JSON Schema
-// meta-schema when it is compiled (compiling the meta-schema and checking the SyncFlow schema took
-// ~20-30% of the compile); the unit tests check every CRD's schema with `crdSchemaErrors` instead.
-// Nor are errors verbose (each would carry its schema, parent schema and data: ~30% of the generated
-// code); toValidationError looks the value and the parent schema up by the error's paths instead.
-// A large subschema that occurs more than once (a SyncFlow entity's source and target sides) is
-// compiled once, as a $ref (inlineRefs: false): the SyncFlow schema's code shrinks from 0.78 to 0.32
-// MB and its compile from ~180 to ~125 ms of CPU.
-const ajv = new Ajv({ strict: false, allErrors: true, useDefaults: true, validateSchema: false, inlineRefs: false, code: { optimize: false } });
-ajv.addFormat('date-time', {
-  type: 'string',
-  validate: (value: string) =>
-    /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(value) && !Number.isNaN(Date.parse(value)),
-});
-ajv.addFormat('int64', { type: 'number', validate: (value: number) => Number.isSafeInteger(value) });
-ajv.addFormat('int32', { type: 'number', validate: (value: number) => Number.isInteger(value) && Math.abs(value) < 2 ** 31 });
+/** Compiles a schema that has no precompiled validator (run from src/ or tsc's dist/), and checks schemas. */
+let ajvInstance: ReturnType<typeof schemaAjv> | undefined;
+const ajv = () => (ajvInstance ??= schemaAjv());
 
 interface Validator {
   validate: ValidateFunction;
@@ -45,53 +18,9 @@ interface Validator {
 }
 const validators = new Map<string, Validator>();
 
-/** Object subschemas of at least this many characters of JSON are compiled once when repeated. */
-const SHARED_MIN_CHARS = 1500;
-
-/** `schema` with every repeated large object subschema moved to `$defs` and referenced there. */
-function withSharedSubschemas(schema: JSONSchemaProps): Record<string, unknown> {
-  const count = new Map<string, number>();
-  const tally = (node: unknown): void => {
-    if (typeof node !== 'object' || node === null) return;
-    if ((node as JSONSchemaProps).properties) {
-      const text = JSON.stringify(node);
-      count.set(text, (count.get(text) ?? 0) + 1);
-    }
-    for (const child of Object.values(node)) tally(child);
-  };
-  tally(schema);
-  const defs: Record<string, unknown> = {};
-  const names = new Map<string, string>();
-  const rewrite = (node: unknown, isRoot: boolean): unknown => {
-    if (typeof node !== 'object' || node === null) return node;
-    if (Array.isArray(node)) return node.map((child) => rewrite(child, false));
-    if (!isRoot && (node as JSONSchemaProps).properties) {
-      const text = JSON.stringify(node);
-      if ((count.get(text) ?? 0) > 1 && text.length >= SHARED_MIN_CHARS) {
-        let name = names.get(text);
-        if (!name) {
-          name = `shared${names.size}`;
-          names.set(text, name);
-          defs[name] = rewrite(node, true);
-        }
-        return { $ref: `#/$defs/${name}` };
-      }
-    }
-    return Object.fromEntries(Object.entries(node).map(([key, child]) => [key, rewrite(child, false)]));
-  };
-  const out = rewrite(schema, true) as Record<string, unknown>;
-  return names.size > 0 ? { ...out, $defs: defs } : out;
-}
-
-/** The CRD schema of `kind` as `checkManifestSchema` compiles it. */
-function manifestSchemaOf(kind: string): JSONSchemaProps | undefined {
-  const crd = crdForKind(kind);
-  return crd && withStrictFields(crd.spec.versions[0].schema.openAPIV3Schema);
-}
-
 /** The JSON Schema meta-schema's errors for `schema` (none expected of a CRD's): the check the compile leaves out. */
 export function metaSchemaErrors(schema: JSONSchemaProps): ErrorObject[] {
-  return ajv.validateSchema(schema) ? [] : (ajv.errors ?? []);
+  return ajv().validateSchema(schema) ? [] : (ajv().errors ?? []);
 }
 
 /** The meta-schema errors of the schema `checkManifestSchema` compiles for `kind`. */
@@ -105,7 +34,7 @@ function validatorFor(kind: string): Validator | undefined {
   if (!validators.has(kind)) {
     const schema = manifestSchemaOf(kind);
     if (!schema) return undefined;
-    validators.set(kind, { validate: ajv.compile(withSharedSubschemas(schema)), schema });
+    validators.set(kind, { validate: precompiledValidators?.[kind] ?? ajv().compile(withSharedSubschemas(schema)), schema });
   }
   return validators.get(kind);
 }

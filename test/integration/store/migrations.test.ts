@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { getTableName, is } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { PgTable } from 'drizzle-orm/pg-core';
 import { describe, expect, it } from 'vitest';
 import { openStateStore } from '../../../src/store/db.js';
@@ -26,6 +29,25 @@ describe('state store migrations', () => {
       (await c.query(`SELECT collation_name FROM information_schema.columns WHERE table_schema = 'ferry' AND table_name = 'pairs' AND column_name = 'source_key'`)).rows[0].collation_name,
     );
     expect(collation).toBe('C');
+  });
+
+  it('write the journal rows and schema that drizzle-orm\'s own migrate() writes (hash, time, every column and index)', async () => {
+    const [ours, theirs] = [await freshDatabase('state_ours'), await freshDatabase('state_drizzle')];
+    await (await openStateStore(ours)).close();
+    await withClient(theirs, (c) => migrate(drizzle(c), { migrationsFolder: fileURLToPath(new URL('../../../drizzle', import.meta.url)), migrationsSchema: 'ferry' }));
+    const shape = (url: string) =>
+      withClient(url, async (c) => ({
+        journal: (await c.query('SELECT hash, created_at FROM ferry.__drizzle_migrations ORDER BY id')).rows,
+        columns: (
+          await c.query(
+            `SELECT table_name, column_name, data_type, collation_name, is_nullable, column_default FROM information_schema.columns WHERE table_schema = 'ferry' ORDER BY 1, 2`,
+          )
+        ).rows,
+        indexes: (await c.query(`SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'ferry' ORDER BY 1, 2`)).rows,
+      }));
+    const [mine, drizzles] = [await shape(ours), await shape(theirs)];
+    expect(mine.journal.length).toBeGreaterThanOrEqual(2);
+    expect(mine).toEqual(drizzles);
   });
 
   it('says which database it cannot reach, without the password', async () => {
