@@ -79,13 +79,10 @@ export function readRecord(plan: EntityPlan, row: Row, tally: EntityTally): Keye
  * write item, two arrays and a hash and a cursor string, and fewer of them outlive the young generation.
  */
 export class FreshRecord implements KeyedRecord, WriteItem {
-  /** Its own record (WriteItem's `record`). */
-  record: SourceRecord = this;
   targetKey: string[] | undefined = undefined;
   freshRow: number | undefined = undefined;
   /** Only when a batch takes another way of writing and gets its values back (restoreValues). */
   values: (string | null)[] | undefined = undefined;
-  readonly inScope: boolean;
   /** The row until its values went into the batch; then the pair sources that hold its hash and cursor (at `pairRow`). */
   private held: Row | NewPairSources;
   private pairRow = -1;
@@ -99,13 +96,27 @@ export class FreshRecord implements KeyedRecord, WriteItem {
     readonly key: string,
   ) {
     const width = plan.source.keys.length;
-    this.inScope = row[width + 2] === 't';
     this.held = row;
     this.parts = width === 1 ? row[0]! : row.slice(0, width);
   }
 
   get kind(): WriteKind {
     return 'new';
+  }
+
+  /**
+   * Its own record (WriteItem's `record`), a getter like `kind` and `inScope`: a field less per row
+   * waiting for its write. Never replaced: only a key-only scan's items are (full-pass.ts
+   * fetchValues), and a key-only scan has pairs, so it makes no FreshRecord.
+   */
+  get record(): SourceRecord {
+    return this;
+  }
+
+  /** As the row says; a record taken into a batch (`takeValues`) was in scope, or `classify` would have skipped it. */
+  get inScope(): boolean {
+    const { held } = this;
+    return Array.isArray(held) ? held[this.width + 2] === 't' : true;
   }
 
   get keyParts(): (string | null)[] {
