@@ -3,12 +3,16 @@ import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Pair } from '../engine/two-way/types.js';
 import { CopyData } from '../util/copy-text.js';
-import { copyOutRows, type Row } from '../util/copy-out.js';
+import { copyOutRows, parseLine, type Row } from '../util/copy-out.js';
 import { confirmScope, readScope, writeScope } from './pair-scopes.js';
 import type { ScanStage } from './scan-stage.js';
 import type { StateClient } from './state-connection.js';
 
-const NEW_PAIR_COLUMNS = 'scope, source_key, target_key, source_hash, target_hash, source_cursor';
+/**
+ * The source's fields first, the target's last: a new pair's source fields can be written as its row
+ * is read (`NewPairSources`), its target key and stored hash once the row is written.
+ */
+const NEW_PAIR_COLUMNS = 'scope, source_key, source_hash, source_cursor, target_key, target_hash';
 
 /** Whether ferry.pairs' row-level security applies to this session (superusers bypass it); asked once per connection. */
 const rowSecurity = new WeakMap<object, Promise<boolean>>();
@@ -83,11 +87,23 @@ export class NewPairs {
     const data = this.open;
     data.field(this.lead);
     data.field(sourceKey);
+    data.field(sourceHash);
+    data.field(sourceCursor);
+    this.target(data, targetKey, targetHash);
+  }
+
+  /** As `add`, with the source's fields as `sources` holds them for its row `position` (copied as they are). */
+  addFrom(sources: NewPairSources, position: number, targetKey: string | readonly number[], targetHash: string | null): void {
+    const data = this.open;
+    data.field(this.lead);
+    sources.copyTo(data, position);
+    this.target(data, targetKey, targetHash);
+  }
+
+  private target(data: CopyData, targetKey: string | readonly number[], targetHash: string | null): void {
     if (typeof targetKey === 'string') data.field(targetKey);
     else data.codesField(targetKey);
-    data.field(sourceHash);
-    data.field(targetHash);
-    data.field(sourceCursor, true);
+    data.field(targetHash, true);
     this.count++;
   }
 
@@ -101,6 +117,101 @@ export class NewPairs {
     const data = this.open;
     this.data = undefined;
     return data;
+  }
+}
+
+/**
+ * The source's fields of new pairs (source key, hash and cursor) as COPY text, written as each row is
+ * read, for `NewPairs.addFrom` once the row's target key and stored hash are known. A row waiting
+ * for its batch's writes then holds no hash or cursor string, which would outlive the young
+ * generation's collections (a first import keeps a few batches in flight). Handed back to the
+ * `PairStore` that made it (`release`) once its fields went into the pairs' data.
+ */
+export class NewPairSources {
+  private readonly data: CopyData;
+  /** Row `p`'s fields are bytes `ends[p - 1]` (0 for the first) to `ends[p]` of `data`, each followed by a tab. */
+  private ends: Int32Array;
+  private count = 0;
+  private released = false;
+
+  constructor(
+    private readonly spares: NewPairSources[],
+    size: number,
+    rows: number,
+  ) {
+    this.data = new CopyData(undefined, size);
+    this.ends = new Int32Array(rows);
+  }
+
+  /** Adds a row's source fields; returns its position. */
+  add(sourceKey: string, sourceHash: string | null, sourceCursor: string | null): number {
+    this.check();
+    const position = this.count;
+    if (position === this.ends.length) {
+      const ends = new Int32Array(Math.max(16, 2 * position));
+      ends.set(this.ends);
+      this.ends = ends;
+    }
+    const data = this.data;
+    data.field(sourceKey);
+    data.field(sourceHash);
+    data.field(sourceCursor);
+    this.ends[position] = data.length;
+    this.count++;
+    return position;
+  }
+
+  /** Row `position`'s source hash, read back from its bytes. */
+  hash(position: number): string | null {
+    return this.fields(position)[1]!;
+  }
+
+  /** Row `position`'s source cursor, read back from its bytes. */
+  cursor(position: number): string | null {
+    return this.fields(position)[2]!;
+  }
+
+  /** Appends row `position`'s fields, each followed by a tab, to `target`. */
+  copyTo(target: CopyData, position: number): void {
+    this.check();
+    target.raw(this.data.buffer, this.start(position), this.ends[position]!);
+  }
+
+  /** Hands the buffers back for the next batch's rows: nothing can be added or read after. */
+  release(): void {
+    this.check();
+    this.released = true;
+    this.spares.push(this);
+  }
+
+  /** Empties a released batch for new rows (`PairStore.newPairSources`). */
+  reuse(): this {
+    this.released = false;
+    this.count = 0;
+    this.data.clear();
+    return this;
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  get rows(): number {
+    return this.count;
+  }
+
+  private fields(position: number): Row {
+    this.check();
+    // The row's fields each followed by a tab: the last tab is not theirs.
+    return parseLine(this.data.buffer.toString('utf8', this.start(position), this.ends[position]! - 1));
+  }
+
+  private start(position: number): number {
+    return position === 0 ? 0 : this.ends[position - 1]!;
+  }
+
+  private check(): void {
+    if (this.released) throw new Error('these new pairs\' source fields were already written');
   }
 }
 
@@ -248,6 +359,22 @@ export class PairStore {
   async newPairs(): Promise<NewPairs> {
     return new NewPairs(await this.writeScope(), this.spareData.pop() ?? this.newPairsSize);
   }
+
+  /**
+   * A batch's new pairs' source fields, written as its rows are read (an earlier batch's buffers once
+   * released, else sized as the last batch's): synchronous, as a row is taken.
+   */
+  newPairSources(): NewPairSources {
+    const spare = this.spareSources.pop();
+    if (spare) return spare.reuse();
+    const last = this.lastSources;
+    const sources = new NewPairSources(this.spareSources, last ? last.size + (last.size >> 3) : 64 * 1024, last ? last.rows : 1024);
+    this.lastSources = sources;
+    return sources;
+  }
+
+  private readonly spareSources: NewPairSources[] = [];
+  private lastSources: NewPairSources | undefined;
 
   /** Room for the next `newPairs` to start with: a little more than the last batch's data took. */
   private newPairsSize = 64 * 1024;

@@ -1,4 +1,4 @@
-import type { PairWrite } from '../../store/pairs.js';
+import type { NewPairSources, PairWrite } from '../../store/pairs.js';
 import { failpoint } from '../../util/failpoint.js';
 import type { FreshBatch, RowRejection, StageRow } from '../connector.js';
 import { restoreValues } from './fresh-batches.js';
@@ -44,7 +44,14 @@ export async function clearCarriedMarker(parts: EntityParts, carry: MarkerCarry)
  * together with the watermark (`afterCommit`), or with the next batch's pairs (`carry`). Recovery
  * re-checks marked pairs against the target.
  */
-export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCommit?: () => Promise<void>, carry?: MarkerCarry, prepared?: FreshBatch): Promise<void> {
+export async function writeBatch(
+  parts: EntityParts,
+  items: WriteItem[],
+  afterCommit?: () => Promise<void>,
+  carry?: MarkerCarry,
+  prepared?: FreshBatch,
+  preparedPairs?: NewPairSources,
+): Promise<void> {
   const { plan, ctx, tally } = parts;
   const { tx, state, target } = ctx;
   const translated = await translateLookups(parts, items);
@@ -57,10 +64,11 @@ export async function writeBatch(parts: EntityParts, items: WriteItem[], afterCo
     return;
   }
   if (carry && !afterCommit && !tx.dryRun && live.every((item) => !item.awaitsKey && (!item.targetKey || isFreshItem(parts, item)))) {
-    await writeGroupedBatch(parts, live, carry, prepared);
+    await writeGroupedBatch(parts, live, carry, prepared, preparedPairs);
     return;
   }
   // `prepared`: the values of the batch's rows went into it (see fresh-batches.ts); this way writes values.
+  // (Their hashes and cursors are read back from `preparedPairs`, which this way does not hand back: it is let go with the batch.)
   restoreValues(live, prepared);
   if (carry) await closeGroups(carry);
 

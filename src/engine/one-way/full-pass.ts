@@ -1,4 +1,4 @@
-import type { StoredPair } from '../../store/pairs.js';
+import type { NewPairSources, StoredPair } from '../../store/pairs.js';
 import { pairStatisticsFit } from '../../store/pairs-statistics.js';
 import { ownRecordStrings } from '../../util/own-strings.js';
 import type { FreshBatch, Row } from '../connector.js';
@@ -144,6 +144,8 @@ class Comparison {
   /** Set when new rows' values go into a FreshBatch as they come (`take`): `prepared` holds the batch being filled's. */
   freshBatch?: () => FreshBatch;
   private prepared?: FreshBatch;
+  /** With `prepared`: the source fields of the new pairs of the batch being filled (FreshRecord.takeValues). */
+  private preparedPairs?: NewPairSources;
 
   constructor(
     private readonly parts: EntityParts,
@@ -165,7 +167,7 @@ class Comparison {
         if (this.sparse) ownRecordStrings(write.record);
         if (this.freshBatch && write instanceof FreshRecord) {
           // Its values go from its row into the batch: no values array per row.
-          write.takeValues(plan, (this.prepared ??= this.freshBatch()));
+          write.takeValues(plan, (this.prepared ??= this.freshBatch()), (this.preparedPairs ??= this.parts.pairs.newPairSources()));
         } else if (this.freshBatch && write.kind === 'new' && write.record.values) {
           // The values become the target's bytes now: what lives until the batch is written is bytes, not strings.
           write.freshRow = (this.prepared ??= this.freshBatch()).add(write.record.values);
@@ -186,11 +188,12 @@ class Comparison {
     const { parts, keyOnly, carry } = this;
     if (this.writes.length >= parts.ctx.batchSize) {
       const batch = this.writes;
-      const prepared = this.prepared;
+      const { prepared, preparedPairs } = this;
       this.writes = [];
       this.prepared = undefined;
+      this.preparedPairs = undefined;
       if (!keyOnly) drawKeysAhead(parts, batch);
-      await this.pipeline.start(() => flushWrites(parts, batch, keyOnly, carry, prepared));
+      await this.pipeline.start(() => flushWrites(parts, batch, keyOnly, carry, prepared, preparedPairs));
     }
     if (this.gone.length >= parts.ctx.batchSize) {
       await this.pipeline.settle();
@@ -201,18 +204,25 @@ class Comparison {
 
   /** Writes the last batch and the vanished pairs left. */
   async finish(): Promise<void> {
-    const { parts, keyOnly, carry, writes, prepared } = this;
+    const { parts, keyOnly, carry, writes, prepared, preparedPairs } = this;
     if (!keyOnly) drawKeysAhead(parts, writes);
-    await this.pipeline.start(() => flushWrites(parts, writes, keyOnly, carry, prepared));
+    await this.pipeline.start(() => flushWrites(parts, writes, keyOnly, carry, prepared, preparedPairs));
     await this.pipeline.settle();
     await clearCarriedMarker(parts, carry);
     await handleVanished(parts, this.gone);
   }
 }
 
-async function flushWrites(parts: EntityParts, writes: WriteItem[], keyOnly: boolean, carry: MarkerCarry, prepared: FreshBatch | undefined): Promise<void> {
+async function flushWrites(
+  parts: EntityParts,
+  writes: WriteItem[],
+  keyOnly: boolean,
+  carry: MarkerCarry,
+  prepared: FreshBatch | undefined,
+  preparedPairs: NewPairSources | undefined,
+): Promise<void> {
   const readable = keyOnly && writes.length > 0 ? await fetchValues(parts, writes) : writes;
-  if (readable.length > 0) await writeBatch(parts, readable, undefined, carry, prepared);
+  if (readable.length > 0) await writeBatch(parts, readable, undefined, carry, prepared, preparedPairs);
 }
 
 /** Key-only scans learn which rows changed; this loads just those rows, from the same snapshot (less those it cannot read). */

@@ -1,11 +1,11 @@
-import type { NewPairs } from '../../store/pairs.js';
+import type { NewPairs, NewPairSources } from '../../store/pairs.js';
 import { failpoint } from '../../util/failpoint.js';
 import { encodedIntegerCodes } from '../keys.js';
 import type { FreshBatch, FreshRows, RowRejection, StageRow } from '../connector.js';
 import { restoreValues } from './fresh-batches.js';
 import type { MarkerCarry } from './batch-writer.js';
 import type { EntityParts } from './parts.js';
-import type { WriteItem } from './source-records.js';
+import { FreshRecord, type WriteItem } from './source-records.js';
 import { WritePipeline } from './write-pipeline.js';
 
 /**
@@ -63,7 +63,7 @@ function newGroup(): TargetGroup {
  * its pairs transaction and the group's commit to the write pipeline (`WritePipeline.defer`), so
  * the next batch can start writing to the target while they run.
  */
-export async function writeGroupedBatch(parts: EntityParts, items: WriteItem[], carry: MarkerCarry, prepared?: FreshBatch): Promise<void> {
+export async function writeGroupedBatch(parts: EntityParts, items: WriteItem[], carry: MarkerCarry, prepared?: FreshBatch, preparedPairs?: NewPairSources): Promise<void> {
   const group = await joinGroup(parts, carry);
   const position = group.members;
   const wrote = holdHead(group);
@@ -72,7 +72,7 @@ export async function writeGroupedBatch(parts: EntityParts, items: WriteItem[], 
     // The group may have failed since this batch joined: its rollback waits for this head, and
     // nothing of this batch may be written after it (the statements would run outside a transaction).
     if (group.failed !== undefined) throw group.failed;
-    written = await writeTargetRows(parts, items, prepared);
+    written = await writeTargetRows(parts, items, prepared, preparedPairs);
   } catch (error) {
     wrote();
     await failGroup(parts, group, error);
@@ -144,7 +144,7 @@ interface WrittenRows {
  * are staged and inserted one way that rejects single rows, before their pairs are written (so no
  * pair has to be taken back).
  */
-async function writeTargetRows(parts: EntityParts, items: WriteItem[], prepared: FreshBatch | undefined): Promise<WrittenRows> {
+async function writeTargetRows(parts: EntityParts, items: WriteItem[], prepared: FreshBatch | undefined, preparedPairs: NewPairSources | undefined): Promise<WrittenRows> {
   const { plan, tally } = parts;
   failpoint('batch:created');
   // Sized once (arrays grown a push at a time copy their elements over and over: garbage per batch).
@@ -186,6 +186,8 @@ async function writeTargetRows(parts: EntityParts, items: WriteItem[], prepared:
     const written = await newWrittenRows(parts, count);
     for (let i = 0; i < count; i++) addPair(parts, written, keyed[i]!, copied[i]);
     written.sourceKeys.length = written.pairs.count;
+    // Every row's source fields went into its pair's bytes: their buffers go to a later batch.
+    preparedPairs?.release();
     return written;
   }
   // The values of a prepared batch's rows are read back from its bytes.
@@ -207,6 +209,7 @@ async function writeTargetRows(parts: EntityParts, items: WriteItem[], prepared:
     if (!rejected.has(row.seq)) addPair(parts, written, keyed[i]!, hashes.get(row.seq));
   });
   written.sourceKeys.length = written.pairs.count;
+  preparedPairs?.release();
   return written;
 }
 
@@ -222,7 +225,10 @@ function addPair(parts: EntityParts, written: WrittenRows, item: KeyedItem, targ
   // The usual drawn key (one non-negative integer) goes into the pairs' data as character codes, not as a string per row.
   const codes = targetKey.length === 1 && codec.kinds.length === 1 && codec.kinds[0] === 'integer' ? encodedIntegerCodes(targetKey[0]!) : undefined;
   written.sourceKeys[written.pairs.count] = record.key!;
-  written.pairs.add(record.key!, codes ?? codec.encode(targetKey)!, record.hash, targetHash ?? null, record.cursor);
+  const key = codes ?? codec.encode(targetKey)!;
+  // A FreshRecord's source fields are bytes already (FreshRecord.takeValues): copied, not read back.
+  if (item instanceof FreshRecord && item.addPairTo(written.pairs, key, targetHash ?? null)) return;
+  written.pairs.add(record.key!, key, record.hash, targetHash ?? null, record.cursor);
 }
 
 /**

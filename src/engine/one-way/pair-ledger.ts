@@ -2,7 +2,7 @@ import type { PairStore } from '../../store/pairs.js';
 import type { CategoryCounts } from '../two-way/types.js';
 
 /**
- * PairStore methods that write no pair (reads, and the builder of new pairs' COPY data), plus
+ * PairStore methods that write no pair (reads, and the builders of new pairs' COPY data), plus
  * `insertNewPairs`, whose pairs a grouped batch counts once their transaction has committed
  * (grouped-batches.ts `commitPairs`). Any other method called on an entity's pairs may write some.
  */
@@ -19,6 +19,7 @@ const NOT_UNCOUNTED = new Set<string>([
   'streamKeys',
   'allKeys',
   'newPairs',
+  'newPairSources',
   'insertNewPairs',
 ]);
 

@@ -1,4 +1,4 @@
-import type { StoredPair } from '../../store/pairs.js';
+import type { NewPairs, NewPairSources, StoredPair } from '../../store/pairs.js';
 import { rowProblem, SOURCE_LAYOUT, unmappedValue, type FreshBatch, type Row } from '../connector.js';
 import type { EntityPlan } from '../plan.js';
 import type { EntityTally } from './tally.js';
@@ -73,22 +73,19 @@ export function readRecord(plan: EntityPlan, row: Row, tally: EntityTally): Keye
  * A row of the plain path of a first import (every row is new and its values go into a FreshBatch
  * as it is taken, see fresh-batches.ts) as one object that is its record and, once classified, its
  * write item too (`record` is itself). Nothing is sliced out of the row: its values stay where they
- * stand until `takeValues` hands them to the batch (then the row is let go), and a one-part key's
- * parts are made only when asked for. Per row of a large import, that is one object instead of a
- * record, a write item and two arrays, and fewer of them outlive the young generation.
+ * stand until `takeValues` hands them to the batch, with its pair's source fields (key, hash,
+ * cursor) to the batch's NewPairSources (then the row is let go), and a one-part key's parts are
+ * made only when asked for. Per row of a large import, that is one object instead of a record, a
+ * write item, two arrays and a hash and a cursor string, and fewer of them outlive the young generation.
  */
 export class FreshRecord implements KeyedRecord, WriteItem {
-  /** Its own record (WriteItem's `record`). */
-  record: SourceRecord = this;
   targetKey: string[] | undefined = undefined;
   freshRow: number | undefined = undefined;
   /** Only when a batch takes another way of writing and gets its values back (restoreValues). */
   values: (string | null)[] | undefined = undefined;
-  readonly cursor: string | null;
-  readonly hash: string;
-  readonly inScope: boolean;
-  /** The row, until its values went into the batch. */
-  private row: Row | undefined;
+  /** The row until its values went into the batch; then the pair sources that hold its hash and cursor (at `pairRow`). */
+  private held: Row | NewPairSources;
+  private pairRow = -1;
   /** A one-part key's part, or the parts of a longer key (sliced: few keys have more than one). */
   private readonly parts: string | null | (string | null)[];
   // No pair, link, awaited key or match values: none on this path (a field less per row that waits for its write).
@@ -99,10 +96,7 @@ export class FreshRecord implements KeyedRecord, WriteItem {
     readonly key: string,
   ) {
     const width = plan.source.keys.length;
-    this.cursor = row[width]!;
-    this.hash = row[width + 1]!;
-    this.inScope = row[width + 2] === 't';
-    this.row = row;
+    this.held = row;
     this.parts = width === 1 ? row[0]! : row.slice(0, width);
   }
 
@@ -110,15 +104,60 @@ export class FreshRecord implements KeyedRecord, WriteItem {
     return 'new';
   }
 
+  /**
+   * Its own record (WriteItem's `record`), a getter like `kind` and `inScope`: a field less per row
+   * waiting for its write. Never replaced: only a key-only scan's items are (full-pass.ts
+   * fetchValues), and a key-only scan has pairs, so it makes no FreshRecord.
+   */
+  get record(): SourceRecord {
+    return this;
+  }
+
+  /** As the row says; a record taken into a batch (`takeValues`) was in scope, or `classify` would have skipped it. */
+  get inScope(): boolean {
+    const { held } = this;
+    return Array.isArray(held) ? held[this.width + 2] === 't' : true;
+  }
+
   get keyParts(): (string | null)[] {
     const { parts } = this;
     return Array.isArray(parts) ? parts : [parts];
   }
 
-  /** Adds the row's values (`plan.fields` order, no key fields: see freshBatchMaker) to `batch` and lets the row go. */
-  takeValues(plan: EntityPlan, batch: FreshBatch): void {
-    this.freshRow = batch.add(this.row!, SOURCE_LAYOUT.firstValue(plan));
-    this.row = undefined;
+  get cursor(): string | null {
+    const { held } = this;
+    return Array.isArray(held) ? held[this.width]! : held.cursor(this.pairRow);
+  }
+
+  get hash(): string {
+    const { held } = this;
+    return Array.isArray(held) ? held[this.width + 1]! : held.hash(this.pairRow)!;
+  }
+
+  /** The key's width: where the row's cursor stands. */
+  private get width(): number {
+    const { parts } = this;
+    return Array.isArray(parts) ? parts.length : 1;
+  }
+
+  /**
+   * Adds the row's values (`plan.fields` order, no key fields: see freshBatchMaker) to `batch` and
+   * its pair's source fields to `sources`, and lets the row go.
+   */
+  takeValues(plan: EntityPlan, batch: FreshBatch, sources: NewPairSources): void {
+    const row = this.held as Row;
+    this.freshRow = batch.add(row, SOURCE_LAYOUT.firstValue(plan));
+    const width = this.width;
+    this.pairRow = sources.add(this.key, row[width + 1]!, row[width]!);
+    this.held = sources;
+  }
+
+  /** Adds its pair to `pairs` from its source fields' bytes; false while it still holds its row (then the caller adds it). */
+  addPairTo(pairs: NewPairs, targetKey: string | readonly number[], targetHash: string | null): boolean {
+    const { held } = this;
+    if (Array.isArray(held)) return false;
+    pairs.addFrom(held, this.pairRow, targetKey, targetHash);
+    return true;
   }
 }
 

@@ -50,13 +50,20 @@ describe('files source: the first import of a snapshot with rows the target refu
     expect(staff).toHaveLength(PEOPLE - 2);
     expect(staff.map((r) => r.employee_no).filter((no) => no === '120' || no === '333')).toEqual([]);
     const pairs = await withClient(stateUrl, async (c) => ({
-      rows: (await c.query(`SELECT source_key, target_key FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE flow = 'default/payroll'`)).rows,
+      rows: (
+        await c.query(
+          `SELECT source_key, target_key, source_hash, target_hash, source_cursor FROM ferry.pairs JOIN ferry.pair_scopes ON id = scope WHERE flow = 'default/payroll'`,
+        )
+      ).rows,
       markers: (await c.query(`SELECT count(*)::int AS n FROM ferry.inflight_batches`)).rows[0].n as number,
     }));
     expect(pairs.markers).toBe(0);
     expect(pairs.rows).toHaveLength(PEOPLE - 2);
     const ids = new Set(staff.map((r) => encodeInteger(String(r.id))));
     expect(pairs.rows.filter((p) => !ids.has(p.target_key))).toEqual([]);
+    // Each pair's source fields (written as its row was read) and target hash in their columns: an md5 each, and the row's own position.
+    expect(pairs.rows.filter((p) => !/^[0-9a-f]{32}$/.test(p.source_hash) || !/^[0-9a-f]{32}$/.test(p.target_hash) || !/^\d+:\d+$/.test(p.source_cursor))).toEqual([]);
+    expect(new Set(pairs.rows.map((p) => p.source_cursor)).size).toBe(PEOPLE - 2);
 
     const notes = await sqlRows(targetUrl, `SELECT employee_no, note FROM staff WHERE employee_no IN ('119', '121', '334') ORDER BY employee_no`);
     expect(notes).toEqual(Object.entries(NOTES).map(([no, note]) => ({ employee_no: no, note })));
