@@ -88,23 +88,32 @@ function ownScopes(table: string): string {
 /**
  * Enables and forces row-level security and creates the owner and namespace policies where missing.
  * Owner only (it is DDL); a no-op when everything is in place, so it costs one catalog query per start.
+ * What is missing goes as one query (PostgreSQL runs it as one implicit transaction: all or nothing)
+ * instead of one round trip per statement: a fresh state database takes ~4 statements per table,
+ * 0.1-0.3 s of a first `ferry run`'s start-up on a loaded machine when sent one by one.
  */
 export async function applyTenantIsolation(db: StateDb): Promise<void> {
   const owner = (await db.query<{ owner: string }>(`SELECT pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = 'ferry'`)).rows[0].owner;
-  for (const facts of await tableFacts(db)) {
-    if (NOT_ISOLATED_TABLES.includes(facts.table) || SELF_POLICED_TABLES.includes(facts.table)) continue;
-    const table = `ferry.${ident(facts.table)}`;
-    if (!facts.rls) await db.query(`ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`);
-    if (!facts.forced) await db.query(`ALTER TABLE ${table} FORCE ROW LEVEL SECURITY`);
-    if (!facts.ownerPolicyCurrent) {
-      if (facts.policies.includes(OWNER_POLICY)) await db.query(`DROP POLICY ${OWNER_POLICY} ON ${table}`);
-      await db.query(`CREATE POLICY ${OWNER_POLICY} ON ${table} TO ${ident(owner)} USING (true) WITH CHECK (true)`);
-    }
-    const predicate = namespacePredicate(facts);
-    if (predicate && !facts.policies.includes(NAMESPACE_POLICY)) {
-      await db.query(`CREATE POLICY ${NAMESPACE_POLICY} ON ${table} USING (${predicate}) WITH CHECK (${predicate})`);
-    }
+  const statements = (await tableFacts(db)).flatMap((facts) => isolationStatements(facts, owner));
+  if (statements.length > 0) await db.query(statements.join(';\n'));
+}
+
+/** The statements that isolate one table as `applyTenantIsolation` describes; none when it already is (or is not isolated). */
+function isolationStatements(facts: TableFacts, owner: string): string[] {
+  if (NOT_ISOLATED_TABLES.includes(facts.table) || SELF_POLICED_TABLES.includes(facts.table)) return [];
+  const table = `ferry.${ident(facts.table)}`;
+  const statements: string[] = [];
+  if (!facts.rls) statements.push(`ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`);
+  if (!facts.forced) statements.push(`ALTER TABLE ${table} FORCE ROW LEVEL SECURITY`);
+  if (!facts.ownerPolicyCurrent) {
+    if (facts.policies.includes(OWNER_POLICY)) statements.push(`DROP POLICY ${OWNER_POLICY} ON ${table}`);
+    statements.push(`CREATE POLICY ${OWNER_POLICY} ON ${table} TO ${ident(owner)} USING (true) WITH CHECK (true)`);
   }
+  const predicate = namespacePredicate(facts);
+  if (predicate && !facts.policies.includes(NAMESPACE_POLICY)) {
+    statements.push(`CREATE POLICY ${NAMESPACE_POLICY} ON ${table} USING (${predicate}) WITH CHECK (${predicate})`);
+  }
+  return statements;
 }
 
 /** Every `ferry.*` table and whether it is isolated, for the tests that fail when one is not. */

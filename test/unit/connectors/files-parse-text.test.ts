@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import iconv from 'iconv-lite';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { FileEncoding } from '../../../src/api/files.js';
+import { fileColumnNames, readRecords, type CsvDialect } from '../../../src/connectors/files/parse.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ferry-parse-text-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+
+/** The size of the pieces parse.ts reads a file in (one buffer, reused). */
+const PIECE = 1 << 18;
+
+const dialect = (encoding: FileEncoding): CsvDialect => ({ delimiter: ',', quote: '"', header: true, encoding, emptyIsNull: true });
+
+/** Every record of the file at `path`, both ways parse.ts reads CSV (its clean reader, csv-parse). */
+async function recordsOf(path: string, encoding: FileEncoding): Promise<{ clean: string[][]; parsed: string[][] }> {
+  const read = async (clean: boolean) => {
+    const records: string[][] = [];
+    const sink = { columns: ['id', 'name'], record: (values: readonly (string | null | undefined)[]) => void records.push(values.map((v) => v ?? '')), problem: () => {} };
+    for await (const _ of readRecords(path, 'Csv', dialect(encoding), undefined, clean, sink));
+    return records;
+  };
+  return { clean: await read(true), parsed: await read(false) };
+}
+
+describe('a plain file read in pieces of one reused buffer', () => {
+  it('UTF-8 with a byte order mark: characters cut between two pieces stay whole, the first column keeps its name', async () => {
+    // Multi-byte characters only (no ASCII but the separators); the first value's length is chosen so
+    // that the first piece ends inside a character.
+    const fileOf = (pad: number) => {
+      const rows = Array.from({ length: 30_000 }, (_, i) => [String(i), (i === 0 ? 'é'.repeat(pad) : '') + '😀é€'.repeat(1 + (i % 7))]);
+      return { rows, bytes: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(['id,name', ...rows.map((r) => r.join(','))].join('\n') + '\n')]) };
+    };
+    const cutAt = (bytes: Buffer, at: number) => (bytes[at]! & 0xc0) === 0x80;
+    const { rows, bytes } = [0, 1, 2, 3, 4, 5].map(fileOf).find((f) => cutAt(f.bytes, PIECE))!;
+    expect(bytes.length).toBeGreaterThan(4 * PIECE);
+    const path = join(dir, `${++files}.csv`);
+    writeFileSync(path, bytes);
+    expect(await fileColumnNames(path, 'Csv', dialect('UTF-8-BOM'))).toEqual(['id', 'name']);
+    const { clean, parsed } = await recordsOf(path, 'UTF-8-BOM');
+    expect(clean).toEqual(rows);
+    expect(parsed).toEqual(rows);
+  });
+
+  it('Windows-1252 and ISO-8859-1: every record of a file of many pieces, as written', async () => {
+    for (const [encoding, text] of [['Windows-1252', 'café €5'], ['ISO-8859-1', 'Straße ½']] as const) {
+      const rows = Array.from({ length: 60_000 }, (_, i) => [String(i), `${text} ${i}`]);
+      const bytes = iconv.encode(['id,name', ...rows.map((r) => r.join(','))].join('\r\n') + '\r\n', encoding === 'Windows-1252' ? 'win1252' : 'latin1');
+      expect(bytes.length).toBeGreaterThan(4 * PIECE);
+      const path = join(dir, `${++files}.csv`);
+      writeFileSync(path, bytes);
+      const { clean, parsed } = await recordsOf(path, encoding);
+      expect([encoding, clean.length, parsed.length]).toEqual([encoding, rows.length, rows.length]);
+      expect(clean).toEqual(rows);
+      expect(parsed).toEqual(rows);
+    }
+  });
+});
