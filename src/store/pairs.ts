@@ -1,7 +1,5 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { Pair } from '../engine/two-way/types.js';
+import { copyIn } from '../util/copy-in.js';
 import { CopyData } from '../util/copy-text.js';
 import { copyOutRows, parseLine, type Row } from '../util/copy-out.js';
 import { confirmScope, readScope, writeScope } from './pair-scopes.js';
@@ -420,7 +418,7 @@ export class PairStore {
   }
 
   private async copyPairs(table: string, bytes: Buffer): Promise<void> {
-    await pipeline(Readable.from([bytes]), this.client.query(copyFrom(`COPY ${table} (${NEW_PAIR_COLUMNS}) FROM STDIN`)));
+    await copyIn(this.client, `COPY ${table} (${NEW_PAIR_COLUMNS}) FROM STDIN`, bytes);
   }
 
   async upsert(writes: PairWrite[]): Promise<void> {

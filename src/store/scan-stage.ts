@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
+import { copyIn } from '../util/copy-in.js';
 import { COPY_NULL, escapeCopyField } from '../util/copy-text.js';
 import type { Row } from '../util/copy-out.js';
 import { literal } from '../util/sql.js';
@@ -117,7 +118,7 @@ export class SeenKeys {
   async add(keys: string[]): Promise<ScanStage> {
     let text = '';
     for (const key of keys) text += `${escapeCopyField(key)}\n`;
-    await pipeline(Readable.from([text]), this.client.query(copyFrom(`COPY ${this.table} (key) FROM STDIN`)));
+    await copyIn(this.client, `COPY ${this.table} (key) FROM STDIN`, Buffer.from(text));
     const array = `${textArray(keys)}::text[]`;
     return {
       joinSql: (pairs, keyColumn) =>

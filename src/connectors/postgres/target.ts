@@ -1,10 +1,8 @@
 import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import type { DrawnKeyList, FreshBatch, FreshRows, Row, RowRejection, Session, StageRow, TableWriter } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import { FerryError } from '../../util/errors.js';
+import { copyIn } from '../../util/copy-in.js';
 import { CopyData } from '../../util/copy-text.js';
 import { copyOutRows } from '../../util/copy-out.js';
 import { ident, literal, qualified } from '../../util/sql.js';
@@ -156,7 +154,7 @@ export class TargetTable implements TableWriter {
       addKey(data, key, values.length === 0);
       addValues(data, values);
     }
-    await pipeline(Readable.from([data.toBuffer()]), this.client.query(copyFrom(`COPY ${this.stage} FROM STDIN`)));
+    await copyIn(this.client, `COPY ${this.stage} FROM STDIN`, data.toBuffer());
   }
 
   /**
@@ -170,12 +168,11 @@ export class TargetTable implements TableWriter {
     const count = rows.keys.length;
     if (count === 0) return [];
     const writer = await (this.rowWriter ??= this.freshRowWriter());
-    const savepoint = this.client.query('SAVEPOINT fresh_copy');
     // The COPY data and the hashes are worked out while the server answers (the hashes are kept only if the COPY succeeds).
     // By position, not by encoded key: no key is encoded and no map is built per row.
     const hashes: (string | undefined)[] = new Array<string | undefined>(count);
     const data = this.freshCopyData(rows, writer, hashes);
-    return this.copyRows(savepoint, [...this.keyColumns, ...this.fieldColumns], data, rows.keys, hashes);
+    return this.copyRows([...this.keyColumns, ...this.fieldColumns], data, rows.keys, hashes);
   }
 
   /**
@@ -196,7 +193,6 @@ export class TargetTable implements TableWriter {
     const rows = batch as FreshCopyBatch;
     this.batchBytes = Math.max(1024, rows.data.length);
     this.batchRows = Math.max(16, rows.size);
-    const savepoint = this.client.query('SAVEPOINT fresh_copy');
     // One buffer for every batch's COPY (reused: each COPY has ended before the next one is built).
     const data = (this.assembly ??= new CopyData(undefined, rows.data.length + 16 * count));
     data.clear();
@@ -209,7 +205,7 @@ export class TargetTable implements TableWriter {
       addKey(data, keys[i]!, true);
       hashes[i] = rows.isKnown(position) ? digests.slice(32 * position, 32 * position + 32) : undefined;
     }
-    const copied = await this.copyRows(savepoint, [...this.fieldColumns, ...this.keyColumns], data.toBuffer(), keys, hashes);
+    const copied = await this.copyRows([...this.fieldColumns, ...this.keyColumns], data.toBuffer(), keys, hashes);
     // Written: the batch is done with (see FreshBatch), and its buffers serve a later batch. Buffers
     // allocated per batch live across young collections and would be freed by mark-compacts only.
     if (copied && this.spareBatches.length < SPARE_BATCHES) {
@@ -220,22 +216,22 @@ export class TargetTable implements TableWriter {
   }
 
   /**
-   * COPYs fresh rows' data (columns in `columns` order) into the table inside a savepoint (sent as
-   * `savepoint`); returns `hashes` with the ones still unknown read back, or undefined when the COPY
-   * failed (nothing is kept).
+   * COPYs fresh rows' data (columns in `columns` order) into the table inside a savepoint, in one
+   * round trip (the savepoint, the COPY and the release as one query string, see copyIn); returns
+   * `hashes` with the ones still unknown read back, or undefined when the COPY failed (nothing is kept).
    */
-  private async copyRows(savepoint: Promise<unknown>, columns: string[], data: Buffer, keys: string[][], hashes: (string | undefined)[]): Promise<string[] | undefined> {
+  private async copyRows(columns: string[], data: Buffer, keys: string[][], hashes: (string | undefined)[]): Promise<string[] | undefined> {
     const unknown: number[] = [];
     for (let i = 0; i < hashes.length; i++) if (hashes[i] === undefined) unknown.push(i);
-    await savepoint;
+    const tags: string[] = [];
     try {
-      await pipeline(Readable.from([data]), this.client.query(copyFrom(`COPY ${this.table} (${columns.join(', ')}) FROM STDIN`)));
-    } catch {
-      await this.client.query('ROLLBACK TO SAVEPOINT fresh_copy');
-      await this.client.query('RELEASE SAVEPOINT fresh_copy');
+      await copyIn(this.client, `SAVEPOINT fresh_copy; COPY ${this.table} (${columns.join(', ')}) FROM STDIN; RELEASE SAVEPOINT fresh_copy`, data, { tags });
+    } catch (error) {
+      // A failed COPY is the batch's own (its rows then take the path that rejects single rows); a failed savepoint is the transaction's.
+      if (tags.length !== 1) throw error;
+      await this.client.query('ROLLBACK TO SAVEPOINT fresh_copy; RELEASE SAVEPOINT fresh_copy');
       return undefined;
     }
-    await this.client.query('RELEASE SAVEPOINT fresh_copy');
     if (unknown.length > 0) {
       const codec = this.plan.target.codec;
       const read = await this.drawnHashes(unknown.map((i) => keys[i]!));
