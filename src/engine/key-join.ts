@@ -52,7 +52,10 @@ export interface PairsByKey {
 export interface SideOrderBounds {
   /** Pairs held in memory when there are at most this many (some 25 MB of pair rows at the default). */
   pairsInMemory: number;
-  /** Rows of the side per look-up of their pairs, when the pairs are more. */
+  /**
+   * Rows of the side per look-up of their pairs, when the pairs are more (a side that comes a chunk
+   * at a time is looked up by its own chunks); also the matches per chunk of vanished or staged ones.
+   */
   lookupRows: number;
 }
 
@@ -86,6 +89,7 @@ export function joinWithPairs<L>(side: KeyedSide<L>, pairs: PairsByKey, stateStr
 export async function* joinChunksWithPairs<L>(side: ChunkedSide<L>, pairs: PairsByKey, stateStream: StateClient, bounds = SIDE_ORDER_BOUNDS): AsyncGenerator<MatchChunk<L>> {
   const join = await joinInSideOrder(side, pairs, stateStream, bounds);
   if (join) yield* join(side.chunks);
+  // The state DB's join streams a row at a time: grouped, so that the caller has one loop.
   else yield* matchesInChunks(joinStaged(side, flattened(side.chunks), pairs, stateStream), bounds.lookupRows);
 }
 
