@@ -4,10 +4,8 @@ import { inBatches } from '../util/batches.js';
 import type { Row } from './connector.js';
 import { mergeByKey, type KeyMatch } from './merge-join.js';
 
-/** One side's rows, each with its encoded key; `ordered` when they come in the engine's key order. */
-export interface KeyedSide<L> {
-  rows: AsyncIterable<L>;
-  ordered: boolean;
+/** How a side's rows are keyed, ordered and staged (its rows come as KeyedSide's or ChunkedSide's). */
+interface SideShape<L> {
   /**
    * The side gives each key at most once (a snapshot file, whose reader rejects repeats): a side
    * without key order is then joined in its own order, without staging its rows.
@@ -17,6 +15,26 @@ export interface KeyedSide<L> {
   /** The row as staged in the state database, and back (only used when the side is not ordered). */
   toRow(row: L): Row;
   fromRow(row: Row): L;
+}
+
+/** One side's rows, each with its encoded key; `ordered` when they come in the engine's key order. */
+export interface KeyedSide<L> extends SideShape<L> {
+  rows: AsyncIterable<L>;
+  ordered: boolean;
+}
+
+/** A side without key order whose rows come a chunk at a time, as its reader gives them. */
+export interface ChunkedSide<L> extends SideShape<L> {
+  chunks: AsyncIterable<L[]>;
+}
+
+/**
+ * Matches a chunk at a time, in parallel arrays (no object per row): `left[i]` with its pair
+ * `right[i]`; either is undefined where that side has none, never both.
+ */
+export interface MatchChunk<L> {
+  left: readonly (L | undefined)[];
+  right: readonly (Row | undefined)[];
 }
 
 /** The pairs of an entity, by the key column the side is joined on; with a stage, joined with it in the state DB. */
@@ -34,7 +52,10 @@ export interface PairsByKey {
 export interface SideOrderBounds {
   /** Pairs held in memory when there are at most this many (some 25 MB of pair rows at the default). */
   pairsInMemory: number;
-  /** Rows of the side per look-up of their pairs, when the pairs are more. */
+  /**
+   * Rows of the side per look-up of their pairs, when the pairs are more (a side that comes a chunk
+   * at a time is looked up by its own chunks); also the matches per chunk of vanished or staged ones.
+   */
   lookupRows: number;
 }
 
@@ -60,17 +81,40 @@ export function joinWithPairs<L>(side: KeyedSide<L>, pairs: PairsByKey, stateStr
   return joinUnordered(side, pairs, stateStream, bounds);
 }
 
-/** joinWithPairs for a side without key order. */
+/**
+ * joinWithPairs for a side without key order that comes a chunk at a time, the matches a chunk at a
+ * time: one async step per chunk, not per row. A side that gives each key once is matched chunk by
+ * chunk as its reader gives them (the look-ups then take the reader's chunks, not `bounds.lookupRows`).
+ */
+export async function* joinChunksWithPairs<L>(side: ChunkedSide<L>, pairs: PairsByKey, stateStream: StateClient, bounds = SIDE_ORDER_BOUNDS): AsyncGenerator<MatchChunk<L>> {
+  const join = await joinInSideOrder(side, pairs, stateStream, bounds);
+  if (join) yield* join(side.chunks);
+  // The state DB's join streams a row at a time: grouped, so that the caller has one loop.
+  else yield* matchesInChunks(joinStaged(side, flattened(side.chunks), pairs, stateStream), bounds.lookupRows);
+}
+
+/** joinWithPairs for a side without key order, a row at a time. */
 async function* joinUnordered<L>(side: KeyedSide<L>, pairs: PairsByKey, stateStream: StateClient, bounds: SideOrderBounds): AsyncGenerator<KeyMatch<L, Row>> {
-  if (side.uniqueKeys) {
-    const count = await pairCount(pairs);
-    if (count <= bounds.pairsInMemory || (await pairs.fitForLookups?.(count))) {
-      yield* count <= bounds.pairsInMemory ? joinInMemory(side, pairs) : joinByLookups(side, pairs, stateStream, bounds.lookupRows);
-      return;
-    }
-  }
+  const join = await joinInSideOrder(side, pairs, stateStream, bounds);
+  if (join) yield* oneByOne(join(inBatches(side.rows, bounds.lookupRows)));
+  else yield* joinStaged(side, side.rows, pairs, stateStream);
+}
+
+type ChunkJoin<L> = (chunks: AsyncIterable<L[]>) => AsyncGenerator<MatchChunk<L>>;
+
+/** The join in the side's own order that fits the pairs (see joinWithPairs), or undefined when the side must be staged. */
+async function joinInSideOrder<L>(side: SideShape<L>, pairs: PairsByKey, stateStream: StateClient, bounds: SideOrderBounds): Promise<ChunkJoin<L> | undefined> {
+  if (!side.uniqueKeys) return undefined;
+  const count = await pairCount(pairs);
+  if (count <= bounds.pairsInMemory) return (chunks) => joinInMemory(side, chunks, pairs);
+  if (await pairs.fitForLookups?.(count)) return (chunks) => joinByLookups(side, chunks, pairs, stateStream, bounds.lookupRows);
+  return undefined;
+}
+
+/** The side staged in the state DB, which joins it with the pairs and orders both by key. */
+async function* joinStaged<L>(side: SideShape<L>, rows: AsyncIterable<L>, pairs: PairsByKey, stateStream: StateClient): AsyncGenerator<KeyMatch<L, Row>> {
   const stage = await StagedScan.create(stateStream);
-  await stage.load(staged(side));
+  await stage.load(staged(side, rows));
   for await (const joined of pairs.stream(stage)) {
     const { row, pair } = stage.split(joined);
     yield { ...(row ? { left: side.fromRow(row) } : {}), ...(pair[0] !== null ? { right: pair } : {}) };
@@ -85,16 +129,21 @@ async function pairCount(pairs: PairsByKey): Promise<number> {
 }
 
 /** The pairs in a map by key (in key order), each taken out as its row comes; those left over vanished. */
-async function* joinInMemory<L>(side: KeyedSide<L>, pairs: PairsByKey): AsyncGenerator<KeyMatch<L, Row>> {
+async function* joinInMemory<L>(side: SideShape<L>, chunks: AsyncIterable<L[]>, pairs: PairsByKey): AsyncGenerator<MatchChunk<L>> {
   const byKey = new Map<string, Row>();
   for await (const pair of pairs.stream()) byKey.set(pairs.key(pair), pair);
-  for await (const row of side.rows) {
-    const key = side.key(row);
-    const pair = byKey.get(key);
-    if (pair) byKey.delete(key);
-    yield pair ? { left: row, right: pair } : { left: row };
+  for await (const rows of chunks) {
+    if (rows.length === 0) continue;
+    const right = new Array<Row | undefined>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const key = side.key(rows[i]!);
+      const pair = byKey.get(key);
+      if (pair) byKey.delete(key);
+      right[i] = pair;
+    }
+    yield { left: rows, right };
   }
-  for (const pair of byKey.values()) yield { right: pair };
+  if (byKey.size > 0) yield vanished([...byKey.values()]);
 }
 
 /**
@@ -102,16 +151,12 @@ async function* joinInMemory<L>(side: KeyedSide<L>, pairs: PairsByKey): AsyncGen
  * never came. The next chunk is read and looked up while this one's rows are taken, so neither the
  * state DB's look-up nor the side's read waits for the other.
  */
-async function* joinByLookups<L>(side: KeyedSide<L>, pairs: PairsByKey, stateStream: StateClient, lookupRows: number): AsyncGenerator<KeyMatch<L, Row>> {
+async function* joinByLookups<L>(side: SideShape<L>, chunks: AsyncIterable<L[]>, pairs: PairsByKey, stateStream: StateClient, vanishedChunk: number): AsyncGenerator<MatchChunk<L>> {
   const seen = await SeenKeys.create(stateStream);
-  const chunks = inBatches(side.rows, lookupRows)[Symbol.asyncIterator]();
-  const lookUpNext = async (): Promise<LookedUp<L> | undefined> => {
-    const next = await chunks.next();
-    if (next.done) return undefined;
-    const keys = next.value.map((row) => side.key(row));
-    const found = new Map<string, Row>();
-    for await (const pair of pairs.stream(await seen.add(keys))) found.set(pairs.key(pair), pair);
-    return { rows: next.value, keys, found };
+  const reader = nonEmpty(chunks)[Symbol.asyncIterator]();
+  const lookUpNext = async (): Promise<MatchChunk<L> | undefined> => {
+    const next = await reader.next();
+    return next.done ? undefined : lookUp(side, next.value, pairs, seen);
   };
   let ahead = lookUpNext();
   try {
@@ -119,27 +164,58 @@ async function* joinByLookups<L>(side: KeyedSide<L>, pairs: PairsByKey, stateStr
       ahead = lookUpNext();
       // Marked as handled: a failure comes out at the next await, or not at all when the caller stops early.
       ahead.catch(() => {});
-      const { rows, keys, found } = chunk;
-      for (let i = 0; i < rows.length; i++) {
-        const pair = found.get(keys[i]!);
-        yield pair ? { left: rows[i]!, right: pair } : { left: rows[i]! };
-      }
+      yield chunk;
     }
   } finally {
     await ahead.catch(() => {});
-    await chunks.return?.(undefined);
+    await reader.return?.(undefined);
   }
-  for await (const pair of pairs.stream(await seen.vanished())) yield { right: pair };
+  for await (const gone of inBatches(pairs.stream(await seen.vanished()), vanishedChunk)) yield vanished(gone);
   await seen.drop();
 }
 
-/** One chunk of the side's rows, their keys, and the pairs found for them by key. */
-interface LookedUp<L> {
-  rows: L[];
-  keys: string[];
-  found: Map<string, Row>;
+/** A chunk of rows with the pairs of their keys, looked up in the state DB (the keys then count as seen). */
+async function lookUp<L>(side: SideShape<L>, rows: L[], pairs: PairsByKey, seen: SeenKeys): Promise<MatchChunk<L>> {
+  const keys = rows.map((row) => side.key(row));
+  const found = new Map<string, Row>();
+  for await (const pair of pairs.stream(await seen.add(keys))) found.set(pairs.key(pair), pair);
+  const right = new Array<Row | undefined>(rows.length);
+  for (let i = 0; i < rows.length; i++) right[i] = found.get(keys[i]!);
+  return { left: rows, right };
 }
 
-async function* staged<L>(side: KeyedSide<L>): AsyncGenerator<StagedRow> {
-  for await (const row of side.rows) yield { key: side.key(row), row: side.toRow(row) };
+/** Pairs without a row. */
+function vanished<L>(pairs: Row[]): MatchChunk<L> {
+  return { left: new Array<L | undefined>(pairs.length), right: pairs };
+}
+
+async function* nonEmpty<T>(chunks: AsyncIterable<T[]>): AsyncGenerator<T[]> {
+  for await (const chunk of chunks) if (chunk.length > 0) yield chunk;
+}
+
+async function* flattened<T>(chunks: AsyncIterable<T[]>): AsyncGenerator<T> {
+  for await (const chunk of chunks) for (let i = 0; i < chunk.length; i++) yield chunk[i]!;
+}
+
+/** The chunks' matches one by one, each as a KeyMatch. */
+async function* oneByOne<L>(chunks: AsyncIterable<MatchChunk<L>>): AsyncGenerator<KeyMatch<L, Row>> {
+  for await (const { left, right } of chunks) {
+    for (let i = 0; i < left.length; i++) yield keyMatch(left[i], right[i]);
+  }
+}
+
+function keyMatch<L>(left: L | undefined, right: Row | undefined): KeyMatch<L, Row> {
+  if (left === undefined) return { right };
+  return right === undefined ? { left } : { left, right };
+}
+
+/** Matches grouped into chunks of at most `size`. */
+async function* matchesInChunks<L>(matches: AsyncIterable<KeyMatch<L, Row>>, size: number): AsyncGenerator<MatchChunk<L>> {
+  for await (const batch of inBatches(matches, size)) {
+    yield { left: batch.map((match) => match.left), right: batch.map((match) => match.right) };
+  }
+}
+
+async function* staged<L>(side: SideShape<L>, rows: AsyncIterable<L>): AsyncGenerator<StagedRow> {
+  for await (const row of rows) yield { key: side.key(row), row: side.toRow(row) };
 }

@@ -3,7 +3,7 @@ import { pairStatisticsFit } from '../../store/pairs-statistics.js';
 import { ownRecordStrings } from '../../util/own-strings.js';
 import type { FreshBatch, Row } from '../connector.js';
 import { freshBatchMaker } from './fresh-batches.js';
-import { joinWithPairs } from '../key-join.js';
+import { joinChunksWithPairs, joinWithPairs, type ChunkedSide, type PairsByKey } from '../key-join.js';
 import { clearCarriedMarker, writeBatch, type MarkerCarry } from './batch-writer.js';
 import { classify } from './classify.js';
 import { checkTargetDrift } from './drift.js';
@@ -53,47 +53,71 @@ export async function fullPass(parts: EntityParts): Promise<void> {
 
 /**
  * Joins the source with the pairs by key (see joinWithPairs: merged as they stream when the source
- * scans in key order, joined in the state DB otherwise): a key on both sides is compared by hash, a
- * source-only key is new, a pair-only key is a vanished source row. With no pairs yet and a source
- * that gives each key once, every row is new as it comes: nothing to join, nothing to stage.
+ * scans in key order, in the source's order when it gives each key once, joined in the state DB
+ * otherwise): a key on both sides is compared by hash, a source-only key is new, a pair-only key is
+ * a vanished source row. With no pairs yet and a source that gives each key once, every row is new
+ * as it comes: nothing to join, nothing to stage.
  */
 async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newest: NewestWithinCeiling, noPairs: boolean): Promise<void> {
-  const { plan, ctx, tally } = parts;
   const comparison = new Comparison(parts, keyOnly, !noPairs);
-  if (noPairs && parts.reader.uniqueKeys) {
-    // Every row is new: its values may become the target's bytes as it comes (see fresh-batches.ts).
-    comparison.freshBatch = await freshBatchMaker(parts);
-    // A chunk at a time where the reader gives chunks: one async step per chunk, not a promise per row.
-    for await (const records of scannedRecordChunks(parts, !keyOnly, newest, comparison.freshBatch !== undefined)) {
-      // Indexed: an array iterator's result object per row is garbage the young generation collects.
-      for (let i = 0; i < records.length; i++) {
-        const turn = comparison.take(records[i]!, undefined);
-        if (turn) await turn;
-      }
-    }
-  } else {
-    const matches = joinWithPairs<KeyedRecord>(
-      {
-        rows: scannedRecords(parts, !keyOnly, newest),
-        ordered: ctx.source.capabilities.orderedScan,
-        uniqueKeys: parts.reader.uniqueKeys,
-        key: (record) => record.key,
-        toRow: sourceRowOf,
-        fromRow: (row) => parseSourceRow(plan, row) as KeyedRecord,
-      },
-      {
-        stream: (stage) => parts.pairs.streamBySourceKey(ctx.stateStream.client, stage),
-        key: (pair) => pair[0]!,
-        fitForLookups: (count) => pairStatisticsFit(ctx.stateStream.client, parts.pairs.flow, parts.pairs.entity, count),
-      },
-      ctx.stateStream.client,
-    );
-    for await (const { left, right } of matches) {
-      const turn = comparison.take(left, right && toStoredPair(right));
+  if (noPairs && parts.reader.uniqueKeys) await takeFreshRecords(parts, comparison, keyOnly, newest);
+  else if (!parts.ctx.source.capabilities.orderedScan) await takeMatchChunks(parts, comparison, keyOnly, newest);
+  else await takeMergedMatches(parts, comparison, keyOnly, newest);
+  await comparison.finish();
+}
+
+/** Every row is new: its values may become the target's bytes as it comes (see fresh-batches.ts). */
+async function takeFreshRecords(parts: EntityParts, comparison: Comparison, keyOnly: boolean, newest: NewestWithinCeiling): Promise<void> {
+  comparison.freshBatch = await freshBatchMaker(parts);
+  // A chunk at a time where the reader gives chunks: one async step per chunk, not a promise per row.
+  for await (const records of scannedRecordChunks(parts, !keyOnly, newest, comparison.freshBatch !== undefined)) {
+    // Indexed: an array iterator's result object per row is garbage the young generation collects.
+    for (let i = 0; i < records.length; i++) {
+      const turn = comparison.take(records[i]!, undefined);
       if (turn) await turn;
     }
   }
-  await comparison.finish();
+}
+
+/** A source without key order: its matches a chunk at a time, as for a first import (a day-2 snapshot joins every row). */
+async function takeMatchChunks(parts: EntityParts, comparison: Comparison, keyOnly: boolean, newest: NewestWithinCeiling): Promise<void> {
+  const side = { ...sourceSide(parts), chunks: scannedRecordChunks(parts, !keyOnly, newest) };
+  for await (const { left, right } of joinChunksWithPairs<KeyedRecord>(side, pairsBySourceKey(parts), parts.ctx.stateStream.client)) {
+    // Indexed, as in takeFreshRecords.
+    for (let i = 0; i < left.length; i++) {
+      const pair = right[i];
+      const turn = comparison.take(left[i], pair && toStoredPair(pair));
+      if (turn) await turn;
+    }
+  }
+}
+
+/** A source in key order: merged with the pairs as both stream, a row at a time. */
+async function takeMergedMatches(parts: EntityParts, comparison: Comparison, keyOnly: boolean, newest: NewestWithinCeiling): Promise<void> {
+  const side = { ...sourceSide(parts), rows: scannedRecords(parts, !keyOnly, newest), ordered: true };
+  for await (const { left, right } of joinWithPairs<KeyedRecord>(side, pairsBySourceKey(parts), parts.ctx.stateStream.client)) {
+    const turn = comparison.take(left, right && toStoredPair(right));
+    if (turn) await turn;
+  }
+}
+
+/** The source's records as a side of the join with the pairs (see joinWithPairs). */
+function sourceSide(parts: EntityParts): Omit<ChunkedSide<KeyedRecord>, 'chunks'> {
+  return {
+    uniqueKeys: parts.reader.uniqueKeys,
+    key: (record) => record.key,
+    toRow: sourceRowOf,
+    fromRow: (row) => parseSourceRow(parts.plan, row) as KeyedRecord,
+  };
+}
+
+function pairsBySourceKey(parts: EntityParts): PairsByKey {
+  const { ctx, pairs } = parts;
+  return {
+    stream: (stage) => pairs.streamBySourceKey(ctx.stateStream.client, stage),
+    key: (pair) => pair[0]!,
+    fitForLookups: (count) => pairStatisticsFit(ctx.stateStream.client, pairs.flow, pairs.entity, count),
+  };
 }
 
 /**
