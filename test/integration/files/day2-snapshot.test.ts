@@ -1,12 +1,9 @@
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSync } from '../../../src/connectors/run.js';
 import { SIDE_ORDER_BOUNDS } from '../../../src/engine/key-join.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { sqlRows } from '../../helpers/mini-flow.js';
-import { DECRYPTION, drop, encryptFor, filesFlowSpec, inbox, pgpKeys, SECRETS, TARGET_SQL, win1252Gzip, type PgpKeys } from './files-source.js';
+import { DECRYPTION, drop, encryptFor, filesFlowSpec, inbox, pgpKeys, runFilesFlow, TARGET_SQL, win1252Gzip, type PgpKeys } from './files-source.js';
 
-const logger = pino({ level: 'silent' });
 
 // Enough rows for several of the reader's chunks (a chunk per piece of the file, of 2000 rows or more).
 const ROWS = 12_000;
@@ -36,15 +33,13 @@ for (const [pairsInMemory, how] of [
     const bound = SIDE_ORDER_BOUNDS.pairsInMemory;
 
     const run = () =>
-      runSync({
+      runFilesFlow({
         flowId: 'test/payroll',
         spec: { ...filesFlowSpec({ directory: dir, decryption: DECRYPTION, settleSeconds: 0 }), batchSize: 500 },
         mode: 'Full',
-        sourceUrl: '',
         targetUrl,
         stateUrl,
-        logger,
-        files: { targets: {}, secrets: SECRETS(keys) },
+        keys,
       });
 
     beforeAll(async () => {

@@ -4,9 +4,12 @@ import { join } from 'node:path';
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import iconv from 'iconv-lite';
 import * as openpgp from 'openpgp';
+import pino from 'pino';
+import type { SyncMode } from '../../../src/api/common.js';
 import type { Entity } from '../../../src/api/entity.js';
 import type { FileSource } from '../../../src/api/files.js';
 import type { SyncFlowSpec } from '../../../src/api/syncflow.js';
+import { runSync } from '../../../src/connectors/run.js';
 import { freshDatabase } from '../../helpers/databases.js';
 import { testDatabase } from '../../helpers/pairings.js';
 
@@ -81,6 +84,12 @@ export const SECRETS = (keys: PgpKeys) => ({
 });
 
 export const DECRYPTION = { secretRef: { name: 'payroll-pgp' }, verify: { secretRef: { name: 'payroll-signer' } } };
+
+/** A run of a files flow (its source over a directory, decrypted with `keys`) into `targetUrl`, logging nothing. */
+export function runFilesFlow(options: { flowId: string; spec: SyncFlowSpec; mode: SyncMode; targetUrl: string; stateUrl: string; keys: PgpKeys }) {
+  const { flowId, spec, mode, targetUrl, stateUrl, keys } = options;
+  return runSync({ flowId, spec, mode, sourceUrl: '', targetUrl, stateUrl, logger: pino({ level: 'silent' }), files: { targets: {}, secrets: SECRETS(keys) } });
+}
 
 export async function inbox(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'ferry-inbox-'));

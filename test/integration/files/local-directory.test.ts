@@ -1,16 +1,13 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runSync } from '../../../src/connectors/run.js';
 import { RunFailedError } from '../../../src/engine/run.js';
 import { sourceFiles } from '../../../src/store/source-files.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { sqlRows } from '../../helpers/mini-flow.js';
-import { DECRYPTION, drop, encryptFor, filesFlowSpec, inbox, pgpKeys, SECRETS, TARGET_SQL, win1252Gzip, type PgpKeys } from './files-source.js';
+import { DECRYPTION, drop, encryptFor, filesFlowSpec, inbox, pgpKeys, runFilesFlow, TARGET_SQL, win1252Gzip, type PgpKeys } from './files-source.js';
 
-const logger = pino({ level: 'silent' });
 
 // Quoted delimiters, quotes and a newline inside a field, Windows-1252 accents, CRLF, "" versus
 // empty, a decimal comma, a bad date, a missing key, a short row, trailing empty lines. Lines are
@@ -35,16 +32,7 @@ describe('files source: a local directory, snapshot CSV (Windows-1252, gzip, Ope
   let stateUrl: string;
 
   const run = (mode: 'Full' | 'Incremental', extra: { afterImport?: 'Move'; failedDirectory?: string } = { afterImport: 'Move', failedDirectory: 'failed' }) =>
-    runSync({
-      flowId: 'test/payroll',
-      spec: filesFlowSpec({ directory: dir, decryption: DECRYPTION, settleSeconds: 0, ...extra }),
-      mode,
-      sourceUrl: '',
-      targetUrl,
-      stateUrl,
-      logger,
-      files: { targets: {}, secrets: SECRETS(keys) },
-    });
+    runFilesFlow({ flowId: 'test/payroll', spec: filesFlowSpec({ directory: dir, decryption: DECRYPTION, settleSeconds: 0, ...extra }), mode, targetUrl, stateUrl, keys });
   const staff = () => sqlRows(targetUrl, 'SELECT employee_no, name, note, salary::text, born::text FROM staff ORDER BY employee_no');
 
   beforeAll(async () => {

@@ -8,7 +8,7 @@ import type { RunRequest } from '../../../src/engine/run.js';
 import { closureDatabases, closureFlowSpec } from '../../helpers/closure-flow.js';
 import { sourceFiles } from '../../../src/store/source-files.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
-import { DECRYPTION, drop, encryptFor, filesFlowSpec, inbox, pgpKeys, SECRETS, TARGET_SQL, win1252Gzip } from '../files/files-source.js';
+import { DECRYPTION, drop, encryptFor, filesFlowSpec, inbox, pgpKeys, runFilesFlow, TARGET_SQL, win1252Gzip } from '../files/files-source.js';
 import { seededMiniRun, sqlRows } from '../../helpers/mini-flow.js';
 import { entityOf, peopleEntity, twoWaySpec, twoWayWorld } from '../engine/two-way-fixture.js';
 import { exportFlow, exportOnce, exportSource, startDestinations, type Destinations } from '../export/fixtures.js';
@@ -102,15 +102,13 @@ describe('runs under a namespace role', () => {
     await withClient(targetUrl, (c) => c.query(TARGET_SQL));
     const stateUrl = await namespaceUrl(ownerStateUrl, 'payroll');
     await drop(dir, 'employees-20261101.csv.gz.pgp', await encryptFor(keys, win1252Gzip('no;name;note;salary;born\r\n1;Ann;;3200,50;01.02.1980\r\n')));
-    const report = await runSync({
+    const report = await runFilesFlow({
       flowId: 'payroll/employees',
       spec: filesFlowSpec({ directory: dir, decryption: DECRYPTION, settleSeconds: 0, afterImport: 'Move' }),
       mode: 'Full',
-      sourceUrl: '',
       targetUrl,
       stateUrl,
-      logger,
-      files: { targets: {}, secrets: SECRETS(keys) },
+      keys,
     });
     expect(report.rejectedSamples).toEqual([]);
     expect(await sqlRows(targetUrl, 'SELECT employee_no, name FROM staff')).toEqual([{ employee_no: '1', name: 'Ann' }]);
