@@ -168,7 +168,7 @@ export class TargetTable implements TableWriter {
     const count = rows.keys.length;
     if (count === 0) return [];
     const writer = await (this.rowWriter ??= this.freshRowWriter());
-    // The COPY data and the hashes are worked out while the server answers (the hashes are kept only if the COPY succeeds).
+    // The hashes are kept only if the COPY succeeds.
     // By position, not by encoded key: no key is encoded and no map is built per row.
     const hashes: (string | undefined)[] = new Array<string | undefined>(count);
     const data = this.freshCopyData(rows, writer, hashes);
