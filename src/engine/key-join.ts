@@ -1,6 +1,6 @@
 import { PAIR_COUNT, SeenKeys, StagedScan, type ScanStage, type StagedRow } from '../store/scan-stage.js';
 import type { StateClient } from '../store/state-connection.js';
-import { inBatches } from '../util/batches.js';
+import { flattened, inBatches } from '../util/batches.js';
 import type { Row } from './connector.js';
 import { mergeByKey, type KeyMatch } from './merge-join.js';
 
@@ -191,10 +191,6 @@ function vanished<L>(pairs: Row[]): MatchChunk<L> {
 
 async function* nonEmpty<T>(chunks: AsyncIterable<T[]>): AsyncGenerator<T[]> {
   for await (const chunk of chunks) if (chunk.length > 0) yield chunk;
-}
-
-async function* flattened<T>(chunks: AsyncIterable<T[]>): AsyncGenerator<T> {
-  for await (const chunk of chunks) for (let i = 0; i < chunk.length; i++) yield chunk[i]!;
 }
 
 /** The chunks' matches one by one, each as a KeyMatch. */

@@ -10,3 +10,8 @@ export async function* inBatches<T>(source: AsyncIterable<T>, size: number): Asy
   }
   if (batch.length > 0) yield batch;
 }
+
+/** The items of an async stream of arrays, one by one (the reverse of `inBatches`). */
+export async function* flattened<T>(chunks: AsyncIterable<T[]>): AsyncGenerator<T> {
+  for await (const chunk of chunks) for (let i = 0; i < chunk.length; i++) yield chunk[i]!;
+}

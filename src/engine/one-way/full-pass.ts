@@ -1,5 +1,6 @@
 import type { NewPairSources, StoredPair } from '../../store/pairs.js';
 import { pairStatisticsFit } from '../../store/pairs-statistics.js';
+import { flattened } from '../../util/batches.js';
 import { ownRecordStrings } from '../../util/own-strings.js';
 import type { FreshBatch, Row } from '../connector.js';
 import { freshBatchMaker } from './fresh-batches.js';
@@ -94,7 +95,7 @@ async function takeMatchChunks(parts: EntityParts, comparison: Comparison, keyOn
 
 /** A source in key order: merged with the pairs as both stream, a row at a time. */
 async function takeMergedMatches(parts: EntityParts, comparison: Comparison, keyOnly: boolean, newest: NewestWithinCeiling): Promise<void> {
-  const side = { ...sourceSide(parts), rows: scannedRecords(parts, !keyOnly, newest), ordered: true };
+  const side = { ...sourceSide(parts), rows: flattened(scannedRecordChunks(parts, !keyOnly, newest)), ordered: true };
   for await (const { left, right } of joinWithPairs<KeyedRecord>(side, pairsBySourceKey(parts), parts.ctx.stateStream.client)) {
     const turn = comparison.take(left, right && toStoredPair(right));
     if (turn) await turn;
@@ -144,13 +145,6 @@ async function* scannedRecordChunks(parts: EntityParts, withValues: boolean, new
 
 async function* oneRowChunks(rows: AsyncIterable<Row>): AsyncGenerator<Row[]> {
   for await (const row of rows) yield [row];
-}
-
-/** The scan's records one by one (see scannedRecordChunks). */
-async function* scannedRecords(parts: EntityParts, withValues: boolean, newest: NewestWithinCeiling): AsyncGenerator<KeyedRecord> {
-  for await (const records of scannedRecordChunks(parts, withValues, newest)) {
-    for (const record of records) yield record;
-  }
 }
 
 /**
