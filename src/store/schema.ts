@@ -115,6 +115,11 @@ export const pairs = ferry.table(
   (t) => [
     primaryKey({ columns: [t.scope, t.sourceKey] }),
     index('pairs_target_key_idx').on(t.scope, t.targetKey),
+    // Only gone pairs have an entry: a Full run's deletions find them without reading every pair,
+    // and a pair written as synchronised costs no index insert.
+    index('pairs_gone_idx')
+      .on(t.scope, t.sourceKey)
+      .where(sql`source_gone_at IS NOT NULL`),
   ],
 );
 
