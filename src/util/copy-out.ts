@@ -76,6 +76,8 @@ async function* chunkRows(chunks: AsyncIterable<Buffer>): AsyncGenerator<Row[]> 
 /** The values of one COPY text line (without its line end). */
 export function parseLine(line: string): Row {
   const row: Row = line.split('\t');
+  // Without a backslash (most lines) no field is escaped or null: the split fields are the values.
+  if (line.indexOf('\\') === -1) return row;
   for (let i = 0; i < row.length; i++) row[i] = unescapeCopyField(row[i] as string);
   return row;
 }
