@@ -1,6 +1,7 @@
 import { finished } from 'node:stream/promises';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { IN_CHUNKS, type ChunkedIterable } from './batches.js';
 import { unescapeCopyField } from './copy-text.js';
 import type { Row } from '../engine/connector.js';
 
@@ -19,8 +20,9 @@ const NEWLINE = 0x0a;
  *
  * The rows of a chunk are parsed together and handed out one by one without a generator step per
  * row (a join reads millions of them; each step of an async generator costs several promise turns).
+ * A consumer that takes them a chunk at a time (`chunksOf`) gets the parsed arrays themselves.
  */
-export function copyOutRows(client: pg.ClientBase, query: string | (() => Promise<string>)): AsyncGenerator<Row> {
+export function copyOutRows(client: pg.ClientBase, query: string | (() => Promise<string>)): AsyncGenerator<Row> & ChunkedIterable<Row> {
   return new RowsOfChunks(copyOutChunks(client, query));
 }
 
@@ -74,6 +76,8 @@ async function* chunkRows(chunks: AsyncIterable<Buffer>): AsyncGenerator<Row[]> 
 /** The values of one COPY text line (without its line end). */
 export function parseLine(line: string): Row {
   const row: Row = line.split('\t');
+  // Without a backslash (most lines) no field is escaped or null: the split fields are the values.
+  if (line.indexOf('\\') === -1) return row;
   for (let i = 0; i < row.length; i++) row[i] = unescapeCopyField(row[i] as string);
   return row;
 }
@@ -83,7 +87,7 @@ export function parseLine(line: string): Row {
  * `return` and `throw` go to the arrays' generator (which ends the COPY), a failure comes out of the
  * `next` that reaches it, and calls made before an earlier one settled are answered in order.
  */
-class RowsOfChunks implements AsyncGenerator<Row> {
+class RowsOfChunks implements AsyncGenerator<Row>, ChunkedIterable<Row> {
   private rows: Row[] = [];
   private at = 0;
   private finished = false;
@@ -131,5 +135,34 @@ class RowsOfChunks implements AsyncGenerator<Row> {
 
   [Symbol.asyncIterator](): AsyncGenerator<Row> {
     return this;
+  }
+
+  /** The rows not yet taken, in the parsed chunks' arrays (the rest of one taken from, then whole ones). */
+  [IN_CHUNKS](): AsyncGenerator<Row[]> {
+    return this.remainingChunks();
+  }
+
+  private async *remainingChunks(): AsyncGenerator<Row[]> {
+    let complete = false;
+    try {
+      for (;;) {
+        if (this.pending) await this.pending;
+        if (this.at < this.rows.length) {
+          const rows = this.at === 0 ? this.rows : this.rows.slice(this.at);
+          this.rows = [];
+          this.at = 0;
+          yield rows;
+          continue;
+        }
+        if (this.finished) break;
+        const step = await this.chunks.next();
+        if (step.done) this.finished = true;
+        else this.rows = step.value;
+      }
+      complete = true;
+    } finally {
+      // Stopped early or failed: the COPY is ended as `return` ends it.
+      if (!complete) await this.return();
+    }
   }
 }

@@ -1,6 +1,11 @@
+import { chunksOf } from '../../util/batches.js';
 import type { Row } from '../connector.js';
-import { joinWithPairs } from '../key-join.js';
+import { joinChunksWithPairs } from '../key-join.js';
+import { mergeChunksByKey, type KeyMatchChunk } from '../merge-join.js';
 import type { EntityParts } from './parts.js';
+
+/** Rows per chunk of a target scan that does not come in chunks of its own. */
+const CHUNK_ROWS = 1000;
 
 /**
  * Full mode only: compares every target row's hash with what Ferry last wrote. Rows edited or
@@ -9,38 +14,40 @@ import type { EntityParts } from './parts.js';
 export async function checkTargetDrift(parts: EntityParts): Promise<void> {
   const { plan, ctx, tally } = parts;
   const width = plan.target.keys.length;
-  const matches = joinWithPairs<Row>(
-    {
-      rows: parts.target.streamHashes(),
-      ordered: ctx.target.capabilities.orderedScan,
-      key: (row) => plan.target.codec.encode(row.slice(0, width))!,
-      toRow: (row) => row,
-      fromRow: (row) => row,
-    },
-    // `[target_key, source_key, target_hash]`
-    { stream: (stage) => parts.pairs.streamByTargetKey(ctx.stateStream.client, stage), key: (pair) => pair[0]! },
-    ctx.stateStream.client,
-  );
+  const codec = plan.target.codec;
+  // The codec reads the key's parts from the row's front: no copy of them per row.
+  const key = (row: Row): string => codec.encode(row)!;
+  const pairKey = (pair: Row): string => pair[0]!;
+  const client = ctx.stateStream.client;
+  // `[target_key, source_key, target_hash]`
+  const matches: AsyncIterable<KeyMatchChunk<Row, Row>> = ctx.target.capabilities.orderedScan
+    ? mergeChunksByKey(chunksOf(parts.target.streamHashes(), CHUNK_ROWS), chunksOf(parts.pairs.streamByTargetKey(client), CHUNK_ROWS), key, pairKey)
+    : joinChunksWithPairs<Row>(
+        { chunks: chunksOf(parts.target.streamHashes(), CHUNK_ROWS), key, toRow: (row) => row, fromRow: (row) => row },
+        { stream: (stage) => parts.pairs.streamByTargetKey(client, stage), key: pairKey },
+        client,
+      );
   let stale: string[] = [];
   let drifted = 0;
   // A record deleted on a target that gives new records new keys cannot be rewritten under its key:
   // its pair is forgotten, so the source pass matches or creates it again.
   const forgetGone = ctx.target.capabilities.newKeyOnRecreate === true && plan.target.keyMode === 'generated' && plan.actions.has('createInTarget');
   const forgotten: string[] = [];
-  for await (const { left: row, right: pair } of matches) {
-    if (!pair) continue;
-    if (!row && forgetGone) {
-      forgotten.push(pair[1]!);
-      continue;
-    }
-    if (!row || row[width] !== pair[2]) {
-      stale.push(pair[1]!);
-      drifted++;
-    }
-    if (stale.length >= ctx.batchSize) {
-      const keys = stale;
-      await ctx.tx.unit(ctx.state, () => parts.pairs.markStale(keys));
-      stale = [];
+  for await (const { left: rows, right: pairs } of matches) {
+    for (let i = 0; i < pairs.length; i++) {
+      const pair = pairs[i];
+      if (!pair) continue;
+      const row = rows[i];
+      if (!row && forgetGone) forgotten.push(pair[1]!);
+      else if (!row || row[width] !== pair[2]) {
+        stale.push(pair[1]!);
+        drifted++;
+        if (stale.length >= ctx.batchSize) {
+          const keys = stale;
+          await ctx.tx.unit(ctx.state, () => parts.pairs.markStale(keys));
+          stale = [];
+        }
+      }
     }
   }
   if (stale.length > 0) await ctx.tx.unit(ctx.state, () => parts.pairs.markStale(stale));

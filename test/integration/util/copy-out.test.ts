@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { chunksOf } from '../../../src/util/batches.js';
 import { copyOutRows } from '../../../src/util/copy-out.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { heapAfterGc } from '../../helpers/heap.js';
@@ -56,6 +57,52 @@ describe('copyOutRows', () => {
       await expect(failing).rejects.toThrow('the consumer failed');
       expect(await answeredWithin(client, 'SELECT 43 AS x', 10_000)).toEqual([{ x: 43 }]);
     });
+  });
+
+  it('gives chunksOf its parsed arrays, not groups of the fallback size: the rest of a chunk begun row by row, then whole ones', async () => {
+    const url = await freshDatabase('copy_out_in_chunks');
+    await withClient(url, async (client) => {
+      const query = `SELECT g, md5(g::text) FROM generate_series(1, 30000) g`;
+      const all = Array.from({ length: 30000 }, (_, i) => String(i + 1));
+      const chunks: string[][] = [];
+      for await (const rows of chunksOf(copyOutRows(client, query), 7)) chunks.push(rows.map((row) => row[0]!));
+      expect(chunks.flat()).toEqual(all);
+      // A socket chunk holds far more than 7 of these ~40-byte lines.
+      expect(Math.max(...chunks.map((rows) => rows.length))).toBeGreaterThan(100);
+
+      const rows = copyOutRows(client, query);
+      const first = [(await rows.next()).value![0], (await rows.next()).value![0], (await rows.next()).value![0]];
+      const rest: string[] = [];
+      for await (const chunk of chunksOf(rows, 7)) for (const row of chunk) rest.push(row[0]!);
+      expect([...first, ...rest]).toEqual(all);
+      expect(await rows.next()).toEqual({ value: undefined, done: true });
+    });
+  });
+
+  it('ends the COPY when a consumer of its chunks stops early or throws: the connection answers its next statement', async () => {
+    const url = await freshDatabase('copy_out_chunks_stop');
+    await withClient(url, async (client) => {
+      const query = `SELECT g, repeat('x', 100) FROM generate_series(1, 200000) g`;
+      let chunks = 0;
+      for await (const rows of chunksOf(copyOutRows(client, query), 7)) if (++chunks === 3 && rows.length > 0) break;
+      expect(chunks).toBe(3);
+      expect(await answeredWithin(client, 'SELECT 41 + 1 AS x', 10_000)).toEqual([{ x: 42 }]);
+
+      const failing = (async () => {
+        for await (const rows of chunksOf(copyOutRows(client, query), 7)) if (rows.some((row) => row[0] === '500')) throw new Error('the consumer failed');
+      })();
+      await expect(failing).rejects.toThrow('the consumer failed');
+      expect(await answeredWithin(client, 'SELECT 43 AS x', 10_000)).toEqual([{ x: 43 }]);
+    });
+  });
+
+  it('groups a stream without chunks of its own in arrays of the size asked for (chunksOf)', async () => {
+    async function* rows(): AsyncGenerator<string[]> {
+      for (let i = 1; i <= 10; i++) yield [String(i)];
+    }
+    const chunks: string[][] = [];
+    for await (const chunk of chunksOf(rows(), 4)) chunks.push(chunk.map((row) => row[0]!));
+    expect(chunks).toEqual([['1', '2', '3', '4'], ['5', '6', '7', '8'], ['9', '10']]);
   });
 
   it('keeps no chunk alive through a value kept from it: a few values kept per chunk hold their rows, not the stream', async () => {
