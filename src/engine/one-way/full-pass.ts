@@ -4,9 +4,9 @@ import { flattened } from '../../util/batches.js';
 import { ownRecordStrings } from '../../util/own-strings.js';
 import type { FreshBatch, Row } from '../connector.js';
 import { freshBatchMaker } from './fresh-batches.js';
-import { joinChunksWithPairs, joinWithPairs, type ChunkedSide, type PairsByKey } from '../key-join.js';
+import { joinChunksWithPairs, joinWithPairs, SAME_VERSION_PAIR, type ChunkedSide, type PairsByKey } from '../key-join.js';
 import { clearCarriedMarker, writeBatch, type MarkerCarry } from './batch-writer.js';
-import { classify } from './classify.js';
+import { classify, UNCHANGED_PAIR } from './classify.js';
 import { checkTargetDrift } from './drift.js';
 import type { EntityParts } from './parts.js';
 import { FreshRecord, parseSourceRow, readFreshRecord, readRecord, rejectedAsUnreadable, rejectRepeatedKey, sourceRowOf, type KeyedRecord, type WriteItem } from './source-records.js';
@@ -41,7 +41,7 @@ export async function fullPass(parts: EntityParts): Promise<void> {
     const snapshot = await ctx.source.beginSnapshot();
     await ctx.sourceFetch.joinSnapshot(snapshot);
     const newest = new NewestWithinCeiling(parts);
-    await compareSourceWithPairs(parts, keyOnly, newest, pairCount === 0);
+    await compareSourceWithPairs(parts, keyOnly, newest, pairCount);
     await advanceToNewest(parts, newest.newest);
     noteCursorCeiling(parts);
   } finally {
@@ -59,10 +59,11 @@ export async function fullPass(parts: EntityParts): Promise<void> {
  * a vanished source row. With no pairs yet and a source that gives each key once, every row is new
  * as it comes: nothing to join, nothing to stage.
  */
-async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newest: NewestWithinCeiling, noPairs: boolean): Promise<void> {
+async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newest: NewestWithinCeiling, pairCount: number): Promise<void> {
+  const noPairs = pairCount === 0;
   const comparison = new Comparison(parts, keyOnly, !noPairs);
   if (noPairs && parts.reader.uniqueKeys) await takeFreshRecords(parts, comparison, keyOnly, newest);
-  else if (!parts.ctx.source.capabilities.orderedScan) await takeMatchChunks(parts, comparison, keyOnly, newest);
+  else if (!parts.ctx.source.capabilities.orderedScan) await takeMatchChunks(parts, comparison, keyOnly, newest, pairCount);
   else await takeMergedMatches(parts, comparison, keyOnly, newest);
   await comparison.finish();
 }
@@ -80,14 +81,20 @@ async function takeFreshRecords(parts: EntityParts, comparison: Comparison, keyO
   }
 }
 
-/** A source without key order: its matches a chunk at a time, as for a first import (a day-2 snapshot joins every row). */
-async function takeMatchChunks(parts: EntityParts, comparison: Comparison, keyOnly: boolean, newest: NewestWithinCeiling): Promise<void> {
-  const side = { ...sourceSide(parts), chunks: scannedRecordChunks(parts, !keyOnly, newest) };
-  for await (const { left, right } of joinChunksWithPairs<KeyedRecord>(side, pairsBySourceKey(parts), parts.ctx.stateStream.client)) {
+/**
+ * A source without key order: its matches a chunk at a time, as for a first import (a day-2 snapshot
+ * joins every row). Pairs looked up by key compare hashes in the state DB: an unchanged row's pair
+ * is not read back (SAME_VERSION_PAIR), so it costs no pair object. `pairCount`: as counted at the
+ * pass's start (the drift check since changes few, and a count a little off only picks the way of joining).
+ */
+async function takeMatchChunks(parts: EntityParts, comparison: Comparison, keyOnly: boolean, newest: NewestWithinCeiling, pairCount: number): Promise<void> {
+  const side = { ...sourceSide(parts), version: (record: KeyedRecord) => record.hash, chunks: scannedRecordChunks(parts, !keyOnly, newest) };
+  const pairs: PairsByKey = { ...pairsBySourceKey(parts), count: pairCount, sameVersion: (pair, hash) => parts.pairs.unchangedSourceSql(pair, hash) };
+  for await (const { left, right } of joinChunksWithPairs<KeyedRecord>(side, pairs, parts.ctx.stateStream.client)) {
     // Indexed, as in takeFreshRecords.
     for (let i = 0; i < left.length; i++) {
       const pair = right[i];
-      const turn = comparison.take(left[i], pair && toStoredPair(pair));
+      const turn = comparison.take(left[i], pair === SAME_VERSION_PAIR ? UNCHANGED_PAIR : pair && toStoredPair(pair));
       if (turn) await turn;
     }
   }
