@@ -123,9 +123,8 @@ export class SeenKeys {
    * unchanged rows, few lines come back.
    */
   async add(keys: string[], versions?: { values: (string | null)[]; same: (pair: string, version: string) => string }): Promise<ScanStage> {
-    let text = '';
-    for (const key of keys) text += `${escapeCopyField(key)}\n`;
-    await copyIn(this.client, `COPY ${this.table} (key) FROM STDIN`, Buffer.from(text));
+    // Joined, not added to a string a key at a time: one flat string, no string per key (most need no escape).
+    await copyIn(this.client, `COPY ${this.table} (key) FROM STDIN`, Buffer.from(`${keys.map(escapeCopyField).join('\n')}\n`));
     const keyArray = `${textArray(keys)}::text[]`;
     if (!versions) {
       return {
@@ -160,8 +159,20 @@ function pairOf(pairs: string, keyColumn: string): string {
   return `SELECT * FROM (${pairs}) q WHERE q.${keyColumn} = k.key COLLATE "C" LIMIT 1`;
 }
 
-/** A `text[]` literal of the values (quoted elements: any character survives; null as NULL). */
+/** A character that an element of `textArray` or the SQL literal around it escapes. */
+const ESCAPED_IN_ARRAY = /["\\'\0]/;
+
+/**
+ * A `text[]` literal of the values (quoted elements: any character survives; null as NULL). Values
+ * that need no escape (keys and hashes, mostly) are joined into one string: no string per value.
+ */
 function textArray(values: (string | null)[]): string {
+  let plain = values.length > 0;
+  for (let i = 0; i < values.length && plain; i++) {
+    const value = values[i];
+    plain = value !== null && value !== undefined && !ESCAPED_IN_ARRAY.test(value);
+  }
+  if (plain) return `'{"${values.join('","')}"}'`;
   let elements = '';
   for (const value of values) {
     if (elements) elements += ',';
