@@ -12,6 +12,11 @@ interface SideShape<L> {
    */
   uniqueKeys?: boolean;
   key(row: L): string;
+  /**
+   * The row's version (a source row's hash), for pairs that can tell whether they hold it
+   * (`PairsByKey.sameVersion`): a look-up then leaves out the pairs that do (SAME_VERSION_PAIR).
+   */
+  version?(row: L): string | null;
   /** The row as staged in the state database, and back (only used when the side is not ordered). */
   toRow(row: L): Row;
   fromRow(row: Row): L;
@@ -30,17 +35,31 @@ export interface ChunkedSide<L> extends SideShape<L> {
 
 /**
  * Matches a chunk at a time, in parallel arrays (no object per row): `left[i]` with its pair
- * `right[i]`; either is undefined where that side has none, never both.
+ * `right[i]`; either is undefined where that side has none, never both. `right[i]` is
+ * SAME_VERSION_PAIR where the pair holds the row's version (see `SideShape.version`).
  */
 export interface MatchChunk<L> {
   left: readonly (L | undefined)[];
   right: readonly (Row | undefined)[];
 }
 
+/**
+ * In place of a pair that a look-up found holding its row's version as it stands (a source row's
+ * unchanged hash): its columns are not read back from the state DB. Compared by identity, never read.
+ */
+export const SAME_VERSION_PAIR: Row = Object.freeze([]) as unknown as Row;
+
 /** The pairs of an entity, by the key column the side is joined on; with a stage, joined with it in the state DB. */
 export interface PairsByKey {
   stream(stage?: ScanStage): AsyncIterable<Row>;
   key(pair: Row): string;
+  /** How many pairs there are, when the caller knows (a count a little off only picks the way of joining: each gives the same matches). */
+  count?: number;
+  /**
+   * The SQL condition that the pair (`pair`, a row of `stream`'s columns) holds the version
+   * `version` as it stands: only where the side would find the row unchanged by that pair.
+   */
+  sameVersion?(pair: string, version: string): string;
   /**
    * Whether look-ups of these `count` pairs by key get per-key plans (the state DB's statistics count
    * them about right, refreshed if need be). Without it, or when it says no, a side is staged instead.
@@ -105,7 +124,7 @@ type ChunkJoin<L> = (chunks: AsyncIterable<L[]>) => AsyncGenerator<MatchChunk<L>
 /** The join in the side's own order that fits the pairs (see joinWithPairs), or undefined when the side must be staged. */
 async function joinInSideOrder<L>(side: SideShape<L>, pairs: PairsByKey, stateStream: StateClient, bounds: SideOrderBounds): Promise<ChunkJoin<L> | undefined> {
   if (!side.uniqueKeys) return undefined;
-  const count = await pairCount(pairs);
+  const count = pairs.count ?? (await pairCount(pairs));
   if (count <= bounds.pairsInMemory) return (chunks) => joinInMemory(side, chunks, pairs);
   if (await pairs.fitForLookups?.(count)) return (chunks) => joinByLookups(side, chunks, pairs, stateStream, bounds.lookupRows);
   return undefined;
@@ -174,13 +193,31 @@ async function* joinByLookups<L>(side: SideShape<L>, chunks: AsyncIterable<L[]>,
   await seen.drop();
 }
 
-/** A chunk of rows with the pairs of their keys, looked up in the state DB (the keys then count as seen). */
+/**
+ * A chunk of rows with the pairs of their keys, looked up in the state DB (the keys then count as
+ * seen). The pairs come back with their row's place in the chunk. With versions on both sides, the
+ * pairs that hold their row's version stay in the state DB: only the other rows come back (those
+ * without a pair with all pair columns null), and the rest are matched to SAME_VERSION_PAIR.
+ */
 async function lookUp<L>(side: SideShape<L>, rows: L[], pairs: PairsByKey, seen: SeenKeys): Promise<MatchChunk<L>> {
-  const keys = rows.map((row) => side.key(row));
-  const found = new Map<string, Row>();
-  for await (const pair of pairs.stream(await seen.add(keys))) found.set(pairs.key(pair), pair);
-  const right = new Array<Row | undefined>(rows.length);
-  for (let i = 0; i < rows.length; i++) right[i] = found.get(keys[i]!);
+  const keys = new Array<string>(rows.length);
+  for (let i = 0; i < rows.length; i++) keys[i] = side.key(rows[i]!);
+  let stage: ScanStage;
+  let right: (Row | undefined)[];
+  if (side.version && pairs.sameVersion) {
+    const values = new Array<string | null>(rows.length);
+    for (let i = 0; i < rows.length; i++) values[i] = side.version(rows[i]!);
+    stage = await seen.add(keys, { values, same: (pair, value) => pairs.sameVersion!(pair, value) });
+    right = new Array<Row | undefined>(rows.length).fill(SAME_VERSION_PAIR);
+  } else {
+    stage = await seen.add(keys);
+    right = new Array<Row | undefined>(rows.length);
+  }
+  for await (const line of pairs.stream(stage)) {
+    // The row's place (from 1) ends the line: what is left is the pair's columns.
+    const at = Number(line.pop()) - 1;
+    right[at] = line.every((value) => value === null) ? undefined : line;
+  }
   return { left: rows, right };
 }
 

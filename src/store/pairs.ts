@@ -327,6 +327,15 @@ export class PairStore {
     return this.streamInKeyOrder(streamClient, 'source', 'source_key, target_key, source_hash, target_hash, source_gone_at IS NOT NULL AS gone', stage);
   }
 
+  /**
+   * The SQL condition that a pair of `streamBySourceKey`'s columns, as `pair`, holds a source row of
+   * hash `hash` unchanged: its source hash that one, its source row not gone. Only ever true where
+   * the engine would classify the row as unchanged (a null hash on either side is never equal here).
+   */
+  unchangedSourceSql(pair: string, hash: string): string {
+    return `${pair}.source_hash = ${hash} AND NOT ${pair}.gone`;
+  }
+
   /** `[target_key, source_key, target_hash]` in target-key order (merge-joined with the target scan). */
   streamByTargetKey(streamClient: StateClient, stage?: ScanStage): AsyncGenerator<Row> {
     return this.streamInKeyOrder(streamClient, 'target', 'target_key, source_key, target_hash', stage);

@@ -114,15 +114,29 @@ export class SeenKeys {
     return seen;
   }
 
-  /** Adds a chunk of keys; the stage it returns gives the pairs of these keys (in no particular order). */
-  async add(keys: string[]): Promise<ScanStage> {
-    let text = '';
-    for (const key of keys) text += `${escapeCopyField(key)}\n`;
-    await copyIn(this.client, `COPY ${this.table} (key) FROM STDIN`, Buffer.from(text));
-    const array = `${textArray(keys)}::text[]`;
+  /**
+   * Adds a chunk of keys; the stage it returns gives the pairs of these keys (in no particular order),
+   * each line the pair's columns then the key's place in `keys` (from 1). With `versions` (the rows'
+   * versions, `versions.values[i]` of `keys[i]`), it gives only the keys whose pair does not hold
+   * their version as it stands (`versions.same`, an SQL condition of the pair's and the version's
+   * expressions), those without a pair too (their pair columns all null): in a chunk of mostly
+   * unchanged rows, few lines come back.
+   */
+  async add(keys: string[], versions?: { values: (string | null)[]; same: (pair: string, version: string) => string }): Promise<ScanStage> {
+    // Joined, not added to a string a key at a time: one flat string, no string per key (most need no escape).
+    await copyIn(this.client, `COPY ${this.table} (key) FROM STDIN`, Buffer.from(`${keys.map(escapeCopyField).join('\n')}\n`));
+    const keyArray = `${textArray(keys)}::text[]`;
+    if (!versions) {
+      return {
+        joinSql: (pairs, keyColumn) =>
+          `SELECT p.*, k.i FROM unnest(${keyArray}) WITH ORDINALITY AS k(key, i) CROSS JOIN LATERAL (${pairOf(pairs, keyColumn)}) p`,
+      };
+    }
+    const versionArray = `${textArray(versions.values)}::text[]`;
     return {
       joinSql: (pairs, keyColumn) =>
-        `SELECT p.* FROM unnest(${array}) AS k(key) CROSS JOIN LATERAL (SELECT * FROM (${pairs}) q WHERE q.${keyColumn} = k.key COLLATE "C" LIMIT 1) p`,
+        `SELECT p.*, k.i FROM unnest(${keyArray}, ${versionArray}) WITH ORDINALITY AS k(key, version, i) LEFT JOIN LATERAL (${pairOf(pairs, keyColumn)}) p ON true` +
+        ` WHERE p.${keyColumn} IS NULL OR (${versions.same('p', 'k.version')}) IS NOT TRUE`,
     };
   }
 
@@ -137,12 +151,37 @@ export class SeenKeys {
   }
 }
 
-/** A `text[]` literal of the values (quoted elements: any character survives). */
-function textArray(values: string[]): string {
+/**
+ * The pair of key `k.key` (a LATERAL subquery with LIMIT 1, which only runs as a loop over the keys:
+ * see SeenKeys).
+ */
+function pairOf(pairs: string, keyColumn: string): string {
+  return `SELECT * FROM (${pairs}) q WHERE q.${keyColumn} = k.key COLLATE "C" LIMIT 1`;
+}
+
+/** A character that an element of `textArray` or the SQL literal around it escapes. */
+const ESCAPED_IN_ARRAY = /["\\'\0]/;
+
+/**
+ * A `text[]` literal of the values (quoted elements: any character survives; null as NULL). Values
+ * that need no escape (keys and hashes, mostly) are joined into one string: no string per value.
+ */
+function textArray(values: (string | null)[]): string {
+  let plain = values.length > 0;
+  for (let i = 0; i < values.length && plain; i++) {
+    const value = values[i];
+    plain = value !== null && value !== undefined && !ESCAPED_IN_ARRAY.test(value);
+  }
+  if (plain) return `'{"${values.join('","')}"}'`;
   let elements = '';
   for (const value of values) {
+    if (elements) elements += ',';
+    if (value === null) {
+      elements += 'NULL';
+      continue;
+    }
     const escaped = value.includes('"') || value.includes('\\') ? value.replace(/[\\"]/g, '\\$&') : value;
-    elements += `${elements ? ',' : ''}"${escaped}"`;
+    elements += `"${escaped}"`;
   }
   return literal(`{${elements}}`);
 }

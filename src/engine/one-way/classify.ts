@@ -4,6 +4,12 @@ import { FreshRecord, type SourceRecord, type WriteItem, type WriteKind } from '
 import type { EntityTally } from './tally.js';
 
 /**
+ * The pair of a row found unchanged where the pairs are (see key-join.ts SAME_VERSION_PAIR): it holds
+ * the row's hash and its source row is not gone. Compared by identity; its fields are never read.
+ */
+export const UNCHANGED_PAIR: StoredPair = Object.freeze({ sourceKey: '', targetKey: '', sourceHash: null, targetHash: null, sourceGone: false });
+
+/**
  * Decides what one source row needs, given its pair (if any): a write (new, changed or reappeared),
  * or nothing (unchanged, out of scope, or an action the flow does not allow). `matching` says new
  * rows may still link to existing target rows.
@@ -19,7 +25,7 @@ export function classify(plan: EntityPlan, record: SourceRecord, pair: StoredPai
     return undefined;
   }
   if (pair.sourceGone) return writeItem(record, 'reappeared', pair);
-  if (pair.sourceHash !== record.hash) {
+  if (pair !== UNCHANGED_PAIR && pair.sourceHash !== record.hash) {
     if (plan.actions.has('updateTarget') || plan.actions.has('updateNewerWins')) return writeItem(record, 'changed', pair);
     tally.counters.skipped++;
     return undefined;

@@ -4,12 +4,24 @@ import { flattened } from '../../util/batches.js';
 import { ownRecordStrings } from '../../util/own-strings.js';
 import type { FreshBatch, Row } from '../connector.js';
 import { freshBatchMaker } from './fresh-batches.js';
-import { joinChunksWithPairs, joinWithPairs, type ChunkedSide, type PairsByKey } from '../key-join.js';
+import { joinChunksWithPairs, joinWithPairs, SAME_VERSION_PAIR, type ChunkedSide, type PairsByKey } from '../key-join.js';
 import { clearCarriedMarker, writeBatch, type MarkerCarry } from './batch-writer.js';
-import { classify } from './classify.js';
+import { classify, UNCHANGED_PAIR } from './classify.js';
 import { checkTargetDrift } from './drift.js';
 import type { EntityParts } from './parts.js';
-import { FreshRecord, parseSourceRow, readFreshRecord, readRecord, rejectedAsUnreadable, rejectRepeatedKey, sourceRowOf, type KeyedRecord, type WriteItem } from './source-records.js';
+import {
+  FreshRecord,
+  parseSourceRow,
+  readFreshRecord,
+  readRecord,
+  readScannedRecord,
+  rejectedAsUnreadable,
+  rejectRepeatedKey,
+  ScannedRecord,
+  sourceRowOf,
+  type KeyedRecord,
+  type WriteItem,
+} from './source-records.js';
 import { refreshStatistics } from './statistics.js';
 import { drawKeysAhead } from './target-keys.js';
 import { handleVanished } from './vanished.js';
@@ -41,7 +53,7 @@ export async function fullPass(parts: EntityParts): Promise<void> {
     const snapshot = await ctx.source.beginSnapshot();
     await ctx.sourceFetch.joinSnapshot(snapshot);
     const newest = new NewestWithinCeiling(parts);
-    await compareSourceWithPairs(parts, keyOnly, newest, pairCount === 0);
+    await compareSourceWithPairs(parts, keyOnly, newest, pairCount);
     await advanceToNewest(parts, newest.newest);
     noteCursorCeiling(parts);
   } finally {
@@ -59,11 +71,12 @@ export async function fullPass(parts: EntityParts): Promise<void> {
  * a vanished source row. With no pairs yet and a source that gives each key once, every row is new
  * as it comes: nothing to join, nothing to stage.
  */
-async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newest: NewestWithinCeiling, noPairs: boolean): Promise<void> {
+async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newest: NewestWithinCeiling, pairCount: number): Promise<void> {
+  const noPairs = pairCount === 0;
   const comparison = new Comparison(parts, keyOnly, !noPairs);
   if (noPairs && parts.reader.uniqueKeys) await takeFreshRecords(parts, comparison, keyOnly, newest);
-  else if (!parts.ctx.source.capabilities.orderedScan) await takeMatchChunks(parts, comparison, keyOnly, newest);
-  else await takeMergedMatches(parts, comparison, keyOnly, newest);
+  else if (!parts.ctx.source.capabilities.orderedScan) await takeMatchChunks(parts, comparison, keyOnly, newest, pairCount);
+  else await takeMergedMatches(parts, comparison, keyOnly, newest, pairCount);
   await comparison.finish();
 }
 
@@ -71,7 +84,7 @@ async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newe
 async function takeFreshRecords(parts: EntityParts, comparison: Comparison, keyOnly: boolean, newest: NewestWithinCeiling): Promise<void> {
   comparison.freshBatch = await freshBatchMaker(parts);
   // A chunk at a time where the reader gives chunks: one async step per chunk, not a promise per row.
-  for await (const records of scannedRecordChunks(parts, !keyOnly, newest, comparison.freshBatch !== undefined)) {
+  for await (const records of scannedRecordChunks(parts, !keyOnly, newest, comparison.freshBatch ? readFreshRecord : readRecord)) {
     // Indexed: an array iterator's result object per row is garbage the young generation collects.
     for (let i = 0; i < records.length; i++) {
       const turn = comparison.take(records[i]!, undefined);
@@ -80,22 +93,28 @@ async function takeFreshRecords(parts: EntityParts, comparison: Comparison, keyO
   }
 }
 
-/** A source without key order: its matches a chunk at a time, as for a first import (a day-2 snapshot joins every row). */
-async function takeMatchChunks(parts: EntityParts, comparison: Comparison, keyOnly: boolean, newest: NewestWithinCeiling): Promise<void> {
-  const side = { ...sourceSide(parts), chunks: scannedRecordChunks(parts, !keyOnly, newest) };
-  for await (const { left, right } of joinChunksWithPairs<KeyedRecord>(side, pairsBySourceKey(parts), parts.ctx.stateStream.client)) {
+/**
+ * A source without key order: its matches a chunk at a time, as for a first import (a day-2 snapshot
+ * joins every row). Pairs looked up by key compare hashes in the state DB: an unchanged row's pair
+ * is not read back (SAME_VERSION_PAIR), so it costs no pair object. `pairCount`: as counted at the
+ * pass's start (the drift check since changes few, and a count a little off only picks the way of joining).
+ */
+async function takeMatchChunks(parts: EntityParts, comparison: Comparison, keyOnly: boolean, newest: NewestWithinCeiling, pairCount: number): Promise<void> {
+  const side = { ...sourceSide(parts), version: (record: KeyedRecord) => record.hash, chunks: scannedRecordChunks(parts, !keyOnly, newest, recordsOf(pairCount)) };
+  const pairs: PairsByKey = { ...pairsBySourceKey(parts), count: pairCount, sameVersion: (pair, hash) => parts.pairs.unchangedSourceSql(pair, hash) };
+  for await (const { left, right } of joinChunksWithPairs<KeyedRecord>(side, pairs, parts.ctx.stateStream.client)) {
     // Indexed, as in takeFreshRecords.
     for (let i = 0; i < left.length; i++) {
       const pair = right[i];
-      const turn = comparison.take(left[i], pair && toStoredPair(pair));
+      const turn = comparison.take(left[i], pair === SAME_VERSION_PAIR ? UNCHANGED_PAIR : pair && toStoredPair(pair));
       if (turn) await turn;
     }
   }
 }
 
 /** A source in key order: merged with the pairs as both stream, a row at a time. */
-async function takeMergedMatches(parts: EntityParts, comparison: Comparison, keyOnly: boolean, newest: NewestWithinCeiling): Promise<void> {
-  const side = { ...sourceSide(parts), rows: flattened(scannedRecordChunks(parts, !keyOnly, newest)), ordered: true };
+async function takeMergedMatches(parts: EntityParts, comparison: Comparison, keyOnly: boolean, newest: NewestWithinCeiling, pairCount: number): Promise<void> {
+  const side = { ...sourceSide(parts), rows: flattened(scannedRecordChunks(parts, !keyOnly, newest, recordsOf(pairCount))), ordered: true };
   for await (const { left, right } of joinWithPairs<KeyedRecord>(side, pairsBySourceKey(parts), parts.ctx.stateStream.client)) {
     const turn = comparison.take(left, right && toStoredPair(right));
     if (turn) await turn;
@@ -107,7 +126,8 @@ function sourceSide(parts: EntityParts): Omit<ChunkedSide<KeyedRecord>, 'chunks'
   return {
     uniqueKeys: parts.reader.uniqueKeys,
     key: (record) => record.key,
-    toRow: sourceRowOf,
+    // Staged rows: a held row's fields read once, not a slice of values per field.
+    toRow: (record) => sourceRowOf(record instanceof ScannedRecord ? record.plain() : record),
     fromRow: (row) => parseSourceRow(parts.plan, row) as KeyedRecord,
   };
 }
@@ -121,19 +141,29 @@ function pairsBySourceKey(parts: EntityParts): PairsByKey {
   };
 }
 
+type RecordReader = (plan: EntityParts['plan'], row: Row, tally: EntityParts['tally']) => KeyedRecord | undefined;
+
 /**
- * The scan's records a chunk at a time, as the reader gives chunks (`scanChunks`) or one row each:
- * rows without a usable key are rejected on the way, and every record is seen by `newest`. `fresh`:
- * every row is new and its values go into a FreshBatch (`Comparison.take`), so each is a FreshRecord.
+ * How a Full scan's rows become records: with pairs to compare with, most rows are unchanged and
+ * need little of their record (ScannedRecord); without, each is a row to write (a plain record).
  */
-async function* scannedRecordChunks(parts: EntityParts, withValues: boolean, newest: NewestWithinCeiling, fresh = false): AsyncGenerator<KeyedRecord[]> {
+function recordsOf(pairCount: number): RecordReader {
+  return pairCount > 0 ? readScannedRecord : readRecord;
+}
+
+/**
+ * The scan's records a chunk at a time, as the reader gives chunks (`scanChunks`) or one row each,
+ * made by `read` (readFreshRecord where every row is new and its values go into a FreshBatch, see
+ * `Comparison.take`): rows without a usable key are rejected on the way, and every record is seen by `newest`.
+ */
+async function* scannedRecordChunks(parts: EntityParts, withValues: boolean, newest: NewestWithinCeiling, read: RecordReader): AsyncGenerator<KeyedRecord[]> {
   const { reader, plan, tally } = parts;
   for await (const rows of reader.scanChunks?.(withValues) ?? oneRowChunks(reader.scan(withValues))) {
     // Sized once (not grown a push at a time), cut to the records read.
     const records = new Array<KeyedRecord>(rows.length);
     let count = 0;
     for (let i = 0; i < rows.length; i++) {
-      const record = fresh ? readFreshRecord(plan, rows[i]!, tally) : readRecord(plan, rows[i]!, tally);
+      const record = read(plan, rows[i]!, tally);
       if (!record) continue;
       newest.see(record);
       records[count++] = record;
@@ -181,6 +211,8 @@ class Comparison {
     } else if (record) {
       const write = classify(plan, record, pair, matching, tally);
       if (write) {
+        // Its record holds its row, which may hold a chunk of read text: a plain record holds its values only.
+        if (write.record instanceof ScannedRecord) write.record = write.record.plain();
         // A batch of a mostly unchanged source fills over many chunks of read text: its values must not keep them alive.
         if (this.sparse) ownRecordStrings(write.record);
         if (this.freshBatch && write instanceof FreshRecord) {

@@ -70,6 +70,64 @@ export function readRecord(plan: EntityPlan, row: Row, tally: EntityTally): Keye
 }
 
 /**
+ * A row of a Full scan that has pairs to compare with, as one object holding the row: its fields are
+ * read from the row as they are asked for. Most such rows are unchanged, and all they need is their
+ * key, cursor, hash and scope: no record with key parts sliced out of the row is made for them. A row
+ * to write becomes a plain record first (`plain`): a write item's record may have its strings
+ * replaced (ownRecordStrings), and then must not hold the row.
+ */
+export class ScannedRecord implements KeyedRecord {
+  constructor(
+    private readonly plan: EntityPlan,
+    private readonly row: Row,
+    readonly key: string,
+  ) {}
+
+  get keyParts(): (string | null)[] {
+    return this.row.slice(0, this.plan.source.keys.length);
+  }
+
+  get cursor(): string | null {
+    return this.row[SOURCE_LAYOUT.cursor(this.plan)]!;
+  }
+
+  get hash(): string {
+    return this.row[SOURCE_LAYOUT.hash(this.plan)]!;
+  }
+
+  get inScope(): boolean {
+    return this.row[SOURCE_LAYOUT.inScope(this.plan)] === 't';
+  }
+
+  /** As the plain record has them (made anew on each call). */
+  get values(): (string | null)[] | undefined {
+    return this.plain().values;
+  }
+
+  get matchValues(): (string | null)[] | undefined {
+    return this.plain().matchValues;
+  }
+
+  /** The record `readRecord` makes of the row. */
+  plain(): KeyedRecord {
+    return parseSourceRow(this.plan, this.row) as KeyedRecord;
+  }
+}
+
+/** As `readRecord`, for a Full scan that has pairs to compare with (see ScannedRecord). */
+export function readScannedRecord(plan: EntityPlan, row: Row, tally: EntityTally): ScannedRecord | undefined {
+  tally.counters.read++;
+  // The codec reads the key parts, the row's first values.
+  const key = plan.source.codec.encode(row);
+  if (key === undefined) {
+    tally.reject(null, `key ${plan.source.keys.join(', ')} is null`);
+    return undefined;
+  }
+  if (rejectedAsUnreadable(row, key, tally, plan)) return undefined;
+  return new ScannedRecord(plan, row, key);
+}
+
+/**
  * A row of the plain path of a first import (every row is new and its values go into a FreshBatch
  * as it is taken, see fresh-batches.ts) as one object that is its record and, once classified, its
  * write item too (`record` is itself). Nothing is sliced out of the row: its values stay where they

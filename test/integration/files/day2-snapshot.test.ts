@@ -68,3 +68,43 @@ for (const [pairsInMemory, how] of [
     }, 180_000);
   });
 }
+
+describe('files source: snapshot rows archived when they vanish come back the next day (pairs looked up in the state database)', () => {
+  let keys: PgpKeys;
+  let dir: string;
+  let targetUrl: string;
+  let stateUrl: string;
+  const bound = SIDE_ORDER_BOUNDS.pairsInMemory;
+  const spec = () => {
+    const flow = { ...filesFlowSpec({ directory: dir, decryption: DECRYPTION, settleSeconds: 0 }), batchSize: 500 };
+    flow.entities = flow.entities.map((entity) => ({ ...entity, actions: ['link', 'createInTarget', 'updateTarget', 'archiveInTarget'] }));
+    return flow;
+  };
+  const run = () => runFilesFlow({ flowId: 'test/payroll-archive', spec: spec(), mode: 'Full', targetUrl, stateUrl, keys });
+  const archived = async () => (await sqlRows(targetUrl, 'SELECT count(*)::int AS n FROM staff WHERE archived'))[0]!.n;
+
+  beforeAll(async () => {
+    SIDE_ORDER_BOUNDS.pairsInMemory = 1_000;
+    keys = await pgpKeys();
+    dir = await inbox();
+    [targetUrl, stateUrl] = await Promise.all([freshDatabase('day3_dst'), freshDatabase('day3_state')]);
+    await withClient(targetUrl, (c) => c.query(TARGET_SQL));
+  }, 60_000);
+  afterAll(() => {
+    SIDE_ORDER_BOUNDS.pairsInMemory = bound;
+  });
+
+  it('archives the vanished rows, then restores those that reappear unchanged, and leaves the rest', async () => {
+    await drop(dir, 'employees-20261101.csv.gz.pgp', await encryptFor(keys, win1252Gzip(fileOf(day1()))));
+    expect((await run()).entities[0]!.created).toBe(ROWS);
+    const gone = day1().filter(({ no }) => no % 100 === 7);
+    await drop(dir, 'employees-20261102.csv.gz.pgp', await encryptFor(keys, win1252Gzip(fileOf(day1().filter(({ no }) => no % 100 !== 7)))));
+    expect((await run()).entities[0]!).toMatchObject({ archived: gone.length, updated: 0, unchanged: ROWS - gone.length });
+    expect(await archived()).toBe(gone.length);
+
+    // Day 3: day 1's file again. A vanished row's pair keeps its hash: unchanged by hash, it is still a row to restore.
+    await drop(dir, 'employees-20261103.csv.gz.pgp', await encryptFor(keys, win1252Gzip(fileOf(day1()))));
+    expect((await run()).entities[0]!).toMatchObject({ created: 0, updated: gone.length, unchanged: ROWS - gone.length, archived: 0 });
+    expect(await archived()).toBe(0);
+  }, 180_000);
+});

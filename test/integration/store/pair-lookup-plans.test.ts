@@ -89,17 +89,22 @@ describe('pair look-ups by key, on a pairs table bulk-loaded moments ago and not
     client = store = undefined;
   });
 
-  it('analyses the pairs before looking them up, and a chunk of keys is then looked up by probing the primary key per key', async () => {
-    const { client, pairs } = await bulkLoaded();
-    expect(await pairStatisticsFit(client, FLOW, ENTITY, PAIRS)).toBe(true);
-    const seen = await SeenKeys.create(client);
-    const all = await plan(client, await sqlOf(pairs, client, await seen.add(Array.from({ length: 5_000 }, (_, i) => key(i * 3)))));
-    const scans = pairScans(all);
-    expect(scans.map((node) => [node['Node Type'], node['Index Name']])).toEqual([['Index Scan', 'pairs_scope_source_key_pk']]);
-    expect(scans[0]!['Index Cond']).toContain('source_key');
-    expect(all[0]!['Node Type']).toBe('Nested Loop');
-    await seen.drop();
-  });
+  for (const versions of [false, true]) {
+    it(`analyses the pairs before looking them up, and a chunk of keys${versions ? ' with their hashes' : ''} is then looked up by probing the primary key per key`, async () => {
+      const { client, pairs } = await bulkLoaded();
+      expect(await pairStatisticsFit(client, FLOW, ENTITY, PAIRS)).toBe(true);
+      const seen = await SeenKeys.create(client);
+      const keys = Array.from({ length: 5_000 }, (_, i) => key(i * 3));
+      const same = (pair: string, hash: string) => pairs.unchangedSourceSql(pair, hash);
+      const stage = await seen.add(keys, versions ? { values: keys.map(() => 'h'), same } : undefined);
+      const all = await plan(client, await sqlOf(pairs, client, stage));
+      const scans = pairScans(all);
+      expect(scans.map((node) => [node['Node Type'], node['Index Name']])).toEqual([['Index Scan', 'pairs_scope_source_key_pk']]);
+      expect(scans[0]!['Index Cond']).toContain('source_key');
+      expect(all[0]!['Node Type']).toBe('Nested Loop');
+      await seen.drop();
+    });
+  }
 
   it('finds the vanished pairs with a hash or merge join, never a loop over one side per row of the other, even unanalysed', async () => {
     const { client, pairs } = await bulkLoaded();

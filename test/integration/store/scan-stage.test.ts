@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { joinWithPairs } from '../../../src/engine/key-join.js';
+import { joinChunksWithPairs, joinWithPairs, SAME_VERSION_PAIR } from '../../../src/engine/key-join.js';
 import type { Row } from '../../../src/engine/connector.js';
 import { copyOutRows } from '../../../src/util/copy-out.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
@@ -123,6 +123,47 @@ describe('joinWithPairs through the scan stage (a side without key order)', () =
         joined.push(match);
       }
       expect(joined).toEqual([{ right: ['b', 'pair b'] }, { right: ['d', 'pair d'] }, { right: ['e', 'pair e'] }]);
+    });
+  });
+
+  it('looks a chunk up with its versions: a pair that holds the version of its row stays in the state DB, any other comes back, with keys and versions as they were', async () => {
+    const url = await freshDatabase('scan_stage_versions');
+    await withClient(url, async (client) => {
+      const odd = `q"\\'x`;
+      // `[k, v]`: a version, none (null) or an odd one; "f" has no row.
+      const pairs = `SELECT k COLLATE "C" AS k, v FROM (VALUES ('b', 'h1'), ('d', NULL), ('e', 'x'), ('f', 'h'), ('${odd.replace(/'/g, "''")}', '${odd.replace(/'/g, "''")}'), ('h', NULL)) AS t(k, v)`;
+      const chunks: Row[][] = [
+        [['d', 'h'], ['a', 'h'], ['b', 'h1']],
+        [[odd, odd], ['c', null], ['e', 'y'], ['h', null]],
+      ];
+      async function* side(): AsyncGenerator<Row[]> {
+        yield* chunks;
+      }
+      const matched: (Row | undefined)[][] = [];
+      for await (const { left, right } of joinChunksWithPairs<Row>(
+        { chunks: side(), uniqueKeys: true, key: (row) => row[0]!, version: (row) => row[1]!, toRow: (row) => row, fromRow: (row) => row },
+        {
+          stream: (stage) => copyOutRows(client, stage ? stage.joinSql(pairs, 'k') : `${pairs} ORDER BY k`),
+          key: (pair) => pair[0]!,
+          fitForLookups: async () => true,
+          sameVersion: (pair, version) => `${pair}.v = ${version}`,
+        },
+        client,
+        { pairsInMemory: 1, lookupRows: 2 },
+      )) {
+        for (let i = 0; i < left.length; i++) matched.push([left[i], right[i] === SAME_VERSION_PAIR ? ['same'] : right[i]]);
+      }
+      expect(matched).toEqual([
+        [['d', 'h'], ['d', null]],
+        [['a', 'h'], undefined],
+        [['b', 'h1'], ['same']],
+        [[odd, odd], ['same']],
+        [['c', null], undefined],
+        [['e', 'y'], ['e', 'x']],
+        // Null is never the same version here: the caller compares it.
+        [['h', null], ['h', null]],
+        [undefined, ['f', 'h']],
+      ]);
     });
   });
 });
