@@ -1,8 +1,8 @@
 import { PAIR_COUNT, SeenKeys, StagedScan, type ScanStage, type StagedRow } from '../store/scan-stage.js';
 import type { StateClient } from '../store/state-connection.js';
-import { flattened, inBatches } from '../util/batches.js';
+import { chunksOf, flattened, inBatches } from '../util/batches.js';
 import type { Row } from './connector.js';
-import { mergeByKey, type KeyMatch } from './merge-join.js';
+import { mergeByKey, mergeChunksByKey, type KeyMatch, type KeyMatchChunk } from './merge-join.js';
 
 /** How a side's rows are keyed, ordered and staged (its rows come as KeyedSide's or ChunkedSide's). */
 interface SideShape<L> {
@@ -31,6 +31,8 @@ export interface KeyedSide<L> extends SideShape<L> {
 /** A side without key order whose rows come a chunk at a time, as its reader gives them. */
 export interface ChunkedSide<L> extends SideShape<L> {
   chunks: AsyncIterable<L[]>;
+  /** The chunks come in the engine's key order (capability `orderedScan`): merged with the pairs as both stream. */
+  ordered?: boolean;
 }
 
 /**
@@ -38,10 +40,7 @@ export interface ChunkedSide<L> extends SideShape<L> {
  * `right[i]`; either is undefined where that side has none, never both. `right[i]` is
  * SAME_VERSION_PAIR where the pair holds the row's version (see `SideShape.version`).
  */
-export interface MatchChunk<L> {
-  left: readonly (L | undefined)[];
-  right: readonly (Row | undefined)[];
-}
+export type MatchChunk<L> = KeyMatchChunk<L, Row>;
 
 /**
  * In place of a pair that a look-up found holding its row's version as it stands (a source row's
@@ -101,11 +100,16 @@ export function joinWithPairs<L>(side: KeyedSide<L>, pairs: PairsByKey, stateStr
 }
 
 /**
- * joinWithPairs for a side without key order that comes a chunk at a time, the matches a chunk at a
- * time: one async step per chunk, not per row. A side that gives each key once is matched chunk by
- * chunk as its reader gives them (the look-ups then take the reader's chunks, not `bounds.lookupRows`).
+ * joinWithPairs for a side that comes a chunk at a time, the matches a chunk at a time: one async
+ * step per chunk, not per row. An ordered side is merged with the pairs' stream as its chunks and
+ * the pairs' come. A side that gives each key once is matched chunk by chunk as its reader gives
+ * them (the look-ups then take the reader's chunks, not `bounds.lookupRows`).
  */
 export async function* joinChunksWithPairs<L>(side: ChunkedSide<L>, pairs: PairsByKey, stateStream: StateClient, bounds = SIDE_ORDER_BOUNDS): AsyncGenerator<MatchChunk<L>> {
+  if (side.ordered) {
+    yield* mergeChunksByKey(side.chunks, chunksOf(pairs.stream(), bounds.lookupRows), (row) => side.key(row), (pair) => pairs.key(pair));
+    return;
+  }
   const join = await joinInSideOrder(side, pairs, stateStream, bounds);
   if (join) yield* join(side.chunks);
   // The state DB's join streams a row at a time: grouped, so that the caller has one loop.

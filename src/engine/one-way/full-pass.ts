@@ -1,10 +1,9 @@
 import type { NewPairSources, StoredPair } from '../../store/pairs.js';
 import { pairStatisticsFit } from '../../store/pairs-statistics.js';
-import { flattened } from '../../util/batches.js';
 import { ownRecordStrings } from '../../util/own-strings.js';
 import type { FreshBatch, Row } from '../connector.js';
 import { freshBatchMaker } from './fresh-batches.js';
-import { joinChunksWithPairs, joinWithPairs, SAME_VERSION_PAIR, type ChunkedSide, type PairsByKey } from '../key-join.js';
+import { joinChunksWithPairs, SAME_VERSION_PAIR, type ChunkedSide, type PairsByKey } from '../key-join.js';
 import { clearCarriedMarker, writeBatch, type MarkerCarry } from './batch-writer.js';
 import { classify, UNCHANGED_PAIR } from './classify.js';
 import { checkTargetDrift } from './drift.js';
@@ -65,7 +64,7 @@ export async function fullPass(parts: EntityParts): Promise<void> {
 }
 
 /**
- * Joins the source with the pairs by key (see joinWithPairs: merged as they stream when the source
+ * Joins the source with the pairs by key (see joinChunksWithPairs: merged as they stream when the source
  * scans in key order, in the source's order when it gives each key once, joined in the state DB
  * otherwise): a key on both sides is compared by hash, a source-only key is new, a pair-only key is
  * a vanished source row. With no pairs yet and a source that gives each key once, every row is new
@@ -75,8 +74,7 @@ async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newe
   const noPairs = pairCount === 0;
   const comparison = new Comparison(parts, keyOnly, !noPairs);
   if (noPairs && parts.reader.uniqueKeys) await takeFreshRecords(parts, comparison, keyOnly, newest);
-  else if (!parts.ctx.source.capabilities.orderedScan) await takeMatchChunks(parts, comparison, keyOnly, newest, pairCount);
-  else await takeMergedMatches(parts, comparison, keyOnly, newest, pairCount);
+  else await takeMatchChunks(parts, comparison, keyOnly, newest, pairCount);
   await comparison.finish();
 }
 
@@ -94,13 +92,19 @@ async function takeFreshRecords(parts: EntityParts, comparison: Comparison, keyO
 }
 
 /**
- * A source without key order: its matches a chunk at a time, as for a first import (a day-2 snapshot
- * joins every row). Pairs looked up by key compare hashes in the state DB: an unchanged row's pair
- * is not read back (SAME_VERSION_PAIR), so it costs no pair object. `pairCount`: as counted at the
- * pass's start (the drift check since changes few, and a count a little off only picks the way of joining).
+ * The source's matches with the pairs a chunk at a time: merged as both stream when the source scans
+ * in key order, else in the source's order (a day-2 snapshot joins every row). Pairs looked up by key
+ * compare hashes in the state DB: an unchanged row's pair is not read back (SAME_VERSION_PAIR), so it
+ * costs no pair object. `pairCount`: as counted at the pass's start (the drift check since changes
+ * few, and a count a little off only picks the way of joining).
  */
 async function takeMatchChunks(parts: EntityParts, comparison: Comparison, keyOnly: boolean, newest: NewestWithinCeiling, pairCount: number): Promise<void> {
-  const side = { ...sourceSide(parts), version: (record: KeyedRecord) => record.hash, chunks: scannedRecordChunks(parts, !keyOnly, newest, recordsOf(pairCount)) };
+  const side: ChunkedSide<KeyedRecord> = {
+    ...sourceSide(parts),
+    ordered: parts.ctx.source.capabilities.orderedScan,
+    version: (record) => record.hash,
+    chunks: scannedRecordChunks(parts, !keyOnly, newest, recordsOf(pairCount)),
+  };
   const pairs: PairsByKey = { ...pairsBySourceKey(parts), count: pairCount, sameVersion: (pair, hash) => parts.pairs.unchangedSourceSql(pair, hash) };
   for await (const { left, right } of joinChunksWithPairs<KeyedRecord>(side, pairs, parts.ctx.stateStream.client)) {
     // Indexed, as in takeFreshRecords.
@@ -112,16 +116,7 @@ async function takeMatchChunks(parts: EntityParts, comparison: Comparison, keyOn
   }
 }
 
-/** A source in key order: merged with the pairs as both stream, a row at a time. */
-async function takeMergedMatches(parts: EntityParts, comparison: Comparison, keyOnly: boolean, newest: NewestWithinCeiling, pairCount: number): Promise<void> {
-  const side = { ...sourceSide(parts), rows: flattened(scannedRecordChunks(parts, !keyOnly, newest, recordsOf(pairCount))), ordered: true };
-  for await (const { left, right } of joinWithPairs<KeyedRecord>(side, pairsBySourceKey(parts), parts.ctx.stateStream.client)) {
-    const turn = comparison.take(left, right && toStoredPair(right));
-    if (turn) await turn;
-  }
-}
-
-/** The source's records as a side of the join with the pairs (see joinWithPairs). */
+/** The source's records as a side of the join with the pairs (see joinChunksWithPairs). */
 function sourceSide(parts: EntityParts): Omit<ChunkedSide<KeyedRecord>, 'chunks'> {
   return {
     uniqueKeys: parts.reader.uniqueKeys,

@@ -167,3 +167,46 @@ describe('joinWithPairs through the scan stage (a side without key order)', () =
     });
   });
 });
+
+describe('joinChunksWithPairs, a side in key order', () => {
+  it('merges the side\'s chunks with the pairs\' stream as both come, without a stage: every row and pair once, in key order', async () => {
+    const url = await freshDatabase('ordered_chunks');
+    await withClient(url, async (client) => {
+      const pairsQuery = `SELECT k COLLATE "C" AS k, other FROM (VALUES ('b', 'pair b'), ('d', 'pair d'), ('e', 'pair e'), ('g', 'pair g')) AS v(k, other) ORDER BY 1`;
+      async function* chunks(): AsyncGenerator<Row[]> {
+        yield [['a', 'row a']];
+        yield [['b', 'row b'], ['c', 'row c']];
+        yield [];
+        yield [['d', 'row d'], ['f', 'row f']];
+      }
+      const stages: unknown[] = [];
+      const matches: { left?: Row; right?: Row }[] = [];
+      for await (const { left, right } of joinChunksWithPairs<Row>(
+        { chunks: chunks(), ordered: true, key: (row) => row[0]!, toRow: (row) => row, fromRow: (row) => row },
+        {
+          stream: (stage) => {
+            stages.push(stage);
+            return copyOutRows(client, pairsQuery);
+          },
+          key: (pair) => pair[0]!,
+        },
+        client,
+      )) {
+        expect(left.length).toBe(right.length);
+        for (let i = 0; i < left.length; i++) matches.push({ ...(left[i] ? { left: left[i] } : {}), ...(right[i] ? { right: right[i] } : {}) });
+      }
+      expect(stages).toEqual([undefined]);
+      expect(matches).toEqual([
+        { left: ['a', 'row a'] },
+        { left: ['b', 'row b'], right: ['b', 'pair b'] },
+        { left: ['c', 'row c'] },
+        { left: ['d', 'row d'], right: ['d', 'pair d'] },
+        { right: ['e', 'pair e'] },
+        { left: ['f', 'row f'] },
+        { right: ['g', 'pair g'] },
+      ]);
+      // The COPY ended with the join: the connection answers.
+      expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    });
+  });
+});
