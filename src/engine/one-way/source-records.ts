@@ -116,6 +116,12 @@ export class ScannedRecord implements KeyedRecord {
 
 /** As `readRecord`, for a Full scan that has pairs to compare with (see ScannedRecord). */
 export function readScannedRecord(plan: EntityPlan, row: Row, tally: EntityTally): ScannedRecord | undefined {
+  const key = usableKey(plan, row, tally);
+  return key === undefined ? undefined : new ScannedRecord(plan, row, key);
+}
+
+/** Counts the row read; its encoded key, or undefined when the row is rejected (a null key part, a value it could not read). */
+function usableKey(plan: EntityPlan, row: Row, tally: EntityTally): string | undefined {
   tally.counters.read++;
   // The codec reads the key parts, the row's first values.
   const key = plan.source.codec.encode(row);
@@ -123,8 +129,7 @@ export function readScannedRecord(plan: EntityPlan, row: Row, tally: EntityTally
     tally.reject(null, `key ${plan.source.keys.join(', ')} is null`);
     return undefined;
   }
-  if (rejectedAsUnreadable(row, key, tally, plan)) return undefined;
-  return new ScannedRecord(plan, row, key);
+  return rejectedAsUnreadable(row, key, tally, plan) ? undefined : key;
 }
 
 /**
@@ -221,15 +226,8 @@ export class FreshRecord implements KeyedRecord, WriteItem {
 
 /** As `readRecord`, for the plain path of a first import (see FreshRecord). */
 export function readFreshRecord(plan: EntityPlan, row: Row, tally: EntityTally): FreshRecord | undefined {
-  tally.counters.read++;
-  // The codec reads the key parts, the row's first values.
-  const key = plan.source.codec.encode(row);
-  if (key === undefined) {
-    tally.reject(null, `key ${plan.source.keys.join(', ')} is null`);
-    return undefined;
-  }
-  if (rejectedAsUnreadable(row, key, tally, plan)) return undefined;
-  return new FreshRecord(plan, row, key);
+  const key = usableKey(plan, row, tally);
+  return key === undefined ? undefined : new FreshRecord(plan, row, key);
 }
 
 /**

@@ -1,8 +1,7 @@
 import type pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openStateStore, type StateStore } from '../../../src/store/db.js';
+import { describe, expect, it } from 'vitest';
 import { PairStore } from '../../../src/store/pairs.js';
-import { freshDatabase } from '../../helpers/databases.js';
+import { freshStateClients } from '../../helpers/state-client.js';
 
 /**
  * A Full run's deletions read the flow entity's gone pairs (source_gone_at set) in source-key order.
@@ -46,18 +45,10 @@ async function copiedQueries(client: pg.PoolClient, run: () => Promise<void>): P
 }
 
 describe('gone pairs', () => {
-  let store: StateStore | undefined;
-  let client: pg.PoolClient | undefined;
-
-  afterEach(async () => {
-    client?.release();
-    await store?.close();
-    client = store = undefined;
-  });
+  const stateClient = freshStateClients();
 
   it('are read through their partial index, in source-key order, without a scan of every pair', async () => {
-    store = await openStateStore(await freshDatabase('gone_pairs_index'));
-    client = await store.pool.connect();
+    const client = await stateClient('gone_pairs_index');
     const pairs = new PairStore(client, 'hr/payroll', 'employees');
     // Inserted in reverse, so that key order is not the table's order.
     await pairs.insertNew(Array.from({ length: PAIRS }, (_, n) => PAIRS - 1 - n).map((i) => ({ sourceKey: key(i), targetKey: `t${i}`, sourceHash: 'h', targetHash: 't', sourceCursor: null })));
@@ -67,7 +58,7 @@ describe('gone pairs', () => {
 
     const read: string[][] = [];
     const [sql, ...more] = await copiedQueries(client, async () => {
-      for await (const row of pairs.streamGone(client!)) read.push(row as string[]);
+      for await (const row of pairs.streamGone(client)) read.push(row as string[]);
     });
     expect(more).toEqual([]);
     expect(read).toEqual(gone.map((k) => [k, `t${Number(k.slice(1))}`]));

@@ -1,9 +1,7 @@
-import type pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openStateStore, type StateStore } from '../../../src/store/db.js';
+import { describe, expect, it } from 'vitest';
 import { PairStore } from '../../../src/store/pairs.js';
 import { pairStatisticsFit, refreshPairStatistics } from '../../../src/store/pairs-statistics.js';
-import { freshDatabase } from '../../helpers/databases.js';
+import { freshStateClients } from '../../helpers/state-client.js';
 
 /**
  * After a bulk load Ferry analyses ferry.pairs with a small sample (3,000 rows, not the default
@@ -15,18 +13,10 @@ const ENTITIES = 24;
 const key = (entity: number, i: number) => `k${entity}-${String(i).padStart(7, '0')}`;
 
 describe('the statistics of ferry.pairs after a load', () => {
-  let store: StateStore | undefined;
-  let client: pg.PoolClient | undefined;
-
-  afterEach(async () => {
-    client?.release();
-    await store?.close();
-    client = store = undefined;
-  });
+  const stateClient = freshStateClients();
 
   it('come from a small sample that still counts every flow entity\'s pairs about right', async () => {
-    store = await openStateStore(await freshDatabase('pairs_statistics_sample'));
-    client = await store.pool.connect();
+    const client = await stateClient('pairs_statistics_sample');
     await client.query('ALTER TABLE ferry.pairs SET (autovacuum_enabled = false)');
     // One large flow entity among many small ones, as a shared state DB has them.
     const sizes = Array.from({ length: ENTITIES }, (_, e) => (e === 5 ? 60_000 : 800 + 40 * e));
