@@ -1,7 +1,6 @@
 import { chunksOf } from '../../util/batches.js';
 import type { Row } from '../connector.js';
 import { joinChunksWithPairs } from '../key-join.js';
-import { mergeChunksByKey, type KeyMatchChunk } from '../merge-join.js';
 import type { EntityParts } from './parts.js';
 
 /** Rows per chunk of a target scan that does not come in chunks of its own. */
@@ -19,14 +18,12 @@ export async function checkTargetDrift(parts: EntityParts): Promise<void> {
   const key = (row: Row): string => codec.encode(row)!;
   const pairKey = (pair: Row): string => pair[0]!;
   const client = ctx.stateStream.client;
-  // `[target_key, source_key, target_hash]`
-  const matches: AsyncIterable<KeyMatchChunk<Row, Row>> = ctx.target.capabilities.orderedScan
-    ? mergeChunksByKey(chunksOf(parts.target.streamHashes(), CHUNK_ROWS), chunksOf(parts.pairs.streamByTargetKey(client), CHUNK_ROWS), key, pairKey)
-    : joinChunksWithPairs<Row>(
-        { chunks: chunksOf(parts.target.streamHashes(), CHUNK_ROWS), key, toRow: (row) => row, fromRow: (row) => row },
-        { stream: (stage) => parts.pairs.streamByTargetKey(client, stage), key: pairKey },
-        client,
-      );
+  // Merged as both stream when the target scans in key order, else staged. `[target_key, source_key, target_hash]`
+  const matches = joinChunksWithPairs<Row>(
+    { chunks: chunksOf(parts.target.streamHashes(), CHUNK_ROWS), ordered: ctx.target.capabilities.orderedScan, key, toRow: (row) => row, fromRow: (row) => row },
+    { stream: (stage) => parts.pairs.streamByTargetKey(client, stage), key: pairKey },
+    client,
+  );
   let stale: string[] = [];
   let drifted = 0;
   // A record deleted on a target that gives new records new keys cannot be rewritten under its key:
