@@ -28,7 +28,7 @@ export interface KeyedSide<L> extends SideShape<L> {
   ordered: boolean;
 }
 
-/** A side without key order whose rows come a chunk at a time, as its reader gives them. */
+/** A side whose rows come a chunk at a time, as its reader gives them (in key order only when `ordered`). */
 export interface ChunkedSide<L> extends SideShape<L> {
   chunks: AsyncIterable<L[]>;
   /** The chunks come in the engine's key order (capability `orderedScan`): merged with the pairs as both stream. */
