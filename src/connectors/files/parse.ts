@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
@@ -45,20 +46,31 @@ const ICONV_NAMES: Record<FileEncoding, string> = { 'UTF-8': 'utf8', 'UTF-8-BOM'
 const PIECE = 1 << 18;
 
 /**
- * The file's bytes as text, a piece at a time; a UTF-8 byte order mark is dropped (iconv-lite strips
- * it by default). The pieces are read into one buffer, reused (a read stream allocates one per
- * piece, ~80 MB of short-lived Buffers for a 1M-row file, and the mark-compacts they bring): the
- * decoder copies each piece into a string and keeps the bytes of a cut character in its own buffer.
+ * The file's bytes as text, a piece at a time; a UTF-8 byte order mark is dropped. The pieces are
+ * read into one buffer, reused (a read stream allocates one per piece, ~80 MB of short-lived Buffers
+ * for a 1M-row file, and the mark-compacts they bring). A piece of ASCII bytes only, after a piece
+ * that was ASCII too (so no cut character waits in the decoder), reads the same in every encoding
+ * declared and becomes a string by a plain copy; any other piece goes through the decoder, which
+ * keeps the bytes of a cut character for the next one.
  */
 async function* textPieces(path: string, encoding: FileEncoding): AsyncGenerator<string> {
-  const decoder = iconv.getDecoder(ICONV_NAMES[encoding]);
+  // The mark is dropped here, not by the decoder: it would drop a U+FEFF that begins its first piece
+  // wherever in the file that piece is.
+  const decoder = iconv.getDecoder(ICONV_NAMES[encoding], { stripBOM: false });
   const file = await open(path, 'r');
   try {
     const buffer = Buffer.allocUnsafe(PIECE);
+    let first = true;
+    let afterAscii = true;
     for (;;) {
       const { bytesRead } = await file.read(buffer, 0, PIECE, null);
       if (bytesRead === 0) break;
-      const text = decoder.write(buffer.subarray(0, bytesRead));
+      const start = first && ICONV_NAMES[encoding] === 'utf8' && startsWithUtf8Mark(buffer, bytesRead) ? UTF8_MARK.length : 0;
+      first = false;
+      const piece = buffer.subarray(start, bytesRead);
+      const ascii = isAscii(piece);
+      const text = ascii && afterAscii ? piece.toString('latin1') : decoder.write(piece);
+      afterAscii = ascii;
       if (text.length > 0) yield text;
     }
     const rest = decoder.end();
@@ -66,6 +78,12 @@ async function* textPieces(path: string, encoding: FileEncoding): AsyncGenerator
   } finally {
     await file.close();
   }
+}
+
+const UTF8_MARK = Buffer.from([0xef, 0xbb, 0xbf]);
+
+function startsWithUtf8Mark(buffer: Buffer, length: number): boolean {
+  return length >= UTF8_MARK.length && buffer[0] === UTF8_MARK[0] && buffer[1] === UTF8_MARK[1] && buffer[2] === UTF8_MARK[2];
 }
 
 /** `textPieces` as a stream, for csv-parse and readline (destroying it closes the file). */

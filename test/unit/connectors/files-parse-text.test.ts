@@ -59,3 +59,49 @@ describe('a plain file read in pieces of one reused buffer', () => {
     }
   });
 });
+
+describe('pieces of ASCII only become text by a copy, the others through the decoder', () => {
+  const write = (bytes: Buffer) => {
+    const path = join(dir, `${++files}.csv`);
+    writeFileSync(path, bytes);
+    return path;
+  };
+  const header = Buffer.from('id,name\n');
+
+  it('a character cut between two pieces, then pieces of ASCII after it: every value as written', async () => {
+    // Piece 0 ASCII; piece 1 ends with the first byte of "é"; piece 2 begins with its second; pieces 3 and 4 ASCII.
+    const first = `1,${'a'.repeat(2 * PIECE - 1 - header.length - 2)}é\n`;
+    const second = `2,${'c'.repeat(2 * PIECE + PIECE / 2)}\n`;
+    const bytes = Buffer.concat([header, Buffer.from(first + second + '3,end\n')]);
+    expect(bytes[2 * PIECE - 1]).toBe(0xc3);
+    expect(bytes.length).toBeGreaterThan(4 * PIECE);
+    const { clean, parsed } = await recordsOf(write(bytes), 'UTF-8');
+    const rows = [['1', first.slice(2, -1)], ['2', second.slice(2, -1)], ['3', 'end']];
+    expect(clean).toEqual(rows);
+    expect(parsed).toEqual(rows);
+  });
+
+  it('a piece of ASCII after a piece that ends inside an invalid character: the replacement character stays where the bytes were', async () => {
+    const lead = Buffer.concat([header, Buffer.from(`1,${'a'.repeat(2 * PIECE - 1 - header.length - 2)}`), Buffer.from([0xc3])]);
+    expect(lead.length).toBe(2 * PIECE);
+    const bytes = Buffer.concat([lead, Buffer.from(`x\n2,${'b'.repeat(PIECE)}\n`)]);
+    const { clean, parsed } = await recordsOf(write(bytes), 'UTF-8');
+    const rows = [['1', `${'a'.repeat(2 * PIECE - 1 - header.length - 2)}\ufffdx`], ['2', 'b'.repeat(PIECE)]];
+    expect(clean).toEqual(rows);
+    expect(parsed).toEqual(rows);
+  });
+
+  it('the byte order mark is dropped at the start of the file only, not where the decoder first reads', async () => {
+    // After the mark, piece 0 is ASCII; piece 1, the first the decoder reads, begins with U+FEFF (a value's character).
+    const mark = Buffer.from([0xef, 0xbb, 0xbf]);
+    const value = `${'a'.repeat(PIECE - mark.length - header.length - 2)}\ufeffz`;
+    const bytes = Buffer.concat([mark, header, Buffer.from(`1,${value}\n2,${'b'.repeat(10)}\n`)]);
+    expect([...bytes.subarray(PIECE, PIECE + 3)]).toEqual([...mark]);
+    const path = write(bytes);
+    expect(await fileColumnNames(path, 'Csv', dialect('UTF-8'))).toEqual(['id', 'name']);
+    const { clean, parsed } = await recordsOf(path, 'UTF-8');
+    const rows = [['1', value], ['2', 'b'.repeat(10)]];
+    expect(clean).toEqual(rows);
+    expect(parsed).toEqual(rows);
+  });
+});
