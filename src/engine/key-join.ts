@@ -195,7 +195,7 @@ async function* joinByLookups<L>(side: SideShape<L>, chunks: AsyncIterable<L[]>,
     await ahead.catch(() => {});
     await reader.return?.(undefined);
   }
-  for await (const gone of inBatches(pairs.stream(seen.vanished()), vanishedChunk)) yield vanished(gone);
+  for await (const gone of inBatches(pairs.stream(await seen.vanished()), vanishedChunk)) yield vanished(gone);
   await seen.drop();
 }
 

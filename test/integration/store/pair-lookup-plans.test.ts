@@ -112,7 +112,7 @@ describe('pair look-ups by key, on a pairs table bulk-loaded moments ago and not
     // Streamed, as a run does: the look-up stores its keys.
     for await (const _ of pairs.streamBySourceKey(client, await seen.add(Array.from({ length: 50_000 }, (_, i) => key(i)))));
     expect((await client.query(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE 'ferry_seen_keys_%'`)).rows[0].n).toBe(1);
-    const all = await plan(client, await sqlOf(pairs, client, seen.vanished()));
+    const all = await plan(client, await sqlOf(pairs, client, await seen.vanished()));
     expect(all.some((node) => node['Node Type'] === 'Nested Loop')).toBe(false);
     expect(all.some((node) => node['Join Type'] === 'Full')).toBe(true);
     await seen.drop();
@@ -140,7 +140,7 @@ describe('pair look-ups by key, on a pairs table bulk-loaded moments ago and not
         for await (const _ of pairs.streamBySourceKey(client, stage));
       }
       // A probe per stored key, and the range above the last chunk: the pairs are never read whole.
-      const vanished = await plan(client, await sqlOf(pairs, client, seen.vanished()));
+      const vanished = await plan(client, await sqlOf(pairs, client, await seen.vanished()));
       expect(pairScans(vanished).map((node) => node['Node Type'])).not.toContain('Seq Scan');
       const byKey = vanished.filter((node) => node['Index Name'] === 'pairs_scope_source_key_pk');
       expect(byKey.map((node) => node['Index Cond'])).toEqual([expect.stringMatching(/source_key = /), expect.stringMatching(/source_key > /)]);
