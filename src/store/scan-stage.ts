@@ -103,7 +103,7 @@ export class StagedScan implements ScanStage {
  * subquery with LIMIT 1 per key, which only runs as a loop over the keys; each probes the primary
  * key as long as the planner counts the flow's pairs about right (see pairs-statistics.ts: a flow's
  * 1M pairs bulk-loaded moments ago can be put at one, and then a scan of all of them per key looks
- * as cheap). Either way a chunk's keys are sent once.
+ * as cheap).
  *
  * The vanished pairs are those stored as `gone`, plus those above the ordered chunks' range whose
  * key no stored key matches: with no key stored, a range scan and a probe per `gone` key; else a
