@@ -1,5 +1,5 @@
 import type { NewPairs, NewPairSources, StoredPair } from '../../store/pairs.js';
-import { rowProblem, SOURCE_LAYOUT, unmappedValue, type FreshBatch, type Row } from '../connector.js';
+import { drawnKey, rowProblem, SOURCE_LAYOUT, unmappedValue, type DrawnKeyList, type FreshBatch, type Row } from '../connector.js';
 import type { EntityPlan } from '../plan.js';
 import type { EntityTally } from './tally.js';
 
@@ -142,7 +142,6 @@ function usableKey(plan: EntityPlan, row: Row, tally: EntityTally): string | und
  * write item, two arrays and a hash and a cursor string, and fewer of them outlive the young generation.
  */
 export class FreshRecord implements KeyedRecord, WriteItem {
-  targetKey: string[] | undefined = undefined;
   freshRow: number | undefined = undefined;
   /** Only when a batch takes another way of writing and gets its values back (restoreValues). */
   values: (string | null)[] | undefined = undefined;
@@ -151,6 +150,13 @@ export class FreshRecord implements KeyedRecord, WriteItem {
   private pairRow = -1;
   /** A one-part key's part, or the parts of a longer key (sliced: few keys have more than one). */
   private readonly parts: string | null | (string | null)[];
+  /**
+   * A drawn target key as the list its batch drew and its place there (`takeDrawnKey`): no array per
+   * row that waits through its batch's COPY. `given`: a key set otherwise (WriteItem's `targetKey`).
+   */
+  private drawn: DrawnKeyList | undefined = undefined;
+  private drawnAt = 0;
+  private given: string[] | undefined = undefined;
   // No pair, link, awaited key or match values: none on this path (a field less per row that waits for its write).
 
   constructor(
@@ -165,6 +171,33 @@ export class FreshRecord implements KeyedRecord, WriteItem {
 
   get kind(): WriteKind {
     return 'new';
+  }
+
+  /** WriteItem's target key: its drawn key's parts are made anew on each call (see `targetKeyPart`). */
+  get targetKey(): string[] | undefined {
+    return this.given ?? (this.drawn ? drawnKey(this.drawn, this.drawnAt) : undefined);
+  }
+
+  set targetKey(key: string[] | undefined) {
+    this.given = key;
+    this.drawn = undefined;
+  }
+
+  get hasTargetKey(): boolean {
+    return this.given !== undefined || this.drawn !== undefined;
+  }
+
+  /** Takes drawn key `i` of `keys` as its target key. */
+  takeDrawnKey(keys: DrawnKeyList, i: number): void {
+    this.drawn = keys;
+    this.drawnAt = i;
+    this.given = undefined;
+  }
+
+  /** Part `c` of its target key (which it has, see `hasTargetKey`), without making the key's array. */
+  targetKeyPart(c: number): string {
+    const { drawn } = this;
+    return drawn ? drawn.values[this.drawnAt * drawn.columns + c]! : this.given![c]!;
   }
 
   /**
@@ -222,6 +255,11 @@ export class FreshRecord implements KeyedRecord, WriteItem {
     pairs.addFrom(held, this.pairRow, targetKey, targetHash);
     return true;
   }
+}
+
+/** Whether the item has its target key (a FreshRecord's is not made to tell). */
+export function hasTargetKey(item: WriteItem): boolean {
+  return item instanceof FreshRecord ? item.hasTargetKey : item.targetKey !== undefined;
 }
 
 /** As `readRecord`, for the plain path of a first import (see FreshRecord). */
