@@ -151,12 +151,11 @@ export class FreshRecord implements KeyedRecord, WriteItem {
   /** A one-part key's part, or the parts of a longer key (sliced: few keys have more than one). */
   private readonly parts: string | null | (string | null)[];
   /**
-   * A drawn target key as the list its batch drew and its place there (`takeDrawnKey`): no array per
-   * row that waits through its batch's COPY. `given`: a key set otherwise (WriteItem's `targetKey`).
+   * Its target key: a drawn one as the list its batch drew (at `drawnAt`, see `takeDrawnKey`), so no
+   * array per row waits through its batch's COPY; or the parts of a key set otherwise (an array).
    */
-  private drawn: DrawnKeyList | undefined = undefined;
+  private target: DrawnKeyList | string[] | undefined = undefined;
   private drawnAt = 0;
-  private given: string[] | undefined = undefined;
   // No pair, link, awaited key or match values: none on this path (a field less per row that waits for its write).
 
   constructor(
@@ -175,29 +174,28 @@ export class FreshRecord implements KeyedRecord, WriteItem {
 
   /** WriteItem's target key: its drawn key's parts are made anew on each call (see `targetKeyPart`). */
   get targetKey(): string[] | undefined {
-    return this.given ?? (this.drawn ? drawnKey(this.drawn, this.drawnAt) : undefined);
+    const { target } = this;
+    return target === undefined || Array.isArray(target) ? target : drawnKey(target, this.drawnAt);
   }
 
   set targetKey(key: string[] | undefined) {
-    this.given = key;
-    this.drawn = undefined;
+    this.target = key;
   }
 
   get hasTargetKey(): boolean {
-    return this.given !== undefined || this.drawn !== undefined;
+    return this.target !== undefined;
   }
 
   /** Takes drawn key `i` of `keys` as its target key. */
   takeDrawnKey(keys: DrawnKeyList, i: number): void {
-    this.drawn = keys;
+    this.target = keys;
     this.drawnAt = i;
-    this.given = undefined;
   }
 
   /** Part `c` of its target key (which it has, see `hasTargetKey`), without making the key's array. */
   targetKeyPart(c: number): string {
-    const { drawn } = this;
-    return drawn ? drawn.values[this.drawnAt * drawn.columns + c]! : this.given![c]!;
+    const target = this.target!;
+    return Array.isArray(target) ? target[c]! : target.values[this.drawnAt * target.columns + c]!;
   }
 
   /**
