@@ -80,6 +80,8 @@ export async function writeGroupedBatch(parts: EntityParts, items: WriteItem[], 
   // Only the keys go on to the pairs transaction: the records and their values, held by `items`,
   // can go once the target has them (that transaction waits for the one before it).
   const intentKeys = parts.intents ? items.map((item) => item.record.key!) : undefined;
+  // Nothing uses the batch's records any more: its FreshRecords serve the rows read next.
+  parts.freshRecords.giveBack(items);
   // A later member has joined when this one commits: this commit need not wait for its flush (see commitPairs).
   const pairsDone = commitPairs(parts, carry, intentKeys, written, group.transaction, () => group.members > position);
   carry.pairsDone = pairsDone;

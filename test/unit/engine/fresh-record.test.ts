@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DrawnKeyList } from '../../../src/engine/connector.js';
 import type { EntityPlan } from '../../../src/engine/plan.js';
-import { FreshRecord, hasTargetKey } from '../../../src/engine/one-way/source-records.js';
+import { FreshRecord, FreshRecordPool, hasTargetKey } from '../../../src/engine/one-way/source-records.js';
 
 /** FreshRecord reads only the width of the source key from its plan. */
 const plan = { source: { keys: ['employee_no'] } } as unknown as EntityPlan;
@@ -41,5 +41,39 @@ describe('FreshRecord target keys', () => {
     item.targetKey = undefined;
     expect(item.hasTargetKey).toBe(false);
     expect(item.targetKey).toBeUndefined();
+  });
+});
+
+describe('FreshRecordPool', () => {
+  const row = (key: string, cursor: string) => [key, cursor, `hash of ${key}`, 't', 'Ann'];
+
+  it('makes records until some are given back, then reuses them as new ones', () => {
+    const pool = new FreshRecordPool(10);
+    const first = pool.take(plan, row('E1', 'c1'), 'E1');
+    first.takeDrawnKey({ columns: 1, values: ['101'] }, 0);
+    first.freshRow = 3;
+    pool.giveBack([first]);
+    expect(pool.size).toBe(1);
+    const again = pool.take(plan, row('E2', 'c2'), 'E2');
+    expect(again).toBe(first);
+    expect(pool.size).toBe(0);
+    // Nothing of the row it had before.
+    expect([again.key, again.keyParts, again.cursor, again.hash, again.inScope]).toEqual(['E2', ['E2'], 'c2', 'hash of E2', true]);
+    expect([again.targetKey, again.freshRow, again.values]).toEqual([undefined, undefined, undefined]);
+    expect(pool.take(plan, row('E3', 'c3'), 'E3')).not.toBe(first);
+  });
+
+  it('keeps only FreshRecords, and at most its limit of them', () => {
+    const pool = new FreshRecordPool(2);
+    const plain = { record: { key: 'E9', keyParts: ['E9'], cursor: null, hash: 'h', inScope: true }, kind: 'new' as const };
+    pool.giveBack([plain, ...['E1', 'E2', 'E3'].map((key) => pool.take(plan, row(key, 'c'), key))]);
+    expect(pool.size).toBe(2);
+  });
+
+  it("lets go of a given-back record's row and key", () => {
+    const pool = new FreshRecordPool(1);
+    const record = pool.take(plan, row('E1', 'c1'), 'E1');
+    pool.giveBack([record]);
+    expect([record.key, record.hasTargetKey, record.values]).toEqual(['', false, undefined]);
   });
 });
