@@ -7,6 +7,27 @@ import { freshDatabase, withClient } from '../../helpers/databases.js';
 /** Pairs as a query the stage joins with: `[k, other]`, keys under collation "C" like ferry.pairs. */
 const PAIRS = `SELECT k COLLATE "C" AS k, other FROM (VALUES ('b', 'pair b'), ('d', 'pair d'), ('e', 'pair e')) AS v(k, other)`;
 
+/**
+ * `[key, version]` chunks joined with the pairs of `pairs` (columns k, v) through look-ups, two rows
+ * per look-up and no pairs held in memory.
+ */
+function lookUpChunks(client: Parameters<typeof copyOutRows>[0], pairs: string, chunks: Row[][]) {
+  async function* side(): AsyncGenerator<Row[]> {
+    yield* chunks;
+  }
+  return joinChunksWithPairs<Row>(
+    { chunks: side(), uniqueKeys: true, key: (row) => row[0]!, version: (row) => row[1]!, toRow: (row) => row, fromRow: (row) => row },
+    {
+      stream: (stage) => copyOutRows(client, stage ? stage.joinSql(pairs, 'k') : `${pairs} ORDER BY k`),
+      key: (pair) => pair[0]!,
+      fitForLookups: async () => true,
+      sameVersion: (pair, version) => `${pair}.v = ${version}`,
+    },
+    client,
+    { pairsInMemory: 1, lookupRows: 2 },
+  );
+}
+
 async function* rowsOf(rows: Row[]): AsyncGenerator<Row> {
   yield* rows;
 }
@@ -136,21 +157,8 @@ describe('joinWithPairs through the scan stage (a side without key order)', () =
         [['d', 'h'], ['a', 'h'], ['b', 'h1']],
         [[odd, odd], ['c', null], ['e', 'y'], ['h', null]],
       ];
-      async function* side(): AsyncGenerator<Row[]> {
-        yield* chunks;
-      }
       const matched: (Row | undefined)[][] = [];
-      for await (const { left, right } of joinChunksWithPairs<Row>(
-        { chunks: side(), uniqueKeys: true, key: (row) => row[0]!, version: (row) => row[1]!, toRow: (row) => row, fromRow: (row) => row },
-        {
-          stream: (stage) => copyOutRows(client, stage ? stage.joinSql(pairs, 'k') : `${pairs} ORDER BY k`),
-          key: (pair) => pair[0]!,
-          fitForLookups: async () => true,
-          sameVersion: (pair, version) => `${pair}.v = ${version}`,
-        },
-        client,
-        { pairsInMemory: 1, lookupRows: 2 },
-      )) {
+      for await (const { left, right } of lookUpChunks(client, pairs, chunks)) {
         for (let i = 0; i < left.length; i++) matched.push([left[i], right[i] === SAME_VERSION_PAIR ? ['same'] : right[i]]);
       }
       expect(matched).toEqual([
@@ -197,22 +205,9 @@ describe('joinChunksWithPairs through look-ups, a side whose chunks come in key 
     it(name, async () => {
       const url = await freshDatabase('scan_stage_ordered');
       await withClient(url, async (client) => {
-        async function* side(): AsyncGenerator<Row[]> {
-          yield* chunks;
-        }
         const got: string[] = [];
         const gone: string[] = [];
-        for await (const { left, right } of joinChunksWithPairs<Row>(
-          { chunks: side(), uniqueKeys: true, key: (row) => row[0]!, version: (row) => row[1]!, toRow: (row) => row, fromRow: (row) => row },
-          {
-            stream: (stage) => copyOutRows(client, stage ? stage.joinSql(pairs, 'k') : `${pairs} ORDER BY k`),
-            key: (pair) => pair[0]!,
-            fitForLookups: async () => true,
-            sameVersion: (pair, version) => `${pair}.v = ${version}`,
-          },
-          client,
-          { pairsInMemory: 1, lookupRows: 2 },
-        )) {
+        for await (const { left, right } of lookUpChunks(client, pairs, chunks)) {
           for (let i = 0; i < left.length; i++) {
             const pair = right[i];
             if (left[i]) got.push(`${left[i]![0]} ${pair === SAME_VERSION_PAIR ? 'same' : pair ? pair[0] : '-'}`);
