@@ -13,7 +13,8 @@
  *
  *   npx tsx bench/files-import.ts [--rows N] [--runner dist|tsx] [--ref REF] [--first-import-only]
  *   (FERRY_NODE_OPTIONS-style profiling: BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR";
- *   BENCH_PADDED_KEYS=1: zero-padded employee numbers, so both days' files come in key order)
+ *   BENCH_PADDED_KEYS=1: zero-padded employee numbers, so both days' files come in key order;
+ *   BENCH_RANDOM_KEYS=1: keys in no order, as a member list keyed by e-mail or GUID)
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -103,13 +104,26 @@ const day2 = {
   },
 };
 
-/** One employee line; a changed one (day 2) has a new name and salary. */
+/**
+ * Employee `i`'s number as 8 hex digits in no order (a bijection of 32-bit numbers: an odd multiplier,
+ * then an xor-shift), for BENCH_RANDOM_KEYS=1: a file keyed like a member list by e-mail or GUID.
+ */
+function scrambled(i: number): string {
+  let x = Math.imul(i, 0x9e3779b1) >>> 0;
+  x = (x ^ (x >>> 16)) >>> 0;
+  return x.toString(16).padStart(8, '0');
+}
+
+/**
+ * One employee line; a changed one (day 2) has a new name and salary. BENCH_PADDED_KEYS=1: E00000001…,
+ * a file in key order (text keys sort as the state DB's collation "C" does); BENCH_RANDOM_KEYS=1: keys in
+ * no order (`scrambled`). The default E1 … E1000000 is in neither: E10 sorts before E2.
+ */
 function csvLine(i: number, changed: boolean): string {
   const day = String((i % 28) + 1).padStart(2, '0');
   const name = changed ? `"Person ${i}, Sr."` : `"Person ${i}, Jr."`;
   const salary = (2000 + (i % 3000) / 7 + (changed ? 100 : 0)).toFixed(2);
-  // BENCH_PADDED_KEYS=1: E00000001…, a file in key order (text keys sort as the state DB's collation "C" does).
-  const key = process.env.BENCH_PADDED_KEYS ? String(i).padStart(8, '0') : String(i);
+  const key = process.env.BENCH_RANDOM_KEYS ? scrambled(i) : process.env.BENCH_PADDED_KEYS ? String(i).padStart(8, '0') : String(i);
   return `E${key},${name},person${i}@example.org,City ${i % 500},${salary},19${50 + (i % 50)}-0${(i % 9) + 1}-${day}\n`;
 }
 
