@@ -23,6 +23,10 @@ export interface FilesContext extends FileLocationContext {
   runId?: string;
   /** Names of files to import again although they were imported (`ferry run --reimport`). */
   reimport?: string[];
+  /** Bytes a snapshot file's keys may take in memory before a key census counts them (tests make them few). */
+  keyMemoryBytes?: number;
+  /** TEMPORARY (comparison): the keys past the budget go to the state database as before. */
+  stateKeys?: boolean;
 }
 
 /** What every session of one run shares: one connection to the files, one inventory, the files read to their end. */
@@ -90,7 +94,8 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
                 pending: () => s.inventory.pendingFiles(e.name, file),
                 newestImported: () => s.inventory.newestImported(e.name, file),
                 consumed: (files) => files.forEach((f) => consumed.set(f.record.id, f)),
-                firstLines: () => FirstLines.create(s.state.client),
+                ...(context.stateKeys ? { firstLines: () => FirstLines.create(s.state.client, context.keyMemoryBytes) } : {}),
+                ...(context.keyMemoryBytes ? { keyMemoryBytes: context.keyMemoryBytes } : {}),
               },
               sideRows: (fill) =>
                 oncePerRun(`staged ${e.name}`, async () => {
