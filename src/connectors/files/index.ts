@@ -1,7 +1,6 @@
 import type { FilesEndpoint } from '../../api/files.js';
 import type { SyncFlowSpec } from '../../api/syncflow.js';
 import type { Connector, Session } from '../../engine/connector.js';
-import { FirstLines } from '../../store/first-lines.js';
 import { StagedRows } from '../../store/staged-rows.js';
 import { FileSideRecords } from '../../store/file-side-records.js';
 import { markFilesImported, markImportedAgain, recordFileMoved, sourceFiles } from '../../store/source-files.js';
@@ -25,8 +24,6 @@ export interface FilesContext extends FileLocationContext {
   reimport?: string[];
   /** Bytes a snapshot file's keys may take in memory before a key census counts them (tests make them few). */
   keyMemoryBytes?: number;
-  /** TEMPORARY (comparison): the keys past the budget go to the state database as before. */
-  stateKeys?: boolean;
 }
 
 /** What every session of one run shares: one connection to the files, one inventory, the files read to their end. */
@@ -94,7 +91,6 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
                 pending: () => s.inventory.pendingFiles(e.name, file),
                 newestImported: () => s.inventory.newestImported(e.name, file),
                 consumed: (files) => files.forEach((f) => consumed.set(f.record.id, f)),
-                ...(context.stateKeys ? { firstLines: () => FirstLines.create(s.state.client, context.keyMemoryBytes) } : {}),
                 ...(context.keyMemoryBytes ? { keyMemoryBytes: context.keyMemoryBytes } : {}),
               },
               sideRows: (fill) =>

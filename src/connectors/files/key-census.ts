@@ -351,12 +351,14 @@ function censusOf(partitions: Partitions, part: number, budgetBytes: number, dep
   const path = partitions.paths[part]!;
   const bytes = partitions.bytes[part]!;
   if (bytes === 0) return;
-  if (DenseKeyLines.holds(budgetBytes, partitions.keys[part]!, bytes, partitions.longest[part]!) && loadWhole(path, budgetBytes, runs)) {
+  // Counted by its records, a partition may look too big when many of them repeat a key (a repeat
+  // takes no room); once split, the part of it that still looks too big is tried anyway.
+  const fits = DenseKeyLines.holds(budgetBytes, partitions.keys[part]!, bytes, partitions.longest[part]!);
+  if ((fits || depth > 0) && loadWhole(path, budgetBytes, runs)) {
     unlinkSync(path);
     return;
   }
   if (depth === MAX_DEPTH) throw new Error(`the keys of a file could not be split to fit ${budgetBytes} bytes`);
-  // Repeated keys take no room: a partition found too big by its count alone may still fit, once split.
   const count = Math.min(MAX_PARTITIONS, Math.max(2, Math.ceil((2 * bytes) / budgetBytes)));
   const split = new Partitions(dirname(path), basename(path), count, depth + 1);
   try {

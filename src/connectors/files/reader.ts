@@ -2,7 +2,6 @@ import { stat } from 'node:fs/promises';
 import type { FileSource } from '../../api/files.js';
 import { asDeletion, rowProblem, type Row, type TableReader, type Watermark } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
-import type { FirstLines as StateFirstLines } from '../../store/first-lines.js';
 import { FirstLines, MEMORY_BYTES } from './first-lines.js';
 import type { ReadyFile } from './inventory.js';
 import { takeKeyCensus, type CensusKeys } from './key-census.js';
@@ -10,9 +9,8 @@ import { readRecords, type CsvDialect, type RecordSink } from './parse.js';
 import { END_OF_FILE, parsePosition, position, RowBuilder, type FieldView } from './rows.js';
 
 /**
- * Rows whose keys are checked against the earlier ones in one round trip to the state database, at
- * least: a piece of the file's text (256 KiB, ~3,000 rows of the bench's file) is taken whole, so a
- * chunk is about one piece. Small, because the rows of the chunk being read and of the chunk being
+ * Rows whose keys are checked against the earlier ones together, at least: a piece of the file's
+ * text (256 KiB, ~3,000 rows of the bench's file) is taken whole, so a chunk is about one piece. Small, because the rows of the chunk being read and of the chunk being
  * checked are alive together: with 5,000 (two pieces) a 16 MiB young generation promoted most of
  * them, and the read side of a 1M-row file spent ~20% more CPU (mostly in GC).
  */
@@ -138,8 +136,6 @@ export interface EntityFiles {
   newestImported(): Promise<ReadyFile | undefined>;
   /** A file whose every row was read (and older pending snapshots it supersedes). */
   consumed(files: ReadyFile[]): void;
-  /** An empty register of the keys a snapshot file gave (in the state database); the reader drops it. */
-  firstLines?(): Promise<StateFirstLines>;
   /** Bytes a snapshot file's keys may take in memory (`MEMORY_BYTES` unless a test makes them few). */
   keyMemoryBytes?: number;
 }
@@ -207,18 +203,17 @@ export class FilesReader implements TableReader {
 
   /**
    * A snapshot's rows, a key repeated in the file rejected with the line it first came on. The keys
-   * seen go to the state database in chunks, so memory stays flat however long the file.
+   * seen are kept in memory up to a budget; a file whose keys do not fit is counted by a key census
+   * (`takeKeyCensus`, a pass over the file first), so memory stays flat however long the file.
    */
   private async *withoutRepeatedKeys(ready: ReadyFile, pieces: AsyncIterable<void>, built: FileRows, withValues: boolean, after: number | undefined): AsyncGenerator<Row[]> {
     const budget = this.files.keyMemoryBytes ?? MEMORY_BYTES;
-    const seen = this.files.firstLines
-      ? await this.files.firstLines()
-      : new FirstLines(budget, async () => takeKeyCensus(ready.plain, (await stat(ready.plain)).size, budget, (keys) => this.census(ready, withValues, after, keys)));
+    const seen = new FirstLines(budget, async () => takeKeyCensus(ready.plain, (await stat(ready.plain)).size, budget, (keys) => this.census(ready, withValues, after, keys)));
     try {
       // A chunk whose keys the register answered at once (they fit in memory) goes to the engine
       // before the next piece is read: its rows then live one piece less, and fewer of them outlive
-      // two scavenges. A chunk whose keys went to the state database is checked while the next chunk
-      // is read (the checks queue on one connection, so they still run in file order).
+      // two scavenges. A chunk that waits for the census is checked while the next chunk is read
+      // (the register answers its batches in file order).
       let checking: Promise<Row[]> | undefined;
       for await (const _piece of pieces) {
         if (built.length < KEY_CHUNK) continue;
@@ -241,7 +236,7 @@ export class FilesReader implements TableReader {
   }
 
   /** A chunk's rows (`lines[i]` is `rows[i]`'s line), each whose key came on an earlier line replaced by its rejection. */
-  private async checkKeys(seen: Pick<FirstLines, 'register'>, ready: ReadyFile, { rows, lines }: { rows: Row[]; lines: number[] }, withValues: boolean): Promise<Row[]> {
+  private async checkKeys(seen: FirstLines, ready: ReadyFile, { rows, lines }: { rows: Row[]; lines: number[] }, withValues: boolean): Promise<Row[]> {
     const { codec } = this.plan.source;
     // Sized once (no array grown row by row); the lines are the chunk's own when every row has a key.
     const keys = new Array<string>(rows.length);
