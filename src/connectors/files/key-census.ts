@@ -20,6 +20,10 @@ const READ_BUFFER = 1 << 20;
 const MAX_PARTITIONS = 256;
 /** Splits of a split partition, at most: only keys whose two hashes both collide stay together that long. */
 const MAX_DEPTH = 6;
+/** Runs of repeats kept apart at most (each is an open file and a buffer while read): more are merged into one. */
+const MAX_RUNS = 32;
+/** Bytes of a run read at a time. */
+const RUN_READ_BUFFER = 1 << 13;
 
 /**
  * A seeded FNV-1a of a record's key bytes, finished with MurmurHash3's finalizer (other constants
@@ -178,7 +182,7 @@ const uint32At = (from: Uint8Array, at: number) => from[at]! * 2 ** 24 + ((from[
 class RunReader {
   line = 0;
   first = 0;
-  private readonly buffer = new Uint8Array(WRITE_BUFFER);
+  private readonly buffer = new Uint8Array(RUN_READ_BUFFER);
   private held = 0;
   private at = 0;
   private file: number | undefined;
@@ -218,8 +222,9 @@ class RunReader {
 export class RepeatedLines {
   private readonly heap: RunReader[] = [];
 
+  /** `dir`: the census's directory, removed on `close`. */
   constructor(
-    private readonly dir: string,
+    private readonly dir: string | undefined,
     runs: string[],
   ) {
     try {
@@ -245,13 +250,22 @@ export class RepeatedLines {
     }
   }
 
+  /** Gives every repeat, in line order. */
+  drain(each: (line: number, first: number) => void): void {
+    for (let top = this.heap[0]; top !== undefined; top = this.heap[0]) {
+      each(top.line, top.first);
+      if (top.next()) this.sift(0);
+      else this.removeTop();
+    }
+  }
+
   /** Closes the runs and removes the census's directory. */
   async close(): Promise<void> {
     this.closeRuns();
-    await rm(this.dir, { recursive: true, force: true });
+    if (this.dir !== undefined) await rm(this.dir, { recursive: true, force: true });
   }
 
-  private closeRuns(): void {
+  closeRuns(): void {
     for (const run of this.heap) run.close();
     this.heap.length = 0;
   }
@@ -337,6 +351,8 @@ export async function takeKeyCensus(plain: string, fileBytes: number, budget: nu
     const runs: string[] = [];
     for (let part = 0; part < count; part++) {
       censusOf(partitions, part, budgetBytes, 0, runs);
+      // Pass 2 reads and writes synchronously: other work of the process gets a turn between partitions.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     return new RepeatedLines(dir, runs);
   } catch (error) {
@@ -393,5 +409,21 @@ function loadWhole(path: string, budgetBytes: number, runs: string[]): boolean {
   }
   run.finish();
   if (run.found) runs.push(run.path);
+  if (runs.length >= MAX_RUNS) runs.splice(0, runs.length, mergeRuns(runs, `${path}.merged.repeats`));
   return true;
+}
+
+/** Merges runs of repeats into one at `into` (in line order), removing them; answers `into`. */
+function mergeRuns(runs: string[], into: string): string {
+  const merged = new RunWriter(into);
+  const reading = new RepeatedLines(undefined, runs);
+  try {
+    reading.drain((line, first) => merged.add(line, first));
+    merged.finish();
+  } finally {
+    reading.closeRuns();
+    merged.close();
+  }
+  for (const run of runs) unlinkSync(run);
+  return into;
 }

@@ -120,6 +120,9 @@ describe('key census: the repeated lines of a file, with bounded memory and no d
     const files = await readdir(join(dir, made!));
     expect(files.length).toBeGreaterThan(0);
     expect(files.every((f) => f.endsWith('.repeats'))).toBe(true);
+    // Runs past 32 are merged: a run is an open file while read.
+    expect(files.length).toBeLessThanOrEqual(32);
+    expect(files.some((f) => f.endsWith('.merged.repeats'))).toBe(true);
     await census.close();
     expect(await readdir(dir)).toEqual([]);
 
