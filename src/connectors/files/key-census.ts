@@ -26,8 +26,9 @@ const MAX_RUNS = 32;
 const RUN_READ_BUFFER = 1 << 13;
 
 /**
- * A seeded FNV-1a of a record's key bytes, finished with MurmurHash3's finalizer (other constants
- * than `DenseKeyLines`' own hash): each depth of partitioning draws other bits.
+ * A seeded FNV-1a of a record's key bytes, finished by a mixer of other constants than
+ * `DenseKeyLines`' own hash (a partition's keys still spread over its slots): each depth of
+ * partitioning draws other bits.
  */
 function partitionHash(from: Uint8Array, at: number, seed: number): number {
   const keyBytes = (from[at]! << 8) | from[at + 1]!;
