@@ -10,9 +10,10 @@ import { END_OF_FILE, parsePosition, position, RowBuilder, type FieldView } from
 
 /**
  * Rows whose keys are checked against the earlier ones together, at least: a piece of the file's
- * text (256 KiB, ~3,000 rows of the bench's file) is taken whole, so a chunk is about one piece. Small, because the rows of the chunk being read and of the chunk being
- * checked are alive together: with 5,000 (two pieces) a 16 MiB young generation promoted most of
- * them, and the read side of a 1M-row file spent ~20% more CPU (mostly in GC).
+ * text (256 KiB, ~3,000 rows of the bench's file) is taken whole, so a chunk is about one piece.
+ * Small, because the rows of the chunk being read and of the chunk being checked are alive
+ * together: with 5,000 (two pieces) a 16 MiB young generation promoted most of them, and the read
+ * side of a 1M-row file spent ~20% more CPU (mostly in GC).
  */
 const KEY_CHUNK = 2000;
 
