@@ -12,7 +12,8 @@
  * a temporary table then MERGE + DELETE into yesterday's table (what a hand-written sync costs).
  *
  *   npx tsx bench/files-import.ts [--rows N] [--runner dist|tsx] [--ref REF] [--first-import-only]
- *   (FERRY_NODE_OPTIONS-style profiling: BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR")
+ *   (FERRY_NODE_OPTIONS-style profiling: BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR";
+ *   BENCH_PADDED_KEYS=1: zero-padded employee numbers, so both days' files come in key order)
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -107,7 +108,9 @@ function csvLine(i: number, changed: boolean): string {
   const day = String((i % 28) + 1).padStart(2, '0');
   const name = changed ? `"Person ${i}, Sr."` : `"Person ${i}, Jr."`;
   const salary = (2000 + (i % 3000) / 7 + (changed ? 100 : 0)).toFixed(2);
-  return `E${i},${name},person${i}@example.org,City ${i % 500},${salary},19${50 + (i % 50)}-0${(i % 9) + 1}-${day}\n`;
+  // BENCH_PADDED_KEYS=1: E00000001…, a file in key order (text keys sort as the state DB's collation "C" does).
+  const key = process.env.BENCH_PADDED_KEYS ? String(i).padStart(8, '0') : String(i);
+  return `E${key},${name},person${i}@example.org,City ${i % 500},${salary},19${50 + (i % 50)}-0${(i % 9) + 1}-${day}\n`;
 }
 
 /** Writes the employees CSV (header row, ISO dates, decimal point), streamed; `secondDay` plants day 2's changes. */

@@ -207,10 +207,10 @@ export interface TableWriter {
   freshBatches?(): Promise<(() => FreshBatch) | undefined>;
   /**
    * As `copyFresh`, for the rows of a `FreshBatch` (from this writer's `freshBatches`): row `i` is the
-   * batch's row `positions[i]` under `keys[i]`. Once it returned hashes, the batch is the writer's
-   * again (it may be filled anew): the caller no longer uses it.
+   * batch's row `positions[i]` under key `i` of `keys` (flat: no array per row). Once it returned
+   * hashes, the batch is the writer's again (it may be filled anew): the caller no longer uses it.
    */
-  copyFreshBatch?(batch: FreshBatch, positions: number[], keys: string[][]): Promise<string[] | undefined>;
+  copyFreshBatch?(batch: FreshBatch, positions: number[], keys: DrawnKeyList): Promise<string[] | undefined>;
   /**
    * Inserts rows without keys and reads back the keys the system gave them (capability
    * `generatedKeys: 'returned'`); refused rows are rejected alone. Returns key and stored hash per seq.

@@ -2,6 +2,7 @@ import { PAIR_COUNT, SeenKeys, StagedScan, type ScanStage, type StagedRow } from
 import type { StateClient } from '../store/state-connection.js';
 import { chunksOf, flattened, inBatches } from '../util/batches.js';
 import type { Row } from './connector.js';
+import { compareKeys } from './keys.js';
 import { mergeByKey, mergeChunksByKey, type KeyMatch, type KeyMatchChunk } from './merge-join.js';
 
 /** How a side's rows are keyed, ordered and staged (its rows come as KeyedSide's or ChunkedSide's). */
@@ -176,10 +177,11 @@ async function* joinInMemory<L>(side: SideShape<L>, chunks: AsyncIterable<L[]>, 
  */
 async function* joinByLookups<L>(side: SideShape<L>, chunks: AsyncIterable<L[]>, pairs: PairsByKey, stateStream: StateClient, vanishedChunk: number): AsyncGenerator<MatchChunk<L>> {
   const seen = await SeenKeys.create(stateStream);
+  const order = new KeyOrder();
   const reader = nonEmpty(chunks)[Symbol.asyncIterator]();
   const lookUpNext = async (): Promise<MatchChunk<L> | undefined> => {
     const next = await reader.next();
-    return next.done ? undefined : lookUp(side, next.value, pairs, seen);
+    return next.done ? undefined : lookUp(side, next.value, pairs, seen, order);
   };
   let ahead = lookUpNext();
   try {
@@ -203,18 +205,19 @@ async function* joinByLookups<L>(side: SideShape<L>, chunks: AsyncIterable<L[]>,
  * pairs that hold their row's version stay in the state DB: only the other rows come back (those
  * without a pair with all pair columns null), and the rest are matched to SAME_VERSION_PAIR.
  */
-async function lookUp<L>(side: SideShape<L>, rows: L[], pairs: PairsByKey, seen: SeenKeys): Promise<MatchChunk<L>> {
+async function lookUp<L>(side: SideShape<L>, rows: L[], pairs: PairsByKey, seen: SeenKeys, order: KeyOrder): Promise<MatchChunk<L>> {
   const keys = new Array<string>(rows.length);
   for (let i = 0; i < rows.length; i++) keys[i] = side.key(rows[i]!);
+  const ascending = order.ascending(keys);
   let stage: ScanStage;
   let right: (Row | undefined)[];
   if (side.version && pairs.sameVersion) {
     const values = new Array<string | null>(rows.length);
     for (let i = 0; i < rows.length; i++) values[i] = side.version(rows[i]!);
-    stage = await seen.add(keys, { values, same: (pair, value) => pairs.sameVersion!(pair, value) });
+    stage = await seen.add(keys, { values, same: (pair, value) => pairs.sameVersion!(pair, value) }, ascending);
     right = new Array<Row | undefined>(rows.length).fill(SAME_VERSION_PAIR);
   } else {
-    stage = await seen.add(keys);
+    stage = await seen.add(keys, undefined, ascending);
     right = new Array<Row | undefined>(rows.length);
   }
   for await (const line of pairs.stream(stage)) {
@@ -223,6 +226,31 @@ async function lookUp<L>(side: SideShape<L>, rows: L[], pairs: PairsByKey, seen:
     right[at] = line.every((value) => value === null) ? undefined : line;
   }
   return { left: rows, right };
+}
+
+/**
+ * Whether a side's chunks, taken in turn, come in key order: each chunk's keys strictly ascending,
+ * the first above the last of the chunk before (SeenKeys.add then reads their pairs by key range).
+ * Once a chunk does not, no later one counts as ascending.
+ */
+class KeyOrder {
+  private last: string | undefined;
+  private broken = false;
+
+  ascending(keys: string[]): boolean {
+    if (this.broken) return false;
+    let previous = this.last;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      if (previous !== undefined && compareKeys(previous, key) >= 0) {
+        this.broken = true;
+        return false;
+      }
+      previous = key;
+    }
+    this.last = previous;
+    return true;
+  }
 }
 
 /** Pairs without a row. */

@@ -90,27 +90,43 @@ export class StagedScan implements ScanStage {
 }
 
 /**
- * The keys a side has given so far, in a temporary table of the connection (gone with it, so a
- * crashed run leaves nothing behind): each chunk's pairs are looked up by its keys, and at the end
- * the pairs whose key never came are the vanished ones. Only keys go to the state DB; the side's
- * rows stay in the engine, in the side's order.
+ * The keys a side has given so far, so that at the end the pairs whose key never came are the
+ * vanished ones; each chunk's pairs are looked up by its keys on the way. Only keys go to the state
+ * DB; the side's rows stay in the engine, in the side's order. Its tables are temporary tables of
+ * the connection (gone with it, so a crashed run leaves nothing behind).
  *
- * A look-up is a LATERAL subquery with LIMIT 1 per key, which only runs as a loop over the keys; each
- * probes the primary key as long as the planner counts the flow's pairs about right (see
- * pairs-statistics.ts: a flow's 1M pairs bulk-loaded moments ago can be put at one, and then a scan
- * of all of them per key looks as cheap). The vanished pairs come from a FULL JOIN, which PostgreSQL
- * runs as a hash or merge join whatever it believes, never as a loop over one side per row of the other.
+ * While the chunks come in ascending key order (a snapshot file written in key order, most are),
+ * no key is stored: a chunk's pairs are the pairs in its key range (above the last chunk's last key,
+ * up to its own last key), read in one range scan of the primary key, and those the chunk does not
+ * have are stored instead (`gone`, a few). The first chunk out of order ends that: its keys and
+ * those of every later chunk are stored (`table`), and each key's pair is looked up by a LATERAL
+ * subquery with LIMIT 1 per key, which only runs as a loop over the keys; each probes the primary
+ * key as long as the planner counts the flow's pairs about right (see pairs-statistics.ts: a flow's
+ * 1M pairs bulk-loaded moments ago can be put at one, and then a scan of all of them per key looks
+ * as cheap).
+ *
+ * The vanished pairs are those stored as `gone`, plus those above the ordered chunks' range whose
+ * key no stored key matches: with no key stored, a range scan and a probe per `gone` key; else a
+ * FULL JOIN with the stored keys, which PostgreSQL runs as a hash or merge join whatever it
+ * believes, never as a loop over one side per row of the other (neither does it the range join).
  */
 export class SeenKeys {
+  /** Whether every chunk so far came in ascending key order (see `add`). */
+  private ordered = true;
+  /** The last key of the ordered chunks (undefined before the first): their range ends there. */
+  private orderedUpTo: string | undefined;
+
   private constructor(
     private readonly client: StateClient,
-    /** A name of our own making (a counter), never a value from a spec. */
+    /** Names of our own making (a counter), never a value from a spec. */
     private readonly table: string,
+    private readonly gone: string,
   ) {}
 
   static async create(client: StateClient): Promise<SeenKeys> {
-    const seen = new SeenKeys(client, `ferry_seen_keys_${++stages}`);
-    await client.query(`CREATE TEMPORARY TABLE ${seen.table} (key text COLLATE "C" NOT NULL)`);
+    const n = ++stages;
+    const seen = new SeenKeys(client, `ferry_seen_keys_${n}`, `ferry_gone_keys_${n}`);
+    await client.query(`CREATE TEMPORARY TABLE ${seen.table} (key text COLLATE "C" NOT NULL); CREATE TEMPORARY TABLE ${seen.gone} (key text COLLATE "C" NOT NULL)`);
     return seen;
   }
 
@@ -121,33 +137,63 @@ export class SeenKeys {
    * their version as it stands (`versions.same`, an SQL condition of the pair's and the version's
    * expressions), those without a pair too (their pair columns all null): in a chunk of mostly
    * unchanged rows, few lines come back.
+   *
+   * `ascending`: the caller found the keys in strictly ascending key order (collation "C"), the
+   * first above every key of the chunks before. The stage must be streamed once, before the next `add`.
    */
-  async add(keys: string[], versions?: { values: (string | null)[]; same: (pair: string, version: string) => string }): Promise<ScanStage> {
-    // Joined, not added to a string a key at a time: one flat string, no string per key (most need no escape).
-    await copyIn(this.client, `COPY ${this.table} (key) FROM STDIN`, Buffer.from(`${keys.map(escapeCopyField).join('\n')}\n`));
+  async add(keys: string[], versions?: { values: (string | null)[]; same: (pair: string, version: string) => string }, ascending = false): Promise<ScanStage> {
     const keyArray = `${textArray(keys)}::text[]`;
-    if (!versions) {
+    const versionArray = versions ? `, ${textArray(versions.values)}::text[]` : '';
+    const unnest = `unnest(${keyArray}${versionArray}) WITH ORDINALITY AS k(key${versions ? ', version' : ''}, i)`;
+    this.ordered &&= ascending && keys.length > 0;
+    if (this.ordered) {
+      const after = this.orderedUpTo;
+      const upTo = keys[keys.length - 1]!;
+      this.orderedUpTo = upTo;
       return {
-        joinSql: (pairs, keyColumn) =>
-          `SELECT p.*, k.i FROM unnest(${keyArray}) WITH ORDINALITY AS k(key, i) CROSS JOIN LATERAL (${pairOf(pairs, keyColumn)}) p`,
+        joinSql: (pairs, keyColumn) => {
+          const range = `${after !== undefined ? `q.${keyColumn} > ${literal(after)} AND ` : ''}q.${keyColumn} <= ${literal(upTo)}`;
+          const differs = versions ? `p.${keyColumn} IS NULL OR (${versions.same('p', 'k.version')}) IS NOT TRUE` : 'true';
+          // A FULL JOIN: a hash or merge join of the chunk and its range, whatever the planner believes.
+          return (
+            `WITH j AS (SELECT p, p.${keyColumn} AS pair_key, k.i, ${differs} AS differs FROM ${unnest}` +
+            ` FULL JOIN (SELECT * FROM (${pairs}) q WHERE ${range}) p ON p.${keyColumn} = k.key COLLATE "C"),` +
+            ` gone AS (INSERT INTO ${this.gone} (key) SELECT pair_key FROM j WHERE i IS NULL)` +
+            ` SELECT (j.p).*, j.i FROM j WHERE j.i IS NOT NULL AND j.differs`
+          );
+        },
       };
     }
-    const versionArray = `${textArray(versions.values)}::text[]`;
+    // Joined, not added to a string a key at a time: one flat string, no string per key (most need no escape).
+    await copyIn(this.client, `COPY ${this.table} (key) FROM STDIN`, Buffer.from(`${keys.map(escapeCopyField).join('\n')}\n`));
+    if (!versions) {
+      return { joinSql: (pairs, keyColumn) => `SELECT p.*, k.i FROM ${unnest} CROSS JOIN LATERAL (${pairOf(pairs, keyColumn)}) p` };
+    }
     return {
       joinSql: (pairs, keyColumn) =>
-        `SELECT p.*, k.i FROM unnest(${keyArray}, ${versionArray}) WITH ORDINALITY AS k(key, version, i) LEFT JOIN LATERAL (${pairOf(pairs, keyColumn)}) p ON true` +
+        `SELECT p.*, k.i FROM ${unnest} LEFT JOIN LATERAL (${pairOf(pairs, keyColumn)}) p ON true` +
         ` WHERE p.${keyColumn} IS NULL OR (${versions.same('p', 'k.version')}) IS NOT TRUE`,
     };
   }
 
   /** The stage of the pairs whose key no chunk had, in key order. */
   async vanished(): Promise<ScanStage> {
+    const upTo = this.orderedUpTo;
+    // The pairs not in the ordered chunks: those they did not have in their range, and all above it.
+    const unmatched = (pairs: string, keyColumn: string) =>
+      upTo === undefined
+        ? pairs
+        : `SELECT p.* FROM ${this.gone} k CROSS JOIN LATERAL (${pairOf(pairs, keyColumn)}) p UNION ALL SELECT * FROM (${pairs}) q WHERE q.${keyColumn} > ${literal(upTo)}`;
+    if (this.ordered) return { joinSql: (pairs, keyColumn) => `SELECT * FROM (${unmatched(pairs, keyColumn)}) p ORDER BY p.${keyColumn}` };
     await this.client.query(`ANALYZE ${this.table}`);
-    return { joinSql: (pairs, keyColumn) => `SELECT p.* FROM ${this.table} s FULL JOIN (${pairs}) p ON p.${keyColumn} = s.key WHERE s.key IS NULL ORDER BY p.${keyColumn}` };
+    return {
+      joinSql: (pairs, keyColumn) =>
+        `SELECT p.* FROM ${this.table} s FULL JOIN (${unmatched(pairs, keyColumn)}) p ON p.${keyColumn} = s.key WHERE s.key IS NULL ORDER BY p.${keyColumn}`,
+    };
   }
 
   async drop(): Promise<void> {
-    await this.client.query(`DROP TABLE IF EXISTS ${this.table}`);
+    await this.client.query(`DROP TABLE IF EXISTS ${this.table}, ${this.gone}`);
   }
 }
 

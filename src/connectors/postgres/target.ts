@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { DrawnKeyList, FreshBatch, FreshRows, Row, RowRejection, Session, StageRow, TableWriter } from '../../engine/connector.js';
+import { drawnKey, type DrawnKeyList, type FreshBatch, type FreshRows, type Row, type RowRejection, type Session, type StageRow, type TableWriter } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
 import { FerryError } from '../../util/errors.js';
 import { copyIn } from '../../util/copy-in.js';
@@ -172,7 +172,7 @@ export class TargetTable implements TableWriter {
     // By position, not by encoded key: no key is encoded and no map is built per row.
     const hashes: (string | undefined)[] = new Array<string | undefined>(count);
     const data = this.freshCopyData(rows, writer, hashes);
-    return this.copyRows([...this.keyColumns, ...this.fieldColumns], data, rows.keys, hashes);
+    return this.copyRows([...this.keyColumns, ...this.fieldColumns], data, count, (i) => rows.keys[i]!, (i) => hashes[i]);
   }
 
   /**
@@ -187,7 +187,7 @@ export class TargetTable implements TableWriter {
   }
 
   /** `copyFresh` for a FreshCopyBatch's rows: their fields' COPY text with each key appended (the key columns come last). */
-  async copyFreshBatch(batch: FreshBatch, positions: number[], keys: string[][]): Promise<string[] | undefined> {
+  async copyFreshBatch(batch: FreshBatch, positions: number[], keys: DrawnKeyList): Promise<string[] | undefined> {
     const count = positions.length;
     if (count === 0) return [];
     const rows = batch as FreshCopyBatch;
@@ -197,15 +197,20 @@ export class TargetTable implements TableWriter {
     const data = (this.assembly ??= new CopyData(undefined, rows.data.length + 16 * count));
     data.clear();
     const source = rows.data.buffer;
-    const digests = rows.digestText();
-    const hashes: (string | undefined)[] = new Array<string | undefined>(count);
     for (let i = 0; i < count; i++) {
       const position = positions[i]!;
       data.raw(source, rows.start(position), rows.end(position));
-      addKey(data, keys[i]!, true);
-      hashes[i] = rows.isKnown(position) ? digests.slice(32 * position, 32 * position + 32) : undefined;
+      addDrawnKey(data, keys, i);
     }
-    const copied = await this.copyRows([...this.fieldColumns, ...this.keyColumns], data.toBuffer(), keys, hashes);
+    // The hashes are made once the COPY is done: strings made before would wait through it and outlive the young generation.
+    let digests: string | undefined;
+    const hashOf = (i: number): string | undefined => {
+      const position = positions[i]!;
+      if (!rows.isKnown(position)) return undefined;
+      digests ??= rows.digestText();
+      return digests.slice(32 * position, 32 * position + 32);
+    };
+    const copied = await this.copyRows([...this.fieldColumns, ...this.keyColumns], data.toBuffer(), count, (i) => drawnKey(keys, i), hashOf);
     // Written: the batch is done with (see FreshBatch), and its buffers serve a later batch. Buffers
     // allocated per batch live across young collections and would be freed by mark-compacts only.
     if (copied && this.spareBatches.length < SPARE_BATCHES) {
@@ -218,11 +223,16 @@ export class TargetTable implements TableWriter {
   /**
    * COPYs fresh rows' data (columns in `columns` order) into the table inside a savepoint, in one
    * round trip (the savepoint, the COPY and the release as one query string, see copyIn); returns
-   * `hashes` with the ones still unknown read back, or undefined when the COPY failed (nothing is kept).
+   * the `count` rows' stored hashes, as `hashOf` knows them (asked once the COPY is done) or else
+   * read back, or undefined when the COPY failed (nothing is kept).
    */
-  private async copyRows(columns: string[], data: Buffer, keys: string[][], hashes: (string | undefined)[]): Promise<string[] | undefined> {
-    const unknown: number[] = [];
-    for (let i = 0; i < hashes.length; i++) if (hashes[i] === undefined) unknown.push(i);
+  private async copyRows(
+    columns: string[],
+    data: Buffer,
+    count: number,
+    keyOf: (row: number) => string[],
+    hashOf: (row: number) => string | undefined,
+  ): Promise<string[] | undefined> {
     const tags: string[] = [];
     try {
       await copyIn(this.client, `SAVEPOINT fresh_copy; COPY ${this.table} (${columns.join(', ')}) FROM STDIN; RELEASE SAVEPOINT fresh_copy`, data, { tags });
@@ -232,10 +242,14 @@ export class TargetTable implements TableWriter {
       await this.client.query('ROLLBACK TO SAVEPOINT fresh_copy; RELEASE SAVEPOINT fresh_copy');
       return undefined;
     }
+    const hashes = new Array<string | undefined>(count);
+    const unknown: number[] = [];
+    for (let i = 0; i < count; i++) if ((hashes[i] = hashOf(i)) === undefined) unknown.push(i);
     if (unknown.length > 0) {
       const codec = this.plan.target.codec;
-      const read = await this.drawnHashes(unknown.map((i) => keys[i]!));
-      for (const i of unknown) hashes[i] = read.get(codec.encode(keys[i]!)!)!;
+      const keys = unknown.map(keyOf);
+      const read = await this.drawnHashes(keys);
+      unknown.forEach((row, i) => (hashes[row] = read.get(codec.encode(keys[i]!)!)!));
     }
     return hashes as string[];
   }
@@ -422,6 +436,12 @@ function describeConstraintError(error: Error): string {
 /** Adds a row's key fields to a COPY line; `last`: they end the line (a row without values). */
 function addKey(data: CopyData, key: string[], last: boolean): void {
   for (let i = 0; i < key.length; i++) data.field(key[i]!, last && i === key.length - 1);
+}
+
+/** Adds key `i` of a flat list as the last fields of a COPY line. */
+function addDrawnKey(data: CopyData, keys: DrawnKeyList, i: number): void {
+  const { columns, values } = keys;
+  for (let c = 0; c < columns; c++) data.field(values[columns * i + c]!, c === columns - 1);
 }
 
 /** Adds a row's values to a COPY line, the last one ending it. */

@@ -5,7 +5,7 @@ import { restoreValues } from './fresh-batches.js';
 import { writeGroupedBatch, type TargetGroup } from './grouped-batches.js';
 import { translateLookups } from './lookup-values.js';
 import type { EntityParts } from './parts.js';
-import type { WriteItem } from './source-records.js';
+import { hasTargetKey, type WriteItem } from './source-records.js';
 import { assignTargetKeys, insertAwaitingKeys } from './target-keys.js';
 
 type KeyedItem = WriteItem & { targetKey: string[] };
@@ -58,12 +58,12 @@ export async function writeBatch(
   await assignTargetKeys(parts, translated);
   const live = await parts.sharedTargets.screen(translated);
 
-  if (!live.some((item) => item.targetKey || item.awaitsKey)) {
+  if (!live.some((item) => item.awaitsKey || hasTargetKey(item))) {
     if (afterCommit) await tx.unit(state, afterCommit);
     tally.reportProgress();
     return;
   }
-  if (carry && !afterCommit && !tx.dryRun && live.every((item) => !item.awaitsKey && (!item.targetKey || isFreshItem(parts, item)))) {
+  if (carry && !afterCommit && !tx.dryRun && live.every((item) => !item.awaitsKey && (!hasTargetKey(item) || isFreshItem(parts, item)))) {
     await writeGroupedBatch(parts, live, carry, prepared, preparedPairs);
     return;
   }
@@ -167,7 +167,7 @@ export async function writeBatch(
 
 /** A new record under a key just drawn for it: its row cannot exist in the target yet. */
 export function isFreshItem(parts: EntityParts, item: WriteItem): boolean {
-  return item.kind === 'new' && !item.linked && !item.pair && item.targetKey !== undefined && parts.plan.target.keyMode === 'generated';
+  return item.kind === 'new' && !item.linked && !item.pair && hasTargetKey(item) && parts.plan.target.keyMode === 'generated';
 }
 
 /**

@@ -82,7 +82,8 @@ async function compareSourceWithPairs(parts: EntityParts, keyOnly: boolean, newe
 async function takeFreshRecords(parts: EntityParts, comparison: Comparison, keyOnly: boolean, newest: NewestWithinCeiling): Promise<void> {
   comparison.freshBatch = await freshBatchMaker(parts);
   // A chunk at a time where the reader gives chunks: one async step per chunk, not a promise per row.
-  for await (const records of scannedRecordChunks(parts, !keyOnly, newest, comparison.freshBatch ? readFreshRecord : readRecord)) {
+  const read: RecordReader = comparison.freshBatch ? (plan, row, tally) => readFreshRecord(plan, row, tally, parts.freshRecords) : readRecord;
+  for await (const records of scannedRecordChunks(parts, !keyOnly, newest, read)) {
     // Indexed: an array iterator's result object per row is garbage the young generation collects.
     for (let i = 0; i < records.length; i++) {
       const turn = comparison.take(records[i]!, undefined);

@@ -1,11 +1,11 @@
 import type { NewPairs, NewPairSources } from '../../store/pairs.js';
 import { failpoint } from '../../util/failpoint.js';
 import { encodedIntegerCodes } from '../keys.js';
-import type { FreshBatch, FreshRows, RowRejection, StageRow } from '../connector.js';
+import { drawnKey, type DrawnKeyList, type FreshBatch, type RowRejection, type StageRow } from '../connector.js';
 import { restoreValues } from './fresh-batches.js';
 import type { MarkerCarry } from './batch-writer.js';
 import type { EntityParts } from './parts.js';
-import { FreshRecord, type WriteItem } from './source-records.js';
+import { FreshRecord, hasTargetKey, type WriteItem } from './source-records.js';
 import { WritePipeline } from './write-pipeline.js';
 
 /**
@@ -20,8 +20,6 @@ import { WritePipeline } from './write-pipeline.js';
  * 5.0-5.2 s); a crash inside a group leaves up to 16 batches for the recovery to redo.
  */
 const GROUP_BATCHES = 16;
-
-type KeyedItem = WriteItem & { targetKey: string[] };
 
 /**
  * Batches of fresh rows (new records under keys just drawn) that write into one open target
@@ -82,6 +80,8 @@ export async function writeGroupedBatch(parts: EntityParts, items: WriteItem[], 
   // Only the keys go on to the pairs transaction: the records and their values, held by `items`,
   // can go once the target has them (that transaction waits for the one before it).
   const intentKeys = parts.intents ? items.map((item) => item.record.key!) : undefined;
+  // Nothing uses the batch's records any more: its FreshRecords serve the rows read next.
+  parts.freshRecords.giveBack(items);
   // A later member has joined when this one commits: this commit need not wait for its flush (see commitPairs).
   const pairsDone = commitPairs(parts, carry, intentKeys, written, group.transaction, () => group.members > position);
   carry.pairsDone = pairsDone;
@@ -152,7 +152,7 @@ async function writeTargetRows(parts: EntityParts, items: WriteItem[], prepared:
   let unprepared = 0;
   for (let seq = 0; seq < items.length; seq++) {
     const item = items[seq]!;
-    if (!item.targetKey) continue;
+    if (!hasTargetKey(item)) continue;
     count++;
     if (item.freshRow === undefined) unprepared++;
   }
@@ -162,36 +162,44 @@ async function writeTargetRows(parts: EntityParts, items: WriteItem[], prepared:
     restoreValues(items, batch);
     batch = undefined;
   }
-  const keyed = new Array<KeyedItem>(count);
+  const keyed = new Array<WriteItem>(count);
   // Side by side (no object per row): row i is keyed[i], at seqs[i] in `items`, its values at positions[i] of `batch` (or values[i]).
   const seqs = new Array<number>(count);
   const positions = batch ? new Array<number>(count) : undefined;
-  const fresh: FreshRows = { keys: new Array<string[]>(count), values: positions ? [] : new Array<(string | null)[]>(count) };
+  const values = positions ? [] : new Array<(string | null)[]>(count);
+  // The target keys flat, row i's parts from `columns * i` on: a FreshRecord's drawn key is copied part by part, not made an array.
+  const columns = plan.target.keys.length;
+  const keys: DrawnKeyList = { columns, values: new Array<string>(columns * count) };
   // A generated target key is no mapped field: the values are the fields', used as they are (not copied per row).
   const skip = plan.keyFields.length;
   for (let seq = 0, i = 0; seq < items.length; seq++) {
     const item = items[seq]!;
-    if (!item.targetKey) continue;
-    fresh.keys[i] = item.targetKey;
+    if (!hasTargetKey(item)) continue;
+    if (item instanceof FreshRecord) for (let c = 0; c < columns; c++) keys.values[columns * i + c] = item.targetKeyPart(c);
+    else {
+      const key = item.targetKey!;
+      for (let c = 0; c < columns; c++) keys.values[columns * i + c] = key[c]!;
+    }
     if (positions) positions[i] = item.freshRow!;
     else {
-      const values = item.record.values!;
-      fresh.values[i] = skip === 0 ? values : values.slice(skip);
+      const rowValues = item.record.values!;
+      values[i] = skip === 0 ? rowValues : rowValues.slice(skip);
     }
     seqs[i] = seq;
-    keyed[i++] = item as KeyedItem;
+    keyed[i++] = item;
   }
-  const copied = batch && positions ? await parts.target.copyFreshBatch!(batch, positions, fresh.keys) : await parts.target.copyFresh(fresh);
+  const copied =
+    batch && positions ? await parts.target.copyFreshBatch!(batch, positions, keys) : await parts.target.copyFresh({ keys: seqs.map((_, i) => drawnKey(keys, i)), values });
   if (copied) {
     const written = await newWrittenRows(parts, count);
-    for (let i = 0; i < count; i++) addPair(parts, written, keyed[i]!, copied[i]);
+    for (let i = 0; i < count; i++) addPair(parts, written, keyed[i]!, keys, i, copied[i]);
     written.sourceKeys.length = written.pairs.count;
     // Every row's source fields went into its pair's bytes: their buffers go to a later batch.
     preparedPairs?.release();
     return written;
   }
   // The values of a prepared batch's rows are read back from its bytes.
-  const rows: StageRow[] = seqs.map((seq, i) => ({ seq, key: fresh.keys[i]!, values: batch && positions ? batch.values(positions[i]!) : fresh.values[i]! }));
+  const rows: StageRow[] = seqs.map((seq, i) => ({ seq, key: drawnKey(keys, i), values: batch && positions ? batch.values(positions[i]!) : values[i]! }));
   const rejections: RowRejection[] = [];
   await parts.target.stageRows(rows, rejections);
   const hashes = await parts.target.expectedHashes();
@@ -206,7 +214,7 @@ async function writeTargetRows(parts: EntityParts, items: WriteItem[], prepared:
   }
   const written = await newWrittenRows(parts, rows.length);
   rows.forEach((row, i) => {
-    if (!rejected.has(row.seq)) addPair(parts, written, keyed[i]!, hashes.get(row.seq));
+    if (!rejected.has(row.seq)) addPair(parts, written, keyed[i]!, keys, i, hashes.get(row.seq));
   });
   written.sourceKeys.length = written.pairs.count;
   preparedPairs?.release();
@@ -218,14 +226,14 @@ async function newWrittenRows(parts: EntityParts, rows: number): Promise<Written
   return { pairs: await parts.pairs.newPairs(), sourceKeys: new Array<string>(rows) };
 }
 
-/** Adds the pair of a row written under its drawn key, with the hash the row has in the target (null when unknown). */
-function addPair(parts: EntityParts, written: WrittenRows, item: KeyedItem, targetHash: string | undefined): void {
-  const { record, targetKey } = item;
+/** Adds the pair of a row written under its drawn key (key `i` of `keys`), with the hash the row has in the target (null when unknown). */
+function addPair(parts: EntityParts, written: WrittenRows, item: WriteItem, keys: DrawnKeyList, i: number, targetHash: string | undefined): void {
+  const { record } = item;
   const { codec } = parts.plan.target;
   // The usual drawn key (one non-negative integer) goes into the pairs' data as character codes, not as a string per row.
-  const codes = targetKey.length === 1 && codec.kinds.length === 1 && codec.kinds[0] === 'integer' ? encodedIntegerCodes(targetKey[0]!) : undefined;
+  const codes = keys.columns === 1 && codec.kinds.length === 1 && codec.kinds[0] === 'integer' ? encodedIntegerCodes(keys.values[i]!) : undefined;
   written.sourceKeys[written.pairs.count] = record.key!;
-  const key = codes ?? codec.encode(targetKey)!;
+  const key = codes ?? codec.encode(drawnKey(keys, i))!;
   // A FreshRecord's source fields are bytes already (FreshRecord.takeValues): copied, not read back.
   if (item instanceof FreshRecord && item.addPairTo(written.pairs, key, targetHash ?? null)) return;
   written.pairs.add(record.key!, key, record.hash, targetHash ?? null, record.cursor);

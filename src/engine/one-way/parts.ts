@@ -7,6 +7,7 @@ import type { EntitySyncContext } from './context.js';
 import { DrawnKeys } from './drawn-keys.js';
 import { PairLedger } from './pair-ledger.js';
 import { SharedTargets } from './shared-targets.js';
+import { FreshRecordPool } from './source-records.js';
 import { EntityTally } from './tally.js';
 
 /** What every piece of a one-way entity pass works with: the plan, the lane, the tables and the pairs. */
@@ -28,6 +29,8 @@ export class EntityParts {
   readonly sharedTargets: SharedTargets;
   /** New target keys, some drawn ahead by the previous batch. */
   readonly drawnKeys: DrawnKeys;
+  /** The FreshRecords of written batches, for the rows read next (a first import's, see grouped-batches.ts). */
+  readonly freshRecords: FreshRecordPool;
   /** New rows may link to existing target rows by the match keys (set by `prepare`). */
   matching = false;
   /** No pair of the entity is marked gone (a Full pass that began without pairs; set by it). */
@@ -43,6 +46,8 @@ export class EntityParts {
     this.reader = ctx.source.reader(plan);
     this.fetcher = ctx.sourceFetch.reader(plan);
     this.drawnKeys = new DrawnKeys(this.target);
+    // About the records of the batches in flight and the one being filled.
+    this.freshRecords = new FreshRecordPool(4 * ctx.batchSize);
     this.pairs = this.pairLedger.watch(new PairStore(ctx.state.client, ctx.flow, plan.name));
     if (ctx.target.capabilities.createIntents) this.intents = new CreateIntents(ctx.state.client, ctx.flow, plan.name, 'target', ctx.runId);
     this.sharedTargets = new SharedTargets(plan, ctx, this.tally);

@@ -1,5 +1,5 @@
 import type { NewPairs, NewPairSources, StoredPair } from '../../store/pairs.js';
-import { rowProblem, SOURCE_LAYOUT, unmappedValue, type FreshBatch, type Row } from '../connector.js';
+import { drawnKey, rowProblem, SOURCE_LAYOUT, unmappedValue, type DrawnKeyList, type FreshBatch, type Row } from '../connector.js';
 import type { EntityPlan } from '../plan.js';
 import type { EntityTally } from './tally.js';
 
@@ -142,7 +142,6 @@ function usableKey(plan: EntityPlan, row: Row, tally: EntityTally): string | und
  * write item, two arrays and a hash and a cursor string, and fewer of them outlive the young generation.
  */
 export class FreshRecord implements KeyedRecord, WriteItem {
-  targetKey: string[] | undefined = undefined;
   freshRow: number | undefined = undefined;
   /** Only when a batch takes another way of writing and gets its values back (restoreValues). */
   values: (string | null)[] | undefined = undefined;
@@ -150,21 +149,77 @@ export class FreshRecord implements KeyedRecord, WriteItem {
   private held: Row | NewPairSources;
   private pairRow = -1;
   /** A one-part key's part, or the parts of a longer key (sliced: few keys have more than one). */
-  private readonly parts: string | null | (string | null)[];
+  private parts: string | null | (string | null)[];
+  /**
+   * Its target key: a drawn one as the list its batch drew (at `drawnAt`, see `takeDrawnKey`), so no
+   * array per row waits through its batch's COPY; or the parts of a key set otherwise (an array).
+   */
+  private target: DrawnKeyList | string[] | undefined = undefined;
+  private drawnAt = 0;
   // No pair, link, awaited key or match values: none on this path (a field less per row that waits for its write).
 
   constructor(
     plan: EntityPlan,
     row: Row,
-    readonly key: string,
+    public key: string,
   ) {
     const width = plan.source.keys.length;
     this.held = row;
     this.parts = width === 1 ? row[0]! : row.slice(0, width);
   }
 
+  /** The record of another row, as a new one would be (see FreshRecordPool). */
+  reuse(plan: EntityPlan, row: Row, key: string): this {
+    const width = plan.source.keys.length;
+    this.key = key;
+    this.held = row;
+    this.parts = width === 1 ? row[0]! : row.slice(0, width);
+    this.pairRow = -1;
+    this.freshRow = undefined;
+    this.values = undefined;
+    this.target = undefined;
+    this.drawnAt = 0;
+    return this;
+  }
+
+  /** Lets go of what it points to (its batch's pair sources and drawn keys) while it waits in a pool. */
+  released(): this {
+    this.key = '';
+    this.held = NO_ROW;
+    this.parts = null;
+    this.values = undefined;
+    this.target = undefined;
+    return this;
+  }
+
   get kind(): WriteKind {
     return 'new';
+  }
+
+  /** WriteItem's target key: its drawn key's parts are made anew on each call (see `targetKeyPart`). */
+  get targetKey(): string[] | undefined {
+    const { target } = this;
+    return target === undefined || Array.isArray(target) ? target : drawnKey(target, this.drawnAt);
+  }
+
+  set targetKey(key: string[] | undefined) {
+    this.target = key;
+  }
+
+  get hasTargetKey(): boolean {
+    return this.target !== undefined;
+  }
+
+  /** Takes drawn key `i` of `keys` as its target key. */
+  takeDrawnKey(keys: DrawnKeyList, i: number): void {
+    this.target = keys;
+    this.drawnAt = i;
+  }
+
+  /** Part `c` of its target key (which it has, see `hasTargetKey`), without making the key's array. */
+  targetKeyPart(c: number): string {
+    const target = this.target!;
+    return Array.isArray(target) ? target[c]! : target.values[this.drawnAt * target.columns + c]!;
   }
 
   /**
@@ -224,10 +279,48 @@ export class FreshRecord implements KeyedRecord, WriteItem {
   }
 }
 
-/** As `readRecord`, for the plain path of a first import (see FreshRecord). */
-export function readFreshRecord(plan: EntityPlan, row: Row, tally: EntityTally): FreshRecord | undefined {
+const NO_ROW: Row = [];
+
+/**
+ * FreshRecords whose batch is written (its rows and pairs: `giveBack`), for the rows read next. A
+ * first import's records wait through their batch's writes while the reader goes on, so records
+ * made anew are copied by young collections, promoted, and collected by mark-compacts; reused ones
+ * are old already and never garbage. Holds at most `limit` records (about the batches in flight).
+ */
+export class FreshRecordPool {
+  private readonly spare: FreshRecord[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  /** The record of a row, a spare one when there is one. */
+  take(plan: EntityPlan, row: Row, key: string): FreshRecord {
+    const spare = this.spare.pop();
+    return spare ? spare.reuse(plan, row, key) : new FreshRecord(plan, row, key);
+  }
+
+  /** Takes back the FreshRecords among a written batch's items: nothing may use them after. */
+  giveBack(items: readonly WriteItem[]): void {
+    for (let i = 0; i < items.length && this.spare.length < this.limit; i++) {
+      const item = items[i];
+      if (item instanceof FreshRecord) this.spare.push(item.released());
+    }
+  }
+
+  get size(): number {
+    return this.spare.length;
+  }
+}
+
+/** Whether the item has its target key (a FreshRecord's is not made to tell). */
+export function hasTargetKey(item: WriteItem): boolean {
+  return item instanceof FreshRecord ? item.hasTargetKey : item.targetKey !== undefined;
+}
+
+/** As `readRecord`, for the plain path of a first import (see FreshRecord), from `pool`'s spare records where it has some. */
+export function readFreshRecord(plan: EntityPlan, row: Row, tally: EntityTally, pool?: FreshRecordPool): FreshRecord | undefined {
   const key = usableKey(plan, row, tally);
-  return key === undefined ? undefined : new FreshRecord(plan, row, key);
+  if (key === undefined) return undefined;
+  return pool ? pool.take(plan, row, key) : new FreshRecord(plan, row, key);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { drawnKey, drawsKeys, normaliseValue, type RowRejection } from '../connector.js';
 import { openCreateIntents } from '../create-intents.js';
 import type { EntityParts } from './parts.js';
-import type { WriteItem } from './source-records.js';
+import { FreshRecord, type WriteItem } from './source-records.js';
 
 /**
  * Gives every item its target key: from its pair, from the mapped key fields, by linking to an
@@ -28,7 +28,12 @@ export async function assignTargetKeys(parts: EntityParts, items: WriteItem[]): 
     return;
   }
   const keys = await parts.drawnKeys.take(creatable.length);
-  for (let i = 0; i < creatable.length; i++) creatable[i]!.targetKey = drawnKey(keys, i);
+  for (let i = 0; i < creatable.length; i++) {
+    const item = creatable[i]!;
+    // A FreshRecord holds its place in the drawn list: no key array per row waiting through the COPY.
+    if (item instanceof FreshRecord) item.takeDrawnKey(keys, i);
+    else item.targetKey = drawnKey(keys, i);
+  }
 }
 
 /**

@@ -116,6 +116,36 @@ describe('pair look-ups by key, on a pairs table bulk-loaded moments ago and not
     await seen.drop();
   });
 
+  for (const versions of [false, true]) {
+    it(`reads a chunk of keys in key order${versions ? ' with their hashes' : ''} by one range scan of the primary key, joined by a hash or merge join, even unanalysed; the vanished by that key and range too`, async () => {
+      const { client, pairs } = await bulkLoaded();
+      const seen = await SeenKeys.create(client);
+      const same = (pair: string, hash: string) => pairs.unchangedSourceSql(pair, hash);
+      // Two chunks in key order (every third key): the pairs between their keys are "gone".
+      for (const from of [0, 15_000]) {
+        const keys = Array.from({ length: 5_000 }, (_, i) => key(from + i * 3));
+        const stage = await seen.add(keys, versions ? { values: keys.map(() => 'h'), same } : undefined, true);
+        const all = await plan(client, await sqlOf(pairs, client, stage));
+        // Read once, through the primary key by range (an index scan, or a bitmap scan of it).
+        expect(pairScans(all).map((node) => node['Node Type'])).toHaveLength(1);
+        expect(pairScans(all)[0]!['Node Type']).not.toBe('Seq Scan');
+        const range = all.filter((node) => node['Index Name'] === 'pairs_scope_source_key_pk');
+        expect(range).toHaveLength(1);
+        expect(range[0]!['Index Cond']).toMatch(from === 0 ? /source_key <= / : /source_key > .*source_key <= /);
+        expect(all.some((node) => node['Node Type'] === 'Nested Loop')).toBe(false);
+        expect(all.some((node) => node['Join Type'] === 'Full')).toBe(true);
+        // Streamed, as a run does: its "gone" keys are stored.
+        for await (const _ of pairs.streamBySourceKey(client, stage));
+      }
+      // A probe per stored key, and the range above the last chunk: the pairs are never read whole.
+      const vanished = await plan(client, await sqlOf(pairs, client, await seen.vanished()));
+      expect(pairScans(vanished).map((node) => node['Node Type'])).not.toContain('Seq Scan');
+      const byKey = vanished.filter((node) => node['Index Name'] === 'pairs_scope_source_key_pk');
+      expect(byKey.map((node) => node['Index Cond'])).toEqual([expect.stringMatching(/source_key = /), expect.stringMatching(/source_key > /)]);
+      await seen.drop();
+    });
+  }
+
   for (const ours of [true, false]) {
     it(`joins a day-2 side in its own order ${ours ? 'through look-ups' : 'staged, when the role may not analyse the pairs'}: each row with its pair, new rows alone, then the vanished pairs`, async () => {
       const { client, pairs } = await bulkLoaded();

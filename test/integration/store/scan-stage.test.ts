@@ -7,6 +7,27 @@ import { freshDatabase, withClient } from '../../helpers/databases.js';
 /** Pairs as a query the stage joins with: `[k, other]`, keys under collation "C" like ferry.pairs. */
 const PAIRS = `SELECT k COLLATE "C" AS k, other FROM (VALUES ('b', 'pair b'), ('d', 'pair d'), ('e', 'pair e')) AS v(k, other)`;
 
+/**
+ * `[key, version]` chunks joined with the pairs of `pairs` (columns k, v) through look-ups, two rows
+ * per look-up and no pairs held in memory.
+ */
+function lookUpChunks(client: Parameters<typeof copyOutRows>[0], pairs: string, chunks: Row[][]) {
+  async function* side(): AsyncGenerator<Row[]> {
+    yield* chunks;
+  }
+  return joinChunksWithPairs<Row>(
+    { chunks: side(), uniqueKeys: true, key: (row) => row[0]!, version: (row) => row[1]!, toRow: (row) => row, fromRow: (row) => row },
+    {
+      stream: (stage) => copyOutRows(client, stage ? stage.joinSql(pairs, 'k') : `${pairs} ORDER BY k`),
+      key: (pair) => pair[0]!,
+      fitForLookups: async () => true,
+      sameVersion: (pair, version) => `${pair}.v = ${version}`,
+    },
+    client,
+    { pairsInMemory: 1, lookupRows: 2 },
+  );
+}
+
 async function* rowsOf(rows: Row[]): AsyncGenerator<Row> {
   yield* rows;
 }
@@ -136,21 +157,8 @@ describe('joinWithPairs through the scan stage (a side without key order)', () =
         [['d', 'h'], ['a', 'h'], ['b', 'h1']],
         [[odd, odd], ['c', null], ['e', 'y'], ['h', null]],
       ];
-      async function* side(): AsyncGenerator<Row[]> {
-        yield* chunks;
-      }
       const matched: (Row | undefined)[][] = [];
-      for await (const { left, right } of joinChunksWithPairs<Row>(
-        { chunks: side(), uniqueKeys: true, key: (row) => row[0]!, version: (row) => row[1]!, toRow: (row) => row, fromRow: (row) => row },
-        {
-          stream: (stage) => copyOutRows(client, stage ? stage.joinSql(pairs, 'k') : `${pairs} ORDER BY k`),
-          key: (pair) => pair[0]!,
-          fitForLookups: async () => true,
-          sameVersion: (pair, version) => `${pair}.v = ${version}`,
-        },
-        client,
-        { pairsInMemory: 1, lookupRows: 2 },
-      )) {
+      for await (const { left, right } of lookUpChunks(client, pairs, chunks)) {
         for (let i = 0; i < left.length; i++) matched.push([left[i], right[i] === SAME_VERSION_PAIR ? ['same'] : right[i]]);
       }
       expect(matched).toEqual([
@@ -166,6 +174,53 @@ describe('joinWithPairs through the scan stage (a side without key order)', () =
       ]);
     });
   });
+});
+
+describe('joinChunksWithPairs through look-ups, a side whose chunks come in key order for a while', () => {
+  // `[k, v]`: "p" is gone (a vanished pair the caller skips, but one the join gives like any other).
+  const pairs = `SELECT k COLLATE "C" AS k, v, k = 'p' AS gone FROM (VALUES ('b', 'h'), ('d', 'h'), ('e', 'h'), ('g', 'h'), ('h', 'h'), ('k', 'h'), ('m', 'h'), ('p', 'h'), ('x', 'h')) AS t(k, v)`;
+  const cases: { name: string; chunks: Row[][]; matched: string[]; vanished: string[] }[] = [
+    {
+      // By range: "b" below the first chunk, "g" and "m" inside a chunk's range, "p" and "x" above the last.
+      name: 'in key order to the end: the pairs each chunk\'s key range holds and it does not have, and all above the last key, vanished',
+      chunks: [[['c', 'h'], ['d', 'h']], [['e', 'changed'], ['h', 'h']], [['k', 'h'], ['n', 'h']]],
+      matched: ['c -', 'd same', 'e e', 'h same', 'k same', 'n -'],
+      vanished: ['b', 'g', 'm', 'p', 'x'],
+    },
+    {
+      // "b" was in the first chunk's range and not in it, but comes later, out of order: it never vanished.
+      name: 'out of order from the third chunk: a key of an earlier chunk\'s range that comes late is not vanished',
+      chunks: [[['c', 'h'], ['d', 'h']], [['e', 'changed'], ['h', 'h']], [['b', 'h'], ['m', 'changed']], [['x', 'h'], ['y', 'h']]],
+      matched: ['c -', 'd same', 'e e', 'h same', 'b same', 'm m', 'x same', 'y -'],
+      vanished: ['g', 'k', 'p'],
+    },
+    {
+      name: 'out of order from the first chunk: every key stored',
+      chunks: [[['d', 'h'], ['c', 'h']], [['e', 'h'], ['h', 'h']]],
+      matched: ['d same', 'c -', 'e same', 'h same'],
+      vanished: ['b', 'g', 'k', 'm', 'p', 'x'],
+    },
+  ];
+  for (const { name, chunks, matched, vanished } of cases) {
+    it(name, async () => {
+      const url = await freshDatabase('scan_stage_ordered');
+      await withClient(url, async (client) => {
+        const got: string[] = [];
+        const gone: string[] = [];
+        for await (const { left, right } of lookUpChunks(client, pairs, chunks)) {
+          for (let i = 0; i < left.length; i++) {
+            const pair = right[i];
+            if (left[i]) got.push(`${left[i]![0]} ${pair === SAME_VERSION_PAIR ? 'same' : pair ? pair[0] : '-'}`);
+            else gone.push(pair![0]!);
+          }
+        }
+        expect(got).toEqual(matched);
+        expect(gone).toEqual(vanished);
+        const left = await client.query(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE 'ferry_seen_keys_%' OR tablename LIKE 'ferry_gone_keys_%'`);
+        expect(left.rows[0].n).toBe(0);
+      });
+    });
+  }
 });
 
 describe('joinChunksWithPairs, a side in key order', () => {

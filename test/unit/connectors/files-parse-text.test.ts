@@ -10,6 +10,13 @@ const dir = mkdtempSync(join(tmpdir(), 'ferry-parse-text-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 
+/** A new file in the test directory holding `bytes`; its path. */
+function write(bytes: Buffer): string {
+  const path = join(dir, `${++files}.csv`);
+  writeFileSync(path, bytes);
+  return path;
+}
+
 /** The size of the pieces parse.ts reads a file in (one buffer, reused). */
 const PIECE = 1 << 18;
 
@@ -37,8 +44,7 @@ describe('a plain file read in pieces of one reused buffer', () => {
     const cutAt = (bytes: Buffer, at: number) => (bytes[at]! & 0xc0) === 0x80;
     const { rows, bytes } = [0, 1, 2, 3, 4, 5].map(fileOf).find((f) => cutAt(f.bytes, PIECE))!;
     expect(bytes.length).toBeGreaterThan(4 * PIECE);
-    const path = join(dir, `${++files}.csv`);
-    writeFileSync(path, bytes);
+    const path = write(bytes);
     expect(await fileColumnNames(path, 'Csv', dialect('UTF-8-BOM'))).toEqual(['id', 'name']);
     const { clean, parsed } = await recordsOf(path, 'UTF-8-BOM');
     expect(clean).toEqual(rows);
@@ -50,8 +56,7 @@ describe('a plain file read in pieces of one reused buffer', () => {
       const rows = Array.from({ length: 60_000 }, (_, i) => [String(i), `${text} ${i}`]);
       const bytes = iconv.encode(['id,name', ...rows.map((r) => r.join(','))].join('\r\n') + '\r\n', encoding === 'Windows-1252' ? 'win1252' : 'latin1');
       expect(bytes.length).toBeGreaterThan(4 * PIECE);
-      const path = join(dir, `${++files}.csv`);
-      writeFileSync(path, bytes);
+      const path = write(bytes);
       const { clean, parsed } = await recordsOf(path, encoding);
       expect([encoding, clean.length, parsed.length]).toEqual([encoding, rows.length, rows.length]);
       expect(clean).toEqual(rows);
@@ -61,11 +66,6 @@ describe('a plain file read in pieces of one reused buffer', () => {
 });
 
 describe('pieces of ASCII only become text by a copy, the others through the decoder', () => {
-  const write = (bytes: Buffer) => {
-    const path = join(dir, `${++files}.csv`);
-    writeFileSync(path, bytes);
-    return path;
-  };
   const header = Buffer.from('id,name\n');
 
   it('a character cut between two pieces, then pieces of ASCII after it: every value as written', async () => {
