@@ -7,7 +7,7 @@ const OFFSET_MASK = 2 ** OFFSET_BITS - 1;
 /** The largest budget: a record's start plus one must fit in a slot's 25 bits. */
 export const MAX_BUDGET = 2 ** OFFSET_BITS - 1;
 /** The greatest line a record holds (4 bytes). */
-const MAX_LINE = 0xffff_ffff;
+export const MAX_LINE = 0xffff_ffff;
 /** Records are written in chunks of this many bytes at most (a chunk is never copied, so growing costs no peak). */
 const MAX_CHUNK_BITS = 16;
 /** The hash table grows by half when it is this full (linear probing stays short). */
@@ -56,6 +56,9 @@ function measure(key: string, hashOut: Uint32Array): number {
 /** The slot a hash's probe starts at in a table of `length` slots: its low 25 bits scaled (exact in a double). */
 const slotOf = (hash: number, length: number) => Math.floor(((hash & OFFSET_MASK) * length) / 2 ** OFFSET_BITS);
 
+/** A chunk is at most a quarter of the budget, so that a small budget still holds several. */
+const chunkBitsOf = (budgetBytes: number) => Math.min(MAX_CHUNK_BITS, Math.max(6, Math.floor(Math.log2(budgetBytes / 4))));
+
 /** The 32-bit hash of a key (of its bytes as stored). */
 export function keyHash(key: string): number {
   const out = new Uint32Array(1);
@@ -64,7 +67,55 @@ export function keyHash(key: string): number {
 }
 
 /** Bytes of a record holding a key of `keyBytes` bytes: its length (2 bytes), the key, its line (4 bytes). */
-const recordBytes = (keyBytes: number) => 2 + keyBytes + 4;
+export const recordBytes = (keyBytes: number) => 2 + keyBytes + 4;
+
+/** The bytes of `key` as a record stores them (`measure`'s count, without the hash). */
+export function keyByteLength(key: string): number {
+  let bytes = key.length;
+  for (let i = 0; i < key.length; i++) {
+    const unit = key.charCodeAt(i);
+    if (unit >= 0x80) bytes += unit < 0x800 ? 1 : 2;
+  }
+  return bytes;
+}
+
+/**
+ * Writes the record of `key` (of `keyBytes` bytes, `keyByteLength`) and `line` into `into` at `at`,
+ * laid out as `DenseKeyLines` holds it (so `addRecord` takes it as it is); answers where it ends.
+ */
+export function writeRecord(key: string, keyBytes: number, line: number, into: Uint8Array, at: number): number {
+  into[at++] = keyBytes >>> 8;
+  into[at++] = keyBytes & 0xff;
+  for (let i = 0; i < key.length; i++) {
+    const unit = key.charCodeAt(i);
+    if (unit < 0x80) {
+      into[at++] = unit;
+    } else if (unit < 0x800) {
+      into[at++] = 0xc0 | (unit >> 6);
+      into[at++] = 0x80 | (unit & 0x3f);
+    } else {
+      into[at++] = 0xe0 | (unit >> 12);
+      into[at++] = 0x80 | ((unit >> 6) & 0x3f);
+      into[at++] = 0x80 | (unit & 0x3f);
+    }
+  }
+  return writeLine(line, into, at);
+}
+
+/** Writes a record's line (4 bytes, most significant first) at `at`; answers where it ends. */
+export function writeLine(line: number, into: Uint8Array, at: number): number {
+  into[at++] = line >>> 24;
+  into[at++] = (line >>> 16) & 0xff;
+  into[at++] = (line >>> 8) & 0xff;
+  into[at++] = line & 0xff;
+  return at;
+}
+
+/** The line of the record whose key (of `keyBytes` bytes) starts at `at` (its length's first byte). */
+export function readLine(from: Uint8Array, at: number, keyBytes: number): number {
+  const end = at + 2 + keyBytes;
+  return from[end]! * 2 ** 24 + ((from[end + 1]! << 16) | (from[end + 2]! << 8) | from[end + 3]!);
+}
 
 /**
  * Keys, each with the line it first came on, packed in byte arrays instead of a Map of strings. A key
@@ -97,8 +148,20 @@ export class DenseKeyLines {
     private readonly finish: (fnv: number) => number = mix,
   ) {
     if (!(budgetBytes <= MAX_BUDGET)) throw new Error(`a budget of at most ${MAX_BUDGET} bytes`);
-    // A chunk is at most a quarter of the budget, so that a small budget still holds several.
-    this.chunkBits = Math.min(MAX_CHUNK_BITS, Math.max(6, Math.floor(Math.log2(budgetBytes / 4))));
+    this.chunkBits = chunkBitsOf(budgetBytes);
+  }
+
+  /**
+   * Whether a set of `budgetBytes` surely holds `keys` records of `bytes` bytes in all (`recordBytes`
+   * each, none longer than `longestRecord`): every chunk may leave the room of one record unused.
+   */
+  static holds(budgetBytes: number, keys: number, bytes: number, longestRecord: number): boolean {
+    const chunkBytes = 2 ** chunkBitsOf(budgetBytes);
+    if (longestRecord > chunkBytes) return false;
+    let slots = FIRST_SLOTS;
+    while (keys + 1 > slots * MAX_LOAD) slots = Math.floor(slots * 1.5);
+    const chunks = Math.ceil(bytes / (chunkBytes - longestRecord + 1));
+    return chunks * chunkBytes + slots * 4 <= budgetBytes;
   }
 
   /** Keys held. */
@@ -143,6 +206,49 @@ export class DenseKeyLines {
     return 0;
   }
 
+  /**
+   * `add` for a key given as its record (`writeRecord`'s layout) in `from` at `at`: the line the key
+   * first came on, or 0 when the record is added (copied as it is), or NO_ROOM.
+   */
+  addRecord(from: Uint8Array, at: number): number {
+    const keyBytes = (from[at]! << 8) | from[at + 1]!;
+    let fnvHash = FNV_START;
+    for (let i = at + 2; i < at + 2 + keyBytes; i++) fnvHash = fnv(fnvHash, from[i]!);
+    const hash = this.finish(fnvHash) >>> 0;
+    const tag = hash >>> OFFSET_BITS;
+    let slot = slotOf(hash, this.slots.length);
+    for (let held = this.slots[slot]!; held !== 0; held = this.slots[slot]!) {
+      if (held >>> OFFSET_BITS === tag) {
+        const start = (held & OFFSET_MASK) - 1;
+        if (this.holdsBytesAt(start, from, at, keyBytes)) return this.lineAt(start, keyBytes);
+      }
+      if (++slot === this.slots.length) slot = 0;
+    }
+    const line = readLine(from, at, keyBytes);
+    if (this.refused || line < 1 || !this.makeRoom(keyBytes)) {
+      this.refused = true;
+      return NO_ROOM;
+    }
+    const last = this.chunks.length - 1;
+    const start = (last << this.chunkBits) + this.ends[last]!;
+    const bytes = recordBytes(keyBytes);
+    this.chunks[last]!.set(from.subarray(at, at + bytes), this.ends[last]!);
+    this.ends[last]! += bytes;
+    this.count++;
+    if (this.count > this.slots.length * MAX_LOAD) this.rehash(Math.floor(this.slots.length * 1.5));
+    else this.place(this.slots, hash, start);
+    return 0;
+  }
+
+  /** Whether the record starting at `start` holds the `keyBytes` key bytes of the record at `at` in `from`. */
+  private holdsBytesAt(start: number, from: Uint8Array, at: number, keyBytes: number): boolean {
+    const chunk = this.chunks[start >>> this.chunkBits]!;
+    const held = start & (2 ** this.chunkBits - 1);
+    if (((chunk[held]! << 8) | chunk[held + 1]!) !== keyBytes) return false;
+    for (let i = 2; i < 2 + keyBytes; i++) if (chunk[held + i] !== from[at + i]) return false;
+    return true;
+  }
+
   /** Puts the record starting at `start` in the first free slot of its probe in `slots`. */
   private place(slots: Uint32Array, hash: number, start: number): void {
     let slot = slotOf(hash, slots.length);
@@ -174,29 +280,9 @@ export class DenseKeyLines {
   private append(key: string, keyBytes: number, line: number): number {
     const last = this.chunks.length - 1;
     const chunk = this.chunks[last]!;
-    let at = this.ends[last]!;
-    const start = (last << this.chunkBits) + at;
-    chunk[at++] = keyBytes >>> 8;
-    chunk[at++] = keyBytes & 0xff;
-    for (let i = 0; i < key.length; i++) {
-      const unit = key.charCodeAt(i);
-      if (unit < 0x80) {
-        chunk[at++] = unit;
-      } else if (unit < 0x800) {
-        chunk[at++] = 0xc0 | (unit >> 6);
-        chunk[at++] = 0x80 | (unit & 0x3f);
-      } else {
-        chunk[at++] = 0xe0 | (unit >> 12);
-        chunk[at++] = 0x80 | ((unit >> 6) & 0x3f);
-        chunk[at++] = 0x80 | (unit & 0x3f);
-      }
-    }
-    chunk[at++] = line >>> 24;
-    chunk[at++] = (line >>> 16) & 0xff;
-    chunk[at++] = (line >>> 8) & 0xff;
-    chunk[at++] = line & 0xff;
-    this.ends[last] = at;
-    return start;
+    const at = this.ends[last]!;
+    this.ends[last] = writeRecord(key, keyBytes, line, chunk, at);
+    return (last << this.chunkBits) + at;
   }
 
   /** Whether the record starting at `start` holds `key` (of `keyBytes` bytes as `append` lays them). */
@@ -220,9 +306,7 @@ export class DenseKeyLines {
 
   /** The line in the record starting at `start`, whose key has `keyBytes` bytes. */
   private lineAt(start: number, keyBytes: number): number {
-    const chunk = this.chunks[start >>> this.chunkBits]!;
-    const at = (start & (2 ** this.chunkBits - 1)) + 2 + keyBytes;
-    return chunk[at]! * 2 ** 24 + ((chunk[at + 1]! << 16) | (chunk[at + 2]! << 8) | chunk[at + 3]!);
+    return readLine(this.chunks[start >>> this.chunkBits]!, start & (2 ** this.chunkBits - 1), keyBytes);
   }
 
   /** A table of `length` slots for the records held, their hashes computed again from their bytes. */

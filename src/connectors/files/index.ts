@@ -1,7 +1,6 @@
 import type { FilesEndpoint } from '../../api/files.js';
 import type { SyncFlowSpec } from '../../api/syncflow.js';
 import type { Connector, Session } from '../../engine/connector.js';
-import { FirstLines } from '../../store/first-lines.js';
 import { StagedRows } from '../../store/staged-rows.js';
 import { FileSideRecords } from '../../store/file-side-records.js';
 import { markFilesImported, markImportedAgain, recordFileMoved, sourceFiles } from '../../store/source-files.js';
@@ -23,6 +22,8 @@ export interface FilesContext extends FileLocationContext {
   runId?: string;
   /** Names of files to import again although they were imported (`ferry run --reimport`). */
   reimport?: string[];
+  /** Bytes a snapshot file's keys may take in memory before a key census counts them (tests make them few). */
+  keyMemoryBytes?: number;
 }
 
 /** What every session of one run shares: one connection to the files, one inventory, the files read to their end. */
@@ -90,7 +91,7 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
                 pending: () => s.inventory.pendingFiles(e.name, file),
                 newestImported: () => s.inventory.newestImported(e.name, file),
                 consumed: (files) => files.forEach((f) => consumed.set(f.record.id, f)),
-                firstLines: () => FirstLines.create(s.state.client),
+                ...(context.keyMemoryBytes ? { keyMemoryBytes: context.keyMemoryBytes } : {}),
               },
               sideRows: (fill) =>
                 oncePerRun(`staged ${e.name}`, async () => {

@@ -1,17 +1,19 @@
+import { stat } from 'node:fs/promises';
 import type { FileSource } from '../../api/files.js';
 import { asDeletion, rowProblem, type Row, type TableReader, type Watermark } from '../../engine/connector.js';
 import type { EntityPlan } from '../../engine/plan.js';
-import type { FirstLines } from '../../store/first-lines.js';
+import { FirstLines, MEMORY_BYTES } from './first-lines.js';
 import type { ReadyFile } from './inventory.js';
+import { takeKeyCensus, type CensusKeys } from './key-census.js';
 import { readRecords, type CsvDialect, type RecordSink } from './parse.js';
 import { END_OF_FILE, parsePosition, position, RowBuilder, type FieldView } from './rows.js';
 
 /**
- * Rows whose keys are checked against the earlier ones in one round trip to the state database, at
- * least: a piece of the file's text (256 KiB, ~3,000 rows of the bench's file) is taken whole, so a
- * chunk is about one piece. Small, because the rows of the chunk being read and of the chunk being
- * checked are alive together: with 5,000 (two pieces) a 16 MiB young generation promoted most of
- * them, and the read side of a 1M-row file spent ~20% more CPU (mostly in GC).
+ * Rows whose keys are checked against the earlier ones together, at least: a piece of the file's
+ * text (256 KiB, ~3,000 rows of the bench's file) is taken whole, so a chunk is about one piece.
+ * Small, because the rows of the chunk being read and of the chunk being checked are alive
+ * together: with 5,000 (two pieces) a 16 MiB young generation promoted most of them, and the read
+ * side of a 1M-row file spent ~20% more CPU (mostly in GC).
  */
 const KEY_CHUNK = 2000;
 
@@ -101,14 +103,42 @@ class FileRows implements RecordSink {
   }
 }
 
+/**
+ * The keys of a file's rows for a key census: built as `FileRows` builds them (the same problems
+ * keep a row's key out), with no hash, no row kept.
+ */
+class CensusRows implements RecordSink {
+  constructor(
+    private readonly builder: RowBuilder,
+    private readonly codec: EntityPlan['source']['codec'],
+    private readonly withValues: boolean,
+    private readonly after: number | undefined,
+    private readonly keys: CensusKeys,
+  ) {}
+
+  get columns(): readonly string[] {
+    return this.builder.columns;
+  }
+
+  record(values: FieldView, line: number): void {
+    if (this.after !== undefined && line <= this.after) return;
+    const row = this.builder.row(values, line, '', '', this.withValues, false);
+    if (rowProblem(row)) return;
+    const key = this.codec.encode(row);
+    if (key !== undefined) this.keys.add(key, line);
+  }
+
+  problem(): void {}
+}
+
 /** What a reader needs from its source: the files of this run, and who to tell that a file was read to its end. */
 export interface EntityFiles {
   pending(): Promise<ReadyFile[]>;
   newestImported(): Promise<ReadyFile | undefined>;
   /** A file whose every row was read (and older pending snapshots it supersedes). */
   consumed(files: ReadyFile[]): void;
-  /** An empty register of the keys a snapshot file gave (in the state database); the reader drops it. */
-  firstLines(): Promise<FirstLines>;
+  /** Bytes a snapshot file's keys may take in memory (`MEMORY_BYTES` unless a test makes them few). */
+  keyMemoryBytes?: number;
 }
 
 /**
@@ -156,7 +186,7 @@ export class FilesReader implements TableReader {
       if (after && id < after.fileId) continue;
       const rows = this.rowsOf(ready, withValues, after && id === after.fileId ? after.line : undefined);
       const pieces = this.readInto(ready, rows);
-      if (this.snapshot) yield* this.withoutRepeatedKeys(ready, pieces, rows, withValues);
+      if (this.snapshot) yield* this.withoutRepeatedKeys(ready, pieces, rows, withValues, after && id === after.fileId ? after.line : undefined);
       else for await (const _piece of pieces) if (rows.length > 0) yield rows.take().rows;
     }
     this.files.consumed(files);
@@ -174,15 +204,17 @@ export class FilesReader implements TableReader {
 
   /**
    * A snapshot's rows, a key repeated in the file rejected with the line it first came on. The keys
-   * seen go to the state database in chunks, so memory stays flat however long the file.
+   * seen are kept in memory up to a budget; a file whose keys do not fit is counted by a key census
+   * (`takeKeyCensus`, a pass over the file first), so memory stays flat however long the file.
    */
-  private async *withoutRepeatedKeys(ready: ReadyFile, pieces: AsyncIterable<void>, built: FileRows, withValues: boolean): AsyncGenerator<Row[]> {
-    const seen = await this.files.firstLines();
+  private async *withoutRepeatedKeys(ready: ReadyFile, pieces: AsyncIterable<void>, built: FileRows, withValues: boolean, after: number | undefined): AsyncGenerator<Row[]> {
+    const budget = this.files.keyMemoryBytes ?? MEMORY_BYTES;
+    const seen = new FirstLines(budget, async () => takeKeyCensus(ready.plain, (await stat(ready.plain)).size, budget, (keys) => this.census(ready, withValues, after, keys)));
     try {
       // A chunk whose keys the register answered at once (they fit in memory) goes to the engine
       // before the next piece is read: its rows then live one piece less, and fewer of them outlive
-      // two scavenges. A chunk whose keys went to the state database is checked while the next chunk
-      // is read (the checks queue on one connection, so they still run in file order).
+      // two scavenges. A chunk that waits for the census is checked while the next chunk is read
+      // (the register answers its batches in file order).
       let checking: Promise<Row[]> | undefined;
       for await (const _piece of pieces) {
         if (built.length < KEY_CHUNK) continue;
@@ -232,6 +264,12 @@ export class FilesReader implements TableReader {
       rows[i] = this.rows.rejected(lines[i]!, position(record.id, lines[i]!), record.name, `duplicate key (first at line ${first})`, withValues);
     }
     return rows;
+  }
+
+  /** Pass 1 of a key census: the file read again, the key of every row without a problem (past `after`) given to `keys`. */
+  private async census(ready: ReadyFile, withValues: boolean, after: number | undefined, keys: CensusKeys): Promise<void> {
+    const sink = new CensusRows(this.rows, this.plan.source.codec, withValues, after, keys);
+    for await (const _piece of readRecords(ready.plain, this.file.format ?? 'Csv', this.dialect, this.file.columns?.map((c) => c.name), ready.cleanQuoting, sink));
   }
 
   async *scan(withValues: boolean): AsyncGenerator<Row> {

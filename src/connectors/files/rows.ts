@@ -180,8 +180,11 @@ export class RowBuilder {
     return withProblem(row, { column, reason: `${fileName} line ${line}: ${reason}` });
   }
 
-  /** A row, or a row marked with the problem that keeps it from syncing (named with file and line). */
-  row(values: FieldView, line: number, cursor: string, fileName: string, withValues: boolean): Row {
+  /**
+   * A row, or a row marked with the problem that keeps it from syncing (named with file and line).
+   * Not `hashed`, its hash is '' (a key census needs only the key and whether there is a problem).
+   */
+  row(values: FieldView, line: number, cursor: string, fileName: string, withValues: boolean, hashed = true): Row {
     const { keys, mapped } = this;
     // The column being read: a value that does not parse is rejected in its name.
     let reading: ColumnRead | undefined;
@@ -195,19 +198,19 @@ export class RowBuilder {
         if (row[i] === null || row[i] === '') return this.rejected(line, cursor, fileName, `missing key ${keys[i]!.name}`, withValues, keys[i]!.name, values);
       }
       // The values are hashed from one array kept for all rows (synchronous here: no other row meanwhile).
-      const hashed = this.values;
+      const mappedValues = this.values;
       for (let i = 0; i < mapped.length; i++) {
         const field = (reading = mapped[i]!);
-        hashed[i] = applyValueMap(transformed(this.value(values, field), field.transform), field.valueMap);
+        mappedValues[i] = applyValueMap(transformed(this.value(values, field), field.transform), field.valueMap);
       }
       let inScope = true;
       const { conditions, match } = this;
       for (let i = 0; i < conditions.length; i++) if (!(inScope = conditionHolds(conditions[i]!.clause, this.value(values, (reading = conditions[i]!))))) break;
       row[at++] = cursor;
-      row[at++] = hashValues(hashed);
+      row[at++] = hashed ? hashValues(mappedValues) : '';
       row[at++] = inScope ? 't' : 'f';
       if (!withValues) return row;
-      for (let i = 0; i < hashed.length; i++) row[at++] = hashed[i]!;
+      for (let i = 0; i < mappedValues.length; i++) row[at++] = mappedValues[i]!;
       for (let i = 0; i < match.length; i++) row[at++] = this.value(values, (reading = match[i]!));
       return row;
     } catch (error) {

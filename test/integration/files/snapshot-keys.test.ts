@@ -17,7 +17,8 @@ function snapshot(count: number, extra: string[]): Buffer {
 // The reader reads a file in pieces of 256 KiB and checks the keys of a piece or more at a time
 // (2,000 rows at least): 60,000 rows (~1.2 MB) put repeats in the same chunk as their first line and
 // several chunks later, and a row that cannot be read before a repeat in the same chunk.
-describe('files source: a key repeated in one snapshot is rejected with its line and the first line, across chunks', () => {
+// With the shipped budget the keys are checked in memory; with 4 KiB (about a hundred keys), by a key census of each file.
+describe.each([{ budget: undefined }, { budget: 4096 }])('files source: a key repeated in one snapshot is rejected with its line and the first line, across chunks (key budget $budget)', ({ budget }) => {
   let dir: string;
   let targetUrl: string;
   let stateUrl: string;
@@ -26,7 +27,7 @@ describe('files source: a key repeated in one snapshot is rejected with its line
     s.batchSize = 1000;
     return s;
   };
-  const run = (mode: 'Full' | 'Incremental') => runSync({ flowId: 'test/snapshot-keys', spec: spec(), mode, sourceUrl: '', targetUrl, stateUrl, logger, files: { targets: {}, secrets: {} } });
+  const run = (mode: 'Full' | 'Incremental') => runSync({ flowId: 'test/snapshot-keys', spec: spec(), mode, sourceUrl: '', targetUrl, stateUrl, logger, files: { targets: {}, secrets: {}, ...(budget ? { keyMemoryBytes: budget } : {}) } });
   const names = (nos: string[]) => sqlRows(targetUrl, `SELECT employee_no, name FROM staff WHERE employee_no = ANY('{${nos.join(',')}}') ORDER BY employee_no`);
 
   beforeAll(async () => {

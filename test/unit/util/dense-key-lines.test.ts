@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MEMORY_BYTES } from '../../../src/store/first-lines.js';
-import { DenseKeyLines, keyHash, NO_ROOM } from '../../../src/util/dense-key-lines.js';
+import { MEMORY_BYTES } from '../../../src/connectors/files/first-lines.js';
+import { DenseKeyLines, keyByteLength, keyHash, NO_ROOM, recordBytes, writeRecord } from '../../../src/util/dense-key-lines.js';
 
 /** What `add` must answer for each key in turn (line i + 1): the first line of a repeat, else 0. */
 function expectedAnswers(keys: string[]): number[] {
@@ -95,6 +95,42 @@ describe('DenseKeyLines: keys and their first lines packed in typed arrays under
     const set = new DenseKeyLines(MEMORY_BYTES);
     expect(set.add('a', 2 ** 32 - 1)).toBe(0);
     expect(set.add('a', 7)).toBe(2 ** 32 - 1);
+  });
+
+  it('takes a key as its record (addRecord) exactly as add takes it as a string, and shares one set between both', () => {
+    const [a, b] = COLLIDING;
+    const keys = [a, b, 'é', 'Ã©', '日本', '\uD83D', '😀', '', 'a\u0001', ...Array.from({ length: 3_000 }, (_, i) => `k${(i * 7919) % 2_000}`)];
+    const repeated = [...keys, ...[...keys].reverse()];
+    const set = new DenseKeyLines(MEMORY_BYTES);
+    const record = new Uint8Array(1024);
+    const answers = repeated.map((key, i) => {
+      if (i % 2 === 0) return set.add(key, i + 1);
+      writeRecord(key, keyByteLength(key), i + 1, record, 0);
+      return set.addRecord(record, 0);
+    });
+    expect(answers).toEqual(expectedAnswers(repeated));
+  });
+
+  it('holds: keys it says fit are all taken by a set of that budget, and a few more bytes would not fit', () => {
+    for (const budget of [4096, 64 * 1024, 1024 * 1024]) {
+      const set = new DenseKeyLines(budget);
+      let bytes = 0;
+      let longest = 0;
+      let count = 0;
+      for (; ; count++) {
+        const key = `key-${count}-${'x'.repeat(count % 17)}`;
+        const size = recordBytes(keyByteLength(key));
+        if (!DenseKeyLines.holds(budget, count + 1, bytes + size, Math.max(longest, size))) break;
+        expect(set.add(key, count + 1)).toBe(0);
+        bytes += size;
+        longest = Math.max(longest, size);
+      }
+      expect(count).toBeGreaterThan(20);
+      // Within a tenth of what the set takes before it refuses.
+      while (set.add(`more-${count}`, count + 1) === 0) count++;
+      expect(set.size).toBeLessThan(count * 1.1 + 10);
+    }
+    expect(DenseKeyLines.holds(4096, 1, 1100, 1100)).toBe(false);
   });
 
   it('holds a million and five thousand keys of the files bench (E1 … E1005000) within the shipped budget', () => {
