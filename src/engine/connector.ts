@@ -454,7 +454,7 @@ export function applyValueMap(value: string | null, map: PlannedValueMap | undef
   return map.unmapped === 'Null' ? null : map.unmapped === 'Reject' ? UNMAPPED_MARK + value : value;
 }
 
-/** Why a connector could not read one column of a row (bytes that are not text in the expected encoding). */
+/** Why a connector could not read one column of a row (bytes that are not text in the expected encoding), or the row as a whole (column ''). */
 export interface RowProblem {
   column: string;
   reason: string;
@@ -477,6 +477,11 @@ export function asDeletion(row: Row): Row {
 /** Whether a connector marked the row as a deletion. */
 export function isDeletion(row: Row): boolean {
   return (row as Row & { [DELETION]?: boolean })[DELETION] === true;
+}
+
+/** A problem as a rejection's reason: named by its column when it has one (a wrong number of fields or a repeated key has none). */
+export function problemReason(problem: RowProblem): string {
+  return problem.column ? `column ${problem.column}: ${problem.reason}` : problem.reason;
 }
 
 /** The problem a connector marked on a row, if any. */

@@ -9,13 +9,46 @@ import type { RepeatedLines } from './key-census.js';
 export const MEMORY_BYTES = 24 * 1024 * 1024;
 
 /**
- * The keys a snapshot file has given so far, each with the line it first came on, packed in memory
- * up to a byte budget. When a key does not fit, the set is let go and `census` (a `takeKeyCensus` of
- * the whole file, in the same budget) answers that key's line and every later one; the lines
- * answered before stay answered (the census would answer them the same).
+ * Keys kept in memory while every key has come in order: a file out of order within them goes on
+ * in memory; one still in order after them keeps no key at all (and is counted by a census, should
+ * a key come out of order later).
+ */
+export const KEYS_KEPT_IN_ORDER = 10_000;
+
+/**
+ * Whether the keys given so far have each come after the one before in one of two orders: by
+ * UTF-16 code units (zero-padded numbers, dates, keys the engine encodes in order), or by length
+ * first (E1, E2, … E10: numbers without padding). Keys that ascend in either are all different.
+ */
+export class KeyOrderWatch {
+  private last: string | undefined;
+  private byUnits = true;
+  private byLength = true;
+
+  /** Takes the next key: true while the keys so far, this one too, ascend in one of the orders. */
+  follows(key: string): boolean {
+    const last = this.last;
+    this.last = key;
+    if (last === undefined) return true;
+    this.byUnits &&= key > last;
+    this.byLength &&= key.length > last.length || (key.length === last.length && key > last);
+    return this.byUnits || this.byLength;
+  }
+}
+
+/**
+ * The keys a snapshot file has given so far, each with the line it first came on. While the keys
+ * come in order no key can repeat, and none is kept past the first `KEYS_KEPT_IN_ORDER`. Out of
+ * order, the keys are packed in memory up to a byte budget. When a key cannot be answered so (its
+ * set does not fit, or was let go while the keys were in order), `census` (a `takeKeyCensus` of the
+ * whole file, in the same budget) answers that key's line and every later one; the lines answered
+ * before stay answered (the census would answer them the same).
  */
 export class FirstLines {
+  private order: KeyOrderWatch | undefined = new KeyOrderWatch();
+  /** Every key so far with its first line, while they fit and, in order, while there are few. */
   private memory: DenseKeyLines | undefined;
+  private kept = 0;
   private census?: Promise<RepeatedLines>;
   /** The census's answers are read forward: each batch is answered after the one registered before it. */
   private answered: Promise<unknown> = Promise.resolve();
@@ -36,24 +69,21 @@ export class FirstLines {
   /**
    * Registers a batch of keys and the lines they came on (`lines[i]` is `keys[i]`'s line), in file
    * order, and returns for every line whose key came before (in an earlier batch or earlier in this
-   * one) the line it first came on. Answered at once while the keys fit in memory.
+   * one) the line it first came on. Answered at once unless the census answers.
    */
   async register(keys: string[], lines: number[]): Promise<Map<number, number>> {
     if (this.dropped) throw new Error('the register of first lines was dropped');
     const repeated = new Map<number, number>();
     let from = 0;
-    const memory = this.memory;
-    if (memory) {
+    if (!this.census) {
       for (; from < keys.length; from++) {
-        const first = memory.add(keys[from]!, lines[from]!);
+        const first = this.firstLineOf(keys[from]!, lines[from]!);
         if (first === NO_ROOM) break;
         if (first !== 0) repeated.set(lines[from]!, first);
       }
       if (from === keys.length) return repeated;
-      // Let go before the census, which takes a budget of its own.
-      this.memory = undefined;
+      this.census = this.takeCensus();
     }
-    this.census ??= this.takeCensus();
     const answer = this.answered.then(async () => {
       const census = await this.census!;
       for (let i = from; i < keys.length; i++) {
@@ -64,6 +94,21 @@ export class FirstLines {
     });
     this.answered = answer.catch(() => {});
     return answer;
+  }
+
+  /** The line `key` first came on, 0 on this one, or NO_ROOM when memory cannot tell (memory then let go). */
+  private firstLineOf(key: string, line: number): number {
+    if (this.order?.follows(key)) {
+      if (this.memory && this.memory.add(key, line) === NO_ROOM) this.memory = undefined;
+      // Let go: past this many keys in order, a file is most likely in order to its end.
+      if (++this.kept === KEYS_KEPT_IN_ORDER) this.memory = undefined;
+      return 0;
+    }
+    this.order = undefined;
+    const first = this.memory ? this.memory.add(key, line) : NO_ROOM;
+    // Let go before the census, which takes a budget of its own.
+    if (first === NO_ROOM) this.memory = undefined;
+    return first;
   }
 
   /** Lets go of the keys; removes the census's files. */

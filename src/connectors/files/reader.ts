@@ -46,12 +46,18 @@ class FileRows implements RecordSink {
   private records = 0;
   private readonly deletedAt: number;
 
+  /** A resumed snapshot's keys on the lines skipped, taken as rows' are (`skippedLines[i]` is `skippedKeys[i]`'s line). */
+  private skippedKeys: string[] = [];
+  private skippedLines: number[] = [];
+
   constructor(
     private readonly builder: RowBuilder,
     private readonly file: FileSource,
     private readonly ready: ReadyFile,
     private readonly withValues: boolean,
     private readonly after: number | undefined,
+    /** Given for a snapshot: the keys of the lines up to `after` are kept, so that a later line repeating one is still rejected. */
+    private readonly codec?: EntityPlan['source']['codec'],
   ) {
     this.deletedAt = file.deletedWhen ? builder.indexOf(file.deletedWhen.column) : -1;
   }
@@ -62,7 +68,14 @@ class FileRows implements RecordSink {
 
   record(values: FieldView, line: number): void {
     this.records++;
-    if (this.after !== undefined && line <= this.after) return;
+    if (this.after !== undefined && line <= this.after) {
+      const key = this.codec && keyOfRecord(this.builder, this.codec, values, line, this.withValues);
+      if (key !== undefined) {
+        this.skippedKeys.push(key);
+        this.skippedLines.push(line);
+      }
+      return;
+    }
     const { record } = this.ready;
     const row = this.builder.row(values, line, position(record.id, line), record.name, this.withValues);
     // A delta row whose deletedWhen column holds one of its values.
@@ -97,22 +110,37 @@ class FileRows implements RecordSink {
     return { rows, lines };
   }
 
+  /** How many keys of skipped lines wait to be taken. */
+  get skipped(): number {
+    return this.skippedKeys.length;
+  }
+
+  /** The keys of the lines skipped since the last take, and their lines. */
+  takeSkipped(): { keys: string[]; lines: number[] } {
+    const { skippedKeys: keys, skippedLines: lines } = this;
+    this.skippedKeys = [];
+    this.skippedLines = [];
+    return { keys, lines };
+  }
+
   /** Counts the file's records into `ready.rows` (after its last one was read). */
   done(): void {
     this.ready.rows = this.records;
   }
 }
 
-/**
- * The keys of a file's rows for a key census: built as `FileRows` builds them (the same problems
- * keep a row's key out), with no hash, no row kept.
- */
+/** The key of a record's row, or undefined when a problem keeps the row from syncing: built as `FileRows` builds it, with no hash. */
+function keyOfRecord(builder: RowBuilder, codec: EntityPlan['source']['codec'], values: FieldView, line: number, withValues: boolean): string | undefined {
+  const row = builder.row(values, line, '', '', withValues, false);
+  return rowProblem(row) ? undefined : codec.encode(row);
+}
+
+/** The keys of a file's rows for a key census (pass 1), no row kept. */
 class CensusRows implements RecordSink {
   constructor(
     private readonly builder: RowBuilder,
     private readonly codec: EntityPlan['source']['codec'],
     private readonly withValues: boolean,
-    private readonly after: number | undefined,
     private readonly keys: CensusKeys,
   ) {}
 
@@ -121,14 +149,17 @@ class CensusRows implements RecordSink {
   }
 
   record(values: FieldView, line: number): void {
-    if (this.after !== undefined && line <= this.after) return;
-    const row = this.builder.row(values, line, '', '', this.withValues, false);
-    if (rowProblem(row)) return;
-    const key = this.codec.encode(row);
+    const key = keyOfRecord(this.builder, this.codec, values, line, this.withValues);
     if (key !== undefined) this.keys.add(key, line);
   }
 
   problem(): void {}
+}
+
+/** Registers the keys of a resumed read's skipped lines (their rows were applied before: nothing is rejected now). */
+async function registerSkipped(seen: FirstLines, built: FileRows): Promise<void> {
+  const { keys, lines } = built.takeSkipped();
+  await seen.register(keys, lines);
 }
 
 /** What a reader needs from its source: the files of this run, and who to tell that a file was read to its end. */
@@ -186,14 +217,14 @@ export class FilesReader implements TableReader {
       if (after && id < after.fileId) continue;
       const rows = this.rowsOf(ready, withValues, after && id === after.fileId ? after.line : undefined);
       const pieces = this.readInto(ready, rows);
-      if (this.snapshot) yield* this.withoutRepeatedKeys(ready, pieces, rows, withValues, after && id === after.fileId ? after.line : undefined);
+      if (this.snapshot) yield* this.withoutRepeatedKeys(ready, pieces, rows, withValues);
       else for await (const _piece of pieces) if (rows.length > 0) yield rows.take().rows;
     }
     this.files.consumed(files);
   }
 
   private rowsOf(ready: ReadyFile, withValues: boolean, after?: number): FileRows {
-    return new FileRows(this.rows, this.file, ready, withValues, after);
+    return new FileRows(this.rows, this.file, ready, withValues, after, this.snapshot ? this.plan.source.codec : undefined);
   }
 
   /** Reads a file's records into `rows`, yielding after each piece of the file; with `count`, counts them once the last was read. */
@@ -207,9 +238,9 @@ export class FilesReader implements TableReader {
    * seen are kept in memory up to a budget; a file whose keys do not fit is counted by a key census
    * (`takeKeyCensus`, a pass over the file first), so memory stays flat however long the file.
    */
-  private async *withoutRepeatedKeys(ready: ReadyFile, pieces: AsyncIterable<void>, built: FileRows, withValues: boolean, after: number | undefined): AsyncGenerator<Row[]> {
+  private async *withoutRepeatedKeys(ready: ReadyFile, pieces: AsyncIterable<void>, built: FileRows, withValues: boolean): AsyncGenerator<Row[]> {
     const budget = this.files.keyMemoryBytes ?? MEMORY_BYTES;
-    const seen = new FirstLines(budget, async () => takeKeyCensus(ready.plain, (await stat(ready.plain)).size, budget, (keys) => this.census(ready, withValues, after, keys)));
+    const seen = new FirstLines(budget, async () => takeKeyCensus(ready.plain, (await stat(ready.plain)).size, budget, (keys) => this.census(ready, withValues, keys)));
     try {
       // A chunk whose keys the register answered at once (they fit in memory) goes to the engine
       // before the next piece is read: its rows then live one piece less, and fewer of them outlive
@@ -217,6 +248,8 @@ export class FilesReader implements TableReader {
       // (the register answers its batches in file order).
       let checking: Promise<Row[]> | undefined;
       for await (const _piece of pieces) {
+        // A resumed read's skipped lines come first: their keys are registered before any row is checked.
+        if (built.skipped >= KEY_CHUNK || (built.skipped > 0 && built.length > 0)) await registerSkipped(seen, built);
         if (built.length < KEY_CHUNK) continue;
         const next = this.checkKeys(seen, ready, built.take(), withValues);
         next.catch(() => {}); // surfaced when its turn comes
@@ -227,6 +260,7 @@ export class FilesReader implements TableReader {
         checking = undefined;
         yield await next;
       }
+      if (built.skipped > 0) await registerSkipped(seen, built);
       const last = this.checkKeys(seen, ready, built.take(), withValues);
       last.catch(() => {});
       if (checking) yield await checking;
@@ -266,9 +300,9 @@ export class FilesReader implements TableReader {
     return rows;
   }
 
-  /** Pass 1 of a key census: the file read again, the key of every row without a problem (past `after`) given to `keys`. */
-  private async census(ready: ReadyFile, withValues: boolean, after: number | undefined, keys: CensusKeys): Promise<void> {
-    const sink = new CensusRows(this.rows, this.plan.source.codec, withValues, after, keys);
+  /** Pass 1 of a key census: the file read again, the key of every row without a problem given to `keys`. */
+  private async census(ready: ReadyFile, withValues: boolean, keys: CensusKeys): Promise<void> {
+    const sink = new CensusRows(this.rows, this.plan.source.codec, withValues, keys);
     for await (const _piece of readRecords(ready.plain, this.file.format ?? 'Csv', this.dialect, this.file.columns?.map((c) => c.name), ready.cleanQuoting, sink));
   }
 

@@ -1,5 +1,5 @@
 import type { NewPairs, NewPairSources, StoredPair } from '../../store/pairs.js';
-import { drawnKey, rowProblem, SOURCE_LAYOUT, unmappedValue, type DrawnKeyList, type FreshBatch, type Row } from '../connector.js';
+import { drawnKey, problemReason, rowProblem, SOURCE_LAYOUT, unmappedValue, type DrawnKeyList, type FreshBatch, type Row } from '../connector.js';
 import type { EntityPlan } from '../plan.js';
 import type { EntityTally } from './tally.js';
 
@@ -329,7 +329,7 @@ export function readFreshRecord(plan: EntityPlan, row: Row, tally: EntityTally, 
  */
 export function rejectedAsUnreadable(row: Row, key: string, tally: EntityTally, plan: EntityPlan): boolean {
   const problem = rowProblem(row);
-  if (problem) tally.reject(key, `column ${problem.column}: ${problem.reason}`);
+  if (problem) tally.reject(key, problemReason(problem));
   else {
     const unmapped = unmappedField(plan, row);
     if (unmapped) tally.reject(key, unmapped);

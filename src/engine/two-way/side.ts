@@ -1,6 +1,6 @@
 import type { KeyCodec } from '../keys.js';
 import type { EntityPlan, FieldPlan } from '../plan.js';
-import { rowProblem, type Row, type Session, type SideReader, type TableWriter, type Watermark } from '../connector.js';
+import { problemReason, rowProblem, type Row, type Session, type SideReader, type TableWriter, type Watermark } from '../connector.js';
 import { sideHash } from './archived-hash.js';
 import type { SideName, SideRow } from './types.js';
 
@@ -66,7 +66,7 @@ export class Side {
       out: row.slice(first + n, first + 2 * n),
       match: row.slice(first + 2 * n),
       // A value the connector could not read as meant (e.g. not UTF-8) is never written to the other side.
-      ...(problem ? { untranslatable: `column ${problem.column} ${problem.reason}` } : {}),
+      ...(problem ? { untranslatable: problemReason(problem) } : {}),
     };
   }
 

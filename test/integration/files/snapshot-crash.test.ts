@@ -109,3 +109,46 @@ describe('files source: SIGKILL during a snapshot Full run, then a re-run', () =
     }, 120_000);
   }
 });
+
+/**
+ * An Incremental import of a snapshot resumes after the last row applied. A line past that point
+ * that repeats a key from before it is still a repeat: rejected as in an uninterrupted run, not
+ * applied over the first line's row.
+ */
+describe('files source: SIGKILL during an Incremental snapshot import, then a resumed re-run', () => {
+  const scratch: string[] = [];
+
+  afterAll(async () => {
+    await Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true })));
+  });
+
+  it('a key first seen before the kill and repeated after it is rejected naming its first line', async () => {
+    const [dir, manifests] = await Promise.all([mkdtemp(join(tmpdir(), 'ferry-snapshot-resume-')), mkdtemp(join(tmpdir(), 'ferry-snapshot-resume-manifests-'))]);
+    scratch.push(dir, manifests);
+    const [targetUrl, stateUrl] = await Promise.all([freshDatabase('files_snapresume_dst'), freshDatabase('files_snapresume_state')]);
+    await withClient(targetUrl, (c) => c.query(TARGET_SQL + WRITES_SQL));
+    await writeManifests(manifests, spec(dir), targetUrl);
+    // People 1-500 on lines 2-501, then person 1 again (line 502) and person 501 (line 503).
+    const file = Buffer.concat([csv(range(1, 500), (id) => `Person ${id}`), Buffer.from('\n1;Impostor;;;\n501;Person 501;;;')]);
+    await drop(dir, 'staff-1.csv', file);
+    await utimes(join(dir, 'staff-1.csv'), 1_700_000_000, 1_700_000_000);
+
+    // Killed after three batches of 50 committed their pairs: the re-run resumes mid-file.
+    const killed = await ferryRun(manifests, stateUrl, 'Incremental', 'batch:pairs-committed:3');
+    expect(killed.signal, killed.stderr.slice(-2000)).toBe('SIGKILL');
+    const w = { dir, manifests, targetUrl, stateUrl };
+    const before = await writes(w);
+    expect(before.length).toBeGreaterThan(0);
+    expect(before.length).toBeLessThan(500);
+
+    const report = (await runLocally({ files: [manifests], flow: 'payroll', mode: 'Incremental', stateDb: stateUrl, logger }))[0]!;
+    expect(report.totals.read).toBeLessThan(500);
+    expect(report.rejectedSamples.map((r) => r.reason)).toEqual(['staff-1.csv line 502: duplicate key (first at line 2)']);
+    const people = await sqlRows(targetUrl, 'SELECT employee_no, name FROM staff ORDER BY employee_no::int');
+    expect(people).toEqual(range(1, 501).map((id) => ({ employee_no: String(id), name: `Person ${id}` })));
+    // Each person written once: the rows before the kill were not applied again.
+    expect((await writes(w)).map((r) => r.employee_no).sort()).toEqual(range(1, 501).map(String).sort());
+  }, 120_000);
+
+  const writes = (w: World) => sqlRows(w.targetUrl, 'SELECT employee_no, name FROM staff_writes ORDER BY n');
+});

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FirstLines } from '../../../src/connectors/files/first-lines.js';
+import { FirstLines, KEYS_KEPT_IN_ORDER, KeyOrderWatch } from '../../../src/connectors/files/first-lines.js';
 import { takeKeyCensus, type RepeatedLines } from '../../../src/connectors/files/key-census.js';
 import { keyHash } from '../../../src/util/dense-key-lines.js';
 
@@ -164,11 +164,68 @@ describe('FirstLines: the keys of a snapshot file in memory up to a byte budget,
   });
 
   it('a census that fails fails the batches that wait for it', async () => {
-    const keys = Array.from({ length: 1000 }, (_, i) => `k${i}`);
+    const keys = Array.from({ length: 1000 }, (_, i) => `k${(i * 7919) % 1000}`);
     const register = new FirstLines(4096, async () => {
       throw new Error('disk full');
     });
     await expect(registerAll(register, keys, 100)).rejects.toThrow('disk full');
     await register.drop();
+  });
+});
+
+describe('KeyOrderWatch: keys that ascend cannot repeat', () => {
+  const follows = (keys: string[]) => {
+    const watch = new KeyOrderWatch();
+    return keys.map((key) => watch.follows(key));
+  };
+
+  it('follows keys in code-unit order (padded numbers) and in length-first order (numbers without padding)', () => {
+    expect(follows(['E001', 'E002', 'E010', 'E100'])).toEqual([true, true, true, true]);
+    expect(follows(['E1', 'E2', 'E9', 'E10', 'E11', 'E100'])).toEqual([true, true, true, true, true, true]);
+    expect(follows(['a', 'b', 'ba', 'c'])).toEqual([true, true, true, true]); // by code units only
+    expect(follows(['b', 'a'])).toEqual([true, false]);
+  });
+
+  it('stops at a repeat, and for good once both orders broke', () => {
+    expect(follows(['E1', 'E2', 'E2', 'E3'])).toEqual([true, true, false, false]);
+    // E10 after E9 breaks code-unit order; E1 after E10 then breaks length-first order too.
+    expect(follows(['E8', 'E9', 'E10', 'E1', 'E11'])).toEqual([true, true, true, false, false]);
+  });
+});
+
+describe('FirstLines: keys in order', () => {
+  it('keys in order to the end never take a census and are answered at once, far past the keys kept', async () => {
+    const keys = Array.from({ length: 3 * KEYS_KEPT_IN_ORDER }, (_, i) => `E${i + 1}`);
+    const register = new FirstLines(4096, () => {
+      throw new Error('no census for keys in order');
+    });
+    expect(await registerAll(register, keys, 2000)).toEqual(new Map());
+    expect(register.counted).toBe(false);
+    await register.drop();
+  });
+
+  it('out of order within the keys kept: goes on in memory, finds repeats of the keys that came in order', async () => {
+    const keys = [...Array.from({ length: 50 }, (_, i) => `E${i + 1}`), 'E7', 'E51', 'E1', 'E30', 'E52', 'E52'];
+    const register = new FirstLines(64 * 1024, () => {
+      throw new Error('no census: the keys before were kept');
+    });
+    expect(await registerAll(register, keys, 20)).toEqual(expectedRepeats(keys));
+    expect(register.counted).toBe(false);
+    await register.drop();
+  });
+
+  it('out of order after the keys kept: the census answers from that key on, a repeat of the first key included', async () => {
+    const inOrder = Array.from({ length: KEYS_KEPT_IN_ORDER + 500 }, (_, i) => `E${i + 1}`);
+    const keys = [...inOrder, 'E1', 'E20000', `E${KEYS_KEPT_IN_ORDER + 500}`, 'E20000', 'E5000'];
+    let censuses = 0;
+    // A budget that holds every key: memory was let go because the keys came in order, not for room.
+    const register = new FirstLines(1 << 20, () => (censuses++, censusOf(keys, 1 << 20, 50_000)));
+    const found = await registerAll(register, keys, 2000);
+    expect(found).toEqual(expectedRepeats(keys));
+    expect([...found.values()]).toEqual([1, KEYS_KEPT_IN_ORDER + 500, keys.length - 3, 5000]);
+    expect(register.counted).toBe(true);
+    expect(censuses).toBe(1);
+    await register.drop();
+    expect(await readdir(dir)).toEqual([]);
   });
 });
