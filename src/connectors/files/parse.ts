@@ -44,6 +44,11 @@ const ICONV_NAMES: Record<FileEncoding, string> = { 'UTF-8': 'utf8', 'UTF-8-BOM'
 
 /** The size of the pieces a plain file is read in. */
 const PIECE = 1 << 18;
+/**
+ * The most bytes made into one string: a longer one is allocated in V8's large-object space, page by
+ * fresh page (256 KiB pieces as strings cost ~270 ms per 80 MB, 64 KiB ones ~5 ms).
+ */
+const TEXT_PIECE = 1 << 16;
 
 /**
  * The file's bytes as text, a piece at a time; a UTF-8 byte order mark is dropped. The pieces are
@@ -67,11 +72,13 @@ async function* textPieces(path: string, encoding: FileEncoding): AsyncGenerator
       if (bytesRead === 0) break;
       const start = first && ICONV_NAMES[encoding] === 'utf8' && startsWithUtf8Mark(buffer, bytesRead) ? UTF8_MARK.length : 0;
       first = false;
-      const piece = buffer.subarray(start, bytesRead);
-      const ascii = isAscii(piece);
-      const text = ascii && afterAscii ? piece.toString('latin1') : decoder.write(piece);
-      afterAscii = ascii;
-      if (text.length > 0) yield text;
+      for (let at = start; at < bytesRead; at += TEXT_PIECE) {
+        const piece = buffer.subarray(at, Math.min(at + TEXT_PIECE, bytesRead));
+        const ascii = isAscii(piece);
+        const text = ascii && afterAscii ? piece.toString('latin1') : decoder.write(piece);
+        afterAscii = ascii;
+        if (text.length > 0) yield text;
+      }
     }
     const rest = decoder.end();
     if (rest) yield rest;

@@ -9,8 +9,8 @@ import { readRecords, type CsvDialect, type RecordSink } from './parse.js';
 import { END_OF_FILE, parsePosition, position, RowBuilder, type FieldView } from './rows.js';
 
 /**
- * Rows whose keys are checked against the earlier ones together, at least: a piece of the file's
- * text (256 KiB, ~3,000 rows of the bench's file) is taken whole, so a chunk is about one piece.
+ * Rows whose keys are checked against the earlier ones together, at least: pieces of the file's
+ * text (64 KiB, ~750 rows of the bench's file) are taken whole, so a chunk is about three pieces.
  * Small, because the rows of the chunk being read and of the chunk being checked are alive
  * together: with 5,000 (two pieces) a 16 MiB young generation promoted most of them, and the read
  * side of a 1M-row file spent ~20% more CPU (mostly in GC).

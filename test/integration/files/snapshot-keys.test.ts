@@ -14,7 +14,7 @@ function snapshot(count: number, extra: string[]): Buffer {
   return Buffer.from([...lines, ...extra].join('\n'));
 }
 
-// The reader reads a file in pieces of 256 KiB and checks the keys of a piece or more at a time
+// The reader reads a file in pieces of 64 KiB of text and checks the keys of a piece or more at a time
 // (2,000 rows at least): 60,000 rows (~1.2 MB) put repeats in the same chunk as their first line and
 // several chunks later, and a row that cannot be read before a repeat in the same chunk.
 // With the shipped budget the keys are checked in memory; with 4 KiB (about a hundred keys), by a key census of each file.

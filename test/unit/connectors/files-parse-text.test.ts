@@ -17,8 +17,9 @@ function write(bytes: Buffer): string {
   return path;
 }
 
-/** The size of the pieces parse.ts reads a file in (one buffer, reused). */
+/** The size of the pieces parse.ts reads a file in (one buffer, reused), and of the pieces of text it makes of each. */
 const PIECE = 1 << 18;
+const TEXT_PIECE = 1 << 16;
 
 const dialect = (encoding: FileEncoding): CsvDialect => ({ delimiter: ',', quote: '"', header: true, encoding, emptyIsNull: true });
 
@@ -68,12 +69,13 @@ describe('a plain file read in pieces of one reused buffer', () => {
 describe('pieces of ASCII only become text by a copy, the others through the decoder', () => {
   const header = Buffer.from('id,name\n');
 
-  it('a character cut between two pieces, then pieces of ASCII after it: every value as written', async () => {
-    // Piece 0 ASCII; piece 1 ends with the first byte of "é"; piece 2 begins with its second; pieces 3 and 4 ASCII.
-    const first = `1,${'a'.repeat(2 * PIECE - 1 - header.length - 2)}é\n`;
-    const second = `2,${'c'.repeat(2 * PIECE + PIECE / 2)}\n`;
+  // Cut where one read ends and the next begins, and where one piece of text ends inside a read.
+  it.each([2 * PIECE, PIECE + TEXT_PIECE])('a character cut between two pieces (at byte %i), then pieces of ASCII after it: every value as written', async (cut) => {
+    // ASCII up to the cut, which falls between the two bytes of "é"; ASCII after it, over several pieces.
+    const first = `1,${'a'.repeat(cut - 1 - header.length - 2)}é\n`;
+    const second = `2,${'c'.repeat(3 * PIECE)}\n`;
     const bytes = Buffer.concat([header, Buffer.from(first + second + '3,end\n')]);
-    expect(bytes[2 * PIECE - 1]).toBe(0xc3);
+    expect(bytes[cut - 1]).toBe(0xc3);
     expect(bytes.length).toBeGreaterThan(4 * PIECE);
     const { clean, parsed } = await recordsOf(write(bytes), 'UTF-8');
     const rows = [['1', first.slice(2, -1)], ['2', second.slice(2, -1)], ['3', 'end']];
