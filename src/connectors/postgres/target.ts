@@ -9,7 +9,7 @@ import { ident, literal, qualified } from '../../util/sql.js';
 import { applyWithBisection } from '../bisect.js';
 import { savepointUnit } from './unit-of-work.js';
 import { literalFor, normaliseSql, orderExpression } from './sql.js';
-import { FreshCopyBatch } from './fresh-batch.js';
+import { digestAt, FreshCopyBatch } from './fresh-batch.js';
 import { freshRowWriter, serverTraits, type FreshRowWriter } from './stored-hash.js';
 
 /** Written FreshCopyBatches kept for reuse: about as many as are filled or in flight at once. */
@@ -131,7 +131,7 @@ export class TargetTable implements TableWriter {
       }
       return data.toBuffer();
     }
-    // The hashes' hex digits side by side, read as one string: a row's hash is a slice of it, not a string made from bytes each.
+    // The hashes' hex digits side by side: a row's hash is a slice of a string of many (digestAt), not a string made from bytes each.
     const digests = Buffer.allocUnsafe(32 * keys.length);
     const known = new Uint8Array(keys.length);
     for (let r = 0; r < keys.length; r++) {
@@ -139,8 +139,8 @@ export class TargetTable implements TableWriter {
       addKey(data, keys[r]!, rowValues.length === 0);
       known[r] = writer.writeDigest(rowValues, data, digests, 32 * r) ? 1 : 0;
     }
-    const all = digests.toString('latin1');
-    for (let r = 0; r < keys.length; r++) hashes[r] = known[r] ? all.slice(32 * r, 32 * r + 32) : undefined;
+    const texts: string[] = [];
+    for (let r = 0; r < keys.length; r++) hashes[r] = known[r] ? digestAt(digests, keys.length, texts, r) : undefined;
     const bytes = data.toBuffer();
     this.freshSize = bytes.length;
     return bytes;
@@ -203,12 +203,9 @@ export class TargetTable implements TableWriter {
       addDrawnKey(data, keys, i);
     }
     // The hashes are made once the COPY is done: strings made before would wait through it and outlive the young generation.
-    let digests: string | undefined;
     const hashOf = (i: number): string | undefined => {
       const position = positions[i]!;
-      if (!rows.isKnown(position)) return undefined;
-      digests ??= rows.digestText();
-      return digests.slice(32 * position, 32 * position + 32);
+      return rows.isKnown(position) ? rows.digestOf(position) : undefined;
     };
     const copied = await this.copyRows([...this.fieldColumns, ...this.keyColumns], data.toBuffer(), count, (i) => drawnKey(keys, i), hashOf);
     // Written: the batch is done with (see FreshBatch), and its buffers serve a later batch. Buffers
