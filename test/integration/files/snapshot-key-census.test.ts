@@ -4,6 +4,7 @@ import { runSync } from '../../../src/connectors/run.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { sqlRows } from '../../helpers/mini-flow.js';
 import { drop, filesFlowSpec, inbox, TARGET_SQL } from './files-source.js';
+import { seededRandom } from '../../helpers/seeded-random.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -14,18 +15,6 @@ interface Rec {
   salary?: string;
   /** The key as the file writes it (quoted, say); `no` when absent. */
   written?: string;
-}
-
-/** A seeded PRNG (mulberry32): the same files every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffle<T>(items: T[], next: () => number): T[] {
@@ -61,7 +50,7 @@ function ascending(count: number): Rec[] {
 }
 
 /** The same keys and repeats as `ascending`, in a random order. */
-const shuffled = (count: number) => shuffle(ascending(count), random(12));
+const shuffled = (count: number) => shuffle(ascending(count), seededRandom(12));
 
 describe('files source: a snapshot past its key budget is checked by a key census, giving the same rejections', () => {
   const run = async (bytes: Buffer, options: { keyMemoryBytes?: number }) => {

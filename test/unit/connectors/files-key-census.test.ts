@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FirstLines, KEYS_KEPT_IN_ORDER, KeyOrderWatch } from '../../../src/connectors/files/first-lines.js';
 import { takeKeyCensus, type RepeatedLines } from '../../../src/connectors/files/key-census.js';
 import { keyHash } from '../../../src/util/dense-key-lines.js';
+import { seededRandom } from '../../helpers/seeded-random.js';
 
 /** Every line whose key came on an earlier line, with that first line (keys on lines 1, 2, …). */
 function expectedRepeats(keys: string[]): Map<number, number> {
@@ -19,18 +20,6 @@ function expectedRepeats(keys: string[]): Map<number, number> {
 }
 
 const lineNumbers = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
-
-/** A seeded PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Two different keys with the same 32-bit hash (found by trying c0, c1, … in turn: the first repeat
@@ -76,7 +65,7 @@ async function registerAll(register: FirstLines, keys: string[], size: number): 
 
 describe('key census: the repeated lines of a file, with bounded memory and no database', () => {
   it('finds every repeat, ascending or random, many repeats of one key, over partitions that fit and partitions split again', async () => {
-    const next = random(7);
+    const next = seededRandom(7);
     const ascending = [...Array.from({ length: 30_000 }, (_, i) => `E${i + 1}`), ...Array.from({ length: 500 }, (_, i) => `E${1 + i * 60}`), 'E1', 'E1', 'E1'];
     const shuffled = ascending.map((key) => ({ key, at: next() })).sort((a, b) => a.at - b.at).map((k) => k.key);
     const often = Array.from({ length: 20_000 }, (_, i) => (i % 5 === 0 ? 'same' : `k${Math.floor(next() * 9_000)}`));
