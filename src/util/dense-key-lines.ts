@@ -174,6 +174,13 @@ export class DenseKeyLines {
     return this.refused;
   }
 
+  /** Bytes the keys held need: their records, and a table as full as it may be (it grows in steps). */
+  get usedBytes(): number {
+    let bytes = 4 * Math.ceil(this.count / MAX_LOAD);
+    for (const end of this.ends) bytes += end;
+    return bytes;
+  }
+
   /** Bytes the arrays take. */
   get byteLength(): number {
     return this.chunks.length * 2 ** this.chunkBits + this.slots.byteLength;

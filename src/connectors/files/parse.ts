@@ -136,10 +136,10 @@ function parsedCsv(path: string, dialect: CsvDialect, records?: number): AsyncIt
 
 /**
  * A CSV file's records into `sink`, yielding after each piece of the file (csv-parse's: each
- * record); without `columns`, the header row names them. `clean`: `checkSyntax` found its quoting
- * clean, so `CleanCsvReader` reads it.
+ * record) the characters it read (csv-parse's: 0, not told); without `columns`, the header row
+ * names them. `clean`: `checkSyntax` found its quoting clean, so `CleanCsvReader` reads it.
  */
-async function* csvRecords(path: string, dialect: CsvDialect, columns: string[] | undefined, clean: boolean, sink: RecordSink): AsyncGenerator<void> {
+async function* csvRecords(path: string, dialect: CsvDialect, columns: string[] | undefined, clean: boolean, sink: RecordSink): AsyncGenerator<number> {
   const view: (string | null | undefined)[] = sink.columns.map(() => undefined);
   // Where each column the sink reads stands in a record (-1: nowhere); a column named twice gives its last value.
   let names: string[] | undefined;
@@ -166,16 +166,16 @@ async function* csvRecords(path: string, dialect: CsvDialect, columns: string[] 
   if (!reader) {
     for await (const { record, info } of parsedCsv(path, dialect)) {
       take(record, record.length, info.lines);
-      yield;
+      yield 0;
     }
     return;
   }
   for await (const text of textPieces(path, dialect.encoding)) {
     reader.push(text, take);
-    yield;
+    yield text.length;
   }
   reader.end(take);
-  yield;
+  yield 0;
 }
 
 function jsonText(value: unknown): string | null {
@@ -209,8 +209,8 @@ async function* jsonLinesRecords(path: string, encoding: FileEncoding): AsyncGen
   }
 }
 
-/** A JSON Lines file's records into `sink`, yielding after each line. */
-async function* jsonRecords(path: string, encoding: FileEncoding, sink: RecordSink): AsyncGenerator<void> {
+/** A JSON Lines file's records into `sink`, yielding after each line (0 characters read: not told). */
+async function* jsonRecords(path: string, encoding: FileEncoding, sink: RecordSink): AsyncGenerator<number> {
   const view: (string | null | undefined)[] = sink.columns.map(() => undefined);
   for await (const record of jsonLinesRecords(path, encoding)) {
     if ('problem' in record) sink.problem(record.line, record.problem);
@@ -218,16 +218,17 @@ async function* jsonRecords(path: string, encoding: FileEncoding, sink: RecordSi
       for (let i = 0; i < view.length; i++) view[i] = record.fields.get(sink.columns[i]!);
       sink.record(view, record.line);
     }
-    yield;
+    yield 0;
   }
 }
 
 /**
  * Reads the records of a plain (decrypted, decompressed) file into `sink`, streaming: it yields
  * after each piece of the file (one async step per piece, not per record), so the caller can take
- * what the sink made of it. `clean`: `checkSyntax` found the file's quoting clean.
+ * what the sink made of it, and how many characters of the file the piece held (0 where the reader
+ * does not tell). `clean`: `checkSyntax` found the file's quoting clean.
  */
-export function readRecords(path: string, format: FileFormat, dialect: CsvDialect, columns: string[] | undefined, clean: boolean, sink: RecordSink): AsyncGenerator<void> {
+export function readRecords(path: string, format: FileFormat, dialect: CsvDialect, columns: string[] | undefined, clean: boolean, sink: RecordSink): AsyncGenerator<number> {
   return format === 'Csv' ? csvRecords(path, dialect, columns, clean, sink) : jsonRecords(path, dialect.encoding, sink);
 }
 

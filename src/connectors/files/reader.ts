@@ -228,7 +228,7 @@ export class FilesReader implements TableReader {
   }
 
   /** Reads a file's records into `rows`, yielding after each piece of the file; with `count`, counts them once the last was read. */
-  private async *readInto(ready: ReadyFile, rows: FileRows, count = true): AsyncGenerator<void> {
+  private async *readInto(ready: ReadyFile, rows: FileRows, count = true): AsyncGenerator<number> {
     yield* readRecords(ready.plain, this.file.format ?? 'Csv', this.dialect, this.file.columns?.map((c) => c.name), ready.cleanQuoting, rows);
     if (count) rows.done();
   }
@@ -238,20 +238,25 @@ export class FilesReader implements TableReader {
    * seen are kept in memory up to a budget; a file whose keys do not fit is counted by a key census
    * (`takeKeyCensus`, a pass over the file first), so memory stays flat however long the file.
    */
-  private async *withoutRepeatedKeys(ready: ReadyFile, pieces: AsyncIterable<void>, built: FileRows, withValues: boolean): AsyncGenerator<Row[]> {
+  private async *withoutRepeatedKeys(ready: ReadyFile, pieces: AsyncIterable<number>, built: FileRows, withValues: boolean): AsyncGenerator<Row[]> {
     const budget = this.files.keyMemoryBytes ?? MEMORY_BYTES;
-    const seen = new FirstLines(budget, async () => takeKeyCensus(ready.plain, (await stat(ready.plain)).size, budget, (keys) => this.census(ready, withValues, keys)));
+    const fileBytes = (await stat(ready.plain)).size;
+    const seen = new FirstLines(budget, (signal) => takeKeyCensus(ready.plain, fileBytes, budget, (keys) => this.census(ready, withValues, keys, signal)));
+    // The share of the file read, by its characters (bytes, for ASCII): the register foresees a census by it.
+    let read = 0;
+    const progress = () => (fileBytes > 0 && read > 0 ? Math.min(1, read / fileBytes) : undefined);
     try {
       // A chunk whose keys the register answered at once (they fit in memory) goes to the engine
       // before the next piece is read: its rows then live one piece less, and fewer of them outlive
       // two scavenges. A chunk that waits for the census is checked while the next chunk is read
       // (the register answers its batches in file order).
       let checking: Promise<Row[]> | undefined;
-      for await (const _piece of pieces) {
+      for await (const characters of pieces) {
+        read += characters;
         // A resumed read's skipped lines come first: their keys are registered before any row is checked.
         if (built.skipped >= KEY_CHUNK || (built.skipped > 0 && built.length > 0)) await registerSkipped(seen, built);
         if (built.length < KEY_CHUNK) continue;
-        const next = this.checkKeys(seen, ready, built.take(), withValues);
+        const next = this.checkKeys(seen, ready, built.take(), withValues, progress());
         next.catch(() => {}); // surfaced when its turn comes
         const answered = await settledAtOnce(next);
         if (checking) yield await checking;
@@ -261,7 +266,7 @@ export class FilesReader implements TableReader {
         yield await next;
       }
       if (built.skipped > 0) await registerSkipped(seen, built);
-      const last = this.checkKeys(seen, ready, built.take(), withValues);
+      const last = this.checkKeys(seen, ready, built.take(), withValues, progress());
       last.catch(() => {});
       if (checking) yield await checking;
       yield await last;
@@ -271,7 +276,7 @@ export class FilesReader implements TableReader {
   }
 
   /** A chunk's rows (`lines[i]` is `rows[i]`'s line), each whose key came on an earlier line replaced by its rejection. */
-  private async checkKeys(seen: FirstLines, ready: ReadyFile, { rows, lines }: { rows: Row[]; lines: number[] }, withValues: boolean): Promise<Row[]> {
+  private async checkKeys(seen: FirstLines, ready: ReadyFile, { rows, lines }: { rows: Row[]; lines: number[] }, withValues: boolean, progress: number | undefined): Promise<Row[]> {
     const { codec } = this.plan.source;
     // Sized once (no array grown row by row); the lines are the chunk's own when every row has a key.
     const keys = new Array<string>(rows.length);
@@ -289,7 +294,7 @@ export class FilesReader implements TableReader {
       if (keyLines !== lines) keyLines.push(lines[i]!);
     }
     keys.length = count;
-    const repeated = await seen.register(keys, keyLines);
+    const repeated = await seen.register(keys, keyLines, progress);
     if (repeated.size === 0) return rows;
     for (let i = 0; i < rows.length; i++) {
       const first = repeated.get(lines[i]!);
@@ -300,10 +305,10 @@ export class FilesReader implements TableReader {
     return rows;
   }
 
-  /** Pass 1 of a key census: the file read again, the key of every row without a problem given to `keys`. */
-  private async census(ready: ReadyFile, withValues: boolean, keys: CensusKeys): Promise<void> {
+  /** Pass 1 of a key census: the file read again, the key of every row without a problem given to `keys`; stopped by `signal`. */
+  private async census(ready: ReadyFile, withValues: boolean, keys: CensusKeys, signal: AbortSignal): Promise<void> {
     const sink = new CensusRows(this.rows, this.plan.source.codec, withValues, keys);
-    for await (const _piece of readRecords(ready.plain, this.file.format ?? 'Csv', this.dialect, this.file.columns?.map((c) => c.name), ready.cleanQuoting, sink));
+    for await (const _piece of readRecords(ready.plain, this.file.format ?? 'Csv', this.dialect, this.file.columns?.map((c) => c.name), ready.cleanQuoting, sink)) signal.throwIfAborted();
   }
 
   async *scan(withValues: boolean): AsyncGenerator<Row> {

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FirstLines, KEYS_KEPT_IN_ORDER, KeyOrderWatch } from '../../../src/connectors/files/first-lines.js';
+import { FIRST_PROJECTION, FirstLines, KEYS_KEPT_IN_ORDER, KeyOrderWatch } from '../../../src/connectors/files/first-lines.js';
 import { takeKeyCensus, type RepeatedLines } from '../../../src/connectors/files/key-census.js';
 import { keyHash } from '../../../src/util/dense-key-lines.js';
 import { seededRandom } from '../../helpers/seeded-random.js';
@@ -53,10 +53,13 @@ function answers(census: RepeatedLines, lines: number): Map<number, number> {
 }
 
 /** Registers `keys` (lines 1, 2, …) in batches of `size`, each issued before the previous one's answer, as the reader does. */
-async function registerAll(register: FirstLines, keys: string[], size: number): Promise<Map<number, number>> {
+async function registerAll(register: FirstLines, keys: string[], size: number, withProgress = false): Promise<Map<number, number>> {
   const batches: Promise<Map<number, number>>[] = [];
   for (let start = 0; start < keys.length; start += size) {
-    batches.push(register.register(keys.slice(start, start + size), lineNumbers(start + 1, Math.min(size, keys.length - start))));
+    const count = Math.min(size, keys.length - start);
+    // With progress: the share of the file read, as if each key took one line of the same length.
+    const progress = withProgress ? (start + count) / keys.length : undefined;
+    batches.push(register.register(keys.slice(start, start + size), lineNumbers(start + 1, count), progress));
   }
   const found = new Map<number, number>();
   for (const answer of await Promise.all(batches)) for (const [line, first] of answer) found.set(line, first);
@@ -215,6 +218,66 @@ describe('FirstLines: keys in order', () => {
     expect(register.counted).toBe(true);
     expect(censuses).toBe(1);
     await register.drop();
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe('FirstLines: a census foreseen from the share of the file read', () => {
+  // 6,000 keys out of order (about 12 bytes each with the table): four times a budget of 16 KiB.
+  const keys = Array.from({ length: 6_000 }, (_, i) => `k${(i * 7919) % 4_000}`);
+
+  it('keys projected past the budget: the census is taken early, memory answers until full, then the census; every repeat found', async () => {
+    let censuses = 0;
+    let takenAtBatch = -1;
+    let batches = 0;
+    const register = new FirstLines(16_384, () => ((takenAtBatch = batches), censuses++, censusOf(keys, 16_384, 200_000)));
+    const found = new Map<number, number>();
+    for (let start = 0; start < keys.length; start += 100) {
+      batches++;
+      for (const [line, first] of await register.register(keys.slice(start, start + 100), lineNumbers(start + 1, 100), (start + 100) / keys.length)) found.set(line, first);
+      if (batches === 2) expect([register.censusTaken, register.counted]).toEqual([true, false]);
+    }
+    expect(found).toEqual(expectedRepeats(keys));
+    expect(censuses).toBe(1);
+    // Taken once FIRST_PROJECTION of the file was read (the second batch), long before memory was full.
+    expect(takenAtBatch).toBe(Math.ceil((FIRST_PROJECTION * keys.length) / 100));
+    expect(register.counted).toBe(true);
+    await register.drop();
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('keys projected within the budget take no census', async () => {
+    const register = new FirstLines(1 << 20, () => {
+      throw new Error('no census: the keys fit');
+    });
+    expect(await registerAll(register, keys, 100, true)).toEqual(expectedRepeats(keys));
+    expect(register.censusTaken).toBe(false);
+    await register.drop();
+  });
+
+  it('a census taken early and not needed after all is stopped by drop, its files removed', async () => {
+    let signalled: AbortSignal | undefined;
+    let release!: () => void;
+    const reading = new Promise<void>((resolve) => (release = resolve));
+    // Projected past 16 KiB at the start, the keys of this file end before memory is full.
+    const few = keys.slice(0, 300);
+    const register = new FirstLines(16_384, (signal) => {
+      signalled = signal;
+      return takeKeyCensus(join(dir, 'plain'), 200_000, 16_384, async (census) => {
+        census.add('k1', 1);
+        await reading;
+        signal.throwIfAborted();
+      });
+    });
+    const found = await registerAll(register, few, 100, false);
+    for (const [i, progress] of [[0, 0.03], [1, 0.06]] as const) await register.register([`late${i}`], [few.length + i + 1], progress);
+    expect(found).toEqual(expectedRepeats(few));
+    expect(register.censusTaken).toBe(true);
+    expect(register.counted).toBe(false);
+    const dropped = register.drop();
+    expect(signalled?.aborted).toBe(true);
+    release();
+    await dropped;
     expect(await readdir(dir)).toEqual([]);
   });
 });

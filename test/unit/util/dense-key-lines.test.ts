@@ -133,6 +133,19 @@ describe('DenseKeyLines: keys and their first lines packed in typed arrays under
     expect(DenseKeyLines.holds(4096, 1, 1100, 1100)).toBe(false);
   });
 
+  it('usedBytes: the records held and a table at its load limit, growing with the keys, not in the steps the table grows by', () => {
+    const set = new DenseKeyLines(1 << 20);
+    let records = 0;
+    for (let i = 1; i <= 5_000; i++) {
+      // A repeat adds nothing.
+      set.add(`key ${i}`, i);
+      set.add(`key ${i}`, i + 1);
+      records += recordBytes(keyByteLength(`key ${i}`));
+      if (i % 1000 === 0) expect(set.usedBytes).toBe(records + 4 * Math.ceil(i / 0.75));
+    }
+    expect(set.usedBytes).toBeLessThanOrEqual(set.byteLength);
+  });
+
   it('holds a million and five thousand keys of the files bench (E1 … E1005000) within the shipped budget', () => {
     const set = new DenseKeyLines(MEMORY_BYTES);
     for (let i = 1; i <= 1_005_000; i++) if (set.add(`E${i}`, i) !== 0) throw new Error(`E${i} not added`);
