@@ -37,6 +37,17 @@ interface World {
   stateUrl: string;
 }
 
+/** Empty directories for the files and the manifests, a target with its write log and a state DB, named by `name`; the directories go into `scratch`. */
+async function emptyWorld(name: string, scratch: string[]): Promise<World> {
+  const [dir, manifests] = await Promise.all([mkdtemp(join(tmpdir(), `ferry-${name}-`)), mkdtemp(join(tmpdir(), `ferry-${name}-manifests-`))]);
+  scratch.push(dir, manifests);
+  const db = name.replaceAll('-', '_');
+  const [targetUrl, stateUrl] = await Promise.all([freshDatabase(`files_${db}_dst`), freshDatabase(`files_${db}_state`)]);
+  await withClient(targetUrl, (c) => c.query(TARGET_SQL + WRITES_SQL));
+  await writeManifests(manifests, spec(dir), targetUrl);
+  return { dir, manifests, targetUrl, stateUrl };
+}
+
 /** A snapshot's Full run SIGKILLed mid-apply, then run again: the target as after an uninterrupted run, each write once, the file imported once. */
 describe('files source: SIGKILL during a snapshot Full run, then a re-run', () => {
   const scratch: string[] = [];
@@ -46,13 +57,8 @@ describe('files source: SIGKILL during a snapshot Full run, then a re-run', () =
 
   /** A target and state DB with day 1 imported, and day 2's snapshot waiting. */
   async function world(): Promise<World> {
-    const n = ++worlds;
-    const [dir, manifests] = await Promise.all([mkdtemp(join(tmpdir(), 'ferry-snapshot-crash-')), mkdtemp(join(tmpdir(), 'ferry-snapshot-crash-manifests-'))]);
-    scratch.push(dir, manifests);
-    const [targetUrl, stateUrl] = await Promise.all([freshDatabase(`files_snapcrash_dst${n}`), freshDatabase(`files_snapcrash_state${n}`)]);
-    await withClient(targetUrl, (c) => c.query(TARGET_SQL + WRITES_SQL));
-    await writeManifests(manifests, spec(dir), targetUrl);
-    const w = { dir, manifests, targetUrl, stateUrl };
+    const w = await emptyWorld(`snapcrash${++worlds}`, scratch);
+    const { dir } = w;
     await drop(dir, 'staff-1.csv', DAY1);
     expect((await run(w)).totals.created).toBe(500);
     await drop(dir, 'staff-2.csv', DAY2);
@@ -123,11 +129,8 @@ describe('files source: SIGKILL during an Incremental snapshot import, then a re
   });
 
   it('a key first seen before the kill and repeated after it is rejected naming its first line', async () => {
-    const [dir, manifests] = await Promise.all([mkdtemp(join(tmpdir(), 'ferry-snapshot-resume-')), mkdtemp(join(tmpdir(), 'ferry-snapshot-resume-manifests-'))]);
-    scratch.push(dir, manifests);
-    const [targetUrl, stateUrl] = await Promise.all([freshDatabase('files_snapresume_dst'), freshDatabase('files_snapresume_state')]);
-    await withClient(targetUrl, (c) => c.query(TARGET_SQL + WRITES_SQL));
-    await writeManifests(manifests, spec(dir), targetUrl);
+    const w = await emptyWorld('snapresume', scratch);
+    const { dir, manifests, targetUrl, stateUrl } = w;
     // People 1-500 on lines 2-501, then person 1 again (line 502) and person 501 (line 503).
     const file = Buffer.concat([csv(range(1, 500), (id) => `Person ${id}`), Buffer.from('\n1;Impostor;;;\n501;Person 501;;;')]);
     await drop(dir, 'staff-1.csv', file);
@@ -136,7 +139,6 @@ describe('files source: SIGKILL during an Incremental snapshot import, then a re
     // Killed after three batches of 50 committed their pairs: the re-run resumes mid-file.
     const killed = await ferryRun(manifests, stateUrl, 'Incremental', 'batch:pairs-committed:3');
     expect(killed.signal, killed.stderr.slice(-2000)).toBe('SIGKILL');
-    const w = { dir, manifests, targetUrl, stateUrl };
     const before = await writes(w);
     expect(before.length).toBeGreaterThan(0);
     expect(before.length).toBeLessThan(500);
