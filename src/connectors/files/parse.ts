@@ -56,9 +56,10 @@ const TEXT_PIECE = 1 << 16;
  * for a 1M-row file, and the mark-compacts they bring). A piece of ASCII bytes only, after a piece
  * that was ASCII too (so no cut character waits in the decoder), reads the same in every encoding
  * declared and becomes a string by a plain copy; any other piece goes through the decoder, which
- * keeps the bytes of a cut character for the next one.
+ * keeps the bytes of a cut character for the next one. Each piece tells the file's bytes it came
+ * from (the mark's with the first), so the pieces' bytes add up to the file's size.
  */
-async function* textPieces(path: string, encoding: FileEncoding): AsyncGenerator<string> {
+async function* textPieces(path: string, encoding: FileEncoding): AsyncGenerator<{ text: string; bytes: number }> {
   // The mark is dropped here, not by the decoder: it would drop a U+FEFF that begins its first piece
   // wherever in the file that piece is.
   const decoder = iconv.getDecoder(ICONV_NAMES[encoding], { stripBOM: false });
@@ -67,21 +68,27 @@ async function* textPieces(path: string, encoding: FileEncoding): AsyncGenerator
     const buffer = Buffer.allocUnsafe(PIECE);
     let first = true;
     let afterAscii = true;
+    // Bytes read but not yet told: the mark's, and those of a piece the decoder kept whole (a cut character).
+    let untold = 0;
     for (;;) {
       const { bytesRead } = await file.read(buffer, 0, PIECE, null);
       if (bytesRead === 0) break;
       const start = first && ICONV_NAMES[encoding] === 'utf8' && startsWithUtf8Mark(buffer, bytesRead) ? UTF8_MARK.length : 0;
       first = false;
+      untold += start;
       for (let at = start; at < bytesRead; at += TEXT_PIECE) {
         const piece = buffer.subarray(at, Math.min(at + TEXT_PIECE, bytesRead));
         const ascii = isAscii(piece);
         const text = ascii && afterAscii ? piece.toString('latin1') : decoder.write(piece);
         afterAscii = ascii;
-        if (text.length > 0) yield text;
+        untold += piece.length;
+        if (text.length === 0) continue;
+        yield { text, bytes: untold };
+        untold = 0;
       }
     }
-    const rest = decoder.end();
-    if (rest) yield rest;
+    const rest = decoder.end() ?? '';
+    if (rest !== '' || untold > 0) yield { text: rest, bytes: untold };
   } finally {
     await file.close();
   }
@@ -95,7 +102,11 @@ function startsWithUtf8Mark(buffer: Buffer, length: number): boolean {
 
 /** `textPieces` as a stream, for csv-parse and readline (destroying it closes the file). */
 function textOf(path: string, encoding: FileEncoding): Readable {
-  return Readable.from(textPieces(path, encoding));
+  return Readable.from(textsOf(textPieces(path, encoding)));
+}
+
+async function* textsOf(pieces: AsyncIterable<{ text: string }>): AsyncGenerator<string> {
+  for await (const { text } of pieces) if (text.length > 0) yield text;
 }
 
 /**
@@ -136,7 +147,7 @@ function parsedCsv(path: string, dialect: CsvDialect, records?: number): AsyncIt
 
 /**
  * A CSV file's records into `sink`, yielding after each piece of the file (csv-parse's: each
- * record) the characters it read (csv-parse's: 0, not told); without `columns`, the header row
+ * record) the file's bytes it read (csv-parse's: 0, not told); without `columns`, the header row
  * names them. `clean`: `checkSyntax` found its quoting clean, so `CleanCsvReader` reads it.
  */
 async function* csvRecords(path: string, dialect: CsvDialect, columns: string[] | undefined, clean: boolean, sink: RecordSink): AsyncGenerator<number> {
@@ -170,9 +181,9 @@ async function* csvRecords(path: string, dialect: CsvDialect, columns: string[] 
     }
     return;
   }
-  for await (const text of textPieces(path, dialect.encoding)) {
+  for await (const { text, bytes } of textPieces(path, dialect.encoding)) {
     reader.push(text, take);
-    yield text.length;
+    yield bytes;
   }
   reader.end(take);
   yield 0;
@@ -209,7 +220,7 @@ async function* jsonLinesRecords(path: string, encoding: FileEncoding): AsyncGen
   }
 }
 
-/** A JSON Lines file's records into `sink`, yielding after each line (0 characters read: not told). */
+/** A JSON Lines file's records into `sink`, yielding after each line (0 bytes read: not told). */
 async function* jsonRecords(path: string, encoding: FileEncoding, sink: RecordSink): AsyncGenerator<number> {
   const view: (string | null | undefined)[] = sink.columns.map(() => undefined);
   for await (const record of jsonLinesRecords(path, encoding)) {
@@ -225,8 +236,8 @@ async function* jsonRecords(path: string, encoding: FileEncoding, sink: RecordSi
 /**
  * Reads the records of a plain (decrypted, decompressed) file into `sink`, streaming: it yields
  * after each piece of the file (one async step per piece, not per record), so the caller can take
- * what the sink made of it, and how many characters of the file the piece held (0 where the reader
- * does not tell). `clean`: `checkSyntax` found the file's quoting clean.
+ * what the sink made of it, and how many of the file's bytes the piece held (0 where the reader
+ * does not tell): the share of the file read. `clean`: `checkSyntax` found the file's quoting clean.
  */
 export function readRecords(path: string, format: FileFormat, dialect: CsvDialect, columns: string[] | undefined, clean: boolean, sink: RecordSink): AsyncGenerator<number> {
   return format === 'Csv' ? csvRecords(path, dialect, columns, clean, sink) : jsonRecords(path, dialect.encoding, sink);

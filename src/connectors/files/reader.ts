@@ -242,7 +242,7 @@ export class FilesReader implements TableReader {
     const budget = this.files.keyMemoryBytes ?? MEMORY_BYTES;
     const fileBytes = (await stat(ready.plain)).size;
     const seen = new FirstLines(budget, (signal) => takeKeyCensus(ready.plain, fileBytes, budget, (keys) => this.census(ready, withValues, keys, signal)));
-    // The share of the file read, by its characters (bytes, for ASCII): the register foresees a census by it.
+    // The share of the file read, by its bytes: the register foresees a census by it.
     let read = 0;
     const progress = () => (fileBytes > 0 && read > 0 ? Math.min(1, read / fileBytes) : undefined);
     try {
@@ -251,8 +251,8 @@ export class FilesReader implements TableReader {
       // two scavenges. A chunk that waits for the census is checked while the next chunk is read
       // (the register answers its batches in file order).
       let checking: Promise<Row[]> | undefined;
-      for await (const characters of pieces) {
-        read += characters;
+      for await (const bytes of pieces) {
+        read += bytes;
         // A resumed read's skipped lines come first: their keys are registered before any row is checked.
         if (built.skipped >= KEY_CHUNK || (built.skipped > 0 && built.length > 0)) await registerSkipped(seen, built);
         if (built.length < KEY_CHUNK) continue;

@@ -107,3 +107,35 @@ describe('pieces of ASCII only become text by a copy, the others through the dec
     expect(parsed).toEqual(rows);
   });
 });
+
+describe('each piece tells the bytes of the file it read (the share of the file a snapshot key check foresees by)', () => {
+  /** The sum of what the clean reader yields after its pieces. */
+  const bytesTold = async (path: string, encoding: FileEncoding) => {
+    let told = 0;
+    const sink = { columns: ['id', 'name'], record: () => {}, problem: () => {} };
+    for await (const bytes of readRecords(path, 'Csv', dialect(encoding), undefined, true, sink)) told += bytes;
+    return told;
+  };
+
+  it('UTF-8 with a mark and many multi-byte characters, cut between pieces: the file size, not its characters', async () => {
+    const body = Array.from({ length: 40_000 }, (_, i) => `${i},${'€😀é'.repeat(1 + (i % 5))}`).join('\n') + '\n';
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`id,name\n${body}`)]);
+    expect(bytes.length).toBeGreaterThan(4 * PIECE);
+    // Characters (UTF-16 units) are far fewer than bytes here: counting them would tell ~55% of the file read at its end.
+    expect(`id,name\n${body}`.length).toBeLessThan(0.6 * bytes.length);
+    expect(await bytesTold(write(bytes), 'UTF-8-BOM')).toBe(bytes.length);
+  });
+
+  it('a file of a mark alone, and a file ending inside a character: every byte told', async () => {
+    const mark = Buffer.from([0xef, 0xbb, 0xbf]);
+    expect(await bytesTold(write(mark), 'UTF-8-BOM')).toBe(3);
+    const cut = Buffer.concat([Buffer.from('id,name\n1,caf'), Buffer.from([0xc3])]);
+    expect(await bytesTold(write(cut), 'UTF-8')).toBe(cut.length);
+  });
+
+  it('Windows-1252: one byte a character, the file size', async () => {
+    const bytes = iconv.encode(['id,name', ...Array.from({ length: 50_000 }, (_, i) => `${i},café €${i}`)].join('\r\n') + '\r\n', 'win1252');
+    expect(bytes.length).toBeGreaterThan(2 * PIECE);
+    expect(await bytesTold(write(bytes), 'Windows-1252')).toBe(bytes.length);
+  });
+});
