@@ -91,7 +91,9 @@ export const pairScopes = ferry.table(
  * (see engine/keys.ts) under the "C" collation, so the pairs stream sorts exactly like the
  * source and target key streams it is merge-joined with. A pair belongs to its flow entity through
  * its scope (ferry.pair_scopes, migration 0018): row-level security, the deletions trigger and the
- * data API find the flow and entity there (migration 0020 dropped them from the row).
+ * data API find the flow and entity there (migration 0020 dropped them from the row). Its pages are
+ * filled to 90% (migration 0022; drizzle has no table storage options): a pair updated by a run stays
+ * on its page, with no index entry.
  */
 export const pairs = ferry.table(
   'pairs',
