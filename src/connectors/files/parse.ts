@@ -163,7 +163,12 @@ async function* csvRecords(path: string, dialect: CsvDialect, columns: string[] 
     return wanted;
   };
   const reader = clean ? new CleanCsvReader(dialect.delimiter, dialect.quote, dialect.emptyIsNull) : undefined;
-  if (!dialect.header && columns) reader?.want(named(columns));
+  // Without a header row the declared columns name the fields, for either reader: `named` runs
+  // whether or not there is a `CleanCsvReader` to tell which fields it wants.
+  if (!dialect.header && columns) {
+    const wanted = named(columns);
+    reader?.want(wanted);
+  }
   const take: CsvRecordHandler = (fields, count, line) => {
     if (!names) {
       const wanted = named(fields.slice(0, count).map((v) => v ?? ''));
