@@ -123,12 +123,18 @@ export async function fileColumnNames(path: string, format: FileFormat, dialect:
   return undefined;
 }
 
-/** How csv-parse reads a dialect: a quote is doubled inside a quoted field, an unquoted empty field is null when asked. */
+/**
+ * How csv-parse reads a dialect: a quote is doubled inside a quoted field, an unquoted empty field is
+ * null when asked, and a record ends at any line break. Left to itself, csv-parse takes the first
+ * line's break for all: after a first CRLF, a line ending in LF alone ran on into the next record.
+ */
 export function csvOptions(dialect: CsvDialect): Options {
   return {
     delimiter: dialect.delimiter,
     quote: dialect.quote,
     escape: dialect.quote,
+    // CRLF before CR: the longer break is tried first.
+    record_delimiter: ['\r\n', '\n', '\r'],
     relax_column_count: true,
     skip_empty_lines: true,
     info: true,
