@@ -30,9 +30,9 @@ export function dialectOf(file: FileSource): CsvDialect {
 
 /**
  * Takes a file's records as they are read, each as the values of the sink's `columns` (undefined:
- * the file has no such column) in an array reused for the next record, or as the reason it cannot
- * be read. Called synchronously while a piece of the file is read: no object per record between the
- * text and what the sink makes of it.
+ * the CSV file's header has no such column; a key a JSON object leaves out is null) in an array
+ * reused for the next record, or as the reason it cannot be read. Called synchronously while a piece
+ * of the file is read: no object per record between the text and what the sink makes of it.
  */
 export interface RecordSink {
   readonly columns: readonly string[];
@@ -231,13 +231,18 @@ async function* jsonLinesRecords(path: string, encoding: FileEncoding): AsyncGen
   }
 }
 
-/** A JSON Lines file's records into `sink`, yielding after each line (0 bytes read: not told). */
+/**
+ * A JSON Lines file's records into `sink`, yielding after each line (0 bytes read: not told). A key
+ * an object leaves out is null, as `null` is: JSON objects omit what they have no value for, and a
+ * JSON Lines file has no header to say which columns it holds (undefined, "the file has no such
+ * column", is a CSV header's to say). A key part left out is then a missing key, rejected with its line.
+ */
 async function* jsonRecords(path: string, encoding: FileEncoding, sink: RecordSink): AsyncGenerator<number> {
-  const view: (string | null | undefined)[] = sink.columns.map(() => undefined);
+  const view: (string | null | undefined)[] = sink.columns.map(() => null);
   for await (const record of jsonLinesRecords(path, encoding)) {
     if ('problem' in record) sink.problem(record.line, record.problem);
     else {
-      for (let i = 0; i < view.length; i++) view[i] = record.fields.get(sink.columns[i]!);
+      for (let i = 0; i < view.length; i++) view[i] = record.fields.get(sink.columns[i]!) ?? null;
       sink.record(view, record.line);
     }
     yield 0;
