@@ -30,9 +30,9 @@ export function dialectOf(file: FileSource): CsvDialect {
 
 /**
  * Takes a file's records as they are read, each as the values of the sink's `columns` (undefined:
- * the file has no such column) in an array reused for the next record, or as the reason it cannot
- * be read. Called synchronously while a piece of the file is read: no object per record between the
- * text and what the sink makes of it.
+ * the CSV file's header has no such column; a key a JSON object leaves out is null) in an array
+ * reused for the next record, or as the reason it cannot be read. Called synchronously while a piece
+ * of the file is read: no object per record between the text and what the sink makes of it.
  */
 export interface RecordSink {
   readonly columns: readonly string[];
@@ -123,12 +123,18 @@ export async function fileColumnNames(path: string, format: FileFormat, dialect:
   return undefined;
 }
 
-/** How csv-parse reads a dialect: a quote is doubled inside a quoted field, an unquoted empty field is null when asked. */
+/**
+ * How csv-parse reads a dialect: a quote is doubled inside a quoted field, an unquoted empty field is
+ * null when asked, and a record ends at any line break. Left to itself, csv-parse takes the first
+ * line's break for all: after a first CRLF, a line ending in LF alone ran on into the next record.
+ */
 export function csvOptions(dialect: CsvDialect): Options {
   return {
     delimiter: dialect.delimiter,
     quote: dialect.quote,
     escape: dialect.quote,
+    // CRLF before CR: the longer break is tried first.
+    record_delimiter: ['\r\n', '\n', '\r'],
     relax_column_count: true,
     skip_empty_lines: true,
     info: true,
@@ -163,7 +169,12 @@ async function* csvRecords(path: string, dialect: CsvDialect, columns: string[] 
     return wanted;
   };
   const reader = clean ? new CleanCsvReader(dialect.delimiter, dialect.quote, dialect.emptyIsNull) : undefined;
-  if (!dialect.header && columns) reader?.want(named(columns));
+  // Without a header row the declared columns name the fields, for either reader: `named` runs
+  // whether or not there is a `CleanCsvReader` to tell which fields it wants.
+  if (!dialect.header && columns) {
+    const wanted = named(columns);
+    reader?.want(wanted);
+  }
   const take: CsvRecordHandler = (fields, count, line) => {
     if (!names) {
       const wanted = named(fields.slice(0, count).map((v) => v ?? ''));
@@ -220,13 +231,18 @@ async function* jsonLinesRecords(path: string, encoding: FileEncoding): AsyncGen
   }
 }
 
-/** A JSON Lines file's records into `sink`, yielding after each line (0 bytes read: not told). */
+/**
+ * A JSON Lines file's records into `sink`, yielding after each line (0 bytes read: not told). A key
+ * an object leaves out is null, as `null` is: JSON objects omit what they have no value for, and a
+ * JSON Lines file has no header to say which columns it holds (undefined, "the file has no such
+ * column", is a CSV header's to say). A key part left out is then a missing key, rejected with its line.
+ */
 async function* jsonRecords(path: string, encoding: FileEncoding, sink: RecordSink): AsyncGenerator<number> {
-  const view: (string | null | undefined)[] = sink.columns.map(() => undefined);
+  const view: (string | null | undefined)[] = sink.columns.map(() => null);
   for await (const record of jsonLinesRecords(path, encoding)) {
     if ('problem' in record) sink.problem(record.line, record.problem);
     else {
-      for (let i = 0; i < view.length; i++) view[i] = record.fields.get(sink.columns[i]!);
+      for (let i = 0; i < view.length; i++) view[i] = record.fields.get(sink.columns[i]!) ?? null;
       sink.record(view, record.line);
     }
     yield 0;

@@ -64,7 +64,13 @@ export class FilesSession extends WithoutUnitOfWork implements Session {
     return found;
   }
 
-  /** Columns: the declared ones and those the file a run reads names (CSV header row, first JSON object); plus the position cursor. */
+  /**
+   * Columns: the declared ones and those the file a run reads names (CSV header row, first JSON
+   * object); plus the position cursor. A CSV header names the file's columns for every line, so a
+   * column the spec names and the header lacks is refused. A JSON object may leave any key out (an
+   * absent key reads as null, like `null`; a key part absent rejects that line as a missing key), so
+   * a JSON Lines entity always has the columns the spec names, whatever its first object holds.
+   */
   async readCatalog(_namespace: string, tables: string[]): Promise<Map<string, TableInfo>> {
     const catalog = new Map<string, TableInfo>();
     for (const table of tables) {
@@ -79,7 +85,7 @@ export class FilesSession extends WithoutUnitOfWork implements Session {
         // With no new file, the columns the spec names: the newest file was checked when it was
         // imported, and reading its header again would download it (a run without news lists only).
         const given = (sample ? await fileColumnNames(sample.plain, format, entity.dialect) : undefined) ?? entity.referenced;
-        names = [...new Set([...given, ...names])];
+        names = [...new Set([...given, ...(format === 'JsonLines' ? entity.referenced : []), ...names])];
       }
       if (names.length === 0) {
         throw new ConfigError(`entity ${entity.entity}: no file matching "${entity.file.pattern}" to read the columns from, and no columns declared`);
