@@ -57,7 +57,10 @@ export const FilesDecryptionSchema = Type.Object(
       ),
     ),
   },
-  { description: 'OpenPGP decryption of files named *.pgp, *.gpg or *.asc.' },
+  {
+    description:
+      'OpenPGP decryption. With it set, every file must be an OpenPGP message (binary or armored; its content decides, not its name), even with verify.required false: a plain or only compressed file is refused.',
+  },
 );
 export type FilesDecryption = Static<typeof FilesDecryptionSchema>;
 

@@ -24,6 +24,20 @@ const PIECE = 1 << 18;
 
 const ENCRYPTED = /\.(pgp|gpg|asc)$/i;
 
+/** The packet tags an OpenPGP message can start with: PKESK, signature, SKESK, one-pass signature, compressed, SED, marker, literal, SEIPD, AEAD. */
+const MESSAGE_TAGS = new Set([1, 2, 3, 4, 8, 9, 10, 11, 18, 20]);
+
+/**
+ * Whether a file's first bytes are those of an OpenPGP message: an armored one, or a binary one whose
+ * first byte is a packet header (bit 7 set) with a message packet's tag, old format or new.
+ */
+export function looksLikeOpenPgp(head: Buffer): boolean {
+  if (head.length === 0) return false;
+  const first = head[0];
+  if (first & 0x80) return MESSAGE_TAGS.has(first & 0x40 ? first & 0x3f : (first >> 2) & 0x0f);
+  return head.toString('latin1').trimStart().startsWith('-----BEGIN PGP MESSAGE-----');
+}
+
 /** What a file name says about its layers: encrypted (.pgp/.gpg/.asc), then compressed (.gz/.zip). */
 export function layersOf(name: string, compression: FileCompression): { encrypted: boolean; compression: 'None' | 'Gzip' | 'Zip' } {
   const encrypted = ENCRYPTED.test(name);
@@ -315,6 +329,7 @@ function corruptArchive(compression: 'Gzip' | 'Zip', error: Error): InvalidFileE
  * once the next is written, so the disk holds at most two copies at a time. `see` is shown the plain
  * text's bytes in order as they are written (a syntax scan rides along instead of reading the file
  * again). The result means nothing unless `source` ended with the whole file: the caller checks.
+ * With `keys`, every file must be an OpenPGP message, told by its first bytes whatever its name.
  */
 export async function decodeFile(
   source: Readable,
@@ -326,6 +341,19 @@ export async function decodeFile(
 ): Promise<{ path: string }> {
   const layers = layersOf(name, compression);
   const tap = (last: boolean) => (see && last ? [watched(see)] : []);
+  if (keys && !layers.encrypted) {
+    // With decryption set, the content decides, not the name: a plain (or only compressed) file
+    // dropped under a name the pattern matches must not skip the decryption and its signature check.
+    const { head, whole } = await peek(source, 64);
+    if (!looksLikeOpenPgp(head)) {
+      if (source.errored) throw source.errored;
+      throw new InvalidFileError(
+        keys.requireSignature ? 'signature required: the file is not an OpenPGP message' : 'encryption required: the file is not an OpenPGP message (spec.source.files.decryption is set)',
+      );
+    }
+    source = whole;
+    layers.encrypted = true;
+  }
   if (layers.encrypted) {
     if (!keys) throw new InvalidFileError('the file is encrypted (.pgp/.gpg/.asc) and spec.source.files.decryption is not set');
     if (layers.compression === 'Gzip') {

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as openpgp from 'openpgp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeFile, DownloadFeed } from '../../../src/connectors/files/decode.js';
+import { decodeFile, DownloadFeed, looksLikeOpenPgp } from '../../../src/connectors/files/decode.js';
+import { zipOf } from '../../integration/files/files-source.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ferry-decode-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -113,6 +114,77 @@ describe('an encrypted .gz file is gunzipped as it is decrypted, and the decrypt
   });
 });
 
+describe('with decryption set, the content decides whether a file is an OpenPGP message, not its name', () => {
+  const setup = (async () => {
+    const ours = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ email: 'p@example.org' }], format: 'object' });
+    const keys = { privateKeys: [ours.privateKey], verificationKey: ours.publicKey, requireSignature: true };
+    const encrypt = async (inner: Uint8Array, armored = false) => {
+      const message = await openpgp.createMessage({ binary: inner });
+      const options = { message, encryptionKeys: ours.publicKey, signingKeys: ours.privateKey };
+      return Buffer.from(armored ? await openpgp.encrypt({ ...options, format: 'armored' }) : ((await openpgp.encrypt({ ...options, format: 'binary' })) as Uint8Array));
+    };
+    return { keys, encrypt };
+  })();
+  const failure = (name: string, bytes: Uint8Array, keys?: Parameters<typeof decodeFile>[3]) => decode(name, bytes, keys).then(() => 'decoded', (error: Error) => error.message);
+  const BOM = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), PLAIN]);
+  const zip = zipOf('e.csv', PLAIN);
+
+  it('a plain, gzip-only, zip-only, BOM-led or empty file under any name is refused at its first bytes when a signature is required', async () => {
+    const { keys } = await setup;
+    const files: [string, Buffer][] = [
+      ['e.csv', PLAIN],
+      ['e.csv.gz', gzipSync(PLAIN)],
+      ['e.csv.zip', zip],
+      ['e.csv', BOM],
+      ['e.csv', Buffer.alloc(0)],
+      ['e.csv.gz', Buffer.alloc(0)],
+    ];
+    for (const [name, bytes] of files) {
+      expect([name, await failure(name, bytes, keys)]).toEqual([name, 'signature required: the file is not an OpenPGP message']);
+    }
+  });
+
+  it('without a required signature, a plain file is refused all the same: decryption set means files are encrypted', async () => {
+    const { keys } = await setup;
+    const optional = { privateKeys: keys.privateKeys, requireSignature: false };
+    expect(await failure('e.csv', PLAIN, optional)).toBe('encryption required: the file is not an OpenPGP message (spec.source.files.decryption is set)');
+    expect(await failure('e.csv.gz', gzipSync(PLAIN), { ...optional, verificationKey: keys.verificationKey })).toMatch(/^encryption required: the file is not an OpenPGP message/);
+  });
+
+  it('a .pgp name over plain or gzip bytes still fails as "not an OpenPGP message (...)"', async () => {
+    const { keys } = await setup;
+    expect(await failure('e.csv.pgp', PLAIN, keys)).toMatch(/^not an OpenPGP message \(/);
+    expect(await failure('e.csv.gz.gpg', gzipSync(PLAIN), keys)).toMatch(/^not an OpenPGP message \(/);
+  });
+
+  it('an encrypted and signed file, binary or armored, is decrypted under a name without .pgp (the layers inside by the rest of the name)', async () => {
+    const { keys, encrypt } = await setup;
+    for (const [name, bytes] of [
+      ['e.csv', await encrypt(PLAIN)],
+      ['e.csv', await encrypt(PLAIN, true)],
+      ['e.csv.gz', await encrypt(gzipSync(PLAIN))],
+      ['e.csv.gz', await encrypt(gzipSync(PLAIN), true)],
+      ['e.csv.zip', await encrypt(zip)],
+    ] as const) {
+      const { plain, shown } = await decode(name, bytes, keys);
+      expect([name, plain.equals(PLAIN), shown.equals(PLAIN)]).toEqual([name, true, true]);
+    }
+  });
+
+  it('without decryption set, a plain file is read as before', async () => {
+    expect((await decode('e.csv', PLAIN)).plain.equals(PLAIN)).toBe(true);
+  });
+
+  it('the first bytes: OpenPGP message packets and armor, not text, BOMs, gzip or zip', () => {
+    // 0x85 old-format PKESK, 0xc1 new-format PKESK, 0xa3 old-format compressed, 0xd2 new-format SEIPD.
+    for (const first of [0x85, 0x84, 0xc1, 0xc3, 0xa3, 0xd2, 0xcb]) expect([first, looksLikeOpenPgp(Buffer.from([first, 0x01]))]).toEqual([first, true]);
+    expect(looksLikeOpenPgp(Buffer.from('\r\n-----BEGIN PGP MESSAGE-----\n'))).toBe(true);
+    for (const head of [PLAIN, BOM, gzipSync(PLAIN), zip, Buffer.alloc(0), Buffer.from('-----BEGIN PGP SIGNED MESSAGE-----\n'), Buffer.from([0x99, 0x01])]) {
+      expect(looksLikeOpenPgp(head.subarray(0, 64))).toBe(false);
+    }
+  });
+});
+
 describe('DownloadFeed: a file is decoded as it downloads, and the digest covers the whole download', () => {
   const NOISY = Buffer.from(Array.from({ length: 100_000 }, (_, i) => `${i},${((i * 2654435761) >>> 0).toString(36)},${Math.sin(i)}\n`).join(''));
   const keysOf = (async () => {
@@ -134,15 +206,17 @@ describe('DownloadFeed: a file is decoded as it downloads, and the digest covers
 
   it('a download that breaks off part-way while the layers are decoding: the decoding fails instead of taking the cut-off bytes for a file', async () => {
     const { keys, encrypt } = await keysOf;
-    const files: [string, Buffer][] = [
-      ['e.csv.gz.pgp', await encrypt(gzipSync(NOISY))],
-      ['e.csv.pgp', await encrypt(NOISY)],
-      ['e.csv.gz', gzipSync(NOISY)],
-      ['e.csv', NOISY],
+    // Plain files only without decryption: with it, they are refused at their first bytes.
+    const files: [string, Buffer, typeof keys | undefined][] = [
+      ['e.csv.gz.pgp', await encrypt(gzipSync(NOISY)), keys],
+      ['e.csv.pgp', await encrypt(NOISY), keys],
+      ['e.csv', await encrypt(NOISY), keys],
+      ['e.csv.gz', gzipSync(NOISY), undefined],
+      ['e.csv', NOISY, undefined],
     ];
-    for (const [name, bytes] of files) {
+    for (const [name, bytes, keysFor] of files) {
       const feed = new DownloadFeed();
-      const decoding = decodeFile(feed.bytes, name, 'Auto', keys, work).then(
+      const decoding = decodeFile(feed.bytes, name, 'Auto', keysFor, work).then(
         () => 'decoded',
         (error: Error) => error.message,
       );
