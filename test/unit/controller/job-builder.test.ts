@@ -183,7 +183,7 @@ describe('buildJob', () => {
       expect(container.resources!.limits).not.toHaveProperty('ephemeral-storage');
     });
 
-    it('is 10Gi by default for a files source, which decodes each new file there', () => {
+    it('is 10Gi by default for a files source, which decodes the files a run imports there', () => {
       expect(scratchOf(buildJob({ syncJob, flow: files, config }))).toEqual({ sizeLimit: '10Gi', request: '10Gi' });
     });
 
