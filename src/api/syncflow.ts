@@ -205,6 +205,8 @@ const Quantity = (description: string) =>
   Type.String({ maxLength: 32, pattern: '^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$', description });
 const CpuMemory = (description: string) =>
   Type.Object({ cpu: Type.Optional(Quantity('CPU, e.g. 500m.')), memory: Type.Optional(Quantity('Memory, e.g. 1Gi.')) }, { description });
+/** A size in bytes as a Kubernetes quantity, above zero and without the milli suffix (0 or 500m would be no room at all). */
+export const SIZE_QUANTITY_PATTERN = '^[1-9][0-9]*(\\.[0-9]+)?(k|M|G|T|Ki|Mi|Gi|Ti)?$';
 
 /** How the controller runs this flow's Jobs; unset fields come from the controller (Helm chart) defaults. */
 export const RunnerSchema = Type.Object(
@@ -213,6 +215,21 @@ export const RunnerSchema = Type.Object(
       Type.Object(
         { requests: Type.Optional(CpuMemory('Requested resources.')), limits: Type.Optional(CpuMemory('Resource limits; the memory limit also sizes the V8 heap.')) },
         { description: 'Resources of the Job pod.' },
+      ),
+    ),
+    scratch: Type.Optional(
+      Type.Object(
+        {
+          sizeLimit: Type.Optional(
+            Type.String({
+              maxLength: 32,
+              pattern: SIZE_QUANTITY_PATTERN,
+              description:
+                "Size of the pod's /tmp (an emptyDir), also requested as ephemeral-storage, e.g. 20Gi. A files source decodes the files a run imports there (plus a key census of a large snapshot, about the size of its keys). Unset: the controller's default (the chart's jobs.scratch: 1Gi, 10Gi with a files source).",
+            }),
+          ),
+        },
+        { description: 'Scratch space of the Job pod (/tmp).' },
       ),
     ),
     backoffLimit: Type.Optional(Type.Integer({ minimum: 0, maximum: 10, description: 'Pod retries before the run fails.' })),

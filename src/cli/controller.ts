@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { SIZE_QUANTITY_PATTERN } from '../api/syncflow.js';
 import { DEFAULT_CREDENTIALS_SECRET, DEFAULT_JOB_DEFAULTS, type ControllerConfig } from '../controller/config.js';
 import { ConfigError } from '../util/errors.js';
 import { createLogger } from '../util/logger.js';
@@ -8,6 +9,13 @@ function positiveInt(flag: string) {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${flag} takes a whole number, got "${value}"`);
     return n;
+  };
+}
+
+function sizeQuantity(flag: string) {
+  return (value: string) => {
+    if (!new RegExp(SIZE_QUANTITY_PATTERN).test(value)) throw new ConfigError(`${flag} takes a size such as 10Gi, got "${value}"`);
+    return value;
   };
 }
 
@@ -48,6 +56,16 @@ export function registerControllerCommand(program: Command): void {
     .option('--job-cpu-limit <q>', 'default CPU limit of Job pods')
     .option('--job-memory-request <q>', 'default memory request of Job pods', DEFAULT_JOB_DEFAULTS.resources.requests?.memory)
     .option('--job-memory-limit <q>', 'default memory limit of Job pods (also sizes the V8 heap)', DEFAULT_JOB_DEFAULTS.resources.limits?.memory)
+    .addOption(
+      new Option('--job-scratch-size <q>', "default size of Job pods' /tmp (emptyDir, also requested as ephemeral-storage)")
+        .argParser(sizeQuantity('--job-scratch-size'))
+        .default(DEFAULT_JOB_DEFAULTS.scratch.sizeLimit),
+    )
+    .addOption(
+      new Option('--job-files-scratch-size <q>', "default size of /tmp for flows with a files source (the files a run imports are decoded there)")
+        .argParser(sizeQuantity('--job-files-scratch-size'))
+        .default(DEFAULT_JOB_DEFAULTS.scratch.filesSizeLimit),
+    )
     .addOption(new Option('--job-backoff-limit <n>').argParser(positiveInt('--job-backoff-limit')).default(DEFAULT_JOB_DEFAULTS.backoffLimit))
     .addOption(new Option('--job-active-deadline <seconds>').argParser(positiveInt('--job-active-deadline')).default(DEFAULT_JOB_DEFAULTS.activeDeadlineSeconds))
     .addOption(new Option('--job-ttl <seconds>', 'ttlSecondsAfterFinished of Jobs').argParser(positiveInt('--job-ttl')).default(DEFAULT_JOB_DEFAULTS.ttlSecondsAfterFinished))
@@ -79,6 +97,7 @@ export function registerControllerCommand(program: Command): void {
             requests: { ...(options.jobCpuRequest ? { cpu: options.jobCpuRequest } : {}), ...(options.jobMemoryRequest ? { memory: options.jobMemoryRequest } : {}) },
             limits: { ...(options.jobCpuLimit ? { cpu: options.jobCpuLimit } : {}), ...(options.jobMemoryLimit ? { memory: options.jobMemoryLimit } : {}) },
           },
+          scratch: { sizeLimit: options.jobScratchSize, filesSizeLimit: options.jobFilesScratchSize },
           backoffLimit: options.jobBackoffLimit,
           activeDeadlineSeconds: options.jobActiveDeadline,
           ttlSecondsAfterFinished: options.jobTtl,

@@ -4,8 +4,17 @@ export interface ResourceSettings {
   limits?: { cpu?: string; memory?: string };
 }
 
+/** Sizes of a Job pod's /tmp (an emptyDir, also requested as ephemeral-storage), as Kubernetes quantities. */
+export interface ScratchDefaults {
+  /** A flow without a files source: exports and the like spool little there. */
+  sizeLimit: string;
+  /** A flow with a files source: the files a run imports are decoded there, plus a key census of a large snapshot. */
+  filesSizeLimit: string;
+}
+
 export interface JobDefaults {
   resources: ResourceSettings;
+  scratch: ScratchDefaults;
   backoffLimit: number;
   activeDeadlineSeconds: number;
   ttlSecondsAfterFinished: number;
@@ -38,6 +47,9 @@ export interface ControllerConfig {
 
 export const DEFAULT_JOB_DEFAULTS: JobDefaults = {
   resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+  // A files flow's 10Gi holds several GB of decoded files (gzip often packs CSV 4 to 10 times) and is
+  // the largest ephemeral-storage request some managed node pools allow (GKE Autopilot: 10Gi).
+  scratch: { sizeLimit: '1Gi', filesSizeLimit: '10Gi' },
   backoffLimit: 0,
   activeDeadlineSeconds: 6 * 3600,
   ttlSecondsAfterFinished: 7 * 24 * 3600,

@@ -103,6 +103,23 @@ function filesVolume(flow: SyncFlow): { volume: V1Volume; mount: V1VolumeMount }
 }
 
 /**
+ * The size of the pod's /tmp: the flow's own, else the controller's default for its kind (a files
+ * source decodes each new file there, so it gets the larger one).
+ */
+export function scratchSizeLimit(flow: SyncFlow, config: ControllerConfig): string {
+  const defaults = config.jobDefaults.scratch;
+  return flow.spec.runner?.scratch?.sizeLimit ?? (flow.spec.source.files ? defaults.filesSizeLimit : defaults.sizeLimit);
+}
+
+/**
+ * The container's resources with an ephemeral-storage request of the scratch size, so the scheduler
+ * places the pod on a node with that much room (no limit: the emptyDir's sizeLimit is the bound).
+ */
+function containerResources(resources: ResourceSettings, scratch: string): Record<string, Record<string, string>> {
+  return { ...resources, requests: { ...resources.requests, 'ephemeral-storage': scratch } } as Record<string, Record<string, string>>;
+}
+
+/**
  * The batch/v1 Job that runs one SyncJob: `ferry job --namespace NS --name SYNCJOB` in the controller's
  * image. Credentials reach the pod as env vars and volumes from Secrets, so the pod itself needs no
  * Secret RBAC. Pure: the same input always gives the same Job.
@@ -130,7 +147,8 @@ export function buildJob({ syncJob, flow, exportTargets = [], config }: JobInput
   // The young generation pinned too: Node 24's V8 would add 3 x 64 MiB on top of the old space.
   if (heap !== undefined) env.push({ name: 'NODE_OPTIONS', value: `--max-old-space-size=${heap} --max-semi-space-size=16` });
 
-  const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: { sizeLimit: '1Gi' } }];
+  const scratch = scratchSizeLimit(flow, config);
+  const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: { sizeLimit: scratch } }];
   const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
   mountedSecretNames(flow, exportTargets).forEach((secretName, i) => {
     volumes.push({ name: `secret-${i}`, secret: { secretName, defaultMode: 0o400 } });
@@ -187,7 +205,7 @@ export function buildJob({ syncJob, flow, exportTargets = [], config }: JobInput
               command: config.command,
               args: ['job', '--namespace', namespace, '--name', syncJob.metadata.name],
               env,
-              resources: resources as Record<string, Record<string, string>>,
+              resources: containerResources(resources, scratch),
               volumeMounts: mounts,
               terminationMessagePath: TERMINATION_LOG,
               terminationMessagePolicy: 'FallbackToLogsOnError',

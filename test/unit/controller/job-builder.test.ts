@@ -88,7 +88,10 @@ describe('buildJob', () => {
   });
 
   it('sizes the V8 heap from the memory limit', () => {
-    expect(container.resources).toEqual(DEFAULT_JOB_DEFAULTS.resources);
+    expect(container.resources).toEqual({
+      requests: { ...DEFAULT_JOB_DEFAULTS.resources.requests, 'ephemeral-storage': '1Gi' },
+      limits: DEFAULT_JOB_DEFAULTS.resources.limits,
+    });
     expect(container.env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=768 --max-semi-space-size=16' });
     expect(memoryBytes('512Mi')).toBe(512 * 1024 * 1024);
     expect(memoryBytes('2G')).toBe(2e9);
@@ -101,7 +104,7 @@ describe('buildJob', () => {
     const built = buildJob({ syncJob, flow: tuned, config });
     expect(built.spec?.backoffLimit).toBe(2);
     expect(built.spec?.activeDeadlineSeconds).toBe(600);
-    expect(built.spec!.template.spec!.containers[0].resources).toEqual({ limits: { memory: '4Gi', cpu: '2' } });
+    expect(built.spec!.template.spec!.containers[0].resources).toEqual({ limits: { memory: '4Gi', cpu: '2' }, requests: { 'ephemeral-storage': '1Gi' } });
     expect(built.spec!.template.spec!.containers[0].env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=3072 --max-semi-space-size=16' });
   });
 
@@ -162,6 +165,48 @@ describe('buildJob', () => {
     expect(move.containers[0].volumeMounts).toContainEqual({ name: 'files', mountPath: '/inbox', readOnly: false });
     const failed = buildJob({ syncJob, flow: filesFlow({ directory: '/inbox', volumeClaim: { name: 'partner-drop' }, failedDirectory: 'failed' }), config }).spec!.template.spec!;
     expect(failed.volumes).toContainEqual({ name: 'files', persistentVolumeClaim: { claimName: 'partner-drop', readOnly: false } });
+  });
+
+  describe('scratch space (/tmp)', () => {
+    const scratchOf = (built: ReturnType<typeof buildJob>) => {
+      const spec = built.spec!.template.spec!;
+      return { sizeLimit: spec.volumes!.find((v) => v.name === 'tmp')!.emptyDir!.sizeLimit, request: spec.containers[0].resources!.requests!['ephemeral-storage'] };
+    };
+    const withRunner = (base: SyncFlow, runner: Record<string, unknown>) => ({ ...base, spec: { ...base.spec, runner } }) as unknown as SyncFlow;
+    const files = filesFlow({ directory: '/inbox', volumeClaim: { name: 'partner-drop' } });
+    const platform: ControllerConfig = { ...config, jobDefaults: { ...DEFAULT_JOB_DEFAULTS, scratch: { sizeLimit: '2Gi', filesSizeLimit: '50Gi' } } };
+
+    it('is 1Gi by default, requested as ephemeral-storage so the pod lands on a node with room', () => {
+      expect(pod.volumes).toContainEqual({ name: 'tmp', emptyDir: { sizeLimit: '1Gi' } });
+      expect(scratchOf(job)).toEqual({ sizeLimit: '1Gi', request: '1Gi' });
+      // A request only: the emptyDir's sizeLimit bounds /tmp, and container logs do not count against it.
+      expect(container.resources!.limits).not.toHaveProperty('ephemeral-storage');
+    });
+
+    it('is 10Gi by default for a files source, which decodes the files a run imports there', () => {
+      expect(scratchOf(buildJob({ syncJob, flow: files, config }))).toEqual({ sizeLimit: '10Gi', request: '10Gi' });
+    });
+
+    it("comes from the controller's defaults (the chart's jobs.scratch) when the flow sets none", () => {
+      expect(scratchOf(buildJob({ syncJob, flow, config: platform }))).toEqual({ sizeLimit: '2Gi', request: '2Gi' });
+      expect(scratchOf(buildJob({ syncJob, flow: files, config: platform }))).toEqual({ sizeLimit: '50Gi', request: '50Gi' });
+    });
+
+    it("the flow's runner.scratch.sizeLimit wins, next to its own resources", () => {
+      expect(scratchOf(buildJob({ syncJob, flow: withRunner(files, { scratch: { sizeLimit: '20Gi' } }), config: platform }))).toEqual({ sizeLimit: '20Gi', request: '20Gi' });
+      expect(scratchOf(buildJob({ syncJob, flow: withRunner(flow, { scratch: { sizeLimit: '512Mi' } }), config: platform }))).toEqual({ sizeLimit: '512Mi', request: '512Mi' });
+      const tuned = buildJob({ syncJob, flow: withRunner(files, { scratch: { sizeLimit: '20Gi' }, resources: { requests: { cpu: '1', memory: '2Gi' } } }), config });
+      expect(tuned.spec!.template.spec!.containers[0].resources).toEqual({ requests: { cpu: '1', memory: '2Gi', 'ephemeral-storage': '20Gi' } });
+    });
+
+    it('leaves the inputs as they were (the same input gives the same Job)', () => {
+      const runner = { resources: { requests: { cpu: '1' } }, scratch: { sizeLimit: '20Gi' } };
+      const tuned = withRunner(files, runner);
+      const first = buildJob({ syncJob, flow: tuned, config });
+      expect(runner.resources).toEqual({ requests: { cpu: '1' } });
+      expect(DEFAULT_JOB_DEFAULTS.resources.requests).not.toHaveProperty('ephemeral-storage');
+      expect(buildJob({ syncJob, flow: tuned, config })).toEqual(first);
+    });
   });
 
   it('keeps Job names within 63 characters and unique', () => {
