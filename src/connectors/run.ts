@@ -10,7 +10,7 @@ import { connectorFor } from './index.js';
  */
 export async function runSync(request: Omit<RunRequest, 'connectors'> & { files?: FileLocationContext & { reimport?: string[]; keyMemoryBytes?: number } }): Promise<RunReport> {
   const { files, ...rest } = request;
-  const filesContext = { targets: {}, secrets: {}, ...files, flowId: request.flowId, stateUrl: request.stateUrl, ...(request.runId ? { runId: request.runId } : {}) };
+  const filesContext = { targets: {}, secrets: {}, ...files, flowId: request.flowId, stateUrl: request.stateUrl, ...(request.runId ? { runId: request.runId } : {}), ...(request.dryRun ? { dryRun: true } : {}) };
   const [source, target] = await Promise.all([
     connectorFor(request.spec, 'source', request.sourceUrl, filesContext),
     connectorFor(request.spec, 'target', request.targetUrl),

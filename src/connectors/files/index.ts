@@ -22,6 +22,8 @@ export interface FilesContext extends FileLocationContext {
   runId?: string;
   /** Names of files to import again although they were imported (`ferry run --reimport`). */
   reimport?: string[];
+  /** A dry run: no file is recorded, marked failed or moved (to processed/ or failed/), no reason file written. */
+  dryRun?: boolean;
   /** Bytes a snapshot file's keys may take in memory before a key census counts them (tests make them few). */
   keyMemoryBytes?: number;
 }
@@ -61,7 +63,7 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
         throw state.status === 'rejected' ? state.reason : (location as PromiseRejectedResult).reason;
       }
       let keys: ReturnType<typeof loadDecryptionKeys> | undefined;
-      const inventory = new Inventory(location.value, endpoint, state.value.client, context.flowId, () => (keys ??= loadDecryptionKeys(endpoint.decryption, context.secrets)), context.runId ?? 'unknown', context.reimport);
+      const inventory = new Inventory(location.value, endpoint, state.value.client, context.flowId, () => (keys ??= loadDecryptionKeys(endpoint.decryption, context.secrets)), context.runId ?? 'unknown', context.reimport, context.dryRun);
       return { location: location.value, state: state.value, inventory };
     })());
 
@@ -126,7 +128,8 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
       failpoint('files:finish-run');
       const files = [...consumed.values()].filter((f) => f.record.status === 'pending');
       consumed.clear();
-      if (files.length === 0) return;
+      // The engine does not finish a dry run; should one ever be, it records and moves nothing.
+      if (files.length === 0 || context.dryRun) return;
       // The run's end comes before it closes its sessions: their state connection and location, idle
       // by now, serve here (a connection of its own costs a handshake, an SFTP one a few hundred ms).
       const open = shared && (await shared);

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -16,18 +16,42 @@ import { checkSyntax, dialectOf } from './parse.js';
 /** Names partners use while a file is still being written, and our own dot files. */
 export const TEMPORARY = /^\.|\.(part|partial|tmp|temp|filepart|crdownload)$/i;
 
+/** A file's plain text on local disk, held by a reader until `release` (a copy no one holds may be removed). */
+export interface PlainFile {
+  path: string;
+  release(): void;
+}
+
 /**
- * A file ready to read: its record (id = its place in the order) and its plain text on local disk.
- * A file imported again has a new place that is not recorded yet: `replaces` is its recorded one.
+ * A file ready to read: its record (id = its place in the order), checked valid as a whole, and its
+ * plain text on local disk (`open`). A file imported again has a new place that is not recorded
+ * yet: `replaces` is its recorded one.
  */
 export interface ReadyFile {
   record: SourceFileRecord;
-  plain: string;
+  /** The plain text, downloaded and decoded again if its copy was removed meanwhile (an entity keeps one copy no one reads). */
+  open(): Promise<PlainFile>;
   /** The plain file's quoting is clean (`checkSyntax`): its records can be read without csv-parse. */
   cleanQuoting: boolean;
   replaces?: number;
   /** Set when a reader has read the file to its end: the records it held. */
   rows?: number;
+}
+
+/** One decoded copy of a file in the scratch directory: its own folder (plain text, and whatever decoding left there). */
+interface LocalCopy {
+  dir: string;
+  path: string;
+  holders: number;
+  gone: boolean;
+}
+
+/** A file's bytes as downloaded (digest, size) and decoded into a copy of its own; `decoded` is the decoding's verdict. */
+interface Fetched {
+  sha256: string;
+  size: number;
+  dir: string;
+  decoded: PromiseSettledResult<{ path: string }>;
 }
 
 export function orderKey(file: FileSource): (entry: RemoteEntry) => string {
@@ -58,14 +82,21 @@ export async function lookTwice(location: FileLocation, endpoint: FilesEndpoint)
 /**
  * What a files source holds for one run: the directory listing (taken twice, `settleSeconds`
  * apart, so a file still being written is left for a later run), and per entity the files not
- * imported yet, downloaded and decoded to local disk in the order they apply.
+ * imported yet in the order they apply, each downloaded, decoded and checked before any is read.
+ * The scratch disk holds one decoded copy per entity at rest: preparing or opening a file removes
+ * the entity's copies no reader holds, and a file read later is downloaded and decoded again.
+ * A dry run records nothing and touches no file on the server: a bad file is only reported.
  */
 export class Inventory {
   private listing?: Promise<RemoteEntry[]>;
   private reimported?: Promise<SourceFileRecord[]>;
   private readonly pending = new Map<string, Promise<ReadyFile[]>>();
+  private readonly newest = new Map<string, Promise<ReadyFile | undefined>>();
+  private readonly copies = new Map<string, Set<LocalCopy>>();
   private readonly work: Promise<string>;
   private temporaries = 0;
+  /** A dry run's places in the order, after the flow's recorded ones (nothing is recorded). */
+  private dryIds?: Promise<{ next: number }>;
 
   constructor(
     private readonly location: FileLocation,
@@ -75,6 +106,7 @@ export class Inventory {
     private readonly keys: () => Promise<DecryptionKeys | undefined>,
     readonly runId: string,
     private readonly reimport: string[] = [],
+    private readonly dryRun = false,
   ) {
     this.work = mkdtemp(join(tmpdir(), 'ferry-files-'));
   }
@@ -125,6 +157,7 @@ export class Inventory {
     }
     candidates.sort((a, b) => (key(a.entry) < key(b.entry) ? -1 : key(a.entry) > key(b.entry) ? 1 : 0));
     const ready: ReadyFile[] = [];
+    // One at a time: each file's copy is removed as the next one is prepared (see `dropIdle`).
     for (const { entry, path } of candidates) {
       const prepared = await this.prepare(entity, file, entry, path);
       if (prepared && prepared.record.status === 'pending') ready.push(prepared);
@@ -133,12 +166,19 @@ export class Inventory {
   }
 
   /** The newest imported file of an entity, read again (a snapshot's Full run compares with it when no new file came). */
-  async newestImported(entity: string, file: FileSource): Promise<ReadyFile | undefined> {
-    const known = (await sourceFiles(this.state, this.flow, entity)).filter((k) => k.status === 'imported');
-    const newest = known[known.length - 1];
-    if (!newest) return undefined;
-    const entry = { name: newest.name, size: newest.size, modifiedAt: newest.modifiedAt };
-    return this.prepare(entity, file, entry, newest.path);
+  newestImported(entity: string, file: FileSource): Promise<ReadyFile | undefined> {
+    let found = this.newest.get(entity);
+    if (!found) {
+      found = (async () => {
+        const known = (await sourceFiles(this.state, this.flow, entity)).filter((k) => k.status === 'imported');
+        const newest = known[known.length - 1];
+        if (!newest) return undefined;
+        const entry = { name: newest.name, size: newest.size, modifiedAt: newest.modifiedAt };
+        return this.prepare(entity, file, entry, newest.path);
+      })();
+      this.newest.set(entity, found);
+    }
+    return found;
   }
 
   /**
@@ -148,15 +188,115 @@ export class Inventory {
    * its cut-off bytes said. The decoding's verdict (signature included) is in before this returns.
    */
   private async prepare(entity: string, file: FileSource, entry: RemoteEntry, path: string): Promise<ReadyFile | undefined> {
-    const dir = await this.work;
     const format = file.format ?? 'Csv';
     const dialect = dialectOf(file);
     // A CSV file's quoting is scanned as its last layer is decoded (no second read of the file).
     const scan = format === 'Csv' ? new QuotingScan(dialect.delimiter, dialect.quote) : undefined;
+    const fetched = await this.fetch(entity, file, entry.name, path, scan && ((piece) => scan.push(piece)));
+    const drop = () => rm(fetched.dir, { recursive: true, force: true });
+    let copy: LocalCopy | undefined;
+    try {
+      const { sha256, decoded } = fetched;
+      const earlier = this.reimport.includes(entry.name)
+        ? (await sourceFiles(this.state, this.flow, entity)).find((k) => k.name === entry.name && k.sha256 === sha256)
+        : undefined;
+      const record: SourceFileRecord = earlier
+        ? { ...earlier, id: await this.freshId(), status: 'pending', path }
+        : await this.remember({ flow: this.flow, entity, name: entry.name, sha256, size: fetched.size, modifiedAt: entry.modifiedAt, path, runId: this.runId });
+      if (record.status === 'failed') return undefined;
+      try {
+        if (decoded.status === 'rejected') throw decoded.reason;
+        const plain = decoded.value.path;
+        const syntax = await checkSyntax(plain, format, dialect, scan?.verdict());
+        if (syntax.problem) throw new InvalidFileError(syntax.problem);
+        copy = this.keep(entity, fetched.dir, plain);
+        return this.readyFile(entity, file, path, record, copy, syntax.clean, earlier?.id);
+      } catch (error) {
+        if (!(error instanceof InvalidFileError)) throw error;
+        // A file imported again stays remembered as it was; a dry run records and moves nothing.
+        if (!earlier && !this.dryRun) await this.fail(record, error.message);
+        const dry = this.dryRun ? ` (dry run: the file was left where it is${this.endpoint.failedDirectory ? `; a real run moves it to ${this.endpoint.failedDirectory}/` : ''})` : '';
+        throw new FerryError(`file ${entry.name} (${this.location.what}) cannot be imported: ${error.message}; nothing from it was applied${dry}`, 1);
+      }
+    } finally {
+      if (!copy) await drop();
+    }
+  }
+
+  /** A prepared file whose copy, once removed, is made again from the same bytes (a file changed since fails the run). */
+  private readyFile(entity: string, file: FileSource, path: string, record: SourceFileRecord, first: LocalCopy, cleanQuoting: boolean, replaces?: number): ReadyFile {
+    let copy = first;
+    const lease = (held: LocalCopy): PlainFile => {
+      let released = false;
+      return {
+        path: held.path,
+        release: () => {
+          if (released) return;
+          released = true;
+          held.holders--;
+        },
+      };
+    };
+    const again = async (): Promise<LocalCopy> => {
+      const fetched = await this.fetch(entity, file, record.name, path);
+      try {
+        if (fetched.sha256 !== record.sha256) throw new FerryError(`file ${record.name} (${this.location.what}) changed while this run read it; nothing more from it was applied, run again`, 1);
+        if (fetched.decoded.status === 'rejected') {
+          const reason = fetched.decoded.reason as unknown;
+          if (!(reason instanceof InvalidFileError)) throw reason;
+          throw new FerryError(`file ${record.name} (${this.location.what}) cannot be imported: ${reason.message}`, 1);
+        }
+      } catch (error) {
+        await rm(fetched.dir, { recursive: true, force: true });
+        throw error;
+      }
+      return this.keep(entity, fetched.dir, fetched.decoded.value.path);
+    };
+    return {
+      record,
+      cleanQuoting,
+      ...(replaces !== undefined ? { replaces } : {}),
+      open: async () => {
+        // Claimed at once when the copy is there: nothing can remove it between the look and the claim.
+        if (!copy.gone) {
+          copy.holders++;
+          return lease(copy);
+        }
+        const made = await again();
+        made.holders++;
+        copy = made;
+        return lease(made);
+      },
+    };
+  }
+
+  /** A decoded copy kept in the entity's scratch space (no reader holds it yet). */
+  private keep(entity: string, dir: string, path: string): LocalCopy {
+    const copy: LocalCopy = { dir, path, holders: 0, gone: false };
+    let copies = this.copies.get(entity);
+    if (!copies) this.copies.set(entity, (copies = new Set()));
+    copies.add(copy);
+    return copy;
+  }
+
+  /** Removes the entity's copies no reader holds (a backlog of files never sits on the scratch disk at once). */
+  private async dropIdle(entity: string): Promise<void> {
+    const idle = [...(this.copies.get(entity) ?? [])].filter((c) => c.holders === 0);
+    for (const copy of idle) {
+      copy.gone = true;
+      this.copies.get(entity)!.delete(copy);
+    }
+    await Promise.all(idle.map((c) => rm(c.dir, { recursive: true, force: true })));
+  }
+
+  /** Downloads a file and decodes it into a folder of its own, once the entity's idle copies are removed. */
+  private async fetch(entity: string, file: FileSource, name: string, path: string, see?: (piece: Uint8Array) => void): Promise<Fetched> {
+    await this.dropIdle(entity);
+    const dir = join(await this.work, String(++this.temporaries));
+    await mkdir(dir);
     const feed = new DownloadFeed();
-    const decoding = this.keys().then((keys) =>
-      decodeFile(feed.bytes, entry.name, file.compression ?? 'Auto', keys, (suffix) => join(dir, `${++this.temporaries}.${suffix}`), scan && ((piece) => scan.push(piece))),
-    );
+    let layer = 0;
+    const decoding = this.keys().then((keys) => decodeFile(feed.bytes, name, file.compression ?? 'Auto', keys, (suffix) => join(dir, `${++layer}.${suffix}`), see));
     feed.decoded(decoding);
     const downloading = this.location.download(path, feed).then(
       () => finished(feed),
@@ -167,27 +307,27 @@ export class Inventory {
       },
     );
     const [downloaded, decoded] = await Promise.allSettled([downloading, decoding]);
-    if (downloaded.status === 'rejected') throw downloaded.reason;
-    const sha256 = feed.digest();
-    const earlier = this.reimport.includes(entry.name)
-      ? (await sourceFiles(this.state, this.flow, entity)).find((k) => k.name === entry.name && k.sha256 === sha256)
-      : undefined;
-    const record: SourceFileRecord = earlier
-      ? { ...earlier, id: await nextFileId(this.state), status: 'pending', path }
-      : await rememberFile(this.state, { flow: this.flow, entity, name: entry.name, sha256, size: feed.size, modifiedAt: entry.modifiedAt, path, runId: this.runId });
-    if (record.status === 'failed') return undefined;
-    try {
-      if (decoded.status === 'rejected') throw decoded.reason;
-      const plain = decoded.value.path;
-      const syntax = await checkSyntax(plain, format, dialect, scan?.verdict());
-      if (syntax.problem) throw new InvalidFileError(syntax.problem);
-      return { record, plain, cleanQuoting: syntax.clean, ...(earlier ? { replaces: earlier.id } : {}) };
-    } catch (error) {
-      if (!(error instanceof InvalidFileError)) throw error;
-      // A file imported again stays remembered as it was.
-      if (!earlier) await this.fail(record, error.message);
-      throw new FerryError(`file ${entry.name} (${this.location.what}) cannot be imported: ${error.message}; nothing from it was applied`, 1);
+    if (downloaded.status === 'rejected') {
+      await rm(dir, { recursive: true, force: true });
+      throw downloaded.reason;
     }
+    return { sha256: feed.digest(), size: feed.size, dir, decoded };
+  }
+
+  /** The file's record: remembered as pending; in a dry run only looked up, or given a place after the flow's recorded files. */
+  private async remember(file: Parameters<typeof rememberFile>[1]): Promise<SourceFileRecord> {
+    if (!this.dryRun) return rememberFile(this.state, file);
+    const known = (await sourceFiles(this.state, this.flow, file.entity)).find((k) => k.name === file.name && k.sha256 === file.sha256);
+    if (known) return known;
+    const { flow: _flow, runId: _run, ...rest } = file;
+    return { ...rest, id: await this.freshId(), status: 'pending', reason: null, importedAt: null, rows: null, firstSeenAt: new Date() };
+  }
+
+  /** A fresh place in the order (a dry run draws none from the state database). */
+  private async freshId(): Promise<number> {
+    if (!this.dryRun) return nextFileId(this.state);
+    this.dryIds ??= sourceFiles(this.state, this.flow).then((known) => ({ next: Math.max(0, ...known.map((k) => k.id)) }));
+    return ++(await this.dryIds).next;
   }
 
   private async fail(record: SourceFileRecord, reason: string): Promise<void> {

@@ -215,10 +215,15 @@ export class FilesReader implements TableReader {
     for (const ready of files) {
       const { id } = ready.record;
       if (after && id < after.fileId) continue;
-      const rows = this.rowsOf(ready, withValues, after && id === after.fileId ? after.line : undefined);
-      const pieces = this.readInto(ready, rows);
-      if (this.snapshot) yield* this.withoutRepeatedKeys(ready, pieces, rows, withValues);
-      else for await (const _piece of pieces) if (rows.length > 0) yield rows.take().rows;
+      const plain = await ready.open();
+      try {
+        const rows = this.rowsOf(ready, withValues, after && id === after.fileId ? after.line : undefined);
+        const pieces = this.readInto(ready, plain.path, rows);
+        if (this.snapshot) yield* this.withoutRepeatedKeys(ready, plain.path, pieces, rows, withValues);
+        else for await (const _piece of pieces) if (rows.length > 0) yield rows.take().rows;
+      } finally {
+        plain.release();
+      }
     }
     this.files.consumed(files);
   }
@@ -228,8 +233,8 @@ export class FilesReader implements TableReader {
   }
 
   /** Reads a file's records into `rows`, yielding after each piece of the file; with `count`, counts them once the last was read. */
-  private async *readInto(ready: ReadyFile, rows: FileRows, count = true): AsyncGenerator<number> {
-    yield* readRecords(ready.plain, this.file.format ?? 'Csv', this.dialect, this.file.columns?.map((c) => c.name), ready.cleanQuoting, rows);
+  private async *readInto(ready: ReadyFile, plain: string, rows: FileRows, count = true): AsyncGenerator<number> {
+    yield* readRecords(plain, this.file.format ?? 'Csv', this.dialect, this.file.columns?.map((c) => c.name), ready.cleanQuoting, rows);
     if (count) rows.done();
   }
 
@@ -238,10 +243,10 @@ export class FilesReader implements TableReader {
    * seen are kept in memory up to a budget; a file whose keys do not fit is counted by a key census
    * (`takeKeyCensus`, a pass over the file first), so memory stays flat however long the file.
    */
-  private async *withoutRepeatedKeys(ready: ReadyFile, pieces: AsyncIterable<number>, built: FileRows, withValues: boolean): AsyncGenerator<Row[]> {
+  private async *withoutRepeatedKeys(ready: ReadyFile, plain: string, pieces: AsyncIterable<number>, built: FileRows, withValues: boolean): AsyncGenerator<Row[]> {
     const budget = this.files.keyMemoryBytes ?? MEMORY_BYTES;
-    const fileBytes = (await stat(ready.plain)).size;
-    const seen = new FirstLines(budget, (signal) => takeKeyCensus(ready.plain, fileBytes, budget, (keys) => this.census(ready, withValues, keys, signal)));
+    const fileBytes = (await stat(plain)).size;
+    const seen = new FirstLines(budget, (signal) => takeKeyCensus(plain, fileBytes, budget, (keys) => this.census(ready, plain, withValues, keys, signal)));
     // The share of the file read, by its bytes: the register foresees a census by it.
     let read = 0;
     const progress = () => (fileBytes > 0 && read > 0 ? Math.min(1, read / fileBytes) : undefined);
@@ -306,9 +311,9 @@ export class FilesReader implements TableReader {
   }
 
   /** Pass 1 of a key census: the file read again, the key of every row without a problem given to `keys`; stopped by `signal`. */
-  private async census(ready: ReadyFile, withValues: boolean, keys: CensusKeys, signal: AbortSignal): Promise<void> {
+  private async census(ready: ReadyFile, plain: string, withValues: boolean, keys: CensusKeys, signal: AbortSignal): Promise<void> {
     const sink = new CensusRows(this.rows, this.plan.source.codec, withValues, keys);
-    for await (const _piece of readRecords(ready.plain, this.file.format ?? 'Csv', this.dialect, this.file.columns?.map((c) => c.name), ready.cleanQuoting, sink)) signal.throwIfAborted();
+    for await (const _piece of readRecords(plain, this.file.format ?? 'Csv', this.dialect, this.file.columns?.map((c) => c.name), ready.cleanQuoting, sink)) signal.throwIfAborted();
   }
 
   async *scan(withValues: boolean): AsyncGenerator<Row> {
@@ -338,8 +343,13 @@ export class FilesReader implements TableReader {
   /** A scan that does not count as consuming the files (reads by key, Record closures); rows with a problem and deletions (`asDeletion`) included. */
   async *scanQuietly(): AsyncGenerator<Row> {
     for (const ready of await this.current()) {
-      const rows = this.rowsOf(ready, true);
-      for await (const _piece of this.readInto(ready, rows, false)) for (const row of rows.take().rows) yield row;
+      const plain = await ready.open();
+      try {
+        const rows = this.rowsOf(ready, true);
+        for await (const _piece of this.readInto(ready, plain.path, rows, false)) for (const row of rows.take().rows) yield row;
+      } finally {
+        plain.release();
+      }
     }
   }
 

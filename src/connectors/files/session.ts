@@ -13,6 +13,7 @@ import { FilesSideReader, type StagedSideRow } from './side-reader.js';
 import type { StagedRows } from '../../store/staged-rows.js';
 import type { FileSideRecords } from '../../store/file-side-records.js';
 import type { SourceFileRecord } from '../../store/source-files.js';
+import type { ReadyFile } from './inventory.js';
 
 export const FILES_CAPABILITIES: ConnectorCapabilities = {
   // Files come in the partner's order: Full runs stage keys and hashes in the state DB and join there.
@@ -39,6 +40,16 @@ export interface FileEntity {
   sideRecords(fill: (records: FileSideRecords<StagedSideRow>) => Promise<void>): Promise<FileSideRecords<StagedSideRow>>;
   /** The entity's files recorded imported, in order. */
   imported(): Promise<SourceFileRecord[]>;
+}
+
+/** The columns a file names (header row, first JSON object), read from its plain text held meanwhile. */
+async function columnsOf(ready: ReadyFile, format: NonNullable<FileSource['format']>, dialect: CsvDialect): Promise<string[] | undefined> {
+  const plain = await ready.open();
+  try {
+    return await fileColumnNames(plain.path, format, dialect);
+  } finally {
+    plain.release();
+  }
 }
 
 function column(name: string, typeName: string): ColumnInfo {
@@ -84,7 +95,7 @@ export class FilesSession extends WithoutUnitOfWork implements Session {
         const sample = pending[pending.length - 1];
         // With no new file, the columns the spec names: the newest file was checked when it was
         // imported, and reading its header again would download it (a run without news lists only).
-        const given = (sample ? await fileColumnNames(sample.plain, format, entity.dialect) : undefined) ?? entity.referenced;
+        const given = (sample ? await columnsOf(sample, format, entity.dialect) : undefined) ?? entity.referenced;
         names = [...new Set([...given, ...(format === 'JsonLines' ? entity.referenced : []), ...names])];
       }
       if (names.length === 0) {

@@ -74,7 +74,7 @@ async function filesDryRun() {
     expect(dry.totals.created).toBe(3);
     expect(await fx.target.rows('SELECT code FROM dst_items')).toEqual([]);
     expect(await pairCount(fx.stateUrl)).toBe(0);
-    expect(await imported()).toBe(0);
+    expect(await withClient(fx.stateUrl, (c) => sourceFiles(c, 'test/dry-files'))).toEqual([]);
     const real = await runSync({ ...request, mode: 'Full' });
     expect(real.totals.created).toBe(3);
     expect(await imported()).toBe(1);
