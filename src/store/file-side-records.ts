@@ -3,6 +3,9 @@ import type { StateDb } from './state-connection.js';
 /** Records read per query when streaming them all. */
 const PAGE = 5000;
 
+/** Names of a dry run's temporary tables: a counter of our own, never a value from a spec. */
+let dryRunCopies = 0;
+
 /** One line of a delta file: its key, its place in file order, and its row, or null when it marks the record deleted. */
 export interface FileSideLine<T> {
   key: string;
@@ -20,7 +23,21 @@ export class FileSideRecords<T> {
     private readonly db: StateDb,
     private readonly flow: string,
     private readonly entity: string,
+    /** `ferry.file_side_records`, or a dry run's temporary copy of the entity's records. */
+    private readonly table = 'ferry.file_side_records',
   ) {}
+
+  /**
+   * A dry run's records: the entity's records copied into a temporary table of `db`'s session, which
+   * the run's lines update and its reads see, and which goes with the session. The records kept, and
+   * the mark of the files they hold, stay as they were: a real run later applies the same files.
+   */
+  static async dryRunCopy<T>(db: StateDb, flow: string, entity: string): Promise<FileSideRecords<T>> {
+    const table = `ferry_dry_side_records_${++dryRunCopies}`;
+    await db.query(`CREATE TEMPORARY TABLE ${table} (LIKE ferry.file_side_records INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)`);
+    await db.query(`INSERT INTO ${table} SELECT * FROM ferry.file_side_records WHERE flow = $1 AND entity = $2`, [flow, entity]);
+    return new FileSideRecords<T>(db, flow, entity, table);
+  }
 
   /**
    * The last file (its id) whose lines are in the records, kept under the empty key, which no record
@@ -28,7 +45,7 @@ export class FileSideRecords<T> {
    * A file imported after it by a run that did not keep them (a OneWay run) is missing from them.
    */
   async recordedThrough(): Promise<number | undefined> {
-    const found = await this.db.query<{ position: string }>(`SELECT position FROM ferry.file_side_records WHERE flow = $1 AND entity = $2 AND key = ''`, [this.flow, this.entity]);
+    const found = await this.db.query<{ position: string }>(`SELECT position FROM ${this.table} WHERE flow = $1 AND entity = $2 AND key = ''`, [this.flow, this.entity]);
     return found.rows[0] ? Number(found.rows[0].position) : undefined;
   }
 
@@ -36,7 +53,7 @@ export class FileSideRecords<T> {
   async markRecordedThrough(fileId: number): Promise<void> {
     const mark = String(fileId).padStart(12, '0');
     await this.db.query(
-      `INSERT INTO ferry.file_side_records AS r (flow, entity, key, position, row) VALUES ($1, $2, '', $3, NULL)
+      `INSERT INTO ${this.table} AS r (flow, entity, key, position, row) VALUES ($1, $2, '', $3, NULL)
        ON CONFLICT (flow, entity, key) DO UPDATE SET position = EXCLUDED.position WHERE r.position < EXCLUDED.position`,
       [this.flow, this.entity, mark],
     );
@@ -62,7 +79,7 @@ export class FileSideRecords<T> {
     const last = [...newest.values()];
     if (last.length === 0) return;
     await this.db.query(
-      `INSERT INTO ferry.file_side_records AS r (flow, entity, key, position, row)
+      `INSERT INTO ${this.table} AS r (flow, entity, key, position, row)
        SELECT $1, $2, k, p, v FROM unnest($3::text[], $4::text[], $5::jsonb[]) AS u(k, p, v)
        ON CONFLICT (flow, entity, key) DO UPDATE SET position = EXCLUDED.position, row = EXCLUDED.row
        WHERE r.position <= EXCLUDED.position`,
@@ -74,7 +91,7 @@ export class FileSideRecords<T> {
   async byKeys(keys: string[]): Promise<T[]> {
     if (keys.length === 0) return [];
     const found = await this.db.query<{ row: T }>(
-      `SELECT row FROM ferry.file_side_records WHERE flow = $1 AND entity = $2 AND key = ANY($3::text[]) AND row IS NOT NULL`,
+      `SELECT row FROM ${this.table} WHERE flow = $1 AND entity = $2 AND key = ANY($3::text[]) AND row IS NOT NULL`,
       [this.flow, this.entity, keys],
     );
     return found.rows.map((r) => r.row);
@@ -86,7 +103,7 @@ export class FileSideRecords<T> {
     for (;;) {
       const page: { key: string; row: T }[] = (
         await this.db.query<{ key: string; row: T }>(
-          `SELECT key, row FROM ferry.file_side_records
+          `SELECT key, row FROM ${this.table}
            WHERE flow = $1 AND entity = $2 AND row IS NOT NULL AND ($3::text IS NULL OR key > $3)
            ORDER BY key LIMIT ${PAGE}`,
           [this.flow, this.entity, after],

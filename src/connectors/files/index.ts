@@ -103,7 +103,10 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
                 }),
               sideRecords: (fill) =>
                 oncePerRun(`records ${e.name}`, async () => {
-                  const records = new FileSideRecords<StagedSideRow>(s.state.client, context.flowId, e.name);
+                  // A dry run's lines go to a copy of the records: a real run applies the same files later.
+                  const records = context.dryRun
+                    ? await FileSideRecords.dryRunCopy<StagedSideRow>(s.state.client, context.flowId, e.name)
+                    : new FileSideRecords<StagedSideRow>(s.state.client, context.flowId, e.name);
                   await fill(records);
                   return records;
                 }),

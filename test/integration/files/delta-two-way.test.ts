@@ -333,3 +333,50 @@ describe('Delta files as a two-way side: SIGKILL during a run, then a re-run, ap
     }, 120_000);
   }
 });
+
+describe('a dry run of Delta files as the two-way side', () => {
+  let dir: string;
+  let targetUrl: string;
+  let stateUrl: string;
+  let spec: SyncFlowSpec;
+  const flowId = 'test/payroll-delta-dry';
+  const run = (dryRun: boolean) => runSync({ flowId, spec, mode: 'Full', sourceUrl: '', targetUrl, stateUrl, logger, dryRun });
+  const staff = async () => (await sqlRows(targetUrl, 'SELECT employee_no, name, note, archived FROM staff ORDER BY employee_no')).map((r) => [r.employee_no, r.name, r.note, r.archived]);
+  /** The records kept of the file side, the mark of the files they hold included. */
+  const records = () => sqlRows(stateUrl, `SELECT key, position, row FROM ferry.file_side_records WHERE flow = $1 ORDER BY key`, [flowId]);
+
+  beforeAll(async () => {
+    dir = await inbox();
+    [targetUrl, stateUrl] = await Promise.all([freshDatabase('files_delta2w_dry_dst'), freshDatabase('files_delta2w_dry_state')]);
+    await withClient(targetUrl, (c) => c.query(STAFF_SQL));
+    spec = deltaSpec(dir);
+  }, 60_000);
+
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('applies its lines to a copy of the records: the records and their mark stay as they were, and the real run after it applies the same file', async () => {
+    await drop(dir, 'changes-1.csv', csv('1,Ann,hello,', '2,Bob,x,'));
+    expect((await run(false)).status).toBe('Succeeded');
+    const before = { records: await records(), staff: await staff() };
+    expect(before.records.map((r) => r.key)).toEqual(['', '1', '2']);
+
+    await drop(dir, 'changes-2.csv', csv('2,Bob Jones,x,', '3,Cid,new hire,'));
+    const dry = await run(true);
+    expect(dry.status).toBe('Succeeded');
+    expect(dry.dryRun).toBe(true);
+    // The dry run saw the new file's lines (its plan has them), through its copy of the records.
+    expect(entity(dry).twoWay).toMatchObject({ updatedTarget: 1, createdInTarget: 1 });
+    expect({ records: await records(), staff: await staff() }).toEqual(before);
+
+    const real = await run(false);
+    expect(real.status).toBe('Succeeded');
+    expect(entity(real).twoWay).toMatchObject({ updatedTarget: 1, createdInTarget: 1 });
+    expect(await staff()).toEqual([
+      ['1', 'Ann', 'hello', false],
+      ['2', 'Bob Jones', 'x', false],
+      ['3', 'Cid', 'new hire', false],
+      ['9', 'Dora', 'db only', false],
+    ]);
+    expect((await records()).map((r) => r.key)).toEqual(['', '1', '2', '3']);
+  }, 120_000);
+});
