@@ -58,9 +58,13 @@ export async function withFlowDatabases<T>(options: FlowOptions, work: (dbs: Flo
   );
 }
 
-/** The connector of one side of the flow; a files source reads through the manifests' ExportTargets and Secrets. */
+/**
+ * The connector of one side of the flow, for a look that is not a run (pairs with their values, a
+ * change feed); a files source reads through the manifests' ExportTargets and Secrets, as a dry run
+ * does: it records, moves and applies no file.
+ */
 export function flowConnector(dbs: FlowDatabases, side: SystemSide): Promise<Connector | undefined> {
-  return connectorFor(dbs.flow.spec, side, side === 'source' ? dbs.sourceUrl : dbs.targetUrl, { ...dbs.files, flowId: dbs.flowId, stateUrl: dbs.stateUrl });
+  return connectorFor(dbs.flow.spec, side, side === 'source' ? dbs.sourceUrl : dbs.targetUrl, { ...dbs.files, flowId: dbs.flowId, stateUrl: dbs.stateUrl, dryRun: true });
 }
 
 export function addFlowOptions(command: Command): Command {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLocally } from '../../../src/local/local-run.js';
+import { sourceFiles } from '../../../src/store/source-files.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { ferry, ferryInBackground, until } from '../../helpers/ferry-process.js';
 import { sqlRows } from '../../helpers/mini-flow.js';
@@ -126,4 +127,18 @@ describe.skipIf(!interopAvailable)('ferry resolve, run --watch and install-trigg
     ]);
     expect(out.stderr).not.toMatch(/a files source needs|not found/);
   }, 240_000);
+
+  it('ferry pairs reads the file side as a dry run does: a new file is neither recorded nor imported, and the next run imports it', async () => {
+    const files = async () => (await withClient(stateUrl, (c) => sourceFiles(c, `default/${FLOW}`))).map((f) => [f.name, f.status]);
+    const before = await files();
+    writeFileSync(join(inbox, 'employees-20261104.csv'), csv('1,Ann,promoted', '2,Bob,file note', '3,Cid,left early'));
+    const listed = await cli('pairs', '--entity', 'employees', '-o', 'json');
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout).map((p: { sourceKey: string }) => p.sourceKey)).toEqual(['1', '2', '3']);
+    expect(await files()).toEqual(before);
+    expect((await staff())[2]).toMatchObject({ note: 'joined' });
+
+    expect((await full()).entities[0]!.twoWay).toMatchObject({ updatedTarget: 1 });
+    expect(await files()).toEqual([...before, ['employees-20261104.csv', 'imported']]);
+  }, 150_000);
 });
