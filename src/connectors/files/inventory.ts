@@ -11,7 +11,7 @@ import { ConfigError, FerryError } from '../../util/errors.js';
 import { decodeFile, DownloadFeed, InvalidFileError, type DecryptionKeys } from './decode.js';
 import type { FileLocation } from './location.js';
 import { QuotingScan } from './csv-quotes.js';
-import { checkSyntax, dialectOf } from './parse.js';
+import { checkSyntax, dialectOf, fileColumnNames } from './parse.js';
 
 /** Names partners use while a file is still being written, and our own dot files. */
 export const TEMPORARY = /^\.|\.(part|partial|tmp|temp|filepart|crdownload)$/i;
@@ -33,6 +33,8 @@ export interface ReadyFile {
   open(): Promise<PlainFile>;
   /** The plain file's quoting is clean (`checkSyntax`): its records can be read without csv-parse. */
   cleanQuoting: boolean;
+  /** The columns its header row names (CSV with a header) or its first object (JSON Lines), read while it was prepared. */
+  columns?: string[];
   replaces?: number;
   /** Set when a reader has read the file to its end: the records it held. */
   rows?: number;
@@ -209,8 +211,10 @@ export class Inventory {
         const plain = decoded.value.path;
         const syntax = await checkSyntax(plain, format, dialect, scan?.verdict());
         if (syntax.problem) throw new InvalidFileError(syntax.problem);
+        // Read now, while its copy is on the disk: the run's column check covers every pending file.
+        const columns = format === 'JsonLines' || dialect.header ? await fileColumnNames(plain, format, dialect) : undefined;
         copy = this.keep(entity, fetched.dir, plain);
-        return this.readyFile(entity, file, path, record, copy, syntax.clean, earlier?.id);
+        return this.readyFile(entity, file, path, record, copy, { cleanQuoting: syntax.clean, ...(columns ? { columns } : {}) }, earlier?.id);
       } catch (error) {
         if (!(error instanceof InvalidFileError)) throw error;
         // A file imported again stays remembered as it was; a dry run records and moves nothing.
@@ -224,7 +228,7 @@ export class Inventory {
   }
 
   /** A prepared file whose copy, once removed, is made again from the same bytes (a file changed since fails the run). */
-  private readyFile(entity: string, file: FileSource, path: string, record: SourceFileRecord, first: LocalCopy, cleanQuoting: boolean, replaces?: number): ReadyFile {
+  private readyFile(entity: string, file: FileSource, path: string, record: SourceFileRecord, first: LocalCopy, read: Pick<ReadyFile, 'cleanQuoting' | 'columns'>, replaces?: number): ReadyFile {
     let copy = first;
     const lease = (held: LocalCopy): PlainFile => {
       let released = false;
@@ -254,7 +258,7 @@ export class Inventory {
     };
     return {
       record,
-      cleanQuoting,
+      ...read,
       ...(replaces !== undefined ? { replaces } : {}),
       open: async () => {
         // Claimed at once when the copy is there: nothing can remove it between the look and the claim.

@@ -7,7 +7,7 @@ import type { EntityPlan } from '../../engine/plan.js';
 import { ConfigError } from '../../util/errors.js';
 import { WithoutUnitOfWork } from '../no-unit-of-work.js';
 import { FilesClosureSource } from './closure.js';
-import { fileColumnNames, type CsvDialect } from './parse.js';
+import type { CsvDialect } from './parse.js';
 import { FilesReader, type EntityFiles } from './reader.js';
 import { FilesSideReader, type StagedSideRow } from './side-reader.js';
 import type { StagedRows } from '../../store/staged-rows.js';
@@ -42,13 +42,20 @@ export interface FileEntity {
   imported(): Promise<SourceFileRecord[]>;
 }
 
-/** The columns a file names (header row, first JSON object), read from its plain text held meanwhile. */
-async function columnsOf(ready: ReadyFile, format: NonNullable<FileSource['format']>, dialect: CsvDialect): Promise<string[] | undefined> {
-  const plain = await ready.open();
-  try {
-    return await fileColumnNames(plain.path, format, dialect);
-  } finally {
-    plain.release();
+/**
+ * A pending CSV file whose header lacks a column the spec reads would give null for it on every line
+ * (over the target's values): the run is refused before anything is applied, naming the file.
+ */
+function requireColumns(entity: FileEntity, pending: ReadyFile[]): void {
+  for (const file of pending) {
+    const named = file.columns;
+    if (!named) continue;
+    const read = [...entity.referenced, ...(entity.file.deletedWhen ? [entity.file.deletedWhen.column] : [])];
+    const lacking = [...new Set(read)].filter((c) => !named.includes(c));
+    if (lacking.length === 0) continue;
+    throw new ConfigError(
+      `entity ${entity.entity}: file ${file.record.name} has no column ${lacking.map((c) => `"${c}"`).join(', ')} in its header (it names ${named.map((c) => `"${c}"`).join(', ')}), which the spec reads; nothing was applied`,
+    );
   }
 }
 
@@ -95,7 +102,8 @@ export class FilesSession extends WithoutUnitOfWork implements Session {
         const sample = pending[pending.length - 1];
         // With no new file, the columns the spec names: the newest file was checked when it was
         // imported, and reading its header again would download it (a run without news lists only).
-        const given = (sample ? await columnsOf(sample, format, entity.dialect) : undefined) ?? entity.referenced;
+        if (format === 'Csv') requireColumns(entity, pending);
+        const given = sample?.columns ?? entity.referenced;
         names = [...new Set([...given, ...(format === 'JsonLines' ? entity.referenced : []), ...names])];
       }
       if (names.length === 0) {

@@ -119,4 +119,18 @@ describe('files source: explicit columns, quote, timestamp format, JSON objects 
     ]);
     expect(report.rejectedSamples.map((r) => r.reason)).toEqual(['column no: people.jsonl line 3: missing key no']);
   }, 120_000);
+
+  it('an older pending CSV file whose header lacks a column the spec reads: the run is refused naming it, nothing applied, both files left pending', async () => {
+    const { dir, run, rows, flowId } = await flow({ pattern: 'changes-*.csv', contents: 'Delta' });
+    // Read as it stood, the first file's people would get a null note (over whatever the target had).
+    await drop(dir, 'changes-1.csv', Buffer.from('no,name,salary,born\n1,Ann,10,1980-01-01\n'));
+    await drop(dir, 'changes-2.csv', Buffer.from('no,name,note,salary,born\n2,Ben,hi,20,1990-01-01\n'));
+    await expect(run()).rejects.toThrow('entity employees: file changes-1.csv has no column "note" in its header (it names "no", "name", "salary", "born"), which the spec reads; nothing was applied');
+    expect(await rows()).toEqual([]);
+    const files = await sqlRows(stateUrl, `SELECT name, status FROM ferry.source_files WHERE flow = $1 ORDER BY name`, [flowId]);
+    expect(files).toEqual([
+      { name: 'changes-1.csv', status: 'pending' },
+      { name: 'changes-2.csv', status: 'pending' },
+    ]);
+  }, 120_000);
 });
