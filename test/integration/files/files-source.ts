@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +37,28 @@ export async function encryptFor(keys: PgpKeys, bytes: Uint8Array, signer: 'part
 }
 
 /** CSV text as a Windows-1252, gzip-compressed file's bytes. */
+/**
+ * Encrypts to our key with real GnuPG as a partner's system would: signed by the partner
+ * (`gpg --encrypt --sign`) or not, binary or armored. Its GnuPG home, and the agent the import of a
+ * private key starts there, are gone when it returns.
+ */
+export function gpgEncrypt(keys: PgpKeys, input: Uint8Array, options: { sign: boolean; armor?: boolean } = { sign: true }): Buffer {
+  const home = mkdtempSync(join(tmpdir(), 'ferry-gnupg-'));
+  const gpg = (args: string[], stdin?: string) => execFileSync('gpg', ['--homedir', home, '--batch', '--yes', '--quiet', ...args], { input: stdin, stdio: ['pipe', 'pipe', 'ignore'] });
+  try {
+    gpg(['--import'], keys.partner.privateKey);
+    gpg(['--import'], keys.ours.publicKey);
+    const plain = join(home, 'plain');
+    writeFileSync(plain, input);
+    const how = [...(options.armor ? ['--armor'] : []), '--encrypt', ...(options.sign ? ['--sign', '-u', 'payroll@example.org'] : [])];
+    gpg(['--trust-model', 'always', ...how, '-r', 'ferry@example.org', '--output', `${plain}.out`, plain]);
+    return readFileSync(`${plain}.out`);
+  } finally {
+    execFileSync('gpgconf', ['--homedir', home, '--kill', 'gpg-agent'], { stdio: 'ignore' });
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
 export const win1252Gzip = (text: string) => gzipSync(iconv.encode(text, 'win1252'));
 
 export const TARGET_SQL = `

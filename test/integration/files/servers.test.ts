@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -10,23 +9,11 @@ import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { sqlRows } from '../../helpers/mini-flow.js';
 import { tempDir } from '../export/fixtures.js';
 import { interopAvailable, startSshd, startVsftpd, type Sshd, type Vsftpd } from '../export/system-servers.js';
-import { DECRYPTION, encryptFor, filesFlowSpec, pgpKeys, SECRETS, TARGET_SQL, win1252Gzip, type PgpKeys } from './files-source.js';
+import { DECRYPTION, encryptFor, filesFlowSpec, gpgEncrypt, pgpKeys, SECRETS, TARGET_SQL, win1252Gzip, type PgpKeys } from './files-source.js';
 
 const logger = pino({ level: 'silent' });
 const CSV = ['no;name;note;salary;born', '1;Zoë;"a;b";10,5;01.01.1990', '2;José;;20;02.02.1991'].join('\r\n');
 
-
-/** Encrypts and signs with real GnuPG, as a partner's payroll system would (`gpg --encrypt --sign`). */
-function gpgEncryptSign(keys: PgpKeys, input: Buffer): Buffer {
-  const home = tempDir('files-gnupg');
-  const run = (args: string[], stdin?: string | Buffer) => execFileSync('gpg', ['--homedir', home, '--batch', '--yes', '--quiet', ...args], { input: stdin });
-  run(['--import'], keys.partner.privateKey);
-  run(['--import'], keys.ours.publicKey);
-  const plain = join(home, 'plain');
-  writeFileSync(plain, input);
-  run(['--trust-model', 'always', '--encrypt', '--sign', '-r', 'ferry@example.org', '-u', 'payroll@example.org', '--output', `${plain}.gpg`, plain]);
-  return execFileSync('cat', [`${plain}.gpg`]);
-}
 
 describe.skipIf(!interopAvailable)('files source over OpenSSH sshd (internal-sftp) and vsftpd (explicit TLS)', () => {
   let keys: PgpKeys;
@@ -80,7 +67,7 @@ describe.skipIf(!interopAvailable)('files source over OpenSSH sshd (internal-sft
   }
 
   it('imports a GnuPG-encrypted and signed file over SFTP with the pinned host key, once', async () => {
-    const { first, rows, again } = await importFrom('sshd', sshd.uploadDir, gpgEncryptSign(keys, win1252Gzip(CSV)));
+    const { first, rows, again } = await importFrom('sshd', sshd.uploadDir, gpgEncrypt(keys, win1252Gzip(CSV)));
     expect(first.totals.created).toBe(2);
     expect(rows).toEqual([
       { employee_no: '1', name: 'Zoë', note: 'a;b', salary: '10.50', born: '1990-01-01' },

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +9,7 @@ import { RunFailedError } from '../../../src/engine/run.js';
 import { sourceFiles } from '../../../src/store/source-files.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { sqlRows } from '../../helpers/mini-flow.js';
-import { DECRYPTION, drop, filesFlowSpec, inbox, pgpKeys, runFilesFlow, TARGET_SQL, zipOf, type PgpKeys } from './files-source.js';
+import { DECRYPTION, drop, filesFlowSpec, gpgEncrypt, inbox, pgpKeys, runFilesFlow, TARGET_SQL, zipOf, type PgpKeys } from './files-source.js';
 
 const gpgAvailable = (() => {
   try {
@@ -20,19 +19,6 @@ const gpgAvailable = (() => {
     return false;
   }
 })();
-
-/** Encrypts to our key with real GnuPG, signed by the partner (`gpg --encrypt --sign`) or not, binary or armored. */
-function gpgEncrypt(keys: PgpKeys, input: Buffer, options: { sign: boolean; armor?: boolean }): Buffer {
-  const home = mkdtempSync(join(tmpdir(), 'ferry-gnupg-'));
-  const gpg = (args: string[], stdin?: string) => execFileSync('gpg', ['--homedir', home, '--batch', '--yes', '--quiet', ...args], { input: stdin, stdio: ['pipe', 'pipe', 'ignore'] });
-  gpg(['--import'], keys.partner.privateKey);
-  gpg(['--import'], keys.ours.publicKey);
-  const plain = join(home, 'plain');
-  writeFileSync(plain, input);
-  const how = [...(options.armor ? ['--armor'] : []), '--encrypt', ...(options.sign ? ['--sign', '-u', 'payroll@example.org'] : [])];
-  gpg(['--trust-model', 'always', ...how, '-r', 'ferry@example.org', '--output', `${plain}.out`, plain]);
-  return readFileSync(`${plain}.out`);
-}
 
 // Every name the partner might use matches: the pattern is what an attacker's plain file aims at.
 const FILE: FileSource = { pattern: 'employees-*.csv*', contents: 'Delta', orderCapture: '-(\\d{8})\\.csv', csv: { delimiter: ';' } };
