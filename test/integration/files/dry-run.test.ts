@@ -1,16 +1,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FileSource } from '../../../src/api/files.js';
-import { runSync } from '../../../src/connectors/run.js';
 import { RunFailedError } from '../../../src/engine/run.js';
 import { sourceFiles } from '../../../src/store/source-files.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { sqlRows } from '../../helpers/mini-flow.js';
-import { drop, filesFlowSpec, inbox, TARGET_SQL } from './files-source.js';
+import { drop, filesFlowSpec, inbox, runFilesFlow, TARGET_SQL } from './files-source.js';
 
-const logger = pino({ level: 'silent' });
 const DELTA: FileSource = { pattern: 'changes-*.csv', contents: 'Delta', orderCapture: '-(\\d+)\\.csv$', csv: { delimiter: ';' } };
 const csv = (...lines: string[]) => ['no;name;note;salary;born', ...lines].join('\n');
 
@@ -31,16 +28,13 @@ describe('files source: a dry run reads the files and changes nothing on the ser
   let stateUrl: string;
 
   const run = (dryRun: boolean) =>
-    runSync({
+    runFilesFlow({
       flowId: 'test/dry',
       spec: filesFlowSpec({ directory: dir, settleSeconds: 0, afterImport: 'Move', failedDirectory: 'failed' }, DELTA),
       mode: 'Incremental',
       dryRun,
-      sourceUrl: '',
       targetUrl,
       stateUrl,
-      logger,
-      files: { targets: {}, secrets: {} },
     });
   const staff = async () => (await sqlRows(targetUrl, 'SELECT employee_no FROM staff ORDER BY employee_no')).map((r) => r.employee_no as string);
   const records = () => withClient(stateUrl, (c) => sourceFiles(c, 'test/dry'));

@@ -110,9 +110,10 @@ export const SECRETS = (keys: PgpKeys) => ({
 export const DECRYPTION = { secretRef: { name: 'payroll-pgp' }, verify: { secretRef: { name: 'payroll-signer' } } };
 
 /** A run of a files flow (its source over a directory, decrypted with `keys`) into `targetUrl`, logging nothing. */
-export function runFilesFlow(options: { flowId: string; spec: SyncFlowSpec; mode: SyncMode; targetUrl: string; stateUrl: string; keys: PgpKeys }) {
-  const { flowId, spec, mode, targetUrl, stateUrl, keys } = options;
-  return runSync({ flowId, spec, mode, sourceUrl: '', targetUrl, stateUrl, logger: pino({ level: 'silent' }), files: { targets: {}, secrets: SECRETS(keys) } });
+/** A run of a files flow whose files are in a local directory (`keys`: the decryption and signer Secrets). */
+export function runFilesFlow(options: { flowId: string; spec: SyncFlowSpec; mode: SyncMode; targetUrl: string; stateUrl: string; keys?: PgpKeys; dryRun?: boolean }) {
+  const { flowId, spec, mode, targetUrl, stateUrl, keys, dryRun } = options;
+  return runSync({ flowId, spec, mode, sourceUrl: '', targetUrl, stateUrl, logger: pino({ level: 'silent' }), ...(dryRun ? { dryRun } : {}), files: { targets: {}, secrets: keys ? SECRETS(keys) : {} } });
 }
 
 export async function inbox(): Promise<string> {

@@ -2,17 +2,13 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FileSource } from '../../../src/api/files.js';
-import { runSync } from '../../../src/connectors/run.js';
 import { RunFailedError } from '../../../src/engine/run.js';
 import { sourceFiles } from '../../../src/store/source-files.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { sqlRows } from '../../helpers/mini-flow.js';
-import { drop, filesFlowSpec, inbox, TARGET_SQL } from './files-source.js';
-
-const logger = pino({ level: 'silent' });
+import { drop, filesFlowSpec, inbox, runFilesFlow, TARGET_SQL } from './files-source.js';
 
 const PLAIN: FileSource = { pattern: 'employees-*', contents: 'Snapshot', csv: { delimiter: ';' } };
 
@@ -28,16 +24,7 @@ describe('files source: a file invalid as a whole applies nothing and goes to fa
   let stateUrl: string;
 
   const run = (mode: 'Full' | 'Incremental') =>
-    runSync({
-      flowId: 'test/invalid',
-      spec: filesFlowSpec({ directory: dir, settleSeconds: 0, afterImport: 'Move', failedDirectory: 'failed' }, PLAIN),
-      mode,
-      sourceUrl: '',
-      targetUrl,
-      stateUrl,
-      logger,
-      files: { targets: {}, secrets: {} },
-    });
+    runFilesFlow({ flowId: 'test/invalid', spec: filesFlowSpec({ directory: dir, settleSeconds: 0, afterImport: 'Move', failedDirectory: 'failed' }, PLAIN), mode, targetUrl, stateUrl });
   const staff = async () => (await sqlRows(targetUrl, 'SELECT employee_no FROM staff ORDER BY employee_no')).map((r) => r.employee_no as string);
   const failedWith = async (mode: 'Full' | 'Incremental', name: string, reason: RegExp) => {
     const failure = await run(mode).catch((error: unknown) => error);

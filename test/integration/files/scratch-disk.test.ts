@@ -1,15 +1,12 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FileSource } from '../../../src/api/files.js';
-import { runSync } from '../../../src/connectors/run.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { sqlRows } from '../../helpers/mini-flow.js';
-import { drop, filesFlowSpec, inbox, TARGET_SQL } from './files-source.js';
+import { drop, filesFlowSpec, inbox, runFilesFlow, TARGET_SQL } from './files-source.js';
 
-const logger = pino({ level: 'silent' });
 const DELTA: FileSource = { pattern: 'changes-*.csv.gz', contents: 'Delta', orderCapture: '-(\\d+)\\.csv', csv: { delimiter: ';' } };
 const FILES = 4;
 const ROWS = 4000;
@@ -60,16 +57,7 @@ describe('files source: the scratch disk holds one decoded file of a backlog at 
     process.env.TMPDIR = scratch;
     const sampling = sample();
     try {
-      const report = await runSync({
-        flowId: 'test/scratch',
-        spec: { ...filesFlowSpec({ directory: dir, settleSeconds: 0 }, DELTA), batchSize: 500 },
-        mode: 'Incremental',
-        sourceUrl: '',
-        targetUrl,
-        stateUrl,
-        logger,
-        files: { targets: {}, secrets: {} },
-      });
+      const report = await runFilesFlow({ flowId: 'test/scratch', spec: { ...filesFlowSpec({ directory: dir, settleSeconds: 0 }, DELTA), batchSize: 500 }, mode: 'Incremental', targetUrl, stateUrl });
       expect(report.status, report.error).toBe('Succeeded');
       expect(report.totals.created).toBe(FILES * ROWS);
     } finally {

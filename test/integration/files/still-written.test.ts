@@ -1,15 +1,12 @@
 import { appendFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FileSource } from '../../../src/api/files.js';
-import { runSync } from '../../../src/connectors/run.js';
 import { sourceFiles } from '../../../src/store/source-files.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
 import { sqlRows } from '../../helpers/mini-flow.js';
-import { drop, filesFlowSpec, inbox, TARGET_SQL } from './files-source.js';
+import { drop, filesFlowSpec, inbox, runFilesFlow, TARGET_SQL } from './files-source.js';
 
-const logger = pino({ level: 'silent' });
 // The pattern matches a partner's temporary names too (changes-2.csv.tmp): only the run's own rules keep them out.
 const DELTA: FileSource = { pattern: 'changes-*', contents: 'Delta', orderCapture: '-(\\d+)\\.csv', csv: { delimiter: ';' } };
 const csv = (...lines: string[]) => ['no;name;note;salary;born', ...lines].join('\n');
@@ -20,16 +17,7 @@ describe('files source: a run leaves a file still being written for a later run'
   let stateUrl: string;
 
   const run = () =>
-    runSync({
-      flowId: 'test/still-written',
-      spec: filesFlowSpec({ directory: dir, settleSeconds: 1 }, DELTA),
-      mode: 'Incremental',
-      sourceUrl: '',
-      targetUrl,
-      stateUrl,
-      logger,
-      files: { targets: {}, secrets: {} },
-    });
+    runFilesFlow({ flowId: 'test/still-written', spec: filesFlowSpec({ directory: dir, settleSeconds: 1 }, DELTA), mode: 'Incremental', targetUrl, stateUrl });
   const staff = async () => (await sqlRows(targetUrl, 'SELECT employee_no FROM staff ORDER BY employee_no::int')).map((r) => r.employee_no as string);
   const recorded = async () => (await withClient(stateUrl, (c) => sourceFiles(c, 'test/still-written'))).map((f) => f.name);
 
