@@ -225,7 +225,7 @@ export const RunnerSchema = Type.Object(
               maxLength: 32,
               pattern: SIZE_QUANTITY_PATTERN,
               description:
-                "Size of the pod's /tmp (an emptyDir), also requested as ephemeral-storage, e.g. 20Gi. A files source decodes the file it imports there, one copy per entity at a time (plus a key census of a large snapshot, about the size of its keys). Unset: the controller's default (the chart's jobs.scratch: 1Gi, 10Gi with a files source).",
+                "Size of the pod's /tmp (an emptyDir), also requested as ephemeral-storage, e.g. 20Gi. A files source decodes the files it imports there, keeping them for the run's reads within half of this size (plus a key census of a large snapshot, about the size of its keys). Unset: the controller's default (the chart's jobs.scratch: 1Gi, 10Gi with a files source).",
             }),
           ),
         },

@@ -8,7 +8,7 @@ import { connectorFor } from './index.js';
  * Runs one sync of a flow with the connectors its spec names: the entry point of `ferry run`,
  * `ferry job` and the demo. The engine itself only knows the connector interface.
  */
-export async function runSync(request: Omit<RunRequest, 'connectors'> & { files?: FileLocationContext & { reimport?: string[]; keyMemoryBytes?: number } }): Promise<RunReport> {
+export async function runSync(request: Omit<RunRequest, 'connectors'> & { files?: FileLocationContext & { reimport?: string[]; keyMemoryBytes?: number; keptCopiesBytes?: number } }): Promise<RunReport> {
   const { files, ...rest } = request;
   const filesContext = { targets: {}, secrets: {}, ...files, flowId: request.flowId, stateUrl: request.stateUrl, ...(request.runId ? { runId: request.runId } : {}), ...(request.dryRun ? { dryRun: true } : {}) };
   const [source, target] = await Promise.all([

@@ -8,7 +8,7 @@ export interface ResourceSettings {
 export interface ScratchDefaults {
   /** A flow without a files source: exports and the like spool little there. */
   sizeLimit: string;
-  /** A flow with a files source: the file it imports is decoded there (one copy per entity at a time), plus a key census of a large snapshot. */
+  /** A flow with a files source: the files it imports are decoded there (kept within half of it), plus a key census of a large snapshot. */
   filesSizeLimit: string;
 }
 

@@ -4,6 +4,8 @@ import type { ExportTarget } from '../api/exporttarget.js';
 import type { SyncFlow } from '../api/syncflow.js';
 import type { SyncJob } from '../api/syncjob.js';
 import { databaseOf, type SystemSide } from '../api/systems.js';
+import { quantityBytes } from '../util/quantity.js';
+import { ENV_SCRATCH_LIMIT } from '../util/scratch.js';
 import { IMAGE_USER_ID, SECRETS_MOUNT_DIR, type ControllerConfig, type ResourceSettings } from './config.js';
 import { LABEL_FLOW, LABEL_MANAGED_BY, LABEL_MODE, LABEL_SYNCJOB, MANAGED_BY, boundedName, labelValue } from './labels.js';
 
@@ -26,19 +28,9 @@ export function jobNameFor(syncJob: SyncJob): string {
   return boundedName(syncJob.metadata.name, 63);
 }
 
-const MEMORY_UNITS: Record<string, number> = {
-  '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4,
-};
-
-/** Bytes of a memory quantity such as 512Mi or 1G; undefined when it cannot be read. */
-export function memoryBytes(quantity: string | undefined): number | undefined {
-  const match = quantity?.match(/^(\d+(?:\.\d+)?)(|k|M|G|T|Ki|Mi|Gi|Ti)$/);
-  return match ? Number(match[1]) * MEMORY_UNITS[match[2]] : undefined;
-}
-
 /** V8's heap gets 75% of the memory limit, leaving room for buffers and native memory, so the pod is not OOM-killed first. */
 export function heapLimitMiB(resources: ResourceSettings): number | undefined {
-  const bytes = memoryBytes(resources.limits?.memory ?? resources.requests?.memory);
+  const bytes = quantityBytes(resources.limits?.memory ?? resources.requests?.memory);
   return bytes === undefined ? undefined : Math.max(64, Math.floor((bytes * 0.75) / 1024 ** 2));
 }
 
@@ -135,11 +127,14 @@ export function buildJob({ syncJob, flow, exportTargets = [], config }: JobInput
     [LABEL_MODE]: syncJob.spec.mode,
   };
 
+  const scratch = scratchSizeLimit(flow, config);
   const env: V1EnvVar[] = [
     ...databaseEnv(flow, 'source', ENV_SOURCE_URL),
     ...databaseEnv(flow, 'target', ENV_TARGET_URL),
     secretEnv(ENV_STATE_URL, config.stateDbSecret),
     { name: ENV_SECRETS_DIR, value: SECRETS_MOUNT_DIR },
+    // How much of /tmp the run may fill: a files source keeps decoded files there for later reads within it.
+    { name: ENV_SCRATCH_LIMIT, value: scratch },
     { name: 'FERRY_LOG_LEVEL', value: 'info' },
     { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
   ];
@@ -147,7 +142,6 @@ export function buildJob({ syncJob, flow, exportTargets = [], config }: JobInput
   // The young generation pinned too: Node 24's V8 would add 3 x 64 MiB on top of the old space.
   if (heap !== undefined) env.push({ name: 'NODE_OPTIONS', value: `--max-old-space-size=${heap} --max-semi-space-size=16` });
 
-  const scratch = scratchSizeLimit(flow, config);
   const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: { sizeLimit: scratch } }];
   const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
   mountedSecretNames(flow, exportTargets).forEach((secretName, i) => {

@@ -6,6 +6,7 @@ import { FileSideRecords } from '../../store/file-side-records.js';
 import { markFilesImported, markImportedAgain, recordFileMoved, sourceFiles } from '../../store/source-files.js';
 import { StateConnection } from '../../store/state-connection.js';
 import { failpoint } from '../../util/failpoint.js';
+import { ENV_SCRATCH_LIMIT, keptCopiesBytes } from '../../util/scratch.js';
 import { Inventory, type ReadyFile } from './inventory.js';
 import { loadDecryptionKeys } from './keys.js';
 import { openLocation, type FileLocation, type FileLocationContext } from './location.js';
@@ -26,6 +27,8 @@ export interface FilesContext extends FileLocationContext {
   dryRun?: boolean;
   /** Bytes a snapshot file's keys may take in memory before a key census counts them (tests make them few). */
   keyMemoryBytes?: number;
+  /** Bytes of decoded files kept on the scratch disk for later reads (unset: half the Job's scratch space, see `keptCopiesBytes`). */
+  keptCopiesBytes?: number;
 }
 
 /** What every session of one run shares: one connection to the files, one inventory, the files read to their end. */
@@ -63,7 +66,11 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
         throw state.status === 'rejected' ? state.reason : (location as PromiseRejectedResult).reason;
       }
       let keys: ReturnType<typeof loadDecryptionKeys> | undefined;
-      const inventory = new Inventory(location.value, endpoint, state.value.client, context.flowId, () => (keys ??= loadDecryptionKeys(endpoint.decryption, context.secrets)), context.runId ?? 'unknown', context.reimport, context.dryRun);
+      const inventory = new Inventory(location.value, endpoint, state.value.client, context.flowId, () => (keys ??= loadDecryptionKeys(endpoint.decryption, context.secrets)), context.runId ?? 'unknown', {
+        ...(context.reimport ? { reimport: context.reimport } : {}),
+        ...(context.dryRun ? { dryRun: true } : {}),
+        keptBytes: context.keptCopiesBytes ?? keptCopiesBytes(process.env[ENV_SCRATCH_LIMIT]),
+      });
       return { location: location.value, state: state.value, inventory };
     })());
 

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -44,8 +44,17 @@ export interface ReadyFile {
 interface LocalCopy {
   dir: string;
   path: string;
+  /** The folder's bytes once decoded. */
+  bytes: number;
   holders: number;
   gone: boolean;
+}
+
+/** What an inventory may do: the files to import again, a dry run, the bytes of decoded copies it keeps for later reads. */
+export interface InventoryOptions {
+  reimport?: string[];
+  dryRun?: boolean;
+  keptBytes?: number;
 }
 
 /** A file's bytes as downloaded (digest, size) and decoded into a copy of its own; `decoded` is the decoding's verdict. */
@@ -85,8 +94,9 @@ export async function lookTwice(location: FileLocation, endpoint: FilesEndpoint)
  * What a files source holds for one run: the directory listing (taken twice, `settleSeconds`
  * apart, so a file still being written is left for a later run), and per entity the files not
  * imported yet in the order they apply, each downloaded, decoded and checked before any is read.
- * The scratch disk holds one decoded copy per entity at rest: preparing or opening a file removes
- * the entity's copies no reader holds, and a file read later is downloaded and decoded again.
+ * Their decoded copies stay on the scratch disk for the reads while they fit in `keptBytes`; past
+ * that, preparing or opening a file removes the oldest copies no reader holds, and a file whose copy
+ * was removed is downloaded and decoded again when it comes to be read.
  * A dry run records nothing and touches no file on the server: a bad file is only reported.
  */
 export class Inventory {
@@ -94,7 +104,11 @@ export class Inventory {
   private reimported?: Promise<SourceFileRecord[]>;
   private readonly pending = new Map<string, Promise<ReadyFile[]>>();
   private readonly newest = new Map<string, Promise<ReadyFile | undefined>>();
-  private readonly copies = new Map<string, Set<LocalCopy>>();
+  /** Decoded copies in the order they were made. */
+  private readonly copies: LocalCopy[] = [];
+  private readonly reimport: string[];
+  private readonly dryRun: boolean;
+  private readonly keptBytes: number;
   private readonly work: Promise<string>;
   private temporaries = 0;
   /** A dry run's places in the order, after the flow's recorded ones (nothing is recorded). */
@@ -107,9 +121,11 @@ export class Inventory {
     private readonly flow: string,
     private readonly keys: () => Promise<DecryptionKeys | undefined>,
     readonly runId: string,
-    private readonly reimport: string[] = [],
-    private readonly dryRun = false,
+    options: InventoryOptions = {},
   ) {
+    this.reimport = options.reimport ?? [];
+    this.dryRun = options.dryRun ?? false;
+    this.keptBytes = options.keptBytes ?? Infinity;
     this.work = mkdtemp(join(tmpdir(), 'ferry-files-'));
   }
 
@@ -159,7 +175,7 @@ export class Inventory {
     }
     candidates.sort((a, b) => (key(a.entry) < key(b.entry) ? -1 : key(a.entry) > key(b.entry) ? 1 : 0));
     const ready: ReadyFile[] = [];
-    // One at a time: each file's copy is removed as the next one is prepared (see `dropIdle`).
+    // One at a time: the copies made before are weighed against `keptBytes` as each is prepared (see `dropIdle`).
     for (const { entry, path } of candidates) {
       const prepared = await this.prepare(entity, file, entry, path);
       if (prepared && prepared.record.status === 'pending') ready.push(prepared);
@@ -194,7 +210,7 @@ export class Inventory {
     const dialect = dialectOf(file);
     // A CSV file's quoting is scanned as its last layer is decoded (no second read of the file).
     const scan = format === 'Csv' ? new QuotingScan(dialect.delimiter, dialect.quote) : undefined;
-    const fetched = await this.fetch(entity, file, entry.name, path, scan && ((piece) => scan.push(piece)));
+    const fetched = await this.fetch(file, entry.name, path, scan && ((piece) => scan.push(piece)));
     const drop = () => rm(fetched.dir, { recursive: true, force: true });
     let copy: LocalCopy | undefined;
     try {
@@ -213,8 +229,8 @@ export class Inventory {
         if (syntax.problem) throw new InvalidFileError(syntax.problem);
         // Read now, while its copy is on the disk: the run's column check covers every pending file.
         const columns = format === 'JsonLines' || dialect.header ? await fileColumnNames(plain, format, dialect) : undefined;
-        copy = this.keep(entity, fetched.dir, plain);
-        return this.readyFile(entity, file, path, record, copy, { cleanQuoting: syntax.clean, ...(columns ? { columns } : {}) }, earlier?.id);
+        copy = await this.keep(fetched.dir, plain);
+        return this.readyFile(file, path, record, copy, { cleanQuoting: syntax.clean, ...(columns ? { columns } : {}) }, earlier?.id);
       } catch (error) {
         if (!(error instanceof InvalidFileError)) throw error;
         // A file imported again stays remembered as it was; a dry run records and moves nothing.
@@ -228,7 +244,7 @@ export class Inventory {
   }
 
   /** A prepared file whose copy, once removed, is made again from the same bytes (a file changed since fails the run). */
-  private readyFile(entity: string, file: FileSource, path: string, record: SourceFileRecord, first: LocalCopy, read: Pick<ReadyFile, 'cleanQuoting' | 'columns'>, replaces?: number): ReadyFile {
+  private readyFile(file: FileSource, path: string, record: SourceFileRecord, first: LocalCopy, read: Pick<ReadyFile, 'cleanQuoting' | 'columns'>, replaces?: number): ReadyFile {
     let copy = first;
     const lease = (held: LocalCopy): PlainFile => {
       let released = false;
@@ -241,8 +257,9 @@ export class Inventory {
         },
       };
     };
+    /** A new copy, held by the reader that asked for it from the start. */
     const again = async (): Promise<LocalCopy> => {
-      const fetched = await this.fetch(entity, file, record.name, path);
+      const fetched = await this.fetch(file, record.name, path);
       try {
         if (fetched.sha256 !== record.sha256) throw new FerryError(`file ${record.name} (${this.location.what}) changed while this run read it; nothing more from it was applied, run again`, 1);
         if (fetched.decoded.status === 'rejected') {
@@ -254,7 +271,7 @@ export class Inventory {
         await rm(fetched.dir, { recursive: true, force: true });
         throw error;
       }
-      return this.keep(entity, fetched.dir, fetched.decoded.value.path);
+      return this.keep(fetched.dir, fetched.decoded.value.path, 1);
     };
     return {
       record,
@@ -267,35 +284,41 @@ export class Inventory {
           return lease(copy);
         }
         const made = await again();
-        made.holders++;
         copy = made;
         return lease(made);
       },
     };
   }
 
-  /** A decoded copy kept in the entity's scratch space (no reader holds it yet). */
-  private keep(entity: string, dir: string, path: string): LocalCopy {
-    const copy: LocalCopy = { dir, path, holders: 0, gone: false };
-    let copies = this.copies.get(entity);
-    if (!copies) this.copies.set(entity, (copies = new Set()));
-    copies.add(copy);
+  /** A decoded copy kept in the scratch space, held by `holders` readers. */
+  private async keep(dir: string, path: string, holders = 0): Promise<LocalCopy> {
+    const sizes = await Promise.all((await readdir(dir)).map(async (name) => (await stat(join(dir, name))).size));
+    const copy: LocalCopy = { dir, path, bytes: sizes.reduce((a, b) => a + b, 0), holders, gone: false };
+    this.copies.push(copy);
     return copy;
   }
 
-  /** Removes the entity's copies no reader holds (a backlog of files never sits on the scratch disk at once). */
-  private async dropIdle(entity: string): Promise<void> {
-    const idle = [...(this.copies.get(entity) ?? [])].filter((c) => c.holders === 0);
-    for (const copy of idle) {
+  /**
+   * Removes the oldest copies no reader holds while the copies take more than `keptBytes`: a backlog
+   * of files that fits is decoded once; a larger one never sits on the scratch disk at once.
+   */
+  private async dropIdle(): Promise<void> {
+    let kept = this.copies.reduce((sum, c) => sum + c.bytes, 0);
+    const dropped: LocalCopy[] = [];
+    for (const copy of [...this.copies]) {
+      if (kept <= this.keptBytes) break;
+      if (copy.holders > 0) continue;
       copy.gone = true;
-      this.copies.get(entity)!.delete(copy);
+      this.copies.splice(this.copies.indexOf(copy), 1);
+      kept -= copy.bytes;
+      dropped.push(copy);
     }
-    await Promise.all(idle.map((c) => rm(c.dir, { recursive: true, force: true })));
+    await Promise.all(dropped.map((c) => rm(c.dir, { recursive: true, force: true })));
   }
 
-  /** Downloads a file and decodes it into a folder of its own, once the entity's idle copies are removed. */
-  private async fetch(entity: string, file: FileSource, name: string, path: string, see?: (piece: Uint8Array) => void): Promise<Fetched> {
-    await this.dropIdle(entity);
+  /** Downloads a file and decodes it into a folder of its own, once the copies past `keptBytes` are removed. */
+  private async fetch(file: FileSource, name: string, path: string, see?: (piece: Uint8Array) => void): Promise<Fetched> {
+    await this.dropIdle();
     const dir = join(await this.work, String(++this.temporaries));
     await mkdir(dir);
     const feed = new DownloadFeed();

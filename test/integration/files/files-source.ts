@@ -111,9 +111,10 @@ export const DECRYPTION = { secretRef: { name: 'payroll-pgp' }, verify: { secret
 
 /** A run of a files flow (its source over a directory, decrypted with `keys`) into `targetUrl`, logging nothing. */
 /** A run of a files flow whose files are in a local directory (`keys`: the decryption and signer Secrets). */
-export function runFilesFlow(options: { flowId: string; spec: SyncFlowSpec; mode: SyncMode; targetUrl: string; stateUrl: string; keys?: PgpKeys; dryRun?: boolean }) {
-  const { flowId, spec, mode, targetUrl, stateUrl, keys, dryRun } = options;
-  return runSync({ flowId, spec, mode, sourceUrl: '', targetUrl, stateUrl, logger: pino({ level: 'silent' }), ...(dryRun ? { dryRun } : {}), files: { targets: {}, secrets: keys ? SECRETS(keys) : {} } });
+export function runFilesFlow(options: { flowId: string; spec: SyncFlowSpec; mode: SyncMode; targetUrl: string; stateUrl: string; keys?: PgpKeys; dryRun?: boolean; keptCopiesBytes?: number }) {
+  const { flowId, spec, mode, targetUrl, stateUrl, keys, dryRun, keptCopiesBytes } = options;
+  const files = { targets: {}, secrets: keys ? SECRETS(keys) : {}, ...(keptCopiesBytes !== undefined ? { keptCopiesBytes } : {}) };
+  return runSync({ flowId, spec, mode, sourceUrl: '', targetUrl, stateUrl, logger: pino({ level: 'silent' }), ...(dryRun ? { dryRun } : {}), files });
 }
 
 export async function inbox(): Promise<string> {

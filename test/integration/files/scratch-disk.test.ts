@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FileSource } from '../../../src/api/files.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
@@ -11,29 +12,24 @@ const DELTA: FileSource = { pattern: 'changes-*.csv.gz', contents: 'Delta', orde
 const FILES = 4;
 const ROWS = 4000;
 
-/** The decoded copies (`N.plain`) under the scratch directory right now. */
-async function plainCopies(scratch: string): Promise<number> {
+/** The decoded copies (`N.plain`) under the scratch directory right now, by the folder of each (one folder per download). */
+async function plainCopies(scratch: string): Promise<string[]> {
   const entries = await readdir(scratch, { recursive: true }).catch(() => [] as string[]);
-  return entries.filter((e) => e.endsWith('.plain')).length;
+  return entries.filter((e) => e.endsWith('.plain')).map((e) => dirname(e));
 }
 
 /**
- * The scratch disk (tmpdir(), an emptyDir with a size limit in a Job) holds one decoded file at a
- * time: a backlog of delta files is not decoded onto it all at once. TMPDIR points the run at a
- * fresh directory, sampled on every turn of the event loop while the run reads the files.
+ * The scratch disk (tmpdir(), an emptyDir with a size limit in a Job) holds the decoded files of a
+ * backlog of delta files while they fit in the bytes the run may keep (half the Job's scratch
+ * space); past that, one at a time, each downloaded and decoded again when it comes to be read.
+ * TMPDIR points each run at a fresh directory, sampled on every turn of the event loop.
  */
-describe('files source: the scratch disk holds one decoded file of a backlog at a time', () => {
+describe('files source: decoded files on the scratch disk', () => {
   let dir: string;
-  let scratch: string;
-  let targetUrl: string;
-  let stateUrl: string;
+  const scratches: string[] = [];
 
   beforeAll(async () => {
     dir = await inbox();
-    scratch = await mkdtemp(join(tmpdir(), 'ferry-scratch-'));
-    [targetUrl, stateUrl] = await Promise.all([freshDatabase('files_scratch_dst'), freshDatabase('files_scratch_state')]);
-    await withClient(targetUrl, (c) => c.query(TARGET_SQL));
-    const { gzipSync } = await import('node:zlib');
     for (let f = 1; f <= FILES; f++) {
       const lines = Array.from({ length: ROWS }, (_, i) => `${f * ROWS + i};Name ${f}-${i};a note to make the line longer;;`);
       await drop(dir, `changes-${f}.csv.gz`, gzipSync(Buffer.from(['no;name;note;salary;born', ...lines].join('\n'))));
@@ -41,15 +37,20 @@ describe('files source: the scratch disk holds one decoded file of a backlog at 
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all([rm(dir, { recursive: true, force: true }), rm(scratch, { recursive: true, force: true })]);
+    await Promise.all([dir, ...scratches].map((d) => rm(d, { recursive: true, force: true })));
   });
 
-  it('imports several pending delta files with at most one plain copy on disk, and leaves the scratch directory empty', async () => {
-    const counts: number[] = [];
+  /** Imports the backlog into fresh databases keeping `keptCopiesBytes`; the copies seen at each sample, and the scratch directory after. */
+  async function importBacklog(name: string, keptCopiesBytes: number) {
+    const scratch = await mkdtemp(join(tmpdir(), 'ferry-scratch-'));
+    scratches.push(scratch);
+    const [targetUrl, stateUrl] = await Promise.all([freshDatabase(`files_scratch_${name}_dst`), freshDatabase(`files_scratch_${name}_state`)]);
+    await withClient(targetUrl, (c) => c.query(TARGET_SQL));
+    const samples: string[][] = [];
     let running = true;
     const sample = async () => {
       while (running) {
-        counts.push(await plainCopies(scratch));
+        samples.push(await plainCopies(scratch));
         await new Promise((resolve) => setImmediate(resolve));
       }
     };
@@ -57,7 +58,8 @@ describe('files source: the scratch disk holds one decoded file of a backlog at 
     process.env.TMPDIR = scratch;
     const sampling = sample();
     try {
-      const report = await runFilesFlow({ flowId: 'test/scratch', spec: { ...filesFlowSpec({ directory: dir, settleSeconds: 0 }, DELTA), batchSize: 500 }, mode: 'Incremental', targetUrl, stateUrl });
+      const spec = { ...filesFlowSpec({ directory: dir, settleSeconds: 0 }, DELTA), batchSize: 500 };
+      const report = await runFilesFlow({ flowId: `test/scratch-${name}`, spec, mode: 'Incremental', targetUrl, stateUrl, keptCopiesBytes });
       expect(report.status, report.error).toBe('Succeeded');
       expect(report.totals.created).toBe(FILES * ROWS);
     } finally {
@@ -67,10 +69,20 @@ describe('files source: the scratch disk holds one decoded file of a backlog at 
       else process.env.TMPDIR = was;
     }
     expect((await sqlRows(targetUrl, 'SELECT count(*)::int AS n FROM staff'))[0]!.n).toBe(FILES * ROWS);
-    // The sampler saw the copies come and go (it cannot pass by never looking)...
-    expect(counts.filter((n) => n > 0).length).toBeGreaterThan(10);
-    // ...and never two at once.
-    expect(Math.max(...counts)).toBe(1);
+    // The sampler saw the copies come and go (it cannot pass by never looking).
+    expect(samples.filter((copies) => copies.length > 0).length).toBeGreaterThan(10);
     expect(await readdir(scratch, { recursive: true })).toEqual([]);
+    return { most: Math.max(...samples.map((copies) => copies.length)), downloads: new Set(samples.flat()).size };
+  }
+
+  it('a backlog that fits in the bytes kept: each file decoded once, all on the disk until read, the directory empty after', async () => {
+    expect(await importBacklog('fits', 64 * 1024 ** 2)).toEqual({ most: FILES, downloads: FILES });
+  }, 120_000);
+
+  it('a backlog that does not: never two decoded files at once, each read again from its source', async () => {
+    const { most, downloads } = await importBacklog('tight', 1);
+    expect(most).toBe(1);
+    // Checked once each as prepared, then each fetched again when read (the copy before it removed).
+    expect(downloads).toBe(2 * FILES);
   }, 120_000);
 });

@@ -3,7 +3,8 @@ import type { ExportTarget } from '../../../src/api/exporttarget.js';
 import type { SyncFlow } from '../../../src/api/syncflow.js';
 import type { SyncJob } from '../../../src/api/syncjob.js';
 import { DEFAULT_JOB_DEFAULTS, type ControllerConfig } from '../../../src/controller/config.js';
-import { buildJob, heapLimitMiB, jobNameFor, memoryBytes } from '../../../src/controller/job-builder.js';
+import { buildJob, heapLimitMiB, jobNameFor } from '../../../src/controller/job-builder.js';
+import { quantityBytes } from '../../../src/util/quantity.js';
 
 const config: ControllerConfig = {
   image: 'ghcr.io/example/ferry:1.2.3',
@@ -93,9 +94,9 @@ describe('buildJob', () => {
       limits: DEFAULT_JOB_DEFAULTS.resources.limits,
     });
     expect(container.env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=768 --max-semi-space-size=16' });
-    expect(memoryBytes('512Mi')).toBe(512 * 1024 * 1024);
-    expect(memoryBytes('2G')).toBe(2e9);
-    expect(memoryBytes('lots')).toBeUndefined();
+    expect(quantityBytes('512Mi')).toBe(512 * 1024 * 1024);
+    expect(quantityBytes('2G')).toBe(2e9);
+    expect(quantityBytes('lots')).toBeUndefined();
     expect(heapLimitMiB({ requests: { memory: '256Mi' } })).toBe(192);
   });
 
@@ -170,7 +171,12 @@ describe('buildJob', () => {
   describe('scratch space (/tmp)', () => {
     const scratchOf = (built: ReturnType<typeof buildJob>) => {
       const spec = built.spec!.template.spec!;
-      return { sizeLimit: spec.volumes!.find((v) => v.name === 'tmp')!.emptyDir!.sizeLimit, request: spec.containers[0].resources!.requests!['ephemeral-storage'] };
+      return {
+        sizeLimit: spec.volumes!.find((v) => v.name === 'tmp')!.emptyDir!.sizeLimit,
+        request: spec.containers[0].resources!.requests!['ephemeral-storage'],
+        // The run's process is told the size: a files source keeps decoded files within half of it.
+        told: spec.containers[0].env!.find((e) => e.name === 'FERRY_SCRATCH_LIMIT')?.value,
+      };
     };
     const withRunner = (base: SyncFlow, runner: Record<string, unknown>) => ({ ...base, spec: { ...base.spec, runner } }) as unknown as SyncFlow;
     const files = filesFlow({ directory: '/inbox', volumeClaim: { name: 'partner-drop' } });
@@ -178,23 +184,23 @@ describe('buildJob', () => {
 
     it('is 1Gi by default, requested as ephemeral-storage so the pod lands on a node with room', () => {
       expect(pod.volumes).toContainEqual({ name: 'tmp', emptyDir: { sizeLimit: '1Gi' } });
-      expect(scratchOf(job)).toEqual({ sizeLimit: '1Gi', request: '1Gi' });
+      expect(scratchOf(job)).toEqual({ sizeLimit: '1Gi', request: '1Gi', told: '1Gi' });
       // A request only: the emptyDir's sizeLimit bounds /tmp, and container logs do not count against it.
       expect(container.resources!.limits).not.toHaveProperty('ephemeral-storage');
     });
 
     it('is 10Gi by default for a files source, which decodes the files a run imports there', () => {
-      expect(scratchOf(buildJob({ syncJob, flow: files, config }))).toEqual({ sizeLimit: '10Gi', request: '10Gi' });
+      expect(scratchOf(buildJob({ syncJob, flow: files, config }))).toEqual({ sizeLimit: '10Gi', request: '10Gi', told: '10Gi' });
     });
 
     it("comes from the controller's defaults (the chart's jobs.scratch) when the flow sets none", () => {
-      expect(scratchOf(buildJob({ syncJob, flow, config: platform }))).toEqual({ sizeLimit: '2Gi', request: '2Gi' });
-      expect(scratchOf(buildJob({ syncJob, flow: files, config: platform }))).toEqual({ sizeLimit: '50Gi', request: '50Gi' });
+      expect(scratchOf(buildJob({ syncJob, flow, config: platform }))).toEqual({ sizeLimit: '2Gi', request: '2Gi', told: '2Gi' });
+      expect(scratchOf(buildJob({ syncJob, flow: files, config: platform }))).toEqual({ sizeLimit: '50Gi', request: '50Gi', told: '50Gi' });
     });
 
     it("the flow's runner.scratch.sizeLimit wins, next to its own resources", () => {
-      expect(scratchOf(buildJob({ syncJob, flow: withRunner(files, { scratch: { sizeLimit: '20Gi' } }), config: platform }))).toEqual({ sizeLimit: '20Gi', request: '20Gi' });
-      expect(scratchOf(buildJob({ syncJob, flow: withRunner(flow, { scratch: { sizeLimit: '512Mi' } }), config: platform }))).toEqual({ sizeLimit: '512Mi', request: '512Mi' });
+      expect(scratchOf(buildJob({ syncJob, flow: withRunner(files, { scratch: { sizeLimit: '20Gi' } }), config: platform }))).toEqual({ sizeLimit: '20Gi', request: '20Gi', told: '20Gi' });
+      expect(scratchOf(buildJob({ syncJob, flow: withRunner(flow, { scratch: { sizeLimit: '512Mi' } }), config: platform }))).toEqual({ sizeLimit: '512Mi', request: '512Mi', told: '512Mi' });
       const tuned = buildJob({ syncJob, flow: withRunner(files, { scratch: { sizeLimit: '20Gi' }, resources: { requests: { cpu: '1', memory: '2Gi' } } }), config });
       expect(tuned.spec!.template.spec!.containers[0].resources).toEqual({ requests: { cpu: '1', memory: '2Gi', 'ephemeral-storage': '20Gi' } });
     });
