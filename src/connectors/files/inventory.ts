@@ -29,7 +29,7 @@ export interface PlainFile {
  */
 export interface ReadyFile {
   record: SourceFileRecord;
-  /** The plain text, downloaded and decoded again if its copy was removed meanwhile (an entity keeps one copy no one reads). */
+  /** The plain text, downloaded and decoded again if its copy was removed meanwhile (copies past the kept bytes are). */
   open(): Promise<PlainFile>;
   /** The plain file's quoting is clean (`checkSyntax`): its records can be read without csv-parse. */
   cleanQuoting: boolean;
