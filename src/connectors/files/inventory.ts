@@ -167,7 +167,9 @@ export class Inventory {
       !this.reimport.includes(e.name) &&
       known.some((k) => k.name === e.name && k.status !== 'pending' && k.size === e.size && k.modifiedAt.getTime() === e.modifiedAt.getTime());
     const key = orderKey(file);
-    const listed = (await this.settledFiles()).filter((e) => matches(e.name) && !TEMPORARY.test(e.name) && !seen(e));
+    const settled = (await this.settledFiles()).filter((e) => matches(e.name) && !TEMPORARY.test(e.name));
+    await this.moveImportedLeftBehind(settled.filter(seen), known);
+    const listed = settled.filter((e) => !seen(e));
     const candidates: { entry: RemoteEntry; path: string }[] = listed.map((entry) => ({ entry, path: entry.name }));
     // A re-imported file moved away after its import is read where it is now.
     for (const record of again.filter((k) => k.path !== k.name && !listed.some((e) => e.name === k.name))) {
@@ -181,6 +183,29 @@ export class Inventory {
       if (prepared && prepared.record.status === 'pending') ready.push(prepared);
     }
     return ready.sort((a, b) => a.record.id - b.record.id);
+  }
+
+  /**
+   * Files recorded imported that are still at the location, with `afterImport: Move`: their move to
+   * processed/ failed at the end of the run that imported them (that run's error said so), or they
+   * were sent again byte for byte. They go to processed/ now; one that still cannot stays for a later
+   * run (nothing of it is applied again either way).
+   */
+  private async moveImportedLeftBehind(seen: RemoteEntry[], known: SourceFileRecord[]): Promise<void> {
+    if (this.dryRun || this.endpoint.afterImport !== 'Move') return;
+    const processed = this.endpoint.processedDirectory ?? 'processed';
+    for (const entry of seen) {
+      const record = known.find((k) => k.name === entry.name && k.status === 'imported' && k.path === entry.name);
+      if (!record) continue;
+      const to = `${processed}/${record.name}`;
+      try {
+        await this.location.move(record.path, to);
+      } catch (error) {
+        if (error instanceof MoveError) continue;
+        throw error;
+      }
+      await recordFileMoved(this.state, record.id, to);
+    }
   }
 
   /** The newest imported file of an entity, read again (a snapshot's Full run compares with it when no new file came). */

@@ -27,7 +27,7 @@ describe.each(INBOX_KINDS)('files source ($kind): moving files to processed/ and
     const file = { pattern: `${prefix}-*.csv`, contents: 'Delta' as const, orderCapture: '-(\\d+)', csv: { delimiter: ';' } };
     const spec = filesFlowSpec(inbox.endpoint({ settleSeconds: 0, afterImport: 'Move', failedDirectory: 'failed' }), file);
     return {
-      run: () => runFilesFlow({ flowId, spec, mode: 'Incremental', targetUrl, stateUrl, reach: inbox.files }),
+      run: (options: { dryRun?: boolean } = {}) => runFilesFlow({ flowId, spec, mode: 'Incremental', targetUrl, stateUrl, reach: inbox.files, ...options }),
       /** The run's error: one line. */
       fails: async () => {
         const failure = await runFilesFlow({ flowId, spec, mode: 'Incremental', targetUrl, stateUrl, reach: inbox.files }).catch((error: unknown) => error);
@@ -83,12 +83,39 @@ describe.each(INBOX_KINDS)('files source ($kind): moving files to processed/ and
         ['denied-1.csv', 'imported', 'denied-1.csv'],
         ['denied-2.csv', 'imported', 'denied-2.csv'],
       ]);
-      const next = await run();
-      expect(next.totals.read).toBe(0);
+      // Still refused: the next run applies nothing again, and does not fail over the files it imported before.
+      expect((await run()).totals.read).toBe(0);
       expect(await staff()).toEqual(['1 Ann', '2 Ben']);
+      // Once processed/ takes them, the next run moves them there (imported files go to processed/), applying nothing.
+      chmodSync(at('processed'), 0o777);
+      // A dry run leaves them where they are.
+      expect((await run({ dryRun: true })).totals.read).toBe(0);
+      expect(readdirSync(inbox.dir).filter((n) => n.startsWith('denied-')).sort()).toEqual(['denied-1.csv', 'denied-2.csv']);
+      expect((await run()).totals.read).toBe(0);
+      expect(await staff()).toEqual(['1 Ann', '2 Ben']);
+      expect(readdirSync(at('processed')).filter((n) => n.startsWith('denied-')).sort()).toEqual(['denied-1.csv', 'denied-2.csv']);
+      expect(await records()).toEqual([
+        ['denied-1.csv', 'imported', 'processed/denied-1.csv'],
+        ['denied-2.csv', 'imported', 'processed/denied-2.csv'],
+      ]);
     } finally {
       chmodSync(at('processed'), 0o777);
     }
+  }, 60_000);
+
+  it.skipIf(!runnable)('the same file sent again after it was imported and moved: not applied again, and moved to processed/ over its identical copy', async () => {
+    const { run, staff, records } = await flow('twice');
+    writeFileSync(at('twice-1.csv'), csv('1;Ann;;;'));
+    expect((await run()).totals.created).toBe(1);
+    // The partner sends it again, byte for byte (a file's time on a server is in whole seconds: this one is newer).
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    writeFileSync(at('twice-1.csv'), csv('1;Ann;;;'));
+    expect((await run()).totals.read).toBe(0);
+    expect((await run()).totals.read).toBe(0);
+    expect(await staff()).toEqual(['1 Ann']);
+    expect(existsSync(at('twice-1.csv'))).toBe(false);
+    expect(text('processed', 'twice-1.csv')).toBe(csv('1;Ann;;;').toString());
+    expect(await records()).toEqual([['twice-1.csv', 'imported', 'processed/twice-1.csv']]);
   }, 60_000);
 
   it.skipIf(!runnable)('an invalid file named like one in failed/ before goes beside it, with its own reason file; both stay', async () => {
