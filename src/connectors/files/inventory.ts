@@ -198,6 +198,8 @@ export class Inventory {
       const record = known.find((k) => k.name === entry.name && k.status === 'imported' && k.path === entry.name);
       if (!record) continue;
       const to = `${processed}/${record.name}`;
+      // An earlier file of that name is there, as its record says: the move would be refused (after downloading both to compare).
+      if (known.some((k) => k.path === to && k.sha256 !== record.sha256)) continue;
       try {
         await this.location.move(record.path, to);
       } catch (error) {
