@@ -1,6 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSync } from '../../../src/connectors/run.js';
 import { RunFailedError } from '../../../src/engine/run.js';
 import { sourceFiles } from '../../../src/store/source-files.js';
 import { freshDatabase, withClient } from '../../helpers/databases.js';
@@ -28,6 +30,8 @@ describe.each(INBOX_KINDS)('files source ($kind): moving files to processed/ and
     const spec = filesFlowSpec(inbox.endpoint({ settleSeconds: 0, afterImport: 'Move', failedDirectory: 'failed' }), file);
     return {
       run: (options: { dryRun?: boolean } = {}) => runFilesFlow({ flowId, spec, mode: 'Incremental', targetUrl, stateUrl, reach: inbox.files, ...options }),
+      reimport: (names: string[]) => runSync({ flowId, spec, mode: 'Incremental', sourceUrl: '', targetUrl, stateUrl, logger: pino({ level: 'silent' }), files: { ...inbox.files, reimport: names } }),
+      targetUrl,
       /** The run's error: one line. */
       fails: async () => {
         const failure = await runFilesFlow({ flowId, spec, mode: 'Incremental', targetUrl, stateUrl, reach: inbox.files }).catch((error: unknown) => error);
@@ -116,6 +120,22 @@ describe.each(INBOX_KINDS)('files source ($kind): moving files to processed/ and
     expect(existsSync(at('twice-1.csv'))).toBe(false);
     expect(text('processed', 'twice-1.csv')).toBe(csv('1;Ann;;;').toString());
     expect(await records()).toEqual([['twice-1.csv', 'imported', 'processed/twice-1.csv']]);
+  }, 60_000);
+
+  it.skipIf(!runnable)('--reimport of a file moved to processed/ before, the partner having sent the same bytes again: applied once more, and back in processed/', async () => {
+    const { run, reimport, staff, records } = await flow('again');
+    writeFileSync(at('again-1.csv'), csv('1;Ann;;;'));
+    expect((await run()).totals.created).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    writeFileSync(at('again-1.csv'), csv('1;Ann;;;'));
+    const again = await reimport(['again-1.csv']);
+    expect(again.status, again.error).toBe('Succeeded');
+    expect(again.totals.read).toBe(1);
+    expect(await staff()).toEqual(['1 Ann']);
+    expect(existsSync(at('again-1.csv'))).toBe(false);
+    expect(text('processed', 'again-1.csv')).toBe(csv('1;Ann;;;').toString());
+    expect(await records()).toEqual([['again-1.csv', 'imported', 'processed/again-1.csv']]);
+    expect((await run()).totals.read).toBe(0);
   }, 60_000);
 
   it.skipIf(!runnable)('an invalid file named like one in failed/ before goes beside it, with its own reason file; both stay', async () => {
