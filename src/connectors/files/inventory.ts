@@ -9,7 +9,7 @@ import { markFileFailed, nextFileId, recordFileMoved, rememberFile, sourceFiles,
 import type { StateDb } from '../../store/state-connection.js';
 import { ConfigError, FerryError } from '../../util/errors.js';
 import { decodeFile, DownloadFeed, InvalidFileError, type DecryptionKeys } from './decode.js';
-import type { FileLocation } from './location.js';
+import { MoveError, type FileLocation } from './location.js';
 import { QuotingScan } from './csv-quotes.js';
 import { checkSyntax, dialectOf, fileColumnNames } from './parse.js';
 
@@ -167,7 +167,9 @@ export class Inventory {
       !this.reimport.includes(e.name) &&
       known.some((k) => k.name === e.name && k.status !== 'pending' && k.size === e.size && k.modifiedAt.getTime() === e.modifiedAt.getTime());
     const key = orderKey(file);
-    const listed = (await this.settledFiles()).filter((e) => matches(e.name) && !TEMPORARY.test(e.name) && !seen(e));
+    const settled = (await this.settledFiles()).filter((e) => matches(e.name) && !TEMPORARY.test(e.name));
+    await this.moveImportedLeftBehind(settled.filter(seen), known);
+    const listed = settled.filter((e) => !seen(e));
     const candidates: { entry: RemoteEntry; path: string }[] = listed.map((entry) => ({ entry, path: entry.name }));
     // A re-imported file moved away after its import is read where it is now.
     for (const record of again.filter((k) => k.path !== k.name && !listed.some((e) => e.name === k.name))) {
@@ -181,6 +183,31 @@ export class Inventory {
       if (prepared && prepared.record.status === 'pending') ready.push(prepared);
     }
     return ready.sort((a, b) => a.record.id - b.record.id);
+  }
+
+  /**
+   * Files recorded imported that are still at the location, with `afterImport: Move`: their move to
+   * processed/ failed at the end of the run that imported them (that run's error said so), or they
+   * were sent again byte for byte. They go to processed/ now; one that still cannot stays for a later
+   * run (nothing of it is applied again either way).
+   */
+  private async moveImportedLeftBehind(seen: RemoteEntry[], known: SourceFileRecord[]): Promise<void> {
+    if (this.dryRun || this.endpoint.afterImport !== 'Move') return;
+    const processed = this.endpoint.processedDirectory ?? 'processed';
+    for (const entry of seen) {
+      const record = known.find((k) => k.name === entry.name && k.status === 'imported' && k.path === entry.name);
+      if (!record) continue;
+      const to = `${processed}/${record.name}`;
+      // An earlier file of that name is there, as its record says: the move would be refused (after downloading both to compare).
+      if (known.some((k) => k.path === to && k.sha256 !== record.sha256)) continue;
+      try {
+        await this.location.move(record.path, to);
+      } catch (error) {
+        if (error instanceof MoveError) continue;
+        throw error;
+      }
+      await recordFileMoved(this.state, record.id, to);
+    }
   }
 
   /** The newest imported file of an entity, read again (a snapshot's Full run compares with it when no new file came). */
@@ -234,9 +261,9 @@ export class Inventory {
       } catch (error) {
         if (!(error instanceof InvalidFileError)) throw error;
         // A file imported again stays remembered as it was; a dry run records and moves nothing.
-        if (!earlier && !this.dryRun) await this.fail(record, error.message);
+        const unmoved = !earlier && !this.dryRun ? await this.fail(record, error.message) : '';
         const dry = this.dryRun ? ` (dry run: the file was left where it is${this.endpoint.failedDirectory ? `; a real run moves it to ${this.endpoint.failedDirectory}/` : ''})` : '';
-        throw new FerryError(`file ${entry.name} (${this.location.what}) cannot be imported: ${error.message}; nothing from it was applied${dry}`, 1);
+        throw new FerryError(`file ${entry.name} (${this.location.what}) cannot be imported: ${error.message}; nothing from it was applied${dry}${unmoved}`, 1);
       }
     } finally {
       if (!copy) await drop();
@@ -357,17 +384,40 @@ export class Inventory {
     return ++(await this.dryIds).next;
   }
 
-  private async fail(record: SourceFileRecord, reason: string): Promise<void> {
+  /**
+   * Records the file failed and moves it to the failed directory, its reason in NAME.reason.txt beside
+   * it; a file of that name failed before keeps its place (and reason file): this one goes to a free
+   * name, `NAME (2).csv`. What could not be moved or written is said in the returned words, which the
+   * run's one line of error ends with (the file's own reason comes first).
+   */
+  private async fail(record: SourceFileRecord, reason: string): Promise<string> {
     await markFileFailed(this.state, record.id, reason, this.runId);
     const failed = this.endpoint.failedDirectory;
-    if (!failed || record.path !== record.name) return;
-    const to = `${failed}/${record.name}`;
-    await this.location.move(record.path, to);
+    if (!failed || record.path !== record.name) return '';
+    let to = `${failed}/${record.name}`;
+    try {
+      for (let n = 2; await this.location.fileExists(to); n++) to = `${failed}/${numbered(record.name, n)}`;
+      await this.location.move(record.path, to);
+    } catch (error) {
+      if (!(error instanceof MoveError)) throw error;
+      return `; moving it to ${to} failed: ${error.why}`;
+    }
     await recordFileMoved(this.state, record.id, to);
-    await this.location.writeText(`${to}.reason.txt`, `${reason}\n`);
+    try {
+      await this.location.writeText(`${to}.reason.txt`, `${reason}\n`);
+    } catch (error) {
+      return `; it was moved to ${to}, but writing ${to}.reason.txt failed: ${(error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ')}`;
+    }
+    return '';
   }
 
   async close(): Promise<void> {
     await rm(await this.work, { recursive: true, force: true });
   }
+}
+
+/** `name` with ` (n)` before its extensions: `changes-4.csv.gz` as `changes-4 (2).csv.gz` (a leading dot is no extension). */
+export function numbered(name: string, n: number): string {
+  const dot = name.indexOf('.', 1);
+  return dot < 0 ? `${name} (${n})` : `${name.slice(0, dot)} (${n})${name.slice(dot)}`;
 }

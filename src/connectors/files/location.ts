@@ -1,22 +1,29 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Readable, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable, Writable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import type { FilesEndpoint } from '../../api/files.js';
 import type { ExportTargetSpec } from '../../api/exporttarget.js';
 import type { ExportSecrets } from '../../export/secrets.js';
 import { connect, resolveTarget } from '../../export/transports/index.js';
-import { remotePath, type Connection, type RemoteEntry } from '../../export/transports/types.js';
-import { ConfigError } from '../../util/errors.js';
+import { remotePath, TransferError, type Connection, type RemoteEntry } from '../../export/transports/types.js';
+import { ConfigError, FerryError } from '../../util/errors.js';
 
 /** Where a files source's files are: paths are relative to its directory. */
 export interface FileLocation {
   readonly what: string;
   list(directory: string): Promise<RemoteEntry[]>;
   download(path: string, into: Writable): Promise<void>;
+  /**
+   * Moves a file, making the destination's folder first. A different file already at `to` is never
+   * replaced (it may be one imported or refused before, which its record says is there): that, and
+   * every other failure, is a `MoveError`, the file staying where it was.
+   */
   move(from: string, to: string): Promise<void>;
+  /** Whether a file is at `path`. */
+  fileExists(path: string): Promise<boolean>;
   /** Writes a small text file (a failed file's reason). */
   writeText(path: string, text: string): Promise<void>;
   /** Whether the directory exists (`list` shows a missing one as empty). */
@@ -24,6 +31,64 @@ export interface FileLocation {
   /** Opens a file for reading and closes it (the read probe). */
   checkReadable(path: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A move that did not happen: one line naming the file, where it was going and why (`why`), the file staying where it was. */
+export class MoveError extends FerryError {
+  constructor(
+    readonly from: string,
+    readonly to: string,
+    what: string,
+    readonly why: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`cannot move ${from} to ${to} (${what}): ${why}; the file stays where it is`, 1, options);
+    this.name = 'MoveError';
+  }
+}
+
+/** Why a rename failed, in a few words (the servers' own messages name their absolute paths, or only say 550). */
+function whyMoveFailed(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
+  if (code === 'ENOENT' || /no such file|does not exist/i.test(message)) return 'the file or the destination folder is not there (moved or removed meanwhile?)';
+  if (code === 'EACCES' || code === 'EPERM' || (error instanceof TransferError && error.reason === 'PermissionDenied')) {
+    // The server's words when they add any: vsftpd says 550 for every refusal, OpenSSH names absolute paths (left out).
+    const said = message.replace(/^\w+:\/\/[^ ]+: /, '').replace(/^_\w+: /, '').replace(/ From: .*$/, '');
+    return /^permission denied$/i.test(said) ? 'permission denied' : `permission denied (the server said: ${said})`;
+  }
+  return message;
+}
+
+/** The SHA-256 of a file's bytes, as `download` streams them. */
+async function digestOf(download: (into: Writable) => Promise<void>): Promise<string> {
+  const hash = createHash('sha256');
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done();
+    },
+  });
+  await download(sink);
+  if (!sink.writableEnded) sink.end();
+  await finished(sink);
+  return hash.digest('hex');
+}
+
+/** `move` for both kinds of location: refuses to replace a different file, and turns every failure into a `MoveError`. */
+async function moveWithoutReplacing(location: FileLocation, from: string, to: string, rename: () => Promise<void>): Promise<void> {
+  try {
+    // The same bytes at `to` (a re-import of a file moved there before, sent again) may be replaced: nothing is lost.
+    if (await location.fileExists(to)) {
+      // One after the other: an FTP connection carries one transfer at a time.
+      const there = await digestOf((into) => location.download(to, into));
+      if (there !== (await digestOf((into) => location.download(from, into)))) throw new MoveError(from, to, location.what, 'a different file of that name is already there');
+    }
+    await rename();
+  } catch (error) {
+    if (error instanceof MoveError) throw error;
+    throw new MoveError(from, to, location.what, whyMoveFailed(error), { cause: error });
+  }
 }
 
 class LocalDirectory implements FileLocation {
@@ -54,9 +119,15 @@ class LocalDirectory implements FileLocation {
     await pipeline(createReadStream(join(this.root, path)), into);
   }
 
-  async move(from: string, to: string): Promise<void> {
-    await mkdir(dirname(join(this.root, to)), { recursive: true });
-    await rename(join(this.root, from), join(this.root, to));
+  move(from: string, to: string): Promise<void> {
+    return moveWithoutReplacing(this, from, to, async () => {
+      await mkdir(dirname(join(this.root, to)), { recursive: true });
+      await rename(join(this.root, from), join(this.root, to));
+    });
+  }
+
+  async fileExists(path: string): Promise<boolean> {
+    return (await stat(join(this.root, path)).catch(() => undefined))?.isFile() === true;
   }
 
   async writeText(path: string, text: string): Promise<void> {
@@ -93,7 +164,15 @@ class RemoteDirectory implements FileLocation {
   }
 
   move(from: string, to: string): Promise<void> {
-    return this.connection.move(remotePath(this.base, from), remotePath(this.base, to));
+    return moveWithoutReplacing(this, from, to, () => this.connection.move(remotePath(this.base, from), remotePath(this.base, to)));
+  }
+
+  /** Opens the file for reading (no listing: processed/ may hold thousands of files, and an FTP listing asks each one's time). */
+  fileExists(path: string): Promise<boolean> {
+    return this.connection.checkReadable(remotePath(this.base, path)).then(
+      () => true,
+      () => false,
+    );
   }
 
   /** Uploaded under a temporary name and renamed, like an export's files. */

@@ -9,6 +9,7 @@ import * as openpgp from 'openpgp';
 import pino from 'pino';
 import type { SyncMode } from '../../../src/api/common.js';
 import type { Entity } from '../../../src/api/entity.js';
+import type { ExportTargetSpec } from '../../../src/api/exporttarget.js';
 import type { FileSource } from '../../../src/api/files.js';
 import type { SyncFlowSpec } from '../../../src/api/syncflow.js';
 import { runSync } from '../../../src/connectors/run.js';
@@ -111,9 +112,20 @@ export const DECRYPTION = { secretRef: { name: 'payroll-pgp' }, verify: { secret
 
 /** A run of a files flow (its source over a directory, decrypted with `keys`) into `targetUrl`, logging nothing. */
 /** A run of a files flow whose files are in a local directory (`keys`: the decryption and signer Secrets). */
-export function runFilesFlow(options: { flowId: string; spec: SyncFlowSpec; mode: SyncMode; targetUrl: string; stateUrl: string; keys?: PgpKeys; dryRun?: boolean; keptCopiesBytes?: number }) {
-  const { flowId, spec, mode, targetUrl, stateUrl, keys, dryRun, keptCopiesBytes } = options;
-  const files = { targets: {}, secrets: keys ? SECRETS(keys) : {}, ...(keptCopiesBytes !== undefined ? { keptCopiesBytes } : {}) };
+/** `reach`: the ExportTargets and Secrets of a source on an SFTP/FTPS server (see remote-inbox.ts). */
+export function runFilesFlow(options: {
+  flowId: string;
+  spec: SyncFlowSpec;
+  mode: SyncMode;
+  targetUrl: string;
+  stateUrl: string;
+  keys?: PgpKeys;
+  dryRun?: boolean;
+  keptCopiesBytes?: number;
+  reach?: { targets: Record<string, ExportTargetSpec>; secrets: Record<string, Record<string, string>> };
+}) {
+  const { flowId, spec, mode, targetUrl, stateUrl, keys, dryRun, keptCopiesBytes, reach } = options;
+  const files = { targets: reach?.targets ?? {}, secrets: { ...reach?.secrets, ...(keys ? SECRETS(keys) : {}) }, ...(keptCopiesBytes !== undefined ? { keptCopiesBytes } : {}) };
   return runSync({ flowId, spec, mode, sourceUrl: '', targetUrl, stateUrl, logger: pino({ level: 'silent' }), ...(dryRun ? { dryRun } : {}), files });
 }
 
