@@ -19,7 +19,8 @@ import { dstNote } from '../../console/dst.js';
 import { gitOpsNote, gitOpsOwner, suspendPatch } from './suspend.js';
 import { rotateCredentials } from './rotate.js';
 import { clusterFileStatuses, clusterFilesNote } from './files.js';
-import { FILES_OUTPUTS, renderFileStatuses, type FilesOutput } from '../files-table.js';
+import { DEFAULT_FILES_LIMIT, FILES_OUTPUTS, FILE_STATES, parseFilesLimit, renderFileStatuses, type FilesOutput } from '../files-table.js';
+import type { FileState } from '../../connectors/files/file-status.js';
 import { DEFAULT_CREDENTIALS_SECRET } from '../../controller/config.js';
 
 const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -244,12 +245,15 @@ program
   .argument('<flow>', 'SyncFlow name')
   .option('--entity <name>', 'only this entity')
   .addOption(new Option('-o, --output <format>').choices([...FILES_OUTPUTS]).default('table'))
-  .action(async (flowName: string, options: { entity?: string; output: FilesOutput }) => {
+  .addOption(new Option('--limit <n>', 'the newest files per entity to print (0: all); the counts cover every file').argParser(parseFilesLimit).default(DEFAULT_FILES_LIMIT))
+  .addOption(new Option('--status <state>', 'only the files in this state').choices([...FILE_STATES]))
+  .action(async (flowName: string, options: { entity?: string; output: FilesOutput; limit: number; status?: FileState }) => {
     const api = client();
     const flow = await api.getFlow(flowName);
     const { api: data, namespace } = dataApi();
     const [files, jobs] = await Promise.all([data.listSourceFiles(namespace, { flow: flowName, entity: options.entity }), api.listSyncJobs()]);
-    out(renderFileStatuses(flowName, clusterFileStatuses(flow, files, jobs, options.entity), options.output, clusterFilesNote(flow, new Date(), options.entity)));
+    const rows = clusterFileStatuses(flow, files, jobs, options.entity);
+    out(renderFileStatuses(flowName, rows, options.output, clusterFilesNote(flow, new Date(), options.entity), { limit: options.limit, status: options.status }));
   });
 
 program
