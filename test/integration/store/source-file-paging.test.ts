@@ -32,7 +32,7 @@ describe('sourcefiles past the first page', () => {
       do {
         const request: ListRequest = { namespace: 'hr', filters: { flow: 'payroll' }, limit: 5, access, ...(after ? { after } : {}) };
         const page = await sourceFiles.list(store.pool, request);
-        listed.push(...page.items.map((i) => (i.object as { fileName: string }).fileName));
+        listed.push(...page.items.map((i) => (i.object as unknown as { fileName: string }).fileName));
         after = page.next;
       } while (after && listed.length < 100);
       expect(listed).toEqual(names);
