@@ -6,6 +6,7 @@ import { createLogger } from '../util/logger.js';
 import { parseInterval, runWatch } from './watch.js';
 import { stateDbUrlOf } from '../util/connection-url.js';
 import { ConfigError, EXIT_OK } from '../util/errors.js';
+import { reimportProblem } from './reimport-option.js';
 import { stateDbFileOption, stateDbOption } from './state-db-options.js';
 
 const MODES = ['Full', 'Incremental', 'Scope', 'Record', 'Resolve', 'Retransfer'];
@@ -15,20 +16,6 @@ function parseLanes(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 16) throw new ConfigError(`--parallel takes a whole number from 1 to 16, got "${value}"`);
   return n;
-}
-
-/**
- * What is wrong with `--reimport` as given, as a SyncJob's spec.reimport would be refused: a name
- * only (files are listed in one directory), in a Full or Incremental run, not under --watch.
- */
-export function reimportProblem(options: { reimport?: string[]; mode?: string; record?: string; scope?: string; watch?: boolean }): string | undefined {
-  if (!options.reimport?.length) return undefined;
-  if (options.watch) return '--reimport asks for one run; it cannot be combined with --watch';
-  const mode = options.mode ?? (options.record ? 'Record' : options.scope ? 'Scope' : 'Incremental');
-  if (mode !== 'Full' && mode !== 'Incremental') return `--reimport is only used with mode Full or Incremental, not ${mode}`;
-  const bad = options.reimport.find((name) => !/^[^/\0]{1,256}$/.test(name));
-  if (bad !== undefined) return `--reimport ${JSON.stringify(bad)}: a file name, without a directory (files are read where they are now, e.g. processed/)`;
-  return undefined;
 }
 
 export function registerRunCommand(program: Command): void {

@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { readYamlFile } from '../yaml-file.js';
 import type { Resolution, SyncJob } from '../../api/syncjob.js';
 import { ConfigError, EXIT_BAD_INPUT, EXIT_SYNC_FAILED, FerryError } from '../../util/errors.js';
+import { reimportProblem } from '../reimport-option.js';
 import { ferryVersion } from '../version.js';
 import { failureOutput, outputFormatOf } from '../error-output.js';
 import { complete, completionScript, NO_FILE_COMPLETION, type CompletionSources } from './completion.js';
@@ -115,10 +116,17 @@ waitOptions(
     .option('--scope <name>', 'a named scope of the flow (incrementally, or fully with --full)')
     .option('--record <entity/key>', 'one record with its required and related records, e.g. people/42')
     .option('--dry-run', 'plan and report without writing (new rows still draw identity/sequence/AUTO_INCREMENT values in the target, so later ids skip them)')
+    .option('--reimport <file...>', 'files source: import these files again (by name) although they were imported (spec.reimport)')
     .addOption(new Option('-o, --output <format>', 'what to print on creation').choices(['text', 'name', 'json']).default('text')),
-).action(async (flow: string, options: SyncFlags & { wait?: boolean; timeout?: string; output?: string }) => {
+).action(async (flow: string, options: SyncFlags & { wait?: boolean; timeout?: string; output?: string; reimport?: string[] }) => {
   const api = client();
-  await submit(api, buildSyncRequest({ namespace: api.namespace, flow }, options), options);
+  const job = buildSyncRequest({ namespace: api.namespace, flow }, options);
+  if (options.reimport?.length) {
+    const problem = reimportProblem({ reimport: options.reimport, mode: job.spec.mode });
+    if (problem) throw new ConfigError(problem);
+    job.spec.reimport = [...new Set(options.reimport)];
+  }
+  await submit(api, job, options);
 });
 
 program
