@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncFlow } from '../../src/api/syncflow.js';
+import type { SyncJob } from '../../src/api/syncjob.js';
 import type { Controller } from '../../src/controller/controller.js';
 import type { Kube } from '../../src/controller/kube.js';
 import { INVALID_FILES_SPECS, filesFlow } from '../helpers/invalid-files-specs.js';
@@ -66,6 +67,32 @@ describe('invalid files sources in a cluster', () => {
     expect(created.status, `${invalid.name} was stored: ${created.stdout}`).not.toBe(0);
     expect(created.stderr).toMatch(/is invalid/);
     expect(created.stderr).toMatch(asServerNamesIt(invalid.field));
+  });
+
+  it('the API server refuses a SyncJob re-importing a name with a directory; the controller fails one on a flow without files', async () => {
+    const job = (name: string, flow: string, reimport: string[]) => ({
+      apiVersion: 'ferry.dev/v1alpha1',
+      kind: 'SyncJob',
+      metadata: { name, namespace: ns },
+      spec: { flowRef: { name: flow }, mode: 'Incremental', reimport },
+    });
+    const path = join(dir, 'reimport-dir.json');
+    writeFileSync(path, JSON.stringify(job('reimport-dir', 'valid-files', ['processed/employees-1.csv.gpg'])));
+    const created = await kubectl(['create', '--validate=false', '-f', path]);
+    expect(created.status, created.stdout).not.toBe(0);
+    expect(created.stderr).toMatch(/spec\.reimport.*Invalid value: "processed\/employees-1\.csv\.gpg"/);
+
+    const crm = filesFlow('crm-database');
+    crm.metadata.namespace = ns;
+    crm.spec.source = { postgres: { secretRef: { name: 'crm-db' } } };
+    delete (crm.spec.entities[0]!.source as { file?: unknown }).file;
+    await kube.create('SyncFlow', crm);
+    await kube.create('SyncJob', job('reimport-no-files', 'crm-database', ['employees-1.csv']));
+    const failed = await waitFor('reimport-no-files Failed', async () => {
+      const j = await kube.get<SyncJob>('SyncJob', ns, 'reimport-no-files');
+      return j.status?.phase === 'Failed' ? j : undefined;
+    });
+    expect(failed.status?.message).toMatch(/spec\.reimport: SyncFlow "crm-database" has no files source/);
   });
 
   const byValidator = INVALID_FILES_SPECS.filter((c) => c.by === 'validator');
