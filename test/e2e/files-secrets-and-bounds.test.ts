@@ -1,12 +1,12 @@
 /**
  * A files source in the cluster, from the outside: a partner's SFTP server (real sshd) with a
- * passphrase-protected client key (and a password beside it), PGP-encrypted and signed files decrypted
- * with a passphrase-protected private key. With known secret values, nothing the cluster shows holds
- * one: the Jobs (Secret references only), the SyncJobs', SyncFlows' and ExportTargets' status, Events,
- * report ConfigMaps, the controller's and the Jobs' logs, the report e-mails, `kubectl ferry files`,
- * runs and report, the data API's objects and the state database, also when a run fails on a wrong
- * passphrase. A SyncJob's re-import says which file it read again. A flow with thousands of files
- * lists a bounded page with "N more".
+ * passphrase-protected client key (and a password beside it), vsftpd over FTPS with a password, and
+ * PGP-encrypted, signed files decrypted with a passphrase-protected private key. With known secret
+ * values, nothing the cluster shows holds one: the Jobs (Secret references only), the SyncJobs',
+ * SyncFlows' and ExportTargets' status, Events, report ConfigMaps, the controller's and the Jobs'
+ * logs, the report e-mails, `kubectl ferry files`, runs and report, the data API's objects and the
+ * state database, also when a run fails on a wrong passphrase. A SyncJob's re-import says which file
+ * it read again. A flow with hundreds of files lists a bounded page with "N more".
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +22,8 @@ import type { SyncJob } from '../../src/api/syncjob.js';
 import type { Controller } from '../../src/controller/controller.js';
 import type { Kube } from '../../src/controller/kube.js';
 import { freshDatabase, withClient } from '../helpers/databases.js';
-import { interopAvailable, startSshd, type Sshd } from '../integration/export/system-servers.js';
+import { createTestPki } from '../../src/export/loopback/pki.js';
+import { interopAvailable, startSshd, startVsftpd, type Sshd, type Vsftpd } from '../integration/export/system-servers.js';
 import { startDataApiFixture, type DataApiFixture } from './fixtures/data-api.js';
 import { createSecret, jobManifest, kubeconfigPath, namespaceWithStateDb, startController, waitFor, waitForPhase } from './fixtures/env.js';
 import { JobRunner } from './fixtures/job-runner.js';
@@ -34,6 +35,7 @@ const PGP_PASSPHRASE = 'Pgp-Passphrase-Known-7c1e';
 const WRONG_PASSPHRASE = 'Wrong-Pgp-Passphrase-3d9a';
 const SSH_KEY_PASSPHRASE = 'Ssh-Key-Passphrase-Known-52bf';
 const SFTP_PASSWORD = 'Sftp-Password-Known-a04d';
+const FTPS_PASSWORD = 'Ftps-Password-Known-e61c';
 const FILE = 'employees-20260101.csv.gpg';
 /**
  * Fewer than one data API page (500): past it, sourcefiles repeat and lose files (the store's paging
@@ -49,6 +51,7 @@ let runner: JobRunner;
 let dataApi: DataApiFixture;
 let smtp: SmtpSink;
 let sshd: Sshd;
+let vsftpd: Vsftpd;
 let inbox: string;
 let scratch: string;
 let controllerLog = '';
@@ -62,7 +65,7 @@ const middle = (armored: string) => {
 };
 const kubectlFerry = (...args: string[]) => kubectl(['ferry', ...args, '-n', ns]);
 
-function payrollFlow(name: string, pgpSecret: string): SyncFlow {
+function payrollFlow(name: string, pgpSecret: string, target = 'partner-sftp'): SyncFlow {
   return {
     apiVersion: 'ferry.dev/v1alpha1',
     kind: 'SyncFlow',
@@ -71,7 +74,7 @@ function payrollFlow(name: string, pgpSecret: string): SyncFlow {
       direction: 'OneWay',
       source: {
         files: {
-          exportTargetRef: { name: 'partner-sftp' },
+          exportTargetRef: { name: target },
           settleSeconds: 0,
           decryption: { secretRef: { name: pgpSecret }, verify: { secretRef: { name: 'partner-signing-key' }, required: true } },
         },
@@ -126,6 +129,7 @@ afterAll(async () => {
   await dataApi?.stop();
   await smtp?.close();
   await sshd?.close();
+  await vsftpd?.close();
   for (const dir of [scratch, inbox]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -144,7 +148,7 @@ describe.skipIf(!interopAvailable)('a files source over SFTP with PGP: no secret
     const ours = await openpgp.generateKey({ userIDs: [{ name: 'Ferry', email: 'ferry@example.org' }], passphrase: PGP_PASSPHRASE, format: 'armored' });
     const partner = await openpgp.generateKey({ userIDs: [{ name: 'Payroll', email: 'payroll@example.org' }], format: 'armored' });
     pgpPrivateKey = ours.privateKey;
-    secrets = [PGP_PASSPHRASE, WRONG_PASSPHRASE, SSH_KEY_PASSPHRASE, SFTP_PASSWORD, middle(pgpPrivateKey), middle(sshPrivateKey), middle(partner.privateKey)];
+    secrets = [PGP_PASSPHRASE, WRONG_PASSPHRASE, SSH_KEY_PASSPHRASE, SFTP_PASSWORD, FTPS_PASSWORD, middle(pgpPrivateKey), middle(sshPrivateKey), middle(partner.privateKey)];
 
     const encrypted = await openpgp.encrypt({
       message: await openpgp.createMessage({ binary: Buffer.from('no;name\n1;Ann\n2;Ben\n') }),
@@ -153,6 +157,12 @@ describe.skipIf(!interopAvailable)('a files source over SFTP with PGP: no secret
       format: 'binary',
     });
     writeFileSync(join(sshd.uploadDir, FILE), encrypted as Uint8Array);
+    // vsftpd (explicit TLS) lets anonymous in whatever the password: the one given must stay unseen too.
+    const pki = createTestPki(mkdtempSync(join(scratch, 'pki-')));
+    vsftpd = await startVsftpd({ certPath: pki.serverCertPath, keyPath: pki.serverKeyPath });
+    writeFileSync(join(vsftpd.uploadDir, FILE), encrypted as Uint8Array);
+    await createSecret(kube, ns, 'partner-ftps-creds', { username: 'anonymous', password: FTPS_PASSWORD });
+    await createSecret(kube, ns, 'partner-ftps-ca', { 'ca.crt': pki.caCert });
 
     await createSecret(kube, ns, 'partner-sftp-creds', { username: sshd.user, privateKey: sshPrivateKey, passphrase: SSH_KEY_PASSPHRASE, password: SFTP_PASSWORD });
     await createSecret(kube, ns, 'partner-pgp', { privateKey: pgpPrivateKey, passphrase: PGP_PASSPHRASE });
@@ -173,7 +183,23 @@ describe.skipIf(!interopAvailable)('a files source over SFTP with PGP: no secret
         probeIntervalSeconds: 10,
       },
     });
+    await kube.create<ExportTarget>('ExportTarget', {
+      apiVersion: 'ferry.dev/v1alpha1',
+      kind: 'ExportTarget',
+      metadata: { name: 'partner-ftps', namespace: ns },
+      spec: {
+        protocol: 'FTPS',
+        host: '127.0.0.1',
+        port: vsftpd.port,
+        directory: vsftpd.directory,
+        credentialsSecretRef: { name: 'partner-ftps-creds' },
+        ftps: { caSecretRef: { name: 'partner-ftps-ca' } },
+        access: 'ReadOnly',
+        probeIntervalSeconds: 10,
+      },
+    });
     await kube.create('SyncFlow', payrollFlow('payroll', 'partner-pgp'));
+    await kube.create('SyncFlow', payrollFlow('payroll-ftps', 'partner-pgp', 'partner-ftps'));
     await kube.create('SyncFlow', payrollFlow('payroll-wrong-key', 'partner-pgp-wrong'));
   }, 120_000);
 
@@ -205,18 +231,22 @@ describe.skipIf(!interopAvailable)('a files source over SFTP with PGP: no secret
     expect(viaPlugin.status, viaPlugin.stderr).toBe(0);
     expect(viaPlugin.stdout).toContain(`re-imported on request: ${FILE}`);
 
+    await kube.create('SyncJob', jobManifest(ns, 'payroll-ftps-1', 'payroll-ftps', { mode: 'Incremental' }));
+    const overFtps = await finished('payroll-ftps-1');
+    expect(overFtps.status?.phase, overFtps.status?.message).toBe('Succeeded');
+
     await kube.create('SyncJob', jobManifest(ns, 'payroll-wrong-key-1', 'payroll-wrong-key', { mode: 'Incremental' }));
     const wrong = await finished('payroll-wrong-key-1');
     expect(wrong.status?.phase).toBe('Failed');
 
     // Both flows' report e-mails have gone out (the failed run's too).
-    await waitFor('four report e-mails', async () => smtp.messages.length >= 4 || undefined, 60_000);
+    await waitFor('five report e-mails', async () => smtp.messages.length >= 5 || undefined, 60_000);
   }, 400_000);
 
   it('no secret value in the Jobs, objects, Events, reports, logs, e-mails, plugin output, data API or state database', async () => {
     const outputs: Record<string, string> = {};
     const jobs = await kube.batch.listNamespacedJob({ namespace: ns });
-    expect(jobs.items.length).toBeGreaterThanOrEqual(4);
+    expect(jobs.items.length).toBeGreaterThanOrEqual(5);
     outputs.jobs = JSON.stringify(jobs.items);
     // Secret references only: every env value from a Secret is a secretKeyRef, every Secret a volume.
     for (const job of jobs.items) {
@@ -232,6 +262,8 @@ describe.skipIf(!interopAvailable)('a files source over SFTP with PGP: no secret
       await kubectlFerry('files', 'payroll'),
       await kubectlFerry('files', 'payroll', '-o', 'json'),
       await kubectlFerry('files', 'payroll-wrong-key', '-o', 'yaml'),
+      await kubectlFerry('files', 'payroll-ftps'),
+      await kubectlFerry('report', 'payroll-ftps-1'),
       await kubectlFerry('runs', 'payroll'),
       await kubectlFerry('runs', 'payroll-wrong-key'),
       await kubectlFerry('report', 'payroll-again'),
