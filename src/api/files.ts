@@ -31,6 +31,10 @@ export type AfterImport = (typeof AFTER_IMPORT)[number];
 
 /** Date and time formats: tokens YYYY, MM, DD, HH, mm, ss (and literal separators), e.g. `DD.MM.YYYY`. */
 const DATE_FORMAT_PATTERN = '^[YMDHms.:/ T-]+$';
+/** A delimiter or quote: a line break would end records inside them. */
+const CSV_CHARACTER_PATTERN = '^[^\\r\\n]+$';
+/** A file-name glob matches names in one directory listing: a "/" could never match. */
+const FILE_NAME_GLOB_PATTERN = '^[^/\\x00]+$';
 const RelativeDirectory = (description: string) => Type.String({ minLength: 1, maxLength: 512, pattern: '^[^/\\0][^\\0]*$', description });
 
 const KeySecretRef = (description: string, defaultKey: string) =>
@@ -116,8 +120,10 @@ export type FileColumn = Static<typeof FileColumnSchema>;
 
 export const FileCsvSchema = Type.Object(
   {
-    delimiter: Type.Optional(Type.String({ minLength: 1, maxLength: 1, description: 'Field delimiter; default ",".' })),
-    quote: Type.Optional(Type.String({ minLength: 1, maxLength: 1, description: 'Quote character; default \'"\'.' })),
+    delimiter: Type.Optional(Type.String({ minLength: 1, maxLength: 1, pattern: CSV_CHARACTER_PATTERN, description: 'Field delimiter (one character, not a line break); default ",".' })),
+    quote: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 1, pattern: CSV_CHARACTER_PATTERN, description: 'Quote character (one character, not a line break, not the delimiter); default \'"\'.' }),
+    ),
     header: Type.Optional(Type.Boolean({ description: 'The first line names the columns; default true. Without it, columns lists them in file order.' })),
     encoding: Type.Optional(StringEnum(FILE_ENCODINGS, { description: 'Character encoding; default UTF-8 (a byte order mark is skipped either way).' })),
     decimalSeparator: Type.Optional(StringEnum(['.', ','] as const, { description: 'Decimal separator of Decimal columns; default ".".' })),
@@ -131,7 +137,12 @@ export type FileCsv = Static<typeof FileCsvSchema>;
 
 export const FileSourceSchema = Type.Object(
   {
-    pattern: Type.String({ minLength: 1, maxLength: 256, description: 'File-name glob, e.g. "employees-*.csv.gz.pgp" (names only, no directories).' }),
+    pattern: Type.String({
+      minLength: 1,
+      maxLength: 256,
+      pattern: FILE_NAME_GLOB_PATTERN,
+      description: 'File-name glob, e.g. "employees-*.csv.gz.pgp" (names only, no directories: files are listed in one directory).',
+    }),
     contents: StringEnum(FILE_CONTENTS, {
       description:
         'Snapshot: each file holds every record; the newest file is the table, records absent from it are gone (detected by Full runs). Delta: each file holds changes, applied in file order; as the read-only side of a two-way flow, a record no new file names is unchanged, and Ferry keeps the records the files leave in its state database.',

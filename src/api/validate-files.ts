@@ -1,3 +1,5 @@
+import picomatch from 'picomatch';
+import { DEFAULTS } from './defaults-values.js';
 import { SOURCE_WRITING_ACTIONS, type ConflictPolicy, type Entity } from './entity.js';
 import type { DefaultedSyncFlowSpec } from './defaults.js';
 import { FILE_POSITION_COLUMN, type FileSource } from './files.js';
@@ -14,6 +16,20 @@ function regexProblem(text: string): string | undefined {
     return `not a regular expression (${(problem as Error).message})`;
   }
 }
+
+/** A glob picomatch cannot make a regular expression of matches no file at all; say so instead. */
+function globProblem(pattern: string): string | undefined {
+  try {
+    picomatch.makeRe(pattern, { dot: false, debug: true });
+    return undefined;
+  } catch (problem) {
+    const why = (problem as Error).message.replace(/^Invalid regular expression: \/.*\/: /, '');
+    return `not a glob that can match a name (${why}: an unclosed "{" or "(", a range such as [9-0], or a trailing "\\")`;
+  }
+}
+
+/** The directories of a files source are below its location; a ".." part would leave it. */
+const leavesLocation = (directory: string | undefined) => directory !== undefined && directory.split('/').includes('..');
 
 /** Conflict policies that may take the database's value, which would then be written into the files. */
 const WRITING_POLICIES: readonly (ConflictPolicy | undefined)[] = ['NewerWins', 'TargetWins'];
@@ -43,6 +59,13 @@ export function filesErrors(spec: DefaultedSyncFlowSpec, raw: SyncFlow['spec']):
   const errors: ValidationError[] = [];
   const endpoint = spec.source.files;
   if (endpoint && spec.target.export) errors.push(error('spec.source.files', 'an export reads a database; a files source cannot feed one'));
+  // Repeats the CEL rule of spec.source.files for clusters that do not evaluate CEL.
+  if (endpoint && (endpoint.directory === undefined) === (endpoint.exportTargetRef === undefined)) {
+    errors.push(error('spec.source.files', 'exactly one of directory or exportTargetRef must be set'));
+  }
+  for (const field of ['subdirectory', 'processedDirectory', 'failedDirectory'] as const) {
+    if (leavesLocation(endpoint?.[field])) errors.push(error(`spec.source.files.${field}`, 'must stay below the location: no ".." part'));
+  }
   if (endpoint?.volumeClaim && !endpoint.directory) errors.push(error('spec.source.files.volumeClaim', 'only used with directory'));
   if (endpoint?.afterImport !== 'Move' && endpoint?.processedDirectory) {
     errors.push(error('spec.source.files.processedDirectory', 'only used with afterImport: Move'));
@@ -59,6 +82,8 @@ export function filesErrors(spec: DefaultedSyncFlowSpec, raw: SyncFlow['spec']):
       errors.push(error(at('source', 'file'), 'required: spec.source is files, so this side names the files that hold the entity'));
       return;
     }
+    const glob = globProblem(file.pattern);
+    if (glob) errors.push(error(at('source', 'file', 'pattern'), glob));
     if (raw.entities?.[i]?.source.updatedAt !== undefined) {
       errors.push(error(at('source', 'updatedAt'), `not used on a files source: changes are ordered by the files themselves (${FILE_POSITION_COLUMN})`));
     }
@@ -78,8 +103,10 @@ export function filesErrors(spec: DefaultedSyncFlowSpec, raw: SyncFlow['spec']):
     if (format === 'Csv' && file.csv?.header === false && !file.columns?.length) {
       errors.push(error(at('source', 'file', 'columns'), 'required when csv.header is false: the columns in file order'));
     }
-    if (file.csv?.delimiter !== undefined && file.csv.delimiter === file.csv.quote) {
-      errors.push(error(at('source', 'file', 'csv', 'quote'), 'must differ from the delimiter'));
+    // Either one may be left to its default: a quote "," with the default delimiter is as unreadable.
+    if (file.csv && (file.csv.delimiter ?? DEFAULTS.csvDelimiter) === (file.csv.quote ?? DEFAULTS.csvQuote)) {
+      if (file.csv.quote === undefined) errors.push(error(at('source', 'file', 'csv', 'delimiter'), `must differ from the quote ('${DEFAULTS.csvQuote}', the default)`));
+      else errors.push(error(at('source', 'file', 'csv', 'quote'), `must differ from the delimiter${file.csv.delimiter === undefined ? ` ("${DEFAULTS.csvDelimiter}", the default)` : ''}`));
     }
     const names = new Set<string>();
     (file.columns ?? []).forEach((column, c) => {

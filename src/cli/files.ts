@@ -7,7 +7,7 @@ import { loadValidManifests } from '../local/local-run.js';
 import { sourceFiles } from '../store/source-files.js';
 import { ConfigError } from '../util/errors.js';
 import { flowIdOf, withLocalState } from './exports.js';
-import { FILES_OUTPUTS, renderFileStatuses, type FilesOutput } from './files-table.js';
+import { DEFAULT_FILES_LIMIT, FILES_OUTPUTS, FILE_STATES, parseFilesLimit, renderFileStatuses, type FilesOutput } from './files-table.js';
 import { stateDbFileOption, stateDbOption } from './state-db-options.js';
 
 function pickFilesFlow(loaded: LoadedManifests, files: string[], name: string | undefined): SyncFlow {
@@ -60,9 +60,11 @@ export function registerFilesCommand(program: Command): void {
     .addOption(stateDbFileOption())
     .option('--data-dir <dir>', 'data directory of the embedded PostgreSQL')
     .addOption(new Option('-o, --output <format>', 'output format').choices([...FILES_OUTPUTS]).default('table'))
+    .addOption(new Option('--limit <n>', 'the newest files per entity to print (0: all); the counts cover every file').argParser(parseFilesLimit).default(DEFAULT_FILES_LIMIT))
+    .addOption(new Option('--status <state>', 'only the files in this state').choices([...FILE_STATES]))
     .action(async (options) => {
       const { flow, rows } = await localFileStatuses(options);
       const note = options.recordedOnly ? 'the location was not listed (--recorded-only): files not read by a run yet are not shown' : undefined;
-      process.stdout.write(renderFileStatuses(flow.metadata.name, rows, options.output as FilesOutput, note) + '\n');
+      process.stdout.write(renderFileStatuses(flow.metadata.name, rows, options.output as FilesOutput, note, { limit: options.limit, status: options.status }) + '\n');
     });
 }

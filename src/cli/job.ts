@@ -10,6 +10,7 @@ import { credentialsText, gatherCredentials } from '../connectors/http/client-co
 import { ENV_SECRETS_DIR, ENV_SOURCE_URL, ENV_STATE_URL, ENV_TARGET_URL, TERMINATION_LOG } from '../controller/job-builder.js';
 import { Kube, errorMessage, isStatus } from '../controller/kube.js';
 import { generationSentence } from '../controller/flow-generation.js';
+import { reimportSentence } from '../controller/reimport-note.js';
 import { newRunId } from '../controller/run-id.js';
 import type { SyncMode } from '../api/common.js';
 import { RunFailedError } from '../engine/run.js';
@@ -203,7 +204,8 @@ export async function runJob(options: JobOptions): Promise<number> {
   try {
     const torun = await specToRun(state, job, liveFlow, logger);
     flow = { ...liveFlow, spec: torun.spec };
-    notes = torun.notes;
+    const reimported = reimportSentence(job.spec);
+    notes = reimported ? [...torun.notes, reimported] : torun.notes;
   } finally {
     await state.close();
   }

@@ -6,6 +6,7 @@ import { createLogger } from '../util/logger.js';
 import { parseInterval, runWatch } from './watch.js';
 import { stateDbUrlOf } from '../util/connection-url.js';
 import { ConfigError, EXIT_OK } from '../util/errors.js';
+import { reimportProblem } from './reimport-option.js';
 import { stateDbFileOption, stateDbOption } from './state-db-options.js';
 
 const MODES = ['Full', 'Incremental', 'Scope', 'Record', 'Resolve', 'Retransfer'];
@@ -39,6 +40,8 @@ export function registerRunCommand(program: Command): void {
     .option('--watch', 'run Incremental continuously: on change notifications (ferry install-triggers) or every --interval')
     .addOption(new Option('--interval <duration>', 'with --watch: polling interval, e.g. 30s or 5m').argParser(parseInterval).default(30_000, '30s'))
     .action(async (options) => {
+      const problem = reimportProblem(options);
+      if (problem) throw new ConfigError(problem);
       const logger = createLogger();
       if (options.watch) {
         if (options.mode && options.mode !== 'Incremental') throw new ConfigError(`--watch runs Incremental syncs, not ${options.mode}`);

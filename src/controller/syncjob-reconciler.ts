@@ -13,6 +13,7 @@ import { renderReportEmail } from '../notify/report-email.js';
 import { byAge, decideAdmission, isActive, isFinished } from './admission.js';
 import { flowIdOf, type ControllerContext, type JobObject } from './context.js';
 import { generationNote } from './flow-generation.js';
+import { reimportSentence } from './reimport-note.js';
 import { buildJob, exportTargetNames, jobNameFor } from './job-builder.js';
 import { errorMessage, isStatus } from './kube.js';
 import { LABEL_FLOW, LABEL_MANAGED_BY, LABEL_SYNCJOB, MANAGED_BY, labelValue } from './labels.js';
@@ -312,10 +313,13 @@ export class SyncJobReconciler {
     const completedAt = run?.completedAt ?? (k8sJob.status?.completionTime ? new Date(k8sJob.status.completionTime) : now);
     const totals = report?.totals;
     const flowGeneration = await this.ranGeneration(job);
+    const reimported = phase === 'Succeeded' ? reimportSentence(job.spec) : undefined;
     const text =
       (phase === 'Succeeded' && totals
         ? `read ${totals.read}, created ${totals.created}, updated ${totals.updated}, archived ${totals.archived}, deleted ${totals.deleted}, rejected ${totals.rejected}`
-        : message) + generationNote(flowGeneration, this.flowOf(job)?.metadata.generation);
+        : message) +
+      (reimported ? `; ${reimported}` : '') +
+      generationNote(flowGeneration, this.flowOf(job)?.metadata.generation);
     const transfers = transfersOf(report);
     const entities = report ? summaryOf(report.entities) : run ? summaryOf(await this.ctx.runs.progress(run.id)) : undefined;
     const updated = await this.setPhase(job, phase, reason, text, {

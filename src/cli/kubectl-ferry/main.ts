@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { readYamlFile } from '../yaml-file.js';
 import type { Resolution, SyncJob } from '../../api/syncjob.js';
 import { ConfigError, EXIT_BAD_INPUT, EXIT_SYNC_FAILED, FerryError } from '../../util/errors.js';
+import { reimportProblem } from '../reimport-option.js';
 import { ferryVersion } from '../version.js';
 import { failureOutput, outputFormatOf } from '../error-output.js';
 import { complete, completionScript, NO_FILE_COMPLETION, type CompletionSources } from './completion.js';
@@ -19,7 +20,8 @@ import { dstNote } from '../../console/dst.js';
 import { gitOpsNote, gitOpsOwner, suspendPatch } from './suspend.js';
 import { rotateCredentials } from './rotate.js';
 import { clusterFileStatuses, clusterFilesNote } from './files.js';
-import { FILES_OUTPUTS, renderFileStatuses, type FilesOutput } from '../files-table.js';
+import { DEFAULT_FILES_LIMIT, FILES_OUTPUTS, FILE_STATES, parseFilesLimit, renderFileStatuses, type FilesOutput } from '../files-table.js';
+import type { FileState } from '../../connectors/files/file-status.js';
 import { DEFAULT_CREDENTIALS_SECRET } from '../../controller/config.js';
 
 const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -114,10 +116,17 @@ waitOptions(
     .option('--scope <name>', 'a named scope of the flow (incrementally, or fully with --full)')
     .option('--record <entity/key>', 'one record with its required and related records, e.g. people/42')
     .option('--dry-run', 'plan and report without writing (new rows still draw identity/sequence/AUTO_INCREMENT values in the target, so later ids skip them)')
+    .option('--reimport <file...>', 'files source: import these files again (by name) although they were imported (spec.reimport)')
     .addOption(new Option('-o, --output <format>', 'what to print on creation').choices(['text', 'name', 'json']).default('text')),
-).action(async (flow: string, options: SyncFlags & { wait?: boolean; timeout?: string; output?: string }) => {
+).action(async (flow: string, options: SyncFlags & { wait?: boolean; timeout?: string; output?: string; reimport?: string[] }) => {
   const api = client();
-  await submit(api, buildSyncRequest({ namespace: api.namespace, flow }, options), options);
+  const job = buildSyncRequest({ namespace: api.namespace, flow }, options);
+  if (options.reimport?.length) {
+    const problem = reimportProblem({ reimport: options.reimport, mode: job.spec.mode });
+    if (problem) throw new ConfigError(problem);
+    job.spec.reimport = [...new Set(options.reimport)];
+  }
+  await submit(api, job, options);
 });
 
 program
@@ -244,12 +253,15 @@ program
   .argument('<flow>', 'SyncFlow name')
   .option('--entity <name>', 'only this entity')
   .addOption(new Option('-o, --output <format>').choices([...FILES_OUTPUTS]).default('table'))
-  .action(async (flowName: string, options: { entity?: string; output: FilesOutput }) => {
+  .addOption(new Option('--limit <n>', 'the newest files per entity to print (0: all); the counts cover every file').argParser(parseFilesLimit).default(DEFAULT_FILES_LIMIT))
+  .addOption(new Option('--status <state>', 'only the files in this state').choices([...FILE_STATES]))
+  .action(async (flowName: string, options: { entity?: string; output: FilesOutput; limit: number; status?: FileState }) => {
     const api = client();
     const flow = await api.getFlow(flowName);
     const { api: data, namespace } = dataApi();
     const [files, jobs] = await Promise.all([data.listSourceFiles(namespace, { flow: flowName, entity: options.entity }), api.listSyncJobs()]);
-    out(renderFileStatuses(flowName, clusterFileStatuses(flow, files, jobs, options.entity), options.output, clusterFilesNote(flow, new Date(), options.entity)));
+    const rows = clusterFileStatuses(flow, files, jobs, options.entity);
+    out(renderFileStatuses(flowName, rows, options.output, clusterFilesNote(flow, new Date(), options.entity), { limit: options.limit, status: options.status }));
   });
 
 program
