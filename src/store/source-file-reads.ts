@@ -61,7 +61,7 @@ function filtered(query: Omit<SourceFileQuery, 'after' | 'limit'>): Where {
 export async function listSourceFiles(db: StateDb, query: SourceFileQuery): Promise<SourceFileRow[]> {
   const where = filtered(query);
   if (query.after) where.add(`(flow, id) > (${where.param(query.after.flow)}, ${where.param(query.after.id)}::bigint)`);
-  const result = await db.query(`SELECT ${COLUMNS} FROM ferry.source_files ${where} ORDER BY flow, id LIMIT ${where.param(query.limit)}`, where.params);
+  const result = await db.query(`SELECT ${COLUMNS} FROM ferry.source_files ${where} ORDER BY flow, source_files.id LIMIT ${where.param(query.limit)}`, where.params);
   return result.rows.map(fromRow);
 }
 
@@ -80,6 +80,6 @@ export async function changedSourceFiles(db: StateDb, scope: FlowScope & { entit
   if (horizon <= since) return { horizon: since, changed: [], deleted: [] };
   const where = filtered(scope);
   where.add(writtenIn(where, 'f', since, horizon));
-  const result = await db.query(`SELECT ${COLUMNS} FROM ferry.source_files f ${where} ORDER BY flow, id`, where.params);
+  const result = await db.query(`SELECT ${COLUMNS} FROM ferry.source_files f ${where} ORDER BY flow, f.id`, where.params);
   return { horizon, changed: result.rows.map(fromRow), deleted: [] };
 }

@@ -37,11 +37,8 @@ const SSH_KEY_PASSPHRASE = 'Ssh-Key-Passphrase-Known-52bf';
 const SFTP_PASSWORD = 'Sftp-Password-Known-a04d';
 const FTPS_PASSWORD = 'Ftps-Password-Known-e61c';
 const FILE = 'employees-20260101.csv.gpg';
-/**
- * Fewer than one data API page (500): past it, sourcefiles repeat and lose files (the store's paging
- * bug, test/integration/store/source-file-paging.test.ts); 1,500 showed 555. Raise it with that fix.
- */
-const BULK_FILES = 480;
+/** Past two data API pages (500 each): every file listed once (1,500 showed 555 before the store ordered by the id column). */
+const BULK_FILES = 1_100;
 
 let kube: Kube;
 let stateUrl: string;

@@ -2,13 +2,10 @@
  * The data API's sourcefiles paged past its first page, as `kubectl ferry files` and `kubectl get
  * sourcefiles` read them (500 a page): every file once, in the order files apply.
  *
- * KNOWN BUG (src/store/source-file-reads.ts, outside this branch's remit): listSourceFiles selects
- * `id::text AS id` and orders by `flow, id`, which PostgreSQL takes as the text alias ('1', '10',
- * '100', '1000', '1001', ...), while the keyset condition compares `id` as a bigint. Past the first
- * page files repeat and others are never listed: a flow with 1,500 files showed 555 in the cluster
- * (test/e2e/files-secrets-and-bounds.test.ts found it). The fix is to order by the column, e.g.
- * `ORDER BY flow, source_files.id`. Until then this test is expected to fail (`it.fails`); remove
- * `.fails` with the fix.
+ * listSourceFiles selects `id::text AS id`; ordering by `flow, id` took the text alias ('1', '10',
+ * '100', ...) while the keyset condition compares the bigint, so past the first page files repeated
+ * and others were never listed (a flow with 1,500 files showed 555 in the cluster). It orders by
+ * the column now.
  */
 import { describe, expect, it } from 'vitest';
 import { RESOURCES, type ListRequest, type PairAccess } from '../../../src/data-api/resources.js';
@@ -20,7 +17,7 @@ const access: PairAccess = { unmasked: async () => false, sensitivity: async () 
 const sourceFiles = RESOURCES.find((r) => r.plural === 'sourcefiles')!;
 
 describe('sourcefiles past the first page', () => {
-  it.fails('lists every file once, in the order files apply, page after page', async () => {
+  it('lists every file once, in the order files apply, page after page', async () => {
     const store = await openStateStore(await freshDatabase('source_file_paging'));
     try {
       const names = Array.from({ length: 12 }, (_, i) => `employees-${String(i + 1).padStart(2, '0')}.csv`);
