@@ -1,13 +1,12 @@
 import { isAscii } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { parse, type Options } from 'csv-parse';
 import iconv from 'iconv-lite';
 import type { FileEncoding, FileFormat, FileSource } from '../../api/files.js';
 import { CleanCsvReader, type CsvRecordHandler } from './csv-clean.js';
-import { quotingLooksClean } from './csv-quotes.js';
+import { MAX_RECORD_BYTES, quotingLooksClean } from './csv-quotes.js';
 
 export interface CsvDialect {
   delimiter: string;
@@ -137,6 +136,8 @@ export function csvOptions(dialect: CsvDialect): Options {
     record_delimiter: ['\r\n', '\n', '\r'],
     relax_column_count: true,
     skip_empty_lines: true,
+    // A record past the limit (an unclosed quote in a large file) fails the parse instead of filling memory.
+    max_record_size: MAX_RECORD_BYTES,
     info: true,
     cast: (value, context) => (dialect.emptyIsNull && value === '' && !context.quoting ? (null as unknown as string) : value),
   };
@@ -205,12 +206,59 @@ function jsonText(value: unknown): string | null {
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
-async function* jsonLinesRecords(path: string, encoding: FileEncoding): AsyncGenerator<{ line: number; fields: Map<string, string | null> } | { line: number; problem: string }> {
+/** The longest JSON Lines line read, in characters: a longer one is rejected, not held in memory. */
+const MAX_LINE_CHARACTERS = MAX_RECORD_BYTES;
+const LINE_END = /\r\n|\n|\r/g;
+
+/**
+ * The lines of a text (ending at CRLF, LF or CR, as readline ends them), each with its number; a
+ * line longer than `MAX_LINE_CHARACTERS` is given as undefined, its text dropped as it is read.
+ */
+async function* linesOf(pieces: AsyncIterable<string>): AsyncGenerator<{ line: number; text: string | undefined }> {
   let line = 0;
+  let held: string[] = [];
+  let length = 0;
+  let tooLong = false;
+  // The last piece ended with a CR: an LF that begins the next one belongs to it.
+  let afterCr = false;
+  const take = (text: string) => {
+    if (tooLong) return;
+    length += text.length;
+    if (length > MAX_LINE_CHARACTERS) {
+      tooLong = true;
+      held = [];
+    } else if (text.length > 0) held.push(text);
+  };
+  const ended = () => {
+    const text = tooLong ? undefined : held.length === 1 ? held[0]! : held.join('');
+    held = [];
+    length = 0;
+    tooLong = false;
+    return { line: ++line, text };
+  };
+  for await (const piece of pieces) {
+    let from = afterCr && piece.charCodeAt(0) === 10 ? 1 : 0;
+    afterCr = false;
+    LINE_END.lastIndex = from;
+    for (let end = LINE_END.exec(piece); end; end = LINE_END.exec(piece)) {
+      take(piece.slice(from, end.index));
+      yield ended();
+      from = LINE_END.lastIndex;
+      if (end[0] === '\r' && from === piece.length) afterCr = true;
+    }
+    take(piece.slice(from));
+  }
+  if (length > 0 || tooLong) yield ended();
+}
+
+async function* jsonLinesRecords(path: string, encoding: FileEncoding): AsyncGenerator<{ line: number; fields: Map<string, string | null> } | { line: number; problem: string }> {
   const input = textOf(path, encoding);
   try {
-    for await (const text of createInterface({ input, crlfDelay: Infinity })) {
-      line++;
+    for await (const { line, text } of linesOf(input)) {
+      if (text === undefined) {
+        yield { line, problem: `a line longer than ${MAX_LINE_CHARACTERS >> 20} MiB` };
+        continue;
+      }
       if (text.trim() === '') continue;
       let value: unknown;
       try {
