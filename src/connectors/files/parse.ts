@@ -363,6 +363,9 @@ function jsonText(value: unknown): string | null {
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
+/** An integer JSON.parse could not hold exactly (past 2^53): its digits are already rounded. */
+const inexact = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value);
+
 /** The longest JSON Lines line read, in characters: a longer one is rejected, not held in memory. */
 const MAX_LINE_CHARACTERS = MAX_RECORD_BYTES;
 const LINE_END = /\r\n|\n|\r/g;
@@ -408,7 +411,8 @@ async function* linesOf(pieces: AsyncIterable<string>): AsyncGenerator<{ line: n
   if (length > 0 || tooLong) yield ended();
 }
 
-async function* jsonLinesRecords(path: string, encoding: FileEncoding): AsyncGenerator<{ line: number; fields: Map<string, string | null> } | { line: number; problem: string }> {
+/** A JSON Lines file's objects (their values as parsed), or the reason a line is none. */
+async function* jsonLinesRecords(path: string, encoding: FileEncoding): AsyncGenerator<{ line: number; fields: Map<string, unknown> } | { line: number; problem: string }> {
   const seen: TextSeen = { invalidUtf8: false };
   const input = textOf(path, encoding, seen);
   try {
@@ -433,7 +437,7 @@ async function* jsonLinesRecords(path: string, encoding: FileEncoding): AsyncGen
         yield { line, problem: 'not a JSON object' };
         continue;
       }
-      yield { line, fields: new Map(Object.entries(value).map(([k, v]) => [k, jsonText(v)])) };
+      yield { line, fields: new Map(Object.entries(value)) };
     }
   } finally {
     // A reader that stops early (the first record's names) leaves the file open otherwise.
@@ -452,8 +456,14 @@ async function* jsonRecords(path: string, encoding: FileEncoding, sink: RecordSi
   for await (const record of jsonLinesRecords(path, encoding)) {
     if ('problem' in record) sink.problem(record.line, record.problem);
     else {
-      for (let i = 0; i < view.length; i++) view[i] = record.fields.get(sink.columns[i]!) ?? null;
-      sink.record(view, record.line);
+      const rounded = sink.columns.find((column) => inexact(record.fields.get(column)));
+      if (rounded !== undefined) {
+        const value = record.fields.get(rounded) as number;
+        sink.problem(record.line, `the number ${value} in column ${rounded} is past what a JSON number holds exactly (2^53): write it as a string`);
+      } else {
+        for (let i = 0; i < view.length; i++) view[i] = jsonText(record.fields.get(sink.columns[i]!));
+        sink.record(view, record.line);
+      }
     }
     yield 0;
   }

@@ -105,4 +105,29 @@ describe('JSON Lines values', () => {
     expect(await fileColumnNames(path, 'JsonLines', dialect())).toEqual(['no', 'name']);
     expect(await recordsOf(path, 'JsonLines')).toEqual([['1:1,a', '2!not a JSON object', '3!not a JSON object', '4!not a JSON object', '5!not a JSON object', '6:2,{"first":"B","tags":[1]}']]);
   });
+
+  it('an integer past 2^53 in a column read is rejected, not rounded (12345678901234567890 became 12345678901234567000); in a column not read, or as a string, it is kept', async () => {
+    const path = write(
+      Buffer.from(
+        [
+          '{"no":"1","name":9007199254740993}',
+          '{"no":12345678901234567890,"name":"b"}',
+          '{"no":"3","name":"c","other":12345678901234567890}',
+          '{"no":"4","name":"12345678901234567890"}',
+          '{"no":"5","name":-9007199254740991}',
+          '{"no":"6","name":1.5e300}',
+        ].join('\n'),
+      ),
+    );
+    expect(await recordsOf(path, 'JsonLines')).toEqual([
+      [
+        '1!the number 9007199254740992 in column name is past what a JSON number holds exactly (2^53): write it as a string',
+        '2!the number 12345678901234567000 in column no is past what a JSON number holds exactly (2^53): write it as a string',
+        '3:3,c',
+        '4:4,12345678901234567890',
+        '5:5,-9007199254740991',
+        '6!the number 1.5e+300 in column name is past what a JSON number holds exactly (2^53): write it as a string',
+      ],
+    ]);
+  });
 });
