@@ -62,7 +62,7 @@ const TEXT_PIECE = 1 << 16;
 async function* textPieces(path: string, encoding: FileEncoding, seen?: TextSeen): AsyncGenerator<{ text: string; bytes: number }> {
   // The mark is dropped here, not by the decoder: it would drop a U+FEFF that begins its first piece
   // wherever in the file that piece is.
-  const decoder = ICONV_NAMES[encoding] === 'utf8' ? new MarkingUtf8Decoder(seen) : iconv.getDecoder(ICONV_NAMES[encoding], { stripBOM: false });
+  const decoder = decoderOf(encoding, seen);
   const file = await open(path, 'r');
   try {
     const buffer = Buffer.allocUnsafe(PIECE);
@@ -98,8 +98,8 @@ const UTF8_MARK = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /** What the decoding of a file's text found so far. */
 export interface TextSeen {
-  /** Bytes that are no UTF-8 were met: their text holds `INVALID_BYTE` marks. */
-  invalidUtf8: boolean;
+  /** Bytes that are no character of the encoding were met: their text holds `INVALID_BYTE` marks. */
+  invalidBytes: boolean;
 }
 
 /** Where an invalid byte B stands in the text: U+DC00 + B, a lone low surrogate (U+DC80 to U+DCFF), which no UTF-8 decodes to. */
@@ -189,10 +189,52 @@ class MarkingUtf8Decoder {
 
   private decoded(bytes: Buffer): string {
     if (isUtf8(bytes)) return this.text ? bytes.toString('utf8') : '';
-    if (this.seen) this.seen.invalidUtf8 = true;
+    if (this.seen) this.seen.invalidBytes = true;
     return this.text ? markedUtf8(bytes) : '';
   }
 }
+
+/** The bytes Windows-1252 leaves undefined (iconv, as Node, would make them U+FFFD). */
+const UNDEFINED_IN_1252 = [0x81, 0x8d, 0x8f, 0x90, 0x9d];
+
+/** A Windows-1252 decoder that marks the bytes the encoding leaves undefined (one byte, one character: the marks stand where the bytes were). */
+class Marking1252Decoder {
+  private readonly decoder = iconv.getDecoder('win1252', { stripBOM: false });
+
+  constructor(
+    private readonly seen?: TextSeen,
+    private readonly text = true,
+  ) {}
+
+  write(piece: Buffer): string {
+    const invalid = UNDEFINED_IN_1252.some((b) => piece.includes(b));
+    if (!invalid) return this.text ? this.decoder.write(piece) : '';
+    if (this.seen) this.seen.invalidBytes = true;
+    if (!this.text) return '';
+    const text = this.decoder.write(piece);
+    let marked = '';
+    let from = 0;
+    for (let i = 0; i < piece.length; i++) {
+      if (!UNDEFINED_IN_1252.includes(piece[i]!)) continue;
+      marked += text.slice(from, i) + String.fromCharCode(INVALID_BYTE + piece[i]!);
+      from = i + 1;
+    }
+    return marked + text.slice(from);
+  }
+
+  end(): string {
+    return this.decoder.end() ?? '';
+  }
+}
+
+/** A decoder for `encoding` whose text marks bytes that are no character of it (ISO-8859-1 has none). */
+function decoderOf(encoding: FileEncoding, seen?: TextSeen, text = true): { write(piece: Buffer): string; end(): string | undefined } {
+  if (ICONV_NAMES[encoding] === 'utf8') return new MarkingUtf8Decoder(seen, text);
+  if (encoding === 'Windows-1252') return new Marking1252Decoder(seen, text);
+  return iconv.getDecoder(ICONV_NAMES[encoding], { stripBOM: false });
+}
+
+const encodingName = (encoding: FileEncoding) => (encoding === 'UTF-8-BOM' ? 'UTF-8' : encoding);
 
 /** The first of `count` values holding an `INVALID_BYTE` mark (a lone low surrogate of its range), or -1. */
 function invalidValueAt(values: readonly (string | null | undefined)[], count: number): number {
@@ -217,10 +259,10 @@ async function* utf16Pieces(pieces: AsyncIterable<{ text: string }>): AsyncGener
   for await (const { text } of pieces) if (text.length > 0) yield Buffer.from(text, 'utf16le');
 }
 
-/** Whether the UTF-8 file at `path` holds bytes that are no UTF-8 (read with native checks only, no text made). */
-async function holdsInvalidUtf8(path: string): Promise<boolean> {
-  const seen: TextSeen = { invalidUtf8: false };
-  const decoder = new MarkingUtf8Decoder(seen, false);
+/** Whether the file at `path` holds bytes that are no character of `encoding` (read with native checks only, no text made). */
+async function holdsInvalidBytes(path: string, encoding: FileEncoding): Promise<boolean> {
+  const seen: TextSeen = { invalidBytes: false };
+  const decoder = decoderOf(encoding, seen, false);
   const file = await open(path, 'r');
   try {
     const buffer = Buffer.allocUnsafe(PIECE);
@@ -228,10 +270,10 @@ async function holdsInvalidUtf8(path: string): Promise<boolean> {
       const { bytesRead } = await file.read(buffer, 0, PIECE, null);
       if (bytesRead === 0) break;
       decoder.write(buffer.subarray(0, bytesRead));
-      if (seen.invalidUtf8) return true;
+      if (seen.invalidBytes) return true;
     }
     decoder.end();
-    return seen.invalidUtf8;
+    return seen.invalidBytes;
   } finally {
     await file.close();
   }
@@ -286,7 +328,7 @@ export function csvOptions(dialect: CsvDialect): Options {
 function parsedCsv(path: string, dialect: CsvDialect, records?: number, seen?: TextSeen): AsyncIterable<{ record: (string | null)[]; info: { lines: number } }> {
   // csv-parse reads bytes, and UTF-8 has no bytes for the marks of invalid bytes (lone surrogates:
   // it would make them U+FFFD again); UTF-16 keeps them. Only for a file that holds such bytes.
-  const wide = seen?.invalidUtf8 === true;
+  const wide = seen?.invalidBytes === true;
   const text = wide ? Readable.from(utf16Pieces(textPieces(path, dialect.encoding, seen))) : textOf(path, dialect.encoding, seen);
   const options = csvOptions(dialect);
   const parser = text.pipe(parse({ ...options, ...(wide ? { encoding: 'utf16le', max_record_size: 2 * MAX_RECORD_BYTES } : {}), ...(records ? { to: records } : {}) }));
@@ -313,8 +355,8 @@ async function* csvRecords(path: string, dialect: CsvDialect, columns: string[] 
     return wanted;
   };
   const reader = clean ? new CleanCsvReader(dialect.delimiter, dialect.quote, dialect.emptyIsNull) : undefined;
-  // Once bytes that are no UTF-8 were met, every field is read and looked at: a record holding them is rejected.
-  const seen: TextSeen = { invalidUtf8: false };
+  // Once bytes that are no character of the encoding were met, every field is read and looked at: a record holding them is rejected.
+  const seen: TextSeen = { invalidBytes: false };
   let checking = false;
   // Without a header row the declared columns name the fields, for either reader: `named` runs
   // whether or not there is a `CleanCsvReader` to tell which fields it wants.
@@ -331,23 +373,23 @@ async function* csvRecords(path: string, dialect: CsvDialect, columns: string[] 
     if (count !== names.length) return sink.problem(line, `${count} fields, expected ${names.length}`);
     if (checking) {
       const invalid = invalidValueAt(fields, count);
-      if (invalid >= 0) return sink.problem(line, `not valid UTF-8 (column ${names[invalid]})`);
+      if (invalid >= 0) return sink.problem(line, `not valid ${encodingName(dialect.encoding)} (column ${names[invalid]})`);
     }
     for (let i = 0; i < at.length; i++) view[i] = at[i]! < 0 ? undefined : fields[at[i]!];
     sink.record(view, line);
   };
   if (!reader) {
     // Told before the parse: csv-parse must then read the text as UTF-16.
-    if (ICONV_NAMES[dialect.encoding] === 'utf8') seen.invalidUtf8 = await holdsInvalidUtf8(path);
+    if (dialect.encoding !== 'ISO-8859-1') seen.invalidBytes = await holdsInvalidBytes(path, dialect.encoding);
     for await (const { record, info } of parsedCsv(path, dialect, undefined, seen)) {
-      checking = seen.invalidUtf8;
+      checking = seen.invalidBytes;
       take(record, record.length, info.lines);
       yield 0;
     }
     return;
   }
   for await (const { text, bytes } of textPieces(path, dialect.encoding, seen)) {
-    if (seen.invalidUtf8 && !checking) {
+    if (seen.invalidBytes && !checking) {
       checking = true;
       reader.want(undefined);
     }
@@ -413,7 +455,7 @@ async function* linesOf(pieces: AsyncIterable<string>): AsyncGenerator<{ line: n
 
 /** A JSON Lines file's objects (their values as parsed), or the reason a line is none. */
 async function* jsonLinesRecords(path: string, encoding: FileEncoding): AsyncGenerator<{ line: number; fields: Map<string, unknown> } | { line: number; problem: string }> {
-  const seen: TextSeen = { invalidUtf8: false };
+  const seen: TextSeen = { invalidBytes: false };
   const input = textOf(path, encoding, seen);
   try {
     for await (const { line, text } of linesOf(input)) {
@@ -422,8 +464,8 @@ async function* jsonLinesRecords(path: string, encoding: FileEncoding): AsyncGen
         continue;
       }
       if (text.trim() === '') continue;
-      if (seen.invalidUtf8 && holdsInvalidByte(text)) {
-        yield { line, problem: 'not valid UTF-8' };
+      if (seen.invalidBytes && holdsInvalidByte(text)) {
+        yield { line, problem: `not valid ${encodingName(encoding)}` };
         continue;
       }
       let value: unknown;
