@@ -410,7 +410,6 @@ const inexact = (value: unknown): value is number => typeof value === 'number' &
 
 /** The longest JSON Lines line read, in characters: a longer one is rejected, not held in memory. */
 const MAX_LINE_CHARACTERS = MAX_RECORD_BYTES;
-const LINE_END = /\r\n|\n|\r/g;
 
 /**
  * The lines of a text (ending at CRLF, LF or CR, as readline ends them), each with its number; a
@@ -423,6 +422,8 @@ async function* linesOf(pieces: AsyncIterable<string>): AsyncGenerator<{ line: n
   let tooLong = false;
   // The last piece ended with a CR: an LF that begins the next one belongs to it.
   let afterCr = false;
+  // One per reader: its place (lastIndex) must survive the yields, while other files are read.
+  const lineEnd = /\r\n|\n|\r/g;
   const take = (text: string) => {
     if (tooLong) return;
     length += text.length;
@@ -441,11 +442,11 @@ async function* linesOf(pieces: AsyncIterable<string>): AsyncGenerator<{ line: n
   for await (const piece of pieces) {
     let from = afterCr && piece.charCodeAt(0) === 10 ? 1 : 0;
     afterCr = false;
-    LINE_END.lastIndex = from;
-    for (let end = LINE_END.exec(piece); end; end = LINE_END.exec(piece)) {
+    lineEnd.lastIndex = from;
+    for (let end = lineEnd.exec(piece); end; end = lineEnd.exec(piece)) {
       take(piece.slice(from, end.index));
       yield ended();
-      from = LINE_END.lastIndex;
+      from = lineEnd.lastIndex;
       if (end[0] === '\r' && from === piece.length) afterCr = true;
     }
     take(piece.slice(from));

@@ -96,3 +96,22 @@ describe('a JSON Lines line longer than the limit is rejected with its line; the
     expect(await recordsOf(write(text), 'JsonLines')).toEqual([`1:1,<${pad.length}>`, '2:2,b', '3:3,c', '5:4,d']);
   });
 });
+
+describe('JSON Lines files read side by side (a key census pass beside the read, two entities)', () => {
+  it('each reader keeps its own place in its lines', async () => {
+    const file = (tag: string) => write(Array.from({ length: 50 }, (_, i) => `{"no":"${tag}${i}","name":"${'n'.repeat(i)}"}`).join('\n') + '\n');
+    const [a, b] = [file('a'), file('b')];
+    const got: Record<string, string[]> = { a: [], b: [] };
+    const reader = (path: string, tag: string) => {
+      const sink = { columns: ['no'], record: (values: readonly (string | null | undefined)[], line: number) => void got[tag]!.push(`${line}:${values[0]}`), problem: (line: number, reason: string) => void got[tag]!.push(`${line}!${reason}`) };
+      return readRecords(path, 'JsonLines', DIALECT, undefined, false, sink)[Symbol.asyncIterator]();
+    };
+    const [ra, rb] = [reader(a, 'a'), reader(b, 'b')];
+    // Taken in turn, one record each.
+    for (let done = [false, false]; !(done[0] && done[1]); ) {
+      if (!done[0]) done[0] = (await ra.next()).done === true;
+      if (!done[1]) done[1] = (await rb.next()).done === true;
+    }
+    for (const tag of ['a', 'b']) expect(got[tag]).toEqual(Array.from({ length: 50 }, (_, i) => `${i + 1}:${tag}${i}`));
+  });
+});
