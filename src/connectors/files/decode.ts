@@ -210,16 +210,22 @@ function onlyZipEntry(path: string): Promise<{ name: string; stream: Readable; c
         close();
         reject(problem);
       };
-      const found: yauzl.Entry[] = [];
+      // The first file, and the names of the first few (an archive of a million entries is not kept whole).
+      let first: yauzl.Entry | undefined;
+      let files = 0;
+      const names: string[] = [];
       zip.on('error', (problem: Error) => refuse(new InvalidFileError(`corrupt zip archive (${problem.message})`)));
       zip.on('entry', (entry: yauzl.Entry) => {
-        if (!besideTheFile(entry.fileName)) found.push(entry);
+        if (!besideTheFile(entry.fileName)) {
+          first ??= entry;
+          if (++files <= 5) names.push(entry.fileName);
+        }
         zip.readEntry();
       });
       zip.on('end', () => {
-        if (found.length === 0) return refuse(new InvalidFileError('the zip archive holds no file'));
-        if (found.length > 1) return refuse(new InvalidFileError(`the zip archive holds ${found.length} files (${found.map((e) => e.fileName).join(', ')}); it must hold one`));
-        const entry = found[0]!;
+        if (!first) return refuse(new InvalidFileError('the zip archive holds no file'));
+        if (files > 1) return refuse(new InvalidFileError(`the zip archive holds ${files} files (${names.join(', ')}${files > names.length ? ', ...' : ''}); it must hold one`));
+        const entry = first;
         zip.openReadStream(entry, (problem, stream) => {
           if (problem || !stream) return refuse(new InvalidFileError(`corrupt zip archive (${problem?.message})`));
           stream.once('close', close);

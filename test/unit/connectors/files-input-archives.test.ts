@@ -109,6 +109,8 @@ describe('zip archives', () => {
       { name: 'b.csv', content: OTHER },
     ]);
     expect(await decoded('e.csv.zip', zip)).toBe('refused: the zip archive holds 2 files (a.csv, b.csv); it must hold one');
+    const many = zipArchive(Array.from({ length: 40 }, (_, i) => ({ name: `f${i}.csv`, content: OTHER, stored: true })));
+    expect(await decoded('e.csv.zip', many)).toBe('refused: the zip archive holds 40 files (f0.csv, f1.csv, f2.csv, f3.csv, f4.csv, ...); it must hold one');
   });
 
   it('an empty archive, or one of directories only: refused', async () => {
