@@ -30,6 +30,8 @@ export class CleanCsvReader {
   private readonly doubled: string;
   /** Text of a record not complete yet (it continues in the next piece). */
   private rest = '';
+  /** The parity of the quotes in a long `rest` (1: it ends inside a quoted field); undefined: not counted yet. */
+  private restParity: number | undefined;
   private lines = 1;
   /** The fields of the record being read (reused: no array per record). */
   private readonly fields: (string | null)[] = [];
@@ -52,8 +54,47 @@ export class CleanCsvReader {
     this.wanted = wanted;
   }
 
+  /**
+   * The record in `rest` is long (past CUT_RECORD): where its line end falls in `text`, counting
+   * quotes from `parity` (the quotes in `rest`, odd: inside a quoted field); -1 when `text` does
+   * not end it, then `parity` is that of `rest` and `text` together. Clean text has a quote only at
+   * a field's ends or doubled inside it, so the record ends at the first LF after an even count.
+   */
+  private endOfLongRecord(text: string, parity: number): { end: number; parity: number } {
+    let at = 0;
+    for (;;) {
+      const lf = text.indexOf('\n', at);
+      const quote = text.indexOf(this.quote, at);
+      if (quote >= 0 && (lf < 0 || quote < lf)) {
+        parity ^= 1;
+        at = quote + 1;
+        continue;
+      }
+      if (lf < 0) return { end: -1, parity };
+      if (parity === 0) return { end: lf, parity };
+      at = lf + 1;
+    }
+  }
+
   /** Hands `on` the records that `text` completes. */
   push(text: string, on: CsvRecordHandler): void {
+    if (this.rest.length > CUT_RECORD) {
+      // A long record is only added to until a piece holds its end: read again from its start with
+      // every piece, it would cost the square of its length.
+      this.restParity ??= this.endOfLongRecord(this.rest, 0).parity;
+      const { end, parity } = this.endOfLongRecord(text, this.restParity);
+      if (end < 0) {
+        this.rest += text;
+        this.restParity = parity;
+        return;
+      }
+      this.restParity = undefined;
+      const rest = this.rest;
+      this.rest = '';
+      this.read(rest + text, false, on);
+      return;
+    }
+    this.restParity = undefined;
     let from = 0;
     // A record cut by the last piece's end: completed with this piece's text up to a line end, so
     // the piece itself is read where it lies (joining the two would copy the whole piece).

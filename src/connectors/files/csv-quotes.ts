@@ -11,6 +11,15 @@ const AFTER_QUOTE = 3;
 const indexOf = (chunk: Uint8Array, byte: number, from: number): number => chunk.indexOf(byte, from);
 
 /**
+ * The longest record a CSV file may hold, in bytes (line ends inside its quotes included): a longer
+ * one, such as a quote that never closes in a file of gigabytes, would be held whole in memory by
+ * either reader. The scan is unsure of such a file, and the full parse refuses it.
+ */
+export const MAX_RECORD_BYTES = 16 << 20;
+/** How far the start of the record being scanned may lag behind its true place when skipped text is not searched for line ends. */
+const RECORD_START_SLACK = 1 << 16;
+
+/**
  * A fast look at a CSV file's quoting, byte by byte, fed the file's bytes in pieces as they come
  * (also while the file is being written): 'clean' when every quote opens a field, closes it before
  * a delimiter or line end, or is doubled inside it, every quoted field is closed and all lines end
@@ -28,6 +37,9 @@ export class QuotingScan {
   private lineEnd = 0;
   /** Set once the scan found something it cannot vouch for: the rest is not looked at. */
   private unsure: boolean;
+  /** The file offset of the piece being scanned, and where the record being scanned began (at most RECORD_START_SLACK earlier). */
+  private at = 0;
+  private recordFrom = 0;
 
   constructor(delimiter: string, quote: string) {
     this.unsure = delimiter.length !== 1 || quote.length !== 1 || delimiter.charCodeAt(0) > 127 || quote.charCodeAt(0) > 127;
@@ -52,7 +64,8 @@ export class QuotingScan {
   /** Scans a piece; false as soon as it is not clean. */
   private scan(chunk: Uint8Array): boolean {
     const { d, q } = this;
-    let { state, afterCr, lineEnd } = this;
+    let { state, afterCr, lineEnd, recordFrom } = this;
+    const { at } = this;
     const n = chunk.length;
     // The next CR and the next quote at or after the scan's place (2^32 - 1: none in this piece).
     let nextCr = -1;
@@ -63,12 +76,17 @@ export class QuotingScan {
         if (byte !== LF) return false;
         afterCr = false;
         state = FIELD_START;
+        if (at + i - recordFrom > MAX_RECORD_BYTES) return false;
+        recordFrom = at + i + 1;
         continue;
       }
       if (state === QUOTED) {
         // Only a quote matters inside quotes.
         const close = indexOf(chunk, q, i);
-        if (close < 0) break;
+        if (close < 0) {
+          if (at + n - recordFrom > MAX_RECORD_BYTES) return false;
+          break;
+        }
         i = close;
         state = AFTER_QUOTE;
         continue;
@@ -80,6 +98,16 @@ export class QuotingScan {
         if (nextQuote < i) nextQuote = indexOf(chunk, q, i) >>> 0;
         const end = Math.min(nextQuote, n);
         if (nextCr < end) return false;
+        if (at + end - recordFrom > RECORD_START_SLACK) {
+          // The line ends skipped over were not looked at: the first ends the record (that began before
+          // them), the record read on began after the last.
+          const first = indexOf(chunk, LF, i);
+          if (first >= 0 && first < end) {
+            if (at + first - recordFrom > MAX_RECORD_BYTES) return false;
+            recordFrom = at + i + chunk.subarray(i, end).lastIndexOf(LF) + 1;
+          }
+          if (at + end - recordFrom > MAX_RECORD_BYTES) return false;
+        }
         if (end > i) {
           const before = chunk[end - 1]!;
           state = before === d || before === LF ? FIELD_START : UNQUOTED;
@@ -111,15 +139,23 @@ export class QuotingScan {
         if (lineEnd === 0) lineEnd = kind;
         else if (lineEnd !== kind) return false;
         if (kind === CR) afterCr = true;
-        else state = FIELD_START;
+        else {
+          state = FIELD_START;
+          if (at + i - recordFrom > MAX_RECORD_BYTES) return false;
+          recordFrom = at + i + 1;
+        }
         continue;
       }
       if (state === AFTER_QUOTE) return false;
       state = UNQUOTED;
     }
+    // A record that runs on past the piece (any state but just after its line end).
+    if (at + n - recordFrom > MAX_RECORD_BYTES) return false;
     this.state = state;
     this.afterCr = afterCr;
     this.lineEnd = lineEnd;
+    this.recordFrom = recordFrom;
+    this.at = at + n;
     return true;
   }
 }

@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { PassThrough, Readable, Transform, Writable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { crc32, createGunzip } from 'node:zlib';
 import * as openpgp from 'openpgp';
 import yauzl from 'yauzl';
 import type { FileCompression } from '../../api/files.js';
@@ -189,18 +189,65 @@ async function decrypt(source: Readable, into: Writable[], keys: DecryptionKeys)
   }
 }
 
-function firstZipEntry(path: string): Promise<Readable> {
+/** Entries a zip tool adds beside the file: directories, and macOS Finder's resource forks. */
+const besideTheFile = (name: string) => name.endsWith('/') || name.startsWith('__MACOSX/');
+
+/**
+ * The one file of the zip archive at `path`, as a stream of its bytes (closing the archive when it
+ * ends). An archive of several files is refused: reading one and dropping the others would lose rows
+ * without a word. yauzl does not check an entry's CRC-32: `crc` is the one the archive gives it.
+ */
+function onlyZipEntry(path: string): Promise<{ name: string; stream: Readable; crc: number }> {
   return new Promise((resolve, reject) => {
-    yauzl.open(path, { lazyEntries: true, autoClose: true }, (error, zip) => {
+    yauzl.open(path, { lazyEntries: true, autoClose: false }, (error, zip) => {
       if (error || !zip) return reject(new InvalidFileError(`corrupt zip archive (${error?.message ?? 'unreadable'})`));
-      zip.on('error', (problem: Error) => reject(new InvalidFileError(`corrupt zip archive (${problem.message})`)));
-      zip.on('end', () => reject(new InvalidFileError('the zip archive holds no file')));
+      let open = true;
+      const close = () => {
+        if (open) zip.close();
+        open = false;
+      };
+      const refuse = (problem: InvalidFileError) => {
+        close();
+        reject(problem);
+      };
+      // The first file, and the names of the first few (an archive of a million entries is not kept whole).
+      let first: yauzl.Entry | undefined;
+      let files = 0;
+      const names: string[] = [];
+      zip.on('error', (problem: Error) => refuse(new InvalidFileError(`corrupt zip archive (${problem.message})`)));
       zip.on('entry', (entry: yauzl.Entry) => {
-        if (entry.fileName.endsWith('/')) return zip.readEntry();
-        zip.openReadStream(entry, (problem, stream) => (problem || !stream ? reject(new InvalidFileError(`corrupt zip archive (${problem?.message})`)) : resolve(stream)));
+        if (!besideTheFile(entry.fileName)) {
+          first ??= entry;
+          if (++files <= 5) names.push(entry.fileName);
+        }
+        zip.readEntry();
+      });
+      zip.on('end', () => {
+        if (!first) return refuse(new InvalidFileError('the zip archive holds no file'));
+        if (files > 1) return refuse(new InvalidFileError(`the zip archive holds ${files} files (${names.join(', ')}${files > names.length ? ', ...' : ''}); it must hold one`));
+        const entry = first;
+        zip.openReadStream(entry, (problem, stream) => {
+          if (problem || !stream) return refuse(new InvalidFileError(`corrupt zip archive (${problem?.message})`));
+          stream.once('close', close);
+          resolve({ name: entry.fileName, stream, crc: entry.crc32 });
+        });
       });
       zip.readEntry();
     });
+  });
+}
+
+/** Passes the bytes on unchanged and fails at their end when their CRC-32 is not `expected`. */
+function crcChecked(expected: number): Transform {
+  let crc = 0;
+  return new Transform({
+    transform(piece: Buffer, _encoding, done) {
+      crc = crc32(piece, crc);
+      done(null, piece);
+    },
+    flush(done) {
+      done(crc === expected >>> 0 ? null : new Error(`CRC-32 mismatch: the file's bytes are not those zipped`));
+    },
   });
 }
 
@@ -395,14 +442,23 @@ export async function decodeFile(
   return { path: plain };
 }
 
-/** The first file of the zip archive `archive` (removed once read) written to a plain file, through `taps`. */
+/**
+ * The one file of the zip archive `archive` (removed once read) written to a plain file, through
+ * `taps`; a `.gz` file in it is gunzipped on the way.
+ */
 async function unzipped(archive: string, work: (suffix: string) => string, taps: Transform[]): Promise<string> {
   const plain = work('plain');
+  const { name, stream, crc } = await onlyZipEntry(archive);
+  const gzipped = /\.gz$/i.test(name);
+  const checked = crcChecked(crc);
+  let zipFailed = false;
+  for (const zipPart of [stream, checked]) zipPart.once('error', () => (zipFailed = true));
   try {
-    await pipeline([await firstZipEntry(archive), ...taps, createWriteStream(plain)]);
+    await pipeline([stream, checked, ...(gzipped ? [createGunzip({ chunkSize: PIECE })] : []), ...taps, createWriteStream(plain)]);
   } catch (error) {
     if (error instanceof InvalidFileError) throw error;
-    throw corruptArchive('Zip', error as Error);
+    // A failure of the zip entry's own stream (inflate, CRC) is the archive's; gunzip's the gzip file's.
+    throw corruptArchive(gzipped && !zipFailed ? 'Gzip' : 'Zip', error as Error);
   }
   await rm(archive, { force: true });
   return plain;

@@ -1,13 +1,13 @@
-import { isAscii } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { parse, type Options } from 'csv-parse';
 import iconv from 'iconv-lite';
 import type { FileEncoding, FileFormat, FileSource } from '../../api/files.js';
 import { CleanCsvReader, type CsvRecordHandler } from './csv-clean.js';
-import { quotingLooksClean } from './csv-quotes.js';
+import { MAX_RECORD_BYTES, quotingLooksClean } from './csv-quotes.js';
+import { InvalidFileError } from './decode.js';
 
 export interface CsvDialect {
   delimiter: string;
@@ -59,10 +59,10 @@ const TEXT_PIECE = 1 << 16;
  * keeps the bytes of a cut character for the next one. Each piece tells the file's bytes it came
  * from (the mark's with the first), so the pieces' bytes add up to the file's size.
  */
-async function* textPieces(path: string, encoding: FileEncoding): AsyncGenerator<{ text: string; bytes: number }> {
+async function* textPieces(path: string, encoding: FileEncoding, seen?: TextSeen): AsyncGenerator<{ text: string; bytes: number }> {
   // The mark is dropped here, not by the decoder: it would drop a U+FEFF that begins its first piece
   // wherever in the file that piece is.
-  const decoder = iconv.getDecoder(ICONV_NAMES[encoding], { stripBOM: false });
+  const decoder = decoderOf(encoding, seen);
   const file = await open(path, 'r');
   try {
     const buffer = Buffer.allocUnsafe(PIECE);
@@ -96,13 +96,192 @@ async function* textPieces(path: string, encoding: FileEncoding): AsyncGenerator
 
 const UTF8_MARK = Buffer.from([0xef, 0xbb, 0xbf]);
 
+/** What the decoding of a file's text found so far. */
+export interface TextSeen {
+  /** Bytes that are no character of the encoding were met: their text holds `INVALID_BYTE` marks. */
+  invalidBytes: boolean;
+}
+
+/** Where an invalid byte B stands in the text: U+DC00 + B, a lone low surrogate (U+DC80 to U+DCFF), which no UTF-8 decodes to. */
+const INVALID_BYTE = 0xdc00;
+
+/** The length of the UTF-8 sequence at `i` when it is complete and valid (no overlong form, surrogate or code point past U+10FFFF), else 0. */
+function sequenceAt(bytes: Uint8Array, i: number): number {
+  const c = bytes[i]!;
+  const next = (k: number, low = 0x80, high = 0xbf) => i + k < bytes.length && bytes[i + k]! >= low && bytes[i + k]! <= high;
+  if (c >= 0xc2 && c <= 0xdf) return next(1) ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) return next(1, c === 0xe0 ? 0xa0 : 0x80, c === 0xed ? 0x9f : 0xbf) && next(2) ? 3 : 0;
+  if (c >= 0xf0 && c <= 0xf4) return next(1, c === 0xf0 ? 0x90 : 0x80, c === 0xf4 ? 0x8f : 0xbf) && next(2) && next(3) ? 4 : 0;
+  return 0;
+}
+
+/** UTF-8 bytes as text, each byte that is not part of a valid character as its `INVALID_BYTE` mark. */
+function markedUtf8(bytes: Buffer): string {
+  let text = '';
+  let from = 0;
+  for (let i = 0; i < bytes.length; ) {
+    if (bytes[i]! < 0x80) {
+      i++;
+      continue;
+    }
+    const length = sequenceAt(bytes, i);
+    if (length > 0) {
+      i += length;
+      continue;
+    }
+    text += bytes.toString('utf8', from, i) + String.fromCharCode(INVALID_BYTE + bytes[i]!);
+    from = ++i;
+  }
+  return text + bytes.toString('utf8', from);
+}
+
+/** Where an incomplete character at the end of `bytes` begins (its bytes wait for the next piece); `bytes.length` when none. */
+function cutCharacterAt(bytes: Buffer): number {
+  for (let k = 1; k <= 3 && k <= bytes.length; k++) {
+    const c = bytes[bytes.length - k]!;
+    if ((c & 0xc0) === 0x80) continue;
+    const wanted = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    return wanted > k ? bytes.length - k : bytes.length;
+  }
+  return bytes.length;
+}
+
+/**
+ * A streaming UTF-8 decoder that keeps bytes which are no UTF-8 visible: iconv (and Node) replace
+ * them with U+FFFD, which a file may also hold as text, so a line with them could not be told and
+ * would be imported changed. Valid pieces are decoded natively (one check, one copy).
+ */
+class MarkingUtf8Decoder {
+  /** The first bytes of a character cut by the end of the last piece. */
+  private cut: Buffer = Buffer.alloc(0);
+
+  /** `text`: false when only `seen` matters (no text is made). */
+  constructor(
+    private readonly seen?: TextSeen,
+    private readonly text = true,
+  ) {}
+
+  write(piece: Buffer): string {
+    let head = '';
+    let from = 0;
+    if (this.cut.length > 0) {
+      // The cut character's other bytes begin this piece (or they are missing: its bytes are invalid).
+      const wanted = this.cut[0]! >= 0xf0 ? 4 : this.cut[0]! >= 0xe0 ? 3 : 2;
+      while (from < piece.length && this.cut.length + from < wanted && (piece[from]! & 0xc0) === 0x80) from++;
+      const joined = Buffer.concat([this.cut, piece.subarray(0, from)]);
+      if (joined.length < wanted && from === piece.length) {
+        this.cut = joined;
+        return '';
+      }
+      this.cut = Buffer.alloc(0);
+      head = this.decoded(joined);
+    }
+    const end = cutCharacterAt(piece);
+    if (end < piece.length) this.cut = Buffer.from(piece.subarray(end));
+    return head + this.decoded(piece.subarray(from, end));
+  }
+
+  end(): string {
+    const rest = this.cut.length > 0 ? this.decoded(this.cut) : '';
+    this.cut = Buffer.alloc(0);
+    return rest;
+  }
+
+  private decoded(bytes: Buffer): string {
+    if (isUtf8(bytes)) return this.text ? bytes.toString('utf8') : '';
+    if (this.seen) this.seen.invalidBytes = true;
+    return this.text ? markedUtf8(bytes) : '';
+  }
+}
+
+/** The bytes Windows-1252 leaves undefined (iconv, as Node, would make them U+FFFD). */
+const UNDEFINED_IN_1252 = [0x81, 0x8d, 0x8f, 0x90, 0x9d];
+
+/** A Windows-1252 decoder that marks the bytes the encoding leaves undefined (one byte, one character: the marks stand where the bytes were). */
+class Marking1252Decoder {
+  private readonly decoder = iconv.getDecoder('win1252', { stripBOM: false });
+
+  constructor(
+    private readonly seen?: TextSeen,
+    private readonly text = true,
+  ) {}
+
+  write(piece: Buffer): string {
+    const invalid = UNDEFINED_IN_1252.some((b) => piece.includes(b));
+    if (!invalid) return this.text ? this.decoder.write(piece) : '';
+    if (this.seen) this.seen.invalidBytes = true;
+    if (!this.text) return '';
+    const text = this.decoder.write(piece);
+    let marked = '';
+    let from = 0;
+    for (let i = 0; i < piece.length; i++) {
+      if (!UNDEFINED_IN_1252.includes(piece[i]!)) continue;
+      marked += text.slice(from, i) + String.fromCharCode(INVALID_BYTE + piece[i]!);
+      from = i + 1;
+    }
+    return marked + text.slice(from);
+  }
+
+  end(): string {
+    return this.decoder.end() ?? '';
+  }
+}
+
+/** A decoder for `encoding` whose text marks bytes that are no character of it (ISO-8859-1 has none). */
+function decoderOf(encoding: FileEncoding, seen?: TextSeen, text = true): { write(piece: Buffer): string; end(): string | undefined } {
+  if (ICONV_NAMES[encoding] === 'utf8') return new MarkingUtf8Decoder(seen, text);
+  if (encoding === 'Windows-1252') return new Marking1252Decoder(seen, text);
+  return iconv.getDecoder(ICONV_NAMES[encoding], { stripBOM: false });
+}
+
+const encodingName = (encoding: FileEncoding) => (encoding === 'UTF-8-BOM' ? 'UTF-8' : encoding);
+
+/** The first of `count` values holding an `INVALID_BYTE` mark (a lone low surrogate of its range), or -1. */
+function invalidValueAt(values: readonly (string | null | undefined)[], count: number): number {
+  for (let i = 0; i < count; i++) if (holdsInvalidByte(values[i])) return i;
+  return -1;
+}
+
+function holdsInvalidByte(text: string | null | undefined): boolean {
+  if (!text) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= INVALID_BYTE + 0x80 && c <= INVALID_BYTE + 0xff && !(i > 0 && text.charCodeAt(i - 1) >= 0xd800 && text.charCodeAt(i - 1) <= 0xdbff)) return true;
+  }
+  return false;
+}
+
 function startsWithUtf8Mark(buffer: Buffer, length: number): boolean {
   return length >= UTF8_MARK.length && buffer[0] === UTF8_MARK[0] && buffer[1] === UTF8_MARK[1] && buffer[2] === UTF8_MARK[2];
 }
 
-/** `textPieces` as a stream, for csv-parse and readline (destroying it closes the file). */
-function textOf(path: string, encoding: FileEncoding): Readable {
-  return Readable.from(textsOf(textPieces(path, encoding)));
+async function* utf16Pieces(pieces: AsyncIterable<{ text: string }>): AsyncGenerator<Buffer> {
+  for await (const { text } of pieces) if (text.length > 0) yield Buffer.from(text, 'utf16le');
+}
+
+/** Whether the file at `path` holds bytes that are no character of `encoding` (read with native checks only, no text made). */
+async function holdsInvalidBytes(path: string, encoding: FileEncoding): Promise<boolean> {
+  const seen: TextSeen = { invalidBytes: false };
+  const decoder = decoderOf(encoding, seen, false);
+  const file = await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(PIECE);
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, PIECE, null);
+      if (bytesRead === 0) break;
+      decoder.write(buffer.subarray(0, bytesRead));
+      if (seen.invalidBytes) return true;
+    }
+    decoder.end();
+    return seen.invalidBytes;
+  } finally {
+    await file.close();
+  }
+}
+
+/** `textPieces` as a stream, for csv-parse and the JSON Lines reader (destroying it closes the file). */
+function textOf(path: string, encoding: FileEncoding, seen?: TextSeen): Readable {
+  return Readable.from(textsOf(textPieces(path, encoding, seen)));
 }
 
 async function* textsOf(pieces: AsyncIterable<{ text: string }>): AsyncGenerator<string> {
@@ -117,7 +296,8 @@ export async function fileColumnNames(path: string, format: FileFormat, dialect:
   if (format === 'Csv') {
     // The header only: csv-parse stops after the first record instead of parsing the whole first piece.
     for await (const { record } of parsedCsv(path, dialect, 1)) return record.map((v) => v ?? '');
-    return undefined;
+    // Not an empty table: a file without its header is no file of this dialect (an export that failed).
+    throw new InvalidFileError('the file is empty: no header row');
   }
   for await (const record of jsonLinesRecords(path, dialect.encoding)) if ('fields' in record) return [...record.fields.keys()];
   return undefined;
@@ -137,15 +317,21 @@ export function csvOptions(dialect: CsvDialect): Options {
     record_delimiter: ['\r\n', '\n', '\r'],
     relax_column_count: true,
     skip_empty_lines: true,
+    // A record past the limit (an unclosed quote in a large file) fails the parse instead of filling memory.
+    max_record_size: MAX_RECORD_BYTES,
     info: true,
     cast: (value, context) => (dialect.emptyIsNull && value === '' && !context.quoting ? (null as unknown as string) : value),
   };
 }
 
 /** csv-parse's records (with `records`, only that many), for text whose quoting the byte scan could not vouch for. */
-function parsedCsv(path: string, dialect: CsvDialect, records?: number): AsyncIterable<{ record: (string | null)[]; info: { lines: number } }> {
-  const text = textOf(path, dialect.encoding);
-  const parser = text.pipe(parse({ ...csvOptions(dialect), ...(records ? { to: records } : {}) }));
+function parsedCsv(path: string, dialect: CsvDialect, records?: number, seen?: TextSeen): AsyncIterable<{ record: (string | null)[]; info: { lines: number } }> {
+  // csv-parse reads bytes, and UTF-8 has no bytes for the marks of invalid bytes (lone surrogates:
+  // it would make them U+FFFD again); UTF-16 keeps them. Only for a file that holds such bytes.
+  const wide = seen?.invalidBytes === true;
+  const text = wide ? Readable.from(utf16Pieces(textPieces(path, dialect.encoding, seen))) : textOf(path, dialect.encoding, seen);
+  const options = csvOptions(dialect);
+  const parser = text.pipe(parse({ ...options, ...(wide ? { encoding: 'utf16le', max_record_size: 2 * MAX_RECORD_BYTES } : {}), ...(records ? { to: records } : {}) }));
   // The parser may stop before the end of the text (`records`, an error, a reader that stops): close the file then.
   parser.once('close', () => text.destroy());
   return parser;
@@ -169,6 +355,9 @@ async function* csvRecords(path: string, dialect: CsvDialect, columns: string[] 
     return wanted;
   };
   const reader = clean ? new CleanCsvReader(dialect.delimiter, dialect.quote, dialect.emptyIsNull) : undefined;
+  // Once bytes that are no character of the encoding were met, every field is read and looked at: a record holding them is rejected.
+  const seen: TextSeen = { invalidBytes: false };
+  let checking = false;
   // Without a header row the declared columns name the fields, for either reader: `named` runs
   // whether or not there is a `CleanCsvReader` to tell which fields it wants.
   if (!dialect.header && columns) {
@@ -178,21 +367,32 @@ async function* csvRecords(path: string, dialect: CsvDialect, columns: string[] 
   const take: CsvRecordHandler = (fields, count, line) => {
     if (!names) {
       const wanted = named(fields.slice(0, count).map((v) => v ?? ''));
-      reader?.want(wanted);
+      if (!checking) reader?.want(wanted);
       return;
     }
     if (count !== names.length) return sink.problem(line, `${count} fields, expected ${names.length}`);
+    if (checking) {
+      const invalid = invalidValueAt(fields, count);
+      if (invalid >= 0) return sink.problem(line, `not valid ${encodingName(dialect.encoding)} (column ${names[invalid]})`);
+    }
     for (let i = 0; i < at.length; i++) view[i] = at[i]! < 0 ? undefined : fields[at[i]!];
     sink.record(view, line);
   };
   if (!reader) {
-    for await (const { record, info } of parsedCsv(path, dialect)) {
+    // Told before the parse: csv-parse must then read the text as UTF-16.
+    if (dialect.encoding !== 'ISO-8859-1') seen.invalidBytes = await holdsInvalidBytes(path, dialect.encoding);
+    for await (const { record, info } of parsedCsv(path, dialect, undefined, seen)) {
+      checking = seen.invalidBytes;
       take(record, record.length, info.lines);
       yield 0;
     }
     return;
   }
-  for await (const { text, bytes } of textPieces(path, dialect.encoding)) {
+  for await (const { text, bytes } of textPieces(path, dialect.encoding, seen)) {
+    if (seen.invalidBytes && !checking) {
+      checking = true;
+      reader.want(undefined);
+    }
     reader.push(text, take);
     yield bytes;
   }
@@ -205,13 +405,70 @@ function jsonText(value: unknown): string | null {
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
-async function* jsonLinesRecords(path: string, encoding: FileEncoding): AsyncGenerator<{ line: number; fields: Map<string, string | null> } | { line: number; problem: string }> {
+/** An integer JSON.parse could not hold exactly (past 2^53): its digits are already rounded. */
+const inexact = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value);
+
+/** The longest JSON Lines line read, in characters: a longer one is rejected, not held in memory. */
+const MAX_LINE_CHARACTERS = MAX_RECORD_BYTES;
+
+/**
+ * The lines of a text (ending at CRLF, LF or CR, as readline ends them), each with its number; a
+ * line longer than `MAX_LINE_CHARACTERS` is given as undefined, its text dropped as it is read.
+ */
+async function* linesOf(pieces: AsyncIterable<string>): AsyncGenerator<{ line: number; text: string | undefined }> {
   let line = 0;
-  const input = textOf(path, encoding);
+  let held: string[] = [];
+  let length = 0;
+  let tooLong = false;
+  // The last piece ended with a CR: an LF that begins the next one belongs to it.
+  let afterCr = false;
+  // One per reader: its place (lastIndex) must survive the yields, while other files are read.
+  const lineEnd = /\r\n|\n|\r/g;
+  const take = (text: string) => {
+    if (tooLong) return;
+    length += text.length;
+    if (length > MAX_LINE_CHARACTERS) {
+      tooLong = true;
+      held = [];
+    } else if (text.length > 0) held.push(text);
+  };
+  const ended = () => {
+    const text = tooLong ? undefined : held.length === 1 ? held[0]! : held.join('');
+    held = [];
+    length = 0;
+    tooLong = false;
+    return { line: ++line, text };
+  };
+  for await (const piece of pieces) {
+    let from = afterCr && piece.charCodeAt(0) === 10 ? 1 : 0;
+    afterCr = false;
+    lineEnd.lastIndex = from;
+    for (let end = lineEnd.exec(piece); end; end = lineEnd.exec(piece)) {
+      take(piece.slice(from, end.index));
+      yield ended();
+      from = lineEnd.lastIndex;
+      if (end[0] === '\r' && from === piece.length) afterCr = true;
+    }
+    take(piece.slice(from));
+  }
+  if (length > 0 || tooLong) yield ended();
+}
+
+/** A JSON Lines file's objects (their values as parsed), or the reason a line is none. */
+async function* jsonLinesRecords(path: string, encoding: FileEncoding): AsyncGenerator<{ line: number; fields: Map<string, unknown> } | { line: number; problem: string }> {
+  const seen: TextSeen = { invalidBytes: false };
+  const input = textOf(path, encoding, seen);
   try {
-    for await (const text of createInterface({ input, crlfDelay: Infinity })) {
-      line++;
+    for await (const { line, text } of linesOf(input)) {
+      if (text === undefined) {
+        yield { line, problem: `a line longer than ${MAX_LINE_CHARACTERS >> 20} MiB` };
+        continue;
+      }
       if (text.trim() === '') continue;
+      if (seen.invalidBytes && holdsInvalidByte(text)) {
+        yield { line, problem: `not valid ${encodingName(encoding)}` };
+        continue;
+      }
       let value: unknown;
       try {
         value = JSON.parse(text);
@@ -223,7 +480,7 @@ async function* jsonLinesRecords(path: string, encoding: FileEncoding): AsyncGen
         yield { line, problem: 'not a JSON object' };
         continue;
       }
-      yield { line, fields: new Map(Object.entries(value).map(([k, v]) => [k, jsonText(v)])) };
+      yield { line, fields: new Map(Object.entries(value)) };
     }
   } finally {
     // A reader that stops early (the first record's names) leaves the file open otherwise.
@@ -242,8 +499,14 @@ async function* jsonRecords(path: string, encoding: FileEncoding, sink: RecordSi
   for await (const record of jsonLinesRecords(path, encoding)) {
     if ('problem' in record) sink.problem(record.line, record.problem);
     else {
-      for (let i = 0; i < view.length; i++) view[i] = record.fields.get(sink.columns[i]!) ?? null;
-      sink.record(view, record.line);
+      const rounded = sink.columns.find((column) => inexact(record.fields.get(column)));
+      if (rounded !== undefined) {
+        const value = record.fields.get(rounded) as number;
+        sink.problem(record.line, `the number ${value} in column ${rounded} is past what a JSON number holds exactly (2^53): write it as a string`);
+      } else {
+        for (let i = 0; i < view.length; i++) view[i] = jsonText(record.fields.get(sink.columns[i]!));
+        sink.record(view, record.line);
+      }
     }
     yield 0;
   }

@@ -110,7 +110,8 @@ function canonicalInteger(value: string): string | undefined {
 /**
  * `[+-]?(\d+(\.\d*)?|\.\d+)` as the decimal's canonical text (no plus, digits before the point, no
  * trailing zeros after it, no point without digits after it); undefined when it is none. With
- * `comma`, the point may be written as a comma (the first one; as before, a point still counts).
+ * `comma`, the point is written as a comma, and a point is refused: where the decimal separator is
+ * a comma, "1.234" groups thousands (1234), and reading it as 1.234 would import it 1000 times too small.
  */
 function canonicalDecimal(value: string, comma: boolean): string | undefined {
   const n = value.length;
@@ -124,7 +125,7 @@ function canonicalDecimal(value: string, comma: boolean): string | undefined {
     if (c >= ZERO && c <= NINE) {
       if (dot < 0) before++;
       else after++;
-    } else if (dot < 0 && (c === DOT || (comma && c === COMMA))) dot = i;
+    } else if (dot < 0 && c === (comma ? COMMA : DOT)) dot = i;
     else return undefined;
   }
   if (before === 0 && after === 0) return undefined;

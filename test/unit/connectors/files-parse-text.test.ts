@@ -27,7 +27,11 @@ const dialect = (encoding: FileEncoding): CsvDialect => ({ delimiter: ',', quote
 async function recordsOf(path: string, encoding: FileEncoding): Promise<{ clean: string[][]; parsed: string[][] }> {
   const read = async (clean: boolean) => {
     const records: string[][] = [];
-    const sink = { columns: ['id', 'name'], record: (values: readonly (string | null | undefined)[]) => void records.push(values.map((v) => v ?? '')), problem: () => {} };
+    const sink = {
+      columns: ['id', 'name'],
+      record: (values: readonly (string | null | undefined)[]) => void records.push(values.map((v) => v ?? '')),
+      problem: (_line: number, reason: string) => void records.push(['rejected', reason]),
+    };
     for await (const _ of readRecords(path, 'Csv', dialect(encoding), undefined, clean, sink));
     return records;
   };
@@ -83,12 +87,12 @@ describe('pieces of ASCII only become text by a copy, the others through the dec
     expect(parsed).toEqual(rows);
   });
 
-  it('a piece of ASCII after a piece that ends inside an invalid character: the replacement character stays where the bytes were', async () => {
+  it('a piece of ASCII after a piece that ends inside an invalid character: the invalid byte is not lost, its line is rejected', async () => {
     const lead = Buffer.concat([header, Buffer.from(`1,${'a'.repeat(2 * PIECE - 1 - header.length - 2)}`), Buffer.from([0xc3])]);
     expect(lead.length).toBe(2 * PIECE);
     const bytes = Buffer.concat([lead, Buffer.from(`x\n2,${'b'.repeat(PIECE)}\n`)]);
     const { clean, parsed } = await recordsOf(write(bytes), 'UTF-8');
-    const rows = [['1', `${'a'.repeat(2 * PIECE - 1 - header.length - 2)}\ufffdx`], ['2', 'b'.repeat(PIECE)]];
+    const rows = [['rejected', 'not valid UTF-8 (column name)'], ['2', 'b'.repeat(PIECE)]];
     expect(clean).toEqual(rows);
     expect(parsed).toEqual(rows);
   });

@@ -42,6 +42,8 @@ describe('files rows: positions and ISO dates on the per-row path', () => {
       const text = value.trim();
       if (text === '') return 'null';
       if (type === 'Integer') return /^[+-]?\d+$/.test(text) ? BigInt(text).toString() : undefined;
+      // With a decimal comma, a point groups thousands: refused, not read as the decimal point.
+      if (separator === ',' && text.includes('.')) return undefined;
       const normal = separator === ',' ? text.replace(',', '.') : text;
       if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(normal)) return undefined;
       const unsigned = normal.startsWith('+') ? normal.slice(1) : normal;
