@@ -9,7 +9,7 @@ import { failpoint } from '../../util/failpoint.js';
 import { ENV_SCRATCH_LIMIT, keptCopiesBytes } from '../../util/scratch.js';
 import { Inventory, type ReadyFile } from './inventory.js';
 import { loadDecryptionKeys } from './keys.js';
-import { openLocation, type FileLocation, type FileLocationContext } from './location.js';
+import { moveIntoFolder, openLocation, type FileLocation, type FileLocationContext } from './location.js';
 import { dialectOf } from './parse.js';
 import { FilesSession, type FileEntity } from './session.js';
 import type { StagedSideRow } from './side-reader.js';
@@ -163,9 +163,7 @@ async function moveProcessed(endpoint: FilesEndpoint, opening: FileLocation | Pr
     const processed = endpoint.processedDirectory ?? 'processed';
     for (const { record } of files) {
       if (record.path !== record.name) continue;
-      const to = `${processed}/${record.name}`;
-      await location.move(record.path, to);
-      await recordFileMoved(state.client, record.id, to);
+      await recordFileMoved(state.client, record.id, await moveIntoFolder(location, record.path, processed, record.name));
     }
   } finally {
     if (owned) await location.close();

@@ -9,7 +9,7 @@ import { markFileFailed, nextFileId, recordFileMoved, rememberFile, sourceFiles,
 import type { StateDb } from '../../store/state-connection.js';
 import { ConfigError, FerryError } from '../../util/errors.js';
 import { decodeFile, DownloadFeed, InvalidFileError, type DecryptionKeys } from './decode.js';
-import { MoveError, type FileLocation } from './location.js';
+import { MoveError, moveIntoFolder, type FileLocation } from './location.js';
 import { QuotingScan } from './csv-quotes.js';
 import { checkSyntax, dialectOf, fileColumnNames } from './parse.js';
 
@@ -197,11 +197,9 @@ export class Inventory {
     for (const entry of seen) {
       const record = known.find((k) => k.name === entry.name && k.status === 'imported' && k.path === entry.name);
       if (!record) continue;
-      const to = `${processed}/${record.name}`;
-      // An earlier file of that name is there, as its record says: the move would be refused (after downloading both to compare).
-      if (known.some((k) => k.path === to && k.sha256 !== record.sha256)) continue;
+      let to: string;
       try {
-        await this.location.move(record.path, to);
+        to = await moveIntoFolder(this.location, record.path, processed, record.name);
       } catch (error) {
         if (error instanceof MoveError) continue;
         throw error;
@@ -394,13 +392,12 @@ export class Inventory {
     await markFileFailed(this.state, record.id, reason, this.runId);
     const failed = this.endpoint.failedDirectory;
     if (!failed || record.path !== record.name) return '';
-    let to = `${failed}/${record.name}`;
+    let to: string;
     try {
-      for (let n = 2; await this.location.fileExists(to); n++) to = `${failed}/${numbered(record.name, n)}`;
-      await this.location.move(record.path, to);
+      to = await moveIntoFolder(this.location, record.path, failed, record.name);
     } catch (error) {
       if (!(error instanceof MoveError)) throw error;
-      return `; moving it to ${to} failed: ${error.why}`;
+      return `; moving it to ${error.to} failed: ${error.why}`;
     }
     await recordFileMoved(this.state, record.id, to);
     try {
@@ -414,10 +411,4 @@ export class Inventory {
   async close(): Promise<void> {
     await rm(await this.work, { recursive: true, force: true });
   }
-}
-
-/** `name` with ` (n)` before its extensions: `changes-4.csv.gz` as `changes-4 (2).csv.gz` (a leading dot is no extension). */
-export function numbered(name: string, n: number): string {
-  const dot = name.indexOf('.', 1);
-  return dot < 0 ? `${name} (${n})` : `${name.slice(0, dot)} (${n})${name.slice(dot)}`;
 }

@@ -18,8 +18,8 @@ export interface FileLocation {
   download(path: string, into: Writable): Promise<void>;
   /**
    * Moves a file, making the destination's folder first. A different file already at `to` is never
-   * replaced (it may be one imported or refused before, which its record says is there): that, and
-   * every other failure, is a `MoveError`, the file staying where it was.
+   * replaced (it may be one imported or refused before, which its record says is there): that is a
+   * `NameTakenError`, every other failure a `MoveError`, the file staying where it was.
    */
   move(from: string, to: string): Promise<void>;
   /** Whether a file is at `path`. */
@@ -45,6 +45,41 @@ export class MoveError extends FerryError {
     super(`cannot move ${from} to ${to} (${what}): ${why}; the file stays where it is`, 1, options);
     this.name = 'MoveError';
   }
+}
+
+/** A move refused because a different file already holds the destination's name. */
+export class NameTakenError extends MoveError {
+  constructor(from: string, to: string, what: string) {
+    super(from, to, what, 'a different file of that name is already there');
+    this.name = 'NameTakenError';
+  }
+}
+
+/**
+ * Moves a file into `directory` under its own name, or under the first free `NAME (n)` when a
+ * different file holds that name (one imported or refused before, which its record says is there:
+ * never replaced); the same bytes there are replaced. Returns where the file went.
+ */
+export async function moveIntoFolder(location: FileLocation, from: string, directory: string, name: string): Promise<string> {
+  try {
+    await location.move(from, `${directory}/${name}`);
+    return `${directory}/${name}`;
+  } catch (error) {
+    if (!(error instanceof NameTakenError)) throw error;
+  }
+  // One listing, not a look per name tried: a partner who sends the same name daily fills the folder with them.
+  const taken = new Set((await location.list(directory)).map((entry) => entry.name));
+  let n = 2;
+  while (taken.has(numbered(name, n))) n++;
+  const to = `${directory}/${numbered(name, n)}`;
+  await location.move(from, to);
+  return to;
+}
+
+/** `name` with ` (n)` before its extensions: `changes-4.csv.gz` as `changes-4 (2).csv.gz` (a leading dot is no extension). */
+export function numbered(name: string, n: number): string {
+  const dot = name.indexOf('.', 1);
+  return dot < 0 ? `${name} (${n})` : `${name.slice(0, dot)} (${n})${name.slice(dot)}`;
 }
 
 /** Why a rename failed, in a few words (the servers' own messages name their absolute paths, or only say 550). */
@@ -82,7 +117,7 @@ async function moveWithoutReplacing(location: FileLocation, from: string, to: st
     if (await location.fileExists(to)) {
       // One after the other: an FTP connection carries one transfer at a time.
       const there = await digestOf((into) => location.download(to, into));
-      if (there !== (await digestOf((into) => location.download(from, into)))) throw new MoveError(from, to, location.what, 'a different file of that name is already there');
+      if (there !== (await digestOf((into) => location.download(from, into)))) throw new NameTakenError(from, to, location.what);
     }
     await rename();
   } catch (error) {

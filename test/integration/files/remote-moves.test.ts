@@ -53,23 +53,29 @@ describe.each(INBOX_KINDS)('files source ($kind): moving files to processed/ and
 
   afterAll(() => inbox?.close());
 
-  it.skipIf(!runnable)('a file sent again under the name of one moved to processed/ before does not replace it there', async () => {
-    const { run, fails, staff, records } = await flow('resent');
+  it.skipIf(!runnable)('a file sent again under the name of one moved to processed/ before does not replace it there: it goes to NAME (2)', async () => {
+    const { run, staff, records } = await flow('resent');
     writeFileSync(at('resent-1.csv'), csv('1;Ann;;;'));
     expect((await run()).totals.created).toBe(1);
     expect(text('processed', 'resent-1.csv')).toBe(csv('1;Ann;;;').toString());
 
-    // The partner sends other content under the same name: it is imported, and the one in processed/ stays as it was.
+    // The partner sends other content under the same name, twice: each is imported, and the ones in processed/ stay as they were.
     writeFileSync(at('resent-1.csv'), csv('2;Ben Other;;;'));
-    expect(await fails()).toMatch(/^cannot move resent-1\.csv to processed\/resent-1\.csv \(.+\): a different file of that name is already there; the file stays where it is$/);
-    expect(await staff()).toEqual(['1 Ann', '2 Ben Other']);
+    expect((await run()).totals.created).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    writeFileSync(at('resent-1.csv'), csv('3;Cy;;;'));
+    expect((await run()).totals.created).toBe(1);
+    expect(await staff()).toEqual(['1 Ann', '2 Ben Other', '3 Cy']);
+    expect(existsSync(at('resent-1.csv'))).toBe(false);
     expect(text('processed', 'resent-1.csv')).toBe(csv('1;Ann;;;').toString());
-    expect(text('resent-1.csv')).toBe(csv('2;Ben Other;;;').toString());
+    expect(text('processed', 'resent-1 (2).csv')).toBe(csv('2;Ben Other;;;').toString());
+    expect(text('processed', 'resent-1 (3).csv')).toBe(csv('3;Cy;;;').toString());
     expect(await records()).toEqual([
       ['resent-1.csv', 'imported', 'processed/resent-1.csv'],
-      ['resent-1.csv', 'imported', 'resent-1.csv'],
+      ['resent-1.csv', 'imported', 'processed/resent-1 (2).csv'],
+      ['resent-1.csv', 'imported', 'processed/resent-1 (3).csv'],
     ]);
-    // Recorded imported: the next run does not apply it again.
+    // Recorded imported: the next run does not apply anything again.
     expect((await run()).totals.read).toBe(0);
   }, 60_000);
 
