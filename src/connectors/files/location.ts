@@ -14,7 +14,10 @@ import { ConfigError, FerryError } from '../../util/errors.js';
 /** Where a files source's files are: paths are relative to its directory. */
 export interface FileLocation {
   readonly what: string;
+  /** The plain files of a directory; a file whose name is not valid UTF-8 cannot be addressed: it is left out, and `warnings` names it. */
   list(directory: string): Promise<RemoteEntry[]>;
+  /** One line per file left out of a listing so far (see `list`), for the run's report. */
+  warnings(): string[];
   download(path: string, into: Writable): Promise<void>;
   /**
    * Moves a file, making the destination's folder first. A different file already at `to` is never
@@ -95,6 +98,49 @@ function whyMoveFailed(error: unknown): string {
   return message;
 }
 
+/** The warnings of a location's listings: one per file, however often it is listed. */
+class SkippedNames {
+  private readonly lines = new Map<string, string>();
+
+  constructor(private readonly what: () => string) {}
+
+  add(directory: string, shown: string): void {
+    const key = `${directory}\u0000${shown}`;
+    const where = directory ? `${directory}/ of ${this.what()}` : this.what();
+    if (!this.lines.has(key)) this.lines.set(key, `skipped a file whose name is not valid UTF-8 (shown as ${shown}) in ${where}: ask the partner to rename it`);
+  }
+
+  all(): string[] {
+    return [...this.lines.values()];
+  }
+}
+
+/** A file name's bytes as text, each byte that is not part of valid UTF-8 shown as `\xNN`; undefined when all are. */
+export function escapedIfInvalid(bytes: Buffer): string | undefined {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return undefined;
+  } catch {
+    let shown = '';
+    let at = 0;
+    while (at < bytes.length) {
+      // The longest valid sequence from here (1 to 4 bytes), or one byte escaped.
+      let taken = 0;
+      for (let n = Math.min(4, bytes.length - at); n >= 1 && !taken; n--) {
+        try {
+          shown += new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(at, at + n));
+          taken = n;
+        } catch {
+          // not a whole character: a shorter one, or an escape
+        }
+      }
+      if (!taken) shown += `\\x${bytes[at]!.toString(16).toUpperCase().padStart(2, '0')}`;
+      at += taken || 1;
+    }
+    return shown;
+  }
+}
+
 /** The SHA-256 of a file's bytes, as `download` streams them. */
 async function digestOf(download: (into: Writable) => Promise<void>): Promise<string> {
   const hash = createHash('sha256');
@@ -127,6 +173,8 @@ async function moveWithoutReplacing(location: FileLocation, from: string, to: st
 }
 
 class LocalDirectory implements FileLocation {
+  private readonly skipped = new SkippedNames(() => this.what);
+
   constructor(private readonly root: string) {}
 
   get what(): string {
@@ -135,19 +183,27 @@ class LocalDirectory implements FileLocation {
 
   async list(directory: string): Promise<RemoteEntry[]> {
     const path = join(this.root, directory);
-    let names: string[];
+    let names: Buffer[];
     try {
-      names = await readdir(path);
+      // As bytes: a name that is not UTF-8 read as a string is changed (U+FFFD), and no file has that name.
+      names = await readdir(path, { encoding: 'buffer' });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
     }
     const entries: RemoteEntry[] = [];
-    for (const name of names) {
-      const info = await stat(join(path, name)).catch(() => undefined);
-      if (info?.isFile()) entries.push({ name, size: info.size, modifiedAt: info.mtime });
+    for (const bytes of names) {
+      const shown = escapedIfInvalid(bytes);
+      const info = await stat(Buffer.concat([Buffer.from(`${path}/`), bytes])).catch(() => undefined);
+      if (!info?.isFile()) continue;
+      if (shown === undefined) entries.push({ name: bytes.toString('utf8'), size: info.size, modifiedAt: info.mtime });
+      else this.skipped.add(directory, shown);
     }
     return entries;
+  }
+
+  warnings(): string[] {
+    return this.skipped.all();
   }
 
   async download(path: string, into: Writable): Promise<void> {
@@ -184,6 +240,8 @@ class LocalDirectory implements FileLocation {
 
 /** An SFTP/FTPS server through its ExportTarget: the same pinned host key, CA bundle and credentials as exports. */
 class RemoteDirectory implements FileLocation {
+  private readonly skipped = new SkippedNames(() => this.what);
+
   constructor(
     private readonly connection: Connection,
     readonly what: string,
@@ -191,7 +249,12 @@ class RemoteDirectory implements FileLocation {
   ) {}
 
   list(directory: string): Promise<RemoteEntry[]> {
-    return this.connection.list(remotePath(this.base, directory));
+    // Only the decoded name is known (U+FFFD in place of its bytes): shown with ? there.
+    return this.connection.list(remotePath(this.base, directory), (name) => this.skipped.add(directory, name.replace(/\uFFFD/g, '?')));
+  }
+
+  warnings(): string[] {
+    return this.skipped.all();
   }
 
   download(path: string, into: Writable): Promise<void> {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { Client, FTPContext, FTPError, type FileInfo } from 'basic-ftp';
-import { networkError, parentOf, remotePath, temporaryName, TransferError, type Connection, type RemoteEntry, type ResolvedTarget, type UploadResult } from './types.js';
+import { networkError, parentOf, undecodable, remotePath, temporaryName, TransferError, type Connection, type RemoteEntry, type ResolvedTarget, type UploadResult } from './types.js';
 
 /** Certificate verification failures: retrying cannot help. */
 const VERIFY_CODES = /^(UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|CERT_|ERR_TLS_CERT_ALTNAME|HOSTNAME_MISMATCH)/;
@@ -70,14 +70,15 @@ class FtpConnection implements Connection {
     return remotePath(this.target.spec.directory, relative);
   }
 
-  async list(directory: string): Promise<RemoteEntry[]> {
+  async list(directory: string, unaddressable?: (shown: string) => void): Promise<RemoteEntry[]> {
     const path = this.path(directory);
     try {
       const entries = await this.listReportingUnreadable(path).catch((error: unknown) => {
         if (error instanceof FTPError && error.code === 550) return [];
         throw error;
       });
-      const files = entries.filter((e) => e.isFile);
+      const files = entries.filter((e) => e.isFile && !undecodable(e.name));
+      for (const file of entries.filter((e) => e.isFile && undecodable(e.name))) unaddressable?.(file.name);
       const listed: RemoteEntry[] = [];
       // LIST times are minutes at best (vsftpd has no MLSD); MDTM gives seconds.
       for (const file of files) listed.push({ name: file.name, size: file.size, modifiedAt: await this.client.lastMod(remotePath(path, file.name)) });

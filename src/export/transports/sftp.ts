@@ -3,7 +3,7 @@ import { Readable, type Writable } from 'node:stream';
 import type { Client, SFTPWrapper } from 'ssh2';
 import SftpClient from 'ssh2-sftp-client';
 import { hostKeyMatches, sha256Fingerprint } from './host-key.js';
-import { networkError, parentOf, remotePath, temporaryName, TransferError, type Connection, type RemoteEntry, type ResolvedTarget, type UploadResult } from './types.js';
+import { networkError, parentOf, undecodable, remotePath, temporaryName, TransferError, type Connection, type RemoteEntry, type ResolvedTarget, type UploadResult } from './types.js';
 
 function classify(error: unknown, what: string, hostKeyRejected: string | undefined): TransferError {
   if (error instanceof TransferError) return error;
@@ -79,12 +79,13 @@ class SftpConnection implements Connection {
     return remotePath(this.target.spec.directory, relative);
   }
 
-  async list(directory: string): Promise<RemoteEntry[]> {
+  async list(directory: string, unaddressable?: (shown: string) => void): Promise<RemoteEntry[]> {
     const path = this.path(directory);
     try {
       if (!(await this.client.exists(path))) return [];
-      const entries = await this.client.list(path);
-      return entries.filter((e) => e.type === '-').map((e) => ({ name: e.name, size: e.size, modifiedAt: new Date(e.modifyTime) }));
+      const files = (await this.client.list(path)).filter((e) => e.type === '-');
+      for (const file of files.filter((e) => undecodable(e.name))) unaddressable?.(file.name);
+      return files.filter((e) => !undecodable(e.name)).map((e) => ({ name: e.name, size: e.size, modifiedAt: new Date(e.modifyTime) }));
     } catch (error) {
       throw classify(error, this.what(), undefined);
     }

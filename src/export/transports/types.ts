@@ -54,8 +54,12 @@ export interface Connection {
   putAtomically(content: Readable, finalName: string, expectedBytes: number, token: string): Promise<UploadResult>;
   /** Writes, renames and removes a small probe file. */
   checkWritable(): Promise<void>;
-  /** The plain files of a directory (paths below the target's directory); a missing directory has none. */
-  list(directory: string): Promise<RemoteEntry[]>;
+  /**
+   * The plain files of a directory (paths below the target's directory); a missing directory has none.
+   * A name the server sent that is not valid UTF-8 cannot be addressed again (it was decoded with
+   * U+FFFD in place of its bytes): it is left out, and passed to `unaddressable` as it was decoded.
+   */
+  list(directory: string, unaddressable?: (shown: string) => void): Promise<RemoteEntry[]>;
   /** Streams a file (a path below the target's directory) into `into`, which it ends. */
   download(path: string, into: Writable): Promise<void>;
   /** Renames a file, making the destination's directory first (paths below the target's directory). */
@@ -72,6 +76,11 @@ export interface RemoteEntry {
   name: string;
   size: number;
   modifiedAt: Date;
+}
+
+/** Whether a name as a listing decoded it had bytes that are not UTF-8 (decoded as U+FFFD): such a name cannot be sent back. */
+export function undecodable(name: string): boolean {
+  return name.includes('\uFFFD');
 }
 
 /** The directory part of a path ('' for a bare name). */
