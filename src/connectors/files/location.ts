@@ -8,7 +8,7 @@ import type { FilesEndpoint } from '../../api/files.js';
 import type { ExportTargetSpec } from '../../api/exporttarget.js';
 import type { ExportSecrets } from '../../export/secrets.js';
 import { connect, resolveTarget } from '../../export/transports/index.js';
-import { remotePath, TransferError, type Connection, type RemoteEntry } from '../../export/transports/types.js';
+import { escapedIfInvalid, remotePath, TransferError, type Connection, type RemoteEntry } from '../../export/transports/types.js';
 import { ConfigError, FerryError } from '../../util/errors.js';
 
 /** Where a files source's files are: paths are relative to its directory. */
@@ -112,32 +112,6 @@ class SkippedNames {
 
   all(): string[] {
     return [...this.lines.values()];
-  }
-}
-
-/** A file name's bytes as text, each byte that is not part of valid UTF-8 shown as `\xNN`; undefined when all are. */
-export function escapedIfInvalid(bytes: Buffer): string | undefined {
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return undefined;
-  } catch {
-    let shown = '';
-    let at = 0;
-    while (at < bytes.length) {
-      // The longest valid sequence from here (1 to 4 bytes), or one byte escaped.
-      let taken = 0;
-      for (let n = Math.min(4, bytes.length - at); n >= 1 && !taken; n--) {
-        try {
-          shown += new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(at, at + n));
-          taken = n;
-        } catch {
-          // not a whole character: a shorter one, or an escape
-        }
-      }
-      if (!taken) shown += `\\x${bytes[at]!.toString(16).toUpperCase().padStart(2, '0')}`;
-      at += taken || 1;
-    }
-    return shown;
   }
 }
 
@@ -249,8 +223,7 @@ class RemoteDirectory implements FileLocation {
   ) {}
 
   list(directory: string): Promise<RemoteEntry[]> {
-    // Only the decoded name is known (U+FFFD in place of its bytes): shown with ? there.
-    return this.connection.list(remotePath(this.base, directory), (name) => this.skipped.add(directory, name.replace(/\uFFFD/g, '?')));
+    return this.connection.list(remotePath(this.base, directory), (shown) => this.skipped.add(directory, shown));
   }
 
   warnings(): string[] {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { Client, FTPContext, FTPError, type FileInfo } from 'basic-ftp';
-import { networkError, parentOf, undecodable, remotePath, temporaryName, TransferError, type Connection, type RemoteEntry, type ResolvedTarget, type UploadResult } from './types.js';
+import { escapedIfInvalid, networkError, parentOf, remotePath, temporaryName, TransferError, type Connection, type RemoteEntry, type ResolvedTarget, type UploadResult } from './types.js';
 
 /** Certificate verification failures: retrying cannot help. */
 const VERIFY_CODES = /^(UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|CERT_|ERR_TLS_CERT_ALTNAME|HOSTNAME_MISMATCH)/;
@@ -77,8 +77,14 @@ class FtpConnection implements Connection {
         if (error instanceof FTPError && error.code === 550) return [];
         throw error;
       });
-      const files = entries.filter((e) => e.isFile && !undecodable(e.name));
-      for (const file of entries.filter((e) => e.isFile && undecodable(e.name))) unaddressable?.(file.name);
+      const files: FileInfo[] = [];
+      for (const entry of entries.filter((e) => e.isFile)) {
+        // The listing was read as Latin-1, byte for byte: the name's bytes, UTF-8 when it can be addressed.
+        const bytes = Buffer.from(entry.name, 'latin1');
+        const shown = escapedIfInvalid(bytes);
+        if (shown === undefined) files.push(Object.assign(entry, { name: bytes.toString('utf8') }));
+        else unaddressable?.(shown);
+      }
       const listed: RemoteEntry[] = [];
       // LIST times are minutes at best (vsftpd has no MLSD); MDTM gives seconds.
       for (const file of files) listed.push({ name: file.name, size: file.size, modifiedAt: await this.client.lastMod(remotePath(path, file.name)) });
@@ -101,9 +107,13 @@ class FtpConnection implements Connection {
       FTPContext.prototype.log.call(ftp, message);
     };
     let entries: FileInfo[];
+    // Read as Latin-1 (each byte one character), so a name that is not UTF-8 is seen as its bytes instead
+    // of U+FFFD; the path is sent as its UTF-8 bytes all the same.
+    ftp.encoding = 'latin1';
     try {
-      entries = await this.client.list(path || undefined);
+      entries = await this.client.list(path ? Buffer.from(path, 'utf8').toString('latin1') : undefined);
     } finally {
+      ftp.encoding = 'utf8';
       delete (ftp as { log?: unknown }).log;
     }
     if (unopened && (await this.directoryExists(path, false))) {

@@ -84,7 +84,8 @@ class SftpConnection implements Connection {
     try {
       if (!(await this.client.exists(path))) return [];
       const files = (await this.client.list(path)).filter((e) => e.type === '-');
-      for (const file of files.filter((e) => undecodable(e.name))) unaddressable?.(file.name);
+      // ssh2 gives names decoded (U+FFFD in place of bytes that are not UTF-8): shown with ? there.
+      for (const file of files.filter((e) => undecodable(e.name))) unaddressable?.(file.name.replace(/\uFFFD/g, '?'));
       return files.filter((e) => !undecodable(e.name)).map((e) => ({ name: e.name, size: e.size, modifiedAt: new Date(e.modifyTime) }));
     } catch (error) {
       throw classify(error, this.what(), undefined);

@@ -56,8 +56,9 @@ export interface Connection {
   checkWritable(): Promise<void>;
   /**
    * The plain files of a directory (paths below the target's directory); a missing directory has none.
-   * A name the server sent that is not valid UTF-8 cannot be addressed again (it was decoded with
-   * U+FFFD in place of its bytes): it is left out, and passed to `unaddressable` as it was decoded.
+   * A name the server sent that is not valid UTF-8 cannot be addressed by its text: it is left out,
+   * and passed to `unaddressable` as shown to people (see `escapedIfInvalid`, or with `?` where the
+   * transport only has it decoded).
    */
   list(directory: string, unaddressable?: (shown: string) => void): Promise<RemoteEntry[]>;
   /** Streams a file (a path below the target's directory) into `into`, which it ends. */
@@ -81,6 +82,32 @@ export interface RemoteEntry {
 /** Whether a name as a listing decoded it had bytes that are not UTF-8 (decoded as U+FFFD): such a name cannot be sent back. */
 export function undecodable(name: string): boolean {
   return name.includes('\uFFFD');
+}
+
+/** A file name's bytes as text, each byte that is not part of valid UTF-8 shown as `\xNN`; undefined when all are. */
+export function escapedIfInvalid(bytes: Buffer): string | undefined {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return undefined;
+  } catch {
+    let shown = '';
+    let at = 0;
+    while (at < bytes.length) {
+      // The longest valid sequence from here (1 to 4 bytes), or one byte escaped.
+      let taken = 0;
+      for (let n = Math.min(4, bytes.length - at); n >= 1 && !taken; n--) {
+        try {
+          shown += new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(at, at + n));
+          taken = n;
+        } catch {
+          // not a whole character: a shorter one, or an escape
+        }
+      }
+      if (!taken) shown += `\\x${bytes[at]!.toString(16).toUpperCase().padStart(2, '0')}`;
+      at += taken || 1;
+    }
+    return shown;
+  }
 }
 
 /** The directory part of a path ('' for a bare name). */
