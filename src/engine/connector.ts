@@ -383,6 +383,11 @@ export interface Connector {
    * files source records the files it imported and moves them away. The run can still fail after it.
    */
   finishRun?(run: { runId: string }): Promise<void>;
+  /**
+   * Lines about the run as a whole for its report's notes (a files source: files it left out because
+   * their names cannot be addressed). Read once, when the report is built, after the sessions closed.
+   */
+  runNotes?(): string[];
 }
 
 /** The columns of a source row, as every reader returns them. */

@@ -105,6 +105,8 @@ function finalReport(request: DefaultedRunRequest, times: { startedAt: Date; com
   const entities = plan ? (selection?.entities ?? plan.entities).map((e) => entityReport(e, results.get(e.name))) : [];
   for (const e of entities) e.categories = { ...outcome.categories?.get(e.name) };
   const rejectedSamples: RejectedSample[] = [...results.values()].flatMap((r) => r.rejected);
+  const { source, target } = request.connectors ?? {};
+  const notes = [...(request.notes ?? []), ...(source?.runNotes?.() ?? []), ...(target?.runNotes?.() ?? [])];
   return buildRunReport({
     runId: request.runId,
     flow: request.flowId,
@@ -116,7 +118,7 @@ function finalReport(request: DefaultedRunRequest, times: { startedAt: Date; com
     watermarksAfter: outcome.watermarksAfter,
     entities,
     rejectedSamples,
-    ...(request.notes ? { notes: request.notes } : {}),
+    ...(notes.length ? { notes } : {}),
     failure,
   });
 }

@@ -49,6 +49,8 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
   let sessions = 0;
   // Outlives the sessions: the engine closes them before the run's end is known.
   const consumed = new Map<number, ReadyFile>();
+  // The listings' warnings (files left out), kept past the sessions for the run's report.
+  const notes = new Set<string>();
   // Two-way side rows, per entity, made ready once per run (staged in temporary tables of the shared state connection, or a Delta side's records brought up to date).
   const sideRows = new Map<string, Promise<unknown>>();
   const oncePerRun = <T>(name: string, make: () => Promise<T>): Promise<T> => {
@@ -80,6 +82,7 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
     sideRows.clear();
     if (!current) return;
     const { location, state, inventory } = await current;
+    for (const warning of location.warnings()) notes.add(warning);
     await Promise.all([location.close().catch(() => {}), state.close(), inventory.close().catch(() => {})]);
   };
 
@@ -133,6 +136,7 @@ export function filesConnector(spec: SyncFlowSpec, context: FilesContext): Conne
         if (--sessions === 0) await closeShared();
       });
     },
+    runNotes: () => [...notes],
     async finishRun({ runId }): Promise<void> {
       // Every row is committed to the target, no file is recorded imported yet (crash tests).
       failpoint('files:finish-run');

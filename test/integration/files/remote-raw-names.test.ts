@@ -50,6 +50,8 @@ describe.each(INBOX_KINDS)('files source ($kind): a file whose name is not valid
 
     const first = await run();
     expect(first.status, first.error).toBe('Succeeded');
+    // The run's report says so (its notes reach the CLI's output, the SyncJob's status and the e-mails).
+    expect(first.notes).toEqual([expect.stringContaining(`skipped a file whose name is not valid UTF-8 (shown as ${SHOWN[kind]})`)]);
     expect(await staff()).toEqual(['1', '3']);
     expect(await records()).toEqual([
       ['changes-1.csv', 'imported', 'processed/changes-1.csv'],
@@ -58,6 +60,7 @@ describe.each(INBOX_KINDS)('files source ($kind): a file whose name is not valid
     await drop(inbox.dir, 'changes-4.csv', csv('4;Dee;;;'));
     const second = await run();
     expect(second.status, second.error).toBe('Succeeded');
+    expect(second.notes).toHaveLength(1);
     expect(await staff()).toEqual(['1', '3', '4']);
     expect(existsSync(Buffer.concat([Buffer.from(`${inbox.dir}/`), RAW_NAME]))).toBe(true);
 
