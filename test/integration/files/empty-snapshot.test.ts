@@ -102,6 +102,16 @@ describe('files source: a snapshot file with no records is refused, not read as 
     expect(existsSync(join(dir, 'processed', 'employees-2.csv'))).toBe(true);
   }, 120_000);
 
+  it('a delta file with no records is no change: imported as before', async () => {
+    const delta: FileSource = { ...CSV, contents: 'Delta' };
+    const { dir, run } = await imported(delta, { name: 'employees-1.csv', text: `${HEADER}\n1;Ann;;;\n2;Ben;;;\n` });
+    await drop(dir, 'employees-2.csv', Buffer.from(`${HEADER}\n`));
+    const report = await run();
+    expect(report.status, report.error).toBe('Succeeded');
+    expect(await staff()).toEqual(['1|Ann|false', '2|Ben|false']);
+    expect(existsSync(join(dir, 'processed', 'employees-2.csv'))).toBe(true);
+  }, 120_000);
+
   it('a file with one good line among rejected ones is read as usual: the good line is the table', async () => {
     const { run, dir } = await imported(NO_HEADER, { name: 'employees-1.csv', text: '1;Ann;;;\n2;Ben;;;\n' });
     await drop(dir, 'employees-2.csv', Buffer.from('1,Ann,,,\n2;Ben;;;\n'));
