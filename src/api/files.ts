@@ -147,6 +147,12 @@ export const FileSourceSchema = Type.Object(
       description:
         'Snapshot: each file holds every record; the newest file is the table, records absent from it are gone (detected by Full runs). Delta: each file holds changes, applied in file order; as the read-only side of a two-way flow, a record no new file names is unchanged, and Ferry keeps the records the files leave in its state database.',
     }),
+    allowEmptySnapshot: Type.Optional(
+      Type.Boolean({
+        description:
+          'Snapshot: accept a file with no records (or none that reads: every line rejected) as an empty table, whose Full run deletes or archives every record. Default false: such a file is refused as invalid (a partner’s export that failed), nothing from it applied.',
+      }),
+    ),
     orderBy: Type.Optional(
       StringEnum(FILE_ORDERS, { description: 'How files are ordered: by the part of the name orderCapture picks (or the whole name), or by modification time; default Name.' }),
     ),

@@ -93,6 +93,7 @@ export function filesErrors(spec: DefaultedSyncFlowSpec, raw: SyncFlow['spec']):
     });
     if (spec.direction === 'TwoWay') errors.push(...twoWayFileErrors(raw.entities?.[i], at));
     if (file.deletedWhen && file.contents !== 'Delta') errors.push(error(at('source', 'file', 'deletedWhen'), 'only used with contents: Delta'));
+    if (file.allowEmptySnapshot !== undefined && file.contents !== 'Snapshot') errors.push(error(at('source', 'file', 'allowEmptySnapshot'), 'only used with contents: Snapshot'));
     if (file.orderCapture) {
       if (file.orderBy === 'Modified') errors.push(error(at('source', 'file', 'orderCapture'), 'only used with orderBy: Name'));
       const problem = regexProblem(file.orderCapture);

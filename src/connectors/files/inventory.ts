@@ -11,7 +11,7 @@ import { ConfigError, FerryError } from '../../util/errors.js';
 import { decodeFile, DownloadFeed, InvalidFileError, type DecryptionKeys } from './decode.js';
 import { MoveError, moveIntoFolder, type FileLocation } from './location.js';
 import { QuotingScan } from './csv-quotes.js';
-import { checkSyntax, dialectOf, fileColumnNames } from './parse.js';
+import { checkSyntax, dialectOf, emptySnapshotProblem, fileColumnNames } from './parse.js';
 
 /** Names partners use while a file is still being written, and our own dot files. */
 export const TEMPORARY = /^\.|\.(part|partial|tmp|temp|filepart|crdownload)$/i;
@@ -254,6 +254,8 @@ export class Inventory {
         if (syntax.problem) throw new InvalidFileError(syntax.problem);
         // Read now, while its copy is on the disk: the run's column check covers every pending file.
         const columns = format === 'JsonLines' || dialect.header ? await fileColumnNames(plain, format, dialect) : undefined;
+        const empty = record.status === 'pending' ? await emptySnapshotProblem(plain, file, dialect, syntax.clean) : undefined;
+        if (empty) throw new InvalidFileError(empty);
         copy = await this.keep(fetched.dir, plain);
         return this.readyFile(file, path, record, copy, { cleanQuoting: syntax.clean, ...(columns ? { columns } : {}) }, earlier?.id);
       } catch (error) {

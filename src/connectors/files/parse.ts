@@ -541,3 +541,38 @@ export async function checkSyntax(path: string, format: FileFormat, dialect: Csv
     return { clean: false, problem: `not valid CSV (${(error as Error).message})` };
   }
 }
+
+/** Notes whether a file holds a record that reads, and its first problem line while none did. */
+class FirstRecord implements RecordSink {
+  readonly columns: readonly string[] = [];
+  found = false;
+  problems = 0;
+  first?: { line: number; reason: string };
+
+  record(): void {
+    this.found = true;
+  }
+
+  problem(line: number, reason: string): void {
+    this.problems++;
+    this.first ??= { line, reason };
+  }
+}
+
+/**
+ * Why a new snapshot file cannot stand for the table: it holds no record, or none that reads (every
+ * line rejected, say after the partner changed the delimiter). Read as the whole table, it would
+ * delete or archive every record: a partner's export that failed, unless `allowEmptySnapshot` says
+ * an empty file is meant. Reads up to the first record that reads: a good file costs one piece of it.
+ */
+export async function emptySnapshotProblem(path: string, file: FileSource, dialect: CsvDialect, clean: boolean): Promise<string | undefined> {
+  if (file.contents !== 'Snapshot' || file.allowEmptySnapshot) return undefined;
+  const sink = new FirstRecord();
+  const columns = file.columns?.map((c) => c.name);
+  for await (const _piece of readRecords(path, file.format ?? 'Csv', dialect, columns, clean, sink)) if (sink.found) return undefined;
+  if (sink.found) return undefined;
+  const what = sink.first
+    ? `none of its ${sink.problems} line${sink.problems === 1 ? '' : 's'} reads as a record (line ${sink.first.line}: ${sink.first.reason})`
+    : 'it holds no records';
+  return `${what}, so as a snapshot it would delete every record; set source.file.allowEmptySnapshot: true if an empty file is meant`;
+}

@@ -64,8 +64,8 @@ describe('files source: adversarial input, end to end', () => {
   let targetUrl: string;
   let stateUrl: string;
 
-  const run = (mode: 'Full' | 'Incremental') =>
-    runFilesFlow({ flowId: 'test/input-edges', spec: filesFlowSpec({ directory: dir, settleSeconds: 0, afterImport: 'Move', failedDirectory: 'failed' }, FILE), mode, targetUrl, stateUrl });
+  const run = (mode: 'Full' | 'Incremental', file: FileSource = FILE) =>
+    runFilesFlow({ flowId: 'test/input-edges', spec: filesFlowSpec({ directory: dir, settleSeconds: 0, afterImport: 'Move', failedDirectory: 'failed' }, file), mode, targetUrl, stateUrl });
   const staff = async () => (await sqlRows(targetUrl, 'SELECT employee_no, name, salary::text, born::text FROM staff ORDER BY employee_no')).map((r) => Object.values(r).join('|'));
   const refused = async (mode: 'Full' | 'Incremental', name: string, reason: RegExp) => {
     const failure = await run(mode).catch((error: unknown) => error);
@@ -118,9 +118,12 @@ describe('files source: adversarial input, end to end', () => {
     expect(await staff()).toEqual(['1|Ann||', '9|Ivy||']);
   }, 120_000);
 
-  it('a header-only snapshot is an empty table: a Full run deletes the records', async () => {
+  it('a header-only snapshot is refused; with allowEmptySnapshot it is an empty table: a Full run deletes the records', async () => {
     await drop(dir, 'employees-6.csv', csv());
-    const report = await run('Full');
+    await refused('Full', 'employees-6.csv', /it holds no records/);
+    expect(await staff()).toEqual(['1|Ann||', '9|Ivy||']);
+    await drop(dir, 'employees-7.csv', csv());
+    const report = await run('Full', { ...FILE, allowEmptySnapshot: true });
     expect(report.entities[0]!.deleted).toBe(2);
     expect(await staff()).toEqual([]);
   }, 120_000);
