@@ -137,7 +137,8 @@ export interface Vsftpd {
  * anonymous-only with uploads, rename and delete allowed in one directory, so the test needs no
  * system account; the "password" is whatever the client sends.
  */
-export async function startVsftpd(tls: { certPath: string; keyPath: string }, implicit = false): Promise<Vsftpd> {
+/** `options.mkdir`: the anonymous user may make folders too, as a partner's account may (a files source's processed/ and failed/). */
+export async function startVsftpd(tls: { certPath: string; keyPath: string }, implicit = false, options: { mkdir?: boolean } = {}): Promise<Vsftpd> {
   const dir = serverDir('vsftpd');
   const root = join(dir, 'root');
   const uploadDir = join(root, 'upload');
@@ -161,6 +162,7 @@ export async function startVsftpd(tls: { certPath: string; keyPath: string }, im
       'local_enable=NO',
       'write_enable=YES',
       'anon_upload_enable=YES',
+      ...(options.mkdir ? ['anon_mkdir_write_enable=YES'] : []),
       'anon_other_write_enable=YES',
       'anon_umask=022',
       'no_anon_password=YES',

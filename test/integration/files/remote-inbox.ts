@@ -1,13 +1,10 @@
-import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer, type AddressInfo } from 'node:net';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExportTargetSpec } from '../../../src/api/exporttarget.js';
 import type { FilesEndpoint } from '../../../src/api/files.js';
 import { createTestPki } from '../../../src/export/loopback/pki.js';
-import { interopAvailable, startSshd, VSFTPD } from '../export/system-servers.js';
+import { interopAvailable, startSshd, startVsftpd } from '../export/system-servers.js';
 
 /** Where a files source's inbox is: a local directory, real OpenSSH sshd (internal-sftp) or real vsftpd (explicit TLS). */
 export type InboxKind = 'directory' | 'sftp' | 'ftps';
@@ -84,65 +81,18 @@ export async function openInbox(kind: InboxKind): Promise<Inbox> {
   };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((ok) => server.close(() => ok()));
-  return port;
-}
-
-/**
- * vsftpd with explicit TLS, as startVsftpd (test/integration/export/system-servers.ts) runs it, but
- * letting its anonymous user make directories too, as a partner's account may (processed/ and
- * failed/ need not exist before the first move).
- */
+/** vsftpd (explicit TLS) whose anonymous user may make folders: processed/ and failed/ need not exist before the first move. */
 async function startWritableVsftpd(): Promise<{ port: number; uploadDir: string; caCert: string; close(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-vsftpd-'));
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-vsftpd-pki-'));
   const pki = createTestPki(dir);
-  const root = join(dir, 'root');
-  const uploadDir = join(root, 'upload');
-  mkdirSync(root, { mode: 0o755 });
-  chmodSync(root, 0o755);
-  openFolder(uploadDir);
-  mkdirSync(join(dir, 'empty'));
-  const port = await freePort();
-  const pasvMin = 40000 + Math.floor(Math.random() * 10000);
-  const config = {
-    listen: 'YES', listen_ipv6: 'NO', listen_address: '127.0.0.1', listen_port: port, background: 'NO',
-    anonymous_enable: 'YES', local_enable: 'NO', write_enable: 'YES', anon_upload_enable: 'YES', anon_mkdir_write_enable: 'YES',
-    anon_other_write_enable: 'YES', anon_umask: '022', no_anon_password: 'YES', anon_root: root,
-    pasv_enable: 'YES', pasv_address: '127.0.0.1', pasv_min_port: pasvMin, pasv_max_port: pasvMin + 50,
-    ssl_enable: 'YES', implicit_ssl: 'NO', allow_anon_ssl: 'YES', force_anon_logins_ssl: 'YES', force_anon_data_ssl: 'YES', require_ssl_reuse: 'NO',
-    rsa_cert_file: pki.serverCertPath, rsa_private_key_file: pki.serverKeyPath, secure_chroot_dir: join(dir, 'empty'), seccomp_sandbox: 'NO', xferlog_enable: 'NO',
+  const server = await startVsftpd({ certPath: pki.serverCertPath, keyPath: pki.serverKeyPath }, false, { mkdir: true });
+  return {
+    port: server.port,
+    uploadDir: server.uploadDir,
+    caCert: pki.caCert,
+    close: async () => {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
-  writeFileSync(join(dir, 'vsftpd.conf'), Object.entries(config).map(([k, v]) => `${k}=${v}\n`).join(''));
-  let log = '';
-  const child = spawn(VSFTPD, [join(dir, 'vsftpd.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.on('data', (d) => (log += d));
-  child.stderr.on('data', (d) => (log += d));
-  const close = async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((ok) => child.once('exit', ok));
-      child.kill('SIGTERM');
-      await Promise.race([exited, sleep(3000)]);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null || i === 100) {
-      await close();
-      throw new Error(`vsftpd did not listen on ${port}: ${log}`);
-    }
-    const open = await new Promise<boolean>((ok) => {
-      const socket = createConnection({ port, host: '127.0.0.1' }, () => {
-        socket.destroy();
-        ok(true);
-      });
-      socket.on('error', () => ok(false));
-    });
-    if (open) break;
-    await sleep(50);
-  }
-  return { port, uploadDir, caCert: pki.caCert, close };
 }
