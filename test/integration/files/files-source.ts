@@ -139,34 +139,47 @@ export async function drop(dir: string, name: string, bytes: Uint8Array): Promis
 
 /** A zip archive of one deflated file, written by hand (local header, data, central directory, end record). */
 export function zipOf(name: string, content: Uint8Array): Buffer {
-  const data = deflateRawSync(content);
-  const fileName = Buffer.from(name);
-  const crc = crc32(content);
-  const common = (header: Buffer, at: number) => {
-    header.writeUInt16LE(20, at); // version needed
-    header.writeUInt16LE(0, at + 2); // flags
-    header.writeUInt16LE(8, at + 4); // deflate
-    header.writeUInt32LE(0, at + 6); // DOS time and date
-    header.writeUInt32LE(crc, at + 10);
-    header.writeUInt32LE(data.length, at + 14);
-    header.writeUInt32LE(content.length, at + 18);
-    header.writeUInt16LE(fileName.length, at + 22);
-  };
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  common(local, 4);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(20, 4); // version made by
-  common(central, 6);
-  central.writeUInt32LE(0, 42); // offset of the local header
+  return zipOfFiles([[name, content]]);
+}
+
+/** A zip archive of deflated files, in this order (local headers and data, then the central directory, then the end record). */
+export function zipOfFiles(files: [name: string, content: Uint8Array][]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const [name, content] of files) {
+    const data = deflateRawSync(content);
+    const fileName = Buffer.from(name);
+    const common = (header: Buffer, at: number) => {
+      header.writeUInt16LE(20, at); // version needed
+      header.writeUInt16LE(0, at + 2); // flags
+      header.writeUInt16LE(8, at + 4); // deflate
+      header.writeUInt32LE(0, at + 6); // DOS time and date
+      header.writeUInt32LE(crc32(content), at + 10);
+      header.writeUInt32LE(data.length, at + 14);
+      header.writeUInt32LE(content.length, at + 18);
+      header.writeUInt16LE(fileName.length, at + 22);
+    };
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    common(local, 4);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4); // version made by
+    common(central, 6);
+    central.writeUInt32LE(offset, 42); // offset of the local header
+    locals.push(local, fileName, data);
+    centrals.push(central, fileName);
+    offset += local.length + fileName.length + data.length;
+  }
+  const directory = Buffer.concat(centrals);
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(central.length + fileName.length, 12);
-  end.writeUInt32LE(local.length + fileName.length + data.length, 16);
-  return Buffer.concat([local, fileName, data, central, fileName, end]);
+  end.writeUInt16LE(files.length, 8);
+  end.writeUInt16LE(files.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
 }
 
 /** Employees: a daily snapshot from payroll (read-only) on one side, the staff table on the other. */
