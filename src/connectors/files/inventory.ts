@@ -386,8 +386,8 @@ export class Inventory {
 
   /**
    * Records the file failed and moves it to the failed directory, its reason in NAME.reason.txt beside
-   * it; a file of that name failed before keeps its place (and reason file): this one goes to a free
-   * name, `NAME (2).csv`. What could not be moved or written is said in the returned words, which the
+   * it; a different file of that name failed before keeps its place (and reason file): this one goes to
+   * a free name, `NAME (2).csv` (see `moveIntoFolder`). What could not be moved or written is said in the returned words, which the
    * run's one line of error ends with (the file's own reason comes first).
    */
   private async fail(record: SourceFileRecord, reason: string): Promise<string> {
