@@ -167,6 +167,7 @@ describe.each(INBOX_KINDS)('files source ($kind): moving files to processed/ and
     expect(existsSync(at('broken-1.csv'))).toBe(false);
   }, 60_000);
 
+  // As above: root ignores a local folder's permissions, so only the servers' accounts can be refused.
   it.skipIf(!runnable || kind === 'directory')('failed/ refusing the move: the one line says why the file was refused, and that it could not be moved', async () => {
     const { fails, records } = await flow('stuck');
     mkdirSync(at('failed'), { recursive: true });
